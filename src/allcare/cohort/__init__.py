@@ -1,0 +1,1 @@
+"""Cohorts: synthetic case generation now; cohort analytics later."""

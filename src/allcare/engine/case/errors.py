@@ -1,0 +1,168 @@
+"""Turning pydantic's validation errors into messages a person can act on.
+
+Every problem names the finding (its index, type and date) and the field, and all
+problems are reported at once, so a user fixes a file in one pass rather than
+one error per run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from .models import FINDING_TYPES, Case
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a case: where (a readable path) and what."""
+
+    location: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.message}" if self.location else self.message
+
+
+class CaseValidationError(ValueError):
+    """A case that cannot be assessed, with every problem found in it."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("; ".join(str(p) for p in problems))
+
+
+def case_from_dict(data: Any) -> Case:
+    """Validate a case-file dictionary; raise :class:`CaseValidationError` listing every problem."""
+    if not isinstance(data, dict):
+        raise CaseValidationError([Problem("", "a case must be an object with 'schema', 'patient' and 'findings'")])
+    try:
+        return Case.model_validate(data)
+    except ValidationError as error:
+        problems = describe_errors(error, data)
+        raise CaseValidationError(_dedupe(problems + _dates_before_birth(data))) from None
+
+
+def _dates_before_birth(data: dict) -> list[Problem]:
+    """Check dates against birth even when other fields failed (pydantic skips it then)."""
+    import datetime as dt
+
+    def as_date(value: Any) -> dt.date | None:
+        try:
+            return dt.date.fromisoformat(value) if isinstance(value, str) else None
+        except ValueError:
+            return None
+
+    patient = data.get("patient") if isinstance(data.get("patient"), dict) else {}
+    birth = as_date(patient.get("birth_date"))
+    findings = data.get("findings") if isinstance(data.get("findings"), list) else []
+    if birth is None:
+        return []
+    problems = []
+    for index, raw in enumerate(findings):
+        if not isinstance(raw, dict):
+            continue
+        when = as_date(raw.get("date", raw.get("start")))
+        if when is not None and when < birth:
+            problems.append(
+                Problem(f"findings[{index}] ({raw.get('type', '?')}, {when})", f"dated before birth_date {birth}")
+            )
+    return problems
+
+
+def describe_errors(error: ValidationError, data: dict) -> list[Problem]:
+    problems = []
+    for item in error.errors(include_url=False):
+        if not item["loc"]:
+            problems.extend(_case_level(_message(item)))
+            continue
+        location, field_path = _split_location(item["loc"], data)
+        problems.append(Problem(_join(location, field_path), _message(item)))
+    return _dedupe(problems)
+
+
+def _case_level(message: str) -> list[Problem]:
+    """Case-wide checks join their findings with '; ' as 'findings[i] (type, date): text'."""
+    problems = []
+    for part in message.split("; "):
+        if part.startswith("findings[") and "): " in part:
+            location, text = part.split("): ", 1)
+            problems.append(Problem(location + ")", text))
+        else:
+            problems.append(Problem("case", part))
+    return problems
+
+
+def _split_location(loc: tuple, data: dict) -> tuple[str, str]:
+    """Name a finding by index, type and date; the rest of the path is the field."""
+    parts = list(loc)
+    if len(parts) >= 2 and parts[0] == "findings" and isinstance(parts[1], int):
+        index = parts[1]
+        raw = _finding(data, index)
+        kind = raw.get("type", "?") if isinstance(raw, dict) else "?"
+        date = raw.get("date", raw.get("start", "no date")) if isinstance(raw, dict) else "no date"
+        rest = parts[2:]
+        if rest and rest[0] in FINDING_TYPES:
+            rest = rest[1:]  # the discriminator tag pydantic inserts
+        return f"findings[{index}] ({kind}, {date})", _path(rest)
+    return "", _path(parts)
+
+
+def _finding(data: dict, index: int) -> Any:
+    findings = data.get("findings")
+    if isinstance(findings, list) and 0 <= index < len(findings):
+        return findings[index]
+    return None
+
+
+def _path(parts: list) -> str:
+    text = ""
+    for part in parts:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif part in ("function-before[parse()]", "function-after", "json-or-python[json=float,python=float]"):
+            continue
+        elif str(part).startswith(("function-", "literal[", "float", "int", "str")) and text:
+            continue
+        else:
+            text += ("." if text else "") + str(part)
+    return text
+
+
+def _join(location: str, field_path: str) -> str:
+    if location and field_path:
+        return f"{location}: {field_path}"
+    return location or field_path or "case"
+
+
+def _message(item: dict) -> str:
+    kind = item["type"]
+    if kind == "union_tag_invalid":
+        tag = item.get("ctx", {}).get("tag")
+        return f"unknown finding type {tag!r}; expected one of: {', '.join(FINDING_TYPES)}"
+    if kind == "union_tag_not_found":
+        return f"finding has no 'type'; expected one of: {', '.join(FINDING_TYPES)}"
+    if kind == "extra_forbidden":
+        return "unknown field (check the spelling against docs/case-format.md)"
+    if kind == "literal_error" and item["loc"] == ("schema",):
+        return f"unsupported schema {item.get('input')!r}; this version of allcare reads 'allcare.case/1'"
+    if kind == "missing":
+        return "required field is missing"
+    message = item["msg"]
+    for prefix in ("Value error, ", "Assertion failed, "):
+        if message.startswith(prefix):
+            message = message[len(prefix):]
+    return message
+
+
+def _dedupe(problems: list[Problem]) -> list[Problem]:
+    """Union members each report the same bad value; keep one line per location and message."""
+    seen, unique = set(), []
+    for problem in problems:
+        key = (problem.location, problem.message)
+        if key not in seen:
+            seen.add(key)
+            unique.append(problem)
+    return unique

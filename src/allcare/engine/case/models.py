@@ -1,0 +1,273 @@
+"""The ``allcare.case/1`` input model: one person, their dated findings.
+
+These names are a contract: the web app, the FHIR importer and other tools
+produce them, so fields are only ever added, never renamed. Unknown keys are
+rejected (a misspelt ``wcb`` silently ignored would give wrong conclusions).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import Enum
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from .markers import MarkerValue, normalise_marker_name
+from .quantity import CellCount, CsfCells, Hemoglobin, Percent, RedCellCount
+from .vocabulary import normalise_lesion
+
+CASE_SCHEMA = "allcare.case/1"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Sex(str, Enum):
+    female = "female"
+    male = "male"
+    other = "other"
+    unknown = "unknown"
+
+
+class Condition(str, Enum):
+    """Conditions that change classification, risk or toxicity.
+
+    Down syndrome changes toxicity and risk; prior chemotherapy or radiation marks
+    a possibly therapy-related leukaemia; the inherited cancer-predisposition
+    syndromes (germline TP53 = Li-Fraumeni, mismatch-repair deficiency, ...) change
+    how a TP53 or hypodiploid finding is read; antecedent CML changes the NCCN
+    reading of BCR::ABL1.
+    """
+
+    down_syndrome = "down_syndrome"
+    prior_chemotherapy = "prior_chemotherapy"
+    prior_radiation = "prior_radiation"
+    li_fraumeni = "li_fraumeni"
+    constitutional_mismatch_repair_deficiency = "constitutional_mismatch_repair_deficiency"
+    ataxia_telangiectasia = "ataxia_telangiectasia"
+    nijmegen_breakage = "nijmegen_breakage"
+    bloom_syndrome = "bloom_syndrome"
+    fanconi_anemia = "fanconi_anemia"
+    neurofibromatosis_1 = "neurofibromatosis_1"
+    noonan_syndrome = "noonan_syndrome"
+    germline_pax5 = "germline_pax5"
+    germline_etv6 = "germline_etv6"
+    germline_ikzf1 = "germline_ikzf1"
+    robertsonian_15_21 = "robertsonian_15_21"
+    antecedent_cml = "antecedent_cml"
+
+
+class Patient(_Strict):
+    id: str = Field(min_length=1, max_length=200)
+    birth_date: dt.date | None = None
+    age_years: float | None = Field(default=None, ge=0, le=120, description="age at diagnosis, years")
+    sex: Sex = Sex.unknown
+    conditions: list[Condition] = Field(default_factory=list)
+
+    @field_validator("conditions")
+    @classmethod
+    def _unique(cls, value: list[Condition]) -> list[Condition]:
+        return list(dict.fromkeys(value))
+
+
+class _Finding(_Strict):
+    date: dt.date
+    id: str | None = Field(default=None, description="source identifier, e.g. a FHIR resource id")
+    note: str | None = None
+
+
+class Cbc(_Finding):
+    type: Literal["cbc"] = "cbc"
+    wbc: CellCount | None = None
+    hemoglobin: Hemoglobin | None = None
+    platelets: CellCount | None = None
+    anc: CellCount | None = None
+    rbc: RedCellCount | None = None
+    blasts_pct: Percent | None = Field(default=None, description="peripheral blasts, % of leukocytes")
+
+    @model_validator(mode="after")
+    def _something_measured(self):
+        if all(getattr(self, f) is None for f in ("wbc", "hemoglobin", "platelets", "anc", "rbc", "blasts_pct")):
+            raise ValueError("a cbc needs at least one of wbc, hemoglobin, platelets, anc, rbc, blasts_pct")
+        return self
+
+
+class Marrow(_Finding):
+    type: Literal["marrow"] = "marrow"
+    blasts_pct: Percent | None = None
+    method: Literal["morphology", "flow"] | None = None
+    timepoint: str | None = Field(default=None, description="e.g. diagnosis, day8, end_of_induction")
+    cellularity: Literal["hypocellular", "normocellular", "hypercellular", "aplastic"] | None = None
+
+
+class Immunophenotype(_Finding):
+    type: Literal["immunophenotype"] = "immunophenotype"
+    sample: Literal["marrow", "blood", "tissue", "csf", "other"] | None = None
+    markers: dict[str, MarkerValue] = Field(default_factory=dict)
+    intensity: dict[str, Literal["strong", "weak"]] = Field(
+        default_factory=dict, description="intensity notes for MPAL lineage assignment"
+    )
+
+    @field_validator("markers", "intensity", mode="before")
+    @classmethod
+    def _canonical_names(cls, value):
+        if not isinstance(value, dict):
+            return value
+        out: dict = {}
+        for name, v in value.items():
+            if not isinstance(name, str) or not name.strip():
+                raise ValueError("marker names must be non-empty text")
+            canonical = normalise_marker_name(name)
+            if canonical in out and out[canonical] != v:
+                raise ValueError(f"marker {canonical} is given twice with different values")
+            out[canonical] = v
+        return out
+
+
+class Cytogenetics(_Finding):
+    type: Literal["cytogenetics"] = "cytogenetics"
+    karyotype: str | None = Field(default=None, max_length=2000, description="ISCN 2020 karyotype")
+    dna_index: float | None = Field(default=None, gt=0, le=3)
+    modal_number: int | None = Field(default=None, ge=1, le=200)
+
+
+Lesion = Annotated[str, Field(min_length=1, max_length=100)]
+
+
+class Genetics(_Finding):
+    type: Literal["genetics"] = "genetics"
+    fusions: list[Lesion] = Field(default_factory=list, description="detected fusions, e.g. BCR::ABL1")
+    alterations: list[Lesion] = Field(default_factory=list, description="detected alterations, e.g. iAMP21")
+    negative: list[Lesion] = Field(default_factory=list, description="tested for and not found")
+    expression_subtype: str | None = Field(default=None, max_length=100)
+    expression_confidence: float | None = Field(default=None, ge=0, le=1)
+    source: str | None = None
+
+    @field_validator("fusions", "alterations", "negative")
+    @classmethod
+    def _canonical(cls, value: list[str]) -> list[str]:
+        return list(dict.fromkeys(normalise_lesion(v) for v in value))
+
+
+class Csf(_Finding):
+    type: Literal["csf"] = "csf"
+    wbc: CsfCells | None = None
+    rbc: CsfCells | None = None
+    blasts: bool | None = Field(default=None, description="blasts seen on the cytospin")
+    traumatic: bool | None = Field(default=None, description="default: rbc >= the traumatic-tap line")
+
+
+class Extramedullary(_Finding):
+    type: Literal["extramedullary"] = "extramedullary"
+    site: Literal["cns", "testis", "mediastinum", "lymph_node", "liver", "spleen", "skin", "other"]
+    present: bool
+    detail: str | None = Field(default=None, description="e.g. cranial_nerve_palsy, svc_syndrome, mass")
+
+
+class Mrd(_Finding):
+    type: Literal["mrd"] = "mrd"
+    value: float | None = Field(default=None, ge=0, le=1, description="fraction of cells, e.g. 0.0003")
+    percent: float | None = Field(default=None, ge=0, le=100)
+    method: Literal["flow", "pcr", "ngs"] | None = None
+    sensitivity: float | None = Field(default=None, gt=0, le=1, description="assay sensitivity, fraction")
+    sample: Literal["marrow", "blood"] | None = None
+    timepoint: str | None = None
+
+    @model_validator(mode="after")
+    def _one_value(self):
+        if self.value is not None and self.percent is not None:
+            if abs(self.value * 100 - self.percent) > 1e-9 * max(1.0, self.percent):
+                raise ValueError("value and percent disagree; give one of them")
+        return self
+
+    @property
+    def fraction(self) -> float | None:
+        if self.value is not None:
+            return self.value
+        return None if self.percent is None else self.percent / 100.0
+
+
+Phase = Literal[
+    "prephase",
+    "induction",
+    "consolidation",
+    "interim_maintenance",
+    "delayed_intensification",
+    "maintenance",
+    "hsct",
+    "car_t",
+    "targeted",
+    "salvage",
+    "other",
+]
+
+
+class Treatment(_Finding):
+    """A treatment block. ``date`` defaults to ``start`` so every finding sorts by date."""
+
+    type: Literal["treatment"] = "treatment"
+    phase: Phase
+    start: dt.date
+    end: dt.date | None = None
+    agents: list[str] = Field(default_factory=list)
+    protocol: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _date_from_start(cls, data):
+        if isinstance(data, dict) and "date" not in data and "start" in data:
+            data = {**data, "date": data["start"]}
+        return data
+
+    @model_validator(mode="after")
+    def _end_after_start(self):
+        if self.end is not None and self.end < self.start:
+            raise ValueError(f"end ({self.end}) is before start ({self.start})")
+        return self
+
+
+Finding = Annotated[
+    Union[Cbc, Marrow, Immunophenotype, Cytogenetics, Genetics, Csf, Extramedullary, Mrd, Treatment],
+    Field(discriminator="type"),
+]
+
+FINDING_TYPES = ("cbc", "marrow", "immunophenotype", "cytogenetics", "genetics", "csf", "extramedullary", "mrd", "treatment")
+
+
+class Case(_Strict):
+    """One person with (suspected) ALL and everything measured about them."""
+
+    schema_: Literal["allcare.case/1"] = Field(default=CASE_SCHEMA, alias="schema")
+    patient: Patient
+    diagnosis_date: dt.date | None = None
+    findings: list[Finding] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _dates_are_possible(self):
+        birth = self.patient.birth_date
+        if birth is None:
+            return self
+        problems = []
+        if self.diagnosis_date is not None and self.diagnosis_date < birth:
+            problems.append(f"diagnosis_date {self.diagnosis_date} is before birth_date {birth}")
+        for index, finding in enumerate(self.findings):
+            if finding.date < birth:
+                problems.append(f"findings[{index}] ({finding.type}, {finding.date}): dated before birth_date {birth}")
+        if self.patient.age_years is not None and self.diagnosis_date is not None:
+            derived = (self.diagnosis_date - birth).days / 365.25
+            if abs(derived - self.patient.age_years) > 1.0:
+                problems.append(
+                    f"patient.age_years {self.patient.age_years:g} contradicts birth_date {birth} "
+                    f"and diagnosis_date {self.diagnosis_date} (age {derived:.1f})"
+                )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def to_json_dict(self) -> dict:
+        """The case as a case-file dictionary (reported units kept, defaults left out)."""
+        data = self.model_dump(mode="json", by_alias=True, exclude_none=True)
+        data["findings"] = [{k: v for k, v in f.items() if v not in ([], {})} for f in data["findings"]]
+        return data

@@ -1,0 +1,132 @@
+"""Measured quantities as they appear in a case file.
+
+A quantity may be written as a bare number (already in the field's default
+unit) or as ``{"value": 12400, "unit": "/uL"}``. Validation converts it to the
+canonical unit once; the reported value and unit are kept so that export gives
+back exactly what came in.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_serializer
+
+from .units import CELL_COUNT, CSF_CELLS, HEMOGLOBIN, PERCENT, RED_CELL_COUNT, UnitKind
+
+
+class Quantity(BaseModel):
+    """A number in its canonical unit, with the lab's reference range when it gave one.
+
+    ``reported`` keeps the case-file object exactly as written (value, unit, limits)
+    when it was not a bare number, so that export gives back what came in.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    value: float
+    unit: str
+    lower_limit: float | None = None
+    upper_limit: float | None = None
+    reported: dict | None = None
+
+    @model_serializer(mode="plain")
+    def _as_case_file(self) -> Any:
+        return dict(self.reported) if self.reported is not None else self.value
+
+
+_OBJECT_KEYS = {"value", "unit", "lower_limit", "upper_limit"}
+
+
+def quantity_parser(kind: UnitKind, minimum: float = 0.0, maximum: float | None = None):
+    """Build a pydantic 'before' validator that turns case-file input into a :class:`Quantity`."""
+
+    def number(raw: Any, what: str) -> float:
+        if isinstance(raw, bool) or not isinstance(raw, (int, float)):
+            raise ValueError(f"{what} must be a number")
+        value = float(raw)
+        if value != value or value in (float("inf"), float("-inf")):
+            raise ValueError(f"{what} must be a finite number")
+        return value
+
+    def in_range(canonical: float, shown: float, unit: str, reported: bool) -> None:
+        if canonical < minimum:
+            raise ValueError(f"must be >= {minimum:g} {kind.canonical} (got {shown:g} {unit})")
+        if maximum is not None and canonical > maximum:
+            hint = "" if reported or len(kind.factors) == 1 else f"; if the lab reported another unit, write {{'value': {shown:g}, 'unit': '...'}}"
+            raise ValueError(f"must be <= {maximum:g} {kind.canonical} (got {shown:g} {unit}){hint}")
+
+    def parse(raw: Any) -> Any:
+        if raw is None or isinstance(raw, Quantity):
+            return raw
+        if isinstance(raw, dict):
+            extra = set(raw) - _OBJECT_KEYS
+            if extra:
+                raise ValueError(f"unexpected key(s) {sorted(extra)}; allowed: value, unit, lower_limit, upper_limit")
+            if "value" not in raw:
+                raise ValueError("a measured value needs 'value'")
+            unit = raw.get("unit", kind.canonical)
+            if not isinstance(unit, str):
+                raise ValueError("'unit' must be text")
+            factor = kind.factor(unit)
+            value = number(raw["value"], "'value'")
+            in_range(round(value * factor, 9), value, unit, True)
+            limits = {}
+            for bound in ("lower_limit", "upper_limit"):
+                if raw.get(bound) is not None:
+                    limit = number(raw[bound], f"'{bound}'")
+                    if limit < 0:
+                        raise ValueError(f"'{bound}' must be >= 0")
+                    limits[bound] = round(limit * factor, 9)
+            if limits.get("lower_limit", 0) > limits.get("upper_limit", float("inf")):
+                raise ValueError("'lower_limit' is above 'upper_limit'")
+            return Quantity(value=round(value * factor, 9), unit=kind.canonical, reported=dict(raw), **limits)
+        value = number(raw, "the value")
+        in_range(value, value, kind.canonical, False)
+        return Quantity(value=value, unit=kind.canonical)
+
+    return parse
+
+
+def _schema_for(kind: UnitKind, minimum: float, maximum: float | None) -> dict:
+    number: dict[str, Any] = {"type": "number", "minimum": minimum}
+    if maximum is not None:
+        number["maximum"] = maximum
+    return {
+        "anyOf": [
+            {**number, "description": f"value in {kind.canonical}"},
+            {
+                "type": "object",
+                "properties": {
+                    "value": {"type": "number", "minimum": 0},
+                    "unit": {"type": "string", "enum": kind.accepted()},
+                    "lower_limit": {"type": "number", "minimum": 0, "description": "lab reference range, same unit"},
+                    "upper_limit": {"type": "number", "minimum": 0, "description": "lab reference range, same unit"},
+                },
+                "required": ["value"],
+                "additionalProperties": False,
+            },
+        ]
+    }
+
+
+def quantity_type(kind: UnitKind, minimum: float = 0.0, maximum: float | None = None):
+    """An annotated Quantity type for a field measured in ``kind``."""
+    from pydantic import BeforeValidator, WithJsonSchema
+
+    return Annotated[
+        Quantity,
+        BeforeValidator(quantity_parser(kind, minimum, maximum)),
+        WithJsonSchema(_schema_for(kind, minimum, maximum)),
+        Field(description=f"default unit {kind.canonical}"),
+    ]
+
+
+# Upper bounds are plausibility limits, not clinical ones: they catch a count written
+# in /uL without its unit (12400 read as 12,400 x10^9/L) or haemoglobin in g/L
+# written as a bare number, which would otherwise be silently wrong by 1000x or 10x.
+CellCount = quantity_type(CELL_COUNT, 0.0, 2000.0)
+RedCellCount = quantity_type(RED_CELL_COUNT, 0.0, 15.0)
+Hemoglobin = quantity_type(HEMOGLOBIN, 0.0, 30.0)
+CsfCells = quantity_type(CSF_CELLS)
+Percent = quantity_type(PERCENT, 0.0, 100.0)

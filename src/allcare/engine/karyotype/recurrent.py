@@ -1,0 +1,86 @@
+"""Recognition of the recurrent, classification-defining ALL lesions.
+
+Matching is on chromosomes plus band prefixes (`q11.2` lies in `q11`), in
+either chromosome order, and looks inside derivatives (`der(22)t(9;22)`),
+so that the many ways labs write the same lesion are all found. It never
+guesses: a translocation without bands, or with other bands
+(`t(9;22)(p13;q11)`), is not called, and constitutional findings are
+ignored because they are not leukaemic lesions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from .grammar import band_matches
+from .models import Abnormality, Clone, RecurrentKey, RecurrentLesion
+
+
+@dataclass(frozen=True)
+class FusionRule:
+    """A reciprocal translocation between two chromosome bands."""
+
+    key: RecurrentKey
+    rule: str
+    first: tuple[str, str]
+    second: tuple[str, str]
+
+
+FUSION_RULES: tuple[FusionRule, ...] = (
+    FusionRule("BCR::ABL1", "KARYO.T_9_22", ("9", "q34"), ("22", "q11")),
+    FusionRule("ETV6::RUNX1", "KARYO.T_12_21", ("12", "p13"), ("21", "q22")),
+    FusionRule("TCF3::PBX1", "KARYO.T_1_19", ("1", "q23"), ("19", "p13")),
+    FusionRule("KMT2A-r", "KARYO.T_4_11", ("4", "q21"), ("11", "q23")),
+    FusionRule("TCF3::HLF", "KARYO.T_17_19", ("17", "q22"), ("19", "p13")),
+    FusionRule("IGH::IL3", "KARYO.T_5_14", ("5", "q31"), ("14", "q32")),
+)
+
+KMT2A_RULE = "KARYO.KMT2A_11Q23"
+KMT2A_KINDS = frozenset({"t", "der", "dic", "ins", "inv", "del", "add"})
+"""Rearrangements that can break KMT2A; amplification (hsr) or dup at 11q23 does not."""
+
+IAMP21_RULE = "KARYO.IAMP21"
+
+
+def find_recurrent(clones: list[Clone]) -> list[RecurrentLesion]:
+    """All recurrent lesions, once per key, from the first clone that shows them."""
+    found: dict[str, RecurrentLesion] = {}
+    for clone in clones:
+        for abnormality in clone.abnormalities:
+            if abnormality.constitutional:
+                continue
+            for key, rule in lesions_in(abnormality):
+                lesion = RecurrentLesion(key=key, abnormality=abnormality.text, clone=clone.index, rule=rule)
+                found.setdefault(key, lesion)
+    return list(found.values())
+
+
+def lesions_in(abnormality: Abnormality) -> Iterator[tuple[RecurrentKey, str]]:
+    """(key, rule) for every recurrent lesion one abnormality shows."""
+    if abnormality.symbol == "iamp" and "21" in abnormality.chromosomes:
+        yield "iAMP21", IAMP21_RULE
+    for rearrangement in rearrangements(abnormality):
+        yield from _fusions_in(rearrangement)
+        if rearrangement.kind in KMT2A_KINDS and breaks_at(rearrangement, "11", "q23"):
+            yield "KMT2A-r", KMT2A_RULE
+
+
+def _fusions_in(rearrangement: Abnormality) -> Iterator[tuple[RecurrentKey, str]]:
+    """Translocation rules whose two bands are both broken by this translocation."""
+    if rearrangement.kind != "t":
+        return
+    for fusion in FUSION_RULES:
+        if breaks_at(rearrangement, *fusion.first) and breaks_at(rearrangement, *fusion.second):
+            yield fusion.key, fusion.rule
+
+
+def rearrangements(abnormality: Abnormality) -> list[Abnormality]:
+    """The rearrangements with aligned bands: a derivative's parts, else itself."""
+    return abnormality.parts or [abnormality]
+
+
+def breaks_at(rearrangement: Abnormality, chromosome: str, band: str) -> bool:
+    """Whether the rearrangement has a breakpoint in `band` of `chromosome`."""
+    pairs = zip(rearrangement.chromosomes, rearrangement.breakpoint_groups)
+    return any(name == chromosome and any(band_matches(b, band) for b in group) for name, group in pairs)

@@ -1,0 +1,35 @@
+"""The guidelines the rules come from, cited the same way everywhere.
+
+Each rule names one of these, with the version, so a reader can check the
+conclusion against the text it came from. ``DECISIONS`` marks a default chosen
+where sources disagree (``shared/reference/decisions.md``).
+"""
+
+WHO_HAEM5 = "WHO-HAEM5 (Alaggio et al., Leukemia 2022;36:1720)"
+ICC_2022 = "ICC 2022 (Arber et al., Blood 2022;140:1200; Duffield et al., Virchows Arch 2023)"
+WHO_2016 = "WHO 2016 (revised 4th edition), B-ALL NOS"
+WHO_2016_MPAL = "WHO 2016 MPAL lineage criteria, with WHO-HAEM5 refinements"
+EGIL_1995 = "EGIL scoring (Bene et al., Leukemia 1995), legacy second opinion"
+ETP_DEF = "ETP-ALL definition (Coustan-Smith 2009; WHO-HAEM5; ICC 2022 Table 6)"
+ISCN_2020 = "ISCN 2020 (An International System for Human Cytogenomic Nomenclature)"
+NCCN_GENETIC = "NCCN ALL genetic risk groups (via BMJ Best Practice)"
+NCI_ROME = "NCI/Rome criteria (PDQ Childhood ALL Treatment)"
+COG_PDQ_TABLE1 = "COG B-ALL risk groups (PDQ Childhood ALL Table 1; column-to-group split inferred)"
+ELN_2024 = "ELN 2024 adult ALL recommendations (Blood 2024;143:1891)"
+INTERFANT_99 = "Interfant-99 (Blood 2010;116:2644)"
+COG_CNS = "COG CNS status (CNS1-3 with Steinherz/Bleyer), NCIt C116833-C116843"
+TRAUMATIC_LP = "Gajjar et al. (St Jude), Blood 2000;96:3381: traumatic lumbar puncture at diagnosis"
+TESTICULAR = "Testicular involvement at diagnosis (COG/PDQ risk assignment; confirm by imaging or biopsy)"
+CTCAE_V5 = "CTCAE v5.0 (NCI, 27 Nov 2017)"
+REF_INTERVALS = "Reference intervals: Mayo Clinic adult CBC; University of Iowa paediatric normals"
+NCCN_ELN_RESPONSE = "NCCN/ELN 2024 response criteria"
+PONTE_DI_LEGNO = "Ponte di Legno relapse consensus (Blood 2022;139:1785)"
+ELN_MRD = "ELN/NCCN MRD definitions (HemaSphere 2021)"
+ICD_10_CM = "ICD-10-CM FY2025"
+ICD_O_3 = "ICD-O-3.2 via SEER Hematopoietic Database"
+SNOMED_CT = "SNOMED CT International"
+FDA_LABELS = "FDA labels: blinatumomab, inotuzumab ozogamicin, tisagenlecleucel, brexucabtagene autoleucel"
+TKI_LABELS = "FDA labels for Ph+ ALL: imatinib, dasatinib, ponatinib"
+TREATMENT_PHASES = "COG/BFM treatment phases (PMC7820874; LLS)"
+DOWN_SYNDROME = "Down syndrome ALL: treatment-related toxicity (COG/Ponte di Legno DS-ALL)"
+DECISIONS = "allcare decisions.md"

@@ -1,0 +1,126 @@
+"""A read-only view of a case at one date, shared by all rule modules.
+
+Rules ask the same questions again and again (findings of a type up to the
+assessment date, age at diagnosis, the blood count nearest a marrow). Answering
+them once here keeps the rule modules short and makes "which findings count"
+the same everywhere: a finding dated after ``as_of`` does not exist yet.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Generic, Iterable, TypeVar
+
+from .case import Case, Cbc, Condition, Finding, Marrow
+from .explain import EvidenceRef
+from .rules import DEFAULT_RULES, RuleSet
+
+F = TypeVar("F")
+
+
+@dataclass(frozen=True)
+class Indexed(Generic[F]):
+    """A finding with its position in the case file (how evidence is cited)."""
+
+    index: int
+    finding: F
+
+    @property
+    def date(self) -> dt.date:
+        return self.finding.date  # type: ignore[attr-defined]
+
+    def ref(self, summary: str) -> EvidenceRef:
+        return EvidenceRef(index=self.index, date=self.date, type=self.finding.type, summary=summary)  # type: ignore[attr-defined]
+
+
+class CaseView:
+    """The case as known on ``as_of`` (default: the date of its latest finding)."""
+
+    def __init__(self, case: Case, as_of: dt.date | None = None, rules: RuleSet = DEFAULT_RULES):
+        self.case = case
+        self.rules = rules
+        every = [Indexed(i, f) for i, f in enumerate(case.findings)]
+        self.as_of: dt.date = as_of or max((self._last_date(x.finding) for x in every), default=None) or (
+            case.diagnosis_date or dt.date.today()
+        )
+        self.findings: list[Indexed[Finding]] = sorted(
+            (x for x in every if x.date <= self.as_of), key=lambda x: (x.date, x.index)
+        )
+
+    @staticmethod
+    def _last_date(finding: Finding) -> dt.date:
+        end = getattr(finding, "end", None)
+        return max(finding.date, end) if end else finding.date
+
+    def of_type(self, *types: str) -> list[Indexed]:
+        return [x for x in self.findings if x.finding.type in types]
+
+    # Patient -----------------------------------------------------------------
+    @property
+    def patient(self):
+        return self.case.patient
+
+    def has(self, condition: Condition) -> bool:
+        return condition in self.case.patient.conditions
+
+    @cached_property
+    def diagnosis_date(self) -> dt.date | None:
+        """Explicit, else the first marrow or blood finding showing blasts, else the first finding."""
+        if self.case.diagnosis_date:
+            return self.case.diagnosis_date
+        for item in self.findings:
+            f = item.finding
+            if isinstance(f, Marrow) and f.blasts_pct is not None and f.blasts_pct.value > 0:
+                return item.date
+            if isinstance(f, Cbc) and f.blasts_pct is not None and f.blasts_pct.value > 0:
+                return item.date
+        return self.findings[0].date if self.findings else None
+
+    def age_at(self, when: dt.date | None) -> float | None:
+        """Age in years on a date (from birth date), or the stated age at diagnosis."""
+        birth = self.case.patient.birth_date
+        if birth is not None and when is not None:
+            return (when - birth).days / 365.25
+        if self.case.patient.age_years is not None:
+            if when is None or self.diagnosis_date is None:
+                return self.case.patient.age_years
+            return self.case.patient.age_years + (when - self.diagnosis_date).days / 365.25
+        return None
+
+    @cached_property
+    def age_at_diagnosis(self) -> float | None:
+        if self.case.patient.birth_date is None:
+            return self.case.patient.age_years
+        return self.age_at(self.diagnosis_date)
+
+    @cached_property
+    def is_paediatric(self) -> bool | None:
+        age = self.age_at_diagnosis
+        return None if age is None else age < self.rules.paediatric_age_below
+
+    # Finding look-ups --------------------------------------------------------
+    def nearest(
+        self, items: Iterable[Indexed], when: dt.date, window_days: int, having: str | None = None
+    ) -> Indexed | None:
+        """The item closest in time to ``when`` within the window (ties: the earlier one)."""
+        best = None
+        for item in items:
+            if having is not None and getattr(item.finding, having, None) is None:
+                continue
+            gap = abs((item.date - when).days)
+            if gap <= window_days and (best is None or gap < best[0]):
+                best = (gap, item)
+        return best[1] if best else None
+
+    def nearest_cbc(self, when: dt.date, window_days: int, having: str | None = None) -> Indexed[Cbc] | None:
+        return self.nearest(self.of_type("cbc"), when, window_days, having)
+
+    def at_diagnosis(self, *types: str, window_days: int = 30) -> list[Indexed]:
+        """Findings of these types within ``window_days`` after diagnosis (or before it)."""
+        start = self.diagnosis_date
+        if start is None:
+            return self.of_type(*types)
+        limit = start + dt.timedelta(days=window_days)
+        return [x for x in self.of_type(*types) if x.date <= limit]

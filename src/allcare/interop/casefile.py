@@ -1,0 +1,80 @@
+"""Case files on disk: JSON or YAML, read into a validated :class:`Case`.
+
+This is the edge where bytes become a case, so every way a file can be wrong
+(missing, unreadable, not JSON/YAML, invalid content) becomes one
+:class:`CaseFileError` with a message a person can act on, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..engine.case import Case, CaseValidationError, case_from_dict
+from ..engine.case.errors import Problem
+
+MAX_CASE_FILE_BYTES = 50 * 1024 * 1024
+
+
+class CaseFileError(ValueError):
+    """A case file that cannot be used, with every problem in it."""
+
+    def __init__(self, path: str, problems: list[Problem]):
+        self.path = path
+        self.problems = problems
+        super().__init__(f"{path}: " + "; ".join(str(p) for p in problems))
+
+
+def parse_case_text(text: str, name: str = "<case>") -> Any:
+    """Parse JSON or YAML text (YAML is a superset of JSON, but JSON errors read better)."""
+    stripped = text.lstrip()
+    if stripped.startswith(("{", "[")):
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as error:
+            raise CaseFileError(name, [Problem("", f"not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}")]) from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        reason = getattr(error, "problem", None) or str(error)
+        raise CaseFileError(name, [Problem("", f"not valid YAML: {reason}{where}")]) from None
+
+
+def case_from_text(text: str, name: str = "<case>") -> Case:
+    data = parse_case_text(text, name)
+    try:
+        return case_from_dict(data)
+    except CaseValidationError as error:
+        raise CaseFileError(name, error.problems) from None
+
+
+def load_case(path: str | Path) -> Case:
+    """Read and validate one case file."""
+    file = Path(path)
+    name = str(path)
+    if not file.exists():
+        raise CaseFileError(name, [Problem("", "no such file")])
+    if file.is_dir():
+        raise CaseFileError(name, [Problem("", "is a directory, not a case file")])
+    if file.stat().st_size > MAX_CASE_FILE_BYTES:
+        raise CaseFileError(name, [Problem("", f"larger than {MAX_CASE_FILE_BYTES // (1024 * 1024)} MB; a case file holds one person")])
+    try:
+        text = file.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise CaseFileError(name, [Problem("", "not UTF-8 text")]) from None
+    except OSError as error:
+        raise CaseFileError(name, [Problem("", f"cannot be read: {error.strerror}")]) from None
+    return case_from_text(text, name)
+
+
+def dump_case(case: Case, fmt: str = "json") -> str:
+    """A case as case-file text (reported units kept, so the round trip is lossless)."""
+    data = case.to_json_dict()
+    if fmt == "yaml":
+        return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"

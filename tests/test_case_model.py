@@ -1,0 +1,222 @@
+"""The allcare.case/1 input model: units, vocabulary, validation messages."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from allcare.engine.case import CaseValidationError, case_from_dict, normalise_lesion, normalise_marker_name
+
+
+def case(*findings: dict, patient: dict | None = None, **extra) -> dict:
+    return {
+        "schema": "allcare.case/1",
+        "patient": patient or {"id": "t1", "birth_date": "2015-03-01", "sex": "female"},
+        "findings": list(findings),
+        **extra,
+    }
+
+
+def problems_of(data: dict) -> list[str]:
+    with pytest.raises(CaseValidationError) as raised:
+        case_from_dict(data)
+    return [str(p) for p in raised.value.problems]
+
+
+@pytest.mark.parametrize(
+    ("field", "raw", "expected"),
+    [
+        ("wbc", 12.4, 12.4),
+        ("wbc", {"value": 12400, "unit": "/uL"}, 12.4),
+        ("wbc", {"value": 12400, "unit": "cells/uL"}, 12.4),
+        ("wbc", {"value": 12400, "unit": "/mm3"}, 12.4),
+        ("wbc", {"value": 12.4, "unit": "10*9/L"}, 12.4),
+        ("wbc", {"value": 12.4, "unit": "10^9/L"}, 12.4),
+        ("wbc", {"value": 12.4, "unit": "10*3/uL"}, 12.4),
+        ("wbc", {"value": 12.4, "unit": "K/uL"}, 12.4),
+        ("platelets", {"value": 85000, "unit": "/uL"}, 85.0),
+        ("anc", {"value": 450, "unit": "cells/uL"}, 0.45),
+        ("hemoglobin", {"value": 82, "unit": "g/L"}, 8.2),
+        ("hemoglobin", {"value": 8.2, "unit": "g/dL"}, 8.2),
+        ("hemoglobin", {"value": 6.2, "unit": "mmol/L"}, 9.99068),
+        ("rbc", {"value": 3.1, "unit": "10*12/L"}, 3.1),
+    ],
+)
+def test_units_convert_to_the_canonical_unit(field, raw, expected):
+    parsed = case_from_dict(case({"type": "cbc", "date": "2024-01-02", field: raw}))
+    assert getattr(parsed.findings[0], field).value == pytest.approx(expected, rel=1e-6)
+
+
+def test_reported_value_and_unit_survive_a_round_trip():
+    data = case(
+        {
+            "type": "cbc",
+            "date": "2024-01-02",
+            "wbc": {"value": 12400, "unit": "/uL", "lower_limit": 4500, "upper_limit": 13500},
+            "platelets": 30,
+        }
+    )
+    parsed = case_from_dict(data)
+    assert parsed.findings[0].wbc.lower_limit == pytest.approx(4.5)
+    again = case_from_dict(json.loads(json.dumps(parsed.to_json_dict())))
+    assert again == parsed
+    assert parsed.to_json_dict()["findings"][0]["wbc"] == {"value": 12400, "unit": "/uL", "lower_limit": 4500, "upper_limit": 13500}
+
+
+def test_an_unknown_unit_names_the_field_and_the_accepted_units():
+    [problem] = problems_of(case({"type": "cbc", "date": "2024-01-02", "platelets": {"value": 3, "unit": "mg/dL"}}))
+    assert problem.startswith("findings[0] (cbc, 2024-01-02): platelets:")
+    assert "'mg/dL'" in problem and "K/uL" in problem and "/uL" in problem
+
+
+def test_g_per_litre_is_not_giga_per_litre():
+    """G/L is a count spelling, g/L a haemoglobin one: each is only accepted where it belongs."""
+    assert case_from_dict(case({"type": "cbc", "date": "2024-01-02", "wbc": {"value": 5, "unit": "G/L"}})).findings[0].wbc.value == 5
+    [problem] = problems_of(case({"type": "cbc", "date": "2024-01-02", "hemoglobin": {"value": 90, "unit": "10^9/L"}}))
+    assert "hemoglobin" in problem and "g/dL" in problem
+
+
+def test_a_count_in_per_microlitre_without_its_unit_is_caught():
+    [problem] = problems_of(case({"type": "cbc", "date": "2024-01-02", "wbc": 12400}))
+    assert "wbc" in problem and "<= 2000" in problem and "'unit'" in problem
+
+
+@pytest.mark.parametrize(
+    ("finding", "fragment"),
+    [
+        ({"type": "cbc", "date": "2024-01-02", "wbc": -1}, "wbc: must be >= 0"),
+        ({"type": "marrow", "date": "2024-01-02", "blasts_pct": 100.1}, "blasts_pct: must be <= 100"),
+        ({"type": "mrd", "date": "2024-01-02", "percent": 101}, "percent"),
+        ({"type": "mrd", "date": "2024-01-02", "value": 1.5}, "value"),
+        ({"type": "csf", "date": "2024-01-02", "wbc": -3, "blasts": True}, "wbc: must be >= 0"),
+        ({"type": "treatment", "phase": "induction", "start": "2024-02-01", "end": "2024-01-01"}, "end (2024-01-01) is before start"),
+        ({"type": "treatment", "phase": "chemo", "start": "2024-02-01"}, "phase"),
+        ({"type": "biopsy", "date": "2024-01-02"}, "unknown finding type 'biopsy'"),
+        ({"date": "2024-01-02"}, "finding has no 'type'"),
+        ({"type": "cbc", "date": "2024-01-02", "wcb": 3, "wbc": 3}, "wcb: unknown field"),
+        ({"type": "cbc", "date": "2024-02-30", "wbc": 3}, "date"),
+        ({"type": "cbc", "date": "2024-01-02"}, "at least one of"),
+        ({"type": "extramedullary", "date": "2024-01-02", "site": "brain", "present": True}, "site"),
+        ({"type": "immunophenotype", "date": "2024-01-02", "markers": {"CD19": "maybe"}}, "markers"),
+        ({"type": "immunophenotype", "date": "2024-01-02", "markers": {"CD19": 120}}, "markers"),
+    ],
+)
+def test_impossible_values_name_the_finding_and_the_field(finding, fragment):
+    problems = problems_of(case(finding))
+    assert problems, "expected a validation problem"
+    assert any(fragment in p for p in problems), problems
+    assert all(p.startswith("findings[0] (") for p in problems), problems
+
+
+def test_every_problem_is_reported_at_once():
+    problems = problems_of(
+        case(
+            {"type": "cbc", "date": "2024-01-02", "wbc": -1},
+            {"type": "marrow", "date": "2010-01-01", "blasts_pct": 30},
+            {"type": "nonsense", "date": "2024-01-02"},
+            patient={"id": "t1", "birth_date": "2015-03-01", "sex": "woman"},
+        )
+    )
+    joined = "\n".join(problems)
+    assert "patient.sex" in joined
+    assert "findings[0] (cbc, 2024-01-02): wbc" in joined
+    assert "findings[1] (marrow, 2010-01-01): dated before birth_date 2015-03-01" in joined
+    assert "findings[2] (nonsense, 2024-01-02): unknown finding type" in joined
+
+
+def test_a_finding_dated_before_birth_is_rejected_on_its_own():
+    problems = problems_of(case({"type": "marrow", "date": "2014-12-31", "blasts_pct": 80}))
+    assert problems == ["findings[0] (marrow, 2014-12-31): dated before birth_date 2015-03-01"]
+
+
+def test_age_and_birth_date_that_disagree_are_rejected():
+    problems = problems_of(
+        case(
+            {"type": "marrow", "date": "2024-01-02", "blasts_pct": 80},
+            patient={"id": "t1", "birth_date": "2015-03-01", "age_years": 30},
+            diagnosis_date="2024-01-02",
+        )
+    )
+    assert any("contradicts birth_date" in p for p in problems)
+
+
+def test_an_unsupported_schema_is_named():
+    problems = problems_of(case({"type": "marrow", "date": "2024-01-02", "blasts_pct": 80}, schema="allcare.case/9"))
+    assert problems == ["schema: unsupported schema 'allcare.case/9'; this version of allcare reads 'allcare.case/1'"]
+
+
+def test_not_an_object():
+    with pytest.raises(CaseValidationError):
+        case_from_dict([1, 2, 3])
+
+
+def test_treatment_date_defaults_to_its_start():
+    parsed = case_from_dict(case({"type": "treatment", "phase": "induction", "start": "2024-01-05"}))
+    assert parsed.findings[0].date.isoformat() == "2024-01-05"
+
+
+@pytest.mark.parametrize(
+    ("raw", "canonical"),
+    [
+        ("cd19", "CD19"),
+        ("CyCD79a", "cCD79a"),
+        ("CD79a", "cCD79a"),
+        ("cyCD3", "cCD3"),
+        ("cCD3", "cCD3"),
+        ("CD3", "sCD3"),
+        ("sCD3", "sCD3"),
+        ("hla dr", "HLA-DR"),
+        ("HLA-DR", "HLA-DR"),
+        ("tdt", "TdT"),
+        ("cIgM", "cIgM"),
+        ("sIg", "sIg"),
+        ("CDw65", "CD65"),
+        ("MPO", "MPO"),
+        ("CD371", "CD371"),
+        ("CD200", "CD200"),
+    ],
+)
+def test_marker_names_are_folded(raw, canonical):
+    assert normalise_marker_name(raw) == canonical
+
+
+def test_the_same_marker_twice_with_different_values_is_an_error():
+    problems = problems_of(case({"type": "immunophenotype", "date": "2024-01-02", "markers": {"CD19": "positive", "cd19": "negative"}}))
+    assert any("CD19 is given twice" in p for p in problems)
+
+
+@pytest.mark.parametrize(
+    ("raw", "canonical"),
+    [
+        ("BCR::ABL1", "BCR::ABL1"),
+        ("BCR-ABL1", "BCR::ABL1"),
+        ("bcr/abl", "BCR::ABL1"),
+        ("Ph", "BCR::ABL1"),
+        ("ETV6-RUNX1", "ETV6::RUNX1"),
+        ("TEL-AML1", "ETV6::RUNX1"),
+        ("IL3::IGH", "IGH::IL3"),
+        ("KMT2A-r", "KMT2A_rearrangement"),
+        ("MLL", "KMT2A_rearrangement"),
+        ("KMT2A::AFF1", "KMT2A::AFF1"),
+        ("iamp21", "iAMP21"),
+        ("IKZF1 deletion", "IKZF1_deletion"),
+        ("ikzf1_del", "IKZF1_deletion"),
+        ("TP53 mutated", "TP53_mutation"),
+        ("PAX5 p80r", "PAX5_P80R"),
+        ("IKZF1_N159Y", "IKZF1_N159Y"),
+        ("CRLF2-r", "CRLF2_rearrangement"),
+        ("CRLF2 rearranged", "CRLF2_rearrangement"),
+    ],
+)
+def test_lesion_spellings_are_folded_so_negative_and_detected_compare(raw, canonical):
+    assert normalise_lesion(raw) == canonical
+
+
+def test_genetics_lists_are_canonical_and_deduplicated():
+    parsed = case_from_dict(
+        case({"type": "genetics", "date": "2024-01-02", "fusions": ["BCR-ABL1", "BCR::ABL1"], "negative": ["MLL", "KMT2A-r"]})
+    )
+    genetics = parsed.findings[0]
+    assert genetics.fusions == ["BCR::ABL1"]
+    assert genetics.negative == ["KMT2A_rearrangement"]
