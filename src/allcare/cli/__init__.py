@@ -1,0 +1,1 @@
+"""The ``allcare`` command-line interface (Typer + rich)."""

@@ -1,0 +1,193 @@
+"""The ``allcare`` command line.
+
+Exit codes are a contract for scripts: 0 assessed, 2 invalid input (every
+problem printed at once), 1 internal error (one line and a hint to report it,
+never a traceback).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+
+from .. import DISCLAIMER
+from ..engine import DEFAULT_RULES, RuleSet, RuleSetError, assess, rules_from_dict
+from ..engine.karyotype import describe, parse_karyotype
+from ..interop.casefile import CaseFileError, load_case, parse_case_text
+from . import render
+
+EXIT_OK, EXIT_INTERNAL, EXIT_INVALID = 0, 1, 2
+
+app = typer.Typer(
+    name="allcare",
+    help="Explainable decision support for acute lymphoblastic leukaemia. " + DISCLAIMER,
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console(highlight=False, soft_wrap=False)
+err = Console(stderr=True, highlight=False)
+
+
+class OutputFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+class InvalidInput(Exception):
+    """Input the user can fix: printed as a list of problems, exit status 2."""
+
+    def __init__(self, title: str, problems: list[str]):
+        self.title = title
+        self.problems = problems
+        super().__init__(title)
+
+
+def _parse_as_of(value: Optional[str]) -> Optional[dt.date]:
+    if value is None:
+        return None
+    if value == "today":
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput("--as-of", [f"--as-of: {value!r} is not a date; use YYYY-MM-DD or 'today'"]) from None
+
+
+def _load_rules(path: Optional[Path]) -> RuleSet:
+    if path is None:
+        return DEFAULT_RULES
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise InvalidInput(str(path), [f"{path}: cannot be read ({error.strerror or error})"]) from None
+    try:
+        data = parse_case_text(text, str(path))
+        return rules_from_dict(data)
+    except CaseFileError as error:
+        raise InvalidInput(str(path), [str(p) for p in error.problems]) from None
+    except RuleSetError as error:
+        raise InvalidInput(str(path), [f"{path}: {part}" for part in str(error).split("; ")]) from None
+
+
+def _load(case_path: Path):
+    try:
+        return load_case(case_path)
+    except CaseFileError as error:
+        raise InvalidInput(str(case_path), [str(p) for p in error.problems]) from None
+
+
+@app.command("assess")
+def assess_command(
+    case: Path = typer.Argument(..., help="case file (JSON or YAML, schema allcare.case/1)"),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="assessment date (YYYY-MM-DD or 'today'); default: latest finding"),
+    fmt: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f", help="text summary or allcare.assessment/1 JSON"),
+    rules: Optional[Path] = typer.Option(None, "--rules", help="rule-set overrides (JSON or YAML)"),
+) -> None:
+    """Assess one case: diagnosis, codes, counts, CNS, risk, response, alerts."""
+    loaded = _load(case)
+    result = assess(loaded, as_of=_parse_as_of(as_of), rules=_load_rules(rules))
+    if fmt is OutputFormat.json:
+        sys.stdout.write(json.dumps(result.to_json_dict(), indent=2, ensure_ascii=False) + "\n")
+    else:
+        out.print(render.summary(result))
+
+
+@app.command("explain")
+def explain_command(
+    case: Path = typer.Argument(..., help="case file (JSON or YAML)"),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="assessment date (YYYY-MM-DD or 'today')"),
+    rules: Optional[Path] = typer.Option(None, "--rules", help="rule-set overrides (JSON or YAML)"),
+) -> None:
+    """Print the derivation trail: every conclusion with its rule, source, evidence and what is missing."""
+    loaded = _load(case)
+    result = assess(loaded, as_of=_parse_as_of(as_of), rules=_load_rules(rules))
+    out.print(render.trail(result))
+
+
+@app.command("karyotype")
+def karyotype_command(
+    text: str = typer.Argument(..., help='ISCN karyotype, e.g. "46,XY,t(9;22)(q34;q11.2)[20]"'),
+    fmt: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f"),
+) -> None:
+    """Parse an ISCN 2020 karyotype and print what it says."""
+    parsed = parse_karyotype(text)
+    if fmt is OutputFormat.json:
+        sys.stdout.write(json.dumps(parsed.model_dump(mode="json"), indent=2) + "\n")
+        return
+    for line in describe(parsed):
+        out.print(line, markup=False)
+
+
+@app.command("validate")
+def validate_command(cases: list[Path] = typer.Argument(..., help="case files to check")) -> None:
+    """Check case files against allcare.case/1 without assessing them."""
+    problems: list[str] = []
+    for path in cases:
+        try:
+            load_case(path)
+            out.print(f"{path}: valid", markup=False)
+        except CaseFileError as error:
+            problems += [f"{path}: {p}" for p in error.problems]
+    if problems:
+        raise InvalidInput("invalid case files", problems)
+
+
+@app.command("schema")
+def schema_command(
+    which: str = typer.Argument("case", help="'case', 'assessment' or 'rules'"),
+) -> None:
+    """Print the JSON Schema of the case file, the assessment output or the rule set."""
+    from ..engine.schemas import json_schema
+
+    try:
+        schema = json_schema(which)
+    except KeyError:
+        raise InvalidInput("schema", [f"unknown schema {which!r}; choose case, assessment or rules"]) from None
+    sys.stdout.write(json.dumps(schema, indent=2) + "\n")
+
+
+def run() -> None:
+    """Console-script entry point: map every failure onto the documented exit codes."""
+    try:
+        app(standalone_mode=False)
+    except InvalidInput as error:
+        err.print(f"[bold red]Invalid input[/] ({len(error.problems)} problem{'s' if len(error.problems) != 1 else ''}):")
+        for problem in error.problems:
+            err.print(f"  - {problem}", markup=False)
+        sys.exit(EXIT_INVALID)
+    except SystemExit:
+        raise
+    except Exception as error:  # noqa: BLE001 - the last line of defence for users
+        if _is_usage_error(error):
+            error.show()  # type: ignore[attr-defined]
+            sys.exit(EXIT_INVALID)
+        if _is_abort(error):
+            err.print("Aborted.")
+            sys.exit(EXIT_INTERNAL)
+        err.print(
+            f"allcare: internal error: {type(error).__name__}: {error}. "
+            "This is a bug; please report it with the command you ran (no patient data).",
+            markup=False,
+        )
+        sys.exit(EXIT_INTERNAL)
+    sys.exit(EXIT_OK)
+
+
+def _is_usage_error(error: Exception) -> bool:
+    """Click/Typer usage errors (bad option, missing argument): they know how to show themselves.
+
+    Checked by shape rather than class because Typer may ship its own copy of Click.
+    """
+    return getattr(error, "exit_code", None) == 2 and callable(getattr(error, "show", None))
+
+
+def _is_abort(error: Exception) -> bool:
+    return isinstance(error, KeyboardInterrupt) or type(error).__name__ == "Abort"

@@ -1,0 +1,188 @@
+"""Human-readable views of an assessment for the terminal (rich renderables).
+
+The summary is what a clinician reads at a glance (alerts first, then the
+diagnosis panel, risk, status); the trail is what they read when they ask why.
+"""
+
+from __future__ import annotations
+
+from rich.console import Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from ..engine.assessment import Assessment, MrdResult
+from ..engine.explain import Conclusion
+
+_SEVERITY_STYLE = {"critical": "bold white on red", "warning": "bold black on yellow", "info": "bold white on blue"}
+
+
+def _label(value: object, none: str = "cannot determine") -> str:
+    if value is None:
+        return none
+    return str(value).replace("_", " ") if isinstance(value, str) and value.islower() else str(value)
+
+
+def _mrd_text(mrd: MrdResult | None) -> str:
+    if mrd is None:
+        return "-"
+    value = "no value" if mrd.value is None else f"{mrd.value * 100:.4g}%"
+    assay = ", ".join(x for x in (mrd.method, mrd.sample, f"sens {mrd.sensitivity:g}" if mrd.sensitivity else None) if x)
+    return f"{mrd.status} ({value}{'; ' + assay if assay else ''})"
+
+
+def _grid(rows: list[tuple[str, str]]) -> Table:
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column()
+    for key, value in rows:
+        grid.add_row(key, Text(value))
+    return grid
+
+
+def header(a: Assessment) -> Text:
+    p = a.patient
+    age = "age unknown" if p.age_at_diagnosis is None else f"{p.age_at_diagnosis:g} y at diagnosis"
+    text = Text()
+    text.append(f"allcare assessment  patient {p.id}", style="bold")
+    text.append(f"  {p.sex}, {age}, as of {a.as_of}  (rules {a.rules_version})\n")
+    text.append(a.disclaimer, style="italic dim")
+    return text
+
+
+def alerts(a: Assessment) -> Group | Text:
+    if not a.alerts:
+        return Text("No alerts.", style="dim")
+    lines = []
+    for alert in a.alerts:
+        line = Text()
+        line.append(f" {alert.severity.upper()} ", style=_SEVERITY_STYLE[alert.severity])
+        line.append(f" {alert.message}")
+        line.append(f"  [{alert.rule}]", style="dim")
+        lines.append(line)
+    return Group(*lines)
+
+
+def diagnosis_panel(a: Assessment) -> Panel:
+    d, c = a.diagnosis, a.codes
+    g = d.genetics
+    stage = d.b_stage or d.t_stage
+    rows = [
+        ("Disease", _label(d.disease)),
+        ("Lineage", _label(d.lineage) + (f" ({_label(stage)})" if stage else "")),
+    ]
+    if d.etp is not None or (d.lineage or "").startswith("T"):
+        rows.append(("ETP phenotype", _label(d.etp)))
+    rows += [
+        ("WHO-HAEM5", d.who_haem5.name or "undetermined: " + "; ".join(d.who_haem5.missing or ["see explain"])),
+        ("ICC 2022", (d.icc_2022.name or "undetermined") + (f" - {d.icc_2022.subtype_name}" if d.icc_2022.subtype_name else "")),
+        ("ICD-O-3", f"{c.icd_o_3 or '-'}  {c.icd_o_3_term or ''}".strip()),
+        ("ICD-10-CM", f"{c.icd_10_cm or '-'}  {c.icd_10_cm_term or ''}".strip()),
+        ("SNOMED CT", f"{c.snomed_ct or '-'}  {c.snomed_ct_term or ''}".strip()),
+        ("Genetics found", ", ".join(g.detected) or "none reported"),
+        ("Tested negative", ", ".join(g.negative) or "-"),
+    ]
+    if g.not_tested:
+        rows.append(("Not tested", ", ".join(g.not_tested)))
+    if g.conflicting:
+        rows.append(("Contradictory", ", ".join(g.conflicting)))
+    if g.modal_number is not None or g.dna_index is not None:
+        ploidy = _label(g.ploidy, "-")
+        rows.append(("Ploidy", f"{ploidy} (modal {g.modal_number if g.modal_number is not None else '-'}, DNA index {g.dna_index if g.dna_index is not None else '-'})"))
+    if d.egil is not None:
+        rows.append(("EGIL score", f"B {d.egil.b:g} / T {d.egil.t:g} / myeloid {d.egil.myeloid:g}" + (" - biphenotypic" if d.egil.biphenotypic else "")))
+    testis = {True: "involved", False: "not involved", None: "not recorded"}[a.cns.testicular]
+    rows += [("CNS status", a.cns_status or "cannot determine"), ("Testis", testis)]
+    return Panel(_grid(rows), title="Diagnosis", title_align="left")
+
+
+def risk_panel(a: Assessment) -> Panel:
+    r = a.risk
+    rows = [
+        ("NCI/Rome", _label(r.nci)),
+        ("NCCN genetic", _label(r.genetic)),
+        ("COG-style group", (_label(r.cog.group) + (f" (column {r.cog.column})" if r.cog.column else "")) + "  - inferred from PDQ Table 1"),
+    ]
+    if r.adult.applicable:
+        rows.append(("Adult factors", ", ".join(r.adult.adverse_factors) or "none found"))
+    flags = [name for name, on in (("Down syndrome", r.down_syndrome), ("infant", r.infant)) if on]
+    if r.interfant_high_risk:
+        flags.append("Interfant-99 high risk")
+    if flags:
+        rows.append(("Flags", ", ".join(flags)))
+    if r.factors:
+        rows.append(("Driven by", "; ".join(r.factors)))
+    return Panel(_grid(rows), title="Risk", title_align="left")
+
+
+def status_panel(a: Assessment) -> Panel:
+    s = a.status
+    current = _label(s.current) + (f" since {s.since}" if s.since else "")
+    rows = [("Current status", current), ("Treatment phase", _label(s.current_phase, "none running")), ("Latest MRD", _mrd_text(a.mrd.latest))]
+    table = Table(title="Response over time", title_justify="left", show_lines=False, expand=False)
+    for column in ("date", "status", "marrow", "MRD", "phase"):
+        table.add_column(column)
+    for point in s.timeline:
+        marrow = "-" if point.marrow_grade is None else f"{point.marrow_grade} ({point.marrow_blasts_pct:g}%)"
+        table.add_row(str(point.date), _label(point.status), marrow, _mrd_text(point.mrd), _label(point.phase, "-"))
+    phases = Table(title="Treatment phases", title_justify="left")
+    for column in ("phase", "start", "end", "notes"):
+        phases.add_column(column)
+    for span in s.phases:
+        end = str(span.end) if span.end else ("running" if span.running else "-")
+        phases.add_row(_label(span.phase), str(span.start), end, "; ".join(span.notes) or "-")
+    parts = [_grid(rows)]
+    if s.timeline:
+        parts.append(table)
+    if s.phases:
+        parts.append(phases)
+    return Panel(Group(*parts), title="Status", title_align="left")
+
+
+def counts_panel(a: Assessment) -> Panel | Text:
+    if not a.blood_counts:
+        return Text("No blood counts recorded.", style="dim")
+    latest = a.blood_counts[-1]
+    table = Table(title=f"Latest blood count ({latest.date})", title_justify="left")
+    for column in ("analyte", "value", "range", "CTCAE v5"):
+        table.add_column(column)
+    for item in latest.analytes:
+        limits = "-" if item.lower_limit is None and item.upper_limit is None else f"{item.lower_limit if item.lower_limit is not None else '?'}-{item.upper_limit if item.upper_limit is not None else '?'}"
+        grade = "-" if item.ctcae_term is None else f"{item.ctcae_term}: " + ("not gradable" if item.grade is None else f"grade {item.grade}")
+        table.add_row(item.analyte, f"{item.value:g} {item.unit}", limits, grade)
+    named = Text("Named: " + (", ".join(latest.named) or "none"))
+    return Panel(Group(table, named), title="Blood counts", title_align="left")
+
+
+def missing_panel(a: Assessment) -> Panel | Text:
+    if not a.missing:
+        return Text("Nothing missing for the conclusions above.", style="dim")
+    return Panel(Text("\n".join(f"- {m}" for m in a.missing)), title="Missing data", title_align="left")
+
+
+def summary(a: Assessment) -> Group:
+    return Group(header(a), Text(), alerts(a), diagnosis_panel(a), risk_panel(a), status_panel(a), counts_panel(a), missing_panel(a))
+
+
+def conclusion_block(c: Conclusion) -> Text:
+    text = Text()
+    mark = "✓" if c.determined else "?"
+    text.append(f"{mark} {c.topic} = {c.value}\n", style="bold" if c.determined else "bold yellow")
+    text.append(f"    rule {c.rule}  |  {c.source}\n", style="dim")
+    if c.explanation:
+        text.append(f"    {c.explanation}\n")
+    for ref in c.evidence:
+        text.append(f"    evidence: findings[{ref.index}] {ref.type} {ref.date}: {ref.summary}\n", style="cyan")
+    for side in c.conflicts:
+        text.append(f"    conflict: {side}\n", style="red")
+    for item in c.missing:
+        text.append(f"    missing: {item}\n", style="yellow")
+    return text
+
+
+def trail(a: Assessment) -> Group:
+    blocks = [header(a), Text()]
+    blocks += [conclusion_block(c) for c in a.conclusions()]
+    blocks.append(Text("Alerts:", style="bold"))
+    blocks.append(alerts(a))
+    return Group(*blocks)

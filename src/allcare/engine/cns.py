@@ -1,0 +1,369 @@
+"""CNS and testicular status at diagnosis (COG CNS1-CNS3c with Steinherz/Bleyer; decisions.md "CNS status").
+
+The CNS status is a property of the presentation: it is read from the
+diagnostic lumbar puncture (the first CSF up to ``cns_diagnostic_window_days``
+after the start of induction, or after diagnosis when no induction is
+recorded) and from clinical signs found at diagnosis. Later CSF results are
+reported one by one as conclusions, not folded into the status: a CNS3 CSF in
+remission is relapse evidence, which the response assessment judges.
+
+When the CSF result leaves more than one status possible (no cytospin, no
+CSF cell count, no blood count for Steinherz/Bleyer), the status is the list of
+statuses still possible ("CNS2c or CNS3b") and the conclusion names what would
+decide it. The candidate list comes from trying every value of each unknown,
+so it never claims more than the data support.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import math
+from dataclasses import dataclass, field
+
+from .assessment import CnsResult
+from .case import Csf, Extramedullary
+from .explain import Conclusion, EvidenceRef, conclude, contradictory, undetermined
+from .sources import COG_CNS, TESTICULAR, TRAUMATIC_LP
+from .view import CaseView, Indexed
+
+STATUS_ORDER = ("CNS1", "CNS2a", "CNS2b", "CNS2c", "CNS3a", "CNS3b", "CNS3c")
+CNS3C = "CNS3c"
+
+# Unit conversions for Steinherz/Bleyer: CSF cells are counted per uL, blood in 10^9/L and 10^12/L.
+_PER_UL_PER_10E9_L = 1e3
+_PER_UL_PER_10E12_L = 1e6
+
+_FACTS = ("blasts", "wbc_high", "traumatic", "sb_positive")
+
+
+def _status_from(blasts: bool, wbc_high: bool, traumatic: bool, sb_positive: bool) -> str:
+    """The COG table (§5) for one fully known CSF."""
+    if not blasts:
+        return "CNS1"
+    if not wbc_high:
+        return "CNS2b" if traumatic else "CNS2a"
+    if not traumatic:
+        return "CNS3a"
+    return "CNS3b" if sb_positive else "CNS2c"
+
+
+def _possible(known: dict[str, bool | None]) -> tuple[list[str], list[str]]:
+    """Statuses reachable over every value of the unknown facts, and the unknown facts that change the answer."""
+    options = [[known[f]] if known[f] is not None else [False, True] for f in _FACTS]
+    outcome = {combo: _status_from(*combo) for combo in itertools.product(*options)}
+    deciding = []
+    for i, fact in enumerate(_FACTS):
+        if known[fact] is None and any(
+            outcome[combo] != outcome.get(combo[:i] + (not combo[i],) + combo[i + 1 :], outcome[combo])
+            for combo in outcome
+        ):
+            deciding.append(fact)
+    statuses = sorted(set(outcome.values()), key=STATUS_ORDER.index)
+    return statuses, deciding
+
+
+@dataclass
+class CsfReading:
+    """What one lumbar puncture shows, with the blood count used and what is still missing."""
+
+    item: Indexed[Csf]
+    statuses: list[str]
+    missing: list[str]
+    traumatic: bool | None
+    rule: str
+    explanation: str
+    evidence: list[EvidenceRef] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        return " or ".join(self.statuses)
+
+    @property
+    def determined(self) -> bool:
+        return len(self.statuses) == 1
+
+    @property
+    def blasts_with_traumatic_tap(self) -> bool:
+        return bool(self.item.finding.blasts) and self.traumatic is True
+
+
+def _csf_summary(csf: Csf) -> str:
+    parts = [
+        f"CSF WBC {csf.wbc.value:g}/uL" if csf.wbc is not None else "CSF WBC not recorded",
+        f"RBC {csf.rbc.value:g}/uL" if csf.rbc is not None else "RBC not recorded",
+        {True: "blasts seen", False: "no blasts", None: "cytospin not recorded"}[csf.blasts],
+    ]
+    if csf.traumatic is not None:
+        parts.append("recorded as traumatic" if csf.traumatic else "recorded as not traumatic")
+    return ", ".join(parts)
+
+
+def read_csf(view: CaseView, item: Indexed[Csf]) -> CsfReading:
+    """Classify one CSF by the COG table, with Steinherz/Bleyer on the nearest blood count when needed."""
+    rules = view.rules
+    csf = item.finding
+    wbc = None if csf.wbc is None else csf.wbc.value
+    rbc = None if csf.rbc is None else csf.rbc.value
+    if csf.traumatic is not None:
+        traumatic = csf.traumatic
+        traumatic_why = "recorded as traumatic" if traumatic else "recorded as not traumatic"
+    elif rbc is not None:
+        traumatic = rbc >= rules.csf_rbc_traumatic
+        traumatic_why = f"CSF RBC {rbc:g}/uL {'>=' if traumatic else '<'} {rules.csf_rbc_traumatic:g}/uL"
+    else:
+        traumatic, traumatic_why = None, "CSF RBC not recorded"
+
+    blood = view.nearest(
+        [x for x in view.of_type("cbc") if x.finding.wbc is not None and x.finding.rbc is not None and x.finding.rbc.value > 0],
+        item.date,
+        rules.cns_blood_count_window_days,
+    )
+    sb_positive: bool | None = None
+    sb_missing: list[str] = []
+    sb_text = ""
+    if wbc is None:
+        sb_missing.append("CSF WBC count")
+    if rbc is None or rbc <= 0:
+        sb_missing.append("CSF RBC count (for Steinherz/Bleyer)")
+    if blood is None:
+        sb_missing.append(f"blood WBC and RBC within {rules.cns_blood_count_window_days} days of the lumbar puncture")
+    if not sb_missing:
+        csf_ratio = wbc / rbc  # type: ignore[operator]
+        blood_ratio = (blood.finding.wbc.value * _PER_UL_PER_10E9_L) / (blood.finding.rbc.value * _PER_UL_PER_10E12_L)
+        line = rules.steinherz_bleyer_factor * blood_ratio
+        sb_positive = csf_ratio > line and not math.isclose(csf_ratio, line, rel_tol=1e-9)
+        sb_text = (
+            f"Steinherz/Bleyer: CSF WBC/RBC {csf_ratio:.4g} {'>' if sb_positive else 'is not >'} "
+            f"{rules.steinherz_bleyer_factor:g} x blood WBC/RBC ({blood_ratio:.4g}, blood count of {blood.date}) "
+            f"= {line:.4g}: {'positive' if sb_positive else 'negative'}."
+        )
+
+    known = {
+        "blasts": csf.blasts,
+        "wbc_high": None if wbc is None else wbc >= rules.csf_wbc_cns3,
+        "traumatic": traumatic,
+        "sb_positive": sb_positive,
+    }
+    statuses, deciding = _possible(known)
+    missing_by_fact = {
+        "blasts": ["CSF cytospin for blasts"],
+        "wbc_high": ["CSF WBC count"],
+        "traumatic": ["CSF RBC count (or whether the tap was traumatic)"],
+        "sb_positive": sb_missing,
+    }
+    missing = list(dict.fromkeys(m for fact in deciding for m in missing_by_fact[fact]))
+
+    uses_sb = "sb_positive" in deciding or (len(statuses) == 1 and statuses[0] in ("CNS2c", "CNS3b"))
+    if uses_sb:
+        rule = "CNS.STATUS.STEINHERZ_BLEYER"
+    elif "blasts" in deciding:
+        rule = "CNS.STATUS.CYTOSPIN"
+    elif statuses == ["CNS1"]:
+        rule = "CNS.STATUS.NO_BLASTS"
+    elif statuses == ["CNS2b"]:
+        rule = "CNS.STATUS.TRAUMATIC_TAP"
+    else:
+        rule = "CNS.STATUS.CSF_WBC"
+
+    parts = [f"Lumbar puncture of {item.date}: {_csf_summary(csf)}."]
+    if csf.blasts:
+        if wbc is not None:
+            parts.append(f"CSF WBC {wbc:g}/uL is {'>=' if known['wbc_high'] else '<'} the CNS3 line of {rules.csf_wbc_cns3:g}/uL.")
+        parts.append(f"Traumatic tap: {'yes' if traumatic else 'no' if traumatic is False else 'unknown'} ({traumatic_why}).")
+    if uses_sb and sb_text:
+        parts.append(sb_text)
+    parts.append(f"COG status: {' or '.join(statuses)}.")
+    evidence = [item.ref(_csf_summary(csf))]
+    if uses_sb and blood is not None:
+        evidence.append(blood.ref(f"blood WBC {blood.finding.wbc.value:g} x10^9/L, RBC {blood.finding.rbc.value:g} x10^12/L"))
+    return CsfReading(item, statuses, missing, traumatic, rule, " ".join(parts), evidence)
+
+
+def _diagnostic_window_end(view: CaseView) -> dt.date | None:
+    """Last day on which a CSF or clinical finding still describes the presentation."""
+    inductions = [x.finding.start for x in view.of_type("treatment") if x.finding.phase == "induction"]
+    anchors = [d for d in (view.diagnosis_date, min(inductions) if inductions else None) if d is not None]
+    if not anchors:
+        return None
+    return max(anchors) + dt.timedelta(days=view.rules.cns_diagnostic_window_days)
+
+
+def _site_at_diagnosis(items: list[Indexed[Extramedullary]]) -> tuple[bool | None, list[str], list[Indexed]]:
+    """Any positive finding wins over negatives on other days; positive and negative on the same day contradict."""
+    positives = [x for x in items if x.finding.present]
+    negatives = [x for x in items if not x.finding.present]
+    same_day = [(p, n) for p in positives for n in negatives if p.date == n.date]
+    if same_day:
+        positive, negative = same_day[0]
+        site = positive.finding.site
+        return None, [f"{site} involvement recorded present and absent on {positive.date}"], [positive, negative]
+    if positives:
+        return True, [], positives
+    if negatives:
+        return False, [], negatives
+    return None, [], []
+
+
+def _extramedullary_summary(x: Indexed[Extramedullary]) -> str:
+    f = x.finding
+    detail = f" ({f.detail})" if f.detail else ""
+    return f"{f.site} involvement {'present' if f.present else 'absent'}{detail}"
+
+
+def assess_cns(view: CaseView) -> CnsResult:
+    """CNS status and testicular involvement at diagnosis, with later lumbar punctures reported separately."""
+    end = _diagnostic_window_end(view)
+
+    def at_diagnosis(x: Indexed) -> bool:
+        return end is None or x.date <= end
+
+    csfs = view.of_type("csf")
+    diagnostic = csfs[0] if csfs and at_diagnosis(csfs[0]) else None
+    later = [x for x in csfs if x is not diagnostic]
+    extramedullary = view.of_type("extramedullary")
+    cns_items = [x for x in extramedullary if x.finding.site == "cns" and at_diagnosis(x)]
+    testis_items = [x for x in extramedullary if x.finding.site == "testis" and at_diagnosis(x)]
+
+    conclusions: list[Conclusion] = []
+    reading = read_csf(view, diagnostic) if diagnostic is not None else None
+    clinical, clinical_conflicts, clinical_evidence = _site_at_diagnosis(cns_items)
+
+    status: str | None
+    date: dt.date | None
+    possible: list[str] = []
+    if clinical_conflicts:
+        status, date = None, None
+        conclusions.append(
+            contradictory("cns.status", "CNS.STATUS.CLINICAL_SIGNS", COG_CNS, clinical_conflicts,
+                          [x.ref(_extramedullary_summary(x)) for x in clinical_evidence])
+        )
+    elif clinical:
+        first = clinical_evidence[0]
+        status, date = CNS3C, first.date
+        csf_part = (
+            f" The CSF alone would read {reading.status}." if reading is not None else " No diagnostic CSF is recorded."
+        )
+        conclusions.append(
+            conclude(
+                "cns.status", CNS3C, "CNS.STATUS.CLINICAL_SIGNS", COG_CNS,
+                "Clinical signs of CNS leukaemia at diagnosis (cranial nerve palsy, brain or eye involvement, "
+                "hypothalamic syndrome) make CNS3c regardless of the CSF." + csf_part,
+                [x.ref(_extramedullary_summary(x)) for x in clinical_evidence]
+                + (reading.evidence if reading is not None else []),
+            )
+        )
+    if not clinical_conflicts and not clinical:
+        if reading is None:
+            status, date = None, None
+            conclusions.append(
+                undetermined(
+                    "cns.status", "CNS.STATUS.NO_LP", COG_CNS,
+                    ["diagnostic lumbar puncture (CSF cell count and cytospin)"],
+                    "No CSF result at diagnosis: the CNS status cannot be assigned.",
+                )
+            )
+        else:
+            # An open classification is not a status: the contract allows only CNS1..CNS3c or
+            # null, so the candidates go to ``possible`` and the conclusion says what decides.
+            status = reading.status if reading.determined else None
+            date = reading.item.date
+            possible = [] if reading.determined else list(reading.statuses)
+            if reading.determined:
+                conclusions.append(
+                    conclude("cns.status", reading.status, reading.rule, COG_CNS, reading.explanation, reading.evidence)
+                )
+            else:
+                conclusions.append(
+                    undetermined(
+                        "cns.status", reading.rule, COG_CNS, reading.missing,
+                        reading.explanation + " Missing: " + "; ".join(reading.missing) + ".",
+                        reading.evidence, value=reading.status,
+                    )
+                )
+
+    if reading is not None and reading.blasts_with_traumatic_tap:
+        conclusions.append(
+            conclude(
+                "cns.traumatic_lp", True, "CNS.TRAUMATIC_LP_WITH_BLASTS", TRAUMATIC_LP,
+                "A traumatic diagnostic lumbar puncture with blasts in the CSF is itself an adverse factor "
+                "(St Jude experience), whatever the CNS status.",
+                reading.evidence[:1],
+            )
+        )
+
+    testicular = _testicular(view, testis_items, conclusions)
+    conclusions.extend(_later_findings(view, later, extramedullary, end, status))
+    return CnsResult(
+        status=status,
+        possible=possible,
+        date=date,
+        traumatic_tap=None if reading is None else reading.traumatic,
+        testicular=testicular,
+        conclusions=conclusions,
+    )
+
+
+def _testicular(view: CaseView, items: list[Indexed[Extramedullary]], conclusions: list[Conclusion]) -> bool | None:
+    found, conflicts, evidence = _site_at_diagnosis(items)
+    refs = [x.ref(_extramedullary_summary(x)) for x in evidence]
+    if conflicts:
+        conclusions.append(contradictory("cns.testicular", "CNS.TESTICULAR", TESTICULAR, conflicts, refs))
+    elif found:
+        conclusions.append(
+            conclude(
+                "cns.testicular", True, "CNS.TESTICULAR", TESTICULAR,
+                "Testicular involvement at diagnosis: extramedullary disease that excludes standard-risk "
+                "assignment in most schemas.",
+                refs,
+            )
+        )
+    elif found is None and view.patient.sex.value == "male":
+        conclusions.append(
+            undetermined(
+                "cns.testicular", "CNS.TESTICULAR", TESTICULAR, ["testicular examination at diagnosis"],
+                "No testicular finding is recorded at diagnosis for a male patient.",
+            )
+        )
+    return found
+
+
+def _later_findings(
+    view: CaseView,
+    later_csfs: list[Indexed[Csf]],
+    extramedullary: list[Indexed[Extramedullary]],
+    end: dt.date | None,
+    diagnosis_status: str | None,
+) -> list[Conclusion]:
+    """One conclusion per lumbar puncture after the diagnostic one, and per later CNS or testicular finding."""
+    out = []
+    keep = f"The CNS status at diagnosis stays {diagnosis_status or 'unassigned'}; "
+    for item in later_csfs:
+        reading = read_csf(view, item)
+        explanation = (
+            reading.explanation + " " + keep + "a CSF after diagnosis is response or relapse evidence "
+            "(judged by the response assessment), not a new diagnostic status."
+        )
+        if reading.determined:
+            out.append(conclude("cns.later_lp", reading.status, "CNS.STATUS.LATER_LP", COG_CNS, explanation, reading.evidence))
+        else:
+            out.append(
+                undetermined(
+                    "cns.later_lp", "CNS.STATUS.LATER_LP", COG_CNS,
+                    [f"{m} (lumbar puncture of {item.date})" for m in reading.missing],
+                    explanation, reading.evidence, value=reading.status,
+                )
+            )
+    for item in extramedullary:
+        f = item.finding
+        if end is not None and item.date > end and f.present and f.site in ("cns", "testis"):
+            out.append(
+                conclude(
+                    f"cns.later_{f.site}", True, f"CNS.LATER_{f.site.upper()}_INVOLVEMENT",
+                    COG_CNS if f.site == "cns" else TESTICULAR,
+                    f"{_extramedullary_summary(item)} on {item.date}, after diagnosis: " + keep
+                    + "new extramedullary disease is relapse evidence for the response assessment.",
+                    [item.ref(_extramedullary_summary(item))],
+                )
+            )
+    return out

@@ -1,0 +1,243 @@
+"""Registry and billing codes: ICD-O-3 morphology, ICD-10-CM, SNOMED CT.
+
+* ICD-O-3 follows the WHO entity (decisions.md, SEER Hematopoietic Database):
+  the same morphology code serves the leukaemia and the lymphoma. When the
+  genetic entity is still open, registries code the lineage's NOS code
+  (9811/3 for B, 9837/3 for T, 9808/9809 for MPAL) - that is what "NOS" means
+  in ICD-O - and the conclusion says the code will change if a defining lesion
+  is found.
+* ICD-10-CM depends on the disease status on the assessment date:
+  "not having achieved remission" (which ICD-10-CM also uses for ALL NOS),
+  "in remission", "in relapse"; LBL is coded by site, C83.5A in remission;
+  MPAL goes to C95.0- (acute leukaemia of unspecified cell type), as SEER maps it.
+  A *suspected* relapse is not coded as relapse (coding guidelines code
+  confirmed conditions) but no longer as remission either: it gets the
+  not-in-remission / NOS code with the confirmation listed as missing.
+* SNOMED CT: only the two verified concepts are used (ALL; B-cell ALL).
+  No T-ALL concept was verified, so T-ALL gets the parent ALL concept.
+"""
+
+from __future__ import annotations
+
+from .assessment import Codes, Diagnosis, Status
+from .explain import Conclusion, EvidenceRef, conclude, undetermined
+from .sources import DECISIONS, ICD_10_CM, ICD_O_3, SNOMED_CT
+from .view import CaseView
+
+_B = "B lymphoblastic leukemia/lymphoma"
+_MPAL = "Mixed phenotype acute leukemia"
+ICD_O_3_TERMS = {
+    "9811/3": f"{_B}, NOS",
+    "9812/3": f"{_B} with t(9;22)(q34.1;q11.2); BCR-ABL1",
+    "9813/3": f"{_B} with t(v;11q23.3); KMT2A rearranged",
+    "9814/3": f"{_B} with t(12;21)(p13.2;q22.1); ETV6-RUNX1",
+    "9815/3": f"{_B} with hyperdiploidy",
+    "9816/3": f"{_B} with hypodiploidy",
+    "9817/3": f"{_B} with t(5;14)(q31.1;q32.3); IL3-IGH",
+    "9818/3": f"{_B} with t(1;19)(q23;p13.3); TCF3-PBX1",
+    "9819/3": f"{_B}, BCR-ABL1-like",
+    "9837/3": "T lymphoblastic leukemia/lymphoma",
+    "9806/3": f"{_MPAL} with t(9;22)(q34.1;q11.2); BCR-ABL1",
+    "9807/3": f"{_MPAL} with t(v;11q23.3); KMT2A rearranged",
+    "9808/3": f"{_MPAL}, B/myeloid, NOS",
+    "9809/3": f"{_MPAL}, T/myeloid, NOS",
+}
+ICD_O_3_BY_ENTITY = {
+    "b_all_nos": "9811/3", "b_all_bcr_abl1": "9812/3", "b_all_kmt2a": "9813/3", "b_all_etv6_runx1": "9814/3",
+    "b_all_high_hyperdiploidy": "9815/3", "b_all_hypodiploidy": "9816/3", "b_all_igh_il3": "9817/3",
+    "b_all_tcf3_pbx1": "9818/3", "b_all_bcr_abl1_like": "9819/3",
+    "b_all_iamp21": "9811/3", "b_all_etv6_runx1_like": "9811/3", "b_all_other_defined": "9811/3",
+    "b_all_tcf3_hlf": "9811/3",
+    "t_all_nos": "9837/3", "etp_all": "9837/3",
+    "mpal_bcr_abl1": "9806/3", "mpal_kmt2a": "9807/3", "mpal_b_myeloid": "9808/3", "mpal_t_myeloid": "9809/3",
+}
+ICD_O_3_BY_LINEAGE = {"B": "9811/3", "T": "9837/3", "B/myeloid": "9808/3", "T/myeloid": "9809/3"}
+_NO_SPECIFIC_CODE = ("b_all_iamp21", "b_all_etv6_runx1_like", "b_all_other_defined", "b_all_tcf3_hlf")
+
+_LBL = "Lymphoblastic (diffuse) lymphoma"
+ICD_10_CM_TERMS = {
+    "C91.00": "Acute lymphoblastic leukemia not having achieved remission",
+    "C91.01": "Acute lymphoblastic leukemia, in remission",
+    "C91.02": "Acute lymphoblastic leukemia, in relapse",
+    "C95.00": "Acute leukemia of unspecified cell type not having achieved remission",
+    "C95.01": "Acute leukemia of unspecified cell type, in remission",
+    "C95.02": "Acute leukemia of unspecified cell type, in relapse",
+    "C83.50": f"{_LBL}, unspecified site",
+    "C83.51": f"{_LBL}, lymph nodes of head, face, and neck",
+    "C83.52": f"{_LBL}, intrathoracic lymph nodes",
+    "C83.53": f"{_LBL}, intra-abdominal lymph nodes",
+    "C83.54": f"{_LBL}, lymph nodes of axilla and upper limb",
+    "C83.55": f"{_LBL}, lymph nodes of inguinal region and lower limb",
+    "C83.56": f"{_LBL}, intrapelvic lymph nodes",
+    "C83.58": f"{_LBL}, lymph nodes of multiple sites",
+    "C83.59": f"{_LBL}, extranodal and solid organ sites",
+    "C83.5A": f"{_LBL}, in remission",
+}
+_NODE_REGIONS = (
+    ("1", ("head", "face", "neck", "cervical", "supraclavicular", "submandibular", "occipital", "auricular")),
+    ("2", ("intrathoracic", "mediastin", "hilar", "thoracic")),
+    ("3", ("abdominal", "mesenteric", "retroperitoneal", "aortic", "portal", "coeliac", "celiac")),
+    ("4", ("axilla", "axillary", "upper limb", "arm", "epitrochlear")),
+    ("5", ("inguinal", "femoral", "lower limb", "leg", "popliteal")),
+    ("6", ("pelvic", "iliac", "obturator")),
+)
+REMISSION = ("complete_remission", "cr_incomplete_recovery")
+SNOMED_TERMS = {
+    "91857003": "Acute lymphoid leukemia, disease (disorder)",
+    "277571004": "B-cell acute lymphoblastic leukemia (disorder)",
+}
+_CODED = ("ALL", "LBL", "MPAL")
+
+
+def assign_codes(view: CaseView, diagnosis: Diagnosis, status: Status) -> Codes:
+    disease = _disease_conclusion(diagnosis)
+    if diagnosis.disease not in _CODED:
+        return Codes(conclusions=_uncoded(diagnosis, disease))
+    icd_o, icd_o_conclusion = icd_o_3(diagnosis)
+    icd_10, icd_10_conclusion = icd_10_cm(diagnosis, status)
+    snomed, snomed_conclusion = snomed_ct(diagnosis)
+    return Codes(
+        icd_o_3=icd_o, icd_o_3_term=ICD_O_3_TERMS.get(icd_o) if icd_o else None,
+        icd_10_cm=icd_10, icd_10_cm_term=ICD_10_CM_TERMS.get(icd_10) if icd_10 else None,
+        snomed_ct=snomed, snomed_ct_term=SNOMED_TERMS.get(snomed) if snomed else None,
+        conclusions=[icd_o_conclusion, icd_10_conclusion, snomed_conclusion],
+    )
+
+
+def _disease_conclusion(diagnosis: Diagnosis) -> Conclusion | None:
+    return next((c for c in diagnosis.conclusions if c.topic == "diagnosis.disease"), None)
+
+
+def _evidence(diagnosis: Diagnosis, *topics: str) -> list[EvidenceRef]:
+    refs: list[EvidenceRef] = []
+    for c in diagnosis.conclusions:
+        if c.topic in topics:
+            refs += [r for r in c.evidence if r not in refs]
+    return refs
+
+
+def _uncoded(diagnosis: Diagnosis, disease: Conclusion | None) -> list[Conclusion]:
+    evidence = disease.evidence if disease else []
+    systems = (("codes.icd_o_3", "CODE.ICD_O_3.ENTITY", ICD_O_3), ("codes.icd_10_cm", "CODE.ICD_10_CM.STATUS", ICD_10_CM),
+               ("codes.snomed_ct", "CODE.SNOMED_CT.LINEAGE", SNOMED_CT))
+    if diagnosis.disease == "not_ALL":
+        return [conclude(topic, None, rule, source, "not ALL: no ALL, LBL or MPAL code applies", evidence)
+                for topic, rule, source in systems]
+    missing = (disease.missing if disease and disease.missing else []) or ["an established diagnosis of ALL, LBL or MPAL"]
+    return [undetermined(topic, rule, source, missing, "no code until the disease is established: " + "; ".join(missing),
+                         evidence) for topic, rule, source in systems]
+
+
+def icd_o_3(diagnosis: Diagnosis) -> tuple[str | None, Conclusion]:
+    topic, rule, source = "codes.icd_o_3", "CODE.ICD_O_3.ENTITY", f"{ICD_O_3}; {DECISIONS}"
+    evidence = _evidence(diagnosis, "diagnosis.who_haem5", "diagnosis.lineage")
+    key = diagnosis.who_haem5.key
+    if key == "mpal_other":
+        return None, undetermined(
+            topic, rule, source, ["coder review: ICD-O-3 morphology for MPAL, rare types"],
+            "MPAL rare types (B/T, B/T/myeloid) have no code in the SEER table used (9806-9809 cover BCR::ABL1, "
+            "KMT2A, B/myeloid and T/myeloid only; 9801/3 is for acute leukaemia NOS and pre-2010 MPAL)", evidence,
+        )
+    if key is not None:
+        code = ICD_O_3_BY_ENTITY[key]
+        text = f"{code} {ICD_O_3_TERMS[code]} for {diagnosis.who_haem5.name}; the same code serves leukaemia and lymphoma"
+        if key in _NO_SPECIFIC_CODE:
+            text += "; no specific ICD-O-3 code exists for this entity, so the B-ALL NOS code is used (decisions.md)"
+        return code, conclude(topic, code, rule, source, text, evidence)
+    code = ICD_O_3_BY_LINEAGE.get(diagnosis.lineage or "")
+    if code is None:
+        missing = diagnosis.who_haem5.missing or ["lineage of the blasts"]
+        return None, undetermined(topic, rule, source, missing, evidence=evidence)
+    text = (f"{code} {ICD_O_3_TERMS[code]}: the WHO entity is still open, and ICD-O-3 codes a {diagnosis.lineage} "
+            "lymphoblastic neoplasm without a documented defining lesion as NOS; the code changes if one is found")
+    if diagnosis.lineage == "T":
+        text = f"{code} {ICD_O_3_TERMS[code]}: T-ALL and ETP-ALL share this code, so the open ETP call does not change it"
+    return code, conclude(topic, code, rule, source, text, evidence)
+
+
+def icd_10_cm(diagnosis: Diagnosis, status: Status) -> tuple[str | None, Conclusion]:
+    topic, rule, source = "codes.icd_10_cm", "CODE.ICD_10_CM.STATUS", f"{ICD_10_CM}; {DECISIONS}"
+    evidence = _evidence(diagnosis, "diagnosis.disease")
+    if status.timeline:
+        evidence += [r for r in status.timeline[-1].conclusion.evidence if r not in evidence]
+    current = status.current
+    state = current or "not recorded"
+    if diagnosis.disease == "LBL":
+        if current in REMISSION:
+            code, why = "C83.5A", f"lymphoblastic lymphoma, status {state}: in remission"
+        else:
+            code, why = lbl_site_code(diagnosis.lbl_site)
+            why = f"lymphoblastic lymphoma, status {state}; {why}"
+        return _coded(topic, code, rule, source, why, evidence, status)
+    stem = "C91.0" if diagnosis.disease == "ALL" else "C95.0"
+    what = "ALL" if diagnosis.disease == "ALL" else "MPAL (acute leukaemia of unspecified cell type, as SEER maps MPAL)"
+    if current in REMISSION:
+        return _coded(topic, f"{stem}1", rule, source, f"{what}, status {state}: in remission", evidence, status)
+    if current == "relapse":
+        return _coded(topic, f"{stem}2", rule, source, f"{what}, status relapse: in relapse", evidence, status)
+    if current is None:
+        why = (f"{what}, no response status on the assessment date: ICD-10-CM codes the disease without a stated "
+               "remission as 'not having achieved remission' (which includes NOS)")
+    elif current == "suspected_relapse":
+        why = (f"{what}, suspected (unconfirmed) relapse: a relapse is coded only when confirmed and the patient is "
+               "no longer in remission, so the not-in-remission/NOS code is used until it is confirmed")
+    else:
+        why = f"{what}, status {state}: not in remission"
+    return _coded(topic, f"{stem}0", rule, source, why, evidence, status)
+
+
+def _coded(topic, code, rule, source, why, evidence, status: Status) -> tuple[str, Conclusion]:
+    text = f"{code} {ICD_10_CM_TERMS[code]}: {why}"
+    missing = []
+    if status.current == "suspected_relapse":
+        missing = ["confirmation of relapse (repeat marrow, MRD or second test) to code relapse"]
+    return code, Conclusion(topic=topic, value=code, rule=rule, source=source, explanation=text,
+                            evidence=evidence, missing=missing)
+
+
+def lbl_site_code(site: str | None) -> tuple[str, str]:
+    """ICD-10-CM C83.5x from the lymphoma mass sites ('mediastinum', 'lymph_node:cervical', ';'-joined)."""
+    if not site:
+        return "C83.50", "site not recorded"
+    regions = []
+    for part in site.split(";"):
+        name, _, detail = part.partition(":")
+        if name == "mediastinum":
+            regions.append("2")
+        elif name == "lymph_node":
+            regions.append(_node_region(detail))
+        else:
+            return "C83.59", f"extranodal site ({name})"
+    distinct = set(regions)
+    if len(regions) > 1 and (len(distinct) > 1 or None in distinct):
+        return "C83.58", "lymph nodes of more than one region"
+    region = regions[0]
+    if region is None:
+        return "C83.50", "lymph node region not recorded"
+    return f"C83.5{region}", f"site {site}"
+
+
+def _node_region(detail: str) -> str | None:
+    text = detail.lower().replace("_", " ")
+    for region, words in _NODE_REGIONS:
+        if any(word in text for word in words):
+            return region
+    return None
+
+
+def snomed_ct(diagnosis: Diagnosis) -> tuple[str | None, Conclusion]:
+    topic, rule, source = "codes.snomed_ct", "CODE.SNOMED_CT.LINEAGE", SNOMED_CT
+    evidence = _evidence(diagnosis, "diagnosis.lineage")
+    if diagnosis.disease == "ALL" and diagnosis.lineage == "B":
+        return "277571004", conclude(topic, "277571004", rule, source, "B-lineage ALL: B-cell ALL concept", evidence)
+    if diagnosis.disease == "ALL":
+        return "91857003", conclude(
+            topic, "91857003", rule, source,
+            f"{diagnosis.lineage}-lineage ALL: no verified SNOMED CT concept for T-cell ALL was found, so the parent "
+            "concept 'Acute lymphoid leukemia' is used", evidence,
+        )
+    return None, conclude(
+        topic, None, rule, source,
+        f"{diagnosis.disease}: no SNOMED CT concept for it was verified (clinical-standards.md 8.3), so none is given",
+        evidence,
+    )

@@ -1,0 +1,88 @@
+"""``diagnose``: disease, lineage, ETP, maturation, EGIL, genetics and WHO/ICC entity of one case.
+
+The order matters and mirrors how a haematopathologist works: pick the
+diagnostic work-up (before treatment), merge the genetics, read the
+immunophenotype (lineage, ETP), decide the disease from blast burden and
+lineage, and only then name the entity, because an entity needs an
+established lymphoblastic neoplasm of a known lineage.
+"""
+
+from __future__ import annotations
+
+from ..assessment import Diagnosis
+from ..view import CaseView
+from .disease import classify_disease
+from .egil import egil_score
+from .entity import classify_entity
+from .etp import call_etp
+from .genetics import genetic_profile
+from .lineage import assign_lineage, b_stage, t_ordinary, t_stage
+from .phenotype import read_phenotype
+from .ploidy import PLOIDY_MISSING
+from .workup import diagnostic_workup
+
+__all__ = ["diagnose"]
+
+_B_DEFINING = ("BCR::ABL1", "KMT2A_rearrangement", "ETV6::RUNX1", "TCF3::PBX1", "iAMP21")
+_MPAL_DEFINING = ("BCR::ABL1", "KMT2A_rearrangement")
+
+
+def diagnose(view: CaseView) -> Diagnosis:
+    workup = diagnostic_workup(view)
+    genetics = genetic_profile(view)
+    phenotype = read_phenotype(workup.phenotypes, view.rules)
+    etp = call_etp(phenotype) if phenotype.present and t_ordinary(phenotype) else None
+    lineage = assign_lineage(phenotype, etp)
+    disease = classify_disease(view, workup, lineage, genetics)
+    lineage_text = lineage.lineage
+    entity = classify_entity(disease, lineage_text, etp if lineage_text == "T" else None, genetics)
+    egil, egil_conclusion = egil_score(phenotype)
+
+    conclusions = [*genetics.conclusions, disease.conclusion, lineage.conclusion]
+    if lineage.mature_b_conclusion is not None:
+        conclusions.append(lineage.mature_b_conclusion)
+    stage_b = stage_t = None
+    if lineage_text and "B" in lineage_text.split("/"):
+        stage_b, stage_conclusion = b_stage(phenotype)
+        conclusions.append(stage_conclusion)
+    etp_value = None
+    if lineage_text and "T" in lineage_text.split("/"):
+        stage_t, stage_conclusion = t_stage(phenotype)
+        conclusions.append(stage_conclusion)
+        if etp is not None:
+            etp_value = etp.value
+            conclusions.append(etp.conclusion)
+    if egil_conclusion is not None:
+        conclusions.append(egil_conclusion)
+        if egil.biphenotypic != (lineage_text is not None and "/" in lineage_text):
+            conclusions[-1] = egil_conclusion.model_copy(update={
+                "explanation": egil_conclusion.explanation + f"; differs from the WHO lineage "
+                f"({lineage_text or 'undetermined'}), which decides the diagnosis - worth a second look"})
+    conclusions += entity.conclusions
+
+    summary = genetics.summary.model_copy(update={"not_tested": _not_tested(genetics, lineage_text)})
+    return Diagnosis(
+        disease=disease.disease,
+        lineage=lineage_text,
+        etp=etp_value,
+        b_stage=stage_b,
+        t_stage=stage_t,
+        who_haem5=entity.who,
+        icc_2022=entity.icc,
+        egil=egil,
+        genetics=summary,
+        karyotype=genetics.karyotype,
+        lbl_site=disease.lbl_site,
+        conclusions=conclusions,
+    )
+
+
+def _not_tested(genetics, lineage: str | None) -> list[str]:
+    """Defining lesions without a result: the B-ALL set for B or unknown lineage, BCR::ABL1/KMT2A for MPAL."""
+    if lineage == "T":
+        return []
+    defining = _MPAL_DEFINING if lineage and "/" in lineage else _B_DEFINING
+    missing = [lesion for lesion in defining if genetics.status(lesion) == "untested"]
+    if defining is _B_DEFINING and genetics.ploidy.state == "untested":
+        missing.append(PLOIDY_MISSING)
+    return missing

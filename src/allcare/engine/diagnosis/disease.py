@@ -1,0 +1,125 @@
+"""Which disease: ALL, lymphoblastic lymphoma, MPAL, not ALL, or not yet decidable.
+
+decisions.md: marrow blasts >= ``leukaemia_marrow_blast_pct`` (20%, may be set
+to 25%) is leukaemia; a tissue mass with fewer marrow blasts is lymphoblastic
+lymphoma. WHO 2016 advises against diagnosing ALL below 20% marrow blasts
+without a mass, except for B-ALL with IGH::IL3, which may be diagnosed at low
+blast counts. Without a marrow, blood blasts at the same threshold show a
+leukaemia (the marrow is still listed as missing). A surface-Ig+ TdT-negative
+mature B phenotype is Burkitt-type, not ALL; more than one WHO lineage is MPAL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..explain import Conclusion, EvidenceRef, conclude, undetermined
+from ..sources import DECISIONS, WHO_2016, WHO_2016_MPAL
+from ..view import CaseView
+from .genetics import GeneticProfile
+from .lineage import LineageCall
+from .workup import Workup
+
+TOPIC = "diagnosis.disease"
+SOURCE = f"{WHO_2016}; {DECISIONS} (ALL vs lymphoblastic lymphoma)"
+NO_MARROW = "bone marrow aspirate with blast percentage"
+LOW_BLASTS = "repeat bone marrow aspirate / tissue biopsy"
+
+
+@dataclass(frozen=True)
+class DiseaseCall:
+    disease: str
+    conclusion: Conclusion
+    lbl_site: str | None = None
+    neoplasm: bool = False
+    """A lymphoblastic neoplasm is established (the entity can be named) even if ALL vs LBL is open."""
+    missing: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Burden:
+    kind: str  # leukaemic | lymphoma | unstaged_mass | insufficient
+    text: str
+    rule: str
+    evidence: list[EvidenceRef]
+    missing: list[str] = field(default_factory=list)
+
+
+def _burden(view: CaseView, workup: Workup, genetics: GeneticProfile) -> _Burden:
+    threshold = view.rules.leukaemia_marrow_blast_pct
+    masses = workup.masses
+    mass_refs = [m.ref(f"{m.finding.site} mass" + (f" ({m.finding.detail})" if m.finding.detail else "")) for m in masses]
+    mass_text = ", ".join(m.finding.site for m in masses)
+    if workup.marrow is not None:
+        pct = workup.marrow.finding.blasts_pct.value
+        refs = [workup.marrow.ref(f"marrow blasts {pct:g}%"), *mass_refs]
+        if pct >= threshold:
+            return _Burden("leukaemic", f"marrow blasts {pct:g}% >= {threshold:g}%: leukaemia", "DX.DISEASE.MARROW_BLASTS", refs)
+        if masses:
+            return _Burden("lymphoma", f"mass ({mass_text}) with marrow blasts {pct:g}% < {threshold:g}%: lymphoblastic "
+                           "lymphoma", "DX.DISEASE.LBL_MASS", refs)
+        if genetics.status("IGH::IL3") == "detected":
+            return _Burden("leukaemic", f"marrow blasts {pct:g}% < {threshold:g}% but IGH::IL3 B-ALL may be diagnosed "
+                           "at a low blast count", "DX.DISEASE.IGH_IL3_LOW_BLASTS", refs + genetics.refs("IGH::IL3"))
+        return _Burden("insufficient", f"marrow blasts {pct:g}% < {threshold:g}% and no tissue mass: the diagnosis of "
+                       "ALL should be avoided below this count", "DX.DISEASE.LOW_BLASTS", refs, [LOW_BLASTS])
+    blood = workup.blood
+    if blood is not None and blood.finding.blasts_pct.value >= threshold:
+        pct = blood.finding.blasts_pct.value
+        return _Burden("leukaemic", f"no diagnostic marrow; blood blasts {pct:g}% >= {threshold:g}%: leukaemia "
+                       "(a marrow should still be done)", "DX.DISEASE.BLOOD_BLASTS",
+                       [blood.ref(f"blood blasts {pct:g}%"), *mass_refs])
+    if masses:
+        return _Burden("unstaged_mass", f"mass ({mass_text}) without a diagnostic marrow: ALL vs lymphoblastic lymphoma "
+                       "cannot be told apart", "DX.DISEASE.NO_MARROW", mass_refs, [NO_MARROW])
+    refs = [blood.ref(f"blood blasts {blood.finding.blasts_pct.value:g}%")] if blood is not None else []
+    return _Burden("insufficient", "no diagnostic marrow and no leukaemic blood count or tissue mass",
+                   "DX.DISEASE.NO_MARROW", refs, [NO_MARROW])
+
+
+def lbl_site(workup: Workup) -> str | None:
+    """Mass sites for LBL coding: 'mediastinum', 'lymph_node:cervical', several joined by ';'."""
+    sites = []
+    for mass in workup.masses:
+        f = mass.finding
+        sites.append(f"{f.site}:{f.detail}" if f.site == "lymph_node" and f.detail else f.site)
+    return ";".join(sorted(dict.fromkeys(sites))) or None
+
+
+def classify_disease(view: CaseView, workup: Workup, lineage: LineageCall, genetics: GeneticProfile) -> DiseaseCall:
+    burden = _burden(view, workup, genetics)
+    evidence = [*burden.evidence, *lineage.conclusion.evidence]
+    if lineage.mature_b is True:
+        return DiseaseCall("not_ALL", conclude(
+            TOPIC, "not_ALL", "DX.DISEASE.MATURE_B", SOURCE,
+            "surface immunoglobulin with CD19/CD20 and no TdT: a mature B-cell (Burkitt-type) neoplasm, not ALL",
+            evidence,
+        ))
+    if lineage.myeloid_only:
+        return DiseaseCall("not_ALL", conclude(
+            TOPIC, "not_ALL", "DX.DISEASE.NOT_LYMPHOID", WHO_2016_MPAL,
+            "the blasts meet only myeloid lineage criteria: not a lymphoblastic leukaemia", evidence,
+        ))
+    if lineage.mature_b is None:
+        missing = [*lineage.mature_b_conclusion.missing, *burden.missing]
+        return DiseaseCall("indeterminate", undetermined(
+            TOPIC, "DX.DISEASE.MATURE_B", SOURCE, missing,
+            f"{burden.text}; surface Ig+ blasts without a TdT result: B-ALL or mature B-cell neoplasm", evidence,
+        ), missing=missing)
+    if lineage.lineage is None:
+        missing = list(dict.fromkeys([*lineage.missing, *lineage.conclusion.missing, *burden.missing]))
+        return DiseaseCall("indeterminate", undetermined(
+            TOPIC, "DX.DISEASE.LINEAGE_UNKNOWN", SOURCE, missing,
+            f"{burden.text}; but the lineage of the blasts is not established, so ALL cannot be called", evidence,
+        ), missing=missing)
+    mixed = "/" in lineage.lineage
+    if burden.kind == "leukaemic" or (burden.kind == "lymphoma" and mixed):
+        disease = "MPAL" if mixed else "ALL"
+        why = f"{burden.text}; lineage {lineage.lineage}" + (" (more than one lineage: MPAL)" if mixed else "")
+        return DiseaseCall(disease, conclude(TOPIC, disease, burden.rule, SOURCE, why, evidence), neoplasm=True)
+    if burden.kind == "lymphoma":
+        return DiseaseCall("LBL", conclude(TOPIC, "LBL", burden.rule, SOURCE, f"{burden.text}; lineage {lineage.lineage}",
+                                           evidence), lbl_site=lbl_site(workup), neoplasm=True)
+    return DiseaseCall("indeterminate", undetermined(
+        TOPIC, burden.rule, SOURCE, burden.missing, f"{burden.text}; lineage {lineage.lineage}", evidence,
+    ), neoplasm=burden.kind == "unstaged_mass", missing=burden.missing)

@@ -1,0 +1,151 @@
+"""The diagnostic immunophenotype, read once for the lineage, ETP and EGIL rules.
+
+Flow reports give a marker as a word (positive, dim, bright, partial, negative)
+or as the percentage of blasts expressing it. Every rule here asks three
+questions of a marker: is it positive (by the EGIL thresholds: surface >= 20%,
+cytoplasmic >= 10%, MPO above the flow cut-off), is it strongly expressed (the
+WHO MPAL criteria), and within what range does its percentage lie (the ETP
+cut-offs). Each answer may be "unknown" (None): a marker that was not tested,
+or a word where a number is needed, must never be read as negative.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..explain import EvidenceRef
+from ..rules import RuleSet
+from ..view import Indexed
+
+CYTOPLASMIC = frozenset({"cCD3", "cCD79a", "cCD22", "cIgM", "MPO", "TdT", "lysozyme", "NSE"})
+"""Markers read inside the cell (cytoplasmic or nuclear): the 10% EGIL threshold applies."""
+
+
+@dataclass(frozen=True)
+class Marker:
+    name: str
+    value: object
+    intensity: str | None
+    ref: EvidenceRef
+
+
+@dataclass(frozen=True)
+class Phenotype:
+    """Markers merged over the diagnostic immunophenotypes (the first report of a marker wins)."""
+
+    rules: RuleSet
+    markers: dict[str, Marker] = field(default_factory=dict)
+    conflicts: list[str] = field(default_factory=list)
+
+    @property
+    def present(self) -> bool:
+        return bool(self.markers)
+
+    def tested(self, name: str) -> bool:
+        return name in self.markers
+
+    def threshold(self, name: str) -> float:
+        return self.rules.cytoplasmic_marker_positive_pct if name in CYTOPLASMIC else self.rules.surface_marker_positive_pct
+
+    def positive(self, name: str) -> bool | None:
+        """Positive at the EGIL thresholds (MPO: above the flow cut-off); None when not tested."""
+        marker = self.markers.get(name)
+        if marker is None:
+            return None
+        value = marker.value
+        if isinstance(value, str):
+            return value != "negative"
+        if name == "MPO":
+            return float(value) > self.rules.mpo_positive_above_pct
+        return float(value) >= self.threshold(name)
+
+    def strong(self, name: str) -> bool | None:
+        """Strong expression from an intensity note or 'bright'; weak from 'weak' or 'dim'; else None."""
+        marker = self.markers.get(name)
+        if marker is None:
+            return None
+        if marker.intensity is not None:
+            return marker.intensity == "strong"
+        if marker.value == "bright":
+            return True
+        if marker.value in ("dim", "negative"):
+            return False
+        return None
+
+    def percent_range(self, name: str) -> tuple[float, float] | None:
+        """Range of the % of blasts expressing the marker: a number is exact, 'negative' is 0,
+        a positive word is at least the positivity threshold; None when not tested."""
+        marker = self.markers.get(name)
+        if marker is None:
+            return None
+        value = marker.value
+        if value == "negative":
+            return (0.0, 0.0)
+        if isinstance(value, str):
+            floor = self.rules.mpo_positive_above_pct if name == "MPO" else self.threshold(name)
+            return (floor, 100.0)
+        return (float(value), float(value))
+
+    def below(self, name: str, limit: float) -> bool | None:
+        """Whether the marker is on fewer than ``limit`` % of blasts (None: cannot tell)."""
+        span = self.percent_range(name)
+        if span is None:
+            return None
+        if span[1] < limit:
+            return True
+        return False if span[0] >= limit else None
+
+    def at_least(self, name: str, limit: float) -> bool | None:
+        below = self.below(name, limit)
+        return None if below is None else not below
+
+    def describe(self, name: str) -> str:
+        marker = self.markers.get(name)
+        if marker is None:
+            return f"{name} not tested"
+        value = marker.value if isinstance(marker.value, str) else f"{marker.value:g}%"
+        return f"{name} {value}" + (f" ({marker.intensity})" if marker.intensity else "")
+
+    def ref(self, *names: str) -> list[EvidenceRef]:
+        """Evidence for the named markers, one reference per finding, listing what it said."""
+        by_finding: dict[tuple[int, object], list[str]] = {}
+        base: dict[tuple[int, object], EvidenceRef] = {}
+        for name in names:
+            marker = self.markers.get(name)
+            if marker is None:
+                continue
+            key = (marker.ref.index, marker.ref.date)
+            base[key] = marker.ref
+            by_finding.setdefault(key, []).append(self.describe(name))
+        return [base[k].model_copy(update={"summary": ", ".join(v)}) for k, v in by_finding.items()]
+
+
+def read_phenotype(items: list[Indexed], rules: RuleSet) -> Phenotype:
+    """Merge the diagnostic immunophenotypes; a marker reported positive and negative is dropped as conflicting."""
+    markers: dict[str, Marker] = {}
+    conflicts: list[str] = []
+    dropped: set[str] = set()
+    for item in items:
+        finding = item.finding
+        for name, value in finding.markers.items():
+            if name in dropped:
+                continue
+            ref = item.ref(f"{name} {value if isinstance(value, str) else f'{value:g}%'}")
+            marker = Marker(name, value, finding.intensity.get(name), ref)
+            earlier = markers.get(name)
+            if earlier is None:
+                markers[name] = marker
+                continue
+            first = Phenotype(rules, {name: earlier}).positive(name)
+            second = Phenotype(rules, {name: marker}).positive(name)
+            if first != second:
+                conflicts.append(
+                    f"{name}: {_value_text(earlier)} on {earlier.ref.date} vs {_value_text(marker)} on {marker.ref.date}"
+                )
+                dropped.add(name)
+                del markers[name]
+    return Phenotype(rules, markers, conflicts)
+
+
+def _value_text(marker: Marker) -> str:
+    return marker.value if isinstance(marker.value, str) else f"{marker.value:g}%"

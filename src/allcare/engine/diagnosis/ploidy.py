@@ -1,0 +1,209 @@
+"""Ploidy from the modal number or the DNA index, and the masked-hypodiploidy guard.
+
+decisions.md: hypodiploidy = modal <= 43 (near-haploid 24-31, low hypodiploid
+32-39, high hypodiploid 40-43); 44-45 near-diploid; 47-50 low hyperdiploid;
+51-65 high hyperdiploid; 66-79 near-triploid; 84-100 near-tetraploid. Without
+a karyotype, DNA index >= 1.16 (and < 1.60) is high hyperdiploid and < 0.81
+hypodiploid.
+
+A near-haploid or low-hypodiploid clone can double itself into a 60-78
+chromosome clone that looks hyperdiploid. Its mark is that the gains pair up
+(tetrasomies without trisomies, since every chromosome of the small clone was
+duplicated) or that the small clone is still visible beside it. Such a
+karyotype is never read as high hyperdiploidy: the call waits for a SNP
+array, DNA index or flow ploidy.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field, replace
+
+from ..explain import Conclusion, EvidenceRef, conclude, contradictory, undetermined
+from ..karyotype import Clone, Karyotype
+from ..rules import RuleSet
+from ..sources import DECISIONS, WHO_HAEM5
+from ..view import CaseView, Indexed
+
+DIPLOID = 46
+HYPODIPLOID = ("near_haploid", "low_hypodiploid", "high_hypodiploid", "hypodiploid")
+MASKED_MISSING = "SNP array / DNA index / flow ploidy to exclude a doubled hypodiploid clone"
+PLOIDY_MISSING = "karyotype or DNA index (ploidy)"
+SOURCE = f"{DECISIONS} (hyperdiploidy, hypodiploidy, masked hypodiploidy); {WHO_HAEM5}"
+TOPIC = "diagnosis.ploidy"
+
+
+@dataclass(frozen=True)
+class PloidyCall:
+    category: str | None = None
+    state: str = "untested"
+    """untested | conflicting | uncertain | hypodiploid | high_hyperdiploid | other"""
+    modal_number: int | None = None
+    dna_index: float | None = None
+    masked: bool = False
+    complex_karyotype: bool | None = None
+    conclusion: Conclusion | None = None
+    conflicts: list[str] = field(default_factory=list)
+    evidence: list[EvidenceRef] = field(default_factory=list)
+
+
+def modal_category(modal: int, r: RuleSet) -> str | None:
+    """Ploidy group of a modal number (None outside every group, e.g. 80-83)."""
+    if modal <= r.hypodiploid_max:
+        for name in ("near_haploid", "low_hypodiploid", "high_hypodiploid"):
+            low, high = getattr(r, name)
+            if low <= modal <= high:
+                return name
+        return "near_haploid" if modal < r.near_haploid[0] else "hypodiploid"
+    if modal < DIPLOID:
+        return "near_diploid"
+    if modal == DIPLOID:
+        return "diploid"
+    if modal < r.high_hyperdiploid_min:
+        return "low_hyperdiploid"
+    if modal <= r.high_hyperdiploid_max:
+        return "high_hyperdiploid"
+    for name in ("near_triploid", "near_tetraploid"):
+        low, high = getattr(r, name)
+        if low <= modal <= high:
+            return name
+    return None
+
+
+def dna_index_category(di: float, r: RuleSet) -> str | None:
+    """hypodiploid | high_hyperdiploid | None (neither)."""
+    if di < r.hypodiploid_dna_index_below:
+        return "hypodiploid"
+    if r.hyperdiploid_dna_index_min <= di < r.hyperdiploid_dna_index_max:
+        return "high_hyperdiploid"
+    return None
+
+
+def _abnormal(k: Karyotype) -> list[Clone]:
+    return [c for c in k.clones if c.role in ("stemline", "sideline", "single")]
+
+
+def masked_signs(k: Karyotype, r: RuleSet) -> list[str]:
+    """Why a karyotype may hide a doubled hypodiploid clone (empty: no sign)."""
+    clones = _abnormal(k)
+    if not clones or clones[0].modal_number is None:
+        return []
+    stem, others = clones[0], clones[1:]
+    low, high = r.masked_hypodiploidy
+    signs = []
+    if low <= stem.modal_number <= high:
+        small = [c.modal_number for c in others if c.modal_number is not None and c.modal_number <= r.hypodiploid_max]
+        if small:
+            signs.append(f"a second clone with {small[0]} chromosomes beside the {stem.modal_number}-chromosome clone")
+        gains, losses = Counter(stem.gains), Counter(stem.losses)
+        if gains and all(n % 2 == 0 for n in gains.values()) and all(n % 2 == 0 for n in losses.values()):
+            signs.append("every whole-chromosome gain is doubled (tetrasomies, no trisomies): the pattern of a "
+                         "duplicated hypodiploid clone")
+    elif stem.modal_number <= r.hypodiploid_max:
+        doubled = [c.modal_number for c in others if c.modal_number is not None and c.modal_number > DIPLOID]
+        if doubled:
+            signs.append(f"a doubled clone with {doubled[0]} chromosomes beside the hypodiploid clone")
+    return signs
+
+
+def _complex(k: Karyotype, category: str | None) -> bool:
+    """Complex karyotype; in a ploidy group the whole-chromosome gains/losses are the group, not complexity,
+    so only structural abnormalities are counted there (UKALL convention)."""
+    if category in (*HYPODIPLOID, "high_hyperdiploid"):
+        structural = {a.text for c in _abnormal(k) for a in c.structural if not a.constitutional}
+        return len(structural) >= k.complex_threshold
+    return k.is_complex
+
+
+def call_ploidy(view: CaseView, cytogenetics: list[Indexed], parsed: list[tuple[Indexed, Karyotype]]) -> PloidyCall:
+    r = view.rules
+    primary = next(((i, k) for i, k in parsed if k.modal_number is not None), None)
+    modal, modal_ref, karyotype = None, None, None
+    if primary is not None:
+        item, karyotype = primary
+        modal = karyotype.modal_number
+        modal_ref = item.ref(f"karyotype {karyotype.text}: modal number {modal}")
+    elif not parsed:
+        stated = next((i for i in cytogenetics if i.finding.modal_number is not None), None)
+        if stated is not None:
+            modal = stated.finding.modal_number
+            modal_ref = stated.ref(f"modal number {modal}")
+    else:
+        stated = next((i for i in cytogenetics if i.finding.modal_number is not None), None)
+        if stated is not None:
+            modal = stated.finding.modal_number
+            modal_ref = stated.ref(f"modal number {modal} (karyotype text gave none)")
+    di_item = next((i for i in cytogenetics if i.finding.dna_index is not None), None)
+    di = di_item.finding.dna_index if di_item else None
+    di_ref = di_item.ref(f"DNA index {di:g}") if di_item else None
+    evidence = [x for x in (modal_ref, di_ref) if x is not None]
+    base = dict(modal_number=modal, dna_index=di, evidence=evidence)
+
+    if modal is None and di is None:
+        return PloidyCall(**base)
+    dcat = dna_index_category(di, r) if di is not None else None
+    if modal is None:
+        return _from_dna_index(di, dcat, base, evidence)
+
+    mcat = modal_category(modal, r)
+    signs = masked_signs(karyotype, r) if karyotype is not None else []
+    complex_karyotype = _complex(karyotype, mcat) if karyotype is not None else None
+    base["complex_karyotype"] = complex_karyotype
+    if karyotype is not None and karyotype.is_normal and dcat is not None:
+        note = (f"karyotype {karyotype.text} is normal (often normal metaphases, not blasts) while the DNA index "
+                f"{di:g} is {dcat.replace('_', ' ')}: the DNA index is used")
+        return _decided(dcat, base, note, evidence, "DX.PLOIDY.DNA_INDEX")
+    if dcat == "hypodiploid" and mcat not in HYPODIPLOID:
+        if mcat in ("high_hyperdiploid", "near_triploid", "near_tetraploid"):
+            signs.append(f"DNA index {di:g} shows a hypodiploid population beside the {modal}-chromosome karyotype")
+        else:
+            sides = [f"karyotype modal number {modal} ({mcat})", f"DNA index {di:g} (hypodiploid)"]
+            return PloidyCall(**base, state="conflicting", conflicts=sides, conclusion=contradictory(
+                TOPIC, "DX.PLOIDY.CONFLICT", SOURCE, sides, evidence))
+    if dcat == "high_hyperdiploid" and mcat in ("near_diploid", "diploid"):
+        sides = [f"karyotype modal number {modal} ({mcat})", f"DNA index {di:g} (high hyperdiploid)"]
+        return PloidyCall(**base, state="conflicting", conflicts=sides, conclusion=contradictory(
+            TOPIC, "DX.PLOIDY.CONFLICT", SOURCE, sides, evidence))
+    if dcat == "high_hyperdiploid" and mcat in HYPODIPLOID:
+        signs.append(f"DNA index {di:g} is in the hyperdiploid range: the hypodiploid clone has doubled")
+
+    if signs and mcat not in HYPODIPLOID:
+        return PloidyCall(**base, category=mcat, state="uncertain", masked=True, conclusion=undetermined(
+            TOPIC, "DX.PLOIDY.MASKED", SOURCE, [MASKED_MISSING],
+            f"modal number {modal} ({_label(mcat)}) but possible masked hypodiploidy: {'; '.join(signs)}. "
+            "High hyperdiploidy is not assigned until a doubled hypodiploid clone is excluded.",
+            evidence, value=mcat,
+        ))
+    text = f"modal number {modal}: {_label(mcat)}"
+    if signs:
+        text += f" (doubled population seen: {'; '.join(signs)})"
+    if di is not None and dcat is None and mcat in (*HYPODIPLOID, "high_hyperdiploid"):
+        text += f"; DNA index {di:g} is outside the DNA-index ranges, the karyotype count is used"
+    call = _decided(mcat, base, text, evidence, "DX.PLOIDY.MODAL")
+    return replace(call, masked=bool(signs))
+
+
+def _from_dna_index(di: float, dcat: str | None, base: dict, evidence: list[EvidenceRef]) -> PloidyCall:
+    if dcat is None:
+        text = (f"DNA index {di:g}: neither high hyperdiploid nor hypodiploid by the DNA-index ranges "
+                "(no karyotype count)")
+        return PloidyCall(**base, state="other", conclusion=conclude(TOPIC, None, "DX.PLOIDY.DNA_INDEX", SOURCE, text, evidence))
+    text = f"DNA index {di:g} without a karyotype count: {dcat.replace('_', ' ')}"
+    if dcat == "hypodiploid":
+        text += " (sub-group needs a modal number)"
+    return _decided(dcat, base, text, evidence, "DX.PLOIDY.DNA_INDEX")
+
+
+def _decided(category: str | None, base: dict, text: str, evidence, rule: str) -> PloidyCall:
+    if category in HYPODIPLOID:
+        state = "hypodiploid"
+    elif category == "high_hyperdiploid":
+        state = "high_hyperdiploid"
+    else:
+        state = "other"
+    return PloidyCall(**base, category=category, state=state,
+                      conclusion=conclude(TOPIC, category, rule, SOURCE, text, evidence))
+
+
+def _label(category: str | None) -> str:
+    return category.replace("_", " ") if category else "outside the named ploidy groups"

@@ -1,0 +1,75 @@
+"""The assessment pipeline behind ``allcare.engine.assess``, the one public entry point.
+
+It runs the rule modules in dependency order (diagnosis before codes and risk,
+response before the ICD-10-CM code that depends on remission status) and
+collects what every module could not decide into one ``missing`` list.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from .. import DISCLAIMER, __version__
+from .alerts import raise_alerts
+from .assessment import Assessment, PatientSummary
+from .case import Case
+from .cns import assess_cns
+from .codes import assign_codes
+from .counts import grade_counts
+from .diagnosis import diagnose
+from .response import assess_response
+from .risk import assess_risk
+from .rules import DEFAULT_RULES, RuleSet
+from .view import CaseView
+
+
+def assess(case: Case, as_of: dt.date | None = None, rules: RuleSet = DEFAULT_RULES) -> Assessment:
+    """Assess one case on ``as_of`` (default: the date of its latest finding)."""
+    view = CaseView(case, as_of, rules)
+    diagnosis = diagnose(view)
+    counts = grade_counts(view)
+    cns = assess_cns(view)
+    status, mrd = assess_response(view, diagnosis)
+    codes = assign_codes(view, diagnosis, status)
+    risk = assess_risk(view, diagnosis, cns, status, mrd)
+    alerts = raise_alerts(view, diagnosis, counts, cns, risk, status, mrd)
+    sections = [diagnosis.conclusions, codes.conclusions, cns.conclusions, risk.conclusions, status.conclusions]
+    missing = list(dict.fromkeys(m for group in sections for c in group for m in c.missing))
+    return Assessment(
+        engine_version=__version__,
+        rules_version=rules.version,
+        as_of=view.as_of,
+        patient=_patient_summary(view),
+        diagnosis_date=view.diagnosis_date,
+        diagnosis=diagnosis,
+        codes=codes,
+        blood_counts=counts,
+        cns_status=cns.status,
+        cns=cns,
+        risk=risk,
+        status=status,
+        mrd=mrd,
+        alerts=alerts,
+        missing=missing,
+        disclaimer=DISCLAIMER,
+    )
+
+
+def _patient_summary(view: CaseView) -> PatientSummary:
+    age = view.age_at_diagnosis
+    if age is None:
+        group = None
+    elif age < view.rules.infant_age_below:
+        group = "infant"
+    elif age < view.rules.paediatric_age_below:
+        group = "paediatric"
+    else:
+        group = "adult"
+    patient = view.patient
+    return PatientSummary(
+        id=patient.id,
+        sex=patient.sex.value,
+        age_at_diagnosis=None if age is None else round(age, 2),
+        age_group=group,
+        conditions=[c.value for c in patient.conditions],
+    )

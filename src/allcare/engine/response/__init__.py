@@ -1,0 +1,103 @@
+"""Response, disease status over time, MRD and the treatment-phase timeline.
+
+``assess_response`` answers "where does this patient stand on ``as_of``":
+the status at every assessment (timeline), the status now and since when, the
+treatment block running, and the MRD series. Clinical lines come from the rule
+set (NCCN/ELN response, Ponte di Legno relapse, ELN MRD; decisions.md).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from ..assessment import Diagnosis, MrdSummary, Status, TimelinePoint
+from ..explain import Conclusion, conclude, undetermined
+from ..sources import ELN_MRD, NCCN_ELN_RESPONSE
+from ..view import CaseView
+from .marrow import marrow_grade
+from .mrd import mrd_status, summarise_mrd
+from .phases import annotate, eoi_checks, eoi_conclusion, phase_on, phase_spans
+from .timeline import build_timeline
+
+__all__ = ["assess_response", "marrow_grade", "mrd_status"]
+
+
+def assess_response(view: CaseView, diagnosis: Diagnosis) -> tuple[Status, MrdSummary]:
+    """Status (timeline, current status, phases) and the MRD summary on ``view.as_of``."""
+    del diagnosis  # response criteria here are the same for every ALL entity
+    mrd, mrd_conclusions = summarise_mrd(view)
+    spans = phase_spans(view)
+    timeline = build_timeline(view, spans)
+    checks = eoi_checks(view, spans)
+    phases = annotate(view, spans, checks, timeline.points)
+    current, since, current_conclusion = _current(view, timeline.points, timeline.first_treatment)
+    running = phase_on(phases, view.as_of)
+    conclusions = [current_conclusion, eoi_conclusion(view, checks), *mrd_conclusions]
+    if timeline.molecular_relapse is not None:
+        when, result = timeline.molecular_relapse
+        conclusions.append(
+            conclude(
+                "status.molecular_relapse", when, "RESPONSE.MOLECULAR_RELAPSE", ELN_MRD,
+                f"MRD turned positive ({result.value:.2e}) after a negative result while in morphological remission",
+                [_mrd_ref(view, result.index)],
+            )
+        )
+    status = Status(
+        current=current,
+        since=since,
+        current_phase=running.phase if running else None,
+        timeline=timeline.points,
+        phases=phases,
+        conclusions=conclusions,
+    )
+    return status, mrd
+
+
+def _current(
+    view: CaseView, points: list[TimelinePoint], first_treatment: dt.date | None
+) -> tuple[str | None, dt.date | None, Conclusion]:
+    """The status of the latest point; a diagnosis point becomes on_treatment once treatment has started."""
+    if not points:
+        return None, None, undetermined(
+            "status.current", "STATUS.CURRENT", NCCN_ELN_RESPONSE,
+            ["findings (diagnostic marrow or blood count, response marrows, treatment)"],
+            "no findings on or before the assessment date",
+        )
+    latest = points[-1]
+    evidence = latest.conclusion.evidence
+    if (
+        latest.status == "newly_diagnosed"
+        and first_treatment is not None
+        and first_treatment <= view.as_of
+        and view.as_of > latest.date
+    ):
+        span = next(s for s in view.of_type("treatment") if s.finding.start == first_treatment)
+        return "on_treatment", first_treatment, conclude(
+            "status.current", "on_treatment", "STATUS.CURRENT", NCCN_ELN_RESPONSE,
+            f"treatment started {first_treatment}; no response assessment since diagnosis",
+            [span.ref(f"{span.finding.phase} started")],
+        )
+    since = latest.date
+    for point in reversed(points):
+        if point.status != latest.status:
+            break
+        since = point.date
+    if latest.status == "on_treatment" and first_treatment is not None:
+        since = min(since, first_treatment)
+    explanation = f"{latest.status} since {since} (latest assessment {latest.date}: {latest.conclusion.explanation})"
+    if not latest.conclusion.determined:
+        conclusion = Conclusion(
+            topic="status.current", value=latest.status, determined=False, rule="STATUS.CURRENT",
+            source=latest.conclusion.source, explanation=explanation, evidence=evidence,
+            missing=latest.conclusion.missing, conflicts=latest.conclusion.conflicts,
+        )
+    else:
+        conclusion = conclude(
+            "status.current", latest.status, "STATUS.CURRENT", latest.conclusion.source, explanation, evidence
+        )
+    return latest.status, since, conclusion
+
+
+def _mrd_ref(view: CaseView, index: int):
+    item = next(x for x in view.of_type("mrd") if x.index == index)
+    return item.ref("MRD positive after a negative result")

@@ -1,0 +1,89 @@
+"""Extramedullary disease (CNS, testis, masses) as the response rules need it.
+
+Remission needs "no extramedullary disease", refractoriness includes
+"persistent extramedullary disease", and any new extramedullary disease after
+remission is a relapse (Ponte di Legno). The CNS is read from spinal fluid as
+well as from clinical findings: only CNS3 counts as CNS disease here (COG/PDQ,
+decisions.md); a bloody tap with blasts is judged by Steinherz/Bleyer, and when
+that cannot be computed the CSF is only "possible" CNS disease, never a guess.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from ..case import Csf, Extramedullary
+from ..cns import read_csf
+from ..view import CaseView, Indexed
+
+@dataclass(frozen=True)
+class SiteFinding:
+    """One finding about one extramedullary site: disease, documented clear, or undecidable."""
+
+    site: str
+    item: Indexed
+    involved: bool | None
+    summary: str
+    possible: bool = False
+    missing: list[str] = field(default_factory=list)
+
+    @property
+    def date(self) -> dt.date:
+        return self.item.date
+
+    @property
+    def from_csf(self) -> bool:
+        return self.item.finding.type == "csf"
+
+    def ref(self):
+        return self.item.ref(self.summary)
+
+
+def site_findings(view: CaseView) -> list[SiteFinding]:
+    """Every extramedullary and CSF finding up to ``as_of``, in date order."""
+    out: list[SiteFinding] = []
+    for item in view.of_type("extramedullary", "csf"):
+        if isinstance(item.finding, Extramedullary):
+            out.append(_from_extramedullary(item))
+        else:
+            out.append(_from_csf(view, item))
+    return out
+
+
+def _from_extramedullary(item: Indexed[Extramedullary]) -> SiteFinding:
+    f = item.finding
+    detail = f" ({f.detail})" if f.detail else ""
+    state = "present" if f.present else "absent"
+    name = "CNS" if f.site == "cns" else f.site
+    return SiteFinding(f.site, item, f.present, f"{name} disease {state}{detail}")
+
+
+def _from_csf(view: CaseView, item: Indexed[Csf]) -> SiteFinding:
+    """Read a CSF with the CNS module's COG classification, so both modules always agree.
+
+    Only CNS3 counts as CNS disease; CNS1 documents clearance; CNS2 is neither.
+    When the classification is still open between CNS3 and something else, the
+    CSF is "possible" CNS disease with what would decide it.
+    """
+    reading = read_csf(view, item)
+    f = item.finding
+    wbc = "?" if f.wbc is None else f"{f.wbc.value:g}"
+    rbc = "?" if f.rbc is None else f"{f.rbc.value:g}"
+    summary = f"CSF WBC {wbc}/uL, RBC {rbc}/uL, {reading.status or 'status open'}"
+    statuses = set(reading.statuses)
+    if statuses and all(s == "CNS1" for s in statuses):
+        return SiteFinding("cns", item, False, summary)
+    if statuses and all(s.startswith("CNS3") for s in statuses):
+        return SiteFinding("cns", item, True, summary)
+    possible = any(s.startswith("CNS3") for s in statuses)
+    return SiteFinding("cns", item, None, summary, possible=possible, missing=list(reading.missing))
+
+
+def latest_by_site(findings: list[SiteFinding], on: dt.date) -> dict[str, SiteFinding]:
+    """For each site, the latest decisive finding (disease or clear) on or before ``on``."""
+    latest: dict[str, SiteFinding] = {}
+    for finding in findings:
+        if finding.date <= on and finding.involved is not None:
+            latest[finding.site] = finding
+    return latest

@@ -1,0 +1,571 @@
+"""Disease status over time: one point per assessment, read in date order.
+
+Response words only mean something against what came before: a 10% marrow is a
+slow early response on day 15, induction failure at end of induction, and a
+suspected relapse after remission. So the timeline walks the assessments in
+order, carrying the course of the disease (untreated, in induction, in
+remission, relapsed, refractory), and judges each assessment by the rules for
+that moment (NCCN/ELN response criteria, Ponte di Legno relapse consensus;
+decisions.md).
+
+Points of assessment: the diagnosis date, every marrow, every MRD result (one
+taken with a marrow joins that marrow's point), new extramedullary disease
+after treatment starts, and after remission, spinal fluid showing CNS disease
+or a blood count showing circulating blasts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from ..assessment import DiseaseStatus, MrdResult, PhaseSpan, TimelinePoint
+from ..case import Cbc, Marrow, Mrd
+from ..explain import Conclusion, EvidenceRef
+from ..sources import NCCN_ELN_RESPONSE, PONTE_DI_LEGNO
+from ..view import CaseView, Indexed
+from .extramedullary import SiteFinding, latest_by_site, site_findings
+from .marrow import MarrowReading, is_end_of_induction_label, normalise_label, read_marrows
+from .mrd import at_least, describe, mrd_result
+from .phases import CONCURRENT_PHASES, phase_on
+from .remission import check_recovery
+
+TOPIC = "status.timeline"
+REMISSION = ("complete_remission", "cr_incomplete_recovery")
+
+
+@dataclass
+class _Candidate:
+    date: dt.date
+    marrows: list[Indexed[Marrow]] = field(default_factory=list)
+    mrds: list[Indexed[Mrd]] = field(default_factory=list)
+    sites: list[SiteFinding] = field(default_factory=list)
+    blood: list[Indexed[Cbc]] = field(default_factory=list)
+    diagnosis: bool = False
+
+    @property
+    def unconditional(self) -> bool:
+        """Marrow, MRD, diagnosis and non-CSF extramedullary findings are always points."""
+        return bool(self.marrows or self.mrds or self.diagnosis or any(not s.from_csf for s in self.sites))
+
+
+@dataclass
+class _Verdict:
+    status: DiseaseStatus
+    rule: str
+    source: str
+    explanation: str
+    evidence: list[EvidenceRef] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    conflicts: list[str] = field(default_factory=list)
+    determined: bool = True
+
+
+@dataclass
+class _Course:
+    """Where the disease stands between points."""
+
+    state: str = "pre"  # pre | pending | remission | suspected | relapsed | refractory
+    remission_status: DiseaseStatus | None = None
+    eoi_done: bool = False
+    remissions: int = 0
+    relapse_onset: dt.date | None = None
+    suspected_since: dt.date | None = None
+    last_mrd: str | None = None
+    molecular_relapse: tuple[dt.date, MrdResult] | None = None
+
+
+@dataclass(frozen=True)
+class TimelineResult:
+    points: list[TimelinePoint]
+    first_treatment: dt.date | None
+    molecular_relapse: tuple[dt.date, MrdResult] | None
+
+
+def build_timeline(view: CaseView, spans: list[PhaseSpan]) -> TimelineResult:
+    return _Walker(view, spans).run()
+
+
+class _Walker:
+    def __init__(self, view: CaseView, spans: list[PhaseSpan]):
+        self.view = view
+        self.rules = view.rules
+        self.spans = spans
+        self.dx = view.diagnosis_date
+        self.first_tx = min((s.start for s in spans), default=None)
+        self.sites = site_findings(view)
+        self.course = _Course()
+
+    # Set-up -----------------------------------------------------------------------------
+    def pretreatment(self, when: dt.date) -> bool:
+        """Diagnostic work-up: on or before the diagnosis date, or before treatment starts."""
+        if self.dx is not None and when <= self.dx:
+            return True
+        return self.first_tx is not None and when <= self.first_tx
+
+    def candidates(self) -> list[_Candidate]:
+        by_date: dict[dt.date, _Candidate] = {}
+
+        def at(when: dt.date) -> _Candidate:
+            return by_date.setdefault(when, _Candidate(when))
+
+        if self.view.findings and self.dx is not None:
+            at(self.dx).diagnosis = True
+        marrows = self.view.of_type("marrow")
+        for item in marrows:
+            at(item.date).marrows.append(item)
+        for item in self.view.of_type("mrd"):
+            partner = self._marrow_for(item, marrows)
+            at(partner.date if partner else item.date).mrds.append(item)
+        for site in self.sites:
+            if (site.involved or site.possible) and not self.pretreatment(site.date):
+                at(site.date).sites.append(site)
+        for item in self.view.of_type("cbc"):
+            blasts = item.finding.blasts_pct
+            if blasts is not None and blasts.value > 0 and not self.pretreatment(item.date):
+                at(item.date).blood.append(item)
+        return [by_date[d] for d in sorted(by_date)]
+
+    def _marrow_for(self, item: Indexed[Mrd], marrows: list[Indexed[Marrow]]) -> Indexed[Marrow] | None:
+        """The marrow an MRD result belongs to: same date, else nearest within the window with a compatible label."""
+
+        def key(label: str | None) -> str | None:
+            return "eoi" if is_end_of_induction_label(label) else normalise_label(label)
+
+        mrd_label = key(item.finding.timepoint)
+        best = None
+        for marrow in marrows:
+            gap = abs((marrow.date - item.date).days)
+            if gap > self.rules.mrd_pairing_window_days:
+                continue
+            marrow_label = key(marrow.finding.timepoint)
+            if gap and mrd_label and marrow_label and mrd_label != marrow_label:
+                continue
+            rank = (gap, 0 if mrd_label and mrd_label == marrow_label else 1, marrow.date)
+            if best is None or rank < best[0]:
+                best = (rank, marrow)
+        return best[1] if best else None
+
+    # Walk ----------------------------------------------------------------------------
+    def run(self) -> TimelineResult:
+        points = []
+        for cand in self.candidates():
+            if not cand.unconditional and self.course.state not in ("remission", "suspected"):
+                continue
+            mrds = [mrd_result(i, self.rules) for i in cand.mrds]
+            verdict = self.judge(cand, mrds)
+            reading = read_marrows(cand.marrows, self.rules) if cand.marrows else None
+            span = phase_on(self.spans, cand.date)
+            points.append(
+                TimelinePoint(
+                    date=cand.date,
+                    status=verdict.status,
+                    marrow_grade=reading.grade if reading else None,
+                    marrow_blasts_pct=reading.blasts_pct if reading else None,
+                    mrd=_shown(mrds),
+                    phase=span.phase if span else None,
+                    conclusion=_conclusion(verdict),
+                )
+            )
+        return TimelineResult(points, self.first_tx, self.course.molecular_relapse)
+
+    def judge(self, cand: _Candidate, mrds: list[MrdResult]) -> _Verdict:
+        reading = read_marrows(cand.marrows, self.rules) if cand.marrows else None
+        evidence = self._evidence(cand, reading)
+        if self.pretreatment(cand.date):
+            return self._newly_diagnosed(cand, evidence)
+        if self.course.state == "pre":
+            self.course.state = "pending"
+        notes = self._mrd_notes(cand, mrds)
+        if reading is not None and reading.conflicts:
+            verdict = _Verdict(
+                "indeterminate", "RESPONSE.INDETERMINATE", NCCN_ELN_RESPONSE,
+                "same-date marrows disagree on the marrow grade", evidence,
+                missing=["a repeat or confirmatory marrow that resolves the contradiction"],
+                conflicts=reading.conflicts, determined=False,
+            )
+        elif self.course.state in ("remission", "suspected"):
+            verdict = self._in_remission(cand, reading, mrds, evidence)
+        else:
+            verdict = self._not_in_remission(cand, reading, mrds, evidence)
+        if notes:
+            verdict.explanation = "; ".join([verdict.explanation, *notes])
+        return verdict
+
+    # States ----------------------------------------------------------------------------
+    def _newly_diagnosed(self, cand: _Candidate, evidence: list[EvidenceRef]) -> _Verdict:
+        why = "at diagnosis" if cand.date == self.dx else "diagnostic work-up before treatment starts"
+        return _Verdict("newly_diagnosed", "RESPONSE.NEWLY_DIAGNOSED", NCCN_ELN_RESPONSE, why, evidence)
+
+    def _carry(self) -> DiseaseStatus:
+        """The status in force between decisive assessments."""
+        state = self.course.state
+        if state in ("remission",):
+            return self.course.remission_status or "complete_remission"
+        if state == "suspected":
+            return "suspected_relapse"
+        if state == "relapsed":
+            return "relapse"
+        if state == "refractory":
+            return "refractory"
+        return "on_treatment" if self.first_tx is not None else "newly_diagnosed"
+
+    def _course_start(self, when: dt.date) -> dt.date | None:
+        """Start of the induction whose response this assessment judges (first line or re-induction)."""
+        backbone = [s for s in self.spans if s.phase not in ("prephase", *CONCURRENT_PHASES)]
+        if self.course.state == "relapsed" and self.course.relapse_onset is not None:
+            later = [s.start for s in backbone if self.course.relapse_onset <= s.start <= when]
+            return min(later) if later else None
+        inductions = [s.start for s in backbone if s.phase == "induction" and s.start <= when]
+        if inductions:
+            return min(inductions)
+        starts = [s.start for s in backbone if s.start <= when]
+        return min(starts) if starts else None
+
+    def _is_eoi(self, cand: _Candidate, reading: MarrowReading | None) -> tuple[bool, str]:
+        labels = (reading.labels if reading else []) + [m.finding.timepoint for m in cand.mrds if m.finding.timepoint]
+        if any(is_end_of_induction_label(label) for label in labels):
+            return True, "labelled end of induction"
+        start = self._course_start(cand.date)
+        if start is not None:
+            day = (cand.date - start).days
+            if day >= self.rules.end_of_induction_min_days:
+                least = self.rules.end_of_induction_min_days
+                return True, f"first response assessment {day} days after induction start (>= {least})"
+        return False, ""
+
+    def _day_text(self, when: dt.date) -> str:
+        start = self._course_start(when)
+        if start is None:
+            return "an interim assessment"
+        block = "re-induction" if self.course.state == "relapsed" else "induction"
+        return f"{(when - start).days} days after {block} start"
+
+    def _not_in_remission(
+        self, cand: _Candidate, reading: MarrowReading | None, mrds: list[MrdResult], evidence: list[EvidenceRef]
+    ) -> _Verdict:
+        """Before remission in this course (induction, re-induction after relapse, refractory disease)."""
+        if reading is None or reading.grade is None:
+            return self._without_marrow_grade(cand, reading, evidence)
+        eoi, eoi_why = False, ""
+        if self.course.state in ("pending", "relapsed") and not self.course.eoi_done:
+            eoi, eoi_why = self._is_eoi(cand, reading)
+        if reading.grade != "M1":
+            return self._disease_in_marrow(cand, reading.blasts_pct, eoi, eoi_why, evidence)
+        return self._clear_marrow(cand, reading, eoi, mrds, evidence)
+
+    def _carry_rule(self, carry: DiseaseStatus) -> str:
+        return {"relapse": "RESPONSE.RELAPSE.PERSISTING", "refractory": "RESPONSE.REFRACTORY.PERSISTING"}.get(
+            carry, "RESPONSE.ON_TREATMENT"
+        )
+
+    def _base_missing(self) -> list[str]:
+        return [] if self.first_tx is not None else ["treatment records (phase and start date)"]
+
+    def _without_marrow_grade(
+        self, cand: _Candidate, reading: MarrowReading | None, evidence: list[EvidenceRef]
+    ) -> _Verdict:
+        """MRD-only or extramedullary-only points, or a marrow without blasts: status carries on."""
+        course, carry = self.course, self._carry()
+        rule, missing = self._carry_rule(carry), self._base_missing()
+        if reading is not None:
+            return _Verdict(carry, rule, NCCN_ELN_RESPONSE, "marrow without a blast percentage: status unchanged",
+                            evidence, missing + ["marrow blast percentage"], determined=False)
+        why = "no marrow at this point: status unchanged"
+        if cand.mrds and course.state in ("pending", "relapsed") and not course.eoi_done and self._is_eoi(cand, None)[0]:
+            why = "end-of-induction MRD without marrow morphology: status unchanged"
+            missing = missing + ["end-of-induction marrow morphology"]
+        new_sites = [s for s in cand.sites if s.involved]
+        if new_sites:
+            why = "extramedullary disease documented: " + ", ".join(s.summary for s in new_sites)
+        return _Verdict(carry, rule, NCCN_ELN_RESPONSE, why, evidence, missing)
+
+    def _disease_in_marrow(
+        self, cand: _Candidate, blasts: float, eoi: bool, eoi_why: str, evidence: list[EvidenceRef]
+    ) -> _Verdict:
+        """Marrow blasts >= the M1 line before remission: refractory at end of induction, else slow response."""
+        course, carry, missing = self.course, self._carry(), self._base_missing()
+        rule = self._carry_rule(carry)
+        if eoi:
+            word = "refractory relapse" if course.state == "relapsed" else "induction failure"
+            self._enter("refractory")
+            return _Verdict("refractory", "RESPONSE.REFRACTORY", NCCN_ELN_RESPONSE,
+                            f"{word}: marrow blasts {blasts:g}% (>= {self.rules.m1_below_pct:g}%) "
+                            f"at end of induction ({eoi_why})", evidence, missing)
+        if course.state == "refractory":
+            return _Verdict("refractory", rule, NCCN_ELN_RESPONSE, f"still no remission: marrow blasts {blasts:g}%",
+                            evidence, missing)
+        if self.first_tx is None and course.state == "pending":
+            return _Verdict(carry, "RESPONSE.NEWLY_DIAGNOSED", NCCN_ELN_RESPONSE,
+                            f"marrow blasts {blasts:g}% with no treatment recorded", evidence, missing)
+        if course.state == "relapsed":
+            return _Verdict("relapse", rule, PONTE_DI_LEGNO,
+                            f"relapse persisting: marrow blasts {blasts:g}% ({self._day_text(cand.date)})",
+                            evidence, missing)
+        return _Verdict(carry, rule, NCCN_ELN_RESPONSE,
+                        f"slow early response: marrow blasts {blasts:g}%, {self._day_text(cand.date)} "
+                        "(an interim marrow is not an end-of-induction assessment)", evidence, missing)
+
+    def _clear_marrow(
+        self, cand: _Candidate, reading: MarrowReading, eoi: bool, mrds: list[MrdResult], evidence: list[EvidenceRef]
+    ) -> _Verdict:
+        """An M1 marrow before remission: CR or CRi when the rest of the criteria hold."""
+        course, carry, missing = self.course, self._carry(), self._base_missing()
+        rule = self._carry_rule(carry)
+        rules, blasts = self.rules, reading.blasts_pct
+        judged = eoi or course.state == "refractory" or course.eoi_done  # the point where remission is judged
+        if reading.aplastic:
+            return _Verdict(carry, rule, NCCN_ELN_RESPONSE, "aplastic marrow: the blast percentage cannot show remission",
+                            evidence, missing + ["repeat marrow after count recovery"], determined=False)
+        recent, stale, unresolved = self._extramedullary_state(cand.date)
+        if recent:
+            sites = ", ".join(f"{s.summary} on {s.date}" for s in recent)
+            evidence = evidence + [s.ref() for s in recent if s.ref() not in evidence]
+            if eoi:
+                word = "refractory relapse" if course.state == "relapsed" else "induction failure"
+                self._enter("refractory")
+                return _Verdict("refractory", "RESPONSE.REFRACTORY", NCCN_ELN_RESPONSE,
+                                f"{word}: persistent extramedullary disease at end of induction ({sites}) "
+                                f"despite marrow blasts {blasts:g}%", evidence, missing)
+            return _Verdict(carry, rule, NCCN_ELN_RESPONSE,
+                            f"marrow blasts {blasts:g}% but extramedullary disease persists ({sites})", evidence, missing)
+        if stale:
+            evidence = evidence + [s.ref() for s in stale if s.ref() not in evidence]
+            need = [f"re-assessment of {s.site} disease last documented on {s.date}" for s in stale]
+            sites = ", ".join(f"{s.summary} on {s.date}" for s in stale)
+            if judged:
+                return _Verdict("indeterminate", "RESPONSE.CR", NCCN_ELN_RESPONSE,
+                                f"marrow blasts {blasts:g}%, but extramedullary disease during treatment ({sites}) "
+                                "has no later assessment: remission cannot be confirmed", evidence, missing + need,
+                                determined=False)
+            return _Verdict(carry, rule, NCCN_ELN_RESPONSE,
+                            f"marrow blasts {blasts:g}%; extramedullary disease during treatment ({sites}) not re-assessed",
+                            evidence, missing + need)
+        check = check_recovery(self.view, cand.date)
+        evidence = evidence + [e for e in check.evidence if e not in evidence]
+        if check.outcome == "circulating_blasts":
+            marrow_side = f"marrow blasts {blasts:g}% (< {rules.m1_below_pct:g}%) on {cand.date}"
+            return _Verdict("indeterminate", "RESPONSE.INDETERMINATE", NCCN_ELN_RESPONSE,
+                            "findings contradict each other: " + "; ".join([marrow_side, *check.conflicts]),
+                            evidence, ["a repeat marrow and blood count that resolve the contradiction"],
+                            [marrow_side, *check.conflicts], determined=False)
+        ordinal = _ordinal(course.remissions + 1)
+        if check.outcome == "cr":
+            status: DiseaseStatus = "complete_remission"
+            rule, why = "RESPONSE.CR", (
+                f"{ordinal} complete remission: marrow blasts {blasts:g}% (< {rules.m1_below_pct:g}%), no circulating "
+                f"blasts, ANC >= {rules.cr_anc_min:g} and platelets >= {rules.cr_platelets_min:g} x10^9/L, "
+                "no extramedullary disease"
+            )
+        elif check.outcome == "cri" and judged:
+            status, rule = "cr_incomplete_recovery", "RESPONSE.CRI"
+            why = (f"{ordinal} complete remission with incomplete count recovery: marrow blasts {blasts:g}% "
+                   f"but {', '.join(check.failing)}")
+        elif check.outcome == "cri":
+            return _Verdict(carry, rule, NCCN_ELN_RESPONSE,
+                            f"marrow blasts {blasts:g}%, {self._day_text(cand.date)}; counts not yet recovered "
+                            f"({', '.join(check.failing)}): remission is judged at end of induction",
+                            evidence, missing + check.missing)
+        elif judged:
+            return _Verdict("indeterminate", "RESPONSE.CR", NCCN_ELN_RESPONSE,
+                            f"marrow blasts {blasts:g}% but CR and CRi cannot be told apart without the blood count",
+                            evidence, missing + check.missing, determined=False)
+        else:
+            return _Verdict(carry, rule, NCCN_ELN_RESPONSE,
+                            f"marrow blasts {blasts:g}%, {self._day_text(cand.date)}; no blood count to judge remission",
+                            evidence, missing + check.missing)
+        self._enter_remission(status, mrds)
+        follow_up = [f"follow-up of {s.site} disease documented on {s.date} (no later finding shows it cleared)"
+                     for s in unresolved]
+        return _Verdict(status, rule, NCCN_ELN_RESPONSE, why, evidence, missing + check.missing + follow_up)
+
+    def _in_remission(
+        self, cand: _Candidate, reading: MarrowReading | None, mrds: list[MrdResult], evidence: list[EvidenceRef]
+    ) -> _Verdict:
+        course = self.course
+        rules = self.rules
+        new_sites = [s for s in cand.sites if s.involved]
+        possible = [s for s in cand.sites if s.possible and not s.involved]
+        blasts = reading.blasts_pct if reading and reading.grade else None
+        confirm_mrd = [m for m in mrds if m.value is not None and at_least(m.value, rules.relapse_confirm_mrd)]
+
+        if blasts is not None and blasts >= rules.relapse_marrow_pct:
+            also = f"; with extramedullary disease ({', '.join(s.summary for s in new_sites)})" if new_sites else ""
+            self._enter_relapse(cand.date)
+            return _Verdict("relapse", "RESPONSE.RELAPSE.MARROW", PONTE_DI_LEGNO,
+                            f"marrow relapse: blasts {blasts:g}% (>= {rules.relapse_marrow_pct:g}%) after remission{also}",
+                            evidence)
+        if new_sites:
+            sites = ", ".join(s.summary for s in new_sites)
+            marrow = f"; marrow blasts {blasts:g}%" if blasts is not None else ""
+            combined = "combined " if blasts is not None and blasts >= rules.m1_below_pct else "isolated "
+            self._enter_relapse(cand.date)
+            return _Verdict("relapse", "RESPONSE.RELAPSE.EXTRAMEDULLARY", PONTE_DI_LEGNO,
+                            f"{combined}extramedullary relapse: new {sites} after remission{marrow}", evidence)
+        if blasts is not None and blasts >= rules.m1_below_pct:
+            if confirm_mrd:
+                self._enter_relapse(cand.date)
+                return _Verdict("relapse", "RESPONSE.RELAPSE.MARROW", PONTE_DI_LEGNO,
+                                f"marrow relapse: blasts {blasts:g}% confirmed by MRD {confirm_mrd[0].value * 100:g}% "
+                                f"(>= {rules.relapse_confirm_mrd * 100:g}%)", evidence)
+            if course.state == "suspected":
+                first = course.suspected_since
+                self._enter_relapse(cand.date)
+                return _Verdict("relapse", "RESPONSE.RELAPSE.MARROW", PONTE_DI_LEGNO,
+                                f"marrow relapse: second marrow with blasts {blasts:g}% (>= {rules.m1_below_pct:g}%) "
+                                f"confirms the suspected relapse of {first}", evidence)
+            self._enter_suspected(cand.date)
+            return _Verdict("suspected_relapse", "RESPONSE.SUSPECTED_RELAPSE", PONTE_DI_LEGNO,
+                            f"suspected relapse: marrow blasts {blasts:g}% "
+                            f"({rules.m1_below_pct:g}-<{rules.relapse_marrow_pct:g}%) "
+                            "after remission, not yet confirmed", evidence,
+                            [f"confirmation: MRD >= {rules.relapse_confirm_mrd * 100:g}% "
+                             f"or a second marrow with >= {rules.m1_below_pct:g}% blasts"])
+        if course.state == "suspected" and reading is None and confirm_mrd:
+            first = course.suspected_since
+            self._enter_relapse(cand.date)
+            return _Verdict("relapse", "RESPONSE.RELAPSE.MARROW", PONTE_DI_LEGNO,
+                            f"marrow relapse: MRD {confirm_mrd[0].value * 100:g}% confirms the suspected relapse of {first}",
+                            evidence)
+        if reading is not None and reading.grade == "M1":
+            return self._remission_marrow(cand, reading, evidence)
+        if possible:
+            self._enter_suspected(cand.date)
+            return _Verdict("suspected_relapse", "RESPONSE.SUSPECTED_RELAPSE", PONTE_DI_LEGNO,
+                            "possible CNS relapse: " + ", ".join(s.summary for s in possible), evidence,
+                            [m for s in possible for m in s.missing], determined=False)
+        if cand.blood and reading is None:
+            values = ", ".join(f"{b.finding.blasts_pct.value:g}%" for b in cand.blood)
+            self._enter_suspected(cand.date)
+            return _Verdict("suspected_relapse", "RESPONSE.SUSPECTED_RELAPSE", PONTE_DI_LEGNO,
+                            f"circulating blasts ({values}) after remission", evidence, ["bone marrow examination"])
+        carry = self._carry()
+        missing = ["marrow blast percentage"] if reading is not None else []
+        rule = "RESPONSE.SUSPECTED_RELAPSE" if carry == "suspected_relapse" else "RESPONSE.CONTINUING_REMISSION"
+        return _Verdict(carry, rule, NCCN_ELN_RESPONSE, "no morphological change: status unchanged", evidence, missing,
+                        determined=not missing)
+
+    def _remission_marrow(self, cand: _Candidate, reading: MarrowReading, evidence: list[EvidenceRef]) -> _Verdict:
+        """An M1 marrow in remission: remission continues (CRi becomes CR once counts recover)."""
+        course = self.course
+        blasts = reading.blasts_pct
+        was_suspected = course.state == "suspected"
+        previous = course.remission_status or "complete_remission"
+        if reading.aplastic:
+            return _Verdict(self._carry(), "RESPONSE.CONTINUING_REMISSION", NCCN_ELN_RESPONSE,
+                            "aplastic marrow: the blast percentage cannot show remission", evidence,
+                            ["repeat marrow after count recovery"], determined=False)
+        check = check_recovery(self.view, cand.date)
+        evidence = evidence + [e for e in check.evidence if e not in evidence]
+        if check.outcome == "circulating_blasts":
+            return _Verdict("indeterminate", "RESPONSE.INDETERMINATE", NCCN_ELN_RESPONSE,
+                            "findings contradict each other: " + "; ".join([f"marrow blasts {blasts:g}%", *check.conflicts]),
+                            evidence, ["a repeat marrow and blood count that resolve the contradiction"],
+                            [f"marrow blasts {blasts:g}% on {cand.date}", *check.conflicts], determined=False)
+        status = "complete_remission" if check.outcome == "cr" else previous
+        course.state, course.remission_status, course.suspected_since = "remission", status, None
+        why = f"remission continues: marrow blasts {blasts:g}%"
+        if was_suspected:
+            why = f"suspected relapse not confirmed: marrow blasts {blasts:g}%"
+        if check.outcome == "cri":
+            why += f" (counts low: {', '.join(check.failing)})"
+        rule = "RESPONSE.CR" if status == "complete_remission" else "RESPONSE.CRI"
+        return _Verdict(status, rule, NCCN_ELN_RESPONSE, why, evidence, check.missing if check.outcome == "cr" else [])
+
+    # Transitions --------------------------------------------------------------------------
+    def _enter(self, state: str) -> None:
+        self.course.state = state
+        if state == "refractory":
+            self.course.eoi_done = True
+
+    def _enter_remission(self, status: DiseaseStatus, mrds: list[MrdResult]) -> None:
+        course = self.course
+        course.state, course.remission_status = "remission", status
+        course.remissions += 1
+        course.eoi_done, course.suspected_since = True, None
+        course.last_mrd = None
+        for m in mrds:
+            if m.status != "not_evaluable":
+                course.last_mrd = m.status
+
+    def _enter_suspected(self, when: dt.date) -> None:
+        self.course.state = "suspected"
+        if self.course.suspected_since is None:
+            self.course.suspected_since = when
+
+    def _enter_relapse(self, when: dt.date) -> None:
+        course = self.course
+        course.relapse_onset = course.suspected_since or when
+        course.state, course.remission_status = "relapsed", None
+        course.eoi_done, course.suspected_since, course.last_mrd = False, None, None
+
+    # Helpers --------------------------------------------------------------------------------
+    def _mrd_notes(self, cand: _Candidate, mrds: list[MrdResult]) -> list[str]:
+        """MRD does not change morphological status; report it, and a negative-to-positive turn."""
+        course = self.course
+        notes = []
+        in_remission = course.state in ("remission", "suspected")
+        for result in mrds:
+            if in_remission and result.status == "positive":
+                if course.last_mrd == "negative":
+                    notes.append(f"molecular relapse: MRD {result.value * 100:.3g}% after a negative result")
+                    course.molecular_relapse = (result.date, result)
+                else:
+                    notes.append(f"MRD positive in remission ({result.value * 100:.3g}%)")
+            if in_remission and result.status != "not_evaluable":
+                course.last_mrd = result.status
+        return notes
+
+    def _extramedullary_state(self, when: dt.date) -> tuple[list[SiteFinding], list[SiteFinding], list[SiteFinding]]:
+        """Sites whose latest decisive finding around a response marrow shows disease.
+
+        recent: documented during treatment within the window of the marrow (that assessment's status);
+        stale: documented during treatment but longer ago (it may have cleared since: unknown);
+        unresolved: documented only at diagnosis and never re-assessed (expected to clear; named missing).
+        """
+        window = dt.timedelta(days=self.rules.cr_extramedullary_window_days)
+        latest = [s for s in latest_by_site(self.sites, when + window).values() if s.involved]
+        recent = [s for s in latest if not self.pretreatment(s.date) and abs(s.date - when) <= window]
+        stale = [s for s in latest if not self.pretreatment(s.date) and abs(s.date - when) > window]
+        unresolved = [s for s in latest if self.pretreatment(s.date)]
+        return recent, stale, unresolved
+
+    def _evidence(self, cand: _Candidate, reading: MarrowReading | None) -> list[EvidenceRef]:
+        evidence = list(reading.evidence) if reading else []
+        evidence += [m.ref(describe(mrd_result(m, self.rules))) for m in cand.mrds]
+        evidence += [s.ref() for s in cand.sites]
+        evidence += [b.ref(f"peripheral blasts {b.finding.blasts_pct.value:g}%") for b in cand.blood]
+        if not evidence and cand.diagnosis:
+            same_day = [x for x in self.view.findings if x.date == cand.date]
+            work_up = same_day or [
+                x for x in self.view.findings
+                if self.pretreatment(x.date) and x.finding.type in ("marrow", "cbc", "immunophenotype")
+            ][:3]
+            evidence += [x.ref(f"{x.finding.type} at diagnosis") for x in work_up]
+        return evidence
+
+
+def _shown(mrds: list[MrdResult]) -> MrdResult | None:
+    """The MRD reported at a point: the highest value (the one that matters for relapse)."""
+    valued = [m for m in mrds if m.value is not None]
+    if valued:
+        return max(valued, key=lambda m: m.value)
+    return mrds[0] if mrds else None
+
+
+def _ordinal(n: int) -> str:
+    return {1: "first", 2: "second", 3: "third"}.get(n, f"{n}th")
+
+
+def _conclusion(verdict: _Verdict) -> Conclusion:
+    return Conclusion(
+        topic=TOPIC,
+        value=verdict.status,
+        determined=verdict.determined,
+        rule=verdict.rule,
+        source=verdict.source,
+        explanation=verdict.explanation,
+        evidence=verdict.evidence,
+        missing=list(dict.fromkeys(verdict.missing)),
+        conflicts=verdict.conflicts,
+    )

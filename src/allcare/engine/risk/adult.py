@@ -1,0 +1,237 @@
+"""Adult ALL risk factors (ELN 2024; clinical-standards 4.5).
+
+Adults have no single risk table: the ELN lists adverse factors (age, WBC by
+lineage, immunophenotype, genetics, prednisone response, time to CR, MRD after
+induction), and any one of them marks a high-risk patient. So allcare lists each
+factor it can evaluate, and calls the patient high risk when one is present,
+not high risk only when none is and the key data (presenting WBC, genetics and
+MRD after induction) are all known.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from ..assessment import AdultRisk, Diagnosis, MrdSummary, Status
+from ..explain import Conclusion, EvidenceRef
+from ..sources import ELN_2024
+from ..view import CaseView
+from . import lesions as L
+from .common import (
+    Outcome, any3, blast_response, induction_start, is_mixed, mrd_at_or_above, mrd_ref, mrd_text, num, pct,
+    presenting_wbc, timepoint_key, treatments, years,
+)
+
+RULE = "RISK.ADULT"
+TOPIC = "risk.adult"
+_CR_STATES = ("complete_remission",)
+_ASSESSED_STATES = ("complete_remission", "cr_incomplete_recovery", "refractory")
+_STAGE_NAMES = {"pro_b": "pro-B", "common_b": "common B", "pre_b": "pre-B", "mature_b": "mature B",
+                "pro_t": "pro-T", "pre_t": "pre-T", "cortical_t": "cortical T", "mature_t": "mature T"}
+
+
+@dataclass
+class _Factor:
+    """One ELN factor: adverse (True), not adverse (False) or unknown (None)."""
+
+    state: bool | None
+    text: str
+    refs: list[EvidenceRef] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+
+
+def adult_risk(view: CaseView, diagnosis: Diagnosis, status: Status, mrd: MrdSummary) -> Outcome[AdultRisk]:
+    rules = view.rules
+    age = view.age_at_diagnosis
+    if age is None:
+        c = Conclusion(topic=TOPIC, value=None, determined=False, rule=RULE, source=ELN_2024,
+                       explanation="adult or paediatric unknown: age missing", missing=["age at diagnosis (birth date or age)"])
+        return Outcome(AdultRisk(), c)
+    if age < rules.paediatric_age_below:
+        why = f"age {years(age)} (< {num(rules.paediatric_age_below)} y): paediatric, see NCI/Rome and the COG-style group"
+        return Outcome(AdultRisk(), _decided("not_applicable", why, []))
+    if is_mixed(diagnosis) or diagnosis.disease in ("LBL", "not_ALL"):
+        why = "the ELN adult ALL risk factors are defined for B- and T-ALL"
+        return Outcome(AdultRisk(), _decided("not_applicable", why, []))
+
+    wbc = _wbc(view, diagnosis)
+    genetics, genetics_known = _genetics(view, diagnosis)
+    after_induction = _mrd_after_induction(view, mrd)
+    factors = [
+        _Factor(age >= rules.adult_age_adverse_from,
+                f"age {years(age)} ({'>=' if age >= rules.adult_age_adverse_from else '<'} {num(rules.adult_age_adverse_from)} y)"),
+        wbc,
+        *_immunophenotype(view, diagnosis),
+        *genetics,
+        _prednisone_response(view),
+        _late_cr(view, status),
+        after_induction,
+    ]
+    adverse = [f for f in factors if f.state]
+    evidence = list({(r.index, r.summary): r for f in factors for r in f.refs}.values())
+    names = [f.text for f in adverse]
+    if adverse:
+        why = "high risk (ELN 2024 adverse factors): " + "; ".join(names)
+        return Outcome(AdultRisk(applicable=True, adverse_factors=names, high_risk=True),
+                       _decided(True, why, evidence), [f"{n} (adult adverse factor)" for n in names])
+    key_missing = [m for f in (wbc, after_induction) if f.state is None for m in f.missing]
+    if not genetics_known.state:
+        key_missing += genetics_known.missing
+    checked = "; ".join(f.text for f in factors if f.state is False)
+    if not key_missing:
+        why = f"no ELN 2024 adverse factor: {checked}"
+        return Outcome(AdultRisk(applicable=True, high_risk=False), _decided(False, why, evidence))
+    unknown = [m for f in factors if f.state is None for m in f.missing]
+    missing = list(dict.fromkeys(key_missing + unknown))
+    c = Conclusion(topic=TOPIC, value=None, determined=False, rule=RULE, source=ELN_2024,
+                   explanation=f"no adverse factor found so far ({checked or 'none evaluable'}); key data missing",
+                   evidence=evidence, missing=missing)
+    return Outcome(AdultRisk(applicable=True, high_risk=None), c)
+
+
+def _decided(value, why: str, evidence: list[EvidenceRef]) -> Conclusion:
+    return Conclusion(topic=TOPIC, value=value, rule=RULE, source=ELN_2024, explanation=why, evidence=evidence)
+
+
+def _wbc(view: CaseView, diagnosis: Diagnosis) -> _Factor:
+    rules = view.rules
+    count = presenting_wbc(view)
+    if count is None:
+        return _Factor(None, "presenting WBC unknown", missing=["presenting WBC (first blood count at diagnosis, before treatment)"])
+    wbc = count.finding.wbc.value
+    refs = [count.ref(f"presenting WBC {num(wbc)} x10^9/L")]
+    if diagnosis.lineage not in ("B", "T"):
+        return _Factor(None, f"presenting WBC {num(wbc)} x10^9/L, lineage unknown", refs, ["lineage (immunophenotype)"])
+    line = rules.adult_wbc_b_above if diagnosis.lineage == "B" else rules.adult_wbc_t_above
+    adverse = wbc > line
+    return _Factor(adverse, f"presenting WBC {num(wbc)} x10^9/L ({'>' if adverse else '<='} {num(line)}, {diagnosis.lineage}-lineage)", refs)
+
+
+def _immunophenotype(view: CaseView, diagnosis: Diagnosis) -> list[_Factor]:
+    """Pro-B or CD20+ (B); ETP, pro-/pre-T or mature T (T). Cortical (thymic) T-ALL is the favourable stage."""
+    found: list[_Factor] = []
+    if diagnosis.lineage == "B":
+        if diagnosis.b_stage is not None:
+            found.append(_Factor(diagnosis.b_stage == "pro_b", f"{_STAGE_NAMES[diagnosis.b_stage]} immunophenotype"))
+        cd20 = _cd20(view)
+        if cd20 is not None:
+            found.append(cd20)
+    elif diagnosis.lineage == "T":
+        if diagnosis.etp is not None:
+            found.append(_Factor(diagnosis.etp == "etp", {"etp": "ETP", "near_etp": "near-ETP", "not_etp": "not ETP"}[diagnosis.etp]))
+        if diagnosis.t_stage is not None:
+            adverse = diagnosis.t_stage in ("pro_t", "pre_t", "mature_t")
+            found.append(_Factor(adverse, f"{_STAGE_NAMES[diagnosis.t_stage]} immunophenotype"))
+    return found
+
+
+def _cd20(view: CaseView) -> _Factor | None:
+    line = view.rules.surface_marker_positive_pct
+    for item in view.at_diagnosis("immunophenotype"):
+        value = item.finding.markers.get("CD20")
+        if value is None:
+            continue
+        if isinstance(value, (int, float)):
+            positive = value >= line
+            shown = f"CD20 {num(value)}% of blasts ({'>=' if positive else '<'} {num(line)}%)"
+        elif value == "partial":
+            return _Factor(None, "CD20 partial", [item.ref("CD20 partial")], ["CD20 % of blasts"])
+        else:
+            positive = value != "negative"
+            shown = f"CD20 {value}"
+        return _Factor(positive, shown, [item.ref(shown)])
+    return None
+
+
+def _genetics(view: CaseView, diagnosis: Diagnosis) -> tuple[list[_Factor], _Factor]:
+    """The adverse lesions found, and whether the key tests were done."""
+    lesions = L.Lesions.of(view, diagnosis)
+    rules = view.rules
+    adverse: list[_Factor] = []
+    if diagnosis.lineage == "B":
+        ploidy = L.ploidy(diagnosis, rules)
+        tests = (L.BCR_ABL1, L.KMT2A_R, L.BCR_ABL1_LIKE, L.TP53_MUT, L.CRLF2_R)
+        answers = [lesions.ask(t) for t in tests]
+        for a in answers:
+            if a.state:
+                adverse.append(_Factor(True, a.text(), lesions.refs([a])))
+        if ("bcrabl1like" in L.expression_subtypes(diagnosis) or L.names_ph_like(diagnosis)) and not answers[2].state:
+            adverse.append(_Factor(True, "BCR::ABL1-like (Ph-like) expression sub-type"))
+        if ploidy.call == "hypodiploid":
+            adverse.append(_Factor(True, ploidy.text, L.karyotype_refs(view)))
+        complexity = L.complex_karyotype(diagnosis, rules, ploidy.call)
+        if complexity.state:
+            adverse.append(_Factor(True, complexity.text, L.karyotype_refs(view)))
+        missing = [a.test.label for a in answers[:2] if a.state is None]
+        missing += ["ploidy (karyotype modal number or DNA index)"] if ploidy.call in (None, "masked") else []
+        return adverse, _Factor(not missing, "key genetics", missing=missing)
+    if diagnosis.lineage == "T":
+        notch1, fbxw7, ras, pten = (lesions.ask(t) for t in (L.NOTCH1_MUT, L.FBXW7_MUT, L.RAS_MUT, L.PTEN_ALT))
+        mutated = any3([notch1.state, fbxw7.state])
+        if mutated is False:
+            adverse.append(_Factor(True, "NOTCH1/FBXW7 unmutated", lesions.refs([notch1, fbxw7])))
+        for a in (ras, pten):
+            if a.state:
+                adverse.append(_Factor(True, a.text(), lesions.refs([a])))
+        missing = [a.test.label for a in (notch1, fbxw7) if a.state is None] if mutated is None else []
+        missing += [a.test.label for a in (ras, pten) if a.state is None]
+        return adverse, _Factor(not missing, "key genetics", missing=missing)
+    return adverse, _Factor(None, "key genetics", missing=["lineage (immunophenotype)"])
+
+
+def _prednisone_response(view: CaseView) -> _Factor:
+    """Blood blasts >= 1 x10^9/L at the end of a steroid prephase (only when a prephase was given)."""
+    prephases = treatments(view, "prephase")
+    if not prephases:
+        return _Factor(None, "no prephase recorded")
+    prephase = prephases[0].finding
+    end = prephase.end
+    if end is None:
+        later = [t.finding.start for t in view.of_type("treatment") if t.finding.start > prephase.start]
+        end = min(later) if later else None
+    if end is None:
+        return _Factor(None, "prephase end unknown", missing=["end date of the prephase"])
+    response = blast_response(view, end, "at the end of the prephase")
+    return _Factor(response.poor, response.text, response.refs, response.missing)
+
+
+def _late_cr(view: CaseView, status: Status) -> _Factor:
+    """CR first reached only after a second induction/consolidation cycle started (> 1 induction cycle)."""
+    cycles = treatments(view, "induction", "consolidation", "salvage")
+    points = sorted(status.timeline, key=lambda p: p.date)
+    first_cr = next((p for p in points if p.status in _CR_STATES), None)
+    second: dt.date | None = cycles[1].finding.start if len(cycles) > 1 else None
+    if first_cr is not None and (second is None or first_cr.date <= second):
+        return _Factor(False, f"CR after the first induction cycle ({first_cr.date.isoformat()})")
+    if first_cr is not None:
+        return _Factor(True, f"late CR: first CR {first_cr.date.isoformat()}, after the second cycle started "
+                             f"{second.isoformat()}", [cycles[1].ref(f"{cycles[1].finding.phase} started")])
+    if second is None:
+        return _Factor(None, "time to CR not yet known")
+    assessed = [p for p in points if p.date <= second and p.status in _ASSESSED_STATES]
+    if assessed:
+        return _Factor(True, f"no CR after the first induction cycle (second cycle started {second.isoformat()})",
+                       [cycles[1].ref(f"{cycles[1].finding.phase} started")])
+    return _Factor(None, "time to CR unknown", missing=["response marrow after the first induction cycle"])
+
+
+def _mrd_after_induction(view: CaseView, mrd: MrdSummary) -> _Factor:
+    """The first MRD at or after the end-of-induction point (labelled, or >= 28 days after induction start)."""
+    rules = view.rules
+    start = induction_start(view)
+    point = None
+    if start is not None:
+        point = start.finding.start + dt.timedelta(days=rules.end_of_induction_min_days)
+        if start.finding.end is not None:
+            point = min(point, start.finding.end)
+    series = sorted(mrd.series, key=lambda r: (r.date, r.index))
+    chosen = next((r for r in series if timepoint_key(r.timepoint) == "eoi" or (point is not None and r.date >= point)), None)
+    if chosen is None:
+        return _Factor(None, "MRD after induction unknown", missing=["MRD after induction"])
+    adverse = mrd_at_or_above(chosen, rules.adult_mrd_adverse, rules.mrd_negative_below)
+    if adverse is None:
+        return _Factor(None, f"{mrd_text(chosen)} not evaluable", [mrd_ref(chosen)],
+                       ["evaluable MRD after induction (sensitivity >= 1e-4)"])
+    sign = ">=" if adverse else "<"
+    return _Factor(adverse, f"{mrd_text(chosen)} after induction ({sign} {pct(rules.adult_mrd_adverse)})", [mrd_ref(chosen)])

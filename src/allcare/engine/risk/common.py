@@ -1,0 +1,192 @@
+"""What several risk rules read from the case: the presenting WBC, treatment dates, MRD time points.
+
+Each is answered once here so that NCI/Rome, the adult factors and Interfant
+agree on which blood count is "the presenting WBC" and which MRD is "day 29".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+from ..assessment import Diagnosis, MrdResult, MrdSummary
+from ..explain import Conclusion, EvidenceRef
+from ..view import CaseView, Indexed
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Outcome(Generic[T]):
+    """One risk output with the conclusion that explains it and the factors that drove it."""
+
+    value: T
+    conclusion: Conclusion
+    factors: list[str] = field(default_factory=list)
+
+
+# Three-valued logic (True / False / None = unknown) -----------------------------------------
+def any3(values: list[bool | None]) -> bool | None:
+    if any(v is True for v in values):
+        return True
+    return False if all(v is False for v in values) else None
+
+
+def all3(values: list[bool | None]) -> bool | None:
+    if any(v is False for v in values):
+        return False
+    return True if all(v is True for v in values) else None
+
+
+# Formatting ---------------------------------------------------------------------------------
+def years(age: float) -> str:
+    """Age truncated (not rounded) to 2 decimals, so 9.999 y never reads as '10'."""
+    shown = f"{math.floor(age * 100) / 100:.2f}".rstrip("0").rstrip(".")
+    return f"{shown} y"
+
+
+def num(value: float) -> str:
+    return f"{value:g}"
+
+
+def pct(fraction: float) -> str:
+    return f"{fraction * 100:g}%"
+
+
+# Lineage ------------------------------------------------------------------------------------
+def is_mixed(diagnosis: Diagnosis) -> bool:
+    return diagnosis.disease == "MPAL" or (diagnosis.lineage is not None and diagnosis.lineage not in ("B", "T"))
+
+
+# Presenting WBC -----------------------------------------------------------------------------
+def first_treatment_start(view: CaseView) -> dt.date | None:
+    starts = [t.finding.start for t in view.of_type("treatment")]
+    return min(starts) if starts else None
+
+
+def presenting_wbc(view: CaseView) -> Indexed | None:
+    """The first diagnostic blood count: the first WBC on/after diagnosis, before any treatment.
+
+    The highest pre-treatment WBC is sometimes used; allcare takes the first
+    diagnostic count because later pre-treatment counts may already reflect
+    hydration or leukapheresis. A count on the first treatment day is taken as
+    drawn before the first dose. When there is none, the latest count in the
+    few days before the diagnosis date is used (the count that led to the marrow).
+    """
+    diagnosed = view.diagnosis_date
+    if diagnosed is None:
+        return None
+    treated = first_treatment_start(view)
+    counts = [c for c in view.of_type("cbc") if c.finding.wbc is not None]
+    after = [c for c in counts if c.date >= diagnosed and (treated is None or c.date <= treated)]
+    if after:
+        return after[0]
+    earliest = diagnosed - dt.timedelta(days=view.rules.presenting_wbc_lookback_days)
+    before = [c for c in counts if earliest <= c.date < diagnosed]
+    return before[-1] if before else None
+
+
+# Treatments ---------------------------------------------------------------------------------
+def treatments(view: CaseView, *phases: str) -> list[Indexed]:
+    return sorted(
+        (t for t in view.of_type("treatment") if t.finding.phase in phases), key=lambda t: (t.finding.start, t.index)
+    )
+
+
+def induction_start(view: CaseView) -> Indexed | None:
+    found = treatments(view, "induction")
+    return found[0] if found else None
+
+
+# Peripheral blast response ------------------------------------------------------------------
+@dataclass(frozen=True)
+class BlastResponse:
+    """Absolute peripheral blasts on the count that judges a prednisone response."""
+
+    poor: bool | None
+    text: str
+    refs: list[EvidenceRef] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+
+
+def blast_response(view: CaseView, reference: dt.date, what: str) -> BlastResponse:
+    """Blood blasts (WBC x blasts %) on the first count within the window from ``reference``."""
+    rules = view.rules
+    last = reference + dt.timedelta(days=rules.prephase_response_window_days)
+    for item in view.of_type("cbc"):
+        f = item.finding
+        if not reference <= item.date <= last or f.blasts_pct is None:
+            continue
+        if f.blasts_pct.value == 0:
+            absolute = 0.0
+        elif f.wbc is None:
+            continue
+        else:
+            absolute = f.wbc.value * f.blasts_pct.value / 100
+        poor = absolute >= rules.prephase_poor_blasts_from
+        summary = f"blood blasts {num(round(absolute, 3))} x10^9/L" + (
+            f" (WBC {num(f.wbc.value)} x {num(f.blasts_pct.value)}%)" if f.wbc is not None else " (0% blasts)"
+        )
+        sign = ">=" if poor else "<"
+        text = f"{'poor' if poor else 'good'} prednisone response: {summary} {what} ({sign} {num(rules.prephase_poor_blasts_from)} x10^9/L)"
+        return BlastResponse(poor, text, [item.ref(summary)])
+    need = f"blood count with WBC and blast % {what} ({reference.isoformat()} to {last.isoformat()})"
+    return BlastResponse(None, "prednisone response unknown", missing=[need])
+
+
+# MRD ----------------------------------------------------------------------------------------
+def timepoint_key(text: str | None) -> str:
+    """Fold MRD time-point labels: 'Day 8', 'd8', 'day_8' -> 'day8'; 'EOI', 'end of induction', 'day 29' -> 'eoi'."""
+    folded = re.sub(r"[^a-z0-9]", "", (text or "").lower())
+    if folded in ("day8", "d8"):
+        return "day8"
+    if folded in ("day29", "d29", "eoi", "endofinduction", "endinduction", "postinduction", "afterinduction"):
+        return "eoi"
+    return folded
+
+
+def mrd_ref(result: MrdResult) -> EvidenceRef:
+    return EvidenceRef(index=result.index, date=result.date, type="mrd", summary=mrd_text(result))
+
+
+def mrd_text(result: MrdResult) -> str:
+    where = result.sample or "sample not stated"
+    value = pct(result.value) if result.value is not None else result.status
+    when = f", {result.timepoint}" if result.timepoint else ""
+    return f"MRD {value} ({where}{when}, {result.status})"
+
+
+def mrd_at_or_above(result: MrdResult, threshold: float, negative_below: float) -> bool | None:
+    """Is this MRD >= threshold? A negative (below the negative line) is below any threshold at or above it."""
+    if result.status == "not_evaluable":
+        return None
+    if result.value is not None and not (result.status == "negative" and result.value == 0):
+        return result.value >= threshold
+    if result.status == "negative":
+        return False if threshold >= negative_below else None
+    if result.status == "positive":
+        return True if threshold <= negative_below else None
+    return None
+
+
+def pick_mrd(
+    mrd: MrdSummary, label: str, sample: str | None, start: dt.date | None, window: tuple[int, int] | None
+) -> MrdResult | None:
+    """The first MRD labelled with this time point, else the first dated in the window after ``start``
+    that is not labelled as another day."""
+    series = sorted(mrd.series, key=lambda r: (r.date, r.index))
+    usable = [r for r in series if sample is None or r.sample == sample]
+    for r in usable:
+        if timepoint_key(r.timepoint) == label:
+            return r
+    if start is None or window is None:
+        return None
+    low, high = min(window), max(window)
+    for r in usable:
+        other_label = re.fullmatch(r"day\d+|eoi", timepoint_key(r.timepoint)) is not None
+        if low <= (r.date - start).days <= high and not other_label:
+            return r
+    return None

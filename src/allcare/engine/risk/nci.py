@@ -1,0 +1,89 @@
+"""NCI/Rome risk: age and presenting WBC in B-ALL (PDQ Childhood ALL; decisions.md).
+
+Standard risk is age 1.00-9.99 y with WBC < 50 x10^9/L; high risk is age >= 10 y
+or WBC >= 50. Infants (< 1 y) are outside the criteria and have their own
+protocols. The criteria are paediatric; COG applied them up to age 30, so
+allcare computes them below ``nci_age_max_below`` and calls them not applicable
+above it. T-ALL, MPAL and lymphoblastic lymphoma are not classified by NCI/Rome.
+"""
+
+from __future__ import annotations
+
+from ..assessment import Diagnosis
+from ..explain import Conclusion, conclude, undetermined
+from ..sources import NCI_ROME
+from ..view import CaseView
+from .common import Outcome, any3, is_mixed, num, presenting_wbc, years
+
+RULE = "RISK.NCI"
+TOPIC = "risk.nci"
+WBC_MISSING = "presenting WBC (first blood count at diagnosis, before treatment)"
+AGE_MISSING = "age at diagnosis (birth date or age)"
+
+
+def _not_applicable(reason: str) -> Outcome[str | None]:
+    return Outcome("not_applicable", conclude(TOPIC, "not_applicable", RULE, NCI_ROME, reason), [])
+
+
+def nci_risk(view: CaseView, diagnosis: Diagnosis) -> Outcome[str | None]:
+    """NCI/Rome group: standard, high, infant, not_applicable, or None when undecidable."""
+    rules = view.rules
+    if is_mixed(diagnosis):
+        return _not_applicable("NCI/Rome applies to B-ALL; mixed-phenotype acute leukaemia is not classified by it")
+    if diagnosis.lineage == "T":
+        return _not_applicable("NCI/Rome applies to B-ALL; in T-ALL presenting WBC has no consistent prognostic effect")
+    if diagnosis.disease == "LBL":
+        return _not_applicable("NCI/Rome applies to B-ALL, not to lymphoblastic lymphoma (staged separately)")
+    if diagnosis.disease == "not_ALL":
+        return _not_applicable("the findings do not show ALL")
+    if diagnosis.lineage is None:
+        return Outcome(None, undetermined(TOPIC, RULE, NCI_ROME, ["lineage (immunophenotype)"]))
+    if diagnosis.disease != "ALL":
+        return Outcome(None, undetermined(TOPIC, RULE, NCI_ROME, ["ALL vs lymphoma: marrow blast percentage"]))
+
+    age = view.age_at_diagnosis
+    count = presenting_wbc(view)
+    wbc = count.finding.wbc.value if count is not None else None
+    evidence = [count.ref(f"presenting WBC {num(wbc)} x10^9/L")] if count is not None else []
+    wbc_text = None
+    if wbc is not None:
+        sign = ">=" if wbc >= rules.nci_wbc_high_from else "<"
+        wbc_text = f"presenting WBC {num(wbc)} x10^9/L ({sign} {num(rules.nci_wbc_high_from)})"
+
+    if age is not None and age < rules.infant_age_below:
+        text = f"age {years(age)} (< {num(rules.infant_age_below)} y: infant)"
+        why = f"{text}: infants are outside the NCI/Rome criteria and are treated on infant protocols (Interfant)"
+        return Outcome("infant", conclude(TOPIC, "infant", RULE, NCI_ROME, why, evidence), [text])
+    if age is not None and age >= rules.nci_age_max_below:
+        text = f"age {years(age)} (>= {num(rules.nci_age_max_below)} y)"
+        why = f"{text}: NCI/Rome is a paediatric classifier (COG applied it up to age {num(rules.nci_age_max_below)}); see the adult risk factors"
+        return Outcome("not_applicable", conclude(TOPIC, "not_applicable", RULE, NCI_ROME, why, evidence), [text])
+
+    age_text = None
+    if age is not None:
+        if age >= rules.nci_age_high_from:
+            age_text = f"age {years(age)} (>= {num(rules.nci_age_high_from)} y)"
+        else:
+            age_text = f"age {years(age)} ({num(rules.infant_age_below)} to < {num(rules.nci_age_high_from)} y)"
+    factors = [t for t in (age_text, wbc_text) if t]
+    high = any3([
+        None if age is None else age >= rules.nci_age_high_from,
+        None if wbc is None else wbc >= rules.nci_wbc_high_from,
+    ])
+    if high is False:
+        why = f"{age_text} and {wbc_text}: standard risk"
+        return Outcome("standard", conclude(TOPIC, "standard", RULE, NCI_ROME, why, evidence), factors)
+    if high is True:
+        drivers = [t for t, hit in ((age_text, age is not None and age >= rules.nci_age_high_from),
+                                    (wbc_text, wbc is not None and wbc >= rules.nci_wbc_high_from)) if hit]
+        why = " and ".join(drivers) + ": high risk"
+        missing = []
+        if age is None:
+            # The WBC decides "high" for ages 1-29; an infant or a patient >= 30 would be outside the criteria.
+            why += f" (age unknown: assumes {num(rules.infant_age_below)} to < {num(rules.nci_age_max_below)} y)"
+            missing = [AGE_MISSING]
+        conclusion = Conclusion(topic=TOPIC, value="high", rule=RULE, source=NCI_ROME, explanation=why,
+                                evidence=evidence, missing=missing)
+        return Outcome("high", conclusion, factors)
+    missing = ([AGE_MISSING] if age is None else []) + ([WBC_MISSING] if wbc is None else [])
+    return Outcome(None, undetermined(TOPIC, RULE, NCI_ROME, missing, evidence=evidence), factors)

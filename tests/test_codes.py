@@ -1,0 +1,141 @@
+"""ICD-O-3, ICD-10-CM and SNOMED CT codes: every branch of decisions.md's coding table."""
+
+from __future__ import annotations
+
+import pytest
+
+from allcare.engine.assessment import Diagnosis, Entity, Status
+from allcare.engine.case import case_from_dict
+from allcare.engine.codes import assign_codes
+from allcare.engine.diagnosis import diagnose
+from allcare.engine.diagnosis.names import WHO_NAMES
+from allcare.engine.explain import Conclusion
+from allcare.engine.rules import DEFAULT_RULES
+from allcare.engine.view import CaseView
+
+DX = "2024-03-01"
+VIEW = CaseView(case_from_dict({"schema": "allcare.case/1", "patient": {"id": "t", "age_years": 8},
+                                "findings": [{"type": "marrow", "date": DX, "blasts_pct": 80}]}), None, DEFAULT_RULES)
+NEW = Status(current="newly_diagnosed")
+
+
+def dx(disease="ALL", lineage="B", key=None, lbl_site=None, conclusions=()):
+    entity = Entity(key=key, name=WHO_NAMES.get(key), determined=key is not None)
+    return Diagnosis(disease=disease, lineage=lineage, who_haem5=entity, lbl_site=lbl_site, conclusions=list(conclusions))
+
+
+def topic(codes, name):
+    return next(c for c in codes.conclusions if c.topic == name)
+
+
+@pytest.mark.parametrize("key, code", [
+    ("b_all_nos", "9811/3"), ("b_all_bcr_abl1", "9812/3"), ("b_all_kmt2a", "9813/3"), ("b_all_etv6_runx1", "9814/3"),
+    ("b_all_high_hyperdiploidy", "9815/3"), ("b_all_hypodiploidy", "9816/3"), ("b_all_igh_il3", "9817/3"),
+    ("b_all_tcf3_pbx1", "9818/3"), ("b_all_bcr_abl1_like", "9819/3"), ("b_all_iamp21", "9811/3"),
+    ("b_all_etv6_runx1_like", "9811/3"), ("b_all_other_defined", "9811/3"), ("b_all_tcf3_hlf", "9811/3"),
+    ("t_all_nos", "9837/3"), ("etp_all", "9837/3"),
+])
+def test_icd_o_3_by_entity(key, code):
+    lineage = "T" if key in ("t_all_nos", "etp_all") else "B"
+    codes = assign_codes(VIEW, dx(lineage=lineage, key=key), NEW)
+    assert codes.icd_o_3 == code and codes.icd_o_3_term
+    assert topic(codes, "codes.icd_o_3").determined
+
+
+@pytest.mark.parametrize("key, lineage, code", [
+    ("mpal_bcr_abl1", "B/myeloid", "9806/3"), ("mpal_kmt2a", "B/myeloid", "9807/3"),
+    ("mpal_b_myeloid", "B/myeloid", "9808/3"), ("mpal_t_myeloid", "T/myeloid", "9809/3"),
+])
+def test_icd_o_3_mpal(key, lineage, code):
+    assert assign_codes(VIEW, dx("MPAL", lineage, key), NEW).icd_o_3 == code
+
+
+def test_mpal_rare_types_have_no_verified_code():
+    codes = assign_codes(VIEW, dx("MPAL", "B/T", "mpal_other"), NEW)
+    assert codes.icd_o_3 is None
+    assert topic(codes, "codes.icd_o_3").missing == ["coder review: ICD-O-3 morphology for MPAL, rare types"]
+
+
+@pytest.mark.parametrize("disease, lineage, code", [
+    ("ALL", "B", "9811/3"), ("ALL", "T", "9837/3"), ("MPAL", "B/myeloid", "9808/3"), ("MPAL", "T/myeloid", "9809/3"),
+    ("MPAL", "B/T", None),
+])
+def test_icd_o_3_nos_code_while_entity_is_open(disease, lineage, code):
+    assert assign_codes(VIEW, dx(disease, lineage), NEW).icd_o_3 == code
+
+
+def test_lymphoma_uses_the_leukaemia_morphology_code():
+    codes = assign_codes(VIEW, dx("LBL", "T", "t_all_nos", lbl_site="mediastinum"), NEW)
+    assert codes.icd_o_3 == "9837/3"
+
+
+@pytest.mark.parametrize("current, code", [
+    ("newly_diagnosed", "C91.00"), ("on_treatment", "C91.00"), ("refractory", "C91.00"), ("indeterminate", "C91.00"),
+    (None, "C91.00"), ("suspected_relapse", "C91.00"),
+    ("complete_remission", "C91.01"), ("cr_incomplete_recovery", "C91.01"), ("relapse", "C91.02"),
+])
+def test_icd_10_cm_all_by_status(current, code):
+    codes = assign_codes(VIEW, dx(key="b_all_nos"), Status(current=current))
+    assert codes.icd_10_cm == code and codes.icd_10_cm_term
+    if current == "suspected_relapse":
+        assert topic(codes, "codes.icd_10_cm").missing
+
+
+@pytest.mark.parametrize("current, code", [
+    ("newly_diagnosed", "C95.00"), ("refractory", "C95.00"), ("complete_remission", "C95.01"),
+    ("cr_incomplete_recovery", "C95.01"), ("relapse", "C95.02"), (None, "C95.00"),
+])
+def test_icd_10_cm_mpal_by_status(current, code):
+    assert assign_codes(VIEW, dx("MPAL", "B/myeloid", "mpal_b_myeloid"), Status(current=current)).icd_10_cm == code
+
+
+@pytest.mark.parametrize("site, code", [
+    ("mediastinum", "C83.52"), ("lymph_node", "C83.50"), ("lymph_node:cervical", "C83.51"),
+    ("lymph_node:mesenteric", "C83.53"), ("lymph_node:axillary", "C83.54"), ("lymph_node:inguinal", "C83.55"),
+    ("lymph_node:iliac", "C83.56"), ("lymph_node:cervical;mediastinum", "C83.58"), ("skin", "C83.59"),
+    ("mediastinum;other", "C83.59"), (None, "C83.50"),
+])
+def test_icd_10_cm_lymphoma_by_site(site, code):
+    assert assign_codes(VIEW, dx("LBL", "T", "t_all_nos", lbl_site=site), NEW).icd_10_cm == code
+
+
+@pytest.mark.parametrize("current, code", [("complete_remission", "C83.5A"), ("cr_incomplete_recovery", "C83.5A"),
+                                           ("relapse", "C83.52")])
+def test_icd_10_cm_lymphoma_in_remission(current, code):
+    codes = assign_codes(VIEW, dx("LBL", "T", "t_all_nos", lbl_site="mediastinum"), Status(current=current))
+    assert codes.icd_10_cm == code
+
+
+@pytest.mark.parametrize("disease, lineage, code", [
+    ("ALL", "B", "277571004"), ("ALL", "T", "91857003"), ("LBL", "B", None), ("MPAL", "B/myeloid", None),
+])
+def test_snomed_ct(disease, lineage, code):
+    codes = assign_codes(VIEW, dx(disease, lineage, lbl_site="lymph_node" if disease == "LBL" else None), NEW)
+    assert codes.snomed_ct == code
+    if lineage == "T":
+        assert "no verified SNOMED CT concept for T-cell ALL" in topic(codes, "codes.snomed_ct").explanation
+
+
+def test_not_all_gets_no_code_and_no_missing():
+    codes = assign_codes(VIEW, dx("not_ALL", None), NEW)
+    assert (codes.icd_o_3, codes.icd_10_cm, codes.snomed_ct) == (None, None, None)
+    assert all(c.determined and not c.missing for c in codes.conclusions)
+
+
+def test_indeterminate_disease_gets_no_code_and_says_what_is_missing():
+    disease = Conclusion(topic="diagnosis.disease", value="indeterminate", determined=False, rule="DX.DISEASE.LOW_BLASTS",
+                         source="test", missing=["repeat bone marrow aspirate / tissue biopsy"])
+    codes = assign_codes(VIEW, dx("indeterminate", "B", conclusions=[disease]), NEW)
+    assert codes.icd_10_cm is None
+    assert all(c.missing == ["repeat bone marrow aspirate / tissue biopsy"] for c in codes.conclusions)
+
+
+def test_codes_from_a_diagnosed_case():
+    case = case_from_dict({"schema": "allcare.case/1", "patient": {"id": "t", "age_years": 6}, "findings": [
+        {"type": "marrow", "date": DX, "blasts_pct": 90},
+        {"type": "immunophenotype", "date": DX, "markers": {"CD19": "positive", "CD10": "positive", "cCD79a": "positive"}},
+        {"type": "genetics", "date": DX, "fusions": ["ETV6::RUNX1"], "negative": ["BCR::ABL1", "KMT2A_rearrangement"]},
+    ]})
+    view = CaseView(case, None, DEFAULT_RULES)
+    codes = assign_codes(view, diagnose(view), Status(current="complete_remission"))
+    assert (codes.icd_o_3, codes.icd_10_cm, codes.snomed_ct) == ("9814/3", "C91.01", "277571004")

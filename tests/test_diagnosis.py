@@ -1,0 +1,411 @@
+"""Disease, lineage, MPAL, ETP, EGIL, maturation stage and ploidy: one case per rule branch and boundary."""
+
+from __future__ import annotations
+
+import pytest
+
+from allcare.engine.case import case_from_dict
+from allcare.engine.diagnosis import diagnose
+from allcare.engine.rules import DEFAULT_RULES, rules_from_dict
+from allcare.engine.view import CaseView
+
+DX = "2024-03-01"
+B_MARKERS = {"CD19": "positive", "CD10": "positive", "cCD79a": "positive", "TdT": "positive", "CD34": 70,
+             "cIgM": "negative", "sIg": "negative", "MPO": "negative", "cCD3": "negative"}
+ETP_MARKERS = {"cCD3": "bright", "CD7": 95, "CD1a": "negative", "CD8": "negative", "sCD3": "negative", "CD5": 40,
+               "CD34": 60, "MPO": "negative", "CD19": "negative"}
+
+
+def diagnosis_of(*findings, rules=DEFAULT_RULES):
+    case = case_from_dict({"schema": "allcare.case/1", "patient": {"id": "t", "age_years": 8}, "findings": list(findings)})
+    return diagnose(CaseView(case, None, rules))
+
+
+def marrow(pct, date=DX):
+    return {"type": "marrow", "date": date, "blasts_pct": pct}
+
+
+def phenotype(markers, intensity=None, date=DX):
+    finding = {"type": "immunophenotype", "date": date, "markers": markers}
+    if intensity:
+        finding["intensity"] = intensity
+    return finding
+
+
+def mass(site="mediastinum", detail=None):
+    finding = {"type": "extramedullary", "date": DX, "site": site, "present": True}
+    if detail:
+        finding["detail"] = detail
+    return finding
+
+
+def cyto(**fields):
+    return {"type": "cytogenetics", "date": DX, **fields}
+
+
+def genetics(**fields):
+    return {"type": "genetics", "date": DX, **fields}
+
+
+def conclusion(d, topic):
+    return next(c for c in d.conclusions if c.topic == topic)
+
+
+# Disease: ALL vs LBL vs not ALL ------------------------------------------------
+
+
+@pytest.mark.parametrize("pct, expected", [(19, "indeterminate"), (20, "ALL")])
+def test_marrow_blast_threshold_20(pct, expected):
+    d = diagnosis_of(marrow(pct), phenotype(B_MARKERS))
+    assert d.disease == expected
+    if expected == "indeterminate":
+        assert "repeat bone marrow aspirate / tissue biopsy" in conclusion(d, "diagnosis.disease").missing
+
+
+@pytest.mark.parametrize("pct, expected", [(24.9, "indeterminate"), (25, "ALL")])
+def test_marrow_blast_threshold_set_to_25(pct, expected):
+    rules = rules_from_dict({"leukaemia_marrow_blast_pct": 25})
+    assert diagnosis_of(marrow(pct), phenotype(B_MARKERS), rules=rules).disease == expected
+
+
+@pytest.mark.parametrize("pct, expected", [(19, "LBL"), (20, "ALL")])
+def test_mass_with_low_marrow_blasts_is_lymphoma(pct, expected):
+    d = diagnosis_of(marrow(pct), phenotype(ETP_MARKERS), mass("mediastinum"))
+    assert d.disease == expected
+    assert d.lbl_site == ("mediastinum" if expected == "LBL" else None)
+
+
+def test_lbl_site_keeps_lymph_node_detail():
+    d = diagnosis_of(marrow(3), phenotype(B_MARKERS), mass("lymph_node", "cervical"))
+    assert (d.disease, d.lbl_site) == ("LBL", "lymph_node:cervical")
+
+
+@pytest.mark.parametrize("site", ["liver", "spleen", "testis"])
+def test_organ_infiltration_is_not_a_lymphoma_mass(site):
+    d = diagnosis_of(marrow(10), phenotype(B_MARKERS), mass(site))
+    assert d.disease == "indeterminate"
+
+
+def test_igh_il3_may_be_diagnosed_at_low_blast_count():
+    d = diagnosis_of(marrow(8), phenotype(B_MARKERS), genetics(fusions=["IGH::IL3"]))
+    assert d.disease == "ALL"
+    assert conclusion(d, "diagnosis.disease").rule == "DX.DISEASE.IGH_IL3_LOW_BLASTS"
+
+
+@pytest.mark.parametrize("blood_pct, expected", [(19, "indeterminate"), (20, "ALL")])
+def test_without_marrow_blood_blasts_decide(blood_pct, expected):
+    d = diagnosis_of({"type": "cbc", "date": DX, "blasts_pct": blood_pct}, phenotype(B_MARKERS))
+    assert d.disease == expected
+    if expected == "indeterminate":
+        assert "bone marrow aspirate with blast percentage" in conclusion(d, "diagnosis.disease").missing
+
+
+def test_mass_without_marrow_cannot_be_staged():
+    d = diagnosis_of(phenotype(ETP_MARKERS), mass("mediastinum"))
+    assert d.disease == "indeterminate"
+    assert "bone marrow aspirate with blast percentage" in conclusion(d, "diagnosis.disease").missing
+    assert d.who_haem5.key == "etp_all"  # the neoplasm and its entity are known, only ALL vs LBL is open
+
+
+def test_response_marrow_after_treatment_start_is_not_the_diagnostic_marrow():
+    d = diagnosis_of(
+        marrow(85, "2024-03-01"), phenotype(B_MARKERS),
+        {"type": "treatment", "phase": "induction", "start": "2024-03-02"}, marrow(1, "2024-03-30"),
+    )
+    assert d.disease == "ALL"
+    assert "85%" in conclusion(d, "diagnosis.disease").explanation
+
+
+def test_marrow_only_after_treatment_counts_as_no_marrow():
+    d = diagnosis_of(
+        {"type": "treatment", "phase": "induction", "start": "2024-02-27"}, marrow(60, "2024-03-01"), phenotype(B_MARKERS),
+    )
+    assert d.disease == "indeterminate"
+
+
+@pytest.mark.parametrize("tdt, disease, missing", [
+    ("negative", "not_ALL", None),
+    (None, "indeterminate", "TdT (precursor marker) to separate B-ALL from a mature B-cell neoplasm"),
+    ("positive", "ALL", None),
+])
+def test_surface_ig_mature_b(tdt, disease, missing):
+    markers = {"CD19": "positive", "CD20": "positive", "sIg": "positive", "CD10": "positive", "cCD79a": "positive"}
+    if tdt:
+        markers["TdT"] = tdt
+    d = diagnosis_of(marrow(80), phenotype(markers))
+    assert d.disease == disease
+    assert d.b_stage in ("mature_b", None)
+    if missing:
+        assert missing in conclusion(d, "diagnosis.disease").missing
+
+
+def test_no_immunophenotype_leaves_lineage_and_disease_open():
+    d = diagnosis_of(marrow(90))
+    assert (d.disease, d.lineage) == ("indeterminate", None)
+    assert "flow cytometry immunophenotype" in conclusion(d, "diagnosis.lineage").missing
+    assert "flow cytometry immunophenotype" in conclusion(d, "diagnosis.disease").missing
+
+
+def test_myeloid_only_phenotype_is_not_all():
+    d = diagnosis_of(marrow(70), phenotype({"MPO": 80, "CD13": "positive", "CD33": "positive", "CD19": "negative",
+                                            "cCD3": "negative"}))
+    assert d.disease == "not_ALL"
+
+
+# Lineage and MPAL ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("markers, intensity, lineage", [
+    ({"CD19": "bright", "cCD79a": "bright", "CD10": "positive", "MPO": 50, "cCD3": "negative"}, None, "B/myeloid"),
+    ({"cCD3": "bright", "CD7": "positive", "MPO": 40, "CD19": "negative"}, None, "T/myeloid"),
+    ({"CD19": "bright", "cCD79a": "bright", "cCD3": "bright", "MPO": "negative"}, None, "B/T"),
+    ({"CD19": "bright", "cCD79a": "bright", "cCD3": "bright", "MPO": 40}, None, "B/T/myeloid"),
+    ({"CD19": "positive", "cCD79a": "positive", "CD10": "positive", "MPO": 50},
+     {"CD19": "strong", "cCD79a": "strong"}, "B/myeloid"),
+    ({"CD19": "bright", "cCD79a": "bright", "CD14": "positive", "CD64": "positive", "MPO": "negative"}, None, "B/myeloid"),
+    ({"cCD3": "positive", "sCD3": "positive", "MPO": 40}, None, "T/myeloid"),
+])
+def test_mpal_combinations(markers, intensity, lineage):
+    d = diagnosis_of(marrow(80), phenotype(markers, intensity),
+                     genetics(negative=["BCR::ABL1", "KMT2A_rearrangement"]))
+    assert (d.disease, d.lineage) == ("MPAL", lineage)
+
+
+@pytest.mark.parametrize("mpo, lineage", [(10, "B"), (11, "B/myeloid")])
+def test_mpo_positive_above_flow_cutoff(mpo, lineage):
+    d = diagnosis_of(marrow(80), phenotype({"CD19": "bright", "cCD79a": "bright", "CD10": "positive", "MPO": mpo}))
+    assert d.lineage == lineage
+
+
+def test_weak_cd19_needs_two_strong_supports_next_to_myeloid():
+    d = diagnosis_of(marrow(80), phenotype({"CD19": "dim", "cCD79a": "bright", "CD10": "dim", "CD22": "negative", "MPO": 60}))
+    assert (d.disease, d.lineage) == ("not_ALL", None)
+
+
+def test_unreported_intensity_leaves_mpal_question_open():
+    d = diagnosis_of(marrow(80), phenotype({"CD19": "positive", "cCD79a": "positive", "MPO": 60}))
+    assert (d.disease, d.lineage) == ("indeterminate", None)
+    assert any("intensity" in m for m in conclusion(d, "diagnosis.lineage").missing)
+
+
+def test_b_lineage_without_cd19_needs_three_supports():
+    three = diagnosis_of(marrow(80), phenotype({"CD19": "negative", "CD10": "positive", "CD22": "positive",
+                                                "cCD79a": "positive"}))
+    two = diagnosis_of(marrow(80), phenotype({"CD19": "negative", "CD10": "positive", "cCD79a": "positive"}))
+    assert three.lineage == "B"
+    assert two.lineage is None
+
+
+def test_conflicting_marker_reports_are_dropped_and_named():
+    d = diagnosis_of(marrow(80), phenotype(B_MARKERS), phenotype({"CD10": "negative"}, date="2024-03-02"))
+    lineage = conclusion(d, "diagnosis.lineage")
+    assert "CD10" in lineage.explanation and d.lineage == "B"
+
+
+# ETP -------------------------------------------------------------------------------
+
+
+def etp_of(**changes):
+    return diagnosis_of(marrow(80), phenotype({**ETP_MARKERS, **changes}))
+
+
+@pytest.mark.parametrize("cd5, expected", [(74, "etp"), (75, "near_etp"), ("negative", "etp")])
+def test_cd5_splits_etp_from_near_etp(cd5, expected):
+    d = etp_of(CD5=cd5)
+    assert d.etp == expected
+    assert d.who_haem5.key == ("etp_all" if expected == "etp" else "t_all_nos")
+
+
+def test_cd5_positive_without_percentage_leaves_etp_open():
+    d = etp_of(CD5="positive")
+    assert d.etp is None and d.lineage == "T"
+    assert "CD5 percentage of blasts" in conclusion(d, "diagnosis.etp").missing
+    assert d.who_haem5.key is None
+
+
+@pytest.mark.parametrize("marker", ["CD1a", "CD8"])
+@pytest.mark.parametrize("pct, expected", [(4, "etp"), (5, "not_etp")])
+def test_cd1a_and_cd8_below_five_percent(marker, pct, expected):
+    assert etp_of(**{marker: pct}).etp == expected
+
+
+@pytest.mark.parametrize("pct, expected", [(24, "not_etp"), (25, "etp")])
+def test_stem_or_myeloid_marker_on_25_percent(pct, expected):
+    others = {m: "negative" for m in ("CD117", "HLA-DR", "CD13", "CD33", "CD11b", "CD65")}
+    assert etp_of(CD34=pct, **others).etp == expected
+
+
+def test_stem_marker_reported_only_as_positive_leaves_etp_open():
+    d = etp_of(CD34="negative", CD117="positive")
+    assert d.etp is None
+    assert any("CD34/CD117" in m for m in conclusion(d, "diagnosis.etp").missing)
+
+
+@pytest.mark.parametrize("mpo, etp, lineage, disease", [(2, "etp", "T", "ALL"), (3, "not_etp", "T/myeloid", "MPAL")])
+def test_mpo_three_percent_etp_vs_t_myeloid_mpal(mpo, etp, lineage, disease):
+    d = diagnosis_of(marrow(80), phenotype({**ETP_MARKERS, "MPO": mpo, "CD14": "positive", "CD64": "positive"}),
+                     genetics(negative=["BCR::ABL1", "KMT2A_rearrangement"]))
+    assert (d.etp, d.lineage, d.disease) == (etp, lineage, disease)
+
+
+def test_surface_cd3_excludes_etp():
+    assert etp_of(sCD3="positive").etp == "not_etp"
+
+
+# EGIL --------------------------------------------------------------------------------
+
+
+def test_egil_biphenotypic():
+    d = diagnosis_of(marrow(80), phenotype({"CD19": 90, "cCD79a": 80, "MPO": 30, "CD13": 50}))
+    assert d.egil.biphenotypic and d.egil.lineages == ["b", "myeloid"]
+    assert (d.egil.b, d.egil.myeloid) == (3, 3)
+
+
+@pytest.mark.parametrize("cd19, b_points", [(19, 2), (20, 3)])
+def test_egil_surface_positivity_20_percent(cd19, b_points):
+    d = diagnosis_of(marrow(80), phenotype({"CD19": cd19, "cCD79a": 80}))
+    assert d.egil.b == b_points and not d.egil.biphenotypic
+
+
+@pytest.mark.parametrize("cd79a, b_points", [(9, 1), (10, 3)])
+def test_egil_cytoplasmic_positivity_10_percent(cd79a, b_points):
+    d = diagnosis_of(marrow(80), phenotype({"CD19": 50, "cCD79a": cd79a}))
+    assert d.egil.b == b_points
+
+
+# Maturation stage --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("changes, stage", [
+    ({"CD10": "negative"}, "pro_b"),
+    ({}, "common_b"),
+    ({"cIgM": "positive"}, "pre_b"),
+    ({"sIg": "positive", "CD20": "positive"}, "mature_b"),
+])
+def test_b_stage(changes, stage):
+    assert diagnosis_of(marrow(80), phenotype({**B_MARKERS, **changes})).b_stage == stage
+
+
+def test_b_stage_needs_cytoplasmic_igm_for_common_vs_pre():
+    markers = {k: v for k, v in B_MARKERS.items() if k != "cIgM"}
+    d = diagnosis_of(marrow(80), phenotype(markers))
+    assert d.b_stage is None
+    assert conclusion(d, "diagnosis.b_stage").missing == ["cytoplasmic IgM (common vs pre-B)"]
+
+
+@pytest.mark.parametrize("changes, stage", [
+    ({"CD5": "negative", "CD2": "negative"}, "pro_t"),
+    ({"CD5": 90}, "pre_t"),
+    ({"CD1a": "positive"}, "cortical_t"),
+    ({"sCD3": "positive", "CD5": 90}, "mature_t"),
+])
+def test_t_stage(changes, stage):
+    assert diagnosis_of(marrow(80), phenotype({**ETP_MARKERS, **changes})).t_stage == stage
+
+
+# Ploidy -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("modal, category", [
+    (24, "near_haploid"), (31, "near_haploid"), (32, "low_hypodiploid"), (39, "low_hypodiploid"),
+    (40, "high_hypodiploid"), (43, "high_hypodiploid"), (44, "near_diploid"), (45, "near_diploid"), (46, "diploid"),
+    (47, "low_hyperdiploid"), (50, "low_hyperdiploid"), (51, "high_hyperdiploid"), (65, "high_hyperdiploid"),
+    (66, "near_triploid"), (79, "near_triploid"), (84, "near_tetraploid"),
+])
+def test_modal_number_categories(modal, category):
+    assert diagnosis_of(cyto(modal_number=modal)).genetics.ploidy == category
+
+
+@pytest.mark.parametrize("dna_index, category", [
+    (1.15, None), (1.16, "high_hyperdiploid"), (1.59, "high_hyperdiploid"), (1.60, None),
+    (0.80, "hypodiploid"), (0.81, None),
+])
+def test_dna_index_without_karyotype(dna_index, category):
+    d = diagnosis_of(cyto(dna_index=dna_index))
+    assert d.genetics.ploidy == category and d.genetics.dna_index == dna_index
+
+
+def test_karyotype_count_wins_over_stated_modal_number():
+    d = diagnosis_of(cyto(karyotype="56,XX,+X,+4,+6,+10,+14,+17,+18,+21,+21,+21", modal_number=46))
+    assert (d.genetics.modal_number, d.genetics.ploidy) == (56, "high_hyperdiploid")
+    assert d.karyotype is not None and d.karyotype.modal_number == 56
+
+
+def test_normal_karyotype_with_hyperdiploid_dna_index_uses_the_index():
+    d = diagnosis_of(cyto(karyotype="46,XX[20]", dna_index=1.2))
+    assert d.genetics.ploidy == "high_hyperdiploid"
+
+
+@pytest.mark.parametrize("karyotype", [
+    "62,XX,+1,+1,+2,+2,+5,+5,+6,+6,+10,+10,+14,+14,+18,+18,+21,+21",
+    "61,XX,+X,+4,+5,+6,+8,+10,+11,+12,+14,+17,+18,+21,+21,+22,+X/30,X,+14,+18,+21,+21",
+])
+def test_masked_hypodiploidy_is_never_silently_high_hyperdiploid(karyotype):
+    d = diagnosis_of(marrow(80), phenotype(B_MARKERS), cyto(karyotype=karyotype))
+    assert d.genetics.masked_hypodiploidy_possible is True
+    assert d.who_haem5.key is None
+    assert "SNP array / DNA index / flow ploidy to exclude a doubled hypodiploid clone" in d.who_haem5.missing
+
+
+def test_hyperdiploid_with_unpaired_gains_is_not_masked():
+    d = diagnosis_of(cyto(karyotype="61,XX,+X,+4,+5,+6,+8,+10,+11,+12,+14,+17,+18,+21,+21,+22,+X"))
+    assert d.genetics.masked_hypodiploidy_possible is False and d.genetics.ploidy == "high_hyperdiploid"
+
+
+def test_hypodiploid_stemline_with_doubled_clone_is_hypodiploid():
+    d = diagnosis_of(cyto(karyotype="27,X,+21/54,XX,+21,+21"))
+    assert d.genetics.ploidy == "near_haploid" and d.genetics.masked_hypodiploidy_possible is True
+
+
+def test_hypodiploid_dna_index_beside_hyperdiploid_karyotype_is_masked():
+    d = diagnosis_of(cyto(karyotype="56,XX,+X,+4,+6,+10,+14,+17,+18,+21,+21,+21", dna_index=0.7))
+    assert d.genetics.masked_hypodiploidy_possible is True
+
+
+@pytest.mark.parametrize("karyotype, complex_", [
+    ("56,XX,+X,+4,+6,+10,+14,+17,+18,+21,+21,+21", False),
+    ("46,XY,del(6)(q21),t(2;5)(p13;q31),del(9)(p21),i(17)(q10),add(1)(p36)", True),
+    ("46,XY,del(6)(q21),t(2;5)(p13;q31),del(9)(p21),i(17)(q10)", False),
+])
+def test_complex_karyotype(karyotype, complex_):
+    assert diagnosis_of(cyto(karyotype=karyotype)).genetics.complex_karyotype is complex_
+
+
+# Genetic profile --------------------------------------------------------------------------
+
+
+def test_partner_fusion_implies_gene_rearrangement():
+    d = diagnosis_of(genetics(fusions=["KMT2A::AFF1", "P2RY8::CRLF2", "IGH::DUX4"]))
+    for lesion in ("KMT2A_rearrangement", "CRLF2_rearrangement", "IGH_rearrangement", "DUX4_rearrangement"):
+        assert lesion in d.genetics.detected
+
+
+def test_break_apart_negative_covers_every_fusion_of_the_gene():
+    d = diagnosis_of(genetics(fusions=["KMT2A::MLLT3"]), genetics(negative=["KMT2A_rearrangement"]))
+    assert {"KMT2A::MLLT3", "KMT2A_rearrangement"} <= set(d.genetics.conflicting)
+    assert "KMT2A::MLLT3" not in d.genetics.detected
+
+
+def test_karyotype_translocation_against_negative_fish_is_conflicting():
+    d = diagnosis_of(cyto(karyotype="46,XY,t(9;22)(q34;q11.2)[20]"), genetics(negative=["BCR::ABL1"], source="FISH"))
+    assert d.genetics.conflicting == ["BCR::ABL1"]
+    conflict = conclusion(d, "diagnosis.genetics.conflict")
+    assert not conflict.determined and any("t(9;22)" in side for side in conflict.conflicts)
+    assert any("not found" in side for side in conflict.conflicts)
+
+
+def test_karyotype_lesions_use_vocabulary_spelling():
+    d = diagnosis_of(cyto(karyotype="46,XX,t(4;11)(q21;q23)[20]"))
+    assert "KMT2A_rearrangement" in d.genetics.detected
+
+
+def test_not_tested_lists_the_b_all_defining_lesions():
+    d = diagnosis_of(marrow(80), phenotype(B_MARKERS), genetics(negative=["BCR::ABL1"]))
+    assert d.genetics.not_tested == ["KMT2A_rearrangement", "ETV6::RUNX1", "TCF3::PBX1", "iAMP21",
+                                     "karyotype or DNA index (ploidy)"]
+
+
+def test_low_confidence_expression_call_is_reported_not_used():
+    d = diagnosis_of(genetics(expression_subtype="Ph-like", expression_confidence=0.4))
+    assert d.genetics.expression_subtype == "Ph-like"
+    assert "not used" in conclusion(d, "diagnosis.genetics.expression").explanation

@@ -1,0 +1,75 @@
+"""Every example case against (a) its checked-in expected assessment and (b) the key
+values written by hand from the guideline text in examples/expectations.yaml."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from allcare.engine import assess
+from allcare.interop.casefile import load_case
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
+CASES = sorted(p for p in EXAMPLES.iterdir() if p.suffix in (".json", ".yaml", ".yml") and p.name != "expectations.yaml")
+EXPECTATIONS = yaml.safe_load((EXAMPLES / "expectations.yaml").read_text())["cases"]
+
+
+def expected_path(case_path: Path) -> Path:
+    return EXAMPLES / "expected" / f"{case_path.stem}.assessment.json"
+
+
+def test_there_are_at_least_30_examples_each_with_an_expected_assessment_and_expectations():
+    assert len(CASES) >= 30
+    assert [p.name for p in CASES if not expected_path(p).exists()] == []
+    assert sorted(EXPECTATIONS) == sorted(p.name for p in CASES)
+
+
+@pytest.mark.parametrize("case_path", CASES, ids=lambda p: p.stem)
+def test_example_matches_its_expected_assessment(case_path):
+    result = assess(load_case(case_path)).to_json_dict()
+    expected = json.loads(expected_path(case_path).read_text())
+    assert result == expected, f"{case_path.name}: run scripts/update-expected and review the diff"
+
+
+def _get(data: dict, dotted: str):
+    for part in dotted.split("."):
+        data = None if data is None else data.get(part)
+    return data
+
+
+KEY_PATHS = {
+    "disease": "diagnosis.disease",
+    "lineage": "diagnosis.lineage",
+    "etp": "diagnosis.etp",
+    "who_haem5": "diagnosis.who_haem5.key",
+    "icc_2022": "diagnosis.icc_2022.key",
+    "icd_o_3": "codes.icd_o_3",
+    "icd_10_cm": "codes.icd_10_cm",
+    "cns_status": "cns_status",
+    "nci": "risk.nci",
+    "genetic": "risk.genetic",
+    "status": "status.current",
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTATIONS), ids=str)
+def test_example_key_values_follow_the_guideline(name):
+    expectation = EXPECTATIONS[name]
+    result = assess(load_case(EXAMPLES / name)).to_json_dict()
+    for key, path in KEY_PATHS.items():
+        if key in expectation:
+            assert _get(result, path) == expectation[key], f"{name}: {path}"
+    if "mrd_latest" in expectation:
+        latest = result["mrd"]["latest"]
+        assert (latest or {}).get("status") == expectation["mrd_latest"], f"{name}: mrd.latest.status"
+    for key in expectation.get("who_haem5_not", []):
+        assert result["diagnosis"]["who_haem5"]["key"] != key, f"{name}: must not be {key}"
+    codes = {a["code"] for a in result["alerts"]}
+    for code in expectation.get("alerts_include", []):
+        assert code in codes, f"{name}: alert {code} expected"
+    for code in expectation.get("alerts_exclude", []):
+        assert code not in codes, f"{name}: alert {code} must not be raised"
