@@ -7,6 +7,7 @@ one error per run.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,8 +42,14 @@ def case_from_dict(data: Any) -> Case:
     try:
         return Case.model_validate(data)
     except ValidationError as error:
-        problems = describe_errors(error, data)
-        raise CaseValidationError(_dedupe(problems + _dates_before_birth(data))) from None
+        problems = _dedupe(describe_errors(error, data) + _dates_before_birth(data))
+        raise CaseValidationError(sorted(problems, key=_reading_order)) from None
+
+
+def _reading_order(problem: Problem) -> tuple:
+    """Case-level problems first, then findings in file order (stable within a finding)."""
+    match = re.match(r"findings\[(\d+)\]", problem.location)
+    return (1, int(match.group(1))) if match else (0, 0)
 
 
 def _dates_before_birth(data: dict) -> list[Problem]:
