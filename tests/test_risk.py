@@ -271,21 +271,21 @@ def test_nothing_decisive_lists_the_missing_tests():
     r = risk(view(), dx())
     c = conclusion(r, "risk.genetic")
     assert r.genetic is None and not c.determined
-    for test in ("BCR::ABL1", "ETV6::RUNX1", "KMT2A rearrangement", "iAMP21", "TP53 mutation"):
+    for test in ("BCR::ABL1 (FISH or RT-PCR)", "ETV6::RUNX1 (FISH or RT-PCR)", "KMT2A rearrangement (FISH break-apart)",
+                 "iAMP21 (RUNX1 FISH)", "TP53 mutation", "karyotype or DNA index (ploidy)"):
         assert test in c.missing
-    assert any(m.startswith("ploidy") for m in c.missing)
 
 
 def test_masked_hypodiploidy_assigns_neither_ploidy_group():
     r = risk(view(), dx(modal_number=62, masked_hypodiploidy_possible=True))
     assert r.genetic is None
-    assert any("masked hypodiploidy" in m for m in conclusion(r, "risk.genetic").missing)
+    assert any("doubled hypodiploid clone" in m for m in conclusion(r, "risk.genetic").missing)
 
 
 def test_modal_number_and_dna_index_disagreeing_on_hypodiploidy_call_nothing():
     r = risk(view(), dx(modal_number=45, dna_index=0.78))
     assert r.genetic is None
-    assert any(m.startswith("ploidy") for m in conclusion(r, "risk.genetic").missing)
+    assert "karyotype or DNA index (ploidy)" in conclusion(r, "risk.genetic").missing
 
 
 def test_high_hyperdiploid_karyotype_gains_are_not_a_complex_karyotype():
@@ -582,6 +582,6 @@ def test_adult_pro_b_is_adverse(stage, adverse):
 def test_cog_names_every_missing_input_at_once():
     r = cog_case(SR, dict(modal_number=46), None, None)
     missing = conclusion(r, "risk.cog").missing
-    for item in ("KMT2A rearrangement", "iAMP21", "BCR::ABL1", "day-29 marrow MRD (end of induction)",
-                 "ETV6::RUNX1 (FISH or PCR)"):
+    for item in ("KMT2A rearrangement (FISH break-apart)", "iAMP21 (RUNX1 FISH)", "BCR::ABL1 (FISH or RT-PCR)",
+                 "day-29 marrow MRD (end of induction)", "ETV6::RUNX1 (FISH or RT-PCR)"):
         assert item in missing

@@ -29,6 +29,7 @@ from .etp import EtpCall
 from .genetics import GeneticProfile
 from .lesions import OTHER_DEFINED, describes_non_lymphoid_cells, is_abl_class, is_jak_stat, is_kinase_fusion
 from .names import ICC_NAMES, ICC_OTHER_DEFINED, ICC_SUBTYPE_NAMES, WHO_NAMES
+from ..test_requests import request_for
 from .ploidy import MASKED_MISSING, PLOIDY_MISSING
 
 WHO_TOPIC, ICC_TOPIC = "diagnosis.who_haem5", "diagnosis.icc_2022"
@@ -49,17 +50,17 @@ class Tier:
     lesion: str | None = None
 
 
-BCR_ABL1 = Tier("BCR::ABL1", "bcr_abl1", True, "BCR::ABL1 (FISH or RT-PCR)", "BCR::ABL1")
-KMT2A = Tier("KMT2A rearrangement", "kmt2a", True, "KMT2A rearrangement (FISH break-apart)", "KMT2A_rearrangement")
+BCR_ABL1 = Tier("BCR::ABL1", "bcr_abl1", True, request_for("BCR::ABL1"), "BCR::ABL1")
+KMT2A = Tier("KMT2A rearrangement", "kmt2a", True, request_for("KMT2A rearrangement"), "KMT2A_rearrangement")
 B_TIERS = (
     BCR_ABL1,
     KMT2A,
-    Tier("ETV6::RUNX1", "etv6_runx1", True, "ETV6::RUNX1 (FISH or RT-PCR)", "ETV6::RUNX1"),
-    Tier("TCF3::PBX1", "tcf3_pbx1", True, "TCF3::PBX1 (FISH or RT-PCR)", "TCF3::PBX1"),
+    Tier("ETV6::RUNX1", "etv6_runx1", True, request_for("ETV6::RUNX1"), "ETV6::RUNX1"),
+    Tier("TCF3::PBX1", "tcf3_pbx1", True, request_for("TCF3::PBX1"), "TCF3::PBX1"),
     Tier("TCF3::HLF", "tcf3_hlf", False, lesion="TCF3::HLF"),
     Tier("IGH::IL3", "igh_il3", False, lesion="IGH::IL3"),
     Tier("hypodiploidy", "hypodiploidy", True, PLOIDY_MISSING),
-    Tier("iAMP21", "iamp21", True, "iAMP21 (RUNX1 FISH)", "iAMP21"),
+    Tier("iAMP21", "iamp21", True, request_for("iAMP21"), "iAMP21"),
     Tier("high hyperdiploidy", "high_hyperdiploidy", True, PLOIDY_MISSING),
     Tier("BCR::ABL1-like features", "bcr_abl1_like", False),
     Tier("ETV6::RUNX1-like features", "etv6_runx1_like", False),

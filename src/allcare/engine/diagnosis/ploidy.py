@@ -16,6 +16,8 @@ array, DNA index or flow ploidy.
 
 from __future__ import annotations
 
+from .. import test_requests
+
 from collections import Counter
 from dataclasses import dataclass, field, replace
 
@@ -27,8 +29,8 @@ from ..view import CaseView, Indexed
 
 DIPLOID = 46
 HYPODIPLOID = ("near_haploid", "low_hypodiploid", "high_hypodiploid", "hypodiploid")
-MASKED_MISSING = "SNP array / DNA index / flow ploidy to exclude a doubled hypodiploid clone"
-PLOIDY_MISSING = "karyotype or DNA index (ploidy)"
+MASKED_MISSING = test_requests.MASKED_HYPODIPLOIDY
+PLOIDY_MISSING = test_requests.PLOIDY
 SOURCE = f"{DECISIONS} (hyperdiploidy, hypodiploidy, masked hypodiploidy); {WHO_HAEM5}"
 TOPIC = "diagnosis.ploidy"
 

@@ -10,6 +10,8 @@ MRD after induction) are all known.
 
 from __future__ import annotations
 
+from .. import test_requests
+
 import datetime as dt
 from dataclasses import dataclass, field
 
@@ -163,8 +165,8 @@ def _genetics(view: CaseView, diagnosis: Diagnosis) -> tuple[list[_Factor], _Fac
         complexity = L.complex_karyotype(diagnosis, rules, ploidy.call)
         if complexity.state:
             adverse.append(_Factor(True, complexity.text, L.karyotype_refs(view)))
-        missing = [a.test.label for a in answers[:2] if a.state is None]
-        missing += ["ploidy (karyotype modal number or DNA index)"] if ploidy.call in (None, "masked") else []
+        missing = [a.test.request for a in answers[:2] if a.state is None]
+        missing += [test_requests.PLOIDY if ploidy.call is None else test_requests.MASKED_HYPODIPLOIDY] if ploidy.call in (None, "masked") else []
         return adverse, _Factor(not missing, "key genetics", missing=missing)
     if diagnosis.lineage == "T":
         notch1, fbxw7, ras, pten = (lesions.ask(t) for t in (L.NOTCH1_MUT, L.FBXW7_MUT, L.RAS_MUT, L.PTEN_ALT))
@@ -174,8 +176,8 @@ def _genetics(view: CaseView, diagnosis: Diagnosis) -> tuple[list[_Factor], _Fac
         for a in (ras, pten):
             if a.state:
                 adverse.append(_Factor(True, a.text(), lesions.refs([a])))
-        missing = [a.test.label for a in (notch1, fbxw7) if a.state is None] if mutated is None else []
-        missing += [a.test.label for a in (ras, pten) if a.state is None]
+        missing = [a.test.request for a in (notch1, fbxw7) if a.state is None] if mutated is None else []
+        missing += [a.test.request for a in (ras, pten) if a.state is None]
         return adverse, _Factor(not missing, "key genetics", missing=missing)
     return adverse, _Factor(None, "key genetics", missing=["lineage (immunophenotype)"])
 

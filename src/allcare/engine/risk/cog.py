@@ -10,6 +10,8 @@ ALL, T-ALL and infants are treated on separate protocols and get no group.
 
 from __future__ import annotations
 
+from .. import test_requests
+
 from dataclasses import dataclass, field
 
 from ..assessment import CnsResult, CogGroup, Diagnosis, MrdSummary, Status
@@ -73,7 +75,7 @@ def cog_group(
     if unfav is None:
         missing += [m for f in unfavourable if f.state is None for m in f.missing]
     if bcr.state is None:
-        missing.append("BCR::ABL1")
+        missing.append(test_requests.request_for("BCR::ABL1"))
 
     start = induction_start(view)
     start_date = start.finding.start if start is not None else None
@@ -157,11 +159,11 @@ def _unfavourable(view: CaseView, diagnosis: Diagnosis, cns: CnsResult, status: 
     features = [
         _Feature({"hypodiploid": True, "high_hyperdiploid": False, "other": False}.get(ploidy.call), ploidy.text,
                  L.karyotype_refs(view) if ploidy.call == "hypodiploid" else [],
-                 ["ploidy (karyotype modal number or DNA index)" if ploidy.call is None else "exclusion of masked hypodiploidy"]),
+                 [test_requests.PLOIDY if ploidy.call is None else test_requests.MASKED_HYPODIPLOIDY]),
     ]
     for test in (L.KMT2A_R, L.IAMP21):
         answer = lesions.ask(test)
-        features.append(_Feature(answer.state, answer.text(), lesions.refs([answer]) if answer.state else [], [test.label]))
+        features.append(_Feature(answer.state, answer.text(), lesions.refs([answer]) if answer.state else [], [test.request]))
     features.append(_induction_failure(status))
     cns_refs = [e for c in cns.conclusions for e in c.evidence]
     if cns.status is None:
@@ -202,7 +204,7 @@ def _favourable(view: CaseView, diagnosis: Diagnosis, lesions: L.Lesions) -> _Fe
         return trisomies
     if etv6.state is False and trisomies.state is False:
         return _Feature(False, f"ETV6::RUNX1 not detected; {trisomies.text}", lesions.refs([etv6]) + trisomies.refs)
-    missing = ([] if etv6.state is False else ["ETV6::RUNX1 (FISH or PCR)"]) + trisomies.missing
+    missing = ([] if etv6.state is False else [test_requests.request_for("ETV6::RUNX1")]) + trisomies.missing
     return _Feature(None, "favourable genetics unknown", missing=missing)
 
 

@@ -12,6 +12,8 @@ flip the group, leaves the group undetermined with the missing tests named.
 
 from __future__ import annotations
 
+from .. import test_requests
+
 from dataclasses import dataclass, field
 
 from ..assessment import Diagnosis
@@ -25,9 +27,9 @@ from .common import Outcome, any3, is_mixed
 
 RULE = "RISK.GENETIC"
 TOPIC = "risk.genetic"
-_EXPRESSION_TEST = "RNA sequencing / expression profiling (DUX4-r, PAX5 P80R, PAX5alt, BCR::ABL1-like, ZNF384-r, MEF2D-r)"
-_PLOIDY_TEST = "ploidy (karyotype modal number or DNA index)"
-_MASKED_TEST = "exclusion of masked hypodiploidy (DNA index, SNP array or FISH)"
+_EXPRESSION_TEST = test_requests.EXPRESSION_PROFILE
+_PLOIDY_TEST = test_requests.PLOIDY
+_MASKED_TEST = test_requests.MASKED_HYPODIPLOIDY
 
 
 @dataclass
@@ -207,7 +209,7 @@ def ikzf1_plus(lesions: L.Lesions) -> IkzfPlus:
 
 
 def _untested(rules: RuleSet, diagnosis: Diagnosis, lesions: L.Lesions) -> list[str]:
-    missing = [t.label for t in (L.BCR_ABL1, L.ETV6_RUNX1, L.TCF3_PBX1, L.KMT2A_R, L.IAMP21, L.TP53_MUT, L.IKZF1_DEL)
+    missing = [t.request for t in (L.BCR_ABL1, L.ETV6_RUNX1, L.TCF3_PBX1, L.KMT2A_R, L.IAMP21, L.TP53_MUT, L.IKZF1_DEL)
                if lesions.ask(t).state is None]
     if L.ploidy(diagnosis, rules).call is None:
         missing.insert(0, _PLOIDY_TEST)

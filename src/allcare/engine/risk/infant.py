@@ -57,7 +57,7 @@ def interfant_high_risk(view: CaseView, diagnosis: Diagnosis) -> Outcome[bool | 
     evidence: list[EvidenceRef] = lesions.refs([kmt2a]) if kmt2a.state is not None else []
     parts: list[tuple[bool | None, str, list[str]]] = [
         (kmt2a.state, kmt2a.text() + (" detected" if kmt2a.state else " not detected" if kmt2a.state is False else " unknown"),
-         [] if kmt2a.state is not None else [L.KMT2A_R.label]),
+         [] if kmt2a.state is not None else [L.KMT2A_R.request]),
     ]
     young = None if age is None else age < rules.interfant_age_below
     age_text = "age unknown" if age is None else f"age {years(age)} ({'<' if young else '>='} {num(rules.interfant_age_below)} y)"

@@ -10,6 +10,8 @@ that proves it and every negative result that rules it out.
 
 from __future__ import annotations
 
+from ..test_requests import request_for
+
 import re
 from dataclasses import dataclass, field
 from typing import Callable
@@ -51,6 +53,11 @@ class Test:
     label: str
     proves: Callable[[str], bool]
     ruled_out_by: tuple[frozenset[str], ...] = ()
+
+    @property
+    def request(self) -> str:
+        """The test to ask for when this family is unknown (shared wording, see test_requests)."""
+        return request_for(self.label)
 
 
 def exactly(*names: str) -> Callable[[str], bool]:
