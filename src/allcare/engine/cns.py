@@ -114,10 +114,14 @@ def read_csf(view: CaseView, item: Indexed[Csf]) -> CsfReading:
     else:
         traumatic, traumatic_why = None, "CSF RBC not recorded"
 
+    window = rules.cns_blood_count_window_days
     blood = view.nearest(
-        [x for x in view.of_type("cbc") if x.finding.wbc is not None and x.finding.rbc is not None and x.finding.rbc.value > 0],
+        [
+            x for x in view.within("cbc", item.date, window)
+            if x.finding.wbc is not None and x.finding.rbc is not None and x.finding.rbc.value > 0
+        ],
         item.date,
-        rules.cns_blood_count_window_days,
+        window,
     )
     sb_positive: bool | None = None
     sb_missing: list[str] = []

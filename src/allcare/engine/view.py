@@ -9,6 +9,7 @@ the same everywhere: a finding dated after ``as_of`` does not exist yet.
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Generic, Iterable, TypeVar
@@ -35,6 +36,19 @@ class Indexed(Generic[F]):
         return EvidenceRef(index=self.index, date=self.date, type=self.finding.type, summary=summary)  # type: ignore[attr-defined]
 
 
+def _shift(when: dt.date, days: int) -> dt.date | None:
+    """``when`` moved by ``days``; None when that falls off the calendar (no bound on that side)."""
+    try:
+        return when + dt.timedelta(days=days)
+    except OverflowError:
+        return None
+
+
+def _in_date_order(item: Indexed) -> tuple[dt.date, int]:
+    """Date, then position in the case file: the order every rule reads findings in."""
+    return item.date, item.index
+
+
 class CaseView:
     """The case as known on ``as_of`` (default: the date of its latest finding)."""
 
@@ -42,20 +56,33 @@ class CaseView:
         self.case = case
         self.rules = rules
         every = [Indexed(i, f) for i, f in enumerate(case.findings)]
-        self.as_of: dt.date = as_of or max((self._last_date(x.finding) for x in every), default=None) or (
+        dates = [f.date for f in case.findings]
+        self.as_of: dt.date = as_of or max(map(self._last_date, case.findings), default=None) or (
             case.diagnosis_date or dt.date.today()
         )
-        self.findings: list[Indexed[Finding]] = sorted(
-            (x for x in every if x.date <= self.as_of), key=lambda x: (x.date, x.index)
-        )
+        # In date order, ties in file order (the sort is stable).
+        order = sorted(range(len(every)), key=dates.__getitem__)
+        self.findings: list[Indexed[Finding]] = [every[i] for i in order if dates[i] <= self.as_of]
+        # Rules ask for one type at a time, dozens of times per case: group once.
+        self._by_type: dict[str, list[Indexed]] = {}
+        for item in self.findings:
+            self._by_type.setdefault(item.finding.type, []).append(item)
+        self._dates: dict[str, list[dt.date]] = {}  # per type, filled by ``between`` when first asked
+        self._all_dates: list[dt.date] | None = None  # filled by ``until`` when first asked
 
     @staticmethod
     def _last_date(finding: Finding) -> dt.date:
-        end = getattr(finding, "end", None)
+        # Only a treatment block has an end date (and looking up a missing field on a
+        # pydantic model is slow, which matters for the hundreds of blood counts).
+        end = finding.end if finding.type == "treatment" else None
         return max(finding.date, end) if end else finding.date
 
     def of_type(self, *types: str) -> list[Indexed]:
-        return [x for x in self.findings if x.finding.type in types]
+        """Findings of these types in date order (a new list: callers may change it)."""
+        if len(types) == 1:
+            return list(self._by_type.get(types[0], ()))
+        groups = [self._by_type.get(t, ()) for t in dict.fromkeys(types)]
+        return sorted((x for group in groups for x in group), key=_in_date_order)
 
     # Patient -----------------------------------------------------------------
     @property
@@ -115,7 +142,32 @@ class CaseView:
         return best[1] if best else None
 
     def nearest_cbc(self, when: dt.date, window_days: int, having: str | None = None) -> Indexed[Cbc] | None:
-        return self.nearest(self.of_type("cbc"), when, window_days, having)
+        return self.nearest(self.within("cbc", when, window_days), when, window_days, having)
+
+    def until(self, end: dt.date) -> list[Indexed[Finding]]:
+        """Findings of any type dated on or before ``end``, in date order (a new list)."""
+        if self._all_dates is None:
+            self._all_dates = [x.date for x in self.findings]
+        return self.findings[: bisect_right(self._all_dates, end)]
+
+    def within(self, type_: str, when: dt.date, window_days: int) -> list[Indexed]:
+        """Findings of one type dated within ``window_days`` of ``when``, in date order."""
+        return self.between(type_, _shift(when, -window_days), _shift(when, window_days))
+
+    def between(self, type_: str, start: dt.date | None, end: dt.date | None) -> list[Indexed]:
+        """Findings of one type dated from ``start`` to ``end`` (both included; None: open), in date order.
+
+        A case can hold hundreds of blood counts and rules ask for the few in a
+        stretch of time: bisecting the date-ordered list finds them without
+        reading all.
+        """
+        items = self._by_type.get(type_, [])
+        dates = self._dates.get(type_)
+        if dates is None:
+            dates = self._dates[type_] = [x.date for x in items]
+        lo = 0 if start is None else bisect_left(dates, start)
+        hi = len(items) if end is None else bisect_right(dates, end)
+        return items[lo:hi]
 
     def at_diagnosis(self, *types: str, window_days: int = 30) -> list[Indexed]:
         """Findings of these types within ``window_days`` after diagnosis (or before it)."""

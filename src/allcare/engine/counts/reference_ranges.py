@@ -19,7 +19,8 @@ at 18 years, where the adult (Mayo Clinic) intervals begin.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from bisect import bisect_right
+from dataclasses import dataclass, field
 
 _MONTH = 1.0 / 12.0
 _ADULT_FROM = 18.0
@@ -105,6 +106,11 @@ def possible_intervals(analyte: str, age_years: float | None, sex: object) -> li
     answer actually depends on it (an adult haemoglobin of 16 g/dL is not low
     for either sex; 13 g/dL is low for a man and normal for a woman).
     """
+    return list(age_band(analyte, age_years, sex).rows)
+
+
+def _possible_intervals(analyte: str, age_years: float | None, sex: object) -> list[Interval]:
+    """The table scan behind :func:`possible_intervals` (run once per stretch of age, see :func:`age_bands`)."""
     row = find_interval(analyte, age_years, sex)
     if row is not None:
         return [row]
@@ -112,6 +118,59 @@ def possible_intervals(analyte: str, age_years: float | None, sex: object) -> li
         return []
     rows = [find_interval(analyte, age_years, s) for s in ("male", "female")]
     return [r for r in rows if r is not None]
+
+
+@dataclass(frozen=True, eq=False)
+class AgeBand:
+    """The rows that apply to a patient over a stretch of age (see :func:`age_bands`).
+
+    One object per distinct set of rows, compared and hashed by identity, so
+    it can key a cache of values graded against those rows.
+    """
+
+    rows: tuple[Interval, ...] = field(default=())
+
+
+NO_ROWS = AgeBand()
+_ANALYTES = tuple(dict.fromkeys(r.analyte for r in INTERVALS))
+# Every row starts and ends on one of these ages, so between two consecutive edges
+# each row covers every age or none: which rows apply is the same across the stretch.
+_EDGES = tuple(sorted({r.age_from for r in INTERVALS} | {r.age_below for r in INTERVALS}))
+_BANDS: dict[tuple[Interval, ...], AgeBand] = {(): NO_ROWS}
+_BANDS_AT: dict[tuple[str, int], dict[str, AgeBand]] = {}
+
+
+def age_bands(age_years: float | None, sex: object) -> dict[str, AgeBand]:
+    """:func:`possible_intervals` for every analyte with rows, as shared :class:`AgeBand` objects.
+
+    A case has hundreds of blood counts, each at a slightly different age, but
+    the answer only changes at a row edge: the table is scanned for the first
+    age seen between two edges and the answer reused. Sexes other than male
+    and female all match the same rows (the any-sex rows, or both sexes'),
+    so they share one entry; the cache stays a few dozen entries.
+    """
+    if age_years is None:
+        return {}
+    key = _sex_key(sex)
+    if key not in ("male", "female"):
+        key = ANY_SEX
+    where = (key, bisect_right(_EDGES, age_years))
+    bands = _BANDS_AT.get(where)
+    if bands is None:
+        bands = _BANDS_AT[where] = {a: _band(tuple(_possible_intervals(a, age_years, sex))) for a in _ANALYTES}
+    return bands
+
+
+def _band(rows: tuple[Interval, ...]) -> AgeBand:
+    band = _BANDS.get(rows)
+    if band is None:
+        band = _BANDS[rows] = AgeBand(rows)
+    return band
+
+
+def age_band(analyte: str, age_years: float | None, sex: object) -> AgeBand:
+    """The :class:`AgeBand` of one analyte (no rows: an empty band)."""
+    return age_bands(age_years, sex).get(analyte, NO_ROWS)
 
 
 def reference_range(analyte: str, age_years: float | None, sex: str) -> tuple[float | None, float | None] | None:

@@ -47,7 +47,7 @@ def diagnostic_workup(view: CaseView) -> Workup:
         end = dx_date + dt.timedelta(days=view.rules.diagnostic_window_days)
     else:
         end = view.as_of
-    before = [x for x in view.findings if x.date <= end]
+    before = view.until(end)
     return Workup(
         diagnosis_date=dx_date,
         end=end,

@@ -80,12 +80,11 @@ def presenting_wbc(view: CaseView) -> Indexed | None:
     if diagnosed is None:
         return None
     treated = first_treatment_start(view)
-    counts = [c for c in view.of_type("cbc") if c.finding.wbc is not None]
-    after = [c for c in counts if c.date >= diagnosed and (treated is None or c.date <= treated)]
+    after = [c for c in view.between("cbc", diagnosed, treated) if c.finding.wbc is not None]
     if after:
         return after[0]
     earliest = diagnosed - dt.timedelta(days=view.rules.presenting_wbc_lookback_days)
-    before = [c for c in counts if earliest <= c.date < diagnosed]
+    before = [c for c in view.between("cbc", earliest, diagnosed) if c.finding.wbc is not None and c.date < diagnosed]
     return before[-1] if before else None
 
 
@@ -116,7 +115,7 @@ def blast_response(view: CaseView, reference: dt.date, what: str) -> BlastRespon
     """Blood blasts (WBC x blasts %) on the first count within the window from ``reference``."""
     rules = view.rules
     last = reference + dt.timedelta(days=rules.prephase_response_window_days)
-    for item in view.of_type("cbc"):
+    for item in view.between("cbc", reference, last):
         f = item.finding
         if not reference <= item.date <= last or f.blasts_pct is None:
             continue
