@@ -77,6 +77,35 @@ def test_g_per_litre_is_not_giga_per_litre():
     assert "hemoglobin" in problem and "g/dL" in problem
 
 
+@pytest.mark.parametrize(
+    ("field", "unit"),
+    [("wbc", "g/L"), ("platelets", "g/L"), ("hemoglobin", "G/L"), ("anc", "mmol/L")],
+)
+def test_a_unit_of_another_kind_is_not_matched_by_ignoring_case(field, unit):
+    """G/L and g/L differ only in case; each spelling is read only as its own kind."""
+    [problem] = problems_of(case({"type": "cbc", "date": "2024-01-02", field: {"value": 5, "unit": unit}}))
+    assert problem.startswith(f"findings[0] (cbc, 2024-01-02): {field}: unit {unit!r} is not accepted")
+
+
+@pytest.mark.parametrize(("unit", "expected"), [("k/ul", 5.0), ("CELLS/UL", 0.005), ("10^9/l", 5.0)])
+def test_lab_spellings_in_another_case_are_still_accepted(unit, expected):
+    data = case({"type": "cbc", "date": "2024-01-02", "wbc": {"value": 5, "unit": unit}})
+    assert case_from_dict(data).findings[0].wbc.value == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("when", ["9999-12-31", "1899-12-31", "2200-01-01"])
+def test_a_date_no_record_can_hold_is_rejected_with_its_field(when):
+    problems = problems_of(case({"type": "cbc", "date": when, "wbc": 5}, patient={"id": "t1", "age_years": 5}))
+    assert problems == [f"findings[0] (cbc, {when}): date: " + problems[0].split(": date: ")[1]]
+    assert "1900-01-01" in problems[0] or "2199-12-31" in problems[0]
+
+
+@pytest.mark.parametrize("field", ["fusions", "alterations", "negative"])
+def test_a_blank_lesion_name_is_rejected(field):
+    [problem] = problems_of(case({"type": "genetics", "date": "2024-01-02", field: ["BCR::ABL1", "  "]}))
+    assert problem.startswith(f"findings[0] (genetics, 2024-01-02): {field}[1]:") and "blank" in problem
+
+
 def test_a_count_in_per_microlitre_without_its_unit_is_caught():
     [problem] = problems_of(case({"type": "cbc", "date": "2024-01-02", "wbc": 12400}))
     assert "wbc" in problem and "<= 2000" in problem and "'unit'" in problem

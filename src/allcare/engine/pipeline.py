@@ -13,6 +13,7 @@ from .. import DISCLAIMER, __version__
 from .alerts import raise_alerts
 from .assessment import Assessment, PatientSummary
 from .case import Case
+from .case.models import EARLIEST_DATE, LATEST_DATE
 from .cns import assess_cns
 from .codes import assign_codes
 from .counts import grade_counts
@@ -24,7 +25,12 @@ from .view import CaseView
 
 
 def assess(case: Case, as_of: dt.date | None = None, rules: RuleSet = DEFAULT_RULES) -> Assessment:
-    """Assess one case on ``as_of`` (default: the date of its latest finding)."""
+    """Assess one case on ``as_of`` (default: the date of its latest finding).
+
+    Raises ValueError when ``as_of`` lies outside the dates a case may hold.
+    """
+    if as_of is not None and not EARLIEST_DATE <= as_of <= LATEST_DATE:
+        raise ValueError(f"as_of {as_of} is outside {EARLIEST_DATE} .. {LATEST_DATE}")
     view = CaseView(case, as_of, rules)
     diagnosis = diagnose(view)
     counts = grade_counts(view)

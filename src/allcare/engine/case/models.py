@@ -11,13 +11,20 @@ import datetime as dt
 from enum import Enum
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .markers import MarkerValue, normalise_marker_name
 from .quantity import CellCount, CsfCells, Hemoglobin, Percent, RedCellCount
 from .vocabulary import normalise_lesion
 
 CASE_SCHEMA = "allcare.case/1"
+
+# Dates a clinical record can hold. A year such as 9999 or 0202 is a typo; it is
+# rejected at the edge with the field named, rather than carried into date
+# arithmetic (windows, phase durations) that cannot represent it.
+EARLIEST_DATE = dt.date(1900, 1, 1)
+LATEST_DATE = dt.date(2199, 12, 31)
+CaseDate = Annotated[dt.date, Field(ge=EARLIEST_DATE, le=LATEST_DATE)]
 
 
 class _Strict(BaseModel):
@@ -61,7 +68,7 @@ class Condition(str, Enum):
 
 class Patient(_Strict):
     id: str = Field(min_length=1, max_length=200)
-    birth_date: dt.date | None = None
+    birth_date: CaseDate | None = None
     age_years: float | None = Field(default=None, ge=0, le=120, description="age at diagnosis, years")
     sex: Sex = Sex.unknown
     conditions: list[Condition] = Field(default_factory=list)
@@ -73,8 +80,8 @@ class Patient(_Strict):
 
 
 class _Finding(_Strict):
-    date: dt.date
-    id: str | None = Field(default=None, description="source identifier, e.g. a FHIR resource id")
+    date: CaseDate
+    id: str | None = Field(default=None, max_length=200, description="source identifier, e.g. a FHIR resource id")
     note: str | None = None
 
 
@@ -133,7 +140,13 @@ class Cytogenetics(_Finding):
     modal_number: int | None = Field(default=None, ge=1, le=200)
 
 
-Lesion = Annotated[str, Field(min_length=1, max_length=100)]
+def _named(text: str) -> str:
+    if not text.strip():  # an empty name would later be read as a lesion (or as tested negative)
+        raise ValueError("is blank; name the lesion (e.g. BCR::ABL1, IKZF1_deletion)")
+    return text
+
+
+Lesion = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_named)]
 
 
 class Genetics(_Finding):
@@ -209,8 +222,8 @@ class Treatment(_Finding):
 
     type: Literal["treatment"] = "treatment"
     phase: Phase
-    start: dt.date
-    end: dt.date | None = None
+    start: CaseDate
+    end: CaseDate | None = None
     agents: list[str] = Field(default_factory=list)
     protocol: str | None = None
 
@@ -241,7 +254,7 @@ class Case(_Strict):
 
     schema_: Literal["allcare.case/1"] = Field(default=CASE_SCHEMA, alias="schema")
     patient: Patient
-    diagnosis_date: dt.date | None = None
+    diagnosis_date: CaseDate | None = None
     findings: list[Finding] = Field(default_factory=list)
 
     @model_validator(mode="after")

@@ -15,9 +15,11 @@ from dataclasses import dataclass
 class UnitKind:
     """A kind of quantity: its canonical unit and the factor from each accepted spelling.
 
-    Spellings are matched after folding case, spaces, ``^``/``*`` and the micro sign,
-    but only among the spellings of this kind, so ``G/L`` (giga-cells per litre, a
-    count) and ``g/L`` (grams per litre, haemoglobin) can never be confused.
+    Spellings are matched after folding spaces, ``^``/``*`` and the micro sign, and
+    then, as a fallback, letter case (labs write ``k/ul`` or ``CELLS/UL``). Case is
+    never folded onto a unit of another kind: ``G/L`` (giga-cells per litre, a count)
+    and ``g/L`` (grams per litre, haemoglobin) differ only in case, so a blood count
+    in ``g/L`` or a haemoglobin in ``G/L`` is rejected rather than read as the other.
     """
 
     name: str
@@ -28,9 +30,15 @@ class UnitKind:
         return list(self.factors)
 
     def factor(self, unit: str) -> float:
-        folded = fold_unit(unit)
+        exact = fold_spelling(unit)
         for spelling, factor in self.factors.items():
-            if fold_unit(spelling) == folded:
+            if fold_spelling(spelling) == exact:
+                return factor
+        if exact in _SPELLINGS_OF_ANY_KIND:  # the exact spelling of another kind's unit
+            raise UnitError(unit, self)
+        folded = exact.lower()
+        for spelling, factor in self.factors.items():
+            if fold_spelling(spelling).lower() == folded:
                 return factor
         raise UnitError(unit, self)
 
@@ -49,9 +57,14 @@ class UnitError(ValueError):
         )
 
 
+def fold_spelling(unit: str) -> str:
+    """Fold harmless spelling variants (spaces, micro sign, ``^`` vs ``*``) onto one form; keep case."""
+    return unit.strip().replace(" ", "").replace("µ", "u").replace("μ", "u").replace("^", "*")
+
+
 def fold_unit(unit: str) -> str:
-    """Fold harmless spelling variants (case, spaces, micro sign, ``^`` vs ``*``) onto one form."""
-    return unit.strip().replace(" ", "").replace("µ", "u").replace("μ", "u").replace("^", "*").lower()
+    """:func:`fold_spelling`, and letter case too (for comparing within one kind)."""
+    return fold_spelling(unit).lower()
 
 
 # Cell counts in blood: canonical 10^9/L (= 10^3/uL = K/uL).
@@ -96,3 +109,11 @@ CSF_CELLS = UnitKind(
 )
 
 PERCENT = UnitKind("percentage", "%", {"%": 1.0})
+
+# Every spelling of every kind, as written: a unit spelled exactly like another kind's
+# unit is never matched case-insensitively (see UnitKind).
+_SPELLINGS_OF_ANY_KIND = frozenset(
+    fold_spelling(spelling)
+    for kind in (CELL_COUNT, RED_CELL_COUNT, HEMOGLOBIN, CSF_CELLS, PERCENT)
+    for spelling in kind.factors
+)
