@@ -1,0 +1,168 @@
+"""CDS Hooks benchmark: latency and throughput of ``POST /cds-services/all-assessment``.
+
+One synthetic patient with ``--years`` of follow-up (``allcare.cohort.synthetic``) is exported
+to FHIR with allcare's exporter and sent as the prefetch of every request, by ``--clients``
+concurrent clients on loopback, to the CDS Hooks app served by uvicorn in a subprocess
+(``--workers`` processes). The run stops after ``--requests`` requests or ``--duration``
+seconds, whichever comes first. Prints p50/p90/p99 latency, throughput and errors, and the
+unloaded (one client) latency for comparison. Goal (issue 4): p99 < 100 ms at >= 100 requests/s.
+
+    .venv/bin/python bench/cds_hooks.py [--clients 32] [--requests 600] [--duration 60] [--workers N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from allcare.cohort.synthetic import generate_case  # noqa: E402
+from allcare.engine import case_from_dict  # noqa: E402
+from allcare.interop.fhir import case_resources  # noqa: E402
+from allcare.interop.fhir.model import to_json  # noqa: E402
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def request_body(years: float, seed: int) -> tuple[bytes, int]:
+    case = case_from_dict(generate_case(random.Random(seed), 1, years=years))
+    resources = [to_json(r) for r in case_resources(case)]
+
+    def searchset(rtype: str) -> dict:
+        return {"resourceType": "Bundle", "type": "searchset",
+                "entry": [{"resource": r, "search": {"mode": "match"}} for r in resources if r["resourceType"] == rtype]}
+
+    body = {
+        "hook": "patient-view", "hookInstance": str(uuid.uuid4()),
+        "context": {"userId": "Practitioner/bench", "patientId": resources[0]["id"]},
+        "prefetch": {"patient": resources[0], "observations": searchset("Observation"), "conditions": searchset("Condition"),
+                     "medications": searchset("MedicationAdministration"), "careplans": searchset("CarePlan")},
+    }
+    return json.dumps(body).encode(), len(resources)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(port: int, workers: int) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    command = [sys.executable, "-m", "uvicorn", "allcare.interop.cdshooks.service:create_app", "--factory", "--host", "127.0.0.1",
+               "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log"]
+    return subprocess.Popen(command, env=env, start_new_session=True)
+
+
+def wait_ready(url: str, server: subprocess.Popen, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"server exited with status {server.returncode}")
+        try:
+            if httpx.get(f"{url}/cds-services", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit("server did not become ready")
+
+
+def stop_server(server: subprocess.Popen) -> None:
+    """Stop the uvicorn process this script started (and its workers, in its own session)."""
+    if server.poll() is None:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+
+
+async def load(url: str, body: bytes, clients: int, requests: int, duration: float) -> tuple[list[float], int, float]:
+    latencies: list[float] = []
+    errors = 0
+    issued = 0
+    started = time.perf_counter()
+    deadline = started + duration
+    headers = {"Content-Type": "application/json"}
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(limits=limits, timeout=120) as client:
+
+        async def one_client() -> None:
+            nonlocal errors, issued
+            while issued < requests and time.perf_counter() < deadline:
+                issued += 1
+                t0 = time.perf_counter()
+                try:
+                    response = await client.post(f"{url}/cds-services/all-assessment", content=body, headers=headers)
+                    ok = response.status_code == 200
+                except httpx.HTTPError:
+                    ok = False
+                latencies.append(time.perf_counter() - t0)
+                errors += not ok
+
+        await asyncio.gather(*(one_client() for _ in range(clients)))
+    return latencies, errors, time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--requests", type=int, default=600, help="stop after this many requests")
+    parser.add_argument("--duration", type=float, default=60.0, help="...or after this many seconds")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="uvicorn worker processes")
+    parser.add_argument("--years", type=float, default=3.0)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--warmup", type=int, default=6)
+    args = parser.parse_args()
+
+    body, resources = request_body(args.years, args.seed)
+    print(f"prefetch: {resources} FHIR resources ({args.years:g} years of data), request {len(body) / 1e6:.2f} MB")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    server = start_server(port, args.workers)
+    try:
+        wait_ready(url, server)
+        single = []
+        with httpx.Client(timeout=120) as client:
+            for n in range(args.warmup):
+                t0 = time.perf_counter()
+                response = client.post(f"{url}/cds-services/all-assessment", content=body, headers={"Content-Type": "application/json"})
+                single.append(time.perf_counter() - t0)
+                if response.status_code != 200:
+                    raise SystemExit(f"warm-up request failed: {response.status_code} {response.text[:500]}")
+        latencies, errors, elapsed = asyncio.run(load(url, body, args.clients, args.requests, args.duration))
+    finally:
+        stop_server(server)
+
+    ms = [x * 1000 for x in latencies]
+    print(f"server: uvicorn, {args.workers} worker(s), {os.cpu_count()} CPU(s); load: {args.clients} concurrent clients on loopback")
+    print(f"unloaded (1 client, after warm-up): median {statistics.median(single[1:] or single) * 1000:.0f} ms")
+    print(f"requests: {len(ms)} in {elapsed:.1f} s, errors: {errors}")
+    print(f"throughput: {len(ms) / elapsed:.1f} requests/s")
+    print(f"latency: p50 {percentile(ms, 0.50):.0f} ms, p90 {percentile(ms, 0.90):.0f} ms, p99 {percentile(ms, 0.99):.0f} ms, max {max(ms):.0f} ms")
+    goal = percentile(ms, 0.99) < 100 and len(ms) / elapsed >= 100
+    print(f"goal p99 < 100 ms at >= 100 requests/s: {'met' if goal else 'not met'}")
+
+
+if __name__ == "__main__":
+    main()

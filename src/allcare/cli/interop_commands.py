@@ -1,0 +1,332 @@
+"""``allcare import ...`` and ``allcare export ...``: FHIR and classifier files without the store.
+
+Errors follow the rest of the CLI: anything the user can fix raises the main
+module's ``InvalidInput`` (every problem listed, exit status 2). Output files
+are written atomically (a temporary file in the same directory, then renamed),
+so an interrupted or failed import never leaves a half-written case file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+import tempfile
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+
+from ..interop.casefile import CaseFileError, dump_case, load_case
+
+import_app = typer.Typer(name="import", help="Import case files, FHIR R4 or classifier results.", no_args_is_help=True)
+export_app = typer.Typer(name="export", help="Export a stored patient as a case file, or a case file as FHIR R4 (mCODE-aligned).", no_args_is_help=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+MB = 1024 * 1024
+
+
+def invalid(title: str, problems: list[str]) -> Exception:
+    """The CLI's InvalidInput (imported late: cli.main imports this module)."""
+    from .main import InvalidInput
+
+    return InvalidInput(title, problems)
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so that readers see the old file or the new one, never a part."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _load_case(path: Path):
+    try:
+        return load_case(path)
+    except CaseFileError as error:
+        raise invalid(str(path), [f"{path}: {p}" for p in error.problems]) from None
+
+
+def _format_of(path: Path) -> str:
+    return "yaml" if path.suffix.lower() in (".yaml", ".yml") else "json"
+
+
+# export -------------------------------------------------------------------------------
+@export_app.command("fhir")
+def export_fhir(
+    case: Path = typer.Option(..., "--case", help="case file (JSON or YAML)"),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Bundle file to write (default: standard output)"),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="assessment date (YYYY-MM-DD); default: latest finding"),
+    with_assessment: bool = typer.Option(True, "--assessment/--no-assessment", help="include allcare's conclusions"),
+    base_url: Optional[str] = typer.Option(None, "--base-url", help="absolute base for Bundle.entry.fullUrl"),
+) -> None:
+    """Write a case (and its assessment) as an mCODE-aligned FHIR R4 Bundle."""
+    from ..engine import assess
+    from ..interop.fhir import bundle_json
+    from .main import parse_as_of
+
+    loaded = _load_case(case)
+    when = parse_as_of(as_of)
+    assessment = assess(loaded, as_of=when) if with_assessment else None
+    text = json.dumps(bundle_json(loaded, assessment, base_url=base_url), indent=2, ensure_ascii=False) + "\n"
+    if output is None:
+        sys.stdout.write(text)
+        return
+    write_atomic(output, text)
+    count = text.count('"resourceType"') - 1
+    err.print(f"wrote {output} ({count} resources)", markup=False)
+
+
+# import fhir -----------------------------------------------------------------------------
+@import_app.command("fhir")
+def import_fhir(
+    files: list[Path] = typer.Argument(..., help="FHIR R4 Bundle JSON files, or bulk-export NDJSON files (*.ndjson)"),
+    to_case: Optional[Path] = typer.Option(None, "--to-case", help="instead of the store: a case file (one patient), merged if it exists"),
+    to_case_dir: Optional[Path] = typer.Option(None, "--to-case-dir", help="instead of the store: one <patient>.json per patient in DIR"),
+    max_size_mb: float = typer.Option(256, "--max-size", help="largest Bundle file accepted, MB (NDJSON: per file, x32)"),
+    fhir_version: Optional[str] = typer.Option(None, "--fhir-version", help="declared FHIR version of the files (must be R4/R4B)"),
+    report: Optional[Path] = typer.Option(None, "--report", help="write the per-resource mapping report (JSON)"),
+) -> None:
+    """Import FHIR resources into the store (default) or into case files; every unmapped resource is reported.
+
+    Each patient is stored whole or not at all; importing the same resources
+    again changes nothing (findings are matched by resource id).
+    """
+    from ..interop.fhir import FhirInputError
+
+    if to_case is not None and to_case_dir is not None:
+        raise invalid("options", ["give at most one of --to-case CASE or --to-case-dir DIR (neither: into the store)"])
+    ndjson = [f for f in files if f.suffix.lower() == ".ndjson"]
+    if ndjson and len(ndjson) != len(files):
+        raise invalid("files", ["give either Bundle JSON files or NDJSON files, not both in one import"])
+    limit = int(max_size_mb * MB)
+    writer = CaseWriter(to_case, to_case_dir, report) if to_case or to_case_dir else StoreWriter(report)
+    try:
+        if ndjson:
+            _import_ndjson(files, limit * 32, fhir_version, writer)
+        else:
+            _import_bundles(files, limit, fhir_version, writer)
+    except FhirInputError as error:
+        raise invalid("FHIR input", [str(p) for p in error.problems]) from None
+    writer.finish()
+
+
+def _import_bundles(files: list[Path], limit: int, fhir_version: str | None, writer: "CaseWriter") -> None:
+    from ..interop.fhir import FhirInputError, FhirProblem, PatientOutcome, import_resources
+    from ..interop.fhir.reader import bundle_entries, parse_json
+
+    entries, problems = [], []
+    for path in files:
+        if not path.is_file():
+            problems.append(FhirProblem(str(path), "", "no such file"))
+            continue
+        if path.stat().st_size > limit:
+            problems.append(FhirProblem(str(path), "", f"{path.stat().st_size:,} bytes is over the limit of {limit:,} bytes "
+                                                      "(--max-size); large exports should be bulk NDJSON"))
+            continue
+        try:
+            parsed = parse_json(path.read_bytes(), str(path), limit)
+            entries += [(f"{path.name} {where}", raw, url) for where, raw, url in bundle_entries(parsed, str(path))]
+        except FhirInputError as error:
+            problems += error.problems
+    if problems:
+        raise FhirInputError(problems)
+    result = import_resources(entries, fhir_version=fhir_version)
+    outcomes = [PatientOutcome(p.case.patient.id, imported=p) for p in result.patients]
+    outcomes += [PatientOutcome(ref, problems=problems) for ref, problems in result.failed.items()]
+    writer.expect(len(outcomes))
+    for outcome in outcomes:
+        writer.accept(outcome)
+    writer.bundle_report = result.report
+
+
+def _import_ndjson(files: list[Path], limit: int, fhir_version: str | None, writer: "CaseWriter") -> None:
+    """Stream a bulk import: each patient's case is written as soon as it is ready, then forgotten."""
+    import time
+
+    from ..interop.fhir import NdjsonImport
+
+    columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
+               TextColumn("{task.fields[resources]:,} resources"), TextColumn("{task.fields[rate]} resources/s"),
+               TimeRemainingColumn())
+    with Progress(*columns, console=err) as bar:
+        task = bar.add_task("scanning", total=None, resources=0, rate="-")
+        started = time.monotonic()
+
+        def show(p) -> None:
+            elapsed = max(time.monotonic() - started, 1e-6)
+            done = p.bytes_done + (p.bytes_total if p.stage == "import" else 0)
+            bar.update(task, description="scanning" if p.stage == "scan" else "importing", total=2 * max(p.bytes_total, 1),
+                       completed=done, resources=p.resources, rate=f"{p.resources / elapsed:,.0f}")
+
+        job = NdjsonImport(files, progress=show, max_bytes=limit, fhir_version=fhir_version)
+        for outcome in job.patients():
+            writer.accept(outcome)
+    writer.bundle_report = job.report
+
+
+class CaseWriter:
+    """Writes each imported patient's case file atomically (merged into an existing one) and collects problems."""
+
+    def __init__(self, to_case: Path | None, to_case_dir: Path | None, report_path: Path | None):
+        self.to_case, self.to_case_dir, self.report_path = to_case, to_case_dir, report_path
+        self.pending = []
+        self.problems: list[str] = []
+        self.reports: dict[str, dict] = {}
+        self.failed: dict[str, list[str]] = {}
+        self.written = 0
+        self.bundle_report = None
+
+    def expect(self, count: int) -> None:
+        if self.to_case is not None and count != 1:
+            raise invalid("--to-case", [f"--to-case takes one patient; the input has {count}; use --to-case-dir"])
+
+    def accept(self, outcome) -> None:
+        if outcome.imported is None:
+            self.failed[outcome.patient_ref] = [str(p) for p in outcome.problems]
+            self.problems += self.failed[outcome.patient_ref]
+        elif self.to_case is not None:
+            self.pending.append(outcome.imported)  # one patient: written when the input is known to hold only it
+            self.expect(len(self.pending) + len(self.failed))
+        else:
+            self._write(_case_path(self.to_case_dir, outcome.imported.case.patient.id), outcome.imported, detail=False)
+
+    def _write(self, target: Path, imported, detail: bool) -> None:
+        from ..interop.fhir import MergeError, merge_cases
+
+        existing = _load_case(target) if target.exists() else None
+        try:
+            merged = merge_cases(existing, imported.case)
+        except MergeError as error:
+            self.problems.append(f"{target}: {error}")
+            return
+        write_atomic(target, dump_case(merged, _format_of(target)))
+        self.written += 1
+        r = imported.report
+        err.print(f"{target}: {len(imported.case.findings)} findings; {r.summary()}", markup=False)
+        if detail:
+            for entry in r.not_mapped()[:30]:
+                err.print(f"  - {entry.status}: {entry.resource}: {entry.reason}", markup=False)
+            if len(r.not_mapped()) > 30:
+                err.print(f"  ... {len(r.not_mapped()) - 30} more (see --report)", markup=False)
+            for line in r.source_conclusions:
+                err.print(f"  for comparison: {line}", markup=False)
+        if self.report_path is not None:
+            self.reports[str(target)] = r.to_json()
+
+    def finish(self) -> None:
+        if self.to_case is not None:
+            self.expect(len(self.pending) + len(self.failed))
+            if not self.problems:
+                for imported in self.pending:
+                    self._write(self.to_case, imported, detail=True)
+        if self.bundle_report is not None and self.bundle_report.total:
+            err.print(f"not about a patient: {self.bundle_report.summary()}", markup=False)
+        if self.report_path is not None:
+            data = {"patients": self.reports, "failed": self.failed,
+                    "not_about_a_patient": self.bundle_report.to_json() if self.bundle_report else None}
+            write_atomic(self.report_path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        if self.problems:
+            raise invalid("FHIR input", self.problems)
+
+
+class StoreWriter(CaseWriter):
+    """Stores each imported patient in the record store, one transaction per patient."""
+
+    def __init__(self, report_path: Path | None):
+        super().__init__(None, None, report_path)
+        from .app_commands import _actor, _store
+
+        self.store, self.actor = _store(), _actor()
+        self.counts = {"created": 0, "updated": 0, "unchanged": 0}
+
+    def accept(self, outcome) -> None:
+        from ..store.cases import merge_case
+        from ..store.errors import Conflict, InvalidRecord
+
+        if outcome.imported is None:
+            return super().accept(outcome)
+        case, report = outcome.imported.case, outcome.imported.report
+        try:
+            with self.store.transaction() as session:
+                result = merge_case(session, self.actor, case)
+        except InvalidRecord as error:
+            self.failed[case.patient.id] = [f"{case.patient.id}: {where}: {what}" for where, what in error.problems]
+            self.problems += self.failed[case.patient.id]
+            return
+        except Conflict as error:
+            self.failed[case.patient.id] = [f"{case.patient.id}: {error}"]
+            self.problems += self.failed[case.patient.id]
+            return
+        self.counts[result.action] += 1
+        self.written += 1
+        change = f"+{result.added} findings, {result.replaced} replaced" if result.action == "updated" else (
+            f"{result.added} findings" if result.action == "created" else "nothing new")
+        err.print(f"patient {result.patient.id} ({case.patient.id}): {result.action}, {change}; {report.summary()}",
+                  markup=False)
+        if self.report_path is not None:
+            self.reports[case.patient.id] = report.to_json()
+
+    def finish(self) -> None:
+        err.print(", ".join(f"{n} {action}" for action, n in self.counts.items()) + " patient(s)", markup=False)
+        self.store.dispose()
+        super().finish()
+
+
+def _case_path(directory: Path, patient_id: str) -> Path:
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", patient_id)
+    for suffix in (".json", ".yaml", ".yml"):
+        if (directory / f"{safe}{suffix}").exists():
+            return directory / f"{safe}{suffix}"
+    return directory / f"{safe}.json"
+
+
+# import classifier -----------------------------------------------------------------------
+@import_app.command("classifier")
+def import_classifier(
+    file: Path = typer.Argument(..., help="the tool's output (ALLSorts predictions.csv, ALLCatchR predictions.tsv, ...)"),
+    tool: str = typer.Option(..., "--tool", help="allsorts | allcatchr | tallsorts | mdall"),
+    patient_map: Path = typer.Option(..., "--patient-map", help="CSV with columns sample, patient, date"),
+    to_case_dir: Path = typer.Option(..., "--to-case-dir", help="directory of case files (<patient>.json|yaml), created or updated"),
+) -> None:
+    """Add each sample's subtype call (genetics.expression_subtype + confidence) to its patient's case file."""
+    from ..engine.case import CASE_SCHEMA, CaseValidationError, case_from_dict
+    from ..interop.classifiers import TOOLS, ClassifierFileError, findings_by_patient, read_calls, read_patient_map
+    from ..interop.fhir import merge_cases
+
+    tool = tool.lower().replace("-", "")
+    if tool not in TOOLS:
+        raise invalid("--tool", [f"--tool: unknown tool {tool!r}; choose one of: {', '.join(TOOLS)}"])
+    try:
+        calls = read_calls(tool, file)
+        samples = read_patient_map(patient_map)
+        by_patient = findings_by_patient(calls, samples, file.name)
+    except ClassifierFileError as error:
+        raise invalid("classifier input", error.problems) from None
+    updates, problems = [], []
+    for patient, findings in by_patient.items():
+        target = _case_path(to_case_dir, patient)
+        existing = _load_case(target) if target.exists() else None
+        try:
+            incoming = case_from_dict({"schema": CASE_SCHEMA, "patient": {"id": patient}, "findings": findings})
+            updates.append((target, merge_cases(existing, incoming), len(findings)))
+        except CaseValidationError as error:
+            problems += [f"{patient}: {p}" for p in error.problems]
+        except ValueError as error:
+            problems.append(f"{target}: {error}")
+    if problems:
+        raise invalid("classifier input", problems)
+    for target, case, count in updates:
+        write_atomic(target, dump_case(case, _format_of(target)))
+        err.print(f"{target}: {count} classifier result(s) written", markup=False)

@@ -1,0 +1,80 @@
+"""An allcare assessment -> CDS Hooks cards: one summary card, one card per alert.
+
+Every card names its source (the guideline the rule follows, or allcare with its
+rule-set version) and links back to the patient's page in allcare, where the
+full derivation trail is. Summaries are cut to the 140 characters CDS Hooks
+allows; the detail carries the rest.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from ...engine.assessment import Assessment
+from .models import Card, Coding, Link, Source
+
+ALERT_TOPICS = "urn:allcare:alerts"
+SUMMARY_TOPIC = Coding(system="urn:allcare:codes", code="assessment-summary", display="allcare assessment summary")
+_NAMESPACE = uuid.UUID("0d6c9a63-74f1-4d0b-a2a7-3e37b1f0c8d2")
+
+
+def short(text: str, limit: int = 140) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _link(patient_url: str | None) -> list[Link] | None:
+    return [Link(label="Open in allcare (full derivation trail)", url=patient_url, type="absolute")] if patient_url else None
+
+
+def _card_id(hook_instance: str, key: str) -> str:
+    return str(uuid.uuid5(_NAMESPACE, f"{hook_instance}|{key}"))
+
+
+def _words(value: str | None) -> str:
+    return value.replace("_", " ") if value else "undetermined"
+
+
+def summary_card(a: Assessment, hook_instance: str, patient_url: str | None) -> Card:
+    d = a.diagnosis
+    entity = d.who_haem5.name or (f"{d.disease} ({d.lineage}-lineage)" if d.lineage else d.disease)
+    status = _words(a.status.current)
+    risk = f"NCI {a.risk.nci.replace('_', ' ')}" if a.risk.nci else "NCI risk undetermined"
+    summary = short(f"{entity} · {risk} · {status}")
+    lines = [
+        f"**Diagnosis**: {entity}" + (f" (ICC 2022: {d.icc_2022.name})" if d.icc_2022.name else ""),
+        f"**Codes**: ICD-10-CM {a.codes.icd_10_cm or '-'}, ICD-O-3 {a.codes.icd_o_3 or '-'}, SNOMED CT {a.codes.snomed_ct or '-'}",
+        f"**Risk**: {risk}; genetic {_words(a.risk.genetic)}",
+        f"**Status**: {status}" + (f" since {a.status.since}" if a.status.since else "")
+        + (f"; phase {_words(a.status.current_phase)}" if a.status.current_phase else ""),
+        f"**CNS**: {a.cns_status or 'no CSF result'}",
+    ]
+    if a.mrd.latest is not None:
+        m = a.mrd.latest
+        lines.append(f"**Latest MRD** ({m.date}): {m.status}" + (f", {m.value:.2g}" if m.value is not None else ""))
+    if a.missing:
+        lines.append("**Would help decide**: " + "; ".join(a.missing[:6]) + (" ..." if len(a.missing) > 6 else ""))
+    lines.append(f"_{a.disclaimer}_ Rules {a.rules_version}, assessed as of {a.as_of}.")
+    return Card(
+        uuid=_card_id(hook_instance, "summary"), summary=summary, detail="\n\n".join(lines),
+        indicator="warning" if a.status.current in ("refractory", "relapse", "suspected_relapse") else "info",
+        source=Source(label=f"allcare {a.engine_version} (rules {a.rules_version})", topic=SUMMARY_TOPIC),
+        links=_link(patient_url),
+    )
+
+
+def alert_card(alert, hook_instance: str, patient_url: str | None) -> Card:
+    evidence = "\n".join(f"- {e.type} {e.date}: {e.summary}" for e in alert.evidence)
+    detail = f"{alert.message}\n\nRule `{alert.rule}`; source: {alert.source}." + (f"\n\nEvidence:\n{evidence}" if evidence else "")
+    return Card(
+        uuid=_card_id(hook_instance, f"alert:{alert.code}:{alert.rule}"), summary=short(alert.message), detail=detail,
+        indicator=alert.severity, links=_link(patient_url),
+        source=Source(label=short(alert.source, 200), topic=Coding(system=ALERT_TOPICS, code=alert.code, display=alert.code.replace("_", " "))),
+    )
+
+
+def assessment_cards(a: Assessment, hook_instance: str, patient_url: str | None) -> list[Card]:
+    """Summary first, then alerts by severity (critical, warning, info)."""
+    order = {"critical": 0, "warning": 1, "info": 2}
+    alerts = sorted(a.alerts, key=lambda x: order[x.severity])
+    return [summary_card(a, hook_instance, patient_url), *(alert_card(x, hook_instance, patient_url) for x in alerts)]

@@ -1,0 +1,238 @@
+"""One patient's resources -> a validated case, with the mapping report.
+
+Resources are grouped into findings in this order of evidence:
+
+1. allcare's own finding identifier (``urn:allcare:finding``): everything that
+   carries the same value is one finding, however it arrived (a Bundle, a
+   CDS Hooks prefetch of only the Observations, two NDJSON files);
+2. a container from the source: a DiagnosticReport's ``result``, a panel
+   Observation's ``hasMember``, a CarePlan's activity outcomes;
+3. results of one draw: blood-count or CSF Observations with the same
+   effective time; administrations started on the same day;
+4. otherwise each resource on its own.
+
+A finding's ``id`` is the identifier value, else the container's ``Type/id``,
+else the member references joined with ``+``: the same input always gives the
+same ids, which is what makes a second import change nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+from ...engine.case import CASE_SCHEMA, Case, CaseValidationError, case_from_dict
+from . import codes as C
+from .classify import FINDING_TYPE, kind_of, unused_reason
+from .import_findings import Builder, Member, build_finding, skipped_status
+from .import_patient import derived_summary, patient_block, read_condition
+from .problems import FhirInputError, FhirProblem, MappingReport
+from .read_helpers import effective, effective_key, identifier_value, ref_target, short_ref
+
+CONTAINER_KINDS = ("report", "genetics-report", "cbc-panel", "csf-panel", "treatment-plan")
+
+
+@dataclass
+class Item:
+    """A validated resource and where it came from."""
+
+    where: str
+    resource: Any
+    full_url: str | None = None
+
+    @property
+    def ref(self) -> str:
+        rid = getattr(self.resource, "id", None)
+        return f"{self.resource.get_resource_type()}/{rid}" if rid else f"{self.where} ({self.resource.get_resource_type()})"
+
+
+class Index:
+    """Resolve literal references (relative, absolute or ``urn:uuid``) to items of the same input."""
+
+    def __init__(self, items: list[Item]):
+        self.by_ref: dict[str, Item] = {}
+        self.by_url: dict[str, Item] = {}
+        for item in items:
+            self.add(item)
+
+    def add(self, item: Item) -> None:
+        if getattr(item.resource, "id", None):
+            self.by_ref.setdefault(item.ref, item)
+        if item.full_url:
+            self.by_url.setdefault(item.full_url, item)
+
+    def resolve(self, reference: str | None) -> Item | None:
+        if not reference:
+            return None
+        return self.by_url.get(reference) or self.by_ref.get(reference) or self.by_ref.get(short_ref(reference) or "")
+
+
+@dataclass
+class PatientImport:
+    """One patient's import: the validated case and what became of every resource."""
+
+    patient_id: str
+    case: Case
+    report: MappingReport
+    sources: list[list[str]] = field(default_factory=list)  # resources behind each finding, in order
+
+
+@dataclass
+class _Group:
+    finding_id: str | None
+    explicit: bool
+    members: list[Member] = field(default_factory=list)
+
+
+def assemble_patient(patient: Item, items: list[Item], index: Index, medications: dict[str, str] | None = None) -> PatientImport:
+    """Build and validate one patient's case; :class:`FhirInputError` names every bad resource and field."""
+    report = MappingReport()
+    problems: list[FhirProblem] = []
+    patient_data = patient_block(patient.resource, patient.ref, report)
+    conditions: list[str] = []
+    diagnosis_dates = []
+    consumed, covered = _containers(items, index, problems)
+    groups: "OrderedDict[str, _Group]" = OrderedDict()
+    for item in items:
+        r = item.resource
+        kind = kind_of(r)
+        if kind == "derived":
+            report.add(item.ref, "derived", "a conclusion allcare recomputes from the findings")
+            report.source_conclusions.append(derived_summary(r))
+            continue
+        if kind == "condition":
+            read_condition(r, item.ref, report, conditions, diagnosis_dates)
+            continue
+        if kind is None or kind == "patient":
+            report.add(item.ref, "unmapped", unused_reason(r))
+            continue
+        status = skipped_status(r)
+        if status:
+            report.add(item.ref, "skipped", f"status {status}")
+            continue
+        key, finding_id, explicit = _group_key(item, kind, consumed, covered)
+        if key is None:
+            report.add(item.ref, "skipped", f"covered by {covered[item.ref]} (the administration of this order)")
+            continue
+        group = groups.setdefault(key, _Group(finding_id, explicit))
+        group.members.append(Member(item.ref, r, kind))
+
+    findings: list[dict] = []
+    sources: list[list[str]] = []
+    for group in groups.values():
+        for finding_type, members, finding_id in _partitions(group):
+            builder = Builder(report, finding_id, group.explicit, medications=medications or {})
+            finding = build_finding(finding_type, members, builder) if finding_type else None
+            problems += builder.problems
+            if finding is None and finding_type is None:
+                for m in members:
+                    report.add(m.ref, "unmapped", unused_reason(m.resource))
+            if finding is not None:
+                findings.append(finding)
+                sources.append([m.ref for m in members])
+    if problems:
+        raise FhirInputError(problems)
+    declared = patient_data.pop("diagnosis_date", None)
+    data: dict[str, Any] = {"schema": CASE_SCHEMA, "patient": {**patient_data, "conditions": conditions} if conditions else patient_data,
+                            "findings": findings}
+    if declared or diagnosis_dates:
+        data["diagnosis_date"] = declared or min(diagnosis_dates).isoformat()
+    try:
+        case = case_from_dict(data)
+    except CaseValidationError as error:
+        raise FhirInputError([_to_resource_problem(p, sources, patient.ref) for p in error.problems]) from None
+    return PatientImport(patient_id=case.patient.id, case=case, report=report, sources=sources)
+
+
+def _containers(items: list[Item], index: Index, problems: list[FhirProblem]) -> tuple[dict[str, str], dict[str, str]]:
+    """Members claimed by a container of the source, and orders covered by their administration."""
+    consumed: dict[str, str] = {}
+    covered: dict[str, str] = {}
+    for item in items:
+        r = item.resource
+        if identifier_value(r, C.ALLCARE_FINDING_ID):
+            continue
+        rtype = r.get_resource_type()
+        targets: list[tuple[str, Any]] = []
+        if rtype == "DiagnosticReport":
+            targets = [(f"result[{n}]", ref) for n, ref in enumerate(r.result or [])]
+        elif rtype == "Observation":
+            targets = [(f"hasMember[{n}]", ref) for n, ref in enumerate(r.hasMember or [])]
+        elif rtype == "CarePlan" and kind_of(r) == "treatment-plan":
+            targets = [(f"activity[{a}].outcomeReference[{n}]", ref) for a, act in enumerate(r.activity or [])
+                       for n, ref in enumerate(act.outcomeReference or [])]
+        elif rtype == "MedicationAdministration" and r.request is not None:
+            target = index.resolve(ref_target(r.request))
+            if target is not None:
+                covered[target.ref] = item.ref
+        for path, ref in targets:
+            target = index.resolve(ref_target(ref))
+            if target is None:
+                problems.append(FhirProblem(item.ref, path, f"reference {ref_target(ref)!r} is not in the input"))
+            else:
+                consumed.setdefault(target.ref, item.ref)
+    return consumed, covered
+
+
+def _group_key(item: Item, kind: str, consumed: dict[str, str], covered: dict[str, str]) -> tuple[str | None, str | None, bool]:
+    r = item.resource
+    own = identifier_value(r, C.ALLCARE_FINDING_ID)
+    if own:
+        return f"id:{own}", own, True
+    if item.ref in consumed:
+        return f"c:{consumed[item.ref]}", consumed[item.ref], False
+    if item.ref in covered:
+        return None, None, False
+    if kind in CONTAINER_KINDS:
+        return f"c:{item.ref}", item.ref, False
+    if kind in ("cbc", "csf"):
+        return f"{kind}@{effective_key(r)}", None, False
+    if kind in ("treatment", "treatment-request"):
+        start = effective(r)[0]
+        return f"treatment@{start}", None, False
+    return f"r:{item.ref}", item.ref, False
+
+
+# A finding's id is at most 200 characters (the case model's limit); leave room for "#<type>".
+_MAX_GROUP_ID = 180
+
+
+def group_id(refs) -> str:
+    """The id of a finding built from several resources: their references joined, or, when that
+    is too long (a treatment block of many MedicationAdministrations), the first reference, the
+    count of the others and a digest of all, so that the same resources always give the same id."""
+    ordered = sorted(refs)
+    joined = "+".join(ordered)
+    if len(joined) <= _MAX_GROUP_ID:
+        return joined
+    digest = hashlib.sha256(joined.encode()).hexdigest()[:16]
+    return f"{ordered[0][:_MAX_GROUP_ID - 40]}+{len(ordered) - 1}-more~{digest}"
+
+
+def _partitions(group: _Group) -> list[tuple[str | None, list[Member], str]]:
+    """Split a group by the finding type its members feed (a source report may hold several)."""
+    ordered: "OrderedDict[str, list[Member]]" = OrderedDict()
+    generic = [m for m in group.members if m.kind == "report"]
+    for m in group.members:
+        if m.kind != "report":
+            ordered.setdefault(FINDING_TYPE[m.kind], []).append(m)
+    base_id = group.finding_id or group_id(m.ref for m in group.members)
+    if not ordered:
+        return [(None, generic, base_id)]
+    out = []
+    for n, (finding_type, members) in enumerate(ordered.items()):
+        finding_id = base_id if len(ordered) == 1 else f"{base_id}#{finding_type}"
+        out.append((finding_type, (generic if n == 0 else []) + members, finding_id))
+    return out
+
+
+def _to_resource_problem(problem, sources: list[list[str]], patient_ref: str) -> FhirProblem:
+    """A case-model problem ("findings[3] (cbc, 2024-01-02): wbc") named by the resources behind it."""
+    match = re.fullmatch(r"findings\[(\d+)\] \(([^)]*)\)(?::\s*(.*))?", problem.location)
+    if match and int(match.group(1)) < len(sources):
+        index = int(match.group(1))
+        return FhirProblem(", ".join(sources[index]), match.group(3) or "", f"{problem.message} (finding {match.group(2)})")
+    return FhirProblem(patient_ref, problem.location if problem.location != "case" else "", problem.message)

@@ -1,0 +1,106 @@
+"""What a resource is, for allcare: which kind of finding it feeds, or none.
+
+Classification is by code (LOINC first, then allcare's own codes), never by
+free text, except for a measurable-residual-disease result that a lab coded
+only by name (no published LOINC code for ALL MRD was found).
+"""
+
+from __future__ import annotations
+
+import re
+
+from . import codes as C
+from .read_helpers import code_in, concept_text, is_derived, profiles
+
+CBC_CODES = {code: a for a in C.CBC_ANALYTES for code in a.import_codes}
+CSF_CODES = {code: a for a in C.CSF_ANALYTES for code in a.import_codes}
+_ALLCARE_KIND = {
+    C.A_MRD: "mrd", C.A_CSF_BLASTS: "csf", C.A_CSF_TRAUMATIC: "csf", C.A_CSF_PANEL: "csf-panel",
+    C.A_EXPRESSION_SUBTYPE: "genetics", C.A_EXTRAMEDULLARY: "extramedullary",
+}
+_MRD_TEXT = re.compile(r"\b(minimal|measurable) residual disease\b|\bMRD\b", re.I)
+DERIVED_PROFILES = (C.PROFILE_CANCER_DISEASE_STATUS, C.PROFILE_ALL_RISK_ASSESSMENT, C.MCODE + "mcode-cancer-risk-assessment")
+
+# Finding type each kind feeds.
+FINDING_TYPE = {
+    "cbc": "cbc", "cbc-panel": "cbc", "csf": "csf", "csf-panel": "csf", "marrow": "marrow", "marrow-report": "marrow",
+    "immunophenotype": "immunophenotype", "cytogenetics": "cytogenetics", "genetics": "genetics",
+    "genetics-report": "genetics", "mrd": "mrd", "extramedullary": "extramedullary", "treatment": "treatment",
+    "treatment-plan": "treatment", "treatment-request": "treatment",
+}
+
+
+def kind_of(resource) -> str | None:
+    """A kind from :data:`FINDING_TYPE`, ``derived``, ``condition``, ``patient``, ``report`` or None (not used)."""
+    rtype = resource.get_resource_type()
+    if is_derived(resource) and rtype != "Condition":
+        return "derived"
+    if rtype == "Patient":
+        return "patient"
+    if rtype == "Condition":
+        return "condition"
+    if rtype == "Observation":
+        return _observation_kind(resource)
+    if rtype == "DiagnosticReport":
+        if code_in(resource.code, C.LOINC, C.GENOMICS_REPORT_CODES) or any(code_in(c, C.DIAGNOSTIC_SERVICE, ["GE"]) for c in resource.category or []):
+            return "genetics-report"
+        return "report"
+    if rtype == "MedicationAdministration":
+        return "treatment"
+    if rtype == "MedicationRequest":
+        return "treatment-request"
+    if rtype == "CarePlan":
+        return "treatment-plan" if any(code_in(c, C.ALLCARE_PHASES) for c in resource.category or []) else None
+    if rtype == "Procedure":
+        return "treatment-plan" if code_in(resource.code, C.ALLCARE_PHASES) else None
+    return None
+
+
+def _observation_kind(obs) -> str | None:
+    if any(p in DERIVED_PROFILES for p in profiles(obs)):
+        return "derived"
+    own = code_in(obs.code, C.ALLCARE_CODES)
+    if own:
+        return "derived" if own in C.DERIVED_CODES else _ALLCARE_KIND.get(own)
+    if code_in(obs.code, C.NCIT, [C.ALL_RISK_CODE]):
+        return "derived"
+    loinc = code_in(obs.code, C.LOINC)
+    if loinc in CBC_CODES:
+        return "cbc"
+    if loinc == C.CBC_PANEL:
+        return "cbc-panel"
+    if loinc in CSF_CODES:
+        return "csf"
+    if loinc in C.MARROW_BLASTS.import_codes:
+        return "marrow"
+    if loinc == C.MARROW_REPORT:
+        return "marrow-report"
+    if loinc == C.IMMUNOPHENOTYPE:
+        return "immunophenotype"
+    if loinc in C.KARYOTYPE_CODES:
+        return "cytogenetics"
+    if loinc == C.GENETIC_VARIANT:
+        return "genetics"
+    if loinc == C.CANCER_DISEASE_STATUS:
+        return "derived"
+    if _MRD_TEXT.search(concept_text(obs.code) or ""):
+        return "mrd"
+    return None
+
+
+def unused_reason(resource) -> str:
+    """Why a resource of a kind allcare does not use is not mapped (for the report)."""
+    rtype = resource.get_resource_type()
+    if rtype == "Observation":
+        loinc = code_in(resource.code, C.LOINC)
+        if loinc in C.NOT_MARROW_BLASTS:
+            return C.NOT_MARROW_BLASTS[loinc]
+        label = f"LOINC {loinc}" if loinc else repr(concept_text(resource.code) or "no code")
+        return f"observation {label} ({concept_text(resource.code) or 'no name'}) is not one allcare uses"
+    if rtype == "Procedure":
+        return f"procedure {concept_text(resource.code) or ''!s}: allcare reads results from Observations, treatments from medications"
+    if rtype in ("Practitioner", "PractitionerRole", "Organization", "Location", "Device", "Medication", "Encounter"):
+        return f"{rtype} is context, not patient data allcare uses"
+    if rtype == "DiagnosticReport":
+        return "report with no results allcare uses"
+    return f"{rtype} is not used by allcare"

@@ -1,0 +1,574 @@
+"""A group of resources -> one case finding (a case-file dict).
+
+Values are handed to the case model as ``{"value", "unit", "lower_limit",
+"upper_limit"}`` exactly as the source wrote them: the case model converts
+units (``engine/case/units.py``), so conversion lives in one place. Here the
+unit is only *chosen* (the human ``unit`` or the UCUM ``code``, whichever the
+case model accepts) so that an unconvertible unit is reported against the
+resource and field it came from.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from ...engine.case.units import CELL_COUNT, CSF_CELLS, HEMOGLOBIN, PERCENT, RED_CELL_COUNT, UnitError, UnitKind
+from . import codes as C
+from .classify import CBC_CODES, CSF_CODES
+from .problems import FhirProblem, MappingReport
+from .read_helpers import (
+    as_date,
+    code_in,
+    component_with,
+    components,
+    concept_text,
+    effective,
+    ext_value,
+    number,
+    short_ref,
+)
+
+CBC_KIND: dict[str, UnitKind] = {
+    "wbc": CELL_COUNT, "platelets": CELL_COUNT, "anc": CELL_COUNT, "hemoglobin": HEMOGLOBIN, "rbc": RED_CELL_COUNT,
+    "blasts_pct": PERCENT,
+}
+SKIP_STATUS = {
+    "Observation": {"cancelled", "entered-in-error", "registered"},
+    "DiagnosticReport": {"cancelled", "entered-in-error", "registered"},
+    "MedicationAdministration": {"not-done", "entered-in-error"},
+    "MedicationRequest": {"cancelled", "entered-in-error", "draft"},
+    "CarePlan": {"entered-in-error", "revoked", "draft"},
+    "Procedure": {"not-done", "entered-in-error", "preparation"},
+}
+
+
+@dataclass
+class Member:
+    """One resource of a group: how it is named in messages, the R4B model, its kind."""
+
+    ref: str
+    resource: Any
+    kind: str
+
+
+@dataclass
+class Builder:
+    """Collects what one group's resources turn into: report entries and input problems."""
+
+    report: MappingReport
+    finding_id: str
+    explicit: bool  # the group carries allcare's finding identifier (it was written by allcare)
+    problems: list[FhirProblem] = field(default_factory=list)
+    medications: dict[str, str] = field(default_factory=dict)  # Medication reference -> drug name
+
+    def used(self, m: Member) -> None:
+        self.report.add(m.ref, "mapped", finding=self.finding_id)
+
+    def unused(self, m: Member, reason: str) -> None:
+        self.report.add(m.ref, "unmapped", reason)
+
+    def problem(self, m: Member, path: str, message: str) -> None:
+        self.problems.append(FhirProblem(m.ref, path, message))
+
+
+def skipped_status(resource) -> str | None:
+    status = getattr(resource, "status", None)
+    return status if status in SKIP_STATUS.get(resource.get_resource_type(), ()) else None
+
+
+def build_finding(finding_type: str, members: list[Member], b: Builder) -> dict | None:
+    """The finding dict for a group (None when nothing in it can be used; reasons go to the report)."""
+    base = _base(finding_type, members, b)
+    if base is None:
+        return None
+    body = _BUILDERS[finding_type](members, b)
+    if body is None:
+        return None
+    return {**base, **body}
+
+
+def _base(finding_type: str, members: list[Member], b: Builder) -> dict | None:
+    day = None
+    for m in members:
+        day = ext_value(m.resource, C.EXT_FINDING_DATE) or effective(m.resource)[0]
+        if day is not None:
+            break
+    if day is None:
+        for m in members:
+            b.unused(m, "no date (effective[x]): allcare needs the date the sample was taken or the treatment given")
+        return None
+    out: dict[str, Any] = {"type": finding_type, "id": b.finding_id, "date": day.isoformat()}
+    note = next((ext_value(m.resource, C.EXT_NOTE) for m in members if ext_value(m.resource, C.EXT_NOTE)), None)
+    if note:
+        out["note"] = note
+    return out
+
+
+# Quantities -----------------------------------------------------------------------
+def read_quantity(q, kind: UnitKind, m: Member, path: str, b: Builder, reference_range=None) -> Any:
+    """The value as a case-file quantity: a bare number in the canonical unit, or ``{value, unit, limits}``."""
+    if q is None or q.value is None:
+        b.problem(m, f"{path}.value", "no numeric value")
+        return None
+    spellings = [s for s in (q.unit, q.code) if s]
+    if not spellings and kind is PERCENT:
+        spellings = ["%"]
+    chosen = next((s for s in spellings if _accepted(kind, s)), None)
+    bare = q.unit is None and chosen is not None and kind.factor(chosen) == 1.0  # UCUM code only: canonical unit
+    if chosen is None:
+        shown = " / ".join(repr(s) for s in spellings) or "none"
+        b.problem(m, f"{path}.unit", f"unit {shown} cannot be converted for a {kind.name}; accepted: {', '.join(kind.accepted())}")
+        return None
+    out: dict[str, Any] = {"value": number(q.value), "unit": chosen}
+    for bound, attr in (("lower_limit", "low"), ("upper_limit", "high")):
+        limit = getattr(reference_range, attr, None) if reference_range is not None else None
+        if limit is None or limit.value is None:
+            continue
+        unit = next((s for s in (limit.unit, limit.code) if s), chosen)
+        if _accepted(kind, unit) and kind.factor(unit) == kind.factor(chosen):
+            out[bound] = number(limit.value)
+        else:
+            b.report.partly(m.ref, f"referenceRange.{attr} is in {unit!r}, not in the value's unit {chosen!r}: range not used")
+    if len(out) == 2 and (bare or (chosen == kind.canonical and q.code is None)):
+        return out["value"]
+    return out
+
+
+def _accepted(kind: UnitKind, unit: str) -> bool:
+    try:
+        kind.factor(unit)
+        return True
+    except UnitError:
+        return False
+
+
+def _measured(m: Member, kind: UnitKind, b: Builder) -> Any:
+    obs = m.resource
+    ranges = obs.referenceRange or []
+    return read_quantity(obs.valueQuantity, kind, m, "valueQuantity", b, ranges[0] if ranges else None)
+
+
+def _containers_used(members: list[Member], b: Builder, kinds: tuple[str, ...]) -> None:
+    for m in members:
+        if m.kind in kinds:
+            b.used(m)
+
+
+# Finding types ------------------------------------------------------------------------
+def _cbc(members: list[Member], b: Builder) -> dict | None:
+    out: dict[str, Any] = {}
+    for m in members:
+        if m.kind != "cbc":
+            continue
+        analyte = CBC_CODES[code_in(m.resource.code, C.LOINC)]
+        if analyte.field in out:
+            b.unused(m, f"a second {analyte.field} in the same blood count (first value kept)")
+            continue
+        if m.resource.valueQuantity is None:
+            b.unused(m, "no numeric value (valueQuantity)")
+            continue
+        value = _measured(m, CBC_KIND[analyte.field], b)
+        if value is not None:
+            out[analyte.field] = value
+            b.used(m)
+    if not out and not b.explicit:
+        return None
+    _containers_used(members, b, ("cbc-panel", "report"))
+    return out
+
+
+def _csf(members: list[Member], b: Builder) -> dict | None:
+    out: dict[str, Any] = {}
+    for m in members:
+        obs = m.resource
+        own = code_in(obs.code, C.ALLCARE_CODES)
+        if m.kind == "csf" and own in (C.A_CSF_BLASTS, C.A_CSF_TRAUMATIC):
+            name = "blasts" if own == C.A_CSF_BLASTS else "traumatic"
+            if obs.valueBoolean is None:
+                b.unused(m, "no yes/no value (valueBoolean)")
+                continue
+            out[name] = obs.valueBoolean
+            b.used(m)
+        elif m.kind == "csf":
+            analyte = CSF_CODES[code_in(obs.code, C.LOINC)]
+            if analyte.field in out or obs.valueQuantity is None:
+                b.unused(m, "no numeric value, or a second value for the same count")
+                continue
+            value = _measured(m, CSF_CELLS, b)
+            if value is not None:
+                out[analyte.field] = value
+                b.used(m)
+    if not out and not b.explicit:
+        return None
+    _containers_used(members, b, ("csf-panel", "report"))
+    return out
+
+
+def _method(concept) -> str | None:
+    own = code_in(concept, C.ALLCARE_CODES)
+    if own:
+        return own
+    text = (concept_text(concept) or "").lower()
+    if "flow" in text:
+        return "flow"
+    if any(word in text for word in ("morpholog", "microscop", "manual", "smear")):
+        return "morphology"
+    return None
+
+
+def _marrow(members: list[Member], b: Builder) -> dict | None:
+    out: dict[str, Any] = {}
+    for m in members:
+        obs = m.resource
+        timepoint = component_with(obs, C.ALLCARE_CODES, C.A_MARROW_TIMEPOINT)
+        cellularity = component_with(obs, C.ALLCARE_CODES, C.A_MARROW_CELLULARITY)
+        if m.kind == "marrow":
+            if obs.valueQuantity is None:
+                b.unused(m, "no numeric blast percentage (valueQuantity)")
+                continue
+            value = read_quantity(obs.valueQuantity, PERCENT, m, "valueQuantity", b)
+            if value is None:
+                continue
+            out["blasts_pct"] = value
+        elif not (b.explicit or timepoint or cellularity):
+            b.unused(m, "narrative report text (LOINC 48807-2) with no coded value: allcare needs the marrow blast percentage (LOINC 11150-0)")
+            continue
+        method = _method(obs.method) if obs.method is not None else None
+        if method:
+            out["method"] = method
+        if timepoint is not None and timepoint.valueString:
+            out["timepoint"] = timepoint.valueString
+        if cellularity is not None:
+            out["cellularity"] = code_in(cellularity.valueCodeableConcept, C.ALLCARE_CODES) or concept_text(cellularity.valueCodeableConcept)
+        b.used(m)
+    if not out and not b.explicit:
+        return None
+    return out
+
+
+_LIST_SPLIT = re.compile(r"\s*(?:,|;|\band\b|\bor\b)\s*", re.I)
+_POS_NEG = re.compile(r"\b(positive|negative)\s+for\s+([^.;]+)", re.I)
+
+
+def parse_marker_text(text: str) -> dict[str, str] | None:
+    """Markers from "positive for CD10, CD79a, TdT, CD19, and CD20; negative for cCD3" (None: not that form)."""
+    found = _POS_NEG.findall(text)
+    if not found:
+        return None
+    markers: dict[str, str] = {}
+    for polarity, names in found:
+        for name in _LIST_SPLIT.split(names):
+            name = name.strip()
+            if name and re.fullmatch(r"[A-Za-z][A-Za-z0-9\- ]{0,20}", name):
+                markers[name] = polarity.lower()
+    return markers or None
+
+
+def _immunophenotype(members: list[Member], b: Builder) -> dict | None:
+    markers: dict[str, Any] = {}
+    intensity: dict[str, str] = {}
+    out: dict[str, Any] = {}
+    for m in members:
+        obs = m.resource
+        used = False
+        for comp in components(obs):
+            marker = code_in(comp.code, C.ALLCARE_MARKERS)
+            strength = code_in(comp.code, C.ALLCARE_MARKER_INTENSITY)
+            if marker:
+                if comp.valueQuantity is not None:
+                    markers[marker] = float(comp.valueQuantity.value)
+                else:
+                    markers[marker] = code_in(comp.valueCodeableConcept, C.ALLCARE_CODES) or (concept_text(comp.valueCodeableConcept) or "").lower()
+                used = True
+            elif strength:
+                intensity[strength] = code_in(comp.valueCodeableConcept, C.ALLCARE_CODES) or concept_text(comp.valueCodeableConcept)
+                used = True
+            elif code_in(comp.code, C.ALLCARE_CODES, [C.A_SAMPLE]):
+                out["sample"] = code_in(comp.valueCodeableConcept, C.ALLCARE_CODES)
+                used = True
+        if obs.valueString:
+            parsed = parse_marker_text(obs.valueString)
+            if parsed:
+                markers.update(parsed)
+                used = True
+        if used or b.explicit:
+            b.used(m)
+        else:
+            b.unused(m, "immunophenotype result is neither coded per marker nor 'positive for ..., negative for ...' text")
+    if not (markers or intensity or out) and not b.explicit:
+        return None
+    if markers:
+        out["markers"] = markers
+    if intensity:
+        out["intensity"] = intensity
+    return out
+
+
+def _cytogenetics(members: list[Member], b: Builder) -> dict | None:
+    out: dict[str, Any] = {}
+    for m in members:
+        obs = m.resource
+        text = obs.valueString or concept_text(obs.valueCodeableConcept)
+        if text:
+            out["karyotype"] = text
+        modal = component_with(obs, C.ALLCARE_CODES, C.A_MODAL_NUMBER)
+        if modal is not None and modal.valueInteger is not None:
+            out["modal_number"] = modal.valueInteger
+        index = component_with(obs, C.ALLCARE_CODES, C.A_DNA_INDEX)
+        if index is not None and index.valueQuantity is not None:
+            out["dna_index"] = number(index.valueQuantity.value)
+        if out or b.explicit:
+            b.used(m)
+        else:
+            b.unused(m, "karyotype observation without a karyotype")
+    return out if out or b.explicit else None
+
+
+_THREE_LETTER = {
+    "Ala": "A", "Arg": "R", "Asn": "N", "Asp": "D", "Cys": "C", "Gln": "Q", "Glu": "E", "Gly": "G", "His": "H", "Ile": "I",
+    "Leu": "L", "Lys": "K", "Met": "M", "Phe": "F", "Pro": "P", "Ser": "S", "Thr": "T", "Trp": "W", "Tyr": "Y", "Val": "V", "Ter": "*",
+}
+
+
+def _protein_change(text: str) -> str | None:
+    """``p.Pro80Arg`` / ``p.P80R`` -> ``P80R`` (simple substitutions only)."""
+    match = re.fullmatch(r"(?:p\.)?\(?([A-Z][a-z]{2}|[A-Z])(\d+)([A-Z][a-z]{2}|[A-Z*])\)?", text.strip())
+    if not match:
+        return None
+    first, pos, last = match.groups()
+    return f"{_THREE_LETTER.get(first, first)}{pos}{_THREE_LETTER.get(last, last)}"
+
+
+def variant_lesion(obs) -> tuple[str | None, str]:
+    """The lesion a GenomicVariant names, and how it was read (for the report)."""
+    own = None
+    for comp in components(obs):
+        own = own or code_in(comp.valueCodeableConcept, C.ALLCARE_LESIONS)
+    if own:
+        return own, "allcare lesion code"
+    genes = []
+    change_type = None
+    protein = None
+    for comp in components(obs):
+        code = code_in(comp.code, C.LOINC)
+        if code == C.GENE_STUDIED:
+            cc = comp.valueCodeableConcept
+            hgnc = code_in(cc, C.HGNC)
+            symbol = C.SYMBOL_BY_HGNC.get(hgnc) if hgnc else None
+            symbol = symbol or next((c.display for c in (cc.coding or []) if c.display), None) or cc.text
+            if symbol:
+                genes.append(symbol.strip().upper())
+        elif code == C.DNA_CHANGE_TYPE:
+            so = next((c.code for c in (comp.valueCodeableConcept.coding or []) if c.code), None)
+            change_type = C.SO_KIND.get(so) or _kind_from_text(concept_text(comp.valueCodeableConcept) or "")
+        elif code == C.AMINO_ACID_CHANGE:
+            protein = _protein_change(concept_text(comp.valueCodeableConcept) or "")
+    if len(genes) >= 2:
+        return f"{genes[0]}::{genes[1]}", "genes studied (fusion partners)"
+    if len(genes) == 1:
+        gene = genes[0]
+        if protein:
+            return f"{gene} {protein}", "gene and amino-acid change"
+        if change_type == "fusion":
+            return f"{gene}_rearrangement", "gene studied and change type"
+        if change_type in ("deletion", "amplification"):
+            return f"{gene}_{change_type}", "gene studied and change type"
+        return f"{gene}_alteration", "gene studied (kind of change not given)"
+    return None, "no gene and no allcare lesion code"
+
+
+def _kind_from_text(text: str) -> str | None:
+    text = text.lower()
+    for word, kind in (("transloc", "fusion"), ("fusion", "fusion"), ("delet", "deletion"), ("amplif", "amplification")):
+        if word in text:
+            return kind
+    return None
+
+
+def _genetics(members: list[Member], b: Builder) -> dict | None:
+    fusions: list[str] = []
+    alterations: list[str] = []
+    negative: list[str] = []
+    out: dict[str, Any] = {}
+    for m in members:
+        obs = m.resource
+        source = ext_value(obs, C.EXT_SOURCE)
+        if source and "source" not in out:
+            out["source"] = source
+        if m.kind == "genetics-report":
+            continue
+        if code_in(obs.code, C.ALLCARE_CODES, [C.A_EXPRESSION_SUBTYPE]):
+            if obs.valueCodeableConcept is not None:
+                out["expression_subtype"] = concept_text(obs.valueCodeableConcept)
+            confidence = component_with(obs, C.ALLCARE_CODES, C.A_EXPRESSION_CONFIDENCE)
+            if confidence is not None and confidence.valueQuantity is not None:
+                out["expression_confidence"] = number(confidence.valueQuantity.value)
+            b.used(m)
+            continue
+        answer = code_in(obs.valueCodeableConcept, C.LOINC, [C.PRESENT, C.ABSENT])
+        if answer is None:
+            b.unused(m, "variant result is neither Present (LA9633-4) nor Absent (LA9634-2) (no call / indeterminate)")
+            continue
+        lesion, how = variant_lesion(obs)
+        if lesion is None:
+            b.unused(m, f"variant not readable: {how}")
+            continue
+        if "source" not in out and obs.method is not None and concept_text(obs.method):
+            out["source"] = concept_text(obs.method)
+        if answer == C.ABSENT:
+            negative.append(lesion)
+        elif "::" in lesion:
+            fusions.append(lesion)
+        else:
+            alterations.append(lesion)
+        b.used(m)
+    if not (fusions or alterations or negative or "expression_subtype" in out or "expression_confidence" in out) and not b.explicit:
+        return None
+    _containers_used(members, b, ("genetics-report", "report"))
+    for name, values in (("fusions", fusions), ("alterations", alterations), ("negative", negative)):
+        if values:
+            out[name] = values
+    return out
+
+
+_SITE_BY_SNOMED = {code: site for site, (code, _) in C.SITE_SNOMED.items()}
+
+
+def _extramedullary(members: list[Member], b: Builder) -> dict | None:
+    m = members[0]
+    obs = m.resource
+    site = code_in(obs.bodySite, C.ALLCARE_CODES) or _SITE_BY_SNOMED.get(code_in(obs.bodySite, C.SNOMED) or "")
+    if site is None or obs.valueBoolean is None:
+        b.unused(m, "extramedullary observation without a known site or a yes/no value")
+        return None
+    out: dict[str, Any] = {"site": site, "present": obs.valueBoolean}
+    detail = component_with(obs, C.ALLCARE_CODES, C.A_EXTRAMEDULLARY_DETAIL)
+    if detail is not None and detail.valueString:
+        out["detail"] = detail.valueString
+    b.used(m)
+    return out
+
+
+def _mrd(members: list[Member], b: Builder) -> dict | None:
+    m = members[0]
+    obs = m.resource
+    out: dict[str, Any] = {}
+    q = obs.valueQuantity
+    if q is not None:
+        unit = (q.code or q.unit or "").strip()
+        if unit == "%" or (q.unit or "").strip() == "%":
+            out["percent"] = number(q.value)
+        elif unit in ("1", "{fraction}") or (q.unit or "").startswith("fraction"):
+            out["value"] = number(q.value)
+        else:
+            b.problem(m, "valueQuantity.unit", f"MRD unit {q.unit or q.code!r} cannot be converted; use % or a fraction (UCUM '1')")
+            return None
+    elif not b.explicit:
+        b.unused(m, "MRD result without a numeric value")
+        return None
+    percent = ext_value(obs, C.EXT_MRD_PERCENT)
+    if percent is not None:
+        out["percent"] = number(percent)
+    method = _mrd_method(obs.method) if obs.method is not None else None
+    if method:
+        out["method"] = method
+    for key, url in (("sensitivity", C.EXT_MRD_SENSITIVITY), ("sample", C.EXT_MRD_SAMPLE), ("timepoint", C.EXT_MRD_TIMEPOINT)):
+        value = ext_value(obs, url)
+        if value is not None:
+            out[key] = number(value)
+    b.used(m)
+    return out
+
+
+def _mrd_method(concept) -> str | None:
+    own = code_in(concept, C.ALLCARE_CODES)
+    if own:
+        return own
+    text = (concept_text(concept) or "").lower()
+    if "flow" in text:
+        return "flow"
+    if "pcr" in text:
+        return "pcr"
+    if "sequenc" in text or "ngs" in text:
+        return "ngs"
+    return None
+
+
+def drug_name(resource, medications: dict[str, str]) -> str | None:
+    """The drug as text: the CodeableConcept's text or display, an RxNorm code's name, or a referenced Medication's."""
+    cc = getattr(resource, "medicationCodeableConcept", None)
+    if cc is not None:
+        if cc.text:
+            return cc.text
+        rx = code_in(cc, C.RXNORM)
+        display = next((c.display for c in (cc.coding or []) if c.display), None)
+        return display or (C.NAME_BY_RXNORM.get(rx) if rx else None) or concept_text(cc)
+    ref = getattr(getattr(resource, "medicationReference", None), "reference", None)
+    if ref:
+        return medications.get(ref) or medications.get(short_ref(ref) or "")
+    return None
+
+
+def _treatment(members: list[Member], b: Builder) -> dict | None:
+    plan = next((m for m in members if m.kind == "treatment-plan"), None)
+    phase = protocol = start = end = None
+    if plan is not None:
+        r = plan.resource
+        concepts = (r.category or []) if r.get_resource_type() == "CarePlan" else [r.code]
+        phase = next((code_in(c, C.ALLCARE_PHASES) for c in concepts if code_in(c, C.ALLCARE_PHASES)), None)
+        start, end = effective(r)
+        protocol = ext_value(r, C.EXT_PROTOCOL)
+    agents: list[str] = []
+    medication_ends = []
+    for m in sorted((m for m in members if m.kind in ("treatment", "treatment-request")), key=lambda x: x.resource.id or ""):
+        name = drug_name(m.resource, b.medications)
+        if not name:
+            b.unused(m, "medication has no name or code allcare can read")
+            continue
+        if name not in agents:
+            agents.append(name)
+        phase = phase or ext_value(m.resource, C.EXT_TREATMENT_PHASE)
+        protocol = protocol or ext_value(m.resource, C.EXT_PROTOCOL)
+        m_start, m_end = _medication_period(m.resource)
+        medication_ends.append(m_end)
+        if plan is None and m_start is not None and (start is None or m_start < start):
+            start = m_start
+        b.used(m)
+    if plan is None and medication_ends and all(e is not None for e in medication_ends):
+        end = max(medication_ends)  # every administration has an end: the block ended with the last
+    if start is None:
+        for m in members:
+            b.unused(m, "treatment without a start date")
+        return None
+    if not agents and plan is None:
+        return None
+    if plan is not None:
+        b.used(plan)
+    out: dict[str, Any] = {"phase": phase or "other", "start": start.isoformat()}
+    if end is not None:
+        out["end"] = end.isoformat()
+    if agents:
+        out["agents"] = agents
+    if protocol:
+        out["protocol"] = protocol
+    explicit_date = next((ext_value(m.resource, C.EXT_FINDING_DATE) for m in members if ext_value(m.resource, C.EXT_FINDING_DATE)), None)
+    out["date"] = (explicit_date or start).isoformat()
+    return out
+
+
+def _medication_period(resource):
+    """(start, end) of an administration, or of a request's dosage bounds (else its authoredOn)."""
+    if resource.get_resource_type() == "MedicationRequest":
+        for dosage in resource.dosageInstruction or []:
+            bounds = getattr(getattr(getattr(dosage, "timing", None), "repeat", None), "boundsPeriod", None)
+            if bounds is not None and bounds.start:
+                return as_date(bounds.start), as_date(bounds.end)
+    return effective(resource)
+
+
+_BUILDERS: dict[str, Callable[..., dict | None]] = {
+    "cbc": _cbc, "csf": _csf, "marrow": _marrow, "immunophenotype": _immunophenotype, "cytogenetics": _cytogenetics,
+    "genetics": _genetics, "extramedullary": _extramedullary, "mrd": _mrd, "treatment": _treatment,
+}

@@ -1,0 +1,100 @@
+"""Patient and Condition resources -> the case's ``patient`` block and diagnosis date.
+
+Only two kinds of Condition matter to the engine: the predisposing conditions
+of the case model (Down syndrome, prior chemotherapy ...) and the leukaemia
+diagnosis itself, whose asserted (or onset) date becomes ``diagnosis_date``.
+The source system's diagnosis codes are not input: allcare derives its own and
+keeps the source's for comparison in the report.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from . import codes as C
+from .problems import MappingReport
+from .read_helpers import as_date, code_in, concept_text, ext_value, identifier_value, is_derived, number, profiles
+
+SEXES = {"female", "male", "other", "unknown"}
+
+
+def patient_block(patient, ref: str, report: MappingReport) -> dict[str, Any]:
+    pid = identifier_value(patient, C.ALLCARE_PATIENT_ID) or patient.id or ref
+    out: dict[str, Any] = {"id": pid}
+    if patient.gender in SEXES:
+        out["sex"] = patient.gender
+    birth = getattr(patient, "birthDate", None)
+    if birth is not None:
+        day = as_date(birth) if len(str(birth)) >= 10 or isinstance(birth, dt.date) else None
+        if day is not None:
+            out["birth_date"] = day.isoformat()
+        else:
+            report.add(ref, "unmapped", f"birthDate {birth!s} has no day: age is taken from other data")
+    age = ext_value(patient, C.EXT_AGE_AT_DIAGNOSIS)
+    if age is not None:
+        out["age_years"] = number(age)
+    diagnosed = as_date(ext_value(patient, C.EXT_DIAGNOSIS_DATE))
+    if diagnosed is not None:
+        out["diagnosis_date"] = diagnosed.isoformat()
+    report.add(ref, "mapped", finding="patient")
+    return out
+
+
+def is_cancer_condition(condition) -> bool:
+    if C.PROFILE_PRIMARY_CANCER_CONDITION in profiles(condition):
+        return True
+    if code_in(condition.code, C.SNOMED, C.ALL_SNOMED):
+        return True
+    icd = code_in(condition.code, C.ICD10CM) or ""
+    return icd.startswith(C.ALL_ICD10_PREFIXES)
+
+
+def read_condition(condition, ref: str, report: MappingReport, conditions: list[str], dates: list[dt.date]) -> None:
+    """Add a predisposing condition or a diagnosis date; everything else goes to the report."""
+    verification = code_in(condition.verificationStatus, C.CONDITION_VERIFICATION)
+    if verification in ("refuted", "entered-in-error"):
+        report.add(ref, "skipped", f"verificationStatus {verification}")
+        return
+    own = code_in(condition.code, C.ALLCARE_CONDITIONS)
+    icd = code_in(condition.code, C.ICD10CM) or ""
+    by_icd = next((name for prefix, name in C.ICD10_CONDITION_PREFIX.items() if icd.startswith(prefix)), None)
+    if own or by_icd:
+        name = own or by_icd
+        if name not in conditions:
+            conditions.append(name)
+        report.add(ref, "mapped", finding="patient.conditions")
+        return
+    if is_cancer_condition(condition):
+        day = as_date(ext_value(condition, C.CONDITION_ASSERTED_DATE)) or as_date(getattr(condition, "onsetDateTime", None))
+        if day is not None:
+            dates.append(day)
+        histology = ext_value(condition, C.EXT_HISTOLOGY)
+        codes = ", ".join(f"{c.code}" + (f" {c.display}" if c.display else "") for c in condition.code.coding or [])
+        status = code_in(condition.clinicalStatus, C.CONDITION_CLINICAL)
+        text = f"diagnosis: {codes or concept_text(condition.code)}"
+        if histology is not None:
+            text += f"; histology {concept_text(histology)}"
+        if status:
+            text += f"; clinical status {status}"
+        origin = "allcare export" if is_derived(condition) else "source"
+        report.source_conclusions.append(f"{origin} {text}")
+        reason = "diagnosis and codes are derived by allcare from the findings; "
+        reason += f"diagnosis date {day.isoformat()} taken" if day else "no asserted or onset date"
+        report.add(ref, "derived", reason)
+        return
+    report.add(ref, "unmapped", f"condition {concept_text(condition.code) or 'without a code'}: allcare uses only "
+                                "predisposing conditions and the leukaemia diagnosis")
+
+
+_DERIVED_NAMES = {C.ALL_RISK_CODE: "ALL risk assessment", C.CANCER_DISEASE_STATUS: "Cancer disease status"}
+
+
+def derived_summary(resource) -> str:
+    """One line for a conclusion found in the input (risk, disease status, ...), for the report."""
+    code = code_in(resource.code, C.NCIT) or code_in(resource.code, C.LOINC)
+    name = _DERIVED_NAMES.get(code or "") or concept_text(resource.code) or resource.get_resource_type()
+    value = concept_text(getattr(resource, "valueCodeableConcept", None))
+    when = as_date(getattr(resource, "effectiveDateTime", None))
+    origin = "allcare export" if is_derived(resource) else "source"
+    return f"{origin} {name}: {value or 'no value'}" + (f" ({when.isoformat()})" if when else "")

@@ -1,0 +1,163 @@
+"""Reading values out of validated R4B models: codes, dates, references, extensions.
+
+Foreign systems fill the same meaning into different places (a code with or
+without display, a date or a dateTime with a time zone, a period), so these
+helpers answer one question each and are used everywhere on the import side.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any, Iterable
+
+from . import codes as C
+
+
+def codings(cc) -> list:
+    return list(getattr(cc, "coding", None) or []) if cc is not None else []
+
+
+def code_in(cc, system: str, values: Iterable[str] | None = None) -> str | None:
+    """The first code of ``system`` in a CodeableConcept (restricted to ``values`` when given)."""
+    allowed = set(values) if values is not None else None
+    for c in codings(cc):
+        if c.system == system and c.code and (allowed is None or c.code in allowed):
+            return c.code
+    return None
+
+
+def any_code(cc, system: str) -> bool:
+    return code_in(cc, system) is not None
+
+
+def concept_text(cc) -> str | None:
+    """Human text of a CodeableConcept: its text, else the first display, else the first code."""
+    if cc is None:
+        return None
+    if getattr(cc, "text", None):
+        return cc.text
+    for c in codings(cc):
+        if c.display:
+            return c.display
+    for c in codings(cc):
+        if c.code:
+            return c.code
+    return None
+
+
+def as_date(value: Any) -> dt.date | None:
+    """The calendar date as written (a dateTime keeps the date of its own time zone)."""
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = str(value)
+    try:
+        return dt.date.fromisoformat(text[:10])
+    except ValueError:
+        return None
+
+
+def effective(resource) -> tuple[dt.date | None, dt.date | None]:
+    """(start, end) of when a clinical resource happened, from whichever effective/performed element it has."""
+    for name in ("effectiveDateTime", "effectiveInstant", "performedDateTime", "occurrenceDateTime", "authoredOn", "issued"):
+        value = getattr(resource, name, None)
+        if value is not None:
+            day = as_date(value)
+            return day, None
+    for name in ("effectivePeriod", "performedPeriod", "period"):
+        period = getattr(resource, name, None)
+        if period is not None and (period.start or period.end):
+            return as_date(period.start) or as_date(period.end), as_date(period.end)
+    return None, None
+
+
+def effective_key(resource) -> str | None:
+    """The exact effective time as written: results of one blood draw share it."""
+    value = getattr(resource, "effectiveDateTime", None) or getattr(resource, "effectiveInstant", None)
+    if value is None:
+        period = getattr(resource, "effectivePeriod", None)
+        value = period.start if period is not None else None
+    return value.isoformat() if hasattr(value, "isoformat") else (str(value) if value is not None else None)
+
+
+def ref_target(reference) -> str | None:
+    return getattr(reference, "reference", None) if reference is not None else None
+
+
+def patient_reference(resource) -> str | None:
+    """The reference to the patient a resource is about (subject or patient)."""
+    for name in ("subject", "patient"):
+        target = ref_target(getattr(resource, name, None))
+        if target:
+            return target
+    return None
+
+
+def identifier_value(resource, system: str) -> str | None:
+    for ident in getattr(resource, "identifier", None) or []:
+        if ident.system == system and ident.value:
+            return ident.value
+    return None
+
+
+def extensions(resource) -> list:
+    return list(getattr(resource, "extension", None) or [])
+
+
+def ext_value(resource, url: str) -> Any:
+    """The value of the first extension with ``url`` (whatever its value[x] type)."""
+    for e in extensions(resource):
+        if e.url == url:
+            for name in ("valueString", "valueCode", "valueDecimal", "valueBoolean", "valueDate", "valueDateTime",
+                         "valueInteger", "valueCodeableConcept"):
+                value = getattr(e, name, None)
+                if value is not None:
+                    return value
+    return None
+
+
+def is_derived(resource) -> bool:
+    return ext_value(resource, C.EXT_DERIVED) is True
+
+
+def profiles(resource) -> list[str]:
+    meta = getattr(resource, "meta", None)
+    return list(getattr(meta, "profile", None) or []) if meta is not None else []
+
+
+def number(value: Any) -> int | float:
+    """A FHIR decimal as the number it was written as (``83`` stays an int, ``7.0`` a float)."""
+    if isinstance(value, Decimal):
+        text = str(value)
+        if "." not in text and "e" not in text.lower():
+            return int(value)
+        return float(value)
+    return value
+
+
+def components(resource) -> list:
+    return list(getattr(resource, "component", None) or [])
+
+
+def component_with(resource, system: str, code: str | None = None):
+    for comp in components(resource):
+        found = code_in(comp.code, system, [code] if code else None)
+        if found:
+            return comp
+    return None
+
+
+def short_ref(reference: str | None) -> str | None:
+    """``Type/id`` of a relative or absolute literal reference (version suffix dropped); None for urn: or '#'."""
+    if not reference or reference.startswith(("urn:", "#")):
+        return None
+    parts = reference.split("/")
+    if "_history" in parts:
+        parts = parts[: parts.index("_history")]
+    if len(parts) < 2 or not parts[-2] or not parts[-1]:
+        return None
+    return f"{parts[-2]}/{parts[-1]}"

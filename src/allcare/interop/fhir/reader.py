@@ -1,0 +1,166 @@
+"""Bytes -> validated R4B resources, or a clear error naming resource and field.
+
+Each resource is validated on its own with its ``fhir.resources`` R4B model, so
+an error names the resource (``Observation/wbc-1``, or its position when it has
+no id) and the field path the model rejected. Shapes of other FHIR versions are
+recognised by fields that exist only there (STU3's ``Observation.context``, R5's
+``MedicationAdministration.occurenceDateTime`` ...) so the message says "this is
+STU3" instead of a list of unknown fields.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from typing import Any, Iterable
+
+from fhir.resources.R4B import get_fhir_model_class
+from pydantic import ValidationError
+
+from .problems import FhirInputError, FhirProblem
+
+DEFAULT_MAX_BUNDLE_BYTES = 256 * 1024 * 1024
+ACCEPTED_VERSIONS = ("4.0", "4.3", "r4", "r4b")
+
+# Fields that exist in a resource only in another FHIR version.
+VERSION_MARKERS: dict[str, dict[str, str]] = {
+    "Observation": {"context": "STU3", "comment": "STU3", "instantiatesCanonical": "R5", "instantiatesReference": "R5",
+                    "triggeredBy": "R5", "bodyStructure": "R5"},
+    "Condition": {"assertedDate": "STU3", "context": "STU3", "participant": "R5"},
+    "MedicationAdministration": {"context": "STU3", "notGiven": "STU3", "reasonNotGiven": "STU3", "definition": "STU3",
+                                 "occurenceDateTime": "R5", "occurencePeriod": "R5", "occurenceTiming": "R5", "medication": "R5"},
+    "MedicationRequest": {"context": "STU3", "definition": "STU3", "medication": "R5", "informationSource": "R5"},
+    "Procedure": {"context": "STU3", "notDone": "STU3", "notDoneReason": "STU3", "definition": "STU3",
+                  "occurrenceDateTime": "R5", "occurrencePeriod": "R5", "recorded": "R5"},
+    "DiagnosticReport": {"context": "STU3", "codedDiagnosis": "STU3", "image": "STU3", "study": "R5", "supportingInfo": "R5",
+                         "composition": "R5"},
+    "CarePlan": {"definition": "STU3", "context": "STU3", "custodian": "R5"},
+    "Patient": {"animal": "STU3"},
+    "Bundle": {"issues": "R5"},
+}
+
+
+def check_version(declared: str | None, where: str) -> None:
+    """Refuse a declared FHIR version other than R4 (4.0.x) or R4B (4.3.x)."""
+    if declared is None:
+        return
+    text = str(declared).strip().lower()
+    if not text.startswith(ACCEPTED_VERSIONS):
+        raise FhirInputError([FhirProblem(where, "fhirVersion", f"FHIR version {declared!r} is not supported; allcare reads FHIR R4 (4.0.x) and R4B (4.3.x)")])
+
+
+def parse_json(data: str | bytes, name: str, max_bytes: int = DEFAULT_MAX_BUNDLE_BYTES) -> Any:
+    """JSON text -> Python, with the size limit checked first and the error position on failure."""
+    size = len(data.encode("utf-8") if isinstance(data, str) else data)
+    if size > max_bytes:
+        raise FhirInputError([FhirProblem(name, "", f"{size:,} bytes is over the limit of {max_bytes:,} bytes for one Bundle; "
+                                                    "export large data sets as bulk NDJSON, which is read as a stream")])
+    try:
+        return json.loads(data)
+    except UnicodeDecodeError:
+        raise FhirInputError([FhirProblem(name, "", "not UTF-8 text")]) from None
+    except json.JSONDecodeError as error:
+        raise FhirInputError([FhirProblem(name, "", f"not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}")]) from None
+
+
+def bundle_entries(data: Any, name: str) -> list[tuple[str, dict, str | None]]:
+    """``(where, resource, fullUrl)`` for every entry of a Bundle (or for a single resource)."""
+    if not isinstance(data, dict):
+        raise FhirInputError([FhirProblem(name, "", "expected a FHIR Bundle or resource (a JSON object)")])
+    check_version(data.get("fhirVersion"), name)
+    if data.get("resourceType") != "Bundle":
+        return [(name, data, None)]
+    check_shape("Bundle", data, name)
+    entries = data.get("entry") or []
+    if not isinstance(entries, list):
+        raise FhirInputError([FhirProblem(f"{name} Bundle", "entry", "must be a list")])
+    out = []
+    problems = []
+    for n, entry in enumerate(entries):
+        where = f"Bundle.entry[{n}]"
+        if not isinstance(entry, dict) or not isinstance(entry.get("resource"), dict):
+            problems.append(FhirProblem(where, "resource", "entry has no resource"))
+            continue
+        out.append((where, entry["resource"], entry.get("fullUrl")))
+    if problems:
+        raise FhirInputError(problems)
+    return out
+
+
+def describe(resource: dict, where: str) -> str:
+    """How a resource is named in messages: ``Type/id`` when it has an id, else its position."""
+    rtype, rid = resource.get("resourceType"), resource.get("id")
+    if isinstance(rtype, str) and isinstance(rid, str) and rid:
+        return f"{rtype}/{rid}"
+    return f"{where} ({rtype})" if isinstance(rtype, str) else where
+
+
+@lru_cache(maxsize=None)
+def model_class(resource_type: str):
+    try:
+        return get_fhir_model_class(resource_type)
+    except (ValueError, KeyError, AttributeError):
+        return None
+
+
+def check_resource_type(resource: dict, where: str) -> None:
+    rtype = resource.get("resourceType")
+    if not isinstance(rtype, str) or not rtype:
+        raise FhirInputError([FhirProblem(where, "resourceType", "missing: every FHIR resource names its resourceType")])
+    cls = model_class(rtype)
+    if cls is None or not hasattr(cls, "get_resource_type") or rtype in ("Element", "BackboneElement"):
+        raise FhirInputError([FhirProblem(describe(resource, where), "resourceType", f"unknown resource type {rtype!r} (not a FHIR R4 resource)")])
+
+
+def check_shape(rtype: str, resource: dict, name: str) -> None:
+    markers = VERSION_MARKERS.get(rtype, {})
+    found = [(key, version) for key, version in markers.items() if key in resource]
+    if found:
+        key, version = found[0]
+        raise FhirInputError([FhirProblem(describe(resource, name), key,
+                                          f"'{key}' is a FHIR {version} element of {rtype}, not R4: this looks like FHIR {version} "
+                                          "data; export it as FHIR R4 (4.0.1)")])
+
+
+def validate(resource: dict, where: str):
+    """The R4B model of one resource, or :class:`FhirInputError` naming the resource and fields."""
+    check_resource_type(resource, where)
+    rtype = resource["resourceType"]
+    check_shape(rtype, resource, where)
+    try:
+        return model_class(rtype).model_validate(resource)
+    except ValidationError as error:
+        name = describe(resource, where)
+        raise FhirInputError([FhirProblem(name, _path(item["loc"]), _message(item)) for item in error.errors(include_url=False)]) from None
+
+
+def validate_all(items: Iterable[tuple[str, dict, str | None]]) -> list[tuple[str, Any, str | None]]:
+    """Validate every resource; all problems of all resources are reported together."""
+    out, problems = [], []
+    for where, raw, full_url in items:
+        try:
+            out.append((where, validate(raw, where), full_url))
+        except FhirInputError as error:
+            problems += error.problems
+    if problems:
+        raise FhirInputError(problems)
+    return out
+
+
+def _path(loc: tuple) -> str:
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += ("." if text else "") + str(part)
+    return text
+
+
+def _message(item: dict) -> str:
+    if item["type"] == "extra_forbidden":
+        return "not an element of this resource in FHIR R4"
+    if item["type"] == "missing":
+        return "required element is missing"
+    message = item["msg"]
+    return message[len("Value error, "):] if message.startswith("Value error, ") else message

@@ -1,0 +1,210 @@
+"""The CDS Hooks 2.0 patient-view service, served by uvicorn on loopback, with a stub FHIR server.
+
+The stub serves real FHIR JSON (an example case exported by allcare, plus the mCODE paediatric
+example) with bearer-token checks and paged searchsets, so the fetch path runs for real.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import httpx
+import pytest
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from allcare.engine import assess
+from allcare.interop.casefile import load_case
+from allcare.interop.cdshooks import CdsResponse, CdsSettings, create_app
+from allcare.interop.fhir import case_resources
+from allcare.interop.fhir.model import to_json
+from fhir_helpers import BRIAN, EXAMPLES, ServerThread
+
+TOKEN = "test-token-123"
+EXAMPLE = EXAMPLES / "t_all_mediastinal_mass_svc_hyperleukocytosis.yaml"
+
+
+def stub_fhir_server(resources: list[dict], page_size: int = 7) -> tuple[FastAPI, list[dict]]:
+    """A minimal FHIR read/search server over ``resources``; it records what it was asked."""
+    app = FastAPI()
+    seen: list[dict] = []
+
+    def allowed(request: Request) -> bool:
+        seen.append({"path": request.url.path, "query": str(request.url.query), "auth": request.headers.get("authorization")})
+        return request.headers.get("authorization") == f"Bearer {TOKEN}"
+
+    @app.get("/fhir/Patient/{pid}")
+    def read_patient(pid: str, request: Request):
+        if not allowed(request):
+            return JSONResponse({"resourceType": "OperationOutcome"}, status_code=401)
+        found = [r for r in resources if r["resourceType"] == "Patient" and r["id"] == pid]
+        return JSONResponse(found[0] if found else {"resourceType": "OperationOutcome"}, status_code=200 if found else 404)
+
+    @app.get("/fhir/{rtype}")
+    def search(rtype: str, patient: str, request: Request, page: int = 0):
+        if not allowed(request):
+            return JSONResponse({"resourceType": "OperationOutcome"}, status_code=401)
+        matches = [r for r in resources if r["resourceType"] == rtype and (r.get("subject") or r.get("patient") or {}).get("reference") == f"Patient/{patient}"]
+        chunk = matches[page * page_size:(page + 1) * page_size]
+        bundle = {"resourceType": "Bundle", "type": "searchset", "total": len(matches),
+                  "entry": [{"fullUrl": f"{request.base_url}fhir/{r['resourceType']}/{r['id']}", "resource": r, "search": {"mode": "match"}} for r in chunk],
+                  "link": [{"relation": "self", "url": str(request.url)}]}
+        if (page + 1) * page_size < len(matches):
+            bundle["link"].append({"relation": "next", "url": f"{request.base_url}fhir/{rtype}?patient={patient}&page={page + 1}"})
+        return JSONResponse(bundle, media_type="application/fhir+json")
+
+    return app, seen
+
+
+@pytest.fixture(scope="module")
+def example_resources() -> list[dict]:
+    return [to_json(r) for r in case_resources(load_case(EXAMPLE))]
+
+
+@pytest.fixture(scope="module")
+def cds():
+    with ServerThread(create_app(CdsSettings(allcare_url="https://allcare.example.org"))) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def fhir(example_resources):
+    brian = [e["resource"] for e in json.loads(BRIAN.read_text())["entry"]]
+    app, seen = stub_fhir_server(example_resources + brian)
+    with ServerThread(app) as server:
+        server.seen = seen
+        yield server
+
+
+def searchset(resources: list[dict], rtype: str) -> dict:
+    return {"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": r} for r in resources if r["resourceType"] == rtype]}
+
+
+def prefetch_for(resources: list[dict]) -> dict:
+    return {"patient": resources[0], "observations": searchset(resources, "Observation"), "conditions": searchset(resources, "Condition"),
+            "medications": searchset(resources, "MedicationAdministration"), "careplans": searchset(resources, "CarePlan")}
+
+
+def hook(patient_id: str, **extra) -> dict:
+    return {"hook": "patient-view", "hookInstance": str(uuid.uuid4()), "context": {"userId": "Practitioner/doc-1", "patientId": patient_id}, **extra}
+
+
+def post(cds, body) -> httpx.Response:
+    data = body if isinstance(body, (bytes, str)) else json.dumps(body)
+    return httpx.post(f"{cds.url}/cds-services/all-assessment", content=data, headers={"Content-Type": "application/json"}, timeout=60)
+
+
+def check_cards(response: httpx.Response, patient_id: str) -> list[dict]:
+    """The CDS Hooks 2.0 response shape, checked rule by rule (and by the strict model)."""
+    assert response.status_code == 200, response.text
+    body = response.json()
+    CdsResponse.model_validate(body)
+    assert set(body) <= {"cards", "systemActions"}
+    for card in body["cards"]:
+        assert 0 < len(card["summary"]) <= 140
+        assert card["indicator"] in ("info", "warning", "critical")
+        assert card["source"]["label"]
+        uuid.UUID(card["uuid"])
+        assert card["links"] == [{"label": "Open in allcare (full derivation trail)", "type": "absolute",
+                                  "url": f"https://allcare.example.org/patients?q={patient_id}"}]
+    return body["cards"]
+
+
+def test_discovery_lists_the_patient_view_service_with_prefetch_templates(cds):
+    body = httpx.get(f"{cds.url}/cds-services").json()
+    (service,) = body["services"]
+    assert service["hook"] == "patient-view" and service["id"] == "all-assessment" and service["description"]
+    prefetch = service["prefetch"]
+    assert prefetch["patient"] == "Patient/{{context.patientId}}"
+    assert prefetch["observations"] == "Observation?patient={{context.patientId}}"
+    assert prefetch["conditions"] == "Condition?patient={{context.patientId}}"
+    assert prefetch["medications"] == "MedicationAdministration?patient={{context.patientId}}"
+
+
+def test_prefetch_gives_a_summary_card_and_one_card_per_alert(cds, example_resources):
+    pid = example_resources[0]["id"]
+    cards = check_cards(post(cds, hook(pid, prefetch=prefetch_for(example_resources))), pid)
+    expected = assess(load_case(EXAMPLE))
+    assert len(cards) == 1 + len(expected.alerts)
+    summary = cards[0]
+    assert "T-lymphoblastic" in summary["summary"] and "on treatment" in summary["summary"]
+    assert summary["source"]["label"].startswith("allcare")
+    by_topic = {c["source"]["topic"]["code"]: c for c in cards[1:]}
+    assert by_topic["hyperleukocytosis"]["indicator"] == "critical"
+    assert "CTCAE" in by_topic["hyperleukocytosis"]["source"]["label"]
+    assert {a.code for a in expected.alerts} == set(by_topic)
+
+
+def test_missing_prefetch_is_fetched_from_the_fhir_server_with_the_token(cds, fhir, example_resources):
+    pid = example_resources[0]["id"]
+    fhir.seen.clear()
+    body = hook(pid, fhirServer=f"{fhir.url}/fhir",
+                fhirAuthorization={"access_token": TOKEN, "token_type": "Bearer", "expires_in": 300, "scope": "patient/*.read", "subject": "allcare"})
+    with_prefetch = check_cards(post(cds, hook(pid, prefetch=prefetch_for(example_resources))), pid)
+    fetched = check_cards(post(cds, body), pid)
+    assert [c["summary"] for c in fetched] == [c["summary"] for c in with_prefetch]
+    assert all(s["auth"] == f"Bearer {TOKEN}" for s in fhir.seen)
+    assert sum(s["path"] == "/fhir/Observation" for s in fhir.seen) > 1  # paged searchset followed
+
+
+def test_only_the_missing_keys_are_fetched(cds, fhir, example_resources):
+    pid = example_resources[0]["id"]
+    fhir.seen.clear()
+    prefetch = {**prefetch_for(example_resources), "observations": None, "careplans": {"resourceType": "OperationOutcome"}}
+    body = hook(pid, prefetch=prefetch, fhirServer=f"{fhir.url}/fhir",
+                fhirAuthorization={"access_token": TOKEN, "token_type": "Bearer", "expires_in": 300, "scope": "patient/*.read", "subject": "x"})
+    check_cards(post(cds, body), pid)
+    assert {s["path"] for s in fhir.seen} == {"/fhir/Observation", "/fhir/CarePlan"}
+
+
+def test_mcode_example_patient_through_the_fhir_server(cds, fhir):
+    body = hook("cancer-patient-brian-l", fhirServer=f"{fhir.url}/fhir",
+                fhirAuthorization={"access_token": TOKEN, "token_type": "Bearer", "expires_in": 300, "scope": "patient/*.read", "subject": "x"})
+    cards = check_cards(post(cds, body), "cancer-patient-brian-l")
+    assert "indeterminate" in cards[0]["summary"] and "marrow blast" in cards[0]["detail"]
+
+
+def test_missing_prefetch_without_a_fhir_server_is_412(cds, example_resources):
+    response = post(cds, hook(example_resources[0]["id"], prefetch={"patient": example_resources[0]}))
+    assert response.status_code == 412
+    detail = response.json()["detail"]
+    assert "no fhirServer" in detail["error"] and any("observations" in p for p in detail["problems"])
+
+
+def test_a_refused_token_is_412_and_an_unreachable_server_502(cds, fhir, example_resources):
+    pid = example_resources[0]["id"]
+    auth = {"access_token": "wrong", "token_type": "Bearer", "expires_in": 300, "scope": "patient/*.read", "subject": "x"}
+    response = post(cds, hook(pid, fhirServer=f"{fhir.url}/fhir", fhirAuthorization=auth))
+    assert response.status_code == 412 and "401" in response.json()["detail"]["error"]
+    from fhir_helpers import free_port
+
+    response = post(cds, hook(pid, fhirServer=f"http://127.0.0.1:{free_port()}/fhir"))
+    assert response.status_code == 502 and "could not be reached" in response.json()["detail"]["error"]
+
+
+@pytest.mark.parametrize("body,status,message", [
+    (b"{not json", 400, "not valid JSON"),
+    ({"hook": "order-sign", "hookInstance": "x", "context": {"userId": "u", "patientId": "p"}}, 400, "'patient-view' hook"),
+    ({"hook": "patient-view", "hookInstance": "x", "context": {"userId": "u"}}, 400, "not a valid CDS Hooks request"),
+    ({"hook": "patient-view", "hookInstance": "x", "context": {"userId": "u", "patientId": "p"},
+      "fhirAuthorization": {"access_token": "t", "token_type": "Bearer", "expires_in": 1, "scope": "s", "subject": "s"}}, 400, "not a valid"),
+])
+def test_invalid_requests_are_4xx_with_a_clear_message(cds, body, status, message):
+    response = post(cds, body)
+    assert response.status_code == status
+    assert message in json.dumps(response.json())
+
+
+def test_invalid_fhir_in_the_prefetch_is_422_naming_resource_and_field(cds, example_resources):
+    resources = json.loads(json.dumps(example_resources))
+    wbc = next(r for r in resources if r["resourceType"] == "Observation" and r["code"]["coding"][0]["code"] == "26464-8")
+    wbc["valueQuantity"] = {"value": 4, "unit": "bananas"}
+    response = post(cds, hook(resources[0]["id"], prefetch=prefetch_for(resources)))
+    assert response.status_code == 422
+    assert any(p.startswith(f"Observation/{wbc['id']}: valueQuantity.unit") for p in response.json()["detail"]["problems"])
+
+
+def test_a_prefetch_patient_other_than_the_context_patient_is_refused(cds, example_resources):
+    response = post(cds, hook("someone-else", prefetch=prefetch_for(example_resources)))
+    assert response.status_code == 400 and "not the patient in context" in response.json()["detail"]["error"]
