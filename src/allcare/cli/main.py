@@ -19,9 +19,11 @@ from rich.console import Console
 
 from .. import DISCLAIMER
 from ..engine import DEFAULT_RULES, RuleSet, RuleSetError, assess, rules_from_dict
+from ..engine.case.models import EARLIEST_DATE, LATEST_DATE
 from ..engine.karyotype import describe, parse_karyotype
 from ..interop.casefile import CaseFileError, load_case, parse_case_text
 from . import render
+from .app_commands import app_commands
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INVALID = 0, 1, 2
 
@@ -50,15 +52,18 @@ class InvalidInput(Exception):
         super().__init__(title)
 
 
-def _parse_as_of(value: Optional[str]) -> Optional[dt.date]:
+def parse_as_of(value: Optional[str]) -> Optional[dt.date]:
     if value is None:
         return None
     if value == "today":
         return dt.date.today()
     try:
-        return dt.date.fromisoformat(value)
+        when = dt.date.fromisoformat(value)
     except ValueError:
         raise InvalidInput("--as-of", [f"--as-of: {value!r} is not a date; use YYYY-MM-DD or 'today'"]) from None
+    if not EARLIEST_DATE <= when <= LATEST_DATE:
+        raise InvalidInput("--as-of", [f"--as-of: {value} is outside {EARLIEST_DATE} .. {LATEST_DATE}"])
+    return when
 
 
 def _load_rules(path: Optional[Path]) -> RuleSet:
@@ -93,7 +98,7 @@ def assess_command(
 ) -> None:
     """Assess one case: diagnosis, codes, counts, CNS, risk, response, alerts."""
     loaded = _load(case)
-    result = assess(loaded, as_of=_parse_as_of(as_of), rules=_load_rules(rules))
+    result = assess(loaded, as_of=parse_as_of(as_of), rules=_load_rules(rules))
     if fmt is OutputFormat.json:
         sys.stdout.write(json.dumps(result.to_json_dict(), indent=2, ensure_ascii=False) + "\n")
     else:
@@ -108,7 +113,7 @@ def explain_command(
 ) -> None:
     """Print the derivation trail: every conclusion with its rule, source, evidence and what is missing."""
     loaded = _load(case)
-    result = assess(loaded, as_of=_parse_as_of(as_of), rules=_load_rules(rules))
+    result = assess(loaded, as_of=parse_as_of(as_of), rules=_load_rules(rules))
     out.print(render.trail(result))
 
 
@@ -152,6 +157,10 @@ def schema_command(
     except KeyError:
         raise InvalidInput("schema", [f"unknown schema {which!r}; choose case, assessment or rules"]) from None
     sys.stdout.write(json.dumps(schema, indent=2) + "\n")
+
+
+# serve, demo, backup, restore, users, import ..., export ...
+app.add_typer(app_commands)
 
 
 def run() -> None:

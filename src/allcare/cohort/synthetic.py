@@ -115,18 +115,26 @@ def generate_case(rng: random.Random, number: int, start: dt.date | None = None,
          "method": "morphology", "timepoint": "end_of_induction"})
     mrd_value = rng.choice([0.00003, 0.00005, 0.0002, 0.0015, 0.02]) if not refractory else 0.12
     add({"type": "mrd", "date": eoi.isoformat(), "value": mrd_value, "method": "flow", "sensitivity": 1e-5, "sample": "marrow", "timepoint": "end_of_induction"})
-    add({"type": "mrd", "date": (induction_start + dt.timedelta(days=84)).isoformat(), "value": rng.choice([0.00002, 0.00004, 0.0003]),
+    eoc = induction_start + dt.timedelta(days=84)
+    add({"type": "mrd", "date": eoc.isoformat(), "value": rng.choice([0.00002, 0.00004, 0.0003]),
          "method": "pcr", "sensitivity": 1e-5, "sample": "marrow", "timepoint": "end_of_consolidation"})
 
     # Blood counts: weekly during the first year, then every 9 days (about 150 findings in 3 years).
     when = start + dt.timedelta(days=7)
     while when <= end_of_follow_up:
-        recovering = when >= eoi - dt.timedelta(days=1)
-        blasts = 0 if recovering and not refractory else round(rng.uniform(0, 20))
+        # Circulating blasts clear within the first two weeks of induction in responders
+        # (the day-8 blood response); they persist only in refractory disease.
+        cleared = when >= induction_start + dt.timedelta(days=14)
+        blasts = 0 if cleared and not refractory else round(rng.uniform(0, 20))
         if relapse_day and when >= relapse_day:
             blasts = round(rng.uniform(10, 60))
+        # Counts have recovered by a response assessment in most responders (CR rather than CRi);
+        # in between, chemotherapy keeps them low (maintenance aims at an ANC of about 0.5-1.5).
+        recovered = not refractory and any(0 <= (check - when).days <= 10 for check in (eoi, eoc)) and rng.random() < 0.9
+        anc = rng.uniform(1.0, 4.0) if recovered else rng.uniform(0.3, 4.0)
+        platelets = rng.uniform(100, 350) if recovered else rng.uniform(40, 350)
         add({"type": "cbc", "date": when.isoformat(), "wbc": round(rng.uniform(1.0, 6.5), 1), "hemoglobin": round(rng.uniform(8.5, 13.0), 1),
-             "platelets": round(rng.uniform(40, 350)), "anc": round(rng.uniform(0.3, 4.0), 2), "rbc": round(rng.uniform(3.0, 4.8), 2), "blasts_pct": blasts})
+             "platelets": round(platelets), "anc": round(anc, 2), "rbc": round(rng.uniform(3.0, 4.8), 2), "blasts_pct": blasts})
         when += dt.timedelta(days=7 if (when - start).days < 365 else 9)
     if relapse_day:
         add({"type": "marrow", "date": relapse_day.isoformat(), "blasts_pct": round(rng.uniform(30, 90)), "method": "morphology", "timepoint": "relapse"})

@@ -1,0 +1,339 @@
+"""CLI commands around the application: serve, demo, backup/restore, users, case import/export.
+
+Registered on ``app_commands`` (a ``typer.Typer``) that the main CLI adds to
+itself. Every command reads the same :class:`~allcare.settings.Settings` as
+the server (``DATABASE_URL`` / ``ALLCARE_*``), migrates the store first, and
+reports problems a user can fix as "invalid input" (exit status 2).
+"""
+
+from __future__ import annotations
+
+import getpass
+import logging
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from .interop_commands import export_app, import_app
+
+app_commands = typer.Typer(no_args_is_help=True)
+users_commands = typer.Typer(help="Manage the people who may log in.", no_args_is_help=True)
+# One ``import`` and one ``export`` group for the whole CLI: the FHIR and classifier
+# commands live in interop_commands; the store's case-file commands join them here.
+import_commands = import_app
+export_commands = export_app
+app_commands.add_typer(users_commands, name="users")
+app_commands.add_typer(import_commands, name="import")
+app_commands.add_typer(export_commands, name="export")
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False)
+
+
+def _invalid(title: str, problems: list[str]) -> Exception:
+    from .main import InvalidInput  # imported late: main imports this module
+
+    return InvalidInput(title, problems)
+
+
+def _settings(**overrides):
+    from ..settings import Settings
+
+    return Settings(**{key: value for key, value in overrides.items() if value is not None})
+
+
+def _store(settings=None):
+    """The configured store, migrated to the newest schema."""
+    from ..store import Store
+
+    settings = settings or _settings()
+    store = Store.from_settings(settings)
+    store.migrate()
+    return store
+
+
+def _actor():
+    from ..store import Actor
+
+    return Actor.cli(f"cli:{getpass.getuser()}"[:80])
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    console=err, transient=False)
+
+
+# --- serve and demo ---------------------------------------------------------------------------------
+
+
+@app_commands.command("serve")
+def serve(
+    host: Optional[str] = typer.Option(None, help="address to listen on (default 127.0.0.1)"),
+    port: Optional[int] = typer.Option(None, help="port (default 8000)"),
+    demo: Optional[bool] = typer.Option(None, "--demo/--no-demo", help="seed the demo cohort into an empty store"),
+    workers: int = typer.Option(
+        1, min=1, max=64,
+        help="server processes (use PostgreSQL for more than 1; note uvicorn issue #3149: with more than 1, "
+             "keep-alive requests on Linux wait ~40 ms for a delayed ACK)",
+    ),
+) -> None:
+    """Start the web app: migrate the store, seed the demo cohort if it is empty, serve."""
+    import uvicorn
+
+    settings = _settings(host=host, port=port, demo=demo)
+    store = _store(settings)
+    if settings.demo and store.is_empty():
+        err.print("The store is empty: adding the synthetic demo cohort (never real patients).")
+        _seed(store, patients=settings.demo_patients, seed=2026, years=3.0)
+    _refresh_summaries(store)
+    store.dispose()
+    address = f"http://{settings.host}:{settings.port}"
+    out.print(f"allcare is running at [bold]{address}[/]  (API docs: {address}/api/docs)")
+    if settings.demo:
+        _print_demo_logins(settings)
+    _configure_logging()
+    uvicorn.run(
+        "allcare.web.app:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=workers,
+        access_log=False,  # allcare.access logs route templates, never URLs with identifiers or queries
+        proxy_headers=settings.trust_proxy_headers,
+        log_level="info",
+    )
+
+
+def _print_demo_logins(settings) -> None:
+    from ..store.demo import DEMO_LOGINS
+
+    store = _store(settings)
+    from ..store.users import list_users
+
+    with store.sessions() as session:
+        existing = {user.username for user in list_users(session)}
+    store.dispose()
+    table = Table(title="Demo logins (synthetic data only)", show_lines=False)
+    for column in ("username", "password", "role", "may"):
+        table.add_column(column)
+    shown = 0
+    for login in DEMO_LOGINS:
+        if login.username in existing:
+            table.add_row(login.username, login.password, login.role, login.note)
+            shown += 1
+    if shown:
+        out.print(table)
+
+
+def _configure_logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # "will assume transactional DDL" on every start
+
+
+def _seed(store, *, patients: int, seed: int, years: float, with_users: bool = True) -> list[int]:
+    from ..store.demo import seed_demo
+
+    with _progress() as progress:
+        task = progress.add_task("synthetic patients", total=patients)
+        ids = seed_demo(store, patients=patients, seed=seed, years=years, with_users=with_users,
+                        progress=lambda done, total: progress.update(task, completed=done))
+    return ids
+
+
+def _refresh_summaries(store) -> None:
+    """Run the engine now for records it has not assessed yet (first start, or an engine upgrade)."""
+    from ..store.assessments import engine_available, refresh_summaries, stale_patient_ids
+
+    if not engine_available():
+        err.print("[yellow]The assessment engine is not available; patient lists will show no status.[/]")
+        return
+    with store.sessions() as session:
+        stale = stale_patient_ids(session)
+    if not stale:
+        return
+    with _progress() as progress:
+        task = progress.add_task("assessing records", total=len(stale))
+        for offset in range(0, len(stale), 50):
+            with store.transaction() as session:
+                refresh_summaries(session, stale[offset:offset + 50], store.cache)
+            progress.update(task, completed=min(offset + 50, len(stale)))
+
+
+@app_commands.command("demo")
+def demo_command(
+    patients: int = typer.Option(240, min=1, max=100_000, help="how many synthetic patients to add"),
+    seed: int = typer.Option(2026, help="random seed (the same seed gives the same cohort)"),
+    years: float = typer.Option(3.0, min=0.1, max=20, help="diagnoses spread over this many years before today"),
+    users: bool = typer.Option(True, "--users/--no-users", help="also add the demo logins (if missing)"),
+) -> None:
+    """Add a realistic synthetic cohort (never real patient data) to the store."""
+    store = _store()
+    from ..store.users import count_users
+
+    with store.sessions() as session:
+        has_users = count_users(session) > 0
+    ids = _seed(store, patients=patients, seed=seed, years=years, with_users=users and not has_users)
+    out.print(f"added {len(ids)} synthetic patients")
+    if users and not has_users:
+        _print_demo_logins(_settings())
+
+
+# --- backup and restore ---------------------------------------------------------------------------
+
+
+@app_commands.command("backup")
+def backup_command(file: Path = typer.Argument(..., help="where to write the backup (JSON lines)")) -> None:
+    """Write the whole store (patients, findings, users, tokens, audit log) to one file."""
+    from ..store.backup import backup_to_file
+
+    if file.exists() and file.is_dir():
+        raise _invalid(str(file), [f"{file}: is a directory"])
+    store = _store()
+    counts = backup_to_file(store, file)
+    out.print(f"wrote {file}: " + ", ".join(f"{count} {table}" for table, count in counts.items()))
+
+
+@app_commands.command("restore")
+def restore_command(
+    file: Path = typer.Argument(..., help="a backup written by 'allcare backup'"),
+    force: bool = typer.Option(False, "--force", help="replace a store that already holds data"),
+) -> None:
+    """Restore the whole store from a backup file (into an empty store unless --force)."""
+    from ..store.backup import BackupError, restore_from_file
+    from ..store.errors import StoreNotEmpty
+
+    if not file.is_file():
+        raise _invalid(str(file), [f"{file}: no such file"])
+    store = _store()
+    try:
+        counts = restore_from_file(store, file, force=force, actor=_actor())
+    except (BackupError, StoreNotEmpty) as error:
+        raise _invalid(str(file), [f"{file}: {error}"]) from None
+    out.print(f"restored {file}: " + ", ".join(f"{count} {table}" for table, count in counts.items()))
+
+
+# --- users -------------------------------------------------------------------------------------------
+
+
+@users_commands.command("add")
+def users_add(
+    username: str = typer.Argument(..., help="login name (letters, digits, . _ @ -)"),
+    role: str = typer.Option(..., "--role", help="clinician, registrar, patient or admin"),
+    patient: Optional[str] = typer.Option(None, "--patient", help="for a patient user: their record (id or identifier)"),
+    display_name: Optional[str] = typer.Option(None, "--name", help="the name shown in the app"),
+    password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True,
+                                 help="prompted for when not given"),
+) -> None:
+    """Add a user who can log in."""
+    from ..store.errors import Conflict, InvalidRecord
+    from ..store.users import create_user, make_hasher
+
+    settings = _settings()
+    store = _store(settings)
+    hasher = make_hasher(settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism)
+    try:
+        with store.transaction() as session:
+            patient_id = _patient_id(session, patient) if patient else None
+            user = create_user(session, _actor(), hasher, username=username, password=password, role=role,
+                               patient_id=patient_id, display_name=display_name,
+                               min_password_length=settings.password_min_length)
+    except InvalidRecord as error:
+        raise _invalid("users add", [f"{where}: {what}" for where, what in error.problems]) from None
+    except Conflict as error:
+        raise _invalid("users add", [str(error)]) from None
+    out.print(f"added user {user.username} ({user.role})")
+
+
+@users_commands.command("list")
+def users_list() -> None:
+    """List the users and their roles."""
+    from ..store.users import list_users
+
+    store = _store()
+    table = Table()
+    for column in ("id", "username", "role", "patient", "active", "name"):
+        table.add_column(column)
+    with store.sessions() as session:
+        for user in list_users(session):
+            table.add_row(str(user.id), user.username, user.role, str(user.patient_id or ""),
+                          "yes" if user.active else "no", user.display_name or "")
+    out.print(table)
+
+
+def _patient_id(session, reference: str) -> int:
+    """A patient by store id (a number) or by case-file identifier."""
+    from ..store.models import Patient
+    from ..store.patients import find_by_identifier
+
+    if reference.isdigit() and session.get(Patient, int(reference)) is not None:
+        return int(reference)
+    row = find_by_identifier(session, reference)
+    if row is None:
+        raise _invalid(reference, [f"no patient with id or identifier {reference!r}"])
+    return row.id
+
+
+# --- case files -----------------------------------------------------------------------------------
+
+
+@import_commands.command("case")
+def import_case_command(files: list[Path] = typer.Argument(..., help="case files (JSON or YAML)")) -> None:
+    """Add each case file as a new patient (all files are checked before any is stored)."""
+    from ..interop.casefile import CaseFileError, load_case
+    from ..store.cases import import_case
+    from ..store.errors import Conflict, InvalidRecord
+    from ..store.patients import find_by_identifier
+
+    cases, problems = [], []
+    for path in files:
+        try:
+            cases.append((path, load_case(path)))
+        except CaseFileError as error:
+            problems += [f"{path}: {problem}" for problem in error.problems]
+    if problems:
+        raise _invalid("invalid case files", problems)
+    store = _store()
+    with store.transaction() as session:
+        for path, case in cases:
+            if find_by_identifier(session, case.patient.id) is not None:
+                problems.append(f"{path}: a patient with identifier {case.patient.id!r} is already stored")
+        if problems:
+            raise _invalid("case files already imported", problems)
+        stored = []
+        for path, case in cases:
+            try:
+                stored.append((path, import_case(session, _actor(), case)))
+            except Conflict as error:  # two files with the same identifier
+                raise _invalid("duplicate case files", [f"{path}: {error}"]) from None
+            except InvalidRecord as error:
+                raise _invalid("invalid case files", [f"{path}: {where}: {what}" for where, what in error.problems]) from None
+    for path, row in stored:
+        out.print(f"{path}: stored as patient {row.id} ({row.identifier})", markup=False)
+
+
+@export_commands.command("case")
+def export_case_command(
+    patient: str = typer.Argument(..., help="the patient's store id or case-file identifier"),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="file to write (default: standard output)"),
+    fmt: str = typer.Option("json", "--format", "-f", help="json or yaml"),
+) -> None:
+    """Write one patient's whole record as an allcare.case/1 file (units as reported)."""
+    from ..interop.casefile import dump_case
+    from ..store.cases import export_case
+
+    if fmt not in ("json", "yaml"):
+        raise _invalid("--format", [f"--format: {fmt!r}; choose json or yaml"])
+    store = _store()
+    with store.transaction() as session:
+        case = export_case(session, _actor(), _patient_id(session, patient))
+    text = dump_case(case, fmt)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+        out.print(f"wrote {output}", markup=False)

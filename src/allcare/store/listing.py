@@ -1,0 +1,128 @@
+"""The patient list (search and filters) and cohort counts.
+
+Filters on status, risk, lineage and alerts read the derived
+``patient_summaries`` table, so a list of a thousand patients is one indexed
+query, not a thousand engine runs. Summaries that are stale (a record changed,
+or the engine or rule set was upgraded) are recomputed first.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from . import audit
+from .assessments import AssessmentCache, engine_available, refresh_summaries, stale_patient_ids
+from .audit import Actor
+from .models import Patient, PatientSummary
+
+SortKey = Literal["identifier", "-identifier", "last_visit", "-last_visit", "status", "created", "-created"]
+
+
+@dataclass(frozen=True)
+class PatientFilters:
+    q: str | None = None
+    status: str | None = None
+    risk: str | None = None
+    genetic_risk: str | None = None
+    lineage: str | None = None
+    alert: str | None = None
+    last_visit_from: dt.date | None = None
+    last_visit_to: dt.date | None = None
+    only_patient_id: int | None = None  # a patient user sees their own record only
+    sort: SortKey = "identifier"
+    limit: int = 50
+    offset: int = 0
+
+
+@dataclass(frozen=True)
+class PatientPage:
+    items: list[tuple[Patient, PatientSummary | None]]
+    total: int
+
+
+def ensure_summaries(session: Session, cache: AssessmentCache | None = None) -> int:
+    """Recompute stale summaries (none when nothing changed); 0 when the engine is unavailable."""
+    if not engine_available():
+        return 0
+    stale = stale_patient_ids(session)
+    return refresh_summaries(session, stale, cache) if stale else 0
+
+
+def list_patients(
+    session: Session, actor: Actor, filters: PatientFilters, cache: AssessmentCache | None = None
+) -> PatientPage:
+    ensure_summaries(session, cache)
+    query = select(Patient, PatientSummary).outerjoin(PatientSummary, PatientSummary.patient_id == Patient.id)
+    if filters.only_patient_id is not None:
+        query = query.where(Patient.id == filters.only_patient_id)
+    if filters.q:
+        needle = filters.q.strip().lower()
+        query = query.where(
+            or_(
+                func.lower(Patient.identifier).contains(needle, autoescape=True),
+                func.lower(func.coalesce(Patient.display_name, "")).contains(needle, autoescape=True),
+            )
+        )
+    for column, value in (
+        (PatientSummary.status, filters.status),
+        (PatientSummary.nci_risk, filters.risk),
+        (PatientSummary.genetic_risk, filters.genetic_risk),
+        (PatientSummary.lineage, filters.lineage),
+    ):
+        if value:
+            query = query.where(column == value)
+    if filters.alert:
+        query = query.where(PatientSummary.alert_codes.contains(f",{filters.alert},", autoescape=True))
+    if filters.last_visit_from:
+        query = query.where(PatientSummary.last_visit >= filters.last_visit_from)
+    if filters.last_visit_to:
+        query = query.where(PatientSummary.last_visit <= filters.last_visit_to)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    order = {
+        "identifier": [Patient.identifier],
+        "-identifier": [Patient.identifier.desc()],
+        "last_visit": [PatientSummary.last_visit.asc(), Patient.identifier],
+        "-last_visit": [PatientSummary.last_visit.desc(), Patient.identifier],
+        "status": [PatientSummary.status, Patient.identifier],
+        "created": [Patient.id],
+        "-created": [Patient.id.desc()],
+    }[filters.sort]
+    rows = session.execute(query.order_by(*order).limit(filters.limit).offset(filters.offset)).all()
+    audit.record(session, actor, "patient.list", object_type="patient", detail={"returned": len(rows)})
+    return PatientPage(items=[(row[0], row[1]) for row in rows], total=total)
+
+
+def cohort_counts(session: Session, actor: Actor, cache: AssessmentCache | None = None) -> dict:
+    """Counts of the whole cohort by coded outputs: what a registrar reports."""
+    ensure_summaries(session, cache)
+    summaries = list(session.scalars(select(PatientSummary)))
+    patients = session.scalar(select(func.count()).select_from(Patient)) or 0
+    sexes = Counter(session.scalars(select(Patient.sex)))
+
+    def by(attribute: str) -> dict[str, int]:
+        counts = Counter(getattr(s, attribute) or "undetermined" for s in summaries)
+        return dict(sorted(counts.items()))
+
+    alerts = Counter(alert["code"] for s in summaries for alert in (s.alerts or []))
+    audit.record(session, actor, "cohort.read", object_type="cohort")
+    return {
+        "patients": patients,
+        "assessed": sum(1 for s in summaries if s.error is None),
+        "by_sex": dict(sorted(sexes.items())),
+        "by_disease": by("disease"),
+        "by_lineage": by("lineage"),
+        "by_who_haem5": by("who_key"),
+        "by_status": by("status"),
+        "by_phase": by("phase"),
+        "by_nci_risk": by("nci_risk"),
+        "by_genetic_risk": by("genetic_risk"),
+        "by_icd_10_cm": by("icd_10_cm"),
+        "by_icd_o_3": by("icd_o_3"),
+        "alerts": dict(sorted(alerts.items())),
+    }

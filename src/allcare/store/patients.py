@@ -1,0 +1,173 @@
+"""Patients: the demographic row of a record, with optimistic locking.
+
+The request model nests the engine's own ``Patient`` (the case file's
+``patient`` object) rather than re-declaring its fields, so the API accepts
+exactly what a case file accepts. Every write first takes the record's write
+lock (:func:`lock_for_write`), so concurrent writers of one record are
+serialised and each re-validates the whole record as a case.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from ..engine.case import Case, CaseValidationError, case_from_dict
+from ..engine.case import Patient as CasePatient
+from ..engine.case.models import EARLIEST_DATE as CASE_EARLIEST_DATE
+from ..engine.case.models import LATEST_DATE as CASE_LATEST_DATE
+from . import audit
+from .audit import Actor
+from .errors import Conflict, InvalidRecord, NotFound
+from .models import Patient
+from .types import utcnow
+
+
+class PatientRecordIn(BaseModel):
+    """A patient as the case file describes them, plus a display name for the care team."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    patient: CasePatient
+    diagnosis_date: dt.date | None = None
+    display_name: str | None = Field(default=None, max_length=200, description="shown in lists; not exported")
+
+
+class PatientRecordUpdate(PatientRecordIn):
+    version: int = Field(ge=1, le=2**31 - 1, description="the version you read; a stale one gets HTTP 409")
+
+
+def case_patient(row: Patient) -> CasePatient:
+    return CasePatient(
+        id=row.identifier,
+        birth_date=row.birth_date,
+        age_years=row.age_years,
+        sex=row.sex,
+        conditions=row.conditions or [],
+    )
+
+
+# Dates a record may hold: the case model's own bounds (a finding in the year 9999 is
+# a typing slip). Checked here too for values that bypass the case-file parser.
+EARLIEST_DATE, LATEST_DATE = CASE_EARLIEST_DATE, CASE_LATEST_DATE
+
+
+def validate_record(patient: Patient | PatientRecordIn, findings: list[Any]) -> Case:
+    """The record as a validated :class:`Case`; :class:`InvalidRecord` lists what is wrong."""
+    if isinstance(patient, Patient):
+        case_patient_, diagnosis_date = case_patient(patient), patient.diagnosis_date
+    else:
+        case_patient_, diagnosis_date = patient.patient, patient.diagnosis_date
+    data = {"schema": "allcare.case/1", "patient": case_patient_, "diagnosis_date": diagnosis_date, "findings": findings}
+    try:
+        case = case_from_dict(data)
+    except CaseValidationError as error:
+        raise InvalidRecord([(problem.location, problem.message) for problem in error.problems]) from None
+    problems = implausible_dates(case)
+    if problems:
+        raise InvalidRecord(problems)
+    return case
+
+
+def implausible_dates(case: Case) -> list[tuple[str, str]]:
+    """Dates outside the years a clinical record can have (see EARLIEST_DATE, LATEST_DATE)."""
+    def bad(value: dt.date | None) -> bool:
+        return value is not None and not EARLIEST_DATE <= value <= LATEST_DATE
+
+    window = f"must be between {EARLIEST_DATE} and {LATEST_DATE}"
+    problems = [(f"patient.{name}", window) for name in ("birth_date",) if bad(case.patient.birth_date)]
+    if bad(case.diagnosis_date):
+        problems.append(("diagnosis_date", window))
+    for index, finding in enumerate(case.findings):
+        for name in ("date", "start", "end"):
+            if bad(getattr(finding, name, None)):
+                problems.append((f"findings[{index}] ({finding.type}, {finding.date}): {name}", window))
+    return problems
+
+
+def lock_for_write(session: Session, patient_id: int) -> Patient:
+    """Take the record's write lock and bump its revision (which also invalidates cached assessments).
+
+    The UPDATE is the transaction's first write, so PostgreSQL holds the row lock
+    and SQLite the database write lock until commit: writers of one record queue
+    instead of interleaving.
+    """
+    result = session.execute(
+        update(Patient).where(Patient.id == patient_id).values(revision=Patient.revision + 1, updated_at=utcnow())
+    )
+    if result.rowcount != 1:
+        raise NotFound("patient", patient_id)
+    patient = session.get(Patient, patient_id, populate_existing=True)
+    assert patient is not None
+    return patient
+
+
+def apply_record(row: Patient, data: PatientRecordIn) -> None:
+    row.identifier = data.patient.id
+    row.birth_date = data.patient.birth_date
+    row.age_years = data.patient.age_years
+    row.sex = data.patient.sex.value
+    row.conditions = [condition.value for condition in data.patient.conditions]
+    row.diagnosis_date = data.diagnosis_date
+    row.display_name = data.display_name
+
+
+def _identifier_free(session: Session, identifier: str, other_than: int | None = None) -> None:
+    existing = session.scalar(select(Patient.id).where(Patient.identifier == identifier))
+    if existing is not None and existing != other_than:
+        raise Conflict(f"a patient with identifier {identifier!r} already exists", patient_id=existing)
+
+
+def create_patient(session: Session, actor: Actor, data: PatientRecordIn) -> Patient:
+    validate_record(data, [])
+    _identifier_free(session, data.patient.id)
+    row = Patient(version=1, revision=1, finding_seq=0)
+    apply_record(row, data)
+    session.add(row)
+    session.flush()
+    audit.record(session, actor, "patient.create", object_type="patient", object_id=row.id, patient_id=row.id)
+    return row
+
+
+def get_patient(session: Session, actor: Actor | None, patient_id: int, *, action: str = "patient.read") -> Patient:
+    """Read a patient row; with an actor, the read is audited."""
+    row = session.get(Patient, patient_id)
+    if row is None:
+        raise NotFound("patient", patient_id)
+    if actor is not None:
+        audit.record(session, actor, action, object_type="patient", object_id=patient_id, patient_id=patient_id)
+    return row
+
+
+def update_patient(session: Session, actor: Actor, patient_id: int, data: PatientRecordUpdate) -> Patient:
+    """Change demographics if ``data.version`` is current; otherwise :class:`Conflict` with the current version."""
+    from .findings import finding_of, rows_of
+
+    row = lock_for_write(session, patient_id)
+    if row.version != data.version:
+        raise Conflict("the patient was changed by someone else; reload and apply your change again",
+                       current_version=row.version)
+    _identifier_free(session, data.patient.id, other_than=patient_id)
+    validate_record(data, [finding_of(r) for r in rows_of(session, patient_id)])
+    apply_record(row, data)
+    row.version = data.version + 1
+    session.flush()
+    audit.record(session, actor, "patient.update", object_type="patient", object_id=patient_id, patient_id=patient_id)
+    return row
+
+
+def delete_patient(session: Session, actor: Actor, patient_id: int, version: int) -> None:
+    row = lock_for_write(session, patient_id)
+    if row.version != version:
+        raise Conflict("the patient was changed by someone else; reload before deleting", current_version=row.version)
+    session.delete(row)
+    session.flush()
+    audit.record(session, actor, "patient.delete", object_type="patient", object_id=patient_id, patient_id=patient_id)
+
+
+def find_by_identifier(session: Session, identifier: str) -> Patient | None:
+    return session.scalar(select(Patient).where(Patient.identifier == identifier))

@@ -1,0 +1,118 @@
+"""Login, logout, who am I, own password, and API tokens for scripts."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, Request, Response
+
+from ...store import audit
+from ...store.audit import Actor
+from ...store.users import (
+    authenticate,
+    check_password,
+    create_session,
+    create_token,
+    end_all_sessions,
+    end_session,
+    get_user,
+    list_tokens,
+    normalise_username,
+    purge_expired_sessions,
+    revoke_token,
+)
+from ...store.errors import InvalidRecord
+from ..deps import AnyUser, DbSession, Principal, RowId, settings_of, store_of
+from ..security import client_ip
+from .schemas import LoginIn, NewTokenOut, PasswordChange, TokenIn, TokenOut, WhoAmI, token_out
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+def _whoami(request: Request, who: Principal) -> WhoAmI:
+    return WhoAmI(user_id=who.user_id, username=who.username, display_name=who.display_name, role=who.role,
+                  patient_id=who.patient_id, via=who.via, csrf_token=request.scope.get("state", {}).get("csrf_token"))
+
+
+@router.post("/login", response_model=WhoAmI, responses={401: {}, 429: {}})
+def login(body: LoginIn, request: Request, response: Response) -> WhoAmI:
+    """Check username and password; on success set the session cookie (HttpOnly, SameSite)."""
+    store, settings = store_of(request), settings_of(request)
+    throttle = request.app.state.login_throttle
+    ip = client_ip(request)
+    username = normalise_username(body.username)[:80]
+    keys = (f"user:{username}", f"ip:{ip}")
+    anonymous = Actor(user_id=None, username=username, role="anonymous", ip=ip, via="session")
+    wait = throttle.retry_after(*keys)
+    if wait:
+        with store.transaction() as session:
+            audit.record(session, anonymous, "auth.login", outcome="throttled")
+        raise HTTPException(429, "too many failed logins; wait and try again", headers={"Retry-After": str(wait)})
+    with store.transaction() as session:
+        user = authenticate(session, request.app.state.hasher, body.username, body.password)
+        if user is None:
+            throttle.failed(*keys)
+            audit.record(session, anonymous, "auth.login", outcome="failed")
+    if user is None:
+        raise HTTPException(401, "wrong username or password")
+    throttle.succeeded(*keys)
+    with store.transaction() as session:
+        purge_expired_sessions(session)
+        token = create_session(session, user, ip, settings.session_max_age_seconds)
+        who = Principal(user_id=user.id, username=user.username, role=user.role, patient_id=user.patient_id,
+                        display_name=user.display_name, via="session", ip=ip)
+        audit.record(session, who.actor, "auth.login")
+    secure = settings.cookie_secure == "always" or (settings.cookie_secure == "auto" and request.url.scheme == "https")
+    response.set_cookie(settings.session_cookie, token, max_age=settings.session_max_age_seconds, httponly=True,
+                        secure=secure, samesite=settings.cookie_samesite, path="/")
+    return _whoami(request, who)
+
+
+@router.post("/logout", status_code=204)
+def logout(request: Request, who: AnyUser, db: DbSession) -> Response:
+    settings = settings_of(request)
+    cookie = request.cookies.get(settings.session_cookie)
+    if cookie:
+        end_session(db, cookie)
+    audit.record(db, who.actor, "auth.logout")
+    response = Response(status_code=204)
+    response.delete_cookie(settings.session_cookie, path="/")
+    return response
+
+
+@router.get("/whoami", response_model=WhoAmI)
+def whoami(request: Request, who: AnyUser) -> WhoAmI:
+    return _whoami(request, who)
+
+
+@router.post("/password", status_code=204)
+def change_password(body: PasswordChange, request: Request, who: AnyUser, db: DbSession) -> Response:
+    """Change your own password (needs the current one); ends your other sessions."""
+    hasher = request.app.state.hasher
+    user = get_user(db, who.user_id)
+    if authenticate(db, hasher, user.username, body.current_password) is None:
+        raise HTTPException(403, "the current password is wrong")
+    problems = check_password(body.new_password, settings_of(request).password_min_length)
+    if problems:
+        raise InvalidRecord([("new_password", problems[0][1])])
+    user.password_hash = hasher.hash(body.new_password)
+    end_all_sessions(db, user.id)
+    audit.record(db, who.actor, "auth.password_change", object_type="user", object_id=user.id)
+    return Response(status_code=204)
+
+
+@router.get("/tokens", response_model=list[TokenOut])
+def tokens(who: AnyUser, db: DbSession) -> list[TokenOut]:
+    return [token_out(row) for row in list_tokens(db, who.user_id)]
+
+
+@router.post("/tokens", response_model=NewTokenOut, status_code=201)
+def new_token(body: TokenIn, request: Request, who: AnyUser, db: DbSession) -> NewTokenOut:
+    """A bearer token for scripts, with your role. It is shown only in this response."""
+    days = body.days or settings_of(request).api_token_days
+    created = create_token(db, who.actor, get_user(db, who.user_id), body.name, days)
+    return NewTokenOut(**token_out(created.row).model_dump(), token=created.token)
+
+
+@router.delete("/tokens/{token_id}", status_code=204, responses={404: {}})
+def delete_token(token_id: RowId, who: AnyUser, db: DbSession) -> Response:
+    revoke_token(db, who.actor, who.user_id, token_id)
+    return Response(status_code=204)

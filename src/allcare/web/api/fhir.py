@@ -1,0 +1,125 @@
+"""FHIR R4 in and out of the store: import a Bundle or NDJSON, export one patient as an mCODE-aligned Bundle."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request, Response
+from pydantic import BaseModel, Field
+
+from ...interop.fhir import FhirInputError, bundle_json, import_resources
+from ...interop.fhir.reader import bundle_entries, parse_json
+from ...store.assessments import run_engine
+from ...store.cases import export_case, merge_case
+from ...store.errors import Conflict, InvalidRecord
+from ..deps import Clinician, DbSession, PatientId, PatientReader
+
+router = APIRouter(tags=["FHIR"])
+
+# One request holds one Bundle in memory; a whole hospital export belongs on the
+# command line (``allcare import fhir *.ndjson``), which streams.
+MAX_IMPORT_BYTES = 32 * 1024 * 1024
+FHIR_JSON = "application/fhir+json"
+NDJSON_TYPES = ("application/fhir+ndjson", "application/ndjson", "application/x-ndjson")
+
+
+class ImportedPatientOut(BaseModel):
+    identifier: str = Field(description="the FHIR Patient id (the case file's patient.id)")
+    patient_id: int | None = Field(description="the store's id; null when the patient failed")
+    action: Literal["created", "updated", "unchanged", "failed"]
+    findings_added: int = 0
+    findings_replaced: int = 0
+    problems: list[str] = Field(default_factory=list, description="why the patient failed (nothing of it stored)")
+    not_mapped: list[dict] = Field(default_factory=list, description="resources that became no finding, with the reason")
+
+
+class FhirImportOut(BaseModel):
+    patients: list[ImportedPatientOut]
+    counts: dict[str, int] = Field(description="patients per action")
+    not_about_a_patient: dict = Field(description="the mapping report of resources that name no patient")
+
+
+def _entries(body: bytes, content_type: str) -> list[tuple[str, dict, str | None]]:
+    """(where, resource, fullUrl) from a Bundle / single resource, or from NDJSON lines."""
+    if content_type in NDJSON_TYPES:
+        entries = []
+        for number, line in enumerate(body.splitlines(), start=1):
+            if line.strip():
+                where = f"line {number}"
+                resource = parse_json(line, where, MAX_IMPORT_BYTES)
+                entries += bundle_entries(resource, where)
+        return entries
+    return bundle_entries(parse_json(body, "body", MAX_IMPORT_BYTES), "body")
+
+
+@router.post(
+    "/fhir/import",
+    response_model=FhirImportOut,
+    responses={413: {}, 415: {}, 422: {}},
+    openapi_extra={"requestBody": {"required": True, "content": {
+        FHIR_JSON: {"schema": {"type": "object", "description": "a FHIR R4 Bundle or one resource"}},
+        "application/json": {"schema": {"type": "object"}},
+        "application/fhir+ndjson": {"schema": {"type": "string", "description": "one resource per line"}},
+    }}},
+)
+async def import_fhir(request: Request, who: Clinician, db: DbSession) -> FhirImportOut:
+    """Import FHIR R4 resources (a Bundle, one resource, or NDJSON lines) into the store.
+
+    Each patient is stored whole or not at all and listed with what happened to
+    it; importing the same resources again changes nothing (findings are matched
+    by resource id). What could not be mapped is listed per resource.
+    """
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type not in (FHIR_JSON, "application/json", *NDJSON_TYPES):
+        return _problem(415, f"send {FHIR_JSON} (a Bundle or resource) or application/fhir+ndjson, not {content_type or 'no content type'}")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_IMPORT_BYTES:
+            return _problem(413, f"over {MAX_IMPORT_BYTES // (1024 * 1024)} MB; import large exports with "
+                                 "'allcare import fhir FILE.ndjson', which streams")
+    try:
+        result = import_resources(_entries(bytes(body), content_type))
+    except FhirInputError as error:
+        raise InvalidRecord([(f"{p.resource}: {p.field}" if p.field else p.resource, p.message)
+                             for p in error.problems]) from None
+    out: list[ImportedPatientOut] = []
+    for imported in result.patients:
+        case, report = imported.case, imported.report
+        not_mapped = [{"resource": e.resource, "status": e.status, "reason": e.reason} for e in report.not_mapped()]
+        try:  # merge_case validates the whole record before its first write: a failure wrote nothing
+            merged = merge_case(db, who.actor, case)
+        except (InvalidRecord, Conflict) as error:
+            problems = ([f"{w}: {m}" for w, m in error.problems] if isinstance(error, InvalidRecord) else [str(error)])
+            out.append(ImportedPatientOut(identifier=case.patient.id, patient_id=None, action="failed",
+                                          problems=problems, not_mapped=not_mapped))
+            continue
+        out.append(ImportedPatientOut(identifier=case.patient.id, patient_id=merged.patient.id, action=merged.action,
+                                      findings_added=merged.added, findings_replaced=merged.replaced,
+                                      not_mapped=not_mapped))
+    for reference, problems in result.failed.items():
+        out.append(ImportedPatientOut(identifier=reference, patient_id=None, action="failed",
+                                      problems=[str(p) for p in problems]))
+    counts = {action: sum(1 for p in out if p.action == action) for action in ("created", "updated", "unchanged", "failed")}
+    return FhirImportOut(patients=out, counts=counts, not_about_a_patient=result.report.to_json())
+
+
+def _problem(status: int, detail: str) -> Response:
+    return Response(json.dumps({"detail": detail}), status_code=status, media_type="application/json")
+
+
+@router.get("/patients/{patient_id}/$everything", responses={200: {"content": {FHIR_JSON: {}}}, 404: {}})
+def everything(
+    patient_id: PatientId,
+    who: PatientReader,
+    db: DbSession,
+    as_of: Annotated[dt.date | None, Query(ge=dt.date(1900, 1, 1), le=dt.date(2199, 12, 31))] = None,
+    assessment: Annotated[bool, Query(description="include allcare's conclusions (CNS, response, phase ...)")] = True,
+) -> Response:
+    """The whole record as an mCODE-aligned FHIR R4 Bundle (``Patient/$everything`` style; see docs/fhir.md)."""
+    case = export_case(db, who.actor, patient_id)
+    result = run_engine(case, as_of) if assessment else None
+    bundle = bundle_json(case, result)
+    return Response(json.dumps(bundle, ensure_ascii=False), media_type=FHIR_JSON)

@@ -1,0 +1,88 @@
+"""The allcare web application: ``create_app(settings)`` builds it, migrated and ready.
+
+The REST API lives under ``/api/v1`` (OpenAPI at ``/api/docs`` and
+``/api/openapi.json``). Server-rendered pages, when the ``allcare.web.pages``
+package is installed, are mounted at the root by including its ``router``, and
+its ``static`` directory (if any) at ``/static``, so the UI plugs in without
+changes here.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+from fastapi import Depends, FastAPI
+
+from .. import __version__
+from ..settings import Settings
+from ..store import Store
+from ..store.users import make_hasher
+from . import errors
+from .api import router as api_router
+from .security import AccessLogMiddleware, CsrfCookieMiddleware, LoginThrottle, SecurityHeadersMiddleware, csrf_protect
+
+
+def create_app(settings: Settings | None = None, *, store: Store | None = None, migrate: bool = True) -> FastAPI:
+    """Build the app for ``settings`` (default: from the environment); migrates the store to head."""
+    settings = settings or Settings()
+    store = store or Store.from_settings(settings)
+    if migrate:
+        store.migrate()
+    app = FastAPI(
+        title="allcare",
+        version=__version__,
+        summary="Patient records and explainable ALL decision support",
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+        dependencies=[Depends(csrf_protect)],
+    )
+    app.state.settings = settings
+    app.state.store = store
+    app.state.hasher = make_hasher(settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism)
+    app.state.login_throttle = LoginThrottle(
+        settings.login_max_failures, settings.login_window_seconds, settings.login_lockout_seconds
+    )
+    errors.install(app)
+    app.include_router(api_router, prefix="/api/v1")
+    _include_cds_hooks(app, settings)
+    _include_pages(app)
+    # Added innermost first. Outermost: the access log (sees the final status), then the security
+    # headers (on every response, a 500 included), then the catch-all for bugs.
+    app.add_middleware(CsrfCookieMiddleware, secret_key=settings.secret_key, cookie_name=settings.csrf_cookie,
+                       secure=settings.cookie_secure, samesite="strict")
+    app.add_middleware(errors.InternalErrorMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(AccessLogMiddleware)
+    return app
+
+
+def _include_cds_hooks(app: FastAPI, settings: Settings) -> None:
+    """The CDS Hooks service at ``/cds-services``: it assesses only what the EHR sends
+    (or what it may fetch from an allowlisted FHIR server) and reads nothing stored."""
+    from ..interop.cdshooks import CdsSettings, router
+
+    app.state.cds_settings = CdsSettings(
+        allcare_url=settings.public_url or f"http://{settings.host}:{settings.port}",
+        allowed_fhir_servers=tuple(settings.cds_fhir_servers),
+    )
+    app.include_router(router, tags=["CDS Hooks"])
+
+
+def _include_pages(app: FastAPI) -> None:
+    """Mount the UI package when it is there; the API works without it."""
+    try:
+        pages = importlib.import_module("allcare.web.pages")
+    except ModuleNotFoundError as error:
+        if error.name not in ("allcare.web.pages",):
+            raise  # the pages exist but something they import is missing: say so
+        return
+    router = getattr(pages, "router", None)
+    if router is not None:
+        app.include_router(router)
+    static = Path(pages.__file__).parent.parent / "static"
+    if static.is_dir() and not any(getattr(r, "path", None) == "/static" for r in app.routes):
+        from fastapi.staticfiles import StaticFiles
+
+        app.mount("/static", StaticFiles(directory=static), name="static")

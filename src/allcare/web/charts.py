@@ -1,0 +1,593 @@
+"""Chart specifications built from an :class:`~allcare.engine.assessment.Assessment`.
+
+Each chart is a plain plotly figure dictionary (``data``, ``layout``, ``config``)
+that the page embeds as JSON and plotly.js draws in the browser. The figures are
+written as dictionaries rather than through ``plotly.graph_objects`` because
+the patient page is on the hot path (p99 < 150 ms) and graph objects validate
+every property on construction; the tests feed every spec to
+``plotly.graph_objects.Figure`` so a misspelt property still fails loudly.
+
+Every chart also carries a text alternative and a table of the plotted numbers,
+so a screen-reader user, a printout or a browser without JavaScript loses
+nothing. Lines drawn on the charts come from the engine, never from literals
+here: CTCAE bands from :mod:`allcare.engine.counts.ctcae`, the MRD line from the
+rule set, reference ranges from each result (the lab's, or the engine's
+age- and sex-specific interval).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..engine.assessment import AnalyteResult, Assessment, PhaseSpan
+from ..engine.counts.ctcae import DECREASE_TERMS, LEUKOCYTOSIS_GRADE3_ABOVE
+from ..engine.rules import DEFAULT_RULES, RuleSet
+
+# ---------------------------------------------------------------------------------------------
+# Words shown to the care team (the patient report has its own plain-language words).
+
+STATUS_LABELS: dict[str, str] = {
+    "newly_diagnosed": "Newly diagnosed",
+    "on_treatment": "On treatment",
+    "complete_remission": "Complete remission",
+    "cr_incomplete_recovery": "CR, incomplete count recovery",
+    "refractory": "Refractory",
+    "suspected_relapse": "Suspected relapse",
+    "relapse": "Relapse",
+    "indeterminate": "Indeterminate",
+}
+# Bottom to top: the better the response, the higher the point.
+STATUS_ORDER = [
+    "relapse", "refractory", "suspected_relapse", "indeterminate", "newly_diagnosed", "on_treatment",
+    "cr_incomplete_recovery", "complete_remission",
+]
+PHASE_LABELS: dict[str, str] = {
+    "prephase": "Prephase",
+    "induction": "Induction",
+    "consolidation": "Consolidation",
+    "interim_maintenance": "Interim maintenance",
+    "delayed_intensification": "Delayed intensification",
+    "maintenance": "Maintenance",
+    "hsct": "Stem cell transplant",
+    "car_t": "CAR T-cell therapy",
+    "targeted": "Targeted therapy",
+    "salvage": "Salvage",
+    "other": "Other treatment",
+}
+# Colour-blind-safe hues (Okabe-Ito), drawn pale behind the data.
+PHASE_COLOURS: dict[str, str] = {
+    "prephase": "#999999",
+    "induction": "#E69F00",
+    "consolidation": "#56B4E9",
+    "interim_maintenance": "#009E73",
+    "delayed_intensification": "#D55E00",
+    "maintenance": "#0072B2",
+    "hsct": "#CC79A7",
+    "car_t": "#CC79A7",
+    "targeted": "#F0E442",
+    "salvage": "#D55E00",
+    "other": "#999999",
+}
+ANALYTE_LABELS: dict[str, str] = {
+    "wbc": "WBC",
+    "anc": "ANC",
+    "hemoglobin": "Haemoglobin",
+    "platelets": "Platelets",
+    "rbc": "RBC",
+    "blasts_pct": "Blood blasts",
+}
+CHART_ANALYTES = ("wbc", "anc", "hemoglobin", "platelets")
+GRADE_COLOURS = {1: "#fde68a", 2: "#fdba74", 3: "#f87171", 4: "#b91c1c"}
+MARKER_BY_GRADE = {None: "#1f3a5f", 0: "#1f3a5f", 1: "#a16207", 2: "#c2410c", 3: "#b91c1c", 4: "#7f1d1d"}
+MRD_COLOURS = {"positive": "#b91c1c", "negative": "#047857", "not_evaluable": "#6b7280"}
+INK = "#1f2937"
+GRID = "#e5e7eb"
+FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'DejaVu Sans', sans-serif"
+# No mode bar: its buttons inject per-chart style rules the CSP forbids, and they are not
+# keyboard-friendly; zoom by dragging, double-click to reset, and the numbers are in the table.
+CONFIG = {"displayModeBar": False, "displaylogo": False, "responsive": True, "scrollZoom": False}
+
+
+@dataclass(frozen=True)
+class ChartTable:
+    """The plotted numbers as a table: the chart's text alternative for people and printers."""
+
+    caption: str
+    headers: list[str]
+    rows: list[list[str]]
+
+
+@dataclass(frozen=True)
+class Chart:
+    """One chart: an element id, a title, a sentence describing it, the figure, and its numbers."""
+
+    id: str
+    title: str
+    description: str
+    figure: dict[str, Any]
+    table: ChartTable
+    notes: list[str] = field(default_factory=list)
+
+
+def status_label(status: str | None) -> str:
+    return STATUS_LABELS.get(status or "", status or "Not yet known")
+
+
+def phase_label(phase: str | None) -> str:
+    return PHASE_LABELS.get(phase or "", (phase or "").replace("_", " ").capitalize())
+
+
+def _iso(day: dt.date) -> str:
+    return day.isoformat()
+
+
+def _number(value: float | None) -> str:
+    if value is None:
+        return ""
+    if value == 0:
+        return "0"
+    if abs(value) >= 100:
+        return f"{value:.0f}"
+    if abs(value) >= 10:
+        return f"{value:.1f}".rstrip("0").rstrip(".")
+    return f"{value:.3g}"
+
+
+def percent_text(fraction: float | None) -> str:
+    """An MRD fraction as a percentage a clinician reads at a glance (0.0003 -> '0.03%')."""
+    if fraction is None:
+        return "-"
+    pct = fraction * 100
+    if pct == 0:
+        return "0%"
+    return f"{pct:.4g}%" if pct >= 0.001 else f"{pct:.2g}%"
+
+
+def _base_layout(height: int, **extra: Any) -> dict[str, Any]:
+    layout: dict[str, Any] = {
+        "template": "none",
+        "height": height,
+        "margin": {"l": 64, "r": 24, "t": 24, "b": 48},
+        "font": {"family": FONT, "size": 13, "color": INK},
+        "paper_bgcolor": "#ffffff",
+        "plot_bgcolor": "#ffffff",
+        "hovermode": "closest",
+        "legend": {"orientation": "h", "x": 0, "y": -0.14, "yanchor": "top"},
+    }
+    layout.update(extra)
+    return layout
+
+
+def _date_axis(start: dt.date, end: dt.date, **extra: Any) -> dict[str, Any]:
+    pad = max(2, (end - start).days // 40)
+    axis = {
+        "type": "date",
+        "range": [_iso(start - dt.timedelta(days=pad)), _iso(end + dt.timedelta(days=pad))],
+        "showgrid": True,
+        "gridcolor": GRID,
+        "linecolor": "#9ca3af",
+        "ticks": "outside",
+    }
+    axis.update(extra)
+    return axis
+
+
+def _span_end(span: PhaseSpan, spans: list[PhaseSpan], as_of: dt.date) -> dt.date:
+    """Where to stop drawing a phase: its end, else the next backbone start, else the assessment date."""
+    if span.end is not None:
+        return span.end
+    if span.phase != "targeted":
+        later = [s.start for s in spans if s.start > span.start and s.phase != "targeted"]
+        if later:
+            return min(later)
+    return max(as_of, span.start)
+
+
+def _dates_of(assessment: Assessment) -> list[dt.date]:
+    days = [p.date for p in assessment.status.timeline]
+    days += [c.date for c in assessment.blood_counts]
+    days += [m.date for m in assessment.mrd.series]
+    for span in assessment.status.phases:
+        days += [span.start] + ([span.end] if span.end else [])
+    if assessment.diagnosis_date:
+        days.append(assessment.diagnosis_date)
+    return days
+
+
+def date_range(assessment: Assessment) -> tuple[dt.date, dt.date]:
+    """The span every chart of one patient shares, so their x axes line up."""
+    days = _dates_of(assessment) or [assessment.as_of]
+    return min(days), max(max(days), assessment.as_of)
+
+
+def phase_band_traces(assessment: Assessment, yaxis: str, *, legend: bool) -> list[dict[str, Any]]:
+    """Treatment phases as pale filled bands on an invisible 0-1 axis, with legend entries and hover."""
+    traces, seen = [], set()
+    spans = assessment.status.phases
+    for span in spans:
+        end = _span_end(span, spans, assessment.as_of)
+        label = phase_label(span.phase)
+        status = "running" if span.running else f"to {_iso(end)}"
+        hover = f"<b>{label}</b><br>from {_iso(span.start)} {status}"
+        if span.protocol:
+            hover += f"<br>{span.protocol}"
+        traces.append({
+            "type": "scatter",
+            "x": [_iso(span.start), _iso(span.start), _iso(end), _iso(end), _iso(span.start)],
+            "y": [0, 1, 1, 0, 0],
+            "yaxis": yaxis,
+            "mode": "lines",
+            "fill": "toself",
+            "fillcolor": _rgba(PHASE_COLOURS.get(span.phase, "#999999"), 0.16),
+            "line": {"width": 0},
+            "hoveron": "fills",
+            "hoverinfo": "text",
+            "text": hover,
+            "name": label,
+            "legendgroup": f"phase-{span.phase}",
+            "showlegend": legend and span.phase not in seen,
+        })
+        seen.add(span.phase)
+    return traces
+
+
+def _rgba(hex_colour: str, alpha: float) -> str:
+    value = hex_colour.lstrip("#")
+    red, green, blue = (int(value[i:i + 2], 16) for i in (0, 2, 4))
+    return f"rgba({red},{green},{blue},{alpha})"
+
+
+def _band_axis(overlaying: str) -> dict[str, Any]:
+    return {"overlaying": overlaying, "range": [0, 1], "visible": False, "fixedrange": True}
+
+
+# ---------------------------------------------------------------------------------------------
+# Status timeline
+
+
+def status_chart(assessment: Assessment) -> Chart | None:
+    """Disease status over time as a step line, treatment phases as bands behind it."""
+    timeline = assessment.status.timeline
+    if not timeline and not assessment.status.phases:
+        return None
+    start, end = date_range(assessment)
+    xs = [_iso(p.date) for p in timeline]
+    ys = [status_label(p.status) for p in timeline]
+    hovers = []
+    for point in timeline:
+        parts = [f"<b>{status_label(point.status)}</b> ({_iso(point.date)})"]
+        if point.phase:
+            parts.append(f"phase: {phase_label(point.phase)}")
+        if point.marrow_grade:
+            parts.append(f"marrow {point.marrow_grade} ({_number(point.marrow_blasts_pct)}% blasts)")
+        if point.mrd is not None:
+            parts.append(f"MRD {percent_text(point.mrd.value)} ({point.mrd.status.replace('_', ' ')})")
+        parts.append(f"rule {point.conclusion.rule}")
+        hovers.append("<br>".join(parts))
+    data = phase_band_traces(assessment, "y2", legend=True)
+    if timeline:
+        if timeline[-1].date < assessment.as_of:
+            data.append({
+                "type": "scatter", "x": [xs[-1], _iso(assessment.as_of)], "y": [ys[-1], ys[-1]], "mode": "lines",
+                "line": {"color": INK, "width": 2, "dash": "dot"}, "hoverinfo": "skip", "showlegend": False,
+                "name": "carried forward",
+            })
+        data.append({
+            "type": "scatter", "x": xs, "y": ys, "mode": "lines+markers", "name": "Disease status",
+            "line": {"color": INK, "width": 2.5, "shape": "hv"},
+            "marker": {"size": 10, "color": [_status_colour(p.status) for p in timeline],
+                       "line": {"color": "#ffffff", "width": 1.5}},
+            "hoverinfo": "text", "text": hovers, "showlegend": False,
+        })
+    layout = _base_layout(
+        340,
+        xaxis=_date_axis(start, end),
+        yaxis={"type": "category", "categoryorder": "array",
+               "categoryarray": [status_label(s) for s in STATUS_ORDER],
+               "range": [-0.5, len(STATUS_ORDER) - 0.5], "showgrid": True, "gridcolor": GRID, "automargin": True,
+               "fixedrange": True},
+        yaxis2=_band_axis("y"),
+        margin={"l": 200, "r": 24, "t": 16, "b": 48},
+    )
+    rows = [[_iso(p.date), status_label(p.status), phase_label(p.phase) if p.phase else "",
+             (p.marrow_grade or "") + (f" ({_number(p.marrow_blasts_pct)}%)" if p.marrow_blasts_pct is not None else ""),
+             percent_text(p.mrd.value) if p.mrd else "", p.conclusion.explanation] for p in timeline]
+    phases = ", ".join(f"{phase_label(s.phase)} from {_iso(s.start)}" for s in assessment.status.phases)
+    current = status_label(assessment.status.current)
+    description = f"Disease status over time; current status: {current}."
+    if phases:
+        description += f" Treatment phases: {phases}."
+    return Chart(
+        id="chart-status",
+        title="Status timeline",
+        description=description,
+        figure={"data": data, "layout": layout, "config": CONFIG},
+        table=ChartTable("Status at each assessment", ["Date", "Status", "Phase", "Marrow", "MRD", "Why"], rows),
+    )
+
+
+def _status_colour(status: str) -> str:
+    if status in ("complete_remission",):
+        return "#047857"
+    if status in ("relapse", "refractory"):
+        return "#b91c1c"
+    if status in ("suspected_relapse", "cr_incomplete_recovery"):
+        return "#c2410c"
+    return "#1f3a5f"
+
+
+# ---------------------------------------------------------------------------------------------
+# Blood counts
+
+
+@dataclass(frozen=True)
+class _Reading:
+    date: dt.date
+    result: AnalyteResult
+
+
+def _readings(assessment: Assessment) -> dict[str, list[_Reading]]:
+    series: dict[str, list[_Reading]] = {name: [] for name in CHART_ANALYTES}
+    for count in sorted(assessment.blood_counts, key=lambda c: (c.date, c.index)):
+        for result in count.analytes:
+            if result.analyte in series:
+                series[result.analyte].append(_Reading(count.date, result))
+    return series
+
+
+def _grade_bands(analyte: str) -> list[tuple[int, float, float]]:
+    """(grade, low, high) bands for grades 2-4 of a CTCAE "count decreased" term."""
+    term = DECREASE_TERMS.get(analyte)
+    if term is None:
+        return []
+    bands, floor = [], 0.0
+    for grade in sorted(term.below, reverse=True):
+        bands.append((grade, floor, term.below[grade]))
+        floor = term.below[grade]
+    return bands
+
+
+def counts_chart(assessment: Assessment) -> Chart | None:
+    """WBC, ANC, haemoglobin and platelets stacked on one time axis.
+
+    The pale green band is the reference range of each result (the lab's when it
+    gave one), drawn as a step so a change of range shows; the warm bands are the
+    CTCAE v5 grade 2-4 lines of the "count decreased" terms (grade 1 is the space
+    between the grade-2 line and the lower limit of normal); leukocytosis grade 3
+    is shaded on the WBC panel when a count reaches it.
+    """
+    series = _readings(assessment)
+    panels = [name for name in CHART_ANALYTES if series[name]]
+    if not panels:
+        return None
+    start, end = date_range(assessment)
+    gap = 0.06
+    height_each = (1.0 - gap * (len(panels) - 1)) / len(panels)
+    data: list[dict[str, Any]] = []
+    shapes: list[dict[str, Any]] = []
+    annotations: list[dict[str, Any]] = []
+    layout = _base_layout(150 + 150 * len(panels), margin={"l": 72, "r": 48, "t": 16, "b": 48})
+    bottom_axis = f"y{len(panels)}" if len(panels) > 1 else "y"
+    layout["xaxis"] = _date_axis(start, end, anchor=bottom_axis)
+    for n, name in enumerate(panels):
+        axis_id = "y" if n == 0 else f"y{n + 1}"
+        axis_key = "yaxis" if n == 0 else f"yaxis{n + 1}"
+        top = 1.0 - n * (height_each + gap)
+        readings = series[name]
+        unit = readings[-1].result.unit
+        values = [r.result.value for r in readings]
+        uppers = [r.result.upper_limit for r in readings if r.result.upper_limit is not None]
+        log_axis = name == "wbc" and max(values) > LEUKOCYTOSIS_GRADE3_ABOVE / 2 and min(values) > 0
+        ceiling = max(values + uppers) * 1.15 or 1.0
+        axis: dict[str, Any] = {
+            "domain": [max(0.0, top - height_each), top], "anchor": "x", "title": {"text": f"{ANALYTE_LABELS[name]}<br>{unit}"},
+            "showgrid": True, "gridcolor": GRID, "zeroline": False, "fixedrange": True, "automargin": True,
+        }
+        if log_axis:
+            floor = min(values + [b[1] for b in _grade_bands(name) if b[1] > 0]) / 2
+            axis.update({"type": "log", "range": [math.log10(floor), math.log10(ceiling)], "dtick": 1})
+        else:
+            floor = 0.0
+            axis.update({"type": "linear", "range": [0, ceiling]})
+        layout[axis_key] = axis
+        # CTCAE grade bands (absolute lines) behind everything.
+        for grade, low, high in _grade_bands(name):
+            low_drawn = max(low, floor) if log_axis else low
+            high_drawn = min(high, ceiling)
+            if high_drawn <= low_drawn:
+                continue
+            shapes.append(_hband(axis_id, low_drawn, high_drawn, GRADE_COLOURS[grade]))
+            if _share(low_drawn, high_drawn, floor, ceiling, log_axis) >= MIN_LABELLED_BAND:
+                middle = math.sqrt(low_drawn * high_drawn) if log_axis else (low_drawn + high_drawn) / 2
+                annotations.append(_band_label(axis_id, middle, f"G{grade}"))
+        if name == "wbc" and max(values) > LEUKOCYTOSIS_GRADE3_ABOVE:
+            shapes.append(_hband(axis_id, LEUKOCYTOSIS_GRADE3_ABOVE, ceiling, GRADE_COLOURS[3]))
+            annotations.append(_band_label(axis_id, LEUKOCYTOSIS_GRADE3_ABOVE, "G3 high", anchor="bottom"))
+        data += _range_band(name, readings, axis_id, n == 0)
+        data.append({
+            "type": "scatter", "x": [_iso(r.date) for r in readings], "y": values, "yaxis": axis_id,
+            "mode": "lines+markers", "name": ANALYTE_LABELS[name], "showlegend": False,
+            "line": {"color": "#1f3a5f", "width": 2},
+            "marker": {"size": 8, "color": [MARKER_BY_GRADE.get(r.result.grade, "#1f3a5f") for r in readings],
+                       "symbol": [_grade_symbol(r.result.grade) for r in readings],
+                       "line": {"color": "#ffffff", "width": 1}},
+            "hoverinfo": "text", "text": [_count_hover(r) for r in readings],
+        })
+    layout["shapes"] = shapes
+    layout["annotations"] = annotations
+    for grade in (2, 3, 4):
+        data.append({"type": "scatter", "x": [None], "y": [None], "mode": "markers", "name": f"CTCAE grade {grade} zone",
+                     "marker": {"symbol": "square", "size": 14, "color": GRADE_COLOURS[grade]}, "hoverinfo": "skip"})
+    rows = []
+    for count in sorted(assessment.blood_counts, key=lambda c: (c.date, c.index)):
+        by_name = {a.analyte: a for a in count.analytes}
+        rows.append([_iso(count.date)] + [_cell(by_name.get(name)) for name in CHART_ANALYTES]
+                    + [", ".join(count.named)])
+    latest = rows[-1] if rows else None
+    description = "Blood counts over time with reference ranges and CTCAE grade zones."
+    if latest:
+        description += f" Latest ({latest[0]}): " + "; ".join(
+            f"{ANALYTE_LABELS[n]} {v}" for n, v in zip(CHART_ANALYTES, latest[1:5]) if v) + "."
+    return Chart(
+        id="chart-counts",
+        title="Blood counts",
+        description=description,
+        figure={"data": data, "layout": layout, "config": CONFIG},
+        table=ChartTable("Blood counts (canonical units; G = CTCAE v5 grade)",
+                         ["Date", "WBC", "ANC", "Haemoglobin", "Platelets", "Named"], rows),
+        notes=["Green band: reference range (the lab's when reported, else the age- and sex-specific interval).",
+               "Shaded zones: CTCAE v5 grade 2-4 lines; grade 1 lies between the grade-2 line and the lower limit of normal.",
+               "CTCAE grades adverse events on treatment; at diagnosis they describe the disease, not a side effect."],
+    )
+
+
+MIN_LABELLED_BAND = 0.08  # a grade zone thinner than this share of its panel is shaded but not labelled
+
+
+def _share(low: float, high: float, floor: float, ceiling: float, log_axis: bool) -> float:
+    """How much of a panel's height a band takes (labels on thin bands would overlap)."""
+    if log_axis:
+        return (math.log10(high) - math.log10(low)) / (math.log10(ceiling) - math.log10(floor))
+    return (high - low) / (ceiling - floor)
+
+
+def _grade_symbol(grade: int | None) -> str:
+    return {3: "diamond", 4: "x"}.get(grade or 0, "circle")
+
+
+def _hband(axis_id: str, low: float, high: float, colour: str) -> dict[str, Any]:
+    return {"type": "rect", "xref": "paper", "x0": 0, "x1": 1, "yref": axis_id, "y0": low, "y1": high,
+            "fillcolor": colour, "opacity": 0.22, "line": {"width": 0}, "layer": "below"}
+
+
+def _band_label(axis_id: str, y: float, text: str, anchor: str = "middle") -> dict[str, Any]:
+    return {"xref": "paper", "x": 1.0, "xanchor": "left", "yref": axis_id, "y": y, "yanchor": anchor,
+            "text": text, "showarrow": False, "font": {"size": 10, "color": "#7f1d1d"}}
+
+
+def _range_band(name: str, readings: list[_Reading], axis_id: str, legend: bool) -> list[dict[str, Any]]:
+    limited = [r for r in readings if r.result.lower_limit is not None and r.result.upper_limit is not None]
+    if not limited:
+        return []
+    xs = [_iso(r.date) for r in limited]
+    common = {"type": "scatter", "x": xs, "yaxis": axis_id, "mode": "lines", "hoverinfo": "skip",
+              "line": {"width": 0.5, "color": "rgba(4,120,87,0.35)", "shape": "hv"}, "legendgroup": "range"}
+    return [
+        {**common, "y": [r.result.lower_limit for r in limited], "showlegend": False, "name": "lower limit"},
+        {**common, "y": [r.result.upper_limit for r in limited], "fill": "tonexty",
+         "fillcolor": "rgba(16,185,129,0.14)", "name": "Reference range", "showlegend": legend},
+    ]
+
+
+def _count_hover(reading: _Reading) -> str:
+    result = reading.result
+    text = f"<b>{ANALYTE_LABELS[result.analyte]} {_number(result.value)} {result.unit}</b> ({_iso(reading.date)})"
+    if result.lower_limit is not None and result.upper_limit is not None:
+        source = "lab range" if result.range_source == "lab" else "reference"
+        text += f"<br>{source} {_number(result.lower_limit)}-{_number(result.upper_limit)}"
+    if result.flag:
+        text += f"<br>{result.flag}"
+    if result.grade is not None and result.ctcae_term:
+        text += f"<br>{result.ctcae_term}: grade {result.grade}"
+    return text
+
+
+def _cell(result: AnalyteResult | None) -> str:
+    if result is None:
+        return ""
+    text = _number(result.value)
+    if result.flag and result.flag != "normal":
+        text += f" ({result.flag})"
+    if result.grade:
+        text += f" G{result.grade}"
+    return text
+
+
+# ---------------------------------------------------------------------------------------------
+# MRD
+
+
+def mrd_chart(assessment: Assessment, rules: RuleSet = DEFAULT_RULES) -> Chart | None:
+    """MRD in percent on a log scale, with the MRD-negative line (0.01% by default).
+
+    A log axis cannot show zero, so an undetectable result is drawn at its assay's
+    sensitivity as an open downward triangle ("below this"); one without a
+    sensitivity is listed in the table only.
+    """
+    series = assessment.mrd.series
+    if not series:
+        return None
+    start, end = date_range(assessment)
+    line_pct = rules.mrd_negative_below * 100
+    plotted: dict[str, list[tuple[dt.date, float, str]]] = {"detected": [], "undetectable": []}
+    for result in series:
+        hover = (f"<b>MRD {percent_text(result.value)}</b> ({_iso(result.date)})<br>{result.status.replace('_', ' ')}"
+                 f"{' · ' + result.method if result.method else ''}{' · ' + result.sample if result.sample else ''}"
+                 f"{' · ' + result.timepoint.replace('_', ' ') if result.timepoint else ''}"
+                 f"{'<br>sensitivity ' + percent_text(result.sensitivity) if result.sensitivity else ''}")
+        if result.value is not None and result.value > 0:
+            plotted["detected"].append((result.date, result.value * 100, hover))
+        elif result.sensitivity:
+            plotted["undetectable"].append((result.date, result.sensitivity * 100, hover))
+    values = [v for group in plotted.values() for _, v, _ in group] + [line_pct]
+    # At least one decade either side of the line, so a single result still reads against it.
+    low = min(math.floor(math.log10(min(values))), math.log10(line_pct) - 1) - 0.3
+    high = max(math.ceil(math.log10(max(values))), math.log10(line_pct) + 2) + 0.3
+    ticks = [10.0 ** k for k in range(math.ceil(low), math.floor(high) + 1)]
+    data = phase_band_traces(assessment, "y2", legend=False)
+    data.append({
+        "type": "scatter", "x": [_iso(start), _iso(end)], "y": [line_pct, line_pct], "mode": "lines",
+        "name": f"MRD-negative line ({percent_text(rules.mrd_negative_below)})",
+        "line": {"color": "#b91c1c", "width": 1.5, "dash": "dash"}, "hoverinfo": "name",
+    })
+    if plotted["detected"]:
+        group = plotted["detected"]
+        data.append({
+            "type": "scatter", "x": [_iso(d) for d, _, _ in group], "y": [v for _, v, _ in group],
+            "mode": "lines+markers", "name": "MRD detected", "line": {"color": "#1f3a5f", "width": 2},
+            "marker": {"size": 10, "color": [MRD_COLOURS["positive"] if v >= line_pct else MRD_COLOURS["negative"]
+                                             for _, v, _ in group], "line": {"color": "#ffffff", "width": 1}},
+            "hoverinfo": "text", "text": [h for _, _, h in group],
+        })
+    if plotted["undetectable"]:
+        group = plotted["undetectable"]
+        data.append({
+            "type": "scatter", "x": [_iso(d) for d, _, _ in group], "y": [v for _, v, _ in group],
+            "mode": "markers", "name": "Undetectable (drawn at assay sensitivity)",
+            "marker": {"size": 12, "symbol": "triangle-down-open", "color": MRD_COLOURS["negative"],
+                       "line": {"width": 2}},
+            "hoverinfo": "text", "text": [h for _, _, h in group],
+        })
+    layout = _base_layout(
+        320,
+        xaxis=_date_axis(start, end),
+        yaxis={"type": "log", "range": [low, high], "title": {"text": "MRD (% of cells)"}, "tickvals": ticks,
+               "ticktext": [percent_text(t / 100) for t in ticks], "showgrid": True, "gridcolor": GRID,
+               "fixedrange": True, "automargin": True},
+        yaxis2=_band_axis("y"),
+        margin={"l": 80, "r": 24, "t": 16, "b": 48},
+    )
+    rows = [[_iso(r.date), percent_text(r.value), r.status.replace("_", " "), r.method or "", r.sample or "",
+             percent_text(r.sensitivity) if r.sensitivity else "", (r.timepoint or "").replace("_", " ")]
+            for r in series]
+    latest = assessment.mrd.latest
+    description = f"MRD over time on a log scale with the {percent_text(rules.mrd_negative_below)} line."
+    if latest is not None:
+        description += f" Latest ({_iso(latest.date)}): {percent_text(latest.value)}, {latest.status.replace('_', ' ')}."
+    return Chart(
+        id="chart-mrd",
+        title="Measurable residual disease (MRD)",
+        description=description,
+        figure={"data": data, "layout": layout, "config": CONFIG},
+        table=ChartTable("MRD results", ["Date", "MRD", "Status", "Method", "Sample", "Sensitivity", "Time point"], rows),
+        notes=[f"Negative means below {percent_text(rules.mrd_negative_below)} with an assay reaching "
+               f"{percent_text(rules.mrd_required_sensitivity)}; a negative from a less sensitive assay is not evaluable."],
+    )
+
+
+def patient_charts(assessment: Assessment, rules: RuleSet = DEFAULT_RULES) -> dict[str, Chart | None]:
+    """The three charts of the patient page (a chart is None when there is nothing to draw)."""
+    return {"status": status_chart(assessment), "counts": counts_chart(assessment), "mrd": mrd_chart(assessment, rules)}

@@ -1,0 +1,185 @@
+"""What every page shares: templates, the logged-in user, and HTML error pages.
+
+Pages reuse the API's authorisation (:mod:`allcare.web.deps`) so a role can do
+on a page exactly what it can do through the API. Two things differ for a
+browser, and live here:
+
+- an anonymous visitor is sent to the login page (``303``) instead of getting
+  a JSON ``401``;
+- a refusal or an unknown record is an HTML page, not JSON.
+
+Both are done by :class:`PageRoute`, a route class that turns the
+``HTTPException`` raised anywhere in a page route (its dependencies included)
+into that response, so the routes themselves stay thin.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import urllib.parse
+from collections.abc import Callable
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from fastapi import HTTPException, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.routing import APIRoute
+from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ... import DISCLAIMER, __version__
+from ...engine.assessment import Assessment
+from ...store.errors import NotFound
+from ..charts import PHASE_LABELS, STATUS_LABELS, percent_text, phase_label, status_label
+from ..deps import Principal
+from .assets import plotly_css_url, plotly_style_guards, plotly_url
+
+WEB_DIR = Path(__file__).resolve().parent.parent
+TEMPLATES_DIR = WEB_DIR / "templates"
+STATIC_DIR = WEB_DIR / "static"
+
+HOME_BY_ROLE = {"clinician": "/patients", "registrar": "/patients", "admin": "/admin"}
+
+
+def home_for(who: Principal) -> str:
+    """Where a user lands after login: a patient on their own report, staff on the patient list."""
+    if who.role == "patient":
+        return f"/patients/{who.patient_id}/report" if who.patient_id else "/no-record"
+    return HOME_BY_ROLE.get(who.role, "/patients")
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only same-site paths are followed after login (no open redirect to another site)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    parsed = urllib.parse.urlsplit(target)
+    if parsed.scheme or parsed.netloc:
+        return None
+    return target
+
+
+def long_date(day: dt.date | None) -> str:
+    return "" if day is None else f"{day.day} {day:%b %Y}"
+
+
+def age_text(years: float | None) -> str:
+    if years is None:
+        return "age unknown"
+    if years < 2:
+        return f"{round(years * 12)} months"
+    return f"{years:.0f} years" if years >= 10 else f"{years:.1f} years"
+
+
+def words(value: Any) -> str:
+    """``complete_remission`` -> ``complete remission`` for the odd value without a label."""
+    return "" if value is None else str(value).replace("_", " ")
+
+
+def value_text(value: Any) -> str:
+    """A conclusion's value in a summary line: lists joined, mappings summarised, None as a dash."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value) or "none"
+    if isinstance(value, dict):
+        return "; ".join(f"{k} {v}" for k, v in value.items())
+    return words(value)
+
+
+def _static_version() -> str:
+    """Bust browser caches when a static file changes (the newest modification time)."""
+    try:
+        return str(max(int(p.stat().st_mtime) for p in STATIC_DIR.iterdir() if p.is_file()))
+    except ValueError:
+        return __version__
+
+
+templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+templates.env.globals.update(
+    DISCLAIMER=DISCLAIMER,
+    VERSION=__version__,
+    STATIC_VERSION=_static_version(),
+    STATUS_LABELS=STATUS_LABELS,
+    PHASE_LABELS=PHASE_LABELS,
+    plotly_url=plotly_url,
+    plotly_css_url=plotly_css_url,
+    plotly_style_guards=plotly_style_guards,
+)
+templates.env.filters.update(
+    status_label=status_label,
+    phase_label=phase_label,
+    percent=percent_text,
+    long_date=long_date,
+    age_text=age_text,
+    words=words,
+    value_text=value_text,
+)
+
+
+def render(request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200) -> HTMLResponse:
+    """Render a page with what every template needs (the user, the CSRF token, the disclaimer)."""
+    data = {
+        "user": getattr(request.state, "principal", None),
+        "csrf_token": request.scope.get("state", {}).get("csrf_token", ""),
+        "path": request.url.path,
+    }
+    data.update(context or {})
+    response = templates.TemplateResponse(request, name, data, status_code=status_code)
+    response.headers["Cache-Control"] = "no-store"  # pages hold patient data: never cached by the browser
+    return response
+
+
+def login_redirect(request: Request) -> RedirectResponse:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse("/login?" + urllib.parse.urlencode({"next": target}), status_code=303)
+
+
+ERROR_TITLES = {
+    403: "Not allowed",
+    404: "Not found",
+    409: "Changed by someone else",
+    413: "Too large",
+    422: "Cannot use this input",
+    429: "Too many attempts",
+    503: "Not available",
+}
+
+
+def error_page(request: Request, status: int, detail: str | None = None) -> Response:
+    title = ERROR_TITLES.get(status, "Something went wrong")
+    return render(request, "error.html", {"status": status, "title": title, "detail": detail}, status_code=status)
+
+
+class PageRoute(APIRoute):
+    """A route whose errors are pages: 401 becomes a login redirect, 403/404/... an HTML page."""
+
+    def get_route_handler(self) -> Callable:
+        handler = super().get_route_handler()
+
+        async def page_handler(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except (HTTPException, StarletteHTTPException) as error:
+                if error.status_code == 401:
+                    return login_redirect(request)
+                if 300 <= error.status_code < 400:
+                    raise
+                return error_page(request, error.status_code, str(error.detail) if error.detail else None)
+            except NotFound as error:
+                return error_page(request, 404, f"{error.what} not found")
+
+        return page_handler
+
+
+@lru_cache(maxsize=64)
+def _parse(data: bytes) -> Assessment:
+    return Assessment.model_validate_json(gzip.decompress(data))
+
+
+def parse_assessment(data: bytes) -> Assessment:
+    """The store's cached gzip JSON as an :class:`Assessment` (parsed once per distinct revision)."""
+    return _parse(data)

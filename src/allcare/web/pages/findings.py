@@ -1,0 +1,90 @@
+"""Forms to add a finding of every type, and the live karyotype reading behind the karyotype box."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
+from fastapi.responses import JSONResponse, RedirectResponse
+
+from ...engine.case import FINDING_TYPES
+from ...engine.karyotype import describe, parse_karyotype
+from ...store.errors import InvalidRecord
+from ...store.findings import add_finding, finding_from_json
+from ...store.patients import case_patient, get_patient
+from ..deps import CodedDataReader, PatientId, PatientWriter, get_store
+from . import forms
+from .common import PageRoute, render
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+FindingKind = Annotated[str, Path(pattern="^(" + "|".join(FINDING_TYPES) + ")$")]
+MAX_KARYOTYPE = 2000
+
+
+def _patient(request: Request, patient_id: int):
+    with get_store(request).transaction() as session:
+        return get_patient(session, None, patient_id)
+
+
+def _page(request: Request, row, kind: str, values: dict, result: forms.FormResult | None, status: int = 200) -> Response:
+    return render(request, "finding_form.html", {
+        "patient": row, "kind": kind, "title": forms.TITLES[kind], "fields": forms.FORMS[kind], "values": values,
+        "errors": result.errors if result else {}, "kinds": FINDING_TYPES, "titles": forms.TITLES,
+    }, status_code=status)
+
+
+@router.get("/patients/{patient_id}/findings/new/{kind}")
+def new_finding_form(request: Request, patient_id: PatientId, kind: FindingKind, who: PatientWriter) -> Response:
+    row = _patient(request, patient_id)
+    return _page(request, row, kind, forms.blank_values(kind, dt.date.today()), None)
+
+
+@router.post("/patients/{patient_id}/findings/new/{kind}")
+async def add_finding_from_form(request: Request, patient_id: PatientId, kind: FindingKind, who: PatientWriter) -> Response:
+    submitted = await request.form()
+    from starlette.concurrency import run_in_threadpool
+
+    def save() -> Response:
+        row = _patient(request, patient_id)
+        patient = case_patient(row).model_dump(mode="json", exclude_none=True)
+        result = forms.validate_finding(forms.finding_from_form(kind, submitted), patient, row.diagnosis_date)
+        if result.ok:
+            try:
+                with get_store(request).transaction() as session:
+                    add_finding(session, who.actor, patient_id, finding_from_json(result.data))
+            except InvalidRecord as error:
+                for location, message in error.problems:
+                    forms.attach(result, location, message)
+        if not result.ok:
+            return _page(request, row, kind, forms.form_values(submitted), result, status=422)
+        return RedirectResponse(f"/patients/{patient_id}?added={kind}", status_code=303)
+
+    return await run_in_threadpool(save)
+
+
+@router.get("/karyotype/parse")
+def karyotype_parse(
+    request: Request,
+    who: CodedDataReader,
+    text: Annotated[str, Query(max_length=MAX_KARYOTYPE)] = "",
+) -> JSONResponse:
+    """What the engine reads in a karyotype, for the form's live preview (no patient data involved)."""
+    text = text.strip()
+    if not text:
+        return JSONResponse({"empty": True, "lines": [], "problems": [], "recurrent": []})
+    try:
+        karyotype = parse_karyotype(text)
+    except Exception:  # noqa: BLE001 - the parser promises not to raise; a preview must never 500
+        raise HTTPException(422, "could not read this karyotype") from None
+    problems = list(karyotype.problems)
+    return JSONResponse({
+        "empty": False,
+        "modal_number": karyotype.modal_number,
+        "abnormality_count": karyotype.abnormality_count,
+        "is_complex": karyotype.is_complex,
+        "recurrent": [lesion.key for lesion in karyotype.recurrent],
+        "lines": describe(karyotype),
+        "problems": [p.message for p in problems],
+        "ok": not any(p.severity != "warning" for p in problems),
+    })

@@ -1,0 +1,312 @@
+"""Finding forms: which fields each finding type has, and form data -> case-file finding.
+
+The forms collect what a case file holds and nothing else, then let the
+engine's case model decide what is valid (``case_from_dict``, with the
+patient's own birth date so "dated before birth" is caught too). Its messages
+are mapped back to the field they name, so the person typing sees the reason
+next to the box. Only what the browser cannot express (a number typed as text,
+a marker list) is checked here, and in the case model's own words.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Any, get_args
+
+from ...engine.case import CaseValidationError, case_from_dict
+from ...engine.case.models import Phase
+from ...engine.case.units import CELL_COUNT, CSF_CELLS, HEMOGLOBIN, PERCENT, RED_CELL_COUNT, UnitKind
+
+TITLES = {
+    "cbc": "Blood count",
+    "marrow": "Bone marrow",
+    "immunophenotype": "Immunophenotype",
+    "cytogenetics": "Cytogenetics (karyotype)",
+    "genetics": "Genetics (FISH, PCR, sequencing)",
+    "csf": "Lumbar puncture (CSF)",
+    "extramedullary": "Extramedullary disease",
+    "mrd": "MRD",
+    "treatment": "Treatment phase",
+}
+
+
+@dataclass(frozen=True)
+class Field:
+    """One form field. ``kind``: date, quantity, number, text, textarea, select, tristate, list, markers, karyotype."""
+
+    name: str
+    label: str
+    kind: str
+    required: bool = False
+    help: str = ""
+    options: tuple[tuple[str, str], ...] = ()
+    units: UnitKind | None = None
+    limits: bool = False
+    suggestions: tuple[str, ...] = ()
+    step: str = "any"
+    min: float | None = None
+    max: float | None = None
+
+
+@dataclass
+class FormResult:
+    """The finding as a case-file dict (when valid) and the problems, by field name ('' = the whole form)."""
+
+    data: dict[str, Any]
+    errors: dict[str, list[str]] = field(default_factory=dict)
+
+    def add(self, name: str, message: str) -> None:
+        self.errors.setdefault(name, [])
+        if message not in self.errors[name]:
+            self.errors[name].append(message)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def _choices(*values: str) -> tuple[tuple[str, str], ...]:
+    return tuple((v, v.replace("_", " ")) for v in values)
+
+
+TIMEPOINTS = ("diagnosis", "day8", "day15", "day29", "day33", "end_of_induction", "end_of_consolidation", "relapse")
+COMMON_DATE = Field("date", "Date", "date", required=True)
+NOTE = Field("note", "Note", "text", help="free text, e.g. the lab or the context")
+
+FORMS: dict[str, list[Field]] = {
+    "cbc": [
+        COMMON_DATE,
+        Field("wbc", "WBC", "quantity", units=CELL_COUNT, limits=True, help="white blood cells"),
+        Field("anc", "ANC", "quantity", units=CELL_COUNT, limits=True, help="absolute neutrophil count"),
+        Field("hemoglobin", "Haemoglobin", "quantity", units=HEMOGLOBIN, limits=True),
+        Field("platelets", "Platelets", "quantity", units=CELL_COUNT, limits=True),
+        Field("rbc", "RBC", "quantity", units=RED_CELL_COUNT, limits=True, help="red blood cells"),
+        Field("blasts_pct", "Blood blasts", "quantity", units=PERCENT, help="% of leukocytes"),
+        NOTE,
+    ],
+    "marrow": [
+        COMMON_DATE,
+        Field("blasts_pct", "Marrow blasts", "quantity", units=PERCENT, help="% of nucleated cells"),
+        Field("method", "Method", "select", options=_choices("morphology", "flow")),
+        Field("timepoint", "Time point", "text", suggestions=TIMEPOINTS),
+        Field("cellularity", "Cellularity", "select", options=_choices("hypocellular", "normocellular", "hypercellular", "aplastic")),
+        NOTE,
+    ],
+    "immunophenotype": [
+        COMMON_DATE,
+        Field("sample", "Sample", "select", options=_choices("marrow", "blood", "tissue", "csf", "other")),
+        Field("markers", "Markers", "markers", required=True,
+              help="one per line: name and result, e.g. 'CD19 98' (% of blasts) or 'MPO negative' "
+                   "(positive, negative, dim, bright, partial)"),
+        Field("intensity", "Intensity notes", "markers", help="optional, for MPAL lineage rules: e.g. 'MPO weak', 'cCD3 strong'"),
+        NOTE,
+    ],
+    "cytogenetics": [
+        COMMON_DATE,
+        Field("karyotype", "Karyotype (ISCN)", "karyotype", help="e.g. 46,XY,t(9;22)(q34;q11.2)[20]"),
+        Field("modal_number", "Modal number", "number", step="1", min=1, max=200),
+        Field("dna_index", "DNA index", "number", step="0.01", help="e.g. 1.18"),
+        NOTE,
+    ],
+    "genetics": [
+        COMMON_DATE,
+        Field("fusions", "Fusions detected", "list", help="comma-separated, e.g. BCR::ABL1, ETV6::RUNX1"),
+        Field("alterations", "Alterations detected", "list", help="e.g. IKZF1 deletion, iAMP21, TP53 mutated"),
+        Field("negative", "Tested and not found", "list", help="only what was tested for; not tested = leave out"),
+        Field("expression_subtype", "Expression subtype", "text", suggestions=("BCR::ABL1-like", "DUX4", "ETV6::RUNX1-like", "PAX5alt", "ZNF384")),
+        Field("expression_confidence", "Expression confidence", "number", step="0.01", min=0, max=1, help="0 to 1"),
+        Field("source", "Method / source", "text", help="e.g. FISH panel, RT-PCR, RNA-seq"),
+        NOTE,
+    ],
+    "csf": [
+        COMMON_DATE,
+        Field("wbc", "CSF WBC", "quantity", units=CSF_CELLS, help="cells/uL"),
+        Field("rbc", "CSF RBC", "quantity", units=CSF_CELLS, help="cells/uL"),
+        Field("blasts", "Blasts on cytospin", "tristate"),
+        Field("traumatic", "Traumatic tap", "tristate", help="leave unknown to use the RBC line"),
+        NOTE,
+    ],
+    "extramedullary": [
+        COMMON_DATE,
+        Field("site", "Site", "select", required=True,
+              options=_choices("cns", "testis", "mediastinum", "lymph_node", "liver", "spleen", "skin", "other")),
+        Field("present", "Involved", "tristate", required=True),
+        Field("detail", "Detail", "text", suggestions=("cranial_nerve_palsy", "svc_syndrome", "mass")),
+        NOTE,
+    ],
+    "mrd": [
+        COMMON_DATE,
+        Field("percent", "MRD (% of cells)", "number", help="e.g. 0.03 for 0.03%; 0 when undetectable", min=0, max=100),
+        Field("method", "Method", "select", options=_choices("flow", "pcr", "ngs")),
+        Field("sensitivity", "Assay sensitivity (fraction)", "number", help="e.g. 0.0001 for 1e-4"),
+        Field("sample", "Sample", "select", options=_choices("marrow", "blood")),
+        Field("timepoint", "Time point", "text", suggestions=TIMEPOINTS),
+        NOTE,
+    ],
+    "treatment": [
+        Field("phase", "Phase", "select", required=True, options=_choices(*get_args(Phase))),
+        Field("start", "Start", "date", required=True),
+        Field("end", "End", "date", help="leave empty while it runs"),
+        Field("agents", "Agents", "list", help="comma-separated"),
+        Field("protocol", "Protocol", "text"),
+        NOTE,
+    ],
+}
+
+
+def _text(form: Any, name: str) -> str:
+    value = form.get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+_THOUSANDS = re.compile(r"[-+]?\d{1,3}(,\d{3})+(\.\d*)?")
+
+
+def _float(result: FormResult, name: str, raw: str) -> float | None:
+    """A typed number; '0,5' is a decimal comma, but '12,400' could be 12400 or 12.4 and is refused."""
+    if _THOUSANDS.fullmatch(raw):
+        result.add(name, f"'{raw}' is ambiguous: write it without a thousands separator (e.g. 12400) "
+                         "or with a decimal point (e.g. 12.4)")
+        return None
+    try:
+        value = float(raw.replace(",", ".")) if raw.count(",") == 1 and "." not in raw else float(raw)
+    except ValueError:
+        result.add(name, "must be a number")
+        return None
+    if value != value or value in (float("inf"), float("-inf")):
+        result.add(name, "must be a finite number")
+        return None
+    return value
+
+
+def _markers(result: FormResult, name: str, raw: str) -> dict[str, Any]:
+    """'CD19 98' / 'CD19: 98%' / 'MPO negative' lines (or ';'-separated) -> {'CD19': 98.0, 'MPO': 'negative'}."""
+    markers: dict[str, Any] = {}
+    for line in raw.replace(";", "\n").splitlines():
+        line = line.strip().strip(",")
+        if not line:
+            continue
+        if ":" in line:
+            marker, _, value = line.partition(":")
+        elif "=" in line:
+            marker, _, value = line.partition("=")
+        else:
+            marker, _, value = line.rpartition(" ")
+        marker, value = marker.strip(), value.strip().rstrip("%").strip()
+        if not marker or not value:
+            result.add(name, f"'{line}': write a marker name and a result, e.g. 'CD19 98' or 'MPO negative'")
+            continue
+        try:
+            markers[marker] = float(value)
+        except ValueError:
+            markers[marker] = value.lower()
+    return markers
+
+
+def finding_from_form(kind: str, form: Any) -> FormResult:
+    """Turn submitted form fields into a case-file finding dict; typing errors are reported per field."""
+    result = FormResult({"type": kind})
+    for spec in FORMS[kind]:
+        raw = _text(form, spec.name)
+        if spec.kind == "quantity":
+            _quantity(result, spec, form, raw)
+            continue
+        if spec.kind == "tristate":
+            if raw in ("yes", "no"):
+                result.data[spec.name] = raw == "yes"
+            elif spec.required:
+                result.add(spec.name, "choose yes or no")
+            continue
+        if not raw:
+            if spec.required:
+                result.add(spec.name, "required")
+            continue
+        if spec.kind == "number":
+            value = _float(result, spec.name, raw)
+            if value is not None:
+                result.data[spec.name] = int(value) if spec.step == "1" and value.is_integer() else value
+        elif spec.kind == "list":
+            result.data[spec.name] = [item.strip() for item in raw.replace(";", ",").split(",") if item.strip()]
+        elif spec.kind == "markers":
+            result.data[spec.name] = _markers(result, spec.name, raw)
+        elif spec.kind == "select" and spec.options and raw not in {value for value, _ in spec.options}:
+            result.add(spec.name, "choose one of the listed values")
+        else:
+            result.data[spec.name] = raw
+    return result
+
+
+def _quantity(result: FormResult, spec: Field, form: Any, raw: str) -> None:
+    limits = {}
+    for bound, suffix in (("lower_limit", "_lower"), ("upper_limit", "_upper")):
+        text = _text(form, spec.name + suffix)
+        if text:
+            value = _float(result, spec.name, text)
+            if value is not None:
+                limits[bound] = value
+    if not raw:
+        if limits:
+            result.add(spec.name, "a reference range needs the value too")
+        return
+    value = _float(result, spec.name, raw)
+    if value is None:
+        return
+    unit = _text(form, spec.name + "_unit") or (spec.units.canonical if spec.units else "")
+    if spec.units is not None and (unit != spec.units.canonical or limits):
+        result.data[spec.name] = {"value": value, "unit": unit, **limits}
+    else:
+        result.data[spec.name] = value
+
+
+def validate_finding(result: FormResult, patient: dict[str, Any], diagnosis_date: dt.date | None = None) -> FormResult:
+    """Let the case model judge the finding (with the patient, so dates before birth are caught)."""
+    if not result.ok:
+        return result
+    case = {"schema": "allcare.case/1", "patient": patient, "findings": [result.data]}
+    if diagnosis_date is not None:
+        case["diagnosis_date"] = diagnosis_date.isoformat()
+    try:
+        case_from_dict(case)
+    except CaseValidationError as error:
+        for problem in error.problems:
+            attach(result, problem.location, problem.message)
+    return result
+
+
+def attach(result: FormResult, location: str, message: str) -> None:
+    """Put a case-model problem next to the field its location names."""
+    kind = result.data.get("type", "")
+    if "; if the lab reported another unit" in message:
+        message = message.split("; if the lab")[0] + "; if the lab reported another unit (e.g. /uL), choose it in the unit list"
+    field_name = ""
+    if "): " in location:
+        field_name = location.split("): ", 1)[1].split(".", 1)[0].split("[", 1)[0]
+    elif location.startswith("findings[") or location in ("case", ""):
+        if "before birth" in message or "dated" in message:
+            field_name = "start" if kind == "treatment" else "date"
+        elif kind == "treatment" and "end (" in message:
+            field_name = "end"
+        elif kind == "mrd" and "value and percent" in message:
+            field_name = "percent"
+    names = {spec.name for spec in FORMS.get(kind, [])}
+    if field_name == "value" and kind == "mrd":
+        field_name = "percent"
+    result.add(field_name if field_name in names else "", message)
+
+
+def blank_values(kind: str, today: dt.date) -> dict[str, str]:
+    """What a fresh form shows: today's date, canonical units."""
+    values: dict[str, str] = {}
+    for spec in FORMS[kind]:
+        if spec.kind == "date" and spec.name in ("date", "start"):
+            values[spec.name] = today.isoformat()
+        if spec.kind == "quantity" and spec.units is not None:
+            values[spec.name + "_unit"] = spec.units.canonical
+    return values
+
+
+def form_values(form: Any) -> dict[str, str]:
+    """Submitted values to show again after a rejected submission."""
+    return {key: value for key, value in form.items() if isinstance(value, str) and key != "csrf_token"}

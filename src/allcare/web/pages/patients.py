@@ -1,0 +1,133 @@
+"""The patient list (search and filters) and the patient page."""
+
+from __future__ import annotations
+
+import datetime as dt
+import urllib.parse
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import RedirectResponse
+from sqlalchemy import func, select
+
+from ...engine.case import FINDING_TYPES
+from ...store.assessments import assessment_gzip
+from ...store.listing import PatientFilters, list_patients
+from ...store.models import FindingRow
+from ...store.patients import get_patient
+from ..charts import STATUS_LABELS, patient_charts
+from ..deps import CodedPatientReader, ListReader, PatientId, get_store
+from . import forms
+from .common import PageRoute, parse_assessment, render
+from .panels import ALERT_LABELS, NCI_LABELS, alert_label, derivation_trail, diagnosis_panel, who_short
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+PAGE_SIZE = 50
+LINEAGES = ("B", "T", "B/myeloid", "T/myeloid", "B/T", "B/T/myeloid")
+# Last-visit presets: (label, from days ago, to days ago); None = open.
+VISIT_WINDOWS = {
+    "7": ("in the last 7 days", 7, None),
+    "30": ("in the last 30 days", 30, None),
+    "90": ("in the last 90 days", 90, None),
+    "365": ("in the last year", 365, None),
+    "older90": ("more than 90 days ago", None, 90),
+    "older365": ("more than a year ago", None, 365),
+}
+SORTS = {"identifier": "Identifier", "-last_visit": "Last visit (newest first)", "last_visit": "Last visit (oldest first)",
+         "status": "Status", "-created": "Newest records"}
+ADDED = {kind: title for kind, title in forms.TITLES.items()}
+
+
+def _clean(value: str | None, allowed) -> str | None:
+    return value if value in allowed else None
+
+
+@router.get("/patients")
+def patient_list(
+    request: Request,
+    who: ListReader,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    status: Annotated[str | None, Query(max_length=40)] = None,
+    risk: Annotated[str | None, Query(max_length=40)] = None,
+    lineage: Annotated[str | None, Query(max_length=40)] = None,
+    alert: Annotated[str | None, Query(max_length=60)] = None,
+    visit: Annotated[str | None, Query(max_length=20)] = None,
+    sort: Annotated[str | None, Query(max_length=20)] = None,
+    page: Annotated[int, Query(ge=1, le=100000)] = 1,
+) -> Response:
+    if who.role == "patient":
+        return RedirectResponse(f"/patients/{who.patient_id}/report" if who.patient_id else "/no-record", status_code=303)
+    chosen = {
+        "q": (q or "").strip()[:200] or None,
+        "status": _clean(status, STATUS_LABELS),
+        "risk": _clean(risk, NCI_LABELS),
+        "lineage": _clean(lineage, LINEAGES),
+        "alert": _clean(alert, ALERT_LABELS),
+        "visit": _clean(visit, VISIT_WINDOWS),
+        "sort": _clean(sort, SORTS) or "identifier",
+    }
+    today = dt.date.today()
+    visit_from = visit_to = None
+    if chosen["visit"]:
+        _, since, before = VISIT_WINDOWS[chosen["visit"]]
+        visit_from = today - dt.timedelta(days=since) if since is not None else None
+        visit_to = today - dt.timedelta(days=before) if before is not None else None
+    filters = PatientFilters(q=chosen["q"], status=chosen["status"], risk=chosen["risk"], lineage=chosen["lineage"],
+                             alert=chosen["alert"], last_visit_from=visit_from, last_visit_to=visit_to,
+                             sort=chosen["sort"], limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    store = get_store(request)
+    with store.transaction() as session:
+        result = list_patients(session, who.actor, filters, store.cache)
+    query = {k: v for k, v in chosen.items() if v and not (k == "sort" and v == "identifier")}
+    pages = max(1, -(-result.total // PAGE_SIZE))
+
+    def page_link(number: int) -> str:
+        return "/patients?" + urllib.parse.urlencode({**query, "page": number})
+
+    return render(request, "patients.html", {
+        "rows": result.items, "total": result.total, "chosen": chosen, "page": page, "pages": pages,
+        "prev_link": page_link(page - 1) if page > 1 else None,
+        "next_link": page_link(page + 1) if page < pages else None,
+        "statuses": STATUS_LABELS, "risks": NCI_LABELS, "lineages": LINEAGES, "alerts": ALERT_LABELS,
+        "visits": VISIT_WINDOWS, "sorts": SORTS, "alert_label": alert_label, "who_short": who_short, "filtered": bool(query),
+        "can_write": who.role == "clinician", "today": today,
+    })
+
+
+@router.get("/patients/{patient_id}")
+def patient_page(request: Request, patient_id: PatientId, who: CodedPatientReader) -> Response:
+    if who.role == "patient":
+        return RedirectResponse(f"/patients/{patient_id}/report", status_code=303)
+    store = get_store(request)
+    engine_error = None
+    with store.transaction() as session:
+        row = get_patient(session, None, patient_id)
+        try:
+            data = assessment_gzip(session, who.actor, patient_id, store.cache)
+        except Exception as error:  # noqa: BLE001 - a record the engine cannot read still gets a page
+            data, engine_error = None, type(error).__name__
+        counts = dict(session.execute(
+            select(FindingRow.type, func.count()).where(FindingRow.patient_id == patient_id).group_by(FindingRow.type)
+        ).all())
+    if data is None:
+        return render(request, "patient.html", {"patient": row, "a": None, "engine_error": engine_error,
+                                                "counts": counts, "kinds": FINDING_TYPES, "titles": forms.TITLES,
+                                                "can_write": who.role == "clinician"}, status_code=200)
+    assessment = parse_assessment(data)
+    added = request.query_params.get("added")
+    return render(request, "patient.html", {
+        "patient": row,
+        "a": assessment,
+        "engine_error": None,
+        "panel": diagnosis_panel(assessment),
+        "trail": derivation_trail(assessment),
+        "charts": patient_charts(assessment),
+        "counts": counts,
+        "kinds": FINDING_TYPES,
+        "titles": forms.TITLES,
+        "can_write": who.role == "clinician",
+        "added": ADDED.get(added or ""),
+        "alert_label": alert_label,
+    })
+

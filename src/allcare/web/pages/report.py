@@ -1,0 +1,56 @@
+"""The patient report: a plain-language page and the same as a PDF.
+
+Clinicians open it for any record (to print or discuss it); a patient login
+sees only its own, and this is the only view of the record a patient has.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from fastapi import APIRouter, Request, Response
+
+from ...store import audit
+from ...store.assessments import assessment_gzip
+from ...store.cases import case_of
+from ...store.patients import get_patient
+from ..deps import PatientId, PatientReader, get_store
+from ..report import build_report, report_pdf
+from .common import PageRoute, error_page, parse_assessment, render
+
+log = logging.getLogger("allcare.web")
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+
+def _report(request: Request, patient_id: int, who, action: str):
+    store = get_store(request)
+    with store.transaction() as session:
+        row = get_patient(session, None, patient_id)
+        assessment = parse_assessment(assessment_gzip(session, who.actor, patient_id, store.cache))
+        case = case_of(session, row)
+        audit.record(session, who.actor, action, object_type="patient", object_id=patient_id, patient_id=patient_id)
+    return row, build_report(assessment, case=case, patient_name=row.display_name or row.identifier)
+
+
+@router.get("/patients/{patient_id}/report")
+def report_page(request: Request, patient_id: PatientId, who: PatientReader) -> Response:
+    row, report = _report(request, patient_id, who, "report.read")
+    return render(request, "report.html", {"patient": row, "r": report, "is_patient": who.role == "patient"})
+
+
+@router.get("/patients/{patient_id}/report.pdf")
+def report_download(request: Request, patient_id: PatientId, who: PatientReader) -> Response:
+    row, report = _report(request, patient_id, who, "report.pdf")
+    name = re.sub(r"[^A-Za-z0-9._-]+", "_", row.identifier)[:80] or "patient"
+    try:
+        pdf = report_pdf(report)
+    except (ImportError, OSError):  # WeasyPrint or the system's Pango library is not installed
+        log.error("report PDF unavailable: WeasyPrint or Pango is missing")
+        return error_page(request, 503, "PDF reports are not available on this server (WeasyPrint and the Pango "
+                                        "library are needed). The report page can be printed instead.")
+    return Response(pdf, media_type="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="allcare-report-{name}.pdf"',
+        "Cache-Control": "no-store",
+    })

@@ -1,0 +1,306 @@
+"""The patient report's content, built from the engine's assessment (and the case it came from).
+
+The report says only what the assessment says, in plain words: a conclusion
+the engine could not reach is reported as "not decided yet", never guessed,
+and alerts meant for the care team are left out (they are for clinicians to act
+on, not for a family to read alone). The content is a tree of frozen
+dataclasses, so the HTML page and the PDF render exactly the same words.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from ... import DISCLAIMER
+from ...engine.assessment import Assessment
+from ...engine.case import Case
+from . import words
+
+
+@dataclass(frozen=True)
+class Line:
+    """One result in a test section: a label, the value in words, and what it means."""
+
+    label: str
+    value: str
+    meaning: str = ""
+
+
+@dataclass(frozen=True)
+class TestSection:
+    key: str
+    name: str
+    how: str
+    date: dt.date | None
+    lines: list[Line] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class PhaseStep:
+    key: str
+    name: str
+    what: str
+    start: dt.date
+    end: dt.date | None
+    state: str  # done | now
+
+    @property
+    def state_words(self) -> str:
+        return "Now" if self.state == "now" else "Done"
+
+
+@dataclass(frozen=True)
+class PatientReport:
+    patient_name: str
+    patient_id: str
+    as_of: dt.date
+    disclaimer: str
+    about: str
+    diagnosis_title: str
+    diagnosis_text: str
+    diagnosis_date: dt.date | None
+    kind_texts: list[str]
+    subtype_reference: str | None
+    risk_intro: str
+    risk_lines: list[str]
+    cns_text: str | None
+    status_title: str
+    status_text: str
+    status_since: dt.date | None
+    current_phase: PhaseStep | None
+    phases_intro: str
+    phases: list[PhaseStep]
+    tests: list[TestSection]
+    questions: list[str]
+    glossary: list[tuple[str, str]]
+    engine_version: str
+    rules_version: str
+
+
+def long_date(day: dt.date | None) -> str:
+    """'18 October 2023': no day-month order to misread."""
+    return "" if day is None else f"{day.day} {day:%B %Y}"
+
+
+def _number(value: float) -> str:
+    return f"{value:.0f}" if value >= 100 else f"{value:.3g}"
+
+
+def lesion_words(key: str) -> str:
+    if key == "BCR::ABL1":
+        return "BCR::ABL1 (the Philadelphia chromosome)"
+    return key.replace("_", " ")
+
+
+def build_report(assessment: Assessment, *, case: Case | None = None, patient_name: str | None = None) -> PatientReport:
+    """The plain-language report of one assessment."""
+    disease_title, disease_text = words.DISEASE.get(assessment.diagnosis.disease, words.DISEASE["indeterminate"])
+    kind = []
+    if assessment.diagnosis.lineage in words.LINEAGE:
+        kind.append(words.LINEAGE[assessment.diagnosis.lineage])
+    entity = assessment.diagnosis.who_haem5
+    if entity.key in words.SUBTYPE:
+        kind.append(words.SUBTYPE[entity.key])
+    elif assessment.diagnosis.disease in ("ALL", "LBL", "MPAL"):
+        kind.append("The exact subtype is not decided yet: some tests are still missing or need checking.")
+    status_key = assessment.status.current or "indeterminate"
+    status_title, status_text = words.STATUS.get(status_key, words.STATUS["indeterminate"])
+    phases = _phases(assessment)
+    current = next((p for p in reversed(phases) if p.state == "now" and p.key != "targeted"), None)
+    current = current or next((p for p in reversed(phases) if p.state == "now"), None)
+    return PatientReport(
+        patient_name=patient_name or assessment.patient.id,
+        patient_id=assessment.patient.id,
+        as_of=assessment.as_of,
+        disclaimer=DISCLAIMER,
+        about=words.ABOUT,
+        diagnosis_title=disease_title,
+        diagnosis_text=disease_text,
+        diagnosis_date=assessment.diagnosis_date,
+        kind_texts=kind,
+        subtype_reference=entity.name,
+        risk_intro=words.RISK_INTRO,
+        risk_lines=_risk_lines(assessment),
+        cns_text=_cns_text(assessment),
+        status_title=status_title,
+        status_text=status_text,
+        status_since=assessment.status.since,
+        current_phase=current,
+        phases_intro=words.PHASES_INTRO,
+        phases=phases,
+        tests=_tests(assessment, case),
+        questions=questions_for(assessment),
+        glossary=list(words.GLOSSARY),
+        engine_version=assessment.engine_version,
+        rules_version=assessment.rules_version,
+    )
+
+
+def _risk_lines(assessment: Assessment) -> list[str]:
+    risk = assessment.risk
+    lines = []
+    if risk.nci in words.NCI_RISK:
+        lines.append(words.NCI_RISK[risk.nci])
+    if risk.genetic in words.GENETIC_RISK:
+        lines.append(words.GENETIC_RISK[risk.genetic])
+    if risk.adult.applicable and risk.adult.high_risk is not None:
+        lines.append("For adults, doctors look at things like age, the first white cell count, gene changes and how "
+                     "fast the leukaemia responds. " + ("Some of these point to a higher risk." if risk.adult.high_risk
+                                                        else "None of these point to a higher risk so far."))
+    if not lines:
+        lines.append("The risk group is not decided yet: some results are still missing.")
+    return lines
+
+
+def _cns_text(assessment: Assessment) -> str | None:
+    status = assessment.cns_status
+    if status is None:
+        return None
+    text = words.CNS.get(status, "")
+    if status.startswith(("CNS2", "CNS3")):
+        text += " " + words.CNS_AFTER
+    return text.strip() or None
+
+
+def _phases(assessment: Assessment) -> list[PhaseStep]:
+    steps = []
+    for span in assessment.status.phases:
+        name, what = words.PHASE.get(span.phase, words.PHASE["other"])
+        steps.append(PhaseStep(span.phase, name, what, span.start, span.end, "now" if span.running else "done"))
+    return steps
+
+
+def _tests(assessment: Assessment, case: Case | None) -> list[TestSection]:
+    findings = list(case.findings) if case is not None else []
+    present = {f.type for f in findings if f.date <= assessment.as_of}
+    sections = []
+    if assessment.blood_counts:
+        sections.append(_blood_count(assessment))
+    marrows = sorted((f for f in findings if f.type == "marrow" and f.date <= assessment.as_of and f.blasts_pct is not None),
+                     key=lambda f: f.date)
+    if marrows:
+        sections.append(_marrow(marrows))
+    if "immunophenotype" in present or assessment.diagnosis.lineage:
+        name, how = words.TESTS["immunophenotype"]
+        lineage = assessment.diagnosis.lineage
+        value = {"B": "B cells", "T": "T cells"}.get(lineage or "", "more than one kind of cell" if lineage else "not decided yet")
+        sections.append(TestSection("immunophenotype", name, how, None,
+                                    [Line("The leukaemia cells came from", value)]))
+    genetics = _genetics(assessment, present)
+    if genetics is not None:
+        sections.append(genetics)
+    if assessment.cns_status is not None or "csf" in present:
+        name, how = words.TESTS["csf"]
+        value = assessment.cns_status or "not decided yet"
+        meaning = words.CNS.get(assessment.cns_status or "", "The result could not be graded from what was recorded.")
+        sections.append(TestSection("csf", name, how, assessment.cns.date, [Line("Result", value, meaning)]))
+    if assessment.mrd.series:
+        sections.append(_mrd(assessment))
+    checks = sorted((f for f in findings if f.type == "extramedullary" and f.date <= assessment.as_of), key=lambda f: f.date)
+    if checks:
+        name, how = words.TESTS["extramedullary"]
+        lines = [Line(f"{words.SITES.get(f.site, f.site).capitalize()} ({long_date(f.date)})",
+                      "leukaemia found" if f.present else "no leukaemia found") for f in checks]
+        sections.append(TestSection("extramedullary", name, how, checks[-1].date, lines))
+    return sections
+
+
+def _blood_count(assessment: Assessment) -> TestSection:
+    """The latest value of each count (a count may have been measured alone), with what it means."""
+    counts = sorted(assessment.blood_counts, key=lambda c: (c.date, c.index))
+    latest_of: dict[str, tuple[dt.date, object]] = {}
+    for count in counts:
+        for result in count.analytes:
+            latest_of[result.analyte] = (count.date, result)
+    name, how = words.TESTS["cbc"]
+    newest = counts[-1].date
+    lines = []
+    for analyte in words.ANALYTE:
+        if analyte not in latest_of:
+            continue
+        day, result = latest_of[analyte]
+        label, meaning = words.ANALYTE[analyte]
+        unit = words.ANALYTE_UNITS.get(analyte, result.unit)
+        value = f"{_number(result.value)} {unit}"
+        if result.lower_limit is not None and result.upper_limit is not None and analyte != "blasts_pct":
+            value += f" (usual range {_number(result.lower_limit)} to {_number(result.upper_limit)})"
+        if day != newest:
+            value += f", on {long_date(day)}"
+        if result.flag:
+            meaning += f" This result is {words.FLAG_WORDS[result.flag]}."
+        if result.flag == "low" and analyte in words.LOW_MEANS:
+            meaning += " " + words.LOW_MEANS[analyte]
+        lines.append(Line(label, value, meaning))
+    notes = [f"The latest results up to {long_date(newest)}. There are {len(counts)} blood counts in the record."] \
+        if len(counts) > 1 else []
+    return TestSection("cbc", name, how, newest, lines, notes)
+
+
+def _marrow(marrows: list) -> TestSection:
+    name, how = words.TESTS["marrow"]
+    first, last = marrows[0], marrows[-1]
+    lines = [Line(f"Blasts on {long_date(first.date)}", f"{_number(first.blasts_pct.value)} in every 100 cells")]
+    if last is not first:
+        lines.append(Line(f"Blasts on {long_date(last.date)} (latest)", f"{_number(last.blasts_pct.value)} in every 100 cells"))
+    return TestSection("marrow", name, how, last.date, lines, [words.MARROW_MEANS])
+
+
+def _genetics(assessment: Assessment, present: set[str]) -> TestSection | None:
+    genetics = assessment.diagnosis.genetics
+    if not (genetics.detected or genetics.negative or genetics.modal_number or {"genetics", "cytogenetics"} & present):
+        return None
+    name, how = words.TESTS["genetics"]
+    lines = []
+    if genetics.modal_number:
+        lines.append(Line("Number of chromosomes in the leukaemia cells", f"{genetics.modal_number} (the usual number is 46)"))
+    if genetics.detected:
+        lines.append(Line("Changes found", ", ".join(lesion_words(k) for k in genetics.detected)))
+    if genetics.negative:
+        lines.append(Line("Looked for and not found", ", ".join(lesion_words(k) for k in genetics.negative)))
+    if not lines:
+        lines.append(Line("Result", "No change that defines a subtype was found in the results recorded."))
+    notes = []
+    if assessment.risk.genetic in words.GENETIC_RISK:
+        notes.append(words.GENETIC_RISK[assessment.risk.genetic])
+    return TestSection("genetics", name, how, None, lines, notes)
+
+
+def _mrd(assessment: Assessment) -> TestSection:
+    name, how = words.TESTS["mrd"]
+    lines = []
+    for result in assessment.mrd.series:
+        if result.value is None:
+            value = "no number recorded"
+        elif result.value == 0:
+            value = "no leukaemia cells found"
+        else:
+            pct = result.value * 100
+            value = f"{pct:.3g}% of cells (about 1 in {round(1 / result.value):,})" if result.value < 0.5 else f"{pct:.3g}% of cells"
+        lines.append(Line(long_date(result.date), value, words.MRD_STATUS.get(result.status, "")))
+    return TestSection("mrd", name, how, assessment.mrd.latest.date if assessment.mrd.latest else None, lines)
+
+
+def questions_for(assessment: Assessment) -> list[str]:
+    """General questions for every family, then the ones this record raises."""
+    extra = []
+    detected = set(assessment.diagnosis.genetics.detected)
+    codes = {alert.code for alert in assessment.alerts}
+    if "BCR::ABL1" in detected or "ph_positive" in codes:
+        extra.append(words.QUESTION_PH)
+    if assessment.mrd.latest is not None and assessment.mrd.latest.status == "positive":
+        extra.append(words.QUESTION_MRD_POSITIVE)
+    if assessment.status.current in ("relapse", "refractory", "suspected_relapse"):
+        extra.append(words.QUESTION_RELAPSE)
+    elif assessment.risk.nci == "high" or assessment.risk.genetic == "poor" or assessment.risk.adult.high_risk:
+        extra.append(words.QUESTION_HIGH_RISK)
+    if (assessment.cns_status or "").startswith(("CNS2", "CNS3")):
+        extra.append(words.QUESTION_CNS)
+    if assessment.risk.down_syndrome:
+        extra.append(words.QUESTION_DOWN)
+    if assessment.risk.infant:
+        extra.append(words.QUESTION_INFANT)
+    if assessment.missing:
+        extra.append(words.QUESTION_MISSING)
+    return extra + list(words.QUESTIONS_ALWAYS)

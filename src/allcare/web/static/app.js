@@ -1,0 +1,102 @@
+/* allcare pages: draw the charts, read karyotypes as they are typed, put the focus on form errors.
+   Hand-written, no framework; every feature degrades to plain HTML (tables, a normal form) without it. */
+(function () {
+  "use strict";
+
+  function drawCharts() {
+    var canvases = document.querySelectorAll("[data-chart]");
+    if (!canvases.length) { return; }
+    if (!window.Plotly) { return; } /* the tables under each chart remain */
+    canvases.forEach(function (canvas) {
+      var source = document.getElementById(canvas.getAttribute("data-chart"));
+      if (!source) { return; }
+      try {
+        var spec = JSON.parse(source.textContent);
+        canvas.classList.add("is-drawn");
+        window.Plotly.newPlot(canvas, spec.data, spec.layout, spec.config).then(function () {
+          canvas.setAttribute("data-drawn", "true");
+        });
+      } catch (error) {
+        canvas.classList.remove("is-drawn");
+      }
+    });
+  }
+
+  function karyotypePreview(input) {
+    var output = document.getElementById(input.getAttribute("data-karyotype"));
+    var timer = null;
+    var latest = 0;
+
+    function show(items, bad) {
+      output.textContent = "";
+      output.classList.toggle("karyotype-parse--bad", !!bad);
+      items.forEach(function (item) { output.appendChild(item); });
+    }
+
+    function paragraph(text, className) {
+      var p = document.createElement("p");
+      p.textContent = text;
+      if (className) { p.className = className; }
+      return p;
+    }
+
+    function render(result) {
+      if (result.empty) {
+        show([paragraph("The reading of the karyotype appears here as you type.", "muted")]);
+        return;
+      }
+      var summary = [];
+      if (result.modal_number !== null && result.modal_number !== undefined) { summary.push("modal number " + result.modal_number); }
+      summary.push(result.abnormality_count + " abnormalit" + (result.abnormality_count === 1 ? "y" : "ies"));
+      if (result.is_complex) { summary.push("complex karyotype"); }
+      if (result.recurrent.length) { summary.push("recurrent: " + result.recurrent.join(", ")); }
+      var list = document.createElement("ul");
+      result.lines.forEach(function (line) {
+        var li = document.createElement("li");
+        li.textContent = line;
+        if (/^(Problem|Warning)/.test(line)) { li.className = "problem"; }
+        list.appendChild(li);
+      });
+      show([paragraph("Read as: " + summary.join(" · ")), list], !result.ok);
+    }
+
+    function ask() {
+      var text = input.value.trim();
+      var ticket = ++latest;
+      if (!text) { render({ empty: true }); return; }
+      fetch("/karyotype/parse?text=" + encodeURIComponent(text), {
+        credentials: "same-origin", headers: { "Accept": "application/json" }
+      }).then(function (response) {
+        if (!response.ok) { throw new Error("HTTP " + response.status); }
+        return response.json();
+      }).then(function (result) {
+        if (ticket === latest) { render(result); }
+      }).catch(function () {
+        if (ticket === latest) { show([paragraph("Could not read the karyotype just now; it is still checked when you save.", "problem")], true); }
+      });
+    }
+
+    input.addEventListener("input", function () {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(ask, 250);
+    });
+    if (input.value.trim()) { ask(); }
+  }
+
+  function focusErrors() {
+    var summary = document.querySelector(".error-summary");
+    if (summary) { summary.focus(); }
+  }
+
+  function ready() {
+    drawCharts();
+    document.querySelectorAll("[data-karyotype]").forEach(karyotypePreview);
+    focusErrors();
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", ready);
+  } else {
+    ready();
+  }
+})();

@@ -1,0 +1,152 @@
+"""Chart specifications built from assessments: what is drawn, and that plotly accepts every figure."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from allcare.engine import DEFAULT_RULES, assess, case_from_dict
+from allcare.engine.counts.ctcae import DECREASE_TERMS, LEUKOCYTOSIS_GRADE3_ABOVE
+from allcare.web.charts import counts_chart, mrd_chart, patient_charts, percent_text, status_chart
+
+go = pytest.importorskip("plotly.graph_objects")
+
+DIAGNOSIS = [
+    {"type": "marrow", "date": "2024-01-08", "blasts_pct": 90, "timepoint": "diagnosis"},
+    {"type": "immunophenotype", "date": "2024-01-08", "sample": "marrow",
+     "markers": {"CD19": "positive", "CD10": "positive", "cCD79a": "positive", "TdT": "positive", "cCD3": "negative",
+                 "MPO": "negative"}},
+]
+
+
+def assessed(*findings: dict, birth: str = "2019-05-14", **case):
+    return assess(case_from_dict({"schema": "allcare.case/1", "patient": {"id": "C-1", "birth_date": birth, "sex": "male"},
+                                  "findings": [*DIAGNOSIS, *findings], **case}))
+
+
+def cbc(date: str, **values) -> dict:
+    return {"type": "cbc", "date": date, **values}
+
+
+def valid(chart) -> None:
+    go.Figure(chart.figure["data"], chart.figure["layout"])  # raises on any property plotly does not know
+
+
+def test_nothing_to_draw_gives_no_chart():
+    charts = patient_charts(assessed())
+    assert charts["counts"] is None and charts["mrd"] is None
+
+
+def test_status_timeline_draws_each_treatment_phase_as_a_band():
+    a = assessed(
+        cbc("2024-01-08", wbc=12.0, anc=0.8, platelets=40, hemoglobin=8.0),
+        {"type": "treatment", "phase": "induction", "start": "2024-01-09", "end": "2024-02-05"},
+        {"type": "treatment", "phase": "consolidation", "start": "2024-02-06"},
+        {"type": "marrow", "date": "2024-02-05", "blasts_pct": 1, "timepoint": "end_of_induction"},
+        cbc("2024-02-05", anc=1.5, platelets=150, blasts_pct=0),
+    )
+    chart = status_chart(a)
+    valid(chart)
+    bands = [t for t in chart.figure["data"] if t.get("fill") == "toself"]
+    assert [b["name"] for b in bands] == ["Induction", "Consolidation"]
+    assert bands[0]["x"][0] == "2024-01-09" and bands[0]["x"][2] == "2024-02-05"
+    assert bands[1]["x"][2] == a.as_of.isoformat()  # a running phase reaches the assessment date
+    line = next(t for t in chart.figure["data"] if t.get("name") == "Disease status")
+    assert line["y"][-1] == "Complete remission"
+    assert "Complete remission" in chart.description
+    assert chart.table.rows[-1][1] == "Complete remission"
+
+
+@pytest.mark.parametrize("analyte", ["wbc", "anc", "hemoglobin", "platelets"])
+def test_blood_count_panels_shade_the_ctcae_grade_lines_of_each_count(analyte):
+    a = assessed(cbc("2024-01-08", wbc=2.5, anc=0.4, hemoglobin=7.5, platelets=20),
+                 cbc("2024-01-20", wbc=4.0, anc=1.6, hemoglobin=11.0, platelets=180))
+    chart = counts_chart(a)
+    valid(chart)
+    layout = chart.figure["layout"]
+    axis_id = {"wbc": "y", "anc": "y2", "hemoglobin": "y3", "platelets": "y4"}[analyte]
+    bands = sorted((s["y0"], s["y1"]) for s in layout["shapes"] if s["yref"] == axis_id)
+    lines = DECREASE_TERMS[analyte].below
+    expected = sorted(zip([0.0] + [lines[g] for g in sorted(lines, reverse=True)][:-1],
+                          [lines[g] for g in sorted(lines, reverse=True)]))
+    assert bands == expected
+
+
+def test_blood_counts_show_the_reference_range_of_each_result():
+    a = assessed(cbc("2024-01-08", platelets={"value": 42, "unit": "K/uL", "lower_limit": 150, "upper_limit": 450}),
+                 cbc("2024-01-20", platelets={"value": 210, "unit": "K/uL", "lower_limit": 140, "upper_limit": 400}))
+    chart = counts_chart(a)
+    valid(chart)
+    upper = next(t for t in chart.figure["data"] if t.get("name") == "Reference range")
+    lower = next(t for t in chart.figure["data"] if t.get("name") == "lower limit")
+    assert lower["y"] == [150, 140] and upper["y"] == [450, 400]
+    assert upper["fill"] == "tonexty"
+    values = next(t for t in chart.figure["data"] if t.get("name") == "Platelets")
+    assert values["y"] == [42, 210]
+
+
+@pytest.mark.parametrize(("wbc", "band"), [(100.0, False), (100.1, True), (350.0, True)])
+def test_hyperleukocytosis_zone_appears_only_above_the_grade_3_line(wbc, band):
+    chart = counts_chart(assessed(cbc("2024-01-08", wbc=wbc), cbc("2024-01-20", wbc=3.0)))
+    valid(chart)
+    shaded = [s for s in chart.figure["layout"]["shapes"] if s["yref"] == "y" and s["y0"] == LEUKOCYTOSIS_GRADE3_ABOVE]
+    assert bool(shaded) is band
+
+
+def test_a_very_high_wbc_is_drawn_on_a_log_axis():
+    chart = counts_chart(assessed(cbc("2024-01-08", wbc=350.0), cbc("2024-01-20", wbc=0.8)))
+    assert chart.figure["layout"]["yaxis"]["type"] == "log"
+    low, high = chart.figure["layout"]["yaxis"]["range"]
+    assert 10 ** low < 0.8 and 10 ** high > 350
+
+
+def test_only_recorded_counts_get_a_panel():
+    chart = counts_chart(assessed(cbc("2024-01-08", anc=0.3)))
+    valid(chart)
+    assert "yaxis2" not in chart.figure["layout"]
+    assert chart.figure["layout"]["yaxis"]["title"]["text"].startswith("ANC")
+
+
+def test_mrd_is_drawn_on_a_log_scale_with_the_negative_line():
+    a = assessed(
+        {"type": "treatment", "phase": "induction", "start": "2024-01-09"},
+        {"type": "mrd", "date": "2024-01-16", "value": 0.0006, "method": "flow", "sensitivity": 1e-4, "sample": "blood"},
+        {"type": "mrd", "date": "2024-02-05", "value": 0.0, "method": "flow", "sensitivity": 1e-4, "sample": "marrow"},
+    )
+    chart = mrd_chart(a)
+    valid(chart)
+    layout = chart.figure["layout"]
+    assert layout["yaxis"]["type"] == "log"
+    line = next(t for t in chart.figure["data"] if t["name"].startswith("MRD-negative line"))
+    assert line["y"] == [DEFAULT_RULES.mrd_negative_below * 100] * 2 == [0.01, 0.01]
+    detected = next(t for t in chart.figure["data"] if t["name"] == "MRD detected")
+    assert detected["y"] == [pytest.approx(0.06)]
+    undetectable = next(t for t in chart.figure["data"] if t["name"].startswith("Undetectable"))
+    assert undetectable["y"] == [pytest.approx(0.01)]  # drawn at the assay's sensitivity
+    low, high = layout["yaxis"]["range"]
+    assert low < math.log10(0.01) < math.log10(0.06) < high
+    assert [row[2] for row in chart.table.rows] == ["positive", "negative"]
+
+
+def test_an_undetectable_mrd_without_sensitivity_is_listed_not_drawn():
+    chart = mrd_chart(assessed({"type": "mrd", "date": "2024-02-05", "value": 0.0}))
+    valid(chart)
+    assert not any(t["name"].startswith(("MRD detected", "Undetectable")) for t in chart.figure["data"])
+    assert chart.table.rows[0][1] == "0%"
+
+
+@pytest.mark.parametrize(("fraction", "text"), [(None, "-"), (0.0, "0%"), (1e-4, "0.01%"), (0.0006, "0.06%"),
+                                                (0.35, "35%"), (1e-6, "0.0001%")])
+def test_percent_text(fraction, text):
+    assert percent_text(fraction) == text
+
+
+def test_every_chart_carries_a_text_alternative_and_its_numbers():
+    a = assessed(cbc("2024-01-08", wbc=3.0), {"type": "mrd", "date": "2024-02-05", "value": 0.001},
+                 {"type": "treatment", "phase": "induction", "start": "2024-01-09"})
+    for chart in patient_charts(a).values():
+        assert chart is not None
+        valid(chart)
+        assert chart.description and chart.table.headers and chart.table.rows
+        assert chart.figure["config"]["displayModeBar"] is False

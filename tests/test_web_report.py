@@ -1,0 +1,204 @@
+"""The plain-language patient report: what it says for which assessment, and that it stays plain."""
+
+from __future__ import annotations
+
+import io
+import re
+import typing
+
+import pytest
+
+from allcare import DISCLAIMER
+from allcare.engine import assess, case_from_dict
+from allcare.engine.assessment import CnsStatus, DiseaseStatus
+from allcare.engine.case.models import Phase
+from allcare.web.report import build_report, report_document, words
+
+B_MARKERS = {"CD19": "positive", "CD10": "positive", "cCD79a": "positive", "TdT": "positive", "cCD3": "negative",
+             "MPO": "negative", "sIg": "negative"}
+
+
+def case(*findings: dict, age_birth: str = "2019-05-14", conditions=()) -> dict:
+    return {"schema": "allcare.case/1",
+            "patient": {"id": "R-1", "birth_date": age_birth, "sex": "female", "conditions": list(conditions)},
+            "findings": [
+                {"type": "cbc", "date": "2024-01-08", "wbc": 12.0, "hemoglobin": 8.0, "platelets": 40, "anc": 0.8},
+                {"type": "marrow", "date": "2024-01-08", "blasts_pct": 88, "timepoint": "diagnosis"},
+                {"type": "immunophenotype", "date": "2024-01-08", "sample": "marrow", "markers": B_MARKERS},
+                *findings,
+            ]}
+
+
+def report_of(data: dict, **kwargs):
+    parsed = case_from_dict(data)
+    return build_report(assess(parsed), case=parsed, **kwargs)
+
+
+INDUCTION = {"type": "treatment", "phase": "induction", "start": "2024-01-09", "end": "2024-02-05"}
+CONSOLIDATION = {"type": "treatment", "phase": "consolidation", "start": "2024-02-06"}
+EOI_MARROW = {"type": "marrow", "date": "2024-02-05", "blasts_pct": 1, "timepoint": "end_of_induction"}
+EOI_COUNT = {"type": "cbc", "date": "2024-02-05", "anc": 1.6, "platelets": 160, "blasts_pct": 0, "hemoglobin": 10.5}
+ETV6 = {"type": "genetics", "date": "2024-01-10", "fusions": ["ETV6::RUNX1"], "negative": ["BCR::ABL1", "KMT2A_rearrangement"]}
+CSF1 = {"type": "csf", "date": "2024-01-09", "wbc": 1, "rbc": 0, "blasts": False}
+
+
+def test_a_child_in_remission_reads_where_things_stand_and_what_comes_from_which_test():
+    report = report_of(case(INDUCTION, CONSOLIDATION, EOI_MARROW, EOI_COUNT, ETV6, CSF1,
+                            {"type": "mrd", "date": "2024-02-05", "value": 0.0, "sensitivity": 1e-4, "method": "flow"}),
+                       patient_name="Ada")
+    assert report.patient_name == "Ada"
+    assert report.status_title == "In remission"
+    assert report.current_phase is not None and report.current_phase.name == "Consolidation"
+    assert [(p.name, p.state) for p in report.phases] == [("Induction", "done"), ("Consolidation", "now")]
+    assert report.diagnosis_title == "Acute lymphoblastic leukaemia (ALL)"
+    assert any("chromosomes 12 and 21" in text for text in report.kind_texts)
+    assert report.cns_text == words.CNS["CNS1"]
+    assert [t.key for t in report.tests] == ["cbc", "marrow", "immunophenotype", "genetics", "csf", "mrd"]
+    marrow = next(t for t in report.tests if t.key == "marrow")
+    assert [line.value for line in marrow.lines] == ["88 in every 100 cells", "1 in every 100 cells"]
+    mrd = next(t for t in report.tests if t.key == "mrd")
+    assert mrd.lines[0].value == "no leukaemia cells found"
+    assert mrd.lines[0].meaning == words.MRD_STATUS["negative"]
+    count = next(t for t in report.tests if t.key == "cbc")
+    platelets = next(line for line in count.lines if line.label == "Platelets")
+    assert platelets.value.startswith("160 x10^9/L (usual range")
+
+
+def test_low_counts_are_explained_with_what_to_watch_for():
+    report = report_of(case())
+    count = next(t for t in report.tests if t.key == "cbc")
+    neutrophils = next(line for line in count.lines if line.label == "Neutrophils")
+    assert "lower than usual" in neutrophils.meaning
+    assert words.LOW_MEANS["anc"] in neutrophils.meaning
+
+
+def test_a_record_without_a_diagnosis_says_so_and_invents_no_subtype():
+    parsed = case_from_dict({"schema": "allcare.case/1", "patient": {"id": "R-2", "age_years": 30},
+                             "findings": [{"type": "cbc", "date": "2024-01-08", "wbc": 5.0}]})
+    report = build_report(assess(parsed), case=parsed)
+    assert report.diagnosis_title in (words.DISEASE["indeterminate"][0], words.DISEASE["not_ALL"][0])
+    assert report.kind_texts == []
+    assert report.phases == [] and report.current_phase is None
+
+
+@pytest.mark.parametrize(("extra", "question", "asked"), [
+    ([{"type": "genetics", "date": "2024-01-10", "fusions": ["BCR::ABL1"]}], words.QUESTION_PH, True),
+    ([ETV6], words.QUESTION_PH, False),
+    ([INDUCTION, CONSOLIDATION, EOI_MARROW, EOI_COUNT,
+      {"type": "mrd", "date": "2024-02-05", "value": 0.002, "sensitivity": 1e-4, "method": "flow"}],
+     words.QUESTION_MRD_POSITIVE, True),
+    ([INDUCTION, CONSOLIDATION, EOI_MARROW, EOI_COUNT,
+      {"type": "mrd", "date": "2024-02-05", "value": 0.00002, "sensitivity": 1e-5, "method": "pcr"}],
+     words.QUESTION_MRD_POSITIVE, False),
+    ([INDUCTION, CONSOLIDATION, EOI_MARROW, EOI_COUNT,
+      {"type": "marrow", "date": "2024-06-01", "blasts_pct": 40, "timepoint": "relapse"}], words.QUESTION_RELAPSE, True),
+    ([{"type": "csf", "date": "2024-01-09", "wbc": 12, "rbc": 0, "blasts": True}], words.QUESTION_CNS, True),
+    ([CSF1], words.QUESTION_CNS, False),
+])
+def test_questions_follow_what_the_record_shows(extra, question, asked):
+    report = report_of(case(*extra))
+    assert (question in report.questions) is asked
+    assert report.questions[-len(words.QUESTIONS_ALWAYS):] == words.QUESTIONS_ALWAYS
+
+
+def test_high_risk_by_age_asks_about_transplant():
+    report = report_of(case(age_birth="2012-01-01"))
+    assert report.risk_lines[0] == words.NCI_RISK["high"]
+    assert words.QUESTION_HIGH_RISK in report.questions
+
+
+def test_down_syndrome_gets_its_question():
+    assert words.QUESTION_DOWN in report_of(case(conditions=["down_syndrome"])).questions
+
+
+def test_a_relapse_is_named_plainly():
+    report = report_of(case(INDUCTION, CONSOLIDATION, EOI_MARROW, EOI_COUNT,
+                            {"type": "marrow", "date": "2024-06-01", "blasts_pct": 40, "timepoint": "relapse"}))
+    assert report.status_title == words.STATUS["relapse"][0]
+
+
+# Every value the engine can return has words, so no family reads a raw key.
+WHO_KEYS = ["b_all_nos", "b_all_high_hyperdiploidy", "b_all_hypodiploidy", "b_all_iamp21", "b_all_bcr_abl1",
+            "b_all_bcr_abl1_like", "b_all_kmt2a", "b_all_etv6_runx1", "b_all_etv6_runx1_like", "b_all_tcf3_pbx1",
+            "b_all_igh_il3", "b_all_tcf3_hlf", "b_all_other_defined", "t_all_nos", "etp_all", "mpal_bcr_abl1",
+            "mpal_kmt2a", "mpal_b_myeloid", "mpal_t_myeloid", "mpal_other"]
+
+
+@pytest.mark.parametrize(("table", "values"), [
+    (words.STATUS, typing.get_args(DiseaseStatus)),
+    (words.PHASE, typing.get_args(Phase)),
+    (words.CNS, typing.get_args(CnsStatus)),
+    (words.SUBTYPE, WHO_KEYS),
+    (words.DISEASE, ["ALL", "LBL", "MPAL", "not_ALL", "indeterminate"]),
+    (words.LINEAGE, ["B", "T", "B/myeloid", "T/myeloid", "B/T", "B/T/myeloid"]),
+    (words.NCI_RISK, ["standard", "high", "infant", "not_applicable"]),
+    (words.MRD_STATUS, ["negative", "positive", "not_evaluable"]),
+])
+def test_every_engine_value_has_plain_words(table, values):
+    assert set(values) <= set(table)
+
+
+def _syllables(word: str) -> int:
+    word = re.sub(r"[^a-z]", "", word.lower())
+    groups = len(re.findall(r"[aeiouy]+", word))
+    if word.endswith("e") and not word.endswith("le") and groups > 1:
+        groups -= 1
+    return max(1, groups)
+
+
+def flesch_kincaid_grade(text: str) -> float:
+    sentences = [s for s in re.split(r"[.!?:]\s+", text) if re.search(r"[A-Za-z]", s)]
+    tokens = re.findall(r"[A-Za-z][A-Za-z'-]*", text)
+    return 0.39 * len(tokens) / len(sentences) + 11.8 * sum(map(_syllables, tokens)) / len(tokens) - 15.59
+
+
+def test_the_report_reads_at_about_age_12():
+    report = report_of(case(INDUCTION, CONSOLIDATION, EOI_MARROW, EOI_COUNT, ETV6, CSF1))
+    html = report_document(report)
+    body = html.split('<section class="report__section"', 1)[1].split('aria-labelledby="r-words"', 1)[0]
+    text = re.sub(r"<[^>]+>", " ", body)
+    grade = flesch_kincaid_grade(text)
+    assert grade <= 8.0, f"Flesch-Kincaid grade {grade:.1f}"
+
+
+def test_the_document_carries_the_disclaimer_and_every_section():
+    html = report_document(report_of(case(INDUCTION, ETV6)))
+    assert DISCLAIMER in html
+    for heading in ("Where things stand now", "The diagnosis", "The tests and what the results mean", "Treatment",
+                    "Questions you may want to ask your care team", "Words used in this report"):
+        assert heading in html
+
+
+def test_the_pdf_holds_the_report_text():
+    pytest.importorskip("weasyprint")
+    pypdf = pytest.importorskip("pypdf")
+    from allcare.web.report import report_pdf
+
+    report = report_of(case(INDUCTION, CONSOLIDATION, EOI_MARROW, EOI_COUNT, ETV6), patient_name="Ada Example")
+    data = report_pdf(report)
+    assert data.startswith(b"%PDF")
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    text = " ".join(" ".join(page.extract_text() for page in reader.pages).split())
+    assert "Ada Example" in text
+    assert "In remission" in text
+    assert words.QUESTIONS_ALWAYS[0] in text
+    assert "decision support, not a diagnosis" in text
+    assert re.search(r"page 1 of \d", text)
+
+
+def test_each_count_shows_its_latest_value_even_when_measured_alone():
+    report = report_of(case({"type": "cbc", "date": "2024-01-20", "anc": 1.9}))
+    count = next(t for t in report.tests if t.key == "cbc")
+    values = {line.label: line.value for line in count.lines}
+    assert values["Neutrophils"].startswith("1.9 x10^9/L")
+    assert values["Platelets"].startswith("40 x10^9/L") and values["Platelets"].endswith("on 8 January 2024")
+    assert count.date.isoformat() == "2024-01-20"
+
+
+def test_checks_outside_blood_and_marrow_are_listed_by_site():
+    report = report_of(case({"type": "extramedullary", "date": "2024-01-09", "site": "testis", "present": False},
+                            {"type": "extramedullary", "date": "2024-01-09", "site": "mediastinum", "present": True}))
+    section = next(t for t in report.tests if t.key == "extramedullary")
+    assert [(line.label, line.value) for line in section.lines] == [
+        ("Testicles (9 January 2024)", "no leukaemia found"),
+        ("Chest, between the lungs (9 January 2024)", "leukaemia found")]
