@@ -24,7 +24,6 @@ from .patients import (
     apply_record,
     find_by_identifier,
     get_patient,
-    implausible_dates,
     lock_for_write,
     validate_record,
 )
@@ -42,9 +41,6 @@ def export_case(session: Session, actor: Actor, patient_id: int) -> Case:
 
 def import_case(session: Session, actor: Actor, case: Case, *, display_name: str | None = None) -> Patient:
     """Store a validated case as a new patient (its ``patient.id`` must be new)."""
-    problems = implausible_dates(case)
-    if problems:
-        raise InvalidRecord(problems)
     existing = find_by_identifier(session, case.patient.id)
     if existing is not None:
         raise Conflict(f"a patient with identifier {case.patient.id!r} already exists", patient_id=existing.id)
@@ -95,8 +91,8 @@ def merge_case(session: Session, actor: Actor, case: Case) -> MergeOutcome:
     same patient again and again. Findings are matched by ``id`` (the FHIR resource
     they came from): a known id replaces that finding in place, a new id is added,
     findings typed by hand (no id) are left alone. Importing the same data twice
-    therefore changes nothing. The merged record is validated as a whole before
-    anything is written, so a patient is stored whole or not at all.
+    therefore changes nothing. ``merge_cases`` validates the merged record as a
+    whole before anything is written, so a patient is stored whole or not at all.
     """
     row = find_by_identifier(session, case.patient.id)
     if row is None:
@@ -107,9 +103,6 @@ def merge_case(session: Session, actor: Actor, case: Case) -> MergeOutcome:
         audit.record(session, actor, "case.import", object_type="patient", object_id=row.id, patient_id=row.id,
                      detail={"unchanged": True})
         return MergeOutcome(row, "unchanged")
-    problems = implausible_dates(merged)
-    if problems:
-        raise InvalidRecord(problems)
     row = lock_for_write(session, row.id)
     by_source = {r.source_id: r for r in rows_of(session, row.id) if r.source_id}
     added = replaced = 0

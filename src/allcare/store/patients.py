@@ -18,8 +18,6 @@ from sqlalchemy.orm import Session
 
 from ..engine.case import Case, CaseValidationError, case_from_dict
 from ..engine.case import Patient as CasePatient
-from ..engine.case.models import EARLIEST_DATE as CASE_EARLIEST_DATE
-from ..engine.case.models import LATEST_DATE as CASE_LATEST_DATE
 from . import audit
 from .audit import Actor
 from .errors import Conflict, InvalidRecord, NotFound
@@ -51,11 +49,6 @@ def case_patient(row: Patient) -> CasePatient:
     )
 
 
-# Dates a record may hold: the case model's own bounds (a finding in the year 9999 is
-# a typing slip). Checked here too for values that bypass the case-file parser.
-EARLIEST_DATE, LATEST_DATE = CASE_EARLIEST_DATE, CASE_LATEST_DATE
-
-
 def validate_record(patient: Patient | PatientRecordIn, findings: list[Any]) -> Case:
     """The record as a validated :class:`Case`; :class:`InvalidRecord` lists what is wrong."""
     if isinstance(patient, Patient):
@@ -67,26 +60,7 @@ def validate_record(patient: Patient | PatientRecordIn, findings: list[Any]) -> 
         case = case_from_dict(data)
     except CaseValidationError as error:
         raise InvalidRecord([(problem.location, problem.message) for problem in error.problems]) from None
-    problems = implausible_dates(case)
-    if problems:
-        raise InvalidRecord(problems)
     return case
-
-
-def implausible_dates(case: Case) -> list[tuple[str, str]]:
-    """Dates outside the years a clinical record can have (see EARLIEST_DATE, LATEST_DATE)."""
-    def bad(value: dt.date | None) -> bool:
-        return value is not None and not EARLIEST_DATE <= value <= LATEST_DATE
-
-    window = f"must be between {EARLIEST_DATE} and {LATEST_DATE}"
-    problems = [(f"patient.{name}", window) for name in ("birth_date",) if bad(case.patient.birth_date)]
-    if bad(case.diagnosis_date):
-        problems.append(("diagnosis_date", window))
-    for index, finding in enumerate(case.findings):
-        for name in ("date", "start", "end"):
-            if bad(getattr(finding, name, None)):
-                problems.append((f"findings[{index}] ({finding.type}, {finding.date}): {name}", window))
-    return problems
 
 
 def lock_for_write(session: Session, patient_id: int) -> Patient:

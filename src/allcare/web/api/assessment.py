@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from ...engine.assessment import Assessment
+from ...engine.case.models import EARLIEST_DATE, LATEST_DATE
 from ...store.assessments import assessment_gzip
 from ..deps import CodedPatientReader, PatientId, store_of
 
@@ -21,7 +22,7 @@ def assessment(
     patient_id: PatientId,
     request: Request,
     who: CodedPatientReader,
-    as_of: Annotated[dt.date | None, Query(ge=dt.date(1900, 1, 1), le=dt.date(2199, 12, 31))] = None,
+    as_of: Annotated[dt.date | None, Query(ge=EARLIEST_DATE, le=LATEST_DATE)] = None,
 ) -> Response:
     """Diagnosis, codes, counts, CNS, risk, response, alerts and what is missing, each with its rule and evidence.
 

@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 
+from ...engine.case.models import EARLIEST_DATE, LATEST_DATE
 from ...interop.fhir import FhirInputError, bundle_json, import_resources
 from ...interop.fhir.reader import bundle_entries, parse_json
 from ...store.assessments import run_engine
@@ -115,7 +116,7 @@ def everything(
     patient_id: PatientId,
     who: PatientReader,
     db: DbSession,
-    as_of: Annotated[dt.date | None, Query(ge=dt.date(1900, 1, 1), le=dt.date(2199, 12, 31))] = None,
+    as_of: Annotated[dt.date | None, Query(ge=EARLIEST_DATE, le=LATEST_DATE)] = None,
     assessment: Annotated[bool, Query(description="include allcare's conclusions (CNS, response, phase ...)")] = True,
 ) -> Response:
     """The whole record as an mCODE-aligned FHIR R4 Bundle (``Patient/$everything`` style; see docs/fhir.md)."""

@@ -83,8 +83,7 @@ def _missing_text(missing: list[str]) -> str:
 def diagnosis_panel(assessment: Assessment) -> list[PanelRow]:
     """The rows of the diagnosis panel, in reading order."""
     every = assessment.conclusions()
-    dx, codes, risk, cns, status = (assessment.diagnosis, assessment.codes, assessment.risk, assessment.cns,
-                                    assessment.status)
+    dx, codes, cns = assessment.diagnosis, assessment.codes, assessment.cns
     rows = [
         PanelRow("disease", "Disease", DISEASE_LABELS.get(dx.disease, dx.disease), determined=dx.disease != "indeterminate",
                  conclusions=_matching(every, "diagnosis.disease", "diagnosis.mature_b")),
