@@ -276,3 +276,19 @@ def test_a_finding_built_from_many_resources_gets_a_short_stable_id(brian):
     assert treatment.id.startswith("MedicationAdministration/")
     again = import_bundle(BRIAN.read_bytes()).patients[0].case
     assert [f.id for f in again.findings] == ids
+
+
+def test_a_validation_cache_gives_the_same_import_and_never_keeps_an_invalid_resource():
+    from allcare.interop.fhir import import_resources
+    from allcare.interop.fhir.reader import ValidatedCache, bundle_entries
+
+    cache = ValidatedCache(size=10_000)
+    entries = bundle_entries(json.loads(BRIAN.read_text()), "brian")
+    first = import_resources(entries, cache=cache).patients[0].case
+    again = import_resources(entries, cache=cache).patients[0].case
+    assert again == first == import_resources(entries).patients[0].case
+    bad = {"resourceType": "Observation", "id": "bad", "status": "not-a-status", "code": {"text": "x"}}
+    for _ in range(2):
+        with pytest.raises(FhirInputError) as raised:
+            import_resources([("bad", bad, None)], cache=cache)
+        assert "Observation/bad" in str(raised.value) and "status" in str(raised.value)

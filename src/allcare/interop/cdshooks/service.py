@@ -24,6 +24,7 @@ from pydantic import ValidationError
 from ...engine import assess
 from ...engine.rules import DEFAULT_RULES, RuleSet
 from ..fhir import FhirInputError, import_resources
+from ..fhir.reader import ValidatedCache
 from .cards import assessment_cards
 from .fetch import FetchError, FetchSettings, fetch_one, fill
 from .models import CdsResponse, Discovery, HookRequest, ServiceDescription
@@ -51,6 +52,8 @@ class CdsSettings:
     # FHIR servers a request may name for fetching (base URLs); None: any (a standalone
     # service behind the EHR's own network rules). The web app passes its allowlist.
     allowed_fhir_servers: tuple[str, ...] | None = None
+    # Resources already validated, by content: an EHR sends the same ones each time the chart opens.
+    validated: ValidatedCache = field(default_factory=ValidatedCache)
 
     def may_fetch_from(self, server: str) -> bool:
         if self.allowed_fhir_servers is None:
@@ -96,7 +99,7 @@ async def cds_all_assessment(request: Request) -> JSONResponse:
     hook_request = await _read_request(request, settings)
     resources = await _gather(hook_request, settings)
     try:
-        result = import_resources(resources)
+        result = import_resources(resources, cache=settings.validated)
     except FhirInputError as error:
         raise _error(422, "the FHIR data for this patient cannot be imported", [str(p) for p in error.problems]) from None
     if result.failed:
