@@ -287,8 +287,9 @@ def test_a_validation_cache_gives_the_same_import_and_never_keeps_an_invalid_res
     first = import_resources(entries, cache=cache).patients[0].case
     again = import_resources(entries, cache=cache).patients[0].case
     assert again == first == import_resources(entries).patients[0].case
-    bad = {"resourceType": "Observation", "id": "bad", "status": "not-a-status", "code": {"text": "x"}}
+    bad = {"resourceType": "Observation", "id": "bad", "status": "final", "code": {"text": "x"},
+           "valueQuantity": {"value": "twelve"}}
     for _ in range(2):
         with pytest.raises(FhirInputError) as raised:
             import_resources([("bad", bad, None)], cache=cache)
-        assert "Observation/bad" in str(raised.value) and "status" in str(raised.value)
+        assert "Observation/bad" in str(raised.value) and "valueQuantity" in str(raised.value)
