@@ -403,3 +403,18 @@ def test_clinical_cns_disease_after_remission_is_a_cns_relapse():
     ))
     p = point(status, 300)
     assert p.status == "relapse" and "CNS disease present" in p.conclusion.explanation
+
+
+@pytest.mark.parametrize(
+    ("label", "called_eoi"),
+    [(None, True), ("end_of_induction", True), ("end_of_consolidation", False), ("EOC", False)],
+)
+def test_an_mrd_named_as_another_assessment_is_not_called_end_of_induction(label, called_eoi):
+    """With no end-of-induction marrow, an MRD-only sample at day 84 is read as the end-of-induction
+    assessment only when nothing names it otherwise; either way the status carries on."""
+    mrd = {"type": "mrd", "date": day(84), "value": 0.0003, "method": "pcr", "sensitivity": 1e-5, "sample": "marrow"}
+    status = assess(induction(mrd | ({"timepoint": label} if label else {})))
+    p = point(status, 84)
+    assert p.status == "on_treatment"
+    assert ("end-of-induction MRD" in p.conclusion.explanation) is called_eoi
+    assert ("end-of-induction marrow morphology" in p.conclusion.missing) is called_eoi

@@ -24,6 +24,15 @@ END_OF_INDUCTION_LABELS = frozenset(
 )
 
 
+# Labels of other, named assessments (the day-8/15 early response, end of consolidation,
+# diagnosis, relapse). A sample labelled so is not taken for the end-of-induction
+# assessment because of its day: the label says what it is.
+OTHER_TIMEPOINT_LABELS = frozenset(
+    {"diagnosis", "dx", "day8", "d8", "day15", "d15", "day8blood", "day15marrow", "endofconsolidation", "eoc",
+     "endconsolidation", "postconsolidation", "relapse", "maintenance"}
+)
+
+
 def marrow_grade(blasts_pct: float, rules: RuleSet) -> Grade:
     if blasts_pct < rules.m1_below_pct:
         return "M1"
@@ -42,6 +51,10 @@ def normalise_label(label: str | None) -> str | None:
 
 def is_end_of_induction_label(label: str | None) -> bool:
     return normalise_label(label) in END_OF_INDUCTION_LABELS
+
+
+def is_other_timepoint_label(label: str | None) -> bool:
+    return normalise_label(label) in OTHER_TIMEPOINT_LABELS
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from ..explain import Conclusion, EvidenceRef
 from ..sources import NCCN_ELN_RESPONSE, PONTE_DI_LEGNO
 from ..view import CaseView, Indexed
 from .extramedullary import SiteFinding, latest_by_site, site_findings
-from .marrow import MarrowReading, is_end_of_induction_label, normalise_label, read_marrows
+from .marrow import MarrowReading, is_end_of_induction_label, is_other_timepoint_label, normalise_label, read_marrows
 from .mrd import at_least, describe, mrd_result
 from .phases import CONCURRENT_PHASES, phase_on
 from .remission import check_recovery
@@ -272,7 +272,11 @@ class _Walker:
             return _Verdict(carry, rule, NCCN_ELN_RESPONSE, "marrow without a blast percentage: status unchanged",
                             evidence, missing + ["marrow blast percentage"], determined=False)
         why = "no marrow at this point: status unchanged"
-        if cand.mrds and course.state in ("pending", "relapsed") and not course.eoi_done and self._is_eoi(cand, None)[0]:
+        # An MRD sample named as another assessment (end of consolidation ...) is not called an
+        # end-of-induction MRD because of its day; a marrow with blasts at that day still is (below).
+        named_other = all(is_other_timepoint_label(m.finding.timepoint) for m in cand.mrds)
+        if cand.mrds and course.state in ("pending", "relapsed") and not course.eoi_done and not named_other \
+                and self._is_eoi(cand, None)[0]:
             why = "end-of-induction MRD without marrow morphology: status unchanged"
             missing = missing + ["end-of-induction marrow morphology"]
         new_sites = [s for s in cand.sites if s.involved]
