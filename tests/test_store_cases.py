@@ -133,3 +133,24 @@ def test_a_damaged_backup_is_refused_before_anything_changes(store, cli_actor, t
         restore_from_file(store, path, force=True)
     with store.sessions() as session:
         assert session.scalars(select(Patient)).all() != []
+
+
+def test_merging_an_import_that_contradicts_the_stored_record_is_refused_whole(store, cli_actor):
+    """Each case is valid alone; together the age at diagnosis contradicts the birth date."""
+    from allcare.store.cases import merge_case
+    from allcare.store.errors import InvalidRecord
+
+    first = case_from_dict({"schema": "allcare.case/1", "patient": {"id": "M-1", "birth_date": "2015-01-01"},
+                            "diagnosis_date": "2024-01-01",
+                            "findings": [{"type": "cbc", "date": "2024-01-01", "wbc": 5, "id": "Observation/a"}]})
+    later = case_from_dict({"schema": "allcare.case/1", "patient": {"id": "M-1", "age_years": 40},
+                            "findings": [{"type": "cbc", "date": "2024-02-01", "wbc": 6, "id": "Observation/b"}]})
+    with store.transaction() as session:
+        created = merge_case(session, cli_actor, first)
+    assert created.action == "created"
+    with pytest.raises(InvalidRecord) as refused:
+        with store.transaction() as session:
+            merge_case(session, cli_actor, later)
+    assert any("age_years" in f"{where} {what}" for where, what in refused.value.problems)
+    with store.transaction() as session:
+        assert export_case(session, cli_actor, created.patient.id) == first

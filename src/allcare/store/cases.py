@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from ..engine.case import Case
+from ..engine.case import Case, CaseValidationError
 from ..engine.case.merge import merge_cases
 from . import audit
 from .audit import Actor
@@ -98,7 +98,10 @@ def merge_case(session: Session, actor: Actor, case: Case) -> MergeOutcome:
     if row is None:
         return MergeOutcome(import_case(session, actor, case), "created", added=len(case.findings))
     stored = case_of(session, row)
-    merged = merge_cases(stored, case)
+    try:
+        merged = merge_cases(stored, case)
+    except CaseValidationError as error:  # each is valid alone, together they contradict (e.g. birth date and age)
+        raise InvalidRecord([(problem.location, problem.message) for problem in error.problems]) from None
     if merged.to_json_dict() == stored.to_json_dict():
         audit.record(session, actor, "case.import", object_type="patient", object_id=row.id, patient_id=row.id,
                      detail={"unchanged": True})

@@ -62,11 +62,6 @@ def fold_spelling(unit: str) -> str:
     return unit.strip().replace(" ", "").replace("µ", "u").replace("μ", "u").replace("^", "*")
 
 
-def fold_unit(unit: str) -> str:
-    """:func:`fold_spelling`, and letter case too (for comparing within one kind)."""
-    return fold_spelling(unit).lower()
-
-
 # Cell counts in blood: canonical 10^9/L (= 10^3/uL = K/uL).
 CELL_COUNT = UnitKind(
     "cell count",
