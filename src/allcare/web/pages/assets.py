@@ -28,6 +28,7 @@ from fastapi import APIRouter, HTTPException, Request, Response
 router = APIRouter(include_in_schema=False)
 
 
+@lru_cache(maxsize=1)  # asked on every page view; the installed package does not move while serving
 def plotly_js_path() -> Path | None:
     spec = importlib.util.find_spec("plotly")
     if spec is None or not spec.submodule_search_locations:
