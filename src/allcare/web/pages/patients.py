@@ -8,17 +8,19 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import RedirectResponse
+from markupsafe import Markup
 from sqlalchemy import func, select
 
 from ...engine.case import FINDING_TYPES
-from ...store.assessments import assessment_gzip
+from ...store.assessments import ENGINE_VERSION, assessment_gzip, rules_version
 from ...store.listing import PatientFilters, list_patients
 from ...store.models import FindingRow
 from ...store.patients import get_patient
 from ..charts import STATUS_LABELS, patient_charts
 from ..deps import CodedPatientReader, ListReader, PatientId, get_store
 from . import forms
-from .common import PageRoute, parse_assessment, render
+from .common import PageRoute, parse_assessment, render, templates
+from .fragments import PatientFragments, fragment_cache
 from .panels import ALERT_LABELS, NCI_LABELS, alert_label, derivation_trail, diagnosis_panel, who_short
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -103,31 +105,46 @@ def patient_page(request: Request, patient_id: PatientId, who: CodedPatientReade
     engine_error = None
     with store.transaction() as session:
         row = get_patient(session, None, patient_id)
+        # The timestamps keep a record apart from another with the same id and revision (a restored store).
+        key = (row.id, row.revision, row.created_at, row.updated_at, ENGINE_VERSION, rules_version())
         try:
+            # Read (and audited) on every view; parsed and rendered only when this revision is new here.
             data = assessment_gzip(session, who.actor, patient_id, store.cache)
         except Exception as error:  # noqa: BLE001 - a record the engine cannot read still gets a page
             data, engine_error = None, type(error).__name__
-        counts = dict(session.execute(
-            select(FindingRow.type, func.count()).where(FindingRow.patient_id == patient_id).group_by(FindingRow.type)
-        ).all())
-    if data is None:
-        return render(request, "patient.html", {"patient": row, "a": None, "engine_error": engine_error,
-                                                "counts": counts, "kinds": FINDING_TYPES, "titles": forms.TITLES,
-                                                "can_write": who.role == "clinician"}, status_code=200)
-    assessment = parse_assessment(data)
+        if data is None:
+            fragments = _render_fragments(row, None, _finding_counts(session, patient_id))
+        else:
+            fragments = fragment_cache(request).get_or_render(
+                key, lambda: _render_fragments(row, parse_assessment(data), _finding_counts(session, patient_id)))
     added = request.query_params.get("added")
     return render(request, "patient.html", {
         "patient": row,
-        "a": assessment,
-        "engine_error": None,
-        "panel": diagnosis_panel(assessment),
-        "trail": derivation_trail(assessment),
-        "charts": patient_charts(assessment),
-        "counts": counts,
+        "meta": fragments.meta,
+        "body": fragments.body,
+        "engine_error": engine_error,
         "kinds": FINDING_TYPES,
         "titles": forms.TITLES,
         "can_write": who.role == "clinician",
-        "added": ADDED.get(added or ""),
-        "alert_label": alert_label,
+        "added": ADDED.get(added or "") if data is not None else None,
     })
+
+
+def _finding_counts(session, patient_id: int) -> dict[str, int]:
+    return dict(session.execute(
+        select(FindingRow.type, func.count()).where(FindingRow.patient_id == patient_id).group_by(FindingRow.type)
+    ).all())
+
+
+def _render_fragments(row, assessment, counts: dict[str, int]) -> PatientFragments:
+    """The parts of the patient page that depend only on the record (see pages/fragments.py)."""
+    meta = templates.get_template("_patient_meta.html").render(patient=row, a=assessment)
+    if assessment is None:
+        return PatientFragments(Markup(meta), None)
+    body = templates.get_template("_patient_assessment.html").render(
+        patient=row, a=assessment, panel=diagnosis_panel(assessment), trail=derivation_trail(assessment),
+        charts=patient_charts(assessment), counts=counts, kinds=FINDING_TYPES, titles=forms.TITLES,
+        alert_label=alert_label,
+    )
+    return PatientFragments(Markup(meta), Markup(body))
 
