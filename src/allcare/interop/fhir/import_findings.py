@@ -206,16 +206,18 @@ def _csf(members: list[Member], b: Builder) -> dict | None:
     return out
 
 
-def _method(concept) -> str | None:
+# Words in an Observation.method's text that name the method, tried in this order.
+MARROW_METHOD_WORDS = {"flow": ("flow",), "morphology": ("morpholog", "microscop", "manual", "smear")}
+MRD_METHOD_WORDS = {"flow": ("flow",), "pcr": ("pcr",), "ngs": ("sequenc", "ngs")}
+
+
+def _method(concept, words: dict[str, tuple[str, ...]]) -> str | None:
+    """allcare's own method code, else the first method whose word the text contains."""
     own = code_in(concept, C.ALLCARE_CODES)
     if own:
         return own
     text = (concept_text(concept) or "").lower()
-    if "flow" in text:
-        return "flow"
-    if any(word in text for word in ("morpholog", "microscop", "manual", "smear")):
-        return "morphology"
-    return None
+    return next((method for method, stems in words.items() if any(stem in text for stem in stems)), None)
 
 
 def _marrow(members: list[Member], b: Builder) -> dict | None:
@@ -235,7 +237,7 @@ def _marrow(members: list[Member], b: Builder) -> dict | None:
         elif not (b.explicit or timepoint or cellularity):
             b.unused(m, "narrative report text (LOINC 48807-2) with no coded value: allcare needs the marrow blast percentage (LOINC 11150-0)")
             continue
-        method = _method(obs.method) if obs.method is not None else None
+        method = _method(obs.method, MARROW_METHOD_WORDS) if obs.method is not None else None
         if method:
             out["method"] = method
         if timepoint is not None and timepoint.valueString:
@@ -471,7 +473,7 @@ def _mrd(members: list[Member], b: Builder) -> dict | None:
     percent = ext_value(obs, C.EXT_MRD_PERCENT)
     if percent is not None:
         out["percent"] = number(percent)
-    method = _mrd_method(obs.method) if obs.method is not None else None
+    method = _method(obs.method, MRD_METHOD_WORDS) if obs.method is not None else None
     if method:
         out["method"] = method
     for key, url in (("sensitivity", C.EXT_MRD_SENSITIVITY), ("sample", C.EXT_MRD_SAMPLE), ("timepoint", C.EXT_MRD_TIMEPOINT)):
@@ -480,20 +482,6 @@ def _mrd(members: list[Member], b: Builder) -> dict | None:
             out[key] = number(value)
     b.used(m)
     return out
-
-
-def _mrd_method(concept) -> str | None:
-    own = code_in(concept, C.ALLCARE_CODES)
-    if own:
-        return own
-    text = (concept_text(concept) or "").lower()
-    if "flow" in text:
-        return "flow"
-    if "pcr" in text:
-        return "pcr"
-    if "sequenc" in text or "ngs" in text:
-        return "ngs"
-    return None
 
 
 def drug_name(resource, medications: dict[str, str]) -> str | None:
