@@ -18,6 +18,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from ..engine.case import Finding, Quantity
+from ..engine.case.errors import dotted_path
 from . import audit
 from .audit import Actor
 from .errors import Conflict, InvalidRecord, NotFound
@@ -76,19 +77,12 @@ def stable_json(finding: Any) -> dict[str, Any]:
     try:
         again = finding_from_json(data)
     except ValidationError as error:
-        problems = [(_dotted(item["loc"][1:]), f"{item['msg']} (after normalisation)")
+        problems = [(dotted_path(item["loc"][1:]), f"{item['msg']} (after normalisation)")
                     for item in error.errors(include_url=False)]
         raise InvalidRecord(problems) from None
     if again != finding:
         raise InvalidRecord([("", "the finding would change when read back; check unusual spellings")])
     return data
-
-
-def _dotted(parts) -> str:
-    text = ""
-    for part in parts:
-        text += f"[{part}]" if isinstance(part, int) else ("." if text else "") + str(part)
-    return text
 
 
 def fill_row(row: FindingRow, finding: Any) -> None:

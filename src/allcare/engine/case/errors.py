@@ -124,7 +124,16 @@ def _finding(data: dict, index: int) -> Any:
     return None
 
 
+def dotted_path(parts) -> str:
+    """A pydantic error location as one would write it: ``findings[3].wbc.value``."""
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else ("." if text else "") + str(part)
+    return text
+
+
 def _path(parts: list) -> str:
+    """:func:`dotted_path` without the validator wrappers pydantic adds for the case model's unions."""
     text = ""
     for part in parts:
         if isinstance(part, int):

@@ -19,6 +19,7 @@ from typing import Any, Iterable
 from fhir.resources.R4B import get_fhir_model_class
 from pydantic import ValidationError
 
+from ...engine.case.errors import dotted_path
 from .problems import FhirInputError, FhirProblem
 
 DEFAULT_MAX_BUNDLE_BYTES = 256 * 1024 * 1024
@@ -172,7 +173,7 @@ def validate(resource: dict, where: str, cache: ValidatedCache | None = None):
         model = model_class(rtype).model_validate(resource)
     except ValidationError as error:
         name = describe(resource, where)
-        raise FhirInputError([FhirProblem(name, _path(item["loc"]), _message(item)) for item in error.errors(include_url=False)]) from None
+        raise FhirInputError([FhirProblem(name, dotted_path(item["loc"]), _message(item)) for item in error.errors(include_url=False)]) from None
     if key is not None:
         cache.put(key, model)
     return model
@@ -190,16 +191,6 @@ def validate_all(items: Iterable[tuple[str, dict, str | None]],
     if problems:
         raise FhirInputError(problems)
     return out
-
-
-def _path(loc: tuple) -> str:
-    text = ""
-    for part in loc:
-        if isinstance(part, int):
-            text += f"[{part}]"
-        else:
-            text += ("." if text else "") + str(part)
-    return text
 
 
 def _message(item: dict) -> str:
