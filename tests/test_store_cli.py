@@ -131,3 +131,13 @@ def test_serve_migrates_seeds_the_demo_and_prints_the_logins(env, tmp_path):
         process.send_signal(signal.SIGINT)
         output, _ = process.communicate(timeout=30)
     assert f"http://127.0.0.1:{port}" in output and "clinician-demo" in output
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "fragment"),
+    [("ALLCARE_PORT", "eighty", "ALLCARE_PORT"), ("ALLCARE_CDS_FHIR_SERVERS", "https://fhir.example.org", "JSON")],
+)
+def test_a_bad_setting_is_invalid_input_naming_it(env, variable, value, fragment):
+    result = run({**env, variable: value}, "users", "list")
+    assert isinstance(result.exception, InvalidInput)
+    assert any(fragment in problem for problem in result.exception.problems)

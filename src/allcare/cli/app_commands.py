@@ -42,9 +42,22 @@ def _invalid(title: str, problems: list[str]) -> Exception:
 
 
 def _settings(**overrides):
+    """The settings from the environment; a bad value is the user's to fix (exit 2), not a bug."""
+    from pydantic import ValidationError
+    from pydantic_settings import SettingsError
+
     from ..settings import Settings
 
-    return Settings(**{key: value for key, value in overrides.items() if value is not None})
+    try:
+        return Settings(**{key: value for key, value in overrides.items() if value is not None})
+    except ValidationError as error:
+        raise _invalid("settings", [
+            f"ALLCARE_{'_'.join(str(p) for p in item['loc']).upper()}: {item['msg']}"
+            for item in error.errors(include_url=False)
+        ]) from None
+    except SettingsError as error:  # a value that is not even parseable (e.g. a list that is not JSON)
+        cause = f" ({error.__cause__})" if error.__cause__ else ""
+        raise _invalid("settings", [f"{error}{cause}; lists are written as JSON, e.g. '[\"https://fhir.example.org\"]'"]) from None
 
 
 def _store(settings=None):
