@@ -208,3 +208,24 @@ def test_invalid_fhir_in_the_prefetch_is_422_naming_resource_and_field(cds, exam
 def test_a_prefetch_patient_other_than_the_context_patient_is_refused(cds, example_resources):
     response = post(cds, hook("someone-else", prefetch=prefetch_for(example_resources)))
     assert response.status_code == 400 and "not the patient in context" in response.json()["detail"]["error"]
+
+
+def test_the_same_resources_sent_again_give_the_same_cards_and_a_changed_one_is_assessed_afresh(cds, example_resources):
+    """The service keeps the assessment of an unchanged prefetch; any change to a resource is a new assessment."""
+    import copy
+
+    pid = example_resources[0]["id"]
+    first = check_cards(post(cds, hook(pid, prefetch=prefetch_for(example_resources))), pid)
+    again = check_cards(post(cds, hook(pid, prefetch=prefetch_for(example_resources))), pid)
+    assert [(c["summary"], c["indicator"]) for c in again] == [(c["summary"], c["indicator"]) for c in first]
+    assert {c["uuid"] for c in again}.isdisjoint({c["uuid"] for c in first})  # each hook instance its own cards
+    changed = copy.deepcopy(example_resources)
+    high = [r for r in changed if r["resourceType"] == "Observation" and "valueQuantity" in r
+            and any(c.get("code") in ("26464-8", "6690-2") for c in r["code"].get("coding", []))
+            and r["valueQuantity"]["value"] >= 100]
+    assert high
+    for wbc in high:
+        wbc["valueQuantity"]["value"] = 5  # no longer hyperleukocytosis
+    cards = check_cards(post(cds, hook(pid, prefetch=prefetch_for(changed))), pid)
+    assert "hyperleukocytosis" in {c["source"]["topic"]["code"] for c in first[1:]}
+    assert "hyperleukocytosis" not in {c["source"]["topic"]["code"] for c in cards[1:]}

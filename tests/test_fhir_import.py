@@ -280,9 +280,9 @@ def test_a_finding_built_from_many_resources_gets_a_short_stable_id(brian):
 
 def test_a_validation_cache_gives_the_same_import_and_never_keeps_an_invalid_resource():
     from allcare.interop.fhir import import_resources
-    from allcare.interop.fhir.reader import ValidatedCache, bundle_entries
+    from allcare.interop.fhir.reader import ContentCache, bundle_entries
 
-    cache = ValidatedCache(size=10_000)
+    cache = ContentCache(size=10_000)
     entries = bundle_entries(json.loads(BRIAN.read_text()), "brian")
     first = import_resources(entries, cache=cache).patients[0].case
     again = import_resources(entries, cache=cache).patients[0].case

@@ -15,6 +15,7 @@ from pathlib import Path
 from fastapi import Depends, FastAPI
 
 from .. import __version__
+from ..serving import tune_garbage_collector
 from ..settings import Settings
 from ..store import Store
 from ..store.users import make_hasher
@@ -25,6 +26,7 @@ from .security import AccessLogMiddleware, CsrfCookieMiddleware, LoginThrottle, 
 
 def create_app(settings: Settings | None = None, *, store: Store | None = None, migrate: bool = True) -> FastAPI:
     """Build the app for ``settings`` (default: from the environment); migrates the store to head."""
+    tune_garbage_collector()
     settings = settings or Settings()
     store = store or Store.from_settings(settings)
     if migrate:

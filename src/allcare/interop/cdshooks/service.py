@@ -10,6 +10,7 @@ named FHIR server fails.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from dataclasses import dataclass, field
@@ -17,14 +18,16 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
+import orjson
 from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from ...engine import assess
+from ...serving import tune_garbage_collector
 from ...engine.rules import DEFAULT_RULES, RuleSet
 from ..fhir import FhirInputError, import_resources
-from ..fhir.reader import ValidatedCache
+from ..fhir.reader import ContentCache
 from .cards import assessment_cards
 from .fetch import FetchError, FetchSettings, fetch_one, fill
 from .models import CdsResponse, Discovery, HookRequest, ServiceDescription
@@ -52,8 +55,11 @@ class CdsSettings:
     # FHIR servers a request may name for fetching (base URLs); None: any (a standalone
     # service behind the EHR's own network rules). The web app passes its allowlist.
     allowed_fhir_servers: tuple[str, ...] | None = None
-    # Resources already validated, by content: an EHR sends the same ones each time the chart opens.
-    validated: ValidatedCache = field(default_factory=ValidatedCache)
+    # An EHR sends the same resources each time the chart opens: resources already validated are
+    # kept by content, and so is the assessment of an unchanged set (the same resources and rule
+    # set always give the same assessment; only the cards' hook instance differs).
+    validated: ContentCache = field(default_factory=ContentCache)
+    assessed: ContentCache = field(default_factory=lambda: ContentCache(size=256))
 
     def may_fetch_from(self, server: str) -> bool:
         if self.allowed_fhir_servers is None:
@@ -98,6 +104,18 @@ async def cds_all_assessment(request: Request) -> JSONResponse:
     settings = _settings(request)
     hook_request = await _read_request(request, settings)
     resources = await _gather(hook_request, settings)
+    key = _content_key(resources, settings)
+    known = settings.assessed.get(key) if key is not None else None
+    if known is None:
+        known = _import_and_assess(resources, settings)
+        if key is not None:
+            settings.assessed.put(key, known)
+    patient_id, assessment = known
+    cards = assessment_cards(assessment, hook_request.hookInstance, settings.patient_url(patient_id))
+    return JSONResponse(CdsResponse(cards=cards).model_dump(exclude_none=True))
+
+
+def _import_and_assess(resources: list[tuple[str, dict, str | None]], settings: CdsSettings) -> tuple[str, Any]:
     try:
         result = import_resources(resources, cache=settings.validated)
     except FhirInputError as error:
@@ -107,9 +125,16 @@ async def cds_all_assessment(request: Request) -> JSONResponse:
     if len(result.patients) != 1:
         raise _error(422, f"expected the data of one patient, found {len(result.patients)}")
     imported = result.patients[0]
-    assessment = assess(imported.case, rules=settings.rules)
-    cards = assessment_cards(assessment, hook_request.hookInstance, settings.patient_url(imported.patient_id))
-    return JSONResponse(CdsResponse(cards=cards).model_dump(exclude_none=True))
+    return imported.patient_id, assess(imported.case, rules=settings.rules)
+
+
+def _content_key(resources: list[tuple[str, dict, str | None]], settings: CdsSettings) -> bytes | None:
+    """A digest of exactly the resources sent (and the rule set), or None when they cannot be serialised."""
+    try:
+        content = orjson.dumps([resource for _, resource, _ in resources], option=orjson.OPT_SORT_KEYS)
+    except (TypeError, orjson.JSONEncodeError):
+        return None
+    return hashlib.sha256(settings.rules.version.encode() + b"\0" + content).digest()
 
 
 async def _read_request(request: Request, settings: CdsSettings) -> HookRequest:
@@ -117,7 +142,7 @@ async def _read_request(request: Request, settings: CdsSettings) -> HookRequest:
     if len(body) > settings.max_request_bytes:
         raise _error(413, f"request of {len(body):,} bytes is over the limit of {settings.max_request_bytes:,}")
     try:
-        data = json.loads(body)
+        data = orjson.loads(body)  # several times faster than json on a prefetch of a megabyte
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise _error(400, f"request body is not valid JSON: {error}") from None
     try:
@@ -183,6 +208,7 @@ def _usable(value: Any) -> bool:
 
 def create_app(settings: CdsSettings | None = None) -> FastAPI:
     """A FastAPI app with only the CDS Hooks router (to test or benchmark it alone)."""
+    tune_garbage_collector()
     app = FastAPI(title="allcare CDS Hooks", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.cds_settings = settings or CdsSettings()
     app.include_router(router)

@@ -16,7 +16,7 @@ from .assemble import Index, Item, PatientImport, assemble_patient
 from .classify import unused_reason
 from .problems import FhirInputError, FhirProblem, MappingReport
 from .read_helpers import concept_text, short_ref
-from .reader import DEFAULT_MAX_BUNDLE_BYTES, ValidatedCache, bundle_entries, check_version, parse_json, validate_all
+from .reader import DEFAULT_MAX_BUNDLE_BYTES, ContentCache, bundle_entries, check_version, parse_json, validate_all
 
 
 @dataclass
@@ -44,10 +44,10 @@ def import_bundle(data: str | bytes | dict, *, name: str = "<bundle>", max_bytes
 
 
 def import_resources(entries: Iterable[tuple[str, dict, str | None]], *, fhir_version: str | None = None,
-                     cache: ValidatedCache | None = None) -> ImportResult:
+                     cache: ContentCache | None = None) -> ImportResult:
     """Import ``(where, resource, fullUrl)`` triples; raises :class:`FhirInputError` when any resource is invalid.
 
-    ``cache`` keeps validated resources for inputs that repeat (see :class:`ValidatedCache`).
+    ``cache`` keeps validated resources for inputs that repeat (see :class:`ContentCache`).
     """
     check_version(fhir_version, "input")
     validated = validate_all(entries, cache)
