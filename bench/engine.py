@@ -10,6 +10,7 @@ Runs on one core (one process). Goal (issue 2): >= 1,000 cases/s and assess <= 5
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import random
 import statistics
@@ -33,7 +34,14 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=10_000)
     parser.add_argument("--years", type=float, default=3.0)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--serving-gc", action="store_true",
+                        help="collect garbage as the web app and CDS Hooks service do (allcare.serving)")
     args = parser.parse_args()
+    if args.serving_gc:
+        from allcare.serving import tune_garbage_collector
+
+        tune_garbage_collector()
+    print(f"garbage collector thresholds: {gc.get_threshold()}")
 
     rng = random.Random(args.seed)
     print(f"generating {args.cases} cases ({args.years:g} years each)...", file=sys.stderr)
