@@ -128,14 +128,15 @@ def check_shape(rtype: str, resource: dict, name: str) -> None:
 
 
 class ContentCache:
-    """Values by exact content, least recently used out first: validated R4B models by resource.
+    """Values by exact content, least recently used out first.
 
-    Validating a resource with its R4B model costs about 0.2 ms, and a CDS Hooks
-    client sends the same resources each time a chart is opened (a patient with
-    three years of data: about a thousand). The CDS Hooks service keeps one of
-    these; imports of files do not (their memory must stay flat however large
-    the export). What the importer reads from a model never changes it, and an
-    invalid resource is never kept.
+    The CDS Hooks service keeps two: validated R4B models by resource (``key``),
+    and assessments by the digest of a whole prefetch. Validating a resource with
+    its R4B model costs about 0.2 ms, and a CDS Hooks client sends the same
+    resources each time a chart is opened (a patient with three years of data:
+    about a thousand). Imports of files keep none (their memory must stay flat
+    however large the export). What the importer reads from a model never
+    changes it, and an invalid resource is never kept.
     """
 
     def __init__(self, size: int = 4096):
