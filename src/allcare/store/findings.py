@@ -36,7 +36,7 @@ def reported_json(finding: Any) -> dict[str, Any]:
 
 
 def canonical_json(finding: Any) -> dict[str, Any]:
-    """The finding with each quantity as ``{value, unit, lower_limit?, upper_limit?}`` in canonical units."""
+    """The finding with each quantity as ``{value, unit, lower_limit?, upper_limit?, comparator?}`` in canonical units."""
     data = reported_json(finding)
     for name in data:
         value = getattr(finding, name, None)
@@ -46,6 +46,8 @@ def canonical_json(finding: Any) -> dict[str, Any]:
                 data[name]["lower_limit"] = value.lower_limit
             if value.upper_limit is not None:
                 data[name]["upper_limit"] = value.upper_limit
+            if value.comparator is not None:
+                data[name]["comparator"] = value.comparator
     return data
 
 

@@ -13,6 +13,7 @@ from typing import Annotated, Literal, Union
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from .bounds import Comparator
 from .markers import MarkerValue, normalise_marker_name
 from .quantity import CellCount, CsfCells, Hemoglobin, Percent, RedCellCount
 from .vocabulary import normalise_lesion
@@ -183,6 +184,10 @@ class Mrd(_Finding):
     type: Literal["mrd"] = "mrd"
     value: float | None = Field(default=None, ge=0, le=1, description="fraction of cells, e.g. 0.0003")
     percent: float | None = Field(default=None, ge=0, le=100)
+    comparator: Comparator | None = Field(
+        default=None,
+        description="the result is a bound: '<' with value 0.0001 means below 0.01% (e.g. below the assay's limit)",
+    )
     method: Literal["flow", "pcr", "ngs"] | None = None
     sensitivity: float | None = Field(default=None, gt=0, le=1, description="assay sensitivity, fraction")
     sample: Literal["marrow", "blood"] | None = None
@@ -193,6 +198,8 @@ class Mrd(_Finding):
         if self.value is not None and self.percent is not None:
             if abs(self.value * 100 - self.percent) > 1e-9 * max(1.0, self.percent):
                 raise ValueError("value and percent disagree; give one of them")
+        if self.comparator is not None and self.value is None and self.percent is None:
+            raise ValueError("a comparator needs the value it bounds ('value' or 'percent')")
         return self
 
     @property

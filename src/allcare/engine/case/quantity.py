@@ -14,14 +14,18 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_serializer
 
+from .bounds import COMPARATORS, Comparator
 from .units import CELL_COUNT, CSF_CELLS, HEMOGLOBIN, PERCENT, RED_CELL_COUNT, UnitKind
 
 
 class Quantity(BaseModel):
     """A number in its canonical unit, with the lab's reference range when it gave one.
 
-    ``reported`` keeps the case-file object exactly as written (value, unit, limits)
-    when it was not a bare number, so that export gives back what came in.
+    ``comparator`` keeps a result reported as a bound ("< 5", "> 1000"): the true
+    value is then only known to lie on one side of ``value``, and every rule must
+    read it through :mod:`.bounds` (three-valued), never as the exact number.
+    ``reported`` keeps the case-file object exactly as written (value, unit, limits,
+    comparator) when it was not a bare number, so that export gives back what came in.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -30,6 +34,7 @@ class Quantity(BaseModel):
     unit: str
     lower_limit: float | None = None
     upper_limit: float | None = None
+    comparator: Comparator | None = None
     reported: dict | None = None
 
     @model_serializer(mode="plain")
@@ -37,7 +42,7 @@ class Quantity(BaseModel):
         return dict(self.reported) if self.reported is not None else self.value
 
 
-_OBJECT_KEYS = {"value", "unit", "lower_limit", "upper_limit"}
+_OBJECT_KEYS = {"value", "unit", "lower_limit", "upper_limit", "comparator"}
 
 # Bare numbers kept per kind of quantity (see ``quantity_parser``; about 650 bytes each,
 # so at most about 1.3 MB per kind). Labs report one or two decimals: a synthetic
@@ -71,7 +76,9 @@ def quantity_parser(kind: UnitKind, minimum: float = 0.0, maximum: float | None 
         if isinstance(raw, dict):
             extra = set(raw) - _OBJECT_KEYS
             if extra:
-                raise ValueError(f"unexpected key(s) {sorted(extra)}; allowed: value, unit, lower_limit, upper_limit")
+                raise ValueError(
+                    f"unexpected key(s) {sorted(extra)}; allowed: value, unit, lower_limit, upper_limit, comparator"
+                )
             if "value" not in raw:
                 raise ValueError("a measured value needs 'value'")
             unit = raw.get("unit", kind.canonical)
@@ -89,7 +96,12 @@ def quantity_parser(kind: UnitKind, minimum: float = 0.0, maximum: float | None 
                     limits[bound] = round(limit * factor, 9)
             if limits.get("lower_limit", 0) > limits.get("upper_limit", float("inf")):
                 raise ValueError("'lower_limit' is above 'upper_limit'")
-            return Quantity(value=round(value * factor, 9), unit=kind.canonical, reported=dict(raw), **limits)
+            comparator = raw.get("comparator")
+            if comparator is not None and comparator not in COMPARATORS:
+                raise ValueError(f"'comparator' must be one of {', '.join(COMPARATORS)} (got {comparator!r})")
+            return Quantity(
+                value=round(value * factor, 9), unit=kind.canonical, comparator=comparator, reported=dict(raw), **limits
+            )
         return bare(raw)
 
     def bare(raw: Any) -> Quantity:
@@ -122,6 +134,11 @@ def _schema_for(kind: UnitKind, minimum: float, maximum: float | None) -> dict:
                     "unit": {"type": "string", "enum": kind.accepted()},
                     "lower_limit": {"type": "number", "minimum": 0, "description": "lab reference range, same unit"},
                     "upper_limit": {"type": "number", "minimum": 0, "description": "lab reference range, same unit"},
+                    "comparator": {
+                        "type": "string",
+                        "enum": list(COMPARATORS),
+                        "description": "the result is a bound: '<' 5 means below 5 (e.g. below the assay's limit)",
+                    },
                 },
                 "required": ["value"],
                 "additionalProperties": False,
