@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 from allcare.engine.case import case_from_dict
+from allcare.engine.course.treatment import TreatmentHistory
 from allcare.engine.cns import assess_cns
 from allcare.engine.rules import DEFAULT_RULES
 from allcare.engine.view import CaseView
@@ -29,7 +30,8 @@ def cns(*findings, sex="male", as_of=None):
             "findings": [diagnostic_count, *findings],
         }
     )
-    return assess_cns(CaseView(case, as_of, DEFAULT_RULES))
+    view = CaseView(case, as_of, DEFAULT_RULES)
+    return assess_cns(view, TreatmentHistory(view))
 
 
 def csf(date=LP, **values):
@@ -97,7 +99,8 @@ def test_steinherz_bleyer_factor_is_a_rule_parameter():
         }
     )
     rules = DEFAULT_RULES.model_copy(update={"steinherz_bleyer_factor": 3.0})
-    assert assess_cns(CaseView(case, None, rules)).status == "CNS2c"
+    view = CaseView(case, None, rules)
+    assert assess_cns(view, TreatmentHistory(view)).status == "CNS2c"
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from allcare.engine.course.build import build_course
 from allcare.engine.assessment import Diagnosis, Entity, Status
 from allcare.engine.case import case_from_dict
 from allcare.engine.codes import assign_codes
@@ -137,5 +138,5 @@ def test_codes_from_a_diagnosed_case():
         {"type": "genetics", "date": DX, "fusions": ["ETV6::RUNX1"], "negative": ["BCR::ABL1", "KMT2A_rearrangement"]},
     ]})
     view = CaseView(case, None, DEFAULT_RULES)
-    codes = assign_codes(view, diagnose(view), Status(current="complete_remission"))
+    codes = assign_codes(view, diagnose(view, build_course(view).initial), Status(current="complete_remission"))
     assert (codes.icd_o_3, codes.icd_10_cm, codes.snomed_ct) == ("9814/3", "C91.01", "277571004")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from allcare.engine.course.build import build_course
 from allcare.engine.case import case_from_dict
 from allcare.engine.diagnosis import diagnose
 from allcare.engine.rules import DEFAULT_RULES, rules_from_dict
@@ -18,7 +19,8 @@ ETP_MARKERS = {"cCD3": "bright", "CD7": 95, "CD1a": "negative", "CD8": "negative
 
 def diagnosis_of(*findings, rules=DEFAULT_RULES):
     case = case_from_dict({"schema": "allcare.case/1", "patient": {"id": "t", "age_years": 8}, "findings": list(findings)})
-    return diagnose(CaseView(case, None, rules))
+    view = CaseView(case, None, rules)
+    return diagnose(view, build_course(view).initial)
 
 
 def marrow(pct, date=DX):

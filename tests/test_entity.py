@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from allcare.engine.course.build import build_course
 from allcare.engine.case import case_from_dict
 from allcare.engine.diagnosis import diagnose
 from allcare.engine.diagnosis.names import ICC_NAMES, WHO_NAMES
@@ -23,7 +24,8 @@ MASKED = "SNP array / DNA index / flow ploidy to exclude a doubled hypodiploid c
 
 def diagnosis_of(*findings):
     case = case_from_dict({"schema": "allcare.case/1", "patient": {"id": "t", "age_years": 8}, "findings": list(findings)})
-    return diagnose(CaseView(case, None, DEFAULT_RULES))
+    view = CaseView(case, None, DEFAULT_RULES)
+    return diagnose(view, build_course(view).initial)
 
 
 def b_all(*findings, markers=B):

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from allcare.engine.course.build import build_course
 from allcare.engine.assessment import Diagnosis
 from allcare.engine.case import case_from_dict
 from allcare.engine.response import assess_response, mrd_status
@@ -27,7 +28,7 @@ def mrd_finding(**fields):
 def assess(findings, as_of: int | None = None):
     case = case_from_dict({"patient": {"id": "m", "age_years": 7}, "diagnosis_date": day(0), "findings": findings})
     view = CaseView(case, None if as_of is None else START + dt.timedelta(days=as_of), DEFAULT_RULES)
-    return assess_response(view, Diagnosis())
+    return assess_response(view, build_course(view))
 
 
 @pytest.mark.parametrize(

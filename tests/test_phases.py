@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from allcare.engine.course.build import build_course
 from allcare.engine.assessment import Diagnosis
 from allcare.engine.case import case_from_dict
 from allcare.engine.response import assess_response
@@ -29,7 +30,8 @@ def block(phase: str, start: int, end: int | None = None, **extra) -> dict:
 
 def assess(findings, as_of: int, rules=DEFAULT_RULES):
     data = {"patient": {"id": "ph", "age_years": 9}, "diagnosis_date": day(-1), "findings": findings}
-    status, _ = assess_response(CaseView(case_from_dict(data), on(as_of), rules), Diagnosis())
+    view = CaseView(case_from_dict(data), on(as_of), rules)
+    status, _ = assess_response(view, build_course(view))
     return status
 
 

@@ -9,6 +9,7 @@ import datetime as dt
 
 import pytest
 
+from allcare.engine.course.build import build_course
 from allcare.engine.assessment import Diagnosis
 from allcare.engine.case import case_from_dict
 from allcare.engine.response import assess_response, marrow_grade
@@ -26,12 +27,12 @@ def on(n: int) -> dt.date:
     return START + dt.timedelta(days=n)
 
 
-def assess(findings, as_of: int | None = None, diagnosis_day: int | None = -1):
-    data = {"patient": {"id": "r", "age_years": 8}, "findings": findings}
+def assess(findings, as_of: int | None = None, diagnosis_day: int | None = -1, age: float = 8):
+    data = {"patient": {"id": "r", "age_years": age}, "findings": findings}
     if diagnosis_day is not None:
         data["diagnosis_date"] = day(diagnosis_day)
     view = CaseView(case_from_dict(data), None if as_of is None else on(as_of), DEFAULT_RULES)
-    status, _ = assess_response(view, Diagnosis())
+    status, _ = assess_response(view, build_course(view))
     return status
 
 
@@ -101,7 +102,7 @@ def test_before_treatment_is_newly_diagnosed():
 
 
 def test_no_findings_gives_no_current_status():
-    status = assess([], diagnosis_day=None)
+    status = assess([], as_of=0, diagnosis_day=None)
     assert status.current is None and status.timeline == []
     card = next(c for c in status.conclusions if c.rule == "STATUS.CURRENT")
     assert not card.determined and card.missing
@@ -178,8 +179,9 @@ def test_same_date_marrows_that_disagree_are_indeterminate():
     ],
 )
 def test_refractory_only_at_end_of_induction(n, blasts, label, expected):
+    """NCCN/ELN (an adult): any marrow >= 5% at end of induction is induction failure."""
     extra = {"timepoint": label} if label else {}
-    status = assess(induction(marrow(n, blasts, **extra), count(n)))
+    status = assess(induction(marrow(n, blasts, **extra), count(n)), age=30)
     p = point(status, n)
     assert p.status == expected
     if expected == "refractory":
@@ -189,9 +191,10 @@ def test_refractory_only_at_end_of_induction(n, blasts, label, expected):
 
 
 def test_interim_marrow_then_end_of_induction_marrow():
-    status = assess(induction(marrow(14, 12), marrow(28, 8), marrow(56, 1), count(56)))
+    status = assess(induction(marrow(14, 12), marrow(28, 8), marrow(56, 1), count(56)), age=30)
     assert [p.status for p in status.timeline] == ["newly_diagnosed", "on_treatment", "refractory", "complete_remission"]
     assert status.current == "complete_remission"
+    assert "after induction failure" in point(status, 56).conclusion.explanation
 
 
 @pytest.mark.parametrize("csf_day", [21, 28, 35])

@@ -11,6 +11,7 @@ import datetime as dt
 
 import pytest
 
+from allcare.engine.course.build import build_course
 from allcare.engine.assessment import (
     CnsResult, Diagnosis, Entity, GeneticSummary, MrdResult, MrdSummary, Status, TimelinePoint,
 )
@@ -82,7 +83,7 @@ NO_MRD = MrdSummary()
 
 
 def risk(v, d, cns=CNS1, status=NO_STATUS, mrd_=NO_MRD):
-    return assess_risk(v, d, cns, status, mrd_)
+    return assess_risk(v, d, cns, status, mrd_, build_course(v))
 
 
 def conclusion(r, topic):

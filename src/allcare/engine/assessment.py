@@ -151,6 +151,8 @@ class Risk(_Out):
     down_syndrome: bool = False
     infant: bool = False
     interfant_high_risk: bool | None = None
+    mrd_persistence: Literal["persistent", "cleared", "negative"] | None = Field(
+        default=None, description="MRD at end of induction and consolidation: persistent = positive at end of consolidation")
     factors: list[str] = Field(default_factory=list, description="everything that drove the risk outputs")
     conclusions: list[Conclusion] = Field(default_factory=list)
 
@@ -159,6 +161,9 @@ class MrdResult(_Out):
     index: int
     date: dt.date
     value: float | None = Field(default=None, description="fraction of cells")
+    comparator: Literal["<", "<=", ">=", ">"] | None = Field(
+        default=None, description="the value is a bound ('<' 0.0001: below 0.01%, e.g. below the assay's limit)"
+    )
     method: str | None = None
     sensitivity: float | None = None
     sample: str | None = None
@@ -219,6 +224,79 @@ class PatientSummary(_Out):
     conditions: list[str] = Field(default_factory=list)
 
 
+# Course of the disease: episodes (diagnosis, relapses), their work-ups and response monitoring ------------
+EpisodeKind = Literal["initial", "relapse", "refractory"]
+RelapseSite = Literal[
+    "isolated_marrow", "isolated_cns", "isolated_testicular", "other_extramedullary", "isolated_extramedullary",
+    "combined",
+]
+MonitoringReading = Literal[
+    "molecular_response", "persisting", "new_lesion", "normal_karyotype", "abnormal_karyotype", "reported",
+]
+
+
+class RelapseTiming(_Out):
+    """Time to relapse by the I-BFM (IntReALL) and COG definitions, with the dates they were measured from."""
+
+    ibfm: Literal["very_early", "early", "late"] | None = None
+    cog: Literal["early", "late"] | None = None
+    diagnosis_date: dt.date | None = None
+    end_of_therapy: dt.date | None = Field(default=None, description="end of front-line therapy (last block's end)")
+    months_from_diagnosis: float | None = None
+    months_from_end_of_therapy: float | None = Field(default=None, description="negative: relapse while on therapy")
+
+
+class RelapseRisk(_Out):
+    """First-relapse risk groups (paediatric schemes), each None when not applicable or not decidable."""
+
+    bfm: Literal["S1", "S2", "S3", "S4"] | None = None
+    intreall: Literal["standard", "high"] | None = None
+    cog: Literal["low", "intermediate", "high"] | None = None
+    factors: list[str] = Field(default_factory=list)
+
+
+class Episode(_Out):
+    """The initial diagnosis, a relapse, or an induction failure with a work-up of its own."""
+
+    kind: EpisodeKind
+    number: int = Field(description="ordinal within its kind: relapse 2 is the second relapse")
+    onset: dt.date
+    confirmed: dt.date | None = Field(default=None, description="the assessment that confirmed it (relapse)")
+    site: RelapseSite | None = None
+    sites: list[str] = Field(default_factory=list, description="involved sites: marrow, cns, testis, ...")
+    timing: RelapseTiming | None = None
+    risk: RelapseRisk | None = None
+    workup: list[EvidenceRef] = Field(default_factory=list, description="the findings of this episode's work-up")
+    treatment_start: dt.date | None = None
+    prior_therapy: list[str] = Field(default_factory=list, description="blinatumomab, inotuzumab, car_t, hsct, tki")
+    after_hsct: bool = False
+    lineage: str | None = Field(default=None, description="lineage of this episode's blasts (myeloid: lineage switch)")
+    lineage_switch: bool | None = None
+    antigen_loss: list[str] = Field(default_factory=list, description="targets positive at diagnosis, negative now")
+    antigen_modulation: list[str] = Field(default_factory=list, description="targets dim or partial now")
+    new_lesions: list[str] = Field(default_factory=list, description="genetic lesions not found at diagnosis")
+    outcome: Literal["complete_remission", "cr_incomplete_recovery", "refractory"] | None = None
+    outcome_date: dt.date | None = None
+    conclusions: list[Conclusion] = Field(default_factory=list)
+
+
+class MonitoringResult(_Out):
+    """A genetic or cytogenetic result outside every work-up: response monitoring, not a diagnosis."""
+
+    index: int
+    date: dt.date
+    type: str
+    reading: MonitoringReading
+    lesions: list[str] = Field(default_factory=list)
+    summary: str
+
+
+class Course(_Out):
+    episodes: list[Episode] = Field(default_factory=list)
+    monitoring: list[MonitoringResult] = Field(default_factory=list)
+    conclusions: list[Conclusion] = Field(default_factory=list)
+
+
 class Assessment(_Out):
     schema_: Literal["allcare.assessment/1"] = Field(default=ASSESSMENT_SCHEMA, alias="schema")
     engine_version: str
@@ -237,6 +315,7 @@ class Assessment(_Out):
     alerts: list[Alert] = Field(default_factory=list)
     missing: list[str] = Field(default_factory=list)
     disclaimer: str
+    course: Course = Field(default_factory=Course, description="episodes of the disease (diagnosis, relapses)")
 
     model_config = ConfigDict(frozen=True, populate_by_name=True)
 
@@ -249,4 +328,6 @@ class Assessment(_Out):
         trail += [c for count in self.blood_counts for c in count.conclusions]
         trail += [*self.risk.conclusions, *self.status.conclusions]
         trail += [point.conclusion for point in self.status.timeline]
+        trail += [c for episode in self.course.episodes for c in episode.conclusions]
+        trail += self.course.conclusions
         return trail

@@ -20,12 +20,17 @@ import datetime as dt
 import itertools
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from .assessment import CnsResult
 from .case import Csf, Extramedullary
+from .case.bounds import at_least, describe
 from .explain import Conclusion, EvidenceRef, conclude, contradictory, undetermined
 from .sources import COG_CNS, TESTICULAR, TRAUMATIC_LP
 from .view import CaseView, Indexed
+
+if TYPE_CHECKING:
+    from .course.treatment import TreatmentHistory
 
 STATUS_ORDER = ("CNS1", "CNS2a", "CNS2b", "CNS2c", "CNS3a", "CNS3b", "CNS3c")
 CNS3C = "CNS3c"
@@ -88,10 +93,14 @@ class CsfReading:
         return bool(self.item.finding.blasts) and self.traumatic is True
 
 
+def _cells(q) -> str:
+    return describe(q.value, q.comparator)
+
+
 def _csf_summary(csf: Csf) -> str:
     parts = [
-        f"CSF WBC {csf.wbc.value:g}/uL" if csf.wbc is not None else "CSF WBC not recorded",
-        f"RBC {csf.rbc.value:g}/uL" if csf.rbc is not None else "RBC not recorded",
+        f"CSF WBC {_cells(csf.wbc)}/uL" if csf.wbc is not None else "CSF WBC not recorded",
+        f"RBC {_cells(csf.rbc)}/uL" if csf.rbc is not None else "RBC not recorded",
         {True: "blasts seen", False: "no blasts", None: "cytospin not recorded"}[csf.blasts],
     ]
     if csf.traumatic is not None:
@@ -103,22 +112,27 @@ def read_csf(view: CaseView, item: Indexed[Csf]) -> CsfReading:
     """Classify one CSF by the COG table, with Steinherz/Bleyer on the nearest blood count when needed."""
     rules = view.rules
     csf = item.finding
-    wbc = None if csf.wbc is None else csf.wbc.value
-    rbc = None if csf.rbc is None else csf.rbc.value
+    # A count reported as a bound ("< 5 /uL") is exact for none of the lines: each line is asked
+    # three-valued, and Steinherz/Bleyer (a ratio) needs both counts as values.
+    wbc = None if csf.wbc is None or csf.wbc.comparator else csf.wbc.value
+    rbc = None if csf.rbc is None or csf.rbc.comparator else csf.rbc.value
     if csf.traumatic is not None:
         traumatic = csf.traumatic
         traumatic_why = "recorded as traumatic" if traumatic else "recorded as not traumatic"
-    elif rbc is not None:
-        traumatic = rbc >= rules.csf_rbc_traumatic
-        traumatic_why = f"CSF RBC {rbc:g}/uL {'>=' if traumatic else '<'} {rules.csf_rbc_traumatic:g}/uL"
+    elif csf.rbc is not None:
+        traumatic = at_least(csf.rbc.value, csf.rbc.comparator, rules.csf_rbc_traumatic)
+        sign = {True: ">=", False: "<", None: "cannot tell against"}[traumatic]
+        traumatic_why = f"CSF RBC {_cells(csf.rbc)}/uL {sign} {rules.csf_rbc_traumatic:g}/uL"
     else:
         traumatic, traumatic_why = None, "CSF RBC not recorded"
+    wbc_high = None if csf.wbc is None else at_least(csf.wbc.value, csf.wbc.comparator, rules.csf_wbc_cns3)
 
     window = rules.cns_blood_count_window_days
     blood = view.nearest(
         [
             x for x in view.within("cbc", item.date, window)
             if x.finding.wbc is not None and x.finding.rbc is not None and x.finding.rbc.value > 0
+            and x.finding.wbc.comparator is None and x.finding.rbc.comparator is None
         ],
         item.date,
         window,
@@ -127,7 +141,7 @@ def read_csf(view: CaseView, item: Indexed[Csf]) -> CsfReading:
     sb_missing: list[str] = []
     sb_text = ""
     if wbc is None:
-        sb_missing.append("CSF WBC count")
+        sb_missing.append("CSF WBC count" if csf.wbc is None else "CSF WBC count as a value (not a bound)")
     if rbc is None or rbc <= 0:
         sb_missing.append("CSF RBC count (for Steinherz/Bleyer)")
     if blood is None:
@@ -145,7 +159,7 @@ def read_csf(view: CaseView, item: Indexed[Csf]) -> CsfReading:
 
     known = {
         "blasts": csf.blasts,
-        "wbc_high": None if wbc is None else wbc >= rules.csf_wbc_cns3,
+        "wbc_high": wbc_high,
         "traumatic": traumatic,
         "sb_positive": sb_positive,
     }
@@ -172,8 +186,9 @@ def read_csf(view: CaseView, item: Indexed[Csf]) -> CsfReading:
 
     parts = [f"Lumbar puncture of {item.date}: {_csf_summary(csf)}."]
     if csf.blasts:
-        if wbc is not None:
-            parts.append(f"CSF WBC {wbc:g}/uL is {'>=' if known['wbc_high'] else '<'} the CNS3 line of {rules.csf_wbc_cns3:g}/uL.")
+        if csf.wbc is not None:
+            sign = {True: "is >=", False: "is <", None: "cannot be placed against"}[wbc_high]
+            parts.append(f"CSF WBC {_cells(csf.wbc)}/uL {sign} the CNS3 line of {rules.csf_wbc_cns3:g}/uL.")
         parts.append(f"Traumatic tap: {'yes' if traumatic else 'no' if traumatic is False else 'unknown'} ({traumatic_why}).")
     if uses_sb and sb_text:
         parts.append(sb_text)
@@ -184,10 +199,9 @@ def read_csf(view: CaseView, item: Indexed[Csf]) -> CsfReading:
     return CsfReading(item, statuses, missing, traumatic, rule, " ".join(parts), evidence)
 
 
-def _diagnostic_window_end(view: CaseView) -> dt.date | None:
+def _diagnostic_window_end(view: CaseView, treatments: TreatmentHistory) -> dt.date | None:
     """Last day on which a CSF or clinical finding still describes the presentation."""
-    inductions = [x.finding.start for x in view.of_type("treatment") if x.finding.phase == "induction"]
-    anchors = [d for d in (view.diagnosis_date, min(inductions) if inductions else None) if d is not None]
+    anchors = [d for d in (view.diagnosis_date, treatments.induction_start) if d is not None]
     if not anchors:
         return None
     return max(anchors) + dt.timedelta(days=view.rules.cns_diagnostic_window_days)
@@ -215,9 +229,9 @@ def _extramedullary_summary(x: Indexed[Extramedullary]) -> str:
     return f"{f.site} involvement {'present' if f.present else 'absent'}{detail}"
 
 
-def assess_cns(view: CaseView) -> CnsResult:
+def assess_cns(view: CaseView, treatments: TreatmentHistory) -> CnsResult:
     """CNS status and testicular involvement at diagnosis, with later lumbar punctures reported separately."""
-    end = _diagnostic_window_end(view)
+    end = _diagnostic_window_end(view, treatments)
 
     def at_diagnosis(x: Indexed) -> bool:
         return end is None or x.date <= end

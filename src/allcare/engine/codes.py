@@ -19,7 +19,7 @@
 
 from __future__ import annotations
 
-from .assessment import Codes, Diagnosis, Status
+from .assessment import Codes, Course, Diagnosis, Status
 from .explain import Conclusion, EvidenceRef, conclude, undetermined
 from .sources import DECISIONS, ICD_10_CM, ICD_O_3, SNOMED_CT
 from .view import CaseView
@@ -89,12 +89,12 @@ SNOMED_TERMS = {
 _CODED = ("ALL", "LBL", "MPAL")
 
 
-def assign_codes(view: CaseView, diagnosis: Diagnosis, status: Status) -> Codes:
+def assign_codes(view: CaseView, diagnosis: Diagnosis, status: Status, course: Course | None = None) -> Codes:
     disease = _disease_conclusion(diagnosis)
     if diagnosis.disease not in _CODED:
         return Codes(conclusions=_uncoded(diagnosis, disease))
     icd_o, icd_o_conclusion = icd_o_3(diagnosis)
-    icd_10, icd_10_conclusion = icd_10_cm(diagnosis, status)
+    icd_10, icd_10_conclusion = icd_10_cm(diagnosis, status, course)
     snomed, snomed_conclusion = snomed_ct(diagnosis)
     return Codes(
         icd_o_3=icd_o, icd_o_3_term=ICD_O_3_TERMS.get(icd_o) if icd_o else None,
@@ -155,13 +155,25 @@ def icd_o_3(diagnosis: Diagnosis) -> tuple[str | None, Conclusion]:
     return code, conclude(topic, code, rule, source, text, evidence)
 
 
-def icd_10_cm(diagnosis: Diagnosis, status: Status) -> tuple[str | None, Conclusion]:
+def icd_10_cm(diagnosis: Diagnosis, status: Status, course: Course | None = None) -> tuple[str | None, Conclusion]:
     topic, rule, source = "codes.icd_10_cm", "CODE.ICD_10_CM.STATUS", f"{ICD_10_CM}; {DECISIONS}"
     evidence = _evidence(diagnosis, "diagnosis.disease")
     if status.timeline:
         evidence += [r for r in status.timeline[-1].conclusion.evidence if r not in evidence]
     current = status.current
     state = current or "not recorded"
+    relapses = [e for e in (course.episodes if course else []) if e.kind == "relapse"]
+    if relapses and relapses[-1].lineage_switch and current in ("relapse", "refractory", "suspected_relapse"):
+        switched = relapses[-1]
+        return None, undetermined(
+            topic, rule, source, ["coder review: the relapse is a leukaemia of another lineage (lineage switch)"],
+            f"lineage switch at relapse ({diagnosis.lineage} at diagnosis, {switched.lineage} on {switched.onset}): "
+            "the relapse is not coded as ALL in relapse; it is coded as the new leukaemia",
+            evidence,
+        )
+    if current == "refractory" and relapses:
+        # Registrars code a relapse that does not respond to re-induction as "in relapse".
+        current, state = "relapse", "refractory relapse"
     if diagnosis.disease == "LBL":
         if current in REMISSION:
             code, why = "C83.5A", f"lymphoblastic lymphoma, status {state}: in remission"
@@ -174,7 +186,7 @@ def icd_10_cm(diagnosis: Diagnosis, status: Status) -> tuple[str | None, Conclus
     if current in REMISSION:
         return _coded(topic, f"{stem}1", rule, source, f"{what}, status {state}: in remission", evidence, status)
     if current == "relapse":
-        return _coded(topic, f"{stem}2", rule, source, f"{what}, status relapse: in relapse", evidence, status)
+        return _coded(topic, f"{stem}2", rule, source, f"{what}, status {state}: in relapse", evidence, status)
     if current is None:
         why = (f"{what}, no response status on the assessment date: ICD-10-CM codes the disease without a stated "
                "remission as 'not having achieved remission' (which includes NOS)")

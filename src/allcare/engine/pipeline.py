@@ -8,14 +8,17 @@ collects what every module could not decide into one ``missing`` list.
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 from .. import DISCLAIMER, __version__
-from .alerts import raise_alerts
+from .alerts import AlertInputs, raise_alerts
 from .assessment import Assessment, PatientSummary
 from .case import Case
 from .case.models import EARLIEST_DATE, LATEST_DATE
 from .cns import assess_cns
 from .codes import assign_codes
+from .course.build import build_course
+from .course.describe import describe_course
 from .counts import grade_counts
 from .diagnosis import diagnose
 from .response import assess_response
@@ -32,14 +35,17 @@ def assess(case: Case, as_of: dt.date | None = None, rules: RuleSet = DEFAULT_RU
     if as_of is not None and not EARLIEST_DATE <= as_of <= LATEST_DATE:
         raise ValueError(f"as_of {as_of} is outside {EARLIEST_DATE} .. {LATEST_DATE}")
     view = CaseView(case, as_of, rules)
-    diagnosis = diagnose(view)
+    course = build_course(view)
+    diagnosis = diagnose(view, course.initial)
+    course_summary = describe_course(view, course, diagnosis)
     counts = grade_counts(view)
-    cns = assess_cns(view)
-    status, mrd = assess_response(view, diagnosis)
-    codes = assign_codes(view, diagnosis, status)
-    risk = assess_risk(view, diagnosis, cns, status, mrd)
-    alerts = raise_alerts(view, diagnosis, counts, cns, risk, status, mrd)
-    sections = [diagnosis.conclusions, codes.conclusions, cns.conclusions, risk.conclusions, status.conclusions]
+    cns = assess_cns(view, course.treatments)
+    status, mrd = assess_response(view, course)
+    codes = assign_codes(view, diagnosis, status, course_summary)
+    risk = assess_risk(view, diagnosis, cns, status, mrd, course)
+    alerts = raise_alerts(AlertInputs(view, course, course_summary, diagnosis, cns, risk, status, mrd))
+    sections = [diagnosis.conclusions, codes.conclusions, cns.conclusions, risk.conclusions, status.conclusions,
+                [c for episode in course_summary.episodes for c in episode.conclusions], course_summary.conclusions]
     missing = list(dict.fromkeys(m for group in sections for c in group for m in c.missing))
     return Assessment(
         engine_version=__version__,
@@ -58,6 +64,7 @@ def assess(case: Case, as_of: dt.date | None = None, rules: RuleSet = DEFAULT_RU
         alerts=alerts,
         missing=missing,
         disclaimer=DISCLAIMER,
+        course=course_summary,
     )
 
 
@@ -75,7 +82,7 @@ def _patient_summary(view: CaseView) -> PatientSummary:
     return PatientSummary(
         id=patient.id,
         sex=patient.sex.value,
-        age_at_diagnosis=None if age is None else round(age, 2),
+        age_at_diagnosis=None if age is None else math.floor(age * 100) / 100,
         age_group=group,
         conditions=[c.value for c in patient.conditions],
     )

@@ -10,11 +10,11 @@ version of its own.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-RULES_VERSION = "allcare-rules/2026.11"
+RULES_VERSION = "allcare-rules/2026.12"
 
 
 class RuleSet(BaseModel):
@@ -41,7 +41,11 @@ class RuleSet(BaseModel):
     near_triploid: tuple[int, int] = Field((66, 79), description="near-triploid modal range (not an entity)")
     near_tetraploid: tuple[int, int] = Field((84, 100), description="near-tetraploid modal range (not an entity)")
     expression_confidence_min: float = Field(0.5, ge=0, le=1, description="expression-classifier calls below this confidence are reported, not used")
-    diagnostic_window_days: int = Field(30, ge=0, description="without a recorded treatment start, findings up to this many days after diagnosis are the diagnostic work-up")
+    diagnostic_window_days: int = Field(30, ge=0, description="without a recorded treatment start, findings up to this many days after diagnosis (or relapse) are that episode's work-up")
+    # Course of the disease: each episode's work-up (decisions.md "Disease episodes"; WHO-HAEM5 diagnostic work-up)
+    workup_sample_grace_days: int = Field(7, ge=0, description="when treatment starts with a steroid prephase, a marrow, blood count or mass up to this many days into it is still the diagnostic sample (protocols take the diagnostic marrow during the prephase)")
+    workup_result_grace_days: int = Field(28, ge=0, description="genetic, cytogenetic and immunophenotype results up to this many days after treatment starts (and before the first response marrow) belong to the work-up: late results of the diagnostic sample")
+    relapse_workup_lookback_days: int = Field(7, ge=0, description="a relapse's work-up starts this many days before its onset (a biopsy or count taken just before the relapse marrow)")
     # Immunophenotype (EGIL positivity; ETP definition)
     surface_marker_positive_pct: float = Field(20.0, description="surface marker positive at >= this % of blasts (EGIL)")
     cytoplasmic_marker_positive_pct: float = Field(10.0, description="cytoplasmic marker positive at >= this % (EGIL)")
@@ -68,11 +72,15 @@ class RuleSet(BaseModel):
     cr_extramedullary_window_days: int = Field(7, ge=0, description="CR/refractory: an extramedullary or CSF finding within this many days of the response marrow is that assessment's extramedullary status")
     end_of_induction_min_days: int = Field(28, description="first response marrow this many days after induction start = end of induction")
     relapse_marrow_pct: float = Field(25.0, description="relapse: marrow blasts >= this % after CR")
-    relapse_confirm_mrd: float = Field(0.01, description="5-<25% blasts + MRD >= this fraction confirms relapse")
+    relapse_confirm_mrd: float = Field(0.01, description="relapse tiers (Ponte di Legno): a second test >= this fraction confirms 5-<25% marrow involvement; two confirm 1-<5%")
+    eoi_m2_slow_response: Literal["paediatric", "all", "none"] = Field(
+        "paediatric", description="who reads an M2 marrow at the end of first-line induction as a slow early response (COG: extend induction, repeat the marrow) rather than induction failure (NCCN/ELN): paediatric patients, everyone, or no one")
+    mrd_rise_factor: float = Field(10.0, gt=1, description="molecular relapse: an MRD in remission at least this many times the previous positive one (one log)")
     # MRD (decisions.md: ELN/NCCN)
     mrd_negative_below: float = Field(1e-4, description="MRD negative below this fraction")
     mrd_required_sensitivity: float = Field(1e-4, description="assay must reach this sensitivity for a negative")
     immunotherapy_mrd_min: float = Field(1e-3, description="MRD >= this in CR = blinatumomab labelled indication")
+    end_of_consolidation_window_days: int = Field(14, ge=0, description="an unlabelled marrow MRD within this many days of the end of the first consolidation block is the end-of-consolidation MRD")
     mrd_pairing_window_days: int = Field(3, ge=0, description="an MRD within this many days of a marrow belongs to that marrow's assessment")
     # Risk (NCI/Rome; adult factors ELN 2024)
     infant_age_below: float = Field(1.0, description="age < this (years) = infant")
@@ -94,6 +102,16 @@ class RuleSet(BaseModel):
     cog_day8_mrd_high_from: float = Field(1e-2, description="COG table: day-8 PB MRD >= this (1%)")
     cog_day8_window_days: tuple[int, int] = Field((6, 10), description="unlabelled blood MRD this many days after induction start = day 8")
     cog_day29_window_days: tuple[int, int] = Field((25, 35), description="unlabelled marrow MRD this many days after induction start = day 29")
+    # Relapse timing and risk (I-BFM / Ponte di Legno timing used by IntReALL; ALL-REZ BFM strategy groups; COG AALL1331)
+    relapse_very_early_months: int = Field(18, ge=0, description="relapse < this many months after diagnosis = very early (I-BFM)")
+    relapse_late_after_therapy_months: int = Field(6, ge=0, description="relapse >= this many months after the end of front-line therapy = late; earlier (and >= very-early line) = early (I-BFM)")
+    cog_relapse_marrow_early_months: int = Field(36, ge=0, description="COG: a marrow (isolated or combined) relapse < this many months after diagnosis is early")
+    cog_relapse_extramedullary_early_months: int = Field(18, ge=0, description="COG: an isolated extramedullary relapse < this many months after diagnosis is early")
+    cog_relapse_mrd_high_from: float = Field(1e-3, description="COG: end-of-block-1 marrow MRD >= this (0.1%) makes a late relapse intermediate rather than low risk")
+    relapse_risk_age_below: float = Field(18.0, description="the paediatric relapse risk schemes (BFM/IntReALL) apply to patients younger than this at relapse")
+    cog_relapse_age: tuple[float, float] = Field((1.0, 31.0), description="COG relapse risk (AALL1331): age at relapse from the first up to below the second number (1-30 years)")
+    # Data age
+    stale_data_days: int = Field(180, ge=0, description="an assessment date more than this many days after the latest finding is flagged: the picture may be out of date")
     # Counts and alerts
     hyperleukocytosis_above: float = Field(100.0, description="WBC > this = hyperleukocytosis")
     severe_neutropenia_below: float = Field(0.5, description="ANC < this = severe neutropenia (CTCAE G4)")
@@ -109,7 +127,7 @@ class RuleSet(BaseModel):
     @model_validator(mode="after")
     def _ranges_are_ordered(self):
         for name in (
-            "near_haploid", "low_hypodiploid", "high_hypodiploid", "masked_hypodiploidy", "near_triploid", "near_tetraploid",
+            "cog_relapse_age", "near_haploid", "low_hypodiploid", "high_hypodiploid", "masked_hypodiploidy", "near_triploid", "near_tetraploid",
             "induction_days",
             "consolidation_days", "interim_maintenance_days", "delayed_intensification_days", "maintenance_days",
         ):

@@ -15,6 +15,7 @@ from functools import cached_property
 from typing import Generic, Iterable, TypeVar
 
 from .case import Case, Cbc, Condition, Finding, Marrow
+from .dates import exact_years
 from .explain import EvidenceRef
 from .rules import DEFAULT_RULES, RuleSet
 
@@ -49,6 +50,22 @@ def _in_date_order(item: Indexed) -> tuple[dt.date, int]:
     return item.date, item.index
 
 
+def last_date(finding: Finding) -> dt.date:
+    # Only a treatment block has an end date (and looking up a missing field on a
+    # pydantic model is slow, which matters for the hundreds of blood counts).
+    end = finding.end if finding.type == "treatment" else None
+    return max(finding.date, end) if end else finding.date
+
+
+def default_as_of(case: Case) -> dt.date | None:
+    """The default assessment date: the case's latest finding (a treatment's end counts), else its diagnosis date.
+
+    None for a case with nothing dated: the engine reads no clock, so the caller
+    must then say which day to assess (the edges pass today's date).
+    """
+    return max(map(last_date, case.findings), default=None) or case.diagnosis_date
+
+
 class CaseView:
     """The case as known on ``as_of`` (default: the date of its latest finding)."""
 
@@ -57,9 +74,10 @@ class CaseView:
         self.rules = rules
         every = [Indexed(i, f) for i, f in enumerate(case.findings)]
         dates = [f.date for f in case.findings]
-        self.as_of: dt.date = as_of or max(map(self._last_date, case.findings), default=None) or (
-            case.diagnosis_date or dt.date.today()
-        )
+        default = default_as_of(case)
+        if as_of is None and default is None:
+            raise ValueError("the case has no dated finding and no diagnosis date: pass as_of (the assessment date)")
+        self.as_of: dt.date = as_of or default  # type: ignore[assignment]
         # In date order, ties in file order (the sort is stable).
         order = sorted(range(len(every)), key=dates.__getitem__)
         self.findings: list[Indexed[Finding]] = [every[i] for i in order if dates[i] <= self.as_of]
@@ -69,13 +87,6 @@ class CaseView:
             self._by_type.setdefault(item.finding.type, []).append(item)
         self._dates: dict[str, list[dt.date]] = {}  # per type, filled by ``between`` when first asked
         self._all_dates: list[dt.date] | None = None  # filled by ``until`` when first asked
-
-    @staticmethod
-    def _last_date(finding: Finding) -> dt.date:
-        # Only a treatment block has an end date (and looking up a missing field on a
-        # pydantic model is slow, which matters for the hundreds of blood counts).
-        end = finding.end if finding.type == "treatment" else None
-        return max(finding.date, end) if end else finding.date
 
     def of_type(self, *types: str) -> list[Indexed]:
         """Findings of these types in date order (a new list: callers may change it)."""
@@ -106,14 +117,19 @@ class CaseView:
         return self.findings[0].date if self.findings else None
 
     def age_at(self, when: dt.date | None) -> float | None:
-        """Age in years on a date (from birth date), or the stated age at diagnosis."""
+        """Age in years on a date, by calendar birthdays (:func:`..dates.exact_years`).
+
+        Exactly 10.0 on the 10th birthday, so every age cut-off applies from that
+        day. With only ``age_years`` (the age at diagnosis) the age is that number
+        on the diagnosis date, plus the calendar time since.
+        """
         birth = self.case.patient.birth_date
         if birth is not None and when is not None:
-            return (when - birth).days / 365.25
+            return exact_years(birth, when)
         if self.case.patient.age_years is not None:
-            if when is None or self.diagnosis_date is None:
+            if when is None or self.diagnosis_date is None or when == self.diagnosis_date:
                 return self.case.patient.age_years
-            return self.case.patient.age_years + (when - self.diagnosis_date).days / 365.25
+            return self.case.patient.age_years + exact_years(self.diagnosis_date, when)
         return None
 
     @cached_property
@@ -121,11 +137,6 @@ class CaseView:
         if self.case.patient.birth_date is None:
             return self.case.patient.age_years
         return self.age_at(self.diagnosis_date)
-
-    @cached_property
-    def is_paediatric(self) -> bool | None:
-        age = self.age_at_diagnosis
-        return None if age is None else age < self.rules.paediatric_age_below
 
     # Finding look-ups --------------------------------------------------------
     def nearest(
@@ -168,11 +179,3 @@ class CaseView:
         lo = 0 if start is None else bisect_left(dates, start)
         hi = len(items) if end is None else bisect_right(dates, end)
         return items[lo:hi]
-
-    def at_diagnosis(self, *types: str, window_days: int = 30) -> list[Indexed]:
-        """Findings of these types within ``window_days`` after diagnosis (or before it)."""
-        start = self.diagnosis_date
-        if start is None:
-            return self.of_type(*types)
-        limit = start + dt.timedelta(days=window_days)
-        return [x for x in self.of_type(*types) if x.date <= limit]

@@ -204,9 +204,11 @@ class Mrd(_Finding):
 
     @property
     def fraction(self) -> float | None:
+        """The result as a fraction; a percentage is converted at 12 significant digits, so that
+        0.01% is exactly the 1e-4 line rather than a float a hair above or below it."""
         if self.value is not None:
             return self.value
-        return None if self.percent is None else self.percent / 100.0
+        return None if self.percent is None else float(f"{self.percent / 100.0:.12g}")
 
 
 Phase = Literal[

@@ -10,6 +10,7 @@ established lymphoblastic neoplasm of a known lineage.
 from __future__ import annotations
 
 from ..assessment import Diagnosis
+from ..course.episodes import Episode
 from ..view import CaseView
 from .disease import classify_disease
 from .egil import egil_score
@@ -19,7 +20,7 @@ from .genetics import genetic_profile
 from .lineage import assign_lineage, b_stage, t_ordinary, t_stage
 from .phenotype import read_phenotype
 from .ploidy import PLOIDY_MISSING
-from .workup import diagnostic_workup
+from .workup import episode_workup
 
 __all__ = ["diagnose"]
 
@@ -27,9 +28,10 @@ _B_DEFINING = ("BCR::ABL1", "KMT2A_rearrangement", "ETV6::RUNX1", "TCF3::PBX1", 
 _MPAL_DEFINING = ("BCR::ABL1", "KMT2A_rearrangement")
 
 
-def diagnose(view: CaseView) -> Diagnosis:
-    workup = diagnostic_workup(view)
-    genetics = genetic_profile(view)
+def diagnose(view: CaseView, episode: Episode | None) -> Diagnosis:
+    """The diagnosis made on one episode's work-up (the initial episode for the assessment's diagnosis)."""
+    workup = episode_workup(view, episode)
+    genetics = genetic_profile(view, workup.genetics, workup.cytogenetics)
     phenotype = read_phenotype(workup.phenotypes, view.rules)
     etp = call_etp(phenotype) if phenotype.present and t_ordinary(phenotype) else None
     lineage = assign_lineage(phenotype, etp)

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..case.bounds import at_least
 from ..explain import Conclusion, EvidenceRef, conclude, undetermined
+from ..response.marrow import blasts_text
 from ..sources import DECISIONS, WHO_2016, WHO_2016_MPAL
 from ..view import CaseView
 from .genetics import GeneticProfile
@@ -24,6 +26,7 @@ TOPIC = "diagnosis.disease"
 SOURCE = f"{WHO_2016}; {DECISIONS} (ALL vs lymphoblastic lymphoma)"
 NO_MARROW = "bone marrow aspirate with blast percentage"
 LOW_BLASTS = "repeat bone marrow aspirate / tissue biopsy"
+BLASTS_AS_VALUE = "marrow blast percentage as a value (the reported bound straddles the leukaemia line)"
 
 
 @dataclass(frozen=True)
@@ -51,28 +54,34 @@ def _burden(view: CaseView, workup: Workup, genetics: GeneticProfile) -> _Burden
     mass_refs = [m.ref(f"{m.finding.site} mass" + (f" ({m.finding.detail})" if m.finding.detail else "")) for m in masses]
     mass_text = ", ".join(m.finding.site for m in masses)
     if workup.marrow is not None:
-        pct = workup.marrow.finding.blasts_pct.value
-        refs = [workup.marrow.ref(f"marrow blasts {pct:g}%"), *mass_refs]
-        if pct >= threshold:
-            return _Burden("leukaemic", f"marrow blasts {pct:g}% >= {threshold:g}%: leukaemia", "DX.DISEASE.MARROW_BLASTS", refs)
+        q = workup.marrow.finding.blasts_pct
+        pct = blasts_text(q)
+        refs = [workup.marrow.ref(f"marrow blasts {pct}"), *mass_refs]
+        leukaemic = at_least(q.value, q.comparator, threshold)
+        if leukaemic:
+            return _Burden("leukaemic", f"marrow blasts {pct} >= {threshold:g}%: leukaemia", "DX.DISEASE.MARROW_BLASTS", refs)
+        if leukaemic is None:
+            kind = "unstaged_mass" if masses else "insufficient"
+            return _Burden(kind, f"marrow blasts reported as {pct}: the bound does not settle the {threshold:g}% "
+                           "leukaemia line", "DX.DISEASE.MARROW_BLASTS", refs, [BLASTS_AS_VALUE])
         if masses:
-            return _Burden("lymphoma", f"mass ({mass_text}) with marrow blasts {pct:g}% < {threshold:g}%: lymphoblastic "
+            return _Burden("lymphoma", f"mass ({mass_text}) with marrow blasts {pct} < {threshold:g}%: lymphoblastic "
                            "lymphoma", "DX.DISEASE.LBL_MASS", refs)
         if genetics.status("IGH::IL3") == "detected":
-            return _Burden("leukaemic", f"marrow blasts {pct:g}% < {threshold:g}% but IGH::IL3 B-ALL may be diagnosed "
+            return _Burden("leukaemic", f"marrow blasts {pct} < {threshold:g}% but IGH::IL3 B-ALL may be diagnosed "
                            "at a low blast count", "DX.DISEASE.IGH_IL3_LOW_BLASTS", refs + genetics.refs("IGH::IL3"))
-        return _Burden("insufficient", f"marrow blasts {pct:g}% < {threshold:g}% and no tissue mass: the diagnosis of "
+        return _Burden("insufficient", f"marrow blasts {pct} < {threshold:g}% and no tissue mass: the diagnosis of "
                        "ALL should be avoided below this count", "DX.DISEASE.LOW_BLASTS", refs, [LOW_BLASTS])
     blood = workup.blood
-    if blood is not None and blood.finding.blasts_pct.value >= threshold:
-        pct = blood.finding.blasts_pct.value
-        return _Burden("leukaemic", f"no diagnostic marrow; blood blasts {pct:g}% >= {threshold:g}%: leukaemia "
+    if blood is not None and at_least(blood.finding.blasts_pct.value, blood.finding.blasts_pct.comparator, threshold):
+        pct = blasts_text(blood.finding.blasts_pct)
+        return _Burden("leukaemic", f"no diagnostic marrow; blood blasts {pct} >= {threshold:g}%: leukaemia "
                        "(a marrow should still be done)", "DX.DISEASE.BLOOD_BLASTS",
-                       [blood.ref(f"blood blasts {pct:g}%"), *mass_refs])
+                       [blood.ref(f"blood blasts {pct}"), *mass_refs])
     if masses:
         return _Burden("unstaged_mass", f"mass ({mass_text}) without a diagnostic marrow: ALL vs lymphoblastic lymphoma "
                        "cannot be told apart", "DX.DISEASE.NO_MARROW", mass_refs, [NO_MARROW])
-    refs = [blood.ref(f"blood blasts {blood.finding.blasts_pct.value:g}%")] if blood is not None else []
+    refs = [blood.ref(f"blood blasts {blasts_text(blood.finding.blasts_pct)}")] if blood is not None else []
     return _Burden("insufficient", "no diagnostic marrow and no leukaemic blood count or tissue mass",
                    "DX.DISEASE.NO_MARROW", refs, [NO_MARROW])
 

@@ -67,12 +67,11 @@ class GeneticProfile:
         return [c for c in self.expression if c.confident and c.kind == kind]
 
 
-def genetic_profile(view: CaseView) -> GeneticProfile:
+def genetic_profile(view: CaseView, genetics: list[Indexed], cytogenetics: list[Indexed]) -> GeneticProfile:
+    """Merge one episode's genetic and cytogenetic results (its work-up, never remission samples)."""
     rules = view.rules
     detected: dict[str, list[EvidenceRef]] = {}
     negative: dict[str, list[EvidenceRef]] = {}
-    genetics = view.of_type("genetics")
-    cytogenetics = view.of_type("cytogenetics")
 
     def note(book: dict[str, list[EvidenceRef]], lesion: str, ref: EvidenceRef) -> None:
         book.setdefault(_SPELLING.get(lesion, lesion), []).append(ref)

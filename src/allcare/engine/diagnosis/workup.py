@@ -1,19 +1,19 @@
-"""Which findings make up the diagnostic work-up.
+"""The findings a diagnosis is made on: one episode's work-up.
 
-Blast counts fall as soon as treatment starts, so the diagnosis must be made on
-what was measured before it: the first marrow on or after the diagnosis date
-and before treatment (a steroid prephase does not count as treatment here,
-because protocols often take the diagnostic marrow during the prephase).
-Without a recorded treatment the work-up is what was found within
-``diagnostic_window_days`` of diagnosis, so that a later response marrow is
-never mistaken for the diagnostic one.
+Blast counts fall as soon as treatment starts, so the disease is judged on the
+first marrow of the episode (on or after its onset, within the work-up's sample
+window: see :mod:`..course.episodes`); the lineage on the work-up's
+immunophenotypes and the genetic entity on its genetic and cytogenetic results.
+The initial diagnosis reads the initial episode's work-up, a relapse is
+re-characterised from its own.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from ..course.episodes import Episode
 from ..view import CaseView, Indexed
 
 MASS_SITES = ("mediastinum", "lymph_node", "skin", "other")
@@ -27,60 +27,43 @@ lymphoma; a mass in lymph nodes, the mediastinum, skin or other tissue does.
 
 @dataclass(frozen=True)
 class Workup:
-    """The diagnostic findings, chosen once for every diagnosis rule."""
+    """The work-up findings, chosen once for every diagnosis rule."""
 
-    diagnosis_date: dt.date | None
-    end: dt.date
-    treatment_start: dt.date | None
-    marrow: Indexed | None
-    blood: Indexed | None
-    masses: list[Indexed]
-    phenotypes: list[Indexed]
+    onset: dt.date | None
+    marrow: Indexed | None = None
+    blood: Indexed | None = None
+    masses: list[Indexed] = field(default_factory=list)
+    phenotypes: list[Indexed] = field(default_factory=list)
+    genetics: list[Indexed] = field(default_factory=list)
+    cytogenetics: list[Indexed] = field(default_factory=list)
 
 
-def diagnostic_workup(view: CaseView) -> Workup:
-    treatment_start = _treatment_start(view)
-    dx_date = view.diagnosis_date
-    if treatment_start is not None:
-        end = treatment_start
-    elif dx_date is not None:
-        end = dx_date + dt.timedelta(days=view.rules.diagnostic_window_days)
-    else:
-        end = view.as_of
-    before = view.until(end)
+def episode_workup(view: CaseView, episode: Episode | None) -> Workup:
+    """The diagnostic findings of one episode (an empty work-up when there is no episode)."""
+    if episode is None:
+        return Workup(view.diagnosis_date)
+    onset = episode.onset
     return Workup(
-        diagnosis_date=dx_date,
-        end=end,
-        treatment_start=treatment_start,
-        marrow=_diagnostic_marrow(before, dx_date),
-        blood=_diagnostic_blood(view, before, dx_date),
+        onset=onset,
+        marrow=_first_on_or_after([x for x in episode.of_type("marrow") if x.finding.blasts_pct is not None], onset),
+        blood=_diagnostic_blood(view, [x for x in episode.of_type("cbc") if x.finding.blasts_pct is not None], onset),
         masses=[
-            x for x in before
-            if x.finding.type == "extramedullary" and x.finding.present and x.finding.site in MASS_SITES
+            x for x in episode.of_type("extramedullary") if x.finding.present and x.finding.site in MASS_SITES
         ],
-        phenotypes=[x for x in before if x.finding.type == "immunophenotype"],
+        phenotypes=episode.of_type("immunophenotype"),
+        genetics=episode.of_type("genetics"),
+        cytogenetics=episode.of_type("cytogenetics"),
     )
 
 
-def _treatment_start(view: CaseView) -> dt.date | None:
-    starts = [x.finding.start for x in view.of_type("treatment") if x.finding.phase != "prephase"]
-    return min(starts) if starts else None
-
-
-def _diagnostic_marrow(before: list[Indexed], dx_date: dt.date | None) -> Indexed | None:
-    marrows = [x for x in before if x.finding.type == "marrow" and x.finding.blasts_pct is not None]
-    if not marrows:
+def _first_on_or_after(items: list[Indexed], onset: dt.date) -> Indexed | None:
+    if not items:
         return None
-    if dx_date is None:
-        return marrows[0]
-    on_or_after = [x for x in marrows if x.date >= dx_date]
-    return on_or_after[0] if on_or_after else marrows[-1]
+    on_or_after = [x for x in items if x.date >= onset]
+    return on_or_after[0] if on_or_after else items[-1]
 
 
-def _diagnostic_blood(view: CaseView, before: list[Indexed], dx_date: dt.date | None) -> Indexed | None:
-    counts = [x for x in before if x.finding.type == "cbc" and x.finding.blasts_pct is not None]
+def _diagnostic_blood(view: CaseView, counts: list[Indexed], onset: dt.date) -> Indexed | None:
     if not counts:
         return None
-    if dx_date is None:
-        return counts[0]
-    return view.nearest(counts, dx_date, view.rules.diagnostic_window_days) or counts[0]
+    return view.nearest(counts, onset, view.rules.diagnostic_window_days) or counts[0]

@@ -9,37 +9,40 @@ set (NCCN/ELN response, Ponte di Legno relapse, ELN MRD; decisions.md).
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
-from ..assessment import Diagnosis, MrdSummary, Status, TimelinePoint
+from ..assessment import MrdSummary, Status, TimelinePoint
 from ..explain import Conclusion, conclude, undetermined
 from ..sources import ELN_MRD, NCCN_ELN_RESPONSE
 from ..view import CaseView
 from .marrow import marrow_grade
-from .mrd import mrd_status, summarise_mrd
-from .phases import annotate, eoi_checks, eoi_conclusion, phase_on, phase_spans
-from .timeline import build_timeline
+from .mrd import mrd_status, summarise_mrd, value_text
+from .phases import annotate, eoi_checks, eoi_conclusion, phase_on
+
+if TYPE_CHECKING:
+    from ..course import DiseaseCourse
 
 __all__ = ["assess_response", "marrow_grade", "mrd_status"]
 
 
-def assess_response(view: CaseView, diagnosis: Diagnosis) -> tuple[Status, MrdSummary]:
+def assess_response(view: CaseView, course: DiseaseCourse) -> tuple[Status, MrdSummary]:
     """Status (timeline, current status, phases) and the MRD summary on ``view.as_of``."""
-    del diagnosis  # response criteria here are the same for every ALL entity
     mrd, mrd_conclusions = summarise_mrd(view)
-    spans = phase_spans(view)
-    timeline = build_timeline(view, spans)
+    spans, timeline = course.spans, course.timeline
     checks = eoi_checks(view, spans)
     phases = annotate(view, spans, checks, timeline.points)
     current, since, current_conclusion = _current(view, timeline.points, timeline.first_treatment)
     running = phase_on(phases, view.as_of)
     conclusions = [current_conclusion, eoi_conclusion(view, checks), *mrd_conclusions]
-    if timeline.molecular_relapse is not None:
-        when, result = timeline.molecular_relapse
+    for event in timeline.molecular:
+        before = f" (previous {value_text(event.previous)})" if event.previous is not None else ""
+        what = ("after a negative result" if event.kind == "recurrence"
+                else f"rising at least {view.rules.mrd_rise_factor:g}-fold")
         conclusions.append(
             conclude(
-                "status.molecular_relapse", when, "RESPONSE.MOLECULAR_RELAPSE", ELN_MRD,
-                f"MRD turned positive ({result.value:.2e}) after a negative result while in morphological remission",
-                [_mrd_ref(view, result.index)],
+                "status.molecular_relapse", event.date, "RESPONSE.MOLECULAR_RELAPSE", ELN_MRD,
+                f"molecular relapse: MRD {value_text(event.result)} {what}{before} while in morphological remission",
+                event.evidence,
             )
         )
     status = Status(
@@ -96,8 +99,3 @@ def _current(
             "status.current", latest.status, "STATUS.CURRENT", latest.conclusion.source, explanation, evidence
         )
     return latest.status, since, conclusion
-
-
-def _mrd_ref(view: CaseView, index: int):
-    item = next(x for x in view.of_type("mrd") if x.index == index)
-    return item.ref("MRD positive after a negative result")

@@ -14,6 +14,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from ..case import Csf, Extramedullary
+from ..case.bounds import describe
 from ..cns import read_csf
 from ..view import CaseView, Indexed
 
@@ -68,8 +69,8 @@ def _from_csf(view: CaseView, item: Indexed[Csf]) -> SiteFinding:
     """
     reading = read_csf(view, item)
     f = item.finding
-    wbc = "?" if f.wbc is None else f"{f.wbc.value:g}"
-    rbc = "?" if f.rbc is None else f"{f.rbc.value:g}"
+    wbc = "?" if f.wbc is None else describe(f.wbc.value, f.wbc.comparator)
+    rbc = "?" if f.rbc is None else describe(f.rbc.value, f.rbc.comparator)
     summary = f"CSF WBC {wbc}/uL, RBC {rbc}/uL, {reading.status or 'status open'}"
     statuses = set(reading.statuses)
     if statuses and all(s == "CNS1" for s in statuses):

@@ -1,60 +1,41 @@
-"""Marrow grade (M1/M2/M3) and the timepoint labels that mark end of induction.
+"""Marrow grade (M1/M2/M3) and the reading of same-date marrows.
 
 The grade is the common language of response and relapse: M1 < 5%, M2 5-<25%,
 M3 >= 25% blasts (clinical-standards section 6.1). The bounds are rule-set
-parameters, so a centre's protocol can move them.
+parameters, so a centre's protocol can move them. A blast count reported as a
+bound ("< 5%") gets a grade only when the bound settles it: "< 5%" is M1, "< 10%"
+straddles the M1 line and has no grade (cannot determine).
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Literal
 
-from ..case import Marrow
+from ..case import Marrow, Quantity
+from ..case.bounds import at_least, describe
 from ..rules import RuleSet
 from ..view import Indexed
 
 Grade = Literal["M1", "M2", "M3"]
 
-# Labels protocols use for the end-of-induction assessment (COG/UKALL day 29, BFM day 33,
-# DFCI day 32). Vocabulary, not a threshold: an unlabelled marrow is placed by its day.
-END_OF_INDUCTION_LABELS = frozenset(
-    {"endofinduction", "eoi", "day29", "day32", "day33", "d29", "d32", "d33", "endinduction"}
-)
 
-
-# Labels of other, named assessments (the day-8/15 early response, end of consolidation,
-# diagnosis, relapse). A sample labelled so is not taken for the end-of-induction
-# assessment because of its day: the label says what it is.
-OTHER_TIMEPOINT_LABELS = frozenset(
-    {"diagnosis", "dx", "day8", "d8", "day15", "d15", "day8blood", "day15marrow", "endofconsolidation", "eoc",
-     "endconsolidation", "postconsolidation", "relapse", "maintenance"}
-)
-
-
-def marrow_grade(blasts_pct: float, rules: RuleSet) -> Grade:
-    if blasts_pct < rules.m1_below_pct:
+def marrow_grade(blasts_pct: float, rules: RuleSet, comparator: str | None = None) -> Grade | None:
+    """M1/M2/M3 for a blast percentage (None when a bound straddles a grade line)."""
+    m2 = at_least(blasts_pct, comparator, rules.m1_below_pct)
+    m3 = at_least(blasts_pct, comparator, rules.m3_from_pct)
+    if m2 is False:
         return "M1"
-    if blasts_pct < rules.m3_from_pct:
+    if m3 is True:
+        return "M3"
+    if m2 is True and m3 is False:
         return "M2"
-    return "M3"
+    return None
 
 
-def normalise_label(label: str | None) -> str | None:
-    """'End of induction', 'end_of_induction' and 'EOI' compare equal after folding."""
-    if not label:
-        return None
-    folded = re.sub(r"[^a-z0-9]", "", label.lower())
-    return folded or None
-
-
-def is_end_of_induction_label(label: str | None) -> bool:
-    return normalise_label(label) in END_OF_INDUCTION_LABELS
-
-
-def is_other_timepoint_label(label: str | None) -> bool:
-    return normalise_label(label) in OTHER_TIMEPOINT_LABELS
+def blasts_text(q: Quantity) -> str:
+    """'12%' or '< 5%'."""
+    return describe(q.value, q.comparator) + "%"
 
 
 @dataclass(frozen=True)
@@ -66,6 +47,8 @@ class MarrowReading:
     grade: Grade | None
     conflicts: list[str]
     aplastic: bool
+    straddles: list[str]
+    """Blast counts reported as a bound that falls across a grade line (no grade can be given)."""
 
     @property
     def labels(self) -> list[str]:
@@ -78,7 +61,7 @@ class MarrowReading:
 
 def summarise(item: Indexed[Marrow]) -> str:
     f = item.finding
-    parts = ["marrow blasts " + ("not reported" if f.blasts_pct is None else f"{f.blasts_pct.value:g}%")]
+    parts = ["marrow blasts " + ("not reported" if f.blasts_pct is None else blasts_text(f.blasts_pct))]
     if f.method:
         parts.append(f.method)
     if f.timepoint:
@@ -93,10 +76,23 @@ def read_marrows(items: list[Indexed[Marrow]], rules: RuleSet) -> MarrowReading:
     measured = [i for i in items if i.finding.blasts_pct is not None]
     aplastic = any(i.finding.cellularity == "aplastic" for i in items)
     if not measured:
-        return MarrowReading(items, None, None, [], aplastic)
-    grades = {marrow_grade(i.finding.blasts_pct.value, rules) for i in measured}
+        return MarrowReading(items, None, None, [], aplastic, [])
+    graded = [(i, marrow_grade(i.finding.blasts_pct.value, rules, i.finding.blasts_pct.comparator)) for i in measured]
+    straddles = [f"{summarise(i)} falls across the M1/M2/M3 lines ({rules.m1_below_pct:g}%, {rules.m3_from_pct:g}%)"
+                 for i, grade in graded if grade is None]
+    grades = {grade for _, grade in graded if grade is not None}
     highest = max(i.finding.blasts_pct.value for i in measured)
     if len(grades) > 1:
-        conflicts = [f"{summarise(i)} ({marrow_grade(i.finding.blasts_pct.value, rules)})" for i in measured]
-        return MarrowReading(items, highest, None, conflicts, aplastic)
-    return MarrowReading(items, highest, grades.pop(), [], aplastic)
+        conflicts = [f"{summarise(i)} ({grade})" for i, grade in graded if grade is not None]
+        return MarrowReading(items, highest, None, conflicts, aplastic, straddles)
+    open_bounds = [i.finding.blasts_pct for i, grade in graded if grade is None]
+    if len(grades) == 1 and all(_permits(q, next(iter(grades)), rules) for q in open_bounds):
+        return MarrowReading(items, highest, grades.pop(), [], aplastic, [])  # the bounds agree with the exact count
+    return MarrowReading(items, highest, None, [], aplastic, straddles)
+
+
+def _permits(q: Quantity, grade: Grade, rules: RuleSet) -> bool:
+    """Whether a blast count (possibly a bound) allows ``grade``."""
+    m2 = at_least(q.value, q.comparator, rules.m1_below_pct)
+    m3 = at_least(q.value, q.comparator, rules.m3_from_pct)
+    return {"M1": m2 is not True, "M2": m2 is not False and m3 is not True, "M3": m3 is not False}[grade]

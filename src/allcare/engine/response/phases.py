@@ -19,11 +19,9 @@ from ..assessment import PhaseSpan, TimelinePoint
 from ..explain import Conclusion, EvidenceRef
 from ..sources import TREATMENT_PHASES
 from ..view import CaseView, Indexed
-from .marrow import is_end_of_induction_label
+from ..course.treatment import CONCURRENT_PHASES
+from ..timepoints import is_end_of_induction
 
-# Add-on therapy given alongside the backbone phases (e.g. a TKI through induction and
-# consolidation): it neither ends nor is ended by the backbone blocks.
-CONCURRENT_PHASES = frozenset({"targeted"})
 # Blocks whose response is judged at an end-of-induction assessment (first line, re-induction).
 INDUCTION_PHASES = frozenset({"induction", "salvage"})
 REMISSION_STATUSES = frozenset({"complete_remission", "cr_incomplete_recovery"})
@@ -111,7 +109,7 @@ def eoi_checks(view: CaseView, spans: list[PhaseSpan]) -> list[EoiCheck]:
         for item in assessments:
             if item.date < span.start or (until is not None and item.date >= until):
                 continue
-            labelled = is_end_of_induction_label(item.finding.timepoint)
+            labelled = is_end_of_induction(item.finding.timepoint)
             if labelled or window_from <= item.date <= deadline:
                 found, late = item, item.date > deadline
                 break

@@ -14,6 +14,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Literal
 
+from ..case.bounds import above, at_least, describe
 from ..explain import EvidenceRef
 from ..view import CaseView
 
@@ -29,8 +30,16 @@ class RecoveryCheck:
     conflicts: list[str] = field(default_factory=list)
 
 
+def _count_text(name: str, q) -> str:
+    return f"{name} {describe(q.value, q.comparator)}"
+
+
 def check_recovery(view: CaseView, when: dt.date) -> RecoveryCheck:
-    """Judge the blood counts nearest ``when`` (the marrow date) against the CR criteria."""
+    """Judge the blood counts nearest ``when`` (the marrow date) against the CR criteria.
+
+    A count reported as a bound decides a criterion only when the bound settles it
+    ("< 20" platelets fail the 100 line; "> 0.5" ANC cannot tell against 1.0).
+    """
     rules = view.rules
     window = rules.cr_count_window_days
     evidence: list[EvidenceRef] = []
@@ -38,40 +47,44 @@ def check_recovery(view: CaseView, when: dt.date) -> RecoveryCheck:
 
     blasts = view.nearest_cbc(when, window, having="blasts_pct")
     if blasts is not None:
-        value = blasts.finding.blasts_pct.value
-        evidence.append(blasts.ref(f"peripheral blasts {value:g}%"))
-        if value > 0:
+        q = blasts.finding.blasts_pct
+        shown = describe(q.value, q.comparator)
+        evidence.append(blasts.ref(f"peripheral blasts {shown}%"))
+        circulating = above(q.value, q.comparator, 0.0)
+        if circulating:
             return RecoveryCheck(
                 "circulating_blasts",
                 evidence,
-                conflicts=[f"blood count on {blasts.date} shows {value:g}% circulating blasts"],
+                conflicts=[f"blood count on {blasts.date} shows {shown}% circulating blasts"],
             )
+        if circulating is None:
+            missing.append(f"peripheral blast percentage (reported as {shown}%: circulating blasts not excluded)")
 
-    anc = view.nearest_cbc(when, window, having="anc")
-    platelets = view.nearest_cbc(when, window, having="platelets")
     failing: list[str] = []
-    if anc is not None:
-        value = anc.finding.anc.value
-        evidence.append(anc.ref(f"ANC {value:g} x10^9/L"))
-        if value < rules.cr_anc_min:
-            failing.append(f"ANC {value:g} < {rules.cr_anc_min:g} x10^9/L")
+    undecided = False
+    counts = []
+    for field, name, line in (("anc", "ANC", rules.cr_anc_min), ("platelets", "platelets", rules.cr_platelets_min)):
+        item = view.nearest_cbc(when, window, having=field)
+        if item is None:
+            missing.append(f"{name} on a blood count within {window} days of the marrow")
+            undecided = True
+            continue
+        q = getattr(item.finding, field)
+        counts.append((item, _count_text(name, q)))
+        enough = at_least(q.value, q.comparator, line)
+        if enough is False:
+            failing.append(f"{_count_text(name, q)} < {line:g} x10^9/L")
+        elif enough is None:
+            missing.append(f"{name} as a value (reported as {describe(q.value, q.comparator)}: cannot tell whether >= {line:g})")
+            undecided = True
+    if len(counts) == 2 and counts[0][0] is counts[1][0]:
+        evidence.append(counts[0][0].ref(f"{counts[0][1]}, {counts[1][1]} x10^9/L"))
     else:
-        missing.append(f"ANC on a blood count within {window} days of the marrow")
-    if platelets is not None:
-        value = platelets.finding.platelets.value
-        if platelets is not anc:
-            evidence.append(platelets.ref(f"platelets {value:g} x10^9/L"))
-        else:
-            evidence[-1] = anc.ref(f"ANC {anc.finding.anc.value:g}, platelets {value:g} x10^9/L")
-        if value < rules.cr_platelets_min:
-            failing.append(f"platelets {value:g} < {rules.cr_platelets_min:g} x10^9/L")
-    else:
-        missing.append(f"platelets on a blood count within {window} days of the marrow")
-    if blasts is None:
-        if view.nearest_cbc(when, window) is not None:
-            missing.append("peripheral blast percentage on the blood count (circulating blasts assumed absent)")
+        evidence += [item.ref(f"{text} x10^9/L") for item, text in counts]
+    if blasts is None and view.nearest_cbc(when, window) is not None:
+        missing.append("peripheral blast percentage on the blood count (circulating blasts assumed absent)")
     if failing:
         return RecoveryCheck("cri", evidence, failing, [m for m in missing if "peripheral" in m])
-    if anc is None or platelets is None:
+    if undecided:
         return RecoveryCheck("undetermined", evidence, [], missing)
     return RecoveryCheck("cr", evidence, [], missing)

@@ -12,6 +12,17 @@ Points of assessment: the diagnosis date, every marrow, every MRD result (one
 taken with a marrow joins that marrow's point), new extramedullary disease
 after treatment starts, and after remission, spinal fluid showing CNS disease
 or a blood count showing circulating blasts.
+
+Marrow involvement is read from every test of the marrow at a point: the blast
+count by morphology or flow, and each MRD result (flow, PCR, NGS), each a
+fraction of leukaemic cells. After remission the Ponte di Legno tiers apply to
+the highest of them (>= 25% relapse; 5-<25% relapse when another test shows
+>= 1%, else suspected relapse; 1-<5% relapse only with two other tests >= 1%),
+so a marrow MRD of 8% in "morphological remission" is never called remission.
+Below those tiers a positive MRD after a negative one, or one rising tenfold,
+is a molecular relapse (an alert, not a change of status). The walk also
+records when the disease enters relapse, refractoriness or remission: the
+course model (engine/course) builds its episodes from those events.
 """
 
 from __future__ import annotations
@@ -21,17 +32,20 @@ from dataclasses import dataclass, field
 
 from ..assessment import DiseaseStatus, MrdResult, PhaseSpan, TimelinePoint
 from ..case import Cbc, Marrow, Mrd
+from ..case.bounds import above, at_least
 from ..explain import Conclusion, EvidenceRef
-from ..sources import NCCN_ELN_RESPONSE, PONTE_DI_LEGNO
+from ..sources import COG_RESPONSE, NCCN_ELN_RESPONSE, PONTE_DI_LEGNO
+from ..timepoints import fold, is_end_of_induction, names_another_timepoint, timepoint_of
 from ..view import CaseView, Indexed
 from .extramedullary import SiteFinding, latest_by_site, site_findings
-from .marrow import MarrowReading, is_end_of_induction_label, is_other_timepoint_label, normalise_label, read_marrows
-from .mrd import at_least, describe, mrd_result
+from .marrow import Grade, MarrowReading, blasts_text, marrow_grade, read_marrows
+from .mrd import describe, interval, level_at_least, mrd_result, value_text
 from .phases import CONCURRENT_PHASES, phase_on
 from .remission import check_recovery
 
 TOPIC = "status.timeline"
 REMISSION = ("complete_remission", "cr_incomplete_recovery")
+MARROW_SAMPLES = ("marrow", None)
 
 
 @dataclass
@@ -61,6 +75,52 @@ class _Verdict:
     determined: bool = True
 
 
+@dataclass(frozen=True)
+class _MarrowState:
+    """What the marrow shows at a point: its grade, and how it is known (morphology, or MRD in its place)."""
+
+    grade: Grade
+    text: str
+    aplastic: bool = False
+
+
+@dataclass(frozen=True)
+class _Test:
+    """One independent measurement of marrow involvement (a method), as a fraction of cells."""
+
+    method: str
+    value: float
+    comparator: str | None
+    text: str
+
+    def at_least(self, line: float) -> bool | None:
+        return at_least(self.value, self.comparator, line)
+
+
+@dataclass(frozen=True)
+class CourseEvent:
+    """The disease entered relapse, refractoriness or remission at a point of the timeline."""
+
+    kind: str  # relapse | refractory | remission
+    onset: dt.date
+    date: dt.date
+    status: DiseaseStatus
+    rule: str
+    explanation: str
+    evidence: list[EvidenceRef]
+
+
+@dataclass(frozen=True)
+class MolecularEvent:
+    """MRD re-appearing after a negative result, or rising tenfold, while in morphological remission."""
+
+    date: dt.date
+    result: MrdResult
+    kind: str  # recurrence | rising
+    previous: MrdResult | None
+    evidence: list[EvidenceRef]
+
+
 @dataclass
 class _Course:
     """Where the disease stands between points."""
@@ -71,30 +131,33 @@ class _Course:
     remissions: int = 0
     relapse_onset: dt.date | None = None
     suspected_since: dt.date | None = None
-    last_mrd: str | None = None
-    molecular_relapse: tuple[dt.date, MrdResult] | None = None
+    last_mrd: MrdResult | None = None
+    slow_response: dt.date | None = None
+    molecular: list[MolecularEvent] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
 class TimelineResult:
     points: list[TimelinePoint]
     first_treatment: dt.date | None
-    molecular_relapse: tuple[dt.date, MrdResult] | None
+    events: list[CourseEvent]
+    molecular: list[MolecularEvent]
 
 
-def build_timeline(view: CaseView, spans: list[PhaseSpan]) -> TimelineResult:
-    return _Walker(view, spans).run()
+def build_timeline(view: CaseView, spans: list[PhaseSpan], treatment_start: dt.date | None) -> TimelineResult:
+    return _Walker(view, spans, treatment_start).run()
 
 
 class _Walker:
-    def __init__(self, view: CaseView, spans: list[PhaseSpan]):
+    def __init__(self, view: CaseView, spans: list[PhaseSpan], treatment_start: dt.date | None):
         self.view = view
         self.rules = view.rules
         self.spans = spans
         self.dx = view.diagnosis_date
-        self.first_tx = min((s.start for s in spans), default=None)
+        self.first_tx = treatment_start
         self.sites = site_findings(view)
         self.course = _Course()
+        self.events: list[CourseEvent] = []
 
     # Set-up -----------------------------------------------------------------------------
     def pretreatment(self, when: dt.date) -> bool:
@@ -122,7 +185,7 @@ class _Walker:
                 at(site.date).sites.append(site)
         for item in self.view.of_type("cbc"):
             blasts = item.finding.blasts_pct
-            if blasts is not None and blasts.value > 0 and not self.pretreatment(item.date):
+            if blasts is not None and above(blasts.value, blasts.comparator, 0.0) and not self.pretreatment(item.date):
                 at(item.date).blood.append(item)
         return [by_date[d] for d in sorted(by_date)]
 
@@ -130,7 +193,7 @@ class _Walker:
         """The marrow an MRD result belongs to: same date, else nearest within the window with a compatible label."""
 
         def key(label: str | None) -> str | None:
-            return "eoi" if is_end_of_induction_label(label) else normalise_label(label)
+            return timepoint_of(label) or fold(label)
 
         mrd_label = key(item.finding.timepoint)
         best = None
@@ -153,7 +216,9 @@ class _Walker:
             if not cand.unconditional and self.course.state not in ("remission", "suspected"):
                 continue
             mrds = [mrd_result(i, self.rules) for i in cand.mrds]
+            before = (self.course.state, self.course.remissions)
             verdict = self.judge(cand, mrds)
+            self._record(cand.date, before, verdict)
             reading = read_marrows(cand.marrows, self.rules) if cand.marrows else None
             span = phase_on(self.spans, cand.date)
             points.append(
@@ -167,7 +232,21 @@ class _Walker:
                     conclusion=_conclusion(verdict),
                 )
             )
-        return TimelineResult(points, self.first_tx, self.course.molecular_relapse)
+        return TimelineResult(points, self.first_tx, self.events, self.course.molecular)
+
+    def _record(self, when: dt.date, before: tuple[str, int], verdict: _Verdict) -> None:
+        """Note the transitions the course model builds episodes from."""
+        state, remissions = self.course.state, self.course.remissions
+        kind = None
+        if state == "relapsed" and before[0] != "relapsed":
+            kind, onset = "relapse", self.course.relapse_onset or when
+        elif state == "refractory" and before[0] != "refractory":
+            kind, onset = "refractory", when
+        elif remissions > before[1]:
+            kind, onset = "remission", when
+        if kind is not None:
+            self.events.append(CourseEvent(kind, onset, when, verdict.status, verdict.rule, verdict.explanation,
+                                           list(verdict.evidence)))
 
     def judge(self, cand: _Candidate, mrds: list[MrdResult]) -> _Verdict:
         reading = read_marrows(cand.marrows, self.rules) if cand.marrows else None
@@ -184,13 +263,30 @@ class _Walker:
                 missing=["a repeat or confirmatory marrow that resolves the contradiction"],
                 conflicts=reading.conflicts, determined=False,
             )
+        elif reading is not None and reading.straddles and not self._decided_by_mrd(mrds):
+            verdict = _Verdict(
+                self._carry(), "RESPONSE.INDETERMINATE", NCCN_ELN_RESPONSE,
+                "the marrow blast count is reported as a bound that does not settle the grade: "
+                + "; ".join(reading.straddles), evidence,
+                missing=["marrow blast percentage as a value (or a bound below the M1 line)"], determined=False,
+            )
         elif self.course.state in ("remission", "suspected"):
             verdict = self._in_remission(cand, reading, mrds, evidence)
         else:
             verdict = self._not_in_remission(cand, reading, mrds, evidence)
+        if verdict.status in ("relapse", "suspected_relapse") and self.course.state in ("relapsed", "suspected"):
+            # The MRD is part of an overt (or suspected) relapse here, not a molecular one.
+            notes = [n for n in notes if not n.startswith("molecular relapse")]
+            self.course.molecular = [m for m in self.course.molecular if m.date != cand.date]
         if notes:
             verdict.explanation = "; ".join([verdict.explanation, *notes])
         return verdict
+
+    def _decided_by_mrd(self, mrds: list[MrdResult]) -> bool:
+        """In remission, a marrow MRD at a relapse tier decides even when the blast count is a loose bound."""
+        if self.course.state not in ("remission", "suspected"):
+            return False
+        return any(level_at_least(m, self.rules.m1_below_pct / 100) for m in mrds if m.sample in MARROW_SAMPLES)
 
     # States ----------------------------------------------------------------------------
     def _newly_diagnosed(self, cand: _Candidate, evidence: list[EvidenceRef]) -> _Verdict:
@@ -200,7 +296,7 @@ class _Walker:
     def _carry(self) -> DiseaseStatus:
         """The status in force between decisive assessments."""
         state = self.course.state
-        if state in ("remission",):
+        if state == "remission":
             return self.course.remission_status or "complete_remission"
         if state == "suspected":
             return "suspected_relapse"
@@ -224,7 +320,9 @@ class _Walker:
 
     def _is_eoi(self, cand: _Candidate, reading: MarrowReading | None) -> tuple[bool, str]:
         labels = (reading.labels if reading else []) + [m.finding.timepoint for m in cand.mrds if m.finding.timepoint]
-        if any(is_end_of_induction_label(label) for label in labels):
+        if self.course.slow_response is not None:
+            return True, f"first marrow after the slow early response of {self.course.slow_response} (end of extended induction)"
+        if any(is_end_of_induction(label) for label in labels):
             return True, "labelled end of induction"
         start = self._course_start(cand.date)
         if start is not None:
@@ -245,14 +343,39 @@ class _Walker:
         self, cand: _Candidate, reading: MarrowReading | None, mrds: list[MrdResult], evidence: list[EvidenceRef]
     ) -> _Verdict:
         """Before remission in this course (induction, re-induction after relapse, refractory disease)."""
-        if reading is None or reading.grade is None:
+        marrow = self._marrow_state(reading, mrds)
+        if marrow is None:
             return self._without_marrow_grade(cand, reading, evidence)
         eoi, eoi_why = False, ""
         if self.course.state in ("pending", "relapsed") and not self.course.eoi_done:
             eoi, eoi_why = self._is_eoi(cand, reading)
-        if reading.grade != "M1":
-            return self._disease_in_marrow(cand, reading.blasts_pct, eoi, eoi_why, evidence)
-        return self._clear_marrow(cand, reading, eoi, mrds, evidence)
+        if marrow.grade != "M1":
+            return self._disease_in_marrow(cand, marrow, eoi, eoi_why, evidence)
+        return self._clear_marrow(cand, marrow, eoi, mrds, evidence)
+
+    def _marrow_state(self, reading: MarrowReading | None, mrds: list[MrdResult]) -> _MarrowState | None:
+        """The marrow grade at a point; after induction failure or relapse, a marrow MRD stands in for morphology.
+
+        Once the disease is refractory or has relapsed, the response to salvage is
+        often followed by marrow MRD alone: an MRD below the M1 line (a negative
+        MRD included) shows a marrow in remission, one at or above it shows disease.
+        """
+        if reading is not None and reading.grade is not None:
+            measured = [i.finding.blasts_pct for i in reading.items if i.finding.blasts_pct is not None]
+            shown = blasts_text(measured[0]) if len(measured) == 1 else f"{reading.blasts_pct:g}%"
+            return _MarrowState(reading.grade, f"marrow blasts {shown}", reading.aplastic)
+        if reading is not None or self.course.state not in ("refractory", "relapsed"):
+            return None
+        graded = []
+        for m in mrds:
+            bound = interval(m) if m.sample in MARROW_SAMPLES else None
+            grade = marrow_grade(bound[0] * 100, self.rules, bound[1]) if bound else None
+            if grade is not None:
+                graded.append((grade, m))
+        if not graded:
+            return None
+        grade, m = max(graded, key=lambda g: ("M1", "M2", "M3").index(g[0]))
+        return _MarrowState(grade, f"marrow MRD {value_text(m)} ({m.method or 'method not stated'}, {m.status})")
 
     def _carry_rule(self, carry: DiseaseStatus) -> str:
         return {"relapse": "RESPONSE.RELAPSE.PERSISTING", "refractory": "RESPONSE.REFRACTORY.PERSISTING"}.get(
@@ -274,7 +397,7 @@ class _Walker:
         why = "no marrow at this point: status unchanged"
         # An MRD sample named as another assessment (end of consolidation ...) is not called an
         # end-of-induction MRD because of its day; a marrow with blasts at that day still is (below).
-        named_other = all(is_other_timepoint_label(m.finding.timepoint) for m in cand.mrds)
+        named_other = all(names_another_timepoint(m.finding.timepoint) for m in cand.mrds)
         if cand.mrds and course.state in ("pending", "relapsed") and not course.eoi_done and not named_other \
                 and self._is_eoi(cand, None)[0]:
             why = "end-of-induction MRD without marrow morphology: status unchanged"
@@ -285,40 +408,89 @@ class _Walker:
         return _Verdict(carry, rule, NCCN_ELN_RESPONSE, why, evidence, missing)
 
     def _disease_in_marrow(
-        self, cand: _Candidate, blasts: float, eoi: bool, eoi_why: str, evidence: list[EvidenceRef]
+        self, cand: _Candidate, marrow: _MarrowState, eoi: bool, eoi_why: str, evidence: list[EvidenceRef]
     ) -> _Verdict:
         """Marrow blasts >= the M1 line before remission: refractory at end of induction, else slow response."""
         course, carry, missing = self.course, self._carry(), self._base_missing()
-        rule = self._carry_rule(carry)
+        rule, rules = self._carry_rule(carry), self.rules
         if eoi:
+            slow = self._slow_early_response(cand, marrow, eoi_why, evidence)
+            if slow is not None:
+                return slow
             word = "refractory relapse" if course.state == "relapsed" else "induction failure"
+            why = f"{word}: {marrow.text} (>= {rules.m1_below_pct:g}%) at end of induction ({eoi_why})"
+            if course.state == "pending" and marrow.grade == "M2":
+                why += f"; {self._population_text()}"
             self._enter("refractory")
-            return _Verdict("refractory", "RESPONSE.REFRACTORY", NCCN_ELN_RESPONSE,
-                            f"{word}: marrow blasts {blasts:g}% (>= {self.rules.m1_below_pct:g}%) "
-                            f"at end of induction ({eoi_why})", evidence, missing)
+            return _Verdict("refractory", "RESPONSE.REFRACTORY", NCCN_ELN_RESPONSE, why, evidence, missing)
         if course.state == "refractory":
-            return _Verdict("refractory", rule, NCCN_ELN_RESPONSE, f"still no remission: marrow blasts {blasts:g}%",
+            return _Verdict("refractory", rule, NCCN_ELN_RESPONSE, f"still no remission: {marrow.text}",
                             evidence, missing)
         if self.first_tx is None and course.state == "pending":
             return _Verdict(carry, "RESPONSE.NEWLY_DIAGNOSED", NCCN_ELN_RESPONSE,
-                            f"marrow blasts {blasts:g}% with no treatment recorded", evidence, missing)
+                            f"{marrow.text} with no treatment recorded", evidence, missing)
         if course.state == "relapsed":
             return _Verdict("relapse", rule, PONTE_DI_LEGNO,
-                            f"relapse persisting: marrow blasts {blasts:g}% ({self._day_text(cand.date)})",
-                            evidence, missing)
+                            f"relapse persisting: {marrow.text} ({self._day_text(cand.date)})", evidence, missing)
         return _Verdict(carry, rule, NCCN_ELN_RESPONSE,
-                        f"slow early response: marrow blasts {blasts:g}%, {self._day_text(cand.date)} "
+                        f"slow early response: {marrow.text}, {self._day_text(cand.date)} "
                         "(an interim marrow is not an end-of-induction assessment)", evidence, missing)
 
+    def _population_text(self) -> str:
+        age = self.view.age_at_diagnosis
+        scheme = self.rules.eoi_m2_slow_response
+        if scheme == "none":
+            return "rule set: an M2 marrow at end of induction is induction failure at every age (NCCN/ELN)"
+        shown = "unknown" if age is None else f"{age:.2f} y"
+        return (f"NCCN/ELN adult rule applied (age {shown}, paediatric below {self.rules.paediatric_age_below:g} y: "
+                "an M2 marrow at end of induction is induction failure)")
+
+    def _slow_early_response(
+        self, cand: _Candidate, marrow: _MarrowState, eoi_why: str, evidence: list[EvidenceRef]
+    ) -> _Verdict | None:
+        """COG: an M2 marrow at the end of first-line induction in a child is a slow early response, not failure.
+
+        Induction is extended and the marrow repeated at the end of extended
+        induction (about day 43); only then does an M2 or M3 marrow mean induction
+        failure. Adults keep the NCCN/ELN definition (M2 at end of induction is
+        refractory). Which population gets the COG reading is the rule-set
+        parameter ``eoi_m2_slow_response`` (paediatric, all, none).
+        """
+        course, rules = self.course, self.rules
+        if course.state != "pending" or marrow.grade != "M2" or course.slow_response is not None:
+            return None
+        scheme = rules.eoi_m2_slow_response
+        if scheme == "none":
+            return None
+        age = self.view.age_at_diagnosis
+        if scheme == "paediatric" and age is None:
+            return _Verdict(
+                "indeterminate", "RESPONSE.SLOW_EARLY_RESPONSE", f"{COG_RESPONSE}; {NCCN_ELN_RESPONSE}",
+                f"{marrow.text} (M2) at end of induction ({eoi_why}): a slow early response in a child (COG) but "
+                "induction failure in an adult (NCCN/ELN); the age decides", evidence,
+                ["age at diagnosis (birth date or age)"], determined=False,
+            )
+        if scheme == "paediatric" and age >= rules.paediatric_age_below:
+            return None
+        course.slow_response = cand.date
+        who = "all ages (rule set)" if scheme == "all" else f"age {age:.2f} y < {rules.paediatric_age_below:g} y"
+        return _Verdict(
+            self._carry(), "RESPONSE.SLOW_EARLY_RESPONSE", COG_RESPONSE,
+            f"slow early response: {marrow.text} (M2, {rules.m1_below_pct:g}-<{rules.m3_from_pct:g}%) at end of "
+            f"induction ({eoi_why}); COG paediatric rule applied ({who}): induction is extended and the marrow "
+            "repeated; M2 or M3 then is induction failure", evidence,
+            ["marrow at the end of extended induction (about day 43)"],
+        )
+
     def _clear_marrow(
-        self, cand: _Candidate, reading: MarrowReading, eoi: bool, mrds: list[MrdResult], evidence: list[EvidenceRef]
+        self, cand: _Candidate, marrow: _MarrowState, eoi: bool, mrds: list[MrdResult], evidence: list[EvidenceRef]
     ) -> _Verdict:
         """An M1 marrow before remission: CR or CRi when the rest of the criteria hold."""
         course, carry, missing = self.course, self._carry(), self._base_missing()
         rule = self._carry_rule(carry)
-        rules, blasts = self.rules, reading.blasts_pct
+        rules, shown = self.rules, marrow.text
         judged = eoi or course.state == "refractory" or course.eoi_done  # the point where remission is judged
-        if reading.aplastic:
+        if marrow.aplastic:
             return _Verdict(carry, rule, NCCN_ELN_RESPONSE, "aplastic marrow: the blast percentage cannot show remission",
                             evidence, missing + ["repeat marrow after count recovery"], determined=False)
         recent, stale, unresolved = self._extramedullary_state(cand.date)
@@ -330,106 +502,147 @@ class _Walker:
                 self._enter("refractory")
                 return _Verdict("refractory", "RESPONSE.REFRACTORY", NCCN_ELN_RESPONSE,
                                 f"{word}: persistent extramedullary disease at end of induction ({sites}) "
-                                f"despite marrow blasts {blasts:g}%", evidence, missing)
+                                f"despite {shown}", evidence, missing)
             return _Verdict(carry, rule, NCCN_ELN_RESPONSE,
-                            f"marrow blasts {blasts:g}% but extramedullary disease persists ({sites})", evidence, missing)
+                            f"{shown} but extramedullary disease persists ({sites})", evidence, missing)
         if stale:
             evidence = evidence + [s.ref() for s in stale if s.ref() not in evidence]
             need = [f"re-assessment of {s.site} disease last documented on {s.date}" for s in stale]
             sites = ", ".join(f"{s.summary} on {s.date}" for s in stale)
             if judged:
                 return _Verdict("indeterminate", "RESPONSE.CR", NCCN_ELN_RESPONSE,
-                                f"marrow blasts {blasts:g}%, but extramedullary disease during treatment ({sites}) "
+                                f"{shown}, but extramedullary disease during treatment ({sites}) "
                                 "has no later assessment: remission cannot be confirmed", evidence, missing + need,
                                 determined=False)
             return _Verdict(carry, rule, NCCN_ELN_RESPONSE,
-                            f"marrow blasts {blasts:g}%; extramedullary disease during treatment ({sites}) not re-assessed",
+                            f"{shown}; extramedullary disease during treatment ({sites}) not re-assessed",
                             evidence, missing + need)
         check = check_recovery(self.view, cand.date)
         evidence = evidence + [e for e in check.evidence if e not in evidence]
         if check.outcome == "circulating_blasts":
-            marrow_side = f"marrow blasts {blasts:g}% (< {rules.m1_below_pct:g}%) on {cand.date}"
+            marrow_side = f"{shown} (< {rules.m1_below_pct:g}%) on {cand.date}"
             return _Verdict("indeterminate", "RESPONSE.INDETERMINATE", NCCN_ELN_RESPONSE,
                             "findings contradict each other: " + "; ".join([marrow_side, *check.conflicts]),
                             evidence, ["a repeat marrow and blood count that resolve the contradiction"],
                             [marrow_side, *check.conflicts], determined=False)
         ordinal = _ordinal(course.remissions + 1)
+        late = ""
+        if course.state == "refractory":
+            late = " after induction failure (late response / remission after salvage)"
         if check.outcome == "cr":
             status: DiseaseStatus = "complete_remission"
             rule, why = "RESPONSE.CR", (
-                f"{ordinal} complete remission: marrow blasts {blasts:g}% (< {rules.m1_below_pct:g}%), no circulating "
+                f"{ordinal} complete remission{late}: {shown} (< {rules.m1_below_pct:g}%), no circulating "
                 f"blasts, ANC >= {rules.cr_anc_min:g} and platelets >= {rules.cr_platelets_min:g} x10^9/L, "
                 "no extramedullary disease"
             )
         elif check.outcome == "cri" and judged:
             status, rule = "cr_incomplete_recovery", "RESPONSE.CRI"
-            why = (f"{ordinal} complete remission with incomplete count recovery: marrow blasts {blasts:g}% "
+            why = (f"{ordinal} complete remission with incomplete count recovery{late}: {shown} "
                    f"but {', '.join(check.failing)}")
         elif check.outcome == "cri":
             return _Verdict(carry, rule, NCCN_ELN_RESPONSE,
-                            f"marrow blasts {blasts:g}%, {self._day_text(cand.date)}; counts not yet recovered "
+                            f"{shown}, {self._day_text(cand.date)}; counts not yet recovered "
                             f"({', '.join(check.failing)}): remission is judged at end of induction",
                             evidence, missing + check.missing)
         elif judged:
             return _Verdict("indeterminate", "RESPONSE.CR", NCCN_ELN_RESPONSE,
-                            f"marrow blasts {blasts:g}% but CR and CRi cannot be told apart without the blood count",
+                            f"{shown} but CR and CRi cannot be told apart without a decisive blood count",
                             evidence, missing + check.missing, determined=False)
         else:
             return _Verdict(carry, rule, NCCN_ELN_RESPONSE,
-                            f"marrow blasts {blasts:g}%, {self._day_text(cand.date)}; no blood count to judge remission",
+                            f"{shown}, {self._day_text(cand.date)}; no blood count to judge remission",
                             evidence, missing + check.missing)
         self._enter_remission(status, mrds)
         follow_up = [f"follow-up of {s.site} disease documented on {s.date} (no later finding shows it cleared)"
                      for s in unresolved]
         return _Verdict(status, rule, NCCN_ELN_RESPONSE, why, evidence, missing + check.missing + follow_up)
 
+    # In remission ------------------------------------------------------------------------
+    def _tests(self, reading: MarrowReading | None, mrds: list[MrdResult]) -> list[_Test]:
+        """Each independent test of marrow involvement at a point (one per method), as a fraction of cells."""
+        tests: dict[str, _Test] = {}
+
+        def keep(test: _Test) -> None:
+            known = tests.get(test.method)
+            if known is None or test.at_least(known.value) is True:
+                tests[test.method] = test
+
+        for item in (reading.items if reading else []):
+            q = item.finding.blasts_pct
+            if q is not None:
+                method = item.finding.method or "morphology"
+                shown = f"marrow blasts {blasts_text(q)}" + ("" if method == "morphology" else f" ({method})")
+                keep(_Test(method, q.value / 100, q.comparator, shown))
+        for m in mrds:
+            bound = interval(m)
+            if m.sample in MARROW_SAMPLES and bound is not None:
+                method = m.method or "MRD"
+                keep(_Test(method, bound[0], bound[1], f"marrow MRD {value_text(m)} ({method})"))
+        return list(tests.values())
+
     def _in_remission(
         self, cand: _Candidate, reading: MarrowReading | None, mrds: list[MrdResult], evidence: list[EvidenceRef]
     ) -> _Verdict:
-        course = self.course
-        rules = self.rules
+        course, rules = self.course, self.rules
         new_sites = [s for s in cand.sites if s.involved]
         possible = [s for s in cand.sites if s.possible and not s.involved]
-        blasts = reading.blasts_pct if reading and reading.grade else None
-        confirm_mrd = [m for m in mrds if m.value is not None and at_least(m.value, rules.relapse_confirm_mrd)]
+        tests = self._tests(reading, mrds)
+        m1, m3, confirm = rules.m1_below_pct / 100, rules.relapse_marrow_pct / 100, rules.relapse_confirm_mrd
+        overt = [t for t in tests if t.at_least(m3)]
+        mid = [t for t in tests if t.at_least(m1)]
+        # A test confirms another when it is of another method and shows >= 1% leukaemic cells;
+        # morphology below the M1 line cannot tell leukaemic blasts from regenerating precursors.
+        confirming = [t for t in tests if t.at_least(confirm) and (t.method != "morphology" or t in mid)]
+        involved = max(mid, key=lambda t: t.value, default=None)
+        blood_mrd = [m for m in mrds if m.sample == "blood" and level_at_least(m, m1)]
 
-        if blasts is not None and blasts >= rules.relapse_marrow_pct:
+        if overt:
             also = f"; with extramedullary disease ({', '.join(s.summary for s in new_sites)})" if new_sites else ""
             self._enter_relapse(cand.date)
             return _Verdict("relapse", "RESPONSE.RELAPSE.MARROW", PONTE_DI_LEGNO,
-                            f"marrow relapse: blasts {blasts:g}% (>= {rules.relapse_marrow_pct:g}%) after remission{also}",
+                            f"marrow relapse: {overt[0].text} (>= {rules.relapse_marrow_pct:g}%) after remission{also}",
                             evidence)
         if new_sites:
             sites = ", ".join(s.summary for s in new_sites)
-            marrow = f"; marrow blasts {blasts:g}%" if blasts is not None else ""
-            combined = "combined " if blasts is not None and blasts >= rules.m1_below_pct else "isolated "
+            marrow = f"; {involved.text}" if involved else (f"; {tests[0].text}" if tests else "")
+            combined = "combined " if involved is not None else "isolated "
             self._enter_relapse(cand.date)
             return _Verdict("relapse", "RESPONSE.RELAPSE.EXTRAMEDULLARY", PONTE_DI_LEGNO,
                             f"{combined}extramedullary relapse: new {sites} after remission{marrow}", evidence)
-        if blasts is not None and blasts >= rules.m1_below_pct:
-            if confirm_mrd:
+        if involved is not None:
+            others = [t for t in confirming if t.method != involved.method]
+            if others:
                 self._enter_relapse(cand.date)
                 return _Verdict("relapse", "RESPONSE.RELAPSE.MARROW", PONTE_DI_LEGNO,
-                                f"marrow relapse: blasts {blasts:g}% confirmed by MRD {confirm_mrd[0].value * 100:g}% "
-                                f"(>= {rules.relapse_confirm_mrd * 100:g}%)", evidence)
+                                f"marrow relapse: {involved.text} confirmed by {others[0].text} "
+                                f"(>= {confirm * 100:g}%)", evidence)
             if course.state == "suspected":
                 first = course.suspected_since
                 self._enter_relapse(cand.date)
                 return _Verdict("relapse", "RESPONSE.RELAPSE.MARROW", PONTE_DI_LEGNO,
-                                f"marrow relapse: second marrow with blasts {blasts:g}% (>= {rules.m1_below_pct:g}%) "
+                                f"marrow relapse: second marrow with {involved.text} (>= {rules.m1_below_pct:g}%) "
                                 f"confirms the suspected relapse of {first}", evidence)
             self._enter_suspected(cand.date)
             return _Verdict("suspected_relapse", "RESPONSE.SUSPECTED_RELAPSE", PONTE_DI_LEGNO,
-                            f"suspected relapse: marrow blasts {blasts:g}% "
-                            f"({rules.m1_below_pct:g}-<{rules.relapse_marrow_pct:g}%) "
+                            f"suspected relapse: {involved.text} "
+                            f"({rules.m1_below_pct:g}-<{rules.relapse_marrow_pct:g}% leukaemic cells) "
                             "after remission, not yet confirmed", evidence,
-                            [f"confirmation: MRD >= {rules.relapse_confirm_mrd * 100:g}% "
-                             f"or a second marrow with >= {rules.m1_below_pct:g}% blasts"])
-        if course.state == "suspected" and reading is None and confirm_mrd:
+                            [f"confirmation: a second test (MRD by another method) >= {confirm * 100:g}% "
+                             f"or a second marrow with >= {rules.m1_below_pct:g}% leukaemic cells"])
+        low = max((t for t in confirming if t.method != "morphology"), key=lambda t: t.value, default=None)
+        if low is not None:
+            others = [t for t in confirming if t.method not in (low.method, "morphology")]
+            if len(others) >= 2:
+                self._enter_relapse(cand.date)
+                return _Verdict("relapse", "RESPONSE.RELAPSE.MARROW", PONTE_DI_LEGNO,
+                                f"marrow relapse: {low.text} ({confirm * 100:g}-<{rules.m1_below_pct:g}%) confirmed by "
+                                f"two other tests ({others[0].text}; {others[1].text})", evidence)
+        if course.state == "suspected" and reading is None and confirming:
             first = course.suspected_since
             self._enter_relapse(cand.date)
             return _Verdict("relapse", "RESPONSE.RELAPSE.MARROW", PONTE_DI_LEGNO,
-                            f"marrow relapse: MRD {confirm_mrd[0].value * 100:g}% confirms the suspected relapse of {first}",
+                            f"marrow relapse: {confirming[0].text} confirms the suspected relapse of {first}",
                             evidence)
         if reading is not None and reading.grade == "M1":
             return self._remission_marrow(cand, reading, evidence)
@@ -438,11 +651,12 @@ class _Walker:
             return _Verdict("suspected_relapse", "RESPONSE.SUSPECTED_RELAPSE", PONTE_DI_LEGNO,
                             "possible CNS relapse: " + ", ".join(s.summary for s in possible), evidence,
                             [m for s in possible for m in s.missing], determined=False)
-        if cand.blood and reading is None:
-            values = ", ".join(f"{b.finding.blasts_pct.value:g}%" for b in cand.blood)
+        if (cand.blood or blood_mrd) and reading is None:
+            values = [f"{b.finding.blasts_pct.value:g}%" for b in cand.blood] + [value_text(m) for m in blood_mrd]
             self._enter_suspected(cand.date)
             return _Verdict("suspected_relapse", "RESPONSE.SUSPECTED_RELAPSE", PONTE_DI_LEGNO,
-                            f"circulating blasts ({values}) after remission", evidence, ["bone marrow examination"])
+                            f"circulating leukaemic cells ({', '.join(values)}) after remission", evidence,
+                            ["bone marrow examination"])
         carry = self._carry()
         missing = ["marrow blast percentage"] if reading is not None else []
         rule = "RESPONSE.SUSPECTED_RELAPSE" if carry == "suspected_relapse" else "RESPONSE.CONTINUING_REMISSION"
@@ -486,11 +700,11 @@ class _Walker:
         course = self.course
         course.state, course.remission_status = "remission", status
         course.remissions += 1
-        course.eoi_done, course.suspected_since = True, None
+        course.eoi_done, course.suspected_since, course.slow_response = True, None, None
         course.last_mrd = None
         for m in mrds:
             if m.status != "not_evaluable":
-                course.last_mrd = m.status
+                course.last_mrd = m
 
     def _enter_suspected(self, when: dt.date) -> None:
         self.course.state = "suspected"
@@ -501,23 +715,40 @@ class _Walker:
         course = self.course
         course.relapse_onset = course.suspected_since or when
         course.state, course.remission_status = "relapsed", None
-        course.eoi_done, course.suspected_since, course.last_mrd = False, None, None
+        course.eoi_done, course.suspected_since, course.last_mrd, course.slow_response = False, None, None, None
 
     # Helpers --------------------------------------------------------------------------------
     def _mrd_notes(self, cand: _Candidate, mrds: list[MrdResult]) -> list[str]:
-        """MRD does not change morphological status; report it, and a negative-to-positive turn."""
-        course = self.course
+        """MRD below the relapse tiers does not change morphological status: report it, and a molecular relapse.
+
+        Molecular relapse (decisions.md "Relapse by MRD"): in remission, an MRD at
+        or above the positivity line after a negative one (recurrence), or an MRD
+        rising by ``mrd_rise_factor`` over the previous positive one (rising).
+        """
+        course, rules = self.course, self.rules
         notes = []
         in_remission = course.state in ("remission", "suspected")
-        for result in mrds:
-            if in_remission and result.status == "positive":
-                if course.last_mrd == "negative":
-                    notes.append(f"molecular relapse: MRD {result.value * 100:.3g}% after a negative result")
-                    course.molecular_relapse = (result.date, result)
+        for result in sorted(mrds, key=lambda m: m.index):
+            if not in_remission or result.status == "not_evaluable":
+                continue
+            previous = course.last_mrd
+            if result.status == "positive":
+                kind = None
+                if previous is not None and previous.status == "negative":
+                    kind = "recurrence"
+                    notes.append(f"molecular relapse: MRD {value_text(result)} after a negative result")
+                elif (previous is not None and previous.status == "positive" and previous.comparator is None
+                      and previous.value and level_at_least(result, previous.value * rules.mrd_rise_factor)):
+                    kind = "rising"
+                    notes.append(f"molecular relapse: MRD rising from {value_text(previous)} to {value_text(result)} "
+                                 f"(at least {rules.mrd_rise_factor:g}-fold)")
                 else:
-                    notes.append(f"MRD positive in remission ({result.value * 100:.3g}%)")
-            if in_remission and result.status != "not_evaluable":
-                course.last_mrd = result.status
+                    notes.append(f"MRD positive in remission ({value_text(result)})")
+                if kind is not None:
+                    evidence = [m.ref(describe(r)) for r in (previous, result) for m in self.view.of_type("mrd")
+                                if m.index == r.index]
+                    course.molecular.append(MolecularEvent(cand.date, result, kind, previous, evidence))
+            course.last_mrd = result
         return notes
 
     def _extramedullary_state(self, when: dt.date) -> tuple[list[SiteFinding], list[SiteFinding], list[SiteFinding]]:

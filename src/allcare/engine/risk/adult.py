@@ -10,20 +10,25 @@ MRD after induction) are all known.
 
 from __future__ import annotations
 
-from .. import test_requests
-
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from ..assessment import AdultRisk, Diagnosis, MrdSummary, Status
+from .. import test_requests
+from ..assessment import AdultRisk, Diagnosis, MrdResult, MrdSummary, Status
+from ..case.bounds import above
+from ..course.treatment import TreatmentHistory
+from ..diagnosis.workup import episode_workup
 from ..explain import Conclusion, EvidenceRef
+from ..response.mrd import level_at_least
 from ..sources import ELN_2024
 from ..view import CaseView
 from . import lesions as L
-from .common import (
-    Outcome, any3, blast_response, induction_start, is_mixed, mrd_at_or_above, mrd_ref, mrd_text, num, pct,
-    presenting_wbc, timepoint_key, treatments, years,
-)
+from .common import Outcome, any3, blast_response, is_mixed, mrd_ref, mrd_text, num, pct, presenting_wbc, wbc_text, years
+from .mrd_persistence import end_of_consolidation_mrd, end_of_induction_mrd
+
+if TYPE_CHECKING:
+    from ..course.build import DiseaseCourse
 
 RULE = "RISK.ADULT"
 TOPIC = "risk.adult"
@@ -43,7 +48,9 @@ class _Factor:
     missing: list[str] = field(default_factory=list)
 
 
-def adult_risk(view: CaseView, diagnosis: Diagnosis, status: Status, mrd: MrdSummary) -> Outcome[AdultRisk]:
+def adult_risk(
+    view: CaseView, diagnosis: Diagnosis, status: Status, mrd: MrdSummary, course: DiseaseCourse
+) -> Outcome[AdultRisk]:
     rules = view.rules
     age = view.age_at_diagnosis
     if age is None:
@@ -57,19 +64,24 @@ def adult_risk(view: CaseView, diagnosis: Diagnosis, status: Status, mrd: MrdSum
         why = "the ELN adult ALL risk factors are defined for B- and T-ALL"
         return Outcome(AdultRisk(), _decided("not_applicable", why, []))
 
-    wbc = _wbc(view, diagnosis)
+    treatments = course.treatments
+    wbc = _wbc(view, diagnosis, treatments)
     genetics, genetics_known = _genetics(view, diagnosis)
-    after_induction = _mrd_after_induction(view, mrd)
+    after_induction = _mrd_factor(view, end_of_induction_mrd(view, mrd, treatments), "after induction",
+                                  "MRD after induction")
     factors = [
         _Factor(age >= rules.adult_age_adverse_from,
                 f"age {years(age)} ({'>=' if age >= rules.adult_age_adverse_from else '<'} {num(rules.adult_age_adverse_from)} y)"),
         wbc,
-        *_immunophenotype(view, diagnosis),
+        *_immunophenotype(view, diagnosis, course),
         *genetics,
-        _prednisone_response(view),
-        _late_cr(view, status),
+        _prednisone_response(treatments, view),
+        _late_cr(treatments, status),
         after_induction,
     ]
+    after_consolidation = end_of_consolidation_mrd(view, mrd, treatments)
+    if after_consolidation is not None:
+        factors.append(_mrd_factor(view, after_consolidation, "at the end of consolidation", ""))
     adverse = [f for f in factors if f.state]
     evidence = list({(r.index, r.summary): r for f in factors for r in f.refs}.values())
     names = [f.text for f in adverse]
@@ -96,27 +108,30 @@ def _decided(value, why: str, evidence: list[EvidenceRef]) -> Conclusion:
     return Conclusion(topic=TOPIC, value=value, rule=RULE, source=ELN_2024, explanation=why, evidence=evidence)
 
 
-def _wbc(view: CaseView, diagnosis: Diagnosis) -> _Factor:
+def _wbc(view: CaseView, diagnosis: Diagnosis, treatments: TreatmentHistory) -> _Factor:
     rules = view.rules
-    count = presenting_wbc(view)
+    count = presenting_wbc(view, treatments.start)
     if count is None:
         return _Factor(None, "presenting WBC unknown", missing=["presenting WBC (first blood count at diagnosis, before treatment)"])
-    wbc = count.finding.wbc.value
-    refs = [count.ref(f"presenting WBC {num(wbc)} x10^9/L")]
+    q = count.finding.wbc
+    shown = wbc_text(q)
+    refs = [count.ref(f"presenting WBC {shown} x10^9/L")]
     if diagnosis.lineage not in ("B", "T"):
-        return _Factor(None, f"presenting WBC {num(wbc)} x10^9/L, lineage unknown", refs, ["lineage (immunophenotype)"])
+        return _Factor(None, f"presenting WBC {shown} x10^9/L, lineage unknown", refs, ["lineage (immunophenotype)"])
     line = rules.adult_wbc_b_above if diagnosis.lineage == "B" else rules.adult_wbc_t_above
-    adverse = wbc > line
-    return _Factor(adverse, f"presenting WBC {num(wbc)} x10^9/L ({'>' if adverse else '<='} {num(line)}, {diagnosis.lineage}-lineage)", refs)
+    adverse = above(q.value, q.comparator, line)
+    sign = {True: ">", False: "<=", None: "cannot tell against"}[adverse]
+    text = f"presenting WBC {shown} x10^9/L ({sign} {num(line)}, {diagnosis.lineage}-lineage)"
+    return _Factor(adverse, text, refs, [] if adverse is not None else [f"presenting WBC as a value (reported as {shown})"])
 
 
-def _immunophenotype(view: CaseView, diagnosis: Diagnosis) -> list[_Factor]:
+def _immunophenotype(view: CaseView, diagnosis: Diagnosis, course: DiseaseCourse) -> list[_Factor]:
     """Pro-B or CD20+ (B); ETP, pro-/pre-T or mature T (T). Cortical (thymic) T-ALL is the favourable stage."""
     found: list[_Factor] = []
     if diagnosis.lineage == "B":
         if diagnosis.b_stage is not None:
             found.append(_Factor(diagnosis.b_stage == "pro_b", f"{_STAGE_NAMES[diagnosis.b_stage]} immunophenotype"))
-        cd20 = _cd20(view)
+        cd20 = _cd20(view, course)
         if cd20 is not None:
             found.append(cd20)
     elif diagnosis.lineage == "T":
@@ -128,9 +143,9 @@ def _immunophenotype(view: CaseView, diagnosis: Diagnosis) -> list[_Factor]:
     return found
 
 
-def _cd20(view: CaseView) -> _Factor | None:
+def _cd20(view: CaseView, course: DiseaseCourse) -> _Factor | None:
     line = view.rules.surface_marker_positive_pct
-    for item in view.at_diagnosis("immunophenotype"):
+    for item in episode_workup(view, course.initial).phenotypes:
         value = item.finding.markers.get("CD20")
         if value is None:
             continue
@@ -182,58 +197,49 @@ def _genetics(view: CaseView, diagnosis: Diagnosis) -> tuple[list[_Factor], _Fac
     return adverse, _Factor(None, "key genetics", missing=["lineage (immunophenotype)"])
 
 
-def _prednisone_response(view: CaseView) -> _Factor:
+def _prednisone_response(treatments: TreatmentHistory, view: CaseView) -> _Factor:
     """Blood blasts >= 1 x10^9/L at the end of a steroid prephase (only when a prephase was given)."""
-    prephases = treatments(view, "prephase")
-    if not prephases:
+    prephase = next((b for b in treatments.blocks if b.phase == "prephase"), None)
+    if prephase is None:
         return _Factor(None, "no prephase recorded")
-    prephase = prephases[0].finding
     end = prephase.end
     if end is None:
-        later = [t.finding.start for t in view.of_type("treatment") if t.finding.start > prephase.start]
-        end = min(later) if later else None
+        following = [b.start for b in treatments.blocks if b.start > prephase.start]
+        end = min(following) if following else None
     if end is None:
         return _Factor(None, "prephase end unknown", missing=["end date of the prephase"])
     response = blast_response(view, end, "at the end of the prephase")
     return _Factor(response.poor, response.text, response.refs, response.missing)
 
 
-def _late_cr(view: CaseView, status: Status) -> _Factor:
+def _late_cr(treatments: TreatmentHistory, status: Status) -> _Factor:
     """CR first reached only after a second induction/consolidation cycle started (> 1 induction cycle)."""
-    cycles = treatments(view, "induction", "consolidation", "salvage")
+    cycles = [b for b in treatments.blocks if b.phase in ("induction", "consolidation", "salvage")]
     points = sorted(status.timeline, key=lambda p: p.date)
     first_cr = next((p for p in points if p.status in _CR_STATES), None)
-    second: dt.date | None = cycles[1].finding.start if len(cycles) > 1 else None
+    second: dt.date | None = cycles[1].start if len(cycles) > 1 else None
     if first_cr is not None and (second is None or first_cr.date <= second):
         return _Factor(False, f"CR after the first induction cycle ({first_cr.date.isoformat()})")
     if first_cr is not None:
         return _Factor(True, f"late CR: first CR {first_cr.date.isoformat()}, after the second cycle started "
-                             f"{second.isoformat()}", [cycles[1].ref(f"{cycles[1].finding.phase} started")])
+                             f"{second.isoformat()}", [cycles[1].ref(f"{cycles[1].phase} started")])
     if second is None:
         return _Factor(None, "time to CR not yet known")
     assessed = [p for p in points if p.date <= second and p.status in _ASSESSED_STATES]
     if assessed:
         return _Factor(True, f"no CR after the first induction cycle (second cycle started {second.isoformat()})",
-                       [cycles[1].ref(f"{cycles[1].finding.phase} started")])
+                       [cycles[1].ref(f"{cycles[1].phase} started")])
     return _Factor(None, "time to CR unknown", missing=["response marrow after the first induction cycle"])
 
 
-def _mrd_after_induction(view: CaseView, mrd: MrdSummary) -> _Factor:
-    """The first MRD at or after the end-of-induction point (labelled, or >= 28 days after induction start)."""
+def _mrd_factor(view: CaseView, chosen: MrdResult | None, when: str, need: str) -> _Factor:
+    """MRD >= 0.01% after induction or during/after consolidation (ELN 2024)."""
     rules = view.rules
-    start = induction_start(view)
-    point = None
-    if start is not None:
-        point = start.finding.start + dt.timedelta(days=rules.end_of_induction_min_days)
-        if start.finding.end is not None:
-            point = min(point, start.finding.end)
-    series = sorted(mrd.series, key=lambda r: (r.date, r.index))
-    chosen = next((r for r in series if timepoint_key(r.timepoint) == "eoi" or (point is not None and r.date >= point)), None)
     if chosen is None:
-        return _Factor(None, "MRD after induction unknown", missing=["MRD after induction"])
-    adverse = mrd_at_or_above(chosen, rules.adult_mrd_adverse, rules.mrd_negative_below)
+        return _Factor(None, f"MRD {when} unknown", missing=[need] if need else [])
+    adverse = level_at_least(chosen, rules.adult_mrd_adverse)
     if adverse is None:
         return _Factor(None, f"{mrd_text(chosen)} not evaluable", [mrd_ref(chosen)],
-                       ["evaluable MRD after induction (sensitivity >= 1e-4)"])
+                       [f"evaluable MRD {when} (sensitivity >= {rules.mrd_required_sensitivity:.0e})"])
     sign = ">=" if adverse else "<"
-    return _Factor(adverse, f"{mrd_text(chosen)} after induction ({sign} {pct(rules.adult_mrd_adverse)})", [mrd_ref(chosen)])
+    return _Factor(adverse, f"{mrd_text(chosen)} {when} ({sign} {pct(rules.adult_mrd_adverse)})", [mrd_ref(chosen)])

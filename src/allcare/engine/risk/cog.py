@@ -16,12 +16,15 @@ from dataclasses import dataclass, field
 
 from ..assessment import CnsResult, CogGroup, Diagnosis, MrdSummary, Status
 from ..case import Sex
+from ..course.treatment import TreatmentHistory
+from ..response.mrd import level_at_least
+from ..timepoints import DAY8, END_OF_INDUCTION
 from ..explain import Conclusion, EvidenceRef, conclude
 from ..sources import COG_PDQ_TABLE1
 from ..view import CaseView
 from . import lesions as L
 from .common import (
-    Outcome, any3, induction_start, is_mixed, mrd_at_or_above, mrd_ref, mrd_text, num, pct, pick_mrd, years,
+    Outcome, any3, is_mixed, mrd_ref, mrd_text, num, pct, pick_mrd, years,
 )
 
 RULE = "RISK.COG"
@@ -40,9 +43,15 @@ class _Feature:
 
 
 def cog_group(
-    view: CaseView, diagnosis: Diagnosis, cns: CnsResult, status: Status, mrd: MrdSummary, nci: Outcome
+    view: CaseView, diagnosis: Diagnosis, cns: CnsResult, status: Status, mrd: MrdSummary, nci: Outcome,
+    treatments: TreatmentHistory, assume_no_unfavourable: bool = False,
 ) -> Outcome[CogGroup]:
-    """The PDQ Table 1 column and its inferred group; ``nci`` is the NCI/Rome outcome."""
+    """The PDQ Table 1 column and its inferred group; ``nci`` is the NCI/Rome outcome.
+
+    When the unfavourable features are still open but the other inputs already
+    point to a very-high-risk column, the group is very high whichever way they
+    turn out (column 10, the unfavourable column, is very high as well).
+    """
     rules = view.rules
     if is_mixed(diagnosis) or diagnosis.lineage == "T" or diagnosis.disease in ("LBL", "not_ALL"):
         return _not_applicable("the COG B-ALL table applies to B-ALL only")
@@ -57,7 +66,7 @@ def cog_group(
                                lesions.refs([bcr]))
 
     unfavourable = _unfavourable(view, diagnosis, cns, status, lesions)
-    unfav = any3([f.state for f in unfavourable])
+    unfav = False if assume_no_unfavourable else any3([f.state for f in unfavourable])
     age = view.age_at_diagnosis
     in_sr_or_hr = nci.value in ("standard", "high") or (
         nci.value is None and diagnosis.lineage == "B" and diagnosis.disease == "ALL" and age is not None
@@ -73,14 +82,23 @@ def cog_group(
     if nci.value is None:
         missing += nci.conclusion.missing or ["NCI/Rome risk group"]
     if unfav is None:
-        missing += [m for f in unfavourable if f.state is None for m in f.missing]
+        open_features = [m for f in unfavourable if f.state is None for m in f.missing]
+        missing += open_features
+        if nci.value in ("standard", "high") and bcr.state is False:
+            other = cog_group(view, diagnosis, cns, status, mrd, nci, treatments, assume_no_unfavourable=True)
+            if other.value.group == "very_high":
+                why = (f"PDQ Table 1 column {other.value.column} without unfavourable features, column 10 with them: "
+                       f"very high either way ({'; '.join(open_features)} still open) ({other.value.label})")
+                factor = f"COG-style very high (column {other.value.column} or 10; inferred from PDQ Table 1)"
+                return Outcome(CogGroup(group="very_high"), conclude(TOPIC, {"group": "very_high", "column": None}, RULE,
+                                                                     COG_PDQ_TABLE1, why, other.conclusion.evidence),
+                               [factor])
     if bcr.state is None:
         missing.append(test_requests.request_for("BCR::ABL1"))
 
-    start = induction_start(view)
-    start_date = start.finding.start if start is not None else None
-    day29 = pick_mrd(mrd, "eoi", "marrow", start_date, rules.cog_day29_window_days)
-    d29_high = None if day29 is None else mrd_at_or_above(day29, rules.cog_mrd_low_below, rules.mrd_negative_below)
+    start_date = treatments.induction_start
+    day29 = pick_mrd(mrd, END_OF_INDUCTION, "marrow", start_date, rules.cog_day29_window_days)
+    d29_high = None if day29 is None else level_at_least(day29, rules.cog_mrd_low_below)
     d29_missing = ["day-29 marrow MRD (end of induction)" if day29 is None else
                    f"evaluable day-29 marrow MRD (the {day29.date.isoformat()} result is not evaluable)"]
     favourable = _favourable(view, diagnosis, lesions)
@@ -116,9 +134,9 @@ def cog_group(
         return _undecided(favourable.missing, evidence, "NCI standard risk: favourable genetics decide the column")
     if d29_high:
         return _column(4 if favourable.state else 7, drivers, evidence)
-    day8 = pick_mrd(mrd, "day8", "blood", start_date, rules.cog_day8_window_days)
+    day8 = pick_mrd(mrd, DAY8, "blood", start_date, rules.cog_day8_window_days)
     line = rules.cog_mrd_low_below if favourable.state else rules.cog_day8_mrd_high_from
-    d8_high = None if day8 is None else mrd_at_or_above(day8, line, rules.mrd_negative_below)
+    d8_high = None if day8 is None else level_at_least(day8, line)
     if day8 is not None:
         evidence.append(mrd_ref(day8))
     if d8_high is None:
@@ -177,11 +195,18 @@ def _unfavourable(view: CaseView, diagnosis: Diagnosis, cns: CnsResult, status: 
 
 def _induction_failure(status: Status) -> _Feature:
     points = sorted(status.timeline, key=lambda p: p.date)
+    slow = None
     for point in points:
         if point.status == "refractory":
             return _Feature(True, f"induction failure ({point.date.isoformat()})", list(point.conclusion.evidence))
         if point.status in _REMISSION_SEEN:
             return _Feature(False, "remission reached")
+        if point.conclusion.rule == "RESPONSE.SLOW_EARLY_RESPONSE":
+            slow = point
+    if slow is not None:
+        return _Feature(None, f"slow early response ({slow.date.isoformat()}): induction failure is decided at the end "
+                              "of extended induction", list(slow.conclusion.evidence),
+                        ["marrow at the end of extended induction (about day 43)"])
     return _Feature(None, "induction response unknown", missing=["end-of-induction response (marrow)"])
 
 

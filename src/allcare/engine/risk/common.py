@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import re
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from ..assessment import Diagnosis, MrdResult, MrdSummary
+from ..case.bounds import describe
 from ..explain import Conclusion, EvidenceRef
+from ..response.mrd import value_text
+from ..timepoints import timepoint_of
 from ..view import CaseView, Indexed
 
 T = TypeVar("T")
@@ -62,12 +64,7 @@ def is_mixed(diagnosis: Diagnosis) -> bool:
 
 
 # Presenting WBC -----------------------------------------------------------------------------
-def first_treatment_start(view: CaseView) -> dt.date | None:
-    starts = [t.finding.start for t in view.of_type("treatment")]
-    return min(starts) if starts else None
-
-
-def presenting_wbc(view: CaseView) -> Indexed | None:
+def presenting_wbc(view: CaseView, treatment_start: dt.date | None) -> Indexed | None:
     """The first diagnostic blood count: the first WBC on/after diagnosis, before any treatment.
 
     The highest pre-treatment WBC is sometimes used; allcare takes the first
@@ -79,8 +76,7 @@ def presenting_wbc(view: CaseView) -> Indexed | None:
     diagnosed = view.diagnosis_date
     if diagnosed is None:
         return None
-    treated = first_treatment_start(view)
-    after = [c for c in view.between("cbc", diagnosed, treated) if c.finding.wbc is not None]
+    after = [c for c in view.between("cbc", diagnosed, treatment_start) if c.finding.wbc is not None]
     if after:
         return after[0]
     earliest = diagnosed - dt.timedelta(days=view.rules.presenting_wbc_lookback_days)
@@ -88,16 +84,9 @@ def presenting_wbc(view: CaseView) -> Indexed | None:
     return before[-1] if before else None
 
 
-# Treatments ---------------------------------------------------------------------------------
-def treatments(view: CaseView, *phases: str) -> list[Indexed]:
-    return sorted(
-        (t for t in view.of_type("treatment") if t.finding.phase in phases), key=lambda t: (t.finding.start, t.index)
-    )
-
-
-def induction_start(view: CaseView) -> Indexed | None:
-    found = treatments(view, "induction")
-    return found[0] if found else None
+def wbc_text(q) -> str:
+    """'12.4' or '> 100' (a bound as the lab wrote it)."""
+    return describe(q.value, q.comparator)
 
 
 # Peripheral blast response ------------------------------------------------------------------
@@ -117,11 +106,11 @@ def blast_response(view: CaseView, reference: dt.date, what: str) -> BlastRespon
     last = reference + dt.timedelta(days=rules.prephase_response_window_days)
     for item in view.between("cbc", reference, last):
         f = item.finding
-        if not reference <= item.date <= last or f.blasts_pct is None:
+        if not reference <= item.date <= last or f.blasts_pct is None or f.blasts_pct.comparator:
             continue
         if f.blasts_pct.value == 0:
             absolute = 0.0
-        elif f.wbc is None:
+        elif f.wbc is None or f.wbc.comparator:
             continue
         else:
             absolute = f.wbc.value * f.blasts_pct.value / 100
@@ -137,55 +126,31 @@ def blast_response(view: CaseView, reference: dt.date, what: str) -> BlastRespon
 
 
 # MRD ----------------------------------------------------------------------------------------
-def timepoint_key(text: str | None) -> str:
-    """Fold MRD time-point labels: 'Day 8', 'd8', 'day_8' -> 'day8'; 'EOI', 'end of induction', 'day 29' -> 'eoi'."""
-    folded = re.sub(r"[^a-z0-9]", "", (text or "").lower())
-    if folded in ("day8", "d8"):
-        return "day8"
-    if folded in ("day29", "d29", "eoi", "endofinduction", "endinduction", "postinduction", "afterinduction"):
-        return "eoi"
-    return folded
-
-
 def mrd_ref(result: MrdResult) -> EvidenceRef:
     return EvidenceRef(index=result.index, date=result.date, type="mrd", summary=mrd_text(result))
 
 
 def mrd_text(result: MrdResult) -> str:
     where = result.sample or "sample not stated"
-    value = pct(result.value) if result.value is not None else result.status
+    value = value_text(result) if result.value is not None else result.status
     when = f", {result.timepoint}" if result.timepoint else ""
     return f"MRD {value} ({where}{when}, {result.status})"
 
 
-def mrd_at_or_above(result: MrdResult, threshold: float, negative_below: float) -> bool | None:
-    """Is this MRD >= threshold? A negative (below the negative line) is below any threshold at or above it."""
-    if result.status == "not_evaluable":
-        return None
-    if result.value is not None and not (result.status == "negative" and result.value == 0):
-        return result.value >= threshold
-    if result.status == "negative":
-        return False if threshold >= negative_below else None
-    if result.status == "positive":
-        return True if threshold <= negative_below else None
-    return None
-
-
 def pick_mrd(
-    mrd: MrdSummary, label: str, sample: str | None, start: dt.date | None, window: tuple[int, int] | None
+    mrd: MrdSummary, point: str, sample: str | None, start: dt.date | None, window: tuple[int, int] | None
 ) -> MrdResult | None:
-    """The first MRD labelled with this time point, else the first dated in the window after ``start``
-    that is not labelled as another day."""
+    """The first MRD labelled with this time point (:mod:`..timepoints`), else the first dated in the
+    window after ``start`` that is not labelled as another time point."""
     series = sorted(mrd.series, key=lambda r: (r.date, r.index))
     usable = [r for r in series if sample is None or r.sample == sample]
     for r in usable:
-        if timepoint_key(r.timepoint) == label:
+        if timepoint_of(r.timepoint) == point:
             return r
     if start is None or window is None:
         return None
     low, high = min(window), max(window)
     for r in usable:
-        other_label = re.fullmatch(r"day\d+|eoi", timepoint_key(r.timepoint)) is not None
-        if low <= (r.date - start).days <= high and not other_label:
+        if low <= (r.date - start).days <= high and timepoint_of(r.timepoint) is None:
             return r
     return None

@@ -13,11 +13,13 @@ import datetime as dt
 
 from ..assessment import Diagnosis
 from ..case import Condition
+from ..case.bounds import at_least
+from ..course.treatment import TreatmentHistory
 from ..explain import Conclusion, EvidenceRef, conclude
 from ..sources import DOWN_SYNDROME, INTERFANT_99, NCI_ROME
 from ..view import CaseView
 from . import lesions as L
-from .common import Outcome, all3, any3, blast_response, first_treatment_start, num, presenting_wbc, years
+from .common import Outcome, all3, any3, blast_response, num, presenting_wbc, wbc_text, years
 
 INTERFANT_RULE = "RISK.INTERFANT"
 
@@ -42,7 +44,7 @@ def down_syndrome_flag(view: CaseView) -> Outcome[bool]:
     return Outcome(present, conclude("risk.down_syndrome", present, "RISK.DOWN_SYNDROME", DOWN_SYNDROME, why), factors)
 
 
-def interfant_high_risk(view: CaseView, diagnosis: Diagnosis) -> Outcome[bool | None]:
+def interfant_high_risk(view: CaseView, diagnosis: Diagnosis, treatments: TreatmentHistory) -> Outcome[bool | None]:
     """KMT2A-r AND age < 6 months AND (poor day-8 prednisone response OR WBC >= 300): True/False/None."""
     rules = view.rules
     topic = "risk.interfant_high_risk"
@@ -63,14 +65,15 @@ def interfant_high_risk(view: CaseView, diagnosis: Diagnosis) -> Outcome[bool | 
     age_text = "age unknown" if age is None else f"age {years(age)} ({'<' if young else '>='} {num(rules.interfant_age_below)} y)"
     parts.append((young, age_text, ["age at diagnosis (birth date or age)"] if age is None else []))
 
-    count = presenting_wbc(view)
-    wbc = count.finding.wbc.value if count is not None else None
-    high_wbc = None if wbc is None else wbc >= rules.interfant_wbc_from
-    wbc_text = "presenting WBC unknown" if wbc is None else (
-        f"presenting WBC {num(wbc)} x10^9/L ({'>=' if high_wbc else '<'} {num(rules.interfant_wbc_from)})")
+    count = presenting_wbc(view, treatments.start)
+    q = count.finding.wbc if count is not None else None
+    high_wbc = None if q is None else at_least(q.value, q.comparator, rules.interfant_wbc_from)
+    sign = {True: ">=", False: "<", None: "cannot tell against"}[high_wbc]
+    wbc_part = "presenting WBC unknown" if q is None else (
+        f"presenting WBC {wbc_text(q)} x10^9/L ({sign} {num(rules.interfant_wbc_from)})")
     if count is not None:
-        evidence.append(count.ref(f"presenting WBC {num(wbc)} x10^9/L"))
-    first = first_treatment_start(view)
+        evidence.append(count.ref(f"presenting WBC {wbc_text(q)} x10^9/L"))
+    first = treatments.start
     if first is None:
         response_state, response_text, response_missing = None, "day-8 prednisone response unknown", ["treatment start (for day 8)"]
     else:
@@ -80,7 +83,7 @@ def interfant_high_risk(view: CaseView, diagnosis: Diagnosis) -> Outcome[bool | 
     either = any3([response_state, high_wbc])
     either_missing = [] if either is not None else (
         ([] if response_state is not None else response_missing) + ([] if high_wbc is not None else ["presenting WBC"]))
-    parts.append((either, f"{response_text}; {wbc_text}", either_missing))
+    parts.append((either, f"{response_text}; {wbc_part}", either_missing))
 
     result = all3([p[0] for p in parts])
     texts = "; ".join(p[1] for p in parts)

@@ -10,10 +10,12 @@ above it. T-ALL, MPAL and lymphoblastic lymphoma are not classified by NCI/Rome.
 from __future__ import annotations
 
 from ..assessment import Diagnosis
+from ..case.bounds import at_least
+from ..course.treatment import TreatmentHistory
 from ..explain import Conclusion, conclude, undetermined
 from ..sources import NCI_ROME
 from ..view import CaseView
-from .common import Outcome, any3, is_mixed, num, presenting_wbc, years
+from .common import Outcome, any3, is_mixed, num, presenting_wbc, wbc_text, years
 
 RULE = "RISK.NCI"
 TOPIC = "risk.nci"
@@ -25,7 +27,7 @@ def _not_applicable(reason: str) -> Outcome[str | None]:
     return Outcome("not_applicable", conclude(TOPIC, "not_applicable", RULE, NCI_ROME, reason), [])
 
 
-def nci_risk(view: CaseView, diagnosis: Diagnosis) -> Outcome[str | None]:
+def nci_risk(view: CaseView, diagnosis: Diagnosis, treatments: TreatmentHistory) -> Outcome[str | None]:
     """NCI/Rome group: standard, high, infant, not_applicable, or None when undecidable."""
     rules = view.rules
     if is_mixed(diagnosis):
@@ -42,13 +44,15 @@ def nci_risk(view: CaseView, diagnosis: Diagnosis) -> Outcome[str | None]:
         return Outcome(None, undetermined(TOPIC, RULE, NCI_ROME, ["ALL vs lymphoma: marrow blast percentage"]))
 
     age = view.age_at_diagnosis
-    count = presenting_wbc(view)
-    wbc = count.finding.wbc.value if count is not None else None
-    evidence = [count.ref(f"presenting WBC {num(wbc)} x10^9/L")] if count is not None else []
-    wbc_text = None
-    if wbc is not None:
-        sign = ">=" if wbc >= rules.nci_wbc_high_from else "<"
-        wbc_text = f"presenting WBC {num(wbc)} x10^9/L ({sign} {num(rules.nci_wbc_high_from)})"
+    count = presenting_wbc(view, treatments.start)
+    q = count.finding.wbc if count is not None else None
+    shown = wbc_text(q) if q is not None else None
+    evidence = [count.ref(f"presenting WBC {shown} x10^9/L")] if count is not None else []
+    high_wbc = None if q is None else at_least(q.value, q.comparator, rules.nci_wbc_high_from)
+    wbc_part = None
+    if q is not None:
+        sign = {True: ">=", False: "<", None: "cannot tell against"}[high_wbc]
+        wbc_part = f"presenting WBC {shown} x10^9/L ({sign} {num(rules.nci_wbc_high_from)})"
 
     if age is not None and age < rules.infant_age_below:
         text = f"age {years(age)} (< {num(rules.infant_age_below)} y: infant)"
@@ -65,17 +69,14 @@ def nci_risk(view: CaseView, diagnosis: Diagnosis) -> Outcome[str | None]:
             age_text = f"age {years(age)} (>= {num(rules.nci_age_high_from)} y)"
         else:
             age_text = f"age {years(age)} ({num(rules.infant_age_below)} to < {num(rules.nci_age_high_from)} y)"
-    factors = [t for t in (age_text, wbc_text) if t]
-    high = any3([
-        None if age is None else age >= rules.nci_age_high_from,
-        None if wbc is None else wbc >= rules.nci_wbc_high_from,
-    ])
+    factors = [t for t in (age_text, wbc_part) if t]
+    high = any3([None if age is None else age >= rules.nci_age_high_from, high_wbc])
     if high is False:
-        why = f"{age_text} and {wbc_text}: standard risk"
+        why = f"{age_text} and {wbc_part}: standard risk"
         return Outcome("standard", conclude(TOPIC, "standard", RULE, NCI_ROME, why, evidence), factors)
     if high is True:
         drivers = [t for t, hit in ((age_text, age is not None and age >= rules.nci_age_high_from),
-                                    (wbc_text, wbc is not None and wbc >= rules.nci_wbc_high_from)) if hit]
+                                    (wbc_part, high_wbc is True)) if hit]
         why = " and ".join(drivers) + ": high risk"
         missing = []
         if age is None:
@@ -85,5 +86,7 @@ def nci_risk(view: CaseView, diagnosis: Diagnosis) -> Outcome[str | None]:
         conclusion = Conclusion(topic=TOPIC, value="high", rule=RULE, source=NCI_ROME, explanation=why,
                                 evidence=evidence, missing=missing)
         return Outcome("high", conclusion, factors)
-    missing = ([AGE_MISSING] if age is None else []) + ([WBC_MISSING] if wbc is None else [])
+    missing = ([AGE_MISSING] if age is None else []) + (
+        [WBC_MISSING] if q is None else [f"presenting WBC as a value (reported as {shown} x10^9/L)"] if high_wbc is None
+        else [])
     return Outcome(None, undetermined(TOPIC, RULE, NCI_ROME, missing, evidence=evidence), factors)
