@@ -72,13 +72,14 @@ def export_fhir(
     base_url: Optional[str] = typer.Option(None, "--base-url", help="absolute base for Bundle.entry.fullUrl"),
 ) -> None:
     """Write a case (and its assessment) as an mCODE-aligned FHIR R4 Bundle."""
+    from ..clock import assessment_date
     from ..engine import assess
     from ..interop.fhir import bundle_json
     from .main import parse_as_of
 
     loaded = _load_case(case)
     when = parse_as_of(as_of)
-    assessment = assess(loaded, as_of=when) if with_assessment else None
+    assessment = assess(loaded, as_of=assessment_date(loaded, when)) if with_assessment else None
     text = json.dumps(bundle_json(loaded, assessment, base_url=base_url), indent=2, ensure_ascii=False) + "\n"
     if output is None:
         sys.stdout.write(text)

@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 
 from .. import DISCLAIMER
+from ..clock import assessment_date
 from ..engine import DEFAULT_RULES, RuleSet, RuleSetError, assess, rules_from_dict
 from ..engine.case.models import EARLIEST_DATE, LATEST_DATE
 from ..engine.karyotype import describe, parse_karyotype
@@ -98,7 +99,7 @@ def assess_command(
 ) -> None:
     """Assess one case: diagnosis, codes, counts, CNS, risk, response, alerts."""
     loaded = _load(case)
-    result = assess(loaded, as_of=parse_as_of(as_of), rules=_load_rules(rules))
+    result = assess(loaded, as_of=assessment_date(loaded, parse_as_of(as_of)), rules=_load_rules(rules))
     if fmt is OutputFormat.json:
         sys.stdout.write(json.dumps(result.to_json_dict(), indent=2, ensure_ascii=False) + "\n")
     else:
@@ -113,7 +114,7 @@ def explain_command(
 ) -> None:
     """Print the derivation trail: every conclusion with its rule, source, evidence and what is missing."""
     loaded = _load(case)
-    result = assess(loaded, as_of=parse_as_of(as_of), rules=_load_rules(rules))
+    result = assess(loaded, as_of=assessment_date(loaded, parse_as_of(as_of)), rules=_load_rules(rules))
     out.print(render.trail(result))
 
 

@@ -36,7 +36,8 @@ class RuleSet(BaseModel):
     near_haploid: tuple[int, int] = Field((24, 31), description="near-haploid modal range (ICC)")
     low_hypodiploid: tuple[int, int] = Field((32, 39), description="low hypodiploid modal range (ICC)")
     high_hypodiploid: tuple[int, int] = Field((40, 43), description="high hypodiploid modal range (SEER)")
-    masked_hypodiploidy: tuple[int, int] = Field((60, 78), description="modal range where a doubled hypodiploid clone may hide")
+    masked_hypodiploidy: tuple[int, int] = Field((60, 78), description="modal range where a doubled low-hypodiploid clone may hide (changes in pairs)")
+    masked_near_haploid_doubled: tuple[int, int] = Field((48, 62), description="modal range where a doubled near-haploid clone may hide (tetrasomies only, no trisomies)")
     complex_karyotype_min: int = Field(5, description="abnormalities for a complex karyotype (NCCN)")
     near_triploid: tuple[int, int] = Field((66, 79), description="near-triploid modal range (not an entity)")
     near_tetraploid: tuple[int, int] = Field((84, 100), description="near-tetraploid modal range (not an entity)")
@@ -127,7 +128,8 @@ class RuleSet(BaseModel):
     @model_validator(mode="after")
     def _ranges_are_ordered(self):
         for name in (
-            "cog_relapse_age", "near_haploid", "low_hypodiploid", "high_hypodiploid", "masked_hypodiploidy", "near_triploid", "near_tetraploid",
+            "cog_relapse_age", "near_haploid", "low_hypodiploid", "high_hypodiploid", "masked_hypodiploidy",
+            "masked_near_haploid_doubled", "near_triploid", "near_tetraploid",
             "induction_days",
             "consolidation_days", "interim_maintenance_days", "delayed_intensification_days", "maintenance_days",
         ):

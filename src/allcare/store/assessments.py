@@ -72,9 +72,10 @@ def rules_version() -> str:
 
 def run_engine(case: Case, as_of: dt.date | None = None) -> Any:
     """The engine's assessment (imported on first use: the store works without it)."""
+    from ..clock import assessment_date
     from ..engine import assess
 
-    return assess(case, as_of=as_of)
+    return assess(case, as_of=assessment_date(case, as_of))
 
 
 def compress(result: Any) -> bytes:

@@ -6,12 +6,20 @@ decisions.md: hypodiploidy = modal <= 43 (near-haploid 24-31, low hypodiploid
 a karyotype, DNA index >= 1.16 (and < 1.60) is high hyperdiploid and < 0.81
 hypodiploid.
 
-A near-haploid or low-hypodiploid clone can double itself into a 60-78
-chromosome clone that looks hyperdiploid. Its mark is that the gains pair up
-(tetrasomies without trisomies, since every chromosome of the small clone was
-duplicated) or that the small clone is still visible beside it. Such a
-karyotype is never read as high hyperdiploidy: the call waits for a SNP
-array, DNA index or flow ploidy.
+A near-haploid or low-hypodiploid clone can double itself into a clone that
+looks hyperdiploid: 48-62 chromosomes from a near-haploid one, 60-78 from a
+low-hypodiploid one. Two marks betray it (decisions.md "Masked hypodiploidy";
+Safavi & Paulsson, Blood 2017; Carroll et al., Cancer Genet 2019):
+
+* the small clone is still seen beside it: any clone of 24-31 or 32-39
+  chromosomes defines hypodiploidy, in whatever order the clones are written;
+* the changes pair up: every whole-chromosome gain is doubled (tetrasomies, no
+  trisomies) and every loss is doubled, because every chromosome of the small
+  clone was duplicated.
+
+A paired karyotype without the small clone is "possible masked hypodiploidy":
+never read as high hyperdiploidy, the call waits for a SNP array, DNA index or
+flow ploidy.
 """
 
 from __future__ import annotations
@@ -85,26 +93,35 @@ def _abnormal(k: Karyotype) -> list[Clone]:
     return [c for c in k.clones if c.role in ("stemline", "sideline", "single")]
 
 
+def hypodiploid_clone(k: Karyotype, r: RuleSet) -> Clone | None:
+    """The first abnormal clone of 24-31 (near-haploid) or 32-39 (low hypodiploid) chromosomes, wherever written."""
+    low, high = r.near_haploid[0], r.low_hypodiploid[1]
+    return next((c for c in _abnormal(k) if c.modal_number is not None and low <= c.modal_number <= high), None)
+
+
+def _paired(clone: Clone) -> bool:
+    """Whole-chromosome changes that all come in pairs (tetrasomies, no trisomies; losses doubled)."""
+    changes = [*Counter(clone.gains).values(), *Counter(clone.losses).values()]
+    return bool(changes) and all(n % 2 == 0 for n in changes)
+
+
 def masked_signs(k: Karyotype, r: RuleSet) -> list[str]:
-    """Why a karyotype may hide a doubled hypodiploid clone (empty: no sign)."""
-    clones = _abnormal(k)
-    if not clones or clones[0].modal_number is None:
-        return []
-    stem, others = clones[0], clones[1:]
-    low, high = r.masked_hypodiploidy
+    """Why a karyotype may hide (or shows) a doubled hypodiploid clone (empty: no sign); any clone order."""
+    clones = [c for c in _abnormal(k) if c.modal_number is not None]
+    small = hypodiploid_clone(k, r)
     signs = []
-    if low <= stem.modal_number <= high:
-        small = [c.modal_number for c in others if c.modal_number is not None and c.modal_number <= r.hypodiploid_max]
-        if small:
-            signs.append(f"a second clone with {small[0]} chromosomes beside the {stem.modal_number}-chromosome clone")
-        gains, losses = Counter(stem.gains), Counter(stem.losses)
-        if gains and all(n % 2 == 0 for n in gains.values()) and all(n % 2 == 0 for n in losses.values()):
-            signs.append("every whole-chromosome gain is doubled (tetrasomies, no trisomies): the pattern of a "
-                         "duplicated hypodiploid clone")
-    elif stem.modal_number <= r.hypodiploid_max:
-        doubled = [c.modal_number for c in others if c.modal_number is not None and c.modal_number > DIPLOID]
+    if small is not None:
+        doubled = [c.modal_number for c in clones if c.modal_number > DIPLOID]
         if doubled:
-            signs.append(f"a doubled clone with {doubled[0]} chromosomes beside the hypodiploid clone")
+            signs.append(f"a clone with {doubled[0]} chromosomes beside the {small.modal_number}-chromosome clone "
+                         "(its doubled copy)")
+    ranges = (r.masked_near_haploid_doubled, r.masked_hypodiploidy)
+    for clone in clones:
+        n = clone.modal_number
+        if clone is not small and any(low <= n <= high for low, high in ranges) and _paired(clone):
+            signs.append(f"every whole-chromosome change of the {n}-chromosome clone comes in pairs (tetrasomies, "
+                         "no trisomies): the pattern of a duplicated hypodiploid clone")
+            break
     return signs
 
 
@@ -123,8 +140,10 @@ def call_ploidy(view: CaseView, cytogenetics: list[Indexed], parsed: list[tuple[
     modal, modal_ref, karyotype = None, None, None
     if primary is not None:
         item, karyotype = primary
-        modal = karyotype.modal_number
-        modal_ref = item.ref(f"karyotype {karyotype.text}: modal number {modal}")
+        small = hypodiploid_clone(karyotype, r)
+        modal = karyotype.modal_number if small is None else small.modal_number
+        where = "" if modal == karyotype.modal_number else f" (the {modal}-chromosome clone)"
+        modal_ref = item.ref(f"karyotype {karyotype.text}: modal number {modal}{where}")
     elif not parsed:
         stated = next((i for i in cytogenetics if i.finding.modal_number is not None), None)
         if stated is not None:

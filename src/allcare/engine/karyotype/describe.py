@@ -15,8 +15,12 @@ def describe(karyotype: Karyotype) -> list[str]:
     if karyotype.nonclonal:
         lines.append("Nonclonal findings are mentioned in the report.")
     if karyotype.fish_text:
-        lines.append(f"FISH result (not interpreted): {karyotype.fish_text}")
+        lines.append(f"FISH result: {karyotype.fish_text}")
     lines += [describe_lesion(lesion) for lesion in karyotype.recurrent]
+    lines += [f"Suggested, not shown: {lesion.key} from {lesion.abnormality} in clone {lesion.clone + 1} [{lesion.rule}]"
+              for lesion in karyotype.suggested]
+    lines += [f"FISH {fish.text}: {fish.lesion} {'detected' if fish.detected else 'not detected'}"
+              + (f" ({fish.note})" if fish.note else "") + f" [{fish.rule}]" for fish in karyotype.fish]
     lines += [describe_problem(problem) for problem in karyotype.problems]
     return lines
 

@@ -125,15 +125,29 @@ class RecurrentLesion(_Frozen):
     rule: str = Field(description="Identifier of the recognition rule, e.g. KARYO.T_9_22.")
 
 
+class FishResult(_Frozen):
+    """A lesion the FISH part of the string shows (``detected``) or excludes, read from one probe group."""
+
+    text: str = Field(description="The probe group as written, e.g. (ABL1 con BCRx2).")
+    lesion: str = Field(description="Canonical lesion name: BCR::ABL1, KMT2A_rearrangement, iAMP21, CDKN2A_deletion ...")
+    detected: bool
+    rule: str = Field(description="FISH.FUSION, FISH.BREAK_APART, FISH.COPY_NUMBER or FISH.IAMP21")
+    note: str = ""
+
+
 class Karyotype(_Frozen):
     """Everything read from one karyotype text."""
 
     text: str
-    fish_text: str | None = Field(default=None, description="The .ish / .nuc ish part, kept but not interpreted.")
+    fish_text: str | None = Field(default=None, description="The .ish / .nuc ish part, as written.")
+    fish: list[FishResult] = Field(default_factory=list, description="What the FISH part shows or excludes.")
     clones: list[Clone] = Field(default_factory=list)
     nonclonal: bool = False
     problems: list[Problem] = Field(default_factory=list)
     recurrent: list[RecurrentLesion] = Field(default_factory=list)
+    suggested: list[RecurrentLesion] = Field(
+        default_factory=list, description="lesions the karyotype suggests but cannot show, e.g. del(11)(q23): KMT2A FISH needed"
+    )
     modal_number: int | None = None
     abnormality_count: int = 0
     complex_threshold: int = 5

@@ -13,7 +13,8 @@ import re
 from .clone import RawClone, parse_clone
 from .lineage import identity, resolve_clones
 from .models import Clone, Karyotype, Problem
-from .recurrent import find_recurrent
+from .fish import read_fish
+from .recurrent import find_recurrent, find_suggested
 
 _FISH = re.compile(r"(?:^|[.\s])((?:nuc\s*)?ish\b.*)", re.IGNORECASE | re.DOTALL)
 _NONCLONAL = re.compile(r"\(\s*non[\s-]?clonal\s*\)|non[\s-]?clonal", re.IGNORECASE)
@@ -106,6 +107,8 @@ def _assemble(
         nonclonal=nonclonal,
         problems=problems,
         recurrent=find_recurrent(clones),
+        suggested=find_suggested(clones),
+        fish=read_fish(fish_text, clones),
         modal_number=_stemline_modal_number(clones),
         abnormality_count=count,
         complex_threshold=complex_threshold,

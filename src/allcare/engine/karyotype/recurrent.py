@@ -37,23 +37,43 @@ FUSION_RULES: tuple[FusionRule, ...] = (
 )
 
 KMT2A_RULE = "KARYO.KMT2A_11Q23"
-KMT2A_KINDS = frozenset({"t", "der", "dic", "ins", "inv", "del", "add"})
-"""Rearrangements that can break KMT2A; amplification (hsr) or dup at 11q23 does not."""
+KMT2A_KINDS = frozenset({"t", "der", "dic", "ins", "inv"})
+"""Rearrangements that join 11q23 to another segment and so break KMT2A; amplification (hsr) or dup does not."""
+KMT2A_SUGGESTED_RULE = "KARYO.KMT2A_11Q23_SUGGESTED"
+KMT2A_SUGGESTIVE_KINDS = frozenset({"del", "add"})
+"""A deletion or an addition of unknown material at 11q23 may hide a KMT2A rearrangement (an
+unbalanced or cryptic partner) but does not show one: it asks for KMT2A FISH (break-apart)."""
 
 IAMP21_RULE = "KARYO.IAMP21"
 
 
 def find_recurrent(clones: list[Clone]) -> list[RecurrentLesion]:
     """All recurrent lesions, once per key, from the first clone that shows them."""
+    return _first_per_key(clones, lesions_in)
+
+
+def find_suggested(clones: list[Clone]) -> list[RecurrentLesion]:
+    """Lesions the karyotype suggests but cannot prove (del/add at 11q23: KMT2A), unless it proves them too."""
+    proven = {lesion.key for lesion in find_recurrent(clones)}
+    return [lesion for lesion in _first_per_key(clones, suggested_in) if lesion.key not in proven]
+
+
+def _first_per_key(clones: list[Clone], reader) -> list[RecurrentLesion]:
     found: dict[str, RecurrentLesion] = {}
     for clone in clones:
         for abnormality in clone.abnormalities:
             if abnormality.constitutional:
                 continue
-            for key, rule in lesions_in(abnormality):
+            for key, rule in reader(abnormality):
                 lesion = RecurrentLesion(key=key, abnormality=abnormality.text, clone=clone.index, rule=rule)
                 found.setdefault(key, lesion)
     return list(found.values())
+
+
+def suggested_in(abnormality: Abnormality) -> Iterator[tuple[RecurrentKey, str]]:
+    for rearrangement in rearrangements(abnormality):
+        if rearrangement.kind in KMT2A_SUGGESTIVE_KINDS and breaks_at(rearrangement, "11", "q23"):
+            yield "KMT2A-r", KMT2A_SUGGESTED_RULE
 
 
 def lesions_in(abnormality: Abnormality) -> Iterator[tuple[RecurrentKey, str]]:

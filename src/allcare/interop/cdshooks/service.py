@@ -23,6 +23,7 @@ from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
+from ...clock import assessment_date
 from ...engine import assess
 from ...serving import tune_garbage_collector
 from ...engine.rules import DEFAULT_RULES, RuleSet
@@ -125,7 +126,7 @@ def _import_and_assess(resources: list[tuple[str, dict, str | None]], settings: 
     if len(result.patients) != 1:
         raise _error(422, f"expected the data of one patient, found {len(result.patients)}")
     imported = result.patients[0]
-    return imported.patient_id, assess(imported.case, rules=settings.rules)
+    return imported.patient_id, assess(imported.case, as_of=assessment_date(imported.case), rules=settings.rules)
 
 
 def _content_key(resources: list[tuple[str, dict, str | None]], settings: CdsSettings) -> bytes | None:

@@ -1,0 +1,135 @@
+"""Reading the FISH part of an ISCN 2020 string (``nuc ish`` / ``ish``) for the lesions FISH defines.
+
+ISCN 2020 writes interphase FISH as probe groups with signal counts:
+
+* ``(RUNX1x5)`` or ``(RUNX1)x5``: copies of a locus per nucleus;
+* ``(ABL1,BCR)x3(ABL1 con BCRx2)``: a dual-fusion probe; ``con`` marks
+  connected (fused) signals, so the two genes are fused;
+* ``(KMT2Ax2)(5'KMT2A sep 3'KMT2Ax1)``: a break-apart probe; ``sep`` marks
+  separated 5' and 3' signals, so the gene is rearranged;
+* ``(KMT2Ax2)`` or ``(ABL1,BCR)x2`` with no ``sep``/``con``: the normal pattern,
+  so the probe tested negative for that rearrangement or fusion.
+
+iAMP21 is defined by FISH: at least ``IAMP21_MIN_COPIES`` (5) RUNX1 signals
+per cell, i.e. at least three extra copies on one abnormal chromosome 21
+(Harrison et al., Leukemia 2014; WHO-HAEM5). Extra RUNX1 copies that whole
+extra chromosomes 21 of the karyotype explain (tetrasomy 21 of a high
+hyperdiploid clone) are not iAMP21. Loss of one or both signals of a tumour
+suppressor probe (CDKN2A, IKZF1 ...) is a deletion. Nothing is guessed: a probe
+group that is none of these shapes is kept as written and not interpreted.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from ..case.vocabulary import normalise_lesion
+from .models import Clone, FishResult
+
+IAMP21_MIN_COPIES = 5
+IAMP21_EXTRA_COPIES = 3
+BREAK_APART_GENES = frozenset({
+    "KMT2A", "TCF3", "IGH", "CRLF2", "ZNF384", "MEF2D", "PDGFRB", "ABL1", "ABL2", "JAK2", "MYC", "EPOR", "CSF1R",
+    "NUTM1", "BCL11B", "ETV6", "PAX5",
+})
+DELETION_GENES = frozenset({"CDKN2A", "CDKN2B", "IKZF1", "PAX5", "TP53", "ERG", "RB1", "ETV6"})
+_GROUP = re.compile(r"\(([^()]*)\)(?:x(\d+))?")
+_LOCUS = re.compile(r"^(?:[35]')?([A-Za-z][A-Za-z0-9.\-]*?)(?:x(\d+))?$")
+
+
+def _locus(token: str) -> tuple[str, int | None] | None:
+    match = _LOCUS.match(token.strip())
+    if match is None:
+        return None
+    return match.group(1).upper(), int(match.group(2)) if match.group(2) else None
+
+
+def read_fish(text: str | None, clones: list[Clone]) -> list[FishResult]:
+    """The lesions a FISH string shows or excludes, each with the probe group it was read from."""
+    if not text:
+        return []
+    results: list[FishResult] = []
+    fused: set[frozenset[str]] = set()
+    separated: set[str] = set()
+    groups: list[tuple[str, dict[str, int]]] = []  # probe group as written, copies of each locus
+    for match in _GROUP.finditer(text):
+        content, outer, written = match.group(1), match.group(2), match.group(0)
+        if " con " in f" {content} ":
+            left, right = content.split("con", 1)
+            a, b = _locus(left), _locus(right)
+            if a and b:
+                fused.add(frozenset((a[0], b[0])))
+                results.append(FishResult(text=written, lesion=normalise_lesion(f"{a[0]}::{b[0]}"), detected=True,
+                                          rule="FISH.FUSION"))
+            continue
+        if " sep " in f" {content} ":
+            a = _locus(content.split("sep", 1)[0])
+            if a:
+                separated.add(a[0])
+                results.append(FishResult(text=written, lesion=f"{a[0]}_rearrangement", detected=True,
+                                          rule="FISH.BREAK_APART"))
+            continue
+        loci = [_locus(part) for part in content.split(",")]
+        if not loci or any(x is None for x in loci):
+            continue
+        counts = {name: own if own is not None else int(outer) for name, own in loci if own is not None or outer}
+        if counts:
+            groups.append((written, counts))
+    results += _normal_patterns(groups, fused, separated)
+    results += _copy_numbers(groups, clones)
+    return list({(r.lesion, r.detected): r for r in results}.values())
+
+
+def _normal_patterns(groups, fused: set[frozenset[str]], separated: set[str]) -> list[FishResult]:
+    """A probe with two signals of each locus and no ``con``/``sep`` group: what it tests is absent."""
+    out = []
+    for written, counts in groups:
+        names = list(counts)
+        if any(n != 2 for n in counts.values()):
+            continue
+        if len(names) == 2 and frozenset(names) not in fused:
+            out.append(FishResult(text=written, lesion=normalise_lesion(f"{names[0]}::{names[1]}"), detected=False,
+                                  rule="FISH.FUSION"))
+        elif len(names) == 1 and names[0] in BREAK_APART_GENES and names[0] not in separated:
+            out.append(FishResult(text=written, lesion=f"{names[0]}_rearrangement", detected=False,
+                                  rule="FISH.BREAK_APART"))
+    return out
+
+
+def chromosome_21_copies(clones: list[Clone]) -> int | None:
+    """Copies of chromosome 21 in the first abnormal clone (2 plus gains minus losses), None without one."""
+    clone = next((c for c in clones if c.role in ("stemline", "single", "sideline") and c.modal_number), None)
+    if clone is None:
+        return None
+    changes = Counter(clone.gains)["21"] - Counter(clone.losses)["21"]
+    base = 1 if clone.modal_number <= 34 else 3 if 58 <= clone.modal_number <= 80 else 4 if clone.modal_number > 80 else 2
+    return base + changes
+
+
+def _copy_numbers(groups, clones: list[Clone]) -> list[FishResult]:
+    out = []
+    for written, counts in groups:
+        for name, count in counts.items():
+            if name == "RUNX1":
+                out.append(_iamp21(written, count, clones))
+            elif name in DELETION_GENES and count < 2:
+                state = "both copies" if count == 0 else "one copy"
+                out.append(FishResult(text=written, lesion=f"{name}_deletion", detected=True, rule="FISH.COPY_NUMBER",
+                                      note=f"{state} lost"))
+            elif name in DELETION_GENES and count == 2 and len(counts) == 1:
+                out.append(FishResult(text=written, lesion=f"{name}_deletion", detected=False, rule="FISH.COPY_NUMBER"))
+    return out
+
+
+def _iamp21(written: str, count: int, clones: list[Clone]) -> FishResult:
+    if count < IAMP21_MIN_COPIES:
+        return FishResult(text=written, lesion="iAMP21", detected=False, rule="FISH.IAMP21",
+                          note=f"{count} RUNX1 signals (< {IAMP21_MIN_COPIES})")
+    whole = chromosome_21_copies(clones)
+    if whole is not None and count - whole < IAMP21_EXTRA_COPIES:
+        return FishResult(text=written, lesion="iAMP21", detected=False, rule="FISH.IAMP21",
+                          note=f"{count} RUNX1 signals, explained by {whole} whole chromosomes 21 in the karyotype")
+    basis = f"{whole} chromosomes 21 in the karyotype" if whole is not None else "two chromosomes 21 assumed"
+    return FishResult(text=written, lesion="iAMP21", detected=True, rule="FISH.IAMP21",
+                      note=f"{count} RUNX1 signals per cell ({basis}): at least {IAMP21_EXTRA_COPIES} extra copies")
