@@ -95,14 +95,14 @@ def test_icc_etp_with_bcl11b_rearrangement():
 
 
 MPAL_NEGATIVE = genetics(negative=["BCR::ABL1", "KMT2A_rearrangement"])
-B_MYELOID = {"CD19": "bright", "cCD79a": "bright", "CD10": "positive", "MPO": 50, "cCD3": "negative"}
+B_MYELOID = {"CD19": "bright", "cCD79a": "bright", "CD10": "positive", "MPO": "bright", "cCD3": "negative"}
 
 
 @pytest.mark.parametrize("markers, findings, key, icc", [
     (B_MYELOID, [genetics(fusions=["BCR::ABL1"])], "mpal_bcr_abl1", "icc_mpal_bcr_abl1"),
     (B_MYELOID, [genetics(fusions=["KMT2A::MLLT1"], negative=["BCR::ABL1"])], "mpal_kmt2a", "icc_mpal_kmt2a"),
     (B_MYELOID, [MPAL_NEGATIVE], "mpal_b_myeloid", "icc_mpal_b_myeloid"),
-    ({"cCD3": "bright", "CD7": "positive", "MPO": 40, "CD19": "negative"}, [MPAL_NEGATIVE], "mpal_t_myeloid",
+    ({"cCD3": "bright", "CD7": "positive", "MPO": "bright", "CD19": "negative"}, [MPAL_NEGATIVE], "mpal_t_myeloid",
      "icc_mpal_t_myeloid"),
     ({"CD19": "bright", "cCD79a": "bright", "cCD3": "bright", "MPO": "negative"}, [MPAL_NEGATIVE], "mpal_other",
      "icc_mpal_rare"),

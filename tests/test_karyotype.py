@@ -385,8 +385,8 @@ def test_high_hyperdiploid() -> None:
 
 
 def test_near_haploid() -> None:
-    karyotype = parse_karyotype("26,X,+10,+14,+18,+21[12]/46,XX[8]")
-    assert karyotype.modal_number == 26
+    karyotype = parse_karyotype("27,X,+10,+14,+18,+21[12]/46,XX[8]")
+    assert karyotype.modal_number == 27
     assert karyotype.clones[0].gains == ["10", "14", "18", "21"]
     assert karyotype.clones[0].sex_chromosomes == "X"
     assert [c.role for c in karyotype.clones] == ["single", "normal"]
@@ -425,7 +425,8 @@ def test_modal_number_mismatch_is_a_warning_and_the_written_number_wins(text: st
         "46,XY,+1,der(1;7)(q10;p10)[10]",
         "46,XY,+?8[10]",
         "44~47,XY,+8[cp10]",
-        "26,X,+10,+14,+18,+21[12]",
+        "27,X,+10,+14,+18,+21[12]",  # near-haploid: written relative to 23 (ISCN 2020)
+        "62,XXXX,+4,+4,+6,+6,+10,+10,+14,+14,+17,+17,+18,+18,+21,+21[10]",  # near-triploid written relative to 46
         "47,XY,t(9;22)(q34;q11),+der(22)t(9;22)(q34;q11)[10]",
         "47,XY,+21c[20]",
     ],

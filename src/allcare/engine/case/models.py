@@ -114,8 +114,10 @@ class Immunophenotype(_Finding):
     type: Literal["immunophenotype"] = "immunophenotype"
     sample: Literal["marrow", "blood", "tissue", "csf", "other"] | None = None
     markers: dict[str, MarkerValue] = Field(default_factory=dict)
-    intensity: dict[str, Literal["strong", "weak"]] = Field(
-        default_factory=dict, description="intensity notes for MPAL lineage assignment"
+    intensity: dict[str, Literal["strong", "weak", "bright", "dim"]] = Field(
+        default_factory=dict,
+        description="intensity notes for MPAL lineage assignment (WHO: strong = at least half the intensity of the "
+        "normal counterpart, e.g. MPO of mature neutrophils); bright is read as strong, dim as weak",
     )
 
     @field_validator("markers", "intensity", mode="before")

@@ -13,9 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from ..assessment import GeneticSummary
-from ..explain import Conclusion, EvidenceRef, conclude, contradictory
+from ..explain import Conclusion, EvidenceRef, conclude, contradictory, undetermined
 from ..karyotype import Karyotype, parse_karyotype
 from ..sources import ISCN_2020, WHO_HAEM5
+from ..test_requests import request_for
 from ..view import CaseView, Indexed
 from . import ploidy as ploidy_rules
 from .lesions import KARYOTYPE_KEYS, classify_expression, covering_negatives, describes_non_lymphoid_cells, implied_by
@@ -94,6 +95,11 @@ def genetic_profile(view: CaseView, genetics: list[Indexed], cytogenetics: list[
             for lesion in karyotype.recurrent:
                 name = KARYOTYPE_KEYS.get(lesion.key, lesion.key)
                 note(detected, name, item.ref(f"karyotype {lesion.abnormality}: {name}"))
+            for fish in karyotype.fish:
+                state = "detected" if fish.detected else "not found"
+                extra = f" ({fish.note})" if fish.note else ""
+                note(detected if fish.detected else negative, fish.lesion,
+                     item.ref(f"FISH {fish.text}: {fish.lesion} {state}{extra}"))
 
     expression = _expression_calls(view, genetics)
     conflict_text: list[str] = []
@@ -147,6 +153,7 @@ def genetic_profile(view: CaseView, genetics: list[Indexed], cytogenetics: list[
         expression=expression, expression_conflict=expression_conflict, findings=[*genetics, *cytogenetics],
     )
     conclusions = [_lesion_conclusion(profile, parsed)]
+    conclusions += _suggested(profile, parsed)
     conclusions += [
         contradictory("diagnosis.genetics.conflict", "DX.GENETICS.CONFLICT", WHO_HAEM5, sides, evidence[lesion], value=lesion)
         for lesion, sides in conflicts.items()
@@ -186,6 +193,9 @@ def _lesion_conclusion(profile: GeneticProfile, parsed: list[tuple[Indexed, Kary
         errors = [p for p in karyotype.problems if p.severity == "error"]
         if errors:
             parts.append(f"karyotype #{item.index} only partly readable: " + "; ".join(p.message for p in errors))
+        warnings = [p for p in karyotype.problems if p.severity == "warning"]
+        if warnings:
+            parts.append(f"karyotype #{item.index}: " + "; ".join(p.message for p in warnings))
     refs = [r for refs in profile.evidence.values() for r in refs]
     unique = list({(r.index, r.summary): r for r in refs}.values())
     return conclude(
@@ -193,6 +203,27 @@ def _lesion_conclusion(profile: GeneticProfile, parsed: list[tuple[Indexed, Kary
         "; ".join(parts) + ". A partner fusion implies the gene's rearrangement; a gene break-apart negative "
         "covers all of that gene's fusions.", unique,
     )
+
+
+def _suggested(profile: GeneticProfile, parsed: list[tuple[Indexed, Karyotype]]) -> list[Conclusion]:
+    """A karyotype change that suggests a defining lesion without showing it (del/add(11)(q23): KMT2A)."""
+    out = []
+    for item, karyotype in parsed:
+        for lesion in karyotype.suggested:
+            name = KARYOTYPE_KEYS.get(lesion.key, lesion.key)
+            label = name.replace("_", " ")
+            status = profile.status(name)
+            ref = item.ref(f"karyotype {lesion.abnormality}: suggests {name}")
+            why = (f"{lesion.abnormality} suggests a {label} (a deletion or unknown material at 11q23 can hide one) but "
+                   f"does not show it; the {label} is taken from a targeted test: {status}")
+            if status == "untested":
+                out.append(undetermined("diagnosis.genetics.suggested", "DX.GENETICS.SUGGESTED", f"{WHO_HAEM5}; {ISCN_2020}",
+                                        [request_for("KMT2A rearrangement" if name == "KMT2A_rearrangement" else name)],
+                                        why, [ref], value=name))
+            else:
+                out.append(conclude("diagnosis.genetics.suggested", name, "DX.GENETICS.SUGGESTED",
+                                    f"{WHO_HAEM5}; {ISCN_2020}", why, [ref, *profile.refs(name)]))
+    return out
 
 
 def _expression_conclusions(profile: GeneticProfile, conflict_text: list[str], minimum: float) -> list[Conclusion]:

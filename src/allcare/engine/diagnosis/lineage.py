@@ -6,9 +6,11 @@ when MPAL is in question"):
 * a single lineage is called on ordinary evidence: B = CD19 with one of
   cCD79a / CD22 / CD10 (or, without CD19, three of them); T = cytoplasmic or
   surface CD3; myeloid = MPO or two monocytic markers;
-* when more than one lineage has evidence, each lymphoid lineage must meet the
-  WHO intensity criteria (strong CD19 + one strongly expressed support, weak
-  CD19 + two; T = strong cCD3 or surface CD3). An intensity that was not
+* when more than one lineage has evidence, each lineage must meet the WHO
+  intensity criteria (strong CD19 + one strongly expressed support, weak CD19 +
+  two; T = strong cCD3 or surface CD3; myeloid = MPO in part of the blasts at
+  least half as intense as in mature neutrophils, WHO-HAEM5, or two monocytic
+  markers). "bright" reads as strong and "dim" as weak. An intensity that was not
   reported is unknown: the rule is evaluated for the best and the worst case,
   and when they disagree the lineage is undetermined and the intensity is
   listed as missing, never guessed.
@@ -114,6 +116,23 @@ def myeloid_by_mpo(p: Phenotype) -> bool:
     return p.positive("MPO") is True
 
 
+def myeloid_who(p: Phenotype) -> bool | None:
+    """WHO-HAEM5 myeloid lineage when MPAL is in question, three-valued.
+
+    MPO counts only when it reaches at least half the intensity of mature
+    neutrophils in part of the blasts (recorded as a 'strong' or 'bright' MPO);
+    a weak or dim MPO does not make a T- or B-ALL mixed phenotype. Monocytic
+    differentiation (two of NSE, CD11c, CD14, CD64, lysozyme) still counts.
+    None when MPO is positive but its intensity was not reported.
+    """
+    if sum(p.positive(m) is True for m in MONOCYTIC) >= 2:
+        return True
+    if p.positive("MPO") is not True:
+        return False
+    strong = p.strong("MPO")
+    return strong
+
+
 def myeloid(p: Phenotype) -> bool:
     return myeloid_by_mpo(p) or sum(p.positive(m) is True for m in MONOCYTIC) >= 2
 
@@ -160,21 +179,24 @@ def assign_lineage(p: Phenotype, etp: EtpCall | None) -> LineageCall:
 def _mixed(p, candidates, etp, evidence, note, mature, mature_conclusion) -> LineageCall:
     """More than one lineage has evidence: apply the WHO MPAL criteria strictly."""
     strict = {"B": b_who(p) if "B" in candidates else False, "T": t_who(p) if "T" in candidates else False}
-    strict["myeloid"] = "myeloid" in candidates
-    unknown = [name for name in ("B", "T") if strict[name] is None]
+    strict["myeloid"] = myeloid_who(p) if "myeloid" in candidates else False
+    unknown = [name for name in ("B", "T", "myeloid") if strict[name] is None]
     if unknown:
         missing = []
         if "B" in unknown:
             missing.append("CD19, cCD79a, cCD22 and CD10 intensity (strong vs weak) for MPAL B-lineage assignment")
         if "T" in unknown:
             missing.append("cCD3 intensity (strong vs weak) or surface CD3 for MPAL T-lineage assignment")
+        if "myeloid" in unknown:
+            missing.append("MPO intensity (strong: at least half that of mature neutrophils, WHO-HAEM5) for MPAL "
+                           "myeloid-lineage assignment")
         return LineageCall(None, undetermined(
             TOPIC, "DX.LINEAGE.WHO_MPAL", WHO_2016_MPAL, missing,
             f"evidence for {', '.join(candidates)}: MPAL is in question and the WHO criteria depend on "
             "intensities that were not reported." + note, evidence,
         ), mature_b=mature, mature_b_conclusion=mature_conclusion, missing=missing)
     met = [name for name in _ORDER if strict[name]]
-    if met == ["T", "myeloid"] and not myeloid_by_mpo(p):
+    if met == ["T", "myeloid"] and not (myeloid_by_mpo(p) and p.strong("MPO") is True):
         precedence = _etp_precedence(p, etp, evidence, note, mature, mature_conclusion)
         if precedence is not None:
             return precedence

@@ -17,6 +17,9 @@ from ..explain import EvidenceRef
 from ..rules import RuleSet
 from ..view import Indexed
 
+STRONG_WORDS = {"strong": True, "bright": True, "weak": False, "dim": False}
+"""Intensity words: strong = at least half the intensity of the normal counterpart (WHO-HAEM5)."""
+
 CYTOPLASMIC = frozenset({"cCD3", "cCD79a", "cCD22", "cIgM", "MPO", "TdT", "lysozyme", "NSE"})
 """Markers read inside the cell (cytoplasmic or nuclear): the 10% EGIL threshold applies."""
 
@@ -60,12 +63,12 @@ class Phenotype:
         return float(value) >= self.threshold(name)
 
     def strong(self, name: str) -> bool | None:
-        """Strong expression from an intensity note or 'bright'; weak from 'weak' or 'dim'; else None."""
+        """Strong expression from a 'strong'/'bright' intensity note or value; weak from 'weak'/'dim'; else None."""
         marker = self.markers.get(name)
         if marker is None:
             return None
         if marker.intensity is not None:
-            return marker.intensity == "strong"
+            return STRONG_WORDS[marker.intensity]
         if marker.value == "bright":
             return True
         if marker.value in ("dim", "negative"):
