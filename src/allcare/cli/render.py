@@ -12,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..engine.assessment import Assessment, MrdResult
+from ..course_labels import episode_details, episode_name
 from ..engine.explain import Conclusion
 
 _SEVERITY_STYLE = {"critical": "bold white on red", "warning": "bold black on yellow", "info": "bold white on blue"}
@@ -139,6 +140,23 @@ def status_panel(a: Assessment) -> Panel:
     return Panel(Group(*parts), title="Status", title_align="left")
 
 
+def course_panel(a: Assessment) -> Panel | Text:
+    course = a.course
+    if not course.episodes:
+        return Text("No episodes (no diagnosis yet).", style="dim")
+    table = Table(title="Episodes", title_justify="left")
+    for column in ("episode", "onset", "treatment", "work-up", "details"):
+        table.add_column(column)
+    for e in course.episodes:
+        table.add_row(episode_name(e.kind, e.number), str(e.onset), str(e.treatment_start or "-"),
+                      f"{len(e.workup)} findings", "; ".join(episode_details(e)) or "-")
+    parts = [table]
+    if course.monitoring:
+        lines = [f"{m.date}  {m.summary}" for m in course.monitoring]
+        parts.append(Text("Response monitoring (not a diagnosis): \n" + "\n".join(lines)))
+    return Panel(Group(*parts), title="Course", title_align="left")
+
+
 def counts_panel(a: Assessment) -> Panel | Text:
     if not a.blood_counts:
         return Text("No blood counts recorded.", style="dim")
@@ -161,7 +179,8 @@ def missing_panel(a: Assessment) -> Panel | Text:
 
 
 def summary(a: Assessment) -> Group:
-    return Group(header(a), Text(), alerts(a), diagnosis_panel(a), risk_panel(a), status_panel(a), counts_panel(a), missing_panel(a))
+    return Group(header(a), Text(), alerts(a), diagnosis_panel(a), risk_panel(a), status_panel(a), course_panel(a),
+                 counts_panel(a), missing_panel(a))
 
 
 def conclusion_block(c: Conclusion) -> Text:

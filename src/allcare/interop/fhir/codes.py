@@ -149,7 +149,16 @@ A_CNS_STATUS = "cns-status"
 A_RESPONSE_STATUS = "disease-status"
 A_TREATMENT_PHASE = "treatment-phase"
 A_CSF_PANEL = "csf-panel"
-DERIVED_CODES = frozenset({A_CNS_STATUS, A_RESPONSE_STATUS, A_TREATMENT_PHASE})
+A_EPISODE = "disease-episode"
+A_RELAPSE_SITE = "relapse-site"
+A_RELAPSE_TIMING_IBFM = "relapse-timing-ibfm"
+A_RELAPSE_TIMING_COG = "relapse-timing-cog"
+A_RELAPSE_RISK_BFM = "relapse-risk-bfm"
+A_RELAPSE_RISK_INTREALL = "relapse-risk-intreall"
+A_RELAPSE_RISK_COG = "relapse-risk-cog"
+A_LINEAGE_SWITCH = "lineage-switch"
+A_ANTIGEN_LOSS = "antigen-loss"
+DERIVED_CODES = frozenset({A_CNS_STATUS, A_RESPONSE_STATUS, A_TREATMENT_PHASE, A_EPISODE})
 
 # Extramedullary sites (SNOMED CT body structures) ---------------------------------
 SITE_SNOMED = {

@@ -12,6 +12,7 @@ findings, never read them back as input.
 from __future__ import annotations
 
 from fhir.resources.R4B.humanname import HumanName
+from fhir.resources.R4B.observation import ObservationComponent
 from fhir.resources.R4B.reference import Reference
 
 from ...engine.case import Case
@@ -121,10 +122,46 @@ def conclusion_resources(assessment, patient_id: str, patient: Reference, condit
             child_id(patient_id, "cns-status"), patient, allcare_concept(C.A_CNS_STATUS, "CNS status"),
             assessment.cns.date or as_of, allcare_concept(assessment.cns_status), condition,
         ))
+    out += episode_observations(assessment, patient_id, patient, condition)
     if assessment.status.current_phase:
         out.append(_derived_observation(
             child_id(patient_id, "current-phase"), patient, allcare_concept(C.A_TREATMENT_PHASE, "Current treatment phase"),
             as_of, concept(coding(C.ALLCARE_PHASES, assessment.status.current_phase)), condition,
+        ))
+    return out
+
+
+def episode_observations(assessment, patient_id: str, patient: Reference, condition: Reference | None) -> list:
+    """Each relapse (or induction failure with its own work-up) as a derived Observation dated at its onset.
+
+    The value names the episode (relapse 1, relapse 2 ...); components carry its
+    site, timing, risk groups, and a lineage switch or antigen loss when found.
+    """
+    out = []
+    for episode in assessment.course.episodes:
+        if episode.kind == "initial":
+            continue
+        parts = [
+            (C.A_RELAPSE_SITE, episode.site),
+            (C.A_RELAPSE_TIMING_IBFM, episode.timing.ibfm if episode.timing else None),
+            (C.A_RELAPSE_TIMING_COG, episode.timing.cog if episode.timing else None),
+            (C.A_RELAPSE_RISK_BFM, episode.risk.bfm if episode.risk else None),
+            (C.A_RELAPSE_RISK_INTREALL, episode.risk.intreall if episode.risk else None),
+            (C.A_RELAPSE_RISK_COG, episode.risk.cog if episode.risk else None),
+        ]
+        components = [ObservationComponent(code=allcare_concept(code), valueCodeableConcept=allcare_concept(value))
+                      for code, value in parts if value]
+        if episode.lineage_switch is not None:
+            components.append(ObservationComponent(code=allcare_concept(C.A_LINEAGE_SWITCH),
+                                                   valueBoolean=episode.lineage_switch))
+        if episode.antigen_loss:
+            components.append(ObservationComponent(code=allcare_concept(C.A_ANTIGEN_LOSS),
+                                                   valueString=", ".join(episode.antigen_loss)))
+        name = f"{episode.kind.replace('_', ' ')} {episode.number}"
+        out.append(_derived_observation(
+            child_id(patient_id, f"episode-{episode.kind}-{episode.number}"), patient,
+            allcare_concept(C.A_EPISODE, "Disease episode (allcare)"), episode.onset,
+            allcare_concept(episode.kind, name), condition, component=components or None,
         ))
     return out
 

@@ -30,6 +30,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ... import DISCLAIMER, __version__
+from ...course_labels import episode_details, episode_name
 from ...engine.assessment import Assessment
 from ...store.errors import NotFound
 from ..charts import PHASE_LABELS, STATUS_LABELS, percent_text, phase_label, status_label
@@ -108,6 +109,8 @@ templates.env.globals.update(
     plotly_url=plotly_url,
     plotly_css_url=plotly_css_url,
     plotly_style_guards=plotly_style_guards,
+    episode_name=episode_name,
+    episode_details=episode_details,
 )
 templates.env.filters.update(
     status_label=status_label,

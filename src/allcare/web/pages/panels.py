@@ -40,6 +40,14 @@ ALERT_LABELS = {
     "immunotherapy_indication": "Immunotherapy indication",
     "down_syndrome": "Down syndrome",
     "missing_end_of_induction": "Missing end-of-induction assessment",
+    "lineage_switch": "Lineage switch",
+    "antigen_loss": "Antigen loss at relapse",
+    "mrd_recurrence": "Molecular relapse",
+    "mrd_persistent": "Persistent MRD",
+    "germline_tp53_testing": "Germline TP53 testing",
+    "abl_class_tki": "ABL-class fusion: TKI",
+    "stale_data": "Data out of date",
+    "before_diagnosis": "Assessed before diagnosis",
 }
 UNDECIDED = "Not determined"
 # Short names of the WHO-HAEM5 entities for the patient list (the panel shows the full name).
