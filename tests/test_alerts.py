@@ -166,3 +166,29 @@ def test_alerts_are_ordered_most_severe_first():
     severities = [a.severity for a in assess(case_from_dict(data)).alerts]
     order = {"critical": 0, "warning": 1, "info": 2}
     assert severities == sorted(severities, key=order.get) and severities[0] == "critical"
+
+
+def test_cns_disease_at_diagnosis_becomes_history_after_remission():
+    """An alert has a lifetime: CNS3 at diagnosis is history once remission is documented."""
+    findings = [
+        {"type": "csf", "date": day(1), "wbc": 30, "rbc": 0, "blasts": True},
+        {"type": "treatment", "phase": "induction", "start": day(2)},
+        {"type": "marrow", "date": day(30), "blasts_pct": 1, "timepoint": "end_of_induction"},
+        {"type": "cbc", "date": day(30), "anc": 2.0, "platelets": 150, "blasts_pct": 0},
+        {"type": "csf", "date": day(30), "wbc": 0, "rbc": 0, "blasts": False},
+    ]
+    at_diagnosis = alerts_of(b_all(*findings[:2]), as_of=DX + dt.timedelta(days=5))["cns_disease"]
+    assert at_diagnosis.severity == "warning"
+    later = alerts_of(b_all(*findings))["cns_disease"]
+    assert later.severity == "info" and later.message.startswith("History: CNS3a at diagnosis")
+
+
+def test_mediastinal_mass_becomes_history_after_remission():
+    findings = [
+        {"type": "extramedullary", "date": day(0), "site": "mediastinum", "present": True, "detail": "mass"},
+        {"type": "treatment", "phase": "induction", "start": day(2)},
+        {"type": "marrow", "date": day(30), "blasts_pct": 1, "timepoint": "end_of_induction"},
+        {"type": "cbc", "date": day(30), "anc": 2.0, "platelets": 150, "blasts_pct": 0},
+    ]
+    alert = alerts_of(b_all(*findings, markers=T_MARKERS))["mediastinal_mass"]
+    assert alert.severity == "info" and "remission since" in alert.message

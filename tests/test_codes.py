@@ -140,3 +140,26 @@ def test_codes_from_a_diagnosed_case():
     view = CaseView(case, None, DEFAULT_RULES)
     codes = assign_codes(view, diagnose(view, build_course(view).initial), Status(current="complete_remission"))
     assert (codes.icd_o_3, codes.icd_10_cm, codes.snomed_ct) == ("9814/3", "C91.01", "277571004")
+
+
+def test_relapse_refractory_to_reinduction_is_coded_in_relapse():
+    """Registrars code a relapse that does not respond to re-induction as ALL in relapse (C91.02)."""
+    from allcare.engine import assess
+
+    marrow = lambda day, blasts, **extra: {"type": "marrow", "date": day, "blasts_pct": blasts, **extra}  # noqa: E731
+    case = case_from_dict({"schema": "allcare.case/1", "patient": {"id": "t", "age_years": 30}, "findings": [
+        marrow(DX, 90),
+        {"type": "immunophenotype", "date": DX, "markers": {"CD19": "positive", "CD10": "positive", "cCD79a": "positive"}},
+        {"type": "treatment", "phase": "induction", "start": "2024-03-02", "end": "2024-03-29"},
+        marrow("2024-03-30", 1, timepoint="end_of_induction"),
+        {"type": "cbc", "date": "2024-03-30", "anc": 2.0, "platelets": 150, "blasts_pct": 0},
+        {"type": "treatment", "phase": "maintenance", "start": "2024-05-01", "end": "2025-05-01"},
+        marrow("2025-09-01", 60, timepoint="relapse"),
+        {"type": "treatment", "phase": "salvage", "start": "2025-09-03"},
+        marrow("2025-10-10", 30, timepoint="end_of_induction"),
+    ]})
+    result = assess(case)
+    assert result.status.current == "refractory"
+    assert result.codes.icd_10_cm == "C91.02"
+    card = next(c for c in result.codes.conclusions if c.rule == "CODE.ICD_10_CM.STATUS")
+    assert "refractory relapse" in card.explanation

@@ -361,3 +361,20 @@ def test_adult_relapse_is_outside_the_paediatric_strata():
     relapse = relapse_of(run(case(*first_line(end_of_therapy=month(24)), *relapse_marrow(month(40), markers=B_MARKERS),
                                   birth="1990-01-01")))
     assert relapse.risk.bfm is None and relapse.risk.intreall is None and relapse.risk.cog is None
+
+
+def test_treatment_start_includes_a_prephase_whose_first_days_still_belong_to_the_work_up():
+    """One treatment start (prephase included): the presenting WBC is the count before it, and a diagnostic
+    marrow taken in the first days of a steroid prephase is still the diagnostic marrow."""
+    findings = [
+        {"type": "cbc", "date": day(0), "wbc": 60},
+        {"type": "treatment", "phase": "prephase", "start": day(1), "end": day(7)},
+        {"type": "cbc", "date": day(3), "wbc": 20},
+        {"type": "marrow", "date": day(3), "blasts_pct": 80},
+        {"type": "immunophenotype", "date": day(3), "markers": B_MARKERS},
+        {"type": "treatment", "phase": "induction", "start": day(8)},
+    ]
+    result = run(case(*findings))
+    assert result.diagnosis.disease == "ALL"
+    assert result.risk.nci == "high"  # the presenting WBC (60) is the count before the prephase
+    assert result.course.episodes[0].treatment_start == DX + dt.timedelta(days=1)
