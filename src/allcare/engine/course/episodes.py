@@ -17,8 +17,9 @@ it starts:
   diagnostic sample), but never from the first response marrow on: from then
   on a sample shows the response, not the disease.
 
-Without recorded treatment, the work-up is what was found within
-``diagnostic_window_days`` of the onset. A karyotype taken with a marrow in
+Without recorded treatment, the samples are those of the first
+``diagnostic_window_days`` after the onset, and results count until the next
+marrow (nothing shows a response yet). A karyotype taken with a marrow in
 remission (blasts below the M1 line after treatment started) is never part of a
 work-up: its normal metaphases say nothing about the leukaemia's ploidy.
 Genetic and cytogenetic results outside every work-up are response monitoring
@@ -92,14 +93,18 @@ def _build(
         grace = rules.workup_sample_grace_days if treatment.phase == "prephase" else 0
         sample_end = _shift(treatment.start, grace)
         result_end = _shift(treatment.start, rules.workup_result_grace_days)
-        response = next((x for x in view.of_type("marrow") if x.date > sample_end and x.date >= onset), None)
-        if response is not None:  # from the first response marrow on, samples show the response
-            result_end = min(result_end, _shift(response.date, -1))
     else:
-        sample_end = result_end = _shift(onset, rules.diagnostic_window_days)
+        # No treatment recorded: nothing shows a response yet, so results stay with the untreated
+        # disease until a later marrow (below); samples are those of the first weeks.
+        sample_end = _shift(onset, rules.diagnostic_window_days)
+        result_end = view.as_of
+    response = next((x for x in view.of_type("marrow") if x.date > sample_end and x.date >= onset), None)
+    if response is not None:  # from the first response marrow on, samples show the response
+        result_end = min(result_end, _shift(response.date, -1))
+    result_end = max(result_end, sample_end)
     if until is not None:
         sample_end, result_end = min(sample_end, until), min(result_end, until)
-    remission_dates = _remission_marrow_dates(view, treatment.start if treatment else None)
+    remission_dates = _remission_marrow_dates(view, treatment.start if treatment else sample_end)
 
     def inside(x: Indexed, end: dt.date) -> bool:
         return (start is None or x.date >= start) and x.date <= end
