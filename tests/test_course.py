@@ -177,7 +177,7 @@ def test_cd19_negative_relapse_after_car_t_is_antigen_loss():
     second = relapse_of(result, 2)
     assert second.antigen_loss == ["CD19"] and "car_t" in second.prior_therapy
     codes = {a.code: a for a in result.alerts}
-    assert "antigen_loss" in codes and "car-t" in codes["antigen_loss"].message
+    assert "antigen_loss" in codes and "CAR-T" in codes["antigen_loss"].message
     immunotherapy = codes.get("immunotherapy_indication")
     assert immunotherapy is not None and "blinatumomab" not in immunotherapy.message  # CD19 gone
     assert "inotuzumab" in immunotherapy.message  # CD22 still there

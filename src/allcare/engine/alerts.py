@@ -26,6 +26,7 @@ from .case import Condition, Extramedullary
 from .case.bounds import above, below, describe
 from .course.build import DiseaseCourse
 from .course.describe import episode_phenotype, target_status
+from .course.treatment import CD19_DIRECTED, CD22_DIRECTED, EXPOSURE_NAMES
 from .diagnosis.lesions import is_abl_class
 from .response.mrd import level_at_least, value_text
 from .view import CaseView, Indexed, last_date
@@ -388,8 +389,8 @@ def _relapse_phenotype(a: AlertInputs) -> list[Alert]:
             rule="ALERT.LINEAGE_SWITCH", source=sources.LINEAGE_SWITCH, evidence=evidence,
         )]
     if relapse.antigen_loss:
-        targeted = [t for t in relapse.prior_therapy if t in ("blinatumomab", "car_t", "inotuzumab")]
-        after = f" after {', '.join(t.replace('_', '-') for t in targeted)}" if targeted else ""
+        targeted = [EXPOSURE_NAMES[t] for t in relapse.prior_therapy if t in (*CD19_DIRECTED, *CD22_DIRECTED)]
+        after = f" after {', '.join(targeted)}" if targeted else ""
         return [Alert(
             code="antigen_loss", severity="warning",
             message=f"{'/'.join(relapse.antigen_loss)}-negative relapse{after} (positive at diagnosis): therapy "

@@ -183,6 +183,11 @@ def relapse_timing(view: CaseView, episode: Episode, treatments: TreatmentHistor
         missing = ["diagnosis date"]
         return TimingCall(RelapseTiming(), undetermined(topic, rule, RELAPSE_TIMING, missing), missing)
     months_dx = round(exact_years(dx, onset) * 12, 1)
+    if not first:
+        why = (f"relapse {episode.number}, {months_dx:g} months after diagnosis: the I-BFM and COG timing classes "
+               "are defined for a first relapse")
+        return TimingCall(RelapseTiming(diagnosis_date=dx, months_from_diagnosis=months_dx),
+                          conclude(topic, None, rule, RELAPSE_TIMING, why, evidence), [])
     end, on_therapy, end_why = front_line_end(treatments, onset)
     months_end = None if end is None else round(exact_years(end, onset) * 12, 1)
     evidence += (episode.event.evidence[:1] if episode.event else []) + [b.ref() for b in treatments.before(onset)[-1:]]
@@ -214,8 +219,6 @@ def relapse_timing(view: CaseView, episode: Episode, treatments: TreatmentHistor
     cog, cog_why = _cog_timing(rules, dx, onset, site)
     if cog is None and site.site is None:
         missing.append("relapse site (marrow involvement) for the COG timing")
-    if not first:
-        why += "; the I-BFM and COG timing classes are defined for a first relapse and are given for reference"
     timing = RelapseTiming(ibfm=ibfm, cog=cog, diagnosis_date=dx, end_of_therapy=end,
                            months_from_diagnosis=months_dx, months_from_end_of_therapy=months_end)
     text = f"I-BFM: {(ibfm or 'undetermined').replace('_', ' ')} ({why}); COG: {cog or 'undetermined'} ({cog_why})"

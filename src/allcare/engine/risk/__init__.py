@@ -36,7 +36,7 @@ def assess_risk(
     infant = infant_flag(view)
     interfant = interfant_high_risk(view, diagnosis, treatments)
     down = down_syndrome_flag(view)
-    persistence = mrd_persistence(view, diagnosis, mrd, treatments)
+    persistence = mrd_persistence(view, diagnosis, mrd, treatments, relapsed=bool(course.relapses))
     parts = (nci, genetic, adult, cog, infant, interfant, down, persistence)
     return Risk(
         nci=nci.value,

@@ -68,8 +68,9 @@ def end_of_consolidation_mrd(view: CaseView, mrd: MrdSummary, treatments: Treatm
     return next((r for r in series if earliest <= r.date <= end + margin and timepoint_of(r.timepoint) is None), None)
 
 
-def mrd_persistence(view: CaseView, diagnosis: Diagnosis, mrd: MrdSummary,
-                    treatments: TreatmentHistory) -> Outcome[str | None]:
+def mrd_persistence(view: CaseView, diagnosis: Diagnosis, mrd: MrdSummary, treatments: TreatmentHistory,
+                    relapsed: bool = False) -> Outcome[str | None]:
+    """Persistence of first-line MRD; once the disease has relapsed a missing first-line time point is moot."""
     line = view.rules.mrd_negative_below
     if diagnosis.disease not in ("ALL", "MPAL"):
         return Outcome(None, conclude(TOPIC, "not_applicable", RULE, MRD_PERSISTENCE,
@@ -94,7 +95,7 @@ def mrd_persistence(view: CaseView, diagnosis: Diagnosis, mrd: MrdSummary,
         return Outcome("negative", conclude(TOPIC, "negative", RULE, MRD_PERSISTENCE,
                                             f"MRD negative at the end of induction; {where}", evidence))
     missing = []  # the end-of-induction MRD is asked for by the response and risk rules that use it
-    if at_eoi and at_eoc is None and (eoc is not None or _consolidation_over(view, treatments)):
+    if at_eoi and at_eoc is None and not relapsed and (eoc is not None or _consolidation_over(view, treatments)):
         missing.append("end-of-consolidation marrow MRD" if eoc is None else "evaluable end-of-consolidation marrow MRD")
     why = f"MRD persistence not yet known; {where}"
     if not missing:
