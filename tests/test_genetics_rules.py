@@ -39,7 +39,7 @@ def karyotype(text: str) -> dict:
     return {"type": "cytogenetics", "date": day(2), "karyotype": text}
 
 
-def tested(*negative: str, found: tuple[str, ...] = ()) -> dict:
+def lesions_tested(*negative: str, found: tuple[str, ...] = ()) -> dict:
     return {"type": "genetics", "date": day(2), "negative": list(negative), "alterations": list(found)}
 
 
@@ -55,7 +55,7 @@ def run(data: dict):
     "56,XX,+10,+10,+14,+14,+18,+18,+21,+21,+21,+21[16]/28,X,+10,+14,+18,+21,+21[4]",
 ])
 def test_near_haploid_clone_beside_its_doubled_copy_is_hypodiploidy_in_either_order(text):
-    result = run(b_all(karyotype(text), tested(*PANEL)))
+    result = run(b_all(karyotype(text), lesions_tested(*PANEL)))
     assert result.diagnosis.genetics.ploidy == "near_haploid"
     assert result.diagnosis.who_haem5.key == "b_all_hypodiploidy"
     assert result.diagnosis.icc_2022.key == "icc_b_all_near_haploid"
@@ -69,21 +69,21 @@ def test_near_haploid_clone_beside_its_doubled_copy_is_hypodiploidy_in_either_or
     "-15,-16,-17,-20[5]",
 ])
 def test_low_hypodiploid_clone_beside_its_doubled_copy_is_hypodiploidy_in_either_order(text):
-    result = run(b_all(karyotype(text), tested(*PANEL)))
+    result = run(b_all(karyotype(text), lesions_tested(*PANEL)))
     assert result.diagnosis.genetics.ploidy == "low_hypodiploid"
     assert result.diagnosis.icc_2022.key == "icc_b_all_low_hypodiploid"
 
 
 def test_a_doubled_near_haploid_clone_alone_is_possible_masked_hypodiploidy():
     """52 chromosomes with only tetrasomies (no trisomies) in the hyperdiploid range: not called hyperdiploid."""
-    result = run(b_all(karyotype("52,XX,+10,+10,+14,+14,+21,+21[20]"), tested(*PANEL)))
+    result = run(b_all(karyotype("52,XX,+10,+10,+14,+14,+21,+21[20]"), lesions_tested(*PANEL)))
     assert result.diagnosis.genetics.masked_hypodiploidy_possible is True
     assert result.diagnosis.who_haem5.key != "b_all_high_hyperdiploidy"
     assert "SNP array / DNA index / flow ploidy to exclude a doubled hypodiploid clone" in result.missing
 
 
 def test_classic_high_hyperdiploidy_with_trisomies_is_not_flagged():
-    result = run(b_all(karyotype("55,XX,+X,+4,+6,+10,+14,+17,+18,+21,+21[20]"), tested(*PANEL)))
+    result = run(b_all(karyotype("55,XX,+X,+4,+6,+10,+14,+17,+18,+21,+21[20]"), lesions_tested(*PANEL)))
     assert result.diagnosis.genetics.masked_hypodiploidy_possible is False
     assert result.diagnosis.who_haem5.key == "b_all_high_hyperdiploidy"
 
@@ -93,7 +93,7 @@ def test_classic_high_hyperdiploidy_with_trisomies_is_not_flagged():
 
 @pytest.mark.parametrize("change", ["del(11)(q23)", "add(11)(q23)"])
 def test_11q23_deletion_or_addition_with_negative_kmt2a_fish_is_not_kmt2a(change):
-    result = run(b_all(karyotype(f"46,XX,{change}[12]/46,XX[8]"), tested(*PANEL)))
+    result = run(b_all(karyotype(f"46,XX,{change}[12]/46,XX[8]"), lesions_tested(*PANEL)))
     assert result.diagnosis.who_haem5.key == "b_all_nos"
     assert result.diagnosis.genetics.conflicting == []
     card = next(c for c in result.diagnosis.conclusions if c.rule == "DX.GENETICS.SUGGESTED")
@@ -102,7 +102,7 @@ def test_11q23_deletion_or_addition_with_negative_kmt2a_fish_is_not_kmt2a(change
 
 def test_11q23_deletion_without_kmt2a_fish_asks_for_it():
     result = run(b_all(karyotype("46,XX,del(11)(q23)[12]/46,XX[8]"),
-                       tested("BCR::ABL1", "ETV6::RUNX1", "TCF3::PBX1", "iAMP21")))
+                       lesions_tested("BCR::ABL1", "ETV6::RUNX1", "TCF3::PBX1", "iAMP21")))
     assert result.diagnosis.who_haem5.key is None
     assert "KMT2A rearrangement (FISH break-apart)" in result.diagnosis.who_haem5.missing
     assert "KMT2A_rearrangement" not in result.diagnosis.genetics.detected
@@ -118,14 +118,14 @@ def test_a_balanced_11q23_translocation_still_is_kmt2a():
 
 def test_nuc_ish_runx1_amplification_is_iamp21():
     text = "47,XX,+X,add(21)(q22)[12]/46,XX[8].nuc ish(RUNX1x5)[160/200]"
-    result = run(b_all(karyotype(text), tested("BCR::ABL1", "KMT2A_rearrangement", "ETV6::RUNX1", "TCF3::PBX1")))
+    result = run(b_all(karyotype(text), lesions_tested("BCR::ABL1", "KMT2A_rearrangement", "ETV6::RUNX1", "TCF3::PBX1")))
     assert "iAMP21" in result.diagnosis.genetics.detected
     assert result.diagnosis.who_haem5.key == "b_all_iamp21"
 
 
 def test_extra_runx1_copies_from_whole_chromosomes_21_are_not_iamp21():
     text = "57,XX,+X,+4,+6,+10,+14,+17,+18,+21,+21,+21,+21[20].nuc ish(RUNX1x6)[180/200]"
-    result = run(b_all(karyotype(text), tested("BCR::ABL1", "KMT2A_rearrangement", "ETV6::RUNX1", "TCF3::PBX1")))
+    result = run(b_all(karyotype(text), lesions_tested("BCR::ABL1", "KMT2A_rearrangement", "ETV6::RUNX1", "TCF3::PBX1")))
     assert "iAMP21" not in result.diagnosis.genetics.detected
     assert "iAMP21" in result.diagnosis.genetics.negative
 
@@ -149,17 +149,17 @@ def test_written_chromosome_count_that_does_not_match_the_changes_is_reported():
 
 def test_tp53_mutation_in_low_hypodiploid_all_asks_for_germline_testing():
     text = "36,XX,-2,-3,-4,-7,-12,-13,-15,-16,-17,-20[12]/46,XX[8]"
-    found = {a.code: a for a in run(b_all(karyotype(text), tested(*PANEL, found=("TP53_mutation",)))).alerts}
+    found = {a.code: a for a in run(b_all(karyotype(text), lesions_tested(*PANEL, found=("TP53_mutation",)))).alerts}
     assert found["germline_tp53_testing"].severity == "warning"
     assert "Li-Fraumeni" in found["germline_tp53_testing"].message
 
 
 def test_no_germline_alert_when_li_fraumeni_is_known_or_ploidy_is_not_hypodiploid():
     text = "36,XX,-2,-3,-4,-7,-12,-13,-15,-16,-17,-20[12]/46,XX[8]"
-    known = run(b_all(karyotype(text), tested(*PANEL, found=("TP53_mutation",)), conditions=["li_fraumeni"]))
+    known = run(b_all(karyotype(text), lesions_tested(*PANEL, found=("TP53_mutation",)), conditions=["li_fraumeni"]))
     assert "germline_tp53_testing" not in {a.code for a in known.alerts}
     hyper = run(b_all(karyotype("55,XX,+X,+4,+6,+10,+14,+17,+18,+21,+21[20]"),
-                      tested(*PANEL, found=("TP53_mutation",))))
+                      lesions_tested(*PANEL, found=("TP53_mutation",))))
     assert "germline_tp53_testing" not in {a.code for a in hyper.alerts}
 
 

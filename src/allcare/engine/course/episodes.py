@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from ..case.bounds import below
 from ..response.timeline import CourseEvent
@@ -38,7 +39,6 @@ from .treatment import Block, TreatmentHistory
 
 SAMPLE_TYPES = ("marrow", "cbc", "mrd", "csf", "extramedullary")
 RESULT_TYPES = ("immunophenotype", "cytogenetics", "genetics")
-NEW_WORKUP_TYPES = ("immunophenotype", "cytogenetics", "genetics")
 
 
 @dataclass
@@ -61,8 +61,9 @@ class Episode:
         """Work-up findings of these types, in date order."""
         return [x for x in self.workup if x.finding.type in types]
 
-    @property
+    @cached_property
     def workup(self) -> list[Indexed]:
+        """Every finding of the work-up, in date order."""
         return sorted(self.samples + self.results, key=lambda x: (x.date, x.index))
 
     @property
@@ -145,7 +146,7 @@ def build_episodes(view: CaseView, treatments: TreatmentHistory, events: list[Co
             if episodes:  # never reach back into the previous episode's work-up
                 start = max(start, _shift(max(episodes[-1].result_end, episodes[-1].sample_end), 1))
             episode = _build(view, kind, 0, onset, start, treatments.first_from(onset), event, until)
-            if kind == "refractory" and not any(x.finding.type in NEW_WORKUP_TYPES for x in episode.results):
+            if kind == "refractory" and not episode.results:
                 continue  # no new work-up: the induction failure is the outcome of the episode it belongs to
         counts[kind] = counts.get(kind, 0) + 1
         episode.number = counts[kind]
