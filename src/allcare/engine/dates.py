@@ -14,22 +14,27 @@ common year) is read as the last day of that month.
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
+
+_DAYS_IN_MONTH = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def _days_in(year: int, month: int) -> int:
+    if month == 2 and year % 4 == 0 and (year % 100 != 0 or year % 400 == 0):
+        return 29
+    return _DAYS_IN_MONTH[month - 1]
 
 
 def add_months(start: dt.date, months: int) -> dt.date:
     """``start`` moved by whole calendar months (negative: back), clamped to the month's last day."""
-    index = start.year * 12 + (start.month - 1) + months
-    year, month = divmod(index, 12)
-    day = min(start.day, calendar.monthrange(year, month + 1)[1])
-    return dt.date(year, month + 1, day)
+    year, month = divmod(start.year * 12 + start.month - 1 + months, 12)
+    return dt.date(year, month + 1, min(start.day, _days_in(year, month + 1)))
 
 
 def whole_months(start: dt.date, end: dt.date) -> int:
     """Complete calendar months from ``start`` to ``end`` (``end`` on or after ``start``)."""
     months = (end.year - start.year) * 12 + (end.month - start.month)
-    if add_months(start, months) > end:
+    if end.day < min(start.day, _days_in(end.year, end.month)):
         months -= 1
     return months
 
@@ -39,11 +44,21 @@ def exact_years(start: dt.date, end: dt.date) -> float:
 
     ``exact_years(birth, on)`` is the age: it is exactly ``n`` on the n-th birthday
     and exactly ``m / 12`` on the day the child is ``m`` months old. Negative when
-    ``end`` is before ``start``.
+    ``end`` is before ``start``. (Integer arithmetic on purpose: it runs for every
+    blood count of a case.)
     """
     if end < start:
         return -exact_years(end, start)
-    months = whole_months(start, end)
-    anchor, following = add_months(start, months), add_months(start, months + 1)
-    fraction = (end - anchor).days / (following - anchor).days
-    return (months + fraction) / 12
+    months = (end.year - start.year) * 12 + (end.month - start.month)
+    in_month = _days_in(end.year, end.month)
+    anchor = min(start.day, in_month)  # the month-day in the end's month
+    if end.day >= anchor:
+        year, month = (end.year, end.month + 1) if end.month < 12 else (end.year + 1, 1)
+        elapsed = end.day - anchor
+        span = in_month - anchor + min(start.day, _days_in(year, month))
+    else:
+        months -= 1
+        year, month = (end.year, end.month - 1) if end.month > 1 else (end.year - 1, 12)
+        before = _days_in(year, month) - min(start.day, _days_in(year, month))
+        elapsed, span = before + end.day, before + anchor
+    return (months + elapsed / span) / 12
