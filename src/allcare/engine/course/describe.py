@@ -30,7 +30,6 @@ from .relapse import relapse_risk, relapse_site, relapse_timing
 from .treatment import CD19_DIRECTED, CD22_DIRECTED, EXPOSURE_NAMES
 
 TARGETS = (("CD19", ("CD19",)), ("CD22", ("CD22", "cCD22")))
-REMISSION_OUTCOMES = ("complete_remission", "cr_incomplete_recovery")
 
 
 def episode_phenotype(view: CaseView, episode: WorkEpisode | None) -> Phenotype:
@@ -124,15 +123,13 @@ def _new_lesions(view: CaseView, episode: WorkEpisode, diagnosis: Diagnosis) -> 
 def describe_course(view: CaseView, course: DiseaseCourse, diagnosis: Diagnosis) -> Course:
     at_diagnosis = episode_phenotype(view, course.initial)
     ph_positive = "BCR::ABL1" in diagnosis.genetics.detected
-    relapse_number = 0
     episodes = []
     for episode in course.episodes:
         workup = [x.ref(_summary(x)) for x in episode.workup]
-        outcome = episode.outcome
+        outcome = episode.outcome  # a remission (CR or CRi) or an induction failure
         base = dict(kind=episode.kind, number=episode.number, onset=episode.onset, workup=workup,
                     treatment_start=episode.treatment_start,
-                    outcome=None if outcome is None else (outcome.status if outcome.status in REMISSION_OUTCOMES
-                                                          else "refractory" if outcome.kind == "refractory" else None),
+                    outcome=None if outcome is None else "refractory" if outcome.kind == "refractory" else outcome.status,
                     outcome_date=None if outcome is None else outcome.date)
         conclusions = [_episode_conclusion(episode, workup)]
         if episode.kind == "initial":
@@ -146,8 +143,7 @@ def describe_course(view: CaseView, course: DiseaseCourse, diagnosis: Diagnosis)
                       antigen_modulation=phenotype.modulation, new_lesions=new,
                       prior_therapy=list(prior), after_hsct="hsct" in prior)
         if episode.kind == "relapse":
-            relapse_number += 1
-            first = relapse_number == 1
+            first = episode.number == 1
             site = relapse_site(view, episode)
             timing = relapse_timing(view, episode, course.treatments, site, first)
             lineage = diagnosis.lineage if not phenotype.switched else phenotype.lineage
