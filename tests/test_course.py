@@ -348,6 +348,15 @@ def test_cog_late_relapse_by_end_of_block_1_mrd(mrd, group):
     assert relapse.risk.cog == group
 
 
+def test_an_mrd_months_after_block_1_is_not_the_end_of_block_1_result():
+    findings = [*first_line(end_of_therapy=month(30)), *relapse_marrow(month(40), markers=B_MARKERS),
+                {"type": "mrd", "date": month(46), "sample": "marrow", "method": "flow", "percent": 0.01,
+                 "sensitivity": 1e-4}]
+    relapse = relapse_of(run(case(*findings)))
+    assert relapse.risk.cog is None
+    assert "end-of-block-1 marrow MRD after relapse re-induction" in rule(relapse, "COURSE.RELAPSE.RISK.COG").missing
+
+
 def test_cog_early_relapse_is_high_and_ph_positive_is_outside_the_cog_groups():
     early = relapse_of(run(case(*first_line(end_of_therapy=month(30)), *relapse_marrow(month(20), markers=B_MARKERS))))
     assert early.risk.cog == "high"

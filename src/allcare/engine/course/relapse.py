@@ -27,6 +27,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from itertools import product
 
+from ..assessment import RelapseRisk, RelapseTiming
 from ..case import Condition
 from ..case.bounds import at_least
 from ..dates import add_months, exact_years
@@ -37,7 +38,6 @@ from ..sources import BFM_RELAPSE, COG_RELAPSE, RELAPSE_SITE, RELAPSE_TIMING
 from ..timepoints import is_end_of_induction
 from ..view import CaseView
 from .episodes import Episode
-from ..assessment import RelapseRisk, RelapseTiming
 from .treatment import CONCURRENT_PHASES, TreatmentHistory
 
 MARROW_SAMPLES = ("marrow", None)
@@ -162,7 +162,7 @@ def front_line_end(treatments: TreatmentHistory, onset: dt.date) -> tuple[dt.dat
     the last backbone block has no end date the therapy may still have been
     running (or its end was not recorded): the date is unknown.
     """
-    before = [b for b in treatments.before(onset)]
+    before = treatments.before(onset)
     if not before:
         return None, None, "no treatment recorded before the relapse"
     backbone = [b for b in before if b.phase not in CONCURRENT_PHASES] or before
@@ -313,15 +313,22 @@ def _bfm_site(candidate: str) -> str:
 
 
 def end_of_block1_mrd(view: CaseView, episode: Episode):
-    """The first marrow MRD at the end of the relapse's first block (labelled, or >= 28 days after it started)."""
+    """The first marrow MRD at the end of the relapse's first block.
+
+    It is labelled end of induction/block, or taken >= 28 days after the block
+    started; either way no later than the block's longest length plus the grace
+    days, so a result months later is never read as the end-of-block-1 one.
+    """
     if episode.treatment is None:
         return None
-    start = episode.treatment.start
+    start, rules = episode.treatment.start, view.rules
     for item in view.of_type("mrd"):
-        result = mrd_result(item, view.rules)
+        result = mrd_result(item, rules)
         if item.date <= start or result.sample not in MARROW_SAMPLES:
             continue
-        if is_end_of_induction(result.timepoint) or (item.date - start).days >= view.rules.end_of_induction_min_days:
+        if item.date > _block1_due_by(view, episode):
+            break
+        if is_end_of_induction(result.timepoint) or (item.date - start).days >= rules.end_of_induction_min_days:
             return item, result
     return None
 
@@ -374,9 +381,12 @@ def _cog(view: CaseView, episode: Episode, lineage: str | None, site: SiteCall, 
     return group, conclude(topic, group, rule, COG_RELAPSE, why, [item.ref(f"marrow MRD {value_text(result)}")])
 
 
-def _block1_due(view: CaseView, episode: Episode) -> bool:
-    """Whether the end-of-block-1 assessment is overdue (as the end-of-induction one: day 42 + grace)."""
-    if episode.treatment is None:
-        return False
+def _block1_due_by(view: CaseView, episode: Episode) -> dt.date:
+    """The date the end-of-block-1 assessment is due by (as at end of induction: day 42 + grace)."""
     rules = view.rules
-    return view.as_of > episode.treatment.start + dt.timedelta(days=rules.induction_days[1] + rules.end_of_induction_grace_days)
+    return episode.treatment.start + dt.timedelta(days=rules.induction_days[1] + rules.end_of_induction_grace_days)
+
+
+def _block1_due(view: CaseView, episode: Episode) -> bool:
+    """Whether the end-of-block-1 assessment is overdue."""
+    return episode.treatment is not None and view.as_of > _block1_due_by(view, episode)
