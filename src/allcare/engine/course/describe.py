@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..assessment import Diagnosis
+from ..assessment import Course, Diagnosis, Episode
 from ..diagnosis.etp import call_etp
 from ..diagnosis.genetics import genetic_profile
 from ..diagnosis.lineage import assign_lineage, t_ordinary
@@ -24,7 +24,6 @@ from ..sources import DISEASE_EPISODES, LINEAGE_SWITCH, WHO_HAEM5
 from ..view import CaseView, Indexed
 from .build import DiseaseCourse
 from .episodes import Episode as WorkEpisode
-from ..assessment import Course, Episode
 from .monitoring import monitoring
 from .relapse import relapse_risk, relapse_site, relapse_timing
 from .treatment import CD19_DIRECTED, CD22_DIRECTED, EXPOSURE_NAMES

@@ -12,13 +12,12 @@ normal (response) karyotype.
 
 from __future__ import annotations
 
-from ..assessment import Diagnosis
+from ..assessment import Diagnosis, MonitoringResult
 from ..explain import Conclusion, conclude
 from ..karyotype import parse_karyotype
 from ..sources import DISEASE_EPISODES
 from ..view import CaseView, Indexed
 from .build import DiseaseCourse
-from ..assessment import MonitoringResult
 
 TOPIC, RULE = "course.monitoring", "COURSE.MONITORING"
 _WORDS = {
