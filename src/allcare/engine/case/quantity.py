@@ -65,7 +65,7 @@ def quantity_parser(kind: UnitKind, minimum: float = 0.0, maximum: float | None 
         if canonical < minimum:
             raise ValueError(f"must be >= {minimum:g} {kind.canonical} (got {shown:g} {unit})")
         if maximum is not None and canonical > maximum:
-            hint = "" if reported or len(kind.factors) == 1 else f"; if the lab reported another unit, write {{'value': {shown:g}, 'unit': '...'}}"
+            hint = "" if reported or len(kind.examples) == 1 else f"; if the lab reported another unit, write {{'value': {shown:g}, 'unit': '...'}}"
             raise ValueError(f"must be <= {maximum:g} {kind.canonical} (got {shown:g} {unit}){hint}")
 
     def parse(raw: Any) -> Any:
@@ -131,7 +131,8 @@ def _schema_for(kind: UnitKind, minimum: float, maximum: float | None) -> dict:
                 "type": "object",
                 "properties": {
                     "value": {"type": "number", "minimum": 0},
-                    "unit": {"type": "string", "enum": kind.accepted()},
+                    "unit": {"type": "string", "minLength": 1, "examples": kind.accepted(),
+                             "description": f"a UCUM unit or a lab spelling of a {kind.name} (see docs/case-format.md)"},
                     "lower_limit": {"type": "number", "minimum": 0, "description": "lab reference range, same unit"},
                     "upper_limit": {"type": "number", "minimum": 0, "description": "lab reference range, same unit"},
                     "comparator": {

@@ -28,7 +28,7 @@ from ...engine.case import CASE_SCHEMA, Case, CaseValidationError, case_from_dic
 from . import codes as C
 from .classify import FINDING_TYPE, kind_of, unused_reason
 from .import_findings import Builder, Member, build_finding, skipped_status
-from .import_patient import derived_summary, patient_block, read_condition
+from .import_patient import derived_summary, patient_block, patient_identifiers, read_condition, stable_patient_id
 from .problems import FhirInputError, FhirProblem, MappingReport
 from .read_helpers import effective, effective_key, identifier_value, ref_target, short_ref
 
@@ -37,24 +37,29 @@ CONTAINER_KINDS = ("report", "genetics-report", "cbc-panel", "csf-panel", "treat
 
 @dataclass
 class Item:
-    """A validated resource and where it came from."""
+    """A checked resource (:class:`.node.Node`), where it came from, and the resource containing it, if any."""
 
     where: str
     resource: Any
     full_url: str | None = None
+    container: "Item | None" = None
 
     @property
     def ref(self) -> str:
         rid = getattr(self.resource, "id", None)
-        return f"{self.resource.get_resource_type()}/{rid}" if rid else f"{self.where} ({self.resource.get_resource_type()})"
+        rtype = self.resource.get_resource_type()
+        if self.container is not None:
+            return f"{self.container.ref}#{rid}" if rid else self.where
+        return f"{rtype}/{rid}" if rid else f"{self.where} ({rtype})"
 
 
 class Index:
-    """Resolve literal references (relative, absolute or ``urn:uuid``) to items of the same input."""
+    """Resolve references (relative, absolute, ``urn:uuid``, ``#contained``, or a Patient identifier) to items."""
 
     def __init__(self, items: list[Item]):
         self.by_ref: dict[str, Item] = {}
         self.by_url: dict[str, Item] = {}
+        self.patients_by_identifier: dict[tuple[str, str], str] = {}
         for item in items:
             self.add(item)
 
@@ -63,11 +68,27 @@ class Index:
             self.by_ref.setdefault(item.ref, item)
         if item.full_url:
             self.by_url.setdefault(item.full_url, item)
+        if item.resource.get_resource_type() == "Patient":
+            for ident in item.resource.identifier or []:
+                if ident.system and ident.value:
+                    self.patients_by_identifier.setdefault((ident.system, ident.value), item.full_url or item.ref)
 
-    def resolve(self, reference: str | None) -> Item | None:
+    def resolve(self, reference: str | None, within: Item | None = None) -> Item | None:
+        """The item a reference names; ``#id`` is looked up in the resource that contains ``within``."""
         if not reference:
             return None
+        if reference.startswith("#"):
+            root = within
+            while root is not None and root.container is not None:
+                root = root.container
+            return self.by_ref.get(f"{root.ref}{reference}") if root is not None and reference != "#" else root
         return self.by_url.get(reference) or self.by_ref.get(reference) or self.by_ref.get(short_ref(reference) or "")
+
+    def patient_by_identifier(self, identifier) -> str | None:
+        """A logical reference (``subject.identifier``) to a Patient of the input."""
+        if identifier is None or not identifier.system or not identifier.value:
+            return None
+        return self.patients_by_identifier.get((identifier.system, identifier.value))
 
 
 @dataclass
@@ -78,6 +99,7 @@ class PatientImport:
     case: Case
     report: MappingReport
     sources: list[list[str]] = field(default_factory=list)  # resources behind each finding, in order
+    identifiers: list[tuple[str, str]] = field(default_factory=list)  # the Patient's (system, value) identifiers
 
 
 @dataclass
@@ -91,10 +113,10 @@ def assemble_patient(patient: Item, items: list[Item], index: Index, medications
     """Build and validate one patient's case; :class:`FhirInputError` names every bad resource and field."""
     report = MappingReport()
     problems: list[FhirProblem] = []
-    patient_data = patient_block(patient.resource, patient.ref, report)
+    patient_data = patient_block(patient.resource, stable_patient_id(patient.resource, patient.full_url), patient.ref, report)
     conditions: list[str] = []
     diagnosis_dates = []
-    consumed, covered = _containers(items, index, problems)
+    consumed, covered = _containers(items, index, report)
     groups: "OrderedDict[str, _Group]" = OrderedDict()
     for item in items:
         r = item.resource
@@ -144,10 +166,11 @@ def assemble_patient(patient: Item, items: list[Item], index: Index, medications
         case = case_from_dict(data)
     except CaseValidationError as error:
         raise FhirInputError([_to_resource_problem(p, sources, patient.ref) for p in error.problems]) from None
-    return PatientImport(patient_id=case.patient.id, case=case, report=report, sources=sources)
+    return PatientImport(patient_id=case.patient.id, case=case, report=report, sources=sources,
+                         identifiers=patient_identifiers(patient.resource))
 
 
-def _containers(items: list[Item], index: Index, problems: list[FhirProblem]) -> tuple[dict[str, str], dict[str, str]]:
+def _containers(items: list[Item], index: Index, report: MappingReport) -> tuple[dict[str, str], dict[str, str]]:
     """Members claimed by a container of the source, and orders covered by their administration."""
     consumed: dict[str, str] = {}
     covered: dict[str, str] = {}
@@ -165,13 +188,13 @@ def _containers(items: list[Item], index: Index, problems: list[FhirProblem]) ->
             targets = [(f"activity[{a}].outcomeReference[{n}]", ref) for a, act in enumerate(r.activity or [])
                        for n, ref in enumerate(act.outcomeReference or [])]
         elif rtype == "MedicationAdministration" and r.request is not None:
-            target = index.resolve(ref_target(r.request))
+            target = index.resolve(ref_target(r.request), item)
             if target is not None:
                 covered[target.ref] = item.ref
         for path, ref in targets:
-            target = index.resolve(ref_target(ref))
+            target = index.resolve(ref_target(ref), item)
             if target is None:
-                problems.append(FhirProblem(item.ref, path, f"reference {ref_target(ref)!r} is not in the input"))
+                report.partly(item.ref, f"{path} {ref_target(ref)!r} is not in the input: read without it")
             else:
                 consumed.setdefault(target.ref, item.ref)
     return consumed, covered
@@ -190,7 +213,7 @@ def _group_key(item: Item, kind: str, consumed: dict[str, str], covered: dict[st
         return f"c:{item.ref}", item.ref, False
     if kind in ("cbc", "csf"):
         return f"{kind}@{effective_key(r)}", None, False
-    if kind in ("treatment", "treatment-request"):
+    if kind in ("treatment", "treatment-request", "treatment-statement", "radiotherapy"):
         start = effective(r)[0]
         return f"treatment@{start}", None, False
     return f"r:{item.ref}", item.ref, False

@@ -26,7 +26,8 @@ FINDING_TYPE = {
     "cbc": "cbc", "cbc-panel": "cbc", "csf": "csf", "csf-panel": "csf", "marrow": "marrow", "marrow-report": "marrow",
     "immunophenotype": "immunophenotype", "cytogenetics": "cytogenetics", "genetics": "genetics",
     "genetics-report": "genetics", "mrd": "mrd", "extramedullary": "extramedullary", "treatment": "treatment",
-    "treatment-plan": "treatment", "treatment-request": "treatment",
+    "treatment-plan": "treatment", "treatment-request": "treatment", "treatment-statement": "treatment",
+    "radiotherapy": "treatment",
 }
 
 
@@ -49,10 +50,16 @@ def kind_of(resource) -> str | None:
         return "treatment"
     if rtype == "MedicationRequest":
         return "treatment-request"
+    if rtype == "MedicationStatement":
+        return "treatment-statement"
     if rtype == "CarePlan":
         return "treatment-plan" if any(code_in(c, C.ALLCARE_PHASES) for c in resource.category or []) else None
     if rtype == "Procedure":
-        return "treatment-plan" if code_in(resource.code, C.ALLCARE_PHASES) else None
+        if code_in(resource.code, C.ALLCARE_PHASES):
+            return "treatment-plan"
+        if code_in(resource.code, C.SNOMED, [C.RADIOTHERAPY_COURSE[0]]) or C.PROFILE_RADIOTHERAPY_COURSE in profiles(resource):
+            return "radiotherapy"
+        return None
     return None
 
 

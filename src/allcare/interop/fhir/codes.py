@@ -10,6 +10,7 @@ a reader is never told something the code does not mean.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 # Code systems -----------------------------------------------------------------
@@ -19,7 +20,10 @@ SNOMED = "http://snomed.info/sct"
 ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
 ICDO3 = "http://terminology.hl7.org/CodeSystem/icd-o-3"
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
-HGNC = "http://www.genenames.org/geneId"
+# HGNC: the preferred system URI (HL7 terminology) is written; the older ``/geneId`` form is also read.
+HGNC = "http://www.genenames.org"
+HGNC_SYSTEMS = (HGNC, "http://www.genenames.org/geneId")
+ATC = "http://www.whocc.no/atc"
 NCIT = "http://ncicb.nci.nih.gov/xml/owl/EVS/Thesaurus.owl"
 SEQUENCE_ONTOLOGY = "http://www.sequenceontology.org"
 OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
@@ -71,7 +75,7 @@ PROFILE_GENOMICS_REPORT = MCODE + "mcode-genomics-report"
 PROFILE_ALL_RISK_ASSESSMENT = MCODE + "mcode-ALL-risk-assessment"
 PROFILE_MEDICATION_ADMINISTRATION = MCODE + "mcode-cancer-related-medication-administration"
 EXT_HISTOLOGY = MCODE + "mcode-histology-morphology-behavior"
-EXT_EVIDENCE_TYPE = MCODE + "mcode-evidence-type"
+EXT_EVIDENCE_TYPE = MCODE + "mcode-cancer-disease-status-evidence-type"
 US_CORE_LAB = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-lab"
 
 
@@ -93,9 +97,7 @@ CBC_ANALYTES = (
     Analyte("platelets", "777-3", "Platelets [#/volume] in Blood by Automated count", ("777-3", "26515-7"), "10*9/L"),
     Analyte("anc", "26499-4", "Neutrophils [#/volume] in Blood", ("26499-4", "751-8"), "10*9/L"),
     Analyte("rbc", "789-8", "Erythrocytes [#/volume] in Blood by Automated count", ("789-8", "26453-1"), "10*12/L"),
-    # 708-8 is listed by the reference as manual blast %, other LOINC tables list it as an absolute
-    # count; it is read only when its unit is % (the unit check rejects a count).
-    Analyte("blasts_pct", "26446-5", "Blasts/100 leukocytes in Blood", ("26446-5", "709-6", "708-8"), "%"),
+    Analyte("blasts_pct", "26446-5", "Blasts/100 leukocytes in Blood", ("26446-5", "709-6"), "%"),
 )
 CBC_PANEL = "58410-2"
 CBC_PANEL_DISPLAY = "CBC panel - Blood by Automated count"
@@ -104,11 +106,16 @@ MARROW_BLASTS = Analyte("blasts_pct", "11150-0", "Blasts/100 cells in Bone marro
 MARROW_REPORT = "48807-2"  # Bone marrow aspiration report (mCODE paediatric example)
 # 77147-7 was given as an alternative marrow-blast code by one mapping; LOINC lists it as an eGFR
 # (MDRD) code, so it is refused with that reason rather than read as a blast percentage.
-NOT_MARROW_BLASTS = {"77147-7": "LOINC 77147-7 is an eGFR (MDRD) code, not a bone-marrow blast count"}
+# 708-8 is Blasts [#/volume] in Blood: an absolute count, which the case model does not hold (it reads
+# the blast percentage, 26446-5 / 709-6), so it is reported rather than read as a percentage.
+NOT_MARROW_BLASTS = {
+    "77147-7": "LOINC 77147-7 is an eGFR (MDRD) code, not a bone-marrow blast count",
+    "708-8": "LOINC 708-8 is an absolute blast count (#/volume in blood); allcare reads the blast percentage (26446-5, 709-6)",
+}
 
 CSF_ANALYTES = (
     Analyte("wbc", "26465-5", "Leukocytes [#/volume] in Cerebral spinal fluid", ("26465-5", "806-0"), "/uL"),
-    Analyte("rbc", "26454-9", "Erythrocytes [#/volume] in Cerebral spinal fluid", ("26454-9",), "/uL"),
+    Analyte("rbc", "26454-9", "Erythrocytes [#/volume] in Cerebral spinal fluid", ("26454-9", "792-2"), "/uL"),
 )
 
 IMMUNOPHENOTYPE = "101119-6"  # Leukemia and lymphoma immunophenotyping study (mCODE paediatric example)
@@ -181,10 +188,11 @@ TREND = {
     "stable": ("359746009", "Patient's condition stable (finding)"),
     "worsened": ("271299001", "Patient's condition worsened (finding)"),
     "undetermined": ("709137006", "Patient condition undetermined (finding)"),
-    "full_remission": ("103338009", "In full remission (qualifier value)"),
 }
+# Remission is "improved" (ConditionStatusTrendVS has no remission code); the exact status is in
+# allcare's own disease-status Observation.
 STATUS_TREND = {
-    "complete_remission": "full_remission",
+    "complete_remission": "improved",
     "cr_incomplete_recovery": "improved",
     "refractory": "stable",
     "relapse": "worsened",
@@ -209,25 +217,20 @@ CONDITION_ICD10 = {
 ICD10_CONDITION_PREFIX = {"Q90": "down_syndrome", "Z92.21": "prior_chemotherapy", "Z92.3": "prior_radiation",
                           "Q85.01": "neurofibromatosis_1", "G11.3": "ataxia_telangiectasia"}
 
+# allcare diagnoses that are a cancer (mCODE CancerDiseaseStatus is written only for these).
+CANCER_DISEASES = frozenset({"ALL", "LBL", "MPAL"})
+
 # Leukaemia diagnoses recognised on import (the source system's diagnosis, kept for comparison).
 ALL_ICD10_PREFIXES = ("C91.0", "C83.5", "C95.0")
 ALL_SNOMED = {SNOMED_ALL, SNOMED_B_ALL}
 
-# Drugs: RxNorm ingredient codes verified in public listings (others are written as text only).
-RXNORM_BY_NAME = {
-    "cyclophosphamide": "3002",
-    "idarubicin": "5650",
-    "vincristine": "11202",
-    "prednisone": "8640",
-    "mercaptopurine": "103",
-    "methotrexate": "6851",
-    "thioguanine": "10485",
-    "etoposide": "4179",
-    "rituximab": "121191",
-    "nilotinib": "662281",
-    "leucovorin": "6313",
-}
-NAME_BY_RXNORM = {code: name for name, code in RXNORM_BY_NAME.items()}
+# Drugs: see agents.py and data/agents.csv (RxNorm and ATC codes with their sources).
+
+# Radiotherapy (mCODE RadiotherapyCourseSummary): the profile's fixed code, and the words that make a
+# treatment-block "agent" a radiotherapy course rather than a medication.
+RADIOTHERAPY_COURSE = ("1217123003", "Radiotherapy course of treatment (regime/therapy)")
+PROFILE_RADIOTHERAPY_COURSE = MCODE + "mcode-radiotherapy-course-summary"
+RADIOTHERAPY_WORDS = re.compile(r"\birradiation\b|\bradiotherapy\b|\bTBI\b|\bcranial radiation\b", re.I)
 
 # HGNC gene ids (http://www.genenames.org/geneId), as published in HGNC-coded value sets.
 HGNC_BY_SYMBOL = {
@@ -237,8 +240,3 @@ HGNC_BY_SYMBOL = {
     "NOTCH1": "HGNC:7881", "CDKN2A": "HGNC:1787", "CDKN2B": "HGNC:1788", "TAL1": "HGNC:11556", "FLT3": "HGNC:3765",
 }
 SYMBOL_BY_HGNC = {code: symbol for symbol, code in HGNC_BY_SYMBOL.items()}
-
-
-def rxnorm_for(agent: str) -> str | None:
-    """RxNorm ingredient code for an agent written as a plain drug name (None when not verified)."""
-    return RXNORM_BY_NAME.get(agent.strip().lower())

@@ -9,6 +9,7 @@ import recomputes them instead of trusting them.
 from __future__ import annotations
 
 import re
+import uuid
 from collections import Counter
 from typing import Any
 
@@ -26,19 +27,18 @@ from .export_summary import (
 from .model import reference, safe_id, to_json
 
 NATURAL_DATE = {"treatment": "start"}
+_NAMESPACE = uuid.UUID("3b0f3a52-8e07-4c38-9a55-71c0a5d0e6a4")
 
 
 def case_to_bundle(case: Case, assessment: Any | None = None, *, base_url: str | None = None) -> Bundle:
     """A ``collection`` Bundle holding the patient, every finding and (when given) the assessment.
 
-    ``base_url`` (e.g. ``https://allcare.example.org/fhir``) sets absolute ``fullUrl``s; without it
-    entries carry only their resource, and references are relative (``Patient/<id>``).
+    Every entry has a ``fullUrl``: RESTful (``<base_url>/<Type>/<id>``) with ``base_url`` (e.g.
+    ``https://allcare.example.org/fhir``), else a stable ``urn:uuid`` derived from the resource's
+    type and id. References inside the resources are relative (``Patient/<id>``).
     """
     resources = case_resources(case, assessment)
-    entries = [
-        BundleEntry(fullUrl=f"{base_url.rstrip('/')}/{r.get_resource_type()}/{r.id}", resource=r) if base_url else BundleEntry(resource=r)
-        for r in resources
-    ]
+    entries = [BundleEntry(fullUrl=full_url(r, base_url), resource=r) for r in resources]
     return Bundle(id=safe_id(None, "bundle", case.patient.id), type="collection", entry=entries)
 
 
@@ -67,6 +67,13 @@ def case_resources(case: Case, assessment: Any | None = None) -> list:
     if assessment is not None:
         out += conclusion_resources(assessment, patient_id, patient_ref, condition_ref)
     return out
+
+
+def full_url(r, base_url: str | None = None) -> str:
+    """The entry's fullUrl: RESTful under ``base_url``, else ``urn:uuid`` (the same for the same resource)."""
+    if base_url:
+        return f"{base_url.rstrip('/')}/{r.get_resource_type()}/{r.id}"
+    return f"urn:uuid:{uuid.uuid5(_NAMESPACE, f'{r.get_resource_type()}/{r.id}')}"
 
 
 def _primary_id(finding, primary_type: str, patient_id: str, ordinal: int, used: set[str]) -> str:

@@ -19,8 +19,9 @@ from fhir.resources.R4B.quantity import Quantity
 from fhir.resources.R4B.reference import Reference
 
 from ...engine.case import Quantity as CaseQuantity
-from ...engine.case.units import CELL_COUNT, CSF_CELLS, HEMOGLOBIN, PERCENT, RED_CELL_COUNT, UnitKind
+from ...engine.case.units import CELL_COUNT, CSF_CELLS, HEMOGLOBIN, PERCENT, RED_CELL_COUNT, UnitError, UnitKind, ucum_code
 from . import codes as C
+from .agents import agent_named
 from .model import (
     allcare_concept,
     child_id,
@@ -34,7 +35,6 @@ from .model import (
     quantity,
     reference,
     resource,
-    ucum_code,
 )
 
 CBC_KINDS: dict[str, UnitKind] = {
@@ -83,21 +83,34 @@ def common_fields(finding, group: str, natural_date: dt.date) -> dict[str, Any]:
 
 
 # Measured values ------------------------------------------------------------------
+def ucum_of(unit: str, kind: UnitKind) -> str | None:
+    """The UCUM code for a unit the case model accepted (None when it has none, e.g. a lab's own word)."""
+    code = ucum_code(unit)
+    try:
+        kind.factor(code)
+    except UnitError:
+        return None
+    return code
+
+
 def value_quantity(q: CaseQuantity, kind: UnitKind):
-    """The value as the lab reported it (reported unit kept), with its UCUM code when there is one."""
+    """The value as the lab reported it (reported unit and comparator kept), with its UCUM code."""
     if q.reported is not None:
         unit = q.reported.get("unit", kind.canonical)
-        return quantity(q.reported["value"], unit, ucum_code(unit, kind.name)), unit
+        value = quantity(q.reported["value"], unit, ucum_of(unit, kind))
+        if q.comparator:
+            value = value.model_copy(update={"comparator": q.comparator})
+        return value, unit
     # A bare number in the canonical unit: UCUM code only. The human ``unit`` text is written
     # only for a lab's own spelling, so that import can tell the two apart.
-    return Quantity(value=q.value, system=C.UCUM, code=ucum_code(kind.canonical, kind.name)), kind.canonical
+    return Quantity(value=q.value, system=C.UCUM, code=kind.ucum), kind.canonical
 
 
 def reference_range(q: CaseQuantity, kind: UnitKind) -> list[ObservationReferenceRange]:
     if q.reported is None or (q.reported.get("lower_limit") is None and q.reported.get("upper_limit") is None):
         return []
     unit = q.reported.get("unit", kind.canonical)
-    code = ucum_code(unit, kind.name)
+    code = ucum_of(unit, kind)
     bounds = {}
     if q.reported.get("lower_limit") is not None:
         bounds["low"] = quantity(q.reported["lower_limit"], unit, code)
@@ -275,12 +288,13 @@ def _extramedullary(ctx: FindingContext, f) -> list:
 
 def _mrd(ctx: FindingContext, f) -> list:
     extensions = list(ctx.common["extension"])
+    bound = {"comparator": f.comparator} if f.comparator else {}
     if f.value is not None:
-        value = {"valueQuantity": quantity(f.value, "fraction of cells", "1")}
+        value = {"valueQuantity": Quantity(value=f.value, unit="fraction of cells", system=C.UCUM, code="1", **bound)}
         if f.percent is not None:
             extensions.append(extension(C.EXT_MRD_PERCENT, valueDecimal=f.percent))
     elif f.percent is not None:
-        value = {"valueQuantity": quantity(f.percent, "%", "%")}
+        value = {"valueQuantity": Quantity(value=f.percent, unit="%", system=C.UCUM, code="%", **bound)}
     else:
         value = {"dataAbsentReason": concept(coding(C.DATA_ABSENT_REASON, "unknown"))}
     if f.sensitivity is not None:
@@ -297,23 +311,41 @@ def _mrd(ctx: FindingContext, f) -> list:
     )]
 
 
+def agent_concept(agent: str):
+    """The agent as written, coded with its RxNorm ingredient (where verified) and ATC code (data/agents.csv)."""
+    known = agent_named(agent)
+    codings = []
+    if known is not None and known.rxnorm:
+        codings.append(coding(C.RXNORM, known.rxnorm, known.name))
+    if known is not None and known.atc:
+        codings.append(coding(C.ATC, known.atc, known.name))
+    return concept(*codings, text=agent)
+
+
 def _treatment(ctx: FindingContext, f) -> list:
     phase_ext = [extension(C.EXT_TREATMENT_PHASE, valueCode=f.phase)]
     if f.protocol:
         phase_ext.append(extension(C.EXT_PROTOCOL, valueString=f.protocol))
     period = Period(start=f.start, end=f.end) if f.end else Period(start=f.start)
-    administrations = []
+    given = []
     for n, agent in enumerate(f.agents, 1):
-        rx = C.rxnorm_for(agent)
-        drug = concept(coding(C.RXNORM, rx, agent.strip().lower()), text=agent) if rx else concept(text=agent)
-        administrations.append(resource(
+        shared = dict(subject=ctx.patient, identifier=ctx.common["identifier"], extension=ctx.common["extension"] + phase_ext)
+        if C.RADIOTHERAPY_WORDS.search(agent):  # a radiotherapy course is a Procedure in mCODE, not a medication
+            given.append(resource(
+                "Procedure", id=ctx.child(f"r{n:02d}"), meta=meta(C.PROFILE_RADIOTHERAPY_COURSE),
+                status="completed" if f.end else "in-progress",
+                code=concept(coding(C.SNOMED, *C.RADIOTHERAPY_COURSE), text=agent), performedPeriod=period,
+                reasonReference=[ctx.condition] if ctx.condition else None, **shared,
+            ))
+            continue
+        given.append(resource(
             "MedicationAdministration", id=ctx.child(f"a{n:02d}"),
             meta=meta(C.PROFILE_MEDICATION_ADMINISTRATION) if ctx.condition else None,
-            status="completed" if f.end else "in-progress", medicationCodeableConcept=drug, subject=ctx.patient,
-            effectivePeriod=period, reasonReference=[ctx.condition] if ctx.condition else None,
-            identifier=ctx.common["identifier"], extension=ctx.common["extension"] + phase_ext,
+            status="completed" if f.end else "in-progress", medicationCodeableConcept=agent_concept(agent),
+            effectivePeriod=period, reasonReference=[ctx.condition] if ctx.condition else None, **shared,
         ))
-    activity = [CarePlanActivity(outcomeReference=[reference("MedicationAdministration", m.id) for m in administrations])] if administrations else None
+    outcomes = [reference(r.get_resource_type(), r.id) for r in given]
+    activity = [CarePlanActivity(outcomeReference=outcomes)] if outcomes else None
     plan = resource(
         "CarePlan", id=ctx.primary_id, status="completed" if f.end else "active", intent="plan",
         category=[concept(coding(C.ALLCARE_PHASES, f.phase), text=f.phase.replace("_", " "))],
@@ -321,7 +353,7 @@ def _treatment(ctx: FindingContext, f) -> list:
         subject=ctx.patient, period=period, activity=activity,
         identifier=ctx.common["identifier"], extension=ctx.common["extension"] + phase_ext,
     )
-    return [plan, *administrations]
+    return [plan, *given]
 
 
 _WRITERS: dict[str, Callable[[FindingContext, Any], list]] = {

@@ -90,6 +90,7 @@ def primary_cancer_condition(case: Case, assessment, patient_id: str, patient: R
 def _derived_observation(rid: str, patient: Reference, code, when, value, focus: Reference | None, profile: str | None = None, **extra):
     return resource(
         "Observation", id=rid, meta=meta(profile) if profile else None, status="final", code=code, subject=patient,
+        category=extra.pop("category", None),
         focus=[focus] if focus else None, effectiveDateTime=when, valueCodeableConcept=value,
         extension=[extension(C.EXT_DERIVED, valueBoolean=True), *extra.pop("extension", [])], **extra,
     )
@@ -104,15 +105,19 @@ def conclusion_resources(assessment, patient_id: str, patient: Reference, condit
             child_id(patient_id, "nci-risk"), patient, concept(coding(C.NCIT, C.ALL_RISK_CODE, "Leukemia Finding")), as_of,
             concept(coding(C.NCIT, *C.NCI_RISK[assessment.risk.nci])), condition, C.PROFILE_ALL_RISK_ASSESSMENT,
             method=concept(text="NCI/Rome criteria (age and presenting WBC)"),
+            category=[concept(coding(C.OBSERVATION_CATEGORY, "exam", "Exam"))],
         ))
     current = assessment.status.current
-    if current:
+    # mCODE's disease status is about a cancer: only written when allcare diagnosed one (and coded
+    # it as a PrimaryCancerCondition, its focus), never for a person without leukaemia.
+    if current and condition is not None and assessment.diagnosis.disease in C.CANCER_DISEASES:
         trend = C.TREND[C.STATUS_TREND.get(current, "undetermined")]
         out.append(_derived_observation(
             child_id(patient_id, "disease-status"), patient, concept(coding(C.LOINC, C.CANCER_DISEASE_STATUS, "Cancer disease status")),
             as_of, concept(coding(C.SNOMED, *trend)), condition, C.PROFILE_CANCER_DISEASE_STATUS,
             extension=[extension(C.EXT_EVIDENCE_TYPE, valueCodeableConcept=concept(coding(C.SNOMED, *C.EVIDENCE_LAB_INTERPRETATION)))],
         ))
+    if current:
         out.append(_derived_observation(
             child_id(patient_id, "response-status"), patient, allcare_concept(C.A_RESPONSE_STATUS, "Disease status (allcare)"),
             assessment.status.since or as_of, allcare_concept(current), condition,

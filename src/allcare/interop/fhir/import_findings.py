@@ -14,9 +14,12 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from ...engine.case.bounds import COMPARATORS
 from ...engine.case.units import CELL_COUNT, CSF_CELLS, HEMOGLOBIN, PERCENT, RED_CELL_COUNT, UnitError, UnitKind
 from . import codes as C
+from .agents import agent_coded, agent_named
 from .classify import CBC_CODES, CSF_CODES
+from .node import Node
 from .problems import FhirProblem, MappingReport
 from .read_helpers import (
     as_date,
@@ -39,6 +42,7 @@ SKIP_STATUS = {
     "DiagnosticReport": {"cancelled", "entered-in-error", "registered"},
     "MedicationAdministration": {"not-done", "entered-in-error"},
     "MedicationRequest": {"cancelled", "entered-in-error", "draft"},
+    "MedicationStatement": {"entered-in-error", "not-taken", "intended"},
     "CarePlan": {"entered-in-error", "revoked", "draft"},
     "Procedure": {"not-done", "entered-in-error", "preparation"},
 }
@@ -92,12 +96,13 @@ def build_finding(finding_type: str, members: list[Member], b: Builder) -> dict 
 def _base(finding_type: str, members: list[Member], b: Builder) -> dict | None:
     day = None
     for m in members:
-        day = ext_value(m.resource, C.EXT_FINDING_DATE) or effective(m.resource)[0]
+        day = as_date(ext_value(m.resource, C.EXT_FINDING_DATE)) or effective(m.resource)[0]
         if day is not None:
             break
     if day is None:
         for m in members:
-            b.unused(m, "no date (effective[x]): allcare needs the date the sample was taken or the treatment given")
+            b.unused(m, "no complete date (effective[x] missing, or without the day, e.g. month precision): allcare "
+                        "needs the day the sample was taken or the treatment given")
         return None
     out: dict[str, Any] = {"type": finding_type, "id": b.finding_id, "date": day.isoformat()}
     note = next((ext_value(m.resource, C.EXT_NOTE) for m in members if ext_value(m.resource, C.EXT_NOTE)), None)
@@ -108,40 +113,48 @@ def _base(finding_type: str, members: list[Member], b: Builder) -> dict | None:
 
 # Quantities -----------------------------------------------------------------------
 def read_quantity(q, kind: UnitKind, m: Member, path: str, b: Builder, reference_range=None) -> Any:
-    """The value as a case-file quantity: a bare number in the canonical unit, or ``{value, unit, limits}``."""
+    """The value as a case-file quantity: a bare number in the canonical unit, or ``{value, unit, comparator, limits}``.
+
+    The unit is the lab's own spelling when allcare can read it, else the UCUM code (both are
+    resolved by ``engine/case/units.py``, the one home of units). A unit that cannot be read
+    drops this value, with the reason in the report; it never fails the patient.
+    """
     if q is None or q.value is None:
-        b.problem(m, f"{path}.value", "no numeric value")
+        b.unused(m, f"{path}.value: no numeric value")
         return None
-    spellings = [s for s in (q.unit, q.code) if s]
-    if not spellings and kind is PERCENT:
-        spellings = ["%"]
-    chosen = next((s for s in spellings if _accepted(kind, s)), None)
-    bare = q.unit is None and chosen is not None and kind.factor(chosen) == 1.0  # UCUM code only: canonical unit
+    spellings = [s for s in (q.unit, q.code) if s] or (["%"] if kind is PERCENT else [])
+    chosen, factor, why = None, None, f"no unit; a {kind.name} needs one (e.g. {', '.join(kind.examples[:3])})"
+    for spelling in spellings:
+        try:
+            chosen, factor = spelling, kind.factor(spelling)
+            break
+        except UnitError as error:
+            why = str(error)
     if chosen is None:
-        shown = " / ".join(repr(s) for s in spellings) or "none"
-        b.problem(m, f"{path}.unit", f"unit {shown} cannot be converted for a {kind.name}; accepted: {', '.join(kind.accepted())}")
+        b.unused(m, f"{path}.unit: {why}; this value is not used")
+        return None
+    if q.comparator is not None and q.comparator not in COMPARATORS:
+        b.unused(m, f"{path}.comparator {q.comparator!r} is not a FHIR comparator ({', '.join(COMPARATORS)}); value not used")
         return None
     out: dict[str, Any] = {"value": number(q.value), "unit": chosen}
+    if q.comparator:
+        out["comparator"] = q.comparator
     for bound, attr in (("lower_limit", "low"), ("upper_limit", "high")):
         limit = getattr(reference_range, attr, None) if reference_range is not None else None
         if limit is None or limit.value is None:
             continue
         unit = next((s for s in (limit.unit, limit.code) if s), chosen)
-        if _accepted(kind, unit) and kind.factor(unit) == kind.factor(chosen):
-            out[bound] = number(limit.value)
-        else:
-            b.report.partly(m.ref, f"referenceRange.{attr} is in {unit!r}, not in the value's unit {chosen!r}: range not used")
+        try:
+            limit_factor = kind.factor(unit)
+        except UnitError:
+            b.report.partly(m.ref, f"referenceRange.{attr} is in {unit!r}, which cannot be read as a {kind.name}: range not used")
+            continue
+        same = limit_factor == factor
+        out[bound] = number(limit.value) if same else float(f"{limit.value * limit_factor / factor:.12g}")
+    bare = q.unit is None and factor == 1.0  # UCUM code only, in the canonical unit
     if len(out) == 2 and (bare or (chosen == kind.canonical and q.code is None)):
         return out["value"]
     return out
-
-
-def _accepted(kind: UnitKind, unit: str) -> bool:
-    try:
-        kind.factor(unit)
-        return True
-    except UnitError:
-        return False
 
 
 def _measured(m: Member, kind: UnitKind, b: Builder) -> Any:
@@ -335,7 +348,11 @@ _THREE_LETTER = {
 
 
 def _protein_change(text: str) -> str | None:
-    """``p.Pro80Arg`` / ``p.P80R`` -> ``P80R`` (simple substitutions only)."""
+    """``p.Pro80Arg`` / ``p.(Pro80Arg)`` / ``NP_002711.3:p.(Pro80Arg)`` / ``P80R`` -> ``P80R`` (simple substitutions only).
+
+    An HGVS expression may start with its reference sequence (``NP_...:``); the change follows the colon.
+    """
+    text = text.strip().rsplit(":", 1)[-1]
     match = re.fullmatch(r"(?:p\.)?\(?([A-Z][a-z]{2}|[A-Z])(\d+)([A-Z][a-z]{2}|[A-Z*])\)?", text.strip())
     if not match:
         return None
@@ -357,7 +374,7 @@ def variant_lesion(obs) -> tuple[str | None, str]:
         code = code_in(comp.code, C.LOINC)
         if code == C.GENE_STUDIED:
             cc = comp.valueCodeableConcept
-            hgnc = code_in(cc, C.HGNC)
+            hgnc = next((code_in(cc, system) for system in C.HGNC_SYSTEMS if code_in(cc, system)), None)
             symbol = C.SYMBOL_BY_HGNC.get(hgnc) if hgnc else None
             symbol = symbol or next((c.display for c in (cc.coding or []) if c.display), None) or cc.text
             if symbol:
@@ -453,22 +470,41 @@ def _extramedullary(members: list[Member], b: Builder) -> dict | None:
     return out
 
 
+_MRD_TEXT_VALUE = re.compile(r"\s*(<=|>=|<|>)?\s*(\d+(?:\.\d+)?(?:[eE]-?\d+)?)\s*(%)?\s*")
+
+
+def _mrd_quantity(obs) -> tuple[Any, str | None]:
+    """(quantity-like, why not) from valueQuantity, or from a lab's text such as ``<0.01%``."""
+    if obs.valueQuantity is not None:
+        return obs.valueQuantity, None
+    match = _MRD_TEXT_VALUE.fullmatch(obs.valueString or "")
+    if match and match.group(3):
+        return Node({"value": float(match.group(2)), "unit": "%", "comparator": match.group(1)} if match.group(1)
+                    else {"value": float(match.group(2)), "unit": "%"}), None
+    return None, "MRD result without a numeric value (valueQuantity, or text such as '<0.01%')"
+
+
 def _mrd(members: list[Member], b: Builder) -> dict | None:
     m = members[0]
     obs = m.resource
     out: dict[str, Any] = {}
-    q = obs.valueQuantity
+    q, why = _mrd_quantity(obs)
     if q is not None:
-        unit = (q.code or q.unit or "").strip()
-        if unit == "%" or (q.unit or "").strip() == "%":
-            out["percent"] = number(q.value)
-        elif unit in ("1", "{fraction}") or (q.unit or "").startswith("fraction"):
+        factor = next((f for f in (_percent_factor(s) for s in (q.code, q.unit) if s) if f is not None), None)
+        if q.value is None or factor is None:
+            b.unused(m, f"MRD unit {q.unit or q.code!r} cannot be read as a fraction or a percentage (use % or UCUM '1')")
+            return None
+        if q.comparator is not None and q.comparator not in COMPARATORS:
+            b.unused(m, f"valueQuantity.comparator {q.comparator!r} is not a FHIR comparator")
+            return None
+        if factor == 100.0:  # a fraction of cells (UCUM 1)
             out["value"] = number(q.value)
         else:
-            b.problem(m, "valueQuantity.unit", f"MRD unit {q.unit or q.code!r} cannot be converted; use % or a fraction (UCUM '1')")
-            return None
+            out["percent"] = number(q.value) if factor == 1.0 else float(f"{q.value * factor:.12g}")
+        if q.comparator:
+            out["comparator"] = q.comparator
     elif not b.explicit:
-        b.unused(m, "MRD result without a numeric value")
+        b.unused(m, why)
         return None
     percent = ext_value(obs, C.EXT_MRD_PERCENT)
     if percent is not None:
@@ -484,19 +520,58 @@ def _mrd(members: list[Member], b: Builder) -> dict | None:
     return out
 
 
-def drug_name(resource, medications: dict[str, str]) -> str | None:
-    """The drug as text: the CodeableConcept's text or display, an RxNorm code's name, or a referenced Medication's."""
-    cc = getattr(resource, "medicationCodeableConcept", None)
+def _percent_factor(unit: str) -> float | None:
+    """Factor to percent of an MRD unit (``%`` 1, UCUM ``1`` or ``{fraction}`` 100), None when it is not a ratio."""
+    if unit.strip().lower().startswith("fraction"):
+        return 100.0
+    try:
+        return PERCENT.factor(unit)
+    except UnitError:
+        return None
+
+
+def medication_concept(resource):
+    """The medication's CodeableConcept (``medicationCodeableConcept``), or None for a reference."""
+    return getattr(resource, "medicationCodeableConcept", None)
+
+
+def drug_name(m: Member, medications: dict[str, str]) -> str | None:
+    """The drug as text: the CodeableConcept's text or display, an agent code's name, or a referenced Medication's."""
+    resource = m.resource
+    if m.kind == "radiotherapy":
+        return concept_text(resource.code)
+    cc = medication_concept(resource)
     if cc is not None:
         if cc.text:
             return cc.text
-        rx = code_in(cc, C.RXNORM)
         display = next((c.display for c in (cc.coding or []) if c.display), None)
-        return display or (C.NAME_BY_RXNORM.get(rx) if rx else None) or concept_text(cc)
+        coded = _coded_agent(cc)
+        return display or (coded.name if coded else None) or concept_text(cc)
     ref = getattr(getattr(resource, "medicationReference", None), "reference", None)
     if ref:
-        return medications.get(ref) or medications.get(short_ref(ref) or "")
+        container = m.ref.split("#")[0]
+        return medications.get(f"{container}{ref}" if ref.startswith("#") else ref) or medications.get(short_ref(ref) or "")
     return None
+
+
+def _coded_agent(cc):
+    for c in cc.coding or [] if cc is not None else []:
+        if c.system == C.RXNORM and c.code:
+            found = agent_coded("rxnorm", c.code)
+        elif c.system == C.ATC and c.code:
+            found = agent_coded("atc", c.code)
+        else:
+            continue
+        if found:
+            return found
+    return None
+
+
+def is_leukaemia_treatment(m: Member, name: str) -> bool:
+    """An antileukaemic or supportive agent of ``data/agents.csv`` (by code or by name), or radiotherapy."""
+    if m.kind == "radiotherapy":
+        return True
+    return _coded_agent(medication_concept(m.resource)) is not None or agent_named(name) is not None
 
 
 def _treatment(members: list[Member], b: Builder) -> dict | None:
@@ -510,10 +585,17 @@ def _treatment(members: list[Member], b: Builder) -> dict | None:
         protocol = ext_value(r, C.EXT_PROTOCOL)
     agents: list[str] = []
     medication_ends = []
-    for m in sorted((m for m in members if m.kind in ("treatment", "treatment-request")), key=lambda x: x.resource.id or ""):
-        name = drug_name(m.resource, b.medications)
+    # In the plan's order when there is one (allcare's export lists the agents as written), else by id.
+    outcomes = [ref.reference for act in ((plan.resource.activity or []) if plan else []) for ref in (act.outcomeReference or [])]
+    order = {short_ref(ref): n for n, ref in enumerate(outcomes) if ref}
+    given = sorted((m for m in members if m.kind in _GIVEN), key=lambda x: (order.get(x.ref, len(order)), x.resource.id or "", x.ref))
+    for m in given:
+        name = drug_name(m, b.medications)
         if not name:
             b.unused(m, "medication has no name or code allcare can read")
+            continue
+        if not (b.explicit or is_leukaemia_treatment(m, name)):
+            b.unused(m, f"{name!r} is not an antileukaemic agent or supportive care allcare uses (data/agents.csv)")
             continue
         if name not in agents:
             agents.append(name)
@@ -541,9 +623,12 @@ def _treatment(members: list[Member], b: Builder) -> dict | None:
         out["agents"] = agents
     if protocol:
         out["protocol"] = protocol
-    explicit_date = next((ext_value(m.resource, C.EXT_FINDING_DATE) for m in members if ext_value(m.resource, C.EXT_FINDING_DATE)), None)
+    explicit_date = next((as_date(ext_value(m.resource, C.EXT_FINDING_DATE)) for m in members if ext_value(m.resource, C.EXT_FINDING_DATE)), None)
     out["date"] = (explicit_date or start).isoformat()
     return out
+
+
+_GIVEN = ("treatment", "treatment-request", "treatment-statement", "radiotherapy")
 
 
 def _medication_period(resource):

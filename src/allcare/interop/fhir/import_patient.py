@@ -10,7 +10,10 @@ keeps the source's for comparison in the report.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from typing import Any
+
+import orjson
 
 from . import codes as C
 from .problems import MappingReport
@@ -19,8 +22,33 @@ from .read_helpers import as_date, code_in, concept_text, ext_value, identifier_
 SEXES = {"female", "male", "other", "unknown"}
 
 
-def patient_block(patient, ref: str, report: MappingReport) -> dict[str, Any]:
-    pid = identifier_value(patient, C.ALLCARE_PATIENT_ID) or patient.id or ref
+def patient_identifiers(patient) -> list[tuple[str, str]]:
+    """The Patient's business identifiers (system, value): MRNs, national ids, allcare's own."""
+    out = []
+    for ident in patient.identifier or []:
+        if ident.system and ident.value and (ident.system, ident.value) not in out:
+            out.append((ident.system, ident.value))
+    return out
+
+
+def stable_patient_id(patient, full_url: str | None) -> str:
+    """The case's patient id: allcare's own identifier, else the resource id, else one that the same
+    Patient always gets (its ``urn:uuid`` fullUrl, its first identifier, or a digest of its content),
+    so that a Bundle without ids imported twice names the same patient, never one after the file."""
+    own = identifier_value(patient, C.ALLCARE_PATIENT_ID)
+    if own or patient.id:
+        return own or patient.id
+    if full_url and full_url.startswith("urn:uuid:"):
+        return full_url[len("urn:uuid:"):]
+    identifiers = patient_identifiers(patient)
+    if identifiers:
+        system, value = identifiers[0]
+        return f"{value}@{hashlib.sha256(system.encode()).hexdigest()[:8]}"[:200]
+    content = orjson.dumps(patient.json, option=orjson.OPT_SORT_KEYS)
+    return "patient-" + hashlib.sha256(content).hexdigest()[:24]
+
+
+def patient_block(patient, pid: str, ref: str, report: MappingReport) -> dict[str, Any]:
     out: dict[str, Any] = {"id": pid}
     if patient.gender in SEXES:
         out["sex"] = patient.gender

@@ -2,8 +2,16 @@
 
 An import commits per patient: every problem of a patient's resources is
 collected and that patient is not returned (``failed``); the other patients are.
-Malformed JSON, another FHIR version or an invalid resource fail the whole input,
-because it cannot be trusted to be split correctly.
+Malformed JSON, another FHIR version or a resource whose elements have the wrong
+shape fail the whole input, because it cannot be trusted to be split correctly.
+
+Real exports are not always tidy, and one flaw must not cost a patient:
+
+* a resource inside another (``contained``, referenced as ``#id``) is read like
+  any other, and a result without ``subject`` belongs to the patient of the
+  report or panel that lists it;
+* a reference to a resource that is not in the input (a report's result, a
+  subject) is reported with the resources it leaves unused, not an error.
 """
 
 from __future__ import annotations
@@ -15,8 +23,8 @@ from typing import Iterable
 from .assemble import Index, Item, PatientImport, assemble_patient
 from .classify import unused_reason
 from .problems import FhirInputError, FhirProblem, MappingReport
-from .read_helpers import concept_text, short_ref
-from .reader import DEFAULT_MAX_BUNDLE_BYTES, ContentCache, bundle_entries, check_version, parse_json, validate_all
+from .read_helpers import concept_text, ref_target, short_ref
+from .reader import DEFAULT_MAX_BUNDLE_BYTES, bundle_entries, check_version, parse_json, validate, validate_all
 
 
 @dataclass
@@ -36,26 +44,43 @@ class ImportResult:
 
 
 def import_bundle(data: str | bytes | dict, *, name: str = "<bundle>", max_bytes: int = DEFAULT_MAX_BUNDLE_BYTES,
-                  fhir_version: str | None = None) -> ImportResult:
+                  fhir_version: str | None = None, strict: bool = False) -> ImportResult:
     """Import a Bundle (JSON text, bytes or an already parsed dict) or a single resource."""
     check_version(fhir_version, name)
     parsed = parse_json(data, name, max_bytes) if isinstance(data, (str, bytes)) else data
-    return import_resources(bundle_entries(parsed, name))
+    return import_resources(bundle_entries(parsed, name), strict=strict)
 
 
 def import_resources(entries: Iterable[tuple[str, dict, str | None]], *, fhir_version: str | None = None,
-                     cache: ContentCache | None = None) -> ImportResult:
+                     strict: bool = False) -> ImportResult:
     """Import ``(where, resource, fullUrl)`` triples; raises :class:`FhirInputError` when any resource is invalid.
 
-    ``cache`` keeps validated resources for inputs that repeat (see :class:`ContentCache`).
+    ``strict`` also validates every resource whole with its R4B model (slower; see :mod:`.node`).
     """
     check_version(fhir_version, "input")
-    validated = validate_all(entries, cache)
-    return import_items([Item(where, model, url) for where, model, url in validated])
+    checked = validate_all(entries, strict)
+    return import_items(with_contained([Item(where, node, url) for where, node, url in checked], strict))
+
+
+def with_contained(items: list[Item], strict: bool = False) -> list[Item]:
+    """The items and, after each, the resources it contains (checked like the others)."""
+    out: list[Item] = []
+    problems: list[FhirProblem] = []
+    for item in items:
+        out.append(item)
+        for n, raw in enumerate(item.resource.json.get("contained") or []):
+            where = f"{item.ref} contained[{n}]"
+            try:
+                out.append(Item(where, validate(raw, where, strict), container=item))
+            except FhirInputError as error:
+                problems += error.problems
+    if problems:
+        raise FhirInputError(problems)
+    return out
 
 
 def import_items(items: list[Item], medications: dict[str, str] | None = None) -> ImportResult:
-    """Split validated resources by patient and assemble each patient's case.
+    """Split checked resources by patient and assemble each patient's case.
 
     ``medications`` adds drug names of Medication resources that are not among ``items``
     (a bulk export writes them to their own file).
@@ -67,26 +92,25 @@ def import_items(items: list[Item], medications: dict[str, str] | None = None) -
     for item in items:
         if item.resource.get_resource_type() == "Patient":
             by_patient.setdefault(item.ref, (item, []))
+    listed_by = _listed_by(items, index)
     for item in items:
         rtype = item.resource.get_resource_type()
         if rtype == "Patient":
             continue
-        field_name, target = subject_of(item.resource)
+        field_name, target = subject_of(item, index, listed_by)
         if target is None:
             if rtype != "Medication":
                 result.report.add(item.ref, "unmapped", unused_reason(item.resource))
             else:
                 result.report.add(item.ref, "mapped", finding="medication names")
             continue
-        patient = index.resolve(target)
+        patient = index.resolve(target, item)
         if patient is None or patient.resource.get_resource_type() != "Patient":
-            result.failed.setdefault(short_ref(target) or target, []).append(
-                FhirProblem(item.ref, f"{field_name}.reference", f"reference {target!r} is not in the input (no such Patient)"))
+            result.report.add(item.ref, "unmapped", f"{field_name} {target!r} is not a Patient in the input: "
+                                                    "there is no patient to add it to")
             continue
         by_patient[patient.ref][1].append(item)
     for ref, (patient, patient_items) in by_patient.items():
-        if ref in result.failed:
-            continue
         try:
             result.patients.append(assemble_patient(patient, patient_items, index, medications))
         except FhirInputError as error:
@@ -94,12 +118,36 @@ def import_items(items: list[Item], medications: dict[str, str] | None = None) -
     return result
 
 
-def subject_of(resource) -> tuple[str, str | None]:
-    for name in ("subject", "patient"):
-        reference = getattr(resource, name, None)
-        target = getattr(reference, "reference", None) if reference is not None else None
-        if target:
-            return name, target
+def _listed_by(items: list[Item], index: Index) -> dict[str, Item]:
+    """Each resource listed by a report's ``result`` or a panel's ``hasMember``, and by whom."""
+    listed: dict[str, Item] = {}
+    for item in items:
+        r = item.resource
+        for ref in (r.result or []) + (r.hasMember or []):
+            member = index.resolve(ref_target(ref), item)
+            if member is not None:
+                listed.setdefault(member.ref, item)
+    return listed
+
+
+def subject_of(item: Item, index: Index | None = None, listed_by: dict[str, Item] | None = None) -> tuple[str, str | None]:
+    """The element naming the resource's patient and its reference.
+
+    A resource without ``subject``/``patient`` belongs to the patient of the report or
+    panel that lists it, or of the resource that contains it.
+    """
+    seen = set()
+    current: Item | None = item
+    while current is not None and current.ref not in seen:
+        seen.add(current.ref)
+        for name in ("subject", "patient"):
+            reference = getattr(current.resource, name, None)
+            target = getattr(reference, "reference", None) if reference is not None else None
+            if target is None and reference is not None and index is not None:
+                target = index.patient_by_identifier(reference.identifier)
+            if target:
+                return (name if current is item else f"{name} (of {current.ref})"), target
+        current = current.container or (listed_by or {}).get(current.ref)
     return "subject", None
 
 
@@ -116,6 +164,10 @@ def medication_names(items: list[Item]) -> dict[str, str]:
         names[item.ref] = name
         if item.full_url:
             names[item.full_url] = name
+        if item.container is not None:
+            names[f"{item.container.ref}#{r.id}"] = name
     return names
 
 
+__all__ = ["ImportResult", "import_bundle", "import_items", "import_resources", "medication_names", "short_ref", "subject_of",
+           "with_contained"]

@@ -101,23 +101,3 @@ def child_id(parent: str, suffix: str) -> str:
 
 def fhir_date(value: dt.date) -> str:
     return value.isoformat()
-
-
-UCUM_SPELLING = {
-    "k/ul": "10*3/uL", "g/l": "10*9/L", "m/ul": "10*6/uL", "t/l": "10*12/L", "cells/ul": "/uL", "cells/mm3": "/mm3",
-}
-
-
-def ucum_code(unit: str, kind_name: str) -> str | None:
-    """The UCUM code for a unit spelling allcare accepts (notation only; values are never converted here).
-
-    ``G/L`` is giga-cells per litre for counts but would read as grams per litre, so it is
-    only rewritten for counts; haemoglobin's ``g/L`` stays as written.
-    """
-    folded = unit.strip().replace(" ", "").replace("µ", "u").replace("μ", "u").replace("^", "*")
-    lowered = folded.lower()
-    if kind_name != "haemoglobin concentration" and lowered in UCUM_SPELLING:
-        return UCUM_SPELLING[lowered]
-    if folded in ("%", "g/dL", "g/L", "mmol/L", "/uL", "/mm3") or folded.startswith("10*"):
-        return folded
-    return None

@@ -1,8 +1,9 @@
-"""Bytes -> validated R4B resources, or a clear error naming resource and field.
+"""Bytes -> checked FHIR resources, or a clear error naming resource and field.
 
-Each resource is validated on its own with its ``fhir.resources`` R4B model, so
-an error names the resource (``Observation/wbc-1``, or its position when it has
-no id) and the field path the model rejected. Shapes of other FHIR versions are
+Each resource is checked on its own (the elements allcare reads, see
+:mod:`.node`; with ``strict``, the whole resource with its ``fhir.resources``
+R4B model), so an error names the resource (``Observation/wbc-1``, or its
+position when it has no id) and the field path. Shapes of other FHIR versions are
 recognised by fields that exist only there (STU3's ``Observation.context``, R5's
 ``MedicationAdministration.occurenceDateTime`` ...) so the message says "this is
 STU3" instead of a list of unknown fields.
@@ -10,7 +11,6 @@ STU3" instead of a list of unknown fields.
 
 from __future__ import annotations
 
-import json
 import threading
 
 import orjson
@@ -22,6 +22,7 @@ from fhir.resources.R4B import get_fhir_model_class
 from pydantic import ValidationError
 
 from ...engine.case.errors import dotted_path
+from .node import Node, check
 from .problems import FhirInputError, FhirProblem
 
 DEFAULT_MAX_BUNDLE_BYTES = 256 * 1024 * 1024
@@ -61,11 +62,15 @@ def parse_json(data: str | bytes, name: str, max_bytes: int = DEFAULT_MAX_BUNDLE
         raise FhirInputError([FhirProblem(name, "", f"{size:,} bytes is over the limit of {max_bytes:,} bytes for one Bundle; "
                                                     "export large data sets as bulk NDJSON, which is read as a stream")])
     try:
-        return json.loads(data)
-    except UnicodeDecodeError:
-        raise FhirInputError([FhirProblem(name, "", "not UTF-8 text")]) from None
-    except json.JSONDecodeError as error:
-        raise FhirInputError([FhirProblem(name, "", f"not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}")]) from None
+        return orjson.loads(data)
+    except orjson.JSONDecodeError as error:
+        if isinstance(data, bytes):
+            try:
+                data.decode("utf-8")
+            except UnicodeDecodeError:
+                raise FhirInputError([FhirProblem(name, "", "not UTF-8 text")]) from None
+        message = error.msg.split(":")[0]
+        raise FhirInputError([FhirProblem(name, "", f"not valid JSON: {message} at line {error.lineno}, column {error.colno}")]) from None
 
 
 def bundle_entries(data: Any, name: str) -> list[tuple[str, dict, str | None]]:
@@ -130,27 +135,15 @@ def check_shape(rtype: str, resource: dict, name: str) -> None:
 class ContentCache:
     """Values by exact content, least recently used out first.
 
-    The CDS Hooks service keeps two: validated R4B models by resource (``key``),
-    and assessments by the digest of a whole prefetch. Validating a resource with
-    its R4B model costs about 0.2 ms, and a CDS Hooks client sends the same
-    resources each time a chart is opened (a patient with three years of data:
-    about a thousand). Imports of files keep none (their memory must stay flat
-    however large the export). What the importer reads from a model never
-    changes it, and an invalid resource is never kept.
+    The CDS Hooks service keeps the assessment of a whole prefetch by its digest:
+    an EHR sends the same resources each time a chart is opened, and the same
+    resources and rule set always give the same assessment.
     """
 
     def __init__(self, size: int = 4096):
         self.size = size
         self._items: "OrderedDict[bytes, Any]" = OrderedDict()
         self._lock = threading.Lock()
-
-    @staticmethod
-    def key(resource: dict) -> bytes | None:
-        """The resource's exact content (keys sorted), or None when it cannot be serialised (never cached)."""
-        try:
-            return orjson.dumps(resource, option=orjson.OPT_SORT_KEYS)
-        except (TypeError, orjson.JSONEncodeError):
-            return None
 
     def get(self, key: bytes):
         with self._lock:
@@ -166,33 +159,33 @@ class ContentCache:
                 self._items.popitem(last=False)
 
 
-def validate(resource: dict, where: str, cache: ContentCache | None = None):
-    """The R4B model of one resource, or :class:`FhirInputError` naming the resource and fields."""
+def validate(resource: dict, where: str, strict: bool = False) -> Node:
+    """One resource, checked, as a :class:`Node`; or :class:`FhirInputError` naming the resource and fields.
+
+    The elements allcare reads are checked for their FHIR R4 shape (:func:`.node.check`);
+    ``strict`` validates the whole resource with its R4B model as well.
+    """
     check_resource_type(resource, where)
     rtype = resource["resourceType"]
     check_shape(rtype, resource, where)
-    key = cache.key(resource) if cache is not None else None  # None: not cached
-    if key is not None:
-        model = cache.get(key)
-        if model is not None:
-            return model
-    try:
-        model = model_class(rtype).model_validate(resource)
-    except ValidationError as error:
-        name = describe(resource, where)
-        raise FhirInputError([FhirProblem(name, dotted_path(item["loc"]), _message(item)) for item in error.errors(include_url=False)]) from None
-    if key is not None:
-        cache.put(key, model)
-    return model
+    name = describe(resource, where)
+    problems = check(resource, name)
+    if strict and not problems:
+        try:
+            model_class(rtype).model_validate(resource)
+        except ValidationError as error:
+            problems = [FhirProblem(name, dotted_path(item["loc"]), _message(item)) for item in error.errors(include_url=False)]
+    if problems:
+        raise FhirInputError(problems)
+    return Node(resource)
 
 
-def validate_all(items: Iterable[tuple[str, dict, str | None]],
-                 cache: ContentCache | None = None) -> list[tuple[str, Any, str | None]]:
+def validate_all(items: Iterable[tuple[str, dict, str | None]], strict: bool = False) -> list[tuple[str, Node, str | None]]:
     """Validate every resource; all problems of all resources are reported together."""
     out, problems = [], []
     for where, raw, full_url in items:
         try:
-            out.append((where, validate(raw, where, cache), full_url))
+            out.append((where, validate(raw, where, strict), full_url))
         except FhirInputError as error:
             problems += error.problems
     if problems:
