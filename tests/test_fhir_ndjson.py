@@ -66,20 +66,35 @@ def test_a_patient_with_bad_data_fails_alone(export_of_three, tmp_path):
     observations = next(p for p in paths if p.name == "Observation.ndjson")
     lines = observations.read_text().splitlines()
     broken = json.loads(next(line for line in lines if "white-blood-cell-brian-l" in line))
-    broken["valueQuantity"]["unit"] = broken["valueQuantity"]["code"] = "mg"
+    broken["valueQuantity"]["value"] = 88500  # x10^9/L: implausible, the case model refuses it
     observations.write_text("\n".join(line if "white-blood-cell-brian-l" not in line else json.dumps(broken) for line in lines) + "\n")
     outcomes = {o.patient_ref: o for o in NdjsonImport(paths).patients()}
     assert outcomes["Patient/cancer-patient-brian-l"].imported is None
-    assert "valueQuantity.unit" in str(outcomes["Patient/cancer-patient-brian-l"].problems[0])
+    assert "Observation/white-blood-cell-brian-l: wbc: must be <= 2000" in str(outcomes["Patient/cancer-patient-brian-l"].problems[0])
     assert sum(o.imported is not None for o in outcomes.values()) == 3
 
 
-def test_resources_of_a_patient_missing_from_the_export_are_an_error(tmp_path):
+def test_a_unit_allcare_cannot_read_drops_the_value_not_the_patient(export_of_three):
+    _, paths = export_of_three
+    observations = next(p for p in paths if p.name == "Observation.ndjson")
+    lines = observations.read_text().splitlines()
+    broken = json.loads(next(line for line in lines if "white-blood-cell-brian-l" in line))
+    broken["valueQuantity"]["unit"] = broken["valueQuantity"]["code"] = "mg"
+    observations.write_text("\n".join(line if "white-blood-cell-brian-l" not in line else json.dumps(broken) for line in lines) + "\n")
+    outcomes = {o.patient_ref: o for o in NdjsonImport(paths).patients()}
+    brian = outcomes["Patient/cancer-patient-brian-l"].imported
+    assert brian is not None and all(getattr(f, "wbc", None) is None for f in brian.case.findings)
+    assert any(e.resource == "Observation/white-blood-cell-brian-l" and "unit 'mg'" in e.reason for e in brian.report.not_mapped())
+
+
+def test_resources_of_a_patient_missing_from_the_export_are_reported(tmp_path):
     path = tmp_path / "Observation.ndjson"
     path.write_text(json.dumps({"resourceType": "Observation", "id": "o", "status": "final", "code": {"text": "x"},
                                 "subject": {"reference": "Patient/ghost"}}) + "\n")
-    (outcome,) = list(NdjsonImport([path]).patients())
-    assert outcome.imported is None and "Patient/ghost" in str(outcome.problems[0])
+    job = NdjsonImport([path])
+    assert list(job.patients()) == []
+    (entry,) = job.report.entries
+    assert entry.resource == "Observation/o" and entry.status == "unmapped" and "'Patient/ghost'" in entry.reason
 
 
 @pytest.mark.parametrize("line,message", [

@@ -92,12 +92,13 @@ def export_fhir(
 # import fhir -----------------------------------------------------------------------------
 @import_app.command("fhir")
 def import_fhir(
-    files: list[Path] = typer.Argument(..., help="FHIR R4 Bundle JSON files, or bulk-export NDJSON files (*.ndjson)"),
+    files: list[Path] = typer.Argument(..., help="FHIR R4 Bundle JSON files, or bulk-export NDJSON files (*.ndjson, *.ndjson.gz)"),
     to_case: Optional[Path] = typer.Option(None, "--to-case", help="instead of the store: a case file (one patient), merged if it exists"),
     to_case_dir: Optional[Path] = typer.Option(None, "--to-case-dir", help="instead of the store: one <patient>.json per patient in DIR"),
     max_size_mb: float = typer.Option(256, "--max-size", help="largest Bundle file accepted, MB (NDJSON: per file, x32)"),
     fhir_version: Optional[str] = typer.Option(None, "--fhir-version", help="declared FHIR version of the files (must be R4/R4B)"),
     report: Optional[Path] = typer.Option(None, "--report", help="write the per-resource mapping report (JSON)"),
+    strict: bool = typer.Option(False, "--strict", help="also validate every element of every resource with the R4B models (slower)"),
 ) -> None:
     """Import FHIR resources into the store (default) or into case files; every unmapped resource is reported.
 
@@ -108,22 +109,22 @@ def import_fhir(
 
     if to_case is not None and to_case_dir is not None:
         raise invalid("options", ["give at most one of --to-case CASE or --to-case-dir DIR (neither: into the store)"])
-    ndjson = [f for f in files if f.suffix.lower() == ".ndjson"]
+    ndjson = [f for f in files if f.name.lower().endswith((".ndjson", ".ndjson.gz"))]
     if ndjson and len(ndjson) != len(files):
         raise invalid("files", ["give either Bundle JSON files or NDJSON files, not both in one import"])
     limit = int(max_size_mb * MB)
     writer = CaseWriter(to_case, to_case_dir, report) if to_case or to_case_dir else StoreWriter(report)
     try:
         if ndjson:
-            _import_ndjson(files, limit * 32, fhir_version, writer)
+            _import_ndjson(files, limit * 32, fhir_version, writer, strict)
         else:
-            _import_bundles(files, limit, fhir_version, writer)
+            _import_bundles(files, limit, fhir_version, writer, strict)
     except FhirInputError as error:
         raise invalid("FHIR input", [str(p) for p in error.problems]) from None
     writer.finish()
 
 
-def _import_bundles(files: list[Path], limit: int, fhir_version: str | None, writer: "CaseWriter") -> None:
+def _import_bundles(files: list[Path], limit: int, fhir_version: str | None, writer: "CaseWriter", strict: bool) -> None:
     from ..interop.fhir import FhirInputError, FhirProblem, PatientOutcome, import_resources
     from ..interop.fhir.reader import bundle_entries, parse_json
 
@@ -143,7 +144,7 @@ def _import_bundles(files: list[Path], limit: int, fhir_version: str | None, wri
             problems += error.problems
     if problems:
         raise FhirInputError(problems)
-    result = import_resources(entries, fhir_version=fhir_version)
+    result = import_resources(entries, fhir_version=fhir_version, strict=strict)
     outcomes = [PatientOutcome(p.case.patient.id, imported=p) for p in result.patients]
     outcomes += [PatientOutcome(ref, problems=problems) for ref, problems in result.failed.items()]
     writer.expect(len(outcomes))
@@ -152,7 +153,7 @@ def _import_bundles(files: list[Path], limit: int, fhir_version: str | None, wri
     writer.bundle_report = result.report
 
 
-def _import_ndjson(files: list[Path], limit: int, fhir_version: str | None, writer: "CaseWriter") -> None:
+def _import_ndjson(files: list[Path], limit: int, fhir_version: str | None, writer: "CaseWriter", strict: bool) -> None:
     """Stream a bulk import: each patient's case is written as soon as it is ready, then forgotten."""
     import time
 
@@ -171,7 +172,7 @@ def _import_ndjson(files: list[Path], limit: int, fhir_version: str | None, writ
             bar.update(task, description="scanning" if p.stage == "scan" else "importing", total=2 * max(p.bytes_total, 1),
                        completed=done, resources=p.resources, rate=f"{p.resources / elapsed:,.0f}")
 
-        job = NdjsonImport(files, progress=show, max_bytes=limit, fhir_version=fhir_version)
+        job = NdjsonImport(files, progress=show, max_bytes=limit, fhir_version=fhir_version, strict=strict)
         for outcome in job.patients():
             writer.accept(outcome)
     writer.bundle_report = job.report

@@ -37,7 +37,7 @@ CONTAINER_KINDS = ("report", "genetics-report", "cbc-panel", "csf-panel", "treat
 
 @dataclass
 class Item:
-    """A checked resource (:class:`.node.Node`), where it came from, and the resource containing it, if any."""
+    """A checked resource (a :mod:`.shapes` Struct), where it came from, and the resource containing it, if any."""
 
     where: str
     resource: Any

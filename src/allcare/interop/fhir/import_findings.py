@@ -19,7 +19,7 @@ from ...engine.case.units import CELL_COUNT, CSF_CELLS, HEMOGLOBIN, PERCENT, RED
 from . import codes as C
 from .agents import agent_coded, agent_named
 from .classify import CBC_CODES, CSF_CODES
-from .node import Node
+from .shapes import Quantity
 from .problems import FhirProblem, MappingReport
 from .read_helpers import (
     as_date,
@@ -479,8 +479,7 @@ def _mrd_quantity(obs) -> tuple[Any, str | None]:
         return obs.valueQuantity, None
     match = _MRD_TEXT_VALUE.fullmatch(obs.valueString or "")
     if match and match.group(3):
-        return Node({"value": float(match.group(2)), "unit": "%", "comparator": match.group(1)} if match.group(1)
-                    else {"value": float(match.group(2)), "unit": "%"}), None
+        return Quantity(value=float(match.group(2)), unit="%", comparator=match.group(1)), None
     return None, "MRD result without a numeric value (valueQuantity, or text such as '<0.01%')"
 
 

@@ -13,10 +13,9 @@ import datetime as dt
 import hashlib
 from typing import Any
 
-import orjson
-
 from . import codes as C
 from .problems import MappingReport
+from .shapes import encode
 from .read_helpers import as_date, code_in, concept_text, ext_value, identifier_value, is_derived, number, profiles
 
 SEXES = {"female", "male", "other", "unknown"}
@@ -44,8 +43,7 @@ def stable_patient_id(patient, full_url: str | None) -> str:
     if identifiers:
         system, value = identifiers[0]
         return f"{value}@{hashlib.sha256(system.encode()).hexdigest()[:8]}"[:200]
-    content = orjson.dumps(patient.json, option=orjson.OPT_SORT_KEYS)
-    return "patient-" + hashlib.sha256(content).hexdigest()[:24]
+    return "patient-" + hashlib.sha256(encode(patient)).hexdigest()[:24]
 
 
 def patient_block(patient, pid: str, ref: str, report: MappingReport) -> dict[str, Any]:

@@ -68,7 +68,7 @@ def with_contained(items: list[Item], strict: bool = False) -> list[Item]:
     problems: list[FhirProblem] = []
     for item in items:
         out.append(item)
-        for n, raw in enumerate(item.resource.json.get("contained") or []):
+        for n, raw in enumerate(item.resource.contained or []):
             where = f"{item.ref} contained[{n}]"
             try:
                 out.append(Item(where, validate(raw, where, strict), container=item))
@@ -123,7 +123,7 @@ def _listed_by(items: list[Item], index: Index) -> dict[str, Item]:
     listed: dict[str, Item] = {}
     for item in items:
         r = item.resource
-        for ref in (r.result or []) + (r.hasMember or []):
+        for ref in (getattr(r, "result", None) or []) + (getattr(r, "hasMember", None) or []):
             member = index.resolve(ref_target(ref), item)
             if member is not None:
                 listed.setdefault(member.ref, item)

@@ -21,8 +21,8 @@ A progress callback gets bytes read and resources seen for both passes.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
-import json
 import math
 import os
 import tempfile
@@ -31,16 +31,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
+import msgspec
+import orjson
+
 from .assemble import Item, PatientImport
-from .importer import import_items
+from .importer import import_items, with_contained
 from .problems import FhirInputError, FhirProblem, MappingReport
-from .reader import check_resource_type, check_shape, check_version, validate
+from .reader import VERSION_MARKERS, check_resource_type, check_shape, check_version, validate
 from .read_helpers import concept_text, short_ref
 
 DEFAULT_MAX_NDJSON_BYTES = 8 * 1024**3
 DEFAULT_MAX_LINE_BYTES = 32 * 1024**2
 DEFAULT_BUCKET_BYTES = 4 * 1024**2
 MAX_BUCKETS = 256
+GZIP_RATIO = 10  # NDJSON of FHIR compresses about tenfold: buckets are sized on the expanded estimate
 
 
 @dataclass(frozen=True)
@@ -75,35 +79,90 @@ def iter_ndjson(path: str | Path, *, max_line_bytes: int = DEFAULT_MAX_LINE_BYTE
         yield number, done, resource
 
 
-def _lines(path: str | Path, max_line_bytes: int) -> Iterator[tuple[int, int, bytes, dict]]:
+def is_gzip(path: str | Path) -> bool:
+    return str(path).lower().endswith(".gz")
+
+
+def _raw_lines(path: str | Path, max_line_bytes: int) -> Iterator[tuple[int, int, bytes]]:
+    """Non-blank lines of a ``.ndjson`` or ``.ndjson.gz`` file; ``done`` counts bytes of the file as stored."""
     name = str(path)
-    with open(path, "rb") as handle:
-        done = 0
+    with open(path, "rb") as raw, (gzip.open(raw, "rb") if is_gzip(path) else raw) as handle:
         number = 0
         while True:
-            line = handle.readline(max_line_bytes + 1)
+            try:
+                line = handle.readline(max_line_bytes + 1)
+            except (OSError, EOFError) as error:
+                raise FhirInputError([FhirProblem(f"{name} line {number + 1}", "", f"not a readable gzip file: {error}")]) from None
             if not line:
                 return
             number += 1
-            done += len(line)
             if len(line) > max_line_bytes and not line.endswith(b"\n"):
                 raise FhirInputError([FhirProblem(f"{name} line {number}", "", f"line longer than {max_line_bytes:,} bytes")])
-            if not line.strip():
-                continue
-            try:
-                resource = json.loads(line)
-            except UnicodeDecodeError:
-                raise FhirInputError([FhirProblem(f"{name} line {number}", "", "not UTF-8 text")]) from None
-            except json.JSONDecodeError as error:
-                raise FhirInputError([FhirProblem(f"{name} line {number}", "", f"not valid JSON: {error.msg} at column {error.colno}")]) from None
-            if not isinstance(resource, dict):
-                raise FhirInputError([FhirProblem(f"{name} line {number}", "", "each NDJSON line must be one FHIR resource (a JSON object)")])
-            yield number, done, line, resource
+            if line.strip():
+                yield number, raw.tell(), line
+
+
+def _json_problem(line: bytes, where: str, error: Exception) -> FhirInputError:
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError:
+        return FhirInputError([FhirProblem(where, "", "not UTF-8 text")])
+    text = str(error)
+    if "Expected `object`" in text:
+        return FhirInputError([FhirProblem(where, "", "each NDJSON line must be one FHIR resource (a JSON object)")])
+    return FhirInputError([FhirProblem(where, "", f"not valid JSON: {text.split(' - ')[0]}")])
+
+
+def _lines(path: str | Path, max_line_bytes: int) -> Iterator[tuple[int, int, bytes, dict]]:
+    for number, done, line in _raw_lines(path, max_line_bytes):
+        try:
+            resource = orjson.loads(line)
+        except orjson.JSONDecodeError as error:
+            raise _json_problem(line, f"{path} line {number}", f"{error.msg.split(':')[0]} at column {error.colno}") from None
+        if not isinstance(resource, dict):
+            raise FhirInputError([FhirProblem(f"{path} line {number}", "", "each NDJSON line must be one FHIR resource (a JSON object)")])
+        yield number, done, line, resource
+
+
+class _Ref(msgspec.Struct):
+    reference: str | None = None
+
+
+# What the scan reads of each line: its type, id, patient reference, and whether it has an element
+# that exists only in another FHIR version (the whole line is still parsed, so bad JSON is caught here).
+_ABSENT = msgspec.Raw(b"")
+_MARKERS = sorted({key for markers in VERSION_MARKERS.values() for key in markers})
+_Head = msgspec.defstruct("_Head", [("resourceType", object, None), ("id", object, None),
+                                    ("subject", msgspec.Raw, _ABSENT), ("patient", msgspec.Raw, _ABSENT)]
+                          + [(key, msgspec.Raw, _ABSENT) for key in _MARKERS], kw_only=True)
+_HEAD_DECODER = msgspec.json.Decoder(_Head)
+_REF_DECODER = msgspec.json.Decoder(_Ref)
+
+
+def _head(line: bytes, where: str) -> dict:
+    """The line's resource type, id, marker elements and patient reference, as a small dict."""
+    try:
+        head = _HEAD_DECODER.decode(line)
+    except (msgspec.DecodeError, msgspec.ValidationError) as error:
+        raise _json_problem(line, where, error) from None
+    out = {"resourceType": head.resourceType, "id": head.id}
+    for key in _MARKERS:
+        if getattr(head, key):
+            out[key] = True
+    for name in ("subject", "patient"):
+        raw = getattr(head, name)
+        try:
+            ref = _REF_DECODER.decode(raw) if raw else None
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            ref = None  # a malformed reference is reported with its resource in the second pass
+        if ref is not None and ref.reference:
+            out[name] = {"reference": ref.reference}
+    return out
 
 
 def _patient_key(resource: dict) -> str | None:
     if resource.get("resourceType") == "Patient":
-        return f"Patient/{resource.get('id')}" if resource.get("id") else None
+        return f"Patient/{resource.get('id')}" if isinstance(resource.get("id"), str) and resource.get("id") else None
     for name in ("subject", "patient"):
         ref = resource.get(name)
         if isinstance(ref, dict) and isinstance(ref.get("reference"), str):
@@ -124,7 +183,8 @@ class NdjsonImport:
 
     def __init__(self, paths: list[str | Path], *, progress: ProgressCallback | None = None,
                  max_bytes: int = DEFAULT_MAX_NDJSON_BYTES, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
-                 bucket_bytes: int = DEFAULT_BUCKET_BYTES, fhir_version: str | None = None, workdir: str | None = None):
+                 bucket_bytes: int = DEFAULT_BUCKET_BYTES, fhir_version: str | None = None, workdir: str | None = None,
+                 strict: bool = False):
         self.paths = [Path(p) for p in paths]
         self.progress = progress
         self.max_bytes = max_bytes
@@ -132,6 +192,7 @@ class NdjsonImport:
         self.bucket_bytes = bucket_bytes
         self.fhir_version = fhir_version
         self.workdir = workdir
+        self.strict = strict
         self.report = MappingReport()
         self.medications: dict[str, str] = {}
         self.resources = 0
@@ -155,7 +216,8 @@ class NdjsonImport:
     def patients(self) -> Iterator[PatientOutcome]:
         """Run both passes, yielding each patient as soon as it is imported."""
         total = self.check_files()
-        buckets = max(1, min(MAX_BUCKETS, math.ceil(total / self.bucket_bytes)))
+        expanded = sum(p.stat().st_size * (GZIP_RATIO if is_gzip(p) else 1) for p in self.paths)
+        buckets = max(1, min(MAX_BUCKETS, math.ceil(expanded / self.bucket_bytes)))
         with tempfile.TemporaryDirectory(prefix="allcare-ndjson-", dir=self.workdir) as tmp:
             files = [Path(tmp) / f"bucket-{n:03d}.tsv" for n in range(buckets)]
             self._scan(files, total)
@@ -163,21 +225,22 @@ class NdjsonImport:
 
     # Pass 1 -----------------------------------------------------------------------
     def _scan(self, files: list[Path], total: int) -> None:
-        handles = [open(f, "w", encoding="utf-8") for f in files]
+        handles = [open(f, "wb") for f in files]
         done_before = 0
         try:
             for path in self.paths:
-                for number, done, raw, resource in _lines(path, self.max_line_bytes):
+                for number, done, raw in _raw_lines(path, self.max_line_bytes):
                     where = f"{path.name} line {number}"
+                    resource = _head(raw, where)
                     check_resource_type(resource, where)
                     check_shape(resource["resourceType"], resource, where)
                     self.resources += 1
                     key = _patient_key(resource)
                     if key is None:
-                        self._no_patient(resource, where)
+                        self._no_patient(resource, raw, where)
                     else:
-                        line = raw.decode("utf-8").strip()
-                        handles[_bucket(key, len(files))].write(f"{key}\t{where}\t{line}\n")
+                        head = f"{key}\t{where}\t{resource['resourceType']}\t".encode()
+                        handles[_bucket(key, len(files))].write(head + raw.strip() + b"\n")
                     if self.progress and self.resources % 1000 == 0:
                         self.progress(Progress("scan", done_before + done, total, self.resources))
                 done_before += path.stat().st_size
@@ -187,10 +250,10 @@ class NdjsonImport:
         if self.progress:
             self.progress(Progress("scan", total, total, self.resources))
 
-    def _no_patient(self, resource: dict, where: str) -> None:
-        ref = f"{resource['resourceType']}/{resource.get('id', where)}"
+    def _no_patient(self, resource: dict, raw: bytes, where: str) -> None:
+        ref = f"{resource['resourceType']}/{resource.get('id') or where}"
         if resource["resourceType"] == "Medication":
-            name = concept_text(validate(resource, where).code)
+            name = concept_text(validate(raw, where, self.strict, "Medication").code)
             if name:
                 self.medications[ref] = name
             self.report.add(ref, "mapped", finding="medication names")
@@ -202,15 +265,17 @@ class NdjsonImport:
         bucket_total = sum(f.stat().st_size for f in files) or 1
         done = seen = 0
         for path in files:
-            groups: "OrderedDict[str, list[tuple[str, dict]]]" = OrderedDict()
-            with open(path, encoding="utf-8") as handle:
+            groups: "OrderedDict[str, list[tuple[str, str, bytes]]]" = OrderedDict()
+            with open(path, "rb") as handle:
                 for line in handle:
-                    done += len(line.encode("utf-8"))
-                    key, where, raw = line.rstrip("\n").split("\t", 2)
-                    groups.setdefault(key, []).append((where, json.loads(raw)))
+                    done += len(line)
+                    key, where, rtype, raw = line.rstrip(b"\n").split(b"\t", 3)
+                    groups.setdefault(key.decode(), []).append((where.decode(), rtype.decode(), raw))
             os.remove(path)
             for key, raw_items in groups.items():
-                yield self._one_patient(key, raw_items)
+                outcome = self._one_patient(key, raw_items)
+                if outcome is not None:
+                    yield outcome
                 seen += len(raw_items)
                 if self.progress:
                     self.progress(Progress("import", round(done / bucket_total * total), total, seen))
@@ -218,20 +283,25 @@ class NdjsonImport:
         if self.progress:
             self.progress(Progress("import", total, total, seen))
 
-    def _one_patient(self, key: str, raw_items: list[tuple[str, dict]]) -> PatientOutcome:
+    def _one_patient(self, key: str, raw_items: list[tuple[str, str, bytes]]) -> PatientOutcome | None:
+        """The patient's outcome; None when the export has no such Patient (its resources are reported)."""
         items, problems = [], []
-        for where, raw in raw_items:
+        for where, rtype, raw in raw_items:
             try:
-                items.append(Item(where, validate(raw, where)))
+                items.append(Item(where, validate(raw, where, self.strict, rtype)))
             except FhirInputError as error:
                 problems += error.problems
+        if not problems:
+            try:
+                items = with_contained(items, self.strict)
+            except FhirInputError as error:
+                problems = error.problems
         if problems:
             return PatientOutcome(key, problems=problems)
-        if not any(i.resource.get_resource_type() == "Patient" for i in items):
-            missing = [FhirProblem(i.ref, "subject.reference", f"reference {key!r} is not in the export (no such Patient)") for i in items]
-            return PatientOutcome(key, problems=missing)
         result = import_items(items, self.medications)
         self.report.merge(result.report)
         if result.failed:
             return PatientOutcome(key, problems=result.problems)
+        if not result.patients:
+            return None
         return PatientOutcome(key, imported=result.patients[0])

@@ -1,7 +1,7 @@
 """Bytes -> checked FHIR resources, or a clear error naming resource and field.
 
 Each resource is checked on its own (the elements allcare reads, see
-:mod:`.node`; with ``strict``, the whole resource with its ``fhir.resources``
+:mod:`.shapes`; with ``strict``, the whole resource with its ``fhir.resources``
 R4B model), so an error names the resource (``Observation/wbc-1``, or its
 position when it has no id) and the field path. Shapes of other FHIR versions are
 recognised by fields that exist only there (STU3's ``Observation.context``, R5's
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import threading
 
+import msgspec
 import orjson
 from collections import OrderedDict
 from functools import lru_cache
@@ -22,7 +23,7 @@ from fhir.resources.R4B import get_fhir_model_class
 from pydantic import ValidationError
 
 from ...engine.case.errors import dotted_path
-from .node import Node, check
+from .shapes import Resource, decode, error_path
 from .problems import FhirInputError, FhirProblem
 
 DEFAULT_MAX_BUNDLE_BYTES = 256 * 1024 * 1024
@@ -159,28 +160,38 @@ class ContentCache:
                 self._items.popitem(last=False)
 
 
-def validate(resource: dict, where: str, strict: bool = False) -> Node:
-    """One resource, checked, as a :class:`Node`; or :class:`FhirInputError` naming the resource and fields.
+def validate(resource: dict | bytes, where: str, strict: bool = False, resource_type: str | None = None) -> Resource:
+    """One resource, checked, as its :mod:`.shapes` Struct; or :class:`FhirInputError` naming the resource and field.
 
-    The elements allcare reads are checked for their FHIR R4 shape (:func:`.node.check`);
-    ``strict`` validates the whole resource with its R4B model as well.
+    The elements allcare reads are checked for their FHIR R4 JSON shape by decoding them;
+    ``strict`` validates the whole resource with its R4B model as well. ``resource`` is a
+    parsed resource, or the raw JSON of one whose type (``resource_type``) and version
+    markers were already checked (a bulk import's second pass).
     """
-    check_resource_type(resource, where)
-    rtype = resource["resourceType"]
-    check_shape(rtype, resource, where)
-    name = describe(resource, where)
-    problems = check(resource, name)
-    if strict and not problems:
+    if isinstance(resource, bytes):
+        rtype = resource_type
+    else:
+        check_resource_type(resource, where)
+        rtype = resource["resourceType"]
+        check_shape(rtype, resource, where)
+    try:
+        decoded = decode(resource, rtype)
+    except msgspec.ValidationError as error:
+        path, message = error_path(error)
+        name = describe(resource, where) if isinstance(resource, dict) else where
+        raise FhirInputError([FhirProblem(name, path, message)]) from None
+    if strict:
+        parsed = orjson.loads(resource) if isinstance(resource, bytes) else resource
         try:
-            model_class(rtype).model_validate(resource)
+            model_class(rtype).model_validate(parsed)
         except ValidationError as error:
-            problems = [FhirProblem(name, dotted_path(item["loc"]), _message(item)) for item in error.errors(include_url=False)]
-    if problems:
-        raise FhirInputError(problems)
-    return Node(resource)
+            name = describe(parsed, where)
+            raise FhirInputError([FhirProblem(name, dotted_path(item["loc"]), _message(item))
+                                  for item in error.errors(include_url=False)]) from None
+    return decoded
 
 
-def validate_all(items: Iterable[tuple[str, dict, str | None]], strict: bool = False) -> list[tuple[str, Node, str | None]]:
+def validate_all(items: Iterable[tuple[str, dict, str | None]], strict: bool = False) -> list[tuple[str, Resource, str | None]]:
     """Validate every resource; all problems of all resources are reported together."""
     out, problems = [], []
     for where, raw, full_url in items:
