@@ -159,3 +159,24 @@ def test_bulk_import_memory_stays_flat_as_the_export_grows(tmp_path):
     small = _peak_memory_of_bulk_import(tmp_path, lines, 4)
     large = _peak_memory_of_bulk_import(tmp_path, lines, 24)
     assert large < 1.5 * small, f"peak {large:,} bytes for 24 patients vs {small:,} for 4"
+
+
+def test_worker_processes_give_the_same_patients_in_the_same_order(export_of_three):
+    _, paths = export_of_three
+    one = [(o.patient_ref, o.imported.case if o.imported else o.problems) for o in NdjsonImport(paths, bucket_bytes=2_000).patients()]
+    two = [(o.patient_ref, o.imported.case if o.imported else o.problems)
+           for o in NdjsonImport(paths, bucket_bytes=2_000, workers=2).patients()]
+    assert len(one) == 4 and two == one
+
+
+def test_gzip_compressed_ndjson_is_read_as_a_stream(export_of_three, tmp_path):
+    import gzip
+
+    _, paths = export_of_three
+    zipped = []
+    for path in paths:
+        target = tmp_path / (path.name + ".gz")
+        target.write_bytes(gzip.compress(path.read_bytes()))
+        zipped.append(target)
+    plain = {o.patient_ref: o.imported.case for o in NdjsonImport(paths).patients()}
+    assert {o.patient_ref: o.imported.case for o in NdjsonImport(zipped).patients()} == plain

@@ -172,7 +172,8 @@ def _import_ndjson(files: list[Path], limit: int, fhir_version: str | None, writ
             bar.update(task, description="scanning" if p.stage == "scan" else "importing", total=2 * max(p.bytes_total, 1),
                        completed=done, resources=p.resources, rate=f"{p.resources / elapsed:,.0f}")
 
-        job = NdjsonImport(files, progress=show, max_bytes=limit, fhir_version=fhir_version, strict=strict)
+        job = NdjsonImport(files, progress=show, max_bytes=limit, fhir_version=fhir_version, strict=strict,
+                           workers=os.cpu_count() or 1)
         for outcome in job.patients():
             writer.accept(outcome)
     writer.bundle_report = job.report

@@ -35,22 +35,23 @@ from .read_helpers import effective, effective_key, identifier_value, ref_target
 CONTAINER_KINDS = ("report", "genetics-report", "cbc-panel", "csf-panel", "treatment-plan")
 
 
-@dataclass
 class Item:
-    """A checked resource (a :mod:`.shapes` Struct), where it came from, and the resource containing it, if any."""
+    """A checked resource (a :mod:`.shapes` Struct), where it came from, and the resource containing it, if any.
 
-    where: str
-    resource: Any
-    full_url: str | None = None
-    container: "Item | None" = None
+    ``ref`` names it in messages and keys it in the index: ``Type/id``, ``Type/id#contained-id``,
+    or its position when it has no id.
+    """
 
-    @property
-    def ref(self) -> str:
-        rid = getattr(self.resource, "id", None)
-        rtype = self.resource.get_resource_type()
-        if self.container is not None:
-            return f"{self.container.ref}#{rid}" if rid else self.where
-        return f"{rtype}/{rid}" if rid else f"{self.where} ({rtype})"
+    __slots__ = ("where", "resource", "full_url", "container", "ref")
+
+    def __init__(self, where: str, resource: Any, full_url: str | None = None, container: "Item | None" = None):
+        self.where, self.resource, self.full_url, self.container = where, resource, full_url, container
+        rid = resource.id
+        rtype = resource.get_resource_type()
+        if container is not None:
+            self.ref = f"{container.ref}#{rid}" if rid else where
+        else:
+            self.ref = f"{rtype}/{rid}" if rid else f"{where} ({rtype})"
 
 
 class Index:
