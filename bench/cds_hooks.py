@@ -54,7 +54,8 @@ def request_body(years: float, seed: int) -> tuple[bytes, int]:
         "hook": "patient-view", "hookInstance": str(uuid.uuid4()),
         "context": {"userId": "Practitioner/bench", "patientId": resources[0]["id"]},
         "prefetch": {"patient": resources[0], "observations": searchset("Observation"), "conditions": searchset("Condition"),
-                     "medications": searchset("MedicationAdministration"), "careplans": searchset("CarePlan")},
+                     "medications": searchset("MedicationAdministration"), "careplans": searchset("CarePlan"),
+                     "medicationrequests": searchset("MedicationRequest"), "diagnosticreports": searchset("DiagnosticReport")},
     }
     return json.dumps(body).encode(), len(resources)
 

@@ -83,7 +83,8 @@ def searchset(resources: list[dict], rtype: str) -> dict:
 
 def prefetch_for(resources: list[dict]) -> dict:
     return {"patient": resources[0], "observations": searchset(resources, "Observation"), "conditions": searchset(resources, "Condition"),
-            "medications": searchset(resources, "MedicationAdministration"), "careplans": searchset(resources, "CarePlan")}
+            "medications": searchset(resources, "MedicationAdministration"), "careplans": searchset(resources, "CarePlan"),
+            "medicationrequests": searchset(resources, "MedicationRequest"), "diagnosticreports": searchset(resources, "DiagnosticReport")}
 
 
 def hook(patient_id: str, **extra) -> dict:
@@ -151,7 +152,8 @@ def test_missing_prefetch_is_fetched_from_the_fhir_server_with_the_token(cds, fh
 def test_only_the_missing_keys_are_fetched(cds, fhir, example_resources):
     pid = example_resources[0]["id"]
     fhir.seen.clear()
-    prefetch = {**prefetch_for(example_resources), "observations": None, "careplans": {"resourceType": "OperationOutcome"}}
+    prefetch = {**prefetch_for(example_resources), "careplans": {"resourceType": "OperationOutcome"}}
+    del prefetch["observations"]
     body = hook(pid, prefetch=prefetch, fhirServer=f"{fhir.url}/fhir",
                 fhirAuthorization={"access_token": TOKEN, "token_type": "Bearer", "expires_in": 300, "scope": "patient/*.read", "subject": "x"})
     check_cards(post(cds, body), pid)
@@ -199,10 +201,10 @@ def test_invalid_requests_are_4xx_with_a_clear_message(cds, body, status, messag
 def test_invalid_fhir_in_the_prefetch_is_422_naming_resource_and_field(cds, example_resources):
     resources = json.loads(json.dumps(example_resources))
     wbc = next(r for r in resources if r["resourceType"] == "Observation" and r["code"]["coding"][0]["code"] == "26464-8")
-    wbc["valueQuantity"] = {"value": 4, "unit": "bananas"}
+    wbc["valueQuantity"] = {"value": "four", "unit": "10*9/L"}
     response = post(cds, hook(resources[0]["id"], prefetch=prefetch_for(resources)))
     assert response.status_code == 422
-    assert any(p.startswith(f"Observation/{wbc['id']}: valueQuantity.unit") for p in response.json()["detail"]["problems"])
+    assert any(p.startswith(f"Observation/{wbc['id']}: valueQuantity.value") for p in response.json()["detail"]["problems"])
 
 
 def test_a_prefetch_patient_other_than_the_context_patient_is_refused(cds, example_resources):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import getpass
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Optional
@@ -110,6 +111,9 @@ def serve(
     if settings.demo:
         _print_demo_logins(settings)
     _configure_logging()
+    # The app factory runs in the server process(es) and reads its settings from the environment:
+    # the options given here must reach it (card links, for one, are built from host and port).
+    os.environ["ALLCARE_HOST"], os.environ["ALLCARE_PORT"] = settings.host, str(settings.port)
     uvicorn.run(
         "allcare.web.app:create_app",
         factory=True,

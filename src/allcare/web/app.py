@@ -17,6 +17,7 @@ from fastapi import Depends, FastAPI
 from .. import __version__
 from ..serving import tune_garbage_collector
 from ..settings import Settings
+from ..interop.cdshooks.cors import CorsForCdsHooks
 from ..store import Store
 from ..store.users import make_hasher
 from . import errors
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None, 
                        secure=settings.cookie_secure, samesite="strict")
     app.add_middleware(errors.InternalErrorMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(CorsForCdsHooks)  # answers CDS Hooks preflights before anything else reads them
     app.add_middleware(AccessLogMiddleware)
     return app
 

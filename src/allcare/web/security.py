@@ -140,7 +140,8 @@ async def csrf_protect(request: Request) -> None:
 
     Exempt are requests that carry no ambient credential a forged page could
     ride on: no session cookie and either a bearer token or a JSON body (which a
-    cross-site form cannot send without a CORS preflight, and allcare allows none).
+    cross-site form cannot send without a CORS preflight; allcare allows one only for the
+    CDS Hooks service, which reads no session and allows no credentials).
     """
     if request.method in SAFE_METHODS:
         return

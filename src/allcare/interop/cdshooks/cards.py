@@ -18,9 +18,17 @@ SUMMARY_TOPIC = Coding(system="urn:allcare:codes", code="assessment-summary", di
 _NAMESPACE = uuid.UUID("0d6c9a63-74f1-4d0b-a2a7-3e37b1f0c8d2")
 
 
-def short(text: str, limit: int = 140) -> str:
+SUMMARY_LIMIT = 140  # CDS Hooks 2.0: a card's summary is under 140 characters
+
+
+def short(text: str, limit: int = SUMMARY_LIMIT) -> str:
+    """``text`` in fewer than ``limit`` characters, cut at a word and ended with an ellipsis when cut."""
     text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    if len(text) < limit:
+        return text
+    cut = text[: limit - 2]  # room for the ellipsis, strictly under the limit
+    head = cut.rsplit(" ", 1)[0] if " " in cut else cut
+    return head.rstrip(" ,;:·-") + "…"
 
 
 def _link(patient_url: str | None) -> list[Link] | None:

@@ -10,6 +10,7 @@ that refuses or lacks the data means the service cannot run on this request
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 
@@ -35,35 +36,63 @@ def fill(template: str, context: dict) -> str:
     return out
 
 
+def origin(url: str) -> tuple[str, str, int | None]:
+    """(scheme, host, port) with the scheme's default port made explicit: what "the same server" means."""
+    parts = urlsplit(url)
+    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    return parts.scheme.lower(), (parts.hostname or "").lower(), port
+
+
 async def fetch_one(client: httpx.AsyncClient, server: str, query: str, token: str | None, settings: FetchSettings) -> dict:
     """One read or search; for a search, every page merged into one searchset Bundle."""
-    headers = {"Accept": "application/fhir+json"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
     url = f"{server.rstrip('/')}/{query.lstrip('/')}"
-    merged: dict | None = None
+    body = await _get(client, server, url, query, token, settings)
+    if not isinstance(body, dict) or body.get("resourceType") != "Bundle":
+        return body
+    return await fetch_rest(client, server, body, token, settings, query)
+
+
+async def fetch_rest(client: httpx.AsyncClient, server: str, first: dict, token: str | None, settings: FetchSettings,
+                     query: str = "the prefetch") -> dict:
+    """A searchset completed by following its ``next`` links, only on ``server``'s origin.
+
+    The access token was issued for ``server``: a ``next`` link to another scheme, host or
+    port is never followed (the token would go there), and the search then counts as
+    incomplete (an error), never as complete.
+    """
+    merged = {**first, "entry": list(first.get("entry") or [])}
+    home = origin(server)
     for _ in range(settings.max_pages):
-        try:
-            response = await client.get(url, headers=headers, timeout=settings.timeout_seconds)
-        except httpx.HTTPError as error:
-            raise FetchError(502, f"FHIR server {server} could not be reached for {query}: {type(error).__name__}") from None
-        if response.status_code >= 500:
-            raise FetchError(502, f"FHIR server answered {response.status_code} for {query}")
-        if response.status_code >= 400:
-            raise FetchError(412, f"FHIR server answered {response.status_code} for {query}: the data this service needs "
-                                  "could not be read with the authorization given")
-        try:
-            body = response.json()
-        except ValueError:
-            raise FetchError(502, f"FHIR server sent something that is not JSON for {query}") from None
-        if not isinstance(body, dict) or body.get("resourceType") != "Bundle":
-            return body
-        if merged is None:
-            merged = {**body, "entry": list(body.get("entry") or [])}
-        else:
-            merged["entry"] += list(body.get("entry") or [])
-        url = next((link.get("url") for link in body.get("link") or [] if link.get("relation") == "next"), None)
+        url = next((link.get("url") for link in merged.get("link") or [] if isinstance(link, dict) and link.get("relation") == "next"), None)
         if not url:
             merged.pop("link", None)
             return merged
-    raise FetchError(502, f"more than {settings.max_pages} pages for {query}; ask the FHIR server for larger pages")
+        url = urljoin(server.rstrip("/") + "/", url)
+        if origin(url) != home:
+            raise FetchError(412, f"the search for {query} continues on another server ({origin(url)[1]}); allcare follows "
+                                  f"pages only on {home[1]} (the server the access token is for), so the data is incomplete")
+        page = await _get(client, server, url, query, token, settings)
+        if not isinstance(page, dict) or page.get("resourceType") != "Bundle":
+            raise FetchError(502, f"a page of the search for {query} is not a Bundle")
+        merged["entry"] += list(page.get("entry") or [])
+        merged["link"] = page.get("link") or []
+    raise FetchError(502, f"more than {settings.max_pages} pages for {query}; the data would be incomplete, ask the FHIR server for larger pages")
+
+
+async def _get(client: httpx.AsyncClient, server: str, url: str, query: str, token: str | None, settings: FetchSettings):
+    headers = {"Accept": "application/fhir+json"}
+    if token and origin(url) == origin(server):
+        headers["Authorization"] = f"Bearer {token}"
+    try:
+        response = await client.get(url, headers=headers, timeout=settings.timeout_seconds, follow_redirects=False)
+    except httpx.HTTPError as error:
+        raise FetchError(502, f"FHIR server {server} could not be reached for {query}: {type(error).__name__}") from None
+    if response.status_code >= 500 or 300 <= response.status_code < 400:
+        raise FetchError(502, f"FHIR server answered {response.status_code} for {query}")
+    if response.status_code >= 400:
+        raise FetchError(412, f"FHIR server answered {response.status_code} for {query}: the data this service needs "
+                              "could not be read with the authorization given")
+    try:
+        return response.json()
+    except ValueError:
+        raise FetchError(502, f"FHIR server sent something that is not JSON for {query}") from None

@@ -78,7 +78,7 @@ class Link(_Strict):
 
 class Card(_Strict):
     uuid: str | None = None
-    summary: str = Field(min_length=1, max_length=140)
+    summary: str = Field(min_length=1, max_length=139, description="under 140 characters (CDS Hooks 2.0)")
     detail: str | None = None
     indicator: Literal["info", "warning", "critical"]
     source: Source
@@ -104,3 +104,21 @@ class ServiceDescription(_Strict):
 
 class Discovery(_Strict):
     services: list[ServiceDescription]
+
+
+class FeedbackItem(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    card: str = Field(min_length=1, description="the uuid of the card")
+    outcome: Literal["accepted", "overridden"]
+    outcomeTimestamp: str = Field(min_length=1)
+    acceptedSuggestions: list[dict] | None = None
+    overrideReason: dict | None = None
+
+
+class Feedback(BaseModel):
+    """CDS Hooks 2.0 feedback: the outcome of one or more cards."""
+
+    model_config = ConfigDict(extra="allow")
+
+    feedback: list[FeedbackItem] = Field(min_length=1)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -29,9 +30,10 @@ from ...serving import tune_garbage_collector
 from ...engine.rules import DEFAULT_RULES, RuleSet
 from ..fhir import FhirInputError, import_resources
 from ..fhir.reader import ContentCache
+from .cors import CorsForCdsHooks
 from .cards import assessment_cards
-from .fetch import FetchError, FetchSettings, fetch_one, fill
-from .models import CdsResponse, Discovery, HookRequest, ServiceDescription
+from .fetch import FetchError, FetchSettings, fetch_one, fetch_rest, fill
+from .models import CdsResponse, Discovery, Feedback, HookRequest, ServiceDescription
 
 SERVICE_ID = "all-assessment"
 HOOK = "patient-view"
@@ -40,6 +42,8 @@ PREFETCH = {
     "observations": "Observation?patient={{context.patientId}}",
     "conditions": "Condition?patient={{context.patientId}}",
     "medications": "MedicationAdministration?patient={{context.patientId}}",
+    "medicationrequests": "MedicationRequest?patient={{context.patientId}}",
+    "diagnosticreports": "DiagnosticReport?patient={{context.patientId}}",
     "careplans": "CarePlan?patient={{context.patientId}}",
 }
 MAX_REQUEST_BYTES = 64 * 1024 * 1024
@@ -56,11 +60,11 @@ class CdsSettings:
     # FHIR servers a request may name for fetching (base URLs); None: any (a standalone
     # service behind the EHR's own network rules). The web app passes its allowlist.
     allowed_fhir_servers: tuple[str, ...] | None = None
-    # An EHR sends the same resources each time the chart opens: resources already validated are
-    # kept by content, and so is the assessment of an unchanged set (the same resources and rule
-    # set always give the same assessment; only the cards' hook instance differs).
-    validated: ContentCache = field(default_factory=ContentCache)
+    # An EHR sends the same resources each time the chart opens: the assessment of an unchanged set
+    # is kept by content (the same resources and rule set always give the same assessment; only the
+    # cards' hook instance differs).
     assessed: ContentCache = field(default_factory=lambda: ContentCache(size=256))
+    feedback_received: int = 0
 
     def may_fetch_from(self, server: str) -> bool:
         if self.allowed_fhir_servers is None:
@@ -68,7 +72,8 @@ class CdsSettings:
         return server.rstrip("/") in {s.rstrip("/") for s in self.allowed_fhir_servers}
 
     def patient_url(self, patient_id: str) -> str:
-        """allcare's patient list searched for the EHR's patient id (the record's identifier once imported)."""
+        """allcare's patient list searched for the EHR's patient id (the record's identifier once imported),
+        under the configured public address exactly as given (scheme, host, port and path prefix)."""
         return f"{self.allcare_url.rstrip('/')}/patients?q={quote(patient_id, safe='')}"
 
 
@@ -101,24 +106,64 @@ def cds_discovery() -> dict:
 
 @router.post(f"/cds-services/{SERVICE_ID}")
 async def cds_all_assessment(request: Request) -> JSONResponse:
-    """Assess the patient in context and answer with cards."""
+    """Assess the patient in context and answer with cards.
+
+    The ``Server-Timing`` header gives where the time went (parse, fetch, map, assess, cards; ms).
+    """
     settings = _settings(request)
+    timing = Timing()
     hook_request = await _read_request(request, settings)
+    timing.lap("parse")
     resources = await _gather(hook_request, settings)
+    timing.lap("fetch")
     key = _content_key(resources, settings)
     known = settings.assessed.get(key) if key is not None else None
     if known is None:
-        known = _import_and_assess(resources, settings)
+        known = _import_and_assess(resources, settings, timing)
         if key is not None:
             settings.assessed.put(key, known)
     patient_id, assessment = known
     cards = assessment_cards(assessment, hook_request.hookInstance, settings.patient_url(patient_id))
-    return JSONResponse(CdsResponse(cards=cards).model_dump(exclude_none=True))
+    body = CdsResponse(cards=cards).model_dump(exclude_none=True)
+    timing.lap("cards")
+    return JSONResponse(body, headers={"Server-Timing": timing.header()})
 
 
-def _import_and_assess(resources: list[tuple[str, dict, str | None]], settings: CdsSettings) -> tuple[str, Any]:
+@router.post(f"/cds-services/{SERVICE_ID}/feedback")
+async def cds_feedback(request: Request) -> JSONResponse:
+    """CDS Hooks 2.0 feedback: what the clinician did with a card (accepted, overridden and why).
+
+    Checked and counted; allcare keeps no card outcome with patient data in it.
+    """
+    settings = _settings(request)
+    body = await request.body()
     try:
-        result = import_resources(resources, cache=settings.validated)
+        Feedback.model_validate(orjson.loads(body))
+    except (orjson.JSONDecodeError, ValidationError) as error:
+        raise _error(400, "not a valid CDS Hooks feedback request", [str(error)[:500]]) from None
+    settings.feedback_received += 1
+    return JSONResponse({})
+
+
+class Timing:
+    """Milliseconds spent per stage of one request, for the ``Server-Timing`` header."""
+
+    def __init__(self) -> None:
+        self.last = time.perf_counter()
+        self.stages: dict[str, float] = {}
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.stages[stage] = self.stages.get(stage, 0.0) + (now - self.last) * 1000
+        self.last = now
+
+    def header(self) -> str:
+        return ", ".join(f"{stage};dur={ms:.2f}" for stage, ms in self.stages.items())
+
+
+def _import_and_assess(resources: list[tuple[str, dict, str | None]], settings: CdsSettings, timing: Timing) -> tuple[str, Any]:
+    try:
+        result = import_resources(resources)
     except FhirInputError as error:
         raise _error(422, "the FHIR data for this patient cannot be imported", [str(p) for p in error.problems]) from None
     if result.failed:
@@ -126,7 +171,10 @@ def _import_and_assess(resources: list[tuple[str, dict, str | None]], settings: 
     if len(result.patients) != 1:
         raise _error(422, f"expected the data of one patient, found {len(result.patients)}")
     imported = result.patients[0]
-    return imported.patient_id, assess(imported.case, as_of=assessment_date(imported.case), rules=settings.rules)
+    timing.lap("map")
+    assessment = assess(imported.case, as_of=assessment_date(imported.case), rules=settings.rules)
+    timing.lap("assess")
+    return imported.patient_id, assessment
 
 
 def _content_key(resources: list[tuple[str, dict, str | None]], settings: CdsSettings) -> bytes | None:
@@ -157,39 +205,58 @@ async def _read_request(request: Request, settings: CdsSettings) -> HookRequest:
 
 
 async def _gather(hook_request: HookRequest, settings: CdsSettings) -> list[tuple[str, dict, str | None]]:
-    """Resources from the prefetch, fetching every missing key from the FHIR server."""
+    """Resources from the prefetch, fetching every missing key (and the rest of a paged one) from the FHIR server.
+
+    CDS Hooks 2.0: an absent key or an OperationOutcome means the client could not prefetch
+    it (fetch it); ``null`` means the client found no data (nothing to fetch). A searchset with
+    a ``next`` link is only the first page: the rest is fetched from the same server, or, when
+    that is not possible, the request is refused as incomplete rather than assessed as whole.
+    """
     prefetch = hook_request.prefetch or {}
     context = hook_request.context.model_dump(exclude_none=True)
     values: dict[str, Any] = {}
-    missing = [key for key in PREFETCH if not _usable(prefetch.get(key))]
+    missing, partial = [], []
     for key in PREFETCH:
-        if key not in missing:
-            values[key] = prefetch[key]
-    if missing:
+        value = prefetch.get(key, _ABSENT)
+        if value is None:
+            values[key] = None
+        elif not _usable(value):
+            missing.append(key)
+        else:
+            values[key] = value
+            if _next_link(value):
+                partial.append(key)
+    if missing or partial:
+        needs = [f"prefetch '{key}' ({PREFETCH[key]})" for key in missing] + [
+            f"prefetch '{key}' is one page of a longer search (it has a 'next' link)" for key in partial]
         if not hook_request.fhirServer:
-            raise _error(412, "prefetch data is missing and the request names no fhirServer to fetch it from",
-                         [f"prefetch '{key}' ({PREFETCH[key]})" for key in missing])
+            raise _error(412, "prefetch data is missing or incomplete and the request names no fhirServer to fetch it from",
+                         needs)
         if not settings.may_fetch_from(hook_request.fhirServer):
-            raise _error(412, f"prefetch data is missing and this service may not fetch from {hook_request.fhirServer} "
-                              "(ALLCARE_CDS_FHIR_SERVERS); send the prefetch",
-                         [f"prefetch '{key}' ({PREFETCH[key]})" for key in missing])
+            raise _error(412, f"prefetch data is missing or incomplete and this service may not fetch from "
+                              f"{hook_request.fhirServer} (ALLCARE_CDS_FHIR_SERVERS); send the whole prefetch", needs)
         token = hook_request.fhirAuthorization.access_token if hook_request.fhirAuthorization else None
         try:
-            async with httpx.AsyncClient() as client:
+            async with httpx.AsyncClient(follow_redirects=False) as client:
                 for key in missing:
                     values[key] = await fetch_one(client, hook_request.fhirServer, fill(PREFETCH[key], context), token, settings.fetch)
+                for key in partial:
+                    values[key] = await fetch_rest(client, hook_request.fhirServer, values[key], token, settings.fetch)
         except FetchError as error:
             raise _error(error.status, str(error)) from None
     patient = values["patient"]
+    if patient is None:  # the client has no Patient resource: the context's id is all there is
+        patient = {"resourceType": "Patient", "id": hook_request.context.patientId}
     if not isinstance(patient, dict) or patient.get("resourceType") != "Patient":
         raise _error(422, "prefetch 'patient' is not a Patient resource")
     if patient.get("id") and patient["id"] != hook_request.context.patientId:
         raise _error(400, f"prefetch Patient/{patient['id']} is not the patient in context ({hook_request.context.patientId})")
     out: list[tuple[str, dict, str | None]] = [("prefetch.patient", patient, None)]
+    seen: set[str] = set()
     for key in PREFETCH:
-        if key == "patient":
-            continue
         bundle = values[key]
+        if key == "patient" or bundle is None:
+            continue
         if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
             raise _error(422, f"prefetch '{key}' is not a Bundle")
         for n, entry in enumerate(bundle.get("entry") or []):
@@ -198,12 +265,25 @@ async def _gather(hook_request: HookRequest, settings: CdsSettings) -> list[tupl
                 continue
             if (entry.get("search") or {}).get("mode") == "outcome":
                 continue
+            identity = f"{resource.get('resourceType')}/{resource.get('id')}" if resource.get("id") else None
+            if identity is not None and identity in seen:  # e.g. a report's results also matched by another search
+                continue
+            if identity is not None:
+                seen.add(identity)
             out.append((f"prefetch.{key}.entry[{n}]", resource, entry.get("fullUrl")))
     return out
 
 
+_ABSENT = object()
+
+
+def _next_link(bundle: dict) -> str | None:
+    links = bundle.get("link") if bundle.get("resourceType") == "Bundle" else None
+    return next((link.get("url") for link in links or [] if isinstance(link, dict) and link.get("relation") == "next"), None)
+
+
 def _usable(value: Any) -> bool:
-    """A prefetch value the client actually filled (CDS Hooks 2.0 allows null or an OperationOutcome)."""
+    """A prefetch value the client actually filled (CDS Hooks 2.0: absent or an OperationOutcome means it could not)."""
     return isinstance(value, dict) and value.get("resourceType") not in (None, "OperationOutcome")
 
 
@@ -213,4 +293,5 @@ def create_app(settings: CdsSettings | None = None) -> FastAPI:
     app = FastAPI(title="allcare CDS Hooks", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.cds_settings = settings or CdsSettings()
     app.include_router(router)
+    app.add_middleware(CorsForCdsHooks)
     return app
