@@ -46,11 +46,11 @@ def test_bad_input_exits_2_lists_the_problem_and_writes_nothing(tmp_path):
         {"resource": {"resourceType": "Patient", "id": "p"}},
         {"resource": {"resourceType": "Observation", "id": "w", "status": "final", "subject": {"reference": "Patient/p"},
                       "effectiveDateTime": "2024-01-01", "code": {"coding": [{"system": "http://loinc.org", "code": "26464-8"}]},
-                      "valueQuantity": {"value": 4, "unit": "furlongs"}}}]}))
+                      "valueQuantity": {"value": 12400, "unit": "10*9/L"}}}]}))
     target = tmp_path / "case.json"
     done = allcare_cli("import", "fhir", str(bad), "--to-case", str(target))
     assert done.returncode == 2
-    assert "Observation/w: valueQuantity.unit: unit 'furlongs'" in done.stderr
+    assert "Observation/w: wbc: must be <= 2000" in done.stderr
     assert "Traceback" not in done.stderr
     assert not target.exists() and list(tmp_path.iterdir()) == [bad]
 
@@ -138,8 +138,8 @@ def test_a_store_import_of_an_invalid_bundle_stores_nothing(tmp_path):
         {"resource": {"resourceType": "Patient", "id": "p"}},
         {"resource": {"resourceType": "Observation", "id": "w", "status": "final", "subject": {"reference": "Patient/p"},
                       "effectiveDateTime": "2024-01-01", "code": {"coding": [{"system": "http://loinc.org", "code": "26464-8"}]},
-                      "valueQuantity": {"value": 4, "unit": "furlongs"}}}]}))
+                      "valueQuantity": {"value": 12400, "unit": "10*9/L"}}}]}))
     done = allcare_cli("import", "fhir", str(bad), database=database)
-    assert done.returncode == 2 and "furlongs" in done.stderr and "Traceback" not in done.stderr
+    assert done.returncode == 2 and "must be <= 2000" in done.stderr and "Traceback" not in done.stderr
     listed = allcare_cli("export", "case", "p", database=database)
     assert listed.returncode == 2 and "no patient" in listed.stderr

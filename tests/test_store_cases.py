@@ -15,6 +15,7 @@ from allcare.interop.casefile import load_case
 from allcare.store import Conflict, Store, StoreNotEmpty
 from allcare.store.backup import BackupError, backup_to_file, restore_from_file
 from allcare.store.cases import export_case, import_case
+from allcare.store.migrate import head_revision
 from allcare.store.models import AuditEvent, Patient
 from allcare.store.users import create_token, create_user, make_hasher
 
@@ -112,17 +113,20 @@ def test_restore_refuses_a_store_with_data_unless_forced(store, cli_actor, tmp_p
     assert "SYN-00050" not in identifiers and actions[-1] == "store.restore"
 
 
+HEAD = head_revision()
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
         ("", "empty"),
         ('{"format": "something-else"}\n', "not an allcare.backup/1"),
         ('{"format": "allcare.backup/1", "schema_revision": "0000"}\n', "schema"),
-        ('{"format": "allcare.backup/1", "schema_revision": "0001", "tables": {"patients": 2}}\n'
-         '{"table": "patients", "row": {"id": 1}}\n', "incomplete"),
-        ('{"format": "allcare.backup/1", "schema_revision": "0001", "tables": {}}\n{"table": "secrets", "row": {}}\n',
+        ('{"format": "allcare.backup/1", "schema_revision": "%s", "tables": {"patients": 2}}\n'
+         '{"table": "patients", "row": {"id": 1}}\n' % HEAD, "incomplete"),
+        ('{"format": "allcare.backup/1", "schema_revision": "%s", "tables": {}}\n{"table": "secrets", "row": {}}\n' % HEAD,
          "expected"),
-        ('{"format": "allcare.backup/1", "schema_revision": "0001", "tables": {}}\nnot json\n', "not JSON"),
+        ('{"format": "allcare.backup/1", "schema_revision": "%s", "tables": {}}\nnot json\n' % HEAD, "not JSON"),
     ],
 )
 def test_a_damaged_backup_is_refused_before_anything_changes(store, cli_actor, tmp_path, content, message):

@@ -65,20 +65,27 @@ def _format_of(path: Path) -> str:
 # export -------------------------------------------------------------------------------
 @export_app.command("fhir")
 def export_fhir(
-    case: Path = typer.Option(..., "--case", help="case file (JSON or YAML)"),
+    case: Optional[list[Path]] = typer.Option(None, "--case", help="case file (JSON or YAML); repeat for several with --ndjson"),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="Bundle file to write (default: standard output)"),
+    ndjson: Optional[Path] = typer.Option(None, "--ndjson", help="write bulk NDJSON (<Type>.ndjson) into DIR: the --case "
+                                                                "files, or without --case every patient in the store"),
     as_of: Optional[str] = typer.Option(None, "--as-of", help="assessment date (YYYY-MM-DD); default: latest finding"),
     with_assessment: bool = typer.Option(True, "--assessment/--no-assessment", help="include allcare's conclusions"),
     base_url: Optional[str] = typer.Option(None, "--base-url", help="absolute base for Bundle.entry.fullUrl"),
 ) -> None:
-    """Write a case (and its assessment) as an mCODE-aligned FHIR R4 Bundle."""
+    """Write a case (and its assessment) as an mCODE-aligned FHIR R4 Bundle, or cases / the store as bulk NDJSON."""
     from ..clock import assessment_date
     from ..engine import assess
     from ..interop.fhir import bundle_json
     from .main import parse_as_of
 
-    loaded = _load_case(case)
     when = parse_as_of(as_of)
+    if ndjson is not None:
+        _export_ndjson(ndjson, case or [], when, with_assessment)
+        return
+    if not case or len(case) != 1:
+        raise invalid("options", ["give one --case CASE for a Bundle (or --ndjson DIR for several)"])
+    loaded = _load_case(case[0])
     assessment = assess(loaded, as_of=assessment_date(loaded, when)) if with_assessment else None
     text = json.dumps(bundle_json(loaded, assessment, base_url=base_url), indent=2, ensure_ascii=False) + "\n"
     if output is None:
@@ -87,6 +94,45 @@ def export_fhir(
     write_atomic(output, text)
     count = text.count('"resourceType"') - 1
     err.print(f"wrote {output} ({count} resources)", markup=False)
+
+
+def _export_ndjson(directory: Path, cases: list[Path], when, with_assessment: bool) -> None:
+    """Bulk NDJSON of case files, or of every stored patient (one read, assessed and written at a time)."""
+    from ..interop.fhir.bulk_export import write_ndjson
+    from ..store.assessments import run_engine
+
+    def from_files():
+        for path in cases:
+            loaded = _load_case(path)
+            yield loaded, run_engine(loaded, when) if with_assessment else None, ()
+
+    def from_store():
+        from sqlalchemy import select
+
+        from ..store.cases import case_of
+        from ..store.identifiers import identifiers_of
+        from ..store.models import Patient
+        from ..store import audit
+        from .app_commands import _actor, _store
+
+        store = _store()
+        try:
+            with store.transaction() as session:
+                ids = list(session.scalars(select(Patient.id).order_by(Patient.id)))
+                audit.record(session, _actor(), "fhir.export", object_type="store", detail={"patients": len(ids)})
+            for patient_id in ids:
+                with store.transaction() as session:
+                    row = session.get(Patient, patient_id)
+                    if row is None:
+                        continue
+                    loaded, identifiers = case_of(session, row), identifiers_of(session, patient_id)
+                yield loaded, run_engine(loaded, when) if with_assessment else None, identifiers
+        finally:
+            store.dispose()
+
+    counts = write_ndjson(directory, from_files() if cases else from_store())
+    summary = ", ".join(f"{rtype} {n}" for rtype, n in sorted(counts.items())) or "no resources"
+    err.print(f"wrote {directory}: {summary}", markup=False)
 
 
 # import fhir -----------------------------------------------------------------------------
@@ -263,7 +309,7 @@ class StoreWriter(CaseWriter):
         case, report = outcome.imported.case, outcome.imported.report
         try:
             with self.store.transaction() as session:
-                result = merge_case(session, self.actor, case)
+                result = merge_case(session, self.actor, case, outcome.imported.identifiers)
         except InvalidRecord as error:
             self.failed[case.patient.id] = [f"{case.patient.id}: {where}: {what}" for where, what in error.problems]
             self.problems += self.failed[case.patient.id]

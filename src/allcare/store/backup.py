@@ -28,12 +28,12 @@ from . import audit, migrate
 from .audit import Actor
 from .core import Store
 from .errors import StoreError, StoreNotEmpty
-from .models import ApiToken, AuditEvent, FindingRow, Patient, User
+from .models import ApiToken, AuditEvent, FindingRow, Patient, PatientIdentifier, User
 from .types import UTCDateTime, utcnow
 
 FORMAT = "allcare.backup/1"
 TABLES: list[Table] = [Patient.__table__, User.__table__, FindingRow.__table__, ApiToken.__table__,
-                       AuditEvent.__table__]  # type: ignore[list-item]
+                       AuditEvent.__table__, PatientIdentifier.__table__]  # type: ignore[list-item]
 _BY_NAME = {table.name: table for table in TABLES}
 BATCH = 1000
 

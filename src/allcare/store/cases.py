@@ -6,6 +6,7 @@ exporting it again gives the same case (the round-trip test checks this).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import insert
@@ -17,6 +18,7 @@ from . import audit
 from .audit import Actor
 from .errors import Conflict, InvalidRecord
 from .findings import fill_row, finding_of, rows_of, stable_json
+from .identifiers import add_identifiers, patient_by_identifiers
 from .models import FindingRow, Patient
 from .types import utcnow
 from .patients import (
@@ -84,8 +86,11 @@ class MergeOutcome:
     replaced: int = 0
 
 
-def merge_case(session: Session, actor: Actor, case: Case) -> MergeOutcome:
-    """Store an imported case: a new patient, or merged into the stored one with the same identifier.
+def merge_case(session: Session, actor: Actor, case: Case, identifiers: Sequence[tuple[str, str]] = ()) -> MergeOutcome:
+    """Store an imported case: a new patient, or merged into the stored one that is the same person.
+
+    The same person is the stored patient holding one of ``identifiers`` (an MRN: system and
+    value, kept on the record), else the one whose identifier is the case's ``patient.id``.
 
     Why merge rather than refuse: hospital feeds (FHIR, classifier files) send the
     same patient again and again. Findings are matched by ``id`` (the FHIR resource
@@ -94,9 +99,14 @@ def merge_case(session: Session, actor: Actor, case: Case) -> MergeOutcome:
     therefore changes nothing. ``merge_cases`` validates the merged record as a
     whole before anything is written, so a patient is stored whole or not at all.
     """
-    row = find_by_identifier(session, case.patient.id)
+    row = patient_by_identifiers(session, identifiers) or find_by_identifier(session, case.patient.id)
     if row is None:
-        return MergeOutcome(import_case(session, actor, case), "created", added=len(case.findings))
+        created = import_case(session, actor, case)
+        add_identifiers(session, created.id, identifiers)
+        return MergeOutcome(created, "created", added=len(case.findings))
+    if row.identifier != case.patient.id:  # recognised by an identifier: the record keeps its own id
+        case = case.model_copy(update={"patient": case.patient.model_copy(update={"id": row.identifier})})
+    add_identifiers(session, row.id, identifiers)
     stored = case_of(session, row)
     try:
         merged = merge_cases(stored, case)

@@ -92,6 +92,23 @@ class FindingRow(Base):
     patient: Mapped[Patient] = relationship(back_populates="findings", lazy="raise")
 
 
+class PatientIdentifier(Base):
+    """An identifier another system gives the patient (an MRN: system + value), unique across patients.
+
+    Imports match a patient by these before the case file's ``patient.id``, so the same
+    person sent by two servers (or in a Bundle without resource ids) is one record.
+    """
+
+    __tablename__ = "patient_identifiers"
+    __table_args__ = (UniqueConstraint("system", "value", name="uq_patient_identifiers_system_value"),
+                      Index("ix_patient_identifiers_patient", "patient_id"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id", ondelete="CASCADE"))
+    system: Mapped[str] = mapped_column(String(500))
+    value: Mapped[str] = mapped_column(String(500))
+
+
 class User(Base):
     __tablename__ = "users"
 

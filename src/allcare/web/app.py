@@ -21,6 +21,7 @@ from ..interop.cdshooks.cors import CorsForCdsHooks
 from ..store import Store
 from ..store.users import make_hasher
 from . import errors
+from .fhir_errors import OperationOutcomeErrors
 from .api import router as api_router
 from .security import AccessLogMiddleware, CsrfCookieMiddleware, LoginThrottle, SecurityHeadersMiddleware, csrf_protect
 
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None, 
     app.add_middleware(CsrfCookieMiddleware, secret_key=settings.secret_key, cookie_name=settings.csrf_cookie,
                        secure=settings.cookie_secure, samesite="strict")
     app.add_middleware(errors.InternalErrorMiddleware)
+    app.add_middleware(OperationOutcomeErrors)  # outside the catch-all: a 500 on a FHIR route is an OperationOutcome too
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(CorsForCdsHooks)  # answers CDS Hooks preflights before anything else reads them
     app.add_middleware(AccessLogMiddleware)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections import Counter
+from collections.abc import Sequence
 from typing import Any
 
 from fhir.resources.R4B.bundle import Bundle, BundleEntry
@@ -30,23 +31,24 @@ NATURAL_DATE = {"treatment": "start"}
 _NAMESPACE = uuid.UUID("3b0f3a52-8e07-4c38-9a55-71c0a5d0e6a4")
 
 
-def case_to_bundle(case: Case, assessment: Any | None = None, *, base_url: str | None = None) -> Bundle:
+def case_to_bundle(case: Case, assessment: Any | None = None, *, base_url: str | None = None,
+                   identifiers: Sequence[tuple[str, str]] = ()) -> Bundle:
     """A ``collection`` Bundle holding the patient, every finding and (when given) the assessment.
 
     Every entry has a ``fullUrl``: RESTful (``<base_url>/<Type>/<id>``) with ``base_url`` (e.g.
     ``https://allcare.example.org/fhir``), else a stable ``urn:uuid`` derived from the resource's
     type and id. References inside the resources are relative (``Patient/<id>``).
     """
-    resources = case_resources(case, assessment)
+    resources = case_resources(case, assessment, identifiers)
     entries = [BundleEntry(fullUrl=full_url(r, base_url), resource=r) for r in resources]
     return Bundle(id=safe_id(None, "bundle", case.patient.id), type="collection", entry=entries)
 
 
-def case_resources(case: Case, assessment: Any | None = None) -> list:
-    """Every resource of the export, patient first, in finding order."""
+def case_resources(case: Case, assessment: Any | None = None, identifiers: Sequence[tuple[str, str]] = ()) -> list:
+    """Every resource of the export, patient first, in finding order; ``identifiers`` (system, value) go on the Patient."""
     patient_id = safe_id(case.patient.id, "patient", case.patient.id)
     patient_ref = reference("Patient", patient_id)
-    out = [patient_resource(case, patient_id), *condition_resources(case, patient_id, patient_ref)]
+    out = [patient_resource(case, patient_id, identifiers), *condition_resources(case, patient_id, patient_ref)]
     condition = primary_cancer_condition(case, assessment, patient_id, patient_ref) if assessment is not None else None
     condition_ref = condition_reference(condition)
     if condition is not None:
@@ -87,9 +89,10 @@ def _primary_id(finding, primary_type: str, patient_id: str, ordinal: int, used:
     return candidate
 
 
-def bundle_json(case: Case, assessment: Any | None = None, *, base_url: str | None = None) -> dict:
+def bundle_json(case: Case, assessment: Any | None = None, *, base_url: str | None = None,
+                identifiers: Sequence[tuple[str, str]] = ()) -> dict:
     """The export as FHIR JSON."""
-    return to_json(case_to_bundle(case, assessment, base_url=base_url))
+    return to_json(case_to_bundle(case, assessment, base_url=base_url, identifiers=identifiers))
 
 
 __all__ = ["bundle_json", "case_resources", "case_to_bundle"]

@@ -20,7 +20,8 @@ from . import codes as C
 from .model import allcare_concept, child_id, coding, concept, extension, identifier, meta, reference, resource
 
 
-def patient_resource(case: Case, patient_id: str):
+def patient_resource(case: Case, patient_id: str, identifiers=()):
+    """CancerPatient: allcare's id, then the identifiers other systems gave the patient (MRNs)."""
     p = case.patient
     extensions = []
     if p.age_years is not None:
@@ -31,7 +32,9 @@ def patient_resource(case: Case, patient_id: str):
     name = HumanName(extension=[extension(C.DATA_ABSENT_EXTENSION, valueCode="masked")])
     return resource(
         "Patient", id=patient_id, meta=meta(C.PROFILE_CANCER_PATIENT),
-        identifier=[identifier(C.ALLCARE_PATIENT_ID, p.id)], name=[name], gender=p.sex.value,
+        identifier=[identifier(C.ALLCARE_PATIENT_ID, p.id)] + [identifier(system, value) for system, value in identifiers
+                                                                if system != C.ALLCARE_PATIENT_ID],
+        name=[name], gender=p.sex.value,
         birthDate=p.birth_date, extension=extensions,
     )
 

@@ -7,6 +7,7 @@ import json
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from ...engine.case.models import EARLIEST_DATE, LATEST_DATE
@@ -15,6 +16,7 @@ from ...interop.fhir.reader import bundle_entries, parse_json
 from ...store.assessments import run_engine
 from ...store.cases import export_case, merge_case
 from ...store.errors import Conflict, InvalidRecord
+from ...store.identifiers import identifiers_of
 from ..deps import Clinician, DbSession, PatientId, PatientReader
 
 router = APIRouter(tags=["FHIR"])
@@ -91,7 +93,7 @@ async def import_fhir(request: Request, who: Clinician, db: DbSession) -> FhirIm
         case, report = imported.case, imported.report
         not_mapped = [{"resource": e.resource, "status": e.status, "reason": e.reason} for e in report.not_mapped()]
         try:  # merge_case validates the whole record before its first write: a failure wrote nothing
-            merged = merge_case(db, who.actor, case)
+            merged = merge_case(db, who.actor, case, imported.identifiers)
         except (InvalidRecord, Conflict) as error:
             problems = ([f"{w}: {m}" for w, m in error.problems] if isinstance(error, InvalidRecord) else [str(error)])
             out.append(ImportedPatientOut(identifier=case.patient.id, patient_id=None, action="failed",
@@ -122,5 +124,60 @@ def everything(
     """The whole record as an mCODE-aligned FHIR R4 Bundle (``Patient/$everything`` style; see docs/fhir.md)."""
     case = export_case(db, who.actor, patient_id)
     result = run_engine(case, as_of) if assessment else None
-    bundle = bundle_json(case, result)
+    bundle = bundle_json(case, result, identifiers=identifiers_of(db, patient_id))
     return Response(json.dumps(bundle, ensure_ascii=False), media_type=FHIR_JSON)
+
+
+@router.get("/fhir/metadata", responses={200: {"content": {FHIR_JSON: {}}}})
+def metadata(request: Request) -> Response:
+    """The CapabilityStatement of allcare's FHIR endpoints (public, as FHIR servers serve it)."""
+    from ... import __version__
+    from ...interop.fhir.capability import capability_statement
+
+    settings = request.app.state.settings
+    base = (settings.public_url or str(request.base_url)).rstrip("/") + "/api/v1"
+    return Response(json.dumps(capability_statement(base, __version__)), media_type=FHIR_JSON)
+
+
+@router.get("/fhir/$export", responses={200: {"content": {"application/fhir+ndjson": {}}}, 400: {}})
+def bulk_export(
+    request: Request,
+    who: Clinician,
+    db: DbSession,
+    types: Annotated[str | None, Query(alias="_type", max_length=1000,
+                                       description="comma-separated resource types to include (default: all)")] = None,
+    assessment: Annotated[bool, Query(description="include allcare's conclusions")] = True,
+) -> Response:
+    """Every record as FHIR NDJSON (the Bulk Data ``$export`` content, answered at once and streamed).
+
+    One patient is read, assessed and written at a time; ``_type`` keeps only some resource types.
+    """
+    from sqlalchemy import select
+
+    from ...interop.fhir.bulk_export import patient_lines
+    from ...interop.fhir.reader import model_class
+    from ...store import audit
+    from ...store.cases import case_of
+    from ...store.models import Patient
+
+    wanted = {t.strip() for t in types.split(",") if t.strip()} if types else None
+    unknown = sorted(t for t in wanted or () if model_class(t) is None)
+    if unknown:
+        return _problem(400, f"_type: unknown resource type(s) {', '.join(unknown)}")
+    patient_ids = list(db.scalars(select(Patient.id).order_by(Patient.id)))
+    audit.record(db, who.actor, "fhir.export", object_type="store", detail={"patients": len(patient_ids)})
+    store = request.app.state.store
+
+    def lines():
+        for patient_id in patient_ids:
+            with store.transaction() as session:
+                row = session.get(Patient, patient_id)
+                if row is None:  # deleted since the export started
+                    continue
+                case, identifiers = case_of(session, row), identifiers_of(session, patient_id)
+            result = run_engine(case) if assessment else None
+            for rtype, line in patient_lines(case, result, identifiers):
+                if wanted is None or rtype in wanted:
+                    yield line
+
+    return StreamingResponse(lines(), media_type="application/fhir+ndjson")
