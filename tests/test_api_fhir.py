@@ -81,16 +81,18 @@ def test_bad_input_is_a_4xx_naming_the_problem_and_stores_nothing(client, world,
 def test_a_patient_whose_data_cannot_be_mapped_is_reported_and_the_others_are_stored(client, world):
     auth = world.auth("clinician")
     good = json.loads(BRIAN.read_text())
-    bad_patient = {"resourceType": "Patient", "id": "bad-unit"}
+    bad_patient = {"resourceType": "Patient", "id": "bad-unit", "birthDate": "2017-06-01", "extension": [
+            {"url": "urn:allcare:extension:age-at-diagnosis", "valueDecimal": 30},
+            {"url": "urn:allcare:extension:diagnosis-date", "valueDate": "2024-01-01"}]}
     bad_obs = {"resourceType": "Observation", "id": "w", "status": "final", "subject": {"reference": "Patient/bad-unit"},
                "effectiveDateTime": "2024-01-01", "code": {"coding": [{"system": "http://loinc.org", "code": "26464-8"}]},
-               "valueQuantity": {"value": 12400, "unit": "10*9/L"}}
+               "valueQuantity": {"value": 4, "unit": "10*9/L"}}
     good["entry"] += [{"resource": bad_patient}, {"resource": bad_obs}]
     response = post_bundle(client, auth, good)
     assert response.status_code == 200, response.text
     outcome = {p["identifier"]: p for p in response.json()["patients"]}
     failed = [p for p in outcome.values() if p["action"] == "failed"]
-    assert len(failed) == 1 and "must be <= 2000" in " ".join(failed[0]["problems"]) and failed[0]["patient_id"] is None
+    assert len(failed) == 1 and "contradicts birth_date" in " ".join(failed[0]["problems"]) and failed[0]["patient_id"] is None
     assert response.json()["counts"]["created"] == 1
 
 

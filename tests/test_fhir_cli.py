@@ -43,14 +43,16 @@ def test_import_writes_yaml_when_the_case_file_is_yaml_and_reports_unmapped(tmp_
 def test_bad_input_exits_2_lists_the_problem_and_writes_nothing(tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"resourceType": "Bundle", "type": "collection", "entry": [
-        {"resource": {"resourceType": "Patient", "id": "p"}},
+        {"resource": {"resourceType": "Patient", "id": "p", "birthDate": "2017-06-01", "extension": [
+            {"url": "urn:allcare:extension:age-at-diagnosis", "valueDecimal": 30},
+            {"url": "urn:allcare:extension:diagnosis-date", "valueDate": "2024-01-01"}]}},
         {"resource": {"resourceType": "Observation", "id": "w", "status": "final", "subject": {"reference": "Patient/p"},
                       "effectiveDateTime": "2024-01-01", "code": {"coding": [{"system": "http://loinc.org", "code": "26464-8"}]},
-                      "valueQuantity": {"value": 12400, "unit": "10*9/L"}}}]}))
+                      "valueQuantity": {"value": 4, "unit": "10*9/L"}}}]}))
     target = tmp_path / "case.json"
     done = allcare_cli("import", "fhir", str(bad), "--to-case", str(target))
     assert done.returncode == 2
-    assert "Observation/w: wbc: must be <= 2000" in done.stderr
+    assert "Patient/p: patient.age_years 30 contradicts birth_date" in done.stderr
     assert "Traceback" not in done.stderr
     assert not target.exists() and list(tmp_path.iterdir()) == [bad]
 
@@ -135,11 +137,13 @@ def test_a_store_import_of_an_invalid_bundle_stores_nothing(tmp_path):
     database = tmp_path / "store.db"
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"resourceType": "Bundle", "type": "collection", "entry": [
-        {"resource": {"resourceType": "Patient", "id": "p"}},
+        {"resource": {"resourceType": "Patient", "id": "p", "birthDate": "2017-06-01", "extension": [
+            {"url": "urn:allcare:extension:age-at-diagnosis", "valueDecimal": 30},
+            {"url": "urn:allcare:extension:diagnosis-date", "valueDate": "2024-01-01"}]}},
         {"resource": {"resourceType": "Observation", "id": "w", "status": "final", "subject": {"reference": "Patient/p"},
                       "effectiveDateTime": "2024-01-01", "code": {"coding": [{"system": "http://loinc.org", "code": "26464-8"}]},
-                      "valueQuantity": {"value": 12400, "unit": "10*9/L"}}}]}))
+                      "valueQuantity": {"value": 4, "unit": "10*9/L"}}}]}))
     done = allcare_cli("import", "fhir", str(bad), database=database)
-    assert done.returncode == 2 and "must be <= 2000" in done.stderr and "Traceback" not in done.stderr
+    assert done.returncode == 2 and "contradicts birth_date" in done.stderr and "Traceback" not in done.stderr
     listed = allcare_cli("export", "case", "p", database=database)
     assert listed.returncode == 2 and "no patient" in listed.stderr

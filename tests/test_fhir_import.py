@@ -224,9 +224,20 @@ def test_a_unit_that_cannot_be_converted_drops_that_value_with_a_reason_not_the_
     assert entry.status == "unmapped" and entry.reason.startswith("valueQuantity.unit: unit 'mg/dL'") and "cell count" in entry.reason
 
 
-def test_an_implausible_value_is_traced_back_to_its_resource():
-    (problem,) = problems_of(bundle(PATIENT, obs("w", "26464-8", {"value": 12400, "unit": "10*9/L", "code": "10*9/L"})))
-    assert problem.startswith("Observation/w: wbc: must be <= 2000")
+def test_an_implausible_value_is_dropped_with_the_reason_traced_to_its_resource():
+    """The mCODE example Jenny M has neutrophils of "3000 10*3/uL": that value goes, the patient stays."""
+    patient = only_case(bundle(PATIENT, obs("w", "26464-8", {"value": 12400, "unit": "10*9/L", "code": "10*9/L"}),
+                               obs("h", "718-7", {"value": 9.1, "unit": "g/dL"})))
+    (cbc,) = patient.case.findings
+    assert cbc.wbc is None and cbc.hemoglobin.value == 9.1
+    assert any(e.resource == "Observation/w" and e.reason.startswith("wbc: must be <= 2000") for e in patient.report.not_mapped())
+
+
+def test_a_contradiction_in_the_patient_itself_fails_that_patient():
+    contradictory = {**PATIENT, "extension": [{"url": "urn:allcare:extension:age-at-diagnosis", "valueDecimal": 30},
+                                              {"url": "urn:allcare:extension:diagnosis-date", "valueDate": "2024-01-01"}]}
+    (problem,) = problems_of(bundle(contradictory, obs("w", "26464-8", {"value": 5, "unit": "10*9/L"})))
+    assert problem.startswith("Patient/p1: patient.age_years 30 contradicts birth_date 2017-06-01")
 
 
 def test_a_reference_to_a_missing_resource_is_reported_not_fatal():
@@ -256,11 +267,14 @@ def test_oversized_input_is_refused_before_parsing():
 
 def test_import_commits_per_patient():
     other = {"resourceType": "Patient", "id": "p2", "gender": "male"}
-    bad = obs("w", "26464-8", {"value": 12400, "unit": "10*9/L"}, subject={"reference": "Patient/p2"})
+    other["birthDate"], other["extension"] = "2017-06-01", [
+        {"url": "urn:allcare:extension:age-at-diagnosis", "valueDecimal": 30},
+        {"url": "urn:allcare:extension:diagnosis-date", "valueDate": "2024-01-01"}]
+    bad = obs("w", "26464-8", {"value": 5, "unit": "10*9/L"}, subject={"reference": "Patient/p2"})
     good = obs("g", "26464-8", {"value": 5, "unit": "10*9/L"})
     result = import_bundle(json.dumps(bundle(PATIENT, other, good, bad)))
     assert [p.patient_id for p in result.patients] == ["p1"]
-    assert list(result.failed) == ["Patient/p2"] and "must be <= 2000" in str(result.failed["Patient/p2"][0])
+    assert list(result.failed) == ["Patient/p2"] and "contradicts birth_date" in str(result.failed["Patient/p2"][0])
 
 
 def test_brian_with_a_broken_unit_keeps_the_patient_and_reports_the_value():

@@ -63,14 +63,15 @@ def test_bulk_export_gives_one_case_per_patient_with_progress(export_of_three):
 
 def test_a_patient_with_bad_data_fails_alone(export_of_three, tmp_path):
     _, paths = export_of_three
-    observations = next(p for p in paths if p.name == "Observation.ndjson")
-    lines = observations.read_text().splitlines()
-    broken = json.loads(next(line for line in lines if "white-blood-cell-brian-l" in line))
-    broken["valueQuantity"]["value"] = 88500  # x10^9/L: implausible, the case model refuses it
-    observations.write_text("\n".join(line if "white-blood-cell-brian-l" not in line else json.dumps(broken) for line in lines) + "\n")
+    patients = next(p for p in paths if p.name == "Patient.ndjson")
+    lines = patients.read_text().splitlines()
+    broken = json.loads(next(line for line in lines if "cancer-patient-brian-l" in line))
+    broken["extension"] = [{"url": "urn:allcare:extension:age-at-diagnosis", "valueDecimal": 40},
+                           {"url": "urn:allcare:extension:diagnosis-date", "valueDate": "2024-01-01"}]
+    patients.write_text("\n".join(line if "cancer-patient-brian-l" not in line else json.dumps(broken) for line in lines) + "\n")
     outcomes = {o.patient_ref: o for o in NdjsonImport(paths).patients()}
     assert outcomes["Patient/cancer-patient-brian-l"].imported is None
-    assert "Observation/white-blood-cell-brian-l: wbc: must be <= 2000" in str(outcomes["Patient/cancer-patient-brian-l"].problems[0])
+    assert "patient.age_years 40 contradicts birth_date" in str(outcomes["Patient/cancer-patient-brian-l"].problems[0])
     assert sum(o.imported is not None for o in outcomes.values()) == 3
 
 

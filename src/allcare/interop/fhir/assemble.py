@@ -163,10 +163,7 @@ def assemble_patient(patient: Item, items: list[Item], index: Index, medications
                             "findings": findings}
     if declared or diagnosis_dates:
         data["diagnosis_date"] = declared or min(diagnosis_dates).isoformat()
-    try:
-        case = case_from_dict(data)
-    except CaseValidationError as error:
-        raise FhirInputError([_to_resource_problem(p, sources, patient.ref) for p in error.problems]) from None
+    case = _valid_case(data, sources, patient.ref, report)
     return PatientImport(patient_id=case.patient.id, case=case, report=report, sources=sources,
                          identifiers=patient_identifiers(patient.resource))
 
@@ -251,6 +248,52 @@ def _partitions(group: _Group) -> list[tuple[str | None, list[Member], str]]:
         finding_id = base_id if len(ordered) == 1 else f"{base_id}#{finding_type}"
         out.append((finding_type, (generic if n == 0 else []) + members, finding_id))
     return out
+
+
+def _valid_case(data: dict, sources: list[list[str]], patient_ref: str, report: MappingReport) -> Case:
+    """The validated case. A value the case model refuses (an impossible count, a finding dated before
+    birth) drops that value or finding, with the reason reported against its resources, so that one
+    flaw does not cost the patient; a problem of the patient itself (age against birth date) fails it."""
+    for _ in range(4):
+        try:
+            return case_from_dict(data)
+        except CaseValidationError as error:
+            if not _drop_refused(data, sources, error.problems, report):
+                raise FhirInputError([_to_resource_problem(p, sources, patient_ref) for p in error.problems]) from None
+    return case_from_dict(data)
+
+
+_FINDING_PROBLEM = re.compile(r"findings\[(\d+)\] \(([^)]*)\)(?::\s*([A-Za-z_]+))?.*")
+
+
+def _drop_refused(data: dict, sources: list[list[str]], problems, report: MappingReport) -> bool:
+    """Remove every refused finding field (or finding); False when a problem is not about one finding."""
+    drop_fields: dict[int, set[str]] = {}
+    for problem in problems:
+        match = _FINDING_PROBLEM.fullmatch(problem.location)
+        if not match or int(match.group(1)) >= len(data["findings"]):
+            return False
+        index, field_name = int(match.group(1)), match.group(3)
+        finding = data["findings"][index]
+        fields = drop_fields.setdefault(index, set())
+        if field_name and field_name in finding and field_name not in ("type", "date", "id"):
+            fields.add(field_name)
+            why = f"{field_name}: {problem.message}; this value is not used"
+        else:
+            fields.add("*")
+            why = f"{problem.message}; this {finding.get('type')} finding is not used"
+        for ref in sources[index]:
+            report.partly(ref, why)
+    for index in sorted(drop_fields, reverse=True):
+        fields = drop_fields[index]
+        finding = data["findings"][index]
+        if "*" not in fields:
+            for name in fields:
+                finding.pop(name, None)
+        if "*" in fields or not (set(finding) - {"type", "date", "id", "note", "source"}):
+            del data["findings"][index]
+            del sources[index]
+    return True
 
 
 def _to_resource_problem(problem, sources: list[list[str]], patient_ref: str) -> FhirProblem:
