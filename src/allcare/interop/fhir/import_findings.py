@@ -607,11 +607,11 @@ def _treatment(members: list[Member], b: Builder) -> dict | None:
         b.used(m)
     if plan is None and medication_ends and all(e is not None for e in medication_ends):
         end = max(medication_ends)  # every administration has an end: the block ended with the last
+    if not agents and plan is None:
+        return None  # nothing of this group is leukaemia treatment (each resource's reason is reported)
     if start is None:
         for m in members:
             b.unused(m, "treatment without a start date")
-        return None
-    if not agents and plan is None:
         return None
     if plan is not None:
         b.used(plan)
