@@ -29,7 +29,6 @@ from .read_helpers import (
     concept_text,
     effective,
     ext_value,
-    number,
     short_ref,
 )
 
@@ -136,7 +135,7 @@ def read_quantity(q, kind: UnitKind, m: Member, path: str, b: Builder, reference
     if q.comparator is not None and q.comparator not in COMPARATORS:
         b.unused(m, f"{path}.comparator {q.comparator!r} is not a FHIR comparator ({', '.join(COMPARATORS)}); value not used")
         return None
-    out: dict[str, Any] = {"value": number(q.value), "unit": chosen}
+    out: dict[str, Any] = {"value": q.value, "unit": chosen}
     if q.comparator:
         out["comparator"] = q.comparator
     for bound, attr in (("lower_limit", "low"), ("upper_limit", "high")):
@@ -150,7 +149,7 @@ def read_quantity(q, kind: UnitKind, m: Member, path: str, b: Builder, reference
             b.report.partly(m.ref, f"referenceRange.{attr} is in {unit!r}, which cannot be read as a {kind.name}: range not used")
             continue
         same = limit_factor == factor
-        out[bound] = number(limit.value) if same else float(f"{limit.value * limit_factor / factor:.12g}")
+        out[bound] = limit.value if same else float(f"{limit.value * limit_factor / factor:.12g}")
     bare = q.unit is None and factor == 1.0  # UCUM code only, in the canonical unit
     if len(out) == 2 and (bare or (chosen == kind.canonical and q.code is None)):
         return out["value"]
@@ -333,7 +332,7 @@ def _cytogenetics(members: list[Member], b: Builder) -> dict | None:
             out["modal_number"] = modal.valueInteger
         index = component_with(obs, C.ALLCARE_CODES, C.A_DNA_INDEX)
         if index is not None and index.valueQuantity is not None:
-            out["dna_index"] = number(index.valueQuantity.value)
+            out["dna_index"] = index.valueQuantity.value
         if out or b.explicit:
             b.used(m)
         else:
@@ -423,7 +422,7 @@ def _genetics(members: list[Member], b: Builder) -> dict | None:
                 out["expression_subtype"] = concept_text(obs.valueCodeableConcept)
             confidence = component_with(obs, C.ALLCARE_CODES, C.A_EXPRESSION_CONFIDENCE)
             if confidence is not None and confidence.valueQuantity is not None:
-                out["expression_confidence"] = number(confidence.valueQuantity.value)
+                out["expression_confidence"] = confidence.valueQuantity.value
             b.used(m)
             continue
         answer = code_in(obs.valueCodeableConcept, C.LOINC, [C.PRESENT, C.ABSENT])
@@ -497,9 +496,9 @@ def _mrd(members: list[Member], b: Builder) -> dict | None:
             b.unused(m, f"valueQuantity.comparator {q.comparator!r} is not a FHIR comparator")
             return None
         if factor == 100.0:  # a fraction of cells (UCUM 1)
-            out["value"] = number(q.value)
+            out["value"] = q.value
         else:
-            out["percent"] = number(q.value) if factor == 1.0 else float(f"{q.value * factor:.12g}")
+            out["percent"] = q.value if factor == 1.0 else float(f"{q.value * factor:.12g}")
         if q.comparator:
             out["comparator"] = q.comparator
     elif not b.explicit:
@@ -507,14 +506,14 @@ def _mrd(members: list[Member], b: Builder) -> dict | None:
         return None
     percent = ext_value(obs, C.EXT_MRD_PERCENT)
     if percent is not None:
-        out["percent"] = number(percent)
+        out["percent"] = percent
     method = _method(obs.method, MRD_METHOD_WORDS) if obs.method is not None else None
     if method:
         out["method"] = method
     for key, url in (("sensitivity", C.EXT_MRD_SENSITIVITY), ("sample", C.EXT_MRD_SAMPLE), ("timepoint", C.EXT_MRD_TIMEPOINT)):
         value = ext_value(obs, url)
         if value is not None:
-            out[key] = number(value)
+            out[key] = value
     b.used(m)
     return out
 

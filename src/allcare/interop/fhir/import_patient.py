@@ -16,7 +16,7 @@ from typing import Any
 from . import codes as C
 from .problems import MappingReport
 from .shapes import encode
-from .read_helpers import as_date, code_in, concept_text, ext_value, identifier_value, is_derived, number, profiles
+from .read_helpers import as_date, code_in, concept_text, ext_value, identifier_value, is_derived, profiles
 
 SEXES = {"female", "male", "other", "unknown"}
 
@@ -59,7 +59,7 @@ def patient_block(patient, pid: str, ref: str, report: MappingReport) -> dict[st
             report.add(ref, "unmapped", f"birthDate {birth!s} has no day: age is taken from other data")
     age = ext_value(patient, C.EXT_AGE_AT_DIAGNOSIS)
     if age is not None:
-        out["age_years"] = number(age)
+        out["age_years"] = age
     diagnosed = as_date(ext_value(patient, C.EXT_DIAGNOSIS_DATE))
     if diagnosed is not None:
         out["diagnosis_date"] = diagnosed.isoformat()

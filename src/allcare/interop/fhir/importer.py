@@ -23,7 +23,7 @@ from typing import Iterable
 from .assemble import Index, Item, PatientImport, assemble_patient
 from .classify import unused_reason
 from .problems import FhirInputError, FhirProblem, MappingReport
-from .read_helpers import concept_text, ref_target, short_ref
+from .read_helpers import concept_text, ref_target
 from .reader import DEFAULT_MAX_BUNDLE_BYTES, bundle_entries, check_version, parse_json, validate, validate_all
 
 
@@ -168,6 +168,3 @@ def medication_names(items: list[Item]) -> dict[str, str]:
             names[f"{item.container.ref}#{r.id}"] = name
     return names
 
-
-__all__ = ["ImportResult", "import_bundle", "import_items", "import_resources", "medication_names", "short_ref", "subject_of",
-           "with_contained"]

@@ -8,7 +8,6 @@ helpers answer one question each and are used everywhere on the import side.
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 from typing import Any, Iterable
 
 from . import codes as C
@@ -127,16 +126,6 @@ def is_derived(resource) -> bool:
 def profiles(resource) -> list[str]:
     meta = getattr(resource, "meta", None)
     return list(getattr(meta, "profile", None) or []) if meta is not None else []
-
-
-def number(value: Any) -> int | float:
-    """A FHIR decimal as the number it was written as (``83`` stays an int, ``7.0`` a float)."""
-    if isinstance(value, Decimal):
-        text = str(value)
-        if "." not in text and "e" not in text.lower():
-            return int(value)
-        return float(value)
-    return value
 
 
 def components(resource) -> list:
