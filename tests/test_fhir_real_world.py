@@ -91,8 +91,6 @@ def _eoi_case_with(mrd_finding: dict):
         mrd_finding]})
 
 
-@pytest.mark.xfail(strict=True, reason="the engine reads Mrd.comparator at its thresholds in issue 8 (not on main yet); "
-                                       "this end-to-end check passes once that lands")
 def test_end_to_end_an_mrd_of_less_than_0_01_percent_is_not_assessed_positive():
     mrd = obs("mrd-eoi", {"text": "Measurable residual disease"}, {"value": 0.01, "comparator": "<", "unit": "%", "system": UCUM,
                                                                   "code": "%"}, when="2024-02-02", method={"text": "flow cytometry"})
