@@ -79,7 +79,9 @@ def run_engine(case: Case, as_of: dt.date | None = None) -> Any:
 
 
 def compress(result: Any) -> bytes:
-    return gzip.compress(result.model_dump_json(by_alias=True).encode(), compresslevel=6, mtime=0)
+    from ..engine import assessment_to_json
+
+    return gzip.compress(assessment_to_json(result), compresslevel=6, mtime=0)
 
 
 def is_fresh(summary: PatientSummary | None, patient: Patient) -> bool:
