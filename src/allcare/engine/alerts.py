@@ -28,6 +28,7 @@ from .course.build import DiseaseCourse
 from .course.describe import episode_phenotype, target_status
 from .course.treatment import CD19_DIRECTED, CD22_DIRECTED, EXPOSURE_NAMES
 from .diagnosis.lesions import is_abl_class
+from .monitoring import monitoring_alerts
 from .response.mrd import level_at_least, value_text
 from .view import CaseView, Indexed, last_date
 
@@ -505,4 +506,5 @@ _CHECKS: list[Callable[[AlertInputs], list[Alert]]] = [
     _mrd_persistent,
     _down_syndrome,
     _missing_end_of_induction,
+    monitoring_alerts,  # maintenance, pharmacogenetics and toxicity (engine/monitoring.py)
 ]

@@ -15,6 +15,7 @@ from msgspec import Meta
 
 from .explain import Conclusion, EvidenceRef
 from .karyotype import Karyotype
+from .monitoring_output import BodySize, ChemistryResult, Maintenance, ThiopurineGuidance, Toxicity
 
 ASSESSMENT_SCHEMA = "allcare.assessment/1"
 
@@ -320,6 +321,12 @@ class Assessment(_Out, kw_only=True):
     disclaimer: str
     course: Annotated[Course, Meta(description="episodes of the disease (diagnosis, relapses)")] = msgspec.field(
         default_factory=Course)
+    # Treatment monitoring (engine/monitoring.py)
+    body_size: BodySize | None = None
+    chemistry: list[ChemistryResult] = []
+    maintenance: Maintenance | None = None
+    pharmacogenetics: ThiopurineGuidance | None = None
+    toxicity: Toxicity = msgspec.field(default_factory=Toxicity)
 
     def to_json_dict(self) -> dict:
         """The JSON document as Python dicts and lists (what :func:`assessment_to_json` writes)."""
@@ -333,7 +340,10 @@ class Assessment(_Out, kw_only=True):
         trail += [point.conclusion for point in self.status.timeline]
         trail += [c for episode in self.course.episodes for c in episode.conclusions]
         trail += self.course.conclusions
-        return trail
+        trail += [c for result in self.chemistry for c in result.conclusions]
+        trail += self.maintenance.conclusions if self.maintenance else []
+        trail += self.pharmacogenetics.conclusions if self.pharmacogenetics else []
+        return trail + self.toxicity.conclusions
 
 
 _ENCODER = msgspec.json.Encoder()

@@ -21,6 +21,7 @@ from .course.build import build_course
 from .course.describe import describe_course
 from .counts import grade_counts
 from .diagnosis import diagnose
+from .monitoring import monitoring
 from .response import assess_response
 from .risk import assess_risk
 from .rules import DEFAULT_RULES, RuleSet
@@ -44,8 +45,10 @@ def assess(case: Case, as_of: dt.date | None = None, rules: RuleSet = DEFAULT_RU
     codes = assign_codes(view, diagnosis, status, course_summary)
     risk = assess_risk(view, diagnosis, cns, status, mrd, course)
     alerts = raise_alerts(AlertInputs(view, course, course_summary, diagnosis, cns, risk, status, mrd))
+    treatment = monitoring(view)
     sections = [diagnosis.conclusions, codes.conclusions, cns.conclusions, risk.conclusions, status.conclusions,
-                [c for episode in course_summary.episodes for c in episode.conclusions], course_summary.conclusions]
+                [c for episode in course_summary.episodes for c in episode.conclusions], course_summary.conclusions,
+                treatment.conclusions()]
     missing = list(dict.fromkeys(m for group in sections for c in group for m in c.missing))
     return Assessment(
         engine_version=__version__,
@@ -65,6 +68,11 @@ def assess(case: Case, as_of: dt.date | None = None, rules: RuleSet = DEFAULT_RU
         missing=missing,
         disclaimer=DISCLAIMER,
         course=course_summary,
+        body_size=treatment.body_size,
+        chemistry=treatment.chemistry,
+        maintenance=treatment.maintenance,
+        pharmacogenetics=treatment.pharmacogenetics,
+        toxicity=treatment.toxicity,
     )
 
 

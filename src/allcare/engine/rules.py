@@ -12,7 +12,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .maintenance_targets import DEFAULT_MAINTENANCE_FAMILY, MAINTENANCE_FAMILIES, MaintenanceTargets, maintenance_targets
 
 RULES_VERSION = "allcare-rules/2026.12"
 
@@ -125,11 +127,71 @@ class RuleSet(BaseModel):
     delayed_intensification_days: tuple[int, int] = Field((42, 70), description="delayed intensification about 2 months")
     maintenance_days: tuple[int, int] = Field((365, 1100), description="maintenance 1-3 years, about 2")
 
+    # Treatment monitoring (docs/rules.md "Maintenance, pharmacogenetics and toxicity").
+    # Body size (Mosteller, N Engl J Med 1987;317:1098; Haycock, J Pediatr 1978;93:62; DuBois, Arch Intern Med 1916;17:863)
+    bsa_formula: Literal["mosteller", "haycock", "dubois"] = Field("mosteller", description="body surface area from height and weight")
+    body_size_max_age_days: int = Field(90, ge=0, description="height/weight older than this (days) is not used for a dose per m2")
+    # Maintenance (MaintenanceTargets names each line and its source)
+    maintenance: MaintenanceTargets = Field(
+        default_factory=lambda: MAINTENANCE_FAMILIES[DEFAULT_MAINTENANCE_FAMILY],
+        description="protocol family whose maintenance targets apply: icicle_all_14 (default), nopho_all2008, aieop_bfm",
+    )
+    maintenance_count_max_age_days: int = Field(
+        21, ge=0, description="a dose suggestion needs a maintenance count no older than this (days) on the assessment date")
+    # Thiopurine pharmacogenetics (CPIC 2018 update, Relling et al., Clin Pharmacol Ther 2019;105:1095)
+    cpic_reduce_if_start_from_mg_m2_day: float = Field(
+        75.0, gt=0, description="CPIC: intermediate metabolisers start reduced when the normal mercaptopurine start is >= this")
+    # Febrile neutropenia (IDSA 2010, Freifeld et al., Clin Infect Dis 2011;52:e56)
+    fever_single_min: float = Field(38.3, description="a single temperature >= this (C) is fever")
+    fever_sustained_min: float = Field(38.0, description="a temperature >= this (C) held over fever_sustained_minutes is fever")
+    fever_sustained_minutes: int = Field(60, ge=1, description="how long (or how far apart two readings) the lower fever line must hold")
+    febrile_neutropenia_anc_below: float = Field(0.5, description="fever with ANC < this = febrile neutropenia")
+    febrile_neutropenia_anc_window_days: int = Field(1, ge=0, description="the ANC may be from the fever's day or up to this many days before")
+    febrile_neutropenia_alert_days: int = Field(2, ge=0, description="an episode this recent (days before the assessment date) is a critical alert")
+    # Tumour lysis (Cairo & Bishop, Br J Haematol 2004;127:3)
+    tls_window_days: tuple[int, int] = Field((3, 7), description="days before / after the start of cytoreductive therapy")
+    tls_criteria_min: int = Field(2, ge=1, description="laboratory TLS: this many of uric acid, potassium, phosphate, calcium")
+    tls_uric_acid_min: float = Field(476.0, description="uric acid >= this (umol/L)")
+    tls_potassium_min: float = Field(6.0, description="potassium >= this (mmol/L)")
+    tls_phosphate_child_min: float = Field(2.1, description="phosphate >= this (mmol/L), children")
+    tls_phosphate_adult_min: float = Field(1.45, description="phosphate >= this (mmol/L), adults")
+    tls_calcium_max: float = Field(1.75, description="calcium <= this (mmol/L)")
+    tls_change_pct: float = Field(25.0, gt=0, description="or a change from baseline of this % (rise; fall for calcium)")
+    tls_baseline_days: int = Field(7, ge=0, description="a baseline value is the latest one up to this many days before therapy")
+    tls_creatinine_uln_factor: float = Field(1.5, gt=0, description="clinical TLS: creatinine >= this x the upper limit of normal")
+    # High-dose methotrexate (Ramsey et al., Oncologist 2018;23:52)
+    mtx_glucarpidase_lines: tuple[tuple[float, float], ...] = Field(
+        ((36.0, 30.0), (42.0, 10.0), (48.0, 5.0)),
+        description="(hours from infusion start, umol/L): above the line with kidney injury = glucarpidase may be indicated (infusion <= 24 h)")
+    mtx_long_infusion_line: tuple[float, float] = Field(
+        (48.0, 5.0), description="the same for a 36-42 h infusion (hours, umol/L)")
+    mtx_short_infusion_max_hours: float = Field(24.0, gt=0, description="infusions up to this long use mtx_glucarpidase_lines")
+    mtx_aki_creatinine_factor: float = Field(
+        1.5, gt=1, description="creatinine >= this x the pre-infusion value counts as HD-MTX kidney injury")
+    # Asparaginase activity (van der Sluis et al., Haematologica 2016;101:279)
+    asparaginase_activity_min: float = Field(0.1, ge=0, description="nadir serum asparaginase activity >= this (IU/mL) is adequate")
+    asparaginase_pegaspargase_days: tuple[float, float] = Field((7.0, 14.0), description="pegaspargase: activity read from day 7 to day 14 after a dose")
+    asparaginase_native_days: tuple[float, float] = Field((2.0, 3.0), description="native E. coli asparaginase: read 48-72 h after a dose")
+    asparaginase_erwinia_days: tuple[float, float] = Field((2.0, 2.0), description="Erwinia asparaginase: read 48 h after a dose")
+    # Hepatotoxicity alert (CTCAE v5.0 grades)
+    liver_alert_min_grade: int = Field(3, ge=1, le=4, description="ALT, AST or bilirubin of this CTCAE grade or higher is an alert")
+    # Cumulative anthracyclines (doxorubicin equivalents; IGHG, Armenian et al., Lancet Oncol 2015;16:e123)
+    anthracycline_equivalence: Literal["feijen_2019", "cog_ltfu_v5"] = Field(
+        "feijen_2019", description="doxorubicin-equivalence ratios: Feijen 2019 / IGHG, or COG LTFU v5.0 (2018)")
+    anthracycline_high_risk_min: float = Field(250.0, gt=0, description="cumulative doxorubicin-equivalent >= this (mg/m2): cardiac surveillance recommended")
+    anthracycline_moderate_min: float = Field(100.0, gt=0, description=">= this (mg/m2): surveillance reasonable")
+
+    @field_validator("maintenance", mode="before")
+    @classmethod
+    def _maintenance_preset(cls, value):
+        return maintenance_targets(value) if isinstance(value, dict) else value
+
     @model_validator(mode="after")
     def _ranges_are_ordered(self):
         for name in (
             "cog_relapse_age", "near_haploid", "low_hypodiploid", "high_hypodiploid", "masked_hypodiploidy",
             "masked_near_haploid_doubled", "near_triploid", "near_tetraploid",
+            "tls_window_days", "asparaginase_pegaspargase_days", "asparaginase_native_days", "asparaginase_erwinia_days",
             "induction_days",
             "consolidation_days", "interim_maintenance_days", "delayed_intensification_days", "maintenance_days",
         ):
@@ -138,6 +200,11 @@ class RuleSet(BaseModel):
                 raise ValueError(f"{name}: lower bound {low} is above upper bound {high}")
         if self.high_hyperdiploid_min > self.high_hyperdiploid_max:
             raise ValueError("high_hyperdiploid_min is above high_hyperdiploid_max")
+        hours = [h for h, _ in self.mtx_glucarpidase_lines]
+        if hours != sorted(hours) or len(set(hours)) != len(hours):
+            raise ValueError("mtx_glucarpidase_lines must be in increasing hours")
+        if self.anthracycline_moderate_min > self.anthracycline_high_risk_min:
+            raise ValueError("anthracycline_moderate_min is above anthracycline_high_risk_min")
         return self
 
     def phase_days(self, phase: str) -> tuple[int, int] | None:
@@ -156,6 +223,11 @@ def rules_from_dict(data: Any, base: RuleSet = DEFAULT_RULES) -> RuleSet:
     if not isinstance(data, dict):
         raise RuleSetError("a rule-set file must be an object of parameter names to values")
     merged = base.model_dump() | data
+    if isinstance(data.get("maintenance"), dict):  # a family preset with overrides, or overrides of the current family
+        try:
+            merged["maintenance"] = maintenance_targets(data["maintenance"], base.maintenance).model_dump()
+        except (ValueError, ValidationError) as error:
+            raise RuleSetError(f"maintenance: {error}") from None
     if "version" not in data and any(merged[k] != v for k, v in base.model_dump().items()):
         merged["version"] = f"{base.version}+custom"
     try:

@@ -44,3 +44,30 @@ MRD_PERSISTENCE = "MRD at end of induction and consolidation (COG: Borowitz et a
 LI_FRAUMENI = "TP53 in low-hypodiploid ALL, often germline (Holmfeldt et al., Nat Genet 2013;45:242)"
 ABL_CLASS = "ABL-class fusions in B-ALL and ABL-directed TKIs (Cario et al., Haematologica 2020;105:1887; den Boer et al., Ponte di Legno ABL-class study, 2021)"
 DISEASE_EPISODES = "Disease episodes: diagnostic work-up per WHO-HAEM5; remission samples are response monitoring (NCCN/ELN)"
+
+# Treatment monitoring (maintenance, pharmacogenetics, toxicity)
+MOSTELLER = "Mosteller RD, N Engl J Med 1987;317:1098 (body surface area)"
+HAYCOCK = "Haycock GB et al., J Pediatr 1978;93:62 (body surface area)"
+DUBOIS = "DuBois D, DuBois EF, Arch Intern Med 1916;17:863 (body surface area)"
+CPIC_THIOPURINES = (
+    "CPIC guideline for thiopurine dosing based on TPMT and NUDT15 genotypes: 2018 update (Relling et al., "
+    "Clin Pharmacol Ther 2019;105:1095), with the CPIC updates of April 2020 and March 2024"
+)
+ALLMT_METRICS = "maintenance metrics as defined in allMT (Mungle, Mahadevan, Krishnan; R package 0.1.0) and Mungle 2020"
+IDSA_FN = "IDSA febrile neutropenia definition (Freifeld et al., Clin Infect Dis 2011;52:e56)"
+CTCAE_V5_FN = "CTCAE v5.0 (NCI, 27 Nov 2017): Febrile neutropenia"
+CAIRO_BISHOP = "Cairo-Bishop tumour lysis syndrome definition and grading (Cairo & Bishop, Br J Haematol 2004;127:3)"
+GLUCARPIDASE_CONSENSUS = (
+    "Consensus guideline for glucarpidase in HD-MTX kidney injury and delayed clearance (Ramsey et al., "
+    "Oncologist 2018;23:52)"
+)
+ASPARAGINASE_CONSENSUS = (
+    "Consensus recommendations on asparaginase hypersensitivity and silent inactivation (van der Sluis et al., "
+    "Haematologica 2016;101:279)"
+)
+ANTHRACYCLINE_FEIJEN = (
+    "Doxorubicin-equivalence ratios for cardiomyopathy (Feijen et al., JAMA Oncol 2019;5:864; adopted by IGHG); "
+    "idarubicin from the COG Long-Term Follow-Up Guidelines v5.0 (2018)"
+)
+ANTHRACYCLINE_COG_V5 = "COG Long-Term Follow-Up Guidelines v5.0 (2018): doxorubicin isotoxic equivalents"
+IGHG_CARDIO = "IGHG cardiomyopathy surveillance (Armenian et al., Lancet Oncol 2015;16:e123)"

@@ -5,25 +5,35 @@ from .markers import KNOWN_MARKERS, normalise_marker_name
 from .models import (
     CASE_SCHEMA,
     FINDING_TYPES,
+    AdverseEvent,
+    Anthropometry,
+    AsparaginaseActivity,
     Case,
     Cbc,
     Condition,
     Csf,
+    Chemistry,
     Cytogenetics,
+    Dose,
     Extramedullary,
     Finding,
     Genetics,
     Immunophenotype,
     Marrow,
+    MethotrexateLevel,
     Mrd,
     Patient,
+    Pharmacogenetics,
     Sex,
     Treatment,
+    Vitals,
 )
 from .quantity import Quantity
 from .vocabulary import normalise_lesion
 
 __all__ = [
+    "AdverseEvent", "Anthropometry", "AsparaginaseActivity", "Chemistry", "Dose", "MethotrexateLevel",
+    "Pharmacogenetics", "Vitals",
     "CASE_SCHEMA", "FINDING_TYPES", "KNOWN_MARKERS", "Case", "CaseValidationError", "Cbc", "Condition", "Csf",
     "Cytogenetics", "Extramedullary", "Finding", "Genetics", "Immunophenotype", "Marrow", "Mrd", "Patient",
     "Quantity", "Sex", "Treatment", "case_from_dict", "normalise_lesion", "normalise_marker_name",

@@ -13,9 +13,38 @@ from typing import Annotated, Literal, Union
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from .adverse_terms import TERMS as ADVERSE_TERMS
+from .adverse_terms import term_key, term_label
+from .agents import normalise_agent
 from .bounds import Comparator
 from .markers import MarkerValue, normalise_marker_name
-from .quantity import CellCount, CsfCells, Hemoglobin, Percent, RedCellCount
+from .quantity import (
+    Albumin,
+    AsparaginaseActivityLevel,
+    Bilirubin,
+    BloodPressure,
+    BodySurfaceArea,
+    Calcium,
+    CellCount,
+    Creatinine,
+    CsfCells,
+    DoseQuantity,
+    EnzymeActivity,
+    Fibrinogen,
+    Glucose,
+    HeartRate,
+    Height,
+    Hemoglobin,
+    MethotrexateConcentration,
+    Percent,
+    Phosphate,
+    Potassium,
+    RedCellCount,
+    Temperature,
+    Triglycerides,
+    UricAcid,
+    Weight,
+)
 from .vocabulary import normalise_lesion
 
 CASE_SCHEMA = "allcare.case/1"
@@ -252,12 +281,251 @@ class Treatment(_Finding):
         return self
 
 
+# --- Treatment monitoring (doses, body size, chemistry, vital signs, pharmacogenetics, drug
+# levels, adverse events). Every measured value goes through the unit machinery like a count.
+
+
+def _measured(finding: BaseModel, fields: tuple[str, ...], what: str):
+    if all(getattr(finding, name) is None for name in fields):
+        raise ValueError(f"{what} needs at least one of {', '.join(fields)}")
+    return finding
+
+
+class Anthropometry(_Finding):
+    """Height and weight (body surface area is computed from them), or a body surface area as recorded."""
+
+    type: Literal["anthropometry"] = "anthropometry"
+    height: Height | None = Field(default=None, description="body height, default unit cm")
+    weight: Weight | None = Field(default=None, description="body weight, default unit kg")
+    bsa: BodySurfaceArea | None = Field(default=None, description="body surface area as recorded (m2)")
+
+    @model_validator(mode="after")
+    def _something_measured(self):
+        return _measured(self, ("height", "weight", "bsa"), "an anthropometry finding")
+
+
+Route = Literal["oral", "iv", "im", "sc", "it", "other"]
+Frequency = Literal["once", "daily", "weekly", "twice_weekly", "every_2_weeks", "every_3_weeks", "every_4_weeks"]
+
+
+def _agent(text: str) -> str:
+    if not text.strip():
+        raise ValueError("is blank; name the agent (e.g. mercaptopurine, methotrexate)")
+    return normalise_agent(text)
+
+
+AgentName = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_agent)]
+
+
+class Dose(_Finding):
+    """A dose of one agent: given once, or prescribed daily/weekly from ``start`` to ``end``.
+
+    ``dose`` is per administration (mg, mg/m2, mg/kg, IU, IU/m2); 0 records a dose held.
+    ``days_per_week`` is for a daily drug given on fewer days (CPIC's thrice-weekly
+    mercaptopurine). ``date`` defaults to ``start``.
+    """
+
+    type: Literal["dose"] = "dose"
+    agent: AgentName
+    dose: DoseQuantity
+    route: Route | None = None
+    frequency: Frequency = "once"
+    days_per_week: int | None = Field(default=None, ge=1, le=7, description="for a daily drug given on fewer days a week")
+    start: CaseDate
+    end: CaseDate | None = None
+    infusion_hours: float | None = Field(default=None, gt=0, le=168, description="duration of an infusion, hours")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _date_from_start(cls, data):
+        if isinstance(data, dict) and "date" not in data and "start" in data:
+            data = {**data, "date": data["start"]}
+        return data
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        if self.end is not None and self.end < self.start:
+            raise ValueError(f"end ({self.end}) is before start ({self.start})")
+        if self.days_per_week is not None and self.frequency != "daily":
+            raise ValueError("days_per_week applies to a daily dose only")
+        return self
+
+
+class Chemistry(_Finding):
+    """Serum or plasma chemistry. Analytes reported in many-fold different units need their unit."""
+
+    type: Literal["chemistry"] = "chemistry"
+    potassium: Potassium | None = None
+    phosphate: Phosphate | None = None
+    calcium: Calcium | None = Field(default=None, description="total serum calcium")
+    calcium_corrected: Calcium | None = Field(default=None, description="calcium corrected for albumin, as the lab reported it")
+    ionized_calcium: Calcium | None = None
+    uric_acid: UricAcid | None = None
+    creatinine: Creatinine | None = None
+    ldh: EnzymeActivity | None = None
+    alt: EnzymeActivity | None = None
+    ast: EnzymeActivity | None = None
+    bilirubin: Bilirubin | None = Field(default=None, description="total bilirubin")
+    albumin: Albumin | None = None
+    lipase: EnzymeActivity | None = None
+    amylase: EnzymeActivity | None = None
+    glucose: Glucose | None = None
+    fibrinogen: Fibrinogen | None = None
+    triglycerides: Triglycerides | None = None
+
+    @model_validator(mode="after")
+    def _something_measured(self):
+        return _measured(self, CHEMISTRY_ANALYTES, "a chemistry finding")
+
+
+CHEMISTRY_ANALYTES = (
+    "potassium", "phosphate", "calcium", "calcium_corrected", "ionized_calcium", "uric_acid", "creatinine", "ldh",
+    "alt", "ast", "bilirubin", "albumin", "lipase", "amylase", "glucose", "fibrinogen", "triglycerides",
+)
+
+_CLOCK = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+
+
+class Vitals(_Finding):
+    """Vital signs. ``time`` (HH:MM) orders readings of one day; ``sustained_minutes`` says how long the
+    temperature stayed at or above ``temperature`` (the "sustained over one hour" of fever definitions)."""
+
+    type: Literal["vitals"] = "vitals"
+    time: str | None = Field(default=None, pattern=_CLOCK, description="time of day, HH:MM (24 h)")
+    temperature: Temperature | None = Field(default=None, description="default unit Cel; Fahrenheit as [degF]")
+    temperature_site: Literal["oral", "axillary", "tympanic", "rectal", "temporal", "core", "other"] | None = None
+    sustained_minutes: int | None = Field(default=None, ge=1, le=10080)
+    heart_rate: HeartRate | None = None
+    systolic_bp: BloodPressure | None = None
+    diastolic_bp: BloodPressure | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        _measured(self, ("temperature", "heart_rate", "systolic_bp", "diastolic_bp"), "a vitals finding")
+        if self.sustained_minutes is not None and self.temperature is None:
+            raise ValueError("sustained_minutes describes a temperature; give the temperature")
+        if self.systolic_bp is not None and self.diastolic_bp is not None and self.diastolic_bp.value > self.systolic_bp.value:
+            raise ValueError("diastolic_bp is above systolic_bp")
+        return self
+
+
+Phenotype = Literal[
+    "normal_metabolizer", "intermediate_metabolizer", "possible_intermediate_metabolizer", "poor_metabolizer", "indeterminate",
+]
+_PHENOTYPE_SPELLINGS = {
+    "nm": "normal_metabolizer", "normal": "normal_metabolizer", "normal_metabolizer": "normal_metabolizer",
+    "im": "intermediate_metabolizer", "intermediate": "intermediate_metabolizer",
+    "intermediate_metabolizer": "intermediate_metabolizer",
+    "possible_im": "possible_intermediate_metabolizer", "possible_intermediate": "possible_intermediate_metabolizer",
+    "possible_intermediate_metabolizer": "possible_intermediate_metabolizer",
+    "pm": "poor_metabolizer", "poor": "poor_metabolizer", "poor_metabolizer": "poor_metabolizer",
+    "indeterminate": "indeterminate",
+}
+
+
+class Pharmacogenetics(_Finding):
+    """A TPMT or NUDT15 result in CPIC terms: the phenotype, and the diplotype when reported."""
+
+    type: Literal["pharmacogenetics"] = "pharmacogenetics"
+    gene: Literal["TPMT", "NUDT15"]
+    phenotype: Phenotype | None = Field(default=None, description="CPIC phenotype; NM, IM, PM and 'metaboliser' spellings are accepted")
+    diplotype: str | None = Field(default=None, pattern=r"^\*[0-9]+[A-Z]?/\*[0-9]+[A-Z]?$", description="e.g. *1/*3A")
+    method: Literal["genotype", "enzyme_activity"] | None = None
+
+    @field_validator("gene", mode="before")
+    @classmethod
+    def _gene(cls, value):
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("phenotype", mode="before")
+    @classmethod
+    def _phenotype(cls, value):
+        if not isinstance(value, str):
+            return value
+        key = "_".join(value.strip().lower().replace("-", " ").replace("metaboliser", "metabolizer").split())
+        return _PHENOTYPE_SPELLINGS.get(key, value)
+
+    @field_validator("diplotype", mode="before")
+    @classmethod
+    def _diplotype(cls, value):
+        return value.replace(" ", "").upper() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _something_reported(self):
+        if self.phenotype is None and self.diplotype is None:
+            raise ValueError("a pharmacogenetics finding needs the phenotype or the diplotype")
+        return self
+
+
+class MethotrexateLevel(_Finding):
+    """Plasma methotrexate, timed from the START of the infusion (how the consensus lines are drawn)."""
+
+    type: Literal["methotrexate_level"] = "methotrexate_level"
+    value: MethotrexateConcentration
+    hours_after_start: float = Field(gt=0, le=720, description="hours from the start of the methotrexate infusion")
+    infusion_hours: float | None = Field(default=None, gt=0, le=168, description="infusion duration, hours")
+    dose: DoseQuantity | None = Field(default=None, description="the methotrexate dose of that infusion")
+
+
+class AsparaginaseActivity(_Finding):
+    """Serum asparaginase activity with the time since the last dose."""
+
+    type: Literal["asparaginase_activity"] = "asparaginase_activity"
+    value: AsparaginaseActivityLevel
+    preparation: Literal["pegaspargase", "native_e_coli", "erwinia"] | None = Field(
+        default=None, description="default: from the latest asparaginase dose finding before the sample")
+    days_after_dose: float | None = Field(default=None, ge=0, le=60, description="default: from the latest asparaginase dose")
+
+
+def _adverse_term(text: str) -> str:
+    if not text.strip():
+        raise ValueError("is blank; name the CTCAE term (e.g. pancreatitis, thromboembolic_event)")
+    return term_key(text)
+
+
+class AdverseEvent(_Finding):
+    """An adverse event as a clinician graded it (CTCAE term and grade), with its dates."""
+
+    type: Literal["adverse_event"] = "adverse_event"
+    term: Annotated[str, Field(min_length=1, max_length=150), AfterValidator(_adverse_term)]
+    grade: int = Field(ge=1, le=5)
+    start: CaseDate
+    end: CaseDate | None = None
+    agent: AgentName | None = Field(default=None, description="the agent suspected of causing it")
+    ctcae_version: Literal["5.0", "6.0"] = "5.0"
+    serious: bool | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _date_from_start(cls, data):
+        if isinstance(data, dict) and "date" not in data and "start" in data:
+            data = {**data, "date": data["start"]}
+        return data
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        if self.end is not None and self.end < self.start:
+            raise ValueError(f"end ({self.end}) is before start ({self.start})")
+        term = ADVERSE_TERMS.get(self.term)
+        if term is not None and self.grade not in term.grades:
+            raise ValueError(
+                f"CTCAE defines grades {', '.join(map(str, term.grades))} for {term_label(self.term)} (got grade {self.grade})")
+        return self
+
+
 Finding = Annotated[
-    Union[Cbc, Marrow, Immunophenotype, Cytogenetics, Genetics, Csf, Extramedullary, Mrd, Treatment],
+    Union[
+        Cbc, Marrow, Immunophenotype, Cytogenetics, Genetics, Csf, Extramedullary, Mrd, Treatment,
+        Anthropometry, Dose, Chemistry, Vitals, Pharmacogenetics, MethotrexateLevel, AsparaginaseActivity, AdverseEvent,
+    ],
     Field(discriminator="type"),
 ]
 
-FINDING_TYPES = ("cbc", "marrow", "immunophenotype", "cytogenetics", "genetics", "csf", "extramedullary", "mrd", "treatment")
+FINDING_TYPES = (
+    "cbc", "marrow", "immunophenotype", "cytogenetics", "genetics", "csf", "extramedullary", "mrd", "treatment",
+    "anthropometry", "dose", "chemistry", "vitals", "pharmacogenetics", "methotrexate_level", "asparaginase_activity",
+    "adverse_event",
+)
 
 
 class Case(_Strict):

@@ -15,7 +15,8 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, model_serializer
 
 from .bounds import COMPARATORS, Comparator
-from .units import CELL_COUNT, CSF_CELLS, HEMOGLOBIN, PERCENT, RED_CELL_COUNT, UnitKind
+from . import units as U
+from .units import CELL_COUNT, CSF_CELLS, HEMOGLOBIN, PERCENT, RED_CELL_COUNT, UnitError, UnitKind
 
 
 class Quantity(BaseModel):
@@ -50,8 +51,13 @@ _OBJECT_KEYS = {"value", "unit", "lower_limit", "upper_limit", "comparator"}
 _BARE_CACHE_SIZE = 2048
 
 
-def quantity_parser(kind: UnitKind, minimum: float = 0.0, maximum: float | None = None):
-    """Build a pydantic 'before' validator that turns case-file input into a :class:`Quantity`."""
+def quantity_parser(kind: UnitKind, minimum: float = 0.0, maximum: float | None = None, bare_allowed: bool = True):
+    """Build a pydantic 'before' validator that turns case-file input into a :class:`Quantity`.
+
+    ``bare_allowed=False`` refuses a number without its unit: for analytes labs report
+    in units that differ ten- to a hundred-fold (creatinine 0.5 mg/dL = 44 umol/L), a
+    bare number would be silently wrong in one of them.
+    """
 
     def number(raw: Any, what: str) -> float:
         if isinstance(raw, bool) or not isinstance(raw, (int, float)):
@@ -84,28 +90,30 @@ def quantity_parser(kind: UnitKind, minimum: float = 0.0, maximum: float | None 
             unit = raw.get("unit", kind.canonical)
             if not isinstance(unit, str):
                 raise ValueError("'unit' must be text")
-            factor = kind.factor(unit)
+            kind.factor(unit)  # an unknown unit is named before the value is read
             value = number(raw["value"], "'value'")
-            in_range(round(value * factor, 9), value, unit, True)
+            canonical = round(kind.to_canonical(value, unit), 9)
+            in_range(canonical, value, unit, True)
             limits = {}
             for bound in ("lower_limit", "upper_limit"):
                 if raw.get(bound) is not None:
                     limit = number(raw[bound], f"'{bound}'")
-                    if limit < 0:
+                    if limit < 0 and not kind.has_offset:
                         raise ValueError(f"'{bound}' must be >= 0")
-                    limits[bound] = round(limit * factor, 9)
+                    limits[bound] = round(kind.to_canonical(limit, unit), 9)
             if limits.get("lower_limit", 0) > limits.get("upper_limit", float("inf")):
                 raise ValueError("'lower_limit' is above 'upper_limit'")
             comparator = raw.get("comparator")
             if comparator is not None and comparator not in COMPARATORS:
                 raise ValueError(f"'comparator' must be one of {', '.join(COMPARATORS)} (got {comparator!r})")
-            return Quantity(
-                value=round(value * factor, 9), unit=kind.canonical, comparator=comparator, reported=dict(raw), **limits
-            )
+            return Quantity(value=canonical, unit=kind.canonical, comparator=comparator, reported=dict(raw), **limits)
         return bare(raw)
 
     def bare(raw: Any) -> Quantity:
         value = number(raw, "the value")
+        if not bare_allowed:
+            examples = " or ".join(f"{{'value': {value:g}, 'unit': '{u}'}}" for u in kind.accepted()[:2])
+            raise ValueError(f"give the unit, e.g. {examples}: labs report a {kind.name} in units that differ many-fold")
         in_range(value, value, kind.canonical, False)
         return Quantity(value=value, unit=kind.canonical)
 
@@ -120,13 +128,14 @@ def quantity_parser(kind: UnitKind, minimum: float = 0.0, maximum: float | None 
     return parse
 
 
-def _schema_for(kind: UnitKind, minimum: float, maximum: float | None) -> dict:
+def _schema_for(kind: UnitKind, minimum: float, maximum: float | None, bare_allowed: bool = True) -> dict:
     number: dict[str, Any] = {"type": "number", "minimum": minimum}
     if maximum is not None:
         number["maximum"] = maximum
+    bare = [{**number, "description": f"value in {kind.canonical}"}] if bare_allowed else []
     return {
         "anyOf": [
-            {**number, "description": f"value in {kind.canonical}"},
+            *bare,
             {
                 "type": "object",
                 "properties": {
@@ -141,22 +150,22 @@ def _schema_for(kind: UnitKind, minimum: float, maximum: float | None) -> dict:
                         "description": "the result is a bound: '<' 5 means below 5 (e.g. below the assay's limit)",
                     },
                 },
-                "required": ["value"],
+                "required": ["value"] if bare_allowed else ["value", "unit"],
                 "additionalProperties": False,
             },
         ]
     }
 
 
-def quantity_type(kind: UnitKind, minimum: float = 0.0, maximum: float | None = None):
+def quantity_type(kind: UnitKind, minimum: float = 0.0, maximum: float | None = None, bare_allowed: bool = True):
     """An annotated Quantity type for a field measured in ``kind``."""
     from pydantic import BeforeValidator, WithJsonSchema
 
     return Annotated[
         Quantity,
-        BeforeValidator(quantity_parser(kind, minimum, maximum)),
-        WithJsonSchema(_schema_for(kind, minimum, maximum)),
-        Field(description=f"default unit {kind.canonical}"),
+        BeforeValidator(quantity_parser(kind, minimum, maximum, bare_allowed)),
+        WithJsonSchema(_schema_for(kind, minimum, maximum, bare_allowed)),
+        Field(description=f"default unit {kind.canonical}" if bare_allowed else f"with its unit; canonical {kind.canonical}"),
     ]
 
 
@@ -168,3 +177,96 @@ RedCellCount = quantity_type(RED_CELL_COUNT, 0.0, 15.0)
 Hemoglobin = quantity_type(HEMOGLOBIN, 0.0, 30.0)
 CsfCells = quantity_type(CSF_CELLS)
 Percent = quantity_type(PERCENT, 0.0, 100.0)
+
+
+# Treatment monitoring (docs/case-format.md). Limits are again plausibility limits in the
+# canonical unit. Chemistry reported in units that differ many-fold needs its unit.
+Potassium = quantity_type(U.POTASSIUM, 0.0, 15.0)
+Phosphate = quantity_type(U.PHOSPHATE, 0.0, 10.0, bare_allowed=False)
+Calcium = quantity_type(U.CALCIUM, 0.0, 6.0, bare_allowed=False)
+UricAcid = quantity_type(U.URIC_ACID, 0.0, 6000.0, bare_allowed=False)
+Creatinine = quantity_type(U.CREATININE, 0.0, 5000.0, bare_allowed=False)
+Bilirubin = quantity_type(U.BILIRUBIN, 0.0, 1500.0, bare_allowed=False)
+Glucose = quantity_type(U.GLUCOSE, 0.0, 150.0, bare_allowed=False)
+Triglycerides = quantity_type(U.TRIGLYCERIDES, 0.0, 200.0, bare_allowed=False)
+Albumin = quantity_type(U.ALBUMIN, 0.0, 100.0, bare_allowed=False)
+Fibrinogen = quantity_type(U.FIBRINOGEN, 0.0, 20.0, bare_allowed=False)
+EnzymeActivity = quantity_type(U.ENZYME, 0.0, 100000.0)
+MethotrexateConcentration = quantity_type(U.METHOTREXATE_CONC, 0.0, 10000.0)
+AsparaginaseActivityLevel = quantity_type(U.ASPARAGINASE_ACTIVITY, 0.0, 100.0)
+# 25-45 C: a bare 101 (Fahrenheit without its unit) is refused rather than read as 101 C.
+Temperature = quantity_type(U.TEMPERATURE, 25.0, 45.0)
+HeartRate = quantity_type(U.HEART_RATE, 0.0, 350.0)
+BloodPressure = quantity_type(U.BLOOD_PRESSURE, 0.0, 350.0)
+Height = quantity_type(U.HEIGHT, 20.0, 250.0)
+Weight = quantity_type(U.WEIGHT, 0.3, 350.0)
+BodySurfaceArea = quantity_type(U.BODY_SURFACE, 0.05, 4.0)
+
+# Plausibility limits of a dose, per kind (canonical units): high-dose methotrexate is up to
+# 12 g/m2 (12,000 mg/m2), asparaginase 25,000 IU/m2 per dose.
+_DOSE_MAXIMUM = {"mg": 100000.0, "mg/m2": 100000.0, "mg/kg": 10000.0, "[iU]": 1e7, "[iU]/m2": 1e6}
+
+
+def _parse_dose(raw: Any) -> Any:
+    """A dose: ``{"value": 60, "unit": "mg/m2"}``; the unit decides its kind (amount, per m2, per kg, units)."""
+    if raw is None or isinstance(raw, Quantity):
+        return raw
+    if not isinstance(raw, dict):
+        raise ValueError("a dose needs its unit, e.g. {'value': 60, 'unit': 'mg/m2'} or {'value': 25, 'unit': 'mg'}")
+    extra = set(raw) - {"value", "unit"}
+    if extra:
+        raise ValueError(f"unexpected key(s) {sorted(extra)}; allowed: value, unit")
+    unit, value = raw.get("unit"), raw.get("value")
+    if not isinstance(unit, str) or not unit.strip():
+        raise ValueError("a dose needs its unit, e.g. mg, mg/m2, mg/kg, IU/m2")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or value in (float("inf"), float("-inf")):
+        raise ValueError("'value' must be a finite number")
+    kind = _dose_kind(unit)
+    if kind is None:
+        accepted = ", ".join(u for kind in U.DOSE_KINDS for u in kind.accepted())
+        raise ValueError(f"unit {unit!r} is not accepted for a dose; use a unit of an amount, an amount per m2 or "
+                         f"per kg, e.g. {accepted}")
+    canonical = round(kind.to_canonical(float(value), unit), 9)
+    if canonical < 0:
+        raise ValueError(f"must be >= 0 {kind.canonical} (got {value:g} {unit}); 0 records a dose held")
+    if canonical > _DOSE_MAXIMUM[kind.canonical]:
+        raise ValueError(f"must be <= {_DOSE_MAXIMUM[kind.canonical]:g} {kind.canonical} (got {value:g} {unit})")
+    return Quantity(value=canonical, unit=kind.canonical, reported=dict(raw))
+
+
+@lru_cache(maxsize=256)
+def _dose_kind(unit: str) -> U.UnitKind | None:
+    """The dose kind a unit belongs to (the first that reads it), or None: kept per spelling, since a
+    case repeats a handful of dose units and a refusal is not cached by the units module."""
+    for kind in U.DOSE_KINDS:
+        try:
+            kind.factor(unit)
+        except UnitError:
+            continue
+        return kind
+    return None
+
+
+def _dose_schema() -> dict:
+    return {
+        "type": "object",
+        "properties": {
+            "value": {"type": "number", "minimum": 0, "description": "0 records a dose held"},
+            "unit": {"type": "string", "minLength": 1, "examples": [u for kind in U.DOSE_KINDS for u in kind.accepted()],
+                     "description": "an amount (mg), per m2 (mg/m2, IU/m2) or per kg (mg/kg), in UCUM or a lab spelling"},
+        },
+        "required": ["value", "unit"],
+        "additionalProperties": False,
+    }
+
+
+def _dose_type():
+    from pydantic import BeforeValidator, WithJsonSchema
+
+    return Annotated[
+        Quantity, BeforeValidator(_parse_dose), WithJsonSchema(_dose_schema()),
+        Field(description="amount (mg), per body surface area (mg/m2, IU/m2) or per weight (mg/kg), with its unit"),
+    ]
+
+
+DoseQuantity = _dose_type()

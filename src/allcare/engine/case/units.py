@@ -78,8 +78,16 @@ class UnitKind:
     """A kind of quantity: its canonical unit, how it is shown, and conversions UCUM cannot do.
 
     ``canonical`` is shown to people (``10^9/L``); ``ucum`` is the same unit as a UCUM
-    code. ``per_substance`` converts a substance concentration (``mmol/L``) for an
-    analyte with a molar mass (haemoglobin), which UCUM alone cannot relate to mass.
+    code. ``molar_mass`` (g/mol) relates a mass concentration (``mg/dL``) to a substance
+    concentration (``mmol/L``) of the analyte, both ways, which UCUM alone cannot do.
+    ``fixed`` lists spellings converted by the kind's own ``(spelling, factor, offset)``
+    before UCUM is asked: where the analyte changes the meaning (calcium ``mEq/L`` is half
+    a ``mmol/L``: valence 2; an enzyme's ``IU/L`` is UCUM's ``U/L``) or the conversion is
+    not a factor (degrees Fahrenheit). With ``ucum_conversion`` off only those spellings
+    and the canonical unit are read (``mg/kg`` is a pure number to UCUM, like ``%``).
+    ``significant`` keeps that many significant digits after a conversion (guidelines quote
+    the other unit rounded to about three digits: uric acid 476 umol/L = "8 mg/dL"), and
+    ``conventional`` names the unit CTCAE prints beside the SI one.
     ``examples`` are the spellings forms offer and error messages suggest.
     """
 
@@ -87,17 +95,31 @@ class UnitKind:
     canonical: str
     ucum: str
     examples: tuple[str, ...]
-    per_substance: tuple[str, float] | None = None
+    molar_mass: float | None = None
+    fixed: tuple[tuple[str, float, float], ...] = ()
+    ucum_conversion: bool = True
+    significant: int | None = None
+    conventional: str | None = None
 
     def accepted(self) -> list[str]:
         return list(self.examples)
 
+    @property
+    def has_offset(self) -> bool:
+        """Converted with an offset (temperatures): a negative value in another unit can be valid."""
+        return any(offset for _, _, offset in self.fixed)
+
     def factor(self, unit: str) -> float:
-        """Multiply a value in ``unit`` by this to get the canonical unit; :class:`UnitError` otherwise."""
-        return _factor(self, unit)
+        """Multiply a value in ``unit`` by this to get the canonical unit (plus the offset of
+        :meth:`to_canonical` for temperatures); :class:`UnitError` otherwise."""
+        return _affine(self, unit)[0]
 
     def to_canonical(self, value: float, unit: str) -> float:
-        return value * self.factor(unit)
+        factor, offset = _affine(self, unit)
+        result = value * factor + offset
+        if self.significant is not None and (factor != 1.0 or offset) and result:
+            result = float(f"{result:.{self.significant}g}")
+        return result
 
 
 class UnitError(ValueError):
@@ -114,12 +136,21 @@ class UnitError(ValueError):
 
 
 @lru_cache(maxsize=4096)
-def _factor(kind: UnitKind, unit: str) -> float:
+def _affine(kind: UnitKind, unit: str) -> tuple[float, float]:
+    """(factor, offset) from ``unit`` to the kind's canonical unit."""
     if not isinstance(unit, str) or not unit.strip():
         raise UnitError(str(unit), kind, "no unit")
     folded = fold_spelling(unit)
     if folded == kind.ucum or folded == fold_spelling(kind.canonical):
-        return 1.0
+        return 1.0, 0.0
+    for spelling, factor, offset in kind.fixed:
+        if fold_spelling(spelling) == folded:
+            return factor, offset
+    for spelling, factor, offset in kind.fixed:  # then in any letter case (labs write iu/l), exact first
+        if fold_spelling(spelling).lower() == folded.lower():
+            return factor, offset
+    if not kind.ucum_conversion:
+        raise UnitError(unit, kind, "not one of its spellings")
     candidates = [ucum_code(unit)]
     lowered = _LAB_SPELLINGS_ANY_CASE.get(folded.lower())
     if lowered and lowered not in candidates:
@@ -128,7 +159,7 @@ def _factor(kind: UnitKind, unit: str) -> float:
     for code in candidates:
         factor, why = _convert(kind, code)
         if factor is not None:
-            return factor
+            return factor, 0.0
         if why.startswith("a "):  # a valid unit of another kind: never read by ignoring case
             break
     raise UnitError(unit, kind, why)
@@ -141,16 +172,18 @@ def _convert(kind: UnitKind, code: str) -> tuple[float | None, str]:
         quantity = registry.from_ucum(code)
     except Exception:  # noqa: BLE001 - the parser raises several kinds for text that is not UCUM
         return None, "not a UCUM unit or a known lab spelling"
+    canonical = registry.from_ucum(kind.ucum)
     try:
-        return _round(quantity.to(registry.from_ucum(kind.ucum)).magnitude), ""
+        return _round(quantity.to(canonical).magnitude), ""
     except Exception:  # noqa: BLE001 - pint's DimensionalityError and friends
         pass
-    if kind.per_substance is not None:
-        substance, grams = kind.per_substance
-        try:
-            return _round(quantity.to(registry.from_ucum(substance)).magnitude * grams), ""
-        except Exception:  # noqa: BLE001
-            pass
+    if kind.molar_mass is not None:
+        grams_per_mole = registry.from_ucum("g/mol") * kind.molar_mass
+        for converted in (quantity / grams_per_mole, quantity * grams_per_mole):  # mass -> substance, substance -> mass
+            try:
+                return _round(converted.to(canonical).magnitude), ""
+            except Exception:  # noqa: BLE001
+                pass
     return None, f"a unit of another kind: {quantity.dimensionality or 'a pure number'}"
 
 
@@ -178,10 +211,73 @@ CELL_COUNT = UnitKind("cell count", "10^9/L", "10*9/L",
                       ("10^9/L", "10*3/uL", "K/uL", "x10E3/uL", "Thousand/uL", "G/L", "/nL", "/uL", "/mm3"))
 # Red cells: canonical 10^12/L (= 10^6/uL = M/uL).
 RED_CELL_COUNT = UnitKind("red cell count", "10^12/L", "10*12/L", ("10^12/L", "10*6/uL", "M/uL", "x10E6/uL", "T/L"))
-# Haemoglobin: canonical g/dL. 1 mmol/L (monomer) = 1.6114 g/dL, the factor CTCAE's
-# dual-unit table implies (10.0 g/dL ~ 6.2 mmol/L).
-HEMOGLOBIN = UnitKind("haemoglobin concentration", "g/dL", "g/dL", ("g/dL", "g/L", "mmol/L"),
-                      per_substance=("mmol/L", 1.6114))
+# Haemoglobin: canonical g/dL. 1 mmol/L (monomer, 16 114 g/mol) = 1.6114 g/dL, the factor
+# CTCAE's dual-unit table implies (10.0 g/dL ~ 6.2 mmol/L).
+HEMOGLOBIN = UnitKind("haemoglobin concentration", "g/dL", "g/dL", ("g/dL", "g/L", "mmol/L"), molar_mass=16114.0)
 # Spinal fluid cells: canonical cells/uL (= 10^6/L).
 CSF_CELLS = UnitKind("spinal fluid cell count", "cells/uL", "/uL", ("cells/uL", "/uL", "/mm3", "10^6/L"))
 PERCENT = UnitKind("percentage", "%", "%", ("%",))
+
+
+# --- Treatment monitoring: chemistry, drug levels, vital signs, body size, doses ------------------
+# Canonical units are SI, the units Cairo-Bishop (2004) and CTCAE v5.0 state first; a
+# conventional unit (mg/dL ...) is converted through the analyte's molar mass and kept to
+# three significant digits. Molar masses (g/mol): potassium 39.098, phosphorus 30.974 (phosphate
+# is reported as phosphorus), calcium 40.078, uric acid 168.11, creatinine 113.12, bilirubin
+# 584.66, glucose 180.16, triolein 885.4 (triglycerides), methotrexate 454.44.
+_MEQ = (("mEq/L", 1.0, 0.0),)  # monovalent: 1 mEq = 1 mmol
+
+
+def _chemistry(name: str, canonical: str, examples: tuple[str, ...], molar_mass: float | None = None,
+               conventional: str | None = None, fixed: tuple[tuple[str, float, float], ...] = ()) -> UnitKind:
+    return UnitKind(name, canonical, ucum_code(canonical), examples, molar_mass=molar_mass, fixed=fixed,
+                    significant=3, conventional=conventional)
+
+
+POTASSIUM = _chemistry("potassium concentration", "mmol/L", ("mmol/L", "mEq/L"), 39.098, fixed=_MEQ)
+PHOSPHATE = _chemistry("phosphate concentration", "mmol/L", ("mmol/L", "mg/dL"), 30.974, "mg/dL")
+CALCIUM = _chemistry("calcium concentration", "mmol/L", ("mmol/L", "mg/dL", "mEq/L"), 40.078, "mg/dL",
+                     fixed=(("mEq/L", 0.5, 0.0),))  # divalent: 2 mEq = 1 mmol
+URIC_ACID = _chemistry("uric acid concentration", "umol/L", ("umol/L", "mg/dL"), 168.11, "mg/dL")
+CREATININE = _chemistry("creatinine concentration", "umol/L", ("umol/L", "mg/dL"), 113.12, "mg/dL")
+BILIRUBIN = _chemistry("bilirubin concentration", "umol/L", ("umol/L", "mg/dL"), 584.66, "mg/dL")
+GLUCOSE = _chemistry("glucose concentration", "mmol/L", ("mmol/L", "mg/dL"), 180.16, "mg/dL")
+TRIGLYCERIDES = _chemistry("triglyceride concentration", "mmol/L", ("mmol/L", "mg/dL"), 885.4, "mg/dL")
+ALBUMIN = _chemistry("albumin concentration", "g/L", ("g/L", "g/dL"), conventional="g/dL")
+FIBRINOGEN = _chemistry("fibrinogen concentration", "g/L", ("g/L", "mg/dL"), conventional="mg/dL")
+# Enzyme activity: UCUM's U (umol/min); 1 ukat/L = 60 U/L. A lab's IU/L is the same unit.
+_IU_PER_L = tuple((spelling, 1.0, 0.0) for spelling in ("IU/L", "[IU]/L", "[iU]/L"))
+ENZYME = _chemistry("enzyme activity", "U/L", ("U/L", "IU/L", "ukat/L"), fixed=_IU_PER_L)
+METHOTREXATE_CONC = UnitKind("methotrexate concentration", "umol/L", "umol/L", ("umol/L", "nmol/L", "mg/L"),
+                             molar_mass=454.44, fixed=(("uM", 1.0, 0.0), ("nM", 0.001, 0.0)), significant=3)
+# Asparaginase activity: IU/mL (1 IU = 1 umol of ammonia a minute, UCUM's U); labs also report IU/L.
+ASPARAGINASE_ACTIVITY = UnitKind(
+    "asparaginase activity", "IU/mL", "U/mL", ("IU/mL", "U/mL", "IU/L"),
+    fixed=(("[IU]/mL", 1.0, 0.0), ("[iU]/mL", 1.0, 0.0), *((s, 0.001, 0.0) for s, _, _ in _IU_PER_L)),
+)
+# Body temperature: degrees Celsius; Fahrenheit converts with an offset, kept to four digits
+# (100.4 F = 38.0 C, 101 F = 38.33 C, so a reading stays on its side of 38.3).
+_FAHRENHEIT = (5 / 9, -32 * 5 / 9)
+TEMPERATURE = UnitKind(
+    "body temperature", "Cel", "Cel", ("Cel", "[degF]"),
+    fixed=(*((s, 1.0, 0.0) for s in ("degC", "°C", "C")), *((s, *_FAHRENHEIT) for s in ("[degF]", "degF", "°F", "F"))),
+    ucum_conversion=False, significant=4,
+)
+HEART_RATE = UnitKind("heart rate", "/min", "/min", ("/min", "bpm"), fixed=(("bpm", 1.0, 0.0), ("beats/min", 1.0, 0.0)))
+BLOOD_PRESSURE = UnitKind("blood pressure", "mm[Hg]", "mm[Hg]", ("mm[Hg]", "mmHg", "kPa"), fixed=(("mmHg", 1.0, 0.0),))
+HEIGHT = UnitKind("body height", "cm", "cm", ("cm", "m", "[in_i]"), fixed=(("in", 2.54, 0.0),))
+WEIGHT = UnitKind("body weight", "kg", "kg", ("kg", "g", "[lb_av]"), fixed=(("lb", 0.45359237, 0.0),))
+BODY_SURFACE = UnitKind("body surface area", "m2", "m2", ("m2",))
+# Doses: an amount, an amount per body surface area or per body weight. Units of asparaginase
+# are international units (IU = U); mg/kg and IU are pure numbers or arbitrary to UCUM, so those
+# kinds read only their own spellings.
+DOSE_AMOUNT = UnitKind("dose amount", "mg", "mg", ("mg", "g", "ug"))
+DOSE_PER_AREA = UnitKind("dose per body surface area", "mg/m2", "mg/m2", ("mg/m2", "g/m2", "ug/m2"))
+DOSE_PER_WEIGHT = UnitKind("dose per body weight", "mg/kg", "mg/kg", ("mg/kg", "ug/kg"),
+                           fixed=(("ug/kg", 0.001, 0.0), ("g/kg", 1000.0, 0.0)), ucum_conversion=False)
+DOSE_UNITS = UnitKind("dose in units", "[iU]", "[iU]", ("[iU]", "IU", "U"),
+                      fixed=tuple((s, 1.0, 0.0) for s in ("IU", "[IU]", "U", "units")), ucum_conversion=False)
+DOSE_UNITS_PER_AREA = UnitKind("dose in units per body surface area", "[iU]/m2", "[iU]/m2", ("[iU]/m2", "IU/m2", "U/m2"),
+                               fixed=tuple((s, 1.0, 0.0) for s in ("IU/m2", "[IU]/m2", "U/m2", "units/m2")),
+                               ucum_conversion=False)
+DOSE_KINDS = (DOSE_AMOUNT, DOSE_PER_AREA, DOSE_PER_WEIGHT, DOSE_UNITS, DOSE_UNITS_PER_AREA)

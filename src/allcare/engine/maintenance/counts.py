@@ -1,0 +1,87 @@
+"""Each maintenance blood count against the protocol family's lines.
+
+The zone of a count is what the family's rules read: for ICiCLe-ALL-14
+``hold`` (ANC <= 0.5 or platelets <= 50), ``reduce`` (ANC <= 0.75 or platelets
+<= 75), ``target`` (0.75 < ANC <= 1.5) or ``above``; for a WBC-steered family
+``below`` / ``target`` / ``above`` the WBC band (and below the ANC floor it
+keeps). A result reported as a bound ("ANC < 0.1") is read three-valued: when
+the bound does not settle a line, the zone is ``unknown``.
+
+``in_target`` is about the steering count alone (time in the target range is
+measured on it, as in allMT and the ICiCLe analyses), while the zone also reads
+the platelets.
+"""
+
+from __future__ import annotations
+
+from ..case import Cbc, Quantity
+from ..case.bounds import above, at_least, at_most, below
+from ..maintenance_targets import MaintenanceTargets
+from ..monitoring_output import Zone
+
+
+def _q(q: Quantity | None, test, line: float | None) -> bool | None:
+    if q is None or line is None:
+        return None
+    return test(q.value, q.comparator, line)
+
+
+def in_target(targets: MaintenanceTargets, cbc: Cbc) -> bool | None:
+    """Is the steering count inside the band? None when it is missing or a bound straddles a line."""
+    q = cbc.anc if targets.steering == "anc" else cbc.wbc
+    if q is None:
+        return None
+    low = above(q.value, q.comparator, targets.target_low) if not targets.target_low_inclusive else at_least(
+        q.value, q.comparator, targets.target_low)
+    high = at_most(q.value, q.comparator, targets.target_high)
+    if low is False or high is False:
+        return False
+    if low is None or high is None:
+        return None
+    return True
+
+
+def zone(targets: MaintenanceTargets, cbc: Cbc) -> Zone:
+    if targets.steering == "anc":
+        return _anc_zone(targets, cbc)
+    return _wbc_zone(targets, cbc)
+
+
+def _anc_zone(t: MaintenanceTargets, cbc: Cbc) -> Zone:
+    """Hold before reduce before the band; missing platelets leave the zone to the ANC."""
+    anc_hold = _q(cbc.anc, at_most, t.hold_anc_at_or_below)
+    plt_hold = _q(cbc.platelets, at_most, t.hold_platelets_at_or_below)
+    if anc_hold or plt_hold:
+        return "hold"
+    platelets_unsettled = cbc.platelets is not None and plt_hold is None
+    if cbc.anc is None or anc_hold is None or platelets_unsettled:
+        return "unknown"
+    anc_reduce = _q(cbc.anc, at_most, t.reduce_anc_at_or_below)
+    plt_reduce = _q(cbc.platelets, at_most, t.reduce_platelets_at_or_below)
+    if anc_reduce or plt_reduce:
+        return "reduce"
+    if anc_reduce is None or (cbc.platelets is not None and plt_reduce is None):
+        return "unknown"
+    high = _q(cbc.anc, above, t.target_high)
+    if high is None:
+        return "unknown"
+    return "above" if high else "target"
+
+
+def _wbc_zone(t: MaintenanceTargets, cbc: Cbc) -> Zone:
+    if t.anc_floor is not None and _q(cbc.anc, below, t.anc_floor):
+        return "below"
+    if cbc.wbc is None:
+        return "unknown"
+    low = (at_least if t.target_low_inclusive else above)(cbc.wbc.value, cbc.wbc.comparator, t.target_low)
+    if low is False:
+        return "below"
+    high = _q(cbc.wbc, above, t.target_high)
+    if low is None or high is None:
+        return "unknown"
+    return "above" if high else "target"
+
+
+def band_text(t: MaintenanceTargets) -> str:
+    low = ">" if not t.target_low_inclusive else ">="
+    return f"{t.steering.upper()} {low} {t.target_low:g} and <= {t.target_high:g} x10^9/L"

@@ -1,0 +1,96 @@
+"""Maintenance metrics, defined as allMT defines them so the figures can be cross-checked.
+
+- Visit weight: weeks from a count to the next one; the last count weighs one week.
+- Weighted mean count: sum(weight x count) / sum(weight) (wmANC for an ANC-steered family).
+- Dose intensity (DI): prescribed weekly dose / protocol weekly dose x 100 (mercaptopurine: the
+  protocol's daily mg/m2 x 7; methotrexate: its weekly mg/m2).
+- Antimetabolite DI: the weighted mean of the per-count product of both DIs (allMT's code; its
+  manual describes a product of the two means instead, which differs).
+- Time in the target range: the weighted share of counts inside the band (each count holds
+  until the next one, as the visit weights do).
+- Maximum tolerated dose (MTD): the highest weekly mercaptopurine dose given without
+  interruption for the family's span (ICiCLe-ALL-14: 6 weeks), the reference of "50% of MTD".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from ..monitoring_output import MaintenanceCount
+from .doses import DoseSpan
+
+
+def visit_weights(dates: list[dt.date]) -> list[float]:
+    """Weeks from each count to the next; the last count weighs one week."""
+    return [(later - earlier).days / 7.0 for earlier, later in zip(dates, dates[1:])] + ([1.0] if dates else [])
+
+
+def weighted_mean(pairs: list[tuple[float, float]]) -> float | None:
+    """sum(w x v) / sum(w) over (weight, value) pairs; None when there is no weight."""
+    total = sum(w for w, _ in pairs)
+    return None if total <= 0 else sum(w * v for w, v in pairs) / total
+
+
+@dataclass(frozen=True)
+class Metrics:
+    weeks: float | None
+    time_in_target_pct: float | None
+    weighted_mean_count: float | None
+    mercaptopurine_di_pct: float | None
+    methotrexate_di_pct: float | None
+    antimetabolite_di_pct: float | None
+
+
+def metrics(counts: list[MaintenanceCount], steering: str) -> Metrics:
+    judged = [(c.weight_weeks, c.in_target) for c in counts if c.in_target is not None]
+    total = sum(w for w, _ in judged)
+    ttr = None if total <= 0 else 100.0 * sum(w for w, inside in judged if inside) / total
+    value = (lambda c: c.anc) if steering == "anc" else (lambda c: c.wbc)
+    mean_count = weighted_mean([(c.weight_weeks, value(c)) for c in counts if value(c) is not None])
+    mp = weighted_mean([(c.weight_weeks, c.mercaptopurine_di_pct) for c in counts if c.mercaptopurine_di_pct is not None])
+    mtx = weighted_mean([(c.weight_weeks, c.methotrexate_di_pct) for c in counts if c.methotrexate_di_pct is not None])
+    both = [(c.weight_weeks, c.mercaptopurine_di_pct * c.methotrexate_di_pct / 100.0) for c in counts
+            if c.mercaptopurine_di_pct is not None and c.methotrexate_di_pct is not None]
+    return Metrics(
+        weeks=sum(c.weight_weeks for c in counts) if counts else None,
+        time_in_target_pct=ttr,
+        weighted_mean_count=mean_count,
+        mercaptopurine_di_pct=mp,
+        methotrexate_di_pct=mtx,
+        antimetabolite_di_pct=weighted_mean(both),
+    )
+
+
+def maximum_tolerated(periods: list[tuple[dt.date, dt.date, float]], min_days: int) -> float | None:
+    """Highest weekly dose held (at or above it) without interruption for ``min_days``.
+
+    ``periods`` are (first day, last day, weekly dose) in date order; a gap between
+    periods, or a dose of 0, interrupts.
+    """
+    levels = sorted({dose for _, _, dose in periods if dose > 0}, reverse=True)
+    for level in levels:
+        run_start = previous_end = None
+        for start, end, dose in periods:
+            continuing = previous_end is not None and (start - previous_end).days <= 1
+            if dose >= level:
+                if run_start is None or not continuing:
+                    run_start = start
+                if (end - run_start).days + 1 >= min_days:
+                    return level
+            else:
+                run_start = None
+            previous_end = end
+    return None
+
+
+def escalation_start(history: list[DoseSpan], weekly_of, before: dt.date) -> dt.date | None:
+    """Start of the latest mercaptopurine dose on or before ``before`` that was higher than the one it replaced."""
+    latest = None
+    for previous, current in zip(history, history[1:]):
+        if current.start > before:
+            break
+        old, new = weekly_of(previous), weekly_of(current)
+        if old is not None and new is not None and new > old:
+            latest = current.start
+    return latest

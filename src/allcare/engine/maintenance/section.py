@@ -1,0 +1,209 @@
+"""The maintenance section: the course against the protocol family's targets.
+
+Maintenance is the treatment block(s) with phase ``maintenance``. Every blood
+count in it is placed against the family's lines (:mod:`.counts`) and paired
+with the mercaptopurine and methotrexate doses that applied that day
+(:mod:`.doses`), giving dose intensities, time in the target range and the
+weighted means allMT computes (:mod:`.metrics`); the latest count gets the
+family's dose-adjustment suggestion (:mod:`.suggestion`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from .. import sources
+from ..case import Cbc
+from ..explain import Conclusion, conclude, undetermined
+from ..maintenance_targets import MaintenanceTargets
+from ..monitoring_output import DosePeriod, Maintenance, MaintenanceCount
+from ..view import CaseView, Indexed
+from .body_size import size_on
+from .counts import band_text, in_target, zone
+from .doses import DoseSpan, active, spans, weekly
+from .metrics import escalation_start, maximum_tolerated, metrics, visit_weights
+from .suggestion import History, suggest
+
+MERCAPTOPURINE, METHOTREXATE = "mercaptopurine", "methotrexate"
+TOPIC = "maintenance"
+
+
+def maintenance_span(view: CaseView) -> tuple[dt.date, dt.date | None, list[Indexed]] | None:
+    """(start, end or None while running, the treatment blocks) of maintenance; None without one."""
+    blocks = [x for x in view.of_type("treatment") if x.finding.phase == "maintenance"]
+    if not blocks:
+        return None
+    start = min(x.finding.start for x in blocks)
+    ends = [x.finding.end for x in blocks]
+    end = None if any(e is None for e in ends) else max(ends)
+    return start, end, blocks
+
+
+def assess_maintenance(view: CaseView) -> Maintenance | None:
+    span = maintenance_span(view)
+    if span is None:
+        return None
+    start, end, blocks = span
+    t: MaintenanceTargets = view.rules.maintenance
+    last_day = min(end, view.as_of) if end is not None else view.as_of
+    cbcs: list[Indexed[Cbc]] = view.between("cbc", start, last_day)
+    mp_history, mtx_history = _regimen(view, MERCAPTOPURINE, start), _regimen(view, METHOTREXATE, start)
+    weights = visit_weights([x.date for x in cbcs])
+    counts = [_count(view, t, item, weight, mp_history, mtx_history) for item, weight in zip(cbcs, weights)]
+    m = metrics(counts, t.steering)
+    history = _history(view, t, mp_history, mtx_history, last_day)
+    by_index = {x.index: x.finding for x in cbcs}
+
+    def raw_anc(c: MaintenanceCount):
+        q = by_index[c.index].anc
+        return (q.value, q.comparator) if q is not None else (0.0, "<")
+
+    suggestion = suggest(t, counts, view.as_of, view.rules.maintenance_count_max_age_days, history, raw_anc)
+    conclusions = _conclusions(view, t, blocks, cbcs, counts, m, suggestion)
+    return Maintenance(
+        family=t.family, family_label=t.label, source=t.source, steering=t.steering,
+        target_low=t.target_low, target_high=t.target_high, target_low_inclusive=t.target_low_inclusive,
+        start=start, end=end, running=end is None or end >= view.as_of,
+        counts=counts, doses=_periods(view, [*mp_history, *mtx_history]),
+        weeks_observed=_round(m.weeks), time_in_target_pct=_round(m.time_in_target_pct),
+        weighted_mean_count=_round(m.weighted_mean_count, 3), mercaptopurine_di_pct=_round(m.mercaptopurine_di_pct),
+        methotrexate_di_pct=_round(m.methotrexate_di_pct), antimetabolite_di_pct=_round(m.antimetabolite_di_pct),
+        mercaptopurine_mtd_mg_week=history.mtd_mg_week, suggestion=suggestion, conclusions=conclusions,
+    )
+
+
+def _regimen(view: CaseView, agent: str, start: dt.date) -> list[DoseSpan]:
+    """The agent's daily or weekly doses that ran into maintenance (a single high-dose infusion is not one)."""
+    return [s for s in spans(view, agent) if s.dose.frequency != "once" and (s.end is None or s.end >= start)]
+
+
+def _round(value: float | None, digits: int = 1) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def _di(span: DoseSpan | None, view: CaseView, when: dt.date, protocol_week_mg_m2: float) -> tuple[float | None, float | None]:
+    """(mg per week, dose intensity %) of the dose that applied on ``when``; a held dose is 0 mg, 0%."""
+    if span is None:
+        return None, None
+    mg, mg_m2 = weekly(span, size_on(view, when))
+    di = None if mg_m2 is None else 100.0 * mg_m2 / protocol_week_mg_m2
+    return (None if mg is None else round(mg, 2)), (None if di is None else round(di, 2))
+
+
+def _count(view: CaseView, t: MaintenanceTargets, item: Indexed[Cbc], weight: float,
+           mp_history: list[DoseSpan], mtx_history: list[DoseSpan]) -> MaintenanceCount:
+    cbc = item.finding
+    mp_mg, mp_di = _di(active(mp_history, item.date), view, item.date, t.mercaptopurine_mg_m2_day * 7)
+    mtx_mg, mtx_di = _di(active(mtx_history, item.date), view, item.date, t.methotrexate_mg_m2_week)
+    return MaintenanceCount(
+        index=item.index, date=item.date,
+        anc=None if cbc.anc is None else cbc.anc.value,
+        platelets=None if cbc.platelets is None else cbc.platelets.value,
+        wbc=None if cbc.wbc is None else cbc.wbc.value,
+        zone=zone(t, cbc), in_target=in_target(t, cbc), weight_weeks=round(weight, 4),
+        mercaptopurine_mg_week=mp_mg, methotrexate_mg_week=mtx_mg,
+        mercaptopurine_di_pct=mp_di, methotrexate_di_pct=mtx_di,
+    )
+
+
+def _weekly_mg(view: CaseView):
+    def of(span: DoseSpan) -> float | None:
+        return weekly(span, size_on(view, span.start))[0]
+    return of
+
+
+def _history(view: CaseView, t: MaintenanceTargets, mp: list[DoseSpan], mtx: list[DoseSpan], until: dt.date) -> History:
+    of = _weekly_mg(view)
+
+    def mtd(history: list[DoseSpan]) -> float | None:
+        if t.mtd_min_days is None:
+            return None
+        periods = []
+        for span in history:
+            if span.start > until:
+                break
+            mg = of(span)
+            if mg is None:
+                return None  # a dose the body size cannot convert: the MTD cannot be read
+            periods.append((span.start, min(span.end or until, until), mg))
+        value = maximum_tolerated(periods, t.mtd_min_days)
+        return None if value is None else round(value, 2)
+
+    return History(mtd_mg_week=mtd(mp), methotrexate_mtd_mg_week=mtd(mtx), escalated_on=escalation_start(mp, of, until))
+
+
+def _periods(view: CaseView, history: list[DoseSpan]) -> list[DosePeriod]:
+    periods = []
+    for span in sorted(history, key=lambda s: (s.start, s.item.index)):
+        mg, mg_m2 = weekly(span, size_on(view, span.start))
+        dose = span.dose
+        periods.append(DosePeriod(
+            index=span.item.index, agent=dose.agent, start=span.start, end=span.end, dose=dose.dose.value,
+            unit=dose.dose.unit, frequency=dose.frequency,
+            weekly_mg=None if mg is None else round(mg, 2), weekly_mg_m2=None if mg_m2 is None else round(mg_m2, 2),
+        ))
+    return periods
+
+
+def _conclusions(view, t, blocks, cbcs, counts, m, suggestion) -> list[Conclusion]:
+    out = []
+    block_refs = [x.ref(f"maintenance from {x.finding.start}" + (f" to {x.finding.end}" if x.finding.end else "")) for x in blocks]
+    out.append(conclude(
+        f"{TOPIC}.targets", t.family, "MAINT.TARGETS", t.source,
+        f"Maintenance counts are read against the {t.label} targets: {band_text(t)}"
+        + (f"; doses held at ANC <= {t.hold_anc_at_or_below:g} or platelets <= {t.hold_platelets_at_or_below:g}, "
+           f"reduced at ANC <= {t.reduce_anc_at_or_below:g} or platelets <= {t.reduce_platelets_at_or_below:g}"
+           if t.dose_steps else "; the family's dose steps are not encoded (direction only)")
+        + f". Protocol doses: mercaptopurine {t.mercaptopurine_mg_m2_day:g} mg/m2/day, methotrexate "
+          f"{t.methotrexate_mg_m2_week:g} mg/m2/week.",
+        block_refs,
+    ))
+    if not cbcs:
+        out.append(undetermined(f"{TOPIC}.time_in_target", "MAINT.TIME_IN_TARGET", sources.ALLMT_METRICS,
+                                ["a blood count during maintenance"], evidence=block_refs))
+        return out
+    last = cbcs[-1].ref(f"latest maintenance count ({len(cbcs)} from {cbcs[0].date} to {cbcs[-1].date})")
+    if m.time_in_target_pct is None:
+        out.append(undetermined(f"{TOPIC}.time_in_target", "MAINT.TIME_IN_TARGET", sources.ALLMT_METRICS,
+                                [f"a measured {t.steering.upper()} during maintenance"], evidence=[last]))
+    else:
+        out.append(conclude(
+            f"{TOPIC}.time_in_target", round(m.time_in_target_pct, 1), "MAINT.TIME_IN_TARGET", sources.ALLMT_METRICS,
+            f"{t.steering.upper()} in the {t.label} band for {m.time_in_target_pct:.0f}% of {m.weeks:.1f} weighted weeks "
+            f"({len(counts)} counts; each count holds until the next, the last for one week); time-weighted mean "
+            f"{t.steering.upper()} {m.weighted_mean_count:.2f} x10^9/L.",
+            [last],
+        ))
+    with_dose = [c for c in counts if c.mercaptopurine_di_pct is not None or c.methotrexate_di_pct is not None]
+    if with_dose:
+        parts = []
+        if m.mercaptopurine_di_pct is not None:
+            parts.append(f"mercaptopurine {m.mercaptopurine_di_pct:.0f}%")
+        if m.methotrexate_di_pct is not None:
+            parts.append(f"methotrexate {m.methotrexate_di_pct:.0f}%")
+        if m.antimetabolite_di_pct is not None:
+            parts.append(f"antimetabolite (product) {m.antimetabolite_di_pct:.0f}%")
+        out.append(conclude(
+            f"{TOPIC}.dose_intensity", round(m.antimetabolite_di_pct or m.mercaptopurine_di_pct or 0, 1),
+            "MAINT.DOSE_INTENSITY", f"{sources.ALLMT_METRICS}; {t.source}",
+            f"Time-weighted dose intensity against the {t.label} protocol doses: {', '.join(parts)} "
+            f"({len(with_dose)} of {len(counts)} counts with a recorded dose).", [last],
+        ))
+    else:
+        out.append(undetermined(
+            f"{TOPIC}.dose_intensity", "MAINT.DOSE_INTENSITY", sources.ALLMT_METRICS,
+            ["mercaptopurine and methotrexate dose findings during maintenance, and height and weight (or BSA) for a dose in mg"],
+            evidence=[last],
+        ))
+    if suggestion is not None:
+        refs = [next(x for x in cbcs if x.date == suggestion.date).ref(f"count read by the suggestion ({suggestion.date})")]
+        if suggestion.action == "cannot_determine":
+            needed = (f"a maintenance blood count (ANC and platelets) from the last "
+                      f"{view.rules.maintenance_count_max_age_days} days" if suggestion.rule.endswith("NO_RECENT_COUNT")
+                      else f"a measured {t.steering.upper()} and platelet count at the latest maintenance visit")
+            out.append(undetermined(f"{TOPIC}.suggestion", suggestion.rule, suggestion.source, [needed],
+                                    suggestion.wording, refs, value="cannot_determine"))
+        else:
+            out.append(conclude(f"{TOPIC}.suggestion", suggestion.action, suggestion.rule, suggestion.source,
+                                suggestion.wording, refs))
+    return out

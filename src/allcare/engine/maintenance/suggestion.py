@@ -1,0 +1,166 @@
+"""The dose-adjustment suggestion for the latest maintenance count, in the protocol family's words.
+
+It is decision support: the wording says what the family's rules do at this
+count ("the protocol stops mercaptopurine and methotrexate ..."), names the
+family and its lines, and leaves the prescription to the treating team. When
+the count is too old, or a number the rule reads is missing, the suggestion is
+``cannot_determine`` and says what is needed.
+
+Rule ids: ``MAINT.SUGGEST.HOLD``, ``.REDUCE``, ``.RECOVER``, ``.CONTINUE``,
+``.ESCALATE_MERCAPTOPURINE``, ``.ESCALATE_METHOTREXATE``, ``.WAIT_AFTER_ESCALATION``,
+``.TITRATE_DOWN`` / ``.TITRATE_UP`` (families whose steps are not encoded),
+``.NO_RECENT_COUNT``, ``.NEEDS_COUNT``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from ..case.bounds import at_least
+from ..maintenance_targets import MaintenanceTargets
+from ..monitoring_output import DoseSuggestion, MaintenanceCount
+
+BOTH = ["mercaptopurine", "methotrexate"]
+
+
+@dataclass(frozen=True)
+class History:
+    """What a suggestion needs besides the counts: the MTD and the latest mercaptopurine escalation."""
+
+    mtd_mg_week: float | None
+    methotrexate_mtd_mg_week: float | None
+    escalated_on: dt.date | None
+
+
+def _count_text(c: MaintenanceCount) -> str:
+    parts = []
+    if c.anc is not None:
+        parts.append(f"ANC {c.anc:g}")
+    if c.platelets is not None:
+        parts.append(f"platelets {c.platelets:g}")
+    if c.wbc is not None:
+        parts.append(f"WBC {c.wbc:g}")
+    return ", ".join(parts) + f" x10^9/L on {c.date}"
+
+
+def suggest(t: MaintenanceTargets, counts: list[MaintenanceCount], as_of: dt.date, max_age_days: int,
+            history: History, raw_anc) -> DoseSuggestion | None:
+    """The suggestion for the latest count that has the steering count; None without one."""
+    usable = [c for c in counts if (c.anc if t.steering == "anc" else c.wbc) is not None]
+    if not usable:
+        return None
+    latest = usable[-1]
+
+    def make(action: str, rule: str, words: str, drugs: list[str] | None = None) -> DoseSuggestion:
+        head = f"Decision support ({t.label} targets, {_band(t)}): "
+        return DoseSuggestion(
+            date=latest.date, action=action, drugs=drugs if drugs is not None else (BOTH if action != "cannot_determine" else []),
+            wording=head + words + " The treating team decides.", family=t.family, family_label=t.label,
+            rule=rule, source=t.source,
+        )
+
+    if (as_of - latest.date).days > max_age_days:
+        return make("cannot_determine", "MAINT.SUGGEST.NO_RECENT_COUNT",
+                    f"the latest maintenance count is from {latest.date}, more than {max_age_days} days before "
+                    f"{as_of}; the protocol adjusts the doses on a current blood count.")
+    if not t.dose_steps:
+        return _titrate(t, latest, make)
+    return _icicle_style(t, usable, latest, history, raw_anc, make)
+
+
+def _band(t: MaintenanceTargets) -> str:
+    low = "above" if not t.target_low_inclusive else "from"
+    return f"{t.steering.upper()} {low} {t.target_low:g} to {t.target_high:g} x10^9/L"
+
+
+def _titrate(t: MaintenanceTargets, c: MaintenanceCount, make) -> DoseSuggestion:
+    counted = _count_text(c)
+    if c.zone == "below":
+        floor = f" or ANC below {t.anc_floor:g}" if t.anc_floor is not None else ""
+        return make("reduce", "MAINT.SUGGEST.TITRATE_DOWN",
+                    f"{counted} is below the band{floor}; the protocol lowers mercaptopurine and methotrexate to bring "
+                    f"the count back into it. The size of its steps is not encoded in allcare: see the protocol text.")
+    if c.zone == "above":
+        return make("increase", "MAINT.SUGGEST.TITRATE_UP",
+                    f"{counted} is above the band; the protocol raises mercaptopurine and methotrexate towards it. "
+                    f"The size of its steps is not encoded in allcare: see the protocol text.")
+    if c.zone == "target":
+        return make("continue", "MAINT.SUGGEST.CONTINUE", f"{counted} is in the band; the protocol keeps the doses.")
+    return make("cannot_determine", "MAINT.SUGGEST.NEEDS_COUNT",
+                f"{counted} does not settle where the count lies against the band; a measured value is needed.")
+
+
+def _icicle_style(t: MaintenanceTargets, usable: list[MaintenanceCount], latest: MaintenanceCount,
+                  history: History, raw_anc, make) -> DoseSuggestion:
+    counted = _count_text(latest)
+    recover = f"ANC >= {t.recover_anc_min:g} and platelets >= {t.recover_platelets_min:g}"
+    if latest.zone == "hold":
+        line = (f"ANC <= {t.hold_anc_at_or_below:g}" if latest.anc is not None and _at_most(latest, "anc", t.hold_anc_at_or_below)
+                else f"platelets <= {t.hold_platelets_at_or_below:g}")
+        return make("hold", "MAINT.SUGGEST.HOLD",
+                    f"{counted} ({line}): the protocol stops mercaptopurine and methotrexate until {recover}.")
+    if latest.zone == "reduce":
+        line = (f"ANC <= {t.reduce_anc_at_or_below:g}" if _at_most(latest, "anc", t.reduce_anc_at_or_below)
+                else f"platelets <= {t.reduce_platelets_at_or_below:g}")
+        return make("reduce", "MAINT.SUGGEST.REDUCE",
+                    f"{counted} ({line}): the protocol gives both drugs at {t.reduce_to_pct_of_mtd:g}% of the maximum "
+                    f"tolerated dose{_mtd_words(t, history, t.reduce_to_pct_of_mtd)} until {recover}.")
+    if latest.zone == "unknown":
+        return make("cannot_determine", "MAINT.SUGGEST.NEEDS_COUNT",
+                    f"{counted}: a measured ANC is needed; a result reported only as a bound does not settle the lines.")
+    if latest.platelets is None:
+        return make("cannot_determine", "MAINT.SUGGEST.NEEDS_COUNT",
+                    f"{counted}: platelets were not measured, and the protocol holds or reduces the doses on "
+                    f"platelets too (<= {t.hold_platelets_at_or_below:g}, <= {t.reduce_platelets_at_or_below:g}).")
+    previous = usable[-2] if len(usable) > 1 else None
+    if previous is not None and previous.zone in ("hold", "reduce"):
+        return make("increase", "MAINT.SUGGEST.RECOVER",
+                    f"{counted}: counts have recovered ({recover}) after the {previous.zone} of {previous.date}; the "
+                    f"protocol returns both drugs to the maximum tolerated dose{_mtd_words(t, history, None)}.")
+    if at_least(*raw_anc(latest), t.escalate_anc_min):
+        window = [c for c in usable if (latest.date - c.date).days <= t.escalate_window_days][-t.escalate_counts_of:]
+        high = [c for c in window if at_least(*raw_anc(c), t.escalate_anc_min)]
+        rule_words = (f"ANC >= {t.escalate_anc_min:g} in {t.escalate_counts_needed} of {t.escalate_counts_of} counts "
+                      f"over {t.escalate_window_days // 7} weeks")
+        if len(high) < t.escalate_counts_needed:
+            return make("continue", "MAINT.SUGGEST.CONTINUE",
+                        f"{counted}: ANC >= {t.escalate_anc_min:g} in {len(high)} of the last {len(window)} counts; the "
+                        f"protocol escalates mercaptopurine only after {rule_words}, so it keeps the doses.")
+        escalated = history.escalated_on
+        if escalated is not None and (latest.date - escalated).days < t.methotrexate_escalate_after_days:
+            return make("continue", "MAINT.SUGGEST.WAIT_AFTER_ESCALATION",
+                        f"{counted}: mercaptopurine was increased on {escalated}; the protocol judges an escalation "
+                        f"after {t.methotrexate_escalate_after_days} days before the next step.", ["mercaptopurine"])
+        if escalated is not None and (latest.date - escalated).days <= t.escalate_window_days:
+            return make("increase", "MAINT.SUGGEST.ESCALATE_METHOTREXATE",
+                        f"{counted}: ANC still >= {t.escalate_anc_min:g} {t.methotrexate_escalate_after_days} days or more "
+                        f"after the mercaptopurine increase of {escalated}; the protocol then increases methotrexate.",
+                        ["methotrexate"])
+        return make("increase", "MAINT.SUGGEST.ESCALATE_MERCAPTOPURINE",
+                    f"{counted}: {rule_words} ({len(high)} of {len(window)}); the protocol increases mercaptopurine "
+                    f"(the step size is the team's, not fixed by the protocol).", ["mercaptopurine"])
+    return make("continue", "MAINT.SUGGEST.CONTINUE",
+                f"{counted} is in the target band; the protocol keeps the current doses.")
+
+
+def _at_most(c: MaintenanceCount, name: str, line: float | None) -> bool:
+    value = getattr(c, name)
+    return value is not None and line is not None and value <= line
+
+
+def _mtd_words(t: MaintenanceTargets, history: History, pct: float | None) -> str:
+    """The MTD in mg/week, and ``pct`` of it, as a reference for the reader."""
+    if history.mtd_mg_week is None:
+        return (f" (no mercaptopurine dose has yet been given {t.mtd_min_days} days without interruption, so the "
+                "maximum tolerated dose is not established)")
+    doses = [("mercaptopurine", history.mtd_mg_week), ("methotrexate", history.methotrexate_mtd_mg_week)]
+    known = [(name, mg) for name, mg in doses if mg is not None]
+    text = " (MTD " + ", ".join(f"{name} {mg:g} mg/week" for name, mg in known)
+    if pct is not None:
+        text += f"; {pct:g}% is " + " and ".join(f"{_round(mg * pct / 100):g} mg/week {name}" for name, mg in known)
+    return text + ")"
+
+
+def _round(mg: float) -> float:
+    return round(mg, 1)

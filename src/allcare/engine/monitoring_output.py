@@ -1,0 +1,266 @@
+"""Output sections of treatment monitoring (additive keys of ``allcare.assessment``).
+
+Body size, chemistry with CTCAE grades, maintenance against the protocol
+family's targets, thiopurine pharmacogenetics, and toxicity (febrile
+neutropenia, tumour lysis, methotrexate and asparaginase levels, cumulative
+anthracyclines, recorded adverse events). Like every section they are frozen
+``msgspec`` structs the engine builds without validation; each section carries
+the conclusions (rule, source, evidence, missing) that produced it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+import msgspec
+from msgspec import Meta
+
+from .explain import Conclusion, EvidenceRef
+
+DECISION_SUPPORT = "Decision support for the treating team, not an order: the clinician decides and prescribes."
+
+
+class _Out(msgspec.Struct, frozen=True, kw_only=True):
+    """Base of every output section: immutable, built without validation (the engine made it)."""
+
+
+# Body size -----------------------------------------------------------------------------------
+
+
+class BodySize(_Out, kw_only=True):
+    date: Annotated[dt.date, Meta(description="date of the newest measurement used")]
+    height_cm: float | None = None
+    weight_kg: float | None = None
+    bsa_m2: float | None = None
+    bsa_source: Annotated[
+        Literal["recorded", "mosteller", "haycock", "dubois"] | None,
+        Meta(description="recorded, or the formula that computed it from height and weight"),
+    ] = None
+    evidence: list[EvidenceRef] = []
+
+
+# Chemistry -----------------------------------------------------------------------------------
+
+
+class ChemistryAnalyte(_Out, kw_only=True):
+    analyte: str
+    value: float
+    unit: str
+    comparator: str | None = None
+    lower_limit: float | None = None
+    upper_limit: float | None = None
+    flag: Literal["low", "normal", "high"] | None = None
+    ctcae_term: str | None = None
+    grade: Annotated[int | None, Meta(description="CTCAE v5.0 grade when the value decides it")] = None
+    possible_grades: Annotated[list[int], Meta(description="grades still possible when symptoms decide (e.g. lipase)")] = []
+    note: str | None = None
+
+
+class ChemistryResult(_Out, kw_only=True):
+    index: int
+    date: dt.date
+    analytes: list[ChemistryAnalyte]
+    conclusions: list[Conclusion] = []
+
+
+# Maintenance ---------------------------------------------------------------------------------
+
+
+class DosePeriod(_Out, kw_only=True):
+    """One dose finding as a bar: per administration, and per week for a daily or weekly regimen."""
+
+    index: int
+    agent: str
+    start: dt.date
+    end: Annotated[dt.date | None, Meta(description="its own end, else the day before the next dose of the agent")] = None
+    dose: float
+    unit: str
+    frequency: str
+    weekly_mg: Annotated[float | None, Meta(description="mg per week; null for a single dose or without body size")] = None
+    weekly_mg_m2: float | None = None
+
+
+Zone = Literal["hold", "reduce", "target", "above", "below", "unknown"]
+
+
+class MaintenanceCount(_Out, kw_only=True):
+    index: int
+    date: dt.date
+    anc: float | None = None
+    platelets: float | None = None
+    wbc: float | None = None
+    zone: Annotated[Zone, Meta(description="where the count lies against the family's lines")]
+    in_target: bool | None = None
+    weight_weeks: Annotated[float, Meta(description="weeks to the next count (the last count weighs 1 week), as allMT")]
+    mercaptopurine_mg_week: float | None = None
+    methotrexate_mg_week: float | None = None
+    mercaptopurine_di_pct: Annotated[float | None, Meta(description="dose intensity: prescribed / protocol dose, %")] = None
+    methotrexate_di_pct: float | None = None
+
+
+class DoseSuggestion(_Out, kw_only=True):
+    date: Annotated[dt.date, Meta(description="date of the blood count the suggestion reads")]
+    action: Literal["hold", "reduce", "continue", "increase", "cannot_determine"]
+    drugs: list[str] = []
+    wording: Annotated[str, Meta(description="as the protocol family words it, marked as decision support")]
+    family: str
+    family_label: str
+    rule: str
+    source: str
+    decision_support: str = DECISION_SUPPORT
+
+
+class ForecastPoint(_Out, kw_only=True):
+    date: dt.date
+    anc: float
+    low: Annotated[float, Meta(description="lower end of the 80% interval")]
+    high: Annotated[float, Meta(description="upper end of the 80% interval")]
+
+
+class AncForecast(_Out, kw_only=True):
+    model: str
+    source: str
+    points: list[ForecastPoint] = []
+    fitted_counts: int = 0
+    validation: Annotated[str, Meta(description="how the model was checked, in words")] = ""
+
+
+class Maintenance(_Out, kw_only=True):
+    family: Annotated[str, Meta(description="protocol family whose targets applied (rule set 'maintenance')")]
+    family_label: str
+    source: str
+    steering: Literal["anc", "wbc"]
+    target_low: float
+    target_high: float
+    target_low_inclusive: bool
+    start: dt.date
+    end: dt.date | None = None
+    running: bool = False
+    counts: list[MaintenanceCount] = []
+    doses: list[DosePeriod] = []
+    weeks_observed: float | None = None
+    time_in_target_pct: Annotated[float | None, Meta(description="share of the weighted weeks in the target band, %")] = None
+    weighted_mean_count: Annotated[float | None, Meta(description="time-weighted mean of the steering count")] = None
+    mercaptopurine_di_pct: float | None = None
+    methotrexate_di_pct: float | None = None
+    antimetabolite_di_pct: Annotated[float | None, Meta(description="weighted mean of the per-count product of both dose intensities, %")] = None
+    mercaptopurine_mtd_mg_week: Annotated[float | None, Meta(description="highest weekly dose given without interruption for the family's MTD span")] = None
+    suggestion: DoseSuggestion | None = None
+    forecast: AncForecast | None = None
+    conclusions: list[Conclusion] = []
+
+
+# Pharmacogenetics ----------------------------------------------------------------------------
+
+
+class ThiopurineGuidance(_Out, kw_only=True):
+    tpmt: str | None = None
+    nudt15: str | None = None
+    drug: str = "mercaptopurine"
+    start_pct_low: Annotated[float | None, Meta(description="CPIC starting dose range, % of the normal (protocol) dose")] = None
+    start_pct_high: float | None = None
+    schedule: Annotated[str | None, Meta(description="e.g. 'three days a week instead of daily'")] = None
+    steady_state_weeks: tuple[int, int] | None = None
+    wording: str = ""
+    protocol_start_mg_m2_day: float | None = None
+    current_pct_of_protocol: Annotated[float | None, Meta(description="the latest mercaptopurine dose per m2 as % of the protocol dose")] = None
+    rule: str = ""
+    source: str = ""
+    conclusions: list[Conclusion] = []
+
+
+# Toxicity ------------------------------------------------------------------------------------
+
+
+class FebrileEpisode(_Out, kw_only=True):
+    date: dt.date
+    time: str | None = None
+    temperature: float
+    fever_by: Literal["single", "sustained", "repeated"]
+    anc: float | None = None
+    anc_date: dt.date | None = None
+    status: Literal["febrile_neutropenia", "fever_anc_unknown", "fever_without_neutropenia"]
+    ctcae_grade3_criteria: Annotated[bool | None, Meta(description="CTCAE v5.0 febrile neutropenia criteria (ANC < 1.0, T > 38.3 or >= 38 for over 1 h)")] = None
+    evidence: list[EvidenceRef] = []
+
+
+class TlsCriterion(_Out, kw_only=True):
+    analyte: str
+    date: dt.date
+    value: float
+    unit: str
+    met_by: Literal["absolute", "change"]
+    baseline: float | None = None
+
+
+class TumourLysis(_Out, kw_only=True):
+    therapy_start: dt.date
+    window_start: dt.date
+    window_end: dt.date
+    laboratory: Annotated[bool | None, Meta(description="Cairo-Bishop laboratory TLS; null when it cannot be decided")] = None
+    clinical: bool | None = None
+    grade: Annotated[int | None, Meta(description="Cairo-Bishop grade of clinical TLS (worst component)")] = None
+    criteria: list[TlsCriterion] = []
+    clinical_criteria: list[str] = []
+
+
+class MethotrexateLevelResult(_Out, kw_only=True):
+    index: int
+    date: dt.date
+    hours_after_start: float
+    value: float
+    comparator: str | None = None
+    infusion_hours: float | None = None
+    line: Annotated[float | None, Meta(description="the consensus line at this hour (umol/L)")] = None
+    above_line: bool | None = None
+    creatinine_ratio: Annotated[float | None, Meta(description="creatinine / pre-infusion creatinine")] = None
+    status: Literal["before_lines", "below_line", "delayed_clearance", "glucarpidase_criteria", "cannot_determine"]
+
+
+class AsparaginaseResult(_Out, kw_only=True):
+    index: int
+    date: dt.date
+    value: float
+    comparator: str | None = None
+    preparation: str | None = None
+    days_after_dose: float | None = None
+    status: Literal["adequate", "low", "low_confirmed", "not_interpretable"]
+    with_hypersensitivity: bool = False
+
+
+class AgentExposure(_Out, kw_only=True):
+    agent: str
+    cumulative_mg_m2: float
+    factor: float
+    doxorubicin_equivalent_mg_m2: float
+
+
+class AnthracyclineExposure(_Out, kw_only=True):
+    profile: str
+    source: str
+    total_mg_m2: Annotated[float | None, Meta(description="cumulative doxorubicin-equivalent dose; null when a dose cannot be converted")] = None
+    agents: list[AgentExposure] = []
+    band: Literal["high", "moderate", "low"] | None = None
+    missing: list[str] = []
+
+
+class RecordedAdverseEvent(_Out, kw_only=True):
+    index: int
+    term: str
+    label: str
+    grade: int
+    start: dt.date
+    end: dt.date | None = None
+    agent: str | None = None
+    ctcae_version: str = "5.0"
+
+
+class Toxicity(_Out, kw_only=True):
+    febrile_neutropenia: list[FebrileEpisode] = []
+    tumour_lysis: list[TumourLysis] = []
+    methotrexate_levels: list[MethotrexateLevelResult] = []
+    asparaginase_activity: list[AsparaginaseResult] = []
+    anthracyclines: AnthracyclineExposure | None = None
+    adverse_events: list[RecordedAdverseEvent] = []
+    conclusions: list[Conclusion] = []
