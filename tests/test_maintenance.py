@@ -1,0 +1,225 @@
+"""Maintenance monitoring through ``assess``: the protocol family's lines at every boundary, the
+allMT metrics on a hand-worked course, and the wording of the dose suggestions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import pytest
+
+from allcare.engine import assess, case_from_dict, rules_from_dict
+from allcare.engine.maintenance.body_size import dubois, haycock, mosteller
+from allcare.engine.maintenance.metrics import maximum_tolerated
+
+START = dt.date(2024, 1, 1)
+
+
+def day(n: int) -> str:
+    return (START + dt.timedelta(days=n)).isoformat()
+
+
+def case(*findings: dict, bsa: float | None = 1.0, age: float = 6.0) -> dict:
+    body = [{"type": "anthropometry", "date": day(0), "bsa": bsa}] if bsa else []
+    return {
+        "schema": "allcare.case/1",
+        "patient": {"id": "maint", "age_years": age, "sex": "female"},
+        "diagnosis_date": (START - dt.timedelta(days=240)).isoformat(),
+        "findings": [{"type": "treatment", "phase": "maintenance", "start": day(0)}, *body, *findings],
+    }
+
+
+def cbc(n: int, anc: float | None = None, platelets: float | None = 200.0, wbc: float | None = None) -> dict:
+    data = {"type": "cbc", "date": day(n)}
+    for name, value in (("anc", anc), ("platelets", platelets), ("wbc", wbc)):
+        if value is not None:
+            data[name] = value
+    return data
+
+
+def dose(agent: str, value: float, unit: str, n: int, frequency: str) -> dict:
+    return {"type": "dose", "agent": agent, "dose": {"value": value, "unit": unit}, "frequency": frequency, "start": day(n)}
+
+
+def maintenance(data: dict, rules=None, as_of: dt.date | None = None):
+    kwargs = {"rules": rules} if rules is not None else {}
+    return assess(case_from_dict(data), as_of=as_of, **kwargs).maintenance
+
+
+# ICiCLe-ALL-14 lines: hold at ANC <= 0.5 or platelets <= 50; reduce at ANC <= 0.75 or platelets <= 75;
+# target 0.75 < ANC <= 1.5; above > 1.5.
+@pytest.mark.parametrize(("anc", "zone", "in_target"), [
+    (0.5, "hold", False), (0.51, "reduce", False), (0.75, "reduce", False), (0.76, "target", True),
+    (1.5, "target", True), (1.51, "above", False),
+])
+def test_anc_lines_of_the_default_family(anc, zone, in_target):
+    m = maintenance(case(cbc(14, anc=anc)))
+    assert m.family == "icicle_all_14" and m.family_label == "ICiCLe-ALL-14"
+    assert (m.counts[0].zone, m.counts[0].in_target) == (zone, in_target)
+
+
+@pytest.mark.parametrize(("platelets", "zone"), [(50, "hold"), (51, "reduce"), (75, "reduce"), (76, "target")])
+def test_platelet_lines_of_the_default_family(platelets, zone):
+    assert maintenance(case(cbc(14, anc=1.0, platelets=platelets))).counts[0].zone == zone
+
+
+@pytest.mark.parametrize(("anc", "action", "rule"), [
+    (0.5, "hold", "MAINT.SUGGEST.HOLD"),
+    (0.6, "reduce", "MAINT.SUGGEST.REDUCE"),
+    (1.2, "continue", "MAINT.SUGGEST.CONTINUE"),
+])
+def test_suggestion_names_the_family_and_is_decision_support(anc, action, rule):
+    s = maintenance(case(cbc(14, anc=anc))).suggestion
+    assert (s.action, s.rule, s.family) == (action, rule, "icicle_all_14")
+    assert s.wording.startswith("Decision support (ICiCLe-ALL-14 targets")
+    assert s.wording.endswith("The treating team decides.")
+    assert "not an order" in s.decision_support
+
+
+def test_hold_wording_says_what_the_protocol_does_and_when_it_resumes():
+    s = maintenance(case(cbc(14, anc=0.4))).suggestion
+    assert "stops mercaptopurine and methotrexate until ANC >= 0.75 and platelets >= 75" in s.wording
+    assert s.drugs == ["mercaptopurine", "methotrexate"]
+
+
+def test_reduce_gives_half_of_the_maximum_tolerated_dose_when_it_is_established():
+    data = case(dose("mercaptopurine", 50, "mg", 0, "daily"), dose("methotrexate", 20, "mg", 0, "weekly"),
+                cbc(14, anc=1.2), cbc(28, anc=1.1), cbc(42, anc=1.0), cbc(56, anc=0.7))
+    m = maintenance(data)
+    assert m.mercaptopurine_mtd_mg_week == 350
+    assert m.suggestion.action == "reduce"
+    assert "MTD mercaptopurine 350 mg/week, methotrexate 20 mg/week; 50% is 175 mg/week mercaptopurine and 10 mg/week methotrexate" in m.suggestion.wording
+
+
+def test_reduce_says_the_maximum_tolerated_dose_is_not_yet_established():
+    data = case(dose("mercaptopurine", 50, "mg", 0, "daily"), cbc(14, anc=0.7))
+    assert "maximum tolerated dose is not established" in maintenance(data).suggestion.wording
+
+
+def test_recovery_after_a_hold_returns_to_the_maximum_tolerated_dose():
+    s = maintenance(case(cbc(14, anc=0.4), cbc(21, anc=0.8, platelets=90))).suggestion
+    assert (s.action, s.rule) == ("increase", "MAINT.SUGGEST.RECOVER")
+    assert "returns both drugs to the maximum tolerated dose" in s.wording
+
+
+@pytest.mark.parametrize(("ancs", "rule"), [
+    ((1.2, 1.6, 1.6), "MAINT.SUGGEST.ESCALATE_MERCAPTOPURINE"),  # 2 of 3 counts >= 1.5 over 6 weeks
+    ((1.2, 1.2, 1.6), "MAINT.SUGGEST.CONTINUE"),  # 1 of 3
+    ((1.2, 1.5, 1.5), "MAINT.SUGGEST.ESCALATE_MERCAPTOPURINE"),  # exactly 1.5 counts (">= 1.5")
+])
+def test_two_of_three_escalation_rule(ancs, rule):
+    counts = [cbc(14 * (i + 1), anc=a) for i, a in enumerate(ancs)]
+    s = maintenance(case(*counts)).suggestion
+    assert s.rule == rule
+    if rule.endswith("MERCAPTOPURINE"):
+        assert s.drugs == ["mercaptopurine"] and "increases mercaptopurine" in s.wording
+
+
+def test_methotrexate_is_escalated_when_the_count_stays_high_two_weeks_after_a_mercaptopurine_increase():
+    data = case(dose("mercaptopurine", 50, "mg", 0, "daily"), dose("mercaptopurine", 60, "mg", 28, "daily"),
+                dose("methotrexate", 20, "mg", 0, "weekly"),
+                cbc(14, anc=1.7), cbc(28, anc=1.8), cbc(42, anc=1.9))
+    s = maintenance(data).suggestion
+    assert (s.action, s.rule, s.drugs) == ("increase", "MAINT.SUGGEST.ESCALATE_METHOTREXATE", ["methotrexate"])
+
+
+def test_an_escalation_is_given_two_weeks_before_the_next_step():
+    data = case(dose("mercaptopurine", 50, "mg", 0, "daily"), dose("mercaptopurine", 60, "mg", 35, "daily"),
+                cbc(14, anc=1.7), cbc(28, anc=1.8), cbc(42, anc=1.9))
+    assert maintenance(data).suggestion.rule == "MAINT.SUGGEST.WAIT_AFTER_ESCALATION"
+
+
+def test_no_recent_count_means_no_suggestion_but_says_what_is_needed():
+    data = case(cbc(14, anc=1.0), {"type": "vitals", "date": day(60), "temperature": 36.8})
+    m = maintenance(data)
+    assert m.suggestion.action == "cannot_determine" and m.suggestion.rule == "MAINT.SUGGEST.NO_RECENT_COUNT"
+    undecided = [c for c in m.conclusions if c.topic == "maintenance.suggestion"][0]
+    assert not undecided.determined and "from the last 21 days" in undecided.missing[0]
+
+
+def test_missing_platelets_leave_the_suggestion_undecided_unless_the_anc_decides():
+    assert maintenance(case(cbc(14, anc=1.0, platelets=None))).suggestion.action == "cannot_determine"
+    assert maintenance(case(cbc(14, anc=0.3, platelets=None))).suggestion.action == "hold"
+
+
+def test_an_anc_reported_as_a_bound_is_read_three_valued():
+    below = maintenance(case(cbc(14, anc={"value": 0.1, "comparator": "<"}))).counts[0]  # type: ignore[arg-type]
+    assert below.zone == "hold"
+    straddling = maintenance(case(cbc(14, anc={"value": 0.6, "comparator": "<"}))).counts[0]  # type: ignore[arg-type]
+    assert straddling.zone == "unknown" and straddling.in_target is False
+
+
+def test_wbc_steered_family_gives_direction_only_and_names_its_targets():
+    rules = rules_from_dict({"maintenance": {"family": "nopho_all2008"}})
+    cases = {1.4: ("below", "reduce"), 1.5: ("target", "continue"), 3.0: ("target", "continue"), 3.1: ("above", "increase")}
+    for wbc, (zone, action) in cases.items():
+        m = maintenance(case(cbc(14, anc=1.0, wbc=wbc)), rules)
+        assert (m.counts[0].zone, m.suggestion.action) == (zone, action), wbc
+        assert m.family_label == "NOPHO ALL2008" and m.steering == "wbc"
+    low_anc = maintenance(case(cbc(14, anc=0.4, wbc=2.0)), rules)
+    assert low_anc.counts[0].zone == "below" and "ANC below 0.5" in low_anc.suggestion.wording
+    assert "not encoded" in low_anc.suggestion.wording
+
+
+def test_a_centre_overrides_one_line_of_its_family():
+    rules = rules_from_dict({"maintenance": {"target_high": 2.0}})
+    m = maintenance(case(cbc(14, anc=1.8)), rules)
+    assert m.family == "icicle_all_14" and m.target_high == 2.0 and m.counts[0].zone == "target"
+    assert rules.version.endswith("+custom")
+
+
+def test_metrics_follow_allmt_definitions_on_a_hand_worked_course():
+    # Counts every 14 days then 7: weights (weeks to the next count, last = 1) are 2, 2, 1, 1.
+    # BSA 1.0 m2; ICiCLe protocol doses 60 mg/m2/day (420 mg/week) and 20 mg/m2/week.
+    data = case(
+        dose("mercaptopurine", 420, "mg", 0, "weekly"), dose("methotrexate", 20, "mg", 0, "weekly"),
+        dose("mercaptopurine", 210, "mg", 28, "weekly"), dose("methotrexate", 10, "mg", 28, "weekly"),
+        cbc(0, anc=1.6), cbc(14, anc=1.2), cbc(28, anc=0.7), cbc(35, anc=1.0),
+    )
+    m = maintenance(data)
+    assert [c.weight_weeks for c in m.counts] == [2, 2, 1, 1]
+    assert [c.mercaptopurine_di_pct for c in m.counts] == [100, 100, 50, 50]
+    # wmANC = (2*1.6 + 2*1.2 + 1*0.7 + 1*1.0) / 6
+    assert m.weighted_mean_count == pytest.approx((3.2 + 2.4 + 0.7 + 1.0) / 6, abs=1e-3)
+    # in target (0.75, 1.5]: 1.2 (w 2) and 1.0 (w 1) -> 3 of 6 weeks
+    assert m.time_in_target_pct == 50.0
+    # antimetabolite DI: per-count product (1*1, 1*1, .5*.5, .5*.5) weighted -> (2+2+.25+.25)/6
+    assert m.antimetabolite_di_pct == pytest.approx(100 * 4.5 / 6, abs=0.1)
+    assert m.weeks_observed == 6
+
+
+def test_dose_intensity_uses_the_body_size_of_the_day_and_says_when_it_is_missing():
+    data = case(dose("mercaptopurine", 50, "mg", 0, "daily"), cbc(14, anc=1.0), bsa=None)
+    m = maintenance(data)
+    assert m.counts[0].mercaptopurine_mg_week == 350 and m.counts[0].mercaptopurine_di_pct is None
+    di = [c for c in m.conclusions if c.topic == "maintenance.dose_intensity"][0]
+    assert not di.determined and "height and weight" in di.missing[0]
+    per_m2 = case(dose("mercaptopurine", 60, "mg/m2", 0, "daily"), cbc(14, anc=1.0), bsa=None)
+    assert maintenance(per_m2).counts[0].mercaptopurine_di_pct == 100
+
+
+def test_a_held_dose_is_zero_intensity_and_interrupts_the_maximum_tolerated_dose():
+    periods = [(START, START + dt.timedelta(days=27), 350.0), (START + dt.timedelta(days=28), START + dt.timedelta(days=34), 0.0),
+               (START + dt.timedelta(days=35), START + dt.timedelta(days=62), 350.0)]
+    assert maximum_tolerated(periods, 42) is None
+    assert maximum_tolerated(periods[:1] + [(START + dt.timedelta(days=28), START + dt.timedelta(days=50), 300.0)], 42) == 300
+
+
+def test_no_maintenance_block_no_section():
+    data = case(cbc(14, anc=1.0))
+    data["findings"] = data["findings"][1:]
+    assert maintenance(data) is None
+
+
+@pytest.mark.parametrize(("height", "weight", "expected"), [(100, 16, math.sqrt(1600 / 3600)), (180, 80, 2.0)])
+def test_mosteller(height, weight, expected):
+    assert mosteller(height, weight) == pytest.approx(expected)
+
+
+def test_bsa_formula_is_a_named_parameter():
+    data = case(dose("mercaptopurine", 50, "mg", 0, "daily"), cbc(14, anc=1.0), bsa=None)
+    data["findings"].append({"type": "anthropometry", "date": day(0), "height": 120, "weight": 22})
+    for formula, function in (("mosteller", mosteller), ("haycock", haycock), ("dubois", dubois)):
+        result = assess(case_from_dict(data), rules=rules_from_dict({"bsa_formula": formula}))
+        assert result.body_size.bsa_source == formula
+        assert result.body_size.bsa_m2 == round(function(120, 22), 3)
