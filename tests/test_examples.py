@@ -68,8 +68,42 @@ def test_example_key_values_follow_the_guideline(name):
         assert (latest or {}).get("status") == expectation["mrd_latest"], f"{name}: mrd.latest.status"
     for key in expectation.get("who_haem5_not", []):
         assert result["diagnosis"]["who_haem5"]["key"] != key, f"{name}: must not be {key}"
+    _monitoring_expectations(name, expectation, result)
     codes = {a["code"] for a in result["alerts"]}
     for code in expectation.get("alerts_include", []):
         assert code in codes, f"{name}: alert {code} expected"
     for code in expectation.get("alerts_exclude", []):
         assert code not in codes, f"{name}: alert {code} must not be raised"
+
+
+def _monitoring_expectations(name: str, expectation: dict, result: dict) -> None:
+    """The treatment-monitoring keys of expectations.yaml (see its header)."""
+    maintenance = result.get("maintenance") or {}
+    toxicity = result["toxicity"]
+    checks = {
+        "maintenance_family": lambda: maintenance.get("family"),
+        "maintenance_action": lambda: (maintenance.get("suggestion") or {}).get("action"),
+        "time_in_target_pct": lambda: maintenance.get("time_in_target_pct"),
+        "cpic_rule": lambda: (result.get("pharmacogenetics") or {}).get("rule"),
+        "febrile_neutropenia": lambda: (toxicity["febrile_neutropenia"] or [{}])[-1].get("status"),
+        "tumour_lysis": lambda: _tls(toxicity["tumour_lysis"]),
+        "tls_grade": lambda: (toxicity["tumour_lysis"] or [{}])[0].get("grade"),
+        "mtx_status": lambda: (toxicity["methotrexate_levels"] or [{}])[-1].get("status"),
+        "asparaginase_status": lambda: (toxicity["asparaginase_activity"] or [{}])[-1].get("status"),
+        "anthracycline_total": lambda: (toxicity["anthracyclines"] or {}).get("total_mg_m2"),
+        "chemistry_grades": lambda: {a["analyte"]: a["grade"] for a in result["chemistry"][-1]["analytes"]},
+    }
+    for key, read in checks.items():
+        if key in expectation:
+            assert read() == expectation[key], f"{name}: {key}"
+
+
+def _tls(windows: list[dict]) -> str:
+    if not windows:
+        return "none"
+    first = windows[0]
+    if first["laboratory"] is None:
+        return "undetermined"
+    if not first["laboratory"]:
+        return "none"
+    return "clinical" if first["clinical"] else "laboratory"

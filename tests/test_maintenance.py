@@ -194,6 +194,8 @@ def test_dose_intensity_uses_the_body_size_of_the_day_and_says_when_it_is_missin
     assert m.counts[0].mercaptopurine_mg_week == 350 and m.counts[0].mercaptopurine_di_pct is None
     di = [c for c in m.conclusions if c.topic == "maintenance.dose_intensity"][0]
     assert not di.determined and "height and weight" in di.missing[0]
+    no_doses = maintenance(case(cbc(14, anc=1.0)))  # doses are optional: no dose recorded, nothing asked for
+    assert not [c for c in no_doses.conclusions if c.topic == "maintenance.dose_intensity"]
     per_m2 = case(dose("mercaptopurine", 60, "mg/m2", 0, "daily"), cbc(14, anc=1.0), bsa=None)
     assert maintenance(per_m2).counts[0].mercaptopurine_di_pct == 100
 
@@ -223,3 +225,10 @@ def test_bsa_formula_is_a_named_parameter():
         result = assess(case_from_dict(data), rules=rules_from_dict({"bsa_formula": formula}))
         assert result.body_size.bsa_source == formula
         assert result.body_size.bsa_m2 == round(function(120, 22), 3)
+
+
+def test_a_finished_maintenance_gets_no_suggestion():
+    data = case(cbc(14, anc=0.3))
+    data["findings"][0]["end"] = day(20)
+    m = maintenance(data, as_of=START + dt.timedelta(days=30))
+    assert m.running is False and m.suggestion is None

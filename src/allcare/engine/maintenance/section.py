@@ -58,12 +58,13 @@ def assess_maintenance(view: CaseView) -> Maintenance | None:
         q = by_index[c.index].anc
         return (q.value, q.comparator) if q is not None else (0.0, "<")
 
-    suggestion = suggest(t, counts, view.as_of, view.rules.maintenance_count_max_age_days, history, raw_anc)
-    conclusions = _conclusions(view, t, blocks, cbcs, counts, m, suggestion)
+    running = end is None or end >= view.as_of
+    suggestion = suggest(t, counts, view.as_of, view.rules.maintenance_count_max_age_days, history, raw_anc) if running else None
+    conclusions = _conclusions(view, t, blocks, cbcs, counts, m, suggestion, bool(mp_history or mtx_history))
     return Maintenance(
         family=t.family, family_label=t.label, source=t.source, steering=t.steering,
         target_low=t.target_low, target_high=t.target_high, target_low_inclusive=t.target_low_inclusive,
-        start=start, end=end, running=end is None or end >= view.as_of,
+        start=start, end=end, running=running,
         counts=counts, doses=_periods(view, [*mp_history, *mtx_history]),
         weeks_observed=_round(m.weeks), time_in_target_pct=_round(m.time_in_target_pct),
         weighted_mean_count=_round(m.weighted_mean_count, 3), mercaptopurine_di_pct=_round(m.mercaptopurine_di_pct),
@@ -145,7 +146,7 @@ def _periods(view: CaseView, history: list[DoseSpan]) -> list[DosePeriod]:
     return periods
 
 
-def _conclusions(view, t, blocks, cbcs, counts, m, suggestion) -> list[Conclusion]:
+def _conclusions(view, t, blocks, cbcs, counts, m, suggestion, doses_recorded: bool) -> list[Conclusion]:
     out = []
     block_refs = [x.ref(f"maintenance from {x.finding.start}" + (f" to {x.finding.end}" if x.finding.end else "")) for x in blocks]
     out.append(conclude(
@@ -189,10 +190,11 @@ def _conclusions(view, t, blocks, cbcs, counts, m, suggestion) -> list[Conclusio
             f"Time-weighted dose intensity against the {t.label} protocol doses: {', '.join(parts)} "
             f"({len(with_dose)} of {len(counts)} counts with a recorded dose).", [last],
         ))
-    else:
+    elif doses_recorded:  # doses in mg, but no body size to put them per m2
         out.append(undetermined(
             f"{TOPIC}.dose_intensity", "MAINT.DOSE_INTENSITY", sources.ALLMT_METRICS,
-            ["mercaptopurine and methotrexate dose findings during maintenance, and height and weight (or BSA) for a dose in mg"],
+            [f"height and weight (or BSA) within {view.rules.body_size_max_age_days} days of the maintenance counts, "
+             "to put the doses in mg per m2"],
             evidence=[last],
         ))
     if suggestion is not None:

@@ -75,6 +75,15 @@ class Reading:
         else:
             self.value, self.lln, self.uln = q.value, q.lower_limit, q.upper_limit
 
+    def same_family(self, q: Quantity, kind: UnitKind) -> tuple[float, float | None]:
+        """Another result of the analyte (a baseline) as (value, its upper limit) in this reading's unit family."""
+        other = Reading(q, kind)
+        if other.family == self.family:
+            return other.value, other.uln
+        scale = kind.factor(kind.conventional) if self.family == "conventional" else 1.0
+        uln = None if q.upper_limit is None else q.upper_limit / scale
+        return q.value / scale, uln
+
     def line(self, line: Line) -> float:
         return line.conventional if self.family == "conventional" and line.conventional is not None else line.si
 
@@ -111,12 +120,13 @@ def _grade_absolute(term: AbsoluteTerm, r: Reading) -> tuple[int | None, tuple[i
     return 1, (), None, None
 
 
-def _grade_uln(term: UlnTerm, r: Reading, baseline: float | None) -> tuple[int | None, tuple[int, ...], str | None, str | None]:
+def _grade_uln(term: UlnTerm, r: Reading, baseline_q: Quantity | None, kind: UnitKind) -> tuple[int | None, tuple[int, ...], str | None, str | None]:
     """(grade, possible grades, missing, note) for a multiple-of-ULN term."""
     if r.uln is None:
         return None, (), f"the lab's upper limit of normal for {LABELS[term.analyte]}", None
     note = None
-    if term.baseline_multiples and baseline is not None and baseline > r.uln:
+    baseline, baseline_uln = r.same_family(baseline_q, kind) if baseline_q is not None else (None, None)
+    if term.baseline_multiples and baseline is not None and baseline > (baseline_uln if baseline_uln is not None else r.uln):
         for grade, multiple, inclusive in term.baseline_multiples:
             result = r.test(">=" if inclusive else ">", multiple * baseline)
             if result:
@@ -182,22 +192,22 @@ def corrected_calcium(chem: Chemistry) -> Quantity | None:
     return Quantity(value=value, unit="mmol/L", lower_limit=chem.calcium.lower_limit, upper_limit=chem.calcium.upper_limit)
 
 
-def _baselines(view: CaseView, names: tuple[str, ...]) -> dict[str, float]:
-    """The latest pre-treatment value of each analyte (CTCAE's baseline)."""
+def _baselines(view: CaseView, names: tuple[str, ...]) -> dict[str, Quantity]:
+    """The latest pre-treatment result of each analyte (CTCAE's baseline)."""
     starts = [x.finding.start for x in view.of_type("treatment")] + [x.finding.start for x in view.of_type("dose")]
     if not starts:
         return {}
     first = min(starts)
-    found: dict[str, float] = {}
+    found: dict[str, Quantity] = {}
     for item in view.between("chemistry", None, first):
         for name in names:
             q = getattr(item.finding, name)
             if q is not None and q.comparator is None:
-                found[name] = q.value
+                found[name] = q
     return found
 
 
-def _analyte(name: str, q: Quantity, kind: UnitKind, baselines: dict[str, float], calcium_note: str | None):
+def _analyte(name: str, q: Quantity, kind: UnitKind, baselines: dict[str, Quantity], calcium_note: str | None):
     """The analyte's result and what is missing to grade it."""
     r = Reading(q, kind)
     term_name, grade, possible, missing, notes = None, None, (), None, [calcium_note] if calcium_note else []
@@ -215,7 +225,7 @@ def _analyte(name: str, q: Quantity, kind: UnitKind, baselines: dict[str, float]
     elif uln_terms:
         term = uln_terms[0]
         term_name = term.term
-        grade, possible, missing, extra = _grade_uln(term, r, baselines.get(name))
+        grade, possible, missing, extra = _grade_uln(term, r, baselines.get(name), kind)
         notes += [extra] if extra else []
     elif name == "fibrinogen":
         term_name = FIBRINOGEN

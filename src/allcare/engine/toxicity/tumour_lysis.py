@@ -99,8 +99,19 @@ def _met(view: CaseView, name: str, q: Quantity, when: dt.date, baseline: float 
 
 
 def assess_tumour_lysis(view: CaseView) -> tuple[list[TumourLysis], list[Conclusion]]:
-    """One result per start of cytoreductive therapy, and its conclusion."""
-    pairs = [_window(view, start) for start in therapy_starts(view)]
+    """One result per start of cytoreductive therapy with chemistry in its window, and its conclusion.
+
+    A window without any of its analytes gives no result: there is nothing to read, and an old
+    induction without recorded electrolytes is not a gap worth listing years later.
+    """
+    before, after = view.rules.tls_window_days
+
+    def read(block: Indexed) -> bool:
+        start = block.finding.start
+        window = view.between("chemistry", start - dt.timedelta(days=before), start + dt.timedelta(days=after))
+        return any(_value(item.finding, name) is not None for item in window for name in ANALYTES)
+
+    pairs = [_window(view, block) for block in therapy_starts(view) if read(block)]
     return [p[0] for p in pairs], [p[1] for p in pairs]
 
 
