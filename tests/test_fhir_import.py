@@ -71,8 +71,9 @@ def test_mcode_paediatric_example_imports_the_findings_it_contains(brian):
 def test_mcode_paediatric_example_reports_every_resource_it_does_not_use(brian):
     report = brian.report
     assert report.total == 28
-    assert report.counts["unmapped"] == 11 and report.counts["derived"] == 3 and report.counts["skipped"] == 4
+    assert report.counts["unmapped"] == 10 and report.counts["derived"] == 3 and report.counts["skipped"] == 4
     reasons = {e.resource: e.reason for e in report.entries}
+    assert "Observation/body-surface-area-brian-l" not in reasons  # body surface area (LOINC 8277-6) is read
     assert "20570-8" in reasons["Observation/hematocrit-brian-l"]
     assert "blast percentage" in reasons["Observation/bone-marrow-aspirate-result-brian-l"]
     assert "covered by MedicationAdministration" in reasons["MedicationRequest/cancer-related-medication-request-vincristine-brian-l"]

@@ -53,7 +53,7 @@ def test_every_imported_finding_keeps_its_fhir_id(path):
     imported = _round_trip(load_case(path), with_assessment=False)
     ids = [f.id for f in imported.case.findings]
     assert all(ids) and len(set(ids)) == len(ids)
-    assert all(i.split("/")[0] in ("Observation", "DiagnosticReport", "CarePlan") for i in ids)
+    assert all(i.split("/")[0] in ("Observation", "DiagnosticReport", "CarePlan", "MedicationAdministration", "AdverseEvent") for i in ids)
 
 
 def test_importing_the_same_bundle_twice_changes_nothing():

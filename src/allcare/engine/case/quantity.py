@@ -221,7 +221,7 @@ def _parse_dose(raw: Any) -> Any:
         raise ValueError("a dose needs its unit, e.g. mg, mg/m2, mg/kg, IU/m2")
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or value in (float("inf"), float("-inf")):
         raise ValueError("'value' must be a finite number")
-    kind = _dose_kind(unit)
+    kind = dose_kind(unit)
     if kind is None:
         accepted = ", ".join(u for kind in U.DOSE_KINDS for u in kind.accepted())
         raise ValueError(f"unit {unit!r} is not accepted for a dose; use a unit of an amount, an amount per m2 or "
@@ -235,7 +235,7 @@ def _parse_dose(raw: Any) -> Any:
 
 
 @lru_cache(maxsize=256)
-def _dose_kind(unit: str) -> U.UnitKind | None:
+def dose_kind(unit: str) -> U.UnitKind | None:
     """The dose kind a unit belongs to (the first that reads it), or None: kept per spelling, since a
     case repeats a handful of dose units and a refusal is not cached by the units module."""
     for kind in U.DOSE_KINDS:

@@ -23,6 +23,7 @@ import re
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 # Lab spellings that are not UCUM (or mean something else in UCUM: ``G`` is the gauss,
 # ``K`` the kelvin) -> the UCUM code they stand for. Keys are written after the harmless
@@ -73,6 +74,16 @@ def ucum_code(unit: str) -> str:
     return folded
 
 
+class Spelling(NamedTuple):
+    """A spelling a kind converts itself: ``value * factor + offset``; ``ucum`` is the UCUM code
+    written for it on export (None: no UCUM code means the same, e.g. calcium in mEq/L)."""
+
+    spelling: str
+    factor: float
+    offset: float = 0.0
+    ucum: str | None = None
+
+
 @dataclass(frozen=True)
 class UnitKind:
     """A kind of quantity: its canonical unit, how it is shown, and conversions UCUM cannot do.
@@ -80,11 +91,11 @@ class UnitKind:
     ``canonical`` is shown to people (``10^9/L``); ``ucum`` is the same unit as a UCUM
     code. ``molar_mass`` (g/mol) relates a mass concentration (``mg/dL``) to a substance
     concentration (``mmol/L``) of the analyte, both ways, which UCUM alone cannot do.
-    ``fixed`` lists spellings converted by the kind's own ``(spelling, factor, offset)``
-    before UCUM is asked: where the analyte changes the meaning (calcium ``mEq/L`` is half
-    a ``mmol/L``: valence 2; an enzyme's ``IU/L`` is UCUM's ``U/L``) or the conversion is
-    not a factor (degrees Fahrenheit). With ``ucum_conversion`` off only those spellings
-    and the canonical unit are read (``mg/kg`` is a pure number to UCUM, like ``%``).
+    ``fixed`` lists spellings the kind converts itself (:class:`Spelling`), before UCUM is
+    asked: where the analyte changes the meaning (calcium ``mEq/L`` is half a ``mmol/L``,
+    valence 2; an enzyme's ``IU/L`` is UCUM's ``U/L``) or the conversion is not a factor
+    (degrees Fahrenheit). With ``ucum_conversion`` off only those spellings and the
+    canonical unit are read (``mg/kg`` is a pure number to UCUM, like ``%``).
     ``significant`` keeps that many significant digits after a conversion (guidelines quote
     the other unit rounded to about three digits: uric acid 476 umol/L = "8 mg/dL"), and
     ``conventional`` names the unit CTCAE prints beside the SI one.
@@ -96,7 +107,7 @@ class UnitKind:
     ucum: str
     examples: tuple[str, ...]
     molar_mass: float | None = None
-    fixed: tuple[tuple[str, float, float], ...] = ()
+    fixed: tuple[Spelling, ...] = ()
     ucum_conversion: bool = True
     significant: int | None = None
     conventional: str | None = None
@@ -107,12 +118,29 @@ class UnitKind:
     @property
     def has_offset(self) -> bool:
         """Converted with an offset (temperatures): a negative value in another unit can be valid."""
-        return any(offset for _, _, offset in self.fixed)
+        return any(entry.offset for entry in self.fixed)
 
     def factor(self, unit: str) -> float:
         """Multiply a value in ``unit`` by this to get the canonical unit (plus the offset of
         :meth:`to_canonical` for temperatures); :class:`UnitError` otherwise."""
         return _affine(self, unit)[0]
+
+    def ucum_for(self, unit: str) -> str | None:
+        """The UCUM code to write for a spelling this kind reads (None when no UCUM code means the same)."""
+        folded = fold_spelling(unit)
+        if folded == self.ucum or folded == fold_spelling(self.canonical):
+            return self.ucum
+        entry = _own_spelling(self, folded)
+        if entry is not None:
+            return entry.ucum
+        if not self.ucum_conversion:
+            return None
+        code = ucum_code(unit)
+        try:
+            self.factor(code)
+        except UnitError:
+            return None
+        return code
 
     def to_canonical(self, value: float, unit: str) -> float:
         factor, offset = _affine(self, unit)
@@ -143,12 +171,9 @@ def _affine(kind: UnitKind, unit: str) -> tuple[float, float]:
     folded = fold_spelling(unit)
     if folded == kind.ucum or folded == fold_spelling(kind.canonical):
         return 1.0, 0.0
-    for spelling, factor, offset in kind.fixed:
-        if fold_spelling(spelling) == folded:
-            return factor, offset
-    for spelling, factor, offset in kind.fixed:  # then in any letter case (labs write iu/l), exact first
-        if fold_spelling(spelling).lower() == folded.lower():
-            return factor, offset
+    entry = _own_spelling(kind, folded)
+    if entry is not None:
+        return entry.factor, entry.offset
     if not kind.ucum_conversion:
         raise UnitError(unit, kind, "not one of its spellings")
     candidates = [ucum_code(unit)]
@@ -163,6 +188,17 @@ def _affine(kind: UnitKind, unit: str) -> tuple[float, float]:
         if why.startswith("a "):  # a valid unit of another kind: never read by ignoring case
             break
     raise UnitError(unit, kind, why)
+
+
+def _own_spelling(kind: UnitKind, folded: str) -> Spelling | None:
+    """The kind's own spelling of a folded unit: exact, then in any letter case (labs write iu/l)."""
+    for entry in kind.fixed:
+        if fold_spelling(entry.spelling) == folded:
+            return entry
+    for entry in kind.fixed:
+        if fold_spelling(entry.spelling).lower() == folded.lower():
+            return entry
+    return None
 
 
 def _convert(kind: UnitKind, code: str) -> tuple[float | None, str]:
@@ -225,19 +261,19 @@ PERCENT = UnitKind("percentage", "%", "%", ("%",))
 # three significant digits. Molar masses (g/mol): potassium 39.098, phosphorus 30.974 (phosphate
 # is reported as phosphorus), calcium 40.078, uric acid 168.11, creatinine 113.12, bilirubin
 # 584.66, glucose 180.16, triolein 885.4 (triglycerides), methotrexate 454.44.
-_MEQ = (("mEq/L", 1.0, 0.0),)  # monovalent: 1 mEq = 1 mmol
 
 
 def _chemistry(name: str, canonical: str, examples: tuple[str, ...], molar_mass: float | None = None,
-               conventional: str | None = None, fixed: tuple[tuple[str, float, float], ...] = ()) -> UnitKind:
+               conventional: str | None = None, fixed: tuple[Spelling, ...] = ()) -> UnitKind:
     return UnitKind(name, canonical, ucum_code(canonical), examples, molar_mass=molar_mass, fixed=fixed,
                     significant=3, conventional=conventional)
 
 
-POTASSIUM = _chemistry("potassium concentration", "mmol/L", ("mmol/L", "mEq/L"), 39.098, fixed=_MEQ)
+POTASSIUM = _chemistry("potassium concentration", "mmol/L", ("mmol/L", "mEq/L"), 39.098,
+                       fixed=(Spelling("mEq/L", 1.0, ucum="mmol/L"),))  # monovalent: 1 mEq = 1 mmol
 PHOSPHATE = _chemistry("phosphate concentration", "mmol/L", ("mmol/L", "mg/dL"), 30.974, "mg/dL")
 CALCIUM = _chemistry("calcium concentration", "mmol/L", ("mmol/L", "mg/dL", "mEq/L"), 40.078, "mg/dL",
-                     fixed=(("mEq/L", 0.5, 0.0),))  # divalent: 2 mEq = 1 mmol
+                     fixed=(Spelling("mEq/L", 0.5),))  # divalent: 2 mEq = 1 mmol (UCUM's eq is a mole)
 URIC_ACID = _chemistry("uric acid concentration", "umol/L", ("umol/L", "mg/dL"), 168.11, "mg/dL")
 CREATININE = _chemistry("creatinine concentration", "umol/L", ("umol/L", "mg/dL"), 113.12, "mg/dL")
 BILIRUBIN = _chemistry("bilirubin concentration", "umol/L", ("umol/L", "mg/dL"), 584.66, "mg/dL")
@@ -245,39 +281,44 @@ GLUCOSE = _chemistry("glucose concentration", "mmol/L", ("mmol/L", "mg/dL"), 180
 TRIGLYCERIDES = _chemistry("triglyceride concentration", "mmol/L", ("mmol/L", "mg/dL"), 885.4, "mg/dL")
 ALBUMIN = _chemistry("albumin concentration", "g/L", ("g/L", "g/dL"), conventional="g/dL")
 FIBRINOGEN = _chemistry("fibrinogen concentration", "g/L", ("g/L", "mg/dL"), conventional="mg/dL")
-# Enzyme activity: UCUM's U (umol/min); 1 ukat/L = 60 U/L. A lab's IU/L is the same unit.
-_IU_PER_L = tuple((spelling, 1.0, 0.0) for spelling in ("IU/L", "[IU]/L", "[iU]/L"))
+# Enzyme activity: UCUM's U (umol/min); 1 ukat/L = 60 U/L. A lab's IU/L (UCUM's arbitrary [IU])
+# is the same unit for an enzyme.
+_IU_PER_L = tuple(Spelling(spelling, 1.0, ucum="U/L") for spelling in ("IU/L", "[IU]/L", "[iU]/L"))
 ENZYME = _chemistry("enzyme activity", "U/L", ("U/L", "IU/L", "ukat/L"), fixed=_IU_PER_L)
 METHOTREXATE_CONC = UnitKind("methotrexate concentration", "umol/L", "umol/L", ("umol/L", "nmol/L", "mg/L"),
-                             molar_mass=454.44, fixed=(("uM", 1.0, 0.0), ("nM", 0.001, 0.0)), significant=3)
+                             molar_mass=454.44, significant=3,
+                             fixed=(Spelling("uM", 1.0, ucum="umol/L"), Spelling("nM", 0.001, ucum="umol/L")))
 # Asparaginase activity: IU/mL (1 IU = 1 umol of ammonia a minute, UCUM's U); labs also report IU/L.
 ASPARAGINASE_ACTIVITY = UnitKind(
     "asparaginase activity", "IU/mL", "U/mL", ("IU/mL", "U/mL", "IU/L"),
-    fixed=(("[IU]/mL", 1.0, 0.0), ("[iU]/mL", 1.0, 0.0), *((s, 0.001, 0.0) for s, _, _ in _IU_PER_L)),
+    fixed=(*(Spelling(s, 1.0, ucum="U/mL") for s in ("[IU]/mL", "[iU]/mL")),
+           *(Spelling(s.spelling, 0.001, ucum="U/mL") for s in _IU_PER_L)),
 )
 # Body temperature: degrees Celsius; Fahrenheit converts with an offset, kept to four digits
 # (100.4 F = 38.0 C, 101 F = 38.33 C, so a reading stays on its side of 38.3).
-_FAHRENHEIT = (5 / 9, -32 * 5 / 9)
 TEMPERATURE = UnitKind(
     "body temperature", "Cel", "Cel", ("Cel", "[degF]"),
-    fixed=(*((s, 1.0, 0.0) for s in ("degC", "°C", "C")), *((s, *_FAHRENHEIT) for s in ("[degF]", "degF", "°F", "F"))),
+    fixed=(*(Spelling(s, 1.0, ucum="Cel") for s in ("degC", "°C", "C")),
+           *(Spelling(s, 5 / 9, -32 * 5 / 9, "[degF]") for s in ("[degF]", "degF", "°F", "F"))),
     ucum_conversion=False, significant=4,
 )
-HEART_RATE = UnitKind("heart rate", "/min", "/min", ("/min", "bpm"), fixed=(("bpm", 1.0, 0.0), ("beats/min", 1.0, 0.0)))
-BLOOD_PRESSURE = UnitKind("blood pressure", "mm[Hg]", "mm[Hg]", ("mm[Hg]", "mmHg", "kPa"), fixed=(("mmHg", 1.0, 0.0),))
-HEIGHT = UnitKind("body height", "cm", "cm", ("cm", "m", "[in_i]"), fixed=(("in", 2.54, 0.0),))
-WEIGHT = UnitKind("body weight", "kg", "kg", ("kg", "g", "[lb_av]"), fixed=(("lb", 0.45359237, 0.0),))
+HEART_RATE = UnitKind("heart rate", "/min", "/min", ("/min", "bpm"),
+                      fixed=tuple(Spelling(s, 1.0, ucum="/min") for s in ("bpm", "beats/min")))
+BLOOD_PRESSURE = UnitKind("blood pressure", "mm[Hg]", "mm[Hg]", ("mm[Hg]", "mmHg", "kPa"),
+                          fixed=(Spelling("mmHg", 1.0, ucum="mm[Hg]"),))
+HEIGHT = UnitKind("body height", "cm", "cm", ("cm", "m", "[in_i]"), fixed=(Spelling("in", 2.54, ucum="[in_i]"),))
+WEIGHT = UnitKind("body weight", "kg", "kg", ("kg", "g", "[lb_av]"), fixed=(Spelling("lb", 0.45359237, ucum="[lb_av]"),))
 BODY_SURFACE = UnitKind("body surface area", "m2", "m2", ("m2",))
 # Doses: an amount, an amount per body surface area or per body weight. Units of asparaginase
 # are international units (IU = U); mg/kg and IU are pure numbers or arbitrary to UCUM, so those
 # kinds read only their own spellings.
 DOSE_AMOUNT = UnitKind("dose amount", "mg", "mg", ("mg", "g", "ug"))
 DOSE_PER_AREA = UnitKind("dose per body surface area", "mg/m2", "mg/m2", ("mg/m2", "g/m2", "ug/m2"))
-DOSE_PER_WEIGHT = UnitKind("dose per body weight", "mg/kg", "mg/kg", ("mg/kg", "ug/kg"),
-                           fixed=(("ug/kg", 0.001, 0.0), ("g/kg", 1000.0, 0.0)), ucum_conversion=False)
-DOSE_UNITS = UnitKind("dose in units", "[iU]", "[iU]", ("[iU]", "IU", "U"),
-                      fixed=tuple((s, 1.0, 0.0) for s in ("IU", "[IU]", "U", "units")), ucum_conversion=False)
+DOSE_PER_WEIGHT = UnitKind("dose per body weight", "mg/kg", "mg/kg", ("mg/kg", "ug/kg"), ucum_conversion=False,
+                           fixed=(Spelling("ug/kg", 0.001, ucum="ug/kg"), Spelling("g/kg", 1000.0, ucum="g/kg")))
+DOSE_UNITS = UnitKind("dose in units", "[iU]", "[iU]", ("[iU]", "IU", "U"), ucum_conversion=False,
+                      fixed=tuple(Spelling(s, 1.0, ucum="[iU]") for s in ("IU", "[IU]", "U", "units")))
 DOSE_UNITS_PER_AREA = UnitKind("dose in units per body surface area", "[iU]/m2", "[iU]/m2", ("[iU]/m2", "IU/m2", "U/m2"),
-                               fixed=tuple((s, 1.0, 0.0) for s in ("IU/m2", "[IU]/m2", "U/m2", "units/m2")),
-                               ucum_conversion=False)
+                               ucum_conversion=False,
+                               fixed=tuple(Spelling(s, 1.0, ucum="[iU]/m2") for s in ("IU/m2", "[IU]/m2", "U/m2", "units/m2")))
 DOSE_KINDS = (DOSE_AMOUNT, DOSE_PER_AREA, DOSE_PER_WEIGHT, DOSE_UNITS, DOSE_UNITS_PER_AREA)

@@ -29,6 +29,7 @@ from . import codes as C
 from .classify import FINDING_TYPE, kind_of, unused_reason
 from .import_findings import Builder, Member, build_finding, skipped_status
 from .import_patient import derived_summary, patient_block, patient_identifiers, read_condition, stable_patient_id
+from .monitoring import GROUPED_BY_TIME, foreign_dose
 from .problems import FhirInputError, FhirProblem, MappingReport
 from .read_helpers import effective, effective_key, identifier_value, ref_target, short_ref
 
@@ -156,6 +157,11 @@ def assemble_patient(patient: Item, items: list[Item], index: Index, medications
             if finding is not None:
                 findings.append(finding)
                 sources.append([m.ref for m in members])
+            for m in members if not group.explicit and finding_type == "treatment" else []:
+                dose = foreign_dose(m, medications or {})  # the administration's dose, beside its block
+                if dose is not None:
+                    findings.append({**dose, "id": f"{m.ref}#dose"[:200]})
+                    sources.append([m.ref])
     if problems:
         raise FhirInputError(problems)
     declared = patient_data.pop("diagnosis_date", None)
@@ -209,7 +215,7 @@ def _group_key(item: Item, kind: str, consumed: dict[str, str], covered: dict[st
         return None, None, False
     if kind in CONTAINER_KINDS:
         return f"c:{item.ref}", item.ref, False
-    if kind in ("cbc", "csf"):
+    if kind in ("cbc", "csf", *GROUPED_BY_TIME):
         return f"{kind}@{effective_key(r)}", None, False
     if kind in ("treatment", "treatment-request", "treatment-statement", "radiotherapy"):
         start = effective(r)[0]

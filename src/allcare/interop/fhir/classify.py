@@ -10,13 +10,15 @@ from __future__ import annotations
 import re
 
 from . import codes as C
-from .read_helpers import code_in, concept_text, is_derived, profiles
+from . import monitoring
+from .read_helpers import code_in, concept_text, ext_value, is_derived, profiles
 
 CBC_CODES = {code: a for a in C.CBC_ANALYTES for code in a.import_codes}
 CSF_CODES = {code: a for a in C.CSF_ANALYTES for code in a.import_codes}
 _ALLCARE_KIND = {
     C.A_MRD: "mrd", C.A_CSF_BLASTS: "csf", C.A_CSF_TRAUMATIC: "csf", C.A_CSF_PANEL: "csf-panel",
     C.A_EXPRESSION_SUBTYPE: "genetics", C.A_EXTRAMEDULLARY: "extramedullary",
+    monitoring.A_ASPARAGINASE: "asparaginase_activity",
 }
 _MRD_TEXT = re.compile(r"\b(minimal|measurable) residual disease\b|\bMRD\b", re.I)
 DERIVED_PROFILES = (C.PROFILE_CANCER_DISEASE_STATUS, C.PROFILE_ALL_RISK_ASSESSMENT, C.MCODE + "mcode-cancer-risk-assessment")
@@ -27,7 +29,7 @@ FINDING_TYPE = {
     "immunophenotype": "immunophenotype", "cytogenetics": "cytogenetics", "genetics": "genetics",
     "genetics-report": "genetics", "mrd": "mrd", "extramedullary": "extramedullary", "treatment": "treatment",
     "treatment-plan": "treatment", "treatment-request": "treatment", "treatment-statement": "treatment",
-    "radiotherapy": "treatment",
+    "radiotherapy": "treatment", **monitoring.FINDING_TYPES,
 }
 
 
@@ -46,6 +48,10 @@ def kind_of(resource) -> str | None:
         if code_in(resource.code, C.LOINC, C.GENOMICS_REPORT_CODES) or any(code_in(c, C.DIAGNOSTIC_SERVICE, ["GE"]) for c in resource.category or []):
             return "genetics-report"
         return "report"
+    if rtype in ("MedicationAdministration", "MedicationRequest") and monitoring.medication_kind(resource, ext_value):
+        return "dose"
+    if rtype == "AdverseEvent":
+        return "adverse_event"
     if rtype == "MedicationAdministration":
         return "treatment"
     if rtype == "MedicationRequest":
@@ -90,6 +96,9 @@ def _observation_kind(obs) -> str | None:
         return "genetics"
     if loinc == C.CANCER_DISEASE_STATUS:
         return "derived"
+    monitored = monitoring.observation_kind(obs, code_in)
+    if monitored:
+        return monitored
     if _MRD_TEXT.search(concept_text(obs.code) or ""):
         return "mrd"
     return None

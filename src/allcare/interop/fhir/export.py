@@ -26,8 +26,9 @@ from .export_summary import (
     primary_cancer_condition,
 )
 from .model import reference, safe_id, to_json
+from .monitoring import NATURAL_DATES
 
-NATURAL_DATE = {"treatment": "start"}
+NATURAL_DATE = {"treatment": "start", **NATURAL_DATES}
 _NAMESPACE = uuid.UUID("3b0f3a52-8e07-4c38-9a55-71c0a5d0e6a4")
 
 

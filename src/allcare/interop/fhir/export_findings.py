@@ -19,8 +19,9 @@ from fhir.resources.R4B.quantity import Quantity
 from fhir.resources.R4B.reference import Reference
 
 from ...engine.case import Quantity as CaseQuantity
-from ...engine.case.units import CELL_COUNT, CSF_CELLS, HEMOGLOBIN, PERCENT, RED_CELL_COUNT, UnitError, UnitKind, ucum_code
+from ...engine.case.units import CELL_COUNT, CSF_CELLS, HEMOGLOBIN, PERCENT, RED_CELL_COUNT, UnitKind
 from . import codes as C
+from . import monitoring
 from .agents import agent_named
 from .model import (
     allcare_concept,
@@ -45,7 +46,7 @@ CSF_KINDS: dict[str, UnitKind] = {"wbc": CSF_CELLS, "rbc": CSF_CELLS}
 PRIMARY_TYPE = {
     "cbc": "Observation", "marrow": "Observation", "immunophenotype": "Observation", "cytogenetics": "Observation",
     "genetics": "DiagnosticReport", "csf": "Observation", "extramedullary": "Observation", "mrd": "Observation",
-    "treatment": "CarePlan",
+    "treatment": "CarePlan", **monitoring.PRIMARY_TYPES,
 }
 
 
@@ -85,12 +86,7 @@ def common_fields(finding, group: str, natural_date: dt.date) -> dict[str, Any]:
 # Measured values ------------------------------------------------------------------
 def ucum_of(unit: str, kind: UnitKind) -> str | None:
     """The UCUM code for a unit the case model accepted (None when it has none, e.g. a lab's own word)."""
-    code = ucum_code(unit)
-    try:
-        kind.factor(code)
-    except UnitError:
-        return None
-    return code
+    return kind.ucum_for(unit)
 
 
 def value_quantity(q: CaseQuantity, kind: UnitKind):
@@ -359,4 +355,5 @@ def _treatment(ctx: FindingContext, f) -> list:
 _WRITERS: dict[str, Callable[[FindingContext, Any], list]] = {
     "cbc": _cbc, "csf": _csf, "marrow": _marrow, "immunophenotype": _immunophenotype, "cytogenetics": _cytogenetics,
     "genetics": _genetics, "extramedullary": _extramedullary, "mrd": _mrd, "treatment": _treatment,
+    **monitoring.WRITERS,
 }

@@ -17,6 +17,7 @@ from typing import Any, Callable
 from ...engine.case.bounds import COMPARATORS
 from ...engine.case.units import CELL_COUNT, CSF_CELLS, HEMOGLOBIN, PERCENT, RED_CELL_COUNT, UnitError, UnitKind
 from . import codes as C
+from . import monitoring
 from .agents import agent_coded, agent_named
 from .classify import CBC_CODES, CSF_CODES
 from .shapes import Quantity
@@ -642,4 +643,5 @@ def _medication_period(resource):
 _BUILDERS: dict[str, Callable[..., dict | None]] = {
     "cbc": _cbc, "csf": _csf, "marrow": _marrow, "immunophenotype": _immunophenotype, "cytogenetics": _cytogenetics,
     "genetics": _genetics, "extramedullary": _extramedullary, "mrd": _mrd, "treatment": _treatment,
+    **monitoring._builders(),
 }

@@ -62,7 +62,8 @@ def as_date(value: Any) -> dt.date | None:
 
 def effective(resource) -> tuple[dt.date | None, dt.date | None]:
     """(start, end) of when a clinical resource happened, from whichever effective/performed element it has."""
-    for name in ("effectiveDateTime", "effectiveInstant", "performedDateTime", "occurrenceDateTime", "authoredOn", "issued"):
+    for name in ("effectiveDateTime", "effectiveInstant", "performedDateTime", "occurrenceDateTime", "authoredOn", "issued",
+                 "date"):
         value = getattr(resource, name, None)
         if value is not None:
             day = as_date(value)
@@ -97,7 +98,8 @@ def patient_reference(resource) -> str | None:
 
 
 def identifier_value(resource, system: str) -> str | None:
-    for ident in getattr(resource, "identifier", None) or []:
+    idents = getattr(resource, "identifier", None) or []
+    for ident in idents if isinstance(idents, list) else [idents]:  # AdverseEvent has a single identifier
         if ident.system == system and ident.value:
             return ident.value
     return None

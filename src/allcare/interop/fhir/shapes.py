@@ -22,6 +22,7 @@ Number = int | float
 Date = Annotated[str, msgspec.Meta(pattern=r"^\d{4}(-\d{2}(-\d{2})?)?$")]
 DateTime = Annotated[str, msgspec.Meta(
     pattern=r"^\d{4}(-\d{2}(-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?)?)?$")]
+Time = Annotated[str, msgspec.Meta(pattern=r"^\d{2}:\d{2}(:\d{2}(\.\d+)?)?$")]
 
 
 class _Element(msgspec.Struct, kw_only=True):
@@ -73,6 +74,7 @@ class Extension(_Element):
     valueDateTime: DateTime | None = None
     valueInteger: int | None = None
     valueCodeableConcept: CodeableConcept | None = None
+    valueTime: Time | None = None
 
 
 class Meta(_Element):
@@ -102,8 +104,21 @@ class Timing(_Element):
     repeat: Repeat | None = None
 
 
+class DoseAndRate(_Element):
+    doseQuantity: Quantity | None = None
+
+
 class Dosage(_Element):
     timing: Timing | None = None
+    route: CodeableConcept | None = None
+    doseAndRate: list[DoseAndRate] | None = None
+
+
+class AdministrationDosage(_Element):
+    """MedicationAdministration.dosage: one administration's dose (treatment monitoring reads it)."""
+
+    dose: Quantity | None = None
+    route: CodeableConcept | None = None
 
 
 class Activity(_Element):
@@ -182,6 +197,7 @@ class _Medication(_Timed):
 
 class MedicationAdministration(_Medication):
     resource_type: ClassVar[str] = "MedicationAdministration"
+    dosage: AdministrationDosage | None = None
 
 
 class MedicationRequest(_Medication):
@@ -212,9 +228,20 @@ class Procedure(Resource):
     performedPeriod: Period | None = None
 
 
+class AdverseEvent(Resource):
+    """An adverse event (treatment monitoring); R4 gives it a single identifier."""
+
+    resource_type: ClassVar[str] = "AdverseEvent"
+    identifier: Identifier | None = None  # type: ignore[assignment]
+    actuality: Text | None = None
+    event: CodeableConcept | None = None
+    date: DateTime | None = None
+    seriousness: CodeableConcept | None = None
+
+
 STRUCTS: dict[str, type[Resource]] = {cls.resource_type: cls for cls in (
     Patient, Observation, DiagnosticReport, Condition, MedicationAdministration, MedicationRequest, MedicationStatement,
-    Medication, CarePlan, Procedure)}
+    Medication, CarePlan, Procedure, AdverseEvent)}
 _OTHERS: dict[str, type[Resource]] = {}
 
 
