@@ -281,6 +281,15 @@ VALID = {
     "extramedullary": {"date": "2024-01-10", "site": "testis", "present": "no"},
     "mrd": {"date": "2024-02-07", "percent": "0.005", "method": "flow", "sensitivity": "0.0001", "sample": "marrow"},
     "treatment": {"phase": "consolidation", "start": "2024-02-08", "agents": "vincristine, mercaptopurine"},
+    "dose": {"agent": "6-MP", "dose": "50", "dose_unit": "mg", "frequency": "daily", "route": "oral", "start": "2024-02-10"},
+    "anthropometry": {"date": "2024-02-01", "height": "110", "weight": "19"},
+    "chemistry": {"date": "2024-02-01", "potassium": "4.2", "uric_acid": "5.0", "uric_acid_unit": "mg/dL", "alt": "35",
+                  "alt_upper": "40"},
+    "vitals": {"date": "2024-02-01", "time": "20:15", "temperature": "38.6", "temperature_site": "oral", "heart_rate": "120"},
+    "pharmacogenetics": {"date": "2024-02-01", "gene": "TPMT", "phenotype": "intermediate_metabolizer", "diplotype": "*1/*3A"},
+    "methotrexate_level": {"date": "2024-02-03", "value": "0.4", "hours_after_start": "48", "infusion_hours": "24"},
+    "asparaginase_activity": {"date": "2024-02-08", "value": "0.2", "preparation": "pegaspargase", "days_after_dose": "7"},
+    "adverse_event": {"term": "Osteonecrosis", "grade": "2", "start": "2024-02-01", "serious": "no"},
 }
 
 
@@ -330,6 +339,15 @@ INVALID = [
     ("genetics", {"date": "2024-02-01", "expression_confidence": "1.5"}, "expression_confidence", "less than or equal to 1"),
     ("cytogenetics", {"date": "2024-02-01", "modal_number": "0"}, "modal_number", "greater than or equal to 1"),
     ("csf", {"date": "2024-02-01", "wbc": "-3"}, "wbc", "must be >= 0"),
+    ("chemistry", {"date": "2024-02-01", "potassium": "40"}, "potassium", "must be <= 15"),
+    ("vitals", {"date": "2024-02-01", "temperature": "101"}, "temperature", "must be <= 45"),
+    ("vitals", {"date": "2024-02-01", "temperature": "38.5", "time": "8pm"}, "time", "should match pattern"),
+    ("dose", {"agent": "MTX", "dose": "-5", "start": "2024-02-01"}, "dose", "must be >= 0 mg"),
+    ("adverse_event", {"term": "pancreatitis", "grade": "1", "start": "2024-02-01"}, "", "CTCAE defines grades 2, 3, 4, 5"),
+    ("methotrexate_level", {"date": "2024-02-01", "value": "12"}, "hours_after_start", "required"),
+    ("pharmacogenetics", {"date": "2024-02-01", "gene": "TPMT", "diplotype": "1/3A"}, "diplotype", "should match pattern"),
+    ("anthropometry", {"date": "2024-02-01", "height": "1.2"}, "height", "must be >= 20"),
+    ("asparaginase_activity", {"date": "2024-02-01", "value": "150"}, "value", "must be <= 100"),
 ]
 
 

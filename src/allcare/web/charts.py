@@ -250,8 +250,11 @@ def _band_axis(overlaying: str) -> dict[str, Any]:
 
 def status_chart(assessment: Assessment) -> Chart | None:
     """Disease status over time as a step line, treatment phases as bands behind it."""
+    from .monitoring_charts import event_markers  # it builds on this module's helpers
+
     timeline = assessment.status.timeline
-    if not timeline and not assessment.status.phases:
+    events = event_markers(assessment, "y2")  # adverse events, febrile neutropenia, tumour lysis
+    if not timeline and not assessment.status.phases and not events:
         return None
     start, end = date_range(assessment)
     xs = [_iso(p.date) for p in timeline]
@@ -268,6 +271,7 @@ def status_chart(assessment: Assessment) -> Chart | None:
         parts.append(f"rule {point.conclusion.rule}")
         hovers.append("<br>".join(parts))
     data = phase_band_traces(assessment, "y2", legend=True)
+    data += events
     if timeline:
         if timeline[-1].date < assessment.as_of:
             data.append({

@@ -16,7 +16,10 @@ from dataclasses import dataclass, field
 from typing import Any, get_args
 
 from ...engine.case import CaseValidationError, case_from_dict
-from ...engine.case.models import Phase
+from ...engine.case import units as U
+from ...engine.case.adverse_terms import TERMS as ADVERSE_TERMS
+from ...engine.case.agents import AGENTS
+from ...engine.case.models import Frequency, Phase, Route
 from ...engine.case.units import CELL_COUNT, CSF_CELLS, HEMOGLOBIN, PERCENT, RED_CELL_COUNT, UnitKind
 
 TITLES = {
@@ -29,6 +32,14 @@ TITLES = {
     "extramedullary": "Extramedullary disease",
     "mrd": "MRD",
     "treatment": "Treatment phase",
+    "dose": "Dose",
+    "anthropometry": "Height and weight",
+    "chemistry": "Chemistry",
+    "vitals": "Vital signs",
+    "pharmacogenetics": "Pharmacogenetics (TPMT, NUDT15)",
+    "methotrexate_level": "Methotrexate level",
+    "asparaginase_activity": "Asparaginase activity",
+    "adverse_event": "Adverse event",
 }
 
 
@@ -48,6 +59,7 @@ class Field:
     step: str = "any"
     min: float | None = None
     max: float | None = None
+    with_unit: bool = False  # always write {value, unit}: the case model refuses a bare number for it
 
 
 @dataclass
@@ -156,6 +168,107 @@ FORMS: dict[str, list[Field]] = {
 }
 
 
+# A dose's unit decides its kind (mg, mg/m2, mg/kg, IU ...): the form offers every dose spelling.
+DOSE_UNITS = UnitKind("dose", "mg", "mg", tuple(u for kind in U.DOSE_KINDS for u in kind.accepted()))
+
+
+def _chemistry(name: str, label: str, kind: UnitKind, help: str = "") -> Field:
+    return Field(name, label, "quantity", units=kind, limits=True, help=help, with_unit=kind.significant is not None)
+
+
+FORMS.update({
+    "dose": [
+        Field("agent", "Agent", "text", required=True, suggestions=tuple(a.name for a in AGENTS),
+              help="e.g. mercaptopurine, methotrexate, daunorubicin, pegaspargase"),
+        Field("dose", "Dose", "quantity", required=True, units=DOSE_UNITS, with_unit=True,
+              help="per administration; 0 records a dose held"),
+        Field("frequency", "Frequency", "select", options=_choices(*get_args(Frequency))),
+        Field("days_per_week", "Days a week", "number", step="1", min=1, max=7, help="a daily drug given on fewer days"),
+        Field("route", "Route", "select", options=_choices(*get_args(Route))),
+        Field("start", "Start", "date", required=True),
+        Field("end", "End", "date", help="leave empty while it runs; the next dose of the agent replaces it"),
+        Field("infusion_hours", "Infusion (hours)", "number", min=0, max=168),
+        NOTE,
+    ],
+    "anthropometry": [
+        COMMON_DATE,
+        Field("height", "Height", "quantity", units=U.HEIGHT),
+        Field("weight", "Weight", "quantity", units=U.WEIGHT),
+        Field("bsa", "Body surface area", "quantity", units=U.BODY_SURFACE, help="as recorded; else computed from height and weight"),
+        NOTE,
+    ],
+    "chemistry": [
+        COMMON_DATE,
+        _chemistry("potassium", "Potassium", U.POTASSIUM),
+        _chemistry("phosphate", "Phosphate", U.PHOSPHATE),
+        _chemistry("calcium", "Calcium (total)", U.CALCIUM),
+        _chemistry("calcium_corrected", "Calcium corrected for albumin", U.CALCIUM),
+        _chemistry("ionized_calcium", "Ionised calcium", U.CALCIUM),
+        _chemistry("uric_acid", "Uric acid", U.URIC_ACID),
+        _chemistry("creatinine", "Creatinine", U.CREATININE),
+        _chemistry("ldh", "LDH", U.ENZYME),
+        _chemistry("alt", "ALT", U.ENZYME, "give the lab's range: CTCAE grades on its upper limit"),
+        _chemistry("ast", "AST", U.ENZYME, "give the lab's range: CTCAE grades on its upper limit"),
+        _chemistry("bilirubin", "Bilirubin (total)", U.BILIRUBIN, "give the lab's range: CTCAE grades on its upper limit"),
+        _chemistry("albumin", "Albumin", U.ALBUMIN),
+        _chemistry("lipase", "Lipase", U.ENZYME),
+        _chemistry("amylase", "Amylase", U.ENZYME),
+        _chemistry("glucose", "Glucose", U.GLUCOSE),
+        _chemistry("fibrinogen", "Fibrinogen", U.FIBRINOGEN),
+        _chemistry("triglycerides", "Triglycerides", U.TRIGLYCERIDES),
+        NOTE,
+    ],
+    "vitals": [
+        COMMON_DATE,
+        Field("time", "Time", "text", help="HH:MM, 24-hour"),
+        Field("temperature", "Temperature", "quantity", units=U.TEMPERATURE),
+        Field("temperature_site", "Where measured", "select",
+              options=_choices("oral", "axillary", "tympanic", "rectal", "temporal", "core", "other")),
+        Field("sustained_minutes", "Held for (minutes)", "number", step="1", min=1,
+              help="how long the temperature stayed at or above this value"),
+        Field("heart_rate", "Heart rate", "quantity", units=U.HEART_RATE),
+        Field("systolic_bp", "Systolic blood pressure", "quantity", units=U.BLOOD_PRESSURE),
+        Field("diastolic_bp", "Diastolic blood pressure", "quantity", units=U.BLOOD_PRESSURE),
+        NOTE,
+    ],
+    "pharmacogenetics": [
+        COMMON_DATE,
+        Field("gene", "Gene", "select", required=True, options=(("TPMT", "TPMT"), ("NUDT15", "NUDT15"))),
+        Field("phenotype", "Phenotype (CPIC)", "select", options=_choices(
+            "normal_metabolizer", "intermediate_metabolizer", "possible_intermediate_metabolizer", "poor_metabolizer",
+            "indeterminate")),
+        Field("diplotype", "Diplotype", "text", help="e.g. *1/*3A"),
+        Field("method", "Method", "select", options=_choices("genotype", "enzyme_activity")),
+        NOTE,
+    ],
+    "methotrexate_level": [
+        COMMON_DATE,
+        Field("value", "Methotrexate", "quantity", required=True, units=U.METHOTREXATE_CONC),
+        Field("hours_after_start", "Hours from the start of the infusion", "number", required=True, min=0, max=720),
+        Field("infusion_hours", "Infusion duration (hours)", "number", min=0, max=168),
+        NOTE,
+    ],
+    "asparaginase_activity": [
+        COMMON_DATE,
+        Field("value", "Asparaginase activity", "quantity", required=True, units=U.ASPARAGINASE_ACTIVITY),
+        Field("preparation", "Preparation", "select", options=_choices("pegaspargase", "native_e_coli", "erwinia"),
+              help="leave empty to take it from the latest asparaginase dose"),
+        Field("days_after_dose", "Days after the dose", "number", min=0, max=60),
+        NOTE,
+    ],
+    "adverse_event": [
+        Field("term", "CTCAE term", "text", required=True, suggestions=tuple(t.ctcae for t in ADVERSE_TERMS.values())),
+        Field("grade", "CTCAE grade", "number", required=True, step="1", min=1, max=5),
+        Field("start", "Start", "date", required=True),
+        Field("end", "End", "date"),
+        Field("agent", "Suspected agent", "text", suggestions=tuple(a.name for a in AGENTS)),
+        Field("serious", "Serious", "tristate"),
+        NOTE,
+    ],
+})
+STARTS_ON = ("treatment", "dose", "adverse_event")  # finding types dated by their start
+
+
 def _text(form: Any, name: str) -> str:
     value = form.get(name)
     return value.strip() if isinstance(value, str) else ""
@@ -254,7 +367,7 @@ def _quantity(result: FormResult, spec: Field, form: Any, raw: str) -> None:
     if value is None:
         return
     unit = _text(form, spec.name + "_unit") or (spec.units.canonical if spec.units else "")
-    if spec.units is not None and (unit != spec.units.canonical or limits):
+    if spec.units is not None and (unit != spec.units.canonical or limits or spec.with_unit):
         result.data[spec.name] = {"value": value, "unit": unit, **limits}
     else:
         result.data[spec.name] = value
@@ -285,8 +398,8 @@ def attach(result: FormResult, location: str, message: str) -> None:
         field_name = location.split("): ", 1)[1].split(".", 1)[0].split("[", 1)[0]
     elif location.startswith("findings[") or location in ("case", ""):
         if "before birth" in message or "dated" in message:
-            field_name = "start" if kind == "treatment" else "date"
-        elif kind == "treatment" and "end (" in message:
+            field_name = "start" if kind in STARTS_ON else "date"
+        elif kind in STARTS_ON and "end (" in message:
             field_name = "end"
         elif kind == "mrd" and "value and percent" in message:
             field_name = "percent"

@@ -48,6 +48,14 @@ ALERT_LABELS = {
     "abl_class_tki": "ABL-class fusion: TKI",
     "stale_data": "Data out of date",
     "before_diagnosis": "Assessed before diagnosis",
+    "febrile_neutropenia": "Febrile neutropenia",
+    "tumour_lysis": "Tumour lysis",
+    "methotrexate_clearance": "Methotrexate clearance",
+    "asparaginase_inactivation": "Asparaginase inactivation",
+    "hepatotoxicity": "Hepatotoxicity",
+    "anthracycline_cumulative": "Cumulative anthracyclines",
+    "thiopurine_pharmacogenetics": "Thiopurine pharmacogenetics",
+    "maintenance_dose": "Maintenance dose",
 }
 UNDECIDED = "Not determined"
 # Short names of the WHO-HAEM5 entities for the patient list (the panel shows the full name).
@@ -199,7 +207,7 @@ def _response(assessment: Assessment, every: list[Conclusion]) -> PanelRow:
 
 # Conclusions already shown row by row in the tables under the charts (one per blood count, one
 # per timeline point): the derivation trail leaves them out so the page stays light.
-TABLED_TOPICS = ("blood_counts.", "status.timeline")
+TABLED_TOPICS = ("blood_counts.", "status.timeline", "chemistry.")
 
 
 def derivation_trail(assessment: Assessment) -> tuple[list[Conclusion], int]:

@@ -17,6 +17,7 @@ from ...store.listing import PatientFilters, list_patients
 from ...store.models import FindingRow
 from ...store.patients import get_patient
 from ..charts import STATUS_LABELS, patient_charts
+from ..monitoring_charts import monitoring_charts
 from ..deps import CodedPatientReader, ListReader, PatientId, get_store
 from . import forms
 from .common import PageRoute, parse_assessment, render, templates
@@ -143,7 +144,8 @@ def _render_fragments(row, assessment, counts: dict[str, int]) -> PatientFragmen
         return PatientFragments(Markup(meta), None)
     body = templates.get_template("_patient_assessment.html").render(
         patient=row, a=assessment, panel=diagnosis_panel(assessment), trail=derivation_trail(assessment),
-        charts=patient_charts(assessment), counts=counts, kinds=FINDING_TYPES, titles=forms.TITLES,
+        charts=patient_charts(assessment), monitoring=monitoring_charts(assessment), counts=counts, kinds=FINDING_TYPES,
+        titles=forms.TITLES,
         alert_label=alert_label,
     )
     return PatientFragments(Markup(meta), Markup(body))

@@ -16,6 +16,7 @@ from ... import DISCLAIMER
 from ...engine.assessment import Assessment
 from ...engine.case import Case
 from . import words
+from .care import CareAtHome, care_at_home
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,7 @@ class PatientReport:
     glossary: list[tuple[str, str]]
     engine_version: str
     rules_version: str
+    care: CareAtHome | None = None  # maintenance plan and fever advice while treatment runs (report/care.py)
 
 
 def long_date(day: dt.date | None) -> str:
@@ -135,6 +137,7 @@ def build_report(assessment: Assessment, *, case: Case | None = None, patient_na
         glossary=list(words.GLOSSARY),
         engine_version=assessment.engine_version,
         rules_version=assessment.rules_version,
+        care=care_at_home(assessment),
     )
 
 
