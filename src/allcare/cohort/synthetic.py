@@ -17,6 +17,8 @@ import datetime as dt
 import random
 from typing import Any
 
+from .synthetic_monitoring import add_monitoring
+
 _B_SUBTYPES_CHILD = [
     (0.27, {"karyotype": "55,XY,+4,+6,+10,+14,+17,+18,+21,+21,+X[15]/46,XY[5]"}, None),
     (0.25, None, {"fusions": ["ETV6::RUNX1"], "negative": ["BCR::ABL1", "KMT2A_rearrangement", "TCF3::PBX1"]}),
@@ -64,8 +66,14 @@ def _age(rng: random.Random) -> float:
     return round(rng.uniform(18.0, 80.0), 1)
 
 
-def generate_case(rng: random.Random, number: int, start: dt.date | None = None, years: float = 3.0) -> dict:
-    """One synthetic case file (``allcare.case/1`` dict) with ``years`` of follow-up."""
+def generate_case(rng: random.Random, number: int, start: dt.date | None = None, years: float = 3.0,
+                  monitoring: bool = False) -> dict:
+    """One synthetic case file (``allcare.case/1`` dict) with ``years`` of follow-up.
+
+    ``monitoring`` adds doses titrated to the maintenance counts, body size, chemistry, fevers and
+    adverse events (:mod:`.synthetic_monitoring`), drawn from a generator seeded by ``rng`` so that
+    the case's other findings stay what they would be without it.
+    """
     start = start or dt.date(2021, 1, 4) + dt.timedelta(days=rng.randrange(0, 700))
     age = _age(rng)
     sex = rng.choice(["female", "male"])
@@ -141,6 +149,9 @@ def generate_case(rng: random.Random, number: int, start: dt.date | None = None,
         if relapse_day + dt.timedelta(days=3) <= end_of_follow_up:
             add({"type": "treatment", "phase": "salvage", "start": (relapse_day + dt.timedelta(days=3)).isoformat(),
                  "agents": ["blinatumomab"] if not lineage_t else ["nelarabine"], "protocol": "synthetic-relapse"})
+    if monitoring:
+        add_monitoring(findings, random.Random(rng.random()), start=start, birth=birth, wbc=wbc, lineage_t=lineage_t,
+                       induction_start=induction_start, maintenance_start=day, maintenance_end=maintenance_end)
     findings.sort(key=lambda f: f.get("date") or f.get("start"))
     return {
         "schema": "allcare.case/1",

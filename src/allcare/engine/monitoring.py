@@ -204,7 +204,7 @@ def _pharmacogenetics(view: CaseView, m: Monitoring) -> list[Alert]:
     if g is None or g.rule in ("CPIC.THIOPURINE.NORMAL", "CPIC.THIOPURINE.INCOMPLETE"):
         return []
     conclusion = g.conclusions[0]
-    severity = "info" if g.rule == "CPIC.THIOPURINE.INDETERMINATE" else "warning"
+    severity = "info" if g.rule in ("CPIC.THIOPURINE.INDETERMINATE", "CPIC.THIOPURINE.IM_ONE_LOW_START") else "warning"
     message = g.wording
     if g.start_pct_high is not None and g.current_pct_of_protocol is not None and g.current_pct_of_protocol > g.start_pct_high:
         message += f" The first dose ({g.current_pct_of_protocol:g}%) is above the CPIC starting range."

@@ -56,11 +56,11 @@ DEMO_LOGINS = (
 def demo_case(rng: random.Random, number: int, today: dt.date, years: float = 3.0) -> dict:
     """One synthetic case diagnosed within ``years`` before ``today``, cut at today."""
     start = today - dt.timedelta(days=rng.randrange(3, int(years * 365.25)))
-    data = generate_case(rng, number, start=start, years=years)
+    data = generate_case(rng, number, start=start, years=years, monitoring=True)
     data["patient"]["sex"] = "male" if rng.random() < MALE_SHARE else "female"
     kept = []
     for finding in data["findings"]:
-        if finding["type"] == "treatment":
+        if "start" in finding:  # treatment blocks, doses, adverse events
             if dt.date.fromisoformat(finding["start"]) > today:
                 continue
             if finding.get("end") and dt.date.fromisoformat(finding["end"]) > today:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import weakref
 from dataclasses import dataclass
 
 from ..monitoring_output import BodySize
@@ -65,8 +66,22 @@ def _nearest(view: CaseView, field: str, when: dt.date) -> Indexed | None:
     return view.nearest(items, when, window) if items else None
 
 
+# Sizes already worked out, per view and date: every count and dose of a long maintenance asks.
+_SIZES: "weakref.WeakKeyDictionary[CaseView, dict[dt.date, Size]]" = weakref.WeakKeyDictionary()
+
+
 def size_on(view: CaseView, when: dt.date) -> Size:
     """The body size for ``when`` (nearest height, weight or recorded BSA within the window)."""
+    known = _SIZES.get(view)
+    if known is None:
+        known = _SIZES.setdefault(view, {})
+    size = known.get(when)
+    if size is None:
+        size = known[when] = _size_on(view, when)
+    return size
+
+
+def _size_on(view: CaseView, when: dt.date) -> Size:
     height, weight, recorded = _nearest(view, "height", when), _nearest(view, "weight", when), _nearest(view, "bsa", when)
     computed = None
     if height is not None and weight is not None:

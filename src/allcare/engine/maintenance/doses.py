@@ -11,6 +11,7 @@ needs mg says so instead of guessing.
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_right
 from dataclasses import dataclass
 
 from ..case import Dose
@@ -77,9 +78,15 @@ def spans(view: CaseView, agent: str) -> list[DoseSpan]:
 
 
 def active(history: list[DoseSpan], when: dt.date) -> DoseSpan | None:
-    """The dose that applied on ``when`` (the latest that started on or before it and had not ended)."""
-    current = [s for s in history if s.covers(when)]
-    return current[-1] if current else None
+    """The dose that applied on ``when``: the latest that started on or before it, if it had not ended.
+
+    Each span ends where the next one starts, so only that latest one can cover the day.
+    """
+    position = bisect_right(history, when, key=lambda s: s.start)
+    if position == 0:
+        return None
+    latest = history[position - 1]
+    return latest if latest.covers(when) else None
 
 
 def mg_per_administration(span: DoseSpan, size: Size) -> float | None:

@@ -82,11 +82,11 @@ def _round(value: float | None, digits: int = 1) -> float | None:
     return None if value is None else round(value, digits)
 
 
-def _di(span: DoseSpan | None, view: CaseView, when: dt.date, protocol_week_mg_m2: float) -> tuple[float | None, float | None]:
-    """(mg per week, dose intensity %) of the dose that applied on ``when``; a held dose is 0 mg, 0%."""
+def _di(span: DoseSpan | None, size, protocol_week_mg_m2: float) -> tuple[float | None, float | None]:
+    """(mg per week, dose intensity %) of the dose that applied on a day of ``size``; a held dose is 0 mg, 0%."""
     if span is None:
         return None, None
-    mg, mg_m2 = weekly(span, size_on(view, when))
+    mg, mg_m2 = weekly(span, size)
     di = None if mg_m2 is None else 100.0 * mg_m2 / protocol_week_mg_m2
     return (None if mg is None else round(mg, 2)), (None if di is None else round(di, 2))
 
@@ -94,8 +94,9 @@ def _di(span: DoseSpan | None, view: CaseView, when: dt.date, protocol_week_mg_m
 def _count(view: CaseView, t: MaintenanceTargets, item: Indexed[Cbc], weight: float,
            mp_history: list[DoseSpan], mtx_history: list[DoseSpan]) -> MaintenanceCount:
     cbc = item.finding
-    mp_mg, mp_di = _di(active(mp_history, item.date), view, item.date, t.mercaptopurine_mg_m2_day * 7)
-    mtx_mg, mtx_di = _di(active(mtx_history, item.date), view, item.date, t.methotrexate_mg_m2_week)
+    size = size_on(view, item.date)
+    mp_mg, mp_di = _di(active(mp_history, item.date), size, t.mercaptopurine_mg_m2_day * 7)
+    mtx_mg, mtx_di = _di(active(mtx_history, item.date), size, t.methotrexate_mg_m2_week)
     return MaintenanceCount(
         index=item.index, date=item.date,
         anc=None if cbc.anc is None else cbc.anc.value,
