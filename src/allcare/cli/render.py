@@ -178,9 +178,46 @@ def missing_panel(a: Assessment) -> Panel | Text:
     return Panel(Text("\n".join(f"- {m}" for m in a.missing)), title="Missing data", title_align="left")
 
 
+def monitoring_panel(a: Assessment) -> Panel | Text:
+    """Maintenance, thiopurine guidance and toxicity, when the record has any."""
+    rows: list[tuple[str, str]] = []
+    m = a.maintenance
+    if m is not None:
+        rows.append(("Maintenance", f"{m.family_label} targets, {m.steering.upper()} {m.target_low:g}-{m.target_high:g}"))
+        if m.time_in_target_pct is not None:
+            rows.append(("Time in target", f"{m.time_in_target_pct:g}% of {m.weeks_observed:g} weeks"))
+        if m.mercaptopurine_di_pct is not None:
+            rows.append(("Dose intensity", f"mercaptopurine {m.mercaptopurine_di_pct:g}%"
+                         + (f", methotrexate {m.methotrexate_di_pct:g}%" if m.methotrexate_di_pct is not None else "")))
+        if m.suggestion is not None:
+            rows.append(("Suggestion", f"{m.suggestion.action.replace('_', ' ')} - {m.suggestion.wording}"))
+    if a.pharmacogenetics is not None:
+        rows.append(("Thiopurines", a.pharmacogenetics.wording))
+    t = a.toxicity
+    for e in t.febrile_neutropenia[-3:]:
+        rows.append(("Fever", f"{e.date}: {e.temperature:g} C, " + (f"ANC {e.anc:g}" if e.anc is not None else "no ANC")
+                     + f" ({e.status.replace('_', ' ')})"))
+    for r in t.tumour_lysis:
+        if r.laboratory is not False:
+            rows.append(("Tumour lysis", f"therapy {r.therapy_start}: " + ("undetermined" if r.laboratory is None else
+                         "clinical" if r.clinical else "laboratory") + (f", grade {r.grade}" if r.grade else "")))
+    for level in t.methotrexate_levels[-2:]:
+        rows.append(("Methotrexate", f"{level.value:g} umol/L at {level.hours_after_start:g} h: {level.status.replace('_', ' ')}"))
+    for activity in t.asparaginase_activity[-2:]:
+        rows.append(("Asparaginase", f"{activity.value:g} IU/mL ({activity.date}): {activity.status.replace('_', ' ')}"))
+    if t.anthracyclines is not None:
+        total = t.anthracyclines.total_mg_m2
+        rows.append(("Anthracyclines", "not known" if total is None else f"{total:g} mg/m2 doxorubicin-equivalent ({t.anthracyclines.band})"))
+    for event in t.adverse_events:
+        rows.append(("Adverse event", f"{event.label} grade {event.grade} ({event.start})"))
+    if not rows:
+        return Text()
+    return Panel(_grid(rows), title="Treatment monitoring (decision support)", title_align="left")
+
+
 def summary(a: Assessment) -> Group:
     return Group(header(a), Text(), alerts(a), diagnosis_panel(a), risk_panel(a), status_panel(a), course_panel(a),
-                 counts_panel(a), missing_panel(a))
+                 counts_panel(a), monitoring_panel(a), missing_panel(a))
 
 
 def conclusion_block(c: Conclusion) -> Text:
