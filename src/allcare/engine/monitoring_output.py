@@ -147,7 +147,6 @@ class Maintenance(_Out, kw_only=True):
     antimetabolite_di_pct: Annotated[float | None, Meta(description="weighted mean of the per-count product of both dose intensities, %")] = None
     mercaptopurine_mtd_mg_week: Annotated[float | None, Meta(description="highest weekly dose given without interruption for the family's MTD span")] = None
     suggestion: DoseSuggestion | None = None
-    forecast: AncForecast | None = None
     conclusions: list[Conclusion] = []
 
 

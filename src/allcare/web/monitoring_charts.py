@@ -18,6 +18,7 @@ import datetime as dt
 from typing import Any
 
 from ..engine.assessment import Assessment
+from ..engine.maintenance.forecast import forecast
 from ..engine.monitoring_output import Maintenance
 from ..engine.toxicity.ctcae_chemistry import ABSOLUTE_TERMS, ULN_TERMS
 from .charts import CONFIG, GRADE_COLOURS, GRID, INK, Chart, ChartTable, _base_layout, _date_axis, _hband, _iso, _number, date_range
@@ -83,6 +84,22 @@ def maintenance_chart(assessment: Assessment) -> Chart | None:
             "hoverinfo": "text", "text": [f"<b>{drug}</b> {p.dose:g} {p.unit} {p.frequency.replace('_', ' ')}<br>{_iso(p.start)} to "
                                           f"{_iso(e)}<br>{p.weekly_mg or 0:g} mg/week" for p, e in zip(periods, last)],
         })
+    outlook = forecast(m, assessment.as_of) if m.steering == "anc" else None
+    if outlook is not None:
+        last = counted[-1] if counted else None
+        xs = ([_iso(last.date)] if last else []) + [_iso(p.date) for p in outlook.points]
+        first = [last.anc] if last else []
+        data.append({"type": "scatter", "x": xs, "y": first + [p.low for p in outlook.points], "yaxis": "y", "mode": "lines",
+                     "line": {"width": 0}, "hoverinfo": "skip", "showlegend": False, "name": "forecast low"})
+        data.append({"type": "scatter", "x": xs, "y": first + [p.high for p in outlook.points], "yaxis": "y", "mode": "lines",
+                     "line": {"width": 0}, "fill": "tonexty", "fillcolor": "rgba(86,180,233,0.25)", "hoverinfo": "skip",
+                     "name": "Forecast, 80% interval (research model)"})
+        data.append({"type": "scatter", "x": xs, "y": first + [p.anc for p in outlook.points], "yaxis": "y",
+                     "mode": "lines+markers", "line": {"color": "#0072B2", "dash": "dash", "width": 2}, "marker": {"size": 6},
+                     "name": "Forecast (median)", "hoverinfo": "text",
+                     "text": ([f"{_iso(last.date)}: last count"] if last else [])
+                     + [f"{_iso(p.date)}: ANC {p.anc:g} (80%: {p.low:g}-{p.high:g}) if the doses stay as they are"
+                        for p in outlook.points]})
     layout["barmode"] = "overlay"
     layout["shapes"] = shapes
     rows = [[_iso(c.date), _number(c.anc), _number(c.platelets), _number(c.wbc), ZONE_WORDS[c.zone],
@@ -92,13 +109,20 @@ def maintenance_chart(assessment: Assessment) -> Chart | None:
         description += f" {steering} in target {m.time_in_target_pct:g}% of the time."
     if m.suggestion is not None:
         description += f" Latest suggestion ({_iso(m.suggestion.date)}): {m.suggestion.action.replace('_', ' ')}."
+    notes = [f"Green band: {m.family_label} target ({_band(m)}); source: {m.source}.",
+             "Bars: each prescribed dose for as long as it ran, as % of the protocol dose per m2 (100% dotted)."]
+    if outlook is not None:
+        description += " Forecast for the next four weeks at the current doses: " + ", ".join(
+            f"{_iso(p.date)} {p.anc:g} ({p.low:g}-{p.high:g})" for p in outlook.points) + "."
+        notes.append(f"Dashed: ANC forecast for four weeks at the current doses, with its 80% interval - {outlook.model}; "
+                     f"{outlook.source}; {outlook.validation}. Fitted to {outlook.fitted_counts} counts. A research aid, "
+                     "not a basis for dosing on its own.")
     return Chart(
         id="chart-maintenance", title="Maintenance", description=description,
         figure={"data": data, "layout": layout, "config": CONFIG},
         table=ChartTable("Maintenance counts (x10^9/L) and dose intensity (% of protocol dose)",
                          ["Date", "ANC", "Platelets", "WBC", "Zone", "Mercaptopurine %", "Methotrexate %"], rows),
-        notes=[f"Green band: {m.family_label} target ({_band(m)}); source: {m.source}.",
-               "Bars: each prescribed dose for as long as it ran, as % of the protocol dose per m2 (100% dotted)."],
+        notes=notes,
     )
 
 
