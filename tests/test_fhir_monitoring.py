@@ -17,18 +17,7 @@ from allcare.interop.cdshooks import CdsResponse, CdsSettings, create_app
 from allcare.interop.fhir import bundle_json, case_resources, import_bundle
 from allcare.interop.fhir.model import to_json
 from fhir_helpers import EXAMPLES, ServerThread
-
-LOINC = "http://loinc.org"
-UCUM = "http://unitsofmeasure.org"
-PATIENT = {"resourceType": "Patient", "id": "p1", "gender": "male", "birthDate": "2016-05-01"}
-
-
-def obs(rid: str, code: str, value: dict | None = None, when: str = "2024-03-01T08:30:00+01:00", **extra) -> dict:
-    r = {"resourceType": "Observation", "id": rid, "status": "final", "code": {"coding": [{"system": LOINC, "code": code}]},
-         "subject": {"reference": "Patient/p1"}, "effectiveDateTime": when, **extra}
-    if value is not None:
-        r["valueQuantity"] = value
-    return r
+from test_fhir_import import LOINC, PATIENT, UCUM, obs
 
 
 def imported(*resources: dict):

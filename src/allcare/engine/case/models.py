@@ -257,15 +257,11 @@ Phase = Literal[
 ]
 
 
-class Treatment(_Finding):
-    """A treatment block. ``date`` defaults to ``start`` so every finding sorts by date."""
+class _Spanning(_Finding):
+    """A finding that runs from ``start`` to an optional ``end``; ``date`` defaults to ``start`` so every finding sorts by date."""
 
-    type: Literal["treatment"] = "treatment"
-    phase: Phase
     start: CaseDate
     end: CaseDate | None = None
-    agents: list[str] = Field(default_factory=list)
-    protocol: str | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -279,6 +275,15 @@ class Treatment(_Finding):
         if self.end is not None and self.end < self.start:
             raise ValueError(f"end ({self.end}) is before start ({self.start})")
         return self
+
+
+class Treatment(_Spanning):
+    """A treatment block."""
+
+    type: Literal["treatment"] = "treatment"
+    phase: Phase
+    agents: list[str] = Field(default_factory=list)
+    protocol: str | None = None
 
 
 # --- Treatment monitoring (doses, body size, chemistry, vital signs, pharmacogenetics, drug
@@ -317,7 +322,7 @@ def _agent(text: str) -> str:
 AgentName = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_agent)]
 
 
-class Dose(_Finding):
+class Dose(_Spanning):
     """A dose of one agent: given once, or prescribed daily/weekly from ``start`` to ``end``.
 
     ``dose`` is per administration (mg, mg/m2, mg/kg, IU, IU/m2); 0 records a dose held.
@@ -331,21 +336,10 @@ class Dose(_Finding):
     route: Route | None = None
     frequency: Frequency = "once"
     days_per_week: int | None = Field(default=None, ge=1, le=7, description="for a daily drug given on fewer days a week")
-    start: CaseDate
-    end: CaseDate | None = None
     infusion_hours: float | None = Field(default=None, gt=0, le=168, description="duration of an infusion, hours")
-
-    @model_validator(mode="before")
-    @classmethod
-    def _date_from_start(cls, data):
-        if isinstance(data, dict) and "date" not in data and "start" in data:
-            data = {**data, "date": data["start"]}
-        return data
 
     @model_validator(mode="after")
     def _consistent(self):
-        if self.end is not None and self.end < self.start:
-            raise ValueError(f"end ({self.end}) is before start ({self.start})")
         if self.days_per_week is not None and self.frequency != "daily":
             raise ValueError("days_per_week applies to a daily dose only")
         return self
@@ -483,29 +477,18 @@ def _adverse_term(text: str) -> str:
     return term_key(text)
 
 
-class AdverseEvent(_Finding):
+class AdverseEvent(_Spanning):
     """An adverse event as a clinician graded it (CTCAE term and grade), with its dates."""
 
     type: Literal["adverse_event"] = "adverse_event"
     term: Annotated[str, Field(min_length=1, max_length=150), AfterValidator(_adverse_term)]
     grade: int = Field(ge=1, le=5)
-    start: CaseDate
-    end: CaseDate | None = None
     agent: AgentName | None = Field(default=None, description="the agent suspected of causing it")
     ctcae_version: Literal["5.0", "6.0"] = "5.0"
     serious: bool | None = None
 
-    @model_validator(mode="before")
-    @classmethod
-    def _date_from_start(cls, data):
-        if isinstance(data, dict) and "date" not in data and "start" in data:
-            data = {**data, "date": data["start"]}
-        return data
-
     @model_validator(mode="after")
-    def _consistent(self):
-        if self.end is not None and self.end < self.start:
-            raise ValueError(f"end ({self.end}) is before start ({self.start})")
+    def _grade_defined(self):
         term = ADVERSE_TERMS.get(self.term)
         if term is not None and self.grade not in term.grades:
             raise ValueError(
