@@ -232,3 +232,22 @@ def test_a_finished_maintenance_gets_no_suggestion():
     data["findings"][0]["end"] = day(20)
     m = maintenance(data, as_of=START + dt.timedelta(days=30))
     assert m.running is False and m.suggestion is None
+
+
+def test_an_open_maintenance_ends_when_the_next_block_starts():
+    # The course's definition (response/phases.effective_end): an open-ended block is superseded on the day
+    # the next backbone block starts, e.g. relapse treatment; its counts are no longer maintenance counts.
+    data = case(cbc(14, anc=1.0), cbc(70, anc=0.6, platelets=60),
+                {"type": "treatment", "phase": "salvage", "start": day(60), "end": day(88)})
+    m = maintenance(data, as_of=START + dt.timedelta(days=70))
+    assert m.running is False and m.end == START + dt.timedelta(days=59)
+    assert [c.date for c in m.counts] == [START + dt.timedelta(days=14)] and m.suggestion is None
+
+
+def test_a_finished_maintenance_without_counts_asks_for_nothing():
+    data = case()
+    data["findings"][0]["end"] = day(20)
+    result = assess(case_from_dict(data), as_of=START + dt.timedelta(days=30))
+    assert "a blood count during maintenance" not in result.missing
+    running = assess(case_from_dict(case()), as_of=START + dt.timedelta(days=30))
+    assert "a blood count during maintenance" in running.missing

@@ -400,3 +400,24 @@ def test_adverse_events_are_listed_as_recorded():
     result = run(case({"type": "adverse_event", "term": "Osteonecrosis", "grade": 2, "start": day(100), "end": day(200)}))
     event = result.toxicity.adverse_events[0]
     assert (event.term, event.label, event.grade, event.ctcae_version) == ("osteonecrosis", "Osteonecrosis", 2, "5.0")
+
+
+def test_the_baseline_is_before_the_courses_treatment_start():
+    # Treatment starts on the first day of the first block of any phase (a prephase included): a value
+    # taken on prephase day 3 is already on treatment, not a baseline.
+    data = case(chem(3, alt={"value": 80, "unit": "U/L", "upper_limit": 40}),
+                chem(20, alt={"value": 130, "unit": "U/L", "upper_limit": 40}), treatment=False)
+    data["findings"] += [{"type": "treatment", "phase": "prephase", "start": day(1), "end": day(7)},
+                         {"type": "treatment", "phase": "induction", "start": day(8)}]
+    latest = run(data).chemistry[-1].analytes[0]
+    assert latest.grade == 2 and "no pre-treatment value" in latest.note  # 130 > 3 x ULN, the day-3 value is no baseline
+
+
+def test_doses_without_a_block_mean_treatment_has_started():
+    # Administrations imported without their plan: treatment starts on the first dose.
+    given = {"type": "dose", "agent": "mercaptopurine", "dose": {"value": 50, "unit": "mg"}, "frequency": "daily",
+             "start": day(2)}
+    result = run(case(given, fever(10, 38.5), treatment=False))
+    assert alerts(result)["febrile_neutropenia"].severity == "critical"
+    untreated = run(case(fever(10, 38.5), treatment=False))
+    assert "febrile_neutropenia" not in alerts(untreated)

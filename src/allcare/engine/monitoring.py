@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from . import sources
 from .assessment import Alert
+from .course.build import DiseaseCourse
 from .explain import Conclusion
 from .maintenance import assess_maintenance
 from .maintenance.body_size import body_size_section
@@ -33,6 +34,7 @@ RECENT_CHEMISTRY_DAYS = 14
 
 @dataclass(frozen=True)
 class Monitoring:
+    treatment_start: dt.date | None
     body_size: BodySize | None
     chemistry: list[ChemistryResult]
     maintenance: Maintenance | None
@@ -50,16 +52,27 @@ _MEMO: "weakref.WeakKeyDictionary[CaseView, Monitoring]" = weakref.WeakKeyDictio
 _LOCK = threading.Lock()
 
 
-def monitoring(view: CaseView) -> Monitoring:
-    """The monitoring sections of ``view`` (worked out on first request, then shared)."""
+def treatment_start(view: CaseView, course: DiseaseCourse) -> dt.date | None:
+    """The course's treatment start (:mod:`.course.treatment`); a record with doses but no treatment block
+    (administrations imported without their plan) starts on its first dose."""
+    if course.treatment_start is not None:
+        return course.treatment_start
+    return min((x.finding.start for x in view.of_type("dose")), default=None)
+
+
+def monitoring(view: CaseView, course: DiseaseCourse) -> Monitoring:
+    """The monitoring sections of ``view`` (worked out on first request, then shared); ``course`` is the
+    view's course (:func:`.course.build.build_course`)."""
     with _LOCK:
         found = _MEMO.get(view)
     if found is not None:
         return found
+    started = treatment_start(view, course)
     result = Monitoring(
+        treatment_start=started,
         body_size=body_size_section(view),
-        chemistry=grade_chemistry(view),
-        maintenance=assess_maintenance(view),
+        chemistry=grade_chemistry(view, started),
+        maintenance=assess_maintenance(view, course.spans),
         pharmacogenetics=assess_pharmacogenetics(view),
         toxicity=assess_toxicity(view),
     )
@@ -71,7 +84,7 @@ def monitoring(view: CaseView) -> Monitoring:
 def monitoring_alerts(inputs) -> list[Alert]:
     """Every treatment-monitoring alert on ``view.as_of`` (the hook ``alerts.py`` calls with its ``AlertInputs``)."""
     view = inputs.view
-    m = monitoring(view)
+    m = monitoring(view, inputs.course)
     found: list[Alert] = []
     for check in (_febrile_neutropenia, _tumour_lysis, _methotrexate, _asparaginase, _liver, _anthracyclines,
                   _pharmacogenetics, _maintenance):
@@ -88,11 +101,6 @@ def _recent(view: CaseView, when: dt.date, days: int) -> bool:
     return (view.as_of - when).days <= days
 
 
-def _on_treatment(view: CaseView, when: dt.date) -> bool:
-    starts = [x.finding.start for x in view.of_type("treatment")] + [x.finding.start for x in view.of_type("dose")]
-    return any(start <= when for start in starts)
-
-
 def _febrile_neutropenia(view: CaseView, m: Monitoring) -> list[Alert]:
     rules = view.rules
     fn = [c for c in m.toxicity.conclusions if c.topic == "toxicity.febrile_neutropenia"]
@@ -104,7 +112,7 @@ def _febrile_neutropenia(view: CaseView, m: Monitoring) -> list[Alert]:
                            f"Febrile neutropenia on {episode.date}: temperature {episode.temperature:g} C with ANC "
                            f"{episode.anc:g} x10^9/L. This is a medical emergency: febrile neutropenia policies give "
                            "empirical broad-spectrum antibiotics within an hour, after cultures.", conclusion)]
-        if episode.status == "fever_anc_unknown" and _on_treatment(view, episode.date):
+        if episode.status == "fever_anc_unknown" and m.treatment_start is not None and m.treatment_start <= episode.date:
             return [_alert("febrile_neutropenia", "critical",
                            f"Fever {episode.temperature:g} C on {episode.date} during treatment with no recent ANC: "
                            "febrile neutropenia cannot be excluded. A blood count is needed now; febrile neutropenia "

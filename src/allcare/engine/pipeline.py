@@ -45,7 +45,7 @@ def assess(case: Case, as_of: dt.date | None = None, rules: RuleSet = DEFAULT_RU
     codes = assign_codes(view, diagnosis, status, course_summary)
     risk = assess_risk(view, diagnosis, cns, status, mrd, course)
     alerts = raise_alerts(AlertInputs(view, course, course_summary, diagnosis, cns, risk, status, mrd))
-    treatment = monitoring(view)
+    treatment = monitoring(view, course)
     sections = [diagnosis.conclusions, codes.conclusions, cns.conclusions, risk.conclusions, status.conclusions,
                 [c for episode in course_summary.episodes for c in episode.conclusions], course_summary.conclusions,
                 treatment.conclusions()]

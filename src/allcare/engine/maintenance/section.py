@@ -15,8 +15,10 @@ import datetime as dt
 from .. import sources
 from ..case import Cbc
 from ..explain import Conclusion, conclude, undetermined
+from ..assessment import PhaseSpan
 from ..maintenance_targets import MaintenanceTargets
 from ..monitoring_output import DosePeriod, Maintenance, MaintenanceCount
+from ..response.phases import effective_end
 from ..view import CaseView, Indexed
 from .body_size import size_on
 from .counts import band_text, in_target, zone
@@ -28,22 +30,31 @@ MERCAPTOPURINE, METHOTREXATE = "mercaptopurine", "methotrexate"
 TOPIC = "maintenance"
 
 
-def maintenance_span(view: CaseView) -> tuple[dt.date, dt.date | None, list[Indexed]] | None:
-    """(start, end or None while running, the treatment blocks) of maintenance; None without one."""
-    blocks = [x for x in view.of_type("treatment") if x.finding.phase == "maintenance"]
-    if not blocks:
+def maintenance_span(view: CaseView, spans: list[PhaseSpan]) -> tuple[dt.date, dt.date | None, bool, list[Indexed]] | None:
+    """(start, last day or None while open, running on ``as_of``, the treatment blocks) of maintenance.
+
+    The blocks' ends are the course's (:func:`..response.phases.effective_end`): an open-ended block ends
+    the day before the next backbone block starts (a relapse block, say). None without a maintenance block.
+    """
+    found = [n for n, span in enumerate(spans) if span.phase == "maintenance"]
+    if not found:
         return None
-    start = min(x.finding.start for x in blocks)
-    ends = [x.finding.end for x in blocks]
-    end = None if any(e is None for e in ends) else max(ends)
-    return start, end, blocks
+    last_days = []
+    for n in found:
+        end = effective_end(spans, n)
+        last_days.append(end if end is None or spans[n].end is not None else end - dt.timedelta(days=1))
+    end = None if any(e is None for e in last_days) else max(last_days)
+    indices = {spans[n].index for n in found}
+    blocks = [x for x in view.of_type("treatment") if x.index in indices]
+    return spans[found[0]].start, end, any(spans[n].running for n in found), blocks
 
 
-def assess_maintenance(view: CaseView) -> Maintenance | None:
-    span = maintenance_span(view)
+def assess_maintenance(view: CaseView, spans: list[PhaseSpan]) -> Maintenance | None:
+    """The maintenance section; ``spans`` are the course's treatment blocks (:func:`..response.phases.phase_spans`)."""
+    span = maintenance_span(view, spans)
     if span is None:
         return None
-    start, end, blocks = span
+    start, end, running, blocks = span
     t: MaintenanceTargets = view.rules.maintenance
     last_day = min(end, view.as_of) if end is not None else view.as_of
     cbcs: list[Indexed[Cbc]] = view.between("cbc", start, last_day)
@@ -58,9 +69,8 @@ def assess_maintenance(view: CaseView) -> Maintenance | None:
         q = by_index[c.index].anc
         return (q.value, q.comparator) if q is not None else (0.0, "<")
 
-    running = end is None or end >= view.as_of
     suggestion = suggest(t, counts, view.as_of, view.rules.maintenance_count_max_age_days, history, raw_anc) if running else None
-    conclusions = _conclusions(view, t, blocks, cbcs, counts, m, suggestion, bool(mp_history or mtx_history))
+    conclusions = _conclusions(view, t, blocks, cbcs, counts, m, suggestion, bool(mp_history or mtx_history), running)
     return Maintenance(
         family=t.family, family_label=t.label, source=t.source, steering=t.steering,
         target_low=t.target_low, target_high=t.target_high, target_low_inclusive=t.target_low_inclusive,
@@ -147,7 +157,7 @@ def _periods(view: CaseView, history: list[DoseSpan]) -> list[DosePeriod]:
     return periods
 
 
-def _conclusions(view, t, blocks, cbcs, counts, m, suggestion, doses_recorded: bool) -> list[Conclusion]:
+def _conclusions(view, t, blocks, cbcs, counts, m, suggestion, doses_recorded: bool, running: bool) -> list[Conclusion]:
     out = []
     block_refs = [x.ref(f"maintenance from {x.finding.start}" + (f" to {x.finding.end}" if x.finding.end else "")) for x in blocks]
     out.append(conclude(
@@ -160,9 +170,11 @@ def _conclusions(view, t, blocks, cbcs, counts, m, suggestion, doses_recorded: b
           f"{t.methotrexate_mg_m2_week:g} mg/m2/week.",
         block_refs,
     ))
-    if not cbcs:
+    if not cbcs:  # asked for only while maintenance runs: a count of a finished maintenance changes nothing now
         out.append(undetermined(f"{TOPIC}.time_in_target", "MAINT.TIME_IN_TARGET", sources.ALLMT_METRICS,
-                                ["a blood count during maintenance"], evidence=block_refs))
+                                ["a blood count during maintenance"] if running else [],
+                                "" if running else "no blood count was recorded during maintenance",
+                                evidence=block_refs))
         return out
     last = cbcs[-1].ref(f"latest maintenance count ({len(cbcs)} from {cbcs[0].date} to {cbcs[-1].date})")
     if m.time_in_target_pct is None:

@@ -192,14 +192,12 @@ def corrected_calcium(chem: Chemistry) -> Quantity | None:
     return Quantity(value=value, unit="mmol/L", lower_limit=chem.calcium.lower_limit, upper_limit=chem.calcium.upper_limit)
 
 
-def _baselines(view: CaseView, names: tuple[str, ...]) -> dict[str, Quantity]:
+def _baselines(view: CaseView, names: tuple[str, ...], treatment_start: dt.date | None) -> dict[str, Quantity]:
     """The latest pre-treatment result of each analyte (CTCAE's baseline)."""
-    starts = [x.finding.start for x in view.of_type("treatment")] + [x.finding.start for x in view.of_type("dose")]
-    if not starts:
+    if treatment_start is None:
         return {}
-    first = min(starts)
     found: dict[str, Quantity] = {}
-    for item in view.between("chemistry", None, first):
+    for item in view.between("chemistry", None, treatment_start):
         for name in names:
             q = getattr(item.finding, name)
             if q is not None and q.comparator is None:
@@ -241,9 +239,10 @@ def _analyte(name: str, q: Quantity, kind: UnitKind, baselines: dict[str, Quanti
     ), missing
 
 
-def grade_chemistry(view: CaseView) -> list[ChemistryResult]:
-    """One result per chemistry finding up to ``view.as_of``, in date order."""
-    baselines = _baselines(view, ("alt", "ast", "bilirubin", "creatinine"))
+def grade_chemistry(view: CaseView, treatment_start: dt.date | None) -> list[ChemistryResult]:
+    """One result per chemistry finding up to ``view.as_of``, in date order; values before ``treatment_start``
+    are the baselines."""
+    baselines = _baselines(view, ("alt", "ast", "bilirubin", "creatinine"), treatment_start)
     results = []
     for item in view.of_type("chemistry"):
         chem: Chemistry = item.finding
