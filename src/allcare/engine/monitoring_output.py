@@ -135,8 +135,11 @@ class Maintenance(_Out, kw_only=True):
     target_high: float
     target_low_inclusive: bool
     start: dt.date
-    end: dt.date | None = None
-    running: bool = False
+    end: Annotated[
+        dt.date | None,
+        Meta(description="last day: the block's end, or the day before the next backbone block; null while open"),
+    ] = None
+    running: Annotated[bool, Meta(description="maintenance runs on the assessment date (only then a suggestion)")] = False
     counts: list[MaintenanceCount] = []
     doses: list[DosePeriod] = []
     weeks_observed: float | None = None
