@@ -65,8 +65,8 @@ def test_analytes_reported_in_many_fold_different_units_need_their_unit(field):
 @pytest.mark.parametrize(("field", "raw", "fragment"), [
     ("potassium", 40, "must be <= 15 mmol/L"),
     ("potassium", -1, "must be >= 0"),
-    ("potassium", {"value": 4, "unit": "mg/dL"}, "unit 'mg/dL' is not accepted for a potassium concentration"),
-    ("creatinine", {"value": 88, "unit": "g/L"}, "not accepted for a creatinine concentration"),
+    ("potassium", {"value": 4, "unit": "U/L"}, "unit 'U/L' is not accepted for a potassium concentration"),
+    ("creatinine", {"value": 88, "unit": "10*9/L"}, "not accepted for a creatinine concentration"),
     ("alt", 250000, "must be <= 100000 U/L"),
     ("alt", {"value": "high", "unit": "U/L"}, "'value' must be a number"),
     ("calcium", {"value": 9.5, "unit": "mmol/L"}, "must be <= 6 mmol/L"),
@@ -143,6 +143,19 @@ def test_a_dose_keeps_its_kind_from_its_unit_and_folds_the_agent():
     assert unlisted.agent == "cotrimoxazole"
 
 
+@pytest.mark.parametrize("unit", ["mg/m2", "mg/m^2", "mg/m²", "mg/m**2"])
+def test_a_power_of_a_unit_symbol_is_read_in_any_notation(unit):
+    f = finding({"type": "dose", "agent": "mercaptopurine", "dose": {"value": 75, "unit": unit}, "start": "2024-01-02"})
+    assert (f.dose.value, f.dose.unit, f.dose.reported["unit"]) == (75, "mg/m2", unit)
+
+
+@pytest.mark.parametrize(("unit", "fragment"), [("%", "not accepted for a dose"), ("mg/mL", "not accepted for a dose")])
+def test_a_dose_unit_of_no_dose_kind_is_refused(unit, fragment):
+    # mg/kg and % are both pure numbers to UCUM: a dose per weight reads only its own spellings.
+    assert any(fragment in p for p in problems_of(
+        {"type": "dose", "agent": "mercaptopurine", "dose": {"value": 1, "unit": unit}, "start": "2024-01-02"}))
+
+
 @pytest.mark.parametrize(("data", "fragment"), [
     ({"dose": 60}, "dose: a dose needs its unit"),
     ({"dose": {"value": 60}}, "dose: a dose needs its unit"),
@@ -188,7 +201,7 @@ def test_cpic_phenotype_spellings_are_folded():
     ({"value": 12, "hours_after_start": 0}, "hours_after_start: Input should be greater than 0"),
     ({"value": 12}, "hours_after_start: required field is missing"),
     ({"value": 20000, "hours_after_start": 42}, "value: must be <= 10000 umol/L"),
-    ({"value": {"value": 12, "unit": "mg/dL"}, "hours_after_start": 42}, "not accepted for a methotrexate concentration"),
+    ({"value": {"value": 12, "unit": "mL"}, "hours_after_start": 42}, "not accepted for a methotrexate concentration"),
     ({"value": 12, "hours_after_start": 42, "infusion_hours": 200}, "infusion_hours: Input should be less than or equal to 168"),
 ])
 def test_bad_methotrexate_levels(data, fragment):

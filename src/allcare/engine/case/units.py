@@ -49,10 +49,13 @@ def fold_spelling(unit: str) -> str:
     """Fold harmless spelling variants onto one form, keeping letter case.
 
     Spaces go; the micro sign (``µ``, ``μ``, ``mc``) becomes ``u``; superscript digits
-    become digits (``10³`` = ``10^3``); ``^`` and ``**`` become UCUM's ``*``.
+    become digits (``10³`` = ``10^3``); ``^`` and ``**`` become UCUM's ``*``. The power of
+    a unit symbol is written as UCUM writes it, a plain digit (``m²`` = ``m^2`` = ``m2``).
     """
     text = unit.strip().replace(" ", "").replace("µ", "u").replace("μ", "u")
     text = re.sub(r"10([⁻⁰¹²³⁴⁵⁶⁷⁸⁹]+)", lambda m: "10*" + m.group(1).translate(_SUPERSCRIPTS), text)
+    text = re.sub(r"(?<=[A-Za-z\]])(?:\^|\*\*)?([⁻⁰¹²³⁴⁵⁶⁷⁸⁹]+|(?<=[\^*])[+-]?\d+)",
+                  lambda m: m.group(1).translate(_SUPERSCRIPTS), text)
     text = re.sub(r"(?<![A-Za-z])mc(?=[LlgG]|m3|mol)", "u", text)  # mcL, mcg, mcmol: micro
     text = re.sub(r"(\d)\*\*", r"\1*", text)
     return text.replace("^", "*")
