@@ -4,41 +4,43 @@ A conclusion names the rule that produced it, the guideline behind the rule, the
 findings it used (by index and date, so a reader can find them in the case), and
 when it cannot decide, what data would decide it. These are the cards a care
 team reads; they are also what ``allcare explain`` prints.
+
+Conclusions are output, built by the hundred per assessment and never
+validated (the engine made them), so they are frozen ``msgspec`` structs:
+cheap to build, encoded straight to JSON, and not tracked by the garbage
+collector (``gc=False``: a conclusion holds values and evidence, never itself,
+so it cannot be part of a reference cycle, and the collector need not walk it).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+import msgspec
 
 
-class EvidenceRef(BaseModel):
+class EvidenceRef(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """One finding a conclusion used: where it is in the case and what it said."""
 
-    model_config = ConfigDict(frozen=True)
-
-    index: int = Field(description="position in the case's findings list")
+    index: Annotated[int, msgspec.Meta(description="position in the case's findings list")]
     date: dt.date
     type: str
-    summary: str = Field(description="the part of the finding that mattered, e.g. 'marrow blasts 85%'")
+    summary: Annotated[str, msgspec.Meta(description="the part of the finding that mattered, e.g. 'marrow blasts 85%'")]
 
 
-class Conclusion(BaseModel):
+class Conclusion(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """A derived fact with its provenance. ``determined`` is false when the engine cannot decide."""
 
-    model_config = ConfigDict(frozen=True)
-
-    topic: str = Field(description="what this is about, e.g. 'diagnosis.disease'")
+    topic: Annotated[str, msgspec.Meta(description="what this is about, e.g. 'diagnosis.disease'")]
     value: Any = None
     determined: bool = True
-    rule: str = Field(description="rule id, e.g. 'DX.DISEASE.MARROW_BLASTS'")
-    source: str = Field(description="guideline and version")
+    rule: Annotated[str, msgspec.Meta(description="rule id, e.g. 'DX.DISEASE.MARROW_BLASTS'")]
+    source: Annotated[str, msgspec.Meta(description="guideline and version")]
     explanation: str = ""
-    evidence: list[EvidenceRef] = Field(default_factory=list)
-    missing: list[str] = Field(default_factory=list, description="data that would decide it")
-    conflicts: list[str] = Field(default_factory=list, description="both sides, when findings contradict")
+    evidence: list[EvidenceRef] = []
+    missing: Annotated[list[str], msgspec.Meta(description="data that would decide it")] = []
+    conflicts: Annotated[list[str], msgspec.Meta(description="both sides, when findings contradict")] = []
 
 
 def conclude(

@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from ..engine.case import Case, CaseValidationError, case_from_dict
+from ..engine.case import Case, CaseValidationError, case_from_dict, case_from_json
 from ..engine.case.errors import Problem
 
 MAX_CASE_FILE_BYTES = 50 * 1024 * 1024
@@ -46,9 +46,13 @@ def parse_case_text(text: str, name: str = "<case>") -> Any:
 
 
 def case_from_text(text: str, name: str = "<case>") -> Case:
-    data = parse_case_text(text, name)
     try:
-        return case_from_dict(data)
+        if text.lstrip().startswith("{"):  # JSON: parsed and validated in one pass when it is valid
+            try:
+                return case_from_json(text)
+            except json.JSONDecodeError:
+                pass  # parse_case_text words the syntax error
+        return case_from_dict(parse_case_text(text, name))
     except CaseValidationError as error:
         raise CaseFileError(name, error.problems) from None
 

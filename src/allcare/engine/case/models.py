@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import Enum
-from typing import Annotated, Literal, Union
+from typing import Annotated, Any, ClassVar, Literal, Union, get_args
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .bounds import Comparator
 from .markers import MarkerValue, normalise_marker_name
-from .quantity import CellCount, CsfCells, Hemoglobin, Percent, RedCellCount
+from .quantity import CellCount, CsfCells, Hemoglobin, Percent, Quantity, QuantityField, RedCellCount
 from .vocabulary import normalise_lesion
 
 CASE_SCHEMA = "allcare.case/1"
@@ -86,7 +86,59 @@ class _Finding(_Strict):
     note: str | None = None
 
 
-class Cbc(_Finding):
+CbcAnalyte = Literal["wbc", "hemoglobin", "platelets", "anc", "rbc", "blasts_pct"]
+CBC_ANALYTES: tuple[str, ...] = get_args(CbcAnalyte)
+"""What a blood count measures: the quantity fields of :class:`Cbc`, in the order outputs list them."""
+
+
+class _Measured(_Finding):
+    """A finding with quantity fields: bare numbers become shared :class:`Quantity` objects after validation.
+
+    pydantic-core checks a bare number without calling Python (see
+    :class:`~.quantity.QuantityField`) and leaves a float; one pass here turns
+    the floats into quantities, so a blood count costs one Python call, not one
+    per analyte. ``_needs_a_quantity``: at least one of the quantity fields must be given.
+    """
+
+    _quantities: ClassVar[tuple[tuple[str, dict[float, Quantity], QuantityField], ...]] = ()
+    _needs_a_quantity: ClassVar[bool] = False
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        cls._quantities = tuple(
+            (name, marker.shared, marker)
+            for name, info in cls.model_fields.items()
+            for marker in _quantity_markers(info.annotation, info.metadata)
+        )
+
+    @model_validator(mode="after")
+    def _bare_numbers_as_quantities(self):
+        fields = self.__dict__  # the model is frozen to callers; this fills in what validation left
+        cls = type(self)
+        measured = False
+        for name, shared, marker in cls._quantities:
+            value = fields[name]
+            if value is None:
+                continue
+            measured = True
+            if type(value) is float:
+                fields[name] = (value and shared.get(value)) or marker.as_quantity(value)
+        if not measured and cls._needs_a_quantity:
+            names = ", ".join(name for name, _, _ in cls._quantities)
+            raise ValueError(f"a {fields['type']} needs at least one of {names}")
+        return self
+
+
+def _quantity_markers(annotation: Any, metadata: list) -> list[QuantityField]:
+    """The QuantityField of a field typed ``CellCount | None`` and the like."""
+    found = [m for m in metadata if isinstance(m, QuantityField)]
+    for arg in get_args(annotation):
+        found += [m for m in getattr(arg, "__metadata__", ()) if isinstance(m, QuantityField)]
+    return found
+
+
+class Cbc(_Measured):
     type: Literal["cbc"] = "cbc"
     wbc: CellCount | None = None
     hemoglobin: Hemoglobin | None = None
@@ -95,14 +147,10 @@ class Cbc(_Finding):
     rbc: RedCellCount | None = None
     blasts_pct: Percent | None = Field(default=None, description="peripheral blasts, % of leukocytes")
 
-    @model_validator(mode="after")
-    def _something_measured(self):
-        if all(getattr(self, f) is None for f in ("wbc", "hemoglobin", "platelets", "anc", "rbc", "blasts_pct")):
-            raise ValueError("a cbc needs at least one of wbc, hemoglobin, platelets, anc, rbc, blasts_pct")
-        return self
+    _needs_a_quantity = True
 
 
-class Marrow(_Finding):
+class Marrow(_Measured):
     type: Literal["marrow"] = "marrow"
     blasts_pct: Percent | None = None
     method: Literal["morphology", "flow"] | None = None
@@ -167,7 +215,7 @@ class Genetics(_Finding):
         return list(dict.fromkeys(normalise_lesion(v) for v in value))
 
 
-class Csf(_Finding):
+class Csf(_Measured):
     type: Literal["csf"] = "csf"
     wbc: CsfCells | None = None
     rbc: CsfCells | None = None

@@ -9,6 +9,8 @@ ISCN asks labs to write it first.
 
 from __future__ import annotations
 
+from msgspec import structs
+
 from dataclasses import dataclass
 
 from .checks import modal_number_warning
@@ -138,7 +140,7 @@ def _remove_one_copy(merged: list[Abnormality], position: int) -> list[Abnormali
     """Drop one copy of an abnormality (`+21x2` becomes `+21` once)."""
     target = merged[position]
     if target.count > 1:
-        return [*merged[:position], target.model_copy(update={"count": target.count - 1}), *merged[position + 1 :]]
+        return [*merged[:position], structs.replace(target, count=target.count - 1), *merged[position + 1 :]]
     return [*merged[:position], *merged[position + 1 :]]
 
 
@@ -218,4 +220,4 @@ def _mark_single(clones: list[Clone]) -> list[Clone]:
     abnormal = [c for c in clones if c.role in ("stemline", "sideline")]
     if len(abnormal) != 1:
         return clones
-    return [c.model_copy(update={"role": "single"}) if c.role == "stemline" else c for c in clones]
+    return [structs.replace(c, role="single") if c.role == "stemline" else c for c in clones]

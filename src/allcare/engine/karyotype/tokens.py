@@ -8,6 +8,8 @@ carrying a message for the lab, never as an exception.
 
 from __future__ import annotations
 
+from msgspec import structs
+
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -275,7 +277,7 @@ def _combine(
         update["chromosomes"] = _ordered_union([*(c for p in parts for c in p.chromosomes), *head.chromosomes])
         update["breakpoints"] = [*head.breakpoints, *(b for p in parts for b in p.breakpoints)]
         update["breakpoint_groups"] = []
-    return head.model_copy(update=update)
+    return structs.replace(head, **update)
 
 
 def _ordered_union(items: list[str]) -> list[str]:

@@ -1,4 +1,4 @@
-"""The engine's assessment of one record (``allcare.assessment/1``), exactly as the engine returns it."""
+"""The engine's assessment of one record (``allcare.assessment/2``), exactly as the engine returns it."""
 
 from __future__ import annotations
 
@@ -9,15 +9,22 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from ...engine.assessment import Assessment
+from ...engine.schemas import openapi_components
 from ...engine.case.models import EARLIEST_DATE, LATEST_DATE
 from ...store.assessments import assessment_gzip
 from ..deps import CodedPatientReader, PatientId, store_of
 
 router = APIRouter(tags=["assessment"])
 
+# The assessment is a tree of msgspec structs, not pydantic models: its schema is given to the
+# OpenAPI document by hand (``ASSESSMENT_COMPONENTS`` are added in ``create_app``).
+ASSESSMENT_SCHEMA_REF, ASSESSMENT_COMPONENTS = openapi_components()
 
-@router.get("/patients/{patient_id}/assessment", response_model=Assessment, responses={404: {}})
+
+@router.get(
+    "/patients/{patient_id}/assessment",
+    responses={200: {"content": {"application/json": {"schema": ASSESSMENT_SCHEMA_REF}}}, 404: {}},
+)
 def assessment(
     patient_id: PatientId,
     request: Request,
