@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 
+import msgspec
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from pydantic import ValidationError
 
 from allcare.engine.karyotype import (
     Clone,
@@ -634,14 +634,14 @@ def test_fish_part_is_split_off(text: str, fish: str) -> None:
 
 def test_models_are_frozen() -> None:
     karyotype = parse_karyotype("46,XY[20]")
-    with pytest.raises(ValidationError):
+    with pytest.raises(AttributeError):
         karyotype.modal_number = 47  # type: ignore[misc]
 
 
 def test_json_round_trip() -> None:
     karyotype = parse_karyotype("46,XY,t(9;22)(q34;q11)[5]/47,idem,+der(22)t(9;22)(q34;q11)[10]/46,XY[5]")
-    dumped = json.dumps(karyotype.model_dump(mode="json"))
-    assert Karyotype.model_validate_json(dumped) == karyotype
+    dumped = msgspec.json.encode(karyotype)
+    assert msgspec.json.decode(dumped, type=Karyotype) == karyotype
 
 
 def test_describe_lines() -> None:
@@ -670,7 +670,7 @@ def test_describe_composite_and_unreadable() -> None:
 def assert_sound(karyotype: Karyotype) -> None:
     """Invariants that hold for any input."""
     assert isinstance(karyotype, Karyotype)
-    json.dumps(karyotype.model_dump(mode="json"))
+    msgspec.json.encode(karyotype)
     assert not any(p.message.startswith("internal error") for p in karyotype.problems)
     assert karyotype.parsed_ok is (not karyotype.problems)
     assert all(line for line in describe(karyotype))

@@ -14,12 +14,13 @@ from enum import Enum
 from pathlib import Path
 from typing import Optional
 
+import msgspec
 import typer
 from rich.console import Console
 
 from .. import DISCLAIMER
 from ..clock import assessment_date
-from ..engine import DEFAULT_RULES, RuleSet, RuleSetError, assess, rules_from_dict
+from ..engine import DEFAULT_RULES, RuleSet, RuleSetError, assess, assessment_to_json, rules_from_dict
 from ..engine.case.models import EARLIEST_DATE, LATEST_DATE
 from ..engine.karyotype import describe, parse_karyotype
 from ..interop.casefile import CaseFileError, load_case, parse_case_text
@@ -94,14 +95,14 @@ def _load(case_path: Path):
 def assess_command(
     case: Path = typer.Argument(..., help="case file (JSON or YAML, schema allcare.case/1)"),
     as_of: Optional[str] = typer.Option(None, "--as-of", help="assessment date (YYYY-MM-DD or 'today'); default: latest finding"),
-    fmt: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f", help="text summary or allcare.assessment/1 JSON"),
+    fmt: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f", help="text summary or allcare.assessment/2 JSON"),
     rules: Optional[Path] = typer.Option(None, "--rules", help="rule-set overrides (JSON or YAML)"),
 ) -> None:
     """Assess one case: diagnosis, codes, counts, CNS, risk, response, alerts."""
     loaded = _load(case)
     result = assess(loaded, as_of=assessment_date(loaded, parse_as_of(as_of)), rules=_load_rules(rules))
     if fmt is OutputFormat.json:
-        sys.stdout.write(json.dumps(result.to_json_dict(), indent=2, ensure_ascii=False) + "\n")
+        sys.stdout.write(msgspec.json.format(assessment_to_json(result), indent=2).decode() + "\n")
     else:
         out.print(render.summary(result))
 
@@ -126,7 +127,7 @@ def karyotype_command(
     """Parse an ISCN 2020 karyotype and print what it says."""
     parsed = parse_karyotype(text)
     if fmt is OutputFormat.json:
-        sys.stdout.write(json.dumps(parsed.model_dump(mode="json"), indent=2) + "\n")
+        sys.stdout.write(msgspec.json.format(msgspec.json.encode(parsed), indent=2).decode() + "\n")
         return
     for line in describe(parsed):
         out.print(line, markup=False)

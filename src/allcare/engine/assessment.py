@@ -1,21 +1,26 @@
-"""The ``allcare.assessment/1`` output model.
+"""The ``allcare.assessment/2`` output model (documented in docs/assessment-format.md).
 
 Other tools (web app, FHIR export, cohorts, CDS Hooks) read these names and
 values, so they are a contract: values are the exact strings listed in the case
-format documentation, sections are only ever added to.
+format documentation, sections are only ever added to, and a change of shape
+is a new schema version with a written migration (/1 to /2: the blood counts
+became a table of columns).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+import msgspec
+from msgspec import Meta
 
+from .case.bounds import Comparator
+from .case.models import CbcAnalyte as Analyte
 from .explain import Conclusion, EvidenceRef
 from .karyotype import Karyotype
 
-ASSESSMENT_SCHEMA = "allcare.assessment/1"
+ASSESSMENT_SCHEMA = "allcare.assessment/2"
 
 Disease = Literal["ALL", "LBL", "MPAL", "not_ALL", "indeterminate"]
 Lineage = Literal["B", "T", "B/myeloid", "T/myeloid", "B/T", "B/T/myeloid"]
@@ -34,136 +39,244 @@ DiseaseStatus = Literal[
 MrdStatus = Literal["negative", "positive", "not_evaluable"]
 
 
-class _Out(BaseModel):
-    model_config = ConfigDict(frozen=True)
+class _Out(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """Base of every output section: immutable, built without validation (the engine made it).
+
+    Sections are trees of values that cannot form reference cycles, so they are
+    not tracked by the garbage collector (``gc=False``).
+    """
 
 
-class Entity(_Out):
+
+
+class Entity(_Out, kw_only=True):
     """A classification entity: stable snake_case key and the name as the classification spells it."""
 
     key: str | None = None
     name: str | None = None
-    subtype: str | None = Field(default=None, description="ICC sub-type key, e.g. 'lymphoid_only'")
+    subtype: Annotated[str | None, Meta(description="ICC sub-type key, e.g. 'lymphoid_only'")] = None
     subtype_name: str | None = None
     determined: bool = False
-    missing: list[str] = Field(default_factory=list)
+    missing: list[str] = []
 
 
-class EgilScore(_Out):
+class EgilScore(_Out, kw_only=True):
     b: float
     t: float
     myeloid: float
     biphenotypic: bool
-    lineages: list[str] = Field(default_factory=list, description="lineages scoring > 2")
+    lineages: Annotated[list[str], Meta(description="lineages scoring > 2")] = []
 
 
-class GeneticSummary(_Out):
-    detected: list[str] = Field(default_factory=list, description="lesions found, canonical spelling")
-    negative: list[str] = Field(default_factory=list, description="tested and not found")
-    not_tested: list[str] = Field(default_factory=list, description="defining lesions with no result")
-    conflicting: list[str] = Field(default_factory=list, description="reported both found and not found")
+class GeneticSummary(_Out, kw_only=True):
+    detected: Annotated[list[str], Meta(description="lesions found, canonical spelling")] = []
+    negative: Annotated[list[str], Meta(description="tested and not found")] = []
+    not_tested: Annotated[list[str], Meta(description="defining lesions with no result")] = []
+    conflicting: Annotated[list[str], Meta(description="reported both found and not found")] = []
     modal_number: int | None = None
     dna_index: float | None = None
-    ploidy: str | None = Field(
-        default=None,
-        description="near_haploid | low_hypodiploid | high_hypodiploid | near_diploid | diploid | "
-        "low_hyperdiploid | high_hyperdiploid | near_triploid | near_tetraploid",
-    )
+    ploidy: Annotated[str | None, Meta(description="near_haploid | low_hypodiploid | high_hypodiploid | near_diploid | diploid | " "low_hyperdiploid | high_hyperdiploid | near_triploid | near_tetraploid")] = None
     masked_hypodiploidy_possible: bool = False
     complex_karyotype: bool | None = None
     expression_subtype: str | None = None
 
 
-class Diagnosis(_Out):
+class Diagnosis(_Out, kw_only=True):
     disease: Disease = "indeterminate"
     lineage: Lineage | None = None
     etp: Etp | None = None
     b_stage: Literal["pro_b", "common_b", "pre_b", "mature_b"] | None = None
     t_stage: Literal["pro_t", "pre_t", "cortical_t", "mature_t"] | None = None
-    who_haem5: Entity = Field(default_factory=Entity)
-    icc_2022: Entity = Field(default_factory=Entity)
+    who_haem5: Entity = msgspec.field(default_factory=Entity)
+    icc_2022: Entity = msgspec.field(default_factory=Entity)
     egil: EgilScore | None = None
-    genetics: GeneticSummary = Field(default_factory=GeneticSummary)
+    genetics: GeneticSummary = msgspec.field(default_factory=GeneticSummary)
     karyotype: Karyotype | None = None
-    lbl_site: str | None = Field(default=None, description="site of the lymphoma mass, for LBL coding")
-    conclusions: list[Conclusion] = Field(default_factory=list)
+    lbl_site: Annotated[str | None, Meta(description="site of the lymphoma mass, for LBL coding")] = None
+    conclusions: list[Conclusion] = []
 
 
-class Codes(_Out):
+class Codes(_Out, kw_only=True):
     icd_o_3: str | None = None
     icd_o_3_term: str | None = None
     icd_10_cm: str | None = None
     icd_10_cm_term: str | None = None
     snomed_ct: str | None = None
     snomed_ct_term: str | None = None
-    conclusions: list[Conclusion] = Field(default_factory=list)
+    conclusions: list[Conclusion] = []
 
 
-class AnalyteResult(_Out):
-    analyte: Literal["wbc", "hemoglobin", "platelets", "anc", "rbc", "blasts_pct"]
+RangeSource = Literal["lab", "reference"]
+Flag = Literal["low", "normal", "high"]
+
+# A column of the blood-count table: one entry per count, in the order of ``BloodCounts.dates``;
+# or, when every count holds the same entry (often: no comparator, one reference range, one CTCAE
+# term), that single entry. ``BloodCounts.rows`` and ``BloodCounts.column`` read both forms.
+FloatColumn = list[float | None] | float | None
+IntColumn = list[int | None] | int | None
+TextColumn = list[str | None] | str | None
+
+
+class AnalyteColumns(_Out, kw_only=True):
+    """One analyte across every blood count: its values and what each value means."""
+
+    unit: Annotated[str, Meta(description="canonical unit of every value and limit")]
+    values: Annotated[list[float | None], Meta(description="one per count; null when the count did not measure it")]
+    comparators: Annotated[
+        list[Comparator | None] | Comparator | None,
+        Meta(description="'<' 5 means the lab reported 'below 5'; null: the value is exact"),
+    ] = None
+    lower_limits: Annotated[FloatColumn, Meta(description="lower limit of normal used (the lab's, else the reference)")] = None
+    upper_limits: Annotated[FloatColumn, Meta(description="upper limit of normal used (the lab's, else the reference)")] = None
+    range_sources: Annotated[
+        list[RangeSource | None] | RangeSource | None,
+        Meta(description="whose limits: 'lab' or 'reference' (age- and sex-specific interval); null: none known"),
+    ] = None
+    flags: Annotated[list[Flag | None] | Flag | None, Meta(description="against the limits; null when undecided")] = None
+    ctcae_terms: Annotated[TextColumn, Meta(description="CTCAE v5 term the value is graded under; null: not graded")] = None
+    grades: Annotated[IntColumn, Meta(description="CTCAE v5 grade; null with a term: undecided (see notable)")] = None
+
+
+class AnalyteResult(_Out, kw_only=True):
+    """One analyte of one count: a cell of the table, as :meth:`BloodCounts.rows` gives it (not in the JSON)."""
+
+    analyte: Analyte
     value: float
     unit: str
+    comparator: Comparator | None = None
     lower_limit: float | None = None
     upper_limit: float | None = None
-    range_source: Literal["lab", "reference"] | None = None
-    flag: Literal["low", "normal", "high"] | None = None
+    range_source: RangeSource | None = None
+    flag: Flag | None = None
     ctcae_term: str | None = None
-    grade: int | None = Field(default=None, description="CTCAE v5 grade; null when not gradable")
+    grade: int | None = None
 
 
-class CountResult(_Out):
+class CountRow(_Out, kw_only=True):
+    """One blood count as a row: what :meth:`BloodCounts.rows` yields for charts, tables and reports."""
+
     index: int
     date: dt.date
-    analytes: list[AnalyteResult]
-    named: list[str] = Field(default_factory=list, description="anaemia, neutropenia, thrombocytopenia, pancytopenia ...")
-    conclusions: list[Conclusion] = Field(default_factory=list)
+    results: list[AnalyteResult]
+    named: list[str]
+
+
+def unfold(column: list | object, rows: int) -> list:
+    """A table column as a list of one entry per count, whichever form it was written in."""
+    return column if isinstance(column, list) else [column] * rows
+
+
+_CELLS = ("comparators", "lower_limits", "upper_limits", "range_sources", "flags", "ctcae_terms", "grades")
+
+
+class BloodCounts(_Out, kw_only=True):
+    """Every blood count up to ``as_of`` as a table of columns, in date order.
+
+    Plain values for every count; conclusions (``notable``) only for what a care
+    team must read: a CTCAE grade of 3 or more, a grade that cannot be decided,
+    a grade the age-specific range disagrees with, and the named conditions
+    pancytopenia and circulating blasts. Words for the other counts are written
+    by whoever shows them, from these values.
+    """
+
+    indexes: Annotated[list[int], Meta(description="each count's position in the case's findings list")] = []
+    dates: list[dt.date] = []
+    analytes: Annotated[dict[Analyte, AnalyteColumns], Meta(description="the analytes measured at least once")] = {}
+    named: Annotated[
+        dict[str, list[int]],
+        Meta(description="for each plain-word name (anaemia, neutropenia, pancytopenia ...), the rows it applies to"),
+    ] = {}
+    notable: list[Conclusion] = []
+
+    def __len__(self) -> int:
+        return len(self.dates)
+
+    def column(self, analyte: str, name: str) -> list:
+        """One column of one analyte as a list (``values``, ``flags``, ``grades`` ...); all null when not measured."""
+        columns = self.analytes.get(analyte)  # type: ignore[call-overload]
+        if columns is None:
+            return [None] * len(self.dates)
+        return unfold(getattr(columns, name), len(self.dates))
+
+    def results(self, analyte: str) -> list[tuple[int, AnalyteResult]]:
+        """(row, result) for every count that measured ``analyte``, in date order."""
+        columns = self.analytes.get(analyte)  # type: ignore[call-overload]
+        if columns is None:
+            return []
+        n = len(self.dates)
+        comparators, lower, upper, sources, flags, terms, grades = (unfold(getattr(columns, c), n) for c in _CELLS)
+        return [
+            (i, AnalyteResult(
+                analyte=analyte, value=value, unit=columns.unit, comparator=comparators[i], lower_limit=lower[i],  # type: ignore[arg-type]
+                upper_limit=upper[i], range_source=sources[i], flag=flags[i], ctcae_term=terms[i], grade=grades[i],
+            ))
+            for i, value in enumerate(columns.values)
+            if value is not None
+        ]
+
+    def rows(self) -> list[CountRow]:
+        """The table as one row per count, each with the results it measured (in the order of ``analytes``)."""
+        n = len(self.dates)
+        results: list[list[AnalyteResult]] = [[] for _ in range(n)]
+        for analyte in self.analytes:
+            for i, result in self.results(analyte):
+                results[i].append(result)
+        names: list[list[str]] = [[] for _ in range(n)]
+        for name, where in self.named.items():
+            for i in where:
+                names[i].append(name)
+        return [
+            CountRow(index=self.indexes[i], date=self.dates[i], results=results[i], named=names[i]) for i in range(n)
+        ]
+
+    def latest(self, analyte: str) -> int | None:
+        """The row of the latest count that measured ``analyte``; None when none did."""
+        values = self.column(analyte, "values")
+        return next((i for i in range(len(values) - 1, -1, -1) if values[i] is not None), None)
 
 
 CnsStatus = Literal["CNS1", "CNS2a", "CNS2b", "CNS2c", "CNS3a", "CNS3b", "CNS3c"]
 
 
-class CnsResult(_Out):
-    status: CnsStatus | None = Field(default=None, description="at diagnosis; null when no CSF or undecided")
-    possible: list[CnsStatus] = Field(default_factory=list, description="candidates when the status is undecided")
+class CnsResult(_Out, kw_only=True):
+    status: Annotated[CnsStatus | None, Meta(description="at diagnosis; null when no CSF or undecided")] = None
+    possible: Annotated[list[CnsStatus], Meta(description="candidates when the status is undecided")] = []
     date: dt.date | None = None
     traumatic_tap: bool | None = None
-    testicular: bool | None = Field(default=None, description="testicular involvement; null when not recorded")
-    conclusions: list[Conclusion] = Field(default_factory=list)
+    testicular: Annotated[bool | None, Meta(description="testicular involvement; null when not recorded")] = None
+    conclusions: list[Conclusion] = []
 
 
-class CogGroup(_Out):
+class CogGroup(_Out, kw_only=True):
     group: Literal["low", "average", "high", "very_high"] | None = None
     column: int | None = None
     label: str = "COG-style group (PDQ Table 1; column-to-group split inferred, not a protocol assignment)"
 
 
-class AdultRisk(_Out):
+class AdultRisk(_Out, kw_only=True):
     applicable: bool = False
-    adverse_factors: list[str] = Field(default_factory=list)
+    adverse_factors: list[str] = []
     high_risk: bool | None = None
 
 
-class Risk(_Out):
+class Risk(_Out, kw_only=True):
     nci: Literal["standard", "high", "infant", "not_applicable"] | None = None
     genetic: Literal["standard", "poor"] | None = None
-    adult: AdultRisk = Field(default_factory=AdultRisk)
-    cog: CogGroup = Field(default_factory=CogGroup)
+    adult: AdultRisk = msgspec.field(default_factory=AdultRisk)
+    cog: CogGroup = msgspec.field(default_factory=CogGroup)
     down_syndrome: bool = False
     infant: bool = False
     interfant_high_risk: bool | None = None
-    mrd_persistence: Literal["persistent", "cleared", "negative"] | None = Field(
-        default=None, description="MRD at end of induction and consolidation: persistent = positive at end of consolidation")
-    factors: list[str] = Field(default_factory=list, description="everything that drove the risk outputs")
-    conclusions: list[Conclusion] = Field(default_factory=list)
+    mrd_persistence: Annotated[Literal["persistent", "cleared", "negative"] | None, Meta(description="MRD at end of induction and consolidation: persistent = positive at end of consolidation")] = None
+    factors: Annotated[list[str], Meta(description="everything that drove the risk outputs")] = []
+    conclusions: list[Conclusion] = []
 
 
-class MrdResult(_Out):
+class MrdResult(_Out, kw_only=True):
     index: int
     date: dt.date
-    value: float | None = Field(default=None, description="fraction of cells")
-    comparator: Literal["<", "<=", ">=", ">"] | None = Field(
-        default=None, description="the value is a bound ('<' 0.0001: below 0.01%, e.g. below the assay's limit)"
-    )
+    value: Annotated[float | None, Meta(description="fraction of cells")] = None
+    comparator: Annotated[Literal["<", "<=", ">=", ">"] | None, Meta(description="the value is a bound ('<' 0.0001: below 0.01%, e.g. below the assay's limit)")] = None
     method: str | None = None
     sensitivity: float | None = None
     sample: str | None = None
@@ -171,57 +284,57 @@ class MrdResult(_Out):
     status: MrdStatus
 
 
-class MrdSummary(_Out):
+class MrdSummary(_Out, kw_only=True):
     latest: MrdResult | None = None
-    series: list[MrdResult] = Field(default_factory=list)
+    series: list[MrdResult] = []
 
 
-class TimelinePoint(_Out):
+class TimelinePoint(_Out, kw_only=True):
     date: dt.date
     status: DiseaseStatus
     marrow_grade: Literal["M1", "M2", "M3"] | None = None
     marrow_blasts_pct: float | None = None
     mrd: MrdResult | None = None
-    phase: str | None = Field(default=None, description="treatment phase running on that date")
+    phase: Annotated[str | None, Meta(description="treatment phase running on that date")] = None
     conclusion: Conclusion
 
 
-class PhaseSpan(_Out):
+class PhaseSpan(_Out, kw_only=True):
     phase: str
     start: dt.date
     end: dt.date | None = None
     running: bool = False
     expected_days: tuple[int, int] | None = None
-    agents: list[str] = Field(default_factory=list)
+    agents: list[str] = []
     protocol: str | None = None
     index: int
-    notes: list[str] = Field(default_factory=list, description="late or missing response assessment, overrun ...")
+    notes: Annotated[list[str], Meta(description="late or missing response assessment, overrun ...")] = []
 
 
-class Status(_Out):
+class Status(_Out, kw_only=True):
     current: DiseaseStatus | None = None
     since: dt.date | None = None
     current_phase: str | None = None
-    timeline: list[TimelinePoint] = Field(default_factory=list)
-    phases: list[PhaseSpan] = Field(default_factory=list)
-    conclusions: list[Conclusion] = Field(default_factory=list)
+    timeline: list[TimelinePoint] = []
+    phases: list[PhaseSpan] = []
+    conclusions: list[Conclusion] = []
 
 
-class Alert(_Out):
+class Alert(_Out, kw_only=True):
     code: str
     severity: Severity
     message: str
     rule: str
     source: str
-    evidence: list[EvidenceRef] = Field(default_factory=list)
+    evidence: list[EvidenceRef] = []
 
 
-class PatientSummary(_Out):
+class PatientSummary(_Out, kw_only=True):
     id: str
     sex: str
     age_at_diagnosis: float | None = None
     age_group: Literal["infant", "paediatric", "adult"] | None = None
-    conditions: list[str] = Field(default_factory=list)
+    conditions: list[str] = []
 
 
 # Course of the disease: episodes (diagnosis, relapses), their work-ups and response monitoring ------------
@@ -235,70 +348,70 @@ MonitoringReading = Literal[
 ]
 
 
-class RelapseTiming(_Out):
+class RelapseTiming(_Out, kw_only=True):
     """Time to relapse by the I-BFM (IntReALL) and COG definitions, with the dates they were measured from."""
 
     ibfm: Literal["very_early", "early", "late"] | None = None
     cog: Literal["early", "late"] | None = None
     diagnosis_date: dt.date | None = None
-    end_of_therapy: dt.date | None = Field(default=None, description="end of front-line therapy (last block's end)")
+    end_of_therapy: Annotated[dt.date | None, Meta(description="end of front-line therapy (last block's end)")] = None
     months_from_diagnosis: float | None = None
-    months_from_end_of_therapy: float | None = Field(default=None, description="negative: relapse while on therapy")
+    months_from_end_of_therapy: Annotated[float | None, Meta(description="negative: relapse while on therapy")] = None
 
 
-class RelapseRisk(_Out):
+class RelapseRisk(_Out, kw_only=True):
     """First-relapse risk groups (paediatric schemes), each None when not applicable or not decidable."""
 
     bfm: Literal["S1", "S2", "S3", "S4"] | None = None
     intreall: Literal["standard", "high"] | None = None
     cog: Literal["low", "intermediate", "high"] | None = None
-    factors: list[str] = Field(default_factory=list)
+    factors: list[str] = []
 
 
-class Episode(_Out):
+class Episode(_Out, kw_only=True):
     """The initial diagnosis, a relapse, or an induction failure with a work-up of its own."""
 
     kind: EpisodeKind
-    number: int = Field(description="ordinal within its kind: relapse 2 is the second relapse")
+    number: Annotated[int, Meta(description="ordinal within its kind: relapse 2 is the second relapse")]
     onset: dt.date
-    confirmed: dt.date | None = Field(default=None, description="the assessment that confirmed it (relapse)")
+    confirmed: Annotated[dt.date | None, Meta(description="the assessment that confirmed it (relapse)")] = None
     site: RelapseSite | None = None
-    sites: list[str] = Field(default_factory=list, description="involved sites: marrow, cns, testis, ...")
+    sites: Annotated[list[str], Meta(description="involved sites: marrow, cns, testis, ...")] = []
     timing: RelapseTiming | None = None
     risk: RelapseRisk | None = None
-    workup: list[EvidenceRef] = Field(default_factory=list, description="the findings of this episode's work-up")
+    workup: Annotated[list[EvidenceRef], Meta(description="the findings of this episode's work-up")] = []
     treatment_start: dt.date | None = None
-    prior_therapy: list[str] = Field(default_factory=list, description="blinatumomab, inotuzumab, car_t, hsct, tki")
+    prior_therapy: Annotated[list[str], Meta(description="blinatumomab, inotuzumab, car_t, hsct, tki")] = []
     after_hsct: bool = False
-    lineage: str | None = Field(default=None, description="lineage of this episode's blasts (myeloid: lineage switch)")
+    lineage: Annotated[str | None, Meta(description="lineage of this episode's blasts (myeloid: lineage switch)")] = None
     lineage_switch: bool | None = None
-    antigen_loss: list[str] = Field(default_factory=list, description="targets positive at diagnosis, negative now")
-    antigen_modulation: list[str] = Field(default_factory=list, description="targets dim or partial now")
-    new_lesions: list[str] = Field(default_factory=list, description="genetic lesions not found at diagnosis")
+    antigen_loss: Annotated[list[str], Meta(description="targets positive at diagnosis, negative now")] = []
+    antigen_modulation: Annotated[list[str], Meta(description="targets dim or partial now")] = []
+    new_lesions: Annotated[list[str], Meta(description="genetic lesions not found at diagnosis")] = []
     outcome: Literal["complete_remission", "cr_incomplete_recovery", "refractory"] | None = None
     outcome_date: dt.date | None = None
-    conclusions: list[Conclusion] = Field(default_factory=list)
+    conclusions: list[Conclusion] = []
 
 
-class MonitoringResult(_Out):
+class MonitoringResult(_Out, kw_only=True):
     """A genetic or cytogenetic result outside every work-up: response monitoring, not a diagnosis."""
 
     index: int
     date: dt.date
     type: str
     reading: MonitoringReading
-    lesions: list[str] = Field(default_factory=list)
+    lesions: list[str] = []
     summary: str
 
 
-class Course(_Out):
-    episodes: list[Episode] = Field(default_factory=list)
-    monitoring: list[MonitoringResult] = Field(default_factory=list)
-    conclusions: list[Conclusion] = Field(default_factory=list)
+class Course(_Out, kw_only=True):
+    episodes: list[Episode] = []
+    monitoring: list[MonitoringResult] = []
+    conclusions: list[Conclusion] = []
 
 
-class Assessment(_Out):
-    schema_: Literal["allcare.assessment/1"] = Field(default=ASSESSMENT_SCHEMA, alias="schema")
+class Assessment(_Out, kw_only=True):
+    schema_: Literal["allcare.assessment/2"] = msgspec.field(default=ASSESSMENT_SCHEMA, name="schema")
     engine_version: str
     rules_version: str
     as_of: dt.date
@@ -306,28 +419,41 @@ class Assessment(_Out):
     diagnosis_date: dt.date | None = None
     diagnosis: Diagnosis
     codes: Codes
-    blood_counts: list[CountResult] = Field(default_factory=list)
+    blood_counts: BloodCounts = msgspec.field(default_factory=BloodCounts)
     cns_status: CnsStatus | None = None
-    cns: CnsResult = Field(default_factory=CnsResult)
+    cns: CnsResult = msgspec.field(default_factory=CnsResult)
     risk: Risk
     status: Status
     mrd: MrdSummary
-    alerts: list[Alert] = Field(default_factory=list)
-    missing: list[str] = Field(default_factory=list)
+    alerts: list[Alert] = []
+    missing: list[str] = []
     disclaimer: str
-    course: Course = Field(default_factory=Course, description="episodes of the disease (diagnosis, relapses)")
-
-    model_config = ConfigDict(frozen=True, populate_by_name=True)
+    course: Annotated[Course, Meta(description="episodes of the disease (diagnosis, relapses)")] = msgspec.field(default_factory=Course)
 
     def to_json_dict(self) -> dict:
-        return self.model_dump(mode="json", by_alias=True)
+        """The JSON document as Python dicts and lists (what :func:`assessment_to_json` writes)."""
+        return msgspec.json.decode(assessment_to_json(self))
 
     def conclusions(self) -> list[Conclusion]:
         """Every conclusion of every section, in reading order: the derivation trail."""
         trail = [*self.diagnosis.conclusions, *self.codes.conclusions, *self.cns.conclusions]
-        trail += [c for count in self.blood_counts for c in count.conclusions]
+        trail += self.blood_counts.notable
         trail += [*self.risk.conclusions, *self.status.conclusions]
         trail += [point.conclusion for point in self.status.timeline]
         trail += [c for episode in self.course.episodes for c in episode.conclusions]
         trail += self.course.conclusions
         return trail
+
+
+_ENCODER = msgspec.json.Encoder()
+_DECODER = msgspec.json.Decoder(Assessment)
+
+
+def assessment_to_json(assessment: Assessment) -> bytes:
+    """The ``allcare.assessment`` JSON document (UTF-8, compact): what the store, API and CLI write."""
+    return _ENCODER.encode(assessment)
+
+
+def assessment_from_json(data: bytes | str) -> Assessment:
+    """An assessment back from its JSON document; ``msgspec.ValidationError`` when it does not fit the model."""
+    return _DECODER.decode(data)

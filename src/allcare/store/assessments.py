@@ -79,7 +79,9 @@ def run_engine(case: Case, as_of: dt.date | None = None) -> Any:
 
 
 def compress(result: Any) -> bytes:
-    return gzip.compress(result.model_dump_json(by_alias=True).encode(), compresslevel=6, mtime=0)
+    from ..engine import assessment_to_json
+
+    return gzip.compress(assessment_to_json(result), compresslevel=6, mtime=0)
 
 
 def is_fresh(summary: PatientSummary | None, patient: Patient) -> bool:
@@ -94,7 +96,7 @@ def is_fresh(summary: PatientSummary | None, patient: Patient) -> bool:
 def assessment_gzip(
     session: Session, actor: Actor, patient_id: int, cache: AssessmentCache, *, as_of: dt.date | None = None
 ) -> bytes:
-    """The engine's ``allcare.assessment/1`` JSON for one record, gzip-compressed (audited as a read)."""
+    """The engine's ``allcare.assessment/2`` JSON for one record, gzip-compressed (audited as a read)."""
     patient = get_patient(session, actor, patient_id, action="assessment.read")
     key = (patient.id, patient.revision, as_of, rules_version())
     cached = cache.get(key)

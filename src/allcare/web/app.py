@@ -23,6 +23,7 @@ from ..store.users import make_hasher
 from . import errors
 from .fhir_errors import OperationOutcomeErrors
 from .api import router as api_router
+from .api.assessment import ASSESSMENT_COMPONENTS
 from .security import AccessLogMiddleware, CsrfCookieMiddleware, LoginThrottle, SecurityHeadersMiddleware, csrf_protect
 
 
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None, 
     )
     errors.install(app)
     app.include_router(api_router, prefix="/api/v1")
+    _add_schemas(app, ASSESSMENT_COMPONENTS)
     _include_cds_hooks(app, settings)
     _include_pages(app)
     # Added innermost first. Outermost: the access log (sees the final status), then the security
@@ -62,6 +64,22 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None, 
     app.add_middleware(CorsForCdsHooks)  # answers CDS Hooks preflights before anything else reads them
     app.add_middleware(AccessLogMiddleware)
     return app
+
+
+def _add_schemas(app: FastAPI, components: dict) -> None:
+    """Add schemas that are not pydantic models (the engine's assessment) to the OpenAPI document."""
+    generate = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            schemas = generate().setdefault("components", {}).setdefault("schemas", {})
+            clashes = sorted(set(schemas) & set(components))
+            if clashes:
+                raise RuntimeError(f"OpenAPI schema names used twice: {', '.join(clashes)}")
+            schemas.update(components)
+        return app.openapi_schema  # type: ignore[return-value]
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _include_cds_hooks(app: FastAPI, settings: Settings) -> None:

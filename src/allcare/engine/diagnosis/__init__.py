@@ -9,6 +9,8 @@ established lymphoblastic neoplasm of a known lineage.
 
 from __future__ import annotations
 
+from msgspec import structs
+
 from ..assessment import Diagnosis
 from ..course.episodes import Episode
 from ..view import CaseView
@@ -57,12 +59,13 @@ def diagnose(view: CaseView, episode: Episode | None) -> Diagnosis:
     if egil_conclusion is not None:
         conclusions.append(egil_conclusion)
         if egil.biphenotypic != (lineage_text is not None and "/" in lineage_text):
-            conclusions[-1] = egil_conclusion.model_copy(update={
-                "explanation": egil_conclusion.explanation + f"; differs from the WHO lineage "
-                f"({lineage_text or 'undetermined'}), which decides the diagnosis - worth a second look"})
+            conclusions[-1] = structs.replace(
+                egil_conclusion,
+                explanation=egil_conclusion.explanation + f"; differs from the WHO lineage "
+                f"({lineage_text or 'undetermined'}), which decides the diagnosis - worth a second look")
     conclusions += entity.conclusions
 
-    summary = genetics.summary.model_copy(update={"not_tested": _not_tested(genetics, lineage_text)})
+    summary = structs.replace(genetics.summary, not_tested=_not_tested(genetics, lineage_text))
     return Diagnosis(
         disease=disease.disease,
         lineage=lineage_text,

@@ -10,6 +10,8 @@ that depends on it stays undetermined.
 
 from __future__ import annotations
 
+from msgspec import structs
+
 from dataclasses import dataclass, field, replace
 
 from ..assessment import GeneticSummary
@@ -45,9 +47,17 @@ class GeneticProfile:
     expression_conflict: bool
     findings: list[Indexed]
     conclusions: list[Conclusion] = field(default_factory=list)
+    # The entity rules ask the status of the same few lesions dozens of times per case.
+    _statuses: dict[str, str] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def status(self, lesion: str) -> str:
         """detected | negative | conflicting | untested."""
+        known = self._statuses.get(lesion)
+        if known is None:
+            known = self._statuses[lesion] = self._status(lesion)
+        return known
+
+    def _status(self, lesion: str) -> str:
         if lesion in self.conflicts:
             return "conflicting"
         if lesion in self.summary.detected:
@@ -111,11 +121,11 @@ def genetic_profile(view: CaseView, genetics: list[Indexed], cytogenetics: list[
     else:
         for call in expression:
             if call.confident and call.kind == "lesion" and call.value:
-                note(detected, call.value, call.ref.model_copy(update={"summary": f"expression classifier: {call.text}"}))
+                note(detected, call.value, structs.replace(call.ref, summary=f"expression classifier: {call.text}"))
 
     for lesion in list(detected):
         for implied in implied_by(lesion):
-            refs = [r.model_copy(update={"summary": f"{r.summary} (implies {implied})"}) for r in detected[lesion]]
+            refs = [structs.replace(r, summary=f"{r.summary} (implies {implied})") for r in detected[lesion]]
             detected.setdefault(implied, []).extend(refs)
 
     conflicts: dict[str, list[str]] = {}

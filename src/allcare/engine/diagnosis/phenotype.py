@@ -11,6 +11,8 @@ or a word where a number is needed, must never be read as negative.
 
 from __future__ import annotations
 
+from msgspec import structs
+
 from dataclasses import dataclass, field
 
 from ..explain import EvidenceRef
@@ -120,7 +122,7 @@ class Phenotype:
             key = (marker.ref.index, marker.ref.date)
             base[key] = marker.ref
             by_finding.setdefault(key, []).append(self.describe(name))
-        return [base[k].model_copy(update={"summary": ", ".join(v)}) for k, v in by_finding.items()]
+        return [structs.replace(base[k], summary=", ".join(v)) for k, v in by_finding.items()]
 
 
 def read_phenotype(items: list[Indexed], rules: RuleSet) -> Phenotype:

@@ -1,6 +1,6 @@
 """Result models of the karyotype parser.
 
-The models are frozen pydantic models because they are copied verbatim into
+The models are frozen ``msgspec`` structs because they are copied verbatim into
 the JSON output of the product: a reader of that output must be able to see
 exactly what was read from the laboratory text, and nothing downstream should
 be able to change it after the fact.
@@ -8,9 +8,10 @@ be able to change it after the fact.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+import msgspec
+from msgspec import Meta
 
 AbnormalityKind = Literal[
     "gain",
@@ -47,13 +48,11 @@ RecurrentKey = Literal[
 ]
 
 
-class _Frozen(BaseModel):
-    """Base for all result models: immutable and strict about unknown fields."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
+class _Frozen(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, gc=False):
+    """Base for all result models: immutable, strict about unknown fields, a tree (no cycles, gc=False)."""
 
 
-class Abnormality(_Frozen):
+class Abnormality(_Frozen, kw_only=True):
     """One abnormality as written in one clone.
 
     `chromosomes` and `breakpoint_groups` line up one-to-one (one group of
@@ -63,91 +62,82 @@ class Abnormality(_Frozen):
     aligned detail lives in `parts`, one entry per rearrangement.
     """
 
-    text: str = Field(description="The token as written (surrounding whitespace removed).")
+    text: Annotated[str, Meta(description="The token as written (surrounding whitespace removed).")]
     kind: AbnormalityKind
-    symbol: str = Field(
-        default="",
-        description="ISCN operator, lower case (t, der, iamp, mar, dmin ...); empty for whole-chromosome changes.",
-    )
-    sign: Sign = Field(default="", description="Leading + or - (a gained or lost chromosome or derivative).")
-    chromosomes: list[str] = Field(default_factory=list)
-    breakpoints: list[str] = Field(default_factory=list, description="All bands, flattened, lower case.")
-    breakpoint_groups: list[list[str]] = Field(default_factory=list)
-    derivative: str | None = Field(default=None, description="For der: the chromosome(s) named in der(...).")
-    parts: list[Abnormality] = Field(default_factory=list)
+    symbol: Annotated[str, Meta(description="ISCN operator, lower case (t, der, iamp, mar, dmin ...); empty for whole-chromosome changes.")] = ""
+    sign: Annotated[Sign, Meta(description="Leading + or - (a gained or lost chromosome or derivative).")] = ""
+    chromosomes: list[str] = []
+    breakpoints: Annotated[list[str], Meta(description="All bands, flattened, lower case.")] = []
+    breakpoint_groups: list[list[str]] = []
+    derivative: Annotated[str | None, Meta(description="For der: the chromosome(s) named in der(...).")] = None
+    parts: list[Abnormality] = []
     constitutional: bool = False
-    uncertain: bool = Field(default=False, description="A '?' appears in the token.")
-    count: int = Field(default=1, description="Copies: +21x2 and +2mar give 2.")
+    uncertain: Annotated[bool, Meta(description="A '?' appears in the token.")] = False
+    count: Annotated[int, Meta(description="Copies: +21x2 and +2mar give 2.")] = 1
 
 
-class Problem(_Frozen):
+class Problem(_Frozen, kw_only=True):
     """Something in the text that could not be read, or looks inconsistent."""
 
-    clone: int | None = Field(description="0-based clone index, None when the problem is not in one clone.")
-    text: str = Field(description="The offending text as written.")
+    clone: Annotated[int | None, Meta(description="0-based clone index, None when the problem is not in one clone.")]
+    text: Annotated[str, Meta(description="The offending text as written.")]
     message: str
     severity: Severity = "error"
 
 
-class Clone(_Frozen):
+class Clone(_Frozen, kw_only=True):
     """One clone (a `/`-separated part) of the karyotype, with sidelines expanded."""
 
     index: int
     text: str
-    donor: bool = Field(default=False, description="Written after `//` (donor cells after transplant).")
-    modal_number: int | None = Field(description="None when a range was written (see modal_min/modal_max).")
+    donor: Annotated[bool, Meta(description="Written after `//` (donor cells after transplant).")] = False
+    modal_number: Annotated[int | None, Meta(description="None when a range was written (see modal_min/modal_max).")]
     modal_min: int | None = None
     modal_max: int | None = None
-    ploidy_level: str | None = Field(default=None, description="A written ploidy level such as <3n>.")
+    ploidy_level: Annotated[str | None, Meta(description="A written ploidy level such as <3n>.")] = None
     sex_chromosomes: str = ""
     cell_count: int | None = None
     composite: bool = False
     role: CloneRole
-    based_on: str | None = Field(default=None, description="idem, sl, sdl, sdl1 ... when written.")
-    abnormalities: list[Abnormality] = Field(default_factory=list)
-    gains: list[str] = Field(
-        default_factory=list, description="Whole chromosomes gained, one entry per copy, acquired only."
-    )
-    losses: list[str] = Field(default_factory=list)
-    structural: list[Abnormality] = Field(
-        default_factory=list, description="Acquired abnormalities other than whole-chromosome gains/losses."
-    )
-    unparsed: list[str] = Field(default_factory=list)
+    based_on: Annotated[str | None, Meta(description="idem, sl, sdl, sdl1 ... when written.")] = None
+    abnormalities: list[Abnormality] = []
+    gains: Annotated[list[str], Meta(description="Whole chromosomes gained, one entry per copy, acquired only.")] = []
+    losses: list[str] = []
+    structural: Annotated[list[Abnormality], Meta(description="Acquired abnormalities other than whole-chromosome gains/losses.")] = []
+    unparsed: list[str] = []
     is_normal: bool = False
 
 
-class RecurrentLesion(_Frozen):
+class RecurrentLesion(_Frozen, kw_only=True):
     """A WHO/ICC-defining ALL lesion recognised in the karyotype."""
 
     key: RecurrentKey
-    abnormality: str = Field(description="The abnormality text it was recognised in.")
+    abnormality: Annotated[str, Meta(description="The abnormality text it was recognised in.")]
     clone: int
-    rule: str = Field(description="Identifier of the recognition rule, e.g. KARYO.T_9_22.")
+    rule: Annotated[str, Meta(description="Identifier of the recognition rule, e.g. KARYO.T_9_22.")]
 
 
-class FishResult(_Frozen):
+class FishResult(_Frozen, kw_only=True):
     """A lesion the FISH part of the string shows (``detected``) or excludes, read from one probe group."""
 
-    text: str = Field(description="The probe group as written, e.g. (ABL1 con BCRx2).")
-    lesion: str = Field(description="Canonical lesion name: BCR::ABL1, KMT2A_rearrangement, iAMP21, CDKN2A_deletion ...")
+    text: Annotated[str, Meta(description="The probe group as written, e.g. (ABL1 con BCRx2).")]
+    lesion: Annotated[str, Meta(description="Canonical lesion name: BCR::ABL1, KMT2A_rearrangement, iAMP21, CDKN2A_deletion ...")]
     detected: bool
-    rule: str = Field(description="FISH.FUSION, FISH.BREAK_APART, FISH.COPY_NUMBER or FISH.IAMP21")
+    rule: Annotated[str, Meta(description="FISH.FUSION, FISH.BREAK_APART, FISH.COPY_NUMBER or FISH.IAMP21")]
     note: str = ""
 
 
-class Karyotype(_Frozen):
+class Karyotype(_Frozen, kw_only=True):
     """Everything read from one karyotype text."""
 
     text: str
-    fish_text: str | None = Field(default=None, description="The .ish / .nuc ish part, as written.")
-    fish: list[FishResult] = Field(default_factory=list, description="What the FISH part shows or excludes.")
-    clones: list[Clone] = Field(default_factory=list)
+    fish_text: Annotated[str | None, Meta(description="The .ish / .nuc ish part, as written.")] = None
+    fish: Annotated[list[FishResult], Meta(description="What the FISH part shows or excludes.")] = []
+    clones: list[Clone] = []
     nonclonal: bool = False
-    problems: list[Problem] = Field(default_factory=list)
-    recurrent: list[RecurrentLesion] = Field(default_factory=list)
-    suggested: list[RecurrentLesion] = Field(
-        default_factory=list, description="lesions the karyotype suggests but cannot show, e.g. del(11)(q23): KMT2A FISH needed"
-    )
+    problems: list[Problem] = []
+    recurrent: list[RecurrentLesion] = []
+    suggested: Annotated[list[RecurrentLesion], Meta(description="lesions the karyotype suggests but cannot show, e.g. del(11)(q23): KMT2A FISH needed")] = []
     modal_number: int | None = None
     abnormality_count: int = 0
     complex_threshold: int = 5

@@ -9,6 +9,7 @@ exactly what it could not lets a human fix the rest.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from .clone import RawClone, parse_clone
 from .lineage import identity, resolve_clones
@@ -20,12 +21,14 @@ _FISH = re.compile(r"(?:^|[.\s])((?:nuc\s*)?ish\b.*)", re.IGNORECASE | re.DOTALL
 _NONCLONAL = re.compile(r"\(\s*non[\s-]?clonal\s*\)|non[\s-]?clonal", re.IGNORECASE)
 
 
+@lru_cache(maxsize=1024)
 def parse_karyotype(text: str, *, complex_threshold: int = 5) -> Karyotype:
     """Read an ISCN karyotype; problems are reported in the result, never raised.
 
     `complex_threshold` is the number of distinct acquired abnormalities from
     which the karyotype counts as complex (5 in current NCCN guidance; some
-    protocols use 3 or 4).
+    protocols use 3 or 4). The result is immutable and shared by every caller
+    with the same text (many records hold the same few karyotypes).
     """
     try:
         return _parse(text, complex_threshold)

@@ -12,6 +12,8 @@ everything that follows.
 
 from __future__ import annotations
 
+from msgspec import structs
+
 import datetime as dt
 from dataclasses import dataclass
 
@@ -45,7 +47,7 @@ def phase_spans(view: CaseView) -> list[PhaseSpan]:
         )
         for item in items
     ]
-    return [span.model_copy(update={"running": _covers(spans, n, view.as_of)}) for n, span in enumerate(spans)]
+    return [structs.replace(span, running=_covers(spans, n, view.as_of)) for n, span in enumerate(spans)]
 
 
 def effective_end(spans: list[PhaseSpan], n: int) -> dt.date | None:
@@ -188,6 +190,6 @@ def annotate(
                     "maintenance started without a documented remission"
                     + (f" (status then: {status})" if status else " (no response assessment before it)")
                 )
-        out.append(span.model_copy(update={"notes": notes}))
+        out.append(structs.replace(span, notes=notes))
     return out
 

@@ -31,7 +31,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ... import DISCLAIMER, __version__
 from ...course_labels import episode_details, episode_name
-from ...engine.assessment import Assessment
+from ...engine.assessment import Assessment, assessment_from_json
 from ...store.errors import NotFound
 from ..charts import PHASE_LABELS, STATUS_LABELS, percent_text, phase_label, status_label
 from ..deps import Principal
@@ -180,7 +180,7 @@ class PageRoute(APIRoute):
 
 @lru_cache(maxsize=64)
 def _parse(data: bytes) -> Assessment:
-    return Assessment.model_validate_json(gzip.decompress(data))
+    return assessment_from_json(gzip.decompress(data))
 
 
 def parse_assessment(data: bytes) -> Assessment:
