@@ -29,7 +29,7 @@ from .course.describe import episode_phenotype, target_status
 from .course.treatment import CD19_DIRECTED, CD22_DIRECTED, EXPOSURE_NAMES
 from .diagnosis.lesions import is_abl_class
 from .response.mrd import level_at_least, value_text
-from .view import CaseView, Indexed, last_date
+from .view import CaseView, Indexed
 
 RELAPSED_OR_REFRACTORY = ("relapse", "refractory")
 IN_REMISSION = ("complete_remission", "cr_incomplete_recovery")
@@ -471,7 +471,7 @@ def _data_age(a: AlertInputs) -> list[Alert]:
             "not used, so this is not the current picture",
             rule="ALERT.BEFORE_DIAGNOSIS", source=sources.DISEASE_EPISODES,
         )]
-    latest = max((last_date(x.finding) for x in view.findings), default=None)
+    latest = view.latest_date
     latest = min(latest, view.as_of) if latest is not None else None
     limit = view.rules.stale_data_days
     if latest is not None and (view.as_of - latest).days > limit:

@@ -186,6 +186,12 @@ class CaseView:
         return self._once[key]  # type: ignore[return-value]
 
     @cached_property
+    def latest_date(self) -> dt.date | None:
+        """The latest date of the findings known on ``as_of`` (a treatment's end counts), None without findings."""
+        ends = [x.finding.end for x in self._by_type.get("treatment", ()) if x.finding.end is not None]
+        return max([x.date for x in self.findings] + ends, default=None)
+
+    @cached_property
     def counts(self) -> CountColumns:
         """The blood counts up to ``as_of`` as columns (see :class:`CountColumns`)."""
         return CountColumns(self._by_type.get("cbc", []))
