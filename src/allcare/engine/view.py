@@ -24,7 +24,6 @@ from .explain import EvidenceRef
 from .rules import DEFAULT_RULES, RuleSet
 
 F = TypeVar("F")
-T = TypeVar("T")
 
 
 class Indexed(msgspec.Struct, Generic[F], frozen=True, gc=False):
@@ -54,13 +53,6 @@ def _shift(when: dt.date, days: int) -> dt.date | None:
 def _in_date_order(item: Indexed) -> tuple[dt.date, int]:
     """Date, then position in the case file: the order every rule reads findings in."""
     return item.date, item.index
-
-
-def last_date(finding: Finding) -> dt.date:
-    # Only a treatment block has an end date (and looking up a missing field on a
-    # pydantic model is slow, which matters for the hundreds of blood counts).
-    end = finding.end if finding.type == "treatment" else None
-    return max(finding.date, end) if end else finding.date
 
 
 def default_as_of(case: Case) -> dt.date | None:
@@ -141,8 +133,6 @@ class CountColumns:
         return next((row for row in range(len(values) - 1, -1, -1) if values[row] is not None), None)
 
 
-
-
 class CaseView:
     """The case as known on ``as_of`` (default: the date of its latest finding)."""
 
@@ -177,13 +167,6 @@ class CaseView:
             self._by_type.setdefault(kind, []).append(item)
         self._dates: dict[str, list[dt.date]] = {}  # per type, filled by ``between`` when first asked
         self._all_dates: list[dt.date] | None = None  # filled by ``until`` when first asked
-        self._once: dict[str, object] = {}
-
-    def once(self, key: str, compute: Callable[[], T]) -> T:
-        """An answer several rule modules ask for (e.g. the diagnostic phenotype), worked out once per view."""
-        if key not in self._once:
-            self._once[key] = compute()
-        return self._once[key]  # type: ignore[return-value]
 
     @cached_property
     def latest_date(self) -> dt.date | None:

@@ -11,7 +11,7 @@ A case with years of follow-up has hundreds of counts and the same values come
 back again and again (labs report one or two decimals), and the reference rows
 change only at a few birthdays. So the table is graded a column at a time, one
 stretch of equal reference rows at a time, and what a value means against those
-rows is worked out once (:func:`_cell`) and shared by every count that repeats
+rows is worked out once (:func:`_shared_cells`) and shared by every count that repeats
 it. Results with a lab range or reported as a bound are read on their own.
 """
 
@@ -28,15 +28,6 @@ from .ctcae import LEUKOCYTOSIS, ctcae_grade
 from .naming import DECREASED, NAMED_FROM, NAMES, PRESENT, RAISED, SIGNS, VERY_HIGH, names_for
 from .notable import NOTABLE_SHIFT, SEVERE, UNDECIDED, WITHIN_RANGE, notable_conclusions
 from .reference_ranges import EDGES, NO_ROWS, AgeBand, band_table
-
-LABELS = {
-    "wbc": "WBC",
-    "hemoglobin": "haemoglobin",
-    "platelets": "platelets",
-    "anc": "ANC",
-    "rbc": "RBC",
-    "blasts_pct": "blood blasts",
-}
 
 
 class Info(NamedTuple):
