@@ -99,7 +99,7 @@ def seed_demo(
         if progress:
             progress(min(offset + batch, patients), patients)
     if engine_available():
-        summarise(store, ids, store.cache)
+        summarise(store, ids)
     if with_users and ids:
         add_demo_users(store, patient_id=_demo_patient(store, ids), hasher_args=hasher_args)
     return ids

@@ -18,6 +18,7 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
+import weakref
 from pathlib import Path
 
 from sqlalchemy import Engine, event
@@ -50,9 +51,22 @@ class WriteGuard:
         self._thread_lock.release()
 
 
+_GUARDS: "weakref.WeakKeyDictionary[Engine, WriteGuard]" = weakref.WeakKeyDictionary()
+
+
+def take_write_turn(session) -> None:
+    """Take the write turn now, before the transaction's first write (e.g. to read, then append)."""
+    connection = session.connection()
+    guard = _GUARDS.get(connection.engine)
+    if guard is not None and not connection.info.get(_HELD):
+        guard.acquire()
+        connection.info[_HELD] = True
+
+
 def install_write_guard(engine: Engine, database_file: Path | None) -> WriteGuard:
     lock_file = database_file.with_name(database_file.name + ".writelock") if database_file else None
     guard = WriteGuard(lock_file)
+    _GUARDS[engine] = guard
 
     @event.listens_for(engine, "before_cursor_execute")
     def _take(connection, cursor, statement, parameters, context, executemany):

@@ -15,6 +15,7 @@ from pathlib import Path
 from fastapi import Depends, FastAPI
 
 from .. import __version__
+from ..caches import Caches
 from ..serving import tune_garbage_collector
 from ..settings import Settings
 from ..store import Store
@@ -42,6 +43,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None, 
     )
     app.state.settings = settings
     app.state.store = store
+    app.state.caches = Caches.sized(settings.assessment_cache_size)  # every cache of this app, in one place
     app.state.hasher = make_hasher(settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism)
     app.state.login_throttle = LoginThrottle(
         settings.login_max_failures, settings.login_window_seconds, settings.login_lockout_seconds
@@ -65,9 +67,12 @@ def _include_cds_hooks(app: FastAPI, settings: Settings) -> None:
     (or what it may fetch from an allowlisted FHIR server) and reads nothing stored."""
     from ..interop.cdshooks import CdsSettings, router
 
+    caches: Caches = app.state.caches
     app.state.cds_settings = CdsSettings(
         allcare_url=settings.public_url or f"http://{settings.host}:{settings.port}",
         allowed_fhir_servers=tuple(settings.cds_fhir_servers),
+        validated=caches.fhir_resources,
+        assessed=caches.cds_assessments,
     )
     app.include_router(router, tags=["CDS Hooks"])
 

@@ -23,6 +23,7 @@ from fastapi import Depends, HTTPException, Path, Request
 from starlette.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
+from ..caches import Caches
 from ..settings import Settings
 from ..store import Actor, Store
 from ..store import audit as audit_log
@@ -60,7 +61,11 @@ def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-store_of, settings_of = get_store, get_settings  # plain-call spellings used by the API routes
+def get_caches(request: Request) -> Caches:
+    return request.app.state.caches
+
+
+store_of, settings_of, caches_of = get_store, get_settings, get_caches  # plain-call spellings used by the API routes
 
 
 async def _session(request: Request) -> AsyncIterator[Session]:

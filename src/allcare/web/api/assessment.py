@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query, Request, Response
 from ...engine.assessment import Assessment
 from ...engine.case.models import EARLIEST_DATE, LATEST_DATE
 from ...store.assessments import assessment_gzip
-from ..deps import CodedPatientReader, PatientId, store_of
+from ..deps import CodedPatientReader, PatientId, caches_of, store_of
 
 router = APIRouter(tags=["assessment"])
 
@@ -31,7 +31,7 @@ def assessment(
     """
     store = store_of(request)
     with store.transaction() as session:  # its own transaction: the hottest route skips two thread hops
-        data = assessment_gzip(session, who.actor, patient_id, store.cache, as_of=as_of)
+        data = assessment_gzip(session, who.actor, patient_id, caches_of(request).assessments, as_of=as_of)
     headers = {"Vary": "Accept-Encoding"}
     if "gzip" in request.headers.get("accept-encoding", "").lower():
         headers["Content-Encoding"] = "gzip"

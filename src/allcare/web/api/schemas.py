@@ -204,14 +204,14 @@ class CohortOut(BaseModel):
     alerts: dict[str, int]
 
 
-def patient_out(row, summary=None) -> PatientOut:
+def patient_out(row, summary=None, epoch: str | None = None) -> PatientOut:
     from ...store.assessments import is_fresh
     from ...store.patients import case_patient
 
     return PatientOut(
         id=row.id, patient=case_patient(row), diagnosis_date=row.diagnosis_date, display_name=row.display_name,
         version=row.version, revision=row.revision, created_at=row.created_at, updated_at=row.updated_at,
-        summary=None if summary is None else summary_out(summary, is_fresh(summary, row)),
+        summary=None if summary is None else summary_out(summary, epoch is not None and is_fresh(summary, row, epoch)),
     )
 
 
