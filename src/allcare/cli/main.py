@@ -167,7 +167,7 @@ app.add_typer(app_commands)
 def run() -> None:
     """Console-script entry point: map every failure onto the documented exit codes."""
     try:
-        app(standalone_mode=False)
+        status = app(standalone_mode=False)  # a command's typer.Exit(code) comes back as its code
     except InvalidInput as error:
         err.print(f"[bold red]Invalid input[/] ({len(error.problems)} problem{'s' if len(error.problems) != 1 else ''}):")
         for problem in error.problems:
@@ -188,7 +188,7 @@ def run() -> None:
             markup=False,
         )
         sys.exit(EXIT_INTERNAL)
-    sys.exit(EXIT_OK)
+    sys.exit(status if isinstance(status, int) else EXIT_OK)
 
 
 def _is_usage_error(error: Exception) -> bool:
