@@ -12,12 +12,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ..engine.case import Case, CaseValidationError, case_from_dict
 from ..engine.case import Patient as CasePatient
+from ..engine.case.models import CaseDate, unstorable_text
 from . import audit
 from .audit import Actor
 from .errors import Conflict, InvalidRecord, NotFound
@@ -31,8 +32,16 @@ class PatientRecordIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     patient: CasePatient
-    diagnosis_date: dt.date | None = None
+    diagnosis_date: CaseDate | None = None
     display_name: str | None = Field(default=None, max_length=200, description="shown in lists; not exported")
+
+    @field_validator("display_name")
+    @classmethod
+    def _storable(cls, value: str | None) -> str | None:
+        problem = unstorable_text(value)
+        if problem:
+            raise ValueError(problem)
+        return value
 
 
 class PatientRecordUpdate(PatientRecordIn):

@@ -11,9 +11,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ...engine.case import Finding, Treatment
+from ...engine.case.models import unstorable_text
 from ...engine.case import Patient as CasePatient
 from ...store.models import ROLES
 
@@ -25,6 +26,14 @@ Version = Field(ge=1, le=2**31 - 1, description="the version you read; a stale o
 
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    @field_validator("*")
+    @classmethod
+    def _storable_text(cls, value):
+        problem = unstorable_text(value)
+        if problem:
+            raise ValueError(problem)
+        return value
 
 
 class AlertOut(BaseModel):
