@@ -25,6 +25,7 @@ from .patients import (
     find_by_identifier,
     get_patient,
     lock_for_write,
+    lock_record,
     validate_record,
 )
 
@@ -93,10 +94,15 @@ def merge_case(session: Session, actor: Actor, case: Case) -> MergeOutcome:
     findings typed by hand (no id) are left alone. Importing the same data twice
     therefore changes nothing. ``merge_cases`` validates the merged record as a
     whole before anything is written, so a patient is stored whole or not at all.
+    The stored record is read, merged and written under its write lock, so an
+    edit committed while the import ran is merged, never overwritten; fields the
+    import does not carry keep their stored values (``merge_cases``).
     """
     row = find_by_identifier(session, case.patient.id)
     if row is None:
         return MergeOutcome(import_case(session, actor, case), "created", added=len(case.findings))
+    row = lock_record(session, row.id)
+    read_version = row.version
     stored = case_of(session, row)
     try:
         merged = merge_cases(stored, case)
@@ -107,6 +113,8 @@ def merge_case(session: Session, actor: Actor, case: Case) -> MergeOutcome:
                      detail={"unchanged": True})
         return MergeOutcome(row, "unchanged")
     row = lock_for_write(session, row.id)
+    if row.version != read_version:  # pragma: no cover - the lock makes this unreachable
+        raise Conflict("the patient was changed during the import; import again", current_version=row.version)
     by_source = {r.source_id: r for r in rows_of(session, row.id) if r.source_id}
     added = replaced = 0
     now = utcnow()

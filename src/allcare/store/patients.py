@@ -72,6 +72,20 @@ def validate_record(patient: Patient | PatientRecordIn, findings: list[Any]) -> 
     return case
 
 
+def lock_record(session: Session, patient_id: int) -> Patient:
+    """Take the record's write lock without changing it, then read it fresh.
+
+    For a writer that must read before it knows whether it changes anything (an
+    import): what it reads cannot change until it commits.
+    """
+    result = session.execute(update(Patient).where(Patient.id == patient_id).values(version=Patient.version))
+    if result.rowcount != 1:
+        raise NotFound("patient", patient_id)
+    patient = session.get(Patient, patient_id, populate_existing=True)
+    assert patient is not None
+    return patient
+
+
 def lock_for_write(session: Session, patient_id: int) -> Patient:
     """Take the record's write lock and bump its revision (which also invalidates cached assessments).
 

@@ -65,7 +65,8 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None, 
 def _include_cds_hooks(app: FastAPI, settings: Settings) -> None:
     """The CDS Hooks service at ``/cds-services``: it assesses only what the EHR sends
     (or what it may fetch from an allowlisted FHIR server) and reads nothing stored."""
-    from ..interop.cdshooks import CdsSettings, router
+    from ..interop.cdshooks import SERVICE_ID, CdsSettings, router
+    from ..interop.cdshooks.auth import CdsAuth
 
     caches: Caches = app.state.caches
     app.state.cds_settings = CdsSettings(
@@ -74,6 +75,8 @@ def _include_cds_hooks(app: FastAPI, settings: Settings) -> None:
         validated=caches.fhir_resources,
         assessed=caches.cds_assessments,
     )
+    app.state.cds_auth = CdsAuth.from_settings(
+        settings, f"{app.state.cds_settings.allcare_url.rstrip('/')}/cds-services/{SERVICE_ID}")
     app.include_router(router, tags=["CDS Hooks"])
 
 

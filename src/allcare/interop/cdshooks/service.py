@@ -19,15 +19,18 @@ from urllib.parse import quote
 
 import httpx
 import orjson
-from fastapi import APIRouter, FastAPI, HTTPException, Request
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from ...clock import assessment_date
 from ...engine import assess
 from ...serving import tune_garbage_collector
 from ...engine.rules import DEFAULT_RULES, RuleSet
 from ..fhir import FhirInputError, import_resources
+from ..json_steps import CDS_REQUEST_DEPTH, loads_in_steps
+from .auth import CdsAuth, require_cds_client
 from ..fhir.reader import ContentCache
 from .cards import assessment_cards
 from .fetch import FetchError, FetchSettings, fetch_one, fill
@@ -100,20 +103,24 @@ def cds_discovery() -> dict:
 
 
 @router.post(f"/cds-services/{SERVICE_ID}")
-async def cds_all_assessment(request: Request) -> JSONResponse:
-    """Assess the patient in context and answer with cards."""
+async def cds_all_assessment(request: Request, client: dict | None = Depends(require_cds_client)) -> JSONResponse:
+    """Assess the patient in context and answer with cards (the caller's JWT is checked first)."""
     settings = _settings(request)
     hook_request = await _read_request(request, settings)
     resources = await _gather(hook_request, settings)
+    patient_id, assessment = await run_in_threadpool(_assessed, resources, settings)  # seconds of work: not here
+    cards = assessment_cards(assessment, hook_request.hookInstance, settings.patient_url(patient_id))
+    return JSONResponse(CdsResponse(cards=cards).model_dump(exclude_none=True))
+
+
+def _assessed(resources: list[tuple[str, dict, str | None]], settings: CdsSettings) -> tuple[str, Any]:
     key = _content_key(resources, settings)
     known = settings.assessed.get(key) if key is not None else None
     if known is None:
         known = _import_and_assess(resources, settings)
         if key is not None:
             settings.assessed.put(key, known)
-    patient_id, assessment = known
-    cards = assessment_cards(assessment, hook_request.hookInstance, settings.patient_url(patient_id))
-    return JSONResponse(CdsResponse(cards=cards).model_dump(exclude_none=True))
+    return known
 
 
 def _import_and_assess(resources: list[tuple[str, dict, str | None]], settings: CdsSettings) -> tuple[str, Any]:
@@ -130,20 +137,29 @@ def _import_and_assess(resources: list[tuple[str, dict, str | None]], settings: 
 
 
 def _content_key(resources: list[tuple[str, dict, str | None]], settings: CdsSettings) -> bytes | None:
-    """A digest of exactly the resources sent (and the rule set), or None when they cannot be serialised."""
+    """A digest of exactly the resources sent (and the rule set), or None when they cannot be serialised.
+
+    Hashed resource by resource, so no single step holds the interpreter for long.
+    """
+    digest = hashlib.sha256(settings.rules.version.encode() + b"\0")
     try:
-        content = orjson.dumps([resource for _, resource, _ in resources], option=orjson.OPT_SORT_KEYS)
+        for _, resource, _ in resources:
+            digest.update(orjson.dumps(resource, option=orjson.OPT_SORT_KEYS) + b"\0")
     except (TypeError, orjson.JSONEncodeError):
         return None
-    return hashlib.sha256(settings.rules.version.encode() + b"\0" + content).digest()
+    return digest.digest()
 
 
 async def _read_request(request: Request, settings: CdsSettings) -> HookRequest:
     body = await request.body()
     if len(body) > settings.max_request_bytes:
         raise _error(413, f"request of {len(body):,} bytes is over the limit of {settings.max_request_bytes:,}")
+    return await run_in_threadpool(_parse_request, body)
+
+
+def _parse_request(body: bytes) -> HookRequest:
     try:
-        data = orjson.loads(body)  # several times faster than json on a prefetch of a megabyte
+        data = loads_in_steps(body, CDS_REQUEST_DEPTH)  # in steps: other requests run between them
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise _error(400, f"request body is not valid JSON: {error}") from None
     try:
@@ -207,10 +223,18 @@ def _usable(value: Any) -> bool:
     return isinstance(value, dict) and value.get("resourceType") not in (None, "OperationOutcome")
 
 
-def create_app(settings: CdsSettings | None = None) -> FastAPI:
-    """A FastAPI app with only the CDS Hooks router (to test or benchmark it alone)."""
+def create_app(settings: CdsSettings | None = None, auth: CdsAuth | None = None) -> FastAPI:
+    """A FastAPI app with only the CDS Hooks router (to test or benchmark it alone).
+
+    Who may call it comes from ``auth``, else from ``ALLCARE_CDS_TRUSTED_ISSUERS`` /
+    ``ALLCARE_CDS_ALLOW_ANONYMOUS``.
+    """
+    from ...settings import CdsAuthSettings
+
     tune_garbage_collector()
     app = FastAPI(title="allcare CDS Hooks", docs_url=None, redoc_url=None, openapi_url=None)
-    app.state.cds_settings = settings or CdsSettings()
+    app.state.cds_settings = settings = settings or CdsSettings()
+    app.state.cds_auth = auth or CdsAuth.from_settings(
+        CdsAuthSettings(), f"{settings.allcare_url.rstrip('/')}/cds-services/{SERVICE_ID}")
     app.include_router(router)
     return app

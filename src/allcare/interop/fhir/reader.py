@@ -11,17 +11,17 @@ STU3" instead of a list of unknown fields.
 from __future__ import annotations
 
 import json
-import threading
 
 import orjson
-from collections import OrderedDict
 from functools import lru_cache
 from typing import Any, Iterable
 
 from fhir.resources.R4B import get_fhir_model_class
 from pydantic import ValidationError
 
+from ...caches import LRU
 from ...engine.case.errors import dotted_path
+from ..json_steps import loads_in_steps
 from .problems import FhirInputError, FhirProblem
 
 DEFAULT_MAX_BUNDLE_BYTES = 256 * 1024 * 1024
@@ -61,7 +61,7 @@ def parse_json(data: str | bytes, name: str, max_bytes: int = DEFAULT_MAX_BUNDLE
         raise FhirInputError([FhirProblem(name, "", f"{size:,} bytes is over the limit of {max_bytes:,} bytes for one Bundle; "
                                                     "export large data sets as bulk NDJSON, which is read as a stream")])
     try:
-        return json.loads(data)
+        return loads_in_steps(data)  # a Bundle's entries one by one: other threads run in between
     except UnicodeDecodeError:
         raise FhirInputError([FhirProblem(name, "", "not UTF-8 text")]) from None
     except json.JSONDecodeError as error:
@@ -127,43 +127,21 @@ def check_shape(rtype: str, resource: dict, name: str) -> None:
                                           "data; export it as FHIR R4 (4.0.1)")])
 
 
-class ContentCache:
-    """Values by exact content, least recently used out first.
+# Values by exact content: the app's one LRU class. The CDS Hooks service keeps two: validated
+# R4B models by resource (``content_key``), and assessments by the digest of a whole prefetch.
+# Validating a resource with its R4B model costs about 0.2 ms, and a CDS Hooks client sends the
+# same resources each time a chart is opened (a patient with three years of data: about a
+# thousand). Imports of files keep none (their memory must stay flat however large the export).
+# What the importer reads from a model never changes it, and an invalid resource is never kept.
+ContentCache = LRU
 
-    The CDS Hooks service keeps two: validated R4B models by resource (``key``),
-    and assessments by the digest of a whole prefetch. Validating a resource with
-    its R4B model costs about 0.2 ms, and a CDS Hooks client sends the same
-    resources each time a chart is opened (a patient with three years of data:
-    about a thousand). Imports of files keep none (their memory must stay flat
-    however large the export). What the importer reads from a model never
-    changes it, and an invalid resource is never kept.
-    """
 
-    def __init__(self, size: int = 4096):
-        self.size = size
-        self._items: "OrderedDict[bytes, Any]" = OrderedDict()
-        self._lock = threading.Lock()
-
-    @staticmethod
-    def key(resource: dict) -> bytes | None:
-        """The resource's exact content (keys sorted), or None when it cannot be serialised (never cached)."""
-        try:
-            return orjson.dumps(resource, option=orjson.OPT_SORT_KEYS)
-        except (TypeError, orjson.JSONEncodeError):
-            return None
-
-    def get(self, key: bytes):
-        with self._lock:
-            value = self._items.get(key)
-            if value is not None:
-                self._items.move_to_end(key)
-            return value
-
-    def put(self, key: bytes, value: Any) -> None:
-        with self._lock:
-            self._items[key] = value
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
+def content_key(resource: dict) -> bytes | None:
+    """The resource's exact content (keys sorted), or None when it cannot be serialised (never cached)."""
+    try:
+        return orjson.dumps(resource, option=orjson.OPT_SORT_KEYS)
+    except (TypeError, orjson.JSONEncodeError):
+        return None
 
 
 def validate(resource: dict, where: str, cache: ContentCache | None = None):
@@ -171,7 +149,7 @@ def validate(resource: dict, where: str, cache: ContentCache | None = None):
     check_resource_type(resource, where)
     rtype = resource["resourceType"]
     check_shape(rtype, resource, where)
-    key = cache.key(resource) if cache is not None else None  # None: not cached
+    key = content_key(resource) if cache is not None else None  # None: not cached
     if key is not None:
         model = cache.get(key)
         if model is not None:

@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import IntegrityError
+from starlette.concurrency import run_in_threadpool
 
 from ...engine.case.models import EARLIEST_DATE, LATEST_DATE
 from ...interop.fhir import FhirInputError, bundle_json, import_resources
@@ -15,7 +17,8 @@ from ...interop.fhir.reader import bundle_entries, parse_json
 from ...store.assessments import run_engine
 from ...store.cases import export_case, merge_case
 from ...store.errors import Conflict, InvalidRecord
-from ..deps import Clinician, DbSession, PatientId, PatientReader
+from ...store import Actor, Store
+from ..deps import Clinician, DbSession, PatientId, PatientReader, store_of
 
 router = APIRouter(tags=["FHIR"])
 
@@ -65,12 +68,13 @@ def _entries(body: bytes, content_type: str) -> list[tuple[str, dict, str | None
         "application/fhir+ndjson": {"schema": {"type": "string", "description": "one resource per line"}},
     }}},
 )
-async def import_fhir(request: Request, who: Clinician, db: DbSession) -> FhirImportOut:
+async def import_fhir(request: Request, who: Clinician) -> FhirImportOut:
     """Import FHIR R4 resources (a Bundle, one resource, or NDJSON lines) into the store.
 
-    Each patient is stored whole or not at all and listed with what happened to
-    it; importing the same resources again changes nothing (findings are matched
-    by resource id). What could not be mapped is listed per resource.
+    Each patient is stored whole or not at all, in a transaction of its own, and
+    listed with what happened to it; importing the same resources again changes
+    nothing (findings are matched by resource id). What could not be mapped is
+    listed per resource.
     """
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type not in (FHIR_JSON, "application/json", *NDJSON_TYPES):
@@ -81,8 +85,13 @@ async def import_fhir(request: Request, who: Clinician, db: DbSession) -> FhirIm
         if len(body) > MAX_IMPORT_BYTES:
             return _problem(413, f"over {MAX_IMPORT_BYTES // (1024 * 1024)} MB; import large exports with "
                                  "'allcare import fhir FILE.ndjson', which streams")
+    # Parsing, mapping and storing take seconds for a large Bundle: never on the event loop.
+    return await run_in_threadpool(_import, store_of(request), who.actor, bytes(body), content_type)
+
+
+def _import(store: Store, actor: Actor, body: bytes, content_type: str) -> FhirImportOut:
     try:
-        result = import_resources(_entries(bytes(body), content_type))
+        result = import_resources(_entries(body, content_type))
     except FhirInputError as error:
         raise InvalidRecord([(f"{p.resource}: {p.field}" if p.field else p.resource, p.message)
                              for p in error.problems]) from None
@@ -90,10 +99,16 @@ async def import_fhir(request: Request, who: Clinician, db: DbSession) -> FhirIm
     for imported in result.patients:
         case, report = imported.case, imported.report
         not_mapped = [{"resource": e.resource, "status": e.status, "reason": e.reason} for e in report.not_mapped()]
-        try:  # merge_case validates the whole record before its first write: a failure wrote nothing
-            merged = merge_case(db, who.actor, case)
-        except (InvalidRecord, Conflict) as error:
-            problems = ([f"{w}: {m}" for w, m in error.problems] if isinstance(error, InvalidRecord) else [str(error)])
+        try:  # one transaction per patient: other writers are not held up behind the whole import
+            with store.transaction() as session:
+                merged = merge_case(session, actor, case)
+        except (InvalidRecord, Conflict, IntegrityError) as error:
+            if isinstance(error, InvalidRecord):
+                problems = [f"{w}: {m}" for w, m in error.problems]
+            elif isinstance(error, Conflict):
+                problems = [str(error)]
+            else:  # two imports created the same patient at once
+                problems = ["conflicts with data saved at the same moment; import again"]
             out.append(ImportedPatientOut(identifier=case.patient.id, patient_id=None, action="failed",
                                           problems=problems, not_mapped=not_mapped))
             continue
