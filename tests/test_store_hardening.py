@@ -332,3 +332,17 @@ def test_the_sqlite_store_and_its_directory_are_created_owner_only(tmp_path):
     for name in ("store.sqlite3", "store.sqlite3-wal"):
         assert (tmp_path / "new" / name).stat().st_mode & 0o777 == 0o600
     store.dispose()
+
+
+# --- 18. the CLI never prints patient data in an internal error -------------------------------------------
+
+
+def test_a_cli_internal_error_shows_neither_sql_parameters_nor_patient_data(store, database_url):
+    add_patient(store, "KEEP")
+    with store.engine.begin() as connection:  # a store broken around allcare: every query of it fails
+        connection.execute(text("ALTER TABLE patients RENAME TO patients_elsewhere"))
+    process = cli(database_url, "export", "case", "SECRET-IDENTIFIER-42")
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 1
+    assert b"internal error (" in err and b"SECRET-IDENTIFIER-42" not in err + out
+    assert b"SELECT" not in err and b"parameters" not in err

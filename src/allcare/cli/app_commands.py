@@ -107,6 +107,8 @@ def serve(
         err.print("The store is empty: adding the synthetic demo cohort (never real patients).")
         _seed(store, patients=settings.demo_patients, seed=2026, years=3.0)
     _refresh_summaries(store)
+    if not settings.demo:
+        _disable_demo_logins(store, settings)
     store.dispose()
     address = f"http://{settings.host}:{settings.port}"
     out.print(f"allcare is running at [bold]{address}[/]  (API docs: {address}/api/docs)")
@@ -123,6 +125,17 @@ def serve(
         proxy_headers=settings.trust_proxy_headers,
         log_level="info",
     )
+
+
+def _disable_demo_logins(store, settings) -> None:
+    from ..store.demo import disable_published_demo_logins
+    from ..store.users import make_hasher
+
+    hasher = make_hasher(settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism)
+    disabled = disable_published_demo_logins(store, hasher)
+    if disabled:
+        err.print(f"[yellow]ALLCARE_DEMO=false: the demo logins {', '.join(disabled)} still had their published "
+                  "passwords and are now deactivated[/] (an admin may reactivate them with a new password).")
 
 
 def _print_demo_logins(settings) -> None:

@@ -10,6 +10,7 @@ changes here.
 from __future__ import annotations
 
 import importlib
+import logging
 from pathlib import Path
 
 from fastapi import Depends, FastAPI
@@ -22,7 +23,14 @@ from ..store import Store
 from ..store.users import make_hasher
 from . import errors
 from .api import router as api_router
-from .security import AccessLogMiddleware, CsrfCookieMiddleware, LoginThrottle, SecurityHeadersMiddleware, csrf_protect
+from .security import (
+    AccessLogMiddleware,
+    BodyLimitMiddleware,
+    CsrfCookieMiddleware,
+    LoginThrottle,
+    SecurityHeadersMiddleware,
+    csrf_protect,
+)
 
 
 def create_app(settings: Settings | None = None, *, store: Store | None = None, migrate: bool = True) -> FastAPI:
@@ -48,18 +56,30 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None, 
     app.state.login_throttle = LoginThrottle(
         settings.login_max_failures, settings.login_window_seconds, settings.login_lockout_seconds
     )
+    if not settings.demo:
+        _disable_demo_logins(app)
     errors.install(app)
     app.include_router(api_router, prefix="/api/v1")
     _include_cds_hooks(app, settings)
     _include_pages(app)
     # Added innermost first. Outermost: the access log (sees the final status), then the security
     # headers (on every response, a 500 included), then the catch-all for bugs.
-    app.add_middleware(CsrfCookieMiddleware, secret_key=settings.secret_key, cookie_name=settings.csrf_cookie,
-                       secure=settings.cookie_secure, samesite="strict")
+    app.add_middleware(BodyLimitMiddleware, session_cookie=settings.session_cookie)
+    app.add_middleware(CsrfCookieMiddleware, settings=settings)
     app.add_middleware(errors.InternalErrorMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(AccessLogMiddleware)
     return app
+
+
+def _disable_demo_logins(app: FastAPI) -> None:
+    """Without the demo, logins whose passwords the README publishes must not work."""
+    from ..store.demo import disable_published_demo_logins
+
+    disabled = disable_published_demo_logins(app.state.store, app.state.hasher)
+    if disabled:
+        logging.getLogger("allcare.web").warning(
+            "ALLCARE_DEMO=false: deactivated the demo logins with published passwords: %s", ", ".join(disabled))
 
 
 def _include_cds_hooks(app: FastAPI, settings: Settings) -> None:

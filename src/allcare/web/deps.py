@@ -28,7 +28,7 @@ from ..settings import Settings
 from ..store import Actor, Store
 from ..store import audit as audit_log
 from ..store.users import identity_for_session, identity_for_token
-from .security import client_ip, route_template
+from .security import client_ip, route_template, session_token
 
 MAX_ID = 2**31 - 1
 PatientId = Annotated[int, Path(ge=1, le=MAX_ID, description="the record's number in this store")]
@@ -122,7 +122,7 @@ def current_principal(request: Request) -> Principal:
                 raise _unauthenticated()
             user, via = identity_for_token(session, token.strip()), "token"
         else:
-            cookie = request.cookies.get(settings.session_cookie)
+            cookie = session_token(request)
             user, via = (identity_for_session(session, cookie) if cookie else None), "session"
         if user is None:
             raise _unauthenticated()

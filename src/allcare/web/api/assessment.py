@@ -1,4 +1,9 @@
-"""The engine's assessment of one record (``allcare.assessment/1``), exactly as the engine returns it."""
+"""The engine's assessment of one record (``allcare.assessment/1``), and the registrar's coded view of it.
+
+The assessment quotes the findings it used (blood counts, karyotype, MRD values),
+so it is for the care team and the patient themself; a registrar reads the
+coded view (``/coded``) instead.
+"""
 
 from __future__ import annotations
 
@@ -12,16 +17,24 @@ from fastapi import APIRouter, Query, Request, Response
 from ...engine.assessment import Assessment
 from ...engine.case.models import EARLIEST_DATE, LATEST_DATE
 from ...store.assessments import assessment_gzip
-from ..deps import CodedPatientReader, PatientId, caches_of, store_of
+from ...store.coded import coded_view
+from ..deps import CodedPatientReader, DbSession, PatientId, PatientReader, caches_of, store_of
+from .schemas import CodedOut
 
 router = APIRouter(tags=["assessment"])
+
+
+@router.get("/patients/{patient_id}/coded", response_model=CodedOut, responses={404: {}})
+def coded(patient_id: PatientId, request: Request, who: CodedPatientReader, db: DbSession) -> CodedOut:
+    """Codes, WHO-HAEM5/ICC entity, dates, risk groups and status: the registrar's view, without raw findings."""
+    return CodedOut(**coded_view(db, who.actor, patient_id, caches_of(request).assessments))
 
 
 @router.get("/patients/{patient_id}/assessment", response_model=Assessment, responses={404: {}})
 def assessment(
     patient_id: PatientId,
     request: Request,
-    who: CodedPatientReader,
+    who: PatientReader,
     as_of: Annotated[dt.date | None, Query(ge=EARLIEST_DATE, le=LATEST_DATE)] = None,
 ) -> Response:
     """Diagnosis, codes, counts, CNS, risk, response, alerts and what is missing, each with its rule and evidence.

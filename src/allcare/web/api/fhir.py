@@ -19,12 +19,13 @@ from ...store.cases import export_case, merge_case
 from ...store.errors import Conflict, InvalidRecord
 from ...store import Actor, Store
 from ..deps import Clinician, DbSession, PatientId, PatientReader, store_of
+from ..security import BODY_LIMITS
 
 router = APIRouter(tags=["FHIR"])
 
 # One request holds one Bundle in memory; a whole hospital export belongs on the
 # command line (``allcare import fhir *.ndjson``), which streams.
-MAX_IMPORT_BYTES = 32 * 1024 * 1024
+MAX_IMPORT_BYTES = BODY_LIMITS[("POST", "/api/v1/fhir/import")]
 FHIR_JSON = "application/fhir+json"
 NDJSON_TYPES = ("application/fhir+ndjson", "application/ndjson", "application/x-ndjson")
 

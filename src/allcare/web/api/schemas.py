@@ -197,6 +197,50 @@ class AuditPageOut(BaseModel):
     next_before: int | None = Field(description="pass as ?before= for the next (older) page")
 
 
+class CodedEntityOut(BaseModel):
+    key: str | None
+    name: str | None
+
+
+class CodesOut(BaseModel):
+    icd_o_3: str | None
+    icd_10_cm: str | None
+    snomed_ct: str | None
+
+
+class CodedRiskOut(BaseModel):
+    nci: str | None
+    genetic: str | None
+    cog_group: str | None
+
+
+class CodedStatusOut(BaseModel):
+    current: str | None
+    since: dt.date | None
+    phase: str | None
+
+
+class CodedOut(BaseModel):
+    """A record as a registrar sees it: codes, entities, dates, risk and status; no raw findings."""
+
+    patient_id: int
+    identifier: str
+    sex: str
+    birth_date: dt.date | None
+    diagnosis_date: dt.date | None
+    as_of: dt.date | None
+    last_visit: dt.date | None
+    disease: str | None
+    lineage: str | None
+    who_haem5: CodedEntityOut
+    icc_2022: CodedEntityOut
+    codes: CodesOut
+    risk: CodedRiskOut
+    status: CodedStatusOut
+    alerts: list[str] = Field(description="alert codes")
+    error: str | None = Field(description="why the record could not be assessed")
+
+
 class CohortOut(BaseModel):
     patients: int
     assessed: int

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from ...engine.case import FINDING_TYPES
 from ...store.assessments import ENGINE_VERSION, keyed_assessment_gzip, read_record, rules_version
+from ...store.coded import coded_view
 from ...store.listing import PatientFilters, list_patients
 from ...store.models import FindingRow
 from ..charts import STATUS_LABELS, patient_charts
@@ -101,6 +102,10 @@ def patient_page(request: Request, patient_id: PatientId, who: CodedPatientReade
     if who.role == "patient":
         return RedirectResponse(f"/patients/{patient_id}/report", status_code=303)
     store, caches = get_store(request), get_caches(request)
+    if who.role == "registrar":  # the coded view: no blood counts, karyotype, MRD or evidence
+        with store.transaction() as session:
+            coded = coded_view(session, who.actor, patient_id, caches.assessments)
+        return render(request, "patient_coded.html", {"c": coded, "who_short": who_short})
     engine_error = None
     with store.transaction() as session:
         # Read (and audited) on every view; parsed and rendered only when this revision is new here.
