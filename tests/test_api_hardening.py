@@ -258,3 +258,17 @@ def test_a_record_holds_at_most_ten_thousand_findings(client, world):
     case["findings"] = [{"type": "cbc", "date": "2024-01-08", "wbc": 3.0 + n / 10_000} for n in range(10_001)]
     response = client.post(f"{API}/cases", headers=world.auth("clinician"), json=case)
     assert response.status_code == 422 and "findings" in response.text
+
+
+# --- 19. karyotype problems quote the offending part -------------------------------------------------------
+
+
+@pytest.mark.parametrize("karyotype", ["/" * 1000 + "46,XY", "46,XY," + "x" * 1990, "47,XY,+8[" + "9" * 1990])
+def test_a_long_bad_karyotype_gives_a_short_answer(client, world, karyotype):
+    auth = world.auth("clinician")
+    finding = {"type": "cytogenetics", "date": "2024-01-09", "karyotype": karyotype[:2000]}
+    assert client.post(f"{API}/patients/{world.patient_a}/findings", headers=auth, json=finding).status_code == 201
+    assessment = client.get(f"{API}/patients/{world.patient_a}/assessment", headers=auth)
+    before = client.get(f"{API}/patients/{world.patient_b}/assessment", headers=auth)
+    assert assessment.status_code == 200
+    assert len(assessment.content) < len(before.content) + 40_000  # was 4 MB: every problem carried the whole text
