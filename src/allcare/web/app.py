@@ -21,7 +21,7 @@ from ..serving import tune_garbage_collector
 from ..settings import Settings
 from ..store import Store
 from ..store.users import make_hasher
-from . import errors
+from . import docs, errors
 from .api import router as api_router
 from .security import (
     AccessLogMiddleware,
@@ -44,7 +44,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None, 
         title="allcare",
         version=__version__,
         summary="Patient records and explainable ALL decision support",
-        docs_url="/api/docs",
+        docs_url=None,  # served by web/docs.py from local files
         redoc_url=None,
         openapi_url="/api/openapi.json",
         dependencies=[Depends(csrf_protect)],
@@ -60,6 +60,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None, 
         _disable_demo_logins(app)
     errors.install(app)
     app.include_router(api_router, prefix="/api/v1")
+    app.include_router(docs.router)
     _include_cds_hooks(app, settings)
     _include_pages(app)
     # Added innermost first. Outermost: the access log (sees the final status), then the security
