@@ -272,3 +272,29 @@ def test_a_long_bad_karyotype_gives_a_short_answer(client, world, karyotype):
     before = client.get(f"{API}/patients/{world.patient_b}/assessment", headers=auth)
     assert assessment.status_code == 200
     assert len(assessment.content) < len(before.content) + 40_000  # was 4 MB: every problem carried the whole text
+
+
+# --- 23. the OpenAPI contract ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["0", "1700000000", "2024-1-5", "1899-12-31", "2200-01-01", "tomorrow"])
+def test_as_of_is_an_iso_date_within_the_record_bounds(client, world, value):
+    response = client.get(f"{API}/patients/{world.patient_a}/assessment", params={"as_of": value},
+                          headers=world.auth("clinician"))
+    assert response.status_code == 422 and response.json()["detail"][0]["field"] == "query.as_of"
+
+
+def test_options_answers_with_allow(client, world):
+    response = client.options(f"{API}/patients/{world.patient_a}")
+    assert response.status_code == 204
+    assert set(response.headers["allow"].split(", ")) == {"GET", "PUT", "DELETE", "OPTIONS"}
+    assert client.options(f"{API}/no-such-thing").status_code == 404
+
+
+def test_the_openapi_document_declares_the_common_refusals_and_date_bounds(client):
+    schema = client.get("/api/openapi.json").json()
+    operation = schema["paths"]["/api/v1/patients/{patient_id}/assessment"]["get"]
+    assert {"400", "403", "413", "422", "503"} <= set(operation["responses"])
+    as_of = next(p for p in operation["parameters"] if p["name"] == "as_of")
+    text = json.dumps(as_of["schema"])
+    assert "1900-01-01" in text and "2199-12-31" in text

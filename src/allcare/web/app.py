@@ -28,6 +28,7 @@ from .security import (
     BodyLimitMiddleware,
     CsrfCookieMiddleware,
     LoginThrottle,
+    OptionsMiddleware,
     SecurityHeadersMiddleware,
     csrf_protect,
 )
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None, 
     _include_pages(app)
     # Added innermost first. Outermost: the access log (sees the final status), then the security
     # headers (on every response, a 500 included), then the catch-all for bugs.
+    app.add_middleware(OptionsMiddleware)
     app.add_middleware(BodyLimitMiddleware, session_cookie=settings.session_cookie)
     app.add_middleware(CsrfCookieMiddleware, settings=settings)
     app.add_middleware(errors.InternalErrorMiddleware)

@@ -19,6 +19,7 @@ from http.cookies import SimpleCookie
 
 from fastapi import HTTPException, Request
 from itsdangerous import BadSignature, URLSafeSerializer
+from starlette.routing import Match
 
 from ..caches import LRU
 
@@ -332,6 +333,32 @@ async def _plain(send, status: int, detail: str) -> None:
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
                             (b"connection", b"close")]})
     await send({"type": "http.response.body", "body": body})
+
+
+class OptionsMiddleware:
+    """``OPTIONS`` answered with the methods the path allows (``Allow``), as HTTP asks.
+
+    A CORS preflight (it carries ``Access-Control-Request-Method``) is left to
+    whatever handles CORS; a path no route serves goes on to its 404.
+    """
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope.get("method") != "OPTIONS" or any(
+                name == b"access-control-request-method" for name, _ in scope.get("headers", [])):
+            await self.app(scope, receive, send)
+            return
+        routes = scope["app"].router.routes
+        methods = {method for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+                   if any(route.matches({**scope, "method": method})[0] == Match.FULL for route in routes)}
+        if not methods:
+            await self.app(scope, receive, send)
+            return
+        allow = ", ".join(sorted(methods | {"OPTIONS"}))
+        await send({"type": "http.response.start", "status": 204, "headers": [(b"allow", allow.encode())]})
+        await send({"type": "http.response.body", "body": b""})
 
 
 access_log = logging.getLogger("allcare.access")

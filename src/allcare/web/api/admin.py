@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request, Response
 from ...store import audit
 from ...store.errors import InvalidRecord
 from ...store.users import create_user, get_user, list_tokens, list_users, revoke_token, update_user
-from ..deps import MAX_ID, Admin, DbSession, RowId, settings_of
+from ..deps import MAX_ID, Admin, DbSession, QueryMoment, RowId, settings_of
 from .schemas import AuditOut, AuditPageOut, TokenOut, UserIn, UserOut, UserPatch, token_out, user_out
 
 router = APIRouter(tags=["admin"])
@@ -81,7 +81,7 @@ def audit_events(
     user_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     patient_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     action: Annotated[str | None, Query(max_length=64, description="prefix, e.g. 'patient.' or 'auth.login'")] = None,
-    since: dt.datetime | None = None,
+    since: Annotated[QueryMoment | None, Query(description="events at or after this moment (ISO 8601)")] = None,
 ) -> AuditPageOut:
     """The audit log, newest first."""
     if since is not None:

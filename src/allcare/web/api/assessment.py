@@ -7,7 +7,6 @@ coded view (``/coded``) instead.
 
 from __future__ import annotations
 
-import datetime as dt
 import gzip
 
 from typing import Annotated
@@ -15,10 +14,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from ...engine.assessment import Assessment
-from ...engine.case.models import EARLIEST_DATE, LATEST_DATE
 from ...store.assessments import assessment_gzip
 from ...store.coded import coded_view
-from ..deps import CodedPatientReader, DbSession, PatientId, PatientReader, caches_of, store_of
+from ..deps import CodedPatientReader, DbSession, PatientId, PatientReader, QueryDate, caches_of, store_of
 from .schemas import CodedOut
 
 router = APIRouter(tags=["assessment"])
@@ -35,7 +33,7 @@ def assessment(
     patient_id: PatientId,
     request: Request,
     who: PatientReader,
-    as_of: Annotated[dt.date | None, Query(ge=EARLIEST_DATE, le=LATEST_DATE)] = None,
+    as_of: Annotated[QueryDate | None, Query(description="assess as of this date (YYYY-MM-DD)")] = None,
 ) -> Response:
     """Diagnosis, codes, counts, CNS, risk, response, alerts and what is missing, each with its rule and evidence.
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from typing import Annotated, Literal
 
@@ -11,14 +10,13 @@ from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 
-from ...engine.case.models import EARLIEST_DATE, LATEST_DATE
 from ...interop.fhir import FhirInputError, bundle_json, import_resources
 from ...interop.fhir.reader import bundle_entries, parse_json
 from ...store.assessments import run_engine
 from ...store.cases import export_case, merge_case
 from ...store.errors import Conflict, InvalidRecord
 from ...store import Actor, Store
-from ..deps import Clinician, DbSession, PatientId, PatientReader, store_of
+from ..deps import Clinician, DbSession, PatientId, PatientReader, QueryDate, store_of
 from ..security import BODY_LIMITS
 
 router = APIRouter(tags=["FHIR"])
@@ -132,7 +130,7 @@ def everything(
     patient_id: PatientId,
     who: PatientReader,
     db: DbSession,
-    as_of: Annotated[dt.date | None, Query(ge=EARLIEST_DATE, le=LATEST_DATE)] = None,
+    as_of: Annotated[QueryDate | None, Query(description="assess as of this date (YYYY-MM-DD)")] = None,
     assessment: Annotated[bool, Query(description="include allcare's conclusions (CNS, response, phase ...)")] = True,
 ) -> Response:
     """The whole record as an mCODE-aligned FHIR R4 Bundle (``Patient/$everything`` style; see docs/fhir.md)."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
@@ -17,7 +16,7 @@ from ...store.patients import (
     delete_patient,
     update_patient,
 )
-from ..deps import MAX_ID, Clinician, CodedPatientReader, DbSession, ListReader, PatientId, PatientWriter
+from ..deps import MAX_ID, Clinician, CodedPatientReader, DbSession, ListReader, PatientId, PatientWriter, QueryDate
 from ..deps import caches_of
 from .schemas import ConflictOut, PatientOut, PatientPageOut, patient_out
 
@@ -37,8 +36,8 @@ def patients(
     genetic_risk: Annotated[str | None, Query(max_length=40, description="standard or poor")] = None,
     lineage: Annotated[str | None, Query(max_length=40, description="B, T, B/myeloid ...")] = None,
     alert: Annotated[str | None, Query(max_length=60, description="an alert code, e.g. hyperleukocytosis")] = None,
-    last_visit_from: dt.date | None = None,
-    last_visit_to: dt.date | None = None,
+    last_visit_from: QueryDate | None = None,
+    last_visit_to: QueryDate | None = None,
     sort: SortKey = "identifier",
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
