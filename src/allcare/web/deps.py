@@ -27,7 +27,7 @@ from starlette.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from ..caches import Caches
-from ..engine.case.models import EARLIEST_DATE, LATEST_DATE
+from ..engine.case.models import DATE_PATTERN, EARLIEST_DATE, LATEST_DATE
 from ..settings import Settings
 from ..store import Actor, Store
 from ..store import audit as audit_log
@@ -53,7 +53,8 @@ def _iso_moment(value):
 
 
 # A date in a query: ISO text within the dates a record may hold (the case model's bounds).
-QueryDate = Annotated[dt.date, BeforeValidator(_iso_date), Field(ge=EARLIEST_DATE, le=LATEST_DATE)]
+QueryDate = Annotated[dt.date, BeforeValidator(_iso_date), Field(ge=EARLIEST_DATE, le=LATEST_DATE,
+                                                                  json_schema_extra={"pattern": DATE_PATTERN})]
 QueryMoment = Annotated[dt.datetime, BeforeValidator(_iso_moment)]
 PatientId = Annotated[int, Path(ge=1, le=MAX_ID, description="the record's number in this store")]
 FindingId = Annotated[int, Path(ge=1, le=MAX_ID)]

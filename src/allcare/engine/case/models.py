@@ -25,7 +25,9 @@ CASE_SCHEMA = "allcare.case/1"
 # arithmetic (windows, phase durations) that cannot represent it.
 EARLIEST_DATE = dt.date(1900, 1, 1)
 LATEST_DATE = dt.date(2199, 12, 31)
-CaseDate = Annotated[dt.date, Field(ge=EARLIEST_DATE, le=LATEST_DATE)]
+# The same bounds for JSON Schema readers (which have no date minimum): years 1900-2199.
+DATE_PATTERN = r"^(19|20|21)[0-9]{2}-[0-9]{2}-[0-9]{2}$"
+CaseDate = Annotated[dt.date, Field(ge=EARLIEST_DATE, le=LATEST_DATE, json_schema_extra={"pattern": DATE_PATTERN})]
 
 # Upper bounds of what one record may hold: far above any real record (a three-year
 # record has ~170 findings), low enough that one request cannot make the store, an
@@ -121,7 +123,16 @@ class Patient(_Strict):
         return list(dict.fromkeys(value))
 
 
+def _type_is_required(schema: dict, model: type) -> None:
+    """Every finding must say its ``type`` (the union reads it first), so the JSON Schema requires it."""
+    required = schema.setdefault("required", [])
+    if "type" in schema.get("properties", {}) and "type" not in required:
+        required.insert(0, "type")
+
+
 class _Finding(_Strict):
+    model_config = ConfigDict(json_schema_extra=_type_is_required)
+
     date: CaseDate
     id: str | None = Field(default=None, max_length=200, description="source identifier, e.g. a FHIR resource id")
     note: str | None = Field(default=None, max_length=MAX_NOTE)

@@ -102,7 +102,9 @@ def cds_discovery() -> dict:
     return discovery().model_dump(exclude_none=True)
 
 
-@router.post(f"/cds-services/{SERVICE_ID}")
+@router.post(f"/cds-services/{SERVICE_ID}", responses={status: {"description": text} for status, text in {
+    400: "not a valid CDS Hooks request", 401: "no JWT of a trusted CDS client", 412: "prefetch data missing",
+    413: "request too large", 422: "FHIR data that cannot be imported", 502: "the FHIR server failed"}.items()})
 async def cds_all_assessment(request: Request, client: dict | None = Depends(require_cds_client)) -> JSONResponse:
     """Assess the patient in context and answer with cards (the caller's JWT is checked first)."""
     settings = _settings(request)
