@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError
-from starlette.concurrency import run_in_threadpool
 
 from ...interop.fhir import FhirInputError, bundle_json, import_resources
 from ...interop.fhir.reader import bundle_entries, parse_json
@@ -16,6 +16,7 @@ from ...store.assessments import run_engine
 from ...store.cases import export_case, merge_case
 from ...store.errors import Conflict, InvalidRecord
 from ...store import Actor, Store
+from .. import workers
 from ..deps import Clinician, DbSession, PatientId, PatientReader, QueryDate, store_of
 from ..security import BODY_LIMITS
 
@@ -84,8 +85,22 @@ async def import_fhir(request: Request, who: Clinician) -> FhirImportOut:
         if len(body) > MAX_IMPORT_BYTES:
             return _problem(413, f"over {MAX_IMPORT_BYTES // (1024 * 1024)} MB; import large exports with "
                                  "'allcare import fhir FILE.ndjson', which streams")
-    # Parsing, mapping and storing take seconds for a large Bundle: never on the event loop.
-    return await run_in_threadpool(_import, store_of(request), who.actor, bytes(body), content_type)
+    # Parsing, mapping and storing take seconds for a large Bundle: in the import worker process,
+    # so neither the event loop nor the other requests of this server wait for it (web/workers.py).
+    loop = asyncio.get_running_loop()
+    answer = await loop.run_in_executor(workers.pool(), import_in_worker, store_of(request).url, who.actor,
+                                        bytes(body), content_type)
+    if "problems" in answer:
+        raise InvalidRecord([tuple(problem) for problem in answer["problems"]])
+    return FhirImportOut.model_validate(answer)
+
+
+def import_in_worker(url: str, actor: Actor, body: bytes, content_type: str) -> dict:
+    """(In the worker process) the import's answer as JSON data, or ``{"problems": [...]}`` for bad input."""
+    try:
+        return _import(workers.store_for(url), actor, body, content_type).model_dump(mode="json")
+    except InvalidRecord as error:
+        return {"problems": [list(problem) for problem in error.problems]}
 
 
 def _import(store: Store, actor: Actor, body: bytes, content_type: str) -> FhirImportOut:
