@@ -346,3 +346,64 @@ def test_a_cli_internal_error_shows_neither_sql_parameters_nor_patient_data(stor
     assert process.returncode == 1
     assert b"internal error (" in err and b"SECRET-IDENTIFIER-42" not in err + out
     assert b"SELECT" not in err and b"parameters" not in err
+
+
+# --- 14. PostgreSQL: allcare's own role cannot rewrite the audit log --------------------------------------
+
+
+@pytest.fixture
+def owner_and_app_roles():
+    """A schema owned by an owner role, and an app role without ownership (needs the test cluster's superuser)."""
+    import uuid
+
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    from allcare.settings import normalise_database_url
+    from conftest import PG_URL
+
+    if not PG_URL:
+        pytest.skip("PostgreSQL: set ALLCARE_TEST_PG_URL")
+    suffix = uuid.uuid4().hex[:10]
+    owner, app, schema, password = f"owner_{suffix}", f"app_{suffix}", f"s_{suffix}", uuid.uuid4().hex
+    admin = create_engine(normalise_database_url(PG_URL))
+    with admin.begin() as connection:
+        for role in (owner, app):
+            connection.execute(text(f"CREATE ROLE {role} LOGIN PASSWORD '{password}'"))
+        connection.execute(text(f"CREATE SCHEMA {schema} AUTHORIZATION {owner}"))
+    base = make_url(normalise_database_url(PG_URL)).update_query_dict({"options": f"-csearch_path={schema}"})
+    urls = {name: base.set(username=name, password=password).render_as_string(hide_password=False)
+            for name in (owner, app)}
+    yield urls[owner], urls[app]
+    with admin.begin() as connection:
+        connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        for role in (app, owner):
+            connection.execute(text(f"DROP OWNED BY {role}"))
+            connection.execute(text(f"DROP ROLE {role}"))
+    admin.dispose()
+
+
+@pytest.mark.parametrize("statement", [
+    "UPDATE audit_events SET action = 'rewritten'",
+    "DELETE FROM audit_events",
+    "TRUNCATE audit_events",
+    "ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only",
+    "DROP TRIGGER audit_events_append_only ON audit_events",
+    "INSERT INTO audit_events (id, at, action, outcome) VALUES (999, now(), 'x', 'ok') ON CONFLICT (id) DO UPDATE "
+    "SET action = 'y'",
+])
+def test_allcares_own_role_may_only_append_to_the_audit_log(owner_and_app_roles, tmp_path, statement):
+    from sqlalchemy.exc import DBAPIError
+
+    owner_url, app_url = owner_and_app_roles
+    store = Store(app_url, owner_url=owner_url)
+    store.migrate()  # as the owner, which then grants the app role its privileges
+    add_patient(store, "P")  # the app role reads, writes and appends audit events
+    with pytest.raises(DBAPIError, match="permission denied|must be owner"):
+        with store.engine.begin() as connection:
+            connection.execute(text(statement))
+    backup_to_file(store, tmp_path / "backup.jsonl")  # backup and restore work as the app role
+    restore_from_file(store, tmp_path / "backup.jsonl", force=True)
+    with store.sessions() as session:
+        assert verify(session).intact and verify(session).events == 2
+    store.dispose()
