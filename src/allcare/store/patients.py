@@ -12,13 +12,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ..engine.case import Case, CaseValidationError, case_from_dict
 from ..engine.case import Patient as CasePatient
-from ..engine.case.models import CaseDate, unstorable_text
+from ..engine.case.models import CaseDate, StorableText
 from . import audit
 from .audit import Actor
 from .errors import Conflict, InvalidRecord, NotFound
@@ -26,7 +26,7 @@ from .models import Patient
 from .types import utcnow
 
 
-class PatientRecordIn(BaseModel):
+class PatientRecordIn(StorableText):
     """A patient as the case file describes them, plus a display name for the care team."""
 
     model_config = ConfigDict(extra="forbid")
@@ -34,14 +34,6 @@ class PatientRecordIn(BaseModel):
     patient: CasePatient
     diagnosis_date: CaseDate | None = None
     display_name: str | None = Field(default=None, max_length=200, description="shown in lists; not exported")
-
-    @field_validator("display_name")
-    @classmethod
-    def _storable(cls, value: str | None) -> str | None:
-        problem = unstorable_text(value)
-        if problem:
-            raise ValueError(problem)
-        return value
 
 
 class PatientRecordUpdate(PatientRecordIn):

@@ -32,7 +32,7 @@ CaseDate = Annotated[dt.date, Field(ge=EARLIEST_DATE, le=LATEST_DATE, json_schem
 # Upper bounds of what one record may hold: far above any real record (a three-year
 # record has ~170 findings), low enough that one request cannot make the store, an
 # export or the engine work for minutes.
-MAX_FINDINGS = 10_000
+MAX_FINDINGS = 5_000
 MAX_NOTE = 10_000
 MAX_TEXT = 200
 MAX_LIST = 100
@@ -62,17 +62,25 @@ def unstorable_text(value: object) -> str | None:
     return next((problem for problem in map(unstorable_text, texts) if problem), None)
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+class StorableText(BaseModel):
+    """A model whose every text field (and the texts in its lists and mappings) can be stored.
+
+    Text that no database can store, or that breaks every later read (NUL, lone
+    surrogates), is refused at the input edge, with its field. Used by the case
+    model and the API's request bodies.
+    """
 
     @field_validator("*")
     @classmethod
     def _storable_text(cls, value):
-        """Text that no database can store, or that breaks every later read, is refused here, with its field."""
         problem = unstorable_text(value)
         if problem:
             raise ValueError(problem)
         return value
+
+
+class _Strict(StorableText):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
 class Sex(str, Enum):

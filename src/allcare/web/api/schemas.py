@@ -11,10 +11,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from ...engine.case import Finding, Treatment
-from ...engine.case.models import unstorable_text
+from ...engine.case.models import StorableText
 from ...engine.case import Patient as CasePatient
 from ...store.models import ROLES
 
@@ -24,16 +24,8 @@ assert set(ROLES) == set(Role.__args__)  # type: ignore[attr-defined]
 Version = Field(ge=1, le=2**31 - 1, description="the version you read; a stale one gets HTTP 409")
 
 
-class _In(BaseModel):
+class _In(StorableText):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-
-    @field_validator("*")
-    @classmethod
-    def _storable_text(cls, value):
-        problem = unstorable_text(value)
-        if problem:
-            raise ValueError(problem)
-        return value
 
 
 class AlertOut(BaseModel):
