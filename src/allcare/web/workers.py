@@ -34,6 +34,15 @@ def pool() -> ProcessPoolExecutor:
         return _pool
 
 
+def restart() -> None:
+    """After the worker died (killed, out of memory): the next import starts a new one."""
+    global _pool
+    with _lock:
+        broken, _pool = _pool, None
+    if broken is not None:
+        broken.shutdown(wait=False, cancel_futures=True)
+
+
 def store_for(url: str):
     """(In the worker) the store at ``url``, opened once."""
     from ..store import Store

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from concurrent.futures.process import BrokenProcessPool
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
@@ -88,8 +89,13 @@ async def import_fhir(request: Request, who: Clinician) -> FhirImportOut:
     # Parsing, mapping and storing take seconds for a large Bundle: in the import worker process,
     # so neither the event loop nor the other requests of this server wait for it (web/workers.py).
     loop = asyncio.get_running_loop()
-    answer = await loop.run_in_executor(workers.pool(), import_in_worker, store_of(request).url, who.actor,
-                                        bytes(body), content_type)
+    try:
+        answer = await loop.run_in_executor(workers.pool(), import_in_worker, store_of(request).url, who.actor,
+                                            bytes(body), content_type)
+    except BrokenProcessPool:
+        workers.restart()
+        return _problem(503, "the import worker stopped; nothing of this import was half-stored (one transaction "
+                             "per patient); send it again")
     if "problems" in answer:
         raise InvalidRecord([tuple(problem) for problem in answer["problems"]])
     return FhirImportOut.model_validate(answer)
