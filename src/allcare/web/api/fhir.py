@@ -94,8 +94,8 @@ async def import_fhir(request: Request, who: Clinician) -> FhirImportOut:
                                             bytes(body), content_type)
     except BrokenProcessPool:
         workers.restart()
-        return _problem(503, "the import worker stopped; nothing of this import was half-stored (one transaction "
-                             "per patient); send it again")
+        return _problem(503, "the import worker stopped; each patient is stored whole or not at all, and an import "
+                             "sent again changes nothing it already stored: send it again")
     if "problems" in answer:
         raise InvalidRecord([tuple(problem) for problem in answer["problems"]])
     return FhirImportOut.model_validate(answer)
