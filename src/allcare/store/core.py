@@ -68,4 +68,7 @@ class Store:
         return True
 
     def dispose(self) -> None:
+        from .sqlite_writes import close_write_guard
+
         self.engine.dispose()
+        close_write_guard(self.engine)

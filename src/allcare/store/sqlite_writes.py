@@ -37,11 +37,14 @@ class WriteGuard:
     def __init__(self, lock_file: Path | None, timeout: float = 30.0):
         self._thread_lock = threading.Lock()
         self._timeout = timeout
+        self._lock_file = lock_file
         self._fd = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o600) if lock_file is not None else None
 
     def acquire(self) -> None:
         if not self._thread_lock.acquire(timeout=self._timeout):
             raise StoreBusy("the database is busy; try again")
+        if self._fd is None and self._lock_file is not None:  # used again after close()
+            self._fd = os.open(self._lock_file, os.O_RDWR | os.O_CREAT, 0o600)
         if self._fd is not None:
             fcntl.flock(self._fd, fcntl.LOCK_EX)
 
@@ -49,6 +52,23 @@ class WriteGuard:
         if self._fd is not None:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
         self._thread_lock.release()
+
+    def close(self) -> None:
+        """Close the lock file (the engine is disposed; reopened if it is used again)."""
+        if not self._thread_lock.acquire(timeout=1):  # a writer still holds it: leave the file open
+            return
+        try:
+            if self._fd is not None:
+                os.close(self._fd)
+                self._fd = None
+        finally:
+            self._thread_lock.release()
+
+
+def close_write_guard(engine: Engine) -> None:
+    guard = _GUARDS.get(engine)
+    if guard is not None:
+        guard.close()
 
 
 _GUARDS: "weakref.WeakKeyDictionary[Engine, WriteGuard]" = weakref.WeakKeyDictionary()
