@@ -76,14 +76,18 @@ def test_demo_logins_with_published_passwords_are_deactivated_without_the_demo(s
 
 
 def test_a_csrf_token_of_another_session_is_refused(app, world):
+    """Cookie tossing: an attacker plants their own valid CSRF cookie in the victim's browser and sends the
+    matching token; the token must belong to the victim's session, not merely match a cookie."""
     attacker, victim = TestClient(app), TestClient(app)
-    attackers_token = login(attacker, "registrar").json()["csrf_token"]
-    victims_token = login(victim, "clinician").json()["csrf_token"]
-    assert attackers_token != victims_token
+    attacker.get("/login")
+    planted = attacker.cookies.get("allcare_csrf")
+    login(victim, "clinician")
+    victim.cookies.set("allcare_csrf", planted)
     url = f"{API}/patients/{world.patient_a}/findings"
     body = {"type": "cbc", "date": "2024-02-01", "wbc": 3.1}
-    assert victim.post(url, json=body, headers={"X-CSRF-Token": attackers_token}).status_code == 403
-    assert victim.post(url, json=body, headers={"X-CSRF-Token": victims_token}).status_code == 201
+    assert victim.post(url, json=body, headers={"X-CSRF-Token": planted}).status_code == 403
+    own = victim.get(f"{API}/auth/whoami").json()["csrf_token"]
+    assert victim.post(url, json=body, headers={"X-CSRF-Token": own}).status_code == 201
 
 
 def test_cookies_carry_the_host_prefix_over_tls(app, world):
