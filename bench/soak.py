@@ -254,8 +254,9 @@ def main() -> int:
         port = free_port()
         env = {**os.environ, **FAST_HASH, "ALLCARE_DATABASE_URL": url, "ALLCARE_SECRET_KEY": "soak-" + "k" * 40,
                "ALLCARE_DEMO": "false", "PYTHONPATH": str(ROOT / "src")}
+        server_log = (folder / "server.log").open("wb")  # a file, never an unread pipe (it would fill and stop the server)
         server = subprocess.Popen([sys.executable, "-m", "allcare", "serve", "--host", "127.0.0.1", "--port", str(port)],
-                                  env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+                                  env=env, stdout=server_log, stderr=subprocess.STDOUT, start_new_session=True)
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 120
         while True:
@@ -265,7 +266,7 @@ def main() -> int:
             except httpx.HTTPError:
                 pass
             if server.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit("the server did not start: " + (server.stderr.read().decode()[-2000:] if server.stderr else ""))
+                raise SystemExit("the server did not start: " + (folder / "server.log").read_text()[-2000:])
             time.sleep(0.2)
         bodies = [bundle(n, args.import_patients) for n in range(args.importers)]
         size = f" ({len(bodies[0]) / 1e6:.1f} MB Bundles)" if bodies else ""
