@@ -300,3 +300,12 @@ def test_the_openapi_document_declares_the_common_refusals_and_date_bounds(clien
     as_of = next(p for p in operation["parameters"] if p["name"] == "as_of")
     text = json.dumps(as_of["schema"])
     assert "(19|20|21)" in text  # years 1900-2199
+
+
+def test_a_form_refuses_a_nul_character_next_to_its_field(app, world):
+    from test_web_pages import logged_in, post_form
+
+    client = logged_in(app, "clinician")
+    response = post_form(client, f"/patients/{world.patient_a}/findings/new/cbc",
+                         {"date": "2024-02-01", "wbc": "3.1", "note": "typed\x00by a scanner"})
+    assert response.status_code == 422 and "NUL" in response.text
