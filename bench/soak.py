@@ -318,7 +318,8 @@ def report(args, log: Log, writers: list[Writer], taken, elapsed: float, url: st
         print(f"{kind:20} {len(mine):6d} {percentile(seconds, 0.5):9.1f} {percentile(seconds, 0.99):9.1f} "
               f"{max(seconds):9.1f}  {statuses}")
     during = [c for c in calls if c.kind != "import FHIR" and any(s < c.ended and c.started < e for s, e in imports)]
-    outside = [c for c in calls if c.kind != "import FHIR" and c not in during]
+    overlapping = {id(c) for c in during}
+    outside = [c for c in calls if c.kind != "import FHIR" and id(c) not in overlapping]
     worst = max((c.seconds for c in during), default=0.0)
     for label, group in (("while an import ran", during), ("with no import running", outside)):
         seconds = [c.seconds * 1000 for c in group]
