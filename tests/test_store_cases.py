@@ -118,11 +118,15 @@ def test_restore_refuses_a_store_with_data_unless_forced(store, cli_actor, tmp_p
         ("", "empty"),
         ('{"format": "something-else"}\n', "not an allcare.backup/1"),
         ('{"format": "allcare.backup/1", "schema_revision": "0000"}\n', "schema"),
-        ('{"format": "allcare.backup/1", "schema_revision": "0001", "tables": {"patients": 2}}\n'
-         '{"table": "patients", "row": {"id": 1}}\n', "incomplete"),
-        ('{"format": "allcare.backup/1", "schema_revision": "0001", "tables": {}}\n{"table": "secrets", "row": {}}\n',
+        ('{"format": "allcare.backup/1", "schema_revision": "0002", "tables": {"patients": 2}}\n'
+         '{"table": "patients", "row": {"id": 1, "identifier": "P", "sex": "female", "conditions": [], "version": 1, '
+         '"revision": 1, "finding_seq": 0, "created_at": "2024-01-01T00:00:00+00:00", '
+         '"updated_at": "2024-01-01T00:00:00+00:00"}}\n', "incomplete"),
+        ('{"format": "allcare.backup/1", "schema_revision": "0002", "tables": {"patients": 1}}\n'
+         '{"table": "patients", "row": {"id": 1}}\n', "without"),
+        ('{"format": "allcare.backup/1", "schema_revision": "0002", "tables": {}}\n{"table": "secrets", "row": {}}\n',
          "expected"),
-        ('{"format": "allcare.backup/1", "schema_revision": "0001", "tables": {}}\nnot json\n', "not JSON"),
+        ('{"format": "allcare.backup/1", "schema_revision": "0002", "tables": {}}\nnot json\n', "not JSON"),
     ],
 )
 def test_a_damaged_backup_is_refused_before_anything_changes(store, cli_actor, tmp_path, content, message):
