@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 AbnormalityKind = Literal[
     "gain",
@@ -80,13 +80,22 @@ class Abnormality(_Frozen):
     count: int = Field(default=1, description="Copies: +21x2 and +2mar give 2.")
 
 
+QUOTE_LIMIT = 60
+
+
 class Problem(_Frozen):
     """Something in the text that could not be read, or looks inconsistent."""
 
     clone: int | None = Field(description="0-based clone index, None when the problem is not in one clone.")
-    text: str = Field(description="The offending text as written.")
+    text: str = Field(description=f"The offending part as written (at most {QUOTE_LIMIT} characters).")
     message: str
     severity: Severity = "error"
+
+    @field_validator("text")
+    @classmethod
+    def _quote(cls, value: str) -> str:
+        """A quote, not a copy: a problem in a 2,000-character karyotype must not carry it whole."""
+        return value if len(value) <= QUOTE_LIMIT else value[:QUOTE_LIMIT - 1] + "…"
 
 
 class Clone(_Frozen):
