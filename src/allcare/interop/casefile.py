@@ -30,6 +30,13 @@ class CaseFileError(ValueError):
 
 def parse_case_text(text: str, name: str = "<case>") -> Any:
     """Parse JSON or YAML text (YAML is a superset of JSON, but JSON errors read better)."""
+    try:
+        return _parse(text, name)
+    except RecursionError:
+        raise CaseFileError(name, [Problem("", "nested too deeply to be a case file")]) from None
+
+
+def _parse(text: str, name: str) -> Any:
     stripped = text.lstrip()
     if stripped.startswith(("{", "[")):
         try:

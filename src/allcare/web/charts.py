@@ -18,6 +18,7 @@ age- and sex-specific interval).
 from __future__ import annotations
 
 import datetime as dt
+import html
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -213,7 +214,7 @@ def phase_band_traces(assessment: Assessment, yaxis: str, *, legend: bool) -> li
         status = "running" if span.running else f"to {_iso(end)}"
         hover = f"<b>{label}</b><br>from {_iso(span.start)} {status}"
         if span.protocol:
-            hover += f"<br>{span.protocol}"
+            hover += f"<br>{user_text(span.protocol)}"
         traces.append({
             "type": "scatter",
             "x": [_iso(span.start), _iso(span.start), _iso(end), _iso(end), _iso(span.start)],
@@ -232,6 +233,11 @@ def phase_band_traces(assessment: Assessment, yaxis: str, *, legend: bool) -> li
         })
         seen.add(span.phase)
     return traces
+
+
+def user_text(value: str) -> str:
+    """Text a person typed, made inert in a Plotly label: Plotly reads <b>, <a href> ... in hover text."""
+    return html.escape(value, quote=False)
 
 
 def _rgba(hex_colour: str, alpha: float) -> str:
@@ -530,7 +536,7 @@ def mrd_chart(assessment: Assessment, rules: RuleSet = DEFAULT_RULES) -> Chart |
     for result in series:
         hover = (f"<b>MRD {percent_text(result.value)}</b> ({_iso(result.date)})<br>{result.status.replace('_', ' ')}"
                  f"{' · ' + result.method if result.method else ''}{' · ' + result.sample if result.sample else ''}"
-                 f"{' · ' + result.timepoint.replace('_', ' ') if result.timepoint else ''}"
+                 f"{' · ' + user_text(result.timepoint.replace('_', ' ')) if result.timepoint else ''}"
                  f"{'<br>sensitivity ' + percent_text(result.sensitivity) if result.sensitivity else ''}")
         if result.value is not None and result.value > 0:
             plotted["detected"].append((result.date, result.value * 100, hover))

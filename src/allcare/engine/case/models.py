@@ -25,10 +25,61 @@ CASE_SCHEMA = "allcare.case/1"
 # arithmetic (windows, phase durations) that cannot represent it.
 EARLIEST_DATE = dt.date(1900, 1, 1)
 LATEST_DATE = dt.date(2199, 12, 31)
-CaseDate = Annotated[dt.date, Field(ge=EARLIEST_DATE, le=LATEST_DATE)]
+# The same bounds for JSON Schema readers (which have no date minimum): years 1900-2199.
+DATE_PATTERN = r"^(19|20|21)[0-9]{2}-[0-9]{2}-[0-9]{2}$"
+CaseDate = Annotated[dt.date, Field(ge=EARLIEST_DATE, le=LATEST_DATE, json_schema_extra={"pattern": DATE_PATTERN})]
+
+# Upper bounds of what one record may hold: far above any real record (a three-year
+# record has ~170 findings), low enough that one request cannot make the store, an
+# export or the engine work for minutes.
+MAX_FINDINGS = 5_000
+MAX_NOTE = 10_000
+MAX_TEXT = 200
+MAX_LIST = 100
+MAX_MARKERS = 300
 
 
-class _Strict(BaseModel):
+def unstorable_text(value: object) -> str | None:
+    """Why a text cannot be stored (NUL, a lone surrogate), or None. Checks a text, or the texts directly
+    in a list or mapping (keys too); nested models check their own fields."""
+    if isinstance(value, str):
+        if value.isascii():
+            return "contains a NUL character (\\x00); remove it" if "\x00" in value else None
+        if "\x00" in value:
+            return "contains a NUL character (\\x00); remove it"
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as error:
+            return (f"contains a lone surrogate ({value[error.start]!a} at position {error.start}), "
+                    "which is not valid Unicode text")
+        return None
+    if isinstance(value, dict):
+        texts = [item for pair in value.items() for item in pair if isinstance(item, str)]
+    elif isinstance(value, (list, tuple)):
+        texts = [item for item in value if isinstance(item, str)]
+    else:
+        return None
+    return next((problem for problem in map(unstorable_text, texts) if problem), None)
+
+
+class StorableText(BaseModel):
+    """A model whose every text field (and the texts in its lists and mappings) can be stored.
+
+    Text that no database can store, or that breaks every later read (NUL, lone
+    surrogates), is refused at the input edge, with its field. Used by the case
+    model and the API's request bodies.
+    """
+
+    @field_validator("*")
+    @classmethod
+    def _storable_text(cls, value):
+        problem = unstorable_text(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+
+class _Strict(StorableText):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
@@ -72,7 +123,7 @@ class Patient(_Strict):
     birth_date: CaseDate | None = None
     age_years: float | None = Field(default=None, ge=0, le=120, description="age at diagnosis, years")
     sex: Sex = Sex.unknown
-    conditions: list[Condition] = Field(default_factory=list)
+    conditions: list[Condition] = Field(default_factory=list, max_length=len(Condition) * 2)
 
     @field_validator("conditions")
     @classmethod
@@ -80,10 +131,19 @@ class Patient(_Strict):
         return list(dict.fromkeys(value))
 
 
+def _type_is_required(schema: dict, model: type) -> None:
+    """Every finding must say its ``type`` (the union reads it first), so the JSON Schema requires it."""
+    required = schema.setdefault("required", [])
+    if "type" in schema.get("properties", {}) and "type" not in required:
+        required.insert(0, "type")
+
+
 class _Finding(_Strict):
+    model_config = ConfigDict(json_schema_extra=_type_is_required)
+
     date: CaseDate
     id: str | None = Field(default=None, max_length=200, description="source identifier, e.g. a FHIR resource id")
-    note: str | None = None
+    note: str | None = Field(default=None, max_length=MAX_NOTE)
 
 
 CbcAnalyte = Literal["wbc", "hemoglobin", "platelets", "anc", "rbc", "blasts_pct"]
@@ -154,16 +214,16 @@ class Marrow(_Measured):
     type: Literal["marrow"] = "marrow"
     blasts_pct: Percent | None = None
     method: Literal["morphology", "flow"] | None = None
-    timepoint: str | None = Field(default=None, description="e.g. diagnosis, day8, end_of_induction")
+    timepoint: str | None = Field(default=None, max_length=MAX_TEXT, description="e.g. diagnosis, day8, end_of_induction")
     cellularity: Literal["hypocellular", "normocellular", "hypercellular", "aplastic"] | None = None
 
 
 class Immunophenotype(_Finding):
     type: Literal["immunophenotype"] = "immunophenotype"
     sample: Literal["marrow", "blood", "tissue", "csf", "other"] | None = None
-    markers: dict[str, MarkerValue] = Field(default_factory=dict)
+    markers: dict[str, MarkerValue] = Field(default_factory=dict, max_length=MAX_MARKERS)
     intensity: dict[str, Literal["strong", "weak", "bright", "dim"]] = Field(
-        default_factory=dict,
+        default_factory=dict, max_length=MAX_MARKERS,
         description="intensity notes for MPAL lineage assignment (WHO: strong = at least half the intensity of the "
         "normal counterpart, e.g. MPO of mature neutrophils); bright is read as strong, dim as weak",
     )
@@ -177,6 +237,8 @@ class Immunophenotype(_Finding):
         for name, v in value.items():
             if not isinstance(name, str) or not name.strip():
                 raise ValueError("marker names must be non-empty text")
+            if len(name) > MAX_TEXT:
+                raise ValueError(f"marker name {name[:20]!r}... is longer than {MAX_TEXT} characters")
             canonical = normalise_marker_name(name)
             if canonical in out and out[canonical] != v:
                 raise ValueError(f"marker {canonical} is given twice with different values")
@@ -202,12 +264,13 @@ Lesion = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_nam
 
 class Genetics(_Finding):
     type: Literal["genetics"] = "genetics"
-    fusions: list[Lesion] = Field(default_factory=list, description="detected fusions, e.g. BCR::ABL1")
-    alterations: list[Lesion] = Field(default_factory=list, description="detected alterations, e.g. iAMP21")
-    negative: list[Lesion] = Field(default_factory=list, description="tested for and not found")
+    fusions: list[Lesion] = Field(default_factory=list, max_length=MAX_LIST, description="detected fusions, e.g. BCR::ABL1")
+    alterations: list[Lesion] = Field(default_factory=list, max_length=MAX_LIST,
+                                      description="detected alterations, e.g. iAMP21")
+    negative: list[Lesion] = Field(default_factory=list, max_length=MAX_LIST, description="tested for and not found")
     expression_subtype: str | None = Field(default=None, max_length=100)
     expression_confidence: float | None = Field(default=None, ge=0, le=1)
-    source: str | None = None
+    source: str | None = Field(default=None, max_length=MAX_TEXT)
 
     @field_validator("fusions", "alterations", "negative")
     @classmethod
@@ -227,7 +290,7 @@ class Extramedullary(_Finding):
     type: Literal["extramedullary"] = "extramedullary"
     site: Literal["cns", "testis", "mediastinum", "lymph_node", "liver", "spleen", "skin", "other"]
     present: bool
-    detail: str | None = Field(default=None, description="e.g. cranial_nerve_palsy, svc_syndrome, mass")
+    detail: str | None = Field(default=None, max_length=MAX_TEXT, description="e.g. cranial_nerve_palsy, svc_syndrome, mass")
 
 
 class Mrd(_Finding):
@@ -241,7 +304,7 @@ class Mrd(_Finding):
     method: Literal["flow", "pcr", "ngs"] | None = None
     sensitivity: float | None = Field(default=None, gt=0, le=1, description="assay sensitivity, fraction")
     sample: Literal["marrow", "blood"] | None = None
-    timepoint: str | None = None
+    timepoint: str | None = Field(default=None, max_length=MAX_TEXT)
 
     @model_validator(mode="after")
     def _one_value(self):
@@ -283,8 +346,8 @@ class Treatment(_Finding):
     phase: Phase
     start: CaseDate
     end: CaseDate | None = None
-    agents: list[str] = Field(default_factory=list)
-    protocol: str | None = None
+    agents: list[Annotated[str, Field(max_length=MAX_TEXT)]] = Field(default_factory=list, max_length=MAX_LIST)
+    protocol: str | None = Field(default=None, max_length=MAX_TEXT)
 
     @model_validator(mode="before")
     @classmethod
@@ -314,7 +377,7 @@ class Case(_Strict):
     schema_: Literal["allcare.case/1"] = Field(default=CASE_SCHEMA, alias="schema")
     patient: Patient
     diagnosis_date: CaseDate | None = None
-    findings: list[Finding] = Field(default_factory=list)
+    findings: list[Finding] = Field(default_factory=list, max_length=MAX_FINDINGS)
 
     @model_validator(mode="after")
     def _dates_are_possible(self):

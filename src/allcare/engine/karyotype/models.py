@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 
 import msgspec
 from msgspec import Meta
+from msgspec.structs import force_setattr
 
 AbnormalityKind = Literal[
     "gain",
@@ -76,13 +77,21 @@ class Abnormality(_Frozen, kw_only=True):
     count: Annotated[int, Meta(description="Copies: +21x2 and +2mar give 2.")] = 1
 
 
+QUOTE_LIMIT = 60
+
+
 class Problem(_Frozen, kw_only=True):
     """Something in the text that could not be read, or looks inconsistent."""
 
     clone: Annotated[int | None, Meta(description="0-based clone index, None when the problem is not in one clone.")]
-    text: Annotated[str, Meta(description="The offending text as written.")]
+    text: Annotated[str, Meta(description=f"The offending part as written (at most {QUOTE_LIMIT} characters).")]
     message: str
     severity: Severity = "error"
+
+    def __post_init__(self) -> None:
+        """A quote, not a copy: a problem in a 2,000-character karyotype must not carry it whole."""
+        if len(self.text) > QUOTE_LIMIT:
+            force_setattr(self, "text", self.text[:QUOTE_LIMIT - 1] + "…")
 
 
 class Clone(_Frozen, kw_only=True):

@@ -85,11 +85,16 @@ def _read_clones(text: str, problems: list[Problem]) -> list[RawClone]:
     if separator:
         pieces += [(piece, True) for piece in donor.split("/")]
     raws: list[RawClone] = []
+    empty = 0
     for piece, is_donor in pieces:
         if not piece.strip():
-            problems.append(Problem(clone=None, text=text.strip(), message="empty clone between '/' separators"))
+            empty += 1
             continue
         raws.append(parse_clone(len(raws), piece, is_donor))
+    if empty:  # one problem quoting the empty part, however often it occurs
+        times = f" ({empty} times)" if empty > 1 else ""
+        problems.append(Problem(clone=None, text="//" if "//" in text else "/",
+                                message=f"empty clone between '/' separators{times}"))
     return raws
 
 
