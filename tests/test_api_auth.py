@@ -29,8 +29,9 @@ def test_login_sets_an_httponly_samesite_session_cookie(client, world):
 def test_the_session_cookie_is_secure_over_tls(app, world):
     with TestClient(app, base_url="https://testserver") as client:
         response = login(client)
-    cookie = [v for k, v in response.headers.multi_items() if k == "set-cookie" and v.startswith("allcare_session=")][0]
-    assert "Secure" in cookie
+    cookie = [v for k, v in response.headers.multi_items()
+              if k == "set-cookie" and v.startswith("__Host-allcare_session=")][0]
+    assert "Secure" in cookie and "Path=/" in cookie and "Domain" not in cookie
     assert response.headers["strict-transport-security"].startswith("max-age=")
 
 
@@ -51,10 +52,66 @@ def test_repeated_failures_throttle_logins_even_with_the_right_password(client, 
         assert login(client, password="wrong password").status_code == 401
     throttled = login(client)
     assert throttled.status_code == 429 and int(throttled.headers["retry-after"]) > 0
-    assert login(client, username="registrar").status_code == 429  # same address
     with store.sessions() as session:
         outcomes = list(session.scalars(select(AuditEvent.outcome).where(AuditEvent.action == "auth.login")))
-    assert outcomes == ["failed", "failed", "failed", "throttled", "throttled"]
+    assert outcomes == ["failed", "failed", "failed", "throttled"]
+
+
+def test_guesses_at_one_account_lock_out_neither_other_accounts_nor_other_addresses(app, world):
+    """Throttled per (user, address): a shared proxy or an attacker cannot lock the admin out."""
+    with TestClient(app, client=("10.0.0.1", 1000)) as attacker:
+        for _ in range(4):
+            login(attacker, username="admin", password="wrong password")
+        assert login(attacker, username="admin").status_code == 429
+        assert login(attacker, username="registrar").status_code == 200  # same address, other account
+    with TestClient(app, client=("10.0.0.2", 1000)) as admin:
+        assert login(admin, username="admin").status_code == 200  # the admin, from their own address
+
+
+def test_concurrent_guesses_get_no_more_tries_than_sequential_ones(app, world):
+    """The check and the count are one step: 40 guesses at once are not all checked."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from fhir_helpers import ServerThread
+    import httpx
+
+    with ServerThread(app) as server:
+        def guess(_):
+            return httpx.post(f"{server.url}/api/v1/auth/login", json={"username": "clinician", "password": "nope"},
+                              timeout=60).status_code
+
+        with ThreadPoolExecutor(40) as pool:
+            statuses = list(pool.map(guess, range(40)))
+    assert statuses.count(401) <= 3 and statuses.count(429) >= 37
+
+
+def test_the_lockout_grows_with_each_round_of_failures(app, world):
+    throttle = app.state.login_throttle
+    waits = []
+    for _ in range(3):
+        for _ in range(3):
+            assert throttle.begin("someone\0addr") == 0
+            throttle.end("someone\0addr", succeeded=False)
+        waits.append(throttle.begin("someone\0addr"))
+        throttle._pairs.get("someone\0addr").locked_until = 0  # as if the wait were over
+    assert waits[0] < waits[1] < waits[2]
+
+
+@pytest.mark.parametrize("forwarded, proxies, expected", [
+    ("203.0.113.7", 1, "203.0.113.7"),
+    ("6.6.6.6, 203.0.113.7", 1, "203.0.113.7"),  # a client-written entry on the left proves nothing
+    ("6.6.6.6, 203.0.113.7, 10.0.0.5", 2, "203.0.113.7"),
+])
+def test_the_client_address_is_the_one_the_trusted_proxies_added(settings, store, forwarded, proxies, expected):
+    from allcare.store.models import AuditEvent as Event
+    from allcare.web.app import create_app
+
+    behind = settings.model_copy(update={"trust_proxy_headers": True, "trusted_proxies": proxies})
+    with TestClient(create_app(behind, store=store)) as client:
+        client.post("/api/v1/auth/login", json={"username": "nobody", "password": "x"},
+                    headers={"X-Forwarded-For": forwarded})
+    with store.sessions() as session:
+        assert session.scalar(select(Event.ip).order_by(Event.id.desc()).limit(1)) == expected
 
 
 def test_cookie_authenticated_writes_need_the_csrf_token(client, world):

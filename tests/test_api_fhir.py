@@ -119,7 +119,12 @@ def test_a_patient_reads_only_their_own_everything(client, world):
     assert client.get(f"{API}/patients/999999/$everything", headers=world.auth("clinician")).status_code == 404
 
 
-def test_the_cds_hooks_service_is_mounted_and_does_not_fetch_from_unlisted_servers(client):
+def test_the_cds_hooks_service_is_mounted_and_does_not_fetch_from_unlisted_servers(settings, store):
+    from fastapi.testclient import TestClient
+
+    from allcare.web.app import create_app
+
+    client = TestClient(create_app(settings.model_copy(update={"cds_allow_anonymous": True}), store=store))
     discovery = client.get("/cds-services")
     assert discovery.status_code == 200 and discovery.json()["services"][0]["id"] == "all-assessment"
     request = {"hook": "patient-view", "hookInstance": "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea",

@@ -249,3 +249,50 @@ def test_genetics_lists_are_canonical_and_deduplicated():
     genetics = parsed.findings[0]
     assert genetics.fusions == ["BCR::ABL1"]
     assert genetics.negative == ["KMT2A_rearrangement"]
+
+
+# Validation paths: a bare number checked by pydantic-core, JSON validated in one pass -----------------------
+
+from pathlib import Path  # noqa: E402
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+from allcare.engine.case import Cbc, case_from_json  # noqa: E402
+from allcare.engine.case.quantity import CELL_COUNT, quantity_parser  # noqa: E402
+from allcare.interop.casefile import load_case  # noqa: E402
+
+EXAMPLES = sorted(p for p in (Path(__file__).resolve().parents[1] / "examples").iterdir()
+                  if p.suffix in (".json", ".yaml") and p.name != "expectations.yaml")
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_json_validated_in_one_pass_gives_the_same_case(path):
+    expected = load_case(path)
+    assert case_from_json(json.dumps(expected.to_json_dict())) == expected
+
+
+_parse_cell_count = quantity_parser(CELL_COUNT, 0.0, 2000.0)
+_RAW = st.one_of(
+    st.integers(-5, 3000), st.floats(allow_nan=True, allow_infinity=True), st.booleans(), st.text(max_size=3),
+    st.just(-0.0), st.just(2000.0), st.just(2000.0000001),
+    st.fixed_dictionaries({"value": st.floats(0, 5000)}, optional={"unit": st.sampled_from(["/uL", "K/uL", "g/L", "x"]),
+                                                                  "comparator": st.sampled_from(["<", ">=", "~"])}),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_RAW)
+def test_a_quantity_field_says_what_its_parser_says(raw):
+    """The fast branch for bare numbers agrees with the parser: the same quantity, or the parser's message alone."""
+    try:
+        expected = _parse_cell_count(raw)
+    except ValueError as error:
+        message = str(error)
+        data = case({"type": "cbc", "date": "2024-01-02", "wbc": raw})
+        assert problems_of(data) == [f"findings[0] (cbc, 2024-01-02): wbc: {message}"]
+        with pytest.raises(CaseValidationError) as raised:
+            case_from_json(json.dumps(data)) if isinstance(raw, (dict, str, bool, int)) else case_from_dict(data)
+        assert [str(p) for p in raised.value.problems] == [f"findings[0] (cbc, 2024-01-02): wbc: {message}"]
+        return
+    got = Cbc(date="2024-01-02", wbc=raw).wbc
+    assert (got, repr(got.value)) == (expected, repr(expected.value))

@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 from allcare.engine import assess
 from allcare.interop.casefile import load_case
 from allcare.interop.cdshooks import CdsResponse, CdsSettings, create_app
+from allcare.interop.cdshooks.auth import CdsAuth
 from allcare.interop.fhir import case_resources
 from allcare.interop.fhir.model import to_json
 from fhir_helpers import BRIAN, EXAMPLES, ServerThread
@@ -64,7 +65,7 @@ def example_resources() -> list[dict]:
 
 @pytest.fixture(scope="module")
 def cds():
-    with ServerThread(create_app(CdsSettings(allcare_url="https://allcare.example.org"))) as server:
+    with ServerThread(create_app(CdsSettings(allcare_url="https://allcare.example.org"), auth=CdsAuth(allow_anonymous=True))) as server:
         yield server
 
 

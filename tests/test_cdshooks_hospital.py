@@ -24,6 +24,7 @@ from fastapi.responses import JSONResponse
 
 from allcare.interop.casefile import load_case
 from allcare.interop.cdshooks import CdsSettings, create_app
+from allcare.interop.cdshooks.auth import CdsAuth
 from allcare.interop.cdshooks.cards import short
 from allcare.interop.fhir import case_resources
 from allcare.interop.fhir.model import to_json
@@ -33,6 +34,8 @@ from test_cdshooks import TOKEN, check_cards, hook, prefetch_for, searchset
 EXAMPLE = EXAMPLES / "t_all_mediastinal_mass_svc_hyperleukocytosis.yaml"
 AUTH = {"access_token": TOKEN, "token_type": "Bearer", "expires_in": 300, "scope": "patient/*.read", "subject": "x"}
 
+ANONYMOUS = CdsAuth(allow_anonymous=True)  # these tests are about the data; JWT checks: test_cds_auth.py
+
 
 @pytest.fixture(scope="module")
 def resources() -> list[dict]:
@@ -41,7 +44,7 @@ def resources() -> list[dict]:
 
 @pytest.fixture(scope="module")
 def cds():
-    with ServerThread(create_app(CdsSettings(allcare_url="https://allcare.example.org"))) as server:
+    with ServerThread(create_app(CdsSettings(allcare_url="https://allcare.example.org"), auth=ANONYMOUS)) as server:
         yield server
 
 
@@ -117,7 +120,7 @@ def test_a_paged_prefetch_is_fetched_to_the_end_from_the_same_server(resources):
     with PageServer(observation_pages) as fhir:
         first = {**observation_pages[0], "link": [{"relation": "next", "url": f"{fhir.url}/fhir/page/1"}]}
         settings = CdsSettings(allcare_url="https://allcare.example.org", allowed_fhir_servers=(f"{fhir.url}/fhir",))
-        with ServerThread(create_app(settings)) as cds:
+        with ServerThread(create_app(settings, auth=ANONYMOUS)) as cds:
             whole = check_cards(post(cds, hook(pid, prefetch=prefetch_for(resources))), pid)
             paged = check_cards(post(cds, hook(pid, prefetch={**prefetch_for(resources), "observations": first},
                                               fhirServer=f"{fhir.url}/fhir", fhirAuthorization=AUTH)), pid)
@@ -132,7 +135,7 @@ def test_next_links_to_another_origin_are_not_followed_and_the_token_never_goes_
         home.next_base = elsewhere.url  # the home server's pages point to another host:port
         first = {**observation_pages[0], "link": [{"relation": "next", "url": f"{home.url}/fhir/page/1"}]}
         settings = CdsSettings(allcare_url="https://allcare.example.org", allowed_fhir_servers=(f"{home.url}/fhir",))
-        with ServerThread(create_app(settings)) as cds:
+        with ServerThread(create_app(settings, auth=ANONYMOUS)) as cds:
             response = post(cds, hook(pid, prefetch={**prefetch_for(resources), "observations": first},
                                       fhirServer=f"{home.url}/fhir", fhirAuthorization=AUTH))
     assert response.status_code == 412 and "incomplete" in response.json()["detail"]["error"]
@@ -197,7 +200,7 @@ def test_card_links_use_the_address_allcare_serve_was_started_with(resources, tm
     port = free_port()
     env = {**os.environ, "ALLCARE_DATABASE_URL": f"sqlite:///{tmp_path / 'store.db'}", "ALLCARE_DEMO": "false",
            "ALLCARE_SECRET_KEY": "k" * 40, "ALLCARE_ARGON2_MEMORY_KIB": "64", "ALLCARE_ARGON2_TIME_COST": "1",
-           "ALLCARE_ARGON2_PARALLELISM": "1"}
+           "ALLCARE_ARGON2_PARALLELISM": "1", "ALLCARE_CDS_ALLOW_ANONYMOUS": "true"}
     env.pop("ALLCARE_PORT", None)
     env.pop("ALLCARE_PUBLIC_URL", None)
     server = subprocess.Popen([sys.executable, "-m", "allcare", "serve", "--port", str(port)], env=env, cwd=tmp_path,

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from allcare.caches import LRU
 from allcare.engine import assess
 from allcare.engine.case import case_from_dict
 from allcare.interop.casefile import load_case
@@ -25,9 +26,9 @@ COHORT = ["childhood_b_all_standard_risk.yaml", "adult_t_all_notch1.yaml", "infa
           "cri_end_of_induction.yaml", "late_relapse_with_cns_disease.yaml", "mpal_b_myeloid.yaml"]
 
 
-def read(store, actor, patient, as_of=None):
+def read(store, actor, patient, as_of=None, cache=None):
     with store.transaction() as session:
-        return json.loads(gzip.decompress(assessment_gzip(session, actor, patient, store.cache, as_of=as_of)))
+        return json.loads(gzip.decompress(assessment_gzip(session, actor, patient, cache, as_of=as_of)))
 
 
 def imported(store, actor, case):
@@ -57,12 +58,13 @@ def test_a_write_invalidates_the_cached_assessment(store, cli_actor):
 
 def test_the_default_assessment_is_kept_compressed_for_other_processes(store, cli_actor):
     patient = imported(store, cli_actor, case_from_dict(case_dict()))
-    first = read(store, cli_actor, patient)
-    store.cache.clear()  # as if another worker process, or a restart, answered next
+    cache = LRU(10)
+    first = read(store, cli_actor, patient, cache=cache)
+    cache.clear()  # as if another worker process, or a restart, answered next
     with store.sessions() as session:
         summary = session.get(PatientSummary, patient)
         assert json.loads(gzip.decompress(summary.assessment_gz)) == first
-    assert read(store, cli_actor, patient) == first
+    assert read(store, cli_actor, patient, cache=cache) == first
 
 
 def test_reads_of_the_assessment_are_audited(store, cli_actor):
@@ -89,7 +91,7 @@ def cohort(store, cli_actor):
 
 def listed(store, actor, **filters):
     with store.transaction() as session:
-        page = list_patients(session, actor, PatientFilters(**{"limit": 100, **filters}), store.cache)
+        page = list_patients(session, actor, PatientFilters(**{"limit": 100, **filters}), LRU(10))
     return page
 
 
@@ -167,7 +169,7 @@ def test_a_changed_record_gets_a_fresh_summary_on_the_next_list(store, cli_actor
 
 def test_cohort_counts_add_up(store, cli_actor, cohort):
     with store.transaction() as session:
-        counts = cohort_counts(session, cli_actor, store.cache)
+        counts = cohort_counts(session, cli_actor, LRU(10))
     assert counts["patients"] == counts["assessed"] == len(COHORT)
     for key in ("by_status", "by_lineage", "by_nci_risk", "by_icd_10_cm", "by_sex"):
         assert sum(counts[key].values()) == len(COHORT)

@@ -123,7 +123,11 @@ HEAD = head_revision()
         ('{"format": "something-else"}\n', "not an allcare.backup/1"),
         ('{"format": "allcare.backup/1", "schema_revision": "0000"}\n', "schema"),
         ('{"format": "allcare.backup/1", "schema_revision": "%s", "tables": {"patients": 2}}\n'
-         '{"table": "patients", "row": {"id": 1}}\n' % HEAD, "incomplete"),
+         '{"table": "patients", "row": {"id": 1, "identifier": "P", "sex": "female", "conditions": [], "version": 1, '
+         '"revision": 1, "finding_seq": 0, "created_at": "2024-01-01T00:00:00+00:00", '
+         '"updated_at": "2024-01-01T00:00:00+00:00"}}\n' % HEAD, "incomplete"),
+        ('{"format": "allcare.backup/1", "schema_revision": "%s", "tables": {"patients": 1}}\n'
+         '{"table": "patients", "row": {"id": 1}}\n' % HEAD, "without"),
         ('{"format": "allcare.backup/1", "schema_revision": "%s", "tables": {}}\n{"table": "secrets", "row": {}}\n' % HEAD,
          "expected"),
         ('{"format": "allcare.backup/1", "schema_revision": "%s", "tables": {}}\nnot json\n' % HEAD, "not JSON"),

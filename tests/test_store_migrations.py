@@ -11,7 +11,8 @@ from sqlalchemy.exc import DatabaseError
 from allcare.store import Store, migrate
 from allcare.store.models import Base
 
-TABLES = {"patients", "findings", "users", "api_tokens", "user_sessions", "audit_events", "patient_summaries"}
+TABLES = {"patients", "findings", "users", "api_tokens", "user_sessions", "audit_events", "patient_summaries",
+          "store_state"}
 
 
 def test_upgrade_creates_every_table_and_is_repeatable(database_url):
@@ -30,11 +31,47 @@ def test_models_and_migrations_describe_the_same_schema(store):
     assert differences == []
 
 
-def test_downgrade_to_base_drops_everything(store):
-    migrate.downgrade_to_base(store.engine)
-    assert not TABLES & set(inspect(store.engine).get_table_names())
+def test_a_store_of_the_first_schema_is_upgraded_keeping_its_rows_and_chaining_its_audit_log(database_url):
+    """0001 -> head: records, links and audit events survive; the old events are hash-chained."""
+    from alembic import command
+
+    from allcare.engine.case import case_from_dict
+    from allcare.store import Actor
+    from allcare.store.audit import verify
+    from allcare.store.cases import case_of
+    from allcare.store.models import Patient, User
+    from conftest import case_dict
+
+    store = Store(database_url)
+    with store.engine.begin() as connection:
+        command.upgrade(migrate._config(store.engine, connection), "0001")
+        connection.execute(text(
+            "INSERT INTO patients (id, identifier, sex, conditions, version, revision, finding_seq, created_at, "
+            "updated_at) VALUES (7, 'OLD-1', 'female', '[]', 1, 3, 1, '2024-01-01 10:00:00', '2024-01-01 10:00:00')"))
+        connection.execute(text(
+            "INSERT INTO findings (id, patient_id, position, type, date, reported, canonical, version, created_at, "
+            "updated_at) VALUES (5, 7, 1, 'marrow', '2024-01-09', '{\"type\": \"marrow\", \"date\": "
+            "\"2024-01-09\", \"blasts_pct\": 88}', '{}', 1, '2024-01-01 10:00:00', '2024-01-01 10:00:00')"))
+        connection.execute(text(
+            "INSERT INTO users (id, username, password_hash, role, patient_id, active, created_at, updated_at) "
+            "VALUES (4, 'p', 'x', 'patient', 7, true, '2024-01-01 10:00:00', '2024-01-01 10:00:00')"))
+        for event_id in (3, 9):  # ids with a gap, as a sequence leaves them
+            connection.execute(text("INSERT INTO audit_events (id, at, action, outcome, detail) VALUES "
+                                    f"({event_id}, '2024-01-01 10:00:0{event_id}', 'patient.read', 'ok', "
+                                    "'{\"n\": 1}')"))
     store.migrate()
-    assert TABLES <= set(inspect(store.engine).get_table_names())
+    with store.sessions() as session:
+        patient = session.get(Patient, 7)
+        assert [f.blasts_pct.value for f in case_of(session, patient).findings] == [88]
+        assert session.get(User, 4).patient_id == 7
+        report = verify(session)
+        assert report.intact and report.events == 2
+    with store.transaction() as session:  # the new audit events chain on
+        from allcare.store.cases import import_case
+        assert import_case(session, Actor.cli(), case_from_dict(case_dict("NEW"))).id == 8
+    with store.sessions() as session:
+        assert verify(session).events == 3
+    store.dispose()
 
 
 @pytest.mark.parametrize("statement", ["UPDATE audit_events SET action = 'rewritten'", "DELETE FROM audit_events"])

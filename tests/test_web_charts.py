@@ -150,3 +150,19 @@ def test_every_chart_carries_a_text_alternative_and_its_numbers():
         valid(chart)
         assert chart.description and chart.table.headers and chart.table.rows
         assert chart.figure["config"]["displayModeBar"] is False
+
+
+def test_text_typed_by_a_person_cannot_inject_plotly_markup():
+    """Protocol names and MRD time points are shown escaped: <a href>, <img> ... are text, not markup."""
+    injected = '<a href="https://evil.example">click</a><img src=x>'
+    assessment = assessed(
+        {"type": "treatment", "phase": "induction", "start": "2024-01-10", "protocol": injected},
+        {"type": "mrd", "date": "2024-02-05", "value": 0.001, "method": "flow", "timepoint": injected},
+    )
+    texts = []
+    for chart in (status_chart(assessment), mrd_chart(assessment)):
+        for trace in chart.figure["data"]:
+            text = trace.get("text")
+            texts += text if isinstance(text, list) else [text or ""]
+    joined = " ".join(texts)
+    assert "&lt;a href=" in joined and "<a href" not in joined and "<img" not in joined

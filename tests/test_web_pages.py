@@ -255,10 +255,12 @@ def test_patient_page_loads_plotly_from_this_server(app, world):
     assert client.get("/vendor/plotly-0.0.0.min.js").status_code == 404
 
 
-def test_registrar_sees_the_patient_page_without_forms(app, world):
+def test_registrar_sees_the_coded_patient_page_without_raw_findings_or_forms(app, world):
     page = logged_in(app, "registrar").get(f"/patients/{world.patient_a}").text
-    assert 'id="dx-title"' in page
+    assert "Coded record" in page and "ICD-O-3" in page
     assert "/findings/new/" not in page
+    for raw in ("12400", "blasts", "plotly", "CD19", "evidence"):  # counts, markers, charts, the derivation trail
+        assert raw not in page, raw
 
 
 def test_unknown_patient_is_a_404_page(app, world):

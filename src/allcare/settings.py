@@ -57,14 +57,30 @@ def _persistent_secret_key() -> str:
     except OSError:
         pass
     key = secrets.token_urlsafe(48)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w", encoding="ascii") as handle:
         handle.write(key)
     return key
 
 
-class Settings(BaseSettings):
+class CdsAuthSettings(BaseSettings):
+    """Who may call the CDS Hooks service (also read alone by the standalone CDS Hooks app)."""
+
+    model_config = SettingsConfigDict(env_prefix="ALLCARE_", env_file=".env", extra="ignore", frozen=True)
+
+    cds_trusted_issuers: dict[str, str] = Field(
+        default_factory=dict,
+        description="CDS clients (EHRs) trusted to call the CDS Hooks service: their JWT 'iss' -> their JWK Set, "
+                    "a file path (no network) or an https URL (fetched and kept for an hour); "
+                    'JSON, e.g. \'{"https://ehr.example.org": "/etc/allcare/ehr-jwks.json"}\'',
+    )
+    cds_allow_anonymous: bool = Field(
+        default=False, description="accept CDS Hooks calls without a signed JWT: for a demo on loopback only"
+    )
+
+
+class Settings(CdsAuthSettings):
     """Configuration of the web app, the record store and the CLI around them."""
 
     model_config = SettingsConfigDict(env_prefix="ALLCARE_", env_file=".env", extra="ignore", frozen=True)
@@ -73,6 +89,11 @@ class Settings(BaseSettings):
         default_factory=default_database_url,
         validation_alias=AliasChoices("ALLCARE_DATABASE_URL", "DATABASE_URL", "database_url"),
         description="SQLAlchemy URL; SQLite file by default, postgresql://... for a team",
+    )
+    database_owner_url: str | None = Field(
+        default=None,
+        description="PostgreSQL: the role that owns the schema and runs migrations; DATABASE_URL's role then gets "
+                    "only what serving needs (INSERT/SELECT on the audit log)",
     )
     secret_key: str = Field(
         default_factory=_persistent_secret_key,
@@ -93,6 +114,11 @@ class Settings(BaseSettings):
     cookie_samesite: Literal["lax", "strict"] = "lax"
     trust_proxy_headers: bool = Field(
         default=False, description="believe X-Forwarded-For/-Proto (only behind a reverse proxy you control)"
+    )
+    trusted_proxies: int = Field(
+        default=1, ge=1, le=10,
+        description="how many reverse proxies you control stand in front of allcare; the client address is the "
+                    "one the outermost of them added to X-Forwarded-For (counted from the right)",
     )
 
     login_max_failures: int = Field(default=5, ge=1, description="failures before a login is throttled")
@@ -115,10 +141,10 @@ class Settings(BaseSettings):
                     "empty: it fetches from none and asks for prefetch, so a request cannot make it call any address",
     )
 
-    @field_validator("database_url")
+    @field_validator("database_url", "database_owner_url")
     @classmethod
-    def _driver(cls, value: str) -> str:
-        return normalise_database_url(value)
+    def _driver(cls, value: str | None) -> str | None:
+        return None if value is None else normalise_database_url(value)
 
     @property
     def is_sqlite(self) -> bool:

@@ -199,3 +199,13 @@ def test_a_case_file_upload_opens_the_new_patient(page, live_app, screenshots, t
     page.get_by_role("button", name="Import").click()
     page.wait_for_url(re.compile(r"/patients/\d+\?imported=1"))
     assert page.get_by_role("heading", name="Uploaded iAMP21").is_visible()
+
+
+def test_the_api_docs_run_from_this_server_under_the_strict_policy(page, live_app):
+    """Swagger UI loads from the app itself (no CDN) and runs with no inline script allowed."""
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.goto(live_app.at("/api/docs"))
+    page.get_by_text("/api/v1/patients/{patient_id}/assessment", exact=True).first.wait_for(timeout=30000)
+    assert all(url.startswith(live_app.url) or url.startswith("data:") for url in requested), requested
+    assert not [p for p in page.console_problems if "Content Security Policy" in p], page.console_problems

@@ -24,14 +24,17 @@ from .interop_commands import export_app, import_app
 
 app_commands = typer.Typer(no_args_is_help=True)
 users_commands = typer.Typer(help="Manage the people who may log in.", no_args_is_help=True)
+audit_commands = typer.Typer(help="The audit log: who read or changed which record.", no_args_is_help=True)
 # One ``import`` and one ``export`` group for the whole CLI: the FHIR and classifier
 # commands live in interop_commands; the store's case-file commands join them here.
 import_commands = import_app
 export_commands = export_app
 app_commands.add_typer(users_commands, name="users")
+app_commands.add_typer(audit_commands, name="audit")
 app_commands.add_typer(import_commands, name="import")
 app_commands.add_typer(export_commands, name="export")
 
+EXIT_TAMPERED = 3  # ``allcare audit verify``: the chain is broken
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False)
 
@@ -105,6 +108,8 @@ def serve(
         err.print("The store is empty: adding the synthetic demo cohort (never real patients).")
         _seed(store, patients=settings.demo_patients, seed=2026, years=3.0)
     _refresh_summaries(store)
+    if not settings.demo:
+        _disable_demo_logins(store, settings)
     store.dispose()
     address = f"http://{settings.host}:{settings.port}"
     out.print(f"allcare is running at [bold]{address}[/]  (API docs: {address}/api/docs)")
@@ -124,6 +129,17 @@ def serve(
         proxy_headers=settings.trust_proxy_headers,
         log_level="info",
     )
+
+
+def _disable_demo_logins(store, settings) -> None:
+    from ..store.demo import disable_published_demo_logins
+    from ..store.users import make_hasher
+
+    hasher = make_hasher(settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism)
+    disabled = disable_published_demo_logins(store, hasher)
+    if disabled:
+        err.print(f"[yellow]ALLCARE_DEMO=false: the demo logins {', '.join(disabled)} still had their published "
+                  "passwords and are now deactivated[/] (an admin may reactivate them with a new password).")
 
 
 def _print_demo_logins(settings) -> None:
@@ -177,7 +193,7 @@ def _refresh_summaries(store) -> None:
         task = progress.add_task("assessing records", total=len(stale))
         for offset in range(0, len(stale), 50):
             with store.transaction() as session:
-                refresh_summaries(session, stale[offset:offset + 50], store.cache)
+                refresh_summaries(session, stale[offset:offset + 50])
             progress.update(task, completed=min(offset + 50, len(stale)))
 
 
@@ -205,13 +221,22 @@ def demo_command(
 
 @app_commands.command("backup")
 def backup_command(file: Path = typer.Argument(..., help="where to write the backup (JSON lines)")) -> None:
-    """Write the whole store (patients, findings, users, tokens, audit log) to one file."""
-    from ..store.backup import backup_to_file
+    """Write the whole store (patients, findings, users, tokens, audit log) to one file.
+
+    The store is read as of one moment, the file is written beside FILE, read
+    back and checked, and only then moved onto FILE (readable by you only).
+    """
+    from ..store.backup import BackupError, backup_to_file
 
     if file.exists() and file.is_dir():
         raise _invalid(str(file), [f"{file}: is a directory"])
+    if not file.parent.is_dir():
+        raise _invalid(str(file), [f"{file.parent}: no such directory"])
     store = _store()
-    counts = backup_to_file(store, file)
+    try:
+        counts = backup_to_file(store, file)
+    except BackupError as error:
+        raise _invalid(str(file), [f"{file}: no backup written ({error}); an existing file there is unchanged"]) from None
     out.print(f"wrote {file}: " + ", ".join(f"{count} {table}" for table, count in counts.items()))
 
 
@@ -220,7 +245,12 @@ def restore_command(
     file: Path = typer.Argument(..., help="a backup written by 'allcare backup'"),
     force: bool = typer.Option(False, "--force", help="replace a store that already holds data"),
 ) -> None:
-    """Restore the whole store from a backup file (into an empty store unless --force)."""
+    """Restore the whole store from a backup file (into an empty store unless --force).
+
+    The file is checked whole before anything changes; the store is then replaced
+    in one transaction (all or nothing). The audit log keeps its history and
+    records the restore.
+    """
     from ..store.backup import BackupError, restore_from_file
     from ..store.errors import StoreNotEmpty
 
@@ -232,6 +262,21 @@ def restore_command(
     except (BackupError, StoreNotEmpty) as error:
         raise _invalid(str(file), [f"{file}: {error}"]) from None
     out.print(f"restored {file}: " + ", ".join(f"{count} {table}" for table, count in counts.items()))
+
+
+@audit_commands.command("verify")
+def audit_verify_command() -> None:
+    """Check that no audit event was changed, removed or inserted since it was written (the hash chain)."""
+    from ..store.audit import verify
+
+    store = _store()
+    with store.sessions() as session:
+        report = verify(session)
+    if not report.intact:
+        err.print(f"[bold red]The audit log is NOT intact[/]: {report.events} events verify, then event "
+                  f"{report.broken_at} does not ({report.reason}).")
+        raise typer.Exit(EXIT_TAMPERED)
+    out.print(f"The audit log is intact: {report.events} events, head {report.head}")
 
 
 # --- users -------------------------------------------------------------------------------------------

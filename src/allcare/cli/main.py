@@ -95,7 +95,7 @@ def _load(case_path: Path):
 def assess_command(
     case: Path = typer.Argument(..., help="case file (JSON or YAML, schema allcare.case/1)"),
     as_of: Optional[str] = typer.Option(None, "--as-of", help="assessment date (YYYY-MM-DD or 'today'); default: latest finding"),
-    fmt: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f", help="text summary or allcare.assessment/1 JSON"),
+    fmt: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f", help="text summary or allcare.assessment/2 JSON"),
     rules: Optional[Path] = typer.Option(None, "--rules", help="rule-set overrides (JSON or YAML)"),
 ) -> None:
     """Assess one case: diagnosis, codes, counts, CNS, risk, response, alerts."""
@@ -168,7 +168,7 @@ app.add_typer(app_commands)
 def run() -> None:
     """Console-script entry point: map every failure onto the documented exit codes."""
     try:
-        app(standalone_mode=False)
+        status = app(standalone_mode=False)  # a command's typer.Exit(code) comes back as its code
     except InvalidInput as error:
         err.print(f"[bold red]Invalid input[/] ({len(error.problems)} problem{'s' if len(error.problems) != 1 else ''}):")
         for problem in error.problems:
@@ -183,13 +183,25 @@ def run() -> None:
         if _is_abort(error):
             err.print("Aborted.")
             sys.exit(EXIT_INTERNAL)
-        err.print(
-            f"allcare: internal error: {type(error).__name__}: {error}. "
-            "This is a bug; please report it with the command you ran (no patient data).",
-            markup=False,
-        )
+        if isinstance(error, RecursionError):  # input nested deeper than any reader follows
+            err.print("[bold red]Invalid input[/] (1 problem):\n  - the input is nested too deeply")
+            sys.exit(EXIT_INVALID)
+        err.print(f"allcare: internal error ({_error_kind(error)}). This is a bug; please report it with the "
+                  "command you ran (no patient data).", markup=False)
         sys.exit(EXIT_INTERNAL)
-    sys.exit(EXIT_OK)
+    sys.exit(status if isinstance(status, int) else EXIT_OK)
+
+
+def _error_kind(error: BaseException) -> str:
+    """The kind of an internal error, never its message: a database error's message holds the SQL
+    parameters (patient data), and a validation error's message quotes the input."""
+    original = getattr(error, "orig", None)  # SQLAlchemy wraps the driver's error
+    kind = type(error).__name__
+    if original is not None:
+        kind += f" from {type(original).__module__.split('.')[0]}.{type(original).__name__}"
+    if type(error).__name__ == "OperationalError":
+        kind += "; is the database reachable (DATABASE_URL)?"
+    return kind
 
 
 def _is_usage_error(error: Exception) -> bool:

@@ -12,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..engine.assessment import Assessment, MrdResult
+from ..engine.case.bounds import describe
 from ..course_labels import episode_details, episode_name
 from ..engine.explain import Conclusion
 
@@ -160,16 +161,20 @@ def course_panel(a: Assessment) -> Panel | Text:
 def counts_panel(a: Assessment) -> Panel | Text:
     if not a.blood_counts:
         return Text("No blood counts recorded.", style="dim")
-    latest = a.blood_counts[-1]
+    latest = a.blood_counts.rows()[-1]
     table = Table(title=f"Latest blood count ({latest.date})", title_justify="left")
     for column in ("analyte", "value", "range", "CTCAE v5"):
         table.add_column(column)
-    for item in latest.analytes:
+    for item in latest.results:
         limits = "-" if item.lower_limit is None and item.upper_limit is None else f"{item.lower_limit if item.lower_limit is not None else '?'}-{item.upper_limit if item.upper_limit is not None else '?'}"
-        grade = "-" if item.ctcae_term is None else f"{item.ctcae_term}: " + ("not gradable" if item.grade is None else f"grade {item.grade}")
-        table.add_row(item.analyte, f"{item.value:g} {item.unit}", limits, grade)
+        grade = "-" if item.ctcae_term is None else f"{item.ctcae_term}: " + ("grade not decided" if item.grade is None else f"grade {item.grade}")
+        table.add_row(item.analyte, describe(item.value, item.comparator, item.unit), limits, grade)
     named = Text("Named: " + (", ".join(latest.named) or "none"))
-    return Panel(Group(table, named), title="Blood counts", title_align="left")
+    parts: list = [table, named]
+    if a.blood_counts.notable:
+        parts.append(Text(f"{len(a.blood_counts)} counts in the record; notable:", style="bold"))
+        parts += [Text(f"- {c.explanation}") for c in a.blood_counts.notable]
+    return Panel(Group(*parts), title="Blood counts", title_align="left")
 
 
 def missing_panel(a: Assessment) -> Panel | Text:

@@ -30,7 +30,7 @@ from .course.treatment import CD19_DIRECTED, CD22_DIRECTED, EXPOSURE_NAMES
 from .diagnosis.lesions import is_abl_class
 from .monitoring import monitoring_alerts
 from .response.mrd import level_at_least, value_text
-from .view import CaseView, Indexed, last_date
+from .view import CaseView, Indexed
 
 RELAPSED_OR_REFRACTORY = ("relapse", "refractory")
 IN_REMISSION = ("complete_remission", "cr_incomplete_recovery")
@@ -72,21 +72,17 @@ def raise_alerts(inputs: AlertInputs) -> list[Alert]:
     return sorted(found, key=lambda a: order[a.severity])
 
 
-def _latest_cbc(view: CaseView, field: str) -> Indexed | None:
-    having = [x for x in view.of_type("cbc") if getattr(x.finding, field) is not None]
-    return having[-1] if having else None
-
-
 def _hyperleukocytosis(a: AlertInputs) -> list[Alert]:
     view = a.view
     limit = view.rules.hyperleukocytosis_above
-    counts = [x for x in view.of_type("cbc") if x.finding.wbc is not None]
-    high = [x for x in counts if above(x.finding.wbc.value, x.finding.wbc.comparator, limit)]
+    counts = view.counts  # the blood counts as columns: one pass over the WBC values
+    high = counts.rows_where("wbc", above, limit)
     if not high:
         return []
-    item = high[-1]
-    shown = describe(item.finding.wbc.value, item.finding.wbc.comparator)
-    is_latest = counts[-1].index == item.index
+    row = high[-1]
+    item = counts.items[row]
+    shown = describe(counts.values["wbc"][row], counts.comparators["wbc"][row])  # type: ignore[arg-type]
+    is_latest = counts.latest("wbc") == row
     return [
         Alert(
             code="hyperleukocytosis",
@@ -158,13 +154,15 @@ def _mediastinal_mass(a: AlertInputs) -> list[Alert]:
 def _latest_count_below(analyte_name: str, limit_name: str, code: str, words: str):
     def check(a: AlertInputs) -> list[Alert]:
         limit = getattr(a.view.rules, limit_name)
-        item = _latest_cbc(a.view, analyte_name)
-        if item is None:
+        counts = a.view.counts
+        row = counts.latest(analyte_name)
+        if row is None:
             return []
-        q = getattr(item.finding, analyte_name)
-        if not below(q.value, q.comparator, limit):
+        item = counts.items[row]
+        value, comparator = counts.values[analyte_name][row], counts.comparators[analyte_name][row]
+        if not below(value, comparator, limit):  # type: ignore[arg-type]
             return []
-        shown = describe(q.value, q.comparator)
+        shown = describe(value, comparator)  # type: ignore[arg-type]
         return [
             Alert(
                 code=code,
@@ -474,7 +472,7 @@ def _data_age(a: AlertInputs) -> list[Alert]:
             "not used, so this is not the current picture",
             rule="ALERT.BEFORE_DIAGNOSIS", source=sources.DISEASE_EPISODES,
         )]
-    latest = max((last_date(x.finding) for x in view.findings), default=None)
+    latest = view.latest_date
     latest = min(latest, view.as_of) if latest is not None else None
     limit = view.rules.stale_data_days
     if latest is not None and (view.as_of - latest).days > limit:

@@ -1,8 +1,10 @@
-"""The ``allcare.assessment/1`` output model.
+"""The ``allcare.assessment/2`` output model (documented in docs/assessment-format.md).
 
 Other tools (web app, FHIR export, cohorts, CDS Hooks) read these names and
 values, so they are a contract: values are the exact strings listed in the case
-format documentation, sections are only ever added to.
+format documentation, sections are only ever added to, and a change of shape
+is a new schema version with a written migration (/1 to /2: the blood counts
+became a table of columns).
 """
 
 from __future__ import annotations
@@ -13,11 +15,13 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
+from .case.bounds import Comparator
+from .case.models import CbcAnalyte as Analyte
 from .explain import Conclusion, EvidenceRef
 from .karyotype import Karyotype
 from .monitoring_output import BodySize, ChemistryResult, Maintenance, ThiopurineGuidance, Toxicity
 
-ASSESSMENT_SCHEMA = "allcare.assessment/1"
+ASSESSMENT_SCHEMA = "allcare.assessment/2"
 
 Disease = Literal["ALL", "LBL", "MPAL", "not_ALL", "indeterminate"]
 Lineage = Literal["B", "T", "B/myeloid", "T/myeloid", "B/T", "B/T/myeloid"]
@@ -36,8 +40,12 @@ DiseaseStatus = Literal[
 MrdStatus = Literal["negative", "positive", "not_evaluable"]
 
 
-class _Out(msgspec.Struct, frozen=True, kw_only=True):
-    """Base of every output section: immutable, built without validation (the engine made it)."""
+class _Out(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """Base of every output section: immutable, built without validation (the engine made it).
+
+    Sections are trees of values that cannot form reference cycles, so they are
+    not tracked by the garbage collector (``gc=False``).
+    """
 
 
 class Entity(_Out, kw_only=True):
@@ -66,10 +74,7 @@ class GeneticSummary(_Out, kw_only=True):
     conflicting: Annotated[list[str], Meta(description="reported both found and not found")] = []
     modal_number: int | None = None
     dna_index: float | None = None
-    ploidy: Annotated[str | None, Meta(
-        description="near_haploid | low_hypodiploid | high_hypodiploid | near_diploid | diploid | "
-        "low_hyperdiploid | high_hyperdiploid | near_triploid | near_tetraploid",
-    )] = None
+    ploidy: Annotated[str | None, Meta(description="near_haploid | low_hypodiploid | high_hypodiploid | near_diploid | diploid | " "low_hyperdiploid | high_hyperdiploid | near_triploid | near_tetraploid")] = None
     masked_hypodiploidy_possible: bool = False
     complex_karyotype: bool | None = None
     expression_subtype: str | None = None
@@ -100,24 +105,133 @@ class Codes(_Out, kw_only=True):
     conclusions: list[Conclusion] = []
 
 
+RangeSource = Literal["lab", "reference"]
+Flag = Literal["low", "normal", "high"]
+
+# A column of the blood-count table: one entry per count, in the order of ``BloodCounts.dates``;
+# or, when every count holds the same entry (often: no comparator, one reference range, one CTCAE
+# term), that single entry. ``BloodCounts.rows`` and ``BloodCounts.column`` read both forms.
+FloatColumn = list[float | None] | float | None
+IntColumn = list[int | None] | int | None
+TextColumn = list[str | None] | str | None
+
+
+class AnalyteColumns(_Out, kw_only=True):
+    """One analyte across every blood count: its values and what each value means."""
+
+    unit: Annotated[str, Meta(description="canonical unit of every value and limit")]
+    values: Annotated[list[float | None], Meta(description="one per count; null when the count did not measure it")]
+    comparators: Annotated[
+        list[Comparator | None] | Comparator | None,
+        Meta(description="'<' 5 means the lab reported 'below 5'; null: the value is exact"),
+    ] = None
+    lower_limits: Annotated[FloatColumn, Meta(description="lower limit of normal used (the lab's, else the reference)")] = None
+    upper_limits: Annotated[FloatColumn, Meta(description="upper limit of normal used (the lab's, else the reference)")] = None
+    range_sources: Annotated[
+        list[RangeSource | None] | RangeSource | None,
+        Meta(description="whose limits: 'lab' or 'reference' (age- and sex-specific interval); null: none known"),
+    ] = None
+    flags: Annotated[list[Flag | None] | Flag | None, Meta(description="against the limits; null when undecided")] = None
+    ctcae_terms: Annotated[TextColumn, Meta(description="CTCAE v5 term the value is graded under; null: not graded")] = None
+    grades: Annotated[IntColumn, Meta(description="CTCAE v5 grade; null with a term: undecided (see notable)")] = None
+
+
 class AnalyteResult(_Out, kw_only=True):
-    analyte: Literal["wbc", "hemoglobin", "platelets", "anc", "rbc", "blasts_pct"]
+    """One analyte of one count: a cell of the table, as :meth:`BloodCounts.rows` gives it (not in the JSON)."""
+
+    analyte: Analyte
     value: float
     unit: str
+    comparator: Comparator | None = None
     lower_limit: float | None = None
     upper_limit: float | None = None
-    range_source: Literal["lab", "reference"] | None = None
-    flag: Literal["low", "normal", "high"] | None = None
+    range_source: RangeSource | None = None
+    flag: Flag | None = None
     ctcae_term: str | None = None
-    grade: Annotated[int | None, Meta(description="CTCAE v5 grade; null when not gradable")] = None
+    grade: int | None = None
 
 
-class CountResult(_Out, kw_only=True):
+class CountRow(_Out, kw_only=True):
+    """One blood count as a row: what :meth:`BloodCounts.rows` yields for charts, tables and reports."""
+
     index: int
     date: dt.date
-    analytes: list[AnalyteResult]
-    named: Annotated[list[str], Meta(description="anaemia, neutropenia, thrombocytopenia, pancytopenia ...")] = []
-    conclusions: list[Conclusion] = []
+    results: list[AnalyteResult]
+    named: list[str]
+
+
+def unfold(column: list | object, rows: int) -> list:
+    """A table column as a list of one entry per count, whichever form it was written in."""
+    return column if isinstance(column, list) else [column] * rows
+
+
+_CELLS = ("comparators", "lower_limits", "upper_limits", "range_sources", "flags", "ctcae_terms", "grades")
+
+
+class BloodCounts(_Out, kw_only=True):
+    """Every blood count up to ``as_of`` as a table of columns, in date order.
+
+    Plain values for every count; conclusions (``notable``) only for what a care
+    team must read: a CTCAE grade of 3 or more, a grade that cannot be decided,
+    a grade the age-specific range disagrees with, and the named conditions
+    pancytopenia and circulating blasts. Words for the other counts are written
+    by whoever shows them, from these values.
+    """
+
+    indexes: Annotated[list[int], Meta(description="each count's position in the case's findings list")] = []
+    dates: list[dt.date] = []
+    analytes: Annotated[dict[Analyte, AnalyteColumns], Meta(description="the analytes measured at least once")] = {}
+    named: Annotated[
+        dict[str, list[int]],
+        Meta(description="for each plain-word name (anaemia, neutropenia, pancytopenia ...), the rows it applies to"),
+    ] = {}
+    notable: list[Conclusion] = []
+
+    def __len__(self) -> int:
+        return len(self.dates)
+
+    def column(self, analyte: str, name: str) -> list:
+        """One column of one analyte as a list (``values``, ``flags``, ``grades`` ...); all null when not measured."""
+        columns = self.analytes.get(analyte)  # type: ignore[call-overload]
+        if columns is None:
+            return [None] * len(self.dates)
+        return unfold(getattr(columns, name), len(self.dates))
+
+    def results(self, analyte: str) -> list[tuple[int, AnalyteResult]]:
+        """(row, result) for every count that measured ``analyte``, in date order."""
+        columns = self.analytes.get(analyte)  # type: ignore[call-overload]
+        if columns is None:
+            return []
+        n = len(self.dates)
+        comparators, lower, upper, sources, flags, terms, grades = (unfold(getattr(columns, c), n) for c in _CELLS)
+        return [
+            (i, AnalyteResult(
+                analyte=analyte, value=value, unit=columns.unit, comparator=comparators[i], lower_limit=lower[i],  # type: ignore[arg-type]
+                upper_limit=upper[i], range_source=sources[i], flag=flags[i], ctcae_term=terms[i], grade=grades[i],
+            ))
+            for i, value in enumerate(columns.values)
+            if value is not None
+        ]
+
+    def rows(self) -> list[CountRow]:
+        """The table as one row per count, each with the results it measured (in the order of ``analytes``)."""
+        n = len(self.dates)
+        results: list[list[AnalyteResult]] = [[] for _ in range(n)]
+        for analyte in self.analytes:
+            for i, result in self.results(analyte):
+                results[i].append(result)
+        names: list[list[str]] = [[] for _ in range(n)]
+        for name, where in self.named.items():
+            for i in where:
+                names[i].append(name)
+        return [
+            CountRow(index=self.indexes[i], date=self.dates[i], results=results[i], named=names[i]) for i in range(n)
+        ]
+
+    def latest(self, analyte: str) -> int | None:
+        """The row of the latest count that measured ``analyte``; None when none did."""
+        values = self.column(analyte, "values")
+        return next((i for i in range(len(values) - 1, -1, -1) if values[i] is not None), None)
 
 
 CnsStatus = Literal["CNS1", "CNS2a", "CNS2b", "CNS2c", "CNS3a", "CNS3b", "CNS3c"]
@@ -152,10 +266,7 @@ class Risk(_Out, kw_only=True):
     down_syndrome: bool = False
     infant: bool = False
     interfant_high_risk: bool | None = None
-    mrd_persistence: Annotated[
-        Literal["persistent", "cleared", "negative"] | None,
-        Meta(description="MRD at end of induction and consolidation: persistent = positive at end of consolidation"),
-    ] = None
+    mrd_persistence: Annotated[Literal["persistent", "cleared", "negative"] | None, Meta(description="MRD at end of induction and consolidation: persistent = positive at end of consolidation")] = None
     factors: Annotated[list[str], Meta(description="everything that drove the risk outputs")] = []
     conclusions: list[Conclusion] = []
 
@@ -164,10 +275,7 @@ class MrdResult(_Out, kw_only=True):
     index: int
     date: dt.date
     value: Annotated[float | None, Meta(description="fraction of cells")] = None
-    comparator: Annotated[
-        Literal["<", "<=", ">=", ">"] | None,
-        Meta(description="the value is a bound ('<' 0.0001: below 0.01%, e.g. below the assay's limit)"),
-    ] = None
+    comparator: Annotated[Literal["<", "<=", ">=", ">"] | None, Meta(description="the value is a bound ('<' 0.0001: below 0.01%, e.g. below the assay's limit)")] = None
     method: str | None = None
     sensitivity: float | None = None
     sample: str | None = None
@@ -302,7 +410,7 @@ class Course(_Out, kw_only=True):
 
 
 class Assessment(_Out, kw_only=True):
-    schema_: Literal["allcare.assessment/1"] = msgspec.field(default=ASSESSMENT_SCHEMA, name="schema")
+    schema_: Literal["allcare.assessment/2"] = msgspec.field(default=ASSESSMENT_SCHEMA, name="schema")
     engine_version: str
     rules_version: str
     as_of: dt.date
@@ -310,7 +418,7 @@ class Assessment(_Out, kw_only=True):
     diagnosis_date: dt.date | None = None
     diagnosis: Diagnosis
     codes: Codes
-    blood_counts: list[CountResult] = []
+    blood_counts: BloodCounts = msgspec.field(default_factory=BloodCounts)
     cns_status: CnsStatus | None = None
     cns: CnsResult = msgspec.field(default_factory=CnsResult)
     risk: Risk
@@ -319,8 +427,7 @@ class Assessment(_Out, kw_only=True):
     alerts: list[Alert] = []
     missing: list[str] = []
     disclaimer: str
-    course: Annotated[Course, Meta(description="episodes of the disease (diagnosis, relapses)")] = msgspec.field(
-        default_factory=Course)
+    course: Annotated[Course, Meta(description="episodes of the disease (diagnosis, relapses)")] = msgspec.field(default_factory=Course)
     # Treatment monitoring (engine/monitoring.py)
     body_size: BodySize | None = None
     chemistry: list[ChemistryResult] = []
@@ -335,7 +442,7 @@ class Assessment(_Out, kw_only=True):
     def conclusions(self) -> list[Conclusion]:
         """Every conclusion of every section, in reading order: the derivation trail."""
         trail = [*self.diagnosis.conclusions, *self.codes.conclusions, *self.cns.conclusions]
-        trail += [c for count in self.blood_counts for c in count.conclusions]
+        trail += self.blood_counts.notable
         trail += [*self.risk.conclusions, *self.status.conclusions]
         trail += [point.conclusion for point in self.status.timeline]
         trail += [c for episode in self.course.episodes for c in episode.conclusions]

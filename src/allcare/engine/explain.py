@@ -7,7 +7,9 @@ team reads; they are also what ``allcare explain`` prints.
 
 Conclusions are output, built by the hundred per assessment and never
 validated (the engine made them), so they are frozen ``msgspec`` structs:
-cheap to build, encoded straight to JSON.
+cheap to build, encoded straight to JSON, and not tracked by the garbage
+collector (``gc=False``: a conclusion holds values and evidence, never itself,
+so it cannot be part of a reference cycle, and the collector need not walk it).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Annotated, Any
 import msgspec
 
 
-class EvidenceRef(msgspec.Struct, frozen=True, kw_only=True):
+class EvidenceRef(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """One finding a conclusion used: where it is in the case and what it said."""
 
     index: Annotated[int, msgspec.Meta(description="position in the case's findings list")]
@@ -27,7 +29,7 @@ class EvidenceRef(msgspec.Struct, frozen=True, kw_only=True):
     summary: Annotated[str, msgspec.Meta(description="the part of the finding that mattered, e.g. 'marrow blasts 85%'")]
 
 
-class Conclusion(msgspec.Struct, frozen=True, kw_only=True):
+class Conclusion(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """A derived fact with its provenance. ``determined`` is false when the engine cannot decide."""
 
     topic: Annotated[str, msgspec.Meta(description="what this is about, e.g. 'diagnosis.disease'")]

@@ -21,7 +21,7 @@ from .explain import Conclusion, EvidenceRef
 DECISION_SUPPORT = "Decision support for the treating team, not an order: the clinician decides and prescribes."
 
 
-class _Out(msgspec.Struct, frozen=True, kw_only=True):
+class _Out(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """Base of every output section: immutable, built without validation (the engine made it)."""
 
 

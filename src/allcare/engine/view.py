@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import datetime as dt
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass
 from functools import cached_property
-from typing import Generic, Iterable, TypeVar
+from operator import ge, gt, le, lt
+from typing import Callable, Generic, Iterable, TypeVar
+
+import msgspec
 
 from .case import Case, Cbc, Condition, Finding, Marrow
+from .case.bounds import above, at_least, at_most, below
+from .case.models import CBC_ANALYTES
 from .dates import exact_years
 from .explain import EvidenceRef
 from .rules import DEFAULT_RULES, RuleSet
@@ -22,16 +26,17 @@ from .rules import DEFAULT_RULES, RuleSet
 F = TypeVar("F")
 
 
-@dataclass(frozen=True)
-class Indexed(Generic[F]):
-    """A finding with its position in the case file (how evidence is cited)."""
+class Indexed(msgspec.Struct, Generic[F], frozen=True, gc=False):
+    """A finding with its position in the case file (how evidence is cited) and its date.
+
+    A case has a hundred or more findings and the view wraps each one, so this
+    is a struct built in C rather than a dataclass, and not tracked by the
+    garbage collector (it points at a finding, which never points back).
+    """
 
     index: int
     finding: F
-
-    @property
-    def date(self) -> dt.date:
-        return self.finding.date  # type: ignore[attr-defined]
+    date: dt.date
 
     def ref(self, summary: str) -> EvidenceRef:
         return EvidenceRef(index=self.index, date=self.date, type=self.finding.type, summary=summary)  # type: ignore[attr-defined]
@@ -50,20 +55,82 @@ def _in_date_order(item: Indexed) -> tuple[dt.date, int]:
     return item.date, item.index
 
 
-def last_date(finding: Finding) -> dt.date:
-    # Only a treatment block has an end date (and looking up a missing field on a
-    # pydantic model is slow, which matters for the hundreds of blood counts).
-    end = finding.end if finding.type == "treatment" else None
-    return max(finding.date, end) if end else finding.date
-
-
 def default_as_of(case: Case) -> dt.date | None:
     """The default assessment date: the case's latest finding (a treatment's end counts), else its diagnosis date.
 
     None for a case with nothing dated: the engine reads no clock, so the caller
     must then say which day to assess (the edges pass today's date).
     """
-    return max(map(last_date, case.findings), default=None) or case.diagnosis_date
+    fields = [f.__dict__ for f in case.findings]
+    return _default_as_of(fields, [d["type"] for d in fields], case.diagnosis_date)
+
+
+def _default_as_of(fields: list[dict], types: list[str], diagnosis_date: dt.date | None) -> dt.date | None:
+    """:func:`default_as_of` from the findings' fields (the view reads them once for everything)."""
+    dates = [d["date"] for d in fields]
+    ends = [d["end"] for d, kind in zip(fields, types) if kind == "treatment" and d["end"] is not None]
+    return max(dates + ends, default=None) or diagnosis_date
+
+
+class CountColumns:
+    """The blood counts known on ``as_of`` as columns, in date order: built once per view.
+
+    A case holds a hundred or more counts and every analyte is read across all
+    of them (grading, charts, alerts), so each is kept as a list of values with
+    the same position for the same count, beside the lists of dates and of
+    finding indexes. An analyte no count measured has no column.
+    """
+
+    __slots__ = ("items", "indexes", "dates", "values", "units", "comparators", "lab_lower", "lab_upper", "reported")
+
+    def __init__(self, items: list[Indexed[Cbc]]):
+        self.items = items
+        self.indexes: list[int] = [item.index for item in items]
+        self.dates: list[dt.date] = [item.date for item in items]
+        self.values: dict[str, list[float | None]] = {}
+        self.units: dict[str, str] = {}
+        self.comparators: dict[str, list[str | None]] = {}
+        self.lab_lower: dict[str, list[float | None]] = {}
+        self.lab_upper: dict[str, list[float | None]] = {}
+        self.reported: dict[str, list[int]] = {}  # rows with a lab range or a comparator
+        rows = len(items)
+        # A pydantic model's attributes are slow to read one by one: read each count's fields once.
+        fields = [item.finding.__dict__ for item in items]
+        for analyte in CBC_ANALYTES:
+            quantities = [d[analyte] for d in fields]
+            if not any(quantities):
+                continue
+            self.values[analyte] = [None if q is None else q.value for q in quantities]
+            self.units[analyte] = next(q for q in quantities if q is not None).unit
+            # Only a result written as an object can carry limits or a comparator (``Quantity.reported``).
+            special = [row for row, q in enumerate(quantities) if q is not None and q.reported is not None]
+            comparators: list[str | None] = [None] * rows
+            lower: list[float | None] = [None] * rows
+            upper: list[float | None] = [None] * rows
+            for row in special:
+                q = quantities[row]
+                comparators[row], lower[row], upper[row] = q.comparator, q.lower_limit, q.upper_limit
+            self.reported[analyte] = special
+            self.comparators[analyte], self.lab_lower[analyte], self.lab_upper[analyte] = comparators, lower, upper
+
+    def rows_where(self, analyte: str, test: Callable[[float, str | None, float], bool | None], line: float) -> list[int]:
+        """The rows whose ``analyte`` certainly passes ``test`` (``bounds.above`` / ``below`` ...) against ``line``.
+
+        A result reported as a bound counts only when the bound settles it.
+        """
+        values = self.values.get(analyte)
+        if values is None:
+            return []
+        if not self.reported[analyte]:  # exact values only: the test is a plain comparison
+            compare = {above: gt, below: lt, at_least: ge, at_most: le}[test]
+            return [row for row, value in enumerate(values) if value is not None and compare(value, line)]
+        comparators = self.comparators[analyte]
+        return [row for row, value in enumerate(values) if value is not None and test(value, comparators[row], line)]
+
+    def latest(self, analyte: str) -> int | None:
+        """The row of the latest count that measured ``analyte``; None when none did."""
+        values = self.values.get(analyte, [])
+        return next((row for row in range(len(values) - 1, -1, -1) if values[row] is not None), None)
 
 
 class CaseView:
@@ -72,21 +139,45 @@ class CaseView:
     def __init__(self, case: Case, as_of: dt.date | None = None, rules: RuleSet = DEFAULT_RULES):
         self.case = case
         self.rules = rules
-        every = [Indexed(i, f) for i, f in enumerate(case.findings)]
-        dates = [f.date for f in case.findings]
-        default = default_as_of(case)
-        if as_of is None and default is None:
-            raise ValueError("the case has no dated finding and no diagnosis date: pass as_of (the assessment date)")
-        self.as_of: dt.date = as_of or default  # type: ignore[assignment]
-        # In date order, ties in file order (the sort is stable).
-        order = sorted(range(len(every)), key=dates.__getitem__)
-        self.findings: list[Indexed[Finding]] = [every[i] for i in order if dates[i] <= self.as_of]
+        findings = case.findings
+        # A pydantic model's attributes are slow to read one by one: read each finding's fields once.
+        fields = [f.__dict__ for f in findings]
+        dates = [d["date"] for d in fields]
+        types = [d["type"] for d in fields]
+        if as_of is None:
+            as_of = _default_as_of(fields, types, case.diagnosis_date)
+            if as_of is None:
+                raise ValueError("the case has no dated finding and no diagnosis date: pass as_of (the assessment date)")
+        self.as_of: dt.date = as_of
+        # In date order, ties in file order (a stable sort; files are usually in date order already).
+        order: Iterable[int] = range(len(dates))
+        if dates != sorted(dates):
+            order = sorted(order, key=dates.__getitem__)
+        if dates and max(dates) > as_of:
+            order = [i for i in order if dates[i] <= as_of]
+        if isinstance(order, range):
+            self.findings: list[Indexed[Finding]] = list(map(Indexed, order, findings, dates))
+            kinds = types
+        else:
+            self.findings = list(map(Indexed, order, [findings[i] for i in order], [dates[i] for i in order]))
+            kinds = [types[i] for i in order]
         # Rules ask for one type at a time, dozens of times per case: group once.
         self._by_type: dict[str, list[Indexed]] = {}
-        for item in self.findings:
-            self._by_type.setdefault(item.finding.type, []).append(item)
+        for item, kind in zip(self.findings, kinds):
+            self._by_type.setdefault(kind, []).append(item)
         self._dates: dict[str, list[dt.date]] = {}  # per type, filled by ``between`` when first asked
         self._all_dates: list[dt.date] | None = None  # filled by ``until`` when first asked
+
+    @cached_property
+    def latest_date(self) -> dt.date | None:
+        """The latest date of the findings known on ``as_of`` (a treatment's end counts), None without findings."""
+        ends = [x.finding.end for x in self._by_type.get("treatment", ()) if x.finding.end is not None]
+        return max([x.date for x in self.findings] + ends, default=None)
+
+    @cached_property
+    def counts(self) -> CountColumns:
+        """The blood counts up to ``as_of`` as columns (see :class:`CountColumns`)."""
+        return CountColumns(self._by_type.get("cbc", []))
 
     def of_type(self, *types: str) -> list[Indexed]:
         """Findings of these types in date order (a new list: callers may change it)."""

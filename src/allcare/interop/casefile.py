@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from ..engine.case import Case, CaseValidationError, case_from_dict
+from ..engine.case import Case, CaseValidationError, case_from_dict, case_from_json
 from ..engine.case.errors import Problem
 
 MAX_CASE_FILE_BYTES = 50 * 1024 * 1024
@@ -30,6 +30,13 @@ class CaseFileError(ValueError):
 
 def parse_case_text(text: str, name: str = "<case>") -> Any:
     """Parse JSON or YAML text (YAML is a superset of JSON, but JSON errors read better)."""
+    try:
+        return _parse(text, name)
+    except RecursionError:
+        raise CaseFileError(name, [Problem("", "nested too deeply to be a case file")]) from None
+
+
+def _parse(text: str, name: str) -> Any:
     stripped = text.lstrip()
     if stripped.startswith(("{", "[")):
         try:
@@ -46,9 +53,13 @@ def parse_case_text(text: str, name: str = "<case>") -> Any:
 
 
 def case_from_text(text: str, name: str = "<case>") -> Case:
-    data = parse_case_text(text, name)
     try:
-        return case_from_dict(data)
+        if text.lstrip().startswith("{"):  # JSON: parsed and validated in one pass when it is valid
+            try:
+                return case_from_json(text)
+            except json.JSONDecodeError:
+                pass  # parse_case_text words the syntax error
+        return case_from_dict(parse_case_text(text, name))
     except CaseValidationError as error:
         raise CaseFileError(name, error.problems) from None
 

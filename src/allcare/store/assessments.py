@@ -1,15 +1,17 @@
 """Assessments: derived from the stored findings on read, cached, never stored by hand.
 
 The engine is pure and deterministic, so an assessment is a function of the
-record's ``revision`` (bumped by every write), the assessment date and the rule
-set. Caches are keyed by exactly that, which makes invalidation automatic and
-correct across processes: a write anywhere changes the revision every reader
-sees. Two levels:
+record (its never-reused id and its ``revision``, bumped by every write, within
+the store's ``epoch``, replaced by every restore), the assessment date and the
+rule set. Caches are keyed by exactly that, which makes invalidation automatic
+and correct across processes: a write anywhere changes the revision every
+reader sees, and a restore anywhere changes the epoch. Two levels:
 
 - ``patient_summaries`` keeps, per patient, the columns the list filters on
   (status, risk, lineage, alerts, last visit) and the default assessment itself,
   gzip-compressed (a three-year record's JSON is ~280 KB, ~17 KB compressed);
-- an in-process LRU of the same compressed bytes, also for other ``as_of`` dates.
+- an in-process LRU of the same compressed bytes, also for other ``as_of`` dates
+  (``Caches.assessments``, owned by the app).
 
 Compressed bytes are what the API sends when the client accepts gzip, so a
 cached read costs no engine run, no JSON encoding and no compression.
@@ -19,49 +21,55 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
-import threading
-from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from .. import __version__ as ENGINE_VERSION
+from ..caches import LRU
 from ..engine.case import Case
+from . import audit
 from .audit import Actor
 from .cases import case_of
-from .models import Patient, PatientSummary
-from .patients import get_patient
+from .errors import NotFound
+from .models import Patient, PatientSummary, StoreState
 from .types import utcnow
 
+AssessmentCache = LRU[tuple, bytes]
+EPOCH = select(StoreState.epoch).where(StoreState.id == 1).scalar_subquery()
 
-class AssessmentCache:
-    """A small thread-safe LRU of gzip-compressed assessment JSON, one per store."""
 
-    def __init__(self, size: int = 2048):
-        self.size = size
-        self._items: OrderedDict[tuple, bytes] = OrderedDict()
-        self._lock = threading.Lock()
+@dataclass(frozen=True)
+class KeyedRecord:
+    """A patient row read together with the store epoch, in one statement (so one snapshot).
 
-    def get(self, key: tuple) -> bytes | None:
-        with self._lock:
-            value = self._items.get(key)
-            if value is not None:
-                self._items.move_to_end(key)
-            return value
+    ``key`` names exactly this state of this record in this store: the epoch is
+    read with the row, never after it, so content read later can only be newer
+    than the key says, never belong to a key that a restored store reaches again.
+    """
 
-    def put(self, key: tuple, value: bytes) -> None:
-        if self.size <= 0:
-            return
-        with self._lock:
-            self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
+    patient: Patient
+    epoch: str
 
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
+    @property
+    def key(self) -> tuple[str, int, int]:
+        return (self.epoch, self.patient.id, self.patient.revision)
+
+
+def read_record(session: Session, actor: Actor | None, patient_id: int, *, action: str = "patient.read") -> KeyedRecord:
+    """A patient with the store epoch; with an actor, the read is audited."""
+    found = session.execute(select(Patient, EPOCH).where(Patient.id == patient_id)).first()
+    if found is None:
+        raise NotFound("patient", patient_id)
+    if actor is not None:
+        audit.record(session, actor, action, object_type="patient", object_id=patient_id, patient_id=patient_id)
+    return KeyedRecord(found[0], found[1])
+
+
+def store_epoch(session: Session) -> str:
+    return session.scalar(select(StoreState.epoch).where(StoreState.id == 1))
 
 
 def rules_version() -> str:
@@ -84,9 +92,10 @@ def compress(result: Any) -> bytes:
     return gzip.compress(assessment_to_json(result), compresslevel=6, mtime=0)
 
 
-def is_fresh(summary: PatientSummary | None, patient: Patient) -> bool:
+def is_fresh(summary: PatientSummary | None, patient: Patient, epoch: str) -> bool:
     return (
         summary is not None
+        and summary.epoch == epoch
         and summary.revision == patient.revision
         and summary.engine_version == ENGINE_VERSION
         and summary.rules_version == rules_version()
@@ -96,42 +105,57 @@ def is_fresh(summary: PatientSummary | None, patient: Patient) -> bool:
 def assessment_gzip(
     session: Session, actor: Actor, patient_id: int, cache: AssessmentCache, *, as_of: dt.date | None = None
 ) -> bytes:
-    """The engine's ``allcare.assessment/1`` JSON for one record, gzip-compressed (audited as a read)."""
-    patient = get_patient(session, actor, patient_id, action="assessment.read")
-    key = (patient.id, patient.revision, as_of, rules_version())
-    cached = cache.get(key)
+    """The engine's ``allcare.assessment/2`` JSON for one record, gzip-compressed (audited as a read)."""
+    return keyed_assessment_gzip(session, read_record(session, actor, patient_id, action="assessment.read"), cache,
+                                 as_of=as_of)
+
+
+def keyed_assessment_gzip(session: Session, record: KeyedRecord, cache: AssessmentCache | None, *,
+                          as_of: dt.date | None = None) -> bytes:
+    """As :func:`assessment_gzip`, for a record already read (and audited) by the caller."""
+    patient, key = record.patient, (*record.key, as_of, rules_version())
+    cached = cache.get(key) if cache is not None else None
     if cached is not None:
         return cached
     if as_of is None:
         summary = session.get(PatientSummary, patient.id)
-        if is_fresh(summary, patient) and summary.assessment_gz:  # type: ignore[union-attr]
-            cache.put(key, summary.assessment_gz)  # type: ignore[union-attr,arg-type]
+        if is_fresh(summary, patient, record.epoch) and summary.assessment_gz:  # type: ignore[union-attr]
+            if cache is not None:
+                cache.put(key, summary.assessment_gz)  # type: ignore[union-attr,arg-type]
             return summary.assessment_gz  # type: ignore[union-attr,return-value]
     case = case_of(session, patient)
     result = run_engine(case, as_of)
     data = compress(result)
-    cache.put(key, data)
+    if cache is not None:
+        cache.put(key, data)
     if as_of is None:
-        save_summary(session, patient, case, result, data)
+        save_summary(session, patient, record.epoch, case, result, data)
     return data
 
 
 def summary_values(case: Case, result: Any) -> dict[str, Any]:
+    """The coded outputs kept beside the assessment: what lists filter on and what a registrar may see."""
     alerts = [{"code": alert.code, "severity": alert.severity} for alert in result.alerts]
     codes = list(dict.fromkeys(alert["code"] for alert in alerts))
+    diagnosis = result.diagnosis
     return {
         "as_of": result.as_of,
         "last_visit": max((finding.date for finding in case.findings), default=None),
-        "disease": result.diagnosis.disease,
-        "lineage": result.diagnosis.lineage,
-        "who_key": result.diagnosis.who_haem5.key,
+        "disease": diagnosis.disease,
+        "lineage": diagnosis.lineage,
+        "who_key": diagnosis.who_haem5.key,
+        "who_name": diagnosis.who_haem5.name,
+        "icc_key": diagnosis.icc_2022.key,
+        "icc_name": diagnosis.icc_2022.name,
         "status": result.status.current,
+        "status_since": result.status.since,
         "phase": result.status.current_phase,
         "nci_risk": result.risk.nci,
         "genetic_risk": result.risk.genetic,
         "cog_group": result.risk.cog.group,
         "icd_10_cm": result.codes.icd_10_cm,
         "icd_o_3": result.codes.icd_o_3,
+        "snomed_ct": result.codes.snomed_ct,
         "alerts": alerts,
         "alert_codes": "," + ",".join(codes) + "," if codes else "",
         "critical_alerts": sum(1 for alert in alerts if alert["severity"] == "critical"),
@@ -139,18 +163,20 @@ def summary_values(case: Case, result: Any) -> dict[str, Any]:
     }
 
 
-_EMPTY = {name: None for name in ("as_of", "last_visit", "disease", "lineage", "who_key", "status", "phase",
-                                  "nci_risk", "genetic_risk", "cog_group", "icd_10_cm", "icd_o_3")}
+_EMPTY = {name: None for name in ("as_of", "last_visit", "disease", "lineage", "who_key", "who_name", "icc_key",
+                                  "icc_name", "status", "status_since", "phase", "nci_risk", "genetic_risk",
+                                  "cog_group", "icd_10_cm", "icd_o_3", "snomed_ct")}
 
 
 def save_summary(
-    session: Session, patient: Patient, case: Case | None, result: Any, data: bytes | None = None,
+    session: Session, patient: Patient, epoch: str, case: Case | None, result: Any, data: bytes | None = None,
     error: str | None = None,
 ) -> None:
     """Insert or replace the patient's summary row (an upsert, safe when two readers race)."""
     values: dict[str, Any] = {
         "patient_id": patient.id,
         "revision": patient.revision,
+        "epoch": epoch,
         "engine_version": ENGINE_VERSION,
         "rules_version": rules_version(),
         "computed_at": utcnow(),
@@ -177,6 +203,7 @@ def stale_patient_ids(session: Session, limit: int | None = None) -> list[int]:
         .where(
             or_(
                 PatientSummary.patient_id.is_(None),
+                PatientSummary.epoch != EPOCH,
                 PatientSummary.revision != Patient.revision,
                 PatientSummary.engine_version != ENGINE_VERSION,
                 PatientSummary.rules_version != rules_version(),
@@ -193,19 +220,22 @@ def refresh_summaries(session: Session, patient_ids: list[int], cache: Assessmen
     """Recompute the summaries of ``patient_ids``; a record the engine fails on gets an error summary."""
     done = 0
     for patient_id in patient_ids:
-        patient = session.get(Patient, patient_id)
-        if patient is None:
+        try:
+            record = read_record(session, None, patient_id)
+        except NotFound:
             continue
+        patient = record.patient
         try:
             case = case_of(session, patient)
             result = run_engine(case)
         except Exception as error:  # noqa: BLE001 - one bad record must not hide the others
-            save_summary(session, patient, None, None, error=f"the engine failed: {type(error).__name__}")
+            save_summary(session, patient, record.epoch, None, None,
+                         error=f"the engine failed: {type(error).__name__}")
         else:
             data = compress(result)
-            save_summary(session, patient, case, result, data)
+            save_summary(session, patient, record.epoch, case, result, data)
             if cache is not None:
-                cache.put((patient.id, patient.revision, None, rules_version()), data)
+                cache.put((*record.key, None, rules_version()), data)
         done += 1
     return done
 

@@ -5,15 +5,29 @@ and writes its event in the same transaction as the change, so a change and its
 audit row are committed together or not at all. Events hold internal ids and
 action names only, never clinical values or names, so the trail itself is not
 a second copy of the record.
+
+The log is tamper-evident: each event's ``hash`` is the SHA-256 of the previous
+event's hash and this event's fields (:func:`event_hash`), so changing,
+deleting or inserting an event anywhere but at the end breaks the chain from
+there on, which :func:`verify` (``allcare audit verify``) reports. Events are
+sealed when the transaction flushes them (:func:`seal_pending`, a ``before_flush``
+hook installed on every session of a :class:`~allcare.store.Store`): under one
+lock for the whole store, each gets the next id and its hash, so ids follow
+commit order without gaps and two transactions never chain to the same event.
+The lock is held from that flush to the commit, which is the end of the
+transaction for almost every caller (audit rows are written at commit).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from .models import AuditEvent
@@ -46,23 +60,120 @@ def record(
     outcome: str = "ok",
     detail: dict[str, Any] | None = None,
 ) -> None:
-    """Append one event (in the caller's transaction)."""
-    session.add(
-        AuditEvent(
-            at=utcnow(),
-            user_id=actor.user_id if actor else None,
-            username=actor.username if actor else None,
-            role=actor.role if actor else None,
-            action=action,
-            outcome=outcome,
-            object_type=object_type,
-            object_id=None if object_id is None else str(object_id)[:64],
-            patient_id=patient_id,
-            ip=actor.ip if actor else None,
-            via=actor.via if actor else None,
-            detail=detail,
-        )
+    """Append one event (in the caller's transaction; sealed into the chain when it is flushed)."""
+    event = AuditEvent(
+        at=utcnow(),
+        user_id=actor.user_id if actor else None,
+        username=actor.username if actor else None,
+        role=actor.role if actor else None,
+        action=action,
+        outcome=outcome,
+        object_type=object_type,
+        object_id=None if object_id is None else str(object_id)[:64],
+        patient_id=patient_id,
+        ip=actor.ip if actor else None,
+        via=actor.via if actor else None,
+        detail=detail,
     )
+    session.add(event)
+    session.info.setdefault(_PENDING, []).append(event)
+
+
+# --- the hash chain ---------------------------------------------------------------------------------
+
+_PENDING = "allcare_audit_pending"
+GENESIS = "0" * 64
+# pg_advisory_xact_lock key of the chain (any constant; "allcare audit" in ASCII, truncated).
+_CHAIN_LOCK = 0x616C6C6361726541
+HASHED_FIELDS = ("id", "at", "user_id", "username", "role", "action", "outcome", "object_type", "object_id",
+                 "patient_id", "ip", "via", "detail")
+
+
+def _moment(value: Any) -> Any:
+    """``at`` as UTC ISO text, whether it is a datetime (a row) or already text (a backup line)."""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.timezone.utc)
+        return value.astimezone(dt.timezone.utc).isoformat()
+    return value
+
+
+def event_hash(previous: str, event: Any) -> str:
+    """SHA-256 of the previous hash and the event's fields (an ORM row, a row mapping or a dict)."""
+    get = event.get if isinstance(event, dict) else (lambda name: getattr(event, name))
+    fields = {name: _moment(get(name)) if name == "at" else get(name) for name in HASHED_FIELDS}
+    content = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(f"{previous}\n{content}".encode()).hexdigest()
+
+
+def lock_chain(session: Session) -> None:
+    """Take the store-wide lock of the audit chain until the transaction ends."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK})
+    else:
+        from .sqlite_writes import take_write_turn
+
+        take_write_turn(session)
+
+
+def chain_head(session: Session) -> tuple[int, str]:
+    """The last event's id and hash (0 and the genesis hash when the log is empty)."""
+    row = session.execute(select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)).first()
+    return (0, GENESIS) if row is None else (row[0], row[1] or "")
+
+
+def seal_pending(session: Session, flush_context=None, instances=None) -> None:
+    """``before_flush``: give each new event of this session the next id and its chained hash."""
+    pending = [event for event in session.info.pop(_PENDING, ()) if event in session.new]  # not rolled back
+    if not pending:
+        return
+    lock_chain(session)
+    last_id, last_hash = chain_head(session)
+    for event in pending:
+        last_id += 1
+        event.id = last_id
+        last_hash = event.hash = event_hash(last_hash, event)
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    events: int
+    head: str
+    broken_at: int | None = None
+    reason: str | None = None
+
+    @property
+    def intact(self) -> bool:
+        return self.broken_at is None
+
+
+def verify_events(events: Iterable[Any], start: tuple[int, str] = (0, GENESIS)) -> ChainReport:
+    """Walk events in id order and recompute the chain; the first event that does not fit breaks it."""
+    expected_id, previous = start
+    count = 0
+    for event in events:
+        get = event.get if isinstance(event, dict) else (lambda name, event=event: getattr(event, name))
+        expected_id += 1
+        if get("id") != expected_id:
+            reason = f"event {expected_id} is missing" if get("id") > expected_id else "ids are out of order"
+            return ChainReport(count, previous, broken_at=get("id"), reason=reason)
+        if get("hash") != event_hash(previous, event):
+            return ChainReport(count, previous, broken_at=get("id"),
+                               reason="its content or the event before it was changed")
+        previous = get("hash")
+        count += 1
+    return ChainReport(count, previous)
+
+
+def iter_events(session: Session, batch: int = 1000) -> Iterator[AuditEvent]:
+    return session.scalars(select(AuditEvent).order_by(AuditEvent.id).execution_options(yield_per=batch))
+
+
+def verify(session: Session) -> ChainReport:
+    """Check the whole audit log of a store against its hash chain."""
+    return verify_events(iter_events(session))
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from .patients import (
     find_by_identifier,
     get_patient,
     lock_for_write,
+    lock_record,
     validate_record,
 )
 
@@ -98,12 +99,17 @@ def merge_case(session: Session, actor: Actor, case: Case, identifiers: Sequence
     findings typed by hand (no id) are left alone. Importing the same data twice
     therefore changes nothing. ``merge_cases`` validates the merged record as a
     whole before anything is written, so a patient is stored whole or not at all.
+    The stored record is read, merged and written under its write lock, so an
+    edit committed while the import ran is merged, never overwritten; fields the
+    import does not carry keep their stored values (``merge_cases``).
     """
     row = patient_by_identifiers(session, identifiers) or find_by_identifier(session, case.patient.id)
     if row is None:
         created = import_case(session, actor, case)
         add_identifiers(session, created.id, identifiers)
         return MergeOutcome(created, "created", added=len(case.findings))
+    row = lock_record(session, row.id)
+    read_version = row.version
     if row.identifier != case.patient.id:  # recognised by an identifier: the record keeps its own id
         case = case.model_copy(update={"patient": case.patient.model_copy(update={"id": row.identifier})})
     add_identifiers(session, row.id, identifiers)
@@ -117,6 +123,8 @@ def merge_case(session: Session, actor: Actor, case: Case, identifiers: Sequence
                      detail={"unchanged": True})
         return MergeOutcome(row, "unchanged")
     row = lock_for_write(session, row.id)
+    if row.version != read_version:  # pragma: no cover - the lock makes this unreachable
+        raise Conflict("the patient was changed during the import; import again", current_version=row.version)
     by_source = {r.source_id: r for r in rows_of(session, row.id) if r.source_id}
     added = replaced = 0
     now = utcnow()

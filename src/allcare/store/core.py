@@ -1,8 +1,13 @@
-"""The :class:`Store`: one database, its sessions and its assessment cache.
+"""The :class:`Store`: one database and its sessions.
 
 The web app and the CLI each make one Store from the settings; tests make one
-per database they run against. Keeping the cache on the Store (not a module
-global) means two stores in one process never see each other's assessments.
+per database they run against. In-memory caches belong to the app that serves
+the store (:class:`allcare.caches.Caches`), never to a module global.
+
+On PostgreSQL a store may name a second, *owner* role (``owner_url``): the
+schema is created and migrated as that role, and allcare's own role gets only
+the privileges it needs (:mod:`allcare.store.roles`), so it cannot rewrite the
+audit log.
 """
 
 from __future__ import annotations
@@ -14,25 +19,38 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from . import migrate
-from .assessments import AssessmentCache
 from .db import make_engine, make_sessionmaker
 from .models import AuditEvent, FindingRow, Patient, User
 
 
 class Store:
-    def __init__(self, url: str, *, cache_size: int = 2048, pool_size: int = 20):
+    def __init__(self, url: str, *, pool_size: int = 20, owner_url: str | None = None):
         self.url = url
+        self.owner_url = owner_url
         self.engine = make_engine(url, pool_size=pool_size)
         self.sessions = make_sessionmaker(self.engine)
-        self.cache = AssessmentCache(cache_size)
 
     @classmethod
     def from_settings(cls, settings) -> Store:
-        return cls(settings.database_url, cache_size=settings.assessment_cache_size)
+        return cls(settings.database_url, owner_url=settings.database_owner_url)
 
     def migrate(self) -> None:
-        """Bring the schema to head (the app and the CLI call this on start)."""
-        migrate.upgrade(self.engine)
+        """Bring the schema to head (the app and the CLI call this on start).
+
+        With an owner role, the migration runs as the owner, which then grants
+        allcare's role what it needs; without one, allcare's role migrates.
+        """
+        if self.owner_url is None:
+            migrate.upgrade(self.engine)
+            return
+        from .roles import grant_app_role
+
+        owner = make_engine(self.owner_url, pool_size=1)
+        try:
+            migrate.upgrade(owner)
+            grant_app_role(owner, self.engine.url.username)
+        finally:
+            owner.dispose()
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -50,4 +68,7 @@ class Store:
         return True
 
     def dispose(self) -> None:
+        from .sqlite_writes import close_write_guard
+
         self.engine.dispose()
+        close_write_guard(self.engine)

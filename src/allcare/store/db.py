@@ -8,11 +8,12 @@ and PostgreSQL gets a connection pool sized for the web server's thread pool.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..settings import normalise_database_url
@@ -30,7 +31,7 @@ def make_engine(url: str, *, pool_size: int = 20) -> Engine:
 def _sqlite_engine(url: str) -> Engine:
     path = url.split(":///", 1)[-1].split("?", 1)[0]
     if path and path != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        create_private_file(Path(path))
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
     from .sqlite_writes import install_write_guard
 
@@ -48,11 +49,41 @@ def _sqlite_engine(url: str) -> Engine:
     return engine
 
 
+def create_private_file(path: Path) -> None:
+    """Create the store's directory (0700) and file (0600) when missing: they hold patient data.
+
+    SQLite gives its -wal and -shm files the permissions of the database file.
+    An existing file or directory keeps the permissions its owner gave it.
+    """
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if not path.exists():
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+
+
+def continue_ids(connection, tables) -> None:
+    """PostgreSQL: the next id of each table comes after every id ever handed out and every id in it.
+
+    Needed after rows were inserted with their own ids (a restore). SQLite's
+    AUTOINCREMENT counter does this by itself: it never goes back.
+    """
+    if connection.dialect.name != "postgresql":
+        return
+    for table in tables:
+        sequence = f"pg_get_serial_sequence('{table}', 'id')"
+        connection.execute(text(f"SELECT setval({sequence}, GREATEST(nextval({sequence}), "
+                                f"COALESCE((SELECT MAX(id) FROM {table}), 0) + 1), false)"))
+
+
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     # expire_on_commit=False: routes read attributes after commit to build responses.
     # autoflush=False: audit rows are written at commit, so a read holds no write lock
     # (SQLite has one) while the engine works; write paths flush explicitly.
-    return sessionmaker(engine, expire_on_commit=False, autoflush=False)
+    from .audit import seal_pending
+
+    factory = sessionmaker(engine, expire_on_commit=False, autoflush=False)
+    event.listen(factory, "before_flush", seal_pending)  # audit events join the hash chain as they are written
+    return factory
 
 
 @contextmanager

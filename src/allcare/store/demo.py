@@ -27,6 +27,7 @@ from sqlalchemy import func, select
 
 from ..cohort.synthetic import generate_case
 from ..engine.case import case_from_dict
+from . import audit
 from .assessments import AssessmentCache, engine_available, refresh_summaries
 from .audit import Actor
 from .cases import import_case
@@ -99,7 +100,7 @@ def seed_demo(
         if progress:
             progress(min(offset + batch, patients), patients)
     if engine_available():
-        summarise(store, ids, store.cache)
+        summarise(store, ids)
     if with_users and ids:
         add_demo_users(store, patient_id=_demo_patient(store, ids), hasher_args=hasher_args)
     return ids
@@ -119,6 +120,37 @@ def _demo_patient(store: Store, ids: list[int]) -> int:
             if summary and summary.lineage == "B" and summary.status == "complete_remission":
                 return patient_id
     return ids[0]
+
+
+def disable_published_demo_logins(store: Store, hasher) -> list[str]:
+    """Deactivate the demo logins that still have their published password; returns their names.
+
+    Their passwords are in the README: in a store run without the demo
+    (``ALLCARE_DEMO=false``) they would let anyone in. A demo login whose
+    password was changed is a real account now and is left alone.
+    """
+    from argon2.exceptions import InvalidHashError, VerificationError
+
+    from .models import User
+    from .users import end_all_sessions, revoke_all_tokens
+
+    disabled = []
+    with store.transaction() as session:
+        for login in DEMO_LOGINS:
+            user = session.scalar(select(User).where(User.username == login.username, User.active.is_(True)))
+            if user is None:
+                continue
+            try:
+                hasher.verify(user.password_hash, login.password)
+            except (VerificationError, InvalidHashError):
+                continue
+            user.active = False
+            end_all_sessions(session, user.id)
+            revoke_all_tokens(session, user.id)
+            audit.record(session, Actor.cli("startup"), "user.update", object_type="user", object_id=user.id,
+                         detail={"changed": ["active"], "reason": "published demo password, ALLCARE_DEMO=false"})
+            disabled.append(login.username)
+    return disabled
 
 
 def add_demo_users(store: Store, patient_id: int, hasher_args: dict | None = None) -> None:

@@ -18,7 +18,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from ..engine.case import Finding, Quantity
-from ..engine.case.errors import dotted_path
+from ..engine.case.errors import dotted_path, user_errors
 from . import audit
 from .audit import Actor
 from .errors import Conflict, InvalidRecord, NotFound
@@ -79,8 +79,7 @@ def stable_json(finding: Any) -> dict[str, Any]:
     try:
         again = finding_from_json(data)
     except ValidationError as error:
-        problems = [(dotted_path(item["loc"][1:]), f"{item['msg']} (after normalisation)")
-                    for item in error.errors(include_url=False)]
+        problems = [(dotted_path(item["loc"][1:]), f"{item['msg']} (after normalisation)") for item in user_errors(error.errors(include_url=False))]
         raise InvalidRecord(problems) from None
     if again != finding:
         raise InvalidRecord([("", "the finding would change when read back; check unusual spellings")])

@@ -17,7 +17,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from . import audit
-from .assessments import AssessmentCache, engine_available, refresh_summaries, stale_patient_ids
+from .assessments import AssessmentCache, engine_available, refresh_summaries, stale_patient_ids, store_epoch
 from .audit import Actor
 from .models import Patient, PatientSummary
 
@@ -44,6 +44,7 @@ class PatientFilters:
 class PatientPage:
     items: list[tuple[Patient, PatientSummary | None]]
     total: int
+    epoch: str
 
 
 def ensure_summaries(session: Session, cache: AssessmentCache | None = None) -> int:
@@ -58,6 +59,7 @@ def list_patients(
     session: Session, actor: Actor, filters: PatientFilters, cache: AssessmentCache | None = None
 ) -> PatientPage:
     ensure_summaries(session, cache)
+    epoch = store_epoch(session)
     query = select(Patient, PatientSummary).outerjoin(PatientSummary, PatientSummary.patient_id == Patient.id)
     if filters.only_patient_id is not None:
         query = query.where(Patient.id == filters.only_patient_id)
@@ -94,8 +96,10 @@ def list_patients(
         "-created": [Patient.id.desc()],
     }[filters.sort]
     rows = session.execute(query.order_by(*order).limit(filters.limit).offset(filters.offset)).all()
-    audit.record(session, actor, "patient.list", object_type="patient", detail={"returned": len(rows)})
-    return PatientPage(items=[(row[0], row[1]) for row in rows], total=total)
+    # The ids shown are logged: who saw which records, not only how many.
+    audit.record(session, actor, "patient.list", object_type="patient",
+                 detail={"returned": len(rows), "ids": [row[0].id for row in rows]})
+    return PatientPage(items=[(row[0], row[1]) for row in rows], total=total, epoch=epoch)
 
 
 def cohort_counts(session: Session, actor: Actor, cache: AssessmentCache | None = None) -> dict:

@@ -1,8 +1,11 @@
 """Programmatic Alembic: the app and the CLI bring the schema to ``head`` on start.
 
 A person installing allcare never runs a migration tool by hand; upgrading the
-package and restarting is enough. ``downgrade_to_base`` exists for
-``allcare restore --force``, which replaces the whole store.
+package and restarting is enough.
+
+SQLite cannot alter most things in place, so some migrations rebuild a table;
+foreign keys are switched off for the migration (a rebuilt parent table would
+otherwise cascade its DROP to the children) and checked before it commits.
 """
 
 from __future__ import annotations
@@ -26,21 +29,41 @@ def _config(engine: Engine, connection=None) -> Config:
     return config
 
 
+class MigrationError(RuntimeError):
+    """A migration that would leave the store inconsistent (it was rolled back)."""
+
+
 def upgrade(engine: Engine) -> None:
     """Bring the schema to the newest revision (no-op when it is already there)."""
-    with engine.begin() as connection:
-        command.upgrade(_config(engine, connection), "head")
+    if engine.dialect.name != "sqlite":
+        with engine.begin() as connection:
+            command.upgrade(_config(engine, connection), "head")
+        return
+    with engine.connect() as connection:
+        if current_revision_of(connection) == head_revision():
+            return
+        connection.rollback()
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")  # a no-op inside a transaction: first
+        connection.commit()
+        try:
+            with connection.begin():
+                connection.exec_driver_sql("BEGIN IMMEDIATE")  # every DDL statement in one transaction
+                command.upgrade(_config(engine, connection), "head")
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise MigrationError(f"the migration would leave {len(broken)} broken reference(s); rolled back")
+        finally:
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            connection.commit()
 
 
-def downgrade_to_base(engine: Engine) -> None:
-    """Drop every allcare table (used only to replace a store wholesale)."""
-    with engine.begin() as connection:
-        command.downgrade(_config(engine, connection), "base")
+def current_revision_of(connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
 
 
 def current_revision(engine: Engine) -> str | None:
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        return current_revision_of(connection)
 
 
 def head_revision() -> str:

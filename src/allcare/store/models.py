@@ -46,8 +46,14 @@ class Base(DeclarativeBase):
     type_annotation_map = {dt.datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}
 
 
+# Ids are never reused (SQLite AUTOINCREMENT; PostgreSQL sequences never go back): caches,
+# audit events and links name records by id, so a deleted record's id must never name another.
+NEVER_REUSE_IDS = {"sqlite_autoincrement": True}
+
+
 class Patient(Base):
     __tablename__ = "patients"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     identifier: Mapped[str] = mapped_column(String(200), unique=True, doc="the case file's patient.id")
@@ -73,6 +79,7 @@ class FindingRow(Base):
     __table_args__ = (
         UniqueConstraint("patient_id", "position", name="uq_findings_patient_position"),
         Index("ix_findings_patient_type_date", "patient_id", "type", "date"),
+        NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -111,6 +118,7 @@ class PatientIdentifier(Base):
 
 class User(Base):
     __tablename__ = "users"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(80), unique=True)
@@ -133,6 +141,7 @@ class ApiToken(Base):
     """
 
     __tablename__ = "api_tokens"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
@@ -149,6 +158,7 @@ class UserSession(Base):
     """A browser login. Kept server-side so logout and deactivation end it at once."""
 
     __tablename__ = "user_sessions"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
@@ -159,10 +169,15 @@ class UserSession(Base):
 
 
 class AuditEvent(Base):
-    """Who did what to which record, when, from where. Append-only (enforced by triggers).
+    """Who did what to which record, when, from where. Append-only and hash-chained.
 
     No foreign keys: the trail must outlive deleted patients and users. No patient
     data either, only internal ids, so the log can be shown to an administrator.
+    Triggers refuse UPDATE and DELETE; on PostgreSQL allcare's own role may only
+    INSERT and SELECT (see ``store.roles``). ``hash`` chains each event to the one
+    before (``store.audit``), so a change made around allcare is found by
+    ``allcare audit verify``. Ids are consecutive: they are handed out under the
+    chain's lock, in commit order.
     """
 
     __tablename__ = "audit_events"
@@ -181,6 +196,20 @@ class AuditEvent(Base):
     ip: Mapped[str | None] = mapped_column(String(64), default=None)
     via: Mapped[str | None] = mapped_column(String(16), default=None, doc="session, token, cli")
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    hash: Mapped[str | None] = mapped_column(String(64), default=None, doc="sha256 of the previous hash and this event")
+
+
+class StoreState(Base):
+    """One row: the store's ``epoch``, a random value that ``restore`` replaces.
+
+    Caches key records by (epoch, id, revision): after a restore (by any process)
+    the same id and revision may hold other content, and the new epoch tells.
+    """
+
+    __tablename__ = "store_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    epoch: Mapped[str] = mapped_column(String(36))
 
 
 class PatientSummary(Base):
@@ -196,6 +225,7 @@ class PatientSummary(Base):
 
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id", ondelete="CASCADE"), primary_key=True)
     revision: Mapped[int] = mapped_column(Integer)
+    epoch: Mapped[str] = mapped_column(String(36), doc="the store epoch it was computed in")
     engine_version: Mapped[str] = mapped_column(String(32))
     rules_version: Mapped[str] = mapped_column(String(100))
     computed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -204,13 +234,18 @@ class PatientSummary(Base):
     disease: Mapped[str | None] = mapped_column(String(32), default=None)
     lineage: Mapped[str | None] = mapped_column(String(16), default=None, index=True)
     who_key: Mapped[str | None] = mapped_column(String(64), default=None)
+    who_name: Mapped[str | None] = mapped_column(String(300), default=None)
+    icc_key: Mapped[str | None] = mapped_column(String(64), default=None)
+    icc_name: Mapped[str | None] = mapped_column(String(300), default=None)
     status: Mapped[str | None] = mapped_column(String(32), default=None, index=True)
+    status_since: Mapped[dt.date | None] = mapped_column(Date, default=None)
     phase: Mapped[str | None] = mapped_column(String(32), default=None)
     nci_risk: Mapped[str | None] = mapped_column(String(32), default=None, index=True)
     genetic_risk: Mapped[str | None] = mapped_column(String(16), default=None)
     cog_group: Mapped[str | None] = mapped_column(String(16), default=None)
     icd_10_cm: Mapped[str | None] = mapped_column(String(16), default=None)
     icd_o_3: Mapped[str | None] = mapped_column(String(16), default=None)
+    snomed_ct: Mapped[str | None] = mapped_column(String(32), default=None)
     alerts: Mapped[list[Any]] = mapped_column(JSON, default=list, doc="[{code, severity}]")
     alert_codes: Mapped[str] = mapped_column(String(1000), default="", doc="',a,b,': filterable on any database")
     critical_alerts: Mapped[int] = mapped_column(Integer, default=0)

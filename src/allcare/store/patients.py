@@ -12,12 +12,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ..engine.case import Case, CaseValidationError, case_from_dict
 from ..engine.case import Patient as CasePatient
+from ..engine.case.models import CaseDate, StorableText
 from . import audit
 from .audit import Actor
 from .errors import Conflict, InvalidRecord, NotFound
@@ -25,13 +26,13 @@ from .models import Patient
 from .types import utcnow
 
 
-class PatientRecordIn(BaseModel):
+class PatientRecordIn(StorableText):
     """A patient as the case file describes them, plus a display name for the care team."""
 
     model_config = ConfigDict(extra="forbid")
 
     patient: CasePatient
-    diagnosis_date: dt.date | None = None
+    diagnosis_date: CaseDate | None = None
     display_name: str | None = Field(default=None, max_length=200, description="shown in lists; not exported")
 
 
@@ -61,6 +62,20 @@ def validate_record(patient: Patient | PatientRecordIn, findings: list[Any]) -> 
     except CaseValidationError as error:
         raise InvalidRecord([(problem.location, problem.message) for problem in error.problems]) from None
     return case
+
+
+def lock_record(session: Session, patient_id: int) -> Patient:
+    """Take the record's write lock without changing it, then read it fresh.
+
+    For a writer that must read before it knows whether it changes anything (an
+    import): what it reads cannot change until it commits.
+    """
+    result = session.execute(update(Patient).where(Patient.id == patient_id).values(version=Patient.version))
+    if result.rowcount != 1:
+        raise NotFound("patient", patient_id)
+    patient = session.get(Patient, patient_id, populate_existing=True)
+    assert patient is not None
+    return patient
 
 
 def lock_for_write(session: Session, patient_id: int) -> Patient:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
+import weakref
 from pathlib import Path
 
 from sqlalchemy import Engine, event
@@ -36,11 +37,14 @@ class WriteGuard:
     def __init__(self, lock_file: Path | None, timeout: float = 30.0):
         self._thread_lock = threading.Lock()
         self._timeout = timeout
+        self._lock_file = lock_file
         self._fd = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o600) if lock_file is not None else None
 
     def acquire(self) -> None:
         if not self._thread_lock.acquire(timeout=self._timeout):
             raise StoreBusy("the database is busy; try again")
+        if self._fd is None and self._lock_file is not None:  # used again after close()
+            self._fd = os.open(self._lock_file, os.O_RDWR | os.O_CREAT, 0o600)
         if self._fd is not None:
             fcntl.flock(self._fd, fcntl.LOCK_EX)
 
@@ -49,10 +53,40 @@ class WriteGuard:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
         self._thread_lock.release()
 
+    def close(self) -> None:
+        """Close the lock file (the engine is disposed; reopened if it is used again)."""
+        if not self._thread_lock.acquire(timeout=1):  # a writer still holds it: leave the file open
+            return
+        try:
+            if self._fd is not None:
+                os.close(self._fd)
+                self._fd = None
+        finally:
+            self._thread_lock.release()
+
+
+def close_write_guard(engine: Engine) -> None:
+    guard = _GUARDS.get(engine)
+    if guard is not None:
+        guard.close()
+
+
+_GUARDS: "weakref.WeakKeyDictionary[Engine, WriteGuard]" = weakref.WeakKeyDictionary()
+
+
+def take_write_turn(session) -> None:
+    """Take the write turn now, before the transaction's first write (e.g. to read, then append)."""
+    connection = session.connection()
+    guard = _GUARDS.get(connection.engine)
+    if guard is not None and not connection.info.get(_HELD):
+        guard.acquire()
+        connection.info[_HELD] = True
+
 
 def install_write_guard(engine: Engine, database_file: Path | None) -> WriteGuard:
     lock_file = database_file.with_name(database_file.name + ".writelock") if database_file else None
     guard = WriteGuard(lock_file)
+    _GUARDS[engine] = guard
 
     @event.listens_for(engine, "before_cursor_execute")
     def _take(connection, cursor, statement, parameters, context, executemany):

@@ -109,7 +109,7 @@ def update_user(
     display_name: str | None | object = ...,
     min_password_length: int = 10,
 ) -> User:
-    """Change a user; deactivating or resetting the password ends their sessions at once."""
+    """Change a user; deactivating or resetting the password ends their sessions and API tokens at once."""
     user = get_user(session, user_id)
     new_role = role if role is not None else user.role
     new_patient = user.patient_id if patient_id is ... else patient_id
@@ -133,6 +133,8 @@ def update_user(
         user.password_hash, changed = hasher.hash(password), changed + ["password"]
     if {"password", "active", "role", "patient_id"} & set(changed):
         end_all_sessions(session, user.id)
+    if {"password", "active"} & set(changed):
+        revoke_all_tokens(session, user.id)
     user.updated_at = utcnow()
     session.flush()
     audit.record(session, actor, "user.update", object_type="user", object_id=user.id, detail={"changed": changed})
@@ -210,6 +212,13 @@ def revoke_token(session: Session, actor: Actor, user_id: int, token_id: int) ->
         row.revoked_at = utcnow()
     session.flush()
     audit.record(session, actor, "token.revoke", object_type="token", object_id=token_id)
+
+
+def revoke_all_tokens(session: Session, user_id: int) -> int:
+    """End every API token of a user (a new password or a reset must not leave old tokens working)."""
+    result = session.execute(update(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+                             .values(revoked_at=utcnow()))
+    return result.rowcount
 
 
 def user_for_token(session: Session, token: str) -> User | None:

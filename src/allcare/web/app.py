@@ -10,21 +10,31 @@ changes here.
 from __future__ import annotations
 
 import importlib
+import logging
 from pathlib import Path
 
 from fastapi import Depends, FastAPI
 
 from .. import __version__
+from ..caches import Caches
 from ..serving import tune_garbage_collector
 from ..settings import Settings
 from ..interop.cdshooks.cors import CorsForCdsHooks
 from ..store import Store
 from ..store.users import make_hasher
-from . import errors
+from . import docs, errors
 from .fhir_errors import OperationOutcomeErrors
 from .api import router as api_router
+from .security import (
+    AccessLogMiddleware,
+    BodyLimitMiddleware,
+    CsrfCookieMiddleware,
+    LoginThrottle,
+    OptionsMiddleware,
+    SecurityHeadersMiddleware,
+    csrf_protect,
+)
 from .api.assessment import ASSESSMENT_COMPONENTS
-from .security import AccessLogMiddleware, CsrfCookieMiddleware, LoginThrottle, SecurityHeadersMiddleware, csrf_protect
 
 
 def create_app(settings: Settings | None = None, *, store: Store | None = None, migrate: bool = True) -> FastAPI:
@@ -38,26 +48,31 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None, 
         title="allcare",
         version=__version__,
         summary="Patient records and explainable ALL decision support",
-        docs_url="/api/docs",
+        docs_url=None,  # served by web/docs.py from local files
         redoc_url=None,
         openapi_url="/api/openapi.json",
         dependencies=[Depends(csrf_protect)],
     )
     app.state.settings = settings
     app.state.store = store
+    app.state.caches = Caches.sized(settings.assessment_cache_size)  # every cache of this app, in one place
     app.state.hasher = make_hasher(settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism)
     app.state.login_throttle = LoginThrottle(
         settings.login_max_failures, settings.login_window_seconds, settings.login_lockout_seconds
     )
+    if not settings.demo:
+        _disable_demo_logins(app)
     errors.install(app)
     app.include_router(api_router, prefix="/api/v1")
     _add_schemas(app, ASSESSMENT_COMPONENTS)
+    app.include_router(docs.router)
     _include_cds_hooks(app, settings)
     _include_pages(app)
     # Added innermost first. Outermost: the access log (sees the final status), then the security
     # headers (on every response, a 500 included), then the catch-all for bugs.
-    app.add_middleware(CsrfCookieMiddleware, secret_key=settings.secret_key, cookie_name=settings.csrf_cookie,
-                       secure=settings.cookie_secure, samesite="strict")
+    app.add_middleware(OptionsMiddleware)
+    app.add_middleware(BodyLimitMiddleware, session_cookie=settings.session_cookie)
+    app.add_middleware(CsrfCookieMiddleware, settings=settings)
     app.add_middleware(errors.InternalErrorMiddleware)
     app.add_middleware(OperationOutcomeErrors)  # outside the catch-all: a 500 on a FHIR route is an OperationOutcome too
     app.add_middleware(SecurityHeadersMiddleware)
@@ -82,15 +97,30 @@ def _add_schemas(app: FastAPI, components: dict) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
+def _disable_demo_logins(app: FastAPI) -> None:
+    """Without the demo, logins whose passwords the README publishes must not work."""
+    from ..store.demo import disable_published_demo_logins
+
+    disabled = disable_published_demo_logins(app.state.store, app.state.hasher)
+    if disabled:
+        logging.getLogger("allcare.web").warning(
+            "ALLCARE_DEMO=false: deactivated the demo logins with published passwords: %s", ", ".join(disabled))
+
+
 def _include_cds_hooks(app: FastAPI, settings: Settings) -> None:
     """The CDS Hooks service at ``/cds-services``: it assesses only what the EHR sends
     (or what it may fetch from an allowlisted FHIR server) and reads nothing stored."""
-    from ..interop.cdshooks import CdsSettings, router
+    from ..interop.cdshooks import SERVICE_ID, CdsSettings, router
+    from ..interop.cdshooks.auth import CdsAuth
 
+    caches: Caches = app.state.caches
     app.state.cds_settings = CdsSettings(
         allcare_url=settings.public_url or f"http://{settings.host}:{settings.port}",
         allowed_fhir_servers=tuple(settings.cds_fhir_servers),
+        assessed=caches.cds_assessments,
     )
+    app.state.cds_auth = CdsAuth.from_settings(
+        settings, f"{app.state.cds_settings.allcare_url.rstrip('/')}/cds-services/{SERVICE_ID}")
     app.include_router(router, tags=["CDS Hooks"])
 
 

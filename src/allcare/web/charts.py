@@ -18,6 +18,7 @@ age- and sex-specific interval).
 from __future__ import annotations
 
 import datetime as dt
+import html
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -188,7 +189,7 @@ def _span_end(span: PhaseSpan, spans: list[PhaseSpan], as_of: dt.date) -> dt.dat
 
 def _dates_of(assessment: Assessment) -> list[dt.date]:
     days = [p.date for p in assessment.status.timeline]
-    days += [c.date for c in assessment.blood_counts]
+    days += assessment.blood_counts.dates
     days += [m.date for m in assessment.mrd.series]
     for span in assessment.status.phases:
         days += [span.start] + ([span.end] if span.end else [])
@@ -213,7 +214,7 @@ def phase_band_traces(assessment: Assessment, yaxis: str, *, legend: bool) -> li
         status = "running" if span.running else f"to {_iso(end)}"
         hover = f"<b>{label}</b><br>from {_iso(span.start)} {status}"
         if span.protocol:
-            hover += f"<br>{span.protocol}"
+            hover += f"<br>{user_text(span.protocol)}"
         traces.append({
             "type": "scatter",
             "x": [_iso(span.start), _iso(span.start), _iso(end), _iso(end), _iso(span.start)],
@@ -232,6 +233,11 @@ def phase_band_traces(assessment: Assessment, yaxis: str, *, legend: bool) -> li
         })
         seen.add(span.phase)
     return traces
+
+
+def user_text(value: str) -> str:
+    """Text a person typed, made inert in a Plotly label: Plotly reads <b>, <a href> ... in hover text."""
+    return html.escape(value, quote=False)
 
 
 def _rgba(hex_colour: str, alpha: float) -> str:
@@ -334,12 +340,9 @@ class _Reading:
 
 
 def _readings(assessment: Assessment) -> dict[str, list[_Reading]]:
-    series: dict[str, list[_Reading]] = {name: [] for name in CHART_ANALYTES}
-    for count in sorted(assessment.blood_counts, key=lambda c: (c.date, c.index)):
-        for result in count.analytes:
-            if result.analyte in series:
-                series[result.analyte].append(_Reading(count.date, result))
-    return series
+    """Each charted analyte's results in date order (the table's columns, read as rows)."""
+    counts = assessment.blood_counts
+    return {name: [_Reading(counts.dates[row], r) for row, r in counts.results(name)] for name in CHART_ANALYTES}
 
 
 def _grade_bands(analyte: str) -> list[tuple[int, float, float]]:
@@ -426,8 +429,8 @@ def counts_chart(assessment: Assessment) -> Chart | None:
         data.append({"type": "scatter", "x": [None], "y": [None], "mode": "markers", "name": f"CTCAE grade {grade} zone",
                      "marker": {"symbol": "square", "size": 14, "color": GRADE_COLOURS[grade]}, "hoverinfo": "skip"})
     rows = []
-    for count in sorted(assessment.blood_counts, key=lambda c: (c.date, c.index)):
-        by_name = {a.analyte: a for a in count.analytes}
+    for count in assessment.blood_counts.rows():
+        by_name = {a.analyte: a for a in count.results}
         rows.append([_iso(count.date)] + [_cell(by_name.get(name)) for name in CHART_ANALYTES]
                     + [", ".join(count.named)])
     latest = rows[-1] if rows else None
@@ -488,7 +491,7 @@ def _range_band(name: str, readings: list[_Reading], axis_id: str, legend: bool)
 
 def _count_hover(reading: _Reading) -> str:
     result = reading.result
-    text = f"<b>{ANALYTE_LABELS[result.analyte]} {_number(result.value)} {result.unit}</b> ({_iso(reading.date)})"
+    text = f"<b>{ANALYTE_LABELS[result.analyte]} {_value(result)} {result.unit}</b> ({_iso(reading.date)})"
     if result.lower_limit is not None and result.upper_limit is not None:
         source = "lab range" if result.range_source == "lab" else "reference"
         text += f"<br>{source} {_number(result.lower_limit)}-{_number(result.upper_limit)}"
@@ -496,13 +499,20 @@ def _count_hover(reading: _Reading) -> str:
         text += f"<br>{result.flag}"
     if result.grade is not None and result.ctcae_term:
         text += f"<br>{result.ctcae_term}: grade {result.grade}"
+    elif result.ctcae_term:
+        text += f"<br>{result.ctcae_term}: grade not decided"
     return text
+
+
+def _value(result: AnalyteResult) -> str:
+    """The value as reported: '< 5' when the lab gave a bound."""
+    return f"{result.comparator} {_number(result.value)}" if result.comparator else _number(result.value)
 
 
 def _cell(result: AnalyteResult | None) -> str:
     if result is None:
         return ""
-    text = _number(result.value)
+    text = _value(result)
     if result.flag and result.flag != "normal":
         text += f" ({result.flag})"
     if result.grade:
@@ -530,7 +540,7 @@ def mrd_chart(assessment: Assessment, rules: RuleSet = DEFAULT_RULES) -> Chart |
     for result in series:
         hover = (f"<b>MRD {percent_text(result.value)}</b> ({_iso(result.date)})<br>{result.status.replace('_', ' ')}"
                  f"{' · ' + result.method if result.method else ''}{' · ' + result.sample if result.sample else ''}"
-                 f"{' · ' + result.timepoint.replace('_', ' ') if result.timepoint else ''}"
+                 f"{' · ' + user_text(result.timepoint.replace('_', ' ')) if result.timepoint else ''}"
                  f"{'<br>sensitivity ' + percent_text(result.sensitivity) if result.sensitivity else ''}")
         if result.value is not None and result.value > 0:
             plotted["detected"].append((result.date, result.value * 100, hover))

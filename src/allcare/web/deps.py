@@ -15,21 +15,47 @@ request's, if any, is rolled back with the error).
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Path, Request
+from pydantic import BeforeValidator, Field
 from starlette.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
+from ..caches import Caches
+from ..engine.case.models import DATE_PATTERN, EARLIEST_DATE, LATEST_DATE
 from ..settings import Settings
 from ..store import Actor, Store
 from ..store import audit as audit_log
 from ..store.users import identity_for_session, identity_for_token
-from .security import client_ip, route_template
+from .security import client_ip, route_template, session_token
 
 MAX_ID = 2**31 - 1
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?)?")
+
+
+def _iso_date(value):
+    """Only YYYY-MM-DD: a bare number would otherwise be read as seconds since 1970 (as_of=0 = 1970-01-01)."""
+    if isinstance(value, str) and not _ISO_DATE.fullmatch(value):
+        raise ValueError("a date as YYYY-MM-DD")
+    return value
+
+
+def _iso_moment(value):
+    if isinstance(value, str) and not _ISO_MOMENT.fullmatch(value):
+        raise ValueError("a date or time as YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS with a UTC offset")
+    return value
+
+
+# A date in a query: ISO text within the dates a record may hold (the case model's bounds).
+QueryDate = Annotated[dt.date, BeforeValidator(_iso_date), Field(ge=EARLIEST_DATE, le=LATEST_DATE,
+                                                                  json_schema_extra={"pattern": DATE_PATTERN})]
+QueryMoment = Annotated[dt.datetime, BeforeValidator(_iso_moment)]
 PatientId = Annotated[int, Path(ge=1, le=MAX_ID, description="the record's number in this store")]
 FindingId = Annotated[int, Path(ge=1, le=MAX_ID)]
 RowId = Annotated[int, Path(ge=1, le=MAX_ID)]
@@ -60,7 +86,11 @@ def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-store_of, settings_of = get_store, get_settings  # plain-call spellings used by the API routes
+def get_caches(request: Request) -> Caches:
+    return request.app.state.caches
+
+
+store_of, settings_of, caches_of = get_store, get_settings, get_caches  # plain-call spellings used by the API routes
 
 
 async def _session(request: Request) -> AsyncIterator[Session]:
@@ -117,7 +147,7 @@ def current_principal(request: Request) -> Principal:
                 raise _unauthenticated()
             user, via = identity_for_token(session, token.strip()), "token"
         else:
-            cookie = request.cookies.get(settings.session_cookie)
+            cookie = session_token(request)
             user, via = (identity_for_session(session, cookie) if cookie else None), "session"
         if user is None:
             raise _unauthenticated()

@@ -60,8 +60,10 @@ def problem(loc: list, message: str, kind: str) -> dict:
 
 
 def _validation(request: Request, error: RequestValidationError) -> JSONResponse:
+    from ..engine.case.errors import user_errors
+
     items, seen = [], set()
-    for item in error.errors():
+    for item in user_errors(error.errors()):
         loc = field_path(item.get("loc", ()))
         message = str(item.get("msg", "invalid"))
         for prefix in ("Value error, ", "Assertion failed, "):

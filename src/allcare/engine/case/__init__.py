@@ -1,6 +1,6 @@
 """The ``allcare.case/1`` case model: validated, unit-normalised input to the engine."""
 
-from .errors import CaseValidationError, case_from_dict
+from .errors import CaseValidationError, case_from_dict, case_from_json
 from .markers import KNOWN_MARKERS, normalise_marker_name
 from .models import (
     CASE_SCHEMA,
@@ -36,5 +36,5 @@ __all__ = [
     "Pharmacogenetics", "Vitals",
     "CASE_SCHEMA", "FINDING_TYPES", "KNOWN_MARKERS", "Case", "CaseValidationError", "Cbc", "Condition", "Csf",
     "Cytogenetics", "Extramedullary", "Finding", "Genetics", "Immunophenotype", "Marrow", "Mrd", "Patient",
-    "Quantity", "Sex", "Treatment", "case_from_dict", "normalise_lesion", "normalise_marker_name",
+    "Quantity", "Sex", "Treatment", "case_from_dict", "case_from_json", "normalise_lesion", "normalise_marker_name",
 ]

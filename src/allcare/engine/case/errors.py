@@ -7,13 +7,16 @@ one error per run.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
+from collections.abc import Iterable
 from typing import Any
 
 from pydantic import ValidationError
 
 from .models import FINDING_TYPES, Case
+from .quantity import BARE_NUMBER, WRITTEN_QUANTITY
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,20 @@ def case_from_dict(data: Any) -> Case:
     except ValidationError as error:
         problems = _dedupe(describe_errors(error, data) + _dates_before_birth(data))
         raise CaseValidationError(sorted(problems, key=_reading_order)) from None
+
+
+def case_from_json(text: str | bytes) -> Case:
+    """Validate case-file JSON: pydantic parses and validates it in one pass, without Python dicts in between.
+
+    Only valid input takes that path. Anything pydantic refuses is read again as
+    :func:`case_from_dict` reads it (``json.loads`` first, so text that is not
+    JSON raises ``json.JSONDecodeError`` with its line and column), so every
+    problem is reported with the same words either way.
+    """
+    try:
+        return Case.model_validate_json(text)
+    except ValidationError:
+        return case_from_dict(json.loads(text))
 
 
 def _reading_order(problem: Problem) -> tuple:
@@ -79,9 +96,24 @@ def _dates_before_birth(data: dict) -> list[Problem]:
     return problems
 
 
+def user_errors(items: Iterable[Any]) -> list[dict]:
+    """pydantic's errors as a user should see them: without the duplicates of a quantity field's fast branch.
+
+    A quantity field tries a bare number first and the parser second (see
+    :class:`~.quantity.QuantityField`); when both fail, the parser's message says
+    what is wrong and the first branch's would only repeat it in pydantic's words.
+    """
+    errors = []
+    for item in items:
+        if BARE_NUMBER in item["loc"]:
+            continue
+        errors.append({**item, "loc": tuple(part for part in item["loc"] if part != WRITTEN_QUANTITY)})
+    return errors
+
+
 def describe_errors(error: ValidationError, data: dict) -> list[Problem]:
     problems = []
-    for item in error.errors(include_url=False):
+    for item in user_errors(error.errors(include_url=False)):
         if not item["loc"]:
             problems.extend(_case_level(_message(item)))
             continue

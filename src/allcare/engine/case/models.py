@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import Enum
-from typing import Annotated, Literal, Union
+from typing import Annotated, Any, ClassVar, Literal, Union, get_args
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -37,6 +37,8 @@ from .quantity import (
     Hemoglobin,
     MethotrexateConcentration,
     Percent,
+    Quantity,
+    QuantityField,
     Phosphate,
     Potassium,
     RedCellCount,
@@ -54,10 +56,61 @@ CASE_SCHEMA = "allcare.case/1"
 # arithmetic (windows, phase durations) that cannot represent it.
 EARLIEST_DATE = dt.date(1900, 1, 1)
 LATEST_DATE = dt.date(2199, 12, 31)
-CaseDate = Annotated[dt.date, Field(ge=EARLIEST_DATE, le=LATEST_DATE)]
+# The same bounds for JSON Schema readers (which have no date minimum): years 1900-2199.
+DATE_PATTERN = r"^(19|20|21)[0-9]{2}-[0-9]{2}-[0-9]{2}$"
+CaseDate = Annotated[dt.date, Field(ge=EARLIEST_DATE, le=LATEST_DATE, json_schema_extra={"pattern": DATE_PATTERN})]
+
+# Upper bounds of what one record may hold: far above any real record (a three-year
+# record has ~170 findings), low enough that one request cannot make the store, an
+# export or the engine work for minutes.
+MAX_FINDINGS = 5_000
+MAX_NOTE = 10_000
+MAX_TEXT = 200
+MAX_LIST = 100
+MAX_MARKERS = 300
 
 
-class _Strict(BaseModel):
+def unstorable_text(value: object) -> str | None:
+    """Why a text cannot be stored (NUL, a lone surrogate), or None. Checks a text, or the texts directly
+    in a list or mapping (keys too); nested models check their own fields."""
+    if isinstance(value, str):
+        if value.isascii():
+            return "contains a NUL character (\\x00); remove it" if "\x00" in value else None
+        if "\x00" in value:
+            return "contains a NUL character (\\x00); remove it"
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as error:
+            return (f"contains a lone surrogate ({value[error.start]!a} at position {error.start}), "
+                    "which is not valid Unicode text")
+        return None
+    if isinstance(value, dict):
+        texts = [item for pair in value.items() for item in pair if isinstance(item, str)]
+    elif isinstance(value, (list, tuple)):
+        texts = [item for item in value if isinstance(item, str)]
+    else:
+        return None
+    return next((problem for problem in map(unstorable_text, texts) if problem), None)
+
+
+class StorableText(BaseModel):
+    """A model whose every text field (and the texts in its lists and mappings) can be stored.
+
+    Text that no database can store, or that breaks every later read (NUL, lone
+    surrogates), is refused at the input edge, with its field. Used by the case
+    model and the API's request bodies.
+    """
+
+    @field_validator("*")
+    @classmethod
+    def _storable_text(cls, value):
+        problem = unstorable_text(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+
+class _Strict(StorableText):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
@@ -101,7 +154,7 @@ class Patient(_Strict):
     birth_date: CaseDate | None = None
     age_years: float | None = Field(default=None, ge=0, le=120, description="age at diagnosis, years")
     sex: Sex = Sex.unknown
-    conditions: list[Condition] = Field(default_factory=list)
+    conditions: list[Condition] = Field(default_factory=list, max_length=len(Condition) * 2)
 
     @field_validator("conditions")
     @classmethod
@@ -109,13 +162,74 @@ class Patient(_Strict):
         return list(dict.fromkeys(value))
 
 
+def _type_is_required(schema: dict, model: type) -> None:
+    """Every finding must say its ``type`` (the union reads it first), so the JSON Schema requires it."""
+    required = schema.setdefault("required", [])
+    if "type" in schema.get("properties", {}) and "type" not in required:
+        required.insert(0, "type")
+
+
 class _Finding(_Strict):
+    model_config = ConfigDict(json_schema_extra=_type_is_required)
+
     date: CaseDate
     id: str | None = Field(default=None, max_length=200, description="source identifier, e.g. a FHIR resource id")
-    note: str | None = None
+    note: str | None = Field(default=None, max_length=MAX_NOTE)
 
 
-class Cbc(_Finding):
+CbcAnalyte = Literal["wbc", "hemoglobin", "platelets", "anc", "rbc", "blasts_pct"]
+CBC_ANALYTES: tuple[str, ...] = get_args(CbcAnalyte)
+"""What a blood count measures: the quantity fields of :class:`Cbc`, in the order outputs list them."""
+
+
+class _Measured(_Finding):
+    """A finding with quantity fields: bare numbers become shared :class:`Quantity` objects after validation.
+
+    pydantic-core checks a bare number without calling Python (see
+    :class:`~.quantity.QuantityField`) and leaves a float; one pass here turns
+    the floats into quantities, so a blood count costs one Python call, not one
+    per analyte. ``_needs_a_quantity``: at least one of the quantity fields must be given.
+    """
+
+    _quantities: ClassVar[tuple[tuple[str, dict[float, Quantity], QuantityField], ...]] = ()
+    _needs_a_quantity: ClassVar[bool] = False
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        cls._quantities = tuple(
+            (name, marker.shared, marker)
+            for name, info in cls.model_fields.items()
+            for marker in _quantity_markers(info.annotation, info.metadata)
+        )
+
+    @model_validator(mode="after")
+    def _bare_numbers_as_quantities(self):
+        fields = self.__dict__  # the model is frozen to callers; this fills in what validation left
+        cls = type(self)
+        measured = False
+        for name, shared, marker in cls._quantities:
+            value = fields[name]
+            if value is None:
+                continue
+            measured = True
+            if type(value) is float:
+                fields[name] = (value and shared.get(value)) or marker.as_quantity(value)
+        if not measured and cls._needs_a_quantity:
+            names = ", ".join(name for name, _, _ in cls._quantities)
+            raise ValueError(f"a {fields['type']} needs at least one of {names}")
+        return self
+
+
+def _quantity_markers(annotation: Any, metadata: list) -> list[QuantityField]:
+    """The QuantityField of a field typed ``CellCount | None`` and the like."""
+    found = [m for m in metadata if isinstance(m, QuantityField)]
+    for arg in get_args(annotation):
+        found += [m for m in getattr(arg, "__metadata__", ()) if isinstance(m, QuantityField)]
+    return found
+
+
+class Cbc(_Measured):
     type: Literal["cbc"] = "cbc"
     wbc: CellCount | None = None
     hemoglobin: Hemoglobin | None = None
@@ -124,27 +238,23 @@ class Cbc(_Finding):
     rbc: RedCellCount | None = None
     blasts_pct: Percent | None = Field(default=None, description="peripheral blasts, % of leukocytes")
 
-    @model_validator(mode="after")
-    def _something_measured(self):
-        if all(getattr(self, f) is None for f in ("wbc", "hemoglobin", "platelets", "anc", "rbc", "blasts_pct")):
-            raise ValueError("a cbc needs at least one of wbc, hemoglobin, platelets, anc, rbc, blasts_pct")
-        return self
+    _needs_a_quantity = True
 
 
-class Marrow(_Finding):
+class Marrow(_Measured):
     type: Literal["marrow"] = "marrow"
     blasts_pct: Percent | None = None
     method: Literal["morphology", "flow"] | None = None
-    timepoint: str | None = Field(default=None, description="e.g. diagnosis, day8, end_of_induction")
+    timepoint: str | None = Field(default=None, max_length=MAX_TEXT, description="e.g. diagnosis, day8, end_of_induction")
     cellularity: Literal["hypocellular", "normocellular", "hypercellular", "aplastic"] | None = None
 
 
 class Immunophenotype(_Finding):
     type: Literal["immunophenotype"] = "immunophenotype"
     sample: Literal["marrow", "blood", "tissue", "csf", "other"] | None = None
-    markers: dict[str, MarkerValue] = Field(default_factory=dict)
+    markers: dict[str, MarkerValue] = Field(default_factory=dict, max_length=MAX_MARKERS)
     intensity: dict[str, Literal["strong", "weak", "bright", "dim"]] = Field(
-        default_factory=dict,
+        default_factory=dict, max_length=MAX_MARKERS,
         description="intensity notes for MPAL lineage assignment (WHO: strong = at least half the intensity of the "
         "normal counterpart, e.g. MPO of mature neutrophils); bright is read as strong, dim as weak",
     )
@@ -158,6 +268,8 @@ class Immunophenotype(_Finding):
         for name, v in value.items():
             if not isinstance(name, str) or not name.strip():
                 raise ValueError("marker names must be non-empty text")
+            if len(name) > MAX_TEXT:
+                raise ValueError(f"marker name {name[:20]!r}... is longer than {MAX_TEXT} characters")
             canonical = normalise_marker_name(name)
             if canonical in out and out[canonical] != v:
                 raise ValueError(f"marker {canonical} is given twice with different values")
@@ -183,12 +295,13 @@ Lesion = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_nam
 
 class Genetics(_Finding):
     type: Literal["genetics"] = "genetics"
-    fusions: list[Lesion] = Field(default_factory=list, description="detected fusions, e.g. BCR::ABL1")
-    alterations: list[Lesion] = Field(default_factory=list, description="detected alterations, e.g. iAMP21")
-    negative: list[Lesion] = Field(default_factory=list, description="tested for and not found")
+    fusions: list[Lesion] = Field(default_factory=list, max_length=MAX_LIST, description="detected fusions, e.g. BCR::ABL1")
+    alterations: list[Lesion] = Field(default_factory=list, max_length=MAX_LIST,
+                                      description="detected alterations, e.g. iAMP21")
+    negative: list[Lesion] = Field(default_factory=list, max_length=MAX_LIST, description="tested for and not found")
     expression_subtype: str | None = Field(default=None, max_length=100)
     expression_confidence: float | None = Field(default=None, ge=0, le=1)
-    source: str | None = None
+    source: str | None = Field(default=None, max_length=MAX_TEXT)
 
     @field_validator("fusions", "alterations", "negative")
     @classmethod
@@ -196,7 +309,7 @@ class Genetics(_Finding):
         return list(dict.fromkeys(normalise_lesion(v) for v in value))
 
 
-class Csf(_Finding):
+class Csf(_Measured):
     type: Literal["csf"] = "csf"
     wbc: CsfCells | None = None
     rbc: CsfCells | None = None
@@ -208,7 +321,7 @@ class Extramedullary(_Finding):
     type: Literal["extramedullary"] = "extramedullary"
     site: Literal["cns", "testis", "mediastinum", "lymph_node", "liver", "spleen", "skin", "other"]
     present: bool
-    detail: str | None = Field(default=None, description="e.g. cranial_nerve_palsy, svc_syndrome, mass")
+    detail: str | None = Field(default=None, max_length=MAX_TEXT, description="e.g. cranial_nerve_palsy, svc_syndrome, mass")
 
 
 class Mrd(_Finding):
@@ -222,7 +335,7 @@ class Mrd(_Finding):
     method: Literal["flow", "pcr", "ngs"] | None = None
     sensitivity: float | None = Field(default=None, gt=0, le=1, description="assay sensitivity, fraction")
     sample: Literal["marrow", "blood"] | None = None
-    timepoint: str | None = None
+    timepoint: str | None = Field(default=None, max_length=MAX_TEXT)
 
     @model_validator(mode="after")
     def _one_value(self):
@@ -257,7 +370,7 @@ Phase = Literal[
 ]
 
 
-class _Spanning(_Finding):
+class _Spanning(_Measured):
     """A finding that runs from ``start`` to an optional ``end``; ``date`` defaults to ``start`` so every finding sorts by date."""
 
     start: CaseDate
@@ -282,8 +395,8 @@ class Treatment(_Spanning):
 
     type: Literal["treatment"] = "treatment"
     phase: Phase
-    agents: list[str] = Field(default_factory=list)
-    protocol: str | None = None
+    agents: list[Annotated[str, Field(max_length=MAX_TEXT)]] = Field(default_factory=list, max_length=MAX_LIST)
+    protocol: str | None = Field(default=None, max_length=MAX_TEXT)
 
 
 # --- Treatment monitoring (doses, body size, chemistry, vital signs, pharmacogenetics, drug
@@ -296,7 +409,7 @@ def _measured(finding: BaseModel, fields: tuple[str, ...], what: str):
     return finding
 
 
-class Anthropometry(_Finding):
+class Anthropometry(_Measured):
     """Height and weight (body surface area is computed from them), or a body surface area as recorded."""
 
     type: Literal["anthropometry"] = "anthropometry"
@@ -345,7 +458,7 @@ class Dose(_Spanning):
         return self
 
 
-class Chemistry(_Finding):
+class Chemistry(_Measured):
     """Serum or plasma chemistry. Analytes reported in many-fold different units need their unit."""
 
     type: Literal["chemistry"] = "chemistry"
@@ -380,7 +493,7 @@ CHEMISTRY_ANALYTES = (
 _CLOCK = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
 
 
-class Vitals(_Finding):
+class Vitals(_Measured):
     """Vital signs. ``time`` (HH:MM) orders readings of one day; ``sustained_minutes`` says how long the
     temperature stayed at or above ``temperature`` (the "sustained over one hour" of fever definitions)."""
 
@@ -451,7 +564,7 @@ class Pharmacogenetics(_Finding):
         return self
 
 
-class MethotrexateLevel(_Finding):
+class MethotrexateLevel(_Measured):
     """Plasma methotrexate, timed from the START of the infusion (how the consensus lines are drawn)."""
 
     type: Literal["methotrexate_level"] = "methotrexate_level"
@@ -461,7 +574,7 @@ class MethotrexateLevel(_Finding):
     dose: DoseQuantity | None = Field(default=None, description="the methotrexate dose of that infusion")
 
 
-class AsparaginaseActivity(_Finding):
+class AsparaginaseActivity(_Measured):
     """Serum asparaginase activity with the time since the last dose."""
 
     type: Literal["asparaginase_activity"] = "asparaginase_activity"
@@ -517,7 +630,7 @@ class Case(_Strict):
     schema_: Literal["allcare.case/1"] = Field(default=CASE_SCHEMA, alias="schema")
     patient: Patient
     diagnosis_date: CaseDate | None = None
-    findings: list[Finding] = Field(default_factory=list)
+    findings: list[Finding] = Field(default_factory=list, max_length=MAX_FINDINGS)
 
     @model_validator(mode="after")
     def _dates_are_possible(self):

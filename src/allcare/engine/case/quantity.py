@@ -12,14 +12,16 @@ import math
 from functools import lru_cache
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_serializer
+import msgspec
+from pydantic import Field
+from pydantic_core import core_schema
 
 from .bounds import COMPARATORS, Comparator
 from . import units as U
 from .units import CELL_COUNT, CSF_CELLS, HEMOGLOBIN, PERCENT, RED_CELL_COUNT, UnitError, UnitKind
 
 
-class Quantity(BaseModel):
+class Quantity(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """A number in its canonical unit, with the lab's reference range when it gave one.
 
     ``comparator`` keeps a result reported as a bound ("< 5", "> 1000"): the true
@@ -27,9 +29,13 @@ class Quantity(BaseModel):
     read it through :mod:`.bounds` (three-valued), never as the exact number.
     ``reported`` keeps the case-file object exactly as written (value, unit, limits,
     comparator) when it was not a bare number, so that export gives back what came in.
-    """
 
-    model_config = ConfigDict(frozen=True)
+    A case holds a thousand of these and the engine reads each several times, so
+    it is a frozen struct (read in C, not tracked by the garbage collector: it
+    holds numbers, text and the reported dict, never a cycle), not a model: it is built only by the
+    validator of the fields that hold it (:func:`quantity_type`), which pydantic
+    calls, and written back to a case file as ``reported`` or the bare value.
+    """
 
     value: float
     unit: str
@@ -38,9 +44,17 @@ class Quantity(BaseModel):
     comparator: Comparator | None = None
     reported: dict | None = None
 
-    @model_serializer(mode="plain")
-    def _as_case_file(self) -> Any:
+    def as_case_file(self) -> Any:
+        """What the case file said: the object as written, or the bare number."""
         return dict(self.reported) if self.reported is not None else self.value
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: Any) -> core_schema.CoreSchema:
+        # Validated by the field's parser (see quantity_type); pydantic only checks the type
+        # of what the parser returns, and writes a case file back with ``as_case_file``.
+        return core_schema.is_instance_schema(
+            cls, serialization=core_schema.plain_serializer_function_ser_schema(cls.as_case_file)
+        )
 
 
 _OBJECT_KEYS = {"value", "unit", "lower_limit", "upper_limit", "comparator"}
@@ -157,13 +171,70 @@ def _schema_for(kind: UnitKind, minimum: float, maximum: float | None, bare_allo
     }
 
 
+BARE_NUMBER = "bare number"
+WRITTEN_QUANTITY = "written quantity"
+"""The labels of the two branches of a quantity field (see :class:`QuantityField`): errors of the first
+are dropped and the second is left out of error paths (``case.errors.user_errors``)."""
+
+
+class QuantityField:
+    """How pydantic validates a field holding a :class:`Quantity`.
+
+    A case holds about a thousand quantities, nearly all written as bare numbers.
+    Those are checked by pydantic-core itself (a finite number within the
+    field's range, no Python call) and left as a float, which the model turns
+    into a shared :class:`Quantity` in one pass over its fields after validation
+    (:meth:`as_quantity`, called by ``_Measured`` in the case model). Anything
+    else (an object with a unit, a bound, a lab range, or a bad value) goes to
+    the parser, which converts it or says exactly what is wrong; when both
+    branches fail, only the parser's message is reported.
+    """
+
+    def __init__(self, kind: UnitKind, minimum: float, maximum: float | None, bare_allowed: bool = True):
+        self.kind = kind
+        self.minimum = minimum
+        self.maximum = maximum
+        self.bare_allowed = bare_allowed
+        self.parse = quantity_parser(kind, minimum, maximum, bare_allowed)
+        self.shared: dict[float, Quantity] = {}  # the Quantity of each bare number seen (-0.0 never)
+
+    def as_quantity(self, value: float) -> Quantity:
+        """The shared Quantity of a bare number that passed the field's checks."""
+        signed_zero = not value and math.copysign(1.0, value) < 0  # -0.0 equals 0 as a key but prints as "-0"
+        quantity = None if signed_zero else self.shared.get(value)
+        if quantity is None:
+            quantity = Quantity(value=value, unit=self.kind.canonical)
+            if not signed_zero:
+                if len(self.shared) >= _BARE_CACHE_SIZE:
+                    self.shared.clear()
+                self.shared[value] = quantity
+        return quantity
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> core_schema.CoreSchema:
+        written = core_schema.no_info_before_validator_function(self.parse, core_schema.is_instance_schema(Quantity))
+        if not self.bare_allowed:  # a number needs its unit: the parser alone, which says so
+            return core_schema.no_info_before_validator_function(
+                self.parse, core_schema.is_instance_schema(Quantity),
+                serialization=core_schema.plain_serializer_function_ser_schema(Quantity.as_case_file),
+            )
+        bare = core_schema.float_schema(strict=True, ge=self.minimum, le=self.maximum, allow_inf_nan=False)
+        return core_schema.union_schema(
+            [(bare, BARE_NUMBER), (written, WRITTEN_QUANTITY)],
+            mode="left_to_right",
+            serialization=core_schema.plain_serializer_function_ser_schema(Quantity.as_case_file),
+        )
+
+
 def quantity_type(kind: UnitKind, minimum: float = 0.0, maximum: float | None = None, bare_allowed: bool = True):
-    """An annotated Quantity type for a field measured in ``kind``."""
-    from pydantic import BeforeValidator, WithJsonSchema
+    """An annotated Quantity type for a field measured in ``kind`` (the model must be a ``_Measured``).
+
+    ``bare_allowed=False``: the field takes no bare number (see :func:`quantity_parser`).
+    """
+    from pydantic import WithJsonSchema
 
     return Annotated[
         Quantity,
-        BeforeValidator(quantity_parser(kind, minimum, maximum, bare_allowed)),
+        QuantityField(kind, minimum, maximum, bare_allowed),
         WithJsonSchema(_schema_for(kind, minimum, maximum, bare_allowed)),
         Field(description=f"default unit {kind.canonical}" if bare_allowed else f"with its unit; canonical {kind.canonical}"),
     ]

@@ -11,11 +11,20 @@ line cannot be told apart between grade 0 and grade 1 and stays ungraded.
 Anaemia grade 4 ("life-threatening; urgent intervention") and leukocytosis
 grade 4 ("clinical leukostasis") are clinical judgements: never assigned from
 a number.
+
+A result reported as a bound ("< 5", see :mod:`..case.bounds`) is graded with
+the same lines, three-valued: platelets "< 5" lie wholly below the grade-4 line
+(grade 4, decided), an ANC "< 1.0" may be grade 3 or grade 4 (undecided, and
+both are named). :func:`ctcae_grade` is the readable reference for one value;
+the blood-count table grades whole columns through it (see ``grading``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+
+from ..case.bounds import above, below
 
 
 @dataclass(frozen=True)
@@ -31,6 +40,11 @@ class DecreaseTerm:
     def grade2_line(self) -> float:
         return self.below[2]
 
+    @property
+    def highest(self) -> int:
+        """The highest grade a number can give (grade 4 of anaemia is clinical)."""
+        return max(self.below)
+
 
 ANEMIA = DecreaseTerm("hemoglobin", "Anemia", {2: 10.0, 3: 8.0}, {4: "life-threatening consequences; urgent intervention indicated"})
 NEUTROPHILS_DECREASED = DecreaseTerm("anc", "Neutrophil count decreased", {2: 1.5, 3: 1.0, 4: 0.5}, {})
@@ -43,21 +57,84 @@ LEUKOCYTOSIS = "Leukocytosis"
 LEUKOCYTOSIS_GRADE3_ABOVE = 100.0
 LEUKOCYTOSIS_GRADE4 = "clinical leukostasis; urgent intervention indicated"
 
+GRADED_ANALYTES = tuple(DECREASE_TERMS)
 
-def grade_decrease(term: DecreaseTerm, value: float, llns: list[float]) -> int | None:
-    """The grade of a decreased count; ``llns`` are the possible lower limits of normal (empty: unknown).
 
-    Bands are checked from the most severe down (as the [S50] implementation
-    does). Grade 1 or 0 needs the LLN; when several LLNs are possible (sex not
-    recorded) the grade is given only if all of them agree.
+@dataclass(frozen=True)
+class Grading:
+    """What CTCAE says of one result: every (term, grade) the true value allows.
+
+    One outcome: decided. Several: the grade (or, for a WBC bound straddling
+    the leukocytosis line, even the term) is undecided, and ``outcomes`` says
+    between what. None: the analyte has no CTCAE term.
     """
-    for grade in sorted(term.below, reverse=True):
-        if value < term.below[grade]:
-            return grade
-    answers = {1 if value < lln else 0 for lln in llns}
-    return answers.pop() if len(answers) == 1 else None
+
+    outcomes: tuple[tuple[str, int], ...]
+
+    @property
+    def term(self) -> str | None:
+        """The term every outcome shares; None when there is none or they differ."""
+        terms = {term for term, _ in self.outcomes}
+        return terms.pop() if len(terms) == 1 else None
+
+    @property
+    def grade(self) -> int | None:
+        """The grade when decided, else None."""
+        return self.outcomes[0][1] if len(self.outcomes) == 1 else None
+
+    @property
+    def grades(self) -> tuple[int, ...]:
+        """The possible grades, lowest first."""
+        return tuple(sorted({grade for _, grade in self.outcomes}))
 
 
-def grade_leukocytosis(value: float) -> int | None:
-    """Leukocytosis has no grade 1 or 2; above 100 x10^9/L is grade 3, anything else is not this term."""
-    return 3 if value > LEUKOCYTOSIS_GRADE3_ABOVE else None
+NOT_GRADED = Grading(())
+
+
+def decrease_grades(
+    term: DecreaseTerm, value: float, comparator: str | None, llns: Sequence[float], ceiling: float | None = None
+) -> tuple[int, ...]:
+    """The grades a "count decreased" result allows, lowest first; ``llns`` are the possible lower limits of normal.
+
+    Grade g (2 and up) applies to the values below its line and not below the
+    next line; grade 1 to the values from the grade-2 line up to an LLN; grade 0
+    to the values at or above the LLN. With no LLN known (empty ``llns``), grade
+    1 and 0 cannot be told apart above the grade-2 line. With several (sex not
+    recorded, and the reference differs by sex) a grade is possible when it is
+    for one of them. A bound allows every grade its interval reaches.
+    """
+    lines = sorted(term.below.items())  # (2, line2), (3, line3) ...
+    answers = [below(value, comparator, line) for _, line in lines]  # is the value below each line?
+    possible = []
+    for n, (grade, _) in enumerate(lines):
+        beneath_next = answers[n + 1] if n + 1 < len(answers) else False
+        if answers[n] is not False and beneath_next is not True:
+            possible.append(grade)
+    if answers[0] is not True:  # the value may be at or above the grade-2 line: grade 1 or 0
+        line2 = lines[0][1]
+        # Grade 1 is [grade-2 line, LLN): empty when an LLN lies at or below the grade-2 line.
+        if not llns or any(lln > line2 and below(value, comparator, lln) is not False for lln in llns):
+            possible.append(1)
+        if not llns or any(
+            below(value, comparator, lln) is not True and (ceiling is None or lln <= ceiling) for lln in llns
+        ):
+            possible.append(0)
+    return tuple(sorted(possible))
+
+
+def ctcae_grade(analyte: str, value: float, comparator: str | None = None, llns: Sequence[float] = ()) -> Grading:
+    """The CTCAE v5 grading of one result (``comparator`` when it is a bound; ``llns`` as in :func:`decrease_grades`).
+
+    A WBC above 100 x10^9/L is graded as leukocytosis (grade 3; grade 4 is
+    clinical), any other WBC as "White blood cell decreased"; haemoglobin,
+    platelets and ANC under their "decreased" terms; other analytes are not graded.
+    """
+    outcomes: list[tuple[str, int]] = []
+    leukocytosis = above(value, comparator, LEUKOCYTOSIS_GRADE3_ABOVE) if analyte == "wbc" else False
+    if leukocytosis is not False:
+        outcomes.append((LEUKOCYTOSIS, 3))
+    term = DECREASE_TERMS.get(analyte)
+    if term is not None and leukocytosis is not True:
+        ceiling = LEUKOCYTOSIS_GRADE3_ABOVE if analyte == "wbc" else None
+        outcomes += [(term.term, grade) for grade in decrease_grades(term, value, comparator, llns, ceiling)]
+    return Grading(tuple(outcomes))

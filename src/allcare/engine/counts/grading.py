@@ -1,72 +1,117 @@
-"""Grade every blood count: reference range, flag, CTCAE v5 grade and plain-word names.
+"""Grade every blood count: reference range, flag, CTCAE v5 grade and plain-word names, as columns.
 
-Each count is read on its own date against the range that applies to the
+Each value is read on its own date against the range that applies to the
 patient on that date (the lab's when it reported one, else the age- and
 sex-specific interval), because a child's normal changes month by month in
-the first year. Where a grade cannot be given the result says why and what
-would decide it, instead of assuming the count is normal.
+the first year. The result is the ``blood_counts`` table of the assessment:
+plain values for every count, and conclusions only where a count is notable
+(:mod:`.notable`).
 
 A case with years of follow-up has hundreds of counts and the same values come
-back again and again (labs report one or two decimals), so what a value means
-against one set of reference rows is worked out once and shared (see
-:func:`_grade_cached`).
+back again and again (labs report one or two decimals), and the reference rows
+change only at a few birthdays. So the table is graded a column at a time, one
+stretch of equal reference rows at a time, and what a value means against those
+rows is worked out once (:func:`_shared_cells`) and shared by every count that repeats
+it. Results with a lab range or reported as a bound are read on their own.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import math
-from dataclasses import dataclass
-from functools import lru_cache
+from bisect import bisect_left, bisect_right
+from typing import NamedTuple
 
-from ..assessment import AnalyteResult, CountResult
-from ..case import Cbc, Quantity
-from ..explain import Conclusion, conclude, undetermined
-from ..sources import CTCAE_V5, REF_INTERVALS
-from ..view import CaseView, Indexed
-from .ctcae import ANEMIA, DECREASE_TERMS, LEUKOCYTOSIS, LEUKOCYTOSIS_GRADE4, grade_decrease, grade_leukocytosis
-from .naming import Signs, names_for, signs
-from .reference_ranges import NO_ROWS, AgeBand, age_bands
-
-ANALYTES = ("wbc", "hemoglobin", "platelets", "anc", "rbc", "blasts_pct")
-LABELS = {
-    "wbc": "WBC",
-    "hemoglobin": "haemoglobin",
-    "platelets": "platelets",
-    "anc": "ANC",
-    "rbc": "RBC",
-    "blasts_pct": "blood blasts",
-}
-
-RULE_GRADES = "COUNTS.CTCAE.GRADES"
-RULE_NEEDS_LLN = "COUNTS.CTCAE.GRADE1_NEEDS_LLN"
-TOPIC = "blood_counts.ctcae"
-
-# How many graded values to keep (under 2 kB each, so at most about 7 MB). A synthetic
-# cohort of 3,000 cases shows about 5,000 distinct (analyte, value, band) keys, nearly
-# all hits coming from a few hundred of them.
-_GRADE_CACHE_SIZE = 4096
+from ..assessment import AnalyteColumns, BloodCounts
+from ..case.bounds import above, at_least, at_most, below
+from ..view import CaseView, CountColumns
+from .ctcae import LEUKOCYTOSIS, ctcae_grade
+from .naming import DECREASED, NAMED_FROM, NAMES, PRESENT, RAISED, SIGNS, VERY_HIGH, names_for
+from .notable import NOTABLE_SHIFT, SEVERE, UNDECIDED, WITHIN_RANGE, notable_conclusions
+from .reference_ranges import EDGES, NO_ROWS, AgeBand, band_table
 
 
-@dataclass(frozen=True, eq=False)
-class _Reading:
-    """One analyte's result and what the count's summary conclusion says about it.
+class Info(NamedTuple):
+    """What the values of one analyte share within a stretch of age: their CTCAE term and reference range."""
 
-    Worked out once per value (see :func:`_grade_cached`), so the pieces every
-    count needs are kept ready: the description, the caveat sentences, the
-    signs its plain-word names depend on, and ``needs_lln`` for a decrease term
-    left ungraded (grade 1 or 0 needs a lower limit of normal that is not known;
-    what to ask for depends on the patient's age on the day, so the summary
-    words it per count, from ``rows_found``).
+    term: str | None
+    lower: float | None
+    upper: float | None
+    source: str | None  # "lab" or "reference"
+    rows_found: int  # reference rows that applied (2: the sexes differ and sex is unknown)
+
+
+class Cell(NamedTuple):
+    """What one value means: the table's entries for it, and what the notable conclusions need.
+
+    A column of cells is turned into the table's columns at once (``zip``), so
+    a cell holds few fields: what changes from count to count (flag, grade, the
+    bits) and one shared :class:`Info` (one object per stretch of age and term,
+    so a column whose counts agree is recognised by identity).
     """
 
-    result: AnalyteResult
-    description: str
-    sentences: tuple[str, ...]
-    needs_lln: bool
-    rows_found: int
-    graded: bool  # has a CTCAE term (its grade may still be undecided)
-    signs: Signs  # what the count's plain-word names need from it
+    flag: str | None
+    grade: int | None
+    bits: int  # the plain-word signs (DECREASED | RAISED | VERY_HIGH | PRESENT) and, above them, the notable bits
+    info: Info
+    outcomes: tuple[tuple[str, int], ...]  # possible (CTCAE term, grade) pairs; several when undecided
+
+    @property
+    def term(self) -> str | None:
+        return self.info.term
+
+    @property
+    def lower(self) -> float | None:
+        return self.info.lower
+
+    @property
+    def upper(self) -> float | None:
+        return self.info.upper
+
+    @property
+    def source(self) -> str | None:
+        return self.info.source
+
+    @property
+    def rows_found(self) -> int:
+        return self.info.rows_found
+
+    @property
+    def signs(self) -> int:
+        return self.bits & SIGNS
+
+    @property
+    def notable(self) -> int:
+        return self.bits >> NOTABLE_SHIFT
+
+
+_INFOS: dict[Info, Info] = {}
+
+
+def _info(info: Info) -> Info:
+    """One object for equal infos (a few dozen exist; the map is bounded all the same)."""
+    if len(_INFOS) >= 4096:
+        _INFOS.clear()
+    return _INFOS.setdefault(info, info)
+
+
+EMPTY = Cell(None, None, 0, _info(Info(None, None, None, None, 0)), ())
+
+# Values graded against one set of reference rows, shared by every count and case that repeats
+# them; each map is emptied when it reaches the cap (a synthetic cohort of 3,000 cases shows a few
+# hundred distinct values per analyte and stretch of age).
+_SHARED: dict[tuple[str, AgeBand], dict[float | None, Cell]] = {}
+_SHARED_CAP = 4096
+
+
+def _flag(value: float, comparator: str | None, llns: list[float], ulns: list[float]) -> str | None:
+    """low / high / normal when every possible range agrees (and the bound settles it); None otherwise."""
+    if llns and below(value, comparator, min(llns)):
+        return "low"
+    if ulns and above(value, comparator, max(ulns)):
+        return "high"
+    if llns and ulns and at_least(value, comparator, max(llns)) and at_most(value, comparator, min(ulns)):
+        return "normal"
+    return None
 
 
 def _single(values: list[float]) -> float | None:
@@ -74,30 +119,11 @@ def _single(values: list[float]) -> float | None:
     return distinct.pop() if len(distinct) == 1 else None
 
 
-def _flag(value: float, llns: list[float], ulns: list[float]) -> str | None:
-    """low / high / normal when every possible range agrees; None when a needed limit is unknown."""
-    if llns and value < min(llns):
-        return "low"
-    if ulns and value > max(ulns):
-        return "high"
-    if llns and ulns and value >= max(llns) and value <= min(ulns):
-        return "normal"
-    return None
-
-
-def _why_no_lln(label: str, age: float | None, sex: str, rows_found: int) -> str:
-    if age is None:
-        return f"lower limit of normal for {label}: the lab's range, or the patient's birth date or age for a reference interval"
-    if rows_found > 1:
-        return f"lower limit of normal for {label}: the lab's range, or the patient's sex (adult intervals differ by sex)"
-    return f"lower limit of normal for {label}: the lab's range (no reference interval for {label} at age {age:.2f} y)"
-
-
-def _grade(
-    analyte: str, value: float, unit: str, lab_lower: float | None, lab_upper: float | None, band: AgeBand
-) -> _Reading:
-    """Range, flag and CTCAE grade of one value against the lab's limits or the band's reference rows."""
-    label = LABELS[analyte]
+def grade_value(
+    analyte: str, value: float, comparator: str | None, lab_lower: float | None, lab_upper: float | None,
+    band: AgeBand,
+) -> Cell:
+    """One value against the lab's limits, else the band's reference rows: the scalar reference for the table."""
     rows = band.rows
     llns = [lab_lower] if lab_lower is not None else [r.lower for r in rows]
     ulns = [lab_upper] if lab_upper is not None else [r.upper for r in rows]
@@ -108,59 +134,104 @@ def _grade(
         source = "lab" if lab_upper is not None else "reference"
     else:
         source = None
-    flag = _flag(value, llns, ulns)
-    term_name, grade, needs_lln, notes = None, None, False, []
-    if analyte == "wbc" and grade_leukocytosis(value) is not None:
-        term_name, grade = LEUKOCYTOSIS, grade_leukocytosis(value)
-        notes.append(f"Leukocytosis grade 4 ({LEUKOCYTOSIS_GRADE4}) is a clinical judgement, not assigned from the count")
-    elif analyte in DECREASE_TERMS:
-        term = DECREASE_TERMS[analyte]
-        term_name, grade = term.term, grade_decrease(term, value, llns)
-        needs_lln = grade is None
-        if term is ANEMIA and grade == max(ANEMIA.below):  # the highest grade a number can give
-            notes.append(
-                f"Anemia grade 4 ({ANEMIA.clinical_grades[4]}) is a clinical judgement, never assigned from the haemoglobin value"
-            )
-        if grade is not None and grade >= 2 and flag == "normal":
-            notes.append(
-                f"{label} {value:g} {unit} is within the range for age ({lower:g}-{upper:g}), "
-                f"but CTCAE grades 2 and above are absolute lines"
-            )
-    result = AnalyteResult(
-        analyte=analyte,  # type: ignore[arg-type]
-        value=value,
-        unit=unit,
-        lower_limit=lower,
-        upper_limit=upper,
-        range_source=source,  # type: ignore[arg-type]
-        flag=flag,  # type: ignore[arg-type]
-        ctcae_term=term_name,
-        grade=grade,
-    )
-    sentences = tuple(note + "." for note in notes)
-    return _Reading(result, _describe(result), sentences, needs_lln, len(rows), term_name is not None, signs(result))
+    flag = _flag(value, comparator, llns, ulns)
+    grading = ctcae_grade(analyte, value, comparator, llns)
+    grade = grading.grade
+    signs = 0
+    if flag == "low" or (grading.term not in (None, LEUKOCYTOSIS) and grade is not None and grade >= 1):
+        signs |= DECREASED
+    if grading.term == LEUKOCYTOSIS:
+        signs |= RAISED | (VERY_HIGH if grade is not None and grade >= 3 else 0)
+    elif flag == "high":
+        signs |= RAISED
+    if above(value, comparator, 0.0):
+        signs |= PRESENT
+    notable = 0
+    if grade is not None and grade >= 3:
+        notable |= SEVERE
+    if grade is None and grading.outcomes:
+        notable |= UNDECIDED
+    if grade == 2 and flag == "normal":
+        notable |= WITHIN_RANGE
+    info = _info(Info(grading.term, lower, upper, source, len(rows)))
+    return Cell(flag, grade, signs | notable << NOTABLE_SHIFT, info, grading.outcomes)
 
 
-@lru_cache(maxsize=_GRADE_CACHE_SIZE, typed=True)
-def _grade_cached(analyte: str, value: float, unit: str, band: AgeBand) -> _Reading:
-    """:func:`_grade` for a value without lab limits, shared by every count that repeats it.
+def _shared_cells(analyte: str, band: AgeBand, values: list[float | None]) -> dict[float | None, Cell]:
+    """The shared map of ``(analyte, band)``, holding a cell for every one of ``values``."""
+    shared = _SHARED.get((analyte, band))
+    if shared is None:
+        shared = _SHARED[(analyte, band)] = {None: EMPTY}
+    new = set(values).difference(shared)
+    if len(shared) + len(new) > _SHARED_CAP:
+        shared.clear()
+        shared[None] = EMPTY
+        new = set(values)
+        new.discard(None)
+    for value in new:
+        shared[value] = grade_value(analyte, value, None, None, None, band)  # type: ignore[arg-type]
+    return shared
 
-    Safe to share: the result depends only on these arguments (the band holds
-    the reference rows and is compared by identity), and everything in a
-    reading is immutable (a frozen AnalyteResult, strings, tuples). ``typed``
-    keeps an int value apart from the equal float, which would print the same
-    but serialise differently.
+
+def _stretches(view: CaseView, dates: list[dt.date]) -> list[tuple[int, int, dict[str, AgeBand]]]:
+    """(first row, row after the last, reference rows) for each run of counts in one stretch of age.
+
+    Age grows with the date, so the stretch changes only where a count is the
+    first past an edge of the table: found by bisecting the counts, not by
+    working out every count's age.
     """
-    return _grade(analyte, value, unit, None, None, band)
+    age_at = view.age_at
+    first, last = age_at(dates[0]), age_at(dates[-1])
+    if first is None or last is None:
+        return [(0, len(dates), {})]
+    table = band_table(view.patient.sex.value)
+    begin, end = bisect_right(EDGES, first), bisect_right(EDGES, last)
+    starts = [0] + [
+        bisect_left(range(len(dates)), EDGES[edge], key=lambda row: age_at(dates[row]))  # type: ignore[arg-type]
+        for edge in range(begin, end)
+    ]
+    stops = starts[1:] + [len(dates)]
+    return [(start, stop, table[begin + n]) for n, (start, stop) in enumerate(zip(starts, stops)) if start < stop]
 
 
-def _read(analyte: str, q: Quantity, band: AgeBand) -> _Reading:
-    """One quantity of a count, from the shared cache when it can be."""
-    # 0.0 and -0.0 are one cache key but print differently ("0" / "-0"); lab limits are
-    # rare enough not to be worth a key of their own. Both are graded afresh.
-    if q.lower_limit is None and q.upper_limit is None and not (q.value == 0 and math.copysign(1.0, q.value) < 0):
-        return _grade_cached(analyte, q.value, q.unit, band)
-    return _grade(analyte, q.value, q.unit, q.lower_limit, q.upper_limit, band)
+def grade_column(analyte: str, counts: CountColumns, stretches: list[tuple[int, int, dict[str, AgeBand]]]) -> list[Cell]:
+    """One cell per count (EMPTY where the analyte was not measured)."""
+    values = counts.values[analyte]
+    cells: list[Cell] = []
+    for start, stop, bands in stretches:
+        band = bands.get(analyte, NO_ROWS)
+        run = values[start:stop]
+        shared = _SHARED.get((analyte, band), {})
+        try:
+            cells += [shared[value] for value in run]  # values seen before: a look-up each
+        except KeyError:
+            shared = _shared_cells(analyte, band, run)
+            cells += [shared[value] for value in run]
+    # Results with a lab range or reported as a bound are few, and read on their own.
+    comparators, lower, upper = counts.comparators[analyte], counts.lab_lower[analyte], counts.lab_upper[analyte]
+    for row in counts.reported[analyte]:
+        band = next(b for start, stop, b in stretches if start <= row < stop).get(analyte, NO_ROWS)
+        cells[row] = grade_value(analyte, values[row], comparators[row], lower[row], upper[row], band)  # type: ignore[arg-type]
+    return cells
+
+
+def _fold(column: tuple | list) -> list | object:
+    """A column as written in the table: one entry per count, or the one entry every count shares."""
+    first = column[0]
+    return first if column.count(first) == len(column) else list(column)
+
+
+def _names(bits_of: dict[str, tuple[int, ...]], rows: int) -> dict[str, list[int]]:
+    """For each plain-word name, the rows it applies to (from the signs of the analytes names depend on)."""
+    nothing = (0,) * rows
+    groups: dict[tuple[int, ...], list[int]] = {}  # counts with the same bits have the same names
+    for row, key in enumerate(zip(*[bits_of.get(a, nothing) for a in NAMED_FROM])):
+        groups.setdefault(key, []).append(row)
+    named: dict[str, list[int]] = {}
+    for key, where in groups.items():
+        for name in names_for(key):  # it reads only the sign bits
+            named.setdefault(name, []).extend(where)
+    return {name: sorted(named[name]) for name in NAMES if name in named}
 
 
 def _first_treatment(view: CaseView) -> dt.date | None:
@@ -168,73 +239,33 @@ def _first_treatment(view: CaseView) -> dt.date | None:
     return min(starts) if starts else None
 
 
-def _describe(r: AnalyteResult) -> str:
-    text = f"{LABELS[r.analyte]} {r.value:g} {r.unit}"
-    if r.grade is not None and r.ctcae_term is not None:
-        text += f" ({r.ctcae_term} G{r.grade})"
-    elif r.flag in ("low", "high"):
-        text += f" ({r.flag})"
-    return text
-
-
-def _summary(
-    item: Indexed[Cbc], readings: list[_Reading], age: float | None, sex: str, treatment_start: dt.date | None
-) -> Conclusion | None:
-    """At most one conclusion per count: the grades given, what is ungraded and why, and the caveats."""
-    graded = [r.result for r in readings if r.graded]
-    ungraded = [r for r in readings if r.needs_lln]
-    if not ungraded and not any([r.grade for r in graded]):
-        return None
-    value = {r.ctcae_term: r.grade for r in graded}
-    described = [r.description for r in readings if r.graded]
-    parts = [f"CTCAE v5 on {item.date.isoformat()}: {'; '.join(described)}."]
-    if ungraded:
-        parts.append(
-            f"Grade 1 or 0 cannot be decided for {', '.join([LABELS[r.result.analyte] for r in ungraded])}: "
-            "the value is above the grade-2 line and "
-            "grade 1 starts below the lower limit of normal, which is not known."
+def grade_counts(view: CaseView) -> BloodCounts:
+    """The blood-count table up to ``view.as_of``, in date order, with its notable conclusions."""
+    counts = view.counts
+    if not counts.dates:
+        return BloodCounts()
+    stretches = _stretches(view, counts.dates)
+    analytes, cells_of, bits_of = {}, {}, {}
+    for analyte in counts.values:
+        cells = cells_of[analyte] = grade_column(analyte, counts, stretches)
+        flags, grades, bits, infos, _ = zip(*cells)
+        bits_of[analyte] = bits
+        info = _fold(infos)
+        if isinstance(info, Info):
+            term, lower, upper, source = info.term, info.lower, info.upper, info.source
+        else:
+            term, lower, upper, source = (_fold([i[n] for i in infos]) for n in range(4))
+        analytes[analyte] = AnalyteColumns(
+            unit=counts.units[analyte],
+            values=counts.values[analyte],
+            comparators=_fold(counts.comparators[analyte]),
+            lower_limits=lower,
+            upper_limits=upper,
+            range_sources=source,
+            flags=_fold(flags),
+            ctcae_terms=term,
+            grades=_fold(grades),
         )
-    for reading in readings:
-        if reading.sentences:
-            parts.extend(reading.sentences)
-    if treatment_start is None or item.date <= treatment_start:
-        parts.append(
-            "No treatment had started: CTCAE grades adverse events on treatment, so these grades describe "
-            "the presentation of the disease, not an adverse event."
-        )
-    used_reference = "reference" in [r.range_source for r in graded]
-    source = f"{CTCAE_V5}; {REF_INTERVALS}" if used_reference else CTCAE_V5
-    evidence = [item.ref(", ".join([r.description for r in readings]))]
-    explanation = " ".join(parts)
-    if ungraded:
-        missing = [_why_no_lln(LABELS[r.result.analyte], age, sex, r.rows_found) for r in ungraded]
-        return undetermined(TOPIC, RULE_NEEDS_LLN, source, missing, explanation, evidence, value=value)
-    return conclude(TOPIC, value, RULE_GRADES, source, explanation, evidence)
-
-
-def grade_counts(view: CaseView) -> list[CountResult]:
-    """One result per blood count up to ``view.as_of``, in date order."""
-    sex = view.patient.sex.value
-    treatment_start = _first_treatment(view)
-    results = []
-    for item in view.of_type("cbc"):
-        age = view.age_at(item.date)
-        bands = age_bands(age, sex)
-        cbc = item.finding
-        readings = [
-            _read(analyte, q, bands.get(analyte, NO_ROWS))
-            for analyte in ANALYTES
-            if (q := getattr(cbc, analyte)) is not None
-        ]
-        analytes = [r.result for r in readings]
-        conclusion = _summary(item, readings, age, sex, treatment_start)
-        results.append(
-            CountResult(
-                index=item.index,
-                date=item.date,
-                analytes=analytes,
-                named=list(names_for(tuple([r.signs for r in readings]))),
-                conclusions=[conclusion] if conclusion else [],
-            )
-        )
-    return results
+    named = _names(bits_of, len(counts.dates))
+    notable = notable_conclusions(view, counts, cells_of, bits_of, named, _first_treatment(view))
+    return BloodCounts(indexes=counts.indexes, dates=counts.dates, analytes=analytes, named=named, notable=notable)

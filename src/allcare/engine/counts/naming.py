@@ -5,20 +5,18 @@ Families and many clinical letters say "anaemia" or "pancytopenia", not
 assessment to what they were told. A cytopenia is named when the value is
 below the reference range or has a CTCAE grade of 1 or more (the grade-2+
 lines are absolute, so they name a cytopenia even where no range is known).
+A name needs certainty: a result reported as a bound that may lie on either
+side of the line names nothing.
 
-The names depend on a few yes/no facts per analyte (:class:`Signs`), so they
-are worked out once per combination of signs (:func:`names_for`): grading keeps
-each value's signs with its cached reading, and the hundreds of counts in a
-case are named from a cache of a few dozen combinations.
+The names depend on a few yes/no signs per analyte, kept as bits of one small
+integer per value (grading works them out once per value), so they are worked
+out once per combination of signs: hundreds of counts in a case are named from
+a cache of a few dozen combinations.
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import NamedTuple
-
-from ..assessment import AnalyteResult
-from .ctcae import LEUKOCYTOSIS
 
 ANAEMIA = "anaemia"
 NEUTROPENIA = "neutropenia"
@@ -28,68 +26,46 @@ HYPERLEUKOCYTOSIS = "hyperleukocytosis"
 THROMBOCYTOPENIA = "thrombocytopenia"
 PANCYTOPENIA = "pancytopenia"
 CIRCULATING_BLASTS = "circulating blasts"
+NAMES = (ANAEMIA, NEUTROPENIA, LEUKOPENIA, LEUKOCYTOSIS_NAME, HYPERLEUKOCYTOSIS, THROMBOCYTOPENIA, PANCYTOPENIA, CIRCULATING_BLASTS)
+"""Every name, in the order a count lists them."""
 
+# The signs of one value, as bits.
+DECREASED = 1  # below the range, or a CTCAE "decreased" grade of 1 or more
+RAISED = 2  # flagged high, or graded as leukocytosis
+VERY_HIGH = 4  # leukocytosis of grade 3 or more
+PRESENT = 8  # above zero (circulating blasts)
+SIGNS = DECREASED | RAISED | VERY_HIGH | PRESENT  # every sign bit: grading keeps other bits above them
 
-class Signs(NamedTuple):
-    """What the names of a count can depend on, read from one analyte's result."""
-
-    analyte: str
-    decreased: bool  # below the range, or a CTCAE "decreased" grade of 1 or more
-    raised: bool  # flagged high, or graded as leukocytosis
-    very_high: bool  # leukocytosis of grade 3 or more
-    present: bool  # above zero (circulating blasts)
-
-
-def _decreased(result: AnalyteResult) -> bool:
-    graded_low = result.ctcae_term != LEUKOCYTOSIS and result.grade is not None and result.grade >= 1
-    return result.flag == "low" or graded_low
-
-
-_ABSENT = Signs(analyte="", decreased=False, raised=False, very_high=False, present=False)
-"""Stands in for an analyte the count did not measure: it names nothing."""
-
-
-def signs(result: AnalyteResult) -> Signs:
-    """Everything :func:`names_for` reads from one result."""
-    leukocytosis = result.ctcae_term == LEUKOCYTOSIS
-    return Signs(
-        analyte=result.analyte,
-        decreased=_decreased(result),
-        raised=result.flag == "high" or leukocytosis,
-        very_high=leukocytosis and result.grade is not None and result.grade >= 3,
-        present=result.value > 0,
-    )
-
-
-def name_count(results: list[AnalyteResult]) -> list[str]:
-    """Names for one count, in a fixed order; pancytopenia needs all three lineages low on the same count."""
-    return list(names_for(tuple(signs(r) for r in results)))
+NAMED_FROM = ("hemoglobin", "anc", "wbc", "platelets", "blasts_pct")
+"""The analytes whose signs the names read, in the order :func:`names_for` takes them."""
 
 
 @lru_cache(maxsize=1024)
-def names_for(count: tuple[Signs, ...]) -> tuple[str, ...]:
-    """:func:`name_count` from the signs of each result (cached: see the module docstring)."""
-    by_analyte = {s.analyte: s for s in count}
-    wbc = by_analyte.get("wbc", _ABSENT)
+def names_for(signs: tuple[int, ...]) -> tuple[str, ...]:
+    """Names for one count from the signs of :data:`NAMED_FROM` (0: not measured), in a fixed order.
+
+    Only the sign bits are read: callers may pass integers with other bits set above them.
+
+    Pancytopenia needs all three lineages low on the same count.
+    """
+    hemoglobin, anc, wbc, platelets, blasts = signs
+    anaemia, neutropenia, leukopenia = hemoglobin & DECREASED, anc & DECREASED, wbc & DECREASED
+    thrombocytopenia = platelets & DECREASED
     names: list[str] = []
-    anaemia = by_analyte.get("hemoglobin", _ABSENT).decreased
-    neutropenia = by_analyte.get("anc", _ABSENT).decreased
-    leukopenia = wbc.decreased
-    thrombocytopenia = by_analyte.get("platelets", _ABSENT).decreased
     if anaemia:
         names.append(ANAEMIA)
     if neutropenia:
         names.append(NEUTROPENIA)
     if leukopenia:
         names.append(LEUKOPENIA)
-    if wbc.raised:
+    if wbc & RAISED:
         names.append(LEUKOCYTOSIS_NAME)
-    if wbc.very_high:
+    if wbc & VERY_HIGH:
         names.append(HYPERLEUKOCYTOSIS)
     if thrombocytopenia:
         names.append(THROMBOCYTOPENIA)
     if anaemia and (neutropenia or leukopenia) and thrombocytopenia:
         names.append(PANCYTOPENIA)
-    if by_analyte.get("blasts_pct", _ABSENT).present:
+    if blasts & PRESENT:
         names.append(CIRCULATING_BLASTS)
     return tuple(names)

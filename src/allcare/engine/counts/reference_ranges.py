@@ -84,6 +84,11 @@ INTERVALS: tuple[Interval, ...] = (
 )
 
 
+def _single(values: list[float]) -> float | None:
+    distinct = set(values)
+    return distinct.pop() if len(distinct) == 1 else None
+
+
 def _sex_key(sex: object) -> str:
     return str(getattr(sex, "value", sex) or "unknown").lower()
 
@@ -130,42 +135,58 @@ class AgeBand:
 
     rows: tuple[Interval, ...] = field(default=())
 
+    @property
+    def lower(self) -> float | None:
+        """The lower limit when every row agrees (one row, or both sexes alike); None otherwise."""
+        return _single([r.lower for r in self.rows])
+
+    @property
+    def upper(self) -> float | None:
+        return _single([r.upper for r in self.rows])
+
 
 NO_ROWS = AgeBand()
 _ANALYTES = tuple(dict.fromkeys(r.analyte for r in INTERVALS))
 # Every row starts and ends on one of these ages, so between two consecutive edges
 # each row covers every age or none: which rows apply is the same across the stretch.
-_EDGES = tuple(sorted({r.age_from for r in INTERVALS} | {r.age_below for r in INTERVALS}))
-_BANDS: dict[tuple[Interval, ...], AgeBand] = {(): NO_ROWS}
-_BANDS_AT: dict[tuple[str, int], dict[str, AgeBand]] = {}
+EDGES = tuple(sorted({r.age_from for r in INTERVALS} | {r.age_below for r in INTERVALS}))
+_SEX_KEYS = ("male", "female", ANY_SEX)
+
+
+def _table_for(sex: str) -> tuple[dict[str, AgeBand], ...]:
+    """The rows of every analyte for each stretch of age (stretch i: ages from EDGES[i - 1] below EDGES[i])."""
+    bands: dict[tuple[Interval, ...], AgeBand] = {(): NO_ROWS}
+    table = [{}]  # stretch 0: below the first edge (age 0), no rows
+    for age in EDGES[:-1]:  # the first age of each stretch is in it (rows are [from, below))
+        rows = {a: tuple(_possible_intervals(a, age, sex)) for a in _ANALYTES}
+        table.append({a: bands.setdefault(r, AgeBand(r)) for a, r in rows.items()})
+    table.append({})  # at or beyond the last edge (infinity): never reached
+    return tuple(table)
+
+
+_TABLE: dict[str, tuple[dict[str, AgeBand], ...]] = {sex: _table_for(sex) for sex in _SEX_KEYS}
+
+
+def band_table(sex: object) -> tuple[dict[str, AgeBand], ...]:
+    """The precomputed rows by stretch of age for a sex: index it with ``bisect_right(EDGES, age)``.
+
+    Sexes other than male and female match the same rows (the any-sex rows, or
+    both sexes' rows, see :func:`possible_intervals`), so they share one table.
+    """
+    key = _sex_key(sex)
+    return _TABLE[key if key in _TABLE else ANY_SEX]
 
 
 def age_bands(age_years: float | None, sex: object) -> dict[str, AgeBand]:
     """:func:`possible_intervals` for every analyte with rows, as shared :class:`AgeBand` objects.
 
     A case has hundreds of blood counts, each at a slightly different age, but
-    the answer only changes at a row edge: the table is scanned for the first
-    age seen between two edges and the answer reused. Sexes other than male
-    and female all match the same rows (the any-sex rows, or both sexes'),
-    so they share one entry; the cache stays a few dozen entries.
+    the answer only changes at a row edge, so it is looked up in a table made
+    once per sex and stretch of age (:func:`band_table`).
     """
     if age_years is None:
         return {}
-    key = _sex_key(sex)
-    if key not in ("male", "female"):
-        key = ANY_SEX
-    where = (key, bisect_right(_EDGES, age_years))
-    bands = _BANDS_AT.get(where)
-    if bands is None:
-        bands = _BANDS_AT[where] = {a: _band(tuple(_possible_intervals(a, age_years, sex))) for a in _ANALYTES}
-    return bands
-
-
-def _band(rows: tuple[Interval, ...]) -> AgeBand:
-    band = _BANDS.get(rows)
-    if band is None:
-        band = _BANDS[rows] = AgeBand(rows)
-    return band
+    return band_table(sex)[bisect_right(EDGES, age_years)]
 
 
 def age_band(analyte: str, age_years: float | None, sex: object) -> AgeBand:

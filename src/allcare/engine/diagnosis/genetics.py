@@ -47,9 +47,17 @@ class GeneticProfile:
     expression_conflict: bool
     findings: list[Indexed]
     conclusions: list[Conclusion] = field(default_factory=list)
+    # The entity rules ask the status of the same few lesions dozens of times per case.
+    _statuses: dict[str, str] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def status(self, lesion: str) -> str:
         """detected | negative | conflicting | untested."""
+        known = self._statuses.get(lesion)
+        if known is None:
+            known = self._statuses[lesion] = self._status(lesion)
+        return known
+
+    def _status(self, lesion: str) -> str:
         if lesion in self.conflicts:
             return "conflicting"
         if lesion in self.summary.detected:

@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 
 import msgspec
 from msgspec import Meta
+from msgspec.structs import force_setattr
 
 AbnormalityKind = Literal[
     "gain",
@@ -48,8 +49,8 @@ RecurrentKey = Literal[
 ]
 
 
-class _Frozen(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """Base for all result models: immutable and strict about unknown fields."""
+class _Frozen(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, gc=False):
+    """Base for all result models: immutable, strict about unknown fields, a tree (no cycles, gc=False)."""
 
 
 class Abnormality(_Frozen, kw_only=True):
@@ -76,13 +77,21 @@ class Abnormality(_Frozen, kw_only=True):
     count: Annotated[int, Meta(description="Copies: +21x2 and +2mar give 2.")] = 1
 
 
+QUOTE_LIMIT = 60
+
+
 class Problem(_Frozen, kw_only=True):
     """Something in the text that could not be read, or looks inconsistent."""
 
     clone: Annotated[int | None, Meta(description="0-based clone index, None when the problem is not in one clone.")]
-    text: Annotated[str, Meta(description="The offending text as written.")]
+    text: Annotated[str, Meta(description=f"The offending part as written (at most {QUOTE_LIMIT} characters).")]
     message: str
     severity: Severity = "error"
+
+    def __post_init__(self) -> None:
+        """A quote, not a copy: a problem in a 2,000-character karyotype must not carry it whole."""
+        if len(self.text) > QUOTE_LIMIT:
+            force_setattr(self, "text", self.text[:QUOTE_LIMIT - 1] + "…")
 
 
 class Clone(_Frozen, kw_only=True):
@@ -121,9 +130,7 @@ class FishResult(_Frozen, kw_only=True):
     """A lesion the FISH part of the string shows (``detected``) or excludes, read from one probe group."""
 
     text: Annotated[str, Meta(description="The probe group as written, e.g. (ABL1 con BCRx2).")]
-    lesion: Annotated[
-        str, Meta(description="Canonical lesion name: BCR::ABL1, KMT2A_rearrangement, iAMP21, CDKN2A_deletion ...")
-    ]
+    lesion: Annotated[str, Meta(description="Canonical lesion name: BCR::ABL1, KMT2A_rearrangement, iAMP21, CDKN2A_deletion ...")]
     detected: bool
     rule: Annotated[str, Meta(description="FISH.FUSION, FISH.BREAK_APART, FISH.COPY_NUMBER or FISH.IAMP21")]
     note: str = ""
@@ -139,10 +146,7 @@ class Karyotype(_Frozen, kw_only=True):
     nonclonal: bool = False
     problems: list[Problem] = []
     recurrent: list[RecurrentLesion] = []
-    suggested: Annotated[
-        list[RecurrentLesion],
-        Meta(description="lesions the karyotype suggests but cannot show, e.g. del(11)(q23): KMT2A FISH needed"),
-    ] = []
+    suggested: Annotated[list[RecurrentLesion], Meta(description="lesions the karyotype suggests but cannot show, e.g. del(11)(q23): KMT2A FISH needed")] = []
     modal_number: int | None = None
     abnormality_count: int = 0
     complex_threshold: int = 5

@@ -9,6 +9,7 @@ exactly what it could not lets a human fix the rest.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from .clone import RawClone, parse_clone
 from .lineage import identity, resolve_clones
@@ -20,12 +21,14 @@ _FISH = re.compile(r"(?:^|[.\s])((?:nuc\s*)?ish\b.*)", re.IGNORECASE | re.DOTALL
 _NONCLONAL = re.compile(r"\(\s*non[\s-]?clonal\s*\)|non[\s-]?clonal", re.IGNORECASE)
 
 
+@lru_cache(maxsize=1024)
 def parse_karyotype(text: str, *, complex_threshold: int = 5) -> Karyotype:
     """Read an ISCN karyotype; problems are reported in the result, never raised.
 
     `complex_threshold` is the number of distinct acquired abnormalities from
     which the karyotype counts as complex (5 in current NCCN guidance; some
-    protocols use 3 or 4).
+    protocols use 3 or 4). The result is immutable and shared by every caller
+    with the same text (many records hold the same few karyotypes).
     """
     try:
         return _parse(text, complex_threshold)
@@ -82,11 +85,16 @@ def _read_clones(text: str, problems: list[Problem]) -> list[RawClone]:
     if separator:
         pieces += [(piece, True) for piece in donor.split("/")]
     raws: list[RawClone] = []
+    empty = 0
     for piece, is_donor in pieces:
         if not piece.strip():
-            problems.append(Problem(clone=None, text=text.strip(), message="empty clone between '/' separators"))
+            empty += 1
             continue
         raws.append(parse_clone(len(raws), piece, is_donor))
+    if empty:  # one problem quoting the empty part, however often it occurs
+        times = f" ({empty} times)" if empty > 1 else ""
+        problems.append(Problem(clone=None, text="//" if "//" in text else "/",
+                                message=f"empty clone between '/' separators{times}"))
     return raws
 
 

@@ -183,10 +183,10 @@ class _Walker:
         for site in self.sites:
             if (site.involved or site.possible) and not self.pretreatment(site.date):
                 at(site.date).sites.append(site)
-        for item in self.view.of_type("cbc"):
-            blasts = item.finding.blasts_pct
-            if blasts is not None and above(blasts.value, blasts.comparator, 0.0) and not self.pretreatment(item.date):
-                at(item.date).blood.append(item)
+        counts = self.view.counts  # the blood counts as columns: one pass over the blast values
+        for row in counts.rows_where("blasts_pct", above, 0.0):
+            if not self.pretreatment(counts.dates[row]):
+                at(counts.dates[row]).blood.append(counts.items[row])
         return [by_date[d] for d in sorted(by_date)]
 
     def _marrow_for(self, item: Indexed[Mrd], marrows: list[Indexed[Marrow]]) -> Indexed[Marrow] | None:

@@ -20,15 +20,18 @@ from urllib.parse import quote
 
 import httpx
 import orjson
-from fastapi import APIRouter, FastAPI, HTTPException, Request
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from ...clock import assessment_date
 from ...engine import assess
 from ...serving import tune_garbage_collector
 from ...engine.rules import DEFAULT_RULES, RuleSet
 from ..fhir import FhirInputError, import_resources
+from ..json_steps import CDS_REQUEST_DEPTH, loads_in_steps
+from .auth import CdsAuth, require_cds_client
 from ..fhir.reader import ContentCache
 from .cors import CorsForCdsHooks
 from .cards import assessment_cards
@@ -104,9 +107,11 @@ def cds_discovery() -> dict:
     return discovery().model_dump(exclude_none=True)
 
 
-@router.post(f"/cds-services/{SERVICE_ID}")
-async def cds_all_assessment(request: Request) -> JSONResponse:
-    """Assess the patient in context and answer with cards.
+@router.post(f"/cds-services/{SERVICE_ID}", responses={status: {"description": text} for status, text in {
+    400: "not a valid CDS Hooks request", 401: "no JWT of a trusted CDS client", 412: "prefetch data missing",
+    413: "request too large", 422: "FHIR data that cannot be imported", 502: "the FHIR server failed"}.items()})
+async def cds_all_assessment(request: Request, client: dict | None = Depends(require_cds_client)) -> JSONResponse:
+    """Assess the patient in context and answer with cards (the caller's JWT is checked first).
 
     The ``Server-Timing`` header gives where the time went (parse, fetch, map, assess, cards; ms).
     """
@@ -116,21 +121,28 @@ async def cds_all_assessment(request: Request) -> JSONResponse:
     timing.lap("parse")
     resources = await _gather(hook_request, settings)
     timing.lap("fetch")
-    key = _content_key(resources, settings)
-    known = settings.assessed.get(key) if key is not None else None
-    if known is None:
-        known = _import_and_assess(resources, settings, timing)
-        if key is not None:
-            settings.assessed.put(key, known)
-    patient_id, assessment = known
+    patient_id, assessment = await run_in_threadpool(_assessed, resources, settings, timing)  # seconds of work: not here
+    timing.lap("assess")
     cards = assessment_cards(assessment, hook_request.hookInstance, settings.patient_url(patient_id))
     body = CdsResponse(cards=cards).model_dump(exclude_none=True)
     timing.lap("cards")
     return JSONResponse(body, headers={"Server-Timing": timing.header()})
 
 
-@router.post(f"/cds-services/{SERVICE_ID}/feedback")
-async def cds_feedback(request: Request) -> JSONResponse:
+def _assessed(resources: list[tuple[str, dict, str | None]], settings: CdsSettings, timing: "Timing") -> tuple[str, Any]:
+    key = _content_key(resources, settings)
+    known = settings.assessed.get(key) if key is not None else None
+    if known is None:
+        known = _import_and_assess(resources, settings, timing)
+        if key is not None:
+            settings.assessed.put(key, known)
+    return known
+
+
+@router.post(f"/cds-services/{SERVICE_ID}/feedback", responses={status: {"description": text} for status, text in {
+    400: "not a valid CDS Hooks feedback request", 401: "no JWT of a trusted CDS client",
+    413: "request too large"}.items()})
+async def cds_feedback(request: Request, client: dict | None = Depends(require_cds_client)) -> JSONResponse:
     """CDS Hooks 2.0 feedback: what the clinician did with a card (accepted, overridden and why).
 
     Checked and counted; allcare keeps no card outcome with patient data in it.
@@ -178,20 +190,29 @@ def _import_and_assess(resources: list[tuple[str, dict, str | None]], settings: 
 
 
 def _content_key(resources: list[tuple[str, dict, str | None]], settings: CdsSettings) -> bytes | None:
-    """A digest of exactly the resources sent (and the rule set), or None when they cannot be serialised."""
+    """A digest of exactly the resources sent (and the rule set), or None when they cannot be serialised.
+
+    Hashed resource by resource, so no single step holds the interpreter for long.
+    """
+    digest = hashlib.sha256(settings.rules.version.encode() + b"\0")
     try:
-        content = orjson.dumps([resource for _, resource, _ in resources], option=orjson.OPT_SORT_KEYS)
+        for _, resource, _ in resources:
+            digest.update(orjson.dumps(resource, option=orjson.OPT_SORT_KEYS) + b"\0")
     except (TypeError, orjson.JSONEncodeError):
         return None
-    return hashlib.sha256(settings.rules.version.encode() + b"\0" + content).digest()
+    return digest.digest()
 
 
 async def _read_request(request: Request, settings: CdsSettings) -> HookRequest:
     body = await request.body()
     if len(body) > settings.max_request_bytes:
         raise _error(413, f"request of {len(body):,} bytes is over the limit of {settings.max_request_bytes:,}")
+    return await run_in_threadpool(_parse_request, body)
+
+
+def _parse_request(body: bytes) -> HookRequest:
     try:
-        data = orjson.loads(body)  # several times faster than json on a prefetch of a megabyte
+        data = loads_in_steps(body, CDS_REQUEST_DEPTH)  # in steps: other requests run between them
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise _error(400, f"request body is not valid JSON: {error}") from None
     try:
@@ -287,11 +308,19 @@ def _usable(value: Any) -> bool:
     return isinstance(value, dict) and value.get("resourceType") not in (None, "OperationOutcome")
 
 
-def create_app(settings: CdsSettings | None = None) -> FastAPI:
-    """A FastAPI app with only the CDS Hooks router (to test or benchmark it alone)."""
+def create_app(settings: CdsSettings | None = None, auth: CdsAuth | None = None) -> FastAPI:
+    """A FastAPI app with only the CDS Hooks router (to test or benchmark it alone).
+
+    Who may call it comes from ``auth``, else from ``ALLCARE_CDS_TRUSTED_ISSUERS`` /
+    ``ALLCARE_CDS_ALLOW_ANONYMOUS``.
+    """
+    from ...settings import CdsAuthSettings
+
     tune_garbage_collector()
     app = FastAPI(title="allcare CDS Hooks", docs_url=None, redoc_url=None, openapi_url=None)
-    app.state.cds_settings = settings or CdsSettings()
+    app.state.cds_settings = settings = settings or CdsSettings()
+    app.state.cds_auth = auth or CdsAuth.from_settings(
+        CdsAuthSettings(), f"{settings.allcare_url.rstrip('/')}/cds-services/{SERVICE_ID}")
     app.include_router(router)
     app.add_middleware(CorsForCdsHooks)
     return app

@@ -11,17 +11,15 @@ STU3" instead of a list of unknown fields.
 
 from __future__ import annotations
 
-import threading
-
 import msgspec
 import orjson
-from collections import OrderedDict
 from functools import lru_cache
 from typing import Any, Iterable
 
 from fhir.resources.R4B import get_fhir_model_class
 from pydantic import ValidationError
 
+from ...caches import LRU
 from ...engine.case.errors import dotted_path
 from .shapes import Resource, decode, error_path
 from .problems import FhirInputError, FhirProblem
@@ -133,31 +131,12 @@ def check_shape(rtype: str, resource: dict, name: str) -> None:
                                           "data; export it as FHIR R4 (4.0.1)")])
 
 
-class ContentCache:
-    """Values by exact content, least recently used out first.
+# Values by exact content: the app's one LRU class. The CDS Hooks service keeps the assessment
+# of a whole prefetch by its digest: an EHR sends the same resources each time a chart is opened,
+# and the same resources and rule set always give the same assessment. Imports of files keep
+# none (their memory must stay flat however large the export).
+ContentCache = LRU
 
-    The CDS Hooks service keeps the assessment of a whole prefetch by its digest:
-    an EHR sends the same resources each time a chart is opened, and the same
-    resources and rule set always give the same assessment.
-    """
-
-    def __init__(self, size: int = 4096):
-        self.size = size
-        self._items: "OrderedDict[bytes, Any]" = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: bytes):
-        with self._lock:
-            value = self._items.get(key)
-            if value is not None:
-                self._items.move_to_end(key)
-            return value
-
-    def put(self, key: bytes, value: Any) -> None:
-        with self._lock:
-            self._items[key] = value
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
 
 
 def validate(resource: dict | bytes, where: str, strict: bool = False, resource_type: str | None = None) -> Resource:

@@ -18,6 +18,9 @@ from typing import Annotated, Any, ClassVar
 import msgspec
 
 Text = Annotated[str, msgspec.Meta(min_length=1)]
+# FHIR R4 ``id``: 1-64 of A-Z a-z 0-9 - . (so never a control character that a store or a
+# backup could not carry, such as NUL).
+Id = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9\-.]{1,64}$")]
 Number = int | float
 Date = Annotated[str, msgspec.Meta(pattern=r"^\d{4}(-\d{2}(-\d{2})?)?$")]
 DateTime = Annotated[str, msgspec.Meta(
@@ -129,7 +132,7 @@ class Resource(_Element):
     """What every resource may carry that allcare reads; ``contained`` resources are decoded on their own."""
 
     resource_type: ClassVar[str] = ""
-    id: Text | None = None
+    id: Id | None = None
     meta: Meta | None = None
     extension: list[Extension] | None = None
     identifier: list[Identifier] | None = None

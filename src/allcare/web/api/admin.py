@@ -5,13 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 
 from ...store import audit
 from ...store.errors import InvalidRecord
-from ...store.users import create_user, get_user, list_users, update_user
-from ..deps import MAX_ID, Admin, DbSession, RowId, settings_of
-from .schemas import AuditOut, AuditPageOut, UserIn, UserOut, UserPatch, user_out
+from ...store.users import create_user, get_user, list_tokens, list_users, revoke_token, update_user
+from ..deps import MAX_ID, Admin, DbSession, QueryMoment, RowId, settings_of
+from .schemas import AuditOut, AuditPageOut, TokenOut, UserIn, UserOut, UserPatch, token_out, user_out
 
 router = APIRouter(tags=["admin"])
 
@@ -48,6 +48,21 @@ def change_user(user_id: RowId, body: UserPatch, request: Request, who: Admin, d
     ))
 
 
+@router.get("/users/{user_id}/tokens", response_model=list[TokenOut], responses={404: {}})
+def user_tokens(user_id: RowId, who: Admin, db: DbSession) -> list[TokenOut]:
+    """A user's API tokens (never the tokens themselves: name, prefix, dates)."""
+    get_user(db, user_id)
+    audit.record(db, who.actor, "token.list", object_type="user", object_id=user_id)
+    return [token_out(row) for row in list_tokens(db, user_id)]
+
+
+@router.delete("/users/{user_id}/tokens/{token_id}", status_code=204, responses={404: {}})
+def revoke_user_token(user_id: RowId, token_id: RowId, who: Admin, db: DbSession) -> Response:
+    """Revoke one of a user's API tokens at once."""
+    revoke_token(db, who.actor, user_id, token_id)
+    return Response(status_code=204)
+
+
 def _utc(moment: dt.datetime) -> dt.datetime:
     if moment.tzinfo is None:
         return moment.replace(tzinfo=dt.timezone.utc)
@@ -66,7 +81,7 @@ def audit_events(
     user_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     patient_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     action: Annotated[str | None, Query(max_length=64, description="prefix, e.g. 'patient.' or 'auth.login'")] = None,
-    since: dt.datetime | None = None,
+    since: Annotated[QueryMoment | None, Query(description="events at or after this moment (ISO 8601)")] = None,
 ) -> AuditPageOut:
     """The audit log, newest first."""
     if since is not None:

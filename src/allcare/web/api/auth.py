@@ -17,19 +17,21 @@ from ...store.users import (
     list_tokens,
     normalise_username,
     purge_expired_sessions,
+    revoke_all_tokens,
     revoke_token,
 )
 from ...store.errors import InvalidRecord
 from ..deps import AnyUser, DbSession, Principal, RowId, settings_of, store_of
-from ..security import client_ip
+from ..security import client_ip, cookie_name, csrf_for_session, is_secure, session_token
 from .schemas import LoginIn, NewTokenOut, PasswordChange, TokenIn, TokenOut, WhoAmI, token_out
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 
-def _whoami(request: Request, who: Principal) -> WhoAmI:
+def _whoami(request: Request, who: Principal, csrf_token: str | None = None) -> WhoAmI:
     return WhoAmI(user_id=who.user_id, username=who.username, display_name=who.display_name, role=who.role,
-                  patient_id=who.patient_id, via=who.via, csrf_token=request.scope.get("state", {}).get("csrf_token"))
+                  patient_id=who.patient_id, via=who.via,
+                  csrf_token=csrf_token or request.scope.get("state", {}).get("csrf_token"))
 
 
 @router.post("/login", response_model=WhoAmI, responses={401: {}, 429: {}})
@@ -39,42 +41,45 @@ def login(body: LoginIn, request: Request, response: Response) -> WhoAmI:
     throttle = request.app.state.login_throttle
     ip = client_ip(request)
     username = normalise_username(body.username)[:80]
-    keys = (f"user:{username}", f"ip:{ip}")
+    key = f"{username}\0{ip}"
     anonymous = Actor(user_id=None, username=username, role="anonymous", ip=ip, via="session")
-    wait = throttle.retry_after(*keys)
+    wait = throttle.begin(key)  # checks and counts this try in one step, before the slow hash
     if wait:
         with store.transaction() as session:
             audit.record(session, anonymous, "auth.login", outcome="throttled")
         raise HTTPException(429, "too many failed logins; wait and try again", headers={"Retry-After": str(wait)})
-    with store.transaction() as session:
-        user = authenticate(session, request.app.state.hasher, body.username, body.password)
-        if user is None:
-            throttle.failed(*keys)
-            audit.record(session, anonymous, "auth.login", outcome="failed")
+    user = None
+    try:
+        with store.transaction() as session:
+            user = authenticate(session, request.app.state.hasher, body.username, body.password)
+            if user is None:
+                audit.record(session, anonymous, "auth.login", outcome="failed")
+    finally:
+        throttle.end(key, succeeded=user is not None)
     if user is None:
         raise HTTPException(401, "wrong username or password")
-    throttle.succeeded(*keys)
     with store.transaction() as session:
         purge_expired_sessions(session)
         token = create_session(session, user, ip, settings.session_max_age_seconds)
         who = Principal(user_id=user.id, username=user.username, role=user.role, patient_id=user.patient_id,
                         display_name=user.display_name, via="session", ip=ip)
         audit.record(session, who.actor, "auth.login")
-    secure = settings.cookie_secure == "always" or (settings.cookie_secure == "auto" and request.url.scheme == "https")
-    response.set_cookie(settings.session_cookie, token, max_age=settings.session_max_age_seconds, httponly=True,
-                        secure=secure, samesite=settings.cookie_samesite, path="/")
-    return _whoami(request, who)
+    response.set_cookie(cookie_name(settings, settings.session_cookie, request.scope), token,
+                        max_age=settings.session_max_age_seconds, httponly=True,
+                        secure=is_secure(settings, request.scope), samesite=settings.cookie_samesite, path="/")
+    return _whoami(request, who, csrf_for_session(settings.secret_key, token))
 
 
 @router.post("/logout", status_code=204)
 def logout(request: Request, who: AnyUser, db: DbSession) -> Response:
     settings = settings_of(request)
-    cookie = request.cookies.get(settings.session_cookie)
+    cookie = session_token(request)
     if cookie:
         end_session(db, cookie)
     audit.record(db, who.actor, "auth.logout")
     response = Response(status_code=204)
-    response.delete_cookie(settings.session_cookie, path="/")
+    response.delete_cookie(cookie_name(settings, settings.session_cookie, request.scope), path="/",
+                           secure=is_secure(settings, request.scope))
     return response
 
 
@@ -85,7 +90,7 @@ def whoami(request: Request, who: AnyUser) -> WhoAmI:
 
 @router.post("/password", status_code=204)
 def change_password(body: PasswordChange, request: Request, who: AnyUser, db: DbSession) -> Response:
-    """Change your own password (needs the current one); ends your other sessions."""
+    """Change your own password (needs the current one); ends your sessions and revokes your API tokens."""
     hasher = request.app.state.hasher
     user = get_user(db, who.user_id)
     if authenticate(db, hasher, user.username, body.current_password) is None:
@@ -95,6 +100,7 @@ def change_password(body: PasswordChange, request: Request, who: AnyUser, db: Db
         raise InvalidRecord([("new_password", problems[0][1])])
     user.password_hash = hasher.hash(body.new_password)
     end_all_sessions(db, user.id)
+    revoke_all_tokens(db, user.id)
     audit.record(db, who.actor, "auth.password_change", object_type="user", object_id=user.id)
     return Response(status_code=204)
 

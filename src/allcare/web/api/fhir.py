@@ -2,28 +2,32 @@
 
 from __future__ import annotations
 
-import datetime as dt
+import asyncio
 import json
+from concurrent.futures.process import BrokenProcessPool
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import IntegrityError
 
-from ...engine.case.models import EARLIEST_DATE, LATEST_DATE
 from ...interop.fhir import FhirInputError, bundle_json, import_resources
 from ...interop.fhir.reader import bundle_entries, parse_json
 from ...store.assessments import run_engine
 from ...store.cases import export_case, merge_case
 from ...store.errors import Conflict, InvalidRecord
+from ...store import Actor, Store
 from ...store.identifiers import identifiers_of
-from ..deps import Clinician, DbSession, PatientId, PatientReader
+from .. import workers
+from ..deps import Clinician, DbSession, PatientId, PatientReader, QueryDate, store_of
+from ..security import BODY_LIMITS
 
 router = APIRouter(tags=["FHIR"])
 
 # One request holds one Bundle in memory; a whole hospital export belongs on the
 # command line (``allcare import fhir *.ndjson``), which streams.
-MAX_IMPORT_BYTES = 32 * 1024 * 1024
+MAX_IMPORT_BYTES = BODY_LIMITS[("POST", "/api/v1/fhir/import")]
 FHIR_JSON = "application/fhir+json"
 NDJSON_TYPES = ("application/fhir+ndjson", "application/ndjson", "application/x-ndjson")
 
@@ -67,12 +71,13 @@ def _entries(body: bytes, content_type: str) -> list[tuple[str, dict, str | None
         "application/fhir+ndjson": {"schema": {"type": "string", "description": "one resource per line"}},
     }}},
 )
-async def import_fhir(request: Request, who: Clinician, db: DbSession) -> FhirImportOut:
+async def import_fhir(request: Request, who: Clinician) -> FhirImportOut:
     """Import FHIR R4 resources (a Bundle, one resource, or NDJSON lines) into the store.
 
-    Each patient is stored whole or not at all and listed with what happened to
-    it; importing the same resources again changes nothing (findings are matched
-    by resource id). What could not be mapped is listed per resource.
+    Each patient is stored whole or not at all, in a transaction of its own, and
+    listed with what happened to it; importing the same resources again changes
+    nothing (findings are matched by resource id). What could not be mapped is
+    listed per resource.
     """
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type not in (FHIR_JSON, "application/json", *NDJSON_TYPES):
@@ -83,8 +88,32 @@ async def import_fhir(request: Request, who: Clinician, db: DbSession) -> FhirIm
         if len(body) > MAX_IMPORT_BYTES:
             return _problem(413, f"over {MAX_IMPORT_BYTES // (1024 * 1024)} MB; import large exports with "
                                  "'allcare import fhir FILE.ndjson', which streams")
+    # Parsing, mapping and storing take seconds for a large Bundle: in the import worker process,
+    # so neither the event loop nor the other requests of this server wait for it (web/workers.py).
+    loop = asyncio.get_running_loop()
     try:
-        result = import_resources(_entries(bytes(body), content_type))
+        answer = await loop.run_in_executor(workers.pool(), import_in_worker, store_of(request).url, who.actor,
+                                            bytes(body), content_type)
+    except BrokenProcessPool:
+        workers.restart()
+        return _problem(503, "the import worker stopped; each patient is stored whole or not at all, and an import "
+                             "sent again changes nothing it already stored: send it again")
+    if "problems" in answer:
+        raise InvalidRecord([tuple(problem) for problem in answer["problems"]])
+    return FhirImportOut.model_validate(answer)
+
+
+def import_in_worker(url: str, actor: Actor, body: bytes, content_type: str) -> dict:
+    """(In the worker process) the import's answer as JSON data, or ``{"problems": [...]}`` for bad input."""
+    try:
+        return _import(workers.store_for(url), actor, body, content_type).model_dump(mode="json")
+    except InvalidRecord as error:
+        return {"problems": [list(problem) for problem in error.problems]}
+
+
+def _import(store: Store, actor: Actor, body: bytes, content_type: str) -> FhirImportOut:
+    try:
+        result = import_resources(_entries(body, content_type))
     except FhirInputError as error:
         raise InvalidRecord([(f"{p.resource}: {p.field}" if p.field else p.resource, p.message)
                              for p in error.problems]) from None
@@ -92,10 +121,16 @@ async def import_fhir(request: Request, who: Clinician, db: DbSession) -> FhirIm
     for imported in result.patients:
         case, report = imported.case, imported.report
         not_mapped = [{"resource": e.resource, "status": e.status, "reason": e.reason} for e in report.not_mapped()]
-        try:  # merge_case validates the whole record before its first write: a failure wrote nothing
-            merged = merge_case(db, who.actor, case, imported.identifiers)
-        except (InvalidRecord, Conflict) as error:
-            problems = ([f"{w}: {m}" for w, m in error.problems] if isinstance(error, InvalidRecord) else [str(error)])
+        try:  # one transaction per patient: other writers are not held up behind the whole import
+            with store.transaction() as session:
+                merged = merge_case(session, actor, case, imported.identifiers)
+        except (InvalidRecord, Conflict, IntegrityError) as error:
+            if isinstance(error, InvalidRecord):
+                problems = [f"{w}: {m}" for w, m in error.problems]
+            elif isinstance(error, Conflict):
+                problems = [str(error)]
+            else:  # two imports created the same patient at once
+                problems = ["conflicts with data saved at the same moment; import again"]
             out.append(ImportedPatientOut(identifier=case.patient.id, patient_id=None, action="failed",
                                           problems=problems, not_mapped=not_mapped))
             continue
@@ -118,7 +153,7 @@ def everything(
     patient_id: PatientId,
     who: PatientReader,
     db: DbSession,
-    as_of: Annotated[dt.date | None, Query(ge=EARLIEST_DATE, le=LATEST_DATE)] = None,
+    as_of: Annotated[QueryDate | None, Query(description="assess as of this date (YYYY-MM-DD)")] = None,
     assessment: Annotated[bool, Query(description="include allcare's conclusions (CNS, response, phase ...)")] = True,
 ) -> Response:
     """The whole record as an mCODE-aligned FHIR R4 Bundle (``Patient/$everything`` style; see docs/fhir.md)."""

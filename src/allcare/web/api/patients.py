@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from ...store.assessments import engine_available, is_fresh, refresh_summaries
+from ...store.assessments import engine_available, is_fresh, read_record, refresh_summaries
 from ...store.listing import PatientFilters, SortKey, list_patients
 from ...store.models import PatientSummary
 from ...store.patients import (
@@ -15,11 +14,10 @@ from ...store.patients import (
     PatientRecordUpdate,
     create_patient,
     delete_patient,
-    get_patient,
     update_patient,
 )
-from ..deps import MAX_ID, Clinician, CodedPatientReader, DbSession, ListReader, PatientId, PatientWriter
-from ..deps import store_of
+from ..deps import MAX_ID, Clinician, CodedPatientReader, DbSession, ListReader, PatientId, PatientWriter, QueryDate
+from ..deps import caches_of
 from .schemas import ConflictOut, PatientOut, PatientPageOut, patient_out
 
 router = APIRouter(prefix="/patients", tags=["patients"])
@@ -38,8 +36,8 @@ def patients(
     genetic_risk: Annotated[str | None, Query(max_length=40, description="standard or poor")] = None,
     lineage: Annotated[str | None, Query(max_length=40, description="B, T, B/myeloid ...")] = None,
     alert: Annotated[str | None, Query(max_length=60, description="an alert code, e.g. hyperleukocytosis")] = None,
-    last_visit_from: dt.date | None = None,
-    last_visit_to: dt.date | None = None,
+    last_visit_from: QueryDate | None = None,
+    last_visit_to: QueryDate | None = None,
     sort: SortKey = "identifier",
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
@@ -50,8 +48,8 @@ def patients(
         last_visit_from=last_visit_from, last_visit_to=last_visit_to, sort=sort, limit=limit, offset=offset,
         only_patient_id=(who.patient_id or 0) if who.role == "patient" else None,
     )
-    page = list_patients(db, who.actor, filters, store_of(request).cache)
-    return PatientPageOut(items=[patient_out(row, summary) for row, summary in page.items], total=page.total,
+    page = list_patients(db, who.actor, filters, caches_of(request).assessments)
+    return PatientPageOut(items=[patient_out(row, summary, page.epoch) for row, summary in page.items], total=page.total,
                           limit=limit, offset=offset)
 
 
@@ -62,12 +60,12 @@ def new_patient(body: PatientRecordIn, who: Clinician, db: DbSession) -> Patient
 
 @router.get("/{patient_id}", response_model=PatientOut, responses={404: {}})
 def patient(patient_id: PatientId, request: Request, who: CodedPatientReader, db: DbSession) -> PatientOut:
-    row = get_patient(db, who.actor, patient_id)
+    record = read_record(db, who.actor, patient_id)
     summary = db.get(PatientSummary, patient_id)
-    if not is_fresh(summary, row) and engine_available():
-        refresh_summaries(db, [patient_id], store_of(request).cache)
+    if not is_fresh(summary, record.patient, record.epoch) and engine_available():
+        refresh_summaries(db, [patient_id], caches_of(request).assessments)
         summary = db.get(PatientSummary, patient_id, populate_existing=True)
-    return patient_out(row, summary)
+    return patient_out(record.patient, summary, record.epoch)
 
 
 @router.put("/{patient_id}", response_model=PatientOut, responses={404: {}, 409: {"model": ConflictOut}})
@@ -79,9 +77,11 @@ def change_patient(patient_id: PatientId, body: PatientRecordUpdate, who: Patien
 @router.delete("/{patient_id}", status_code=204, responses={404: {}, 409: {"model": ConflictOut}})
 def remove_patient(
     patient_id: PatientId,
+    request: Request,
     who: PatientWriter,
     db: DbSession,
     version: Annotated[int, Query(ge=1, le=MAX_ID, description="the version you read")],
 ) -> Response:
     delete_patient(db, who.actor, patient_id, version)
+    caches_of(request).forget_patient(patient_id)
     return Response(status_code=204)

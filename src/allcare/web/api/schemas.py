@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from ...engine.case import Finding, Treatment
+from ...engine.case.models import StorableText
 from ...engine.case import Patient as CasePatient
 from ...store.models import ROLES
 
@@ -23,7 +24,7 @@ assert set(ROLES) == set(Role.__args__)  # type: ignore[attr-defined]
 Version = Field(ge=1, le=2**31 - 1, description="the version you read; a stale one gets HTTP 409")
 
 
-class _In(BaseModel):
+class _In(StorableText):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
@@ -188,6 +189,50 @@ class AuditPageOut(BaseModel):
     next_before: int | None = Field(description="pass as ?before= for the next (older) page")
 
 
+class CodedEntityOut(BaseModel):
+    key: str | None
+    name: str | None
+
+
+class CodesOut(BaseModel):
+    icd_o_3: str | None
+    icd_10_cm: str | None
+    snomed_ct: str | None
+
+
+class CodedRiskOut(BaseModel):
+    nci: str | None
+    genetic: str | None
+    cog_group: str | None
+
+
+class CodedStatusOut(BaseModel):
+    current: str | None
+    since: dt.date | None
+    phase: str | None
+
+
+class CodedOut(BaseModel):
+    """A record as a registrar sees it: codes, entities, dates, risk and status; no raw findings."""
+
+    patient_id: int
+    identifier: str
+    sex: str
+    birth_date: dt.date | None
+    diagnosis_date: dt.date | None
+    as_of: dt.date | None
+    last_visit: dt.date | None
+    disease: str | None
+    lineage: str | None
+    who_haem5: CodedEntityOut
+    icc_2022: CodedEntityOut
+    codes: CodesOut
+    risk: CodedRiskOut
+    status: CodedStatusOut
+    alerts: list[str] = Field(description="alert codes")
+    error: str | None = Field(description="why the record could not be assessed")
+
+
 class CohortOut(BaseModel):
     patients: int
     assessed: int
@@ -204,14 +249,14 @@ class CohortOut(BaseModel):
     alerts: dict[str, int]
 
 
-def patient_out(row, summary=None) -> PatientOut:
+def patient_out(row, summary=None, epoch: str | None = None) -> PatientOut:
     from ...store.assessments import is_fresh
     from ...store.patients import case_patient
 
     return PatientOut(
         id=row.id, patient=case_patient(row), diagnosis_date=row.diagnosis_date, display_name=row.display_name,
         version=row.version, revision=row.revision, created_at=row.created_at, updated_at=row.updated_at,
-        summary=None if summary is None else summary_out(summary, is_fresh(summary, row)),
+        summary=None if summary is None else summary_out(summary, epoch is not None and is_fresh(summary, row, epoch)),
     )
 
 

@@ -18,6 +18,7 @@ from ...store.users import end_session
 from ..api.auth import login as api_login
 from ..api.schemas import LoginIn
 from ..deps import Admin, CurrentPrincipal, current_principal, get_settings, get_store
+from ..security import cookie_name, is_secure, session_token
 from .common import PageRoute, home_for, render, safe_next
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -82,7 +83,7 @@ def login(
 @router.post("/logout")
 def logout(request: Request) -> Response:
     settings, store = get_settings(request), get_store(request)
-    cookie = request.cookies.get(settings.session_cookie)
+    cookie = session_token(request)
     who = _signed_in(request)
     if cookie:
         with store.transaction() as session:
@@ -90,7 +91,8 @@ def logout(request: Request) -> Response:
             if who is not None:
                 audit.record(session, who.actor, "auth.logout")
     response = RedirectResponse("/login", status_code=303)
-    response.delete_cookie(settings.session_cookie, path="/")
+    response.delete_cookie(cookie_name(settings, settings.session_cookie, request.scope), path="/",
+                           secure=is_secure(settings, request.scope))
     return response
 
 

@@ -19,7 +19,6 @@ import datetime as dt
 import gzip
 import urllib.parse
 from collections.abc import Callable
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -178,11 +177,7 @@ class PageRoute(APIRoute):
         return page_handler
 
 
-@lru_cache(maxsize=64)
-def _parse(data: bytes) -> Assessment:
-    return assessment_from_json(gzip.decompress(data))
-
-
-def parse_assessment(data: bytes) -> Assessment:
-    """The store's cached gzip JSON as an :class:`Assessment` (parsed once per distinct revision)."""
-    return _parse(data)
+def parse_assessment(request: Request, key: tuple, data: bytes) -> Assessment:
+    """The store's gzip JSON as an :class:`Assessment`, parsed once per record key (``Caches.parsed_assessments``)."""
+    return request.app.state.caches.parsed_assessments.get_or_compute(
+        key, lambda: assessment_from_json(gzip.decompress(data)))

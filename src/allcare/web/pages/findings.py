@@ -22,9 +22,10 @@ FindingKind = Annotated[str, Path(pattern="^(" + "|".join(FINDING_TYPES) + ")$")
 MAX_KARYOTYPE = 2000
 
 
-def _patient(request: Request, patient_id: int):
+def _patient(request: Request, patient_id: int, who):
+    """The record a form is about; opening or posting a form shows it, so it is an audited read."""
     with get_store(request).transaction() as session:
-        return get_patient(session, None, patient_id)
+        return get_patient(session, who.actor, patient_id, action="finding.form")
 
 
 def _page(request: Request, row, kind: str, values: dict, result: forms.FormResult | None, status: int = 200) -> Response:
@@ -36,7 +37,7 @@ def _page(request: Request, row, kind: str, values: dict, result: forms.FormResu
 
 @router.get("/patients/{patient_id}/findings/new/{kind}")
 def new_finding_form(request: Request, patient_id: PatientId, kind: FindingKind, who: PatientWriter) -> Response:
-    row = _patient(request, patient_id)
+    row = _patient(request, patient_id, who)
     return _page(request, row, kind, forms.blank_values(kind, dt.date.today()), None)
 
 
@@ -46,7 +47,7 @@ async def add_finding_from_form(request: Request, patient_id: PatientId, kind: F
     from starlette.concurrency import run_in_threadpool
 
     def save() -> Response:
-        row = _patient(request, patient_id)
+        row = _patient(request, patient_id, who)
         patient = case_patient(row).model_dump(mode="json", exclude_none=True)
         result = forms.validate_finding(forms.finding_from_form(kind, submitted), patient, row.diagnosis_date)
         if result.ok:

@@ -205,9 +205,10 @@ def _response(assessment: Assessment, every: list[Conclusion]) -> PanelRow:
                     conclusions=conclusions or _matching(every, "status.current"))
 
 
-# Conclusions already shown row by row in the tables under the charts (one per blood count, one
-# per timeline point): the derivation trail leaves them out so the page stays light.
-TABLED_TOPICS = ("blood_counts.", "status.timeline", "chemistry.")
+# Conclusions already shown row by row in tables (one per timeline point under the status chart,
+# one per chemistry result in the toxicity panel): the derivation trail leaves them out so the
+# page stays light. The blood counts have conclusions only where notable, and those stay in the trail.
+TABLED_TOPICS = ("status.timeline", "chemistry.")
 
 
 def derivation_trail(assessment: Assessment) -> tuple[list[Conclusion], int]:

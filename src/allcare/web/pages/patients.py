@@ -12,16 +12,16 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 
 from ...engine.case import FINDING_TYPES
-from ...store.assessments import ENGINE_VERSION, assessment_gzip, rules_version
+from ...store.assessments import ENGINE_VERSION, keyed_assessment_gzip, read_record, rules_version
+from ...store.coded import coded_view
 from ...store.listing import PatientFilters, list_patients
 from ...store.models import FindingRow
-from ...store.patients import get_patient
 from ..charts import STATUS_LABELS, patient_charts
 from ..monitoring_charts import monitoring_charts
-from ..deps import CodedPatientReader, ListReader, PatientId, get_store
+from ..deps import CodedPatientReader, ListReader, PatientId, get_caches, get_store
 from . import forms
 from .common import PageRoute, parse_assessment, render, templates
-from .fragments import PatientFragments, fragment_cache
+from .fragments import PatientFragments, cached_fragments
 from .panels import ALERT_LABELS, NCI_LABELS, alert_label, derivation_trail, diagnosis_panel, who_short
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -81,7 +81,7 @@ def patient_list(
                              sort=chosen["sort"], limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     store = get_store(request)
     with store.transaction() as session:
-        result = list_patients(session, who.actor, filters, store.cache)
+        result = list_patients(session, who.actor, filters, get_caches(request).assessments)
     query = {k: v for k, v in chosen.items() if v and not (k == "sort" and v == "identifier")}
     pages = max(1, -(-result.total // PAGE_SIZE))
 
@@ -102,22 +102,27 @@ def patient_list(
 def patient_page(request: Request, patient_id: PatientId, who: CodedPatientReader) -> Response:
     if who.role == "patient":
         return RedirectResponse(f"/patients/{patient_id}/report", status_code=303)
-    store = get_store(request)
+    store, caches = get_store(request), get_caches(request)
+    if who.role == "registrar":  # the coded view: no blood counts, karyotype, MRD or evidence
+        with store.transaction() as session:
+            coded = coded_view(session, who.actor, patient_id, caches.assessments)
+        return render(request, "patient_coded.html", {"c": coded, "who_short": who_short})
     engine_error = None
     with store.transaction() as session:
-        row = get_patient(session, None, patient_id)
-        # The timestamps keep a record apart from another with the same id and revision (a restored store).
-        key = (row.id, row.revision, row.created_at, row.updated_at, ENGINE_VERSION, rules_version())
+        # Read (and audited) on every view; parsed and rendered only when this revision is new here.
+        record = read_record(session, who.actor, patient_id, action="assessment.read")
+        row = record.patient
         try:
-            # Read (and audited) on every view; parsed and rendered only when this revision is new here.
-            data = assessment_gzip(session, who.actor, patient_id, store.cache)
+            data = keyed_assessment_gzip(session, record, caches.assessments)
         except Exception as error:  # noqa: BLE001 - a record the engine cannot read still gets a page
             data, engine_error = None, type(error).__name__
         if data is None:
             fragments = _render_fragments(row, None, _finding_counts(session, patient_id))
         else:
-            fragments = fragment_cache(request).get_or_render(
-                key, lambda: _render_fragments(row, parse_assessment(data), _finding_counts(session, patient_id)))
+            fragments = cached_fragments(
+                caches.page_fragments, (*record.key, ENGINE_VERSION, rules_version()),
+                lambda: _render_fragments(row, parse_assessment(request, record.key, data),
+                                         _finding_counts(session, patient_id)))
     added = request.query_params.get("added")
     return render(request, "patient.html", {
         "patient": row,

@@ -11,11 +11,9 @@ import re
 
 from fastapi import APIRouter, Request, Response
 
-from ...store import audit
-from ...store.assessments import assessment_gzip
+from ...store.assessments import keyed_assessment_gzip, read_record
 from ...store.cases import case_of
-from ...store.patients import get_patient
-from ..deps import PatientId, PatientReader, get_store
+from ..deps import PatientId, PatientReader, get_caches, get_store
 from ..report import build_report, report_pdf
 from .common import PageRoute, error_page, parse_assessment, render
 
@@ -27,10 +25,11 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False)
 def _report(request: Request, patient_id: int, who, action: str):
     store = get_store(request)
     with store.transaction() as session:
-        row = get_patient(session, None, patient_id)
-        assessment = parse_assessment(assessment_gzip(session, who.actor, patient_id, store.cache))
+        record = read_record(session, who.actor, patient_id, action=action)
+        row = record.patient
+        data = keyed_assessment_gzip(session, record, get_caches(request).assessments)
+        assessment = parse_assessment(request, record.key, data)
         case = case_of(session, row)
-        audit.record(session, who.actor, action, object_type="patient", object_id=patient_id, patient_id=patient_id)
     return row, build_report(assessment, case=case, patient_name=row.display_name or row.identifier)
 
 

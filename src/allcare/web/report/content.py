@@ -212,21 +212,21 @@ def _tests(assessment: Assessment, case: Case | None) -> list[TestSection]:
 
 def _blood_count(assessment: Assessment) -> TestSection:
     """The latest value of each count (a count may have been measured alone), with what it means."""
-    counts = sorted(assessment.blood_counts, key=lambda c: (c.date, c.index))
-    latest_of: dict[str, tuple[dt.date, object]] = {}
-    for count in counts:
-        for result in count.analytes:
-            latest_of[result.analyte] = (count.date, result)
+    counts = assessment.blood_counts
+    latest_of = {analyte: results[-1] for analyte in counts.analytes if (results := counts.results(analyte))}
     name, how = words.TESTS["cbc"]
-    newest = counts[-1].date
+    newest = counts.dates[-1]
     lines = []
     for analyte in words.ANALYTE:
         if analyte not in latest_of:
             continue
-        day, result = latest_of[analyte]
+        row, result = latest_of[analyte]
+        day = counts.dates[row]
         label, meaning = words.ANALYTE[analyte]
         unit = words.ANALYTE_UNITS.get(analyte, result.unit)
         value = f"{_number(result.value)} {unit}"
+        if result.comparator is not None:
+            value = f"{words.COMPARATOR_WORDS[result.comparator]} {value}"
         if result.lower_limit is not None and result.upper_limit is not None and analyte != "blasts_pct":
             value += f" (usual range {_number(result.lower_limit)} to {_number(result.upper_limit)})"
         if day != newest:

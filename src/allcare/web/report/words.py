@@ -213,6 +213,8 @@ LOW_MEANS = {
     "wbc": "When they are low, the body is less able to fight germs.",
 }
 FLAG_WORDS = {"low": "lower than usual", "normal": "in the usual range", "high": "higher than usual"}
+# A result the lab reported as a bound ("< 5"): the true value is only known to lie on one side.
+COMPARATOR_WORDS = {"<": "below", "<=": "at most", ">=": "at least", ">": "above"}
 
 MRD_STATUS = {
     "negative": "Negative: fewer than 1 in 10,000 cells (0.01%) were leukaemia cells, and the test was sensitive "

@@ -1,14 +1,14 @@
 """Patient identifiers from other systems (MRN system + value), to recognise a patient across imports.
 
-Revision ID: 0002_identifiers
-Revises: 0001
+Revision ID: 0003
+Revises: 0002
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002_identifiers"
-down_revision = "0001"
+revision = "0003"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
