@@ -14,6 +14,7 @@ import pytest
 from allcare.engine import assess
 from allcare.interop.casefile import load_case
 from allcare.interop.cdshooks import CdsResponse, CdsSettings, create_app
+from allcare.interop.cdshooks.auth import CdsAuth
 from allcare.interop.fhir import bundle_json, case_resources, import_bundle
 from allcare.interop.fhir.model import to_json
 from fhir_helpers import EXAMPLES, ServerThread
@@ -129,7 +130,7 @@ def test_exports_are_valid_r4_and_use_the_expected_resources(name):
 
 @pytest.fixture(scope="module")
 def cds():
-    with ServerThread(create_app(CdsSettings(allcare_url="https://allcare.example.org"))) as server:
+    with ServerThread(create_app(CdsSettings(allcare_url="https://allcare.example.org"), auth=CdsAuth(allow_anonymous=True))) as server:
         yield server
 
 
