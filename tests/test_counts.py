@@ -449,3 +449,34 @@ def test_a_bound_allows_exactly_the_grades_of_the_values_it_covers(analyte, valu
         return
     expected = set().union(*(_exact_grade(analyte, x, llns) for x in covered))
     assert set(ctcae_grade(analyte, value, comparator, llns).outcomes) == expected
+
+
+# CTCAE v5.0 prints each anaemia line in three units, each rounded on its own: grade 1 is
+# "<LLN - 10.0 g/dL; <LLN - 6.2 mmol/L; <LLN - 100 g/L", grade 2 "<10.0 - 8.0 g/dL; <6.2 - 4.9
+# mmol/L; <100 - 80 g/L", grade 3 "<8.0 g/dL; <4.9 mmol/L; <80 g/L". 6.2 mmol/L is 9.99 g/dL and
+# 4.9 mmol/L is 7.90 g/dL, so a result is graded at the lines of the unit it was reported in.
+@pytest.mark.parametrize(
+    "value, unit, grade",
+    [
+        (6.2, "mmol/L", 1),  # at the grade-2 line: not below it
+        (6.1, "mmol/L", 2),
+        (4.9, "mmol/L", 2),  # at the grade-3 line
+        (4.8, "mmol/L", 3),
+        (100, "g/L", 1),
+        (99, "g/L", 2),
+        (80, "g/L", 2),
+        (79, "g/L", 3),
+        (10.0, "g/dL", 1),
+        (7.9, "g/dL", 3),
+    ],
+)
+def test_anaemia_is_graded_at_the_lines_of_the_reported_unit(value, unit, grade):
+    result, _ = one("hemoglobin", {"value": value, "unit": unit}, sex="male")
+    assert result.grade == grade
+
+
+def test_a_bound_in_mmol_per_litre_is_read_at_the_mmol_lines():
+    """'>= 6.2 mmol/L' with the lab's LLN 6.0 mmol/L: never below the grade-2 line, at or above the LLN: grade 0."""
+    written = {"value": 6.2, "unit": "mmol/L", "comparator": ">=", "lower_limit": 6.0}
+    result, _ = one("hemoglobin", written, sex="male")
+    assert result.grade == 0

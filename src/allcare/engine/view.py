@@ -81,7 +81,8 @@ class CountColumns:
     finding indexes. An analyte no count measured has no column.
     """
 
-    __slots__ = ("items", "indexes", "dates", "values", "units", "comparators", "lab_lower", "lab_upper", "reported")
+    __slots__ = ("items", "indexes", "dates", "values", "units", "comparators", "lab_lower", "lab_upper", "reported",
+                 "reported_units")
 
     def __init__(self, items: list[Indexed[Cbc]]):
         self.items = items
@@ -92,7 +93,8 @@ class CountColumns:
         self.comparators: dict[str, list[str | None]] = {}
         self.lab_lower: dict[str, list[float | None]] = {}
         self.lab_upper: dict[str, list[float | None]] = {}
-        self.reported: dict[str, list[int]] = {}  # rows with a lab range or a comparator
+        self.reported: dict[str, list[int]] = {}  # rows written as an object: a unit, a lab range or a comparator
+        self.reported_units: dict[str, dict[int, str]] = {}  # of those rows, the unit the lab wrote
         rows = len(items)
         # A pydantic model's attributes are slow to read one by one: read each count's fields once.
         fields = [item.finding.__dict__ for item in items]
@@ -107,10 +109,15 @@ class CountColumns:
             comparators: list[str | None] = [None] * rows
             lower: list[float | None] = [None] * rows
             upper: list[float | None] = [None] * rows
+            units: dict[int, str] = {}
             for row in special:
                 q = quantities[row]
                 comparators[row], lower[row], upper[row] = q.comparator, q.lower_limit, q.upper_limit
+                unit = q.reported.get("unit") if q.reported else None
+                if isinstance(unit, str):
+                    units[row] = unit
             self.reported[analyte] = special
+            self.reported_units[analyte] = units
             self.comparators[analyte], self.lab_lower[analyte], self.lab_upper[analyte] = comparators, lower, upper
 
     def rows_where(self, analyte: str, test: Callable[[float, str | None, float], bool | None], line: float) -> list[int]:

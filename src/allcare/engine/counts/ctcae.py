@@ -22,9 +22,11 @@ the blood-count table grades whole columns through it (see ``grading``).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 from ..case.bounds import above, below
+from ..case.units import HEMOGLOBIN, UnitError, UnitKind
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,15 @@ class DecreaseTerm:
     term: str
     below: dict[int, float]
     clinical_grades: dict[int, str]
+    kind: UnitKind | None = None
+    below_in: dict[str, dict[int, float]] = field(default_factory=dict)
+    """The lines as CTCAE prints them in other units. CTCAE gives each unit its own
+    rounded line (anaemia grade 2 is < 10.0 g/dL and < 6.2 mmol/L, and 6.2 mmol/L is
+    9.99 g/dL), so a result is graded at the lines of the unit the lab reported it in."""
+
+    def in_unit(self, unit: str | None) -> DecreaseTerm:
+        """This term with the lines of ``unit`` (in the canonical unit) when CTCAE prints lines for it."""
+        return self if unit is None or not self.below_in else _in_unit(self.analyte, unit)
 
     @property
     def grade2_line(self) -> float:
@@ -46,12 +57,39 @@ class DecreaseTerm:
         return max(self.below)
 
 
-ANEMIA = DecreaseTerm("hemoglobin", "Anemia", {2: 10.0, 3: 8.0}, {4: "life-threatening consequences; urgent intervention indicated"})
+ANEMIA = DecreaseTerm(
+    "hemoglobin", "Anemia", {2: 10.0, 3: 8.0}, {4: "life-threatening consequences; urgent intervention indicated"},
+    kind=HEMOGLOBIN, below_in={"mmol/L": {2: 6.2, 3: 4.9}, "g/L": {2: 100.0, 3: 80.0}},
+)
 NEUTROPHILS_DECREASED = DecreaseTerm("anc", "Neutrophil count decreased", {2: 1.5, 3: 1.0, 4: 0.5}, {})
 PLATELETS_DECREASED = DecreaseTerm("platelets", "Platelet count decreased", {2: 75.0, 3: 50.0, 4: 25.0}, {})
 WBC_DECREASED = DecreaseTerm("wbc", "White blood cell decreased", {2: 3.0, 3: 2.0, 4: 1.0}, {})
 
 DECREASE_TERMS: dict[str, DecreaseTerm] = {t.analyte: t for t in (WBC_DECREASED, ANEMIA, PLATELETS_DECREASED, NEUTROPHILS_DECREASED)}
+
+
+
+@lru_cache(maxsize=64)
+def _in_unit(analyte: str, unit: str) -> DecreaseTerm:
+    """``term`` with the lines CTCAE prints for ``unit``, converted exactly as the case converts a value in it.
+
+    The same conversion of the value and of the line keeps their order: a haemoglobin of
+    6.2 mmol/L is not below the 6.2 mmol/L line, whatever it is in g/dL.
+    """
+    term = DECREASE_TERMS[analyte]
+    assert term.kind is not None
+    try:
+        factor = term.kind.factor(unit)
+        lines = next((
+            (written, below_lines) for written, below_lines in term.below_in.items() if term.kind.factor(written) == factor
+        ), None)
+    except UnitError:
+        return term
+    if lines is None:
+        return term
+    written, below_lines = lines
+    return replace(term, below={g: round(term.kind.to_canonical(line, written), 9) for g, line in below_lines.items()})
+
 
 LEUKOCYTOSIS = "Leukocytosis"
 LEUKOCYTOSIS_GRADE3_ABOVE = 100.0
@@ -122,8 +160,13 @@ def decrease_grades(
     return tuple(sorted(possible))
 
 
-def ctcae_grade(analyte: str, value: float, comparator: str | None = None, llns: Sequence[float] = ()) -> Grading:
+def ctcae_grade(
+    analyte: str, value: float, comparator: str | None = None, llns: Sequence[float] = (), unit: str | None = None
+) -> Grading:
     """The CTCAE v5 grading of one result (``comparator`` when it is a bound; ``llns`` as in :func:`decrease_grades`).
+
+    ``value`` is in the canonical unit; ``unit`` is the unit the lab reported it in,
+    whose own CTCAE lines apply when CTCAE prints some (haemoglobin in mmol/L or g/L).
 
     A WBC above 100 x10^9/L is graded as leukocytosis (grade 3; grade 4 is
     clinical), any other WBC as "White blood cell decreased"; haemoglobin,
@@ -134,6 +177,8 @@ def ctcae_grade(analyte: str, value: float, comparator: str | None = None, llns:
     if leukocytosis is not False:
         outcomes.append((LEUKOCYTOSIS, 3))
     term = DECREASE_TERMS.get(analyte)
+    if term is not None:
+        term = term.in_unit(unit)
     if term is not None and leukocytosis is not True:
         ceiling = LEUKOCYTOSIS_GRADE3_ABOVE if analyte == "wbc" else None
         outcomes += [(term.term, grade) for grade in decrease_grades(term, value, comparator, llns, ceiling)]

@@ -121,9 +121,12 @@ def _single(values: list[float]) -> float | None:
 
 def grade_value(
     analyte: str, value: float, comparator: str | None, lab_lower: float | None, lab_upper: float | None,
-    band: AgeBand,
+    band: AgeBand, unit: str | None = None,
 ) -> Cell:
-    """One value against the lab's limits, else the band's reference rows: the scalar reference for the table."""
+    """One value against the lab's limits, else the band's reference rows: the scalar reference for the table.
+
+    ``unit``: the unit the lab reported the value in (CTCAE has its own lines for some units).
+    """
     rows = band.rows
     llns = [lab_lower] if lab_lower is not None else [r.lower for r in rows]
     ulns = [lab_upper] if lab_upper is not None else [r.upper for r in rows]
@@ -135,7 +138,7 @@ def grade_value(
     else:
         source = None
     flag = _flag(value, comparator, llns, ulns)
-    grading = ctcae_grade(analyte, value, comparator, llns)
+    grading = ctcae_grade(analyte, value, comparator, llns, unit)
     grade = grading.grade
     signs = 0
     if flag == "low" or (grading.term not in (None, LEUKOCYTOSIS) and grade is not None and grade >= 1):
@@ -209,9 +212,11 @@ def grade_column(analyte: str, counts: CountColumns, stretches: list[tuple[int, 
             cells += [shared[value] for value in run]
     # Results with a lab range or reported as a bound are few, and read on their own.
     comparators, lower, upper = counts.comparators[analyte], counts.lab_lower[analyte], counts.lab_upper[analyte]
+    units = counts.reported_units[analyte]
     for row in counts.reported[analyte]:
         band = next(b for start, stop, b in stretches if start <= row < stop).get(analyte, NO_ROWS)
-        cells[row] = grade_value(analyte, values[row], comparators[row], lower[row], upper[row], band)  # type: ignore[arg-type]
+        cells[row] = grade_value(  # type: ignore[arg-type]
+            analyte, values[row], comparators[row], lower[row], upper[row], band, units.get(row))
     return cells
 
 
