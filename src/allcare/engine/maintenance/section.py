@@ -167,14 +167,16 @@ def _conclusions(view, t, blocks, cbcs, counts, m, suggestion, doses_recorded: b
            f"reduced at ANC <= {t.reduce_anc_at_or_below:g} or platelets <= {t.reduce_platelets_at_or_below:g}"
            if t.dose_steps else "; the family's dose steps are not encoded (direction only)")
         + f". Protocol doses: mercaptopurine {t.mercaptopurine_mg_m2_day:g} mg/m2/day, methotrexate "
-          f"{t.methotrexate_mg_m2_week:g} mg/m2/week.",
+          f"{t.methotrexate_mg_m2_week:g} mg/m2/week."
+        + ("" if cbcs or running else " No blood count was recorded during maintenance."),
         block_refs,
     ))
-    if not cbcs:  # asked for only while maintenance runs: a count of a finished maintenance changes nothing now
-        out.append(undetermined(f"{TOPIC}.time_in_target", "MAINT.TIME_IN_TARGET", sources.ALLMT_METRICS,
-                                ["a blood count during maintenance"] if running else [],
-                                "" if running else "no blood count was recorded during maintenance",
-                                evidence=block_refs))
+    if not cbcs:
+        # A count is asked for only while maintenance runs: for a finished maintenance it changes
+        # nothing now, so there is no undecided time in target (which would list it as missing).
+        if running:
+            out.append(undetermined(f"{TOPIC}.time_in_target", "MAINT.TIME_IN_TARGET", sources.ALLMT_METRICS,
+                                    ["a blood count during maintenance"], evidence=block_refs))
         return out
     last = cbcs[-1].ref(f"latest maintenance count ({len(cbcs)} from {cbcs[0].date} to {cbcs[-1].date})")
     if m.time_in_target_pct is None:
