@@ -45,10 +45,20 @@ def allmt_figures(rows: list[dict]) -> dict[str, float]:
     }
 
 
+def _iso_date(text: str) -> str:
+    """allMT's files write dates as dd/mm/yyyy or as ISO dates (both occur in its processed data)."""
+    for form in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return dt.datetime.strptime(text, form).date().isoformat()
+        except ValueError:
+            continue
+    raise SystemExit(f"unreadable date {text!r}: expected YYYY-MM-DD or DD/MM/YYYY")
+
+
 def allcare_figures(rows: list[dict], name: str) -> dict[str, float | None]:
     first = rows[0]
     bsa = float(first["MP"]) / (float(first["MP_adj"]) / 100 * ICICLE_MP_MG_M2_DAY * 7)
-    day = lambda text: dt.datetime.strptime(text, "%d/%m/%Y").date().isoformat()  # noqa: E731
+    day = _iso_date
     findings: list[dict] = [{"type": "treatment", "phase": "maintenance", "start": day(first["Dates"])}]
     for r in rows:
         when = day(r["Dates"])
