@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from allcare.engine import assess, case_from_dict  # noqa: E402
+from allcare.engine import assess, case_from_dict
 
 ICICLE_MP_MG_M2_DAY = 60.0  # allMT's default daily_mp_dose, the ICiCLe-ALL-14 dose
 

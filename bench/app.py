@@ -38,13 +38,13 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from allcare.cohort.synthetic import generate_case  # noqa: E402
-from allcare.engine.case import case_from_dict  # noqa: E402
-from allcare.settings import normalise_database_url  # noqa: E402
-from allcare.store import Actor, Store  # noqa: E402
-from allcare.store.cases import import_case  # noqa: E402
-from allcare.store.demo import summarise  # noqa: E402
-from allcare.store.users import create_user, make_hasher  # noqa: E402
+from allcare.cohort.synthetic import generate_case
+from allcare.engine.case import case_from_dict
+from allcare.settings import normalise_database_url
+from allcare.store import Actor, Store
+from allcare.store.cases import import_case
+from allcare.store.demo import summarise
+from allcare.store.users import create_user, make_hasher
 
 # The patient page of the web UI. When the server does not have it (no allcare.web.pages),
 # a "page" is the API calls such a page needs (PAGE_API_CALLS) instead.

@@ -29,9 +29,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from allcare.cohort.synthetic import generate_case  # noqa: E402
-from allcare.engine import assess, assessment_to_json, case_from_dict  # noqa: E402
-from allcare.engine.case import case_from_json  # noqa: E402
+from allcare.cohort.synthetic import generate_case
+from allcare.engine import assess, assessment_to_json, case_from_dict
+from allcare.engine.case import case_from_json
 
 
 def percentile(values: list[float], fraction: float) -> float:

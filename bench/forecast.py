@@ -22,11 +22,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-import msgspec  # noqa: E402
+import msgspec
 
-from allcare.engine import assess, case_from_dict  # noqa: E402
-from allcare.engine.maintenance.forecast import forecast  # noqa: E402
-from allcare.store.demo import demo_case  # noqa: E402
+from allcare.engine import assess, case_from_dict
+from allcare.engine.maintenance.forecast import forecast
+from allcare.store.demo import demo_case
 
 
 def main() -> None:

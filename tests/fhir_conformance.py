@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import gzip
 import json
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import jsonschema
 from fhirpathpy import compile
@@ -29,7 +29,7 @@ def _r4_schema() -> dict:
     return json.loads(gzip.decompress((HL7 / "fhir.schema.json.gz").read_bytes()))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _validator(resource_type: str):
     """A validator of one resource type's definition (the schema's root is a oneOf over all ~150 types,
     which makes a Bundle take seconds); for a Bundle, entries' resources are checked on their own."""
@@ -64,7 +64,7 @@ def _package() -> dict[str, dict]:
 
 
 def value_set_codes(url: str) -> set[tuple[str, str]] | None:
-    vs = _package().get(url.split("|")[0])
+    vs = _package().get(url.split("|", maxsplit=1)[0])
     if vs is None or vs.get("resourceType") != "ValueSet":
         return None
     codes = set()
@@ -75,7 +75,7 @@ def value_set_codes(url: str) -> set[tuple[str, str]] | None:
     return codes
 
 
-@lru_cache(maxsize=None)
+@cache
 def _compiled(expression: str):
     try:
         return compile(expression, R4)

@@ -3,14 +3,10 @@ outlive the demo, CSRF tokens belong to one session, registrars read the coded v
 
 from __future__ import annotations
 
-import gzip
-import json
-
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from allcare.store.models import AuditEvent
-
 from conftest import PASSWORD
 
 API = "/api/v1"

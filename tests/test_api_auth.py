@@ -9,7 +9,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from allcare.store.models import AuditEvent
-
 from conftest import PASSWORD, case_dict
 
 
@@ -72,8 +71,9 @@ def test_concurrent_guesses_get_no_more_tries_than_sequential_ones(app, world):
     """The check and the count are one step: 40 guesses at once are not all checked."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from fhir_helpers import ServerThread
     import httpx
+
+    from fhir_helpers import ServerThread
 
     with ServerThread(app) as server:
         def guess(_):

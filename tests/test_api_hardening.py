@@ -14,9 +14,8 @@ import pytest
 
 from allcare.engine.case import case_from_dict
 from allcare.interop.fhir import bundle_json
-from fhir_helpers import ServerThread
-
 from conftest import case_dict
+from fhir_helpers import ServerThread
 
 API = "/api/v1"
 

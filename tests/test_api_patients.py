@@ -13,7 +13,6 @@ import yaml
 from allcare.engine import assess
 from allcare.engine.case import case_from_dict
 from allcare.interop.casefile import load_case
-
 from conftest import case_dict
 
 API = "/api/v1"
@@ -235,7 +234,7 @@ def test_an_admin_pages_through_the_audit_log(client, world):
 
 
 def test_the_upload_endpoint_refuses_huge_files(app, world, auth, monkeypatch):
-    import allcare.web.api.cases as cases
+    from allcare.web.api import cases
 
     monkeypatch.setattr(cases, "MAX_CASE_FILE_BYTES", 10)
     transport = httpx.ASGITransport(app=app)

@@ -11,7 +11,6 @@ import pytest
 from sqlalchemy import select
 
 from allcare.store.models import AuditEvent
-
 from conftest import case_dict
 
 ROLES = ["clinician", "registrar", "admin", "patient_a", "patient_b"]

@@ -255,7 +255,8 @@ def test_genetics_lists_are_canonical_and_deduplicated():
 
 from pathlib import Path  # noqa: E402
 
-from hypothesis import given, settings, strategies as st  # noqa: E402
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st
 
 from allcare.engine.case import Cbc, case_from_json  # noqa: E402
 from allcare.engine.case.quantity import CELL_COUNT, quantity_parser  # noqa: E402

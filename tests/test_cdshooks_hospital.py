@@ -12,10 +12,7 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 import time
-import uuid
-from pathlib import Path
 
 import httpx
 import pytest
@@ -28,7 +25,7 @@ from allcare.interop.cdshooks.auth import CdsAuth
 from allcare.interop.cdshooks.cards import short
 from allcare.interop.fhir import case_resources
 from allcare.interop.fhir.model import to_json
-from fhir_helpers import EXAMPLES, ROOT, ServerThread, free_port
+from fhir_helpers import EXAMPLES, ServerThread, free_port
 from test_cdshooks import TOKEN, check_cards, hook, prefetch_for, searchset
 
 EXAMPLE = EXAMPLES / "t_all_mediastinal_mass_svc_hyperleukocytosis.yaml"
@@ -99,7 +96,7 @@ def test_null_prefetch_means_no_data_not_missing(cds, resources):
     prefetch = {**prefetch_for(resources), "conditions": None, "medicationrequests": None, "careplans": None}
     cards = check_cards(post(cds, hook(pid, prefetch=prefetch)), pid)
     assert "T-lymphoblastic" in cards[0]["summary"]
-    only_patient = {key: None for key in prefetch} | {"patient": None}
+    only_patient = dict.fromkeys(prefetch) | {"patient": None}
     response = post(cds, hook(pid, prefetch=only_patient))
     assert response.status_code == 200 and "indeterminate" in response.json()["cards"][0]["summary"]
 

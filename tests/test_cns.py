@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 
 from allcare.engine.case import case_from_dict
-from allcare.engine.course.treatment import TreatmentHistory
 from allcare.engine.cns import assess_cns
+from allcare.engine.course.treatment import TreatmentHistory
 from allcare.engine.rules import DEFAULT_RULES
 from allcare.engine.view import CaseView
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from allcare.engine.course.build import build_course
 from allcare.engine.assessment import Diagnosis, Entity, Status
 from allcare.engine.case import case_from_dict
 from allcare.engine.codes import assign_codes
+from allcare.engine.course.build import build_course
 from allcare.engine.diagnosis import diagnose
 from allcare.engine.diagnosis.names import WHO_NAMES
 from allcare.engine.explain import Conclusion

@@ -363,7 +363,8 @@ def test_blasts_below_1_percent_are_not_named_circulating_blasts():
 
 # The table agrees with the scalar grader on every value ---------------------------------------------------
 
-from hypothesis import given, settings, strategies as st  # noqa: E402
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st
 
 from allcare.engine.counts.grading import grade_value  # noqa: E402
 from allcare.engine.counts.reference_ranges import age_band  # noqa: E402
@@ -418,7 +419,9 @@ def test_every_cell_of_the_table_is_what_the_scalar_grader_says(data):
             assert actual == expected, (analyte, row, q)
 
 
-from allcare.engine.counts.ctcae import DECREASE_TERMS as _TERMS, LEUKOCYTOSIS_GRADE3_ABOVE as _LEUKOCYTOSIS, ctcae_grade  # noqa: E402
+from allcare.engine.counts.ctcae import DECREASE_TERMS as _TERMS  # noqa: E402
+from allcare.engine.counts.ctcae import LEUKOCYTOSIS_GRADE3_ABOVE as _LEUKOCYTOSIS
+from allcare.engine.counts.ctcae import ctcae_grade
 
 
 def _exact_grade(analyte, x, llns):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from allcare.engine.course.build import build_course
 from allcare.engine.case import case_from_dict
+from allcare.engine.course.build import build_course
 from allcare.engine.diagnosis import diagnose
 from allcare.engine.rules import DEFAULT_RULES, rules_from_dict
 from allcare.engine.view import CaseView
@@ -259,7 +259,7 @@ def test_cd1a_and_cd8_below_five_percent(marker, pct, expected):
 
 @pytest.mark.parametrize("pct, expected", [(24, "not_etp"), (25, "etp")])
 def test_stem_or_myeloid_marker_on_25_percent(pct, expected):
-    others = {m: "negative" for m in ("CD117", "HLA-DR", "CD13", "CD33", "CD11b", "CD65")}
+    others = dict.fromkeys(("CD117", "HLA-DR", "CD13", "CD33", "CD11b", "CD65"), "negative")
     assert etp_of(CD34=pct, **others).etp == expected
 
 

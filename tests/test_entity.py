@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from allcare.engine.course.build import build_course
 from allcare.engine.case import case_from_dict
+from allcare.engine.course.build import build_course
 from allcare.engine.diagnosis import diagnose
 from allcare.engine.diagnosis.names import ICC_NAMES, WHO_NAMES
 from allcare.engine.rules import DEFAULT_RULES

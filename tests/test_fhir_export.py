@@ -16,7 +16,8 @@ import pytest
 from fhir.resources.R4B import get_fhir_model_class
 
 from allcare.engine import assess, case_from_dict
-from allcare.interop.fhir import bundle_json, codes as C
+from allcare.interop.fhir import bundle_json
+from allcare.interop.fhir import codes as C
 
 ROOT_CASE = {
     "schema": "allcare.case/1",

@@ -6,9 +6,8 @@ import datetime as dt
 
 import pytest
 
-from allcare.engine.course.build import build_course
-from allcare.engine.assessment import Diagnosis
 from allcare.engine.case import case_from_dict
+from allcare.engine.course.build import build_course
 from allcare.engine.response import assess_response, mrd_status
 from allcare.engine.rules import DEFAULT_RULES, rules_from_dict
 from allcare.engine.view import CaseView

@@ -6,9 +6,8 @@ import datetime as dt
 
 import pytest
 
-from allcare.engine.course.build import build_course
-from allcare.engine.assessment import Diagnosis
 from allcare.engine.case import case_from_dict
+from allcare.engine.course.build import build_course
 from allcare.engine.response import assess_response
 from allcare.engine.rules import DEFAULT_RULES, rules_from_dict
 from allcare.engine.view import CaseView
@@ -197,4 +196,4 @@ def test_maintenance_without_documented_remission_is_noted():
     ]
     status = assess(findings, as_of=260)
     notes = span(status, "maintenance").notes
-    assert any("maintenance started without a documented remission (status then: indeterminate)" == n for n in notes)
+    assert any(n == "maintenance started without a documented remission (status then: indeterminate)" for n in notes)

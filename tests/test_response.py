@@ -9,9 +9,8 @@ import datetime as dt
 
 import pytest
 
-from allcare.engine.course.build import build_course
-from allcare.engine.assessment import Diagnosis
 from allcare.engine.case import case_from_dict
+from allcare.engine.course.build import build_course
 from allcare.engine.response import assess_response, marrow_grade
 from allcare.engine.rules import DEFAULT_RULES
 from allcare.engine.view import CaseView

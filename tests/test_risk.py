@@ -11,11 +11,18 @@ import datetime as dt
 
 import pytest
 
-from allcare.engine.course.build import build_course
 from allcare.engine.assessment import (
-    CnsResult, Diagnosis, Entity, GeneticSummary, MrdResult, MrdSummary, Status, TimelinePoint,
+    CnsResult,
+    Diagnosis,
+    Entity,
+    GeneticSummary,
+    MrdResult,
+    MrdSummary,
+    Status,
+    TimelinePoint,
 )
 from allcare.engine.case import case_from_dict
+from allcare.engine.course.build import build_course
 from allcare.engine.explain import conclude
 from allcare.engine.karyotype import parse_karyotype
 from allcare.engine.risk import assess_risk

@@ -18,7 +18,6 @@ from allcare.store.cases import import_case
 from allcare.store.findings import FINDING, add_finding
 from allcare.store.listing import PatientFilters, cohort_counts, list_patients
 from allcare.store.models import PatientSummary
-
 from conftest import case_dict
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"

@@ -156,9 +156,8 @@ def test_merging_an_import_that_contradicts_the_stored_record_is_refused_whole(s
     with store.transaction() as session:
         created = merge_case(session, cli_actor, first)
     assert created.action == "created"
-    with pytest.raises(InvalidRecord) as refused:
-        with store.transaction() as session:
-            merge_case(session, cli_actor, later)
+    with pytest.raises(InvalidRecord) as refused, store.transaction() as session:
+        merge_case(session, cli_actor, later)
     assert any("age_years" in f"{where} {what}" for where, what in refused.value.problems)
     with store.transaction() as session:
         assert export_case(session, cli_actor, created.patient.id) == first

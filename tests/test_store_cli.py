@@ -18,7 +18,6 @@ from typer.testing import CliRunner
 
 from allcare.cli.app_commands import app_commands
 from allcare.cli.main import InvalidInput
-
 from conftest import FAST_HASH
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"

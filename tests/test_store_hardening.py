@@ -30,7 +30,6 @@ from allcare.store.cases import import_case
 from allcare.store.findings import FINDING, add_finding
 from allcare.store.models import AuditEvent, FindingRow, Patient
 from allcare.store.patients import delete_patient
-
 from conftest import case_dict
 
 ACTOR = Actor.cli("test")
@@ -401,9 +400,8 @@ def test_allcares_own_role_may_only_append_to_the_audit_log(owner_and_app_roles,
     store = Store(app_url, owner_url=owner_url)
     store.migrate()  # as the owner, which then grants the app role its privileges
     add_patient(store, "P")  # the app role reads, writes and appends audit events
-    with pytest.raises(DBAPIError, match="permission denied|must be owner"):
-        with store.engine.begin() as connection:
-            connection.execute(text(statement))
+    with pytest.raises(DBAPIError, match="permission denied|must be owner"), store.engine.begin() as connection:
+        connection.execute(text(statement))
     backup_to_file(store, tmp_path / "backup.jsonl")  # backup and restore work as the app role
     restore_from_file(store, tmp_path / "backup.jsonl", force=True)
     with store.sessions() as session:

@@ -30,7 +30,6 @@ from allcare.store.patients import (
     get_patient,
     update_patient,
 )
-
 from conftest import case_dict
 
 
@@ -99,9 +98,8 @@ def test_every_finding_type_is_stored_and_read_back_equal(store, cli_actor, raw)
 
 def test_a_finding_dated_before_birth_is_refused_with_its_location(store, cli_actor):
     patient = new_patient(store, cli_actor)
-    with pytest.raises(InvalidRecord) as error:
-        with store.transaction() as session:
-            add_finding(session, cli_actor, patient, cbc(date="2010-01-01"))
+    with pytest.raises(InvalidRecord) as error, store.transaction() as session:
+        add_finding(session, cli_actor, patient, cbc(date="2010-01-01"))
     assert any("before birth_date" in message for _, message in error.value.problems)
     with store.sessions() as session:
         assert session.scalars(select(FindingRow)).all() == []
@@ -112,9 +110,8 @@ def test_changing_birth_date_after_the_findings_is_refused(store, cli_actor):
     with store.transaction() as session:
         add_finding(session, cli_actor, patient, cbc(date="2020-01-01"))
     update = PatientRecordUpdate(patient=CasePatient(id="P-1", birth_date="2021-01-01"), version=1)
-    with pytest.raises(InvalidRecord):
-        with store.transaction() as session:
-            update_patient(session, cli_actor, patient, update)
+    with pytest.raises(InvalidRecord), store.transaction() as session:
+        update_patient(session, cli_actor, patient, update)
 
 
 def test_a_stale_patient_update_is_refused_with_the_current_version(store, cli_actor):
@@ -123,9 +120,8 @@ def test_a_stale_patient_update_is_refused_with_the_current_version(store, cli_a
     with store.transaction() as session:
         assert update_patient(session, cli_actor, patient, first).version == 2
     stale = PatientRecordUpdate(patient=CasePatient(id="P-1", birth_date="2019-05-14", sex="male"), version=1)
-    with pytest.raises(Conflict) as error:
-        with store.transaction() as session:
-            update_patient(session, cli_actor, patient, stale)
+    with pytest.raises(Conflict) as error, store.transaction() as session:
+        update_patient(session, cli_actor, patient, stale)
     assert error.value.current_version == 2
     with store.sessions() as session:
         assert session.get(Patient, patient).sex == "female"  # the first writer's change survived
@@ -137,18 +133,15 @@ def test_finding_versions_guard_updates_and_deletes(store, cli_actor):
         row_id = add_finding(session, cli_actor, patient, cbc(wbc=4.0)).row.id
     with store.transaction() as session:
         assert update_finding(session, cli_actor, patient, row_id, cbc(wbc=5.0), version=1).row.version == 2
-    with pytest.raises(Conflict) as error:
-        with store.transaction() as session:
-            update_finding(session, cli_actor, patient, row_id, cbc(wbc=6.0), version=1)
+    with pytest.raises(Conflict) as error, store.transaction() as session:
+        update_finding(session, cli_actor, patient, row_id, cbc(wbc=6.0), version=1)
     assert error.value.current_version == 2
-    with pytest.raises(Conflict):
-        with store.transaction() as session:
-            delete_finding(session, cli_actor, patient, row_id, version=1)
+    with pytest.raises(Conflict), store.transaction() as session:
+        delete_finding(session, cli_actor, patient, row_id, version=1)
     with store.transaction() as session:
         delete_finding(session, cli_actor, patient, row_id, version=2)
-    with pytest.raises(NotFound):
-        with store.transaction() as session:
-            get_finding(session, cli_actor, patient, row_id)
+    with pytest.raises(NotFound), store.transaction() as session:
+        get_finding(session, cli_actor, patient, row_id)
 
 
 def test_a_finding_keeps_its_type(store, cli_actor):
@@ -156,9 +149,8 @@ def test_a_finding_keeps_its_type(store, cli_actor):
     with store.transaction() as session:
         row_id = add_finding(session, cli_actor, patient, cbc()).row.id
     marrow = FINDING.validate_python({"type": "marrow", "date": "2024-02-01", "blasts_pct": 3})
-    with pytest.raises(InvalidRecord):
-        with store.transaction() as session:
-            update_finding(session, cli_actor, patient, row_id, marrow, version=1)
+    with pytest.raises(InvalidRecord), store.transaction() as session:
+        update_finding(session, cli_actor, patient, row_id, marrow, version=1)
 
 
 def test_every_write_bumps_the_revision_but_only_demographic_edits_bump_the_version(store, cli_actor):
@@ -210,9 +202,8 @@ def test_deleting_a_patient_removes_their_findings_but_not_the_audit_trail(store
     with store.sessions() as session:
         assert session.scalars(select(FindingRow)).all() == []
     assert ("patient.delete", patient, "test") in audit_actions(store)
-    with pytest.raises(NotFound):
-        with store.transaction() as session:
-            get_patient(session, cli_actor, patient)
+    with pytest.raises(NotFound), store.transaction() as session:
+        get_patient(session, cli_actor, patient)
 
 
 def test_every_read_and_write_is_audited_without_clinical_values(store, cli_actor):

@@ -79,16 +79,14 @@ def test_a_hash_made_with_weaker_parameters_is_upgraded_at_login(store, cli_acto
 ])
 def test_new_users_are_checked(store, cli_actor, fields, where):
     arguments = {"password": PASSWORD, **fields}
-    with pytest.raises(InvalidRecord) as error:
-        with store.transaction() as session:
-            create_user(session, cli_actor, HASHER, **arguments)
+    with pytest.raises(InvalidRecord) as error, store.transaction() as session:
+        create_user(session, cli_actor, HASHER, **arguments)
     assert where in [field for field, _ in error.value.problems]
 
 
 def test_usernames_are_unique(store, cli_actor, user):
-    with pytest.raises(Conflict):
-        with store.transaction() as session:
-            create_user(session, cli_actor, HASHER, username="DR.WHO", password=PASSWORD, role="admin")
+    with pytest.raises(Conflict), store.transaction() as session:
+        create_user(session, cli_actor, HASHER, username="DR.WHO", password=PASSWORD, role="admin")
 
 
 def test_api_tokens_are_stored_hashed_and_can_be_revoked(store, cli_actor, user):
@@ -110,7 +108,7 @@ def test_expired_tokens_and_sessions_are_refused(store, cli_actor, user):
     with store.transaction() as session:
         token = create_token(session, cli_actor, user, "old", 1)
         cookie = create_session(session, user, None, 60)
-    past = dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=1)
+    past = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
     with store.transaction() as session:
         session.execute(update(ApiToken).values(expires_at=past))
         session.execute(update(UserSession).values(expires_at=past))

@@ -15,7 +15,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from allcare import DISCLAIMER
-
 from conftest import PASSWORD, case_dict
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -42,7 +41,7 @@ def post_form(client: TestClient, form_url: str, data: dict, files=None):
 
 
 def chart_specs(page_html: str) -> dict[str, dict]:
-    specs = re.findall(r'<script type="application/json" id="(chart-[a-z]+)-spec">(.*?)</script>', page_html, re.S)
+    specs = re.findall(r'<script type="application/json" id="(chart-[a-z]+)-spec">(.*?)</script>', page_html, re.DOTALL)
     return {name: json.loads(body) for name, body in specs}
 
 
@@ -362,7 +361,7 @@ def test_a_rejected_finding_shows_the_reason_next_to_its_field(app, world, kind,
     page = response.text
     assert "The finding was not saved" in page
     if field:
-        block = re.search(rf'<p class="field__error" id="{field}-error">(.*?)</p>', page, re.S)
+        block = re.search(rf'<p class="field__error" id="{field}-error">(.*?)</p>', page, re.DOTALL)
         assert block, f"no error next to {field}"
         assert message in block.group(1).replace("&#39;", "'").replace("&gt;", ">").replace("&lt;", "<")
         assert f'id="f-{field}"' in page

@@ -42,8 +42,8 @@ def _free_port() -> int:
 
 
 def _seed(app) -> dict[str, int]:
-    from allcare.interop.casefile import load_case
     from allcare.engine import case_from_dict
+    from allcare.interop.casefile import load_case
     from allcare.store import Actor
     from allcare.store.cases import import_case
     from allcare.store.users import create_user

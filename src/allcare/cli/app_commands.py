@@ -13,7 +13,6 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.console import Console
@@ -90,9 +89,9 @@ def _progress() -> Progress:
 
 @app_commands.command("serve")
 def serve(
-    host: Optional[str] = typer.Option(None, help="address to listen on (default 127.0.0.1)"),
-    port: Optional[int] = typer.Option(None, help="port (default 8000)"),
-    demo: Optional[bool] = typer.Option(None, "--demo/--no-demo", help="seed the demo cohort into an empty store"),
+    host: str | None = typer.Option(None, help="address to listen on (default 127.0.0.1)"),
+    port: int | None = typer.Option(None, help="port (default 8000)"),
+    demo: bool | None = typer.Option(None, "--demo/--no-demo", help="seed the demo cohort into an empty store"),
     workers: int = typer.Option(
         1, min=1, max=64,
         help="server processes (use PostgreSQL for more than 1; note uvicorn issue #3149: with more than 1, "
@@ -286,8 +285,8 @@ def audit_verify_command() -> None:
 def users_add(
     username: str = typer.Argument(..., help="login name (letters, digits, . _ @ -)"),
     role: str = typer.Option(..., "--role", help="clinician, registrar, patient or admin"),
-    patient: Optional[str] = typer.Option(None, "--patient", help="for a patient user: their record (id or identifier)"),
-    display_name: Optional[str] = typer.Option(None, "--name", help="the name shown in the app"),
+    patient: str | None = typer.Option(None, "--patient", help="for a patient user: their record (id or identifier)"),
+    display_name: str | None = typer.Option(None, "--name", help="the name shown in the app"),
     password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True,
                                  help="prompted for when not given"),
 ) -> None:
@@ -381,7 +380,7 @@ def import_case_command(files: list[Path] = typer.Argument(..., help="case files
 @export_commands.command("case")
 def export_case_command(
     patient: str = typer.Argument(..., help="the patient's store id or case-file identifier"),
-    output: Optional[Path] = typer.Option(None, "-o", "--output", help="file to write (default: standard output)"),
+    output: Path | None = typer.Option(None, "-o", "--output", help="file to write (default: standard output)"),
     fmt: str = typer.Option("json", "--format", "-f", help="json or yaml"),
 ) -> None:
     """Write one patient's whole record as an allcare.case/1 file (units as reported)."""

@@ -14,7 +14,6 @@ import re
 import sys
 import tempfile
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.console import Console
@@ -65,13 +64,13 @@ def _format_of(path: Path) -> str:
 # export -------------------------------------------------------------------------------
 @export_app.command("fhir")
 def export_fhir(
-    case: Optional[list[Path]] = typer.Option(None, "--case", help="case file (JSON or YAML); repeat for several with --ndjson"),
-    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Bundle file to write (default: standard output)"),
-    ndjson: Optional[Path] = typer.Option(None, "--ndjson", help="write bulk NDJSON (<Type>.ndjson) into DIR: the --case "
+    case: list[Path] | None = typer.Option(None, "--case", help="case file (JSON or YAML); repeat for several with --ndjson"),
+    output: Path | None = typer.Option(None, "-o", "--output", help="Bundle file to write (default: standard output)"),
+    ndjson: Path | None = typer.Option(None, "--ndjson", help="write bulk NDJSON (<Type>.ndjson) into DIR: the --case "
                                                                 "files, or without --case every patient in the store"),
-    as_of: Optional[str] = typer.Option(None, "--as-of", help="assessment date (YYYY-MM-DD); default: latest finding"),
+    as_of: str | None = typer.Option(None, "--as-of", help="assessment date (YYYY-MM-DD); default: latest finding"),
     with_assessment: bool = typer.Option(True, "--assessment/--no-assessment", help="include allcare's conclusions"),
-    base_url: Optional[str] = typer.Option(None, "--base-url", help="absolute base for Bundle.entry.fullUrl"),
+    base_url: str | None = typer.Option(None, "--base-url", help="absolute base for Bundle.entry.fullUrl"),
 ) -> None:
     """Write a case (and its assessment) as an mCODE-aligned FHIR R4 Bundle, or cases / the store as bulk NDJSON."""
     from ..clock import assessment_date
@@ -109,10 +108,10 @@ def _export_ndjson(directory: Path, cases: list[Path], when, with_assessment: bo
     def from_store():
         from sqlalchemy import select
 
+        from ..store import audit
         from ..store.cases import case_of
         from ..store.identifiers import identifiers_of
         from ..store.models import Patient
-        from ..store import audit
         from .app_commands import _actor, _store
 
         store = _store()
@@ -139,11 +138,11 @@ def _export_ndjson(directory: Path, cases: list[Path], when, with_assessment: bo
 @import_app.command("fhir")
 def import_fhir(
     files: list[Path] = typer.Argument(..., help="FHIR R4 Bundle JSON files, or bulk-export NDJSON files (*.ndjson, *.ndjson.gz)"),
-    to_case: Optional[Path] = typer.Option(None, "--to-case", help="instead of the store: a case file (one patient), merged if it exists"),
-    to_case_dir: Optional[Path] = typer.Option(None, "--to-case-dir", help="instead of the store: one <patient>.json per patient in DIR"),
+    to_case: Path | None = typer.Option(None, "--to-case", help="instead of the store: a case file (one patient), merged if it exists"),
+    to_case_dir: Path | None = typer.Option(None, "--to-case-dir", help="instead of the store: one <patient>.json per patient in DIR"),
     max_size_mb: float = typer.Option(256, "--max-size", help="largest Bundle file accepted, MB (NDJSON: per file, x32)"),
-    fhir_version: Optional[str] = typer.Option(None, "--fhir-version", help="declared FHIR version of the files (must be R4/R4B)"),
-    report: Optional[Path] = typer.Option(None, "--report", help="write the per-resource mapping report (JSON)"),
+    fhir_version: str | None = typer.Option(None, "--fhir-version", help="declared FHIR version of the files (must be R4/R4B)"),
+    report: Path | None = typer.Option(None, "--report", help="write the per-resource mapping report (JSON)"),
     strict: bool = typer.Option(False, "--strict", help="also validate every element of every resource with the R4B models (slower)"),
 ) -> None:
     """Import FHIR resources into the store (default) or into case files; every unmapped resource is reported.
@@ -170,7 +169,7 @@ def import_fhir(
     writer.finish()
 
 
-def _import_bundles(files: list[Path], limit: int, fhir_version: str | None, writer: "CaseWriter", strict: bool) -> None:
+def _import_bundles(files: list[Path], limit: int, fhir_version: str | None, writer: CaseWriter, strict: bool) -> None:
     from ..interop.fhir import FhirInputError, FhirProblem, PatientOutcome, import_resources
     from ..interop.fhir.reader import bundle_entries, parse_json
 
@@ -199,7 +198,7 @@ def _import_bundles(files: list[Path], limit: int, fhir_version: str | None, wri
     writer.bundle_report = result.report
 
 
-def _import_ndjson(files: list[Path], limit: int, fhir_version: str | None, writer: "CaseWriter", strict: bool) -> None:
+def _import_ndjson(files: list[Path], limit: int, fhir_version: str | None, writer: CaseWriter, strict: bool) -> None:
     """Stream a bulk import: each patient's case is written as soon as it is ready, then forgotten."""
     import time
 
@@ -313,11 +312,11 @@ class StoreWriter(CaseWriter):
         except InvalidRecord as error:
             self.failed[case.patient.id] = [f"{case.patient.id}: {where}: {what}" for where, what in error.problems]
             self.problems += self.failed[case.patient.id]
-            return
+            return None
         except Conflict as error:
             self.failed[case.patient.id] = [f"{case.patient.id}: {error}"]
             self.problems += self.failed[case.patient.id]
-            return
+            return None
         self.counts[result.action] += 1
         self.written += 1
         change = f"+{result.added} findings, {result.replaced} replaced" if result.action == "updated" else (

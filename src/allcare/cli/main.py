@@ -12,7 +12,6 @@ import json
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Optional
 
 import msgspec
 import typer
@@ -54,7 +53,7 @@ class InvalidInput(Exception):
         super().__init__(title)
 
 
-def parse_as_of(value: Optional[str]) -> Optional[dt.date]:
+def parse_as_of(value: str | None) -> dt.date | None:
     if value is None:
         return None
     if value == "today":
@@ -68,7 +67,7 @@ def parse_as_of(value: Optional[str]) -> Optional[dt.date]:
     return when
 
 
-def _load_rules(path: Optional[Path]) -> RuleSet:
+def _load_rules(path: Path | None) -> RuleSet:
     if path is None:
         return DEFAULT_RULES
     try:
@@ -94,9 +93,9 @@ def _load(case_path: Path):
 @app.command("assess")
 def assess_command(
     case: Path = typer.Argument(..., help="case file (JSON or YAML, schema allcare.case/1)"),
-    as_of: Optional[str] = typer.Option(None, "--as-of", help="assessment date (YYYY-MM-DD or 'today'); default: latest finding"),
+    as_of: str | None = typer.Option(None, "--as-of", help="assessment date (YYYY-MM-DD or 'today'); default: latest finding"),
     fmt: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f", help="text summary or allcare.assessment/2 JSON"),
-    rules: Optional[Path] = typer.Option(None, "--rules", help="rule-set overrides (JSON or YAML)"),
+    rules: Path | None = typer.Option(None, "--rules", help="rule-set overrides (JSON or YAML)"),
 ) -> None:
     """Assess one case: diagnosis, codes, counts, CNS, risk, response, alerts."""
     loaded = _load(case)
@@ -110,8 +109,8 @@ def assess_command(
 @app.command("explain")
 def explain_command(
     case: Path = typer.Argument(..., help="case file (JSON or YAML)"),
-    as_of: Optional[str] = typer.Option(None, "--as-of", help="assessment date (YYYY-MM-DD or 'today')"),
-    rules: Optional[Path] = typer.Option(None, "--rules", help="rule-set overrides (JSON or YAML)"),
+    as_of: str | None = typer.Option(None, "--as-of", help="assessment date (YYYY-MM-DD or 'today')"),
+    rules: Path | None = typer.Option(None, "--rules", help="rule-set overrides (JSON or YAML)"),
 ) -> None:
     """Print the derivation trail: every conclusion with its rule, source, evidence and what is missing."""
     loaded = _load(case)

@@ -11,9 +11,9 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from ..course_labels import episode_details, episode_name
 from ..engine.assessment import Assessment, MrdResult
 from ..engine.case.bounds import describe
-from ..course_labels import episode_details, episode_name
 from ..engine.explain import Conclusion
 
 _SEVERITY_STYLE = {"critical": "bold white on red", "warning": "bold black on yellow", "info": "bold white on blue"}

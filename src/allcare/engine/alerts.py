@@ -17,8 +17,8 @@ three-valued: "< 20" platelets are below 25, "< 30" platelets decide nothing.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from . import sources
 from .assessment import Alert, CnsResult, Course, Diagnosis, Episode, MrdSummary, Risk, Status

@@ -74,7 +74,7 @@ class GeneticSummary(_Out, kw_only=True):
     conflicting: Annotated[list[str], Meta(description="reported both found and not found")] = []
     modal_number: int | None = None
     dna_index: float | None = None
-    ploidy: Annotated[str | None, Meta(description="near_haploid | low_hypodiploid | high_hypodiploid | near_diploid | diploid | " "low_hyperdiploid | high_hyperdiploid | near_triploid | near_tetraploid")] = None
+    ploidy: Annotated[str | None, Meta(description="near_haploid | low_hypodiploid | high_hypodiploid | near_diploid | diploid | low_hyperdiploid | high_hyperdiploid | near_triploid | near_tetraploid")] = None
     masked_hypodiploidy_possible: bool = False
     complex_karyotype: bool | None = None
     expression_subtype: str | None = None

@@ -48,7 +48,7 @@ class Monitoring:
         return trail + self.toxicity.conclusions
 
 
-_MEMO: "weakref.WeakKeyDictionary[CaseView, Monitoring]" = weakref.WeakKeyDictionary()
+_MEMO: weakref.WeakKeyDictionary[CaseView, Monitoring] = weakref.WeakKeyDictionary()
 _LOCK = threading.Lock()
 
 

@@ -17,9 +17,9 @@ from .case import Case
 from .case.models import EARLIEST_DATE, LATEST_DATE
 from .cns import assess_cns
 from .codes import assign_codes
+from .counts import grade_counts
 from .course.build import build_course
 from .course.describe import describe_course
-from .counts import grade_counts
 from .diagnosis import diagnose
 from .monitoring import monitoring
 from .response import assess_response

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Iterable
 from functools import cached_property
 from operator import ge, gt, le, lt
-from typing import Callable, Generic, Iterable, TypeVar
+from typing import Generic, TypeVar
 
 import msgspec
 

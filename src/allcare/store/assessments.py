@@ -163,9 +163,7 @@ def summary_values(case: Case, result: Any) -> dict[str, Any]:
     }
 
 
-_EMPTY = {name: None for name in ("as_of", "last_visit", "disease", "lineage", "who_key", "who_name", "icc_key",
-                                  "icc_name", "status", "status_since", "phase", "nci_risk", "genetic_risk",
-                                  "cog_group", "icd_10_cm", "icd_o_3", "snomed_ct")}
+_EMPTY = dict.fromkeys(("as_of", "last_visit", "disease", "lineage", "who_key", "who_name", "icc_key", "icc_name", "status", "status_since", "phase", "nci_risk", "genetic_risk", "cog_group", "icd_10_cm", "icd_o_3", "snomed_ct"))
 
 
 def save_summary(

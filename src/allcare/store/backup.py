@@ -186,7 +186,7 @@ def _rows(path: Path) -> Iterator[tuple[int, str, dict]]:
         if unknown:
             raise BackupError(f"line {number}: unknown column(s) {sorted(unknown)} in {table}")
         missing = _REQUIRED[table] - {name for name, value in raw.items() if value is not None}
-        if missing or raw.get("id") is None and "id" in _BY_NAME[table].columns:
+        if missing or (raw.get("id") is None and "id" in _BY_NAME[table].columns):
             raise BackupError(f"line {number}: {table} row without {sorted(missing or {'id'})}")
         decoders = _DECODERS[table]
         try:

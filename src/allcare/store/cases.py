@@ -20,7 +20,6 @@ from .errors import Conflict, InvalidRecord
 from .findings import fill_row, finding_of, rows_of, stable_json
 from .identifiers import add_identifiers, patient_by_identifiers
 from .models import FindingRow, Patient
-from .types import utcnow
 from .patients import (
     PatientRecordIn,
     apply_record,
@@ -30,6 +29,7 @@ from .patients import (
     lock_record,
     validate_record,
 )
+from .types import utcnow
 
 
 def case_of(session: Session, patient: Patient) -> Case:

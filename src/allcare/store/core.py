@@ -55,9 +55,8 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """A session committed when the block succeeds, rolled back when it raises."""
-        with self.sessions() as session:
-            with session.begin():
-                yield session
+        with self.sessions() as session, session.begin():
+            yield session
 
     def is_empty(self) -> bool:
         """True when there are no patients, users, findings or audit events."""

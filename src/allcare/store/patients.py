@@ -9,7 +9,6 @@ serialised and each re-validates the whole record as a case.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from pydantic import ConfigDict, Field

@@ -71,7 +71,7 @@ def close_write_guard(engine: Engine) -> None:
         guard.close()
 
 
-_GUARDS: "weakref.WeakKeyDictionary[Engine, WriteGuard]" = weakref.WeakKeyDictionary()
+_GUARDS: weakref.WeakKeyDictionary[Engine, WriteGuard] = weakref.WeakKeyDictionary()
 
 
 def take_write_turn(session) -> None:

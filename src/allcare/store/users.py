@@ -105,8 +105,8 @@ def update_user(
     role: str | None = None,
     active: bool | None = None,
     password: str | None = None,
-    patient_id: int | None | object = ...,
-    display_name: str | None | object = ...,
+    patient_id: int | object | None = ...,
+    display_name: str | object | None = ...,
     min_password_length: int = 10,
 ) -> User:
     """Change a user; deactivating or resetting the password ends their sessions and API tokens at once."""

@@ -17,14 +17,15 @@ from fastapi import Depends, FastAPI
 
 from .. import __version__
 from ..caches import Caches
+from ..interop.cdshooks.cors import CorsForCdsHooks
 from ..serving import tune_garbage_collector
 from ..settings import Settings
-from ..interop.cdshooks.cors import CorsForCdsHooks
 from ..store import Store
 from ..store.users import make_hasher
 from . import docs, errors
-from .fhir_errors import OperationOutcomeErrors
 from .api import router as api_router
+from .api.assessment import ASSESSMENT_COMPONENTS
+from .fhir_errors import OperationOutcomeErrors
 from .security import (
     AccessLogMiddleware,
     BodyLimitMiddleware,
@@ -34,7 +35,6 @@ from .security import (
     SecurityHeadersMiddleware,
     csrf_protect,
 )
-from .api.assessment import ASSESSMENT_COMPONENTS
 
 
 def create_app(settings: Settings | None = None, *, store: Store | None = None, migrate: bool = True) -> FastAPI:

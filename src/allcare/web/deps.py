@@ -23,8 +23,8 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Path, Request
 from pydantic import BeforeValidator, Field
-from starlette.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from ..caches import Caches
 from ..engine.case.models import DATE_PATTERN, EARLIEST_DATE, LATEST_DATE

@@ -21,7 +21,20 @@ from ..engine.assessment import Assessment
 from ..engine.maintenance.forecast import forecast
 from ..engine.monitoring_output import Maintenance
 from ..engine.toxicity.ctcae_chemistry import ABSOLUTE_TERMS, ULN_TERMS
-from .charts import CONFIG, GRADE_COLOURS, GRID, INK, Chart, ChartTable, _base_layout, _date_axis, _hband, _iso, _number, date_range
+from .charts import (
+    CONFIG,
+    GRADE_COLOURS,
+    GRID,
+    INK,
+    Chart,
+    ChartTable,
+    _base_layout,
+    _date_axis,
+    _hband,
+    _iso,
+    _number,
+    date_range,
+)
 
 ZONE_COLOURS = {"hold": "#b91c1c", "reduce": "#c2410c", "target": "#047857", "above": "#1f3a5f", "below": "#c2410c",
                 "unknown": "#6b7280"}

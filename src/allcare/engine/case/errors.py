@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
@@ -170,9 +170,7 @@ def _path(parts: list) -> str:
     for part in parts:
         if isinstance(part, int):
             text += f"[{part}]"
-        elif part in ("function-before[parse()]", "function-after", "json-or-python[json=float,python=float]"):
-            continue
-        elif str(part).startswith(("function-", "literal[", "float", "int", "str")) and text:
+        elif part in ("function-before[parse()]", "function-after", "json-or-python[json=float,python=float]") or (str(part).startswith(("function-", "literal[", "float", "int", "str")) and text):
             continue
         else:
             text += ("." if text else "") + str(part)
@@ -200,8 +198,7 @@ def _message(item: dict) -> str:
         return "required field is missing"
     message = item["msg"]
     for prefix in ("Value error, ", "Assertion failed, "):
-        if message.startswith(prefix):
-            message = message[len(prefix):]
+        message = message.removeprefix(prefix)
     return message
 
 

@@ -7,8 +7,8 @@ appended, findings without an id (typed by hand) are kept as they are.
 
 from __future__ import annotations
 
-from .models import Case
 from .errors import case_from_dict
+from .models import Case
 
 
 class MergeError(ValueError):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import Enum
-from typing import Annotated, Any, ClassVar, Literal, Union, get_args
+from typing import Annotated, Any, ClassVar, Literal, get_args
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -37,10 +37,10 @@ from .quantity import (
     Hemoglobin,
     MethotrexateConcentration,
     Percent,
-    Quantity,
-    QuantityField,
     Phosphate,
     Potassium,
+    Quantity,
+    QuantityField,
     RedCellCount,
     Temperature,
     Triglycerides,
@@ -610,10 +610,7 @@ class AdverseEvent(_Spanning):
 
 
 Finding = Annotated[
-    Union[
-        Cbc, Marrow, Immunophenotype, Cytogenetics, Genetics, Csf, Extramedullary, Mrd, Treatment,
-        Anthropometry, Dose, Chemistry, Vitals, Pharmacogenetics, MethotrexateLevel, AsparaginaseActivity, AdverseEvent,
-    ],
+    Cbc | Marrow | Immunophenotype | Cytogenetics | Genetics | Csf | Extramedullary | Mrd | Treatment | Anthropometry | Dose | Chemistry | Vitals | Pharmacogenetics | MethotrexateLevel | AsparaginaseActivity | AdverseEvent,
     Field(discriminator="type"),
 ]
 

@@ -16,8 +16,8 @@ import msgspec
 from pydantic import Field
 from pydantic_core import core_schema
 
-from .bounds import COMPARATORS, Comparator
 from . import units as U
+from .bounds import COMPARATORS, Comparator
 from .units import CELL_COUNT, CSF_CELLS, HEMOGLOBIN, PERCENT, RED_CELL_COUNT, UnitError, UnitKind
 
 

@@ -301,7 +301,7 @@ def _bfm(view: CaseView, lineage: str | None, site: SiteCall, timing: TimingCall
         intreall = "standard risk" if group in ("S1", "S2") else "high risk"
         why = (f"ALL-REZ BFM {group}: {lineage_text}, {site_text}, {timing_text} first relapse; IntReALL {intreall} "
                f"(SR = S1/S2, HR = S3/S4)")
-        return group, conclude(topic, {"bfm": group, "intreall": intreall.split()[0]}, rule, BFM_RELAPSE, why,
+        return group, conclude(topic, {"bfm": group, "intreall": intreall.split(maxsplit=1)[0]}, rule, BFM_RELAPSE, why,
                                site.evidence + timing.conclusion.evidence), factors + [f"BFM {group}"]
     missing = list(dict.fromkeys(site.conclusion.missing + timing.missing))
     why = f"BFM strategy group is one of {', '.join(sorted(groups))} ({lineage_text}, {site_text}, {timing_text})"

@@ -24,12 +24,12 @@ from dataclasses import dataclass, field
 from ..assessment import Entity
 from ..explain import Conclusion, EvidenceRef, contradictory, undetermined
 from ..sources import DECISIONS, ICC_2022, WHO_HAEM5
+from ..test_requests import request_for
 from .disease import DiseaseCall
 from .etp import EtpCall
 from .genetics import GeneticProfile
 from .lesions import OTHER_DEFINED, describes_non_lymphoid_cells, is_abl_class, is_jak_stat, is_kinase_fusion
 from .names import ICC_NAMES, ICC_OTHER_DEFINED, ICC_SUBTYPE_NAMES, WHO_NAMES
-from ..test_requests import request_for
 from .ploidy import MASKED_MISSING, PLOIDY_MISSING
 
 WHO_TOPIC, ICC_TOPIC = "diagnosis.who_haem5", "diagnosis.icc_2022"

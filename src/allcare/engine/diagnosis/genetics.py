@@ -10,9 +10,9 @@ that depends on it stays undetermined.
 
 from __future__ import annotations
 
-from msgspec import structs
-
 from dataclasses import dataclass, field, replace
+
+from msgspec import structs
 
 from ..assessment import GeneticSummary
 from ..explain import Conclusion, EvidenceRef, conclude, contradictory, undetermined

@@ -28,7 +28,7 @@ OTHER_DEFINED = (
 """Lesions of 'B-ALL with other defined genetic abnormalities' (ICC named sub-types), in reporting order."""
 
 
-_NON_LYMPHOID = re.compile(r"neutrophil|granulocyt|myeloid|monocyt|non-?lymphoid|non-?blast|multi-?lineage", re.I)
+_NON_LYMPHOID = re.compile(r"neutrophil|granulocyt|myeloid|monocyt|non-?lymphoid|non-?blast|multi-?lineage", re.IGNORECASE)
 
 
 def describes_non_lymphoid_cells(text: str | None) -> bool:

@@ -11,9 +11,9 @@ or a word where a number is needed, must never be read as negative.
 
 from __future__ import annotations
 
-from msgspec import structs
-
 from dataclasses import dataclass, field
+
+from msgspec import structs
 
 from ..explain import EvidenceRef
 from ..rules import RuleSet

@@ -24,11 +24,10 @@ flow ploidy.
 
 from __future__ import annotations
 
-from .. import test_requests
-
 from collections import Counter
 from dataclasses import dataclass, field, replace
 
+from .. import test_requests
 from ..explain import Conclusion, EvidenceRef, conclude, contradictory, undetermined
 from ..karyotype import Clone, Karyotype
 from ..rules import RuleSet

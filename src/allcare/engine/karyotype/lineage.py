@@ -9,9 +9,9 @@ ISCN asks labs to write it first.
 
 from __future__ import annotations
 
-from msgspec import structs
-
 from dataclasses import dataclass
+
+from msgspec import structs
 
 from .checks import modal_number_warning
 from .clone import RawClone

@@ -12,9 +12,9 @@ import re
 from functools import lru_cache
 
 from .clone import RawClone, parse_clone
+from .fish import read_fish
 from .lineage import identity, resolve_clones
 from .models import Clone, Karyotype, Problem
-from .fish import read_fish
 from .recurrent import find_recurrent, find_suggested
 
 _FISH = re.compile(r"(?:^|[.\s])((?:nuc\s*)?ish\b.*)", re.IGNORECASE | re.DOTALL)

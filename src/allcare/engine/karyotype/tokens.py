@@ -8,11 +8,11 @@ carrying a message for the lab, never as an exception.
 
 from __future__ import annotations
 
-from msgspec import structs
-
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from msgspec import structs
 
 from .grammar import parse_arm_form, parse_band_groups, parse_chromosome, parse_chromosome_list
 from .models import Abnormality, AbnormalityKind, Sign

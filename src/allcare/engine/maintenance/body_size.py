@@ -67,7 +67,7 @@ def _nearest(view: CaseView, field: str, when: dt.date) -> Indexed | None:
 
 
 # Sizes already worked out, per view and date: every count and dose of a long maintenance asks.
-_SIZES: "weakref.WeakKeyDictionary[CaseView, dict[dt.date, Size]]" = weakref.WeakKeyDictionary()
+_SIZES: weakref.WeakKeyDictionary[CaseView, dict[dt.date, Size]] = weakref.WeakKeyDictionary()
 
 
 def size_on(view: CaseView, when: dt.date) -> Size:

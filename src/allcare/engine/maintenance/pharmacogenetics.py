@@ -14,8 +14,8 @@ Rule ids: ``CPIC.THIOPURINE.TPMT_PM``, ``.NUDT15_PM``, ``.IM_BOTH``, ``.IM_ONE``
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from .. import sources
 from ..explain import Conclusion, EvidenceRef, conclude, contradictory, undetermined

@@ -13,9 +13,9 @@ from __future__ import annotations
 import datetime as dt
 
 from .. import sources
+from ..assessment import PhaseSpan
 from ..case import Cbc
 from ..explain import Conclusion, conclude, undetermined
-from ..assessment import PhaseSpan
 from ..maintenance_targets import MaintenanceTargets
 from ..monitoring_output import DosePeriod, Maintenance, MaintenanceCount
 from ..response.phases import effective_end

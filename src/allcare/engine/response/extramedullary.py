@@ -18,6 +18,7 @@ from ..case.bounds import describe
 from ..cns import read_csf
 from ..view import CaseView, Indexed
 
+
 @dataclass(frozen=True)
 class SiteFinding:
     """One finding about one extramedullary site: disease, documented clear, or undecidable."""

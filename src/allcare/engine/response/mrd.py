@@ -19,7 +19,8 @@ from __future__ import annotations
 
 from ..assessment import MrdResult, MrdStatus, MrdSummary
 from ..case import Mrd
-from ..case.bounds import at_least, describe as describe_bound
+from ..case.bounds import at_least
+from ..case.bounds import describe as describe_bound
 from ..explain import Conclusion, conclude, undetermined
 from ..rules import RuleSet
 from ..sources import ELN_MRD

@@ -12,17 +12,17 @@ everything that follows.
 
 from __future__ import annotations
 
-from msgspec import structs
-
 import datetime as dt
 from dataclasses import dataclass
 
+from msgspec import structs
+
 from ..assessment import PhaseSpan, TimelinePoint
+from ..course.treatment import CONCURRENT_PHASES
 from ..explain import Conclusion, EvidenceRef
 from ..sources import TREATMENT_PHASES
-from ..view import CaseView, Indexed
-from ..course.treatment import CONCURRENT_PHASES
 from ..timepoints import is_end_of_induction
+from ..view import CaseView, Indexed
 
 # Blocks whose response is judged at an end-of-induction assessment (first line, re-induction).
 INDUCTION_PHASES = frozenset({"induction", "salvage"})

@@ -10,21 +10,28 @@ ALL, T-ALL and infants are treated on separate protocols and get no group.
 
 from __future__ import annotations
 
-from .. import test_requests
-
 from dataclasses import dataclass, field
 
+from .. import test_requests
 from ..assessment import CnsResult, CogGroup, Diagnosis, MrdSummary, Status
 from ..case import Sex
 from ..course.treatment import TreatmentHistory
-from ..response.mrd import level_at_least
-from ..timepoints import DAY8, END_OF_INDUCTION
 from ..explain import Conclusion, EvidenceRef, conclude
+from ..response.mrd import level_at_least
 from ..sources import COG_PDQ_TABLE1
+from ..timepoints import DAY8, END_OF_INDUCTION
 from ..view import CaseView
 from . import lesions as L
 from .common import (
-    Outcome, any3, is_mixed, mrd_ref, mrd_text, num, pct, pick_mrd, years,
+    Outcome,
+    any3,
+    is_mixed,
+    mrd_ref,
+    mrd_text,
+    num,
+    pct,
+    pick_mrd,
+    years,
 )
 
 RULE = "RISK.COG"

@@ -12,10 +12,9 @@ flip the group, leaves the group undetermined with the missing tests named.
 
 from __future__ import annotations
 
-from .. import test_requests
-
 from dataclasses import dataclass, field
 
+from .. import test_requests
 from ..assessment import Diagnosis
 from ..case import Condition
 from ..explain import Conclusion, EvidenceRef, conclude

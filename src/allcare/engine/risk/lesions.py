@@ -10,15 +10,14 @@ that proves it and every negative result that rules it out.
 
 from __future__ import annotations
 
-from ..test_requests import request_for
-
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from ..assessment import Diagnosis
 from ..explain import EvidenceRef
 from ..rules import RuleSet
+from ..test_requests import request_for
 from ..view import CaseView
 
 # Karyotype parser keys -> the shared lesion vocabulary.
@@ -178,7 +177,7 @@ class Lesions:
     conflicting: set[str] = field(default_factory=set)
 
     @classmethod
-    def of(cls, view: CaseView, diagnosis: Diagnosis) -> "Lesions":
+    def of(cls, view: CaseView, diagnosis: Diagnosis) -> Lesions:
         genetics = diagnosis.genetics
         detected = set(genetics.detected)
         if diagnosis.karyotype is not None:

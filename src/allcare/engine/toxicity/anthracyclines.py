@@ -20,10 +20,10 @@ from __future__ import annotations
 from .. import sources
 from ..case.agents import AGENTS
 from ..explain import Conclusion, conclude, undetermined
-from ..monitoring_output import AgentExposure, AnthracyclineExposure
-from ..view import CaseView
 from ..maintenance.body_size import size_on
 from ..maintenance.doses import mg_m2_per_administration, spans
+from ..monitoring_output import AgentExposure, AnthracyclineExposure
+from ..view import CaseView
 
 PROFILES: dict[str, tuple[dict[str, float], str]] = {
     "feijen_2019": ({"doxorubicin": 1.0, "daunorubicin": 0.6, "epirubicin": 0.8, "idarubicin": 5.0, "mitoxantrone": 10.5},

@@ -18,10 +18,10 @@ from __future__ import annotations
 import datetime as dt
 
 from ..case import Chemistry, Quantity
+from ..case import units as U
 from ..case.bounds import above, at_least, below
 from ..case.models import CHEMISTRY_ANALYTES
 from ..case.units import UnitKind
-from ..case import units as U
 from ..explain import Conclusion, conclude, undetermined
 from ..monitoring_output import ChemistryAnalyte, ChemistryResult
 from ..sources import CTCAE_V5

@@ -26,8 +26,8 @@ import datetime as dt
 
 from .. import sources
 from ..case import Quantity
-from ..case.bounds import at_least, at_most
 from ..case.adverse_terms import TERMS, term_label
+from ..case.bounds import at_least, at_most
 from ..explain import Conclusion, conclude, undetermined
 from ..monitoring_output import TlsCriterion, TumourLysis
 from ..view import CaseView, Indexed

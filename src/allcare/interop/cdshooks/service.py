@@ -27,14 +27,14 @@ from starlette.concurrency import run_in_threadpool
 
 from ...clock import assessment_date
 from ...engine import assess
-from ...serving import tune_garbage_collector
 from ...engine.rules import DEFAULT_RULES, RuleSet
+from ...serving import tune_garbage_collector
 from ..fhir import FhirInputError, import_resources
+from ..fhir.reader import ContentCache
 from ..json_steps import CDS_REQUEST_DEPTH, loads_in_steps
 from .auth import CdsAuth, require_cds_client
-from ..fhir.reader import ContentCache
-from .cors import CorsForCdsHooks
 from .cards import assessment_cards
+from .cors import CorsForCdsHooks
 from .fetch import FetchError, FetchSettings, fetch_one, fetch_rest, fill
 from .models import CdsResponse, Discovery, Feedback, HookRequest, ServiceDescription
 
@@ -129,7 +129,7 @@ async def cds_all_assessment(request: Request, client: dict | None = Depends(req
     return JSONResponse(body, headers={"Server-Timing": timing.header()})
 
 
-def _assessed(resources: list[tuple[str, dict, str | None]], settings: CdsSettings, timing: "Timing") -> tuple[str, Any]:
+def _assessed(resources: list[tuple[str, dict, str | None]], settings: CdsSettings, timing: Timing) -> tuple[str, Any]:
     key = _content_key(resources, settings)
     known = settings.assessed.get(key) if key is not None else None
     if known is None:

@@ -8,10 +8,10 @@
 The mapping table is in docs/fhir.md.
 """
 
+from ...engine.case.merge import MergeError, merge_cases
 from .assemble import PatientImport
 from .export import bundle_json, case_resources, case_to_bundle
 from .importer import ImportResult, import_bundle, import_items, import_resources
-from ...engine.case.merge import MergeError, merge_cases
 from .ndjson import NdjsonImport, PatientOutcome, Progress, iter_ndjson
 from .problems import FhirInputError, FhirProblem, MappingReport, ReportEntry
 from .reader import DEFAULT_MAX_BUNDLE_BYTES

@@ -41,7 +41,7 @@ def _patterns() -> list[tuple[re.Pattern, Agent]]:
     """Every name and synonym as a whole-word pattern, longest first (``pegaspargase`` before ``asparaginase``)."""
     names = [(spelling, agent) for agent in agents() for spelling in (agent.name, *agent.synonyms)]
     names.sort(key=lambda pair: -len(pair[0]))
-    return [(re.compile(rf"(?<![A-Za-z0-9]){re.escape(spelling)}(?![A-Za-z0-9])", re.I), agent) for spelling, agent in names]
+    return [(re.compile(rf"(?<![A-Za-z0-9]){re.escape(spelling)}(?![A-Za-z0-9])", re.IGNORECASE), agent) for spelling, agent in names]
 
 
 @lru_cache(maxsize=4096)

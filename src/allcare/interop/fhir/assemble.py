@@ -45,7 +45,7 @@ class Item:
 
     __slots__ = ("where", "resource", "full_url", "container", "ref")
 
-    def __init__(self, where: str, resource: Any, full_url: str | None = None, container: "Item | None" = None):
+    def __init__(self, where: str, resource: Any, full_url: str | None = None, container: Item | None = None):
         self.where, self.resource, self.full_url, self.container = where, resource, full_url, container
         rid = resource.id
         rtype = resource.get_resource_type()
@@ -119,7 +119,7 @@ def assemble_patient(patient: Item, items: list[Item], index: Index, medications
     conditions: list[str] = []
     diagnosis_dates = []
     consumed, covered = _containers(items, index, report)
-    groups: "OrderedDict[str, _Group]" = OrderedDict()
+    groups: OrderedDict[str, _Group] = OrderedDict()
     for item in items:
         r = item.resource
         kind = kind_of(r)
@@ -241,7 +241,7 @@ def group_id(refs) -> str:
 
 def _partitions(group: _Group) -> list[tuple[str | None, list[Member], str]]:
     """Split a group by the finding type its members feed (a source report may hold several)."""
-    ordered: "OrderedDict[str, list[Member]]" = OrderedDict()
+    ordered: OrderedDict[str, list[Member]] = OrderedDict()
     generic = [m for m in group.members if m.kind == "report"]
     for m in group.members:
         if m.kind != "report":

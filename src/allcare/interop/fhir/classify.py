@@ -20,7 +20,7 @@ _ALLCARE_KIND = {
     C.A_EXPRESSION_SUBTYPE: "genetics", C.A_EXTRAMEDULLARY: "extramedullary",
     monitoring.A_ASPARAGINASE: "asparaginase_activity",
 }
-_MRD_TEXT = re.compile(r"\b(minimal|measurable) residual disease\b|\bMRD\b", re.I)
+_MRD_TEXT = re.compile(r"\b(minimal|measurable) residual disease\b|\bMRD\b", re.IGNORECASE)
 DERIVED_PROFILES = (C.PROFILE_CANCER_DISEASE_STATUS, C.PROFILE_ALL_RISK_ASSESSMENT, C.MCODE + "mcode-cancer-risk-assessment")
 
 # Finding type each kind feeds.

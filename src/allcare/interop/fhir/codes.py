@@ -230,7 +230,7 @@ ALL_SNOMED = {SNOMED_ALL, SNOMED_B_ALL}
 # treatment-block "agent" a radiotherapy course rather than a medication.
 RADIOTHERAPY_COURSE = ("1217123003", "Radiotherapy course of treatment (regime/therapy)")
 PROFILE_RADIOTHERAPY_COURSE = MCODE + "mcode-radiotherapy-course-summary"
-RADIOTHERAPY_WORDS = re.compile(r"\birradiation\b|\bradiotherapy\b|\bTBI\b|\bcranial radiation\b", re.I)
+RADIOTHERAPY_WORDS = re.compile(r"\birradiation\b|\bradiotherapy\b|\bTBI\b|\bcranial radiation\b", re.IGNORECASE)
 
 # HGNC gene ids (http://www.genenames.org/geneId), as published in HGNC-coded value sets.
 HGNC_BY_SYMBOL = {

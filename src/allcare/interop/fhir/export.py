@@ -19,9 +19,9 @@ from fhir.resources.R4B.bundle import Bundle, BundleEntry
 from ...engine.case import Case
 from .export_findings import PRIMARY_TYPE, FindingContext, common_fields, finding_resources
 from .export_summary import (
+    conclusion_resources,
     condition_reference,
     condition_resources,
-    conclusion_resources,
     patient_resource,
     primary_cancer_condition,
 )

@@ -9,8 +9,9 @@ can still put the finding back together, and a second import recognises it.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from fhir.resources.R4B.careplan import CarePlanActivity
 from fhir.resources.R4B.observation import ObservationComponent, ObservationReferenceRange

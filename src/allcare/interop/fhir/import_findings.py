@@ -11,8 +11,9 @@ resource and field it came from.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from ...engine.case.bounds import COMPARATORS
 from ...engine.case.units import CELL_COUNT, CSF_CELLS, HEMOGLOBIN, PERCENT, RED_CELL_COUNT, UnitError, UnitKind
@@ -20,7 +21,6 @@ from . import codes as C
 from . import monitoring
 from .agents import agent_coded, agent_named
 from .classify import CBC_CODES, CSF_CODES
-from .shapes import Quantity
 from .problems import FhirProblem, MappingReport
 from .read_helpers import (
     as_date,
@@ -32,6 +32,7 @@ from .read_helpers import (
     ext_value,
     short_ref,
 )
+from .shapes import Quantity
 
 CBC_KIND: dict[str, UnitKind] = {
     "wbc": CELL_COUNT, "platelets": CELL_COUNT, "anc": CELL_COUNT, "hemoglobin": HEMOGLOBIN, "rbc": RED_CELL_COUNT,
@@ -263,8 +264,8 @@ def _marrow(members: list[Member], b: Builder) -> dict | None:
     return out
 
 
-_LIST_SPLIT = re.compile(r"\s*(?:,|;|\band\b|\bor\b)\s*", re.I)
-_POS_NEG = re.compile(r"\b(positive|negative)\s+for\s+([^.;]+)", re.I)
+_LIST_SPLIT = re.compile(r"\s*(?:,|;|\band\b|\bor\b)\s*", re.IGNORECASE)
+_POS_NEG = re.compile(r"\b(positive|negative)\s+for\s+([^.;]+)", re.IGNORECASE)
 
 
 def parse_marker_text(text: str) -> dict[str, str] | None:

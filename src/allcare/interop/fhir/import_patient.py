@@ -15,8 +15,8 @@ from typing import Any
 
 from . import codes as C
 from .problems import MappingReport
-from .shapes import encode
 from .read_helpers import as_date, code_in, concept_text, ext_value, identifier_value, is_derived, profiles
+from .shapes import encode
 
 SEXES = {"female", "male", "other", "unknown"}
 

@@ -17,8 +17,8 @@ Real exports are not always tidy, and one flaw must not cost a patient:
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 from .assemble import Index, Item, PatientImport, assemble_patient
 from .classify import unused_reason
@@ -88,7 +88,7 @@ def import_items(items: list[Item], medications: dict[str, str] | None = None) -
     result = ImportResult()
     index = Index(items)
     medications = {**(medications or {}), **medication_names(items)}
-    by_patient: "OrderedDict[str, tuple[Item, list[Item]]]" = OrderedDict()
+    by_patient: OrderedDict[str, tuple[Item, list[Item]]] = OrderedDict()
     for item in items:
         if item.resource.get_resource_type() == "Patient":
             by_patient.setdefault(item.ref, (item, []))

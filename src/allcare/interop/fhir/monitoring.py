@@ -28,10 +28,10 @@ from fhir.resources.R4B.quantity import Quantity
 from fhir.resources.R4B.timing import Timing, TimingRepeat
 
 from ...engine.case import Quantity as CaseQuantity
-from ...engine.case.quantity import dose_kind
 from ...engine.case import units as U
 from ...engine.case.adverse_terms import term_label
 from ...engine.case.agents import agent_group, normalise_agent
+from ...engine.case.quantity import dose_kind
 from ...engine.case.units import UnitKind
 from . import codes as C
 from .model import allcare_concept, coding, concept, extension, loinc, meta, resource

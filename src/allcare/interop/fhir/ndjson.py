@@ -29,11 +29,11 @@ import multiprocessing
 import os
 import tempfile
 from collections import OrderedDict, deque
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
 
 import msgspec
 import orjson
@@ -42,8 +42,8 @@ from ...serving import SERVING_GC_THRESHOLDS
 from .assemble import Item, PatientImport
 from .importer import import_items, with_contained
 from .problems import FhirInputError, FhirProblem, MappingReport
-from .reader import VERSION_MARKERS, check_resource_type, check_shape, check_version, validate
 from .read_helpers import concept_text, short_ref
+from .reader import VERSION_MARKERS, check_resource_type, check_shape, check_version, validate
 
 DEFAULT_MAX_NDJSON_BYTES = 8 * 1024**3
 DEFAULT_MAX_LINE_BYTES = 32 * 1024**2
@@ -115,7 +115,7 @@ def _json_problem(line: bytes, where: str, error: Exception) -> FhirInputError:
     text = str(error)
     if "Expected `object`" in text:
         return FhirInputError([FhirProblem(where, "", "each NDJSON line must be one FHIR resource (a JSON object)")])
-    return FhirInputError([FhirProblem(where, "", f"not valid JSON: {text.split(' - ')[0]}")])
+    return FhirInputError([FhirProblem(where, "", f"not valid JSON: {text.split(' - ', maxsplit=1)[0]}")])
 
 
 def _lines(path: str | Path, max_line_bytes: int) -> Iterator[tuple[int, int, bytes, dict]]:
@@ -331,7 +331,7 @@ class NdjsonImport:
 
 def bucket_outcomes(path: Path, medications: dict[str, str], strict: bool, report: MappingReport):
     """Each patient of one bucket file as (outcome or None, resources), imported one after the other."""
-    groups: "OrderedDict[str, list[tuple[str, str, bytes]]]" = OrderedDict()
+    groups: OrderedDict[str, list[tuple[str, str, bytes]]] = OrderedDict()
     with open(path, "rb") as handle:
         for line in handle:
             key, where, rtype, raw = line.rstrip(b"\n").split(b"\t", 3)

@@ -83,7 +83,7 @@ class MappingReport:
         if len(self.entries) < self.keep:
             self.entries.append(ReportEntry(resource, "mapped", reason))
 
-    def merge(self, other: "MappingReport") -> None:
+    def merge(self, other: MappingReport) -> None:
         self.counts.update(other.counts)
         for entry in other.entries:
             if len(self.entries) < self.keep:

@@ -8,7 +8,8 @@ helpers answer one question each and are used everywhere on the import side.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from . import codes as C
 

@@ -11,18 +11,19 @@ STU3" instead of a list of unknown fields.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from functools import cache
+from typing import Any
+
 import msgspec
 import orjson
-from functools import lru_cache
-from typing import Any, Iterable
-
 from fhir.resources.R4B import get_fhir_model_class
 from pydantic import ValidationError
 
 from ...caches import LRU
 from ...engine.case.errors import dotted_path
-from .shapes import Resource, decode, error_path
 from .problems import FhirInputError, FhirProblem
+from .shapes import Resource, decode, error_path
 
 DEFAULT_MAX_BUNDLE_BYTES = 256 * 1024 * 1024
 ACCEPTED_VERSIONS = ("4.0", "4.3", "r4", "r4b")
@@ -104,7 +105,7 @@ def describe(resource: dict, where: str) -> str:
     return f"{where} ({rtype})" if isinstance(rtype, str) else where
 
 
-@lru_cache(maxsize=None)
+@cache
 def model_class(resource_type: str):
     try:
         return get_fhir_model_class(resource_type)
@@ -189,4 +190,4 @@ def _message(item: dict) -> str:
     if item["type"] == "missing":
         return "required element is missing"
     message = item["msg"]
-    return message[len("Value error, "):] if message.startswith("Value error, ") else message
+    return message.removeprefix("Value error, ")

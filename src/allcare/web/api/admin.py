@@ -65,9 +65,9 @@ def revoke_user_token(user_id: RowId, token_id: RowId, who: Admin, db: DbSession
 
 def _utc(moment: dt.datetime) -> dt.datetime:
     if moment.tzinfo is None:
-        return moment.replace(tzinfo=dt.timezone.utc)
+        return moment.replace(tzinfo=dt.UTC)
     try:
-        return moment.astimezone(dt.timezone.utc)
+        return moment.astimezone(dt.UTC)
     except OverflowError:
         raise InvalidRecord([("since", "out of range")]) from None
 

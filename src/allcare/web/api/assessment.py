@@ -8,7 +8,6 @@ coded view (``/coded``) instead.
 from __future__ import annotations
 
 import gzip
-
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response

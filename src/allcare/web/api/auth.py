@@ -6,6 +6,7 @@ from fastapi import APIRouter, HTTPException, Request, Response
 
 from ...store import audit
 from ...store.audit import Actor
+from ...store.errors import InvalidRecord
 from ...store.users import (
     authenticate,
     check_password,
@@ -20,7 +21,6 @@ from ...store.users import (
     revoke_all_tokens,
     revoke_token,
 )
-from ...store.errors import InvalidRecord
 from ..deps import AnyUser, DbSession, Principal, RowId, settings_of, store_of
 from ..security import client_ip, cookie_name, csrf_for_session, is_secure, session_token
 from .schemas import LoginIn, NewTokenOut, PasswordChange, TokenIn, TokenOut, WhoAmI, token_out

@@ -14,10 +14,10 @@ from sqlalchemy.exc import IntegrityError
 
 from ...interop.fhir import FhirInputError, bundle_json, import_resources
 from ...interop.fhir.reader import bundle_entries, parse_json
+from ...store import Actor, Store
 from ...store.assessments import run_engine
 from ...store.cases import export_case, merge_case
 from ...store.errors import Conflict, InvalidRecord
-from ...store import Actor, Store
 from ...store.identifiers import identifiers_of
 from .. import workers
 from ..deps import Clinician, DbSession, PatientId, PatientReader, QueryDate, store_of

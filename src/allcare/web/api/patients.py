@@ -16,8 +16,7 @@ from ...store.patients import (
     delete_patient,
     update_patient,
 )
-from ..deps import MAX_ID, Clinician, CodedPatientReader, DbSession, ListReader, PatientId, PatientWriter, QueryDate
-from ..deps import caches_of
+from ..deps import MAX_ID, Clinician, CodedPatientReader, DbSession, ListReader, PatientId, PatientWriter, QueryDate, caches_of
 from .schemas import ConflictOut, PatientOut, PatientPageOut, patient_out
 
 router = APIRouter(prefix="/patients", tags=["patients"])

@@ -14,8 +14,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from ...engine.case import Finding, Treatment
-from ...engine.case.models import StorableText
 from ...engine.case import Patient as CasePatient
+from ...engine.case.models import StorableText
 from ...store.models import ROLES
 
 Role = Literal["clinician", "registrar", "patient", "admin"]

@@ -17,9 +17,9 @@ plotly's own buttons and tooltips look plainer.
 from __future__ import annotations
 
 import gzip
-import re
 import importlib.metadata
 import importlib.util
+import re
 from functools import lru_cache
 from pathlib import Path
 

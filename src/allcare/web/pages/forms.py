@@ -392,7 +392,7 @@ def attach(result: FormResult, location: str, message: str) -> None:
     """Put a case-model problem next to the field its location names."""
     kind = result.data.get("type", "")
     if "; if the lab reported another unit" in message:
-        message = message.split("; if the lab")[0] + "; if the lab reported another unit (e.g. /uL), choose it in the unit list"
+        message = message.split("; if the lab", maxsplit=1)[0] + "; if the lab reported another unit (e.g. /uL), choose it in the unit list"
     field_name = ""
     if "): " in location:
         field_name = location.split("): ", 1)[1].split(".", 1)[0].split("[", 1)[0]

@@ -17,8 +17,8 @@ from ...store.coded import coded_view
 from ...store.listing import PatientFilters, list_patients
 from ...store.models import FindingRow
 from ..charts import STATUS_LABELS, patient_charts
-from ..monitoring_charts import monitoring_charts
 from ..deps import CodedPatientReader, ListReader, PatientId, get_caches, get_store
+from ..monitoring_charts import monitoring_charts
 from . import forms
 from .common import PageRoute, parse_assessment, render, templates
 from .fragments import PatientFragments, cached_fragments

@@ -78,7 +78,7 @@ def _chain_existing_events(dialect: str) -> None:
 def _aware(value):
     if isinstance(value, str):
         value = dt.datetime.fromisoformat(value)
-    return value.replace(tzinfo=dt.timezone.utc)
+    return value.replace(tzinfo=dt.UTC)
 
 
 def _audit_updates(dialect: str, *, allow: bool) -> None:
