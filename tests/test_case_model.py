@@ -253,14 +253,14 @@ def test_genetics_lists_are_canonical_and_deduplicated():
 
 # Validation paths: a bare number checked by pydantic-core, JSON validated in one pass -----------------------
 
-from pathlib import Path  # noqa: E402
+from pathlib import Path
 
-from hypothesis import given, settings  # noqa: E402
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from allcare.engine.case import Cbc, case_from_json  # noqa: E402
-from allcare.engine.case.quantity import CELL_COUNT, quantity_parser  # noqa: E402
-from allcare.interop.casefile import load_case  # noqa: E402
+from allcare.engine.case import Cbc, case_from_json
+from allcare.engine.case.quantity import CELL_COUNT, quantity_parser
+from allcare.interop.casefile import load_case
 
 EXAMPLES = sorted(p for p in (Path(__file__).resolve().parents[1] / "examples").iterdir()
                   if p.suffix in (".json", ".yaml") and p.name != "expectations.yaml")

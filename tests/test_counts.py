@@ -363,11 +363,11 @@ def test_blasts_below_1_percent_are_not_named_circulating_blasts():
 
 # The table agrees with the scalar grader on every value ---------------------------------------------------
 
-from hypothesis import given, settings  # noqa: E402
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from allcare.engine.counts.grading import grade_value  # noqa: E402
-from allcare.engine.counts.reference_ranges import age_band  # noqa: E402
+from allcare.engine.counts.grading import grade_value
+from allcare.engine.counts.reference_ranges import age_band
 
 _VALUES = {"wbc": 400.0, "hemoglobin": 25.0, "platelets": 600.0, "anc": 30.0, "rbc": 9.0, "blasts_pct": 100.0}
 
@@ -419,7 +419,7 @@ def test_every_cell_of_the_table_is_what_the_scalar_grader_says(data):
             assert actual == expected, (analyte, row, q)
 
 
-from allcare.engine.counts.ctcae import DECREASE_TERMS as _TERMS  # noqa: E402
+from allcare.engine.counts.ctcae import DECREASE_TERMS as _TERMS
 from allcare.engine.counts.ctcae import LEUKOCYTOSIS_GRADE3_ABOVE as _LEUKOCYTOSIS
 from allcare.engine.counts.ctcae import ctcae_grade
 
