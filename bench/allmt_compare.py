@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
+import itertools
 import sys
 from pathlib import Path
 
@@ -32,16 +33,16 @@ ICICLE_MP_MG_M2_DAY = 60.0  # allMT's default daily_mp_dose, the ICiCLe-ALL-14 d
 
 
 def allmt_figures(rows: list[dict]) -> dict[str, float]:
-    weights = [float(b["Weeks"]) - float(a["Weeks"]) for a, b in zip(rows, rows[1:])] + [1.0]
+    weights = [float(b["Weeks"]) - float(a["Weeks"]) for a, b in itertools.pairwise(rows)] + [1.0]
     anc = [float(r["ANC"]) for r in rows]
     mp = [float(r["MP_adj"]) / 100 for r in rows]
     mtx = [float(r["MTX_adj"]) / 100 for r in rows]
     total = sum(weights)
     return {
-        "weighted mean ANC": sum(w * a for w, a in zip(weights, anc)) / total,
-        "mercaptopurine DI %": 100 * sum(w * m for w, m in zip(weights, mp)) / total,
-        "antimetabolite DI %": 100 * sum(w * m * x for w, m, x in zip(weights, mp, mtx)) / total,
-        "time in 0.75-1.5 %": 100 * sum(w for w, a in zip(weights, anc) if 0.75 < a <= 1.5) / total,
+        "weighted mean ANC": sum(w * a for w, a in zip(weights, anc, strict=True)) / total,
+        "mercaptopurine DI %": 100 * sum(w * m for w, m in zip(weights, mp, strict=True)) / total,
+        "antimetabolite DI %": 100 * sum(w * m * x for w, m, x in zip(weights, mp, mtx, strict=True)) / total,
+        "time in 0.75-1.5 %": 100 * sum(w for w, a in zip(weights, anc, strict=True) if 0.75 < a <= 1.5) / total,
     }
 
 

@@ -180,7 +180,7 @@ def main() -> None:
         wait_ready(url, server)
         single = []
         with httpx.Client(timeout=120) as client:
-            for n in range(args.warmup):  # the last body: warm-up never makes the measured patients warm
+            for _ in range(args.warmup):  # the last body: warm-up never makes the measured patients warm
                 t0 = time.perf_counter()
                 response = client.post(f"{url}/cds-services/all-assessment", content=bodies[-1], headers={"Content-Type": "application/json"})
                 single.append(time.perf_counter() - t0)

@@ -290,7 +290,7 @@ def main() -> int:
         for thread in threads:
             thread.join()
         elapsed = time.perf_counter() - began
-        return report(args, log, writers, taken, elapsed, url)
+        return report(log, writers, taken, elapsed, url)
     finally:
         stop.set()
         if server is not None and server.poll() is None:
@@ -303,7 +303,7 @@ def main() -> int:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def report(args, log: Log, writers: list[Writer], taken, elapsed: float, url: str) -> int:
+def report(log: Log, writers: list[Writer], taken, elapsed: float, url: str) -> int:
     from allcare.store import Store
     from allcare.store.backup import restore_from_file
 
@@ -348,7 +348,7 @@ def report(args, log: Log, writers: list[Writer], taken, elapsed: float, url: st
     saved = sum(len(w.saved_notes) for w in writers)
 
     unrestorable: list[str] = []
-    for path, status, seconds in taken:
+    for path, status, _seconds in taken:
         if status != 0:
             unrestorable.append(f"{path.name}: allcare backup exited {status}")
             continue

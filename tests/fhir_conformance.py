@@ -14,7 +14,7 @@ import json
 from functools import cache, lru_cache
 
 import jsonschema
-from fhirpathpy import compile
+from fhirpathpy import compile  # noqa: A004 - fhirpathpy's name
 from fhirpathpy.models import models
 
 R4 = models["r4"]
@@ -135,9 +135,8 @@ def _check(resource: dict, sd: dict, name: str, report: ProfileReport) -> None:
                     extension_urls.update(t.get("profile", []))
             continue
         parent, _, leaf = path.rpartition(".")
-        if parent and element.get("min", 0) >= 1:
-            if _eval(resource, f"{parent}.all({leaf}.exists())") == [False]:
-                report.problems.append(f"{name}: {path} is required (min {element['min']})")
+        if parent and element.get("min", 0) >= 1 and _eval(resource, f"{parent}.all({leaf}.exists())") == [False]:
+            report.problems.append(f"{name}: {path} is required (min {element['min']})")
         values = _eval(resource, path) or []
         for key, pattern in element.items():
             if key.startswith(("pattern", "fixed")):

@@ -279,7 +279,7 @@ def test_grades_before_treatment_describe_the_presentation():
 def test_one_conclusion_covers_many_counts_citing_the_first_worst_and_latest():
     days = [DAY + dt.timedelta(days=7 * n) for n in range(10)]
     anc = [0.9, 0.8, 0.3, 0.9, 0.7, 0.9, 0.95, 0.6, 0.9, 0.8]
-    graded = table([cbc(day, anc=value) for day, value in zip(days, anc)], sex="male")
+    graded = table([cbc(day, anc=value) for day, value in zip(days, anc, strict=True)], sex="male")
     [conclusion] = graded.notable
     assert conclusion.value == {"Neutrophil count decreased": 4}
     assert "on 10 counts from" in conclusion.explanation and "ANC 0.3 10^9/L" in conclusion.explanation
@@ -391,7 +391,7 @@ def blood_counts(draw):
     birth = dt.date(2000, 1, 1) + dt.timedelta(days=draw(st.integers(0, 9000)))
     start = birth + dt.timedelta(days=draw(st.integers(0, 9000)))
     findings = []
-    for n in range(draw(st.integers(1, 25))):
+    for _ in range(draw(st.integers(1, 25))):
         values = {a: draw(reported(a)) for a in draw(st.sets(st.sampled_from(list(_VALUES)), min_size=1))}
         findings.append(cbc(start + dt.timedelta(days=draw(st.integers(0, 1500))), **values))
     patient = {"birth_date": str(birth)} if draw(st.booleans()) else {}

@@ -50,7 +50,7 @@ def test_bulk_export_gives_one_case_per_patient_with_progress(export_of_three):
         imported = next(o.imported for o in outcomes.values() if o.imported.patient_id == case.patient.id)
         # Files are per resource type, so findings arrive in another order: compare them as a set.
         key = lambda f: json.dumps(f, sort_keys=True)  # noqa: E731
-        strip = lambda c: sorted(key({k: v for k, v in f.items() if k != "id"}) for f in c.to_json_dict()["findings"])  # noqa: E731
+        strip = lambda c: sorted(key({k: v for k, v in f.items() if k != "id"}) for f in c.to_json_dict()["findings"])  # noqa: E731, B023
         assert strip(imported.case) == strip(case)
         before, after = assess(case), assess(imported.case)
         assert (after.diagnosis.who_haem5.key, after.risk.nci, after.status.current) == (

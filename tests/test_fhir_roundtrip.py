@@ -19,7 +19,7 @@ from fhir_helpers import EXAMPLE_CASES
 def _without_generated_ids(original: dict, imported: dict) -> dict:
     """Findings that had no id get one on import (their resource's); compare the rest exactly."""
     out = json.loads(json.dumps(imported))
-    for before, after in zip(original["findings"], out["findings"]):
+    for before, after in zip(original["findings"], out["findings"], strict=True):
         if "id" not in before:
             after.pop("id", None)
     return out

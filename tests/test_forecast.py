@@ -47,7 +47,7 @@ def test_a_course_from_the_model_itself_is_forecast_within_its_interval():
     m, as_of = maintenance(course_case(ancs[:10]))
     result = forecast(m, as_of)
     assert result is not None and len(result.points) == 4 and result.fitted_counts == 10
-    for point, truth in zip(result.points, [path[60 + 14 * 10 + 7 * k] for k in range(1, 5)]):
+    for point, truth in zip(result.points, [path[60 + 14 * 10 + 7 * k] for k in range(1, 5)], strict=True):
         assert point.low <= truth <= point.high
         assert point.anc == pytest.approx(truth, rel=0.3)
 

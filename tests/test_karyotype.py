@@ -278,7 +278,7 @@ def test_missing_cell_count_is_allowed() -> None:
 
 def test_idem_and_sl_expand_the_stemline() -> None:
     karyotype = parse_karyotype("46,XY,t(9;22)(q34;q11)[5]/47,idem,+8[10]/48,sl,+8,+21[3]")
-    stem, idem, sl = karyotype.clones
+    _, idem, sl = karyotype.clones
     assert [c.role for c in karyotype.clones] == ["stemline", "sideline", "sideline"]
     assert [c.based_on for c in karyotype.clones] == [None, "idem", "sl"]
     assert [a.text for a in idem.abnormalities] == ["t(9;22)(q34;q11)", "+8"]

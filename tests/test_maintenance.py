@@ -179,7 +179,7 @@ def test_metrics_follow_allmt_definitions_on_a_hand_worked_course():
     m = maintenance(data)
     assert [c.weight_weeks for c in m.counts] == [2, 2, 1, 1]
     assert [c.mercaptopurine_di_pct for c in m.counts] == [100, 100, 50, 50]
-    # wmANC = (2*1.6 + 2*1.2 + 1*0.7 + 1*1.0) / 6
+    # wmANC = (2*1.6 + 2*1.2 + 1*0.7 + 1*1.0) / 6  # noqa: ERA001 - the arithmetic, not code
     assert m.weighted_mean_count == pytest.approx((3.2 + 2.4 + 0.7 + 1.0) / 6, abs=1e-3)
     # in target (0.75, 1.5]: 1.2 (w 2) and 1.0 (w 1) -> 3 of 6 weeks
     assert m.time_in_target_pct == 50.0

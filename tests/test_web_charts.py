@@ -69,7 +69,7 @@ def test_blood_count_panels_shade_the_ctcae_grade_lines_of_each_count(analyte):
     bands = sorted((s["y0"], s["y1"]) for s in layout["shapes"] if s["yref"] == axis_id)
     lines = DECREASE_TERMS[analyte].below
     expected = sorted(zip([0.0] + [lines[g] for g in sorted(lines, reverse=True)][:-1],
-                          [lines[g] for g in sorted(lines, reverse=True)]))
+                          [lines[g] for g in sorted(lines, reverse=True)], strict=True))
     assert bands == expected
 
 

@@ -127,7 +127,7 @@ def page(context):
     opened.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
     opened.on("pageerror", lambda error: problems.append(str(error)))
     opened.console_problems = problems  # type: ignore[attr-defined]
-    yield opened
+    return opened
 
 
 @pytest.fixture(scope="session")

@@ -207,5 +207,5 @@ def test_the_api_docs_run_from_this_server_under_the_strict_policy(page, live_ap
     page.on("request", lambda request: requested.append(request.url))
     page.goto(live_app.at("/api/docs"))
     page.get_by_text("/api/v1/patients/{patient_id}/assessment", exact=True).first.wait_for(timeout=30000)
-    assert all(url.startswith(live_app.url) or url.startswith("data:") for url in requested), requested
+    assert all(url.startswith((live_app.url, "data:")) for url in requested), requested
     assert not [p for p in page.console_problems if "Content Security Policy" in p], page.console_problems

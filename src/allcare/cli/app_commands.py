@@ -173,7 +173,7 @@ def _seed(store, *, patients: int, seed: int, years: float, with_users: bool = T
     with _progress() as progress:
         task = progress.add_task("synthetic patients", total=patients)
         ids = seed_demo(store, patients=patients, seed=seed, years=years, with_users=with_users,
-                        progress=lambda done, total: progress.update(task, completed=done))
+                        progress=lambda done, _total: progress.update(task, completed=done))
     return ids
 
 

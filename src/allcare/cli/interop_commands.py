@@ -304,7 +304,8 @@ class StoreWriter(CaseWriter):
         from ..store.errors import Conflict, InvalidRecord
 
         if outcome.imported is None:
-            return super().accept(outcome)
+            super().accept(outcome)
+            return
         case, report = outcome.imported.case, outcome.imported.report
         try:
             with self.store.transaction() as session:
@@ -312,11 +313,11 @@ class StoreWriter(CaseWriter):
         except InvalidRecord as error:
             self.failed[case.patient.id] = [f"{case.patient.id}: {where}: {what}" for where, what in error.problems]
             self.problems += self.failed[case.patient.id]
-            return None
+            return
         except Conflict as error:
             self.failed[case.patient.id] = [f"{case.patient.id}: {error}"]
             self.problems += self.failed[case.patient.id]
-            return None
+            return
         self.counts[result.action] += 1
         self.written += 1
         change = f"+{result.added} findings, {result.replaced} replaced" if result.action == "updated" else (

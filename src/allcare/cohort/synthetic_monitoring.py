@@ -82,7 +82,7 @@ def add_monitoring(findings: list[dict], rng: random.Random, *, start: dt.date, 
         sensitivity *= 1.8 if nudt15 == "intermediate_metabolizer" else 1.0
     _tumour_lysis_labs(findings, rng, start, induction_start, wbc, age)
     _asparaginase(findings, rng, induction_start)
-    _anthracyclines(findings, rng, induction_start, lineage_t)
+    _anthracyclines(findings, induction_start, lineage_t)
     _maintenance(findings, rng, maintenance_start, maintenance_end, sensitivity, bsa_on)
     _fevers(findings, rng, induction_start, maintenance_start)
     _liver(findings, rng, maintenance_start, maintenance_end)
@@ -128,7 +128,7 @@ def _asparaginase(findings, rng, induction_start):
                              "value": round(value, 3), "preparation": "pegaspargase", "days_after_dose": days})
 
 
-def _anthracyclines(findings, rng, induction_start, lineage_t):
+def _anthracyclines(findings, induction_start, lineage_t):
     if lineage_t:
         findings.append({"type": "dose", "agent": "daunorubicin", "dose": {"value": 25, "unit": "mg/m2"}, "frequency": "weekly",
                          "route": "iv", "start": _iso(induction_start), "end": _iso(induction_start + dt.timedelta(days=21))})

@@ -22,7 +22,6 @@ from __future__ import annotations
 from .assessment import Codes, Course, Diagnosis, Status
 from .explain import Conclusion, EvidenceRef, conclude, undetermined
 from .sources import DECISIONS, ICD_10_CM, ICD_O_3, SNOMED_CT
-from .view import CaseView
 
 _B = "B lymphoblastic leukemia/lymphoma"
 _MPAL = "Mixed phenotype acute leukemia"
@@ -89,7 +88,7 @@ SNOMED_TERMS = {
 _CODED = ("ALL", "LBL", "MPAL")
 
 
-def assign_codes(view: CaseView, diagnosis: Diagnosis, status: Status, course: Course | None = None) -> Codes:
+def assign_codes(diagnosis: Diagnosis, status: Status, course: Course | None = None) -> Codes:
     disease = _disease_conclusion(diagnosis)
     if diagnosis.disease not in _CODED:
         return Codes(conclusions=_uncoded(diagnosis, disease))

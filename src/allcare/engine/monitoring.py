@@ -104,7 +104,7 @@ def _recent(view: CaseView, when: dt.date, days: int) -> bool:
 def _febrile_neutropenia(view: CaseView, m: Monitoring) -> list[Alert]:
     rules = view.rules
     fn = [c for c in m.toxicity.conclusions if c.topic == "toxicity.febrile_neutropenia"]
-    for episode, conclusion in reversed(list(zip(m.toxicity.febrile_neutropenia, fn))):
+    for episode, conclusion in reversed(list(zip(m.toxicity.febrile_neutropenia, fn, strict=True))):
         if not _recent(view, episode.date, rules.febrile_neutropenia_alert_days):
             break
         if episode.status == "febrile_neutropenia":
@@ -129,7 +129,7 @@ def _febrile_neutropenia(view: CaseView, m: Monitoring) -> list[Alert]:
 
 def _tumour_lysis(view: CaseView, m: Monitoring) -> list[Alert]:
     conclusions = [c for c in m.toxicity.conclusions if c.topic == "toxicity.tumour_lysis"]
-    for result, conclusion in reversed(list(zip(m.toxicity.tumour_lysis, conclusions))):
+    for result, conclusion in reversed(list(zip(m.toxicity.tumour_lysis, conclusions, strict=True))):
         current = result.window_start <= view.as_of <= result.window_end + dt.timedelta(days=2)
         if result.laboratory:
             kind = (f"clinical tumour lysis syndrome (Cairo-Bishop grade {result.grade})" if result.clinical
@@ -165,9 +165,9 @@ def _methotrexate(view: CaseView, m: Monitoring) -> list[Alert]:
     return []
 
 
-def _asparaginase(view: CaseView, m: Monitoring) -> list[Alert]:
+def _asparaginase(view: CaseView, m: Monitoring) -> list[Alert]:  # noqa: ARG001 - every check takes (view, monitoring)
     pairs = [(r, c) for r, c in zip(m.toxicity.asparaginase_activity,
-                                    [c for c in m.toxicity.conclusions if c.topic == "toxicity.asparaginase"])
+                                    [c for c in m.toxicity.conclusions if c.topic == "toxicity.asparaginase"], strict=True)
              if r.status != "not_interpretable"]
     if not pairs:
         return []
@@ -207,7 +207,7 @@ def _anthracyclines(view: CaseView, m: Monitoring) -> list[Alert]:
                    "surveillance is reasonable (IGHG).", conclusion)]
 
 
-def _pharmacogenetics(view: CaseView, m: Monitoring) -> list[Alert]:
+def _pharmacogenetics(view: CaseView, m: Monitoring) -> list[Alert]:  # noqa: ARG001 - every check takes (view, monitoring)
     g = m.pharmacogenetics
     if g is None or g.rule in ("CPIC.THIOPURINE.NORMAL", "CPIC.THIOPURINE.INCOMPLETE"):
         return []
@@ -219,7 +219,7 @@ def _pharmacogenetics(view: CaseView, m: Monitoring) -> list[Alert]:
     return [_alert("thiopurine_pharmacogenetics", severity, message, conclusion)]
 
 
-def _maintenance(view: CaseView, m: Monitoring) -> list[Alert]:
+def _maintenance(view: CaseView, m: Monitoring) -> list[Alert]:  # noqa: ARG001 - every check takes (view, monitoring)
     s = m.maintenance.suggestion if m.maintenance else None
     if s is None or s.action not in ("hold", "reduce"):
         return []

@@ -42,7 +42,7 @@ def assess(case: Case, as_of: dt.date | None = None, rules: RuleSet = DEFAULT_RU
     counts = grade_counts(view)
     cns = assess_cns(view, course.treatments)
     status, mrd = assess_response(view, course)
-    codes = assign_codes(view, diagnosis, status, course_summary)
+    codes = assign_codes(diagnosis, status, course_summary)
     risk = assess_risk(view, diagnosis, cns, status, mrd, course)
     alerts = raise_alerts(AlertInputs(view, course, course_summary, diagnosis, cns, risk, status, mrd))
     treatment = monitoring(view, course)

@@ -69,7 +69,7 @@ def default_as_of(case: Case) -> dt.date | None:
 def _default_as_of(fields: list[dict], types: list[str], diagnosis_date: dt.date | None) -> dt.date | None:
     """:func:`default_as_of` from the findings' fields (the view reads them once for everything)."""
     dates = [d["date"] for d in fields]
-    ends = [d["end"] for d, kind in zip(fields, types) if kind == "treatment" and d["end"] is not None]
+    ends = [d["end"] for d, kind in zip(fields, types, strict=True) if kind == "treatment" and d["end"] is not None]
     return max(dates + ends, default=None) or diagnosis_date
 
 
@@ -171,7 +171,7 @@ class CaseView:
             kinds = [types[i] for i in order]
         # Rules ask for one type at a time, dozens of times per case: group once.
         self._by_type: dict[str, list[Indexed]] = {}
-        for item, kind in zip(self.findings, kinds):
+        for item, kind in zip(self.findings, kinds, strict=True):
             self._by_type.setdefault(kind, []).append(item)
         self._dates: dict[str, list[dt.date]] = {}  # per type, filled by ``between`` when first asked
         self._all_dates: list[dt.date] | None = None  # filled by ``until`` when first asked

@@ -327,7 +327,7 @@ def _is_empty(session: Session) -> bool:
 def _audit_history(session: Session, header: dict) -> str:
     """What becomes of the audit log: 'restored' (the store had none), 'kept' (the backup's is part
     of it) or 'kept-other' (two different histories: the store's is kept, the backup's stays in its file)."""
-    last_id, last_hash = audit.chain_head(session)
+    last_id, _ = audit.chain_head(session)
     if last_id == 0:
         return "restored"
     backup_head = header.get("audit") or {}

@@ -73,7 +73,8 @@ def lock_record(session: Session, patient_id: int) -> Patient:
     if result.rowcount != 1:
         raise NotFound("patient", patient_id)
     patient = session.get(Patient, patient_id, populate_existing=True)
-    assert patient is not None
+    if patient is None:
+        raise NotFound("patient", patient_id)
     return patient
 
 
@@ -90,7 +91,8 @@ def lock_for_write(session: Session, patient_id: int) -> Patient:
     if result.rowcount != 1:
         raise NotFound("patient", patient_id)
     patient = session.get(Patient, patient_id, populate_existing=True)
-    assert patient is not None
+    if patient is None:
+        raise NotFound("patient", patient_id)
     return patient
 
 

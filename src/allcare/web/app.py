@@ -129,7 +129,7 @@ def _include_pages(app: FastAPI) -> None:
     try:
         pages = importlib.import_module("allcare.web.pages")
     except ModuleNotFoundError as error:
-        if error.name not in ("allcare.web.pages",):
+        if error.name != "allcare.web.pages":
             raise  # the pages exist but something they import is missing: say so
         return
     router = getattr(pages, "router", None)

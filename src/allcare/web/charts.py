@@ -201,7 +201,7 @@ def _dates_of(assessment: Assessment) -> list[dt.date]:
 def date_range(assessment: Assessment) -> tuple[dt.date, dt.date]:
     """The span every chart of one patient shares, so their x axes line up."""
     days = _dates_of(assessment) or [assessment.as_of]
-    return min(days), max(max(days), assessment.as_of)
+    return min(days), max(*days, assessment.as_of)
 
 
 def phase_band_traces(assessment: Assessment, yaxis: str, *, legend: bool) -> list[dict[str, Any]]:
@@ -320,7 +320,7 @@ def status_chart(assessment: Assessment) -> Chart | None:
 
 
 def _status_colour(status: str) -> str:
-    if status in ("complete_remission",):
+    if status == "complete_remission":
         return "#047857"
     if status in ("relapse", "refractory"):
         return "#b91c1c"
@@ -437,7 +437,7 @@ def counts_chart(assessment: Assessment) -> Chart | None:
     description = "Blood counts over time with reference ranges and CTCAE grade zones."
     if latest:
         description += f" Latest ({latest[0]}): " + "; ".join(
-            f"{ANALYTE_LABELS[n]} {v}" for n, v in zip(CHART_ANALYTES, latest[1:5]) if v) + "."
+            f"{ANALYTE_LABELS[n]} {v}" for n, v in zip(CHART_ANALYTES, latest[1:5], strict=False) if v) + "."
     return Chart(
         id="chart-counts",
         title="Blood counts",

@@ -138,7 +138,6 @@ def current_principal(request: Request) -> Principal:
     cached = getattr(request.state, "principal", None)
     if cached is not None:
         return cached
-    settings = get_settings(request)
     authorization = request.headers.get("authorization", "")
     with get_store(request).transaction() as session:
         if authorization:

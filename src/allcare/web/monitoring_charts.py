@@ -91,11 +91,11 @@ def maintenance_chart(assessment: Assessment) -> Chart | None:
         last = [p.end or assessment.as_of for p in periods]
         data.append({
             "type": "bar", "x": [_iso(p.start) for p in periods], "y": [round(100 * p.weekly_mg_m2 / protocol, 1) for p in periods],
-            "width": [_day_ms(p.start, e) for p, e in zip(periods, last)], "offset": 0, "yaxis": "y2",
+            "width": [_day_ms(p.start, e) for p, e in zip(periods, last, strict=True)], "offset": 0, "yaxis": "y2",
             "name": f"{drug} (% of {protocol / (7 if drug == 'mercaptopurine' else 1):g} mg/m2/{'day' if drug == 'mercaptopurine' else 'week'})",
             "marker": {"color": DRUG_COLOURS[drug], "opacity": 0.55},
             "hoverinfo": "text", "text": [f"<b>{drug}</b> {p.dose:g} {p.unit} {p.frequency.replace('_', ' ')}<br>{_iso(p.start)} to "
-                                          f"{_iso(e)}<br>{p.weekly_mg or 0:g} mg/week" for p, e in zip(periods, last)],
+                                          f"{_iso(e)}<br>{p.weekly_mg or 0:g} mg/week" for p, e in zip(periods, last, strict=True)],
         })
     outlook = forecast(m, assessment.as_of) if m.steering == "anc" else None
     if outlook is not None:
@@ -219,9 +219,9 @@ def chemistry_chart(assessment: Assessment) -> Chart | None:
                 "range": [min(ys + [2.0]) * 0.9, ceiling], "fixedrange": True, "showgrid": True, "gridcolor": GRID}
             for term in (t for t in ABSOLUTE_TERMS if t.analyte == "potassium"):
                 previous = None
-                for line in sorted(term.lines, key=lambda l: l.si):
+                for line in sorted(term.lines, key=lambda g: g.si):
                     if term.direction == "high":
-                        upper = next((l.si for l in sorted(term.lines, key=lambda l: l.si) if l.si > line.si), ceiling)
+                        upper = next((g.si for g in sorted(term.lines, key=lambda g: g.si) if g.si > line.si), ceiling)
                         shapes.append(_hband(axis_id, line.si, upper, GRADE_COLOURS[line.grade]))
                     else:
                         shapes.append(_hband(axis_id, previous or 0.0, line.si, GRADE_COLOURS[line.grade]))

@@ -173,7 +173,6 @@ async def csrf_protect(request: Request) -> None:
     """
     if request.method in SAFE_METHODS:
         return
-    settings = request.app.state.settings
     has_session = session_token(request) is not None
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     has_bearer = request.headers.get("authorization", "").lower().startswith("bearer ")

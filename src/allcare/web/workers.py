@@ -27,7 +27,7 @@ _stores: dict[str, Any] = {}  # in the worker: one Store per URL, kept between i
 
 
 def pool() -> ProcessPoolExecutor:
-    global _pool
+    global _pool  # noqa: PLW0603 - one pool per process, started on first use
     with _lock:
         if _pool is None:
             _pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))

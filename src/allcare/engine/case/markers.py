@@ -8,14 +8,14 @@ are only meaningful in one compartment (CD79a, IgM, MPO) get that compartment.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import Field
 
-MarkerValue = Union[
-    Literal["positive", "negative", "dim", "bright", "partial"],
-    Annotated[float, Field(ge=0, le=100, description="% of blasts positive")],
-]
+MarkerValue = (
+    Literal["positive", "negative", "dim", "bright", "partial"]
+    | Annotated[float, Field(ge=0, le=100, description="% of blasts positive")]
+)
 
 _CANONICAL = [
     "CD19", "CD10", "CD22", "cCD22", "cCD79a", "CD20", "cIgM", "sIg", "TdT", "CD34", "HLA-DR",

@@ -162,7 +162,7 @@ class Patient(_Strict):
         return list(dict.fromkeys(value))
 
 
-def _type_is_required(schema: dict, model: type) -> None:
+def _type_is_required(schema: dict) -> None:
     """Every finding must say its ``type`` (the union reads it first), so the JSON Schema requires it."""
     required = schema.setdefault("required", [])
     if "type" in schema.get("properties", {}) and "type" not in required:
@@ -339,9 +339,9 @@ class Mrd(_Finding):
 
     @model_validator(mode="after")
     def _one_value(self):
-        if self.value is not None and self.percent is not None:
-            if abs(self.value * 100 - self.percent) > 1e-9 * max(1.0, self.percent):
-                raise ValueError("value and percent disagree; give one of them")
+        if (self.value is not None and self.percent is not None
+                and abs(self.value * 100 - self.percent) > 1e-9 * max(1.0, self.percent)):
+            raise ValueError("value and percent disagree; give one of them")
         if self.comparator is not None and self.value is None and self.percent is None:
             raise ValueError("a comparator needs the value it bounds ('value' or 'percent')")
         return self

@@ -77,7 +77,7 @@ def quantity_parser(kind: UnitKind, minimum: float = 0.0, maximum: float | None 
         if isinstance(raw, bool) or not isinstance(raw, (int, float)):
             raise ValueError(f"{what} must be a number")
         value = float(raw)
-        if value != value or value in (float("inf"), float("-inf")):
+        if not math.isfinite(value):
             raise ValueError(f"{what} must be a finite number")
         return value
 
@@ -290,7 +290,7 @@ def _parse_dose(raw: Any) -> Any:
     unit, value = raw.get("unit"), raw.get("value")
     if not isinstance(unit, str) or not unit.strip():
         raise ValueError("a dose needs its unit, e.g. mg, mg/m2, mg/kg, IU/m2")
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or value in (float("inf"), float("-inf")):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise ValueError("'value' must be a finite number")
     kind = dose_kind(unit)
     if kind is None:

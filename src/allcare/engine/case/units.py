@@ -214,14 +214,14 @@ def _convert(kind: UnitKind, code: str) -> tuple[float | None, str]:
     canonical = registry.from_ucum(kind.ucum)
     try:
         return _round(quantity.to(canonical).magnitude), ""
-    except Exception:  # noqa: BLE001 - pint's DimensionalityError and friends
-        pass
+    except Exception:  # noqa: BLE001, S110 - pint's DimensionalityError and friends
+        pass  # not the same dimension: try through the molar mass below
     if kind.molar_mass is not None:
         grams_per_mole = registry.from_ucum("g/mol") * kind.molar_mass
         for converted in (quantity / grams_per_mole, quantity * grams_per_mole):  # mass -> substance, substance -> mass
             try:
                 return _round(converted.to(canonical).magnitude), ""
-            except Exception:  # noqa: BLE001
+            except Exception:  # noqa: BLE001, S110 - not this direction; try the other
                 pass
     return None, f"a unit of another kind: {quantity.dimensionality or 'a pure number'}"
 
@@ -236,7 +236,7 @@ _REGISTRY_LOCK = threading.Lock()
 
 def _registry():
     """The UCUM unit registry, loaded on first use (about a second; the engine imports no I/O before)."""
-    global _REGISTRY
+    global _REGISTRY  # noqa: PLW0603 - loaded once, on first use
     with _REGISTRY_LOCK:
         if _REGISTRY is None:
             from ucumvert import PintUcumRegistry

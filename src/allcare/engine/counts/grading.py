@@ -194,7 +194,7 @@ def _stretches(view: CaseView, dates: list[dt.date]) -> list[tuple[int, int, dic
         for edge in range(begin, end)
     ]
     stops = starts[1:] + [len(dates)]
-    return [(start, stop, table[begin + n]) for n, (start, stop) in enumerate(zip(starts, stops)) if start < stop]
+    return [(start, stop, table[begin + n]) for n, (start, stop) in enumerate(zip(starts, stops, strict=True)) if start < stop]
 
 
 def grade_column(analyte: str, counts: CountColumns, stretches: list[tuple[int, int, dict[str, AgeBand]]]) -> list[Cell]:
@@ -230,7 +230,7 @@ def _names(bits_of: dict[str, tuple[int, ...]], rows: int) -> dict[str, list[int
     """For each plain-word name, the rows it applies to (from the signs of the analytes names depend on)."""
     nothing = (0,) * rows
     groups: dict[tuple[int, ...], list[int]] = {}  # counts with the same bits have the same names
-    for row, key in enumerate(zip(*[bits_of.get(a, nothing) for a in NAMED_FROM])):
+    for row, key in enumerate(zip(*[bits_of.get(a, nothing) for a in NAMED_FROM], strict=True)):
         groups.setdefault(key, []).append(row)
     named: dict[str, list[int]] = {}
     for key, where in groups.items():
@@ -253,7 +253,7 @@ def grade_counts(view: CaseView) -> BloodCounts:
     analytes, cells_of, bits_of = {}, {}, {}
     for analyte in counts.values:
         cells = cells_of[analyte] = grade_column(analyte, counts, stretches)
-        flags, grades, bits, infos, _ = zip(*cells)
+        flags, grades, bits, infos, _ = zip(*cells, strict=True)
         bits_of[analyte] = bits
         info = _fold(infos)
         if isinstance(info, Info):

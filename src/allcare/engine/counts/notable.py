@@ -240,7 +240,7 @@ def _undecided(view: CaseView, table: _Table, analyte: str) -> list[tuple[int, C
                 "that lies across a grade line, so the grade cannot be decided."
             )
             missing = [f"{LABELS[analyte]} as an exact value (a bound that may be CTCAE grade {grades})"]
-            evidence = table.cite(rows, lambda row: f"{table.result(analyte, row)} (grade {grades})")
+            evidence = table.cite(rows, lambda row, grades=grades: f"{table.result(analyte, row)} (grade {grades})")
             conclusion = undetermined(TOPIC, RULE_BOUND, CTCAE_V5, missing, text, evidence, value=value)
         else:
             text = (

@@ -204,7 +204,7 @@ def _not_applicable(disease: DiseaseCall) -> EntityCall:
 
 def _b_entity(g: GeneticProfile) -> EntityCall:
     who_walk, icc_walk = walk(B_TIERS, g), walk(B_TIERS, g, icc=True)
-    who = _from_walk(who_walk, WHO_TOPIC, WHO_RULE, WHO_SOURCE, lambda w: _who_b_key(w), WHO_NAMES, g)
+    who = _from_walk(who_walk, WHO_TOPIC, WHO_RULE, WHO_SOURCE, _who_b_key, WHO_NAMES, g)
     icc = _from_walk(icc_walk, ICC_TOPIC, ICC_RULE, ICC_SOURCE, lambda w: _icc_b_key(w, g), ICC_NAMES, g)
     return EntityCall(who[0], icc[0], [who[1], icc[1]])
 

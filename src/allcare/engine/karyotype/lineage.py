@@ -36,7 +36,7 @@ def resolve_clones(raws: list[RawClone]) -> tuple[list[Clone], list[Problem]]:
     for raw in raws:
         clone, clone_problems = _resolve_one(raw, abnormal)
         problems.extend(clone_problems)
-        if clone.role != "normal" and clone.role != "unknown":
+        if clone.role not in ("normal", "unknown"):
             abnormal.append(_Parent(clone.abnormalities, clone.sex_chromosomes))
         clones.append(clone)
     return _mark_single(clones), problems

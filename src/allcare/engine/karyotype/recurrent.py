@@ -102,5 +102,5 @@ def rearrangements(abnormality: Abnormality) -> list[Abnormality]:
 
 def breaks_at(rearrangement: Abnormality, chromosome: str, band: str) -> bool:
     """Whether the rearrangement has a breakpoint in `band` of `chromosome`."""
-    pairs = zip(rearrangement.chromosomes, rearrangement.breakpoint_groups)
+    pairs = zip(rearrangement.chromosomes, rearrangement.breakpoint_groups, strict=False)
     return any(name == chromosome and any(band_matches(b, band) for b in group) for name, group in pairs)

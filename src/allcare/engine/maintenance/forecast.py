@@ -76,7 +76,7 @@ def _simulate(course: _Course, baseline: float, slope: float, until: dt.date, sa
     steady = baseline * (1 - drug) ** (1 / GAMMA)
     p = t1 = t2 = t3 = c = steady
     out: dict[int, float] = {}
-    steps_per_day = int(round(1 / STEP_DAYS))
+    steps_per_day = round(1 / STEP_DAYS)
     for day in range(-SPIN_UP_DAYS, total + 1):
         dose = first_dose if day < 0 else daily[day]
         for _ in range(steps_per_day):
@@ -157,7 +157,7 @@ def _quantile(means: list[float], weights: list[float], total: float, q: float) 
     low, high = min(means) - 4 * RESIDUAL_SD, max(means) + 4 * RESIDUAL_SD
     for _ in range(40):
         middle = (low + high) / 2
-        cdf = sum(w * 0.5 * (1 + math.erf((middle - mu) / (RESIDUAL_SD * math.sqrt(2)))) for mu, w in zip(means, weights)) / total
+        cdf = sum(w * 0.5 * (1 + math.erf((middle - mu) / (RESIDUAL_SD * math.sqrt(2)))) for mu, w in zip(means, weights, strict=True)) / total
         if cdf < q:
             low = middle
         else:

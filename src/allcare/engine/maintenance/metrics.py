@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from dataclasses import dataclass
 
 from ..monitoring_output import MaintenanceCount
@@ -23,7 +24,7 @@ from .doses import DoseSpan
 
 def visit_weights(dates: list[dt.date]) -> list[float]:
     """Weeks from each count to the next; the last count weighs one week."""
-    return [(later - earlier).days / 7.0 for earlier, later in zip(dates, dates[1:])] + ([1.0] if dates else [])
+    return [(later - earlier).days / 7.0 for earlier, later in itertools.pairwise(dates)] + ([1.0] if dates else [])
 
 
 def weighted_mean(pairs: list[tuple[float, float]]) -> float | None:
@@ -87,7 +88,7 @@ def maximum_tolerated(periods: list[tuple[dt.date, dt.date, float]], min_days: i
 def escalation_start(history: list[DoseSpan], weekly_of, before: dt.date) -> dt.date | None:
     """Start of the latest mercaptopurine dose on or before ``before`` that was higher than the one it replaced."""
     latest = None
-    for previous, current in zip(history, history[1:]):
+    for previous, current in itertools.pairwise(history):
         if current.start > before:
             break
         old, new = weekly_of(previous), weekly_of(current)

@@ -90,7 +90,7 @@ def _phenotypes(view: CaseView) -> tuple[dict[str, str | None], list[EvidenceRef
     for item in view.of_type("pharmacogenetics"):
         f = item.finding
         from_diplotype = phenotype_from_diplotype(f.gene, f.diplotype) if f.diplotype else None
-        if f.phenotype and from_diplotype and f.phenotype != from_diplotype and f.phenotype != POSSIBLE_IM:
+        if f.phenotype and from_diplotype and f.phenotype not in (from_diplotype, POSSIBLE_IM):
             conflicts.append(f"{f.gene} reported as {SHORT.get(f.phenotype, f.phenotype)} but {f.diplotype} is a "
                              f"{SHORT[from_diplotype]} by CPIC allele function ({item.date})")
         value = f.phenotype or from_diplotype

@@ -60,7 +60,7 @@ def assess_maintenance(view: CaseView, spans: list[PhaseSpan]) -> Maintenance | 
     cbcs: list[Indexed[Cbc]] = view.between("cbc", start, last_day)
     mp_history, mtx_history = _regimen(view, MERCAPTOPURINE, start), _regimen(view, METHOTREXATE, start)
     weights = visit_weights([x.date for x in cbcs])
-    counts = [_count(view, t, item, weight, mp_history, mtx_history) for item, weight in zip(cbcs, weights)]
+    counts = [_count(view, t, item, weight, mp_history, mtx_history) for item, weight in zip(cbcs, weights, strict=True)]
     m = metrics(counts, t.steering)
     history = _history(view, t, mp_history, mtx_history, last_day)
     by_index = {x.index: x.finding for x in cbcs}

@@ -63,8 +63,8 @@ def check_recovery(view: CaseView, when: dt.date) -> RecoveryCheck:
     failing: list[str] = []
     undecided = False
     counts = []
-    for field, name, line in (("anc", "ANC", rules.cr_anc_min), ("platelets", "platelets", rules.cr_platelets_min)):
-        item = view.nearest_cbc(when, window, having=field)
+    for analyte, name, line in (("anc", "ANC", rules.cr_anc_min), ("platelets", "platelets", rules.cr_platelets_min)):
+        item = view.nearest_cbc(when, window, having=analyte)
         if item is None:
             missing.append(f"{name} on a blood count within {window} days of the marrow")
             undecided = True

@@ -56,7 +56,7 @@ def _fever(view: CaseView, item: Indexed[Vitals], same_day: list[Indexed[Vitals]
     return None
 
 
-def _ctcae(temperature: float, minutes: int | None, fever_by: str, anc: float | None) -> bool | None:
+def _ctcae(temperature: float, minutes: int | None, anc: float | None) -> bool | None:
     if anc is None:
         return None
     hot = temperature > CTCAE_FN_SINGLE_ABOVE or (
@@ -93,7 +93,7 @@ def febrile_episodes(view: CaseView) -> tuple[list[FebrileEpisode], list[Conclus
             evidence.append(count.ref(f"ANC {q.comparator + ' ' if q.comparator else ''}{q.value:g} x10^9/L"))
         episode = FebrileEpisode(
             date=day, time=v.time, temperature=v.temperature.value, fever_by=how, anc=anc, anc_date=anc_date,  # type: ignore[arg-type]
-            status=status, ctcae_grade3_criteria=_ctcae(v.temperature.value, v.sustained_minutes, how, anc),  # type: ignore[arg-type]
+            status=status, ctcae_grade3_criteria=_ctcae(v.temperature.value, v.sustained_minutes, anc),  # type: ignore[arg-type]
             evidence=evidence,
         )
         episodes.append(episode)

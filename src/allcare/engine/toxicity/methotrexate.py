@@ -18,6 +18,7 @@ the infusion. The consensus asks for glucarpidase within 48-60 h of the start.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 
 from .. import sources
@@ -35,7 +36,7 @@ def line_at(points: tuple[tuple[float, float], ...], hours: float) -> float | No
     """The consensus line at ``hours``: log-linear between points, flat after the last, none before the first."""
     if not points or hours < points[0][0]:
         return None
-    for (h1, c1), (h2, c2) in zip(points, points[1:]):
+    for (h1, c1), (h2, c2) in itertools.pairwise(points):
         if h1 <= hours <= h2:
             fraction = (hours - h1) / (h2 - h1)
             return round(math.exp(math.log(c1) + fraction * (math.log(c2) - math.log(c1))), 3)

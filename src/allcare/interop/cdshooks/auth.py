@@ -76,7 +76,7 @@ class CdsAuth:
             raise CdsAuthError("the JWT's jku is not the JWK Set configured for its issuer")
         if header.get("alg") not in ALGORITHMS:
             raise CdsAuthError(f"the JWT must be signed with one of {', '.join(ALGORITHMS)}")
-        key = self._key(issuer, location, header.get("kid"), now)
+        key = self._key(location, header.get("kid"), now)
         try:
             claims = jwt.decode(token, key=key, algorithms=ALGORITHMS, audience=list(self.audiences), issuer=issuer,
                                 leeway=LEEWAY_SECONDS, options={"require": ["iss", "aud", "exp", "iat", "jti"]})
@@ -91,7 +91,7 @@ class CdsAuth:
             self._seen.put(seen, claims["exp"])
         return claims
 
-    def _key(self, issuer: str, location: str, kid: str | None, now: float):
+    def _key(self, location: str, kid: str | None, now: float):
         keys = self._jwks(location, now)
         if kid is None and len(keys) != 1:
             raise CdsAuthError("the JWT names no key (kid) and its issuer has several")
@@ -107,7 +107,7 @@ class CdsAuth:
         if cached and not refresh and now - cached[0] < JWKS_REFRESH_SECONDS:
             return cached[1]
         try:
-            if location.startswith("https://") or location.startswith("http://"):
+            if location.startswith(("https://", "http://")):
                 data = httpx.get(location, timeout=10).raise_for_status().json()
             else:
                 data = json.loads(Path(location).read_text(encoding="utf-8"))

@@ -30,7 +30,7 @@ class FetchSettings:
 def fill(template: str, context: dict) -> str:
     out = template
     for key, value in context.items():
-        out = out.replace("{{context.%s}}" % key, str(value))
+        out = out.replace(f"{{{{context.{key}}}}}", str(value))
     if "{{" in out:
         raise FetchError(412, f"prefetch template {template!r} needs context this hook did not send")
     return out

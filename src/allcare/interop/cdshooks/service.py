@@ -15,7 +15,7 @@ import json
 import os
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
 import httpx
@@ -110,7 +110,7 @@ def cds_discovery() -> dict:
 @router.post(f"/cds-services/{SERVICE_ID}", responses={status: {"description": text} for status, text in {
     400: "not a valid CDS Hooks request", 401: "no JWT of a trusted CDS client", 412: "prefetch data missing",
     413: "request too large", 422: "FHIR data that cannot be imported", 502: "the FHIR server failed"}.items()})
-async def cds_all_assessment(request: Request, client: dict | None = Depends(require_cds_client)) -> JSONResponse:
+async def cds_all_assessment(request: Request, _client: Annotated[dict | None, Depends(require_cds_client)]) -> JSONResponse:
     """Assess the patient in context and answer with cards (the caller's JWT is checked first).
 
     The ``Server-Timing`` header gives where the time went (parse, fetch, map, assess, cards; ms).
@@ -142,7 +142,7 @@ def _assessed(resources: list[tuple[str, dict, str | None]], settings: CdsSettin
 @router.post(f"/cds-services/{SERVICE_ID}/feedback", responses={status: {"description": text} for status, text in {
     400: "not a valid CDS Hooks feedback request", 401: "no JWT of a trusted CDS client",
     413: "request too large"}.items()})
-async def cds_feedback(request: Request, client: dict | None = Depends(require_cds_client)) -> JSONResponse:
+async def cds_feedback(request: Request, _client: Annotated[dict | None, Depends(require_cds_client)]) -> JSONResponse:
     """CDS Hooks 2.0 feedback: what the clinician did with a card (accepted, overridden and why).
 
     Checked and counted; allcare keeps no card outcome with patient data in it.

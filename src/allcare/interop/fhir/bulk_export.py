@@ -41,7 +41,7 @@ def write_ndjson(directory: Path, patients: Iterable[tuple[Case, Any | None, Seq
         for case, assessment, identifiers in patients:
             for rtype, line in patient_lines(case, assessment, identifiers):
                 if rtype not in handles:
-                    handles[rtype] = open(work / f"{rtype}.ndjson", "wb")
+                    handles[rtype] = open(work / f"{rtype}.ndjson", "wb")  # noqa: SIM115 - one per type, closed below
                 handles[rtype].write(line)
                 counts[rtype] += 1
         for handle in handles.values():

@@ -251,7 +251,7 @@ class NdjsonImport:
 
     # Pass 1 -----------------------------------------------------------------------
     def _scan(self, files: list[Path], total: int) -> None:
-        handles = [open(f, "wb") for f in files]
+        handles = [open(f, "wb") for f in files]  # noqa: SIM115 - closed in the finally below
         done_before = 0
         try:
             for path in self.paths:

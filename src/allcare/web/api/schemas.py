@@ -9,7 +9,7 @@ record-keeping around them (ids, versions, timestamps).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -19,7 +19,8 @@ from ...engine.case.models import StorableText
 from ...store.models import ROLES
 
 Role = Literal["clinician", "registrar", "patient", "admin"]
-assert set(ROLES) == set(Role.__args__)  # type: ignore[attr-defined]
+if set(ROLES) != set(get_args(Role)):
+    raise RuntimeError("the API's Role literal and the store's ROLES differ")
 
 Version = Field(ge=1, le=2**31 - 1, description="the version you read; a stale one gets HTTP 409")
 

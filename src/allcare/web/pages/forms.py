@@ -11,6 +11,7 @@ a marker list) is checked here, and in the case model's own words.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any, get_args
@@ -288,7 +289,7 @@ def _float(result: FormResult, name: str, raw: str) -> float | None:
     except ValueError:
         result.add(name, "must be a number")
         return None
-    if value != value or value in (float("inf"), float("-inf")):
+    if not math.isfinite(value):
         result.add(name, "must be a finite number")
         return None
     return value

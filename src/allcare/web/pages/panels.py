@@ -200,7 +200,7 @@ def _response(assessment: Assessment, every: list[Conclusion]) -> PanelRow:
         details.append(f"phase: {phase_label(s.current_phase)}")
     if latest is not None:
         details.append(f"latest MRD {percent_text(latest.value)} ({latest.status.replace('_', ' ')}, {latest.date.isoformat()})")
-    conclusions = [c for c in s.conclusions]
+    conclusions = list(s.conclusions)
     return PanelRow("status", "Response", value, details, determined=s.current not in (None, "indeterminate"),
                     conclusions=conclusions or _matching(every, "status.current"))
 

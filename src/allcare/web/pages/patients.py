@@ -39,7 +39,7 @@ VISIT_WINDOWS = {
 }
 SORTS = {"identifier": "Identifier", "-last_visit": "Last visit (newest first)", "last_visit": "Last visit (oldest first)",
          "status": "Status", "-created": "Newest records"}
-ADDED = {kind: title for kind, title in forms.TITLES.items()}
+ADDED = dict(forms.TITLES)
 
 
 def _clean(value: str | None, allowed) -> str | None:
@@ -146,12 +146,12 @@ def _render_fragments(row, assessment, counts: dict[str, int]) -> PatientFragmen
     """The parts of the patient page that depend only on the record (see pages/fragments.py)."""
     meta = templates.get_template("_patient_meta.html").render(patient=row, a=assessment)
     if assessment is None:
-        return PatientFragments(Markup(meta), None)
+        return PatientFragments(Markup(meta), None)  # noqa: S704 - autoescaped template output
     body = templates.get_template("_patient_assessment.html").render(
         patient=row, a=assessment, panel=diagnosis_panel(assessment), trail=derivation_trail(assessment),
         charts=patient_charts(assessment), monitoring=monitoring_charts(assessment), counts=counts, kinds=FINDING_TYPES,
         titles=forms.TITLES,
         alert_label=alert_label,
     )
-    return PatientFragments(Markup(meta), Markup(body))
+    return PatientFragments(Markup(meta), Markup(body))  # noqa: S704 - autoescaped template output
 

@@ -46,7 +46,7 @@ def report_download(request: Request, patient_id: PatientId, who: PatientReader)
     try:
         pdf = report_pdf(report)
     except (ImportError, OSError):  # WeasyPrint or the system's Pango library is not installed
-        log.error("report PDF unavailable: WeasyPrint or Pango is missing")
+        log.error("report PDF unavailable: WeasyPrint or Pango is missing")  # noqa: TRY400 - expected, no traceback
         return error_page(request, 503, "PDF reports are not available on this server (WeasyPrint and the Pango "
                                         "library are needed). The report page can be printed instead.")
     return Response(pdf, media_type="application/pdf", headers={

@@ -63,7 +63,7 @@ def _chain_existing_events(dialect: str) -> None:
     previous, expected = GENESIS, 0
     for row in rows:
         event = dict(row)
-        expected += 1
+        expected += 1  # noqa: SIM113
         if event["id"] != expected:  # make ids consecutive, as the chain hands them out from now on
             bind.execute(sa.text("UPDATE audit_events SET id = :new WHERE id = :old"), {"new": expected, "old": event["id"]})
             event["id"] = expected
