@@ -48,7 +48,7 @@ class _Out(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """
 
 
-class Entity(_Out, kw_only=True):
+class Entity(_Out, frozen=True, kw_only=True):
     """A classification entity: stable snake_case key and the name as the classification spells it."""
 
     key: str | None = None
@@ -59,7 +59,7 @@ class Entity(_Out, kw_only=True):
     missing: list[str] = []
 
 
-class EgilScore(_Out, kw_only=True):
+class EgilScore(_Out, frozen=True, kw_only=True):
     b: float
     t: float
     myeloid: float
@@ -67,7 +67,7 @@ class EgilScore(_Out, kw_only=True):
     lineages: Annotated[list[str], Meta(description="lineages scoring > 2")] = []
 
 
-class GeneticSummary(_Out, kw_only=True):
+class GeneticSummary(_Out, frozen=True, kw_only=True):
     detected: Annotated[list[str], Meta(description="lesions found, canonical spelling")] = []
     negative: Annotated[list[str], Meta(description="tested and not found")] = []
     not_tested: Annotated[list[str], Meta(description="defining lesions with no result")] = []
@@ -80,7 +80,7 @@ class GeneticSummary(_Out, kw_only=True):
     expression_subtype: str | None = None
 
 
-class Diagnosis(_Out, kw_only=True):
+class Diagnosis(_Out, frozen=True, kw_only=True):
     disease: Disease = "indeterminate"
     lineage: Lineage | None = None
     etp: Etp | None = None
@@ -95,7 +95,7 @@ class Diagnosis(_Out, kw_only=True):
     conclusions: list[Conclusion] = []
 
 
-class Codes(_Out, kw_only=True):
+class Codes(_Out, frozen=True, kw_only=True):
     icd_o_3: str | None = None
     icd_o_3_term: str | None = None
     icd_10_cm: str | None = None
@@ -116,7 +116,7 @@ IntColumn = list[int | None] | int | None
 TextColumn = list[str | None] | str | None
 
 
-class AnalyteColumns(_Out, kw_only=True):
+class AnalyteColumns(_Out, frozen=True, kw_only=True):
     """One analyte across every blood count: its values and what each value means."""
 
     unit: Annotated[str, Meta(description="canonical unit of every value and limit")]
@@ -136,7 +136,7 @@ class AnalyteColumns(_Out, kw_only=True):
     grades: Annotated[IntColumn, Meta(description="CTCAE v5 grade; null with a term: undecided (see notable)")] = None
 
 
-class AnalyteResult(_Out, kw_only=True):
+class AnalyteResult(_Out, frozen=True, kw_only=True):
     """One analyte of one count: a cell of the table, as :meth:`BloodCounts.rows` gives it (not in the JSON)."""
 
     analyte: Analyte
@@ -151,7 +151,7 @@ class AnalyteResult(_Out, kw_only=True):
     grade: int | None = None
 
 
-class CountRow(_Out, kw_only=True):
+class CountRow(_Out, frozen=True, kw_only=True):
     """One blood count as a row: what :meth:`BloodCounts.rows` yields for charts, tables and reports."""
 
     index: int
@@ -168,7 +168,7 @@ def unfold(column: list | object, rows: int) -> list:
 _CELLS = ("comparators", "lower_limits", "upper_limits", "range_sources", "flags", "ctcae_terms", "grades")
 
 
-class BloodCounts(_Out, kw_only=True):
+class BloodCounts(_Out, frozen=True, kw_only=True):
     """Every blood count up to ``as_of`` as a table of columns, in date order.
 
     Plain values for every count; conclusions (``notable``) only for what a care
@@ -237,7 +237,7 @@ class BloodCounts(_Out, kw_only=True):
 CnsStatus = Literal["CNS1", "CNS2a", "CNS2b", "CNS2c", "CNS3a", "CNS3b", "CNS3c"]
 
 
-class CnsResult(_Out, kw_only=True):
+class CnsResult(_Out, frozen=True, kw_only=True):
     status: Annotated[CnsStatus | None, Meta(description="at diagnosis; null when no CSF or undecided")] = None
     possible: Annotated[list[CnsStatus], Meta(description="candidates when the status is undecided")] = []
     date: dt.date | None = None
@@ -246,19 +246,19 @@ class CnsResult(_Out, kw_only=True):
     conclusions: list[Conclusion] = []
 
 
-class CogGroup(_Out, kw_only=True):
+class CogGroup(_Out, frozen=True, kw_only=True):
     group: Literal["low", "average", "high", "very_high"] | None = None
     column: int | None = None
     label: str = "COG-style group (PDQ Table 1; column-to-group split inferred, not a protocol assignment)"
 
 
-class AdultRisk(_Out, kw_only=True):
+class AdultRisk(_Out, frozen=True, kw_only=True):
     applicable: bool = False
     adverse_factors: list[str] = []
     high_risk: bool | None = None
 
 
-class Risk(_Out, kw_only=True):
+class Risk(_Out, frozen=True, kw_only=True):
     nci: Literal["standard", "high", "infant", "not_applicable"] | None = None
     genetic: Literal["standard", "poor"] | None = None
     adult: AdultRisk = msgspec.field(default_factory=AdultRisk)
@@ -271,7 +271,7 @@ class Risk(_Out, kw_only=True):
     conclusions: list[Conclusion] = []
 
 
-class MrdResult(_Out, kw_only=True):
+class MrdResult(_Out, frozen=True, kw_only=True):
     index: int
     date: dt.date
     value: Annotated[float | None, Meta(description="fraction of cells")] = None
@@ -283,12 +283,12 @@ class MrdResult(_Out, kw_only=True):
     status: MrdStatus
 
 
-class MrdSummary(_Out, kw_only=True):
+class MrdSummary(_Out, frozen=True, kw_only=True):
     latest: MrdResult | None = None
     series: list[MrdResult] = []
 
 
-class TimelinePoint(_Out, kw_only=True):
+class TimelinePoint(_Out, frozen=True, kw_only=True):
     date: dt.date
     status: DiseaseStatus
     marrow_grade: Literal["M1", "M2", "M3"] | None = None
@@ -298,7 +298,7 @@ class TimelinePoint(_Out, kw_only=True):
     conclusion: Conclusion
 
 
-class PhaseSpan(_Out, kw_only=True):
+class PhaseSpan(_Out, frozen=True, kw_only=True):
     phase: str
     start: dt.date
     end: dt.date | None = None
@@ -310,7 +310,7 @@ class PhaseSpan(_Out, kw_only=True):
     notes: Annotated[list[str], Meta(description="late or missing response assessment, overrun ...")] = []
 
 
-class Status(_Out, kw_only=True):
+class Status(_Out, frozen=True, kw_only=True):
     current: DiseaseStatus | None = None
     since: dt.date | None = None
     current_phase: str | None = None
@@ -319,7 +319,7 @@ class Status(_Out, kw_only=True):
     conclusions: list[Conclusion] = []
 
 
-class Alert(_Out, kw_only=True):
+class Alert(_Out, frozen=True, kw_only=True):
     code: str
     severity: Severity
     message: str
@@ -328,7 +328,7 @@ class Alert(_Out, kw_only=True):
     evidence: list[EvidenceRef] = []
 
 
-class PatientSummary(_Out, kw_only=True):
+class PatientSummary(_Out, frozen=True, kw_only=True):
     id: str
     sex: str
     age_at_diagnosis: float | None = None
@@ -347,7 +347,7 @@ MonitoringReading = Literal[
 ]
 
 
-class RelapseTiming(_Out, kw_only=True):
+class RelapseTiming(_Out, frozen=True, kw_only=True):
     """Time to relapse by the I-BFM (IntReALL) and COG definitions, with the dates they were measured from."""
 
     ibfm: Literal["very_early", "early", "late"] | None = None
@@ -358,7 +358,7 @@ class RelapseTiming(_Out, kw_only=True):
     months_from_end_of_therapy: Annotated[float | None, Meta(description="negative: relapse while on therapy")] = None
 
 
-class RelapseRisk(_Out, kw_only=True):
+class RelapseRisk(_Out, frozen=True, kw_only=True):
     """First-relapse risk groups (paediatric schemes), each None when not applicable or not decidable."""
 
     bfm: Literal["S1", "S2", "S3", "S4"] | None = None
@@ -367,7 +367,7 @@ class RelapseRisk(_Out, kw_only=True):
     factors: list[str] = []
 
 
-class Episode(_Out, kw_only=True):
+class Episode(_Out, frozen=True, kw_only=True):
     """The initial diagnosis, a relapse, or an induction failure with a work-up of its own."""
 
     kind: EpisodeKind
@@ -392,7 +392,7 @@ class Episode(_Out, kw_only=True):
     conclusions: list[Conclusion] = []
 
 
-class MonitoringResult(_Out, kw_only=True):
+class MonitoringResult(_Out, frozen=True, kw_only=True):
     """A genetic or cytogenetic result outside every work-up: response monitoring, not a diagnosis."""
 
     index: int
@@ -403,13 +403,13 @@ class MonitoringResult(_Out, kw_only=True):
     summary: str
 
 
-class Course(_Out, kw_only=True):
+class Course(_Out, frozen=True, kw_only=True):
     episodes: list[Episode] = []
     monitoring: list[MonitoringResult] = []
     conclusions: list[Conclusion] = []
 
 
-class Assessment(_Out, kw_only=True):
+class Assessment(_Out, frozen=True, kw_only=True):
     schema_: Literal["allcare.assessment/2"] = msgspec.field(default=ASSESSMENT_SCHEMA, name="schema")
     engine_version: str
     rules_version: str

@@ -28,7 +28,7 @@ class _Out(msgspec.Struct, frozen=True, kw_only=True, gc=False):
 # Body size -----------------------------------------------------------------------------------
 
 
-class BodySize(_Out, kw_only=True):
+class BodySize(_Out, frozen=True, kw_only=True):
     date: Annotated[dt.date, Meta(description="date of the newest measurement used")]
     height_cm: float | None = None
     weight_kg: float | None = None
@@ -43,7 +43,7 @@ class BodySize(_Out, kw_only=True):
 # Chemistry -----------------------------------------------------------------------------------
 
 
-class ChemistryAnalyte(_Out, kw_only=True):
+class ChemistryAnalyte(_Out, frozen=True, kw_only=True):
     analyte: str
     value: float
     unit: str
@@ -57,7 +57,7 @@ class ChemistryAnalyte(_Out, kw_only=True):
     note: str | None = None
 
 
-class ChemistryResult(_Out, kw_only=True):
+class ChemistryResult(_Out, frozen=True, kw_only=True):
     index: int
     date: dt.date
     analytes: list[ChemistryAnalyte]
@@ -67,7 +67,7 @@ class ChemistryResult(_Out, kw_only=True):
 # Maintenance ---------------------------------------------------------------------------------
 
 
-class DosePeriod(_Out, kw_only=True):
+class DosePeriod(_Out, frozen=True, kw_only=True):
     """One dose finding as a bar: per administration, and per week for a daily or weekly regimen."""
 
     index: int
@@ -84,7 +84,7 @@ class DosePeriod(_Out, kw_only=True):
 Zone = Literal["hold", "reduce", "target", "above", "below", "unknown"]
 
 
-class MaintenanceCount(_Out, kw_only=True):
+class MaintenanceCount(_Out, frozen=True, kw_only=True):
     index: int
     date: dt.date
     anc: float | None = None
@@ -99,7 +99,7 @@ class MaintenanceCount(_Out, kw_only=True):
     methotrexate_di_pct: float | None = None
 
 
-class DoseSuggestion(_Out, kw_only=True):
+class DoseSuggestion(_Out, frozen=True, kw_only=True):
     date: Annotated[dt.date, Meta(description="date of the blood count the suggestion reads")]
     action: Literal["hold", "reduce", "continue", "increase", "cannot_determine"]
     drugs: list[str] = []
@@ -111,14 +111,14 @@ class DoseSuggestion(_Out, kw_only=True):
     decision_support: str = DECISION_SUPPORT
 
 
-class ForecastPoint(_Out, kw_only=True):
+class ForecastPoint(_Out, frozen=True, kw_only=True):
     date: dt.date
     anc: float
     low: Annotated[float, Meta(description="lower end of the 80% interval")]
     high: Annotated[float, Meta(description="upper end of the 80% interval")]
 
 
-class AncForecast(_Out, kw_only=True):
+class AncForecast(_Out, frozen=True, kw_only=True):
     model: str
     source: str
     points: list[ForecastPoint] = []
@@ -126,7 +126,7 @@ class AncForecast(_Out, kw_only=True):
     validation: Annotated[str, Meta(description="how the model was checked, in words")] = ""
 
 
-class Maintenance(_Out, kw_only=True):
+class Maintenance(_Out, frozen=True, kw_only=True):
     family: Annotated[str, Meta(description="protocol family whose targets applied (rule set 'maintenance')")]
     family_label: str
     source: str
@@ -156,7 +156,7 @@ class Maintenance(_Out, kw_only=True):
 # Pharmacogenetics ----------------------------------------------------------------------------
 
 
-class ThiopurineGuidance(_Out, kw_only=True):
+class ThiopurineGuidance(_Out, frozen=True, kw_only=True):
     tpmt: str | None = None
     nudt15: str | None = None
     drug: str = "mercaptopurine"
@@ -175,7 +175,7 @@ class ThiopurineGuidance(_Out, kw_only=True):
 # Toxicity ------------------------------------------------------------------------------------
 
 
-class FebrileEpisode(_Out, kw_only=True):
+class FebrileEpisode(_Out, frozen=True, kw_only=True):
     date: dt.date
     time: str | None = None
     temperature: float
@@ -187,7 +187,7 @@ class FebrileEpisode(_Out, kw_only=True):
     evidence: list[EvidenceRef] = []
 
 
-class TlsCriterion(_Out, kw_only=True):
+class TlsCriterion(_Out, frozen=True, kw_only=True):
     analyte: str
     date: dt.date
     value: float
@@ -196,7 +196,7 @@ class TlsCriterion(_Out, kw_only=True):
     baseline: float | None = None
 
 
-class TumourLysis(_Out, kw_only=True):
+class TumourLysis(_Out, frozen=True, kw_only=True):
     therapy_start: dt.date
     window_start: dt.date
     window_end: dt.date
@@ -207,7 +207,7 @@ class TumourLysis(_Out, kw_only=True):
     clinical_criteria: list[str] = []
 
 
-class MethotrexateLevelResult(_Out, kw_only=True):
+class MethotrexateLevelResult(_Out, frozen=True, kw_only=True):
     index: int
     date: dt.date
     hours_after_start: float
@@ -220,7 +220,7 @@ class MethotrexateLevelResult(_Out, kw_only=True):
     status: Literal["before_lines", "below_line", "delayed_clearance", "glucarpidase_criteria", "cannot_determine"]
 
 
-class AsparaginaseResult(_Out, kw_only=True):
+class AsparaginaseResult(_Out, frozen=True, kw_only=True):
     index: int
     date: dt.date
     value: float
@@ -231,14 +231,14 @@ class AsparaginaseResult(_Out, kw_only=True):
     with_hypersensitivity: bool = False
 
 
-class AgentExposure(_Out, kw_only=True):
+class AgentExposure(_Out, frozen=True, kw_only=True):
     agent: str
     cumulative_mg_m2: float
     factor: float
     doxorubicin_equivalent_mg_m2: float
 
 
-class AnthracyclineExposure(_Out, kw_only=True):
+class AnthracyclineExposure(_Out, frozen=True, kw_only=True):
     profile: str
     source: str
     total_mg_m2: Annotated[float | None, Meta(description="cumulative doxorubicin-equivalent dose; null when a dose cannot be converted")] = None
@@ -247,7 +247,7 @@ class AnthracyclineExposure(_Out, kw_only=True):
     missing: list[str] = []
 
 
-class RecordedAdverseEvent(_Out, kw_only=True):
+class RecordedAdverseEvent(_Out, frozen=True, kw_only=True):
     index: int
     term: str
     label: str
@@ -258,7 +258,7 @@ class RecordedAdverseEvent(_Out, kw_only=True):
     ctcae_version: str = "5.0"
 
 
-class Toxicity(_Out, kw_only=True):
+class Toxicity(_Out, frozen=True, kw_only=True):
     febrile_neutropenia: list[FebrileEpisode] = []
     tumour_lysis: list[TumourLysis] = []
     methotrexate_levels: list[MethotrexateLevelResult] = []

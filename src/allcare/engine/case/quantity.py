@@ -33,7 +33,7 @@ class Quantity(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     A case holds a thousand of these and the engine reads each several times, so
     it is a frozen struct (read in C, not tracked by the garbage collector: it
     holds numbers, text and the reported dict, never a cycle), not a model: it is built only by the
-    validator of the fields that hold it (:func:`quantity_type`), which pydantic
+    validator of the fields that hold it (:func:`quantity_metadata`), which pydantic
     calls, and written back to a case file as ``reported`` or the bare value.
     """
 
@@ -50,7 +50,7 @@ class Quantity(msgspec.Struct, frozen=True, kw_only=True, gc=False):
 
     @classmethod
     def __get_pydantic_core_schema__(cls, source: Any, handler: Any) -> core_schema.CoreSchema:
-        # Validated by the field's parser (see quantity_type); pydantic only checks the type
+        # Validated by the field's parser (see quantity_metadata); pydantic only checks the type
         # of what the parser returns, and writes a case file back with ``as_case_file``.
         return core_schema.is_instance_schema(
             cls, serialization=core_schema.plain_serializer_function_ser_schema(cls.as_case_file)
@@ -225,53 +225,54 @@ class QuantityField:
         )
 
 
-def quantity_type(kind: UnitKind, minimum: float = 0.0, maximum: float | None = None, bare_allowed: bool = True):
-    """An annotated Quantity type for a field measured in ``kind`` (the model must be a ``_Measured``).
+def quantity_metadata(kind: UnitKind, minimum: float = 0.0, maximum: float | None = None,
+                      bare_allowed: bool = True) -> tuple[object, ...]:
+    """The ``Annotated`` metadata of a Quantity field measured in ``kind`` (the model must be a ``_Measured``).
 
+    Spelled ``Annotated[Quantity, *quantity_metadata(...)]`` so that type checkers see a Quantity.
     ``bare_allowed=False``: the field takes no bare number (see :func:`quantity_parser`).
     """
     from pydantic import WithJsonSchema
 
-    return Annotated[
-        Quantity,
+    return (
         QuantityField(kind, minimum, maximum, bare_allowed),
         WithJsonSchema(_schema_for(kind, minimum, maximum, bare_allowed)),
         Field(description=f"default unit {kind.canonical}" if bare_allowed else f"with its unit; canonical {kind.canonical}"),
-    ]
+    )
 
 
 # Upper bounds are plausibility limits, not clinical ones: they catch a count written
 # in /uL without its unit (12400 read as 12,400 x10^9/L) or haemoglobin in g/L
 # written as a bare number, which would otherwise be silently wrong by 1000x or 10x.
-CellCount = quantity_type(CELL_COUNT, 0.0, 2000.0)
-RedCellCount = quantity_type(RED_CELL_COUNT, 0.0, 15.0)
-Hemoglobin = quantity_type(HEMOGLOBIN, 0.0, 30.0)
-CsfCells = quantity_type(CSF_CELLS)
-Percent = quantity_type(PERCENT, 0.0, 100.0)
+CellCount = Annotated[Quantity, *quantity_metadata(CELL_COUNT, 0.0, 2000.0)]
+RedCellCount = Annotated[Quantity, *quantity_metadata(RED_CELL_COUNT, 0.0, 15.0)]
+Hemoglobin = Annotated[Quantity, *quantity_metadata(HEMOGLOBIN, 0.0, 30.0)]
+CsfCells = Annotated[Quantity, *quantity_metadata(CSF_CELLS)]
+Percent = Annotated[Quantity, *quantity_metadata(PERCENT, 0.0, 100.0)]
 
 
 # Treatment monitoring (docs/case-format.md). Limits are again plausibility limits in the
 # canonical unit. Chemistry reported in units that differ many-fold needs its unit.
-Potassium = quantity_type(U.POTASSIUM, 0.0, 15.0)
-Phosphate = quantity_type(U.PHOSPHATE, 0.0, 10.0, bare_allowed=False)
-Calcium = quantity_type(U.CALCIUM, 0.0, 6.0, bare_allowed=False)
-UricAcid = quantity_type(U.URIC_ACID, 0.0, 6000.0, bare_allowed=False)
-Creatinine = quantity_type(U.CREATININE, 0.0, 5000.0, bare_allowed=False)
-Bilirubin = quantity_type(U.BILIRUBIN, 0.0, 1500.0, bare_allowed=False)
-Glucose = quantity_type(U.GLUCOSE, 0.0, 150.0, bare_allowed=False)
-Triglycerides = quantity_type(U.TRIGLYCERIDES, 0.0, 200.0, bare_allowed=False)
-Albumin = quantity_type(U.ALBUMIN, 0.0, 100.0, bare_allowed=False)
-Fibrinogen = quantity_type(U.FIBRINOGEN, 0.0, 20.0, bare_allowed=False)
-EnzymeActivity = quantity_type(U.ENZYME, 0.0, 100000.0)
-MethotrexateConcentration = quantity_type(U.METHOTREXATE_CONC, 0.0, 10000.0)
-AsparaginaseActivityLevel = quantity_type(U.ASPARAGINASE_ACTIVITY, 0.0, 100.0)
+Potassium = Annotated[Quantity, *quantity_metadata(U.POTASSIUM, 0.0, 15.0)]
+Phosphate = Annotated[Quantity, *quantity_metadata(U.PHOSPHATE, 0.0, 10.0, bare_allowed=False)]
+Calcium = Annotated[Quantity, *quantity_metadata(U.CALCIUM, 0.0, 6.0, bare_allowed=False)]
+UricAcid = Annotated[Quantity, *quantity_metadata(U.URIC_ACID, 0.0, 6000.0, bare_allowed=False)]
+Creatinine = Annotated[Quantity, *quantity_metadata(U.CREATININE, 0.0, 5000.0, bare_allowed=False)]
+Bilirubin = Annotated[Quantity, *quantity_metadata(U.BILIRUBIN, 0.0, 1500.0, bare_allowed=False)]
+Glucose = Annotated[Quantity, *quantity_metadata(U.GLUCOSE, 0.0, 150.0, bare_allowed=False)]
+Triglycerides = Annotated[Quantity, *quantity_metadata(U.TRIGLYCERIDES, 0.0, 200.0, bare_allowed=False)]
+Albumin = Annotated[Quantity, *quantity_metadata(U.ALBUMIN, 0.0, 100.0, bare_allowed=False)]
+Fibrinogen = Annotated[Quantity, *quantity_metadata(U.FIBRINOGEN, 0.0, 20.0, bare_allowed=False)]
+EnzymeActivity = Annotated[Quantity, *quantity_metadata(U.ENZYME, 0.0, 100000.0)]
+MethotrexateConcentration = Annotated[Quantity, *quantity_metadata(U.METHOTREXATE_CONC, 0.0, 10000.0)]
+AsparaginaseActivityLevel = Annotated[Quantity, *quantity_metadata(U.ASPARAGINASE_ACTIVITY, 0.0, 100.0)]
 # 25-45 C: a bare 101 (Fahrenheit without its unit) is refused rather than read as 101 C.
-Temperature = quantity_type(U.TEMPERATURE, 25.0, 45.0)
-HeartRate = quantity_type(U.HEART_RATE, 0.0, 350.0)
-BloodPressure = quantity_type(U.BLOOD_PRESSURE, 0.0, 350.0)
-Height = quantity_type(U.HEIGHT, 20.0, 250.0)
-Weight = quantity_type(U.WEIGHT, 0.3, 350.0)
-BodySurfaceArea = quantity_type(U.BODY_SURFACE, 0.05, 4.0)
+Temperature = Annotated[Quantity, *quantity_metadata(U.TEMPERATURE, 25.0, 45.0)]
+HeartRate = Annotated[Quantity, *quantity_metadata(U.HEART_RATE, 0.0, 350.0)]
+BloodPressure = Annotated[Quantity, *quantity_metadata(U.BLOOD_PRESSURE, 0.0, 350.0)]
+Height = Annotated[Quantity, *quantity_metadata(U.HEIGHT, 20.0, 250.0)]
+Weight = Annotated[Quantity, *quantity_metadata(U.WEIGHT, 0.3, 350.0)]
+BodySurfaceArea = Annotated[Quantity, *quantity_metadata(U.BODY_SURFACE, 0.05, 4.0)]
 
 # Plausibility limits of a dose, per kind (canonical units): high-dose methotrexate is up to
 # 12 g/m2 (12,000 mg/m2), asparaginase 25,000 IU/m2 per dose.
@@ -331,13 +332,13 @@ def _dose_schema() -> dict:
     }
 
 
-def _dose_type():
+def _dose_metadata() -> tuple[object, ...]:
     from pydantic import BeforeValidator, WithJsonSchema
 
-    return Annotated[
-        Quantity, BeforeValidator(_parse_dose), WithJsonSchema(_dose_schema()),
+    return (
+        BeforeValidator(_parse_dose), WithJsonSchema(_dose_schema()),
         Field(description="amount (mg), per body surface area (mg/m2, IU/m2) or per weight (mg/kg), with its unit"),
-    ]
+    )
 
 
-DoseQuantity = _dose_type()
+DoseQuantity = Annotated[Quantity, *_dose_metadata()]

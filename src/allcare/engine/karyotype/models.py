@@ -53,7 +53,7 @@ class _Frozen(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=T
     """Base for all result models: immutable, strict about unknown fields, a tree (no cycles, gc=False)."""
 
 
-class Abnormality(_Frozen, kw_only=True):
+class Abnormality(_Frozen, frozen=True, kw_only=True):
     """One abnormality as written in one clone.
 
     `chromosomes` and `breakpoint_groups` line up one-to-one (one group of
@@ -80,7 +80,7 @@ class Abnormality(_Frozen, kw_only=True):
 QUOTE_LIMIT = 60
 
 
-class Problem(_Frozen, kw_only=True):
+class Problem(_Frozen, frozen=True, kw_only=True):
     """Something in the text that could not be read, or looks inconsistent."""
 
     clone: Annotated[int | None, Meta(description="0-based clone index, None when the problem is not in one clone.")]
@@ -94,7 +94,7 @@ class Problem(_Frozen, kw_only=True):
             force_setattr(self, "text", self.text[:QUOTE_LIMIT - 1] + "…")
 
 
-class Clone(_Frozen, kw_only=True):
+class Clone(_Frozen, frozen=True, kw_only=True):
     """One clone (a `/`-separated part) of the karyotype, with sidelines expanded."""
 
     index: int
@@ -117,7 +117,7 @@ class Clone(_Frozen, kw_only=True):
     is_normal: bool = False
 
 
-class RecurrentLesion(_Frozen, kw_only=True):
+class RecurrentLesion(_Frozen, frozen=True, kw_only=True):
     """A WHO/ICC-defining ALL lesion recognised in the karyotype."""
 
     key: RecurrentKey
@@ -126,7 +126,7 @@ class RecurrentLesion(_Frozen, kw_only=True):
     rule: Annotated[str, Meta(description="Identifier of the recognition rule, e.g. KARYO.T_9_22.")]
 
 
-class FishResult(_Frozen, kw_only=True):
+class FishResult(_Frozen, frozen=True, kw_only=True):
     """A lesion the FISH part of the string shows (``detected``) or excludes, read from one probe group."""
 
     text: Annotated[str, Meta(description="The probe group as written, e.g. (ABL1 con BCRx2).")]
@@ -136,7 +136,7 @@ class FishResult(_Frozen, kw_only=True):
     note: str = ""
 
 
-class Karyotype(_Frozen, kw_only=True):
+class Karyotype(_Frozen, frozen=True, kw_only=True):
     """Everything read from one karyotype text."""
 
     text: str

@@ -69,7 +69,7 @@ def check_recovery(view: CaseView, when: dt.date) -> RecoveryCheck:
             missing.append(f"{name} on a blood count within {window} days of the marrow")
             undecided = True
             continue
-        q = getattr(item.finding, field)
+        q = getattr(item.finding, analyte)
         counts.append((item, _count_text(name, q)))
         enough = at_least(q.value, q.comparator, line)
         if enough is False:
