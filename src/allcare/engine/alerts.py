@@ -100,12 +100,12 @@ def _hyperleukocytosis(a: AlertInputs) -> list[Alert]:
     ]
 
 
-def _latest_site(view: CaseView, site: str):
+def _latest_site(view: CaseView, site: str) -> Indexed[Extramedullary] | None:
     matches = [x for x in view.of_type("extramedullary") if isinstance(x.finding, Extramedullary) and x.finding.site == site]
     return matches[-1] if matches else None
 
 
-def _last_present(view: CaseView, site: str) -> tuple[Indexed | None, Indexed | None]:
+def _last_present(view: CaseView, site: str) -> tuple[Indexed[Extramedullary] | None, Indexed[Extramedullary] | None]:
     """The latest finding showing the site involved, and a later one showing it clear (if any)."""
     matches = [x for x in view.of_type("extramedullary") if x.finding.site == site]
     present = [x for x in matches if x.finding.present]
@@ -115,7 +115,7 @@ def _last_present(view: CaseView, site: str) -> tuple[Indexed | None, Indexed | 
     return present[-1], cleared
 
 
-def _history(what: str, item: Indexed, cleared: Indexed | None, remission: dt.date | None) -> str:
+def _history(what: str, item: Indexed[Extramedullary], cleared: Indexed[Extramedullary] | None, remission: dt.date | None) -> str:
     if cleared is not None:
         return f"History: {what} on {item.date}, resolved ({cleared.date})"
     return f"History: {what} on {item.date}; remission since {remission} (follow-up imaging not recorded)"
@@ -151,7 +151,7 @@ def _mediastinal_mass(a: AlertInputs) -> list[Alert]:
     ]
 
 
-def _latest_count_below(analyte_name: str, limit_name: str, code: str, words: str):
+def _latest_count_below(analyte_name: str, limit_name: str, code: str, words: str) -> Callable[[AlertInputs], list[Alert]]:
     def check(a: AlertInputs) -> list[Alert]:
         limit = getattr(a.view.rules, limit_name)
         counts = a.view.counts

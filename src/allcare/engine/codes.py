@@ -143,15 +143,15 @@ def icd_o_3(diagnosis: Diagnosis) -> tuple[str | None, Conclusion]:
         if key in _NO_SPECIFIC_CODE:
             text += "; no specific ICD-O-3 code exists for this entity, so the B-ALL NOS code is used (decisions.md)"
         return code, conclude(topic, code, rule, source, text, evidence)
-    code = ICD_O_3_BY_LINEAGE.get(diagnosis.lineage or "")
-    if code is None:
+    by_lineage = ICD_O_3_BY_LINEAGE.get(diagnosis.lineage or "")
+    if by_lineage is None:
         missing = diagnosis.who_haem5.missing or ["lineage of the blasts"]
         return None, undetermined(topic, rule, source, missing, evidence=evidence)
-    text = (f"{code} {ICD_O_3_TERMS[code]}: the WHO entity is still open, and ICD-O-3 codes a {diagnosis.lineage} "
+    text = (f"{by_lineage} {ICD_O_3_TERMS[by_lineage]}: the WHO entity is still open, and ICD-O-3 codes a {diagnosis.lineage} "
             "lymphoblastic neoplasm without a documented defining lesion as NOS; the code changes if one is found")
     if diagnosis.lineage == "T":
-        text = f"{code} {ICD_O_3_TERMS[code]}: T-ALL and ETP-ALL share this code, so the open ETP call does not change it"
-    return code, conclude(topic, code, rule, source, text, evidence)
+        text = f"{by_lineage} {ICD_O_3_TERMS[by_lineage]}: T-ALL and ETP-ALL share this code, so the open ETP call does not change it"
+    return by_lineage, conclude(topic, by_lineage, rule, source, text, evidence)
 
 
 def icd_10_cm(diagnosis: Diagnosis, status: Status, course: Course | None = None) -> tuple[str | None, Conclusion]:
@@ -160,7 +160,7 @@ def icd_10_cm(diagnosis: Diagnosis, status: Status, course: Course | None = None
     if status.timeline:
         evidence += [r for r in status.timeline[-1].conclusion.evidence if r not in evidence]
     current = status.current
-    state = current or "not recorded"
+    state: str = current or "not recorded"
     relapses = [e for e in (course.episodes if course else []) if e.kind == "relapse"]
     if relapses and relapses[-1].lineage_switch and current in ("relapse", "refractory", "suspected_relapse"):
         switched = relapses[-1]
@@ -197,7 +197,7 @@ def icd_10_cm(diagnosis: Diagnosis, status: Status, course: Course | None = None
     return _coded(topic, f"{stem}0", rule, source, why, evidence, status)
 
 
-def _coded(topic, code, rule, source, why, evidence, status: Status) -> tuple[str, Conclusion]:
+def _coded(topic: str, code: str, rule: str, source: str, why: str, evidence: list[EvidenceRef], status: Status) -> tuple[str, Conclusion]:
     text = f"{code} {ICD_10_CM_TERMS[code]}: {why}"
     missing = []
     if status.current == "suspected_relapse":
@@ -210,7 +210,7 @@ def lbl_site_code(site: str | None) -> tuple[str, str]:
     """ICD-10-CM C83.5x from the lymphoma mass sites ('mediastinum', 'lymph_node:cervical', ';'-joined)."""
     if not site:
         return "C83.50", "site not recorded"
-    regions = []
+    regions: list[str | None] = []
     for part in site.split(";"):
         name, _, detail = part.partition(":")
         if name == "mediastinum":

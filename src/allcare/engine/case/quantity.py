@@ -9,6 +9,7 @@ back exactly what came in.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Annotated, Any
 
@@ -42,7 +43,7 @@ class Quantity(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     lower_limit: float | None = None
     upper_limit: float | None = None
     comparator: Comparator | None = None
-    reported: dict | None = None
+    reported: dict[str, Any] | None = None
 
     def as_case_file(self) -> Any:
         """What the case file said: the object as written, or the bare number."""
@@ -65,7 +66,8 @@ _OBJECT_KEYS = {"value", "unit", "lower_limit", "upper_limit", "comparator"}
 _BARE_CACHE_SIZE = 2048
 
 
-def quantity_parser(kind: UnitKind, minimum: float = 0.0, maximum: float | None = None, bare_allowed: bool = True):
+def quantity_parser(kind: UnitKind, minimum: float = 0.0, maximum: float | None = None,
+                    bare_allowed: bool = True) -> Callable[[Any], Quantity | None]:
     """Build a pydantic 'before' validator that turns case-file input into a :class:`Quantity`.
 
     ``bare_allowed=False`` refuses a number without its unit: for analytes labs report
@@ -88,7 +90,7 @@ def quantity_parser(kind: UnitKind, minimum: float = 0.0, maximum: float | None 
             hint = "" if reported or len(kind.examples) == 1 else f"; if the lab reported another unit, write {{'value': {shown:g}, 'unit': '...'}}"
             raise ValueError(f"must be <= {maximum:g} {kind.canonical} (got {shown:g} {unit}){hint}")
 
-    def parse(raw: Any) -> Any:
+    def parse(raw: Any) -> Quantity | None:
         if type(raw) is float or type(raw) is int:  # a bare number: by far the most common input
             return shared_bare(raw) if raw or math.copysign(1.0, raw) > 0 else bare(raw)
         if raw is None or isinstance(raw, Quantity):
@@ -108,7 +110,7 @@ def quantity_parser(kind: UnitKind, minimum: float = 0.0, maximum: float | None 
             value = number(raw["value"], "'value'")
             canonical = round(kind.to_canonical(value, unit), 9)
             in_range(canonical, value, unit, True)
-            limits = {}
+            limits: dict[str, float] = {}
             for bound in ("lower_limit", "upper_limit"):
                 if raw.get(bound) is not None:
                     limit = number(raw[bound], f"'{bound}'")
@@ -142,7 +144,7 @@ def quantity_parser(kind: UnitKind, minimum: float = 0.0, maximum: float | None 
     return parse
 
 
-def _schema_for(kind: UnitKind, minimum: float, maximum: float | None, bare_allowed: bool = True) -> dict:
+def _schema_for(kind: UnitKind, minimum: float, maximum: float | None, bare_allowed: bool = True) -> dict[str, Any]:
     number: dict[str, Any] = {"type": "number", "minimum": minimum}
     if maximum is not None:
         number["maximum"] = maximum
@@ -319,7 +321,7 @@ def dose_kind(unit: str) -> U.UnitKind | None:
     return None
 
 
-def _dose_schema() -> dict:
+def _dose_schema() -> dict[str, Any]:
     return {
         "type": "object",
         "properties": {

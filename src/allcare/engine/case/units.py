@@ -23,7 +23,10 @@ import re
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from ucumvert import PintUcumRegistry
 
 # Lab spellings that are not UCUM (or mean something else in UCUM: ``G`` is the gauss,
 # ``K`` the kelvin) -> the UCUM code they stand for. Keys are written after the harmless
@@ -230,11 +233,11 @@ def _round(factor: float) -> float:
     return float(f"{factor:.12g}")
 
 
-_REGISTRY = None
+_REGISTRY: PintUcumRegistry | None = None
 _REGISTRY_LOCK = threading.Lock()
 
 
-def _registry():
+def _registry() -> PintUcumRegistry:
     """The UCUM unit registry, loaded on first use (about a second; the engine imports no I/O before)."""
     global _REGISTRY  # noqa: PLW0603 - loaded once, on first use
     with _REGISTRY_LOCK:

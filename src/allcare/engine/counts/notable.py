@@ -139,7 +139,7 @@ def _positions(column: tuple[int, ...], value: int) -> list[int]:
 
 def _severe(table: _Table) -> list[tuple[int, Conclusion]]:
     """Grade 3 or more: one conclusion before treatment started and one after, every term in it."""
-    halves = {analyte: dict(table.halves(rows)) for analyte in table.cells if (rows := table.flagged(analyte, SEVERE))}
+    halves = {analyte: dict(table.halves(flagged)) for analyte in table.cells if (flagged := table.flagged(analyte, SEVERE))}
     out = []
     for before in (True, False):
         value: dict[str, int] = {}
@@ -222,7 +222,7 @@ def _undecided(view: CaseView, table: _Table, analyte: str) -> list[tuple[int, C
     """Grades that cannot be decided: grade 1 or 0 without a lower limit of normal, or a bound across a line."""
     cells = table.cells[analyte]
     comparators = table.counts.comparators[analyte]
-    groups: dict[tuple, list[int]] = {}
+    groups: dict[tuple[str, tuple[tuple[str, int], ...]] | tuple[str, bool], list[int]] = {}
     for row in table.flagged(analyte, UNDECIDED):
         cell = cells[row]
         key = ("bound", cell.outcomes) if comparators[row] is not None else ("lln", cell.rows_found > 1)
@@ -240,7 +240,7 @@ def _undecided(view: CaseView, table: _Table, analyte: str) -> list[tuple[int, C
                 "that lies across a grade line, so the grade cannot be decided."
             )
             missing = [f"{LABELS[analyte]} as an exact value (a bound that may be CTCAE grade {grades})"]
-            evidence = table.cite(rows, lambda row, grades=grades: f"{table.result(analyte, row)} (grade {grades})")
+            evidence = table.cite(rows, lambda row: f"{table.result(analyte, row)} (grade {grades})")  # noqa: B023 - called here
             conclusion = undetermined(TOPIC, RULE_BOUND, CTCAE_V5, missing, text, evidence, value=value)
         else:
             text = (
@@ -270,7 +270,7 @@ def _named(table: _Table, named: dict[str, list[int]]) -> list[tuple[int, Conclu
     }
     for name, words in NAMED_WORDS.items():
         for before, rows in table.halves(named.get(name, [])):
-            highest = max(rows, key=values["blasts_pct"].__getitem__) if name == CIRCULATING_BLASTS else None
+            highest = max(rows, key=lambda row: values["blasts_pct"][row] or 0.0) if name == CIRCULATING_BLASTS else None
             text = f"{words} {table.span(rows)}" + (", before treatment started." if before else ", on or after treatment.")
             evidence = table.cite(rows, describe_row[name], highest)
             out.append((rows[0], conclude(NAMED_TOPIC, name, RULE_NAMED, f"{CTCAE_V5}; {REF_INTERVALS}", text, evidence)))

@@ -156,7 +156,7 @@ _SEX_KEYS = ("male", "female", ANY_SEX)
 def _table_for(sex: str) -> tuple[dict[str, AgeBand], ...]:
     """The rows of every analyte for each stretch of age (stretch i: ages from EDGES[i - 1] below EDGES[i])."""
     bands: dict[tuple[Interval, ...], AgeBand] = {(): NO_ROWS}
-    table = [{}]  # stretch 0: below the first edge (age 0), no rows
+    table: list[dict[str, AgeBand]] = [{}]  # stretch 0: below the first edge (age 0), no rows
     for age in EDGES[:-1]:  # the first age of each stretch is in it (rows are [from, below))
         rows = {a: tuple(_possible_intervals(a, age, sex)) for a in _ANALYTES}
         table.append({a: bands.setdefault(r, AgeBand(r)) for a, r in rows.items()})

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from ..case import Treatment
+from ..explain import EvidenceRef
 from ..view import CaseView, Indexed
 
 # Add-on therapy given alongside the backbone phases (e.g. a TKI through induction and
@@ -73,7 +74,7 @@ class Block:
     def index(self) -> int:
         return self.item.index
 
-    def ref(self, summary: str | None = None):
+    def ref(self, summary: str | None = None) -> EvidenceRef:
         return self.item.ref(summary or f"{self.phase} started {self.start}")
 
     def exposures(self) -> list[str]:

@@ -110,7 +110,8 @@ def classify_disease(view: CaseView, workup: Workup, lineage: LineageCall, genet
             "the blasts meet only myeloid lineage criteria: not a lymphoblastic leukaemia", evidence,
         ))
     if lineage.mature_b is None:
-        missing = [*lineage.mature_b_conclusion.missing, *burden.missing]
+        undecided = lineage.mature_b_conclusion.missing if lineage.mature_b_conclusion else []
+        missing = [*undecided, *burden.missing]
         return DiseaseCall("indeterminate", undetermined(
             TOPIC, "DX.DISEASE.MATURE_B", SOURCE, missing,
             f"{burden.text}; surface Ig+ blasts without a TdT result: B-ALL or mature B-cell neoplasm", evidence,

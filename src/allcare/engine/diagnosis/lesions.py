@@ -37,7 +37,7 @@ def describes_non_lymphoid_cells(text: str | None) -> bool:
     Such a result tells the ICC BCR::ABL1 sub-type (lymphoid-only vs multilineage); its negatives say
     nothing about the blasts and are kept out of the lesion ledger.
     """
-    return bool(text) and bool(_NON_LYMPHOID.search(text))
+    return text is not None and bool(_NON_LYMPHOID.search(text))
 
 
 def fusion_genes(lesion: str) -> tuple[str, ...]:

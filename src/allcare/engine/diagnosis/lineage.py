@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..explain import Conclusion, conclude, undetermined
+from ..explain import Conclusion, EvidenceRef, conclude, undetermined
 from ..sources import ETP_DEF, MATURATION_STAGES, WHO_2016, WHO_2016_MPAL
 from .etp import EtpCall
 from .phenotype import Phenotype
@@ -176,7 +176,8 @@ def assign_lineage(p: Phenotype, etp: EtpCall | None) -> LineageCall:
     return _mixed(p, candidates, etp, evidence, note, mature, mature_conclusion)
 
 
-def _mixed(p, candidates, etp, evidence, note, mature, mature_conclusion) -> LineageCall:
+def _mixed(p: Phenotype, candidates: list[str], etp: EtpCall | None, evidence: list[EvidenceRef], note: str,
+           mature: bool | None, mature_conclusion: Conclusion | None) -> LineageCall:
     """More than one lineage has evidence: apply the WHO MPAL criteria strictly."""
     strict = {"B": b_who(p) if "B" in candidates else False, "T": t_who(p) if "T" in candidates else False}
     strict["myeloid"] = myeloid_who(p) if "myeloid" in candidates else False
@@ -217,7 +218,8 @@ def _mixed(p, candidates, etp, evidence, note, mature, mature_conclusion) -> Lin
     ), mature_b=mature, mature_b_conclusion=mature_conclusion)
 
 
-def _etp_precedence(p, etp, evidence, note, mature, mature_conclusion) -> LineageCall | None:
+def _etp_precedence(p: Phenotype, etp: EtpCall | None, evidence: list[EvidenceRef], note: str,
+                    mature: bool | None, mature_conclusion: Conclusion | None) -> LineageCall | None:
     """T plus MPO-negative monocytic markers: ETP (lineage T), T/myeloid MPAL (None), or undetermined."""
     source = f"{WHO_2016_MPAL}; {ETP_DEF}"
     mpo_low = p.below("MPO", p.rules.etp_mpo_below_pct)

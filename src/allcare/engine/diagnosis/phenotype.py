@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from msgspec import structs
 
+from ..case import Immunophenotype
 from ..explain import EvidenceRef
 from ..rules import RuleSet
 from ..view import Indexed
@@ -29,7 +30,7 @@ CYTOPLASMIC = frozenset({"cCD3", "cCD79a", "cCD22", "cIgM", "MPO", "TdT", "lysoz
 @dataclass(frozen=True)
 class Marker:
     name: str
-    value: object
+    value: str | float
     intensity: str | None
     ref: EvidenceRef
 
@@ -125,7 +126,7 @@ class Phenotype:
         return [structs.replace(base[k], summary=", ".join(v)) for k, v in by_finding.items()]
 
 
-def read_phenotype(items: list[Indexed], rules: RuleSet) -> Phenotype:
+def read_phenotype(items: list[Indexed[Immunophenotype]], rules: RuleSet) -> Phenotype:
     """Merge the diagnostic immunophenotypes; a marker reported positive and negative is dropped as conflicting."""
     markers: dict[str, Marker] = {}
     conflicts: list[str] = []

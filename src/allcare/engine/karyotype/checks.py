@@ -35,7 +35,7 @@ def modal_number_warning(clone: Clone) -> str | None:
     )
 
 
-def _autosomes(modal: int) -> int | None:
+def _autosomes(modal: int | None) -> int | None:
     return next((autosomes for levels, autosomes in _PLOIDY_LEVELS if modal in levels), None)
 
 

@@ -10,7 +10,7 @@ ignored because they are not leukaemic lesions.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from .grammar import band_matches
@@ -58,7 +58,7 @@ def find_suggested(clones: list[Clone]) -> list[RecurrentLesion]:
     return [lesion for lesion in _first_per_key(clones, suggested_in) if lesion.key not in proven]
 
 
-def _first_per_key(clones: list[Clone], reader) -> list[RecurrentLesion]:
+def _first_per_key(clones: list[Clone], reader: Callable[[Abnormality], Iterator[tuple[RecurrentKey, str]]]) -> list[RecurrentLesion]:
     found: dict[str, RecurrentLesion] = {}
     for clone in clones:
         for abnormality in clone.abnormalities:

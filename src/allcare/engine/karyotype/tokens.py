@@ -109,7 +109,7 @@ def _read_numerical(written: str, body: str) -> TokenResult | None:
     return Abnormality(
         text=written,
         kind="gain" if sign == "+" else "loss",
-        sign=sign,
+        sign=_sign(sign),
         chromosomes=[chromosome],
         constitutional=bool(constitutional),
         uncertain=bool(question),
@@ -134,7 +134,7 @@ def _read_marker(written: str, body: str) -> TokenResult | None:
         text=written,
         kind="mar",
         symbol="mar",
-        sign=sign,
+        sign=_sign(sign),
         constitutional=bool(constitutional),
         uncertain=bool(question),
         count=count,
@@ -150,7 +150,7 @@ def _read_unknown_ring(written: str, body: str) -> TokenResult | None:
     count = _copies(prefix, times)
     if count < 1:
         return TokenError("copy number must be at least 1")
-    return Abnormality(text=written, kind="r", symbol="r", sign=sign, count=count)
+    return Abnormality(text=written, kind="r", symbol="r", sign=_sign(sign), count=count)
 
 
 def _read_double_minutes(written: str, body: str) -> TokenResult | None:
@@ -162,7 +162,7 @@ def _read_double_minutes(written: str, body: str) -> TokenResult | None:
     count = _copies(prefix)
     if count < 1:
         return TokenError("copy number must be at least 1")
-    return Abnormality(text=written, kind="other", symbol="dmin", sign=sign, count=count)
+    return Abnormality(text=written, kind="other", symbol="dmin", sign=_sign(sign), count=count)
 
 
 def _read_structural(written: str, body: str) -> TokenResult | None:
@@ -182,6 +182,11 @@ def _read_structural(written: str, body: str) -> TokenResult | None:
     if count < 1:
         return TokenError("copy number must be at least 1")
     return _build_structural(written, sign, segments, bool(constitutional), count, "?" in body)
+
+
+def _sign(written: str) -> Sign:
+    """The sign group of a token's pattern ("+", "-" or nothing) as a :data:`Sign`."""
+    return "+" if written == "+" else "-" if written == "-" else ""
 
 
 def _leading_sign(body: str) -> Sign:
