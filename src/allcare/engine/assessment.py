@@ -10,7 +10,7 @@ became a table of columns).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated, Any, Final, Literal, TypeVar
 
 import msgspec
 from msgspec import Meta
@@ -21,7 +21,8 @@ from .explain import Conclusion, EvidenceRef
 from .karyotype import Karyotype
 from .monitoring_output import BodySize, ChemistryResult, Maintenance, ThiopurineGuidance, Toxicity
 
-ASSESSMENT_SCHEMA = "allcare.assessment/2"
+ASSESSMENT_SCHEMA: Final = "allcare.assessment/2"
+T = TypeVar("T")
 
 Disease = Literal["ALL", "LBL", "MPAL", "not_ALL", "indeterminate"]
 Lineage = Literal["B", "T", "B/myeloid", "T/myeloid", "B/T", "B/T/myeloid"]
@@ -160,7 +161,7 @@ class CountRow(_Out, frozen=True, kw_only=True):
     named: list[str]
 
 
-def unfold(column: list | object, rows: int) -> list:
+def unfold(column: list[T] | T, rows: int) -> list[T]:
     """A table column as a list of one entry per count, whichever form it was written in."""
     return column if isinstance(column, list) else [column] * rows
 
@@ -190,8 +191,10 @@ class BloodCounts(_Out, frozen=True, kw_only=True):
     def __len__(self) -> int:
         return len(self.dates)
 
-    def column(self, analyte: str, name: str) -> list:
-        """One column of one analyte as a list (``values``, ``flags``, ``grades`` ...); all null when not measured."""
+    def column(self, analyte: str, name: str) -> list[Any]:
+        """One column of one analyte as a list (``values``, ``flags``, ``grades`` ...); all null when not measured.
+
+        The element type depends on ``name`` (numbers, flags, grades), hence ``Any``."""
         columns = self.analytes.get(analyte)  # type: ignore[call-overload]
         if columns is None:
             return [None] * len(self.dates)
@@ -234,6 +237,11 @@ class BloodCounts(_Out, frozen=True, kw_only=True):
         return next((i for i in range(len(values) - 1, -1, -1) if values[i] is not None), None)
 
 
+NciRisk = Literal["standard", "high", "infant", "not_applicable"]
+GeneticRisk = Literal["standard", "poor"]
+CogRiskGroup = Literal["low", "average", "high", "very_high"]
+MrdPersistence = Literal["persistent", "cleared", "negative"]
+AgeGroup = Literal["infant", "paediatric", "adult"]
 CnsStatus = Literal["CNS1", "CNS2a", "CNS2b", "CNS2c", "CNS3a", "CNS3b", "CNS3c"]
 
 
@@ -247,7 +255,7 @@ class CnsResult(_Out, frozen=True, kw_only=True):
 
 
 class CogGroup(_Out, frozen=True, kw_only=True):
-    group: Literal["low", "average", "high", "very_high"] | None = None
+    group: CogRiskGroup | None = None
     column: int | None = None
     label: str = "COG-style group (PDQ Table 1; column-to-group split inferred, not a protocol assignment)"
 
@@ -259,14 +267,14 @@ class AdultRisk(_Out, frozen=True, kw_only=True):
 
 
 class Risk(_Out, frozen=True, kw_only=True):
-    nci: Literal["standard", "high", "infant", "not_applicable"] | None = None
-    genetic: Literal["standard", "poor"] | None = None
+    nci: NciRisk | None = None
+    genetic: GeneticRisk | None = None
     adult: AdultRisk = msgspec.field(default_factory=AdultRisk)
     cog: CogGroup = msgspec.field(default_factory=CogGroup)
     down_syndrome: bool = False
     infant: bool = False
     interfant_high_risk: bool | None = None
-    mrd_persistence: Annotated[Literal["persistent", "cleared", "negative"] | None, Meta(description="MRD at end of induction and consolidation: persistent = positive at end of consolidation")] = None
+    mrd_persistence: Annotated[MrdPersistence | None, Meta(description="MRD at end of induction and consolidation: persistent = positive at end of consolidation")] = None
     factors: Annotated[list[str], Meta(description="everything that drove the risk outputs")] = []
     conclusions: list[Conclusion] = []
 
@@ -332,7 +340,7 @@ class PatientSummary(_Out, frozen=True, kw_only=True):
     id: str
     sex: str
     age_at_diagnosis: float | None = None
-    age_group: Literal["infant", "paediatric", "adult"] | None = None
+    age_group: AgeGroup | None = None
     conditions: list[str] = []
 
 
@@ -435,9 +443,9 @@ class Assessment(_Out, frozen=True, kw_only=True):
     pharmacogenetics: ThiopurineGuidance | None = None
     toxicity: Toxicity = msgspec.field(default_factory=Toxicity)
 
-    def to_json_dict(self) -> dict:
+    def to_json_dict(self) -> dict[str, Any]:
         """The JSON document as Python dicts and lists (what :func:`assessment_to_json` writes)."""
-        return msgspec.json.decode(assessment_to_json(self))
+        return msgspec.json.decode(assessment_to_json(self), type=dict[str, Any])
 
     def conclusions(self) -> list[Conclusion]:
         """Every conclusion of every section, in reading order: the derivation trail."""

@@ -17,7 +17,7 @@ way the protocol adjusts and leave the step to the protocol text.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -61,7 +61,7 @@ class MaintenanceTargets(BaseModel):
     mtd_min_days: int | None = Field(default=None, ge=1, description="maximum tolerated dose: highest dose given this long without interruption")
 
     @model_validator(mode="after")
-    def _ordered(self):
+    def _ordered(self) -> Self:
         if self.target_low >= self.target_high:
             raise ValueError("target_low must be below target_high")
         if self.dose_steps and None in (self.hold_anc_at_or_below, self.reduce_anc_at_or_below, self.escalate_anc_min):
@@ -94,7 +94,7 @@ MAINTENANCE_FAMILIES: dict[str, MaintenanceTargets] = {
 DEFAULT_MAINTENANCE_FAMILY = "icicle_all_14"
 
 
-def maintenance_targets(data: dict | MaintenanceTargets, base: MaintenanceTargets | None = None) -> MaintenanceTargets:
+def maintenance_targets(data: dict[str, Any] | MaintenanceTargets, base: MaintenanceTargets | None = None) -> MaintenanceTargets:
     """A family's preset with a centre's overrides: ``{family: nopho_all2008, target_high: 3.5}``.
 
     Without ``family`` the overrides apply to ``base`` (the rule set's current family).

@@ -12,7 +12,7 @@ import math
 
 from .. import DISCLAIMER, __version__
 from .alerts import AlertInputs, raise_alerts
-from .assessment import Assessment, PatientSummary
+from .assessment import AgeGroup, Assessment, PatientSummary
 from .case import Case
 from .case.models import EARLIEST_DATE, LATEST_DATE
 from .cns import assess_cns
@@ -78,6 +78,7 @@ def assess(case: Case, as_of: dt.date | None = None, rules: RuleSet = DEFAULT_RU
 
 def _patient_summary(view: CaseView) -> PatientSummary:
     age = view.age_at_diagnosis
+    group: AgeGroup | None
     if age is None:
         group = None
     elif age < view.rules.infant_age_below:

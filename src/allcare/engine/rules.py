@@ -10,7 +10,7 @@ version of its own.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -183,11 +183,11 @@ class RuleSet(BaseModel):
 
     @field_validator("maintenance", mode="before")
     @classmethod
-    def _maintenance_preset(cls, value):
+    def _maintenance_preset(cls, value: object) -> object:
         return maintenance_targets(value) if isinstance(value, dict) else value
 
     @model_validator(mode="after")
-    def _ranges_are_ordered(self):
+    def _ranges_are_ordered(self) -> Self:
         for name in (
             "cog_relapse_age", "near_haploid", "low_hypodiploid", "high_hypodiploid", "masked_hypodiploidy",
             "masked_near_haploid_doubled", "near_triploid", "near_tetraploid",

@@ -14,13 +14,15 @@ the platelets.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from ..case import Cbc, Quantity
 from ..case.bounds import above, at_least, at_most, below
 from ..maintenance_targets import MaintenanceTargets
 from ..monitoring_output import Zone
 
 
-def _q(q: Quantity | None, test, line: float | None) -> bool | None:
+def _q(q: Quantity | None, test: Callable[[float, str | None, float], bool | None], line: float | None) -> bool | None:
     if q is None or line is None:
         return None
     return test(q.value, q.comparator, line)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..monitoring_output import MaintenanceCount
@@ -47,8 +48,8 @@ def metrics(counts: list[MaintenanceCount], steering: str) -> Metrics:
     judged = [(c.weight_weeks, c.in_target) for c in counts if c.in_target is not None]
     total = sum(w for w, _ in judged)
     ttr = None if total <= 0 else 100.0 * sum(w for w, inside in judged if inside) / total
-    value = (lambda c: c.anc) if steering == "anc" else (lambda c: c.wbc)
-    mean_count = weighted_mean([(c.weight_weeks, value(c)) for c in counts if value(c) is not None])
+    steered = [(c.weight_weeks, c.anc if steering == "anc" else c.wbc) for c in counts]
+    mean_count = weighted_mean([(weight, value) for weight, value in steered if value is not None])
     mp = weighted_mean([(c.weight_weeks, c.mercaptopurine_di_pct) for c in counts if c.mercaptopurine_di_pct is not None])
     mtx = weighted_mean([(c.weight_weeks, c.methotrexate_di_pct) for c in counts if c.methotrexate_di_pct is not None])
     both = [(c.weight_weeks, c.mercaptopurine_di_pct * c.methotrexate_di_pct / 100.0) for c in counts
@@ -85,7 +86,7 @@ def maximum_tolerated(periods: list[tuple[dt.date, dt.date, float]], min_days: i
     return None
 
 
-def escalation_start(history: list[DoseSpan], weekly_of, before: dt.date) -> dt.date | None:
+def escalation_start(history: list[DoseSpan], weekly_of: Callable[[DoseSpan], float | None], before: dt.date) -> dt.date | None:
     """Start of the latest mercaptopurine dose on or before ``before`` that was higher than the one it replaced."""
     latest = None
     for previous, current in itertools.pairwise(history):

@@ -104,16 +104,16 @@ def adult_risk(
     return Outcome(AdultRisk(applicable=True, high_risk=None), c)
 
 
-def _decided(value, why: str, evidence: list[EvidenceRef]) -> Conclusion:
+def _decided(value: object, why: str, evidence: list[EvidenceRef]) -> Conclusion:
     return Conclusion(topic=TOPIC, value=value, rule=RULE, source=ELN_2024, explanation=why, evidence=evidence)
 
 
 def _wbc(view: CaseView, diagnosis: Diagnosis, treatments: TreatmentHistory) -> _Factor:
     rules = view.rules
     count = presenting_wbc(view, treatments.start)
-    if count is None:
+    q = None if count is None else count.finding.wbc
+    if count is None or q is None:
         return _Factor(None, "presenting WBC unknown", missing=["presenting WBC (first blood count at diagnosis, before treatment)"])
-    q = count.finding.wbc
     shown = wbc_text(q)
     refs = [count.ref(f"presenting WBC {shown} x10^9/L")]
     if diagnosis.lineage not in ("B", "T"):
@@ -220,7 +220,7 @@ def _late_cr(treatments: TreatmentHistory, status: Status) -> _Factor:
     second: dt.date | None = cycles[1].start if len(cycles) > 1 else None
     if first_cr is not None and (second is None or first_cr.date <= second):
         return _Factor(False, f"CR after the first induction cycle ({first_cr.date.isoformat()})")
-    if first_cr is not None:
+    if first_cr is not None and second is not None:
         return _Factor(True, f"late CR: first CR {first_cr.date.isoformat()}, after the second cycle started "
                              f"{second.isoformat()}", [cycles[1].ref(f"{cycles[1].phase} started")])
     if second is None:

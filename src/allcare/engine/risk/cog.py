@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .. import test_requests
-from ..assessment import CnsResult, CogGroup, Diagnosis, MrdSummary, Status
+from ..assessment import CnsResult, CogGroup, CogRiskGroup, Diagnosis, MrdSummary, NciRisk, Status
 from ..case import Sex
 from ..course.treatment import TreatmentHistory
 from ..explain import Conclusion, EvidenceRef, conclude
@@ -36,7 +36,7 @@ from .common import (
 
 RULE = "RISK.COG"
 TOPIC = "risk.cog"
-GROUP_OF_COLUMN = {1: "low", 2: "average", 3: "average", 4: "high", 5: "high", 6: "high",
+GROUP_OF_COLUMN: dict[int, CogRiskGroup] = {1: "low", 2: "average", 3: "average", 4: "high", 5: "high", 6: "high",
                    7: "very_high", 8: "very_high", 9: "very_high", 10: "very_high"}
 _REMISSION_SEEN = ("complete_remission", "cr_incomplete_recovery", "suspected_relapse", "relapse")
 
@@ -50,7 +50,7 @@ class _Feature:
 
 
 def cog_group(
-    view: CaseView, diagnosis: Diagnosis, cns: CnsResult, status: Status, mrd: MrdSummary, nci: Outcome,
+    view: CaseView, diagnosis: Diagnosis, cns: CnsResult, status: Status, mrd: MrdSummary, nci: Outcome[NciRisk | None],
     treatments: TreatmentHistory, assume_no_unfavourable: bool = False,
 ) -> Outcome[CogGroup]:
     """The PDQ Table 1 column and its inferred group; ``nci`` is the NCI/Rome outcome.
@@ -146,7 +146,7 @@ def cog_group(
     d8_high = None if day8 is None else level_at_least(day8, line)
     if day8 is not None:
         evidence.append(mrd_ref(day8))
-    if d8_high is None:
+    if day8 is None or d8_high is None:  # no day-8 MRD, or one that does not settle the line
         need = "day-8 blood MRD" if day8 is None else f"evaluable day-8 blood MRD (the {day8.date.isoformat()} result is not evaluable at {pct(line)})"
         return _undecided([need], evidence, "NCI standard risk, day-29 MRD negative: the day-8 blood MRD decides the column")
     drivers.append(f"day-8 PB {mrd_text(day8)} ({'>=' if d8_high else '<'} {pct(line)})")
@@ -182,7 +182,7 @@ def _unfavourable(view: CaseView, diagnosis: Diagnosis, cns: CnsResult, status: 
     rules = view.rules
     ploidy = L.ploidy(diagnosis, rules)
     features = [
-        _Feature({"hypodiploid": True, "high_hyperdiploid": False, "other": False}.get(ploidy.call), ploidy.text,
+        _Feature(None if ploidy.call is None else {"hypodiploid": True, "high_hyperdiploid": False, "other": False}.get(ploidy.call), ploidy.text,
                  L.karyotype_refs(view) if ploidy.call == "hypodiploid" else [],
                  [test_requests.PLOIDY if ploidy.call is None else test_requests.MASKED_HYPODIPLOIDY]),
     ]

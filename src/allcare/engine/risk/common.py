@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from ..assessment import Diagnosis, MrdResult, MrdSummary
+from ..case import Cbc, Quantity
 from ..case.bounds import describe
 from ..explain import Conclusion, EvidenceRef
 from ..response.mrd import value_text
@@ -64,7 +65,7 @@ def is_mixed(diagnosis: Diagnosis) -> bool:
 
 
 # Presenting WBC -----------------------------------------------------------------------------
-def presenting_wbc(view: CaseView, treatment_start: dt.date | None) -> Indexed | None:
+def presenting_wbc(view: CaseView, treatment_start: dt.date | None) -> Indexed[Cbc] | None:
     """The first diagnostic blood count: the first WBC on/after diagnosis, before any treatment.
 
     The highest pre-treatment WBC is sometimes used; allcare takes the first
@@ -84,7 +85,7 @@ def presenting_wbc(view: CaseView, treatment_start: dt.date | None) -> Indexed |
     return before[-1] if before else None
 
 
-def wbc_text(q) -> str:
+def wbc_text(q: Quantity) -> str:
     """'12.4' or '> 100' (a bound as the lab wrote it)."""
     return describe(q.value, q.comparator)
 

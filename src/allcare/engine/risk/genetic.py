@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .. import test_requests
-from ..assessment import Diagnosis
+from ..assessment import Diagnosis, GeneticRisk
 from ..case import Condition
 from ..explain import Conclusion, EvidenceRef, conclude
 from ..rules import RuleSet
@@ -43,7 +43,7 @@ class _Tally:
     karyotype_used: bool = False
 
 
-def genetic_risk(view: CaseView, diagnosis: Diagnosis) -> Outcome[str | None]:
+def genetic_risk(view: CaseView, diagnosis: Diagnosis) -> Outcome[GeneticRisk | None]:
     """NCCN genetic risk: "standard", "poor", or None (not applicable or undecidable)."""
     if is_mixed(diagnosis):
         why = "the NCCN genetic risk groups are defined for B-ALL and T-ALL, not for mixed-phenotype acute leukaemia"

@@ -71,7 +71,7 @@ def interfant_high_risk(view: CaseView, diagnosis: Diagnosis, treatments: Treatm
     sign = {True: ">=", False: "<", None: "cannot tell against"}[high_wbc]
     wbc_part = "presenting WBC unknown" if q is None else (
         f"presenting WBC {wbc_text(q)} x10^9/L ({sign} {num(rules.interfant_wbc_from)})")
-    if count is not None:
+    if count is not None and q is not None:
         evidence.append(count.ref(f"presenting WBC {wbc_text(q)} x10^9/L"))
     first = treatments.start
     if first is None:

@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ..assessment import Diagnosis, MrdResult, MrdSummary
-from ..course.treatment import CONCURRENT_PHASES, TreatmentHistory
+from ..assessment import Diagnosis, MrdPersistence, MrdResult, MrdSummary
+from ..course.treatment import CONCURRENT_PHASES, Block, TreatmentHistory
 from ..explain import conclude, undetermined
 from ..response.mrd import level_at_least
 from ..sources import MRD_PERSISTENCE
@@ -69,7 +69,7 @@ def end_of_consolidation_mrd(view: CaseView, mrd: MrdSummary, treatments: Treatm
 
 
 def mrd_persistence(view: CaseView, diagnosis: Diagnosis, mrd: MrdSummary, treatments: TreatmentHistory,
-                    relapsed: bool = False) -> Outcome[str | None]:
+                    relapsed: bool = False) -> Outcome[MrdPersistence | None]:
     """Persistence of first-line MRD; once the disease has relapsed a missing first-line time point is moot."""
     line = view.rules.mrd_negative_below
     if diagnosis.disease not in ("ALL", "MPAL"):
@@ -83,15 +83,15 @@ def mrd_persistence(view: CaseView, diagnosis: Diagnosis, mrd: MrdSummary, treat
     eoi_text = "not available" if eoi is None else mrd_text(eoi)
     eoc_text = "not available" if eoc is None else mrd_text(eoc)
     where = f"end of induction {eoi_text}; end of consolidation {eoc_text} (positive: >= {pct(line)})"
-    if at_eoc:
-        value, why = "persistent", f"MRD positive at the end of consolidation: high risk; {where}"
+    if at_eoc and eoc is not None:
+        why = f"MRD positive at the end of consolidation: high risk; {where}"
         factor = [f"MRD positive at end of consolidation ({pct(eoc.value or 0)}{', persisting from end of induction' if at_eoi else ''})"]
-        return Outcome(value, conclude(TOPIC, value, RULE, MRD_PERSISTENCE, why, evidence), factor)
+        return Outcome("persistent", conclude(TOPIC, "persistent", RULE, MRD_PERSISTENCE, why, evidence), factor)
     if at_eoi and at_eoc is False:
         return Outcome("cleared", conclude(TOPIC, "cleared", RULE, MRD_PERSISTENCE,
                                            f"MRD positive at the end of induction, negative at the end of consolidation; {where}",
                                            evidence))
-    if at_eoi is False and at_eoc is not True:
+    if at_eoi is False:  # and the end of consolidation is negative or not known (positive returned above)
         return Outcome("negative", conclude(TOPIC, "negative", RULE, MRD_PERSISTENCE,
                                             f"MRD negative at the end of induction; {where}", evidence))
     missing = []  # the end-of-induction MRD is asked for by the response and risk rules that use it
@@ -103,7 +103,7 @@ def mrd_persistence(view: CaseView, diagnosis: Diagnosis, mrd: MrdSummary, treat
     return Outcome(None, undetermined(TOPIC, RULE, MRD_PERSISTENCE, missing, why, evidence))
 
 
-def _first_consolidation(treatments: TreatmentHistory):
+def _first_consolidation(treatments: TreatmentHistory) -> tuple[Block | None, dt.date | None]:
     """The first consolidation block and its end (recorded, else the next backbone block's start)."""
     blocks = treatments.blocks
     position = next((n for n, b in enumerate(blocks) if b.phase == "consolidation"), None)

@@ -9,7 +9,7 @@ above it. T-ALL, MPAL and lymphoblastic lymphoma are not classified by NCI/Rome.
 
 from __future__ import annotations
 
-from ..assessment import Diagnosis
+from ..assessment import Diagnosis, NciRisk
 from ..case.bounds import at_least
 from ..course.treatment import TreatmentHistory
 from ..explain import Conclusion, conclude, undetermined
@@ -23,11 +23,11 @@ WBC_MISSING = "presenting WBC (first blood count at diagnosis, before treatment)
 AGE_MISSING = "age at diagnosis (birth date or age)"
 
 
-def _not_applicable(reason: str) -> Outcome[str | None]:
+def _not_applicable(reason: str) -> Outcome[NciRisk | None]:
     return Outcome("not_applicable", conclude(TOPIC, "not_applicable", RULE, NCI_ROME, reason), [])
 
 
-def nci_risk(view: CaseView, diagnosis: Diagnosis, treatments: TreatmentHistory) -> Outcome[str | None]:
+def nci_risk(view: CaseView, diagnosis: Diagnosis, treatments: TreatmentHistory) -> Outcome[NciRisk | None]:
     """NCI/Rome group: standard, high, infant, not_applicable, or None when undecidable."""
     rules = view.rules
     if is_mixed(diagnosis):
@@ -76,7 +76,7 @@ def nci_risk(view: CaseView, diagnosis: Diagnosis, treatments: TreatmentHistory)
         return Outcome("standard", conclude(TOPIC, "standard", RULE, NCI_ROME, why, evidence), factors)
     if high is True:
         drivers = [t for t, hit in ((age_text, age is not None and age >= rules.nci_age_high_from),
-                                    (wbc_part, high_wbc is True)) if hit]
+                                    (wbc_part, high_wbc is True)) if hit and t is not None]
         why = " and ".join(drivers) + ": high risk"
         missing = []
         if age is None:
