@@ -14,6 +14,7 @@ import datetime as dt
 import threading
 import weakref
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from . import sources
 from .assessment import Alert
@@ -27,6 +28,9 @@ from .toxicity import assess_toxicity, grade_chemistry
 from .toxicity.chemistry import LABELS as CHEMISTRY_LABELS
 from .toxicity.chemistry import latest_grades
 from .view import CaseView
+
+if TYPE_CHECKING:
+    from .alerts import AlertInputs
 
 RECENT_LEVEL_DAYS = 5  # a drug level older than this is history, not an alert
 RECENT_CHEMISTRY_DAYS = 14
@@ -81,7 +85,7 @@ def monitoring(view: CaseView, course: DiseaseCourse) -> Monitoring:
     return result
 
 
-def monitoring_alerts(inputs) -> list[Alert]:
+def monitoring_alerts(inputs: AlertInputs) -> list[Alert]:
     """Every treatment-monitoring alert on ``view.as_of`` (the hook ``alerts.py`` calls with its ``AlertInputs``)."""
     view = inputs.view
     m = monitoring(view, inputs.course)
@@ -183,7 +187,7 @@ def _liver(view: CaseView, m: Monitoring) -> list[Alert]:
     hits = [(r, a) for r, a in latest_grades(m.chemistry, ("alt", "ast", "bilirubin"), since) if a.grade and a.grade >= minimum]
     if not hits:
         return []
-    worst = max(a.grade for _, a in hits)
+    worst = max(a.grade or 0 for _, a in hits)  # every hit has a grade (filtered above)
     words = "; ".join(f"{CHEMISTRY_LABELS[a.analyte]} {a.value:g} {a.unit} ({a.ctcae_term} grade {a.grade}, {r.date})"
                       for r, a in hits)
     conclusion = next(c for r, _ in hits for c in r.conclusions)
@@ -220,8 +224,9 @@ def _pharmacogenetics(view: CaseView, m: Monitoring) -> list[Alert]:  # noqa: AR
 
 
 def _maintenance(view: CaseView, m: Monitoring) -> list[Alert]:  # noqa: ARG001 - every check takes (view, monitoring)
-    s = m.maintenance.suggestion if m.maintenance else None
-    if s is None or s.action not in ("hold", "reduce"):
+    maintenance = m.maintenance
+    s = maintenance.suggestion if maintenance else None
+    if maintenance is None or s is None or s.action not in ("hold", "reduce"):
         return []
-    conclusion = next(c for c in m.maintenance.conclusions if c.topic == "maintenance.suggestion")
+    conclusion = next(c for c in maintenance.conclusions if c.topic == "maintenance.suggestion")
     return [_alert("maintenance_dose", "warning" if s.action == "hold" else "info", s.wording, conclusion)]

@@ -13,21 +13,21 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable
 from functools import cached_property
 from operator import ge, gt, le, lt
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import msgspec
 
-from .case import Case, Cbc, Condition, Finding, Marrow
+from .case import Case, Cbc, Condition, Finding, Marrow, Patient
 from .case.bounds import above, at_least, at_most, below
 from .case.models import CBC_ANALYTES
 from .dates import exact_years
 from .explain import EvidenceRef
 from .rules import DEFAULT_RULES, RuleSet
 
-F = TypeVar("F")
+F_co = TypeVar("F_co", covariant=True)  # Indexed is frozen: an Indexed[Csf] is an Indexed[Csf | Extramedullary]
 
 
-class Indexed(msgspec.Struct, Generic[F], frozen=True, gc=False):
+class Indexed(msgspec.Struct, Generic[F_co], frozen=True, gc=False):
     """A finding with its position in the case file (how evidence is cited) and its date.
 
     A case has a hundred or more findings and the view wraps each one, so this
@@ -36,7 +36,7 @@ class Indexed(msgspec.Struct, Generic[F], frozen=True, gc=False):
     """
 
     index: int
-    finding: F
+    finding: F_co
     date: dt.date
 
     def ref(self, summary: str) -> EvidenceRef:
@@ -51,7 +51,13 @@ def _shift(when: dt.date, days: int) -> dt.date | None:
         return None
 
 
-def _in_date_order(item: Indexed) -> tuple[dt.date, int]:
+_PLAIN_COMPARISON: dict[Callable[[float, str | None, float], bool | None], Callable[[float, float], bool]] = {
+    above: gt, below: lt, at_least: ge, at_most: le,
+}
+"""The plain comparison each bound-aware test reduces to when no value is a bound."""
+
+
+def _in_date_order(item: Indexed[object]) -> tuple[dt.date, int]:
     """Date, then position in the case file: the order every rule reads findings in."""
     return item.date, item.index
 
@@ -66,7 +72,7 @@ def default_as_of(case: Case) -> dt.date | None:
     return _default_as_of(fields, [d["type"] for d in fields], case.diagnosis_date)
 
 
-def _default_as_of(fields: list[dict], types: list[str], diagnosis_date: dt.date | None) -> dt.date | None:
+def _default_as_of(fields: list[dict[str, Any]], types: list[str], diagnosis_date: dt.date | None) -> dt.date | None:
     """:func:`default_as_of` from the findings' fields (the view reads them once for everything)."""
     dates = [d["date"] for d in fields]
     ends = [d["end"] for d, kind in zip(fields, types, strict=True) if kind == "treatment" and d["end"] is not None]
@@ -130,7 +136,7 @@ class CountColumns:
         if values is None:
             return []
         if not self.reported[analyte]:  # exact values only: the test is a plain comparison
-            compare = {above: gt, below: lt, at_least: ge, at_most: le}[test]
+            compare = _PLAIN_COMPARISON[test]
             return [row for row, value in enumerate(values) if value is not None and compare(value, line)]
         comparators = self.comparators[analyte]
         return [row for row, value in enumerate(values) if value is not None and test(value, comparators[row], line)]
@@ -170,7 +176,7 @@ class CaseView:
             self.findings = list(map(Indexed, order, [findings[i] for i in order], [dates[i] for i in order]))
             kinds = [types[i] for i in order]
         # Rules ask for one type at a time, dozens of times per case: group once.
-        self._by_type: dict[str, list[Indexed]] = {}
+        self._by_type: dict[str, list[Indexed[Any]]] = {}  # by type name (see of_type)
         for item, kind in zip(self.findings, kinds, strict=True):
             self._by_type.setdefault(kind, []).append(item)
         self._dates: dict[str, list[dt.date]] = {}  # per type, filled by ``between`` when first asked
@@ -187,8 +193,11 @@ class CaseView:
         """The blood counts up to ``as_of`` as columns (see :class:`CountColumns`)."""
         return CountColumns(self._by_type.get("cbc", []))
 
-    def of_type(self, *types: str) -> list[Indexed]:
-        """Findings of these types in date order (a new list: callers may change it)."""
+    def of_type(self, *types: str) -> list[Indexed[Any]]:
+        """Findings of these types in date order (a new list: callers may change it).
+
+        The finding type is chosen by name at run time, so the items are typed ``Indexed[Any]``:
+        callers annotate what they asked for (``Indexed[Marrow]``)."""
         if len(types) == 1:
             return list(self._by_type.get(types[0], ()))
         groups = [self._by_type.get(t, ()) for t in dict.fromkeys(types)]
@@ -196,7 +205,7 @@ class CaseView:
 
     # Patient -----------------------------------------------------------------
     @property
-    def patient(self):
+    def patient(self) -> Patient:
         return self.case.patient
 
     def has(self, condition: Condition) -> bool:
@@ -239,8 +248,8 @@ class CaseView:
 
     # Finding look-ups --------------------------------------------------------
     def nearest(
-        self, items: Iterable[Indexed], when: dt.date, window_days: int, having: str | None = None
-    ) -> Indexed | None:
+        self, items: Iterable[Indexed[Any]], when: dt.date, window_days: int, having: str | None = None
+    ) -> Indexed[Any] | None:
         """The item closest in time to ``when`` within the window (ties: the earlier one)."""
         best = None
         for item in items:
@@ -260,11 +269,11 @@ class CaseView:
             self._all_dates = [x.date for x in self.findings]
         return self.findings[: bisect_right(self._all_dates, end)]
 
-    def within(self, type_: str, when: dt.date, window_days: int) -> list[Indexed]:
+    def within(self, type_: str, when: dt.date, window_days: int) -> list[Indexed[Any]]:
         """Findings of one type dated within ``window_days`` of ``when``, in date order."""
         return self.between(type_, _shift(when, -window_days), _shift(when, window_days))
 
-    def between(self, type_: str, start: dt.date | None, end: dt.date | None) -> list[Indexed]:
+    def between(self, type_: str, start: dt.date | None, end: dt.date | None) -> list[Indexed[Any]]:
         """Findings of one type dated from ``start`` to ``end`` (both included; None: open), in date order.
 
         A case can hold hundreds of blood counts and rules ask for the few in a

@@ -31,6 +31,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 from ..case.bounds import below
 from ..response.timeline import CourseEvent
@@ -53,16 +54,16 @@ class Episode:
     start: dt.date | None
     sample_end: dt.date
     result_end: dt.date
-    samples: list[Indexed] = field(default_factory=list)
-    results: list[Indexed] = field(default_factory=list)
+    samples: list[Indexed[Any]] = field(default_factory=list)  # findings of several types (see CaseView.of_type)
+    results: list[Indexed[Any]] = field(default_factory=list)
     outcome: CourseEvent | None = None
 
-    def of_type(self, *types: str) -> list[Indexed]:
+    def of_type(self, *types: str) -> list[Indexed[Any]]:
         """Work-up findings of these types, in date order."""
         return [x for x in self.workup if x.finding.type in types]
 
     @cached_property
-    def workup(self) -> list[Indexed]:
+    def workup(self) -> list[Indexed[Any]]:
         """Every finding of the work-up, in date order."""
         return sorted(self.samples + self.results, key=lambda x: (x.date, x.index))
 
@@ -107,7 +108,7 @@ def _build(
         sample_end, result_end = min(sample_end, until), min(result_end, until)
     remission_dates = _remission_marrow_dates(view, treatment.start if treatment else sample_end)
 
-    def inside(x: Indexed, end: dt.date) -> bool:
+    def inside(x: Indexed[Any], end: dt.date) -> bool:
         return (start is None or x.date >= start) and x.date <= end
 
     samples = [x for x in view.of_type(*SAMPLE_TYPES) if inside(x, sample_end)]
@@ -129,9 +130,9 @@ def build_episodes(view: CaseView, treatments: TreatmentHistory, events: list[Co
     onsets: list[tuple[str, CourseEvent | None, dt.date]] = []
     if view.diagnosis_date is not None and view.findings:
         onsets.append(("initial", None, view.diagnosis_date))
-    for event in events:
-        if event.kind in ("relapse", "refractory"):
-            onsets.append((event.kind, event, event.onset))
+    for found in events:
+        if found.kind in ("relapse", "refractory"):
+            onsets.append((found.kind, found, found.onset))
     lookback = view.rules.relapse_workup_lookback_days
     episodes: list[Episode] = []
     counts: dict[str, int] = {}

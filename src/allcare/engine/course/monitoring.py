@@ -12,7 +12,8 @@ normal (response) karyotype.
 
 from __future__ import annotations
 
-from ..assessment import Diagnosis, MonitoringResult
+from ..assessment import Diagnosis, MonitoringReading, MonitoringResult
+from ..case import Cytogenetics, Genetics
 from ..explain import Conclusion, conclude
 from ..karyotype import parse_karyotype
 from ..sources import DISEASE_EPISODES
@@ -44,13 +45,15 @@ def monitoring(view: CaseView, course: DiseaseCourse, diagnosis: Diagnosis) -> t
     return found, conclusions
 
 
-def _read(item: Indexed, at_diagnosis: set[str], complex_min: int) -> MonitoringResult:
+def _read(item: Indexed[Cytogenetics | Genetics], at_diagnosis: set[str], complex_min: int) -> MonitoringResult:
     f = item.finding
     if f.type == "cytogenetics":
         if not f.karyotype:
             return MonitoringResult(index=item.index, date=item.date, type=f.type, reading="reported",
                                     summary="karyotype without text")
         karyotype = parse_karyotype(f.karyotype, complex_threshold=complex_min)
+        reading: MonitoringReading
+        lesions: list[str]
         if karyotype.is_normal:
             reading, lesions = "normal_karyotype", []
         else:

@@ -103,7 +103,8 @@ def _course(m: Maintenance, as_of: dt.date) -> _Course | None:
     if len(counts) < MIN_COUNTS:
         return None
     start = counts[0][0] - dt.timedelta(days=60)
-    doses = [(p.start, p.end, p.weekly_mg_m2 / protocol_week) for p in sorted(periods, key=lambda p: p.start)]
+    doses = [(p.start, p.end, weekly / protocol_week) for p in sorted(periods, key=lambda p: p.start)
+             if (weekly := p.weekly_mg_m2) is not None]  # every period has one (checked above)
     return _Course(start=start, doses=doses, counts=counts)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from ..assessment import MrdSummary, Status, TimelinePoint
+from ..assessment import DiseaseStatus, MrdSummary, Status, TimelinePoint
 from ..explain import Conclusion, conclude, undetermined
 from ..sources import ELN_MRD, NCCN_ELN_RESPONSE
 from ..view import CaseView
@@ -20,7 +20,7 @@ from .mrd import mrd_status, summarise_mrd, value_text
 from .phases import annotate, eoi_checks, eoi_conclusion, phase_on
 
 if TYPE_CHECKING:
-    from ..course import DiseaseCourse
+    from ..course.build import DiseaseCourse
 
 __all__ = ["assess_response", "marrow_grade", "mrd_status"]
 
@@ -58,7 +58,7 @@ def assess_response(view: CaseView, course: DiseaseCourse) -> tuple[Status, MrdS
 
 def _current(
     view: CaseView, points: list[TimelinePoint], first_treatment: dt.date | None
-) -> tuple[str | None, dt.date | None, Conclusion]:
+) -> tuple[DiseaseStatus | None, dt.date | None, Conclusion]:
     """The status of the latest point; a diagnosis point becomes on_treatment once treatment has started."""
     if not points:
         return None, None, undetermined(

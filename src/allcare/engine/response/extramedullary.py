@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from ..case import Csf, Extramedullary
 from ..case.bounds import describe
 from ..cns import read_csf
+from ..explain import EvidenceRef
 from ..view import CaseView, Indexed
 
 
@@ -24,7 +25,7 @@ class SiteFinding:
     """One finding about one extramedullary site: disease, documented clear, or undecidable."""
 
     site: str
-    item: Indexed
+    item: Indexed[Csf | Extramedullary]
     involved: bool | None
     summary: str
     possible: bool = False
@@ -38,7 +39,7 @@ class SiteFinding:
     def from_csf(self) -> bool:
         return self.item.finding.type == "csf"
 
-    def ref(self):
+    def ref(self) -> EvidenceRef:
         return self.item.ref(self.summary)
 
 

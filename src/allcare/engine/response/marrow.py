@@ -14,6 +14,7 @@ from typing import Literal
 
 from ..case import Marrow, Quantity
 from ..case.bounds import at_least, describe
+from ..explain import EvidenceRef
 from ..rules import RuleSet
 from ..view import Indexed
 
@@ -55,7 +56,7 @@ class MarrowReading:
         return [i.finding.timepoint for i in self.items if i.finding.timepoint]
 
     @property
-    def evidence(self):
+    def evidence(self) -> list[EvidenceRef]:
         return [i.ref(summarise(i)) for i in self.items]
 
 
@@ -73,19 +74,19 @@ def summarise(item: Indexed[Marrow]) -> str:
 
 def read_marrows(items: list[Indexed[Marrow]], rules: RuleSet) -> MarrowReading:
     """Combine same-date marrows (e.g. morphology and flow): one grade, or both sides when grades differ."""
-    measured = [i for i in items if i.finding.blasts_pct is not None]
+    measured = [(i, q) for i in items if (q := i.finding.blasts_pct) is not None]
     aplastic = any(i.finding.cellularity == "aplastic" for i in items)
     if not measured:
         return MarrowReading(items, None, None, [], aplastic, [])
-    graded = [(i, marrow_grade(i.finding.blasts_pct.value, rules, i.finding.blasts_pct.comparator)) for i in measured]
+    graded = [(i, q, marrow_grade(q.value, rules, q.comparator)) for i, q in measured]
     straddles = [f"{summarise(i)} falls across the M1/M2/M3 lines ({rules.m1_below_pct:g}%, {rules.m3_from_pct:g}%)"
-                 for i, grade in graded if grade is None]
-    grades = {grade for _, grade in graded if grade is not None}
-    highest = max(i.finding.blasts_pct.value for i in measured)
+                 for i, _, grade in graded if grade is None]
+    grades = {grade for _, _, grade in graded if grade is not None}
+    highest = max(q.value for _, q in measured)
     if len(grades) > 1:
-        conflicts = [f"{summarise(i)} ({grade})" for i, grade in graded if grade is not None]
+        conflicts = [f"{summarise(i)} ({grade})" for i, _, grade in graded if grade is not None]
         return MarrowReading(items, highest, None, conflicts, aplastic, straddles)
-    open_bounds = [i.finding.blasts_pct for i, grade in graded if grade is None]
+    open_bounds = [q for _, q, grade in graded if grade is None]
     if len(grades) == 1 and all(_permits(q, next(iter(grades)), rules) for q in open_bounds):
         return MarrowReading(items, highest, grades.pop(), [], aplastic, [])  # the bounds agree with the exact count
     return MarrowReading(items, highest, None, [], aplastic, straddles)

@@ -14,6 +14,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Literal
 
+from ..case import Quantity
 from ..case.bounds import above, at_least, describe
 from ..explain import EvidenceRef
 from ..view import CaseView
@@ -30,7 +31,7 @@ class RecoveryCheck:
     conflicts: list[str] = field(default_factory=list)
 
 
-def _count_text(name: str, q) -> str:
+def _count_text(name: str, q: Quantity) -> str:
     return f"{name} {describe(q.value, q.comparator)}"
 
 
@@ -46,8 +47,8 @@ def check_recovery(view: CaseView, when: dt.date) -> RecoveryCheck:
     missing: list[str] = []
 
     blasts = view.nearest_cbc(when, window, having="blasts_pct")
-    if blasts is not None:
-        q = blasts.finding.blasts_pct
+    q = None if blasts is None else blasts.finding.blasts_pct
+    if blasts is not None and q is not None:
         shown = describe(q.value, q.comparator)
         evidence.append(blasts.ref(f"peripheral blasts {shown}%"))
         circulating = above(q.value, q.comparator, 0.0)

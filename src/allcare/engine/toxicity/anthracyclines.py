@@ -70,7 +70,7 @@ def assess_anthracyclines(view: CaseView) -> tuple[AnthracyclineExposure | None,
                                      band=band, missing=missing)  # type: ignore[arg-type]
     parts = "; ".join(f"{a.agent} {a.cumulative_mg_m2:g} mg/m2 x {a.factor:g} = {a.doxorubicin_equivalent_mg_m2:g}" for a in agents)
     cite = f"{source}; {sources.IGHG_CARDIO}"
-    if total is None:
+    if total is None or band is None:  # band is None exactly when total is
         return exposure, [undetermined(TOPIC, "TOX.ANTHRACYCLINE.CUMULATIVE", cite, missing,
                                        f"Cumulative anthracycline exposure so far: {parts} (incomplete).", refs)]
     band_words = {

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 
 from .. import sources
+from ..case import AdverseEvent, Dose
 from ..case.agents import PREPARATIONS
 from ..case.bounds import below
 from ..explain import Conclusion, conclude, undetermined
@@ -28,7 +29,7 @@ HYPERSENSITIVITY_DAYS = 14
 NAMES = {"pegaspargase": "pegaspargase", "native_e_coli": "native E. coli asparaginase", "erwinia": "Erwinia asparaginase"}
 
 
-def _dose_before(view: CaseView, when: dt.date) -> Indexed | None:
+def _dose_before(view: CaseView, when: dt.date) -> Indexed[Dose] | None:
     doses = [x for x in view.between("dose", None, when) if x.finding.agent in PREPARATIONS]
     return doses[-1] if doses else None
 
@@ -39,8 +40,9 @@ def _window(view: CaseView, preparation: str) -> tuple[float, float]:
             "erwinia": rules.asparaginase_erwinia_days}[preparation]
 
 
-def _hypersensitivity(view: CaseView, when: dt.date) -> Indexed | None:
-    for item in reversed(view.between("adverse_event", when - dt.timedelta(days=HYPERSENSITIVITY_DAYS), when)):
+def _hypersensitivity(view: CaseView, when: dt.date) -> Indexed[AdverseEvent] | None:
+    events: list[Indexed[AdverseEvent]] = view.between("adverse_event", when - dt.timedelta(days=HYPERSENSITIVITY_DAYS), when)
+    for item in reversed(events):
         f = item.finding
         if f.term in HYPERSENSITIVITY_TERMS and (f.agent is None or f.agent in PREPARATIONS):
             return item
@@ -98,7 +100,7 @@ def assess_asparaginase(view: CaseView) -> tuple[list[AsparaginaseResult], list[
                     f"Asparaginase activity {q.value:g} IU/mL on day {days:g} after {NAMES[preparation]} is below "
                     f"{rules.asparaginase_activity_min:g} IU/mL: "
                     + (f"{kind} confirmed by a second low level ({previous.date}); the consensus then switches to "
-                       "another preparation." if confirmed else
+                       "another preparation." if confirmed and previous is not None else
                        f"possible {kind}; the consensus confirms a low level with a second sample before switching."),
                     refs))
         results.append(AsparaginaseResult(

@@ -24,7 +24,7 @@ import math
 from .. import sources
 from ..case import MethotrexateLevel
 from ..case.bounds import above
-from ..explain import Conclusion, conclude, undetermined
+from ..explain import Conclusion, EvidenceRef, conclude, undetermined
 from ..monitoring_output import MethotrexateLevelResult
 from ..view import CaseView, Indexed
 
@@ -53,7 +53,7 @@ def _infusion(view: CaseView, item: Indexed[MethotrexateLevel]) -> float | None:
     return doses[-1].finding.infusion_hours if doses else None
 
 
-def _creatinine_ratio(view: CaseView, item: Indexed[MethotrexateLevel]) -> tuple[float | None, list]:
+def _creatinine_ratio(view: CaseView, item: Indexed[MethotrexateLevel]) -> tuple[float | None, list[EvidenceRef]]:
     """Highest creatinine after the infusion day / the latest one up to that day (the week before); with the evidence.
 
     Findings carry dates, not times, so a creatinine of the infusion day counts as the pre-infusion value.
@@ -79,7 +79,8 @@ def assess_methotrexate(view: CaseView) -> tuple[list[MethotrexateLevelResult], 
         hours, infusion = f.hours_after_start, _infusion(view, item)
         q = f.value
         ref = item.ref(f"methotrexate {q.comparator + ' ' if q.comparator else ''}{q.value:g} umol/L at {hours:g} h")
-        line, status, ratio, extra_refs = None, "cannot_determine", None, []
+        line, status, ratio = None, "cannot_determine", None
+        extra_refs: list[EvidenceRef] = []
         if infusion is None:
             conclusions.append(undetermined(TOPIC, "TOX.MTX.CONSENSUS", sources.GLUCARPIDASE_CONSENSUS,
                                             ["the methotrexate infusion duration (infusion_hours)"],
@@ -112,7 +113,8 @@ def assess_methotrexate(view: CaseView) -> tuple[list[MethotrexateLevelResult], 
     return results, conclusions
 
 
-def _conclusion(view, status, hours, value, line, ratio, aki, infusion, refs) -> Conclusion:
+def _conclusion(view: CaseView, status: str, hours: float, value: float, line: float, ratio: float | None, aki: bool | None,
+                infusion: float, refs: list[EvidenceRef]) -> Conclusion:
     rules = view.rules
     level = f"methotrexate {value:g} umol/L at {hours:g} h after the start of a {infusion:g} h infusion"
     if status == "below_line":
