@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 
 from msgspec import structs
 
+from ..case import Cytogenetics, Genetics
 from ..assessment import GeneticSummary
 from ..explain import Conclusion, EvidenceRef, conclude, contradictory, undetermined
 from ..karyotype import Karyotype, parse_karyotype
@@ -45,7 +46,7 @@ class GeneticProfile:
     evidence: dict[str, list[EvidenceRef]]
     expression: list[ExpressionCall]
     expression_conflict: bool
-    findings: list[Indexed]
+    findings: list[Indexed[Genetics | Cytogenetics]]
     conclusions: list[Conclusion] = field(default_factory=list)
     # The entity rules ask the status of the same few lesions dozens of times per case.
     _statuses: dict[str, str] = field(default_factory=dict, init=False, repr=False, compare=False)
@@ -78,7 +79,7 @@ class GeneticProfile:
         return [c for c in self.expression if c.confident and c.kind == kind]
 
 
-def genetic_profile(view: CaseView, genetics: list[Indexed], cytogenetics: list[Indexed]) -> GeneticProfile:
+def genetic_profile(view: CaseView, genetics: list[Indexed[Genetics]], cytogenetics: list[Indexed[Cytogenetics]]) -> GeneticProfile:
     """Merge one episode's genetic and cytogenetic results (its work-up, never remission samples)."""
     rules = view.rules
     detected: dict[str, list[EvidenceRef]] = {}
@@ -97,19 +98,19 @@ def genetic_profile(view: CaseView, genetics: list[Indexed], cytogenetics: list[
         for lesion in f.negative:
             note(negative, lesion, item.ref(f"{_SPELLING.get(lesion, lesion)} not found{method}"))
 
-    parsed: list[tuple[Indexed, Karyotype]] = []
-    for item in cytogenetics:
-        if item.finding.karyotype:
-            karyotype = parse_karyotype(item.finding.karyotype, complex_threshold=rules.complex_karyotype_min)
-            parsed.append((item, karyotype))
-            for lesion in karyotype.recurrent:
-                name = KARYOTYPE_KEYS.get(lesion.key, lesion.key)
-                note(detected, name, item.ref(f"karyotype {lesion.abnormality}: {name}"))
+    parsed: list[tuple[Indexed[Cytogenetics], Karyotype]] = []
+    for sample in cytogenetics:
+        if sample.finding.karyotype:
+            karyotype = parse_karyotype(sample.finding.karyotype, complex_threshold=rules.complex_karyotype_min)
+            parsed.append((sample, karyotype))
+            for recurrent in karyotype.recurrent:
+                name = KARYOTYPE_KEYS.get(recurrent.key, recurrent.key)
+                note(detected, name, sample.ref(f"karyotype {recurrent.abnormality}: {name}"))
             for fish in karyotype.fish:
                 state = "detected" if fish.detected else "not found"
                 extra = f" ({fish.note})" if fish.note else ""
                 note(detected if fish.detected else negative, fish.lesion,
-                     item.ref(f"FISH {fish.text}: {fish.lesion} {state}{extra}"))
+                     sample.ref(f"FISH {fish.text}: {fish.lesion} {state}{extra}"))
 
     expression = _expression_calls(view, genetics)
     conflict_text: list[str] = []
@@ -177,7 +178,7 @@ def _where(refs: list[EvidenceRef]) -> str:
     return "; ".join(f"{r.type} #{r.index} on {r.date} ({r.summary})" for r in refs)
 
 
-def _expression_calls(view: CaseView, genetics: list[Indexed]) -> list[ExpressionCall]:
+def _expression_calls(view: CaseView, genetics: list[Indexed[Genetics]]) -> list[ExpressionCall]:
     calls = []
     for item in genetics:
         f = item.finding
@@ -194,7 +195,7 @@ def _expression_calls(view: CaseView, genetics: list[Indexed]) -> list[Expressio
     return calls
 
 
-def _lesion_conclusion(profile: GeneticProfile, parsed: list[tuple[Indexed, Karyotype]]) -> Conclusion:
+def _lesion_conclusion(profile: GeneticProfile, parsed: list[tuple[Indexed[Cytogenetics], Karyotype]]) -> Conclusion:
     s = profile.summary
     parts = [f"detected: {', '.join(s.detected) or 'none'}", f"tested negative: {', '.join(s.negative) or 'none'}"]
     if s.conflicting:
@@ -215,7 +216,7 @@ def _lesion_conclusion(profile: GeneticProfile, parsed: list[tuple[Indexed, Kary
     )
 
 
-def _suggested(profile: GeneticProfile, parsed: list[tuple[Indexed, Karyotype]]) -> list[Conclusion]:
+def _suggested(profile: GeneticProfile, parsed: list[tuple[Indexed[Cytogenetics], Karyotype]]) -> list[Conclusion]:
     """A karyotype change that suggests a defining lesion without showing it (del/add(11)(q23): KMT2A)."""
     out = []
     for item, karyotype in parsed:

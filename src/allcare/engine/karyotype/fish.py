@@ -70,8 +70,8 @@ def read_fish(text: str | None, clones: list[Clone]) -> list[FishResult]:
                 results.append(FishResult(text=written, lesion=f"{a[0]}_rearrangement", detected=True,
                                           rule="FISH.BREAK_APART"))
             continue
-        loci = [_locus(part) for part in content.split(",")]
-        if not loci or any(x is None for x in loci):
+        loci = [locus for part in content.split(",") if (locus := _locus(part)) is not None]
+        if not loci or len(loci) < len(content.split(",")):  # a part that names no locus: not a probe group
             continue
         counts = {name: own if own is not None else int(outer) for name, own in loci if own is not None or outer}
         if counts:
@@ -81,7 +81,7 @@ def read_fish(text: str | None, clones: list[Clone]) -> list[FishResult]:
     return list({(r.lesion, r.detected): r for r in results}.values())
 
 
-def _normal_patterns(groups, fused: set[frozenset[str]], separated: set[str]) -> list[FishResult]:
+def _normal_patterns(groups: list[tuple[str, dict[str, int]]], fused: set[frozenset[str]], separated: set[str]) -> list[FishResult]:
     """A probe with two signals of each locus and no ``con``/``sep`` group: what it tests is absent."""
     out = []
     for written, counts in groups:
@@ -100,14 +100,15 @@ def _normal_patterns(groups, fused: set[frozenset[str]], separated: set[str]) ->
 def chromosome_21_copies(clones: list[Clone]) -> int | None:
     """Copies of chromosome 21 in the first abnormal clone (2 plus gains minus losses), None without one."""
     clone = next((c for c in clones if c.role in ("stemline", "single", "sideline") and c.modal_number), None)
-    if clone is None:
+    if clone is None or clone.modal_number is None:
         return None
+    modal = clone.modal_number
     changes = Counter(clone.gains)["21"] - Counter(clone.losses)["21"]
-    base = 1 if clone.modal_number <= 34 else 3 if 58 <= clone.modal_number <= 80 else 4 if clone.modal_number > 80 else 2
+    base = 1 if modal <= 34 else 3 if 58 <= modal <= 80 else 4 if modal > 80 else 2
     return base + changes
 
 
-def _copy_numbers(groups, clones: list[Clone]) -> list[FishResult]:
+def _copy_numbers(groups: list[tuple[str, dict[str, int]]], clones: list[Clone]) -> list[FishResult]:
     out = []
     for written, counts in groups:
         for name, count in counts.items():

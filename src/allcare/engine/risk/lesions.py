@@ -305,17 +305,16 @@ def complex_karyotype(diagnosis: Diagnosis, rules: RuleSet, call: str | None = N
     numerical, not structural complexity: there only structural abnormalities
     count, or every classic hyperdiploid karyotype would turn poor risk.
     """
-    k = diagnosis.karyotype
-    readable = k is not None and bool(k.clones)
+    k = diagnosis.karyotype if diagnosis.karyotype is not None and diagnosis.karyotype.clones else None  # readable
     flag = diagnosis.genetics.complex_karyotype
-    if flag is None and not readable:
+    if flag is None and k is None:
         return Complexity(None, "karyotype not available")
-    count = k.abnormality_count if readable else None
+    count = None if k is None else k.abnormality_count
     if flag is None:
-        flag = count >= rules.complex_karyotype_min
+        flag = count is not None and count >= rules.complex_karyotype_min
     if not flag:
         return Complexity(False, f"not complex ({count} abnormalities)" if count is not None else "not complex")
-    if call == "high_hyperdiploid" and readable:
+    if call == "high_hyperdiploid" and k is not None:
         structural = len({
             a.text for c in k.clones if c.role in ("stemline", "sideline", "single")
             for a in c.structural if not a.constitutional
