@@ -11,26 +11,27 @@ family's dose-adjustment suggestion (:mod:`.suggestion`).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from .. import sources
 from ..assessment import PhaseSpan
-from ..case import Cbc
+from ..case import Cbc, Treatment
 from ..explain import Conclusion, conclude, undetermined
 from ..maintenance_targets import MaintenanceTargets
-from ..monitoring_output import DosePeriod, Maintenance, MaintenanceCount
+from ..monitoring_output import DosePeriod, DoseSuggestion, Maintenance, MaintenanceCount
 from ..response.phases import effective_end
 from ..view import CaseView, Indexed
-from .body_size import size_on
+from .body_size import Size, size_on
 from .counts import band_text, in_target, zone
 from .doses import DoseSpan, active, spans, weekly
-from .metrics import escalation_start, maximum_tolerated, metrics, visit_weights
+from .metrics import Metrics, escalation_start, maximum_tolerated, metrics, visit_weights
 from .suggestion import History, suggest
 
 MERCAPTOPURINE, METHOTREXATE = "mercaptopurine", "methotrexate"
 TOPIC = "maintenance"
 
 
-def maintenance_span(view: CaseView, spans: list[PhaseSpan]) -> tuple[dt.date, dt.date | None, bool, list[Indexed]] | None:
+def maintenance_span(view: CaseView, spans: list[PhaseSpan]) -> tuple[dt.date, dt.date | None, bool, list[Indexed[Treatment]]] | None:
     """(start, last day or None while open, running on ``as_of``, the treatment blocks) of maintenance.
 
     The blocks' ends are the course's (:func:`..response.phases.effective_end`): an open-ended block ends
@@ -39,11 +40,12 @@ def maintenance_span(view: CaseView, spans: list[PhaseSpan]) -> tuple[dt.date, d
     found = [n for n, span in enumerate(spans) if span.phase == "maintenance"]
     if not found:
         return None
-    last_days = []
+    last_days: list[dt.date | None] = []
     for n in found:
         end = effective_end(spans, n)
         last_days.append(end if end is None or spans[n].end is not None else end - dt.timedelta(days=1))
-    end = None if any(e is None for e in last_days) else max(last_days)
+    known = [e for e in last_days if e is not None]
+    end = max(known) if len(known) == len(last_days) else None  # open while any block is
     indices = {spans[n].index for n in found}
     blocks = [x for x in view.of_type("treatment") if x.index in indices]
     return spans[found[0]].start, end, any(spans[n].running for n in found), blocks
@@ -65,7 +67,7 @@ def assess_maintenance(view: CaseView, spans: list[PhaseSpan]) -> Maintenance | 
     history = _history(view, t, mp_history, mtx_history, last_day)
     by_index = {x.index: x.finding for x in cbcs}
 
-    def raw_anc(c: MaintenanceCount):
+    def raw_anc(c: MaintenanceCount) -> tuple[float, str | None]:
         q = by_index[c.index].anc
         return (q.value, q.comparator) if q is not None else (0.0, "<")
 
@@ -92,7 +94,7 @@ def _round(value: float | None, digits: int = 1) -> float | None:
     return None if value is None else round(value, digits)
 
 
-def _di(span: DoseSpan | None, size, protocol_week_mg_m2: float) -> tuple[float | None, float | None]:
+def _di(span: DoseSpan | None, size: Size, protocol_week_mg_m2: float) -> tuple[float | None, float | None]:
     """(mg per week, dose intensity %) of the dose that applied on a day of ``size``; a held dose is 0 mg, 0%."""
     if span is None:
         return None, None
@@ -118,7 +120,7 @@ def _count(view: CaseView, t: MaintenanceTargets, item: Indexed[Cbc], weight: fl
     )
 
 
-def _weekly_mg(view: CaseView):
+def _weekly_mg(view: CaseView) -> Callable[[DoseSpan], float | None]:
     def of(span: DoseSpan) -> float | None:
         return weekly(span, size_on(view, span.start))[0]
     return of
@@ -157,7 +159,9 @@ def _periods(view: CaseView, history: list[DoseSpan]) -> list[DosePeriod]:
     return periods
 
 
-def _conclusions(view, t, blocks, cbcs, counts, m, suggestion, doses_recorded: bool, running: bool) -> list[Conclusion]:
+def _conclusions(view: CaseView, t: MaintenanceTargets, blocks: list[Indexed[Treatment]], cbcs: list[Indexed[Cbc]],
+                 counts: list[MaintenanceCount], m: Metrics, suggestion: DoseSuggestion | None, doses_recorded: bool,
+                 running: bool) -> list[Conclusion]:
     out = []
     block_refs = [x.ref(f"maintenance from {x.finding.start}" + (f" to {x.finding.end}" if x.finding.end else "")) for x in blocks]
     out.append(conclude(

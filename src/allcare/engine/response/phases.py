@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from msgspec import structs
 
 from ..assessment import PhaseSpan, TimelinePoint
+from ..case import Marrow, Mrd
 from ..course.treatment import CONCURRENT_PHASES
 from ..explain import Conclusion, EvidenceRef
 from ..sources import TREATMENT_PHASES
@@ -87,7 +88,7 @@ class EoiCheck:
     """Whether one induction block has its end-of-induction response assessment."""
 
     span: PhaseSpan
-    found: Indexed | None
+    found: Indexed[Marrow | Mrd] | None
     late: bool
     due: dt.date
     deadline: dt.date
@@ -133,7 +134,7 @@ def eoi_conclusion(view: CaseView, checks: list[EoiCheck]) -> Conclusion:
         EvidenceRef(index=check.span.index, date=check.span.start, type="treatment", summary=f"{check.span.phase} started")
     ]
     missing: list[str] = []
-    if check.value is True:
+    if check.value is True and check.found is not None:  # True: found
         kind = "MRD" if check.found.finding.type == "mrd" else "marrow"
         day = (check.found.date - check.span.start).days
         evidence.append(check.found.ref(f"end-of-induction {kind} ({day} days after start)"))
@@ -174,7 +175,7 @@ def annotate(
                 notes.append(f"end-of-induction response assessment missing (expected by day {high})")
             elif check.value is None:
                 notes.append(f"end-of-induction response assessment due by {check.due}")
-            elif check.late:
+            elif check.late and check.found is not None:
                 day = (check.found.date - span.start).days
                 notes.append(f"end-of-induction response assessment late ({day} days after start; expected by day {high})")
         if span.expected_days is not None:

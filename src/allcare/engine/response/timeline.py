@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 
 from ..assessment import DiseaseStatus, MrdResult, PhaseSpan, TimelinePoint
 from ..case import Cbc, Marrow, Mrd
+from ..course.treatment import CONCURRENT_PHASES
 from ..case.bounds import above, at_least
 from ..explain import Conclusion, EvidenceRef
 from ..sources import COG_RESPONSE, NCCN_ELN_RESPONSE, PONTE_DI_LEGNO
@@ -40,7 +41,7 @@ from ..view import CaseView, Indexed
 from .extramedullary import SiteFinding, latest_by_site, site_findings
 from .marrow import Grade, MarrowReading, blasts_text, marrow_grade, read_marrows
 from .mrd import describe, interval, level_at_least, mrd_result, value_text
-from .phases import CONCURRENT_PHASES, phase_on
+from .phases import phase_on
 from .remission import check_recovery
 
 TOPIC = "status.timeline"
@@ -470,7 +471,7 @@ class _Walker:
                 "induction failure in an adult (NCCN/ELN); the age decides", evidence,
                 ["age at diagnosis (birth date or age)"], determined=False,
             )
-        if scheme == "paediatric" and age >= rules.paediatric_age_below:
+        if scheme == "paediatric" and age is not None and age >= rules.paediatric_age_below:
             return None
         course.slow_response = cand.date
         who = "all ages (rule set)" if scheme == "all" else f"age {age:.2f} y < {rules.paediatric_age_below:g} y"
@@ -577,8 +578,8 @@ class _Walker:
         for m in mrds:
             bound = interval(m)
             if m.sample in MARROW_SAMPLES and bound is not None:
-                method = m.method or "MRD"
-                keep(_Test(method, bound[0], bound[1], f"marrow MRD {value_text(m)} ({method})"))
+                mrd_method = m.method or "MRD"
+                keep(_Test(mrd_method, bound[0], bound[1], f"marrow MRD {value_text(m)} ({mrd_method})"))
         return list(tests.values())
 
     def _in_remission(
@@ -652,7 +653,7 @@ class _Walker:
                             "possible CNS relapse: " + ", ".join(s.summary for s in possible), evidence,
                             [m for s in possible for m in s.missing], determined=False)
         if (cand.blood or blood_mrd) and reading is None:
-            values = [f"{b.finding.blasts_pct.value:g}%" for b in cand.blood] + [value_text(m) for m in blood_mrd]
+            values = [_blast_pct(b) for b in cand.blood] + [value_text(m) for m in blood_mrd]
             self._enter_suspected(cand.date)
             return _Verdict("suspected_relapse", "RESPONSE.SUSPECTED_RELAPSE", PONTE_DI_LEGNO,
                             f"circulating leukaemic cells ({', '.join(values)}) after remission", evidence,
@@ -745,7 +746,7 @@ class _Walker:
                 else:
                     notes.append(f"MRD positive in remission ({value_text(result)})")
                 if kind is not None:
-                    evidence = [m.ref(describe(r)) for r in (previous, result) for m in self.view.of_type("mrd")
+                    evidence = [m.ref(describe(r)) for r in (previous, result) if r is not None for m in self.view.of_type("mrd")
                                 if m.index == r.index]
                     course.molecular.append(MolecularEvent(cand.date, result, kind, previous, evidence))
             course.last_mrd = result
@@ -769,7 +770,7 @@ class _Walker:
         evidence = list(reading.evidence) if reading else []
         evidence += [m.ref(describe(mrd_result(m, self.rules))) for m in cand.mrds]
         evidence += [s.ref() for s in cand.sites]
-        evidence += [b.ref(f"peripheral blasts {b.finding.blasts_pct.value:g}%") for b in cand.blood]
+        evidence += [b.ref(f"peripheral blasts {_blast_pct(b)}") for b in cand.blood]
         if not evidence and cand.diagnosis:
             same_day = [x for x in self.view.findings if x.date == cand.date]
             work_up = same_day or [
@@ -780,11 +781,17 @@ class _Walker:
         return evidence
 
 
+def _blast_pct(item: Indexed[Cbc]) -> str:
+    """'12%': a candidate's blood counts are the ones with blasts (see ``_candidates``)."""
+    q = item.finding.blasts_pct
+    return "blasts not reported" if q is None else f"{q.value:g}%"
+
+
 def _shown(mrds: list[MrdResult]) -> MrdResult | None:
     """The MRD reported at a point: the highest value (the one that matters for relapse)."""
     valued = [m for m in mrds if m.value is not None]
     if valued:
-        return max(valued, key=lambda m: m.value)
+        return max(valued, key=lambda m: m.value or 0.0)  # every one has a value
     return mrds[0] if mrds else None
 
 
