@@ -14,8 +14,8 @@ from dataclasses import dataclass, field, replace
 
 from msgspec import structs
 
-from ..case import Cytogenetics, Genetics
 from ..assessment import GeneticSummary
+from ..case import Cytogenetics, Genetics
 from ..explain import Conclusion, EvidenceRef, conclude, contradictory, undetermined
 from ..karyotype import Karyotype, parse_karyotype
 from ..sources import ISCN_2020, WHO_HAEM5

@@ -32,8 +32,8 @@ from dataclasses import dataclass, field
 
 from ..assessment import DiseaseStatus, MrdResult, PhaseSpan, TimelinePoint
 from ..case import Cbc, Marrow, Mrd
-from ..course.treatment import CONCURRENT_PHASES
 from ..case.bounds import above, at_least
+from ..course.treatment import CONCURRENT_PHASES
 from ..explain import Conclusion, EvidenceRef
 from ..sources import COG_RESPONSE, NCCN_ELN_RESPONSE, PONTE_DI_LEGNO
 from ..timepoints import fold, is_end_of_induction, names_another_timepoint, timepoint_of
