@@ -14,12 +14,17 @@ import re
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
 from ..interop.casefile import CaseFileError, dump_case, load_case
+
+if TYPE_CHECKING:
+    from ..interop.fhir import MappingReport
+    from ..interop.fhir.assemble import PatientImport
 
 import_app = typer.Typer(name="import", help="Import case files, FHIR R4 or classifier results.", no_args_is_help=True)
 export_app = typer.Typer(name="export", help="Export a stored patient as a case file, or a case file as FHIR R4 (mCODE-aligned).", no_args_is_help=True)
@@ -229,12 +234,12 @@ class CaseWriter:
 
     def __init__(self, to_case: Path | None, to_case_dir: Path | None, report_path: Path | None):
         self.to_case, self.to_case_dir, self.report_path = to_case, to_case_dir, report_path
-        self.pending = []
+        self.pending: list[PatientImport] = []
         self.problems: list[str] = []
         self.reports: dict[str, dict] = {}
         self.failed: dict[str, list[str]] = {}
         self.written = 0
-        self.bundle_report = None
+        self.bundle_report: MappingReport | None = None
 
     def expect(self, count: int) -> None:
         if self.to_case is not None and count != 1:
@@ -247,8 +252,10 @@ class CaseWriter:
         elif self.to_case is not None:
             self.pending.append(outcome.imported)  # one patient: written when the input is known to hold only it
             self.expect(len(self.pending) + len(self.failed))
-        else:
+        elif self.to_case_dir is not None:
             self._write(_case_path(self.to_case_dir, outcome.imported.case.patient.id), outcome.imported, detail=False)
+        else:
+            raise RuntimeError("CaseWriter writes to --to-case or --to-case-dir; neither was given")
 
     def _write(self, target: Path, imported, detail: bool) -> None:
         from ..interop.fhir import MergeError, merge_cases

@@ -151,7 +151,7 @@ def course_panel(a: Assessment) -> Panel | Text:
     for e in course.episodes:
         table.add_row(episode_name(e.kind, e.number), str(e.onset), str(e.treatment_start or "-"),
                       f"{len(e.workup)} findings", "; ".join(episode_details(e)) or "-")
-    parts = [table]
+    parts: list[Table | Text] = [table]
     if course.monitoring:
         lines = [f"{m.date}  {m.summary}" for m in course.monitoring]
         parts.append(Text("Response monitoring (not a diagnosis): \n" + "\n".join(lines)))
@@ -242,7 +242,7 @@ def conclusion_block(c: Conclusion) -> Text:
 
 
 def trail(a: Assessment) -> Group:
-    blocks = [header(a), Text()]
+    blocks: list[Group | Text] = [header(a), Text()]
     blocks += [conclusion_block(c) for c in a.conclusions()]
     blocks.append(Text("Alerts:", style="bold"))
     blocks.append(alerts(a))

@@ -152,7 +152,7 @@ def generate_case(rng: random.Random, number: int, start: dt.date | None = None,
     if monitoring:
         add_monitoring(findings, random.Random(rng.random()), start=start, birth=birth, wbc=wbc, lineage_t=lineage_t,
                        induction_start=induction_start, maintenance_start=day, maintenance_end=maintenance_end)
-    findings.sort(key=lambda f: f.get("date") or f.get("start"))
+    findings.sort(key=lambda f: f.get("date") or f["start"])  # every finding has one of the two
     return {
         "schema": "allcare.case/1",
         "patient": {"id": f"SYN-{number:05d}", "birth_date": birth.isoformat(), "sex": sex, "conditions": ["down_syndrome"] if rng.random() < 0.02 else []},

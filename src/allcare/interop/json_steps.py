@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import re
-from json.decoder import scanstring
+from json.decoder import scanstring  # type: ignore[attr-defined]  # CPython's, not declared in typeshed
 from typing import Any
 
 _DECODER = json.JSONDecoder()

@@ -25,6 +25,7 @@ import csv
 import io
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal, overload
 
 from .labels import TOOL_NAMES, fold
 
@@ -68,6 +69,10 @@ def read_table(path: Path, delimiter: str | None = None) -> tuple[list[str], lis
     return [h.strip() for h in rows[0]], [[c.strip() for c in row] for row in rows[1:]]
 
 
+@overload
+def _column(header: list[str], path: Path, *names: str, required: Literal[True] = True) -> int: ...
+@overload
+def _column(header: list[str], path: Path, *names: str, required: bool) -> int | None: ...
 def _column(header: list[str], path: Path, *names: str, required: bool = True) -> int | None:
     folded = [fold(h) for h in header]
     for name in names:

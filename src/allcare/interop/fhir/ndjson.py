@@ -29,7 +29,7 @@ import multiprocessing
 import os
 import tempfile
 from collections import OrderedDict, deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -202,7 +202,7 @@ class NdjsonImport:
     each patient's own report is in its :class:`PatientOutcome`.
     """
 
-    def __init__(self, paths: list[str | Path], *, progress: ProgressCallback | None = None,
+    def __init__(self, paths: Sequence[str | Path], *, progress: ProgressCallback | None = None,
                  max_bytes: int = DEFAULT_MAX_NDJSON_BYTES, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
                  bucket_bytes: int = DEFAULT_BUCKET_BYTES, fhir_version: str | None = None, workdir: str | None = None,
                  strict: bool = False, workers: int = 1):
