@@ -23,7 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -149,12 +149,19 @@ class ChainReport:
         return self.broken_at is None
 
 
+def _reader(event: Any) -> Callable[[str], Any]:
+    """Read a field of an event given as a row dict or as an object."""
+    if isinstance(event, dict):
+        return event.get
+    return lambda name: getattr(event, name)
+
+
 def verify_events(events: Iterable[Any], start: tuple[int, str] = (0, GENESIS)) -> ChainReport:
     """Walk events in id order and recompute the chain; the first event that does not fit breaks it."""
     expected_id, previous = start
     count = 0
     for event in events:
-        get = event.get if isinstance(event, dict) else (lambda name, event=event: getattr(event, name))
+        get = _reader(event)
         expected_id += 1
         if get("id") != expected_id:
             reason = f"event {expected_id} is missing" if get("id") > expected_id else "ids are out of order"

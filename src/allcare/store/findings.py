@@ -11,10 +11,11 @@ charts that must not re-run unit conversion.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import func, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from ..engine.case import Finding, Quantity
@@ -157,7 +158,7 @@ def add_finding(session: Session, actor: Actor, patient_id: int, finding: Any) -
 
 def update_finding(
     session: Session, actor: Actor, patient_id: int, finding_id: int, finding: Any, version: int
-) -> FindingRow:
+) -> StoredFinding:
     """Replace a finding if ``version`` is still current (else :class:`Conflict` with the current one)."""
     patient = lock_for_write(session, patient_id)
     row = _row(session, patient_id, finding_id)
@@ -174,7 +175,7 @@ def update_finding(
         .values(date=finding.date, source_id=finding.id, reported=stable_json(finding),
                 canonical=canonical_json(finding), version=version + 1, updated_at=utcnow(), updated_by=actor.user_id)
     )
-    if result.rowcount != 1:  # pragma: no cover - the patient lock makes this unreachable
+    if cast(CursorResult[Any], result).rowcount != 1:  # pragma: no cover - the patient lock makes this unreachable
         raise Conflict("the finding was changed by someone else; reload it", current_version=row.version)
     session.refresh(row)
     audit.record(session, actor, "finding.update", object_type="finding", object_id=finding_id, patient_id=patient_id,

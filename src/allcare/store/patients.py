@@ -9,13 +9,14 @@ serialised and each re-validates the whole record as a case.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from pydantic import ConfigDict, Field
 from sqlalchemy import select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
-from ..engine.case import Case, CaseValidationError, case_from_dict
+from ..engine.case import Case, CaseValidationError, Sex, case_from_dict
 from ..engine.case import Patient as CasePatient
 from ..engine.case.models import CaseDate, StorableText
 from . import audit
@@ -44,7 +45,7 @@ def case_patient(row: Patient) -> CasePatient:
         id=row.identifier,
         birth_date=row.birth_date,
         age_years=row.age_years,
-        sex=row.sex,
+        sex=Sex(row.sex),
         conditions=row.conditions or [],
     )
 
@@ -70,7 +71,7 @@ def lock_record(session: Session, patient_id: int) -> Patient:
     import): what it reads cannot change until it commits.
     """
     result = session.execute(update(Patient).where(Patient.id == patient_id).values(version=Patient.version))
-    if result.rowcount != 1:
+    if cast(CursorResult[Any], result).rowcount != 1:  # an UPDATE's result is a CursorResult
         raise NotFound("patient", patient_id)
     patient = session.get(Patient, patient_id, populate_existing=True)
     if patient is None:
@@ -88,7 +89,7 @@ def lock_for_write(session: Session, patient_id: int) -> Patient:
     result = session.execute(
         update(Patient).where(Patient.id == patient_id).values(revision=Patient.revision + 1, updated_at=utcnow())
     )
-    if result.rowcount != 1:
+    if cast(CursorResult[Any], result).rowcount != 1:  # an UPDATE's result is a CursorResult
         raise NotFound("patient", patient_id)
     patient = session.get(Patient, patient_id, populate_existing=True)
     if patient is None:

@@ -14,10 +14,12 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
+from typing import Any, cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from . import audit
@@ -121,7 +123,7 @@ def update_user(
         raise InvalidRecord(problems)
     if new_patient is not None and session.get(Patient, new_patient) is None:
         raise InvalidRecord([("patient_id", f"no patient {new_patient}")])
-    changed = []
+    changed: list[str] = []
     if role is not None and role != user.role:
         user.role, changed = role, changed + ["role"]
     if patient_id is not ... and patient_id != user.patient_id:
@@ -217,7 +219,7 @@ def revoke_all_tokens(session: Session, user_id: int) -> int:
     """End every API token of a user (a new password or a reset must not leave old tokens working)."""
     result = session.execute(update(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
                              .values(revoked_at=utcnow()))
-    return result.rowcount
+    return cast(CursorResult[Any], result).rowcount  # an UPDATE's result is a CursorResult
 
 
 def user_for_token(session: Session, token: str) -> User | None:

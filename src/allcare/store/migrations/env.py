@@ -17,7 +17,10 @@ def run_migrations_online() -> None:
     if connection is None:
         from allcare.store.db import make_engine
 
-        engine = make_engine(config.get_main_option("sqlalchemy.url"))
+        url = config.get_main_option("sqlalchemy.url")
+        if url is None:
+            raise RuntimeError("alembic: no sqlalchemy.url and no connection given")
+        engine = make_engine(url)
         with engine.begin() as connection:
             _run(connection)
         engine.dispose()
