@@ -64,10 +64,10 @@ class Reading:
         self.comparator = q.comparator
         reported = q.reported or {}
         unit = reported.get("unit")
-        conventional = (kind.conventional is not None and isinstance(unit, str)
-                        and kind.factor(unit) == kind.factor(kind.conventional))
-        self.family = "conventional" if conventional else "si"
-        if conventional:
+        self.family = "si"
+        if (kind.conventional is not None and isinstance(unit, str)
+                and kind.factor(unit) == kind.factor(kind.conventional)):
+            self.family = "conventional"
             scale = kind.factor(unit) / kind.factor(kind.conventional)
             self.value = reported["value"] * scale
             self.lln = None if reported.get("lower_limit") is None else reported["lower_limit"] * scale
@@ -80,7 +80,7 @@ class Reading:
         other = Reading(q, kind)
         if other.family == self.family:
             return other.value, other.uln
-        scale = kind.factor(kind.conventional) if self.family == "conventional" else 1.0
+        scale = kind.factor(kind.conventional) if self.family == "conventional" and kind.conventional is not None else 1.0
         uln = None if q.upper_limit is None else q.upper_limit / scale
         return q.value / scale, uln
 
@@ -205,10 +205,15 @@ def _baselines(view: CaseView, names: tuple[str, ...], treatment_start: dt.date 
     return found
 
 
-def _analyte(name: str, q: Quantity, kind: UnitKind, baselines: dict[str, Quantity], calcium_note: str | None):
+def _analyte(name: str, q: Quantity, kind: UnitKind, baselines: dict[str, Quantity],
+             calcium_note: str | None) -> tuple[ChemistryAnalyte, str | None]:
     """The analyte's result and what is missing to grade it."""
     r = Reading(q, kind)
-    term_name, grade, possible, missing, notes = None, None, (), None, [calcium_note] if calcium_note else []
+    term_name: str | None = None
+    grade: int | None = None
+    possible: tuple[int, ...] = ()
+    missing: str | None = None
+    notes = [calcium_note] if calcium_note else []
     graded_term = "calcium" if name in ("calcium", "calcium_corrected") else name
     terms = [t for t in ABSOLUTE_TERMS if t.analyte == graded_term]
     uln_terms = [t for t in ULN_TERMS if t.analyte == name]
@@ -221,9 +226,9 @@ def _analyte(name: str, q: Quantity, kind: UnitKind, baselines: dict[str, Quanti
         if grade is None and not possible and not missing:
             notes += [g[4] for g in graded if g[4]]
     elif uln_terms:
-        term = uln_terms[0]
-        term_name = term.term
-        grade, possible, missing, extra = _grade_uln(term, r, baselines.get(name), kind)
+        uln_term = uln_terms[0]
+        term_name = uln_term.term
+        grade, possible, missing, extra = _grade_uln(uln_term, r, baselines.get(name), kind)
         notes += [extra] if extra else []
     elif name == "fibrinogen":
         term_name = FIBRINOGEN
@@ -285,7 +290,7 @@ def _describe(a: ChemistryAnalyte) -> str:
     return text
 
 
-def _conclusion(item: Indexed, analytes: list[ChemistryAnalyte], missing: list[str]) -> list[Conclusion]:
+def _conclusion(item: Indexed[Chemistry], analytes: list[ChemistryAnalyte], missing: list[str]) -> list[Conclusion]:
     notable = [a for a in analytes if a.grade or a.possible_grades]
     if not notable and not missing:
         return []
