@@ -15,9 +15,10 @@ Temperatures are compared as recorded: the site is kept, never converted.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Literal
 
 from .. import sources
-from ..case import Vitals
+from ..case import Quantity, Vitals
 from ..case.bounds import at_least, below
 from ..explain import Conclusion, conclude, undetermined
 from ..monitoring_output import FebrileEpisode
@@ -36,10 +37,21 @@ def _minutes(time: str | None) -> int | None:
     return int(hours) * 60 + int(minutes)
 
 
-def _fever(view: CaseView, item: Indexed[Vitals], same_day: list[Indexed[Vitals]]) -> str | None:
+FeverBy = Literal["single", "sustained", "repeated"]
+EpisodeStatus = Literal["febrile_neutropenia", "fever_anc_unknown", "fever_without_neutropenia"]
+
+
+def _temperature(item: Indexed[Vitals]) -> Quantity:
+    """The reading's temperature: the readings read here are the ones that have one."""
+    t = item.finding.temperature
+    assert t is not None
+    return t
+
+
+def _fever(view: CaseView, item: Indexed[Vitals], same_day: list[Indexed[Vitals]]) -> FeverBy | None:
     """How this reading is a fever ('single', 'sustained', 'repeated'), or None."""
     rules, v = view.rules, item.finding
-    t = v.temperature
+    t = _temperature(item)
     if at_least(t.value, t.comparator, rules.fever_single_min):
         return "single"
     if not at_least(t.value, t.comparator, rules.fever_sustained_min):
@@ -51,7 +63,7 @@ def _fever(view: CaseView, item: Indexed[Vitals], same_day: list[Indexed[Vitals]
         o = other.finding
         there = _minutes(o.time)
         if other.index != item.index and here is not None and there is not None and abs(here - there) >= rules.fever_sustained_minutes \
-                and at_least(o.temperature.value, o.temperature.comparator, rules.fever_sustained_min):
+                and at_least(_temperature(other).value, _temperature(other).comparator, rules.fever_sustained_min):
             return "repeated"
     return None
 
@@ -76,24 +88,26 @@ def febrile_episodes(view: CaseView) -> tuple[list[FebrileEpisode], list[Conclus
         qualifying = [(item, how) for item in items if (how := _fever(view, item, items))]
         if not qualifying:
             continue
-        item, how = max(qualifying, key=lambda pair: pair[0].finding.temperature.value)
+        item, how = max(qualifying, key=lambda pair: _temperature(pair[0]).value)
+        temperature = _temperature(item).value
         window = rules.febrile_neutropenia_anc_window_days
         count = view.nearest_cbc(day, window, having="anc")
         v = item.finding
-        evidence = [item.ref(f"temperature {v.temperature.value:g} C" + (f" at {v.time}" if v.time else "")
+        evidence = [item.ref(f"temperature {temperature:g} C" + (f" at {v.time}" if v.time else "")
                              + (f", {v.temperature_site}" if v.temperature_site else "")
                              + (f", sustained {v.sustained_minutes} min" if v.sustained_minutes else ""))]
-        if count is None:
+        status: EpisodeStatus
+        q = None if count is None else count.finding.anc
+        if count is None or q is None:
             status, anc, anc_date = "fever_anc_unknown", None, None
         else:
-            q = count.finding.anc
             anc, anc_date = q.value, count.date
             low = below(q.value, q.comparator, rules.febrile_neutropenia_anc_below)
             status = "febrile_neutropenia" if low else ("fever_without_neutropenia" if low is False else "fever_anc_unknown")
             evidence.append(count.ref(f"ANC {q.comparator + ' ' if q.comparator else ''}{q.value:g} x10^9/L"))
         episode = FebrileEpisode(
-            date=day, time=v.time, temperature=v.temperature.value, fever_by=how, anc=anc, anc_date=anc_date,  # type: ignore[arg-type]
-            status=status, ctcae_grade3_criteria=_ctcae(v.temperature.value, v.sustained_minutes, anc),  # type: ignore[arg-type]
+            date=day, time=v.time, temperature=temperature, fever_by=how, anc=anc, anc_date=anc_date,
+            status=status, ctcae_grade3_criteria=_ctcae(temperature, v.sustained_minutes, anc),
             evidence=evidence,
         )
         episodes.append(episode)
