@@ -25,10 +25,10 @@ from __future__ import annotations
 import datetime as dt
 
 from .. import sources
-from ..case import Quantity
+from ..case import Chemistry, Quantity, Treatment
 from ..case.adverse_terms import TERMS, term_label
 from ..case.bounds import at_least, at_most
-from ..explain import Conclusion, conclude, undetermined
+from ..explain import Conclusion, EvidenceRef, conclude, undetermined
 from ..monitoring_output import TlsCriterion, TumourLysis
 from ..view import CaseView, Indexed
 from .chemistry import corrected_calcium
@@ -40,22 +40,23 @@ UNITS = {"uric_acid": "umol/L", "potassium": "mmol/L", "phosphate": "mmol/L", "c
 CREATININE_GRADES = ((4, 6.0), (3, 3.0), (2, 1.5))  # grade when creatinine > multiple x ULN; 1 at 1.5 x ULN
 
 
-def therapy_starts(view: CaseView) -> list[Indexed]:
+def therapy_starts(view: CaseView) -> list[Indexed[Treatment]]:
     """Starts of cytoreductive therapy, each at least a window apart (a prephase and its induction are one start)."""
     blocks = sorted((x for x in view.of_type("treatment") if x.finding.phase in CYTOREDUCTIVE_PHASES),
                     key=lambda x: (x.finding.start, x.index))
-    kept: list[Indexed] = []
+    kept: list[Indexed[Treatment]] = []
     for block in blocks:
         if not kept or (block.finding.start - kept[-1].finding.start).days > view.rules.tls_window_days[1]:
             kept.append(block)
     return kept
 
 
-def _value(chem, name: str) -> Quantity | None:
+def _value(chem: Chemistry, name: str) -> Quantity | None:
     """The analyte of one chemistry finding; calcium corrected for albumin when it can be."""
     if name == "calcium":
         return corrected_calcium(chem) or chem.calcium
-    return getattr(chem, name)
+    q: Quantity | None = getattr(chem, name)
+    return q
 
 
 def _line(view: CaseView, name: str, when: dt.date) -> tuple[float | None, str]:
@@ -106,7 +107,7 @@ def assess_tumour_lysis(view: CaseView) -> tuple[list[TumourLysis], list[Conclus
     """
     before, after = view.rules.tls_window_days
 
-    def read(block: Indexed) -> bool:
+    def read(block: Indexed[Treatment]) -> bool:
         start = block.finding.start
         window = view.between("chemistry", start - dt.timedelta(days=before), start + dt.timedelta(days=after))
         return any(_value(item.finding, name) is not None for item in window for name in ANALYTES)
@@ -115,21 +116,23 @@ def assess_tumour_lysis(view: CaseView) -> tuple[list[TumourLysis], list[Conclus
     return [p[0] for p in pairs], [p[1] for p in pairs]
 
 
-def _window(view: CaseView, block: Indexed) -> tuple[TumourLysis, Conclusion]:
+def _window(view: CaseView, block: Indexed[Treatment]) -> tuple[TumourLysis, Conclusion]:
     rules = view.rules
     start = block.finding.start
     before, after = rules.tls_window_days
     first, last = start - dt.timedelta(days=before), start + dt.timedelta(days=after)
     chems = view.between("chemistry", first, last)
     baseline_items = view.between("chemistry", start - dt.timedelta(days=rules.tls_baseline_days), start)
-    baselines: dict[str, tuple[float, Indexed]] = {}
+    baselines: dict[str, tuple[float, Indexed[Chemistry]]] = {}
     for item in baseline_items:
         for name in ANALYTES:
             q = _value(item.finding, name)
             if q is not None and q.comparator is None and name not in baselines:
                 baselines[name] = (q.value, item)
     criteria: list[TlsCriterion] = []
-    evidence, unsettled, measured = [], [], set()
+    evidence: list[EvidenceRef] = []
+    unsettled: list[str] = []
+    measured: set[str] = set()
     for name in ANALYTES:
         hit = None
         for item in chems:
@@ -142,10 +145,10 @@ def _window(view: CaseView, block: Indexed) -> tuple[TumourLysis, Conclusion]:
             met, how = _met(view, name, q, item.date, None if is_baseline else (base[0] if base else None))
             if met:
                 hit = TlsCriterion(analyte=name, date=item.date, value=q.value, unit=UNITS[name], met_by=how,  # type: ignore[arg-type]
-                                   baseline=None if how != "change" else base[0])
+                                   baseline=None if how != "change" or base is None else base[0])
                 evidence.append(item.ref(f"{LABELS[name]} {q.value:g} {UNITS[name]}"
                                          + (f" ({'fall' if name == 'calcium' else 'rise'} of >= {rules.tls_change_pct:g}% from {base[0]:g})"
-                                            if how == "change" else "")))
+                                            if how == "change" and base is not None else "")))
                 break
             if met is None:
                 unsettled.append(name)
@@ -174,16 +177,20 @@ def _window(view: CaseView, block: Indexed) -> tuple[TumourLysis, Conclusion]:
     ), conclusion
 
 
-def _clinical(view: CaseView, first: dt.date, last: dt.date):
+def _clinical(view: CaseView, first: dt.date, last: dt.date) -> tuple[bool | None, int | None, list[str], list[EvidenceRef], list[str]]:
     """(clinical criterion met?, grade, criteria, evidence, missing) in the window."""
     rules = view.rules
-    criteria, refs, grades, missing = [], [], [], []
+    criteria: list[str] = []
+    refs: list[EvidenceRef] = []
+    grades: list[int] = []
+    missing: list[str] = []
     creatinines = [x for x in view.between("chemistry", first, last) if x.finding.creatinine is not None]
     settled_no = bool(creatinines)
     if not creatinines:
         missing.append(f"creatinine between {first} and {last}")
     for item in creatinines:
         q = item.finding.creatinine
+        assert q is not None  # kept above for having one
         if q.upper_limit is None:
             missing.append(f"the lab's upper limit of normal for creatinine ({item.date})")
             settled_no = False
@@ -209,8 +216,9 @@ def _clinical(view: CaseView, first: dt.date, last: dt.date):
     return (False if settled_no else None), None, criteria, refs, missing
 
 
-def _conclusion(view, block, first, last, laboratory, clinical, grade, criteria, clinical_criteria, open_names,
-                clinical_missing, refs) -> Conclusion:
+def _conclusion(view: CaseView, block: Indexed[Treatment], first: dt.date, last: dt.date, laboratory: bool | None,
+                clinical: bool | None, grade: int | None, criteria: list[TlsCriterion], clinical_criteria: list[str],
+                open_names: list[str], clinical_missing: list[str], refs: list[EvidenceRef]) -> Conclusion:
     rules = view.rules
     topic = "toxicity.tumour_lysis"
     start = block.finding.start
