@@ -53,8 +53,8 @@ def _burden(view: CaseView, workup: Workup, genetics: GeneticProfile) -> _Burden
     masses = workup.masses
     mass_refs = [m.ref(f"{m.finding.site} mass" + (f" ({m.finding.detail})" if m.finding.detail else "")) for m in masses]
     mass_text = ", ".join(m.finding.site for m in masses)
-    if workup.marrow is not None:
-        q = workup.marrow.finding.blasts_pct
+    q = None if workup.marrow is None else workup.marrow.finding.blasts_pct  # the work-up's marrow has a count
+    if workup.marrow is not None and q is not None:
         pct = blasts_text(q)
         refs = [workup.marrow.ref(f"marrow blasts {pct}"), *mass_refs]
         leukaemic = at_least(q.value, q.comparator, threshold)
@@ -73,15 +73,16 @@ def _burden(view: CaseView, workup: Workup, genetics: GeneticProfile) -> _Burden
         return _Burden("insufficient", f"marrow blasts {pct} < {threshold:g}% and no tissue mass: the diagnosis of "
                        "ALL should be avoided below this count", "DX.DISEASE.LOW_BLASTS", refs, [LOW_BLASTS])
     blood = workup.blood
-    if blood is not None and at_least(blood.finding.blasts_pct.value, blood.finding.blasts_pct.comparator, threshold):
-        pct = blasts_text(blood.finding.blasts_pct)
+    blood_blasts = None if blood is None else blood.finding.blasts_pct  # and its blood count too
+    if blood is not None and blood_blasts is not None and at_least(blood_blasts.value, blood_blasts.comparator, threshold):
+        pct = blasts_text(blood_blasts)
         return _Burden("leukaemic", f"no diagnostic marrow; blood blasts {pct} >= {threshold:g}%: leukaemia "
                        "(a marrow should still be done)", "DX.DISEASE.BLOOD_BLASTS",
                        [blood.ref(f"blood blasts {pct}"), *mass_refs])
     if masses:
         return _Burden("unstaged_mass", f"mass ({mass_text}) without a diagnostic marrow: ALL vs lymphoblastic lymphoma "
                        "cannot be told apart", "DX.DISEASE.NO_MARROW", mass_refs, [NO_MARROW])
-    refs = [blood.ref(f"blood blasts {blasts_text(blood.finding.blasts_pct)}")] if blood is not None else []
+    refs = [blood.ref(f"blood blasts {blasts_text(blood_blasts)}")] if blood is not None and blood_blasts is not None else []
     return _Burden("insufficient", "no diagnostic marrow and no leukaemic blood count or tissue mass",
                    "DX.DISEASE.NO_MARROW", refs, [NO_MARROW])
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from ..case import Cbc, Cytogenetics, Extramedullary, Genetics, Immunophenotype, Marrow
 from ..course.episodes import Episode
 from ..view import CaseView, Indexed
 
@@ -30,12 +31,12 @@ class Workup:
     """The work-up findings, chosen once for every diagnosis rule."""
 
     onset: dt.date | None
-    marrow: Indexed | None = None
-    blood: Indexed | None = None
-    masses: list[Indexed] = field(default_factory=list)
-    phenotypes: list[Indexed] = field(default_factory=list)
-    genetics: list[Indexed] = field(default_factory=list)
-    cytogenetics: list[Indexed] = field(default_factory=list)
+    marrow: Indexed[Marrow] | None = None
+    blood: Indexed[Cbc] | None = None
+    masses: list[Indexed[Extramedullary]] = field(default_factory=list)
+    phenotypes: list[Indexed[Immunophenotype]] = field(default_factory=list)
+    genetics: list[Indexed[Genetics]] = field(default_factory=list)
+    cytogenetics: list[Indexed[Cytogenetics]] = field(default_factory=list)
 
 
 def episode_workup(view: CaseView, episode: Episode | None) -> Workup:
@@ -56,14 +57,14 @@ def episode_workup(view: CaseView, episode: Episode | None) -> Workup:
     )
 
 
-def _first_on_or_after(items: list[Indexed], onset: dt.date) -> Indexed | None:
+def _first_on_or_after(items: list[Indexed[Marrow]], onset: dt.date) -> Indexed[Marrow] | None:
     if not items:
         return None
     on_or_after = [x for x in items if x.date >= onset]
     return on_or_after[0] if on_or_after else items[-1]
 
 
-def _diagnostic_blood(view: CaseView, counts: list[Indexed], onset: dt.date) -> Indexed | None:
+def _diagnostic_blood(view: CaseView, counts: list[Indexed[Cbc]], onset: dt.date) -> Indexed[Cbc] | None:
     if not counts:
         return None
     return view.nearest(counts, onset, view.rules.diagnostic_window_days) or counts[0]
