@@ -27,6 +27,8 @@ T = TypeVar("T")
 Disease = Literal["ALL", "LBL", "MPAL", "not_ALL", "indeterminate"]
 Lineage = Literal["B", "T", "B/myeloid", "T/myeloid", "B/T", "B/T/myeloid"]
 Etp = Literal["etp", "near_etp", "not_etp"]
+BStage = Literal["pro_b", "common_b", "pre_b", "mature_b"]
+TStage = Literal["pro_t", "pre_t", "cortical_t", "mature_t"]
 Severity = Literal["critical", "warning", "info"]
 DiseaseStatus = Literal[
     "newly_diagnosed",
@@ -85,8 +87,8 @@ class Diagnosis(_Out, frozen=True, kw_only=True):
     disease: Disease = "indeterminate"
     lineage: Lineage | None = None
     etp: Etp | None = None
-    b_stage: Literal["pro_b", "common_b", "pre_b", "mature_b"] | None = None
-    t_stage: Literal["pro_t", "pre_t", "cortical_t", "mature_t"] | None = None
+    b_stage: BStage | None = None
+    t_stage: TStage | None = None
     who_haem5: Entity = msgspec.field(default_factory=Entity)
     icc_2022: Entity = msgspec.field(default_factory=Entity)
     egil: EgilScore | None = None

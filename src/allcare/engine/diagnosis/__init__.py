@@ -18,7 +18,7 @@ from .disease import classify_disease
 from .egil import egil_score
 from .entity import classify_entity
 from .etp import call_etp
-from .genetics import genetic_profile
+from .genetics import GeneticProfile, genetic_profile
 from .lineage import assign_lineage, b_stage, t_ordinary, t_stage
 from .phenotype import read_phenotype
 from .ploidy import PLOIDY_MISSING
@@ -56,7 +56,7 @@ def diagnose(view: CaseView, episode: Episode | None) -> Diagnosis:
         if etp is not None:
             etp_value = etp.value
             conclusions.append(etp.conclusion)
-    if egil_conclusion is not None:
+    if egil is not None and egil_conclusion is not None:  # both or neither
         conclusions.append(egil_conclusion)
         if egil.biphenotypic != (lineage_text is not None and "/" in lineage_text):
             conclusions[-1] = structs.replace(
@@ -82,7 +82,7 @@ def diagnose(view: CaseView, episode: Episode | None) -> Diagnosis:
     )
 
 
-def _not_tested(genetics, lineage: str | None) -> list[str]:
+def _not_tested(genetics: GeneticProfile, lineage: str | None) -> list[str]:
     """Defining lesions without a result: the B-ALL set for B or unknown lineage, BCR::ABL1/KMT2A for MPAL."""
     if lineage == "T":
         return []

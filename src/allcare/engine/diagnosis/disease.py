@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..assessment import Disease
 from ..case.bounds import at_least
 from ..explain import Conclusion, EvidenceRef, conclude, undetermined
 from ..response.marrow import blasts_text
@@ -31,7 +32,7 @@ BLASTS_AS_VALUE = "marrow blast percentage as a value (the reported bound stradd
 
 @dataclass(frozen=True)
 class DiseaseCall:
-    disease: str
+    disease: Disease
     conclusion: Conclusion
     lbl_site: str | None = None
     neoplasm: bool = False
@@ -125,7 +126,7 @@ def classify_disease(view: CaseView, workup: Workup, lineage: LineageCall, genet
         ), missing=missing)
     mixed = "/" in lineage.lineage
     if burden.kind == "leukaemic" or (burden.kind == "lymphoma" and mixed):
-        disease = "MPAL" if mixed else "ALL"
+        disease: Disease = "MPAL" if mixed else "ALL"
         why = f"{burden.text}; lineage {lineage.lineage}" + (" (more than one lineage: MPAL)" if mixed else "")
         return DiseaseCall(disease, conclude(TOPIC, disease, burden.rule, SOURCE, why, evidence), neoplasm=True)
     if burden.kind == "lymphoma":

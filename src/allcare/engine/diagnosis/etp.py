@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..assessment import Etp
 from ..explain import Conclusion, conclude, undetermined
 from ..sources import ETP_DEF
 from .phenotype import Phenotype
@@ -24,7 +25,7 @@ STEM_MYELOID = ("CD34", "CD117", "HLA-DR", "CD13", "CD33", "CD11b", "CD65")
 
 @dataclass(frozen=True)
 class EtpCall:
-    value: str | None
+    value: Etp | None
     conclusion: Conclusion
     missing: list[str] = field(default_factory=list)
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..assessment import BStage, Lineage, TStage
 from ..explain import Conclusion, EvidenceRef, conclude, undetermined
 from ..sources import ETP_DEF, MATURATION_STAGES, WHO_2016, WHO_2016_MPAL
 from .etp import EtpCall
@@ -32,7 +33,7 @@ TOPIC = "diagnosis.lineage"
 MONOCYTIC = ("NSE", "CD11c", "CD14", "CD64", "lysozyme")
 B_SUPPORTS = ("cCD79a", "cCD22", "CD10")
 _ORDER = ("B", "T", "myeloid")
-_LINEAGE_TEXT = {
+_LINEAGE_TEXT: dict[tuple[str, ...], Lineage] = {
     ("B",): "B", ("T",): "T", ("B", "myeloid"): "B/myeloid", ("T", "myeloid"): "T/myeloid",
     ("B", "T"): "B/T", ("B", "T", "myeloid"): "B/T/myeloid",
 }
@@ -40,7 +41,7 @@ _LINEAGE_TEXT = {
 
 @dataclass(frozen=True)
 class LineageCall:
-    lineage: str | None
+    lineage: Lineage | None
     conclusion: Conclusion
     myeloid_only: bool = False
     mature_b: bool | None = False
@@ -164,7 +165,7 @@ def assign_lineage(p: Phenotype, etp: EtpCall | None) -> LineageCall:
             evidence,
         ), myeloid_only=True, mature_b=mature, mature_b_conclusion=mature_conclusion)
     if len(candidates) == 1:
-        lineage = candidates[0]
+        lineage = _LINEAGE_TEXT[(candidates[0],)]  # B or T (myeloid alone is handled above)
         why = {
             "B": "CD19 with cCD79a/CD22/CD10 (or three of them without CD19)",
             "T": "cytoplasmic or surface CD3",
@@ -271,7 +272,7 @@ def mature_b(p: Phenotype) -> tuple[bool | None, Conclusion | None]:
 # Maturation stage -----------------------------------------------------------
 
 
-def b_stage(p: Phenotype) -> tuple[str | None, Conclusion]:
+def b_stage(p: Phenotype) -> tuple[BStage | None, Conclusion]:
     """EGIL B-I..B-IV: pro-B (CD10-), common (CD10+), pre-B (cIgM+), mature (sIg+)."""
     topic, rule, source = "diagnosis.b_stage", "DX.STAGE.B_EGIL", MATURATION_STAGES
     evidence = p.ref("sIg", "cIgM", "CD10")
@@ -288,7 +289,7 @@ def b_stage(p: Phenotype) -> tuple[str | None, Conclusion]:
     return None, undetermined(topic, rule, source, missing, evidence=evidence)
 
 
-def t_stage(p: Phenotype) -> tuple[str | None, Conclusion]:
+def t_stage(p: Phenotype) -> tuple[TStage | None, Conclusion]:
     """Pro-T (cCD3, CD7 only) -> pre-T (CD2/CD5/CD8) -> cortical (CD1a) -> mature (sCD3, CD1a-)."""
     topic, rule, source = "diagnosis.t_stage", "DX.STAGE.T_EGIL", MATURATION_STAGES
     evidence = p.ref("CD1a", "sCD3", "CD2", "CD5", "CD8", "CD7")
