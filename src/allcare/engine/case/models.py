@@ -610,7 +610,8 @@ class AdverseEvent(_Spanning):
 
 
 Finding = Annotated[
-    Cbc | Marrow | Immunophenotype | Cytogenetics | Genetics | Csf | Extramedullary | Mrd | Treatment | Anthropometry | Dose | Chemistry | Vitals | Pharmacogenetics | MethotrexateLevel | AsparaginaseActivity | AdverseEvent,
+    Cbc | Marrow | Immunophenotype | Cytogenetics | Genetics | Csf | Extramedullary | Mrd | Treatment
+    | Anthropometry | Dose | Chemistry | Vitals | Pharmacogenetics | MethotrexateLevel | AsparaginaseActivity | AdverseEvent,
     Field(discriminator="type"),
 ]
 
