@@ -17,7 +17,7 @@ from fastapi import Depends, FastAPI
 
 from .. import __version__
 from ..caches import Caches
-from ..serving import tune_garbage_collector
+from ..serving import prepare_server_process
 from ..settings import Settings
 from ..interop.cdshooks.cors import CorsForCdsHooks
 from ..store import Store
@@ -39,7 +39,7 @@ from .api.assessment import ASSESSMENT_COMPONENTS
 
 def create_app(settings: Settings | None = None, *, store: Store | None = None, migrate: bool = True) -> FastAPI:
     """Build the app for ``settings`` (default: from the environment); migrates the store to head."""
-    tune_garbage_collector()
+    prepare_server_process()
     settings = settings or Settings()
     store = store or Store.from_settings(settings)
     if migrate:

@@ -234,6 +234,12 @@ _REGISTRY = None
 _REGISTRY_LOCK = threading.Lock()
 
 
+def load_unit_registry() -> None:
+    """Load the UCUM unit registry now (a server process at start, a bulk import before it forks its
+    workers), so that no request or patient pays its second or more of loading."""
+    _registry()
+
+
 def _registry():
     """The UCUM unit registry, loaded on first use (about a second; the engine imports no I/O before)."""
     global _REGISTRY
