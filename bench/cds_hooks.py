@@ -80,6 +80,19 @@ def start_server(port: int, workers: int) -> subprocess.Popen:
     return subprocess.Popen(command, env=env, start_new_session=True)
 
 
+def session_cpu_seconds(session: int) -> float:
+    """User + system CPU seconds of every live process in the server's session (uvicorn and its workers)."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == session:  # field 6 of stat: the session id
+            total += int(fields[11]) + int(fields[12])  # fields 14, 15: utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def wait_ready(url: str, server: subprocess.Popen, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -187,7 +200,9 @@ def main() -> None:
                 if response.status_code != 200:
                     raise SystemExit(f"warm-up request failed: {response.status_code} {response.text[:500]}")
         measured = bodies[:-1] if len(bodies) > 1 else bodies
+        cpu_before = session_cpu_seconds(server.pid)
         results, errors, elapsed = asyncio.run(load(url, measured, args.clients, args.requests, args.duration))
+        server_cpu = session_cpu_seconds(server.pid) - cpu_before
     finally:
         stop_server(server)
 
@@ -197,6 +212,9 @@ def main() -> None:
     print(f"unloaded (1 client, after warm-up): median {statistics.median(single[1:] or single) * 1000:.0f} ms")
     print(f"requests: {len(seconds)} in {elapsed:.1f} s, errors: {errors}")
     print(f"throughput: {len(seconds) / elapsed:.1f} requests/s")
+    print(f"server CPU per request: {server_cpu / max(1, len(seconds)) * 1000:.1f} ms (all workers; independent of other "
+          f"load on the machine: {os.cpu_count()} cores could serve about {len(seconds) * (os.cpu_count() or 1) / max(server_cpu, 1e-9):.0f} "
+          "requests/s if the server had them to itself)")
     print(summary("all", seconds))
     print(summary("cold (first request for a patient)", [r[0] for r in results if r[1]]))
     print(summary("warm", [r[0] for r in results if not r[1]]))

@@ -104,9 +104,10 @@ def _di(span: DoseSpan | None, size, protocol_week_mg_m2: float) -> tuple[float 
 def _count(view: CaseView, t: MaintenanceTargets, item: Indexed[Cbc], weight: float,
            mp_history: list[DoseSpan], mtx_history: list[DoseSpan]) -> MaintenanceCount:
     cbc = item.finding
-    size = size_on(view, item.date)
-    mp_mg, mp_di = _di(active(mp_history, item.date), size, t.mercaptopurine_mg_m2_day * 7)
-    mtx_mg, mtx_di = _di(active(mtx_history, item.date), size, t.methotrexate_mg_m2_week)
+    mp, mtx = active(mp_history, item.date), active(mtx_history, item.date)
+    size = size_on(view, item.date) if mp is not None or mtx is not None else None  # only a dose needs the body size
+    mp_mg, mp_di = _di(mp, size, t.mercaptopurine_mg_m2_day * 7)
+    mtx_mg, mtx_di = _di(mtx, size, t.methotrexate_mg_m2_week)
     return MaintenanceCount(
         index=item.index, date=item.date,
         anc=None if cbc.anc is None else cbc.anc.value,
