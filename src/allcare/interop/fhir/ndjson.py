@@ -38,7 +38,6 @@ from typing import Callable, Iterator
 import msgspec
 import orjson
 
-from ...engine.case.units import load_unit_registry
 from ...serving import SERVING_GC_THRESHOLDS
 from .assemble import Item, PatientImport
 from .importer import import_items, with_contained
@@ -285,7 +284,6 @@ class NdjsonImport:
             return
         # Forked workers share the loaded code and tables; at most 2 buckets per worker are in flight
         # (memory stays about workers x 2 buckets), and results come back in bucket order.
-        load_unit_registry()  # once, here: every forked worker inherits it instead of loading its own
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(self.workers, mp_context=context) as pool:
             pending: deque = deque()
