@@ -285,7 +285,10 @@ class NdjsonImport:
         # Forked workers share the loaded code and tables; at most 2 buckets per worker are in flight
         # (memory stays about workers x 2 buckets), and results come back in bucket order.
         context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(self.workers, mp_context=context) as pool:
+        # The workers inherit this process's heap: frozen, their collector never walks it (each walk
+        # touched every inherited object and made the worker copy its pages).
+        gc.freeze()
+        with _unfreezing(), ProcessPoolExecutor(self.workers, mp_context=context) as pool:
             pending: deque = deque()
             remaining = iter(files)
             for path in remaining:
@@ -299,6 +302,14 @@ class NdjsonImport:
                     pending.append(pool.submit(import_bucket, following, self.medications, self.strict))
                 self.report.merge(report)
                 yield size, outcomes
+
+
+@contextmanager
+def _unfreezing():
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def bucket_outcomes(path: Path, medications: dict[str, str], strict: bool, report: MappingReport):
