@@ -38,6 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from allcare.cohort.synthetic import generate_case  # noqa: E402
+from server_cpu import session_cpu_seconds  # noqa: E402
 from allcare.engine import case_from_dict  # noqa: E402
 from allcare.interop.fhir import case_resources  # noqa: E402
 from allcare.interop.fhir.model import to_json  # noqa: E402
@@ -78,19 +79,6 @@ def start_server(port: int, workers: int) -> subprocess.Popen:
     command = [sys.executable, "-m", "uvicorn", "allcare.interop.cdshooks.service:create_app", "--factory", "--host", "127.0.0.1",
                "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log"]
     return subprocess.Popen(command, env=env, start_new_session=True)
-
-
-def session_cpu_seconds(session: int) -> float:
-    """User + system CPU seconds of every live process in the server's session (uvicorn and its workers)."""
-    total = 0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[3]) == session:  # field 6 of stat: the session id
-            total += int(fields[11]) + int(fields[12])  # fields 14, 15: utime, stime
-    return total / os.sysconf("SC_CLK_TCK")
 
 
 def wait_ready(url: str, server: subprocess.Popen, timeout: float = 60.0) -> None:
