@@ -38,6 +38,8 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
+from server_cpu import session_cpu_seconds
+
 from allcare.cohort.synthetic import generate_case
 from allcare.engine.case import case_from_dict
 from allcare.settings import normalise_database_url
@@ -115,7 +117,7 @@ def start_server(url: str, port: int, workers: int) -> subprocess.Popen:
            "ALLCARE_SECRET_KEY": "bench-" + uuid.uuid4().hex * 2}
     command = [sys.executable, "-m", "uvicorn", "allcare.web.app:create_app", "--factory", "--host", "127.0.0.1",
                "--port", str(port), "--workers", str(workers), "--no-access-log", "--log-level", "warning"]
-    process = subprocess.Popen(command, env=env)
+    process = subprocess.Popen(command, env=env, start_new_session=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -205,6 +207,7 @@ def run_database(label: str, url: str, args) -> list[Result]:
         page = (PATIENT_PAGE,) if has_page else PAGE_API_CALLS
         page_name = f"patient page ({PATIENT_PAGE if has_page else ' + '.join(PAGE_API_CALLS)})"
         options = dict(clients=args.clients, requests=args.requests, seconds=args.seconds, warmup=args.warmup)
+        first_view_cpu = first_views(base, page, ids[: args.first_views], login.cookies, server.pid)
         results = []
         endpoints = [(page_name, page), ("assessment endpoint", (ASSESSMENT,))]
         if args.skip_page:
@@ -220,9 +223,22 @@ def run_database(label: str, url: str, args) -> list[Result]:
     finally:
         server.terminate()
         server.wait(timeout=30)
+    print(f"first view of a revision (each of {min(args.first_views, len(ids))} patients once, nothing cached): "
+          f"{first_view_cpu * 1000:.1f} ms server CPU per page (goal <= 5 ms)")
     for result in results:
         print(result.line())
     return results
+
+
+def first_views(base: str, paths: tuple[str, ...], ids: list[int], cookies, session: int) -> float:
+    """Server CPU seconds per page for pages no one asked for before (one client, one after the other)."""
+    with httpx.Client(base_url=base, cookies=cookies, timeout=60) as client:
+        client.get(paths[0].format(id=ids[-1]))  # the first request of a process loads its templates
+        before = session_cpu_seconds(session)
+        for patient in ids[:-1]:
+            for path in paths:
+                client.get(path.format(id=patient)).raise_for_status()
+        return (session_cpu_seconds(session) - before) / max(1, len(ids) - 1)
 
 
 def postgres_schema(base_url: str) -> tuple[str, Callable[[], None]]:
@@ -258,6 +274,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1,
                         help="uvicorn worker processes; more than 1 currently adds ~40 ms per keep-alive request on "
                              "Linux (uvicorn issue #3149: the shared listener loses TCP_NODELAY)")
+    parser.add_argument("--first-views", type=int, default=200, help="patients whose page is asked for once, cold")
     parser.add_argument("--skip-page", action="store_true", help="measure only the assessment endpoint")
     parser.add_argument("--each-call", action="store_true", help="also measure each API call of the page alone")
     parser.add_argument("--rates", type=float, nargs="*", default=[200.0],

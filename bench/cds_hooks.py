@@ -37,6 +37,8 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
+from server_cpu import session_cpu_seconds  # noqa: E402
+
 from allcare.cohort.synthetic import generate_case  # noqa: E402
 from allcare.engine import case_from_dict  # noqa: E402
 from allcare.interop.fhir import case_resources  # noqa: E402
@@ -187,7 +189,9 @@ def main() -> None:
                 if response.status_code != 200:
                     raise SystemExit(f"warm-up request failed: {response.status_code} {response.text[:500]}")
         measured = bodies[:-1] if len(bodies) > 1 else bodies
+        cpu_before = session_cpu_seconds(server.pid)
         results, errors, elapsed = asyncio.run(load(url, measured, args.clients, args.requests, args.duration))
+        server_cpu = session_cpu_seconds(server.pid) - cpu_before
     finally:
         stop_server(server)
 
@@ -197,6 +201,9 @@ def main() -> None:
     print(f"unloaded (1 client, after warm-up): median {statistics.median(single[1:] or single) * 1000:.0f} ms")
     print(f"requests: {len(seconds)} in {elapsed:.1f} s, errors: {errors}")
     print(f"throughput: {len(seconds) / elapsed:.1f} requests/s")
+    print(f"server CPU per request: {server_cpu / max(1, len(seconds)) * 1000:.1f} ms (all workers; independent of other "
+          f"load on the machine: {os.cpu_count()} cores could serve about {len(seconds) * (os.cpu_count() or 1) / max(server_cpu, 1e-9):.0f} "
+          "requests/s if the server had them to itself)")
     print(summary("all", seconds))
     print(summary("cold (first request for a patient)", [r[0] for r in results if r[1]]))
     print(summary("warm", [r[0] for r in results if not r[1]]))

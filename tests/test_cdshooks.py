@@ -232,3 +232,11 @@ def test_the_same_resources_sent_again_give_the_same_cards_and_a_changed_one_is_
     cards = check_cards(post(cds, hook(pid, prefetch=prefetch_for(changed))), pid)
     assert "hyperleukocytosis" in {c["source"]["topic"]["code"] for c in first[1:]}
     assert "hyperleukocytosis" not in {c["source"]["topic"]["code"] for c in cards[1:]}
+
+
+def test_a_prefetch_already_assessed_is_refused_for_another_patient_in_context(cds, example_resources):
+    """The assessment kept for a prefetch is found by its text and the patient in context together."""
+    pid = example_resources[0]["id"]
+    check_cards(post(cds, hook(pid, prefetch=prefetch_for(example_resources))), pid)
+    response = post(cds, hook("someone-else", prefetch=prefetch_for(example_resources)))
+    assert response.status_code == 400 and "not the patient in context" in response.json()["detail"]["error"]

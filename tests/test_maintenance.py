@@ -251,3 +251,41 @@ def test_a_finished_maintenance_without_counts_asks_for_nothing():
     assert "a blood count during maintenance" not in result.missing
     running = assess(case_from_dict(case()), as_of=START + dt.timedelta(days=30))
     assert "a blood count during maintenance" in running.missing
+
+
+def test_the_body_size_of_a_day_is_the_nearest_finding_of_each_field_within_the_window():
+    """Every day around scattered height / weight / BSA findings (several on one day, some fields missing) gets
+    the finding nearest in time within the window for each field, the earlier one on a tie, as read one by one."""
+    import random
+
+    from allcare.engine.maintenance.body_size import size_on
+    from allcare.engine.view import CaseView
+
+    rng = random.Random(11)
+    findings = []
+    for _ in range(30):
+        when = day(rng.choice([rng.randint(0, 400), rng.randint(0, 30)]))
+        f = {"type": "anthropometry", "date": when}
+        for field, base in (("height", 120.0), ("weight", 24.0), ("bsa", 0.9)):
+            if rng.random() < 0.6:
+                f[field] = round(base + rng.random(), 2)
+        f.setdefault("weight", 20.0)
+        findings.append(f)
+    view = CaseView(case_from_dict(case(*findings, bsa=None)))
+    window = view.rules.body_size_max_age_days
+    items = view.of_type("anthropometry")
+
+    def nearest(field: str, when: dt.date):
+        best = None
+        for item in items:  # date order: the first of equal gaps is the earlier
+            gap = abs((item.date - when).days)
+            if getattr(item.finding, field) is not None and gap <= window and (best is None or gap < best[0]):
+                best = (gap, item)
+        return best[1] if best else None
+
+    start = dt.date.fromisoformat(day(0))
+    for offset in range(-window - 5, 400 + window + 5, 3):
+        when = start + dt.timedelta(days=offset)
+        size = size_on(view, when)
+        assert (size.height, size.weight) == (nearest("height", when), nearest("weight", when)), when
+        assert (size.recorded if size.source == "recorded" else None) in (None, nearest("bsa", when)), when

@@ -82,8 +82,6 @@ class LRU(Generic[K, V]):
 
 # Records whose rendered patient-page section is kept: about 25 KB each, gzip-compressed.
 PAGE_FRAGMENTS = 1024
-# Assessments parsed into the engine's model for the pages (the report, a page section to render).
-PARSED_ASSESSMENTS = 64
 # Assessments of a whole CDS Hooks prefetch, by the digest of its content.
 CDS_ASSESSMENTS = 256
 
@@ -98,7 +96,6 @@ class Caches:
 
     assessments: LRU[tuple, bytes] = field(default_factory=lambda: LRU(2048))
     page_fragments: LRU[tuple, Any] = field(default_factory=lambda: LRU(PAGE_FRAGMENTS))
-    parsed_assessments: LRU[tuple, Any] = field(default_factory=lambda: LRU(PARSED_ASSESSMENTS))
     cds_assessments: LRU[bytes, Any] = field(default_factory=lambda: LRU(CDS_ASSESSMENTS))
 
     @classmethod
@@ -107,5 +104,5 @@ class Caches:
 
     def forget_patient(self, patient_id: int) -> None:
         """Evict everything cached about one record (called when it is deleted)."""
-        for cache in (self.assessments, self.page_fragments, self.parsed_assessments):
+        for cache in (self.assessments, self.page_fragments):
             cache.evict(_record(patient_id))

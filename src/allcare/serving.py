@@ -17,3 +17,13 @@ SERVING_GC_THRESHOLDS = (50_000, 20, 100)
 def tune_garbage_collector() -> None:
     """Collect cyclic garbage less often (see SERVING_GC_THRESHOLDS). Call once, in the app factory."""
     gc.set_threshold(*SERVING_GC_THRESHOLDS)
+
+
+def prepare_server_process() -> None:
+    """What every server process does once in its app factory, before its first request: load the
+    tables a request would otherwise load on first use (the UCUM unit registry: a second or more,
+    paid by the first request of every worker process) and set the collector's thresholds."""
+    from .engine.case.units import load_unit_registry
+
+    load_unit_registry()
+    tune_garbage_collector()

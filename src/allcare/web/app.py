@@ -18,13 +18,14 @@ from fastapi import Depends, FastAPI
 from .. import __version__
 from ..caches import Caches
 from ..interop.cdshooks.cors import CorsForCdsHooks
-from ..serving import tune_garbage_collector
+from ..serving import prepare_server_process
 from ..settings import Settings
 from ..store import Store
 from ..store.users import make_hasher
 from . import docs, errors
 from .api import router as api_router
 from .api.assessment import ASSESSMENT_COMPONENTS
+from .api.cases import case_schemas
 from .fhir_errors import OperationOutcomeErrors
 from .security import (
     AccessLogMiddleware,
@@ -39,7 +40,7 @@ from .security import (
 
 def create_app(settings: Settings | None = None, *, store: Store | None = None, migrate: bool = True) -> FastAPI:
     """Build the app for ``settings`` (default: from the environment); migrates the store to head."""
-    tune_garbage_collector()
+    prepare_server_process()
     settings = settings or Settings()
     store = store or Store.from_settings(settings)
     if migrate:
@@ -64,7 +65,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None, 
         _disable_demo_logins(app)
     errors.install(app)
     app.include_router(api_router, prefix="/api/v1")
-    _add_schemas(app, ASSESSMENT_COMPONENTS)
+    _add_schemas(app, ASSESSMENT_COMPONENTS, case_schemas())
     app.include_router(docs.router)
     _include_cds_hooks(app, settings)
     _include_pages(app)
@@ -81,8 +82,10 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None, 
     return app
 
 
-def _add_schemas(app: FastAPI, components: dict) -> None:
-    """Add schemas that are not pydantic models (the engine's assessment) to the OpenAPI document."""
+def _add_schemas(app: FastAPI, components: dict, shared: dict) -> None:
+    """Add schemas no route signature gives to the OpenAPI document: ``components`` (the engine's
+    assessment, msgspec structs) must be new names; ``shared`` (the case file a route reads as bytes)
+    may name models other routes already put there, which are then kept as they are."""
     generate = app.openapi
 
     def openapi() -> dict:
@@ -92,6 +95,8 @@ def _add_schemas(app: FastAPI, components: dict) -> None:
             if clashes:
                 raise RuntimeError(f"OpenAPI schema names used twice: {', '.join(clashes)}")
             schemas.update(components)
+            for name, schema in shared.items():
+                schemas.setdefault(name, schema)
         return app.openapi_schema  # type: ignore[return-value]
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -36,6 +36,8 @@ def _interval(value: float, comparator: str | None) -> tuple[float, bool, float,
 
 def at_least(value: float, comparator: str | None, threshold: float) -> bool | None:
     """Is the true value >= ``threshold``? None when the bound straddles it."""
+    if comparator is None:  # an exact value, as most are: a plain comparison
+        return value >= threshold
     low, _, high, high_in = _interval(value, comparator)
     if low >= threshold:
         return True
@@ -46,6 +48,8 @@ def at_least(value: float, comparator: str | None, threshold: float) -> bool | N
 
 def above(value: float, comparator: str | None, threshold: float) -> bool | None:
     """Is the true value > ``threshold``? None when the bound straddles it."""
+    if comparator is None:
+        return value > threshold
     low, low_in, high, _ = _interval(value, comparator)
     if low > threshold or (low == threshold and not low_in):
         return True
@@ -56,12 +60,16 @@ def above(value: float, comparator: str | None, threshold: float) -> bool | None
 
 def below(value: float, comparator: str | None, threshold: float) -> bool | None:
     """Is the true value < ``threshold``? (the negation of :func:`at_least`)."""
+    if comparator is None:
+        return value < threshold
     answer = at_least(value, comparator, threshold)
     return None if answer is None else not answer
 
 
 def at_most(value: float, comparator: str | None, threshold: float) -> bool | None:
     """Is the true value <= ``threshold``? (the negation of :func:`above`)."""
+    if comparator is None:
+        return value <= threshold
     answer = above(value, comparator, threshold)
     return None if answer is None else not answer
 

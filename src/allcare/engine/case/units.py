@@ -237,6 +237,12 @@ _REGISTRY: PintUcumRegistry | None = None
 _REGISTRY_LOCK = threading.Lock()
 
 
+def load_unit_registry() -> None:
+    """Load the UCUM unit registry now (a server process at start, a bulk import before it forks its
+    workers), so that no request or patient pays its second or more of loading."""
+    _registry()
+
+
 def _registry() -> PintUcumRegistry:
     """The UCUM unit registry, loaded on first use (about a second; the engine imports no I/O before)."""
     global _REGISTRY  # noqa: PLW0603 - loaded once, on first use
@@ -258,7 +264,9 @@ RED_CELL_COUNT = UnitKind("red cell count", "10^12/L", "10*12/L", ("10^12/L", "1
 HEMOGLOBIN = UnitKind("haemoglobin concentration", "g/dL", "g/dL", ("g/dL", "g/L", "mmol/L"), molar_mass=16114.0)
 # Spinal fluid cells: canonical cells/uL (= 10^6/L).
 CSF_CELLS = UnitKind("spinal fluid cell count", "cells/uL", "/uL", ("cells/uL", "/uL", "/mm3", "10^6/L"))
-PERCENT = UnitKind("percentage", "%", "%", ("%",))
+# UCUM's unity "1" (a fraction: 0.0001 = 0.01%) is how MRD is often coded, allcare's export
+# included: converted here, it needs no UCUM registry (a second or more to load).
+PERCENT = UnitKind("percentage", "%", "%", ("%",), fixed=(Spelling("1", 100.0, ucum="1"),))
 
 
 # --- Treatment monitoring: chemistry, drug levels, vital signs, body size, doses ------------------

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import weakref
+from bisect import bisect_left
 from dataclasses import dataclass
 
 from ..monitoring_output import BodySize
@@ -60,24 +61,54 @@ class Size:
                 f"weight {self.weight.finding.weight.value:g} kg)")
 
 
+class _Known:
+    """A view's body-size findings that give one field, in date order, and the sizes already worked out:
+    a long maintenance asks for the size of every count's and dose's day."""
+
+    __slots__ = ("series", "sizes")
+
+    def __init__(self, view: CaseView):
+        items = view.of_type("anthropometry")
+        self.series: dict[str, tuple[list[dt.date], list[Indexed]]] = {}
+        for field in ("height", "weight", "bsa"):
+            having = [x for x in items if getattr(x.finding, field) is not None]
+            self.series[field] = ([x.date for x in having], having)
+        self.sizes: dict[dt.date, Size] = {}
+
+
+_KNOWN: weakref.WeakKeyDictionary[CaseView, _Known] = weakref.WeakKeyDictionary()
+
+
+def _known(view: CaseView) -> _Known:
+    known = _KNOWN.get(view)
+    if known is None:
+        known = _KNOWN.setdefault(view, _Known(view))
+    return known
+
+
 def _nearest(view: CaseView, field: str, when: dt.date) -> Indexed | None:
+    """The finding giving ``field`` nearest to ``when`` within the window (ties: the earlier one), found by
+    bisecting its date-ordered series (:meth:`CaseView.nearest` read every finding of the window)."""
+    dates, items = _known(view).series[field]
     window = view.rules.body_size_max_age_days
-    items = [x for x in view.within("anthropometry", when, window) if getattr(x.finding, field) is not None]
-    return view.nearest(items, when, window) if items else None
-
-
-# Sizes already worked out, per view and date: every count and dose of a long maintenance asks.
-_SIZES: weakref.WeakKeyDictionary[CaseView, dict[dt.date, Size]] = weakref.WeakKeyDictionary()
+    after = bisect_left(dates, when)  # the first on or after ``when``
+    best: Indexed | None = None
+    if after > 0:
+        before = bisect_left(dates, dates[after - 1])  # the first of the latest date before ``when``
+        if (when - dates[before]).days <= window:
+            best = items[before]
+    if after < len(items) and (dates[after] - when).days <= window and (
+            best is None or (dates[after] - when).days < (when - best.date).days):
+        best = items[after]
+    return best
 
 
 def size_on(view: CaseView, when: dt.date) -> Size:
     """The body size for ``when`` (nearest height, weight or recorded BSA within the window)."""
-    known = _SIZES.get(view)
-    if known is None:
-        known = _SIZES.setdefault(view, {})
-    size = known.get(when)
+    sizes = _known(view).sizes
+    size = sizes.get(when)
     if size is None:
-        size = known[when] = _size_on(view, when)
+        size = sizes[when] = _size_on(view, when)
     return size
 
 

@@ -94,9 +94,11 @@ def _round(value: float | None, digits: int = 1) -> float | None:
     return None if value is None else round(value, digits)
 
 
-def _di(span: DoseSpan | None, size: Size, protocol_week_mg_m2: float) -> tuple[float | None, float | None]:
-    """(mg per week, dose intensity %) of the dose that applied on a day of ``size``; a held dose is 0 mg, 0%."""
-    if span is None:
+def _di(span: DoseSpan | None, size: Size | None, protocol_week_mg_m2: float) -> tuple[float | None, float | None]:
+    """(mg per week, dose intensity %) of the dose that applied on a day of ``size``; a held dose is 0 mg, 0%.
+
+    ``size`` is None only when no dose applied that day (the body size is not looked up then)."""
+    if span is None or size is None:
         return None, None
     mg, mg_m2 = weekly(span, size)
     di = None if mg_m2 is None else 100.0 * mg_m2 / protocol_week_mg_m2
@@ -106,9 +108,10 @@ def _di(span: DoseSpan | None, size: Size, protocol_week_mg_m2: float) -> tuple[
 def _count(view: CaseView, t: MaintenanceTargets, item: Indexed[Cbc], weight: float,
            mp_history: list[DoseSpan], mtx_history: list[DoseSpan]) -> MaintenanceCount:
     cbc = item.finding
-    size = size_on(view, item.date)
-    mp_mg, mp_di = _di(active(mp_history, item.date), size, t.mercaptopurine_mg_m2_day * 7)
-    mtx_mg, mtx_di = _di(active(mtx_history, item.date), size, t.methotrexate_mg_m2_week)
+    mp, mtx = active(mp_history, item.date), active(mtx_history, item.date)
+    size = size_on(view, item.date) if mp is not None or mtx is not None else None  # only a dose needs the body size
+    mp_mg, mp_di = _di(mp, size, t.mercaptopurine_mg_m2_day * 7)
+    mtx_mg, mtx_di = _di(mtx, size, t.methotrexate_mg_m2_week)
     return MaintenanceCount(
         index=item.index, date=item.date,
         anc=None if cbc.anc is None else cbc.anc.value,

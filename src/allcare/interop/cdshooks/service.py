@@ -11,7 +11,6 @@ named FHIR server fails.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import time
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 import httpx
+import msgspec
 import orjson
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
@@ -28,10 +28,10 @@ from starlette.concurrency import run_in_threadpool
 from ...clock import assessment_date
 from ...engine import assess
 from ...engine.rules import DEFAULT_RULES, RuleSet
-from ...serving import tune_garbage_collector
+from ...serving import prepare_server_process
 from ..fhir import FhirInputError, import_resources
 from ..fhir.reader import ContentCache
-from ..json_steps import CDS_REQUEST_DEPTH, loads_in_steps
+from ..fhir.shapes import error_path
 from .auth import CdsAuth, require_cds_client
 from .cards import assessment_cards
 from .cors import CorsForCdsHooks
@@ -113,30 +113,27 @@ def cds_discovery() -> dict:
 async def cds_all_assessment(request: Request, _client: Annotated[dict | None, Depends(require_cds_client)]) -> JSONResponse:
     """Assess the patient in context and answer with cards (the caller's JWT is checked first).
 
-    The ``Server-Timing`` header gives where the time went (parse, fetch, map, assess, cards; ms).
+    The ``Server-Timing`` header gives where the time went (parse, fetch, map, assess, cards; ms), or
+    (parse, known, cards) when the same prefetch was assessed before.
     """
     settings = _settings(request)
     timing = Timing()
-    hook_request = await _read_request(request, settings)
+    hook_request, prefetch, key = await _read_request(request, settings)
     timing.lap("parse")
-    resources = await _gather(hook_request, settings)
-    timing.lap("fetch")
-    patient_id, assessment = await run_in_threadpool(_assessed, resources, settings, timing)  # seconds of work: not here
-    timing.lap("assess")
+    known: tuple[str, Any] | None = settings.assessed.get(key)
+    if known is not None:
+        timing.lap("known")
+    else:
+        resources, fetched = await _gather(hook_request, prefetch, settings)
+        timing.lap("fetch")
+        known = await run_in_threadpool(_import_and_assess, resources, settings, timing)  # tens of ms of work: not here
+        if not fetched:  # what a FHIR server answers may change: only a prefetch that says it all is kept
+            settings.assessed.put(key, known)
+    patient_id, assessment = known
     cards = assessment_cards(assessment, hook_request.hookInstance, settings.patient_url(patient_id))
     body = CdsResponse(cards=cards).model_dump(exclude_none=True)
     timing.lap("cards")
     return JSONResponse(body, headers={"Server-Timing": timing.header()})
-
-
-def _assessed(resources: list[tuple[str, dict, str | None]], settings: CdsSettings, timing: Timing) -> tuple[str, Any]:
-    key = _content_key(resources, settings)
-    known = settings.assessed.get(key) if key is not None else None
-    if known is None:
-        known = _import_and_assess(resources, settings, timing)
-        if key is not None:
-            settings.assessed.put(key, known)
-    return known
 
 
 @router.post(f"/cds-services/{SERVICE_ID}/feedback", responses={status: {"description": text} for status, text in {
@@ -173,7 +170,7 @@ class Timing:
         return ", ".join(f"{stage};dur={ms:.2f}" for stage, ms in self.stages.items())
 
 
-def _import_and_assess(resources: list[tuple[str, dict, str | None]], settings: CdsSettings, timing: Timing) -> tuple[str, Any]:
+def _import_and_assess(resources: list[tuple[str, bytes, str | None]], settings: CdsSettings, timing: Timing) -> tuple[str, Any]:
     try:
         result = import_resources(resources)
     except FhirInputError as error:
@@ -189,123 +186,194 @@ def _import_and_assess(resources: list[tuple[str, dict, str | None]], settings: 
     return imported.patient_id, assessment
 
 
-def _content_key(resources: list[tuple[str, dict, str | None]], settings: CdsSettings) -> bytes | None:
-    """A digest of exactly the resources sent (and the rule set), or None when they cannot be serialised.
+class _Request(msgspec.Struct):
+    """A CDS Hooks request as first read: the prefetch values stay raw JSON text, one per key.
 
-    Hashed resource by resource, so no single step holds the interpreter for long.
+    The envelope is checked by :class:`.models.HookRequest`; the prefetch is decoded only when its
+    assessment is not already known, and then straight into the resources' Structs (:func:`_gather`).
     """
-    digest = hashlib.sha256(settings.rules.version.encode() + b"\0")
-    try:
-        for _, resource, _ in resources:
-            digest.update(orjson.dumps(resource, option=orjson.OPT_SORT_KEYS) + b"\0")
-    except (TypeError, orjson.JSONEncodeError):
-        return None
-    return digest.digest()
+
+    hook: Any = None
+    hookInstance: Any = None
+    fhirServer: Any = None
+    fhirAuthorization: Any = None
+    context: Any = None
+    prefetch: dict[str, msgspec.Raw] | None = None
 
 
-async def _read_request(request: Request, settings: CdsSettings) -> HookRequest:
+_REQUEST_DECODER = msgspec.json.Decoder(_Request)
+_ENVELOPE = ("hook", "hookInstance", "fhirServer", "fhirAuthorization", "context")
+
+
+async def _read_request(request: Request, settings: CdsSettings) -> tuple[HookRequest, dict[str, msgspec.Raw], bytes]:
     body = await request.body()
     if len(body) > settings.max_request_bytes:
         raise _error(413, f"request of {len(body):,} bytes is over the limit of {settings.max_request_bytes:,}")
-    return await run_in_threadpool(_parse_request, body)
+    return await run_in_threadpool(_parse_request, body, settings)
 
 
-def _parse_request(body: bytes) -> HookRequest:
+def _parse_request(body: bytes, settings: CdsSettings) -> tuple[HookRequest, dict[str, msgspec.Raw], bytes]:
+    """(the checked request, its raw prefetch values by key, the content key of what it asks to assess)."""
     try:
-        data = loads_in_steps(body, CDS_REQUEST_DEPTH)  # in steps: other requests run between them
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raw = _REQUEST_DECODER.decode(body)
+    except msgspec.DecodeError as error:
         raise _error(400, f"request body is not valid JSON: {error}") from None
+    except msgspec.ValidationError as error:
+        path, message = error_path(error)
+        raise _error(400, "not a valid CDS Hooks request", [f"{path or 'request'}: {message}"]) from None
+    except RecursionError:
+        raise _error(400, "request body is not valid JSON: nested too deeply") from None
+    envelope = {name: getattr(raw, name) for name in _ENVELOPE if getattr(raw, name) is not None}
     try:
-        hook_request = HookRequest.model_validate(data)
+        hook_request = HookRequest.model_validate(envelope)
     except ValidationError as error:
-        problems = [f"{'.'.join(str(p) for p in e['loc']) or 'request'}: {e['msg'].removeprefix('Value error, ')}" for e in error.errors(include_url=False)]
+        problems = [f"{'.'.join(str(p) for p in e['loc']) or 'request'}: {e['msg'].removeprefix('Value error, ')}"
+                    for e in error.errors(include_url=False)]
         raise _error(400, "not a valid CDS Hooks request", problems) from None
     if hook_request.hook != HOOK:
         raise _error(400, f"this service answers the {HOOK!r} hook, not {hook_request.hook!r}")
-    return hook_request
+    prefetch = raw.prefetch or {}
+    return hook_request, prefetch, _content_key(hook_request, prefetch, settings)
 
 
-async def _gather(hook_request: HookRequest, settings: CdsSettings) -> list[tuple[str, dict, str | None]]:
-    """Resources from the prefetch, fetching every missing key (and the rest of a paged one) from the FHIR server.
+def _content_key(hook_request: HookRequest, prefetch: dict[str, msgspec.Raw], settings: CdsSettings) -> bytes:
+    """A digest of all an assessment reads from the request: the rule set, the patient in context and
+    the text of every prefetch value (absent and ``null`` told apart). The same text always gives the
+    same assessment, so a chart opened again is answered without decoding its prefetch."""
+    digest = hashlib.sha256(f"{settings.rules.version}\0{hook_request.context.patientId}\0".encode())
+    for key in PREFETCH:
+        value = prefetch.get(key)
+        digest.update(key.encode() + (b"\1" + bytes(value) if value is not None else b"\2") + b"\0")
+    return digest.digest()
+
+
+class _Entry(msgspec.Struct):
+    resource: msgspec.Raw = msgspec.Raw(b"")  # empty: no resource
+    fullUrl: Any = None
+    search: Any = None
+
+
+class _Link(msgspec.Struct):
+    relation: Any = None
+    url: Any = None
+
+
+class _Value(msgspec.Struct):
+    """A prefetch value as far as the service reads it itself: a Bundle's resources stay raw text."""
+
+    resourceType: Any = None
+    id: Any = None
+    entry: list[_Entry] | None = None
+    link: list[_Link] | None = None
+
+
+class _Identity(msgspec.Struct):
+    resourceType: Any = None
+    id: Any = None
+
+
+_VALUE_DECODER = msgspec.json.Decoder(_Value | None)
+_IDENTITY_DECODER = msgspec.json.Decoder(_Identity)
+
+
+async def _gather(hook_request: HookRequest, prefetch: dict[str, msgspec.Raw],
+                  settings: CdsSettings) -> tuple[list[tuple[str, bytes, str | None]], bool]:
+    """(``(where, resource text, fullUrl)`` for every resource, whether any was fetched from the FHIR server).
 
     CDS Hooks 2.0: an absent key or an OperationOutcome means the client could not prefetch
     it (fetch it); ``null`` means the client found no data (nothing to fetch). A searchset with
     a ``next`` link is only the first page: the rest is fetched from the same server, or, when
     that is not possible, the request is refused as incomplete rather than assessed as whole.
+    Resources stay JSON text until the importer decodes each into its Struct.
     """
-    prefetch = hook_request.prefetch or {}
-    context = hook_request.context.model_dump(exclude_none=True)
-    values: dict[str, Any] = {}
+    texts: dict[str, bytes] = {key: bytes(raw) for key, raw in prefetch.items() if key in PREFETCH}
+    values: dict[str, _Value | None] = {}
     missing, partial = [], []
     for key in PREFETCH:
-        value = prefetch.get(key, _ABSENT)
-        if value is None:
+        value = _decoded(key, texts[key]) if key in texts else None
+        if key in texts and value is None:
             values[key] = None
-        elif not _usable(value):
+        elif value is None or value.resourceType in (None, "OperationOutcome"):
             missing.append(key)
         else:
             values[key] = value
             if _next_link(value):
                 partial.append(key)
     if missing or partial:
-        needs = [f"prefetch '{key}' ({PREFETCH[key]})" for key in missing] + [
-            f"prefetch '{key}' is one page of a longer search (it has a 'next' link)" for key in partial]
-        if not hook_request.fhirServer:
-            raise _error(412, "prefetch data is missing or incomplete and the request names no fhirServer to fetch it from",
-                         needs)
-        if not settings.may_fetch_from(hook_request.fhirServer):
-            raise _error(412, f"prefetch data is missing or incomplete and this service may not fetch from "
-                              f"{hook_request.fhirServer} (ALLCARE_CDS_FHIR_SERVERS); send the whole prefetch", needs)
-        token = hook_request.fhirAuthorization.access_token if hook_request.fhirAuthorization else None
-        try:
-            async with httpx.AsyncClient(follow_redirects=False) as client:
-                for key in missing:
-                    values[key] = await fetch_one(client, hook_request.fhirServer, fill(PREFETCH[key], context), token, settings.fetch)
-                for key in partial:
-                    values[key] = await fetch_rest(client, hook_request.fhirServer, values[key], token, settings.fetch)
-        except FetchError as error:
-            raise _error(error.status, str(error)) from None
+        await _fetch(hook_request, settings, missing, partial, texts)
+        for key in (*missing, *partial):
+            values[key] = _decoded(key, texts[key])
     patient = values["patient"]
     if patient is None:  # the client has no Patient resource: the context's id is all there is
-        patient = {"resourceType": "Patient", "id": hook_request.context.patientId}
-    if not isinstance(patient, dict) or patient.get("resourceType") != "Patient":
+        texts["patient"] = orjson.dumps({"resourceType": "Patient", "id": hook_request.context.patientId})
+    elif patient.resourceType != "Patient":
         raise _error(422, "prefetch 'patient' is not a Patient resource")
-    if patient.get("id") and patient["id"] != hook_request.context.patientId:
-        raise _error(400, f"prefetch Patient/{patient['id']} is not the patient in context ({hook_request.context.patientId})")
-    out: list[tuple[str, dict, str | None]] = [("prefetch.patient", patient, None)]
+    elif patient.id and patient.id != hook_request.context.patientId:
+        raise _error(400, f"prefetch Patient/{patient.id} is not the patient in context ({hook_request.context.patientId})")
+    out: list[tuple[str, bytes, str | None]] = [("prefetch.patient", texts["patient"], None)]
     seen: set[str] = set()
     for key in PREFETCH:
         bundle = values[key]
         if key == "patient" or bundle is None:
             continue
-        if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
+        if bundle.resourceType != "Bundle":
             raise _error(422, f"prefetch '{key}' is not a Bundle")
-        for n, entry in enumerate(bundle.get("entry") or []):
-            resource = entry.get("resource") if isinstance(entry, dict) else None
-            if not isinstance(resource, dict) or resource.get("resourceType") == "OperationOutcome":
+        for n, entry in enumerate(bundle.entry or []):
+            if not entry.resource or (isinstance(entry.search, dict) and entry.search.get("mode") == "outcome"):
                 continue
-            if (entry.get("search") or {}).get("mode") == "outcome":
+            text = bytes(entry.resource)
+            try:
+                identity = _IDENTITY_DECODER.decode(text)
+            except msgspec.ValidationError:  # not a JSON object: no resource
                 continue
-            identity = f"{resource.get('resourceType')}/{resource.get('id')}" if resource.get("id") else None
-            if identity is not None and identity in seen:  # e.g. a report's results also matched by another search
+            if identity.resourceType == "OperationOutcome":
                 continue
-            if identity is not None:
-                seen.add(identity)
-            out.append((f"prefetch.{key}.entry[{n}]", resource, entry.get("fullUrl")))
-    return out
+            name = f"{identity.resourceType}/{identity.id}" if identity.id else None
+            if name is not None and name in seen:  # e.g. a report's results also matched by another search
+                continue
+            if name is not None:
+                seen.add(name)
+            out.append((f"prefetch.{key}.entry[{n}]", text, entry.fullUrl if isinstance(entry.fullUrl, str) else None))
+    return out, bool(missing or partial)
 
 
-_ABSENT = object()
+async def _fetch(hook_request: HookRequest, settings: CdsSettings, missing: list[str], partial: list[str],
+                 texts: dict[str, bytes]) -> None:
+    """Fetch the ``missing`` keys and the rest of the ``partial`` ones into ``texts``, or refuse the request."""
+    needs = [f"prefetch '{key}' ({PREFETCH[key]})" for key in missing] + [
+        f"prefetch '{key}' is one page of a longer search (it has a 'next' link)" for key in partial]
+    if not hook_request.fhirServer:
+        raise _error(412, "prefetch data is missing or incomplete and the request names no fhirServer to fetch it from",
+                     needs)
+    if not settings.may_fetch_from(hook_request.fhirServer):
+        raise _error(412, f"prefetch data is missing or incomplete and this service may not fetch from "
+                          f"{hook_request.fhirServer} (ALLCARE_CDS_FHIR_SERVERS); send the whole prefetch", needs)
+    context = hook_request.context.model_dump(exclude_none=True)
+    token = hook_request.fhirAuthorization.access_token if hook_request.fhirAuthorization else None
+    try:
+        async with httpx.AsyncClient(follow_redirects=False) as client:
+            for key in missing:
+                found = await fetch_one(client, hook_request.fhirServer, fill(PREFETCH[key], context), token, settings.fetch)
+                texts[key] = orjson.dumps(found)
+            for key in partial:
+                found = await fetch_rest(client, hook_request.fhirServer, orjson.loads(texts[key]), token, settings.fetch)
+                texts[key] = orjson.dumps(found)
+    except FetchError as error:
+        raise _error(error.status, str(error)) from None
 
 
-def _next_link(bundle: dict) -> str | None:
-    links = bundle.get("link") if bundle.get("resourceType") == "Bundle" else None
-    return next((link.get("url") for link in links or [] if isinstance(link, dict) and link.get("relation") == "next"), None)
+def _decoded(key: str, text: bytes) -> _Value | None:
+    try:
+        return _VALUE_DECODER.decode(text)
+    except msgspec.ValidationError as error:
+        path, message = error_path(error)
+        raise _error(422, f"prefetch '{key}' is not a FHIR resource or Bundle", [f"{path or key}: {message}"]) from None
 
 
-def _usable(value: Any) -> bool:
-    """A prefetch value the client actually filled (CDS Hooks 2.0: absent or an OperationOutcome means it could not)."""
-    return isinstance(value, dict) and value.get("resourceType") not in (None, "OperationOutcome")
+def _next_link(bundle: _Value) -> str | None:
+    if bundle.resourceType != "Bundle":
+        return None
+    return next((link.url for link in bundle.link or [] if link.relation == "next" and isinstance(link.url, str)), None)
 
 
 def create_app(settings: CdsSettings | None = None, auth: CdsAuth | None = None) -> FastAPI:
@@ -316,7 +384,7 @@ def create_app(settings: CdsSettings | None = None, auth: CdsAuth | None = None)
     """
     from ...settings import CdsAuthSettings
 
-    tune_garbage_collector()
+    prepare_server_process()
     app = FastAPI(title="allcare CDS Hooks", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.cds_settings = settings = settings or CdsSettings()
     app.state.cds_auth = auth or CdsAuth.from_settings(

@@ -51,7 +51,7 @@ def import_bundle(data: str | bytes | dict, *, name: str = "<bundle>", max_bytes
     return import_resources(bundle_entries(parsed, name), strict=strict)
 
 
-def import_resources(entries: Iterable[tuple[str, dict, str | None]], *, fhir_version: str | None = None,
+def import_resources(entries: Iterable[tuple[str, dict | bytes, str | None]], *, fhir_version: str | None = None,
                      strict: bool = False) -> ImportResult:
     """Import ``(where, resource, fullUrl)`` triples; raises :class:`FhirInputError` when any resource is invalid.
 

@@ -43,7 +43,7 @@ from .assemble import Item, PatientImport
 from .importer import import_items, with_contained
 from .problems import FhirInputError, FhirProblem, MappingReport
 from .read_helpers import concept_text, short_ref
-from .reader import VERSION_MARKERS, check_resource_type, check_shape, check_version, validate
+from .reader import check_resource_type, check_shape, check_version, read_head, validate
 
 DEFAULT_MAX_NDJSON_BYTES = 8 * 1024**3
 DEFAULT_MAX_LINE_BYTES = 32 * 1024**2
@@ -129,40 +129,12 @@ def _lines(path: str | Path, max_line_bytes: int) -> Iterator[tuple[int, int, by
         yield number, done, line, resource
 
 
-class _Ref(msgspec.Struct):
-    reference: str | None = None
-
-
-# What the scan reads of each line: its type, id, patient reference, and whether it has an element
-# that exists only in another FHIR version (the whole line is still parsed, so bad JSON is caught here).
-_ABSENT = msgspec.Raw(b"")
-_MARKERS = sorted({key for markers in VERSION_MARKERS.values() for key in markers})
-_Head = msgspec.defstruct("_Head", [("resourceType", object, None), ("id", object, None),
-                                    ("subject", msgspec.Raw, _ABSENT), ("patient", msgspec.Raw, _ABSENT)]
-                          + [(key, msgspec.Raw, _ABSENT) for key in _MARKERS], kw_only=True)
-_HEAD_DECODER = msgspec.json.Decoder(_Head)
-_REF_DECODER = msgspec.json.Decoder(_Ref)
-
-
 def _head(line: bytes, where: str) -> dict:
-    """The line's resource type, id, marker elements and patient reference, as a small dict."""
+    """The line's resource type, id, marker elements and patient reference (:func:`.reader.read_head`)."""
     try:
-        head = _HEAD_DECODER.decode(line)
+        return read_head(line)
     except (msgspec.DecodeError, msgspec.ValidationError) as error:
         raise _json_problem(line, where, error) from None
-    out = {"resourceType": head.resourceType, "id": head.id}
-    for key in _MARKERS:
-        if getattr(head, key):
-            out[key] = True
-    for name in ("subject", "patient"):
-        raw = getattr(head, name)
-        try:
-            ref = _REF_DECODER.decode(raw) if raw else None
-        except (msgspec.DecodeError, msgspec.ValidationError):
-            ref = None  # a malformed reference is reported with its resource in the second pass
-        if ref is not None and ref.reference:
-            out[name] = {"reference": ref.reference}
-    return out
 
 
 def _patient_key(resource: dict) -> str | None:
@@ -313,7 +285,10 @@ class NdjsonImport:
         # Forked workers share the loaded code and tables; at most 2 buckets per worker are in flight
         # (memory stays about workers x 2 buckets), and results come back in bucket order.
         context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(self.workers, mp_context=context) as pool:
+        # The workers inherit this process's heap: frozen, their collector never walks it (each walk
+        # touched every inherited object and made the worker copy its pages).
+        gc.freeze()
+        with _unfreezing(), ProcessPoolExecutor(self.workers, mp_context=context) as pool:
             pending: deque = deque()
             remaining = iter(files)
             for path in remaining:
@@ -327,6 +302,14 @@ class NdjsonImport:
                     pending.append(pool.submit(import_bucket, following, self.medications, self.strict))
                 self.report.merge(report)
                 yield size, outcomes
+
+
+@contextmanager
+def _unfreezing():
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def bucket_outcomes(path: Path, medications: dict[str, str], strict: bool, report: MappingReport):

@@ -23,7 +23,7 @@ from pydantic import ValidationError
 from ...caches import LRU
 from ...engine.case.errors import dotted_path
 from .problems import FhirInputError, FhirProblem
-from .shapes import Resource, decode, error_path
+from .shapes import STRUCTS, Resource, decode, error_path
 
 DEFAULT_MAX_BUNDLE_BYTES = 256 * 1024 * 1024
 ACCEPTED_VERSIONS = ("4.0", "4.3", "r4", "r4b")
@@ -117,6 +117,8 @@ def check_resource_type(resource: dict, where: str) -> None:
     rtype = resource.get("resourceType")
     if not isinstance(rtype, str) or not rtype:
         raise FhirInputError([FhirProblem(where, "resourceType", "missing: every FHIR resource names its resourceType")])
+    if rtype in STRUCTS:  # a type allcare reads: an R4 resource, no need to load its R4B model to know
+        return
     cls = model_class(rtype)
     if cls is None or not hasattr(cls, "get_resource_type") or rtype in ("Element", "BackboneElement"):
         raise FhirInputError([FhirProblem(describe(resource, where), "resourceType", f"unknown resource type {rtype!r} (not a FHIR R4 resource)")])
@@ -132,6 +134,47 @@ def check_shape(rtype: str, resource: dict, name: str) -> None:
                                           "data; export it as FHIR R4 (4.0.1)")])
 
 
+# What is read of a raw resource before its Struct is chosen: its type, id, patient reference, and
+# whether it has an element that exists only in another FHIR version (the whole text is still
+# parsed, so malformed JSON is caught here).
+_ABSENT = msgspec.Raw(b"")
+_MARKERS = sorted({key for markers in VERSION_MARKERS.values() for key in markers})
+_Head = msgspec.defstruct("_Head", [("resourceType", object, None), ("id", object, None),
+                                    ("subject", msgspec.Raw, _ABSENT), ("patient", msgspec.Raw, _ABSENT)]
+                          + [(key, msgspec.Raw, _ABSENT) for key in _MARKERS], kw_only=True)
+_HEAD_DECODER = msgspec.json.Decoder(_Head)
+
+
+class _Ref(msgspec.Struct):
+    reference: str | None = None
+
+
+_REF_DECODER = msgspec.json.Decoder(_Ref)
+
+
+def read_head(raw: bytes) -> dict:
+    """The resource type, id, version-marker elements and patient references of one raw resource, as a
+    small dict (what :func:`check_resource_type`, :func:`check_shape` and :func:`describe` read).
+
+    Raises :class:`msgspec.DecodeError` for malformed JSON, :class:`msgspec.ValidationError` when the
+    text is not a JSON object; a malformed reference is left out (the full check reports it).
+    """
+    head = _HEAD_DECODER.decode(raw)
+    out = {"resourceType": head.resourceType, "id": head.id}
+    for key in _MARKERS:
+        if getattr(head, key):
+            out[key] = True
+    for name in ("subject", "patient"):
+        value = getattr(head, name)
+        try:
+            ref = _REF_DECODER.decode(value) if value else None
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            ref = None
+        if ref is not None and ref.reference:
+            out[name] = {"reference": ref.reference}
+    return out
+
+
 # Values by exact content: the app's one LRU class. The CDS Hooks service keeps the assessment
 # of a whole prefetch by its digest: an EHR sends the same resources each time a chart is opened,
 # and the same resources and rule set always give the same assessment. Imports of files keep
@@ -145,20 +188,28 @@ def validate(resource: dict | bytes, where: str, strict: bool = False, resource_
 
     The elements allcare reads are checked for their FHIR R4 JSON shape by decoding them;
     ``strict`` validates the whole resource with its R4B model as well. ``resource`` is a
-    parsed resource, or the raw JSON of one whose type (``resource_type``) and version
-    markers were already checked (a bulk import's second pass).
+    parsed resource or its raw JSON text: raw text is decoded straight into the Struct, with
+    no dict built in between (the CDS Hooks prefetch, a bulk import). ``resource_type`` names
+    the type of raw text whose type and version markers were already checked (a bulk import's
+    second pass).
     """
-    if isinstance(resource, bytes):
-        rtype = resource_type
-    else:
-        check_resource_type(resource, where)
-        rtype = resource["resourceType"]
-        check_shape(rtype, resource, where)
+    name = where
+    if resource_type is None:
+        head = resource
+        if isinstance(resource, bytes):
+            try:
+                head = read_head(resource)
+            except msgspec.MsgspecError:
+                raise FhirInputError([FhirProblem(where, "", "not a FHIR resource (a JSON object)")]) from None
+        check_resource_type(head, where)
+        resource_type = head["resourceType"]
+        check_shape(resource_type, head, where)
+        name = describe(head, where)
+    rtype = resource_type
     try:
         decoded = decode(resource, rtype)
     except msgspec.ValidationError as error:
         path, message = error_path(error)
-        name = describe(resource, where) if isinstance(resource, dict) else where
         raise FhirInputError([FhirProblem(name, path, message)]) from None
     if strict:
         parsed = orjson.loads(resource) if isinstance(resource, bytes) else resource
@@ -171,7 +222,7 @@ def validate(resource: dict | bytes, where: str, strict: bool = False, resource_
     return decoded
 
 
-def validate_all(items: Iterable[tuple[str, dict, str | None]], strict: bool = False) -> list[tuple[str, Resource, str | None]]:
+def validate_all(items: Iterable[tuple[str, dict | bytes, str | None]], strict: bool = False) -> list[tuple[str, Resource, str | None]]:
     """Validate every resource; all problems of all resources are reported together."""
     out, problems = [], []
     for where, raw, full_url in items:

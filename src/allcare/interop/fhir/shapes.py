@@ -28,8 +28,9 @@ DateTime = Annotated[str, msgspec.Meta(
 Time = Annotated[str, msgspec.Meta(pattern=r"^\d{2}:\d{2}(:\d{2}(\.\d+)?)?$")]
 
 
-class _Element(msgspec.Struct, kw_only=True):
-    pass
+class _Element(msgspec.Struct, kw_only=True, gc=False):
+    """Decoded FHIR is a tree (nothing points back up), so its Structs are not tracked by the
+    garbage collector: a prefetch of a thousand resources adds nothing to its passes."""
 
 
 class Coding(_Element):

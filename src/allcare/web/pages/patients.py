@@ -121,7 +121,7 @@ def patient_page(request: Request, patient_id: PatientId, who: CodedPatientReade
         else:
             fragments = cached_fragments(
                 caches.page_fragments, (*record.key, ENGINE_VERSION, rules_version()),
-                lambda: _render_fragments(row, parse_assessment(request, record.key, data),
+                lambda: _render_fragments(row, parse_assessment(data),
                                          _finding_counts(session, patient_id)))
     added = request.query_params.get("added")
     return render(request, "patient.html", {

@@ -28,7 +28,7 @@ def _report(request: Request, patient_id: int, who, action: str):
         record = read_record(session, who.actor, patient_id, action=action)
         row = record.patient
         data = keyed_assessment_gzip(session, record, get_caches(request).assessments)
-        assessment = parse_assessment(request, record.key, data)
+        assessment = parse_assessment(data)
         case = case_of(session, row)
     return row, build_report(assessment, case=case, patient_name=row.display_name or row.identifier)
 
