@@ -424,3 +424,74 @@ def blank_values(kind: str, today: dt.date) -> dict[str, str]:
 def form_values(form: Any) -> dict[str, str]:
     """Submitted values to show again after a rejected submission."""
     return {key: value for key, value in form.items() if isinstance(value, str) and key != "csrf_token"}
+
+
+def _number_text(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def values_from_finding(reported: dict[str, Any]) -> dict[str, str]:
+    """A stored finding (case-file JSON) as the values of its form: the inverse of :func:`finding_from_form`."""
+    values: dict[str, str] = {}
+    for spec in FORMS.get(reported.get("type", ""), []):
+        value = reported.get(spec.name)
+        if value is None:
+            continue
+        if spec.kind == "quantity":
+            if isinstance(value, dict):
+                values[spec.name] = _number_text(value.get("value", ""))
+                values[spec.name + "_unit"] = str(value.get("unit", ""))
+                for bound, suffix in (("lower_limit", "_lower"), ("upper_limit", "_upper")):
+                    if bound in value:
+                        values[spec.name + suffix] = _number_text(value[bound])
+            else:
+                values[spec.name] = _number_text(value)
+        elif spec.kind == "tristate":
+            values[spec.name] = "yes" if value else "no"
+        elif spec.kind == "list":
+            values[spec.name] = ", ".join(str(item) for item in value)
+        elif spec.kind == "markers":
+            values[spec.name] = "\n".join(f"{name} {_number_text(result)}" for name, result in value.items())
+        else:
+            values[spec.name] = _number_text(value)
+    return values
+
+
+def merged_finding(stored: dict[str, Any], edited: dict[str, Any]) -> dict[str, Any]:
+    """The stored finding with its form's fields replaced by the edited ones.
+
+    What the form has no field for (a source id from FHIR, fields written by other tools) is kept,
+    so correcting a value never drops data the person editing could not see.
+    """
+    own = {spec.name for spec in FORMS.get(stored.get("type", ""), [])}
+    kept = {key: value for key, value in stored.items() if key not in own}
+    return {**kept, **edited}
+
+
+def changed_fields(kind: str, before: dict[str, str], now: dict[str, str]) -> list[tuple[str, str, str]]:
+    """(label, value the form was opened with, value saved since) for every field someone else changed."""
+    changes = []
+    for spec in FORMS.get(kind, []):
+        names = [spec.name] + ([spec.name + "_unit", spec.name + "_lower", spec.name + "_upper"]
+                               if spec.kind == "quantity" else [])
+        old = " ".join(before.get(name, "") for name in names).strip()
+        new = " ".join(now.get(name, "") for name in names).strip()
+        if old != new:
+            changes.append((spec.label, old or "(empty)", new or "(empty)"))
+    return changes
+
+
+def finding_summary(reported: dict[str, Any]) -> str:
+    """One line for the findings list: each filled field with its form label."""
+    values = values_from_finding(reported)
+    parts = []
+    for spec in FORMS.get(reported.get("type", ""), []):
+        if spec.kind == "date" and spec.name in ("date", "start") or spec.name == "note" or spec.name not in values:
+            continue
+        text = values[spec.name].replace("\n", "; ")
+        if spec.kind == "quantity" and values.get(spec.name + "_unit"):
+            text += " " + values[spec.name + "_unit"]
+        elif spec.kind == "quantity" and spec.units is not None:
+            text += " " + spec.units.canonical
+        parts.append(f"{spec.label}: {text}")
+    return " · ".join(parts)

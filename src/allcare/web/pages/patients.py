@@ -15,6 +15,7 @@ from ...engine.case import FINDING_TYPES
 from ...store.assessments import ENGINE_VERSION, keyed_assessment_gzip, read_record, rules_version
 from ...store.coded import coded_view
 from ...store.listing import PatientFilters, list_patients
+from ...store.findings import rows_of
 from ...store.models import FindingRow
 from ..charts import STATUS_LABELS, patient_charts
 from ..deps import CodedPatientReader, ListReader, PatientId, get_caches, get_store
@@ -116,6 +117,8 @@ def patient_page(request: Request, patient_id: PatientId, who: CodedPatientReade
             data = keyed_assessment_gzip(session, record, caches.assessments)
         except Exception as error:  # noqa: BLE001 - a record the engine cannot read still gets a page
             data, engine_error = None, type(error).__name__
+        findings = _findings_list(session, patient_id, request.query_params.get("type")) \
+            if who.role == "clinician" else None
         if data is None:
             fragments = _render_fragments(row, None, _finding_counts(session, patient_id))
         else:
@@ -133,7 +136,22 @@ def patient_page(request: Request, patient_id: PatientId, who: CodedPatientReade
         "titles": forms.TITLES,
         "can_write": who.role == "clinician",
         "added": ADDED.get(added or "") if data is not None else None,
+        "changed": ADDED.get(request.query_params.get("changed") or ""),
+        "deleted": ADDED.get(request.query_params.get("deleted") or ""),
+        "created": request.query_params.get("created") == "1",
+        "findings": findings,
+        "finding_type": _clean(request.query_params.get("type"), FINDING_TYPES),
+        "today": dt.date.today(),
     })
+
+
+def _findings_list(session, patient_id: int, kind: str | None) -> list[dict]:
+    """The record's findings, newest first, for the list under the assessment (with the versions its
+    edit, delete and end-phase forms send back)."""
+    rows = rows_of(session, patient_id, _clean(kind, FINDING_TYPES))
+    items = [{"row": row, "summary": forms.finding_summary(row.reported), "title": forms.TITLES.get(row.type, row.type),
+              "running": row.type == "treatment" and not row.reported.get("end")} for row in rows]
+    return sorted(items, key=lambda item: (item["row"].date, item["row"].position), reverse=True)
 
 
 def _finding_counts(session, patient_id: int) -> dict[str, int]:
