@@ -121,3 +121,16 @@ def test_registrar_cannot_open_the_correction_forms(app, world):
     finding_id, _, _ = _finding_id(logged_in(app, "clinician"), world.patient_a, "marrow")
     assert client.get(f"/patients/{world.patient_a}/findings/{finding_id}/edit").status_code == 403
     assert client.get("/patients/new").status_code == 403
+
+
+def test_karyotype_preview_cross_checks_the_sex_chromosomes_and_reads_the_modal_number(app, world):
+    client = logged_in(app, "clinician")
+    read = client.get("/karyotype/parse", params={"text": "46,XY,t(12;21)(p13;q22)[20]", "sex": "female"}).json()
+    assert read["modal_number"] == 46
+    assert read["sex_mismatch"] == "the karyotype shows a Y chromosome (XY) but the patient is recorded as female"
+    male = client.get("/karyotype/parse", params={"text": "46,XX[20]", "sex": "male"}).json()
+    assert "no Y chromosome" in male["sex_mismatch"]
+    lost_y = client.get("/karyotype/parse", params={"text": "45,X,-Y[20]", "sex": "male"}).json()
+    assert lost_y["sex_mismatch"] is None  # acquired loss of Y is not a mismatch
+    form = client.get(f"/patients/{world.patient_a}/findings/new/cytogenetics").text
+    assert 'data-patient-sex="female"' in form

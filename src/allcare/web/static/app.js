@@ -57,14 +57,29 @@
         if (/^(Problem|Warning)/.test(line)) { li.className = "problem"; }
         list.appendChild(li);
       });
-      show([paragraph("Read as: " + summary.join(" · ")), list], !result.ok);
+      var items = [paragraph("Read as: " + summary.join(" · ")), list];
+      if (result.sex_mismatch) { items.unshift(paragraph("Check: " + result.sex_mismatch + ".", "problem")); }
+      show(items, !result.ok || !!result.sex_mismatch);
+      fillModalNumber(result.modal_number);
     }
+
+    /* The modal number box follows the karyotype until the person types in it themselves. */
+    var modal = input.form ? input.form.querySelector("[name=modal_number]") : null;
+    var filled = modal ? modal.value : "";
+    function fillModalNumber(value) {
+      if (!modal || value === null || value === undefined) { return; }
+      if (modal.value === "" || modal.value === filled) {
+        modal.value = String(value);
+        filled = modal.value;
+      }
+    }
+    var sex = input.form ? input.form.getAttribute("data-patient-sex") : "";
 
     function ask() {
       var text = input.value.trim();
       var ticket = ++latest;
       if (!text) { render({ empty: true }); return; }
-      fetch("/karyotype/parse?text=" + encodeURIComponent(text), {
+      fetch("/karyotype/parse?text=" + encodeURIComponent(text) + (sex ? "&sex=" + encodeURIComponent(sex) : ""), {
         credentials: "same-origin", headers: { "Accept": "application/json" }
       }).then(function (response) {
         if (!response.ok) { throw new Error("HTTP " + response.status); }
