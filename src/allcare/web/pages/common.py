@@ -31,6 +31,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ... import DISCLAIMER, __version__
 from ...course_labels import episode_details, episode_name
 from ...engine.assessment import Assessment, assessment_from_json
+from ...store.assessments import is_historical
 from ...store.errors import NotFound
 from ..charts import PHASE_LABELS, STATUS_LABELS, percent_text, phase_label, status_label
 from ..deps import Principal
@@ -110,6 +111,7 @@ templates.env.globals.update(
     plotly_style_guards=plotly_style_guards,
     episode_name=episode_name,
     episode_details=episode_details,
+    historical_alert=is_historical,
 )
 templates.env.filters.update(
     status_label=status_label,

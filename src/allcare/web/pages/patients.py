@@ -12,6 +12,7 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 
 from ...engine.case import FINDING_TYPES
+from ...engine.rules import DEFAULT_RULES
 from ...store.assessments import ENGINE_VERSION, keyed_assessment_gzip, read_record, rules_version
 from ...store.coded import coded_view
 from ...store.listing import PatientFilters, list_patients
@@ -38,7 +39,7 @@ VISIT_WINDOWS = {
     "older90": ("more than 90 days ago", None, 90),
     "older365": ("more than a year ago", None, 365),
 }
-SORTS = {"identifier": "Identifier", "-last_visit": "Last visit (newest first)", "last_visit": "Last visit (oldest first)",
+SORTS = {"identifier": "Identifier", "urgency": "Urgency (critical alerts, then warnings)", "-last_visit": "Last visit (newest first)", "last_visit": "Last visit (oldest first)",
          "status": "Status", "-created": "Newest records"}
 ADDED = dict(forms.TITLES)
 
@@ -95,7 +96,7 @@ def patient_list(
         "next_link": page_link(page + 1) if page < pages else None,
         "statuses": STATUS_LABELS, "risks": NCI_LABELS, "lineages": LINEAGES, "alerts": ALERT_LABELS,
         "visits": VISIT_WINDOWS, "sorts": SORTS, "alert_label": alert_label, "who_short": who_short, "filtered": bool(query),
-        "can_write": who.role == "clinician", "today": today,
+        "can_write": who.role == "clinician", "today": today, "stale_since": stale_since,
     })
 
 
@@ -117,6 +118,7 @@ def patient_page(request: Request, patient_id: PatientId, who: CodedPatientReade
             data = keyed_assessment_gzip(session, record, caches.assessments)
         except Exception as error:  # noqa: BLE001 - a record the engine cannot read still gets a page
             data, engine_error = None, type(error).__name__
+        latest = session.scalar(select(func.max(FindingRow.date)).where(FindingRow.patient_id == patient_id))
         findings = _findings_list(session, patient_id, request.query_params.get("type")) \
             if who.role == "clinician" else None
         if data is None:
@@ -142,7 +144,17 @@ def patient_page(request: Request, patient_id: PatientId, who: CodedPatientReade
         "findings": findings,
         "finding_type": _clean(request.query_params.get("type"), FINDING_TYPES),
         "today": dt.date.today(),
+        "stale": stale_since(latest, dt.date.today()),
     })
+
+
+def stale_since(latest: dt.date | None, today: dt.date) -> int | None:
+    """Days since the latest finding when that is longer than the rule set's stale-data limit (else None):
+    the page then says the picture is as of that date, not today."""
+    if latest is None:
+        return None
+    days = (today - latest).days
+    return days if days > DEFAULT_RULES.stale_data_days else None
 
 
 def _findings_list(session, patient_id: int, kind: str | None) -> list[dict]:
