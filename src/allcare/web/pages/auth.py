@@ -17,7 +17,7 @@ from ...store import audit
 from ...store.users import end_session
 from ..api.auth import login as api_login
 from ..api.schemas import LoginIn
-from ..deps import Admin, CurrentPrincipal, current_principal, get_settings, get_store
+from ..deps import CurrentPrincipal, current_principal, get_settings, get_store
 from ..security import cookie_name, is_secure, session_token
 from .common import PageRoute, home_for, render, safe_next
 
@@ -103,8 +103,3 @@ def no_record(request: Request, who: CurrentPrincipal) -> Response:
                                           "detail": f"The login {who.username} is not linked to a patient record yet. "
                                                     "Please ask your care team."}, 404)
 
-
-@router.get("/admin")
-def admin_home(request: Request, who: Admin) -> Response:
-    """Administrators manage users and read the audit log through the API; this page points there."""
-    return render(request, "admin.html", {})
