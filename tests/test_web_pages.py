@@ -62,7 +62,7 @@ def test_login_page_is_accessible_and_carries_the_disclaimer(client):
     assert '<main id="main"' in page and 'href="#main"' in page  # landmark and skip link
 
 
-@pytest.mark.parametrize(("username", "landing"), [("clinician", "/patients"), ("registrar", "/patients"),
+@pytest.mark.parametrize(("username", "landing"), [("clinician", "/patients"), ("registrar", "/registry"),
                                                    ("admin", "/admin"), ("patient_a", "/patients/{a}/report")])
 def test_each_role_lands_on_its_home_page(app, world, username, landing):
     client = TestClient(app)

@@ -150,6 +150,7 @@ def summary_values(case: Case, result: Any) -> dict[str, Any]:
     diagnosis = result.diagnosis
     return {
         "as_of": result.as_of,
+        "diagnosis_date": result.diagnosis_date,
         "last_visit": max((finding.date for finding in case.findings), default=None),
         "disease": diagnosis.disease,
         "lineage": diagnosis.lineage,
@@ -174,7 +175,7 @@ def summary_values(case: Case, result: Any) -> dict[str, Any]:
     }
 
 
-_EMPTY = dict.fromkeys(("as_of", "last_visit", "disease", "lineage", "who_key", "who_name", "icc_key", "icc_name", "status", "status_since", "phase", "nci_risk", "genetic_risk", "cog_group", "icd_10_cm", "icd_o_3", "snomed_ct"))
+_EMPTY = dict.fromkeys(("as_of", "diagnosis_date", "last_visit", "disease", "lineage", "who_key", "who_name", "icc_key", "icc_name", "status", "status_since", "phase", "nci_risk", "genetic_risk", "cog_group", "icd_10_cm", "icd_o_3", "snomed_ct"))
 
 
 def save_summary(

@@ -230,6 +230,7 @@ class PatientSummary(Base):
     rules_version: Mapped[str] = mapped_column(String(100))
     computed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     as_of: Mapped[dt.date | None] = mapped_column(Date, default=None)
+    diagnosis_date: Mapped[dt.date | None] = mapped_column(Date, default=None, doc="as the engine read it")
     last_visit: Mapped[dt.date | None] = mapped_column(Date, default=None, index=True)
     disease: Mapped[str | None] = mapped_column(String(32), default=None)
     lineage: Mapped[str | None] = mapped_column(String(16), default=None, index=True)

@@ -7,10 +7,7 @@ what ``/api/v1/users`` and ``/api/v1/audit`` can, with the same checks and audit
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
-import json
 import urllib.parse
 from dataclasses import dataclass
 from typing import Any
@@ -24,7 +21,7 @@ from ...store.errors import Conflict, InvalidRecord, NotFound
 from ...store.models import ROLES
 from ...store.users import create_user, list_users, update_user
 from ..deps import MAX_ID, Admin, RowId, get_store, settings_of
-from .common import PageRoute, render
+from .common import PageRoute, csv_response, render
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 AUDIT_PAGE = 100
@@ -190,19 +187,6 @@ def audit_log(request: Request, who: Admin) -> Response:
     }, status_code=422 if filters.errors else 200)
 
 
-def audit_csv(events) -> str:
-    """The events as CSV text, a header first (one line per event; ``detail`` as JSON)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(AUDIT_COLUMNS)
-    for event in events:
-        row = [getattr(event, column) for column in AUDIT_COLUMNS]
-        row[1] = event.at.isoformat() if event.at else ""
-        row[-1] = json.dumps(event.detail, sort_keys=True) if event.detail else ""
-        writer.writerow(["" if value is None else value for value in row])
-    return buffer.getvalue()
-
-
 @router.get("/admin/audit.csv")
 def audit_export(request: Request, who: Admin) -> Response:
     filters = AuditFilters.read(request.query_params)
@@ -210,7 +194,6 @@ def audit_export(request: Request, who: Admin) -> Response:
         return audit_log(request, who)
     with get_store(request).transaction() as session:
         found = filters.page(session, CSV_LIMIT)
-        text = audit_csv(found.items)
-        audit.record(session, who.actor, "audit.export", detail={"rows": len(found.items)})
-    return Response(text, media_type="text/csv; charset=utf-8", headers={
-        "Content-Disposition": 'attachment; filename="allcare-audit.csv"', "Cache-Control": "no-store"})
+        rows = [{column: getattr(event, column) for column in AUDIT_COLUMNS} for event in found.items]
+        audit.record(session, who.actor, "audit.export", detail={"rows": len(rows)})
+    return csv_response(AUDIT_COLUMNS, rows, "allcare-audit.csv")

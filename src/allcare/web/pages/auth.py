@@ -68,11 +68,11 @@ def login(
         else:
             message = "Wrong username or password."
         return render(request, "login.html", {**context, "error": message}, error.status_code)
+    landing = home_for(who)
     if who.role == "patient":
-        landing = f"/patients/{who.patient_id}/report" if who.patient_id else "/no-record"
         target = target if target and target.startswith(landing) else landing
     else:
-        target = target or {"admin": "/admin"}.get(who.role, "/patients")
+        target = target or landing
     response = RedirectResponse(target, status_code=303)
     for name, value in cookie_carrier.raw_headers:
         if name.lower() == b"set-cookie":
