@@ -67,3 +67,16 @@ def test_an_old_record_says_it_may_be_out_of_date(app, world):
     page = client.get(f"/patients/{world.patient_a}").text  # the latest finding is from 2024
     assert "Out of date?" in page and "days old" in page
     assert "days ago" in client.get("/patients").text
+
+
+def test_each_episode_is_a_section_with_its_work_up_and_its_own_latest_mrd(app, world):
+    relapse = _import(world.store, "late_relapse_with_cns_disease.yaml", "Kim Relapse")
+    page = logged_in(app, "clinician").get(f"/patients/{relapse}").text
+    course = page.split('id="course-episodes"', 1)[1]
+    sections = re.findall(r'<section class="episode episode--(\w+)[^"]*" aria-labelledby="episode-\d">\s*<h3[^>]*>([^<]+)',
+                          course)
+    assert [(kind, title.strip()) for kind, title in sections] == [("initial", "Diagnosis"), ("relapse", "Relapse 1")]
+    first, second = course.split('aria-labelledby="episode-2"', 1)
+    assert "0% (negative) on 12 May 2015" in first  # the first remission's MRD stays with the diagnosis
+    assert "28% (positive) on 20 Dec 2021" in second
+    assert "Work-up" in first and "Work-up" in second

@@ -24,7 +24,7 @@ from ..monitoring_charts import monitoring_charts
 from . import forms
 from .common import PageRoute, parse_assessment, render, templates
 from .fragments import PatientFragments, cached_fragments
-from .panels import ALERT_LABELS, NCI_LABELS, alert_label, derivation_trail, diagnosis_panel, who_short
+from .panels import ALERT_LABELS, NCI_LABELS, alert_label, derivation_trail, diagnosis_panel, episode_sections, who_short
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -180,8 +180,7 @@ def _render_fragments(row, assessment, counts: dict[str, int]) -> PatientFragmen
     body = templates.get_template("_patient_assessment.html").render(
         patient=row, a=assessment, panel=diagnosis_panel(assessment), trail=derivation_trail(assessment),
         charts=patient_charts(assessment), monitoring=monitoring_charts(assessment), counts=counts, kinds=FINDING_TYPES,
-        titles=forms.TITLES,
-        alert_label=alert_label,
+        titles=forms.TITLES, alert_label=alert_label, episodes=episode_sections(assessment),
     )
     return PatientFragments(Markup(meta), Markup(body))  # noqa: S704 - autoescaped template output
 
