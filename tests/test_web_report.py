@@ -255,3 +255,13 @@ def test_the_pdf_is_tagged_for_screen_readers():
     assert "/StructTreeRoot" in root and root["/MarkInfo"]["/Marked"]
     assert root["/Lang"] == "en-GB"
     assert b"pdfuaid" in root["/Metadata"].get_object().get_data()
+
+
+def test_remission_never_says_counts_came_back_up_beside_a_low_latest_count():
+    low = report_of(case(INDUCTION, CONSOLIDATION, EOI_MARROW, EOI_COUNT,
+                         {"type": "cbc", "date": "2024-03-20", "anc": 0.4, "platelets": 60}))
+    assert low.status_title == "In remission"
+    assert "come back up" not in low.status_text
+    assert "low neutrophils and platelets" in low.status_text
+    recovered = report_of(case(INDUCTION, CONSOLIDATION, EOI_MARROW, EOI_COUNT))
+    assert recovered.status_text == words.STATUS["complete_remission"][1]

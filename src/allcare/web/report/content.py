@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 from ... import DISCLAIMER
 from ...engine.assessment import Assessment
@@ -111,6 +112,10 @@ def build_report(assessment: Assessment, *, case: Case | None = None, patient_na
         kind.append("The exact subtype is not decided yet: some tests are still missing or need checking.")
     status_key = assessment.status.current or "indeterminate"
     status_title, status_text = words.STATUS.get(status_key, words.STATUS["indeterminate"])
+    low = _low_now(assessment)
+    if status_key == "complete_remission" and low:  # never "counts have come back up" beside a low count
+        status_title, text = words.STATUS_REMISSION_LOW_COUNTS
+        status_text = text.format(low=" and ".join(filter(None, [", ".join(low[:-1]), low[-1]])))
     phases = _phases(assessment)
     current = next((p for p in reversed(phases) if p.state == "now" and p.key != "targeted"), None)
     current = current or next((p for p in reversed(phases) if p.state == "now"), None)
@@ -265,10 +270,23 @@ def _tests(assessment: Assessment, case: Case | None) -> list[TestSection]:
     return sections
 
 
+def _low_now(assessment: Assessment) -> list[str]:
+    """The counts whose latest result is below its range, in plain names."""
+    latest = _latest_results(assessment)
+    return [name for analyte, name in words.LOW_COUNT_NAMES.items()
+            if analyte in latest and latest[analyte][1].flag == "low"]
+
+
+def _latest_results(assessment: Assessment) -> dict[str, tuple[int, Any]]:
+    """Each analyte's latest (row, result): a count may have been measured alone."""
+    counts = assessment.blood_counts
+    return {analyte: results[-1] for analyte in counts.analytes if (results := counts.results(analyte))}
+
+
 def _blood_count(assessment: Assessment) -> TestSection:
     """The latest value of each count (a count may have been measured alone), with what it means."""
     counts = assessment.blood_counts
-    latest_of = {analyte: results[-1] for analyte in counts.analytes if (results := counts.results(analyte))}
+    latest_of = _latest_results(assessment)
     name, how = words.TESTS["cbc"]
     newest = counts.dates[-1]
     lines = []

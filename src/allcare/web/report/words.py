@@ -155,6 +155,14 @@ STATUS = {
                 "There are treatments for relapse."),
     "indeterminate": ("Not clear yet", "The results recorded so far are not enough to say."),
 }
+# Remission, said without "counts have come back up" when the latest count is low (in maintenance the
+# medicines keep the counts down on purpose). {low}: the low counts, e.g. "neutrophils and platelets".
+STATUS_REMISSION_LOW_COUNTS = (
+    "In remission", "The bone marrow looks clear of leukaemia and there are no blasts in the blood. This is called "
+    "remission. Remission is very good news, but it is not the end: treatment goes on to stop the leukaemia from "
+    "coming back. The latest blood test shows low {low}: the medicines also slow down the making of healthy blood "
+    "cells, so your care team watches these counts (see the blood test below).")
+LOW_COUNT_NAMES = {"wbc": "white cells", "anc": "neutrophils", "hemoglobin": "haemoglobin", "platelets": "platelets"}
 
 PHASE = {
     "prephase": ("Prephase", "A short first step, often about a week of steroid medicine, that gently lowers "
