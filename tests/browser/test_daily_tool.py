@@ -112,7 +112,7 @@ def test_admin_adds_a_user_and_finds_the_audit_entries(as_role, live_app, screen
     page = as_role("boss")
     page.get_by_label("Username").fill("nurse.kay")
     page.locator("#f-password").fill("a-long-enough-password")
-    page.get_by_label("Role").select_option("clinician")
+    page.locator("#f-role").select_option("clinician")
     page.get_by_role("button", name="Add user").click()
     assert page.get_by_role("status").first.inner_text() == "User nurse.kay added."
     page.get_by_role("link", name="Audit log").first.click()

@@ -29,6 +29,7 @@ from .panels import ALERT_LABELS, NCI_LABELS, alert_label, derivation_trail, dia
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 PAGE_SIZE = 50
+FINDINGS_SHOWN = 20  # newest first; "all" shows the rest (a 3-year record has ~170)
 LINEAGES = ("B", "T", "B/myeloid", "T/myeloid", "B/T", "B/T/myeloid")
 # Last-visit presets: (label, from days ago, to days ago); None = open.
 VISIT_WINDOWS = {
@@ -121,6 +122,7 @@ def patient_page(request: Request, patient_id: PatientId, who: CodedPatientReade
         latest = session.scalar(select(func.max(FindingRow.date)).where(FindingRow.patient_id == patient_id))
         findings = _findings_list(session, patient_id, request.query_params.get("type")) \
             if who.role == "clinician" else None
+        all_findings = request.query_params.get("findings") == "all"
         if data is None:
             fragments = _render_fragments(row, None, _finding_counts(session, patient_id))
         else:
@@ -141,7 +143,8 @@ def patient_page(request: Request, patient_id: PatientId, who: CodedPatientReade
         "changed": ADDED.get(request.query_params.get("changed") or ""),
         "deleted": ADDED.get(request.query_params.get("deleted") or ""),
         "created": request.query_params.get("created") == "1",
-        "findings": findings,
+        "findings": findings if findings is None or all_findings else findings[:FINDINGS_SHOWN],
+        "findings_total": len(findings or []),
         "finding_type": _clean(request.query_params.get("type"), FINDING_TYPES),
         "today": dt.date.today(),
         "stale": stale_since(latest, dt.date.today()),
