@@ -22,6 +22,7 @@ from ...store.models import ROLES
 from ...store.users import create_user, list_users, update_user
 from ..deps import MAX_ID, Admin, RowId, get_store, settings_of
 from .common import PageRoute, csv_response, render
+from .forms import field_text
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 AUDIT_PAGE = 100
@@ -32,8 +33,7 @@ USER_ACTIONS = {"disable": "Disable", "enable": "Enable", "role": "Change role",
 
 
 def _text(form: Any, name: str, limit: int = 1024) -> str:
-    value = form.get(name)
-    return value.strip()[:limit] if isinstance(value, str) else ""
+    return field_text(form, name)[:limit]
 
 
 def _users_page(request: Request, errors: dict | None = None, values: dict | None = None, done: str = "",

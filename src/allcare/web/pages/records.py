@@ -36,9 +36,9 @@ PATIENT_FIELDS = [
     forms.Field("birth_date", "Birth date", "date", help="or the age at diagnosis below"),
     forms.Field("age_years", "Age at diagnosis (years)", "number", min=0, max=120,
                 help="only when the birth date is not known"),
-    forms.Field("sex", "Sex", "select", options=forms._choices(*(s.value for s in Sex))),
+    forms.Field("sex", "Sex", "select", options=forms.choices(*(s.value for s in Sex))),
     forms.Field("diagnosis_date", "Diagnosis date", "date"),
-    forms.Field("conditions", "Conditions", "checks", options=forms._choices(*(c.value for c in Condition)),
+    forms.Field("conditions", "Conditions", "checks", options=forms.choices(*(c.value for c in Condition)),
                 help="conditions that change classification, risk or toxicity"),
 ]
 _PATIENT_LOCATIONS = {"patient.id": "identifier", "patient.birth_date": "birth_date", "patient.age_years": "age_years",
@@ -59,13 +59,13 @@ def new_patient_form(request: Request, who: Clinician) -> Response:
 def patient_record_from_form(form: Any) -> tuple[PatientRecordIn | None, dict[str, list[str]]]:
     """The form as the API's request model; problems by form field, in the case model's words."""
     result = forms.FormResult({})
-    text = {spec.name: forms._text(form, spec.name) for spec in PATIENT_FIELDS}
+    text = {spec.name: forms.field_text(form, spec.name) for spec in PATIENT_FIELDS}
     patient: dict[str, Any] = {"id": text["identifier"], "sex": text["sex"] or "unknown",
                                "conditions": [c for c in form.getlist("conditions") if isinstance(c, str)]}
     if text["birth_date"]:
         patient["birth_date"] = text["birth_date"]
     if text["age_years"]:
-        age = forms._float(result, "age_years", text["age_years"])
+        age = forms.typed_number(result, "age_years", text["age_years"])
         if age is not None:
             patient["age_years"] = age
     if not text["identifier"]:
@@ -137,7 +137,7 @@ def edit_finding_form(request: Request, patient_id: PatientId, finding_id: Findi
 
 def _version(form: Any) -> int:
     try:
-        version = int(forms._text(form, "version"))
+        version = int(forms.field_text(form, "version"))
     except ValueError:
         version = 0
     return version if 1 <= version <= MAX_ID else 0
@@ -145,7 +145,7 @@ def _version(form: Any) -> int:
 
 def _opened(form: Any) -> dict[str, str]:
     try:
-        opened = json.loads(forms._text(form, "opened") or "{}")
+        opened = json.loads(forms.field_text(form, "opened") or "{}")
     except ValueError:
         return {}
     return {str(k): str(v) for k, v in opened.items()} if isinstance(opened, dict) else {}
@@ -216,7 +216,7 @@ async def remove_finding(request: Request, patient_id: PatientId, finding_id: Fi
 
     def remove() -> Response:
         row, stored = _stored(request, who, patient_id, finding_id)
-        reason = forms._text(submitted, "reason")
+        reason = forms.field_text(submitted, "reason")
         if not reason or len(reason) > MAX_REASON:
             return _delete_page(request, row, stored, reason[:MAX_REASON],
                                 f"say why (1 to {MAX_REASON} characters); the reason is kept in the audit log", 422)
@@ -243,8 +243,8 @@ async def end_phase(request: Request, patient_id: PatientId, finding_id: Finding
             return _edit_page(request, row, stored, forms.values_from_finding(stored.reported),
                               {"end": ["only a running treatment phase can be ended"]}, status=422)
         opened = forms.values_from_finding(stored.reported)
-        edited = opened | {"end": forms._text(submitted, "end") or dt.date.today().isoformat(),
-                           "version": forms._text(submitted, "version"), "opened": json.dumps(opened)}
+        edited = opened | {"end": forms.field_text(submitted, "end") or dt.date.today().isoformat(),
+                           "version": forms.field_text(submitted, "version"), "opened": json.dumps(opened)}
         return _save_edit(request, who, patient_id, finding_id, edited)
 
     return await run_in_threadpool(save)
