@@ -134,3 +134,21 @@ def test_karyotype_preview_cross_checks_the_sex_chromosomes_and_reads_the_modal_
     assert lost_y["sex_mismatch"] is None  # acquired loss of Y is not a mismatch
     form = client.get(f"/patients/{world.patient_a}/findings/new/cytogenetics").text
     assert 'data-patient-sex="female"' in form
+
+
+def test_a_bound_reported_by_the_lab_survives_a_correction(app, world):
+    client = logged_in(app, "clinician")
+    token = csrf(client.get(f"/patients/{world.patient_a}").text)
+    added = client.post(f"{API}/patients/{world.patient_a}/findings", headers={"X-CSRF-Token": token}, json={
+        "type": "cbc", "date": "2024-01-20", "anc": {"value": 0.1, "unit": "10^9/L", "comparator": "<"},
+        "platelets": 30})
+    assert added.status_code == 201, added.text
+    finding_id, version = added.json()["id"], added.json()["version"]
+    url = f"/patients/{world.patient_a}/findings/{finding_id}/edit"
+    form = client.get(url).text
+    assert 'value="&lt; 0.1"' in form
+    response = post_form(client, url, {"date": "2024-01-20", "anc": "< 0.1", "anc_unit": "10^9/L",
+                                       "platelets": "35", "version": str(version), "opened": "{}"})
+    assert response.status_code == 303, response.text
+    stored = client.get(f"{API}/patients/{world.patient_a}/findings/{finding_id}").json()["finding"]
+    assert stored["anc"]["comparator"] == "<" and stored["anc"]["value"] == 0.1 and stored["platelets"] == 35

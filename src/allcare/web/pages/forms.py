@@ -364,14 +364,20 @@ def _quantity(result: FormResult, spec: Field, form: Any, raw: str) -> None:
         if limits:
             result.add(spec.name, "a reference range needs the value too")
         return
-    value = typed_number(result, spec.name, raw)
+    bound = _COMPARATOR.match(raw)  # "< 0.5": the lab reported a bound, kept as one
+    comparator = {"≤": "<=", "≥": ">="}.get(bound.group(1), bound.group(1)) if bound else None
+    value = typed_number(result, spec.name, bound.group(2) if bound else raw)
     if value is None:
         return
     unit = field_text(form, spec.name + "_unit") or (spec.units.canonical if spec.units else "")
-    if spec.units is not None and (unit != spec.units.canonical or limits or spec.with_unit):
-        result.data[spec.name] = {"value": value, "unit": unit, **limits}
+    extra = {**limits, **({"comparator": comparator} if comparator else {})}
+    if spec.units is not None and (unit != spec.units.canonical or extra or spec.with_unit):
+        result.data[spec.name] = {"value": value, "unit": unit, **extra}
     else:
         result.data[spec.name] = value
+
+
+_COMPARATOR = re.compile(r"^(<=|>=|<|>|≤|≥)\s*(.+)$")
 
 
 def validate_finding(result: FormResult, patient: dict[str, Any], diagnosis_date: dt.date | None = None) -> FormResult:
@@ -439,7 +445,8 @@ def values_from_finding(reported: dict[str, Any]) -> dict[str, str]:
             continue
         if spec.kind == "quantity":
             if isinstance(value, dict):
-                values[spec.name] = _number_text(value.get("value", ""))
+                values[spec.name] = (value["comparator"] + " " if value.get("comparator") else "") \
+                    + _number_text(value.get("value", ""))
                 values[spec.name + "_unit"] = str(value.get("unit", ""))
                 for bound, suffix in (("lower_limit", "_lower"), ("upper_limit", "_upper")):
                     if bound in value:
