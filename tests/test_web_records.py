@@ -56,7 +56,7 @@ def test_the_patient_page_lists_findings_with_correct_and_delete(app, world):
 
 def test_correcting_a_finding_changes_it_and_keeps_what_the_form_cannot_show(app, world):
     client = logged_in(app, "clinician")
-    finding_id, version, before = _finding_id(client, world.patient_a, "marrow")
+    finding_id, version, _ = _finding_id(client, world.patient_a, "marrow")
     url = f"/patients/{world.patient_a}/findings/{finding_id}/edit"
     form = client.get(url).text
     assert 'value="88"' in form and 'name="version"' in form

@@ -92,9 +92,10 @@ async def change_user(request: Request, user_id: RowId, who: Admin) -> Response:
     """One change per button: disable, enable, change the role, or set a new password."""
     form = await request.form()
     action = _text(form, "action")
-    changes: dict[str, Any] = {"disable": {"active": False}, "enable": {"active": True},
-                               "role": {"role": _text(form, "role")},
-                               "password": {"password": _text(form, "password")}}.get(action, {})
+    options: dict[str, dict[str, Any]] = {"disable": {"active": False}, "enable": {"active": True},
+                                          "role": {"role": _text(form, "role")},
+                                          "password": {"password": _text(form, "password")}}
+    changes = options.get(action, {})
     if not changes:
         return _users_page(request, {"": ["choose an action"]}, status=422)
     if user_id == who.user_id and action in ("disable", "role"):
@@ -153,7 +154,7 @@ class AuditFilters:
                 except ValueError:
                     found.errors.setdefault(name, []).append("a date as YYYY-MM-DD")
                     continue
-                moment = dt.datetime.combine(day + dt.timedelta(days=shift), dt.time(), tzinfo=dt.timezone.utc)
+                moment = dt.datetime.combine(day + dt.timedelta(days=shift), dt.time(), tzinfo=dt.UTC)
                 setattr(found, attribute, moment)
         return found
 

@@ -19,7 +19,7 @@ from ..api.auth import login as api_login
 from ..api.schemas import LoginIn
 from ..deps import CurrentPrincipal, current_principal, get_settings, get_store
 from ..security import cookie_name, is_secure, session_token
-from .common import PageRoute, home_for, render, safe_next
+from .common import HOME_BY_ROLE, PageRoute, home_for, render, safe_next
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -68,11 +68,11 @@ def login(
         else:
             message = "Wrong username or password."
         return render(request, "login.html", {**context, "error": message}, error.status_code)
-    landing = home_for(who)
     if who.role == "patient":
+        landing = f"/patients/{who.patient_id}/report" if who.patient_id else "/no-record"
         target = target if target and target.startswith(landing) else landing
     else:
-        target = target or landing
+        target = target or HOME_BY_ROLE.get(who.role, "/patients")
     response = RedirectResponse(target, status_code=303)
     for name, value in cookie_carrier.raw_headers:
         if name.lower() == b"set-cookie":

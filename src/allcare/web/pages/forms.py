@@ -364,9 +364,9 @@ def _quantity(result: FormResult, spec: Field, form: Any, raw: str) -> None:
         if limits:
             result.add(spec.name, "a reference range needs the value too")
         return
-    bound = _COMPARATOR.match(raw)  # "< 0.5": the lab reported a bound, kept as one
-    comparator = {"≤": "<=", "≥": ">="}.get(bound.group(1), bound.group(1)) if bound else None
-    value = typed_number(result, spec.name, bound.group(2) if bound else raw)
+    written = _COMPARATOR.match(raw)  # "< 0.5": the lab reported a bound, kept as one
+    comparator = {"≤": "<=", "≥": ">="}.get(written.group(1), written.group(1)) if written else None
+    value = typed_number(result, spec.name, written.group(2) if written else raw)
     if value is None:
         return
     unit = field_text(form, spec.name + "_unit") or (spec.units.canonical if spec.units else "")
@@ -493,7 +493,7 @@ def finding_summary(reported: dict[str, Any]) -> str:
     values = values_from_finding(reported)
     parts = []
     for spec in FORMS.get(reported.get("type", ""), []):
-        if spec.kind == "date" and spec.name in ("date", "start") or spec.name == "note" or spec.name not in values:
+        if (spec.kind == "date" and spec.name in ("date", "start")) or spec.name == "note" or spec.name not in values:
             continue
         text = values[spec.name].replace("\n", "; ")
         if spec.kind == "quantity" and values.get(spec.name + "_unit"):

@@ -15,8 +15,8 @@ from ...engine.case import FINDING_TYPES
 from ...engine.rules import DEFAULT_RULES
 from ...store.assessments import ENGINE_VERSION, keyed_assessment_gzip, read_record, rules_version
 from ...store.coded import coded_view
-from ...store.listing import PatientFilters, list_patients
 from ...store.findings import rows_of
+from ...store.listing import PatientFilters, list_patients
 from ...store.models import FindingRow
 from ..charts import STATUS_LABELS, patient_charts
 from ..deps import CodedPatientReader, ListReader, PatientId, get_caches, get_store
