@@ -105,4 +105,4 @@ def registry_choices(session: Session) -> dict[str, list]:
     entities = session.execute(select(PatientSummary.who_key, PatientSummary.who_name)
                                .where(PatientSummary.who_key.is_not(None)).distinct())
     return {"years": sorted({day.year for day in years if day is not None}, reverse=True),
-            "entities": sorted(dict(entities.tuples()).items(), key=lambda item: item[1] or item[0])}
+            "entities": sorted({row.who_key: row.who_name for row in entities}.items(), key=lambda item: item[1] or item[0])}
