@@ -13,8 +13,14 @@ Each measurement is bounded by a request count and a time limit, after a warm-up
 Prints p50/p99 latency and requests per second. Goal (issue 3): patient page
 p99 < 150 ms and assessment p99 < 50 ms at >= 200 requests/s.
 
+Then the page weight (issue 12): Debian's chromium (through Playwright) opens one patient page
+cold (empty cache) and warm (reloaded), at 1366 and 390 px wide, and prints the bytes sent
+over the wire and decoded, the requests, DOMContentLoaded (which waits for the deferred chart
+script) and the time until every chart is drawn. ``--weight-only`` skips the load test.
+
     .venv/bin/python bench/app.py                         # SQLite, and PostgreSQL if ALLCARE_TEST_PG_URL is set
     .venv/bin/python bench/app.py --db postgresql --pg-url postgresql://user:pw@127.0.0.1:5432/db
+    .venv/bin/python bench/app.py --db sqlite --patients 40 --weight-only   # page weight alone
 """
 
 from __future__ import annotations
@@ -204,6 +210,11 @@ def run_database(label: str, url: str, args) -> list[Result]:
         login.raise_for_status()
         ids = list(range(1, args.patients + 1))
         has_page = httpx.get(base + PATIENT_PAGE.format(id=1), cookies=login.cookies).status_code == 200
+        if has_page:
+            for line in page_weight(label, base, patient_id=1):
+                print(line)
+        if args.weight_only:
+            return []
         page = (PATIENT_PAGE,) if has_page else PAGE_API_CALLS
         page_name = f"patient page ({PATIENT_PAGE if has_page else ' + '.join(PAGE_API_CALLS)})"
         options = dict(clients=args.clients, requests=args.requests, seconds=args.seconds, warmup=args.warmup)
@@ -239,6 +250,55 @@ def first_views(base: str, paths: tuple[str, ...], ids: list[int], cookies, sess
             for path in paths:
                 client.get(path.format(id=patient)).raise_for_status()
         return (session_cpu_seconds(session) - before) / max(1, len(ids) - 1)
+CHROMIUM = Path(os.environ.get("ALLCARE_CHROMIUM", "/usr/bin/chromium"))
+WEIGHT_SCRIPT = """() => {
+  const nav = performance.getEntriesByType("navigation")[0];
+  const resources = performance.getEntriesByType("resource");
+  const all = [nav, ...resources];
+  return {requests: all.length,
+          transfer: all.reduce((sum, e) => sum + (e.transferSize || 0), 0),
+          decoded: all.reduce((sum, e) => sum + (e.decodedBodySize || 0), 0),
+          domReady: nav.domContentLoadedEventEnd - nav.startTime};
+}"""
+
+
+def page_weight(label: str, base: str, patient_id: int, runs: int = 3) -> list[str]:
+    """Bytes and timings of one patient page in chromium, cold and warm, at two widths (medians of ``runs``)."""
+    if not CHROMIUM.exists():
+        return [f"{label}: page weight skipped (no chromium at {CHROMIUM})"]
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        return [f"{label}: page weight skipped (playwright is not installed)"]
+    lines = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox"])
+        for width, height in ((1366, 900), (390, 844)):
+            cold, warm = [], []
+            for _ in range(runs):
+                context = browser.new_context(viewport={"width": width, "height": height})
+                page = context.new_page()
+                page.goto(f"{base}/login")
+                page.fill("#username", USERNAME)
+                page.fill("#password", PASSWORD)
+                page.click("button[type=submit]")
+                page.wait_for_load_state("domcontentloaded")
+                for sample in (cold, warm):
+                    started = time.perf_counter()
+                    page.goto(f"{base}{PATIENT_PAGE.format(id=patient_id)}", wait_until="domcontentloaded")
+                    page.wait_for_function("() => [...document.querySelectorAll('[data-chart]')]"
+                                           ".every(c => c.getAttribute('data-drawn') === 'true')", timeout=60000)
+                    drawn = (time.perf_counter() - started) * 1000
+                    sample.append({**page.evaluate(WEIGHT_SCRIPT), "drawn": drawn})
+                context.close()
+            for name, sample in (("cold", cold), ("warm", warm)):
+                middle = {key: statistics.median(s[key] for s in sample) for key in sample[0]}
+                lines.append(f"{label}: patient page {width}px {name}: {middle['transfer'] / 1024:,.0f} KiB over the wire, "
+                             f"{middle['decoded'] / 1024:,.0f} KiB decoded, {middle['requests']:.0f} requests, "
+                             f"DOM ready {middle['domReady']:.0f} ms, charts drawn {middle['drawn']:.0f} ms "
+                             f"(median of {runs})")
+        browser.close()
+    return lines
 
 
 def postgres_schema(base_url: str) -> tuple[str, Callable[[], None]]:
@@ -276,6 +336,7 @@ def main() -> None:
                              "Linux (uvicorn issue #3149: the shared listener loses TCP_NODELAY)")
     parser.add_argument("--first-views", type=int, default=200, help="patients whose page is asked for once, cold")
     parser.add_argument("--skip-page", action="store_true", help="measure only the assessment endpoint")
+    parser.add_argument("--weight-only", action="store_true", help="measure only the page weight in chromium")
     parser.add_argument("--each-call", action="store_true", help="also measure each API call of the page alone")
     parser.add_argument("--rates", type=float, nargs="*", default=[200.0],
                         help="also measure latency at these offered loads (samples per second)")

@@ -80,7 +80,10 @@ def test_blood_counts_show_the_reference_range_of_each_result():
     valid(chart)
     upper = next(t for t in chart.figure["data"] if t.get("name") == "Reference range")
     lower = next(t for t in chart.figure["data"] if t.get("name") == "lower limit")
-    assert lower["y"] == [150, 140] and upper["y"] == [450, 400]
+    # Each range holds until the next result, and the band spans the whole time axis.
+    assert lower["y"] == [150, 150, 140, 140] and upper["y"] == [450, 450, 400, 400]
+    assert upper["x"][0] == chart.figure["layout"]["xaxis"]["range"][0]
+    assert upper["x"][-1] == chart.figure["layout"]["xaxis"]["range"][1]
     assert upper["fill"] == "tonexty"
     values = next(t for t in chart.figure["data"] if t.get("name") == "Platelets")
     assert values["y"] == [42, 210]
@@ -166,3 +169,43 @@ def test_text_typed_by_a_person_cannot_inject_plotly_markup():
             texts += text if isinstance(text, list) else [text or ""]
     joined = " ".join(texts)
     assert "&lt;a href=" in joined and "<a href" not in joined and "<img" not in joined
+
+
+def test_delayed_intensification_and_salvage_bands_look_different():
+    from allcare.web.charts import PHASE_COLOURS, PHASE_PATTERNS
+
+    a = assessed(cbc("2024-01-08", wbc=12.0),
+                 {"type": "treatment", "phase": "delayed_intensification", "start": "2024-03-01", "end": "2024-04-20"},
+                 {"type": "treatment", "phase": "salvage", "start": "2024-06-01"})
+    chart = status_chart(a)
+    valid(chart)
+    bands = {t["name"]: t for t in chart.figure["data"] if t.get("fill") == "toself"}
+    assert bands["Delayed intensification"]["fillcolor"] != bands["Salvage"]["fillcolor"]
+    assert "fillpattern" in bands["Salvage"] and "fillpattern" not in bands["Delayed intensification"]
+    hues = [PHASE_COLOURS[p] for p in ("induction", "consolidation", "interim_maintenance", "delayed_intensification",
+                                       "maintenance", "salvage")]
+    assert len(set(hues)) == len(hues) and "salvage" in PHASE_PATTERNS
+
+
+def test_grade_labels_sit_on_their_zones_inside_the_plot():
+    chart = counts_chart(assessed(cbc("2024-01-08", wbc=350.0), cbc("2024-01-20", wbc=0.8)))
+    layout = chart.figure["layout"]
+    shapes = [s for s in layout["shapes"] if s["yref"] == "y"]
+    labels = [a for a in layout["annotations"] if a["yref"] == "y"]
+    assert labels and all(a["xref"] == "paper" and 0 <= a["x"] < 0.05 for a in labels)
+    for label in labels:
+        if label["text"].startswith("G") and label["yanchor"] == "middle":
+            assert any(s["y0"] <= label["y"] <= s["y1"] for s in shapes), label
+
+
+def test_each_chart_has_a_phone_layout_that_keeps_the_plot_wide():
+    a = assessed(cbc("2024-01-08", wbc=12.0), {"type": "treatment", "phase": "induction", "start": "2024-01-09"},
+                 {"type": "mrd", "date": "2024-02-05", "value": 0.001, "sensitivity": 1e-5, "method": "flow"})
+    for chart in patient_charts(a).values():
+        narrow = chart.figure["narrow"]
+        assert narrow["below"] >= 390 and narrow["layout"]["xaxis"]["nticks"] <= 5
+        assert narrow["layout"]["margin"]["l"] <= 90  # at 390 px the plot keeps most of the width
+        merged = go.Figure(chart.figure["data"], {**chart.figure["layout"], **narrow["layout"]})
+        assert merged is not None
+    status = patient_charts(a)["status"].figure["narrow"]["layout"]["yaxis"]
+    assert len(status["ticktext"]) == len(status["tickvals"]) and max(map(len, status["ticktext"])) <= 12

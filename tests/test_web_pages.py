@@ -62,7 +62,7 @@ def test_login_page_is_accessible_and_carries_the_disclaimer(client):
     assert '<main id="main"' in page and 'href="#main"' in page  # landmark and skip link
 
 
-@pytest.mark.parametrize(("username", "landing"), [("clinician", "/patients"), ("registrar", "/patients"),
+@pytest.mark.parametrize(("username", "landing"), [("clinician", "/patients"), ("registrar", "/registry"),
                                                    ("admin", "/admin"), ("patient_a", "/patients/{a}/report")])
 def test_each_role_lands_on_its_home_page(app, world, username, landing):
     client = TestClient(app)
@@ -241,9 +241,15 @@ def test_patient_page_embeds_the_three_charts_as_plotly_json(app, world):
 
 
 def test_patient_page_loads_plotly_from_this_server(app, world):
-    pytest.importorskip("plotly")
+    import hashlib
+
+    from allcare.web.pages.assets import PLOTLY_JS
+
     page = logged_in(app, "clinician").get(f"/patients/{world.patient_a}").text
     script = re.search(r'<script src="(/vendor/plotly-[^"]+\.min\.js)"', page).group(1)
+    # The vendored partial bundle, named by its content, so a new build gets a new URL.
+    assert hashlib.sha256(PLOTLY_JS.read_bytes()).hexdigest()[:16] in script
+    assert PLOTLY_JS.stat().st_size < 1_500_000
     css = re.search(r'id="plotly.js-style-global" class="no-inline-styles" href="([^"]+)"', page).group(1)
     client = TestClient(app)
     js = client.get(script, headers={"Accept-Encoding": "gzip"})
@@ -252,6 +258,7 @@ def test_patient_page_loads_plotly_from_this_server(app, world):
     style = client.get(css)
     assert style.status_code == 200 and ".js-plotly-plot .plotly .modebar" in style.text
     assert client.get("/vendor/plotly-0.0.0.min.js").status_code == 404
+    assert int(js.headers["content-length"]) < 500_000  # gzip
 
 
 def test_registrar_sees_the_coded_patient_page_without_raw_findings_or_forms(app, world):

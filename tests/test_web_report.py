@@ -61,7 +61,7 @@ def test_a_child_in_remission_reads_where_things_stand_and_what_comes_from_which
     assert mrd.lines[0].meaning == words.MRD_STATUS["negative"]
     count = next(t for t in report.tests if t.key == "cbc")
     platelets = next(line for line in count.lines if line.label == "Platelets")
-    assert platelets.value.startswith("160 x10^9/L (usual range")
+    assert platelets.value.startswith("160 thousand million per litre (x10^9/L) (usual range")
 
 
 def test_low_counts_are_explained_with_what_to_watch_for():
@@ -103,7 +103,7 @@ def test_questions_follow_what_the_record_shows(extra, question, asked):
 
 def test_high_risk_by_age_asks_about_transplant():
     report = report_of(case(age_birth="2012-01-01"))
-    assert report.risk_lines[0] == words.NCI_RISK["high"]
+    assert report.risk_lines[0].startswith(words.NCI_RISK["high"])
     assert words.QUESTION_HIGH_RISK in report.questions
 
 
@@ -190,8 +190,8 @@ def test_each_count_shows_its_latest_value_even_when_measured_alone():
     report = report_of(case({"type": "cbc", "date": "2024-01-20", "anc": 1.9}))
     count = next(t for t in report.tests if t.key == "cbc")
     values = {line.label: line.value for line in count.lines}
-    assert values["Neutrophils"].startswith("1.9 x10^9/L")
-    assert values["Platelets"].startswith("40 x10^9/L") and values["Platelets"].endswith("on 8 January 2024")
+    assert values["Neutrophils"].startswith("1.9 thousand million per litre (x10^9/L)")
+    assert values["Platelets"].startswith("40 thousand million per litre") and values["Platelets"].endswith("on 8 January 2024")
     assert count.date.isoformat() == "2024-01-20"
 
 
@@ -202,3 +202,66 @@ def test_checks_outside_blood_and_marrow_are_listed_by_site():
     assert [(line.label, line.value) for line in section.lines] == [
         ("Testicles (9 January 2024)", "no leukaemia found"),
         ("Chest, between the lungs (9 January 2024)", "leukaemia found")]
+
+
+# --- what a parent asked for: one disclaimer, the criterion and its value, words for codes, progress ----------
+
+
+def test_the_report_page_says_the_disclaimer_once_and_not_just_above_the_diagnosis(app, world):
+    from test_web_pages import logged_in
+
+    page = logged_in(app, "patient_a").get(f"/patients/{world.patient_a}/report").text
+    assert page.count(DISCLAIMER) == 1
+    between = page.split(DISCLAIMER, 1)[1].split('id="r-dx"', 1)[0]
+    assert 'id="r-now"' in between  # another section comes first
+    document = report_document(report_of(case(INDUCTION, ETV6)))
+    assert document.count(DISCLAIMER) == 2  # the PDF: its description metadata and the report's end, once in the text
+    assert document.index(DISCLAIMER, document.index("<body")) > document.index('id="r-words"')
+
+
+def test_the_risk_group_says_which_criterion_applied_with_its_value():
+    older = report_of(case(INDUCTION, age_birth="2011-06-01"))  # 12 at diagnosis, WBC 12
+    assert older.risk_lines[0].endswith("Here it is because of age: 12 years at diagnosis (10 years or older).")
+    high_count = case(INDUCTION)
+    high_count["findings"][0]["wbc"] = 80.0
+    assert report_of(high_count).risk_lines[0].endswith(
+        "Here it is because of the first white blood cell count: 80 thousand million per litre (50 or more).")
+    standard = report_of(case(INDUCTION))
+    assert standard.risk_lines[0].endswith("Here: 4 years at diagnosis (under 10 years) and a first white blood cell "
+                                           "count of 12 thousand million per litre (below 50).")
+
+
+def test_cns_status_is_explained_in_words():
+    report = report_of(case(INDUCTION, CSF1))
+    csf = next(t for t in report.tests if t.key == "csf")
+    assert csf.lines[0].value == "CNS1: grade 1 of 3, no leukaemia cells seen in the spinal fluid"
+
+
+def test_progress_says_the_month_of_treatment():
+    report = report_of(case(INDUCTION, CONSOLIDATION, EOI_MARROW, EOI_COUNT,
+                            {"type": "cbc", "date": "2024-05-20", "anc": 1.9}))
+    assert report.progress == ("Month 5 of treatment, which began on 9 January 2024. Treatment for ALL usually lasts "
+                               "about 2 to 3 years in all.")
+    assert "Month 5 of treatment" in report_document(report)
+
+
+def test_the_pdf_is_tagged_for_screen_readers():
+    pytest.importorskip("weasyprint")
+    pypdf = pytest.importorskip("pypdf")
+    from allcare.web.report import report_pdf
+
+    reader = pypdf.PdfReader(io.BytesIO(report_pdf(report_of(case(INDUCTION, ETV6), patient_name="Ada"))))
+    root = reader.trailer["/Root"]
+    assert "/StructTreeRoot" in root and root["/MarkInfo"]["/Marked"]
+    assert root["/Lang"] == "en-GB"
+    assert b"pdfuaid" in root["/Metadata"].get_object().get_data()
+
+
+def test_remission_never_says_counts_came_back_up_beside_a_low_latest_count():
+    low = report_of(case(INDUCTION, CONSOLIDATION, EOI_MARROW, EOI_COUNT,
+                         {"type": "cbc", "date": "2024-03-20", "anc": 0.4, "platelets": 60}))
+    assert low.status_title == "In remission"
+    assert "come back up" not in low.status_text
+    assert "low neutrophils and platelets" in low.status_text
+    recovered = report_of(case(INDUCTION, CONSOLIDATION, EOI_MARROW, EOI_COUNT))
+    assert recovered.status_text == words.STATUS["complete_remission"][1]

@@ -68,6 +68,8 @@ def _seed(app) -> dict[str, int]:
         create_user(session, actor, hasher, username="doc", password=PASSWORD, role="clinician", display_name="Dr Doc")
         create_user(session, actor, hasher, username="ada", password=PASSWORD, role="patient",
                     patient_id=ids["standard_risk"], display_name="Ada's family")
+        create_user(session, actor, hasher, username="boss", password=PASSWORD, role="admin", display_name="Admin")
+        create_user(session, actor, hasher, username="reg", password=PASSWORD, role="registrar", display_name="Registrar")
     return ids
 
 

@@ -19,6 +19,21 @@ from ..engine.case.errors import Problem
 MAX_CASE_FILE_BYTES = 50 * 1024 * 1024
 
 
+class _CaseYamlLoader(yaml.SafeLoader):
+    """YAML's safe loader, but dates stay text.
+
+    PyYAML turns an unquoted ``2023-02-30`` into a ``datetime.date`` while parsing, so a day
+    that does not exist raised a bare ``ValueError`` before the case model could name the field.
+    Left as text, every date is read by the case model, which reports it like a JSON date.
+    """
+
+
+_CaseYamlLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 class CaseFileError(ValueError):
     """A case file that cannot be used, with every problem in it."""
 
@@ -44,7 +59,7 @@ def _parse(text: str, name: str) -> Any:
         except json.JSONDecodeError as error:
             raise CaseFileError(name, [Problem("", f"not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}")]) from None
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_CaseYamlLoader)  # noqa: S506 - a SafeLoader
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

@@ -133,13 +133,24 @@ def keyed_assessment_gzip(session: Session, record: KeyedRecord, cache: Assessme
     return data
 
 
+def is_historical(alert: Any) -> bool:
+    """An alert about something that is over (a resolved presentation, a relapse now in remission).
+
+    The engine keeps such alerts as ``info`` with a message starting "History:" (engine/alerts.py),
+    so lists and pages can show them apart from what is true now.
+    """
+    return alert.severity == "info" and alert.message.startswith("History:")
+
+
 def summary_values(case: Case, result: Any) -> dict[str, Any]:
     """The coded outputs kept beside the assessment: what lists filter on and what a registrar may see."""
-    alerts = [{"code": alert.code, "severity": alert.severity} for alert in result.alerts]
+    alerts = [{"code": alert.code, "severity": alert.severity, "historical": is_historical(alert)}
+              for alert in result.alerts]
     codes = list(dict.fromkeys(alert["code"] for alert in alerts))
     diagnosis = result.diagnosis
     return {
         "as_of": result.as_of,
+        "diagnosis_date": result.diagnosis_date,
         "last_visit": max((finding.date for finding in case.findings), default=None),
         "disease": diagnosis.disease,
         "lineage": diagnosis.lineage,
@@ -159,11 +170,12 @@ def summary_values(case: Case, result: Any) -> dict[str, Any]:
         "alerts": alerts,
         "alert_codes": "," + ",".join(codes) + "," if codes else "",
         "critical_alerts": sum(1 for alert in alerts if alert["severity"] == "critical"),
+        "warning_alerts": sum(1 for alert in alerts if alert["severity"] == "warning"),
         "error": None,
     }
 
 
-_EMPTY = dict.fromkeys(("as_of", "last_visit", "disease", "lineage", "who_key", "who_name", "icc_key", "icc_name", "status", "status_since", "phase", "nci_risk", "genetic_risk", "cog_group", "icd_10_cm", "icd_o_3", "snomed_ct"))
+_EMPTY = dict.fromkeys(("as_of", "diagnosis_date", "last_visit", "disease", "lineage", "who_key", "who_name", "icc_key", "icc_name", "status", "status_since", "phase", "nci_risk", "genetic_risk", "cog_group", "icd_10_cm", "icd_o_3", "snomed_ct"))
 
 
 def save_summary(
@@ -183,7 +195,8 @@ def save_summary(
     if result is not None and case is not None:
         values.update(summary_values(case, result))
     else:
-        values.update(_EMPTY, alerts=[], alert_codes="", critical_alerts=0, error=error)
+        values.update(_EMPTY, alerts=[], alert_codes="", critical_alerts=0, warning_alerts=0,
+                      error=error)
     if session.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:

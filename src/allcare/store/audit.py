@@ -199,8 +199,11 @@ def page(
     patient_id: int | None = None,
     action: str | None = None,
     since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
 ) -> AuditPage:
-    """Newest first, paged by id (``before``): stable while new events keep arriving."""
+    """Newest first, paged by id (``before``): stable while new events keep arriving.
+
+    ``since`` includes its moment, ``until`` excludes it (a day's events: since midnight, until the next)."""
     query = select(AuditEvent)
     if user_id is not None:
         query = query.where(AuditEvent.user_id == user_id)
@@ -210,6 +213,8 @@ def page(
         query = query.where(AuditEvent.action.startswith(action, autoescape=True))
     if since is not None:
         query = query.where(AuditEvent.at >= since)
+    if until is not None:
+        query = query.where(AuditEvent.at < until)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     if before is not None:
         query = query.where(AuditEvent.id < before)

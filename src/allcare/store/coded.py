@@ -9,13 +9,17 @@ it, so a registrar reads the record without seeing the clinical detail.
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from . import audit
 from .assessments import AssessmentCache, engine_available, is_fresh, read_record, refresh_summaries
 from .audit import Actor
-from .models import PatientSummary
+from .models import Patient, PatientSummary
 
 
 def coded_view(session: Session, actor: Actor, patient_id: int, cache: AssessmentCache | None = None) -> dict[str, Any]:
@@ -31,7 +35,7 @@ def coded_view(session: Session, actor: Actor, patient_id: int, cache: Assessmen
         "identifier": patient.identifier,
         "sex": patient.sex,
         "birth_date": patient.birth_date,
-        "diagnosis_date": patient.diagnosis_date,
+        "diagnosis_date": patient.diagnosis_date or (s.diagnosis_date if s else None),
         "as_of": s.as_of if s else None,
         "last_visit": s.last_visit if s else None,
         "disease": s.disease if s else None,
@@ -47,3 +51,58 @@ def coded_view(session: Session, actor: Actor, patient_id: int, cache: Assessmen
         "alerts": [alert["code"] for alert in (s.alerts or [])] if s else [],
         "error": s.error if s else "not assessed yet",
     }
+
+
+REGISTRY_COLUMNS = ("patient_id", "identifier", "sex", "birth_date", "diagnosis_date", "disease", "lineage", "who_key",
+                    "who_name", "icc_key", "icc_name", "icd_o_3", "icd_10_cm", "snomed_ct", "nci_risk",
+                    "genetic_risk", "status", "status_since", "phase")
+
+
+@dataclass(frozen=True)
+class RegistryFilters:
+    """Year of diagnosis, entity (a WHO-HAEM5 or ICC key) and a code prefix (ICD-O-3, ICD-10-CM or SNOMED CT)."""
+
+    year: int | None = None
+    entity: str | None = None
+    code: str | None = None
+
+
+def registry_rows(
+    session: Session, actor: Actor, filters: RegistryFilters, cache: AssessmentCache | None = None,
+    limit: int | None = None,
+) -> list[dict[str, Any]]:
+    """The coded view of every matching record, one dict per patient (no findings, no evidence)."""
+    from .listing import ensure_summaries
+
+    ensure_summaries(session, cache)
+    query = select(Patient, PatientSummary).join(PatientSummary, PatientSummary.patient_id == Patient.id)
+    if filters.year is not None:
+        day = func.coalesce(PatientSummary.diagnosis_date, Patient.diagnosis_date)
+        query = query.where(day >= dt.date(filters.year, 1, 1), day < dt.date(filters.year + 1, 1, 1))
+    if filters.entity:
+        query = query.where(or_(PatientSummary.who_key == filters.entity, PatientSummary.icc_key == filters.entity))
+    if filters.code:
+        query = query.where(or_(*(column.startswith(filters.code, autoescape=True) for column in (
+            PatientSummary.icd_o_3, PatientSummary.icd_10_cm, PatientSummary.snomed_ct))))
+    query = query.order_by(Patient.identifier)
+    if limit is not None:
+        query = query.limit(limit)
+    rows = []
+    for patient, summary in session.execute(query):
+        row = {name: getattr(summary, name, None) for name in REGISTRY_COLUMNS}
+        row.update(patient_id=patient.id, identifier=patient.identifier, sex=patient.sex, birth_date=patient.birth_date,
+                   diagnosis_date=summary.diagnosis_date or patient.diagnosis_date)
+        rows.append(row)
+    audit.record(session, actor, "coded.list", object_type="patient",
+                 detail={"returned": len(rows), "ids": [row["patient_id"] for row in rows]})
+    return rows
+
+
+def registry_choices(session: Session) -> dict[str, list]:
+    """The years and entities present, for the filters' lists."""
+    years = session.scalars(select(func.coalesce(PatientSummary.diagnosis_date, Patient.diagnosis_date))
+                            .join(Patient, Patient.id == PatientSummary.patient_id))
+    entities = session.execute(select(PatientSummary.who_key, PatientSummary.who_name)
+                               .where(PatientSummary.who_key.is_not(None)).distinct())
+    return {"years": sorted({day.year for day in years if day is not None}, reverse=True),
+            "entities": sorted({row.who_key: row.who_name for row in entities}.items(), key=lambda item: item[1] or item[0])}

@@ -183,7 +183,10 @@ def update_finding(
     return with_index(session, row)
 
 
-def delete_finding(session: Session, actor: Actor, patient_id: int, finding_id: int, version: int) -> None:
+def delete_finding(
+    session: Session, actor: Actor, patient_id: int, finding_id: int, version: int, *, reason: str | None = None
+) -> None:
+    """Delete a finding if ``version`` is still current; the ``reason`` given is kept in the audit event."""
     lock_for_write(session, patient_id)
     row = _row(session, patient_id, finding_id)
     session.refresh(row)
@@ -193,5 +196,5 @@ def delete_finding(session: Session, actor: Actor, patient_id: int, finding_id: 
     session.delete(row)
     session.flush()
     audit.record(session, actor, "finding.delete", object_type="finding", object_id=finding_id, patient_id=patient_id,
-                 detail={"type": kind})
+                 detail={"type": kind, **({"reason": reason} if reason else {})})
 

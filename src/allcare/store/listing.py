@@ -21,7 +21,7 @@ from .assessments import AssessmentCache, engine_available, refresh_summaries, s
 from .audit import Actor
 from .models import Patient, PatientSummary
 
-SortKey = Literal["identifier", "-identifier", "last_visit", "-last_visit", "status", "created", "-created"]
+SortKey = Literal["identifier", "-identifier", "last_visit", "-last_visit", "status", "created", "-created", "urgency"]
 
 
 @dataclass(frozen=True)
@@ -64,13 +64,14 @@ def list_patients(
     if filters.only_patient_id is not None:
         query = query.where(Patient.id == filters.only_patient_id)
     if filters.q:
+        # The identifier, the name, and the diagnosis as coded (disease, WHO-HAEM5 and ICC entity names
+        # and keys), so "ETV6" or "Ph-like" finds the patients with that entity.
         needle = filters.q.strip().lower()
-        query = query.where(
-            or_(
-                func.lower(Patient.identifier).contains(needle, autoescape=True),
-                func.lower(func.coalesce(Patient.display_name, "")).contains(needle, autoescape=True),
-            )
-        )
+        query = query.where(or_(*(
+            func.lower(func.coalesce(column, "")).contains(needle, autoescape=True)
+            for column in (Patient.identifier, Patient.display_name, PatientSummary.disease, PatientSummary.who_name,
+                           PatientSummary.who_key, PatientSummary.icc_name, PatientSummary.icc_key)
+        )))
     for column, value in (
         (PatientSummary.status, filters.status),
         (PatientSummary.nci_risk, filters.risk),
@@ -94,6 +95,9 @@ def list_patients(
         "status": [PatientSummary.status, Patient.identifier],
         "created": [Patient.id],
         "-created": [Patient.id.desc()],
+        # Most urgent first: current critical alerts, then warnings (a record not yet assessed last).
+        "urgency": [func.coalesce(PatientSummary.critical_alerts, -1).desc(),
+                    func.coalesce(PatientSummary.warning_alerts, -1).desc(), Patient.identifier],
     }[filters.sort]
     rows = session.execute(query.order_by(*order).limit(filters.limit).offset(filters.offset)).all()
     # The ids shown are logged: who saw which records, not only how many.

@@ -230,6 +230,7 @@ class PatientSummary(Base):
     rules_version: Mapped[str] = mapped_column(String(100))
     computed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     as_of: Mapped[dt.date | None] = mapped_column(Date, default=None)
+    diagnosis_date: Mapped[dt.date | None] = mapped_column(Date, default=None, doc="as the engine read it")
     last_visit: Mapped[dt.date | None] = mapped_column(Date, default=None, index=True)
     disease: Mapped[str | None] = mapped_column(String(32), default=None)
     lineage: Mapped[str | None] = mapped_column(String(16), default=None, index=True)
@@ -249,6 +250,7 @@ class PatientSummary(Base):
     alerts: Mapped[list[Any]] = mapped_column(JSON, default=list, doc="[{code, severity}]")
     alert_codes: Mapped[str] = mapped_column(String(1000), default="", doc="',a,b,': filterable on any database")
     critical_alerts: Mapped[int] = mapped_column(Integer, default=0)
+    warning_alerts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     error: Mapped[str | None] = mapped_column(Text, default=None, doc="why the engine could not assess")
     assessment_gz: Mapped[bytes | None] = mapped_column(
         LargeBinary, default=None, doc="the assessment JSON (as of the latest finding), gzip: ~17 KB, not ~280 KB"

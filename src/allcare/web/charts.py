@@ -41,6 +41,17 @@ STATUS_LABELS: dict[str, str] = {
     "indeterminate": "Indeterminate",
 }
 # Bottom to top: the better the response, the higher the point.
+# The same statuses in a few characters, for the status axis of a phone-width chart.
+STATUS_SHORT: dict[str, str] = {
+    "newly_diagnosed": "New",
+    "on_treatment": "On treatment",
+    "complete_remission": "CR",
+    "cr_incomplete_recovery": "CRi",
+    "refractory": "Refractory",
+    "suspected_relapse": "Relapse?",
+    "relapse": "Relapse",
+    "indeterminate": "Unclear",
+}
 STATUS_ORDER = [
     "relapse", "refractory", "suspected_relapse", "indeterminate", "newly_diagnosed", "on_treatment",
     "cr_incomplete_recovery", "complete_remission",
@@ -58,7 +69,9 @@ PHASE_LABELS: dict[str, str] = {
     "salvage": "Salvage",
     "other": "Other treatment",
 }
-# Colour-blind-safe hues (Okabe-Ito), drawn pale behind the data.
+# Colour-blind-safe hues (Okabe-Ito, and Tol's wine for salvage), drawn pale behind the data. Each phase
+# that can sit next to another has its own hue; salvage is also hatched (PHASE_PATTERNS), so it reads apart
+# from delayed intensification without colour.
 PHASE_COLOURS: dict[str, str] = {
     "prephase": "#999999",
     "induction": "#E69F00",
@@ -69,9 +82,10 @@ PHASE_COLOURS: dict[str, str] = {
     "hsct": "#CC79A7",
     "car_t": "#CC79A7",
     "targeted": "#F0E442",
-    "salvage": "#D55E00",
+    "salvage": "#882255",
     "other": "#999999",
 }
+PHASE_PATTERNS: dict[str, str] = {"salvage": "/", "car_t": ".", "hsct": "."}
 ANALYTE_LABELS: dict[str, str] = {
     "wbc": "WBC",
     "anc": "ANC",
@@ -162,11 +176,27 @@ def _base_layout(height: int, **extra: Any) -> dict[str, Any]:
     return layout
 
 
+NARROW_BELOW = 600  # px: a chart narrower than this gets its "narrow" layout (app.js applies it)
+
+
+def _narrow(extra: dict[str, Any]) -> dict[str, Any]:
+    """Layout changes for a phone-width chart, merged into the layout by app.js before drawing:
+    fewer date ticks (dates overlapped at 390 px), a legend in small type, and the chart's own margins."""
+    return {"below": NARROW_BELOW, "layout": {"xaxis": {"nticks": 4, "tickfont": {"size": 11}},
+                                              "legend": {"font": {"size": 11}}, **extra}}
+
+
+def _padded(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
+    """The shared date span with a little room at both ends (the x axis range of every chart)."""
+    pad = dt.timedelta(days=max(2, (end - start).days // 40))
+    return start - pad, end + pad
+
+
 def _date_axis(start: dt.date, end: dt.date, **extra: Any) -> dict[str, Any]:
-    pad = max(2, (end - start).days // 40)
+    first, last = _padded(start, end)
     axis = {
         "type": "date",
-        "range": [_iso(start - dt.timedelta(days=pad)), _iso(end + dt.timedelta(days=pad))],
+        "range": [_iso(first), _iso(last)],
         "showgrid": True,
         "gridcolor": GRID,
         "linecolor": "#9ca3af",
@@ -223,6 +253,8 @@ def phase_band_traces(assessment: Assessment, yaxis: str, *, legend: bool) -> li
             "mode": "lines",
             "fill": "toself",
             "fillcolor": _rgba(PHASE_COLOURS.get(span.phase, "#999999"), 0.16),
+            **({"fillpattern": {"shape": PHASE_PATTERNS[span.phase], "fgcolor": _rgba(PHASE_COLOURS[span.phase], 0.45),
+                                "size": 8, "solidity": 0.2}} if span.phase in PHASE_PATTERNS else {}),
             "line": {"width": 0},
             "hoveron": "fills",
             "hoverinfo": "text",
@@ -310,11 +342,15 @@ def status_chart(assessment: Assessment) -> Chart | None:
     description = f"Disease status over time; current status: {current}."
     if phases:
         description += f" Treatment phases: {phases}."
+    # At phone width the long status names would leave the plot ~70 px: short names, narrower margin.
+    narrow = {"margin": {"l": 84, "r": 8, "t": 16, "b": 40},
+              "yaxis": {"tickmode": "array", "tickvals": [status_label(s) for s in STATUS_ORDER],
+                        "ticktext": [STATUS_SHORT[s] for s in STATUS_ORDER], "tickfont": {"size": 11}}}
     return Chart(
         id="chart-status",
         title="Status timeline",
         description=description,
-        figure={"data": data, "layout": layout, "config": CONFIG},
+        figure={"data": data, "layout": layout, "config": CONFIG, "narrow": _narrow(narrow)},
         table=ChartTable("Status at each assessment", ["Date", "Status", "Phase", "Marrow", "MRD", "Why"], rows),
     )
 
@@ -413,7 +449,7 @@ def counts_chart(assessment: Assessment) -> Chart | None:
         if name == "wbc" and max(values) > LEUKOCYTOSIS_GRADE3_ABOVE:
             shapes.append(_hband(axis_id, LEUKOCYTOSIS_GRADE3_ABOVE, ceiling, GRADE_COLOURS[3]))
             annotations.append(_band_label(axis_id, LEUKOCYTOSIS_GRADE3_ABOVE, "G3 high", anchor="bottom"))
-        data += _range_band(name, readings, axis_id, n == 0)
+        data += _range_band(name, readings, axis_id, n == 0, _padded(start, end))
         data.append({
             "type": "scatter", "x": [_iso(r.date) for r in readings], "y": values, "yaxis": axis_id,
             "mode": "lines+markers", "name": ANALYTE_LABELS[name], "showlegend": False,
@@ -442,7 +478,8 @@ def counts_chart(assessment: Assessment) -> Chart | None:
         id="chart-counts",
         title="Blood counts",
         description=description,
-        figure={"data": data, "layout": layout, "config": CONFIG},
+        figure={"data": data, "layout": layout, "config": CONFIG,
+                "narrow": _narrow({"margin": {"l": 56, "r": 8, "t": 16, "b": 40}})},
         table=ChartTable("Blood counts (canonical units; G = CTCAE v5 grade)",
                          ["Date", "WBC", "ANC", "Haemoglobin", "Platelets", "Named"], rows),
         notes=["Green band: reference range (the lab's when reported, else the age- and sex-specific interval).",
@@ -471,20 +508,38 @@ def _hband(axis_id: str, low: float, high: float, colour: str) -> dict[str, Any]
 
 
 def _band_label(axis_id: str, y: float, text: str, anchor: str = "middle") -> dict[str, Any]:
-    return {"xref": "paper", "x": 1.0, "xanchor": "left", "yref": axis_id, "y": y, "yanchor": anchor,
-            "text": text, "showarrow": False, "font": {"size": 10, "color": "#7f1d1d"}}
+    """A grade zone's name inside the plot at its left edge, on the zone itself (in the right margin
+    the labels drifted away from their zones on the log axis, and were clipped on a phone)."""
+    return {"xref": "paper", "x": 0.005, "xanchor": "left", "yref": axis_id, "y": y, "yanchor": anchor,
+            "text": text, "showarrow": False, "font": {"size": 10, "color": "#7f1d1d"},
+            "bgcolor": "rgba(255,255,255,0.7)", "borderpad": 1}
 
 
-def _range_band(name: str, readings: list[_Reading], axis_id: str, legend: bool) -> list[dict[str, Any]]:
+def _range_band(name: str, readings: list[_Reading], axis_id: str, legend: bool,
+                span: tuple[dt.date, dt.date] | None = None) -> list[dict[str, Any]]:
+    """The reference range as a step band, from the chart's first day to its last.
+
+    Each result's range holds from its date to the next result's; before the first result the first
+    range is drawn, after the last the last one (a range belongs to the person, not to the day of the test).
+    """
     limited = [r for r in readings if r.result.lower_limit is not None and r.result.upper_limit is not None]
     if not limited:
         return []
-    xs = [_iso(r.date) for r in limited]
+    days = [r.date for r in limited]
+    lows = [r.result.lower_limit for r in limited]
+    highs = [r.result.upper_limit for r in limited]
+    if span is not None:
+        first, last = span
+        if first < days[0]:
+            days, lows, highs = [first] + days, [lows[0]] + lows, [highs[0]] + highs
+        if last > days[-1]:
+            days, lows, highs = days + [last], lows + [lows[-1]], highs + [highs[-1]]
+    xs = [_iso(day) for day in days]
     common = {"type": "scatter", "x": xs, "yaxis": axis_id, "mode": "lines", "hoverinfo": "skip",
               "line": {"width": 0.5, "color": "rgba(4,120,87,0.35)", "shape": "hv"}, "legendgroup": "range"}
     return [
-        {**common, "y": [r.result.lower_limit for r in limited], "showlegend": False, "name": "lower limit"},
-        {**common, "y": [r.result.upper_limit for r in limited], "fill": "tonexty",
+        {**common, "y": lows, "showlegend": False, "name": "lower limit"},
+        {**common, "y": highs, "fill": "tonexty",
          "fillcolor": "rgba(16,185,129,0.14)", "name": "Reference range", "showlegend": legend},
     ]
 
@@ -595,7 +650,8 @@ def mrd_chart(assessment: Assessment, rules: RuleSet = DEFAULT_RULES) -> Chart |
         id="chart-mrd",
         title="Measurable residual disease (MRD)",
         description=description,
-        figure={"data": data, "layout": layout, "config": CONFIG},
+        figure={"data": data, "layout": layout, "config": CONFIG,
+                "narrow": _narrow({"margin": {"l": 60, "r": 8, "t": 16, "b": 40}})},
         table=ChartTable("MRD results", ["Date", "MRD", "Status", "Method", "Sample", "Sensitivity", "Time point"], rows),
         notes=[f"Negative means below {percent_text(rules.mrd_negative_below)} with an assay reaching "
                f"{percent_text(rules.mrd_required_sensitivity)}; a negative from a less sensitive assay is not evaluable."],

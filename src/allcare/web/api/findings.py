@@ -50,6 +50,7 @@ def remove_finding(
     who: PatientWriter,
     db: DbSession,
     version: Annotated[int, Query(ge=1, le=MAX_ID, description="the version you read")],
+    reason: Annotated[str | None, Query(max_length=500, description="why; kept in the audit log")] = None,
 ) -> Response:
-    delete_finding(db, who.actor, patient_id, finding_id, version)
+    delete_finding(db, who.actor, patient_id, finding_id, version, reason=reason)
     return Response(status_code=204)

@@ -8,11 +8,11 @@ store, and render a template. Every page carries :data:`allcare.DISCLAIMER`.
 
 from fastapi import APIRouter
 
-from . import assets, auth, findings, patients, report, upload
+from . import admin, assets, auth, findings, patients, records, registry, report, upload
 
 router = APIRouter(include_in_schema=False)
-# upload first: "/patients/import" must win over "/patients/{patient_id}".
-for module in (assets, auth, upload, patients, findings, report):
+# upload and records first: "/patients/import" and "/patients/new" must win over "/patients/{patient_id}".
+for module in (assets, auth, admin, registry, upload, records, patients, findings, report):
     router.include_router(module.router)
 
 __all__ = ["router"]

@@ -1,24 +1,24 @@
-"""plotly.js, served from the installed ``plotly`` Python package.
+"""plotly.js for the charts: a partial bundle vendored in the package, served with a content hash.
 
-The wheel ships ``plotly.min.js``, so the charts need no CDN and nothing
-third-party is copied into this repository. The file is read once, kept with a
-gzip copy in memory, and sent with a long cache lifetime (its URL carries the
-version, so an upgrade is picked up at once).
+The patient page draws only scatter lines, markers, filled bands and bars, so it loads plotly.js's
+"basic" partial bundle (``static/vendor/plotly-basic.min.js``, see the README there) instead of the
+full 4.8 MB build. The file is read once, kept with a gzip copy in memory, and served under a URL
+that carries the first hex digits of its SHA-256, with a year-long ``immutable`` cache lifetime: an
+upgraded file has a new URL, so no browser keeps a stale one.
 
 plotly.js normally injects its own stylesheet rules at run time, which the
 app's Content-Security-Policy (``style-src 'self'``) forbids. plotly.js skips
 that when the page already has an element ``#plotly.js-style-global.no-inline-styles``;
 the pages link a stylesheet with that id, and this module builds it from the
-rule table inside the same ``plotly.min.js`` (so the CSS always matches the
-installed version). If the table cannot be found, the charts still draw, only
-plotly's own buttons and tooltips look plainer.
+rule table inside the same bundle (so the CSS always matches the vendored
+version). If the table cannot be found, the charts still draw, only plotly's
+own buttons and tooltips look plainer.
 """
 
 from __future__ import annotations
 
 import gzip
-import importlib.metadata
-import importlib.util
+import hashlib
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -26,32 +26,22 @@ from pathlib import Path
 from fastapi import APIRouter, HTTPException, Request, Response
 
 router = APIRouter(include_in_schema=False)
+PLOTLY_JS = Path(__file__).resolve().parent.parent / "static" / "vendor" / "plotly-basic.min.js"
+IMMUTABLE = "public, max-age=31536000, immutable"
 
 
-@lru_cache(maxsize=1)  # asked on every page view; the installed package does not move while serving
 def plotly_js_path() -> Path | None:
-    spec = importlib.util.find_spec("plotly")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    path = Path(list(spec.submodule_search_locations)[0]) / "package_data" / "plotly.min.js"
-    return path if path.is_file() else None
+    return PLOTLY_JS if PLOTLY_JS.is_file() else None
 
 
 @lru_cache(maxsize=1)
-def plotly_version() -> str | None:
-    try:
-        return importlib.metadata.version("plotly")
-    except importlib.metadata.PackageNotFoundError:
-        return None
-
-
-@lru_cache(maxsize=1)
-def _plotly_bytes() -> tuple[bytes, bytes] | None:
+def _plotly_bytes() -> tuple[bytes, bytes, str] | None:
+    """The bundle, its gzip copy and its content hash (read once: the package does not change while serving)."""
     path = plotly_js_path()
     if path is None:
         return None
     raw = path.read_bytes()
-    return raw, gzip.compress(raw, compresslevel=6, mtime=0)
+    return raw, gzip.compress(raw, compresslevel=9, mtime=0), hashlib.sha256(raw).hexdigest()[:16]
 
 
 _PAIR = re.compile(r"""\s*("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|[A-Za-z_$][\w$]*)\s*:\s*("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')\s*([,}])""")
@@ -109,33 +99,38 @@ def plotly_style_guards() -> tuple[str, ...]:
     return tuple(dict.fromkeys(_SELF_INJECTED.findall(data[0].decode("utf-8", errors="replace"))))
 
 
+def _content_hash() -> str | None:
+    data = _plotly_bytes()
+    return data[2] if data else None
+
+
 def plotly_css_url() -> str | None:
-    version = plotly_version()
-    return f"/vendor/plotly-{version}.css" if version and _plotly_css() else None
+    digest = _content_hash()
+    return f"/vendor/plotly-{digest}.css" if digest and _plotly_css() else None
 
 
 def plotly_url() -> str | None:
-    """Where pages load plotly.js from (None: plotly is not installed, pages show tables only)."""
-    version = plotly_version()
-    return f"/vendor/plotly-{version}.min.js" if version and plotly_js_path() else None
+    """Where pages load plotly.js from (None: the bundle is missing, pages show tables only)."""
+    digest = _content_hash()
+    return f"/vendor/plotly-{digest}.min.js" if digest else None
 
 
-@router.get("/vendor/plotly-{version}.min.js")
-def plotly_js(version: str, request: Request) -> Response:
+@router.get("/vendor/plotly-{digest}.min.js")
+def plotly_js(digest: str, request: Request) -> Response:
     data = _plotly_bytes()
-    if data is None or version != plotly_version():
-        raise HTTPException(404, "plotly.js is not available")
-    raw, packed = data
-    headers = {"Cache-Control": "public, max-age=31536000, immutable", "Vary": "Accept-Encoding"}
+    if data is None or digest != data[2]:
+        raise HTTPException(404, "no such plotly.js build")
+    raw, packed, _ = data
+    headers = {"Cache-Control": IMMUTABLE, "Vary": "Accept-Encoding"}
     if "gzip" in request.headers.get("accept-encoding", "").lower():
         headers["Content-Encoding"] = "gzip"
         return Response(packed, media_type="text/javascript", headers=headers)
     return Response(raw, media_type="text/javascript", headers=headers)
 
 
-@router.get("/vendor/plotly-{version}.css")
-def plotly_css(version: str) -> Response:
+@router.get("/vendor/plotly-{digest}.css")
+def plotly_css(digest: str) -> Response:
     css = _plotly_css()
-    if css is None or version != plotly_version():
-        raise HTTPException(404, "plotly.js styles are not available")
-    return Response(css, media_type="text/css", headers={"Cache-Control": "public, max-age=31536000, immutable"})
+    if css is None or digest != _content_hash():
+        raise HTTPException(404, "no such plotly.js stylesheet")
+    return Response(css, media_type="text/css", headers={"Cache-Control": IMMUTABLE})

@@ -17,9 +17,9 @@ from ...store import audit
 from ...store.users import end_session
 from ..api.auth import login as api_login
 from ..api.schemas import LoginIn
-from ..deps import Admin, CurrentPrincipal, current_principal, get_settings, get_store
+from ..deps import CurrentPrincipal, current_principal, get_settings, get_store
 from ..security import cookie_name, is_secure, session_token
-from .common import PageRoute, home_for, render, safe_next
+from .common import HOME_BY_ROLE, PageRoute, home_for, render, safe_next
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -72,7 +72,7 @@ def login(
         landing = f"/patients/{who.patient_id}/report" if who.patient_id else "/no-record"
         target = target if target and target.startswith(landing) else landing
     else:
-        target = target or {"admin": "/admin"}.get(who.role, "/patients")
+        target = target or HOME_BY_ROLE.get(who.role, "/patients")
     response = RedirectResponse(target, status_code=303)
     for name, value in cookie_carrier.raw_headers:
         if name.lower() == b"set-cookie":
@@ -103,8 +103,3 @@ def no_record(request: Request, who: CurrentPrincipal) -> Response:
                                           "detail": f"The login {who.username} is not linked to a patient record yet. "
                                                     "Please ask your care team."}, 404)
 
-
-@router.get("/admin")
-def admin_home(request: Request, who: Admin) -> Response:
-    """Administrators manage users and read the audit log through the API; this page points there."""
-    return render(request, "admin.html", {})

@@ -15,8 +15,11 @@ into that response, so the routes themselves stay thin.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import gzip
+import io
+import json
 import urllib.parse
 from collections.abc import Callable
 from pathlib import Path
@@ -31,6 +34,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ... import DISCLAIMER, __version__
 from ...course_labels import episode_details, episode_name
 from ...engine.assessment import Assessment, assessment_from_json
+from ...store.assessments import is_historical
 from ...store.errors import NotFound
 from ..charts import PHASE_LABELS, STATUS_LABELS, percent_text, phase_label, status_label
 from ..deps import Principal
@@ -40,7 +44,7 @@ WEB_DIR = Path(__file__).resolve().parent.parent
 TEMPLATES_DIR = WEB_DIR / "templates"
 STATIC_DIR = WEB_DIR / "static"
 
-HOME_BY_ROLE = {"clinician": "/patients", "registrar": "/patients", "admin": "/admin"}
+HOME_BY_ROLE = {"clinician": "/patients", "registrar": "/registry", "admin": "/admin"}
 
 
 def home_for(who: Principal) -> str:
@@ -110,6 +114,7 @@ templates.env.globals.update(
     plotly_style_guards=plotly_style_guards,
     episode_name=episode_name,
     episode_details=episode_details,
+    historical_alert=is_historical,
 )
 templates.env.filters.update(
     status_label=status_label,
@@ -181,3 +186,32 @@ def parse_assessment(data: bytes) -> Assessment:
     """The store's gzip JSON as an :class:`Assessment` (for a three-year record about 11 KB that
     decompress and decode in well under a millisecond: not worth keeping parsed)."""
     return assessment_from_json(gzip.decompress(data))
+def csv_response(columns: tuple[str, ...], rows: list[dict[str, Any]], filename: str) -> Response:
+    """A CSV download: a header of ``columns``, then one line per row (dates ISO, mappings as JSON)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([_csv_cell(row.get(column)) for column in columns])
+    return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"})
+
+
+def _csv_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, sort_keys=True)
+    text = str(value)
+    # A cell a spreadsheet would run as a formula is written as text.
+    return "'" + text if text[:1] in ("=", "+", "-", "@") and not _is_number(text) else text
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 
 from ...engine.case import FINDING_TYPES
 from ...engine.karyotype import describe, parse_karyotype
+from ...engine.karyotype.sex_check import sex_mismatch
 from ...store.errors import InvalidRecord
 from ...store.findings import add_finding, finding_from_json
 from ...store.patients import case_patient, get_patient
@@ -69,8 +70,10 @@ def karyotype_parse(
     request: Request,
     who: CodedDataReader,
     text: Annotated[str, Query(max_length=MAX_KARYOTYPE)] = "",
+    sex: Annotated[str | None, Query(pattern="^(female|male|other|unknown)$")] = None,
 ) -> JSONResponse:
-    """What the engine reads in a karyotype, for the form's live preview (no patient data involved)."""
+    """What the engine reads in a karyotype, for the form's live preview (no patient data involved:
+    the form sends the recorded sex itself, for the sex-chromosome cross-check)."""
     text = text.strip()
     if not text:
         return JSONResponse({"empty": True, "lines": [], "problems": [], "recurrent": []})
@@ -88,4 +91,5 @@ def karyotype_parse(
         "lines": describe(karyotype),
         "problems": [p.message for p in problems],
         "ok": not any(p.severity != "warning" for p in problems),
+        "sex_mismatch": sex_mismatch(karyotype, sex),
     })

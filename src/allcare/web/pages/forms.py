@@ -80,7 +80,7 @@ class FormResult:
         return not self.errors
 
 
-def _choices(*values: str) -> tuple[tuple[str, str], ...]:
+def choices(*values: str) -> tuple[tuple[str, str], ...]:
     return tuple((v, v.replace("_", " ")) for v in values)
 
 
@@ -102,14 +102,14 @@ FORMS: dict[str, list[Field]] = {
     "marrow": [
         COMMON_DATE,
         Field("blasts_pct", "Marrow blasts", "quantity", units=PERCENT, help="% of nucleated cells"),
-        Field("method", "Method", "select", options=_choices("morphology", "flow")),
+        Field("method", "Method", "select", options=choices("morphology", "flow")),
         Field("timepoint", "Time point", "text", suggestions=TIMEPOINTS),
-        Field("cellularity", "Cellularity", "select", options=_choices("hypocellular", "normocellular", "hypercellular", "aplastic")),
+        Field("cellularity", "Cellularity", "select", options=choices("hypocellular", "normocellular", "hypercellular", "aplastic")),
         NOTE,
     ],
     "immunophenotype": [
         COMMON_DATE,
-        Field("sample", "Sample", "select", options=_choices("marrow", "blood", "tissue", "csf", "other")),
+        Field("sample", "Sample", "select", options=choices("marrow", "blood", "tissue", "csf", "other")),
         Field("markers", "Markers", "markers", required=True,
               help="one per line: name and result, e.g. 'CD19 98' (% of blasts) or 'MPO negative' "
                    "(positive, negative, dim, bright, partial)"),
@@ -144,7 +144,7 @@ FORMS: dict[str, list[Field]] = {
     "extramedullary": [
         COMMON_DATE,
         Field("site", "Site", "select", required=True,
-              options=_choices("cns", "testis", "mediastinum", "lymph_node", "liver", "spleen", "skin", "other")),
+              options=choices("cns", "testis", "mediastinum", "lymph_node", "liver", "spleen", "skin", "other")),
         Field("present", "Involved", "tristate", required=True),
         Field("detail", "Detail", "text", suggestions=("cranial_nerve_palsy", "svc_syndrome", "mass")),
         NOTE,
@@ -152,14 +152,14 @@ FORMS: dict[str, list[Field]] = {
     "mrd": [
         COMMON_DATE,
         Field("percent", "MRD (% of cells)", "number", help="e.g. 0.03 for 0.03%; 0 when undetectable", min=0, max=100),
-        Field("method", "Method", "select", options=_choices("flow", "pcr", "ngs")),
+        Field("method", "Method", "select", options=choices("flow", "pcr", "ngs")),
         Field("sensitivity", "Assay sensitivity (fraction)", "number", help="e.g. 0.0001 for 1e-4"),
-        Field("sample", "Sample", "select", options=_choices("marrow", "blood")),
+        Field("sample", "Sample", "select", options=choices("marrow", "blood")),
         Field("timepoint", "Time point", "text", suggestions=TIMEPOINTS),
         NOTE,
     ],
     "treatment": [
-        Field("phase", "Phase", "select", required=True, options=_choices(*get_args(Phase))),
+        Field("phase", "Phase", "select", required=True, options=choices(*get_args(Phase))),
         Field("start", "Start", "date", required=True),
         Field("end", "End", "date", help="leave empty while it runs"),
         Field("agents", "Agents", "list", help="comma-separated"),
@@ -183,9 +183,9 @@ FORMS.update({
               help="e.g. mercaptopurine, methotrexate, daunorubicin, pegaspargase"),
         Field("dose", "Dose", "quantity", required=True, units=DOSE_UNITS, with_unit=True,
               help="per administration; 0 records a dose held"),
-        Field("frequency", "Frequency", "select", options=_choices(*get_args(Frequency))),
+        Field("frequency", "Frequency", "select", options=choices(*get_args(Frequency))),
         Field("days_per_week", "Days a week", "number", step="1", min=1, max=7, help="a daily drug given on fewer days"),
-        Field("route", "Route", "select", options=_choices(*get_args(Route))),
+        Field("route", "Route", "select", options=choices(*get_args(Route))),
         Field("start", "Start", "date", required=True),
         Field("end", "End", "date", help="leave empty while it runs; the next dose of the agent replaces it"),
         Field("infusion_hours", "Infusion (hours)", "number", min=0, max=168),
@@ -224,7 +224,7 @@ FORMS.update({
         Field("time", "Time", "text", help="HH:MM, 24-hour"),
         Field("temperature", "Temperature", "quantity", units=U.TEMPERATURE),
         Field("temperature_site", "Where measured", "select",
-              options=_choices("oral", "axillary", "tympanic", "rectal", "temporal", "core", "other")),
+              options=choices("oral", "axillary", "tympanic", "rectal", "temporal", "core", "other")),
         Field("sustained_minutes", "Held for (minutes)", "number", step="1", min=1,
               help="how long the temperature stayed at or above this value"),
         Field("heart_rate", "Heart rate", "quantity", units=U.HEART_RATE),
@@ -235,11 +235,11 @@ FORMS.update({
     "pharmacogenetics": [
         COMMON_DATE,
         Field("gene", "Gene", "select", required=True, options=(("TPMT", "TPMT"), ("NUDT15", "NUDT15"))),
-        Field("phenotype", "Phenotype (CPIC)", "select", options=_choices(
+        Field("phenotype", "Phenotype (CPIC)", "select", options=choices(
             "normal_metabolizer", "intermediate_metabolizer", "possible_intermediate_metabolizer", "poor_metabolizer",
             "indeterminate")),
         Field("diplotype", "Diplotype", "text", help="e.g. *1/*3A"),
-        Field("method", "Method", "select", options=_choices("genotype", "enzyme_activity")),
+        Field("method", "Method", "select", options=choices("genotype", "enzyme_activity")),
         NOTE,
     ],
     "methotrexate_level": [
@@ -252,7 +252,7 @@ FORMS.update({
     "asparaginase_activity": [
         COMMON_DATE,
         Field("value", "Asparaginase activity", "quantity", required=True, units=U.ASPARAGINASE_ACTIVITY),
-        Field("preparation", "Preparation", "select", options=_choices("pegaspargase", "native_e_coli", "erwinia"),
+        Field("preparation", "Preparation", "select", options=choices("pegaspargase", "native_e_coli", "erwinia"),
               help="leave empty to take it from the latest asparaginase dose"),
         Field("days_after_dose", "Days after the dose", "number", min=0, max=60),
         NOTE,
@@ -270,7 +270,7 @@ FORMS.update({
 STARTS_ON = ("treatment", "dose", "adverse_event")  # finding types dated by their start
 
 
-def _text(form: Any, name: str) -> str:
+def field_text(form: Any, name: str) -> str:
     value = form.get(name)
     return value.strip() if isinstance(value, str) else ""
 
@@ -278,7 +278,7 @@ def _text(form: Any, name: str) -> str:
 _THOUSANDS = re.compile(r"[-+]?\d{1,3}(,\d{3})+(\.\d*)?")
 
 
-def _float(result: FormResult, name: str, raw: str) -> float | None:
+def typed_number(result: FormResult, name: str, raw: str) -> float | None:
     """A typed number; '0,5' is a decimal comma, but '12,400' could be 12400 or 12.4 and is refused."""
     if _THOUSANDS.fullmatch(raw):
         result.add(name, f"'{raw}' is ambiguous: write it without a thousands separator (e.g. 12400) "
@@ -323,7 +323,7 @@ def finding_from_form(kind: str, form: Any) -> FormResult:
     """Turn submitted form fields into a case-file finding dict; typing errors are reported per field."""
     result = FormResult({"type": kind})
     for spec in FORMS[kind]:
-        raw = _text(form, spec.name)
+        raw = field_text(form, spec.name)
         if spec.kind == "quantity":
             _quantity(result, spec, form, raw)
             continue
@@ -338,7 +338,7 @@ def finding_from_form(kind: str, form: Any) -> FormResult:
                 result.add(spec.name, "required")
             continue
         if spec.kind == "number":
-            value = _float(result, spec.name, raw)
+            value = typed_number(result, spec.name, raw)
             if value is not None:
                 result.data[spec.name] = int(value) if spec.step == "1" and value.is_integer() else value
         elif spec.kind == "list":
@@ -355,23 +355,29 @@ def finding_from_form(kind: str, form: Any) -> FormResult:
 def _quantity(result: FormResult, spec: Field, form: Any, raw: str) -> None:
     limits = {}
     for bound, suffix in (("lower_limit", "_lower"), ("upper_limit", "_upper")):
-        text = _text(form, spec.name + suffix)
+        text = field_text(form, spec.name + suffix)
         if text:
-            value = _float(result, spec.name, text)
+            value = typed_number(result, spec.name, text)
             if value is not None:
                 limits[bound] = value
     if not raw:
         if limits:
             result.add(spec.name, "a reference range needs the value too")
         return
-    value = _float(result, spec.name, raw)
+    written = _COMPARATOR.match(raw)  # "< 0.5": the lab reported a bound, kept as one
+    comparator = {"≤": "<=", "≥": ">="}.get(written.group(1), written.group(1)) if written else None
+    value = typed_number(result, spec.name, written.group(2) if written else raw)
     if value is None:
         return
-    unit = _text(form, spec.name + "_unit") or (spec.units.canonical if spec.units else "")
-    if spec.units is not None and (unit != spec.units.canonical or limits or spec.with_unit):
-        result.data[spec.name] = {"value": value, "unit": unit, **limits}
+    unit = field_text(form, spec.name + "_unit") or (spec.units.canonical if spec.units else "")
+    extra = {**limits, **({"comparator": comparator} if comparator else {})}
+    if spec.units is not None and (unit != spec.units.canonical or extra or spec.with_unit):
+        result.data[spec.name] = {"value": value, "unit": unit, **extra}
     else:
         result.data[spec.name] = value
+
+
+_COMPARATOR = re.compile(r"^(<=|>=|<|>|≤|≥)\s*(.+)$")
 
 
 def validate_finding(result: FormResult, patient: dict[str, Any], diagnosis_date: dt.date | None = None) -> FormResult:
@@ -424,3 +430,75 @@ def blank_values(kind: str, today: dt.date) -> dict[str, str]:
 def form_values(form: Any) -> dict[str, str]:
     """Submitted values to show again after a rejected submission."""
     return {key: value for key, value in form.items() if isinstance(value, str) and key != "csrf_token"}
+
+
+def _number_text(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def values_from_finding(reported: dict[str, Any]) -> dict[str, str]:
+    """A stored finding (case-file JSON) as the values of its form: the inverse of :func:`finding_from_form`."""
+    values: dict[str, str] = {}
+    for spec in FORMS.get(reported.get("type", ""), []):
+        value = reported.get(spec.name)
+        if value is None:
+            continue
+        if spec.kind == "quantity":
+            if isinstance(value, dict):
+                values[spec.name] = (value["comparator"] + " " if value.get("comparator") else "") \
+                    + _number_text(value.get("value", ""))
+                values[spec.name + "_unit"] = str(value.get("unit", ""))
+                for bound, suffix in (("lower_limit", "_lower"), ("upper_limit", "_upper")):
+                    if bound in value:
+                        values[spec.name + suffix] = _number_text(value[bound])
+            else:
+                values[spec.name] = _number_text(value)
+        elif spec.kind == "tristate":
+            values[spec.name] = "yes" if value else "no"
+        elif spec.kind == "list":
+            values[spec.name] = ", ".join(str(item) for item in value)
+        elif spec.kind == "markers":
+            values[spec.name] = "\n".join(f"{name} {_number_text(result)}" for name, result in value.items())
+        else:
+            values[spec.name] = _number_text(value)
+    return values
+
+
+def merged_finding(stored: dict[str, Any], edited: dict[str, Any]) -> dict[str, Any]:
+    """The stored finding with its form's fields replaced by the edited ones.
+
+    What the form has no field for (a source id from FHIR, fields written by other tools) is kept,
+    so correcting a value never drops data the person editing could not see.
+    """
+    own = {spec.name for spec in FORMS.get(stored.get("type", ""), [])}
+    kept = {key: value for key, value in stored.items() if key not in own}
+    return {**kept, **edited}
+
+
+def changed_fields(kind: str, before: dict[str, str], now: dict[str, str]) -> list[tuple[str, str, str]]:
+    """(label, value the form was opened with, value saved since) for every field someone else changed."""
+    changes = []
+    for spec in FORMS.get(kind, []):
+        names = [spec.name] + ([spec.name + "_unit", spec.name + "_lower", spec.name + "_upper"]
+                               if spec.kind == "quantity" else [])
+        old = " ".join(before.get(name, "") for name in names).strip()
+        new = " ".join(now.get(name, "") for name in names).strip()
+        if old != new:
+            changes.append((spec.label, old or "(empty)", new or "(empty)"))
+    return changes
+
+
+def finding_summary(reported: dict[str, Any]) -> str:
+    """One line for the findings list: each filled field with its form label."""
+    values = values_from_finding(reported)
+    parts = []
+    for spec in FORMS.get(reported.get("type", ""), []):
+        if (spec.kind == "date" and spec.name in ("date", "start")) or spec.name == "note" or spec.name not in values:
+            continue
+        text = values[spec.name].replace("\n", "; ")
+        if spec.kind == "quantity" and values.get(spec.name + "_unit"):
+            text += " " + values[spec.name + "_unit"]
+        elif spec.kind == "quantity" and spec.units is not None:
+            text += " " + spec.units.canonical
+        parts.append(f"{spec.label}: {text}")
+    return " · ".join(parts)

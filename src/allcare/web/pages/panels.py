@@ -8,7 +8,9 @@ conclusions by topic prefix, which the engine keeps stable.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 from ...engine.assessment import Assessment
 from ...engine.explain import Conclusion
@@ -216,3 +218,24 @@ def derivation_trail(assessment: Assessment) -> tuple[list[Conclusion], int]:
     every = assessment.conclusions()
     kept = [c for c in every if not c.topic.startswith(TABLED_TOPICS)]
     return kept, len(every) - len(kept)
+
+
+@dataclass(frozen=True)
+class EpisodeSection:
+    """One episode of the course (the diagnosis, each relapse) as a section of the patient page:
+    its facts, its work-up (the findings the engine assigned to it) and its own latest MRD."""
+
+    episode: Any
+    until: dt.date | None  # the next episode's onset (this episode's MRD results stop there)
+    latest_mrd: Any | None
+
+
+def episode_sections(assessment: Assessment) -> list[EpisodeSection]:
+    """The course's episodes in order, each with the latest MRD measured from its onset to the next one."""
+    episodes = list(assessment.course.episodes)
+    sections = []
+    for number, episode in enumerate(episodes):
+        until = episodes[number + 1].onset if number + 1 < len(episodes) else None
+        mine = [m for m in assessment.mrd.series if m.date >= episode.onset and (until is None or m.date < until)]
+        sections.append(EpisodeSection(episode, until, mine[-1] if mine else None))
+    return sections

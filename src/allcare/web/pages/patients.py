@@ -12,8 +12,10 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 
 from ...engine.case import FINDING_TYPES
+from ...engine.rules import DEFAULT_RULES
 from ...store.assessments import ENGINE_VERSION, keyed_assessment_gzip, read_record, rules_version
 from ...store.coded import coded_view
+from ...store.findings import rows_of
 from ...store.listing import PatientFilters, list_patients
 from ...store.models import FindingRow
 from ..charts import STATUS_LABELS, patient_charts
@@ -22,11 +24,12 @@ from ..monitoring_charts import monitoring_charts
 from . import forms
 from .common import PageRoute, parse_assessment, render, templates
 from .fragments import PatientFragments, cached_fragments
-from .panels import ALERT_LABELS, NCI_LABELS, alert_label, derivation_trail, diagnosis_panel, who_short
+from .panels import ALERT_LABELS, NCI_LABELS, alert_label, derivation_trail, diagnosis_panel, episode_sections, who_short
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 PAGE_SIZE = 50
+FINDINGS_SHOWN = 20  # newest first; "all" shows the rest (a 3-year record has ~170)
 LINEAGES = ("B", "T", "B/myeloid", "T/myeloid", "B/T", "B/T/myeloid")
 # Last-visit presets: (label, from days ago, to days ago); None = open.
 VISIT_WINDOWS = {
@@ -37,7 +40,7 @@ VISIT_WINDOWS = {
     "older90": ("more than 90 days ago", None, 90),
     "older365": ("more than a year ago", None, 365),
 }
-SORTS = {"identifier": "Identifier", "-last_visit": "Last visit (newest first)", "last_visit": "Last visit (oldest first)",
+SORTS = {"identifier": "Identifier", "urgency": "Urgency (critical alerts, then warnings)", "-last_visit": "Last visit (newest first)", "last_visit": "Last visit (oldest first)",
          "status": "Status", "-created": "Newest records"}
 ADDED = dict(forms.TITLES)
 
@@ -94,7 +97,7 @@ def patient_list(
         "next_link": page_link(page + 1) if page < pages else None,
         "statuses": STATUS_LABELS, "risks": NCI_LABELS, "lineages": LINEAGES, "alerts": ALERT_LABELS,
         "visits": VISIT_WINDOWS, "sorts": SORTS, "alert_label": alert_label, "who_short": who_short, "filtered": bool(query),
-        "can_write": who.role == "clinician", "today": today,
+        "can_write": who.role == "clinician", "today": today, "stale_since": stale_since,
     })
 
 
@@ -116,6 +119,10 @@ def patient_page(request: Request, patient_id: PatientId, who: CodedPatientReade
             data = keyed_assessment_gzip(session, record, caches.assessments)
         except Exception as error:  # noqa: BLE001 - a record the engine cannot read still gets a page
             data, engine_error = None, type(error).__name__
+        latest = session.scalar(select(func.max(FindingRow.date)).where(FindingRow.patient_id == patient_id))
+        findings = _findings_list(session, patient_id, request.query_params.get("type")) \
+            if who.role == "clinician" else None
+        all_findings = request.query_params.get("findings") == "all"
         if data is None:
             fragments = _render_fragments(row, None, _finding_counts(session, patient_id))
         else:
@@ -133,7 +140,33 @@ def patient_page(request: Request, patient_id: PatientId, who: CodedPatientReade
         "titles": forms.TITLES,
         "can_write": who.role == "clinician",
         "added": ADDED.get(added or "") if data is not None else None,
+        "changed": ADDED.get(request.query_params.get("changed") or ""),
+        "deleted": ADDED.get(request.query_params.get("deleted") or ""),
+        "created": request.query_params.get("created") == "1",
+        "findings": findings if findings is None or all_findings else findings[:FINDINGS_SHOWN],
+        "findings_total": len(findings or []),
+        "finding_type": _clean(request.query_params.get("type"), FINDING_TYPES),
+        "today": dt.date.today(),
+        "stale": stale_since(latest, dt.date.today()),
     })
+
+
+def stale_since(latest: dt.date | None, today: dt.date) -> int | None:
+    """Days since the latest finding when that is longer than the rule set's stale-data limit (else None):
+    the page then says the picture is as of that date, not today."""
+    if latest is None:
+        return None
+    days = (today - latest).days
+    return days if days > DEFAULT_RULES.stale_data_days else None
+
+
+def _findings_list(session, patient_id: int, kind: str | None) -> list[dict]:
+    """The record's findings, newest first, for the list under the assessment (with the versions its
+    edit, delete and end-phase forms send back)."""
+    rows = rows_of(session, patient_id, _clean(kind, FINDING_TYPES))
+    items = [{"row": row, "summary": forms.finding_summary(row.reported), "title": forms.TITLES.get(row.type, row.type),
+              "running": row.type == "treatment" and not row.reported.get("end")} for row in rows]
+    return sorted(items, key=lambda item: (item["row"].date, item["row"].position), reverse=True)
 
 
 def _finding_counts(session, patient_id: int) -> dict[str, int]:
@@ -150,8 +183,7 @@ def _render_fragments(row, assessment, counts: dict[str, int]) -> PatientFragmen
     body = templates.get_template("_patient_assessment.html").render(
         patient=row, a=assessment, panel=diagnosis_panel(assessment), trail=derivation_trail(assessment),
         charts=patient_charts(assessment), monitoring=monitoring_charts(assessment), counts=counts, kinds=FINDING_TYPES,
-        titles=forms.TITLES,
-        alert_label=alert_label,
+        titles=forms.TITLES, alert_label=alert_label, episodes=episode_sections(assessment),
     )
     return PatientFragments(Markup(meta), Markup(body))  # noqa: S704 - autoescaped template output
 

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 from ... import DISCLAIMER
 from ...engine.assessment import Assessment
 from ...engine.case import Case
+from ...engine.rules import DEFAULT_RULES
 from . import words
 from .care import CareAtHome, care_at_home
 
@@ -71,6 +73,7 @@ class PatientReport:
     status_text: str
     status_since: dt.date | None
     current_phase: PhaseStep | None
+    progress: str | None
     phases_intro: str
     phases: list[PhaseStep]
     tests: list[TestSection]
@@ -109,6 +112,10 @@ def build_report(assessment: Assessment, *, case: Case | None = None, patient_na
         kind.append("The exact subtype is not decided yet: some tests are still missing or need checking.")
     status_key = assessment.status.current or "indeterminate"
     status_title, status_text = words.STATUS.get(status_key, words.STATUS["indeterminate"])
+    low = _low_now(assessment)
+    if status_key == "complete_remission" and low:  # never "counts have come back up" beside a low count
+        status_title, text = words.STATUS_REMISSION_LOW_COUNTS
+        status_text = text.format(low=" and ".join(filter(None, [", ".join(low[:-1]), low[-1]])))
     phases = _phases(assessment)
     current = next((p for p in reversed(phases) if p.state == "now" and p.key != "targeted"), None)
     current = current or next((p for p in reversed(phases) if p.state == "now"), None)
@@ -124,12 +131,13 @@ def build_report(assessment: Assessment, *, case: Case | None = None, patient_na
         kind_texts=kind,
         subtype_reference=entity.name,
         risk_intro=words.RISK_INTRO,
-        risk_lines=_risk_lines(assessment),
+        risk_lines=_risk_lines(assessment, case),
         cns_text=_cns_text(assessment),
         status_title=status_title,
         status_text=status_text,
         status_since=assessment.status.since,
         current_phase=current,
+        progress=_progress(assessment, phases),
         phases_intro=words.PHASES_INTRO,
         phases=phases,
         tests=_tests(assessment, case),
@@ -141,11 +149,11 @@ def build_report(assessment: Assessment, *, case: Case | None = None, patient_na
     )
 
 
-def _risk_lines(assessment: Assessment) -> list[str]:
+def _risk_lines(assessment: Assessment, case: Case | None) -> list[str]:
     risk = assessment.risk
     lines = []
     if risk.nci in words.NCI_RISK:
-        lines.append(words.NCI_RISK[risk.nci])
+        lines.append(" ".join(filter(None, [words.NCI_RISK[risk.nci], _nci_because(assessment, case)])))
     if risk.genetic in words.GENETIC_RISK:
         lines.append(words.GENETIC_RISK[risk.genetic])
     if risk.adult.applicable and risk.adult.high_risk is not None:
@@ -155,6 +163,58 @@ def _risk_lines(assessment: Assessment) -> list[str]:
     if not lines:
         lines.append("The risk group is not decided yet: some results are still missing.")
     return lines
+
+
+def _nci_because(assessment: Assessment, case: Case | None) -> str | None:
+    """Which NCI criterion gave the group, with the patient's own value.
+
+    The age is the engine's age at diagnosis; the white count is the blood count the engine's NCI
+    conclusion cites as its evidence (its "presenting WBC"), read from the case: never a count chosen here.
+    """
+    if assessment.risk.nci not in ("standard", "high"):
+        return None
+    rules = DEFAULT_RULES
+    age = assessment.patient.age_at_diagnosis
+    conclusion = next((c for c in assessment.risk.conclusions if c.rule == "RISK.NCI"), None)
+    wbc = None
+    if conclusion is not None and case is not None:
+        for ref in conclusion.evidence:
+            finding = case.findings[ref.index] if 0 <= ref.index < len(case.findings) else None
+            if getattr(finding, "type", None) == "cbc" and finding.wbc is not None and finding.wbc.comparator is None:
+                wbc = finding.wbc.value
+    age_words = _years(age) if age is not None else None
+    if assessment.risk.nci == "high":
+        reasons = []
+        if age is not None and age >= rules.nci_age_high_from:
+            reasons.append(words.NCI_BECAUSE_AGE_HIGH.format(age=age_words, limit=_number(rules.nci_age_high_from)))
+        if wbc is not None and wbc >= rules.nci_wbc_high_from:
+            reasons.append(words.NCI_BECAUSE_WBC_HIGH.format(wbc=_number(wbc), limit=_number(rules.nci_wbc_high_from)))
+        return " ".join(reasons) or None
+    if age_words is None or wbc is None:
+        return None
+    return words.NCI_BECAUSE_STANDARD.format(age=age_words, age_limit=_number(rules.nci_age_high_from),
+                                             wbc=_number(wbc), wbc_limit=_number(rules.nci_wbc_high_from))
+
+
+def _years(age: float) -> str:
+    whole = int(age)
+    return f"{round(age * 12)} months" if age < 2 else f"{whole} years"
+
+
+def _progress(assessment: Assessment, phases: list[PhaseStep]) -> str | None:
+    """Where the person is in the course: the month since the treatment of the current episode began
+    (the engine's course: the diagnosis, or the latest relapse), beside the usual length of front-line
+    treatment."""
+    episode = assessment.course.episodes[-1] if assessment.course.episodes else None
+    start = episode.treatment_start if episode is not None else None
+    if start is None and phases and (episode is None or episode.kind == "initial"):
+        start = phases[0].start
+    if start is None or start > assessment.as_of:
+        return None
+    as_of = assessment.as_of
+    month = (as_of.year - start.year) * 12 + as_of.month - start.month - (as_of.day < start.day) + 1
+    template = words.PROGRESS if episode is None or episode.kind == "initial" else words.PROGRESS_RELAPSE
+    return template.format(month=month, start=long_date(start))
 
 
 def _cns_text(assessment: Assessment) -> str | None:
@@ -196,7 +256,7 @@ def _tests(assessment: Assessment, case: Case | None) -> list[TestSection]:
         sections.append(genetics)
     if assessment.cns_status is not None or "csf" in present:
         name, how = words.TESTS["csf"]
-        value = assessment.cns_status or "not decided yet"
+        value = words.CNS_GRADE.get((assessment.cns_status or "")[:4], assessment.cns_status or "not decided yet")
         meaning = words.CNS.get(assessment.cns_status or "", "The result could not be graded from what was recorded.")
         sections.append(TestSection("csf", name, how, assessment.cns.date, [Line("Result", value, meaning)]))
     if assessment.mrd.series:
@@ -210,10 +270,23 @@ def _tests(assessment: Assessment, case: Case | None) -> list[TestSection]:
     return sections
 
 
+def _low_now(assessment: Assessment) -> list[str]:
+    """The counts whose latest result is below its range, in plain names."""
+    latest = _latest_results(assessment)
+    return [name for analyte, name in words.LOW_COUNT_NAMES.items()
+            if analyte in latest and latest[analyte][1].flag == "low"]
+
+
+def _latest_results(assessment: Assessment) -> dict[str, tuple[int, Any]]:
+    """Each analyte's latest (row, result): a count may have been measured alone."""
+    counts = assessment.blood_counts
+    return {analyte: results[-1] for analyte in counts.analytes if (results := counts.results(analyte))}
+
+
 def _blood_count(assessment: Assessment) -> TestSection:
     """The latest value of each count (a count may have been measured alone), with what it means."""
     counts = assessment.blood_counts
-    latest_of = {analyte: results[-1] for analyte in counts.analytes if (results := counts.results(analyte))}
+    latest_of = _latest_results(assessment)
     name, how = words.TESTS["cbc"]
     newest = counts.dates[-1]
     lines = []

@@ -104,6 +104,12 @@ GENETIC_RISK = {
     "poor": "The gene and chromosome changes found are in a \"higher risk\" group. This can mean the leukaemia "
             "is harder to treat, so doctors may choose stronger treatment.",
 }
+# Which NCI criterion decided the group, with the patient's own value ({age} years, {wbc} x10^9/L).
+NCI_BECAUSE_AGE_HIGH = "Here it is because of age: {age} at diagnosis ({limit} years or older)."
+NCI_BECAUSE_WBC_HIGH = ("Here it is because of the first white blood cell count: {wbc} thousand million per litre "
+                        "({limit} or more).")
+NCI_BECAUSE_STANDARD = ("Here: {age} at diagnosis (under {age_limit} years) and a first white blood cell count of {wbc} "
+                        "thousand million per litre (below {wbc_limit}).")
 RISK_INTRO = (
     "Doctors sort people with ALL into risk groups. A risk group helps them choose how strong the treatment "
     "needs to be. A higher risk group does not mean the treatment will not work: it means the plan is made "
@@ -123,6 +129,12 @@ CNS = {
     "CNS3c": "There are signs that the leukaemia has reached the brain, the nerves of the face or the eyes.",
 }
 CNS_AFTER = "Your care team will tell you how the treatment takes care of the brain and spinal cord."
+# The CNS grade itself in words: doctors write CNS1, CNS2 or CNS3 (with a letter for the detail).
+CNS_GRADE = {
+    "CNS1": "CNS1: grade 1 of 3, no leukaemia cells seen in the spinal fluid",
+    "CNS2": "CNS2: grade 2 of 3, a few leukaemia cells seen in the spinal fluid",
+    "CNS3": "CNS3: grade 3 of 3, leukaemia found in the spinal fluid or signs of it in the brain or nerves",
+}
 
 STATUS = {
     "newly_diagnosed": ("Just diagnosed", "The leukaemia has just been found. Treatment is about to start or has "
@@ -143,6 +155,14 @@ STATUS = {
                 "There are treatments for relapse."),
     "indeterminate": ("Not clear yet", "The results recorded so far are not enough to say."),
 }
+# Remission, said without "counts have come back up" when the latest count is low (in maintenance the
+# medicines keep the counts down on purpose). {low}: the low counts, e.g. "neutrophils and platelets".
+STATUS_REMISSION_LOW_COUNTS = (
+    "In remission", "The bone marrow looks clear of leukaemia and there are no blasts in the blood. This is called "
+    "remission. Remission is very good news, but it is not the end: treatment goes on to stop the leukaemia from "
+    "coming back. The latest blood test shows low {low}: the medicines also slow down the making of healthy blood "
+    "cells, so your care team watches these counts (see the blood test below).")
+LOW_COUNT_NAMES = {"wbc": "white cells", "anc": "neutrophils", "hemoglobin": "haemoglobin", "platelets": "platelets"}
 
 PHASE = {
     "prephase": ("Prephase", "A short first step, often about a week of steroid medicine, that gently lowers "
@@ -204,8 +224,12 @@ ANALYTE = {
     "rbc": ("Red blood cells", "Red blood cells carry oxygen."),
     "blasts_pct": ("Blasts in the blood", "Blasts are young leukaemia cells. Healthy blood has none."),
 }
-ANALYTE_UNITS = {"wbc": "x10^9/L", "anc": "x10^9/L", "platelets": "x10^9/L", "hemoglobin": "g/dL", "rbc": "x10^12/L",
-                 "blasts_pct": "%"}
+# Units as a family reads them: the lab's symbol explained (10^9/L is a thousand million cells in a litre,
+# which is the same number of thousands in one microlitre, a tiny drop).
+ANALYTE_UNITS = {"wbc": "thousand million per litre (x10^9/L)", "anc": "thousand million per litre (x10^9/L)",
+                 "platelets": "thousand million per litre (x10^9/L)",
+                 "hemoglobin": "grams in every 100 millilitres (g/dL)",
+                 "rbc": "million million per litre (x10^12/L)", "blasts_pct": "in every 100 white cells (%)"}
 LOW_MEANS = {
     "hemoglobin": "When it is low, a person can feel tired, look pale or get out of breath.",
     "platelets": "When they are low, bruising and bleeding happen more easily.",
@@ -228,6 +252,11 @@ MARROW_MEANS = (
     "In healthy bone marrow fewer than 5 in every 100 cells are blasts. When ALL is found, it is usually 20 or more "
     "in every 100. After treatment, fewer than 5 in 100 is one of the signs of remission."
 )
+
+# Progress through front-line treatment. Whole-course lengths of 2 to 3 years follow the COG and UKALL
+# trial protocols (e.g. COG AALL0932, UKALL 2011); the record does not say which plan a person is on.
+PROGRESS = "Month {month} of treatment, which began on {start}. Treatment for ALL usually lasts about 2 to 3 years in all."
+PROGRESS_RELAPSE = "Month {month} since the treatment for the relapse began on {start}."
 
 GLOSSARY = [
     ("Blasts", "Very young blood cells. In leukaemia, blasts grow out of control and do not grow up properly."),

@@ -12,12 +12,43 @@
       if (!source) { return; }
       try {
         var spec = JSON.parse(source.textContent);
+        if (spec.narrow && canvas.clientWidth < spec.narrow.below) { merge(spec.layout, spec.narrow.layout); }
         canvas.classList.add("is-drawn");
         window.Plotly.newPlot(canvas, spec.data, spec.layout, spec.config).then(function () {
           canvas.setAttribute("data-drawn", "true");
         });
       } catch (error) {
         canvas.classList.remove("is-drawn");
+      }
+    });
+  }
+
+  /* Copy the keys of `extra` into `target`, object values key by key (a chart's phone-width layout). */
+  function merge(target, extra) {
+    Object.keys(extra).forEach(function (key) {
+      var value = extra[key];
+      if (value && typeof value === "object" && !Array.isArray(value) && target[key] && typeof target[key] === "object") {
+        merge(target[key], value);
+      } else {
+        target[key] = value;
+      }
+    });
+  }
+
+  /* A table wider than its box says so, instead of hiding columns behind an edge nobody sees. */
+  function scrollCues() {
+    document.querySelectorAll(".table-scroll").forEach(function (box) {
+      var wide = box.scrollWidth > box.clientWidth + 1;
+      box.classList.toggle("is-scrollable", wide);
+      var cue = box.previousElementSibling;
+      if (wide && !(cue && cue.classList.contains("scroll-cue"))) {
+        cue = document.createElement("p");
+        cue.className = "scroll-cue";
+        cue.setAttribute("aria-hidden", "true");
+        cue.textContent = "Swipe or scroll sideways for more columns \u2192";
+        box.parentNode.insertBefore(cue, box);
+      } else if (!wide && cue && cue.classList.contains("scroll-cue")) {
+        cue.parentNode.removeChild(cue);
       }
     });
   }
@@ -57,14 +88,29 @@
         if (/^(Problem|Warning)/.test(line)) { li.className = "problem"; }
         list.appendChild(li);
       });
-      show([paragraph("Read as: " + summary.join(" · ")), list], !result.ok);
+      var items = [paragraph("Read as: " + summary.join(" · ")), list];
+      if (result.sex_mismatch) { items.unshift(paragraph("Check: " + result.sex_mismatch + ".", "problem")); }
+      show(items, !result.ok || !!result.sex_mismatch);
+      fillModalNumber(result.modal_number);
     }
+
+    /* The modal number box follows the karyotype until the person types in it themselves. */
+    var modal = input.form ? input.form.querySelector("[name=modal_number]") : null;
+    var filled = modal ? modal.value : "";
+    function fillModalNumber(value) {
+      if (!modal || value === null || value === undefined) { return; }
+      if (modal.value === "" || modal.value === filled) {
+        modal.value = String(value);
+        filled = modal.value;
+      }
+    }
+    var sex = input.form ? input.form.getAttribute("data-patient-sex") : "";
 
     function ask() {
       var text = input.value.trim();
       var ticket = ++latest;
       if (!text) { render({ empty: true }); return; }
-      fetch("/karyotype/parse?text=" + encodeURIComponent(text), {
+      fetch("/karyotype/parse?text=" + encodeURIComponent(text) + (sex ? "&sex=" + encodeURIComponent(sex) : ""), {
         credentials: "same-origin", headers: { "Accept": "application/json" }
       }).then(function (response) {
         if (!response.ok) { throw new Error("HTTP " + response.status); }
@@ -90,6 +136,9 @@
 
   function ready() {
     drawCharts();
+    scrollCues();
+    window.addEventListener("resize", scrollCues);
+    document.querySelectorAll("details").forEach(function (d) { d.addEventListener("toggle", scrollCues); });
     document.querySelectorAll("[data-karyotype]").forEach(karyotypePreview);
     focusErrors();
   }

@@ -1,0 +1,51 @@
+"""The registrar's coded table: filters by year, entity and code, CSV export, no clinical detail."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from conftest import case_dict
+from test_web_pages import logged_in
+
+
+def _add(world, identifier: str, diagnosed: str) -> None:
+    from allcare.engine.case import case_from_dict
+    from allcare.store import Actor
+    from allcare.store.cases import import_case
+
+    case = case_dict(identifier)
+    case["diagnosis_date"] = diagnosed
+    for finding in case["findings"]:
+        for key in ("date", "start"):
+            if key in finding:
+                finding[key] = diagnosed[:4] + finding[key][4:]
+    with world.store.transaction() as session:
+        import_case(session, Actor.cli("test"), case_from_dict(case))
+
+
+def test_registrar_filters_the_coded_table_by_year_and_code_and_downloads_it(app, world):
+    _add(world, "P-2022", "2022-01-08")
+    client = logged_in(app, "registrar")
+    page = client.get("/registry").text
+    assert "P-A" in page and "P-2022" in page and "Registry table" in page
+    assert "blasts" not in page.lower()  # coded data only
+    year = client.get("/registry", params={"year": "2022"}).text
+    assert "P-2022" in year and ">P-A<" not in year
+    exported = client.get("/registry.csv", params={"year": "2022"})
+    rows = list(csv.DictReader(io.StringIO(exported.text)))
+    assert [row["identifier"] for row in rows] == ["P-2022"]
+    assert rows[0]["diagnosis_date"] == "2022-01-08" and rows[0]["icd_o_3"]
+    code = rows[0]["icd_o_3"]
+    assert len(list(csv.DictReader(io.StringIO(client.get("/registry.csv", params={"code": code}).text)))) == 3
+    assert list(csv.DictReader(io.StringIO(client.get("/registry.csv", params={"code": "0000"}).text))) == []
+    entity = rows[0]["who_key"]
+    assert len(list(csv.DictReader(io.StringIO(client.get("/registry.csv", params={"entity": entity}).text)))) == 3
+
+
+def test_a_bad_year_is_a_form_error_and_other_roles_are_refused(app, world):
+    client = logged_in(app, "registrar")
+    bad = client.get("/registry", params={"year": "20x4"})
+    assert bad.status_code == 422 and 'id="year-error"' in bad.text
+    assert logged_in(app, "admin").get("/registry").status_code == 403
+    assert logged_in(app, "patient_a").get("/registry.csv").status_code in (403, 303)
