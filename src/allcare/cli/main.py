@@ -160,6 +160,22 @@ def schema_command(
     sys.stdout.write(json.dumps(schema, indent=2) + "\n")
 
 
+@app.command("rule-catalogue")
+def rule_catalogue_command(
+    write: Optional[Path] = typer.Option(None, "--write", help="rewrite the catalogue section of this file (docs/rules.md)"),
+) -> None:
+    """Print the rule catalogue (every rule id, its parameters and source) generated from the rule registry."""
+    from ..rule_catalogue import CatalogueMarkersMissing, render_catalogue, with_catalogue
+
+    if write is None:
+        sys.stdout.write(render_catalogue() + "\n")
+        return
+    try:
+        write.write_text(with_catalogue(write.read_text(encoding="utf-8")), encoding="utf-8")
+    except (OSError, CatalogueMarkersMissing) as error:
+        raise InvalidInput("--write", [f"{write}: {error}"]) from None
+
+
 # serve, demo, backup, restore, users, import ..., export ...
 app.add_typer(app_commands)
 

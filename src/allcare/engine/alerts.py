@@ -151,7 +151,9 @@ def _mediastinal_mass(a: AlertInputs) -> list[Alert]:
     ]
 
 
-def _latest_count_below(analyte_name: str, limit_name: str, code: str, words: str) -> Callable[[AlertInputs], list[Alert]]:
+def _latest_count_below(
+    analyte_name: str, limit_name: str, code: str, rule: str, words: str
+) -> Callable[[AlertInputs], list[Alert]]:
     def check(a: AlertInputs) -> list[Alert]:
         limit = getattr(a.view.rules, limit_name)
         counts = a.view.counts
@@ -168,7 +170,7 @@ def _latest_count_below(analyte_name: str, limit_name: str, code: str, words: st
                 code=code,
                 severity="warning",
                 message=f"{words} on {item.date}: {analyte_name.upper()} {shown} x10^9/L (< {limit:g})",
-                rule=f"ALERT.{code.upper()}",
+                rule=rule,
                 source=sources.CTCAE_V5,
                 evidence=[item.ref(f"{analyte_name.upper()} {shown} x10^9/L")],
             )
@@ -489,9 +491,12 @@ _CHECKS: list[Callable[[AlertInputs], list[Alert]]] = [
     _data_age,
     _hyperleukocytosis,
     _mediastinal_mass,
-    _latest_count_below("anc", "severe_neutropenia_below", "severe_neutropenia", "Severe neutropenia (infection risk)"),
     _latest_count_below(
-        "platelets", "severe_thrombocytopenia_below", "severe_thrombocytopenia", "Severe thrombocytopenia (bleeding risk)"
+        "anc", "severe_neutropenia_below", "severe_neutropenia", "ALERT.SEVERE_NEUTROPENIA", "Severe neutropenia (infection risk)"
+    ),
+    _latest_count_below(
+        "platelets", "severe_thrombocytopenia_below", "severe_thrombocytopenia", "ALERT.SEVERE_THROMBOCYTOPENIA",
+        "Severe thrombocytopenia (bleeding risk)",
     ),
     _cns_disease,
     _testicular,
