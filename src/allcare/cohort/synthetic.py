@@ -2,11 +2,11 @@
 
 Used by the benchmark (thousands of cases with years of follow-up) and the demo
 cohort. Distributions are rough published figures, cited inline:
-- lineage about 85% B / 15% T in children (clinical-standards §2.2 context; PDQ);
+- lineage about 85% B / 15% T in children (PDQ Childhood ALL Treatment);
 - subtypes: high hyperdiploidy ~25%, ETV6::RUNX1 ~25% of childhood B-ALL; BCR::ABL1 ~3% of
-  children and ~25% of adults; KMT2A-r most common in infants (PDQ, clinical-standards §4);
-- over 95% of children reach CR after induction (clinical-standards §9, [S65][S66]);
-- 5-year survival about 90% under 20 years and about 35% for adults (ACS via Cancer.Net [S77]),
+  children and ~25% of adults; KMT2A-r most common in infants (PDQ);
+- over 95% of children reach CR after induction (Leukemia & Lymphoma Society, childhood ALL chemotherapy);
+- 5-year survival about 90% under 20 years and about 35% for adults (American Cancer Society figures via Cancer.Net, 2019),
   which the relapse probabilities below approximate.
 A seeded ``random.Random`` makes every cohort reproducible.
 """

@@ -1,4 +1,4 @@
-"""CNS and testicular status at diagnosis (COG CNS1-CNS3c with Steinherz/Bleyer; decisions.md "CNS status").
+"""CNS and testicular status at diagnosis (COG CNS1-CNS3c with Steinherz/Bleyer; docs/decisions.md#cns-lines).
 
 The CNS status is a property of the presentation: it is read from the
 diagnostic lumbar puncture (the first CSF up to ``cns_diagnostic_window_days``

@@ -1,6 +1,6 @@
 """WHO-HAEM5 and ICC 2022 entities from lineage, ETP call and genetic profile.
 
-Precedence (decisions.md, from the ICD-O-3 priority rule and the clinical
+Precedence (docs/decisions.md#entity-precedence, from the ICD-O-3 priority rule and the clinical
 dominance of fusions over ploidy): BCR::ABL1 > KMT2A-r > ETV6::RUNX1 >
 TCF3::PBX1 > TCF3::HLF > IGH::IL3 > hypodiploidy > iAMP21 > high hyperdiploidy
 > BCR::ABL1-like > ETV6::RUNX1-like > other defined > NOS. Every abnormality
@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 from ..assessment import Entity
 from ..explain import Conclusion, EvidenceRef, contradictory, undetermined
-from ..sources import DECISIONS, ICC_2022, WHO_HAEM5
+from ..sources import ICC_2022, WHO_HAEM5, decision
 from ..test_requests import request_for
 from .disease import DiseaseCall
 from .etp import EtpCall
@@ -34,8 +34,8 @@ from .ploidy import MASKED_MISSING, PLOIDY_MISSING
 
 WHO_TOPIC, ICC_TOPIC = "diagnosis.who_haem5", "diagnosis.icc_2022"
 WHO_RULE, ICC_RULE = "DX.ENTITY.WHO_HAEM5", "DX.ENTITY.ICC_2022"
-WHO_SOURCE = f"{WHO_HAEM5}; {DECISIONS} (genetic entity precedence)"
-ICC_SOURCE = f"{ICC_2022}; {DECISIONS} (genetic entity precedence)"
+WHO_SOURCE = f"{WHO_HAEM5}; {decision('entity-precedence')}"
+ICC_SOURCE = f"{ICC_2022}; {decision('entity-precedence')}"
 MULTILINEAGE_MISSING = "BCR::ABL1 in sorted non-lymphoid cells (FISH/PCR)"
 ICC_HYPO_MISSING = "karyotype modal number (near-haploid vs low hypodiploid)"
 PROVISIONAL_EXPRESSION = ("ZNF384-like", "KMT2A-like")

@@ -1,4 +1,4 @@
-"""Adult ALL risk factors (ELN 2024; clinical-standards 4.5).
+"""Adult ALL risk factors (ELN 2024: Gökbuget et al., Blood 2024;143:1891).
 
 Adults have no single risk table: the ELN lists adverse factors (age, WBC by
 lineage, immunophenotype, genetics, prednisone response, time to CR, MRD after

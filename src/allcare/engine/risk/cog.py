@@ -1,4 +1,4 @@
-"""COG-style B-ALL risk group from the PDQ Childhood ALL Table 1 (clinical-standards 4.2).
+"""COG-style B-ALL risk group from the PDQ Childhood ALL Table 1 (docs/decisions.md#risk-tie-breaks).
 
 The table has ten columns (NCI risk, favourable genetics, unfavourable features,
 day-8 blood MRD, day-29 marrow MRD). Which columns make the Low, Average, High

@@ -1,4 +1,4 @@
-"""NCCN genetic risk groups (clinical-standards 4.3, via BMJ Best Practice).
+"""NCCN genetic risk groups (NCCN ALL guidelines, as summarised by BMJ Best Practice).
 
 Any poor-risk factor makes the group poor, whatever standard-risk factor is also
 present. BCR::ABL1 is standard only without IKZF1-plus and without an

@@ -1,7 +1,7 @@
 """Plain words for the patient report, aimed at a reading age of about 12.
 
 Written for allcare from the facts in the project's clinical reference
-(``clinical-standards.md``, ``decisions.md``) and what patient-information
+(the guidelines cited in ``docs/rules.md`` and ``docs/decisions.md``) and what patient-information
 pages say patients are told to expect; no sentence is copied from them. Short
 sentences, everyday words, and every medical word explained the first time it
 appears. The engine's exact values (``complete_remission``, ``b_all_bcr_abl1``
