@@ -28,6 +28,7 @@ from .course.build import DiseaseCourse
 from .course.describe import episode_phenotype, target_status
 from .course.treatment import CD19_DIRECTED, CD22_DIRECTED, EXPOSURE_NAMES
 from .diagnosis.lesions import is_abl_class
+from .lesion_vocabulary import BCR_ABL1, TP53_MUTATION
 from .monitoring import monitoring_alerts
 from .response.mrd import level_at_least, value_text
 from .view import CaseView, Indexed
@@ -243,9 +244,9 @@ def _testicular(a: AlertInputs) -> list[Alert]:
 
 def _ph_positive(a: AlertInputs) -> list[Alert]:
     diagnosis = a.diagnosis
-    if "BCR::ABL1" not in diagnosis.genetics.detected or "BCR::ABL1" in diagnosis.genetics.conflicting:
+    if BCR_ABL1 not in diagnosis.genetics.detected or BCR_ABL1 in diagnosis.genetics.conflicting:
         return []
-    evidence = [e for c in diagnosis.conclusions if "BCR::ABL1" in c.explanation for e in c.evidence][:4]
+    evidence = [e for c in diagnosis.conclusions if BCR_ABL1 in c.explanation for e in c.evidence][:4]
     return [
         Alert(
             code="ph_positive",
@@ -278,7 +279,7 @@ def _germline_tp53(a: AlertInputs) -> list[Alert]:
     genetics = a.diagnosis.genetics
     if a.view.has(Condition.li_fraumeni) or genetics.ploidy not in HYPODIPLOID_TP53:
         return []
-    if "TP53_mutation" not in genetics.detected:
+    if TP53_MUTATION not in genetics.detected:
         return []
     evidence = [e for c in a.diagnosis.conclusions if c.rule == "DX.GENETICS.MERGE" for e in c.evidence
                 if "TP53" in e.summary]

@@ -29,7 +29,7 @@ from .models import (
     Vitals,
 )
 from .quantity import Quantity
-from .vocabulary import normalise_lesion
+from ..lesion_vocabulary import normalise_lesion
 
 __all__ = [
     "AdverseEvent", "Anthropometry", "AsparaginaseActivity", "Chemistry", "Dose", "MethotrexateLevel",

@@ -47,7 +47,7 @@ from .quantity import (
     UricAcid,
     Weight,
 )
-from .vocabulary import normalise_lesion
+from ..lesion_vocabulary import normalise_lesion
 
 CASE_SCHEMA = "allcare.case/1"
 

@@ -83,4 +83,4 @@ def _read(item: Indexed[Cytogenetics | Genetics], at_diagnosis: set[str], comple
 
 
 def _same(karyotype_key: str, at_diagnosis: set[str]) -> bool:
-    return karyotype_key in at_diagnosis or (karyotype_key == "KMT2A-r" and "KMT2A_rearrangement" in at_diagnosis)
+    return karyotype_key in at_diagnosis

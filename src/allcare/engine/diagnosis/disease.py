@@ -17,6 +17,7 @@ from ..assessment import Disease
 from ..case.bounds import at_least
 from ..explain import Conclusion, EvidenceRef, conclude, undetermined
 from ..response.marrow import blasts_text
+from ..lesion_vocabulary import IGH_IL3
 from ..sources import WHO_2016, WHO_2016_MPAL, decision
 from ..view import CaseView
 from .genetics import GeneticProfile
@@ -68,9 +69,9 @@ def _burden(view: CaseView, workup: Workup, genetics: GeneticProfile) -> _Burden
         if masses:
             return _Burden("lymphoma", f"mass ({mass_text}) with marrow blasts {pct} < {threshold:g}%: lymphoblastic "
                            "lymphoma", "DX.DISEASE.LBL_MASS", refs)
-        if genetics.status("IGH::IL3") == "detected":
+        if genetics.status(IGH_IL3) == "detected":
             return _Burden("leukaemic", f"marrow blasts {pct} < {threshold:g}% but IGH::IL3 B-ALL may be diagnosed "
-                           "at a low blast count", "DX.DISEASE.IGH_IL3_LOW_BLASTS", refs + genetics.refs("IGH::IL3"))
+                           "at a low blast count", "DX.DISEASE.IGH_IL3_LOW_BLASTS", refs + genetics.refs(IGH_IL3))
         return _Burden("insufficient", f"marrow blasts {pct} < {threshold:g}% and no tissue mass: the diagnosis of "
                        "ALL should be avoided below this count", "DX.DISEASE.LOW_BLASTS", refs, [LOW_BLASTS])
     blood = workup.blood

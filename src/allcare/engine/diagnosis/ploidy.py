@@ -24,10 +24,11 @@ flow ploidy.
 
 from __future__ import annotations
 
+from ..lesion_vocabulary import MASKED_HYPODIPLOIDY_TEST, PLOIDY_TEST
+
 from collections import Counter
 from dataclasses import dataclass, field, replace
 
-from .. import test_requests
 from ..explain import Conclusion, EvidenceRef, conclude, contradictory, undetermined
 from ..karyotype import Clone, Karyotype
 from ..rules import RuleSet
@@ -36,8 +37,8 @@ from ..view import CaseView, Indexed
 
 DIPLOID = 46
 HYPODIPLOID = ("near_haploid", "low_hypodiploid", "high_hypodiploid", "hypodiploid")
-MASKED_MISSING = test_requests.MASKED_HYPODIPLOIDY
-PLOIDY_MISSING = test_requests.PLOIDY
+MASKED_MISSING = MASKED_HYPODIPLOIDY_TEST
+PLOIDY_MISSING = PLOIDY_TEST
 SOURCE = f"{decision('ploidy')}; {WHO_HAEM5}"
 TOPIC = "diagnosis.ploidy"
 

@@ -12,9 +12,10 @@ flip the group, leaves the group undetermined with the missing tests named.
 
 from __future__ import annotations
 
+from .. import lesion_vocabulary as vocabulary
+
 from dataclasses import dataclass, field
 
-from .. import test_requests
 from ..assessment import Diagnosis, GeneticRisk
 from ..case import Condition
 from ..explain import Conclusion, EvidenceRef, conclude
@@ -26,9 +27,9 @@ from .common import Outcome, any3, is_mixed
 
 RULE = "RISK.GENETIC"
 TOPIC = "risk.genetic"
-_EXPRESSION_TEST = test_requests.EXPRESSION_PROFILE
-_PLOIDY_TEST = test_requests.PLOIDY
-_MASKED_TEST = test_requests.MASKED_HYPODIPLOIDY
+_EXPRESSION_TEST = vocabulary.EXPRESSION_PROFILE_TEST
+_PLOIDY_TEST = vocabulary.PLOIDY_TEST
+_MASKED_TEST = vocabulary.MASKED_HYPODIPLOIDY_TEST
 
 
 @dataclass

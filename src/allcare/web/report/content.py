@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from ... import DISCLAIMER
 from ...engine.assessment import Assessment
 from ...engine.case import Case
+from ...engine.lesion_vocabulary import BCR_ABL1, plain_words
 from . import words
 from .care import CareAtHome, care_at_home
 
@@ -88,12 +89,6 @@ def long_date(day: dt.date | None) -> str:
 
 def _number(value: float) -> str:
     return f"{value:.0f}" if value >= 100 else f"{value:.3g}"
-
-
-def lesion_words(key: str) -> str:
-    if key == "BCR::ABL1":
-        return "BCR::ABL1 (the Philadelphia chromosome)"
-    return key.replace("_", " ")
 
 
 def build_report(assessment: Assessment, *, case: Case | None = None, patient_name: str | None = None) -> PatientReport:
@@ -259,9 +254,9 @@ def _genetics(assessment: Assessment, present: set[str]) -> TestSection | None:
     if genetics.modal_number:
         lines.append(Line("Number of chromosomes in the leukaemia cells", f"{genetics.modal_number} (the usual number is 46)"))
     if genetics.detected:
-        lines.append(Line("Changes found", ", ".join(lesion_words(k) for k in genetics.detected)))
+        lines.append(Line("Changes found", ", ".join(plain_words(k) for k in genetics.detected)))
     if genetics.negative:
-        lines.append(Line("Looked for and not found", ", ".join(lesion_words(k) for k in genetics.negative)))
+        lines.append(Line("Looked for and not found", ", ".join(plain_words(k) for k in genetics.negative)))
     if not lines:
         lines.append(Line("Result", "No change that defines a subtype was found in the results recorded."))
     notes = []
@@ -290,7 +285,7 @@ def questions_for(assessment: Assessment) -> list[str]:
     extra = []
     detected = set(assessment.diagnosis.genetics.detected)
     codes = {alert.code for alert in assessment.alerts}
-    if "BCR::ABL1" in detected or "ph_positive" in codes:
+    if BCR_ABL1 in detected or "ph_positive" in codes:
         extra.append(words.QUESTION_PH)
     if assessment.mrd.latest is not None and assessment.mrd.latest.status == "positive":
         extra.append(words.QUESTION_MRD_POSITIVE)
