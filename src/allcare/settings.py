@@ -13,11 +13,13 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
 from platformdirs import user_data_dir
 from pydantic import AliasChoices, Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from .engine.rules import DEFAULT_RULES, RuleSet
 
 APP_NAME = "allcare"
 
@@ -140,6 +142,24 @@ class Settings(CdsAuthSettings):
         description="FHIR servers the CDS Hooks service may fetch missing prefetch data from (exact base URLs); "
                     "empty: it fetches from none and asks for prefetch, so a request cannot make it call any address",
     )
+
+    rules: Annotated[RuleSet, NoDecode] = Field(
+        default=DEFAULT_RULES,
+        validation_alias=AliasChoices("ALLCARE_RULES", "rules"),
+        description="the rule set the store, the pages, the patient report and CDS Hooks assess with: a rules file "
+                    "(JSON or YAML overrides of the named thresholds, like the CLI's --rules); default: allcare's "
+                    "defaults (docs/rules.md). Read once at start: an invalid file stops the server with its problems",
+    )
+
+    @field_validator("rules", mode="before")
+    @classmethod
+    def _read_rules(cls, value: Any) -> Any:
+        """A path (the environment gives one) is read here, once; a RuleSet is taken as it is."""
+        if isinstance(value, (str, os.PathLike)):
+            from .rules_file import read_rules_file
+
+            return read_rules_file(value)  # a RulesFileError (a ValueError) names every problem
+        return value
 
     @field_validator("database_url", "database_owner_url")
     @classmethod

@@ -42,6 +42,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None, 
     tune_garbage_collector()
     settings = settings or Settings()
     store = store or Store.from_settings(settings)
+    store.use_rules(settings.rules)  # the store, the pages, the report and CDS Hooks assess with ALLCARE_RULES
     if migrate:
         store.migrate()
     app = FastAPI(
@@ -118,6 +119,7 @@ def _include_cds_hooks(app: FastAPI, settings: Settings) -> None:
         allcare_url=settings.public_url or f"http://{settings.host}:{settings.port}",
         allowed_fhir_servers=tuple(settings.cds_fhir_servers),
         assessed=caches.cds_assessments,
+        rules=settings.rules,
     )
     app.state.cds_auth = CdsAuth.from_settings(
         settings, f"{app.state.cds_settings.allcare_url.rstrip('/')}/cds-services/{SERVICE_ID}")

@@ -117,12 +117,12 @@ def patient_page(request: Request, patient_id: PatientId, who: CodedPatientReade
         except Exception as error:  # noqa: BLE001 - a record the engine cannot read still gets a page
             data, engine_error = None, type(error).__name__
         if data is None:
-            fragments = _render_fragments(row, None, _finding_counts(session, patient_id))
+            fragments = _render_fragments(row, None, _finding_counts(session, patient_id), store.rules)
         else:
             fragments = cached_fragments(
-                caches.page_fragments, (*record.key, ENGINE_VERSION, rules_version()),
+                caches.page_fragments, (*record.key, ENGINE_VERSION, rules_version(session)),
                 lambda: _render_fragments(row, parse_assessment(request, record.key, data),
-                                         _finding_counts(session, patient_id)))
+                                         _finding_counts(session, patient_id), store.rules))
     added = request.query_params.get("added")
     return render(request, "patient.html", {
         "patient": row,
@@ -142,14 +142,14 @@ def _finding_counts(session, patient_id: int) -> dict[str, int]:
     ).all())
 
 
-def _render_fragments(row, assessment, counts: dict[str, int]) -> PatientFragments:
+def _render_fragments(row, assessment, counts: dict[str, int], rules) -> PatientFragments:
     """The parts of the patient page that depend only on the record (see pages/fragments.py)."""
     meta = templates.get_template("_patient_meta.html").render(patient=row, a=assessment)
     if assessment is None:
         return PatientFragments(Markup(meta), None)  # noqa: S704 - autoescaped template output
     body = templates.get_template("_patient_assessment.html").render(
         patient=row, a=assessment, panel=diagnosis_panel(assessment), trail=derivation_trail(assessment),
-        charts=patient_charts(assessment), monitoring=monitoring_charts(assessment), counts=counts, kinds=FINDING_TYPES,
+        charts=patient_charts(assessment, rules), monitoring=monitoring_charts(assessment), counts=counts, kinds=FINDING_TYPES,
         titles=forms.TITLES,
         alert_label=alert_label,
     )
