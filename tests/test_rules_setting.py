@@ -39,7 +39,7 @@ def centre_app(rules_file, database_url, store, world, monkeypatch):
     monkeypatch.setenv("ALLCARE_RULES", str(rules_file))
     settings = Settings(_env_file=None, database_url=database_url, secret_key="test-secret-" + "k" * 40, demo=False,
                         cds_allow_anonymous=True, **FAST_HASH)
-    assert settings.rules.version == CENTRE and settings.rules.m1_below_pct == 7
+    assert settings.rule_set().version == CENTRE and settings.rule_set().m1_below_pct == 7
     return create_app(settings, store=store)
 
 

@@ -39,6 +39,12 @@ class Store:
     def from_settings(cls, settings) -> Store:
         return cls(settings.database_url, owner_url=settings.database_owner_url, rules=settings.rules)
 
+    def rule_set(self) -> Any:
+        """The rule set this store assesses with (allcare's defaults unless one was set)."""
+        from ..engine.rules import DEFAULT_RULES
+
+        return self.rules or DEFAULT_RULES
+
     def use_rules(self, rules: Any) -> None:
         """Assess with ``rules`` from now on (None: allcare's defaults); summaries of another rule set go stale."""
         self.rules = rules

@@ -119,7 +119,7 @@ def _include_cds_hooks(app: FastAPI, settings: Settings) -> None:
         allcare_url=settings.public_url or f"http://{settings.host}:{settings.port}",
         allowed_fhir_servers=tuple(settings.cds_fhir_servers),
         assessed=caches.cds_assessments,
-        rules=settings.rules,
+        rules=settings.rule_set(),
     )
     app.state.cds_auth = CdsAuth.from_settings(
         settings, f"{app.state.cds_settings.allcare_url.rstrip('/')}/cds-services/{SERVICE_ID}")

@@ -210,7 +210,7 @@ def bulk_export(
                 if row is None:  # deleted since the export started
                     continue
                 case, identifiers = case_of(session, row), identifiers_of(session, patient_id)
-            result = run_engine(case, rules=store.rules) if assessment else None
+            result = run_engine(case, rules=store.rule_set()) if assessment else None
             for rtype, line in patient_lines(case, result, identifiers):
                 if wanted is None or rtype in wanted:
                     yield line

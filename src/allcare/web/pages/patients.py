@@ -117,12 +117,12 @@ def patient_page(request: Request, patient_id: PatientId, who: CodedPatientReade
         except Exception as error:  # noqa: BLE001 - a record the engine cannot read still gets a page
             data, engine_error = None, type(error).__name__
         if data is None:
-            fragments = _render_fragments(row, None, _finding_counts(session, patient_id), store.rules)
+            fragments = _render_fragments(row, None, _finding_counts(session, patient_id), store.rule_set())
         else:
             fragments = cached_fragments(
                 caches.page_fragments, (*record.key, ENGINE_VERSION, rules_version(session)),
                 lambda: _render_fragments(row, parse_assessment(request, record.key, data),
-                                         _finding_counts(session, patient_id), store.rules))
+                                         _finding_counts(session, patient_id), store.rule_set()))
     added = request.query_params.get("added")
     return render(request, "patient.html", {
         "patient": row,
