@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 
 from allcare.cohort.synthetic import generate_case
-from allcare.engine import assess
-from allcare.engine import sources
+from allcare.engine import assess, sources
 from allcare.engine.case.models import Case
 from allcare.engine.rule_registry import REGISTRY, RULES
 from allcare.engine.rules import RuleSet

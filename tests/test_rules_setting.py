@@ -3,7 +3,6 @@ Hooks service assess with it; an invalid file stops the server with its problems
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -18,7 +17,6 @@ from allcare.interop.fhir import case_resources
 from allcare.interop.fhir.model import to_json
 from allcare.settings import Settings
 from allcare.web.app import create_app
-
 from conftest import FAST_HASH
 from test_web_pages import logged_in
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from .engine.rules import RuleSet, RuleSetError, rules_from_dict
@@ -17,20 +18,20 @@ class RulesFileError(ValueError):
         super().__init__(f"rules file {path}: " + "; ".join(problems))
 
 
-def read_rules_file(path: Path | str) -> RuleSet:
+def read_rules_file(path: str | os.PathLike[str]) -> RuleSet:
     """The rule set of ``path``: the defaults with the file's overrides (and a version of its own)."""
     from .interop.casefile import CaseFileError, parse_case_text
 
-    path = Path(path)
+    file = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = file.read_text(encoding="utf-8")
     except OSError as error:
-        raise RulesFileError(path, [f"cannot be read ({error.strerror or error})"]) from None
+        raise RulesFileError(file, [f"cannot be read ({error.strerror or error})"]) from None
     except UnicodeDecodeError:
-        raise RulesFileError(path, ["is not UTF-8 text"]) from None
+        raise RulesFileError(file, ["is not UTF-8 text"]) from None
     try:
-        return rules_from_dict(parse_case_text(text, str(path)))
+        return rules_from_dict(parse_case_text(text, str(file)))
     except CaseFileError as error:
-        raise RulesFileError(path, [str(p) for p in error.problems]) from None
+        raise RulesFileError(file, [str(p) for p in error.problems]) from None
     except RuleSetError as error:
-        raise RulesFileError(path, str(error).split("; ")) from None
+        raise RulesFileError(file, str(error).split("; ")) from None

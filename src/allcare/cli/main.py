@@ -156,7 +156,7 @@ def schema_command(
 
 @app.command("rule-catalogue")
 def rule_catalogue_command(
-    write: Optional[Path] = typer.Option(None, "--write", help="rewrite the catalogue section of this file (docs/rules.md)"),
+    write: Path | None = typer.Option(None, "--write", help="rewrite the catalogue section of this file (docs/rules.md)"),
 ) -> None:
     """Print the rule catalogue (every rule id, its parameters and source) generated from the rule registry."""
     from ..rule_catalogue import CatalogueMarkersMissing, render_catalogue, with_catalogue

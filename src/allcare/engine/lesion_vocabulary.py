@@ -15,20 +15,21 @@ classifications (``iAMP21``). Legacy and lab spellings are folded onto these key
 from __future__ import annotations
 
 import re
+from typing import Final
 
 # Canonical keys of the lesions the rules name ---------------------------------------------------
-BCR_ABL1 = "BCR::ABL1"
-ETV6_RUNX1 = "ETV6::RUNX1"
-TCF3_PBX1 = "TCF3::PBX1"
-TCF3_HLF = "TCF3::HLF"
-IGH_IL3 = "IGH::IL3"
-KMT2A_R = "KMT2A_rearrangement"
-IAMP21 = "iAMP21"
-BCR_ABL1_LIKE = "BCR::ABL1-like"
-ETV6_RUNX1_LIKE = "ETV6::RUNX1-like"
-TP53_MUTATION = "TP53_mutation"
+BCR_ABL1: Final = "BCR::ABL1"
+ETV6_RUNX1: Final = "ETV6::RUNX1"
+TCF3_PBX1: Final = "TCF3::PBX1"
+TCF3_HLF: Final = "TCF3::HLF"
+IGH_IL3: Final = "IGH::IL3"
+KMT2A_R: Final = "KMT2A_rearrangement"
+IAMP21: Final = "iAMP21"
+BCR_ABL1_LIKE: Final = "BCR::ABL1-like"
+ETV6_RUNX1_LIKE: Final = "ETV6::RUNX1-like"
+TP53_MUTATION: Final = "TP53_mutation"
 
-REARRANGEMENT = "_rearrangement"
+REARRANGEMENT: Final = "_rearrangement"
 
 
 def rearrangement(gene: str) -> str:

@@ -26,8 +26,6 @@ from typing import Any
 from ..engine.assessment import AnalyteResult, Assessment, PhaseSpan
 from ..engine.counts.ctcae import DECREASE_TERMS, LEUKOCYTOSIS_GRADE3_ABOVE
 from ..engine.rules import DEFAULT_RULES, RuleSet
-from ..labels import PHASE as PHASE_LABELS
-from ..labels import STATUS as STATUS_LABELS
 from ..labels import phase_label, status_label
 
 # ---------------------------------------------------------------------------------------------

@@ -13,11 +13,11 @@ from msgspec import structs
 
 from ..assessment import Diagnosis
 from ..course.episodes import Episode
+from ..lesion_vocabulary import B_DEFINING, MPAL_DEFINING
 from ..view import CaseView
 from .disease import classify_disease
 from .egil import egil_score
 from .entity import classify_entity
-from ..lesion_vocabulary import B_DEFINING, MPAL_DEFINING
 from .etp import call_etp
 from .genetics import GeneticProfile, genetic_profile
 from .lineage import assign_lineage, b_stage, t_ordinary, t_stage

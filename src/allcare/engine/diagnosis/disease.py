@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from ..assessment import Disease
 from ..case.bounds import at_least
 from ..explain import Conclusion, EvidenceRef, conclude, undetermined
-from ..response.marrow import blasts_text
 from ..lesion_vocabulary import IGH_IL3
+from ..response.marrow import blasts_text
 from ..sources import WHO_2016, WHO_2016_MPAL, decision
 from ..view import CaseView
 from .genetics import GeneticProfile

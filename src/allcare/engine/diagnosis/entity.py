@@ -25,6 +25,8 @@ from ..assessment import Entity
 from ..explain import Conclusion, EvidenceRef, contradictory, undetermined
 from ..lesion_vocabulary import (
     BCR_ABL1 as BCR_ABL1_KEY,
+)
+from ..lesion_vocabulary import (
     ETV6_RUNX1,
     IAMP21,
     IGH_IL3,

@@ -24,6 +24,7 @@ from ..view import CaseView, Indexed
 from . import ploidy as ploidy_rules
 from .lesions import classify_expression, covering_negatives, describes_non_lymphoid_cells, implied_by
 
+
 @dataclass(frozen=True)
 class ExpressionCall:
     text: str
@@ -101,7 +102,7 @@ def genetic_profile(view: CaseView, genetics: list[Indexed[Genetics]], cytogenet
             karyotype = parse_karyotype(sample.finding.karyotype, complex_threshold=rules.complex_karyotype_min)
             parsed.append((sample, karyotype))
             for recurrent in karyotype.recurrent:
-                name = recurrent.key
+                name: str = recurrent.key
                 note(detected, name, sample.ref(f"karyotype {recurrent.abnormality}: {name}"))
             for fish in karyotype.fish:
                 state = "detected" if fish.detected else "not found"

@@ -24,13 +24,12 @@ flow ploidy.
 
 from __future__ import annotations
 
-from ..lesion_vocabulary import MASKED_HYPODIPLOIDY_TEST, PLOIDY_TEST
-
 from collections import Counter
 from dataclasses import dataclass, field, replace
 
 from ..explain import Conclusion, EvidenceRef, conclude, contradictory, undetermined
 from ..karyotype import Clone, Karyotype
+from ..lesion_vocabulary import MASKED_HYPODIPLOIDY_TEST, PLOIDY_TEST
 from ..rules import RuleSet
 from ..sources import WHO_HAEM5, decision
 from ..view import CaseView, Indexed

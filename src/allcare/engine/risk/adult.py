@@ -14,12 +14,12 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from ..lesion_vocabulary import MASKED_HYPODIPLOIDY_TEST, PLOIDY_TEST
 from ..assessment import AdultRisk, Diagnosis, MrdResult, MrdSummary, Status
 from ..case.bounds import above
 from ..course.treatment import TreatmentHistory
 from ..diagnosis.workup import episode_workup
 from ..explain import Conclusion, EvidenceRef
+from ..lesion_vocabulary import MASKED_HYPODIPLOIDY_TEST, PLOIDY_TEST
 from ..response.mrd import level_at_least
 from ..sources import ELN_2024
 from ..view import CaseView

@@ -10,14 +10,13 @@ ALL, T-ALL and infants are treated on separate protocols and get no group.
 
 from __future__ import annotations
 
-from ..lesion_vocabulary import BCR_ABL1, ETV6_RUNX1, MASKED_HYPODIPLOIDY_TEST, PLOIDY_TEST, request_for
-
 from dataclasses import dataclass, field
 
 from ..assessment import CnsResult, CogGroup, CogRiskGroup, Diagnosis, MrdSummary, NciRisk, Status
 from ..case import Sex
 from ..course.treatment import TreatmentHistory
 from ..explain import Conclusion, EvidenceRef, conclude
+from ..lesion_vocabulary import BCR_ABL1, ETV6_RUNX1, MASKED_HYPODIPLOIDY_TEST, PLOIDY_TEST, request_for
 from ..response.mrd import level_at_least
 from ..sources import COG_PDQ_TABLE1
 from ..timepoints import DAY8, END_OF_INDUCTION

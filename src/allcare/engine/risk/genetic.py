@@ -12,10 +12,9 @@ flip the group, leaves the group undetermined with the missing tests named.
 
 from __future__ import annotations
 
-from .. import lesion_vocabulary as vocabulary
-
 from dataclasses import dataclass, field
 
+from .. import lesion_vocabulary as vocabulary
 from ..assessment import Diagnosis, GeneticRisk
 from ..case import Condition
 from ..explain import Conclusion, EvidenceRef, conclude

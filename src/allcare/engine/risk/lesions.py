@@ -18,15 +18,25 @@ from ..assessment import Diagnosis
 from ..explain import EvidenceRef
 from ..lesion_vocabulary import (
     BCR_ABL1 as BCR_ABL1_KEY,
+)
+from ..lesion_vocabulary import (
     ETV6_RUNX1 as ETV6_RUNX1_KEY,
+)
+from ..lesion_vocabulary import (
     IAMP21 as IAMP21_KEY,
+)
+from ..lesion_vocabulary import (
     KMT2A_R as KMT2A_R_KEY,
+)
+from ..lesion_vocabulary import (
     TCF3_HLF,
-    TCF3_PBX1 as TCF3_PBX1_KEY,
     TP53_MUTATION,
     display,
     rearrangement,
     request_for,
+)
+from ..lesion_vocabulary import (
+    TCF3_PBX1 as TCF3_PBX1_KEY,
 )
 from ..rules import RuleSet
 from ..view import CaseView

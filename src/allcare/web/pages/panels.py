@@ -12,15 +12,13 @@ from dataclasses import dataclass, field
 
 from ...engine.assessment import Assessment
 from ...engine.explain import Conclusion
-from ...labels import ALERT as ALERT_LABELS
 from ...labels import COG_GROUP as COG_LABELS
 from ...labels import DISEASE as DISEASE_LABELS
 from ...labels import ETP as ETP_LABELS
 from ...labels import GENETIC_RISK as GENETIC_LABELS
 from ...labels import NCI_RISK as NCI_LABELS
 from ...labels import STAGE as STAGE_LABELS
-from ...labels import alert_label, phase_label, status_label
-from ...labels import entity_short as who_short
+from ...labels import phase_label, status_label
 from ..charts import percent_text
 
 UNDECIDED = "Not determined"

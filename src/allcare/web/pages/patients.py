@@ -12,17 +12,22 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 
 from ...engine.case import FINDING_TYPES
+from ...labels import ALERT as ALERT_LABELS
+from ...labels import NCI_RISK as NCI_LABELS
+from ...labels import STATUS as STATUS_LABELS
+from ...labels import alert_label
+from ...labels import entity_short as who_short
 from ...store.assessments import ENGINE_VERSION, keyed_assessment_gzip, read_record, rules_version
 from ...store.coded import coded_view
 from ...store.listing import PatientFilters, list_patients
 from ...store.models import FindingRow
-from ..charts import STATUS_LABELS, patient_charts
+from ..charts import patient_charts
 from ..deps import CodedPatientReader, ListReader, PatientId, get_caches, get_store
 from ..monitoring_charts import monitoring_charts
 from . import forms
 from .common import PageRoute, parse_assessment, render, templates
 from .fragments import PatientFragments, cached_fragments
-from .panels import ALERT_LABELS, NCI_LABELS, alert_label, derivation_trail, diagnosis_panel, who_short
+from .panels import derivation_trail, diagnosis_panel
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
