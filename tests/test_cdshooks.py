@@ -130,7 +130,7 @@ def test_prefetch_gives_a_summary_card_and_one_card_per_alert(cds, example_resou
     expected = assess(load_case(EXAMPLE))
     assert len(cards) == 1 + len(expected.alerts)
     summary = cards[0]
-    assert "T-lymphoblastic" in summary["summary"] and "on treatment" in summary["summary"]
+    assert "T-lymphoblastic" in summary["summary"] and "On treatment" in summary["summary"]  # allcare.labels.STATUS
     assert summary["source"]["label"].startswith("allcare")
     by_topic = {c["source"]["topic"]["code"]: c for c in cards[1:]}
     assert by_topic["hyperleukocytosis"]["indicator"] == "critical"

@@ -102,7 +102,7 @@ def test_the_list_carries_each_patients_engine_summary(store, cli_actor, cohort)
         summary = by_id[patient_id]
         assert (summary.status, summary.lineage, summary.nci_risk, summary.disease) == (
             result.status.current, result.diagnosis.lineage, result.risk.nci, result.diagnosis.disease)
-        assert [a["code"] for a in summary.alerts] == [a.code for a in result.alerts]
+        assert [a.code for a in summary.alerts] == [a.code for a in result.alerts]
         assert summary.last_visit == max(f.date for f in result_case(store, patient_id).findings)
 
 

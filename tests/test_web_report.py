@@ -9,7 +9,7 @@ import typing
 import pytest
 
 from allcare import DISCLAIMER
-from allcare.engine import assess, case_from_dict
+from allcare.engine import DEFAULT_RULES, assess, case_from_dict
 from allcare.engine.assessment import CnsStatus, DiseaseStatus
 from allcare.engine.case.models import Phase
 from allcare.web.report import build_report, report_document, words
@@ -58,7 +58,7 @@ def test_a_child_in_remission_reads_where_things_stand_and_what_comes_from_which
     assert [line.value for line in marrow.lines] == ["88 in every 100 cells", "1 in every 100 cells"]
     mrd = next(t for t in report.tests if t.key == "mrd")
     assert mrd.lines[0].value == "no leukaemia cells found"
-    assert mrd.lines[0].meaning == words.MRD_STATUS["negative"]
+    assert mrd.lines[0].meaning == words.filled(words.MRD_STATUS["negative"], DEFAULT_RULES)
     count = next(t for t in report.tests if t.key == "cbc")
     platelets = next(line for line in count.lines if line.label == "Platelets")
     assert platelets.value.startswith("160 thousand million per litre (x10^9/L) (usual range")
@@ -103,7 +103,7 @@ def test_questions_follow_what_the_record_shows(extra, question, asked):
 
 def test_high_risk_by_age_asks_about_transplant():
     report = report_of(case(age_birth="2012-01-01"))
-    assert report.risk_lines[0].startswith(words.NCI_RISK["high"])
+    assert report.risk_lines[0].startswith(words.filled(words.NCI_RISK["high"], DEFAULT_RULES))
     assert words.QUESTION_HIGH_RISK in report.questions
 
 

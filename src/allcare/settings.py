@@ -13,11 +13,11 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
 from platformdirs import user_data_dir
 from pydantic import AliasChoices, Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 APP_NAME = "allcare"
 
@@ -140,6 +140,36 @@ class Settings(CdsAuthSettings):
         description="FHIR servers the CDS Hooks service may fetch missing prefetch data from (exact base URLs); "
                     "empty: it fetches from none and asks for prefetch, so a request cannot make it call any address",
     )
+
+    rules: Annotated[Any, NoDecode] = Field(
+        default=None,
+        validation_alias=AliasChoices("ALLCARE_RULES", "rules"),
+        description="the rule set the store, the pages, the patient report and CDS Hooks assess with: a rules file "
+                    "(JSON or YAML overrides of the named thresholds, like the CLI's --rules); default: allcare's "
+                    "defaults (docs/rules.md). Read once at start: an invalid file stops the server with its problems; "
+                    "None here means the defaults (the engine is imported only when a rules file is given)",
+    )
+
+    @field_validator("rules", mode="before")
+    @classmethod
+    def _read_rules(cls, value: Any) -> Any:
+        """A path (the environment gives one) is read here, once, into a RuleSet; a RuleSet is taken as it is."""
+        if value is None:
+            return None
+        from .engine.rules import RuleSet
+        from .rules_file import read_rules_file
+
+        if isinstance(value, (str, os.PathLike)):
+            return read_rules_file(value)  # a RulesFileError (a ValueError) names every problem
+        if not isinstance(value, RuleSet):
+            raise ValueError("must be the path of a rules file")
+        return value
+
+    def rule_set(self) -> Any:
+        """The rule set to assess with: ``ALLCARE_RULES``'s, else allcare's defaults."""
+        from .engine.rules import DEFAULT_RULES
+
+        return self.rules or DEFAULT_RULES
 
     @field_validator("database_url", "database_owner_url")
     @classmethod

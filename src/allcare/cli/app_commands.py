@@ -55,12 +55,18 @@ def _settings(**overrides):
         return Settings(**{key: value for key, value in overrides.items() if value is not None})
     except ValidationError as error:
         raise _invalid("settings", [
-            f"ALLCARE_{'_'.join(str(p) for p in item['loc']).upper()}: {item['msg']}"
+            f"{_variable(item['loc'])}: {item['msg'].removeprefix('Value error, ')}"
             for item in error.errors(include_url=False)
         ]) from None
     except SettingsError as error:  # a value that is not even parseable (e.g. a list that is not JSON)
         cause = f" ({error.__cause__})" if error.__cause__ else ""
         raise _invalid("settings", [f"{error}{cause}; lists are written as JSON, e.g. '[\"https://fhir.example.org\"]'"]) from None
+
+
+def _variable(loc: tuple) -> str:
+    """The environment variable a settings error is about (the loc is the field name or its alias)."""
+    name = "_".join(str(part) for part in loc).upper()
+    return name if name.startswith("ALLCARE_") else f"ALLCARE_{name}"
 
 
 def _store(settings=None):

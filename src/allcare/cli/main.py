@@ -19,10 +19,11 @@ from rich.console import Console
 
 from .. import DISCLAIMER
 from ..clock import assessment_date
-from ..engine import DEFAULT_RULES, RuleSet, RuleSetError, assess, assessment_to_json, rules_from_dict
+from ..engine import DEFAULT_RULES, RuleSet, assess, assessment_to_json
 from ..engine.case.models import EARLIEST_DATE, LATEST_DATE
 from ..engine.karyotype import describe, parse_karyotype
-from ..interop.casefile import CaseFileError, load_case, parse_case_text
+from ..interop.casefile import CaseFileError, load_case
+from ..rules_file import RulesFileError, read_rules_file
 from . import render
 from .app_commands import app_commands
 
@@ -71,16 +72,9 @@ def _load_rules(path: Path | None) -> RuleSet:
     if path is None:
         return DEFAULT_RULES
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise InvalidInput(str(path), [f"{path}: cannot be read ({error.strerror or error})"]) from None
-    try:
-        data = parse_case_text(text, str(path))
-        return rules_from_dict(data)
-    except CaseFileError as error:
-        raise InvalidInput(str(path), [str(p) for p in error.problems]) from None
-    except RuleSetError as error:
-        raise InvalidInput(str(path), [f"{path}: {part}" for part in str(error).split("; ")]) from None
+        return read_rules_file(path)
+    except RulesFileError as error:
+        raise InvalidInput(str(path), [f"{path}: {problem}" for problem in error.problems]) from None
 
 
 def _load(case_path: Path):
@@ -158,6 +152,22 @@ def schema_command(
     except KeyError:
         raise InvalidInput("schema", [f"unknown schema {which!r}; choose case, assessment or rules"]) from None
     sys.stdout.write(json.dumps(schema, indent=2) + "\n")
+
+
+@app.command("rule-catalogue")
+def rule_catalogue_command(
+    write: Path | None = typer.Option(None, "--write", help="rewrite the catalogue section of this file (docs/rules.md)"),
+) -> None:
+    """Print the rule catalogue (every rule id, its parameters and source) generated from the rule registry."""
+    from ..rule_catalogue import CatalogueMarkersMissing, render_catalogue, with_catalogue
+
+    if write is None:
+        sys.stdout.write(render_catalogue() + "\n")
+        return
+    try:
+        write.write_text(with_catalogue(write.read_text(encoding="utf-8")), encoding="utf-8")
+    except (OSError, CatalogueMarkersMissing) as error:
+        raise InvalidInput("--write", [f"{write}: {error}"]) from None
 
 
 # serve, demo, backup, restore, users, import ..., export ...

@@ -15,6 +15,7 @@ from ..course_labels import episode_details, episode_name
 from ..engine.assessment import Assessment, MrdResult
 from ..engine.case.bounds import describe
 from ..engine.explain import Conclusion
+from ..labels import cns_label, phase_label, status_label
 
 _SEVERITY_STYLE = {"critical": "bold white on red", "warning": "bold black on yellow", "info": "bold white on blue"}
 
@@ -94,7 +95,7 @@ def diagnosis_panel(a: Assessment) -> Panel:
     if d.egil is not None:
         rows.append(("EGIL score", f"B {d.egil.b:g} / T {d.egil.t:g} / myeloid {d.egil.myeloid:g}" + (" - biphenotypic" if d.egil.biphenotypic else "")))
     testis = {True: "involved", False: "not involved", None: "not recorded"}[a.cns.testicular]
-    rows += [("CNS status", a.cns_status or "cannot determine"), ("Testis", testis)]
+    rows += [("CNS status", cns_label(a.cns_status)), ("Testis", testis)]
     return Panel(_grid(rows), title="Diagnosis", title_align="left")
 
 
@@ -119,20 +120,20 @@ def risk_panel(a: Assessment) -> Panel:
 
 def status_panel(a: Assessment) -> Panel:
     s = a.status
-    current = _label(s.current) + (f" since {s.since}" if s.since else "")
-    rows = [("Current status", current), ("Treatment phase", _label(s.current_phase, "none running")), ("Latest MRD", _mrd_text(a.mrd.latest))]
+    current = status_label(s.current) + (f" since {s.since}" if s.since else "")
+    rows = [("Current status", current), ("Treatment phase", phase_label(s.current_phase) or "none running"), ("Latest MRD", _mrd_text(a.mrd.latest))]
     table = Table(title="Response over time", title_justify="left", show_lines=False, expand=False)
     for column in ("date", "status", "marrow", "MRD", "phase"):
         table.add_column(column)
     for point in s.timeline:
         marrow = "-" if point.marrow_grade is None else f"{point.marrow_grade} ({point.marrow_blasts_pct:g}%)"
-        table.add_row(str(point.date), _label(point.status), marrow, _mrd_text(point.mrd), _label(point.phase, "-"))
+        table.add_row(str(point.date), status_label(point.status), marrow, _mrd_text(point.mrd), phase_label(point.phase) or "-")
     phases = Table(title="Treatment phases", title_justify="left")
     for column in ("phase", "start", "end", "notes"):
         phases.add_column(column)
     for span in s.phases:
         end = str(span.end) if span.end else ("running" if span.running else "-")
-        phases.add_row(_label(span.phase), str(span.start), end, "; ".join(span.notes) or "-")
+        phases.add_row(phase_label(span.phase), str(span.start), end, "; ".join(span.notes) or "-")
     parts = [_grid(rows)]
     if s.timeline:
         parts.append(table)

@@ -2,11 +2,11 @@
 
 Used by the benchmark (thousands of cases with years of follow-up) and the demo
 cohort. Distributions are rough published figures, cited inline:
-- lineage about 85% B / 15% T in children (clinical-standards §2.2 context; PDQ);
+- lineage about 85% B / 15% T in children (PDQ Childhood ALL Treatment);
 - subtypes: high hyperdiploidy ~25%, ETV6::RUNX1 ~25% of childhood B-ALL; BCR::ABL1 ~3% of
-  children and ~25% of adults; KMT2A-r most common in infants (PDQ, clinical-standards §4);
-- over 95% of children reach CR after induction (clinical-standards §9, [S65][S66]);
-- 5-year survival about 90% under 20 years and about 35% for adults (ACS via Cancer.Net [S77]),
+  children and ~25% of adults; KMT2A-r most common in infants (PDQ);
+- over 95% of children reach CR after induction (Leukemia & Lymphoma Society, childhood ALL chemotherapy);
+- 5-year survival about 90% under 20 years and about 35% for adults (American Cancer Society figures via Cancer.Net, 2019),
   which the relapse probabilities below approximate.
 A seeded ``random.Random`` makes every cohort reproducible.
 """
@@ -17,25 +17,26 @@ import datetime as dt
 import random
 from typing import Any
 
+from ..engine.lesion_vocabulary import BCR_ABL1, BCR_ABL1_LIKE, ETV6_RUNX1, IAMP21, KMT2A_R, TCF3_PBX1, TP53_MUTATION
 from .synthetic_monitoring import add_monitoring
 
 _B_SUBTYPES_CHILD = [
     (0.27, {"karyotype": "55,XY,+4,+6,+10,+14,+17,+18,+21,+21,+X[15]/46,XY[5]"}, None),
-    (0.25, None, {"fusions": ["ETV6::RUNX1"], "negative": ["BCR::ABL1", "KMT2A_rearrangement", "TCF3::PBX1"]}),
-    (0.05, None, {"fusions": ["TCF3::PBX1"], "negative": ["BCR::ABL1", "KMT2A_rearrangement", "ETV6::RUNX1"]}),
-    (0.03, {"karyotype": "46,XY,t(9;22)(q34;q11.2)[18]/46,XY[2]"}, {"fusions": ["BCR::ABL1"]}),
+    (0.25, None, {"fusions": [ETV6_RUNX1], "negative": [BCR_ABL1, KMT2A_R, TCF3_PBX1]}),
+    (0.05, None, {"fusions": [TCF3_PBX1], "negative": [BCR_ABL1, KMT2A_R, ETV6_RUNX1]}),
+    (0.03, {"karyotype": "46,XY,t(9;22)(q34;q11.2)[18]/46,XY[2]"}, {"fusions": [BCR_ABL1]}),
     (0.02, {"karyotype": "46,XY,t(4;11)(q21;q23)[20]"}, {"fusions": ["KMT2A::AFF1"]}),
-    (0.02, None, {"alterations": ["iAMP21"], "negative": ["BCR::ABL1", "KMT2A_rearrangement", "ETV6::RUNX1", "TCF3::PBX1"]}),
-    (0.10, None, {"expression_subtype": "BCR::ABL1-like", "expression_confidence": 0.9, "alterations": ["CRLF2_rearrangement"],
-                  "negative": ["BCR::ABL1", "KMT2A_rearrangement", "ETV6::RUNX1", "TCF3::PBX1"]}),
-    (0.26, {"karyotype": "46,XY[20]"}, {"negative": ["BCR::ABL1", "KMT2A_rearrangement", "ETV6::RUNX1", "TCF3::PBX1", "iAMP21"]}),
+    (0.02, None, {"alterations": [IAMP21], "negative": [BCR_ABL1, KMT2A_R, ETV6_RUNX1, TCF3_PBX1]}),
+    (0.10, None, {"expression_subtype": BCR_ABL1_LIKE, "expression_confidence": 0.9, "alterations": ["CRLF2_rearrangement"],
+                  "negative": [BCR_ABL1, KMT2A_R, ETV6_RUNX1, TCF3_PBX1]}),
+    (0.26, {"karyotype": "46,XY[20]"}, {"negative": [BCR_ABL1, KMT2A_R, ETV6_RUNX1, TCF3_PBX1, IAMP21]}),
 ]
 _B_SUBTYPES_ADULT = [
-    (0.25, {"karyotype": "46,XX,t(9;22)(q34;q11.2)[20]"}, {"fusions": ["BCR::ABL1"]}),
-    (0.20, None, {"expression_subtype": "BCR::ABL1-like", "expression_confidence": 0.85, "negative": ["BCR::ABL1", "KMT2A_rearrangement"]}),
+    (0.25, {"karyotype": "46,XX,t(9;22)(q34;q11.2)[20]"}, {"fusions": [BCR_ABL1]}),
+    (0.20, None, {"expression_subtype": BCR_ABL1_LIKE, "expression_confidence": 0.85, "negative": [BCR_ABL1, KMT2A_R]}),
     (0.10, {"karyotype": "46,XX,t(4;11)(q21;q23)[20]"}, {"fusions": ["KMT2A::AFF1"]}),
-    (0.08, {"karyotype": "38,XX,-2,-3,-4,-7,-12,-13,-15,-16[12]/46,XX[8]"}, {"alterations": ["TP53_mutation"]}),
-    (0.37, {"karyotype": "46,XX[20]"}, {"negative": ["BCR::ABL1", "KMT2A_rearrangement", "ETV6::RUNX1", "TCF3::PBX1", "iAMP21"]}),
+    (0.08, {"karyotype": "38,XX,-2,-3,-4,-7,-12,-13,-15,-16[12]/46,XX[8]"}, {"alterations": [TP53_MUTATION]}),
+    (0.37, {"karyotype": "46,XX[20]"}, {"negative": [BCR_ABL1, KMT2A_R, ETV6_RUNX1, TCF3_PBX1, IAMP21]}),
 ]
 
 B_MARKERS = {"CD19": "positive", "cCD79a": "positive", "CD10": "positive", "CD22": "positive", "TdT": "positive",

@@ -28,6 +28,7 @@ from .course.build import DiseaseCourse
 from .course.describe import episode_phenotype, target_status
 from .course.treatment import CD19_DIRECTED, CD22_DIRECTED, EXPOSURE_NAMES
 from .diagnosis.lesions import is_abl_class
+from .lesion_vocabulary import BCR_ABL1, TP53_MUTATION
 from .monitoring import monitoring_alerts
 from .response.mrd import level_at_least, value_text
 from .view import CaseView, Indexed
@@ -151,7 +152,9 @@ def _mediastinal_mass(a: AlertInputs) -> list[Alert]:
     ]
 
 
-def _latest_count_below(analyte_name: str, limit_name: str, code: str, words: str) -> Callable[[AlertInputs], list[Alert]]:
+def _latest_count_below(
+    analyte_name: str, limit_name: str, code: str, rule: str, words: str
+) -> Callable[[AlertInputs], list[Alert]]:
     def check(a: AlertInputs) -> list[Alert]:
         limit = getattr(a.view.rules, limit_name)
         counts = a.view.counts
@@ -168,7 +171,7 @@ def _latest_count_below(analyte_name: str, limit_name: str, code: str, words: st
                 code=code,
                 severity="warning",
                 message=f"{words} on {item.date}: {analyte_name.upper()} {shown} x10^9/L (< {limit:g})",
-                rule=f"ALERT.{code.upper()}",
+                rule=rule,
                 source=sources.CTCAE_V5,
                 evidence=[item.ref(f"{analyte_name.upper()} {shown} x10^9/L")],
             )
@@ -241,9 +244,9 @@ def _testicular(a: AlertInputs) -> list[Alert]:
 
 def _ph_positive(a: AlertInputs) -> list[Alert]:
     diagnosis = a.diagnosis
-    if "BCR::ABL1" not in diagnosis.genetics.detected or "BCR::ABL1" in diagnosis.genetics.conflicting:
+    if BCR_ABL1 not in diagnosis.genetics.detected or BCR_ABL1 in diagnosis.genetics.conflicting:
         return []
-    evidence = [e for c in diagnosis.conclusions if "BCR::ABL1" in c.explanation for e in c.evidence][:4]
+    evidence = [e for c in diagnosis.conclusions if BCR_ABL1 in c.explanation for e in c.evidence][:4]
     return [
         Alert(
             code="ph_positive",
@@ -276,7 +279,7 @@ def _germline_tp53(a: AlertInputs) -> list[Alert]:
     genetics = a.diagnosis.genetics
     if a.view.has(Condition.li_fraumeni) or genetics.ploidy not in HYPODIPLOID_TP53:
         return []
-    if "TP53_mutation" not in genetics.detected:
+    if TP53_MUTATION not in genetics.detected:
         return []
     evidence = [e for c in a.diagnosis.conclusions if c.rule == "DX.GENETICS.MERGE" for e in c.evidence
                 if "TP53" in e.summary]
@@ -489,9 +492,12 @@ _CHECKS: list[Callable[[AlertInputs], list[Alert]]] = [
     _data_age,
     _hyperleukocytosis,
     _mediastinal_mass,
-    _latest_count_below("anc", "severe_neutropenia_below", "severe_neutropenia", "Severe neutropenia (infection risk)"),
     _latest_count_below(
-        "platelets", "severe_thrombocytopenia_below", "severe_thrombocytopenia", "Severe thrombocytopenia (bleeding risk)"
+        "anc", "severe_neutropenia_below", "severe_neutropenia", "ALERT.SEVERE_NEUTROPENIA", "Severe neutropenia (infection risk)"
+    ),
+    _latest_count_below(
+        "platelets", "severe_thrombocytopenia_below", "severe_thrombocytopenia", "ALERT.SEVERE_THROMBOCYTOPENIA",
+        "Severe thrombocytopenia (bleeding risk)",
     ),
     _cns_disease,
     _testicular,

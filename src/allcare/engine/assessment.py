@@ -329,6 +329,19 @@ class Status(_Out, frozen=True, kw_only=True):
     conclusions: list[Conclusion] = []
 
 
+AlertCode = Literal[
+    "hyperleukocytosis", "mediastinal_mass", "severe_neutropenia", "severe_thrombocytopenia", "cns_disease",
+    "testicular_disease", "ph_positive", "immunotherapy_indication", "down_syndrome", "missing_end_of_induction",
+    "lineage_switch", "antigen_loss", "mrd_recurrence", "mrd_persistent", "germline_tp53_testing", "abl_class_tki",
+    "stale_data", "before_diagnosis",
+    # treatment monitoring (monitoring.py)
+    "febrile_neutropenia", "tumour_lysis", "methotrexate_clearance", "asparaginase_inactivation", "hepatotoxicity",
+    "anthracycline_cumulative", "thiopurine_pharmacogenetics", "maintenance_dose",
+]
+"""Every alert code the engine raises (``Alert.code``); each has its words in ``allcare.labels.ALERT``
+(``tests/test_labels.py`` checks both against the codes the engine writes)."""
+
+
 class Alert(_Out, frozen=True, kw_only=True):
     code: str
     severity: Severity

@@ -1,4 +1,4 @@
-"""CNS and testicular status at diagnosis (COG CNS1-CNS3c with Steinherz/Bleyer; decisions.md "CNS status").
+"""CNS and testicular status at diagnosis (COG CNS1-CNS3c with Steinherz/Bleyer; docs/decisions.md#cns-lines).
 
 The CNS status is a property of the presentation: it is read from the
 diagnostic lumbar puncture (the first CSF up to ``cns_diagnostic_window_days``
@@ -207,6 +207,10 @@ def _diagnostic_window_end(view: CaseView, treatments: TreatmentHistory) -> dt.d
     return max(anchors) + dt.timedelta(days=view.rules.cns_diagnostic_window_days)
 
 
+_LATER_INVOLVEMENT_RULES = {"cns": "CNS.LATER_CNS_INVOLVEMENT", "testis": "CNS.LATER_TESTIS_INVOLVEMENT"}
+"""New CNS or testicular disease after the diagnostic work-up: relapse evidence, not a diagnostic CNS status."""
+
+
 def _site_at_diagnosis(items: list[Indexed[Extramedullary]]) -> tuple[bool | None, list[str], list[Indexed]]:
     """Any positive finding wins over negatives on other days; positive and negative on the same day contradict."""
     positives = [x for x in items if x.finding.present]
@@ -377,7 +381,7 @@ def _later_findings(
         if end is not None and item.date > end and f.present and f.site in ("cns", "testis"):
             out.append(
                 conclude(
-                    f"cns.later_{f.site}", True, f"CNS.LATER_{f.site.upper()}_INVOLVEMENT",
+                    f"cns.later_{f.site}", True, _LATER_INVOLVEMENT_RULES[f.site],
                     COG_CNS if f.site == "cns" else TESTICULAR,
                     f"{_extramedullary_summary(item)} on {item.date}, after diagnosis: " + keep
                     + "new extramedullary disease is relapse evidence for the response assessment.",

@@ -1,6 +1,6 @@
 """Registry and billing codes: ICD-O-3 morphology, ICD-10-CM, SNOMED CT.
 
-* ICD-O-3 follows the WHO entity (decisions.md, SEER Hematopoietic Database):
+* ICD-O-3 follows the WHO entity (docs/decisions.md#codes, SEER Hematopoietic Database):
   the same morphology code serves the leukaemia and the lymphoma. When the
   genetic entity is still open, registries code the lineage's NOS code
   (9811/3 for B, 9837/3 for T, 9808/9809 for MPAL) - that is what "NOS" means
@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from .assessment import Codes, Course, Diagnosis, Status
 from .explain import Conclusion, EvidenceRef, conclude, undetermined
-from .sources import DECISIONS, ICD_10_CM, ICD_O_3, SNOMED_CT
+from .sources import ICD_10_CM, ICD_O_3, SNOMED_CT, decision
 
 _B = "B lymphoblastic leukemia/lymphoma"
 _MPAL = "Mixed phenotype acute leukemia"
@@ -128,7 +128,7 @@ def _uncoded(diagnosis: Diagnosis, disease: Conclusion | None) -> list[Conclusio
 
 
 def icd_o_3(diagnosis: Diagnosis) -> tuple[str | None, Conclusion]:
-    topic, rule, source = "codes.icd_o_3", "CODE.ICD_O_3.ENTITY", f"{ICD_O_3}; {DECISIONS}"
+    topic, rule, source = "codes.icd_o_3", "CODE.ICD_O_3.ENTITY", f"{ICD_O_3}; {decision('codes')}"
     evidence = _evidence(diagnosis, "diagnosis.who_haem5", "diagnosis.lineage")
     key = diagnosis.who_haem5.key
     if key == "mpal_other":
@@ -141,7 +141,7 @@ def icd_o_3(diagnosis: Diagnosis) -> tuple[str | None, Conclusion]:
         code = ICD_O_3_BY_ENTITY[key]
         text = f"{code} {ICD_O_3_TERMS[code]} for {diagnosis.who_haem5.name}; the same code serves leukaemia and lymphoma"
         if key in _NO_SPECIFIC_CODE:
-            text += "; no specific ICD-O-3 code exists for this entity, so the B-ALL NOS code is used (decisions.md)"
+            text += "; no specific ICD-O-3 code exists for this entity, so the B-ALL NOS code is used (docs/decisions.md#codes)"
         return code, conclude(topic, code, rule, source, text, evidence)
     by_lineage = ICD_O_3_BY_LINEAGE.get(diagnosis.lineage or "")
     if by_lineage is None:
@@ -155,7 +155,7 @@ def icd_o_3(diagnosis: Diagnosis) -> tuple[str | None, Conclusion]:
 
 
 def icd_10_cm(diagnosis: Diagnosis, status: Status, course: Course | None = None) -> tuple[str | None, Conclusion]:
-    topic, rule, source = "codes.icd_10_cm", "CODE.ICD_10_CM.STATUS", f"{ICD_10_CM}; {DECISIONS}"
+    topic, rule, source = "codes.icd_10_cm", "CODE.ICD_10_CM.STATUS", f"{ICD_10_CM}; {decision('codes')}"
     evidence = _evidence(diagnosis, "diagnosis.disease")
     if status.timeline:
         evidence += [r for r in status.timeline[-1].conclusion.evidence if r not in evidence]
@@ -249,6 +249,6 @@ def snomed_ct(diagnosis: Diagnosis) -> tuple[str | None, Conclusion]:
         )
     return None, conclude(
         topic, None, rule, source,
-        f"{diagnosis.disease}: no SNOMED CT concept for it was verified (clinical-standards.md 8.3), so none is given",
+        f"{diagnosis.disease}: no SNOMED CT concept for it was verified in SNOMED CT International, so none is given",
         evidence,
     )

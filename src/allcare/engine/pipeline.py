@@ -39,7 +39,7 @@ def assess(case: Case, as_of: dt.date | None = None, rules: RuleSet = DEFAULT_RU
     course = build_course(view)
     diagnosis = diagnose(view, course.initial)
     course_summary = describe_course(view, course, diagnosis)
-    counts = grade_counts(view)
+    counts = grade_counts(view, course.treatments.start)
     cns = assess_cns(view, course.treatments)
     status, mrd = assess_response(view, course)
     codes = assign_codes(diagnosis, status, course_summary)

@@ -2,8 +2,8 @@
 
 Guidelines disagree (20% vs 25% marrow blasts, hypodiploid sub-group bounds ...),
 and a centre must be able to choose its protocol's value. So no threshold is a
-literal in the rule code: each is a named parameter here, with its default taken
-from ``shared/reference/decisions.md``, and every assessment names the version of
+literal in the rule code: each is a named parameter here, with its default and,
+where sources leave room, the choice explained in ``docs/decisions.md``; and every assessment names the version of
 the rule set it used. A centre's file overrides some parameters and gets a
 version of its own.
 """
@@ -26,9 +26,9 @@ class RuleSet(BaseModel):
 
     version: str = RULES_VERSION
 
-    # Diagnosis (decisions.md: ALL vs LBL; WHO 2016 20%, COG/BFM staging 25%)
+    # Diagnosis (docs/decisions.md#all-vs-lbl; WHO 2016 20%, COG/BFM staging 25%)
     leukaemia_marrow_blast_pct: float = Field(20.0, ge=0, le=100, description="marrow blasts >= this = leukaemia")
-    # Ploidy (decisions.md: high hyperdiploidy, hypodiploidy)
+    # Ploidy (docs/decisions.md#ploidy, #masked-hypodiploidy)
     high_hyperdiploid_min: int = Field(51, description="lowest modal number of high hyperdiploidy")
     high_hyperdiploid_max: int = Field(65, description="highest modal number of high hyperdiploidy")
     hyperdiploid_dna_index_min: float = Field(1.16, description="DNA index >= this = high hyperdiploid (no karyotype)")
@@ -45,7 +45,7 @@ class RuleSet(BaseModel):
     near_tetraploid: tuple[int, int] = Field((84, 100), description="near-tetraploid modal range (not an entity)")
     expression_confidence_min: float = Field(0.5, ge=0, le=1, description="expression-classifier calls below this confidence are reported, not used")
     diagnostic_window_days: int = Field(30, ge=0, description="without a recorded treatment start, findings up to this many days after diagnosis (or relapse) are that episode's work-up")
-    # Course of the disease: each episode's work-up (decisions.md "Disease episodes"; WHO-HAEM5 diagnostic work-up)
+    # Course of the disease: each episode's work-up (docs/decisions.md#episodes; WHO-HAEM5 diagnostic work-up)
     workup_sample_grace_days: int = Field(7, ge=0, description="when treatment starts with a steroid prephase, a marrow, blood count or mass up to this many days into it is still the diagnostic sample (protocols take the diagnostic marrow during the prephase)")
     workup_result_grace_days: int = Field(28, ge=0, description="genetic, cytogenetic and immunophenotype results up to this many days after treatment starts (and before the first response marrow) belong to the work-up: late results of the diagnostic sample")
     relapse_workup_lookback_days: int = Field(7, ge=0, description="a relapse's work-up starts this many days before its onset (a biopsy or count taken just before the relapse marrow)")
@@ -58,7 +58,7 @@ class RuleSet(BaseModel):
     etp_cd5_near_pct: float = Field(75.0, description="CD5 on >= this % of blasts makes near-ETP, not ETP")
     etp_stem_myeloid_min_pct: float = Field(25.0, description="ETP: >= 1 stem/myeloid marker on >= this % of blasts")
     etp_mpo_below_pct: float = Field(3.0, description="ETP: MPO on < this % of blasts")
-    # CNS (decisions.md: COG/PDQ)
+    # CNS (COG/PDQ; docs/decisions.md#cns-lines)
     csf_wbc_cns3: float = Field(5.0, description="CSF WBC >= this per uL with blasts = CNS3 line")
     csf_rbc_traumatic: float = Field(10.0, description="CSF RBC >= this per uL = traumatic tap")
     steinherz_bleyer_factor: float = Field(2.0, description="CNS3b if CSF WBC/RBC > factor x blood WBC/RBC")
@@ -66,7 +66,7 @@ class RuleSet(BaseModel):
     cns_diagnostic_window_days: int = Field(
         14, description="first CSF up to this many days after induction start (or diagnosis) = the diagnostic LP"
     )
-    # Response (decisions.md: CR, refractory, relapse; Ponte di Legno)
+    # Response (NCCN/ELN, Ponte di Legno; docs/decisions.md#remission-count-window, #relapse-tiers)
     m1_below_pct: float = Field(5.0, description="M1 marrow: blasts < this %")
     m3_from_pct: float = Field(25.0, description="M3 marrow: blasts >= this %")
     cr_anc_min: float = Field(1.0, description="CR: ANC >= this")
@@ -79,7 +79,7 @@ class RuleSet(BaseModel):
     eoi_m2_slow_response: Literal["paediatric", "all", "none"] = Field(
         "paediatric", description="who reads an M2 marrow at the end of first-line induction as a slow early response (COG: extend induction, repeat the marrow) rather than induction failure (NCCN/ELN): paediatric patients, everyone, or no one")
     mrd_rise_factor: float = Field(10.0, gt=1, description="molecular relapse: an MRD in remission at least this many times the previous positive one (one log)")
-    # MRD (decisions.md: ELN/NCCN)
+    # MRD (ELN/NCCN; docs/decisions.md#mrd-lines)
     mrd_negative_below: float = Field(1e-4, description="MRD negative below this fraction")
     mrd_required_sensitivity: float = Field(1e-4, description="assay must reach this sensitivity for a negative")
     immunotherapy_mrd_min: float = Field(1e-3, description="MRD >= this in CR = blinatumomab labelled indication")

@@ -2,7 +2,8 @@
 
 Each rule names one of these, with the version, so a reader can check the
 conclusion against the text it came from. ``DECISIONS`` marks a default chosen
-where sources disagree (``shared/reference/decisions.md``).
+where sources disagree or leave room: ``decision(section)`` cites the section of the project's
+``docs/decisions.md`` that explains the choice with its primary sources.
 """
 
 WHO_HAEM5 = "WHO-HAEM5 (Alaggio et al., Leukemia 2022;36:1720)"
@@ -32,7 +33,6 @@ FDA_LABELS = "FDA labels: blinatumomab, inotuzumab ozogamicin, tisagenlecleucel,
 TKI_LABELS = "FDA labels for Ph+ ALL: imatinib, dasatinib, ponatinib"
 TREATMENT_PHASES = "COG/BFM treatment phases (PMC7820874; LLS)"
 DOWN_SYNDROME = "Down syndrome ALL: treatment-related toxicity (COG/Ponte di Legno DS-ALL)"
-DECISIONS = "allcare decisions.md"
 MATURATION_STAGES = "EGIL maturation stages B-I..B-IV and T-I..T-IV (Gorczyca; MLL Munich)"
 COG_RESPONSE = "COG response definitions (end-of-induction M2 marrow = slow early response: induction extended, marrow repeated)"
 RELAPSE_TIMING = "I-BFM / Ponte di Legno relapse timing as used by IntReALL (Fuster, World J Hematol 2014;3:49, Table 2)"
@@ -71,3 +71,8 @@ ANTHRACYCLINE_FEIJEN = (
 )
 ANTHRACYCLINE_COG_V5 = "COG Long-Term Follow-Up Guidelines v5.0 (2018): doxorubicin isotoxic equivalents"
 IGHG_CARDIO = "IGHG cardiomyopathy surveillance (Armenian et al., Lancet Oncol 2015;16:e123)"
+
+
+def decision(section: str) -> str:
+    """The citation of a choice allcare made where the sources leave room (a section of docs/decisions.md)."""
+    return f"allcare decisions (docs/decisions.md#{section})"

@@ -2,7 +2,7 @@
 
 Laboratories and protocols name the same assessment differently: the
 end-of-induction marrow is "day 29" in COG, NOPHO and UKALL, "day 33" (MRD TP1)
-in AIEOP-BFM, "day 32" at DFCI (clinical-standards 6.3), and "EOI", "end of
+in AIEOP-BFM, "day 32" at DFCI (docs/decisions.md#end-of-induction), and "EOI", "end of
 induction" or "post-induction" in free text. A label is folded (case, spaces and
 punctuation removed) and mapped onto one canonical time point. A sample without
 a label, or with a label this vocabulary does not know, is placed by its date

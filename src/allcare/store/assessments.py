@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from .. import __version__ as ENGINE_VERSION
 from ..caches import LRU
@@ -33,6 +33,7 @@ from ..engine.case import Case
 from . import audit
 from .audit import Actor
 from .cases import case_of
+from .db import RULES_KEY
 from .errors import NotFound
 from .models import Patient, PatientSummary, StoreState
 from .types import utcnow
@@ -72,18 +73,26 @@ def store_epoch(session: Session) -> str:
     return session.scalar(select(StoreState.epoch).where(StoreState.id == 1))
 
 
-def rules_version() -> str:
-    from ..engine.rules import DEFAULT_RULES
+def rules_of(session: Session) -> Any:
+    """The rule set of the store this session belongs to (``Store.use_rules``), else allcare's defaults."""
+    rules = session.info.get(RULES_KEY)
+    if rules is None:
+        from ..engine.rules import DEFAULT_RULES
 
-    return DEFAULT_RULES.version
+        return DEFAULT_RULES
+    return rules
 
 
-def run_engine(case: Case, as_of: dt.date | None = None) -> Any:
-    """The engine's assessment (imported on first use: the store works without it)."""
+def rules_version(session: Session) -> str:
+    return rules_of(session).version
+
+
+def run_engine(case: Case, as_of: dt.date | None = None, rules: Any = None) -> Any:
+    """The engine's assessment with ``rules`` (default: allcare's; imported on first use: the store works without it)."""
     from ..clock import assessment_date
-    from ..engine import assess
+    from ..engine import DEFAULT_RULES, assess
 
-    return assess(case, as_of=assessment_date(case, as_of))
+    return assess(case, as_of=assessment_date(case, as_of), rules=rules or DEFAULT_RULES)
 
 
 def compress(result: Any) -> bytes:
@@ -93,12 +102,15 @@ def compress(result: Any) -> bytes:
 
 
 def is_fresh(summary: PatientSummary | None, patient: Patient, epoch: str) -> bool:
+    """The summary was computed from this revision, by this engine, with the rule set of its store."""
+    session = object_session(summary) if summary is not None else None
     return (
         summary is not None
+        and session is not None
         and summary.epoch == epoch
         and summary.revision == patient.revision
         and summary.engine_version == ENGINE_VERSION
-        and summary.rules_version == rules_version()
+        and summary.rules_version == rules_version(session)
     )
 
 
@@ -113,7 +125,8 @@ def assessment_gzip(
 def keyed_assessment_gzip(session: Session, record: KeyedRecord, cache: AssessmentCache | None, *,
                           as_of: dt.date | None = None) -> bytes:
     """As :func:`assessment_gzip`, for a record already read (and audited) by the caller."""
-    patient, key = record.patient, (*record.key, as_of, rules_version())
+    rules = rules_of(session)
+    patient, key = record.patient, (*record.key, as_of, rules.version)
     cached = cache.get(key) if cache is not None else None
     if cached is not None:
         return cached
@@ -124,7 +137,7 @@ def keyed_assessment_gzip(session: Session, record: KeyedRecord, cache: Assessme
                 cache.put(key, summary.assessment_gz)  # type: ignore[union-attr,arg-type]
             return summary.assessment_gz  # type: ignore[union-attr,return-value]
     case = case_of(session, patient)
-    result = run_engine(case, as_of)
+    result = run_engine(case, as_of, rules)
     data = compress(result)
     if cache is not None:
         cache.put(key, data)
@@ -188,7 +201,7 @@ def save_summary(
         "revision": patient.revision,
         "epoch": epoch,
         "engine_version": ENGINE_VERSION,
-        "rules_version": rules_version(),
+        "rules_version": rules_version(session),
         "computed_at": utcnow(),
         "assessment_gz": data,
     }
@@ -217,7 +230,7 @@ def stale_patient_ids(session: Session, limit: int | None = None) -> list[int]:
                 PatientSummary.epoch != EPOCH,
                 PatientSummary.revision != Patient.revision,
                 PatientSummary.engine_version != ENGINE_VERSION,
-                PatientSummary.rules_version != rules_version(),
+                PatientSummary.rules_version != rules_version(session),
             )
         )
         .order_by(Patient.id)
@@ -238,7 +251,7 @@ def refresh_summaries(session: Session, patient_ids: list[int], cache: Assessmen
         patient = record.patient
         try:
             case = case_of(session, patient)
-            result = run_engine(case)
+            result = run_engine(case, rules=rules_of(session))
         except Exception as error:  # noqa: BLE001 - one bad record must not hide the others
             save_summary(session, patient, record.epoch, None, None,
                          error=f"the engine failed: {type(error).__name__}")
@@ -246,7 +259,7 @@ def refresh_summaries(session: Session, patient_ids: list[int], cache: Assessmen
             data = compress(result)
             save_summary(session, patient, record.epoch, case, result, data)
             if cache is not None:
-                cache.put((*record.key, None, rules_version()), data)
+                cache.put((*record.key, None, rules_version(session)), data)
         done += 1
     return done
 

@@ -17,39 +17,32 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from . import audit
-from .assessments import AssessmentCache, engine_available, is_fresh, read_record, refresh_summaries
+from .assessments import AssessmentCache, read_record
 from .audit import Actor
+from .listing import record_row
 from .models import Patient, PatientSummary
 
 
 def coded_view(session: Session, actor: Actor, patient_id: int, cache: AssessmentCache | None = None) -> dict[str, Any]:
     record = read_record(session, actor, patient_id, action="coded.read")
-    patient = record.patient
-    summary = session.get(PatientSummary, patient_id)
-    if not is_fresh(summary, patient, record.epoch) and engine_available():
-        refresh_summaries(session, [patient_id], cache)
-        summary = session.get(PatientSummary, patient_id, populate_existing=True)
-    s = summary
+    r = record_row(session, record, cache)
     return {
-        "patient_id": patient.id,
-        "identifier": patient.identifier,
-        "sex": patient.sex,
-        "birth_date": patient.birth_date,
-        "diagnosis_date": patient.diagnosis_date or (s.diagnosis_date if s else None),
-        "as_of": s.as_of if s else None,
-        "last_visit": s.last_visit if s else None,
-        "disease": s.disease if s else None,
-        "lineage": s.lineage if s else None,
-        "who_haem5": {"key": s.who_key if s else None, "name": s.who_name if s else None},
-        "icc_2022": {"key": s.icc_key if s else None, "name": s.icc_name if s else None},
-        "codes": {"icd_o_3": s.icd_o_3 if s else None, "icd_10_cm": s.icd_10_cm if s else None,
-                  "snomed_ct": s.snomed_ct if s else None},
-        "risk": {"nci": s.nci_risk if s else None, "genetic": s.genetic_risk if s else None,
-                 "cog_group": s.cog_group if s else None},
-        "status": {"current": s.status if s else None, "since": s.status_since if s else None,
-                   "phase": s.phase if s else None},
-        "alerts": [alert["code"] for alert in (s.alerts or [])] if s else [],
-        "error": s.error if s else "not assessed yet",
+        "patient_id": r.id,
+        "identifier": r.identifier,
+        "sex": r.sex,
+        "birth_date": r.birth_date,
+        "diagnosis_date": r.diagnosis_date,
+        "as_of": r.as_of,
+        "last_visit": r.last_visit,
+        "disease": r.disease,
+        "lineage": r.lineage,
+        "who_haem5": {"key": r.who_haem5, "name": r.who_haem5_name},
+        "icc_2022": {"key": r.icc_2022, "name": r.icc_2022_name},
+        "codes": {"icd_o_3": r.icd_o_3, "icd_10_cm": r.icd_10_cm, "snomed_ct": r.snomed_ct},
+        "risk": {"nci": r.nci_risk, "genetic": r.genetic_risk, "cog_group": r.cog_group},
+        "status": {"current": r.status, "since": r.status_since, "phase": r.phase},
+        "alerts": [alert.code for alert in r.alerts],
+        "error": r.error if r.assessed else "not assessed yet",
     }
 
 

@@ -14,25 +14,41 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from . import migrate
-from .db import make_engine, make_sessionmaker
+from .db import RULES_KEY, make_engine, make_sessionmaker
 from .models import AuditEvent, FindingRow, Patient, User
 
 
 class Store:
-    def __init__(self, url: str, *, pool_size: int = 20, owner_url: str | None = None):
+    """``rules``: the rule set every assessment of this store is computed with (the server's
+    ``ALLCARE_RULES``; default: allcare's defaults). Its sessions carry it (:func:`.assessments.rules_of`)."""
+
+    def __init__(self, url: str, *, pool_size: int = 20, owner_url: str | None = None, rules: Any = None):
         self.url = url
         self.owner_url = owner_url
         self.engine = make_engine(url, pool_size=pool_size)
         self.sessions = make_sessionmaker(self.engine)
+        self.use_rules(rules)
 
     @classmethod
     def from_settings(cls, settings) -> Store:
-        return cls(settings.database_url, owner_url=settings.database_owner_url)
+        return cls(settings.database_url, owner_url=settings.database_owner_url, rules=settings.rules)
+
+    def rule_set(self) -> Any:
+        """The rule set this store assesses with (allcare's defaults unless one was set)."""
+        from ..engine.rules import DEFAULT_RULES
+
+        return self.rules or DEFAULT_RULES
+
+    def use_rules(self, rules: Any) -> None:
+        """Assess with ``rules`` from now on (None: allcare's defaults); summaries of another rule set go stale."""
+        self.rules = rules
+        self.sessions.kw.setdefault("info", {})[RULES_KEY] = rules
 
     def migrate(self) -> None:
         """Bring the schema to head (the app and the CLI call this on start).

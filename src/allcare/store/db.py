@@ -76,6 +76,10 @@ def continue_ids(connection, tables) -> None:
                                 f"COALESCE((SELECT MAX(id) FROM {table}), 0) + 1), false)"))
 
 
+RULES_KEY = "allcare_rules"
+"""Where a session carries its store's rule set (``Session.info``)."""
+
+
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     # expire_on_commit=False: routes read attributes after commit to build responses.
     # autoflush=False: audit rows are written at commit, so a read holds no write lock

@@ -4,13 +4,13 @@ Never real patient data. Each case comes from :mod:`allcare.cohort.synthetic`,
 whose distributions are cited there (lineage ~85% B / 15% T in children; B-ALL
 subtype shares such as high hyperdiploidy ~25% and ETV6::RUNX1 ~25% of childhood
 B-ALL, BCR::ABL1 ~3% of children and ~25% of adults, KMT2A-r commonest in
-infants — PDQ and clinical-standards §4; >95% of children in CR after induction,
-clinical-standards §9 [S65][S66]; 5-year survival ~89% under 20 and ~35% over 20
-years, Cancer.Net/ACS [S77], which its relapse and refractory rates approximate;
+infants — PDQ Childhood ALL Treatment; >95% of children in CR after induction,
+Leukemia & Lymphoma Society; 5-year survival ~89% under 20 and ~35% over 20
+years, Cancer.Net/American Cancer Society, which its relapse and refractory rates approximate;
 an age peak at 2-5 years). Two things are added here:
 
 - sex: 56.6% male, from the American Cancer Society's 2025 estimate of 6,100 new
-  ALL cases, 3,450 male and 2,650 female (clinical-standards §10, [S76]);
+  ALL cases, 3,450 male and 2,650 female (American Cancer Society, Key statistics for ALL, 2025);
 - time: diagnoses are spread evenly over the three years before today and every
   record is cut at today, so the cohort holds patients in induction, in
   consolidation, in maintenance, in remission and relapsed *now*, as a clinic would.
@@ -35,7 +35,7 @@ from .core import Store
 from .models import Patient, PatientSummary
 from .users import create_user, make_hasher
 
-MALE_SHARE = 3450 / (3450 + 2650)  # ACS 2025 [S76]
+MALE_SHARE = 3450 / (3450 + 2650)  # American Cancer Society, key statistics 2025
 
 
 @dataclass(frozen=True)

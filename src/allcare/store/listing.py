@@ -1,9 +1,13 @@
-"""The patient list (search and filters) and cohort counts.
+"""The patient list (search and filters), its one row projection, and cohort counts.
 
 Filters on status, risk, lineage and alerts read the derived
 ``patient_summaries`` table, so a list of a thousand patients is one indexed
 query, not a thousand engine runs. Summaries that are stale (a record changed,
 or the engine or rule set was upgraded) are recomputed first.
+
+What a list of patients shows (:class:`PatientListRow`) is projected here once, by
+:func:`list_row`: the web list, the API's ``summary`` and the registrar's coded view read it,
+so a column has one name and one meaning everywhere.
 """
 
 from __future__ import annotations
@@ -17,9 +21,95 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from . import audit
-from .assessments import AssessmentCache, engine_available, refresh_summaries, stale_patient_ids, store_epoch
+from .assessments import (
+    AssessmentCache,
+    KeyedRecord,
+    engine_available,
+    is_fresh,
+    refresh_summaries,
+    stale_patient_ids,
+    store_epoch,
+)
 from .audit import Actor
 from .models import Patient, PatientSummary
+
+Urgency = Literal["critical", "warning", "info"]
+_URGENCY_ORDER: tuple[Urgency, ...] = ("critical", "warning", "info")
+
+
+@dataclass(frozen=True, slots=True)
+class AlertBadge:
+    code: str
+    severity: str
+    historical: bool = False  # a condition that is over (shown as history, not as a current alert)
+
+
+@dataclass(frozen=True, slots=True)
+class PatientListRow:
+    """One patient as a list shows it: the record's identity and the engine's headline outputs.
+
+    Names follow the assessment (``who_haem5`` is the WHO-HAEM5 entity key, ``status`` the
+    current status ...). The engine fields are None until the record is assessed; ``fresh`` is
+    False while the record changed since its summary was computed, ``error`` says why the engine
+    could not assess it.
+    """
+
+    id: int
+    identifier: str
+    name: str | None
+    sex: str | None
+    birth_date: dt.date | None
+    diagnosis_date: dt.date | None
+    fresh: bool
+    as_of: dt.date | None = None
+    last_visit: dt.date | None = None
+    disease: str | None = None
+    lineage: str | None = None
+    who_haem5: str | None = None
+    who_haem5_name: str | None = None
+    icc_2022: str | None = None
+    icc_2022_name: str | None = None
+    status: str | None = None
+    status_since: dt.date | None = None
+    phase: str | None = None
+    nci_risk: str | None = None
+    genetic_risk: str | None = None
+    cog_group: str | None = None
+    icd_10_cm: str | None = None
+    icd_o_3: str | None = None
+    snomed_ct: str | None = None
+    alerts: tuple[AlertBadge, ...] = ()
+    critical_alerts: int = 0
+    warning_alerts: int = 0
+    error: str | None = None
+    assessed: bool = False
+
+    @property
+    def urgency(self) -> Urgency | None:
+        """The most severe current alert (critical, warning, info), None without alerts."""
+        severities = {alert.severity for alert in self.alerts if not alert.historical}
+        return next((level for level in _URGENCY_ORDER if level in severities), None)
+
+
+def list_row(patient: Patient, summary: PatientSummary | None, epoch: str | None) -> PatientListRow:
+    """THE projection of a record and its summary onto a list row."""
+    identity = dict(id=patient.id, identifier=patient.identifier, name=patient.display_name, sex=patient.sex,
+                    birth_date=patient.birth_date,
+                    diagnosis_date=patient.diagnosis_date or (summary.diagnosis_date if summary is not None else None),
+                    fresh=summary is not None and epoch is not None and is_fresh(summary, patient, epoch))
+    if summary is None:
+        return PatientListRow(**identity)  # type: ignore[arg-type]
+    s = summary
+    return PatientListRow(
+        **identity,  # type: ignore[arg-type]
+        as_of=s.as_of, last_visit=s.last_visit, disease=s.disease, lineage=s.lineage,
+        who_haem5=s.who_key, who_haem5_name=s.who_name, icc_2022=s.icc_key, icc_2022_name=s.icc_name,
+        status=s.status, status_since=s.status_since, phase=s.phase, nci_risk=s.nci_risk,
+        genetic_risk=s.genetic_risk, cog_group=s.cog_group, icd_10_cm=s.icd_10_cm, icd_o_3=s.icd_o_3,
+        snomed_ct=s.snomed_ct, alerts=tuple(AlertBadge(a["code"], a["severity"], bool(a.get("historical"))) for a in s.alerts or []),
+        critical_alerts=s.critical_alerts, warning_alerts=s.warning_alerts, error=s.error, assessed=True,
+    )
+
 
 SortKey = Literal["identifier", "-identifier", "last_visit", "-last_visit", "status", "created", "-created", "urgency"]
 
@@ -42,9 +132,24 @@ class PatientFilters:
 
 @dataclass(frozen=True)
 class PatientPage:
-    items: list[tuple[Patient, PatientSummary | None]]
+    items: list[tuple[Patient, PatientListRow]]
+    """Each record with its list row (the API adds the record's own fields; pages show the row)."""
     total: int
     epoch: str
+
+    @property
+    def rows(self) -> list[PatientListRow]:
+        return [row for _, row in self.items]
+
+
+def record_row(session: Session, record: KeyedRecord, cache: AssessmentCache | None = None) -> PatientListRow:
+    """The list row of one record already read (and audited) by the caller; a stale summary is recomputed."""
+    patient = record.patient
+    summary = session.get(PatientSummary, patient.id)
+    if not is_fresh(summary, patient, record.epoch) and engine_available():
+        refresh_summaries(session, [patient.id], cache)
+        summary = session.get(PatientSummary, patient.id, populate_existing=True)
+    return list_row(patient, summary, record.epoch)
 
 
 def ensure_summaries(session: Session, cache: AssessmentCache | None = None) -> int:
@@ -103,7 +208,7 @@ def list_patients(
     # The ids shown are logged: who saw which records, not only how many.
     audit.record(session, actor, "patient.list", object_type="patient",
                  detail={"returned": len(rows), "ids": [row[0].id for row in rows]})
-    return PatientPage(items=[(row[0], row[1]) for row in rows], total=total, epoch=epoch)
+    return PatientPage(items=[(row[0], list_row(row[0], row[1], epoch)) for row in rows], total=total, epoch=epoch)
 
 
 def cohort_counts(session: Session, actor: Actor, cache: AssessmentCache | None = None) -> dict:

@@ -43,6 +43,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None, 
     prepare_server_process()
     settings = settings or Settings()
     store = store or Store.from_settings(settings)
+    store.use_rules(settings.rules)  # the store, the pages, the report and CDS Hooks assess with ALLCARE_RULES
     if migrate:
         store.migrate()
     app = FastAPI(
@@ -123,6 +124,7 @@ def _include_cds_hooks(app: FastAPI, settings: Settings) -> None:
         allcare_url=settings.public_url or f"http://{settings.host}:{settings.port}",
         allowed_fhir_servers=tuple(settings.cds_fhir_servers),
         assessed=caches.cds_assessments,
+        rules=settings.rule_set(),
     )
     app.state.cds_auth = CdsAuth.from_settings(
         settings, f"{app.state.cds_settings.allcare_url.rstrip('/')}/cds-services/{SERVICE_ID}")

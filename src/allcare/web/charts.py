@@ -26,20 +26,11 @@ from typing import Any
 from ..engine.assessment import AnalyteResult, Assessment, PhaseSpan
 from ..engine.counts.ctcae import DECREASE_TERMS, LEUKOCYTOSIS_GRADE3_ABOVE
 from ..engine.rules import DEFAULT_RULES, RuleSet
+from ..labels import phase_label, status_label
 
 # ---------------------------------------------------------------------------------------------
 # Words shown to the care team (the patient report has its own plain-language words).
 
-STATUS_LABELS: dict[str, str] = {
-    "newly_diagnosed": "Newly diagnosed",
-    "on_treatment": "On treatment",
-    "complete_remission": "Complete remission",
-    "cr_incomplete_recovery": "CR, incomplete count recovery",
-    "refractory": "Refractory",
-    "suspected_relapse": "Suspected relapse",
-    "relapse": "Relapse",
-    "indeterminate": "Indeterminate",
-}
 # Bottom to top: the better the response, the higher the point.
 # The same statuses in a few characters, for the status axis of a phone-width chart.
 STATUS_SHORT: dict[str, str] = {
@@ -56,19 +47,6 @@ STATUS_ORDER = [
     "relapse", "refractory", "suspected_relapse", "indeterminate", "newly_diagnosed", "on_treatment",
     "cr_incomplete_recovery", "complete_remission",
 ]
-PHASE_LABELS: dict[str, str] = {
-    "prephase": "Prephase",
-    "induction": "Induction",
-    "consolidation": "Consolidation",
-    "interim_maintenance": "Interim maintenance",
-    "delayed_intensification": "Delayed intensification",
-    "maintenance": "Maintenance",
-    "hsct": "Stem cell transplant",
-    "car_t": "CAR T-cell therapy",
-    "targeted": "Targeted therapy",
-    "salvage": "Salvage",
-    "other": "Other treatment",
-}
 # Colour-blind-safe hues (Okabe-Ito, and Tol's wine for salvage), drawn pale behind the data. Each phase
 # that can sit next to another has its own hue; salvage is also hatched (PHASE_PATTERNS), so it reads apart
 # from delayed intensification without colour.
@@ -125,14 +103,6 @@ class Chart:
     figure: dict[str, Any]
     table: ChartTable
     notes: list[str] = field(default_factory=list)
-
-
-def status_label(status: str | None) -> str:
-    return STATUS_LABELS.get(status or "", status or "Not yet known")
-
-
-def phase_label(phase: str | None) -> str:
-    return PHASE_LABELS.get(phase or "", (phase or "").replace("_", " ").capitalize())
 
 
 def _iso(day: dt.date) -> str:

@@ -1,5 +1,6 @@
 """The ``allcare.case/1`` case model: validated, unit-normalised input to the engine."""
 
+from ..lesion_vocabulary import normalise_lesion
 from .errors import CaseValidationError, case_from_dict, case_from_json
 from .markers import KNOWN_MARKERS, normalise_marker_name
 from .models import (
@@ -29,7 +30,6 @@ from .models import (
     Vitals,
 )
 from .quantity import Quantity
-from .vocabulary import normalise_lesion
 
 __all__ = [
     "AdverseEvent", "Anthropometry", "AsparaginaseActivity", "Chemistry", "Dose", "MethotrexateLevel",

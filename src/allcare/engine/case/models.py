@@ -13,6 +13,7 @@ from typing import Annotated, Any, ClassVar, Literal, get_args
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from ..lesion_vocabulary import normalise_lesion
 from .adverse_terms import TERMS as ADVERSE_TERMS
 from .adverse_terms import term_key, term_label
 from .agents import normalise_agent
@@ -47,7 +48,6 @@ from .quantity import (
     UricAcid,
     Weight,
 )
-from .vocabulary import normalise_lesion
 
 CASE_SCHEMA = "allcare.case/1"
 

@@ -1,4 +1,4 @@
-"""CTCAE v5.0 grading of the blood count (clinical-standards §7.1, table transcribed from [S50]).
+"""CTCAE v5.0 grading of the blood count (NCI CTCAE v5.0, 27 Nov 2017; docs/decisions.md#ctcae-counts).
 
 The bands are the published standard, not a centre's choice: a grade is only
 "CTCAE v5" if it uses exactly these lines, so they live here as a transcribed

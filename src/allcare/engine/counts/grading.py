@@ -23,6 +23,7 @@ from typing import NamedTuple
 
 from ..assessment import AnalyteColumns, BloodCounts
 from ..case.bounds import above, at_least, at_most, below
+from ..course.treatment import TreatmentHistory
 from ..view import CaseView, CountColumns
 from .ctcae import LEUKOCYTOSIS, ctcae_grade
 from .naming import DECREASED, NAMED_FROM, NAMES, PRESENT, RAISED, SIGNS, VERY_HIGH, names_for
@@ -239,13 +240,14 @@ def _names(bits_of: dict[str, tuple[int, ...]], rows: int) -> dict[str, list[int
     return {name: sorted(named[name]) for name in NAMES if name in named}
 
 
-def _first_treatment(view: CaseView) -> dt.date | None:
-    starts = [item.finding.start for item in view.of_type("treatment")]
-    return min(starts) if starts else None
+def grade_counts(view: CaseView, treatment_start: dt.date | None = None) -> BloodCounts:
+    """The blood-count table up to ``view.as_of``, in date order, with its notable conclusions.
 
-
-def grade_counts(view: CaseView) -> BloodCounts:
-    """The blood-count table up to ``view.as_of``, in date order, with its notable conclusions."""
+    ``treatment_start`` is the course's one treatment start (:mod:`..course.treatment`): grades before it
+    describe the presentation, not adverse events. Without it, the view's treatment history gives it.
+    """
+    if treatment_start is None:
+        treatment_start = TreatmentHistory(view).start
     counts = view.counts
     if not counts.dates:
         return BloodCounts()
@@ -272,5 +274,5 @@ def grade_counts(view: CaseView) -> BloodCounts:
             grades=_fold(grades),
         )
     named = _names(bits_of, len(counts.dates))
-    notable = notable_conclusions(view, counts, cells_of, bits_of, named, _first_treatment(view))
+    notable = notable_conclusions(view, counts, cells_of, bits_of, named, treatment_start)
     return BloodCounts(indexes=counts.indexes, dates=counts.dates, analytes=analytes, named=named, notable=notable)

@@ -1,4 +1,4 @@
-"""Age- and sex-specific reference intervals for the blood count (clinical-standards §7.2).
+"""Age- and sex-specific reference intervals for the blood count (the sources below; docs/decisions.md#ctcae-counts).
 
 CTCAE grade 1 starts below the lower limit of normal (LLN), and a child's LLN is
 not an adult's: a haemoglobin of 10 g/dL is normal at 4 months and low at 9
@@ -45,10 +45,10 @@ class Interval:
         return self.age_from <= age_years < self.age_below and self.sex in (ANY_SEX, sex)
 
 
-_MAYO = "Mayo Clinic adult CBC [S51]"
-_IOWA = "University of Iowa paediatric normals [S52]"
-_DAVIS = "Davis Lab and Diagnostic Tests [S53]"
-_ALSF = "Alex's Lemonade Stand Foundation, values in healthy children [S54]"
+_MAYO = "Mayo Clinic, complete blood count: adult reference ranges"
+_IOWA = "University of Iowa Health Care pathology handbook: paediatric normal values"
+_DAVIS = "Davis's Lab and Diagnostic Tests (F.A. Davis)"
+_ALSF = "Alex's Lemonade Stand Foundation, blood test values in healthy children"
 
 INTERVALS: tuple[Interval, ...] = (
     # Haemoglobin, g/dL

@@ -20,6 +20,7 @@ from ..diagnosis.lineage import assign_lineage, t_ordinary
 from ..diagnosis.phenotype import Phenotype, read_phenotype
 from ..diagnosis.workup import episode_workup
 from ..explain import Conclusion, EvidenceRef, conclude, undetermined
+from ..lesion_vocabulary import BCR_ABL1
 from ..sources import DISEASE_EPISODES, LINEAGE_SWITCH, WHO_HAEM5
 from ..view import CaseView, Indexed
 from .build import DiseaseCourse
@@ -121,7 +122,7 @@ def _new_lesions(view: CaseView, episode: WorkEpisode, diagnosis: Diagnosis) -> 
 
 def describe_course(view: CaseView, course: DiseaseCourse, diagnosis: Diagnosis) -> Course:
     at_diagnosis = episode_phenotype(view, course.initial)
-    ph_positive = "BCR::ABL1" in diagnosis.genetics.detected
+    ph_positive = BCR_ABL1 in diagnosis.genetics.detected
     episodes = []
     for episode in course.episodes:
         workup = [x.ref(_summary(x)) for x in episode.workup]

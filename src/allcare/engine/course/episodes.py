@@ -2,7 +2,7 @@
 
 ALL is a disease of episodes: the initial diagnosis, remission, and often one or
 more relapses, each with its own work-up (WHO-HAEM5 classifies from the work-up
-of the disease in front of the pathologist; decisions.md "Disease episodes").
+of the disease in front of the pathologist; docs/decisions.md#episodes).
 An episode starts at its onset (the diagnosis date; the first finding of a
 relapse, a suspicion later confirmed included; an induction failure that gets a
 new work-up) and its work-up is what was found from then until treatment for

@@ -2,8 +2,8 @@
 
 A BCR::ABL1 PCR that turned negative on a tyrosine kinase inhibitor, or a
 46,XX[20] karyotype of a remission marrow, describes the response, not the
-leukaemia: it never erases or contradicts the diagnostic entity (decisions.md
-"Disease episodes"; NCCN/ELN response monitoring). Each such result is read
+leukaemia: it never erases or contradicts the diagnostic entity (docs/decisions.md
+#episodes; NCCN/ELN response monitoring). Each such result is read
 against the lesions found at diagnosis: a diagnostic lesion no longer found is
 a molecular response, one still found is persisting disease, a lesion never
 found before is new (e.g. a TKI resistance mutation), a normal karyotype is a
@@ -83,4 +83,4 @@ def _read(item: Indexed[Cytogenetics | Genetics], at_diagnosis: set[str], comple
 
 
 def _same(karyotype_key: str, at_diagnosis: set[str]) -> bool:
-    return karyotype_key in at_diagnosis or (karyotype_key == "KMT2A-r" and "KMT2A_rearrangement" in at_diagnosis)
+    return karyotype_key in at_diagnosis

@@ -13,6 +13,7 @@ from msgspec import structs
 
 from ..assessment import Diagnosis
 from ..course.episodes import Episode
+from ..lesion_vocabulary import B_DEFINING, MPAL_DEFINING
 from ..view import CaseView
 from .disease import classify_disease
 from .egil import egil_score
@@ -26,8 +27,6 @@ from .workup import episode_workup
 
 __all__ = ["diagnose"]
 
-_B_DEFINING = ("BCR::ABL1", "KMT2A_rearrangement", "ETV6::RUNX1", "TCF3::PBX1", "iAMP21")
-_MPAL_DEFINING = ("BCR::ABL1", "KMT2A_rearrangement")
 
 
 def diagnose(view: CaseView, episode: Episode | None) -> Diagnosis:
@@ -86,8 +85,8 @@ def _not_tested(genetics: GeneticProfile, lineage: str | None) -> list[str]:
     """Defining lesions without a result: the B-ALL set for B or unknown lineage, BCR::ABL1/KMT2A for MPAL."""
     if lineage == "T":
         return []
-    defining = _MPAL_DEFINING if lineage and "/" in lineage else _B_DEFINING
+    defining = MPAL_DEFINING if lineage and "/" in lineage else B_DEFINING
     missing = [lesion for lesion in defining if genetics.status(lesion) == "untested"]
-    if defining is _B_DEFINING and genetics.ploidy.state == "untested":
+    if defining is B_DEFINING and genetics.ploidy.state == "untested":
         missing.append(PLOIDY_MISSING)
     return missing

@@ -1,6 +1,6 @@
 """Which disease: ALL, lymphoblastic lymphoma, MPAL, not ALL, or not yet decidable.
 
-decisions.md: marrow blasts >= ``leukaemia_marrow_blast_pct`` (20%, may be set
+docs/decisions.md#all-vs-lbl: marrow blasts >= ``leukaemia_marrow_blast_pct`` (20%, may be set
 to 25%) is leukaemia; a tissue mass with fewer marrow blasts is lymphoblastic
 lymphoma. WHO 2016 advises against diagnosing ALL below 20% marrow blasts
 without a mass, except for B-ALL with IGH::IL3, which may be diagnosed at low
@@ -16,15 +16,16 @@ from dataclasses import dataclass, field
 from ..assessment import Disease
 from ..case.bounds import at_least
 from ..explain import Conclusion, EvidenceRef, conclude, undetermined
+from ..lesion_vocabulary import IGH_IL3
 from ..response.marrow import blasts_text
-from ..sources import DECISIONS, WHO_2016, WHO_2016_MPAL
+from ..sources import WHO_2016, WHO_2016_MPAL, decision
 from ..view import CaseView
 from .genetics import GeneticProfile
 from .lineage import LineageCall
 from .workup import Workup
 
 TOPIC = "diagnosis.disease"
-SOURCE = f"{WHO_2016}; {DECISIONS} (ALL vs lymphoblastic lymphoma)"
+SOURCE = f"{WHO_2016}; {decision('all-vs-lbl')}"
 NO_MARROW = "bone marrow aspirate with blast percentage"
 LOW_BLASTS = "repeat bone marrow aspirate / tissue biopsy"
 BLASTS_AS_VALUE = "marrow blast percentage as a value (the reported bound straddles the leukaemia line)"
@@ -68,9 +69,9 @@ def _burden(view: CaseView, workup: Workup, genetics: GeneticProfile) -> _Burden
         if masses:
             return _Burden("lymphoma", f"mass ({mass_text}) with marrow blasts {pct} < {threshold:g}%: lymphoblastic "
                            "lymphoma", "DX.DISEASE.LBL_MASS", refs)
-        if genetics.status("IGH::IL3") == "detected":
+        if genetics.status(IGH_IL3) == "detected":
             return _Burden("leukaemic", f"marrow blasts {pct} < {threshold:g}% but IGH::IL3 B-ALL may be diagnosed "
-                           "at a low blast count", "DX.DISEASE.IGH_IL3_LOW_BLASTS", refs + genetics.refs("IGH::IL3"))
+                           "at a low blast count", "DX.DISEASE.IGH_IL3_LOW_BLASTS", refs + genetics.refs(IGH_IL3))
         return _Burden("insufficient", f"marrow blasts {pct} < {threshold:g}% and no tissue mass: the diagnosis of "
                        "ALL should be avoided below this count", "DX.DISEASE.LOW_BLASTS", refs, [LOW_BLASTS])
     blood = workup.blood

@@ -1,6 +1,6 @@
 """WHO-HAEM5 and ICC 2022 entities from lineage, ETP call and genetic profile.
 
-Precedence (decisions.md, from the ICD-O-3 priority rule and the clinical
+Precedence (docs/decisions.md#entity-precedence, from the ICD-O-3 priority rule and the clinical
 dominance of fusions over ploidy): BCR::ABL1 > KMT2A-r > ETV6::RUNX1 >
 TCF3::PBX1 > TCF3::HLF > IGH::IL3 > hypodiploidy > iAMP21 > high hyperdiploidy
 > BCR::ABL1-like > ETV6::RUNX1-like > other defined > NOS. Every abnormality
@@ -23,8 +23,20 @@ from dataclasses import dataclass, field
 
 from ..assessment import Entity
 from ..explain import Conclusion, EvidenceRef, contradictory, undetermined
-from ..sources import DECISIONS, ICC_2022, WHO_HAEM5
-from ..test_requests import request_for
+from ..lesion_vocabulary import (
+    BCR_ABL1 as BCR_ABL1_KEY,
+)
+from ..lesion_vocabulary import (
+    ETV6_RUNX1,
+    IAMP21,
+    IGH_IL3,
+    KMT2A_R,
+    TCF3_HLF,
+    TCF3_PBX1,
+    display,
+    request_for,
+)
+from ..sources import ICC_2022, WHO_HAEM5, decision
 from .disease import DiseaseCall
 from .etp import EtpCall
 from .genetics import GeneticProfile
@@ -34,8 +46,8 @@ from .ploidy import MASKED_MISSING, PLOIDY_MISSING
 
 WHO_TOPIC, ICC_TOPIC = "diagnosis.who_haem5", "diagnosis.icc_2022"
 WHO_RULE, ICC_RULE = "DX.ENTITY.WHO_HAEM5", "DX.ENTITY.ICC_2022"
-WHO_SOURCE = f"{WHO_HAEM5}; {DECISIONS} (genetic entity precedence)"
-ICC_SOURCE = f"{ICC_2022}; {DECISIONS} (genetic entity precedence)"
+WHO_SOURCE = f"{WHO_HAEM5}; {decision('entity-precedence')}"
+ICC_SOURCE = f"{ICC_2022}; {decision('entity-precedence')}"
 MULTILINEAGE_MISSING = "BCR::ABL1 in sorted non-lymphoid cells (FISH/PCR)"
 ICC_HYPO_MISSING = "karyotype modal number (near-haploid vs low hypodiploid)"
 PROVISIONAL_EXPRESSION = ("ZNF384-like", "KMT2A-like")
@@ -50,17 +62,17 @@ class Tier:
     lesion: str | None = None
 
 
-BCR_ABL1 = Tier("BCR::ABL1", "bcr_abl1", True, request_for("BCR::ABL1"), "BCR::ABL1")
-KMT2A = Tier("KMT2A rearrangement", "kmt2a", True, request_for("KMT2A rearrangement"), "KMT2A_rearrangement")
+BCR_ABL1 = Tier(BCR_ABL1_KEY, "bcr_abl1", True, request_for(BCR_ABL1_KEY), BCR_ABL1_KEY)
+KMT2A = Tier(display(KMT2A_R), "kmt2a", True, request_for(KMT2A_R), KMT2A_R)
 B_TIERS = (
     BCR_ABL1,
     KMT2A,
-    Tier("ETV6::RUNX1", "etv6_runx1", True, request_for("ETV6::RUNX1"), "ETV6::RUNX1"),
-    Tier("TCF3::PBX1", "tcf3_pbx1", True, request_for("TCF3::PBX1"), "TCF3::PBX1"),
-    Tier("TCF3::HLF", "tcf3_hlf", False, lesion="TCF3::HLF"),
-    Tier("IGH::IL3", "igh_il3", False, lesion="IGH::IL3"),
+    Tier(ETV6_RUNX1, "etv6_runx1", True, request_for(ETV6_RUNX1), ETV6_RUNX1),
+    Tier(TCF3_PBX1, "tcf3_pbx1", True, request_for(TCF3_PBX1), TCF3_PBX1),
+    Tier(TCF3_HLF, "tcf3_hlf", False, lesion=TCF3_HLF),
+    Tier(IGH_IL3, "igh_il3", False, lesion=IGH_IL3),
     Tier("hypodiploidy", "hypodiploidy", True, PLOIDY_MISSING),
-    Tier("iAMP21", "iamp21", True, request_for("iAMP21"), "iAMP21"),
+    Tier(IAMP21, "iamp21", True, request_for(IAMP21), IAMP21),
     Tier("high hyperdiploidy", "high_hyperdiploidy", True, PLOIDY_MISSING),
     Tier("BCR::ABL1-like features", "bcr_abl1_like", False),
     Tier("ETV6::RUNX1-like features", "etv6_runx1_like", False),
@@ -249,8 +261,8 @@ def bcr_abl1_involvement(g: GeneticProfile) -> tuple[str | None, str]:
         f = item.finding
         if f.type != "genetics" or not describes_non_lymphoid_cells(" ".join(filter(None, [f.source, f.note]))):
             continue
-        found |= "BCR::ABL1" in f.fusions
-        absent |= "BCR::ABL1" in f.negative
+        found |= BCR_ABL1_KEY in f.fusions
+        absent |= BCR_ABL1_KEY in f.negative
     if found and not absent:
         return "multilineage", "BCR::ABL1 also found in non-lymphoid cells: multilineage involvement"
     if absent and not found:

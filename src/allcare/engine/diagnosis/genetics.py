@@ -18,13 +18,11 @@ from ..assessment import GeneticSummary
 from ..case import Cytogenetics, Genetics
 from ..explain import Conclusion, EvidenceRef, conclude, contradictory, undetermined
 from ..karyotype import Karyotype, parse_karyotype
+from ..lesion_vocabulary import display, request_for
 from ..sources import ISCN_2020, WHO_HAEM5
-from ..test_requests import request_for
 from ..view import CaseView, Indexed
 from . import ploidy as ploidy_rules
-from .lesions import KARYOTYPE_KEYS, classify_expression, covering_negatives, describes_non_lymphoid_cells, implied_by
-
-_SPELLING = {"PAX5ALT": "PAX5alt"}
+from .lesions import classify_expression, covering_negatives, describes_non_lymphoid_cells, implied_by
 
 
 @dataclass(frozen=True)
@@ -86,17 +84,17 @@ def genetic_profile(view: CaseView, genetics: list[Indexed[Genetics]], cytogenet
     negative: dict[str, list[EvidenceRef]] = {}
 
     def note(book: dict[str, list[EvidenceRef]], lesion: str, ref: EvidenceRef) -> None:
-        book.setdefault(_SPELLING.get(lesion, lesion), []).append(ref)
+        book.setdefault(lesion, []).append(ref)
 
     for item in genetics:
         f = item.finding
         method = f" ({f.source})" if f.source else ""
         for lesion in [*f.fusions, *f.alterations]:
-            note(detected, lesion, item.ref(f"{_SPELLING.get(lesion, lesion)} detected{method}"))
+            note(detected, lesion, item.ref(f"{lesion} detected{method}"))
         if describes_non_lymphoid_cells(" ".join(filter(None, [f.source, f.note]))):
             continue  # a negative in sorted non-blast cells says nothing about the blasts
         for lesion in f.negative:
-            note(negative, lesion, item.ref(f"{_SPELLING.get(lesion, lesion)} not found{method}"))
+            note(negative, lesion, item.ref(f"{lesion} not found{method}"))
 
     parsed: list[tuple[Indexed[Cytogenetics], Karyotype]] = []
     for sample in cytogenetics:
@@ -104,7 +102,7 @@ def genetic_profile(view: CaseView, genetics: list[Indexed[Genetics]], cytogenet
             karyotype = parse_karyotype(sample.finding.karyotype, complex_threshold=rules.complex_karyotype_min)
             parsed.append((sample, karyotype))
             for recurrent in karyotype.recurrent:
-                name = KARYOTYPE_KEYS.get(recurrent.key, recurrent.key)
+                name: str = recurrent.key
                 note(detected, name, sample.ref(f"karyotype {recurrent.abnormality}: {name}"))
             for fish in karyotype.fish:
                 state = "detected" if fish.detected else "not found"
@@ -221,15 +219,15 @@ def _suggested(profile: GeneticProfile, parsed: list[tuple[Indexed[Cytogenetics]
     out = []
     for item, karyotype in parsed:
         for lesion in karyotype.suggested:
-            name = KARYOTYPE_KEYS.get(lesion.key, lesion.key)
-            label = name.replace("_", " ")
+            name = lesion.key
+            label = display(name)
             status = profile.status(name)
             ref = item.ref(f"karyotype {lesion.abnormality}: suggests {name}")
             why = (f"{lesion.abnormality} suggests a {label} (a deletion or unknown material at 11q23 can hide one) but "
                    f"does not show it; the {label} is taken from a targeted test: {status}")
             if status == "untested":
                 out.append(undetermined("diagnosis.genetics.suggested", "DX.GENETICS.SUGGESTED", f"{WHO_HAEM5}; {ISCN_2020}",
-                                        [request_for("KMT2A rearrangement" if name == "KMT2A_rearrangement" else name)],
+                                        [request_for(name)],
                                         why, [ref], value=name))
             else:
                 out.append(conclude("diagnosis.genetics.suggested", name, "DX.GENETICS.SUGGESTED",

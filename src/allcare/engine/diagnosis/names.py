@@ -3,7 +3,7 @@
 Keys are a contract (stable snake_case read by other tools); names follow
 WHO-HAEM5 (Alaggio 2022) and ICC 2022 (Arber 2022; Duffield 2023). The MPAL
 names of the ICC and the wording of its provisional B-ALL entities could not
-be checked against the primary tables (clinical-standards.md section 12.1).
+be checked against the primary tables (the ICC papers: Arber et al., Blood 2022; Duffield et al., Virchows Arch 2023).
 """
 
 from __future__ import annotations

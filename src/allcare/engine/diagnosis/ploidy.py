@@ -1,6 +1,6 @@
 """Ploidy from the modal number or the DNA index, and the masked-hypodiploidy guard.
 
-decisions.md: hypodiploidy = modal <= 43 (near-haploid 24-31, low hypodiploid
+docs/decisions.md#ploidy: hypodiploidy = modal <= 43 (near-haploid 24-31, low hypodiploid
 32-39, high hypodiploid 40-43); 44-45 near-diploid; 47-50 low hyperdiploid;
 51-65 high hyperdiploid; 66-79 near-triploid; 84-100 near-tetraploid. Without
 a karyotype, DNA index >= 1.16 (and < 1.60) is high hyperdiploid and < 0.81
@@ -8,7 +8,7 @@ hypodiploid.
 
 A near-haploid or low-hypodiploid clone can double itself into a clone that
 looks hyperdiploid: 48-62 chromosomes from a near-haploid one, 60-78 from a
-low-hypodiploid one. Two marks betray it (decisions.md "Masked hypodiploidy";
+low-hypodiploid one. Two marks betray it (docs/decisions.md#masked-hypodiploidy;
 Safavi & Paulsson, Blood 2017; Carroll et al., Cancer Genet 2019):
 
 * the small clone is still seen beside it: any clone of 24-31 or 32-39
@@ -27,18 +27,18 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field, replace
 
-from .. import test_requests
 from ..explain import Conclusion, EvidenceRef, conclude, contradictory, undetermined
 from ..karyotype import Clone, Karyotype
+from ..lesion_vocabulary import MASKED_HYPODIPLOIDY_TEST, PLOIDY_TEST
 from ..rules import RuleSet
-from ..sources import DECISIONS, WHO_HAEM5
+from ..sources import WHO_HAEM5, decision
 from ..view import CaseView, Indexed
 
 DIPLOID = 46
 HYPODIPLOID = ("near_haploid", "low_hypodiploid", "high_hypodiploid", "hypodiploid")
-MASKED_MISSING = test_requests.MASKED_HYPODIPLOIDY
-PLOIDY_MISSING = test_requests.PLOIDY
-SOURCE = f"{DECISIONS} (hyperdiploidy, hypodiploidy, masked hypodiploidy); {WHO_HAEM5}"
+MASKED_MISSING = MASKED_HYPODIPLOIDY_TEST
+PLOIDY_MISSING = PLOIDY_TEST
+SOURCE = f"{decision('ploidy')}; {WHO_HAEM5}"
 TOPIC = "diagnosis.ploidy"
 
 

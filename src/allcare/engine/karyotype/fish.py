@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from ..case.vocabulary import normalise_lesion
+from ..lesion_vocabulary import IAMP21, normalise_lesion
 from .models import Clone, FishResult
 
 IAMP21_MIN_COPIES = 5
@@ -125,12 +125,12 @@ def _copy_numbers(groups: list[tuple[str, dict[str, int]]], clones: list[Clone])
 
 def _iamp21(written: str, count: int, clones: list[Clone]) -> FishResult:
     if count < IAMP21_MIN_COPIES:
-        return FishResult(text=written, lesion="iAMP21", detected=False, rule="FISH.IAMP21",
+        return FishResult(text=written, lesion=IAMP21, detected=False, rule="FISH.IAMP21",
                           note=f"{count} RUNX1 signals (< {IAMP21_MIN_COPIES})")
     whole = chromosome_21_copies(clones)
     if whole is not None and count - whole < IAMP21_EXTRA_COPIES:
-        return FishResult(text=written, lesion="iAMP21", detected=False, rule="FISH.IAMP21",
+        return FishResult(text=written, lesion=IAMP21, detected=False, rule="FISH.IAMP21",
                           note=f"{count} RUNX1 signals, explained by {whole} whole chromosomes 21 in the karyotype")
     basis = f"{whole} chromosomes 21 in the karyotype" if whole is not None else "two chromosomes 21 assumed"
-    return FishResult(text=written, lesion="iAMP21", detected=True, rule="FISH.IAMP21",
+    return FishResult(text=written, lesion=IAMP21, detected=True, rule="FISH.IAMP21",
                       note=f"{count} RUNX1 signals per cell ({basis}): at least {IAMP21_EXTRA_COPIES} extra copies")

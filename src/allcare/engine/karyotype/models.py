@@ -42,11 +42,12 @@ RecurrentKey = Literal[
     "BCR::ABL1",
     "ETV6::RUNX1",
     "TCF3::PBX1",
-    "KMT2A-r",
+    "KMT2A_rearrangement",
     "TCF3::HLF",
     "IGH::IL3",
     "iAMP21",
 ]
+"""The lesion vocabulary's keys (``lesion_vocabulary.KARYOTYPE_RECURRENT``; a test keeps the two equal)."""
 
 
 class _Frozen(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, gc=False):

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from ..lesion_vocabulary import BCR_ABL1, ETV6_RUNX1, IAMP21, IGH_IL3, KMT2A_R, TCF3_HLF, TCF3_PBX1
 from .grammar import band_matches
 from .models import Abnormality, Clone, RecurrentKey, RecurrentLesion
 
@@ -28,12 +29,12 @@ class FusionRule:
 
 
 FUSION_RULES: tuple[FusionRule, ...] = (
-    FusionRule("BCR::ABL1", "KARYO.T_9_22", ("9", "q34"), ("22", "q11")),
-    FusionRule("ETV6::RUNX1", "KARYO.T_12_21", ("12", "p13"), ("21", "q22")),
-    FusionRule("TCF3::PBX1", "KARYO.T_1_19", ("1", "q23"), ("19", "p13")),
-    FusionRule("KMT2A-r", "KARYO.T_4_11", ("4", "q21"), ("11", "q23")),
-    FusionRule("TCF3::HLF", "KARYO.T_17_19", ("17", "q22"), ("19", "p13")),
-    FusionRule("IGH::IL3", "KARYO.T_5_14", ("5", "q31"), ("14", "q32")),
+    FusionRule(BCR_ABL1, "KARYO.T_9_22", ("9", "q34"), ("22", "q11")),
+    FusionRule(ETV6_RUNX1, "KARYO.T_12_21", ("12", "p13"), ("21", "q22")),
+    FusionRule(TCF3_PBX1, "KARYO.T_1_19", ("1", "q23"), ("19", "p13")),
+    FusionRule(KMT2A_R, "KARYO.T_4_11", ("4", "q21"), ("11", "q23")),
+    FusionRule(TCF3_HLF, "KARYO.T_17_19", ("17", "q22"), ("19", "p13")),
+    FusionRule(IGH_IL3, "KARYO.T_5_14", ("5", "q31"), ("14", "q32")),
 )
 
 KMT2A_RULE = "KARYO.KMT2A_11Q23"
@@ -73,17 +74,17 @@ def _first_per_key(clones: list[Clone], reader: Callable[[Abnormality], Iterator
 def suggested_in(abnormality: Abnormality) -> Iterator[tuple[RecurrentKey, str]]:
     for rearrangement in rearrangements(abnormality):
         if rearrangement.kind in KMT2A_SUGGESTIVE_KINDS and breaks_at(rearrangement, "11", "q23"):
-            yield "KMT2A-r", KMT2A_SUGGESTED_RULE
+            yield KMT2A_R, KMT2A_SUGGESTED_RULE
 
 
 def lesions_in(abnormality: Abnormality) -> Iterator[tuple[RecurrentKey, str]]:
     """(key, rule) for every recurrent lesion one abnormality shows."""
     if abnormality.symbol == "iamp" and "21" in abnormality.chromosomes:
-        yield "iAMP21", IAMP21_RULE
+        yield IAMP21, IAMP21_RULE
     for rearrangement in rearrangements(abnormality):
         yield from _fusions_in(rearrangement)
         if rearrangement.kind in KMT2A_KINDS and breaks_at(rearrangement, "11", "q23"):
-            yield "KMT2A-r", KMT2A_RULE
+            yield KMT2A_R, KMT2A_RULE
 
 
 def _fusions_in(rearrangement: Abnormality) -> Iterator[tuple[RecurrentKey, str]]:

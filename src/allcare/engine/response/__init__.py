@@ -3,7 +3,7 @@
 ``assess_response`` answers "where does this patient stand on ``as_of``":
 the status at every assessment (timeline), the status now and since when, the
 treatment block running, and the MRD series. Clinical lines come from the rule
-set (NCCN/ELN response, Ponte di Legno relapse, ELN MRD; decisions.md).
+set (NCCN/ELN response, Ponte di Legno relapse, ELN MRD; docs/decisions.md).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ Remission needs "no extramedullary disease", refractoriness includes
 "persistent extramedullary disease", and any new extramedullary disease after
 remission is a relapse (Ponte di Legno). The CNS is read from spinal fluid as
 well as from clinical findings: only CNS3 counts as CNS disease here (COG/PDQ,
-decisions.md); a bloody tap with blasts is judged by Steinherz/Bleyer, and when
+docs/decisions.md#cns-lines); a bloody tap with blasts is judged by Steinherz/Bleyer, and when
 that cannot be computed the CSF is only "possible" CNS disease, never a guess.
 """
 

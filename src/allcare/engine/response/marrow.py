@@ -1,7 +1,7 @@
 """Marrow grade (M1/M2/M3) and the reading of same-date marrows.
 
 The grade is the common language of response and relapse: M1 < 5%, M2 5-<25%,
-M3 >= 25% blasts (clinical-standards section 6.1). The bounds are rule-set
+M3 >= 25% blasts (NCCN/ELN; Ponte di Legno). The bounds are rule-set
 parameters, so a centre's protocol can move them. A blast count reported as a
 bound ("< 5%") gets a grade only when the bound settles it: "< 5%" is M1, "< 10%"
 straddles the M1 line and has no grade (cannot determine).

@@ -6,7 +6,7 @@ about the 10^-4 line that protocols stratify on. So a result below the line
 counts as negative only when the assay reaches the required sensitivity; below
 the line from a less sensitive (or unstated) assay it is "not evaluable".
 Values at or above the line are positive whatever the assay (ELN/NCCN;
-decisions.md).
+docs/decisions.md#mrd-lines).
 
 A result reported as a bound ("< 0.01%", FHIR ``Quantity.comparator``) is read
 as the interval it allows, never as the number: "< 0.01%" is below the line,
@@ -73,7 +73,7 @@ def _status(value: float | None, comparator: str | None, sensitivity: float | No
 
 
 def mrd_status(finding: Mrd, rules: RuleSet) -> MrdStatus:
-    """negative / positive / not_evaluable for one MRD result (ELN/NCCN, decisions.md)."""
+    """negative / positive / not_evaluable for one MRD result (ELN/NCCN; docs/decisions.md#mrd-lines)."""
     return _status(finding.fraction, finding.comparator, finding.sensitivity, rules)
 
 

@@ -4,8 +4,8 @@ Case files record treatment blocks as they are given, often without an end
 date while a block runs. An open-ended block is taken to run until the next
 block starts (the usual way a protocol moves on), except add-on therapy such as
 a TKI ("targeted"), which runs alongside the backbone. Durations are compared
-with the rule set's expected ranges (COG/BFM phases, clinical-standards
-section 9), and an induction without its end-of-induction response assessment
+with the rule set's expected ranges (COG/BFM phases; docs/decisions.md
+#end-of-induction), and an induction without its end-of-induction response assessment
 is flagged once the assessment is overdue, because induction failure changes
 everything that follows.
 """

@@ -2,7 +2,7 @@
 
 A marrow with < 5% blasts is only half of a remission: CR also needs no
 circulating blasts and recovered counts (ANC >= 1.0, platelets >= 100 x10^9/L)
-on a blood count within a week of the marrow (NCCN/ELN, decisions.md). Only
+on a blood count within a week of the marrow (NCCN/ELN; docs/decisions.md#remission-count-window). Only
 the counts failing makes it CRi; a missing count decides nothing. A missing
 peripheral blast count does not block CR (many counts do not report it) but is
 named as missing.

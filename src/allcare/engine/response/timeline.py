@@ -6,7 +6,7 @@ suspected relapse after remission. So the timeline walks the assessments in
 order, carrying the course of the disease (untreated, in induction, in
 remission, relapsed, refractory), and judges each assessment by the rules for
 that moment (NCCN/ELN response criteria, Ponte di Legno relapse consensus;
-decisions.md).
+docs/decisions.md).
 
 Points of assessment: the diagnosis date, every marrow, every MRD result (one
 taken with a marrow joins that marrow's point), new extramedullary disease
@@ -722,7 +722,7 @@ class _Walker:
     def _mrd_notes(self, cand: _Candidate, mrds: list[MrdResult]) -> list[str]:
         """MRD below the relapse tiers does not change morphological status: report it, and a molecular relapse.
 
-        Molecular relapse (decisions.md "Relapse by MRD"): in remission, an MRD at
+        Molecular relapse (docs/decisions.md#molecular-relapse): in remission, an MRD at
         or above the positivity line after a negative one (recurrence), or an MRD
         rising by ``mrd_rise_factor`` over the previous positive one (rising).
         """

@@ -1,4 +1,4 @@
-"""Adult ALL risk factors (ELN 2024; clinical-standards 4.5).
+"""Adult ALL risk factors (ELN 2024: Gökbuget et al., Blood 2024;143:1891).
 
 Adults have no single risk table: the ELN lists adverse factors (age, WBC by
 lineage, immunophenotype, genetics, prednisone response, time to CR, MRD after
@@ -14,12 +14,12 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from .. import test_requests
 from ..assessment import AdultRisk, Diagnosis, MrdResult, MrdSummary, Status
 from ..case.bounds import above
 from ..course.treatment import TreatmentHistory
 from ..diagnosis.workup import episode_workup
 from ..explain import Conclusion, EvidenceRef
+from ..lesion_vocabulary import MASKED_HYPODIPLOIDY_TEST, PLOIDY_TEST
 from ..response.mrd import level_at_least
 from ..sources import ELN_2024
 from ..view import CaseView
@@ -181,7 +181,7 @@ def _genetics(view: CaseView, diagnosis: Diagnosis) -> tuple[list[_Factor], _Fac
         if complexity.state:
             adverse.append(_Factor(True, complexity.text, L.karyotype_refs(view)))
         missing = [a.test.request for a in answers[:2] if a.state is None]
-        missing += [test_requests.PLOIDY if ploidy.call is None else test_requests.MASKED_HYPODIPLOIDY] if ploidy.call in (None, "masked") else []
+        missing += [PLOIDY_TEST if ploidy.call is None else MASKED_HYPODIPLOIDY_TEST] if ploidy.call in (None, "masked") else []
         return adverse, _Factor(not missing, "key genetics", missing=missing)
     if diagnosis.lineage == "T":
         notch1, fbxw7, ras, pten = (lesions.ask(t) for t in (L.NOTCH1_MUT, L.FBXW7_MUT, L.RAS_MUT, L.PTEN_ALT))

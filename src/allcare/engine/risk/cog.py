@@ -1,4 +1,4 @@
-"""COG-style B-ALL risk group from the PDQ Childhood ALL Table 1 (clinical-standards 4.2).
+"""COG-style B-ALL risk group from the PDQ Childhood ALL Table 1 (docs/decisions.md#risk-tie-breaks).
 
 The table has ten columns (NCI risk, favourable genetics, unfavourable features,
 day-8 blood MRD, day-29 marrow MRD). Which columns make the Low, Average, High
@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .. import test_requests
 from ..assessment import CnsResult, CogGroup, CogRiskGroup, Diagnosis, MrdSummary, NciRisk, Status
 from ..case import Sex
 from ..course.treatment import TreatmentHistory
 from ..explain import Conclusion, EvidenceRef, conclude
+from ..lesion_vocabulary import BCR_ABL1, ETV6_RUNX1, MASKED_HYPODIPLOIDY_TEST, PLOIDY_TEST, request_for
 from ..response.mrd import level_at_least
 from ..sources import COG_PDQ_TABLE1
 from ..timepoints import DAY8, END_OF_INDUCTION
@@ -101,7 +101,7 @@ def cog_group(
                                                                      COG_PDQ_TABLE1, why, other.conclusion.evidence),
                                [factor])
     if bcr.state is None:
-        missing.append(test_requests.request_for("BCR::ABL1"))
+        missing.append(request_for(BCR_ABL1))
 
     start_date = treatments.induction_start
     day29 = pick_mrd(mrd, END_OF_INDUCTION, "marrow", start_date, rules.cog_day29_window_days)
@@ -184,7 +184,7 @@ def _unfavourable(view: CaseView, diagnosis: Diagnosis, cns: CnsResult, status: 
     features = [
         _Feature(None if ploidy.call is None else {"hypodiploid": True, "high_hyperdiploid": False, "other": False}.get(ploidy.call), ploidy.text,
                  L.karyotype_refs(view) if ploidy.call == "hypodiploid" else [],
-                 [test_requests.PLOIDY if ploidy.call is None else test_requests.MASKED_HYPODIPLOIDY]),
+                 [PLOIDY_TEST if ploidy.call is None else MASKED_HYPODIPLOIDY_TEST]),
     ]
     for test in (L.KMT2A_R, L.IAMP21):
         answer = lesions.ask(test)
@@ -230,13 +230,13 @@ def _favourable(view: CaseView, diagnosis: Diagnosis, lesions: L.Lesions) -> _Fe
     """ETV6::RUNX1, or trisomies 4 and 10 in the same clone."""
     etv6 = lesions.ask(L.ETV6_RUNX1)
     if etv6.state:
-        return _Feature(True, "ETV6::RUNX1", lesions.refs([etv6]))
+        return _Feature(True, ETV6_RUNX1, lesions.refs([etv6]))
     trisomies = _double_trisomy(view, diagnosis, lesions)
     if trisomies.state:
         return trisomies
     if etv6.state is False and trisomies.state is False:
         return _Feature(False, f"ETV6::RUNX1 not detected; {trisomies.text}", lesions.refs([etv6]) + trisomies.refs)
-    missing = ([] if etv6.state is False else [test_requests.request_for("ETV6::RUNX1")]) + trisomies.missing
+    missing = ([] if etv6.state is False else [request_for(ETV6_RUNX1)]) + trisomies.missing
     return _Feature(None, "favourable genetics unknown", missing=missing)
 
 

@@ -1,4 +1,4 @@
-"""NCCN genetic risk groups (clinical-standards 4.3, via BMJ Best Practice).
+"""NCCN genetic risk groups (NCCN ALL guidelines, as summarised by BMJ Best Practice).
 
 Any poor-risk factor makes the group poor, whatever standard-risk factor is also
 present. BCR::ABL1 is standard only without IKZF1-plus and without an
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .. import test_requests
+from .. import lesion_vocabulary as vocabulary
 from ..assessment import Diagnosis, GeneticRisk
 from ..case import Condition
 from ..explain import Conclusion, EvidenceRef, conclude
@@ -26,9 +26,9 @@ from .common import Outcome, any3, is_mixed
 
 RULE = "RISK.GENETIC"
 TOPIC = "risk.genetic"
-_EXPRESSION_TEST = test_requests.EXPRESSION_PROFILE
-_PLOIDY_TEST = test_requests.PLOIDY
-_MASKED_TEST = test_requests.MASKED_HYPODIPLOIDY
+_EXPRESSION_TEST = vocabulary.EXPRESSION_PROFILE_TEST
+_PLOIDY_TEST = vocabulary.PLOIDY_TEST
+_MASKED_TEST = vocabulary.MASKED_HYPODIPLOIDY_TEST
 
 
 @dataclass

@@ -16,20 +16,30 @@ from dataclasses import dataclass, field
 
 from ..assessment import Diagnosis
 from ..explain import EvidenceRef
+from ..lesion_vocabulary import (
+    BCR_ABL1 as BCR_ABL1_KEY,
+)
+from ..lesion_vocabulary import (
+    ETV6_RUNX1 as ETV6_RUNX1_KEY,
+)
+from ..lesion_vocabulary import (
+    IAMP21 as IAMP21_KEY,
+)
+from ..lesion_vocabulary import (
+    KMT2A_R as KMT2A_R_KEY,
+)
+from ..lesion_vocabulary import (
+    TCF3_HLF,
+    TP53_MUTATION,
+    display,
+    rearrangement,
+    request_for,
+)
+from ..lesion_vocabulary import (
+    TCF3_PBX1 as TCF3_PBX1_KEY,
+)
 from ..rules import RuleSet
-from ..test_requests import request_for
 from ..view import CaseView
-
-# Karyotype parser keys -> the shared lesion vocabulary.
-_KARYOTYPE_KEYS = {
-    "BCR::ABL1": "BCR::ABL1",
-    "ETV6::RUNX1": "ETV6::RUNX1",
-    "TCF3::PBX1": "TCF3::PBX1",
-    "KMT2A-r": "KMT2A_rearrangement",
-    "TCF3::HLF": "TCF3::HLF",
-    "IGH::IL3": "IGH::IL3",
-    "iAMP21": "iAMP21",
-}
 
 
 def _fold(text: str) -> str:
@@ -52,11 +62,18 @@ class Test:
     label: str
     proves: Callable[[str], bool]
     ruled_out_by: tuple[frozenset[str], ...] = ()
+    key: str | None = None
+    """The vocabulary key when the family is one lesion (its test is asked for in the shared wording)."""
 
     @property
     def request(self) -> str:
-        """The test to ask for when this family is unknown (shared wording, see test_requests)."""
-        return request_for(self.label)
+        """The test to ask for when this family is unknown (``lesion_vocabulary.request_for``)."""
+        return request_for(self.key) if self.key else self.label
+
+
+def one(key: str, proves: Callable[[str], bool] | None = None, *also_ruled_out_by: str) -> Test:
+    """The family of one vocabulary lesion: proved by its key (or ``proves``), ruled out by its negative."""
+    return Test(display(key), proves or exactly(key), negatives(key, *also_ruled_out_by), key)
 
 
 def exactly(*names: str) -> Callable[[str], bool]:
@@ -68,7 +85,7 @@ def rearranged(gene: str, except_partners: tuple[str, ...] = ()) -> Callable[[st
     """``GENE_rearrangement`` or any fusion naming the gene (optionally not with some partners)."""
 
     def proves(name: str) -> bool:
-        if name == f"{gene}_rearrangement":
+        if name == rearrangement(gene):
             return True
         parts = _partners(name)
         if gene not in parts:
@@ -93,19 +110,19 @@ def negatives(*alternatives: tuple[str, ...] | str) -> tuple[frozenset[str], ...
 
 
 # The lesion families the risk rules ask about -------------------------------------------------
-BCR_ABL1 = Test("BCR::ABL1", exactly("BCR::ABL1"), negatives("BCR::ABL1"))
-ETV6_RUNX1 = Test("ETV6::RUNX1", exactly("ETV6::RUNX1"), negatives("ETV6::RUNX1"))
-TCF3_PBX1 = Test("TCF3::PBX1", exactly("TCF3::PBX1"), negatives("TCF3::PBX1"))
-HLF_R = Test("HLF rearrangement", rearranged("HLF"), negatives("TCF3::HLF", "HLF_rearrangement"))
-KMT2A_R = Test("KMT2A rearrangement", rearranged("KMT2A"), negatives("KMT2A_rearrangement"))
-DUX4_R = Test("DUX4 rearrangement", rearranged("DUX4"), negatives("DUX4_rearrangement"))
+BCR_ABL1 = one(BCR_ABL1_KEY)
+ETV6_RUNX1 = one(ETV6_RUNX1_KEY)
+TCF3_PBX1 = one(TCF3_PBX1_KEY)
+HLF_R = Test(display(rearrangement("HLF")), rearranged("HLF"), negatives(TCF3_HLF, rearrangement("HLF")))
+KMT2A_R = one(KMT2A_R_KEY, rearranged("KMT2A"))
+DUX4_R = one(rearrangement("DUX4"), rearranged("DUX4"))
 # IGH::DUX4 is the usual DUX4 rearrangement (standard risk), not the poor-risk IGH-r group.
-IGH_R = Test("IGH rearrangement", rearranged("IGH", except_partners=("DUX4",)), negatives("IGH_rearrangement"))
-ZNF384_R = Test("ZNF384 rearrangement", rearranged("ZNF384"), negatives("ZNF384_rearrangement"))
-MEF2D_R = Test("MEF2D rearrangement", rearranged("MEF2D"), negatives("MEF2D_rearrangement"))
-MYC_R = Test("MYC rearrangement", rearranged("MYC"), negatives("MYC_rearrangement"))
-TP53_MUT = Test("TP53 mutation", exactly("TP53_mutation"), negatives("TP53_mutation"))
-IAMP21 = Test("iAMP21", exactly("iAMP21"), negatives("iAMP21"))
+IGH_R = one(rearrangement("IGH"), rearranged("IGH", except_partners=("DUX4",)))
+ZNF384_R = one(rearrangement("ZNF384"), rearranged("ZNF384"))
+MEF2D_R = one(rearrangement("MEF2D"), rearranged("MEF2D"))
+MYC_R = one(rearrangement("MYC"), rearranged("MYC"))
+TP53_MUT = one(TP53_MUTATION)
+IAMP21 = one(IAMP21_KEY)
 PAX5_P80R = Test("PAX5 P80R", exactly("PAX5_P80R"), negatives("PAX5_P80R"))
 # PAX5alt (Gu 2019): PAX5 fusions, intragenic amplification, non-P80R mutations; plain PAX5
 # deletions are common secondary copy-number losses and do not define it.
@@ -138,7 +155,7 @@ CDKN2B_DEL = Test("CDKN2B deletion", exactly("CDKN2B_deletion"), negatives("CDKN
 PAX5_DEL = Test("PAX5 deletion", exactly("PAX5_deletion"), negatives("PAX5_deletion"))
 PAR1_DEL = Test("PAR1 deletion", exactly("PAR1_deletion"), negatives("PAR1_deletion"))
 ERG_DEL = Test("ERG deletion", exactly("ERG_deletion"), negatives("ERG_deletion"))
-CRLF2_R = Test("CRLF2 rearrangement", rearranged("CRLF2"), negatives("CRLF2_rearrangement"))
+CRLF2_R = one(rearrangement("CRLF2"), rearranged("CRLF2"))
 NOTCH1_MUT = Test("NOTCH1 mutation", exactly("NOTCH1_mutation"), negatives("NOTCH1_mutation"))
 FBXW7_MUT = Test("FBXW7 mutation", exactly("FBXW7_mutation"), negatives("FBXW7_mutation"))
 RAS_MUT = Test(
@@ -181,7 +198,7 @@ class Lesions:
         genetics = diagnosis.genetics
         detected = set(genetics.detected)
         if diagnosis.karyotype is not None:
-            detected |= {_KARYOTYPE_KEYS[r.key] for r in diagnosis.karyotype.recurrent if r.key in _KARYOTYPE_KEYS}
+            detected |= {r.key for r in diagnosis.karyotype.recurrent}
         conflicting = set(genetics.conflicting)
         detected -= conflicting
         negative = set(genetics.negative) - detected - conflicting
@@ -212,7 +229,7 @@ class Lesions:
             if parts:
                 refs.append(item.ref("; ".join(parts)))
         if self.diagnosis.karyotype is not None and any(
-            _KARYOTYPE_KEYS.get(r.key) in names for r in self.diagnosis.karyotype.recurrent
+            r.key in names for r in self.diagnosis.karyotype.recurrent
         ):
             refs += karyotype_refs(self.view)
         return refs

@@ -1,4 +1,4 @@
-"""NCI/Rome risk: age and presenting WBC in B-ALL (PDQ Childhood ALL; decisions.md).
+"""NCI/Rome risk: age and presenting WBC in B-ALL (PDQ Childhood ALL; docs/decisions.md#nci-risk).
 
 Standard risk is age 1.00-9.99 y with WBC < 50 x10^9/L; high risk is age >= 10 y
 or WBC >= 50. Infants (< 1 y) are outside the criteria and have their own

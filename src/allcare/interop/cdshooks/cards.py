@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 
 from ...engine.assessment import Assessment
+from ...labels import alert_label, cns_label, phase_label, status_label
 from .models import Card, Coding, Link, Source
 
 ALERT_TOPICS = "urn:allcare:alerts"
@@ -46,7 +47,7 @@ def _words(value: str | None) -> str:
 def summary_card(a: Assessment, hook_instance: str, patient_url: str | None) -> Card:
     d = a.diagnosis
     entity = d.who_haem5.name or (f"{d.disease} ({d.lineage}-lineage)" if d.lineage else d.disease)
-    status = _words(a.status.current)
+    status = status_label(a.status.current)
     risk = f"NCI {a.risk.nci.replace('_', ' ')}" if a.risk.nci else "NCI risk undetermined"
     summary = short(f"{entity} · {risk} · {status}")
     lines = [
@@ -54,8 +55,8 @@ def summary_card(a: Assessment, hook_instance: str, patient_url: str | None) -> 
         f"**Codes**: ICD-10-CM {a.codes.icd_10_cm or '-'}, ICD-O-3 {a.codes.icd_o_3 or '-'}, SNOMED CT {a.codes.snomed_ct or '-'}",
         f"**Risk**: {risk}; genetic {_words(a.risk.genetic)}",
         f"**Status**: {status}" + (f" since {a.status.since}" if a.status.since else "")
-        + (f"; phase {_words(a.status.current_phase)}" if a.status.current_phase else ""),
-        f"**CNS**: {a.cns_status or 'no CSF result'}",
+        + (f"; phase {phase_label(a.status.current_phase)}" if a.status.current_phase else ""),
+        f"**CNS**: {cns_label(a.cns_status) if a.cns_status else 'no CSF result'}",
     ]
     if a.mrd.latest is not None:
         m = a.mrd.latest
@@ -77,7 +78,7 @@ def alert_card(alert, hook_instance: str, patient_url: str | None) -> Card:
     return Card(
         uuid=_card_id(hook_instance, f"alert:{alert.code}:{alert.rule}"), summary=short(alert.message), detail=detail,
         indicator=alert.severity, links=_link(patient_url),
-        source=Source(label=short(alert.source, 200), topic=Coding(system=ALERT_TOPICS, code=alert.code, display=alert.code.replace("_", " "))),
+        source=Source(label=short(alert.source, 200), topic=Coding(system=ALERT_TOPICS, code=alert.code, display=alert_label(alert.code))),
     )
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from ...interop.fhir import FhirInputError, bundle_json, import_resources
 from ...interop.fhir.reader import bundle_entries, parse_json
 from ...store import Actor, Store
-from ...store.assessments import run_engine
+from ...store.assessments import rules_of, run_engine
 from ...store.cases import export_case, merge_case
 from ...store.errors import Conflict, InvalidRecord
 from ...store.identifiers import identifiers_of
@@ -158,7 +158,7 @@ def everything(
 ) -> Response:
     """The whole record as an mCODE-aligned FHIR R4 Bundle (``Patient/$everything`` style; see docs/fhir.md)."""
     case = export_case(db, who.actor, patient_id)
-    result = run_engine(case, as_of) if assessment else None
+    result = run_engine(case, as_of, rules_of(db)) if assessment else None
     bundle = bundle_json(case, result, identifiers=identifiers_of(db, patient_id))
     return Response(json.dumps(bundle, ensure_ascii=False), media_type=FHIR_JSON)
 
@@ -210,7 +210,7 @@ def bulk_export(
                 if row is None:  # deleted since the export started
                     continue
                 case, identifiers = case_of(session, row), identifiers_of(session, patient_id)
-            result = run_engine(case) if assessment else None
+            result = run_engine(case, rules=store.rule_set()) if assessment else None
             for rtype, line in patient_lines(case, result, identifiers):
                 if wanted is None or rtype in wanted:
                     yield line

@@ -6,9 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from ...store.assessments import engine_available, is_fresh, read_record, refresh_summaries
-from ...store.listing import PatientFilters, SortKey, list_patients
-from ...store.models import PatientSummary
+from ...store.assessments import read_record
+from ...store.listing import PatientFilters, SortKey, list_patients, record_row
 from ...store.patients import (
     PatientRecordIn,
     PatientRecordUpdate,
@@ -48,7 +47,7 @@ def patients(
         only_patient_id=(who.patient_id or 0) if who.role == "patient" else None,
     )
     page = list_patients(db, who.actor, filters, caches_of(request).assessments)
-    return PatientPageOut(items=[patient_out(row, summary, page.epoch) for row, summary in page.items], total=page.total,
+    return PatientPageOut(items=[patient_out(record, row) for record, row in page.items], total=page.total,
                           limit=limit, offset=offset)
 
 
@@ -60,11 +59,7 @@ def new_patient(body: PatientRecordIn, who: Clinician, db: DbSession) -> Patient
 @router.get("/{patient_id}", response_model=PatientOut, responses={404: {}})
 def patient(patient_id: PatientId, request: Request, who: CodedPatientReader, db: DbSession) -> PatientOut:
     record = read_record(db, who.actor, patient_id)
-    summary = db.get(PatientSummary, patient_id)
-    if not is_fresh(summary, record.patient, record.epoch) and engine_available():
-        refresh_summaries(db, [patient_id], caches_of(request).assessments)
-        summary = db.get(PatientSummary, patient_id, populate_existing=True)
-    return patient_out(record.patient, summary, record.epoch)
+    return patient_out(record.patient, record_row(db, record, caches_of(request).assessments))
 
 
 @router.put("/{patient_id}", response_model=PatientOut, responses={404: {}, 409: {"model": ConflictOut}})

@@ -250,24 +250,15 @@ class CohortOut(BaseModel):
     alerts: dict[str, int]
 
 
-def patient_out(row, summary=None, epoch: str | None = None) -> PatientOut:
-    from ...store.assessments import is_fresh
+def patient_out(row, listed=None) -> PatientOut:
+    """A record, with the list row (``store.listing.PatientListRow``) as its summary once it was assessed."""
     from ...store.patients import case_patient
 
     return PatientOut(
         id=row.id, patient=case_patient(row), diagnosis_date=row.diagnosis_date, display_name=row.display_name,
         version=row.version, revision=row.revision, created_at=row.created_at, updated_at=row.updated_at,
-        summary=None if summary is None else summary_out(summary, epoch is not None and is_fresh(summary, row, epoch)),
-    )
-
-
-def summary_out(summary, fresh: bool) -> SummaryOut:
-    return SummaryOut(
-        fresh=fresh, as_of=summary.as_of, last_visit=summary.last_visit, disease=summary.disease,
-        lineage=summary.lineage, who_haem5=summary.who_key, status=summary.status, phase=summary.phase,
-        nci_risk=summary.nci_risk, genetic_risk=summary.genetic_risk, cog_group=summary.cog_group,
-        icd_10_cm=summary.icd_10_cm, icd_o_3=summary.icd_o_3, alerts=[AlertOut(**a) for a in summary.alerts or []],
-        critical_alerts=summary.critical_alerts, error=summary.error,
+        summary=SummaryOut.model_validate(listed, from_attributes=True) if listed is not None and listed.assessed
+        else None,
     )
 
 

@@ -34,9 +34,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ... import DISCLAIMER, __version__
 from ...course_labels import episode_details, episode_name
 from ...engine.assessment import Assessment, assessment_from_json
+from ...labels import PHASE as PHASE_LABELS
+from ...labels import STATUS as STATUS_LABELS
+from ...labels import phase_label, status_label
 from ...store.assessments import is_historical
 from ...store.errors import NotFound
-from ..charts import PHASE_LABELS, STATUS_LABELS, percent_text, phase_label, status_label
+from ..charts import percent_text
 from ..deps import Principal
 from .assets import plotly_css_url, plotly_style_guards, plotly_url
 

@@ -14,66 +14,16 @@ from typing import Any
 
 from ...engine.assessment import Assessment
 from ...engine.explain import Conclusion
-from ..charts import percent_text, phase_label, status_label
+from ...labels import COG_GROUP as COG_LABELS
+from ...labels import DISEASE as DISEASE_LABELS
+from ...labels import ETP as ETP_LABELS
+from ...labels import GENETIC_RISK as GENETIC_LABELS
+from ...labels import NCI_RISK as NCI_LABELS
+from ...labels import STAGE as STAGE_LABELS
+from ...labels import phase_label, status_label
+from ..charts import percent_text
 
-DISEASE_LABELS = {
-    "ALL": "Acute lymphoblastic leukaemia (ALL)",
-    "LBL": "Lymphoblastic lymphoma (LBL)",
-    "MPAL": "Mixed phenotype acute leukaemia (MPAL)",
-    "not_ALL": "Not ALL",
-    "indeterminate": "Indeterminate",
-}
-STAGE_LABELS = {
-    "pro_b": "pro-B (B-I)", "common_b": "common B (B-II)", "pre_b": "pre-B (B-III)", "mature_b": "mature B (B-IV)",
-    "pro_t": "pro-T (T-I)", "pre_t": "pre-T (T-II)", "cortical_t": "cortical T (T-III)", "mature_t": "mature T (T-IV)",
-}
-ETP_LABELS = {"etp": "ETP", "near_etp": "near-ETP", "not_etp": "not ETP"}
-NCI_LABELS = {"standard": "Standard", "high": "High", "infant": "Infant (outside NCI)", "not_applicable": "Not applicable"}
-GENETIC_LABELS = {"standard": "Standard", "poor": "Poor"}
-COG_LABELS = {"low": "Low", "average": "Average", "high": "High", "very_high": "Very high"}
-ALERT_LABELS = {
-    "hyperleukocytosis": "Hyperleukocytosis",
-    "mediastinal_mass": "Mediastinal mass",
-    "severe_neutropenia": "Severe neutropenia",
-    "severe_thrombocytopenia": "Severe thrombocytopenia",
-    "cns_disease": "CNS disease",
-    "testicular_disease": "Testicular disease",
-    "ph_positive": "Ph-positive",
-    "immunotherapy_indication": "Immunotherapy indication",
-    "down_syndrome": "Down syndrome",
-    "missing_end_of_induction": "Missing end-of-induction assessment",
-    "lineage_switch": "Lineage switch",
-    "antigen_loss": "Antigen loss at relapse",
-    "mrd_recurrence": "Molecular relapse",
-    "mrd_persistent": "Persistent MRD",
-    "germline_tp53_testing": "Germline TP53 testing",
-    "abl_class_tki": "ABL-class fusion: TKI",
-    "stale_data": "Data out of date",
-    "before_diagnosis": "Assessed before diagnosis",
-    "febrile_neutropenia": "Febrile neutropenia",
-    "tumour_lysis": "Tumour lysis",
-    "methotrexate_clearance": "Methotrexate clearance",
-    "asparaginase_inactivation": "Asparaginase inactivation",
-    "hepatotoxicity": "Hepatotoxicity",
-    "anthracycline_cumulative": "Cumulative anthracyclines",
-    "thiopurine_pharmacogenetics": "Thiopurine pharmacogenetics",
-    "maintenance_dose": "Maintenance dose",
-}
 UNDECIDED = "Not determined"
-# Short names of the WHO-HAEM5 entities for the patient list (the panel shows the full name).
-WHO_SHORT = {
-    "b_all_nos": "B-ALL NOS", "b_all_high_hyperdiploidy": "High hyperdiploidy", "b_all_hypodiploidy": "Hypodiploidy",
-    "b_all_iamp21": "iAMP21", "b_all_bcr_abl1": "BCR::ABL1", "b_all_bcr_abl1_like": "BCR::ABL1-like",
-    "b_all_kmt2a": "KMT2A-r", "b_all_etv6_runx1": "ETV6::RUNX1", "b_all_etv6_runx1_like": "ETV6::RUNX1-like",
-    "b_all_tcf3_pbx1": "TCF3::PBX1", "b_all_igh_il3": "IGH::IL3", "b_all_tcf3_hlf": "TCF3::HLF",
-    "b_all_other_defined": "Other defined", "t_all_nos": "T-ALL NOS", "etp_all": "ETP-ALL",
-    "mpal_bcr_abl1": "MPAL BCR::ABL1", "mpal_kmt2a": "MPAL KMT2A-r", "mpal_b_myeloid": "MPAL B/myeloid",
-    "mpal_t_myeloid": "MPAL T/myeloid", "mpal_other": "MPAL, other",
-}
-
-
-def who_short(key: str | None) -> str:
-    return "" if not key else WHO_SHORT.get(key, key.replace("_", " "))
 
 
 @dataclass(frozen=True)
@@ -84,10 +34,6 @@ class PanelRow:
     details: list[str] = field(default_factory=list)
     determined: bool = True
     conclusions: list[Conclusion] = field(default_factory=list)
-
-
-def alert_label(code: str) -> str:
-    return ALERT_LABELS.get(code, code.replace("_", " ").capitalize())
 
 
 def _matching(conclusions: list[Conclusion], *prefixes: str) -> list[Conclusion]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import urllib.parse
 from typing import Annotated
 
@@ -13,18 +14,23 @@ from sqlalchemy import func, select
 
 from ...engine.case import FINDING_TYPES
 from ...engine.rules import DEFAULT_RULES
+from ...labels import ALERT as ALERT_LABELS
+from ...labels import NCI_RISK as NCI_LABELS
+from ...labels import STATUS as STATUS_LABELS
+from ...labels import alert_label
+from ...labels import entity_short as who_short
 from ...store.assessments import ENGINE_VERSION, keyed_assessment_gzip, read_record, rules_version
 from ...store.coded import coded_view
 from ...store.findings import rows_of
 from ...store.listing import PatientFilters, list_patients
 from ...store.models import FindingRow
-from ..charts import STATUS_LABELS, patient_charts
+from ..charts import patient_charts
 from ..deps import CodedPatientReader, ListReader, PatientId, get_caches, get_store
 from ..monitoring_charts import monitoring_charts
 from . import forms
 from .common import PageRoute, parse_assessment, render, templates
 from .fragments import PatientFragments, cached_fragments
-from .panels import ALERT_LABELS, NCI_LABELS, alert_label, derivation_trail, diagnosis_panel, episode_sections, who_short
+from .panels import derivation_trail, diagnosis_panel, episode_sections
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -97,7 +103,8 @@ def patient_list(
         "next_link": page_link(page + 1) if page < pages else None,
         "statuses": STATUS_LABELS, "risks": NCI_LABELS, "lineages": LINEAGES, "alerts": ALERT_LABELS,
         "visits": VISIT_WINDOWS, "sorts": SORTS, "alert_label": alert_label, "who_short": who_short, "filtered": bool(query),
-        "can_write": who.role == "clinician", "today": today, "stale_since": stale_since,
+        "can_write": who.role == "clinician", "today": today,
+        "stale_since": functools.partial(stale_since, limit_days=store.rule_set().stale_data_days),
     })
 
 
@@ -124,12 +131,12 @@ def patient_page(request: Request, patient_id: PatientId, who: CodedPatientReade
             if who.role == "clinician" else None
         all_findings = request.query_params.get("findings") == "all"
         if data is None:
-            fragments = _render_fragments(row, None, _finding_counts(session, patient_id))
+            fragments = _render_fragments(row, None, _finding_counts(session, patient_id), store.rule_set())
         else:
             fragments = cached_fragments(
-                caches.page_fragments, (*record.key, ENGINE_VERSION, rules_version()),
+                caches.page_fragments, (*record.key, ENGINE_VERSION, rules_version(session)),
                 lambda: _render_fragments(row, parse_assessment(data),
-                                         _finding_counts(session, patient_id)))
+                                         _finding_counts(session, patient_id), store.rule_set()))
     added = request.query_params.get("added")
     return render(request, "patient.html", {
         "patient": row,
@@ -147,17 +154,17 @@ def patient_page(request: Request, patient_id: PatientId, who: CodedPatientReade
         "findings_total": len(findings or []),
         "finding_type": _clean(request.query_params.get("type"), FINDING_TYPES),
         "today": dt.date.today(),
-        "stale": stale_since(latest, dt.date.today()),
+        "stale": stale_since(latest, dt.date.today(), store.rule_set().stale_data_days),
     })
 
 
-def stale_since(latest: dt.date | None, today: dt.date) -> int | None:
+def stale_since(latest: dt.date | None, today: dt.date, limit_days: int = DEFAULT_RULES.stale_data_days) -> int | None:
     """Days since the latest finding when that is longer than the rule set's stale-data limit (else None):
     the page then says the picture is as of that date, not today."""
     if latest is None:
         return None
     days = (today - latest).days
-    return days if days > DEFAULT_RULES.stale_data_days else None
+    return days if days > limit_days else None
 
 
 def _findings_list(session, patient_id: int, kind: str | None) -> list[dict]:
@@ -175,14 +182,14 @@ def _finding_counts(session, patient_id: int) -> dict[str, int]:
     ).all())
 
 
-def _render_fragments(row, assessment, counts: dict[str, int]) -> PatientFragments:
+def _render_fragments(row, assessment, counts: dict[str, int], rules) -> PatientFragments:
     """The parts of the patient page that depend only on the record (see pages/fragments.py)."""
     meta = templates.get_template("_patient_meta.html").render(patient=row, a=assessment)
     if assessment is None:
         return PatientFragments(Markup(meta), None)  # noqa: S704 - autoescaped template output
     body = templates.get_template("_patient_assessment.html").render(
         patient=row, a=assessment, panel=diagnosis_panel(assessment), trail=derivation_trail(assessment),
-        charts=patient_charts(assessment), monitoring=monitoring_charts(assessment), counts=counts, kinds=FINDING_TYPES,
+        charts=patient_charts(assessment, rules), monitoring=monitoring_charts(assessment), counts=counts, kinds=FINDING_TYPES,
         titles=forms.TITLES, alert_label=alert_label, episodes=episode_sections(assessment),
     )
     return PatientFragments(Markup(meta), Markup(body))  # noqa: S704 - autoescaped template output

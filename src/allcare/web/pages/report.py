@@ -30,7 +30,7 @@ def _report(request: Request, patient_id: int, who, action: str):
         data = keyed_assessment_gzip(session, record, get_caches(request).assessments)
         assessment = parse_assessment(data)
         case = case_of(session, row)
-    return row, build_report(assessment, case=case, patient_name=row.display_name or row.identifier)
+    return row, build_report(assessment, case=case, patient_name=row.display_name or row.identifier, rules=store.rule_set())
 
 
 @router.get("/patients/{patient_id}/report")

@@ -11,13 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ...engine.assessment import Assessment
-
-FEVER_LINE_C = 38.0  # the temperature families are asked to call at (the sustained-fever line of the rule set)
+from ...engine.rules import DEFAULT_RULES, RuleSet
 
 FEVER_TITLE = "If there is a fever: call the team now"
+FEVER_CALL = (
+    "A temperature of {celsius:.1f} °C ({fahrenheit:.1f} °F) or higher, or shivering, or looking pale, "
+    "floppy or very unwell: call your treatment team straight away, day or night, on the number they gave you.")
+"""The line families are asked to call at: the rule set's sustained-fever line (``fever_sustained_min``)."""
 FEVER_STEPS = (
-    f"A temperature of {FEVER_LINE_C:.1f} °C ({FEVER_LINE_C * 9 / 5 + 32:.1f} °F) or higher, or shivering, or looking pale, "
-    "floppy or very unwell: call your treatment team straight away, day or night, on the number they gave you.",
     "Do not wait to see whether it goes away, and do not give medicine to bring the temperature down before you have "
     "spoken to the team, unless they have told you to.",
     "Treatment lowers the white cells that fight infection. A fever can then be a serious infection that needs "
@@ -62,7 +63,7 @@ class CareAtHome:
     counts_text: str | None = None
     gene_text: str | None = None
     fever_title: str = FEVER_TITLE
-    fever_steps: tuple[str, ...] = FEVER_STEPS
+    fever_steps: tuple[str, ...] = ()
 
 
 def _dose_words(period) -> str:
@@ -72,7 +73,12 @@ def _dose_words(period) -> str:
     return f"{amount} {FREQUENCY_WORDS.get(period.frequency, period.frequency.replace('_', ' '))}, as prescribed"
 
 
-def care_at_home(assessment: Assessment) -> CareAtHome | None:
+def fever_steps(rules: RuleSet) -> tuple[str, ...]:
+    line = rules.fever_sustained_min
+    return (FEVER_CALL.format(celsius=line, fahrenheit=line * 9 / 5 + 32), *FEVER_STEPS)
+
+
+def care_at_home(assessment: Assessment, rules: RuleSet = DEFAULT_RULES) -> CareAtHome | None:
     """The care-at-home part, or None when no treatment is running."""
     running = any(span.running for span in assessment.status.phases)
     m = assessment.maintenance
@@ -108,4 +114,4 @@ def care_at_home(assessment: Assessment) -> CareAtHome | None:
             care["gene_text"] = GENE_WORDS["intermediate"]
         elif g.tpmt == g.nudt15 == "normal_metabolizer":
             care["gene_text"] = GENE_WORDS["normal"]
-    return CareAtHome(**care)
+    return CareAtHome(**care, fever_steps=fever_steps(rules))

@@ -10,13 +10,15 @@ dataclasses, so the HTML page and the PDF render exactly the same words.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from ... import DISCLAIMER
 from ...engine.assessment import Assessment
 from ...engine.case import Case
-from ...engine.rules import DEFAULT_RULES
+from ...engine.lesion_vocabulary import BCR_ABL1, plain_words
+from ...engine.rules import DEFAULT_RULES, RuleSet
 from . import words
 from .care import CareAtHome, care_at_home
 
@@ -93,21 +95,20 @@ def _number(value: float) -> str:
     return f"{value:.0f}" if value >= 100 else f"{value:.3g}"
 
 
-def lesion_words(key: str) -> str:
-    if key == "BCR::ABL1":
-        return "BCR::ABL1 (the Philadelphia chromosome)"
-    return key.replace("_", " ")
+def build_report(assessment: Assessment, *, case: Case | None = None, patient_name: str | None = None,
+                 rules: RuleSet = DEFAULT_RULES) -> PatientReport:
+    """The plain-language report of one assessment; ``rules`` is the rule set it was assessed with, whose
+    thresholds the plain words name (the server's ``ALLCARE_RULES``)."""
+    def fill(text: str) -> str:
+        return words.filled(text, rules)
 
-
-def build_report(assessment: Assessment, *, case: Case | None = None, patient_name: str | None = None) -> PatientReport:
-    """The plain-language report of one assessment."""
     disease_title, disease_text = words.DISEASE.get(assessment.diagnosis.disease, words.DISEASE["indeterminate"])
     kind = []
     if assessment.diagnosis.lineage in words.LINEAGE:
         kind.append(words.LINEAGE[assessment.diagnosis.lineage])
     entity = assessment.diagnosis.who_haem5
     if entity.key in words.SUBTYPE:
-        kind.append(words.SUBTYPE[entity.key])
+        kind.append(fill(words.SUBTYPE[entity.key]))
     elif assessment.diagnosis.disease in ("ALL", "LBL", "MPAL"):
         kind.append("The exact subtype is not decided yet: some tests are still missing or need checking.")
     status_key = assessment.status.current or "indeterminate"
@@ -116,7 +117,7 @@ def build_report(assessment: Assessment, *, case: Case | None = None, patient_na
     if status_key == "complete_remission" and low:  # never "counts have come back up" beside a low count
         status_title, text = words.STATUS_REMISSION_LOW_COUNTS
         status_text = text.format(low=" and ".join(filter(None, [", ".join(low[:-1]), low[-1]])))
-    phases = _phases(assessment)
+    phases = _phases(assessment, fill)
     current = next((p for p in reversed(phases) if p.state == "now" and p.key != "targeted"), None)
     current = current or next((p for p in reversed(phases) if p.state == "now"), None)
     return PatientReport(
@@ -126,26 +127,26 @@ def build_report(assessment: Assessment, *, case: Case | None = None, patient_na
         disclaimer=DISCLAIMER,
         about=words.ABOUT,
         diagnosis_title=disease_title,
-        diagnosis_text=disease_text,
+        diagnosis_text=fill(disease_text),
         diagnosis_date=assessment.diagnosis_date,
         kind_texts=kind,
         subtype_reference=entity.name,
         risk_intro=words.RISK_INTRO,
-        risk_lines=_risk_lines(assessment, case),
+        risk_lines=[fill(line) for line in _risk_lines(assessment, case)],
         cns_text=_cns_text(assessment),
         status_title=status_title,
-        status_text=status_text,
+        status_text=fill(status_text),
         status_since=assessment.status.since,
         current_phase=current,
         progress=_progress(assessment, phases),
         phases_intro=words.PHASES_INTRO,
         phases=phases,
-        tests=_tests(assessment, case),
+        tests=_tests(assessment, case, fill),
         questions=questions_for(assessment),
         glossary=list(words.GLOSSARY),
         engine_version=assessment.engine_version,
         rules_version=assessment.rules_version,
-        care=care_at_home(assessment),
+        care=care_at_home(assessment, rules),
     )
 
 
@@ -227,15 +228,15 @@ def _cns_text(assessment: Assessment) -> str | None:
     return text.strip() or None
 
 
-def _phases(assessment: Assessment) -> list[PhaseStep]:
+def _phases(assessment: Assessment, fill: Callable[[str], str]) -> list[PhaseStep]:
     steps = []
     for span in assessment.status.phases:
         name, what = words.PHASE.get(span.phase, words.PHASE["other"])
-        steps.append(PhaseStep(span.phase, name, what, span.start, span.end, "now" if span.running else "done"))
+        steps.append(PhaseStep(span.phase, name, fill(what), span.start, span.end, "now" if span.running else "done"))
     return steps
 
 
-def _tests(assessment: Assessment, case: Case | None) -> list[TestSection]:
+def _tests(assessment: Assessment, case: Case | None, fill: Callable[[str], str]) -> list[TestSection]:
     findings = list(case.findings) if case is not None else []
     present = {f.type for f in findings if f.date <= assessment.as_of}
     sections = []
@@ -244,7 +245,7 @@ def _tests(assessment: Assessment, case: Case | None) -> list[TestSection]:
     marrows = sorted((f for f in findings if f.type == "marrow" and f.date <= assessment.as_of and f.blasts_pct is not None),
                      key=lambda f: f.date)
     if marrows:
-        sections.append(_marrow(marrows))
+        sections.append(_marrow(marrows, fill))
     if "immunophenotype" in present or assessment.diagnosis.lineage:
         name, how = words.TESTS["immunophenotype"]
         lineage = assessment.diagnosis.lineage
@@ -260,7 +261,7 @@ def _tests(assessment: Assessment, case: Case | None) -> list[TestSection]:
         meaning = words.CNS.get(assessment.cns_status or "", "The result could not be graded from what was recorded.")
         sections.append(TestSection("csf", name, how, assessment.cns.date, [Line("Result", value, meaning)]))
     if assessment.mrd.series:
-        sections.append(_mrd(assessment))
+        sections.append(_mrd(assessment, fill))
     checks = sorted((f for f in findings if f.type == "extramedullary" and f.date <= assessment.as_of), key=lambda f: f.date)
     if checks:
         name, how = words.TESTS["extramedullary"]
@@ -314,13 +315,13 @@ def _blood_count(assessment: Assessment) -> TestSection:
     return TestSection("cbc", name, how, newest, lines, notes)
 
 
-def _marrow(marrows: list) -> TestSection:
+def _marrow(marrows: list, fill: Callable[[str], str]) -> TestSection:
     name, how = words.TESTS["marrow"]
     first, last = marrows[0], marrows[-1]
     lines = [Line(f"Blasts on {long_date(first.date)}", f"{_number(first.blasts_pct.value)} in every 100 cells")]
     if last is not first:
         lines.append(Line(f"Blasts on {long_date(last.date)} (latest)", f"{_number(last.blasts_pct.value)} in every 100 cells"))
-    return TestSection("marrow", name, how, last.date, lines, [words.MARROW_MEANS])
+    return TestSection("marrow", name, how, last.date, lines, [fill(words.MARROW_MEANS)])
 
 
 def _genetics(assessment: Assessment, present: set[str]) -> TestSection | None:
@@ -332,9 +333,9 @@ def _genetics(assessment: Assessment, present: set[str]) -> TestSection | None:
     if genetics.modal_number:
         lines.append(Line("Number of chromosomes in the leukaemia cells", f"{genetics.modal_number} (the usual number is 46)"))
     if genetics.detected:
-        lines.append(Line("Changes found", ", ".join(lesion_words(k) for k in genetics.detected)))
+        lines.append(Line("Changes found", ", ".join(plain_words(k) for k in genetics.detected)))
     if genetics.negative:
-        lines.append(Line("Looked for and not found", ", ".join(lesion_words(k) for k in genetics.negative)))
+        lines.append(Line("Looked for and not found", ", ".join(plain_words(k) for k in genetics.negative)))
     if not lines:
         lines.append(Line("Result", "No change that defines a subtype was found in the results recorded."))
     notes = []
@@ -343,8 +344,9 @@ def _genetics(assessment: Assessment, present: set[str]) -> TestSection | None:
     return TestSection("genetics", name, how, None, lines, notes)
 
 
-def _mrd(assessment: Assessment) -> TestSection:
+def _mrd(assessment: Assessment, fill: Callable[[str], str]) -> TestSection:
     name, how = words.TESTS["mrd"]
+    how = fill(how)
     lines = []
     for result in assessment.mrd.series:
         if result.value is None:
@@ -354,7 +356,7 @@ def _mrd(assessment: Assessment) -> TestSection:
         else:
             pct = result.value * 100
             value = f"{pct:.3g}% of cells (about 1 in {round(1 / result.value):,})" if result.value < 0.5 else f"{pct:.3g}% of cells"
-        lines.append(Line(long_date(result.date), value, words.MRD_STATUS.get(result.status, "")))
+        lines.append(Line(long_date(result.date), value, fill(words.MRD_STATUS.get(result.status, ""))))
     return TestSection("mrd", name, how, assessment.mrd.latest.date if assessment.mrd.latest else None, lines)
 
 
@@ -363,7 +365,7 @@ def questions_for(assessment: Assessment) -> list[str]:
     extra = []
     detected = set(assessment.diagnosis.genetics.detected)
     codes = {alert.code for alert in assessment.alerts}
-    if "BCR::ABL1" in detected or "ph_positive" in codes:
+    if BCR_ABL1 in detected or "ph_positive" in codes:
         extra.append(words.QUESTION_PH)
     if assessment.mrd.latest is not None and assessment.mrd.latest.status == "positive":
         extra.append(words.QUESTION_MRD_POSITIVE)

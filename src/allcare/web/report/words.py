@@ -1,7 +1,7 @@
 """Plain words for the patient report, aimed at a reading age of about 12.
 
 Written for allcare from the facts in the project's clinical reference
-(``clinical-standards.md``, ``decisions.md``) and what patient-information
+(the guidelines cited in ``docs/rules.md`` and ``docs/decisions.md``) and what patient-information
 pages say patients are told to expect; no sentence is copied from them. Short
 sentences, everyday words, and every medical word explained the first time it
 appears. The engine's exact values (``complete_remission``, ``b_all_bcr_abl1``
@@ -10,6 +10,11 @@ sentence instead of a wrong one.
 """
 
 from __future__ import annotations
+
+from typing import Any
+
+# Texts with {fields} name a clinical threshold: the report fills them from the rule set it was
+# assessed with (numbers(rules)), so a centre's ALLCARE_RULES changes the words the family reads too.
 
 DISEASE = {
     "ALL": (
@@ -23,7 +28,7 @@ DISEASE = {
         "Lymphoblastic lymphoma (LBL)",
         "Lymphoblastic lymphoma is a close relative of ALL: it is the same kind of young white blood cell. The "
         "difference is where most of it is. In lymphoma, most of the illness is in a lump, for example in a "
-        "lymph gland or in the chest, and fewer than 1 in 5 cells in the bone marrow are blasts. It is usually "
+        "lymph gland or in the chest, and fewer than {leukaemia_blasts} in every 100 cells in the bone marrow are blasts. It is usually "
         "treated in the same way as ALL.",
     ),
     "MPAL": (
@@ -59,10 +64,10 @@ LINEAGE = {
 SUBTYPE = {
     "b_all_nos": "No special gene change was found in the tests done so far, so this is called B-ALL "
                  "\"not otherwise specified\".",
-    "b_all_high_hyperdiploidy": "The leukaemia cells have extra chromosomes: 51 to 65 instead of the usual 46. "
+    "b_all_high_hyperdiploidy": "The leukaemia cells have extra chromosomes: {hyperdiploid_min} to {hyperdiploid_max} instead of the usual 46. "
                                 "Chromosomes are the tiny packages that hold our genes. This is one of the most "
                                 "common kinds of ALL in children.",
-    "b_all_hypodiploidy": "The leukaemia cells have fewer chromosomes than usual (fewer than 44 instead of 46). "
+    "b_all_hypodiploidy": "The leukaemia cells have fewer chromosomes than usual (fewer than {hypodiploid_below} instead of 46). "
                           "Chromosomes are the tiny packages that hold our genes.",
     "b_all_iamp21": "The leukaemia cells have many extra copies of one piece of chromosome 21 (called iAMP21).",
     "b_all_bcr_abl1": "Pieces of chromosomes 9 and 22 have swapped places. This joins two genes, BCR and ABL1, "
@@ -91,11 +96,11 @@ SUBTYPE = {
 }
 
 NCI_RISK = {
-    "standard": "Standard risk. This group is based on age at diagnosis (1 to 9 years) and a first white blood "
-                "cell count below 50.",
-    "high": "High risk. This group is based on age (10 years or older) or a first white blood cell count of 50 "
+    "standard": "Standard risk. This group is based on age at diagnosis ({infant_age} year or older and under "
+                "{nci_age} years) and a first white blood cell count below {nci_wbc}.",
+    "high": "High risk. This group is based on age ({nci_age} years or older) or a first white blood cell count of {nci_wbc} "
             "or more. It usually means stronger treatment.",
-    "infant": "Infant. Babies under 1 year old with ALL have their own treatment plans.",
+    "infant": "Infant. Babies under {infant_age} year old with ALL have their own treatment plans.",
     "not_applicable": "Doctors use the grouping by age and first white cell count for children with B-cell ALL. "
                       "It does not apply here.",
 }
@@ -141,7 +146,7 @@ STATUS = {
                         "only just started."),
     "on_treatment": ("On treatment", "Treatment is going on. The tests so far do not yet show whether the "
                      "leukaemia has gone into remission."),
-    "complete_remission": ("In remission", "The latest tests found fewer than 5 blasts in every 100 bone marrow "
+    "complete_remission": ("In remission", "The latest tests found fewer than {m1_below} blasts in every 100 bone marrow "
                            "cells, no blasts in the blood, and blood counts that have come back up. This is called "
                            "remission. Remission is very good news, but it is not the end: treatment goes on to "
                            "stop the leukaemia from coming back."),
@@ -167,7 +172,7 @@ LOW_COUNT_NAMES = {"wbc": "white cells", "anc": "neutrophils", "hemoglobin": "ha
 PHASE = {
     "prephase": ("Prephase", "A short first step, often about a week of steroid medicine, that gently lowers "
                  "the number of leukaemia cells before the main treatment."),
-    "induction": ("Induction", "The first main part of treatment. It usually lasts about 4 to 6 weeks and uses "
+    "induction": ("Induction", "The first main part of treatment. It usually lasts about {induction_weeks} weeks and uses "
                   "several medicines together. The goal is remission: no sign of leukaemia in the blood and "
                   "bone marrow."),
     "consolidation": ("Consolidation", "Treatment after remission, to get rid of leukaemia cells that may still be "
@@ -206,7 +211,7 @@ TESTS = {
     "csf": ("Spinal fluid test (lumbar puncture)", "A thin needle takes a little fluid from the lower back. The lab "
             "looks for leukaemia cells in the fluid around the brain and spinal cord."),
     "mrd": ("MRD test", "MRD means measurable residual disease. It is a very sensitive test that looks for "
-            "leukaemia cells left over after treatment, even when there is only 1 in 10,000 cells or fewer."),
+            "leukaemia cells left over after treatment, even when there is only {mrd_one_in} cells or fewer."),
     "extramedullary": ("Checks outside the blood and marrow", "Doctors check whether leukaemia is in other places, "
                        "such as the chest, the testicles, lymph glands or the skin."),
 }
@@ -241,16 +246,16 @@ FLAG_WORDS = {"low": "lower than usual", "normal": "in the usual range", "high":
 COMPARATOR_WORDS = {"<": "below", "<=": "at most", ">=": "at least", ">": "above"}
 
 MRD_STATUS = {
-    "negative": "Negative: fewer than 1 in 10,000 cells (0.01%) were leukaemia cells, and the test was sensitive "
+    "negative": "Negative: fewer than {mrd_one_in} cells ({mrd_pct}%) were leukaemia cells, and the test was sensitive "
                 "enough to see that few. This is the result doctors hope for.",
     "positive": "Positive: leukaemia cells could still be found. Your care team will explain what this means for "
                 "the treatment plan.",
-    "not_evaluable": "Cannot be judged: the test used was not sensitive enough to be sure that fewer than 1 in 10,000 "
+    "not_evaluable": "Cannot be judged: the test used was not sensitive enough to be sure that fewer than {mrd_one_in} "
                      "cells were leukaemia cells.",
 }
 MARROW_MEANS = (
-    "In healthy bone marrow fewer than 5 in every 100 cells are blasts. When ALL is found, it is usually 20 or more "
-    "in every 100. After treatment, fewer than 5 in 100 is one of the signs of remission."
+    "In healthy bone marrow fewer than 5 in every 100 cells are blasts. When ALL is found, it is usually "
+    "{leukaemia_blasts} or more in every 100. After treatment, fewer than {m1_below} in 100 is one of the signs of remission."
 )
 
 # Progress through front-line treatment. Whole-course lengths of 2 to 3 years follow the COG and UKALL
@@ -296,3 +301,26 @@ ABOUT = (
     "from the results your care team entered. It can be wrong or out of date. Your care team decides on the "
     "diagnosis and the treatment: please talk with them about anything in this report."
 )
+
+
+def numbers(rules: Any) -> dict[str, str]:
+    """The thresholds the texts above name, from the rule set (``engine/rules.py``) in the words they use."""
+    low, high = rules.induction_days
+    return {
+        "m1_below": f"{rules.m1_below_pct:g}",
+        "leukaemia_blasts": f"{rules.leukaemia_marrow_blast_pct:g}",
+        "hyperdiploid_min": str(rules.high_hyperdiploid_min),
+        "hyperdiploid_max": str(rules.high_hyperdiploid_max),
+        "hypodiploid_below": str(rules.hypodiploid_max + 1),
+        "infant_age": f"{rules.infant_age_below:g}",
+        "nci_age": f"{rules.nci_age_high_from:g}",
+        "nci_wbc": f"{rules.nci_wbc_high_from:g}",
+        "induction_weeks": f"{low / 7:g} to {high / 7:g}" if low != high else f"{low / 7:g}",
+        "mrd_one_in": f"1 in {round(1 / rules.mrd_negative_below):,}",
+        "mrd_pct": f"{rules.mrd_negative_below * 100:g}",
+    }
+
+
+def filled(text: str, rules: Any) -> str:
+    """``text`` with its thresholds from ``rules``."""
+    return text.format(**numbers(rules))
