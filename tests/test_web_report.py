@@ -264,4 +264,4 @@ def test_remission_never_says_counts_came_back_up_beside_a_low_latest_count():
     assert "come back up" not in low.status_text
     assert "low neutrophils and platelets" in low.status_text
     recovered = report_of(case(INDUCTION, CONSOLIDATION, EOI_MARROW, EOI_COUNT))
-    assert recovered.status_text == words.STATUS["complete_remission"][1]
+    assert recovered.status_text == words.filled(words.STATUS["complete_remission"][1], DEFAULT_RULES)
