@@ -1,4 +1,4 @@
-"""CNS and testicular status at diagnosis: COG CNS1-CNS3c with Steinherz/Bleyer (clinical-standards §5)."""
+"""CNS and testicular status at diagnosis: COG CNS1-CNS3c with Steinherz/Bleyer."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Blood counts: CTCAE v5 bands (clinical-standards §7.1), reference intervals (§7.2), plain-word names."""
+"""Blood counts: CTCAE v5.0 bands, reference intervals, plain-word names."""
 
 from __future__ import annotations
 

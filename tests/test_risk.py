@@ -1,6 +1,6 @@
 """Risk stratification: NCI/Rome, NCCN genetic risk, ELN adult factors, COG-style group, infant flags.
 
-Cases are built from the guideline text (clinical-standards 4; decisions.md). The
+Cases are built from the guideline text (cited in docs/rules.md; choices in docs/decisions.md). The
 diagnosis, CNS, status and MRD inputs are built directly from the output models,
 so these tests do not depend on the modules that produce them.
 """
