@@ -15,11 +15,18 @@ import uuid
 from dataclasses import dataclass, field
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from allcare.settings import Settings, normalise_database_url
 from allcare.store import Actor, Store
+
+# The test command must give the same verdict on every machine: property tests draw the same
+# examples each run ("repeatable"). HYPOTHESIS_PROFILE=explore draws new ones, to hunt for bugs.
+hypothesis_settings.register_profile("repeatable", derandomize=True, database=None)
+hypothesis_settings.register_profile("explore")
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 PG_URL = os.environ.get("ALLCARE_TEST_PG_URL")
 DATABASES = ["sqlite", "postgresql"]

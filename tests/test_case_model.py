@@ -297,3 +297,15 @@ def test_a_quantity_field_says_what_its_parser_says(raw):
         return
     got = Cbc(date="2024-01-02", wbc=raw).wbc
     assert (got, repr(got.value)) == (expected, repr(expected.value))
+
+
+@pytest.mark.parametrize("text", ["\ud800", "46,XX\udfff[20]"])
+def test_text_that_is_not_unicode_is_refused_with_a_message_that_says_so(text):
+    """JSON may escape a lone surrogate (\\ud800); no store, page or PDF can keep it, so the edge refuses it plainly."""
+    data = case({"type": "cytogenetics", "date": "2024-01-02", "karyotype": text})
+    expected = ["findings[0] (cytogenetics, 2024-01-02): karyotype: text is not valid Unicode (it holds a lone surrogate); "
+                "re-export the file as UTF-8"]
+    assert problems_of(data) == expected
+    with pytest.raises(CaseValidationError) as raised:
+        case_from_json(json.dumps(data))
+    assert [str(p) for p in raised.value.problems] == expected

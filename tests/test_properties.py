@@ -39,7 +39,8 @@ karyotypes = st.one_of(
         "26,X,+10,+14,+18,+21[12]/46,XX[8]", "46,XY,t(4;11)(q21;q23)[20]", "47,XY,+21c,t(12;21)(p13;q22)[10]",
         "45~48,XX,+4,-7,+10[cp10]", "46,XY,t(1;19)(q23;p13)[4]/47,idem,+8[6]", "nonclonal", "46,XY,foo(3)[4]",
     ]),
-    st.text(st.characters(exclude_characters="\x00"), max_size=40),  # a valid case stores its text: no NUL
+    # a valid case stores its text: no NUL, no lone surrogate (refused at the edge, see test_case_model)
+    st.text(st.characters(exclude_characters="\x00", exclude_categories=("Cs",)), max_size=40),
 )
 
 

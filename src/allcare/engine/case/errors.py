@@ -196,6 +196,8 @@ def _message(item: dict) -> str:
         return f"unsupported schema {item.get('input')!r}; this version of allcare reads 'allcare.case/1'"
     if kind == "missing":
         return "required field is missing"
+    if kind == "string_unicode":  # e.g. a lone surrogate escape (\\ud800) in JSON: not text any store or page can keep
+        return "text is not valid Unicode (it holds a lone surrogate); re-export the file as UTF-8"
     message = item["msg"]
     for prefix in ("Value error, ", "Assertion failed, "):
         message = message.removeprefix(prefix)
