@@ -22,7 +22,7 @@ from ..serving import prepare_server_process
 from ..settings import Settings
 from ..store import Store
 from ..store.users import make_hasher
-from . import docs, errors
+from . import docs, errors, workers
 from .api import router as api_router
 from .api.assessment import ASSESSMENT_COMPONENTS
 from .api.cases import case_schemas
@@ -46,6 +46,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None, 
     store.use_rules(settings.rules)  # the store, the pages, the report and CDS Hooks assess with ALLCARE_RULES
     if migrate:
         store.migrate()
+    workers.start()
     app = FastAPI(
         title="allcare",
         version=__version__,

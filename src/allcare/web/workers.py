@@ -7,9 +7,10 @@ request of the server waited behind it (measured: reads at 0.6 s instead of
 0.3 s, pauses over a second). In a process of its own the import runs on
 another core and the server's event loop and request threads are untouched.
 
-One worker process per server process, started on the first import (``spawn``,
-never ``fork``: the server has threads and open connections) and ended with
-the interpreter. It opens the same store by its URL; SQLite writers of both
+One worker process per server process, started with the app (``spawn``, never
+``fork``: the server has threads and open connections) and ended with the
+interpreter. It loads the importer as soon as it starts (:func:`start`), so the
+first import after a restart does not wait seconds for a cold interpreter. It opens the same store by its URL; SQLite writers of both
 processes queue on the store's write lock file, PostgreSQL locks rows, so a
 record is never written by both at once. Imports queue in it one at a time.
 """
@@ -32,6 +33,17 @@ def pool() -> ProcessPoolExecutor:
         if _pool is None:
             _pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
         return _pool
+
+
+def start() -> None:
+    """Start the worker and load the importer in it now, in the background (nothing waits for it)."""
+    pool().submit(_load_importer)
+
+
+def _load_importer() -> None:
+    """(In the worker) import what an import needs: the FHIR reader, the engine and the store."""
+    from ..interop.fhir import import_resources  # noqa: F401
+    from ..store import Store  # noqa: F401
 
 
 def restart() -> None:
