@@ -240,3 +240,49 @@ def test_a_prefetch_already_assessed_is_refused_for_another_patient_in_context(c
     check_cards(post(cds, hook(pid, prefetch=prefetch_for(example_resources))), pid)
     response = post(cds, hook("someone-else", prefetch=prefetch_for(example_resources)))
     assert response.status_code == 400 and "not the patient in context" in response.json()["detail"]["error"]
+
+
+# Each prefetch resource is decoded once, straight into the elements allcare reads; what that one
+# pass must still catch and what it must still pass over:
+@pytest.mark.parametrize(("key", "resource", "element", "version"), [
+    ("observations", {"resourceType": "Observation", "id": "o-stu3", "status": "final", "code": {"text": "x"},
+                      "context": {"reference": "Encounter/e"}}, "context", "STU3"),
+    ("medications", {"resourceType": "MedicationAdministration", "id": "m-r5", "status": "completed",
+                     "medication": {"concept": {"text": "vincristine"}}, "occurenceDateTime": "2024-01-01"}, "occurenceDateTime", "R5"),
+    ("observations", {"resourceType": "Observation", "id": "o-null", "status": "final", "comment": None}, "comment", "STU3"),
+])
+def test_a_prefetch_resource_of_another_fhir_version_is_422_naming_it(cds, example_resources, key, resource, element, version):
+    patient_id = example_resources[0]["id"]
+    resource = {**resource, "subject": {"reference": f"Patient/{patient_id}"}}
+    prefetch = prefetch_for(example_resources)
+    prefetch[key] = {**prefetch[key], "entry": [*prefetch[key]["entry"], {"resource": resource}]}
+    response = post(cds, hook(patient_id, prefetch=prefetch))
+    assert response.status_code == 422
+    (problem,) = response.json()["detail"]["problems"]
+    assert problem.startswith(f"{resource['resourceType']}/{resource['id']}: {element}") and f"FHIR {version}" in problem
+
+
+@pytest.mark.parametrize(("resource", "problem"), [
+    ({"resourceType": "Biopsy", "id": "b1"}, "Biopsy/b1: resourceType: unknown resource type 'Biopsy'"),
+    ({"id": "x1", "status": "final"}, "prefetch.observations.entry[0]: resourceType: missing"),
+    ({"resourceType": "Observation", "id": "bad id!"}, "Observation/bad id!: id: Expected"),
+])
+def test_a_prefetch_resource_that_is_not_r4_is_422_naming_it(cds, example_resources, resource, problem):
+    prefetch = prefetch_for(example_resources)
+    prefetch["observations"] = {**prefetch["observations"], "entry": [{"resource": resource}, *prefetch["observations"]["entry"]]}
+    response = post(cds, hook(example_resources[0]["id"], prefetch=prefetch))
+    assert response.status_code == 422
+    assert any(p.startswith(problem) for p in response.json()["detail"]["problems"]), response.json()
+
+
+def test_outcomes_non_resources_and_resources_listed_twice_in_a_prefetch_are_passed_over(cds, example_resources):
+    expected = check_cards(post(cds, hook(example_resources[0]["id"], prefetch=prefetch_for(example_resources))),
+                           example_resources[0]["id"])
+    prefetch = prefetch_for(example_resources)
+    report_members = [e for e in prefetch["observations"]["entry"][:5]]  # also matched by another search
+    prefetch["diagnosticreports"] = {**prefetch["diagnosticreports"], "entry": [
+        *prefetch["diagnosticreports"]["entry"], *report_members,
+        {"resource": {"resourceType": "OperationOutcome", "id": "warn", "issue": "not a list"}},
+        {"resource": "not an object"}, {"search": {"mode": "outcome"}, "resource": {"resourceType": "OperationOutcome"}}]}
+    cards = check_cards(post(cds, hook(example_resources[0]["id"], prefetch=prefetch)), example_resources[0]["id"])
+    assert [(c["summary"], c["indicator"]) for c in cards] == [(c["summary"], c["indicator"]) for c in expected]
