@@ -279,7 +279,7 @@ def test_outcomes_non_resources_and_resources_listed_twice_in_a_prefetch_are_pas
     expected = check_cards(post(cds, hook(example_resources[0]["id"], prefetch=prefetch_for(example_resources))),
                            example_resources[0]["id"])
     prefetch = prefetch_for(example_resources)
-    report_members = [e for e in prefetch["observations"]["entry"][:5]]  # also matched by another search
+    report_members = prefetch["observations"]["entry"][:5]  # also matched by another search
     prefetch["diagnosticreports"] = {**prefetch["diagnosticreports"], "entry": [
         *prefetch["diagnosticreports"]["entry"], *report_members,
         {"resource": {"resourceType": "OperationOutcome", "id": "warn", "issue": "not a list"}},

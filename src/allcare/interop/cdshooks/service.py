@@ -29,8 +29,10 @@ from ...clock import assessment_date
 from ...engine import assess
 from ...engine.rules import DEFAULT_RULES, RuleSet
 from ...serving import prepare_server_process
-from ..fhir import FhirInputError, import_resources
-from ..fhir.reader import ContentCache
+from ..fhir import FhirInputError
+from ..fhir.assemble import Item
+from ..fhir.importer import import_items, with_contained
+from ..fhir.reader import ContentCache, read_head, validate
 from ..fhir.shapes import error_path
 from .auth import CdsAuth, require_cds_client
 from .cards import assessment_cards
@@ -172,7 +174,7 @@ class Timing:
 
 def _import_and_assess(resources: list[tuple[str, bytes, str | None]], settings: CdsSettings, timing: Timing) -> tuple[str, Any]:
     try:
-        result = import_resources(resources)
+        result = import_items(with_contained(_checked(resources)))
     except FhirInputError as error:
         raise _error(422, "the FHIR data for this patient cannot be imported", [str(p) for p in error.problems]) from None
     if result.failed:
@@ -184,6 +186,40 @@ def _import_and_assess(resources: list[tuple[str, bytes, str | None]], settings:
     assessment = assess(imported.case, as_of=assessment_date(imported.case), rules=settings.rules)
     timing.lap("assess")
     return imported.patient_id, assessment
+
+
+def _checked(resources: list[tuple[str, bytes, str | None]]) -> list[Item]:
+    """Every prefetch resource decoded once into its Struct (:func:`..fhir.reader.validate`), less
+    OperationOutcomes (a client's note that it could not search) and resources listed again (a
+    report's results also matched by the Observation search): all problems reported together."""
+    out: list[Item] = []
+    problems = []
+    seen: set[str] = set()
+    for where, text, full_url in resources:
+        try:
+            resource = validate(text, where)
+        except FhirInputError as error:
+            if not _is_outcome(text):
+                problems += error.problems
+            continue
+        rtype = resource.get_resource_type()
+        if rtype == "OperationOutcome":
+            continue
+        if resource.id:
+            if f"{rtype}/{resource.id}" in seen:
+                continue
+            seen.add(f"{rtype}/{resource.id}")
+        out.append(Item(where, resource, full_url))
+    if problems:
+        raise FhirInputError(problems)
+    return out
+
+
+def _is_outcome(text: bytes) -> bool:
+    try:
+        return read_head(text)["resourceType"] == "OperationOutcome"
+    except msgspec.MsgspecError:
+        return False
 
 
 class _Request(msgspec.Struct):
@@ -267,13 +303,7 @@ class _Value(msgspec.Struct):
     link: list[_Link] | None = None
 
 
-class _Identity(msgspec.Struct):
-    resourceType: Any = None
-    id: Any = None
-
-
 _VALUE_DECODER = msgspec.json.Decoder(_Value | None)
-_IDENTITY_DECODER = msgspec.json.Decoder(_Identity)
 
 
 async def _gather(hook_request: HookRequest, prefetch: dict[str, msgspec.Raw],
@@ -311,7 +341,6 @@ async def _gather(hook_request: HookRequest, prefetch: dict[str, msgspec.Raw],
     elif patient.id and patient.id != hook_request.context.patientId:
         raise _error(400, f"prefetch Patient/{patient.id} is not the patient in context ({hook_request.context.patientId})")
     out: list[tuple[str, bytes, str | None]] = [("prefetch.patient", texts["patient"], None)]
-    seen: set[str] = set()
     for key in PREFETCH:
         bundle = values[key]
         if key == "patient" or bundle is None:
@@ -319,20 +348,9 @@ async def _gather(hook_request: HookRequest, prefetch: dict[str, msgspec.Raw],
         if bundle.resourceType != "Bundle":
             raise _error(422, f"prefetch '{key}' is not a Bundle")
         for n, entry in enumerate(bundle.entry or []):
-            if not entry.resource or (isinstance(entry.search, dict) and entry.search.get("mode") == "outcome"):
-                continue
             text = bytes(entry.resource)
-            try:
-                identity = _IDENTITY_DECODER.decode(text)
-            except msgspec.ValidationError:  # not a JSON object: no resource
-                continue
-            if identity.resourceType == "OperationOutcome":
-                continue
-            name = f"{identity.resourceType}/{identity.id}" if identity.id else None
-            if name is not None and name in seen:  # e.g. a report's results also matched by another search
-                continue
-            if name is not None:
-                seen.add(name)
+            if not text.startswith(b"{") or (isinstance(entry.search, dict) and entry.search.get("mode") == "outcome"):
+                continue  # no resource (absent, or not a JSON object), or the search's own message
             out.append((f"prefetch.{key}.entry[{n}]", text, entry.fullUrl if isinstance(entry.fullUrl, str) else None))
     return out, bool(missing or partial)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import cache
-from typing import Any
+from typing import Any, Union
 
 import msgspec
 import orjson
@@ -126,12 +126,15 @@ def check_resource_type(resource: dict, where: str) -> None:
 
 def check_shape(rtype: str, resource: dict, name: str) -> None:
     markers = VERSION_MARKERS.get(rtype, {})
-    found = [(key, version) for key, version in markers.items() if key in resource]
-    if found:
-        key, version = found[0]
-        raise FhirInputError([FhirProblem(describe(resource, name), key,
-                                          f"'{key}' is a FHIR {version} element of {rtype}, not R4: this looks like FHIR {version} "
-                                          "data; export it as FHIR R4 (4.0.1)")])
+    found = next((key for key in markers if key in resource), None)
+    if found is not None:
+        raise _other_version(rtype, found, describe(resource, name))
+
+
+def _other_version(rtype: str, key: str, name: str) -> FhirInputError:
+    version = VERSION_MARKERS[rtype][key]
+    return FhirInputError([FhirProblem(name, key, f"'{key}' is a FHIR {version} element of {rtype}, not R4: this looks like "
+                                                  f"FHIR {version} data; export it as FHIR R4 (4.0.1)")])
 
 
 # What is read of a raw resource before its Struct is chosen: its type, id, patient reference, and
@@ -161,8 +164,8 @@ def read_head(raw: bytes) -> dict:
     """
     head = _HEAD_DECODER.decode(raw)
     out = {"resourceType": head.resourceType, "id": head.id}
-    for key in _MARKERS:
-        if getattr(head, key):
+    for key in VERSION_MARKERS.get(head.resourceType, ()) if isinstance(head.resourceType, str) else ():
+        if getattr(head, key):  # only the markers of its own type count (check_shape)
             out[key] = True
     for name in ("subject", "patient"):
         value = getattr(head, name)
@@ -173,6 +176,34 @@ def read_head(raw: bytes) -> dict:
         if ref is not None and ref.reference:
             out[name] = {"reference": ref.reference}
     return out
+
+
+# Raw text of a type allcare reads is decoded once, straight into its Struct: the Structs tagged by
+# ``resourceType``, each with its type's version markers as extra (raw, unlooked-at) elements. Text
+# that does not decode this way (another type, a malformed element, no resourceType) goes the way
+# of two passes, which names the problem exactly as before.
+def _tagged(cls: type[Resource]) -> type[Resource]:
+    markers = VERSION_MARKERS.get(cls.resource_type, {})
+    return msgspec.defstruct(cls.__name__, [(key, msgspec.Raw, _ABSENT) for key in markers], bases=(cls,),
+                             module=__name__, tag_field="resourceType", tag=cls.resource_type, kw_only=True, gc=False)
+
+
+_TAGGED = [_tagged(cls) for cls in STRUCTS.values()]
+_ONE_PASS = msgspec.json.Decoder(Union[tuple(_TAGGED)])  # noqa: UP007 (a runtime tuple of types)
+
+
+def _decode_once(raw: bytes, where: str) -> Resource | None:
+    """The resource decoded in one pass, or None when it must take the two-pass way; raises
+    :class:`FhirInputError` for an element of another FHIR version (as :func:`check_shape`)."""
+    try:
+        decoded: Resource = _ONE_PASS.decode(raw)
+    except (msgspec.MsgspecError, RecursionError):
+        return None
+    rtype = decoded.resource_type
+    for key in VERSION_MARKERS.get(rtype, ()):
+        if getattr(decoded, key):
+            raise _other_version(rtype, key, f"{rtype}/{decoded.id}" if decoded.id else f"{where} ({rtype})")
+    return decoded
 
 
 # Values by exact content: the app's one LRU class. The CDS Hooks service keeps the assessment
@@ -194,6 +225,10 @@ def validate(resource: dict | bytes, where: str, strict: bool = False, resource_
     second pass).
     """
     name = where
+    if resource_type is None and not strict and isinstance(resource, bytes):
+        decoded = _decode_once(resource, where)
+        if decoded is not None:
+            return decoded
     if resource_type is None:
         head = resource
         if isinstance(resource, bytes):

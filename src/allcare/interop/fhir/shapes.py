@@ -276,5 +276,10 @@ def error_path(error: msgspec.ValidationError) -> tuple[str, str]:
 
 
 def encode(resource: Resource) -> bytes:
-    """The elements allcare read, as JSON (deterministic: used as a content digest)."""
-    return msgspec.json.encode(resource)
+    """The elements allcare read, as JSON (deterministic: used as a content digest).
+
+    Only the elements its type declares here, whatever Struct it was decoded into (the one-pass
+    decoder's adds the tag and version markers): the same resource always gives the same bytes.
+    """
+    declared = STRUCTS.get(resource.resource_type, type(resource)).__struct_fields__
+    return msgspec.json.encode({name: getattr(resource, name) for name in declared})
