@@ -100,8 +100,8 @@ def serve(
     demo: bool | None = typer.Option(None, "--demo/--no-demo", help="seed the demo cohort into an empty store"),
     workers: int = typer.Option(
         1, min=1, max=64,
-        help="server processes (use PostgreSQL for more than 1; note uvicorn issue #3149: with more than 1, "
-             "keep-alive requests on Linux wait ~40 ms for a delayed ACK)",
+        help="server processes (use PostgreSQL for more than 1; with more than 1, uvloop keeps keep-alive "
+             "requests from waiting ~40 ms for a delayed ACK on Linux, uvicorn issue #3149)",
     ),
 ) -> None:
     """Start the web app: migrate the store, seed the demo cohort if it is empty, serve."""
