@@ -51,7 +51,6 @@ from server_cpu import session_cpu_seconds  # noqa: E402
 from allcare.cohort.synthetic import generate_case  # noqa: E402
 from allcare.engine import case_from_dict  # noqa: E402
 from allcare.interop.fhir import case_resources  # noqa: E402
-from allcare.interop.fhir.model import to_json  # noqa: E402
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -61,7 +60,7 @@ def percentile(values: list[float], fraction: float) -> float:
 
 def request_body(years: float, seed: int) -> tuple[bytes, int]:
     case = case_from_dict(generate_case(random.Random(seed), 1, years=years))
-    resources = [to_json(r) for r in case_resources(case)]
+    resources = case_resources(case)
 
     def searchset(rtype: str) -> dict:
         return {"resourceType": "Bundle", "type": "searchset",

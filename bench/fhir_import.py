@@ -31,7 +31,6 @@ import orjson  # noqa: E402
 from allcare.cohort.synthetic import generate_case  # noqa: E402
 from allcare.engine import case_from_dict  # noqa: E402
 from allcare.interop.fhir import NdjsonImport, case_resources  # noqa: E402
-from allcare.interop.fhir.model import to_json  # noqa: E402
 
 
 def write_export(directory: Path, patients: int, years: float, seed: int, compress: bool) -> tuple[list[Path], int]:
@@ -40,7 +39,7 @@ def write_export(directory: Path, patients: int, years: float, seed: int, compre
     for n in range(patients):
         case = case_from_dict(generate_case(rng, n, years=years))
         for r in case_resources(case):
-            lines[r.get_resource_type()].append(orjson.dumps(to_json(r)))
+            lines[r.get_resource_type()].append(orjson.dumps(r))
     paths = []
     for rtype, rows in lines.items():
         data = b"\n".join(rows) + b"\n"

@@ -19,7 +19,6 @@ from allcare.interop.casefile import load_case
 from allcare.interop.cdshooks import CdsResponse, CdsSettings, create_app
 from allcare.interop.cdshooks.auth import CdsAuth
 from allcare.interop.fhir import case_resources
-from allcare.interop.fhir.model import to_json
 from fhir_helpers import BRIAN, EXAMPLES, ServerThread
 
 TOKEN = "test-token-123"
@@ -60,7 +59,7 @@ def stub_fhir_server(resources: list[dict], page_size: int = 7) -> tuple[FastAPI
 
 @pytest.fixture(scope="module")
 def example_resources() -> list[dict]:
-    return [to_json(r) for r in case_resources(load_case(EXAMPLE))]
+    return case_resources(load_case(EXAMPLE))
 
 
 @pytest.fixture(scope="module")

@@ -24,7 +24,6 @@ from allcare.interop.cdshooks import CdsSettings, create_app
 from allcare.interop.cdshooks.auth import CdsAuth
 from allcare.interop.cdshooks.cards import short
 from allcare.interop.fhir import case_resources
-from allcare.interop.fhir.model import to_json
 from fhir_helpers import EXAMPLES, ServerThread, free_port
 from test_cdshooks import TOKEN, check_cards, hook, prefetch_for, searchset
 
@@ -36,7 +35,7 @@ ANONYMOUS = CdsAuth(allow_anonymous=True)  # these tests are about the data; JWT
 
 @pytest.fixture(scope="module")
 def resources() -> list[dict]:
-    return [to_json(r) for r in case_resources(load_case(EXAMPLE))]
+    return case_resources(load_case(EXAMPLE))
 
 
 @pytest.fixture(scope="module")

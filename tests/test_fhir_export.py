@@ -12,12 +12,17 @@ category laboratory and a value, a data-absent reason, components or members.
 
 from __future__ import annotations
 
+import random
+
 import pytest
 from fhir.resources.R4B import get_fhir_model_class
 
+from allcare.cohort.synthetic import generate_case
 from allcare.engine import assess, case_from_dict
+from allcare.interop.casefile import load_case
 from allcare.interop.fhir import bundle_json
 from allcare.interop.fhir import codes as C
+from fhir_helpers import EXAMPLE_CASES
 
 ROOT_CASE = {
     "schema": "allcare.case/1",
@@ -194,3 +199,18 @@ def test_base_url_gives_restful_full_urls():
     data = bundle_json(case, base_url="https://allcare.example.org/fhir/")
     first = data["entry"][0]
     assert first["fullUrl"] == f"https://allcare.example.org/fhir/Patient/{first['resource']['id']}"
+
+
+# The export writes FHIR JSON directly (no R4B model per element): the R4B models check every
+# resource of every example, and of generated records with treatment monitoring, here instead.
+@pytest.mark.parametrize("case", [*(pytest.param(lambda p=p: load_case(p), id=p.stem) for p in EXAMPLE_CASES),
+                                  *(pytest.param(lambda n=n: case_from_dict(generate_case(random.Random(n), n, years=1.0,
+                                                                                          monitoring=True)), id=f"generated-{n}")
+                                    for n in range(3))])
+def test_every_exported_resource_is_valid_r4b(case):
+    case = case()
+    for assessment in (None, assess(case)):
+        exported = bundle_json(case, assessment, base_url="https://allcare.example.org/fhir")
+        get_fhir_model_class("Bundle").model_validate(exported)
+        for r in resources(exported):
+            get_fhir_model_class(r["resourceType"]).model_validate(r)

@@ -14,7 +14,6 @@ from allcare.cohort.synthetic import generate_case
 from allcare.engine import assess, case_from_dict
 from allcare.interop.casefile import load_case
 from allcare.interop.fhir import FhirInputError, NdjsonImport, case_resources, iter_ndjson
-from allcare.interop.fhir.model import to_json
 from fhir_helpers import BRIAN, EXAMPLE_CASES
 
 
@@ -34,7 +33,7 @@ def write_bulk_export(directory: Path, resources: list[dict]) -> list[Path]:
 @pytest.fixture
 def export_of_three(tmp_path):
     cases = [load_case(p) for p in EXAMPLE_CASES[:3]]
-    resources = [to_json(r) for case in cases for r in case_resources(case, assess(case))]
+    resources = [r for case in cases for r in case_resources(case, assess(case))]
     resources += [e["resource"] for e in json.loads(BRIAN.read_text())["entry"]]
     return cases, write_bulk_export(tmp_path, resources)
 
@@ -156,7 +155,7 @@ def _peak_memory_of_bulk_import(tmp_path: Path, lines_of_one: list[str], patient
 
 def test_bulk_import_memory_stays_flat_as_the_export_grows(tmp_path):
     case = case_from_dict(generate_case(random.Random(11), 0, years=1.0))
-    lines = [json.dumps(to_json(r)) for r in case_resources(case)]
+    lines = [json.dumps(r) for r in case_resources(case)]
     small = _peak_memory_of_bulk_import(tmp_path, lines, 4)
     large = _peak_memory_of_bulk_import(tmp_path, lines, 24)
     assert large < 1.5 * small, f"peak {large:,} bytes for 24 patients vs {small:,} for 4"

@@ -14,7 +14,6 @@ from fastapi.testclient import TestClient
 
 from allcare.interop.casefile import load_case
 from allcare.interop.fhir import case_resources
-from allcare.interop.fhir.model import to_json
 from allcare.settings import Settings
 from allcare.web.app import create_app
 from conftest import FAST_HASH
@@ -62,7 +61,7 @@ def test_the_patient_report_names_the_rule_sets_thresholds(centre_app, world):
 
 
 def test_cds_hooks_assess_with_the_rule_set(centre_app):
-    resources = [to_json(r) for r in case_resources(load_case(ROOT / "examples" / "childhood_b_all_standard_risk.yaml"))]
+    resources = case_resources(load_case(ROOT / "examples" / "childhood_b_all_standard_risk.yaml"))
     patient = resources[0]
 
     def bundle(rtype):  # a few of each: an anonymous request may send 64 KiB

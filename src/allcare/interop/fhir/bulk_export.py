@@ -18,13 +18,12 @@ import orjson
 
 from ...engine.case import Case
 from .export import case_resources
-from .model import to_json
 
 
 def patient_lines(case: Case, assessment: Any | None = None, identifiers: Sequence[tuple[str, str]] = ()) -> Iterator[tuple[str, bytes]]:
     """``(resource type, NDJSON line)`` for every resource of one patient's export."""
     for resource in case_resources(case, assessment, identifiers):
-        yield resource.get_resource_type(), orjson.dumps(to_json(resource)) + b"\n"
+        yield resource["resourceType"], orjson.dumps(resource) + b"\n"
 
 
 def write_ndjson(directory: Path, patients: Iterable[tuple[Case, Any | None, Sequence[tuple[str, str]]]]) -> Counter:

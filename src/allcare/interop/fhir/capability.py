@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from . import codes as C
-from .model import resource, to_json
+from .model import resource
 
 
 def capability_statement(base: str, version: str) -> dict:
     """What allcare's FHIR API does, for a client to discover: R4 JSON and NDJSON, Patient/$everything,
     a ``$export``-style bulk NDJSON export, and the import endpoint (described, as FHIR has no standard one)."""
-    return to_json(resource(
+    return resource(
         "CapabilityStatement", status="active", date="2026-12-07", kind="instance", fhirVersion="4.0.1",
         format=["application/fhir+json", "json"],
         software={"name": "allcare", "version": version},
@@ -29,4 +29,4 @@ def capability_statement(base: str, version: str) -> dict:
                                          "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything"}]}],
             "operation": [{"name": "export", "definition": "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export"}],
         }],
-    ))
+    )

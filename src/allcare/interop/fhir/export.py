@@ -14,8 +14,6 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from fhir.resources.R4B.bundle import Bundle, BundleEntry
-
 from ...engine.case import Case
 from .export_findings import PRIMARY_TYPE, FindingContext, common_fields, finding_resources
 from .export_summary import (
@@ -25,7 +23,7 @@ from .export_summary import (
     patient_resource,
     primary_cancer_condition,
 )
-from .model import reference, safe_id, to_json
+from .model import Element, reference, resource, safe_id
 from .monitoring import NATURAL_DATES
 
 NATURAL_DATE = {"treatment": "start", **NATURAL_DATES}
@@ -33,20 +31,21 @@ _NAMESPACE = uuid.UUID("3b0f3a52-8e07-4c38-9a55-71c0a5d0e6a4")
 
 
 def case_to_bundle(case: Case, assessment: Any | None = None, *, base_url: str | None = None,
-                   identifiers: Sequence[tuple[str, str]] = ()) -> Bundle:
-    """A ``collection`` Bundle holding the patient, every finding and (when given) the assessment.
+                   identifiers: Sequence[tuple[str, str]] = ()) -> Element:
+    """A ``collection`` Bundle (FHIR JSON) holding the patient, every finding and (when given) the assessment.
 
     Every entry has a ``fullUrl``: RESTful (``<base_url>/<Type>/<id>``) with ``base_url`` (e.g.
     ``https://allcare.example.org/fhir``), else a stable ``urn:uuid`` derived from the resource's
     type and id. References inside the resources are relative (``Patient/<id>``).
     """
     resources = case_resources(case, assessment, identifiers)
-    entries = [BundleEntry(fullUrl=full_url(r, base_url), resource=r) for r in resources]
-    return Bundle(id=safe_id(None, "bundle", case.patient.id), type="collection", entry=entries)
+    entries = [{"fullUrl": full_url(r, base_url), "resource": r} for r in resources]
+    return resource("Bundle", id=safe_id(None, "bundle", case.patient.id), type="collection", entry=entries)
 
 
-def case_resources(case: Case, assessment: Any | None = None, identifiers: Sequence[tuple[str, str]] = ()) -> list:
-    """Every resource of the export, patient first, in finding order; ``identifiers`` (system, value) go on the Patient."""
+def case_resources(case: Case, assessment: Any | None = None, identifiers: Sequence[tuple[str, str]] = ()) -> list[Element]:
+    """Every resource of the export as FHIR JSON, patient first, in finding order; ``identifiers`` (system, value)
+    go on the Patient."""
     patient_id = safe_id(case.patient.id, "patient", case.patient.id)
     patient_ref = reference("Patient", patient_id)
     out = [patient_resource(case, patient_id, identifiers), *condition_resources(case, patient_id, patient_ref)]
@@ -72,11 +71,12 @@ def case_resources(case: Case, assessment: Any | None = None, identifiers: Seque
     return out
 
 
-def full_url(r, base_url: str | None = None) -> str:
+def full_url(r: Element, base_url: str | None = None) -> str:
     """The entry's fullUrl: RESTful under ``base_url``, else ``urn:uuid`` (the same for the same resource)."""
+    name = f"{r['resourceType']}/{r['id']}"
     if base_url:
-        return f"{base_url.rstrip('/')}/{r.get_resource_type()}/{r.id}"
-    return f"urn:uuid:{uuid.uuid5(_NAMESPACE, f'{r.get_resource_type()}/{r.id}')}"
+        return f"{base_url.rstrip('/')}/{name}"
+    return f"urn:uuid:{uuid.uuid5(_NAMESPACE, name)}"
 
 
 def _primary_id(finding, primary_type: str, patient_id: str, ordinal: int, used: set[str]) -> str:
@@ -90,10 +90,8 @@ def _primary_id(finding, primary_type: str, patient_id: str, ordinal: int, used:
     return candidate
 
 
-def bundle_json(case: Case, assessment: Any | None = None, *, base_url: str | None = None,
-                identifiers: Sequence[tuple[str, str]] = ()) -> dict:
-    """The export as FHIR JSON."""
-    return to_json(case_to_bundle(case, assessment, base_url=base_url, identifiers=identifiers))
+# The export is FHIR JSON as it is built: the two names are one function.
+bundle_json = case_to_bundle
 
 
 __all__ = ["bundle_json", "case_resources", "case_to_bundle"]

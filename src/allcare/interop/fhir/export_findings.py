@@ -13,18 +13,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from fhir.resources.R4B.careplan import CarePlanActivity
-from fhir.resources.R4B.observation import ObservationComponent, ObservationReferenceRange
-from fhir.resources.R4B.period import Period
-from fhir.resources.R4B.quantity import Quantity
-from fhir.resources.R4B.reference import Reference
-
 from ...engine.case import Quantity as CaseQuantity
 from ...engine.case.units import CELL_COUNT, CSF_CELLS, HEMOGLOBIN, PERCENT, RED_CELL_COUNT, UnitKind
 from . import codes as C
 from . import monitoring
 from .agents import agent_named
 from .model import (
+    Element,
     allcare_concept,
     child_id,
     coding,
@@ -34,6 +29,7 @@ from .model import (
     lab_category,
     loinc,
     meta,
+    period,
     quantity,
     reference,
     resource,
@@ -55,11 +51,11 @@ PRIMARY_TYPE = {
 class FindingContext:
     """What every resource of one finding shares: patient, ids, group identifier, note and source."""
 
-    patient: Reference
+    patient: Element
     primary_id: str
     group: str
     date: dt.date
-    condition: Reference | None
+    condition: Element | None
     common: dict[str, Any] = field(default_factory=dict)
 
     def child(self, suffix: str) -> str:
@@ -94,16 +90,13 @@ def value_quantity(q: CaseQuantity, kind: UnitKind):
     """The value as the lab reported it (reported unit and comparator kept), with its UCUM code."""
     if q.reported is not None:
         unit = q.reported.get("unit", kind.canonical)
-        value = quantity(q.reported["value"], unit, ucum_of(unit, kind))
-        if q.comparator:
-            value = value.model_copy(update={"comparator": q.comparator})
-        return value, unit
+        return quantity(q.reported["value"], unit, ucum_of(unit, kind), q.comparator), unit
     # A bare number in the canonical unit: UCUM code only. The human ``unit`` text is written
     # only for a lab's own spelling, so that import can tell the two apart.
-    return Quantity(value=q.value, system=C.UCUM, code=kind.ucum), kind.canonical
+    return quantity(q.value, None, kind.ucum), kind.canonical
 
 
-def reference_range(q: CaseQuantity, kind: UnitKind) -> list[ObservationReferenceRange]:
+def reference_range(q: CaseQuantity, kind: UnitKind) -> list[Element]:
     if q.reported is None or (q.reported.get("lower_limit") is None and q.reported.get("upper_limit") is None):
         return []
     unit = q.reported.get("unit", kind.canonical)
@@ -113,7 +106,7 @@ def reference_range(q: CaseQuantity, kind: UnitKind) -> list[ObservationReferenc
         bounds["low"] = quantity(q.reported["lower_limit"], unit, code)
     if q.reported.get("upper_limit") is not None:
         bounds["high"] = quantity(q.reported["upper_limit"], unit, code)
-    return [ObservationReferenceRange(**bounds)]
+    return [bounds]
 
 
 def _measured(ctx: FindingContext, suffix: str, analyte: C.Analyte, q: CaseQuantity, kind: UnitKind):
@@ -126,7 +119,7 @@ def _measured(ctx: FindingContext, suffix: str, analyte: C.Analyte, q: CaseQuant
 
 
 def _panel(ctx: FindingContext, code, members: list, absent_when_empty: bool = True):
-    refs = [reference("Observation", m.id) for m in members]
+    refs = [reference("Observation", m["id"]) for m in members]
     extra = {} if refs or not absent_when_empty else {"dataAbsentReason": concept(coding(C.DATA_ABSENT_REASON, "not-performed"))}
     return resource(
         "Observation", id=ctx.primary_id, status="final", category=lab_category(), code=code, subject=ctx.patient,
@@ -156,8 +149,8 @@ def _csf(ctx: FindingContext, f) -> list:
     return [_panel(ctx, allcare_concept(C.A_CSF_PANEL, "Spinal fluid cell count"), members), *members]
 
 
-def _component(code, **value) -> ObservationComponent:
-    return ObservationComponent(code=code, **value)
+def _component(code: Element, **value: Any) -> Element:
+    return {"code": code, **value}
 
 
 def _absent_unless(has_value: bool, components: list) -> dict:
@@ -267,7 +260,7 @@ def _genetics(ctx: FindingContext, f) -> list:
         "DiagnosticReport", id=ctx.primary_id, meta=meta(C.PROFILE_GENOMICS_REPORT), status="final",
         category=[concept(coding(C.DIAGNOSTIC_SERVICE, "LAB")), concept(coding(C.DIAGNOSTIC_SERVICE, "GE", "Genetics"))],
         code=loinc(C.GENOMICS_REPORT_EXPORT, "Genetic analysis report"), subject=ctx.patient, effectiveDateTime=ctx.date,
-        result=[reference("Observation", m.id) for m in members], **ctx.common,
+        result=[reference("Observation", m["id"]) for m in members], **ctx.common,
     )
     return [report, *members]
 
@@ -285,13 +278,12 @@ def _extramedullary(ctx: FindingContext, f) -> list:
 
 def _mrd(ctx: FindingContext, f) -> list:
     extensions = list(ctx.common["extension"])
-    bound = {"comparator": f.comparator} if f.comparator else {}
     if f.value is not None:
-        value = {"valueQuantity": Quantity(value=f.value, unit="fraction of cells", system=C.UCUM, code="1", **bound)}
+        value = {"valueQuantity": quantity(f.value, "fraction of cells", "1", f.comparator)}
         if f.percent is not None:
             extensions.append(extension(C.EXT_MRD_PERCENT, valueDecimal=f.percent))
     elif f.percent is not None:
-        value = {"valueQuantity": Quantity(value=f.percent, unit="%", system=C.UCUM, code="%", **bound)}
+        value = {"valueQuantity": quantity(f.percent, "%", "%", f.comparator)}
     else:
         value = {"dataAbsentReason": concept(coding(C.DATA_ABSENT_REASON, "unknown"))}
     if f.sensitivity is not None:
@@ -323,7 +315,7 @@ def _treatment(ctx: FindingContext, f) -> list:
     phase_ext = [extension(C.EXT_TREATMENT_PHASE, valueCode=f.phase)]
     if f.protocol:
         phase_ext.append(extension(C.EXT_PROTOCOL, valueString=f.protocol))
-    period = Period(start=f.start, end=f.end) if f.end else Period(start=f.start)
+    when = period(f.start, f.end)
     given = []
     for n, agent in enumerate(f.agents, 1):
         shared = dict(subject=ctx.patient, identifier=ctx.common["identifier"], extension=ctx.common["extension"] + phase_ext)
@@ -331,7 +323,7 @@ def _treatment(ctx: FindingContext, f) -> list:
             given.append(resource(
                 "Procedure", id=ctx.child(f"r{n:02d}"), meta=meta(C.PROFILE_RADIOTHERAPY_COURSE),
                 status="completed" if f.end else "in-progress",
-                code=concept(coding(C.SNOMED, *C.RADIOTHERAPY_COURSE), text=agent), performedPeriod=period,
+                code=concept(coding(C.SNOMED, *C.RADIOTHERAPY_COURSE), text=agent), performedPeriod=when,
                 reasonReference=[ctx.condition] if ctx.condition else None, **shared,
             ))
             continue
@@ -339,15 +331,15 @@ def _treatment(ctx: FindingContext, f) -> list:
             "MedicationAdministration", id=ctx.child(f"a{n:02d}"),
             meta=meta(C.PROFILE_MEDICATION_ADMINISTRATION) if ctx.condition else None,
             status="completed" if f.end else "in-progress", medicationCodeableConcept=agent_concept(agent),
-            effectivePeriod=period, reasonReference=[ctx.condition] if ctx.condition else None, **shared,
+            effectivePeriod=when, reasonReference=[ctx.condition] if ctx.condition else None, **shared,
         ))
-    outcomes = [reference(r.get_resource_type(), r.id) for r in given]
-    activity = [CarePlanActivity(outcomeReference=outcomes)] if outcomes else None
+    outcomes = [reference(r["resourceType"], r["id"]) for r in given]
+    activity = [{"outcomeReference": outcomes}] if outcomes else None
     plan = resource(
         "CarePlan", id=ctx.primary_id, status="completed" if f.end else "active", intent="plan",
         category=[concept(coding(C.ALLCARE_PHASES, f.phase), text=f.phase.replace("_", " "))],
         title=f"{f.phase.replace('_', ' ')}" + (f" ({f.protocol})" if f.protocol else ""),
-        subject=ctx.patient, period=period, activity=activity,
+        subject=ctx.patient, period=when, activity=activity,
         identifier=ctx.common["identifier"], extension=ctx.common["extension"] + phase_ext,
     )
     return [plan, *given]

@@ -11,13 +11,9 @@ findings, never read them back as input.
 
 from __future__ import annotations
 
-from fhir.resources.R4B.humanname import HumanName
-from fhir.resources.R4B.observation import ObservationComponent
-from fhir.resources.R4B.reference import Reference
-
 from ...engine.case import Case
 from . import codes as C
-from .model import allcare_concept, child_id, coding, concept, extension, identifier, meta, reference, resource
+from .model import Element, allcare_concept, child_id, coding, concept, extension, identifier, meta, reference, resource
 
 
 def patient_resource(case: Case, patient_id: str, identifiers=()):
@@ -29,7 +25,7 @@ def patient_resource(case: Case, patient_id: str, identifiers=()):
     if case.diagnosis_date:
         extensions.append(extension(C.EXT_DIAGNOSIS_DATE, valueDate=case.diagnosis_date))
     # US Core requires a name; allcare holds none, so the name is marked as withheld (us-core-6).
-    name = HumanName(extension=[extension(C.DATA_ABSENT_EXTENSION, valueCode="masked")])
+    name = {"extension": [extension(C.DATA_ABSENT_EXTENSION, valueCode="masked")]}
     return resource(
         "Patient", id=patient_id, meta=meta(C.PROFILE_CANCER_PATIENT),
         identifier=[identifier(C.ALLCARE_PATIENT_ID, p.id)] + [identifier(system, value) for system, value in identifiers
@@ -39,7 +35,7 @@ def patient_resource(case: Case, patient_id: str, identifiers=()):
     )
 
 
-def condition_resources(case: Case, patient_id: str, patient: Reference) -> list:
+def condition_resources(case: Case, patient_id: str, patient: Element) -> list:
     out = []
     for condition in case.patient.conditions:
         codings = [coding(C.ALLCARE_CONDITIONS, condition.value)]
@@ -64,7 +60,7 @@ def clinical_status(current: str | None) -> str:
     return "active"
 
 
-def primary_cancer_condition(case: Case, assessment, patient_id: str, patient: Reference):
+def primary_cancer_condition(case: Case, assessment, patient_id: str, patient: Element):
     """PrimaryCancerCondition, only when the engine assigned a diagnosis code (mCODE requires Condition.code)."""
     codes = assessment.codes
     if not (codes.snomed_ct or codes.icd_10_cm):
@@ -90,7 +86,7 @@ def primary_cancer_condition(case: Case, assessment, patient_id: str, patient: R
     )
 
 
-def _derived_observation(rid: str, patient: Reference, code, when, value, focus: Reference | None, profile: str | None = None, **extra):
+def _derived_observation(rid: str, patient: Element, code, when, value, focus: Element | None, profile: str | None = None, **extra):
     return resource(
         "Observation", id=rid, meta=meta(profile) if profile else None, status="final", code=code, subject=patient,
         category=extra.pop("category", None),
@@ -99,7 +95,7 @@ def _derived_observation(rid: str, patient: Reference, code, when, value, focus:
     )
 
 
-def conclusion_resources(assessment, patient_id: str, patient: Reference, condition: Reference | None) -> list:
+def conclusion_resources(assessment, patient_id: str, patient: Element, condition: Element | None) -> list:
     """Risk, disease status, CNS status, response status and current phase as derived Observations."""
     out = []
     as_of = assessment.as_of
@@ -139,7 +135,7 @@ def conclusion_resources(assessment, patient_id: str, patient: Reference, condit
     return out
 
 
-def episode_observations(assessment, patient_id: str, patient: Reference, condition: Reference | None) -> list:
+def episode_observations(assessment, patient_id: str, patient: Element, condition: Element | None) -> list:
     """Each relapse (or induction failure with its own work-up) as a derived Observation dated at its onset.
 
     The value names the episode (relapse 1, relapse 2 ...); components carry its
@@ -157,14 +153,12 @@ def episode_observations(assessment, patient_id: str, patient: Reference, condit
             (C.A_RELAPSE_RISK_INTREALL, episode.risk.intreall if episode.risk else None),
             (C.A_RELAPSE_RISK_COG, episode.risk.cog if episode.risk else None),
         ]
-        components = [ObservationComponent(code=allcare_concept(code), valueCodeableConcept=allcare_concept(value))
-                      for code, value in parts if value]
+        components: list[Element] = [{"code": allcare_concept(code), "valueCodeableConcept": allcare_concept(value)}
+                                      for code, value in parts if value]
         if episode.lineage_switch is not None:
-            components.append(ObservationComponent(code=allcare_concept(C.A_LINEAGE_SWITCH),
-                                                   valueBoolean=episode.lineage_switch))
+            components.append({"code": allcare_concept(C.A_LINEAGE_SWITCH), "valueBoolean": episode.lineage_switch})
         if episode.antigen_loss:
-            components.append(ObservationComponent(code=allcare_concept(C.A_ANTIGEN_LOSS),
-                                                   valueString=", ".join(episode.antigen_loss)))
+            components.append({"code": allcare_concept(C.A_ANTIGEN_LOSS), "valueString": ", ".join(episode.antigen_loss)})
         name = f"{episode.kind.replace('_', ' ')} {episode.number}"
         out.append(_derived_observation(
             child_id(patient_id, f"episode-{episode.kind}-{episode.number}"), patient,
@@ -174,5 +168,5 @@ def episode_observations(assessment, patient_id: str, patient: Reference, condit
     return out
 
 
-def condition_reference(condition) -> Reference | None:
-    return reference("Condition", condition.id) if condition is not None else None
+def condition_reference(condition) -> Element | None:
+    return reference("Condition", condition["id"]) if condition is not None else None

@@ -20,13 +20,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from fhir.resources.R4B.dosage import Dosage, DosageDoseAndRate
-from fhir.resources.R4B.medicationadministration import MedicationAdministrationDosage
-from fhir.resources.R4B.observation import ObservationComponent
-from fhir.resources.R4B.period import Period
-from fhir.resources.R4B.quantity import Quantity
-from fhir.resources.R4B.timing import Timing, TimingRepeat
-
 from ...engine.case import Quantity as CaseQuantity
 from ...engine.case import units as U
 from ...engine.case.adverse_terms import term_label
@@ -34,7 +27,7 @@ from ...engine.case.agents import agent_group, normalise_agent
 from ...engine.case.quantity import dose_kind
 from ...engine.case.units import UnitKind
 from . import codes as C
-from .model import allcare_concept, coding, concept, extension, loinc, meta, resource
+from .model import Element, allcare_concept, coding, concept, extension, loinc, meta, period, quantity, resource
 
 # Codes --------------------------------------------------------------------------------
 
@@ -129,7 +122,7 @@ TIMING_FREQUENCY = {value: key for key, value in FREQUENCY_TIMING.items()}
 MONITORED_GROUPS = ("thiopurine", "antifolate", "anthracycline", "asparaginase")
 
 
-def _quantity(q: CaseQuantity, kind: UnitKind) -> Quantity:
+def _quantity(q: CaseQuantity, kind: UnitKind) -> Element:
     """The value as reported (unit, comparator) with its UCUM code: the counts' writer."""
     from .export_findings import value_quantity
 
@@ -183,14 +176,14 @@ def _write_vitals(ctx, f) -> list:
                 exts.append(extension(EXT_SUSTAINED_MINUTES, valueInteger=f.sustained_minutes))
         obs = _observation(ctx, name.replace("_", "-"), loinc(code, display), VITAL_CATEGORY, VITAL_SIGNS_PROFILE + profile,
                            **fields)
-        out.append(obs.model_copy(update={"extension": (obs.extension or []) + exts}) if exts else obs)
+        out.append({**obs, "extension": obs.get("extension", []) + exts} if exts else obs)
     if f.systolic_bp is not None or f.diastolic_bp is not None:
-        comps = [ObservationComponent(code=loinc(code, display), valueQuantity=_quantity(q, U.BLOOD_PRESSURE))
+        comps = [{"code": loinc(code, display), "valueQuantity": _quantity(q, U.BLOOD_PRESSURE)}
                  for code, display, q in ((SYSTOLIC, "Systolic blood pressure", f.systolic_bp),
                                           (DIASTOLIC, "Diastolic blood pressure", f.diastolic_bp)) if q is not None]
         obs = _observation(ctx, "bp", loinc(BP_PANEL, "Blood pressure panel with all children optional"), VITAL_CATEGORY,
                            component=comps)
-        out.append(obs.model_copy(update={"extension": (obs.extension or []) + extra}) if extra else obs)
+        out.append({**obs, "extension": obs.get("extension", []) + extra} if extra else obs)
     return out
 
 
@@ -204,8 +197,8 @@ def _write_anthropometry(ctx, f) -> list:
     return out
 
 
-def _hours(code: str, value: float) -> ObservationComponent:
-    return ObservationComponent(code=allcare_concept(code), valueQuantity=Quantity(value=value, unit="h", system=C.UCUM, code="h"))
+def _hours(code: str, value: float) -> Element:
+    return {"code": allcare_concept(code), "valueQuantity": quantity(value, "h", "h")}
 
 
 def _write_mtx(ctx, f) -> list:
@@ -213,7 +206,7 @@ def _write_mtx(ctx, f) -> list:
     if f.infusion_hours is not None:
         comps.append(_hours(A_INFUSION_HOURS, f.infusion_hours))
     if f.dose is not None:
-        comps.append(ObservationComponent(code=allcare_concept(A_MTX_DOSE), valueQuantity=_dose_quantity(f.dose)))
+        comps.append({"code": allcare_concept(A_MTX_DOSE), "valueQuantity": _dose_quantity(f.dose)})
     return [_observation(ctx, None, loinc(*MTX_LEVEL), profile=C.US_CORE_LAB, valueQuantity=_quantity(f.value, U.METHOTREXATE_CONC),
                          component=comps)]
 
@@ -221,27 +214,27 @@ def _write_mtx(ctx, f) -> list:
 def _write_asparaginase(ctx, f) -> list:
     comps = []
     if f.preparation:
-        comps.append(ObservationComponent(code=allcare_concept(A_PREPARATION), valueCodeableConcept=allcare_concept(f.preparation)))
+        comps.append({"code": allcare_concept(A_PREPARATION), "valueCodeableConcept": allcare_concept(f.preparation)})
     if f.days_after_dose is not None:
-        comps.append(ObservationComponent(code=allcare_concept(A_DAYS_AFTER_DOSE),
-                                          valueQuantity=Quantity(value=f.days_after_dose, unit="d", system=C.UCUM, code="d")))
+        comps.append({"code": allcare_concept(A_DAYS_AFTER_DOSE), "valueQuantity": quantity(f.days_after_dose, "d", "d")})
     return [_observation(ctx, None, allcare_concept(A_ASPARAGINASE, "Asparaginase activity [Enzymatic activity/volume] in Serum"),
                          valueQuantity=_quantity(f.value, U.ASPARAGINASE_ACTIVITY), component=comps)]
 
 
 def _write_pharmacogenetics(ctx, f) -> list:
     gene = concept(coding(C.HGNC, HGNC_PGX[f.gene], f.gene), text=f.gene)
-    comps = [ObservationComponent(code=loinc(C.GENE_STUDIED, "Gene studied [ID]"), valueCodeableConcept=gene)]
+    comps = [{"code": loinc(C.GENE_STUDIED, "Gene studied [ID]"), "valueCodeableConcept": gene}]
     if f.diplotype:
-        comps.append(ObservationComponent(code=loinc(*GENOTYPE), valueCodeableConcept=concept(text=f"{f.gene}{f.diplotype}")))
+        comps.append({"code": loinc(*GENOTYPE), "valueCodeableConcept": concept(text=f"{f.gene}{f.diplotype}")})
     if f.method:
-        comps.append(ObservationComponent(code=allcare_concept(A_PHENOTYPE_METHOD), valueCodeableConcept=allcare_concept(f.method)))
-    value = ({"valueCodeableConcept": allcare_concept(f.phenotype, f.phenotype.replace("_", " ").capitalize())} if f.phenotype
-             else {"dataAbsentReason": concept(coding(C.DATA_ABSENT_REASON, "not-asked"))})
+        comps.append({"code": allcare_concept(A_PHENOTYPE_METHOD), "valueCodeableConcept": allcare_concept(f.method)})
+    value: dict[str, Any] = (
+        {"valueCodeableConcept": allcare_concept(f.phenotype, f.phenotype.replace("_", " ").capitalize())} if f.phenotype
+        else {"dataAbsentReason": concept(coding(C.DATA_ABSENT_REASON, "not-asked"))})
     return [_observation(ctx, None, loinc(*PGX_EFFECT), component=comps, **value)]
 
 
-def _dose_quantity(q: CaseQuantity) -> Quantity:
+def _dose_quantity(q: CaseQuantity) -> Element:
     unit = (q.reported or {}).get("unit", q.unit)
     return _quantity(q, dose_kind(unit) or U.DOSE_AMOUNT)
 
@@ -259,19 +252,18 @@ def _write_dose(ctx, f) -> list:
     if f.infusion_hours is not None:
         exts.append(extension(EXT_INFUSION_HOURS, valueDecimal=f.infusion_hours))
     route = concept(coding(ALLCARE_ROUTES, f.route), text=f.route) if f.route else None
-    period = Period(start=f.start, end=f.end) if f.end else Period(start=f.start)
     common = dict(identifier=ctx.common["identifier"], extension=exts, subject=ctx.patient, medicationCodeableConcept=_drug(f.agent))
     if f.frequency == "once":
         return [resource(
             "MedicationAdministration", id=ctx.primary_id, status="completed", effectiveDateTime=f.start,
-            dosage=MedicationAdministrationDosage(dose=_dose_quantity(f.dose), route=route), **common,
+            dosage={"dose": _dose_quantity(f.dose), "route": route}, **common,
         )]
     times, length, unit = FREQUENCY_TIMING[f.frequency]
-    timing = Timing(repeat=TimingRepeat(frequency=times, period=length, periodUnit=unit, boundsPeriod=period))
+    timing = {"repeat": {"frequency": times, "period": length, "periodUnit": unit, "boundsPeriod": period(f.start, f.end)}}
     return [resource(
         "MedicationRequest", id=ctx.primary_id, status="completed" if f.end else "active", intent="order",
-        authoredOn=f.start, dosageInstruction=[Dosage(timing=timing, route=route,
-                                                      doseAndRate=[DosageDoseAndRate(doseQuantity=_dose_quantity(f.dose))])],
+        authoredOn=f.start, dosageInstruction=[{"timing": timing, "route": route,
+                                                "doseAndRate": [{"doseQuantity": _dose_quantity(f.dose)}]}],
         **common,
     )]
 
