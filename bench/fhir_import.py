@@ -7,7 +7,12 @@ writing case files). Prints resources, patients, seconds, resources/s and peak r
 process and of its worker processes. Run it twice with different ``--patients`` to see memory stay flat.
 Goal (issue 10): >= 20,000 resources/s with flat memory.
 
+``--export-findings N`` measures the other direction instead: one synthetic record with N findings
+(treatment monitoring included, follow-up as long as it takes) exported as ``Patient/$everything`` does (the
+Bundle with the assessment's conclusions, written as JSON); prints the time per finding and in all.
+
     .venv/bin/python bench/fhir_import.py [--patients 200] [--years 3] [--workers N] [--gzip] [--strict]
+    .venv/bin/python bench/fhir_import.py --export-findings 5000
 """
 
 from __future__ import annotations
@@ -29,8 +34,8 @@ sys.path.insert(0, str(ROOT / "src"))
 import orjson  # noqa: E402
 
 from allcare.cohort.synthetic import generate_case  # noqa: E402
-from allcare.engine import case_from_dict  # noqa: E402
-from allcare.interop.fhir import NdjsonImport, case_resources  # noqa: E402
+from allcare.engine import assess, case_from_dict  # noqa: E402
+from allcare.interop.fhir import NdjsonImport, bundle_json, case_resources  # noqa: E402
 
 
 def write_export(directory: Path, patients: int, years: float, seed: int, compress: bool) -> tuple[list[Path], int]:
@@ -59,6 +64,25 @@ def peak_rss_mb(who: int) -> float:
     return resource.getrusage(who).ru_maxrss / 1024  # Linux: kilobytes
 
 
+def export_record(findings: int, seed: int, repeat: int = 3) -> None:
+    """Time the export of one record of ``findings`` findings (best of ``repeat``, CPU seconds)."""
+    years = 3.0
+    while len((data := generate_case(random.Random(seed), 1, years=years, monitoring=True))["findings"]) < findings:
+        years *= 1.5
+    case = case_from_dict({**data, "findings": data["findings"][:findings]})  # the case model holds at most 5,000
+    assessment = assess(case)
+    times = []
+    for _ in range(repeat):
+        started = time.process_time()
+        body = orjson.dumps(bundle_json(case, assessment))
+        times.append(time.process_time() - started)
+    best = min(times)
+    print(f"$everything export: {len(case.findings):,} findings ({years:.0f} years of synthetic follow-up), "
+          f"{len(orjson.loads(body)['entry']):,} resources, {len(body) / 1e6:.1f} MB of JSON")
+    print(f"CPU: {best:.2f} s in all, {best / len(case.findings) * 1000:.3f} ms per finding (best of {repeat}; "
+          f"load average {os.getloadavg()[0]:.1f})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--patients", type=int, default=200)
@@ -67,7 +91,11 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="processes for the second pass")
     parser.add_argument("--gzip", action="store_true", help="read .ndjson.gz files")
     parser.add_argument("--strict", action="store_true", help="also validate with the R4B models")
+    parser.add_argument("--export-findings", type=int, default=None, help="time the export of one record this large instead")
     args = parser.parse_args()
+    if args.export_findings:
+        export_record(args.export_findings, args.seed)
+        return
 
     with tempfile.TemporaryDirectory(prefix="allcare-bench-") as tmp:
         paths, total = write_export(Path(tmp), args.patients, args.years, args.seed, args.gzip)

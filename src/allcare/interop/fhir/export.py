@@ -23,7 +23,7 @@ from .export_summary import (
     patient_resource,
     primary_cancer_condition,
 )
-from .model import Element, reference, resource, safe_id
+from .model import Element, reference, safe_id
 from .monitoring import NATURAL_DATES
 
 NATURAL_DATE = {"treatment": "start", **NATURAL_DATES}
@@ -40,7 +40,7 @@ def case_to_bundle(case: Case, assessment: Any | None = None, *, base_url: str |
     """
     resources = case_resources(case, assessment, identifiers)
     entries = [{"fullUrl": full_url(r, base_url), "resource": r} for r in resources]
-    return resource("Bundle", id=safe_id(None, "bundle", case.patient.id), type="collection", entry=entries)
+    return {"resourceType": "Bundle", "id": safe_id(None, "bundle", case.patient.id), "type": "collection", "entry": entries}
 
 
 def case_resources(case: Case, assessment: Any | None = None, identifiers: Sequence[tuple[str, str]] = ()) -> list[Element]:

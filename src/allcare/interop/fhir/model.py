@@ -24,28 +24,14 @@ _NAMESPACE = uuid.UUID("6f1d3c2e-5b7a-4e0f-9a51-2c8d4b7e9f10")
 
 
 def resource(resource_type: str, **fields: Any) -> Element:
-    """A resource of ``resource_type`` as FHIR JSON: absent (None) elements and empty lists are left out at
-    every level, dates written as FHIR dates."""
-    return {"resourceType": resource_type, **_json(fields)}
+    """A resource of ``resource_type`` as FHIR JSON: absent (None) elements and empty lists are left out,
+    dates written as FHIR dates. The builders below leave nothing absent in what they return."""
+    return {"resourceType": resource_type, **_present(fields)}
 
 
-def _json(fields: dict[str, Any]) -> Element:
-    out: Element = {}
-    for key, value in fields.items():
-        if value is None or (isinstance(value, list) and not value):
-            continue
-        if isinstance(value, dict):
-            value = _json(value)
-        elif isinstance(value, list):
-            value = [_json(v) if isinstance(v, dict) else _scalar(v) for v in value]
-        else:
-            value = _scalar(value)
-        out[key] = value
-    return out
-
-
-def _scalar(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, dt.date) else value
+def _present(fields: dict[str, Any]) -> Element:
+    return {key: value.isoformat() if isinstance(value, dt.date) else value for key, value in fields.items()
+            if value is not None and value != []}
 
 
 def coding(system: str, code: str, display: str | None = None) -> Element:
@@ -91,7 +77,7 @@ def reference(resource_type: str, resource_id: str, display: str | None = None) 
 
 
 def extension(url: str, **value: Any) -> Element:
-    return {"url": url, **_json(value)}
+    return {"url": url, **_present(value)}
 
 
 def identifier(system: str, value: str) -> Element:

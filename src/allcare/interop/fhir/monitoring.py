@@ -256,13 +256,13 @@ def _write_dose(ctx, f) -> list:
     if f.frequency == "once":
         return [resource(
             "MedicationAdministration", id=ctx.primary_id, status="completed", effectiveDateTime=f.start,
-            dosage={"dose": _dose_quantity(f.dose), "route": route}, **common,
+            dosage={"dose": _dose_quantity(f.dose), **({"route": route} if route else {})}, **common,
         )]
     times, length, unit = FREQUENCY_TIMING[f.frequency]
     timing = {"repeat": {"frequency": times, "period": length, "periodUnit": unit, "boundsPeriod": period(f.start, f.end)}}
     return [resource(
         "MedicationRequest", id=ctx.primary_id, status="completed" if f.end else "active", intent="order",
-        authoredOn=f.start, dosageInstruction=[{"timing": timing, "route": route,
+        authoredOn=f.start, dosageInstruction=[{"timing": timing, **({"route": route} if route else {}),
                                                 "doseAndRate": [{"doseQuantity": _dose_quantity(f.dose)}]}],
         **common,
     )]
