@@ -19,10 +19,13 @@ def codings(cc) -> list:
 
 
 def code_in(cc, system: str, values: Iterable[str] | None = None) -> str | None:
-    """The first code of ``system`` in a CodeableConcept (restricted to ``values`` when given)."""
-    allowed = set(values) if values is not None else None
-    for c in codings(cc):
-        if c.system == system and c.code and (allowed is None or c.code in allowed):
+    """The first code of ``system`` in a CodeableConcept (restricted to ``values`` when given).
+
+    Called several times for every imported resource: no list or set is built per call."""
+    if cc is None:
+        return None
+    for c in getattr(cc, "coding", None) or ():
+        if c.system == system and c.code and (values is None or c.code in values):
             return c.code
     return None
 
