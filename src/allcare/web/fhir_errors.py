@@ -20,14 +20,14 @@ ISSUE_CODE = {400: "invalid", 401: "login", 403: "forbidden", 404: "not-found", 
               412: "conflict", 413: "too-costly", 415: "not-supported", 422: "invalid", 429: "throttled", 503: "transient"}
 
 
-def operation_outcome(status: int, detail) -> dict:
+def operation_outcome(status: int, detail: object) -> dict[str, object]:
     """An OperationOutcome for an error answer (``detail``: text, or the list of problems of a 422)."""
     code = ISSUE_CODE.get(status, "exception" if status >= 500 else "processing")
-    issues = []
+    issues: list[dict[str, str | list[str]]] = []
     if isinstance(detail, list):
         for item in detail:
-            issue = {"severity": "error", "code": code,
-                     "diagnostics": str(item.get("msg", item)) if isinstance(item, dict) else str(item)}
+            diagnostics = str(item.get("msg", item)) if isinstance(item, dict) else str(item)
+            issue: dict[str, str | list[str]] = {"severity": "error", "code": code, "diagnostics": diagnostics}
             if isinstance(item, dict) and item.get("field"):
                 issue["expression"] = [str(item["field"])]
             issues.append(issue)

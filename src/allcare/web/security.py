@@ -183,12 +183,11 @@ async def csrf_protect(request: Request) -> None:
     supplied = request.headers.get("x-csrf-token")
     if supplied is None and content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
         try:
-            form = await request.form()
+            value = (await request.form()).get("csrf_token")
         except HTTPException:
             raise  # e.g. a body over the limit
         except Exception:  # noqa: BLE001 - an unreadable form has no token
-            form = {}
-        value = form.get("csrf_token")
+            value = None
         supplied = value if isinstance(value, str) else None
     if not expected or not supplied or not hmac.compare_digest(expected, supplied):
         raise HTTPException(status_code=403, detail="CSRF token missing or wrong; reload the page and try again")
@@ -196,7 +195,7 @@ async def csrf_protect(request: Request) -> None:
 
 @dataclass
 class _Attempts:
-    failures: deque = field(default_factory=deque)
+    failures: deque[float] = field(default_factory=deque)
     in_flight: int = 0
     strikes: int = 0
     locked_until: float = 0.0
@@ -221,7 +220,7 @@ class LoginThrottle:
         self.max_failures = max_failures
         self.window = window_seconds
         self.lockout = lockout_seconds
-        self._pairs = LRU(size)
+        self._pairs: LRU[str, _Attempts] = LRU(size)
         self._lock = threading.Lock()
 
     def begin(self, key: str) -> int:

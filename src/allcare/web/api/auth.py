@@ -23,13 +23,16 @@ from ...store.users import (
 )
 from ..deps import AnyUser, DbSession, Principal, RowId, settings_of, store_of
 from ..security import client_ip, cookie_name, csrf_for_session, is_secure, session_token
-from .schemas import LoginIn, NewTokenOut, PasswordChange, TokenIn, TokenOut, WhoAmI, token_out
+from .schemas import LoginIn, NewTokenOut, PasswordChange, TokenIn, TokenOut, WhoAmI, is_role, token_out
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 
 def _whoami(request: Request, who: Principal, csrf_token: str | None = None) -> WhoAmI:
-    return WhoAmI(user_id=who.user_id, username=who.username, display_name=who.display_name, role=who.role,
+    role = who.role
+    if not is_role(role):  # the store accepts only ROLES; a row edited by hand must not pass as a role
+        raise ValueError(f"unknown role {role!r} for user {who.user_id}")
+    return WhoAmI(user_id=who.user_id, username=who.username, display_name=who.display_name, role=role,
                   patient_id=who.patient_id, via=who.via,
                   csrf_token=csrf_token or request.scope.get("state", {}).get("csrf_token"))
 

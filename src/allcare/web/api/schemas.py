@@ -9,7 +9,7 @@ record-keeping around them (ids, versions, timestamps).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal, get_args
+from typing import Any, Literal, TypeGuard, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -21,6 +21,11 @@ from ...store.models import ROLES
 Role = Literal["clinician", "registrar", "patient", "admin"]
 if set(ROLES) != set(get_args(Role)):
     raise RuntimeError("the API's Role literal and the store's ROLES differ")
+
+
+def is_role(value: str) -> TypeGuard[Role]:
+    """Whether a stored role (plain text in the database) is one the API knows."""
+    return value in ROLES
 
 Version = Field(ge=1, le=2**31 - 1, description="the version you read; a stale one gets HTTP 409")
 

@@ -60,6 +60,8 @@ def _chain_existing_events(dialect: str) -> None:
     if not rows:
         return
     _audit_updates(dialect, allow=True)
+    # SQLite hands JSON back as text; a driver that decodes JSON itself (psycopg) has no processor.
+    decode_json = sa.JSON().result_processor(bind.dialect, None)
     previous, expected = GENESIS, 0
     for row in rows:
         event = dict(row)
@@ -68,8 +70,8 @@ def _chain_existing_events(dialect: str) -> None:
             bind.execute(sa.text("UPDATE audit_events SET id = :new WHERE id = :old"), {"new": expected, "old": event["id"]})
             event["id"] = expected
         event["at"] = _aware(event["at"])
-        event["detail"] = sa.JSON().result_processor(bind.dialect, None)(event["detail"]) \
-            if isinstance(event["detail"], str) else event["detail"]
+        if decode_json is not None and isinstance(event["detail"], str):
+            event["detail"] = decode_json(event["detail"])
         previous = event_hash(previous, event)
         bind.execute(sa.text("UPDATE audit_events SET hash = :hash WHERE id = :id"), {"hash": previous, "id": expected})
     _audit_updates(dialect, allow=False)
