@@ -11,9 +11,9 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from .models import FINDING_TYPES, Case
 from .quantity import BARE_NUMBER, WRITTEN_QUANTITY
@@ -38,7 +38,7 @@ class CaseValidationError(ValueError):
         super().__init__("; ".join(str(p) for p in problems))
 
 
-def case_from_dict(data: Any) -> Case:
+def case_from_dict(data: object) -> Case:
     """Validate a case-file dictionary; raise :class:`CaseValidationError` listing every problem."""
     if not isinstance(data, dict):
         raise CaseValidationError([Problem("", "a case must be an object with 'schema', 'patient' and 'findings'")])
@@ -63,26 +63,26 @@ def case_from_json(text: str | bytes) -> Case:
         return case_from_dict(json.loads(text))
 
 
-def _reading_order(problem: Problem) -> tuple:
+def _reading_order(problem: Problem) -> tuple[int, int]:
     """Case-level problems first, then findings in file order (stable within a finding)."""
     match = re.match(r"findings\[(\d+)\]", problem.location)
     return (1, int(match.group(1))) if match else (0, 0)
 
 
-def _dates_before_birth(data: dict) -> list[Problem]:
+def _dates_before_birth(data: dict[str, object]) -> list[Problem]:
     """Check dates against birth even when other fields failed (pydantic skips it then)."""
     import datetime as dt
 
-    def as_date(value: Any) -> dt.date | None:
+    def as_date(value: object) -> dt.date | None:
         try:
             return dt.date.fromisoformat(value) if isinstance(value, str) else None
         except ValueError:
             return None
 
-    patient = data.get("patient") if isinstance(data.get("patient"), dict) else {}
-    birth = as_date(patient.get("birth_date"))
-    findings = data.get("findings") if isinstance(data.get("findings"), list) else []
-    if birth is None:
+    patient = data.get("patient")
+    birth = as_date(patient.get("birth_date")) if isinstance(patient, dict) else None
+    findings = data.get("findings")
+    if birth is None or not isinstance(findings, list):
         return []
     problems = []
     for index, raw in enumerate(findings):
@@ -96,14 +96,14 @@ def _dates_before_birth(data: dict) -> list[Problem]:
     return problems
 
 
-def user_errors(items: Iterable[Any]) -> list[dict]:
+def user_errors(items: Iterable[ErrorDetails]) -> list[ErrorDetails]:
     """pydantic's errors as a user should see them: without the duplicates of a quantity field's fast branch.
 
     A quantity field tries a bare number first and the parser second (see
     :class:`~.quantity.QuantityField`); when both fail, the parser's message says
     what is wrong and the first branch's would only repeat it in pydantic's words.
     """
-    errors = []
+    errors: list[ErrorDetails] = []
     for item in items:
         if BARE_NUMBER in item["loc"]:
             continue
@@ -111,7 +111,7 @@ def user_errors(items: Iterable[Any]) -> list[dict]:
     return errors
 
 
-def describe_errors(error: ValidationError, data: dict) -> list[Problem]:
+def describe_errors(error: ValidationError, data: dict[str, object]) -> list[Problem]:
     problems = []
     for item in user_errors(error.errors(include_url=False)):
         if not item["loc"]:
@@ -134,7 +134,7 @@ def _case_level(message: str) -> list[Problem]:
     return problems
 
 
-def _split_location(loc: tuple, data: dict) -> tuple[str, str]:
+def _split_location(loc: tuple[int | str, ...], data: dict[str, object]) -> tuple[str, str]:
     """Name a finding by index, type and date; the rest of the path is the field."""
     parts = list(loc)
     if len(parts) >= 2 and parts[0] == "findings" and isinstance(parts[1], int):
@@ -149,14 +149,14 @@ def _split_location(loc: tuple, data: dict) -> tuple[str, str]:
     return "", _path(parts)
 
 
-def _finding(data: dict, index: int) -> Any:
+def _finding(data: dict[str, object], index: int) -> object:
     findings = data.get("findings")
     if isinstance(findings, list) and 0 <= index < len(findings):
         return findings[index]
     return None
 
 
-def dotted_path(parts) -> str:
+def dotted_path(parts: Iterable[int | str]) -> str:
     """A pydantic error location as one would write it: ``findings[3].wbc.value``."""
     text = ""
     for part in parts:
@@ -164,7 +164,7 @@ def dotted_path(parts) -> str:
     return text
 
 
-def _path(parts: list) -> str:
+def _path(parts: list[int | str]) -> str:
     """:func:`dotted_path` without the validator wrappers pydantic adds for the case model's unions."""
     text = ""
     for part in parts:
@@ -183,7 +183,7 @@ def _join(location: str, field_path: str) -> str:
     return location or field_path or "case"
 
 
-def _message(item: dict) -> str:
+def _message(item: ErrorDetails) -> str:
     kind = item["type"]
     if kind == "union_tag_invalid":
         tag = item.get("ctx", {}).get("tag")
