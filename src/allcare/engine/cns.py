@@ -22,8 +22,8 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from .assessment import CnsResult
-from .case import Csf, Extramedullary
+from .assessment import CnsResult, CnsStatus
+from .case import Cbc, Csf, Extramedullary, Finding, Quantity
 from .case.bounds import at_least, describe
 from .explain import Conclusion, EvidenceRef, conclude, contradictory, undetermined
 from .sources import COG_CNS, TESTICULAR, TRAUMATIC_LP
@@ -32,8 +32,8 @@ from .view import CaseView, Indexed
 if TYPE_CHECKING:
     from .course.treatment import TreatmentHistory
 
-STATUS_ORDER = ("CNS1", "CNS2a", "CNS2b", "CNS2c", "CNS3a", "CNS3b", "CNS3c")
-CNS3C = "CNS3c"
+STATUS_ORDER: tuple[CnsStatus, ...] = ("CNS1", "CNS2a", "CNS2b", "CNS2c", "CNS3a", "CNS3b", "CNS3c")
+CNS3C: CnsStatus = "CNS3c"
 
 # Unit conversions for Steinherz/Bleyer: CSF cells are counted per uL, blood in 10^9/L and 10^12/L.
 _PER_UL_PER_10E9_L = 1e3
@@ -42,7 +42,7 @@ _PER_UL_PER_10E12_L = 1e6
 _FACTS = ("blasts", "wbc_high", "traumatic", "sb_positive")
 
 
-def _status_from(blasts: bool, wbc_high: bool, traumatic: bool, sb_positive: bool) -> str:
+def _status_from(blasts: bool, wbc_high: bool, traumatic: bool, sb_positive: bool) -> CnsStatus:
     """The COG table (§5) for one fully known CSF."""
     if not blasts:
         return "CNS1"
@@ -53,9 +53,14 @@ def _status_from(blasts: bool, wbc_high: bool, traumatic: bool, sb_positive: boo
     return "CNS3b" if sb_positive else "CNS2c"
 
 
-def _possible(known: dict[str, bool | None]) -> tuple[list[str], list[str]]:
+def _values(fact: bool | None) -> tuple[bool, ...]:
+    """The values a fact can take: itself when known, either when not."""
+    return (False, True) if fact is None else (fact,)
+
+
+def _possible(known: dict[str, bool | None]) -> tuple[list[CnsStatus], list[str]]:
     """Statuses reachable over every value of the unknown facts, and the unknown facts that change the answer."""
-    options = [[known[f]] if known[f] is not None else [False, True] for f in _FACTS]
+    options = [_values(known[f]) for f in _FACTS]
     outcome = {combo: _status_from(*combo) for combo in itertools.product(*options)}
     deciding = []
     for i, fact in enumerate(_FACTS):
@@ -73,7 +78,7 @@ class CsfReading:
     """What one lumbar puncture shows, with the blood count used and what is still missing."""
 
     item: Indexed[Csf]
-    statuses: list[str]
+    statuses: list[CnsStatus]
     missing: list[str]
     traumatic: bool | None
     rule: str
@@ -93,7 +98,7 @@ class CsfReading:
         return bool(self.item.finding.blasts) and self.traumatic is True
 
 
-def _cells(q) -> str:
+def _cells(q: Quantity) -> str:
     return describe(q.value, q.comparator)
 
 
@@ -116,6 +121,7 @@ def read_csf(view: CaseView, item: Indexed[Csf]) -> CsfReading:
     # three-valued, and Steinherz/Bleyer (a ratio) needs both counts as values.
     wbc = None if csf.wbc is None or csf.wbc.comparator else csf.wbc.value
     rbc = None if csf.rbc is None or csf.rbc.comparator else csf.rbc.value
+    traumatic: bool | None
     if csf.traumatic is not None:
         traumatic = csf.traumatic
         traumatic_why = "recorded as traumatic" if traumatic else "recorded as not traumatic"
@@ -128,15 +134,7 @@ def read_csf(view: CaseView, item: Indexed[Csf]) -> CsfReading:
     wbc_high = None if csf.wbc is None else at_least(csf.wbc.value, csf.wbc.comparator, rules.csf_wbc_cns3)
 
     window = rules.cns_blood_count_window_days
-    blood = view.nearest(
-        [
-            x for x in view.within("cbc", item.date, window)
-            if x.finding.wbc is not None and x.finding.rbc is not None and x.finding.rbc.value > 0
-            and x.finding.wbc.comparator is None and x.finding.rbc.comparator is None
-        ],
-        item.date,
-        window,
-    )
+    blood = _blood_for_ratio(view, item.date, window)
     sb_positive: bool | None = None
     sb_missing: list[str] = []
     sb_text = ""
@@ -146,14 +144,15 @@ def read_csf(view: CaseView, item: Indexed[Csf]) -> CsfReading:
         sb_missing.append("CSF RBC count (for Steinherz/Bleyer)")
     if blood is None:
         sb_missing.append(f"blood WBC and RBC within {rules.cns_blood_count_window_days} days of the lumbar puncture")
-    if not sb_missing:
-        csf_ratio = wbc / rbc  # type: ignore[operator]
-        blood_ratio = (blood.finding.wbc.value * _PER_UL_PER_10E9_L) / (blood.finding.rbc.value * _PER_UL_PER_10E12_L)
+    if wbc is not None and rbc is not None and rbc > 0 and blood is not None:  # nothing in sb_missing
+        blood_item, blood_wbc, blood_rbc = blood
+        csf_ratio = wbc / rbc
+        blood_ratio = (blood_wbc * _PER_UL_PER_10E9_L) / (blood_rbc * _PER_UL_PER_10E12_L)
         line = rules.steinherz_bleyer_factor * blood_ratio
         sb_positive = csf_ratio > line and not math.isclose(csf_ratio, line, rel_tol=1e-9)
         sb_text = (
             f"Steinherz/Bleyer: CSF WBC/RBC {csf_ratio:.4g} {'>' if sb_positive else 'is not >'} "
-            f"{rules.steinherz_bleyer_factor:g} x blood WBC/RBC ({blood_ratio:.4g}, blood count of {blood.date}) "
+            f"{rules.steinherz_bleyer_factor:g} x blood WBC/RBC ({blood_ratio:.4g}, blood count of {blood_item.date}) "
             f"= {line:.4g}: {'positive' if sb_positive else 'negative'}."
         )
 
@@ -195,8 +194,26 @@ def read_csf(view: CaseView, item: Indexed[Csf]) -> CsfReading:
     parts.append(f"COG status: {' or '.join(statuses)}.")
     evidence = [item.ref(_csf_summary(csf))]
     if uses_sb and blood is not None:
-        evidence.append(blood.ref(f"blood WBC {blood.finding.wbc.value:g} x10^9/L, RBC {blood.finding.rbc.value:g} x10^12/L"))
+        blood_item, blood_wbc, blood_rbc = blood
+        evidence.append(blood_item.ref(f"blood WBC {blood_wbc:g} x10^9/L, RBC {blood_rbc:g} x10^12/L"))
     return CsfReading(item, statuses, missing, traumatic, rule, " ".join(parts), evidence)
+
+
+def _blood_for_ratio(view: CaseView, when: dt.date, window: int) -> tuple[Indexed[Cbc], float, float] | None:
+    """The blood count nearest a lumbar puncture with WBC and RBC both as values (Steinherz/Bleyer is a ratio):
+    the count, its WBC (10^9/L) and its RBC (10^12/L)."""
+    usable: list[Indexed[Cbc]] = [
+        x for x in view.within("cbc", when, window)
+        if x.finding.wbc is not None and x.finding.rbc is not None and x.finding.rbc.value > 0
+        and x.finding.wbc.comparator is None and x.finding.rbc.comparator is None
+    ]
+    blood: Indexed[Cbc] | None = view.nearest(usable, when, window)
+    if blood is None:
+        return None
+    wbc, rbc = blood.finding.wbc, blood.finding.rbc
+    if wbc is None or rbc is None:  # not among the usable counts
+        return None
+    return blood, wbc.value, rbc.value
 
 
 def _diagnostic_window_end(view: CaseView, treatments: TreatmentHistory) -> dt.date | None:
@@ -211,7 +228,9 @@ _LATER_INVOLVEMENT_RULES = {"cns": "CNS.LATER_CNS_INVOLVEMENT", "testis": "CNS.L
 """New CNS or testicular disease after the diagnostic work-up: relapse evidence, not a diagnostic CNS status."""
 
 
-def _site_at_diagnosis(items: list[Indexed[Extramedullary]]) -> tuple[bool | None, list[str], list[Indexed]]:
+def _site_at_diagnosis(
+    items: list[Indexed[Extramedullary]],
+) -> tuple[bool | None, list[str], list[Indexed[Extramedullary]]]:
     """Any positive finding wins over negatives on other days; positive and negative on the same day contradict."""
     positives = [x for x in items if x.finding.present]
     negatives = [x for x in items if not x.finding.present]
@@ -237,13 +256,13 @@ def assess_cns(view: CaseView, treatments: TreatmentHistory) -> CnsResult:
     """CNS status and testicular involvement at diagnosis, with later lumbar punctures reported separately."""
     end = _diagnostic_window_end(view, treatments)
 
-    def at_diagnosis(x: Indexed) -> bool:
+    def at_diagnosis(x: Indexed[Finding]) -> bool:
         return end is None or x.date <= end
 
-    csfs = view.of_type("csf")
+    csfs: list[Indexed[Csf]] = view.of_type("csf")
     diagnostic = csfs[0] if csfs and at_diagnosis(csfs[0]) else None
     later = [x for x in csfs if x is not diagnostic]
-    extramedullary = view.of_type("extramedullary")
+    extramedullary: list[Indexed[Extramedullary]] = view.of_type("extramedullary")
     cns_items = [x for x in extramedullary if x.finding.site == "cns" and at_diagnosis(x)]
     testis_items = [x for x in extramedullary if x.finding.site == "testis" and at_diagnosis(x)]
 
@@ -251,9 +270,9 @@ def assess_cns(view: CaseView, treatments: TreatmentHistory) -> CnsResult:
     reading = read_csf(view, diagnostic) if diagnostic is not None else None
     clinical, clinical_conflicts, clinical_evidence = _site_at_diagnosis(cns_items)
 
-    status: str | None
+    status: CnsStatus | None
     date: dt.date | None
-    possible: list[str] = []
+    possible: list[CnsStatus] = []
     if clinical_conflicts:
         status, date = None, None
         conclusions.append(
@@ -288,7 +307,7 @@ def assess_cns(view: CaseView, treatments: TreatmentHistory) -> CnsResult:
         else:
             # An open classification is not a status: the contract allows only CNS1..CNS3c or
             # null, so the candidates go to ``possible`` and the conclusion says what decides.
-            status = reading.status if reading.determined else None
+            status = reading.statuses[0] if reading.determined else None
             date = reading.item.date
             possible = [] if reading.determined else list(reading.statuses)
             if reading.determined:
@@ -358,7 +377,7 @@ def _later_findings(
     diagnosis_status: str | None,
 ) -> list[Conclusion]:
     """One conclusion per lumbar puncture after the diagnostic one, and per later CNS or testicular finding."""
-    out = []
+    out: list[Conclusion] = []
     keep = f"The CNS status at diagnosis stays {diagnosis_status or 'unassigned'}; "
     for item in later_csfs:
         reading = read_csf(view, item)
@@ -376,16 +395,16 @@ def _later_findings(
                     explanation, reading.evidence, value=reading.status,
                 )
             )
-    for item in extramedullary:
-        f = item.finding
-        if end is not None and item.date > end and f.present and f.site in ("cns", "testis"):
+    for site_item in extramedullary:
+        f = site_item.finding
+        if end is not None and site_item.date > end and f.present and f.site in ("cns", "testis"):
             out.append(
                 conclude(
                     f"cns.later_{f.site}", True, _LATER_INVOLVEMENT_RULES[f.site],
                     COG_CNS if f.site == "cns" else TESTICULAR,
-                    f"{_extramedullary_summary(item)} on {item.date}, after diagnosis: " + keep
+                    f"{_extramedullary_summary(site_item)} on {site_item.date}, after diagnosis: " + keep
                     + "new extramedullary disease is relapse evidence for the response assessment.",
-                    [item.ref(_extramedullary_summary(item))],
+                    [site_item.ref(_extramedullary_summary(site_item))],
                 )
             )
     return out
