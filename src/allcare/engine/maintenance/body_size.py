@@ -15,7 +15,9 @@ import math
 import weakref
 from bisect import bisect_left
 from dataclasses import dataclass
+from typing import Literal
 
+from ..case import Anthropometry, Quantity
 from ..monitoring_output import BodySize
 from ..view import CaseView, Indexed
 
@@ -26,14 +28,32 @@ def mosteller(height_cm: float, weight_kg: float) -> float:
 
 
 def haycock(height_cm: float, weight_kg: float) -> float:
-    return 0.024265 * height_cm**0.3964 * weight_kg**0.5378
+    return 0.024265 * math.pow(height_cm, 0.3964) * math.pow(weight_kg, 0.5378)
 
 
 def dubois(height_cm: float, weight_kg: float) -> float:
-    return 0.007184 * height_cm**0.725 * weight_kg**0.425
+    return 0.007184 * math.pow(height_cm, 0.725) * math.pow(weight_kg, 0.425)
 
 
 FORMULAS = {"mosteller": mosteller, "haycock": haycock, "dubois": dubois}
+
+
+BsaSource = Literal["recorded", "mosteller", "haycock", "dubois"]
+"""Where a BSA came from: recorded as such, or the formula that computed it."""
+
+_Field = Literal["height", "weight", "bsa"]
+
+
+def _quantity(finding: Anthropometry, field: _Field) -> Quantity | None:
+    if field == "height":
+        return finding.height
+    return finding.weight if field == "weight" else finding.bsa
+
+
+def _value(item: Indexed[Anthropometry] | None, field: _Field) -> float | None:
+    """The value of ``field`` in a body-size finding (None without the finding or the field)."""
+    quantity = None if item is None else _quantity(item.finding, field)
+    return None if quantity is None else quantity.value
 
 
 @dataclass(frozen=True)
@@ -41,24 +61,21 @@ class Size:
     """Body size on a date, with the findings it came from."""
 
     bsa: float | None
-    source: str | None
-    height: Indexed | None
-    weight: Indexed | None
-    recorded: Indexed | None
+    source: BsaSource | None
+    height: Indexed[Anthropometry] | None
+    weight: Indexed[Anthropometry] | None
+    recorded: Indexed[Anthropometry] | None
 
     @property
-    def items(self) -> list[Indexed]:
+    def items(self) -> list[Indexed[Anthropometry]]:
         """The findings the BSA came from."""
         used = (self.recorded,) if self.source == "recorded" else (self.height, self.weight)
         return [x for x in used if x is not None]
 
-    def summary(self) -> str:
-        if self.bsa is None:
-            return "body size not known"
-        if self.source == "recorded":
-            return f"BSA {self.bsa:.2f} m2 (recorded {self.recorded.date})"
-        return (f"BSA {self.bsa:.2f} m2 ({self.source}: height {self.height.finding.height.value:g} cm, "
-                f"weight {self.weight.finding.weight.value:g} kg)")
+    @property
+    def weight_kg(self) -> float | None:
+        """The weight of the day (a dose per kg needs it)."""
+        return _value(self.weight, "weight")
 
 
 class _Known:
@@ -68,10 +85,11 @@ class _Known:
     __slots__ = ("series", "sizes")
 
     def __init__(self, view: CaseView):
-        items = view.of_type("anthropometry")
-        self.series: dict[str, tuple[list[dt.date], list[Indexed]]] = {}
-        for field in ("height", "weight", "bsa"):
-            having = [x for x in items if getattr(x.finding, field) is not None]
+        items: list[Indexed[Anthropometry]] = view.of_type("anthropometry")
+        self.series: dict[_Field, tuple[list[dt.date], list[Indexed[Anthropometry]]]] = {}
+        fields: tuple[_Field, ...] = ("height", "weight", "bsa")
+        for field in fields:
+            having = [x for x in items if _quantity(x.finding, field) is not None]
             self.series[field] = ([x.date for x in having], having)
         self.sizes: dict[dt.date, Size] = {}
 
@@ -86,13 +104,13 @@ def _known(view: CaseView) -> _Known:
     return known
 
 
-def _nearest(view: CaseView, field: str, when: dt.date) -> Indexed | None:
+def _nearest(view: CaseView, field: _Field, when: dt.date) -> Indexed[Anthropometry] | None:
     """The finding giving ``field`` nearest to ``when`` within the window (ties: the earlier one), found by
     bisecting its date-ordered series (:meth:`CaseView.nearest` read every finding of the window)."""
     dates, items = _known(view).series[field]
     window = view.rules.body_size_max_age_days
     after = bisect_left(dates, when)  # the first on or after ``when``
-    best: Indexed | None = None
+    best: Indexed[Anthropometry] | None = None
     if after > 0:
         before = bisect_left(dates, dates[after - 1])  # the first of the latest date before ``when``
         if (when - dates[before]).days <= window:
@@ -114,13 +132,16 @@ def size_on(view: CaseView, when: dt.date) -> Size:
 
 def _size_on(view: CaseView, when: dt.date) -> Size:
     height, weight, recorded = _nearest(view, "height", when), _nearest(view, "weight", when), _nearest(view, "bsa", when)
+    height_cm, weight_kg, recorded_bsa = _value(height, "height"), _value(weight, "weight"), _value(recorded, "bsa")
     computed = None
-    if height is not None and weight is not None:
+    measured_days = 0  # from ``when`` to the nearer of the height and the weight computed from
+    if height is not None and weight is not None and height_cm is not None and weight_kg is not None:
         formula = view.rules.bsa_formula
-        computed = FORMULAS[formula](height.finding.height.value, weight.finding.weight.value)
-    if recorded is not None and (computed is None or abs((recorded.date - when).days) <= min(
-            abs((height.date - when).days), abs((weight.date - when).days))):
-        return Size(recorded.finding.bsa.value, "recorded", height, weight, recorded)
+        computed = FORMULAS[formula](height_cm, weight_kg)
+        measured_days = min(abs((height.date - when).days), abs((weight.date - when).days))
+    if recorded is not None and recorded_bsa is not None and (
+            computed is None or abs((recorded.date - when).days) <= measured_days):
+        return Size(recorded_bsa, "recorded", height, weight, recorded)
     if computed is not None:
         return Size(computed, view.rules.bsa_formula, height, weight, None)
     return Size(None, None, height, weight, None)
@@ -128,7 +149,7 @@ def _size_on(view: CaseView, when: dt.date) -> Size:
 
 def body_size_section(view: CaseView) -> BodySize | None:
     """The latest body size (for the patient page and report)."""
-    items = view.of_type("anthropometry")
+    items: list[Indexed[Anthropometry]] = view.of_type("anthropometry")
     if not items:
         return None
     latest = items[-1].date
@@ -138,15 +159,15 @@ def body_size_section(view: CaseView) -> BodySize | None:
     used = {x.index: x for x in [*size.items, *(x for x in (height, weight) if x is not None)]}
     return BodySize(
         date=max(x.date for x in used.values()),
-        height_cm=height.finding.height.value if height else None,
-        weight_kg=weight.finding.weight.value if weight else None,
+        height_cm=_value(height, "height"),
+        weight_kg=_value(weight, "weight"),
         bsa_m2=None if size.bsa is None else round(size.bsa, 3),
-        bsa_source=size.source,  # type: ignore[arg-type]
+        bsa_source=size.source,
         evidence=[x.ref(_describe(x.finding)) for x in sorted(used.values(), key=lambda x: x.index)],
     )
 
 
-def _describe(finding) -> str:
+def _describe(finding: Anthropometry) -> str:
     parts = []
     if finding.height is not None:
         parts.append(f"height {finding.height.value:g} cm")

@@ -97,7 +97,7 @@ def mg_per_administration(span: DoseSpan, size: Size) -> float | None:
     if quantity.unit == "mg/m2":
         return None if size.bsa is None else quantity.value * size.bsa
     if quantity.unit == "mg/kg":
-        return None if size.weight is None else quantity.value * size.weight.finding.weight.value
+        return None if size.weight_kg is None else quantity.value * size.weight_kg
     return None
 
 
