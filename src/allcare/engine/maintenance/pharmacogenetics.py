@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .. import sources
+from ..case import Pharmacogenetics
 from ..explain import Conclusion, EvidenceRef, conclude, contradictory, undetermined
 from ..monitoring_output import ThiopurineGuidance
 from ..view import CaseView, Indexed
@@ -85,9 +86,11 @@ ROWS: tuple[Row, ...] = (
 def _phenotypes(view: CaseView) -> tuple[dict[str, str | None], list[EvidenceRef], list[str]]:
     """Latest phenotype per gene, the evidence, and conflicts (findings or a diplotype disagreeing)."""
     found: dict[str, str | None] = {"TPMT": None, "NUDT15": None}
-    refs, conflicts = [], []
-    readings: dict[str, list[tuple[str, Indexed]]] = {"TPMT": [], "NUDT15": []}
-    for item in view.of_type("pharmacogenetics"):
+    refs: list[EvidenceRef] = []
+    conflicts: list[str] = []
+    readings: dict[str, list[tuple[str, Indexed[Pharmacogenetics]]]] = {"TPMT": [], "NUDT15": []}
+    items: list[Indexed[Pharmacogenetics]] = view.of_type("pharmacogenetics")
+    for item in items:
         f = item.finding
         from_diplotype = phenotype_from_diplotype(f.gene, f.diplotype) if f.diplotype else None
         if f.phenotype and from_diplotype and f.phenotype not in (from_diplotype, POSSIBLE_IM):
@@ -126,16 +129,25 @@ def assess_pharmacogenetics(view: CaseView) -> ThiopurineGuidance | None:
     tpmt, nudt15 = found["TPMT"], found["NUDT15"]
     topic = "pharmacogenetics.thiopurine"
     start_pct = _current_pct(view, protocol)
-    base = dict(tpmt=tpmt, nudt15=nudt15, protocol_start_mg_m2_day=protocol, current_pct_of_protocol=start_pct,
-                source=sources.CPIC_THIOPURINES)
+
+    def guidance(rule: str, wording: str, conclusion: Conclusion, pct: tuple[float, float] | None = None,
+                 row: Row | None = None) -> ThiopurineGuidance:
+        """The guidance, with what every outcome reports: the phenotypes, the protocol dose and the first dose."""
+        return ThiopurineGuidance(
+            tpmt=tpmt, nudt15=nudt15, protocol_start_mg_m2_day=protocol, current_pct_of_protocol=start_pct,
+            source=sources.CPIC_THIOPURINES, rule=rule, wording=wording, conclusions=[conclusion],
+            start_pct_low=None if pct is None else pct[0], start_pct_high=None if pct is None else pct[1],
+            schedule=None if row is None else row.schedule, steady_state_weeks=None if row is None else row.weeks,
+        )
+
     if conflicts:
         c = contradictory(topic, "CPIC.THIOPURINE.CONFLICT", sources.CPIC_THIOPURINES, conflicts, refs)
-        return ThiopurineGuidance(**base, rule=c.rule, wording=c.explanation, conclusions=[c])
+        return guidance(c.rule, c.explanation, c)
     row = next((r for r in ROWS if r.applies(tpmt, nudt15)), None)
     missing = [f"{gene} phenotype (CPIC reads TPMT and NUDT15 together)" for gene, value in found.items() if value is None]
     if row is None:
         c = undetermined(topic, "CPIC.THIOPURINE.INCOMPLETE", sources.CPIC_THIOPURINES, missing, evidence=refs)
-        return ThiopurineGuidance(**base, rule=c.rule, wording=c.explanation, conclusions=[c])
+        return guidance(c.rule, c.explanation, c)
     rule, pct, words = row.rule, row.pct, row.words.format(threshold=threshold)
     if row.rule == "CPIC.THIOPURINE.IM_ONE" and protocol < threshold:
         rule, pct = "CPIC.THIOPURINE.IM_ONE_LOW_START", None
@@ -155,7 +167,4 @@ def assess_pharmacogenetics(view: CaseView) -> ThiopurineGuidance | None:
         conclusion = undetermined(topic, rule, sources.CPIC_THIOPURINES, missing, wording, refs, value=rule)
     else:
         conclusion = conclude(topic, rule, rule, sources.CPIC_THIOPURINES, wording, refs)
-    return ThiopurineGuidance(
-        **base, start_pct_low=None if pct is None else pct[0], start_pct_high=None if pct is None else pct[1],
-        schedule=row.schedule, steady_state_weeks=row.weeks, wording=wording, rule=rule, conclusions=[conclusion],
-    )
+    return guidance(rule, wording, conclusion, pct, row)
