@@ -368,13 +368,18 @@ RelapseSite = Literal[
 MonitoringReading = Literal[
     "molecular_response", "persisting", "new_lesion", "normal_karyotype", "abnormal_karyotype", "reported",
 ]
+IbfmTiming = Literal["very_early", "early", "late"]
+CogRelapseTiming = Literal["early", "late"]
+BfmGroup = Literal["S1", "S2", "S3", "S4"]
+IntreallRisk = Literal["standard", "high"]
+CogRelapseRisk = Literal["low", "intermediate", "high"]
 
 
 class RelapseTiming(_Out, frozen=True, kw_only=True):
     """Time to relapse by the I-BFM (IntReALL) and COG definitions, with the dates they were measured from."""
 
-    ibfm: Literal["very_early", "early", "late"] | None = None
-    cog: Literal["early", "late"] | None = None
+    ibfm: IbfmTiming | None = None
+    cog: CogRelapseTiming | None = None
     diagnosis_date: dt.date | None = None
     end_of_therapy: Annotated[dt.date | None, Meta(description="end of front-line therapy (last block's end)")] = None
     months_from_diagnosis: float | None = None
@@ -384,9 +389,9 @@ class RelapseTiming(_Out, frozen=True, kw_only=True):
 class RelapseRisk(_Out, frozen=True, kw_only=True):
     """First-relapse risk groups (paediatric schemes), each None when not applicable or not decidable."""
 
-    bfm: Literal["S1", "S2", "S3", "S4"] | None = None
-    intreall: Literal["standard", "high"] | None = None
-    cog: Literal["low", "intermediate", "high"] | None = None
+    bfm: BfmGroup | None = None
+    intreall: IntreallRisk | None = None
+    cog: CogRelapseRisk | None = None
     factors: list[str] = []
 
 

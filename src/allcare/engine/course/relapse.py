@@ -27,25 +27,35 @@ import datetime as dt
 from dataclasses import dataclass, field
 from itertools import product
 
-from ..assessment import RelapseRisk, RelapseTiming
-from ..case import Condition
+from ..assessment import (
+    BfmGroup,
+    CogRelapseRisk,
+    CogRelapseTiming,
+    IbfmTiming,
+    IntreallRisk,
+    MrdResult,
+    RelapseRisk,
+    RelapseTiming,
+)
+from ..case import Condition, Mrd
 from ..case.bounds import at_least
 from ..dates import add_months, exact_years
 from ..explain import Conclusion, EvidenceRef, conclude, undetermined
 from ..response.extramedullary import site_findings
 from ..response.mrd import level_at_least, mrd_result, value_text
+from ..rules import RuleSet
 from ..sources import BFM_RELAPSE, COG_RELAPSE, RELAPSE_SITE, RELAPSE_TIMING
 from ..timepoints import is_end_of_induction
-from ..view import CaseView
+from ..view import CaseView, Indexed
 from .episodes import Episode
-from .treatment import CONCURRENT_PHASES, TreatmentHistory
+from .treatment import CONCURRENT_PHASES, Block, TreatmentHistory
 
 MARROW_SAMPLES = ("marrow", None)
 EM_NAMES = {"cns": "CNS", "testis": "testis"}
 
 # ALL-REZ BFM strategy groups by lineage, site and I-BFM timing (very early, early, late).
 # T-lineage isolated extramedullary relapses follow the B-cell precursor row.
-_BFM = {
+_BFM: dict[tuple[str | None, str], tuple[BfmGroup, BfmGroup, BfmGroup]] = {
     ("B", "extramedullary"): ("S2", "S2", "S1"),
     ("B", "combined"): ("S4", "S2", "S2"),
     ("B", "isolated_marrow"): ("S4", "S3", "S2"),
@@ -53,7 +63,7 @@ _BFM = {
     ("T", "combined"): ("S4", "S4", "S4"),
     ("T", "isolated_marrow"): ("S4", "S4", "S4"),
 }
-_TIMING_ORDER = ("very_early", "early", "late")
+_TIMING_ORDER: tuple[IbfmTiming, ...] = ("very_early", "early", "late")
 
 
 @dataclass(frozen=True)
@@ -179,6 +189,7 @@ def relapse_timing(view: CaseView, episode: Episode, treatments: TreatmentHistor
     rules = view.rules
     dx, onset = view.diagnosis_date, episode.onset
     evidence: list[EvidenceRef] = []
+    missing: list[str]
     if dx is None:
         missing = ["diagnosis date"]
         return TimingCall(RelapseTiming(), undetermined(topic, rule, RELAPSE_TIMING, missing), missing)
@@ -192,7 +203,8 @@ def relapse_timing(view: CaseView, episode: Episode, treatments: TreatmentHistor
     months_end = None if end is None else round(exact_years(end, onset) * 12, 1)
     evidence += (episode.event.evidence[:1] if episode.event else []) + [b.ref() for b in treatments.before(onset)[-1:]]
     very_early_line = add_months(dx, rules.relapse_very_early_months)
-    missing: list[str] = []
+    missing = []
+    ibfm: IbfmTiming | None
     if onset < very_early_line:
         ibfm, why = "very_early", f"onset {onset} < {rules.relapse_very_early_months} months after diagnosis ({very_early_line})"
     elif end is not None:
@@ -229,10 +241,10 @@ def relapse_timing(view: CaseView, episode: Episode, treatments: TreatmentHistor
     return TimingCall(timing, conclude(topic, value, rule, f"{RELAPSE_TIMING}; {COG_RELAPSE}", text, evidence), [])
 
 
-def _cog_timing(rules, dx: dt.date, onset: dt.date, site: SiteCall) -> tuple[str | None, str]:
+def _cog_timing(rules: RuleSet, dx: dt.date, onset: dt.date, site: SiteCall) -> tuple[CogRelapseTiming | None, str]:
     marrow_line = add_months(dx, rules.cog_relapse_marrow_early_months)
     em_line = add_months(dx, rules.cog_relapse_extramedullary_early_months)
-    answers = set()
+    answers: set[CogRelapseTiming] = set()
     for candidate in site.candidates:
         marrow_involved = candidate in ("combined", "isolated_marrow")
         line = marrow_line if marrow_involved else em_line
@@ -259,7 +271,7 @@ def relapse_risk(view: CaseView, episode: Episode, lineage: str | None, site: Si
                  first: bool, ph_positive: bool | None, after_hsct: bool, switched: bool | None) -> RiskCall:
     age = view.age_at(episode.onset)
     bfm, bfm_conclusion, factors = _bfm(view, lineage, site, timing, first, age, switched)
-    intreall = None if bfm is None else ("standard" if bfm in ("S1", "S2") else "high")
+    intreall: IntreallRisk | None = None if bfm is None else ("standard" if bfm in ("S1", "S2") else "high")
     cog, cog_conclusion = _cog(view, episode, lineage, site, timing, first, age, ph_positive, after_hsct, switched)
     conclusions = [bfm_conclusion, cog_conclusion]
     if cog is not None:
@@ -276,7 +288,7 @@ def _first_relapse_scope(first: bool, switched: bool | None) -> str | None:
 
 
 def _bfm(view: CaseView, lineage: str | None, site: SiteCall, timing: TimingCall, first: bool, age: float | None,
-         switched: bool | None) -> tuple[str | None, Conclusion, list[str]]:
+         switched: bool | None) -> tuple[BfmGroup | None, Conclusion, list[str]]:
     topic, rule = "course.relapse.risk.bfm", "COURSE.RELAPSE.RISK.BFM"
     rules = view.rules
     scope = _first_relapse_scope(first, switched)
@@ -290,7 +302,7 @@ def _bfm(view: CaseView, lineage: str | None, site: SiteCall, timing: TimingCall
     if age is None:
         return None, undetermined(topic, rule, BFM_RELAPSE, ["age (birth date or age)"]), []
     site_keys = {_bfm_site(c) for c in site.candidates}
-    timings = [timing.timing.ibfm] if timing.timing.ibfm else list(_TIMING_ORDER)
+    timings: list[IbfmTiming] = [timing.timing.ibfm] if timing.timing.ibfm else list(_TIMING_ORDER)
     groups = {_BFM[(lineage, s)][_TIMING_ORDER.index(t)] for s in site_keys for t in timings}
     lineage_text = "B-cell precursor" if lineage == "B" else "T-lineage"
     site_text = site.site.replace("_", " ") if site.site else "site undetermined"
@@ -312,7 +324,7 @@ def _bfm_site(candidate: str) -> str:
     return candidate if candidate in ("combined", "isolated_marrow") else "extramedullary"
 
 
-def end_of_block1_mrd(view: CaseView, episode: Episode):
+def end_of_block1_mrd(view: CaseView, episode: Episode) -> tuple[Indexed[Mrd], MrdResult] | None:
     """The first marrow MRD at the end of the relapse's first block.
 
     It is labelled end of induction/block, or taken >= 28 days after the block
@@ -322,11 +334,12 @@ def end_of_block1_mrd(view: CaseView, episode: Episode):
     if episode.treatment is None:
         return None
     start, rules = episode.treatment.start, view.rules
-    for item in view.of_type("mrd"):
+    items: list[Indexed[Mrd]] = view.of_type("mrd")
+    for item in items:
         result = mrd_result(item, rules)
         if item.date <= start or result.sample not in MARROW_SAMPLES:
             continue
-        if item.date > _block1_due_by(view, episode):
+        if item.date > _block1_due_by(view, episode.treatment):
             break
         if is_end_of_induction(result.timepoint) or (item.date - start).days >= rules.end_of_induction_min_days:
             return item, result
@@ -335,7 +348,7 @@ def end_of_block1_mrd(view: CaseView, episode: Episode):
 
 def _cog(view: CaseView, episode: Episode, lineage: str | None, site: SiteCall, timing: TimingCall, first: bool,
          age: float | None, ph_positive: bool | None, after_hsct: bool,
-         switched: bool | None) -> tuple[str | None, Conclusion]:
+         switched: bool | None) -> tuple[CogRelapseRisk | None, Conclusion]:
     topic, rule = "course.relapse.risk.cog", "COURSE.RELAPSE.RISK.COG"
     rules = view.rules
     low, high = rules.cog_relapse_age
@@ -367,26 +380,27 @@ def _cog(view: CaseView, episode: Episode, lineage: str | None, site: SiteCall, 
     found = end_of_block1_mrd(view, episode)
     line = rules.cog_relapse_mrd_high_from
     answer = None if found is None else level_at_least(found[1], line)
-    if answer is None:
+    if answer is None or found is None:  # no result (found is None) gives no answer
         why = f"late B-ALL relapse: low (end-of-block-1 MRD < {line * 100:g}%) or intermediate risk"
         if found is None and not _block1_due(view, episode):
             return None, conclude(topic, None, rule, COG_RELAPSE, why + "; the end-of-block-1 MRD is not yet due")
         need = ("end-of-block-1 marrow MRD after relapse re-induction" if found is None
                 else f"evaluable end-of-block-1 marrow MRD (the {found[0].date} result cannot tell < or >= {line * 100:g}%)")
         return None, undetermined(topic, rule, COG_RELAPSE, [need], why)
-    group = "intermediate" if answer else "low"
+    group: CogRelapseRisk = "intermediate" if answer else "low"
     item, result = found
     why = (f"late B-ALL relapse with end-of-block-1 marrow MRD {value_text(result)} "
            f"({'>=' if answer else '<'} {line * 100:g}%): COG {group} risk")
     return group, conclude(topic, group, rule, COG_RELAPSE, why, [item.ref(f"marrow MRD {value_text(result)}")])
 
 
-def _block1_due_by(view: CaseView, episode: Episode) -> dt.date:
-    """The date the end-of-block-1 assessment is due by (as at end of induction: day 42 + grace)."""
+def _block1_due_by(view: CaseView, block: Block) -> dt.date:
+    """The date the end-of-block-1 assessment of the relapse's first block is due by (as at end of induction:
+    day 42 + grace)."""
     rules = view.rules
-    return episode.treatment.start + dt.timedelta(days=rules.induction_days[1] + rules.end_of_induction_grace_days)
+    return block.start + dt.timedelta(days=rules.induction_days[1] + rules.end_of_induction_grace_days)
 
 
 def _block1_due(view: CaseView, episode: Episode) -> bool:
     """Whether the end-of-block-1 assessment is overdue."""
-    return episode.treatment is not None and view.as_of > _block1_due_by(view, episode)
+    return episode.treatment is not None and view.as_of > _block1_due_by(view, episode.treatment)
