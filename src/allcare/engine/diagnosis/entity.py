@@ -19,6 +19,7 @@ missing because it would take precedence if present.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from ..assessment import Entity
@@ -108,6 +109,17 @@ class Walk:
     also: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
+    @property
+    def stop(self) -> tuple[Tier, TierState]:
+        """The tier the walk stopped at and its state: only a found, conflict or uncertain walk has one."""
+        if self.tier is None or self.state is None:
+            raise ValueError(f"a {self.kind!r} walk did not stop at a tier")
+        return self.tier, self.state
+
+
+EntityKey = tuple[str | None, str | None, list[str], str]
+"""What names an entity from a walk: (key, ICC sub-type, extra missing, extra explanation); no key when open."""
+
 
 @dataclass(frozen=True)
 class EntityCall:
@@ -153,7 +165,7 @@ def tier_state(tier: Tier, g: GeneticProfile, icc: bool = False) -> TierState:
     expression = [c for c in g.confident_expression("entity") if c.value in PROVISIONAL_EXPRESSION]
     if found or expression:
         return TierState("detected", g.refs(*found) + [c.ref for c in expression],
-                         detail=", ".join(found + [c.value for c in expression]))
+                         detail=", ".join(found + [c.value for c in expression if c.value is not None]))
     conflicting = [lesion for lesion in OTHER_DEFINED if lesion in g.conflicts]
     if conflicting:
         return TierState("conflicting", g.refs(*conflicting), g.conflicts[conflicting[0]], conflicting[0])
@@ -221,16 +233,17 @@ def _b_entity(g: GeneticProfile) -> EntityCall:
     return EntityCall(who[0], icc[0], [who[1], icc[1]])
 
 
-def _who_b_key(w: Walk) -> tuple[str | None, str | None, list[str], str]:
-    key = "b_all_nos" if w.kind == "nos" else f"b_all_{w.tier.key}"
+def _who_b_key(w: Walk) -> EntityKey:
+    key = "b_all_nos" if w.kind == "nos" else f"b_all_{w.stop[0].key}"
     return key, None, [], ""
 
 
-def _icc_b_key(w: Walk, g: GeneticProfile) -> tuple[str | None, str | None, list[str], str]:
+def _icc_b_key(w: Walk, g: GeneticProfile) -> EntityKey:
     """(key, subtype, extra missing, extra explanation) for the ICC entity."""
     if w.kind == "nos":
         return "icc_b_all_nos", None, [], ""
-    tier = w.tier.key
+    stopped, state = w.stop
+    tier = stopped.key
     if tier == "bcr_abl1":
         subtype, text = bcr_abl1_involvement(g)
         return "icc_b_all_bcr_abl1", subtype, [] if subtype else [MULTILINEAGE_MISSING], text
@@ -249,7 +262,7 @@ def _icc_b_key(w: Walk, g: GeneticProfile) -> tuple[str | None, str | None, list
             return "icc_b_all_bcr_abl1_like", "jak_stat", [], ""
         return "icc_b_all_bcr_abl1_like", "nos", [], "no ABL-class or JAK-STAT lesion reported"
     if tier == "other_defined":
-        first = w.state.detail.split(", ")[0]
+        first = state.detail.split(", ")[0]
         return ICC_OTHER_DEFINED[first], None, [], ""
     return ICC_B[tier], None, [], ""
 
@@ -272,16 +285,18 @@ def bcr_abl1_involvement(g: GeneticProfile) -> tuple[str | None, str]:
     return None, "no BCR::ABL1 result on sorted non-lymphoid cells: lymphoid-only vs multilineage open"
 
 
-def _from_walk(w: Walk, topic, rule, source, keyer, names, g: GeneticProfile) -> tuple[Entity, Conclusion]:
+def _from_walk(w: Walk, topic: str, rule: str, source: str, keyer: Callable[[Walk], EntityKey],
+               names: Mapping[str, str], g: GeneticProfile) -> tuple[Entity, Conclusion]:
     notes = " ".join(n + "." for n in dict.fromkeys(w.notes))
     if w.kind == "conflict":
-        sides = w.state.sides or [f"{w.tier.label}: contradictory results"]
-        conclusion = contradictory(topic, rule, source, [f"{w.tier.label}: {s}" for s in sides], w.state.evidence)
+        tier, state = w.stop
+        sides = state.sides or [f"{tier.label}: contradictory results"]
+        conclusion = contradictory(topic, rule, source, [f"{tier.label}: {s}" for s in sides], state.evidence)
         return Entity(missing=conclusion.missing), conclusion
     if w.kind == "uncertain":
         why = (f"possible masked hypodiploidy: neither 'with hypodiploidy' nor 'high hyperdiploidy' can be assigned "
                f"until a doubled hypodiploid clone is excluded. {notes}").strip()
-        return Entity(missing=[MASKED_MISSING]), undetermined(topic, rule, source, [MASKED_MISSING], why, w.state.evidence)
+        return Entity(missing=[MASKED_MISSING]), undetermined(topic, rule, source, [MASKED_MISSING], why, w.stop[1].evidence)
     if w.kind == "pending":
         missing = [t.missing for t in w.pending]
         tested = ", ".join(t.label for t in w.negative) or "none"
@@ -292,7 +307,7 @@ def _from_walk(w: Walk, topic, rule, source, keyer, names, g: GeneticProfile) ->
     pending = [t.missing for t in w.pending]
     if key is None:
         missing = extra_missing + pending
-        return Entity(missing=missing), undetermined(topic, rule, source, missing, f"{extra}. {notes}".strip(), w.state.evidence)
+        return Entity(missing=missing), undetermined(topic, rule, source, missing, f"{extra}. {notes}".strip(), w.stop[1].evidence)
     name = names[key]
     subtype_name = ICC_SUBTYPE_NAMES.get(subtype) if subtype else None
     missing = pending + extra_missing
@@ -301,9 +316,10 @@ def _from_walk(w: Walk, topic, rule, source, keyer, names, g: GeneticProfile) ->
                 f"({', '.join(t.label for t in w.negative)})")
         evidence = g.refs(*g.summary.negative) + list(g.ploidy.evidence)
     else:
-        detail = w.state.detail
-        text = f"{name}: {w.tier.label} ({detail})" if detail and detail != w.tier.label else f"{name}: {w.tier.label}"
-        evidence = list(w.state.evidence)
+        tier, state = w.stop
+        detail = state.detail
+        text = f"{name}: {tier.label} ({detail})" if detail and detail != tier.label else f"{name}: {tier.label}"
+        evidence = list(state.evidence)
         if pending:
             text += f"; not tested and would take precedence if present: {'; '.join(pending)}"
         if w.also:
@@ -365,11 +381,11 @@ def _mpal_entity(lineage: str, g: GeneticProfile) -> EntityCall:
     who_map = {"bcr_abl1": "mpal_bcr_abl1", "kmt2a": "mpal_kmt2a"}
     icc_map = {"bcr_abl1": "icc_mpal_bcr_abl1", "kmt2a": "icc_mpal_kmt2a"}
 
-    def who_key(x: Walk):
-        return (MPAL_WHO[lineage] if x.kind == "nos" else who_map[x.tier.key]), None, [], ""
+    def who_key(x: Walk) -> EntityKey:
+        return (MPAL_WHO[lineage] if x.kind == "nos" else who_map[x.stop[0].key]), None, [], ""
 
-    def icc_key(x: Walk):
-        return (MPAL_ICC[lineage] if x.kind == "nos" else icc_map[x.tier.key]), None, [], ""
+    def icc_key(x: Walk) -> EntityKey:
+        return (MPAL_ICC[lineage] if x.kind == "nos" else icc_map[x.stop[0].key]), None, [], ""
 
     who = _from_walk(w, WHO_TOPIC, WHO_RULE, WHO_SOURCE, who_key, WHO_NAMES, g)
     icc = _from_walk(w, ICC_TOPIC, ICC_RULE, ICC_SOURCE, icc_key, ICC_NAMES, g)
