@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field, replace
 
+from ..case import Cytogenetics
 from ..explain import Conclusion, EvidenceRef, conclude, contradictory, undetermined
 from ..karyotype import Clone, Karyotype
 from ..lesion_vocabulary import MASKED_HYPODIPLOIDY_TEST, PLOIDY_TEST
@@ -106,17 +107,16 @@ def _paired(clone: Clone) -> bool:
 
 def masked_signs(k: Karyotype, r: RuleSet) -> list[str]:
     """Why a karyotype may hide (or shows) a doubled hypodiploid clone (empty: no sign); any clone order."""
-    clones = [c for c in _abnormal(k) if c.modal_number is not None]
+    counted = [(c, c.modal_number) for c in _abnormal(k) if c.modal_number is not None]
     small = hypodiploid_clone(k, r)
     signs = []
     if small is not None:
-        doubled = [c.modal_number for c in clones if c.modal_number > DIPLOID]
+        doubled = [n for _, n in counted if n > DIPLOID]
         if doubled:
             signs.append(f"a clone with {doubled[0]} chromosomes beside the {small.modal_number}-chromosome clone "
                          "(its doubled copy)")
     ranges = (r.masked_near_haploid_doubled, r.masked_hypodiploidy)
-    for clone in clones:
-        n = clone.modal_number
+    for clone, n in counted:
         if clone is not small and any(low <= n <= high for low, high in ranges) and _paired(clone):
             signs.append(f"every whole-chromosome change of the {n}-chromosome clone comes in pairs (tetrasomies, "
                          "no trisomies): the pattern of a duplicated hypodiploid clone")
@@ -133,7 +133,9 @@ def _complex(k: Karyotype, category: str | None) -> bool:
     return k.is_complex
 
 
-def call_ploidy(view: CaseView, cytogenetics: list[Indexed], parsed: list[tuple[Indexed, Karyotype]]) -> PloidyCall:
+def call_ploidy(
+    view: CaseView, cytogenetics: list[Indexed[Cytogenetics]], parsed: list[tuple[Indexed[Cytogenetics], Karyotype]],
+) -> PloidyCall:
     r = view.rules
     primary = next(((i, k) for i, k in parsed if k.modal_number is not None), None)
     modal, modal_ref, karyotype = None, None, None
@@ -157,18 +159,16 @@ def call_ploidy(view: CaseView, cytogenetics: list[Indexed], parsed: list[tuple[
     di = di_item.finding.dna_index if di_item else None
     di_ref = di_item.ref(f"DNA index {di:g}") if di_item else None
     evidence = [x for x in (modal_ref, di_ref) if x is not None]
-    base = dict(modal_number=modal, dna_index=di, evidence=evidence)
+    base = PloidyCall(modal_number=modal, dna_index=di, evidence=evidence)
 
-    if modal is None and di is None:
-        return PloidyCall(**base)
-    dcat = dna_index_category(di, r) if di is not None else None
     if modal is None:
-        return _from_dna_index(di, dcat, base, evidence)
+        return base if di is None else _from_dna_index(di, dna_index_category(di, r), base, evidence)
+    dcat = dna_index_category(di, r) if di is not None else None
 
     mcat = modal_category(modal, r)
     signs = masked_signs(karyotype, r) if karyotype is not None else []
     complex_karyotype = _complex(karyotype, mcat) if karyotype is not None else None
-    base["complex_karyotype"] = complex_karyotype
+    base = replace(base, complex_karyotype=complex_karyotype)
     if karyotype is not None and karyotype.is_normal and dcat is not None:
         note = (f"karyotype {karyotype.text} is normal (often normal metaphases, not blasts) while the DNA index "
                 f"{di:g} is {dcat.replace('_', ' ')}: the DNA index is used")
@@ -178,17 +178,17 @@ def call_ploidy(view: CaseView, cytogenetics: list[Indexed], parsed: list[tuple[
             signs.append(f"DNA index {di:g} shows a hypodiploid population beside the {modal}-chromosome karyotype")
         else:
             sides = [f"karyotype modal number {modal} ({mcat})", f"DNA index {di:g} (hypodiploid)"]
-            return PloidyCall(**base, state="conflicting", conflicts=sides, conclusion=contradictory(
+            return replace(base, state="conflicting", conflicts=sides, conclusion=contradictory(
                 TOPIC, "DX.PLOIDY.CONFLICT", SOURCE, sides, evidence))
     if dcat == "high_hyperdiploid" and mcat in ("near_diploid", "diploid"):
         sides = [f"karyotype modal number {modal} ({mcat})", f"DNA index {di:g} (high hyperdiploid)"]
-        return PloidyCall(**base, state="conflicting", conflicts=sides, conclusion=contradictory(
+        return replace(base, state="conflicting", conflicts=sides, conclusion=contradictory(
             TOPIC, "DX.PLOIDY.CONFLICT", SOURCE, sides, evidence))
     if dcat == "high_hyperdiploid" and mcat in HYPODIPLOID:
         signs.append(f"DNA index {di:g} is in the hyperdiploid range: the hypodiploid clone has doubled")
 
     if signs and mcat not in HYPODIPLOID:
-        return PloidyCall(**base, category=mcat, state="uncertain", masked=True, conclusion=undetermined(
+        return replace(base, category=mcat, state="uncertain", masked=True, conclusion=undetermined(
             TOPIC, "DX.PLOIDY.MASKED", SOURCE, [MASKED_MISSING],
             f"modal number {modal} ({_label(mcat)}) but possible masked hypodiploidy: {'; '.join(signs)}. "
             "High hyperdiploidy is not assigned until a doubled hypodiploid clone is excluded.",
@@ -203,26 +203,26 @@ def call_ploidy(view: CaseView, cytogenetics: list[Indexed], parsed: list[tuple[
     return replace(call, masked=bool(signs))
 
 
-def _from_dna_index(di: float, dcat: str | None, base: dict, evidence: list[EvidenceRef]) -> PloidyCall:
+def _from_dna_index(di: float, dcat: str | None, base: PloidyCall, evidence: list[EvidenceRef]) -> PloidyCall:
     if dcat is None:
         text = (f"DNA index {di:g}: neither high hyperdiploid nor hypodiploid by the DNA-index ranges "
                 "(no karyotype count)")
-        return PloidyCall(**base, state="other", conclusion=conclude(TOPIC, None, "DX.PLOIDY.DNA_INDEX", SOURCE, text, evidence))
+        return replace(base, state="other", conclusion=conclude(TOPIC, None, "DX.PLOIDY.DNA_INDEX", SOURCE, text, evidence))
     text = f"DNA index {di:g} without a karyotype count: {dcat.replace('_', ' ')}"
     if dcat == "hypodiploid":
         text += " (sub-group needs a modal number)"
     return _decided(dcat, base, text, evidence, "DX.PLOIDY.DNA_INDEX")
 
 
-def _decided(category: str | None, base: dict, text: str, evidence, rule: str) -> PloidyCall:
+def _decided(category: str | None, base: PloidyCall, text: str, evidence: list[EvidenceRef], rule: str) -> PloidyCall:
     if category in HYPODIPLOID:
         state = "hypodiploid"
     elif category == "high_hyperdiploid":
         state = "high_hyperdiploid"
     else:
         state = "other"
-    return PloidyCall(**base, category=category, state=state,
-                      conclusion=conclude(TOPIC, category, rule, SOURCE, text, evidence))
+    return replace(base, category=category, state=state,
+                   conclusion=conclude(TOPIC, category, rule, SOURCE, text, evidence))
 
 
 def _label(category: str | None) -> str:
