@@ -361,6 +361,7 @@ class PatientSummary(_Out, frozen=True, kw_only=True):
 
 # Course of the disease: episodes (diagnosis, relapses), their work-ups and response monitoring ------------
 EpisodeKind = Literal["initial", "relapse", "refractory"]
+EpisodeOutcome = Literal["complete_remission", "cr_incomplete_recovery", "refractory"]
 RelapseSite = Literal[
     "isolated_marrow", "isolated_cns", "isolated_testicular", "other_extramedullary", "isolated_extramedullary",
     "combined",
@@ -415,7 +416,7 @@ class Episode(_Out, frozen=True, kw_only=True):
     antigen_loss: Annotated[list[str], Meta(description="targets positive at diagnosis, negative now")] = []
     antigen_modulation: Annotated[list[str], Meta(description="targets dim or partial now")] = []
     new_lesions: Annotated[list[str], Meta(description="genetic lesions not found at diagnosis")] = []
-    outcome: Literal["complete_remission", "cr_incomplete_recovery", "refractory"] | None = None
+    outcome: EpisodeOutcome | None = None
     outcome_date: dt.date | None = None
     conclusions: list[Conclusion] = []
 

@@ -11,9 +11,21 @@ Genetic results outside every work-up are response monitoring (:mod:`.monitoring
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
+from typing import TypedDict, TypeGuard, get_args
 
-from ..assessment import Course, Diagnosis, Episode
+from ..assessment import (
+    Course,
+    Diagnosis,
+    Episode,
+    EpisodeKind,
+    EpisodeOutcome,
+    RelapseRisk,
+    RelapseSite,
+    RelapseTiming,
+)
+from ..case import Extramedullary, Finding
 from ..diagnosis.etp import call_etp
 from ..diagnosis.genetics import genetic_profile
 from ..diagnosis.lineage import assign_lineage, t_ordinary
@@ -21,13 +33,14 @@ from ..diagnosis.phenotype import Phenotype, read_phenotype
 from ..diagnosis.workup import episode_workup
 from ..explain import Conclusion, EvidenceRef, conclude, undetermined
 from ..lesion_vocabulary import BCR_ABL1
+from ..response.timeline import CourseEvent
 from ..sources import DISEASE_EPISODES, LINEAGE_SWITCH, WHO_HAEM5
 from ..view import CaseView, Indexed
 from .build import DiseaseCourse
 from .episodes import Episode as WorkEpisode
 from .monitoring import monitoring
 from .relapse import relapse_risk, relapse_site, relapse_timing
-from .treatment import CD19_DIRECTED, CD22_DIRECTED, EXPOSURE_NAMES
+from .treatment import CD19_DIRECTED, CD22_DIRECTED, EXPOSURE_NAMES, Block
 
 TARGETS = (("CD19", ("CD19",)), ("CD22", ("CD22", "cCD22")))
 
@@ -46,11 +59,58 @@ def target_status(phenotype: Phenotype, name: str) -> bool | None:
     return False if answers else None
 
 
-def _summary(item: Indexed) -> str:
+_WORKUP_NAMES = {"marrow": "marrow", "cbc": "blood count", "mrd": "MRD", "csf": "spinal fluid",
+                 "immunophenotype": "immunophenotype", "cytogenetics": "karyotype", "genetics": "genetic test"}
+
+
+def _summary(item: Indexed[Finding]) -> str:
     f = item.finding
-    return {"marrow": "marrow", "cbc": "blood count", "mrd": "MRD", "csf": "spinal fluid",
-            "extramedullary": f"{getattr(f, 'site', '')} finding", "immunophenotype": "immunophenotype",
-            "cytogenetics": "karyotype", "genetics": "genetic test"}.get(f.type, f.type)
+    if isinstance(f, Extramedullary):
+        return f"{f.site} finding"
+    return _WORKUP_NAMES.get(f.type, f.type)
+
+
+def _is_episode_kind(kind: str) -> TypeGuard[EpisodeKind]:
+    return kind in get_args(EpisodeKind)
+
+
+def _outcome(event: CourseEvent | None) -> EpisodeOutcome | None:
+    """What an episode led to: a remission (CR or CRi) or an induction failure."""
+    if event is None:
+        return None
+    if event.kind == "refractory":
+        return "refractory"
+    status = event.status
+    return status if status in ("complete_remission", "cr_incomplete_recovery") else None
+
+
+class _Shared(TypedDict):
+    """What every episode reports, whatever its kind."""
+
+    kind: EpisodeKind
+    number: int
+    onset: dt.date
+    workup: list[EvidenceRef]
+    treatment_start: dt.date | None
+    outcome: EpisodeOutcome | None
+    outcome_date: dt.date | None
+
+
+class _Recharacterised(TypedDict, total=False):
+    """What a relapse or an induction failure adds: its blasts read again; for a relapse, site, timing and risk."""
+
+    lineage: str | None
+    lineage_switch: bool | None
+    antigen_loss: list[str]
+    antigen_modulation: list[str]
+    new_lesions: list[str]
+    prior_therapy: list[str]
+    after_hsct: bool
+    confirmed: dt.date | None
+    site: RelapseSite | None
+    sites: list[str]
+    timing: RelapseTiming
+    risk: RelapseRisk
 
 
 @dataclass(frozen=True)
@@ -63,7 +123,7 @@ class _Phenotype:
 
 
 def _recharacterise(view: CaseView, episode: WorkEpisode, diagnosis: Diagnosis, at_diagnosis: Phenotype,
-                    prior: dict) -> _Phenotype:
+                    prior: dict[str, Block]) -> _Phenotype:
     topic, rule = "course.relapse.phenotype", "COURSE.RELAPSE.PHENOTYPE"
     phenotype = episode_phenotype(view, episode)
     what = "relapse" if episode.kind == "relapse" else "induction failure"
@@ -78,7 +138,9 @@ def _recharacterise(view: CaseView, episode: WorkEpisode, diagnosis: Diagnosis, 
     call = assign_lineage(phenotype, etp)
     lineage = "myeloid" if call.myeloid_only else call.lineage
     switched = None if lineage is None or diagnosis.lineage is None else lineage != diagnosis.lineage
-    loss, modulation, parts = [], [], []
+    loss: list[str] = []
+    modulation: list[str] = []
+    parts: list[str] = []
     for name, names in TARGETS:
         before, now = target_status(at_diagnosis, name), target_status(phenotype, name)
         weak = any(phenotype.markers[n].value in ("dim", "partial") or phenotype.strong(n) is False
@@ -127,10 +189,12 @@ def describe_course(view: CaseView, course: DiseaseCourse, diagnosis: Diagnosis)
     for episode in course.episodes:
         workup = [x.ref(_summary(x)) for x in episode.workup]
         outcome = episode.outcome  # a remission (CR or CRi) or an induction failure
-        base = dict(kind=episode.kind, number=episode.number, onset=episode.onset, workup=workup,
-                    treatment_start=episode.treatment_start,
-                    outcome=None if outcome is None else "refractory" if outcome.kind == "refractory" else outcome.status,
-                    outcome_date=None if outcome is None else outcome.date)
+        kind = episode.kind
+        if not _is_episode_kind(kind):
+            raise ValueError(f"unknown episode kind {kind!r}")
+        base = _Shared(kind=kind, number=episode.number, onset=episode.onset, workup=workup,
+                       treatment_start=episode.treatment_start, outcome=_outcome(outcome),
+                       outcome_date=None if outcome is None else outcome.date)
         conclusions = [_episode_conclusion(episode, workup)]
         if episode.kind == "initial":
             episodes.append(Episode(**base, lineage=diagnosis.lineage, conclusions=conclusions))
@@ -139,9 +203,9 @@ def describe_course(view: CaseView, course: DiseaseCourse, diagnosis: Diagnosis)
         phenotype = _recharacterise(view, episode, diagnosis, at_diagnosis, prior)
         new, genetics = _new_lesions(view, episode, diagnosis)
         conclusions += [phenotype.conclusion] + ([genetics] if genetics else [])
-        fields = dict(lineage=phenotype.lineage, lineage_switch=phenotype.switched, antigen_loss=phenotype.loss,
-                      antigen_modulation=phenotype.modulation, new_lesions=new,
-                      prior_therapy=list(prior), after_hsct="hsct" in prior)
+        fields = _Recharacterised(lineage=phenotype.lineage, lineage_switch=phenotype.switched,
+                                  antigen_loss=phenotype.loss, antigen_modulation=phenotype.modulation,
+                                  new_lesions=new, prior_therapy=list(prior), after_hsct="hsct" in prior)
         if episode.kind == "relapse":
             first = episode.number == 1
             site = relapse_site(view, episode)
@@ -150,8 +214,8 @@ def describe_course(view: CaseView, course: DiseaseCourse, diagnosis: Diagnosis)
             risk = relapse_risk(view, episode, lineage, site, timing, first, ph_positive, "hsct" in prior,
                                 phenotype.switched)
             conclusions += [site.conclusion, timing.conclusion, *risk.conclusions]
-            fields.update(confirmed=episode.event.date if episode.event else None, site=site.site, sites=site.sites,
-                          timing=timing.timing, risk=risk.risk)
+            fields.update(_Recharacterised(confirmed=episode.event.date if episode.event else None, site=site.site,
+                                           sites=site.sites, timing=timing.timing, risk=risk.risk))
         if prior:
             conclusions.append(_context(episode, prior))
         episodes.append(Episode(**base, **fields, conclusions=conclusions))
@@ -170,7 +234,7 @@ def _episode_conclusion(episode: WorkEpisode, workup: list[EvidenceRef]) -> Conc
                     DISEASE_EPISODES, why, workup)
 
 
-def _context(episode: WorkEpisode, prior: dict) -> Conclusion:
+def _context(episode: WorkEpisode, prior: dict[str, Block]) -> Conclusion:
     names = [EXPOSURE_NAMES[k] for k in prior]
     why = (f"therapy before this {episode.kind}: " + "; ".join(f"{EXPOSURE_NAMES[k]} ({b.phase} from {b.start})"
                                                                for k, b in prior.items()))

@@ -35,6 +35,7 @@ from ..assessment import (
     IntreallRisk,
     MrdResult,
     RelapseRisk,
+    RelapseSite,
     RelapseTiming,
 )
 from ..case import Condition, Mrd
@@ -70,8 +71,8 @@ _TIMING_ORDER: tuple[IbfmTiming, ...] = ("very_early", "early", "late")
 class SiteCall:
     """The relapse site, or the sites still possible and what would decide."""
 
-    site: str | None
-    candidates: list[str]
+    site: RelapseSite | None
+    candidates: list[RelapseSite]
     sites: list[str]
     evidence: list[EvidenceRef]
     conclusion: Conclusion
@@ -79,7 +80,7 @@ class SiteCall:
     extramedullary: list[str] = field(default_factory=list)
 
 
-def _em_category(sites: list[str]) -> str:
+def _em_category(sites: list[str]) -> RelapseSite:
     if sites == ["cns"]:
         return "isolated_cns"
     if sites == ["testis"]:
@@ -119,7 +120,7 @@ def relapse_site(view: CaseView, episode: Episode) -> SiteCall:
     # Without a decisive lumbar puncture, CNS involvement stays possible: both readings are kept.
     em_options = [involved] + ([sorted({*involved, "cns"})] if possible_cns or not cns_known else [])
     marrow_options = [marrow] if marrow is not None else [True, False]
-    candidates = []
+    candidates: list[RelapseSite] = []
     for em_sites, in_marrow in product(em_options, marrow_options):
         if in_marrow and em_sites:
             candidates.append("combined")
