@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 import orjson
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 FHIR_JSON = "application/fhir+json"
 _FHIR_PATHS = re.compile(r"^/api/v1/(fhir/|patients/[^/]+/\$everything$)")
@@ -39,17 +40,17 @@ def operation_outcome(status: int, detail: object) -> dict[str, object]:
 class OperationOutcomeErrors:
     """Rewrites error responses (4xx/5xx with a JSON body) of the FHIR paths as OperationOutcome."""
 
-    def __init__(self, app):
+    def __init__(self, app: ASGIApp):
         self.app = app
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not _FHIR_PATHS.match(scope["path"]):
             await self.app(scope, receive, send)
             return
-        start: dict | None = None
+        start: Message | None = None
         body = bytearray()
 
-        async def rewrite(message):
+        async def rewrite(message: Message) -> None:
             nonlocal start
             if message["type"] == "http.response.start":
                 if message["status"] < 400:

@@ -20,8 +20,10 @@ from http.cookies import SimpleCookie
 from fastapi import HTTPException, Request
 from itsdangerous import BadSignature, URLSafeSerializer
 from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..caches import LRU
+from ..settings import Settings
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS", "TRACE"}
 
@@ -40,10 +42,10 @@ def _header(name: str, value: str) -> tuple[bytes, bytes]:
 class SecurityHeadersMiddleware:
     """Adds CSP, no-sniff, frame and referrer headers; API answers are never cached."""
 
-    def __init__(self, app):
+    def __init__(self, app: ASGIApp):
         self.app = app
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -51,7 +53,7 @@ class SecurityHeadersMiddleware:
         csp = CONTENT_SECURITY_POLICY  # the API docs too (web/docs.py): no inline script, nothing third-party
         https = scope.get("scheme") == "https"
 
-        async def with_headers(message):
+        async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 present = {name.lower() for name, _ in headers}
@@ -74,12 +76,12 @@ class SecurityHeadersMiddleware:
         await self.app(scope, receive, with_headers)
 
 
-def is_secure(settings, scope) -> bool:
+def is_secure(settings: Settings, scope: Scope) -> bool:
     """Whether cookies of this request are Secure: always, never, or when it arrived over TLS."""
     return settings.cookie_secure == "always" or (settings.cookie_secure == "auto" and scope.get("scheme") == "https")
 
 
-def cookie_name(settings, base: str, scope) -> str:
+def cookie_name(settings: Settings, base: str, scope: Scope) -> str:
     """Over TLS cookies carry the ``__Host-`` prefix: the browser then accepts them only from this
     exact host, Secure and for the whole site, so a sibling subdomain cannot plant or shadow them."""
     return f"__Host-{base}" if is_secure(settings, scope) else base
@@ -106,7 +108,7 @@ class CsrfCookieMiddleware:
     ``X-CSRF-Token`` header sends with the expected token.
     """
 
-    def __init__(self, app, settings):
+    def __init__(self, app: ASGIApp, settings: Settings):
         self.app = app
         self.settings = settings
         self.serializer = URLSafeSerializer(settings.secret_key, salt="allcare-csrf")
@@ -120,14 +122,14 @@ class CsrfCookieMiddleware:
             return False
         return True
 
-    def expected(self, scope, cookies: dict[str, str]) -> str | None:
+    def expected(self, scope: Scope, cookies: dict[str, str]) -> str | None:
         session = cookies.get(cookie_name(self.settings, self.settings.session_cookie, scope))
         if session:
             return csrf_for_session(self.settings.secret_key, session)
         cookie = cookies.get(cookie_name(self.settings, self.settings.csrf_cookie, scope))
         return cookie if self.valid(cookie) else None
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -138,7 +140,7 @@ class CsrfCookieMiddleware:
         scope.setdefault("state", {})["csrf_token"] = self.expected(scope, cookies) or fresh
         scope["state"]["csrf_checker"] = self
 
-        async def with_cookie(message):
+        async def with_cookie(message: Message) -> None:
             if fresh and message["type"] == "http.response.start":
                 value = f"{name}={fresh}; Path=/; HttpOnly; SameSite=Strict"
                 value += "; Secure" if is_secure(self.settings, scope) else ""
@@ -148,7 +150,7 @@ class CsrfCookieMiddleware:
         await self.app(scope, receive, with_cookie)
 
 
-def _cookies(scope) -> dict[str, str]:
+def _cookies(scope: Scope) -> dict[str, str]:
     for name, value in scope.get("headers", []):
         if name == b"cookie":
             jar = SimpleCookie()
@@ -296,11 +298,11 @@ class BodyLimitMiddleware:
     (checked later; its presence alone raises the limit).
     """
 
-    def __init__(self, app, session_cookie: str):
+    def __init__(self, app: ASGIApp, session_cookie: str):
         self.app = app
         self.session_cookies = (session_cookie.encode(), f"__Host-{session_cookie}".encode())
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -314,7 +316,7 @@ class BodyLimitMiddleware:
             return
         received = 0
 
-        async def counted():
+        async def counted() -> Message:
             nonlocal received
             message = await receive()
             if message["type"] == "http.request":
@@ -326,7 +328,7 @@ class BodyLimitMiddleware:
         await self.app(scope, counted, send)
 
 
-async def _plain(send, status: int, detail: str) -> None:
+async def _plain(send: Send, status: int, detail: str) -> None:
     body = json.dumps({"detail": detail}).encode()
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
@@ -341,10 +343,10 @@ class OptionsMiddleware:
     whatever handles CORS; a path no route serves goes on to its 404.
     """
 
-    def __init__(self, app):
+    def __init__(self, app: ASGIApp):
         self.app = app
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope.get("method") != "OPTIONS" or any(
                 name == b"access-control-request-method" for name, _ in scope.get("headers", [])):
             await self.app(scope, receive, send)
@@ -371,17 +373,17 @@ class AccessLogMiddleware:
     not end up in log files.
     """
 
-    def __init__(self, app):
+    def __init__(self, app: ASGIApp):
         self.app = app
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
         status = {"code": 500}
 
-        async def capture(message):
+        async def capture(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status["code"] = message["status"]
             await send(message)
@@ -393,7 +395,7 @@ class AccessLogMiddleware:
                             (time.perf_counter() - started) * 1000)
 
 
-def route_template(scope) -> str:
+def route_template(scope: Scope) -> str:
     """The matched route with its mount prefix, e.g. ``/api/v1/patients/{patient_id}``.
 
     Routes of an included router know only their own part of the path; the
