@@ -20,7 +20,7 @@ import datetime as dt
 import itertools
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from .assessment import CnsResult, CnsStatus
 from .case import Cbc, Csf, Extramedullary, Finding, Quantity
@@ -145,14 +145,13 @@ def read_csf(view: CaseView, item: Indexed[Csf]) -> CsfReading:
     if blood is None:
         sb_missing.append(f"blood WBC and RBC within {rules.cns_blood_count_window_days} days of the lumbar puncture")
     if wbc is not None and rbc is not None and rbc > 0 and blood is not None:  # nothing in sb_missing
-        blood_item, blood_wbc, blood_rbc = blood
         csf_ratio = wbc / rbc
-        blood_ratio = (blood_wbc * _PER_UL_PER_10E9_L) / (blood_rbc * _PER_UL_PER_10E12_L)
+        blood_ratio = (blood.wbc * _PER_UL_PER_10E9_L) / (blood.rbc * _PER_UL_PER_10E12_L)
         line = rules.steinherz_bleyer_factor * blood_ratio
         sb_positive = csf_ratio > line and not math.isclose(csf_ratio, line, rel_tol=1e-9)
         sb_text = (
             f"Steinherz/Bleyer: CSF WBC/RBC {csf_ratio:.4g} {'>' if sb_positive else 'is not >'} "
-            f"{rules.steinherz_bleyer_factor:g} x blood WBC/RBC ({blood_ratio:.4g}, blood count of {blood_item.date}) "
+            f"{rules.steinherz_bleyer_factor:g} x blood WBC/RBC ({blood_ratio:.4g}, blood count of {blood.item.date}) "
             f"= {line:.4g}: {'positive' if sb_positive else 'negative'}."
         )
 
@@ -194,14 +193,20 @@ def read_csf(view: CaseView, item: Indexed[Csf]) -> CsfReading:
     parts.append(f"COG status: {' or '.join(statuses)}.")
     evidence = [item.ref(_csf_summary(csf))]
     if uses_sb and blood is not None:
-        blood_item, blood_wbc, blood_rbc = blood
-        evidence.append(blood_item.ref(f"blood WBC {blood_wbc:g} x10^9/L, RBC {blood_rbc:g} x10^12/L"))
+        evidence.append(blood.item.ref(f"blood WBC {blood.wbc:g} x10^9/L, RBC {blood.rbc:g} x10^12/L"))
     return CsfReading(item, statuses, missing, traumatic, rule, " ".join(parts), evidence)
 
 
-def _blood_for_ratio(view: CaseView, when: dt.date, window: int) -> tuple[Indexed[Cbc], float, float] | None:
-    """The blood count nearest a lumbar puncture with WBC and RBC both as values (Steinherz/Bleyer is a ratio):
-    the count, its WBC (10^9/L) and its RBC (10^12/L)."""
+class _BloodCount(NamedTuple):
+    """A blood count with its WBC (10^9/L) and RBC (10^12/L) both as values, as Steinherz/Bleyer needs."""
+
+    item: Indexed[Cbc]
+    wbc: float
+    rbc: float
+
+
+def _blood_for_ratio(view: CaseView, when: dt.date, window: int) -> _BloodCount | None:
+    """The blood count nearest a lumbar puncture with WBC and RBC both as values (Steinherz/Bleyer is a ratio)."""
     usable: list[Indexed[Cbc]] = [
         x for x in view.within("cbc", when, window)
         if x.finding.wbc is not None and x.finding.rbc is not None and x.finding.rbc.value > 0
@@ -213,7 +218,7 @@ def _blood_for_ratio(view: CaseView, when: dt.date, window: int) -> tuple[Indexe
     wbc, rbc = blood.finding.wbc, blood.finding.rbc
     if wbc is None or rbc is None:  # not among the usable counts
         return None
-    return blood, wbc.value, rbc.value
+    return _BloodCount(blood, wbc.value, rbc.value)
 
 
 def _diagnostic_window_end(view: CaseView, treatments: TreatmentHistory) -> dt.date | None:
