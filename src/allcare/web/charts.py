@@ -23,26 +23,16 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..engine.assessment import AnalyteColumns, Assessment, PhaseSpan, unfold
+from ..engine.assessment import AnalyteColumns, Assessment, MrdResult, PhaseSpan, unfold
 from ..engine.counts.ctcae import DECREASE_TERMS, LEUKOCYTOSIS_GRADE3_ABOVE
 from ..engine.rules import DEFAULT_RULES, RuleSet
-from ..labels import phase_label, status_label
+from ..labels import ANALYTE as ANALYTE_LABELS
+from ..labels import STATUS_SHORT, phase_label, status_label
 
 # ---------------------------------------------------------------------------------------------
 # Words shown to the care team (the patient report has its own plain-language words).
 
 # Bottom to top: the better the response, the higher the point.
-# The same statuses in a few characters, for the status axis of a phone-width chart.
-STATUS_SHORT: dict[str, str] = {
-    "newly_diagnosed": "New",
-    "on_treatment": "On treatment",
-    "complete_remission": "CR",
-    "cr_incomplete_recovery": "CRi",
-    "refractory": "Refractory",
-    "suspected_relapse": "Relapse?",
-    "relapse": "Relapse",
-    "indeterminate": "Unclear",
-}
 STATUS_ORDER = [
     "relapse", "refractory", "suspected_relapse", "indeterminate", "newly_diagnosed", "on_treatment",
     "cr_incomplete_recovery", "complete_remission",
@@ -64,14 +54,6 @@ PHASE_COLOURS: dict[str, str] = {
     "other": "#999999",
 }
 PHASE_PATTERNS: dict[str, str] = {"salvage": "/", "car_t": ".", "hsct": "."}
-ANALYTE_LABELS: dict[str, str] = {
-    "wbc": "WBC",
-    "anc": "ANC",
-    "hemoglobin": "Haemoglobin",
-    "platelets": "Platelets",
-    "rbc": "RBC",
-    "blasts_pct": "Blood blasts",
-}
 CHART_ANALYTES = ("wbc", "anc", "hemoglobin", "platelets")
 GRADE_COLOURS = {1: "#fde68a", 2: "#fdba74", 3: "#f87171", 4: "#b91c1c"}
 INK_BLUE = "#1f3a5f"
@@ -579,17 +561,13 @@ def mrd_chart(assessment: Assessment, rules: RuleSet = DEFAULT_RULES) -> Chart |
         return None
     start, end = date_range(assessment)
     line_pct = rules.mrd_negative_below * 100
-    plotted: dict[str, list[tuple[dt.date, float, str]]] = {"detected": [], "undetectable": []}
+    plotted: dict[str, list[tuple[float, MrdResult]]] = {"detected": [], "undetectable": []}
     for result in series:
-        hover = (f"<b>MRD {percent_text(result.value)}</b> ({_iso(result.date)})<br>{result.status.replace('_', ' ')}"
-                 f"{' · ' + result.method if result.method else ''}{' · ' + result.sample if result.sample else ''}"
-                 f"{' · ' + user_text(result.timepoint.replace('_', ' ')) if result.timepoint else ''}"
-                 f"{'<br>sensitivity ' + percent_text(result.sensitivity) if result.sensitivity else ''}")
         if result.value is not None and result.value > 0:
-            plotted["detected"].append((result.date, result.value * 100, hover))
+            plotted["detected"].append((result.value * 100, result))
         elif result.sensitivity:
-            plotted["undetectable"].append((result.date, result.sensitivity * 100, hover))
-    values = [v for group in plotted.values() for _, v, _ in group] + [line_pct]
+            plotted["undetectable"].append((result.sensitivity * 100, result))
+    values = [v for group in plotted.values() for v, _ in group] + [line_pct]
     # At least one decade either side of the line, so a single result still reads against it.
     low = min(math.floor(math.log10(min(values))), math.log10(line_pct) - 1) - 0.3
     high = max(math.ceil(math.log10(max(values))), math.log10(line_pct) + 2) + 0.3
@@ -600,24 +578,27 @@ def mrd_chart(assessment: Assessment, rules: RuleSet = DEFAULT_RULES) -> Chart |
         "name": f"MRD-negative line ({percent_text(rules.mrd_negative_below)})",
         "line": {"color": "#b91c1c", "width": 1.5, "dash": "dash"}, "hoverinfo": "name",
     })
+    hovers: list[dict[str, Any]] = []
     if plotted["detected"]:
         group = plotted["detected"]
         data.append({
-            "type": "scatter", "x": [_iso(d) for d, _, _ in group], "y": [v for _, v, _ in group],
+            "type": "scatter", "x": [_iso(r.date) for _, r in group], "y": [v for v, _ in group],
             "mode": "lines+markers", "name": "MRD detected", "line": {"color": "#1f3a5f", "width": 2},
             "marker": {"size": 10, "color": [MRD_COLOURS["positive"] if v >= line_pct else MRD_COLOURS["negative"]
-                                             for _, v, _ in group], "line": {"color": "#ffffff", "width": 1}},
-            "hoverinfo": "text", "text": [h for _, _, h in group],
+                                             for v, _ in group], "line": {"color": "#ffffff", "width": 1}},
+            "hoverinfo": "text",
         })
+        hovers.append(_mrd_hover(len(data) - 1, group))
     if plotted["undetectable"]:
         group = plotted["undetectable"]
         data.append({
-            "type": "scatter", "x": [_iso(d) for d, _, _ in group], "y": [v for _, v, _ in group],
+            "type": "scatter", "x": [_iso(r.date) for _, r in group], "y": [v for v, _ in group],
             "mode": "markers", "name": "Undetectable (drawn at assay sensitivity)",
             "marker": {"size": 12, "symbol": "triangle-down-open", "color": MRD_COLOURS["negative"],
                        "line": {"width": 2}},
-            "hoverinfo": "text", "text": [h for _, _, h in group],
+            "hoverinfo": "text",
         })
+        hovers.append(_mrd_hover(len(data) - 1, group))
     layout = _base_layout(
         320,
         xaxis=_date_axis(start, end),
@@ -638,12 +619,19 @@ def mrd_chart(assessment: Assessment, rules: RuleSet = DEFAULT_RULES) -> Chart |
         id="chart-mrd",
         title="Measurable residual disease (MRD)",
         description=description,
-        figure={"data": data, "layout": layout, "config": CONFIG,
+        figure={"data": data, "layout": layout, "config": CONFIG, "hover": hovers,
                 "narrow": _narrow({"margin": {"l": 60, "r": 8, "t": 16, "b": 40}})},
         table=ChartTable("MRD results", ["Date", "MRD", "Status", "Method", "Sample", "Sensitivity", "Time point"], rows),
         notes=[f"Negative means below {percent_text(rules.mrd_negative_below)} with an assay reaching "
                f"{percent_text(rules.mrd_required_sensitivity)}; a negative from a less sensitive assay is not evaluable."],
     )
+
+
+def _mrd_hover(trace: int, group: list[tuple[float, MrdResult]]) -> dict[str, Any]:
+    """The columns app.js writes an MRD result's hover text from ("mrd"); method, sample and time
+    point may be typed by a person, and app.js escapes them like every other text."""
+    return {"trace": trace, "kind": "mrd", **{name: [getattr(r, name) for _, r in group]
+                                              for name in ("value", "status", "method", "sample", "timepoint", "sensitivity")}}
 
 
 def patient_charts(assessment: Assessment, rules: RuleSet = DEFAULT_RULES) -> dict[str, Chart | None]:

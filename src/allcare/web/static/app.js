@@ -41,6 +41,18 @@
     return String(Number(value.toPrecision(3)));
   }
 
+  /* An MRD fraction as a percentage (0.0003 -> "0.03%"), as the tables print it. */
+  function percentText(fraction) {
+    if (fraction === null || fraction === undefined) { return "-"; }
+    var pct = fraction * 100;
+    if (pct === 0) { return "0%"; }
+    return String(Number(pct.toPrecision(pct >= 0.001 ? 4 : 2))) + "%";
+  }
+
+  function words(code) {
+    return String(code).replace(/_/g, " ");
+  }
+
   /* Entry i of a column; a column the server wrote once (the same for every point) is that value. */
   function cell(column, i) {
     return Array.isArray(column) ? column[i] : column;
@@ -59,6 +71,15 @@
       }
       if (flag) { text += "<br>" + escapeText(flag); }
       if (term) { text += "<br>" + escapeText(term) + ": " + (grade === null || grade === undefined ? "grade not decided" : "grade " + grade); }
+      return text;
+    },
+    /* An MRD result: "<b>MRD 0.01%</b> (2024-02-05)<br>positive · flow · marrow · day 29<br>sensitivity 0.001%". */
+    mrd: function (h, trace, i) {
+      var text = "<b>MRD " + percentText(h.value[i]) + "</b> (" + escapeText(trace.x[i]) + ")<br>" + escapeText(words(h.status[i]));
+      if (h.method[i]) { text += " \u00b7 " + escapeText(h.method[i]); }
+      if (h.sample[i]) { text += " \u00b7 " + escapeText(h.sample[i]); }
+      if (h.timepoint[i]) { text += " \u00b7 " + escapeText(words(h.timepoint[i])); }
+      if (h.sensitivity[i]) { text += "<br>sensitivity " + percentText(h.sensitivity[i]); }
       return text;
     },
     /* A maintenance count: "<b>2025-03-04</b>: in target<br>ANC 1.2<br>platelets 210 ...". */
