@@ -16,7 +16,17 @@ from ..engine.assessment import Assessment, MrdResult
 from ..engine.case.bounds import describe
 from ..engine.explain import Conclusion
 from ..labels import (
-    COG_GROUP, DISEASE, ETP, GENETIC_RISK, LINEAGE, NCI_RISK, STAGE, cns_label, label, phase_label, status_label,
+    COG_GROUP,
+    DISEASE,
+    ETP,
+    GENETIC_RISK,
+    LINEAGE,
+    NCI_RISK,
+    STAGE,
+    cns_label,
+    label,
+    phase_label,
+    status_label,
 )
 
 _SEVERITY_STYLE = {"critical": "bold white on red", "warning": "bold black on yellow", "info": "bold white on blue"}
