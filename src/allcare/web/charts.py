@@ -13,6 +13,13 @@ nothing. Lines drawn on the charts come from the engine, never from literals
 here: CTCAE bands from :mod:`allcare.engine.counts.ctcae`, the MRD line from the
 rule set, reference ranges from each result (the lab's, or the engine's
 age- and sex-specific interval).
+
+The hover texts of the traces with many points (blood counts, maintenance counts,
+MRD) are written in the browser by ``static/app.js``: the figure carries, under
+``hover``, each such trace's columns (numbers, dates, codes) and its kind, and
+app.js builds the text from them, escaping every string. That keeps a three-year
+record's page small and its first view cheap; the traces with a few points
+(phases, status, events) keep their text from here, escaped with :func:`user_text`.
 """
 
 from __future__ import annotations
@@ -30,7 +37,7 @@ from ..labels import ANALYTE as ANALYTE_LABELS
 from ..labels import STATUS_SHORT, phase_label, status_label
 
 # ---------------------------------------------------------------------------------------------
-# Words shown to the care team (the patient report has its own plain-language words).
+# Order and colours (the words are in allcare.labels).
 
 # Bottom to top: the better the response, the higher the point.
 STATUS_ORDER = [
