@@ -209,10 +209,10 @@ def run_database(label: str, url: str, args) -> list[Result]:
     server = start_server(url, port, args.workers)
     base = f"http://127.0.0.1:{port}"
     try:
-        login = httpx.post(f"{base}/api/v1/auth/login", json={"username": USERNAME, "password": PASSWORD})
+        login = httpx.post(f"{base}/api/v1/auth/login", json={"username": USERNAME, "password": PASSWORD}, timeout=60)
         login.raise_for_status()
         ids = list(range(1, args.patients + 1))
-        has_page = httpx.get(base + PATIENT_PAGE.format(id=1), cookies=login.cookies).status_code == 200
+        has_page = httpx.get(base + PATIENT_PAGE.format(id=1), cookies=login.cookies, timeout=60).status_code == 200
         if has_page and not args.no_weight:
             for line in page_weight(label, base, patient_id=1):
                 print(line)
