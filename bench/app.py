@@ -150,12 +150,15 @@ async def measure(name: str, base: str, paths: tuple[str, ...], ids: list[int], 
         async def one() -> float | None:
             patient = rng.choice(ids)
             started = time.perf_counter()
-            for path in paths:
-                async with client.stream("GET", path.format(id=patient)) as response:
-                    async for _ in response.aiter_raw():  # the bytes as sent; no client-side gunzip
-                        pass
-                    if response.status_code != 200:
-                        return None
+            try:
+                for path in paths:
+                    async with client.stream("GET", path.format(id=patient)) as response:
+                        async for _ in response.aiter_raw():  # the bytes as sent; no client-side gunzip
+                            pass
+                        if response.status_code != 200:
+                            return None
+            except httpx.HTTPError:  # a dropped connection is a failed sample, not the end of the run
+                return None
             return time.perf_counter() - started
 
         async def phase(count: int, limit: float) -> tuple[list[float | None], float]:
@@ -206,11 +209,11 @@ def run_database(label: str, url: str, args) -> list[Result]:
     server = start_server(url, port, args.workers)
     base = f"http://127.0.0.1:{port}"
     try:
-        login = httpx.post(f"{base}/api/v1/auth/login", json={"username": USERNAME, "password": PASSWORD})
+        login = httpx.post(f"{base}/api/v1/auth/login", json={"username": USERNAME, "password": PASSWORD}, timeout=60)
         login.raise_for_status()
         ids = list(range(1, args.patients + 1))
-        has_page = httpx.get(base + PATIENT_PAGE.format(id=1), cookies=login.cookies).status_code == 200
-        if has_page:
+        has_page = httpx.get(base + PATIENT_PAGE.format(id=1), cookies=login.cookies, timeout=60).status_code == 200
+        if has_page and not args.no_weight:
             for line in page_weight(label, base, patient_id=1):
                 print(line)
         if args.weight_only:
@@ -219,6 +222,8 @@ def run_database(label: str, url: str, args) -> list[Result]:
         page_name = f"patient page ({PATIENT_PAGE if has_page else ' + '.join(PAGE_API_CALLS)})"
         options = dict(clients=args.clients, requests=args.requests, seconds=args.seconds, warmup=args.warmup)
         first_view_cpu = first_views(base, page, ids[: args.first_views], login.cookies, server.pid)
+        print(f"first view of a revision (each of {min(args.first_views, len(ids))} patients once, nothing cached): "
+              f"{first_view_cpu * 1000:.1f} ms server CPU per page (goal <= 5 ms)", flush=True)
         results = []
         endpoints = [(page_name, page), ("assessment endpoint", (ASSESSMENT,))]
         if args.skip_page:
@@ -228,16 +233,14 @@ def run_database(label: str, url: str, args) -> list[Result]:
         for name, paths in endpoints:
             results.append(asyncio.run(measure(f"{label}: {name}, max rate", base, paths, ids, login.cookies,
                                                **options)))
+            print(results[-1].line(), flush=True)
             for rate in args.rates:  # requests per second; a page of two API calls is two requests
                 results.append(asyncio.run(measure(f"{label}: {name}, at {rate:g} req/s", base, paths, ids,
                                                    login.cookies, rate=rate / len(paths), **options)))
+                print(results[-1].line(), flush=True)
     finally:
         server.terminate()
         server.wait(timeout=30)
-    print(f"first view of a revision (each of {min(args.first_views, len(ids))} patients once, nothing cached): "
-          f"{first_view_cpu * 1000:.1f} ms server CPU per page (goal <= 5 ms)")
-    for result in results:
-        print(result.line())
     return results
 
 
@@ -337,6 +340,7 @@ def main() -> None:
     parser.add_argument("--first-views", type=int, default=200, help="patients whose page is asked for once, cold")
     parser.add_argument("--skip-page", action="store_true", help="measure only the assessment endpoint")
     parser.add_argument("--weight-only", action="store_true", help="measure only the page weight in chromium")
+    parser.add_argument("--no-weight", action="store_true", help="skip the page weight in chromium")
     parser.add_argument("--each-call", action="store_true", help="also measure each API call of the page alone")
     parser.add_argument("--rates", type=float, nargs="*", default=[200.0],
                         help="also measure latency at these offered loads (samples per second)")

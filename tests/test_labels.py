@@ -13,7 +13,7 @@ from allcare import labels
 from allcare.engine import assessment as out
 from allcare.engine.case.models import Phase
 from allcare.engine.diagnosis.names import WHO_NAMES
-from allcare.web.report import words
+from allcare.labels import plain as words
 
 ENGINE = Path(__file__).resolve().parents[1] / "src" / "allcare" / "engine"
 
@@ -38,7 +38,10 @@ def test_every_alert_code_the_engine_writes_is_in_the_output_model():
 
 @pytest.mark.parametrize("values, words", [
     (literal_values(out.DiseaseStatus), labels.STATUS),
+    (literal_values(out.DiseaseStatus), labels.STATUS_SHORT),
+    (literal_values(out.Lineage), labels.LINEAGE),
     (literal_values(Phase), labels.PHASE),
+    (literal_values(out.Analyte), labels.ANALYTE),
     (literal_values(out.AlertCode), labels.ALERT),
     (literal_values(out.CnsStatus), labels.CNS),
     (literal_values(out.Severity), labels.SEVERITY),
@@ -50,7 +53,7 @@ def test_every_alert_code_the_engine_writes_is_in_the_output_model():
     (field_values(out.CogGroup, "group"), labels.COG_GROUP),
     (field_values(out.Diagnosis, "b_stage") | field_values(out.Diagnosis, "t_stage"), labels.STAGE),
     (set(WHO_NAMES), labels.ENTITY_SHORT),
-], ids=["status", "phase", "alert", "cns", "severity", "disease", "etp", "mrd", "nci", "genetic", "cog", "stage",
+], ids=["status", "status-short", "lineage", "phase", "analyte", "alert", "cns", "severity", "disease", "etp", "mrd", "nci", "genetic", "cog", "stage",
         "entity"])
 def test_every_value_the_engine_can_emit_has_its_words(values, words):
     assert values, "no values found in the output model"
@@ -72,3 +75,29 @@ def test_the_patient_report_has_plain_words_for_every_value_it_explains(values, 
 
 def test_possible_cns_statuses_are_labelled_each():
     assert labels.cns_label("CNS2c or CNS3b") == f"{labels.CNS['CNS2c']} or {labels.CNS['CNS3b']}"
+
+
+def test_short_status_names_fit_the_phone_chart_axis():
+    """The status axis of a phone-width chart has room for about 12 characters."""
+    assert max(map(len, labels.STATUS_SHORT.values())) <= 12
+
+
+def test_the_cli_names_disease_lineage_and_risk_with_the_shared_words():
+    """The terminal shows the same words as the pages (no key with its underscores turned into spaces)."""
+    from rich.console import Console
+
+    from allcare.cli.render import diagnosis_panel, risk_panel
+    from allcare.engine import assess, case_from_dict
+
+    a = assess(case_from_dict({"schema": "allcare.case/1", "patient": {"id": "C-1", "birth_date": "2019-05-14", "sex": "male"},
+                               "findings": [
+        {"type": "marrow", "date": "2024-01-08", "blasts_pct": 90, "timepoint": "diagnosis"},
+        {"type": "immunophenotype", "date": "2024-01-08", "sample": "marrow",
+         "markers": {"CD19": "positive", "CD10": "positive", "cCD79a": "positive", "TdT": "positive", "cCD3": "negative",
+                     "MPO": "negative"}},
+        {"type": "cbc", "date": "2024-01-08", "wbc": 12.0}]}))
+    console = Console(width=200, record=True)
+    console.print(diagnosis_panel(a), risk_panel(a))
+    text = console.export_text()
+    assert labels.DISEASE[a.diagnosis.disease] in text and labels.LINEAGE[a.diagnosis.lineage] in text
+    assert labels.NCI_RISK[a.risk.nci] in text

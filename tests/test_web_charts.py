@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
@@ -156,19 +157,40 @@ def test_every_chart_carries_a_text_alternative_and_its_numbers():
 
 
 def test_text_typed_by_a_person_cannot_inject_plotly_markup():
-    """Protocol names and MRD time points are shown escaped: <a href>, <img> ... are text, not markup."""
+    """Protocol names are escaped on the server; an MRD time point travels as data (the figure's hover
+    columns) and only the browser writes it into a label, escaped (tests/browser checks that text)."""
     injected = '<a href="https://evil.example">click</a><img src=x>'
     assessment = assessed(
         {"type": "treatment", "phase": "induction", "start": "2024-01-10", "protocol": injected},
         {"type": "mrd", "date": "2024-02-05", "value": 0.001, "method": "flow", "timepoint": injected},
     )
     texts = []
-    for chart in (status_chart(assessment), mrd_chart(assessment)):
-        for trace in chart.figure["data"]:
-            text = trace.get("text")
-            texts += text if isinstance(text, list) else [text or ""]
+    for trace in status_chart(assessment).figure["data"]:
+        text = trace.get("text")
+        texts += text if isinstance(text, list) else [text or ""]
     joined = " ".join(texts)
     assert "&lt;a href=" in joined and "<a href" not in joined and "<img" not in joined
+    mrd = mrd_chart(assessment).figure
+    assert "<a href" not in json.dumps(mrd["data"]) + json.dumps(mrd["layout"])  # nothing plotly draws holds it
+    assert [h["timepoint"] for h in mrd["hover"]] == [[injected]]
+
+
+def test_hover_columns_name_traces_that_exist_and_have_one_entry_per_point():
+    """The browser writes each hover text from the columns the server sends: they must line up with the points."""
+    a = assessed(cbc("2024-01-08", wbc=12.0, anc=0.4, platelets=40), cbc("2024-01-20", wbc=2.0, anc=1.2),
+                 {"type": "mrd", "date": "2024-02-05", "value": 0.001, "sensitivity": 1e-5, "method": "flow"},
+                 {"type": "mrd", "date": "2024-03-05", "value": 0, "sensitivity": 1e-5, "method": "flow"})
+    for chart in (counts_chart(a), mrd_chart(a)):
+        kinds = {h["kind"] for h in chart.figure["hover"]}
+        assert kinds <= {"count", "mrd"}
+        for h in chart.figure["hover"]:
+            trace = chart.figure["data"][h["trace"]]
+            assert trace["hoverinfo"] == "text" and "text" not in trace
+            for key, column in h.items():
+                if isinstance(column, list):
+                    assert len(column) == len(trace["x"]), key
+    anc = next(h for h in counts_chart(a).figure["hover"] if h["label"] == "ANC")
+    assert anc["grade"][0] == 4  # 0.4 x10^9/L is CTCAE grade 4 neutropenia
 
 
 def test_delayed_intensification_and_salvage_bands_look_different():

@@ -12,7 +12,8 @@ from allcare import DISCLAIMER
 from allcare.engine import DEFAULT_RULES, assess, case_from_dict
 from allcare.engine.assessment import CnsStatus, DiseaseStatus
 from allcare.engine.case.models import Phase
-from allcare.web.report import build_report, report_document, words
+from allcare.labels import plain as words
+from allcare.web.report import build_report, report_document
 
 B_MARKERS = {"CD19": "positive", "CD10": "positive", "cCD79a": "positive", "TdT": "positive", "cCD3": "negative",
              "MPO": "negative", "sIg": "negative"}

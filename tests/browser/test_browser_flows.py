@@ -209,3 +209,40 @@ def test_the_api_docs_run_from_this_server_under_the_strict_policy(page, live_ap
     page.get_by_text("/api/v1/patients/{patient_id}/assessment", exact=True).first.wait_for(timeout=30000)
     assert all(url.startswith((live_app.url, "data:")) for url in requested), requested
     assert not [p for p in page.console_problems if "Content Security Policy" in p], page.console_problems
+
+
+def test_the_page_writes_hover_texts_and_typed_text_stays_text(page, live_app, tmp_path):
+    """The server sends the charts' columns; app.js writes each point's hover text from them. A time point
+    typed by a person reaches plotly escaped, so it shows as text and cannot become a link or an image."""
+    import json
+
+    injected = '<a href="https://evil.example">click</a><img src=x>'
+    case = {"schema": "allcare.case/1", "patient": {"id": "BT-HOVER", "birth_date": "2019-05-14", "sex": "male"},
+            "findings": [
+                {"type": "marrow", "date": "2024-01-08", "blasts_pct": 90, "timepoint": "diagnosis"},
+                {"type": "cbc", "date": "2024-01-08", "wbc": 12.0, "anc": 0.4, "platelets": 40, "hemoglobin": 8.0},
+                {"type": "treatment", "phase": "induction", "start": "2024-01-10"},
+                {"type": "mrd", "date": "2024-02-05", "value": 0.001, "method": "flow", "sample": "marrow",
+                 "sensitivity": 1e-5, "timepoint": injected}]}
+    file = tmp_path / "hover.json"
+    file.write_text(json.dumps(case))
+    log_in(page, live_app, "doc")
+    page.goto(live_app.at("/patients/import"))
+    page.get_by_label("Case file").set_input_files(str(file))
+    page.get_by_label("Display name").fill("Hover Text")
+    page.get_by_role("button", name="Import").click()
+    page.wait_for_url(re.compile(r"/patients/\d+\?imported=1"))
+    wait_for_charts(page, "chart-counts", "chart-mrd")
+
+    def texts(chart_id: str, name: str) -> list[str]:
+        return page.evaluate("([id, name]) => document.getElementById(id).data.find(t => t.name === name).text",
+                             [chart_id, name])
+
+    anc = texts("chart-counts", "ANC")
+    assert anc[0].startswith("<b>ANC 0.4 10^9/L</b> (2024-01-08)<br>reference ") and "grade 4" in anc[0], anc
+    mrd = texts("chart-mrd", "MRD detected")[0]
+    assert mrd.startswith("<b>MRD 0.1%</b> (2024-02-05)<br>positive · flow · marrow · "), mrd
+    assert "&lt;a href=" in mrd and "<a href" not in mrd and "<img" not in mrd
+    assert "sensitivity 0.001%" in mrd
+    assert page.locator("#chart-mrd a[href*='evil.example'], #chart-mrd img").count() == 0
+    assert not page.console_problems, page.console_problems

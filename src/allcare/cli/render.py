@@ -15,15 +15,24 @@ from ..course_labels import episode_details, episode_name
 from ..engine.assessment import Assessment, MrdResult
 from ..engine.case.bounds import describe
 from ..engine.explain import Conclusion
-from ..labels import cns_label, phase_label, status_label
+from ..labels import (
+    COG_GROUP,
+    DISEASE,
+    ETP,
+    GENETIC_RISK,
+    LINEAGE,
+    NCI_RISK,
+    STAGE,
+    cns_label,
+    label,
+    phase_label,
+    status_label,
+)
 
 _SEVERITY_STYLE = {"critical": "bold white on red", "warning": "bold black on yellow", "info": "bold white on blue"}
 
 
-def _label(value: object, none: str = "cannot determine") -> str:
-    if value is None:
-        return none
-    return str(value).replace("_", " ") if isinstance(value, str) and value.islower() else str(value)
+UNDETERMINED = "cannot determine"
 
 
 def _mrd_text(mrd: MrdResult | None) -> str:
@@ -71,11 +80,11 @@ def diagnosis_panel(a: Assessment) -> Panel:
     g = d.genetics
     stage = d.b_stage or d.t_stage
     rows = [
-        ("Disease", _label(d.disease)),
-        ("Lineage", _label(d.lineage) + (f" ({_label(stage)})" if stage else "")),
+        ("Disease", label(DISEASE, d.disease, UNDETERMINED)),
+        ("Lineage", label(LINEAGE, d.lineage, UNDETERMINED) + (f" ({label(STAGE, stage)})" if stage else "")),
     ]
     if d.etp is not None or (d.lineage or "").startswith("T"):
-        rows.append(("ETP phenotype", _label(d.etp)))
+        rows.append(("ETP phenotype", label(ETP, d.etp, UNDETERMINED)))
     rows += [
         ("WHO-HAEM5", d.who_haem5.name or "undetermined: " + "; ".join(d.who_haem5.missing or ["see explain"])),
         ("ICC 2022", (d.icc_2022.name or "undetermined") + (f" - {d.icc_2022.subtype_name}" if d.icc_2022.subtype_name else "")),
@@ -90,7 +99,7 @@ def diagnosis_panel(a: Assessment) -> Panel:
     if g.conflicting:
         rows.append(("Contradictory", ", ".join(g.conflicting)))
     if g.modal_number is not None or g.dna_index is not None:
-        ploidy = _label(g.ploidy, "-")
+        ploidy = (g.ploidy or "-").replace("_", " ")  # a free category name, not a label set
         rows.append(("Ploidy", f"{ploidy} (modal {g.modal_number if g.modal_number is not None else '-'}, DNA index {g.dna_index if g.dna_index is not None else '-'})"))
     if d.egil is not None:
         rows.append(("EGIL score", f"B {d.egil.b:g} / T {d.egil.t:g} / myeloid {d.egil.myeloid:g}" + (" - biphenotypic" if d.egil.biphenotypic else "")))
@@ -102,9 +111,9 @@ def diagnosis_panel(a: Assessment) -> Panel:
 def risk_panel(a: Assessment) -> Panel:
     r = a.risk
     rows = [
-        ("NCI/Rome", _label(r.nci)),
-        ("NCCN genetic", _label(r.genetic)),
-        ("COG-style group", (_label(r.cog.group) + (f" (column {r.cog.column})" if r.cog.column else "")) + "  - inferred from PDQ Table 1"),
+        ("NCI/Rome", label(NCI_RISK, r.nci, UNDETERMINED)),
+        ("NCCN genetic", label(GENETIC_RISK, r.genetic, UNDETERMINED)),
+        ("COG-style group", (label(COG_GROUP, r.cog.group, UNDETERMINED) + (f" (column {r.cog.column})" if r.cog.column else "")) + "  - inferred from PDQ Table 1"),
     ]
     if r.adult.applicable:
         rows.append(("Adult factors", ", ".join(r.adult.adverse_factors) or "none found"))

@@ -13,6 +13,13 @@ nothing. Lines drawn on the charts come from the engine, never from literals
 here: CTCAE bands from :mod:`allcare.engine.counts.ctcae`, the MRD line from the
 rule set, reference ranges from each result (the lab's, or the engine's
 age- and sex-specific interval).
+
+The hover texts of the traces with many points (blood counts, maintenance counts,
+MRD) are written in the browser by ``static/app.js``: the figure carries, under
+``hover``, each such trace's columns (numbers, dates, codes) and its kind, and
+app.js builds the text from them, escaping every string. That keeps a three-year
+record's page small and its first view cheap; the traces with a few points
+(phases, status, events) keep their text from here, escaped with :func:`user_text`.
 """
 
 from __future__ import annotations
@@ -23,26 +30,16 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..engine.assessment import AnalyteResult, Assessment, PhaseSpan
+from ..engine.assessment import AnalyteColumns, Assessment, MrdResult, PhaseSpan, unfold
 from ..engine.counts.ctcae import DECREASE_TERMS, LEUKOCYTOSIS_GRADE3_ABOVE
 from ..engine.rules import DEFAULT_RULES, RuleSet
-from ..labels import phase_label, status_label
+from ..labels import ANALYTE as ANALYTE_LABELS
+from ..labels import STATUS_SHORT, phase_label, status_label
 
 # ---------------------------------------------------------------------------------------------
-# Words shown to the care team (the patient report has its own plain-language words).
+# Order and colours (the words are in allcare.labels).
 
 # Bottom to top: the better the response, the higher the point.
-# The same statuses in a few characters, for the status axis of a phone-width chart.
-STATUS_SHORT: dict[str, str] = {
-    "newly_diagnosed": "New",
-    "on_treatment": "On treatment",
-    "complete_remission": "CR",
-    "cr_incomplete_recovery": "CRi",
-    "refractory": "Refractory",
-    "suspected_relapse": "Relapse?",
-    "relapse": "Relapse",
-    "indeterminate": "Unclear",
-}
 STATUS_ORDER = [
     "relapse", "refractory", "suspected_relapse", "indeterminate", "newly_diagnosed", "on_treatment",
     "cr_incomplete_recovery", "complete_remission",
@@ -64,17 +61,10 @@ PHASE_COLOURS: dict[str, str] = {
     "other": "#999999",
 }
 PHASE_PATTERNS: dict[str, str] = {"salvage": "/", "car_t": ".", "hsct": "."}
-ANALYTE_LABELS: dict[str, str] = {
-    "wbc": "WBC",
-    "anc": "ANC",
-    "hemoglobin": "Haemoglobin",
-    "platelets": "Platelets",
-    "rbc": "RBC",
-    "blasts_pct": "Blood blasts",
-}
 CHART_ANALYTES = ("wbc", "anc", "hemoglobin", "platelets")
 GRADE_COLOURS = {1: "#fde68a", 2: "#fdba74", 3: "#f87171", 4: "#b91c1c"}
-MARKER_BY_GRADE = {None: "#1f3a5f", 0: "#1f3a5f", 1: "#a16207", 2: "#c2410c", 3: "#b91c1c", 4: "#7f1d1d"}
+INK_BLUE = "#1f3a5f"
+MARKER_BY_GRADE = {None: INK_BLUE, 0: INK_BLUE, 1: "#a16207", 2: "#c2410c", 3: "#b91c1c", 4: "#7f1d1d"}
 MRD_COLOURS = {"positive": "#b91c1c", "negative": "#047857", "not_evaluable": "#6b7280"}
 INK = "#1f2937"
 GRID = "#e5e7eb"
@@ -339,16 +329,22 @@ def _status_colour(status: str) -> str:
 # Blood counts
 
 
-@dataclass(frozen=True)
-class _Reading:
-    date: dt.date
-    result: AnalyteResult
-
-
-def _readings(assessment: Assessment) -> dict[str, list[_Reading]]:
-    """Each charted analyte's results in date order (the table's columns, read as rows)."""
+def _measured(assessment: Assessment) -> dict[str, tuple[list[int], AnalyteColumns]]:
+    """Each charted analyte's columns and the rows (counts) that measured it, in date order."""
     counts = assessment.blood_counts
-    return {name: [_Reading(counts.dates[row], r) for row, r in counts.results(name)] for name in CHART_ANALYTES}
+    found = {}
+    for name in CHART_ANALYTES:
+        columns = counts.analytes.get(name)  # type: ignore[call-overload]
+        if columns is not None:
+            rows = [i for i, value in enumerate(columns.values) if value is not None]
+            if rows:
+                found[name] = (rows, columns)
+    return found
+
+
+def _picked(column: Any, rows: list[int]) -> Any:
+    """A column restricted to ``rows``; a column written once (the same for every count) stays one value."""
+    return [column[i] for i in rows] if isinstance(column, list) else column
 
 
 def _grade_bands(analyte: str) -> list[tuple[int, float, float]]:
@@ -372,14 +368,16 @@ def counts_chart(assessment: Assessment) -> Chart | None:
     between the grade-2 line and the lower limit of normal); leukocytosis grade 3
     is shaded on the WBC panel when a count reaches it.
     """
-    series = _readings(assessment)
-    panels = [name for name in CHART_ANALYTES if series[name]]
+    measured = _measured(assessment)
+    panels = list(measured)
     if not panels:
         return None
     start, end = date_range(assessment)
+    dates = [_iso(day) for day in assessment.blood_counts.dates]
     gap = 0.06
     height_each = (1.0 - gap * (len(panels) - 1)) / len(panels)
     data: list[dict[str, Any]] = []
+    hovers: list[dict[str, Any]] = []
     shapes: list[dict[str, Any]] = []
     annotations: list[dict[str, Any]] = []
     layout = _base_layout(150 + 150 * len(panels), margin={"l": 72, "r": 48, "t": 16, "b": 48})
@@ -389,14 +387,15 @@ def counts_chart(assessment: Assessment) -> Chart | None:
         axis_id = "y" if n == 0 else f"y{n + 1}"
         axis_key = "yaxis" if n == 0 else f"yaxis{n + 1}"
         top = 1.0 - n * (height_each + gap)
-        readings = series[name]
-        unit = readings[-1].result.unit
-        values = [r.result.value for r in readings]
-        uppers = [r.result.upper_limit for r in readings if r.result.upper_limit is not None]
+        rows, columns = measured[name]
+        values = [columns.values[i] for i in rows]
+        upper_limits = unfold(columns.upper_limits, len(dates))
+        uppers = [upper_limits[i] for i in rows if upper_limits[i] is not None]
         log_axis = name == "wbc" and max(values) > LEUKOCYTOSIS_GRADE3_ABOVE / 2 and min(values) > 0
         ceiling = max(values + uppers) * 1.15 or 1.0
         axis: dict[str, Any] = {
-            "domain": [max(0.0, top - height_each), top], "anchor": "x", "title": {"text": f"{ANALYTE_LABELS[name]}<br>{unit}"},
+            "domain": [max(0.0, top - height_each), top], "anchor": "x",
+            "title": {"text": f"{ANALYTE_LABELS[name]}<br>{columns.unit}"},
             "showgrid": True, "gridcolor": GRID, "zeroline": False, "fixedrange": True, "automargin": True,
         }
         if log_axis:
@@ -419,26 +418,26 @@ def counts_chart(assessment: Assessment) -> Chart | None:
         if name == "wbc" and max(values) > LEUKOCYTOSIS_GRADE3_ABOVE:
             shapes.append(_hband(axis_id, LEUKOCYTOSIS_GRADE3_ABOVE, ceiling, GRADE_COLOURS[3]))
             annotations.append(_band_label(axis_id, LEUKOCYTOSIS_GRADE3_ABOVE, "G3 high", anchor="bottom"))
-        data += _range_band(name, readings, axis_id, n == 0, _padded(start, end))
+        data += _range_band(dates, rows, columns, axis_id, n == 0, _padded(start, end))
+        grades = _picked(columns.grades, rows)
         data.append({
-            "type": "scatter", "x": [_iso(r.date) for r in readings], "y": values, "yaxis": axis_id,
+            "type": "scatter", "x": [dates[i] for i in rows], "y": values, "yaxis": axis_id,
             "mode": "lines+markers", "name": ANALYTE_LABELS[name], "showlegend": False,
             "line": {"color": "#1f3a5f", "width": 2},
-            "marker": {"size": 8, "color": [MARKER_BY_GRADE.get(r.result.grade, "#1f3a5f") for r in readings],
-                       "symbol": [_grade_symbol(r.result.grade) for r in readings],
-                       "line": {"color": "#ffffff", "width": 1}},
-            "hoverinfo": "text", "text": [_count_hover(r) for r in readings],
+            "marker": {"size": 8, "line": {"color": "#ffffff", "width": 1}, **_grade_markers(grades)},
+            "hoverinfo": "text",
         })
+        # The hover text is written in the browser (app.js, "count") from these columns.
+        hovers.append({"trace": len(data) - 1, "kind": "count", "label": ANALYTE_LABELS[name], "unit": columns.unit,
+                       "grade": grades, **{key: _picked(getattr(columns, field), rows) for key, field in _HOVER_COLUMNS}})
     layout["shapes"] = shapes
     layout["annotations"] = annotations
     for grade in (2, 3, 4):
         data.append({"type": "scatter", "x": [None], "y": [None], "mode": "markers", "name": f"CTCAE grade {grade} zone",
                      "marker": {"symbol": "square", "size": 14, "color": GRADE_COLOURS[grade]}, "hoverinfo": "skip"})
-    rows = []
-    for count in assessment.blood_counts.rows():
-        by_name = {a.analyte: a for a in count.results}
-        rows.append([_iso(count.date)] + [_cell(by_name.get(name)) for name in CHART_ANALYTES]
-                    + [", ".join(count.named)])
+    cells = [_cells(measured[name][1], len(dates)) if name in measured else [""] * len(dates) for name in CHART_ANALYTES]
+    named = _named(assessment.blood_counts.named, len(dates))
+    rows = [[day, *row, names] for day, names, *row in zip(dates, named, *cells, strict=True)]
     latest = rows[-1] if rows else None
     description = "Blood counts over time with reference ranges and CTCAE grade zones."
     if latest:
@@ -448,7 +447,7 @@ def counts_chart(assessment: Assessment) -> Chart | None:
         id="chart-counts",
         title="Blood counts",
         description=description,
-        figure={"data": data, "layout": layout, "config": CONFIG,
+        figure={"data": data, "layout": layout, "config": CONFIG, "hover": hovers,
                 "narrow": _narrow({"margin": {"l": 56, "r": 8, "t": 16, "b": 40}})},
         table=ChartTable("Blood counts (canonical units; G = CTCAE v5 grade)",
                          ["Date", "WBC", "ANC", "Haemoglobin", "Platelets", "Named"], rows),
@@ -485,26 +484,26 @@ def _band_label(axis_id: str, y: float, text: str, anchor: str = "middle") -> di
             "bgcolor": "rgba(255,255,255,0.7)", "borderpad": 1}
 
 
-def _range_band(name: str, readings: list[_Reading], axis_id: str, legend: bool,
-                span: tuple[dt.date, dt.date] | None = None) -> list[dict[str, Any]]:
+def _range_band(dates: list[str], rows: list[int], columns: AnalyteColumns, axis_id: str, legend: bool,
+                span: tuple[dt.date, dt.date]) -> list[dict[str, Any]]:
     """The reference range as a step band, from the chart's first day to its last.
 
     Each result's range holds from its date to the next result's; before the first result the first
     range is drawn, after the last the last one (a range belongs to the person, not to the day of the test).
     """
-    limited = [r for r in readings if r.result.lower_limit is not None and r.result.upper_limit is not None]
+    count = len(dates)
+    lower, upper = unfold(columns.lower_limits, count), unfold(columns.upper_limits, count)
+    limited = [i for i in rows if lower[i] is not None and upper[i] is not None]
     if not limited:
         return []
-    days = [r.date for r in limited]
-    lows = [r.result.lower_limit for r in limited]
-    highs = [r.result.upper_limit for r in limited]
-    if span is not None:
-        first, last = span
-        if first < days[0]:
-            days, lows, highs = [first] + days, [lows[0]] + lows, [highs[0]] + highs
-        if last > days[-1]:
-            days, lows, highs = days + [last], lows + [lows[-1]], highs + [highs[-1]]
-    xs = [_iso(day) for day in days]
+    xs = [dates[i] for i in limited]
+    lows = [lower[i] for i in limited]
+    highs = [upper[i] for i in limited]
+    first, last = (_iso(day) for day in span)
+    if first < xs[0]:
+        xs, lows, highs = [first] + xs, [lows[0]] + lows, [highs[0]] + highs
+    if last > xs[-1]:
+        xs, lows, highs = xs + [last], lows + [lows[-1]], highs + [highs[-1]]
     common = {"type": "scatter", "x": xs, "yaxis": axis_id, "mode": "lines", "hoverinfo": "skip",
               "line": {"width": 0.5, "color": "rgba(4,120,87,0.35)", "shape": "hv"}, "legendgroup": "range"}
     return [
@@ -514,35 +513,43 @@ def _range_band(name: str, readings: list[_Reading], axis_id: str, legend: bool,
     ]
 
 
-def _count_hover(reading: _Reading) -> str:
-    result = reading.result
-    text = f"<b>{ANALYTE_LABELS[result.analyte]} {_value(result)} {result.unit}</b> ({_iso(reading.date)})"
-    if result.lower_limit is not None and result.upper_limit is not None:
-        source = "lab range" if result.range_source == "lab" else "reference"
-        text += f"<br>{source} {_number(result.lower_limit)}-{_number(result.upper_limit)}"
-    if result.flag:
-        text += f"<br>{result.flag}"
-    if result.grade is not None and result.ctcae_term:
-        text += f"<br>{result.ctcae_term}: grade {result.grade}"
-    elif result.ctcae_term:
-        text += f"<br>{result.ctcae_term}: grade not decided"
-    return text
+# The columns of a count's hover text, as the browser reads them: (key sent, AnalyteColumns field).
+_HOVER_COLUMNS = (("comparator", "comparators"), ("lower", "lower_limits"), ("upper", "upper_limits"),
+                  ("source", "range_sources"), ("flag", "flags"), ("term", "ctcae_terms"))
 
 
-def _value(result: AnalyteResult) -> str:
-    """The value as reported: '< 5' when the lab gave a bound."""
-    return f"{result.comparator} {_number(result.value)}" if result.comparator else _number(result.value)
+def _grade_markers(grades: int | list[int | None] | None) -> dict[str, Any]:
+    """Marker colour and symbol by CTCAE grade: one for the trace when every count has the same grade."""
+    if isinstance(grades, list):
+        return {"color": [MARKER_BY_GRADE.get(g, INK_BLUE) for g in grades], "symbol": [_grade_symbol(g) for g in grades]}
+    return {"color": MARKER_BY_GRADE.get(grades, INK_BLUE), "symbol": _grade_symbol(grades)}
 
 
-def _cell(result: AnalyteResult | None) -> str:
-    if result is None:
-        return ""
-    text = _value(result)
-    if result.flag and result.flag != "normal":
-        text += f" ({result.flag})"
-    if result.grade:
-        text += f" G{result.grade}"
-    return text
+def _cells(columns: AnalyteColumns, count: int) -> list[str]:
+    """One analyte's column of the numbers table: '< 5', '0.4 (low) G4' (the value as reported, its flag, its grade)."""
+    values, comparators, flags, grades = (unfold(getattr(columns, c), count)
+                                          for c in ("values", "comparators", "flags", "grades"))
+    cells = []
+    for value, comparator, flag, grade in zip(values, comparators, flags, grades, strict=True):
+        if value is None:
+            cells.append("")
+            continue
+        text = f"{comparator} {_number(value)}" if comparator else _number(value)
+        if flag and flag != "normal":
+            text += f" ({flag})"
+        if grade:
+            text += f" G{grade}"
+        cells.append(text)
+    return cells
+
+
+def _named(named: dict[str, list[int]], count: int) -> list[str]:
+    """The plain-word names (anaemia, pancytopenia ...) of each count, comma-separated."""
+    names: list[list[str]] = [[] for _ in range(count)]
+    for name, rows in named.items():
+        for i in rows:
+            names[i].append(name)
+    return [", ".join(n) for n in names]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -561,17 +568,13 @@ def mrd_chart(assessment: Assessment, rules: RuleSet = DEFAULT_RULES) -> Chart |
         return None
     start, end = date_range(assessment)
     line_pct = rules.mrd_negative_below * 100
-    plotted: dict[str, list[tuple[dt.date, float, str]]] = {"detected": [], "undetectable": []}
+    plotted: dict[str, list[tuple[float, MrdResult]]] = {"detected": [], "undetectable": []}
     for result in series:
-        hover = (f"<b>MRD {percent_text(result.value)}</b> ({_iso(result.date)})<br>{result.status.replace('_', ' ')}"
-                 f"{' · ' + result.method if result.method else ''}{' · ' + result.sample if result.sample else ''}"
-                 f"{' · ' + user_text(result.timepoint.replace('_', ' ')) if result.timepoint else ''}"
-                 f"{'<br>sensitivity ' + percent_text(result.sensitivity) if result.sensitivity else ''}")
         if result.value is not None and result.value > 0:
-            plotted["detected"].append((result.date, result.value * 100, hover))
+            plotted["detected"].append((result.value * 100, result))
         elif result.sensitivity:
-            plotted["undetectable"].append((result.date, result.sensitivity * 100, hover))
-    values = [v for group in plotted.values() for _, v, _ in group] + [line_pct]
+            plotted["undetectable"].append((result.sensitivity * 100, result))
+    values = [v for group in plotted.values() for v, _ in group] + [line_pct]
     # At least one decade either side of the line, so a single result still reads against it.
     low = min(math.floor(math.log10(min(values))), math.log10(line_pct) - 1) - 0.3
     high = max(math.ceil(math.log10(max(values))), math.log10(line_pct) + 2) + 0.3
@@ -582,24 +585,27 @@ def mrd_chart(assessment: Assessment, rules: RuleSet = DEFAULT_RULES) -> Chart |
         "name": f"MRD-negative line ({percent_text(rules.mrd_negative_below)})",
         "line": {"color": "#b91c1c", "width": 1.5, "dash": "dash"}, "hoverinfo": "name",
     })
+    hovers: list[dict[str, Any]] = []
     if plotted["detected"]:
         group = plotted["detected"]
         data.append({
-            "type": "scatter", "x": [_iso(d) for d, _, _ in group], "y": [v for _, v, _ in group],
+            "type": "scatter", "x": [_iso(r.date) for _, r in group], "y": [v for v, _ in group],
             "mode": "lines+markers", "name": "MRD detected", "line": {"color": "#1f3a5f", "width": 2},
             "marker": {"size": 10, "color": [MRD_COLOURS["positive"] if v >= line_pct else MRD_COLOURS["negative"]
-                                             for _, v, _ in group], "line": {"color": "#ffffff", "width": 1}},
-            "hoverinfo": "text", "text": [h for _, _, h in group],
+                                             for v, _ in group], "line": {"color": "#ffffff", "width": 1}},
+            "hoverinfo": "text",
         })
+        hovers.append(_mrd_hover(len(data) - 1, group))
     if plotted["undetectable"]:
         group = plotted["undetectable"]
         data.append({
-            "type": "scatter", "x": [_iso(d) for d, _, _ in group], "y": [v for _, v, _ in group],
+            "type": "scatter", "x": [_iso(r.date) for _, r in group], "y": [v for v, _ in group],
             "mode": "markers", "name": "Undetectable (drawn at assay sensitivity)",
             "marker": {"size": 12, "symbol": "triangle-down-open", "color": MRD_COLOURS["negative"],
                        "line": {"width": 2}},
-            "hoverinfo": "text", "text": [h for _, _, h in group],
+            "hoverinfo": "text",
         })
+        hovers.append(_mrd_hover(len(data) - 1, group))
     layout = _base_layout(
         320,
         xaxis=_date_axis(start, end),
@@ -620,12 +626,19 @@ def mrd_chart(assessment: Assessment, rules: RuleSet = DEFAULT_RULES) -> Chart |
         id="chart-mrd",
         title="Measurable residual disease (MRD)",
         description=description,
-        figure={"data": data, "layout": layout, "config": CONFIG,
+        figure={"data": data, "layout": layout, "config": CONFIG, "hover": hovers,
                 "narrow": _narrow({"margin": {"l": 60, "r": 8, "t": 16, "b": 40}})},
         table=ChartTable("MRD results", ["Date", "MRD", "Status", "Method", "Sample", "Sensitivity", "Time point"], rows),
         notes=[f"Negative means below {percent_text(rules.mrd_negative_below)} with an assay reaching "
                f"{percent_text(rules.mrd_required_sensitivity)}; a negative from a less sensitive assay is not evaluable."],
     )
+
+
+def _mrd_hover(trace: int, group: list[tuple[float, MrdResult]]) -> dict[str, Any]:
+    """The columns app.js writes an MRD result's hover text from ("mrd"); method, sample and time
+    point may be typed by a person, and app.js escapes them like every other text."""
+    return {"trace": trace, "kind": "mrd", **{name: [getattr(r, name) for _, r in group]
+                                              for name in ("value", "status", "method", "sample", "timepoint", "sensitivity")}}
 
 
 def patient_charts(assessment: Assessment, rules: RuleSet = DEFAULT_RULES) -> dict[str, Chart | None]:

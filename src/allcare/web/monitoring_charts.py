@@ -76,13 +76,15 @@ def maintenance_chart(assessment: Assessment) -> Chart | None:
     data += [{"type": "scatter", "x": [None], "y": [None], "mode": "lines", "name": name,
               "line": {"color": colour, "dash": "dash"}, "hoverinfo": "skip"} for _, colour, name in targets]
     counted = [c for c in m.counts if getattr(c, m.steering) is not None]
+    hovers = []
     if counted:
         data.append({
             "type": "scatter", "x": [_iso(c.date) for c in counted], "y": [getattr(c, m.steering) for c in counted],
             "yaxis": "y", "mode": "lines+markers", "name": steering, "line": {"color": INK, "width": 2},
             "marker": {"size": 9, "color": [ZONE_COLOURS[c.zone] for c in counted], "line": {"color": "#ffffff", "width": 1}},
-            "hoverinfo": "text", "text": [_count_hover(c, m) for c in counted],
+            "hoverinfo": "text",
         })
+        hovers.append(_count_hover(len(data) - 1, counted))
     for drug in ("mercaptopurine", "methotrexate"):
         periods = [p for p in m.doses if p.agent == drug and p.weekly_mg_m2 is not None]
         if not periods:
@@ -132,7 +134,7 @@ def maintenance_chart(assessment: Assessment) -> Chart | None:
                      "not a basis for dosing on its own.")
     return Chart(
         id="chart-maintenance", title="Maintenance", description=description,
-        figure={"data": data, "layout": layout, "config": CONFIG},
+        figure={"data": data, "layout": layout, "config": CONFIG, "hover": hovers},
         table=ChartTable("Maintenance counts (x10^9/L) and dose intensity (% of protocol dose)",
                          ["Date", "ANC", "Platelets", "WBC", "Zone", "Mercaptopurine %", "Methotrexate %"], rows),
         notes=notes,
@@ -163,15 +165,10 @@ def _lines(assessment: Assessment, m: Maintenance) -> list[tuple[float, str, str
             (family.reduce_anc_at_or_below, "#c2410c", f"reduce at ANC <= {family.reduce_anc_at_or_below:g}")]
 
 
-def _count_hover(c, m: Maintenance) -> str:
-    parts = [f"<b>{_iso(c.date)}</b>: {ZONE_WORDS[c.zone]}"]
-    for name in ("anc", "platelets", "wbc"):
-        value = getattr(c, name)
-        if value is not None:
-            parts.append(f"{name.upper() if name != 'platelets' else 'platelets'} {_number(value)}")
-    if c.mercaptopurine_di_pct is not None:
-        parts.append(f"mercaptopurine {c.mercaptopurine_di_pct:g}% of protocol")
-    return "<br>".join(parts)
+def _count_hover(trace: int, counted: list) -> dict[str, Any]:
+    """The columns app.js writes a maintenance count's hover text from ("maintenance": date, zone, counts, dose)."""
+    return {"trace": trace, "kind": "maintenance", "zones": ZONE_WORDS, "zone": [c.zone for c in counted],
+            **{name: [getattr(c, name) for c in counted] for name in ("anc", "platelets", "wbc", "mercaptopurine_di_pct")}}
 
 
 # Chemistry -------------------------------------------------------------------------------------

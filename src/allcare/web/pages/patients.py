@@ -21,7 +21,6 @@ from ...labels import alert_label
 from ...labels import entity_short as who_short
 from ...store.assessments import ENGINE_VERSION, keyed_assessment_gzip, read_record, rules_version
 from ...store.coded import coded_view
-from ...store.findings import rows_of
 from ...store.listing import PatientFilters, list_patients
 from ...store.models import FindingRow
 from ..charts import patient_charts
@@ -127,9 +126,10 @@ def patient_page(request: Request, patient_id: PatientId, who: CodedPatientReade
         except Exception as error:  # noqa: BLE001 - a record the engine cannot read still gets a page
             data, engine_error = None, type(error).__name__
         latest = session.scalar(select(func.max(FindingRow.date)).where(FindingRow.patient_id == patient_id))
-        findings = _findings_list(session, patient_id, request.query_params.get("type")) \
-            if who.role == "clinician" else None
         all_findings = request.query_params.get("findings") == "all"
+        kind = _clean(request.query_params.get("type"), FINDING_TYPES)
+        findings, findings_total = _findings_list(session, patient_id, kind, None if all_findings else FINDINGS_SHOWN) \
+            if who.role == "clinician" else (None, 0)
         if data is None:
             fragments = _render_fragments(row, None, _finding_counts(session, patient_id), store.rule_set())
         else:
@@ -150,9 +150,9 @@ def patient_page(request: Request, patient_id: PatientId, who: CodedPatientReade
         "changed": ADDED.get(request.query_params.get("changed") or ""),
         "deleted": ADDED.get(request.query_params.get("deleted") or ""),
         "created": request.query_params.get("created") == "1",
-        "findings": findings if findings is None or all_findings else findings[:FINDINGS_SHOWN],
-        "findings_total": len(findings or []),
-        "finding_type": _clean(request.query_params.get("type"), FINDING_TYPES),
+        "findings": findings,
+        "findings_total": findings_total,
+        "finding_type": kind,
         "today": dt.date.today(),
         "stale": stale_since(latest, dt.date.today(), store.rule_set().stale_data_days),
     })
@@ -167,13 +167,17 @@ def stale_since(latest: dt.date | None, today: dt.date, limit_days: int = DEFAUL
     return days if days > limit_days else None
 
 
-def _findings_list(session, patient_id: int, kind: str | None) -> list[dict]:
-    """The record's findings, newest first, for the list under the assessment (with the versions its
-    edit, delete and end-phase forms send back)."""
-    rows = rows_of(session, patient_id, _clean(kind, FINDING_TYPES))
-    items = [{"row": row, "summary": forms.finding_summary(row.reported), "title": forms.TITLES.get(row.type, row.type),
-              "running": row.type == "treatment" and not row.reported.get("end")} for row in rows]
-    return sorted(items, key=lambda item: (item["row"].date, item["row"].position), reverse=True)
+def _findings_list(session, patient_id: int, kind: str | None, limit: int | None) -> tuple[list[dict], int]:
+    """The record's newest ``limit`` findings (all when None), newest first, for the list under the assessment
+    (with the versions its edit, delete and end-phase forms send back), and how many there are in all.
+
+    Only the rows shown are read and summarised: a three-year record has ~170 and the page shows 20."""
+    where = [FindingRow.patient_id == patient_id] + ([FindingRow.type == kind] if kind else [])
+    total = session.scalar(select(func.count()).select_from(FindingRow).where(*where)) or 0
+    query = select(FindingRow).where(*where).order_by(FindingRow.date.desc(), FindingRow.position.desc())
+    rows = session.scalars(query if limit is None else query.limit(limit))
+    return [{"row": row, "summary": forms.finding_summary(row.reported), "title": forms.TITLES.get(row.type, row.type),
+             "running": row.type == "treatment" and not row.reported.get("end")} for row in rows], total
 
 
 def _finding_counts(session, patient_id: int) -> dict[str, int]:

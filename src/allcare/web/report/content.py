@@ -19,7 +19,7 @@ from ...engine.assessment import Assessment
 from ...engine.case import Case
 from ...engine.lesion_vocabulary import BCR_ABL1, plain_words
 from ...engine.rules import DEFAULT_RULES, RuleSet
-from . import words
+from ...labels import plain as words
 from .care import CareAtHome, care_at_home
 
 

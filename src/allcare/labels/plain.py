@@ -1,5 +1,8 @@
 """Plain words for the patient report, aimed at a reading age of about 12.
 
+The same keys as the care team's words in :mod:`allcare.labels`, explained for a family; kept beside
+them so every label of the assessment has one home (``tests/test_labels.py`` checks both cover every key).
+
 Written for allcare from the facts in the project's clinical reference
 (the guidelines cited in ``docs/rules.md`` and ``docs/decisions.md``) and what patient-information
 pages say patients are told to expect; no sentence is copied from them. Short

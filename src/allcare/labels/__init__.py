@@ -3,7 +3,7 @@
 The engine writes keys (``complete_remission``, ``cns_disease``, ``b_all_kmt2a`` ...); the CLI, the web
 pages and charts and the CDS Hooks cards show these words for them, so a status, phase or alert is
 called the same on every screen. The patient report explains the same keys in plain words
-(``web/report/words.py``); ``tests/test_labels.py`` checks that both cover every value the engine
+(:mod:`allcare.labels.plain`); ``tests/test_labels.py`` checks that both cover every value the engine
 can emit (the output model's Literal types and every alert code the engine writes).
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from .engine.lesion_vocabulary import BCR_ABL1, ETV6_RUNX1, IAMP21, IGH_IL3, TCF3_HLF, TCF3_PBX1
+from ..engine.lesion_vocabulary import BCR_ABL1, ETV6_RUNX1, IAMP21, IGH_IL3, TCF3_HLF, TCF3_PBX1
 
 STATUS: dict[str, str] = {
     "newly_diagnosed": "Newly diagnosed",
@@ -23,6 +23,17 @@ STATUS: dict[str, str] = {
     "relapse": "Relapse",
     "indeterminate": "Indeterminate",
 }
+STATUS_SHORT: dict[str, str] = {
+    "newly_diagnosed": "New",
+    "on_treatment": "On treatment",
+    "complete_remission": "CR",
+    "cr_incomplete_recovery": "CRi",
+    "refractory": "Refractory",
+    "suspected_relapse": "Relapse?",
+    "relapse": "Relapse",
+    "indeterminate": "Unclear",
+}
+"""The same statuses in at most 12 characters, for the status axis of a phone-width chart."""
 PHASE: dict[str, str] = {
     "prephase": "Prephase",
     "induction": "Induction",
@@ -81,6 +92,10 @@ DISEASE: dict[str, str] = {
     "not_ALL": "Not ALL",
     "indeterminate": "Indeterminate",
 }
+LINEAGE: dict[str, str] = {
+    "B": "B-cell", "T": "T-cell", "B/myeloid": "Mixed B-cell and myeloid", "T/myeloid": "Mixed T-cell and myeloid",
+    "B/T": "Mixed B-cell and T-cell", "B/T/myeloid": "Mixed B-cell, T-cell and myeloid",
+}
 STAGE: dict[str, str] = {
     "pro_b": "pro-B (B-I)", "common_b": "common B (B-II)", "pre_b": "pre-B (B-III)", "mature_b": "mature B (B-IV)",
     "pro_t": "pro-T (T-I)", "pre_t": "pre-T (T-II)", "cortical_t": "cortical T (T-III)", "mature_t": "mature T (T-IV)",
@@ -103,6 +118,11 @@ ENTITY_SHORT: dict[str, str] = {
 }
 """Short names of the WHO-HAEM5 entities for lists and cards (the diagnosis panel shows the full name)."""
 
+ANALYTE: dict[str, str] = {
+    "wbc": "WBC", "anc": "ANC", "hemoglobin": "Haemoglobin", "platelets": "Platelets", "rbc": "RBC",
+    "blasts_pct": "Blood blasts",
+}
+"""Blood-count analytes as charts and tables name them."""
 UNKNOWN = "Not yet known"
 
 
