@@ -10,10 +10,8 @@ background pass), on SQLite and PostgreSQL.
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
-from fastapi.testclient import TestClient
 
 from allcare.engine.case import case_from_dict
 from allcare.engine.rules import DEFAULT_RULES
@@ -188,17 +186,3 @@ def test_readers_list_committed_summaries_while_an_import_writes(store, engine_o
     assert seen and all(fresh and assessed for _, fresh, assessed in seen)
     with store.sessions() as session:
         assert stale_patient_ids(session) == [] and session.query(Patient).count() == 9
-
-
-def test_the_server_refreshes_rows_of_an_older_rule_set_in_the_background(app, world):
-    world.store.use_rules(DEFAULT_RULES.model_copy(update={"version": "centre/2027.1"}))
-    with TestClient(app) as client:
-        deadline = time.monotonic() + 60
-        while True:
-            items = client.get("/api/v1/patients", headers=world.auth("clinician")).json()["items"]
-            if all(item["summary"]["fresh"] for item in items) or time.monotonic() > deadline:
-                break
-            time.sleep(0.2)
-    assert items and all(item["summary"]["fresh"] for item in items)
-    with world.store.sessions() as session:
-        assert {s.rules_version for s in session.query(PatientSummary)} == {"centre/2027.1"}
