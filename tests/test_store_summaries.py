@@ -186,3 +186,15 @@ def test_readers_list_committed_summaries_while_an_import_writes(store, engine_o
     assert seen and all(fresh and assessed for _, fresh, assessed in seen)
     with store.sessions() as session:
         assert stale_patient_ids(session) == [] and session.query(Patient).count() == 9
+
+
+def test_the_list_page_and_api_say_when_a_row_is_from_an_earlier_assessment(app, world):
+    from test_web_pages import logged_in
+
+    page = logged_in(app, "clinician")  # no lifespan here: no background pass runs
+    assert "earlier assessment, updating" not in page.get("/patients").text
+    world.store.use_rules(DEFAULT_RULES.model_copy(update={"version": "centre/2027.1"}))
+    assert page.get("/patients").text.count("earlier assessment, updating") == 2
+    items = page.get("/api/v1/patients", headers=world.auth("clinician")).json()["items"]
+    assert [item["summary"]["fresh"] for item in items] == [False, False]
+    assert all(item["summary"]["status"] for item in items)  # the earlier values are still shown
