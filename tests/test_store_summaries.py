@@ -198,3 +198,33 @@ def test_the_list_page_and_api_say_when_a_row_is_from_an_earlier_assessment(app,
     items = page.get("/api/v1/patients", headers=world.auth("clinician")).json()["items"]
     assert [item["summary"]["fresh"] for item in items] == [False, False]
     assert all(item["summary"]["status"] for item in items)  # the earlier values are still shown
+
+
+def test_a_writers_engine_run_does_not_hold_up_audited_reads(store, monkeypatch):
+    """PostgreSQL: while a writer assesses its record before commit, another request's audited read
+    commits (the writer has not yet taken the store-wide audit-chain lock). On SQLite every write,
+    the audit row of a read included, waits for the one write transaction by design."""
+    if store.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite serialises all writes")
+    patient_id = stored(store, "S-1")
+    real = assessments.run_engine
+    read_finished_during_the_engine_run: list[bool] = []
+
+    def read_elsewhere() -> None:
+        with store.transaction() as session:
+            list_patients(session, ACTOR, PatientFilters())
+
+    readers: list[threading.Thread] = []
+
+    def engine_with_a_read_meanwhile(*args, **kwargs):
+        readers.append(threading.Thread(target=read_elsewhere))
+        readers[-1].start()
+        readers[-1].join(timeout=30)  # a reader stuck behind this writer is still waiting then
+        read_finished_during_the_engine_run.append(not readers[-1].is_alive())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(assessments, "run_engine", engine_with_a_read_meanwhile)
+    _add(store, patient_id)
+    for reader in readers:
+        reader.join()
+    assert read_finished_during_the_engine_run == [True]
