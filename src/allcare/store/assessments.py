@@ -136,13 +136,9 @@ def keyed_assessment_gzip(session: Session, record: KeyedRecord, cache: Assessme
             if cache is not None:
                 cache.put(key, summary.assessment_gz)  # type: ignore[union-attr,arg-type]
             return summary.assessment_gz  # type: ignore[union-attr,return-value]
-    case = case_of(session, patient)
-    result = run_engine(case, as_of, rules)
-    data = compress(result)
+    data = compress(run_engine(case_of(session, patient), as_of, rules))
     if cache is not None:
         cache.put(key, data)
-    if as_of is None:
-        save_summary(session, patient, record.epoch, case, result, data)
     return data
 
 
@@ -240,26 +236,26 @@ def stale_patient_ids(session: Session, limit: int | None = None) -> list[int]:
     return list(session.scalars(query))
 
 
-def refresh_summaries(session: Session, patient_ids: list[int], cache: AssessmentCache | None = None) -> int:
-    """Recompute the summaries of ``patient_ids``; a record the engine fails on gets an error summary."""
+def compute_summary(session: Session, patient: Patient) -> tuple[Case | None, Any, bytes | None, str | None]:
+    """The arguments of :func:`save_summary` for ``patient`` as this session reads it: the case, the
+    engine's result and its compressed JSON, or an error when the engine fails on the record."""
+    try:
+        case = case_of(session, patient)
+        result = run_engine(case, rules=rules_of(session))
+    except Exception as error:  # noqa: BLE001 - one bad record must not hide the others
+        return None, None, None, f"the engine failed: {type(error).__name__}"
+    return case, result, compress(result), None
+
+
+def refresh_summaries(session: Session, patient_ids: list[int]) -> int:
+    """Recompute the summaries of ``patient_ids`` in this transaction; a record the engine fails on gets an error summary."""
     done = 0
     for patient_id in patient_ids:
         try:
             record = read_record(session, None, patient_id)
         except NotFound:
             continue
-        patient = record.patient
-        try:
-            case = case_of(session, patient)
-            result = run_engine(case, rules=rules_of(session))
-        except Exception as error:  # noqa: BLE001 - one bad record must not hide the others
-            save_summary(session, patient, record.epoch, None, None,
-                         error=f"the engine failed: {type(error).__name__}")
-        else:
-            data = compress(result)
-            save_summary(session, patient, record.epoch, case, result, data)
-            if cache is not None:
-                cache.put((*record.key, None, rules_version(session)), data)
+        save_summary(session, record.patient, record.epoch, *compute_summary(session, record.patient))
         done += 1
     return done
 

@@ -5,7 +5,7 @@ the head of the audit chain; then one line per row, ``{"table": ..., "row": {...
 parents before children, primary keys kept. Every column of every stored table
 is written, so a restore gives back the same store, across SQLite and
 PostgreSQL alike. Left out on purpose: browser sessions (a restored store starts
-logged out), the derived patient summaries (recomputed on first read) and the
+logged out), the derived patient summaries (recomputed by the server after a restore) and the
 store epoch (a restore makes a new one).
 
 A backup is one consistent snapshot (one read transaction; REPEATABLE READ on

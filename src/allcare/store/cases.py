@@ -27,6 +27,7 @@ from .patients import (
     get_patient,
     lock_for_write,
     lock_record,
+    note_written,
     validate_record,
 )
 from .types import utcnow
@@ -78,6 +79,7 @@ def import_case(session: Session, actor: Actor, case: Case, *, display_name: str
     if rows:  # one multi-row INSERT: a three-year record has ~170 findings
         session.execute(insert(FindingRow), rows)
     session.flush()
+    note_written(session, row.id)
     audit.record(session, actor, "case.import", object_type="patient", object_id=row.id, patient_id=row.id,
                  detail={"findings": len(case.findings)})
     return row

@@ -17,15 +17,15 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from . import audit
-from .assessments import AssessmentCache, read_record
+from .assessments import read_record
 from .audit import Actor
 from .listing import record_row
 from .models import Patient, PatientSummary
 
 
-def coded_view(session: Session, actor: Actor, patient_id: int, cache: AssessmentCache | None = None) -> dict[str, Any]:
+def coded_view(session: Session, actor: Actor, patient_id: int) -> dict[str, Any]:
     record = read_record(session, actor, patient_id, action="coded.read")
-    r = record_row(session, record, cache)
+    r = record_row(session, record)
     return {
         "patient_id": r.id,
         "identifier": r.identifier,
@@ -61,13 +61,9 @@ class RegistryFilters:
 
 
 def registry_rows(
-    session: Session, actor: Actor, filters: RegistryFilters, cache: AssessmentCache | None = None,
-    limit: int | None = None,
+    session: Session, actor: Actor, filters: RegistryFilters, limit: int | None = None
 ) -> list[dict[str, Any]]:
     """The coded view of every matching record, one dict per patient (no findings, no evidence)."""
-    from .listing import ensure_summaries
-
-    ensure_summaries(session, cache)
     query = select(Patient, PatientSummary).join(PatientSummary, PatientSummary.patient_id == Patient.id)
     if filters.year is not None:
         day = func.coalesce(PatientSummary.diagnosis_date, Patient.diagnosis_date)

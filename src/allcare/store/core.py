@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from . import migrate
-from .db import RULES_KEY, make_engine, make_sessionmaker
+from .db import RULES_KEY, STALE_KEY, make_engine, make_sessionmaker
 from .models import AuditEvent, FindingRow, Patient, User
 
 
@@ -49,6 +49,10 @@ class Store:
         """Assess with ``rules`` from now on (None: allcare's defaults); summaries of another rule set go stale."""
         self.rules = rules
         self.sessions.kw.setdefault("info", {})[RULES_KEY] = rules
+
+    def on_stale_summary(self, wake: Any) -> None:
+        """Call ``wake()`` (None: nothing) when a list read serves a summary that is not fresh."""
+        self.sessions.kw.setdefault("info", {})[STALE_KEY] = wake
 
     def migrate(self) -> None:
         """Bring the schema to head (the app and the CLI call this on start).

@@ -79,15 +79,22 @@ def continue_ids(connection, tables) -> None:
 RULES_KEY = "allcare_rules"
 """Where a session carries its store's rule set (``Session.info``)."""
 
+STALE_KEY = "allcare_on_stale_summary"
+"""Where a session carries what to call when a reader is served a stale summary (``Session.info``;
+the server's :class:`~allcare.store.summaries.SummaryRefresher` wakes)."""
+
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     # expire_on_commit=False: routes read attributes after commit to build responses.
     # autoflush=False: audit rows are written at commit, so a read holds no write lock
     # (SQLite has one) while the engine works; write paths flush explicitly.
     from .audit import seal_pending
+    from .summaries import forget_written, summarise_written
 
     factory = sessionmaker(engine, expire_on_commit=False, autoflush=False)
     event.listen(factory, "before_flush", seal_pending)  # audit events join the hash chain as they are written
+    event.listen(factory, "before_commit", summarise_written)  # a committed record has its revision's summary
+    event.listen(factory, "after_soft_rollback", forget_written)
     return factory
 
 

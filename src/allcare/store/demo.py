@@ -28,7 +28,6 @@ from sqlalchemy import func, select
 from ..cohort.synthetic import generate_case
 from ..engine.case import case_from_dict
 from . import audit
-from .assessments import AssessmentCache, engine_available, refresh_summaries
 from .audit import Actor
 from .cases import import_case
 from .core import Store
@@ -99,17 +98,9 @@ def seed_demo(
                 ids.append(import_case(session, actor, case).id)
         if progress:
             progress(min(offset + batch, patients), patients)
-    if engine_available():
-        summarise(store, ids)
     if with_users and ids:
         add_demo_users(store, patient_id=_demo_patient(store, ids), hasher_args=hasher_args)
     return ids
-
-
-def summarise(store: Store, ids: list[int], cache: AssessmentCache | None = None) -> None:
-    for offset in range(0, len(ids), 50):
-        with store.transaction() as session:
-            refresh_summaries(session, ids[offset:offset + 50], cache)
 
 
 def _demo_patient(store: Store, ids: list[int]) -> int:

@@ -2,8 +2,10 @@
 
 Filters on status, risk, lineage and alerts read the derived
 ``patient_summaries`` table, so a list of a thousand patients is one indexed
-query, not a thousand engine runs. Summaries that are stale (a record changed,
-or the engine or rule set was upgraded) are recomputed first.
+query, not a thousand engine runs. A list never runs the engine: each writer
+stores its record's summary before it commits, and summaries of an older engine
+or rule set (or of a restored store) are served marked ``fresh=False`` while the
+server's background pass recomputes them (:mod:`allcare.store.summaries`).
 
 What a list of patients shows (:class:`PatientListRow`) is projected here once, by
 :func:`list_row`: the web list, the API's ``summary`` and the registrar's coded view read it,
@@ -21,16 +23,9 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from . import audit
-from .assessments import (
-    AssessmentCache,
-    KeyedRecord,
-    engine_available,
-    is_fresh,
-    refresh_summaries,
-    stale_patient_ids,
-    store_epoch,
-)
+from .assessments import KeyedRecord, is_fresh, store_epoch
 from .audit import Actor
+from .db import STALE_KEY
 from .models import Patient, PatientSummary
 
 Urgency = Literal["critical", "warning", "info"]
@@ -50,8 +45,8 @@ class PatientListRow:
 
     Names follow the assessment (``who_haem5`` is the WHO-HAEM5 entity key, ``status`` the
     current status ...). The engine fields are None until the record is assessed; ``fresh`` is
-    False while the record changed since its summary was computed, ``error`` says why the engine
-    could not assess it.
+    False while the summary is of another revision, engine or rule set than the store's (the
+    background pass is recomputing it), ``error`` says why the engine could not assess it.
     """
 
     id: int
@@ -142,28 +137,23 @@ class PatientPage:
         return [row for _, row in self.items]
 
 
-def record_row(session: Session, record: KeyedRecord, cache: AssessmentCache | None = None) -> PatientListRow:
-    """The list row of one record already read (and audited) by the caller; a stale summary is recomputed."""
+def record_row(session: Session, record: KeyedRecord) -> PatientListRow:
+    """The list row of one record already read (and audited) by the caller, as stored."""
     patient = record.patient
-    summary = session.get(PatientSummary, patient.id)
-    if not is_fresh(summary, patient, record.epoch) and engine_available():
-        refresh_summaries(session, [patient.id], cache)
-        summary = session.get(PatientSummary, patient.id, populate_existing=True)
-    return list_row(patient, summary, record.epoch)
+    row = list_row(patient, session.get(PatientSummary, patient.id), record.epoch)
+    if not row.fresh:
+        stale_seen(session)
+    return row
 
 
-def ensure_summaries(session: Session, cache: AssessmentCache | None = None) -> int:
-    """Recompute stale summaries (none when nothing changed); 0 when the engine is unavailable."""
-    if not engine_available():
-        return 0
-    stale = stale_patient_ids(session)
-    return refresh_summaries(session, stale, cache) if stale else 0
+def stale_seen(session: Session) -> None:
+    """Tell the store's background pass (if one runs) that a reader was served a stale summary."""
+    wake = session.info.get(STALE_KEY)
+    if wake is not None:
+        wake()
 
 
-def list_patients(
-    session: Session, actor: Actor, filters: PatientFilters, cache: AssessmentCache | None = None
-) -> PatientPage:
-    ensure_summaries(session, cache)
+def list_patients(session: Session, actor: Actor, filters: PatientFilters) -> PatientPage:
     epoch = store_epoch(session)
     query = select(Patient, PatientSummary).outerjoin(PatientSummary, PatientSummary.patient_id == Patient.id)
     if filters.only_patient_id is not None:
@@ -208,12 +198,14 @@ def list_patients(
     # The ids shown are logged: who saw which records, not only how many.
     audit.record(session, actor, "patient.list", object_type="patient",
                  detail={"returned": len(rows), "ids": [row[0].id for row in rows]})
-    return PatientPage(items=[(row[0], list_row(row[0], row[1], epoch)) for row in rows], total=total, epoch=epoch)
+    items = [(row[0], list_row(row[0], row[1], epoch)) for row in rows]
+    if not all(row.fresh for _, row in items):
+        stale_seen(session)
+    return PatientPage(items=items, total=total, epoch=epoch)
 
 
-def cohort_counts(session: Session, actor: Actor, cache: AssessmentCache | None = None) -> dict:
-    """Counts of the whole cohort by coded outputs: what a registrar reports."""
-    ensure_summaries(session, cache)
+def cohort_counts(session: Session, actor: Actor) -> dict:
+    """Counts of the whole cohort by coded outputs (the stored summaries): what a registrar reports."""
     summaries = list(session.scalars(select(PatientSummary)))
     patients = session.scalar(select(func.count()).select_from(Patient)) or 0
     sexes = Counter(session.scalars(select(Patient.sex)))

@@ -64,6 +64,16 @@ def validate_record(patient: Patient | PatientRecordIn, findings: list[Any]) -> 
     return case
 
 
+WRITTEN_KEY = "allcare_written_records"
+"""Where a session lists the records its transaction changed (``Session.info``): their summaries
+are recomputed before it commits (:func:`allcare.store.summaries.summarise_written`)."""
+
+
+def note_written(session: Session, patient_id: int) -> None:
+    """Record that this transaction changed ``patient_id``: its summary is recomputed before commit."""
+    session.info.setdefault(WRITTEN_KEY, set()).add(patient_id)
+
+
 def lock_record(session: Session, patient_id: int) -> Patient:
     """Take the record's write lock without changing it, then read it fresh.
 
@@ -80,7 +90,8 @@ def lock_record(session: Session, patient_id: int) -> Patient:
 
 
 def lock_for_write(session: Session, patient_id: int) -> Patient:
-    """Take the record's write lock and bump its revision (which also invalidates cached assessments).
+    """Take the record's write lock and bump its revision (which also invalidates cached assessments);
+    the record's summary is recomputed before the transaction commits.
 
     The UPDATE is the transaction's first write, so PostgreSQL holds the row lock
     and SQLite the database write lock until commit: writers of one record queue
@@ -94,6 +105,7 @@ def lock_for_write(session: Session, patient_id: int) -> Patient:
     patient = session.get(Patient, patient_id, populate_existing=True)
     if patient is None:
         raise NotFound("patient", patient_id)
+    note_written(session, patient_id)
     return patient
 
 
@@ -120,6 +132,7 @@ def create_patient(session: Session, actor: Actor, data: PatientRecordIn) -> Pat
     apply_record(row, data)
     session.add(row)
     session.flush()
+    note_written(session, row.id)
     audit.record(session, actor, "patient.create", object_type="patient", object_id=row.id, patient_id=row.id)
     return row
 

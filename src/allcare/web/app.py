@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import importlib
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import Depends, FastAPI
@@ -21,6 +23,7 @@ from ..interop.cdshooks.cors import CorsForCdsHooks
 from ..serving import prepare_server_process
 from ..settings import Settings
 from ..store import Store
+from ..store.summaries import SummaryRefresher
 from ..store.users import make_hasher
 from . import docs, errors, workers
 from .api import router as api_router
@@ -55,6 +58,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None, 
         redoc_url=None,
         openapi_url="/api/openapi.json",
         dependencies=[Depends(csrf_protect)],
+        lifespan=_refresh_summaries_while_serving,
     )
     app.state.settings = settings
     app.state.store = store
@@ -82,6 +86,20 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None, 
     app.add_middleware(CorsForCdsHooks)  # answers CDS Hooks preflights before anything else reads them
     app.add_middleware(AccessLogMiddleware)
     return app
+
+
+@asynccontextmanager
+async def _refresh_summaries_while_serving(app: FastAPI) -> AsyncIterator[None]:
+    """While the app serves, a background thread recomputes stale patient summaries (lists never do)."""
+    store: Store = app.state.store
+    refresher = SummaryRefresher(store)
+    store.on_stale_summary(refresher.wake)
+    refresher.start()
+    try:
+        yield
+    finally:
+        store.on_stale_summary(None)
+        refresher.stop()
 
 
 def _add_schemas(app: FastAPI, components: dict, shared: dict) -> None:

@@ -26,9 +26,9 @@ ASSESSMENT_SCHEMA_REF, ASSESSMENT_COMPONENTS = openapi_components()
 
 
 @router.get("/patients/{patient_id}/coded", response_model=CodedOut, responses={404: {}})
-def coded(patient_id: PatientId, request: Request, who: CodedPatientReader, db: DbSession) -> CodedOut:
+def coded(patient_id: PatientId, who: CodedPatientReader, db: DbSession) -> CodedOut:
     """Codes, WHO-HAEM5/ICC entity, dates, risk groups and status: the registrar's view, without raw findings."""
-    return CodedOut(**coded_view(db, who.actor, patient_id, caches_of(request).assessments))
+    return CodedOut(**coded_view(db, who.actor, patient_id))
 
 
 @router.get(

@@ -46,7 +46,7 @@ def patients(
         last_visit_from=last_visit_from, last_visit_to=last_visit_to, sort=sort, limit=limit, offset=offset,
         only_patient_id=(who.patient_id or 0) if who.role == "patient" else None,
     )
-    page = list_patients(db, who.actor, filters, caches_of(request).assessments)
+    page = list_patients(db, who.actor, filters)
     return PatientPageOut(items=[patient_out(record, row) for record, row in page.items], total=page.total,
                           limit=limit, offset=offset)
 
@@ -57,9 +57,9 @@ def new_patient(body: PatientRecordIn, who: Clinician, db: DbSession) -> Patient
 
 
 @router.get("/{patient_id}", response_model=PatientOut, responses={404: {}})
-def patient(patient_id: PatientId, request: Request, who: CodedPatientReader, db: DbSession) -> PatientOut:
+def patient(patient_id: PatientId, who: CodedPatientReader, db: DbSession) -> PatientOut:
     record = read_record(db, who.actor, patient_id)
-    return patient_out(record.patient, record_row(db, record, caches_of(request).assessments))
+    return patient_out(record.patient, record_row(db, record))
 
 
 @router.put("/{patient_id}", response_model=PatientOut, responses={404: {}, 409: {"model": ConflictOut}})

@@ -89,7 +89,7 @@ def patient_list(
                              sort=chosen["sort"], limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     store = get_store(request)
     with store.transaction() as session:
-        result = list_patients(session, who.actor, filters, get_caches(request).assessments)
+        result = list_patients(session, who.actor, filters)
     query = {k: v for k, v in chosen.items() if v and not (k == "sort" and v == "identifier")}
     pages = max(1, -(-result.total // PAGE_SIZE))
 
@@ -114,7 +114,7 @@ def patient_page(request: Request, patient_id: PatientId, who: CodedPatientReade
     store, caches = get_store(request), get_caches(request)
     if who.role == "registrar":  # the coded view: no blood counts, karyotype, MRD or evidence
         with store.transaction() as session:
-            coded = coded_view(session, who.actor, patient_id, caches.assessments)
+            coded = coded_view(session, who.actor, patient_id)
         return render(request, "patient_coded.html", {"c": coded, "who_short": who_short})
     engine_error = None
     with store.transaction() as session:

@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from ...store.coded import REGISTRY_COLUMNS, RegistryFilters, registry_choices, registry_rows
-from ..deps import CodedDataReader, get_caches, get_store
+from ..deps import CodedDataReader, get_store
 from .common import PageRoute, csv_response, render
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -36,7 +36,7 @@ def _filters(query: Any) -> tuple[RegistryFilters, dict[str, str], dict[str, lis
 def registry(request: Request, who: CodedDataReader) -> Response:
     filters, values, errors = _filters(request.query_params)
     with get_store(request).transaction() as session:
-        rows = [] if errors else registry_rows(session, who.actor, filters, get_caches(request).assessments, SHOWN + 1)
+        rows = [] if errors else registry_rows(session, who.actor, filters, SHOWN + 1)
         choices = registry_choices(session)
     query = urllib.parse.urlencode({k: v for k, v in values.items() if v})
     return render(request, "registry.html", {
@@ -51,5 +51,5 @@ def registry_csv(request: Request, who: CodedDataReader) -> Response:
     if errors:
         return registry(request, who)
     with get_store(request).transaction() as session:
-        rows = registry_rows(session, who.actor, filters, get_caches(request).assessments, CSV_LIMIT)
+        rows = registry_rows(session, who.actor, filters, CSV_LIMIT)
     return csv_response(REGISTRY_COLUMNS, rows, "allcare-registry.csv")
