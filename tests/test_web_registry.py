@@ -9,6 +9,12 @@ from conftest import case_dict
 from test_web_pages import logged_in
 
 
+def app_client(app):
+    from fastapi.testclient import TestClient
+
+    return TestClient(app)
+
+
 def _add(world, identifier: str, diagnosed: str) -> None:
     from allcare.engine.case import case_from_dict
     from allcare.store import Actor
@@ -49,3 +55,29 @@ def test_a_bad_year_is_a_form_error_and_other_roles_are_refused(app, world):
     assert bad.status_code == 422 and 'id="year-error"' in bad.text
     assert logged_in(app, "admin").get("/registry").status_code == 403
     assert logged_in(app, "patient_a").get("/registry.csv").status_code in (403, 303)
+
+
+def test_the_registry_lists_every_record_and_marks_rows_not_from_a_current_assessment(app, world):
+    """A registrar's export must not drop a record whose summary is missing (just restored, first start) nor pass
+    off a summary of an older rule set as current: every record is a row, and ``assessment_current`` says which."""
+    from sqlalchemy import delete
+
+    from allcare.engine.rules import DEFAULT_RULES
+    from allcare.store.models import PatientSummary
+
+    _add(world, "P-2022", "2022-01-08")
+    with world.store.transaction() as session:
+        session.execute(delete(PatientSummary).where(PatientSummary.patient_id == world.patient_b))
+    client = logged_in(app, "registrar")
+    rows = {row["identifier"]: row for row in csv.DictReader(io.StringIO(client.get("/registry.csv").text))}
+    assert set(rows) == {"P-A", "P-B", "P-2022"}
+    assert rows["P-B"]["assessment_current"] == "false" and rows["P-B"]["icd_o_3"] == ""
+    assert rows["P-A"]["assessment_current"] == "true" and rows["P-A"]["icd_o_3"]
+    page = client.get("/registry").text
+    assert "P-B" in page and "1 row is not from a current assessment" in page
+    cohort = app_client(app).get("/api/v1/cohort", headers=world.auth("registrar")).json()
+    assert (cohort["patients"], cohort["assessed"], cohort["not_current"]) == (3, 2, 1)
+
+    world.store.use_rules(DEFAULT_RULES.model_copy(update={"version": "centre/2027.1"}))
+    rows = list(csv.DictReader(io.StringIO(client.get("/registry.csv").text)))
+    assert {row["assessment_current"] for row in rows} == {"false"}

@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session
 from . import audit
 from .assessments import read_record
 from .audit import Actor
-from .listing import record_row
+from .assessments import is_fresh, store_epoch
+from .listing import record_row, stale_seen
 from .models import Patient, PatientSummary
 
 
@@ -48,7 +49,7 @@ def coded_view(session: Session, actor: Actor, patient_id: int) -> dict[str, Any
 
 REGISTRY_COLUMNS = ("patient_id", "identifier", "sex", "birth_date", "diagnosis_date", "disease", "lineage", "who_key",
                     "who_name", "icc_key", "icc_name", "icd_o_3", "icd_10_cm", "snomed_ct", "nci_risk",
-                    "genetic_risk", "status", "status_since", "phase")
+                    "genetic_risk", "status", "status_since", "phase", "assessment_current")
 
 
 @dataclass(frozen=True)
@@ -63,8 +64,15 @@ class RegistryFilters:
 def registry_rows(
     session: Session, actor: Actor, filters: RegistryFilters, limit: int | None = None
 ) -> list[dict[str, Any]]:
-    """The coded view of every matching record, one dict per patient (no findings, no evidence)."""
-    query = select(Patient, PatientSummary).join(PatientSummary, PatientSummary.patient_id == Patient.id)
+    """The coded view of every matching record, one dict per patient (no findings, no evidence).
+
+    Every record is a row, even one with no summary yet (a restored store, a first start):
+    a registrar's count must not lose it. ``assessment_current`` is False for a row whose
+    codes are missing or come from an earlier revision, engine or rule set; the background
+    pass is woken to recompute them.
+    """
+    epoch = store_epoch(session)
+    query = select(Patient, PatientSummary).outerjoin(PatientSummary, PatientSummary.patient_id == Patient.id)
     if filters.year is not None:
         day = func.coalesce(PatientSummary.diagnosis_date, Patient.diagnosis_date)
         query = query.where(day >= dt.date(filters.year, 1, 1), day < dt.date(filters.year + 1, 1, 1))
@@ -80,8 +88,11 @@ def registry_rows(
     for patient, summary in session.execute(query):
         row = {name: getattr(summary, name, None) for name in REGISTRY_COLUMNS}
         row.update(patient_id=patient.id, identifier=patient.identifier, sex=patient.sex, birth_date=patient.birth_date,
-                   diagnosis_date=summary.diagnosis_date or patient.diagnosis_date)
+                   diagnosis_date=(summary.diagnosis_date if summary is not None else None) or patient.diagnosis_date,
+                   assessment_current=is_fresh(summary, patient, epoch))
         rows.append(row)
+    if not all(row["assessment_current"] for row in rows):
+        stale_seen(session)
     audit.record(session, actor, "coded.list", object_type="patient",
                  detail={"returned": len(rows), "ids": [row["patient_id"] for row in rows]})
     return rows

@@ -206,9 +206,14 @@ def list_patients(session: Session, actor: Actor, filters: PatientFilters) -> Pa
 
 def cohort_counts(session: Session, actor: Actor) -> dict:
     """Counts of the whole cohort by coded outputs (the stored summaries): what a registrar reports."""
-    summaries = list(session.scalars(select(PatientSummary)))
-    patients = session.scalar(select(func.count()).select_from(Patient)) or 0
-    sexes = Counter(session.scalars(select(Patient.sex)))
+    epoch = store_epoch(session)
+    pairs = session.execute(select(Patient, PatientSummary).outerjoin(PatientSummary, PatientSummary.patient_id == Patient.id)).all()
+    summaries = [summary for _, summary in pairs if summary is not None]
+    patients = len(pairs)
+    not_current = sum(1 for patient, summary in pairs if not is_fresh(summary, patient, epoch))
+    if not_current:
+        stale_seen(session)
+    sexes = Counter(patient.sex for patient, _ in pairs)
 
     def by(attribute: str) -> dict[str, int]:
         counts = Counter(getattr(s, attribute) or "undetermined" for s in summaries)
@@ -219,6 +224,7 @@ def cohort_counts(session: Session, actor: Actor) -> dict:
     return {
         "patients": patients,
         "assessed": sum(1 for s in summaries if s.error is None),
+        "not_current": not_current,
         "by_sex": dict(sorted(sexes.items())),
         "by_disease": by("disease"),
         "by_lineage": by("lineage"),

@@ -242,6 +242,8 @@ class CodedOut(BaseModel):
 class CohortOut(BaseModel):
     patients: int
     assessed: int
+    not_current: int = Field(description="records whose counts below come from no or an earlier assessment "
+                                         "(the server is recomputing them)")
     by_sex: dict[str, int]
     by_disease: dict[str, int]
     by_lineage: dict[str, int]

@@ -272,6 +272,8 @@ def csv_response(columns: tuple[str, ...], rows: list[dict[str, Any]], filename:
 def _csv_cell(value: Any) -> str:
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
     if isinstance(value, (dict, list)):

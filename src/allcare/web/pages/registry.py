@@ -40,7 +40,8 @@ def registry(request: Request, who: CodedDataReader) -> Response:
         choices = registry_choices(session)
     query = urllib.parse.urlencode({k: v for k, v in values.items() if v})
     return render(request, "registry.html", {
-        "rows": rows[:SHOWN], "more": len(rows) > SHOWN, "values": values, "errors": errors, "choices": choices,
+        "rows": rows[:SHOWN], "more": len(rows) > SHOWN,
+        "not_current": sum(1 for row in rows[:SHOWN] if not row["assessment_current"]), "values": values, "errors": errors, "choices": choices,
         "csv_link": "/registry.csv" + (f"?{query}" if query else ""), "filtered": bool(query),
     }, status_code=422 if errors else 200)
 
