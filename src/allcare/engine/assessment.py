@@ -10,19 +10,19 @@ became a table of columns).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Final, Literal, TypeVar
+from typing import Annotated, Any, Final, Literal
 
 import msgspec
 from msgspec import Meta
 
 from .case.bounds import Comparator
 from .case.models import CbcAnalyte as Analyte
+from .columns import unfold
 from .explain import Conclusion, EvidenceRef
 from .karyotype import Karyotype
 from .monitoring_output import BodySize, ChemistryResult, Maintenance, ThiopurineGuidance, Toxicity
 
 ASSESSMENT_SCHEMA: Final = "allcare.assessment/2"
-T = TypeVar("T")
 
 Disease = Literal["ALL", "LBL", "MPAL", "not_ALL", "indeterminate"]
 Lineage = Literal["B", "T", "B/myeloid", "T/myeloid", "B/T", "B/T/myeloid"]
@@ -161,11 +161,6 @@ class CountRow(_Out, frozen=True, kw_only=True):
     date: dt.date
     results: list[AnalyteResult]
     named: list[str]
-
-
-def unfold(column: list[T] | T, rows: int) -> list[T]:
-    """A table column as a list of one entry per count, whichever form it was written in."""
-    return column if isinstance(column, list) else [column] * rows
 
 
 _CELLS = ("comparators", "lower_limits", "upper_limits", "range_sources", "flags", "ctcae_terms", "grades")

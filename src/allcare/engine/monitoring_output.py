@@ -11,11 +11,12 @@ the conclusions (rule, source, evidence, missing) that produced it.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 from msgspec import Meta
 
+from .columns import unfold
 from .explain import Conclusion, EvidenceRef
 
 DECISION_SUPPORT = "Decision support for the treating team, not an order: the clinician decides and prescribes."
@@ -85,18 +86,80 @@ Zone = Literal["hold", "reduce", "target", "above", "below", "unknown"]
 
 
 class MaintenanceCount(_Out, frozen=True, kw_only=True):
+    """One maintenance count as a row: what :meth:`MaintenanceCounts.row` gives (not in the JSON)."""
+
     index: int
     date: dt.date
     anc: float | None = None
     platelets: float | None = None
     wbc: float | None = None
-    zone: Annotated[Zone, Meta(description="where the count lies against the family's lines")]
+    zone: Zone
     in_target: bool | None = None
-    weight_weeks: Annotated[float, Meta(description="weeks to the next count (the last count weighs 1 week), as allMT")]
+    weight_weeks: float
     mercaptopurine_mg_week: float | None = None
     methotrexate_mg_week: float | None = None
-    mercaptopurine_di_pct: Annotated[float | None, Meta(description="dose intensity: prescribed / protocol dose, %")] = None
+    mercaptopurine_di_pct: float | None = None
     methotrexate_di_pct: float | None = None
+
+
+# A column of the maintenance table other than the dates, indexes and counts: one entry per count or,
+# when every count holds the same entry, that one entry (as the blood-count table writes its columns).
+OptionalFloatColumn = list[float | None] | float | None
+
+
+class MaintenanceCounts(_Out, frozen=True, kw_only=True):
+    """Every blood count of maintenance as a table of columns, in date order (one entry per count).
+
+    ``indexes``, ``dates`` and the counts (``anc``, ``platelets``, ``wbc``) are always lists; any
+    other column is a list or, when every count holds the same entry, that single entry.
+    :meth:`column` and :meth:`row` read both forms.
+    """
+
+    indexes: Annotated[list[int], Meta(description="each count's position in the case's findings list")] = []
+    dates: list[dt.date] = []
+    anc: Annotated[list[float | None], Meta(description="x10^9/L; null when the count did not measure it")] = []
+    platelets: list[float | None] = []
+    wbc: list[float | None] = []
+    zones: Annotated[list[Zone] | Zone | None, Meta(description="where each count lies against the family's lines")] = None
+    in_target: Annotated[
+        list[bool | None] | bool | None,
+        Meta(description="the steering count inside the band; null when missing or a bound straddles a line"),
+    ] = None
+    weight_weeks: Annotated[
+        list[float] | float | None,
+        Meta(description="weeks to the next count (the last count weighs 1 week), as allMT"),
+    ] = None
+    mercaptopurine_mg_week: OptionalFloatColumn = None
+    methotrexate_mg_week: OptionalFloatColumn = None
+    mercaptopurine_di_pct: Annotated[
+        OptionalFloatColumn, Meta(description="dose intensity: prescribed / protocol dose, %"),
+    ] = None
+    methotrexate_di_pct: OptionalFloatColumn = None
+
+    def __len__(self) -> int:
+        return len(self.dates)
+
+    def column(self, name: str) -> list[Any]:
+        """One column as a list of one entry per count, whichever form it was written in
+        (the element type depends on ``name``, hence ``Any``)."""
+        return unfold(getattr(self, name), len(self.dates))
+
+    def row(self, row: int) -> MaintenanceCount:
+        """Count ``row`` (negative counts from the end) as one row."""
+        def cell(name: str) -> Any:
+            column = getattr(self, name)
+            return column[row] if isinstance(column, list) else column
+
+        return MaintenanceCount(
+            index=self.indexes[row], date=self.dates[row], anc=self.anc[row], platelets=self.platelets[row],
+            wbc=self.wbc[row], zone=cell("zones"), in_target=cell("in_target"), weight_weeks=cell("weight_weeks"),
+            mercaptopurine_mg_week=cell("mercaptopurine_mg_week"), methotrexate_mg_week=cell("methotrexate_mg_week"),
+            mercaptopurine_di_pct=cell("mercaptopurine_di_pct"), methotrexate_di_pct=cell("methotrexate_di_pct"),
+        )
+
+    def rows(self) -> list[MaintenanceCount]:
+        """The table as one row per count (for tables and tests; charts read the columns)."""
+        return [self.row(n) for n in range(len(self.dates))]
 
 
 class DoseSuggestion(_Out, frozen=True, kw_only=True):
@@ -140,7 +203,8 @@ class Maintenance(_Out, frozen=True, kw_only=True):
         Meta(description="last day: the block's end, or the day before the next backbone block; null while open"),
     ] = None
     running: Annotated[bool, Meta(description="maintenance runs on the assessment date (only then a suggestion)")] = False
-    counts: list[MaintenanceCount] = []
+    counts: Annotated[MaintenanceCounts, Meta(description="the counts of maintenance as a table of columns")] = msgspec.field(
+        default_factory=MaintenanceCounts)
     doses: list[DosePeriod] = []
     weeks_observed: float | None = None
     time_in_target_pct: Annotated[float | None, Meta(description="share of the weighted weeks in the target band, %")] = None
