@@ -20,7 +20,7 @@ from .case.models import CbcAnalyte as Analyte
 from .columns import unfold
 from .explain import Conclusion, EvidenceRef
 from .karyotype import Karyotype
-from .monitoring_output import BodySize, ChemistryResult, Maintenance, ThiopurineGuidance, Toxicity
+from .monitoring_output import BodySize, ChemistryTable, Maintenance, ThiopurineGuidance, Toxicity
 
 ASSESSMENT_SCHEMA: Final = "allcare.assessment/2"
 
@@ -454,7 +454,7 @@ class Assessment(_Out, frozen=True, kw_only=True):
     course: Annotated[Course, Meta(description="episodes of the disease (diagnosis, relapses)")] = msgspec.field(default_factory=Course)
     # Treatment monitoring (engine/monitoring.py)
     body_size: BodySize | None = None
-    chemistry: list[ChemistryResult] = []
+    chemistry: ChemistryTable = msgspec.field(default_factory=ChemistryTable)
     maintenance: Maintenance | None = None
     pharmacogenetics: ThiopurineGuidance | None = None
     toxicity: Toxicity = msgspec.field(default_factory=Toxicity)
@@ -471,7 +471,7 @@ class Assessment(_Out, frozen=True, kw_only=True):
         trail += [point.conclusion for point in self.status.timeline]
         trail += [c for episode in self.course.episodes for c in episode.conclusions]
         trail += self.course.conclusions
-        trail += [c for result in self.chemistry for c in result.conclusions]
+        trail += self.chemistry.notable
         trail += self.maintenance.conclusions if self.maintenance else []
         trail += self.pharmacogenetics.conclusions if self.pharmacogenetics else []
         return trail + self.toxicity.conclusions

@@ -189,13 +189,13 @@ def _uln_bands(analyte: str) -> list[tuple[int, float, float]]:
 
 
 def chemistry_chart(assessment: Assessment) -> Chart | None:
+    table = assessment.chemistry
     series: dict[str, list[tuple[dt.date, float, Any]]] = {}
-    for result in assessment.chemistry:
-        for a in result.analytes:
-            if a.analyte in ULN_CHART and a.upper_limit:
-                series.setdefault(a.analyte, []).append((result.date, a.value / a.upper_limit, a))
-            elif a.analyte == "potassium":
-                series.setdefault("potassium", []).append((result.date, a.value, a))
+    for name in (*ULN_CHART, "potassium"):
+        points = [(table.dates[row], a.value if name == "potassium" else a.value / a.upper_limit, a)
+                  for row, a in table.results(name) if name == "potassium" or a.upper_limit]
+        if points:
+            series[name] = points
     panels = [name for name in (*ULN_CHART, "potassium") if name in series]
     if not panels:
         return None
