@@ -18,6 +18,7 @@ import random
 import statistics
 import sys
 import time
+from bisect import bisect_right
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
@@ -26,7 +27,14 @@ import msgspec
 
 from allcare.engine import assess, case_from_dict
 from allcare.engine.maintenance.forecast import forecast
+from allcare.engine.monitoring_output import MaintenanceCounts
 from allcare.store.demo import demo_case
+
+
+def _head(table: MaintenanceCounts, rows: int) -> MaintenanceCounts:
+    """The first ``rows`` counts of a maintenance table (a column written once stays once)."""
+    columns = {name: getattr(table, name) for name in table.__struct_fields__}
+    return msgspec.structs.replace(table, **{name: c[:rows] if isinstance(c, list) else c for name, c in columns.items()})
 
 
 def main() -> None:
@@ -43,14 +51,16 @@ def main() -> None:
         if m is None or len(m.counts) < 16:
             continue
         courses += 1
-        cut = m.counts[len(m.counts) // 2]  # the held-out half starts after this count
-        seen = msgspec.structs.replace(m, counts=[c for c in m.counts if c.date <= cut.date], running=True)
+        rows = m.counts.rows()
+        half = len(rows) // 2
+        cut = rows[half]  # the held-out half starts after this count
+        seen = msgspec.structs.replace(m, counts=_head(m.counts, bisect_right(m.counts.dates, cut.date)), running=True)
         start = time.perf_counter()
         result = forecast(seen, cut.date)
         times.append(time.perf_counter() - start)
         if result is None:
             continue
-        later = [c for c in m.counts if cut.date < c.date <= cut.date + dt.timedelta(days=28) and c.anc]
+        later = [c for c in rows if cut.date < c.date <= cut.date + dt.timedelta(days=28) and c.anc]
         for count in later:
             point = min(result.points, key=lambda p: abs((p.date - count.date).days))
             model_errors.append(abs(math.log(count.anc) - math.log(point.anc)))

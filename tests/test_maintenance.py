@@ -55,12 +55,12 @@ def maintenance(data: dict, rules=None, as_of: dt.date | None = None):
 def test_anc_lines_of_the_default_family(anc, zone, in_target):
     m = maintenance(case(cbc(14, anc=anc)))
     assert m.family == "icicle_all_14" and m.family_label == "ICiCLe-ALL-14"
-    assert (m.counts[0].zone, m.counts[0].in_target) == (zone, in_target)
+    assert (m.counts.row(0).zone, m.counts.row(0).in_target) == (zone, in_target)
 
 
 @pytest.mark.parametrize(("platelets", "zone"), [(50, "hold"), (51, "reduce"), (75, "reduce"), (76, "target")])
 def test_platelet_lines_of_the_default_family(platelets, zone):
-    assert maintenance(case(cbc(14, anc=1.0, platelets=platelets))).counts[0].zone == zone
+    assert maintenance(case(cbc(14, anc=1.0, platelets=platelets))).counts.row(0).zone == zone
 
 
 @pytest.mark.parametrize(("anc", "action", "rule"), [
@@ -143,9 +143,9 @@ def test_missing_platelets_leave_the_suggestion_undecided_unless_the_anc_decides
 
 
 def test_an_anc_reported_as_a_bound_is_read_three_valued():
-    below = maintenance(case(cbc(14, anc={"value": 0.1, "comparator": "<"}))).counts[0]  # type: ignore[arg-type]
+    below = maintenance(case(cbc(14, anc={"value": 0.1, "comparator": "<"}))).counts.row(0)  # type: ignore[arg-type]
     assert below.zone == "hold"
-    straddling = maintenance(case(cbc(14, anc={"value": 0.6, "comparator": "<"}))).counts[0]  # type: ignore[arg-type]
+    straddling = maintenance(case(cbc(14, anc={"value": 0.6, "comparator": "<"}))).counts.row(0)  # type: ignore[arg-type]
     assert straddling.zone == "unknown" and straddling.in_target is False
 
 
@@ -154,17 +154,17 @@ def test_wbc_steered_family_gives_direction_only_and_names_its_targets():
     cases = {1.4: ("below", "reduce"), 1.5: ("target", "continue"), 3.0: ("target", "continue"), 3.1: ("above", "increase")}
     for wbc, (zone, action) in cases.items():
         m = maintenance(case(cbc(14, anc=1.0, wbc=wbc)), rules)
-        assert (m.counts[0].zone, m.suggestion.action) == (zone, action), wbc
+        assert (m.counts.row(0).zone, m.suggestion.action) == (zone, action), wbc
         assert m.family_label == "NOPHO ALL2008" and m.steering == "wbc"
     low_anc = maintenance(case(cbc(14, anc=0.4, wbc=2.0)), rules)
-    assert low_anc.counts[0].zone == "below" and "ANC below 0.5" in low_anc.suggestion.wording
+    assert low_anc.counts.row(0).zone == "below" and "ANC below 0.5" in low_anc.suggestion.wording
     assert "not encoded" in low_anc.suggestion.wording
 
 
 def test_a_centre_overrides_one_line_of_its_family():
     rules = rules_from_dict({"maintenance": {"target_high": 2.0}})
     m = maintenance(case(cbc(14, anc=1.8)), rules)
-    assert m.family == "icicle_all_14" and m.target_high == 2.0 and m.counts[0].zone == "target"
+    assert m.family == "icicle_all_14" and m.target_high == 2.0 and m.counts.row(0).zone == "target"
     assert rules.version.endswith("+custom")
 
 
@@ -177,8 +177,9 @@ def test_metrics_follow_allmt_definitions_on_a_hand_worked_course():
         cbc(0, anc=1.6), cbc(14, anc=1.2), cbc(28, anc=0.7), cbc(35, anc=1.0),
     )
     m = maintenance(data)
-    assert [c.weight_weeks for c in m.counts] == [2, 2, 1, 1]
-    assert [c.mercaptopurine_di_pct for c in m.counts] == [100, 100, 50, 50]
+    assert m.counts.column("weight_weeks") == [2, 2, 1, 1]
+    assert m.counts.column("mercaptopurine_di_pct") == [100, 100, 50, 50]
+    assert [c.weight_weeks for c in m.counts.rows()] == [2, 2, 1, 1]  # the rows read the same table
     # wmANC = (2*1.6 + 2*1.2 + 1*0.7 + 1*1.0) / 6  # noqa: ERA001 - the arithmetic, not code
     assert m.weighted_mean_count == pytest.approx((3.2 + 2.4 + 0.7 + 1.0) / 6, abs=1e-3)
     # in target (0.75, 1.5]: 1.2 (w 2) and 1.0 (w 1) -> 3 of 6 weeks
@@ -191,13 +192,13 @@ def test_metrics_follow_allmt_definitions_on_a_hand_worked_course():
 def test_dose_intensity_uses_the_body_size_of_the_day_and_says_when_it_is_missing():
     data = case(dose("mercaptopurine", 50, "mg", 0, "daily"), cbc(14, anc=1.0), bsa=None)
     m = maintenance(data)
-    assert m.counts[0].mercaptopurine_mg_week == 350 and m.counts[0].mercaptopurine_di_pct is None
+    assert m.counts.row(0).mercaptopurine_mg_week == 350 and m.counts.row(0).mercaptopurine_di_pct is None
     di = [c for c in m.conclusions if c.topic == "maintenance.dose_intensity"][0]
     assert not di.determined and "height and weight" in di.missing[0]
     no_doses = maintenance(case(cbc(14, anc=1.0)))  # doses are optional: no dose recorded, nothing asked for
     assert not [c for c in no_doses.conclusions if c.topic == "maintenance.dose_intensity"]
     per_m2 = case(dose("mercaptopurine", 60, "mg/m2", 0, "daily"), cbc(14, anc=1.0), bsa=None)
-    assert maintenance(per_m2).counts[0].mercaptopurine_di_pct == 100
+    assert maintenance(per_m2).counts.row(0).mercaptopurine_di_pct == 100
 
 
 def test_a_held_dose_is_zero_intensity_and_interrupts_the_maximum_tolerated_dose():
@@ -241,7 +242,7 @@ def test_an_open_maintenance_ends_when_the_next_block_starts():
                 {"type": "treatment", "phase": "salvage", "start": day(60), "end": day(88)})
     m = maintenance(data, as_of=START + dt.timedelta(days=70))
     assert m.running is False and m.end == START + dt.timedelta(days=59)
-    assert [c.date for c in m.counts] == [START + dt.timedelta(days=14)] and m.suggestion is None
+    assert m.counts.dates == [START + dt.timedelta(days=14)] and m.suggestion is None
 
 
 def test_a_finished_maintenance_without_counts_asks_for_nothing():

@@ -296,7 +296,7 @@ def graded(analyte: str, value, unit: str, uln=None, lln=None, *baseline: dict):
     if lln is not None:
         q["lower_limit"] = lln
     result = run(case(*baseline, chem(20, **{analyte: q})))
-    return next(a for a in result.chemistry[-1].analytes if a.analyte == analyte)
+    return next(a for a in result.chemistry.rows()[-1].analytes if a.analyte == analyte)
 
 
 @pytest.mark.parametrize(("value", "grade"), [(1.0, 0), (1.01, 1), (1.5, 1), (1.51, 2), (3.0, 2), (3.01, 3), (10.0, 3), (10.01, 4)])
@@ -324,9 +324,9 @@ def test_bilirubin_in_umol_per_litre_grades_on_its_own_multiple():
 
 def test_a_multiple_of_uln_needs_the_labs_limit():
     result = run(case(chem(20, alt={"value": 500, "unit": "U/L"})))
-    a = result.chemistry[0].analytes[0]
+    a = result.chemistry.rows()[0].analytes[0]
     assert a.grade is None
-    assert any("upper limit of normal for ALT" in m for m in result.chemistry[0].conclusions[0].missing)
+    assert any("upper limit of normal for ALT" in m for m in result.chemistry.rows()[0].conclusions[0].missing)
 
 
 @pytest.mark.parametrize(("value", "unit", "grade"), [
@@ -409,7 +409,7 @@ def test_the_baseline_is_before_the_courses_treatment_start():
                 chem(20, alt={"value": 130, "unit": "U/L", "upper_limit": 40}), treatment=False)
     data["findings"] += [{"type": "treatment", "phase": "prephase", "start": day(1), "end": day(7)},
                          {"type": "treatment", "phase": "induction", "start": day(8)}]
-    latest = run(data).chemistry[-1].analytes[0]
+    latest = run(data).chemistry.rows()[-1].analytes[0]
     assert latest.grade == 2 and "no pre-treatment value" in latest.note  # 130 > 3 x ULN, the day-3 value is no baseline
 
 

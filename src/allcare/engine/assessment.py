@@ -10,19 +10,19 @@ became a table of columns).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Final, Literal, TypeVar
+from typing import Annotated, Any, Final, Literal
 
 import msgspec
 from msgspec import Meta
 
 from .case.bounds import Comparator
 from .case.models import CbcAnalyte as Analyte
+from .columns import unfold
 from .explain import Conclusion, EvidenceRef
 from .karyotype import Karyotype
-from .monitoring_output import BodySize, ChemistryResult, Maintenance, ThiopurineGuidance, Toxicity
+from .monitoring_output import BodySize, ChemistryTable, Maintenance, ThiopurineGuidance, Toxicity
 
 ASSESSMENT_SCHEMA: Final = "allcare.assessment/2"
-T = TypeVar("T")
 
 Disease = Literal["ALL", "LBL", "MPAL", "not_ALL", "indeterminate"]
 Lineage = Literal["B", "T", "B/myeloid", "T/myeloid", "B/T", "B/T/myeloid"]
@@ -161,11 +161,6 @@ class CountRow(_Out, frozen=True, kw_only=True):
     date: dt.date
     results: list[AnalyteResult]
     named: list[str]
-
-
-def unfold(column: list[T] | T, rows: int) -> list[T]:
-    """A table column as a list of one entry per count, whichever form it was written in."""
-    return column if isinstance(column, list) else [column] * rows
 
 
 _CELLS = ("comparators", "lower_limits", "upper_limits", "range_sources", "flags", "ctcae_terms", "grades")
@@ -459,7 +454,7 @@ class Assessment(_Out, frozen=True, kw_only=True):
     course: Annotated[Course, Meta(description="episodes of the disease (diagnosis, relapses)")] = msgspec.field(default_factory=Course)
     # Treatment monitoring (engine/monitoring.py)
     body_size: BodySize | None = None
-    chemistry: list[ChemistryResult] = []
+    chemistry: ChemistryTable = msgspec.field(default_factory=ChemistryTable)
     maintenance: Maintenance | None = None
     pharmacogenetics: ThiopurineGuidance | None = None
     toxicity: Toxicity = msgspec.field(default_factory=Toxicity)
@@ -476,7 +471,7 @@ class Assessment(_Out, frozen=True, kw_only=True):
         trail += [point.conclusion for point in self.status.timeline]
         trail += [c for episode in self.course.episodes for c in episode.conclusions]
         trail += self.course.conclusions
-        trail += [c for result in self.chemistry for c in result.conclusions]
+        trail += self.chemistry.notable
         trail += self.maintenance.conclusions if self.maintenance else []
         trail += self.pharmacogenetics.conclusions if self.pharmacogenetics else []
         return trail + self.toxicity.conclusions

@@ -23,7 +23,7 @@ from .explain import Conclusion
 from .maintenance import assess_maintenance
 from .maintenance.body_size import body_size_section
 from .maintenance.pharmacogenetics import assess_pharmacogenetics
-from .monitoring_output import BodySize, ChemistryResult, Maintenance, ThiopurineGuidance, Toxicity
+from .monitoring_output import BodySize, ChemistryTable, Maintenance, ThiopurineGuidance, Toxicity
 from .toxicity import assess_toxicity, grade_chemistry
 from .toxicity.chemistry import LABELS as CHEMISTRY_LABELS
 from .toxicity.chemistry import latest_grades
@@ -40,13 +40,13 @@ RECENT_CHEMISTRY_DAYS = 14
 class Monitoring:
     treatment_start: dt.date | None
     body_size: BodySize | None
-    chemistry: list[ChemistryResult]
+    chemistry: ChemistryTable
     maintenance: Maintenance | None
     pharmacogenetics: ThiopurineGuidance | None
     toxicity: Toxicity
 
     def conclusions(self) -> list[Conclusion]:
-        trail = [c for r in self.chemistry for c in r.conclusions]
+        trail = list(self.chemistry.notable)
         trail += self.maintenance.conclusions if self.maintenance else []
         trail += self.pharmacogenetics.conclusions if self.pharmacogenetics else []
         return trail + self.toxicity.conclusions
@@ -184,13 +184,14 @@ def _asparaginase(view: CaseView, m: Monitoring) -> list[Alert]:  # noqa: ARG001
 def _liver(view: CaseView, m: Monitoring) -> list[Alert]:
     minimum = view.rules.liver_alert_min_grade
     since = view.as_of - dt.timedelta(days=RECENT_CHEMISTRY_DAYS)
-    hits = [(r, a) for r, a in latest_grades(m.chemistry, ("alt", "ast", "bilirubin"), since) if a.grade and a.grade >= minimum]
+    table = m.chemistry
+    hits = [(row, a) for row, a in latest_grades(table, ("alt", "ast", "bilirubin"), since) if a.grade and a.grade >= minimum]
     if not hits:
         return []
     worst = max(a.grade or 0 for _, a in hits)  # every hit has a grade (filtered above)
-    words = "; ".join(f"{CHEMISTRY_LABELS[a.analyte]} {a.value:g} {a.unit} ({a.ctcae_term} grade {a.grade}, {r.date})"
-                      for r, a in hits)
-    conclusion = next(c for r, _ in hits for c in r.conclusions)
+    words = "; ".join(f"{CHEMISTRY_LABELS[a.analyte]} {a.value:g} {a.unit} ({a.ctcae_term} grade {a.grade}, {table.dates[row]})"
+                      for row, a in hits)
+    conclusion = next(c for row, _ in hits for c in table.conclusions_of(row))
     return [_alert("hepatotoxicity", "critical" if worst >= 4 else "warning",
                    f"Hepatotoxicity {words}: protocols adjust or hold mercaptopurine and methotrexate at this grade; "
                    "check the protocol's liver rules.", conclusion)]

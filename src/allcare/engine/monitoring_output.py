@@ -11,11 +11,12 @@ the conclusions (rule, source, evidence, missing) that produced it.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 from msgspec import Meta
 
+from .columns import unfold
 from .explain import Conclusion, EvidenceRef
 
 DECISION_SUPPORT = "Decision support for the treating team, not an order: the clinician decides and prescribes."
@@ -44,6 +45,8 @@ class BodySize(_Out, frozen=True, kw_only=True):
 
 
 class ChemistryAnalyte(_Out, frozen=True, kw_only=True):
+    """One analyte of one chemistry finding: a cell of the table, as :meth:`ChemistryTable.rows` gives it (not in the JSON)."""
+
     analyte: str
     value: float
     unit: str
@@ -52,16 +55,98 @@ class ChemistryAnalyte(_Out, frozen=True, kw_only=True):
     upper_limit: float | None = None
     flag: Literal["low", "normal", "high"] | None = None
     ctcae_term: str | None = None
-    grade: Annotated[int | None, Meta(description="CTCAE v5.0 grade when the value decides it")] = None
-    possible_grades: Annotated[list[int], Meta(description="grades still possible when symptoms decide (e.g. lipase)")] = []
+    grade: int | None = None
+    possible_grades: list[int] = []
     note: str | None = None
 
 
 class ChemistryResult(_Out, frozen=True, kw_only=True):
+    """One chemistry finding as a row, with its conclusions: what :meth:`ChemistryTable.rows` yields (not in the JSON)."""
+
     index: int
     date: dt.date
     analytes: list[ChemistryAnalyte]
     conclusions: list[Conclusion] = []
+
+
+ChemistryFlag = Literal["low", "normal", "high"]
+
+
+class ChemistryColumns(_Out, frozen=True, kw_only=True):
+    """One analyte across every chemistry finding: its values and what each value means.
+
+    ``values`` is a list with one entry per finding; any other column is such a list or, when every
+    finding holds the same entry, that single entry (``possible_grades`` is always a list of lists, or null).
+    """
+
+    unit: Annotated[str, Meta(description="canonical (SI) unit of every value and limit")]
+    values: Annotated[list[float | None], Meta(description="one per finding; null when the finding did not measure it")]
+    comparators: Annotated[list[str | None] | str | None, Meta(description="'<' 5 means the lab reported 'below 5'")] = None
+    lower_limits: Annotated[list[float | None] | float | None, Meta(description="the lab's lower limit of normal")] = None
+    upper_limits: Annotated[list[float | None] | float | None, Meta(description="the lab's upper limit of normal")] = None
+    flags: Annotated[list[ChemistryFlag | None] | ChemistryFlag | None, Meta(description="against the lab's limits")] = None
+    ctcae_terms: Annotated[list[str | None] | str | None, Meta(description="CTCAE v5.0 term of a grade above 0")] = None
+    grades: Annotated[
+        list[int | None] | int | None,
+        Meta(description="CTCAE v5.0 grade when the value decides it; null with a term: see possible_grades"),
+    ] = None
+    possible_grades: Annotated[
+        list[list[int]] | None,
+        Meta(description="per finding, the grades still possible when symptoms decide (e.g. lipase); null: none anywhere"),
+    ] = None
+    notes: Annotated[list[str | None] | str | None, Meta(description="how the value was read (corrected calcium, baseline)")] = None
+
+
+_CHEMISTRY_CELLS = ("comparators", "lower_limits", "upper_limits", "flags", "ctcae_terms", "grades", "notes")
+
+
+class ChemistryTable(_Out, frozen=True, kw_only=True):
+    """Every chemistry finding up to ``as_of`` as a table of columns, in date order, with the conclusions
+    of the findings that have a CTCAE grade above 0, possible grades, or something missing to grade them."""
+
+    indexes: Annotated[list[int], Meta(description="each finding's position in the case's findings list")] = []
+    dates: list[dt.date] = []
+    analytes: Annotated[dict[str, ChemistryColumns], Meta(description="the analytes measured at least once")] = {}
+    notable: Annotated[
+        list[Conclusion], Meta(description="one conclusion per finding with a grade, possible grades or a missing item"),
+    ] = []
+
+    def __len__(self) -> int:
+        return len(self.dates)
+
+    def results(self, analyte: str) -> list[tuple[int, ChemistryAnalyte]]:
+        """(row, result) for every finding that measured ``analyte``, in date order."""
+        columns = self.analytes.get(analyte)
+        if columns is None:
+            return []
+        n = len(self.dates)
+        comparators, lower, upper, flags, terms, grades, notes = (unfold(getattr(columns, c), n) for c in _CHEMISTRY_CELLS)
+        possible = columns.possible_grades or [[]] * n
+        return [
+            (i, ChemistryAnalyte(
+                analyte=analyte, value=value, unit=columns.unit, comparator=comparators[i], lower_limit=lower[i],
+                upper_limit=upper[i], flag=flags[i], ctcae_term=terms[i], grade=grades[i], possible_grades=possible[i],
+                note=notes[i],
+            ))
+            for i, value in enumerate(columns.values)
+            if value is not None
+        ]
+
+    def conclusions_of(self, row: int) -> list[Conclusion]:
+        """The conclusions about the finding of ``row`` (at most one)."""
+        index = self.indexes[row]
+        return [c for c in self.notable if c.evidence and c.evidence[0].index == index]
+
+    def rows(self) -> list[ChemistryResult]:
+        """The table as one result per finding, each with the analytes it measured (in the order of ``analytes``)."""
+        analytes: list[list[ChemistryAnalyte]] = [[] for _ in self.dates]
+        for name in self.analytes:
+            for i, result in self.results(name):
+                analytes[i].append(result)
+        return [
+            ChemistryResult(index=self.indexes[i], date=self.dates[i], analytes=analytes[i], conclusions=self.conclusions_of(i))
+            for i in range(len(self.dates))
+        ]
 
 
 # Maintenance ---------------------------------------------------------------------------------
@@ -85,18 +170,80 @@ Zone = Literal["hold", "reduce", "target", "above", "below", "unknown"]
 
 
 class MaintenanceCount(_Out, frozen=True, kw_only=True):
+    """One maintenance count as a row: what :meth:`MaintenanceCounts.row` gives (not in the JSON)."""
+
     index: int
     date: dt.date
     anc: float | None = None
     platelets: float | None = None
     wbc: float | None = None
-    zone: Annotated[Zone, Meta(description="where the count lies against the family's lines")]
+    zone: Zone
     in_target: bool | None = None
-    weight_weeks: Annotated[float, Meta(description="weeks to the next count (the last count weighs 1 week), as allMT")]
+    weight_weeks: float
     mercaptopurine_mg_week: float | None = None
     methotrexate_mg_week: float | None = None
-    mercaptopurine_di_pct: Annotated[float | None, Meta(description="dose intensity: prescribed / protocol dose, %")] = None
+    mercaptopurine_di_pct: float | None = None
     methotrexate_di_pct: float | None = None
+
+
+# A column of the maintenance table other than the dates, indexes and counts: one entry per count or,
+# when every count holds the same entry, that one entry (as the blood-count table writes its columns).
+OptionalFloatColumn = list[float | None] | float | None
+
+
+class MaintenanceCounts(_Out, frozen=True, kw_only=True):
+    """Every blood count of maintenance as a table of columns, in date order (one entry per count).
+
+    ``indexes``, ``dates`` and the counts (``anc``, ``platelets``, ``wbc``) are always lists; any
+    other column is a list or, when every count holds the same entry, that single entry.
+    :meth:`column` and :meth:`row` read both forms.
+    """
+
+    indexes: Annotated[list[int], Meta(description="each count's position in the case's findings list")] = []
+    dates: list[dt.date] = []
+    anc: Annotated[list[float | None], Meta(description="x10^9/L; null when the count did not measure it")] = []
+    platelets: list[float | None] = []
+    wbc: list[float | None] = []
+    zones: Annotated[list[Zone] | Zone | None, Meta(description="where each count lies against the family's lines")] = None
+    in_target: Annotated[
+        list[bool | None] | bool | None,
+        Meta(description="the steering count inside the band; null when missing or a bound straddles a line"),
+    ] = None
+    weight_weeks: Annotated[
+        list[float] | float | None,
+        Meta(description="weeks to the next count (the last count weighs 1 week), as allMT"),
+    ] = None
+    mercaptopurine_mg_week: OptionalFloatColumn = None
+    methotrexate_mg_week: OptionalFloatColumn = None
+    mercaptopurine_di_pct: Annotated[
+        OptionalFloatColumn, Meta(description="dose intensity: prescribed / protocol dose, %"),
+    ] = None
+    methotrexate_di_pct: OptionalFloatColumn = None
+
+    def __len__(self) -> int:
+        return len(self.dates)
+
+    def column(self, name: str) -> list[Any]:
+        """One column as a list of one entry per count, whichever form it was written in
+        (the element type depends on ``name``, hence ``Any``)."""
+        return unfold(getattr(self, name), len(self.dates))
+
+    def row(self, row: int) -> MaintenanceCount:
+        """Count ``row`` (negative counts from the end) as one row."""
+        def cell(name: str) -> Any:
+            column = getattr(self, name)
+            return column[row] if isinstance(column, list) else column
+
+        return MaintenanceCount(
+            index=self.indexes[row], date=self.dates[row], anc=self.anc[row], platelets=self.platelets[row],
+            wbc=self.wbc[row], zone=cell("zones"), in_target=cell("in_target"), weight_weeks=cell("weight_weeks"),
+            mercaptopurine_mg_week=cell("mercaptopurine_mg_week"), methotrexate_mg_week=cell("methotrexate_mg_week"),
+            mercaptopurine_di_pct=cell("mercaptopurine_di_pct"), methotrexate_di_pct=cell("methotrexate_di_pct"),
+        )
+
+    def rows(self) -> list[MaintenanceCount]:
+        """The table as one row per count (for tables and tests; charts read the columns)."""
+        return [self.row(n) for n in range(len(self.dates))]
 
 
 class DoseSuggestion(_Out, frozen=True, kw_only=True):
@@ -140,7 +287,8 @@ class Maintenance(_Out, frozen=True, kw_only=True):
         Meta(description="last day: the block's end, or the day before the next backbone block; null while open"),
     ] = None
     running: Annotated[bool, Meta(description="maintenance runs on the assessment date (only then a suggestion)")] = False
-    counts: list[MaintenanceCount] = []
+    counts: Annotated[MaintenanceCounts, Meta(description="the counts of maintenance as a table of columns")] = msgspec.field(
+        default_factory=MaintenanceCounts)
     doses: list[DosePeriod] = []
     weeks_observed: float | None = None
     time_in_target_pct: Annotated[float | None, Meta(description="share of the weighted weeks in the target band, %")] = None

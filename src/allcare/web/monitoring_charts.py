@@ -53,11 +53,13 @@ def maintenance_chart(assessment: Assessment) -> Chart | None:
     m = assessment.maintenance
     if m is None or not (m.counts or m.doses):
         return None
+    rows = m.counts.rows()  # the table's columns read once as rows: each point needs its cells for the hover text
     steering = m.steering.upper()
     start, end = m.start, max(assessment.as_of, m.start)
     layout = _base_layout(460, margin={"l": 72, "r": 48, "t": 16, "b": 48})
     layout["xaxis"] = _date_axis(start, end, anchor="y2")
-    values = [getattr(c, m.steering) for c in m.counts if getattr(c, m.steering) is not None]
+    steered = m.counts.anc if m.steering == "anc" else m.counts.wbc
+    values = [v for v in steered if v is not None]
     ceiling = max(values + [m.target_high * 1.6]) * 1.1
     layout["yaxis"] = {"domain": [0.42, 1.0], "title": {"text": f"{steering}<br>x10^9/L"}, "range": [0, ceiling],
                        "showgrid": True, "gridcolor": GRID, "fixedrange": True, "zeroline": False}
@@ -75,7 +77,7 @@ def maintenance_chart(assessment: Assessment) -> Chart | None:
     }]
     data += [{"type": "scatter", "x": [None], "y": [None], "mode": "lines", "name": name,
               "line": {"color": colour, "dash": "dash"}, "hoverinfo": "skip"} for _, colour, name in targets]
-    counted = [c for c in m.counts if getattr(c, m.steering) is not None]
+    counted = [c for c, v in zip(rows, steered, strict=True) if v is not None]
     hovers = []
     if counted:
         data.append({
@@ -118,7 +120,7 @@ def maintenance_chart(assessment: Assessment) -> Chart | None:
     layout["barmode"] = "overlay"
     layout["shapes"] = shapes
     rows = [[_iso(c.date), _number(c.anc), _number(c.platelets), _number(c.wbc), ZONE_WORDS[c.zone],
-             _number(c.mercaptopurine_di_pct), _number(c.methotrexate_di_pct)] for c in m.counts]
+             _number(c.mercaptopurine_di_pct), _number(c.methotrexate_di_pct)] for c in rows]
     description = f"Maintenance from {_iso(m.start)} against the {m.family_label} target ({_band(m)})."
     if m.time_in_target_pct is not None:
         description += f" {steering} in target {m.time_in_target_pct:g}% of the time."
@@ -187,13 +189,13 @@ def _uln_bands(analyte: str) -> list[tuple[int, float, float]]:
 
 
 def chemistry_chart(assessment: Assessment) -> Chart | None:
+    table = assessment.chemistry
     series: dict[str, list[tuple[dt.date, float, Any]]] = {}
-    for result in assessment.chemistry:
-        for a in result.analytes:
-            if a.analyte in ULN_CHART and a.upper_limit:
-                series.setdefault(a.analyte, []).append((result.date, a.value / a.upper_limit, a))
-            elif a.analyte == "potassium":
-                series.setdefault("potassium", []).append((result.date, a.value, a))
+    for name in (*ULN_CHART, "potassium"):
+        points = [(table.dates[row], a.value if name == "potassium" else a.value / a.upper_limit, a)
+                  for row, a in table.results(name) if name == "potassium" or a.upper_limit]
+        if points:
+            series[name] = points
     panels = [name for name in (*ULN_CHART, "potassium") if name in series]
     if not panels:
         return None

@@ -23,6 +23,7 @@ from typing import NamedTuple
 
 from ..assessment import AnalyteColumns, BloodCounts
 from ..case.bounds import above, at_least, at_most, below
+from ..columns import fold
 from ..course.treatment import TreatmentHistory
 from ..view import CaseView, CountColumns
 from .ctcae import LEUKOCYTOSIS, ctcae_grade
@@ -221,12 +222,6 @@ def grade_column(analyte: str, counts: CountColumns, stretches: list[tuple[int, 
     return cells
 
 
-def _fold(column: tuple | list) -> list | object:
-    """A column as written in the table: one entry per count, or the one entry every count shares."""
-    first = column[0]
-    return first if column.count(first) == len(column) else list(column)
-
-
 def _names(bits_of: dict[str, tuple[int, ...]], rows: int) -> dict[str, list[int]]:
     """For each plain-word name, the rows it applies to (from the signs of the analytes names depend on)."""
     nothing = (0,) * rows
@@ -257,21 +252,21 @@ def grade_counts(view: CaseView, treatment_start: dt.date | None = None) -> Bloo
         cells = cells_of[analyte] = grade_column(analyte, counts, stretches)
         flags, grades, bits, infos, _ = zip(*cells, strict=True)
         bits_of[analyte] = bits
-        info = _fold(infos)
+        info = fold(infos)
         if isinstance(info, Info):
             term, lower, upper, source = info.term, info.lower, info.upper, info.source
         else:
-            term, lower, upper, source = (_fold([i[n] for i in infos]) for n in range(4))
+            term, lower, upper, source = (fold([i[n] for i in infos]) for n in range(4))
         analytes[analyte] = AnalyteColumns(
             unit=counts.units[analyte],
             values=counts.values[analyte],
-            comparators=_fold(counts.comparators[analyte]),
+            comparators=fold(counts.comparators[analyte]),
             lower_limits=lower,
             upper_limits=upper,
             range_sources=source,
-            flags=_fold(flags),
+            flags=fold(flags),
             ctcae_terms=term,
-            grades=_fold(grades),
+            grades=fold(grades),
         )
     named = _names(bits_of, len(counts.dates))
     notable = notable_conclusions(view, counts, cells_of, bits_of, named, treatment_start)

@@ -98,7 +98,7 @@ def _course(m: Maintenance, as_of: dt.date) -> _Course | None:
     periods = [p for p in m.doses if p.agent == "mercaptopurine"]
     if not periods or protocol_week is None or any(p.weekly_mg_m2 is None for p in periods):
         return None
-    counts = [(c.date, c.anc) for c in m.counts if c.anc is not None and c.anc > 0 and c.date <= as_of]
+    counts = [(d, anc) for d, anc in zip(m.counts.dates, m.counts.anc, strict=True) if anc is not None and anc > 0 and d <= as_of]
     counts = [(d, a) for d, a in counts if (as_of - d).days <= FIT_DAYS]
     if len(counts) < MIN_COUNTS:
         return None

@@ -19,7 +19,6 @@ import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..monitoring_output import MaintenanceCount
 from .doses import DoseSpan
 
 
@@ -44,18 +43,20 @@ class Metrics:
     antimetabolite_di_pct: float | None
 
 
-def metrics(counts: list[MaintenanceCount], steering: str) -> Metrics:
-    judged = [(c.weight_weeks, c.in_target) for c in counts if c.in_target is not None]
+def metrics(weights: list[float], in_target: list[bool | None], steered: list[float | None],
+            mercaptopurine_di: list[float | None], methotrexate_di: list[float | None]) -> Metrics:
+    """The metrics of the maintenance counts, from their columns (one entry per count, in date order):
+    visit weights, whether the steering count was in the band, the steering count, and both dose intensities."""
+    judged = [(w, inside) for w, inside in zip(weights, in_target, strict=True) if inside is not None]
     total = sum(w for w, _ in judged)
     ttr = None if total <= 0 else 100.0 * sum(w for w, inside in judged if inside) / total
-    steered = [(c.weight_weeks, c.anc if steering == "anc" else c.wbc) for c in counts]
-    mean_count = weighted_mean([(weight, value) for weight, value in steered if value is not None])
-    mp = weighted_mean([(c.weight_weeks, c.mercaptopurine_di_pct) for c in counts if c.mercaptopurine_di_pct is not None])
-    mtx = weighted_mean([(c.weight_weeks, c.methotrexate_di_pct) for c in counts if c.methotrexate_di_pct is not None])
-    both = [(c.weight_weeks, c.mercaptopurine_di_pct * c.methotrexate_di_pct / 100.0) for c in counts
-            if c.mercaptopurine_di_pct is not None and c.methotrexate_di_pct is not None]
+    mean_count = weighted_mean([(w, value) for w, value in zip(weights, steered, strict=True) if value is not None])
+    mp = weighted_mean([(w, di) for w, di in zip(weights, mercaptopurine_di, strict=True) if di is not None])
+    mtx = weighted_mean([(w, di) for w, di in zip(weights, methotrexate_di, strict=True) if di is not None])
+    both = [(w, a * b / 100.0) for w, a, b in zip(weights, mercaptopurine_di, methotrexate_di, strict=True)
+            if a is not None and b is not None]
     return Metrics(
-        weeks=sum(c.weight_weeks for c in counts) if counts else None,
+        weeks=sum(weights) if weights else None,
         time_in_target_pct=ttr,
         weighted_mean_count=mean_count,
         mercaptopurine_di_pct=mp,

@@ -11,18 +11,20 @@ family's dose-adjustment suggestion (:mod:`.suggestion`).
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 
 from .. import sources
 from ..assessment import PhaseSpan
 from ..case import Cbc, Treatment
+from ..columns import fold
 from ..explain import Conclusion, conclude, undetermined
 from ..maintenance_targets import MaintenanceTargets
-from ..monitoring_output import DosePeriod, DoseSuggestion, Maintenance, MaintenanceCount
+from ..monitoring_output import DosePeriod, DoseSuggestion, Maintenance, MaintenanceCount, MaintenanceCounts
 from ..response.phases import effective_end
 from ..view import CaseView, Indexed
 from .body_size import Size, size_on
-from .counts import band_text, in_target, zone
+from .counts import Reading, band_text, in_target, zone
 from .doses import DoseSpan, active, spans, weekly
 from .metrics import Metrics, escalation_start, maximum_tolerated, metrics, visit_weights
 from .suggestion import History, suggest
@@ -59,30 +61,70 @@ def assess_maintenance(view: CaseView, spans: list[PhaseSpan]) -> Maintenance | 
     start, end, running, blocks = span
     t: MaintenanceTargets = view.rules.maintenance
     last_day = min(end, view.as_of) if end is not None else view.as_of
-    cbcs: list[Indexed[Cbc]] = view.between("cbc", start, last_day)
     mp_history, mtx_history = _regimen(view, MERCAPTOPURINE, start), _regimen(view, METHOTREXATE, start)
-    weights = visit_weights([x.date for x in cbcs])
-    counts = [_count(view, t, item, weight, mp_history, mtx_history) for item, weight in zip(cbcs, weights, strict=True)]
-    m = metrics(counts, t.steering)
+    table, anc = _table(view, t, start, last_day, mp_history, mtx_history)
+    cbcs: list[Indexed[Cbc]] = view.between("cbc", start, last_day)
+    steered = table.anc if t.steering == "anc" else table.wbc
+    mp_di, mtx_di = table.column("mercaptopurine_di_pct"), table.column("methotrexate_di_pct")
+    m = metrics(table.column("weight_weeks"), table.column("in_target"), steered, mp_di, mtx_di)
     history = _history(view, t, mp_history, mtx_history, last_day)
-    by_index = {x.index: x.finding for x in cbcs}
 
     def raw_anc(c: MaintenanceCount) -> tuple[float, str | None]:
-        q = by_index[c.index].anc
-        return (q.value, q.comparator) if q is not None else (0.0, "<")
+        reading = anc[table.indexes.index(c.index)]
+        return reading if reading is not None else (0.0, "<")
 
-    suggestion = suggest(t, counts, view.as_of, view.rules.maintenance_count_max_age_days, history, raw_anc) if running else None
-    conclusions = _conclusions(view, t, blocks, cbcs, counts, m, suggestion, bool(mp_history or mtx_history), running)
+    suggestion = suggest(t, table, view.as_of, view.rules.maintenance_count_max_age_days, history, raw_anc) if running else None
+    with_dose = sum(a is not None or b is not None for a, b in zip(mp_di, mtx_di, strict=True))
+    conclusions = _conclusions(view, t, blocks, cbcs, with_dose, m, suggestion, bool(mp_history or mtx_history), running)
     return Maintenance(
         family=t.family, family_label=t.label, source=t.source, steering=t.steering,
         target_low=t.target_low, target_high=t.target_high, target_low_inclusive=t.target_low_inclusive,
         start=start, end=end, running=running,
-        counts=counts, doses=_periods(view, [*mp_history, *mtx_history]),
+        counts=table, doses=_periods(view, [*mp_history, *mtx_history]),
         weeks_observed=_round(m.weeks), time_in_target_pct=_round(m.time_in_target_pct),
         weighted_mean_count=_round(m.weighted_mean_count, 3), mercaptopurine_di_pct=_round(m.mercaptopurine_di_pct),
         methotrexate_di_pct=_round(m.methotrexate_di_pct), antimetabolite_di_pct=_round(m.antimetabolite_di_pct),
         mercaptopurine_mtd_mg_week=history.mtd_mg_week, suggestion=suggestion, conclusions=conclusions,
     )
+
+
+def _table(view: CaseView, t: MaintenanceTargets, start: dt.date, last_day: dt.date, mp_history: list[DoseSpan],
+           mtx_history: list[DoseSpan]) -> tuple[MaintenanceCounts, list[Reading]]:
+    """The maintenance counts as columns (the rows of the view's blood-count columns from ``start`` to
+    ``last_day``), and their ANC readings (value, comparator) for the suggestion."""
+    counts = view.counts
+    lo, hi = bisect_left(counts.dates, start), bisect_right(counts.dates, last_day)
+    dates = counts.dates[lo:hi]
+    if not dates:
+        return MaintenanceCounts(), []
+
+    def readings(analyte: str) -> tuple[list[float | None], list[Reading]]:
+        values = counts.values.get(analyte)
+        if values is None:
+            return [None] * len(dates), [None] * len(dates)
+        values = values[lo:hi]
+        return values, [None if v is None else (v, c) for v, c in zip(values, counts.comparators[analyte][lo:hi], strict=True)]
+
+    (anc_values, anc), (platelet_values, platelets), (wbc_values, wbc) = map(readings, ("anc", "platelets", "wbc"))
+    doses = [_doses(view, t, when, mp_history, mtx_history) for when in dates] if mp_history or mtx_history else []
+    mp_mg, mp_di, mtx_mg, mtx_di = zip(*doses, strict=True) if doses else ([None],) * 4
+    table = MaintenanceCounts(
+        indexes=counts.indexes[lo:hi], dates=dates, anc=anc_values, platelets=platelet_values, wbc=wbc_values,
+        zones=fold([zone(t, *count) for count in zip(anc, platelets, wbc, strict=True)]),
+        in_target=fold([in_target(t, steering) for steering in (anc if t.steering == "anc" else wbc)]),
+        weight_weeks=fold([round(weight, 4) for weight in visit_weights(dates)]),
+        mercaptopurine_mg_week=fold(mp_mg), mercaptopurine_di_pct=fold(mp_di),
+        methotrexate_mg_week=fold(mtx_mg), methotrexate_di_pct=fold(mtx_di),
+    )
+    return table, anc
+
+
+def _doses(view: CaseView, t: MaintenanceTargets, when: dt.date, mp_history: list[DoseSpan],
+           mtx_history: list[DoseSpan]) -> tuple[float | None, float | None, float | None, float | None]:
+    """(mercaptopurine mg/week, its dose intensity %, methotrexate mg/week, its dose intensity %) on ``when``."""
+    mp, mtx = active(mp_history, when), active(mtx_history, when)
+    size = size_on(view, when) if mp is not None or mtx is not None else None  # only a dose needs the body size
+    return (*_di(mp, size, t.mercaptopurine_mg_m2_day * 7), *_di(mtx, size, t.methotrexate_mg_m2_week))
 
 
 def _regimen(view: CaseView, agent: str, start: dt.date) -> list[DoseSpan]:
@@ -103,24 +145,6 @@ def _di(span: DoseSpan | None, size: Size | None, protocol_week_mg_m2: float) ->
     mg, mg_m2 = weekly(span, size)
     di = None if mg_m2 is None else 100.0 * mg_m2 / protocol_week_mg_m2
     return (None if mg is None else round(mg, 2)), (None if di is None else round(di, 2))
-
-
-def _count(view: CaseView, t: MaintenanceTargets, item: Indexed[Cbc], weight: float,
-           mp_history: list[DoseSpan], mtx_history: list[DoseSpan]) -> MaintenanceCount:
-    cbc = item.finding
-    mp, mtx = active(mp_history, item.date), active(mtx_history, item.date)
-    size = size_on(view, item.date) if mp is not None or mtx is not None else None  # only a dose needs the body size
-    mp_mg, mp_di = _di(mp, size, t.mercaptopurine_mg_m2_day * 7)
-    mtx_mg, mtx_di = _di(mtx, size, t.methotrexate_mg_m2_week)
-    return MaintenanceCount(
-        index=item.index, date=item.date,
-        anc=None if cbc.anc is None else cbc.anc.value,
-        platelets=None if cbc.platelets is None else cbc.platelets.value,
-        wbc=None if cbc.wbc is None else cbc.wbc.value,
-        zone=zone(t, cbc), in_target=in_target(t, cbc), weight_weeks=round(weight, 4),
-        mercaptopurine_mg_week=mp_mg, methotrexate_mg_week=mtx_mg,
-        mercaptopurine_di_pct=mp_di, methotrexate_di_pct=mtx_di,
-    )
 
 
 def _weekly_mg(view: CaseView) -> Callable[[DoseSpan], float | None]:
@@ -163,7 +187,7 @@ def _periods(view: CaseView, history: list[DoseSpan]) -> list[DosePeriod]:
 
 
 def _conclusions(view: CaseView, t: MaintenanceTargets, blocks: list[Indexed[Treatment]], cbcs: list[Indexed[Cbc]],
-                 counts: list[MaintenanceCount], m: Metrics, suggestion: DoseSuggestion | None, doses_recorded: bool,
+                 with_dose: int, m: Metrics, suggestion: DoseSuggestion | None, doses_recorded: bool,
                  running: bool) -> list[Conclusion]:
     out = []
     block_refs = [x.ref(f"maintenance from {x.finding.start}" + (f" to {x.finding.end}" if x.finding.end else "")) for x in blocks]
@@ -193,11 +217,10 @@ def _conclusions(view: CaseView, t: MaintenanceTargets, blocks: list[Indexed[Tre
         out.append(conclude(
             f"{TOPIC}.time_in_target", round(m.time_in_target_pct, 1), "MAINT.TIME_IN_TARGET", sources.ALLMT_METRICS,
             f"{t.steering.upper()} in the {t.label} band for {m.time_in_target_pct:.0f}% of {m.weeks:.1f} weighted weeks "
-            f"({len(counts)} counts; each count holds until the next, the last for one week); time-weighted mean "
+            f"({len(cbcs)} counts; each count holds until the next, the last for one week); time-weighted mean "
             f"{t.steering.upper()} {m.weighted_mean_count:.2f} x10^9/L.",
             [last],
         ))
-    with_dose = [c for c in counts if c.mercaptopurine_di_pct is not None or c.methotrexate_di_pct is not None]
     if with_dose:
         parts = []
         if m.mercaptopurine_di_pct is not None:
@@ -210,7 +233,7 @@ def _conclusions(view: CaseView, t: MaintenanceTargets, blocks: list[Indexed[Tre
             f"{TOPIC}.dose_intensity", round(m.antimetabolite_di_pct or m.mercaptopurine_di_pct or 0, 1),
             "MAINT.DOSE_INTENSITY", f"{sources.ALLMT_METRICS}; {t.source}",
             f"Time-weighted dose intensity against the {t.label} protocol doses: {', '.join(parts)} "
-            f"({len(with_dose)} of {len(counts)} counts with a recorded dose).", [last],
+            f"({with_dose} of {len(cbcs)} counts with a recorded dose).", [last],
         ))
     elif doses_recorded:  # doses in mg, but no body size to put them per m2
         out.append(undetermined(

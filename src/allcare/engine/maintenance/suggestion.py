@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from ..case.bounds import at_least
 from ..maintenance_targets import MaintenanceTargets
-from ..monitoring_output import DoseSuggestion, MaintenanceCount
+from ..monitoring_output import DoseSuggestion, MaintenanceCount, MaintenanceCounts
 
 BOTH = ["mercaptopurine", "methotrexate"]
 
@@ -44,12 +44,17 @@ def _count_text(c: MaintenanceCount) -> str:
     return ", ".join(parts) + f" x10^9/L on {c.date}"
 
 
-def suggest(t: MaintenanceTargets, counts: list[MaintenanceCount], as_of: dt.date, max_age_days: int,
+def suggest(t: MaintenanceTargets, counts: MaintenanceCounts, as_of: dt.date, max_age_days: int,
             history: History, raw_anc) -> DoseSuggestion | None:
     """The suggestion for the latest count that has the steering count; None without one."""
-    usable = [c for c in counts if (c.anc if t.steering == "anc" else c.wbc) is not None]
-    if not usable:
+    steering = counts.anc if t.steering == "anc" else counts.wbc
+    measured = [n for n, value in enumerate(steering) if value is not None]
+    if not measured:
         return None
+    # The rules read the latest count, the one before it and the latest few within the escalation
+    # window (a run of the latest counts, since they are in date order): only those become rows.
+    reads = max(2, t.escalate_counts_of) if t.escalate_counts_of is not None else len(measured)
+    usable = [counts.row(n) for n in measured[-reads:]]
     latest = usable[-1]
 
     def make(action: str, rule: str, words: str, drugs: list[str] | None = None) -> DoseSuggestion:

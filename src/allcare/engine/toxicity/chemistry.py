@@ -16,14 +16,18 @@ with it; CTCAE grades the corrected value.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from operator import attrgetter
+from typing import Any
 
 from ..case import Chemistry, Quantity
 from ..case import units as U
 from ..case.bounds import above, at_least, below
 from ..case.models import CHEMISTRY_ANALYTES
 from ..case.units import UnitKind
+from ..columns import fold
 from ..explain import Conclusion, conclude, undetermined
-from ..monitoring_output import ChemistryAnalyte, ChemistryResult
+from ..monitoring_output import ChemistryAnalyte, ChemistryColumns, ChemistryTable
 from ..sources import CTCAE_V5
 from ..view import CaseView, Indexed
 from .ctcae_chemistry import (
@@ -50,6 +54,8 @@ LABELS = {
     "alt": "ALT", "ast": "AST", "bilirubin": "bilirubin", "albumin": "albumin", "lipase": "lipase",
     "amylase": "amylase", "glucose": "glucose", "fibrinogen": "fibrinogen", "triglycerides": "triglycerides",
 }
+# The table's analytes in the order a finding lists them (a corrected calcium the lab reported comes last).
+COLUMN_ORDER = (*(name for name in CHEMISTRY_ANALYTES if name != "calcium_corrected"), "calcium_corrected")
 RULE = "CHEM.CTCAE.GRADES"
 TOPIC = "chemistry.ctcae"
 PAYNE = "Payne et al., BMJ 1973;4:643 (albumin-corrected calcium)"
@@ -244,13 +250,17 @@ def _analyte(name: str, q: Quantity, kind: UnitKind, baselines: dict[str, Quanti
     ), missing
 
 
-def grade_chemistry(view: CaseView, treatment_start: dt.date | None) -> list[ChemistryResult]:
-    """One result per chemistry finding up to ``view.as_of``, in date order; values before ``treatment_start``
+def grade_chemistry(view: CaseView, treatment_start: dt.date | None) -> ChemistryTable:
+    """Every chemistry finding up to ``view.as_of`` as a table, in date order; values before ``treatment_start``
     are the baselines."""
     baselines = _baselines(view, ("alt", "ast", "bilirubin", "creatinine"), treatment_start)
-    results = []
-    for item in view.of_type("chemistry"):
-        chem: Chemistry = item.finding
+    items: list[Indexed[Chemistry]] = view.of_type("chemistry")
+    if not items:
+        return ChemistryTable()
+    cells: dict[str, list[ChemistryAnalyte | None]] = {}
+    notable: list[Conclusion] = []
+    for row, item in enumerate(items):
+        chem = item.finding
         analytes, missing = [], []
         for name in CHEMISTRY_ANALYTES:
             q = getattr(chem, name)
@@ -274,9 +284,29 @@ def grade_chemistry(view: CaseView, treatment_start: dt.date | None) -> list[Che
             analytes.append(result)
             if needed:
                 missing.append(f"corrected calcium on {item.date}: {needed}")
-        results.append(ChemistryResult(index=item.index, date=item.date, analytes=analytes,
-                                       conclusions=_conclusion(item, analytes, missing)))
-    return results
+        for result in analytes:
+            cells.setdefault(result.analyte, [None] * len(items))[row] = result
+        notable += _conclusion(item, analytes, missing)
+    return ChemistryTable(
+        indexes=[x.index for x in items], dates=[x.date for x in items],
+        analytes={name: _columns(cells[name]) for name in COLUMN_ORDER if name in cells}, notable=notable,
+    )
+
+
+def _columns(cells: list[ChemistryAnalyte | None]) -> ChemistryColumns:
+    """One analyte's results (None where a finding did not measure it) as the table's columns."""
+    def column(read: Callable[[ChemistryAnalyte], object]) -> Any:
+        return fold([None if c is None else read(c) for c in cells])
+
+    possible = [[] if c is None else c.possible_grades for c in cells]
+    return ChemistryColumns(
+        unit=next(c.unit for c in cells if c is not None),
+        values=[None if c is None else c.value for c in cells],
+        comparators=column(attrgetter("comparator")), lower_limits=column(attrgetter("lower_limit")),
+        upper_limits=column(attrgetter("upper_limit")), flags=column(attrgetter("flag")),
+        ctcae_terms=column(attrgetter("ctcae_term")), grades=column(attrgetter("grade")),
+        possible_grades=possible if any(possible) else None, notes=column(attrgetter("note")),
+    )
 
 
 def _describe(a: ChemistryAnalyte) -> str:
@@ -305,13 +335,13 @@ def _conclusion(item: Indexed[Chemistry], analytes: list[ChemistryAnalyte], miss
     return [conclude(TOPIC, value, RULE, CTCAE_V5, " ".join(parts), evidence)]
 
 
-def latest_grades(results: list[ChemistryResult], analytes: tuple[str, ...], since: dt.date | None = None) -> list[tuple[ChemistryResult, ChemistryAnalyte]]:
-    """The latest result of each of ``analytes`` (for alerts), optionally not before ``since``."""
-    found = {}
-    for result in results:
-        if since is not None and result.date < since:
-            continue
-        for a in result.analytes:
-            if a.analyte in analytes:
-                found[a.analyte] = (result, a)
-    return list(found.values())
+def latest_grades(table: ChemistryTable, analytes: tuple[str, ...], since: dt.date | None = None) -> list[tuple[int, ChemistryAnalyte]]:
+    """(row, result) of the latest result of each of ``analytes`` (for alerts), optionally not before ``since``."""
+    found: dict[str, tuple[int, int, ChemistryAnalyte]] = {}  # (first row since, row, result) of each
+    for name in analytes:
+        results = [(row, a) for row, a in table.results(name) if since is None or table.dates[row] >= since]
+        if results:
+            found[name] = (results[0][0], *results[-1])
+    # in the order the findings first name them (date, then the order within a finding), as alerts word them
+    order = sorted(found, key=lambda name: (found[name][0], COLUMN_ORDER.index(name)))
+    return [found[name][1:] for name in order]
