@@ -228,3 +228,22 @@ def test_a_writers_engine_run_does_not_hold_up_audited_reads(store, monkeypatch)
     for reader in readers:
         reader.join()
     assert read_finished_during_the_engine_run == [True]
+
+
+def test_a_stored_assessment_of_another_output_layout_is_never_served(store):
+    """The same allcare version has written more than one assessment layout (list-shaped, then columnar counts,
+    chemistry and maintenance tables): a summary stored in another layout is not current, and is recomputed
+    rather than handed to readers that decode the current layout."""
+    import allcare
+    from allcare.store.assessments import keyed_assessment_gzip
+
+    patient_id = stored(store, "S-1")
+    old_layout = compress(b'{"schema": "allcare.assessment/2", "maintenance": {"counts": [{"date": "2024-01-01"}]}}')
+    with store.transaction() as session:
+        summary = session.get(PatientSummary, patient_id)
+        summary.engine_version, summary.assessment_gz = allcare.__version__, old_layout
+    with store.transaction() as session:
+        record = read_record(session, ACTOR, patient_id)
+        assert keyed_assessment_gzip(session, record, None) != old_layout
+        (row,) = list_patients(session, ACTOR, PatientFilters()).rows
+        assert not row.fresh

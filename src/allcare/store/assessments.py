@@ -20,6 +20,7 @@ cached read costs no engine run, no JSON encoding and no compression.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import gzip
 from dataclasses import dataclass
 from typing import Any
@@ -27,7 +28,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, object_session
 
-from .. import __version__ as ENGINE_VERSION
+from .. import __version__
 from ..caches import LRU
 from ..engine.case import Case
 from . import audit
@@ -39,6 +40,23 @@ from .models import Patient, PatientSummary, StoreState
 from .types import utcnow
 
 AssessmentCache = LRU[tuple, bytes]
+
+
+@functools.cache
+def engine_version() -> str:
+    """allcare's version and a digest of the assessment's JSON Schema, as stored beside each summary.
+
+    One release has written more than one assessment layout (lists, then tables of columns),
+    so the version alone cannot say whether a stored assessment decodes as the current
+    one: a summary of another layout is not current, and is recomputed instead of served.
+    """
+    import hashlib
+    import json
+
+    from ..engine.schemas import json_schema
+
+    layout = hashlib.sha256(json.dumps(json_schema("assessment"), sort_keys=True).encode()).hexdigest()[:12]
+    return f"{__version__}+{layout}"
 EPOCH = select(StoreState.epoch).where(StoreState.id == 1).scalar_subquery()
 
 
@@ -109,7 +127,7 @@ def is_fresh(summary: PatientSummary | None, patient: Patient, epoch: str) -> bo
         and session is not None
         and summary.epoch == epoch
         and summary.revision == patient.revision
-        and summary.engine_version == ENGINE_VERSION
+        and summary.engine_version == engine_version()
         and summary.rules_version == rules_version(session)
     )
 
@@ -196,7 +214,7 @@ def save_summary(
         "patient_id": patient.id,
         "revision": patient.revision,
         "epoch": epoch,
-        "engine_version": ENGINE_VERSION,
+        "engine_version": engine_version(),
         "rules_version": rules_version(session),
         "computed_at": utcnow(),
         "assessment_gz": data,
@@ -225,7 +243,7 @@ def stale_patient_ids(session: Session, limit: int | None = None) -> list[int]:
                 PatientSummary.patient_id.is_(None),
                 PatientSummary.epoch != EPOCH,
                 PatientSummary.revision != Patient.revision,
-                PatientSummary.engine_version != ENGINE_VERSION,
+                PatientSummary.engine_version != engine_version(),
                 PatientSummary.rules_version != rules_version(session),
             )
         )

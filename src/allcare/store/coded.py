@@ -17,9 +17,8 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from . import audit
-from .assessments import read_record
+from .assessments import is_fresh, read_record, store_epoch
 from .audit import Actor
-from .assessments import is_fresh, store_epoch
 from .listing import record_row, stale_seen
 from .models import Patient, PatientSummary
 

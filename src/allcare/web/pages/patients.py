@@ -19,7 +19,7 @@ from ...labels import NCI_RISK as NCI_LABELS
 from ...labels import STATUS as STATUS_LABELS
 from ...labels import alert_label
 from ...labels import entity_short as who_short
-from ...store.assessments import ENGINE_VERSION, keyed_assessment_gzip, read_record, rules_version
+from ...store.assessments import engine_version, keyed_assessment_gzip, read_record, rules_version
 from ...store.coded import coded_view
 from ...store.listing import PatientFilters, list_patients
 from ...store.models import FindingRow
@@ -134,7 +134,7 @@ def patient_page(request: Request, patient_id: PatientId, who: CodedPatientReade
             fragments = _render_fragments(row, None, _finding_counts(session, patient_id), store.rule_set())
         else:
             fragments = cached_fragments(
-                caches.page_fragments, (*record.key, ENGINE_VERSION, rules_version(session)),
+                caches.page_fragments, (*record.key, engine_version(), rules_version(session)),
                 lambda: _render_fragments(row, parse_assessment(data),
                                          _finding_counts(session, patient_id), store.rule_set()))
     added = request.query_params.get("added")
