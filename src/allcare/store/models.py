@@ -252,6 +252,9 @@ class PatientSummary(Base):
     critical_alerts: Mapped[int] = mapped_column(Integer, default=0)
     warning_alerts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     error: Mapped[str | None] = mapped_column(Text, default=None, doc="why the engine could not assess")
+    # Deferred: lists, the registry and cohort counts read every summary's columns but never this
+    # blob (~17 KB each); the record's own page loads it when it asks for it.
     assessment_gz: Mapped[bytes | None] = mapped_column(
-        LargeBinary, default=None, doc="the assessment JSON (as of the latest finding), gzip: ~17 KB, not ~280 KB"
+        LargeBinary, default=None, deferred=True,
+        doc="the assessment JSON (as of the latest finding), gzip: ~17 KB, not ~280 KB",
     )
