@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Literal, get_args, get_origin
 
 import pytest
 
@@ -309,3 +310,50 @@ def test_text_that_is_not_unicode_is_refused_with_a_message_that_says_so(text):
     with pytest.raises(CaseValidationError) as raised:
         case_from_json(json.dumps(data))
     assert [str(p) for p in raised.value.problems] == expected
+
+
+def _holds_free_text(annotation: object) -> bool:
+    """Whether a field's type can hold text other than a fixed word (a Literal's or an Enum's)."""
+    if annotation is str:
+        return True
+    if get_origin(annotation) is Literal:
+        return False
+    return any(_holds_free_text(arg) for arg in get_args(annotation))
+
+
+def test_every_field_that_holds_free_text_is_checked_for_text_no_store_can_keep():
+    """The case model checks only its text fields for NUL and lone surrogates (numbers and dates cost nothing);
+    a new text field must join them."""
+    from allcare.engine.case import Case, Finding, Patient
+    from allcare.engine.case.models import TEXT_FIELDS
+
+    models = [Case, Patient, *get_args(get_args(Finding)[0])]
+    unchecked = [f"{model.__name__}.{name}" for model in models for name, info in model.model_fields.items()
+                 if _holds_free_text(info.annotation) and name not in TEXT_FIELDS]
+    assert len(models) == 19 and not unchecked
+
+
+@pytest.mark.parametrize(("finding", "where"), [
+    ({"type": "cbc", "date": "2024-01-02", "wbc": 3.1, "note": "typed\x00by a scanner"}, "(cbc, 2024-01-02): note"),
+    ({"type": "cbc", "date": "2024-01-02", "wbc": 3.1, "id": "obs\x001"}, "(cbc, 2024-01-02): id"),
+    ({"type": "genetics", "date": "2024-01-02", "fusions": ["BCR::ABL1\x00"]}, "(genetics, 2024-01-02): fusions"),
+    ({"type": "immunophenotype", "date": "2024-01-02", "markers": {"CD19\x00": "positive"}},
+     "(immunophenotype, 2024-01-02): markers"),
+    ({"type": "treatment", "start": "2024-01-02", "phase": "induction", "agents": ["vincristine\x00"]},
+     "(treatment, 2024-01-02): agents"),
+    ({"type": "marrow", "date": "2024-01-02", "blasts_pct": 3, "timepoint": "day\x0029"}, "(marrow, 2024-01-02): timepoint"),
+])
+def test_a_nul_in_any_text_field_is_refused_naming_the_field(finding, where):
+    expected = [f"findings[0] {where}: contains a NUL character (\\x00); remove it"]
+    assert problems_of(case(finding)) == expected
+    with pytest.raises(CaseValidationError) as raised:
+        case_from_json(json.dumps(case(finding)))
+    assert [str(p) for p in raised.value.problems] == expected
+
+
+def test_bare_numbers_are_shared_quantities_and_keep_their_sign():
+    """A bare number seen before is the same Quantity object; -0.0 keeps its sign (it prints as -0)."""
+    first, second = (case_from_json(json.dumps(case({"type": "cbc", "date": "2024-01-02", "wbc": 3.25, "anc": value})))
+                     for value in (0.0, -0.0))
+    assert first.findings[0].wbc is second.findings[0].wbc
+    assert [repr(c.findings[0].anc.value) for c in (first, second)] == ["0.0", "-0.0"]

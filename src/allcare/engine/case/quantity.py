@@ -179,17 +179,42 @@ WRITTEN_QUANTITY = "written quantity"
 are dropped and the second is left out of error paths (``case.errors.user_errors``)."""
 
 
+class SharedQuantities(dict[float, Quantity]):
+    """The one :class:`Quantity` of each bare number of a field's kind, built on first sight.
+
+    pydantic-core calls ``__getitem__`` of this dict for every bare number that
+    passed the field's checks: a number seen before is a lookup in C, with no
+    Python frame; only a new number reaches ``__missing__``. Zero is never kept,
+    since -0.0 equals 0.0 as a key but prints as "-0".
+    """
+
+    __slots__ = ("unit", "zero")
+
+    def __init__(self, unit: str):
+        super().__init__()
+        self.unit = unit
+        self.zero = Quantity(value=0.0, unit=unit)
+
+    def __missing__(self, value: float) -> Quantity:
+        if not value:
+            return self.zero if math.copysign(1.0, value) > 0 else Quantity(value=value, unit=self.unit)
+        quantity = Quantity(value=value, unit=self.unit)
+        if len(self) >= _BARE_CACHE_SIZE:
+            self.clear()
+        self[value] = quantity
+        return quantity
+
+
 class QuantityField:
     """How pydantic validates a field holding a :class:`Quantity`.
 
     A case holds about a thousand quantities, nearly all written as bare numbers.
     Those are checked by pydantic-core itself (a finite number within the
-    field's range, no Python call) and left as a float, which the model turns
-    into a shared :class:`Quantity` in one pass over its fields after validation
-    (:meth:`as_quantity`, called by ``_Measured`` in the case model). Anything
-    else (an object with a unit, a bound, a lab range, or a bad value) goes to
-    the parser, which converts it or says exactly what is wrong; when both
-    branches fail, only the parser's message is reported.
+    field's range) and mapped to their shared Quantity by a dictionary lookup
+    (:class:`SharedQuantities`), so a bare number costs no Python call once its
+    value has been seen. Anything else (an object with a unit, a bound, a lab
+    range, or a bad value) goes to the parser, which converts it or says exactly
+    what is wrong; when both branches fail, only the parser's message is reported.
     """
 
     def __init__(self, kind: UnitKind, minimum: float, maximum: float | None, bare_allowed: bool = True):
@@ -198,38 +223,25 @@ class QuantityField:
         self.maximum = maximum
         self.bare_allowed = bare_allowed
         self.parse = quantity_parser(kind, minimum, maximum, bare_allowed)
-        self.shared: dict[float, Quantity] = {}  # the Quantity of each bare number seen (-0.0 never)
-
-    def as_quantity(self, value: float) -> Quantity:
-        """The shared Quantity of a bare number that passed the field's checks."""
-        signed_zero = not value and math.copysign(1.0, value) < 0  # -0.0 equals 0 as a key but prints as "-0"
-        quantity = None if signed_zero else self.shared.get(value)
-        if quantity is None:
-            quantity = Quantity(value=value, unit=self.kind.canonical)
-            if not signed_zero:
-                if len(self.shared) >= _BARE_CACHE_SIZE:
-                    self.shared.clear()
-                self.shared[value] = quantity
-        return quantity
+        self.shared = SharedQuantities(kind.canonical)
 
     def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> core_schema.CoreSchema:
+        serialization = core_schema.plain_serializer_function_ser_schema(Quantity.as_case_file)
         written = core_schema.no_info_before_validator_function(self.parse, core_schema.is_instance_schema(Quantity))
         if not self.bare_allowed:  # a number needs its unit: the parser alone, which says so
             return core_schema.no_info_before_validator_function(
-                self.parse, core_schema.is_instance_schema(Quantity),
-                serialization=core_schema.plain_serializer_function_ser_schema(Quantity.as_case_file),
+                self.parse, core_schema.is_instance_schema(Quantity), serialization=serialization,
             )
-        bare = core_schema.float_schema(strict=True, ge=self.minimum, le=self.maximum, allow_inf_nan=False)
+        number = core_schema.float_schema(strict=True, ge=self.minimum, le=self.maximum, allow_inf_nan=False)
+        bare = core_schema.no_info_after_validator_function(self.shared.__getitem__, number)
         return core_schema.union_schema(
-            [(bare, BARE_NUMBER), (written, WRITTEN_QUANTITY)],
-            mode="left_to_right",
-            serialization=core_schema.plain_serializer_function_ser_schema(Quantity.as_case_file),
+            [(bare, BARE_NUMBER), (written, WRITTEN_QUANTITY)], mode="left_to_right", serialization=serialization,
         )
 
 
 def quantity_metadata(kind: UnitKind, minimum: float = 0.0, maximum: float | None = None,
                       bare_allowed: bool = True) -> tuple[object, ...]:
-    """The ``Annotated`` metadata of a Quantity field measured in ``kind`` (the model must be a ``_Measured``).
+    """The ``Annotated`` metadata of a Quantity field measured in ``kind``.
 
     Spelled ``Annotated[Quantity, *quantity_metadata(...)]`` so that type checkers see a Quantity.
     ``bare_allowed=False``: the field takes no bare number (see :func:`quantity_parser`).
