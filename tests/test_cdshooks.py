@@ -285,3 +285,21 @@ def test_outcomes_non_resources_and_resources_listed_twice_in_a_prefetch_are_pas
         {"resource": "not an object"}, {"search": {"mode": "outcome"}, "resource": {"resourceType": "OperationOutcome"}}]}
     cards = check_cards(post(cds, hook(example_resources[0]["id"], prefetch=prefetch)), example_resources[0]["id"])
     assert [(c["summary"], c["indicator"]) for c in cards] == [(c["summary"], c["indicator"]) for c in expected]
+
+
+@pytest.mark.parametrize("nci, genetic", [("standard", "poor"), ("high", "standard"), ("infant", None),
+                                          ("not_applicable", "poor"), (None, None)])
+def test_cards_name_risk_groups_in_the_words_of_allcare_labels(nci, genetic):
+    """NCI and genetic risk are named as on every other screen (``allcare.labels``), not by their keys."""
+    import msgspec
+
+    from allcare import labels
+    from allcare.interop.cdshooks.cards import summary_card
+
+    base = assess(load_case(EXAMPLE))
+    a = msgspec.structs.replace(base, risk=msgspec.structs.replace(base.risk, nci=nci, genetic=genetic))
+    card = summary_card(a, str(uuid.uuid4()), None)
+    nci_words = labels.NCI_RISK[nci] if nci else "undetermined"
+    genetic_words = labels.GENETIC_RISK[genetic] if genetic else "undetermined"
+    assert f"NCI risk: {nci_words}" in card.summary
+    assert f"**Risk**: NCI {nci_words}; genetic {genetic_words}" in card.detail

@@ -167,7 +167,7 @@ def test_the_feedback_endpoint_takes_card_outcomes(cds, resources):
 
 
 @pytest.mark.parametrize("text", [
-    "B-lymphoblastic leukaemia/lymphoma with BCR::ABL1-like features · NCI high · complete remission with incomplete "
+    "B-lymphoblastic leukaemia/lymphoma with BCR::ABL1-like features · NCI risk: High · Complete remission with incomplete "
     "haematological recovery after consolidation",
     "x" * 300,
     "short enough",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 
 from ...engine.assessment import Assessment
-from ...labels import alert_label, cns_label, phase_label, status_label
+from ...labels import GENETIC_RISK, NCI_RISK, alert_label, cns_label, label, phase_label, status_label
 from .models import Card, Coding, Link, Source
 
 ALERT_TOPICS = "urn:allcare:alerts"
@@ -40,20 +40,19 @@ def _card_id(hook_instance: str, key: str) -> str:
     return str(uuid.uuid5(_NAMESPACE, f"{hook_instance}|{key}"))
 
 
-def _words(value: str | None) -> str:
-    return value.replace("_", " ") if value else "undetermined"
+UNDETERMINED = "undetermined"
 
 
 def summary_card(a: Assessment, hook_instance: str, patient_url: str | None) -> Card:
     d = a.diagnosis
     entity = d.who_haem5.name or (f"{d.disease} ({d.lineage}-lineage)" if d.lineage else d.disease)
     status = status_label(a.status.current)
-    risk = f"NCI {a.risk.nci.replace('_', ' ')}" if a.risk.nci else "NCI risk undetermined"
-    summary = short(f"{entity} · {risk} · {status}")
+    nci = label(NCI_RISK, a.risk.nci, UNDETERMINED)
+    summary = short(f"{entity} · NCI risk: {nci} · {status}")
     lines = [
         f"**Diagnosis**: {entity}" + (f" (ICC 2022: {d.icc_2022.name})" if d.icc_2022.name else ""),
         f"**Codes**: ICD-10-CM {a.codes.icd_10_cm or '-'}, ICD-O-3 {a.codes.icd_o_3 or '-'}, SNOMED CT {a.codes.snomed_ct or '-'}",
-        f"**Risk**: {risk}; genetic {_words(a.risk.genetic)}",
+        f"**Risk**: NCI {nci}; genetic {label(GENETIC_RISK, a.risk.genetic, UNDETERMINED)}",
         f"**Status**: {status}" + (f" since {a.status.since}" if a.status.since else "")
         + (f"; phase {phase_label(a.status.current_phase)}" if a.status.current_phase else ""),
         f"**CNS**: {cns_label(a.cns_status) if a.cns_status else 'no CSF result'}",
