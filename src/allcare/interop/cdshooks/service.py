@@ -30,8 +30,8 @@ from ...engine import assess
 from ...engine.rules import DEFAULT_RULES, RuleSet
 from ...serving import prepare_server_process
 from ..fhir import FhirInputError
-from ..fhir.assemble import Item
 from ..fhir.importer import import_items, with_contained
+from ..fhir.item import Item
 from ..fhir.reader import ContentCache, read_head, validate
 from ..fhir.shapes import error_path
 from .auth import CdsAuth, require_cds_client
@@ -194,7 +194,7 @@ def _checked(resources: list[tuple[str, bytes, str | None]]) -> list[Item]:
     report's results also matched by the Observation search): all problems reported together."""
     out: list[Item] = []
     problems = []
-    seen: set[str] = set()
+    seen: set[tuple[str, str]] = set()
     for where, text, full_url in resources:
         try:
             resource = validate(text, where)
@@ -202,13 +202,14 @@ def _checked(resources: list[tuple[str, bytes, str | None]]) -> list[Item]:
             if not _is_outcome(text):
                 problems += error.problems
             continue
-        rtype = resource.get_resource_type()
+        rtype = resource.resource_type
         if rtype == "OperationOutcome":
             continue
         if resource.id:
-            if f"{rtype}/{resource.id}" in seen:
+            key = (rtype, resource.id)
+            if key in seen:
                 continue
-            seen.add(f"{rtype}/{resource.id}")
+            seen.add(key)
         out.append(Item(where, resource, full_url))
     if problems:
         raise FhirInputError(problems)

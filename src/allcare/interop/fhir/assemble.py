@@ -18,6 +18,7 @@ same ids, which is what makes a second import change nothing.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import re
 from collections import OrderedDict
@@ -25,34 +26,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ...engine.case import CASE_SCHEMA, Case, CaseValidationError, case_from_dict
-from . import codes as C
-from .classify import FINDING_TYPE, kind_of, unused_reason
-from .import_findings import Builder, Member, build_finding, skipped_status
+from .classify import FINDING_TYPE, unused_reason
+from .import_findings import Builder, build_finding, skipped_status
 from .import_patient import derived_summary, patient_block, patient_identifiers, read_condition, stable_patient_id
+from .item import Item
 from .monitoring import GROUPED_BY_TIME, foreign_dose
 from .problems import FhirInputError, FhirProblem, MappingReport
-from .read_helpers import effective, effective_key, identifier_value, ref_target, short_ref
+from .read_helpers import effective, effective_key, ref_target, short_ref
 
 CONTAINER_KINDS = ("report", "genetics-report", "cbc-panel", "csf-panel", "treatment-plan")
-
-
-class Item:
-    """A checked resource (a :mod:`.shapes` Struct), where it came from, and the resource containing it, if any.
-
-    ``ref`` names it in messages and keys it in the index: ``Type/id``, ``Type/id#contained-id``,
-    or its position when it has no id.
-    """
-
-    __slots__ = ("where", "resource", "full_url", "container", "ref")
-
-    def __init__(self, where: str, resource: Any, full_url: str | None = None, container: Item | None = None):
-        self.where, self.resource, self.full_url, self.container = where, resource, full_url, container
-        rid = resource.id
-        rtype = resource.get_resource_type()
-        if container is not None:
-            self.ref = f"{container.ref}#{rid}" if rid else where
-        else:
-            self.ref = f"{rtype}/{rid}" if rid else f"{where} ({rtype})"
 
 
 class Index:
@@ -62,15 +44,17 @@ class Index:
         self.by_ref: dict[str, Item] = {}
         self.by_url: dict[str, Item] = {}
         self.patients_by_identifier: dict[tuple[str, str], str] = {}
+        self._resolved: dict[str, Item | None] = {}  # each reference text looked up once (a thousand results name one patient)
         for item in items:
             self.add(item)
 
     def add(self, item: Item) -> None:
-        if getattr(item.resource, "id", None):
+        self._resolved.clear()
+        if item.resource.id:
             self.by_ref.setdefault(item.ref, item)
         if item.full_url:
             self.by_url.setdefault(item.full_url, item)
-        if item.resource.get_resource_type() == "Patient":
+        if item.rtype == "Patient":
             for ident in item.resource.identifier or []:
                 if ident.system and ident.value:
                     self.patients_by_identifier.setdefault((ident.system, ident.value), item.full_url or item.ref)
@@ -84,7 +68,11 @@ class Index:
             while root is not None and root.container is not None:
                 root = root.container
             return self.by_ref.get(f"{root.ref}{reference}") if root is not None and reference != "#" else root
-        return self.by_url.get(reference) or self.by_ref.get(reference) or self.by_ref.get(short_ref(reference) or "")
+        if reference in self._resolved:
+            return self._resolved[reference]
+        found = self.by_url.get(reference) or self.by_ref.get(reference) or self.by_ref.get(short_ref(reference) or "")
+        self._resolved[reference] = found
+        return found
 
     def patient_by_identifier(self, identifier) -> str | None:
         """A logical reference (``subject.identifier``) to a Patient of the input."""
@@ -108,7 +96,7 @@ class PatientImport:
 class _Group:
     finding_id: str | None
     explicit: bool
-    members: list[Member] = field(default_factory=list)
+    members: list[Item] = field(default_factory=list)
 
 
 def assemble_patient(patient: Item, items: list[Item], index: Index, medications: dict[str, str] | None = None) -> PatientImport:
@@ -117,12 +105,11 @@ def assemble_patient(patient: Item, items: list[Item], index: Index, medications
     problems: list[FhirProblem] = []
     patient_data = patient_block(patient.resource, stable_patient_id(patient.resource, patient.full_url), patient.ref, report)
     conditions: list[str] = []
-    diagnosis_dates = []
+    diagnosis_dates: list[dt.date] = []
     consumed, covered = _containers(items, index, report)
-    groups: OrderedDict[str, _Group] = OrderedDict()
+    groups: dict[str, _Group] = {}
     for item in items:
-        r = item.resource
-        kind = kind_of(r)
+        r, kind = item.resource, item.kind
         if kind == "derived":
             report.add(item.ref, "derived", "a conclusion allcare recomputes from the findings")
             report.source_conclusions.append(derived_summary(r))
@@ -133,7 +120,7 @@ def assemble_patient(patient: Item, items: list[Item], index: Index, medications
         if kind is None or kind == "patient":
             report.add(item.ref, "unmapped", unused_reason(r))
             continue
-        status = skipped_status(r)
+        status = skipped_status(item)
         if status:
             report.add(item.ref, "skipped", f"status {status}")
             continue
@@ -141,8 +128,10 @@ def assemble_patient(patient: Item, items: list[Item], index: Index, medications
         if key is None:
             report.add(item.ref, "skipped", f"covered by {covered[item.ref]} (the administration of this order)")
             continue
-        group = groups.setdefault(key, _Group(finding_id, explicit))
-        group.members.append(Member(item.ref, r, kind))
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = _Group(finding_id, explicit)
+        group.members.append(item)
 
     findings: list[dict] = []
     sources: list[list[str]] = []
@@ -174,21 +163,25 @@ def assemble_patient(patient: Item, items: list[Item], index: Index, medications
                          identifiers=patient_identifiers(patient.resource))
 
 
+# Resources that may list others (a report's results, a panel's members, a plan's outcomes, an order's administration).
+_CONTAINER_TYPES = frozenset({"DiagnosticReport", "Observation", "CarePlan", "MedicationAdministration"})
+
+
 def _containers(items: list[Item], index: Index, report: MappingReport) -> tuple[dict[str, str], dict[str, str]]:
     """Members claimed by a container of the source, and orders covered by their administration."""
     consumed: dict[str, str] = {}
     covered: dict[str, str] = {}
     for item in items:
-        r = item.resource
-        if identifier_value(r, C.ALLCARE_FINDING_ID):
+        r, rtype = item.resource, item.rtype
+        if item.own_id or rtype not in _CONTAINER_TYPES:
             continue
-        rtype = r.get_resource_type()
         targets: list[tuple[str, Any]] = []
         if rtype == "DiagnosticReport":
             targets = [(f"result[{n}]", ref) for n, ref in enumerate(r.result or [])]
         elif rtype == "Observation":
-            targets = [(f"hasMember[{n}]", ref) for n, ref in enumerate(r.hasMember or [])]
-        elif rtype == "CarePlan" and kind_of(r) == "treatment-plan":
+            if r.hasMember:
+                targets = [(f"hasMember[{n}]", ref) for n, ref in enumerate(r.hasMember)]
+        elif rtype == "CarePlan" and item.kind == "treatment-plan":
             targets = [(f"activity[{a}].outcomeReference[{n}]", ref) for a, act in enumerate(r.activity or [])
                        for n, ref in enumerate(act.outcomeReference or [])]
         elif rtype == "MedicationAdministration" and r.request is not None:
@@ -206,7 +199,7 @@ def _containers(items: list[Item], index: Index, report: MappingReport) -> tuple
 
 def _group_key(item: Item, kind: str, consumed: dict[str, str], covered: dict[str, str]) -> tuple[str | None, str | None, bool]:
     r = item.resource
-    own = identifier_value(r, C.ALLCARE_FINDING_ID)
+    own = item.own_id
     if own:
         return f"id:{own}", own, True
     if item.ref in consumed:
@@ -239,9 +232,9 @@ def group_id(refs) -> str:
     return f"{ordered[0][:_MAX_GROUP_ID - 40]}+{len(ordered) - 1}-more~{digest}"
 
 
-def _partitions(group: _Group) -> list[tuple[str | None, list[Member], str]]:
+def _partitions(group: _Group) -> list[tuple[str | None, list[Item], str]]:
     """Split a group by the finding type its members feed (a source report may hold several)."""
-    ordered: OrderedDict[str, list[Member]] = OrderedDict()
+    ordered: OrderedDict[str, list[Item]] = OrderedDict()
     generic = [m for m in group.members if m.kind == "report"]
     for m in group.members:
         if m.kind != "report":

@@ -35,15 +35,15 @@ FINDING_TYPE = {
 
 def kind_of(resource) -> str | None:
     """A kind from :data:`FINDING_TYPE`, ``derived``, ``condition``, ``patient``, ``report`` or None (not used)."""
-    rtype = resource.get_resource_type()
-    if is_derived(resource) and rtype != "Condition":
+    rtype = resource.resource_type
+    if rtype != "Condition" and resource.extension is not None and is_derived(resource):
         return "derived"
+    if rtype == "Observation":
+        return _observation_kind(resource)
     if rtype == "Patient":
         return "patient"
     if rtype == "Condition":
         return "condition"
-    if rtype == "Observation":
-        return _observation_kind(resource)
     if rtype == "DiagnosticReport":
         if code_in(resource.code, C.LOINC, C.GENOMICS_REPORT_CODES) or any(code_in(c, C.DIAGNOSTIC_SERVICE, ["GE"]) for c in resource.category or []):
             return "genetics-report"
@@ -69,33 +69,44 @@ def kind_of(resource) -> str | None:
     return None
 
 
+def _loinc_kinds() -> dict[str, str]:
+    """The kind an Observation's LOINC code gives, the first listed winning where codes are shared."""
+    out: dict[str, str] = {}
+    for codes, kind in ((CBC_CODES, "cbc"), ((C.CBC_PANEL,), "cbc-panel"), (CSF_CODES, "csf"),
+                        (C.MARROW_BLASTS.import_codes, "marrow"), ((C.MARROW_REPORT,), "marrow-report"),
+                        ((C.IMMUNOPHENOTYPE,), "immunophenotype"), (C.KARYOTYPE_CODES, "cytogenetics"),
+                        ((C.GENETIC_VARIANT,), "genetics"), ((C.CANCER_DISEASE_STATUS,), "derived")):
+        for code in codes:
+            out.setdefault(code, kind)
+    return out
+
+
+_LOINC_KIND = _loinc_kinds()
+
+
 def _observation_kind(obs) -> str | None:
-    if any(p in DERIVED_PROFILES for p in profiles(obs)):
+    """By allcare's own code, else the NCI risk code, else the first LOINC code; read in one pass over the codings."""
+    if obs.meta is not None and any(p in DERIVED_PROFILES for p in profiles(obs)):
         return "derived"
-    own = code_in(obs.code, C.ALLCARE_CODES)
+    own = loinc = None
+    risk = False
+    for c in obs.code.coding or () if obs.code is not None else ():
+        code, system = c.code, c.system
+        if not code:
+            continue
+        if system == C.LOINC:
+            loinc = loinc or code
+        elif system == C.ALLCARE_CODES:
+            own = own or code
+        elif system == C.NCIT and code == C.ALL_RISK_CODE:
+            risk = True
     if own:
         return "derived" if own in C.DERIVED_CODES else _ALLCARE_KIND.get(own)
-    if code_in(obs.code, C.NCIT, [C.ALL_RISK_CODE]):
+    if risk:
         return "derived"
-    loinc = code_in(obs.code, C.LOINC)
-    if loinc in CBC_CODES:
-        return "cbc"
-    if loinc == C.CBC_PANEL:
-        return "cbc-panel"
-    if loinc in CSF_CODES:
-        return "csf"
-    if loinc in C.MARROW_BLASTS.import_codes:
-        return "marrow"
-    if loinc == C.MARROW_REPORT:
-        return "marrow-report"
-    if loinc == C.IMMUNOPHENOTYPE:
-        return "immunophenotype"
-    if loinc in C.KARYOTYPE_CODES:
-        return "cytogenetics"
-    if loinc == C.GENETIC_VARIANT:
-        return "genetics"
-    if loinc == C.CANCER_DISEASE_STATUS:
-        return "derived"
+    kind = _LOINC_KIND.get(loinc) if loinc else None
+    if kind is not None:
+        return kind
     monitored = monitoring.observation_kind(obs, code_in)
     if monitored:
         return monitored
@@ -106,7 +117,7 @@ def _observation_kind(obs) -> str | None:
 
 def unused_reason(resource) -> str:
     """Why a resource of a kind allcare does not use is not mapped (for the report)."""
-    rtype = resource.get_resource_type()
+    rtype = resource.resource_type
     if rtype == "Observation":
         loinc = code_in(resource.code, C.LOINC)
         if loinc in C.NOT_MARROW_BLASTS:

@@ -21,6 +21,7 @@ from . import codes as C
 from . import monitoring
 from .agents import agent_coded, agent_named
 from .classify import CBC_CODES, CSF_CODES
+from .item import Item
 from .problems import FhirProblem, MappingReport
 from .read_helpers import (
     as_date,
@@ -50,15 +51,6 @@ SKIP_STATUS = {
 
 
 @dataclass
-class Member:
-    """One resource of a group: how it is named in messages, the R4B model, its kind."""
-
-    ref: str
-    resource: Any
-    kind: str
-
-
-@dataclass
 class Builder:
     """Collects what one group's resources turn into: report entries and input problems."""
 
@@ -68,22 +60,23 @@ class Builder:
     problems: list[FhirProblem] = field(default_factory=list)
     medications: dict[str, str] = field(default_factory=dict)  # Medication reference -> drug name
 
-    def used(self, m: Member) -> None:
+    def used(self, m: Item) -> None:
         self.report.add(m.ref, "mapped", finding=self.finding_id)
 
-    def unused(self, m: Member, reason: str) -> None:
+    def unused(self, m: Item, reason: str) -> None:
         self.report.add(m.ref, "unmapped", reason)
 
-    def problem(self, m: Member, path: str, message: str) -> None:
+    def problem(self, m: Item, path: str, message: str) -> None:
         self.problems.append(FhirProblem(m.ref, path, message))
 
 
-def skipped_status(resource) -> str | None:
-    status = getattr(resource, "status", None)
-    return status if status in SKIP_STATUS.get(resource.get_resource_type(), ()) else None
+def skipped_status(item: Item) -> str | None:
+    """The status for which the resource is not used (cancelled, entered in error, not done ...), or None."""
+    status = item.resource.status
+    return status if status is not None and status in SKIP_STATUS.get(item.rtype, ()) else None
 
 
-def build_finding(finding_type: str, members: list[Member], b: Builder) -> dict | None:
+def build_finding(finding_type: str, members: list[Item], b: Builder) -> dict | None:
     """The finding dict for a group (None when nothing in it can be used; reasons go to the report)."""
     base = _base(finding_type, members, b)
     if base is None:
@@ -94,7 +87,7 @@ def build_finding(finding_type: str, members: list[Member], b: Builder) -> dict 
     return {**base, **body}
 
 
-def _base(finding_type: str, members: list[Member], b: Builder) -> dict | None:
+def _base(finding_type: str, members: list[Item], b: Builder) -> dict | None:
     day = None
     for m in members:
         day = as_date(ext_value(m.resource, C.EXT_FINDING_DATE)) or effective(m.resource)[0]
@@ -113,7 +106,7 @@ def _base(finding_type: str, members: list[Member], b: Builder) -> dict | None:
 
 
 # Quantities -----------------------------------------------------------------------
-def read_quantity(q, kind: UnitKind, m: Member, path: str, b: Builder, reference_range=None) -> Any:
+def read_quantity(q, kind: UnitKind, m: Item, path: str, b: Builder, reference_range=None) -> Any:
     """The value as a case-file quantity: a bare number in the canonical unit, or ``{value, unit, comparator, limits}``.
 
     The unit is the lab's own spelling when allcare can read it, else the UCUM code (both are
@@ -158,20 +151,20 @@ def read_quantity(q, kind: UnitKind, m: Member, path: str, b: Builder, reference
     return out
 
 
-def _measured(m: Member, kind: UnitKind, b: Builder) -> Any:
+def _measured(m: Item, kind: UnitKind, b: Builder) -> Any:
     obs = m.resource
     ranges = obs.referenceRange or []
     return read_quantity(obs.valueQuantity, kind, m, "valueQuantity", b, ranges[0] if ranges else None)
 
 
-def _containers_used(members: list[Member], b: Builder, kinds: tuple[str, ...]) -> None:
+def _containers_used(members: list[Item], b: Builder, kinds: tuple[str, ...]) -> None:
     for m in members:
         if m.kind in kinds:
             b.used(m)
 
 
 # Finding types ------------------------------------------------------------------------
-def _cbc(members: list[Member], b: Builder) -> dict | None:
+def _cbc(members: list[Item], b: Builder) -> dict | None:
     out: dict[str, Any] = {}
     for m in members:
         if m.kind != "cbc":
@@ -193,7 +186,7 @@ def _cbc(members: list[Member], b: Builder) -> dict | None:
     return out
 
 
-def _csf(members: list[Member], b: Builder) -> dict | None:
+def _csf(members: list[Item], b: Builder) -> dict | None:
     out: dict[str, Any] = {}
     for m in members:
         obs = m.resource
@@ -234,7 +227,7 @@ def _method(concept, words: dict[str, tuple[str, ...]]) -> str | None:
     return next((method for method, stems in words.items() if any(stem in text for stem in stems)), None)
 
 
-def _marrow(members: list[Member], b: Builder) -> dict | None:
+def _marrow(members: list[Item], b: Builder) -> dict | None:
     out: dict[str, Any] = {}
     for m in members:
         obs = m.resource
@@ -282,7 +275,7 @@ def parse_marker_text(text: str) -> dict[str, str] | None:
     return markers or None
 
 
-def _immunophenotype(members: list[Member], b: Builder) -> dict | None:
+def _immunophenotype(members: list[Item], b: Builder) -> dict | None:
     markers: dict[str, Any] = {}
     intensity: dict[str, str] = {}
     out: dict[str, Any] = {}
@@ -322,7 +315,7 @@ def _immunophenotype(members: list[Member], b: Builder) -> dict | None:
     return out
 
 
-def _cytogenetics(members: list[Member], b: Builder) -> dict | None:
+def _cytogenetics(members: list[Item], b: Builder) -> dict | None:
     out: dict[str, Any] = {}
     for m in members:
         obs = m.resource
@@ -407,7 +400,7 @@ def _kind_from_text(text: str) -> str | None:
     return None
 
 
-def _genetics(members: list[Member], b: Builder) -> dict | None:
+def _genetics(members: list[Item], b: Builder) -> dict | None:
     fusions: list[str] = []
     alterations: list[str] = []
     negative: list[str] = []
@@ -456,7 +449,7 @@ def _genetics(members: list[Member], b: Builder) -> dict | None:
 _SITE_BY_SNOMED = {code: site for site, (code, _) in C.SITE_SNOMED.items()}
 
 
-def _extramedullary(members: list[Member], b: Builder) -> dict | None:
+def _extramedullary(members: list[Item], b: Builder) -> dict | None:
     m = members[0]
     obs = m.resource
     site = code_in(obs.bodySite, C.ALLCARE_CODES) or _SITE_BY_SNOMED.get(code_in(obs.bodySite, C.SNOMED) or "")
@@ -484,7 +477,7 @@ def _mrd_quantity(obs) -> tuple[Any, str | None]:
     return None, "MRD result without a numeric value (valueQuantity, or text such as '<0.01%')"
 
 
-def _mrd(members: list[Member], b: Builder) -> dict | None:
+def _mrd(members: list[Item], b: Builder) -> dict | None:
     m = members[0]
     obs = m.resource
     out: dict[str, Any] = {}
@@ -535,7 +528,7 @@ def medication_concept(resource):
     return getattr(resource, "medicationCodeableConcept", None)
 
 
-def drug_name(m: Member, medications: dict[str, str]) -> str | None:
+def drug_name(m: Item, medications: dict[str, str]) -> str | None:
     """The drug as text: the CodeableConcept's text or display, an agent code's name, or a referenced Medication's."""
     resource = m.resource
     if m.kind == "radiotherapy":
@@ -567,19 +560,19 @@ def _coded_agent(cc):
     return None
 
 
-def is_leukaemia_treatment(m: Member, name: str) -> bool:
+def is_leukaemia_treatment(m: Item, name: str) -> bool:
     """An antileukaemic or supportive agent of ``data/agents.csv`` (by code or by name), or radiotherapy."""
     if m.kind == "radiotherapy":
         return True
     return _coded_agent(medication_concept(m.resource)) is not None or agent_named(name) is not None
 
 
-def _treatment(members: list[Member], b: Builder) -> dict | None:
+def _treatment(members: list[Item], b: Builder) -> dict | None:
     plan = next((m for m in members if m.kind == "treatment-plan"), None)
     phase = protocol = start = end = None
     if plan is not None:
         r = plan.resource
-        concepts = (r.category or []) if r.get_resource_type() == "CarePlan" else [r.code]
+        concepts = (r.category or []) if r.resource_type == "CarePlan" else [r.code]
         phase = next((code_in(c, C.ALLCARE_PHASES) for c in concepts if code_in(c, C.ALLCARE_PHASES)), None)
         start, end = effective(r)
         protocol = ext_value(r, C.EXT_PROTOCOL)
@@ -633,7 +626,7 @@ _GIVEN = ("treatment", "treatment-request", "treatment-statement", "radiotherapy
 
 def _medication_period(resource):
     """(start, end) of an administration, or of a request's dosage bounds (else its authoredOn)."""
-    if resource.get_resource_type() == "MedicationRequest":
+    if resource.resource_type == "MedicationRequest":
         for dosage in resource.dosageInstruction or []:
             bounds = getattr(getattr(getattr(dosage, "timing", None), "repeat", None), "boundsPeriod", None)
             if bounds is not None and bounds.start:

@@ -119,7 +119,7 @@ _DERIVED_NAMES = {C.ALL_RISK_CODE: "ALL risk assessment", C.CANCER_DISEASE_STATU
 def derived_summary(resource) -> str:
     """One line for a conclusion found in the input (risk, disease status, ...), for the report."""
     code = code_in(resource.code, C.NCIT) or code_in(resource.code, C.LOINC)
-    name = _DERIVED_NAMES.get(code or "") or concept_text(resource.code) or resource.get_resource_type()
+    name = _DERIVED_NAMES.get(code or "") or concept_text(resource.code) or resource.resource_type
     value = concept_text(getattr(resource, "valueCodeableConcept", None))
     when = as_date(getattr(resource, "effectiveDateTime", None))
     origin = "allcare export" if is_derived(resource) else "source"

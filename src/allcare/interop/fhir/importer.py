@@ -16,14 +16,14 @@ Real exports are not always tidy, and one flaw must not cost a patient:
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from .assemble import Index, Item, PatientImport, assemble_patient
+from .assemble import Index, PatientImport, assemble_patient
 from .classify import unused_reason
+from .item import Item
 from .problems import FhirInputError, FhirProblem, MappingReport
-from .read_helpers import concept_text, ref_target
+from .read_helpers import concept_text
 from .reader import DEFAULT_MAX_BUNDLE_BYTES, bundle_entries, check_version, parse_json, validate, validate_all
 
 
@@ -88,13 +88,13 @@ def import_items(items: list[Item], medications: dict[str, str] | None = None) -
     result = ImportResult()
     index = Index(items)
     medications = {**(medications or {}), **medication_names(items)}
-    by_patient: OrderedDict[str, tuple[Item, list[Item]]] = OrderedDict()
+    by_patient: dict[str, tuple[Item, list[Item]]] = {}
     for item in items:
-        if item.resource.get_resource_type() == "Patient":
+        if item.rtype == "Patient":
             by_patient.setdefault(item.ref, (item, []))
     listed_by = _listed_by(items, index)
     for item in items:
-        rtype = item.resource.get_resource_type()
+        rtype = item.rtype
         if rtype == "Patient":
             continue
         field_name, target = subject_of(item, index, listed_by)
@@ -105,7 +105,7 @@ def import_items(items: list[Item], medications: dict[str, str] | None = None) -
                 result.report.add(item.ref, "mapped", finding="medication names")
             continue
         patient = index.resolve(target, item)
-        if patient is None or patient.resource.get_resource_type() != "Patient":
+        if patient is None or patient.rtype != "Patient":
             result.report.add(item.ref, "unmapped", f"{field_name} {target!r} is not a Patient in the input: "
                                                     "there is no patient to add it to")
             continue
@@ -122,9 +122,14 @@ def _listed_by(items: list[Item], index: Index) -> dict[str, Item]:
     """Each resource listed by a report's ``result`` or a panel's ``hasMember``, and by whom."""
     listed: dict[str, Item] = {}
     for item in items:
-        r = item.resource
-        for ref in (getattr(r, "result", None) or []) + (getattr(r, "hasMember", None) or []):
-            member = index.resolve(ref_target(ref), item)
+        if item.rtype == "DiagnosticReport":
+            refs = item.resource.result
+        elif item.rtype == "Observation":
+            refs = item.resource.hasMember
+        else:
+            continue
+        for ref in refs or ():
+            member = index.resolve(ref.reference, item)
             if member is not None:
                 listed.setdefault(member.ref, item)
     return listed
@@ -155,9 +160,9 @@ def medication_names(items: list[Item]) -> dict[str, str]:
     """Medication resources by every way they can be referenced, to read medicationReference."""
     names: dict[str, str] = {}
     for item in items:
-        r = item.resource
-        if r.get_resource_type() != "Medication":
+        if item.rtype != "Medication":
             continue
+        r = item.resource
         name = concept_text(r.code)
         if not name:
             continue

@@ -486,7 +486,7 @@ def _builders():
             b.unused(m, "medication has no name or code allcare can read")
             return None
         frequency = ext_value(r, EXT_DOSE_FREQUENCY)
-        if r.get_resource_type() == "MedicationAdministration":
+        if r.resource_type == "MedicationAdministration":
             dosage = r.dosage
             q, route, start, end = (dosage.dose if dosage else None), (dosage.route if dosage else None), effective(r)[0], None
         else:
@@ -574,7 +574,7 @@ def foreign_dose(m, medications: dict[str, str]) -> dict | None:
     from .read_helpers import code_in, effective
 
     resource = m.resource
-    if resource.get_resource_type() != "MedicationAdministration" or resource.dosage is None or resource.dosage.dose is None:
+    if resource.resource_type != "MedicationAdministration" or resource.dosage is None or resource.dosage.dose is None:
         return None
     name = drug_name(m, medications)
     if not name or agent_group(normalise_agent(name)) not in MONITORED_GROUPS:

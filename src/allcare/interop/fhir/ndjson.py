@@ -39,8 +39,9 @@ import msgspec
 import orjson
 
 from ...serving import SERVING_GC_THRESHOLDS
-from .assemble import Item, PatientImport
+from .assemble import PatientImport
 from .importer import import_items, with_contained
+from .item import Item
 from .problems import FhirInputError, FhirProblem, MappingReport
 from .read_helpers import concept_text, short_ref
 from .reader import check_resource_type, check_shape, check_version, read_head, validate
