@@ -1,11 +1,12 @@
 """CPU of a *cold* CDS Hooks request, in-process: what one new prefetch costs before and in the engine.
 
 Builds ``--patients`` different 3-year prefetches (as ``bench/cds_hooks.py`` does) and runs each once
-through the service's own steps, with no HTTP and no cache: parse the request, gather the prefetch
-resources, decode and map them into a case, assess, make the cards. Prints the CPU time
-(``time.process_time``) per stage, mean and p90 over the patients: a cold request's cost whatever else
-the machine runs. ``--profile N`` prints the N most expensive functions (cProfile, cumulative) of the
-decode-and-map stage.
+through the service's own steps, with no HTTP and no cache: parse (the request's envelope), gather (each
+prefetch value decoded, a Bundle's resources with it when they have the shapes allcare reads), check (each
+resource's type, kind and own id read once, duplicates dropped), map (into a validated case), assess, cards.
+Prints the CPU time (``time.process_time``) per stage, mean and p90 over the patients: a cold request's
+cost whatever else the machine runs. ``--profile N`` prints the N most expensive functions of the check
+and map stages (cProfile; ``SORT=tottime`` to sort by own time).
 
     .venv/bin/python bench/cds_cold.py [--patients 50] [--years 3] [--profile 25]
 """
@@ -40,7 +41,7 @@ def main() -> None:
     parser.add_argument("--patients", type=int, default=50)
     parser.add_argument("--years", type=float, default=3.0)
     parser.add_argument("--seed", type=int, default=1000)
-    parser.add_argument("--profile", type=int, default=0, help="print this many functions of decode + map by cumulative time")
+    parser.add_argument("--profile", type=int, default=0, help="print this many functions of check + map (cProfile)")
     args = parser.parse_args()
     bodies = [request_body(args.years, args.seed + n) for n in range(args.patients)]
     prepare_server_process()  # as the server does: UCUM registry loaded, collector thresholds set
@@ -64,7 +65,7 @@ def main() -> None:
         if profiler:
             profiler.enable()
         items = with_contained(_checked(gathered))
-        t = lap("decode", t)
+        t = lap("check", t)
         imported = import_items(items).patients[0]
         t = lap("map", t)
         if profiler:
@@ -79,8 +80,8 @@ def main() -> None:
     for name, values in [*stages.items(), ("total", total)]:
         ordered = sorted(values)
         print(f"  {name:7s} CPU mean {statistics.mean(values):6.2f} ms, p90 {ordered[int(0.9 * len(ordered))]:6.2f} ms")
-    before_engine = [sum(v) for v in zip(stages["parse"], stages["gather"], stages["decode"], stages["map"], strict=True)]
-    print(f"  before the engine (parse + gather + decode + map): mean {statistics.mean(before_engine):.2f} ms CPU")
+    before_engine = [sum(v) for v in zip(stages["parse"], stages["gather"], stages["check"], stages["map"], strict=True)]
+    print(f"  before the engine (parse + gather + check + map): mean {statistics.mean(before_engine):.2f} ms CPU")
     if profiler:
         pstats.Stats(profiler).sort_stats(os.environ.get("SORT", "cumulative")).print_stats(args.profile)
 

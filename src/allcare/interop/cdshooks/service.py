@@ -14,7 +14,7 @@ import hashlib
 import os
 import time
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Annotated, Any, Generic, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -32,8 +32,8 @@ from ...serving import prepare_server_process
 from ..fhir import FhirInputError
 from ..fhir.importer import import_items, with_contained
 from ..fhir.item import Item
-from ..fhir.reader import ContentCache, read_head, validate
-from ..fhir.shapes import error_path
+from ..fhir.reader import ONE_PASS, ContentCache, check_markers, read_head, validate
+from ..fhir.shapes import Resource, error_path
 from .auth import CdsAuth, require_cds_client
 from .cards import assessment_cards
 from .cors import CorsForCdsHooks
@@ -115,7 +115,8 @@ def cds_discovery() -> dict:
 async def cds_all_assessment(request: Request, _client: Annotated[dict | None, Depends(require_cds_client)]) -> JSONResponse:
     """Assess the patient in context and answer with cards (the caller's JWT is checked first).
 
-    The ``Server-Timing`` header gives where the time went (parse, fetch, map, assess, cards; ms), or
+    The ``Server-Timing`` header gives where the time went (parse; fetch: decode the prefetch and fetch
+    what it lacks; map; assess; cards; ms), or
     (parse, known, cards) when the same prefetch was assessed before.
     """
     settings = _settings(request)
@@ -172,7 +173,7 @@ class Timing:
         return ", ".join(f"{stage};dur={ms:.2f}" for stage, ms in self.stages.items())
 
 
-def _import_and_assess(resources: list[tuple[str, bytes, str | None]], settings: CdsSettings, timing: Timing) -> tuple[str, Any]:
+def _import_and_assess(resources: list[tuple[str, bytes | Resource, str | None]], settings: CdsSettings, timing: Timing) -> tuple[str, Any]:
     try:
         result = import_items(with_contained(_checked(resources)))
     except FhirInputError as error:
@@ -188,18 +189,19 @@ def _import_and_assess(resources: list[tuple[str, bytes, str | None]], settings:
     return imported.patient_id, assessment
 
 
-def _checked(resources: list[tuple[str, bytes, str | None]]) -> list[Item]:
-    """Every prefetch resource decoded once into its Struct (:func:`..fhir.reader.validate`), less
+def _checked(resources: list[tuple[str, bytes | Resource, str | None]]) -> list[Item]:
+    """Every prefetch resource decoded once into its Struct (:func:`..fhir.reader.validate`, or with its
+    Bundle and then checked for elements of other FHIR versions), less
     OperationOutcomes (a client's note that it could not search) and resources listed again (a
     report's results also matched by the Observation search): all problems reported together."""
     out: list[Item] = []
     problems = []
     seen: set[tuple[str, str]] = set()
-    for where, text, full_url in resources:
+    for where, given, full_url in resources:
         try:
-            resource = validate(text, where)
+            resource = validate(given, where) if isinstance(given, bytes) else check_markers(given, where)
         except FhirInputError as error:
-            if not _is_outcome(text):
+            if not isinstance(given, bytes) or not _is_outcome(given):
                 problems += error.problems
             continue
         rtype = resource.resource_type
@@ -290,38 +292,51 @@ class _Entry(msgspec.Struct):
     search: Any = None
 
 
+# The same entry with its resource decoded into its Struct (None: no resource).
+_DecodedEntry: Any = msgspec.defstruct("_DecodedEntry", [("resource", ONE_PASS | None, None), ("fullUrl", Any, None),
+                                                         ("search", Any, None)], module=__name__)
+EntryT = TypeVar("EntryT")
+
+
 class _Link(msgspec.Struct):
     relation: Any = None
     url: Any = None
 
 
-class _Value(msgspec.Struct):
-    """A prefetch value as far as the service reads it itself: a Bundle's resources stay raw text."""
+class _Value(msgspec.Struct, Generic[EntryT]):
+    """A prefetch value as far as the service reads it itself, a Bundle's resources either decoded with it
+    into their Structs (``_DecodedEntry``) or kept as raw text (``_Entry``)."""
 
     resourceType: Any = None
     id: Any = None
-    entry: list[_Entry] | None = None
+    entry: list[EntryT] | None = None
     link: list[_Link] | None = None
 
 
-_VALUE_DECODER = msgspec.json.Decoder(_Value | None)
+# A prefetch value is decoded in one pass, resources included, when all its resources are of types allcare
+# reads and have the shape it reads; else (another type, a malformed element, a search outcome) its resources
+# stay raw text and are decoded one by one, so that each problem is named exactly (:func:`_checked`).
+_DECODED_VALUE = msgspec.json.Decoder(_Value[_DecodedEntry] | None)
+_VALUE_DECODER = msgspec.json.Decoder(_Value[_Entry] | None)
 
 
 async def _gather(hook_request: HookRequest, prefetch: dict[str, msgspec.Raw],
-                  settings: CdsSettings) -> tuple[list[tuple[str, bytes, str | None]], bool]:
-    """(``(where, resource text, fullUrl)`` for every resource, whether any was fetched from the FHIR server).
+                  settings: CdsSettings) -> tuple[list[tuple[str, bytes | Resource, str | None]], bool]:
+    """(``(where, resource, fullUrl)`` for every resource, whether any was fetched from the FHIR server).
 
     CDS Hooks 2.0: an absent key or an OperationOutcome means the client could not prefetch
     it (fetch it); ``null`` means the client found no data (nothing to fetch). A searchset with
     a ``next`` link is only the first page: the rest is fetched from the same server, or, when
     that is not possible, the request is refused as incomplete rather than assessed as whole.
-    Resources stay JSON text until the importer decodes each into its Struct.
+    A Bundle's resources come decoded into their Structs with it, or as JSON text when they could
+    not be (see :data:`_DECODED_VALUE`); the patient's resource is text.
     """
     texts: dict[str, bytes] = {key: bytes(raw) for key, raw in prefetch.items() if key in PREFETCH}
-    values: dict[str, _Value | None] = {}
+    decoded = await run_in_threadpool(_decode_values, texts)  # a megabyte of JSON: not on the event loop
+    values: dict[str, _Value[Any] | None] = {}
     missing, partial = [], []
     for key in PREFETCH:
-        value = _decoded(key, texts[key]) if key in texts else None
+        value = decoded.get(key)
         if key in texts and value is None:
             values[key] = None
         elif value is None or value.resourceType in (None, "OperationOutcome"):
@@ -332,8 +347,7 @@ async def _gather(hook_request: HookRequest, prefetch: dict[str, msgspec.Raw],
                 partial.append(key)
     if missing or partial:
         await _fetch(hook_request, settings, missing, partial, texts)
-        for key in (*missing, *partial):
-            values[key] = _decoded(key, texts[key])
+        values.update(await run_in_threadpool(_decode_values, {key: texts[key] for key in (*missing, *partial)}))
     patient = values["patient"]
     if patient is None:  # the client has no Patient resource: the context's id is all there is
         texts["patient"] = orjson.dumps({"resourceType": "Patient", "id": hook_request.context.patientId})
@@ -341,7 +355,7 @@ async def _gather(hook_request: HookRequest, prefetch: dict[str, msgspec.Raw],
         raise _error(422, "prefetch 'patient' is not a Patient resource")
     elif patient.id and patient.id != hook_request.context.patientId:
         raise _error(400, f"prefetch Patient/{patient.id} is not the patient in context ({hook_request.context.patientId})")
-    out: list[tuple[str, bytes, str | None]] = [("prefetch.patient", texts["patient"], None)]
+    out: list[tuple[str, bytes | Resource, str | None]] = [("prefetch.patient", texts["patient"], None)]
     for key in PREFETCH:
         bundle = values[key]
         if key == "patient" or bundle is None:
@@ -349,10 +363,14 @@ async def _gather(hook_request: HookRequest, prefetch: dict[str, msgspec.Raw],
         if bundle.resourceType != "Bundle":
             raise _error(422, f"prefetch '{key}' is not a Bundle")
         for n, entry in enumerate(bundle.entry or []):
-            text = bytes(entry.resource)
-            if not text.startswith(b"{") or (isinstance(entry.search, dict) and entry.search.get("mode") == "outcome"):
-                continue  # no resource (absent, or not a JSON object), or the search's own message
-            out.append((f"prefetch.{key}.entry[{n}]", text, entry.fullUrl if isinstance(entry.fullUrl, str) else None))
+            resource = entry.resource
+            if isinstance(resource, msgspec.Raw):
+                resource = bytes(resource)
+                if not resource.startswith(b"{"):
+                    continue  # not a JSON object
+            if resource is None or (isinstance(entry.search, dict) and entry.search.get("mode") == "outcome"):
+                continue  # no resource, or the search's own message
+            out.append((f"prefetch.{key}.entry[{n}]", resource, entry.fullUrl if isinstance(entry.fullUrl, str) else None))
     return out, bool(missing or partial)
 
 
@@ -381,7 +399,15 @@ async def _fetch(hook_request: HookRequest, settings: CdsSettings, missing: list
         raise _error(error.status, str(error)) from None
 
 
-def _decoded(key: str, text: bytes) -> _Value | None:
+def _decode_values(texts: dict[str, bytes]) -> dict[str, _Value[Any] | None]:
+    return {key: _decoded(key, text) for key, text in texts.items()}
+
+
+def _decoded(key: str, text: bytes) -> _Value[Any] | None:
+    try:
+        return _DECODED_VALUE.decode(text)
+    except (msgspec.MsgspecError, RecursionError):
+        pass  # its resources are decoded one by one
     try:
         return _VALUE_DECODER.decode(text)
     except msgspec.ValidationError as error:
@@ -389,7 +415,7 @@ def _decoded(key: str, text: bytes) -> _Value | None:
         raise _error(422, f"prefetch '{key}' is not a FHIR resource or Bundle", [f"{path or key}: {message}"]) from None
 
 
-def _next_link(bundle: _Value) -> str | None:
+def _next_link(bundle: _Value[Any]) -> str | None:
     if bundle.resourceType != "Bundle":
         return None
     return next((link.url for link in bundle.link or [] if link.relation == "next" and isinstance(link.url, str)), None)

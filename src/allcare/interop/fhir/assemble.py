@@ -238,11 +238,11 @@ def _partitions(group: _Group) -> list[tuple[str | None, list[Item], str]]:
     generic = [m for m in group.members if m.kind == "report"]
     for m in group.members:
         if m.kind != "report":
-            ordered.setdefault(FINDING_TYPE[m.kind], []).append(m)
+            ordered.setdefault(FINDING_TYPE[m.kind or ""], []).append(m)  # only resources of a kind are grouped
     base_id = group.finding_id or group_id(m.ref for m in group.members)
     if not ordered:
         return [(None, generic, base_id)]
-    out = []
+    out: list[tuple[str | None, list[Item], str]] = []
     for n, (finding_type, members) in enumerate(ordered.items()):
         finding_id = base_id if len(ordered) == 1 else f"{base_id}#{finding_type}"
         out.append((finding_type, (generic if n == 0 else []) + members, finding_id))

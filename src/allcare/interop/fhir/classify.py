@@ -21,7 +21,7 @@ _ALLCARE_KIND = {
     monitoring.A_ASPARAGINASE: "asparaginase_activity",
 }
 _MRD_TEXT = re.compile(r"\b(minimal|measurable) residual disease\b|\bMRD\b", re.IGNORECASE)
-DERIVED_PROFILES = (C.PROFILE_CANCER_DISEASE_STATUS, C.PROFILE_ALL_RISK_ASSESSMENT, C.MCODE + "mcode-cancer-risk-assessment")
+DERIVED_PROFILES = frozenset({C.PROFILE_CANCER_DISEASE_STATUS, C.PROFILE_ALL_RISK_ASSESSMENT, C.MCODE + "mcode-cancer-risk-assessment"})
 
 # Finding type each kind feeds.
 FINDING_TYPE = {
@@ -86,7 +86,7 @@ _LOINC_KIND = _loinc_kinds()
 
 def _observation_kind(obs) -> str | None:
     """By allcare's own code, else the NCI risk code, else the first LOINC code; read in one pass over the codings."""
-    if obs.meta is not None and any(p in DERIVED_PROFILES for p in profiles(obs)):
+    if obs.meta is not None and obs.meta.profile and not DERIVED_PROFILES.isdisjoint(obs.meta.profile):
         return "derived"
     own = loinc = None
     risk = False

@@ -169,7 +169,7 @@ def _cbc(members: list[Item], b: Builder) -> dict | None:
     for m in members:
         if m.kind != "cbc":
             continue
-        analyte = CBC_CODES[code_in(m.resource.code, C.LOINC)]
+        analyte = CBC_CODES[code_in(m.resource.code, C.LOINC) or ""]  # its kind says the code is there
         if analyte.field in out:
             b.unused(m, f"a second {analyte.field} in the same blood count (first value kept)")
             continue
@@ -199,7 +199,7 @@ def _csf(members: list[Item], b: Builder) -> dict | None:
             out[name] = obs.valueBoolean
             b.used(m)
         elif m.kind == "csf":
-            analyte = CSF_CODES[code_in(obs.code, C.LOINC)]
+            analyte = CSF_CODES[code_in(obs.code, C.LOINC) or ""]
             if analyte.field in out or obs.valueQuantity is None:
                 b.unused(m, "no numeric value, or a second value for the same count")
                 continue
@@ -277,7 +277,7 @@ def parse_marker_text(text: str) -> dict[str, str] | None:
 
 def _immunophenotype(members: list[Item], b: Builder) -> dict | None:
     markers: dict[str, Any] = {}
-    intensity: dict[str, str] = {}
+    intensity: dict[str, str | None] = {}
     out: dict[str, Any] = {}
     for m in members:
         obs = m.resource
@@ -375,7 +375,7 @@ def variant_lesion(obs) -> tuple[str | None, str]:
                 genes.append(symbol.strip().upper())
         elif code == C.DNA_CHANGE_TYPE:
             so = next((c.code for c in (comp.valueCodeableConcept.coding or []) if c.code), None)
-            change_type = C.SO_KIND.get(so) or _kind_from_text(concept_text(comp.valueCodeableConcept) or "")
+            change_type = (C.SO_KIND.get(so) if so else None) or _kind_from_text(concept_text(comp.valueCodeableConcept) or "")
         elif code == C.AMINO_ACID_CHANGE:
             protein = _protein_change(concept_text(comp.valueCodeableConcept) or "")
     if len(genes) >= 2:
@@ -467,22 +467,22 @@ def _extramedullary(members: list[Item], b: Builder) -> dict | None:
 _MRD_TEXT_VALUE = re.compile(r"\s*(<=|>=|<|>)?\s*(\d+(?:\.\d+)?(?:[eE]-?\d+)?)\s*(%)?\s*")
 
 
-def _mrd_quantity(obs) -> tuple[Any, str | None]:
-    """(quantity-like, why not) from valueQuantity, or from a lab's text such as ``<0.01%``."""
+def _mrd_quantity(obs) -> Quantity | str:
+    """The quantity of valueQuantity, or of a lab's text such as ``<0.01%``; else why there is none."""
     if obs.valueQuantity is not None:
-        return obs.valueQuantity, None
+        return obs.valueQuantity
     match = _MRD_TEXT_VALUE.fullmatch(obs.valueString or "")
     if match and match.group(3):
-        return Quantity(value=float(match.group(2)), unit="%", comparator=match.group(1)), None
-    return None, "MRD result without a numeric value (valueQuantity, or text such as '<0.01%')"
+        return Quantity(value=float(match.group(2)), unit="%", comparator=match.group(1))
+    return "MRD result without a numeric value (valueQuantity, or text such as '<0.01%')"
 
 
 def _mrd(members: list[Item], b: Builder) -> dict | None:
     m = members[0]
     obs = m.resource
     out: dict[str, Any] = {}
-    q, why = _mrd_quantity(obs)
-    if q is not None:
+    q = _mrd_quantity(obs)
+    if isinstance(q, Quantity):
         factor = next((f for f in (_percent_factor(s) for s in (q.code, q.unit) if s) if f is not None), None)
         if q.value is None or factor is None:
             b.unused(m, f"MRD unit {q.unit or q.code!r} cannot be read as a fraction or a percentage (use % or UCUM '1')")
@@ -497,7 +497,7 @@ def _mrd(members: list[Item], b: Builder) -> dict | None:
         if q.comparator:
             out["comparator"] = q.comparator
     elif not b.explicit:
-        b.unused(m, why)
+        b.unused(m, q)
         return None
     percent = ext_value(obs, C.EXT_MRD_PERCENT)
     if percent is not None:

@@ -85,8 +85,8 @@ def read_condition(condition, ref: str, report: MappingReport, conditions: list[
     own = code_in(condition.code, C.ALLCARE_CONDITIONS)
     icd = code_in(condition.code, C.ICD10CM) or ""
     by_icd = next((name for prefix, name in C.ICD10_CONDITION_PREFIX.items() if icd.startswith(prefix)), None)
-    if own or by_icd:
-        name = own or by_icd
+    name = own or by_icd
+    if name:
         if name not in conditions:
             conditions.append(name)
         report.add(ref, "mapped", finding="patient.conditions")

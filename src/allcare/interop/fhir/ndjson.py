@@ -45,6 +45,7 @@ from .item import Item
 from .problems import FhirInputError, FhirProblem, MappingReport
 from .read_helpers import concept_text, short_ref
 from .reader import check_resource_type, check_shape, check_version, read_head, validate
+from .shapes import Medication
 
 DEFAULT_MAX_NDJSON_BYTES = 8 * 1024**3
 DEFAULT_MAX_LINE_BYTES = 32 * 1024**2
@@ -108,7 +109,7 @@ def _raw_lines(path: str | Path, max_line_bytes: int) -> Iterator[tuple[int, int
                 yield number, raw.tell(), line
 
 
-def _json_problem(line: bytes, where: str, error: Exception) -> FhirInputError:
+def _json_problem(line: bytes, where: str, error: Exception | str) -> FhirInputError:
     try:
         line.decode("utf-8")
     except UnicodeDecodeError:
@@ -252,7 +253,8 @@ class NdjsonImport:
     def _no_patient(self, resource: dict, raw: bytes, where: str) -> None:
         ref = f"{resource['resourceType']}/{resource.get('id') or where}"
         if resource["resourceType"] == "Medication":
-            name = concept_text(validate(raw, where, self.strict, "Medication").code)
+            medication = validate(raw, where, self.strict, "Medication")
+            name = concept_text(medication.code) if isinstance(medication, Medication) else None
             if name:
                 self.medications[ref] = name
             self.report.add(ref, "mapped", finding="medication names")
@@ -318,8 +320,8 @@ def bucket_outcomes(path: Path, medications: dict[str, str], strict: bool, repor
     groups: OrderedDict[str, list[tuple[str, str, bytes]]] = OrderedDict()
     with open(path, "rb") as handle:
         for line in handle:
-            key, where, rtype, raw = line.rstrip(b"\n").split(b"\t", 3)
-            groups.setdefault(key.decode(), []).append((where.decode(), rtype.decode(), raw))
+            fields = line.rstrip(b"\n").split(b"\t", 3)
+            groups.setdefault(fields[0].decode(), []).append((fields[1].decode(), fields[2].decode(), fields[3]))
     os.remove(path)
     while groups:
         key, raw_items = groups.popitem(last=False)

@@ -85,7 +85,9 @@ def effective_key(resource) -> str | None:
     if value is None:
         period = getattr(resource, "effectivePeriod", None)
         value = period.start if period is not None else None
-    return value.isoformat() if hasattr(value, "isoformat") else (str(value) if value is not None else None)
+    if value is None:
+        return None
+    return value.isoformat() if isinstance(value, dt.date) else str(value)
 
 
 def ref_target(reference) -> str | None:

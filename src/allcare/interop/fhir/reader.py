@@ -13,12 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import cache
-from typing import Any, Union
+from typing import Any, Union, cast
 
 import msgspec
 import orjson
 from fhir.resources.R4B import get_fhir_model_class
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from ...caches import LRU
 from ...engine.case.errors import dotted_path
@@ -142,9 +143,18 @@ def _other_version(rtype: str, key: str, name: str) -> FhirInputError:
 # parsed, so malformed JSON is caught here).
 _ABSENT = msgspec.Raw(b"")
 _MARKERS = sorted({key for markers in VERSION_MARKERS.values() for key in markers})
-_Head = msgspec.defstruct("_Head", [("resourceType", object, None), ("id", object, None),
-                                    ("subject", msgspec.Raw, _ABSENT), ("patient", msgspec.Raw, _ABSENT)]
-                          + [(key, msgspec.Raw, _ABSENT) for key in _MARKERS], kw_only=True)
+
+
+class _HeadFields(msgspec.Struct, kw_only=True):
+    resourceType: object = None
+    id: object = None
+    subject: msgspec.Raw = _ABSENT
+    patient: msgspec.Raw = _ABSENT
+
+
+# ... and every version marker, as an element of its own (read by name).
+_Head = cast(type[_HeadFields], msgspec.defstruct("_Head", [(key, msgspec.Raw, _ABSENT) for key in _MARKERS],
+                                                   bases=(_HeadFields,), kw_only=True))
 _HEAD_DECODER = msgspec.json.Decoder(_Head)
 
 
@@ -184,12 +194,26 @@ def read_head(raw: bytes) -> dict:
 # of two passes, which names the problem exactly as before.
 def _tagged(cls: type[Resource]) -> type[Resource]:
     markers = VERSION_MARKERS.get(cls.resource_type, {})
-    return msgspec.defstruct(cls.__name__, [(key, msgspec.Raw, _ABSENT) for key in markers], bases=(cls,),
-                             module=__name__, tag_field="resourceType", tag=cls.resource_type, kw_only=True, gc=False)
+    return cast(type[Resource], msgspec.defstruct(
+        cls.__name__, [(key, msgspec.Raw, _ABSENT) for key in markers], bases=(cls,), module=__name__,
+        tag_field="resourceType", tag=cls.resource_type, kw_only=True, gc=False))
 
 
 _TAGGED = [_tagged(cls) for cls in STRUCTS.values()]
-_ONE_PASS = msgspec.json.Decoder(Union[tuple(_TAGGED)])  # noqa: UP007 (a runtime tuple of types)
+ONE_PASS: Any = Union[tuple(_TAGGED)]  # noqa: UP007 (a runtime tuple of types)
+"""Any resource allcare reads, as a type msgspec decodes in one pass (a field of a larger Struct, e.g. a Bundle's
+entry); what it decodes is then checked by :func:`check_markers`."""
+_ONE_PASS = msgspec.json.Decoder(ONE_PASS)
+
+
+def check_markers(decoded: Resource, where: str) -> Resource:
+    """``decoded`` (by :data:`ONE_PASS`), or :class:`FhirInputError` for an element of another FHIR version
+    (as :func:`check_shape`)."""
+    rtype = decoded.resource_type
+    for key in VERSION_MARKERS.get(rtype, ()):
+        if getattr(decoded, key):
+            raise _other_version(rtype, key, f"{rtype}/{decoded.id}" if decoded.id else f"{where} ({rtype})")
+    return decoded
 
 
 def _decode_once(raw: bytes, where: str) -> Resource | None:
@@ -199,11 +223,7 @@ def _decode_once(raw: bytes, where: str) -> Resource | None:
         decoded: Resource = _ONE_PASS.decode(raw)
     except (msgspec.MsgspecError, RecursionError):
         return None
-    rtype = decoded.resource_type
-    for key in VERSION_MARKERS.get(rtype, ()):
-        if getattr(decoded, key):
-            raise _other_version(rtype, key, f"{rtype}/{decoded.id}" if decoded.id else f"{where} ({rtype})")
-    return decoded
+    return check_markers(decoded, where)
 
 
 # Values by exact content: the app's one LRU class. The CDS Hooks service keeps the assessment
@@ -230,12 +250,13 @@ def validate(resource: dict | bytes, where: str, strict: bool = False, resource_
         if decoded is not None:
             return decoded
     if resource_type is None:
-        head = resource
         if isinstance(resource, bytes):
             try:
                 head = read_head(resource)
             except msgspec.MsgspecError:
                 raise FhirInputError([FhirProblem(where, "", "not a FHIR resource (a JSON object)")]) from None
+        else:
+            head = resource
         check_resource_type(head, where)
         resource_type = head["resourceType"]
         check_shape(resource_type, head, where)
@@ -270,7 +291,7 @@ def validate_all(items: Iterable[tuple[str, dict | bytes, str | None]], strict: 
     return out
 
 
-def _message(item: dict) -> str:
+def _message(item: ErrorDetails) -> str:
     if item["type"] == "extra_forbidden":
         return "not an element of this resource in FHIR R4"
     if item["type"] == "missing":
