@@ -44,7 +44,7 @@ def write_export(directory: Path, patients: int, years: float, seed: int, compre
     for n in range(patients):
         case = case_from_dict(generate_case(rng, n, years=years))
         for r in case_resources(case):
-            lines[r.get_resource_type()].append(orjson.dumps(r))
+            lines[r["resourceType"]].append(orjson.dumps(r))
     paths = []
     for rtype, rows in lines.items():
         data = b"\n".join(rows) + b"\n"
