@@ -27,14 +27,17 @@ import msgspec
 
 from allcare.engine import assess, case_from_dict
 from allcare.engine.maintenance.forecast import forecast
-from allcare.engine.monitoring_output import MaintenanceCounts
+from allcare.engine.monitoring_output import MaintenanceRows
 from allcare.store.demo import demo_case
 
 
-def _head(table: MaintenanceCounts, rows: int) -> MaintenanceCounts:
-    """The first ``rows`` counts of a maintenance table (a column written once stays once)."""
-    columns = {name: getattr(table, name) for name in table.__struct_fields__}
-    return msgspec.structs.replace(table, **{name: c[:rows] if isinstance(c, list) else c for name, c in columns.items()})
+def _head(counts: MaintenanceRows, rows: int) -> MaintenanceRows:
+    """The first ``rows`` counts of a maintenance table joined with its counts (a column written once stays once)."""
+    table = counts.table
+    columns = {name: getattr(table, name) for name in table.__struct_fields__ if isinstance(getattr(table, name), list)}
+    head = msgspec.structs.replace(table, row_count=rows, **{name: c[:rows] for name, c in columns.items()})
+    return MaintenanceRows(head, counts.indexes[:rows], counts.dates[:rows], counts.anc[:rows], counts.platelets[:rows],
+                           counts.wbc[:rows])
 
 
 def main() -> None:
@@ -51,12 +54,13 @@ def main() -> None:
         if m is None or len(m.counts) < 16:
             continue
         courses += 1
-        rows = m.counts.rows()
+        counts = m.counts.read(a.blood_counts)
+        rows = counts.rows()
         half = len(rows) // 2
         cut = rows[half]  # the held-out half starts after this count
-        seen = msgspec.structs.replace(m, counts=_head(m.counts, bisect_right(m.counts.dates, cut.date)), running=True)
+        seen = _head(counts, bisect_right(counts.dates, cut.date))
         start = time.perf_counter()
-        result = forecast(seen, cut.date)
+        result = forecast(msgspec.structs.replace(m, counts=seen.table, running=True), seen, cut.date)
         times.append(time.perf_counter() - start)
         if result is None:
             continue

@@ -25,17 +25,18 @@ def course_case(ancs: list[float], mp_mg_m2: float = 60.0, every: int = 14) -> d
 
 
 def maintenance(data: dict):
+    """(the maintenance section, its counts read through the blood-count table, the assessment date)."""
     a = assess(case_from_dict(data))
-    return a.maintenance, a.as_of
+    return a.maintenance, a.maintenance.counts.read(a.blood_counts), a.as_of
 
 
 def test_no_forecast_without_enough_counts_or_a_dose_per_m2():
-    m, as_of = maintenance(course_case([1.2, 1.1, 1.0]))
-    assert forecast(m, as_of) is None
+    m, counts, as_of = maintenance(course_case([1.2, 1.1, 1.0]))
+    assert forecast(m, counts, as_of) is None
     data = course_case([1.2, 1.1, 1.0, 1.1, 1.2])
     data["findings"][1]["dose"] = {"value": 50, "unit": "mg"}  # mg, and no body size recorded
-    m, as_of = maintenance(data)
-    assert forecast(m, as_of) is None
+    m, counts, as_of = maintenance(data)
+    assert forecast(m, counts, as_of) is None
 
 
 def test_a_course_from_the_model_itself_is_forecast_within_its_interval():
@@ -44,8 +45,8 @@ def test_a_course_from_the_model_itself_is_forecast_within_its_interval():
     days = {60 + 14 * (n + 1) for n in range(10)} | {60 + 14 * 10 + 7 * k for k in range(1, 5)}
     path = _simulate(course, 3.0, 0.15, START + dt.timedelta(days=14 * 16), days)
     ancs = [round(path[60 + 14 * (n + 1)], 2) for n in range(10)]
-    m, as_of = maintenance(course_case(ancs[:10]))
-    result = forecast(m, as_of)
+    m, counts, as_of = maintenance(course_case(ancs[:10]))
+    result = forecast(m, counts, as_of)
     assert result is not None and len(result.points) == 4 and result.fitted_counts == 10
     for point, truth in zip(result.points, [path[60 + 14 * 10 + 7 * k] for k in range(1, 5)], strict=True):
         assert point.low <= truth <= point.high
@@ -53,10 +54,10 @@ def test_a_course_from_the_model_itself_is_forecast_within_its_interval():
 
 
 def test_the_forecast_follows_a_dose_change():
-    m, as_of = maintenance(course_case([0.9, 0.8, 0.9, 0.85, 0.9, 0.8]))
+    m, counts, as_of = maintenance(course_case([0.9, 0.8, 0.9, 0.85, 0.9, 0.8]))
     held = msgspec.structs.replace(m, doses=[msgspec.structs.replace(m.doses[0], end=as_of - dt.timedelta(days=1)),
                                              msgspec.structs.replace(m.doses[0], start=as_of, end=None, weekly_mg_m2=0.0)])
-    going_on, stopped = forecast(m, as_of), forecast(held, as_of)
+    going_on, stopped = forecast(m, counts, as_of), forecast(held, counts, as_of)
     assert stopped.points[-1].anc > going_on.points[-1].anc  # counts recover when mercaptopurine stops
 
 

@@ -4,13 +4,15 @@ allMT metrics on a hand-worked course, and the wording of the dose suggestions."
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 
 import pytest
 
-from allcare.engine import assess, case_from_dict, rules_from_dict
+from allcare.engine import assess, assessment_from_json, assessment_to_json, case_from_dict, rules_from_dict
 from allcare.engine.maintenance.body_size import dubois, haycock, mosteller
 from allcare.engine.maintenance.metrics import maximum_tolerated
+from allcare.engine.monitoring_output import Maintenance, MaintenanceRows
 
 START = dt.date(2024, 1, 1)
 
@@ -41,7 +43,14 @@ def dose(agent: str, value: float, unit: str, n: int, frequency: str) -> dict:
     return {"type": "dose", "agent": agent, "dose": {"value": value, "unit": unit}, "frequency": frequency, "start": day(n)}
 
 
-def maintenance(data: dict, rules=None, as_of: dt.date | None = None):
+def with_counts(data: dict, rules=None, as_of: dt.date | None = None) -> tuple[Maintenance, MaintenanceRows]:
+    """The maintenance section and its counts read through the blood-count table it refers to."""
+    kwargs = {"rules": rules} if rules is not None else {}
+    a = assess(case_from_dict(data), as_of=as_of, **kwargs)
+    return a.maintenance, a.maintenance.counts.read(a.blood_counts)
+
+
+def maintenance(data: dict, rules=None, as_of: dt.date | None = None) -> Maintenance | None:
     kwargs = {"rules": rules} if rules is not None else {}
     return assess(case_from_dict(data), as_of=as_of, **kwargs).maintenance
 
@@ -53,14 +62,14 @@ def maintenance(data: dict, rules=None, as_of: dt.date | None = None):
     (1.5, "target", True), (1.51, "above", False),
 ])
 def test_anc_lines_of_the_default_family(anc, zone, in_target):
-    m = maintenance(case(cbc(14, anc=anc)))
+    m, counts = with_counts(case(cbc(14, anc=anc)))
     assert m.family == "icicle_all_14" and m.family_label == "ICiCLe-ALL-14"
-    assert (m.counts.row(0).zone, m.counts.row(0).in_target) == (zone, in_target)
+    assert (counts.row(0).zone, counts.row(0).in_target) == (zone, in_target)
 
 
 @pytest.mark.parametrize(("platelets", "zone"), [(50, "hold"), (51, "reduce"), (75, "reduce"), (76, "target")])
 def test_platelet_lines_of_the_default_family(platelets, zone):
-    assert maintenance(case(cbc(14, anc=1.0, platelets=platelets))).counts.row(0).zone == zone
+    assert with_counts(case(cbc(14, anc=1.0, platelets=platelets)))[1].row(0).zone == zone
 
 
 @pytest.mark.parametrize(("anc", "action", "rule"), [
@@ -143,9 +152,9 @@ def test_missing_platelets_leave_the_suggestion_undecided_unless_the_anc_decides
 
 
 def test_an_anc_reported_as_a_bound_is_read_three_valued():
-    below = maintenance(case(cbc(14, anc={"value": 0.1, "comparator": "<"}))).counts.row(0)  # type: ignore[arg-type]
+    below = with_counts(case(cbc(14, anc={"value": 0.1, "comparator": "<"})))[1].row(0)  # type: ignore[arg-type]
     assert below.zone == "hold"
-    straddling = maintenance(case(cbc(14, anc={"value": 0.6, "comparator": "<"}))).counts.row(0)  # type: ignore[arg-type]
+    straddling = with_counts(case(cbc(14, anc={"value": 0.6, "comparator": "<"})))[1].row(0)  # type: ignore[arg-type]
     assert straddling.zone == "unknown" and straddling.in_target is False
 
 
@@ -153,18 +162,18 @@ def test_wbc_steered_family_gives_direction_only_and_names_its_targets():
     rules = rules_from_dict({"maintenance": {"family": "nopho_all2008"}})
     cases = {1.4: ("below", "reduce"), 1.5: ("target", "continue"), 3.0: ("target", "continue"), 3.1: ("above", "increase")}
     for wbc, (zone, action) in cases.items():
-        m = maintenance(case(cbc(14, anc=1.0, wbc=wbc)), rules)
-        assert (m.counts.row(0).zone, m.suggestion.action) == (zone, action), wbc
+        m, counts = with_counts(case(cbc(14, anc=1.0, wbc=wbc)), rules)
+        assert (counts.row(0).zone, m.suggestion.action) == (zone, action), wbc
         assert m.family_label == "NOPHO ALL2008" and m.steering == "wbc"
-    low_anc = maintenance(case(cbc(14, anc=0.4, wbc=2.0)), rules)
-    assert low_anc.counts.row(0).zone == "below" and "ANC below 0.5" in low_anc.suggestion.wording
+    low_anc, counts = with_counts(case(cbc(14, anc=0.4, wbc=2.0)), rules)
+    assert counts.row(0).zone == "below" and "ANC below 0.5" in low_anc.suggestion.wording
     assert "not encoded" in low_anc.suggestion.wording
 
 
 def test_a_centre_overrides_one_line_of_its_family():
     rules = rules_from_dict({"maintenance": {"target_high": 2.0}})
-    m = maintenance(case(cbc(14, anc=1.8)), rules)
-    assert m.family == "icicle_all_14" and m.target_high == 2.0 and m.counts.row(0).zone == "target"
+    m, counts = with_counts(case(cbc(14, anc=1.8)), rules)
+    assert m.family == "icicle_all_14" and m.target_high == 2.0 and counts.row(0).zone == "target"
     assert rules.version.endswith("+custom")
 
 
@@ -176,10 +185,10 @@ def test_metrics_follow_allmt_definitions_on_a_hand_worked_course():
         dose("mercaptopurine", 210, "mg", 28, "weekly"), dose("methotrexate", 10, "mg", 28, "weekly"),
         cbc(0, anc=1.6), cbc(14, anc=1.2), cbc(28, anc=0.7), cbc(35, anc=1.0),
     )
-    m = maintenance(data)
-    assert m.counts.column("weight_weeks") == [2, 2, 1, 1]
-    assert m.counts.column("mercaptopurine_di_pct") == [100, 100, 50, 50]
-    assert [c.weight_weeks for c in m.counts.rows()] == [2, 2, 1, 1]  # the rows read the same table
+    m, counts = with_counts(data)
+    assert counts.column("weight_weeks") == [2, 2, 1, 1]
+    assert counts.column("mercaptopurine_di_pct") == [100, 100, 50, 50]
+    assert [c.weight_weeks for c in counts.rows()] == [2, 2, 1, 1]  # the rows read the same table
     # wmANC = (2*1.6 + 2*1.2 + 1*0.7 + 1*1.0) / 6  # noqa: ERA001 - the arithmetic, not code
     assert m.weighted_mean_count == pytest.approx((3.2 + 2.4 + 0.7 + 1.0) / 6, abs=1e-3)
     # in target (0.75, 1.5]: 1.2 (w 2) and 1.0 (w 1) -> 3 of 6 weeks
@@ -191,14 +200,14 @@ def test_metrics_follow_allmt_definitions_on_a_hand_worked_course():
 
 def test_dose_intensity_uses_the_body_size_of_the_day_and_says_when_it_is_missing():
     data = case(dose("mercaptopurine", 50, "mg", 0, "daily"), cbc(14, anc=1.0), bsa=None)
-    m = maintenance(data)
-    assert m.counts.row(0).mercaptopurine_mg_week == 350 and m.counts.row(0).mercaptopurine_di_pct is None
+    m, counts = with_counts(data)
+    assert counts.row(0).mercaptopurine_mg_week == 350 and counts.row(0).mercaptopurine_di_pct is None
     di = [c for c in m.conclusions if c.topic == "maintenance.dose_intensity"][0]
     assert not di.determined and "height and weight" in di.missing[0]
     no_doses = maintenance(case(cbc(14, anc=1.0)))  # doses are optional: no dose recorded, nothing asked for
     assert not [c for c in no_doses.conclusions if c.topic == "maintenance.dose_intensity"]
     per_m2 = case(dose("mercaptopurine", 60, "mg/m2", 0, "daily"), cbc(14, anc=1.0), bsa=None)
-    assert maintenance(per_m2).counts.row(0).mercaptopurine_di_pct == 100
+    assert with_counts(per_m2)[1].row(0).mercaptopurine_di_pct == 100
 
 
 def test_a_held_dose_is_zero_intensity_and_interrupts_the_maximum_tolerated_dose():
@@ -240,9 +249,26 @@ def test_an_open_maintenance_ends_when_the_next_block_starts():
     # the next backbone block starts, e.g. relapse treatment; its counts are no longer maintenance counts.
     data = case(cbc(14, anc=1.0), cbc(70, anc=0.6, platelets=60),
                 {"type": "treatment", "phase": "salvage", "start": day(60), "end": day(88)})
-    m = maintenance(data, as_of=START + dt.timedelta(days=70))
+    m, counts = with_counts(data, as_of=START + dt.timedelta(days=70))
     assert m.running is False and m.end == START + dt.timedelta(days=59)
-    assert m.counts.dates == [START + dt.timedelta(days=14)] and m.suggestion is None
+    assert counts.dates == [START + dt.timedelta(days=14)] and m.suggestion is None
+
+
+def test_the_maintenance_table_refers_to_the_blood_count_rows_instead_of_repeating_them():
+    # Counts before maintenance (day -30), in it (14, 28; one without platelets) and after it ended (70):
+    # the maintenance counts are the blood-count rows of days 14 and 28, read through the reference.
+    data = case(cbc(-30, anc=0.2, platelets=20), cbc(14, anc=1.0, wbc=3.1), cbc(28, anc=0.6, platelets=None),
+                cbc(70, anc=2.0))
+    data["findings"][0]["end"] = day(40)
+    a = assess(case_from_dict(data), as_of=START + dt.timedelta(days=80))
+    written = json.loads(assessment_to_json(a))["maintenance"]["counts"]
+    assert (written["first_row"], written["row_count"]) == (1, 2)
+    assert not {"indexes", "dates", "anc", "platelets", "wbc"} & written.keys()  # held once, in blood_counts
+    counts = assessment_from_json(assessment_to_json(a)).maintenance.counts.read(a.blood_counts)
+    assert counts.dates == [START + dt.timedelta(days=14), START + dt.timedelta(days=28)]
+    assert counts.indexes == [3, 4]  # the findings' positions in the case file (treatment, anthropometry, cbc -30, ...)
+    assert (counts.anc, counts.platelets, counts.wbc) == ([1.0, 0.6], [200.0, None], [3.1, None])
+    assert [(c.zone, c.in_target) for c in counts.rows()] == [("target", True), ("reduce", False)]
 
 
 def test_a_finished_maintenance_without_counts_asks_for_nothing():

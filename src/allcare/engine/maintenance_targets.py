@@ -64,8 +64,12 @@ class MaintenanceTargets(BaseModel):
     def _ordered(self) -> Self:
         if self.target_low >= self.target_high:
             raise ValueError("target_low must be below target_high")
-        if self.dose_steps and None in (self.hold_anc_at_or_below, self.reduce_anc_at_or_below, self.escalate_anc_min):
-            raise ValueError("a family with dose_steps needs hold_anc_at_or_below, reduce_anc_at_or_below and escalate_anc_min")
+        if self.dose_steps:
+            needed = ("hold_anc_at_or_below", "reduce_anc_at_or_below", "escalate_anc_min", "escalate_counts_needed",
+                      "escalate_counts_of", "escalate_window_days", "methotrexate_escalate_after_days")
+            unset = [name for name in needed if getattr(self, name) is None]
+            if unset:
+                raise ValueError(f"a family with dose_steps needs {', '.join(needed)}; not set: {', '.join(unset)}")
         return self
 
 

@@ -11,7 +11,8 @@ the conclusions (rule, source, evidence, missing) that produced it.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal, Protocol
 
 import msgspec
 from msgspec import Meta
@@ -170,7 +171,7 @@ Zone = Literal["hold", "reduce", "target", "above", "below", "unknown"]
 
 
 class MaintenanceCount(_Out, frozen=True, kw_only=True):
-    """One maintenance count as a row: what :meth:`MaintenanceCounts.row` gives (not in the JSON)."""
+    """One maintenance count as a row: what :meth:`MaintenanceRows.row` gives (not in the JSON)."""
 
     index: int
     date: dt.date
@@ -186,24 +187,36 @@ class MaintenanceCount(_Out, frozen=True, kw_only=True):
     methotrexate_di_pct: float | None = None
 
 
-# A column of the maintenance table other than the dates, indexes and counts: one entry per count or,
-# when every count holds the same entry, that one entry (as the blood-count table writes its columns).
+# A column of the maintenance table: one entry per count or, when every count holds the same entry,
+# that one entry (as the blood-count table writes its columns).
 OptionalFloatColumn = list[float | None] | float | None
+MAINTENANCE_ANALYTES = ("anc", "platelets", "wbc")
+"""The blood-count analytes a maintenance count is read on (the values the maintenance table refers to)."""
+
+
+class CountRows(Protocol):
+    """What a maintenance table reads from the blood-count table (:class:`.assessment.BloodCounts`)."""
+
+    @property
+    def indexes(self) -> list[int]: ...
+    @property
+    def dates(self) -> list[dt.date]: ...
+    def column(self, analyte: str, name: str) -> list[Any]: ...
 
 
 class MaintenanceCounts(_Out, frozen=True, kw_only=True):
     """Every blood count of maintenance as a table of columns, in date order (one entry per count).
 
-    ``indexes``, ``dates`` and the counts (``anc``, ``platelets``, ``wbc``) are always lists; any
-    other column is a list or, when every count holds the same entry, that single entry.
-    :meth:`column` and :meth:`row` read both forms.
+    The counts of maintenance are a stretch of the blood-count table's rows (``first_row`` and the
+    ``row_count`` rows from it): their dates, finding indexes and values are there, and this table
+    writes only what they mean for maintenance. Each column is a list or, when every count holds the
+    same entry, that single entry. :meth:`read` joins the two tables: every reader goes through it.
     """
 
-    indexes: Annotated[list[int], Meta(description="each count's position in the case's findings list")] = []
-    dates: list[dt.date] = []
-    anc: Annotated[list[float | None], Meta(description="x10^9/L; null when the count did not measure it")] = []
-    platelets: list[float | None] = []
-    wbc: list[float | None] = []
+    first_row: Annotated[int, Meta(description="the row of blood_counts that holds the first maintenance count")] = 0
+    row_count: Annotated[
+        int, Meta(description="how many counts: blood_counts rows first_row to first_row + row_count - 1, in order"),
+    ] = 0
     zones: Annotated[list[Zone] | Zone | None, Meta(description="where each count lies against the family's lines")] = None
     in_target: Annotated[
         list[bool | None] | bool | None,
@@ -221,17 +234,44 @@ class MaintenanceCounts(_Out, frozen=True, kw_only=True):
     methotrexate_di_pct: OptionalFloatColumn = None
 
     def __len__(self) -> int:
+        return self.row_count
+
+    def read(self, blood_counts: CountRows) -> MaintenanceRows:
+        """This table with the dates, indexes and values of the blood-count rows it refers to
+        (``blood_counts`` is the same assessment's :class:`.assessment.BloodCounts`)."""
+        rows = slice(self.first_row, self.first_row + self.row_count)
+        anc, platelets, wbc = (blood_counts.column(analyte, "values")[rows] for analyte in MAINTENANCE_ANALYTES)
+        return MaintenanceRows(self, blood_counts.indexes[rows], blood_counts.dates[rows], anc, platelets, wbc)
+
+
+@dataclass(frozen=True, slots=True)
+class MaintenanceRows:
+    """A maintenance table joined with its blood counts: what charts, the forecast, the report and the
+    dose suggestion read (not in the JSON). Every list has one entry per maintenance count, in date order."""
+
+    table: MaintenanceCounts
+    indexes: list[int]
+    dates: list[dt.date]
+    anc: list[float | None]
+    platelets: list[float | None]
+    wbc: list[float | None]
+
+    def __len__(self) -> int:
         return len(self.dates)
 
+    def steered(self, steering: str) -> list[float | None]:
+        """The steering count's values (``Maintenance.steering``: ``anc`` or ``wbc``)."""
+        return self.anc if steering == "anc" else self.wbc
+
     def column(self, name: str) -> list[Any]:
-        """One column as a list of one entry per count, whichever form it was written in
-        (the element type depends on ``name``, hence ``Any``)."""
-        return unfold(getattr(self, name), len(self.dates))
+        """One column of the maintenance table as a list of one entry per count, whichever form it was
+        written in (the element type depends on ``name``, hence ``Any``)."""
+        return unfold(getattr(self.table, name), len(self.dates))
 
     def row(self, row: int) -> MaintenanceCount:
         """Count ``row`` (negative counts from the end) as one row."""
         def cell(name: str) -> Any:
-            column = getattr(self, name)
+            column = getattr(self.table, name)
             return column[row] if isinstance(column, list) else column
 
         return MaintenanceCount(
@@ -246,9 +286,12 @@ class MaintenanceCounts(_Out, frozen=True, kw_only=True):
         return [self.row(n) for n in range(len(self.dates))]
 
 
+SuggestionAction = Literal["hold", "reduce", "continue", "increase", "cannot_determine"]
+
+
 class DoseSuggestion(_Out, frozen=True, kw_only=True):
     date: Annotated[dt.date, Meta(description="date of the blood count the suggestion reads")]
-    action: Literal["hold", "reduce", "continue", "increase", "cannot_determine"]
+    action: SuggestionAction
     drugs: list[str] = []
     wording: Annotated[str, Meta(description="as the protocol family words it, marked as decision support")]
     family: str
@@ -287,7 +330,7 @@ class Maintenance(_Out, frozen=True, kw_only=True):
         Meta(description="last day: the block's end, or the day before the next backbone block; null while open"),
     ] = None
     running: Annotated[bool, Meta(description="maintenance runs on the assessment date (only then a suggestion)")] = False
-    counts: Annotated[MaintenanceCounts, Meta(description="the counts of maintenance as a table of columns")] = msgspec.field(
+    counts: Annotated[MaintenanceCounts, Meta(description="the counts of maintenance: a stretch of blood_counts rows, and what they mean")] = msgspec.field(
         default_factory=MaintenanceCounts)
     doses: list[DosePeriod] = []
     weeks_observed: float | None = None

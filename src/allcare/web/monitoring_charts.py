@@ -53,12 +53,13 @@ def maintenance_chart(assessment: Assessment) -> Chart | None:
     m = assessment.maintenance
     if m is None or not (m.counts or m.doses):
         return None
-    rows = m.counts.rows()  # the table's columns read once as rows: each point needs its cells for the hover text
+    counts = m.counts.read(assessment.blood_counts)
+    rows = counts.rows()  # the table's columns read once as rows: each point needs its cells for the hover text
     steering = m.steering.upper()
     start, end = m.start, max(assessment.as_of, m.start)
     layout = _base_layout(460, margin={"l": 72, "r": 48, "t": 16, "b": 48})
     layout["xaxis"] = _date_axis(start, end, anchor="y2")
-    steered = m.counts.anc if m.steering == "anc" else m.counts.wbc
+    steered = counts.steered(m.steering)
     values = [v for v in steered if v is not None]
     ceiling = max(values + [m.target_high * 1.6]) * 1.1
     layout["yaxis"] = {"domain": [0.42, 1.0], "title": {"text": f"{steering}<br>x10^9/L"}, "range": [0, ceiling],
@@ -101,7 +102,7 @@ def maintenance_chart(assessment: Assessment) -> Chart | None:
             "hoverinfo": "text", "text": [f"<b>{drug}</b> {p.dose:g} {p.unit} {p.frequency.replace('_', ' ')}<br>{_iso(p.start)} to "
                                           f"{_iso(e)}<br>{p.weekly_mg or 0:g} mg/week" for p, e in zip(periods, last, strict=True)],
         })
-    outlook = forecast(m, assessment.as_of) if m.steering == "anc" else None
+    outlook = forecast(m, counts, assessment.as_of) if m.steering == "anc" else None
     if outlook is not None:
         last = counted[-1] if counted else None
         xs = ([_iso(last.date)] if last else []) + [_iso(p.date) for p in outlook.points]

@@ -1,4 +1,4 @@
-"""Each maintenance blood count against the protocol family's lines.
+"""Each maintenance blood count against the protocol family's lines, a column at a time.
 
 The zone of a count is what the family's rules read: for ICiCLe-ALL-14
 ``hold`` (ANC <= 0.5 or platelets <= 50), ``reduce`` (ANC <= 0.75 or platelets
@@ -10,77 +10,112 @@ the bound does not settle a line, the zone is ``unknown``.
 ``in_target`` is about the steering count alone (time in the target range is
 measured on it, as in allMT and the ICiCLe analyses), while the zone also reads
 the platelets.
+
+Every line is tested once per column (:func:`_settled`); a count's zone then
+combines the answers of its row.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from ..case.bounds import above, at_least, at_most, below
 from ..maintenance_targets import MaintenanceTargets
 from ..monitoring_output import Zone
 
+Test = Callable[[float, str | None, float], bool | None]
 Reading = tuple[float, str | None] | None
 """One count as (value, comparator) ("< 0.1" is ``(0.1, "<")``); None when the count did not measure it."""
 
 
-def _q(q: Reading, test: Callable[[float, str | None, float], bool | None], line: float | None) -> bool | None:
-    if q is None or line is None:
-        return None
-    return test(q[0], q[1], line)
+@dataclass(frozen=True, slots=True)
+class Column:
+    """One analyte over the maintenance counts: values (None: not measured) and comparators
+    (None when every value is exact, as most are: each test is then a plain comparison)."""
+
+    values: list[float | None]
+    comparators: list[str | None] | None = None
+
+    def reading(self, row: int) -> Reading:
+        value = self.values[row]
+        return None if value is None else (value, None if self.comparators is None else self.comparators[row])
 
 
-def in_target(targets: MaintenanceTargets, steering: Reading) -> bool | None:
-    """Is the steering count inside the band? None when it is missing or a bound straddles a line."""
-    if steering is None:
-        return None
-    value, comparator = steering
-    low = above(value, comparator, targets.target_low) if not targets.target_low_inclusive else at_least(
-        value, comparator, targets.target_low)
-    high = at_most(value, comparator, targets.target_high)
-    if low is False or high is False:
-        return False
-    if low is None or high is None:
-        return None
-    return True
+def _settled(column: Column, test: Test, line: float | None) -> list[bool | None]:
+    """``test`` (``bounds.at_most`` ...) of every value against ``line``: True or False where the value
+    settles it, None where it is missing, a bound straddles the line, or there is no line."""
+    values = column.values
+    if line is None:
+        return [None] * len(values)
+    comparators = column.comparators
+    if comparators is None:  # every value exact: the plain comparison the test reduces to, a column at once
+        return _EXACT[test](values, line)
+    return [None if v is None else test(v, c, line) for v, c in zip(values, comparators, strict=True)]
 
 
-def zone(targets: MaintenanceTargets, anc: Reading, platelets: Reading, wbc: Reading) -> Zone:
-    if targets.steering == "anc":
-        return _anc_zone(targets, anc, platelets)
-    return _wbc_zone(targets, anc, wbc)
+_EXACT: dict[Test, Callable[[list[float | None], float], list[bool | None]]] = {
+    above: lambda values, line: [None if v is None else v > line for v in values],
+    below: lambda values, line: [None if v is None else v < line for v in values],
+    at_least: lambda values, line: [None if v is None else v >= line for v in values],
+    at_most: lambda values, line: [None if v is None else v <= line for v in values],
+}
+"""Each bound-aware test over a column of exact values (the same answers, without a call per value)."""
 
 
-def _anc_zone(t: MaintenanceTargets, anc: Reading, platelets: Reading) -> Zone:
+def in_target(t: MaintenanceTargets, steering: Column) -> list[bool | None]:
+    """Is each steering count inside the band? None when it is missing or a bound straddles a line."""
+    lows = _settled(steering, at_least if t.target_low_inclusive else above, t.target_low)
+    highs = _settled(steering, at_most, t.target_high)
+    return [False if low is False or high is False else None if low is None or high is None else True
+            for low, high in zip(lows, highs, strict=True)]
+
+
+def zones(t: MaintenanceTargets, anc: Column, platelets: Column, wbc: Column) -> list[Zone]:
+    """The zone of every count."""
+    if t.steering == "anc":
+        return _anc_zones(t, anc, platelets)
+    return _wbc_zones(t, anc, wbc)
+
+
+def _anc_zones(t: MaintenanceTargets, anc: Column, platelets: Column) -> list[Zone]:
     """Hold before reduce before the band; missing platelets leave the zone to the ANC."""
-    anc_hold = _q(anc, at_most, t.hold_anc_at_or_below)
-    plt_hold = _q(platelets, at_most, t.hold_platelets_at_or_below)
+    return list(map(
+        _anc_zone, [v is not None for v in platelets.values],
+        _settled(anc, at_most, t.hold_anc_at_or_below), _settled(platelets, at_most, t.hold_platelets_at_or_below),
+        _settled(anc, at_most, t.reduce_anc_at_or_below), _settled(platelets, at_most, t.reduce_platelets_at_or_below),
+        _settled(anc, above, t.target_high),
+    ))
+
+
+def _anc_zone(has_platelets: bool, anc_hold: bool | None, plt_hold: bool | None, anc_reduce: bool | None,
+              plt_reduce: bool | None, high: bool | None) -> Zone:
+    """One count's zone from its row of line tests (an ANC without a value settles no line: None)."""
     if anc_hold or plt_hold:
         return "hold"
-    platelets_unsettled = platelets is not None and plt_hold is None
-    if anc is None or anc_hold is None or platelets_unsettled:
+    if anc_hold is None or (has_platelets and plt_hold is None):
         return "unknown"
-    anc_reduce = _q(anc, at_most, t.reduce_anc_at_or_below)
-    plt_reduce = _q(platelets, at_most, t.reduce_platelets_at_or_below)
     if anc_reduce or plt_reduce:
         return "reduce"
-    if anc_reduce is None or (platelets is not None and plt_reduce is None):
-        return "unknown"
-    high = _q(anc, above, t.target_high)
-    if high is None:
+    if anc_reduce is None or (has_platelets and plt_reduce is None) or high is None:
         return "unknown"
     return "above" if high else "target"
 
 
-def _wbc_zone(t: MaintenanceTargets, anc: Reading, wbc: Reading) -> Zone:
-    if t.anc_floor is not None and _q(anc, below, t.anc_floor):
+def _wbc_zones(t: MaintenanceTargets, anc: Column, wbc: Column) -> list[Zone]:
+    floor = _settled(anc, below, t.anc_floor)
+    lows = _settled(wbc, at_least if t.target_low_inclusive else above, t.target_low)
+    highs = _settled(wbc, above, t.target_high)
+    return [_wbc_zone(*row) for row in zip(floor, [v is not None for v in wbc.values], lows, highs, strict=True)]
+
+
+def _wbc_zone(below_floor: bool | None, has_wbc: bool, low: bool | None, high: bool | None) -> Zone:
+    if below_floor:
         return "below"
-    if wbc is None:
+    if not has_wbc:
         return "unknown"
-    low = (at_least if t.target_low_inclusive else above)(wbc[0], wbc[1], t.target_low)
     if low is False:
         return "below"
-    high = _q(wbc, above, t.target_high)
     if low is None or high is None:
         return "unknown"
     return "above" if high else "target"

@@ -26,7 +26,7 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 
-from ..monitoring_output import AncForecast, ForecastPoint, Maintenance
+from ..monitoring_output import AncForecast, ForecastPoint, Maintenance, MaintenanceRows
 
 MODEL = "Friberg-type myelosuppression model driven by mercaptopurine dose intensity (research)"
 SOURCE = ("Friberg et al., J Clin Oncol 2002;20:4713 (model and system parameters); Jost et al., Front Physiol "
@@ -93,12 +93,12 @@ def _simulate(course: _Course, baseline: float, slope: float, until: dt.date, sa
     return out
 
 
-def _course(m: Maintenance, as_of: dt.date) -> _Course | None:
+def _course(m: Maintenance, rows: MaintenanceRows, as_of: dt.date) -> _Course | None:
     protocol_week = _protocol_week(m)
     periods = [p for p in m.doses if p.agent == "mercaptopurine"]
     if not periods or protocol_week is None or any(p.weekly_mg_m2 is None for p in periods):
         return None
-    counts = [(d, anc) for d, anc in zip(m.counts.dates, m.counts.anc, strict=True) if anc is not None and anc > 0 and d <= as_of]
+    counts = [(d, anc) for d, anc in zip(rows.dates, rows.anc, strict=True) if anc is not None and anc > 0 and d <= as_of]
     counts = [(d, a) for d, a in counts if (as_of - d).days <= FIT_DAYS]
     if len(counts) < MIN_COUNTS:
         return None
@@ -120,11 +120,12 @@ def _log_prior(baseline: float, slope: float) -> float:
     return -((math.log(baseline) - mb) ** 2) / (2 * sb * sb) - ((math.log(slope) - ms) ** 2) / (2 * ss * ss)
 
 
-def forecast(m: Maintenance | None, as_of: dt.date) -> AncForecast | None:
-    """The ANC forecast for the four weeks after ``as_of`` at the doses that apply then (None when not possible)."""
+def forecast(m: Maintenance | None, rows: MaintenanceRows, as_of: dt.date) -> AncForecast | None:
+    """The ANC forecast for the four weeks after ``as_of`` at the doses that apply then (None when not possible);
+    ``rows`` are ``m``'s counts joined with the blood-count table (``m.counts.read(blood_counts)``)."""
     if m is None or m.steering != "anc" or not m.running:
         return None
-    course = _course(m, as_of)
+    course = _course(m, rows, as_of)
     if course is None:
         return None
     last = course.counts[-1][0]

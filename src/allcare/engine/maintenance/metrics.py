@@ -27,10 +27,10 @@ def visit_weights(dates: list[dt.date]) -> list[float]:
     return [(later - earlier).days / 7.0 for earlier, later in itertools.pairwise(dates)] + ([1.0] if dates else [])
 
 
-def weighted_mean(pairs: list[tuple[float, float]]) -> float | None:
-    """sum(w x v) / sum(w) over (weight, value) pairs; None when there is no weight."""
-    total = sum(w for w, _ in pairs)
-    return None if total <= 0 else sum(w * v for w, v in pairs) / total
+def weighted_mean(weights: list[float], values: list[float | None]) -> float | None:
+    """sum(w x v) / sum(w) over the entries with a value; None when they have no weight."""
+    total = sum([w for w, v in zip(weights, values, strict=True) if v is not None])
+    return None if total <= 0 else sum([w * v for w, v in zip(weights, values, strict=True) if v is not None]) / total
 
 
 @dataclass(frozen=True)
@@ -47,21 +47,17 @@ def metrics(weights: list[float], in_target: list[bool | None], steered: list[fl
             mercaptopurine_di: list[float | None], methotrexate_di: list[float | None]) -> Metrics:
     """The metrics of the maintenance counts, from their columns (one entry per count, in date order):
     visit weights, whether the steering count was in the band, the steering count, and both dose intensities."""
-    judged = [(w, inside) for w, inside in zip(weights, in_target, strict=True) if inside is not None]
-    total = sum(w for w, _ in judged)
-    ttr = None if total <= 0 else 100.0 * sum(w for w, inside in judged if inside) / total
-    mean_count = weighted_mean([(w, value) for w, value in zip(weights, steered, strict=True) if value is not None])
-    mp = weighted_mean([(w, di) for w, di in zip(weights, mercaptopurine_di, strict=True) if di is not None])
-    mtx = weighted_mean([(w, di) for w, di in zip(weights, methotrexate_di, strict=True) if di is not None])
-    both = [(w, a * b / 100.0) for w, a, b in zip(weights, mercaptopurine_di, methotrexate_di, strict=True)
-            if a is not None and b is not None]
+    judged = sum([w for w, inside in zip(weights, in_target, strict=True) if inside is not None])
+    ttr = None if judged <= 0 else 100.0 * sum([w for w, inside in zip(weights, in_target, strict=True) if inside]) / judged
+    both = [None if a is None or b is None else a * b / 100.0
+            for a, b in zip(mercaptopurine_di, methotrexate_di, strict=True)]
     return Metrics(
         weeks=sum(weights) if weights else None,
         time_in_target_pct=ttr,
-        weighted_mean_count=mean_count,
-        mercaptopurine_di_pct=mp,
-        methotrexate_di_pct=mtx,
-        antimetabolite_di_pct=weighted_mean(both),
+        weighted_mean_count=weighted_mean(weights, steered),
+        mercaptopurine_di_pct=weighted_mean(weights, mercaptopurine_di),
+        methotrexate_di_pct=weighted_mean(weights, methotrexate_di),
+        antimetabolite_di_pct=weighted_mean(weights, both),
     )
 
 

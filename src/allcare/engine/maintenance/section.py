@@ -20,11 +20,18 @@ from ..case import Cbc, Treatment
 from ..columns import fold
 from ..explain import Conclusion, conclude, undetermined
 from ..maintenance_targets import MaintenanceTargets
-from ..monitoring_output import DosePeriod, DoseSuggestion, Maintenance, MaintenanceCount, MaintenanceCounts
+from ..monitoring_output import (
+    MAINTENANCE_ANALYTES,
+    DosePeriod,
+    DoseSuggestion,
+    Maintenance,
+    MaintenanceCounts,
+    MaintenanceRows,
+)
 from ..response.phases import effective_end
 from ..view import CaseView, Indexed
 from .body_size import Size, size_on
-from .counts import Reading, band_text, in_target, zone
+from .counts import Column, band_text, in_target, zones
 from .doses import DoseSpan, active, spans, weekly
 from .metrics import Metrics, escalation_start, maximum_tolerated, metrics, visit_weights
 from .suggestion import History, suggest
@@ -62,25 +69,22 @@ def assess_maintenance(view: CaseView, spans: list[PhaseSpan]) -> Maintenance | 
     t: MaintenanceTargets = view.rules.maintenance
     last_day = min(end, view.as_of) if end is not None else view.as_of
     mp_history, mtx_history = _regimen(view, MERCAPTOPURINE, start), _regimen(view, METHOTREXATE, start)
-    table, anc = _table(view, t, start, last_day, mp_history, mtx_history)
-    cbcs: list[Indexed[Cbc]] = view.between("cbc", start, last_day)
-    steered = table.anc if t.steering == "anc" else table.wbc
-    mp_di, mtx_di = table.column("mercaptopurine_di_pct"), table.column("methotrexate_di_pct")
-    m = metrics(table.column("weight_weeks"), table.column("in_target"), steered, mp_di, mtx_di)
+    rows, anc = _table(view, t, start, last_day, mp_history, mtx_history)
+    first = rows.table.first_row
+    cbcs: list[Indexed[Cbc]] = view.counts.items[first:first + len(rows)]  # the findings of the table's rows
+    mp_di, mtx_di = rows.column("mercaptopurine_di_pct"), rows.column("methotrexate_di_pct")
+    m = metrics(rows.column("weight_weeks"), rows.column("in_target"), rows.steered(t.steering), mp_di, mtx_di)
     history = _history(view, t, mp_history, mtx_history, last_day)
-
-    def raw_anc(c: MaintenanceCount) -> tuple[float, str | None]:
-        reading = anc[table.indexes.index(c.index)]
-        return reading if reading is not None else (0.0, "<")
-
-    suggestion = suggest(t, table, view.as_of, view.rules.maintenance_count_max_age_days, history, raw_anc) if running else None
-    with_dose = sum(a is not None or b is not None for a, b in zip(mp_di, mtx_di, strict=True))
-    conclusions = _conclusions(view, t, blocks, cbcs, with_dose, m, suggestion, bool(mp_history or mtx_history), running)
+    suggestion = suggest(t, rows, anc, view.as_of, view.rules.maintenance_count_max_age_days, history) if running else None
+    with_dose = sum([a is not None or b is not None for a, b in zip(mp_di, mtx_di, strict=True)]) if mp_history or mtx_history else 0
+    # the count the suggestion read: the first of its date (rows and findings are in the same order)
+    read = cbcs[bisect_left(rows.dates, suggestion.date)] if suggestion is not None else None
+    conclusions = _conclusions(view, t, blocks, cbcs, with_dose, m, suggestion, read, bool(mp_history or mtx_history), running)
     return Maintenance(
         family=t.family, family_label=t.label, source=t.source, steering=t.steering,
         target_low=t.target_low, target_high=t.target_high, target_low_inclusive=t.target_low_inclusive,
         start=start, end=end, running=running,
-        counts=table, doses=_periods(view, [*mp_history, *mtx_history]),
+        counts=rows.table, doses=_periods(view, [*mp_history, *mtx_history]),
         weeks_observed=_round(m.weeks), time_in_target_pct=_round(m.time_in_target_pct),
         weighted_mean_count=_round(m.weighted_mean_count, 3), mercaptopurine_di_pct=_round(m.mercaptopurine_di_pct),
         methotrexate_di_pct=_round(m.methotrexate_di_pct), antimetabolite_di_pct=_round(m.antimetabolite_di_pct),
@@ -89,34 +93,34 @@ def assess_maintenance(view: CaseView, spans: list[PhaseSpan]) -> Maintenance | 
 
 
 def _table(view: CaseView, t: MaintenanceTargets, start: dt.date, last_day: dt.date, mp_history: list[DoseSpan],
-           mtx_history: list[DoseSpan]) -> tuple[MaintenanceCounts, list[Reading]]:
-    """The maintenance counts as columns (the rows of the view's blood-count columns from ``start`` to
-    ``last_day``), and their ANC readings (value, comparator) for the suggestion."""
+           mtx_history: list[DoseSpan]) -> tuple[MaintenanceRows, Column]:
+    """The maintenance counts (the rows of the view's blood-count columns from ``start`` to ``last_day``)
+    as a table joined with its counts, and the ANC column (values with their comparators) the suggestion reads."""
     counts = view.counts
     lo, hi = bisect_left(counts.dates, start), bisect_right(counts.dates, last_day)
     dates = counts.dates[lo:hi]
     if not dates:
-        return MaintenanceCounts(), []
+        return MaintenanceRows(MaintenanceCounts(), [], [], [], [], []), Column([])
 
-    def readings(analyte: str) -> tuple[list[float | None], list[Reading]]:
+    def column(analyte: str) -> Column:
         values = counts.values.get(analyte)
         if values is None:
-            return [None] * len(dates), [None] * len(dates)
-        values = values[lo:hi]
-        return values, [None if v is None else (v, c) for v, c in zip(values, counts.comparators[analyte][lo:hi], strict=True)]
+            return Column([None] * len(dates))
+        comparators = counts.comparators[analyte][lo:hi]
+        return Column(values[lo:hi], comparators if any(comparators) else None)
 
-    (anc_values, anc), (platelet_values, platelets), (wbc_values, wbc) = map(readings, ("anc", "platelets", "wbc"))
+    anc, platelets, wbc = map(column, MAINTENANCE_ANALYTES)
     doses = [_doses(view, t, when, mp_history, mtx_history) for when in dates] if mp_history or mtx_history else []
     mp_mg, mp_di, mtx_mg, mtx_di = zip(*doses, strict=True) if doses else ([None],) * 4
     table = MaintenanceCounts(
-        indexes=counts.indexes[lo:hi], dates=dates, anc=anc_values, platelets=platelet_values, wbc=wbc_values,
-        zones=fold([zone(t, *count) for count in zip(anc, platelets, wbc, strict=True)]),
-        in_target=fold([in_target(t, steering) for steering in (anc if t.steering == "anc" else wbc)]),
+        first_row=lo, row_count=len(dates),
+        zones=fold(zones(t, anc, platelets, wbc)),
+        in_target=fold(in_target(t, anc if t.steering == "anc" else wbc)),
         weight_weeks=fold([round(weight, 4) for weight in visit_weights(dates)]),
         mercaptopurine_mg_week=fold(mp_mg), mercaptopurine_di_pct=fold(mp_di),
         methotrexate_mg_week=fold(mtx_mg), methotrexate_di_pct=fold(mtx_di),
     )
-    return table, anc
+    return MaintenanceRows(table, counts.indexes[lo:hi], dates, anc.values, platelets.values, wbc.values), anc
 
 
 def _doses(view: CaseView, t: MaintenanceTargets, when: dt.date, mp_history: list[DoseSpan],
@@ -187,7 +191,7 @@ def _periods(view: CaseView, history: list[DoseSpan]) -> list[DosePeriod]:
 
 
 def _conclusions(view: CaseView, t: MaintenanceTargets, blocks: list[Indexed[Treatment]], cbcs: list[Indexed[Cbc]],
-                 with_dose: int, m: Metrics, suggestion: DoseSuggestion | None, doses_recorded: bool,
+                 with_dose: int, m: Metrics, suggestion: DoseSuggestion | None, read: Indexed[Cbc] | None, doses_recorded: bool,
                  running: bool) -> list[Conclusion]:
     out = []
     block_refs = [x.ref(f"maintenance from {x.finding.start}" + (f" to {x.finding.end}" if x.finding.end else "")) for x in blocks]
@@ -242,8 +246,8 @@ def _conclusions(view: CaseView, t: MaintenanceTargets, blocks: list[Indexed[Tre
              "to put the doses in mg per m2"],
             evidence=[last],
         ))
-    if suggestion is not None:
-        refs = [next(x for x in cbcs if x.date == suggestion.date).ref(f"count read by the suggestion ({suggestion.date})")]
+    if suggestion is not None and read is not None:
+        refs = [read.ref(f"count read by the suggestion ({suggestion.date})")]
         if suggestion.action == "cannot_determine":
             needed = (f"a maintenance blood count (ANC and platelets) from the last "
                       f"{view.rules.maintenance_count_max_age_days} days" if suggestion.rule.endswith("NO_RECENT_COUNT")

@@ -15,13 +15,27 @@ Rule ids: ``MAINT.SUGGEST.HOLD``, ``.REDUCE``, ``.RECOVER``, ``.CONTINUE``,
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from ..case.bounds import at_least
 from ..maintenance_targets import MaintenanceTargets
-from ..monitoring_output import DoseSuggestion, MaintenanceCount, MaintenanceCounts
+from ..monitoring_output import DoseSuggestion, MaintenanceCount, MaintenanceRows, SuggestionAction
+from .counts import Column
 
 BOTH = ["mercaptopurine", "methotrexate"]
+
+
+
+class Make(Protocol):
+    """Builds the suggestion for the latest count in the family's words."""
+
+    def __call__(self, action: SuggestionAction, rule: str, words: str, drugs: list[str] | None = None) -> DoseSuggestion: ...
+
+
+RawAnc = Callable[[MaintenanceCount], tuple[float, str | None]]
+"""A count's ANC as (value, comparator); a count without one reads as "< 0" (never at least a line)."""
 
 
 @dataclass(frozen=True)
@@ -44,11 +58,11 @@ def _count_text(c: MaintenanceCount) -> str:
     return ", ".join(parts) + f" x10^9/L on {c.date}"
 
 
-def suggest(t: MaintenanceTargets, counts: MaintenanceCounts, as_of: dt.date, max_age_days: int,
-            history: History, raw_anc) -> DoseSuggestion | None:
-    """The suggestion for the latest count that has the steering count; None without one."""
-    steering = counts.anc if t.steering == "anc" else counts.wbc
-    measured = [n for n, value in enumerate(steering) if value is not None]
+def suggest(t: MaintenanceTargets, counts: MaintenanceRows, anc: Column, as_of: dt.date, max_age_days: int,
+            history: History) -> DoseSuggestion | None:
+    """The suggestion for the latest count that has the steering count; None without one. ``anc`` is the
+    ANC column of ``counts`` with its comparators (a bound settles a line only when it can)."""
+    measured = [n for n, value in enumerate(counts.steered(t.steering)) if value is not None]
     if not measured:
         return None
     # The rules read the latest count, the one before it and the latest few within the escalation
@@ -56,8 +70,12 @@ def suggest(t: MaintenanceTargets, counts: MaintenanceCounts, as_of: dt.date, ma
     reads = max(2, t.escalate_counts_of) if t.escalate_counts_of is not None else len(measured)
     usable = [counts.row(n) for n in measured[-reads:]]
     latest = usable[-1]
+    readings = {c.index: anc.reading(n) or (0.0, "<") for n, c in zip(measured[-reads:], usable, strict=True)}
 
-    def make(action: str, rule: str, words: str, drugs: list[str] | None = None) -> DoseSuggestion:
+    def raw_anc(c: MaintenanceCount) -> tuple[float, str | None]:
+        return readings[c.index]
+
+    def make(action: SuggestionAction, rule: str, words: str, drugs: list[str] | None = None) -> DoseSuggestion:
         head = f"Decision support ({t.label} targets, {_band(t)}): "
         return DoseSuggestion(
             date=latest.date, action=action, drugs=drugs if drugs is not None else (BOTH if action != "cannot_determine" else []),
@@ -79,7 +97,7 @@ def _band(t: MaintenanceTargets) -> str:
     return f"{t.steering.upper()} {low} {t.target_low:g} to {t.target_high:g} x10^9/L"
 
 
-def _titrate(t: MaintenanceTargets, c: MaintenanceCount, make) -> DoseSuggestion:
+def _titrate(t: MaintenanceTargets, c: MaintenanceCount, make: Make) -> DoseSuggestion:
     counted = _count_text(c)
     if c.zone == "below":
         floor = f" or ANC below {t.anc_floor:g}" if t.anc_floor is not None else ""
@@ -97,7 +115,7 @@ def _titrate(t: MaintenanceTargets, c: MaintenanceCount, make) -> DoseSuggestion
 
 
 def _icicle_style(t: MaintenanceTargets, usable: list[MaintenanceCount], latest: MaintenanceCount,
-                  history: History, raw_anc, make) -> DoseSuggestion:
+                  history: History, raw_anc: RawAnc, make: Make) -> DoseSuggestion:
     counted = _count_text(latest)
     recover = f"ANC >= {t.recover_anc_min:g} and platelets >= {t.recover_platelets_min:g}"
     if latest.zone == "hold":
@@ -123,30 +141,44 @@ def _icicle_style(t: MaintenanceTargets, usable: list[MaintenanceCount], latest:
         return make("increase", "MAINT.SUGGEST.RECOVER",
                     f"{counted}: counts have recovered ({recover}) after the {previous.zone} of {previous.date}; the "
                     f"protocol returns both drugs to the maximum tolerated dose{_mtd_words(t, history, None)}.")
-    if at_least(*raw_anc(latest), t.escalate_anc_min):
-        window = [c for c in usable if (latest.date - c.date).days <= t.escalate_window_days][-t.escalate_counts_of:]
-        high = [c for c in window if at_least(*raw_anc(c), t.escalate_anc_min)]
-        rule_words = (f"ANC >= {t.escalate_anc_min:g} in {t.escalate_counts_needed} of {t.escalate_counts_of} counts "
-                      f"over {t.escalate_window_days // 7} weeks")
-        if len(high) < t.escalate_counts_needed:
-            return make("continue", "MAINT.SUGGEST.CONTINUE",
-                        f"{counted}: ANC >= {t.escalate_anc_min:g} in {len(high)} of the last {len(window)} counts; the "
-                        f"protocol escalates mercaptopurine only after {rule_words}, so it keeps the doses.")
-        escalated = history.escalated_on
-        if escalated is not None and (latest.date - escalated).days < t.methotrexate_escalate_after_days:
-            return make("continue", "MAINT.SUGGEST.WAIT_AFTER_ESCALATION",
-                        f"{counted}: mercaptopurine was increased on {escalated}; the protocol judges an escalation "
-                        f"after {t.methotrexate_escalate_after_days} days before the next step.", ["mercaptopurine"])
-        if escalated is not None and (latest.date - escalated).days <= t.escalate_window_days:
-            return make("increase", "MAINT.SUGGEST.ESCALATE_METHOTREXATE",
-                        f"{counted}: ANC still >= {t.escalate_anc_min:g} {t.methotrexate_escalate_after_days} days or more "
-                        f"after the mercaptopurine increase of {escalated}; the protocol then increases methotrexate.",
-                        ["methotrexate"])
-        return make("increase", "MAINT.SUGGEST.ESCALATE_MERCAPTOPURINE",
-                    f"{counted}: {rule_words} ({len(high)} of {len(window)}); the protocol increases mercaptopurine "
-                    f"(the step size is the team's, not fixed by the protocol).", ["mercaptopurine"])
+    escalation = _escalate(t, usable, latest, history, raw_anc, make)
+    if escalation is not None:
+        return escalation
     return make("continue", "MAINT.SUGGEST.CONTINUE",
                 f"{counted} is in the target band; the protocol keeps the current doses.")
+
+
+def _escalate(t: MaintenanceTargets, usable: list[MaintenanceCount], latest: MaintenanceCount, history: History,
+              raw_anc: RawAnc, make: Make) -> DoseSuggestion | None:
+    """The escalation steps when the latest ANC is at or above the family's escalation line; None otherwise
+    (a family with dose steps has every number these steps read: ``MaintenanceTargets`` checks it)."""
+    anc_min, needed, of = t.escalate_anc_min, t.escalate_counts_needed, t.escalate_counts_of
+    window_days, wait_days = t.escalate_window_days, t.methotrexate_escalate_after_days
+    if anc_min is None or needed is None or of is None or window_days is None or wait_days is None:
+        return None
+    if not at_least(*raw_anc(latest), anc_min):
+        return None
+    counted = _count_text(latest)
+    window = [c for c in usable if (latest.date - c.date).days <= window_days][-of:]
+    high = [c for c in window if at_least(*raw_anc(c), anc_min)]
+    rule_words = f"ANC >= {anc_min:g} in {needed} of {of} counts over {window_days // 7} weeks"
+    if len(high) < needed:
+        return make("continue", "MAINT.SUGGEST.CONTINUE",
+                    f"{counted}: ANC >= {anc_min:g} in {len(high)} of the last {len(window)} counts; the "
+                    f"protocol escalates mercaptopurine only after {rule_words}, so it keeps the doses.")
+    escalated = history.escalated_on
+    if escalated is not None and (latest.date - escalated).days < wait_days:
+        return make("continue", "MAINT.SUGGEST.WAIT_AFTER_ESCALATION",
+                    f"{counted}: mercaptopurine was increased on {escalated}; the protocol judges an escalation "
+                    f"after {wait_days} days before the next step.", ["mercaptopurine"])
+    if escalated is not None and (latest.date - escalated).days <= window_days:
+        return make("increase", "MAINT.SUGGEST.ESCALATE_METHOTREXATE",
+                    f"{counted}: ANC still >= {anc_min:g} {wait_days} days or more "
+                    f"after the mercaptopurine increase of {escalated}; the protocol then increases methotrexate.",
+                    ["methotrexate"])
+    return make("increase", "MAINT.SUGGEST.ESCALATE_MERCAPTOPURINE",
+                f"{counted}: {rule_words} ({len(high)} of {len(window)}); the protocol increases mercaptopurine "
+                f"(the step size is the team's, not fixed by the protocol).", ["mercaptopurine"])
 
 
 def _at_most(c: MaintenanceCount, name: str, line: float | None) -> bool:

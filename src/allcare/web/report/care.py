@@ -95,13 +95,13 @@ def care_at_home(assessment: Assessment, rules: RuleSet = DEFAULT_RULES) -> Care
             "the team prescribes them and never change a dose yourself: the team adjusts the doses to the blood counts.")
         care["medicines"] = [Medicine(MEDICINES[agent][0], MEDICINES[agent][1], _dose_words(period))
                              for agent, period in sorted(current.items()) if agent in MEDICINES]
-        steered = m.counts.anc if m.steering == "anc" else m.counts.wbc
-        measured = [n for n, value in enumerate(steered) if value is not None]
+        counts = m.counts.read(assessment.blood_counts)
+        measured = [n for n, value in enumerate(counts.steered(m.steering)) if value is not None]
         count_name = "neutrophils (the white cells that fight infection)" if m.steering == "anc" else "white cells"
         text = (f"The team checks the blood count every few weeks and aims to keep the {count_name} between "
                 f"{m.target_low:g} and {m.target_high:g}.")
         if measured:
-            latest = m.counts.row(measured[-1])
+            latest = counts.row(measured[-1])
             value = latest.anc if m.steering == "anc" else latest.wbc
             text += (f" On {latest.date.day} {latest.date:%B %Y} they were {value:g}: "
                      f"{COUNT_WORDS.get(latest.zone, COUNT_WORDS['unknown'])}. The team will tell you if the doses change.")
