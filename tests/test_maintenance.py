@@ -13,6 +13,7 @@ from allcare.engine import assess, assessment_from_json, assessment_to_json, cas
 from allcare.engine.maintenance.body_size import dubois, haycock, mosteller
 from allcare.engine.maintenance.metrics import maximum_tolerated
 from allcare.engine.monitoring_output import Maintenance, MaintenanceRows
+from allcare.engine.rules import RuleSetError
 
 START = dt.date(2024, 1, 1)
 
@@ -316,3 +317,12 @@ def test_the_body_size_of_a_day_is_the_nearest_finding_of_each_field_within_the_
         size = size_on(view, when)
         assert (size.height, size.weight) == (nearest("height", when), nearest("weight", when)), when
         assert (size.recorded if size.source == "recorded" else None) in (None, nearest("bsa", when)), when
+
+
+@pytest.mark.parametrize("name", ["escalate_counts_needed", "escalate_counts_of", "escalate_window_days",
+                                  "methotrexate_escalate_after_days"])
+def test_a_family_with_dose_steps_must_give_every_escalation_number(name):
+    # Unset, the escalation step could not be read (on a count at or above the escalation line the
+    # suggestion failed): the rule set is refused when it is loaded, naming the setting.
+    with pytest.raises(RuleSetError, match=f"not set: {name}"):
+        rules_from_dict({"maintenance": {name: None}})

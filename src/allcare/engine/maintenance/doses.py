@@ -64,12 +64,13 @@ class DoseSpan:
 def spans(view: CaseView, agent: str) -> list[DoseSpan]:
     """Every dose of ``agent`` in date order, each ending where the next one starts."""
     items = sorted((x for x in view.of_type("dose") if x.finding.agent == agent), key=lambda x: (x.finding.start, x.index))
+    starts = [x.finding.start for x in items]
     result = []
-    for n, item in enumerate(items):
+    for item in items:
         end = item.finding.end
-        later = [x.finding.start for x in items[n + 1:] if x.finding.start > item.finding.start]
-        if later and item.finding.frequency != "once":
-            replaced = min(later) - dt.timedelta(days=1)
+        later = bisect_right(starts, item.finding.start)  # the first dose that started after this one
+        if later < len(items) and item.finding.frequency != "once":
+            replaced = starts[later] - dt.timedelta(days=1)
             end = replaced if end is None else min(end, replaced)
         elif item.finding.frequency == "once":
             end = item.finding.start

@@ -74,7 +74,8 @@ def assess_maintenance(view: CaseView, spans: list[PhaseSpan]) -> Maintenance | 
     cbcs: list[Indexed[Cbc]] = view.counts.items[first:first + len(rows)]  # the findings of the table's rows
     mp_di, mtx_di = rows.column("mercaptopurine_di_pct"), rows.column("methotrexate_di_pct")
     m = metrics(rows.column("weight_weeks"), rows.column("in_target"), rows.steered(t.steering), mp_di, mtx_di)
-    history = _history(view, t, mp_history, mtx_history, last_day)
+    at_start = _weekly_at_start(view)
+    history = _history(t, mp_history, mtx_history, last_day, at_start)
     suggestion = suggest(t, rows, anc, view.as_of, view.rules.maintenance_count_max_age_days, history) if running else None
     with_dose = sum([a is not None or b is not None for a, b in zip(mp_di, mtx_di, strict=True)]) if mp_history or mtx_history else 0
     # the count the suggestion read: the first of its date (rows and findings are in the same order)
@@ -84,7 +85,7 @@ def assess_maintenance(view: CaseView, spans: list[PhaseSpan]) -> Maintenance | 
         family=t.family, family_label=t.label, source=t.source, steering=t.steering,
         target_low=t.target_low, target_high=t.target_high, target_low_inclusive=t.target_low_inclusive,
         start=start, end=end, running=running,
-        counts=rows.table, doses=_periods(view, [*mp_history, *mtx_history]),
+        counts=rows.table, doses=_periods([*mp_history, *mtx_history], at_start),
         weeks_observed=_round(m.weeks), time_in_target_pct=_round(m.time_in_target_pct),
         weighted_mean_count=_round(m.weighted_mean_count, 3), mercaptopurine_di_pct=_round(m.mercaptopurine_di_pct),
         methotrexate_di_pct=_round(m.methotrexate_di_pct), antimetabolite_di_pct=_round(m.antimetabolite_di_pct),
@@ -110,25 +111,44 @@ def _table(view: CaseView, t: MaintenanceTargets, start: dt.date, last_day: dt.d
         return Column(values[lo:hi], comparators if any(comparators) else None)
 
     anc, platelets, wbc = map(column, MAINTENANCE_ANALYTES)
-    doses = [_doses(view, t, when, mp_history, mtx_history) for when in dates] if mp_history or mtx_history else []
-    mp_mg, mp_di, mtx_mg, mtx_di = zip(*doses, strict=True) if doses else ([None],) * 4
+    weights = visit_weights(dates)
+    rounded = {weight: round(weight, 4) for weight in set(weights)}  # a few distinct gaps between counts
+    mp_mg, mp_di = _dose_columns(view, dates, mp_history, t.mercaptopurine_mg_m2_day * 7)
+    mtx_mg, mtx_di = _dose_columns(view, dates, mtx_history, t.methotrexate_mg_m2_week)
     table = MaintenanceCounts(
         first_row=lo, row_count=len(dates),
         zones=fold(zones(t, anc, platelets, wbc)),
         in_target=fold(in_target(t, anc if t.steering == "anc" else wbc)),
-        weight_weeks=fold([round(weight, 4) for weight in visit_weights(dates)]),
+        weight_weeks=fold([rounded[weight] for weight in weights]),
         mercaptopurine_mg_week=fold(mp_mg), mercaptopurine_di_pct=fold(mp_di),
         methotrexate_mg_week=fold(mtx_mg), methotrexate_di_pct=fold(mtx_di),
     )
     return MaintenanceRows(table, counts.indexes[lo:hi], dates, anc.values, platelets.values, wbc.values), anc
 
 
-def _doses(view: CaseView, t: MaintenanceTargets, when: dt.date, mp_history: list[DoseSpan],
-           mtx_history: list[DoseSpan]) -> tuple[float | None, float | None, float | None, float | None]:
-    """(mercaptopurine mg/week, its dose intensity %, methotrexate mg/week, its dose intensity %) on ``when``."""
-    mp, mtx = active(mp_history, when), active(mtx_history, when)
-    size = size_on(view, when) if mp is not None or mtx is not None else None  # only a dose needs the body size
-    return (*_di(mp, size, t.mercaptopurine_mg_m2_day * 7), *_di(mtx, size, t.methotrexate_mg_m2_week))
+def _dose_columns(view: CaseView, dates: list[dt.date], history: list[DoseSpan],
+                  protocol_week_mg_m2: float) -> tuple[list[float | None], list[float | None]]:
+    """(mg per week, dose intensity %) of the agent's dose that applied on each date (None without one).
+
+    Counts come more often than doses change and the body size changes more slowly still: each
+    (dose, body size) pair is worked out once."""
+    if not history:
+        return [None] * len(dates), [None] * len(dates)
+    worked: dict[tuple[int, float | None, float | None], tuple[float | None, float | None]] = {}
+    mg: list[float | None] = []
+    di: list[float | None] = []
+    for when in dates:
+        span = active(history, when)
+        if span is None:
+            cell: tuple[float | None, float | None] = (None, None)
+        else:
+            size = size_on(view, when)
+            key = (id(span), size.bsa, size.weight_kg)
+            found = worked.get(key)
+            cell = worked[key] = _di(span, size, protocol_week_mg_m2) if found is None else found
+        mg.append(cell[0])
+        di.append(cell[1])
+    return mg, di
 
 
 def _regimen(view: CaseView, agent: str, start: dt.date) -> list[DoseSpan]:
@@ -140,25 +160,33 @@ def _round(value: float | None, digits: int = 1) -> float | None:
     return None if value is None else round(value, digits)
 
 
-def _di(span: DoseSpan | None, size: Size | None, protocol_week_mg_m2: float) -> tuple[float | None, float | None]:
-    """(mg per week, dose intensity %) of the dose that applied on a day of ``size``; a held dose is 0 mg, 0%.
-
-    ``size`` is None only when no dose applied that day (the body size is not looked up then)."""
-    if span is None or size is None:
-        return None, None
+def _di(span: DoseSpan, size: Size, protocol_week_mg_m2: float) -> tuple[float | None, float | None]:
+    """(mg per week, dose intensity %) of ``span``'s dose on a day of ``size``; a held dose is 0 mg, 0%."""
     mg, mg_m2 = weekly(span, size)
     di = None if mg_m2 is None else 100.0 * mg_m2 / protocol_week_mg_m2
     return (None if mg is None else round(mg, 2)), (None if di is None else round(di, 2))
 
 
-def _weekly_mg(view: CaseView) -> Callable[[DoseSpan], float | None]:
-    def of(span: DoseSpan) -> float | None:
-        return weekly(span, size_on(view, span.start))[0]
+WeeklyAtStart = Callable[[DoseSpan], tuple[float | None, float | None]]
+
+
+def _weekly_at_start(view: CaseView) -> WeeklyAtStart:
+    """(mg, mg/m2) per week of a dose with the body size of its first day, worked out once per dose
+    (the MTD, the escalation and the dose periods all read it)."""
+    worked: dict[int, tuple[float | None, float | None]] = {}
+
+    def of(span: DoseSpan) -> tuple[float | None, float | None]:
+        found = worked.get(id(span))
+        if found is None:
+            found = worked[id(span)] = weekly(span, size_on(view, span.start))
+        return found
     return of
 
 
-def _history(view: CaseView, t: MaintenanceTargets, mp: list[DoseSpan], mtx: list[DoseSpan], until: dt.date) -> History:
-    of = _weekly_mg(view)
+def _history(t: MaintenanceTargets, mp: list[DoseSpan], mtx: list[DoseSpan], until: dt.date,
+             at_start: WeeklyAtStart) -> History:
+    def of(span: DoseSpan) -> float | None:
+        return at_start(span)[0]
 
     def mtd(history: list[DoseSpan]) -> float | None:
         if t.mtd_min_days is None:
@@ -177,10 +205,10 @@ def _history(view: CaseView, t: MaintenanceTargets, mp: list[DoseSpan], mtx: lis
     return History(mtd_mg_week=mtd(mp), methotrexate_mtd_mg_week=mtd(mtx), escalated_on=escalation_start(mp, of, until))
 
 
-def _periods(view: CaseView, history: list[DoseSpan]) -> list[DosePeriod]:
+def _periods(history: list[DoseSpan], at_start: WeeklyAtStart) -> list[DosePeriod]:
     periods = []
     for span in sorted(history, key=lambda s: (s.start, s.item.index)):
-        mg, mg_m2 = weekly(span, size_on(view, span.start))
+        mg, mg_m2 = at_start(span)
         dose = span.dose
         periods.append(DosePeriod(
             index=span.item.index, agent=dose.agent, start=span.start, end=span.end, dose=dose.dose.value,

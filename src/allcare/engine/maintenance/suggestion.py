@@ -27,7 +27,6 @@ from .counts import Column
 BOTH = ["mercaptopurine", "methotrexate"]
 
 
-
 class Make(Protocol):
     """Builds the suggestion for the latest count in the family's words."""
 
