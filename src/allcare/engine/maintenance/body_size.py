@@ -104,11 +104,10 @@ def _known(view: CaseView) -> _Known:
     return known
 
 
-def _nearest(view: CaseView, field: _Field, when: dt.date) -> Indexed[Anthropometry] | None:
+def _nearest(known: _Known, window: int, field: _Field, when: dt.date) -> Indexed[Anthropometry] | None:
     """The finding giving ``field`` nearest to ``when`` within the window (ties: the earlier one), found by
     bisecting its date-ordered series (:meth:`CaseView.nearest` read every finding of the window)."""
-    dates, items = _known(view).series[field]
-    window = view.rules.body_size_max_age_days
+    dates, items = known.series[field]
     after = bisect_left(dates, when)  # the first on or after ``when``
     best: Indexed[Anthropometry] | None = None
     if after > 0:
@@ -123,15 +122,16 @@ def _nearest(view: CaseView, field: _Field, when: dt.date) -> Indexed[Anthropome
 
 def size_on(view: CaseView, when: dt.date) -> Size:
     """The body size for ``when`` (nearest height, weight or recorded BSA within the window)."""
-    sizes = _known(view).sizes
-    size = sizes.get(when)
+    known = _known(view)
+    size = known.sizes.get(when)
     if size is None:
-        size = sizes[when] = _size_on(view, when)
+        size = known.sizes[when] = _size_on(view, known, when)
     return size
 
 
-def _size_on(view: CaseView, when: dt.date) -> Size:
-    height, weight, recorded = _nearest(view, "height", when), _nearest(view, "weight", when), _nearest(view, "bsa", when)
+def _size_on(view: CaseView, known: _Known, when: dt.date) -> Size:
+    window = view.rules.body_size_max_age_days
+    height, weight, recorded = (_nearest(known, window, field, when) for field in ("height", "weight", "bsa"))
     height_cm, weight_kg, recorded_bsa = _value(height, "height"), _value(weight, "weight"), _value(recorded, "bsa")
     computed = None
     measured_days = 0  # from ``when`` to the nearer of the height and the weight computed from
@@ -154,8 +154,8 @@ def body_size_section(view: CaseView) -> BodySize | None:
         return None
     latest = items[-1].date
     size = size_on(view, latest)
-    height = _nearest(view, "height", latest)
-    weight = _nearest(view, "weight", latest)
+    known, window = _known(view), view.rules.body_size_max_age_days
+    height, weight = _nearest(known, window, "height", latest), _nearest(known, window, "weight", latest)
     used = {x.index: x for x in [*size.items, *(x for x in (height, weight) if x is not None)]}
     return BodySize(
         date=max(x.date for x in used.values()),

@@ -78,16 +78,21 @@ def spans(view: CaseView, agent: str) -> list[DoseSpan]:
     return result
 
 
-def active(history: list[DoseSpan], when: dt.date) -> DoseSpan | None:
-    """The dose that applied on ``when``: the latest that started on or before it, if it had not ended.
+def applying(history: list[DoseSpan], dates: list[dt.date]) -> list[DoseSpan | None]:
+    """The dose that applied on each of ``dates`` (in date order): the latest that started on or before
+    it, if it had not ended; None without one.
 
-    Each span ends where the next one starts, so only that latest one can cover the day.
+    Each span ends where the next one starts, so only that latest one can cover the day; dates and
+    spans are both in date order, so one walk through both finds them all.
     """
-    position = bisect_right(history, when, key=lambda s: s.start)
-    if position == 0:
-        return None
-    latest = history[position - 1]
-    return latest if latest.covers(when) else None
+    applied: list[DoseSpan | None] = []
+    started = 0  # how many doses started on or before the date
+    for when in dates:
+        while started < len(history) and history[started].start <= when:
+            started += 1
+        latest = history[started - 1] if started else None
+        applied.append(latest if latest is not None and latest.covers(when) else None)
+    return applied
 
 
 def mg_per_administration(span: DoseSpan, size: Size) -> float | None:

@@ -32,7 +32,7 @@ from ..response.phases import effective_end
 from ..view import CaseView, Indexed
 from .body_size import Size, size_on
 from .counts import Column, band_text, in_target, zones
-from .doses import DoseSpan, active, spans, weekly
+from .doses import DoseSpan, applying, spans, weekly
 from .metrics import Metrics, escalation_start, maximum_tolerated, metrics, visit_weights
 from .suggestion import History, suggest
 
@@ -113,8 +113,11 @@ def _table(view: CaseView, t: MaintenanceTargets, start: dt.date, last_day: dt.d
     anc, platelets, wbc = map(column, MAINTENANCE_ANALYTES)
     weights = visit_weights(dates)
     rounded = {weight: round(weight, 4) for weight in set(weights)}  # a few distinct gaps between counts
-    mp_mg, mp_di = _dose_columns(view, dates, mp_history, t.mercaptopurine_mg_m2_day * 7)
-    mtx_mg, mtx_di = _dose_columns(view, dates, mtx_history, t.methotrexate_mg_m2_week)
+    mp, mtx = applying(mp_history, dates), applying(mtx_history, dates)
+    # only a dose needs the body size of the day, once for both agents
+    sizes = [None if a is None and b is None else size_on(view, when) for when, a, b in zip(dates, mp, mtx, strict=True)]
+    mp_mg, mp_di = _dose_columns(mp, sizes, t.mercaptopurine_mg_m2_day * 7)
+    mtx_mg, mtx_di = _dose_columns(mtx, sizes, t.methotrexate_mg_m2_week)
     table = MaintenanceCounts(
         first_row=lo, row_count=len(dates),
         zones=fold(zones(t, anc, platelets, wbc)),
@@ -126,24 +129,21 @@ def _table(view: CaseView, t: MaintenanceTargets, start: dt.date, last_day: dt.d
     return MaintenanceRows(table, counts.indexes[lo:hi], dates, anc.values, platelets.values, wbc.values), anc
 
 
-def _dose_columns(view: CaseView, dates: list[dt.date], history: list[DoseSpan],
+def _dose_columns(applied: list[DoseSpan | None], sizes: list[Size | None],
                   protocol_week_mg_m2: float) -> tuple[list[float | None], list[float | None]]:
-    """(mg per week, dose intensity %) of the agent's dose that applied on each date (None without one).
+    """(mg per week, dose intensity %) of the agent's dose that applied at each count (``applied``,
+    :func:`.doses.applying`), with the body size of the count's day; None without a dose.
 
     Counts come more often than doses change and the body size changes more slowly still: each
     (dose, body size) pair is worked out once."""
-    if not history:
-        return [None] * len(dates), [None] * len(dates)
-    worked: dict[tuple[int, float | None, float | None], tuple[float | None, float | None]] = {}
+    worked: dict[tuple[int, float | None, int], tuple[float | None, float | None]] = {}
     mg: list[float | None] = []
     di: list[float | None] = []
-    for when in dates:
-        span = active(history, when)
-        if span is None:
+    for span, size in zip(applied, sizes, strict=True):
+        if span is None or size is None:  # a size is looked up for every day a dose applied
             cell: tuple[float | None, float | None] = (None, None)
         else:
-            size = size_on(view, when)
-            key = (id(span), size.bsa, size.weight_kg)
+            key = (id(span), size.bsa, id(size.weight))  # what a dose per m2 or per kg reads
             found = worked.get(key)
             cell = worked[key] = _di(span, size, protocol_week_mg_m2) if found is None else found
         mg.append(cell[0])
