@@ -270,6 +270,8 @@ def test_the_maintenance_table_refers_to_the_blood_count_rows_instead_of_repeati
     assert counts.indexes == [3, 4]  # the findings' positions in the case file (treatment, anthropometry, cbc -30, ...)
     assert (counts.anc, counts.platelets, counts.wbc) == ([1.0, 0.6], [200.0, None], [3.1, None])
     assert [(c.zone, c.in_target) for c in counts.rows()] == [("target", True), ("reduce", False)]
+    with pytest.raises(ValueError, match="same assessment's blood_counts"):  # a table of another record is refused
+        a.maintenance.counts.read(assess(case_from_dict(case(cbc(14, anc=1.0)))).blood_counts)
 
 
 def test_a_finished_maintenance_without_counts_asks_for_nothing():

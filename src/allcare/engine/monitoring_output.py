@@ -239,6 +239,10 @@ class MaintenanceCounts(_Out, frozen=True, kw_only=True):
     def read(self, blood_counts: CountRows) -> MaintenanceRows:
         """This table with the dates, indexes and values of the blood-count rows it refers to
         (``blood_counts`` is the same assessment's :class:`.assessment.BloodCounts`)."""
+        if self.first_row + self.row_count > len(blood_counts.dates):
+            raise ValueError(f"the maintenance counts are blood-count rows {self.first_row} to "
+                             f"{self.first_row + self.row_count - 1}, but the blood-count table given has "
+                             f"{len(blood_counts.dates)} rows: read them with the same assessment's blood_counts")
         rows = slice(self.first_row, self.first_row + self.row_count)
         anc, platelets, wbc = (blood_counts.column(analyte, "values")[rows] for analyte in MAINTENANCE_ANALYTES)
         return MaintenanceRows(self, blood_counts.indexes[rows], blood_counts.dates[rows], anc, platelets, wbc)
