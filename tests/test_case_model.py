@@ -276,7 +276,7 @@ def test_json_validated_in_one_pass_gives_the_same_case(path):
 _parse_cell_count = quantity_parser(CELL_COUNT, 0.0, 2000.0)
 _RAW = st.one_of(
     st.integers(-5, 3000), st.floats(allow_nan=True, allow_infinity=True), st.booleans(), st.text(max_size=3),
-    st.just(-0.0), st.just(2000.0), st.just(2000.0000001),
+    st.just(-0.0), st.just(2000.0), st.just(2000.0000001), st.just(10**400),
     st.fixed_dictionaries({"value": st.floats(0, 5000)}, optional={"unit": st.sampled_from(["/uL", "K/uL", "g/L", "x"]),
                                                                   "comparator": st.sampled_from(["<", ">=", "~"])}),
 )
@@ -298,6 +298,29 @@ def test_a_quantity_field_says_what_its_parser_says(raw):
         return
     got = Cbc(date="2024-01-02", wbc=raw).wbc
     assert (got, repr(got.value)) == (expected, repr(expected.value))
+
+
+@pytest.mark.parametrize("value", [
+    10**400, -(10**400), {"value": 10**400, "unit": "10*9/L"}, {"value": 3.1, "unit": "10*9/L", "upper_limit": 10**400},
+], ids=["bare", "bare negative", "value", "limit"])
+@pytest.mark.parametrize("read", [case_from_dict, lambda data: case_from_json(json.dumps(data))], ids=["dict", "json"])
+def test_a_number_too_large_for_a_float_is_refused_naming_the_field(value, read):
+    """JSON integers have no size limit; one beyond a float's range is refused like infinity, never a traceback."""
+    data = case({"type": "cbc", "date": "2024-01-02", "wbc": value})
+    with pytest.raises(CaseValidationError) as raised:
+        read(data)
+    [problem] = [str(p) for p in raised.value.problems]
+    assert problem.startswith("findings[0] (cbc, 2024-01-02): wbc: ") and "must be a finite number" in problem
+
+
+@pytest.mark.parametrize("read", [case_from_dict, lambda data: case_from_json(json.dumps(data))], ids=["dict", "json"])
+def test_a_dose_too_large_for_a_float_is_refused_naming_the_field(read):
+    data = case({"type": "dose", "agent": "daunorubicin", "dose": {"value": 10**400, "unit": "mg/m2"},
+                 "start": "2024-01-02"})
+    with pytest.raises(CaseValidationError) as raised:
+        read(data)
+    assert [str(p) for p in raised.value.problems] == [
+        "findings[0] (dose, 2024-01-02): dose: 'value' must be a finite number"]
 
 
 @pytest.mark.parametrize("text", ["\ud800", "46,XX\udfff[20]"])

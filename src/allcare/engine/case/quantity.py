@@ -66,6 +66,20 @@ _OBJECT_KEYS = {"value", "unit", "lower_limit", "upper_limit", "comparator"}
 _BARE_CACHE_SIZE = 2048
 
 
+def finite_number(raw: Any, what: str) -> float:
+    """``raw`` as a float, or a ValueError naming ``what``: a boolean is not a number, and NaN, infinity
+    or a JSON integer beyond a float's range is no measurement."""
+    if isinstance(raw, bool) or not isinstance(raw, (int, float)):
+        raise ValueError(f"{what} must be a number")
+    try:
+        value = float(raw)
+    except OverflowError:
+        value = math.inf
+    if not math.isfinite(value):
+        raise ValueError(f"{what} must be a finite number")
+    return value
+
+
 def quantity_parser(kind: UnitKind, minimum: float = 0.0, maximum: float | None = None,
                     bare_allowed: bool = True) -> Callable[[Any], Quantity | None]:
     """Build a pydantic 'before' validator that turns case-file input into a :class:`Quantity`.
@@ -74,14 +88,6 @@ def quantity_parser(kind: UnitKind, minimum: float = 0.0, maximum: float | None 
     in units that differ ten- to a hundred-fold (creatinine 0.5 mg/dL = 44 umol/L), a
     bare number would be silently wrong in one of them.
     """
-
-    def number(raw: Any, what: str) -> float:
-        if isinstance(raw, bool) or not isinstance(raw, (int, float)):
-            raise ValueError(f"{what} must be a number")
-        value = float(raw)
-        if not math.isfinite(value):
-            raise ValueError(f"{what} must be a finite number")
-        return value
 
     def in_range(canonical: float, shown: float, unit: str, reported: bool) -> None:
         if canonical < minimum:
@@ -107,13 +113,13 @@ def quantity_parser(kind: UnitKind, minimum: float = 0.0, maximum: float | None 
             if not isinstance(unit, str):
                 raise ValueError("'unit' must be text")
             kind.factor(unit)  # an unknown unit is named before the value is read
-            value = number(raw["value"], "'value'")
+            value = finite_number(raw["value"], "'value'")
             canonical = round(kind.to_canonical(value, unit), 9)
             in_range(canonical, value, unit, True)
             limits: dict[str, float] = {}
             for bound in ("lower_limit", "upper_limit"):
                 if raw.get(bound) is not None:
-                    limit = number(raw[bound], f"'{bound}'")
+                    limit = finite_number(raw[bound], f"'{bound}'")
                     if limit < 0 and not kind.has_offset:
                         raise ValueError(f"'{bound}' must be >= 0")
                     limits[bound] = round(kind.to_canonical(limit, unit), 9)
@@ -126,7 +132,7 @@ def quantity_parser(kind: UnitKind, minimum: float = 0.0, maximum: float | None 
         return bare(raw)
 
     def bare(raw: Any) -> Quantity:
-        value = number(raw, "the value")
+        value = finite_number(raw, "the value")
         if not bare_allowed:
             examples = " or ".join(f"{{'value': {value:g}, 'unit': '{u}'}}" for u in kind.accepted()[:2])
             raise ValueError(f"give the unit, e.g. {examples}: labs report a {kind.name} in units that differ many-fold")
@@ -305,14 +311,13 @@ def _parse_dose(raw: Any) -> Any:
     unit, value = raw.get("unit"), raw.get("value")
     if not isinstance(unit, str) or not unit.strip():
         raise ValueError("a dose needs its unit, e.g. mg, mg/m2, mg/kg, IU/m2")
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ValueError("'value' must be a finite number")
+    value = finite_number(value, "'value'")
     kind = dose_kind(unit)
     if kind is None:
         accepted = ", ".join(u for kind in U.DOSE_KINDS for u in kind.accepted())
         raise ValueError(f"unit {unit!r} is not accepted for a dose; use a unit of an amount, an amount per m2 or "
                          f"per kg, e.g. {accepted}")
-    canonical = round(kind.to_canonical(float(value), unit), 9)
+    canonical = round(kind.to_canonical(value, unit), 9)
     if canonical < 0:
         raise ValueError(f"must be >= 0 {kind.canonical} (got {value:g} {unit}); 0 records a dose held")
     if canonical > _DOSE_MAXIMUM[kind.canonical]:
