@@ -164,7 +164,7 @@ def test_mcode_example_patient_through_the_fhir_server(cds, fhir):
     body = hook("cancer-patient-brian-l", fhirServer=f"{fhir.url}/fhir",
                 fhirAuthorization={"access_token": TOKEN, "token_type": "Bearer", "expires_in": 300, "scope": "patient/*.read", "subject": "x"})
     cards = check_cards(post(cds, body), "cancer-patient-brian-l")
-    assert "indeterminate" in cards[0]["summary"] and "marrow blast" in cards[0]["detail"]
+    assert cards[0]["summary"].startswith("Indeterminate, B-cell lineage · ") and "marrow blast" in cards[0]["detail"]
 
 
 def test_missing_prefetch_without_a_fhir_server_is_412(cds, example_resources):
@@ -299,7 +299,28 @@ def test_cards_name_risk_groups_in_the_words_of_allcare_labels(nci, genetic):
     base = assess(load_case(EXAMPLE))
     a = msgspec.structs.replace(base, risk=msgspec.structs.replace(base.risk, nci=nci, genetic=genetic))
     card = summary_card(a, str(uuid.uuid4()), None)
-    nci_words = labels.NCI_RISK[nci] if nci else "undetermined"
-    genetic_words = labels.GENETIC_RISK[genetic] if genetic else "undetermined"
+    nci_words = labels.NCI_RISK[nci] if nci else labels.UNDETERMINED
+    genetic_words = labels.GENETIC_RISK[genetic] if genetic else labels.UNDETERMINED
     assert f"NCI risk: {nci_words}" in card.summary
     assert f"**Risk**: NCI {nci_words}; genetic {genetic_words}" in card.detail
+
+
+@pytest.mark.parametrize("mrd_status", ["negative", "positive", "not_evaluable"])
+def test_cards_name_the_latest_mrd_and_an_unclassified_disease_in_words(mrd_status):
+    """No key reaches a clinician as written: the MRD status and the disease and lineage shown when no
+    WHO-HAEM5 entity is named read ``allcare.labels``."""
+    import msgspec
+
+    from allcare import labels
+    from allcare.interop.cdshooks.cards import summary_card
+
+    base = assess(load_case(EXAMPLES / "mrd_positive_eoi_blinatumomab_indication.yaml"))
+    assert base.mrd.latest is not None
+    diagnosis = msgspec.structs.replace(
+        base.diagnosis, disease="ALL", lineage="B", who_haem5=msgspec.structs.replace(base.diagnosis.who_haem5, name=None))
+    a = msgspec.structs.replace(base, diagnosis=diagnosis,
+                                mrd=msgspec.structs.replace(base.mrd, latest=msgspec.structs.replace(base.mrd.latest, status=mrd_status)))
+    card = summary_card(a, str(uuid.uuid4()), None)
+    assert f"): {labels.MRD_STATUS[mrd_status]}" in card.detail
+    assert card.summary.startswith(f"{labels.DISEASE['ALL']}, {labels.LINEAGE['B']} lineage · ")
+    assert "not_evaluable" not in card.detail and "-lineage" not in card.detail

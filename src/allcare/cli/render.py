@@ -23,6 +23,7 @@ from ..labels import (
     LINEAGE,
     NCI_RISK,
     STAGE,
+    UNDETERMINED,
     cns_label,
     label,
     phase_label,
@@ -31,8 +32,6 @@ from ..labels import (
 
 _SEVERITY_STYLE = {"critical": "bold white on red", "warning": "bold black on yellow", "info": "bold white on blue"}
 
-
-UNDETERMINED = "cannot determine"
 
 
 def _mrd_text(mrd: MrdResult | None) -> str:

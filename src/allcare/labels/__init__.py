@@ -124,6 +124,9 @@ ANALYTE: dict[str, str] = {
 }
 """Blood-count analytes as charts and tables name them."""
 UNKNOWN = "Not yet known"
+"""What nobody has recorded yet (a finding not taken)."""
+UNDETERMINED = "cannot determine"
+"""What the engine could not decide from what is recorded (its conclusion lists what it needs)."""
 
 
 def label(words: Mapping[str, str], key: str | None, unknown: str = UNKNOWN) -> str:

@@ -11,7 +11,19 @@ from __future__ import annotations
 import uuid
 
 from ...engine.assessment import Assessment
-from ...labels import GENETIC_RISK, NCI_RISK, alert_label, cns_label, label, phase_label, status_label
+from ...labels import (
+    DISEASE,
+    GENETIC_RISK,
+    LINEAGE,
+    MRD_STATUS,
+    NCI_RISK,
+    UNDETERMINED,
+    alert_label,
+    cns_label,
+    label,
+    phase_label,
+    status_label,
+)
 from .models import Card, Coding, Link, Source
 
 ALERT_TOPICS = "urn:allcare:alerts"
@@ -40,12 +52,11 @@ def _card_id(hook_instance: str, key: str) -> str:
     return str(uuid.uuid5(_NAMESPACE, f"{hook_instance}|{key}"))
 
 
-UNDETERMINED = "undetermined"
-
 
 def summary_card(a: Assessment, hook_instance: str, patient_url: str | None) -> Card:
     d = a.diagnosis
-    entity = d.who_haem5.name or (f"{d.disease} ({d.lineage}-lineage)" if d.lineage else d.disease)
+    disease = label(DISEASE, d.disease, UNDETERMINED)
+    entity = d.who_haem5.name or (f"{disease}, {label(LINEAGE, d.lineage)} lineage" if d.lineage else disease)
     status = status_label(a.status.current)
     nci = label(NCI_RISK, a.risk.nci, UNDETERMINED)
     summary = short(f"{entity} · NCI risk: {nci} · {status}")
@@ -59,7 +70,7 @@ def summary_card(a: Assessment, hook_instance: str, patient_url: str | None) -> 
     ]
     if a.mrd.latest is not None:
         m = a.mrd.latest
-        lines.append(f"**Latest MRD** ({m.date}): {m.status}" + (f", {m.value:.2g}" if m.value is not None else ""))
+        lines.append(f"**Latest MRD** ({m.date}): {label(MRD_STATUS, m.status)}" + (f", {m.value:.2g}" if m.value is not None else ""))
     if a.missing:
         lines.append("**Would help decide**: " + "; ".join(a.missing[:6]) + (" ..." if len(a.missing) > 6 else ""))
     lines.append(f"_{a.disclaimer}_ Rules {a.rules_version}, assessed as of {a.as_of}.")

@@ -142,9 +142,6 @@ class Resource(_Element):
     patient: Reference | None = None
     contained: list[dict[str, Any]] | None = None
 
-    def get_resource_type(self) -> str:
-        return self.resource_type
-
 
 class Patient(Resource):
     resource_type: ClassVar[str] = "Patient"
