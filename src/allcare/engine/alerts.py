@@ -29,7 +29,7 @@ from .course.describe import episode_phenotype, target_status
 from .course.treatment import CD19_DIRECTED, CD22_DIRECTED, EXPOSURE_NAMES
 from .diagnosis.lesions import is_abl_class
 from .lesion_vocabulary import BCR_ABL1, TP53_MUTATION
-from .monitoring import monitoring_alerts
+from .monitoring import Monitoring, monitoring_alerts
 from .response.mrd import level_at_least, value_text
 from .view import CaseView, Indexed
 
@@ -50,6 +50,7 @@ class AlertInputs:
     risk: Risk
     status: Status
     mrd: MrdSummary
+    monitoring: Monitoring  # the treatment-monitoring sections the assessment shows
 
     def remission_after(self, when: dt.date) -> dt.date | None:
         """The first remission point after ``when`` (the disease found then has since cleared)."""

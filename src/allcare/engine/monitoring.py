@@ -1,8 +1,8 @@
 """Treatment monitoring: the sections and alerts of maintenance, pharmacogenetics and toxicity.
 
-:func:`monitoring` works the sections out once per case view (the pipeline asks
-for the sections, the alert hook for the alerts, and both must read the same
-results); :func:`monitoring_alerts` is the one hook ``alerts.py`` calls. Each
+:func:`monitoring` works the sections out once per assessment: the pipeline
+builds them before the alerts and hands the same results to the panels and, in
+``AlertInputs``, to :func:`monitoring_alerts`, the one hook ``alerts.py`` calls. Each
 alert is fed by a conclusion a section already reached, so an alert never
 disagrees with the panel below it, and its message is decision support worded
 as its guideline words it.
@@ -11,8 +11,6 @@ as its guideline words it.
 from __future__ import annotations
 
 import datetime as dt
-import threading
-import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -52,10 +50,6 @@ class Monitoring:
         return trail + self.toxicity.conclusions
 
 
-_MEMO: weakref.WeakKeyDictionary[CaseView, Monitoring] = weakref.WeakKeyDictionary()
-_LOCK = threading.Lock()
-
-
 def treatment_start(view: CaseView, course: DiseaseCourse) -> dt.date | None:
     """The course's treatment start (:mod:`.course.treatment`); a record with doses but no treatment block
     (administrations imported without their plan) starts on its first dose."""
@@ -65,14 +59,9 @@ def treatment_start(view: CaseView, course: DiseaseCourse) -> dt.date | None:
 
 
 def monitoring(view: CaseView, course: DiseaseCourse) -> Monitoring:
-    """The monitoring sections of ``view`` (worked out on first request, then shared); ``course`` is the
-    view's course (:func:`.course.build.build_course`)."""
-    with _LOCK:
-        found = _MEMO.get(view)
-    if found is not None:
-        return found
+    """The monitoring sections of ``view``; ``course`` is the view's course (:func:`.course.build.build_course`)."""
     started = treatment_start(view, course)
-    result = Monitoring(
+    return Monitoring(
         treatment_start=started,
         body_size=body_size_section(view),
         chemistry=grade_chemistry(view, started),
@@ -80,15 +69,11 @@ def monitoring(view: CaseView, course: DiseaseCourse) -> Monitoring:
         pharmacogenetics=assess_pharmacogenetics(view),
         toxicity=assess_toxicity(view),
     )
-    with _LOCK:
-        _MEMO[view] = result
-    return result
 
 
 def monitoring_alerts(inputs: AlertInputs) -> list[Alert]:
     """Every treatment-monitoring alert on ``view.as_of`` (the hook ``alerts.py`` calls with its ``AlertInputs``)."""
-    view = inputs.view
-    m = monitoring(view, inputs.course)
+    view, m = inputs.view, inputs.monitoring
     found: list[Alert] = []
     for check in (_febrile_neutropenia, _tumour_lysis, _methotrexate, _asparaginase, _liver, _anthracyclines,
                   _pharmacogenetics, _maintenance):

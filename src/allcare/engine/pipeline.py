@@ -44,8 +44,8 @@ def assess(case: Case, as_of: dt.date | None = None, rules: RuleSet = DEFAULT_RU
     status, mrd = assess_response(view, course)
     codes = assign_codes(diagnosis, status, course_summary)
     risk = assess_risk(view, diagnosis, cns, status, mrd, course)
-    alerts = raise_alerts(AlertInputs(view, course, course_summary, diagnosis, cns, risk, status, mrd))
     treatment = monitoring(view, course)
+    alerts = raise_alerts(AlertInputs(view, course, course_summary, diagnosis, cns, risk, status, mrd, treatment))
     sections = [diagnosis.conclusions, codes.conclusions, cns.conclusions, risk.conclusions, status.conclusions,
                 [c for episode in course_summary.episodes for c in episode.conclusions], course_summary.conclusions,
                 treatment.conclusions()]
