@@ -12,14 +12,14 @@ import datetime as dt
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable
 from functools import cached_property
-from operator import ge, gt, le, lt
-from typing import Any, Generic, TypeVar
+from operator import ge, gt, itemgetter, le, lt
+from typing import Any, Generic, TypeVar, get_args
 
 import msgspec
 
 from .case import Case, Cbc, Condition, Finding, Marrow, Patient
 from .case.bounds import above, at_least, at_most, below
-from .case.models import CBC_ANALYTES
+from .case.models import CbcAnalyte
 from .dates import exact_years
 from .explain import EvidenceRef
 from .rules import DEFAULT_RULES, RuleSet
@@ -79,6 +79,10 @@ def _default_as_of(fields: list[dict[str, Any]], types: list[str], diagnosis_dat
     return max(dates + ends, default=None) or diagnosis_date
 
 
+_CBC_ANALYTES: tuple[CbcAnalyte, ...] = get_args(CbcAnalyte)
+_ANALYTES_OF = itemgetter(*_CBC_ANALYTES)
+
+
 class CountColumns:
     """The blood counts known on ``as_of`` as columns, in date order: built once per view.
 
@@ -88,13 +92,14 @@ class CountColumns:
     finding indexes. An analyte no count measured has no column.
     """
 
-    __slots__ = ("items", "indexes", "dates", "values", "units", "comparators", "lab_lower", "lab_upper", "reported",
+    __slots__ = ("items", "indexes", "dates", "analytes", "values", "units", "comparators", "lab_lower", "lab_upper", "reported",
                  "reported_units")
 
     def __init__(self, items: list[Indexed[Cbc]]):
         self.items = items
         self.indexes: list[int] = [item.index for item in items]
         self.dates: list[dt.date] = [item.date for item in items]
+        self.analytes: list[CbcAnalyte] = []  # the analytes measured at least once, in the case format's order
         self.values: dict[str, list[float | None]] = {}
         self.units: dict[str, str] = {}
         self.comparators: dict[str, list[str | None]] = {}
@@ -103,12 +108,15 @@ class CountColumns:
         self.reported: dict[str, list[int]] = {}  # rows written as an object: a unit, a lab range or a comparator
         self.reported_units: dict[str, dict[int, str]] = {}  # of those rows, the unit the lab wrote
         rows = len(items)
-        # A pydantic model's attributes are slow to read one by one: read each count's fields once.
-        fields = [item.finding.__dict__ for item in items]
-        for analyte in CBC_ANALYTES:
-            quantities = [d[analyte] for d in fields]
+        if not rows:
+            return
+        # A pydantic model's attributes are slow to read one by one: read each count's analytes at once
+        # and turn the rows into one column per analyte (both in C).
+        columns = zip(*map(_ANALYTES_OF, [item.finding.__dict__ for item in items]), strict=True)
+        for analyte, quantities in zip(_CBC_ANALYTES, columns, strict=True):
             if not any(quantities):
                 continue
+            self.analytes.append(analyte)
             self.values[analyte] = [None if q is None else q.value for q in quantities]
             self.units[analyte] = next(q for q in quantities if q is not None).unit
             # Only a result written as an object can carry limits or a comparator (``Quantity.reported``).
@@ -175,10 +183,12 @@ class CaseView:
         else:
             self.findings = list(map(Indexed, order, [findings[i] for i in order], [dates[i] for i in order]))
             kinds = [types[i] for i in order]
+        self._kinds = kinds  # the type of each of ``findings``
         # Rules ask for one type at a time, dozens of times per case: group once.
         self._by_type: dict[str, list[Indexed[Any]]] = {}  # by type name (see of_type)
         for item, kind in zip(self.findings, kinds, strict=True):
             self._by_type.setdefault(kind, []).append(item)
+        self._merged: dict[tuple[str, ...], list[Indexed[Any]]] = {}  # filled by ``of_type`` for several types
         self._dates: dict[str, list[dt.date]] = {}  # per type, filled by ``between`` when first asked
         self._all_dates: list[dt.date] | None = None  # filled by ``until`` when first asked
 
@@ -200,8 +210,11 @@ class CaseView:
         callers annotate what they asked for (``Indexed[Marrow]``)."""
         if len(types) == 1:
             return list(self._by_type.get(types[0], ()))
-        groups = [self._by_type.get(t, ()) for t in dict.fromkeys(types)]
-        return sorted((x for group in groups for x in group), key=_in_date_order)
+        merged = self._merged.get(types)
+        if merged is None:  # several types: picked once per view from the date-ordered findings, for each combination asked
+            wanted = set(types)
+            merged = self._merged[types] = [x for x, kind in zip(self.findings, self._kinds, strict=True) if kind in wanted]
+        return list(merged)
 
     # Patient -----------------------------------------------------------------
     @property

@@ -21,8 +21,9 @@ import datetime as dt
 from bisect import bisect_left, bisect_right
 from typing import NamedTuple
 
-from ..assessment import AnalyteColumns, BloodCounts
+from ..assessment import AnalyteColumns, BloodCounts, RangeSource
 from ..case.bounds import above, at_least, at_most, below
+from ..case.models import CbcAnalyte
 from ..columns import fold
 from ..course.treatment import TreatmentHistory
 from ..view import CaseView, CountColumns
@@ -38,7 +39,7 @@ class Info(NamedTuple):
     term: str | None
     lower: float | None
     upper: float | None
-    source: str | None  # "lab" or "reference"
+    source: RangeSource | None
     rows_found: int  # reference rows that applied (2: the sexes differ and sex is unknown)
 
 
@@ -133,6 +134,7 @@ def grade_value(
     llns = [lab_lower] if lab_lower is not None else [r.lower for r in rows]
     ulns = [lab_upper] if lab_upper is not None else [r.upper for r in rows]
     lower, upper = _single(llns), _single(ulns)
+    source: RangeSource | None
     if lower is not None:
         source = "lab" if lab_lower is not None else "reference"
     elif upper is not None:
@@ -174,7 +176,8 @@ def _shared_cells(analyte: str, band: AgeBand, values: list[float | None]) -> di
         new = set(values)
         new.discard(None)
     for value in new:
-        shared[value] = grade_value(analyte, value, None, None, None, band)  # type: ignore[arg-type]
+        if value is not None:  # None (not measured) is EMPTY, kept above
+            shared[value] = grade_value(analyte, value, None, None, None, band)
     return shared
 
 
@@ -191,10 +194,11 @@ def _stretches(view: CaseView, dates: list[dt.date]) -> list[tuple[int, int, dic
         return [(0, len(dates), {})]
     table = band_table(view.patient.sex.value)
     begin, end = bisect_right(EDGES, first), bisect_right(EDGES, last)
-    starts = [0] + [
-        bisect_left(range(len(dates)), EDGES[edge], key=lambda row: age_at(dates[row]))  # type: ignore[arg-type]
-        for edge in range(begin, end)
-    ]
+
+    def age(row: int) -> float:
+        return age_at(dates[row]) or 0.0  # known on every date: it is known on the first and the last
+
+    starts = [0] + [bisect_left(range(len(dates)), EDGES[edge], key=age) for edge in range(begin, end)]
     stops = starts[1:] + [len(dates)]
     return [(start, stop, table[begin + n]) for n, (start, stop) in enumerate(zip(starts, stops, strict=True)) if start < stop]
 
@@ -208,17 +212,20 @@ def grade_column(analyte: str, counts: CountColumns, stretches: list[tuple[int, 
         run = values[start:stop]
         shared = _SHARED.get((analyte, band), {})
         try:
-            cells += [shared[value] for value in run]  # values seen before: a look-up each
+            cells += map(shared.__getitem__, run)  # values seen before: a look-up each
         except KeyError:
+            del cells[start:]
             shared = _shared_cells(analyte, band, run)
-            cells += [shared[value] for value in run]
+            cells += map(shared.__getitem__, run)
     # Results with a lab range or reported as a bound are few, and read on their own.
     comparators, lower, upper = counts.comparators[analyte], counts.lab_lower[analyte], counts.lab_upper[analyte]
     units = counts.reported_units[analyte]
     for row in counts.reported[analyte]:
+        value = values[row]
+        if value is None:  # a reported result always holds a value
+            continue
         band = next(b for start, stop, b in stretches if start <= row < stop).get(analyte, NO_ROWS)
-        cells[row] = grade_value(  # type: ignore[arg-type]
-            analyte, values[row], comparators[row], lower[row], upper[row], band, units.get(row))
+        cells[row] = grade_value(analyte, value, comparators[row], lower[row], upper[row], band, units.get(row))
     return cells
 
 
@@ -247,8 +254,10 @@ def grade_counts(view: CaseView, treatment_start: dt.date | None = None) -> Bloo
     if not counts.dates:
         return BloodCounts()
     stretches = _stretches(view, counts.dates)
-    analytes, cells_of, bits_of = {}, {}, {}
-    for analyte in counts.values:
+    analytes: dict[CbcAnalyte, AnalyteColumns] = {}
+    cells_of: dict[str, list[Cell]] = {}
+    bits_of: dict[str, tuple[int, ...]] = {}
+    for analyte in counts.analytes:
         cells = cells_of[analyte] = grade_column(analyte, counts, stretches)
         flags, grades, bits, infos, _ = zip(*cells, strict=True)
         bits_of[analyte] = bits

@@ -78,8 +78,12 @@ class _Table:
     ):
         self.counts = counts
         self.cells = cells
-        # The rows worth a word are few, and most columns have none (no bits above the signs).
-        self.bits = {analyte: column for analyte, column in bits.items() if max(column) > SIGNS}
+        # The rows worth a word are few, and most columns have none (no bits above the signs): for each
+        # column, the rows of each notable value (a value is one of a few shared ones: searched in C).
+        self.notable: dict[str, dict[int, list[int]]] = {
+            analyte: {value: _positions(column, value) for value in set(column) if value > SIGNS}
+            for analyte, column in bits.items() if max(column) > SIGNS
+        }
         self.rows: dict[tuple[str, int], list[int]] = {}
         self.iso: dict[int, str] = {}
         # Counts up to this row were taken before treatment started (on its first day included).
@@ -87,15 +91,13 @@ class _Table:
 
     def flagged(self, analyte: str, bit: int) -> list[int]:
         """The rows of ``analyte`` whose cell has this notable bit."""
-        column = self.bits.get(analyte)
-        if column is None:
+        where = self.notable.get(analyte)
+        if where is None:
             return []
         rows = self.rows.get((analyte, bit))
         if rows is None:
             mask = bit << NOTABLE_SHIFT
-            rows = self.rows[(analyte, bit)] = sorted(
-                row for value in set(column) if value & mask for row in _positions(column, value)
-            )
+            rows = self.rows[(analyte, bit)] = sorted(row for value, at in where.items() if value & mask for row in at)
         return rows
 
     def date(self, row: int) -> str:
