@@ -50,6 +50,9 @@ def _partners(name: str) -> tuple[str, ...]:
     return tuple(name.split("::")) if "::" in name else ()
 
 
+_PROVEN_CAP = 1024
+
+
 @dataclass(frozen=True)
 class Test:
     """One lesion family: what proves it and which negative results rule it out.
@@ -64,6 +67,18 @@ class Test:
     ruled_out_by: tuple[frozenset[str], ...] = ()
     key: str | None = None
     """The vocabulary key when the family is one lesion (its test is asked for in the shared wording)."""
+    _proven: dict[str, bool] = field(default_factory=dict, init=False, repr=False, compare=False)
+    """What ``proves`` said of each name asked about: a test is fixed and lesion names repeat from case to case."""
+
+    def proven(self, name: str) -> bool:
+        """``proves(name)``, worked out once per name (the memory is bounded: names come from case files)."""
+        known = self._proven
+        found = known.get(name)
+        if found is None:
+            if len(known) >= _PROVEN_CAP:
+                known.clear()
+            found = known[name] = self.proves(name)
+        return found
 
     @property
     def request(self) -> str:
@@ -192,6 +207,7 @@ class Lesions:
     detected: set[str] = field(default_factory=set)
     negative: set[str] = field(default_factory=set)
     conflicting: set[str] = field(default_factory=set)
+    _answers: dict[str, Answer] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @classmethod
     def of(cls, view: CaseView, diagnosis: Diagnosis) -> Lesions:
@@ -205,11 +221,19 @@ class Lesions:
         return cls(view, diagnosis, detected, negative, conflicting)
 
     def ask(self, test: Test) -> Answer:
-        if any(test.proves(name) for name in self.conflicting):
-            return Answer(test, None, tuple(sorted(n for n in self.conflicting if test.proves(n))), conflicting=True)
-        found = tuple(sorted(n for n in self.detected if test.proves(n)))
+        """The answer of ``test`` (worked out once per diagnosis: risk schemes ask the same families)."""
+        answer = self._answers.get(test.label)
+        if answer is None or answer.test is not test:
+            answer = self._answers[test.label] = self._ask(test)
+        return answer
+
+    def _ask(self, test: Test) -> Answer:
+        proven = test.proven
+        if self.conflicting and (clashing := [n for n in self.conflicting if proven(n)]):
+            return Answer(test, None, tuple(sorted(clashing)), conflicting=True)
+        found = [n for n in self.detected if proven(n)]
         if found:
-            return Answer(test, True, found)
+            return Answer(test, True, tuple(sorted(found)))
         for alternative in test.ruled_out_by:
             if alternative <= self.negative:
                 return Answer(test, False, tuple(sorted(alternative)))
