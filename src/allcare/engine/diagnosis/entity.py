@@ -172,17 +172,34 @@ def tier_state(tier: Tier, g: GeneticProfile, icc: bool = False) -> TierState:
     return TierState("negative")
 
 
-def walk(tiers: tuple[Tier, ...], g: GeneticProfile, icc: bool = False) -> Walk:
-    """Go down the precedence list; stop at the first detected, contradictory or masked tier."""
+TierStates = dict[tuple[Tier, bool], TierState]
+"""The state of each tier already read for one genetic profile, by tier and whether ICC's reading applies."""
+
+
+def walk(tiers: tuple[Tier, ...], g: GeneticProfile, icc: bool = False, known: TierStates | None = None) -> Walk:
+    """Go down the precedence list; stop at the first detected, contradictory or masked tier.
+
+    ``known``: the tier states of ``g`` read by an earlier walk (the WHO and ICC walks share them: they
+    read a tier differently only for hypodiploidy); each tier is read once.
+    """
+    known = {} if known is None else known
+
+    def state_of(tier: Tier) -> TierState:
+        key = (tier, icc and tier.key == "hypodiploidy")
+        state = known.get(key)
+        if state is None:
+            state = known[key] = tier_state(tier, g, icc)
+        return state
+
     pending: list[Tier] = []
     negative: list[Tier] = []
     notes: list[str] = []
     for position, tier in enumerate(tiers):
-        state = tier_state(tier, g, icc)
+        state = state_of(tier)
         if state.note:
             notes.append(state.note)
         if state.status == "detected":
-            also = [t.label for t in tiers[position + 1:] if tier_state(t, g, icc).status == "detected"]
+            also = [t.label for t in tiers[position + 1:] if state_of(t).status == "detected"]
             return Walk("found", tier, state, pending, negative, also, notes)
         if state.status in ("conflicting", "uncertain"):
             kind = "conflict" if state.status == "conflicting" else "uncertain"
@@ -227,7 +244,8 @@ def _not_applicable(disease: DiseaseCall) -> EntityCall:
 
 
 def _b_entity(g: GeneticProfile) -> EntityCall:
-    who_walk, icc_walk = walk(B_TIERS, g), walk(B_TIERS, g, icc=True)
+    known: TierStates = {}
+    who_walk, icc_walk = walk(B_TIERS, g, known=known), walk(B_TIERS, g, icc=True, known=known)
     who = _from_walk(who_walk, WHO_TOPIC, WHO_RULE, WHO_SOURCE, _who_b_key, WHO_NAMES, g)
     icc = _from_walk(icc_walk, ICC_TOPIC, ICC_RULE, ICC_SOURCE, lambda w: _icc_b_key(w, g), ICC_NAMES, g)
     return EntityCall(who[0], icc[0], [who[1], icc[1]])

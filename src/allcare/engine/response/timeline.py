@@ -218,9 +218,9 @@ class _Walker:
                 continue
             mrds = [mrd_result(i, self.rules) for i in cand.mrds]
             before = (self.course.state, self.course.remissions)
-            verdict = self.judge(cand, mrds)
-            self._record(cand.date, before, verdict)
             reading = read_marrows(cand.marrows, self.rules) if cand.marrows else None
+            verdict = self.judge(cand, reading, mrds)
+            self._record(cand.date, before, verdict)
             span = phase_on(self.spans, cand.date)
             points.append(
                 TimelinePoint(
@@ -249,8 +249,8 @@ class _Walker:
             self.events.append(CourseEvent(kind, onset, when, verdict.status, verdict.rule, verdict.explanation,
                                            list(verdict.evidence)))
 
-    def judge(self, cand: _Candidate, mrds: list[MrdResult]) -> _Verdict:
-        reading = read_marrows(cand.marrows, self.rules) if cand.marrows else None
+    def judge(self, cand: _Candidate, reading: MarrowReading | None, mrds: list[MrdResult]) -> _Verdict:
+        """The status at one point from its marrows (``reading``, read once by the walk), MRD and the rest."""
         evidence = self._evidence(cand, reading)
         if self.pretreatment(cand.date):
             return self._newly_diagnosed(cand, evidence)
