@@ -25,9 +25,10 @@ from .assessment import Alert, CnsResult, Course, Diagnosis, Episode, MrdSummary
 from .case import Condition, Extramedullary
 from .case.bounds import above, below, describe
 from .course.build import DiseaseCourse
-from .course.describe import episode_phenotype, target_status
+from .course.describe import target_status
 from .course.treatment import CD19_DIRECTED, CD22_DIRECTED, EXPOSURE_NAMES
 from .diagnosis.lesions import is_abl_class
+from .diagnosis.workup import episode_phenotype
 from .lesion_vocabulary import BCR_ABL1, TP53_MUTATION
 from .monitoring import Monitoring, monitoring_alerts
 from .response.mrd import level_at_least, value_text

@@ -183,13 +183,12 @@ class CaseView:
         else:
             self.findings = list(map(Indexed, order, [findings[i] for i in order], [dates[i] for i in order]))
             kinds = [types[i] for i in order]
-        self._kinds = kinds  # the type of each of ``findings``
         # Rules ask for one type at a time, dozens of times per case: group once.
         self._by_type: dict[str, list[Indexed[Any]]] = {}  # by type name (see of_type)
         for item, kind in zip(self.findings, kinds, strict=True):
             self._by_type.setdefault(kind, []).append(item)
         self._merged: dict[tuple[str, ...], list[Indexed[Any]]] = {}  # filled by ``of_type`` for several types
-        self._dates: dict[str, list[dt.date]] = {}  # per type, filled by ``between`` when first asked
+        self._dates: dict[str | tuple[str, ...], list[dt.date]] = {}  # per type(s), filled by ``between`` when first asked
         self._all_dates: list[dt.date] | None = None  # filled by ``until`` when first asked
 
     @cached_property
@@ -208,13 +207,15 @@ class CaseView:
 
         The finding type is chosen by name at run time, so the items are typed ``Indexed[Any]``:
         callers annotate what they asked for (``Indexed[Marrow]``)."""
-        if len(types) == 1:
-            return list(self._by_type.get(types[0], ()))
+        return list(self._by_type.get(types[0], ()) if len(types) == 1 else self._merged_of(types))
+
+    def _merged_of(self, types: tuple[str, ...]) -> list[Indexed[Any]]:
+        """The findings of several types in date order, merged once per view for each combination asked."""
         merged = self._merged.get(types)
-        if merged is None:  # several types: picked once per view from the date-ordered findings, for each combination asked
-            wanted = set(types)
-            merged = self._merged[types] = [x for x, kind in zip(self.findings, self._kinds, strict=True) if kind in wanted]
-        return list(merged)
+        if merged is None:
+            groups = [self._by_type.get(t, ()) for t in dict.fromkeys(types)]
+            merged = self._merged[types] = sorted((x for group in groups for x in group), key=_in_date_order)
+        return merged
 
     # Patient -----------------------------------------------------------------
     @property
@@ -286,14 +287,15 @@ class CaseView:
         """Findings of one type dated within ``window_days`` of ``when``, in date order."""
         return self.between(type_, _shift(when, -window_days), _shift(when, window_days))
 
-    def between(self, type_: str, start: dt.date | None, end: dt.date | None) -> list[Indexed[Any]]:
-        """Findings of one type dated from ``start`` to ``end`` (both included; None: open), in date order.
+    def between(self, type_: str | tuple[str, ...], start: dt.date | None, end: dt.date | None) -> list[Indexed[Any]]:
+        """Findings of one type (or of several: a tuple) dated from ``start`` to ``end`` (both included; None:
+        open), in date order.
 
         A case can hold hundreds of blood counts and rules ask for the few in a
         stretch of time: bisecting the date-ordered list finds them without
         reading all.
         """
-        items = self._by_type.get(type_, [])
+        items = self._by_type.get(type_, []) if isinstance(type_, str) else self._merged_of(type_)
         dates = self._dates.get(type_)
         if dates is None:
             dates = self._dates[type_] = [x.date for x in items]

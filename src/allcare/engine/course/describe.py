@@ -29,8 +29,8 @@ from ..case import Extramedullary, Finding
 from ..diagnosis.etp import call_etp
 from ..diagnosis.genetics import genetic_profile
 from ..diagnosis.lineage import assign_lineage, t_ordinary
-from ..diagnosis.phenotype import Phenotype, read_phenotype
-from ..diagnosis.workup import episode_workup
+from ..diagnosis.phenotype import Phenotype
+from ..diagnosis.workup import episode_phenotype, episode_workup
 from ..explain import Conclusion, EvidenceRef, conclude, undetermined
 from ..lesion_vocabulary import BCR_ABL1
 from ..response.timeline import CourseEvent
@@ -43,11 +43,6 @@ from .relapse import relapse_risk, relapse_site, relapse_timing
 from .treatment import CD19_DIRECTED, CD22_DIRECTED, EXPOSURE_NAMES, Block
 
 TARGETS = (("CD19", ("CD19",)), ("CD22", ("CD22", "cCD22")))
-
-
-def episode_phenotype(view: CaseView, episode: WorkEpisode | None) -> Phenotype:
-    """The immunophenotype of one episode's work-up (empty when it has none)."""
-    return read_phenotype(episode_workup(view, episode).phenotypes, view.rules)
 
 
 def target_status(phenotype: Phenotype, name: str) -> bool | None:

@@ -31,12 +31,16 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..case.bounds import below
 from ..response.timeline import CourseEvent
 from ..view import CaseView, Indexed
 from .treatment import Block, TreatmentHistory
+
+if TYPE_CHECKING:
+    from ..diagnosis.phenotype import Phenotype
+    from ..diagnosis.workup import Workup
 
 SAMPLE_TYPES = ("marrow", "cbc", "mrd", "csf", "extramedullary")
 RESULT_TYPES = ("immunophenotype", "cytogenetics", "genetics")
@@ -57,6 +61,10 @@ class Episode:
     samples: list[Indexed[Any]] = field(default_factory=list)  # findings of several types (see CaseView.of_type)
     results: list[Indexed[Any]] = field(default_factory=list)
     outcome: CourseEvent | None = None
+    # What the diagnosis rules read from the work-up, worked out once however many rules ask
+    # (:func:`..diagnosis.workup.episode_workup`, :func:`..diagnosis.workup.episode_phenotype`).
+    diagnostic_workup: Workup | None = field(default=None, repr=False, compare=False)
+    phenotype: Phenotype | None = field(default=None, repr=False, compare=False)
 
     def of_type(self, *types: str) -> list[Indexed[Any]]:
         """Work-up findings of these types, in date order."""
@@ -108,13 +116,10 @@ def _build(
         sample_end, result_end = min(sample_end, until), min(result_end, until)
     remission_dates = _remission_marrow_dates(view, treatment.start if treatment else sample_end)
 
-    def inside(x: Indexed[Any], end: dt.date) -> bool:
-        return (start is None or x.date >= start) and x.date <= end
-
-    samples = [x for x in view.of_type(*SAMPLE_TYPES) if inside(x, sample_end)]
+    samples = view.between(SAMPLE_TYPES, start, sample_end)
     results = [
-        x for x in view.of_type(*RESULT_TYPES)
-        if inside(x, result_end) and not (x.finding.type == "cytogenetics" and x.date in remission_dates)
+        x for x in view.between(RESULT_TYPES, start, result_end)
+        if not (x.date in remission_dates and x.finding.type == "cytogenetics")
     ]
     return Episode(kind, number, onset, event, treatment, start, sample_end, result_end, samples, results)
 

@@ -21,9 +21,8 @@ from .entity import classify_entity
 from .etp import call_etp
 from .genetics import GeneticProfile, genetic_profile
 from .lineage import assign_lineage, b_stage, t_ordinary, t_stage
-from .phenotype import read_phenotype
 from .ploidy import PLOIDY_MISSING
-from .workup import episode_workup
+from .workup import episode_phenotype, episode_workup
 
 __all__ = ["diagnose"]
 
@@ -33,7 +32,7 @@ def diagnose(view: CaseView, episode: Episode | None) -> Diagnosis:
     """The diagnosis made on one episode's work-up (the initial episode for the assessment's diagnosis)."""
     workup = episode_workup(view, episode)
     genetics = genetic_profile(view, workup.genetics, workup.cytogenetics)
-    phenotype = read_phenotype(workup.phenotypes, view.rules)
+    phenotype = episode_phenotype(view, episode)
     etp = call_etp(phenotype) if phenotype.present and t_ordinary(phenotype) else None
     lineage = assign_lineage(phenotype, etp)
     disease = classify_disease(view, workup, lineage, genetics)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from ..case import Cbc, Cytogenetics, Extramedullary, Genetics, Immunophenotype, Marrow
 from ..course.episodes import Episode
 from ..view import CaseView, Indexed
+from .phenotype import Phenotype, read_phenotype
 
 MASS_SITES = ("mediastinum", "lymph_node", "skin", "other")
 """Extramedullary sites where a lymphoblastic lymphoma mass can sit.
@@ -40,9 +41,24 @@ class Workup:
 
 
 def episode_workup(view: CaseView, episode: Episode | None) -> Workup:
-    """The diagnostic findings of one episode (an empty work-up when there is no episode)."""
+    """The diagnostic findings of one episode (an empty work-up when there is no episode), chosen once per episode."""
     if episode is None:
         return Workup(view.diagnosis_date)
+    if episode.diagnostic_workup is None:
+        episode.diagnostic_workup = _choose(view, episode)
+    return episode.diagnostic_workup
+
+
+def episode_phenotype(view: CaseView, episode: Episode | None) -> Phenotype:
+    """The immunophenotype of one episode's work-up (empty when it has none), read once per episode."""
+    if episode is None:
+        return read_phenotype([], view.rules)
+    if episode.phenotype is None:
+        episode.phenotype = read_phenotype(episode_workup(view, episode).phenotypes, view.rules)
+    return episode.phenotype
+
+
+def _choose(view: CaseView, episode: Episode) -> Workup:
     onset = episode.onset
     return Workup(
         onset=onset,
