@@ -14,6 +14,7 @@ import datetime as dt
 import pytest
 
 from allcare.engine import assess, case_from_dict
+from allcare.engine.rules import DEFAULT_RULES
 
 DX = dt.date(2024, 3, 1)
 B_MARKERS = {"CD19": 95, "CD10": 90, "cCD79a": 92, "CD22": 80, "TdT": 85, "CD34": 70, "cCD3": 0, "MPO": 0,
@@ -128,6 +129,23 @@ def test_extra_runx1_copies_from_whole_chromosomes_21_are_not_iamp21():
     result = run(b_all(karyotype(text), lesions_tested("BCR::ABL1", "KMT2A_rearrangement", "ETV6::RUNX1", "TCF3::PBX1")))
     assert "iAMP21" not in result.diagnosis.genetics.detected
     assert "iAMP21" in result.diagnosis.genetics.negative
+
+
+def test_iamp21_fish_lines_are_read_from_the_rule_set():
+    """A centre's rule set moves both iAMP21 lines (RUNX1 signals per cell, copies beyond the chromosomes 21)."""
+    tested = lesions_tested("BCR::ABL1", "KMT2A_rearrangement", "ETV6::RUNX1", "TCF3::PBX1")
+    five = b_all(karyotype("47,XX,+X,add(21)(q22)[12]/46,XX[8].nuc ish(RUNX1x5)[160/200]"), tested)
+    stricter = DEFAULT_RULES.model_copy(update={"iamp21_runx1_min_copies": 6})
+    result = assess(case_from_dict(five), rules=stricter)
+    assert "iAMP21" not in result.diagnosis.genetics.detected
+    assert "iAMP21" in result.diagnosis.genetics.negative
+    assert "iAMP21" in run(five).diagnosis.genetics.detected  # the default line (5) still finds it
+
+    # Tetrasomy 21 (4 chromosomes 21) with 6 RUNX1 signals: 2 extra copies, iAMP21 only where 2 are enough.
+    six = b_all(karyotype("48,XX,+21,+21[20].nuc ish(RUNX1x6)[180/200]"), tested)
+    assert "iAMP21" not in run(six).diagnosis.genetics.detected
+    looser = DEFAULT_RULES.model_copy(update={"iamp21_extra_copies_min": 2})
+    assert "iAMP21" in assess(case_from_dict(six), rules=looser).diagnosis.genetics.detected
 
 
 def test_nuc_ish_fusion_and_break_apart_signals():

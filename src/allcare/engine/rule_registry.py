@@ -76,7 +76,8 @@ REGISTRY: tuple[RuleArea, ...] = (
         R("FISH.FUSION", "con = fusion; two separate signals without con = tested negative", s.ISCN_2020),
         R("FISH.BREAK_APART", "sep = rearranged; two joined signals = tested negative", s.ISCN_2020),
         R("FISH.COPY_NUMBER", "0 or 1 copy of a tumour-suppressor probe = deletion", s.ISCN_2020),
-        R("FISH.IAMP21", "RUNX1 >= 5 copies, >= 3 more than the chromosomes 21 = iAMP21", s.ISCN_2020),
+        R("FISH.IAMP21", "RUNX1 >= 5 copies, >= 3 more than the chromosomes 21 = iAMP21", s.IAMP21_FISH,
+          ("iamp21_runx1_min_copies", "iamp21_extra_copies_min")),
     )),
     RuleArea("Genetics", (
         R("DX.GENETICS.MERGE", "the work-up's karyotype, FISH, PCR and panels merged per lesion", s.WHO_HAEM5,

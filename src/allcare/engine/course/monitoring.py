@@ -15,7 +15,8 @@ from __future__ import annotations
 from ..assessment import Diagnosis, MonitoringReading, MonitoringResult
 from ..case import Cytogenetics, Genetics
 from ..explain import Conclusion, conclude
-from ..karyotype import parse_karyotype
+from ..karyotype import parse_under_rules
+from ..rules import RuleSet
 from ..sources import DISEASE_EPISODES
 from ..view import CaseView, Indexed
 from .build import DiseaseCourse
@@ -35,7 +36,7 @@ def monitoring(view: CaseView, course: DiseaseCourse, diagnosis: Diagnosis) -> t
     for item in view.of_type("genetics", "cytogenetics"):
         if item.index in in_workup:
             continue
-        result = _read(item, at_diagnosis, view.rules.complex_karyotype_min)
+        result = _read(item, at_diagnosis, view.rules)
         found.append(result)
         conclusions.append(conclude(
             TOPIC, result.reading, RULE, DISEASE_EPISODES,
@@ -45,13 +46,13 @@ def monitoring(view: CaseView, course: DiseaseCourse, diagnosis: Diagnosis) -> t
     return found, conclusions
 
 
-def _read(item: Indexed[Cytogenetics | Genetics], at_diagnosis: set[str], complex_min: int) -> MonitoringResult:
+def _read(item: Indexed[Cytogenetics | Genetics], at_diagnosis: set[str], rules: RuleSet) -> MonitoringResult:
     f = item.finding
     if f.type == "cytogenetics":
         if not f.karyotype:
             return MonitoringResult(index=item.index, date=item.date, type=f.type, reading="reported",
                                     summary="karyotype without text")
-        karyotype = parse_karyotype(f.karyotype, complex_threshold=complex_min)
+        karyotype = parse_under_rules(f.karyotype, rules)
         reading: MonitoringReading
         lesions: list[str]
         if karyotype.is_normal:

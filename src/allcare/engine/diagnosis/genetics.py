@@ -17,7 +17,7 @@ from msgspec import structs
 from ..assessment import GeneticSummary
 from ..case import Cytogenetics, Genetics
 from ..explain import Conclusion, EvidenceRef, conclude, contradictory, undetermined
-from ..karyotype import Karyotype, parse_karyotype
+from ..karyotype import Karyotype, parse_under_rules
 from ..lesion_vocabulary import display, request_for
 from ..sources import ISCN_2020, WHO_HAEM5
 from ..view import CaseView, Indexed
@@ -99,7 +99,7 @@ def genetic_profile(view: CaseView, genetics: list[Indexed[Genetics]], cytogenet
     parsed: list[tuple[Indexed[Cytogenetics], Karyotype]] = []
     for sample in cytogenetics:
         if sample.finding.karyotype:
-            karyotype = parse_karyotype(sample.finding.karyotype, complex_threshold=rules.complex_karyotype_min)
+            karyotype = parse_under_rules(sample.finding.karyotype, rules)
             parsed.append((sample, karyotype))
             for recurrent in karyotype.recurrent:
                 name: str = recurrent.key

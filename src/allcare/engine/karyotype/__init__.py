@@ -18,7 +18,7 @@ from .models import (
     RecurrentKey,
     RecurrentLesion,
 )
-from .parser import modal_numbers, parse_karyotype
+from .parser import modal_numbers, parse_karyotype, parse_under_rules
 
 __all__ = [
     "Abnormality",
@@ -33,4 +33,5 @@ __all__ = [
     "describe",
     "modal_numbers",
     "parse_karyotype",
+    "parse_under_rules",
 ]

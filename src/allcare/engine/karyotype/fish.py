@@ -10,9 +10,10 @@ ISCN 2020 writes interphase FISH as probe groups with signal counts:
 * ``(KMT2Ax2)`` or ``(ABL1,BCR)x2`` with no ``sep``/``con``: the normal pattern,
   so the probe tested negative for that rearrangement or fusion.
 
-iAMP21 is defined by FISH: at least ``IAMP21_MIN_COPIES`` (5) RUNX1 signals
-per cell, i.e. at least three extra copies on one abnormal chromosome 21
-(Harrison et al., Leukemia 2014; WHO-HAEM5). Extra RUNX1 copies that whole
+iAMP21 is defined by FISH: at least 5 RUNX1 signals per cell, i.e. at least
+three extra copies on one abnormal chromosome 21 (Harrison et al., Leukemia
+2014; WHO-HAEM5); both lines are rule-set parameters (``iamp21_runx1_min_copies``,
+``iamp21_extra_copies_min``), handed in as :class:`Iamp21Lines`. Extra RUNX1 copies that whole
 extra chromosomes 21 of the karyotype explain (tetrasomy 21 of a high
 hyperdiploid clone) are not iAMP21. Loss of one or both signals of a tumour
 suppressor probe (CDKN2A, IKZF1 ...) is a deletion. Nothing is guessed: a probe
@@ -23,12 +24,25 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from typing import NamedTuple
 
 from ..lesion_vocabulary import IAMP21, normalise_lesion
+from ..rules import DEFAULT_RULES, RuleSet
 from .models import Clone, FishResult
 
-IAMP21_MIN_COPIES = 5
-IAMP21_EXTRA_COPIES = 3
+
+class Iamp21Lines(NamedTuple):
+    """The rule set's FISH lines for iAMP21 (hashable: parsed karyotypes are shared per text and lines)."""
+
+    min_copies: int  # RUNX1 signals per cell
+    extra_copies: int  # RUNX1 copies beyond the chromosomes 21 of the karyotype
+
+    @classmethod
+    def of(cls, rules: RuleSet) -> Iamp21Lines:
+        return cls(rules.iamp21_runx1_min_copies, rules.iamp21_extra_copies_min)
+
+
+DEFAULT_IAMP21 = Iamp21Lines.of(DEFAULT_RULES)
 BREAK_APART_GENES = frozenset({
     "KMT2A", "TCF3", "IGH", "CRLF2", "ZNF384", "MEF2D", "PDGFRB", "ABL1", "ABL2", "JAK2", "MYC", "EPOR", "CSF1R",
     "NUTM1", "BCL11B", "ETV6", "PAX5",
@@ -45,7 +59,7 @@ def _locus(token: str) -> tuple[str, int | None] | None:
     return match.group(1).upper(), int(match.group(2)) if match.group(2) else None
 
 
-def read_fish(text: str | None, clones: list[Clone]) -> list[FishResult]:
+def read_fish(text: str | None, clones: list[Clone], iamp21: Iamp21Lines = DEFAULT_IAMP21) -> list[FishResult]:
     """The lesions a FISH string shows or excludes, each with the probe group it was read from."""
     if not text:
         return []
@@ -77,7 +91,7 @@ def read_fish(text: str | None, clones: list[Clone]) -> list[FishResult]:
         if counts:
             groups.append((written, counts))
     results += _normal_patterns(groups, fused, separated)
-    results += _copy_numbers(groups, clones)
+    results += _copy_numbers(groups, clones, iamp21)
     return list({(r.lesion, r.detected): r for r in results}.values())
 
 
@@ -108,12 +122,12 @@ def chromosome_21_copies(clones: list[Clone]) -> int | None:
     return base + changes
 
 
-def _copy_numbers(groups: list[tuple[str, dict[str, int]]], clones: list[Clone]) -> list[FishResult]:
+def _copy_numbers(groups: list[tuple[str, dict[str, int]]], clones: list[Clone], iamp21: Iamp21Lines) -> list[FishResult]:
     out = []
     for written, counts in groups:
         for name, count in counts.items():
             if name == "RUNX1":
-                out.append(_iamp21(written, count, clones))
+                out.append(_iamp21(written, count, clones, iamp21))
             elif name in DELETION_GENES and count < 2:
                 state = "both copies" if count == 0 else "one copy"
                 out.append(FishResult(text=written, lesion=f"{name}_deletion", detected=True, rule="FISH.COPY_NUMBER",
@@ -123,14 +137,14 @@ def _copy_numbers(groups: list[tuple[str, dict[str, int]]], clones: list[Clone])
     return out
 
 
-def _iamp21(written: str, count: int, clones: list[Clone]) -> FishResult:
-    if count < IAMP21_MIN_COPIES:
+def _iamp21(written: str, count: int, clones: list[Clone], lines: Iamp21Lines) -> FishResult:
+    if count < lines.min_copies:
         return FishResult(text=written, lesion=IAMP21, detected=False, rule="FISH.IAMP21",
-                          note=f"{count} RUNX1 signals (< {IAMP21_MIN_COPIES})")
+                          note=f"{count} RUNX1 signals (< {lines.min_copies})")
     whole = chromosome_21_copies(clones)
-    if whole is not None and count - whole < IAMP21_EXTRA_COPIES:
+    if whole is not None and count - whole < lines.extra_copies:
         return FishResult(text=written, lesion=IAMP21, detected=False, rule="FISH.IAMP21",
                           note=f"{count} RUNX1 signals, explained by {whole} whole chromosomes 21 in the karyotype")
     basis = f"{whole} chromosomes 21 in the karyotype" if whole is not None else "two chromosomes 21 assumed"
     return FishResult(text=written, lesion=IAMP21, detected=True, rule="FISH.IAMP21",
-                      note=f"{count} RUNX1 signals per cell ({basis}): at least {IAMP21_EXTRA_COPIES} extra copies")
+                      note=f"{count} RUNX1 signals per cell ({basis}): at least {lines.extra_copies} extra copies")

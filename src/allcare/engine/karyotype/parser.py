@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from ..rules import RuleSet
 from .clone import RawClone, parse_clone
-from .fish import read_fish
+from .fish import DEFAULT_IAMP21, Iamp21Lines, read_fish
 from .lineage import identity, resolve_clones
 from .models import Clone, Karyotype, Problem
 from .recurrent import find_recurrent, find_suggested
@@ -22,18 +23,24 @@ _NONCLONAL = re.compile(r"\(\s*non[\s-]?clonal\s*\)|non[\s-]?clonal", re.IGNOREC
 
 
 @lru_cache(maxsize=1024)
-def parse_karyotype(text: str, *, complex_threshold: int = 5) -> Karyotype:
+def parse_karyotype(text: str, *, complex_threshold: int = 5, iamp21: Iamp21Lines = DEFAULT_IAMP21) -> Karyotype:
     """Read an ISCN karyotype; problems are reported in the result, never raised.
 
     `complex_threshold` is the number of distinct acquired abnormalities from
     which the karyotype counts as complex (5 in current NCCN guidance; some
-    protocols use 3 or 4). The result is immutable and shared by every caller
-    with the same text (many records hold the same few karyotypes).
+    protocols use 3 or 4); `iamp21` the rule set's FISH lines for iAMP21. The
+    result is immutable and shared by every caller with the same text and
+    lines (many records hold the same few karyotypes).
     """
     try:
-        return _parse(text, complex_threshold)
+        return _parse(text, complex_threshold, iamp21)
     except Exception as error:  # noqa: BLE001 - last line of defence, see module docstring
         return _internal_error(text, error)
+
+
+def parse_under_rules(text: str, rules: RuleSet) -> Karyotype:
+    """:func:`parse_karyotype` with the rule set's lines (complex karyotype, iAMP21 by FISH)."""
+    return parse_karyotype(text, complex_threshold=rules.complex_karyotype_min, iamp21=Iamp21Lines.of(rules))
 
 
 def modal_numbers(karyotype: Karyotype) -> list[int]:
@@ -46,21 +53,21 @@ def modal_numbers(karyotype: Karyotype) -> list[int]:
     return [c.modal_number for c in karyotype.clones if _is_abnormal(c) and c.modal_number is not None]
 
 
-def _parse(text: str, complex_threshold: int) -> Karyotype:
+def _parse(text: str, complex_threshold: int, iamp21: Iamp21Lines) -> Karyotype:
     """The parse itself; may only raise on a programming error."""
     if not isinstance(text, str):
         problem = Problem(clone=None, text="", message="the karyotype must be text")
-        return _assemble("", None, False, [], [problem], complex_threshold)
+        return _assemble("", None, False, [], [problem], complex_threshold, iamp21)
     karyotype_text, fish_text = split_fish(text)
     karyotype_text, nonclonal = strip_nonclonal(karyotype_text)
     problems: list[Problem] = []
     if not karyotype_text.strip():
         if not nonclonal:
             problems.append(Problem(clone=None, text=text, message="empty karyotype"))
-        return _assemble(text, fish_text, nonclonal, [], problems, complex_threshold)
+        return _assemble(text, fish_text, nonclonal, [], problems, complex_threshold, iamp21)
     raws = _read_clones(karyotype_text, problems)
     clones, clone_problems = resolve_clones(raws)
-    return _assemble(text, fish_text, nonclonal, clones, problems + clone_problems, complex_threshold)
+    return _assemble(text, fish_text, nonclonal, clones, problems + clone_problems, complex_threshold, iamp21)
 
 
 def split_fish(text: str) -> tuple[str, str | None]:
@@ -105,6 +112,7 @@ def _assemble(
     clones: list[Clone],
     problems: list[Problem],
     complex_threshold: int,
+    iamp21: Iamp21Lines,
 ) -> Karyotype:
     """Compute the karyotype-level summary from the finished clones."""
     count = abnormality_count(clones)
@@ -116,7 +124,7 @@ def _assemble(
         problems=problems,
         recurrent=find_recurrent(clones),
         suggested=find_suggested(clones),
-        fish=read_fish(fish_text, clones),
+        fish=read_fish(fish_text, clones, iamp21),
         modal_number=_stemline_modal_number(clones),
         abnormality_count=count,
         complex_threshold=complex_threshold,
