@@ -265,7 +265,7 @@ def grade_counts(view: CaseView, treatment_start: dt.date | None = None) -> Bloo
         if isinstance(info, Info):
             term, lower, upper, source = info.term, info.lower, info.upper, info.source
         else:
-            term, lower, upper, source = (fold([i[n] for i in infos]) for n in range(4))
+            term, lower, upper, source, _ = map(fold, zip(*infos, strict=True))  # the infos' fields as columns
         analytes[analyte] = AnalyteColumns(
             unit=counts.units[analyte],
             values=counts.values[analyte],
