@@ -258,6 +258,7 @@ from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pydantic import BaseModel
 
 from allcare.engine.case import Cbc, case_from_json
 from allcare.engine.case.quantity import CELL_COUNT, quantity_parser
@@ -350,10 +351,29 @@ def test_every_field_that_holds_free_text_is_checked_for_text_no_store_can_keep(
     from allcare.engine.case import Case, Finding, Patient
     from allcare.engine.case.models import TEXT_FIELDS
 
-    models = [Case, Patient, *get_args(get_args(Finding)[0])]
+    models = _models_within(Case)
+    assert {Patient, *get_args(get_args(Finding)[0])} <= set(models)
     unchecked = [f"{model.__name__}.{name}" for model in models for name, info in model.model_fields.items()
                  if _holds_free_text(info.annotation) and name not in TEXT_FIELDS]
-    assert len(models) == 19 and not unchecked
+    assert not unchecked
+
+
+def _models_within(model: type[BaseModel]) -> list[type[BaseModel]]:
+    """``model`` and every model its fields can hold, however deeply nested (in lists, unions, mappings)."""
+    found: list[type[BaseModel]] = []
+
+    def visit(annotation: object) -> None:
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            if annotation not in found:
+                found.append(annotation)
+                for info in annotation.model_fields.values():
+                    visit(info.annotation)
+            return
+        for arg in get_args(annotation):
+            visit(arg)
+
+    visit(model)
+    return found
 
 
 @pytest.mark.parametrize(("finding", "where"), [
