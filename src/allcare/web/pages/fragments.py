@@ -7,15 +7,22 @@ It depends only on the record (its key: store epoch, id and revision), the
 engine and the rule set, never on who is looking, so it is kept, gzip-compressed
 (about 25 KB each), in the app's ``Caches.page_fragments``. The page around it
 (user, CSRF token, what the role may do) is rendered for every request as before.
+
+The findings list under it is kept the same way (:class:`FindingsSection`), keyed by the
+record, the type filter, how many are shown and the day (an end-phase form proposes today):
+reading, decoding and summarising its rows was most of a repeat view's cost. Its forms
+carry the viewer's CSRF token, so it is kept with a placeholder that each request fills in.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import gzip
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from ...caches import LRU
 
@@ -34,3 +41,29 @@ def cached_fragments(cache: LRU, key: tuple, render: Callable[[], PatientFragmen
     fragments = render()
     cache.put(key, (gzip.compress(str(fragments.meta).encode(), 1), gzip.compress(str(fragments.body or "").encode(), 1)))
     return fragments
+
+
+# Stands for the viewer's CSRF token in a cached findings list. Random per process, so no text
+# stored in a record (written before the process started, or by someone who cannot see it) holds it.
+CSRF_PLACEHOLDER = "csrf-" + secrets.token_hex(16)
+
+
+@dataclass(frozen=True)
+class FindingsSection:
+    """The findings list (HTML with :data:`CSRF_PLACEHOLDER`) and the date of the record's latest finding."""
+
+    html: str
+    latest: dt.date | None
+
+    def for_viewer(self, csrf_token: str) -> Markup:
+        return Markup(self.html.replace(CSRF_PLACEHOLDER, str(escape(csrf_token))))  # noqa: S704 - our own rendered HTML
+
+
+def cached_findings(cache: LRU, key: tuple, render: Callable[[], FindingsSection]) -> FindingsSection:
+    packed = cache.get(key)
+    if packed is not None:
+        html, latest = packed
+        return FindingsSection(gzip.decompress(html).decode(), latest)
+    section = render()
+    cache.put(key, (gzip.compress(section.html.encode(), 1), section.latest))
+    return section

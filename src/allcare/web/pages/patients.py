@@ -22,13 +22,13 @@ from ...labels import entity_short as who_short
 from ...store.assessments import engine_version, keyed_assessment_gzip, read_record, rules_version
 from ...store.coded import coded_view
 from ...store.listing import PatientFilters, list_patients
-from ...store.models import FindingRow
+from ...store.models import FindingRow, Patient
 from ..charts import patient_charts
 from ..deps import CodedPatientReader, ListReader, PatientId, get_caches, get_store
 from ..monitoring_charts import monitoring_charts
 from . import forms
 from .common import PageRoute, parse_assessment, render, templates
-from .fragments import PatientFragments, cached_fragments
+from .fragments import CSRF_PLACEHOLDER, FindingsSection, PatientFragments, cached_findings, cached_fragments
 from .panels import derivation_trail, diagnosis_panel, episode_sections
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -125,11 +125,11 @@ def patient_page(request: Request, patient_id: PatientId, who: CodedPatientReade
             data = keyed_assessment_gzip(session, record, caches.assessments)
         except Exception as error:  # noqa: BLE001 - a record the engine cannot read still gets a page
             data, engine_error = None, type(error).__name__
-        latest = session.scalar(select(func.max(FindingRow.date)).where(FindingRow.patient_id == patient_id))
         all_findings = request.query_params.get("findings") == "all"
         kind = _clean(request.query_params.get("type"), FINDING_TYPES)
-        findings, findings_total = _findings_list(session, patient_id, kind, None if all_findings else FINDINGS_SHOWN) \
-            if who.role == "clinician" else (None, 0)
+        limit, today = None if all_findings else FINDINGS_SHOWN, dt.date.today()
+        findings = cached_findings(caches.page_fragments, (*record.key, "findings", kind, limit, today),
+                                   lambda: _findings_section(session, row, kind, limit, today))
         if data is None:
             fragments = _render_fragments(row, None, _finding_counts(session, patient_id), store.rule_set())
         else:
@@ -150,11 +150,8 @@ def patient_page(request: Request, patient_id: PatientId, who: CodedPatientReade
         "changed": ADDED.get(request.query_params.get("changed") or ""),
         "deleted": ADDED.get(request.query_params.get("deleted") or ""),
         "created": request.query_params.get("created") == "1",
-        "findings": findings,
-        "findings_total": findings_total,
-        "finding_type": kind,
-        "today": dt.date.today(),
-        "stale": stale_since(latest, dt.date.today(), store.rule_set().stale_data_days),
+        "findings": findings.for_viewer(getattr(request.state, "csrf_token", "")) if who.role == "clinician" else None,
+        "stale": stale_since(findings.latest, today, store.rule_set().stale_data_days),
     })
 
 
@@ -167,17 +164,24 @@ def stale_since(latest: dt.date | None, today: dt.date, limit_days: int = DEFAUL
     return days if days > limit_days else None
 
 
-def _findings_list(session, patient_id: int, kind: str | None, limit: int | None) -> tuple[list[dict], int]:
-    """The record's newest ``limit`` findings (all when None), newest first, for the list under the assessment
-    (with the versions its edit, delete and end-phase forms send back), and how many there are in all.
+def _findings_section(session, patient: Patient, kind: str | None, limit: int | None,
+                      today: dt.date) -> FindingsSection:
+    """The list under the assessment: the record's newest ``limit`` findings (all when None) of type ``kind``
+    (any when None), newest first, with the versions their edit, delete and end-phase forms send back.
 
     Only the rows shown are read and summarised: a three-year record has ~170 and the page shows 20."""
-    where = [FindingRow.patient_id == patient_id] + ([FindingRow.type == kind] if kind else [])
-    total = session.scalar(select(func.count()).select_from(FindingRow).where(*where)) or 0
+    where = [FindingRow.patient_id == patient.id] + ([FindingRow.type == kind] if kind else [])
+    total, latest = session.execute(select(func.count(), func.max(FindingRow.date)).where(*where)).one()
+    if kind:
+        latest = session.scalar(select(func.max(FindingRow.date)).where(FindingRow.patient_id == patient.id))
     query = select(FindingRow).where(*where).order_by(FindingRow.date.desc(), FindingRow.position.desc())
     rows = session.scalars(query if limit is None else query.limit(limit))
-    return [{"row": row, "summary": forms.finding_summary(row.reported), "title": forms.TITLES.get(row.type, row.type),
-             "running": row.type == "treatment" and not row.reported.get("end")} for row in rows], total
+    findings = [{"row": row, "summary": forms.finding_summary(row.reported), "title": forms.TITLES.get(row.type, row.type),
+                 "running": row.type == "treatment" and not row.reported.get("end")} for row in rows]
+    html = templates.get_template("_patient_findings.html").render(
+        patient=patient, findings=findings, findings_total=total, finding_type=kind, all_findings=limit is None,
+        kinds=FINDING_TYPES, titles=forms.TITLES, today=today, csrf_token=CSRF_PLACEHOLDER)
+    return FindingsSection(html, latest)
 
 
 def _finding_counts(session, patient_id: int) -> dict[str, int]:
