@@ -29,6 +29,7 @@ import argparse
 import asyncio
 import os
 import random
+import signal
 import socket
 import statistics
 import subprocess
@@ -178,6 +179,9 @@ async def measure(name: str, base: str, paths: tuple[str, ...], ids: list[int], 
 
             async def scheduled(at: float) -> None:
                 async with gate:
+                    if time.perf_counter() > started + limit:  # a server far behind: not sent, counted as failed
+                        samples.append(None)  # (else the queue behind the gate ran for minutes past the limit)
+                        return
                     await asyncio.sleep(max(0.0, at - time.perf_counter()))
                     elapsed = await one()
                     samples.append(None if elapsed is None else time.perf_counter() - at)
@@ -234,9 +238,19 @@ def run_database(label: str, url: str, args) -> list[Result]:
                                                    login.cookies, rate=rate / len(paths), **options)))
                 print(results[-1].line(), flush=True)
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        stop_server(server)
     return results
+
+
+def stop_server(server: subprocess.Popen) -> None:
+    """SIGTERM, then SIGKILL to the server's own process group (its workers and import worker) if it
+    has not stopped within 30 s: a benchmark must end, and leave no server behind."""
+    server.terminate()
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)  # start_new_session: the group is the server's alone
+        server.wait(timeout=30)
 
 
 def first_views(base: str, paths: tuple[str, ...], ids: list[int], cookies, session: int) -> float:

@@ -152,3 +152,24 @@ def test_a_bound_reported_by_the_lab_survives_a_correction(app, world):
     assert response.status_code == 303, response.text
     stored = client.get(f"{API}/patients/{world.patient_a}/findings/{finding_id}").json()["finding"]
     assert stored["anc"]["comparator"] == "<" and stored["anc"]["value"] == 0.1 and stored["platelets"] == 35
+
+
+def test_the_findings_list_kept_between_views_carries_each_viewers_own_csrf_token_and_follows_writes(app, world):
+    """The findings list is rendered once per record revision and kept: the end-phase form in it must still
+    carry the token of the session looking at it, never that of whoever viewed the record first."""
+    first, second = logged_in(app, "clinician"), logged_in(app, "clinician")
+    page = f"/patients/{world.patient_a}"
+    tokens = []
+    for client in (first, second, first):
+        html = client.get(page).text
+        assert "End this phase" in html
+        found = set(re.findall(r'name="csrf_token" value="([^"]+)"', html))
+        assert len(found) == 1, found  # the end-phase form and the logout form carry the same, own token
+        tokens.append(found.pop())
+    assert tokens[0] == tokens[2] != tokens[1]
+    finding_id, version, _ = _finding_id(second, world.patient_a, "treatment")
+    response = second.post(f"{page}/findings/{finding_id}/end",
+                           data={"csrf_token": tokens[1], "end": "2024-02-05", "version": str(version)},
+                           follow_redirects=False)
+    assert response.status_code == 303, response.text
+    assert "End this phase" not in first.get(page).text  # a write changes the revision: the list is read again

@@ -25,8 +25,9 @@ import gzip
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy import bindparam, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, object_session, undefer
 
 from .. import __version__
 from ..caches import LRU
@@ -35,7 +36,7 @@ from . import audit
 from .audit import Actor
 from .cases import case_of
 from .db import RULES_KEY
-from .errors import NotFound
+from .errors import NotFound, StoreError
 from .models import Patient, PatientSummary, StoreState
 from .types import utcnow
 
@@ -58,6 +59,7 @@ def engine_version() -> str:
     layout = hashlib.sha256(json.dumps(json_schema("assessment"), sort_keys=True).encode()).hexdigest()[:12]
     return f"{__version__}+{layout}"
 EPOCH = select(StoreState.epoch).where(StoreState.id == 1).scalar_subquery()
+_RECORD = select(Patient, EPOCH).where(Patient.id == bindparam("patient_id"))  # built once: read on every page
 
 
 @dataclass(frozen=True)
@@ -79,7 +81,7 @@ class KeyedRecord:
 
 def read_record(session: Session, actor: Actor | None, patient_id: int, *, action: str = "patient.read") -> KeyedRecord:
     """A patient with the store epoch; with an actor, the read is audited."""
-    found = session.execute(select(Patient, EPOCH).where(Patient.id == patient_id)).first()
+    found = session.execute(_RECORD, {"patient_id": patient_id}).first()
     if found is None:
         raise NotFound("patient", patient_id)
     if actor is not None:
@@ -88,7 +90,10 @@ def read_record(session: Session, actor: Actor | None, patient_id: int, *, actio
 
 
 def store_epoch(session: Session) -> str:
-    return session.scalar(select(StoreState.epoch).where(StoreState.id == 1))
+    epoch = session.scalar(select(StoreState.epoch).where(StoreState.id == 1))
+    if epoch is None:  # written by the first migration; only a store that was never migrated lacks it
+        raise StoreError("the store has no epoch: run its migrations first")
+    return epoch
 
 
 def rules_of(session: Session) -> Any:
@@ -149,11 +154,12 @@ def keyed_assessment_gzip(session: Session, record: KeyedRecord, cache: Assessme
     if cached is not None:
         return cached
     if as_of is None:
-        summary = session.get(PatientSummary, patient.id)
-        if is_fresh(summary, patient, record.epoch) and summary.assessment_gz:  # type: ignore[union-attr]
+        # The blob is deferred for lists; here it is what was asked for, so read with the row.
+        summary = session.get(PatientSummary, patient.id, options=[undefer(PatientSummary.assessment_gz)])
+        if summary is not None and is_fresh(summary, patient, record.epoch) and summary.assessment_gz:
             if cache is not None:
-                cache.put(key, summary.assessment_gz)  # type: ignore[union-attr,arg-type]
-            return summary.assessment_gz  # type: ignore[union-attr,return-value]
+                cache.put(key, summary.assessment_gz)
+            return summary.assessment_gz
     data = compress(run_engine(case_of(session, patient), as_of, rules))
     if cache is not None:
         cache.put(key, data)
@@ -224,13 +230,16 @@ def save_summary(
     else:
         values.update(_EMPTY, alerts=[], alert_codes="", critical_alerts=0, warning_alerts=0,
                       error=error)
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    statement = insert(PatientSummary).values(**values)
+    statement = _dialect_insert(session).values(**values)
     updates = {key: statement.excluded[key] for key in values if key != "patient_id"}
     session.execute(statement.on_conflict_do_update(index_elements=["patient_id"], set_=updates))
+
+
+def _dialect_insert(session: Session) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT of a summary that can say what to do on a conflict (both dialects spell it alike)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(PatientSummary)
+    return sqlite.insert(PatientSummary)
 
 
 def stale_patient_ids(session: Session, limit: int | None = None) -> list[int]:

@@ -118,9 +118,13 @@ def lock_chain(session: Session) -> None:
         take_write_turn(session)
 
 
+_EVENTS = AuditEvent.metadata.tables[AuditEvent.__tablename__]
+_HEAD = select(_EVENTS.c.id, _EVENTS.c.hash).order_by(_EVENTS.c.id.desc()).limit(1)  # Core, built once: every read runs it
+
+
 def chain_head(session: Session) -> tuple[int, str]:
     """The last event's id and hash (0 and the genesis hash when the log is empty)."""
-    row = session.execute(select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)).first()
+    row = session.connection().execute(_HEAD).first()
     return (0, GENESIS) if row is None else (row[0], row[1] or "")
 
 

@@ -28,7 +28,7 @@ import json
 import os
 import secrets
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
@@ -42,21 +42,32 @@ from .audit import Actor
 from .core import Store
 from .db import continue_ids
 from .errors import StoreError, StoreNotEmpty
-from .models import ApiToken, AuditEvent, FindingRow, Patient, PatientIdentifier, PatientSummary, StoreState, User, UserSession
+from .models import (
+    ApiToken,
+    AuditEvent,
+    Base,
+    FindingRow,
+    Patient,
+    PatientIdentifier,
+    PatientSummary,
+    StoreState,
+    User,
+    UserSession,
+)
 from .types import UTCDateTime, utcnow
 
 FORMAT = "allcare.backup/1"
-TABLES: list[Table] = [Patient.__table__, User.__table__, FindingRow.__table__, ApiToken.__table__,
-                       AuditEvent.__table__, PatientIdentifier.__table__]  # type: ignore[list-item]
+TABLES: list[Table] = [Base.metadata.tables[model.__tablename__] for model in (
+    Patient, User, FindingRow, ApiToken, AuditEvent, PatientIdentifier)]
 _BY_NAME = {table.name: table for table in TABLES}
 # Replaced by a restore, children first; the audit log is not among them.
-REPLACED: list[Table] = [UserSession.__table__, PatientSummary.__table__, ApiToken.__table__,  # type: ignore[list-item]
-                         PatientIdentifier.__table__, FindingRow.__table__, User.__table__, Patient.__table__]
+REPLACED: list[Table] = [Base.metadata.tables[model.__tablename__] for model in (
+    UserSession, PatientSummary, ApiToken, PatientIdentifier, FindingRow, User, Patient)]
 # (table, column) -> the table its value must name (None allowed where the column is nullable).
 REFERENCES = {("findings", "patient_id"): "patients", ("findings", "created_by"): "users",
               ("findings", "updated_by"): "users", ("users", "patient_id"): "patients",
               ("api_tokens", "user_id"): "users"}
-UNIQUE = {"patients": [("identifier",)], "users": [("username",)], "api_tokens": [("token_hash",)],
+UNIQUE: dict[str, list[tuple[str, ...]]] = {"patients": [("identifier",)], "users": [("username",)], "api_tokens": [("token_hash",)],
           "findings": [("patient_id", "position")]}
 BATCH = 1000
 
@@ -145,8 +156,8 @@ def _sync_directory(directory: Path) -> None:
 # --- reading and checking ----------------------------------------------------------------------------
 
 
-def _decoders(table: Table) -> dict[str, Any]:
-    decoders = {}
+def _decoders(table: Table) -> dict[str, Callable[[str], dt.date]]:
+    decoders: dict[str, Callable[[str], dt.date]] = {}
     for column in table.columns:
         if isinstance(column.type, UTCDateTime):
             decoders[column.name] = dt.datetime.fromisoformat

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, Literal
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
@@ -56,7 +57,7 @@ def import_case(session: Session, actor: Actor, case: Case, *, display_name: str
     if existing is not None:
         raise Conflict(f"a patient with identifier {case.patient.id!r} already exists", patient_id=existing.id)
     now = utcnow()
-    rows = []  # checked before anything is written
+    rows: list[dict[str, Any]] = []  # checked before anything is written
     for position, finding in enumerate(case.findings, start=1):
         values = FindingRow()
         try:
@@ -74,8 +75,8 @@ def import_case(session: Session, actor: Actor, case: Case, *, display_name: str
                                       display_name=display_name))
     session.add(row)
     session.flush()
-    for values in rows:
-        values["patient_id"] = row.id
+    for finding_values in rows:
+        finding_values["patient_id"] = row.id
     if rows:  # one multi-row INSERT: a three-year record has ~170 findings
         session.execute(insert(FindingRow), rows)
     session.flush()
@@ -91,7 +92,7 @@ class MergeOutcome:
     """What :func:`merge_case` did to one patient: ``created``, ``updated`` or ``unchanged``."""
 
     patient: Patient
-    action: str
+    action: Literal["created", "updated", "unchanged"]
     added: int = 0
     replaced: int = 0
 

@@ -17,10 +17,10 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from . import audit
 from .assessments import KeyedRecord, is_fresh, store_epoch
@@ -182,7 +182,7 @@ def list_patients(session: Session, actor: Actor, filters: PatientFilters) -> Pa
     if filters.last_visit_to:
         query = query.where(PatientSummary.last_visit <= filters.last_visit_to)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    order = {
+    orderings: dict[SortKey, list[ColumnElement[Any] | InstrumentedAttribute[Any]]] = {
         "identifier": [Patient.identifier],
         "-identifier": [Patient.identifier.desc()],
         "last_visit": [PatientSummary.last_visit.asc(), Patient.identifier],
@@ -193,8 +193,8 @@ def list_patients(session: Session, actor: Actor, filters: PatientFilters) -> Pa
         # Most urgent first: current critical alerts, then warnings (a record not yet assessed last).
         "urgency": [func.coalesce(PatientSummary.critical_alerts, -1).desc(),
                     func.coalesce(PatientSummary.warning_alerts, -1).desc(), Patient.identifier],
-    }[filters.sort]
-    rows = session.execute(query.order_by(*order).limit(filters.limit).offset(filters.offset)).all()
+    }
+    rows = session.execute(query.order_by(*orderings[filters.sort]).limit(filters.limit).offset(filters.offset)).all()
     # The ids shown are logged: who saw which records, not only how many.
     audit.record(session, actor, "patient.list", object_type="patient",
                  detail={"returned": len(rows), "ids": [row[0].id for row in rows]})

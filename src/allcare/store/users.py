@@ -18,14 +18,14 @@ from typing import Any, cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from . import audit
 from .audit import Actor
 from .errors import Conflict, InvalidRecord, NotFound
-from .models import ROLES, ApiToken, Patient, User, UserSession
+from .models import ROLES, ApiToken, Base, Patient, User, UserSession
 from .types import utcnow
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{0,79}$")
@@ -271,16 +271,19 @@ class Identity:
     display_name: str | None
 
 
-_IDENTITY = (User.id, User.username, User.role, User.patient_id, User.display_name)
+_USERS, _SESSIONS = Base.metadata.tables[User.__tablename__], Base.metadata.tables[UserSession.__tablename__]
+# Built once: every request runs it, and a statement built per call costs more than the query.
+_SESSION_IDENTITY = (
+    select(_USERS.c.id, _USERS.c.username, _USERS.c.role, _USERS.c.patient_id, _USERS.c.display_name)
+    .join_from(_USERS, _SESSIONS, _SESSIONS.c.user_id == _USERS.c.id)
+    .where(_SESSIONS.c.token_hash == bindparam("token_hash"), _SESSIONS.c.expires_at > bindparam("now"),
+           _USERS.c.active.is_(True))
+)
 
 
 def identity_for_session(session: Session, token: str) -> Identity | None:
-    """Like :func:`user_for_session`, for every request, so kept to one plain row."""
-    row = session.execute(
-        select(*_IDENTITY)
-        .join(UserSession, UserSession.user_id == User.id)
-        .where(UserSession.token_hash == digest(token), UserSession.expires_at > utcnow(), User.active.is_(True))
-    ).first()
+    """Like :func:`user_for_session`, for every request, so kept to one plain row (a Core query, no ORM)."""
+    row = session.connection().execute(_SESSION_IDENTITY, {"token_hash": digest(token), "now": utcnow()}).first()
     return None if row is None else Identity(*row)
 
 

@@ -161,7 +161,7 @@ def _include_pages(app: FastAPI) -> None:
     router = getattr(pages, "router", None)
     if router is not None:
         app.include_router(router)
-    static = Path(pages.__file__).parent.parent / "static"
+    static = Path(__file__).parent / "static"
     if static.is_dir() and not any(getattr(r, "path", None) == "/static" for r in app.routes):
         from fastapi.staticfiles import StaticFiles
 

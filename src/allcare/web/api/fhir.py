@@ -72,7 +72,7 @@ def _entries(body: bytes, content_type: str) -> list[tuple[str, dict, str | None
         "application/fhir+ndjson": {"schema": {"type": "string", "description": "one resource per line"}},
     }}},
 )
-async def import_fhir(request: Request, who: Clinician) -> FhirImportOut:
+async def import_fhir(request: Request, who: Clinician) -> FhirImportOut | Response:
     """Import FHIR R4 resources (a Bundle, one resource, or NDJSON lines) into the store.
 
     Each patient is stored whole or not at all, in a transaction of its own, and
@@ -138,9 +138,9 @@ def _import(store: Store, actor: Actor, body: bytes, content_type: str) -> FhirI
         out.append(ImportedPatientOut(identifier=case.patient.id, patient_id=merged.patient.id, action=merged.action,
                                       findings_added=merged.added, findings_replaced=merged.replaced,
                                       not_mapped=not_mapped))
-    for reference, problems in result.failed.items():
+    for reference, failures in result.failed.items():
         out.append(ImportedPatientOut(identifier=reference, patient_id=None, action="failed",
-                                      problems=[str(p) for p in problems]))
+                                      problems=[str(p) for p in failures]))
     counts = {action: sum(1 for p in out if p.action == action) for action in ("created", "updated", "unchanged", "failed")}
     return FhirImportOut(patients=out, counts=counts, not_about_a_patient=result.report.to_json())
 

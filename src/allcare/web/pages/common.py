@@ -172,6 +172,7 @@ def _static_version() -> str:
 
 
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+templates.env.auto_reload = False  # shipped with the package: compiled once per process, never stat()ed again
 templates.env.globals.update(
     DISCLAIMER=DISCLAIMER,
     VERSION=__version__,

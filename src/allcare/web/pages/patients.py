@@ -21,7 +21,7 @@ from ...labels import alert_label
 from ...labels import entity_short as who_short
 from ...store.assessments import engine_version, keyed_assessment_gzip, read_record, rules_version
 from ...store.coded import coded_view
-from ...store.listing import PatientFilters, list_patients
+from ...store.listing import PatientFilters, SortKey, list_patients
 from ...store.models import FindingRow, Patient
 from ..charts import patient_charts
 from ..deps import CodedPatientReader, ListReader, PatientId, get_caches, get_store
@@ -45,13 +45,17 @@ VISIT_WINDOWS = {
     "older90": ("more than 90 days ago", None, 90),
     "older365": ("more than a year ago", None, 365),
 }
-SORTS = {"identifier": "Identifier", "urgency": "Urgency (critical alerts, then warnings)", "-last_visit": "Last visit (newest first)", "last_visit": "Last visit (oldest first)",
+SORTS: dict[SortKey, str] = {"identifier": "Identifier", "urgency": "Urgency (critical alerts, then warnings)", "-last_visit": "Last visit (newest first)", "last_visit": "Last visit (oldest first)",
          "status": "Status", "-created": "Newest records"}
 ADDED = dict(forms.TITLES)
 
 
 def _clean(value: str | None, allowed) -> str | None:
     return value if value in allowed else None
+
+
+def _sort_key(value: str | None) -> SortKey:
+    return next((key for key in SORTS if key == value), "identifier")
 
 
 @router.get("/patients")
@@ -76,7 +80,7 @@ def patient_list(
         "lineage": _clean(lineage, LINEAGES),
         "alert": _clean(alert, ALERT_LABELS),
         "visit": _clean(visit, VISIT_WINDOWS),
-        "sort": _clean(sort, SORTS) or "identifier",
+        "sort": _sort_key(sort),
     }
     today = dt.date.today()
     visit_from = visit_to = None
@@ -86,7 +90,7 @@ def patient_list(
         visit_to = today - dt.timedelta(days=before) if before is not None else None
     filters = PatientFilters(q=chosen["q"], status=chosen["status"], risk=chosen["risk"], lineage=chosen["lineage"],
                              alert=chosen["alert"], last_visit_from=visit_from, last_visit_to=visit_to,
-                             sort=chosen["sort"], limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+                             sort=_sort_key(sort), limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     store = get_store(request)
     with store.transaction() as session:
         result = list_patients(session, who.actor, filters)

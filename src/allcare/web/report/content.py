@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
 
 from ... import DISCLAIMER
 from ...engine.assessment import Assessment
-from ...engine.case import Case
+from ...engine.case import Case, Cbc
 from ...engine.lesion_vocabulary import BCR_ABL1, plain_words
 from ...engine.rules import DEFAULT_RULES, RuleSet
 from ...labels import plain as words
@@ -181,7 +182,7 @@ def _nci_because(assessment: Assessment, case: Case | None) -> str | None:
     if conclusion is not None and case is not None:
         for ref in conclusion.evidence:
             finding = case.findings[ref.index] if 0 <= ref.index < len(case.findings) else None
-            if getattr(finding, "type", None) == "cbc" and finding.wbc is not None and finding.wbc.comparator is None:
+            if isinstance(finding, Cbc) and finding.wbc is not None and finding.wbc.comparator is None:
                 wbc = finding.wbc.value
     age_words = _years(age) if age is not None else None
     if assessment.risk.nci == "high":
@@ -324,7 +325,7 @@ def _marrow(marrows: list, fill: Callable[[str], str]) -> TestSection:
     return TestSection("marrow", name, how, last.date, lines, [fill(words.MARROW_MEANS)])
 
 
-def _genetics(assessment: Assessment, present: set[str]) -> TestSection | None:
+def _genetics(assessment: Assessment, present: AbstractSet[str]) -> TestSection | None:
     genetics = assessment.diagnosis.genetics
     if not (genetics.detected or genetics.negative or genetics.modal_number or {"genetics", "cytogenetics"} & present):
         return None
