@@ -230,9 +230,12 @@ def run_database(label: str, url: str, args) -> list[Result]:
         if args.each_call and not has_page:
             endpoints.insert(1, ("patient endpoint", (PAGE_API_CALLS[0],)))
         for name, paths in endpoints:
+            before = session_cpu_seconds(server.pid)
             results.append(asyncio.run(measure(f"{label}: {name}, max rate", base, paths, ids, login.cookies,
                                                **options)))
-            print(results[-1].line(), flush=True)
+            cpu = (session_cpu_seconds(server.pid) - before) / max(1, args.warmup + len(results[-1].latencies))
+            print(results[-1].line() + f"\n    server CPU {cpu * 1000:.1f} ms per sample (warm-up included; repeat views"
+                  " when --first-views covers every patient)", flush=True)
             for rate in args.rates:  # requests per second; a page of two API calls is two requests
                 results.append(asyncio.run(measure(f"{label}: {name}, at {rate:g} req/s", base, paths, ids,
                                                    login.cookies, rate=rate / len(paths), **options)))
