@@ -324,3 +324,19 @@ def test_cards_name_the_latest_mrd_and_an_unclassified_disease_in_words(mrd_stat
     assert f"): {labels.MRD_STATUS[mrd_status]}" in card.detail
     assert card.summary.startswith(f"{labels.DISEASE['ALL']}, {labels.LINEAGE['B']} lineage · ")
     assert "not_evaluable" not in card.detail and "-lineage" not in card.detail
+
+
+def test_a_prefetch_searchset_with_a_search_outcome_is_still_decoded_in_one_pass(example_resources):
+    """Many FHIR servers add an OperationOutcome entry (``search.mode: outcome``) to a searchset; it must not
+    send the whole prefetch the slower way, one resource at a time (a resource of a type allcare does not
+    read still does, and is then passed over as before)."""
+    from allcare.interop.cdshooks.service import _decoded
+
+    observations = prefetch_for(example_resources)["observations"]
+    outcome = {"search": {"mode": "outcome"},
+               "resource": {"resourceType": "OperationOutcome", "issue": [{"severity": "information", "code": "informational"}]}}
+    with_outcome = {**observations, "entry": [*observations["entry"], outcome]}
+    decoded = _decoded("observations", json.dumps(with_outcome).encode())
+    assert decoded is not None and decoded.entry
+    assert [type(e.resource).__name__ for e in decoded.entry[:-1]] == ["Observation"] * len(observations["entry"])
+    assert decoded.entry[-1].resource.resource_type == "OperationOutcome"

@@ -32,7 +32,7 @@ from ...serving import prepare_server_process
 from ..fhir import FhirInputError
 from ..fhir.importer import import_items, with_contained
 from ..fhir.item import Item
-from ..fhir.reader import ONE_PASS, ContentCache, check_markers, read_head, validate
+from ..fhir.reader import PREFETCH_ONE_PASS, ContentCache, check_markers, read_head, validate
 from ..fhir.shapes import Resource, error_path
 from .auth import CdsAuth, require_cds_client
 from .cards import assessment_cards
@@ -293,7 +293,7 @@ class _Entry(msgspec.Struct):
 
 
 # The same entry with its resource decoded into its Struct (None: no resource).
-_DecodedEntry: Any = msgspec.defstruct("_DecodedEntry", [("resource", ONE_PASS | None, None), ("fullUrl", Any, None),
+_DecodedEntry: Any = msgspec.defstruct("_DecodedEntry", [("resource", PREFETCH_ONE_PASS | None, None), ("fullUrl", Any, None),
                                                          ("search", Any, None)], module=__name__)
 EntryT = TypeVar("EntryT")
 

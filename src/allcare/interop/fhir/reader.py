@@ -206,6 +206,18 @@ entry); what it decodes is then checked by :func:`check_markers`."""
 _ONE_PASS = msgspec.json.Decoder(ONE_PASS)
 
 
+class _OperationOutcome(Resource, tag_field="resourceType", tag="OperationOutcome", kw_only=True, gc=False):
+    """A search's note in a prefetch Bundle (``search.mode: outcome``; many servers add one, CDS Hooks
+    2.0 expects it): decoded only to be recognised and left out, so that it does not send the whole
+    Bundle the slower way of one resource at a time."""
+
+    resource_type = "OperationOutcome"
+
+
+PREFETCH_ONE_PASS: Any = Union[(*_TAGGED, _OperationOutcome)]
+""":data:`ONE_PASS` and the OperationOutcome a prefetch searchset may carry."""
+
+
 def check_markers(decoded: Resource, where: str) -> Resource:
     """``decoded`` (by :data:`ONE_PASS`), or :class:`FhirInputError` for an element of another FHIR version
     (as :func:`check_shape`)."""
