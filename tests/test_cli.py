@@ -53,6 +53,17 @@ def test_karyotype_prints_the_parse():
     assert "BCR::ABL1" in done.stdout
 
 
+def test_karyotype_reads_fish_under_the_rule_set_given(tmp_path):
+    """The iAMP21 lines are rule-set parameters: the karyotype command reads them as assess does."""
+    text = "47,XX,+X,add(21)(q22)[12]/46,XX[8].nuc ish(RUNX1x5)[160/200]"
+    assert "iAMP21 detected" in allcare("karyotype", text).stdout
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("iamp21_runx1_min_copies: 6\n")
+    done = allcare("karyotype", text, "--rules", str(rules))
+    assert done.returncode == 0, done.stderr
+    assert "iAMP21 detected" not in done.stdout and "RUNX1x5" in done.stdout
+
+
 def test_invalid_case_lists_every_problem_and_exits_2(tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({

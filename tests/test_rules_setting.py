@@ -28,7 +28,7 @@ CENTRE = "centre-rules/2027.1"
 def rules_file(tmp_path) -> Path:
     path = tmp_path / "centre.yaml"
     path.write_text(f"version: {CENTRE}\nm1_below_pct: 7\nleukaemia_marrow_blast_pct: 25\nmrd_negative_below: 0.001\n"
-                    "mrd_required_sensitivity: 0.001\nfever_sustained_min: 37.8\n")
+                    "mrd_required_sensitivity: 0.001\nfever_sustained_min: 37.8\niamp21_runx1_min_copies: 6\n")
     return path
 
 
@@ -58,6 +58,15 @@ def test_the_store_assesses_and_summarises_with_the_servers_rule_set(centre_app,
         from allcare.store.models import PatientSummary
 
         assert {s.rules_version for s in session.query(PatientSummary)} == {CENTRE}
+
+
+def test_the_karyotype_preview_reads_fish_under_the_servers_rule_set(centre_app, world):
+    """The form's live preview says what the engine will conclude: iAMP21 at 5 RUNX1 signals is allcare's
+    default line, and this centre asks for 6."""
+    client = logged_in(centre_app, "clinician")
+    text = "47,XX,+X,add(21)(q22)[12]/46,XX[8].nuc ish(RUNX1x5)[160/200]"
+    lines = client.get("/karyotype/parse", params={"text": text}).json()["lines"]
+    assert any("iAMP21 not detected" in line and "< 6" in line for line in lines), lines
 
 
 def test_the_patient_report_names_the_rule_sets_thresholds(centre_app, world):

@@ -21,7 +21,7 @@ from .. import DISCLAIMER
 from ..clock import assessment_date
 from ..engine import DEFAULT_RULES, RuleSet, assess, assessment_to_json
 from ..engine.case.models import EARLIEST_DATE, LATEST_DATE
-from ..engine.karyotype import describe, parse_karyotype
+from ..engine.karyotype import describe, parse_under_rules
 from ..interop.casefile import CaseFileError, load_case
 from ..rules_file import RulesFileError, read_rules_file
 from . import render
@@ -116,9 +116,10 @@ def explain_command(
 def karyotype_command(
     text: str = typer.Argument(..., help='ISCN karyotype, e.g. "46,XY,t(9;22)(q34;q11.2)[20]"'),
     fmt: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f"),
+    rules: Path | None = typer.Option(None, "--rules", help="rule-set overrides (JSON or YAML)"),
 ) -> None:
-    """Parse an ISCN 2020 karyotype and print what it says."""
-    parsed = parse_karyotype(text)
+    """Parse an ISCN 2020 karyotype and print what it says (complex and iAMP21 lines from the rule set)."""
+    parsed = parse_under_rules(text, _load_rules(rules))
     if fmt is OutputFormat.json:
         sys.stdout.write(msgspec.json.format(msgspec.json.encode(parsed), indent=2).decode() + "\n")
         return

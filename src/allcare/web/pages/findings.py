@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 
 from ...engine.case import FINDING_TYPES
-from ...engine.karyotype import describe, parse_karyotype
+from ...engine.karyotype import describe, parse_under_rules
 from ...engine.karyotype.sex_check import sex_mismatch
 from ...store.errors import InvalidRecord
 from ...store.findings import add_finding, finding_from_json
@@ -78,7 +78,7 @@ def karyotype_parse(
     if not text:
         return JSONResponse({"empty": True, "lines": [], "problems": [], "recurrent": []})
     try:
-        karyotype = parse_karyotype(text)
+        karyotype = parse_under_rules(text, get_store(request).rule_set())
     except Exception:  # noqa: BLE001 - the parser promises not to raise; a preview must never 500
         raise HTTPException(422, "could not read this karyotype") from None
     problems = list(karyotype.problems)
