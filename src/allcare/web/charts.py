@@ -30,7 +30,9 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..engine.assessment import AnalyteColumns, Assessment, MrdResult, PhaseSpan, unfold
+from ..engine.assessment import AnalyteColumns, Assessment, MrdResult, PhaseSpan
+from ..engine.case.models import CbcAnalyte
+from ..engine.columns import unfold
 from ..engine.counts.ctcae import DECREASE_TERMS, LEUKOCYTOSIS_GRADE3_ABOVE
 from ..engine.rules import DEFAULT_RULES, RuleSet
 from ..labels import ANALYTE as ANALYTE_LABELS
@@ -61,7 +63,7 @@ PHASE_COLOURS: dict[str, str] = {
     "other": "#999999",
 }
 PHASE_PATTERNS: dict[str, str] = {"salvage": "/", "car_t": ".", "hsct": "."}
-CHART_ANALYTES = ("wbc", "anc", "hemoglobin", "platelets")
+CHART_ANALYTES: tuple[CbcAnalyte, ...] = ("wbc", "anc", "hemoglobin", "platelets")
 GRADE_COLOURS = {1: "#fde68a", 2: "#fdba74", 3: "#f87171", 4: "#b91c1c"}
 INK_BLUE = "#1f3a5f"
 MARKER_BY_GRADE = {None: INK_BLUE, 0: INK_BLUE, 1: "#a16207", 2: "#c2410c", 3: "#b91c1c", 4: "#7f1d1d"}
@@ -332,9 +334,9 @@ def _status_colour(status: str) -> str:
 def _measured(assessment: Assessment) -> dict[str, tuple[list[int], AnalyteColumns]]:
     """Each charted analyte's columns and the rows (counts) that measured it, in date order."""
     counts = assessment.blood_counts
-    found = {}
+    found: dict[str, tuple[list[int], AnalyteColumns]] = {}
     for name in CHART_ANALYTES:
-        columns = counts.analytes.get(name)  # type: ignore[call-overload]
+        columns = counts.analytes.get(name)
         if columns is not None:
             rows = [i for i, value in enumerate(columns.values) if value is not None]
             if rows:
@@ -388,9 +390,10 @@ def counts_chart(assessment: Assessment) -> Chart | None:
         axis_key = "yaxis" if n == 0 else f"yaxis{n + 1}"
         top = 1.0 - n * (height_each + gap)
         rows, columns = measured[name]
-        values = [columns.values[i] for i in rows]
+        # `rows` are the counts that measured this analyte, so the filter drops nothing: it tells the checker so.
+        values = [value for i in rows if (value := columns.values[i]) is not None]
         upper_limits = unfold(columns.upper_limits, len(dates))
-        uppers = [upper_limits[i] for i in rows if upper_limits[i] is not None]
+        uppers = [limit for i in rows if (limit := upper_limits[i]) is not None]
         log_axis = name == "wbc" and max(values) > LEUKOCYTOSIS_GRADE3_ABOVE / 2 and min(values) > 0
         ceiling = max(values + uppers) * 1.15 or 1.0
         axis: dict[str, Any] = {
@@ -437,8 +440,8 @@ def counts_chart(assessment: Assessment) -> Chart | None:
                      "marker": {"symbol": "square", "size": 14, "color": GRADE_COLOURS[grade]}, "hoverinfo": "skip"})
     cells = [_cells(measured[name][1], len(dates)) if name in measured else [""] * len(dates) for name in CHART_ANALYTES]
     named = _named(assessment.blood_counts.named, len(dates))
-    rows = [[day, *row, names] for day, names, *row in zip(dates, named, *cells, strict=True)]
-    latest = rows[-1] if rows else None
+    table_rows: list[list[str]] = [[day, *row, names] for day, names, *row in zip(dates, named, *cells, strict=True)]
+    latest = table_rows[-1] if table_rows else None
     description = "Blood counts over time with reference ranges and CTCAE grade zones."
     if latest:
         description += f" Latest ({latest[0]}): " + "; ".join(
@@ -450,7 +453,7 @@ def counts_chart(assessment: Assessment) -> Chart | None:
         figure={"data": data, "layout": layout, "config": CONFIG, "hover": hovers,
                 "narrow": _narrow({"margin": {"l": 56, "r": 8, "t": 16, "b": 40}})},
         table=ChartTable("Blood counts (canonical units; G = CTCAE v5 grade)",
-                         ["Date", "WBC", "ANC", "Haemoglobin", "Platelets", "Named"], rows),
+                         ["Date", "WBC", "ANC", "Haemoglobin", "Platelets", "Named"], table_rows),
         notes=["Green band: reference range (the lab's when reported, else the age- and sex-specific interval).",
                "Shaded zones: CTCAE v5 grade 2-4 lines; grade 1 lies between the grade-2 line and the lower limit of normal.",
                "CTCAE grades adverse events on treatment; at diagnosis they describe the disease, not a side effect."],

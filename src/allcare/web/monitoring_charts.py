@@ -19,7 +19,7 @@ from typing import Any
 
 from ..engine.assessment import Assessment
 from ..engine.maintenance.forecast import forecast
-from ..engine.monitoring_output import Maintenance
+from ..engine.monitoring_output import ChemistryAnalyte, Maintenance
 from ..engine.toxicity.ctcae_chemistry import ABSOLUTE_TERMS, ULN_TERMS
 from .charts import (
     CONFIG,
@@ -89,18 +89,19 @@ def maintenance_chart(assessment: Assessment) -> Chart | None:
         })
         hovers.append(_count_hover(len(data) - 1, counted))
     for drug in ("mercaptopurine", "methotrexate"):
-        periods = [p for p in m.doses if p.agent == drug and p.weekly_mg_m2 is not None]
-        if not periods:
+        dosed = [(p, weekly) for p in m.doses if p.agent == drug and (weekly := p.weekly_mg_m2) is not None]
+        if not dosed:
             continue
-        protocol = m_protocol(assessment, drug)
-        last = [p.end or assessment.as_of for p in periods]
+        periods = [p for p, _ in dosed]
+        protocol = m_protocol(m, drug)
+        ends = [p.end or assessment.as_of for p in periods]
         data.append({
-            "type": "bar", "x": [_iso(p.start) for p in periods], "y": [round(100 * p.weekly_mg_m2 / protocol, 1) for p in periods],
-            "width": [_day_ms(p.start, e) for p, e in zip(periods, last, strict=True)], "offset": 0, "yaxis": "y2",
+            "type": "bar", "x": [_iso(p.start) for p in periods], "y": [round(100 * weekly / protocol, 1) for _, weekly in dosed],
+            "width": [_day_ms(p.start, e) for p, e in zip(periods, ends, strict=True)], "offset": 0, "yaxis": "y2",
             "name": f"{drug} (% of {protocol / (7 if drug == 'mercaptopurine' else 1):g} mg/m2/{'day' if drug == 'mercaptopurine' else 'week'})",
             "marker": {"color": DRUG_COLOURS[drug], "opacity": 0.55},
             "hoverinfo": "text", "text": [f"<b>{drug}</b> {p.dose:g} {p.unit} {p.frequency.replace('_', ' ')}<br>{_iso(p.start)} to "
-                                          f"{_iso(e)}<br>{p.weekly_mg or 0:g} mg/week" for p, e in zip(periods, last, strict=True)],
+                                          f"{_iso(e)}<br>{p.weekly_mg or 0:g} mg/week" for p, e in zip(periods, ends, strict=True)],
         })
     outlook = forecast(m, counts, assessment.as_of) if m.steering == "anc" else None
     if outlook is not None:
@@ -120,8 +121,8 @@ def maintenance_chart(assessment: Assessment) -> Chart | None:
                         for p in outlook.points]})
     layout["barmode"] = "overlay"
     layout["shapes"] = shapes
-    rows = [[_iso(c.date), _number(c.anc), _number(c.platelets), _number(c.wbc), ZONE_WORDS[c.zone],
-             _number(c.mercaptopurine_di_pct), _number(c.methotrexate_di_pct)] for c in rows]
+    table_rows = [[_iso(c.date), _number(c.anc), _number(c.platelets), _number(c.wbc), ZONE_WORDS[c.zone],
+                   _number(c.mercaptopurine_di_pct), _number(c.methotrexate_di_pct)] for c in rows]
     description = f"Maintenance from {_iso(m.start)} against the {m.family_label} target ({_band(m)})."
     if m.time_in_target_pct is not None:
         description += f" {steering} in target {m.time_in_target_pct:g}% of the time."
@@ -139,16 +140,16 @@ def maintenance_chart(assessment: Assessment) -> Chart | None:
         id="chart-maintenance", title="Maintenance", description=description,
         figure={"data": data, "layout": layout, "config": CONFIG, "hover": hovers},
         table=ChartTable("Maintenance counts (x10^9/L) and dose intensity (% of protocol dose)",
-                         ["Date", "ANC", "Platelets", "WBC", "Zone", "Mercaptopurine %", "Methotrexate %"], rows),
+                         ["Date", "ANC", "Platelets", "WBC", "Zone", "Mercaptopurine %", "Methotrexate %"], table_rows),
         notes=notes,
     )
 
 
-def m_protocol(assessment: Assessment, drug: str) -> float:
+def m_protocol(m: Maintenance, drug: str) -> float:
     """The protocol dose per m2 per week the family's targets name (for the bars)."""
     from ..engine.maintenance_targets import MAINTENANCE_FAMILIES
 
-    family = MAINTENANCE_FAMILIES.get(assessment.maintenance.family)
+    family = MAINTENANCE_FAMILIES.get(m.family)
     if family is None:
         return 1.0
     return family.mercaptopurine_mg_m2_day * 7 if drug == "mercaptopurine" else family.methotrexate_mg_m2_week
@@ -164,8 +165,12 @@ def _lines(assessment: Assessment, m: Maintenance) -> list[tuple[float, str, str
     family = MAINTENANCE_FAMILIES.get(m.family)
     if family is None or not family.dose_steps or m.steering != "anc":
         return []
-    return [(family.hold_anc_at_or_below, "#b91c1c", f"hold at ANC <= {family.hold_anc_at_or_below:g}"),
-            (family.reduce_anc_at_or_below, "#c2410c", f"reduce at ANC <= {family.reduce_anc_at_or_below:g}")]
+    # A family with dose steps must name both lines (its validator says so); this check only tells the type checker.
+    hold, reduce = family.hold_anc_at_or_below, family.reduce_anc_at_or_below
+    if hold is None or reduce is None:
+        return []
+    return [(hold, "#b91c1c", f"hold at ANC <= {hold:g}"),
+            (reduce, "#c2410c", f"reduce at ANC <= {reduce:g}")]
 
 
 def _count_hover(trace: int, counted: list) -> dict[str, Any]:
@@ -177,7 +182,8 @@ def _count_hover(trace: int, counted: list) -> dict[str, Any]:
 # Chemistry -------------------------------------------------------------------------------------
 
 
-def _uln_bands(analyte: str) -> list[tuple[int, float, float]]:
+def _uln_bands(analyte: str) -> list[tuple[int, float, float | None]]:
+    """(grade, low, high) in multiples of the upper limit; the top grade's high is None (open-ended)."""
     term = next((t for t in ULN_TERMS if t.analyte == analyte), None)
     if term is None:
         return []
@@ -189,12 +195,19 @@ def _uln_bands(analyte: str) -> list[tuple[int, float, float]]:
     return bands
 
 
+def _plotted(name: str, a: ChemistryAnalyte) -> float | None:
+    """The value drawn: potassium as measured, the others as a multiple of the lab's upper limit (None: no
+    upper limit given, so the result is in the table only)."""
+    if name == "potassium":
+        return a.value
+    return a.value / a.upper_limit if a.upper_limit else None
+
+
 def chemistry_chart(assessment: Assessment) -> Chart | None:
     table = assessment.chemistry
     series: dict[str, list[tuple[dt.date, float, Any]]] = {}
     for name in (*ULN_CHART, "potassium"):
-        points = [(table.dates[row], a.value if name == "potassium" else a.value / a.upper_limit, a)
-                  for row, a in table.results(name) if name == "potassium" or a.upper_limit]
+        points = [(table.dates[row], y, a) for row, a in table.results(name) if (y := _plotted(name, a)) is not None]
         if points:
             series[name] = points
     panels = [name for name in (*ULN_CHART, "potassium") if name in series]
