@@ -60,7 +60,7 @@ class Quantity(msgspec.Struct, frozen=True, kw_only=True, gc=False):
 
 _OBJECT_KEYS = {"value", "unit", "lower_limit", "upper_limit", "comparator"}
 
-# Bare numbers kept per kind of quantity (see ``quantity_parser``; about 650 bytes each,
+# Bare numbers kept per kind of quantity (see ``SharedQuantities``; about 650 bytes each,
 # so at most about 1.3 MB per kind). Labs report one or two decimals: a synthetic
 # cohort of 3,000 cases shows about 1,500 distinct cell counts and under 300 of the rest.
 _BARE_CACHE_SIZE = 2048
@@ -97,8 +97,6 @@ def quantity_parser(kind: UnitKind, minimum: float = 0.0, maximum: float | None 
             raise ValueError(f"must be <= {maximum:g} {kind.canonical} (got {shown:g} {unit}){hint}")
 
     def parse(raw: Any) -> Quantity | None:
-        if type(raw) is float or type(raw) is int:  # a bare number: by far the most common input
-            return shared_bare(raw) if raw or math.copysign(1.0, raw) > 0 else bare(raw)
         if raw is None or isinstance(raw, Quantity):
             return raw
         if isinstance(raw, dict):
@@ -138,14 +136,6 @@ def quantity_parser(kind: UnitKind, minimum: float = 0.0, maximum: float | None 
             raise ValueError(f"give the unit, e.g. {examples}: labs report a {kind.name} in units that differ many-fold")
         in_range(value, value, kind.canonical, False)
         return Quantity(value=value, unit=kind.canonical)
-
-    # A bare number always gives the same Quantity, and a Quantity is immutable (frozen,
-    # no lab range, nothing reported), so every finding that repeats a value can share
-    # one. This skips building hundreds of models per case and keeps long-lived cases
-    # small. Bad input is never cached (it raises, with the same message every time).
-    # -0.0 is left out: it equals 0 as a key but prints as "-0". ``type(raw)`` rather
-    # than isinstance keeps booleans and number subclasses on the uncached path.
-    shared_bare = lru_cache(maxsize=_BARE_CACHE_SIZE)(bare)
 
     return parse
 
