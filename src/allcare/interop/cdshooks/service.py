@@ -314,8 +314,9 @@ class _Value(msgspec.Struct, Generic[EntryT]):
 
 
 # A prefetch value is decoded in one pass, resources included, when all its resources are of types allcare
-# reads and have the shape it reads; else (another type, a malformed element, a search outcome) its resources
-# stay raw text and are decoded one by one, so that each problem is named exactly (:func:`_checked`).
+# reads (or a search's OperationOutcome) and have the shape it reads; else (another type, a malformed
+# element) its resources stay raw text and are decoded one by one, so that each problem is named exactly
+# (:func:`_checked`).
 _DECODED_VALUE = msgspec.json.Decoder(_Value[_DecodedEntry] | None)
 _VALUE_DECODER = msgspec.json.Decoder(_Value[_Entry] | None)
 
