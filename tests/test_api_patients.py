@@ -252,7 +252,7 @@ def test_the_upload_endpoint_refuses_huge_files(app, world, auth, monkeypatch):
 
 def test_gzip_bytes_are_the_json(client, world, auth):
     raw = client.get(f"{API}/patients/{world.patient_a}/assessment", headers=auth).read()
-    assert json.loads(raw)["schema"] == "allcare.assessment/2"
+    assert json.loads(raw)["schema"] == "allcare.assessment/3"
     assert gzip  # the test client already decoded it (Content-Encoding: gzip)
 
 

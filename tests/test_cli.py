@@ -28,7 +28,7 @@ def test_assess_json_has_the_contract_keys():
     done = allcare("assess", str(EXAMPLE), "--format", "json")
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
-    assert data["schema"] == "allcare.assessment/2"
+    assert data["schema"] == "allcare.assessment/3"
     for key in ("diagnosis", "codes", "cns_status", "risk", "status", "mrd", "alerts", "missing", "rules_version"):
         assert key in data
     assert {"disease", "lineage", "etp", "who_haem5", "icc_2022"} <= set(data["diagnosis"])

@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 from allcare.engine.case import case_from_dict
+from allcare.engine.columns import Coded
 from allcare.engine.counts import grade_counts, reference_range
 from allcare.engine.rules import DEFAULT_RULES
 from allcare.engine.view import CaseView
@@ -296,9 +297,13 @@ def test_columns_line_up_with_dates_and_shared_entries_are_written_once():
     anc, platelets = graded.analytes["anc"], graded.analytes["platelets"]
     assert anc.values == [0.4, 2.0, 1.6] and platelets.values == [200.0, None, None]
     assert anc.ctcae_terms == "Neutrophil count decreased"  # the same for every count: written once
-    assert anc.grades == [4, 0, 0] and anc.range_sources == ["reference", "reference", "lab"]
+    assert anc.grades == [4, 0, 0]  # whole numbers: a list (a code would be no shorter)
+    assert anc.range_sources == Coded(levels=["reference", "lab"], codes=[0, 0, 1])  # few distinct texts: coded
+    assert anc.flags == Coded(levels=["low", "normal"], codes=[0, 1, 1])
     assert anc.comparators is None
     assert graded.column("anc", "ctcae_terms") == ["Neutrophil count decreased"] * 3
+    assert graded.column("anc", "range_sources") == ["reference", "reference", "lab"]
+    assert graded.column("anc", "upper_limits")[2] == 7.0
     assert graded.column("rbc", "values") == [None, None, None]
     assert graded.latest("platelets") == 0 and graded.latest("rbc") is None
     assert [r.index for r in graded.rows()] == [0, 1, 2]

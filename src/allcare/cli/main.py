@@ -88,7 +88,7 @@ def _load(case_path: Path):
 def assess_command(
     case: Path = typer.Argument(..., help="case file (JSON or YAML, schema allcare.case/1)"),
     as_of: str | None = typer.Option(None, "--as-of", help="assessment date (YYYY-MM-DD or 'today'); default: latest finding"),
-    fmt: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f", help="text summary or allcare.assessment/2 JSON"),
+    fmt: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f", help="text summary or allcare.assessment/3 JSON"),
     rules: Path | None = typer.Option(None, "--rules", help="rule-set overrides (JSON or YAML)"),
 ) -> None:
     """Assess one case: diagnosis, codes, counts, CNS, risk, response, alerts."""

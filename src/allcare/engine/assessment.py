@@ -1,4 +1,4 @@
-"""The ``allcare.assessment/2`` output model (documented in docs/assessment-format.md).
+"""The ``allcare.assessment/3`` output model (documented in docs/assessment-format.md).
 
 Other tools (web app, FHIR export, cohorts, CDS Hooks) read these names and
 values, so they are a contract: values are the exact strings listed in the case
@@ -17,12 +17,12 @@ from msgspec import Meta
 
 from .case.bounds import Comparator
 from .case.models import CbcAnalyte as Analyte
-from .columns import unfold
+from .columns import Column, unfold
 from .explain import Conclusion, EvidenceRef
 from .karyotype import Karyotype
 from .monitoring_output import BodySize, ChemistryTable, Maintenance, ThiopurineGuidance, Toxicity
 
-ASSESSMENT_SCHEMA: Final = "allcare.assessment/2"
+ASSESSMENT_SCHEMA: Final = "allcare.assessment/3"
 
 Disease = Literal["ALL", "LBL", "MPAL", "not_ALL", "indeterminate"]
 Lineage = Literal["B", "T", "B/myeloid", "T/myeloid", "B/T", "B/T/myeloid"]
@@ -111,12 +111,13 @@ class Codes(_Out, frozen=True, kw_only=True):
 RangeSource = Literal["lab", "reference"]
 Flag = Literal["low", "normal", "high"]
 
-# A column of the blood-count table: one entry per count, in the order of ``BloodCounts.dates``;
-# or, when every count holds the same entry (often: no comparator, one reference range, one CTCAE
-# term), that single entry. ``BloodCounts.rows`` and ``BloodCounts.column`` read both forms.
-FloatColumn = list[float | None] | float | None
-IntColumn = list[int | None] | int | None
-TextColumn = list[str | None] | str | None
+# A column of the blood-count table, in one of the three forms of :mod:`.columns`: one entry per
+# count in the order of ``BloodCounts.dates``; the single entry every count holds (often: no
+# comparator, one reference range, one CTCAE term); or coded (distinct entries and a code per
+# count). ``BloodCounts.rows`` and ``BloodCounts.column`` read every form.
+FloatColumn = Column[float | None]
+IntColumn = Column[int | None]
+TextColumn = Column[str | None]
 
 
 class AnalyteColumns(_Out, frozen=True, kw_only=True):
@@ -125,16 +126,16 @@ class AnalyteColumns(_Out, frozen=True, kw_only=True):
     unit: Annotated[str, Meta(description="canonical unit of every value and limit")]
     values: Annotated[list[float | None], Meta(description="one per count; null when the count did not measure it")]
     comparators: Annotated[
-        list[Comparator | None] | Comparator | None,
+        Column[Comparator | None],
         Meta(description="'<' 5 means the lab reported 'below 5'; null: the value is exact"),
     ] = None
     lower_limits: Annotated[FloatColumn, Meta(description="lower limit of normal used (the lab's, else the reference)")] = None
     upper_limits: Annotated[FloatColumn, Meta(description="upper limit of normal used (the lab's, else the reference)")] = None
     range_sources: Annotated[
-        list[RangeSource | None] | RangeSource | None,
+        Column[RangeSource | None],
         Meta(description="whose limits: 'lab' or 'reference' (age- and sex-specific interval); null: none known"),
     ] = None
-    flags: Annotated[list[Flag | None] | Flag | None, Meta(description="against the limits; null when undecided")] = None
+    flags: Annotated[Column[Flag | None], Meta(description="against the limits; null when undecided")] = None
     ctcae_terms: Annotated[TextColumn, Meta(description="CTCAE v5 term the value is graded under; null: not graded")] = None
     grades: Annotated[IntColumn, Meta(description="CTCAE v5 grade; null with a term: undecided (see notable)")] = None
 
@@ -434,7 +435,7 @@ class Course(_Out, frozen=True, kw_only=True):
 
 
 class Assessment(_Out, frozen=True, kw_only=True):
-    schema_: Literal["allcare.assessment/2"] = msgspec.field(default=ASSESSMENT_SCHEMA, name="schema")
+    schema_: Literal["allcare.assessment/3"] = msgspec.field(default=ASSESSMENT_SCHEMA, name="schema")
     engine_version: str
     rules_version: str
     as_of: dt.date

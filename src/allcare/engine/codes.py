@@ -202,7 +202,7 @@ def _coded(topic: str, code: str, rule: str, source: str, why: str, evidence: li
     missing = []
     if status.current == "suspected_relapse":
         missing = ["confirmation of relapse (repeat marrow, MRD or second test) to code relapse"]
-    return code, Conclusion(topic=topic, value=code, rule=rule, source=source, explanation=text,
+    return code, Conclusion(topic=topic, value=code, determined=True, rule=rule, source=source, explanation=text,
                             evidence=evidence, missing=missing)
 
 

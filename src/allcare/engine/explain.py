@@ -29,12 +29,17 @@ class EvidenceRef(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     summary: Annotated[str, msgspec.Meta(description="the part of the finding that mattered, e.g. 'marrow blasts 85%'")]
 
 
-class Conclusion(msgspec.Struct, frozen=True, kw_only=True, gc=False):
-    """A derived fact with its provenance. ``determined`` is false when the engine cannot decide."""
+class Conclusion(msgspec.Struct, frozen=True, kw_only=True, gc=False, omit_defaults=True):
+    """A derived fact with its provenance. ``determined`` is false when the engine cannot decide.
+
+    ``topic``, ``value``, ``determined``, ``rule`` and ``source`` are always written; an empty
+    ``explanation``, ``evidence``, ``missing`` or ``conflicts`` is left out of the JSON (a reader takes
+    it as empty): most conclusions have nothing missing and nothing in conflict.
+    """
 
     topic: Annotated[str, msgspec.Meta(description="what this is about, e.g. 'diagnosis.disease'")]
-    value: Any = None
-    determined: bool = True
+    value: Any
+    determined: bool
     rule: Annotated[str, msgspec.Meta(description="rule id, e.g. 'DX.DISEASE.MARROW_BLASTS'")]
     source: Annotated[str, msgspec.Meta(description="guideline and version")]
     explanation: str = ""
@@ -53,7 +58,8 @@ def conclude(
 ) -> Conclusion:
     """A decided conclusion."""
     return Conclusion(
-        topic=topic, value=value, rule=rule, source=source, explanation=explanation, evidence=evidence or []
+        topic=topic, value=value, determined=True, rule=rule, source=source, explanation=explanation,
+        evidence=evidence or [],
     )
 
 

@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal, Protocol
 import msgspec
 from msgspec import Meta
 
-from .columns import unfold
+from .columns import Column, entry, unfold
 from .explain import Conclusion, EvidenceRef
 
 DECISION_SUPPORT = "Decision support for the treating team, not an order: the clinician decides and prescribes."
@@ -76,26 +76,26 @@ ChemistryFlag = Literal["low", "normal", "high"]
 class ChemistryColumns(_Out, frozen=True, kw_only=True):
     """One analyte across every chemistry finding: its values and what each value means.
 
-    ``values`` is a list with one entry per finding; any other column is such a list or, when every
-    finding holds the same entry, that single entry (``possible_grades`` is always a list of lists, or null).
+    ``values`` is a list with one entry per finding; any other column is in one of the three forms of
+    :mod:`.columns` (``possible_grades`` is always a list of lists, or null).
     """
 
     unit: Annotated[str, Meta(description="canonical (SI) unit of every value and limit")]
     values: Annotated[list[float | None], Meta(description="one per finding; null when the finding did not measure it")]
-    comparators: Annotated[list[str | None] | str | None, Meta(description="'<' 5 means the lab reported 'below 5'")] = None
-    lower_limits: Annotated[list[float | None] | float | None, Meta(description="the lab's lower limit of normal")] = None
-    upper_limits: Annotated[list[float | None] | float | None, Meta(description="the lab's upper limit of normal")] = None
-    flags: Annotated[list[ChemistryFlag | None] | ChemistryFlag | None, Meta(description="against the lab's limits")] = None
-    ctcae_terms: Annotated[list[str | None] | str | None, Meta(description="CTCAE v5.0 term of a grade above 0")] = None
+    comparators: Annotated[Column[str | None], Meta(description="'<' 5 means the lab reported 'below 5'")] = None
+    lower_limits: Annotated[Column[float | None], Meta(description="the lab's lower limit of normal")] = None
+    upper_limits: Annotated[Column[float | None], Meta(description="the lab's upper limit of normal")] = None
+    flags: Annotated[Column[ChemistryFlag | None], Meta(description="against the lab's limits")] = None
+    ctcae_terms: Annotated[Column[str | None], Meta(description="CTCAE v5.0 term of a grade above 0")] = None
     grades: Annotated[
-        list[int | None] | int | None,
+        Column[int | None],
         Meta(description="CTCAE v5.0 grade when the value decides it; null with a term: see possible_grades"),
     ] = None
     possible_grades: Annotated[
         list[list[int]] | None,
         Meta(description="per finding, the grades still possible when symptoms decide (e.g. lipase); null: none anywhere"),
     ] = None
-    notes: Annotated[list[str | None] | str | None, Meta(description="how the value was read (corrected calcium, baseline)")] = None
+    notes: Annotated[Column[str | None], Meta(description="how the value was read (corrected calcium, baseline)")] = None
 
 
 _CHEMISTRY_CELLS = ("comparators", "lower_limits", "upper_limits", "flags", "ctcae_terms", "grades", "notes")
@@ -187,9 +187,9 @@ class MaintenanceCount(_Out, frozen=True, kw_only=True):
     methotrexate_di_pct: float | None = None
 
 
-# A column of the maintenance table: one entry per count or, when every count holds the same entry,
-# that one entry (as the blood-count table writes its columns).
-OptionalFloatColumn = list[float | None] | float | None
+# A column of the maintenance table, in one of the three forms of :mod:`.columns` (as the blood-count
+# table writes its columns).
+OptionalFloatColumn = Column[float | None]
 MAINTENANCE_ANALYTES = ("anc", "platelets", "wbc")
 """The blood-count analytes a maintenance count is read on (the values the maintenance table refers to)."""
 
@@ -209,21 +209,21 @@ class MaintenanceCounts(_Out, frozen=True, kw_only=True):
 
     The counts of maintenance are a stretch of the blood-count table's rows (``first_row`` and the
     ``row_count`` rows from it): their dates, finding indexes and values are there, and this table
-    writes only what they mean for maintenance. Each column is a list or, when every count holds the
-    same entry, that single entry. :meth:`read` joins the two tables: every reader goes through it.
+    writes only what they mean for maintenance. Each column is in one of the three forms of
+    :mod:`.columns`. :meth:`read` joins the two tables: every reader goes through it.
     """
 
     first_row: Annotated[int, Meta(description="the row of blood_counts that holds the first maintenance count")] = 0
     row_count: Annotated[
         int, Meta(description="how many counts: blood_counts rows first_row to first_row + row_count - 1, in order"),
     ] = 0
-    zones: Annotated[list[Zone] | Zone | None, Meta(description="where each count lies against the family's lines")] = None
+    zones: Annotated[Column[Zone] | None, Meta(description="where each count lies against the family's lines")] = None
     in_target: Annotated[
-        list[bool | None] | bool | None,
+        Column[bool | None],
         Meta(description="the steering count inside the band; null when missing or a bound straddles a line"),
     ] = None
     weight_weeks: Annotated[
-        list[float] | float | None,
+        Column[float] | None,
         Meta(description="weeks to the next count (the last count weighs 1 week), as allMT"),
     ] = None
     mercaptopurine_mg_week: OptionalFloatColumn = None
@@ -275,8 +275,7 @@ class MaintenanceRows:
     def row(self, row: int) -> MaintenanceCount:
         """Count ``row`` (negative counts from the end) as one row."""
         def cell(name: str) -> Any:
-            column = getattr(self.table, name)
-            return column[row] if isinstance(column, list) else column
+            return entry(getattr(self.table, name), row)
 
         return MaintenanceCount(
             index=self.indexes[row], date=self.dates[row], anc=self.anc[row], platelets=self.platelets[row],

@@ -140,7 +140,7 @@ def is_fresh(summary: PatientSummary | None, patient: Patient, epoch: str) -> bo
 def assessment_gzip(
     session: Session, actor: Actor, patient_id: int, cache: AssessmentCache, *, as_of: dt.date | None = None
 ) -> bytes:
-    """The engine's ``allcare.assessment/2`` JSON for one record, gzip-compressed (audited as a read)."""
+    """The engine's ``allcare.assessment/3`` JSON for one record, gzip-compressed (audited as a read)."""
     return keyed_assessment_gzip(session, read_record(session, actor, patient_id, action="assessment.read"), cache,
                                  as_of=as_of)
 

@@ -32,7 +32,7 @@ from typing import Any
 
 from ..engine.assessment import AnalyteColumns, Assessment, MrdResult, PhaseSpan
 from ..engine.case.models import CbcAnalyte
-from ..engine.columns import unfold
+from ..engine.columns import pick, unfold
 from ..engine.counts.ctcae import DECREASE_TERMS, LEUKOCYTOSIS_GRADE3_ABOVE
 from ..engine.rules import DEFAULT_RULES, RuleSet
 from ..labels import ANALYTE as ANALYTE_LABELS
@@ -344,11 +344,6 @@ def _measured(assessment: Assessment) -> dict[str, tuple[list[int], AnalyteColum
     return found
 
 
-def _picked(column: Any, rows: list[int]) -> Any:
-    """A column restricted to ``rows``; a column written once (the same for every count) stays one value."""
-    return [column[i] for i in rows] if isinstance(column, list) else column
-
-
 def _grade_bands(analyte: str) -> list[tuple[int, float, float]]:
     """(grade, low, high) bands for grades 2-4 of a CTCAE "count decreased" term."""
     term = DECREASE_TERMS.get(analyte)
@@ -422,7 +417,7 @@ def counts_chart(assessment: Assessment) -> Chart | None:
             shapes.append(_hband(axis_id, LEUKOCYTOSIS_GRADE3_ABOVE, ceiling, GRADE_COLOURS[3]))
             annotations.append(_band_label(axis_id, LEUKOCYTOSIS_GRADE3_ABOVE, "G3 high", anchor="bottom"))
         data += _range_band(dates, rows, columns, axis_id, n == 0, _padded(start, end))
-        grades = _picked(columns.grades, rows)
+        grades = pick(columns.grades, rows)
         data.append({
             "type": "scatter", "x": [dates[i] for i in rows], "y": values, "yaxis": axis_id,
             "mode": "lines+markers", "name": ANALYTE_LABELS[name], "showlegend": False,
@@ -432,7 +427,7 @@ def counts_chart(assessment: Assessment) -> Chart | None:
         })
         # The hover text is written in the browser (app.js, "count") from these columns.
         hovers.append({"trace": len(data) - 1, "kind": "count", "label": ANALYTE_LABELS[name], "unit": columns.unit,
-                       "grade": grades, **{key: _picked(getattr(columns, field), rows) for key, field in _HOVER_COLUMNS}})
+                       "grade": grades, **{key: pick(getattr(columns, field), rows) for key, field in _HOVER_COLUMNS}})
     layout["shapes"] = shapes
     layout["annotations"] = annotations
     for grade in (2, 3, 4):

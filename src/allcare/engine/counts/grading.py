@@ -24,7 +24,7 @@ from typing import NamedTuple
 from ..assessment import AnalyteColumns, BloodCounts, RangeSource
 from ..case.bounds import above, at_least, at_most, below
 from ..case.models import CbcAnalyte
-from ..columns import fold
+from ..columns import fold, fold_records
 from ..course.treatment import TreatmentHistory
 from ..view import CaseView, CountColumns
 from .ctcae import LEUKOCYTOSIS, ctcae_grade
@@ -86,6 +86,9 @@ class Cell(NamedTuple):
     def notable(self) -> int:
         return self.bits >> NOTABLE_SHIFT
 
+
+# The fields of an :class:`Info` that are columns of the table (``ctcae_terms``, ``lower_limits``, ...).
+_INFO_COLUMNS = ("term", "lower", "upper", "source")
 
 _INFOS: dict[Info, Info] = {}
 
@@ -261,11 +264,7 @@ def grade_counts(view: CaseView, treatment_start: dt.date | None = None) -> Bloo
         cells = cells_of[analyte] = grade_column(analyte, counts, stretches)
         flags, grades, bits, infos, _ = zip(*cells, strict=True)
         bits_of[analyte] = bits
-        info = fold(infos)
-        if isinstance(info, Info):
-            term, lower, upper, source = info.term, info.lower, info.upper, info.source
-        else:
-            term, lower, upper, source, _ = map(fold, zip(*infos, strict=True))  # the infos' fields as columns
+        term, lower, upper, source = fold_records(infos, _INFO_COLUMNS)
         analytes[analyte] = AnalyteColumns(
             unit=counts.units[analyte],
             values=counts.values[analyte],

@@ -236,9 +236,9 @@ def classify_entity(disease: DiseaseCall, lineage: str | None, etp: EtpCall | No
 def _not_applicable(disease: DiseaseCall) -> EntityCall:
     why = "not ALL: no lymphoblastic entity applies"
     return EntityCall(Entity(), Entity(), [
-        Conclusion(topic=WHO_TOPIC, value=None, rule=WHO_RULE, source=WHO_SOURCE, explanation=why,
+        Conclusion(topic=WHO_TOPIC, value=None, determined=True, rule=WHO_RULE, source=WHO_SOURCE, explanation=why,
                    evidence=disease.conclusion.evidence),
-        Conclusion(topic=ICC_TOPIC, value=None, rule=ICC_RULE, source=ICC_SOURCE, explanation=why,
+        Conclusion(topic=ICC_TOPIC, value=None, determined=True, rule=ICC_RULE, source=ICC_SOURCE, explanation=why,
                    evidence=disease.conclusion.evidence),
     ])
 
@@ -349,7 +349,7 @@ def _from_walk(w: Walk, topic: str, rule: str, source: str, keyer: Callable[[Wal
     if notes:
         text += f". {notes}"
     entity = Entity(key=key, name=name, subtype=subtype, subtype_name=subtype_name, determined=True, missing=missing)
-    conclusion = Conclusion(topic=topic, value=key, rule=rule, source=source, explanation=text,
+    conclusion = Conclusion(topic=topic, value=key, determined=True, rule=rule, source=source, explanation=text,
                             evidence=_unique(evidence), missing=missing)
     return entity, conclusion
 
@@ -379,17 +379,17 @@ def _t_entity(etp: EtpCall | None, g: GeneticProfile) -> EntityCall:
             why = ("BCL11B rearrangement/activation detected" if bcl11b == "detected" else
                    "no BCL11B rearrangement reported (BCL11B testing is not required for ETP-ALL, NOS)")
             icc = Entity(key=icc_key, name=ICC_NAMES[icc_key], determined=True)
-            icc_conclusion = Conclusion(topic=ICC_TOPIC, value=icc_key, rule=ICC_RULE, source=ICC_2022,
+            icc_conclusion = Conclusion(topic=ICC_TOPIC, value=icc_key, determined=True, rule=ICC_RULE, source=ICC_2022,
                                         explanation=f"{ICC_NAMES[icc_key]}: ETP immunophenotype; {why}",
                                         evidence=evidence + g.refs("BCL11B_rearrangement"))
     else:
         who_key, icc_key = "t_all_nos", "icc_t_all_nos"
         icc = Entity(key=icc_key, name=ICC_NAMES[icc_key], determined=True)
-        icc_conclusion = Conclusion(topic=ICC_TOPIC, value=icc_key, rule=ICC_RULE, source=ICC_2022,
+        icc_conclusion = Conclusion(topic=ICC_TOPIC, value=icc_key, determined=True, rule=ICC_RULE, source=ICC_2022,
                                     explanation=f"{ICC_NAMES[icc_key]}: T lineage, {etp.value.replace('_', '-')} "
                                                 "(near-ETP is not a separate entity)", evidence=evidence)
     who = Entity(key=who_key, name=WHO_NAMES[who_key], determined=True)
-    who_conclusion = Conclusion(topic=WHO_TOPIC, value=who_key, rule=WHO_RULE, source=WHO_HAEM5,
+    who_conclusion = Conclusion(topic=WHO_TOPIC, value=who_key, determined=True, rule=WHO_RULE, source=WHO_HAEM5,
                                 explanation=f"{WHO_NAMES[who_key]}: T lineage, ETP call {etp.value}", evidence=evidence)
     return EntityCall(who, icc, [who_conclusion, icc_conclusion])
 

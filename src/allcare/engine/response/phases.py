@@ -126,6 +126,7 @@ def eoi_conclusion(view: CaseView, checks: list[EoiCheck]) -> Conclusion:
     high = view.rules.induction_days[1]
     if not checks:
         return Conclusion(
+            determined=True,
             topic=EOI_TOPIC, value=None, rule=EOI_RULE, source=TREATMENT_PHASES,
             explanation="no induction block recorded",
         )
@@ -152,6 +153,7 @@ def eoi_conclusion(view: CaseView, checks: list[EoiCheck]) -> Conclusion:
     else:
         explanation = f"end-of-induction assessment not yet due (expected by {check.due})"
     return Conclusion(
+        determined=True,
         topic=EOI_TOPIC, value=check.value, rule=EOI_RULE, source=TREATMENT_PHASES,
         explanation=explanation, evidence=evidence, missing=missing,
     )

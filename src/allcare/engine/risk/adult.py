@@ -105,7 +105,7 @@ def adult_risk(
 
 
 def _decided(value: object, why: str, evidence: list[EvidenceRef]) -> Conclusion:
-    return Conclusion(topic=TOPIC, value=value, rule=RULE, source=ELN_2024, explanation=why, evidence=evidence)
+    return Conclusion(topic=TOPIC, value=value, determined=True, rule=RULE, source=ELN_2024, explanation=why, evidence=evidence)
 
 
 def _wbc(view: CaseView, diagnosis: Diagnosis, treatments: TreatmentHistory) -> _Factor:

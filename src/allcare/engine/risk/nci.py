@@ -83,7 +83,7 @@ def nci_risk(view: CaseView, diagnosis: Diagnosis, treatments: TreatmentHistory)
             # The WBC decides "high" for ages 1-29; an infant or a patient >= 30 would be outside the criteria.
             why += f" (age unknown: assumes {num(rules.infant_age_below)} to < {num(rules.nci_age_max_below)} y)"
             missing = [AGE_MISSING]
-        conclusion = Conclusion(topic=TOPIC, value="high", rule=RULE, source=NCI_ROME, explanation=why,
+        conclusion = Conclusion(topic=TOPIC, value="high", determined=True, rule=RULE, source=NCI_ROME, explanation=why,
                                 evidence=evidence, missing=missing)
         return Outcome("high", conclusion, factors)
     missing = ([AGE_MISSING] if age is None else []) + (

@@ -1,4 +1,4 @@
-"""The engine's assessment of one record (``allcare.assessment/2``), and the registrar's coded view of it.
+"""The engine's assessment of one record (``allcare.assessment/3``), and the registrar's coded view of it.
 
 The assessment quotes the findings it used (blood counts, karyotype, MRD values),
 so it is for the care team and the patient themself; a registrar reads the
