@@ -394,9 +394,13 @@ def test_a_nul_in_any_text_field_is_refused_naming_the_field(finding, where):
     assert [str(p) for p in raised.value.problems] == expected
 
 
-def test_bare_numbers_are_shared_quantities_and_keep_their_sign():
-    """A bare number seen before is the same Quantity object; -0.0 keeps its sign (it prints as -0)."""
-    first, second = (case_from_json(json.dumps(case({"type": "cbc", "date": "2024-01-02", "wbc": 3.25, "anc": value})))
-                     for value in (0.0, -0.0))
-    assert first.findings[0].wbc is second.findings[0].wbc
-    assert [repr(c.findings[0].anc.value) for c in (first, second)] == ["0.0", "-0.0"]
+def test_bare_numbers_are_shared_quantities_and_a_negative_zero_reads_as_zero():
+    """A bare number seen before is the same Quantity object. A count has no signed zero: -0 reads as 0
+    (whichever comes first), so no count prints as "-0"."""
+    for values in ((0.0, -0.0), (-0.0, 0.0)):
+        first, second = (case_from_json(json.dumps(case({"type": "cbc", "date": "2024-01-02", "wbc": 3.25, "anc": value})))
+                         for value in values)
+        assert first.findings[0].wbc is second.findings[0].wbc
+        assert [repr(c.findings[0].anc.value) for c in (first, second)] == ["0.0", "0.0"]
+    written = case_from_json(json.dumps(case({"type": "cbc", "date": "2024-01-02", "anc": {"value": -0.0, "unit": "10^9/L"}})))
+    assert repr(written.findings[0].anc.value) == "0.0"
