@@ -19,7 +19,7 @@ Two ways of loading the server:
 ``--patients N`` sends N different patients in turn: the first request for each is *cold* (nothing
 cached: parse, map, assess) and later ones *warm* (the assessment of an unchanged prefetch is kept);
 cold and warm latencies are printed apart, with the server's own split of a cold request (the
-``Server-Timing`` header: parse, fetch, map, assess, cards).
+``Server-Timing`` header: parse, fetch, check, map, assess, cards).
 
     .venv/bin/python bench/cds_hooks.py [--clients 32 | --rate 100] [--requests 600] [--duration 60] [--workers N]
         [--patients 1] [--http auto|h11|httptools] [--loop auto|asyncio|uvloop]

@@ -24,7 +24,7 @@ SMALL_RUNS = [
     (["fhir_import.py", "--patients", "2", "--workers", "1"],
      ["import: 2 patients imported, 0 failed", "throughput:", "peak RSS:"]),
     (["fhir_import.py", "--export-findings", "30"], ["$everything export: 30 findings", "ms per finding"]),
-    (["cds_cold.py", "--patients", "2"], ["before the engine (parse + gather + check + map): mean"]),
+    (["cds_cold.py", "--patients", "2"], ["before the engine (parse + fetch + check + map): mean"]),
     (["forecast.py", "--patients", "3"], ["time per forecast: median"]),
     (["cds_hooks.py", "--requests", "4", "--warmup", "1", "--workers", "1", "--clients", "1", "--duration", "30"],
      ["cold (first request for a patient):", "warm:"]),

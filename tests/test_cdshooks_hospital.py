@@ -185,7 +185,7 @@ def test_summaries_are_under_140_characters_and_cut_at_a_word(text):
 
 
 def test_the_server_timing_header_splits_the_time(cds, resources):
-    """A first request is parsed, gathered, mapped and assessed; the same prefetch again is known by its text."""
+    """A first request is parsed, gathered, checked, mapped and assessed; the same prefetch again is known by its text."""
     import copy
 
     pid = resources[0]["id"]
@@ -197,7 +197,7 @@ def test_the_server_timing_header_splits_the_time(cds, resources):
         assert response.status_code == 200, response.text
         return [part.split(";")[0].strip() for part in response.headers["server-timing"].split(",")]
 
-    assert stages() == ["parse", "fetch", "map", "assess", "cards"]
+    assert stages() == ["parse", "fetch", "check", "map", "assess", "cards"]
     assert stages() == ["parse", "known", "cards"]
 
 

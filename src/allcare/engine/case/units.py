@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -117,6 +117,15 @@ class UnitKind:
     ucum_conversion: bool = True
     significant: int | None = None
     conventional: str | None = None
+    _hash: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # :func:`_affine`'s cache hashes the kind on every ``factor()`` call (hundreds per imported record):
+        # the hash of its compared fields (what the dataclass would hash each time) is worked out once.
+        object.__setattr__(self, "_hash", hash(tuple(getattr(self, f.name) for f in fields(self) if f.compare)))
+
+    def __hash__(self) -> int:
+        return self._hash
 
     def accepted(self) -> list[str]:
         return list(self.examples)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Generic, TypeVar
 from urllib.parse import quote
@@ -69,6 +70,9 @@ class CdsSettings:
     # is kept by content (the same resources and rule set always give the same assessment; only the
     # cards' hook instance differs).
     assessed: ContentCache = field(default_factory=lambda: ContentCache(size=256))
+    # Where a stage of tens of milliseconds runs (parse, decode, check, map, assess): a thread, so that the
+    # event loop keeps answering; ``bench/cds_cold.py --profile`` runs them inline to see inside them.
+    offload: Callable[..., Awaitable[Any]] = run_in_threadpool
     feedback_received: int = 0
 
     def may_fetch_from(self, server: str) -> bool:
@@ -116,12 +120,27 @@ async def cds_all_assessment(request: Request, _client: Annotated[dict | None, D
     """Assess the patient in context and answer with cards (the caller's JWT is checked first).
 
     The ``Server-Timing`` header gives where the time went (parse; fetch: decode the prefetch and fetch
-    what it lacks; map; assess; cards; ms), or
+    what it lacks; check; map; assess; cards; ms), or
     (parse, known, cards) when the same prefetch was assessed before.
     """
     settings = _settings(request)
+    body = await request.body()
+    if len(body) > settings.max_request_bytes:
+        raise _error(413, f"request of {len(body):,} bytes is over the limit of {settings.max_request_bytes:,}")
     timing = Timing()
-    hook_request, prefetch, key = await _read_request(request, settings)
+    answer = await answer_request(body, settings, timing)
+    return JSONResponse(answer, headers={"Server-Timing": timing.header()})
+
+
+async def answer_request(body: bytes, settings: CdsSettings, timing: Timing) -> dict:
+    """The JSON answer (cards) to one ``patient-view`` request body, every stage timed in ``timing``.
+
+    The service's one path, also timed by ``bench/cds_cold.py``: parse (the envelope, the prefetch kept
+    as text, its content key); then the assessment kept for the same content (known), or fetch (the
+    prefetch decoded, and what it lacks fetched), check, map, assess; then cards. Each stage of tens
+    of milliseconds runs in a thread, off the event loop.
+    """
+    hook_request, prefetch, key = await settings.offload(_parse_request, body, settings)
     timing.lap("parse")
     known: tuple[str, Any] | None = settings.assessed.get(key)
     if known is not None:
@@ -129,14 +148,14 @@ async def cds_all_assessment(request: Request, _client: Annotated[dict | None, D
     else:
         resources, fetched = await _gather(hook_request, prefetch, settings)
         timing.lap("fetch")
-        known = await run_in_threadpool(_import_and_assess, resources, settings, timing)  # tens of ms of work: not here
+        known = await settings.offload(_import_and_assess, resources, settings, timing)
         if not fetched:  # what a FHIR server answers may change: only a prefetch that says it all is kept
             settings.assessed.put(key, known)
     patient_id, assessment = known
     cards = assessment_cards(assessment, hook_request.hookInstance, settings.patient_url(patient_id))
-    body = CdsResponse(cards=cards).model_dump(exclude_none=True)
+    answer = CdsResponse(cards=cards).model_dump(exclude_none=True)
     timing.lap("cards")
-    return JSONResponse(body, headers={"Server-Timing": timing.header()})
+    return answer
 
 
 @router.post(f"/cds-services/{SERVICE_ID}/feedback", responses={status: {"description": text} for status, text in {
@@ -158,14 +177,16 @@ async def cds_feedback(request: Request, _client: Annotated[dict | None, Depends
 
 
 class Timing:
-    """Milliseconds spent per stage of one request, for the ``Server-Timing`` header."""
+    """Time spent per stage of one request, in milliseconds of ``clock`` (wall time for the
+    ``Server-Timing`` header; ``time.process_time`` to count CPU, as ``bench/cds_cold.py`` does)."""
 
-    def __init__(self) -> None:
-        self.last = time.perf_counter()
+    def __init__(self, clock: Callable[[], float] = time.perf_counter) -> None:
+        self.clock = clock
+        self.last = clock()
         self.stages: dict[str, float] = {}
 
     def lap(self, stage: str) -> None:
-        now = time.perf_counter()
+        now = self.clock()
         self.stages[stage] = self.stages.get(stage, 0.0) + (now - self.last) * 1000
         self.last = now
 
@@ -175,7 +196,9 @@ class Timing:
 
 def _import_and_assess(resources: list[tuple[str, bytes | Resource, str | None]], settings: CdsSettings, timing: Timing) -> tuple[str, Any]:
     try:
-        result = import_items(with_contained(_checked(resources)))
+        items = with_contained(_checked(resources))
+        timing.lap("check")
+        result = import_items(items)
     except FhirInputError as error:
         raise _error(422, "the FHIR data for this patient cannot be imported", [str(p) for p in error.problems]) from None
     if result.failed:
@@ -242,13 +265,6 @@ class _Request(msgspec.Struct):
 
 _REQUEST_DECODER = msgspec.json.Decoder(_Request)
 _ENVELOPE = ("hook", "hookInstance", "fhirServer", "fhirAuthorization", "context")
-
-
-async def _read_request(request: Request, settings: CdsSettings) -> tuple[HookRequest, dict[str, msgspec.Raw], bytes]:
-    body = await request.body()
-    if len(body) > settings.max_request_bytes:
-        raise _error(413, f"request of {len(body):,} bytes is over the limit of {settings.max_request_bytes:,}")
-    return await run_in_threadpool(_parse_request, body, settings)
 
 
 def _parse_request(body: bytes, settings: CdsSettings) -> tuple[HookRequest, dict[str, msgspec.Raw], bytes]:
@@ -333,7 +349,7 @@ async def _gather(hook_request: HookRequest, prefetch: dict[str, msgspec.Raw],
     not be (see :data:`_DECODED_VALUE`); the patient's resource is text.
     """
     texts: dict[str, bytes] = {key: bytes(raw) for key, raw in prefetch.items() if key in PREFETCH}
-    decoded = await run_in_threadpool(_decode_values, texts)  # a megabyte of JSON: not on the event loop
+    decoded = await settings.offload(_decode_values, texts)  # a megabyte of JSON: not on the event loop
     values: dict[str, _Value[Any] | None] = {}
     missing, partial = [], []
     for key in PREFETCH:
@@ -348,7 +364,7 @@ async def _gather(hook_request: HookRequest, prefetch: dict[str, msgspec.Raw],
                 partial.append(key)
     if missing or partial:
         await _fetch(hook_request, settings, missing, partial, texts)
-        values.update(await run_in_threadpool(_decode_values, {key: texts[key] for key in (*missing, *partial)}))
+        values.update(await settings.offload(_decode_values, {key: texts[key] for key in (*missing, *partial)}))
     patient = values["patient"]
     if patient is None:  # the client has no Patient resource: the context's id is all there is
         texts["patient"] = orjson.dumps({"resourceType": "Patient", "id": hook_request.context.patientId})
