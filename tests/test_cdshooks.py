@@ -10,6 +10,7 @@ import json
 import uuid
 
 import httpx
+import msgspec
 import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -340,3 +341,49 @@ def test_a_prefetch_searchset_with_a_search_outcome_is_still_decoded_in_one_pass
     assert decoded is not None and decoded.entry
     assert [type(e.resource).__name__ for e in decoded.entry[:-1]] == ["Observation"] * len(observations["entry"])
     assert decoded.entry[-1].resource.resource_type == "OperationOutcome"
+
+
+def _with_included_context(example_resources: list[dict], encounter: dict | None = None) -> dict:
+    """The prefetch with each search's ``_include``d context: the patient's Encounter and its Practitioner."""
+    patient_id = example_resources[0]["id"]
+    encounter = encounter or {"resourceType": "Encounter", "id": "enc-1", "status": "finished",
+                              "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB"},
+                              "subject": {"reference": f"Patient/{patient_id}"},
+                              "participant": [{"individual": {"reference": "Practitioner/doc-1"}}]}
+    practitioner = {"resourceType": "Practitioner", "id": "doc-1", "name": [{"family": "Okafor"}]}
+    prefetch = prefetch_for(example_resources)
+    for key in ("observations", "medications"):
+        prefetch[key] = {**prefetch[key], "entry": [
+            *prefetch[key]["entry"], {"resource": encounter, "search": {"mode": "include"}},
+            {"resource": practitioner, "search": {"mode": "include"}}]}
+    return prefetch
+
+
+def test_included_encounters_and_practitioners_are_passed_over_in_the_one_pass_decoding(cds, example_resources):
+    """An EHR's search may ``_include`` the Encounter and Practitioner of its results: allcare does not read them,
+    and they must not send the whole Bundle the slower way of one resource at a time; the cards are those of
+    the prefetch without them."""
+    from allcare.interop.cdshooks.service import _decoded
+
+    patient_id = example_resources[0]["id"]
+    prefetch = _with_included_context(example_resources)
+    decoded = _decoded("observations", json.dumps(prefetch["observations"]).encode())
+    assert decoded is not None and decoded.entry
+    assert all(not isinstance(e.resource, bytes | msgspec.Raw) for e in decoded.entry)
+    assert [e.resource.resource_type for e in decoded.entry[-2:]] == ["Encounter", "Practitioner"]
+    expected = check_cards(post(cds, hook(patient_id, prefetch=prefetch_for(example_resources))), patient_id)
+    cards = check_cards(post(cds, hook(patient_id, prefetch=prefetch)), patient_id)
+    assert [(c["summary"], c["indicator"], c["detail"]) for c in cards] == [
+        (c["summary"], c["indicator"], c["detail"]) for c in expected]
+
+
+@pytest.mark.parametrize(("change", "problem"), [
+    ({"subject": "Patient/p"}, "Encounter/enc-1: subject: Expected 'object | null', got 'str'"),
+    ({"id": "bad id!"}, "Encounter/bad id!: id: Expected"),
+])
+def test_an_included_encounter_with_a_malformed_element_is_422_naming_it(cds, example_resources, change, problem):
+    encounter = {"resourceType": "Encounter", "id": "enc-1", "status": "finished", **change}
+    prefetch = _with_included_context(example_resources, encounter)
+    response = post(cds, hook(example_resources[0]["id"], prefetch=prefetch))
+    assert response.status_code == 422
+    assert any(p.startswith(problem) for p in response.json()["detail"]["problems"]), response.json()

@@ -330,7 +330,8 @@ class _Value(msgspec.Struct, Generic[EntryT]):
 
 
 # A prefetch value is decoded in one pass, resources included, when all its resources are of types allcare
-# reads (or a search's OperationOutcome) and have the shape it reads; else (another type, a malformed
+# reads, of the context types it passes over (an ``_include``d Encounter or Practitioner) or a search's
+# OperationOutcome, and have the shape it reads; else (another type, a malformed
 # element) its resources stay raw text and are decoded one by one, so that each problem is named exactly
 # (:func:`_checked`).
 _DECODED_VALUE = msgspec.json.Decoder(_Value[_DecodedEntry] | None)

@@ -12,6 +12,7 @@ import re
 from . import codes as C
 from . import monitoring
 from .read_helpers import code_in, concept_text, ext_value, is_derived, profiles
+from .shapes import CONTEXT_TYPES
 
 CBC_CODES = {code: a for a in C.CBC_ANALYTES for code in a.import_codes}
 CSF_CODES = {code: a for a in C.CSF_ANALYTES for code in a.import_codes}
@@ -126,7 +127,7 @@ def unused_reason(resource) -> str:
         return f"observation {label} ({concept_text(resource.code) or 'no name'}) is not one allcare uses"
     if rtype == "Procedure":
         return f"procedure {concept_text(resource.code) or ''!s}: allcare reads results from Observations, treatments from medications"
-    if rtype in ("Practitioner", "PractitionerRole", "Organization", "Location", "Device", "Medication", "Encounter"):
+    if rtype in CONTEXT_TYPES or rtype == "Medication":
         return f"{rtype} is context, not patient data allcare uses"
     if rtype == "DiagnosticReport":
         return "report with no results allcare uses"

@@ -24,7 +24,7 @@ from pydantic_core import ErrorDetails
 from ...caches import LRU
 from ...engine.case.errors import dotted_path
 from .problems import FhirInputError, FhirProblem
-from .shapes import STRUCTS, Resource, decode, error_path
+from .shapes import CONTEXT_TYPES, STRUCTS, Resource, decode, error_path, struct_for
 
 DEFAULT_MAX_BUNDLE_BYTES = 256 * 1024 * 1024
 ACCEPTED_VERSIONS = ("4.0", "4.3", "r4", "r4b")
@@ -199,10 +199,13 @@ def _tagged(cls: type[Resource]) -> type[Resource]:
         tag_field="resourceType", tag=cls.resource_type, kw_only=True, gc=False))
 
 
-_TAGGED = [_tagged(cls) for cls in STRUCTS.values()]
+# The context types (an ``_include``d Encounter or Practitioner) are among them, read for their common elements as
+# the two passes read them (they have no version markers): one of them in a prefetch Bundle no longer sends the
+# whole Bundle the way of one resource at a time.
+_TAGGED = [_tagged(cls) for cls in (*STRUCTS.values(), *map(struct_for, CONTEXT_TYPES))]
 ONE_PASS: Any = Union[tuple(_TAGGED)]  # noqa: UP007 (a runtime tuple of types)
-"""Any resource allcare reads, as a type msgspec decodes in one pass (a field of a larger Struct, e.g. a Bundle's
-entry); what it decodes is then checked by :func:`check_markers`."""
+"""Any resource allcare reads or skips as context, as a type msgspec decodes in one pass (a field of a larger
+Struct, e.g. a Bundle's entry); what it decodes is then checked by :func:`check_markers`."""
 _ONE_PASS = msgspec.json.Decoder(ONE_PASS)
 
 

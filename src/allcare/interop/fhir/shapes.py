@@ -243,6 +243,9 @@ class AdverseEvent(Resource):
 STRUCTS: dict[str, type[Resource]] = {cls.resource_type: cls for cls in (
     Patient, Observation, DiagnosticReport, Condition, MedicationAdministration, MedicationRequest, MedicationStatement,
     Medication, CarePlan, Procedure, AdverseEvent)}
+# Types a prefetch or an export carries as context of the patient's data (a search's ``_include``d
+# Encounter or Practitioner): read for their common elements only, and reported as not used.
+CONTEXT_TYPES = ("Practitioner", "PractitionerRole", "Organization", "Location", "Device", "Encounter")
 _OTHERS: dict[str, type[Resource]] = {}
 
 
