@@ -117,7 +117,7 @@ def read_quantity(q, kind: UnitKind, m: Item, path: str, b: Builder, reference_r
         b.unused(m, f"{path}.value: no numeric value")
         return None
     spellings = [s for s in (q.unit, q.code) if s] or (["%"] if kind is PERCENT else [])
-    chosen, factor, why = None, None, f"no unit; a {kind.name} needs one (e.g. {', '.join(kind.examples[:3])})"
+    chosen, factor, why = None, 1.0, None
     for spelling in spellings:
         try:
             chosen, factor = spelling, kind.factor(spelling)
@@ -125,6 +125,7 @@ def read_quantity(q, kind: UnitKind, m: Item, path: str, b: Builder, reference_r
         except UnitError as error:
             why = str(error)
     if chosen is None:
+        why = why or f"no unit; a {kind.name} needs one (e.g. {', '.join(kind.examples[:3])})"
         b.unused(m, f"{path}.unit: {why}; this value is not used")
         return None
     if q.comparator is not None and q.comparator not in COMPARATORS:
@@ -133,8 +134,8 @@ def read_quantity(q, kind: UnitKind, m: Item, path: str, b: Builder, reference_r
     out: dict[str, Any] = {"value": q.value, "unit": chosen}
     if q.comparator:
         out["comparator"] = q.comparator
-    for bound, attr in (("lower_limit", "low"), ("upper_limit", "high")):
-        limit = getattr(reference_range, attr, None) if reference_range is not None else None
+    for bound, attr in (("lower_limit", "low"), ("upper_limit", "high")) if reference_range is not None else ():
+        limit = getattr(reference_range, attr, None)
         if limit is None or limit.value is None:
             continue
         unit = next((s for s in (limit.unit, limit.code) if s), chosen)
