@@ -27,7 +27,7 @@ SMALL_RUNS = [
     (["cds_cold.py", "--patients", "2"], ["before the engine (parse + fetch + check + map): mean"]),
     (["forecast.py", "--patients", "3"], ["time per forecast: median"]),
     (["cds_hooks.py", "--requests", "4", "--warmup", "1", "--workers", "1", "--clients", "1", "--duration", "30"],
-     ["cold (first request for a patient):", "warm:"]),
+     ["cold (assessed afresh by the worker that answered):", "warm:"]),
 ]
 
 
