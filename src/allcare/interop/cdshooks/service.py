@@ -71,7 +71,7 @@ class CdsSettings:
     # cards' hook instance differs).
     assessed: ContentCache = field(default_factory=lambda: ContentCache(size=256))
     # Where a stage of tens of milliseconds runs (parse, decode, check, map, assess): a thread, so that the
-    # event loop keeps answering; ``bench/cds_cold.py --profile`` runs them inline to see inside them.
+    # event loop keeps answering; ``bench/cds_cold.py`` runs them inline (unless ``--threads``) to count and profile them.
     offload: Callable[..., Awaitable[Any]] = run_in_threadpool
     feedback_received: int = 0
 
