@@ -42,7 +42,7 @@ from ..case import Condition, Mrd
 from ..case.bounds import at_least
 from ..dates import add_months, exact_years
 from ..explain import Conclusion, EvidenceRef, conclude, undetermined
-from ..response.extramedullary import site_findings
+from ..response.extramedullary import SiteFinding
 from ..response.mrd import level_at_least, mrd_result, value_text
 from ..rules import RuleSet
 from ..sources import BFM_RELAPSE, COG_RELAPSE, RELAPSE_SITE, RELAPSE_TIMING
@@ -88,11 +88,12 @@ def _em_category(sites: list[str]) -> RelapseSite:
     return "other_extramedullary" if len(sites) == 1 else "isolated_extramedullary"
 
 
-def relapse_site(view: CaseView, episode: Episode) -> SiteCall:
+def relapse_site(view: CaseView, episode: Episode, sites: list[SiteFinding]) -> SiteCall:
+    """The relapse's site from its episode's samples; ``sites`` are the course's extramedullary findings."""
     topic, rule = "course.relapse.site", "COURSE.RELAPSE.SITE"
     rules = view.rules
     window = [x.index for x in episode.samples]
-    em = [s for s in site_findings(view) if s.item.index in window]
+    em = [s for s in sites if s.item.index in window]
     involved = sorted({s.site for s in em if s.involved})
     possible_cns = any(s.site == "cns" and s.possible for s in em) and "cns" not in involved
     cns_known = "cns" in involved or any(s.site == "cns" and s.involved is False for s in em)
