@@ -64,12 +64,13 @@ def default_as_of(case: Case) -> dt.date | None:
     must then say which day to assess (the edges pass today's date).
     """
     fields = [f.__dict__ for f in case.findings]
-    return _default_as_of(fields, [d["type"] for d in fields], case.diagnosis_date)
+    return _default_as_of(fields, [d["date"] for d in fields], [d["type"] for d in fields], case.diagnosis_date)
 
 
-def _default_as_of(fields: list[dict[str, Any]], types: list[str], diagnosis_date: dt.date | None) -> dt.date | None:
-    """:func:`default_as_of` from the findings' fields (the view reads them once for everything)."""
-    dates = [d["date"] for d in fields]
+def _default_as_of(
+    fields: list[dict[str, Any]], dates: list[dt.date], types: list[str], diagnosis_date: dt.date | None
+) -> dt.date | None:
+    """:func:`default_as_of` from the findings' fields, dates and types (the view reads them once for everything)."""
     ends = [d["end"] for d, kind in zip(fields, types, strict=True) if kind == "treatment" and d["end"] is not None]
     return max(dates + ends, default=None) or diagnosis_date
 
@@ -167,7 +168,7 @@ class CaseView:
         dates = [d["date"] for d in fields]
         types = [d["type"] for d in fields]
         if as_of is None:
-            as_of = _default_as_of(fields, types, case.diagnosis_date)
+            as_of = _default_as_of(fields, dates, types, case.diagnosis_date)
             if as_of is None:
                 raise ValueError("the case has no dated finding and no diagnosis date: pass as_of (the assessment date)")
         self.as_of: dt.date = as_of
