@@ -107,16 +107,13 @@ def relapse_site(view: CaseView, episode: Episode, sites: list[SiteFinding]) -> 
         if q is not None:
             answers.append(at_least(q.value, q.comparator, rules.m1_below_pct))
             evidence.append(item.ref(f"marrow blasts {q.value:g}%"))
-    for item in episode.of_type("mrd"):
-        result = mrd_result(item, rules)
+    mrds = [(item, mrd_result(item, rules)) for item in episode.of_type("mrd")]
+    for item, result in mrds:
         if result.sample in MARROW_SAMPLES:
             answers.append(level_at_least(result, m1))
             evidence.append(item.ref(f"marrow MRD {value_text(result)}"))
     marrow = True if any(a is True for a in answers) else (False if answers and all(a is False for a in answers) else None)
-    sub_microscopic = [
-        value_text(mrd_result(i, rules)) for i in episode.of_type("mrd")
-        if mrd_result(i, rules).status == "positive" and marrow is False
-    ]
+    sub_microscopic = [value_text(result) for _, result in mrds if result.status == "positive" and marrow is False]
 
     # Without a decisive lumbar puncture, CNS involvement stays possible: both readings are kept.
     em_options = [involved] + ([sorted({*involved, "cns"})] if possible_cns or not cns_known else [])

@@ -257,7 +257,7 @@ class _Walker:
 
     def judge(self, cand: _Candidate, reading: MarrowReading | None, mrds: list[MrdResult]) -> _Verdict:
         """The status at one point from its marrows (``reading``, read once by the walk), MRD and the rest."""
-        evidence = self._evidence(cand, reading)
+        evidence = self._evidence(cand, reading, mrds)
         if self.pretreatment(cand.date):
             return self._newly_diagnosed(cand, evidence)
         if self.course.state == "pre":
@@ -772,9 +772,10 @@ class _Walker:
         unresolved = [s for s in latest if self.pretreatment(s.date)]
         return recent, stale, unresolved
 
-    def _evidence(self, cand: _Candidate, reading: MarrowReading | None) -> list[EvidenceRef]:
+    def _evidence(self, cand: _Candidate, reading: MarrowReading | None, mrds: list[MrdResult]) -> list[EvidenceRef]:
+        """What a point cites; ``mrds`` are its MRD results (``cand.mrds`` read once by the walk)."""
         evidence = list(reading.evidence) if reading else []
-        evidence += [m.ref(describe(mrd_result(m, self.rules))) for m in cand.mrds]
+        evidence += [m.ref(describe(result)) for m, result in zip(cand.mrds, mrds, strict=True)]
         evidence += [s.ref() for s in cand.sites]
         evidence += [b.ref(f"peripheral blasts {_blast_pct(b)}") for b in cand.blood]
         if not evidence and cand.diagnosis:
