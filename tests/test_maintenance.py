@@ -8,9 +8,12 @@ import json
 import math
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from allcare.engine import assess, assessment_from_json, assessment_to_json, case_from_dict, rules_from_dict
 from allcare.engine.maintenance.body_size import dubois, haycock, mosteller
+from allcare.engine.maintenance.doses import DoseSpan, applying
 from allcare.engine.maintenance.metrics import maximum_tolerated
 from allcare.engine.monitoring_output import Maintenance, MaintenanceRows
 from allcare.engine.rules import RuleSetError
@@ -153,9 +156,9 @@ def test_missing_platelets_leave_the_suggestion_undecided_unless_the_anc_decides
 
 
 def test_an_anc_reported_as_a_bound_is_read_three_valued():
-    below = with_counts(case(cbc(14, anc={"value": 0.1, "comparator": "<"})))[1].row(0)  # type: ignore[arg-type]
+    below = with_counts(case(cbc(14, anc={"value": 0.1, "comparator": "<"})))[1].row(0)
     assert below.zone == "hold"
-    straddling = with_counts(case(cbc(14, anc={"value": 0.6, "comparator": "<"})))[1].row(0)  # type: ignore[arg-type]
+    straddling = with_counts(case(cbc(14, anc={"value": 0.6, "comparator": "<"})))[1].row(0)
     assert straddling.zone == "unknown" and straddling.in_target is False
 
 
@@ -328,3 +331,23 @@ def test_a_family_with_dose_steps_must_give_every_escalation_number(name):
     # suggestion failed): the rule set is refused when it is loaded, naming the setting.
     with pytest.raises(RuleSetError, match=f"not set: {name}"):
         rules_from_dict({"maintenance": {name: None}})
+
+
+_day = st.integers(min_value=0, max_value=90).map(lambda n: dt.date(2024, 1, 1) + dt.timedelta(days=n))
+
+
+@given(
+    starts=st.lists(_day, max_size=6),
+    ends=st.lists(st.one_of(st.none(), _day), min_size=6, max_size=6),
+    dates=st.lists(_day, max_size=40),
+)
+def test_the_dose_applying_on_a_date_is_the_latest_started_while_it_lasts(starts, ends, dates):
+    """``applying`` bisects each dose's stretch of dates; by definition the dose of a date is the last one (in
+    history order) started on or before it, when it has not ended (ties, lapsed and back-to-back doses included)."""
+    history = [DoseSpan(None, start, end) for start, end in zip(sorted(starts), ends, strict=False)]
+    dates = sorted(dates)
+    expected = []
+    for when in dates:
+        started = [span for span in history if span.start <= when]
+        expected.append(started[-1] if started and started[-1].covers(when) else None)
+    assert [id(x) for x in applying(history, dates)] == [id(x) for x in expected]

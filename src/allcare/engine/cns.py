@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -257,9 +258,17 @@ def _extramedullary_summary(x: Indexed[Extramedullary]) -> str:
     return f"{f.site} involvement {'present' if f.present else 'absent'}{detail}"
 
 
-def assess_cns(view: CaseView, treatments: TreatmentHistory) -> CnsResult:
-    """CNS status and testicular involvement at diagnosis, with later lumbar punctures reported separately."""
+def assess_cns(view: CaseView, treatments: TreatmentHistory, readings: Mapping[int, CsfReading] | None = None) -> CnsResult:
+    """CNS status and testicular involvement at diagnosis, with later lumbar punctures reported separately.
+
+    ``readings``: the CSFs already read, by finding index (the course reads each once:
+    :attr:`.course.build.DiseaseCourse.csf_readings`); a CSF not among them is read here.
+    """
     end = _diagnostic_window_end(view, treatments)
+    known = readings or {}
+
+    def read(item: Indexed[Csf]) -> CsfReading:
+        return known.get(item.index) or read_csf(view, item)
 
     def at_diagnosis(x: Indexed[Finding]) -> bool:
         return end is None or x.date <= end
@@ -272,7 +281,7 @@ def assess_cns(view: CaseView, treatments: TreatmentHistory) -> CnsResult:
     testis_items = [x for x in extramedullary if x.finding.site == "testis" and at_diagnosis(x)]
 
     conclusions: list[Conclusion] = []
-    reading = read_csf(view, diagnostic) if diagnostic is not None else None
+    reading = read(diagnostic) if diagnostic is not None else None
     clinical, clinical_conflicts, clinical_evidence = _site_at_diagnosis(cns_items)
 
     status: CnsStatus | None
@@ -339,7 +348,7 @@ def assess_cns(view: CaseView, treatments: TreatmentHistory) -> CnsResult:
         )
 
     testicular = _testicular(view, testis_items, conclusions)
-    conclusions.extend(_later_findings(view, later, extramedullary, end, status))
+    conclusions.extend(_later_findings([read(x) for x in later], extramedullary, end, status))
     return CnsResult(
         status=status,
         possible=possible,
@@ -375,8 +384,7 @@ def _testicular(view: CaseView, items: list[Indexed[Extramedullary]], conclusion
 
 
 def _later_findings(
-    view: CaseView,
-    later_csfs: list[Indexed[Csf]],
+    later_csfs: list[CsfReading],
     extramedullary: list[Indexed[Extramedullary]],
     end: dt.date | None,
     diagnosis_status: str | None,
@@ -384,8 +392,8 @@ def _later_findings(
     """One conclusion per lumbar puncture after the diagnostic one, and per later CNS or testicular finding."""
     out: list[Conclusion] = []
     keep = f"The CNS status at diagnosis stays {diagnosis_status or 'unassigned'}; "
-    for item in later_csfs:
-        reading = read_csf(view, item)
+    for reading in later_csfs:
+        item = reading.item
         explanation = (
             reading.explanation + " " + keep + "a CSF after diagnosis is response or relapse evidence "
             "(judged by the response assessment), not a new diagnostic status."

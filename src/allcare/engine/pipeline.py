@@ -40,7 +40,7 @@ def assess(case: Case, as_of: dt.date | None = None, rules: RuleSet = DEFAULT_RU
     diagnosis = diagnose(view, course.initial)
     course_summary = describe_course(view, course, diagnosis)
     counts = grade_counts(view, course.treatments.start)
-    cns = assess_cns(view, course.treatments)
+    cns = assess_cns(view, course.treatments, course.csf_readings)
     status, mrd = assess_response(view, course)
     codes = assign_codes(diagnosis, status, course_summary)
     risk = assess_risk(view, diagnosis, cns, status, mrd, course)

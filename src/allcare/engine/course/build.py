@@ -11,6 +11,8 @@ import datetime as dt
 from dataclasses import dataclass
 
 from ..assessment import PhaseSpan
+from ..cns import CsfReading
+from ..response.extramedullary import SiteFinding, site_findings
 from ..response.phases import phase_spans
 from ..response.timeline import TimelineResult, build_timeline
 from ..view import CaseView
@@ -20,12 +22,18 @@ from .treatment import TreatmentHistory
 
 @dataclass(frozen=True)
 class DiseaseCourse:
-    """The case read as a course: treatment history, phase spans, status walk and episodes."""
+    """The case read as a course: treatment history, phase spans, extramedullary findings, status walk and episodes."""
 
     treatments: TreatmentHistory
     spans: list[PhaseSpan]
+    sites: list[SiteFinding]
     timeline: TimelineResult
     episodes: list[Episode]
+
+    @property
+    def csf_readings(self) -> dict[int, CsfReading]:
+        """Each CSF's COG reading by finding index (read once, for the status walk and the CNS status alike)."""
+        return {s.item.index: s.csf for s in self.sites if s.csf is not None}
 
     @property
     def treatment_start(self) -> dt.date | None:
@@ -48,5 +56,6 @@ class DiseaseCourse:
 def build_course(view: CaseView) -> DiseaseCourse:
     treatments = TreatmentHistory(view)
     spans = phase_spans(view)
-    timeline = build_timeline(view, spans, treatments.start)
-    return DiseaseCourse(treatments, spans, timeline, build_episodes(view, treatments, timeline.events))
+    sites = site_findings(view)
+    timeline = build_timeline(view, spans, treatments.start, sites)
+    return DiseaseCourse(treatments, spans, sites, timeline, build_episodes(view, treatments, timeline.events))

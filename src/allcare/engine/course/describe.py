@@ -203,7 +203,7 @@ def describe_course(view: CaseView, course: DiseaseCourse, diagnosis: Diagnosis)
                                   new_lesions=new, prior_therapy=list(prior), after_hsct="hsct" in prior)
         if episode.kind == "relapse":
             first = episode.number == 1
-            site = relapse_site(view, episode)
+            site = relapse_site(view, episode, course.sites)
             timing = relapse_timing(view, episode, course.treatments, site, first)
             lineage = diagnosis.lineage if not phenotype.switched else phenotype.lineage
             risk = relapse_risk(view, episode, lineage, site, timing, first, ph_positive, "hsct" in prior,

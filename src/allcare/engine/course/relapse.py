@@ -42,7 +42,7 @@ from ..case import Condition, Mrd
 from ..case.bounds import at_least
 from ..dates import add_months, exact_years
 from ..explain import Conclusion, EvidenceRef, conclude, undetermined
-from ..response.extramedullary import site_findings
+from ..response.extramedullary import SiteFinding
 from ..response.mrd import level_at_least, mrd_result, value_text
 from ..rules import RuleSet
 from ..sources import BFM_RELAPSE, COG_RELAPSE, RELAPSE_SITE, RELAPSE_TIMING
@@ -88,11 +88,12 @@ def _em_category(sites: list[str]) -> RelapseSite:
     return "other_extramedullary" if len(sites) == 1 else "isolated_extramedullary"
 
 
-def relapse_site(view: CaseView, episode: Episode) -> SiteCall:
+def relapse_site(view: CaseView, episode: Episode, sites: list[SiteFinding]) -> SiteCall:
+    """The relapse's site from its episode's samples; ``sites`` are the course's extramedullary findings."""
     topic, rule = "course.relapse.site", "COURSE.RELAPSE.SITE"
     rules = view.rules
     window = [x.index for x in episode.samples]
-    em = [s for s in site_findings(view) if s.item.index in window]
+    em = [s for s in sites if s.item.index in window]
     involved = sorted({s.site for s in em if s.involved})
     possible_cns = any(s.site == "cns" and s.possible for s in em) and "cns" not in involved
     cns_known = "cns" in involved or any(s.site == "cns" and s.involved is False for s in em)
@@ -106,16 +107,13 @@ def relapse_site(view: CaseView, episode: Episode) -> SiteCall:
         if q is not None:
             answers.append(at_least(q.value, q.comparator, rules.m1_below_pct))
             evidence.append(item.ref(f"marrow blasts {q.value:g}%"))
-    for item in episode.of_type("mrd"):
-        result = mrd_result(item, rules)
+    mrds = [(item, mrd_result(item, rules)) for item in episode.of_type("mrd")]
+    for item, result in mrds:
         if result.sample in MARROW_SAMPLES:
             answers.append(level_at_least(result, m1))
             evidence.append(item.ref(f"marrow MRD {value_text(result)}"))
     marrow = True if any(a is True for a in answers) else (False if answers and all(a is False for a in answers) else None)
-    sub_microscopic = [
-        value_text(mrd_result(i, rules)) for i in episode.of_type("mrd")
-        if mrd_result(i, rules).status == "positive" and marrow is False
-    ]
+    sub_microscopic = [value_text(result) for _, result in mrds if result.status == "positive" and marrow is False]
 
     # Without a decisive lumbar puncture, CNS involvement stays possible: both readings are kept.
     em_options = [involved] + ([sorted({*involved, "cns"})] if possible_cns or not cns_known else [])

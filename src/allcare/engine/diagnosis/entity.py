@@ -172,8 +172,8 @@ def tier_state(tier: Tier, g: GeneticProfile, icc: bool = False) -> TierState:
     return TierState("negative")
 
 
-TierStates = dict[tuple[Tier, bool], TierState]
-"""The state of each tier already read for one genetic profile, by tier and whether ICC's reading applies."""
+TierStates = dict[tuple[str, bool], TierState]
+"""The state of each tier already read for one genetic profile, by tier key and whether ICC's reading applies."""
 
 
 def walk(tiers: tuple[Tier, ...], g: GeneticProfile, icc: bool = False, known: TierStates | None = None) -> Walk:
@@ -185,7 +185,7 @@ def walk(tiers: tuple[Tier, ...], g: GeneticProfile, icc: bool = False, known: T
     known = {} if known is None else known
 
     def state_of(tier: Tier) -> TierState:
-        key = (tier, icc and tier.key == "hypodiploidy")
+        key = (tier.key, icc and tier.key == "hypodiploidy")
         state = known.get(key)
         if state is None:
             state = known[key] = tier_state(tier, g, icc)

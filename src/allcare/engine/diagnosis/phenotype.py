@@ -13,8 +13,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from msgspec import structs
-
 from ..case import Immunophenotype
 from ..explain import EvidenceRef
 from ..rules import RuleSet
@@ -32,7 +30,8 @@ class Marker:
     name: str
     value: str | float
     intensity: str | None
-    ref: EvidenceRef
+    source: Indexed[Immunophenotype]
+    """The immunophenotype that reported it (cited by :meth:`Phenotype.ref`)."""
 
 
 @dataclass(frozen=True)
@@ -114,16 +113,13 @@ class Phenotype:
 
     def ref(self, *names: str) -> list[EvidenceRef]:
         """Evidence for the named markers, one reference per finding, listing what it said."""
-        by_finding: dict[tuple[int, object], list[str]] = {}
-        base: dict[tuple[int, object], EvidenceRef] = {}
+        by_finding: dict[int, tuple[Indexed[Immunophenotype], list[str]]] = {}
         for name in names:
             marker = self.markers.get(name)
             if marker is None:
                 continue
-            key = (marker.ref.index, marker.ref.date)
-            base[key] = marker.ref
-            by_finding.setdefault(key, []).append(self.describe(name))
-        return [structs.replace(base[k], summary=", ".join(v)) for k, v in by_finding.items()]
+            by_finding.setdefault(marker.source.index, (marker.source, []))[1].append(self.describe(name))
+        return [source.ref(", ".join(said)) for source, said in by_finding.values()]
 
 
 def read_phenotype(items: list[Indexed[Immunophenotype]], rules: RuleSet) -> Phenotype:
@@ -136,8 +132,7 @@ def read_phenotype(items: list[Indexed[Immunophenotype]], rules: RuleSet) -> Phe
         for name, value in finding.markers.items():
             if name in dropped:
                 continue
-            ref = item.ref(f"{name} {value if isinstance(value, str) else f'{value:g}%'}")
-            marker = Marker(name, value, finding.intensity.get(name), ref)
+            marker = Marker(name, value, finding.intensity.get(name), item)
             earlier = markers.get(name)
             if earlier is None:
                 markers[name] = marker
@@ -146,7 +141,7 @@ def read_phenotype(items: list[Indexed[Immunophenotype]], rules: RuleSet) -> Phe
             second = Phenotype(rules, {name: marker}).positive(name)
             if first != second:
                 conflicts.append(
-                    f"{name}: {_value_text(earlier)} on {earlier.ref.date} vs {_value_text(marker)} on {marker.ref.date}"
+                    f"{name}: {_value_text(earlier)} on {earlier.source.date} vs {_value_text(marker)} on {marker.source.date}"
                 )
                 dropped.add(name)
                 del markers[name]

@@ -122,7 +122,16 @@ def _nearest(known: _Known, window: int, field: _Field, when: dt.date) -> Indexe
 
 def size_on(view: CaseView, when: dt.date) -> Size:
     """The body size for ``when`` (nearest height, weight or recorded BSA within the window)."""
+    return _size_of(view, _known(view), when)
+
+
+def sizes_on(view: CaseView, days: list[dt.date | None]) -> list[Size | None]:
+    """:func:`size_on` of each of ``days`` (None where a day is None), the view's body-size findings found once."""
     known = _known(view)
+    return [None if when is None else _size_of(view, known, when) for when in days]
+
+
+def _size_of(view: CaseView, known: _Known, when: dt.date) -> Size:
     size = known.sizes.get(when)
     if size is None:
         size = known.sizes[when] = _size_on(view, known, when)

@@ -30,7 +30,7 @@ from ..monitoring_output import (
 )
 from ..response.phases import effective_end
 from ..view import CaseView, Indexed
-from .body_size import Size, size_on
+from .body_size import Size, size_on, sizes_on
 from .counts import Column, band_text, in_target, zones
 from .doses import DoseSpan, applying, spans, weekly
 from .metrics import Metrics, escalation_start, maximum_tolerated, metrics, visit_weights
@@ -115,7 +115,7 @@ def _table(view: CaseView, t: MaintenanceTargets, start: dt.date, last_day: dt.d
     rounded = {weight: round(weight, 4) for weight in set(weights)}  # a few distinct gaps between counts
     mp, mtx = applying(mp_history, dates), applying(mtx_history, dates)
     # only a dose needs the body size of the day, once for both agents
-    sizes = [None if a is None and b is None else size_on(view, when) for when, a, b in zip(dates, mp, mtx, strict=True)]
+    sizes = sizes_on(view, [None if a is None and b is None else when for when, a, b in zip(dates, mp, mtx, strict=True)])
     mp_mg, mp_di = _dose_columns(mp, sizes, t.mercaptopurine_mg_m2_day * 7)
     mtx_mg, mtx_di = _dose_columns(mtx, sizes, t.methotrexate_mg_m2_week)
     table = MaintenanceCounts(

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from ..case import Csf, Extramedullary
 from ..case.bounds import describe
-from ..cns import read_csf
+from ..cns import CsfReading, read_csf
 from ..explain import EvidenceRef
 from ..view import CaseView, Indexed
 
@@ -30,6 +30,8 @@ class SiteFinding:
     summary: str
     possible: bool = False
     missing: list[str] = field(default_factory=list)
+    csf: CsfReading | None = None
+    """The COG reading of a CSF finding (the CNS status reads the same one: :attr:`.course.build.DiseaseCourse.csf_readings`)."""
 
     @property
     def date(self) -> dt.date:
@@ -44,7 +46,10 @@ class SiteFinding:
 
 
 def site_findings(view: CaseView) -> list[SiteFinding]:
-    """Every extramedullary and CSF finding up to ``as_of``, in date order."""
+    """Every extramedullary and CSF finding up to ``as_of``, in date order.
+
+    Built once per assessment (:func:`.course.build.build_course`): each CSF is read here, once.
+    """
     out: list[SiteFinding] = []
     for item in view.of_type("extramedullary", "csf"):
         if isinstance(item.finding, Extramedullary):
@@ -76,11 +81,11 @@ def _from_csf(view: CaseView, item: Indexed[Csf]) -> SiteFinding:
     summary = f"CSF WBC {wbc}/uL, RBC {rbc}/uL, {reading.status or 'status open'}"
     statuses = set(reading.statuses)
     if statuses and all(s == "CNS1" for s in statuses):
-        return SiteFinding("cns", item, False, summary)
+        return SiteFinding("cns", item, False, summary, csf=reading)
     if statuses and all(s.startswith("CNS3") for s in statuses):
-        return SiteFinding("cns", item, True, summary)
+        return SiteFinding("cns", item, True, summary, csf=reading)
     possible = any(s.startswith("CNS3") for s in statuses)
-    return SiteFinding("cns", item, None, summary, possible=possible, missing=list(reading.missing))
+    return SiteFinding("cns", item, None, summary, possible=possible, missing=list(reading.missing), csf=reading)
 
 
 def latest_by_site(findings: list[SiteFinding], on: dt.date) -> dict[str, SiteFinding]:

@@ -109,9 +109,9 @@ def describe(result: MrdResult) -> str:
     return f"MRD {value_text(result)}" + (f" ({', '.join(details)})" if details else "") + f": {result.status}"
 
 
-def mrd_conclusion(item: Indexed[Mrd], rules: RuleSet) -> Conclusion:
-    """The MRD.STATUS conclusion for one result, saying what would make a not-evaluable one count."""
-    result = mrd_result(item, rules)
+def mrd_conclusion(item: Indexed[Mrd], result: MrdResult, rules: RuleSet) -> Conclusion:
+    """The MRD.STATUS conclusion for one result (``result``: the item read by :func:`mrd_result`), saying what
+    would make a not-evaluable one count."""
     evidence = [item.ref(describe(result))]
     line = f"{rules.mrd_negative_below:.0e}"
     shown = "no value" if result.value is None else f"{result.comparator or ''} {result.value:.2e}".strip()
@@ -144,5 +144,5 @@ def summarise_mrd(view: CaseView) -> tuple[MrdSummary, list[Conclusion]]:
     """Every MRD result up to ``as_of`` in date order; the latest is the last of them."""
     items = view.of_type("mrd")
     series = [mrd_result(item, view.rules) for item in items]
-    conclusions = [mrd_conclusion(item, view.rules) for item in items]
+    conclusions = [mrd_conclusion(item, result, view.rules) for item, result in zip(items, series, strict=True)]
     return MrdSummary(latest=series[-1] if series else None, series=series), conclusions

@@ -38,7 +38,7 @@ from ..explain import Conclusion, EvidenceRef
 from ..sources import COG_RESPONSE, NCCN_ELN_RESPONSE, PONTE_DI_LEGNO
 from ..timepoints import fold, is_end_of_induction, names_another_timepoint, timepoint_of
 from ..view import CaseView, Indexed
-from .extramedullary import SiteFinding, latest_by_site, site_findings
+from .extramedullary import SiteFinding, latest_by_site
 from .marrow import Grade, MarrowReading, blasts_text, marrow_grade, read_marrows
 from .mrd import describe, interval, level_at_least, mrd_result, value_text
 from .phases import phase_on
@@ -145,18 +145,21 @@ class TimelineResult:
     molecular: list[MolecularEvent]
 
 
-def build_timeline(view: CaseView, spans: list[PhaseSpan], treatment_start: dt.date | None) -> TimelineResult:
-    return _Walker(view, spans, treatment_start).run()
+def build_timeline(
+    view: CaseView, spans: list[PhaseSpan], treatment_start: dt.date | None, sites: list[SiteFinding]
+) -> TimelineResult:
+    """The status walk; ``sites`` are the case's extramedullary and CSF findings (:func:`.extramedullary.site_findings`)."""
+    return _Walker(view, spans, treatment_start, sites).run()
 
 
 class _Walker:
-    def __init__(self, view: CaseView, spans: list[PhaseSpan], treatment_start: dt.date | None):
+    def __init__(self, view: CaseView, spans: list[PhaseSpan], treatment_start: dt.date | None, sites: list[SiteFinding]):
         self.view = view
         self.rules = view.rules
         self.spans = spans
         self.dx = view.diagnosis_date
         self.first_tx = treatment_start
-        self.sites = site_findings(view)
+        self.sites = sites
         self.course = _Course()
         self.events: list[CourseEvent] = []
 
@@ -171,7 +174,10 @@ class _Walker:
         by_date: dict[dt.date, _Candidate] = {}
 
         def at(when: dt.date) -> _Candidate:
-            return by_date.setdefault(when, _Candidate(when))
+            found = by_date.get(when)
+            if found is None:
+                found = by_date[when] = _Candidate(when)
+            return found
 
         if self.view.findings and self.dx is not None:
             at(self.dx).diagnosis = True
@@ -251,7 +257,7 @@ class _Walker:
 
     def judge(self, cand: _Candidate, reading: MarrowReading | None, mrds: list[MrdResult]) -> _Verdict:
         """The status at one point from its marrows (``reading``, read once by the walk), MRD and the rest."""
-        evidence = self._evidence(cand, reading)
+        evidence = self._evidence(cand, reading, mrds)
         if self.pretreatment(cand.date):
             return self._newly_diagnosed(cand, evidence)
         if self.course.state == "pre":
@@ -766,9 +772,10 @@ class _Walker:
         unresolved = [s for s in latest if self.pretreatment(s.date)]
         return recent, stale, unresolved
 
-    def _evidence(self, cand: _Candidate, reading: MarrowReading | None) -> list[EvidenceRef]:
+    def _evidence(self, cand: _Candidate, reading: MarrowReading | None, mrds: list[MrdResult]) -> list[EvidenceRef]:
+        """What a point cites; ``mrds`` are its MRD results (``cand.mrds`` read once by the walk)."""
         evidence = list(reading.evidence) if reading else []
-        evidence += [m.ref(describe(mrd_result(m, self.rules))) for m in cand.mrds]
+        evidence += [m.ref(describe(result)) for m, result in zip(cand.mrds, mrds, strict=True)]
         evidence += [s.ref() for s in cand.sites]
         evidence += [b.ref(f"peripheral blasts {_blast_pct(b)}") for b in cand.blood]
         if not evidence and cand.diagnosis:

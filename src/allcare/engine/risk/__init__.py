@@ -15,6 +15,7 @@ from .adult import adult_risk
 from .cog import cog_group
 from .genetic import genetic_risk, ikzf1_plus
 from .infant import down_syndrome_flag, infant_flag, interfant_high_risk
+from .lesions import Lesions
 from .mrd_persistence import mrd_persistence
 from .nci import nci_risk
 
@@ -29,12 +30,13 @@ def assess_risk(
 ) -> Risk:
     """Every risk output of one case on ``view.as_of``, each with its conclusion."""
     treatments = course.treatments
+    lesions = Lesions.of(view, diagnosis)  # read once: the schemes ask about the same lesion families
     nci = nci_risk(view, diagnosis, treatments)
-    genetic = genetic_risk(view, diagnosis)
-    adult = adult_risk(view, diagnosis, status, mrd, course)
-    cog = cog_group(view, diagnosis, cns, status, mrd, nci, treatments)
+    genetic = genetic_risk(view, diagnosis, lesions)
+    adult = adult_risk(view, diagnosis, status, mrd, course, lesions)
+    cog = cog_group(view, diagnosis, cns, status, mrd, nci, treatments, lesions)
     infant = infant_flag(view)
-    interfant = interfant_high_risk(view, diagnosis, treatments)
+    interfant = interfant_high_risk(view, diagnosis, treatments, lesions)
     down = down_syndrome_flag(view)
     persistence = mrd_persistence(view, diagnosis, mrd, treatments, relapsed=bool(course.relapses))
     parts = (nci, genetic, adult, cog, infant, interfant, down, persistence)

@@ -49,7 +49,7 @@ class _Factor:
 
 
 def adult_risk(
-    view: CaseView, diagnosis: Diagnosis, status: Status, mrd: MrdSummary, course: DiseaseCourse
+    view: CaseView, diagnosis: Diagnosis, status: Status, mrd: MrdSummary, course: DiseaseCourse, lesions: L.Lesions
 ) -> Outcome[AdultRisk]:
     rules = view.rules
     age = view.age_at_diagnosis
@@ -66,7 +66,7 @@ def adult_risk(
 
     treatments = course.treatments
     wbc = _wbc(view, diagnosis, treatments)
-    genetics, genetics_known = _genetics(view, diagnosis)
+    genetics, genetics_known = _genetics(view, diagnosis, lesions)
     after_induction = _mrd_factor(view, end_of_induction_mrd(view, mrd, treatments), "after induction",
                                   "MRD after induction")
     factors = [
@@ -161,9 +161,8 @@ def _cd20(view: CaseView, course: DiseaseCourse) -> _Factor | None:
     return None
 
 
-def _genetics(view: CaseView, diagnosis: Diagnosis) -> tuple[list[_Factor], _Factor]:
+def _genetics(view: CaseView, diagnosis: Diagnosis, lesions: L.Lesions) -> tuple[list[_Factor], _Factor]:
     """The adverse lesions found, and whether the key tests were done."""
-    lesions = L.Lesions.of(view, diagnosis)
     rules = view.rules
     adverse: list[_Factor] = []
     if diagnosis.lineage == "B":

@@ -51,9 +51,9 @@ class _Feature:
 
 def cog_group(
     view: CaseView, diagnosis: Diagnosis, cns: CnsResult, status: Status, mrd: MrdSummary, nci: Outcome[NciRisk | None],
-    treatments: TreatmentHistory, assume_no_unfavourable: bool = False,
+    treatments: TreatmentHistory, lesions: L.Lesions, assume_no_unfavourable: bool = False,
 ) -> Outcome[CogGroup]:
-    """The PDQ Table 1 column and its inferred group; ``nci`` is the NCI/Rome outcome.
+    """The PDQ Table 1 column and its inferred group; ``nci`` is the NCI/Rome outcome, ``lesions`` the diagnosis's.
 
     When the unfavourable features are still open but the other inputs already
     point to a very-high-risk column, the group is very high whichever way they
@@ -66,7 +66,6 @@ def cog_group(
         return _not_applicable("infants (< 1 y) are treated on infant protocols (Interfant), outside the COG B-ALL table")
     if nci.value == "not_applicable":
         return _not_applicable(f"outside NCI/Rome: {nci.conclusion.explanation}")
-    lesions = L.Lesions.of(view, diagnosis)
     bcr = lesions.ask(L.BCR_ABL1)
     if bcr.state:
         return _not_applicable("BCR::ABL1-positive ALL is treated on separate (TKI) protocols, not assigned by this table",
@@ -92,7 +91,7 @@ def cog_group(
         open_features = [m for f in unfavourable if f.state is None for m in f.missing]
         missing += open_features
         if nci.value in ("standard", "high") and bcr.state is False:
-            other = cog_group(view, diagnosis, cns, status, mrd, nci, treatments, assume_no_unfavourable=True)
+            other = cog_group(view, diagnosis, cns, status, mrd, nci, treatments, lesions, assume_no_unfavourable=True)
             if other.value.group == "very_high":
                 why = (f"PDQ Table 1 column {other.value.column} without unfavourable features, column 10 with them: "
                        f"very high either way ({'; '.join(open_features)} still open) ({other.value.label})")

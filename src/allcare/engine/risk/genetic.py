@@ -43,8 +43,9 @@ class _Tally:
     karyotype_used: bool = False
 
 
-def genetic_risk(view: CaseView, diagnosis: Diagnosis) -> Outcome[GeneticRisk | None]:
-    """NCCN genetic risk: "standard", "poor", or None (not applicable or undecidable)."""
+def genetic_risk(view: CaseView, diagnosis: Diagnosis, lesions: L.Lesions) -> Outcome[GeneticRisk | None]:
+    """NCCN genetic risk: "standard", "poor", or None (not applicable or undecidable); ``lesions`` are the
+    diagnosis's (:meth:`.lesions.Lesions.of`, shared by every risk scheme)."""
     if is_mixed(diagnosis):
         why = "the NCCN genetic risk groups are defined for B-ALL and T-ALL, not for mixed-phenotype acute leukaemia"
         return Outcome(None, conclude(TOPIC, "not_applicable", RULE, NCCN_GENETIC, why))
@@ -52,7 +53,6 @@ def genetic_risk(view: CaseView, diagnosis: Diagnosis) -> Outcome[GeneticRisk | 
         return Outcome(None, conclude(TOPIC, "not_applicable", RULE, NCCN_GENETIC, "the findings do not show ALL"))
     if diagnosis.lineage is None:
         return Outcome(None, _undecided([], ["lineage (immunophenotype)"], "lineage (B or T) not established"))
-    lesions = L.Lesions.of(view, diagnosis)
     tally = _b_lineage(view, diagnosis, lesions) if diagnosis.lineage == "B" else _t_lineage(lesions)
     evidence = lesions.refs(tally.answers) + (L.karyotype_refs(view) if tally.karyotype_used else [])
     evidence = list({(e.index, e.summary): e for e in evidence}.values())

@@ -44,8 +44,11 @@ def down_syndrome_flag(view: CaseView) -> Outcome[bool]:
     return Outcome(present, conclude("risk.down_syndrome", present, "RISK.DOWN_SYNDROME", DOWN_SYNDROME, why), factors)
 
 
-def interfant_high_risk(view: CaseView, diagnosis: Diagnosis, treatments: TreatmentHistory) -> Outcome[bool | None]:
-    """KMT2A-r AND age < 6 months AND (poor day-8 prednisone response OR WBC >= 300): True/False/None."""
+def interfant_high_risk(
+    view: CaseView, diagnosis: Diagnosis, treatments: TreatmentHistory, lesions: L.Lesions
+) -> Outcome[bool | None]:
+    """KMT2A-r AND age < 6 months AND (poor day-8 prednisone response OR WBC >= 300): True/False/None;
+    ``lesions`` are the diagnosis's."""
     rules = view.rules
     topic = "risk.interfant_high_risk"
     age = view.age_at_diagnosis
@@ -54,7 +57,6 @@ def interfant_high_risk(view: CaseView, diagnosis: Diagnosis, treatments: Treatm
         return Outcome(False, conclude(topic, False, INTERFANT_RULE, INTERFANT_99, why))
     if diagnosis.disease == "not_ALL":
         return Outcome(False, conclude(topic, False, INTERFANT_RULE, INTERFANT_99, "the findings do not show ALL"))
-    lesions = L.Lesions.of(view, diagnosis)
     kmt2a = lesions.ask(L.KMT2A_R)
     evidence: list[EvidenceRef] = lesions.refs([kmt2a]) if kmt2a.state is not None else []
     parts: list[tuple[bool | None, str, list[str]]] = [
