@@ -240,6 +240,25 @@ def test_patient_page_embeds_the_three_charts_as_plotly_json(app, world):
     assert "Show the numbers" in page  # the table behind each chart
 
 
+def test_text_in_a_chart_figure_cannot_end_its_script_element(app, world, store):
+    """The figures travel as JSON inside <script> elements: a time point typed as '</script><img ...>'
+    must neither close the element nor become markup, and must reach the browser unchanged."""
+    from allcare.engine.case import case_from_dict
+    from allcare.store import Actor
+    from allcare.store.cases import import_case
+
+    injected = "</script><img src=x onerror=alert(1)> & 'quoted' <!--"
+    case = case_dict("INJ-1")
+    case["findings"].append({"type": "mrd", "date": "2024-02-05", "value": 0.001, "method": "flow",
+                             "timepoint": injected})
+    with store.transaction() as session:
+        patient = import_case(session, Actor.cli("test"), case_from_dict(case)).id
+    page = logged_in(app, "clinician").get(f"/patients/{patient}").text
+    assert "<img src=x" not in page and "</script><img" not in page
+    mrd = chart_specs(page)["chart-mrd"]
+    assert [h["timepoint"] for h in mrd["hover"]] == [[injected]]
+
+
 def test_patient_page_loads_plotly_from_this_server(app, world):
     import hashlib
 

@@ -70,11 +70,14 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None, 
     if not settings.demo:
         _disable_demo_logins(app)
     errors.install(app)
+    # Pages first: routes are matched in order, and a page request (the patient page above all)
+    # would otherwise be tried against the ~100 API routes before its own. No page path starts
+    # with /api, /cds-services or /docs, so the order changes no answer.
+    _include_pages(app)
     app.include_router(api_router, prefix="/api/v1")
     _add_schemas(app, ASSESSMENT_COMPONENTS, case_schemas())
     app.include_router(docs.router)
     _include_cds_hooks(app, settings)
-    _include_pages(app)
     # Added innermost first. Outermost: the access log (sees the final status), then the security
     # headers (on every response, a 500 included), then the catch-all for bugs.
     app.add_middleware(OptionsMiddleware)

@@ -25,6 +25,7 @@ record's page small and its first view cheap; the traces with a few points
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import html
 import math
 from dataclasses import dataclass, field
@@ -101,6 +102,7 @@ def _iso(day: dt.date) -> str:
     return day.isoformat()
 
 
+@functools.lru_cache(maxsize=4096)  # ~1,000 calls per three-year page, mostly for values seen before
 def _number(value: float | None) -> str:
     if value is None:
         return ""

@@ -27,7 +27,7 @@ from ..charts import patient_charts
 from ..deps import CodedPatientReader, ListReader, PatientId, get_caches, get_store
 from ..monitoring_charts import monitoring_charts
 from . import forms
-from .common import PageRoute, parse_assessment, render, templates
+from .common import PageRoute, WhyBoxes, parse_assessment, render, templates
 from .fragments import CSRF_PLACEHOLDER, FindingsSection, PatientFragments, cached_findings, cached_fragments
 from .panels import derivation_trail, diagnosis_panel, episode_sections
 
@@ -202,7 +202,7 @@ def _render_fragments(row, assessment, counts: dict[str, int], rules) -> Patient
     body = templates.get_template("_patient_assessment.html").render(
         patient=row, a=assessment, panel=diagnosis_panel(assessment), trail=derivation_trail(assessment),
         charts=patient_charts(assessment, rules), monitoring=monitoring_charts(assessment), counts=counts, kinds=FINDING_TYPES,
-        titles=forms.TITLES, alert_label=alert_label, episodes=episode_sections(assessment),
+        titles=forms.TITLES, alert_label=alert_label, episodes=episode_sections(assessment), conclusions=WhyBoxes(),
     )
     return PatientFragments(Markup(meta), Markup(body))  # noqa: S704 - autoescaped template output
 
