@@ -54,6 +54,35 @@ def test_the_patient_page_lists_findings_with_correct_and_delete(app, world):
     assert "No findings of this type yet." in only
 
 
+def test_the_findings_list_shows_the_newest_twenty_by_type_or_all(app, world, store):
+    """Each way of listing (newest 20 or all, any type or one) shows exactly its findings, newest first."""
+    from allcare.engine.case import case_from_dict
+    from allcare.store import Actor
+    from allcare.store.cases import import_case
+    from conftest import case_dict
+
+    case = case_dict("MANY-1")
+    case["findings"] += [{"type": "cbc", "date": f"2024-03-{day:02d}", "wbc": 4.0, "anc": round(1 + day / 10, 1)}
+                         for day in range(1, 26)]
+    with store.transaction() as session:
+        patient = import_case(session, Actor.cli("test"), case_from_dict(case)).id
+    client = logged_in(app, "clinician")
+    total = len(client.get(f"{API}/patients/{patient}/findings").json())
+    cbcs = len(client.get(f"{API}/patients/{patient}/findings?type=cbc").json())
+
+    def rows(query: str) -> list[str]:
+        page = client.get(f"/patients/{patient}{query}").text
+        return re.findall(r'<tr>\s*<td class="nowrap">([^<]+)</td>', page)
+
+    newest = rows("")
+    assert len(newest) == 20 and newest[0] == "25 Mar 2024" and newest[19] == "6 Mar 2024"
+    assert f"Show all {total} findings" in client.get(f"/patients/{patient}").text
+    assert len(rows("?findings=all")) == total
+    assert rows("?type=cbc") == newest  # the 25 counts are the newest findings
+    assert len(rows("?type=cbc&findings=all")) == cbcs
+    assert len(rows("?type=marrow")) == 1
+
+
 def test_correcting_a_finding_changes_it_and_keeps_what_the_form_cannot_show(app, world):
     client = logged_in(app, "clinician")
     finding_id, version, _ = _finding_id(client, world.patient_a, "marrow")
