@@ -105,7 +105,7 @@ class WhyBoxes:
     missing and what conflicts), all in one pass: a three-year record has some sixty on its page, and
     a template macro per conclusion and per evidence list was a large share of the page's rendering time.
 
-    One instance renders one page section (``boxes(items)`` in its template): a conclusion shown twice
+    One instance renders one page section (its template calls it as ``conclusions``): a conclusion shown twice
     there (in the diagnosis panel or a maintenance panel, then in the derivation trail) is written once.
     Boxes are remembered by the conclusion object's identity, which holds only while the assessment
     they belong to is alive: so never share an instance between renders."""
