@@ -26,6 +26,7 @@ SMALL_RUNS = [
     (["fhir_import.py", "--export-findings", "30"], ["$everything export: 30 findings", "ms per finding"]),
     (["cds_cold.py", "--patients", "2"], ["before the engine (parse + fetch + check + map): mean"]),
     (["forecast.py", "--patients", "3"], ["time per forecast: median"]),
+    (["page_cpu.py", "--patients", "3", "--repeats", "1"], ["patient page, server CPU in-process"]),
     (["cds_hooks.py", "--requests", "4", "--warmup", "1", "--workers", "1", "--clients", "1", "--duration", "30"],
      ["cold (assessed afresh by the worker that answered):", "warm:"]),
 ]

@@ -1,8 +1,8 @@
 """The patient page's assessment section, rendered once per record revision.
 
 Why: that section (alerts, diagnosis panel, charts, derivation trail) is most of
-the page's cost: parsing the ~270 KB assessment, building the chart figures and
-rendering some 200 KB of HTML, about 25 ms for a record with three years of data.
+the page's cost: reading the assessment, building the chart figures and rendering
+some 180 KB of HTML, 7-17 ms of CPU for a record with three years of data.
 It depends only on the record (its key: store epoch, id and revision), the
 engine and the rule set, never on who is looking, so it is kept, LZ4-compressed
 (about 40 KB each), in the app's ``Caches.page_fragments``. LZ4 rather than gzip:
