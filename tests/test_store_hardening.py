@@ -23,7 +23,7 @@ from sqlalchemy import func, select, text
 from allcare.caches import LRU
 from allcare.engine.case import case_from_dict
 from allcare.store import Actor, Store
-from allcare.store.assessments import assessment_gzip
+from allcare.store.assessments import assessment_gzip, read_record
 from allcare.store.audit import verify
 from allcare.store.backup import BackupError, backup_to_file, check_backup, restore_from_file
 from allcare.store.cases import import_case
@@ -320,6 +320,48 @@ def test_concurrent_writers_keep_one_unbroken_chain(store):
         report = verify(session)
     assert report.intact and report.events == 30
 
+
+
+def test_concurrent_audited_reads_and_writes_keep_one_unbroken_chain(store):
+    """Every audited read appends an event at its commit, beside writers appending theirs."""
+    first = add_patient(store, "R0")
+    with store.sessions() as session:
+        per_patient = verify(session).events  # the events one add_patient writes
+
+    def read(times: int) -> None:
+        for _ in range(times):
+            with store.transaction() as session:
+                read_record(session, ACTOR, first, action="assessment.read")
+
+    threads = [threading.Thread(target=read, args=(10,)) for _ in range(3)]
+    threads += [threading.Thread(target=lambda n=n: [add_patient(store, f"W{n}-{i}") for i in range(4)])
+                for n in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    with store.sessions() as session:
+        report = verify(session)
+        ids = session.scalars(select(AuditEvent.id).order_by(AuditEvent.id)).all()
+        reads = session.scalar(select(func.count()).where(AuditEvent.action == "assessment.read"))
+    assert report.intact and report.events == 13 * per_patient + 30
+    assert ids == list(range(1, len(ids) + 1)) and reads == 30
+
+
+def test_an_audit_event_of_a_rolled_back_transaction_is_never_written(store):
+    """Not by that transaction, and not by the next one of the same session."""
+    patient = add_patient(store, "RB")
+    with store.sessions() as session:
+        session.begin()
+        read_record(session, ACTOR, patient, action="assessment.read")
+        session.rollback()
+        session.begin()
+        read_record(session, ACTOR, patient, action="patient.read")
+        session.commit()
+    with store.sessions() as session:
+        actions = session.scalars(select(AuditEvent.action).where(AuditEvent.patient_id == patient)).all()
+        report = verify(session)
+    assert "assessment.read" not in actions and actions.count("patient.read") == 1 and report.intact
 
 # --- 15. files ----------------------------------------------------------------------------------------------
 

@@ -9,13 +9,15 @@ a second copy of the record.
 The log is tamper-evident: each event's ``hash`` is the SHA-256 of the previous
 event's hash and this event's fields (:func:`event_hash`), so changing,
 deleting or inserting an event anywhere but at the end breaks the chain from
-there on, which :func:`verify` (``allcare audit verify``) reports. Events are
-sealed when the transaction flushes them (:func:`seal_pending`, a ``before_flush``
-hook installed on every session of a :class:`~allcare.store.Store`): under one
-lock for the whole store, each gets the next id and its hash, so ids follow
-commit order without gaps and two transactions never chain to the same event.
-The lock is held from that flush to the commit, which is the end of the
-transaction for almost every caller (audit rows are written at commit).
+there on, which :func:`verify` (``allcare audit verify``) reports. An event is
+kept as plain values until its transaction commits; then (:func:`seal_pending`,
+a ``before_commit`` hook installed on every session of a
+:class:`~allcare.store.Store`), under one lock for the whole store, each gets the
+next id and its hash and all are inserted in one statement, so ids follow commit
+order without gaps and two transactions never chain to the same event. The lock
+is held only from that insert to the commit. Plain values and one Core insert,
+not ORM objects: every audited read writes an event, and the ORM's unit of work
+cost more than the rest of a repeat page view's store work.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
 from .models import AuditEvent
@@ -60,23 +62,22 @@ def record(
     outcome: str = "ok",
     detail: dict[str, Any] | None = None,
 ) -> None:
-    """Append one event (in the caller's transaction; sealed into the chain when it is flushed)."""
-    event = AuditEvent(
-        at=utcnow(),
-        user_id=actor.user_id if actor else None,
-        username=actor.username if actor else None,
-        role=actor.role if actor else None,
-        action=action,
-        outcome=outcome,
-        object_type=object_type,
-        object_id=None if object_id is None else str(object_id)[:64],
-        patient_id=patient_id,
-        ip=actor.ip if actor else None,
-        via=actor.via if actor else None,
-        detail=detail,
-    )
-    session.add(event)
-    session.info.setdefault(_PENDING, []).append(event)
+    """Append one event to the caller's transaction (inserted and sealed into the chain when it commits;
+    dropped if it rolls back)."""
+    session.info.setdefault(_PENDING, []).append({
+        "at": utcnow(),
+        "user_id": actor.user_id if actor else None,
+        "username": actor.username if actor else None,
+        "role": actor.role if actor else None,
+        "action": action,
+        "outcome": outcome,
+        "object_type": object_type,
+        "object_id": None if object_id is None else str(object_id)[:64],
+        "patient_id": patient_id,
+        "ip": actor.ip if actor else None,
+        "via": actor.via if actor else None,
+        "detail": detail,
+    })
 
 
 # --- the hash chain ---------------------------------------------------------------------------------
@@ -119,6 +120,7 @@ def lock_chain(session: Session) -> None:
 
 
 _EVENTS = AuditEvent.metadata.tables[AuditEvent.__tablename__]
+_INSERT = insert(_EVENTS)
 _HEAD = select(_EVENTS.c.id, _EVENTS.c.hash).order_by(_EVENTS.c.id.desc()).limit(1)  # Core, built once: every read runs it
 
 
@@ -128,17 +130,25 @@ def chain_head(session: Session) -> tuple[int, str]:
     return (0, GENESIS) if row is None else (row[0], row[1] or "")
 
 
-def seal_pending(session: Session, flush_context=None, instances=None) -> None:
-    """``before_flush``: give each new event of this session the next id and its chained hash."""
-    pending = [event for event in session.info.pop(_PENDING, ()) if event in session.new]  # not rolled back
+def seal_pending(session: Session) -> None:
+    """``before_commit``: give each event of this transaction the next id and its chained hash, and insert them."""
+    pending: list[dict[str, Any]] | None = session.info.pop(_PENDING, None)
     if not pending:
         return
     lock_chain(session)
     last_id, last_hash = chain_head(session)
     for event in pending:
         last_id += 1
-        event.id = last_id
-        last_hash = event.hash = event_hash(last_hash, event)
+        event["id"] = last_id
+        last_hash = event["hash"] = event_hash(last_hash, event)
+    session.connection().execute(_INSERT, pending)
+
+
+def forget_pending(session: Session, transaction: Any) -> None:
+    """``after_transaction_end``: a transaction that ended without its commit (rolled back or closed) leaves
+    no event behind for the session's next transaction."""
+    if transaction.parent is None:
+        session.info.pop(_PENDING, None)
 
 
 @dataclass(frozen=True)

@@ -88,12 +88,13 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     # expire_on_commit=False: routes read attributes after commit to build responses.
     # autoflush=False: audit rows are written at commit, so a read holds no write lock
     # (SQLite has one) while the engine works; write paths flush explicitly.
-    from .audit import seal_pending
+    from .audit import forget_pending, seal_pending
     from .summaries import forget_written, summarise_written
 
     factory = sessionmaker(engine, expire_on_commit=False, autoflush=False)
-    event.listen(factory, "before_flush", seal_pending)  # audit events join the hash chain as they are written
     event.listen(factory, "before_commit", summarise_written)  # a committed record has its revision's summary
+    event.listen(factory, "before_commit", seal_pending)  # then its audit events join the hash chain (in this order)
+    event.listen(factory, "after_transaction_end", forget_pending)
     event.listen(factory, "after_soft_rollback", forget_written)
     return factory
 

@@ -36,7 +36,6 @@ from .assessments import (
     store_epoch,
 )
 from .errors import NotFound
-from .models import AuditEvent
 from .patients import WRITTEN_KEY, lock_record
 
 if TYPE_CHECKING:
@@ -49,16 +48,14 @@ def summarise_written(session: Session) -> None:
     """``before_commit``: recompute the summary of each record this transaction changed.
 
     Pending changes to the record are flushed first, so the engine reads exactly what is
-    committed. Pending audit events are not: flushing them takes the store-wide lock of the
-    audit chain (:func:`.audit.seal_pending`), which every audited request needs, so they are
-    sealed by the commit's own flush, after the engine has run.
+    committed. The transaction's audit events are sealed after this hook (:func:`.audit.seal_pending`,
+    registered after it), so the store-wide lock of the audit chain is not held while the engine runs.
     Without the engine (a store used before it is installed) the background pass does it later.
     """
     written = session.info.pop(WRITTEN_KEY, None)
     if not written or not engine_available():
         return
-    if any(not isinstance(row, AuditEvent) for row in (*session.new, *session.dirty, *session.deleted)):
-        session.flush()
+    session.flush()
     refresh_summaries(session, sorted(written))
 
 
