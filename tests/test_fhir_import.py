@@ -270,6 +270,9 @@ MALFORMED_FORMATS = [  # (resource, the field named): a date, time or id allcare
     (obs("w", "26464-8", {"value": 5, "unit": "10*9/L"}, extension=[{"url": "urn:x", "valueTime": "8:30"}]),
      "Observation/w: extension[0].valueTime"),
     (obs("bad id!", "26464-8", {"value": 5, "unit": "10*9/L"}), "Observation/bad id!: id"),
+    # a regular expression's ``$`` also matches before a final line break: neither an id nor a date may end in one
+    (obs("w\n", "26464-8", {"value": 5, "unit": "10*9/L"}), "Observation/w\n: id"),
+    (obs("w", "26464-8", {"value": 5, "unit": "10*9/L"}, when="2024-03-01\n"), "Observation/w: effectiveDateTime"),
     ({"resourceType": "MedicationRequest", "id": "m", "status": "active", "intent": "order",
       "subject": {"reference": "Patient/p1"}, "medicationCodeableConcept": {"text": "mercaptopurine"},
       "dosageInstruction": [{"timing": {"repeat": {"boundsPeriod": {"start": "2024-01-01", "end": "2024-13-01T"}}}}]},
