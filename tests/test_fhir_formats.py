@@ -49,7 +49,13 @@ def test_each_form_accepts_what_the_decoders_pattern_accepted_less_a_final_line_
     except msgspec.ValidationError:
         before = False
     assert checked.valid(value) == (before and not value.endswith("\n"))
-    assert checked.all_valid([value]) == checked.valid(value)
+
+
+@pytest.mark.parametrize("name", FORMS)
+@given(values=st.lists(SAMPLES, max_size=8))
+def test_many_values_at_once_are_valid_exactly_when_each_one_is(name, values):
+    checked = form(FORMS[name])
+    assert checked.all_valid(values) == all(checked.valid(value) for value in values)
 
 
 @given(st.lists(st.tuples(SAMPLES, SAMPLES, st.none() | SAMPLES), max_size=12))
