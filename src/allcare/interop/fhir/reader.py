@@ -265,8 +265,8 @@ ContentCache = LRU
 def validate(resource: dict | bytes, where: str, strict: bool = False, resource_type: str | None = None) -> Resource:
     """One resource, checked, as its :mod:`.shapes` Struct; or :class:`FhirInputError` naming the resource and field.
 
-    The elements allcare reads are checked for their FHIR R4 JSON shape by decoding them;
-    ``strict`` validates the whole resource with its R4B model as well. ``resource`` is a
+    The elements allcare reads are checked for their FHIR R4 JSON shape by decoding them, and
+    its ids, dates and times right after (:func:`check_formats`); ``strict`` validates the whole resource with its R4B model as well. ``resource`` is a
     parsed resource or its raw JSON text: raw text is decoded straight into the Struct, with
     no dict built in between (the CDS Hooks prefetch, a bulk import). ``resource_type`` names
     the type of raw text whose type and version markers were already checked (a bulk import's
