@@ -262,6 +262,34 @@ def test_a_prefetch_resource_of_another_fhir_version_is_422_naming_it(cds, examp
     assert problem.startswith(f"{resource['resourceType']}/{resource['id']}: {element}") and f"FHIR {version}" in problem
 
 
+@pytest.mark.parametrize(("change", "field"), [
+    ({"effectiveDateTime": "2024-03-01 08:30"}, "effectiveDateTime"),
+    ({"effectiveDateTime": "1 March 2024"}, "effectiveDateTime"),
+    ({"extension": [{"url": "urn:x", "valueDate": "2024-3-1"}]}, "extension[0].valueDate"),
+    ({"issued": "2024-03-01T08:30:00.000+0100"}, "issued"),
+])
+def test_a_malformed_date_in_a_prefetch_bundle_is_422_naming_resource_and_field(cds, example_resources, change, field):
+    """The prefetch's Bundles are decoded in one pass: a date allcare reads is still checked there, never read as
+    another date or as none."""
+    resources = json.loads(json.dumps(example_resources))
+    observation = next(r for r in resources if r["resourceType"] == "Observation")
+    observation.update(change)
+    response = post(cds, hook(resources[0]["id"], prefetch=prefetch_for(resources)))
+    assert response.status_code == 422
+    problems = response.json()["detail"]["problems"]
+    assert [p for p in problems if p.startswith(f"Observation/{observation['id']}: {field}: Expected 'str' matching regex")], problems
+
+
+def test_a_search_outcome_with_a_malformed_id_is_passed_over(cds, example_resources):
+    patient_id = example_resources[0]["id"]
+    expected = check_cards(post(cds, hook(patient_id, prefetch=prefetch_for(example_resources))), patient_id)
+    prefetch = prefetch_for(example_resources)
+    prefetch["observations"] = {**prefetch["observations"], "entry": [
+        *prefetch["observations"]["entry"], {"resource": {"resourceType": "OperationOutcome", "id": "no good!"}}]}
+    cards = check_cards(post(cds, hook(patient_id, prefetch=prefetch)), patient_id)
+    assert [(c["summary"], c["indicator"]) for c in cards] == [(c["summary"], c["indicator"]) for c in expected]
+
+
 @pytest.mark.parametrize(("resource", "problem"), [
     ({"resourceType": "Biopsy", "id": "b1"}, "Biopsy/b1: resourceType: unknown resource type 'Biopsy'"),
     ({"id": "x1", "status": "final"}, "prefetch.observations.entry[0]: resourceType: missing"),

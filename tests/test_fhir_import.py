@@ -260,6 +260,35 @@ def test_an_invalid_element_names_the_field():
     assert problem.startswith("Observation/w: valueQuantity.value")
 
 
+MALFORMED_FORMATS = [  # (resource, the field named): a date, time or id allcare reads, written wrongly
+    ({**PATIENT, "birthDate": "2017-6-1"}, "Patient/p1: birthDate"),
+    ({**PATIENT, "extension": [{"url": "urn:allcare:extension:diagnosis-date", "valueDate": "yesterday"}]},
+     "Patient/p1: extension[0].valueDate"),
+    (obs("w", "26464-8", {"value": 5, "unit": "10*9/L"}, when="2024-03-01 08:30"), "Observation/w: effectiveDateTime"),
+    ({**obs("w", "26464-8", {"value": 5, "unit": "10*9/L"}), "effectiveDateTime": None,
+      "effectivePeriod": {"start": "01/03/2024"}}, "Observation/w: effectivePeriod.start"),
+    (obs("w", "26464-8", {"value": 5, "unit": "10*9/L"}, extension=[{"url": "urn:x", "valueTime": "8:30"}]),
+     "Observation/w: extension[0].valueTime"),
+    (obs("bad id!", "26464-8", {"value": 5, "unit": "10*9/L"}), "Observation/bad id!: id"),
+    # a regular expression's ``$`` also matches before a final line break: neither an id nor a date may end in one
+    (obs("w\n", "26464-8", {"value": 5, "unit": "10*9/L"}), "Observation/w\n: id"),
+    (obs("w", "26464-8", {"value": 5, "unit": "10*9/L"}, when="2024-03-01\n"), "Observation/w: effectiveDateTime"),
+    ({"resourceType": "MedicationRequest", "id": "m", "status": "active", "intent": "order",
+      "subject": {"reference": "Patient/p1"}, "medicationCodeableConcept": {"text": "mercaptopurine"},
+      "dosageInstruction": [{"timing": {"repeat": {"boundsPeriod": {"start": "2024-01-01", "end": "2024-13-01T"}}}}]},
+     "MedicationRequest/m: dosageInstruction[0].timing.repeat.boundsPeriod.end"),
+]
+
+
+@pytest.mark.parametrize(("resource", "named"), MALFORMED_FORMATS)
+def test_a_malformed_date_time_or_id_allcare_reads_names_the_resource_and_field(resource, named):
+    """Never read as another date or as no date: the import stops, naming the field and its accepted form."""
+    resource = {key: value for key, value in resource.items() if value is not None}
+    for strict in (False, True):
+        problems = problems_of(bundle(*([] if resource["resourceType"] == "Patient" else [PATIENT]), resource), strict=strict)
+        assert any(p.startswith(f"{named}: Expected 'str' matching regex") for p in problems), problems
+
+
 def test_oversized_input_is_refused_before_parsing():
     text = json.dumps(bundle(PATIENT, obs("w", "26464-8", {"value": 5, "unit": "10*9/L"})))
     (problem,) = problems_of(text, max_bytes=100)

@@ -74,6 +74,20 @@ def test_a_patient_with_bad_data_fails_alone(export_of_three, tmp_path):
     assert sum(o.imported is not None for o in outcomes.values()) == 3
 
 
+def test_a_malformed_date_fails_its_patient_alone_naming_the_field(export_of_three):
+    _, paths = export_of_three
+    observations = next(p for p in paths if p.name == "Observation.ndjson")
+    lines = observations.read_text().splitlines()
+    broken = json.loads(next(line for line in lines if "white-blood-cell-brian-l" in line))
+    broken["effectiveDateTime"] = "2024-02-03 10:00"
+    observations.write_text("\n".join(line if "white-blood-cell-brian-l" not in line else json.dumps(broken) for line in lines) + "\n")
+    outcomes = {o.patient_ref: o for o in NdjsonImport(paths).patients()}
+    assert outcomes["Patient/cancer-patient-brian-l"].imported is None
+    (problem,) = map(str, outcomes["Patient/cancer-patient-brian-l"].problems)
+    assert problem.startswith("Observation.ndjson line ") and ": effectiveDateTime: Expected 'str' matching regex" in problem
+    assert sum(o.imported is not None for o in outcomes.values()) == 3
+
+
 def test_a_unit_allcare_cannot_read_drops_the_value_not_the_patient(export_of_three):
     _, paths = export_of_three
     observations = next(p for p in paths if p.name == "Observation.ndjson")

@@ -30,11 +30,11 @@ from ...clock import assessment_date
 from ...engine import assess
 from ...engine.rules import DEFAULT_RULES, RuleSet
 from ...serving import prepare_server_process
-from ..fhir import FhirInputError
+from ..fhir import FhirInputError, FhirProblem
 from ..fhir.importer import import_items, with_contained
 from ..fhir.item import Item
 from ..fhir.reader import PREFETCH_ONE_PASS, ContentCache, check_markers, read_head, validate
-from ..fhir.shapes import Resource, error_path
+from ..fhir.shapes import Resource, error_path, format_problems
 from .auth import CdsAuth, require_cds_client
 from .cards import assessment_cards
 from .cors import CorsForCdsHooks
@@ -214,11 +214,12 @@ def _import_and_assess(resources: list[tuple[str, bytes | Resource, str | None]]
 
 def _checked(resources: list[tuple[str, bytes | Resource, str | None]]) -> list[Item]:
     """Every prefetch resource decoded once into its Struct (:func:`..fhir.reader.validate`, or with its
-    Bundle and then checked for elements of other FHIR versions), less
+    Bundle and then checked for elements of other FHIR versions, and its ids and dates all at once), less
     OperationOutcomes (a client's note that it could not search) and resources listed again (a
     report's results also matched by the Observation search): all problems reported together."""
     out: list[Item] = []
     problems = []
+    decoded_with_bundle: list[Item] = []
     seen: set[tuple[str, str]] = set()
     for where, given, full_url in resources:
         try:
@@ -235,7 +236,12 @@ def _checked(resources: list[tuple[str, bytes | Resource, str | None]]) -> list[
             if key in seen:
                 continue
             seen.add(key)
-        out.append(Item(where, resource, full_url))
+        item = Item(where, resource, full_url)
+        out.append(item)
+        if not isinstance(given, bytes):
+            decoded_with_bundle.append(item)
+    problems += [FhirProblem(decoded_with_bundle[n].ref, path, message)
+                 for n, path, message in format_problems([item.resource for item in decoded_with_bundle])]
     if problems:
         raise FhirInputError(problems)
     return out

@@ -24,7 +24,7 @@ from pydantic_core import ErrorDetails
 from ...caches import LRU
 from ...engine.case.errors import dotted_path
 from .problems import FhirInputError, FhirProblem
-from .shapes import CONTEXT_TYPES, STRUCTS, Resource, decode, error_path, struct_for
+from .shapes import CONTEXT_TYPES, STRUCTS, Resource, decode, error_path, format_problem, struct_for
 
 DEFAULT_MAX_BUNDLE_BYTES = 256 * 1024 * 1024
 ACCEPTED_VERSIONS = ("4.0", "4.3", "r4", "r4b")
@@ -223,11 +223,24 @@ PREFETCH_ONE_PASS: Any = Union[(*_TAGGED, _OperationOutcome)]
 
 def check_markers(decoded: Resource, where: str) -> Resource:
     """``decoded`` (by :data:`ONE_PASS`), or :class:`FhirInputError` for an element of another FHIR version
-    (as :func:`check_shape`)."""
+    (as :func:`check_shape`). Its ids and dates are not checked here (:func:`check_formats`)."""
     rtype = decoded.resource_type
     for key in VERSION_MARKERS.get(rtype, ()):
         if getattr(decoded, key):
-            raise _other_version(rtype, key, f"{rtype}/{decoded.id}" if decoded.id else f"{where} ({rtype})")
+            raise _other_version(rtype, key, _name(decoded, where))
+    return decoded
+
+
+def _name(decoded: Resource, where: str) -> str:
+    return f"{decoded.resource_type}/{decoded.id}" if decoded.id else f"{where} ({decoded.resource_type})"
+
+
+def check_formats(decoded: Resource, name: str) -> Resource:
+    """``decoded``, or :class:`FhirInputError` naming ``name`` and the first id, date, dateTime or time allcare reads
+    of it that is not in its FHIR form (decoding reads them as plain text: :mod:`.shapes`)."""
+    problem = format_problem(decoded)
+    if problem is not None:
+        raise FhirInputError([FhirProblem(name, *problem)])
     return decoded
 
 
@@ -238,7 +251,7 @@ def _decode_once(raw: bytes, where: str) -> Resource | None:
         decoded: Resource = _ONE_PASS.decode(raw)
     except (msgspec.MsgspecError, RecursionError):
         return None
-    return check_markers(decoded, where)
+    return check_formats(check_markers(decoded, where), _name(decoded, where))
 
 
 # Values by exact content: the app's one LRU class. The CDS Hooks service keeps the assessment
@@ -252,8 +265,8 @@ ContentCache = LRU
 def validate(resource: dict | bytes, where: str, strict: bool = False, resource_type: str | None = None) -> Resource:
     """One resource, checked, as its :mod:`.shapes` Struct; or :class:`FhirInputError` naming the resource and field.
 
-    The elements allcare reads are checked for their FHIR R4 JSON shape by decoding them;
-    ``strict`` validates the whole resource with its R4B model as well. ``resource`` is a
+    The elements allcare reads are checked for their FHIR R4 JSON shape by decoding them, and
+    its ids, dates and times right after (:func:`check_formats`); ``strict`` validates the whole resource with its R4B model as well. ``resource`` is a
     parsed resource or its raw JSON text: raw text is decoded straight into the Struct, with
     no dict built in between (the CDS Hooks prefetch, a bulk import). ``resource_type`` names
     the type of raw text whose type and version markers were already checked (a bulk import's
@@ -278,7 +291,7 @@ def validate(resource: dict | bytes, where: str, strict: bool = False, resource_
         name = describe(head, where)
     rtype = resource_type
     try:
-        decoded = decode(resource, rtype)
+        decoded = check_formats(decode(resource, rtype), name)
     except msgspec.ValidationError as error:
         path, message = error_path(error)
         raise FhirInputError([FhirProblem(name, path, message)]) from None
