@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
 
 from . import migrate
@@ -77,6 +77,13 @@ class Store:
         """A session committed when the block succeeds, rolled back when it raises."""
         with self.sessions() as session, session.begin():
             yield session
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A plain connection for one short read of plain rows (no ORM objects, no audit event): the session
+        check every request makes, at about half the CPU of a :meth:`transaction`."""
+        with self.engine.connect() as connection:
+            yield connection
 
     def is_empty(self) -> bool:
         """True when there are no patients, users, findings or audit events."""

@@ -18,7 +18,7 @@ from typing import Any, cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import Connection, bindparam, delete, func, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
@@ -281,9 +281,10 @@ _SESSION_IDENTITY = (
 )
 
 
-def identity_for_session(session: Session, token: str) -> Identity | None:
-    """Like :func:`user_for_session`, for every request, so kept to one plain row (a Core query, no ORM)."""
-    row = session.connection().execute(_SESSION_IDENTITY, {"token_hash": digest(token), "now": utcnow()}).first()
+def identity_for_session(connection: Connection, token: str) -> Identity | None:
+    """Like :func:`user_for_session`, for every request, so kept to one plain row on a plain connection
+    (:meth:`.Store.reading`: a Core query, no ORM session)."""
+    row = connection.execute(_SESSION_IDENTITY, {"token_hash": digest(token), "now": utcnow()}).first()
     return None if row is None else Identity(*row)
 
 

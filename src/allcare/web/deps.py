@@ -132,26 +132,30 @@ def _unauthenticated() -> HTTPException:
 def current_principal(request: Request) -> Principal:
     """Who is asking: a bearer token, else the session cookie; 401 when neither is valid.
 
-    Looked up in a short transaction of its own, so a route may open its own
+    Looked up on a connection or in a short transaction of its own, so a route may open its own
     transactions freely without one request ever holding two connections' locks.
     """
     cached = getattr(request.state, "principal", None)
     if cached is not None:
         return cached
     authorization = request.headers.get("authorization", "")
-    with get_store(request).transaction() as session:
-        if authorization:
-            scheme, _, token = authorization.partition(" ")
-            if scheme.lower() != "bearer" or not token.strip():
-                raise _unauthenticated()
-            user, via = identity_for_token(session, token.strip()), "token"
-        else:
-            cookie = session_token(request)
-            user, via = (identity_for_session(session, cookie) if cookie else None), "session"
-        if user is None:
+    store = get_store(request)
+    if authorization:
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
             raise _unauthenticated()
-        principal = Principal(user_id=user.id, username=user.username, role=user.role, patient_id=user.patient_id,
-                              display_name=user.display_name, via=via, ip=client_ip(request))
+        with store.transaction() as session:
+            user, via = identity_for_token(session, token.strip()), "token"
+    else:
+        cookie = session_token(request)
+        user, via = None, "session"
+        if cookie:
+            with store.reading() as connection:
+                user = identity_for_session(connection, cookie)
+    if user is None:
+        raise _unauthenticated()
+    principal = Principal(user_id=user.id, username=user.username, role=user.role, patient_id=user.patient_id,
+                          display_name=user.display_name, via=via, ip=client_ip(request))
     request.state.principal = principal
     return principal
 
