@@ -105,13 +105,15 @@ class WhyBoxes:
     missing and what conflicts), all in one pass: a three-year record has some sixty on its page, and
     a template macro per conclusion and per evidence list was a large share of the page's rendering time.
 
-    One instance renders one page section (its template calls it as ``conclusions``): a conclusion shown twice
-    there (in the diagnosis panel or a maintenance panel, then in the derivation trail) is written once.
-    Boxes are remembered by the conclusion object's identity, which holds only while the assessment
-    they belong to is alive: so never share an instance between renders."""
+    One instance renders one page section (its template calls it as ``conclusions``). A conclusion shown
+    twice there (in the diagnosis panel or a maintenance panel, then in the derivation trail) gets its box
+    once, where it is first shown, with an element id; later it is a line with its topic, value and rule
+    that links to that box (the trail repeated some 26 KB of a three-year record's boxes). Boxes are
+    remembered by the conclusion object's identity, which holds only while the assessment they belong to
+    is alive: so never share an instance between renders."""
 
     def __init__(self) -> None:
-        self._written: dict[int, tuple[Any, str]] = {}  # id -> (the conclusion, kept alive; its box)
+        self._written: dict[int, tuple[Any, str]] = {}  # id -> (the conclusion, kept alive; its link line)
 
     def __call__(self, items: list[Any]) -> Markup:
         written = self._written
@@ -119,19 +121,25 @@ class WhyBoxes:
         for c in items:
             known = written.get(id(c))
             if known is None:
-                known = written[id(c)] = (c, _why_box(c))
-            parts.append(known[1])
+                anchor = f"why-{len(written) + 1}"
+                summary, box = _why_box(c, anchor)
+                written[id(c)] = (c, f'<p class="why-ref"><a href="#{anchor}">{summary}</a></p>\n')
+                parts.append(box)
+            else:
+                parts.append(known[1])
         return Markup("".join(parts))  # noqa: S704 - every value is escaped in _why_box
 
 
-def _why_box(c: Any) -> str:
+def _why_box(c: Any, anchor: str) -> tuple[str, str]:
+    """The box's summary line (topic, value, rule) and the whole box, with ``anchor`` as its id."""
     value = _esc(value_text(c.value)) if c.determined else "not determined"
     rule = _esc(c.rule)
-    return (
-        f'<details class="why{"" if c.determined else " why--undetermined"}">\n'
-        f'  <summary><span class="why__topic">{_esc(c.topic)}</span>\n'
-        f'    <span class="why__value">{value}</span>\n'
-        f'    <span class="why__rule">{rule}</span></summary>\n'
+    summary = (f'<span class="why__topic">{_esc(c.topic)}</span>\n'
+               f'    <span class="why__value">{value}</span>\n'
+               f'    <span class="why__rule">{rule}</span>')
+    return summary, (
+        f'<details class="why{"" if c.determined else " why--undetermined"}" id="{anchor}">\n'
+        f'  <summary>{summary}</summary>\n'
         f'  <dl class="why__body">\n'
         f'    <dt>Rule</dt><dd><code>{rule}</code></dd>\n'
         f'    <dt>Source</dt><dd>{_esc(c.source)}</dd>\n'
