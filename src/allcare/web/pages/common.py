@@ -168,26 +168,33 @@ def _esc(value: Any) -> str:
 
 
 def table_rows(rows: list[list[Any]]) -> Markup:
-    """A chart's numbers table body in one pass: the first cell of each row is its header.
+    """A chart's numbers table body: the first cell of each row is its header.
 
     Written here rather than as a template loop because a three-year record's tables hold
     thousands of cells and a per-cell template call was most of the page's rendering time.
-    Each row is escaped as one string, its cells held apart by a separator no cell contains
-    (checked: a row whose cells hold it is escaped cell by cell)."""
-    parts = []
-    for row in rows:
-        cells = [str(cell) for cell in row]
-        joined = _CELL_GAP.join(cells)
-        if joined.count(_CELL_GAP) == len(cells) - 1:
-            escaped = html.escape(joined, quote=False).split(_CELL_GAP)
-        else:
-            escaped = [html.escape(cell, quote=False) for cell in cells]
-        parts.append('<tr><th scope="row">' + escaped[0] + "</th><td>" + "</td><td>".join(escaped[1:]) + "</td></tr>"
-                     if len(escaped) > 1 else '<tr><th scope="row">' + escaped[0] + "</th></tr>")
-    return Markup("".join(parts))  # noqa: S704 - every cell is escaped above
+    The whole body is escaped as one string, its rows and cells held apart by separators no
+    cell contains, which then become the tags (checked: a table whose cells hold one, or with
+    a row of a single cell, is written row by row)."""
+    texts = [str(row[0]) + _HEAD_GAP + _CELL_GAP.join([str(cell) for cell in row[1:]]) for row in rows if len(row) > 1]
+    if len(texts) == len(rows):
+        joined = _ROW_GAP.join(texts)
+        if (joined.count(_HEAD_GAP), joined.count(_ROW_GAP), joined.count(_CELL_GAP)) == (
+                len(rows), len(rows) - 1, sum(len(row) - 2 for row in rows)):
+            body = (html.escape(joined, quote=False).replace(_HEAD_GAP, "</th><td>").replace(_CELL_GAP, "</td><td>")
+                    .replace(_ROW_GAP, '</td></tr><tr><th scope="row">'))
+            return Markup('<tr><th scope="row">' + body + "</td></tr>" if rows else "")  # noqa: S704 - escaped above
+    return Markup("".join(_table_row(row) for row in rows))  # noqa: S704 - every cell is escaped in _table_row
 
 
-_CELL_GAP = "\x1f"  # the ASCII unit separator: never in a table cell's text (and checked)
+def _table_row(row: list[Any]) -> str:
+    escaped = [html.escape(str(cell), quote=False) for cell in row]
+    if len(escaped) == 1:
+        return '<tr><th scope="row">' + escaped[0] + "</th></tr>"
+    return '<tr><th scope="row">' + escaped[0] + "</th><td>" + "</td><td>".join(escaped[1:]) + "</td></tr>"
+
+
+# ASCII separators (group, record, unit): never in a table cell's text (and checked)
+_HEAD_GAP, _ROW_GAP, _CELL_GAP = "\x1d", "\x1e", "\x1f"
 
 
 def script_json(value: Any) -> Markup:
