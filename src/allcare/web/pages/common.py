@@ -182,7 +182,7 @@ def table_rows(rows: list[list[Any]]) -> Markup:
                 len(rows), len(rows) - 1, sum(len(row) - 2 for row in rows)):
             body = (html.escape(joined, quote=False).replace(_HEAD_GAP, "</th><td>").replace(_CELL_GAP, "</td><td>")
                     .replace(_ROW_GAP, '</td></tr><tr><th scope="row">'))
-            return Markup('<tr><th scope="row">' + body + "</td></tr>" if rows else "")  # noqa: S704 - escaped above
+            return Markup('<tr><th scope="row">' + body + "</td></tr>")  # noqa: S704 - escaped above
     return Markup("".join(_table_row(row) for row in rows))  # noqa: S704 - every cell is escaped in _table_row
 
 
