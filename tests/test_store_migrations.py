@@ -82,3 +82,31 @@ def test_the_audit_log_is_append_only_in_the_database(store, statement):
         connection.execute(text(statement))
     with store.engine.connect() as connection:
         assert connection.execute(text("SELECT action FROM audit_events")).scalars().all() == ["x"]
+
+
+def test_a_store_of_schema_0004_gets_the_findings_by_date_index_keeping_its_findings(database_url):
+    """0004 -> head: the index the patient page's newest-findings list walks is created; the rows stay."""
+    from alembic import command
+
+    store = Store(database_url)
+    with store.engine.begin() as connection:
+        command.upgrade(migrate._config(store.engine, connection), "0004")
+        connection.execute(text(
+            "INSERT INTO patients (id, identifier, sex, conditions, version, revision, finding_seq, created_at, "
+            "updated_at) VALUES (7, 'OLD-1', 'female', '[]', 1, 3, 2, '2024-01-01 10:00:00', '2024-01-01 10:00:00')"))
+        for position, day in ((1, "2024-01-09"), (2, "2024-01-03")):
+            connection.execute(text(
+                "INSERT INTO findings (patient_id, position, type, date, reported, canonical, version, created_at, "
+                f"updated_at) VALUES (7, {position}, 'cbc', '{day}', '{{}}', '{{}}', 1, '2024-01-01 10:00:00', "
+                "'2024-01-01 10:00:00')"))
+    assert "ix_findings_patient_date_position" not in {i["name"] for i in inspect(store.engine).get_indexes("findings")}
+    store.migrate()
+    index = next(i for i in inspect(store.engine).get_indexes("findings") if i["name"] == "ix_findings_patient_date_position")
+    assert index["column_names"] == ["patient_id", "date", "position"]
+    with store.engine.connect() as connection:
+        newest = "SELECT position FROM findings WHERE patient_id = 7 ORDER BY date DESC, position DESC LIMIT 20"
+        assert connection.execute(text(newest)).scalars().all() == [1, 2]
+        if store.engine.dialect.name == "sqlite":  # read off the index, not sorted afterwards
+            plan = " ".join(str(row[-1]) for row in connection.execute(text("EXPLAIN QUERY PLAN " + newest)))
+            assert "ix_findings_patient_date_position" in plan and "TEMP B-TREE" not in plan
+    store.dispose()

@@ -231,3 +231,19 @@ def test_each_chart_has_a_phone_layout_that_keeps_the_plot_wide():
         assert merged is not None
     status = patient_charts(a)["status"].figure["narrow"]["layout"]["yaxis"]
     assert len(status["ticktext"]) == len(status["tickvals"]) and max(map(len, status["ticktext"])) <= 12
+
+
+@pytest.mark.parametrize(("rows", "html"), [
+    ([], ""),
+    ([["2024-01-02", "< 5", "0.4 (low) G4", ""]],
+     '<tr><th scope="row">2024-01-02</th><td>&lt; 5</td><td>0.4 (low) G4</td><td></td></tr>'),
+    ([["a&b", 1], ["<script>", None]],
+     '<tr><th scope="row">a&amp;b</th><td>1</td></tr><tr><th scope="row">&lt;script&gt;</th><td>None</td></tr>'),
+    ([["only"], ["x", "y"]], '<tr><th scope="row">only</th></tr><tr><th scope="row">x</th><td>y</td></tr>'),
+    ([["x\x1fy", "\x1e"], ["\x1d", "z"]],  # cells holding the separators the fast path uses
+     '<tr><th scope="row">x\x1fy</th><td>\x1e</td></tr><tr><th scope="row">\x1d</th><td>z</td></tr>'),
+])
+def test_a_numbers_table_body_escapes_every_cell_and_heads_each_row(rows, html):
+    from allcare.web.pages.common import table_rows
+
+    assert str(table_rows(rows)) == html

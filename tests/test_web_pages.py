@@ -515,3 +515,21 @@ def test_the_report_pdf_says_what_the_page_says(app, world):
 def test_registrar_is_not_offered_the_report_it_may_not_open(app, world):
     page = logged_in(app, "registrar").get(f"/patients/{world.patient_a}").text
     assert "/report" not in page
+
+
+def test_patient_page_writes_each_conclusions_box_once_and_the_trail_links_to_boxes_shown_above(app, world):
+    page = logged_in(app, "clinician").get(f"/patients/{world.patient_a}").text
+    boxes = re.findall(r'<details class="why[^"]*" id="(why-\d+)">\s*<summary>(.*?)</summary>(.*?)</details>', page, re.DOTALL)
+    assert boxes
+    ids = [anchor for anchor, _, _ in boxes]
+    assert len(set(ids)) == len(ids)
+    assert len({(summary, body) for _, summary, body in boxes}) == len(boxes)  # no box written twice
+    trail = page[page.index('id="trail-title"'):]
+    shown = int(re.search(r"<summary>(\d+) conclusions, in reading order</summary>", trail).group(1))
+    links = re.findall(r'<p class="why-ref"><a href="#(why-\d+)">(.*?)</a></p>', trail, re.DOTALL)
+    assert links, "the diagnosis panel's conclusions are in the trail too"
+    assert shown == len(links) + len(re.findall(r'<details class="why', trail))
+    summaries = {anchor: summary for anchor, summary, _ in boxes}
+    for anchor, summary in links:  # each links to its box, shown earlier on the page, with the same topic, value and rule
+        assert summaries[anchor] == summary
+        assert page.index(f'id="{anchor}"') < page.index(f'href="#{anchor}"')

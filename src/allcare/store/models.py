@@ -79,6 +79,7 @@ class FindingRow(Base):
     __table_args__ = (
         UniqueConstraint("patient_id", "position", name="uq_findings_patient_position"),
         Index("ix_findings_patient_type_date", "patient_id", "type", "date"),
+        Index("ix_findings_patient_date_position", "patient_id", "date", "position"),  # the page's newest findings
         NEVER_REUSE_IDS,
     )
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from ..engine.assessment import Assessment
 from ..engine.maintenance.forecast import forecast
-from ..engine.monitoring_output import ChemistryAnalyte, Maintenance
+from ..engine.monitoring_output import ChemistryAnalyte, Maintenance, MaintenanceRows
 from ..engine.toxicity.ctcae_chemistry import ABSOLUTE_TERMS, ULN_TERMS
 from .charts import (
     CONFIG,
@@ -54,7 +54,7 @@ def maintenance_chart(assessment: Assessment) -> Chart | None:
     if m is None or not (m.counts or m.doses):
         return None
     counts = m.counts.read(assessment.blood_counts)
-    rows = counts.rows()  # the table's columns read once as rows: each point needs its cells for the hover text
+    zones = counts.column("zones")  # the table read as columns (building a row object per count cost more than the chart)
     steering = m.steering.upper()
     start, end = m.start, max(assessment.as_of, m.start)
     layout = _base_layout(460, margin={"l": 72, "r": 48, "t": 16, "b": 48})
@@ -78,16 +78,16 @@ def maintenance_chart(assessment: Assessment) -> Chart | None:
     }]
     data += [{"type": "scatter", "x": [None], "y": [None], "mode": "lines", "name": name,
               "line": {"color": colour, "dash": "dash"}, "hoverinfo": "skip"} for _, colour, name in targets]
-    counted = [c for c, v in zip(rows, steered, strict=True) if v is not None]
+    counted = [i for i, v in enumerate(steered) if v is not None]  # the counts with a steering value
     hovers = []
     if counted:
         data.append({
-            "type": "scatter", "x": [_iso(c.date) for c in counted], "y": [getattr(c, m.steering) for c in counted],
+            "type": "scatter", "x": [_iso(counts.dates[i]) for i in counted], "y": [steered[i] for i in counted],
             "yaxis": "y", "mode": "lines+markers", "name": steering, "line": {"color": INK, "width": 2},
-            "marker": {"size": 9, "color": [ZONE_COLOURS[c.zone] for c in counted], "line": {"color": "#ffffff", "width": 1}},
+            "marker": {"size": 9, "color": [ZONE_COLOURS[zones[i]] for i in counted], "line": {"color": "#ffffff", "width": 1}},
             "hoverinfo": "text",
         })
-        hovers.append(_count_hover(len(data) - 1, counted))
+        hovers.append(_count_hover(len(data) - 1, counts, zones, counted))
     for drug in ("mercaptopurine", "methotrexate"):
         dosed = [(p, weekly) for p in m.doses if p.agent == drug and (weekly := p.weekly_mg_m2) is not None]
         if not dosed:
@@ -106,8 +106,8 @@ def maintenance_chart(assessment: Assessment) -> Chart | None:
     outlook = forecast(m, counts, assessment.as_of) if m.steering == "anc" else None
     if outlook is not None:
         last = counted[-1] if counted else None
-        xs = ([_iso(last.date)] if last else []) + [_iso(p.date) for p in outlook.points]
-        first = [last.anc] if last else []
+        xs = ([_iso(counts.dates[last])] if last is not None else []) + [_iso(p.date) for p in outlook.points]
+        first = [counts.anc[last]] if last is not None else []
         data.append({"type": "scatter", "x": xs, "y": first + [p.low for p in outlook.points], "yaxis": "y", "mode": "lines",
                      "line": {"width": 0}, "hoverinfo": "skip", "showlegend": False, "name": "forecast low"})
         data.append({"type": "scatter", "x": xs, "y": first + [p.high for p in outlook.points], "yaxis": "y", "mode": "lines",
@@ -116,13 +116,15 @@ def maintenance_chart(assessment: Assessment) -> Chart | None:
         data.append({"type": "scatter", "x": xs, "y": first + [p.anc for p in outlook.points], "yaxis": "y",
                      "mode": "lines+markers", "line": {"color": "#0072B2", "dash": "dash", "width": 2}, "marker": {"size": 6},
                      "name": "Forecast (median)", "hoverinfo": "text",
-                     "text": ([f"{_iso(last.date)}: last count"] if last else [])
+                     "text": ([f"{_iso(counts.dates[last])}: last count"] if last is not None else [])
                      + [f"{_iso(p.date)}: ANC {p.anc:g} (80%: {p.low:g}-{p.high:g}) if the doses stay as they are"
                         for p in outlook.points]})
     layout["barmode"] = "overlay"
     layout["shapes"] = shapes
-    table_rows = [[_iso(c.date), _number(c.anc), _number(c.platelets), _number(c.wbc), ZONE_WORDS[c.zone],
-                   _number(c.mercaptopurine_di_pct), _number(c.methotrexate_di_pct)] for c in rows]
+    table_rows = [[_iso(day), _number(anc), _number(platelets), _number(wbc), ZONE_WORDS[zone], _number(mp), _number(mtx)]
+                  for day, anc, platelets, wbc, zone, mp, mtx in zip(
+                      counts.dates, counts.anc, counts.platelets, counts.wbc, zones,
+                      counts.column("mercaptopurine_di_pct"), counts.column("methotrexate_di_pct"), strict=True)]
     description = f"Maintenance from {_iso(m.start)} against the {m.family_label} target ({_band(m)})."
     if m.time_in_target_pct is not None:
         description += f" {steering} in target {m.time_in_target_pct:g}% of the time."
@@ -173,10 +175,14 @@ def _lines(assessment: Assessment, m: Maintenance) -> list[tuple[float, str, str
             (reduce, "#c2410c", f"reduce at ANC <= {reduce:g}")]
 
 
-def _count_hover(trace: int, counted: list) -> dict[str, Any]:
-    """The columns app.js writes a maintenance count's hover text from ("maintenance": date, zone, counts, dose)."""
-    return {"trace": trace, "kind": "maintenance", "zones": ZONE_WORDS, "zone": [c.zone for c in counted],
-            **{name: [getattr(c, name) for c in counted] for name in ("anc", "platelets", "wbc", "mercaptopurine_di_pct")}}
+def _count_hover(trace: int, counts: MaintenanceRows, zones: list[str], counted: list[int]) -> dict[str, Any]:
+    """The columns app.js writes a maintenance count's hover text from ("maintenance": date, zone, counts, dose),
+    for the counts (row numbers) ``counted``."""
+    doses = counts.column("mercaptopurine_di_pct")
+    return {"trace": trace, "kind": "maintenance", "zones": ZONE_WORDS, "zone": [zones[i] for i in counted],
+            **{name: [column[i] for i in counted]
+               for name, column in (("anc", counts.anc), ("platelets", counts.platelets), ("wbc", counts.wbc),
+                                    ("mercaptopurine_di_pct", doses))}}
 
 
 # Chemistry -------------------------------------------------------------------------------------

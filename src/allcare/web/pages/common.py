@@ -105,13 +105,15 @@ class WhyBoxes:
     missing and what conflicts), all in one pass: a three-year record has some sixty on its page, and
     a template macro per conclusion and per evidence list was a large share of the page's rendering time.
 
-    One instance renders one page section (its template calls it as ``conclusions``): a conclusion shown twice
-    there (in the diagnosis panel or a maintenance panel, then in the derivation trail) is written once.
-    Boxes are remembered by the conclusion object's identity, which holds only while the assessment
-    they belong to is alive: so never share an instance between renders."""
+    One instance renders one page section (its template calls it as ``conclusions``). A conclusion shown
+    twice there (in the diagnosis panel or a maintenance panel, then in the derivation trail) gets its box
+    once, where it is first shown, with an element id; later it is a line with its topic, value and rule
+    that links to that box (the trail repeated some 26 KB of a three-year record's boxes). Boxes are
+    remembered by the conclusion object's identity, which holds only while the assessment they belong to
+    is alive: so never share an instance between renders."""
 
     def __init__(self) -> None:
-        self._written: dict[int, tuple[Any, str]] = {}  # id -> (the conclusion, kept alive; its box)
+        self._written: dict[int, tuple[Any, str]] = {}  # id -> (the conclusion, kept alive; its link line)
 
     def __call__(self, items: list[Any]) -> Markup:
         written = self._written
@@ -119,19 +121,25 @@ class WhyBoxes:
         for c in items:
             known = written.get(id(c))
             if known is None:
-                known = written[id(c)] = (c, _why_box(c))
-            parts.append(known[1])
+                anchor = f"why-{len(written) + 1}"
+                summary, box = _why_box(c, anchor)
+                written[id(c)] = (c, f'<p class="why-ref"><a href="#{anchor}">{summary}</a></p>\n')
+                parts.append(box)
+            else:
+                parts.append(known[1])
         return Markup("".join(parts))  # noqa: S704 - every value is escaped in _why_box
 
 
-def _why_box(c: Any) -> str:
+def _why_box(c: Any, anchor: str) -> tuple[str, str]:
+    """The box's summary line (topic, value, rule) and the whole box, with ``anchor`` as its id."""
     value = _esc(value_text(c.value)) if c.determined else "not determined"
     rule = _esc(c.rule)
-    return (
-        f'<details class="why{"" if c.determined else " why--undetermined"}">\n'
-        f'  <summary><span class="why__topic">{_esc(c.topic)}</span>\n'
-        f'    <span class="why__value">{value}</span>\n'
-        f'    <span class="why__rule">{rule}</span></summary>\n'
+    summary = (f'<span class="why__topic">{_esc(c.topic)}</span>\n'
+               f'    <span class="why__value">{value}</span>\n'
+               f'    <span class="why__rule">{rule}</span>')
+    return summary, (
+        f'<details class="why{"" if c.determined else " why--undetermined"}" id="{anchor}">\n'
+        f'  <summary>{summary}</summary>\n'
         f'  <dl class="why__body">\n'
         f'    <dt>Rule</dt><dd><code>{rule}</code></dd>\n'
         f'    <dt>Source</dt><dd>{_esc(c.source)}</dd>\n'
@@ -160,26 +168,33 @@ def _esc(value: Any) -> str:
 
 
 def table_rows(rows: list[list[Any]]) -> Markup:
-    """A chart's numbers table body in one pass: the first cell of each row is its header.
+    """A chart's numbers table body: the first cell of each row is its header.
 
     Written here rather than as a template loop because a three-year record's tables hold
     thousands of cells and a per-cell template call was most of the page's rendering time.
-    Each row is escaped as one string, its cells held apart by a separator no cell contains
-    (checked: a row whose cells hold it is escaped cell by cell)."""
-    parts = []
-    for row in rows:
-        cells = [str(cell) for cell in row]
-        joined = _CELL_GAP.join(cells)
-        if joined.count(_CELL_GAP) == len(cells) - 1:
-            escaped = html.escape(joined, quote=False).split(_CELL_GAP)
-        else:
-            escaped = [html.escape(cell, quote=False) for cell in cells]
-        parts.append('<tr><th scope="row">' + escaped[0] + "</th><td>" + "</td><td>".join(escaped[1:]) + "</td></tr>"
-                     if len(escaped) > 1 else '<tr><th scope="row">' + escaped[0] + "</th></tr>")
-    return Markup("".join(parts))  # noqa: S704 - every cell is escaped above
+    The whole body is escaped as one string, its rows and cells held apart by separators no
+    cell contains, which then become the tags (checked: a table whose cells hold one, or with
+    a row of a single cell, is written row by row)."""
+    texts = [str(row[0]) + _HEAD_GAP + _CELL_GAP.join([str(cell) for cell in row[1:]]) for row in rows if len(row) > 1]
+    if len(texts) == len(rows):
+        joined = _ROW_GAP.join(texts)
+        if (joined.count(_HEAD_GAP), joined.count(_ROW_GAP), joined.count(_CELL_GAP)) == (
+                len(rows), len(rows) - 1, sum(len(row) - 2 for row in rows)):
+            body = (html.escape(joined, quote=False).replace(_HEAD_GAP, "</th><td>").replace(_CELL_GAP, "</td><td>")
+                    .replace(_ROW_GAP, '</td></tr><tr><th scope="row">'))
+            return Markup('<tr><th scope="row">' + body + "</td></tr>")  # noqa: S704 - escaped above
+    return Markup("".join(_table_row(row) for row in rows))  # noqa: S704 - every cell is escaped in _table_row
 
 
-_CELL_GAP = "\x1f"  # the ASCII unit separator: never in a table cell's text (and checked)
+def _table_row(row: list[Any]) -> str:
+    escaped = [html.escape(str(cell), quote=False) for cell in row]
+    if len(escaped) == 1:
+        return '<tr><th scope="row">' + escaped[0] + "</th></tr>"
+    return '<tr><th scope="row">' + escaped[0] + "</th><td>" + "</td><td>".join(escaped[1:]) + "</td></tr>"
+
+
+# ASCII separators (group, record, unit): never in a table cell's text (and checked)
+_HEAD_GAP, _ROW_GAP, _CELL_GAP = "\x1d", "\x1e", "\x1f"
 
 
 def script_json(value: Any) -> Markup:

@@ -2,11 +2,11 @@
 
 Why: that section (alerts, diagnosis panel, charts, derivation trail) is most of
 the page's cost: reading the assessment, building the chart figures and rendering
-some 180 KB of HTML, 7-17 ms of CPU for a record with three years of data.
+some 155 KB of HTML, 7-10 ms of CPU for a record with three years of data.
 It depends only on the record (its key: store epoch, id and revision), the
 engine and the rule set, never on who is looking, so it is kept, LZ4-compressed
 (about 40 KB each), in the app's ``Caches.page_fragments``. LZ4 rather than gzip:
-for a three-year record's ~180 KB it packs in ~0.3 ms instead of ~1.3 ms and
+for a three-year record's section (then ~180 KB) it packs in ~0.3 ms instead of ~1.3 ms and
 unpacks, on every view, in ~0.2 ms instead of ~0.7 ms, for ~20% more memory. The page around it
 (user, CSRF token, what the role may do) is rendered for every request as before.
 

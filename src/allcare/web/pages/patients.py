@@ -27,7 +27,7 @@ from ..charts import patient_charts
 from ..deps import CodedPatientReader, ListReader, PatientId, get_caches, get_store
 from ..monitoring_charts import monitoring_charts
 from . import forms
-from .common import PageRoute, WhyBoxes, parse_assessment, render, templates
+from .common import PageRoute, WhyBoxes, long_date, parse_assessment, render, templates
 from .fragments import CSRF_PLACEHOLDER, FindingsSection, PatientFragments, cached_findings, cached_fragments
 from .panels import derivation_trail, diagnosis_panel, episode_sections
 
@@ -176,8 +176,13 @@ _TOTAL_AND_LATEST = {typed: select(func.count(), func.max(FindingRow.date)).wher
 _LATEST = select(func.max(FindingRow.date)).where(_OF_PATIENT)
 
 
+# Only what the list shows: whole ORM rows (the canonical JSON decoded too, each row tracked by the
+# session) made reading the 20 rows most of the list's cost.
+_LISTED = (FindingRow.id, FindingRow.date, FindingRow.type, FindingRow.version, FindingRow.reported)
+
+
 def _rows_statement(typed: bool, limited: bool):
-    query = select(FindingRow).where(*_FILTERS[typed]).order_by(FindingRow.date.desc(), FindingRow.position.desc())
+    query = select(*_LISTED).where(*_FILTERS[typed]).order_by(FindingRow.date.desc(), FindingRow.position.desc())
     return query.limit(bindparam("limit")) if limited else query
 
 
@@ -195,9 +200,13 @@ def _findings_section(session, patient: Patient, kind: str | None, limit: int | 
     total, latest = session.execute(_TOTAL_AND_LATEST[kind is not None], params).one()
     if kind:
         latest = session.scalar(_LATEST, params)
-    rows = session.scalars(_ROWS[kind is not None, limit is not None], params)
-    findings = [{"row": row, "summary": forms.finding_summary(row.reported), "title": forms.TITLES.get(row.type, row.type),
-                 "running": row.type == "treatment" and not row.reported.get("end")} for row in rows]
+    rows = session.execute(_ROWS[kind is not None, limit is not None], params)
+    findings = []
+    for row in rows:  # each row's texts worked out once here (the template wrote the date three times per row)
+        title = forms.TITLES.get(row.type, row.type)
+        findings.append({"row": row, "summary": forms.finding_summary(row.reported), "title": title,
+                         "when": long_date(row.date), "what": title.lower(),
+                         "running": row.type == "treatment" and not row.reported.get("end")})
     html = templates.get_template("_patient_findings.html").render(
         patient=patient, findings=findings, findings_total=total, finding_type=kind, all_findings=limit is None,
         kinds=FINDING_TYPES, titles=forms.TITLES, today=today, csrf_token=CSRF_PLACEHOLDER)
