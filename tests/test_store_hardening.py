@@ -309,17 +309,24 @@ def test_a_changed_audit_event_is_found_by_the_hash_chain(store, database_url):
     assert process.returncode == 3 and b"NOT intact" in err and b"event 2" in err
 
 
-def test_concurrent_writers_keep_one_unbroken_chain(store):
-    threads = [threading.Thread(target=lambda n=n: [add_patient(store, f"T{n}-{i}") for i in range(5)])
-               for n in range(6)]
+def _writers(store, prefix: str, writers: int, patients: int) -> list[threading.Thread]:
+    """Threads that each add ``patients`` patients."""
+    return [threading.Thread(target=lambda n=n: [add_patient(store, f"{prefix}{n}-{i}") for i in range(patients)])
+            for n in range(writers)]
+
+
+def _run_together(threads: list[threading.Thread]) -> None:
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+
+
+def test_concurrent_writers_keep_one_unbroken_chain(store):
+    _run_together(_writers(store, "T", writers=6, patients=5))
     with store.sessions() as session:
         report = verify(session)
     assert report.intact and report.events == 30
-
 
 
 def test_concurrent_audited_reads_and_writes_keep_one_unbroken_chain(store):
@@ -333,13 +340,8 @@ def test_concurrent_audited_reads_and_writes_keep_one_unbroken_chain(store):
             with store.transaction() as session:
                 read_record(session, ACTOR, first, action="assessment.read")
 
-    threads = [threading.Thread(target=read, args=(10,)) for _ in range(3)]
-    threads += [threading.Thread(target=lambda n=n: [add_patient(store, f"W{n}-{i}") for i in range(4)])
-                for n in range(3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    _run_together([threading.Thread(target=read, args=(10,)) for _ in range(3)]
+                  + _writers(store, "W", writers=3, patients=4))
     with store.sessions() as session:
         report = verify(session)
         ids = session.scalars(select(AuditEvent.id).order_by(AuditEvent.id)).all()
