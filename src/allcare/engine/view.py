@@ -24,6 +24,7 @@ from .dates import exact_years
 from .explain import EvidenceRef
 from .rules import DEFAULT_RULES, RuleSet
 
+D = TypeVar("D")
 F_co = TypeVar("F_co", covariant=True)  # Indexed is frozen: an Indexed[Csf] is an Indexed[Csf | Extramedullary]
 
 
@@ -192,6 +193,16 @@ class CaseView:
         self._merged: dict[tuple[str, ...], list[Indexed[Any]]] = {}  # filled by ``of_type`` for several types
         self._dates: dict[str | tuple[str, ...], list[dt.date]] = {}  # per type(s), filled by ``between`` when first asked
         self._all_dates: list[dt.date] | None = None  # filled by ``until`` when first asked
+        self._derived: dict[Callable[[CaseView], Any], Any] = {}  # filled by ``derived``
+
+    def derived(self, build: Callable[[CaseView], D]) -> D:
+        """``build(self)``, built once per view: a rule module's own index of this view's findings (such as
+        the body-size series maintenance bisects) lives and dies with the view, not in a process-wide table."""
+        try:
+            value: D = self._derived[build]
+        except KeyError:
+            value = self._derived[build] = build(self)
+        return value
 
     @cached_property
     def latest_date(self) -> dt.date | None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import weakref
 from bisect import bisect_left
 from dataclasses import dataclass
 from typing import Literal
@@ -94,14 +93,8 @@ class _Known:
         self.sizes: dict[dt.date, Size] = {}
 
 
-_KNOWN: weakref.WeakKeyDictionary[CaseView, _Known] = weakref.WeakKeyDictionary()
-
-
 def _known(view: CaseView) -> _Known:
-    known = _KNOWN.get(view)
-    if known is None:
-        known = _KNOWN.setdefault(view, _Known(view))
-    return known
+    return view.derived(_Known)
 
 
 def _nearest(known: _Known, window: int, field: _Field, when: dt.date) -> Indexed[Anthropometry] | None:
