@@ -45,10 +45,9 @@ class Index:
         self.patients_by_identifier: dict[tuple[str, str], str] = {}
         self._resolved: dict[str, Item | None] = {}  # each reference text looked up once (a thousand results name one patient)
         for item in items:
-            self.add(item)
+            self._add(item)
 
-    def add(self, item: Item) -> None:
-        self._resolved.clear()
+    def _add(self, item: Item) -> None:
         if item.resource.id:
             self.by_ref.setdefault(item.ref, item)
         if item.full_url:

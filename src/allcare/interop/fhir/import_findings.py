@@ -100,7 +100,7 @@ def _base(finding_type: str, members: list[Item], b: Builder) -> dict | None:
                         "needs the day the sample was taken or the treatment given")
         return None
     out: dict[str, Any] = {"type": finding_type, "id": b.finding_id, "date": day.isoformat()}
-    note = next((note for m in members if (note := ext_value(m.resource, C.EXT_NOTE))), None)
+    note = next((note for m in members if m.resource.extension and (note := ext_value(m.resource, C.EXT_NOTE))), None)
     if note:
         out["note"] = note
     return out
