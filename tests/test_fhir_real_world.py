@@ -198,6 +198,20 @@ def test_an_unknown_unit_drops_the_value_with_a_reason_not_the_patient():
     assert any(e.resource == "Observation/w" and "'bananas'" in e.reason for e in patient.report.not_mapped())
 
 
+def test_every_value_in_a_unit_read_before_is_read_the_same_way():
+    """A unit's reading is remembered per analyte kind, unit and code: a repeat gives the same value and reason."""
+    draws = [("2024-03-01", "a"), ("2024-03-08", "b")]
+    resources = [r for when, n in draws for r in (
+        obs(f"w{n}", "6690-2", {"value": 5.2, "unit": "bananas", "system": UCUM, "code": "10*9/L"}, when=when),  # read by its code
+        obs(f"h{n}", "718-7", {"value": 10.1, "unit": "mmol/banana"}, when=when),
+        obs(f"p{n}", "777-3", {"value": 150, "system": UCUM, "code": "10*9/L"}, when=when))]
+    patient = imported(*resources)
+    counts = findings_of(patient, "cbc")
+    assert [(c.wbc.value, c.hemoglobin, c.platelets.value) for c in counts] == [(5.2, None, 150)] * 2
+    reasons = {e.resource: e.reason for e in patient.report.not_mapped()}
+    assert reasons["Observation/ha"] == reasons["Observation/hb"] and "'mmol/banana'" in reasons["Observation/ha"]
+
+
 def test_a_reference_range_in_another_spelling_of_the_same_unit_is_used():
     """Quest: value in UCUM 10*3/uL, range written as text units K/uL."""
     wbc = obs("w", "6690-2", {"value": 5.2, "unit": "10*3/uL", "system": UCUM, "code": "10*3/uL"},

@@ -21,7 +21,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,10 +45,9 @@ class Index:
         self.patients_by_identifier: dict[tuple[str, str], str] = {}
         self._resolved: dict[str, Item | None] = {}  # each reference text looked up once (a thousand results name one patient)
         for item in items:
-            self.add(item)
+            self._add(item)
 
-    def add(self, item: Item) -> None:
-        self._resolved.clear()
+    def _add(self, item: Item) -> None:
         if item.resource.id:
             self.by_ref.setdefault(item.ref, item)
         if item.full_url:
@@ -234,10 +232,12 @@ def group_id(refs) -> str:
 
 def _partitions(group: _Group) -> list[tuple[str | None, list[Item], str]]:
     """Split a group by the finding type its members feed (a source report may hold several)."""
-    ordered: OrderedDict[str, list[Item]] = OrderedDict()
-    generic = [m for m in group.members if m.kind == "report"]
+    ordered: dict[str, list[Item]] = {}
+    generic: list[Item] = []
     for m in group.members:
-        if m.kind != "report":
+        if m.kind == "report":
+            generic.append(m)
+        else:
             ordered.setdefault(FINDING_TYPE[m.kind or ""], []).append(m)  # only resources of a kind are grouped
     base_id = group.finding_id or group_id(m.ref for m in group.members)
     if not ordered:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from ...engine.case.bounds import COMPARATORS
@@ -99,7 +100,7 @@ def _base(finding_type: str, members: list[Item], b: Builder) -> dict | None:
                         "needs the day the sample was taken or the treatment given")
         return None
     out: dict[str, Any] = {"type": finding_type, "id": b.finding_id, "date": day.isoformat()}
-    note = next((ext_value(m.resource, C.EXT_NOTE) for m in members if ext_value(m.resource, C.EXT_NOTE)), None)
+    note = next((note for m in members if m.resource.extension and (note := ext_value(m.resource, C.EXT_NOTE))), None)
     if note:
         out["note"] = note
     return out
@@ -116,18 +117,12 @@ def read_quantity(q, kind: UnitKind, m: Item, path: str, b: Builder, reference_r
     if q is None or q.value is None:
         b.unused(m, f"{path}.value: no numeric value")
         return None
-    spellings = [s for s in (q.unit, q.code) if s] or (["%"] if kind is PERCENT else [])
-    chosen, factor, why = None, 1.0, None
-    for spelling in spellings:
-        try:
-            chosen, factor = spelling, kind.factor(spelling)
-            break
-        except UnitError as error:
-            why = str(error)
-    if chosen is None:
-        why = why or f"no unit; a {kind.name} needs one (e.g. {', '.join(kind.examples[:3])})"
-        b.unused(m, f"{path}.unit: {why}; this value is not used")
+    chosen, factor, plain = _unit_choice(kind, q.unit, q.code)
+    if factor is None:
+        b.unused(m, f"{path}.unit: {chosen}; this value is not used")
         return None
+    if q.comparator is None and reference_range is None and plain:
+        return q.value  # the common case: a bare number in the canonical unit
     if q.comparator is not None and q.comparator not in COMPARATORS:
         b.unused(m, f"{path}.comparator {q.comparator!r} is not a FHIR comparator ({', '.join(COMPARATORS)}); value not used")
         return None
@@ -146,10 +141,30 @@ def read_quantity(q, kind: UnitKind, m: Item, path: str, b: Builder, reference_r
             continue
         same = limit_factor == factor
         out[bound] = limit.value if same else float(f"{limit.value * limit_factor / factor:.12g}")
-    bare = q.unit is None and factor == 1.0  # UCUM code only, in the canonical unit
-    if len(out) == 2 and (bare or (chosen == kind.canonical and q.code is None)):
+    if len(out) == 2 and plain:
         return out["value"]
     return out
+
+
+# A few spellings per analyte in any input, read for every value (a thousand per 3-year record): bounded,
+# as the spellings come from outside.
+@lru_cache(maxsize=1024)
+def _unit_choice(kind: UnitKind, unit: str | None, code: str | None) -> tuple[str, float | None, bool]:
+    """(the spelling read, its factor to the canonical unit, whether a bare number says the same), or
+    (why no spelling can be read, None, False). The lab's own ``unit`` is tried first, then the UCUM
+    ``code``; a percentage without any unit is a percentage."""
+    spellings = [s for s in (unit, code) if s] or (["%"] if kind is PERCENT else [])
+    why = None
+    for spelling in spellings:
+        try:
+            factor = kind.factor(spelling)
+        except UnitError as error:
+            why = str(error)
+            continue
+        # a bare number: the UCUM code alone in the canonical unit, or the canonical spelling without a code
+        plain = (unit is None and factor == 1.0) or (spelling == kind.canonical and code is None)
+        return spelling, factor, plain
+    return why or f"no unit; a {kind.name} needs one (e.g. {', '.join(kind.examples[:3])})", None, False
 
 
 def _measured(m: Item, kind: UnitKind, b: Builder) -> Any:

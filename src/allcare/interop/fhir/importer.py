@@ -141,6 +141,10 @@ def subject_of(item: Item, index: Index | None = None, listed_by: dict[str, Item
     A resource without ``subject``/``patient`` belongs to the patient of the report or
     panel that lists it, or of the resource that contains it.
     """
+    subject = getattr(item.resource, "subject", None)  # most resources: their own subject names the patient
+    target = getattr(subject, "reference", None) if subject is not None else None
+    if target:
+        return "subject", target
     seen = set()
     current: Item | None = item
     while current is not None and current.ref not in seen:

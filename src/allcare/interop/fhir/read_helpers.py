@@ -8,7 +8,7 @@ helpers answer one question each and are used everywhere on the import side.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from . import codes as C
@@ -111,8 +111,9 @@ def identifier_value(resource, system: str) -> str | None:
     return None
 
 
-def extensions(resource) -> list:
-    return list(getattr(resource, "extension", None) or [])
+def extensions(resource) -> Sequence:
+    """The resource's extensions (not copied: read several times for every imported resource)."""
+    return getattr(resource, "extension", None) or ()
 
 
 def ext_value(resource, url: str) -> Any:
