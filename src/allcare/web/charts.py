@@ -467,11 +467,8 @@ def _share(low: float, high: float, floor: float, ceiling: float, log_axis: bool
     return (high - low) / (ceiling - floor)
 
 
-SYMBOL_BY_GRADE = {3: "diamond", 4: "x"}  # any other grade (or none) is a circle
-
-
 def _grade_symbol(grade: int | None) -> str:
-    return SYMBOL_BY_GRADE.get(grade or 0, "circle")
+    return {3: "diamond", 4: "x"}.get(grade or 0, "circle")
 
 
 def _hband(axis_id: str, low: float, high: float, colour: str) -> dict[str, Any]:
@@ -524,8 +521,7 @@ _HOVER_COLUMNS = (("comparator", "comparators"), ("lower", "lower_limits"), ("up
 def _grade_markers(grades: int | list[int | None] | None) -> dict[str, Any]:
     """Marker colour and symbol by CTCAE grade: one for the trace when every count has the same grade."""
     if isinstance(grades, list):
-        return {"color": [MARKER_BY_GRADE.get(g, INK_BLUE) for g in grades],
-                "symbol": [SYMBOL_BY_GRADE.get(g or 0, "circle") for g in grades]}
+        return {"color": [MARKER_BY_GRADE.get(g, INK_BLUE) for g in grades], "symbol": list(map(_grade_symbol, grades))}
     return {"color": MARKER_BY_GRADE.get(grades, INK_BLUE), "symbol": _grade_symbol(grades)}
 
 

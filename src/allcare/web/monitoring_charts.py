@@ -55,6 +55,7 @@ def maintenance_chart(assessment: Assessment) -> Chart | None:
         return None
     counts = m.counts.read(assessment.blood_counts)
     zones = counts.column("zones")  # the table read as columns (building a row object per count cost more than the chart)
+    mercaptopurine, methotrexate = counts.column("mercaptopurine_di_pct"), counts.column("methotrexate_di_pct")
     steering = m.steering.upper()
     start, end = m.start, max(assessment.as_of, m.start)
     layout = _base_layout(460, margin={"l": 72, "r": 48, "t": 16, "b": 48})
@@ -87,7 +88,7 @@ def maintenance_chart(assessment: Assessment) -> Chart | None:
             "marker": {"size": 9, "color": [ZONE_COLOURS[zones[i]] for i in counted], "line": {"color": "#ffffff", "width": 1}},
             "hoverinfo": "text",
         })
-        hovers.append(_count_hover(len(data) - 1, counts, zones, counted))
+        hovers.append(_count_hover(len(data) - 1, counts, zones, mercaptopurine, counted))
     for drug in ("mercaptopurine", "methotrexate"):
         dosed = [(p, weekly) for p in m.doses if p.agent == drug and (weekly := p.weekly_mg_m2) is not None]
         if not dosed:
@@ -124,7 +125,7 @@ def maintenance_chart(assessment: Assessment) -> Chart | None:
     table_rows = [[_iso(day), _number(anc), _number(platelets), _number(wbc), ZONE_WORDS[zone], _number(mp), _number(mtx)]
                   for day, anc, platelets, wbc, zone, mp, mtx in zip(
                       counts.dates, counts.anc, counts.platelets, counts.wbc, zones,
-                      counts.column("mercaptopurine_di_pct"), counts.column("methotrexate_di_pct"), strict=True)]
+                      mercaptopurine, methotrexate, strict=True)]
     description = f"Maintenance from {_iso(m.start)} against the {m.family_label} target ({_band(m)})."
     if m.time_in_target_pct is not None:
         description += f" {steering} in target {m.time_in_target_pct:g}% of the time."
@@ -175,10 +176,10 @@ def _lines(assessment: Assessment, m: Maintenance) -> list[tuple[float, str, str
             (reduce, "#c2410c", f"reduce at ANC <= {reduce:g}")]
 
 
-def _count_hover(trace: int, counts: MaintenanceRows, zones: list[str], counted: list[int]) -> dict[str, Any]:
-    """The columns app.js writes a maintenance count's hover text from ("maintenance": date, zone, counts, dose),
-    for the counts (row numbers) ``counted``."""
-    doses = counts.column("mercaptopurine_di_pct")
+def _count_hover(trace: int, counts: MaintenanceRows, zones: list[str], doses: list[float | None],
+                 counted: list[int]) -> dict[str, Any]:
+    """The columns app.js writes a maintenance count's hover text from ("maintenance": date, zone, counts, the
+    mercaptopurine dose intensity ``doses``), for the counts (row numbers) ``counted``."""
     return {"trace": trace, "kind": "maintenance", "zones": ZONE_WORDS, "zone": [zones[i] for i in counted],
             **{name: [column[i] for i in counted]
                for name, column in (("anc", counts.anc), ("platelets", counts.platelets), ("wbc", counts.wbc),
