@@ -13,6 +13,7 @@ relapse ...) is that assessment, whatever its date.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 DIAGNOSIS = "diagnosis"
 DAY8 = "day8"
@@ -42,6 +43,8 @@ _BY_FOLDED = {label: key for key, labels in _LABELS.items() for label in labels}
 _DAY = re.compile(r"(?:day|d)(\d{1,3})")
 
 
+# Labels come from case files: the few a cohort uses are read once each (bounded all the same).
+@lru_cache(maxsize=1024)
 def fold(label: str | None) -> str | None:
     """'End of induction', 'end_of_induction' and 'EOI' compare equal after folding."""
     if not label:
@@ -50,6 +53,7 @@ def fold(label: str | None) -> str | None:
     return folded or None
 
 
+@lru_cache(maxsize=1024)
 def timepoint_of(label: str | None) -> str | None:
     """The canonical time point a label names; ``dayN`` for a day this vocabulary does not name.
 

@@ -67,8 +67,18 @@ class Episode:
     phenotype: Phenotype | None = field(default=None, repr=False, compare=False)
 
     def of_type(self, *types: str) -> list[Indexed[Any]]:
-        """Work-up findings of these types, in date order."""
+        """Work-up findings of these types, in date order (a new list: callers may change it)."""
+        if len(types) == 1:
+            return list(self._by_type.get(types[0], ()))
         return [x for x in self.workup if x.finding.type in types]
+
+    @cached_property
+    def _by_type(self) -> dict[str, list[Indexed[Any]]]:
+        """The work-up by finding type, grouped once: the diagnosis rules ask for one type at a time."""
+        grouped: dict[str, list[Indexed[Any]]] = {}
+        for item in self.workup:
+            grouped.setdefault(item.finding.type, []).append(item)
+        return grouped
 
     @cached_property
     def workup(self) -> list[Indexed[Any]]:

@@ -35,8 +35,9 @@ def _egil_positive(p: Phenotype, name: str) -> bool:
 def egil_score(p: Phenotype) -> tuple[EgilScore | None, Conclusion | None]:
     if not p.present:
         return None, None
+    positive = {name for name in p.markers if _egil_positive(p, name)}  # each marker read once, not once per table row
     scores = {
-        lineage: sum(points for points, names in table if any(_egil_positive(p, n) for n in names))
+        lineage: sum(points for points, names in table if not positive.isdisjoint(names))
         for lineage, table in _POINTS.items()
     }
     lineages = [name for name in ("b", "t", "myeloid") if scores[name] > 2]

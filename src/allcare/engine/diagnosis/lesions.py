@@ -10,6 +10,7 @@ of that gene.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from ..lesion_vocabulary import BCR_ABL1, CLASSIFIER_CALLS, REARRANGEMENT, rearrangement
 
@@ -38,6 +39,9 @@ def describes_non_lymphoid_cells(text: str | None) -> bool:
     return text is not None and bool(_NON_LYMPHOID.search(text))
 
 
+# Lesion names come from case files; the rules ask about the same few names again and again, so the
+# answers below are kept per name (a bounded memory: an unusual file cannot make it grow without end).
+@lru_cache(maxsize=1024)
 def fusion_genes(lesion: str) -> tuple[str, ...]:
     return tuple(lesion.split("::")) if "::" in lesion else ()
 
@@ -51,9 +55,10 @@ def implied_by(lesion: str) -> list[str]:
     return [rearrangement(gene) for gene in fusion_genes(lesion) if gene in PARTNER_GENES]
 
 
-def covering_negatives(lesion: str) -> list[str]:
+@lru_cache(maxsize=1024)
+def covering_negatives(lesion: str) -> tuple[str, ...]:
     """Negative results that exclude ``lesion``: itself, or a break-apart of one of its genes."""
-    return [lesion, *(rearrangement(gene) for gene in fusion_genes(lesion))]
+    return (lesion, *(rearrangement(gene) for gene in fusion_genes(lesion)))
 
 
 def is_abl_class(lesion: str) -> bool:
@@ -73,6 +78,7 @@ def is_jak_stat(lesion: str) -> bool:
     return gene in JAK_MUTATED_GENES and bool(kind) and kind not in ("deletion", "rearrangement")
 
 
+@lru_cache(maxsize=1024)
 def is_kinase_fusion(lesion: str) -> bool:
     """ABL-class or JAK2/EPOR fusions: these define BCR::ABL1-like ALL without an expression profile."""
     return is_abl_class(lesion) or (bool(fusion_genes(lesion)) and is_jak_stat(lesion))

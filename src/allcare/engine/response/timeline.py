@@ -157,6 +157,8 @@ class _Walker:
         self.view = view
         self.rules = view.rules
         self.spans = spans
+        # The treatment blocks an induction or re-induction starts from (``_course_start``), read once.
+        self.backbone = [s for s in spans if s.phase not in ("prephase", *CONCURRENT_PHASES)]
         self.dx = view.diagnosis_date
         self.first_tx = treatment_start
         self.sites = sites
@@ -315,7 +317,7 @@ class _Walker:
 
     def _course_start(self, when: dt.date) -> dt.date | None:
         """Start of the induction whose response this assessment judges (first line or re-induction)."""
-        backbone = [s for s in self.spans if s.phase not in ("prephase", *CONCURRENT_PHASES)]
+        backbone = self.backbone
         if self.course.state == "relapsed" and self.course.relapse_onset is not None:
             later = [s.start for s in backbone if self.course.relapse_onset <= s.start <= when]
             return min(later) if later else None
