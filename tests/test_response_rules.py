@@ -239,6 +239,38 @@ def test_m3_at_end_of_induction_is_induction_failure_in_a_child_too():
     assert point(run(findings, age=8), 28).status == "refractory"
 
 
+def _eoi_m1_with_marrow_mrd(percent: float, method: str = "flow") -> list[dict]:
+    """End of induction: morphology M1 and recovered counts, with the same marrow's MRD at ``percent``."""
+    return [
+        {"type": "marrow", "date": day(-1), "blasts_pct": 88},
+        {"type": "immunophenotype", "date": day(-1), "markers": B_MARKERS},
+        {"type": "treatment", "phase": "induction", "start": day(0), "end": day(27)},
+        {"type": "marrow", "date": day(28), "blasts_pct": 1, "timepoint": "end_of_induction"},
+        {"type": "cbc", "date": day(28), "anc": 2.0, "platelets": 150, "blasts_pct": 0},
+        mrd(28, percent, method=method, timepoint="end_of_induction"),
+    ]
+
+
+@pytest.mark.parametrize(("percent", "age", "status", "rule"), [
+    (8, 8, "on_treatment", "RESPONSE.SLOW_EARLY_RESPONSE"),  # >= 5% leukaemic cells: M2 in a child (COG)
+    (8, 30, "refractory", "RESPONSE.REFRACTORY"),              # M2 in an adult (NCCN/ELN)
+    (5, 30, "refractory", "RESPONSE.REFRACTORY"),              # at the M1 line
+    (30, 8, "refractory", "RESPONSE.REFRACTORY"),              # M3 at every age
+    (4.99, 8, "complete_remission", "RESPONSE.CR"),            # below the M1 line: remission, MRD positive
+])
+def test_end_of_induction_marrow_mrd_at_or_above_the_m1_line_is_not_remission(percent, age, status, rule):
+    """Morphology < 5% cannot show remission when the same marrow's MRD finds >= 5% leukaemic cells.
+
+    Every test of the marrow is a fraction of leukaemic cells (Ponte di Legno, Buchmann et al., Blood
+    2022;139:1785: MRD is the standard of remission, morphology serves when MRD is absent), as in
+    remission, where such an MRD is a (suspected) relapse.
+    """
+    p = point(run(_eoi_m1_with_marrow_mrd(percent), age=age), 28)
+    assert (p.status, p.conclusion.rule) == (status, rule)
+    if status != "complete_remission":
+        assert f"MRD {percent:g}%" in p.conclusion.explanation
+
+
 # Antigen-directed therapy alerts -------------------------------------------------------------------
 
 
