@@ -24,7 +24,20 @@ from ..response.mrd import level_at_least
 from ..sources import ELN_2024
 from ..view import CaseView
 from . import lesions as L
-from .common import Outcome, any3, blast_response, is_mixed, mrd_ref, mrd_text, num, pct, presenting_wbc, wbc_text, years
+from .common import (
+    Outcome,
+    any3,
+    blast_response,
+    is_mixed,
+    mrd_ref,
+    mrd_text,
+    num,
+    pct,
+    presenting_wbc,
+    presenting_wbc_against,
+    wbc_text,
+    years,
+)
 from .mrd_persistence import end_of_consolidation_mrd, end_of_induction_mrd
 
 if TYPE_CHECKING:
@@ -46,6 +59,7 @@ class _Factor:
     text: str
     refs: list[EvidenceRef] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
+    conflicts: list[str] = field(default_factory=list)
 
 
 def adult_risk(
@@ -100,7 +114,7 @@ def adult_risk(
     missing = list(dict.fromkeys(key_missing + unknown))
     c = Conclusion(topic=TOPIC, value=None, determined=False, rule=RULE, source=ELN_2024,
                    explanation=f"no adverse factor found so far ({checked or 'none evaluable'}); key data missing",
-                   evidence=evidence, missing=missing)
+                   evidence=evidence, missing=missing, conflicts=[x for f in factors for x in f.conflicts])
     return Outcome(AdultRisk(applicable=True, high_risk=None), c)
 
 
@@ -119,10 +133,13 @@ def _wbc(view: CaseView, diagnosis: Diagnosis, treatments: TreatmentHistory) -> 
     if diagnosis.lineage not in ("B", "T"):
         return _Factor(None, f"presenting WBC {shown} x10^9/L, lineage unknown", refs, ["lineage (immunophenotype)"])
     line = rules.adult_wbc_b_above if diagnosis.lineage == "B" else rules.adult_wbc_t_above
-    adverse = above(q.value, q.comparator, line)
-    sign = {True: ">", False: "<=", None: "cannot tell against"}[adverse]
+    against = presenting_wbc_against(view, count, lambda value, comparator: above(value, comparator, line))
+    adverse, conflicts = against.side, against.conflicts
+    sign = {True: ">", False: "<=", None: "contradictory against" if conflicts else "cannot tell against"}[adverse]
     text = f"presenting WBC {shown} x10^9/L ({sign} {num(line)}, {diagnosis.lineage}-lineage)"
-    return _Factor(adverse, text, refs, [] if adverse is not None else [f"presenting WBC as a value (reported as {shown})"])
+    need = [] if adverse is not None else against.missing if conflicts else [
+        f"presenting WBC as a value (reported as {shown})"]
+    return _Factor(adverse, text, refs + against.refs, need, conflicts)
 
 
 def _immunophenotype(view: CaseView, diagnosis: Diagnosis, course: DiseaseCourse) -> list[_Factor]:

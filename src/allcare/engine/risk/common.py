@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
@@ -83,6 +84,33 @@ def presenting_wbc(view: CaseView, treatment_start: dt.date | None) -> Indexed[C
     earliest = diagnosed - dt.timedelta(days=view.rules.presenting_wbc_lookback_days)
     before = [c for c in view.between("cbc", earliest, diagnosed) if c.finding.wbc is not None and c.date < diagnosed]
     return before[-1] if before else None
+
+
+@dataclass(frozen=True)
+class WbcAgainstLine:
+    """Where the presenting WBC lies against one line, read on every count of the presenting day."""
+
+    side: bool | None
+    conflicts: list[str] = field(default_factory=list)
+    refs: list[EvidenceRef] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+
+
+def presenting_wbc_against(view: CaseView, count: Indexed[Cbc], side: Callable[[float, str | None], bool | None]) -> WbcAgainstLine:
+    """``side`` (a three-valued line test) of the presenting WBC, over every count of its day.
+
+    Counts of one day carry no time, so none of them is "the first": when they fall on both sides of
+    the line the presenting WBC is contradictory and decides nothing (the conflicts name them). Otherwise
+    the presenting count's own side is the answer.
+    """
+    day = [c for c in view.between("cbc", count.date, count.date) if c.finding.wbc is not None]
+    sides = {c.index: side(c.finding.wbc.value, c.finding.wbc.comparator) for c in day}
+    known = {v for v in sides.values() if v is not None}
+    if len(known) > 1:
+        shown = [f"presenting WBC {wbc_text(c.finding.wbc)} x10^9/L (blood count #{c.index} on {c.date})" for c in day]
+        refs = [c.ref(f"presenting WBC {wbc_text(c.finding.wbc)} x10^9/L") for c in day if c is not count]
+        return WbcAgainstLine(None, shown, refs, [f"which count of {count.date} is the presenting WBC (or a corrected record)"])
+    return WbcAgainstLine(sides[count.index])
 
 
 def wbc_text(q: Quantity) -> str:
