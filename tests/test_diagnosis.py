@@ -230,6 +230,26 @@ def test_conflicting_marker_reports_are_dropped_and_named():
     assert "CD10" in lineage.explanation and d.lineage == "B"
 
 
+@pytest.mark.parametrize(("first", "second"), [
+    ({"cCD3": "positive"}, {"cCD3": "negative"}),    # T lineage (B/T MPAL) rests on the conflicting cCD3
+    ({"cCD3": "negative"}, {"cCD3": "positive"}),
+    ({"MPO": "positive"}, {"MPO": "negative"}),      # myeloid lineage rests on the conflicting MPO
+])
+def test_a_conflicting_marker_that_decides_the_lineage_leaves_it_open(first, second):
+    """Two reports of one work-up disagree on a marker the lineage turns on: contradictory, never a pick."""
+    d = diagnosis_of(marrow(80), phenotype({**B_MARKERS, **first}), phenotype(second, date="2024-03-02"))
+    lineage = conclusion(d, "diagnosis.lineage")
+    assert d.lineage is None and not lineage.determined
+    assert lineage.rule == "DX.LINEAGE.CONFLICT"
+    assert any(next(iter(first)) in side for side in lineage.conflicts)
+
+
+def test_a_conflicting_cd19_decides_b_lineage_when_only_two_supports_are_positive():
+    markers = {"CD10": "positive", "cCD79a": "positive", "CD22": "negative", "cCD3": "negative", "MPO": "negative"}
+    d = diagnosis_of(marrow(80), phenotype({**markers, "CD19": "positive"}), phenotype({"CD19": "negative"}, date="2024-03-02"))
+    assert d.lineage is None and conclusion(d, "diagnosis.lineage").rule == "DX.LINEAGE.CONFLICT"
+
+
 # ETP -------------------------------------------------------------------------------
 
 

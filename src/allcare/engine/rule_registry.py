@@ -121,6 +121,7 @@ REGISTRY: tuple[RuleArea, ...] = (
         R("DX.LINEAGE.MYELOID_ONLY", "only myeloid criteria met", s.WHO_2016_MPAL),
         R("DX.LINEAGE.MATURE_B", "sIg+ mature B phenotype", s.MATURATION_STAGES),
         R("DX.LINEAGE.NONE_MET", "no lineage meets its criteria", s.WHO_2016_MPAL),
+        R("DX.LINEAGE.CONFLICT", "reports disagree on a marker the lineage turns on: the lineage stays open", s.WHO_2016_MPAL),
         R("DX.LINEAGE.NO_IMMUNOPHENOTYPE", "no immunophenotype in the work-up", s.WHO_2016_MPAL),
         R("DX.EGIL.SCORE", "EGIL points (legacy second opinion)", s.EGIL_1995),
         R("DX.STAGE.B_EGIL", "B maturation stage (pro-B, common, pre-B, mature)", s.MATURATION_STAGES),
