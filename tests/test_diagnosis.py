@@ -78,6 +78,20 @@ def test_mass_with_low_marrow_blasts_is_lymphoma(pct, expected):
     assert d.lbl_site == ("mediastinum" if expected == "LBL" else None)
 
 
+@pytest.mark.parametrize(("first", "second", "expected"), [
+    (15, 30, "indeterminate"), (30, 15, "indeterminate"),  # same-day marrows on both sides of the 20% line
+    (25, 30, "ALL"), (5, 15, "LBL"),                        # same-day marrows that agree decide
+])
+def test_same_day_diagnostic_marrows_on_both_sides_of_the_leukaemia_line_decide_nothing(first, second, expected):
+    """Two diagnostic marrows of one day (e.g. morphology and flow) carry no order: neither is "the first"."""
+    d = diagnosis_of(marrow(first), {**marrow(second), "method": "flow"}, phenotype(ETP_MARKERS), mass("mediastinum"))
+    assert d.disease == expected
+    disease = conclusion(d, "diagnosis.disease")
+    assert disease.determined is (expected != "indeterminate")
+    if expected == "indeterminate":
+        assert any("15%" in side for side in disease.conflicts) and any("30%" in side for side in disease.conflicts)
+
+
 def test_lbl_site_keeps_lymph_node_detail():
     d = diagnosis_of(marrow(3), phenotype(B_MARKERS), mass("lymph_node", "cervical"))
     assert (d.disease, d.lbl_site) == ("LBL", "lymph_node:cervical")
