@@ -160,6 +160,7 @@ REGISTRY: tuple[RuleArea, ...] = (
           ("steinherz_bleyer_factor", "cns_blood_count_window_days"), "cns-lines"),
         R("CNS.STATUS.CYTOSPIN", "cytospin result decides blasts present or absent", s.COG_CNS, _CNS),
         R("CNS.STATUS.LATER_LP", "a later lumbar puncture's status (not the diagnostic status)", s.COG_CNS, _CNS),
+        R("CNS.STATUS.CONFLICT", "lumbar punctures of the diagnostic day disagree: the status stays open", s.COG_CNS, _CNS),
         R("CNS.LATER_CNS_INVOLVEMENT", "new CNS disease after the work-up: relapse evidence", s.COG_CNS),
         R("CNS.LATER_TESTIS_INVOLVEMENT", "new testicular disease after the work-up: relapse evidence", s.TESTICULAR),
         R("CNS.TESTICULAR", "testicular involvement at diagnosis", s.TESTICULAR),
