@@ -20,7 +20,6 @@ from ..course.treatment import TreatmentHistory
 from ..diagnosis.workup import episode_workup
 from ..explain import Conclusion, EvidenceRef
 from ..lesion_vocabulary import MASKED_HYPODIPLOIDY_TEST, PLOIDY_TEST
-from ..response.mrd import level_at_least
 from ..sources import ELN_2024
 from ..view import CaseView
 from . import lesions as L
@@ -29,6 +28,7 @@ from .common import (
     any3,
     blast_response,
     is_mixed,
+    mrd_at_least,
     mrd_ref,
     mrd_text,
     num,
@@ -81,7 +81,7 @@ def adult_risk(
     treatments = course.treatments
     wbc = _wbc(view, diagnosis, treatments)
     genetics, genetics_known = _genetics(view, diagnosis, lesions)
-    after_induction = _mrd_factor(view, end_of_induction_mrd(view, mrd, treatments), "after induction",
+    after_induction = _mrd_factor(view, mrd, end_of_induction_mrd(view, mrd, treatments), "after induction",
                                   "MRD after induction")
     factors = [
         _Factor(age >= rules.adult_age_adverse_from,
@@ -95,7 +95,7 @@ def adult_risk(
     ]
     after_consolidation = end_of_consolidation_mrd(view, mrd, treatments)
     if after_consolidation is not None:
-        factors.append(_mrd_factor(view, after_consolidation, "at the end of consolidation", ""))
+        factors.append(_mrd_factor(view, mrd, after_consolidation, "at the end of consolidation", ""))
     adverse = [f for f in factors if f.state]
     evidence = list({(r.index, r.summary): r for f in factors for r in f.refs}.values())
     names = [f.text for f in adverse]
@@ -248,12 +248,16 @@ def _late_cr(treatments: TreatmentHistory, status: Status) -> _Factor:
     return _Factor(None, "time to CR unknown", missing=["response marrow after the first induction cycle"])
 
 
-def _mrd_factor(view: CaseView, chosen: MrdResult | None, when: str, need: str) -> _Factor:
+def _mrd_factor(view: CaseView, mrd: MrdSummary, chosen: MrdResult | None, when: str, need: str) -> _Factor:
     """MRD >= 0.01% after induction or during/after consolidation (ELN 2024)."""
     rules = view.rules
     if chosen is None:
         return _Factor(None, f"MRD {when} unknown", missing=[need] if need else [])
-    adverse = level_at_least(chosen, rules.adult_mrd_adverse)
+    read = mrd_at_least(mrd, chosen, rules.adult_mrd_adverse)
+    adverse = read.side
+    if read.disagreement:
+        return _Factor(None, f"MRD {when}: {read.disagreement}", [mrd_ref(chosen)],
+                       [f"the MRD method the protocol reads {when}"], [read.disagreement])
     if adverse is None:
         return _Factor(None, f"{mrd_text(chosen)} not evaluable", [mrd_ref(chosen)],
                        [f"evaluable MRD {when} (sensitivity >= {rules.mrd_required_sensitivity:.0e})"])

@@ -16,7 +16,7 @@ from ..assessment import Diagnosis, MrdResult, MrdSummary
 from ..case import Cbc, Quantity
 from ..case.bounds import describe
 from ..explain import Conclusion, EvidenceRef
-from ..response.mrd import value_text
+from ..response.mrd import level_at_least, value_text
 from ..timepoints import timepoint_of
 from ..view import CaseView, Indexed
 
@@ -164,6 +164,26 @@ def mrd_text(result: MrdResult) -> str:
     value = value_text(result) if result.value is not None else result.status
     when = f", {result.timepoint}" if result.timepoint else ""
     return f"MRD {value} ({where}{when}, {result.status})"
+
+
+@dataclass(frozen=True)
+class MrdSide:
+    """Whether a time point's MRD is at or above a line, read on every result of its sample that day."""
+
+    side: bool | None
+    disagreement: str | None = None
+    """Set when the day's results (flow and PCR, say) fall on both sides of the line: they decide nothing."""
+
+
+def mrd_at_least(mrd: MrdSummary, chosen: MrdResult, line: float) -> MrdSide:
+    """``chosen`` >= ``line``, unless another result of its day and sample lies on the other side of the line:
+    discordant methods are not ordered by how the record lists them (the protocol names its method)."""
+    day = [r for r in mrd.series if r.date == chosen.date and r.sample == chosen.sample]
+    if len({side for side in (level_at_least(r, line) for r in day) if side is not None}) > 1:
+        shown = "; ".join(f"{value_text(r)} ({r.method or 'method not stated'}, {r.status})" for r in day)
+        return MrdSide(None, f"the {chosen.sample or 'unstated-sample'} MRD results of {chosen.date} disagree at "
+                             f"{pct(line)}: {shown}")
+    return MrdSide(level_at_least(chosen, line))
 
 
 def pick_mrd(
