@@ -398,6 +398,22 @@ def test_normal_karyotype_with_hyperdiploid_dna_index_uses_the_index():
     assert d.genetics.ploidy == "high_hyperdiploid"
 
 
+@pytest.mark.parametrize("first_date", ["2024-03-01", "2024-03-03"])
+def test_a_normal_karyotype_beside_an_abnormal_one_in_the_work_up_says_nothing_about_ploidy(first_date):
+    """46,XX[20] is often normal metaphases, not blasts: the work-up's abnormal karyotype gives the ploidy."""
+    d = diagnosis_of(marrow(80), phenotype(B_MARKERS), {**cyto(karyotype="46,XX[20]"), "date": first_date},
+                     {**cyto(karyotype="56,XX,+X,+4,+6,+10,+14,+17,+18,+21,+21,+21"), "date": "2024-03-02"})
+    assert (d.genetics.modal_number, d.genetics.ploidy) == (56, "high_hyperdiploid")
+
+
+def test_two_abnormal_karyotypes_of_the_work_up_in_different_ploidy_groups_decide_no_ploidy():
+    d = diagnosis_of(marrow(80), phenotype(B_MARKERS), cyto(karyotype="56,XX,+X,+4,+6,+10,+14,+17,+18,+21,+21,+21"),
+                     {**cyto(karyotype="35,X,-X,-2,-3,-4,-7,-8,-9,-12,-13,-15,-16,-17"), "date": "2024-03-02"})
+    assert d.genetics.ploidy is None
+    ploidy = conclusion(d, "diagnosis.ploidy")
+    assert not ploidy.determined and len(ploidy.conflicts) == 2
+
+
 @pytest.mark.parametrize("karyotype", [
     "62,XX,+1,+1,+2,+2,+5,+5,+6,+6,+10,+10,+14,+14,+18,+18,+21,+21",
 ])
