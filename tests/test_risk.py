@@ -573,6 +573,16 @@ def test_interfant_high_risk(age, wbc, detected, day8, expected):
     assert r.infant is (age < 1)
 
 
+@pytest.mark.parametrize("order", ["good first", "poor first"])
+def test_same_day_day8_counts_on_both_sides_of_the_prednisone_line_decide_no_response(order):
+    """Day-8 counts of one day carry no order: 0.5 and 1.5 x10^9/L blood blasts leave the response open."""
+    day8 = [cbc(10, n=8, blasts=5), cbc(30, n=8, blasts=5)]
+    findings = [cbc(250), treatment("prephase", 1, 7), *(day8 if order == "good first" else day8[::-1])]
+    r = risk(view(findings, age=0.3), dx(detected=["KMT2A_rearrangement"]))
+    assert r.interfant_high_risk is None
+    assert any("disagree" in m for m in conclusion(r, "risk.interfant_high_risk").missing)
+
+
 def test_down_syndrome_flag():
     r = risk(view([cbc(10)], conditions=["down_syndrome"]), dx(["ETV6::RUNX1"]))
     assert r.down_syndrome is True

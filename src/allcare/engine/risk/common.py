@@ -130,28 +130,47 @@ class BlastResponse:
 
 
 def blast_response(view: CaseView, reference: dt.date, what: str) -> BlastResponse:
-    """Blood blasts (WBC x blasts %) on the first count within the window from ``reference``."""
+    """Blood blasts (WBC x blasts %) on the first day within the window from ``reference`` that has a usable count.
+
+    Counts of one day carry no order: when that day's counts fall on both sides of the line the response
+    is contradictory and decides nothing.
+    """
     rules = view.rules
     last = reference + dt.timedelta(days=rules.prephase_response_window_days)
-    for item in view.between("cbc", reference, last):
-        f = item.finding
-        if not reference <= item.date <= last or f.blasts_pct is None or f.blasts_pct.comparator:
-            continue
-        if f.blasts_pct.value == 0:
-            absolute = 0.0
-        elif f.wbc is None or f.wbc.comparator:
-            continue
-        else:
-            absolute = f.wbc.value * f.blasts_pct.value / 100
-        poor = absolute >= rules.prephase_poor_blasts_from
-        summary = f"blood blasts {num(round(absolute, 3))} x10^9/L" + (
-            f" (WBC {num(f.wbc.value)} x {num(f.blasts_pct.value)}%)" if f.wbc is not None else " (0% blasts)"
-        )
-        sign = ">=" if poor else "<"
-        text = f"{'poor' if poor else 'good'} prednisone response: {summary} {what} ({sign} {num(rules.prephase_poor_blasts_from)} x10^9/L)"
-        return BlastResponse(poor, text, [item.ref(summary)])
-    need = f"blood count with WBC and blast % {what} ({reference.isoformat()} to {last.isoformat()})"
-    return BlastResponse(None, "prednisone response unknown", missing=[need])
+    usable = [(item, absolute) for item in view.between("cbc", reference, last)
+              if (absolute := _absolute_blasts(item.finding)) is not None]
+    if not usable:
+        need = f"blood count with WBC and blast % {what} ({reference.isoformat()} to {last.isoformat()})"
+        return BlastResponse(None, "prednisone response unknown", missing=[need])
+    day = [(item, absolute) for item, absolute in usable if item.date == usable[0][0].date]
+    readings = [(item, absolute >= rules.prephase_poor_blasts_from, _blasts_summary(item.finding, absolute))
+                for item, absolute in day]
+    if len({poor for _, poor, _ in readings}) > 1:
+        shown = "; ".join(summary for _, _, summary in readings)
+        return BlastResponse(None, f"prednisone response contradictory: the counts of {day[0][0].date} disagree ({shown})",
+                             [item.ref(summary) for item, _, summary in readings],
+                             [f"which blood count of {day[0][0].date} judges the prednisone response (the counts disagree)"])
+    item, poor, summary = readings[0]
+    sign = ">=" if poor else "<"
+    text = f"{'poor' if poor else 'good'} prednisone response: {summary} {what} ({sign} {num(rules.prephase_poor_blasts_from)} x10^9/L)"
+    return BlastResponse(poor, text, [item.ref(summary)])
+
+
+def _absolute_blasts(f: Cbc) -> float | None:
+    """Blood blasts in 10^9/L (0 with 0% blasts even without a WBC); None when a bound or a missing value hides it."""
+    if f.blasts_pct is None or f.blasts_pct.comparator:
+        return None
+    if f.blasts_pct.value == 0:
+        return 0.0
+    if f.wbc is None or f.wbc.comparator:
+        return None
+    return f.wbc.value * f.blasts_pct.value / 100
+
+
+def _blasts_summary(f: Cbc, absolute: float) -> str:
+    assert f.blasts_pct is not None  # a count without a blast % has no absolute blast count
+    return f"blood blasts {num(round(absolute, 3))} x10^9/L" + (
+        f" (WBC {num(f.wbc.value)} x {num(f.blasts_pct.value)}%)" if f.wbc is not None else " (0% blasts)")
 
 
 # MRD ----------------------------------------------------------------------------------------
