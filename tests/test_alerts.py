@@ -75,6 +75,16 @@ def test_severe_neutropenia_below_0_5_on_the_latest_count(anc, raised):
     assert ("severe_neutropenia" in alerts_of(b_all({"type": "cbc", "date": day(5), "anc": anc}))) is raised
 
 
+@pytest.mark.parametrize("order", ["low first", "low last"])
+def test_a_low_count_of_the_latest_day_raises_the_alert_whatever_its_order(order):
+    """Counts of one day carry no order: a recovered count written after a low one does not silence it."""
+    counts = [{"type": "cbc", "date": day(5), "anc": 0.3, "platelets": 15},
+              {"type": "cbc", "date": day(5), "anc": 1.2, "platelets": 120}]
+    found = alerts_of(b_all(*(counts if order == "low first" else counts[::-1])))
+    assert {"severe_neutropenia", "severe_thrombocytopenia"} <= set(found)
+    assert "ANC 1.2" in found["severe_neutropenia"].message  # the other count of the day is named
+
+
 def test_severe_neutropenia_that_has_recovered_raises_nothing():
     found = alerts_of(b_all({"type": "cbc", "date": day(5), "anc": 0.1}, {"type": "cbc", "date": day(40), "anc": 2.0}))
     assert "severe_neutropenia" not in found

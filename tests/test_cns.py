@@ -198,6 +198,23 @@ def test_cns_signs_present_and_absent_on_the_same_day_contradict():
     assert result.status is None and conclusion.conflicts
 
 
+@pytest.mark.parametrize("order", ["clear first", "blasts first"])
+def test_two_diagnostic_lumbar_punctures_of_one_day_that_disagree_leave_the_status_open(order):
+    """One day's taps carry no order: a CNS3a tap is not a "later" LP because another was written first."""
+    taps = [csf(wbc=0, rbc=0, blasts=False), csf(wbc=10, rbc=0, blasts=True)]
+    result = cns(*(taps if order == "clear first" else taps[::-1]))
+    conclusion = status_conclusion(result)
+    assert result.status is None and not conclusion.determined
+    assert result.possible == ["CNS1", "CNS3a"]
+    assert conclusion.rule == "CNS.STATUS.CONFLICT" and len(conclusion.conflicts) == 2
+    assert not [c for c in result.conclusions if c.topic == "cns.later_lp"]
+
+
+def test_two_diagnostic_lumbar_punctures_of_one_day_that_agree_decide():
+    result = cns(csf(wbc=0, rbc=0, blasts=False), csf(wbc=2, rbc=0, blasts=False))
+    assert result.status == "CNS1"
+
+
 # No CSF, later CSF, traumatic with blasts -----------------------------------------------------------------
 
 

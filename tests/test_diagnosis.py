@@ -78,6 +78,20 @@ def test_mass_with_low_marrow_blasts_is_lymphoma(pct, expected):
     assert d.lbl_site == ("mediastinum" if expected == "LBL" else None)
 
 
+@pytest.mark.parametrize(("first", "second", "expected"), [
+    (15, 30, "indeterminate"), (30, 15, "indeterminate"),  # same-day marrows on both sides of the 20% line
+    (25, 30, "ALL"), (5, 15, "LBL"),                        # same-day marrows that agree decide
+])
+def test_same_day_diagnostic_marrows_on_both_sides_of_the_leukaemia_line_decide_nothing(first, second, expected):
+    """Two diagnostic marrows of one day (e.g. morphology and flow) carry no order: neither is "the first"."""
+    d = diagnosis_of(marrow(first), {**marrow(second), "method": "flow"}, phenotype(ETP_MARKERS), mass("mediastinum"))
+    assert d.disease == expected
+    disease = conclusion(d, "diagnosis.disease")
+    assert disease.determined is (expected != "indeterminate")
+    if expected == "indeterminate":
+        assert any("15%" in side for side in disease.conflicts) and any("30%" in side for side in disease.conflicts)
+
+
 def test_lbl_site_keeps_lymph_node_detail():
     d = diagnosis_of(marrow(3), phenotype(B_MARKERS), mass("lymph_node", "cervical"))
     assert (d.disease, d.lbl_site) == ("LBL", "lymph_node:cervical")
@@ -230,6 +244,26 @@ def test_conflicting_marker_reports_are_dropped_and_named():
     assert "CD10" in lineage.explanation and d.lineage == "B"
 
 
+@pytest.mark.parametrize(("first", "second"), [
+    ({"cCD3": "positive"}, {"cCD3": "negative"}),    # T lineage (B/T MPAL) rests on the conflicting cCD3
+    ({"cCD3": "negative"}, {"cCD3": "positive"}),
+    ({"MPO": "positive"}, {"MPO": "negative"}),      # myeloid lineage rests on the conflicting MPO
+])
+def test_a_conflicting_marker_that_decides_the_lineage_leaves_it_open(first, second):
+    """Two reports of one work-up disagree on a marker the lineage turns on: contradictory, never a pick."""
+    d = diagnosis_of(marrow(80), phenotype({**B_MARKERS, **first}), phenotype(second, date="2024-03-02"))
+    lineage = conclusion(d, "diagnosis.lineage")
+    assert d.lineage is None and not lineage.determined
+    assert lineage.rule == "DX.LINEAGE.CONFLICT"
+    assert any(next(iter(first)) in side for side in lineage.conflicts)
+
+
+def test_a_conflicting_cd19_decides_b_lineage_when_only_two_supports_are_positive():
+    markers = {"CD10": "positive", "cCD79a": "positive", "CD22": "negative", "cCD3": "negative", "MPO": "negative"}
+    d = diagnosis_of(marrow(80), phenotype({**markers, "CD19": "positive"}), phenotype({"CD19": "negative"}, date="2024-03-02"))
+    assert d.lineage is None and conclusion(d, "diagnosis.lineage").rule == "DX.LINEAGE.CONFLICT"
+
+
 # ETP -------------------------------------------------------------------------------
 
 
@@ -362,6 +396,22 @@ def test_karyotype_count_wins_over_stated_modal_number():
 def test_normal_karyotype_with_hyperdiploid_dna_index_uses_the_index():
     d = diagnosis_of(cyto(karyotype="46,XX[20]", dna_index=1.2))
     assert d.genetics.ploidy == "high_hyperdiploid"
+
+
+@pytest.mark.parametrize("first_date", ["2024-03-01", "2024-03-03"])
+def test_a_normal_karyotype_beside_an_abnormal_one_in_the_work_up_says_nothing_about_ploidy(first_date):
+    """46,XX[20] is often normal metaphases, not blasts: the work-up's abnormal karyotype gives the ploidy."""
+    d = diagnosis_of(marrow(80), phenotype(B_MARKERS), {**cyto(karyotype="46,XX[20]"), "date": first_date},
+                     {**cyto(karyotype="56,XX,+X,+4,+6,+10,+14,+17,+18,+21,+21,+21"), "date": "2024-03-02"})
+    assert (d.genetics.modal_number, d.genetics.ploidy) == (56, "high_hyperdiploid")
+
+
+def test_two_abnormal_karyotypes_of_the_work_up_in_different_ploidy_groups_decide_no_ploidy():
+    d = diagnosis_of(marrow(80), phenotype(B_MARKERS), cyto(karyotype="56,XX,+X,+4,+6,+10,+14,+17,+18,+21,+21,+21"),
+                     {**cyto(karyotype="35,X,-X,-2,-3,-4,-7,-8,-9,-12,-13,-15,-16,-17"), "date": "2024-03-02"})
+    assert d.genetics.ploidy is None
+    ploidy = conclusion(d, "diagnosis.ploidy")
+    assert not ploidy.determined and len(ploidy.conflicts) == 2
 
 
 @pytest.mark.parametrize("karyotype", [

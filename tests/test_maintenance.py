@@ -115,6 +115,20 @@ def test_recovery_after_a_hold_returns_to_the_maximum_tolerated_dose():
     assert "returns both drugs to the maximum tolerated dose" in s.wording
 
 
+@pytest.mark.parametrize("order", ["hold-level first", "hold-level last"])
+def test_same_day_counts_in_different_zones_decide_no_dose_step(order):
+    """Counts of one day carry no order: neither "the latest" nor a "recovery" from the other can be read."""
+    day_counts = [cbc(28, anc=0.4), cbc(28, anc=1.0)]
+    data = case(cbc(14, anc=1.0), *(day_counts if order == "hold-level first" else day_counts[::-1]))
+    s = maintenance(data).suggestion
+    assert (s.action, s.rule) == ("cannot_determine", "MAINT.SUGGEST.SAME_DAY_CONFLICT")
+    assert "ANC 0.4" in s.wording and "ANC 1" in s.wording
+
+
+def test_same_day_counts_in_one_zone_still_decide():
+    assert maintenance(case(cbc(14, anc=1.0), cbc(28, anc=0.4), cbc(28, anc=0.3))).suggestion.action == "hold"
+
+
 @pytest.mark.parametrize(("ancs", "rule"), [
     ((1.2, 1.6, 1.6), "MAINT.SUGGEST.ESCALATE_MERCAPTOPURINE"),  # 2 of 3 counts >= 1.5 over 6 weeks
     ((1.2, 1.2, 1.6), "MAINT.SUGGEST.CONTINUE"),  # 1 of 3

@@ -129,6 +129,25 @@ def test_cr_versus_cri_on_counts(anc, platelets, expected, rule):
     assert status.current == expected and status.since == on(28)
 
 
+@pytest.mark.parametrize("order", ["recovered first", "low first"])
+def test_same_day_counts_on_both_sides_of_a_cr_line_leave_cr_and_cri_open(order):
+    """Counts of one day carry no order: the count written first is not the one that decides CR vs CRi."""
+    counts = [count(28, anc=1.5), count(28, anc=0.8)]
+    status = assess(induction(marrow(28, 2), *(counts if order == "recovered first" else counts[::-1])))
+    p = point(status, 28)
+    assert p.status == "indeterminate" and not p.conclusion.determined
+    assert any("ANC 1.5" in m for m in p.conclusion.missing) and any("ANC 0.8" in m for m in p.conclusion.missing)
+
+
+def test_a_same_day_count_with_circulating_blasts_is_seen_whatever_its_order():
+    p = point(assess(induction(marrow(28, 2), count(28, blasts=0), count(28, blasts=3))), 28)
+    assert p.status == "indeterminate" and any("3% circulating blasts" in c for c in p.conclusion.conflicts)
+
+
+def test_same_day_counts_that_agree_on_the_cr_lines_decide():
+    assert point(assess(induction(marrow(28, 2), count(28, anc=1.5), count(28, anc=1.2))), 28).status == "complete_remission"
+
+
 @pytest.mark.parametrize(("gap", "expected"), [(7, "complete_remission"), (-7, "complete_remission"), (8, "indeterminate")])
 def test_blood_count_must_be_within_seven_days_of_the_marrow(gap, expected):
     status = assess(induction(marrow(28, 2), count(28 + gap)))

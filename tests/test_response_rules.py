@@ -171,6 +171,45 @@ def test_day_33_mrd_is_the_end_of_induction_mrd_for_every_rule():
     assert eoi.value is True
 
 
+def _eoi_flow_and_pcr(flow_pct: float, pcr_pct: float, age: float = 8):
+    findings = [
+        {"type": "marrow", "date": day(-1), "blasts_pct": 88},
+        {"type": "immunophenotype", "date": day(-1), "markers": B_MARKERS},
+        {"type": "cbc", "date": day(-1), "wbc": 10},
+        {"type": "csf", "date": day(0), "wbc": 0, "rbc": 0, "blasts": False},
+        {"type": "genetics", "date": day(1), "fusions": ["ETV6::RUNX1"], "negative": ["BCR::ABL1", "KMT2A_rearrangement", "iAMP21"]},
+        {"type": "cytogenetics", "date": day(1), "karyotype": "46,XX,del(12)(p12p13)[10]/46,XX[10]"},
+        {"type": "treatment", "phase": "induction", "start": day(0), "end": day(27)},
+        {"type": "marrow", "date": day(28), "blasts_pct": 1, "timepoint": "end_of_induction"},
+        {"type": "cbc", "date": day(28), "anc": 2.0, "platelets": 150, "blasts_pct": 0},
+        mrd(7, 0.005, sample="blood", timepoint="day 8"),
+        mrd(28, flow_pct, method="flow", timepoint="end_of_induction"),
+        mrd(28, pcr_pct, method="pcr", timepoint="end_of_induction"),
+    ]
+    return run(findings, age=age)
+
+
+def test_discordant_end_of_induction_mrd_methods_decide_no_mrd_risk():
+    """Flow 0.005% and PCR 0.05% of one marrow fall on both sides of 0.01%: neither is picked by its order."""
+    result = _eoi_flow_and_pcr(0.005, 0.05)
+    persistence = next(c for c in result.risk.conclusions if c.topic == "risk.mrd_persistence")
+    assert result.risk.mrd_persistence is None and not persistence.determined and persistence.conflicts
+    cog = next(c for c in result.risk.conclusions if c.topic == "risk.cog")
+    assert result.risk.cog.column is None and not cog.determined
+    assert any("disagree" in m for m in cog.missing)
+
+
+def test_concordant_end_of_induction_mrd_methods_decide():
+    result = _eoi_flow_and_pcr(0.005, 0.008)
+    assert result.risk.mrd_persistence == "negative" and result.risk.cog.column == 1
+
+
+def test_discordant_mrd_after_induction_leaves_the_adult_factor_open():
+    result = _eoi_flow_and_pcr(0.005, 0.05, age=25)
+    adult = next(c for c in result.risk.conclusions if c.topic == "risk.adult")
+    assert result.risk.adult.high_risk is None and adult.conflicts
+
+
 # Refractory, then remission ------------------------------------------------------------------------
 
 
@@ -237,6 +276,38 @@ def test_m3_at_end_of_induction_is_induction_failure_in_a_child_too():
     findings = _eoi_m2()
     findings[3] = {"type": "marrow", "date": day(28), "blasts_pct": 30, "timepoint": "end_of_induction"}
     assert point(run(findings, age=8), 28).status == "refractory"
+
+
+def _eoi_m1_with_marrow_mrd(percent: float, method: str = "flow") -> list[dict]:
+    """End of induction: morphology M1 and recovered counts, with the same marrow's MRD at ``percent``."""
+    return [
+        {"type": "marrow", "date": day(-1), "blasts_pct": 88},
+        {"type": "immunophenotype", "date": day(-1), "markers": B_MARKERS},
+        {"type": "treatment", "phase": "induction", "start": day(0), "end": day(27)},
+        {"type": "marrow", "date": day(28), "blasts_pct": 1, "timepoint": "end_of_induction"},
+        {"type": "cbc", "date": day(28), "anc": 2.0, "platelets": 150, "blasts_pct": 0},
+        mrd(28, percent, method=method, timepoint="end_of_induction"),
+    ]
+
+
+@pytest.mark.parametrize(("percent", "age", "status", "rule"), [
+    (8, 8, "on_treatment", "RESPONSE.SLOW_EARLY_RESPONSE"),  # >= 5% leukaemic cells: M2 in a child (COG)
+    (8, 30, "refractory", "RESPONSE.REFRACTORY"),              # M2 in an adult (NCCN/ELN)
+    (5, 30, "refractory", "RESPONSE.REFRACTORY"),              # at the M1 line
+    (30, 8, "refractory", "RESPONSE.REFRACTORY"),              # M3 at every age
+    (4.99, 8, "complete_remission", "RESPONSE.CR"),            # below the M1 line: remission, MRD positive
+])
+def test_end_of_induction_marrow_mrd_at_or_above_the_m1_line_is_not_remission(percent, age, status, rule):
+    """Morphology < 5% cannot show remission when the same marrow's MRD finds >= 5% leukaemic cells.
+
+    Every test of the marrow is a fraction of leukaemic cells (Ponte di Legno, Buchmann et al., Blood
+    2022;139:1785: MRD is the standard of remission, morphology serves when MRD is absent), as in
+    remission, where such an MRD is a (suspected) relapse.
+    """
+    p = point(run(_eoi_m1_with_marrow_mrd(percent), age=age), 28)
+    assert (p.status, p.conclusion.rule) == (status, rule)
+    if status != "complete_remission":
+        assert f"MRD {percent:g}%" in p.conclusion.explanation
 
 
 # Antigen-directed therapy alerts -------------------------------------------------------------------

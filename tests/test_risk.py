@@ -155,6 +155,36 @@ def test_presenting_wbc_is_the_first_diagnostic_count_before_treatment():
     assert risk(view(before), dx()).nci == "high"
 
 
+@pytest.mark.parametrize(("first", "second", "expected"), [
+    (45.0, 55.0, None), (55.0, 45.0, None),        # two diagnostic counts of one day on both sides of 50
+    (45.0, 48.0, "standard"), (52.0, 80.0, "high"),  # same-day counts that agree decide
+])
+def test_nci_same_day_presenting_counts_that_straddle_the_line_decide_nothing(first, second, expected):
+    """Counts of one day have no order: the presenting WBC cannot be the one written first (never guess)."""
+    r = risk(view([cbc(first), cbc(second)], age=5.0), dx())
+    assert r.nci == expected
+    c = conclusion(r, "risk.nci")
+    assert c.determined is (expected is not None)
+    if expected is None:
+        assert any("45" in x for x in c.conflicts) and any("55" in x for x in c.conflicts)
+
+
+def test_nci_same_day_counts_do_not_matter_when_age_decides():
+    assert risk(view([cbc(45.0), cbc(55.0)], age=12.0), dx()).nci == "high"
+
+
+def test_adult_and_interfant_wbc_lines_with_same_day_counts_that_straddle_them():
+    adult = risk(view([cbc(25.0), cbc(35.0), treatment("induction", 1)], age=20.0), dx(negative=ADULT_B_NEG, modal_number=46),
+                 status=CR_TIMELINE, mrd_=eoi_mrd())
+    assert adult.adult.high_risk is None
+    conflicts = conclusion(adult, "risk.adult").conflicts
+    assert any("25" in x for x in conflicts) and any("35" in x for x in conflicts)
+    infant = risk(view([cbc(250.0), cbc(350.0), treatment("prephase", 1, 7), GOOD_DAY8], age=0.3),
+                  dx(detected=["KMT2A_rearrangement"]))
+    assert infant.interfant_high_risk is None
+    assert conclusion(infant, "risk.interfant_high_risk").conflicts
+
+
 def test_nci_undetermined_without_lineage():
     r = risk(view([cbc(10)]), Diagnosis(disease="ALL"))
     assert r.nci is None
@@ -541,6 +571,16 @@ def test_interfant_high_risk(age, wbc, detected, day8, expected):
     assert c.rule == "RISK.INTERFANT" and c.source.startswith("Interfant-99")
     assert c.determined is (expected is not None)
     assert r.infant is (age < 1)
+
+
+@pytest.mark.parametrize("order", ["good first", "poor first"])
+def test_same_day_day8_counts_on_both_sides_of_the_prednisone_line_decide_no_response(order):
+    """Day-8 counts of one day carry no order: 0.5 and 1.5 x10^9/L blood blasts leave the response open."""
+    day8 = [cbc(10, n=8, blasts=5), cbc(30, n=8, blasts=5)]
+    findings = [cbc(250), treatment("prephase", 1, 7), *(day8 if order == "good first" else day8[::-1])]
+    r = risk(view(findings, age=0.3), dx(detected=["KMT2A_rearrangement"]))
+    assert r.interfant_high_risk is None
+    assert any("disagree" in m for m in conclusion(r, "risk.interfant_high_risk").missing)
 
 
 def test_down_syndrome_flag():

@@ -82,6 +82,17 @@ def test_anc_line_of_febrile_neutropenia(anc, status, alerted):
         assert alerts(result)["febrile_neutropenia"].severity == "critical"
 
 
+@pytest.mark.parametrize("order", ["low first", "low last"])
+def test_a_neutropenic_count_of_the_fever_day_is_read_whatever_its_order(order):
+    """The fever day's counts carry no order: an ANC 1.2 written after an ANC 0.3 does not exclude neutropenia."""
+    counts = [{"type": "cbc", "date": day(10), "anc": 0.3}, {"type": "cbc", "date": day(10), "anc": 1.2}]
+    result = run(case(fever(10, 38.6), *(counts if order == "low first" else counts[::-1])))
+    episode = result.toxicity.febrile_neutropenia[0]
+    assert (episode.status, episode.anc) == ("febrile_neutropenia", 0.3)
+    assert {e.summary for e in episode.evidence} >= {"ANC 0.3 x10^9/L", "ANC 1.2 x10^9/L"}
+    assert alerts(result)["febrile_neutropenia"].severity == "critical"
+
+
 def test_fever_without_a_count_during_treatment_cannot_exclude_febrile_neutropenia():
     result = run(case(fever(10, 38.5)))
     episode = result.toxicity.febrile_neutropenia[0]

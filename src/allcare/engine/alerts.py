@@ -160,19 +160,29 @@ def _latest_count_below(
     def check(a: AlertInputs) -> list[Alert]:
         limit = getattr(a.view.rules, limit_name)
         counts = a.view.counts
-        row = counts.latest(analyte_name)
-        if row is None:
+        latest = counts.latest(analyte_name)
+        if latest is None:
             return []
-        item = counts.items[row]
-        value, comparator = counts.values[analyte_name][row], counts.comparators[analyte_name][row]
-        if not below(value, comparator, limit):  # type: ignore[arg-type]
+        # The latest day's counts carry no order: a low one among them is not silenced by another.
+        values, comparators = counts.values[analyte_name], counts.comparators[analyte_name]
+        date, r = counts.items[latest].date, latest
+        day: list[int] = []
+        while r >= 0 and counts.items[r].date == date:  # rows are in date order: walk back over the latest day
+            if values[r] is not None:
+                day.insert(0, r)
+            r -= 1
+        low = [r for r in day if below(values[r], comparators[r], limit)]  # type: ignore[arg-type]
+        if not low:
             return []
-        shown = describe(value, comparator)  # type: ignore[arg-type]
+        row, item = low[0], counts.items[low[0]]
+        shown = describe(values[row], comparators[row])  # type: ignore[arg-type]
+        others = [f"{analyte_name.upper()} {describe(values[r], comparators[r])}" for r in day if r != row]  # type: ignore[arg-type]
+        also = f"; the same day's other count: {', '.join(others)} x10^9/L" if others else ""
         return [
             Alert(
                 code=code,
                 severity="warning",
-                message=f"{words} on {item.date}: {analyte_name.upper()} {shown} x10^9/L (< {limit:g})",
+                message=f"{words} on {item.date}: {analyte_name.upper()} {shown} x10^9/L (< {limit:g}){also}",
                 rule=rule,
                 source=sources.CTCAE_V5,
                 evidence=[item.ref(f"{analyte_name.upper()} {shown} x10^9/L")],

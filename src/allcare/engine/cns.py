@@ -275,13 +275,17 @@ def assess_cns(view: CaseView, treatments: TreatmentHistory, readings: Mapping[i
 
     csfs: list[Indexed[Csf]] = view.of_type("csf")
     diagnostic = csfs[0] if csfs and at_diagnosis(csfs[0]) else None
-    later = [x for x in csfs if x is not diagnostic]
+    # One day's taps carry no order: each of them is the diagnostic lumbar puncture.
+    same_day = [x for x in csfs if diagnostic is not None and x.date == diagnostic.date]
+    later = [x for x in csfs if diagnostic is None or x.date != diagnostic.date]
     extramedullary: list[Indexed[Extramedullary]] = view.of_type("extramedullary")
     cns_items = [x for x in extramedullary if x.finding.site == "cns" and at_diagnosis(x)]
     testis_items = [x for x in extramedullary if x.finding.site == "testis" and at_diagnosis(x)]
 
     conclusions: list[Conclusion] = []
     reading = read(diagnostic) if diagnostic is not None else None
+    day_readings = [read(x) for x in same_day]
+    disagreeing = _disagreeing_taps(day_readings)
     clinical, clinical_conflicts, clinical_evidence = _site_at_diagnosis(cns_items)
 
     status: CnsStatus | None
@@ -318,6 +322,17 @@ def assess_cns(view: CaseView, treatments: TreatmentHistory, readings: Mapping[i
                     "No CSF result at diagnosis: the CNS status cannot be assigned.",
                 )
             )
+        elif disagreeing:
+            status, date = None, reading.item.date
+            possible = sorted({s for r in disagreeing for s in r.statuses}, key=STATUS_ORDER.index)
+            sides = [f"{_csf_summary(r.item.finding)} (CSF #{r.item.index}): {r.status}" for r in disagreeing]
+            missing = [f"which lumbar puncture of {date} is the diagnostic one (or a repeat tap)",
+                       *dict.fromkeys(m for r in disagreeing for m in r.missing)]
+            conclusions.append(Conclusion(
+                topic="cns.status", value=None, determined=False, rule="CNS.STATUS.CONFLICT", source=COG_CNS,
+                explanation=f"The lumbar punctures of {date} disagree: " + "; ".join(sides) + ".",
+                evidence=[e for r in disagreeing for e in r.evidence], missing=missing, conflicts=sides,
+            ))
         else:
             # An open classification is not a status: the contract allows only CNS1..CNS3c or
             # null, so the candidates go to ``possible`` and the conclusion says what decides.
@@ -337,13 +352,14 @@ def assess_cns(view: CaseView, treatments: TreatmentHistory, readings: Mapping[i
                     )
                 )
 
-    if reading is not None and reading.blasts_with_traumatic_tap:
+    traumatic_with_blasts = next((r for r in day_readings if r.blasts_with_traumatic_tap), None)
+    if traumatic_with_blasts is not None:
         conclusions.append(
             conclude(
                 "cns.traumatic_lp", True, "CNS.TRAUMATIC_LP_WITH_BLASTS", TRAUMATIC_LP,
                 "A traumatic diagnostic lumbar puncture with blasts in the CSF is itself an adverse factor "
                 "(St Jude experience), whatever the CNS status.",
-                reading.evidence[:1],
+                traumatic_with_blasts.evidence[:1],
             )
         )
 
@@ -357,6 +373,11 @@ def assess_cns(view: CaseView, treatments: TreatmentHistory, readings: Mapping[i
         testicular=testicular,
         conclusions=conclusions,
     )
+
+
+def _disagreeing_taps(readings: list[CsfReading]) -> list[CsfReading]:
+    """The taps of the diagnostic day when they do not all allow the same statuses (else none)."""
+    return readings if len({tuple(r.statuses) for r in readings}) > 1 else []
 
 
 def _testicular(view: CaseView, items: list[Indexed[Extramedullary]], conclusions: list[Conclusion]) -> bool | None:

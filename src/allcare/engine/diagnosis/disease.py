@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import msgspec
+
 from ..assessment import Disease
 from ..case.bounds import at_least
 from ..explain import Conclusion, EvidenceRef, conclude, undetermined
@@ -48,6 +50,23 @@ class _Burden:
     rule: str
     evidence: list[EvidenceRef]
     missing: list[str] = field(default_factory=list)
+    conflicts: list[str] = field(default_factory=list)
+
+
+def _same_day_conflict(workup: Workup, threshold: float, masses: bool) -> _Burden | None:
+    """Same-day diagnostic marrows (morphology and flow, two aspirates) on both sides of the leukaemia line."""
+    sides = []
+    for x in workup.same_day_marrows:
+        q = x.finding.blasts_pct
+        if q is not None:
+            sides.append((x, q, at_least(q.value, q.comparator, threshold)))
+    if len({side for _, _, side in sides if side is not None}) < 2:
+        return None
+    shown = [f"marrow blasts {blasts_text(q)} (marrow #{x.index} on {x.date})" for x, q, _ in sides]
+    return _Burden("unstaged_mass" if masses else "insufficient",
+                   f"diagnostic marrows of one day on both sides of the {threshold:g}% leukaemia line: " + "; ".join(shown),
+                   "DX.DISEASE.MARROW_BLASTS", [x.ref(f"marrow blasts {blasts_text(q)}") for x, q, _ in sides],
+                   [f"which marrow of {sides[0][0].date} stages the disease (or a repeat marrow)"], shown)
 
 
 def _burden(view: CaseView, workup: Workup, genetics: GeneticProfile) -> _Burden:
@@ -57,6 +76,10 @@ def _burden(view: CaseView, workup: Workup, genetics: GeneticProfile) -> _Burden
     mass_text = ", ".join(m.finding.site for m in masses)
     q = None if workup.marrow is None else workup.marrow.finding.blasts_pct  # the work-up's marrow has a count
     if workup.marrow is not None and q is not None:
+        conflict = _same_day_conflict(workup, threshold, bool(masses))
+        if conflict is not None:
+            return _Burden(conflict.kind, conflict.text, conflict.rule, [*conflict.evidence, *mass_refs], conflict.missing,
+                           conflict.conflicts)
         pct = blasts_text(q)
         refs = [workup.marrow.ref(f"marrow blasts {pct}"), *mass_refs]
         leukaemic = at_least(q.value, q.comparator, threshold)
@@ -133,6 +156,7 @@ def classify_disease(view: CaseView, workup: Workup, lineage: LineageCall, genet
     if burden.kind == "lymphoma":
         return DiseaseCall("LBL", conclude(TOPIC, "LBL", burden.rule, SOURCE, f"{burden.text}; lineage {lineage.lineage}",
                                            evidence), lbl_site=lbl_site(workup), neoplasm=True)
-    return DiseaseCall("indeterminate", undetermined(
-        TOPIC, burden.rule, SOURCE, burden.missing, f"{burden.text}; lineage {lineage.lineage}", evidence,
-    ), neoplasm=burden.kind == "unstaged_mass", missing=burden.missing)
+    left_open = undetermined(TOPIC, burden.rule, SOURCE, burden.missing, f"{burden.text}; lineage {lineage.lineage}", evidence)
+    if burden.conflicts:
+        left_open = msgspec.structs.replace(left_open, conflicts=burden.conflicts)
+    return DiseaseCall("indeterminate", left_open, neoplasm=burden.kind == "unstaged_mass", missing=burden.missing)

@@ -21,10 +21,13 @@ monocytic markers with MPO below the ETP cut-off.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 
+import msgspec
+
 from ..assessment import BStage, Lineage, TStage
-from ..explain import Conclusion, EvidenceRef, conclude, undetermined
+from ..explain import Conclusion, EvidenceRef, conclude, contradictory, undetermined
 from ..sources import ETP_DEF, MATURATION_STAGES, WHO_2016, WHO_2016_MPAL
 from .etp import EtpCall
 from .phenotype import Phenotype
@@ -138,13 +141,51 @@ def myeloid(p: Phenotype) -> bool:
     return myeloid_by_mpo(p) or sum(p.positive(m) is True for m in MONOCYTIC) >= 2
 
 
+DISPUTED_READINGS_MAX = 6
+"""Disputed markers read every way (2^n lineage calls); more than this many is contradictory outright."""
+
+
 def assign_lineage(p: Phenotype, etp: EtpCall | None) -> LineageCall:
-    """Lineage string (B, T, B/myeloid, ...) or None with what would decide it."""
-    if not p.present:
+    """Lineage string (B, T, B/myeloid, ...) or None with what would decide it.
+
+    A marker that the work-up's reports give both positive and negative is left out; when the
+    lineage turns on it (read positive and read negative give different calls) the lineage is
+    contradictory and decides nothing.
+    """
+    if not p.present and not p.disputed:
         return LineageCall(None, undetermined(
             TOPIC, "DX.LINEAGE.NO_IMMUNOPHENOTYPE", WHO_2016_MPAL, ["flow cytometry immunophenotype"],
             "no immunophenotype before treatment: the lineage of the blasts is unknown",
         ), missing=["flow cytometry immunophenotype"])
+    if p.disputed and not _same_call_however_read(p, etp):
+        missing = ["a repeat or confirmatory immunophenotype of the disputed markers: " + ", ".join(p.disputed)]
+        conflict = contradictory(TOPIC, "DX.LINEAGE.CONFLICT", WHO_2016_MPAL, p.conflicts,
+                                 p.ref(*p.markers) + _disputed_refs(p), value=None)
+        return LineageCall(None, msgspec.structs.replace(conflict, missing=missing), missing=missing)
+    return _assign_lineage(p, etp)
+
+
+def _same_call_however_read(p: Phenotype, etp: EtpCall | None) -> bool:
+    names = list(p.disputed)
+    if len(names) > DISPUTED_READINGS_MAX:
+        return False
+    calls = set()
+    for reading in itertools.product(("positive", "negative"), repeat=len(names)):
+        call = _assign_lineage(p.resolved(dict(zip(names, reading, strict=True))), etp)
+        calls.add((call.lineage, call.myeloid_only, call.conclusion.determined))
+    return len(calls) == 1
+
+
+def _disputed_refs(p: Phenotype) -> list[EvidenceRef]:
+    return [m.source.ref(f"{name} disputed") for name, m in p.disputed.items()]
+
+
+def _assign_lineage(p: Phenotype, etp: EtpCall | None) -> LineageCall:
+    if not p.present:
+        return LineageCall(None, undetermined(
+            TOPIC, "DX.LINEAGE.NONE_MET", WHO_2016_MPAL, ["lineage markers (CD19, cCD79a, CD22, CD10, cCD3, MPO)"],
+            "only disputed markers were reported", [],
+        ), missing=["lineage markers (CD19, cCD79a, CD22, CD10, cCD3, MPO)"])
     mature, mature_conclusion = mature_b(p)
     evidence = p.ref(*p.markers)
     ordinary = {"B": b_ordinary(p), "T": t_ordinary(p), "myeloid": myeloid(p)}

@@ -41,6 +41,13 @@ class Phenotype:
     rules: RuleSet
     markers: dict[str, Marker] = field(default_factory=dict)
     conflicts: list[str] = field(default_factory=list)
+    disputed: dict[str, Marker] = field(default_factory=dict)
+    """Markers left out because reports disagreed on them (the first report of each)."""
+
+    def resolved(self, readings: dict[str, str]) -> Phenotype:
+        """This phenotype with each disputed marker read as given ('positive' or 'negative'), nothing disputed."""
+        chosen = {name: Marker(name, readings[name], None, self.disputed[name].source) for name in readings}
+        return Phenotype(self.rules, {**self.markers, **chosen})
 
     @property
     def present(self) -> bool:
@@ -126,7 +133,7 @@ def read_phenotype(items: list[Indexed[Immunophenotype]], rules: RuleSet) -> Phe
     """Merge the diagnostic immunophenotypes; a marker reported positive and negative is dropped as conflicting."""
     markers: dict[str, Marker] = {}
     conflicts: list[str] = []
-    dropped: set[str] = set()
+    dropped: dict[str, Marker] = {}
     for item in items:
         finding = item.finding
         for name, value in finding.markers.items():
@@ -143,9 +150,8 @@ def read_phenotype(items: list[Indexed[Immunophenotype]], rules: RuleSet) -> Phe
                 conflicts.append(
                     f"{name}: {_value_text(earlier)} on {earlier.source.date} vs {_value_text(marker)} on {marker.source.date}"
                 )
-                dropped.add(name)
-                del markers[name]
-    return Phenotype(rules, markers, conflicts)
+                dropped[name] = markers.pop(name)
+    return Phenotype(rules, markers, conflicts, dropped)
 
 
 def _value_text(marker: Marker) -> str:

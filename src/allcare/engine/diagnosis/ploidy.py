@@ -124,6 +124,13 @@ def masked_signs(k: Karyotype, r: RuleSet) -> list[str]:
     return signs
 
 
+def _group_of(k: Karyotype, r: RuleSet) -> str | None:
+    """The ploidy group of a karyotype: of its hypodiploid clone when it has one (whatever the clone order)."""
+    small = hypodiploid_clone(k, r)
+    modal = k.modal_number if small is None else small.modal_number
+    return None if modal is None else modal_category(modal, r)
+
+
 def _complex(k: Karyotype, category: str | None) -> bool:
     """Complex karyotype; in a ploidy group the whole-chromosome gains/losses are the group, not complexity,
     so only structural abnormalities are counted there (UKALL convention)."""
@@ -137,7 +144,16 @@ def call_ploidy(
     view: CaseView, cytogenetics: list[Indexed[Cytogenetics]], parsed: list[tuple[Indexed[Cytogenetics], Karyotype]],
 ) -> PloidyCall:
     r = view.rules
-    primary = next(((i, k) for i, k in parsed if k.modal_number is not None), None)
+    counted = [(i, k) for i, k in parsed if k.modal_number is not None]
+    # A normal karyotype is often normal metaphases, not blasts: an abnormal one of the work-up gives the ploidy.
+    abnormal = [(i, k) for i, k in counted if not k.is_normal]
+    groups = [(i, k, _group_of(k, r)) for i, k in abnormal]
+    if len({group for _, _, group in groups}) > 1:
+        sides = [f"karyotype {k.text} (#{i.index}, {i.date}): {_label(group)}" for i, k, group in groups]
+        evidence = [i.ref(f"karyotype {k.text}") for i, k, _ in groups]
+        return PloidyCall(evidence=evidence, state="conflicting", conflicts=sides, conclusion=contradictory(
+            TOPIC, "DX.PLOIDY.CONFLICT", SOURCE, sides, evidence))
+    primary = (abnormal or counted)[0] if counted else None
     modal, modal_ref, karyotype = None, None, None
     if primary is not None:
         item, karyotype = primary

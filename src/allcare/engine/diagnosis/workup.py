@@ -33,6 +33,8 @@ class Workup:
 
     onset: dt.date | None
     marrow: Indexed[Marrow] | None = None
+    same_day_marrows: list[Indexed[Marrow]] = field(default_factory=list)
+    """Every counted marrow of ``marrow``'s day, itself included: one day's samples carry no order."""
     blood: Indexed[Cbc] | None = None
     masses: list[Indexed[Extramedullary]] = field(default_factory=list)
     phenotypes: list[Indexed[Immunophenotype]] = field(default_factory=list)
@@ -60,9 +62,12 @@ def episode_phenotype(view: CaseView, episode: Episode | None) -> Phenotype:
 
 def _choose(view: CaseView, episode: Episode) -> Workup:
     onset = episode.onset
+    counted = [x for x in episode.of_type("marrow") if x.finding.blasts_pct is not None]
+    marrow = _first_on_or_after(counted, onset)
     return Workup(
         onset=onset,
-        marrow=_first_on_or_after([x for x in episode.of_type("marrow") if x.finding.blasts_pct is not None], onset),
+        marrow=marrow,
+        same_day_marrows=[x for x in counted if marrow is not None and x.date == marrow.date],
         blood=_diagnostic_blood(view, [x for x in episode.of_type("cbc") if x.finding.blasts_pct is not None], onset),
         masses=[
             x for x in episode.of_type("extramedullary") if x.finding.present and x.finding.site in MASS_SITES

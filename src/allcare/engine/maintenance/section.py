@@ -279,6 +279,8 @@ def _conclusions(view: CaseView, t: MaintenanceTargets, blocks: list[Indexed[Tre
         if suggestion.action == "cannot_determine":
             needed = (f"a maintenance blood count (ANC and platelets) from the last "
                       f"{view.rules.maintenance_count_max_age_days} days" if suggestion.rule.endswith("NO_RECENT_COUNT")
+                      else f"which blood count of {suggestion.date} is current (or a repeat count)"
+                      if suggestion.rule.endswith("SAME_DAY_CONFLICT")
                       else f"a measured {t.steering.upper()} and platelet count at the latest maintenance visit")
             out.append(undetermined(f"{TOPIC}.suggestion", suggestion.rule, suggestion.source, [needed],
                                     suggestion.wording, refs, value="cannot_determine"))

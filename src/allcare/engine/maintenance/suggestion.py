@@ -9,7 +9,7 @@ the count is too old, or a number the rule reads is missing, the suggestion is
 Rule ids: ``MAINT.SUGGEST.HOLD``, ``.REDUCE``, ``.RECOVER``, ``.CONTINUE``,
 ``.ESCALATE_MERCAPTOPURINE``, ``.ESCALATE_METHOTREXATE``, ``.WAIT_AFTER_ESCALATION``,
 ``.TITRATE_DOWN`` / ``.TITRATE_UP`` (families whose steps are not encoded),
-``.NO_RECENT_COUNT``, ``.NEEDS_COUNT``.
+``.NO_RECENT_COUNT``, ``.NEEDS_COUNT``, ``.SAME_DAY_CONFLICT``.
 """
 
 from __future__ import annotations
@@ -86,6 +86,11 @@ def suggest(t: MaintenanceTargets, counts: MaintenanceRows, anc: Column, as_of: 
         return make("cannot_determine", "MAINT.SUGGEST.NO_RECENT_COUNT",
                     f"the latest maintenance count is from {latest.date}, more than {max_age_days} days before "
                     f"{as_of}; the protocol adjusts the doses on a current blood count.")
+    same_day = [counts.row(n) for n in measured if counts.dates[n] == latest.date]
+    if len({c.zone for c in same_day}) > 1:  # one day's counts carry no order: none is "the latest"
+        return make("cannot_determine", "MAINT.SUGGEST.SAME_DAY_CONFLICT",
+                    f"the counts of {latest.date} fall in different zones ({'; '.join(_count_text(c) for c in same_day)}); "
+                    "which of them is current (or a repeat count) decides the dose step.")
     if not t.dose_steps:
         return _titrate(t, latest, make)
     return _icicle_style(t, usable, latest, history, raw_anc, make)

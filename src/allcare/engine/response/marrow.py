@@ -10,7 +10,7 @@ straddles the M1 line and has no grade (cannot determine).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, get_args
 
 from ..case import Marrow, Quantity
 from ..case.bounds import at_least, describe
@@ -19,6 +19,8 @@ from ..rules import RuleSet
 from ..view import Indexed
 
 Grade = Literal["M1", "M2", "M3"]
+GRADE_ORDER: tuple[Grade, ...] = get_args(Grade)
+"""The marrow grades from least to most involved."""
 
 
 def marrow_grade(blasts_pct: float, rules: RuleSet, comparator: str | None = None) -> Grade | None:

@@ -47,6 +47,9 @@ def check_recovery(view: CaseView, when: dt.date) -> RecoveryCheck:
     missing: list[str] = []
 
     blasts = view.nearest_cbc(when, window, having="blasts_pct")
+    if blasts is not None:  # a count of that day showing blasts is not outweighed by one written before it
+        day = [c for c in view.between("cbc", blasts.date, blasts.date) if c.finding.blasts_pct is not None]
+        blasts = next((c for c in day if above(c.finding.blasts_pct.value, c.finding.blasts_pct.comparator, 0.0)), blasts)
     q = None if blasts is None else blasts.finding.blasts_pct
     if blasts is not None and q is not None:
         shown = describe(q.value, q.comparator)
@@ -73,6 +76,15 @@ def check_recovery(view: CaseView, when: dt.date) -> RecoveryCheck:
         q = getattr(item.finding, analyte)
         counts.append((item, _count_text(name, q)))
         enough = at_least(q.value, q.comparator, line)
+        # Counts of one day carry no order: the nearest count's day speaks only when its counts agree.
+        day = [c for c in view.between("cbc", item.date, item.date) if getattr(c.finding, analyte) is not None]
+        sides = {at_least(getattr(c.finding, analyte).value, getattr(c.finding, analyte).comparator, line) for c in day}
+        if {True, False} <= sides:
+            shown = ", ".join(_count_text(name, getattr(c.finding, analyte)) for c in day)
+            missing.append(f"which blood count of {item.date} holds the {name} ({shown} x10^9/L: on both sides of {line:g})")
+            counts += [(c, _count_text(name, getattr(c.finding, analyte))) for c in day if c is not item]
+            undecided = True
+            continue
         if enough is False:
             failing.append(f"{_count_text(name, q)} < {line:g} x10^9/L")
         elif enough is None:

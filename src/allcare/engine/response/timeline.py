@@ -39,7 +39,7 @@ from ..sources import COG_RESPONSE, NCCN_ELN_RESPONSE, PONTE_DI_LEGNO
 from ..timepoints import fold, is_end_of_induction, names_another_timepoint, timepoint_of
 from ..view import CaseView, Indexed
 from .extramedullary import SiteFinding, latest_by_site
-from .marrow import Grade, MarrowReading, blasts_text, marrow_grade, read_marrows
+from .marrow import GRADE_ORDER, Grade, MarrowReading, blasts_text, marrow_grade, read_marrows
 from .mrd import describe, interval, level_at_least, mrd_result, value_text
 from .phases import phase_on
 from .remission import check_recovery
@@ -363,28 +363,33 @@ class _Walker:
         return self._clear_marrow(cand, marrow, eoi, mrds, evidence)
 
     def _marrow_state(self, reading: MarrowReading | None, mrds: list[MrdResult]) -> _MarrowState | None:
-        """The marrow grade at a point; after induction failure or relapse, a marrow MRD stands in for morphology.
+        """The marrow grade at a point: the highest leukaemic fraction by any test of the marrow.
 
+        Morphology below the M1 line cannot show remission when the same marrow's MRD
+        finds leukaemic cells at or above it (Ponte di Legno: MRD is the standard of
+        remission, morphology serves without it), so such an MRD grades the marrow.
         Once the disease is refractory or has relapsed, the response to salvage is
         often followed by marrow MRD alone: an MRD below the M1 line (a negative
         MRD included) shows a marrow in remission, one at or above it shows disease.
         """
-        if reading is not None and reading.grade is not None:
-            measured = [i.finding.blasts_pct for i in reading.items if i.finding.blasts_pct is not None]
-            shown = blasts_text(measured[0]) if len(measured) == 1 else f"{reading.blasts_pct:g}%"
-            return _MarrowState(reading.grade, f"marrow blasts {shown}", reading.aplastic)
-        if reading is not None or self.course.state not in ("refractory", "relapsed"):
-            return None
         graded = []
         for m in mrds:
             bound = interval(m) if m.sample in MARROW_SAMPLES else None
             grade = marrow_grade(bound[0] * 100, self.rules, bound[1]) if bound else None
             if grade is not None:
                 graded.append((grade, m))
-        if not graded:
+        worst = max(graded, key=lambda g: GRADE_ORDER.index(g[0])) if graded else None
+        by_mrd = None if worst is None else \
+            _MarrowState(worst[0], f"marrow MRD {value_text(worst[1])} ({worst[1].method or 'method not stated'}, {worst[1].status})")
+        if reading is not None and reading.grade is not None:
+            measured = [i.finding.blasts_pct for i in reading.items if i.finding.blasts_pct is not None]
+            shown = blasts_text(measured[0]) if len(measured) == 1 else f"{reading.blasts_pct:g}%"
+            if by_mrd is not None and GRADE_ORDER.index(by_mrd.grade) > GRADE_ORDER.index(reading.grade):
+                return _MarrowState(by_mrd.grade, f"{by_mrd.text} despite marrow blasts {shown} by morphology")
+            return _MarrowState(reading.grade, f"marrow blasts {shown}", reading.aplastic)
+        if reading is not None or self.course.state not in ("refractory", "relapsed"):
             return None
-        grade, m = max(graded, key=lambda g: ("M1", "M2", "M3").index(g[0]))
-        return _MarrowState(grade, f"marrow MRD {value_text(m)} ({m.method or 'method not stated'}, {m.status})")
+        return by_mrd
 
     def _carry_rule(self, carry: DiseaseStatus) -> str:
         return {"relapse": "RESPONSE.RELAPSE.PERSISTING", "refractory": "RESPONSE.REFRACTORY.PERSISTING"}.get(

@@ -20,11 +20,24 @@ from ..course.treatment import TreatmentHistory
 from ..diagnosis.workup import episode_workup
 from ..explain import Conclusion, EvidenceRef
 from ..lesion_vocabulary import MASKED_HYPODIPLOIDY_TEST, PLOIDY_TEST
-from ..response.mrd import level_at_least
 from ..sources import ELN_2024
 from ..view import CaseView
 from . import lesions as L
-from .common import Outcome, any3, blast_response, is_mixed, mrd_ref, mrd_text, num, pct, presenting_wbc, wbc_text, years
+from .common import (
+    Outcome,
+    any3,
+    blast_response,
+    is_mixed,
+    mrd_at_least,
+    mrd_ref,
+    mrd_text,
+    num,
+    pct,
+    presenting_wbc,
+    presenting_wbc_against,
+    wbc_text,
+    years,
+)
 from .mrd_persistence import end_of_consolidation_mrd, end_of_induction_mrd
 
 if TYPE_CHECKING:
@@ -46,6 +59,7 @@ class _Factor:
     text: str
     refs: list[EvidenceRef] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
+    conflicts: list[str] = field(default_factory=list)
 
 
 def adult_risk(
@@ -67,7 +81,7 @@ def adult_risk(
     treatments = course.treatments
     wbc = _wbc(view, diagnosis, treatments)
     genetics, genetics_known = _genetics(view, diagnosis, lesions)
-    after_induction = _mrd_factor(view, end_of_induction_mrd(view, mrd, treatments), "after induction",
+    after_induction = _mrd_factor(view, mrd, end_of_induction_mrd(view, mrd, treatments), "after induction",
                                   "MRD after induction")
     factors = [
         _Factor(age >= rules.adult_age_adverse_from,
@@ -81,7 +95,7 @@ def adult_risk(
     ]
     after_consolidation = end_of_consolidation_mrd(view, mrd, treatments)
     if after_consolidation is not None:
-        factors.append(_mrd_factor(view, after_consolidation, "at the end of consolidation", ""))
+        factors.append(_mrd_factor(view, mrd, after_consolidation, "at the end of consolidation", ""))
     adverse = [f for f in factors if f.state]
     evidence = list({(r.index, r.summary): r for f in factors for r in f.refs}.values())
     names = [f.text for f in adverse]
@@ -100,7 +114,7 @@ def adult_risk(
     missing = list(dict.fromkeys(key_missing + unknown))
     c = Conclusion(topic=TOPIC, value=None, determined=False, rule=RULE, source=ELN_2024,
                    explanation=f"no adverse factor found so far ({checked or 'none evaluable'}); key data missing",
-                   evidence=evidence, missing=missing)
+                   evidence=evidence, missing=missing, conflicts=[x for f in factors for x in f.conflicts])
     return Outcome(AdultRisk(applicable=True, high_risk=None), c)
 
 
@@ -119,10 +133,13 @@ def _wbc(view: CaseView, diagnosis: Diagnosis, treatments: TreatmentHistory) -> 
     if diagnosis.lineage not in ("B", "T"):
         return _Factor(None, f"presenting WBC {shown} x10^9/L, lineage unknown", refs, ["lineage (immunophenotype)"])
     line = rules.adult_wbc_b_above if diagnosis.lineage == "B" else rules.adult_wbc_t_above
-    adverse = above(q.value, q.comparator, line)
-    sign = {True: ">", False: "<=", None: "cannot tell against"}[adverse]
+    against = presenting_wbc_against(view, count, lambda value, comparator: above(value, comparator, line))
+    adverse, conflicts = against.side, against.conflicts
+    sign = {True: ">", False: "<=", None: "contradictory against" if conflicts else "cannot tell against"}[adverse]
     text = f"presenting WBC {shown} x10^9/L ({sign} {num(line)}, {diagnosis.lineage}-lineage)"
-    return _Factor(adverse, text, refs, [] if adverse is not None else [f"presenting WBC as a value (reported as {shown})"])
+    need = [] if adverse is not None else against.missing if conflicts else [
+        f"presenting WBC as a value (reported as {shown})"]
+    return _Factor(adverse, text, refs + against.refs, need, conflicts)
 
 
 def _immunophenotype(view: CaseView, diagnosis: Diagnosis, course: DiseaseCourse) -> list[_Factor]:
@@ -231,12 +248,16 @@ def _late_cr(treatments: TreatmentHistory, status: Status) -> _Factor:
     return _Factor(None, "time to CR unknown", missing=["response marrow after the first induction cycle"])
 
 
-def _mrd_factor(view: CaseView, chosen: MrdResult | None, when: str, need: str) -> _Factor:
+def _mrd_factor(view: CaseView, mrd: MrdSummary, chosen: MrdResult | None, when: str, need: str) -> _Factor:
     """MRD >= 0.01% after induction or during/after consolidation (ELN 2024)."""
     rules = view.rules
     if chosen is None:
         return _Factor(None, f"MRD {when} unknown", missing=[need] if need else [])
-    adverse = level_at_least(chosen, rules.adult_mrd_adverse)
+    read = mrd_at_least(mrd, chosen, rules.adult_mrd_adverse)
+    adverse = read.side
+    if read.disagreement:
+        return _Factor(None, f"MRD {when}: {read.disagreement}", [mrd_ref(chosen)],
+                       [f"the MRD method the protocol reads {when}"], [read.disagreement])
     if adverse is None:
         return _Factor(None, f"{mrd_text(chosen)} not evaluable", [mrd_ref(chosen)],
                        [f"evaluable MRD {when} (sensitivity >= {rules.mrd_required_sensitivity:.0e})"])

@@ -17,7 +17,6 @@ from ..case import Sex
 from ..course.treatment import TreatmentHistory
 from ..explain import Conclusion, EvidenceRef, conclude
 from ..lesion_vocabulary import BCR_ABL1, ETV6_RUNX1, MASKED_HYPODIPLOIDY_TEST, PLOIDY_TEST, request_for
-from ..response.mrd import level_at_least
 from ..sources import COG_PDQ_TABLE1
 from ..timepoints import DAY8, END_OF_INDUCTION
 from ..view import CaseView
@@ -26,6 +25,7 @@ from .common import (
     Outcome,
     any3,
     is_mixed,
+    mrd_at_least,
     mrd_ref,
     mrd_text,
     num,
@@ -104,8 +104,10 @@ def cog_group(
 
     start_date = treatments.induction_start
     day29 = pick_mrd(mrd, END_OF_INDUCTION, "marrow", start_date, rules.cog_day29_window_days)
-    d29_high = None if day29 is None else level_at_least(day29, rules.cog_mrd_low_below)
-    d29_missing = ["day-29 marrow MRD (end of induction)" if day29 is None else
+    d29 = None if day29 is None else mrd_at_least(mrd, day29, rules.cog_mrd_low_below)
+    d29_high = None if d29 is None else d29.side
+    d29_missing = ["day-29 marrow MRD (end of induction)" if day29 is None or d29 is None else
+                   f"the day-29 MRD method the protocol reads ({d29.disagreement})" if d29.disagreement else
                    f"evaluable day-29 marrow MRD (the {day29.date.isoformat()} result is not evaluable)"]
     favourable = _favourable(view, diagnosis, lesions)
     if missing:
@@ -142,11 +144,14 @@ def cog_group(
         return _column(4 if favourable.state else 7, drivers, evidence)
     day8 = pick_mrd(mrd, DAY8, "blood", start_date, rules.cog_day8_window_days)
     line = rules.cog_mrd_low_below if favourable.state else rules.cog_day8_mrd_high_from
-    d8_high = None if day8 is None else level_at_least(day8, line)
+    d8 = None if day8 is None else mrd_at_least(mrd, day8, line)
+    d8_high = None if d8 is None else d8.side
     if day8 is not None:
         evidence.append(mrd_ref(day8))
-    if day8 is None or d8_high is None:  # no day-8 MRD, or one that does not settle the line
-        need = "day-8 blood MRD" if day8 is None else f"evaluable day-8 blood MRD (the {day8.date.isoformat()} result is not evaluable at {pct(line)})"
+    if day8 is None or d8 is None or d8_high is None:  # no day-8 MRD, or one that does not settle the line
+        need = ("day-8 blood MRD" if day8 is None or d8 is None else
+                f"the day-8 MRD method the protocol reads ({d8.disagreement})" if d8.disagreement else
+                f"evaluable day-8 blood MRD (the {day8.date.isoformat()} result is not evaluable at {pct(line)})")
         return _undecided([need], evidence, "NCI standard risk, day-29 MRD negative: the day-8 blood MRD decides the column")
     drivers.append(f"day-8 PB {mrd_text(day8)} ({'>=' if d8_high else '<'} {pct(line)})")
     if favourable.state:

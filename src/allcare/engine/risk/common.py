@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
@@ -15,7 +16,7 @@ from ..assessment import Diagnosis, MrdResult, MrdSummary
 from ..case import Cbc, Quantity
 from ..case.bounds import describe
 from ..explain import Conclusion, EvidenceRef
-from ..response.mrd import value_text
+from ..response.mrd import level_at_least, value_text
 from ..timepoints import timepoint_of
 from ..view import CaseView, Indexed
 
@@ -85,6 +86,33 @@ def presenting_wbc(view: CaseView, treatment_start: dt.date | None) -> Indexed[C
     return before[-1] if before else None
 
 
+@dataclass(frozen=True)
+class WbcAgainstLine:
+    """Where the presenting WBC lies against one line, read on every count of the presenting day."""
+
+    side: bool | None
+    conflicts: list[str] = field(default_factory=list)
+    refs: list[EvidenceRef] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+
+
+def presenting_wbc_against(view: CaseView, count: Indexed[Cbc], side: Callable[[float, str | None], bool | None]) -> WbcAgainstLine:
+    """``side`` (a three-valued line test) of the presenting WBC, over every count of its day.
+
+    Counts of one day carry no time, so none of them is "the first": when they fall on both sides of
+    the line the presenting WBC is contradictory and decides nothing (the conflicts name them). Otherwise
+    the presenting count's own side is the answer.
+    """
+    day = [c for c in view.between("cbc", count.date, count.date) if c.finding.wbc is not None]
+    sides = {c.index: side(c.finding.wbc.value, c.finding.wbc.comparator) for c in day}
+    known = {v for v in sides.values() if v is not None}
+    if len(known) > 1:
+        shown = [f"presenting WBC {wbc_text(c.finding.wbc)} x10^9/L (blood count #{c.index} on {c.date})" for c in day]
+        refs = [c.ref(f"presenting WBC {wbc_text(c.finding.wbc)} x10^9/L") for c in day if c is not count]
+        return WbcAgainstLine(None, shown, refs, [f"which count of {count.date} is the presenting WBC (or a corrected record)"])
+    return WbcAgainstLine(sides[count.index])
+
+
 def wbc_text(q: Quantity) -> str:
     """'12.4' or '> 100' (a bound as the lab wrote it)."""
     return describe(q.value, q.comparator)
@@ -102,28 +130,47 @@ class BlastResponse:
 
 
 def blast_response(view: CaseView, reference: dt.date, what: str) -> BlastResponse:
-    """Blood blasts (WBC x blasts %) on the first count within the window from ``reference``."""
+    """Blood blasts (WBC x blasts %) on the first day within the window from ``reference`` that has a usable count.
+
+    Counts of one day carry no order: when that day's counts fall on both sides of the line the response
+    is contradictory and decides nothing.
+    """
     rules = view.rules
     last = reference + dt.timedelta(days=rules.prephase_response_window_days)
-    for item in view.between("cbc", reference, last):
-        f = item.finding
-        if not reference <= item.date <= last or f.blasts_pct is None or f.blasts_pct.comparator:
-            continue
-        if f.blasts_pct.value == 0:
-            absolute = 0.0
-        elif f.wbc is None or f.wbc.comparator:
-            continue
-        else:
-            absolute = f.wbc.value * f.blasts_pct.value / 100
-        poor = absolute >= rules.prephase_poor_blasts_from
-        summary = f"blood blasts {num(round(absolute, 3))} x10^9/L" + (
-            f" (WBC {num(f.wbc.value)} x {num(f.blasts_pct.value)}%)" if f.wbc is not None else " (0% blasts)"
-        )
-        sign = ">=" if poor else "<"
-        text = f"{'poor' if poor else 'good'} prednisone response: {summary} {what} ({sign} {num(rules.prephase_poor_blasts_from)} x10^9/L)"
-        return BlastResponse(poor, text, [item.ref(summary)])
-    need = f"blood count with WBC and blast % {what} ({reference.isoformat()} to {last.isoformat()})"
-    return BlastResponse(None, "prednisone response unknown", missing=[need])
+    usable = [(item, absolute) for item in view.between("cbc", reference, last)
+              if (absolute := _absolute_blasts(item.finding)) is not None]
+    if not usable:
+        need = f"blood count with WBC and blast % {what} ({reference.isoformat()} to {last.isoformat()})"
+        return BlastResponse(None, "prednisone response unknown", missing=[need])
+    day = [(item, absolute) for item, absolute in usable if item.date == usable[0][0].date]
+    readings = [(item, absolute >= rules.prephase_poor_blasts_from, _blasts_summary(item.finding, absolute))
+                for item, absolute in day]
+    if len({poor for _, poor, _ in readings}) > 1:
+        shown = "; ".join(summary for _, _, summary in readings)
+        return BlastResponse(None, f"prednisone response contradictory: the counts of {day[0][0].date} disagree ({shown})",
+                             [item.ref(summary) for item, _, summary in readings],
+                             [f"which blood count of {day[0][0].date} judges the prednisone response (the counts disagree)"])
+    item, poor, summary = readings[0]
+    sign = ">=" if poor else "<"
+    text = f"{'poor' if poor else 'good'} prednisone response: {summary} {what} ({sign} {num(rules.prephase_poor_blasts_from)} x10^9/L)"
+    return BlastResponse(poor, text, [item.ref(summary)])
+
+
+def _absolute_blasts(f: Cbc) -> float | None:
+    """Blood blasts in 10^9/L (0 with 0% blasts even without a WBC); None when a bound or a missing value hides it."""
+    if f.blasts_pct is None or f.blasts_pct.comparator:
+        return None
+    if f.blasts_pct.value == 0:
+        return 0.0
+    if f.wbc is None or f.wbc.comparator:
+        return None
+    return f.wbc.value * f.blasts_pct.value / 100
+
+
+def _blasts_summary(f: Cbc, absolute: float) -> str:
+    assert f.blasts_pct is not None  # a count without a blast % has no absolute blast count
+    return f"blood blasts {num(round(absolute, 3))} x10^9/L" + (
+        f" (WBC {num(f.wbc.value)} x {num(f.blasts_pct.value)}%)" if f.wbc is not None else " (0% blasts)")
 
 
 # MRD ----------------------------------------------------------------------------------------
@@ -136,6 +183,26 @@ def mrd_text(result: MrdResult) -> str:
     value = value_text(result) if result.value is not None else result.status
     when = f", {result.timepoint}" if result.timepoint else ""
     return f"MRD {value} ({where}{when}, {result.status})"
+
+
+@dataclass(frozen=True)
+class MrdSide:
+    """Whether a time point's MRD is at or above a line, read on every result of its sample that day."""
+
+    side: bool | None
+    disagreement: str | None = None
+    """Set when the day's results (flow and PCR, say) fall on both sides of the line: they decide nothing."""
+
+
+def mrd_at_least(mrd: MrdSummary, chosen: MrdResult, line: float) -> MrdSide:
+    """``chosen`` >= ``line``, unless another result of its day and sample lies on the other side of the line:
+    discordant methods are not ordered by how the record lists them (the protocol names its method)."""
+    day = [r for r in mrd.series if r.date == chosen.date and r.sample == chosen.sample]
+    if len({side for side in (level_at_least(r, line) for r in day) if side is not None}) > 1:
+        shown = "; ".join(f"{value_text(r)} ({r.method or 'method not stated'}, {r.status})" for r in day)
+        return MrdSide(None, f"the {chosen.sample or 'unstated-sample'} MRD results of {chosen.date} disagree at "
+                             f"{pct(line)}: {shown}")
+    return MrdSide(level_at_least(chosen, line))
 
 
 def pick_mrd(

@@ -19,7 +19,7 @@ from ..explain import Conclusion, EvidenceRef, conclude
 from ..sources import DOWN_SYNDROME, INTERFANT_99, NCI_ROME
 from ..view import CaseView
 from . import lesions as L
-from .common import Outcome, all3, any3, blast_response, num, presenting_wbc, wbc_text, years
+from .common import Outcome, all3, any3, blast_response, num, presenting_wbc, presenting_wbc_against, wbc_text, years
 
 INTERFANT_RULE = "RISK.INTERFANT"
 
@@ -69,12 +69,16 @@ def interfant_high_risk(
 
     count = presenting_wbc(view, treatments.start)
     q = count.finding.wbc if count is not None else None
-    high_wbc = None if q is None else at_least(q.value, q.comparator, rules.interfant_wbc_from)
-    sign = {True: ">=", False: "<", None: "cannot tell against"}[high_wbc]
+    against = None if count is None else presenting_wbc_against(
+        view, count, lambda value, comparator: at_least(value, comparator, rules.interfant_wbc_from))
+    high_wbc = None if against is None else against.side
+    conflicts = [] if against is None else against.conflicts
+    sign = {True: ">=", False: "<", None: "contradictory against" if conflicts else "cannot tell against"}[high_wbc]
     wbc_part = "presenting WBC unknown" if q is None else (
         f"presenting WBC {wbc_text(q)} x10^9/L ({sign} {num(rules.interfant_wbc_from)})")
     if count is not None and q is not None:
         evidence.append(count.ref(f"presenting WBC {wbc_text(q)} x10^9/L"))
+        evidence += [] if against is None else against.refs
     first = treatments.start
     if first is None:
         response_state, response_text, response_missing = None, "day-8 prednisone response unknown", ["treatment start (for day 8)"]
@@ -92,7 +96,7 @@ def interfant_high_risk(
     if result is None:
         missing = [m for state, _, need in parts if state is None for m in need]
         c = Conclusion(topic=topic, value=None, determined=False, rule=INTERFANT_RULE, source=INTERFANT_99,
-                       explanation=f"cannot decide: {texts}", evidence=evidence, missing=missing)
+                       explanation=f"cannot decide: {texts}", evidence=evidence, missing=missing, conflicts=conflicts)
         return Outcome(None, c)
     rule_text = (f"KMT2A-r, age < {num(rules.interfant_age_below)} y, poor day-8 prednisone response "
                  f"or WBC >= {num(rules.interfant_wbc_from)}")

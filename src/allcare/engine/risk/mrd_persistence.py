@@ -21,14 +21,15 @@ from __future__ import annotations
 
 import datetime as dt
 
+import msgspec
+
 from ..assessment import Diagnosis, MrdPersistence, MrdResult, MrdSummary
 from ..course.treatment import CONCURRENT_PHASES, Block, TreatmentHistory
 from ..explain import conclude, undetermined
-from ..response.mrd import level_at_least
 from ..sources import MRD_PERSISTENCE
 from ..timepoints import END_OF_CONSOLIDATION, END_OF_INDUCTION, timepoint_of
 from ..view import CaseView
-from .common import Outcome, mrd_ref, mrd_text, pct
+from .common import Outcome, mrd_at_least, mrd_ref, mrd_text, pct
 
 RULE = "RISK.MRD_PERSISTENCE"
 TOPIC = "risk.mrd_persistence"
@@ -77,8 +78,9 @@ def mrd_persistence(view: CaseView, diagnosis: Diagnosis, mrd: MrdSummary, treat
                                       "MRD persistence is read for leukaemia (ALL, MPAL)"))
     eoi = end_of_induction_mrd(view, mrd, treatments)
     eoc = end_of_consolidation_mrd(view, mrd, treatments)
-    at_eoi = None if eoi is None else level_at_least(eoi, line)
-    at_eoc = None if eoc is None else level_at_least(eoc, line)
+    sides = [None if r is None else mrd_at_least(mrd, r, line) for r in (eoi, eoc)]
+    at_eoi, at_eoc = (None if side is None else side.side for side in sides)
+    conflicts = [side.disagreement for side in sides if side is not None and side.disagreement]
     evidence = [mrd_ref(r) for r in (eoi, eoc) if r is not None]
     eoi_text = "not available" if eoi is None else mrd_text(eoi)
     eoc_text = "not available" if eoc is None else mrd_text(eoc)
@@ -87,6 +89,10 @@ def mrd_persistence(view: CaseView, diagnosis: Diagnosis, mrd: MrdSummary, treat
         why = f"MRD positive at the end of consolidation: high risk; {where}"
         factor = [f"MRD positive at end of consolidation ({pct(eoc.value or 0)}{', persisting from end of induction' if at_eoi else ''})"]
         return Outcome("persistent", conclude(TOPIC, "persistent", RULE, MRD_PERSISTENCE, why, evidence), factor)
+    if conflicts:
+        c = undetermined(TOPIC, RULE, MRD_PERSISTENCE, ["the MRD method the protocol reads at that time point"],
+                         f"MRD persistence cannot be read: {'; '.join(conflicts)}; {where}", evidence)
+        return Outcome(None, msgspec.structs.replace(c, conflicts=conflicts))
     if at_eoi and at_eoc is False:
         return Outcome("cleared", conclude(TOPIC, "cleared", RULE, MRD_PERSISTENCE,
                                            f"MRD positive at the end of induction, negative at the end of consolidation; {where}",

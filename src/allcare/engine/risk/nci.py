@@ -9,13 +9,15 @@ above it. T-ALL, MPAL and lymphoblastic lymphoma are not classified by NCI/Rome.
 
 from __future__ import annotations
 
+import msgspec
+
 from ..assessment import Diagnosis, NciRisk
 from ..case.bounds import at_least
 from ..course.treatment import TreatmentHistory
-from ..explain import Conclusion, conclude, undetermined
+from ..explain import Conclusion, conclude, contradictory, undetermined
 from ..sources import NCI_ROME
 from ..view import CaseView
-from .common import Outcome, any3, is_mixed, num, presenting_wbc, wbc_text, years
+from .common import Outcome, any3, is_mixed, num, presenting_wbc, presenting_wbc_against, wbc_text, years
 
 RULE = "RISK.NCI"
 TOPIC = "risk.nci"
@@ -48,10 +50,14 @@ def nci_risk(view: CaseView, diagnosis: Diagnosis, treatments: TreatmentHistory)
     q = count.finding.wbc if count is not None else None
     shown = wbc_text(q) if q is not None else None
     evidence = [count.ref(f"presenting WBC {shown} x10^9/L")] if count is not None else []
-    high_wbc = None if q is None else at_least(q.value, q.comparator, rules.nci_wbc_high_from)
+    against = None if count is None else presenting_wbc_against(
+        view, count, lambda value, comparator: at_least(value, comparator, rules.nci_wbc_high_from))
+    high_wbc = None if against is None else against.side
+    conflicts = [] if against is None else against.conflicts
+    evidence += [] if against is None else against.refs
     wbc_part = None
     if q is not None:
-        sign = {True: ">=", False: "<", None: "cannot tell against"}[high_wbc]
+        sign = {True: ">=", False: "<", None: "contradictory against" if conflicts else "cannot tell against"}[high_wbc]
         wbc_part = f"presenting WBC {shown} x10^9/L ({sign} {num(rules.nci_wbc_high_from)})"
 
     if age is not None and age < rules.infant_age_below:
@@ -86,7 +92,9 @@ def nci_risk(view: CaseView, diagnosis: Diagnosis, treatments: TreatmentHistory)
         conclusion = Conclusion(topic=TOPIC, value="high", determined=True, rule=RULE, source=NCI_ROME, explanation=why,
                                 evidence=evidence, missing=missing)
         return Outcome("high", conclusion, factors)
-    missing = ([AGE_MISSING] if age is None else []) + (
-        [WBC_MISSING] if q is None else [f"presenting WBC as a value (reported as {shown} x10^9/L)"] if high_wbc is None
-        else [])
+    missing = [AGE_MISSING] if age is None else []
+    if conflicts:
+        c = contradictory(TOPIC, RULE, NCI_ROME, conflicts, evidence, value=None)
+        return Outcome(None, msgspec.structs.replace(c, missing=[*missing, *(against.missing if against else [])]), factors)
+    missing += [WBC_MISSING] if q is None else [f"presenting WBC as a value (reported as {shown} x10^9/L)"] if high_wbc is None else []
     return Outcome(None, undetermined(TOPIC, RULE, NCI_ROME, missing, evidence=evidence), factors)

@@ -3,7 +3,8 @@
 Fever is a single temperature at or above ``fever_single_min`` (38.3 C), or at
 or above ``fever_sustained_min`` (38.0 C) either held for ``fever_sustained_minutes``
 or measured twice that far apart on one day (IDSA 2010; its 2002 text). The ANC
-is the count nearest the fever within ``febrile_neutropenia_anc_window_days``.
+is the count nearest the fever within ``febrile_neutropenia_anc_window_days`` (a neutropenic one
+when that day has several: one day's counts carry no order).
 A fever with no count to read is reported as such, never as "no neutropenia":
 during chemotherapy it has to be treated as possible febrile neutropenia until a
 count says otherwise. The CTCAE v5.0 grade-3 criteria (ANC < 1.0; a single
@@ -92,6 +93,11 @@ def febrile_episodes(view: CaseView) -> tuple[list[FebrileEpisode], list[Conclus
         temperature = _temperature(item).value
         window = rules.febrile_neutropenia_anc_window_days
         count = view.nearest_cbc(day, window, having="anc")
+        # That count's day carries no order: a neutropenic count of it is not excluded by another.
+        same_day = [] if count is None else [
+            c for c in view.between("cbc", count.date, count.date) if c.finding.anc is not None]
+        count = next((c for c in same_day if below(c.finding.anc.value, c.finding.anc.comparator,
+                                                    rules.febrile_neutropenia_anc_below)), count)
         v = item.finding
         evidence = [item.ref(f"temperature {temperature:g} C" + (f" at {v.time}" if v.time else "")
                              + (f", {v.temperature_site}" if v.temperature_site else "")
@@ -104,7 +110,8 @@ def febrile_episodes(view: CaseView) -> tuple[list[FebrileEpisode], list[Conclus
             anc, anc_date = q.value, count.date
             low = below(q.value, q.comparator, rules.febrile_neutropenia_anc_below)
             status = "febrile_neutropenia" if low else ("fever_without_neutropenia" if low is False else "fever_anc_unknown")
-            evidence.append(count.ref(f"ANC {q.comparator + ' ' if q.comparator else ''}{q.value:g} x10^9/L"))
+            evidence += [c.ref(f"ANC {c.finding.anc.comparator + ' ' if c.finding.anc.comparator else ''}{c.finding.anc.value:g} x10^9/L")
+                         for c in [count, *(c for c in same_day if c is not count)] if c.finding.anc is not None]
         episode = FebrileEpisode(
             date=day, time=v.time, temperature=temperature, fever_by=how, anc=anc, anc_date=anc_date,
             status=status, ctcae_grade3_criteria=_ctcae(temperature, v.sustained_minutes, anc),
