@@ -40,6 +40,7 @@ CBC_KIND: dict[str, UnitKind] = {
     "wbc": CELL_COUNT, "platelets": CELL_COUNT, "anc": CELL_COUNT, "hemoglobin": HEMOGLOBIN, "rbc": RED_CELL_COUNT,
     "blasts_pct": PERCENT,
 }
+CSF_KIND: dict[str, UnitKind] = {analyte.field: CSF_CELLS for analyte in C.CSF_ANALYTES}
 SKIP_STATUS = {
     "Observation": {"cancelled", "entered-in-error", "registered"},
     "DiagnosticReport": {"cancelled", "entered-in-error", "registered"},
@@ -107,24 +108,27 @@ def _base(finding_type: str, members: list[Item], b: Builder) -> dict | None:
 
 
 # Quantities -----------------------------------------------------------------------
-def read_quantity(q, kind: UnitKind, m: Item, path: str, b: Builder, reference_range=None) -> Any:
+def read_quantity(q, kind: UnitKind, m: Item, path: str, b: Builder, reference_range=None, part: bool = False) -> Any:
     """The value as a case-file quantity: a bare number in the canonical unit, or ``{value, unit, comparator, limits}``.
 
     The unit is the lab's own spelling when allcare can read it, else the UCUM code (both are
     resolved by ``engine/case/units.py``, the one home of units). A unit that cannot be read
-    drops this value, with the reason in the report; it never fails the patient.
+    drops this value, with the reason in the report; it never fails the patient. ``part``: the
+    value is one of several in the resource (a component), so dropping it is a note on the
+    resource, not the resource unused.
     """
+    drop = (lambda reason: b.report.partly(m.ref, reason)) if part else (lambda reason: b.unused(m, reason))
     if q is None or q.value is None:
-        b.unused(m, f"{path}.value: no numeric value")
+        drop(f"{path}.value: no numeric value")
         return None
     chosen, factor, plain = _unit_choice(kind, q.unit, q.code)
     if factor is None:
-        b.unused(m, f"{path}.unit: {chosen}; this value is not used")
+        drop(f"{path}.unit: {chosen}; this value is not used")
         return None
     if q.comparator is None and reference_range is None and plain:
         return q.value  # the common case: a bare number in the canonical unit
     if q.comparator is not None and q.comparator not in COMPARATORS:
-        b.unused(m, f"{path}.comparator {q.comparator!r} is not a FHIR comparator ({', '.join(COMPARATORS)}); value not used")
+        drop(f"{path}.comparator {q.comparator!r} is not a FHIR comparator ({', '.join(COMPARATORS)}); value not used")
         return None
     out: dict[str, Any] = {"value": q.value, "unit": chosen}
     if q.comparator:
@@ -173,16 +177,45 @@ def _measured(m: Item, kind: UnitKind, b: Builder) -> Any:
     return read_quantity(obs.valueQuantity, kind, m, "valueQuantity", b, ranges[0] if ranges else None)
 
 
-def _containers_used(members: list[Item], b: Builder, kinds: tuple[str, ...]) -> None:
+def _component_values(m: Item, codes: dict, kinds: dict[str, UnitKind], out: dict[str, Any], b: Builder) -> None:
+    """Read into ``out`` each component of ``m`` whose LOINC code is one of ``codes`` (a blood count or a
+    spinal-fluid count sent as one panel Observation).
+
+    FHIR R4 Observation, "Components" (https://hl7.org/fhir/R4/observation.html#component): a component
+    is a result of its own code that shares the Observation's subject, time and specimen, with its own
+    value[x] and referenceRange; it is read exactly as the same result sent as an Observation of its own.
+    """
+    for n, comp in enumerate(m.resource.component or ()):
+        analyte = codes.get(code_in(comp.code, C.LOINC) or "")
+        if analyte is None:
+            continue
+        path = f"component[{n}]"
+        if analyte.field in out:
+            b.report.partly(m.ref, f"{path}: a second {analyte.field} in the same count (first value kept)")
+            continue
+        ranges = comp.referenceRange or []
+        value = read_quantity(comp.valueQuantity, kinds[analyte.field], m, f"{path}.valueQuantity", b, ranges[0] if ranges else None, part=True)
+        if value is not None:
+            out[analyte.field] = value
+
+
+def _containers_used(members: list[Item], b: Builder, kinds: tuple[str, ...], used: bool = True) -> None:
+    """The report of the group's containers (panels, reports): used, or unused when none of their results were."""
     for m in members:
         if m.kind in kinds:
-            b.used(m)
+            if used:
+                b.used(m)
+            else:
+                b.unused(m, "none of its results could be used (the reason is given for each)")
 
 
 # Finding types ------------------------------------------------------------------------
 def _cbc(members: list[Item], b: Builder) -> dict | None:
     out: dict[str, Any] = {}
     for m in members:
+        if m.kind == "cbc-panel":
+            _component_values(m, CBC_CODES, CBC_KIND, out, b)  # the panel is reported with the containers, below
+            continue
         if m.kind != "cbc":
             continue
         analyte = CBC_CODES[code_in(m.resource.code, C.LOINC) or ""]  # its kind says the code is there
@@ -197,6 +230,7 @@ def _cbc(members: list[Item], b: Builder) -> dict | None:
             out[analyte.field] = value
             b.used(m)
     if not out and not b.explicit:
+        _containers_used(members, b, ("cbc-panel", "report"), used=False)
         return None
     _containers_used(members, b, ("cbc-panel", "report"))
     return out
@@ -206,6 +240,9 @@ def _csf(members: list[Item], b: Builder) -> dict | None:
     out: dict[str, Any] = {}
     for m in members:
         obs = m.resource
+        if m.kind == "csf-panel":
+            _component_values(m, CSF_CODES, CSF_KIND, out, b)  # the panel is reported with the containers, below
+            continue
         own = code_in(obs.code, C.ALLCARE_CODES)
         if m.kind == "csf" and own in (C.A_CSF_BLASTS, C.A_CSF_TRAUMATIC):
             name = "blasts" if own == C.A_CSF_BLASTS else "traumatic"
@@ -224,6 +261,7 @@ def _csf(members: list[Item], b: Builder) -> dict | None:
                 out[analyte.field] = value
                 b.used(m)
     if not out and not b.explicit:
+        _containers_used(members, b, ("csf-panel", "report"), used=False)
         return None
     _containers_used(members, b, ("csf-panel", "report"))
     return out

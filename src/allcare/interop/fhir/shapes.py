@@ -150,6 +150,7 @@ class Component(_Element):
     valueString: str | None = None
     valueInteger: int | None = None
     valueBoolean: bool | None = None
+    referenceRange: list[ReferenceRange] | None = None
 
 
 class Repeat(_Element):
