@@ -9,10 +9,11 @@ from __future__ import annotations
 import json
 
 from allcare.interop.fhir import import_bundle
+from fhir_helpers import FIXTURES
 
 LOINC = "http://loinc.org"
 UCUM = "http://unitsofmeasure.org"
-PATIENT = {"resourceType": "Patient", "id": "rt1", "gender": "female", "birthDate": "2015-06-01"}
+PATIENT = {"resourceType": "Patient", "id": "rt1", "gender": "female", "birthDate": "2012-06-01"}
 SUBJECT = {"reference": "Patient/rt1"}
 
 
@@ -84,3 +85,20 @@ def test_a_spinal_fluid_count_sent_as_components_is_read():
 def test_a_panel_read_from_components_is_counted_once():
     patient = imported(observation("cbc", loinc("58410-2"), component=CBC_COMPONENTS))
     assert patient.report.counts["mapped"] == 2 and patient.report.total == 2
+
+
+# FHIR version markers: an element R4 has is no sign of another version ------------------------------------------
+HL7 = FIXTURES / "fhir" / "hl7"
+
+
+def test_the_r4_specifications_own_medication_administration_example_is_read_not_refused_as_stu3():
+    """R4 MedicationAdministration has ``context`` (the encounter); the HL7 R4 example uses it."""
+    example = json.loads((HL7 / "MedicationAdministration-medadmin0301.json").read_text())
+    result = import_bundle(json.dumps({"resourceType": "Bundle", "type": "collection", "entry": [
+        {"resource": {**PATIENT, "id": "pat1"}}, {"resource": example}]}))
+    assert result.failed == {} and len(result.patients) == 1
+    vincristine = {**example, "id": "vcr", "contained": [], "medicationReference": None,
+                   "medicationCodeableConcept": {"text": "vincristine"}, "subject": SUBJECT}
+    del vincristine["medicationReference"]
+    (treatment,) = findings_of(imported(vincristine), "treatment")
+    assert treatment.agents == ["vincristine"] and str(treatment.start) == "2015-01-15"
