@@ -32,6 +32,7 @@ from .item import Item
 from .monitoring import GROUPED_BY_TIME, foreign_dose
 from .problems import FhirInputError, FhirProblem, MappingReport
 from .read_helpers import effective, effective_key, ref_target, short_ref
+from .versions import current_versions
 
 CONTAINER_KINDS = ("report", "genetics-report", "cbc-panel", "csf-panel", "treatment-plan")
 
@@ -100,6 +101,7 @@ class _Group:
 def assemble_patient(patient: Item, items: list[Item], index: Index, medications: dict[str, str] | None = None) -> PatientImport:
     """Build and validate one patient's case; :class:`FhirInputError` names every bad resource and field."""
     report = MappingReport()
+    items = current_versions(items, report)
     problems: list[FhirProblem] = []
     patient_data = patient_block(patient.resource, stable_patient_id(patient.resource, patient.full_url), patient.ref, report)
     conditions: list[str] = []

@@ -135,6 +135,8 @@ class Extension(_Element):
 
 class Meta(_Element):
     profile: list[Text] | None = None
+    versionId: Id | None = None
+    lastUpdated: DateTime | None = None  # an instant: a dateTime to the second with its time zone
 
 
 class ReferenceRange(_Element):
