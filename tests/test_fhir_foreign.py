@@ -102,3 +102,90 @@ def test_the_r4_specifications_own_medication_administration_example_is_read_not
     del vincristine["medicationReference"]
     (treatment,) = findings_of(imported(vincristine), "treatment")
     assert treatment.agents == ["vincristine"] and str(treatment.start) == "2015-01-15"
+
+
+# The same resource twice: versions of one resource, the current one counts ------------------------------------------
+def _platelets(version: str | None, value: float, updated: str | None = None, status: str = "final") -> dict:
+    meta = {k: v for k, v in (("versionId", version), ("lastUpdated", updated)) if v}
+    return observation("plt", loinc("777-3"), status=status, valueQuantity={"value": value, "unit": "10*9/L"},
+                       **({"meta": meta} if meta else {}))
+
+
+def test_a_corrected_result_sent_with_its_first_version_counts_once_with_the_corrected_value():
+    """FHIR R4 3.1.0.1.2/1.3: a resource's logical id never changes, and meta.versionId / meta.lastUpdated change
+    with each new version: two entries of one Type/id are two versions of one result, never two results."""
+    for first, second in ((_platelets("1", 15), _platelets("2", 150, status="corrected")),
+                          (_platelets("2", 150, status="corrected"), _platelets("1", 15)),
+                          (_platelets(None, 15, "2024-03-01T10:00:00Z"), _platelets(None, 150, "2024-03-01T12:00:00+01:00"))):
+        patient = imported(first, second)
+        (cbc,) = findings_of(patient, "cbc")
+        assert cbc.platelets.value == 150
+        assert any(e.resource == "Observation/plt" and "version" in e.reason for e in patient.report.entries)
+
+
+def test_two_different_copies_of_one_resource_that_nothing_orders_are_not_used():
+    patient = imported(_platelets(None, 15), _platelets(None, 150), observation("hb", loinc("718-7"),
+                                                                               valueQuantity={"value": 9, "unit": "g/dL"}))
+    (cbc,) = findings_of(patient, "cbc")
+    assert cbc.platelets is None and cbc.hemoglobin.value == 9
+    assert any(e.resource == "Observation/plt" and e.status == "unmapped" and "which is current" in e.reason
+               for e in patient.report.entries)
+
+
+def test_an_identical_copy_of_a_resource_is_read_once():
+    patient = imported(_platelets("1", 15), _platelets("1", 15))
+    assert [c.platelets.value for c in findings_of(patient, "cbc")] == [15]
+
+
+# When the sample was taken: effective[x], not when the result was issued ------------------------------------------
+def test_a_result_with_a_collection_period_and_an_issue_time_is_dated_by_the_collection():
+    """FHIR R4 Observation.effective[x] is the clinically relevant time (for a specimen, its collection); issued is
+    when this version was made available (https://hl7.org/fhir/R4/observation-definitions.html#Observation.issued)."""
+    marrow = {"resourceType": "Observation", "id": "bm", "status": "final", "code": loinc("11150-0"), "subject": SUBJECT,
+              "effectivePeriod": {"start": "2024-03-01T09:00:00+01:00", "end": "2024-03-01T09:20:00+01:00"},
+              "issued": "2024-03-06T16:00:00+01:00", "valueQuantity": {"value": 4, "comparator": "<", "unit": "%"}}
+    (finding,) = findings_of(imported(marrow), "marrow")
+    assert str(finding.date) == "2024-03-01"
+
+
+def test_a_result_dated_only_by_its_issue_time_says_so_in_the_report():
+    wbc = {"resourceType": "Observation", "id": "w", "status": "final", "code": loinc("6690-2"), "subject": SUBJECT,
+           "issued": "2024-03-06T16:00:00Z", "valueQuantity": {"value": 4, "unit": "10*9/L"}}
+    patient = imported(wbc)
+    (cbc,) = findings_of(patient, "cbc")
+    assert str(cbc.date) == "2024-03-06"
+    assert any(e.resource == "Observation/w" and "issued" in e.reason for e in patient.report.not_mapped())
+
+
+# Units: a UCUM annotation alone is the unity 1 --------------------------------------------------------------------------
+def test_an_mrd_in_the_ucum_unit_of_an_annotation_alone_is_a_fraction_not_a_crash():
+    """UCUM 2.1 §12 (curly braces): an annotation without a unit symbol before it stands for the unity 1."""
+    mrd = observation("mrd", {"text": "MRD by flow cytometry"}, valueQuantity={"value": 0.0001, "unit": "{fraction}"})
+    (finding,) = findings_of(imported(mrd), "mrd")
+    assert (finding.value, finding.percent) == (0.0001, None)  # a fraction of cells, as UCUM "1"
+
+
+def test_a_blast_percentage_in_an_annotation_unit_is_read_as_a_ratio():
+    marrow = observation("bm", loinc("11150-0"), valueQuantity={"value": 0.85, "unit": "{ratio}"})
+    (finding,) = findings_of(imported(marrow), "marrow")
+    assert finding.blasts_pct.value == 85
+
+
+# Immunophenotype markers as percentages of positive cells -------------------------------------------------------------
+MARKERS = "urn:allcare:markers"  # allcare's own marker codes, as its export writes them (and an EHR may send back)
+
+
+def _marker(code: str, quantity: dict) -> dict:
+    return {"code": {"coding": [{"system": MARKERS, "code": code}]}, "valueQuantity": quantity}
+
+
+def test_a_marker_percentage_without_a_value_or_with_a_comparator_is_reported_not_a_crash_or_a_number():
+    """A bound ("<20 %") is not a percentage of positive cells: reading it as 20 could call the marker positive."""
+    immuno = observation("ip", loinc("101119-6"), component=[
+        _marker("CD19", {"unit": "%"}), _marker("CD10", {"value": 20, "comparator": "<", "unit": "%"}),
+        _marker("CD22", {"value": 85, "unit": "%"})])
+    patient = imported(immuno)
+    (finding,) = findings_of(patient, "immunophenotype")
+    assert finding.markers == {"CD22": 85}
+    reasons = " ".join(e.reason for e in patient.report.not_mapped() if e.resource == "Observation/ip")
+    assert "component[0]" in reasons and "component[1]" in reasons and "'<'" in reasons

@@ -30,6 +30,7 @@ from .read_helpers import (
     component_with,
     components,
     concept_text,
+    dated_by_issue,
     effective,
     ext_value,
     short_ref,
@@ -91,8 +92,10 @@ def build_finding(finding_type: str, members: list[Item], b: Builder) -> dict | 
 
 def _base(finding_type: str, members: list[Item], b: Builder) -> dict | None:
     day = None
+    explicit_date = None
     for m in members:
-        day = as_date(ext_value(m.resource, C.EXT_FINDING_DATE)) or effective(m.resource)[0]
+        explicit_date = as_date(ext_value(m.resource, C.EXT_FINDING_DATE))
+        day = explicit_date or effective(m.resource)[0]
         if day is not None:
             break
     if day is None:
@@ -100,6 +103,9 @@ def _base(finding_type: str, members: list[Item], b: Builder) -> dict | None:
             b.unused(m, "no complete date (effective[x] missing, or without the day, e.g. month precision): allcare "
                         "needs the day the sample was taken or the treatment given")
         return None
+    if not explicit_date and dated_by_issue(m.resource):
+        b.report.partly(m.ref, "no effective[x] (when the sample was taken): dated by issued, when the result was made "
+                               "available; the sample was taken on or before that day")
     out: dict[str, Any] = {"type": finding_type, "id": b.finding_id, "date": day.isoformat()}
     note = next((note for m in members if m.resource.extension and (note := ext_value(m.resource, C.EXT_NOTE))), None)
     if note:
@@ -336,12 +342,18 @@ def _immunophenotype(members: list[Item], b: Builder) -> dict | None:
     for m in members:
         obs = m.resource
         used = False
-        for comp in components(obs):
+        for n, comp in enumerate(components(obs)):
             marker = code_in(comp.code, C.ALLCARE_MARKERS)
             strength = code_in(comp.code, C.ALLCARE_MARKER_INTENSITY)
             if marker:
-                if comp.valueQuantity is not None:
-                    markers[marker] = float(comp.valueQuantity.value)
+                q = comp.valueQuantity
+                if q is not None and (q.value is None or q.comparator is not None):
+                    # A bound ("<20 %") is not the percentage of positive cells the marker's call is made from.
+                    b.report.partly(m.ref, f"component[{n}].valueQuantity ({marker}): " + (
+                        "no numeric value" if q.value is None else f"comparator {q.comparator!r}, a bound, not a "
+                                                                   "percentage of positive cells") + "; not used")
+                elif q is not None:
+                    markers[marker] = float(q.value)
                 else:
                     markers[marker] = code_in(comp.valueCodeableConcept, C.ALLCARE_CODES) or (concept_text(comp.valueCodeableConcept) or "").lower()
                 used = True
