@@ -189,3 +189,13 @@ def test_a_marker_percentage_without_a_value_or_with_a_comparator_is_reported_no
     assert finding.markers == {"CD22": 85}
     reasons = " ".join(e.reason for e in patient.report.not_mapped() if e.resource == "Observation/ip")
     assert "component[0]" in reasons and "component[1]" in reasons and "'<'" in reasons
+
+
+def test_a_version_stamp_in_another_form_fails_nothing_and_orders_nothing():
+    """meta is read only to order copies of one resource: a malformed stamp is no reason to refuse the input."""
+    odd = {"versionId": "W/\"3\"", "lastUpdated": "2024-03-01 10:00:00+0000"}
+    (cbc,) = findings_of(imported({**_platelets(None, 150), "meta": odd}), "cbc")
+    assert cbc.platelets.value == 150
+    patient = imported({**_platelets(None, 15), "meta": odd}, {**_platelets(None, 150), "meta": {**odd, "versionId": "4"}})
+    assert findings_of(patient, "cbc") == []
+    assert any("which is current" in e.reason for e in patient.report.not_mapped())

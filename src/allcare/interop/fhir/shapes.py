@@ -135,8 +135,10 @@ class Extension(_Element):
 
 class Meta(_Element):
     profile: list[Text] | None = None
-    versionId: Id | None = None
-    lastUpdated: DateTime | None = None  # an instant: a dateTime to the second with its time zone
+    # Read only to tell versions of one resource apart (:mod:`.versions`), so plain text: one a server wrote in
+    # another form must not fail an input that has no second copy of the resource.
+    versionId: str | None = None
+    lastUpdated: str | None = None
 
 
 class ReferenceRange(_Element):
