@@ -151,4 +151,6 @@ def unused_reason(resource) -> str:
         return f"{rtype} is context, not patient data allcare uses"
     if rtype == "DiagnosticReport":
         return "report with no results allcare uses"
+    if rtype == "Specimen":
+        return "Specimen is read only as the sample of the results that name it (Observation.specimen)"
     return f"{rtype} is not used by allcare"

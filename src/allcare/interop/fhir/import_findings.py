@@ -62,6 +62,20 @@ class Builder:
     explicit: bool  # the group carries allcare's finding identifier (it was written by allcare)
     problems: list[FhirProblem] = field(default_factory=list)
     medications: dict[str, str] = field(default_factory=dict)  # Medication reference -> drug name
+    samples: dict[str, str] = field(default_factory=dict)  # Observation -> the sample its Specimen names
+
+    def wrong_sample(self, m: Item, expected: str, part: bool = False) -> bool:
+        """Whether ``m``'s Specimen names a sample other than the ``expected`` one of its code (reported; the value is
+        not used: a marrow blast count on blood, or the reverse, cannot be told apart from a miscoding)."""
+        sample = self.samples.get(m.ref)
+        if sample is None or sample == expected:
+            return False
+        reason = f"its code is a {expected} result but its specimen is {sample}: the two disagree; not used"
+        if part:
+            self.report.partly(m.ref, reason)
+        else:
+            self.unused(m, reason)
+        return True
 
     def used(self, m: Item) -> None:
         self.report.add(m.ref, "mapped", finding=self.finding_id)
@@ -183,7 +197,7 @@ def _measured(m: Item, kind: UnitKind, b: Builder) -> Any:
     return read_quantity(obs.valueQuantity, kind, m, "valueQuantity", b, ranges[0] if ranges else None)
 
 
-def _component_values(m: Item, codes: dict, kinds: dict[str, UnitKind], out: dict[str, Any], b: Builder) -> None:
+def _component_values(m: Item, codes: dict, kinds: dict[str, UnitKind], sample: str, out: dict[str, Any], b: Builder) -> None:
     """Read into ``out`` each component of ``m`` whose LOINC code is one of ``codes`` (a blood count or a
     spinal-fluid count sent as one panel Observation).
 
@@ -191,6 +205,8 @@ def _component_values(m: Item, codes: dict, kinds: dict[str, UnitKind], out: dic
     is a result of its own code that shares the Observation's subject, time and specimen, with its own
     value[x] and referenceRange; it is read exactly as the same result sent as an Observation of its own.
     """
+    if b.wrong_sample(m, sample, part=True):
+        return
     for n, comp in enumerate(m.resource.component or ()):
         analyte = codes.get(code_in(comp.code, C.LOINC) or "")
         if analyte is None:
@@ -206,10 +222,15 @@ def _component_values(m: Item, codes: dict, kinds: dict[str, UnitKind], out: dic
 
 
 def _containers_used(members: list[Item], b: Builder, kinds: tuple[str, ...], used: bool = True) -> None:
-    """The report of the group's containers (panels, reports): used, or unused when none of their results were."""
+    """The report of the group's containers (panels, reports): used, or unused when none of their results were.
+
+    A group of containers alone (a report whose ``result`` is a panel, whose ``hasMember`` results form a
+    group of their own) holds no result to judge: its containers are the structure around that group, used.
+    """
+    results = used or any(m.kind not in kinds or getattr(m.resource, "component", None) for m in members)
     for m in members:
         if m.kind in kinds:
-            if used:
+            if used or not results:
                 b.used(m)
             else:
                 b.unused(m, "none of its results could be used (the reason is given for each)")
@@ -220,9 +241,9 @@ def _cbc(members: list[Item], b: Builder) -> dict | None:
     out: dict[str, Any] = {}
     for m in members:
         if m.kind == "cbc-panel":
-            _component_values(m, CBC_CODES, CBC_KIND, out, b)  # the panel is reported with the containers, below
+            _component_values(m, CBC_CODES, CBC_KIND, "blood", out, b)  # the panel is reported with the containers, below
             continue
-        if m.kind != "cbc":
+        if m.kind != "cbc" or b.wrong_sample(m, "blood"):
             continue
         analyte = CBC_CODES[code_in(m.resource.code, C.LOINC) or ""]  # its kind says the code is there
         if analyte.field in out:
@@ -247,7 +268,7 @@ def _csf(members: list[Item], b: Builder) -> dict | None:
     for m in members:
         obs = m.resource
         if m.kind == "csf-panel":
-            _component_values(m, CSF_CODES, CSF_KIND, out, b)  # the panel is reported with the containers, below
+            _component_values(m, CSF_CODES, CSF_KIND, "csf", out, b)  # the panel is reported with the containers, below
             continue
         own = code_in(obs.code, C.ALLCARE_CODES)
         if m.kind == "csf" and own in (C.A_CSF_BLASTS, C.A_CSF_TRAUMATIC):
@@ -257,7 +278,7 @@ def _csf(members: list[Item], b: Builder) -> dict | None:
                 continue
             out[name] = obs.valueBoolean
             b.used(m)
-        elif m.kind == "csf":
+        elif m.kind == "csf" and not b.wrong_sample(m, "csf"):
             analyte = CSF_CODES[code_in(obs.code, C.LOINC) or ""]
             if analyte.field in out or obs.valueQuantity is None:
                 b.unused(m, "no numeric value, or a second value for the same count")
@@ -294,6 +315,8 @@ def _marrow(members: list[Item], b: Builder) -> dict | None:
         timepoint = component_with(obs, C.ALLCARE_CODES, C.A_MARROW_TIMEPOINT)
         cellularity = component_with(obs, C.ALLCARE_CODES, C.A_MARROW_CELLULARITY)
         if m.kind == "marrow":
+            if b.wrong_sample(m, "marrow"):
+                continue
             if obs.valueQuantity is None:
                 b.unused(m, "no numeric blast percentage (valueQuantity)")
                 continue
@@ -374,6 +397,9 @@ def _immunophenotype(members: list[Item], b: Builder) -> dict | None:
             b.unused(m, "immunophenotype result is neither coded per marker nor 'positive for ..., negative for ...' text")
     if not (markers or intensity or out) and not b.explicit:
         return None
+    sample = next((b.samples[m.ref] for m in members if m.ref in b.samples), None)
+    if "sample" not in out and sample is not None:
+        out["sample"] = sample
     if markers:
         out["markers"] = markers
     if intensity:
@@ -575,6 +601,13 @@ def _mrd(members: list[Item], b: Builder) -> dict | None:
         value = ext_value(obs, url)
         if value is not None:
             out[key] = value
+    sample = b.samples.get(m.ref)
+    if "sample" not in out and sample is not None:
+        # Without a sample an MRD counts as marrow (the usual sample): a blood MRD must say so.
+        if sample not in ("marrow", "blood"):
+            b.unused(m, f"MRD measured on {sample} (its specimen): allcare's MRD rules are for marrow and blood")
+            return None
+        out["sample"] = sample
     b.used(m)
     return out
 
