@@ -199,3 +199,78 @@ def test_a_version_stamp_in_another_form_fails_nothing_and_orders_nothing():
     patient = imported({**_platelets(None, 15), "meta": odd}, {**_platelets(None, 150), "meta": {**odd, "versionId": "4"}})
     assert findings_of(patient, "cbc") == []
     assert any("which is current" in e.reason for e in patient.report.not_mapped())
+
+
+# The specimen a result was measured on (Observation.specimen -> Specimen.type) --------------------------------------------
+SNOMED = "http://snomed.info/sct"
+V2_0487 = "http://terminology.hl7.org/CodeSystem/v2-0487"
+
+
+def _specimen(sid: str, system: str, code: str) -> dict:
+    return {"resourceType": "Specimen", "id": sid, "subject": SUBJECT, "type": {"coding": [{"system": system, "code": code}]}}
+
+
+def test_an_mrd_result_takes_its_sample_from_its_specimen():
+    """An MRD with no stated sample counts as marrow; a peripheral-blood MRD (its Specimen says so) must not."""
+    blood = observation("mrd-pb", {"text": "MRD flow cytometry"}, valueQuantity={"value": 0.005, "unit": "%"},
+                        specimen={"reference": "Specimen/pb"})
+    marrow = observation("mrd-bm", {"text": "MRD flow cytometry"}, valueQuantity={"value": 0.02, "unit": "%"},
+                         effectiveDateTime="2024-03-02", specimen={"reference": "#bm"},
+                         contained=[{**_specimen("bm", V2_0487, "MAR"), "subject": None}])
+    del marrow["contained"][0]["subject"]
+    patient = imported(_specimen("pb", SNOMED, "119297000"), blood, marrow)
+    assert {str(f.id): f.sample for f in findings_of(patient, "mrd")} == {"Observation/mrd-pb": "blood", "Observation/mrd-bm": "marrow"}
+
+
+def test_a_blast_percentage_whose_specimen_contradicts_its_code_is_not_used():
+    """LOINC 11150-0 is a marrow result and 26446-5 a blood one: a specimen of the other kind leaves the sample unknown."""
+    marrow_code_on_blood = observation("bm", loinc("11150-0"), valueQuantity={"value": 80, "unit": "%"},
+                                       specimen={"reference": "Specimen/pb"})
+    blood_code_on_marrow = observation("pbb", loinc("26446-5"), valueQuantity={"value": 80, "unit": "%"},
+                                       specimen={"reference": "Specimen/bm"})
+    patient = imported(_specimen("pb", V2_0487, "BLD"), _specimen("bm", SNOMED, "119359002"), marrow_code_on_blood,
+                       blood_code_on_marrow)
+    assert findings_of(patient, "marrow") == [] and findings_of(patient, "cbc") == []
+    reasons = {e.resource: e.reason for e in patient.report.not_mapped()}
+    assert "specimen" in reasons["Observation/bm"] and "specimen" in reasons["Observation/pbb"]
+
+
+def test_a_report_listing_a_panel_listing_the_results_is_read_and_every_resource_counted_once():
+    """Epic / Cerner shape: DiagnosticReport.result -> panel Observation -> hasMember results."""
+    members = [observation("w", loinc("6690-2"), valueQuantity={"value": 3.1, "unit": "10*9/L"}),
+               observation("p", loinc("777-3"), valueQuantity={"value": 40, "unit": "10*9/L"})]
+    panel = observation("panel", loinc("58410-2"), hasMember=[{"reference": "Observation/w"}, {"reference": "Observation/p"}])
+    report = {"resourceType": "DiagnosticReport", "id": "r", "status": "final", "code": loinc("58410-2"), "subject": SUBJECT,
+              "effectiveDateTime": "2024-03-01", "result": [{"reference": "Observation/panel"}]}
+    patient = imported(report, panel, *members)
+    (cbc,) = findings_of(patient, "cbc")
+    assert (cbc.wbc.value, cbc.platelets.value) == (3.1, 40)
+    assert patient.report.counts == {"mapped": 5} and patient.report.not_mapped() == []
+
+
+def test_cds_hooks_reads_the_corrected_version_of_a_result_listed_twice_in_a_prefetch():
+    """A prefetch listing a result and its correction: the card follows the corrected WBC, not the first version's."""
+    import uuid
+
+    import httpx
+
+    from allcare.interop.cdshooks import CdsSettings, create_app
+    from allcare.interop.cdshooks.auth import CdsAuth
+    from fhir_helpers import ServerThread
+
+    def wbc(version: str, value: float, status: str) -> dict:
+        return observation("wbc", loinc("6690-2"), status=status, meta={"versionId": version},
+                           valueQuantity={"value": value, "unit": "10*9/L"})
+
+    marrow = observation("bm", loinc("11150-0"), valueQuantity={"value": 90, "unit": "%"})
+    prefetch = {"patient": PATIENT, "observations": {"resourceType": "Bundle", "type": "searchset", "entry": [
+        {"resource": r} for r in (wbc("1", 250, "final"), wbc("2", 25, "corrected"), marrow)]},
+        **dict.fromkeys(("conditions", "medications", "medicationrequests", "diagnosticreports", "careplans"))}  # no data
+    hook = {"hook": "patient-view", "hookInstance": str(uuid.uuid4()), "prefetch": prefetch,
+            "context": {"userId": "Practitioner/1", "patientId": PATIENT["id"]}}
+    app = create_app(CdsSettings(allcare_url="https://allcare.example.org"), auth=CdsAuth(allow_anonymous=True))
+    with ServerThread(app) as server:
+        response = httpx.post(f"{server.url}/cds-services/all-assessment", json=hook, timeout=60)
+    assert response.status_code == 200, response.text
+    summaries = " ".join(card["summary"] for card in response.json()["cards"])
+    assert "hyperleukocytosis" not in summaries and "250" not in summaries
