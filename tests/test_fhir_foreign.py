@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 
-from allcare.interop.fhir import import_bundle
+import pytest
+
+from allcare.interop.fhir import FhirInputError, import_bundle
 from fhir_helpers import FIXTURES
 
 LOINC = "http://loinc.org"
@@ -274,3 +276,36 @@ def test_cds_hooks_reads_the_corrected_version_of_a_result_listed_twice_in_a_pre
     assert response.status_code == 200, response.text
     summaries = " ".join(card["summary"] for card in response.json()["cards"])
     assert "hyperleukocytosis" not in summaries and "250" not in summaries
+
+
+def test_a_corrected_patient_sent_with_its_first_version_is_read_in_its_current_version():
+    first = {**PATIENT, "meta": {"versionId": "1"}, "birthDate": "2021-06-01"}
+    corrected = {**PATIENT, "meta": {"versionId": "2"}}
+    wbc = observation("w", loinc("6690-2"), valueQuantity={"value": 3.1, "unit": "10*9/L"})
+    result = import_bundle(json.dumps({"resourceType": "Bundle", "type": "collection",
+                                       "entry": [{"resource": r} for r in (first, corrected, wbc)]}))
+    (patient,) = result.patients
+    assert str(patient.case.patient.birth_date) == PATIENT["birthDate"]
+    assert any("earlier version" in e.reason for e in result.report.entries)
+
+
+def test_a_contained_resource_that_contains_resources_is_refused_naming_the_rule():
+    """FHIR R4 dom-2: a contained resource SHALL NOT contain nested resources (what it holds would be read by no one)."""
+    inner = observation("c2", loinc("777-3"), valueQuantity={"value": 20, "unit": "10*9/L"})
+    outer = observation("c1", loinc("6690-2"), valueQuantity={"value": 3.1, "unit": "10*9/L"}, contained=[inner])
+    report = {"resourceType": "DiagnosticReport", "id": "r", "status": "final", "code": loinc("58410-2"), "subject": SUBJECT,
+              "effectiveDateTime": "2024-03-01", "contained": [outer], "result": [{"reference": "#c1"}]}
+    with pytest.raises(FhirInputError) as error:
+        import_bundle(json.dumps({"resourceType": "Bundle", "type": "collection",
+                                  "entry": [{"resource": r} for r in (PATIENT, report)]}))
+    (problem,) = error.value.problems
+    assert problem.field == "contained" and "dom-2" in problem.message and "DiagnosticReport/r" in problem.resource
+
+
+def test_two_different_copies_of_a_patient_that_nothing_orders_import_no_one_and_say_why():
+    wbc = observation("w", loinc("6690-2"), valueQuantity={"value": 3.1, "unit": "10*9/L"})
+    result = import_bundle(json.dumps({"resourceType": "Bundle", "type": "collection", "entry": [
+        {"resource": r} for r in (PATIENT, {**PATIENT, "birthDate": "2021-06-01"}, wbc)]}))
+    assert result.patients == [] and result.failed == {}
+    reasons = [e.reason for e in result.report.entries]
+    assert any("which is current" in r for r in reasons) and any("different copies of this Patient" in r for r in reasons)

@@ -227,10 +227,11 @@ def _containers_used(members: list[Item], b: Builder, kinds: tuple[str, ...], us
     A group of containers alone (a report whose ``result`` is a panel, whose ``hasMember`` results form a
     group of their own) holds no result to judge: its containers are the structure around that group, used.
     """
-    results = used or any(m.kind not in kinds or getattr(m.resource, "component", None) for m in members)
+    if not any(m.kind not in kinds or getattr(m.resource, "component", None) for m in members):
+        used = True
     for m in members:
         if m.kind in kinds:
-            if used or not results:
+            if used:
                 b.used(m)
             else:
                 b.unused(m, "none of its results could be used (the reason is given for each)")
