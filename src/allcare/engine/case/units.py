@@ -223,6 +223,10 @@ def _convert(kind: UnitKind, code: str) -> tuple[float | None, str]:
         quantity = registry.from_ucum(code)
     except Exception:  # noqa: BLE001 - the parser raises several kinds for text that is not UCUM
         return None, "not a UCUM unit or a known lab spelling"
+    if not hasattr(quantity, "dimensionality"):
+        # An annotation alone (``{fraction}``, ``{ratio}``), which the parser returns as it read it: UCUM 2.1
+        # §12 (curly braces) gives an annotation without a unit symbol before it the meaning of the unity 1.
+        quantity = registry.from_ucum("1")
     canonical = registry.from_ucum(kind.ucum)
     try:
         return _round(quantity.to(canonical).magnitude), ""

@@ -215,12 +215,14 @@ def _import_and_assess(resources: list[tuple[str, bytes | Resource, str | None]]
 def _checked(resources: list[tuple[str, bytes | Resource, str | None]]) -> list[Item]:
     """Every prefetch resource decoded once into its Struct (:func:`..fhir.reader.validate`, or with its
     Bundle and then checked for elements of other FHIR versions, and its ids and dates all at once), less
-    OperationOutcomes (a client's note that it could not search) and resources listed again (a
-    report's results also matched by the Observation search): all problems reported together."""
+    OperationOutcomes (a client's note that it could not search) and resources listed again unchanged (a
+    report's results also matched by the Observation search): all problems reported together. A copy that
+    differs is another version of the resource and is kept: the import reads the current one
+    (:mod:`..fhir.versions`)."""
     out: list[Item] = []
     problems = []
     decoded_with_bundle: list[Item] = []
-    seen: set[tuple[str, str]] = set()
+    seen: dict[tuple[str, str], Resource] = {}
     for where, given, full_url in resources:
         try:
             resource = validate(given, where) if isinstance(given, bytes) else check_markers(given, where)
@@ -233,9 +235,9 @@ def _checked(resources: list[tuple[str, bytes | Resource, str | None]]) -> list[
             continue
         if resource.id:
             key = (rtype, resource.id)
-            if key in seen:
+            first = seen.setdefault(key, resource)
+            if first is not resource and first == resource:
                 continue
-            seen.add(key)
         item = Item(where, resource, full_url)
         out.append(item)
         if not isinstance(given, bytes):

@@ -25,13 +25,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ...engine.case import CASE_SCHEMA, Case, CaseValidationError, case_from_dict
+from . import codes as C
 from .classify import FINDING_TYPE, unused_reason
 from .import_findings import Builder, build_finding, skipped_status
 from .import_patient import derived_summary, patient_block, patient_identifiers, read_condition, stable_patient_id
 from .item import Item
 from .monitoring import GROUPED_BY_TIME, foreign_dose
 from .problems import FhirInputError, FhirProblem, MappingReport
-from .read_helpers import effective, effective_key, ref_target, short_ref
+from .read_helpers import codings, effective, effective_key, ref_target, short_ref
+from .versions import current_versions
 
 CONTAINER_KINDS = ("report", "genetics-report", "cbc-panel", "csf-panel", "treatment-plan")
 
@@ -100,11 +102,13 @@ class _Group:
 def assemble_patient(patient: Item, items: list[Item], index: Index, medications: dict[str, str] | None = None) -> PatientImport:
     """Build and validate one patient's case; :class:`FhirInputError` names every bad resource and field."""
     report = MappingReport()
+    items = current_versions(items, report)
     problems: list[FhirProblem] = []
     patient_data = patient_block(patient.resource, stable_patient_id(patient.resource, patient.full_url), patient.ref, report)
     conditions: list[str] = []
     diagnosis_dates: list[dt.date] = []
     consumed, covered = _containers(items, index, report)
+    samples = specimen_samples(items, index)
     groups: dict[str, _Group] = {}
     for item in items:
         r, kind = item.resource, item.kind
@@ -135,7 +139,7 @@ def assemble_patient(patient: Item, items: list[Item], index: Index, medications
     sources: list[list[str]] = []
     for group in groups.values():
         for finding_type, members, finding_id in _partitions(group):
-            builder = Builder(report, finding_id, group.explicit, medications=medications or {})
+            builder = Builder(report, finding_id, group.explicit, medications=medications or {}, samples=samples)
             finding = build_finding(finding_type, members, builder) if finding_type else None
             problems += builder.problems
             if finding is None and finding_type is None:
@@ -159,6 +163,24 @@ def assemble_patient(patient: Item, items: list[Item], index: Index, medications
     case = _valid_case(data, sources, patient.ref, report)
     return PatientImport(patient_id=case.patient.id, case=case, report=report, sources=sources,
                          identifiers=patient_identifiers(patient.resource))
+
+
+def specimen_samples(items: list[Item], index: Index) -> dict[str, str]:
+    """Each Observation's sample (``marrow``, ``blood``, ``csf``) read from the type of the Specimen its
+    ``specimen`` names (FHIR R4 Observation.specimen, "the specimen that was used when this observation was
+    made"; the type's codes in :data:`.codes.SPECIMEN_SAMPLE`); an Observation whose specimen is absent,
+    not in the input or of another type has none."""
+    out: dict[str, str] = {}
+    for item in items:
+        reference = item.resource.specimen if item.rtype == "Observation" else None
+        specimen = index.resolve(ref_target(reference), item) if reference is not None else None
+        if specimen is None or specimen.rtype != "Specimen":
+            continue
+        sample = next((C.SPECIMEN_SAMPLE[(c.system, c.code)] for c in codings(specimen.resource.type)
+                       if (c.system, c.code) in C.SPECIMEN_SAMPLE), None)
+        if sample is not None:
+            out[item.ref] = sample
+    return out
 
 
 # Resources that may list others (a report's results, a panel's members, a plan's outcomes, an order's administration).

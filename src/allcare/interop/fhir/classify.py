@@ -111,8 +111,28 @@ def _observation_kind(obs) -> str | None:
     monitored = monitoring.observation_kind(obs, code_in)
     if monitored:
         return monitored
+    panel = _panel_of_components(obs)
+    if panel:
+        return panel
     if _MRD_TEXT.search(concept_text(obs.code) or ""):
         return "mrd"
+    return None
+
+
+def _panel_of_components(obs) -> str | None:
+    """``cbc-panel`` / ``csf-panel`` for an Observation of another code (a CBC-with-differential panel, a local
+    panel code) whose components carry blood-count / spinal-fluid count LOINC codes.
+
+    FHIR R4 Observation, "Components" (https://hl7.org/fhir/R4/observation.html#component): component
+    observations share the Observation's subject, time and specimen, and each is identified by its own code,
+    so the components' codes say what they are whatever the panel's code.
+    """
+    for comp in obs.component or ():
+        code = code_in(comp.code, C.LOINC)
+        if code in CBC_CODES:
+            return "cbc-panel"
+        if code in CSF_CODES:
+            return "csf-panel"
     return None
 
 
@@ -131,4 +151,6 @@ def unused_reason(resource) -> str:
         return f"{rtype} is context, not patient data allcare uses"
     if rtype == "DiagnosticReport":
         return "report with no results allcare uses"
+    if rtype == "Specimen":
+        return "Specimen is read only as the sample of the results that name it (Observation.specimen)"
     return f"{rtype} is not used by allcare"

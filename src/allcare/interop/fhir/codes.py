@@ -224,6 +224,18 @@ CANCER_DISEASES = frozenset({"ALL", "LBL", "MPAL"})
 ALL_ICD10_PREFIXES = ("C91.0", "C83.5", "C95.0")
 ALL_SNOMED = {SNOMED_ALL, SNOMED_B_ALL}
 
+# Specimen.type -> the sample a result was measured on: SNOMED CT specimen concepts, and HL7 v2 table 0487
+# (Specimen Type), the example binding of Specimen.type in FHIR R4 (https://hl7.org/fhir/R4/specimen.html).
+V2_SPECIMEN_TYPE = "http://terminology.hl7.org/CodeSystem/v2-0487"
+SPECIMEN_SAMPLE: dict[tuple[str, str], str] = {
+    (SNOMED, "119297000"): "blood",  # Blood specimen
+    (SNOMED, "122555007"): "blood",  # Venous blood specimen
+    (SNOMED, "119359002"): "marrow",  # Bone marrow specimen
+    (SNOMED, "258450006"): "csf",  # Cerebrospinal fluid sample
+    (V2_SPECIMEN_TYPE, "BLD"): "blood", (V2_SPECIMEN_TYPE, "BLDV"): "blood", (V2_SPECIMEN_TYPE, "BLDA"): "blood",
+    (V2_SPECIMEN_TYPE, "MAR"): "marrow", (V2_SPECIMEN_TYPE, "CSF"): "csf",
+}
+
 # Drugs: see agents.py and data/agents.csv (RxNorm and ATC codes with their sources).
 
 # Radiotherapy (mCODE RadiotherapyCourseSummary): the profile's fixed code, and the words that make a

@@ -30,6 +30,7 @@ from .read_helpers import (
     component_with,
     components,
     concept_text,
+    dated_by_issue,
     effective,
     ext_value,
     short_ref,
@@ -40,6 +41,7 @@ CBC_KIND: dict[str, UnitKind] = {
     "wbc": CELL_COUNT, "platelets": CELL_COUNT, "anc": CELL_COUNT, "hemoglobin": HEMOGLOBIN, "rbc": RED_CELL_COUNT,
     "blasts_pct": PERCENT,
 }
+CSF_KIND: dict[str, UnitKind] = {analyte.field: CSF_CELLS for analyte in C.CSF_ANALYTES}
 SKIP_STATUS = {
     "Observation": {"cancelled", "entered-in-error", "registered"},
     "DiagnosticReport": {"cancelled", "entered-in-error", "registered"},
@@ -60,6 +62,20 @@ class Builder:
     explicit: bool  # the group carries allcare's finding identifier (it was written by allcare)
     problems: list[FhirProblem] = field(default_factory=list)
     medications: dict[str, str] = field(default_factory=dict)  # Medication reference -> drug name
+    samples: dict[str, str] = field(default_factory=dict)  # Observation -> the sample its Specimen names
+
+    def wrong_sample(self, m: Item, expected: str, part: bool = False) -> bool:
+        """Whether ``m``'s Specimen names a sample other than the ``expected`` one of its code (reported; the value is
+        not used: a marrow blast count on blood, or the reverse, cannot be told apart from a miscoding)."""
+        sample = self.samples.get(m.ref)
+        if sample is None or sample == expected:
+            return False
+        reason = f"its code is a {expected} result but its specimen is {sample}: the two disagree; not used"
+        if part:
+            self.report.partly(m.ref, reason)
+        else:
+            self.unused(m, reason)
+        return True
 
     def used(self, m: Item) -> None:
         self.report.add(m.ref, "mapped", finding=self.finding_id)
@@ -90,8 +106,10 @@ def build_finding(finding_type: str, members: list[Item], b: Builder) -> dict | 
 
 def _base(finding_type: str, members: list[Item], b: Builder) -> dict | None:
     day = None
+    explicit_date = None
     for m in members:
-        day = as_date(ext_value(m.resource, C.EXT_FINDING_DATE)) or effective(m.resource)[0]
+        explicit_date = as_date(ext_value(m.resource, C.EXT_FINDING_DATE))
+        day = explicit_date or effective(m.resource)[0]
         if day is not None:
             break
     if day is None:
@@ -99,6 +117,9 @@ def _base(finding_type: str, members: list[Item], b: Builder) -> dict | None:
             b.unused(m, "no complete date (effective[x] missing, or without the day, e.g. month precision): allcare "
                         "needs the day the sample was taken or the treatment given")
         return None
+    if not explicit_date and dated_by_issue(m.resource):
+        b.report.partly(m.ref, "no effective[x] (when the sample was taken): dated by issued, when the result was made "
+                               "available; the sample was taken on or before that day")
     out: dict[str, Any] = {"type": finding_type, "id": b.finding_id, "date": day.isoformat()}
     note = next((note for m in members if m.resource.extension and (note := ext_value(m.resource, C.EXT_NOTE))), None)
     if note:
@@ -107,24 +128,27 @@ def _base(finding_type: str, members: list[Item], b: Builder) -> dict | None:
 
 
 # Quantities -----------------------------------------------------------------------
-def read_quantity(q, kind: UnitKind, m: Item, path: str, b: Builder, reference_range=None) -> Any:
+def read_quantity(q, kind: UnitKind, m: Item, path: str, b: Builder, reference_range=None, part: bool = False) -> Any:
     """The value as a case-file quantity: a bare number in the canonical unit, or ``{value, unit, comparator, limits}``.
 
     The unit is the lab's own spelling when allcare can read it, else the UCUM code (both are
     resolved by ``engine/case/units.py``, the one home of units). A unit that cannot be read
-    drops this value, with the reason in the report; it never fails the patient.
+    drops this value, with the reason in the report; it never fails the patient. ``part``: the
+    value is one of several in the resource (a component), so dropping it is a note on the
+    resource, not the resource unused.
     """
+    drop = (lambda reason: b.report.partly(m.ref, reason)) if part else (lambda reason: b.unused(m, reason))
     if q is None or q.value is None:
-        b.unused(m, f"{path}.value: no numeric value")
+        drop(f"{path}.value: no numeric value")
         return None
     chosen, factor, plain = _unit_choice(kind, q.unit, q.code)
     if factor is None:
-        b.unused(m, f"{path}.unit: {chosen}; this value is not used")
+        drop(f"{path}.unit: {chosen}; this value is not used")
         return None
     if q.comparator is None and reference_range is None and plain:
         return q.value  # the common case: a bare number in the canonical unit
     if q.comparator is not None and q.comparator not in COMPARATORS:
-        b.unused(m, f"{path}.comparator {q.comparator!r} is not a FHIR comparator ({', '.join(COMPARATORS)}); value not used")
+        drop(f"{path}.comparator {q.comparator!r} is not a FHIR comparator ({', '.join(COMPARATORS)}); value not used")
         return None
     out: dict[str, Any] = {"value": q.value, "unit": chosen}
     if q.comparator:
@@ -173,17 +197,54 @@ def _measured(m: Item, kind: UnitKind, b: Builder) -> Any:
     return read_quantity(obs.valueQuantity, kind, m, "valueQuantity", b, ranges[0] if ranges else None)
 
 
-def _containers_used(members: list[Item], b: Builder, kinds: tuple[str, ...]) -> None:
+def _component_values(m: Item, codes: dict, kinds: dict[str, UnitKind], sample: str, out: dict[str, Any], b: Builder) -> None:
+    """Read into ``out`` each component of ``m`` whose LOINC code is one of ``codes`` (a blood count or a
+    spinal-fluid count sent as one panel Observation).
+
+    FHIR R4 Observation, "Components" (https://hl7.org/fhir/R4/observation.html#component): a component
+    is a result of its own code that shares the Observation's subject, time and specimen, with its own
+    value[x] and referenceRange; it is read exactly as the same result sent as an Observation of its own.
+    """
+    if b.wrong_sample(m, sample, part=True):
+        return
+    for n, comp in enumerate(m.resource.component or ()):
+        analyte = codes.get(code_in(comp.code, C.LOINC) or "")
+        if analyte is None:
+            continue
+        path = f"component[{n}]"
+        if analyte.field in out:
+            b.report.partly(m.ref, f"{path}: a second {analyte.field} in the same count (first value kept)")
+            continue
+        ranges = comp.referenceRange or []
+        value = read_quantity(comp.valueQuantity, kinds[analyte.field], m, f"{path}.valueQuantity", b, ranges[0] if ranges else None, part=True)
+        if value is not None:
+            out[analyte.field] = value
+
+
+def _containers_used(members: list[Item], b: Builder, kinds: tuple[str, ...], used: bool = True) -> None:
+    """The report of the group's containers (panels, reports): used, or unused when none of their results were.
+
+    A group of containers alone (a report whose ``result`` is a panel, whose ``hasMember`` results form a
+    group of their own) holds no result to judge: its containers are the structure around that group, used.
+    """
+    if not any(m.kind not in kinds or getattr(m.resource, "component", None) for m in members):
+        used = True
     for m in members:
         if m.kind in kinds:
-            b.used(m)
+            if used:
+                b.used(m)
+            else:
+                b.unused(m, "none of its results could be used (the reason is given for each)")
 
 
 # Finding types ------------------------------------------------------------------------
 def _cbc(members: list[Item], b: Builder) -> dict | None:
     out: dict[str, Any] = {}
     for m in members:
-        if m.kind != "cbc":
+        if m.kind == "cbc-panel":
+            _component_values(m, CBC_CODES, CBC_KIND, "blood", out, b)  # the panel is reported with the containers, below
+            continue
+        if m.kind != "cbc" or b.wrong_sample(m, "blood"):
             continue
         analyte = CBC_CODES[code_in(m.resource.code, C.LOINC) or ""]  # its kind says the code is there
         if analyte.field in out:
@@ -197,6 +258,7 @@ def _cbc(members: list[Item], b: Builder) -> dict | None:
             out[analyte.field] = value
             b.used(m)
     if not out and not b.explicit:
+        _containers_used(members, b, ("cbc-panel", "report"), used=False)
         return None
     _containers_used(members, b, ("cbc-panel", "report"))
     return out
@@ -206,6 +268,9 @@ def _csf(members: list[Item], b: Builder) -> dict | None:
     out: dict[str, Any] = {}
     for m in members:
         obs = m.resource
+        if m.kind == "csf-panel":
+            _component_values(m, CSF_CODES, CSF_KIND, "csf", out, b)  # the panel is reported with the containers, below
+            continue
         own = code_in(obs.code, C.ALLCARE_CODES)
         if m.kind == "csf" and own in (C.A_CSF_BLASTS, C.A_CSF_TRAUMATIC):
             name = "blasts" if own == C.A_CSF_BLASTS else "traumatic"
@@ -214,7 +279,7 @@ def _csf(members: list[Item], b: Builder) -> dict | None:
                 continue
             out[name] = obs.valueBoolean
             b.used(m)
-        elif m.kind == "csf":
+        elif m.kind == "csf" and not b.wrong_sample(m, "csf"):
             analyte = CSF_CODES[code_in(obs.code, C.LOINC) or ""]
             if analyte.field in out or obs.valueQuantity is None:
                 b.unused(m, "no numeric value, or a second value for the same count")
@@ -224,6 +289,7 @@ def _csf(members: list[Item], b: Builder) -> dict | None:
                 out[analyte.field] = value
                 b.used(m)
     if not out and not b.explicit:
+        _containers_used(members, b, ("csf-panel", "report"), used=False)
         return None
     _containers_used(members, b, ("csf-panel", "report"))
     return out
@@ -250,6 +316,8 @@ def _marrow(members: list[Item], b: Builder) -> dict | None:
         timepoint = component_with(obs, C.ALLCARE_CODES, C.A_MARROW_TIMEPOINT)
         cellularity = component_with(obs, C.ALLCARE_CODES, C.A_MARROW_CELLULARITY)
         if m.kind == "marrow":
+            if b.wrong_sample(m, "marrow"):
+                continue
             if obs.valueQuantity is None:
                 b.unused(m, "no numeric blast percentage (valueQuantity)")
                 continue
@@ -298,12 +366,18 @@ def _immunophenotype(members: list[Item], b: Builder) -> dict | None:
     for m in members:
         obs = m.resource
         used = False
-        for comp in components(obs):
+        for n, comp in enumerate(components(obs)):
             marker = code_in(comp.code, C.ALLCARE_MARKERS)
             strength = code_in(comp.code, C.ALLCARE_MARKER_INTENSITY)
             if marker:
-                if comp.valueQuantity is not None:
-                    markers[marker] = float(comp.valueQuantity.value)
+                q = comp.valueQuantity
+                if q is not None and (q.value is None or q.comparator is not None):
+                    # A bound ("<20 %") is not the percentage of positive cells the marker's call is made from.
+                    b.report.partly(m.ref, f"component[{n}].valueQuantity ({marker}): " + (
+                        "no numeric value" if q.value is None else f"comparator {q.comparator!r}, a bound, not a "
+                                                                   "percentage of positive cells") + "; not used")
+                elif q is not None:
+                    markers[marker] = float(q.value)
                 else:
                     markers[marker] = code_in(comp.valueCodeableConcept, C.ALLCARE_CODES) or (concept_text(comp.valueCodeableConcept) or "").lower()
                 used = True
@@ -324,6 +398,9 @@ def _immunophenotype(members: list[Item], b: Builder) -> dict | None:
             b.unused(m, "immunophenotype result is neither coded per marker nor 'positive for ..., negative for ...' text")
     if not (markers or intensity or out) and not b.explicit:
         return None
+    sample = next((b.samples[m.ref] for m in members if m.ref in b.samples), None)
+    if "sample" not in out and sample is not None:
+        out["sample"] = sample
     if markers:
         out["markers"] = markers
     if intensity:
@@ -525,6 +602,13 @@ def _mrd(members: list[Item], b: Builder) -> dict | None:
         value = ext_value(obs, url)
         if value is not None:
             out[key] = value
+    sample = b.samples.get(m.ref)
+    if "sample" not in out and sample is not None:
+        # Without a sample an MRD counts as marrow (the usual sample): a blood MRD must say so.
+        if sample not in ("marrow", "blood"):
+            b.unused(m, f"MRD measured on {sample} (its specimen): allcare's MRD rules are for marrow and blood")
+            return None
+        out["sample"] = sample
     b.used(m)
     return out
 

@@ -25,6 +25,7 @@ from .item import Item
 from .problems import FhirInputError, FhirProblem, MappingReport
 from .read_helpers import concept_text
 from .reader import DEFAULT_MAX_BUNDLE_BYTES, bundle_entries, check_version, parse_json, validate, validate_all
+from .versions import current_versions
 
 
 @dataclass
@@ -63,7 +64,11 @@ def import_resources(entries: Iterable[tuple[str, dict | bytes, str | None]], *,
 
 
 def with_contained(items: list[Item], strict: bool = False) -> list[Item]:
-    """The items and, after each, the resources it contains (checked like the others)."""
+    """The items and, after each, the resources it contains (checked like the others).
+
+    A contained resource that contains resources itself is refused: FHIR R4 forbids it (invariant dom-2,
+    https://hl7.org/fhir/R4/domainresource.html#invs), and what it holds would otherwise be read by no one.
+    """
     out: list[Item] = []
     problems: list[FhirProblem] = []
     for item in items:
@@ -71,9 +76,14 @@ def with_contained(items: list[Item], strict: bool = False) -> list[Item]:
         for n, raw in enumerate(item.resource.contained or []):
             where = f"{item.ref} contained[{n}]"
             try:
-                out.append(Item(where, validate(raw, where, strict), container=item))
+                inner = Item(where, validate(raw, where, strict), container=item)
             except FhirInputError as error:
                 problems += error.problems
+                continue
+            if inner.resource.contained:
+                problems.append(FhirProblem(inner.ref, "contained", "a contained resource must not contain resources "
+                                            "(FHIR R4 invariant dom-2): send them as contained resources of the container"))
+            out.append(inner)
     if problems:
         raise FhirInputError(problems)
     return out
@@ -89,9 +99,8 @@ def import_items(items: list[Item], medications: dict[str, str] | None = None) -
     index = Index(items)
     medications = {**(medications or {}), **medication_names(items)}
     by_patient: dict[str, tuple[Item, list[Item]]] = {}
-    for item in items:
-        if item.rtype == "Patient":
-            by_patient.setdefault(item.ref, (item, []))
+    for item in current_versions([item for item in items if item.rtype == "Patient"], result.report):
+        by_patient.setdefault(item.ref, (item, []))
     listed_by = _listed_by(items, index)
     for item in items:
         rtype = item.rtype
@@ -108,6 +117,10 @@ def import_items(items: list[Item], medications: dict[str, str] | None = None) -
         if patient is None or patient.rtype != "Patient":
             result.report.add(item.ref, "unmapped", f"{field_name} {target!r} is not a Patient in the input: "
                                                     "there is no patient to add it to")
+            continue
+        if patient.ref not in by_patient:  # copies of the Patient that nothing orders (reported): none is read
+            result.report.add(item.ref, "unmapped", f"{field_name} {target!r}: the input holds different copies of "
+                                                    "this Patient and none is read")
             continue
         by_patient[patient.ref][1].append(item)
     for ref, (patient, patient_items) in by_patient.items():

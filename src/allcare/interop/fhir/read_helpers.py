@@ -65,18 +65,33 @@ def as_date(value: Any) -> dt.date | None:
 
 
 def effective(resource) -> tuple[dt.date | None, dt.date | None]:
-    """(start, end) of when a clinical resource happened, from whichever effective/performed element it has."""
-    for name in ("effectiveDateTime", "effectiveInstant", "performedDateTime", "occurrenceDateTime", "authoredOn", "issued",
-                 "date"):
+    """(start, end) of when a clinical resource happened, from whichever effective/performed element it has.
+
+    The time or period of the event itself comes first; ``issued`` (when a result was made available, FHIR R4
+    Observation.issued and DiagnosticReport.issued), ``authoredOn`` and ``date`` only when there is none: a
+    report issued days after its sample is dated by the sample (Observation.effective[x], "the clinically
+    relevant time", https://hl7.org/fhir/R4/observation-definitions.html#Observation.effective_x_).
+    """
+    for name in ("effectiveDateTime", "effectiveInstant", "performedDateTime", "occurrenceDateTime"):
         value = getattr(resource, name, None)
         if value is not None:
-            day = as_date(value)
-            return day, None
+            return as_date(value), None
     for name in ("effectivePeriod", "performedPeriod", "period"):
         period = getattr(resource, name, None)
         if period is not None and (period.start or period.end):
             return as_date(period.start) or as_date(period.end), as_date(period.end)
+    for name in ("authoredOn", "issued", "date"):
+        value = getattr(resource, name, None)
+        if value is not None:
+            return as_date(value), None
     return None, None
+
+
+def dated_by_issue(resource) -> bool:
+    """Whether :func:`effective` dates a result by its ``issued`` time alone (it has no effective[x])."""
+    period = getattr(resource, "effectivePeriod", None)
+    return (getattr(resource, "issued", None) is not None and getattr(resource, "effectiveDateTime", None) is None
+            and getattr(resource, "effectiveInstant", None) is None and (period is None or not (period.start or period.end)))
 
 
 def effective_key(resource) -> str | None:

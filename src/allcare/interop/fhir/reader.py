@@ -29,12 +29,14 @@ from .shapes import CONTEXT_TYPES, STRUCTS, Resource, decode, error_path, format
 DEFAULT_MAX_BUNDLE_BYTES = 256 * 1024 * 1024
 ACCEPTED_VERSIONS = ("4.0", "4.3", "r4", "r4b")
 
-# Fields that exist in a resource only in another FHIR version.
+# Fields that exist in a resource only in another FHIR version (each checked against the R4 resource's
+# element list, https://hl7.org/fhir/R4/<type>.html#resource: ``MedicationAdministration.context`` is an R4
+# element, the encounter or episode of care, so it is no marker).
 VERSION_MARKERS: dict[str, dict[str, str]] = {
     "Observation": {"context": "STU3", "comment": "STU3", "instantiatesCanonical": "R5", "instantiatesReference": "R5",
                     "triggeredBy": "R5", "bodyStructure": "R5"},
     "Condition": {"assertedDate": "STU3", "context": "STU3", "participant": "R5"},
-    "MedicationAdministration": {"context": "STU3", "notGiven": "STU3", "reasonNotGiven": "STU3", "definition": "STU3",
+    "MedicationAdministration": {"notGiven": "STU3", "reasonNotGiven": "STU3", "definition": "STU3",
                                  "occurenceDateTime": "R5", "occurencePeriod": "R5", "occurenceTiming": "R5", "medication": "R5"},
     "MedicationRequest": {"context": "STU3", "definition": "STU3", "medication": "R5", "informationSource": "R5"},
     "Procedure": {"context": "STU3", "notDone": "STU3", "notDoneReason": "STU3", "definition": "STU3",

@@ -135,6 +135,10 @@ class Extension(_Element):
 
 class Meta(_Element):
     profile: list[Text] | None = None
+    # Read only to tell versions of one resource apart (:mod:`.versions`), so plain text: one a server wrote in
+    # another form must not fail an input that has no second copy of the resource.
+    versionId: str | None = None
+    lastUpdated: str | None = None
 
 
 class ReferenceRange(_Element):
@@ -150,6 +154,7 @@ class Component(_Element):
     valueString: str | None = None
     valueInteger: int | None = None
     valueBoolean: bool | None = None
+    referenceRange: list[ReferenceRange] | None = None
 
 
 class Repeat(_Element):
@@ -222,6 +227,7 @@ class Observation(_Timed):
     component: list[Component] | None = None
     referenceRange: list[ReferenceRange] | None = None
     hasMember: list[Reference] | None = None
+    specimen: Reference | None = None
 
 
 class DiagnosticReport(_Timed):
@@ -292,9 +298,16 @@ class AdverseEvent(Resource):
     seriousness: CodeableConcept | None = None
 
 
+class Specimen(Resource):
+    """The sample a result was measured on (marrow, blood, spinal fluid), named by ``Observation.specimen``."""
+
+    resource_type: ClassVar[str] = "Specimen"
+    type: CodeableConcept | None = None
+
+
 STRUCTS: dict[str, type[Resource]] = {cls.resource_type: cls for cls in (
     Patient, Observation, DiagnosticReport, Condition, MedicationAdministration, MedicationRequest, MedicationStatement,
-    Medication, CarePlan, Procedure, AdverseEvent)}
+    Medication, CarePlan, Procedure, AdverseEvent, Specimen)}
 # Types a prefetch or an export carries as context of the patient's data (a search's ``_include``d
 # Encounter or Practitioner): read for their common elements only, and reported as not used.
 CONTEXT_TYPES = ("Practitioner", "PractitionerRole", "Organization", "Location", "Device", "Encounter")

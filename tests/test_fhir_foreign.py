@@ -1,0 +1,311 @@
+"""Foreign FHIR (files allcare's exporter did not write): a red team's variants, one test per defect found.
+
+Each resource is written the way real EHRs and the HL7 examples write it; each test imports it through the
+public importer and checks the meaning that reaches the case (and the mapping report: nothing silently lost).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from allcare.interop.fhir import FhirInputError, import_bundle
+from fhir_helpers import FIXTURES
+
+LOINC = "http://loinc.org"
+UCUM = "http://unitsofmeasure.org"
+PATIENT = {"resourceType": "Patient", "id": "rt1", "gender": "female", "birthDate": "2012-06-01"}
+SUBJECT = {"reference": "Patient/rt1"}
+
+
+def loinc(code: str) -> dict:
+    return {"coding": [{"system": LOINC, "code": code}]}
+
+
+def observation(rid: str, code: dict, **elements) -> dict:
+    return {"resourceType": "Observation", "id": rid, "status": "final", "code": code, "subject": SUBJECT,
+            "effectiveDateTime": "2024-03-01T08:30:00+01:00", **elements}
+
+
+def component(code: str, quantity: dict, **elements) -> dict:
+    return {"code": loinc(code), "valueQuantity": quantity, **elements}
+
+
+def imported(*resources: dict):
+    result = import_bundle(json.dumps({"resourceType": "Bundle", "type": "collection",
+                                       "entry": [{"resource": r} for r in (PATIENT, *resources)]}))
+    assert result.failed == {}, result.problems
+    (patient,) = result.patients
+    return patient
+
+
+def findings_of(patient, kind: str) -> list:
+    return [f for f in patient.case.findings if f.type == kind]
+
+
+# Observation.component: a blood count sent as one panel Observation with a component per analyte --------------
+CBC_COMPONENTS = [
+    component("6690-2", {"value": 1.2, "unit": "x10^9/L"}),
+    component("777-3", {"value": 20, "comparator": "<", "unit": "10*9/L", "system": UCUM, "code": "10*9/L"},
+              referenceRange=[{"low": {"value": 150, "unit": "10*9/L"}, "high": {"value": 400, "unit": "10*9/L"}}]),
+    component("718-7", {"value": 7.4, "unit": "g/dL", "system": UCUM, "code": "g/dL"}),
+]
+
+
+def test_a_blood_count_sent_as_components_of_one_panel_is_read_with_its_comparators():
+    patient = imported(observation("cbc", loinc("58410-2"), component=CBC_COMPONENTS))
+    (cbc,) = findings_of(patient, "cbc")
+    assert cbc.wbc.value == 1.2 and cbc.hemoglobin.value == 7.4
+    assert (cbc.platelets.value, cbc.platelets.comparator, cbc.platelets.lower_limit) == (20, "<", 150)
+    assert str(cbc.date) == "2024-03-01"
+
+
+def test_a_panel_of_another_code_is_read_by_its_components_codes():
+    """CBC W Auto Differential panel (LOINC 57021-8) or a local panel code: the components' LOINC codes say what they are."""
+    for code in (loinc("57021-8"), {"coding": [{"system": "urn:oid:1.2.3.4", "code": "CBCD"}], "text": "CBC with diff"}):
+        (cbc,) = findings_of(imported(observation("cbc", code, component=CBC_COMPONENTS)), "cbc")
+        assert (cbc.wbc.value, cbc.platelets.comparator) == (1.2, "<")
+
+
+def test_a_panel_whose_components_cannot_be_read_is_reported_not_silently_counted_as_used():
+    unreadable = [component("6690-2", {"value": 1.2, "unit": "bananas"}), component("777-3", {"value": 20})]
+    patient = imported(observation("cbc", loinc("58410-2"), component=unreadable))
+    assert findings_of(patient, "cbc") == []
+    reasons = [e.reason for e in patient.report.not_mapped() if e.resource == "Observation/cbc"]
+    assert any("'bananas'" in r for r in reasons) and any("component[1]" in r for r in reasons)
+    assert patient.report.counts["mapped"] == 1  # the Patient only
+
+
+def test_a_spinal_fluid_count_sent_as_components_is_read():
+    csf = observation("csf", {"text": "CSF cell count"}, component=[component("806-0", {"value": 12, "unit": "/uL"}),
+                                                                    component("792-2", {"value": 3, "unit": "/uL"})])
+    (finding,) = findings_of(imported(csf), "csf")
+    assert (finding.wbc.value, finding.rbc.value) == (12, 3)
+
+
+def test_a_panel_read_from_components_is_counted_once():
+    patient = imported(observation("cbc", loinc("58410-2"), component=CBC_COMPONENTS))
+    assert patient.report.counts["mapped"] == 2 and patient.report.total == 2
+
+
+# FHIR version markers: an element R4 has is no sign of another version ------------------------------------------
+HL7 = FIXTURES / "fhir" / "hl7"
+
+
+def test_the_r4_specifications_own_medication_administration_example_is_read_not_refused_as_stu3():
+    """R4 MedicationAdministration has ``context`` (the encounter); the HL7 R4 example uses it."""
+    example = json.loads((HL7 / "MedicationAdministration-medadmin0301.json").read_text())
+    result = import_bundle(json.dumps({"resourceType": "Bundle", "type": "collection", "entry": [
+        {"resource": {**PATIENT, "id": "pat1"}}, {"resource": example}]}))
+    assert result.failed == {} and len(result.patients) == 1
+    vincristine = {**example, "id": "vcr", "contained": [], "medicationReference": None,
+                   "medicationCodeableConcept": {"text": "vincristine"}, "subject": SUBJECT}
+    del vincristine["medicationReference"]
+    (treatment,) = findings_of(imported(vincristine), "treatment")
+    assert treatment.agents == ["vincristine"] and str(treatment.start) == "2015-01-15"
+
+
+# The same resource twice: versions of one resource, the current one counts ------------------------------------------
+def _platelets(version: str | None, value: float, updated: str | None = None, status: str = "final") -> dict:
+    meta = {k: v for k, v in (("versionId", version), ("lastUpdated", updated)) if v}
+    return observation("plt", loinc("777-3"), status=status, valueQuantity={"value": value, "unit": "10*9/L"},
+                       **({"meta": meta} if meta else {}))
+
+
+def test_a_corrected_result_sent_with_its_first_version_counts_once_with_the_corrected_value():
+    """FHIR R4 3.1.0.1.2/1.3: a resource's logical id never changes, and meta.versionId / meta.lastUpdated change
+    with each new version: two entries of one Type/id are two versions of one result, never two results."""
+    for first, second in ((_platelets("1", 15), _platelets("2", 150, status="corrected")),
+                          (_platelets("2", 150, status="corrected"), _platelets("1", 15)),
+                          (_platelets(None, 15, "2024-03-01T10:00:00Z"), _platelets(None, 150, "2024-03-01T12:00:00+01:00"))):
+        patient = imported(first, second)
+        (cbc,) = findings_of(patient, "cbc")
+        assert cbc.platelets.value == 150
+        assert any(e.resource == "Observation/plt" and "version" in e.reason for e in patient.report.entries)
+
+
+def test_two_different_copies_of_one_resource_that_nothing_orders_are_not_used():
+    patient = imported(_platelets(None, 15), _platelets(None, 150), observation("hb", loinc("718-7"),
+                                                                               valueQuantity={"value": 9, "unit": "g/dL"}))
+    (cbc,) = findings_of(patient, "cbc")
+    assert cbc.platelets is None and cbc.hemoglobin.value == 9
+    assert any(e.resource == "Observation/plt" and e.status == "unmapped" and "which is current" in e.reason
+               for e in patient.report.entries)
+
+
+def test_an_identical_copy_of_a_resource_is_read_once():
+    patient = imported(_platelets("1", 15), _platelets("1", 15))
+    assert [c.platelets.value for c in findings_of(patient, "cbc")] == [15]
+
+
+# When the sample was taken: effective[x], not when the result was issued ------------------------------------------
+def test_a_result_with_a_collection_period_and_an_issue_time_is_dated_by_the_collection():
+    """FHIR R4 Observation.effective[x] is the clinically relevant time (for a specimen, its collection); issued is
+    when this version was made available (https://hl7.org/fhir/R4/observation-definitions.html#Observation.issued)."""
+    marrow = {"resourceType": "Observation", "id": "bm", "status": "final", "code": loinc("11150-0"), "subject": SUBJECT,
+              "effectivePeriod": {"start": "2024-03-01T09:00:00+01:00", "end": "2024-03-01T09:20:00+01:00"},
+              "issued": "2024-03-06T16:00:00+01:00", "valueQuantity": {"value": 4, "comparator": "<", "unit": "%"}}
+    (finding,) = findings_of(imported(marrow), "marrow")
+    assert str(finding.date) == "2024-03-01"
+
+
+def test_a_result_dated_only_by_its_issue_time_says_so_in_the_report():
+    wbc = {"resourceType": "Observation", "id": "w", "status": "final", "code": loinc("6690-2"), "subject": SUBJECT,
+           "issued": "2024-03-06T16:00:00Z", "valueQuantity": {"value": 4, "unit": "10*9/L"}}
+    patient = imported(wbc)
+    (cbc,) = findings_of(patient, "cbc")
+    assert str(cbc.date) == "2024-03-06"
+    assert any(e.resource == "Observation/w" and "issued" in e.reason for e in patient.report.not_mapped())
+
+
+# Units: a UCUM annotation alone is the unity 1 --------------------------------------------------------------------------
+def test_an_mrd_in_the_ucum_unit_of_an_annotation_alone_is_a_fraction_not_a_crash():
+    """UCUM 2.1 §12 (curly braces): an annotation without a unit symbol before it stands for the unity 1."""
+    mrd = observation("mrd", {"text": "MRD by flow cytometry"}, valueQuantity={"value": 0.0001, "unit": "{fraction}"})
+    (finding,) = findings_of(imported(mrd), "mrd")
+    assert (finding.value, finding.percent) == (0.0001, None)  # a fraction of cells, as UCUM "1"
+
+
+def test_a_blast_percentage_in_an_annotation_unit_is_read_as_a_ratio():
+    marrow = observation("bm", loinc("11150-0"), valueQuantity={"value": 0.85, "unit": "{ratio}"})
+    (finding,) = findings_of(imported(marrow), "marrow")
+    assert finding.blasts_pct.value == 85
+
+
+# Immunophenotype markers as percentages of positive cells -------------------------------------------------------------
+MARKERS = "urn:allcare:markers"  # allcare's own marker codes, as its export writes them (and an EHR may send back)
+
+
+def _marker(code: str, quantity: dict) -> dict:
+    return {"code": {"coding": [{"system": MARKERS, "code": code}]}, "valueQuantity": quantity}
+
+
+def test_a_marker_percentage_without_a_value_or_with_a_comparator_is_reported_not_a_crash_or_a_number():
+    """A bound ("<20 %") is not a percentage of positive cells: reading it as 20 could call the marker positive."""
+    immuno = observation("ip", loinc("101119-6"), component=[
+        _marker("CD19", {"unit": "%"}), _marker("CD10", {"value": 20, "comparator": "<", "unit": "%"}),
+        _marker("CD22", {"value": 85, "unit": "%"})])
+    patient = imported(immuno)
+    (finding,) = findings_of(patient, "immunophenotype")
+    assert finding.markers == {"CD22": 85}
+    reasons = " ".join(e.reason for e in patient.report.not_mapped() if e.resource == "Observation/ip")
+    assert "component[0]" in reasons and "component[1]" in reasons and "'<'" in reasons
+
+
+def test_a_version_stamp_in_another_form_fails_nothing_and_orders_nothing():
+    """meta is read only to order copies of one resource: a malformed stamp is no reason to refuse the input."""
+    odd = {"versionId": "W/\"3\"", "lastUpdated": "2024-03-01 10:00:00+0000"}
+    (cbc,) = findings_of(imported({**_platelets(None, 150), "meta": odd}), "cbc")
+    assert cbc.platelets.value == 150
+    patient = imported({**_platelets(None, 15), "meta": odd}, {**_platelets(None, 150), "meta": {**odd, "versionId": "4"}})
+    assert findings_of(patient, "cbc") == []
+    assert any("which is current" in e.reason for e in patient.report.not_mapped())
+
+
+# The specimen a result was measured on (Observation.specimen -> Specimen.type) --------------------------------------------
+SNOMED = "http://snomed.info/sct"
+V2_0487 = "http://terminology.hl7.org/CodeSystem/v2-0487"
+
+
+def _specimen(sid: str, system: str, code: str) -> dict:
+    return {"resourceType": "Specimen", "id": sid, "subject": SUBJECT, "type": {"coding": [{"system": system, "code": code}]}}
+
+
+def test_an_mrd_result_takes_its_sample_from_its_specimen():
+    """An MRD with no stated sample counts as marrow; a peripheral-blood MRD (its Specimen says so) must not."""
+    blood = observation("mrd-pb", {"text": "MRD flow cytometry"}, valueQuantity={"value": 0.005, "unit": "%"},
+                        specimen={"reference": "Specimen/pb"})
+    marrow = observation("mrd-bm", {"text": "MRD flow cytometry"}, valueQuantity={"value": 0.02, "unit": "%"},
+                         effectiveDateTime="2024-03-02", specimen={"reference": "#bm"},
+                         contained=[{**_specimen("bm", V2_0487, "MAR"), "subject": None}])
+    del marrow["contained"][0]["subject"]
+    patient = imported(_specimen("pb", SNOMED, "119297000"), blood, marrow)
+    assert {str(f.id): f.sample for f in findings_of(patient, "mrd")} == {"Observation/mrd-pb": "blood", "Observation/mrd-bm": "marrow"}
+
+
+def test_a_blast_percentage_whose_specimen_contradicts_its_code_is_not_used():
+    """LOINC 11150-0 is a marrow result and 26446-5 a blood one: a specimen of the other kind leaves the sample unknown."""
+    marrow_code_on_blood = observation("bm", loinc("11150-0"), valueQuantity={"value": 80, "unit": "%"},
+                                       specimen={"reference": "Specimen/pb"})
+    blood_code_on_marrow = observation("pbb", loinc("26446-5"), valueQuantity={"value": 80, "unit": "%"},
+                                       specimen={"reference": "Specimen/bm"})
+    patient = imported(_specimen("pb", V2_0487, "BLD"), _specimen("bm", SNOMED, "119359002"), marrow_code_on_blood,
+                       blood_code_on_marrow)
+    assert findings_of(patient, "marrow") == [] and findings_of(patient, "cbc") == []
+    reasons = {e.resource: e.reason for e in patient.report.not_mapped()}
+    assert "specimen" in reasons["Observation/bm"] and "specimen" in reasons["Observation/pbb"]
+
+
+def test_a_report_listing_a_panel_listing_the_results_is_read_and_every_resource_counted_once():
+    """Epic / Cerner shape: DiagnosticReport.result -> panel Observation -> hasMember results."""
+    members = [observation("w", loinc("6690-2"), valueQuantity={"value": 3.1, "unit": "10*9/L"}),
+               observation("p", loinc("777-3"), valueQuantity={"value": 40, "unit": "10*9/L"})]
+    panel = observation("panel", loinc("58410-2"), hasMember=[{"reference": "Observation/w"}, {"reference": "Observation/p"}])
+    report = {"resourceType": "DiagnosticReport", "id": "r", "status": "final", "code": loinc("58410-2"), "subject": SUBJECT,
+              "effectiveDateTime": "2024-03-01", "result": [{"reference": "Observation/panel"}]}
+    patient = imported(report, panel, *members)
+    (cbc,) = findings_of(patient, "cbc")
+    assert (cbc.wbc.value, cbc.platelets.value) == (3.1, 40)
+    assert patient.report.counts == {"mapped": 5} and patient.report.not_mapped() == []
+
+
+def test_cds_hooks_reads_the_corrected_version_of_a_result_listed_twice_in_a_prefetch():
+    """A prefetch listing a result and its correction: the card follows the corrected WBC, not the first version's."""
+    import uuid
+
+    import httpx
+
+    from allcare.interop.cdshooks import CdsSettings, create_app
+    from allcare.interop.cdshooks.auth import CdsAuth
+    from fhir_helpers import ServerThread
+
+    def wbc(version: str, value: float, status: str) -> dict:
+        return observation("wbc", loinc("6690-2"), status=status, meta={"versionId": version},
+                           valueQuantity={"value": value, "unit": "10*9/L"})
+
+    marrow = observation("bm", loinc("11150-0"), valueQuantity={"value": 90, "unit": "%"})
+    prefetch = {"patient": PATIENT, "observations": {"resourceType": "Bundle", "type": "searchset", "entry": [
+        {"resource": r} for r in (wbc("1", 250, "final"), wbc("2", 25, "corrected"), marrow)]},
+        **dict.fromkeys(("conditions", "medications", "medicationrequests", "diagnosticreports", "careplans"))}  # no data
+    hook = {"hook": "patient-view", "hookInstance": str(uuid.uuid4()), "prefetch": prefetch,
+            "context": {"userId": "Practitioner/1", "patientId": PATIENT["id"]}}
+    app = create_app(CdsSettings(allcare_url="https://allcare.example.org"), auth=CdsAuth(allow_anonymous=True))
+    with ServerThread(app) as server:
+        response = httpx.post(f"{server.url}/cds-services/all-assessment", json=hook, timeout=60)
+    assert response.status_code == 200, response.text
+    summaries = " ".join(card["summary"] for card in response.json()["cards"])
+    assert "hyperleukocytosis" not in summaries and "250" not in summaries
+
+
+def test_a_corrected_patient_sent_with_its_first_version_is_read_in_its_current_version():
+    first = {**PATIENT, "meta": {"versionId": "1"}, "birthDate": "2021-06-01"}
+    corrected = {**PATIENT, "meta": {"versionId": "2"}}
+    wbc = observation("w", loinc("6690-2"), valueQuantity={"value": 3.1, "unit": "10*9/L"})
+    result = import_bundle(json.dumps({"resourceType": "Bundle", "type": "collection",
+                                       "entry": [{"resource": r} for r in (first, corrected, wbc)]}))
+    (patient,) = result.patients
+    assert str(patient.case.patient.birth_date) == PATIENT["birthDate"]
+    assert any("earlier version" in e.reason for e in result.report.entries)
+
+
+def test_a_contained_resource_that_contains_resources_is_refused_naming_the_rule():
+    """FHIR R4 dom-2: a contained resource SHALL NOT contain nested resources (what it holds would be read by no one)."""
+    inner = observation("c2", loinc("777-3"), valueQuantity={"value": 20, "unit": "10*9/L"})
+    outer = observation("c1", loinc("6690-2"), valueQuantity={"value": 3.1, "unit": "10*9/L"}, contained=[inner])
+    report = {"resourceType": "DiagnosticReport", "id": "r", "status": "final", "code": loinc("58410-2"), "subject": SUBJECT,
+              "effectiveDateTime": "2024-03-01", "contained": [outer], "result": [{"reference": "#c1"}]}
+    with pytest.raises(FhirInputError) as error:
+        import_bundle(json.dumps({"resourceType": "Bundle", "type": "collection",
+                                  "entry": [{"resource": r} for r in (PATIENT, report)]}))
+    (problem,) = error.value.problems
+    assert problem.field == "contained" and "dom-2" in problem.message and "DiagnosticReport/r" in problem.resource
+
+
+def test_two_different_copies_of_a_patient_that_nothing_orders_import_no_one_and_say_why():
+    wbc = observation("w", loinc("6690-2"), valueQuantity={"value": 3.1, "unit": "10*9/L"})
+    result = import_bundle(json.dumps({"resourceType": "Bundle", "type": "collection", "entry": [
+        {"resource": r} for r in (PATIENT, {**PATIENT, "birthDate": "2021-06-01"}, wbc)]}))
+    assert result.patients == [] and result.failed == {}
+    reasons = [e.reason for e in result.report.entries]
+    assert any("which is current" in r for r in reasons) and any("different copies of this Patient" in r for r in reasons)
