@@ -37,7 +37,8 @@ async def upload(request: Request, who: Clinician) -> Response:
     if len(raw) > MAX_CASE_FILE_BYTES:
         return _form(request, [f"The file is larger than {MAX_CASE_FILE_BYTES // (1024 * 1024)} MB."], display_name, 413)
     try:
-        case = case_from_text(raw.decode("utf-8"), upload_file.filename)
+        # Reading up to 50 MB of YAML takes seconds: in a worker thread, never on the event loop.
+        case = await run_in_threadpool(case_from_text, raw.decode("utf-8"), upload_file.filename)
     except UnicodeDecodeError:
         return _form(request, ["The file is not UTF-8 text."], display_name, 422)
     except CaseFileError as error:
