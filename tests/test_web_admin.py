@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 
+import pytest
+
 from conftest import PASSWORD
 from test_web_pages import csrf, logged_in
 
@@ -74,3 +76,13 @@ def test_only_admins_open_the_admin_pages(app, world):
     clinician = logged_in(app, "clinician")
     for path in ("/admin", "/admin/audit", "/admin/audit.csv"):
         assert clinician.get(path).status_code == 403
+
+
+@pytest.mark.parametrize("patient_id", ["99999999999999999999", "2147483648", "0"])
+def test_a_record_number_out_of_range_is_a_form_error_naming_the_field(app, world, patient_id):
+    admin = logged_in(app, "admin")
+    token = csrf(admin.get("/admin").text)
+    response = admin.post("/admin/users", data={"csrf_token": token, "username": "linked", "password": PASSWORD,
+                                                "role": "patient", "patient_id": patient_id})
+    assert response.status_code == 422, response.text[:300]
+    assert "a record number from 1 to 2147483647" in response.text

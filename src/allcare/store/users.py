@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from . import audit
 from .audit import Actor
 from .errors import Conflict, InvalidRecord, NotFound
-from .models import ROLES, ApiToken, Base, Patient, User, UserSession
+from .models import MAX_ROW_ID, ROLES, ApiToken, Base, Patient, User, UserSession
 from .types import utcnow
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{0,79}$")
@@ -68,6 +68,8 @@ def check_role(role: str, patient_id: int | None) -> list[tuple[str, str]]:
         return [("patient_id", "a patient user must be linked to their record")]
     if role != "patient" and patient_id is not None:
         return [("patient_id", "only a patient user is linked to a record")]
+    if patient_id is not None and not 1 <= patient_id <= MAX_ROW_ID:
+        return [("patient_id", f"a record number from 1 to {MAX_ROW_ID}")]
     return []
 
 

@@ -31,10 +31,11 @@ from ..engine.case.models import DATE_PATTERN, EARLIEST_DATE, LATEST_DATE
 from ..settings import Settings
 from ..store import Actor, Store
 from ..store import audit as audit_log
+from ..store.models import MAX_ROW_ID
 from ..store.users import identity_for_session, identity_for_token
 from .security import client_ip, route_template, session_token
 
-MAX_ID = 2**31 - 1
+MAX_ID = MAX_ROW_ID
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _ISO_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?)?")
 
