@@ -244,6 +244,34 @@ def test_every_route_has_a_limit(client, world):
     assert response.status_code == 413
 
 
+def _first_finding(client, world) -> dict:
+    return client.get(f"{API}/patients/{world.patient_a}/findings", headers=world.auth("clinician")).json()[0]
+
+
+def test_a_deletion_reason_no_database_can_keep_is_refused_naming_the_field(client, world):
+    """The reason goes into the audit log: refused like any other text at the input edge, the finding kept."""
+    finding = _first_finding(client, world)
+    url = f"{API}/patients/{world.patient_a}/findings/{finding['id']}"
+    response = client.request("DELETE", url, headers=world.auth("clinician"),
+                              params={"version": finding["version"], "reason": "scanned\x00twice"})
+    assert response.status_code == 422, response.text
+    assert any(item["field"] == "query.reason" for item in response.json()["detail"]), response.text
+    assert client.get(url, headers=world.auth("clinician")).status_code == 200
+
+
+def test_the_delete_form_refuses_a_nul_in_its_reason(app, world):
+    from test_web_pages import csrf, logged_in
+
+    page_client = logged_in(app, "clinician")
+    finding = _first_finding(page_client, world)
+    url = f"/patients/{world.patient_a}/findings/{finding['id']}/delete"
+    token = csrf(page_client.get(url).text)
+    response = page_client.post(url, data={"csrf_token": token, "version": str(finding["version"]),
+                                           "reason": "scanned\x00twice"}, follow_redirects=False)
+    assert response.status_code == 422 and "NUL" in response.text
+    assert page_client.get(f"{API}/patients/{world.patient_a}/findings/{finding['id']}").status_code == 200
+
+
 # --- 17. deep nesting ---------------------------------------------------------------------------------------
 
 
@@ -258,6 +286,19 @@ DEEP = "[" * 100_000 + "]" * 100_000
 ])
 def test_deeply_nested_json_is_a_4xx_on_every_path(client, world, path, content_type):
     response = client.post(path, headers={**world.auth("clinician"), "Content-Type": content_type}, content=DEEP)
+    assert 400 <= response.status_code < 500, response.text[:300]
+
+
+@pytest.mark.parametrize("opened", [DEEP, '{"a":' * 5000 + "1" + "}" * 5000])
+def test_deeply_nested_json_in_a_correction_form_is_a_4xx(app, world, opened):
+    """The correction form sends back, as JSON, the values it showed (to tell what changed meanwhile)."""
+    from test_web_pages import csrf, logged_in
+
+    page_client = logged_in(app, "clinician")
+    finding = page_client.get(f"{API}/patients/{world.patient_a}/findings").json()[0]
+    url = f"/patients/{world.patient_a}/findings/{finding['id']}/edit"
+    token = csrf(page_client.get(url).text)
+    response = page_client.post(url, data={"csrf_token": token, "version": str(finding["version"]), "opened": opened})
     assert 400 <= response.status_code < 500, response.text[:300]
 
 
