@@ -248,6 +248,20 @@ def _first_finding(client, world) -> dict:
     return client.get(f"{API}/patients/{world.patient_a}/findings", headers=world.auth("clinician")).json()[0]
 
 
+@pytest.mark.parametrize("who, path, name", [
+    ("clinician", f"{API}/patients", "q"),
+    ("clinician", f"{API}/patients", "status"),
+    ("admin", f"{API}/audit", "action"),
+    ("clinician", "/patients", "q"),
+])
+def test_a_nul_in_a_query_parameter_is_refused_naming_it_on_every_store(client, world, who, path, name):
+    """SQLite searched for it, PostgreSQL refused it as a 422 about the body: the same answer on both."""
+    response = client.get(path, params={name: "P-\x00"}, headers=world.auth(who))
+    assert response.status_code == 422, response.text[:300]
+    assert [item["field"] for item in response.json()["detail"]] == [f"query.{name}"]
+    assert "NUL" in response.text
+
+
 def test_a_deletion_reason_no_database_can_keep_is_refused_naming_the_field(client, world):
     """The reason goes into the audit log: refused like any other text at the input edge, the finding kept."""
     finding = _first_finding(client, world)
