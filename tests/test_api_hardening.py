@@ -402,3 +402,15 @@ def test_a_form_refuses_a_nul_character_next_to_its_field(app, world):
     response = post_form(client, f"/patients/{world.patient_a}/findings/new/cbc",
                          {"date": "2024-02-01", "wbc": "3.1", "note": "typed\x00by a scanner"})
     assert response.status_code == 422 and "NUL" in response.text
+
+
+def test_the_import_page_refuses_a_nul_in_the_display_name(app, world):
+    from test_web_pages import csrf, logged_in
+
+    client = logged_in(app, "clinician")
+    token = csrf(client.get("/patients/import").text)
+    response = client.post("/patients/import", data={"csrf_token": token, "display_name": "Jo\x00"},
+                           files={"file": ("case.json", json.dumps(case_dict("P-NAMED")).encode(), "application/json")},
+                           follow_redirects=False)
+    assert response.status_code == 422 and "NUL" in response.text
+    assert client.get(f"{API}/patients", params={"q": "P-NAMED"}).json()["total"] == 0
