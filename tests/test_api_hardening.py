@@ -15,7 +15,7 @@ import pytest
 
 from allcare.engine.case import case_from_dict
 from allcare.interop.fhir import bundle_json
-from conftest import case_dict
+from conftest import PASSWORD, case_dict
 from fhir_helpers import ServerThread
 
 API = "/api/v1"
@@ -79,6 +79,46 @@ def test_health_answers_quickly_while_a_25_mb_import_runs(app, world, database_u
     # The rare slower answer is a pause of Python's cyclic garbage collector over the import's
     # objects (measured up to ~0.8 s on a loaded 2-core machine), not the import holding the loop.
     assert latencies[-1] < 2.0
+
+
+def test_health_answers_quickly_while_a_large_case_file_is_uploaded_through_the_page(app, world, database_url):
+    """The import page reads a case file of up to 50 MB (YAML is the slowest to read): never on the event loop."""
+    if database_url.startswith("postgresql"):
+        pytest.skip("the event loop does not depend on the database")
+    import yaml
+
+    from test_web_pages import csrf
+
+    case = case_dict("P-LARGE")
+    count = case["findings"][0]
+    case["findings"] += [dict(count, date=f"2024-01-{1 + i % 28:02d}", note="n" * 9000) for i in range(600)]
+    text = yaml.safe_dump(case).encode()
+    latencies: list[float] = []
+    with ServerThread(app) as server, httpx.Client(base_url=server.url, timeout=600) as browser:
+        token = csrf(browser.get("/login").text)
+        browser.post("/login", data={"username": "clinician", "password": PASSWORD, "csrf_token": token, "next": ""})
+        token = csrf(browser.get("/patients/import").text)
+        result: dict = {}
+
+        def upload():
+            result["response"] = browser.post("/patients/import", data={"csrf_token": token},
+                                              files={"file": ("large.yaml", text, "application/yaml")})
+
+        thread = threading.Thread(target=upload)
+        thread.start()
+        time.sleep(0.2)
+        with httpx.Client(base_url=server.url, timeout=60) as client:
+            while thread.is_alive():
+                started = time.perf_counter()
+                assert client.get(f"{API}/health").status_code == 200
+                latencies.append(time.perf_counter() - started)
+                time.sleep(0.02)
+        thread.join()
+    assert result["response"].status_code == 303, result["response"].text[:500]
+    latencies.sort()
+    assert len(latencies) >= 10
+    assert statistics.median(latencies) < 0.1 and latencies[int(len(latencies) * 0.9)] < 0.5, \
+        f"health waited up to {latencies[-1]:.1f} s behind the upload"
 
 
 # --- 7. imports never revert a clinician's committed edit ---------------------------------------------------
@@ -204,6 +244,48 @@ def test_every_route_has_a_limit(client, world):
     assert response.status_code == 413
 
 
+def _first_finding(client, world) -> dict:
+    return client.get(f"{API}/patients/{world.patient_a}/findings", headers=world.auth("clinician")).json()[0]
+
+
+@pytest.mark.parametrize("who, path, name", [
+    ("clinician", f"{API}/patients", "q"),
+    ("clinician", f"{API}/patients", "status"),
+    ("admin", f"{API}/audit", "action"),
+    ("clinician", "/patients", "q"),
+])
+def test_a_nul_in_a_query_parameter_is_refused_naming_it_on_every_store(client, world, who, path, name):
+    """SQLite searched for it, PostgreSQL refused it as a 422 about the body: the same answer on both."""
+    response = client.get(path, params={name: "P-\x00"}, headers=world.auth(who))
+    assert response.status_code == 422, response.text[:300]
+    assert [item["field"] for item in response.json()["detail"]] == [f"query.{name}"]
+    assert "NUL" in response.text
+
+
+def test_a_deletion_reason_no_database_can_keep_is_refused_naming_the_field(client, world):
+    """The reason goes into the audit log: refused like any other text at the input edge, the finding kept."""
+    finding = _first_finding(client, world)
+    url = f"{API}/patients/{world.patient_a}/findings/{finding['id']}"
+    response = client.request("DELETE", url, headers=world.auth("clinician"),
+                              params={"version": finding["version"], "reason": "scanned\x00twice"})
+    assert response.status_code == 422, response.text
+    assert any(item["field"] == "query.reason" for item in response.json()["detail"]), response.text
+    assert client.get(url, headers=world.auth("clinician")).status_code == 200
+
+
+def test_the_delete_form_refuses_a_nul_in_its_reason(app, world):
+    from test_web_pages import csrf, logged_in
+
+    page_client = logged_in(app, "clinician")
+    finding = _first_finding(page_client, world)
+    url = f"/patients/{world.patient_a}/findings/{finding['id']}/delete"
+    token = csrf(page_client.get(url).text)
+    response = page_client.post(url, data={"csrf_token": token, "version": str(finding["version"]),
+                                           "reason": "scanned\x00twice"}, follow_redirects=False)
+    assert response.status_code == 422 and "NUL" in response.text
+    assert page_client.get(f"{API}/patients/{world.patient_a}/findings/{finding['id']}").status_code == 200
+
+
 # --- 17. deep nesting ---------------------------------------------------------------------------------------
 
 
@@ -218,6 +300,19 @@ DEEP = "[" * 100_000 + "]" * 100_000
 ])
 def test_deeply_nested_json_is_a_4xx_on_every_path(client, world, path, content_type):
     response = client.post(path, headers={**world.auth("clinician"), "Content-Type": content_type}, content=DEEP)
+    assert 400 <= response.status_code < 500, response.text[:300]
+
+
+@pytest.mark.parametrize("opened", [DEEP, '{"a":' * 5000 + "1" + "}" * 5000])
+def test_deeply_nested_json_in_a_correction_form_is_a_4xx(app, world, opened):
+    """The correction form sends back, as JSON, the values it showed (to tell what changed meanwhile)."""
+    from test_web_pages import csrf, logged_in
+
+    page_client = logged_in(app, "clinician")
+    finding = page_client.get(f"{API}/patients/{world.patient_a}/findings").json()[0]
+    url = f"/patients/{world.patient_a}/findings/{finding['id']}/edit"
+    token = csrf(page_client.get(url).text)
+    response = page_client.post(url, data={"csrf_token": token, "version": str(finding["version"]), "opened": opened})
     assert 400 <= response.status_code < 500, response.text[:300]
 
 
@@ -307,3 +402,15 @@ def test_a_form_refuses_a_nul_character_next_to_its_field(app, world):
     response = post_form(client, f"/patients/{world.patient_a}/findings/new/cbc",
                          {"date": "2024-02-01", "wbc": "3.1", "note": "typed\x00by a scanner"})
     assert response.status_code == 422 and "NUL" in response.text
+
+
+def test_the_import_page_refuses_a_nul_in_the_display_name(app, world):
+    from test_web_pages import csrf, logged_in
+
+    client = logged_in(app, "clinician")
+    token = csrf(client.get("/patients/import").text)
+    response = client.post("/patients/import", data={"csrf_token": token, "display_name": "Jo\x00"},
+                           files={"file": ("case.json", json.dumps(case_dict("P-NAMED")).encode(), "application/json")},
+                           follow_redirects=False)
+    assert response.status_code == 422 and "NUL" in response.text
+    assert client.get(f"{API}/patients", params={"q": "P-NAMED"}).json()["total"] == 0

@@ -134,3 +134,53 @@ def test_the_web_app_reads_trusted_issuers_from_its_settings(settings, store, eh
     assert client.post("/cds-services/all-assessment", json=body).status_code == 401
     signed = client.post("/cds-services/all-assessment", json=body, headers={"Authorization": f"Bearer {ehr.token()}"})
     assert signed.status_code == 412
+
+
+class JwksServer:
+    """An issuer's JWK Set over HTTP on loopback, counting how often it is fetched."""
+
+    def __init__(self, ehr: Ehr):
+        import http.server
+        import threading
+
+        self.jwks, self.fetches = ehr.jwks.read_bytes(), 0
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                outer.fetches += 1
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(outer.jwks)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/jwks.json"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+
+
+def test_tokens_naming_unknown_keys_do_not_make_the_service_fetch_the_issuers_keys_each_time(ehr, tmp_path):
+    """Anyone may send an unsigned token with a trusted ``iss`` and a made-up ``kid``: the issuer's JWK Set
+    is fetched again for an unknown kid (keys are rotated), but at most once a minute, so such a flood
+    neither hammers the EHR's key server nor ties up the service's threads waiting for it."""
+    keys = JwksServer(ehr)
+    try:
+        auth = CdsAuth(issuers={ISSUER: keys.url}, audiences=(SERVICE,))
+        now = time.time()
+        auth.verify(ehr.token(), now=now)
+        forger = Ehr(tmp_path, kid="not-a-key")
+        for number in range(30):
+            with pytest.raises(Exception, match="kid"):
+                auth.verify(forger.token(headers={"kid": f"made-up-{number}"}), now=now + number)
+        assert keys.fetches <= 2, f"the JWK Set was fetched {keys.fetches} times for 30 forged tokens"
+        rotated = Ehr(tmp_path, kid="ehr-key-2")  # the EHR rotates its key: its next token is accepted
+        keys.jwks = rotated.jwks.read_bytes()
+        assert auth.verify(rotated.token(), now=now + 120)["iss"] == ISSUER
+    finally:
+        keys.close()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 
+import pytest
+
 from conftest import PASSWORD
 from test_web_pages import csrf, logged_in
 
@@ -74,3 +76,23 @@ def test_only_admins_open_the_admin_pages(app, world):
     clinician = logged_in(app, "clinician")
     for path in ("/admin", "/admin/audit", "/admin/audit.csv"):
         assert clinician.get(path).status_code == 403
+
+
+@pytest.mark.parametrize("patient_id", ["99999999999999999999", "2147483648", "0"])
+def test_a_record_number_out_of_range_is_a_form_error_naming_the_field(app, world, patient_id):
+    admin = logged_in(app, "admin")
+    token = csrf(admin.get("/admin").text)
+    response = admin.post("/admin/users", data={"csrf_token": token, "username": "linked", "password": PASSWORD,
+                                                "role": "patient", "patient_id": patient_id})
+    assert response.status_code == 422, response.text[:300]
+    assert "a record number from 1 to 2147483647" in response.text
+
+
+def test_a_display_name_with_a_nul_is_a_form_error_on_every_store(app, world):
+    admin = logged_in(app, "admin")
+    token = csrf(admin.get("/admin").text)
+    response = admin.post("/admin/users", data={"csrf_token": token, "username": "named", "password": PASSWORD,
+                                                "role": "clinician", "display_name": "Jo\x00"})
+    assert response.status_code == 422, response.text[:300]
+    assert "NUL" in response.text
+    assert "named" not in [user["username"] for user in admin.get("/api/v1/users").json()]

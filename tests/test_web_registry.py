@@ -81,3 +81,18 @@ def test_the_registry_lists_every_record_and_marks_rows_not_from_a_current_asses
     world.store.use_rules(DEFAULT_RULES.model_copy(update={"version": "centre/2027.1"}))
     rows = list(csv.DictReader(io.StringIO(client.get("/registry.csv").text)))
     assert {row["assessment_current"] for row in rows} == {"false"}
+
+
+# What a spreadsheet runs as a formula: a cell starting with = + - @, or with a tab or a line break
+# before one (OWASP, "CSV Injection"), or after spaces (some spreadsheets skip them on import).
+SPREADSHEET_FORMULAS = ["=1+1", "+1+1", "-1+1", "@SUM(1)", "\t=1+1", "\r=1+1", "\n=1+1", " =1+1", "\u00a0=1+1"]
+
+
+def test_no_exported_cell_is_run_as_a_formula_by_a_spreadsheet(app, world):
+    for number, identifier in enumerate(SPREADSHEET_FORMULAS):
+        _add(world, identifier, f"202{number % 5}-0{1 + number // 5}-08")
+    rows = list(csv.DictReader(io.StringIO(logged_in(app, "registrar").get("/registry.csv").text)))
+    exported = {row["identifier"] for row in rows}
+    for identifier in SPREADSHEET_FORMULAS:
+        assert "'" + identifier in exported, f"{identifier!r} is exported as it is: a spreadsheet would run it"
+    assert {"P-A", "P-B"} <= exported  # plain identifiers unchanged

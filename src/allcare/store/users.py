@@ -22,10 +22,11 @@ from sqlalchemy import Connection, bindparam, delete, func, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
+from ..engine.case.models import unstorable_text
 from . import audit
 from .audit import Actor
 from .errors import Conflict, InvalidRecord, NotFound
-from .models import ROLES, ApiToken, Base, Patient, User, UserSession
+from .models import MAX_ROW_ID, ROLES, ApiToken, Base, Patient, User, UserSession
 from .types import utcnow
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{0,79}$")
@@ -61,6 +62,11 @@ def check_password(password: str, min_length: int) -> list[tuple[str, str]]:
     return []
 
 
+def check_display_name(display_name: str | None) -> list[tuple[str, str]]:
+    problem = unstorable_text(display_name)
+    return [("display_name", problem)] if problem else []
+
+
 def check_role(role: str, patient_id: int | None) -> list[tuple[str, str]]:
     if role not in ROLES:
         return [("role", f"one of {', '.join(ROLES)}")]
@@ -68,6 +74,8 @@ def check_role(role: str, patient_id: int | None) -> list[tuple[str, str]]:
         return [("patient_id", "a patient user must be linked to their record")]
     if role != "patient" and patient_id is not None:
         return [("patient_id", "only a patient user is linked to a record")]
+    if patient_id is not None and not 1 <= patient_id <= MAX_ROW_ID:
+        return [("patient_id", f"a record number from 1 to {MAX_ROW_ID}")]
     return []
 
 
@@ -84,7 +92,7 @@ def create_user(
     min_password_length: int = 10,
 ) -> User:
     username = normalise_username(username)
-    problems = check_new_user(username, password, role, patient_id, min_password_length)
+    problems = check_new_user(username, password, role, patient_id, min_password_length) + check_display_name(display_name)
     if problems:
         raise InvalidRecord(problems)
     if patient_id is not None and session.get(Patient, patient_id) is None:
@@ -119,6 +127,8 @@ def update_user(
     problems = check_role(new_role, new_patient)  # type: ignore[arg-type]
     if password is not None:
         problems += check_password(password, min_password_length)
+    if display_name is not ...:
+        problems += check_display_name(display_name)  # type: ignore[arg-type]
     if problems:
         raise InvalidRecord(problems)
     if new_patient is not None and session.get(Patient, new_patient) is None:

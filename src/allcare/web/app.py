@@ -29,6 +29,7 @@ from . import docs, errors, workers
 from .api import router as api_router
 from .api.assessment import ASSESSMENT_COMPONENTS
 from .api.cases import case_schemas
+from .deps import refuse_unstorable_query
 from .fhir_errors import OperationOutcomeErrors
 from .security import (
     AccessLogMiddleware,
@@ -57,7 +58,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None, 
         docs_url=None,  # served by web/docs.py from local files
         redoc_url=None,
         openapi_url="/api/openapi.json",
-        dependencies=[Depends(csrf_protect)],
+        dependencies=[Depends(refuse_unstorable_query), Depends(csrf_protect)],
         lifespan=_refresh_summaries_while_serving,
     )
     app.state.settings = settings

@@ -22,19 +22,21 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Path, Request
+from fastapi.exceptions import RequestValidationError
 from pydantic import BeforeValidator, Field
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from ..caches import Caches
-from ..engine.case.models import DATE_PATTERN, EARLIEST_DATE, LATEST_DATE
+from ..engine.case.models import DATE_PATTERN, EARLIEST_DATE, LATEST_DATE, unstorable_text
 from ..settings import Settings
 from ..store import Actor, Store
 from ..store import audit as audit_log
+from ..store.models import MAX_ROW_ID
 from ..store.users import identity_for_session, identity_for_token
 from .security import client_ip, route_template, session_token
 
-MAX_ID = 2**31 - 1
+MAX_ID = MAX_ROW_ID
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _ISO_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?)?")
 
@@ -59,6 +61,16 @@ QueryMoment = Annotated[dt.datetime, BeforeValidator(_iso_moment)]
 PatientId = Annotated[int, Path(ge=1, le=MAX_ID, description="the record's number in this store")]
 FindingId = Annotated[int, Path(ge=1, le=MAX_ID)]
 RowId = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+
+async def refuse_unstorable_query(request: Request) -> None:
+    """Every route: a query parameter no database can keep (a NUL; lone surrogates cannot arrive in a URL,
+    which is decoded as UTF-8 with replacement) is refused naming the parameter, before it reaches a search
+    (SQLite looked for it, PostgreSQL refused the statement)."""
+    problems = [{"loc": ("query", name), "msg": problem, "type": "value_error"}
+                for name, value in request.query_params.multi_items() if (problem := unstorable_text(value))]
+    if problems:
+        raise RequestValidationError(problems)
 
 
 @dataclass(frozen=True)

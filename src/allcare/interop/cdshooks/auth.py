@@ -21,6 +21,7 @@ server read 64 MB.
 from __future__ import annotations
 
 import json
+import math
 import threading
 import time
 from dataclasses import dataclass, field
@@ -37,6 +38,10 @@ ALGORITHMS = ["ES384", "RS384", "ES256", "RS256", "ES512", "RS512", "PS256", "PS
 MAX_LIFETIME_SECONDS = 300
 LEEWAY_SECONDS = 60
 JWKS_REFRESH_SECONDS = 3600
+# A token naming a key the issuer's JWK Set lacks fetches the set again (the issuer may have rotated its
+# keys), at most this often per issuer: anyone can send an unsigned token with a trusted ``iss`` and a
+# made-up ``kid``, and each must not cost a fetch from the EHR's key server and a thread waiting for it.
+UNKNOWN_KID_REFRESH_SECONDS = 60
 SEEN_TOKENS = 100_000
 
 
@@ -52,6 +57,7 @@ class CdsAuth:
     allow_anonymous: bool = False
     audiences: tuple[str, ...] = ()
     _keys: dict[str, tuple[float, dict]] = field(default_factory=dict, repr=False)
+    _refetched: dict[str, float] = field(default_factory=dict, repr=False)  # location -> when an unknown kid last refetched it
     _seen: LRU = field(default_factory=lambda: LRU(SEEN_TOKENS), repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -95,7 +101,8 @@ class CdsAuth:
         keys = self._jwks(location, now)
         if kid is None and len(keys) != 1:
             raise CdsAuthError("the JWT names no key (kid) and its issuer has several")
-        if kid not in keys and kid is not None:
+        if kid not in keys and kid is not None and now - self._refetched.get(location, -math.inf) >= UNKNOWN_KID_REFRESH_SECONDS:
+            self._refetched[location] = now  # before fetching: requests arriving meanwhile do not fetch too
             keys = self._jwks(location, now, refresh=True)  # the issuer may have rotated its keys
         key = keys.get(kid) if kid is not None else next(iter(keys.values()))
         if key is None:

@@ -10,8 +10,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
+from pydantic import AfterValidator
 
 from ...engine.case import FINDING_TYPES, Finding
+from ...engine.case.models import refuse_unstorable_text
 from ...store.findings import add_finding, delete_finding, get_finding, list_findings, update_finding
 from ..deps import MAX_ID, DbSession, FindingId, PatientId, PatientReader, PatientWriter
 from .schemas import ConflictOut, FindingOut, FindingUpdate, finding_out
@@ -50,7 +52,8 @@ def remove_finding(
     who: PatientWriter,
     db: DbSession,
     version: Annotated[int, Query(ge=1, le=MAX_ID, description="the version you read")],
-    reason: Annotated[str | None, Query(max_length=500, description="why; kept in the audit log")] = None,
+    reason: Annotated[str | None, AfterValidator(refuse_unstorable_text),
+                      Query(max_length=500, description="why; kept in the audit log")] = None,
 ) -> Response:
     delete_finding(db, who.actor, patient_id, finding_id, version, reason=reason)
     return Response(status_code=204)

@@ -324,8 +324,13 @@ def _csv_cell(value: Any) -> str:
     if isinstance(value, (dict, list)):
         return json.dumps(value, sort_keys=True)
     text = str(value)
-    # A cell a spreadsheet would run as a formula is written as text.
-    return "'" + text if text[:1] in ("=", "+", "-", "@") and not _is_number(text) else text
+    # A cell a spreadsheet would run as a formula is written as text: one starting with = + - @, also
+    # after leading tabs, line breaks or spaces, which spreadsheets skip on import (OWASP, CSV injection).
+    start = text.lstrip()[:1]
+    return "'" + text if start in _FORMULA_STARTS and not _is_number(text) else text
+
+
+_FORMULA_STARTS = frozenset("=+-@")
 
 
 def _is_number(text: str) -> bool:

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from ...engine.case.errors import dotted_path
-from ...engine.case.models import Condition, Sex
+from ...engine.case.models import Condition, Sex, unstorable_text
 from ...store.errors import Conflict, InvalidRecord
 from ...store.findings import delete_finding, finding_from_json, get_finding, update_finding
 from ...store.patients import PatientRecordIn, case_patient, create_patient, get_patient
@@ -146,7 +146,7 @@ def _version(form: Any) -> int:
 def _opened(form: Any) -> dict[str, str]:
     try:
         opened = json.loads(forms.field_text(form, "opened") or "{}")
-    except ValueError:
+    except (ValueError, RecursionError):  # the form sends a flat object; anything else is not its own
         return {}
     return {str(k): str(v) for k, v in opened.items()} if isinstance(opened, dict) else {}
 
@@ -220,6 +220,9 @@ async def remove_finding(request: Request, patient_id: PatientId, finding_id: Fi
         if not reason or len(reason) > MAX_REASON:
             return _delete_page(request, row, stored, reason[:MAX_REASON],
                                 f"say why (1 to {MAX_REASON} characters); the reason is kept in the audit log", 422)
+        unstorable = unstorable_text(reason)
+        if unstorable:
+            return _delete_page(request, row, stored, "", f"the reason {unstorable}", 422)
         try:
             with get_store(request).transaction() as session:
                 delete_finding(session, who.actor, patient_id, finding_id, _version(submitted), reason=reason)

@@ -7,6 +7,7 @@ from fastapi.responses import RedirectResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from ...engine.case.models import unstorable_text
 from ...interop.casefile import MAX_CASE_FILE_BYTES, CaseFileError, case_from_text
 from ...store.cases import import_case
 from ...store.errors import Conflict
@@ -31,13 +32,17 @@ async def upload(request: Request, who: Clinician) -> Response:
     form = await request.form()
     upload_file, display_name = form.get("file"), form.get("display_name")
     display_name = display_name.strip()[:200] if isinstance(display_name, str) else ""
+    unstorable = unstorable_text(display_name)
+    if unstorable:
+        return _form(request, [f"The display name {unstorable}."], "", 422)
     if not isinstance(upload_file, UploadFile) or not upload_file.filename:
         return _form(request, ["Choose a case file (JSON or YAML) to upload."], display_name, 422)
     raw = await upload_file.read(MAX_CASE_FILE_BYTES + 1)
     if len(raw) > MAX_CASE_FILE_BYTES:
         return _form(request, [f"The file is larger than {MAX_CASE_FILE_BYTES // (1024 * 1024)} MB."], display_name, 413)
     try:
-        case = case_from_text(raw.decode("utf-8"), upload_file.filename)
+        # Reading up to 50 MB of YAML takes seconds: in a worker thread, never on the event loop.
+        case = await run_in_threadpool(case_from_text, raw.decode("utf-8"), upload_file.filename)
     except UnicodeDecodeError:
         return _form(request, ["The file is not UTF-8 text."], display_name, 422)
     except CaseFileError as error:
