@@ -404,3 +404,29 @@ def test_bare_numbers_are_shared_quantities_and_a_negative_zero_reads_as_zero():
         assert [repr(c.findings[0].anc.value) for c in (first, second)] == ["0.0", "0.0"]
     written = case_from_json(json.dumps(case({"type": "cbc", "date": "2024-01-02", "anc": {"value": -0.0, "unit": "10^9/L"}})))
     assert repr(written.findings[0].anc.value) == "0.0"
+
+
+@pytest.mark.parametrize(
+    ("identifier", "shown"),
+    [
+        ("\x1b[31mMRN-1", "\\x1b"),  # a terminal escape: it recolours the CLI's output
+        ("MRN\t1", "\\t"),
+        ("MRN-1\n", "\\n"),
+        ("MRN-\u202e1-TXT", "\\u202e"),  # right-to-left override: the id shows reversed in lists
+        ("\u2066MRN-1\u2069", "\\u2066"),
+        ("MRN\u200f-1", "\\u200f"),
+    ],
+)
+def test_a_patient_identifier_that_would_display_as_something_else_is_refused(identifier, shown):
+    """An identifier is matched and shown character for character: control and bidirectional formatting
+    characters would make one record's identifier look like another's (or rewrite a terminal), so they are
+    refused at the input edge, naming the field and the character."""
+    problems = problems_of(case(patient={"id": identifier, "sex": "female"}))
+    assert len(problems) == 1
+    assert problems[0].startswith("patient.id")
+    assert shown in problems[0]
+
+
+def test_a_patient_identifier_in_any_script_is_kept():
+    for identifier in ("MRN-0001", "Ödön 12", "患者-7", "مريض-٣", "a b.c/d_e"):
+        assert case_from_dict(case(patient={"id": identifier, "sex": "male"})).patient.id == identifier

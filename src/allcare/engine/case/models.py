@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import operator
+import unicodedata
 from enum import Enum
 from typing import Annotated, Any, Final, Literal, Self, TypeVar, get_args
 
@@ -96,6 +97,27 @@ def unstorable_text(value: object) -> str | None:
     return next((problem for problem in map(unstorable_text, texts) if problem), None)
 
 
+# Unicode's bidirectional formatting characters (UAX #9, "Explicit Directional Formatting Characters" and the
+# implicit marks): invisible, they reorder what follows, so "MRN-\u202e1-TXT" shows as another identifier.
+BIDI_CONTROLS: Final = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def misleading_identifier_character(value: str) -> str | None:
+    """Why an identifier would not display as what it is (a control or bidirectional formatting character), or None.
+
+    Identifiers are matched and read character for character (lists, search, the registry, a terminal):
+    a control character (Unicode category Cc: tab, line breaks, ESC sequences) or a bidi control
+    makes one identifier look like another, or rewrites the screen it is printed on.
+    """
+    if value.isascii() and value.isprintable():
+        return None
+    for position, char in enumerate(value):
+        if char in BIDI_CONTROLS or unicodedata.category(char) == "Cc":
+            return (f"contains {char!a} at position {position}, a control or bidirectional formatting character "
+                    "that would make the identifier display as something else; remove it")
+    return None
+
+
 def refuse_unstorable_text(value: T) -> T:
     """The value itself, when :func:`unstorable_text` finds nothing wrong with it (a pydantic validator)."""
     problem = unstorable_text(value)
@@ -178,6 +200,14 @@ class Patient(_Strict):
     age_years: float | None = Field(default=None, ge=0, le=120, description="age at diagnosis, years")
     sex: Sex = Sex.unknown
     conditions: list[Condition] = Field(default_factory=list, max_length=len(Condition) * 2)
+
+    @field_validator("id")
+    @classmethod
+    def _displays_as_itself(cls, value: str) -> str:
+        problem = misleading_identifier_character(value)
+        if problem:
+            raise ValueError(problem)
+        return value
 
     @field_validator("conditions")
     @classmethod
