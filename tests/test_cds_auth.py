@@ -18,7 +18,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from allcare.interop.cdshooks import CdsSettings, create_app
-from allcare.interop.cdshooks.auth import CdsAuth
+from allcare.interop.cdshooks.auth import JWKS_REFRESH_SECONDS, JWKS_RETRY_AFTER_FAILURE_SECONDS, CdsAuth, CdsAuthError
 from fhir_helpers import ServerThread
 
 ISSUER = "https://ehr.example.org"
@@ -143,12 +143,16 @@ class JwksServer:
         import http.server
         import threading
 
-        self.jwks, self.fetches = ehr.jwks.read_bytes(), 0
+        self.jwks, self.fetches, self.down = ehr.jwks.read_bytes(), 0, False
         outer = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self):
                 outer.fetches += 1
+                if outer.down:
+                    self.send_response(503)
+                    self.end_headers()
+                    return
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.end_headers()
@@ -182,5 +186,26 @@ def test_tokens_naming_unknown_keys_do_not_make_the_service_fetch_the_issuers_ke
         rotated = Ehr(tmp_path, kid="ehr-key-2")  # the EHR rotates its key: its next token is accepted
         keys.jwks = rotated.jwks.read_bytes()
         assert auth.verify(rotated.token(), now=now + 120)["iss"] == ISSUER
+    finally:
+        keys.close()
+
+
+def test_an_issuer_whose_key_server_is_down_is_not_asked_again_by_every_request(ehr):
+    """Once the cached JWK Set has expired and the issuer's key server fails, requests are refused (401)
+    without each one fetching again (each fetch may hold a thread for its whole timeout): the set is
+    asked for again only after a pause; when the server is back, tokens are accepted again."""
+    keys = JwksServer(ehr)
+    try:
+        auth = CdsAuth(issuers={ISSUER: keys.url}, audiences=(SERVICE,))
+        now = time.time()
+        auth.verify(ehr.token(), now=now)
+        keys.down = True
+        expired = now + JWKS_REFRESH_SECONDS + 1
+        for second in range(20):
+            with pytest.raises(CdsAuthError, match="JWK Set"):
+                auth.verify(ehr.token(), now=expired + second)
+        assert keys.fetches == 2, f"the JWK Set was fetched {keys.fetches - 1} times for 20 requests while down"
+        keys.down = False
+        assert auth.verify(ehr.token(), now=expired + JWKS_RETRY_AFTER_FAILURE_SECONDS + 1)["iss"] == ISSUER
     finally:
         keys.close()

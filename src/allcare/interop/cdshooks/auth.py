@@ -42,6 +42,11 @@ JWKS_REFRESH_SECONDS = 3600
 # keys), at most this often per issuer: anyone can send an unsigned token with a trusted ``iss`` and a
 # made-up ``kid``, and each must not cost a fetch from the EHR's key server and a thread waiting for it.
 UNKNOWN_KID_REFRESH_SECONDS = 60
+# After a failed fetch of an issuer's JWK Set (its key server down or slow), requests that need the set are
+# refused at once for this long instead of each fetching again: every fetch may hold a thread for its whole
+# timeout, so a key server that is down would otherwise tie up the service. Stale keys are not used instead:
+# the issuer may have withdrawn them.
+JWKS_RETRY_AFTER_FAILURE_SECONDS = 30
 SEEN_TOKENS = 100_000
 
 
@@ -58,6 +63,7 @@ class CdsAuth:
     audiences: tuple[str, ...] = ()
     _keys: dict[str, tuple[float, dict]] = field(default_factory=dict, repr=False)
     _refetched: dict[str, float] = field(default_factory=dict, repr=False)  # location -> when an unknown kid last refetched it
+    _failed: dict[str, float] = field(default_factory=dict, repr=False)  # location -> when its last fetch failed
     _seen: LRU = field(default_factory=lambda: LRU(SEEN_TOKENS), repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -113,6 +119,10 @@ class CdsAuth:
         cached = self._keys.get(location)
         if cached and not refresh and now - cached[0] < JWKS_REFRESH_SECONDS:
             return cached[1]
+        failed = self._failed.get(location)
+        if failed is not None and 0 <= now - failed < JWKS_RETRY_AFTER_FAILURE_SECONDS:
+            raise CdsAuthError(f"the JWK Set of the JWT's issuer cannot be read (it failed {now - failed:.0f} s ago; "
+                               f"it is asked for again {JWKS_RETRY_AFTER_FAILURE_SECONDS} s after a failure)")
         try:
             if location.startswith(("https://", "http://")):
                 data = httpx.get(location, timeout=10).raise_for_status().json()
@@ -120,7 +130,9 @@ class CdsAuth:
                 data = json.loads(Path(location).read_text(encoding="utf-8"))
             keys = {item.get("kid"): jwt.PyJWK(item).key for item in data["keys"]}
         except (OSError, ValueError, KeyError, TypeError, httpx.HTTPError, jwt.PyJWTError):
+            self._failed[location] = now
             raise CdsAuthError("the JWK Set of the JWT's issuer cannot be read") from None
+        self._failed.pop(location, None)
         self._keys[location] = (now, keys)
         return keys
 
