@@ -58,10 +58,10 @@ def main() -> None:
     settings = CdsSettings() if args.threads else CdsSettings(offload=inline)
     stages: dict[str, list[float]] = {}
     profiler = cProfile.Profile() if args.profile else None
-    resources = sum(count for _, count in bodies)
+    resources = sum(count for _, count, _ in bodies)
 
     async def answer_all() -> None:  # one event loop, as a server worker has
-        for body, _ in bodies:
+        for body, _, _ in bodies:
             timing = Timing(time.process_time)
             if profiler:
                 profiler.enable()

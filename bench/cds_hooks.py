@@ -20,10 +20,17 @@ Two ways of loading the server:
 has not assessed that prefetch before (parse, map, assess; with several workers a patient is cold once per
 worker, since each keeps its own assessments) and *warm* when it has (its Server-Timing says ``known``);
 cold and warm latencies are printed apart, with the server's own split of a cold request (the
-``Server-Timing`` header: parse, fetch, check, map, assess, cards).
+``Server-Timing`` header: parse, fetch, check, map, assess, cards). ``--fresh-share F`` (open loop) makes
+that share of the requests carry a prefetch no worker has seen (a copy of a patient under a new id, as
+when a chart's data have changed since it was last opened), so the cold share is set, not left to the
+number of patients and workers.
+
+The open loop sends its requests as prepared bytes over plain keep-alive sockets (``RawClient``): an
+HTTP client library costs the load generator several milliseconds of CPU per 0.8 MB request, which on a
+2-core machine it takes from the server (earlier stops: 100 requests/s offered, ~50 sent).
 
     .venv/bin/python bench/cds_hooks.py [--clients 32 | --rate 100] [--requests 600] [--duration 60] [--workers N]
-        [--patients 1] [--http auto|h11|httptools] [--loop auto|asyncio|uvloop]
+        [--patients 1] [--fresh-share 0.1] [--http auto|h11|httptools] [--loop auto|asyncio|uvloop]
 """
 
 from __future__ import annotations
@@ -59,7 +66,8 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
-def request_body(years: float, seed: int) -> tuple[bytes, int]:
+def request_body(years: float, seed: int) -> tuple[bytes, int, bytes]:
+    """The request, its number of resources and the patient's id (as it appears in the body)."""
     case = case_from_dict(generate_case(random.Random(seed), 1, years=years))
     resources = case_resources(case)
 
@@ -74,7 +82,7 @@ def request_body(years: float, seed: int) -> tuple[bytes, int]:
                      "medications": searchset("MedicationAdministration"), "careplans": searchset("CarePlan"),
                      "medicationrequests": searchset("MedicationRequest"), "diagnosticreports": searchset("DiagnosticReport")},
     }
-    return json.dumps(body).encode(), len(resources)
+    return json.dumps(body).encode(), len(resources), str(resources[0]["id"]).encode()
 
 
 def free_port() -> int:
@@ -152,30 +160,85 @@ async def post(client: httpx.AsyncClient, url: str, body: bytes) -> tuple[bool, 
     return response.status_code == 200, server_timing(response.headers.get("server-timing", ""))
 
 
-async def open_loop(url: str, bodies: list[bytes], rate: float, requests: int, duration: float):
+class RawClient:
+    """HTTP/1.1 POSTs on loopback keep-alive sockets, each request written as prepared bytes.
+
+    Open loop: a request never waits for a connection; an idle one is reused, else a new one is opened.
+    Reads the status line, the headers and a ``Content-Length`` body (the service's responses have one).
+    """
+
+    def __init__(self, url: str, path: str):
+        host_port = url.split("://", 1)[1]
+        self.host, port = host_port.rsplit(":", 1)
+        self.port = int(port)
+        self.head = (f"POST {path} HTTP/1.1\r\nHost: {host_port}\r\nContent-Type: application/json\r\n"
+                     "Content-Length: {length}\r\n\r\n")
+        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+
+    async def post(self, body: bytes) -> tuple[bool, dict[str, float]]:
+        """(answered 200, the server's own split of its time)."""
+        connection = self.idle.pop() if self.idle else await asyncio.open_connection(self.host, self.port)
+        reader, writer = connection
+        try:
+            writer.write(self.head.format(length=len(body)).encode())
+            writer.write(body)
+            await writer.drain()
+            status = int((await reader.readline()).split()[1])
+            headers = {}
+            while (line := await reader.readline()) not in (b"\r\n", b""):
+                name, _, value = line.decode("latin-1").partition(":")
+                headers[name.strip().lower()] = value.strip()
+            await reader.readexactly(int(headers.get("content-length", "0")))
+        except (OSError, ValueError, IndexError, asyncio.IncompleteReadError):
+            writer.close()
+            return False, {}
+        if headers.get("connection", "").lower() == "close":
+            writer.close()
+        else:
+            self.idle.append(connection)
+        return status == 200, server_timing(headers.get("server-timing", ""))
+
+    def close(self) -> None:
+        for _, writer in self.idle:
+            writer.close()
+
+
+def fresh_copy(body: bytes, patient_id: bytes, number: int) -> bytes:
+    """``body`` for a patient no worker has seen: its id (same length, so nothing else moves) replaced everywhere."""
+    fresh = f"F{number:0{len(patient_id) - 1}d}".encode()
+    return body.replace(patient_id, fresh)
+
+
+async def open_loop(url: str, bodies: list[bytes], rate: float, requests: int, duration: float,
+                    fresh_share: float = 0.0, patient_ids: list[bytes] | None = None):
     """Requests sent at ``rate`` per second on a fixed schedule (the i-th at ``start + i / rate``), each
-    latency measured from its scheduled time; same return as :func:`load`."""
+    latency measured from its scheduled time; same return as :func:`load`. Every request whose number
+    crosses a multiple of ``1 / fresh_share`` carries a fresh copy of its patient (:func:`fresh_copy`)."""
     results: list[tuple[float, bool, dict[str, float]]] = []
     errors = 0
     total = min(requests, int(duration * rate))
-    limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
-    async with httpx.AsyncClient(limits=limits, timeout=120) as client:
+    client = RawClient(url, "/cds-services/all-assessment")
 
-        async def one(which: int, scheduled: float) -> None:
-            nonlocal errors
-            ok, timing = await post(client, url, bodies[which])
-            results.append((time.perf_counter() - scheduled, is_cold(timing), timing))
-            errors += not ok
+    async def one(body: bytes, scheduled: float) -> None:
+        nonlocal errors
+        ok, timing = await client.post(body)
+        results.append((time.perf_counter() - scheduled, is_cold(timing), timing))
+        errors += not ok
 
-        started = time.perf_counter()
-        tasks = []
-        for n in range(total):
-            scheduled = started + n / rate
-            delay = scheduled - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(one(n % len(bodies), scheduled)))
-        await asyncio.gather(*tasks)
+    started = time.perf_counter()
+    tasks = []
+    for n in range(total):
+        scheduled = started + n / rate
+        delay = scheduled - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        which = n % len(bodies)
+        body = bodies[which]
+        if fresh_share and patient_ids and int((n + 1) * fresh_share) > int(n * fresh_share):
+            body = fresh_copy(body, patient_ids[which], n)
+        tasks.append(asyncio.create_task(one(body, scheduled)))
+    await asyncio.gather(*tasks)
+    client.close()
     return results, errors, time.perf_counter() - started
 
 
@@ -214,12 +277,19 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--warmup", type=int, default=6)
     parser.add_argument("--patients", type=int, default=1, help="different patients sent in turn (cold requests)")
+    parser.add_argument("--fresh-share", type=float, default=0.0,
+                        help="open loop: share of requests (0-1) carrying a prefetch no worker has seen (cold)")
     args = parser.parse_args()
 
-    bodies = []
+    if not 0 <= args.fresh_share <= 1:
+        parser.error("--fresh-share: a share of the requests, from 0 to 1")
+    if args.fresh_share and not args.rate:
+        parser.error("--fresh-share needs the open loop (--rate)")
+    bodies, patient_ids = [], []
     for n in range(args.patients):
-        body, resources = request_body(args.years, args.seed + n)
+        body, resources, patient_id = request_body(args.years, args.seed + n)
         bodies.append(body)
+        patient_ids.append(patient_id)
     print(f"prefetch: {resources} FHIR resources ({args.years:g} years of data), request {len(bodies[-1]) / 1e6:.2f} MB; "
           f"{len(bodies)} different patient(s)")
     port = free_port()
@@ -238,7 +308,8 @@ def main() -> None:
         measured = bodies[:-1] if len(bodies) > 1 else bodies
         cpu_before = session_cpu_seconds(server.pid)
         if args.rate:
-            run = open_loop(url, measured, args.rate, args.requests, args.duration)
+            run = open_loop(url, measured, args.rate, args.requests, args.duration, args.fresh_share,
+                            patient_ids[:len(measured)])
         else:
             run = load(url, measured, args.clients, args.requests, args.duration)
         results, errors, elapsed = asyncio.run(run)
@@ -247,7 +318,8 @@ def main() -> None:
         stop_server(server)
 
     seconds = [r[0] for r in results]
-    shape = (f"open loop at {args.rate:g} requests/s (latency from the scheduled send time)" if args.rate
+    shape = (f"open loop at {args.rate:g} requests/s (latency from the scheduled send time; "
+             f"{args.fresh_share:.0%} of requests with a prefetch no worker has seen)" if args.rate
              else f"closed loop, {args.clients} concurrent clients")
     print(f"server: uvicorn (--http {args.http} --loop {args.loop}), {args.workers} worker(s), {os.cpu_count()} CPU(s); "
           f"load: {shape} on loopback; load average {os.getloadavg()[0]:.1f}")

@@ -29,6 +29,10 @@ SMALL_RUNS = [
     (["page_cpu.py", "--patients", "3", "--repeats", "1"], ["patient page, server CPU in-process"]),
     (["cds_hooks.py", "--requests", "4", "--warmup", "1", "--workers", "1", "--clients", "1", "--duration", "30"],
      ["cold (assessed afresh by the worker that answered):", "warm:"]),
+    # open loop on raw sockets; every second request carries a prefetch no worker has seen: 2 of 4 are cold
+    (["cds_hooks.py", "--rate", "4", "--requests", "4", "--fresh-share", "0.5", "--warmup", "1", "--workers", "1",
+      "--duration", "30"],
+     ["errors: 0", "cold (assessed afresh by the worker that answered): 2 requests", "warm: 2 requests"]),
 ]
 
 
