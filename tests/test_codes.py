@@ -93,6 +93,11 @@ def test_icd_10_cm_mpal_by_status(current, code):
     ("lymph_node:mesenteric", "C83.53"), ("lymph_node:axillary", "C83.54"), ("lymph_node:inguinal", "C83.55"),
     ("lymph_node:iliac", "C83.56"), ("lymph_node:cervical;mediastinum", "C83.58"), ("skin", "C83.59"),
     ("mediastinum;other", "C83.59"), (None, "C83.50"),
+    # One finding's detail naming nodes of two regions is lymph nodes of multiple sites, not the first region named.
+    ("lymph_node:cervical_and_axillary", "C83.58"), ("lymph_node:inguinal, iliac", "C83.58"),
+    ("lymph_node:bilateral_inguinal", "C83.55"), ("lymph_node:paratracheal", "C83.52"),
+    # A region's word inside another word is not that region: submaxillary nodes are of the neck, not the axilla.
+    ("lymph_node:submaxillary", "C83.51"), ("lymph_node:para-aortic", "C83.53"),
 ])
 def test_icd_10_cm_lymphoma_by_site(site, code):
     assert assign_codes(dx("LBL", "T", "t_all_nos", lbl_site=site), NEW).icd_10_cm == code

@@ -19,6 +19,8 @@
 
 from __future__ import annotations
 
+import re
+
 from .assessment import Codes, Course, Diagnosis, Status
 from .explain import Conclusion, EvidenceRef, conclude, undetermined
 from .sources import ICD_10_CM, ICD_O_3, SNOMED_CT, decision
@@ -73,13 +75,18 @@ ICD_10_CM_TERMS = {
     "C83.5A": f"{_LBL}, in remission",
 }
 _NODE_REGIONS = (
-    ("1", ("head", "face", "neck", "cervical", "supraclavicular", "submandibular", "occipital", "auricular")),
-    ("2", ("intrathoracic", "mediastin", "hilar", "thoracic")),
-    ("3", ("abdominal", "mesenteric", "retroperitoneal", "aortic", "portal", "coeliac", "celiac")),
+    ("1", ("head", "face", "neck", "cervical", "supraclavicular", "submandibular", "submaxillary", "submental",
+           "occipital", "auricular", "preauricular", "postauricular", "parotid")),
+    ("2", ("intrathoracic", "mediastin", "hilar", "thoracic", "paratracheal", "subcarinal", "tracheobronchial")),
+    ("3", ("abdominal", "intra-abdominal", "mesenteric", "retroperitoneal", "aortic", "paraaortic", "periaortic",
+           "portal", "coeliac", "celiac")),
     ("4", ("axilla", "axillary", "upper limb", "arm", "epitrochlear")),
     ("5", ("inguinal", "femoral", "lower limb", "leg", "popliteal")),
     ("6", ("pelvic", "iliac", "obturator")),
 )
+# A region's word counts only at the start of a word: "submaxillary" is not "axillary", "surface" not "face".
+_NODE_REGION_WORDS = tuple((region, re.compile("|".join(rf"(?<![a-z]){re.escape(word)}" for word in words)))
+                           for region, words in _NODE_REGIONS)
 REMISSION = ("complete_remission", "cr_incomplete_recovery")
 SNOMED_TERMS = {
     "91857003": "Acute lymphoid leukemia, disease (disorder)",
@@ -225,15 +232,22 @@ def lbl_site_code(site: str | None) -> tuple[str, str]:
     region = regions[0]
     if region is None:
         return "C83.50", "lymph node region not recorded"
+    if region == "8":
+        return "C83.58", f"lymph nodes of more than one region ({site})"
     return f"C83.5{region}", f"site {site}"
 
 
 def _node_region(detail: str) -> str | None:
+    """The C83.5x region of one lymph node finding's detail; "8" (multiple sites) when it names nodes of two regions.
+
+    ICD-10-CM (Tabular List, C83.5-) gives one code per lymph node region and C83.58 for lymph nodes of
+    multiple sites; a detail such as "cervical and axillary" is two regions, not the first one named.
+    """
     text = detail.lower().replace("_", " ")
-    for region, words in _NODE_REGIONS:
-        if any(word in text for word in words):
-            return region
-    return None
+    regions = {region for region, words in _NODE_REGION_WORDS if words.search(text)}
+    if len(regions) > 1:
+        return "8"
+    return regions.pop() if regions else None
 
 
 def snomed_ct(diagnosis: Diagnosis) -> tuple[str | None, Conclusion]:
