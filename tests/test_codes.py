@@ -166,3 +166,13 @@ def test_relapse_refractory_to_reinduction_is_coded_in_relapse():
     assert result.codes.icd_10_cm == "C91.02"
     card = next(c for c in result.codes.conclusions if c.rule == "CODE.ICD_10_CM.STATUS")
     assert "refractory relapse" in card.explanation
+
+
+@pytest.mark.parametrize("typed, meant", [
+    ("c9100", "C91.00"), ("C91.0", "C91.0"), ("c835a", "C83.5A"), ("98113", "9811/3"), ("M-9837/3", "9837/3"),
+    ("9811-3", "9811/3"), ("9811", "9811"), ("91857", "91857"), ("277571004", "277571004"),
+])
+def test_code_spellings_include_the_stored_spelling(typed, meant):
+    from allcare.engine.codes import code_spellings
+
+    assert meant in code_spellings(typed)

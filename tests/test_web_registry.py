@@ -96,3 +96,26 @@ def test_no_exported_cell_is_run_as_a_formula_by_a_spreadsheet(app, world):
     for identifier in SPREADSHEET_FORMULAS:
         assert "'" + identifier in exported, f"{identifier!r} is exported as it is: a spreadsheet would run it"
     assert {"P-A", "P-B"} <= exported  # plain identifiers unchanged
+
+
+def test_the_code_filter_reads_the_spellings_registry_data_uses(app, world):
+    """Registry extracts and coders write codes in several spellings: lower case, ICD-10 without its dot
+    (C9100), ICD-O-3 histology and behaviour run together (98113, NAACCR items 522/523) or with an 'M' prefix.
+    Each must find the same rows as the canonical spelling, never silently none."""
+    client = logged_in(app, "registrar")
+
+    def identifiers(code: str) -> list[str]:
+        response = client.get("/registry.csv", params={"code": code})
+        assert response.status_code == 200
+        return [row["identifier"] for row in csv.DictReader(io.StringIO(response.text))]
+
+    rows = list(csv.DictReader(io.StringIO(client.get("/registry.csv").text)))
+    icd_10, icd_o = rows[0]["icd_10_cm"], rows[0]["icd_o_3"]
+    assert icd_10 and icd_o
+    by_icd_10, by_icd_o = identifiers(icd_10), identifiers(icd_o)
+    assert by_icd_10 and by_icd_o
+    for spelling in (icd_10.lower(), icd_10.replace(".", ""), f" {icd_10.replace('.', '').lower()} "):
+        assert identifiers(spelling) == by_icd_10, spelling
+    assert identifiers(icd_10[:5].replace(".", "")) == identifiers(icd_10[:5])  # a category prefix: C910 = C91.0
+    for spelling in (icd_o.replace("/", ""), "M" + icd_o, "m-" + icd_o, icd_o.replace("/", "-")):
+        assert identifiers(spelling) == by_icd_o, spelling

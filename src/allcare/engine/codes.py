@@ -266,3 +266,27 @@ def snomed_ct(diagnosis: Diagnosis) -> tuple[str | None, Conclusion]:
         f"{diagnosis.disease}: no SNOMED CT concept for it was verified in SNOMED CT International, so none is given",
         evidence,
     )
+
+
+_ICD_10_SPELLING = re.compile(r"([A-Z][0-9]{2})\.?([0-9A-Z]{0,4})")
+_ICD_O_SPELLING = re.compile(r"M?-?([0-9]{4})(?:[/-]?([0-9]))?")
+
+
+def code_spellings(text: str) -> tuple[str, ...]:
+    """What a typed code (or the start of one) may mean, spelled as allcare stores codes.
+
+    Registry extracts and coders write one code several ways: ICD-10-CM without its dot or in lower case
+    ("c9100" is C91.00; the dot follows the 3-character category, CMS ICD-10-CM Tabular List), ICD-O-3
+    morphology with its behaviour run together ("98113", NAACCR items 522 histology + 523 behaviour) or with the
+    "M" prefix of the ICD-O morphology axis ("M-9811/3"; WHO ICD-O-3.2). The text as typed (stripped, upper
+    case) is always one of the spellings, so a SNOMED CT prefix of five digits still matches its concepts.
+    """
+    typed = text.strip().upper()
+    spellings = [typed]
+    if match := _ICD_10_SPELLING.fullmatch(typed):
+        category, rest = match.groups()
+        spellings.append(f"{category}.{rest}" if rest else category)
+    if match := _ICD_O_SPELLING.fullmatch(typed):
+        morphology, behaviour = match.groups()
+        spellings.append(f"{morphology}/{behaviour}" if behaviour else morphology)
+    return tuple(dict.fromkeys(spellings))

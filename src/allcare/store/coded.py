@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from ..engine.codes import code_spellings
 from . import audit
 from .assessments import is_fresh, read_record, store_epoch
 from .audit import Actor
@@ -78,8 +79,8 @@ def registry_rows(
     if filters.entity:
         query = query.where(or_(PatientSummary.who_key == filters.entity, PatientSummary.icc_key == filters.entity))
     if filters.code:
-        query = query.where(or_(*(column.startswith(filters.code, autoescape=True) for column in (
-            PatientSummary.icd_o_3, PatientSummary.icd_10_cm, PatientSummary.snomed_ct))))
+        query = query.where(or_(*(column.startswith(spelling, autoescape=True) for spelling in code_spellings(filters.code)
+                                  for column in (PatientSummary.icd_o_3, PatientSummary.icd_10_cm, PatientSummary.snomed_ct))))
     query = query.order_by(Patient.identifier)
     if limit is not None:
         query = query.limit(limit)
