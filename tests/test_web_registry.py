@@ -119,3 +119,18 @@ def test_the_code_filter_reads_the_spellings_registry_data_uses(app, world):
     assert identifiers(icd_10[:5].replace(".", "")) == identifiers(icd_10[:5])  # a category prefix: C910 = C91.0
     for spelling in (icd_o.replace("/", ""), "M" + icd_o, "m-" + icd_o, icd_o.replace("/", "-")):
         assert identifiers(spelling) == by_icd_o, spelling
+
+
+def test_a_csv_larger_than_the_export_limit_is_refused_not_cut_short(app, world, monkeypatch):
+    """The page promises "the CSV has all": a cohort over the CSV's row limit must not be cut silently (a registrar
+    would report a wrong count); the export is refused with what to do, and a filtered export still works."""
+    from allcare.web.pages import registry
+
+    _add(world, "P-2022", "2022-01-08")
+    monkeypatch.setattr(registry, "CSV_LIMIT", 2)
+    client = logged_in(app, "registrar")
+    refused = client.get("/registry.csv")
+    assert refused.status_code == 422
+    assert "more than 2 records match" in refused.text and "year of diagnosis" in refused.text
+    exported = client.get("/registry.csv", params={"year": "2022"})
+    assert [row["identifier"] for row in csv.DictReader(io.StringIO(exported.text))] == ["P-2022"]
