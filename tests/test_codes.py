@@ -69,7 +69,7 @@ def test_lymphoma_uses_the_leukaemia_morphology_code():
 
 
 @pytest.mark.parametrize("current, code", [
-    ("newly_diagnosed", "C91.00"), ("on_treatment", "C91.00"), ("refractory", "C91.00"), ("indeterminate", "C91.00"),
+    ("newly_diagnosed", "C91.00"), ("on_treatment", "C91.00"), ("refractory", "C91.00"),
     (None, "C91.00"), ("suspected_relapse", "C91.00"),
     ("complete_remission", "C91.01"), ("cr_incomplete_recovery", "C91.01"), ("relapse", "C91.02"),
 ])
@@ -176,3 +176,16 @@ def test_code_spellings_include_the_stored_spelling(typed, meant):
     from allcare.engine.codes import code_spellings
 
     assert meant in code_spellings(typed)
+
+
+@pytest.mark.parametrize("disease, lineage, site", [("ALL", "B", None), ("MPAL", "B/myeloid", None),
+                                                    ("LBL", "T", "mediastinum")])
+def test_an_indeterminate_status_gets_no_icd_10_cm_code(disease, lineage, site):
+    """The status is indeterminate when findings contradict each other (e.g. an M1 marrow with blasts in the blood
+    during remission). ICD-10-CM Official Guidelines I.C.2.m: when it is unclear whether the leukaemia has achieved
+    remission, the provider is queried; so no remission digit (and no 'not having achieved remission') is guessed."""
+    codes = assign_codes(dx(disease, lineage, lbl_site=site), Status(current="indeterminate"))
+    conclusion = topic(codes, "codes.icd_10_cm")
+    assert codes.icd_10_cm is None and not conclusion.determined
+    assert any("remission" in item for item in conclusion.missing)
+    assert codes.icd_o_3  # the morphology does not depend on the status

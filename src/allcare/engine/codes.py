@@ -10,6 +10,8 @@
   "not having achieved remission" (which ICD-10-CM also uses for ALL NOS),
   "in remission", "in relapse"; LBL is coded by site, C83.5A in remission;
   MPAL goes to C95.0- (acute leukaemia of unspecified cell type), as SEER maps it.
+  An *indeterminate* status (contradicting findings) gets no code: the guidelines (I.C.2.m) query the
+  provider when it is unclear whether remission was achieved.
   A *suspected* relapse is not coded as relapse (coding guidelines code
   confirmed conditions) but no longer as remission either: it gets the
   not-in-remission / NOS code with the confirmation listed as missing.
@@ -176,6 +178,15 @@ def icd_10_cm(diagnosis: Diagnosis, status: Status, course: Course | None = None
             f"lineage switch at relapse ({diagnosis.lineage} at diagnosis, {switched.lineage} on {switched.onset}): "
             "the relapse is not coded as ALL in relapse; it is coded as the new leukaemia",
             evidence,
+        )
+    if current == "indeterminate":
+        # ICD-10-CM Official Guidelines I.C.2.m: when it is unclear whether the leukaemia has achieved remission,
+        # the provider is queried; neither "in remission" nor "not having achieved remission" is guessed.
+        open_items = status.timeline[-1].conclusion.missing if status.timeline else []
+        return None, undetermined(
+            topic, rule, source, ["the disease status on the assessment date (in remission or not)", *open_items],
+            f"{diagnosis.disease}: the disease status is indeterminate (the findings contradict each other), so the "
+            "remission character of the code is not known; ICD-10-CM asks the coder to query the provider", evidence,
         )
     if current == "refractory" and relapses:
         # Registrars code a relapse that does not respond to re-induction as "in relapse".
