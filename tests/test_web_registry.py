@@ -134,3 +134,23 @@ def test_a_csv_larger_than_the_export_limit_is_refused_not_cut_short(app, world,
     assert "more than 2 records match" in refused.text and "year of diagnosis" in refused.text
     exported = client.get("/registry.csv", params={"year": "2022"})
     assert [row["identifier"] for row in csv.DictReader(io.StringIO(exported.text))] == ["P-2022"]
+
+
+def test_the_csv_gives_the_age_at_diagnosis_even_without_a_birth_date(app, world):
+    """A record may carry only the age at diagnosis (no birth date, as registries often receive it): the export
+    must not lose it. Completed years, as registries report it (NAACCR item 230: 0 below one year)."""
+    from allcare.engine.case import case_from_dict
+    from allcare.store import Actor
+    from allcare.store.cases import import_case
+
+    old, infant = case_dict("P-old"), case_dict("P-infant")
+    del old["patient"]["birth_date"]
+    old["patient"]["age_years"] = 104.6
+    infant["patient"]["birth_date"] = "2023-02-09"  # 10 months 30 days on 2024-01-08
+    with world.store.transaction() as session:
+        for case in (old, infant):
+            import_case(session, Actor.cli("test"), case_from_dict(case))
+    rows = {row["identifier"]: row for row in csv.DictReader(io.StringIO(logged_in(app, "registrar").get("/registry.csv").text))}
+    assert rows["P-old"]["birth_date"] == "" and rows["P-old"]["age_at_diagnosis"] == "104"
+    assert rows["P-infant"]["age_at_diagnosis"] == "0"
+    assert rows["P-A"]["age_at_diagnosis"] == "4"  # born 2019-05-14, diagnosed 2024-01-08
