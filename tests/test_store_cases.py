@@ -53,6 +53,27 @@ def test_importing_the_same_patient_twice_is_a_conflict(store, cli_actor):
         round_trip(store, cli_actor, case)
 
 
+@pytest.mark.parametrize("first, again", [("P-7", " P-7 "), ("M\u00fcller-7", "Mu\u0308ller-7"), ("P-8", "P-8\n")])
+def test_the_same_identifier_spelled_differently_is_the_same_patient(store, cli_actor, first, again):
+    """Registry rows from several systems spell one identifier with stray spaces or in another Unicode form (NFD
+    from macOS, NFC elsewhere): one person must not become two records (a registrar would count them twice).
+    Identifiers are compared as Unicode NFC without surrounding white space (Unicode UAX #15)."""
+    case = generate_case(random.Random(1), 7)
+    case["patient"]["id"] = first
+    round_trip(store, cli_actor, case_from_dict(case))
+    case["patient"]["id"] = again
+    with pytest.raises(Conflict):
+        round_trip(store, cli_actor, case_from_dict(case))
+
+
+@pytest.mark.parametrize("identifier", ["P\t7", "P\r\n7", "P\u200b7", "   "])
+def test_an_identifier_with_control_characters_is_refused_naming_the_field(identifier):
+    case = generate_case(random.Random(1), 7)
+    case["patient"]["id"] = identifier
+    with pytest.raises(ValueError, match=r"patient\.id"):
+        case_from_dict(case)
+
+
 def fill(store, actor, patients=3):
     rng = random.Random(11)
     with store.transaction() as session:

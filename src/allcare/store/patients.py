@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from ..engine.case import Case, CaseValidationError, Sex, case_from_dict
 from ..engine.case import Patient as CasePatient
-from ..engine.case.models import CaseDate, StorableText
+from ..engine.case.models import CaseDate, StorableText, canonical_identifier
 from . import audit
 from .audit import Actor
 from .errors import Conflict, InvalidRecord, NotFound
@@ -174,4 +174,9 @@ def delete_patient(session: Session, actor: Actor, patient_id: int, version: int
 
 
 def find_by_identifier(session: Session, identifier: str) -> Patient | None:
+    """The record of an identifier, in any spelling of it (the one a case file's ``patient.id`` takes)."""
+    try:
+        identifier = canonical_identifier(identifier)
+    except ValueError:
+        return None
     return session.scalar(select(Patient).where(Patient.identifier == identifier))

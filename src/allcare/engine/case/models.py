@@ -214,6 +214,27 @@ class Patient(_Strict):
     def _unique(cls, value: list[Condition]) -> list[Condition]:
         return list(dict.fromkeys(value))
 
+    @field_validator("id", mode="after")
+    @classmethod
+    def _one_spelling(cls, value: str) -> str:
+        return canonical_identifier(value)
+
+
+def canonical_identifier(text: str) -> str:
+    """The one spelling of a patient identifier: Unicode NFC (UAX #15), no surrounding white space.
+
+    Systems spell one identifier differently (NFD from macOS, a trailing space from a spreadsheet); compared
+    as typed, one person would become two records. Control and invisible format characters (tab, line
+    ends, zero-width space: Unicode categories Cc, Cf, Zl, Zp) are refused: no one can see or type them back.
+    """
+    value = unicodedata.normalize("NFC", text).strip()
+    if not value:
+        raise ValueError("the identifier is blank")
+    hidden = sorted({f"U+{ord(c):04X}" for c in value if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp")})
+    if hidden:
+        raise ValueError(f"the identifier holds control or invisible characters ({', '.join(hidden)})")
+    return value
+
 
 def _type_is_required(schema: JsonDict) -> None:
     """Every finding must say its ``type`` (the union reads it first), so the JSON Schema requires it."""
