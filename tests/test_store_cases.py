@@ -182,3 +182,19 @@ def test_merging_an_import_that_contradicts_the_stored_record_is_refused_whole(s
     assert any("age_years" in f"{where} {what}" for where, what in refused.value.problems)
     with store.transaction() as session:
         assert export_case(session, cli_actor, created.patient.id) == first
+
+
+def test_a_record_stored_before_the_identifier_rule_is_still_read_and_exported(store, cli_actor):
+    """A store written before identifiers were checked may hold one with a tab: it must stay readable (nothing
+    lost), exported and re-assessed as stored, never refused on read."""
+    from sqlalchemy import update
+
+    from allcare.store.assessments import refresh_summaries
+
+    with store.transaction() as session:
+        patient = import_case(session, cli_actor, case_from_dict(generate_case(random.Random(1), 9))).id
+    with store.transaction() as session:
+        session.execute(update(Patient).where(Patient.id == patient).values(identifier="P\t9"))
+    with store.transaction() as session:
+        assert export_case(session, cli_actor, patient).patient.id == "P\t9"
+        assert refresh_summaries(session, [patient]) == 1

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from ..engine.case import Case, CaseValidationError, Sex, case_from_dict
 from ..engine.case import Patient as CasePatient
-from ..engine.case.models import CaseDate, StorableText, canonical_identifier
+from ..engine.case.models import STORED, CaseDate, StorableText, canonical_identifier
 from . import audit
 from .audit import Actor
 from .errors import Conflict, InvalidRecord, NotFound
@@ -41,13 +41,10 @@ class PatientRecordUpdate(PatientRecordIn):
 
 
 def case_patient(row: Patient) -> CasePatient:
-    return CasePatient(
-        id=row.identifier,
-        birth_date=row.birth_date,
-        age_years=row.age_years,
-        sex=Sex(row.sex),
-        conditions=row.conditions or [],
-    )
+    return CasePatient.model_validate({
+        "id": row.identifier, "birth_date": row.birth_date, "age_years": row.age_years, "sex": Sex(row.sex),
+        "conditions": row.conditions or [],
+    }, context={STORED: True})
 
 
 def validate_record(patient: Patient | PatientRecordIn, findings: list[Any]) -> Case:

@@ -13,7 +13,7 @@ import unicodedata
 from enum import Enum
 from typing import Annotated, Any, Final, Literal, Self, TypeVar, get_args
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from pydantic.json_schema import JsonDict
 
 from ..lesion_vocabulary import normalise_lesion
@@ -216,8 +216,14 @@ class Patient(_Strict):
 
     @field_validator("id", mode="after")
     @classmethod
-    def _one_spelling(cls, value: str) -> str:
+    def _one_spelling(cls, value: str, info: ValidationInfo) -> str:
+        if info.context and info.context.get(STORED):
+            return value  # a record stored before this rule is read as stored: never refused on read
         return canonical_identifier(value)
+
+
+STORED: Final = "stored"
+"""Validation context key of a patient read back from the store (its identifier was accepted when written)."""
 
 
 def canonical_identifier(text: str) -> str:
