@@ -154,3 +154,18 @@ def test_the_csv_gives_the_age_at_diagnosis_even_without_a_birth_date(app, world
     assert rows["P-old"]["birth_date"] == "" and rows["P-old"]["age_at_diagnosis"] == "104"
     assert rows["P-infant"]["age_at_diagnosis"] == "0"
     assert rows["P-A"]["age_at_diagnosis"] == "4"  # born 2019-05-14, diagnosed 2024-01-08
+
+
+def test_every_cohort_breakdown_adds_up_to_the_patients(app, world):
+    """A record without a summary yet (a restored store, a first start) must be counted in each breakdown, as
+    not assessed, so a registrar's table of counts adds up to the number of patients."""
+    from sqlalchemy import delete
+
+    from allcare.store.models import PatientSummary
+
+    with world.store.transaction() as session:
+        session.execute(delete(PatientSummary).where(PatientSummary.patient_id == world.patient_b))
+    cohort = app_client(app).get("/api/v1/cohort", headers=world.auth("registrar")).json()
+    breakdowns = {name: counts for name, counts in cohort.items() if name.startswith("by_")}
+    assert breakdowns and all(sum(counts.values()) == cohort["patients"] == 2 for counts in breakdowns.values()), breakdowns
+    assert cohort["by_disease"]["not_assessed"] == 1
