@@ -53,7 +53,7 @@ def test_importing_the_same_patient_twice_is_a_conflict(store, cli_actor):
         round_trip(store, cli_actor, case)
 
 
-@pytest.mark.parametrize("first, again", [("P-7", " P-7 "), ("M\u00fcller-7", "Mu\u0308ller-7"), ("P-8", "P-8\n")])
+@pytest.mark.parametrize("first, again", [("P-7", " P-7 "), ("M\u00fcller-7", "Mu\u0308ller-7"), ("P-8", "P-8\u00a0")])
 def test_the_same_identifier_spelled_differently_is_the_same_patient(store, cli_actor, first, again):
     """Registry rows from several systems spell one identifier with stray spaces or in another Unicode form (NFD
     from macOS, NFC elsewhere): one person must not become two records (a registrar would count them twice).
@@ -66,7 +66,7 @@ def test_the_same_identifier_spelled_differently_is_the_same_patient(store, cli_
         round_trip(store, cli_actor, case_from_dict(case))
 
 
-@pytest.mark.parametrize("identifier", ["P\t7", "P\r\n7", "P\u200b7", "   "])
+@pytest.mark.parametrize("identifier", ["P\t7", "P-7\n", "P\u200b7", "P\u20287", "   "])
 def test_an_identifier_with_control_characters_is_refused_naming_the_field(identifier):
     case = generate_case(random.Random(1), 7)
     case["patient"]["id"] = identifier

@@ -201,24 +201,19 @@ class Patient(_Strict):
     sex: Sex = Sex.unknown
     conditions: list[Condition] = Field(default_factory=list, max_length=len(Condition) * 2)
 
-    @field_validator("id")
-    @classmethod
-    def _displays_as_itself(cls, value: str) -> str:
-        problem = misleading_identifier_character(value)
-        if problem:
-            raise ValueError(problem)
-        return value
-
     @field_validator("conditions")
     @classmethod
     def _unique(cls, value: list[Condition]) -> list[Condition]:
         return list(dict.fromkeys(value))
 
-    @field_validator("id", mode="after")
+    @field_validator("id")
     @classmethod
     def _one_spelling(cls, value: str, info: ValidationInfo) -> str:
         if info.context and info.context.get(STORED):
-            return value  # a record stored before this rule is read as stored: never refused on read
+            return value  # a record stored before these rules is read as stored: never refused on read
+        problem = misleading_identifier_character(value)
+        if problem:
+            raise ValueError(problem)
         return canonical_identifier(value)
 
 
@@ -230,15 +225,16 @@ def canonical_identifier(text: str) -> str:
     """The one spelling of a patient identifier: Unicode NFC (UAX #15), no surrounding white space.
 
     Systems spell one identifier differently (NFD from macOS, a trailing space from a spreadsheet); compared
-    as typed, one person would become two records. Control and invisible format characters (tab, line
-    ends, zero-width space: Unicode categories Cc, Cf, Zl, Zp) are refused: no one can see or type them back.
+    as typed, one person would become two records. Invisible characters (Unicode categories Cf, Zl, Zp, e.g. a
+    zero-width space) are refused: no one can see or type them back (control characters: see
+    :func:`misleading_identifier_character`).
     """
     value = unicodedata.normalize("NFC", text).strip()
     if not value:
         raise ValueError("the identifier is blank")
     hidden = sorted({f"U+{ord(c):04X}" for c in value if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp")})
     if hidden:
-        raise ValueError(f"the identifier holds control or invisible characters ({', '.join(hidden)})")
+        raise ValueError(f"the identifier holds invisible characters ({', '.join(hidden)}); remove them")
     return value
 
 
