@@ -80,7 +80,7 @@ _NODE_REGIONS = (
     ("1", ("head", "face", "neck", "cervical", "supraclavicular", "submandibular", "submaxillary", "submental",
            "occipital", "auricular", "preauricular", "postauricular", "parotid")),
     ("2", ("intrathoracic", "mediastin", "hilar", "thoracic", "paratracheal", "subcarinal", "tracheobronchial")),
-    ("3", ("abdominal", "intra-abdominal", "mesenteric", "retroperitoneal", "aortic", "paraaortic", "periaortic",
+    ("3", ("abdominal", "mesenteric", "retroperitoneal", "aortic", "paraaortic", "periaortic",
            "portal", "coeliac", "celiac")),
     ("4", ("axilla", "axillary", "upper limb", "arm", "epitrochlear")),
     ("5", ("inguinal", "femoral", "lower limb", "leg", "popliteal")),

@@ -48,9 +48,9 @@ def coded_view(session: Session, actor: Actor, patient_id: int) -> dict[str, Any
     }
 
 
-REGISTRY_COLUMNS = ("patient_id", "identifier", "sex", "birth_date", "diagnosis_date", "age_at_diagnosis", "disease", "lineage", "who_key",
-                    "who_name", "icc_key", "icc_name", "icd_o_3", "icd_10_cm", "snomed_ct", "nci_risk",
-                    "genetic_risk", "status", "status_since", "phase", "assessment_current")
+REGISTRY_COLUMNS = ("patient_id", "identifier", "sex", "birth_date", "diagnosis_date", "age_at_diagnosis", "disease",
+                    "lineage", "who_key", "who_name", "icc_key", "icc_name", "icd_o_3", "icd_10_cm", "snomed_ct",
+                    "nci_risk", "genetic_risk", "status", "status_since", "phase", "assessment_current")
 
 
 @dataclass(frozen=True)

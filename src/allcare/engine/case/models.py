@@ -201,11 +201,6 @@ class Patient(_Strict):
     sex: Sex = Sex.unknown
     conditions: list[Condition] = Field(default_factory=list, max_length=len(Condition) * 2)
 
-    @field_validator("conditions")
-    @classmethod
-    def _unique(cls, value: list[Condition]) -> list[Condition]:
-        return list(dict.fromkeys(value))
-
     @field_validator("id")
     @classmethod
     def _one_spelling(cls, value: str, info: ValidationInfo) -> str:
@@ -215,6 +210,11 @@ class Patient(_Strict):
         if problem:
             raise ValueError(problem)
         return canonical_identifier(value)
+
+    @field_validator("conditions")
+    @classmethod
+    def _unique(cls, value: list[Condition]) -> list[Condition]:
+        return list(dict.fromkeys(value))
 
 
 STORED: Final = "stored"
