@@ -6,6 +6,8 @@ names and label spellings from the tools' source code).
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 
 import pytest
@@ -182,3 +184,24 @@ def test_cli_errors_exit_2(tmp_path):
     partial.write_text("sample,patient,date\nS01,CL-001,2024-03-04\n")
     done = allcare_cli("import", "classifier", str(FILES["allsorts"]), "--tool", "allsorts", "--patient-map", str(partial), "--to-case-dir", str(tmp_path / "c"))
     assert done.returncode == 2 and "S05" in done.stderr and not (tmp_path / "c").exists()
+
+
+def test_a_spreadsheet_saved_table_reads_the_same(tmp_path):
+    """A table re-saved by a spreadsheet in a comma-decimal locale: byte-order mark, Windows line ends, ';' between
+    fields and ',' as the decimal mark (RFC 4180 leaves the separator to the writer). It must read the same calls."""
+    def resave(source, target):
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+        for row in csv.reader(io.StringIO(source.read_text())):
+            writer.writerow([cell.replace(".", ",") if cell.replace(".", "").isdigit() else cell for cell in row])
+        target.write_bytes(("\ufeff" + buffer.getvalue()).encode("utf-8"))
+
+    european = tmp_path / "allsorts"
+    european.mkdir()
+    for name in ("predictions.csv", "probabilities.csv"):
+        resave(DIR / "allsorts" / name, european / name)
+    mapped = tmp_path / "patient-map.csv"
+    resave(MAP, mapped)
+    expected = [(c.sample, c.label, c.confidence) for c in read_calls("allsorts", FILES["allsorts"])]
+    assert [(c.sample, c.label, c.confidence) for c in read_calls("allsorts", european / "predictions.csv")] == expected
+    assert read_patient_map(mapped) == read_patient_map(MAP)

@@ -69,7 +69,7 @@ def test_lymphoma_uses_the_leukaemia_morphology_code():
 
 
 @pytest.mark.parametrize("current, code", [
-    ("newly_diagnosed", "C91.00"), ("on_treatment", "C91.00"), ("refractory", "C91.00"), ("indeterminate", "C91.00"),
+    ("newly_diagnosed", "C91.00"), ("on_treatment", "C91.00"), ("refractory", "C91.00"),
     (None, "C91.00"), ("suspected_relapse", "C91.00"),
     ("complete_remission", "C91.01"), ("cr_incomplete_recovery", "C91.01"), ("relapse", "C91.02"),
 ])
@@ -93,6 +93,11 @@ def test_icd_10_cm_mpal_by_status(current, code):
     ("lymph_node:mesenteric", "C83.53"), ("lymph_node:axillary", "C83.54"), ("lymph_node:inguinal", "C83.55"),
     ("lymph_node:iliac", "C83.56"), ("lymph_node:cervical;mediastinum", "C83.58"), ("skin", "C83.59"),
     ("mediastinum;other", "C83.59"), (None, "C83.50"),
+    # One finding's detail naming nodes of two regions is lymph nodes of multiple sites, not the first region named.
+    ("lymph_node:cervical_and_axillary", "C83.58"), ("lymph_node:inguinal, iliac", "C83.58"),
+    ("lymph_node:bilateral_inguinal", "C83.55"), ("lymph_node:paratracheal", "C83.52"),
+    # A region's word inside another word is not that region: submaxillary nodes are of the neck, not the axilla.
+    ("lymph_node:submaxillary", "C83.51"), ("lymph_node:para-aortic", "C83.53"),
 ])
 def test_icd_10_cm_lymphoma_by_site(site, code):
     assert assign_codes(dx("LBL", "T", "t_all_nos", lbl_site=site), NEW).icd_10_cm == code
@@ -161,3 +166,26 @@ def test_relapse_refractory_to_reinduction_is_coded_in_relapse():
     assert result.codes.icd_10_cm == "C91.02"
     card = next(c for c in result.codes.conclusions if c.rule == "CODE.ICD_10_CM.STATUS")
     assert "refractory relapse" in card.explanation
+
+
+@pytest.mark.parametrize("typed, meant", [
+    ("c9100", "C91.00"), ("C91.0", "C91.0"), ("c835a", "C83.5A"), ("98113", "9811/3"), ("M-9837/3", "9837/3"),
+    ("9811-3", "9811/3"), ("9811", "9811"), ("91857", "91857"), ("277571004", "277571004"),
+])
+def test_code_spellings_include_the_stored_spelling(typed, meant):
+    from allcare.engine.codes import code_spellings
+
+    assert meant in code_spellings(typed)
+
+
+@pytest.mark.parametrize("disease, lineage, site", [("ALL", "B", None), ("MPAL", "B/myeloid", None),
+                                                    ("LBL", "T", "mediastinum")])
+def test_an_indeterminate_status_gets_no_icd_10_cm_code(disease, lineage, site):
+    """The status is indeterminate when findings contradict each other (e.g. an M1 marrow with blasts in the blood
+    during remission). ICD-10-CM Official Guidelines I.C.2.m: when it is unclear whether the leukaemia has achieved
+    remission, the provider is queried; so no remission digit (and no 'not having achieved remission') is guessed."""
+    codes = assign_codes(dx(disease, lineage, lbl_site=site), Status(current="indeterminate"))
+    conclusion = topic(codes, "codes.icd_10_cm")
+    assert codes.icd_10_cm is None and not conclusion.determined
+    assert any("remission" in item for item in conclusion.missing)
+    assert codes.icd_o_3  # the morphology does not depend on the status

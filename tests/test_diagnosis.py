@@ -97,6 +97,15 @@ def test_lbl_site_keeps_lymph_node_detail():
     assert (d.disease, d.lbl_site) == ("LBL", "lymph_node:cervical")
 
 
+def test_a_lymph_node_detail_listing_nodes_with_semicolons_is_coded_as_nodes():
+    """';' separates the mass sites of lbl_site: a detail written "cervical; axillary" must not turn into an
+    extranodal site " axillary" (ICD-10-CM C83.59); it is lymph nodes of multiple sites (C83.58)."""
+    from allcare.engine.codes import lbl_site_code
+
+    d = diagnosis_of(marrow(3), phenotype(B_MARKERS), mass("lymph_node", "cervical; axillary"))
+    assert d.disease == "LBL" and lbl_site_code(d.lbl_site)[0] == "C83.58"
+
+
 @pytest.mark.parametrize("site", ["liver", "spleen", "testis"])
 def test_organ_infiltration_is_not_a_lymphoma_mass(site):
     d = diagnosis_of(marrow(10), phenotype(B_MARKERS), mass(site))

@@ -53,6 +53,27 @@ def test_importing_the_same_patient_twice_is_a_conflict(store, cli_actor):
         round_trip(store, cli_actor, case)
 
 
+@pytest.mark.parametrize("first, again", [("P-7", " P-7 "), ("M\u00fcller-7", "Mu\u0308ller-7"), ("P-8", "P-8\u00a0")])
+def test_the_same_identifier_spelled_differently_is_the_same_patient(store, cli_actor, first, again):
+    """Registry rows from several systems spell one identifier with stray spaces or in another Unicode form (NFD
+    from macOS, NFC elsewhere): one person must not become two records (a registrar would count them twice).
+    Identifiers are compared as Unicode NFC without surrounding white space (Unicode UAX #15)."""
+    case = generate_case(random.Random(1), 7)
+    case["patient"]["id"] = first
+    round_trip(store, cli_actor, case_from_dict(case))
+    case["patient"]["id"] = again
+    with pytest.raises(Conflict):
+        round_trip(store, cli_actor, case_from_dict(case))
+
+
+@pytest.mark.parametrize("identifier", ["P\t7", "P-7\n", "P\u200b7", "P\u20287", "   "])
+def test_an_identifier_with_control_characters_is_refused_naming_the_field(identifier):
+    case = generate_case(random.Random(1), 7)
+    case["patient"]["id"] = identifier
+    with pytest.raises(ValueError, match=r"patient\.id"):
+        case_from_dict(case)
+
+
 def fill(store, actor, patients=3):
     rng = random.Random(11)
     with store.transaction() as session:
@@ -161,3 +182,19 @@ def test_merging_an_import_that_contradicts_the_stored_record_is_refused_whole(s
     assert any("age_years" in f"{where} {what}" for where, what in refused.value.problems)
     with store.transaction() as session:
         assert export_case(session, cli_actor, created.patient.id) == first
+
+
+def test_a_record_stored_before_the_identifier_rule_is_still_read_and_exported(store, cli_actor):
+    """A store written before identifiers were checked may hold one with a tab: it must stay readable (nothing
+    lost), exported and re-assessed as stored, never refused on read."""
+    from sqlalchemy import update
+
+    from allcare.store.assessments import refresh_summaries
+
+    with store.transaction() as session:
+        patient = import_case(session, cli_actor, case_from_dict(generate_case(random.Random(1), 9))).id
+    with store.transaction() as session:
+        session.execute(update(Patient).where(Patient.id == patient).values(identifier="P\t9"))
+    with store.transaction() as session:
+        assert export_case(session, cli_actor, patient).patient.id == "P\t9"
+        assert refresh_summaries(session, [patient]) == 1

@@ -89,10 +89,91 @@ SPREADSHEET_FORMULAS = ["=1+1", "+1+1", "-1+1", "@SUM(1)", "\t=1+1", "\r=1+1", "
 
 
 def test_no_exported_cell_is_run_as_a_formula_by_a_spreadsheet(app, world):
-    for number, identifier in enumerate(SPREADSHEET_FORMULAS):
+    from allcare.web.pages.common import csv_response
+
+    # An identifier is stored without surrounding white space and without control characters (the case model),
+    # so the ones a record can hold go through the registry, and every formula through the CSV writer itself.
+    storable = [text for text in SPREADSHEET_FORMULAS if text == text.strip()]
+    for number, identifier in enumerate(storable):
         _add(world, identifier, f"202{number % 5}-0{1 + number // 5}-08")
     rows = list(csv.DictReader(io.StringIO(logged_in(app, "registrar").get("/registry.csv").text)))
     exported = {row["identifier"] for row in rows}
-    for identifier in SPREADSHEET_FORMULAS:
+    for identifier in storable:
         assert "'" + identifier in exported, f"{identifier!r} is exported as it is: a spreadsheet would run it"
     assert {"P-A", "P-B"} <= exported  # plain identifiers unchanged
+    written = csv_response(("text",), [{"text": text} for text in SPREADSHEET_FORMULAS], "x.csv").body.decode()
+    assert [row["text"] for row in csv.DictReader(io.StringIO(written, newline=""))] == [
+        "'" + text for text in SPREADSHEET_FORMULAS]
+
+
+def test_the_code_filter_reads_the_spellings_registry_data_uses(app, world):
+    """Registry extracts and coders write codes in several spellings: lower case, ICD-10 without its dot
+    (C9100), ICD-O-3 histology and behaviour run together (98113, NAACCR items 522/523) or with an 'M' prefix.
+    Each must find the same rows as the canonical spelling, never silently none."""
+    client = logged_in(app, "registrar")
+
+    def identifiers(code: str) -> list[str]:
+        response = client.get("/registry.csv", params={"code": code})
+        assert response.status_code == 200
+        return [row["identifier"] for row in csv.DictReader(io.StringIO(response.text))]
+
+    rows = list(csv.DictReader(io.StringIO(client.get("/registry.csv").text)))
+    icd_10, icd_o = rows[0]["icd_10_cm"], rows[0]["icd_o_3"]
+    assert icd_10 and icd_o
+    by_icd_10, by_icd_o = identifiers(icd_10), identifiers(icd_o)
+    assert by_icd_10 and by_icd_o
+    for spelling in (icd_10.lower(), icd_10.replace(".", ""), f" {icd_10.replace('.', '').lower()} "):
+        assert identifiers(spelling) == by_icd_10, spelling
+    assert identifiers(icd_10[:5].replace(".", "")) == identifiers(icd_10[:5])  # a category prefix: C910 = C91.0
+    for spelling in (icd_o.replace("/", ""), "M" + icd_o, "m-" + icd_o, icd_o.replace("/", "-")):
+        assert identifiers(spelling) == by_icd_o, spelling
+
+
+def test_a_csv_larger_than_the_export_limit_is_refused_not_cut_short(app, world, monkeypatch):
+    """The page promises "the CSV has all": a cohort over the CSV's row limit must not be cut silently (a registrar
+    would report a wrong count); the export is refused with what to do, and a filtered export still works."""
+    from allcare.web.pages import registry
+
+    _add(world, "P-2022", "2022-01-08")
+    monkeypatch.setattr(registry, "CSV_LIMIT", 2)
+    client = logged_in(app, "registrar")
+    refused = client.get("/registry.csv")
+    assert refused.status_code == 422
+    assert "more than 2 records match" in refused.text and "year of diagnosis" in refused.text
+    exported = client.get("/registry.csv", params={"year": "2022"})
+    assert [row["identifier"] for row in csv.DictReader(io.StringIO(exported.text))] == ["P-2022"]
+
+
+def test_the_csv_gives_the_age_at_diagnosis_even_without_a_birth_date(app, world):
+    """A record may carry only the age at diagnosis (no birth date, as registries often receive it): the export
+    must not lose it. Completed years, as registries report it (NAACCR item 230: 0 below one year)."""
+    from allcare.engine.case import case_from_dict
+    from allcare.store import Actor
+    from allcare.store.cases import import_case
+
+    old, infant = case_dict("P-old"), case_dict("P-infant")
+    del old["patient"]["birth_date"]
+    old["patient"]["age_years"] = 104.6
+    infant["patient"]["birth_date"] = "2023-02-09"  # 10 months 30 days on 2024-01-08
+    with world.store.transaction() as session:
+        for case in (old, infant):
+            import_case(session, Actor.cli("test"), case_from_dict(case))
+    rows = {row["identifier"]: row for row in csv.DictReader(io.StringIO(logged_in(app, "registrar").get("/registry.csv").text))}
+    assert rows["P-old"]["birth_date"] == "" and rows["P-old"]["age_at_diagnosis"] == "104"
+    assert rows["P-infant"]["age_at_diagnosis"] == "0"
+    assert rows["P-A"]["age_at_diagnosis"] == "4"  # born 2019-05-14, diagnosed 2024-01-08
+
+
+def test_every_cohort_breakdown_adds_up_to_the_patients(app, world):
+    """A record without a summary yet (a restored store, a first start) must be counted in each breakdown, as
+    not assessed, so a registrar's table of counts adds up to the number of patients."""
+    from sqlalchemy import delete
+
+    from allcare.store.models import PatientSummary
+
+    with world.store.transaction() as session:
+        session.execute(delete(PatientSummary).where(PatientSummary.patient_id == world.patient_b))
+    cohort = app_client(app).get("/api/v1/cohort", headers=world.auth("registrar")).json()
+    breakdowns = {name: counts for name, counts in cohort.items() if name.startswith("by_")}
+    assert breakdowns and all(sum(counts.values()) == cohort["patients"] == 2 for counts in breakdowns.values()), breakdowns
+    assert cohort["by_disease"]["not_assessed"] == 1

@@ -10,6 +10,8 @@
   "not having achieved remission" (which ICD-10-CM also uses for ALL NOS),
   "in remission", "in relapse"; LBL is coded by site, C83.5A in remission;
   MPAL goes to C95.0- (acute leukaemia of unspecified cell type), as SEER maps it.
+  An *indeterminate* status (contradicting findings) gets no code: the guidelines (I.C.2.m) query the
+  provider when it is unclear whether remission was achieved.
   A *suspected* relapse is not coded as relapse (coding guidelines code
   confirmed conditions) but no longer as remission either: it gets the
   not-in-remission / NOS code with the confirmation listed as missing.
@@ -18,6 +20,8 @@
 """
 
 from __future__ import annotations
+
+import re
 
 from .assessment import Codes, Course, Diagnosis, Status
 from .explain import Conclusion, EvidenceRef, conclude, undetermined
@@ -73,13 +77,18 @@ ICD_10_CM_TERMS = {
     "C83.5A": f"{_LBL}, in remission",
 }
 _NODE_REGIONS = (
-    ("1", ("head", "face", "neck", "cervical", "supraclavicular", "submandibular", "occipital", "auricular")),
-    ("2", ("intrathoracic", "mediastin", "hilar", "thoracic")),
-    ("3", ("abdominal", "mesenteric", "retroperitoneal", "aortic", "portal", "coeliac", "celiac")),
+    ("1", ("head", "face", "neck", "cervical", "supraclavicular", "submandibular", "submaxillary", "submental",
+           "occipital", "auricular", "preauricular", "postauricular", "parotid")),
+    ("2", ("intrathoracic", "mediastin", "hilar", "thoracic", "paratracheal", "subcarinal", "tracheobronchial")),
+    ("3", ("abdominal", "mesenteric", "retroperitoneal", "aortic", "paraaortic", "periaortic",
+           "portal", "coeliac", "celiac")),
     ("4", ("axilla", "axillary", "upper limb", "arm", "epitrochlear")),
     ("5", ("inguinal", "femoral", "lower limb", "leg", "popliteal")),
     ("6", ("pelvic", "iliac", "obturator")),
 )
+# A region's word counts only at the start of a word: "submaxillary" is not "axillary", "surface" not "face".
+_NODE_REGION_WORDS = tuple((region, re.compile("|".join(rf"(?<![a-z]){re.escape(word)}" for word in words)))
+                           for region, words in _NODE_REGIONS)
 REMISSION = ("complete_remission", "cr_incomplete_recovery")
 SNOMED_TERMS = {
     "91857003": "Acute lymphoid leukemia, disease (disorder)",
@@ -170,6 +179,15 @@ def icd_10_cm(diagnosis: Diagnosis, status: Status, course: Course | None = None
             "the relapse is not coded as ALL in relapse; it is coded as the new leukaemia",
             evidence,
         )
+    if current == "indeterminate":
+        # ICD-10-CM Official Guidelines I.C.2.m: when it is unclear whether the leukaemia has achieved remission,
+        # the provider is queried; neither "in remission" nor "not having achieved remission" is guessed.
+        open_items = status.timeline[-1].conclusion.missing if status.timeline else []
+        return None, undetermined(
+            topic, rule, source, ["the disease status on the assessment date (in remission or not)", *open_items],
+            f"{diagnosis.disease}: the disease status is indeterminate (the findings contradict each other), so the "
+            "remission character of the code is not known; ICD-10-CM asks the coder to query the provider", evidence,
+        )
     if current == "refractory" and relapses:
         # Registrars code a relapse that does not respond to re-induction as "in relapse".
         current, state = "relapse", "refractory relapse"
@@ -225,15 +243,22 @@ def lbl_site_code(site: str | None) -> tuple[str, str]:
     region = regions[0]
     if region is None:
         return "C83.50", "lymph node region not recorded"
+    if region == "8":
+        return "C83.58", f"lymph nodes of more than one region ({site})"
     return f"C83.5{region}", f"site {site}"
 
 
 def _node_region(detail: str) -> str | None:
+    """The C83.5x region of one lymph node finding's detail; "8" (multiple sites) when it names nodes of two regions.
+
+    ICD-10-CM (Tabular List, C83.5-) gives one code per lymph node region and C83.58 for lymph nodes of
+    multiple sites; a detail such as "cervical and axillary" is two regions, not the first one named.
+    """
     text = detail.lower().replace("_", " ")
-    for region, words in _NODE_REGIONS:
-        if any(word in text for word in words):
-            return region
-    return None
+    regions = {region for region, words in _NODE_REGION_WORDS if words.search(text)}
+    if len(regions) > 1:
+        return "8"
+    return regions.pop() if regions else None
 
 
 def snomed_ct(diagnosis: Diagnosis) -> tuple[str | None, Conclusion]:
@@ -252,3 +277,27 @@ def snomed_ct(diagnosis: Diagnosis) -> tuple[str | None, Conclusion]:
         f"{diagnosis.disease}: no SNOMED CT concept for it was verified in SNOMED CT International, so none is given",
         evidence,
     )
+
+
+_ICD_10_SPELLING = re.compile(r"([A-Z][0-9]{2})\.?([0-9A-Z]{0,4})")
+_ICD_O_SPELLING = re.compile(r"M?-?([0-9]{4})(?:[/-]?([0-9]))?")
+
+
+def code_spellings(text: str) -> tuple[str, ...]:
+    """What a typed code (or the start of one) may mean, spelled as allcare stores codes.
+
+    Registry extracts and coders write one code several ways: ICD-10-CM without its dot or in lower case
+    ("c9100" is C91.00; the dot follows the 3-character category, CMS ICD-10-CM Tabular List), ICD-O-3
+    morphology with its behaviour run together ("98113", NAACCR items 522 histology + 523 behaviour) or with the
+    "M" prefix of the ICD-O morphology axis ("M-9811/3"; WHO ICD-O-3.2). The text as typed (stripped, upper
+    case) is always one of the spellings, so a SNOMED CT prefix of five digits still matches its concepts.
+    """
+    typed = text.strip().upper()
+    spellings = [typed]
+    if match := _ICD_10_SPELLING.fullmatch(typed):
+        category, rest = match.groups()
+        spellings.append(f"{category}.{rest}" if rest else category)
+    if match := _ICD_O_SPELLING.fullmatch(typed):
+        morphology, behaviour = match.groups()
+        spellings.append(f"{morphology}/{behaviour}" if behaviour else morphology)
+    return tuple(dict.fromkeys(spellings))

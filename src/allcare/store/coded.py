@@ -16,6 +16,8 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from ..engine.codes import code_spellings
+from ..engine.dates import exact_years
 from . import audit
 from .assessments import is_fresh, read_record, store_epoch
 from .audit import Actor
@@ -46,9 +48,9 @@ def coded_view(session: Session, actor: Actor, patient_id: int) -> dict[str, Any
     }
 
 
-REGISTRY_COLUMNS = ("patient_id", "identifier", "sex", "birth_date", "diagnosis_date", "disease", "lineage", "who_key",
-                    "who_name", "icc_key", "icc_name", "icd_o_3", "icd_10_cm", "snomed_ct", "nci_risk",
-                    "genetic_risk", "status", "status_since", "phase", "assessment_current")
+REGISTRY_COLUMNS = ("patient_id", "identifier", "sex", "birth_date", "diagnosis_date", "age_at_diagnosis", "disease",
+                    "lineage", "who_key", "who_name", "icc_key", "icc_name", "icd_o_3", "icd_10_cm", "snomed_ct",
+                    "nci_risk", "genetic_risk", "status", "status_since", "phase", "assessment_current")
 
 
 @dataclass(frozen=True)
@@ -78,8 +80,8 @@ def registry_rows(
     if filters.entity:
         query = query.where(or_(PatientSummary.who_key == filters.entity, PatientSummary.icc_key == filters.entity))
     if filters.code:
-        query = query.where(or_(*(column.startswith(filters.code, autoescape=True) for column in (
-            PatientSummary.icd_o_3, PatientSummary.icd_10_cm, PatientSummary.snomed_ct))))
+        query = query.where(or_(*(column.startswith(spelling, autoescape=True) for spelling in code_spellings(filters.code)
+                                  for column in (PatientSummary.icd_o_3, PatientSummary.icd_10_cm, PatientSummary.snomed_ct))))
     query = query.order_by(Patient.identifier)
     if limit is not None:
         query = query.limit(limit)
@@ -89,12 +91,24 @@ def registry_rows(
         row.update(patient_id=patient.id, identifier=patient.identifier, sex=patient.sex, birth_date=patient.birth_date,
                    diagnosis_date=(summary.diagnosis_date if summary is not None else None) or patient.diagnosis_date,
                    assessment_current=is_fresh(summary, patient, epoch))
+        row["age_at_diagnosis"] = age_at_diagnosis(patient.birth_date, row["diagnosis_date"], patient.age_years)
         rows.append(row)
     if not all(row["assessment_current"] for row in rows):
         stale_seen(session)
     audit.record(session, actor, "coded.list", object_type="patient",
                  detail={"returned": len(rows), "ids": [row["patient_id"] for row in rows]})
     return rows
+
+
+def age_at_diagnosis(birth: dt.date | None, diagnosed: dt.date | None, age_years: float | None) -> int | None:
+    """Completed years on the diagnosis date, as registries report the age (NAACCR item 230: 0 below one year).
+
+    From the birth date when both dates are known, else the recorded age at diagnosis (a record may carry
+    only that); None when neither is known, never a guess.
+    """
+    if birth is not None and diagnosed is not None:
+        return int(exact_years(birth, diagnosed))
+    return None if age_years is None else int(age_years)
 
 
 def registry_choices(session: Session) -> dict[str, list]:

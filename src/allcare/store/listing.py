@@ -215,15 +215,21 @@ def cohort_counts(session: Session, actor: Actor) -> dict:
         stale_seen(session)
     sexes = Counter(patient.sex for patient, _ in pairs)
 
+    not_assessed = patients - sum(1 for s in summaries if s.error is None)
+
     def by(attribute: str) -> dict[str, int]:
-        counts = Counter(getattr(s, attribute) or "undetermined" for s in summaries)
+        """Counts by one coded value; records without an assessment are one bucket, so every breakdown adds up
+        to ``patients`` (a registrar's table of counts must not lose a record)."""
+        counts = Counter(getattr(s, attribute) or "undetermined" for s in summaries if s.error is None)
+        if not_assessed:
+            counts["not_assessed"] = not_assessed
         return dict(sorted(counts.items()))
 
     alerts = Counter(alert["code"] for s in summaries for alert in (s.alerts or []))
     audit.record(session, actor, "cohort.read", object_type="cohort")
     return {
         "patients": patients,
-        "assessed": sum(1 for s in summaries if s.error is None),
+        "assessed": patients - not_assessed,
         "not_current": not_current,
         "by_sex": dict(sorted(sexes.items())),
         "by_disease": by("disease"),

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from ..engine.case import Case, CaseValidationError, Sex, case_from_dict
 from ..engine.case import Patient as CasePatient
-from ..engine.case.models import CaseDate, StorableText
+from ..engine.case.models import STORED, CaseDate, StorableText, canonical_identifier
 from . import audit
 from .audit import Actor
 from .errors import Conflict, InvalidRecord, NotFound
@@ -41,13 +41,10 @@ class PatientRecordUpdate(PatientRecordIn):
 
 
 def case_patient(row: Patient) -> CasePatient:
-    return CasePatient(
-        id=row.identifier,
-        birth_date=row.birth_date,
-        age_years=row.age_years,
-        sex=Sex(row.sex),
-        conditions=row.conditions or [],
-    )
+    return CasePatient.model_validate({
+        "id": row.identifier, "birth_date": row.birth_date, "age_years": row.age_years, "sex": Sex(row.sex),
+        "conditions": row.conditions or [],
+    }, context={STORED: True})
 
 
 def validate_record(patient: Patient | PatientRecordIn, findings: list[Any]) -> Case:
@@ -174,4 +171,9 @@ def delete_patient(session: Session, actor: Actor, patient_id: int, version: int
 
 
 def find_by_identifier(session: Session, identifier: str) -> Patient | None:
+    """The record of an identifier, in any spelling of it (the one a case file's ``patient.id`` takes)."""
+    try:
+        identifier = canonical_identifier(identifier)
+    except ValueError:
+        return None
     return session.scalar(select(Patient).where(Patient.identifier == identifier))

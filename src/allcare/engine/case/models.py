@@ -13,7 +13,7 @@ import unicodedata
 from enum import Enum
 from typing import Annotated, Any, Final, Literal, Self, TypeVar, get_args
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from pydantic.json_schema import JsonDict
 
 from ..lesion_vocabulary import normalise_lesion
@@ -203,16 +203,39 @@ class Patient(_Strict):
 
     @field_validator("id")
     @classmethod
-    def _displays_as_itself(cls, value: str) -> str:
+    def _one_spelling(cls, value: str, info: ValidationInfo) -> str:
+        if info.context and info.context.get(STORED):
+            return value  # a record stored before these rules is read as stored: never refused on read
         problem = misleading_identifier_character(value)
         if problem:
             raise ValueError(problem)
-        return value
+        return canonical_identifier(value)
 
     @field_validator("conditions")
     @classmethod
     def _unique(cls, value: list[Condition]) -> list[Condition]:
         return list(dict.fromkeys(value))
+
+
+STORED: Final = "stored"
+"""Validation context key of a patient read back from the store (its identifier was accepted when written)."""
+
+
+def canonical_identifier(text: str) -> str:
+    """The one spelling of a patient identifier: Unicode NFC (UAX #15), no surrounding white space.
+
+    Systems spell one identifier differently (NFD from macOS, a trailing space from a spreadsheet); compared
+    as typed, one person would become two records. Invisible characters (Unicode categories Cf, Zl, Zp, e.g. a
+    zero-width space) are refused: no one can see or type them back (control characters: see
+    :func:`misleading_identifier_character`).
+    """
+    value = unicodedata.normalize("NFC", text).strip()
+    if not value:
+        raise ValueError("the identifier is blank")
+    hidden = sorted({f"U+{ord(c):04X}" for c in value if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp")})
+    if hidden:
+        raise ValueError(f"the identifier holds invisible characters ({', '.join(hidden)}); remove them")
+    return value
 
 
 def _type_is_required(schema: JsonDict) -> None:

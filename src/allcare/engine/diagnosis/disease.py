@@ -117,7 +117,8 @@ def lbl_site(workup: Workup) -> str | None:
     sites = []
     for mass in workup.masses:
         f = mass.finding
-        sites.append(f"{f.site}:{f.detail}" if f.site == "lymph_node" and f.detail else f.site)
+        # ';' separates the sites: one inside a detail ("cervical; axillary") is a list of nodes, not a new site.
+        sites.append(f"{f.site}:{f.detail.replace(';', ',')}" if f.site == "lymph_node" and f.detail else f.site)
     return ";".join(sorted(dict.fromkeys(sites))) or None
 
 

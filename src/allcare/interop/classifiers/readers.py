@@ -52,7 +52,10 @@ MAX_TABLE_BYTES = 64 * 1024 * 1024
 
 
 def read_table(path: Path, delimiter: str | None = None) -> tuple[list[str], list[list[str]]]:
-    """Header and rows of a CSV/TSV (delimiter sniffed from the header line when not given)."""
+    """Header and rows of a CSV/TSV (delimiter sniffed from the header line when not given).
+
+    A byte-order mark and Windows line ends are read as a spreadsheet writes them.
+    """
     if not path.is_file():
         raise ClassifierFileError([f"{path}: no such file"])
     if path.stat().st_size > MAX_TABLE_BYTES:
@@ -62,7 +65,8 @@ def read_table(path: Path, delimiter: str | None = None) -> tuple[list[str], lis
     except UnicodeDecodeError:
         raise ClassifierFileError([f"{path}: not UTF-8 text"]) from None
     first = text.split("\n", 1)[0]
-    delimiter = delimiter or ("\t" if first.count("\t") > first.count(",") else ",")
+    # Tab, comma, or the semicolon spreadsheets write in comma-decimal locales: the one the header uses most.
+    delimiter = delimiter or max(("\t", ",", ";"), key=first.count)
     rows = [row for row in csv.reader(io.StringIO(text), delimiter=delimiter) if any(cell.strip() for cell in row)]
     if not rows:
         raise ClassifierFileError([f"{path}: empty file"])
@@ -86,8 +90,8 @@ def _column(header: list[str], path: Path, *names: str, required: bool = True) -
 def _probability(text: str, path: Path, row: int, column: str) -> float | None:
     if text in ("", "NA", "NaN", "nan"):
         return None
-    try:
-        value = float(text)
+    try:  # a decimal comma (0,874) as comma-decimal locales write it; a delimiter comma never reaches a cell
+        value = float(text.replace(",", ".", 1) if "." not in text else text)
     except ValueError:
         raise ClassifierFileError([f"{path} row {row}: {column} {text!r} is not a number"]) from None
     if not 0 <= value <= 1:

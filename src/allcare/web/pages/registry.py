@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request, Response
 
 from ...store.coded import REGISTRY_COLUMNS, RegistryFilters, registry_choices, registry_rows
 from ..deps import CodedDataReader, get_store
-from .common import PageRoute, csv_response, render
+from .common import PageRoute, csv_response, error_page, render
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 SHOWN = 500  # rows on the page; the CSV has them all
@@ -52,5 +52,9 @@ def registry_csv(request: Request, who: CodedDataReader) -> Response:
     if errors:
         return registry(request, who)
     with get_store(request).transaction() as session:
-        rows = registry_rows(session, who.actor, filters, CSV_LIMIT)
+        rows = registry_rows(session, who.actor, filters, CSV_LIMIT + 1)
+    if len(rows) > CSV_LIMIT:
+        # Never a CSV cut short: a registrar would count the rows and report a wrong number.
+        return error_page(request, 422, f"more than {CSV_LIMIT:,} records match: filter by year of diagnosis, entity or "
+                                        "code to export them in parts")
     return csv_response(REGISTRY_COLUMNS, rows, "allcare-registry.csv")
