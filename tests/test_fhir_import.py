@@ -338,3 +338,18 @@ def test_strict_mode_validates_every_element_with_the_r4b_models():
     (problem, *_) = problems_of(bundle(PATIENT, odd), strict=True)
     assert problem.startswith("Observation/g: interpretation")
     assert import_bundle(BRIAN.read_bytes(), strict=True).patients[0].case == import_bundle(BRIAN.read_bytes()).patients[0].case
+
+
+@pytest.mark.parametrize(("down_code", "all_code"), [("Q909", "C9100"), ("q90.9", "c91.00"), (" Q90.9", "C91.00 ")])
+def test_icd_10_cm_codes_written_without_their_dot_or_in_lower_case_are_read(down_code, all_code):
+    """EHRs and registry extracts often drop the dot after the 3-character category or write lower case
+    (the CMS tabular list spells "C91.00"): the code means the same, so the condition and the diagnosis
+    date are read all the same (before: the condition was reported unused and the diagnosis date lost)."""
+    icd = "http://hl7.org/fhir/sid/icd-10-cm"
+    down = {"resourceType": "Condition", "id": "ds", "subject": {"reference": "Patient/p1"},
+            "code": {"coding": [{"system": icd, "code": down_code}]}}
+    all_dx = {"resourceType": "Condition", "id": "dx", "subject": {"reference": "Patient/p1"}, "onsetDateTime": "2024-02-27",
+              "code": {"coding": [{"system": icd, "code": all_code}]}}
+    patient = only_case(bundle(PATIENT, down, all_dx))
+    assert [c.value for c in patient.case.patient.conditions] == ["down_syndrome"]
+    assert str(patient.case.diagnosis_date) == "2024-02-27"

@@ -283,6 +283,16 @@ _ICD_10_SPELLING = re.compile(r"([A-Z][0-9]{2})\.?([0-9A-Z]{0,4})")
 _ICD_O_SPELLING = re.compile(r"M?-?([0-9]{4})(?:[/-]?([0-9]))?")
 
 
+def icd_10_spelling(text: str) -> str | None:
+    """An ICD-10(-CM) code (or the start of one) as allcare stores codes: upper case, the dot after the
+    3-character category ("c9100" -> "C91.00"; CMS ICD-10-CM Tabular List); None when it is not shaped so."""
+    match = _ICD_10_SPELLING.fullmatch(text.strip().upper())
+    if match is None:
+        return None
+    category, rest = match.groups()
+    return f"{category}.{rest}" if rest else category
+
+
 def code_spellings(text: str) -> tuple[str, ...]:
     """What a typed code (or the start of one) may mean, spelled as allcare stores codes.
 
@@ -294,9 +304,8 @@ def code_spellings(text: str) -> tuple[str, ...]:
     """
     typed = text.strip().upper()
     spellings = [typed]
-    if match := _ICD_10_SPELLING.fullmatch(typed):
-        category, rest = match.groups()
-        spellings.append(f"{category}.{rest}" if rest else category)
+    if icd := icd_10_spelling(typed):
+        spellings.append(icd)
     if match := _ICD_O_SPELLING.fullmatch(typed):
         morphology, behaviour = match.groups()
         spellings.append(f"{morphology}/{behaviour}" if behaviour else morphology)

@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 from typing import Any
 
+from ...engine.codes import icd_10_spelling
 from . import codes as C
 from .problems import MappingReport
 from .read_helpers import as_date, code_in, concept_text, ext_value, identifier_value, is_derived, profiles
@@ -67,13 +68,18 @@ def patient_block(patient, pid: str, ref: str, report: MappingReport) -> dict[st
     return out
 
 
+def _icd_10_cm(condition) -> str:
+    """The condition's ICD-10-CM code as allcare spells codes ("c9100" and "C9100" are C91.00), or ""."""
+    code = code_in(condition.code, C.ICD10CM) or ""
+    return icd_10_spelling(code) or code
+
+
 def is_cancer_condition(condition) -> bool:
     if C.PROFILE_PRIMARY_CANCER_CONDITION in profiles(condition):
         return True
     if code_in(condition.code, C.SNOMED, C.ALL_SNOMED):
         return True
-    icd = code_in(condition.code, C.ICD10CM) or ""
-    return icd.startswith(C.ALL_ICD10_PREFIXES)
+    return _icd_10_cm(condition).startswith(C.ALL_ICD10_PREFIXES)
 
 
 def read_condition(condition, ref: str, report: MappingReport, conditions: list[str], dates: list[dt.date]) -> None:
@@ -83,7 +89,7 @@ def read_condition(condition, ref: str, report: MappingReport, conditions: list[
         report.add(ref, "skipped", f"verificationStatus {verification}")
         return
     own = code_in(condition.code, C.ALLCARE_CONDITIONS)
-    icd = code_in(condition.code, C.ICD10CM) or ""
+    icd = _icd_10_cm(condition)
     by_icd = next((name for prefix, name in C.ICD10_CONDITION_PREFIX.items() if icd.startswith(prefix)), None)
     name = own or by_icd
     if name:
