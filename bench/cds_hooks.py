@@ -176,14 +176,21 @@ class RawClient:
         self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
 
     async def post(self, body: bytes) -> tuple[bool, dict[str, float]]:
-        """(answered 200, the server's own split of its time)."""
-        connection = self.idle.pop() if self.idle else await asyncio.open_connection(self.host, self.port)
+        """(answered 200, the server's own split of its time). A kept-alive connection the server has closed
+        meanwhile (its idle timeout) answers nothing: the request is sent again once, on a new connection."""
+        reused = bool(self.idle)
+        connection = self.idle.pop() if reused else await asyncio.open_connection(self.host, self.port)
         reader, writer = connection
         try:
             writer.write(self.head.format(length=len(body)).encode())
             writer.write(body)
             await writer.drain()
-            status = int((await reader.readline()).split()[1])
+            status_line = await reader.readline()
+            if not status_line and reused:
+                writer.close()
+                self.idle.clear()  # the others have likely timed out too
+                return await self.post(body)
+            status = int(status_line.split()[1])
             headers = {}
             while (line := await reader.readline()) not in (b"\r\n", b""):
                 name, _, value = line.decode("latin-1").partition(":")
@@ -191,6 +198,9 @@ class RawClient:
             await reader.readexactly(int(headers.get("content-length", "0")))
         except (OSError, ValueError, IndexError, asyncio.IncompleteReadError):
             writer.close()
+            if reused:
+                self.idle.clear()
+                return await self.post(body)
             return False, {}
         if headers.get("connection", "").lower() == "close":
             writer.close()
