@@ -97,24 +97,26 @@ def unstorable_text(value: object) -> str | None:
     return next((problem for problem in map(unstorable_text, texts) if problem), None)
 
 
-# Unicode's bidirectional formatting characters (UAX #9, "Explicit Directional Formatting Characters" and the
-# implicit marks): invisible, they reorder what follows, so "MRN-\u202e1-TXT" shows as another identifier.
-BIDI_CONTROLS: Final = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# Characters no one sees as themselves: control characters (Cc: tab, line breaks, ESC sequences), format
+# characters (Cf: zero-width space, the bidirectional controls of UAX #9 such as U+202E right-to-left
+# override, which reorder what follows) and the line and paragraph separators (Zl, Zp).
+INVISIBLE_CATEGORIES: Final = frozenset({"Cc", "Cf", "Zl", "Zp"})
 
 
-def misleading_identifier_character(value: str) -> str | None:
-    """Why an identifier would not display as what it is (a control or bidirectional formatting character), or None.
+def identifier_problem(value: str) -> str | None:
+    """Why an identifier would not display as what it is (an invisible or control character), or None.
 
     Identifiers are matched and read character for character (lists, search, the registry, a terminal):
-    a control character (Unicode category Cc: tab, line breaks, ESC sequences) or a bidi control
-    makes one identifier look like another, or rewrites the screen it is printed on.
+    such a character makes one identifier look like another, cannot be typed back, or rewrites the screen
+    it is printed on.
     """
     if value.isascii() and value.isprintable():
         return None
     for position, char in enumerate(value):
-        if char in BIDI_CONTROLS or unicodedata.category(char) == "Cc":
-            return (f"contains {char!a} at position {position}, a control or bidirectional formatting character "
-                    "that would make the identifier display as something else; remove it")
+        category = unicodedata.category(char)
+        if category in INVISIBLE_CATEGORIES:
+            return (f"contains {char!a} at position {position}, an invisible or control character (Unicode category "
+                    f"{category}) that would make the identifier display as something else; remove it")
     return None
 
 
@@ -206,9 +208,6 @@ class Patient(_Strict):
     def _one_spelling(cls, value: str, info: ValidationInfo) -> str:
         if info.context and info.context.get(STORED):
             return value  # a record stored before these rules is read as stored: never refused on read
-        problem = misleading_identifier_character(value)
-        if problem:
-            raise ValueError(problem)
         return canonical_identifier(value)
 
     @field_validator("conditions")
@@ -225,16 +224,15 @@ def canonical_identifier(text: str) -> str:
     """The one spelling of a patient identifier: Unicode NFC (UAX #15), no surrounding white space.
 
     Systems spell one identifier differently (NFD from macOS, a trailing space from a spreadsheet); compared
-    as typed, one person would become two records. Invisible characters (Unicode categories Cf, Zl, Zp, e.g. a
-    zero-width space) are refused: no one can see or type them back (control characters: see
-    :func:`misleading_identifier_character`).
+    as typed, one person would become two records. An identifier holding an invisible or control character
+    is refused (:func:`identifier_problem`), also at its ends: it is not trimmed into another identifier.
     """
+    problem = identifier_problem(text)
+    if problem:
+        raise ValueError(problem)
     value = unicodedata.normalize("NFC", text).strip()
     if not value:
         raise ValueError("the identifier is blank")
-    hidden = sorted({f"U+{ord(c):04X}" for c in value if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp")})
-    if hidden:
-        raise ValueError(f"the identifier holds invisible characters ({', '.join(hidden)}); remove them")
     return value
 
 
