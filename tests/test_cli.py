@@ -140,3 +140,24 @@ def test_schema_command_prints_json_schema():
 def test_unknown_option_is_a_usage_error_with_status_2():
     done = allcare("assess", str(EXAMPLE), "--colour", "blue")
     assert done.returncode == 2 and "Traceback" not in done.stderr
+
+
+def test_text_from_a_case_file_cannot_send_terminal_control_sequences(tmp_path):
+    """A note, protocol or lesion name holding an ESC sequence (recolour, clear the screen, move the cursor) or
+    a right-to-left override is printed as a visible escape, never sent to the terminal as it is."""
+    import yaml
+
+    case = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
+    for finding in case["findings"]:
+        finding["note"] = "seen\x1b[2J\x1b[31m in clinic\u202e"
+        if finding["type"] == "treatment":
+            finding["protocol"] = "AALL\x1b]0;title\x07 0932"
+        if finding["type"] == "genetics":
+            finding["alterations"] = [*finding.get("alterations", []), "IKZF1\x1b[2J\u202e deletion"]
+    path = tmp_path / "case.json"
+    path.write_text(json.dumps(case, default=str), encoding="utf-8")
+    for command in ("assess", "explain"):
+        done = allcare(command, str(path))
+        assert done.returncode == 0, done.stderr
+        assert "\x1b" not in done.stdout and "\x07" not in done.stdout and "\u202e" not in done.stdout
+    assert "\\x1b" in done.stdout  # the derivation trail quotes the evidence: shown, as an escape

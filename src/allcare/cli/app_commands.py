@@ -15,10 +15,10 @@ import sys
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from .console import SafeConsole as Console
 from .interop_commands import export_app, import_app
 
 app_commands = typer.Typer(no_args_is_help=True)

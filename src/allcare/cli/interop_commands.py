@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
 from ..interop.casefile import CaseFileError, dump_case, load_case
+from .console import SafeConsole as Console
 
 if TYPE_CHECKING:
     from ..interop.fhir import MappingReport

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import msgspec
 import typer
-from rich.console import Console
 
 from .. import DISCLAIMER
 from ..clock import assessment_date
@@ -26,6 +25,7 @@ from ..interop.casefile import CaseFileError, load_case
 from ..rules_file import RulesFileError, read_rules_file
 from . import render
 from .app_commands import app_commands
+from .console import SafeConsole as Console
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INVALID = 0, 1, 2
 
