@@ -203,6 +203,15 @@ def test_a_version_stamp_in_another_form_fails_nothing_and_orders_nothing():
     assert any("which is current" in e.reason for e in patient.report.not_mapped())
 
 
+
+def test_a_version_number_longer_than_a_fhir_id_orders_nothing_and_fails_nothing():
+    """meta.versionId is an R4 ``id`` (at most 64 characters): a run of 5,000 digits is not a version number
+    (reading it as one raised Python's integer-size error, a traceback), so it orders nothing."""
+    huge = [_platelets("9" * 5000, 15), _platelets("8" * 5000, 150)]
+    patient = imported(*huge)
+    assert findings_of(patient, "cbc") == []
+    assert any("which is current" in e.reason for e in patient.report.not_mapped())
+
 # The specimen a result was measured on (Observation.specimen -> Specimen.type) --------------------------------------------
 SNOMED = "http://snomed.info/sct"
 V2_0487 = "http://terminology.hl7.org/CodeSystem/v2-0487"

@@ -61,10 +61,16 @@ def _current(group: list[Item], report: MappingReport) -> Item | None:
     return None
 
 
+FHIR_ID_MAX = 64
+"""meta.versionId is an R4 ``id``: at most 64 characters (https://hl7.org/fhir/R4/datatypes.html#id)."""
+
+
 def _version_number(item: Item) -> int | None:
     meta = item.resource.meta
     version = meta.versionId if meta is not None else None
-    return int(version) if version is not None and version.isdigit() else None
+    if version is None or not (version.isascii() and version.isdigit() and len(version) <= FHIR_ID_MAX):
+        return None
+    return int(version)
 
 
 def _last_updated(item: Item) -> dt.datetime | None:
