@@ -300,6 +300,14 @@ class CaseView:
     def nearest_cbc(self, when: dt.date, window_days: int, having: str | None = None) -> Indexed[Cbc] | None:
         return self.nearest(self.within("cbc", when, window_days), when, window_days, having)
 
+    def cbcs_on(self, day: dt.date, having: str) -> list[Indexed[Any]]:
+        """The blood counts of ``day`` that report ``having`` (an analyte), in the order the case lists them.
+
+        Findings carry a date, not a time: the counts of one day have no order, so a rule that reads "the"
+        count of a day must look at all of them (docs/decisions.md#same-day).
+        """
+        return [c for c in self.between("cbc", day, day) if getattr(c.finding, having) is not None]
+
     def until(self, end: dt.date) -> list[Indexed[Finding]]:
         """Findings of any type dated on or before ``end``, in date order (a new list)."""
         if self._all_dates is None:

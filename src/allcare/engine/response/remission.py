@@ -48,7 +48,7 @@ def check_recovery(view: CaseView, when: dt.date) -> RecoveryCheck:
 
     blasts = view.nearest_cbc(when, window, having="blasts_pct")
     if blasts is not None:  # a count of that day showing blasts is not outweighed by one written before it
-        day = [c for c in view.between("cbc", blasts.date, blasts.date) if c.finding.blasts_pct is not None]
+        day = view.cbcs_on(blasts.date, "blasts_pct")
         blasts = next((c for c in day if above(c.finding.blasts_pct.value, c.finding.blasts_pct.comparator, 0.0)), blasts)
     q = None if blasts is None else blasts.finding.blasts_pct
     if blasts is not None and q is not None:
@@ -77,7 +77,7 @@ def check_recovery(view: CaseView, when: dt.date) -> RecoveryCheck:
         counts.append((item, _count_text(name, q)))
         enough = at_least(q.value, q.comparator, line)
         # Counts of one day carry no order: the nearest count's day speaks only when its counts agree.
-        day = [c for c in view.between("cbc", item.date, item.date) if getattr(c.finding, analyte) is not None]
+        day = view.cbcs_on(item.date, analyte)
         sides = {at_least(getattr(c.finding, analyte).value, getattr(c.finding, analyte).comparator, line) for c in day}
         if {True, False} <= sides:
             shown = ", ".join(_count_text(name, getattr(c.finding, analyte)) for c in day)

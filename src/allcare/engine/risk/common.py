@@ -96,14 +96,18 @@ class WbcAgainstLine:
     missing: list[str] = field(default_factory=list)
 
 
-def presenting_wbc_against(view: CaseView, count: Indexed[Cbc], side: Callable[[float, str | None], bool | None]) -> WbcAgainstLine:
-    """``side`` (a three-valued line test) of the presenting WBC, over every count of its day.
+def presenting_wbc_against(view: CaseView, count: Indexed[Cbc] | None,
+                           side: Callable[[float, str | None], bool | None]) -> WbcAgainstLine:
+    """``side`` (a three-valued line test) of the presenting WBC, over every count of its day (unknown
+    without a presenting count).
 
     Counts of one day carry no time, so none of them is "the first": when they fall on both sides of
     the line the presenting WBC is contradictory and decides nothing (the conflicts name them). Otherwise
     the presenting count's own side is the answer.
     """
-    day = [c for c in view.between("cbc", count.date, count.date) if c.finding.wbc is not None]
+    if count is None:
+        return WbcAgainstLine(None)
+    day = view.cbcs_on(count.date, "wbc")
     sides = {c.index: side(c.finding.wbc.value, c.finding.wbc.comparator) for c in day}
     known = {v for v in sides.values() if v is not None}
     if len(known) > 1:

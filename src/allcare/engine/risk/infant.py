@@ -69,16 +69,14 @@ def interfant_high_risk(
 
     count = presenting_wbc(view, treatments.start)
     q = count.finding.wbc if count is not None else None
-    against = None if count is None else presenting_wbc_against(
-        view, count, lambda value, comparator: at_least(value, comparator, rules.interfant_wbc_from))
-    high_wbc = None if against is None else against.side
-    conflicts = [] if against is None else against.conflicts
+    against = presenting_wbc_against(view, count, lambda value, comparator: at_least(value, comparator, rules.interfant_wbc_from))
+    high_wbc, conflicts = against.side, against.conflicts
     sign = {True: ">=", False: "<", None: "contradictory against" if conflicts else "cannot tell against"}[high_wbc]
     wbc_part = "presenting WBC unknown" if q is None else (
         f"presenting WBC {wbc_text(q)} x10^9/L ({sign} {num(rules.interfant_wbc_from)})")
     if count is not None and q is not None:
         evidence.append(count.ref(f"presenting WBC {wbc_text(q)} x10^9/L"))
-        evidence += [] if against is None else against.refs
+        evidence += against.refs
     first = treatments.start
     if first is None:
         response_state, response_text, response_missing = None, "day-8 prednisone response unknown", ["treatment start (for day 8)"]

@@ -50,11 +50,9 @@ def nci_risk(view: CaseView, diagnosis: Diagnosis, treatments: TreatmentHistory)
     q = count.finding.wbc if count is not None else None
     shown = wbc_text(q) if q is not None else None
     evidence = [count.ref(f"presenting WBC {shown} x10^9/L")] if count is not None else []
-    against = None if count is None else presenting_wbc_against(
-        view, count, lambda value, comparator: at_least(value, comparator, rules.nci_wbc_high_from))
-    high_wbc = None if against is None else against.side
-    conflicts = [] if against is None else against.conflicts
-    evidence += [] if against is None else against.refs
+    against = presenting_wbc_against(view, count, lambda value, comparator: at_least(value, comparator, rules.nci_wbc_high_from))
+    high_wbc, conflicts = against.side, against.conflicts
+    evidence += against.refs
     wbc_part = None
     if q is not None:
         sign = {True: ">=", False: "<", None: "contradictory against" if conflicts else "cannot tell against"}[high_wbc]
@@ -95,6 +93,6 @@ def nci_risk(view: CaseView, diagnosis: Diagnosis, treatments: TreatmentHistory)
     missing = [AGE_MISSING] if age is None else []
     if conflicts:
         c = contradictory(TOPIC, RULE, NCI_ROME, conflicts, evidence, value=None)
-        return Outcome(None, msgspec.structs.replace(c, missing=[*missing, *(against.missing if against else [])]), factors)
+        return Outcome(None, msgspec.structs.replace(c, missing=[*missing, *against.missing]), factors)
     missing += [WBC_MISSING] if q is None else [f"presenting WBC as a value (reported as {shown} x10^9/L)"] if high_wbc is None else []
     return Outcome(None, undetermined(TOPIC, RULE, NCI_ROME, missing, evidence=evidence), factors)

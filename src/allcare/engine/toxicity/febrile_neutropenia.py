@@ -94,8 +94,7 @@ def febrile_episodes(view: CaseView) -> tuple[list[FebrileEpisode], list[Conclus
         window = rules.febrile_neutropenia_anc_window_days
         count = view.nearest_cbc(day, window, having="anc")
         # That count's day carries no order: a neutropenic count of it is not excluded by another.
-        same_day = [] if count is None else [
-            c for c in view.between("cbc", count.date, count.date) if c.finding.anc is not None]
+        same_day = [] if count is None else view.cbcs_on(count.date, "anc")
         count = next((c for c in same_day if below(c.finding.anc.value, c.finding.anc.comparator,
                                                     rules.febrile_neutropenia_anc_below)), count)
         v = item.finding
