@@ -359,7 +359,7 @@ def test_a_prefetch_searchset_with_a_search_outcome_is_still_decoded_in_one_pass
     """Many FHIR servers add an OperationOutcome entry (``search.mode: outcome``) to a searchset; it must not
     send the whole prefetch the slower way, one resource at a time (a resource of a type allcare does not
     read still does, and is then passed over as before)."""
-    from allcare.interop.cdshooks.service import _decoded
+    from allcare.interop.cdshooks.prefetch import _decoded
 
     observations = prefetch_for(example_resources)["observations"]
     outcome = {"search": {"mode": "outcome"},
@@ -391,7 +391,7 @@ def test_included_encounters_and_practitioners_are_passed_over_in_the_one_pass_d
     """An EHR's search may ``_include`` the Encounter and Practitioner of its results: allcare does not read them,
     and they must not send the whole Bundle the slower way of one resource at a time; the cards are those of
     the prefetch without them."""
-    from allcare.interop.cdshooks.service import _decoded
+    from allcare.interop.cdshooks.prefetch import _decoded
 
     patient_id = example_resources[0]["id"]
     prefetch = _with_included_context(example_resources)

@@ -1,8 +1,13 @@
-"""Process-wide settings for a process that serves requests (the web app, the CDS Hooks service)."""
+"""Process-wide settings for a process that serves requests (the web app, the CDS Hooks service), and its
+worker processes."""
 
 from __future__ import annotations
 
 import gc
+import multiprocessing
+import threading
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 
 # Python's defaults (700, 10, 10) run a young collection every 700 allocations and a full
 # one every hundred of those. A server keeps large caches (validated FHIR resources,
@@ -27,3 +32,48 @@ def prepare_server_process() -> None:
 
     load_unit_registry()
     tune_garbage_collector()
+
+
+class WorkerProcess:
+    """One worker process of a server process, for work that must not share the server's interpreter.
+
+    A thread is not enough for tens of milliseconds (or seconds) of Python: it holds the interpreter
+    lock in slices, so every other request of the server waits behind it. In a process of its own the
+    work runs on another core and the server's event loop and request threads are untouched.
+
+    Started on first use or by :meth:`start` (``spawn``, never ``fork``: the server has threads and open
+    connections), ended with the interpreter; ``warm`` runs in it as soon as it starts, so that the first
+    request after a restart does not wait seconds for a cold interpreter. Work queues in it one task
+    at a time. After it died (killed, out of memory) :meth:`restart` lets the next task start a new one.
+    """
+
+    def __init__(self, warm: Callable[[], None] | None = None) -> None:
+        self._warm = warm
+        self._pool: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def pool(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+                if self._warm is not None:
+                    self._pool.submit(self._warm)
+            return self._pool
+
+    def start(self, *, wait: bool = False) -> None:
+        """Start the process and warm it now, in the background (nothing waits for it), or ``wait`` until
+        it is warm."""
+        started = self.pool().submit(_ready)
+        if wait:
+            started.result()
+
+    def restart(self) -> None:
+        """After the process died: the next task starts a new one."""
+        with self._lock:
+            broken, self._pool = self._pool, None
+        if broken is not None:
+            broken.shutdown(wait=False, cancel_futures=True)
+
+
+def _ready() -> None:
+    """(In a worker process) nothing: queued after ``warm``, it is done when the process is ready."""

@@ -1,43 +1,22 @@
-"""A worker process for the heavy requests of a server: FHIR imports.
+"""The server's import worker process: FHIR imports.
 
-A thread is not enough for a 30 MB import: parsing, validating and mapping it
-is seconds of Python that holds the interpreter lock in slices, and its many
-objects make the garbage collector pause the whole process; every other
-request of the server waited behind it (measured: reads at 0.6 s instead of
-0.3 s, pauses over a second). In a process of its own the import runs on
-another core and the server's event loop and request threads are untouched.
-
-One worker process per server process, started with the app (``spawn``, never
-``fork``: the server has threads and open connections) and ended with the
-interpreter. It loads the importer as soon as it starts (:func:`start`), so the
-first import after a restart does not wait seconds for a cold interpreter. It opens the same store by its URL; SQLite writers of both
-processes queue on the store's write lock file, PostgreSQL locks rows, so a
-record is never written by both at once. Imports queue in it one at a time.
+A 30 MB import is seconds of parsing, validating and mapping; in a thread every
+other request of the server waited behind it (measured: reads at 0.6 s instead of
+0.3 s, pauses over a second). It runs in a worker process of its own
+(:class:`~allcare.serving.WorkerProcess`), started with the app with the importer
+loaded. It opens the same store by its URL; SQLite writers of both processes queue
+on the store's write lock file, PostgreSQL locks rows, so a record is never written
+by both at once. Imports queue in it one at a time.
 """
 
 from __future__ import annotations
 
-import multiprocessing
-import threading
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
-_pool: ProcessPoolExecutor | None = None
-_lock = threading.Lock()
+from ..serving import WorkerProcess
+
 _stores: dict[str, Any] = {}  # in the worker: one Store per URL, kept between imports
-
-
-def pool() -> ProcessPoolExecutor:
-    global _pool  # noqa: PLW0603 - one pool per process, started on first use
-    with _lock:
-        if _pool is None:
-            _pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
-        return _pool
-
-
-def start() -> None:
-    """Start the worker and load the importer in it now, in the background (nothing waits for it)."""
-    pool().submit(_load_importer)
 
 
 def _load_importer() -> None:
@@ -46,13 +25,21 @@ def _load_importer() -> None:
     from ..store import Store  # noqa: F401
 
 
+_IMPORTS = WorkerProcess(warm=_load_importer)
+
+
+def pool() -> ProcessPoolExecutor:
+    return _IMPORTS.pool()
+
+
+def start() -> None:
+    """Start the worker and load the importer in it now, in the background (nothing waits for it)."""
+    _IMPORTS.start()
+
+
 def restart() -> None:
     """After the worker died (killed, out of memory): the next import starts a new one."""
-    global _pool
-    with _lock:
-        broken, _pool = _pool, None
-    if broken is not None:
-        broken.shutdown(wait=False, cancel_futures=True)
+    _IMPORTS.restart()
 
 
 def store_for(url: str):
