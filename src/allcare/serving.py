@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
+import os
+import signal
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 
@@ -55,7 +58,8 @@ class WorkerProcess:
     def pool(self) -> ProcessPoolExecutor:
         with self._lock:
             if self._pool is None:
-                self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+                self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                                                 initializer=_serve_this_server_only, initargs=(os.getpid(),))
                 if self._warm is not None:
                     self._pool.submit(self._warm)
             return self._pool
@@ -73,6 +77,30 @@ class WorkerProcess:
             broken, self._pool = self._pool, None
         if broken is not None:
             broken.shutdown(wait=False, cancel_futures=True)
+
+
+def _serve_this_server_only(server: int) -> None:
+    """(In a worker process, first) live and end with the server process that started it.
+
+    Ctrl-C is ignored: a terminal sends it to the whole process group, and the server, which gets it
+    too, ends its worker processes itself as it shuts down (each printed a ``KeyboardInterrupt``
+    traceback). And the process ends when the server is gone: a server stopped by SIGTERM (uvicorn
+    raises it again after its graceful shutdown) or SIGKILL exits without ending its worker processes,
+    which were then left running on their own (found with ``kill <server pid>``). ``server`` is its pid as
+    the server gave it: a server gone before this process had started would otherwise leave it its new
+    parent's pid to watch.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def end_with_the_server() -> None:
+        while os.getppid() == server:
+            time.sleep(_PARENT_CHECK_SECONDS)
+        os._exit(0)
+
+    threading.Thread(target=end_with_the_server, name="end-with-the-server", daemon=True).start()
+
+
+_PARENT_CHECK_SECONDS = 1.0
 
 
 def _ready() -> None:
