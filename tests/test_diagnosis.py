@@ -71,11 +71,24 @@ def test_marrow_blast_threshold_set_to_25(pct, expected):
     assert diagnosis_of(marrow(pct), phenotype(B_MARKERS), rules=rules).disease == expected
 
 
-@pytest.mark.parametrize("pct, expected", [(19, "LBL"), (20, "ALL")])
+@pytest.mark.parametrize("pct, expected", [(19, "LBL"), (22, "LBL"), (24.9, "LBL"), (25, "ALL")])
 def test_mass_with_low_marrow_blasts_is_lymphoma(pct, expected):
+    """With a mass, leukaemia vs lymphoma is the protocols' staging line (25% marrow blasts, the M3 marrow),
+    not WHO's 20% floor for calling ALL without a mass: a mediastinal mass with 22% marrow blasts is LBL."""
     d = diagnosis_of(marrow(pct), phenotype(ETP_MARKERS), mass("mediastinum"))
     assert d.disease == expected
     assert d.lbl_site == ("mediastinum" if expected == "LBL" else None)
+    disease = conclusion(d, "diagnosis.disease")
+    assert disease.rule == "DX.DISEASE.LBL_MASS" and "25%" in disease.explanation
+
+
+def test_the_two_marrow_lines_are_set_apart():
+    """A centre may move each line on its own: the mass staging line does not move WHO's floor, nor back."""
+    rules = rules_from_dict({"lymphoma_marrow_blast_pct": 30})
+    assert diagnosis_of(marrow(27), phenotype(ETP_MARKERS), mass("mediastinum"), rules=rules).disease == "LBL"
+    assert diagnosis_of(marrow(22), phenotype(B_MARKERS), rules=rules).disease == "ALL"
+    no_mass = conclusion(diagnosis_of(marrow(22), phenotype(B_MARKERS)), "diagnosis.disease")
+    assert no_mass.rule == "DX.DISEASE.MARROW_BLASTS" and "20%" in no_mass.explanation
 
 
 @pytest.mark.parametrize(("first", "second", "expected"), [

@@ -96,10 +96,10 @@ REGISTRY: tuple[RuleArea, ...] = (
           _PLOIDY + _DNA_INDEX),
     )),
     RuleArea("Disease", (
-        R("DX.DISEASE.MARROW_BLASTS", "marrow lymphoblasts at or above the leukaemia line = ALL", s.WHO_2016,
-          ("leukaemia_marrow_blast_pct",), "all-vs-lbl"),
-        R("DX.DISEASE.LBL_MASS", "a mass with fewer marrow blasts = lymphoblastic lymphoma", s.WHO_2016,
-          ("leukaemia_marrow_blast_pct",), "all-vs-lbl"),
+        R("DX.DISEASE.MARROW_BLASTS", "without a tissue mass: marrow lymphoblasts at or above WHO's floor = ALL",
+          s.WHO_2016, ("leukaemia_marrow_blast_pct",), "all-vs-lbl"),
+        R("DX.DISEASE.LBL_MASS", "with a tissue mass: marrow blasts at or above the staging line = ALL, fewer = "
+          "lymphoblastic lymphoma", s.WHO_2016, ("lymphoma_marrow_blast_pct",), "all-vs-lbl"),
         R("DX.DISEASE.LOW_BLASTS", "marrow blasts below the line without a mass: not ALL by the count", s.WHO_2016,
           ("leukaemia_marrow_blast_pct",), "all-vs-lbl"),
         R("DX.DISEASE.BLOOD_BLASTS", "blood blasts without a marrow: the disease stays open", s.WHO_2016),
