@@ -508,3 +508,52 @@ def test_low_confidence_expression_call_is_reported_not_used():
     d = diagnosis_of(genetics(expression_subtype="Ph-like", expression_confidence=0.4))
     assert d.genetics.expression_subtype == "Ph-like"
     assert "not used" in conclusion(d, "diagnosis.genetics.expression").explanation
+
+
+# MYC-rearranged B blasts: B-ALL with MYC rearrangement (precursor) or Burkitt -------------------------
+
+MATURE_LOOKING_B = {"CD19": "positive", "CD10": "positive", "cCD79a": "positive", "CD20": "bright", "MPO": "negative",
+                    "cCD3": "negative"}
+
+
+@pytest.mark.parametrize("finding", [
+    cyto(karyotype="46,XY,t(8;14)(q24;q32)[20]"),
+    cyto(karyotype="46,XY,t(2;8)(p12;q24)[20]"),
+    cyto(karyotype="46,XY,t(8;22)(q24;q11.2)[20]"),
+    genetics(fusions=["MYC::IGH"], source="FISH IGH/MYC dual fusion"),
+    genetics(alterations=["MYC rearranged"], source="FISH MYC break-apart"),
+])
+def test_myc_rearranged_b_blasts_without_a_precursor_marker_are_not_called_b_all(finding):
+    """An IG::MYC rearrangement in CD10+ B blasts with no TdT or CD34 is Burkitt's picture (WHO-HAEM5); ICC 2022's
+    B-ALL with MYC rearrangement needs precursor blasts. The disease stays open and asks for the markers."""
+    d = diagnosis_of(marrow(80), phenotype(MATURE_LOOKING_B), finding)
+    assert "MYC_rearrangement" in d.genetics.detected
+    assert d.disease == "indeterminate" and d.who_haem5.key is None
+    disease = conclusion(d, "diagnosis.disease")
+    assert any("TdT and CD34" in m for m in disease.missing) and "Burkitt" in disease.explanation
+
+
+@pytest.mark.parametrize("marker", ["TdT", "CD34"])
+def test_myc_rearranged_precursor_b_blasts_are_b_all_with_myc_rearrangement(marker):
+    d = diagnosis_of(marrow(80), phenotype({**MATURE_LOOKING_B, marker: 60}), cyto(karyotype="46,XY,t(8;14)(q24;q32)[20]"))
+    assert d.disease == "ALL"
+    assert d.icc_2022.key == "icc_b_all_myc"
+    assert conclusion(d, "diagnosis.mature_b").rule == "DX.LINEAGE.MYC_PRECURSOR"
+
+
+def test_myc_rearranged_b_blasts_negative_for_both_precursor_markers_go_to_review():
+    d = diagnosis_of(marrow(80), phenotype({**MATURE_LOOKING_B, "TdT": "negative", "CD34": "negative"}),
+                     cyto(karyotype="46,XY,t(8;14)(q24;q32)[20]"))
+    assert d.disease == "indeterminate"
+    assert any("haematopathology review" in m for m in conclusion(d, "diagnosis.disease").missing)
+
+
+def test_t_8_14_with_the_t_cell_receptor_alpha_band_is_not_ig_myc():
+    d = diagnosis_of(marrow(80), phenotype(B_MARKERS), cyto(karyotype="46,XY,t(8;14)(q24;q11.2)[20]"))
+    assert "MYC_rearrangement" not in d.genetics.detected
+
+
+@pytest.mark.parametrize("karyotype", ["46,XX,t(X;14)(p22;q32)[20]", "46,XY,t(Y;14)(p11.2;q32)[20]"])
+def test_crlf2_translocation_in_the_karyotype_is_read_as_igh_crlf2(karyotype):
+    d = diagnosis_of(marrow(80), phenotype(B_MARKERS), cyto(karyotype=karyotype))
+    assert {"IGH::CRLF2", "CRLF2_rearrangement"} <= set(d.genetics.detected)

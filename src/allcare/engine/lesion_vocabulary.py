@@ -28,6 +28,10 @@ IAMP21: Final = "iAMP21"
 BCR_ABL1_LIKE: Final = "BCR::ABL1-like"
 ETV6_RUNX1_LIKE: Final = "ETV6::RUNX1-like"
 TP53_MUTATION: Final = "TP53_mutation"
+IGH_MYC: Final = "IGH::MYC"
+IGK_MYC: Final = "IGK::MYC"
+IGL_MYC: Final = "IGL::MYC"
+IGH_CRLF2: Final = "IGH::CRLF2"
 
 REARRANGEMENT: Final = "_rearrangement"
 
@@ -37,8 +41,13 @@ def rearrangement(gene: str) -> str:
     return f"{gene}{REARRANGEMENT}"
 
 
-KARYOTYPE_RECURRENT = (BCR_ABL1, ETV6_RUNX1, TCF3_PBX1, KMT2A_R, TCF3_HLF, IGH_IL3, IAMP21)
+KARYOTYPE_RECURRENT = (BCR_ABL1, ETV6_RUNX1, TCF3_PBX1, KMT2A_R, TCF3_HLF, IGH_IL3, IAMP21, IGH_MYC, IGK_MYC, IGL_MYC,
+                       IGH_CRLF2)
 """The recurrent lesions the karyotype parser recognises (``karyotype/recurrent.py``), in its keys."""
+
+MYC_R: Final = "MYC_rearrangement"
+"""MYC joined to an immunoglobulin locus (or another partner): Burkitt's hallmark, and ICC's B-ALL with MYC
+rearrangement when the blasts are precursors."""
 
 B_DEFINING = (BCR_ABL1, KMT2A_R, ETV6_RUNX1, TCF3_PBX1, IAMP21)
 """Lesions that must be tested negative (with ploidy) before B-ALL, NOS can be called."""
@@ -104,6 +113,10 @@ FUSION_SYNONYMS = {
     "TEL::AML1": ETV6_RUNX1,
     "MLL::AF4": "KMT2A::AFF1",
     "E2A::HLF": TCF3_HLF,
+    "MYC::IGH": IGH_MYC,
+    "MYC::IGK": IGK_MYC,
+    "MYC::IGL": IGL_MYC,
+    "CRLF2::IGH": IGH_CRLF2,
 }
 """Legacy gene names and reversed partners of the defining fusions."""
 

@@ -67,6 +67,9 @@ REGISTRY: tuple[RuleArea, ...] = (
         R("KARYO.T_4_11", "t(4;11)(q21;q23): KMT2A rearrangement", s.ISCN_2020),
         R("KARYO.T_17_19", "t(17;19)(q22;p13): TCF3::HLF", s.ISCN_2020),
         R("KARYO.T_5_14", "t(5;14)(q31;q32): IGH::IL3", s.ISCN_2020),
+        R("KARYO.IG_MYC", "t(8;14)(q24;q32), t(2;8)(p11;q24) or t(8;22)(q24;q11): MYC joined to an immunoglobulin "
+          "locus", s.ISCN_2020),
+        R("KARYO.IGH_CRLF2", "t(X;14)(p22;q32) or t(Y;14)(p11;q32): IGH::CRLF2", s.ISCN_2020),
         R("KARYO.KMT2A_11Q23", "any translocation, insertion, inversion or derivative at 11q23: KMT2A rearranged", s.ISCN_2020),
         R("KARYO.KMT2A_11Q23_SUGGESTED", "del or add at 11q23 suggests a KMT2A rearrangement; KMT2A FISH decides",
           s.ISCN_2020),
@@ -120,6 +123,8 @@ REGISTRY: tuple[RuleArea, ...] = (
           ("etp_mpo_below_pct",)),
         R("DX.LINEAGE.MYELOID_ONLY", "only myeloid criteria met", s.WHO_2016_MPAL),
         R("DX.LINEAGE.MATURE_B", "sIg+ mature B phenotype", s.MATURATION_STAGES),
+        R("DX.LINEAGE.MYC_PRECURSOR", "MYC-rearranged B blasts are B-ALL only when a precursor marker (TdT, CD34) "
+          "shows them, else Burkitt lymphoma/leukaemia stays open", s.WHO_HAEM5, (), "myc-rearranged"),
         R("DX.LINEAGE.NONE_MET", "no lineage meets its criteria", s.WHO_2016_MPAL),
         R("DX.LINEAGE.CONFLICT", "reports disagree on a marker the lineage turns on: the lineage stays open", s.WHO_2016_MPAL),
         R("DX.LINEAGE.NO_IMMUNOPHENOTYPE", "no immunophenotype in the work-up", s.WHO_2016_MPAL),

@@ -133,6 +133,13 @@ def lbl_site(workup: Workup) -> str | None:
     return ";".join(sorted(dict.fromkeys(sites))) or None
 
 
+def _mature_b_question(lineage: LineageCall) -> str:
+    open_call = lineage.mature_b_conclusion
+    if open_call is not None and open_call.explanation:
+        return open_call.explanation
+    return "surface Ig+ blasts without a TdT result: B-ALL or mature B-cell neoplasm"
+
+
 def classify_disease(view: CaseView, workup: Workup, lineage: LineageCall, genetics: GeneticProfile) -> DiseaseCall:
     burden = _burden(view, workup, genetics)
     evidence = [*burden.evidence, *lineage.conclusion.evidence]
@@ -152,7 +159,7 @@ def classify_disease(view: CaseView, workup: Workup, lineage: LineageCall, genet
         missing = [*undecided, *burden.missing]
         return DiseaseCall("indeterminate", undetermined(
             TOPIC, "DX.DISEASE.MATURE_B", SOURCE, missing,
-            f"{burden.text}; surface Ig+ blasts without a TdT result: B-ALL or mature B-cell neoplasm", evidence,
+            f"{burden.text}; {_mature_b_question(lineage)}", evidence,
         ), missing=missing)
     if lineage.lineage is None:
         missing = list(dict.fromkeys([*lineage.missing, *lineage.conclusion.missing, *burden.missing]))
