@@ -557,3 +557,46 @@ def test_t_8_14_with_the_t_cell_receptor_alpha_band_is_not_ig_myc():
 def test_crlf2_translocation_in_the_karyotype_is_read_as_igh_crlf2(karyotype):
     d = diagnosis_of(marrow(80), phenotype(B_MARKERS), cyto(karyotype=karyotype))
     assert {"IGH::CRLF2", "CRLF2_rearrangement"} <= set(d.genetics.detected)
+
+
+# Kinase genes rearranged by break-apart FISH, partner not named --------------------------------------
+
+ALL_DEFINING_NEGATIVE = ["ETV6::RUNX1", "TCF3::PBX1", "KMT2A_rearrangement", "iAMP21"]
+
+
+def test_jak2_break_apart_without_a_partner_is_a_jak_stat_bcr_abl1_like_lesion():
+    """ICC 2022 defines BCR::ABL1-like ALL, JAK-STAT activated, by the rearranged kinase gene; a JAK2 break-apart
+    FISH shows JAK2 rearranged even when the partner is unnamed."""
+    d = diagnosis_of(marrow(80), phenotype(B_MARKERS), genetics(negative=["BCR::ABL1", *ALL_DEFINING_NEGATIVE]),
+                     cyto(karyotype="46,XY[20].nuc ish(JAK2x2)(5'JAK2 sep 3'JAK2x1)[140/200]"))
+    assert "JAK2_rearrangement" in d.genetics.detected
+    assert d.who_haem5.key == "b_all_bcr_abl1_like"
+    assert (d.icc_2022.key, d.icc_2022.subtype) == ("icc_b_all_bcr_abl1_like", "jak_stat")
+
+
+@pytest.mark.parametrize("gene", ["ABL1", "ABL2", "PDGFRB", "CSF1R"])
+def test_abl_class_break_apart_with_bcr_abl1_excluded_is_abl_class(gene):
+    d = diagnosis_of(marrow(80), phenotype(B_MARKERS), cyto(karyotype="46,XY[20]"),
+                     genetics(alterations=[f"{gene} rearranged"], negative=["BCR::ABL1", *ALL_DEFINING_NEGATIVE],
+                              source=f"FISH {gene} break-apart"))
+    assert d.who_haem5.key == "b_all_bcr_abl1_like"
+    assert (d.icc_2022.key, d.icc_2022.subtype) == ("icc_b_all_bcr_abl1_like", "abl_class")
+
+
+def test_abl1_break_apart_with_bcr_abl1_untested_is_not_called_bcr_abl1_like():
+    """An ABL1 break-apart without a partner is most often BCR::ABL1 itself: until BCR::ABL1 is tested the
+    entity is not BCR::ABL1-like and the BCR::ABL1 test is asked for."""
+    d = diagnosis_of(marrow(80), phenotype(B_MARKERS), cyto(karyotype="46,XY[20]"),
+                     genetics(alterations=["ABL1 rearranged"], negative=ALL_DEFINING_NEGATIVE))
+    assert d.who_haem5.key is None
+    assert any("BCR::ABL1" in m for m in d.who_haem5.missing)
+
+
+def test_abl1_break_apart_with_bcr_abl1_excluded_raises_the_abl_class_alert():
+    from allcare.engine import assess
+    from allcare.engine.case import case_from_dict
+
+    case = case_from_dict({"schema": "allcare.case/1", "patient": {"id": "abl", "age_years": 12}, "findings": [
+        marrow(80), phenotype(B_MARKERS), cyto(karyotype="46,XY[20]"),
+        genetics(alterations=["ABL1 rearranged"], negative=["BCR::ABL1", *ALL_DEFINING_NEGATIVE])]})
+    assert "abl_class_tki" in [a.code for a in assess(case).alerts]
