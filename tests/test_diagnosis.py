@@ -600,3 +600,33 @@ def test_abl1_break_apart_with_bcr_abl1_excluded_raises_the_abl_class_alert():
         marrow(80), phenotype(B_MARKERS), cyto(karyotype="46,XY[20]"),
         genetics(alterations=["ABL1 rearranged"], negative=["BCR::ABL1", *ALL_DEFINING_NEGATIVE])]})
     assert "abl_class_tki" in [a.code for a in assess(case).alerts]
+
+
+# Stated modal numbers and DNA indices ---------------------------------------------------------------
+
+@pytest.mark.parametrize("field, values", [("modal_number", (56, 46)), ("modal_number", (46, 56)),
+                                           ("dna_index", (1.20, 1.0)), ("dna_index", (1.0, 1.20))])
+def test_two_stated_ploidy_values_of_one_day_in_different_groups_leave_the_ploidy_open(field, values):
+    """Results carry a date, not a time (docs/decisions.md#same-day): neither value of the day is 'the first'."""
+    d = diagnosis_of(marrow(80), phenotype(B_MARKERS), cyto(**{field: values[0]}), cyto(**{field: values[1]}))
+    ploidy = conclusion(d, "diagnosis.ploidy")
+    assert not ploidy.determined and len(ploidy.conflicts) == 2
+    assert d.genetics.ploidy is None
+
+
+def test_two_stated_values_of_one_day_in_one_group_decide():
+    d = diagnosis_of(marrow(80), phenotype(B_MARKERS), cyto(modal_number=55), cyto(modal_number=56))
+    assert d.genetics.ploidy == "high_hyperdiploid"
+
+
+def test_a_stated_hyperdiploid_count_without_a_karyotype_says_masked_hypodiploidy_was_not_checked():
+    """A doubled near-haploid clone has 48-62 chromosomes: only the karyotype's paired changes (or a SNP array)
+    betray it, so a bare count in that range is high hyperdiploid with the check named as not done."""
+    d = diagnosis_of(marrow(80), phenotype(B_MARKERS), cyto(modal_number=56))
+    ploidy = conclusion(d, "diagnosis.ploidy")
+    assert d.genetics.ploidy == "high_hyperdiploid" and ploidy.determined
+    assert "masked hypodiploidy" in ploidy.explanation and ploidy.missing
+    with_karyotype = conclusion(diagnosis_of(marrow(80), phenotype(B_MARKERS),
+                                             cyto(karyotype="56,XY,+X,+4,+6,+10,+14,+17,+18,+21,+21,+21[20]")),
+                                "diagnosis.ploidy")
+    assert with_karyotype.determined and not with_karyotype.missing
