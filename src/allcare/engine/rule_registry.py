@@ -141,6 +141,8 @@ REGISTRY: tuple[RuleArea, ...] = (
     )),
     RuleArea("Codes", (
         R("CODE.ICD_O_3.ENTITY", "ICD-O-3 morphology from the entity and lineage", s.ICD_O_3),
+        R("CODE.ICD_O_3.TOPOGRAPHY", "ICD-O-3 topography: bone marrow for a leukaemia, the mass's site for a lymphoma",
+          s.SEER_HEME_MANUAL, (), "codes"),
         R("CODE.ICD_10_CM.STATUS", "ICD-10-CM from the disease and the status at the assessment date", s.ICD_10_CM,
           (), "coding-suspected-relapse"),
         R("CODE.SNOMED_CT.LINEAGE", "SNOMED CT concept from the disease and lineage", s.SNOMED_CT),
