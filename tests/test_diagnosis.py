@@ -332,8 +332,20 @@ def test_mpo_three_percent_etp_vs_t_myeloid_mpal(mpo, etp, lineage, disease):
     assert (d.etp, d.lineage, d.disease) == (etp, lineage, disease)
 
 
-def test_surface_cd3_excludes_etp():
-    assert etp_of(sCD3="positive").etp == "not_etp"
+@pytest.mark.parametrize("scd3", ["positive", None])
+def test_surface_cd3_is_not_an_etp_criterion(scd3):
+    """Coustan-Smith 2009, WHO-HAEM5 and ICC 2022 define ETP by CD1a, CD8, CD5, the stem/myeloid markers and MPO;
+    surface CD3 is usually absent but not a criterion. A lab's "CD3 positive" (read as surface CD3) or no surface
+    CD3 result used to turn an ETP phenotype into "not ETP" or leave it open."""
+    markers = {**ETP_MARKERS}
+    if scd3 is None:
+        markers.pop("sCD3")
+    else:
+        markers["sCD3"] = scd3
+    d = diagnosis_of(marrow(80), phenotype(markers))
+    assert d.etp == "etp" and d.who_haem5.key == "etp_all"
+    if scd3:
+        assert "surface CD3" in conclusion(d, "diagnosis.etp").explanation
 
 
 # EGIL --------------------------------------------------------------------------------

@@ -133,7 +133,7 @@ REGISTRY: tuple[RuleArea, ...] = (
         R("DX.STAGE.T_EGIL", "T maturation stage (pro-, pre-, cortical, mature T)", s.MATURATION_STAGES),
         R("DX.ETP.DEFINITION", "early T-precursor phenotype", s.ETP_DEF,
           ("etp_cd1a_below_pct", "etp_cd8_below_pct", "etp_cd5_near_pct", "etp_stem_myeloid_min_pct",
-           "etp_mpo_below_pct")),
+           "etp_mpo_below_pct"), "etp"),
     )),
     RuleArea("Entity", (
         R("DX.ENTITY.WHO_HAEM5", "WHO-HAEM5 genetic entity by lesion precedence", s.WHO_HAEM5, (), "entity-precedence"),
