@@ -642,3 +642,10 @@ def test_a_stated_hyperdiploid_count_without_a_karyotype_says_masked_hypodiploid
                                              cyto(karyotype="56,XY,+X,+4,+6,+10,+14,+17,+18,+21,+21,+21[20]")),
                                 "diagnosis.ploidy")
     assert with_karyotype.determined and not with_karyotype.missing
+
+
+def test_leukaemia_called_from_the_blood_still_asks_for_the_marrow():
+    d = diagnosis_of({"type": "cbc", "date": DX, "wbc": 80, "blasts_pct": 70}, phenotype(B_MARKERS))
+    disease = conclusion(d, "diagnosis.disease")
+    assert d.disease == "ALL" and disease.rule == "DX.DISEASE.BLOOD_BLASTS"
+    assert "bone marrow aspirate with blast percentage" in disease.missing

@@ -105,7 +105,8 @@ REGISTRY: tuple[RuleArea, ...] = (
           "lymphoblastic lymphoma", s.WHO_2016, ("lymphoma_marrow_blast_pct",), "all-vs-lbl"),
         R("DX.DISEASE.LOW_BLASTS", "marrow blasts below the line without a mass: not ALL by the count", s.WHO_2016,
           ("leukaemia_marrow_blast_pct",), "all-vs-lbl"),
-        R("DX.DISEASE.BLOOD_BLASTS", "blood blasts without a marrow: the disease stays open", s.WHO_2016),
+        R("DX.DISEASE.BLOOD_BLASTS", "blood blasts at the leukaemia line without a marrow = leukaemia; the marrow is "
+          "still asked for", s.WHO_2016, ("leukaemia_marrow_blast_pct", "lymphoma_marrow_blast_pct"), "all-vs-lbl"),
         R("DX.DISEASE.NO_MARROW", "no marrow and no mass: the disease cannot be decided", s.WHO_2016),
         R("DX.DISEASE.IGH_IL3_LOW_BLASTS", "IGH::IL3 may be diagnosed with fewer blasts", s.WHO_HAEM5,
           ("leukaemia_marrow_blast_pct",)),

@@ -114,7 +114,7 @@ def _burden(view: CaseView, workup: Workup, genetics: GeneticProfile) -> _Burden
         pct = blasts_text(blood_blasts)
         return _Burden("leukaemic", f"no diagnostic marrow; blood blasts {pct} >= {threshold:g}%: leukaemia "
                        "(a marrow should still be done)", "DX.DISEASE.BLOOD_BLASTS",
-                       [blood.ref(f"blood blasts {pct}"), *mass_refs])
+                       [blood.ref(f"blood blasts {pct}"), *mass_refs], [NO_MARROW])
     if masses:
         return _Burden("unstaged_mass", f"mass ({mass_text}) without a diagnostic marrow: ALL vs lymphoblastic lymphoma "
                        "cannot be told apart", "DX.DISEASE.NO_MARROW", mass_refs, [NO_MARROW])
@@ -171,7 +171,10 @@ def classify_disease(view: CaseView, workup: Workup, lineage: LineageCall, genet
     if burden.kind == "leukaemic" or (burden.kind == "lymphoma" and mixed):
         disease: Disease = "MPAL" if mixed else "ALL"
         why = f"{burden.text}; lineage {lineage.lineage}" + (" (more than one lineage: MPAL)" if mixed else "")
-        return DiseaseCall(disease, conclude(TOPIC, disease, burden.rule, SOURCE, why, evidence), neoplasm=True)
+        called = conclude(TOPIC, disease, burden.rule, SOURCE, why, evidence)
+        if burden.missing:  # called from the blood: the marrow is still asked for
+            called = msgspec.structs.replace(called, missing=burden.missing)
+        return DiseaseCall(disease, called, neoplasm=True)
     if burden.kind == "lymphoma":
         return DiseaseCall("LBL", conclude(TOPIC, "LBL", burden.rule, SOURCE, f"{burden.text}; lineage {lineage.lineage}",
                                            evidence), lbl_site=lbl_site(workup), neoplasm=True)
