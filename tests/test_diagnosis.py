@@ -649,3 +649,13 @@ def test_leukaemia_called_from_the_blood_still_asks_for_the_marrow():
     disease = conclusion(d, "diagnosis.disease")
     assert d.disease == "ALL" and disease.rule == "DX.DISEASE.BLOOD_BLASTS"
     assert "bone marrow aspirate with blast percentage" in disease.missing
+
+
+@pytest.mark.parametrize("karyotype", ["48,XY,+X,+21[20]", None])
+def test_a_low_hyperdiploid_count_against_a_high_hyperdiploid_dna_index_leaves_the_ploidy_open(karyotype):
+    """47-50 chromosomes is a DNA index of about 1.02-1.09; an index of 1.20 (about 55 chromosomes) disagrees with it
+    as much as with a diploid count: neither is silently dropped."""
+    fields = {"karyotype": karyotype} if karyotype else {"modal_number": 48}
+    d = diagnosis_of(marrow(80), phenotype(B_MARKERS), cyto(**fields, dna_index=1.20))
+    ploidy = conclusion(d, "diagnosis.ploidy")
+    assert not ploidy.determined and ploidy.conflicts

@@ -204,7 +204,7 @@ def call_ploidy(
             sides = [f"karyotype modal number {modal} ({mcat})", f"DNA index {di:g} (hypodiploid)"]
             return replace(base, state="conflicting", conflicts=sides, conclusion=contradictory(
                 TOPIC, "DX.PLOIDY.CONFLICT", SOURCE, sides, evidence))
-    if dcat == "high_hyperdiploid" and mcat in ("near_diploid", "diploid"):
+    if dcat == "high_hyperdiploid" and mcat in ("near_diploid", "diploid", "low_hyperdiploid"):
         sides = [f"karyotype modal number {modal} ({mcat})", f"DNA index {di:g} (high hyperdiploid)"]
         return replace(base, state="conflicting", conflicts=sides, conclusion=contradictory(
             TOPIC, "DX.PLOIDY.CONFLICT", SOURCE, sides, evidence))
