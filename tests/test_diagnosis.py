@@ -659,3 +659,11 @@ def test_a_low_hyperdiploid_count_against_a_high_hyperdiploid_dna_index_leaves_t
     d = diagnosis_of(marrow(80), phenotype(B_MARKERS), cyto(**fields, dna_index=1.20))
     ploidy = conclusion(d, "diagnosis.ploidy")
     assert not ploidy.determined and ploidy.conflicts
+
+
+@pytest.mark.parametrize("fields", [{"dna_index": 1.20}, {"karyotype": "46,XX[20]", "dna_index": 1.20}])
+def test_a_hyperdiploid_dna_index_without_an_abnormal_karyotype_says_masking_was_not_checked(fields):
+    d = diagnosis_of(marrow(80), phenotype(B_MARKERS), cyto(**fields))
+    ploidy = conclusion(d, "diagnosis.ploidy")
+    assert d.genetics.ploidy == "high_hyperdiploid" and ploidy.determined
+    assert "masked hypodiploidy" in ploidy.explanation and ploidy.missing

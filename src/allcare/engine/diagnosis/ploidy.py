@@ -42,7 +42,7 @@ DIPLOID = 46
 HYPODIPLOID = ("near_haploid", "low_hypodiploid", "high_hypodiploid", "hypodiploid")
 MASKED_MISSING = MASKED_HYPODIPLOIDY_TEST
 PLOIDY_MISSING = PLOIDY_TEST
-MASKED_UNCHECKED = "the karyotype itself (a stated modal number cannot show a doubled hypodiploid clone)"
+MASKED_UNCHECKED = "an abnormal karyotype (a count or DNA index alone cannot show a doubled hypodiploid clone)"
 SOURCE = f"{decision('ploidy')}; {WHO_HAEM5}"
 TOPIC = "diagnosis.ploidy"
 
@@ -196,7 +196,7 @@ def call_ploidy(
     if karyotype is not None and karyotype.is_normal and dcat is not None:
         note = (f"karyotype {karyotype.text} is normal (often normal metaphases, not blasts) while the DNA index "
                 f"{di:g} is {dcat.replace('_', ' ')}: the DNA index is used")
-        return _decided(dcat, base, note, evidence, "DX.PLOIDY.DNA_INDEX")
+        return _unchecked_doubling(_decided(dcat, base, note, evidence, "DX.PLOIDY.DNA_INDEX"))
     if dcat == "hypodiploid" and mcat not in HYPODIPLOID:
         if mcat in ("high_hyperdiploid", "near_triploid", "near_tetraploid"):
             signs.append(f"DNA index {di:g} shows a hypodiploid population beside the {modal}-chromosome karyotype")
@@ -265,7 +265,18 @@ def _from_dna_index(di: float, dcat: str | None, base: PloidyCall, evidence: lis
     text = f"DNA index {di:g} without a karyotype count: {dcat.replace('_', ' ')}"
     if dcat == "hypodiploid":
         text += " (sub-group needs a modal number)"
-    return _decided(dcat, base, text, evidence, "DX.PLOIDY.DNA_INDEX")
+    return _unchecked_doubling(_decided(dcat, base, text, evidence, "DX.PLOIDY.DNA_INDEX"))
+
+
+def _unchecked_doubling(call: PloidyCall) -> PloidyCall:
+    """A high-hyperdiploid call no karyotype could check for a doubled hypodiploid clone says so and asks for one."""
+    if call.category != "high_hyperdiploid" or call.conclusion is None:
+        return call
+    conclusion = msgspec.structs.replace(
+        call.conclusion, missing=[MASKED_UNCHECKED],
+        explanation=call.conclusion.explanation + "; no abnormal karyotype shows the chromosomes, so a doubled "
+        "hypodiploid clone (masked hypodiploidy) could not be checked for")
+    return replace(call, conclusion=conclusion)
 
 
 def _decided(category: str | None, base: PloidyCall, text: str, evidence: list[EvidenceRef], rule: str) -> PloidyCall:
