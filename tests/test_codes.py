@@ -189,3 +189,50 @@ def test_an_indeterminate_status_gets_no_icd_10_cm_code(disease, lineage, site):
     assert codes.icd_10_cm is None and not conclusion.determined
     assert any("remission" in item for item in conclusion.missing)
     assert codes.icd_o_3  # the morphology does not depend on the status
+
+
+# ICD-O-3 topography (primary site), SEER Hematopoietic manual --------------------------------------------
+
+def _topography(*findings):
+    from allcare.engine import assess
+    from allcare.engine.case import case_from_dict
+
+    case = case_from_dict({"schema": "allcare.case/1", "patient": {"id": "topo", "age_years": 9}, "findings": list(findings)})
+    return assess(case).codes
+
+
+_B = {"type": "immunophenotype", "date": "2024-03-01",
+      "markers": {"CD19": "positive", "CD10": "positive", "cCD79a": "positive", "TdT": "positive", "CD34": 70,
+                  "sIg": "negative", "MPO": "negative", "cCD3": "negative"}}
+
+
+def _marrow(pct):
+    return {"type": "marrow", "date": "2024-03-01", "blasts_pct": pct}
+
+
+def _mass(site, detail=None):
+    return {"type": "extramedullary", "date": "2024-03-01", "site": site, "present": True,
+            **({"detail": detail} if detail else {})}
+
+
+@pytest.mark.parametrize(("masses", "expected"), [
+    ([], "C42.1"),                                                   # ALL: a leukaemia is coded to bone marrow
+    ([_mass("mediastinum")], "C77.1"),                              # a mass described only as mediastinal
+    ([_mass("lymph_node", "cervical")], "C77.0"),
+    ([_mass("lymph_node", "inguinal")], "C77.4"),
+    ([_mass("lymph_node", "cervical"), _mass("mediastinum")], "C77.8"),  # nodes of several regions
+    ([_mass("lymph_node")], "C77.9"),                               # a node of no stated region
+    ([_mass("skin")], "C44.9"),
+    ([_mass("skin"), _mass("lymph_node", "axillary")], None),       # nodal and extranodal: a coder decides
+    ([_mass("other")], None),
+])
+def test_icd_o_3_topography_follows_the_seer_primary_site_rules(masses, expected):
+    pct = 90 if not masses else 5
+    codes = _topography(_marrow(pct), _B, *masses)
+    assert codes.icd_o_3_topography == expected
+    site = next(c for c in codes.conclusions if c.topic == "codes.icd_o_3_topography")
+    assert site.determined is (expected is not None)
+    if expected is None:
+        assert site.missing
+    else:
+        assert codes.icd_o_3_topography_term

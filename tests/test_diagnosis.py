@@ -71,11 +71,24 @@ def test_marrow_blast_threshold_set_to_25(pct, expected):
     assert diagnosis_of(marrow(pct), phenotype(B_MARKERS), rules=rules).disease == expected
 
 
-@pytest.mark.parametrize("pct, expected", [(19, "LBL"), (20, "ALL")])
+@pytest.mark.parametrize("pct, expected", [(19, "LBL"), (22, "LBL"), (24.9, "LBL"), (25, "ALL")])
 def test_mass_with_low_marrow_blasts_is_lymphoma(pct, expected):
+    """With a mass, leukaemia vs lymphoma is the protocols' staging line (25% marrow blasts, the M3 marrow),
+    not WHO's 20% floor for calling ALL without a mass: a mediastinal mass with 22% marrow blasts is LBL."""
     d = diagnosis_of(marrow(pct), phenotype(ETP_MARKERS), mass("mediastinum"))
     assert d.disease == expected
     assert d.lbl_site == ("mediastinum" if expected == "LBL" else None)
+    disease = conclusion(d, "diagnosis.disease")
+    assert disease.rule == "DX.DISEASE.LBL_MASS" and "25%" in disease.explanation
+
+
+def test_the_two_marrow_lines_are_set_apart():
+    """A centre may move each line on its own: the mass staging line does not move WHO's floor, nor back."""
+    rules = rules_from_dict({"lymphoma_marrow_blast_pct": 30})
+    assert diagnosis_of(marrow(27), phenotype(ETP_MARKERS), mass("mediastinum"), rules=rules).disease == "LBL"
+    assert diagnosis_of(marrow(22), phenotype(B_MARKERS), rules=rules).disease == "ALL"
+    no_mass = conclusion(diagnosis_of(marrow(22), phenotype(B_MARKERS)), "diagnosis.disease")
+    assert no_mass.rule == "DX.DISEASE.MARROW_BLASTS" and "20%" in no_mass.explanation
 
 
 @pytest.mark.parametrize(("first", "second", "expected"), [
@@ -319,8 +332,20 @@ def test_mpo_three_percent_etp_vs_t_myeloid_mpal(mpo, etp, lineage, disease):
     assert (d.etp, d.lineage, d.disease) == (etp, lineage, disease)
 
 
-def test_surface_cd3_excludes_etp():
-    assert etp_of(sCD3="positive").etp == "not_etp"
+@pytest.mark.parametrize("scd3", ["positive", None])
+def test_surface_cd3_is_not_an_etp_criterion(scd3):
+    """Coustan-Smith 2009, WHO-HAEM5 and ICC 2022 define ETP by CD1a, CD8, CD5, the stem/myeloid markers and MPO;
+    surface CD3 is usually absent but not a criterion. A lab's "CD3 positive" (read as surface CD3) or no surface
+    CD3 result used to turn an ETP phenotype into "not ETP" or leave it open."""
+    markers = {**ETP_MARKERS}
+    if scd3 is None:
+        markers.pop("sCD3")
+    else:
+        markers["sCD3"] = scd3
+    d = diagnosis_of(marrow(80), phenotype(markers))
+    assert d.etp == "etp" and d.who_haem5.key == "etp_all"
+    if scd3:
+        assert "surface CD3" in conclusion(d, "diagnosis.etp").explanation
 
 
 # EGIL --------------------------------------------------------------------------------
@@ -495,3 +520,150 @@ def test_low_confidence_expression_call_is_reported_not_used():
     d = diagnosis_of(genetics(expression_subtype="Ph-like", expression_confidence=0.4))
     assert d.genetics.expression_subtype == "Ph-like"
     assert "not used" in conclusion(d, "diagnosis.genetics.expression").explanation
+
+
+# MYC-rearranged B blasts: B-ALL with MYC rearrangement (precursor) or Burkitt -------------------------
+
+MATURE_LOOKING_B = {"CD19": "positive", "CD10": "positive", "cCD79a": "positive", "CD20": "bright", "MPO": "negative",
+                    "cCD3": "negative"}
+
+
+@pytest.mark.parametrize("finding", [
+    cyto(karyotype="46,XY,t(8;14)(q24;q32)[20]"),
+    cyto(karyotype="46,XY,t(2;8)(p12;q24)[20]"),
+    cyto(karyotype="46,XY,t(8;22)(q24;q11.2)[20]"),
+    genetics(fusions=["MYC::IGH"], source="FISH IGH/MYC dual fusion"),
+    genetics(alterations=["MYC rearranged"], source="FISH MYC break-apart"),
+])
+def test_myc_rearranged_b_blasts_without_a_precursor_marker_are_not_called_b_all(finding):
+    """An IG::MYC rearrangement in CD10+ B blasts with no TdT or CD34 is Burkitt's picture (WHO-HAEM5); ICC 2022's
+    B-ALL with MYC rearrangement needs precursor blasts. The disease stays open and asks for the markers."""
+    d = diagnosis_of(marrow(80), phenotype(MATURE_LOOKING_B), finding)
+    assert "MYC_rearrangement" in d.genetics.detected
+    assert d.disease == "indeterminate" and d.who_haem5.key is None
+    disease = conclusion(d, "diagnosis.disease")
+    assert any("TdT and CD34" in m for m in disease.missing) and "Burkitt" in disease.explanation
+
+
+@pytest.mark.parametrize("marker", ["TdT", "CD34"])
+def test_myc_rearranged_precursor_b_blasts_are_b_all_with_myc_rearrangement(marker):
+    d = diagnosis_of(marrow(80), phenotype({**MATURE_LOOKING_B, marker: 60}), cyto(karyotype="46,XY,t(8;14)(q24;q32)[20]"))
+    assert d.disease == "ALL"
+    assert d.icc_2022.key == "icc_b_all_myc"
+    assert conclusion(d, "diagnosis.mature_b").rule == "DX.LINEAGE.MYC_PRECURSOR"
+
+
+def test_myc_rearranged_b_blasts_negative_for_both_precursor_markers_go_to_review():
+    d = diagnosis_of(marrow(80), phenotype({**MATURE_LOOKING_B, "TdT": "negative", "CD34": "negative"}),
+                     cyto(karyotype="46,XY,t(8;14)(q24;q32)[20]"))
+    assert d.disease == "indeterminate"
+    assert any("haematopathology review" in m for m in conclusion(d, "diagnosis.disease").missing)
+
+
+def test_t_8_14_with_the_t_cell_receptor_alpha_band_is_not_ig_myc():
+    d = diagnosis_of(marrow(80), phenotype(B_MARKERS), cyto(karyotype="46,XY,t(8;14)(q24;q11.2)[20]"))
+    assert "MYC_rearrangement" not in d.genetics.detected
+
+
+@pytest.mark.parametrize("karyotype", ["46,XX,t(X;14)(p22;q32)[20]", "46,XY,t(Y;14)(p11.2;q32)[20]"])
+def test_crlf2_translocation_in_the_karyotype_is_read_as_igh_crlf2(karyotype):
+    d = diagnosis_of(marrow(80), phenotype(B_MARKERS), cyto(karyotype=karyotype))
+    assert {"IGH::CRLF2", "CRLF2_rearrangement"} <= set(d.genetics.detected)
+
+
+# Kinase genes rearranged by break-apart FISH, partner not named --------------------------------------
+
+ALL_DEFINING_NEGATIVE = ["ETV6::RUNX1", "TCF3::PBX1", "KMT2A_rearrangement", "iAMP21"]
+
+
+def test_jak2_break_apart_without_a_partner_is_a_jak_stat_bcr_abl1_like_lesion():
+    """ICC 2022 defines BCR::ABL1-like ALL, JAK-STAT activated, by the rearranged kinase gene; a JAK2 break-apart
+    FISH shows JAK2 rearranged even when the partner is unnamed."""
+    d = diagnosis_of(marrow(80), phenotype(B_MARKERS), genetics(negative=["BCR::ABL1", *ALL_DEFINING_NEGATIVE]),
+                     cyto(karyotype="46,XY[20].nuc ish(JAK2x2)(5'JAK2 sep 3'JAK2x1)[140/200]"))
+    assert "JAK2_rearrangement" in d.genetics.detected
+    assert d.who_haem5.key == "b_all_bcr_abl1_like"
+    assert (d.icc_2022.key, d.icc_2022.subtype) == ("icc_b_all_bcr_abl1_like", "jak_stat")
+
+
+@pytest.mark.parametrize("gene", ["ABL1", "ABL2", "PDGFRB", "CSF1R"])
+def test_abl_class_break_apart_with_bcr_abl1_excluded_is_abl_class(gene):
+    d = diagnosis_of(marrow(80), phenotype(B_MARKERS), cyto(karyotype="46,XY[20]"),
+                     genetics(alterations=[f"{gene} rearranged"], negative=["BCR::ABL1", *ALL_DEFINING_NEGATIVE],
+                              source=f"FISH {gene} break-apart"))
+    assert d.who_haem5.key == "b_all_bcr_abl1_like"
+    assert (d.icc_2022.key, d.icc_2022.subtype) == ("icc_b_all_bcr_abl1_like", "abl_class")
+
+
+def test_abl1_break_apart_with_bcr_abl1_untested_is_not_called_bcr_abl1_like():
+    """An ABL1 break-apart without a partner is most often BCR::ABL1 itself: until BCR::ABL1 is tested the
+    entity is not BCR::ABL1-like and the BCR::ABL1 test is asked for."""
+    d = diagnosis_of(marrow(80), phenotype(B_MARKERS), cyto(karyotype="46,XY[20]"),
+                     genetics(alterations=["ABL1 rearranged"], negative=ALL_DEFINING_NEGATIVE))
+    assert d.who_haem5.key is None
+    assert any("BCR::ABL1" in m for m in d.who_haem5.missing)
+
+
+def test_abl1_break_apart_with_bcr_abl1_excluded_raises_the_abl_class_alert():
+    from allcare.engine import assess
+    from allcare.engine.case import case_from_dict
+
+    case = case_from_dict({"schema": "allcare.case/1", "patient": {"id": "abl", "age_years": 12}, "findings": [
+        marrow(80), phenotype(B_MARKERS), cyto(karyotype="46,XY[20]"),
+        genetics(alterations=["ABL1 rearranged"], negative=["BCR::ABL1", *ALL_DEFINING_NEGATIVE])]})
+    assert "abl_class_tki" in [a.code for a in assess(case).alerts]
+
+
+# Stated modal numbers and DNA indices ---------------------------------------------------------------
+
+@pytest.mark.parametrize("field, values", [("modal_number", (56, 46)), ("modal_number", (46, 56)),
+                                           ("dna_index", (1.20, 1.0)), ("dna_index", (1.0, 1.20))])
+def test_two_stated_ploidy_values_of_one_day_in_different_groups_leave_the_ploidy_open(field, values):
+    """Results carry a date, not a time (docs/decisions.md#same-day): neither value of the day is 'the first'."""
+    d = diagnosis_of(marrow(80), phenotype(B_MARKERS), cyto(**{field: values[0]}), cyto(**{field: values[1]}))
+    ploidy = conclusion(d, "diagnosis.ploidy")
+    assert not ploidy.determined and len(ploidy.conflicts) == 2
+    assert d.genetics.ploidy is None
+
+
+def test_two_stated_values_of_one_day_in_one_group_decide():
+    d = diagnosis_of(marrow(80), phenotype(B_MARKERS), cyto(modal_number=55), cyto(modal_number=56))
+    assert d.genetics.ploidy == "high_hyperdiploid"
+
+
+def test_a_stated_hyperdiploid_count_without_a_karyotype_says_masked_hypodiploidy_was_not_checked():
+    """A doubled near-haploid clone has 48-62 chromosomes: only the karyotype's paired changes (or a SNP array)
+    betray it, so a bare count in that range is high hyperdiploid with the check named as not done."""
+    d = diagnosis_of(marrow(80), phenotype(B_MARKERS), cyto(modal_number=56))
+    ploidy = conclusion(d, "diagnosis.ploidy")
+    assert d.genetics.ploidy == "high_hyperdiploid" and ploidy.determined
+    assert "masked hypodiploidy" in ploidy.explanation and ploidy.missing
+    with_karyotype = conclusion(diagnosis_of(marrow(80), phenotype(B_MARKERS),
+                                             cyto(karyotype="56,XY,+X,+4,+6,+10,+14,+17,+18,+21,+21,+21[20]")),
+                                "diagnosis.ploidy")
+    assert with_karyotype.determined and not with_karyotype.missing
+
+
+def test_leukaemia_called_from_the_blood_still_asks_for_the_marrow():
+    d = diagnosis_of({"type": "cbc", "date": DX, "wbc": 80, "blasts_pct": 70}, phenotype(B_MARKERS))
+    disease = conclusion(d, "diagnosis.disease")
+    assert d.disease == "ALL" and disease.rule == "DX.DISEASE.BLOOD_BLASTS"
+    assert "bone marrow aspirate with blast percentage" in disease.missing
+
+
+@pytest.mark.parametrize("karyotype", ["48,XY,+X,+21[20]", None])
+def test_a_low_hyperdiploid_count_against_a_high_hyperdiploid_dna_index_leaves_the_ploidy_open(karyotype):
+    """47-50 chromosomes is a DNA index of about 1.02-1.09; an index of 1.20 (about 55 chromosomes) disagrees with it
+    as much as with a diploid count: neither is silently dropped."""
+    fields = {"karyotype": karyotype} if karyotype else {"modal_number": 48}
+    d = diagnosis_of(marrow(80), phenotype(B_MARKERS), cyto(**fields, dna_index=1.20))
+    ploidy = conclusion(d, "diagnosis.ploidy")
+    assert not ploidy.determined and ploidy.conflicts
+
+
+@pytest.mark.parametrize("fields", [{"dna_index": 1.20}, {"karyotype": "46,XX[20]", "dna_index": 1.20}])
+def test_a_hyperdiploid_dna_index_without_an_abnormal_karyotype_says_masking_was_not_checked(fields):
+    d = diagnosis_of(marrow(80), phenotype(B_MARKERS), cyto(**fields))
+    ploidy = conclusion(d, "diagnosis.ploidy")
+    assert d.genetics.ploidy == "high_hyperdiploid" and ploidy.determined
+    assert "masked hypodiploidy" in ploidy.explanation and ploidy.missing

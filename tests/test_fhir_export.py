@@ -214,3 +214,9 @@ def test_every_exported_resource_is_valid_r4b(case):
         get_fhir_model_class("Bundle").model_validate(exported)
         for r in resources(exported):
             get_fhir_model_class(r["resourceType"]).model_validate(r)
+
+
+def test_primary_cancer_condition_carries_the_icd_o_3_topography_as_body_site(bundle):
+    """Registries code ALL's primary site to the bone marrow (ICD-O-3 C42.1, SEER Hematopoietic manual)."""
+    condition = resources(bundle, "Condition", C.PROFILE_PRIMARY_CANCER_CONDITION)[0]
+    assert condition["bodySite"] == [{"coding": [{"system": C.ICDO3, "code": "C42.1", "display": "Bone marrow"}]}]

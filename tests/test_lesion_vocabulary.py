@@ -49,3 +49,29 @@ def test_no_other_module_spells_the_defining_lesions_itself():
     hits = [str(p.relative_to(SRC)) for p in SRC.rglob("*.py")
             if str(p.relative_to(SRC)) not in OWNERS and spelled.search(p.read_text())]
     assert hits == []
+
+
+@pytest.mark.parametrize(("written", "key"), [
+    ("BCR::ABL1 p190", "BCR::ABL1"), ("BCR-ABL1 (p210)", "BCR::ABL1"), ("BCR-ABL1 e1a2", "BCR::ABL1"),
+    ("BCR::ABL1 transcript detected", "BCR::ABL1"), ("Philadelphia chromosome", "BCR::ABL1"),
+    ("ETV6-RUNX1 fusion", "ETV6::RUNX1"), ("MLL rearranged", KMT2A_R), ("MLL-ENL", "KMT2A::MLLT1"),
+    ("E2A rearranged", "TCF3_rearrangement"), ("MYC-IGH", "IGH::MYC"),
+])
+def test_a_lesion_found_is_read_whatever_the_report_adds_to_its_name(written, key):
+    """Reports add transcript names and words to a lesion ("BCR::ABL1 p190 detected") and keep old gene symbols
+    (MLL, E2A): a Ph+ case written so was read as an unknown lesion, not BCR::ABL1."""
+    assert normalise_lesion(written) == key
+
+
+def test_a_transcript_not_found_does_not_exclude_the_fusion():
+    """A p190 RT-PCR that is negative leaves p210 possible: BCR::ABL1 stays untested, not excluded."""
+    from allcare.engine import assess, case_from_dict
+
+    case = case_from_dict({"schema": "allcare.case/1", "patient": {"id": "p190", "age_years": 40}, "findings": [
+        {"type": "genetics", "date": "2024-01-02", "negative": ["BCR::ABL1 p190"], "fusions": []}]})
+    genetics = case.findings[0]
+    assert genetics.negative == ["BCR::ABL1_P190"]
+    assert "BCR::ABL1" in assess(case).diagnosis.genetics.not_tested
+    found = case_from_dict({"schema": "allcare.case/1", "patient": {"id": "p190", "age_years": 40}, "findings": [
+        {"type": "genetics", "date": "2024-01-02", "fusions": ["BCR::ABL1 p190"]}]})
+    assert found.findings[0].fusions == ["BCR::ABL1"]

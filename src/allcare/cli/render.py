@@ -88,6 +88,7 @@ def diagnosis_panel(a: Assessment) -> Panel:
         ("WHO-HAEM5", d.who_haem5.name or "undetermined: " + "; ".join(d.who_haem5.missing or ["see explain"])),
         ("ICC 2022", (d.icc_2022.name or "undetermined") + (f" - {d.icc_2022.subtype_name}" if d.icc_2022.subtype_name else "")),
         ("ICD-O-3", f"{c.icd_o_3 or '-'}  {c.icd_o_3_term or ''}".strip()),
+        ("ICD-O-3 site", f"{c.icd_o_3_topography or '-'}  {c.icd_o_3_topography_term or ''}".strip()),
         ("ICD-10-CM", f"{c.icd_10_cm or '-'}  {c.icd_10_cm_term or ''}".strip()),
         ("SNOMED CT", f"{c.snomed_ct or '-'}  {c.snomed_ct_term or ''}".strip()),
         ("Genetics found", ", ".join(g.detected) or "none reported"),

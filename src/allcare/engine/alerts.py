@@ -274,7 +274,8 @@ def _ph_positive(a: AlertInputs) -> list[Alert]:
 
 def _abl_class(a: AlertInputs) -> list[Alert]:
     genetics = a.diagnosis.genetics
-    fusions = [lesion for lesion in genetics.detected if is_abl_class(lesion)]
+    bcr_abl1_excluded = BCR_ABL1 in genetics.negative
+    fusions = [lesion for lesion in genetics.detected if is_abl_class(lesion, bcr_abl1_excluded)]
     if not fusions or a.diagnosis.lineage != "B":
         return []
     evidence = [e for c in a.diagnosis.conclusions if c.rule == "DX.GENETICS.MERGE" for e in c.evidence

@@ -101,6 +101,9 @@ class Diagnosis(_Out, frozen=True, kw_only=True):
 class Codes(_Out, frozen=True, kw_only=True):
     icd_o_3: str | None = None
     icd_o_3_term: str | None = None
+    icd_o_3_topography: str | None = None
+    """ICD-O-3 topography (primary site): C42.1 bone marrow for a leukaemia, the mass's site for a lymphoma."""
+    icd_o_3_topography_term: str | None = None
     icd_10_cm: str | None = None
     icd_10_cm_term: str | None = None
     snomed_ct: str | None = None

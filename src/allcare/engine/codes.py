@@ -15,6 +15,12 @@
   A *suspected* relapse is not coded as relapse (coding guidelines code
   confirmed conditions) but no longer as remission either: it gets the
   not-in-remission / NOS code with the confirmation listed as missing.
+* ICD-O-3 topography (the primary site a registry records beside the morphology), by the SEER
+  Hematopoietic manual: a leukaemia (ALL, MPAL) is coded to the bone marrow, C42.1; a lymphoblastic
+  lymphoma to its site: lymph nodes C77.0-C77.5 by region, C77.8 several regions, C77.9 a node of no stated
+  region or no site recorded; a mass described only as mediastinal C77.1 (mediastinal lymph nodes, the
+  manual's rule for a "mediastinal mass"); skin C44.9. Sites of different kinds, or one the case names
+  only as "other", go to a coder.
 * SNOMED CT: only the two verified concepts are used (ALL; B-cell ALL).
   No T-ALL concept was verified, so T-ALL gets the parent ALL concept.
 """
@@ -25,7 +31,7 @@ import re
 
 from .assessment import Codes, Course, Diagnosis, Status
 from .explain import Conclusion, EvidenceRef, conclude, undetermined
-from .sources import ICD_10_CM, ICD_O_3, SNOMED_CT, decision
+from .sources import ICD_10_CM, ICD_O_3, SEER_HEME_MANUAL, SNOMED_CT, decision
 
 _B = "B lymphoblastic leukemia/lymphoma"
 _MPAL = "Mixed phenotype acute leukemia"
@@ -89,6 +95,21 @@ _NODE_REGIONS = (
 # A region's word counts only at the start of a word: "submaxillary" is not "axillary", "surface" not "face".
 _NODE_REGION_WORDS = tuple((region, re.compile("|".join(rf"(?<![a-z]){re.escape(word)}" for word in words)))
                            for region, words in _NODE_REGIONS)
+ICD_O_3_TOPOGRAPHY_TERMS = {
+    "C42.1": "Bone marrow",
+    "C77.0": "Lymph nodes of head, face and neck",
+    "C77.1": "Intrathoracic lymph nodes",
+    "C77.2": "Intra-abdominal lymph nodes",
+    "C77.3": "Lymph nodes of axilla or arm",
+    "C77.4": "Lymph nodes of inguinal region or leg",
+    "C77.5": "Pelvic lymph nodes",
+    "C77.8": "Lymph nodes of multiple regions",
+    "C77.9": "Lymph node, NOS",
+    "C44.9": "Skin, NOS",
+}
+_TOPOGRAPHY_OF_SITE = {"mediastinum": "C77.1", "skin": "C44.9"}
+"""Sites other than a lymph node: a lymphoma described only as a mediastinal mass is coded to the mediastinal
+lymph nodes (SEER Hematopoietic manual, lymphoma primary-site rules), as ICD-10-CM's C83.52 does."""
 REMISSION = ("complete_remission", "cr_incomplete_recovery")
 SNOMED_TERMS = {
     "91857003": "Acute lymphoid leukemia, disease (disorder)",
@@ -104,11 +125,13 @@ def assign_codes(diagnosis: Diagnosis, status: Status, course: Course | None = N
     icd_o, icd_o_conclusion = icd_o_3(diagnosis)
     icd_10, icd_10_conclusion = icd_10_cm(diagnosis, status, course)
     snomed, snomed_conclusion = snomed_ct(diagnosis)
+    site, site_conclusion = icd_o_3_topography(diagnosis)
     return Codes(
         icd_o_3=icd_o, icd_o_3_term=ICD_O_3_TERMS.get(icd_o) if icd_o else None,
+        icd_o_3_topography=site, icd_o_3_topography_term=ICD_O_3_TOPOGRAPHY_TERMS.get(site) if site else None,
         icd_10_cm=icd_10, icd_10_cm_term=ICD_10_CM_TERMS.get(icd_10) if icd_10 else None,
         snomed_ct=snomed, snomed_ct_term=SNOMED_TERMS.get(snomed) if snomed else None,
-        conclusions=[icd_o_conclusion, icd_10_conclusion, snomed_conclusion],
+        conclusions=[icd_o_conclusion, site_conclusion, icd_10_conclusion, snomed_conclusion],
     )
 
 
@@ -126,7 +149,9 @@ def _evidence(diagnosis: Diagnosis, *topics: str) -> list[EvidenceRef]:
 
 def _uncoded(diagnosis: Diagnosis, disease: Conclusion | None) -> list[Conclusion]:
     evidence = disease.evidence if disease else []
-    systems = (("codes.icd_o_3", "CODE.ICD_O_3.ENTITY", ICD_O_3), ("codes.icd_10_cm", "CODE.ICD_10_CM.STATUS", ICD_10_CM),
+    systems = (("codes.icd_o_3", "CODE.ICD_O_3.ENTITY", ICD_O_3),
+               ("codes.icd_o_3_topography", "CODE.ICD_O_3.TOPOGRAPHY", SEER_HEME_MANUAL),
+               ("codes.icd_10_cm", "CODE.ICD_10_CM.STATUS", ICD_10_CM),
                ("codes.snomed_ct", "CODE.SNOMED_CT.LINEAGE", SNOMED_CT))
     if diagnosis.disease == "not_ALL":
         return [conclude(topic, None, rule, source, "not ALL: no ALL, LBL or MPAL code applies", evidence)
@@ -161,6 +186,40 @@ def icd_o_3(diagnosis: Diagnosis) -> tuple[str | None, Conclusion]:
     if diagnosis.lineage == "T":
         text = f"{by_lineage} {ICD_O_3_TERMS[by_lineage]}: T-ALL and ETP-ALL share this code, so the open ETP call does not change it"
     return by_lineage, conclude(topic, by_lineage, rule, source, text, evidence)
+
+
+def icd_o_3_topography(diagnosis: Diagnosis) -> tuple[str | None, Conclusion]:
+    """The primary site a registry codes: bone marrow for a leukaemia, the mass for a lymphoma (SEER manual)."""
+    topic, rule, source = "codes.icd_o_3_topography", "CODE.ICD_O_3.TOPOGRAPHY", f"{SEER_HEME_MANUAL}; {decision('codes')}"
+    evidence = _evidence(diagnosis, "diagnosis.disease")
+    if diagnosis.disease != "LBL":
+        return "C42.1", conclude(topic, "C42.1", rule, source,
+                                 f"C42.1 Bone marrow: {diagnosis.disease} is a leukaemia, whose primary site is the bone "
+                                 "marrow", evidence)
+    site = diagnosis.lbl_site
+    if not site:
+        return "C77.9", conclude(topic, "C77.9", rule, source,
+                                 "C77.9 Lymph node, NOS: lymphoblastic lymphoma with no site recorded (a lymphoma's "
+                                 "unknown primary site is coded to lymph node, NOS, not C80.9)", evidence)
+    codes: list[str | None] = []
+    for part in site.split(";"):
+        name, _, detail = part.partition(":")
+        if name == "lymph_node":
+            region = _node_region(detail)
+            # ICD-10-CM C83.5x regions 1-6 are ICD-O-3 C77.0-C77.5 in the same order; "8" is several regions
+            codes.append("C77.9" if region is None else "C77.8" if region == "8" else f"C77.{int(region) - 1}")
+        else:
+            codes.append(_TOPOGRAPHY_OF_SITE.get(name))
+    distinct = {c for c in codes if c is not None}
+    if None in codes or (len(distinct) > 1 and not all(c.startswith("C77") for c in distinct)):
+        return None, undetermined(
+            topic, rule, source, ["coder review: the primary site of the lymphoma (ICD-O-3 topography)"],
+            f"lymphoblastic lymphoma at {site.replace(';', ', ')}: a site allcare does not map, or sites of different "
+            "kinds, whose primary the SEER manual's rules leave to the coder with the full record", evidence)
+    code = distinct.pop() if len(distinct) == 1 else "C77.8"
+    return code, conclude(topic, code, rule, source,
+                          f"{code} {ICD_O_3_TOPOGRAPHY_TERMS[code]}: lymphoblastic lymphoma at {site.replace(';', ', ')}",
+                          evidence)
 
 
 def icd_10_cm(diagnosis: Diagnosis, status: Status, course: Course | None = None) -> tuple[str | None, Conclusion]:

@@ -28,6 +28,10 @@ IAMP21: Final = "iAMP21"
 BCR_ABL1_LIKE: Final = "BCR::ABL1-like"
 ETV6_RUNX1_LIKE: Final = "ETV6::RUNX1-like"
 TP53_MUTATION: Final = "TP53_mutation"
+IGH_MYC: Final = "IGH::MYC"
+IGK_MYC: Final = "IGK::MYC"
+IGL_MYC: Final = "IGL::MYC"
+IGH_CRLF2: Final = "IGH::CRLF2"
 
 REARRANGEMENT: Final = "_rearrangement"
 
@@ -37,8 +41,13 @@ def rearrangement(gene: str) -> str:
     return f"{gene}{REARRANGEMENT}"
 
 
-KARYOTYPE_RECURRENT = (BCR_ABL1, ETV6_RUNX1, TCF3_PBX1, KMT2A_R, TCF3_HLF, IGH_IL3, IAMP21)
+KARYOTYPE_RECURRENT = (BCR_ABL1, ETV6_RUNX1, TCF3_PBX1, KMT2A_R, TCF3_HLF, IGH_IL3, IAMP21, IGH_MYC, IGK_MYC, IGL_MYC,
+                       IGH_CRLF2)
 """The recurrent lesions the karyotype parser recognises (``karyotype/recurrent.py``), in its keys."""
+
+MYC_R: Final = "MYC_rearrangement"
+"""MYC joined to an immunoglobulin locus (or another partner): Burkitt's hallmark, and ICC's B-ALL with MYC
+rearrangement when the blasts are precursors."""
 
 B_DEFINING = (BCR_ABL1, KMT2A_R, ETV6_RUNX1, TCF3_PBX1, IAMP21)
 """Lesions that must be tested negative (with ploidy) before B-ALL, NOS can be called."""
@@ -104,12 +113,25 @@ FUSION_SYNONYMS = {
     "TEL::AML1": ETV6_RUNX1,
     "MLL::AF4": "KMT2A::AFF1",
     "E2A::HLF": TCF3_HLF,
+    "MYC::IGH": IGH_MYC,
+    "MYC::IGK": IGK_MYC,
+    "MYC::IGL": IGL_MYC,
+    "CRLF2::IGH": IGH_CRLF2,
 }
 """Legacy gene names and reversed partners of the defining fusions."""
+
+GENE_SYNONYMS = {
+    "MLL": "KMT2A", "E2A": "TCF3", "TEL": "ETV6", "AML1": "RUNX1", "AF4": "AFF1", "ENL": "MLLT1", "AF9": "MLLT3",
+    "AF10": "MLLT10", "ABL": "ABL1",
+}
+"""Previous HGNC symbols labs still write, for the gene of a fusion or of a ``GENE_kind`` lesion."""
 
 WORD_SYNONYMS = {
     "PH": BCR_ABL1,
     "PHILADELPHIA": BCR_ABL1,
+    "PHILADELPHIACHROMOSOME": BCR_ABL1,
+    "PHPOSITIVE": BCR_ABL1,
+    "PH-POSITIVE": BCR_ABL1,
     "PH+": BCR_ABL1,
     "IAMP21": IAMP21,
     "IAMP(21)": IAMP21,
@@ -162,30 +184,53 @@ CLASSIFIER_CALLS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 )
 """Expression-classifier sub-type names: (kind, what it means, the spellings classifiers use)."""
 
+_REPORT_WORDS = re.compile(r"^(?:fusions?|transcripts?|genes?|positive|pos|detected|present|found)$", re.IGNORECASE)
+"""Words a report adds after a lesion's name ("ETV6::RUNX1 fusion", "BCR::ABL1 transcript detected")."""
+_ISOFORM = re.compile(r"^(?:p1\d\d|p2\d\d|[eb]\d{1,2}a\d|minor|major|micro|[mµ]-?bcr)$", re.IGNORECASE)
+"""Transcript (isoform, breakpoint) names of a fusion: BCR::ABL1 p190/p210/p230, e1a2, b2a2, e13a2, m-bcr ..."""
 _GENE = r"[A-Za-z0-9.]+"
 _FUSION = re.compile(rf"^({_GENE})\s*(?:::|/|-|~)\s*({_GENE})$")
 _PROTEIN_CHANGE = re.compile(r"^[A-Z]\d+[A-Z*]?(?:fs)?$", re.IGNORECASE)
 
 
-def normalise_lesion(text: str) -> str:
-    """Canonical key of one lesion as a lab wrote it, so that detected and negative lists compare."""
+def normalise_lesion(text: str, detected: bool = True) -> str:
+    """Canonical key of one lesion as a lab wrote it, so that detected and negative lists compare.
+
+    Words a report adds after the name ("fusion", "transcript", "detected") are dropped, and so, for a
+    lesion found (``detected``), is a transcript name: a "BCR::ABL1 p190" found is BCR::ABL1. In a
+    negative result the transcript name is kept, because a test for one transcript (p190 not found) does
+    not exclude the fusion (p210 may be there). Previous gene symbols (MLL, E2A, TEL, AML1...) are read as
+    today's.
+    """
     raw = text.strip()
     upper = raw.upper().replace(" ", "")
     if upper in WORD_SYNONYMS:
         return WORD_SYNONYMS[upper]
+    words = raw.replace("(", " ").replace(")", " ").split()
+    kept = [w for w in words if not _REPORT_WORDS.match(w) and not (detected and _ISOFORM.match(w))]
+    if kept and kept != words:
+        return normalise_lesion(" ".join(kept), detected)
+    if len(words) > 1 and _FUSION.match(words[0]) and all(_ISOFORM.match(w) for w in words[1:]):
+        # a transcript of a fusion kept (in a negative): "BCR::ABL1_P190", never the whole fusion
+        return "_".join([normalise_lesion(words[0], detected), *(w.upper() for w in words[1:])])
     match = _FUSION.match(raw.replace(" ", ""))
     if match:
-        left, right = match.group(1).upper(), match.group(2)
+        left, right = _gene(match.group(1)), match.group(2)
         if right.lower() in KIND_SYNONYMS:
             return f"{left}_{KIND_SYNONYMS[right.lower()]}"
-        fusion = f"{left}::{right.upper()}"
+        fusion = f"{left}::{_gene(right)}"
         return FUSION_SYNONYMS.get(fusion, fusion)
     parts = [p for p in re.split(r"[\s_]+", raw) if p]
     if len(parts) >= 2:
-        gene, rest = parts[0].upper(), parts[1:]
+        gene, rest = _gene(parts[0]), parts[1:]
         if len(rest) == 1 and rest[0].lower() in KIND_SYNONYMS:
             return f"{gene}_{KIND_SYNONYMS[rest[0].lower()]}"
         if len(rest) == 1 and _PROTEIN_CHANGE.match(rest[0]):
             return f"{gene}_{rest[0].upper()}"
         return "_".join([gene, *(r.lower() for r in rest)])
     return raw.upper() if raw.isalnum() else raw
+
+
+def _gene(symbol: str) -> str:
+    upper = symbol.upper()
+    return GENE_SYNONYMS.get(upper, upper)

@@ -67,6 +67,9 @@ REGISTRY: tuple[RuleArea, ...] = (
         R("KARYO.T_4_11", "t(4;11)(q21;q23): KMT2A rearrangement", s.ISCN_2020),
         R("KARYO.T_17_19", "t(17;19)(q22;p13): TCF3::HLF", s.ISCN_2020),
         R("KARYO.T_5_14", "t(5;14)(q31;q32): IGH::IL3", s.ISCN_2020),
+        R("KARYO.IG_MYC", "t(8;14)(q24;q32), t(2;8)(p11;q24) or t(8;22)(q24;q11): MYC joined to an immunoglobulin "
+          "locus", s.ISCN_2020),
+        R("KARYO.IGH_CRLF2", "t(X;14)(p22;q32) or t(Y;14)(p11;q32): IGH::CRLF2", s.ISCN_2020),
         R("KARYO.KMT2A_11Q23", "any translocation, insertion, inversion or derivative at 11q23: KMT2A rearranged", s.ISCN_2020),
         R("KARYO.KMT2A_11Q23_SUGGESTED", "del or add at 11q23 suggests a KMT2A rearrangement; KMT2A FISH decides",
           s.ISCN_2020),
@@ -96,13 +99,14 @@ REGISTRY: tuple[RuleArea, ...] = (
           _PLOIDY + _DNA_INDEX),
     )),
     RuleArea("Disease", (
-        R("DX.DISEASE.MARROW_BLASTS", "marrow lymphoblasts at or above the leukaemia line = ALL", s.WHO_2016,
-          ("leukaemia_marrow_blast_pct",), "all-vs-lbl"),
-        R("DX.DISEASE.LBL_MASS", "a mass with fewer marrow blasts = lymphoblastic lymphoma", s.WHO_2016,
-          ("leukaemia_marrow_blast_pct",), "all-vs-lbl"),
+        R("DX.DISEASE.MARROW_BLASTS", "without a tissue mass: marrow lymphoblasts at or above WHO's floor = ALL",
+          s.WHO_2016, ("leukaemia_marrow_blast_pct",), "all-vs-lbl"),
+        R("DX.DISEASE.LBL_MASS", "with a tissue mass: marrow blasts at or above the staging line = ALL, fewer = "
+          "lymphoblastic lymphoma", s.WHO_2016, ("lymphoma_marrow_blast_pct",), "all-vs-lbl"),
         R("DX.DISEASE.LOW_BLASTS", "marrow blasts below the line without a mass: not ALL by the count", s.WHO_2016,
           ("leukaemia_marrow_blast_pct",), "all-vs-lbl"),
-        R("DX.DISEASE.BLOOD_BLASTS", "blood blasts without a marrow: the disease stays open", s.WHO_2016),
+        R("DX.DISEASE.BLOOD_BLASTS", "blood blasts at the leukaemia line without a marrow = leukaemia; the marrow is "
+          "still asked for", s.WHO_2016, ("leukaemia_marrow_blast_pct", "lymphoma_marrow_blast_pct"), "all-vs-lbl"),
         R("DX.DISEASE.NO_MARROW", "no marrow and no mass: the disease cannot be decided", s.WHO_2016),
         R("DX.DISEASE.IGH_IL3_LOW_BLASTS", "IGH::IL3 may be diagnosed with fewer blasts", s.WHO_HAEM5,
           ("leukaemia_marrow_blast_pct",)),
@@ -120,6 +124,8 @@ REGISTRY: tuple[RuleArea, ...] = (
           ("etp_mpo_below_pct",)),
         R("DX.LINEAGE.MYELOID_ONLY", "only myeloid criteria met", s.WHO_2016_MPAL),
         R("DX.LINEAGE.MATURE_B", "sIg+ mature B phenotype", s.MATURATION_STAGES),
+        R("DX.LINEAGE.MYC_PRECURSOR", "MYC-rearranged B blasts are B-ALL only when a precursor marker (TdT, CD34) "
+          "shows them, else Burkitt lymphoma/leukaemia stays open", s.WHO_HAEM5, (), "myc-rearranged"),
         R("DX.LINEAGE.NONE_MET", "no lineage meets its criteria", s.WHO_2016_MPAL),
         R("DX.LINEAGE.CONFLICT", "reports disagree on a marker the lineage turns on: the lineage stays open", s.WHO_2016_MPAL),
         R("DX.LINEAGE.NO_IMMUNOPHENOTYPE", "no immunophenotype in the work-up", s.WHO_2016_MPAL),
@@ -128,7 +134,7 @@ REGISTRY: tuple[RuleArea, ...] = (
         R("DX.STAGE.T_EGIL", "T maturation stage (pro-, pre-, cortical, mature T)", s.MATURATION_STAGES),
         R("DX.ETP.DEFINITION", "early T-precursor phenotype", s.ETP_DEF,
           ("etp_cd1a_below_pct", "etp_cd8_below_pct", "etp_cd5_near_pct", "etp_stem_myeloid_min_pct",
-           "etp_mpo_below_pct")),
+           "etp_mpo_below_pct"), "etp"),
     )),
     RuleArea("Entity", (
         R("DX.ENTITY.WHO_HAEM5", "WHO-HAEM5 genetic entity by lesion precedence", s.WHO_HAEM5, (), "entity-precedence"),
@@ -136,6 +142,8 @@ REGISTRY: tuple[RuleArea, ...] = (
     )),
     RuleArea("Codes", (
         R("CODE.ICD_O_3.ENTITY", "ICD-O-3 morphology from the entity and lineage", s.ICD_O_3),
+        R("CODE.ICD_O_3.TOPOGRAPHY", "ICD-O-3 topography: bone marrow for a leukaemia, the mass's site for a lymphoma",
+          s.SEER_HEME_MANUAL, (), "codes"),
         R("CODE.ICD_10_CM.STATUS", "ICD-10-CM from the disease and the status at the assessment date", s.ICD_10_CM,
           (), "coding-suspected-relapse"),
         R("CODE.SNOMED_CT.LINEAGE", "SNOMED CT concept from the disease and lineage", s.SNOMED_CT),

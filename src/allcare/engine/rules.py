@@ -26,8 +26,10 @@ class RuleSet(BaseModel):
 
     version: str = RULES_VERSION
 
-    # Diagnosis (docs/decisions.md#all-vs-lbl; WHO 2016 20%, COG/BFM staging 25%)
-    leukaemia_marrow_blast_pct: float = Field(20.0, ge=0, le=100, description="marrow blasts >= this = leukaemia")
+    # Diagnosis (docs/decisions.md#all-vs-lbl): WHO 2016's floor for ALL without a mass (20%), and the
+    # protocols' line between ALL and lymphoblastic lymphoma when there is a mass (25%, the M3 marrow)
+    leukaemia_marrow_blast_pct: float = Field(20.0, ge=0, le=100, description="without a tissue mass: marrow blasts >= this = leukaemia (WHO 2016 advises against ALL below it)")
+    lymphoma_marrow_blast_pct: float = Field(25.0, ge=0, le=100, description="with a tissue mass: marrow blasts >= this = leukaemia, fewer = lymphoblastic lymphoma (COG/BFM staging)")
     # Ploidy (docs/decisions.md#ploidy, #masked-hypodiploidy)
     high_hyperdiploid_min: int = Field(51, description="lowest modal number of high hyperdiploidy")
     high_hyperdiploid_max: int = Field(65, description="highest modal number of high hyperdiploidy")

@@ -31,7 +31,7 @@ DISEASE = {
         "Lymphoblastic lymphoma (LBL)",
         "Lymphoblastic lymphoma is a close relative of ALL: it is the same kind of young white blood cell. The "
         "difference is where most of it is. In lymphoma, most of the illness is in a lump, for example in a "
-        "lymph gland or in the chest, and fewer than {leukaemia_blasts} in every 100 cells in the bone marrow are blasts. It is usually "
+        "lymph gland or in the chest, and fewer than {lymphoma_blasts} in every 100 cells in the bone marrow are blasts. It is usually "
         "treated in the same way as ALL.",
     ),
     "MPAL": (
@@ -312,6 +312,7 @@ def numbers(rules: Any) -> dict[str, str]:
     return {
         "m1_below": f"{rules.m1_below_pct:g}",
         "leukaemia_blasts": f"{rules.leukaemia_marrow_blast_pct:g}",
+        "lymphoma_blasts": f"{rules.lymphoma_marrow_blast_pct:g}",
         "hyperdiploid_min": str(rules.high_hyperdiploid_min),
         "hyperdiploid_max": str(rules.high_hyperdiploid_max),
         "hypodiploid_below": str(rules.hypodiploid_max + 1),

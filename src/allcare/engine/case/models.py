@@ -334,8 +334,9 @@ class Genetics(_Finding):
 
     @field_validator("fusions", "alterations", "negative")
     @classmethod
-    def _canonical(cls, value: list[str]) -> list[str]:
-        return list(dict.fromkeys(normalise_lesion(v) for v in value))
+    def _canonical(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        found = info.field_name != "negative"  # a transcript not found does not exclude the fusion
+        return list(dict.fromkeys(normalise_lesion(v, found) for v in value))
 
 
 class Csf(_Finding):

@@ -13,14 +13,14 @@ from msgspec import structs
 
 from ..assessment import Diagnosis
 from ..course.episodes import Episode
-from ..lesion_vocabulary import B_DEFINING, MPAL_DEFINING
+from ..lesion_vocabulary import B_DEFINING, MPAL_DEFINING, MYC_R
 from ..view import CaseView
 from .disease import classify_disease
 from .egil import egil_score
 from .entity import classify_entity
 from .etp import call_etp
 from .genetics import GeneticProfile, genetic_profile
-from .lineage import assign_lineage, b_stage, t_ordinary, t_stage
+from .lineage import assign_lineage, b_stage, myc_rearranged_b, t_ordinary, t_stage
 from .ploidy import PLOIDY_MISSING
 from .workup import episode_phenotype, episode_workup
 
@@ -35,6 +35,8 @@ def diagnose(view: CaseView, episode: Episode | None) -> Diagnosis:
     phenotype = episode_phenotype(view, episode)
     etp = call_etp(phenotype) if phenotype.present and t_ordinary(phenotype) else None
     lineage = assign_lineage(phenotype, etp)
+    if genetics.status(MYC_R) == "detected":
+        lineage = myc_rearranged_b(lineage, phenotype, genetics.refs(MYC_R))
     disease = classify_disease(view, workup, lineage, genetics)
     lineage_text = lineage.lineage
     entity = classify_entity(disease, lineage_text, etp if lineage_text == "T" else None, genetics)

@@ -1,12 +1,17 @@
 """Which disease: ALL, lymphoblastic lymphoma, MPAL, not ALL, or not yet decidable.
 
-docs/decisions.md#all-vs-lbl: marrow blasts >= ``leukaemia_marrow_blast_pct`` (20%, may be set
-to 25%) is leukaemia; a tissue mass with fewer marrow blasts is lymphoblastic
-lymphoma. WHO 2016 advises against diagnosing ALL below 20% marrow blasts
-without a mass, except for B-ALL with IGH::IL3, which may be diagnosed at low
-blast counts. Without a marrow, blood blasts at the same threshold show a
-leukaemia (the marrow is still listed as missing). A surface-Ig+ TdT-negative
-mature B phenotype is Burkitt-type, not ALL; more than one WHO lineage is MPAL.
+docs/decisions.md#all-vs-lbl: two lines, two questions.
+
+* Without a tissue mass, is there enough marrow disease to call ALL at all? WHO 2016 advises against
+  diagnosing ALL below 20% marrow blasts (``leukaemia_marrow_blast_pct``), except for B-ALL with
+  IGH::IL3, which may be diagnosed at low blast counts; WHO-HAEM5 sets no strict cut-off.
+* With a tissue mass, is it leukaemia or lymphoblastic lymphoma? The line is conventional: the
+  treatment protocols (COG, BFM) and WHO's text stage a lymphoblastic neoplasm with a mass as
+  leukaemia from 25% marrow blasts (``lymphoma_marrow_blast_pct``, the M3 marrow) and as lymphoma below.
+
+Without a marrow, blood blasts at the same line show a leukaemia (the marrow is still listed as
+missing). A surface-Ig+ TdT-negative mature B phenotype is Burkitt-type, not ALL; more than one WHO
+lineage is MPAL.
 """
 
 from __future__ import annotations
@@ -53,7 +58,7 @@ class _Burden:
     conflicts: list[str] = field(default_factory=list)
 
 
-def _same_day_conflict(workup: Workup, threshold: float, masses: bool) -> _Burden | None:
+def _same_day_conflict(workup: Workup, threshold: float, masses: bool, rule: str) -> _Burden | None:
     """Same-day diagnostic marrows (morphology and flow, two aspirates) on both sides of the leukaemia line."""
     sides = []
     for x in workup.same_day_marrows:
@@ -65,18 +70,21 @@ def _same_day_conflict(workup: Workup, threshold: float, masses: bool) -> _Burde
     shown = [f"marrow blasts {blasts_text(q)} (marrow #{x.index} on {x.date})" for x, q, _ in sides]
     return _Burden("unstaged_mass" if masses else "insufficient",
                    f"diagnostic marrows of one day on both sides of the {threshold:g}% leukaemia line: " + "; ".join(shown),
-                   "DX.DISEASE.MARROW_BLASTS", [x.ref(f"marrow blasts {blasts_text(q)}") for x, q, _ in sides],
+                   rule, [x.ref(f"marrow blasts {blasts_text(q)}") for x, q, _ in sides],
                    [f"which marrow of {sides[0][0].date} stages the disease (or a repeat marrow)"], shown)
 
 
 def _burden(view: CaseView, workup: Workup, genetics: GeneticProfile) -> _Burden:
-    threshold = view.rules.leukaemia_marrow_blast_pct
     masses = workup.masses
+    # With a mass the question is leukaemia vs lymphoma (the staging line); without one, whether the count
+    # is enough for ALL at all (WHO's floor). Each answer names its own rule and line.
+    threshold = view.rules.lymphoma_marrow_blast_pct if masses else view.rules.leukaemia_marrow_blast_pct
+    line_rule = "DX.DISEASE.LBL_MASS" if masses else "DX.DISEASE.MARROW_BLASTS"
     mass_refs = [m.ref(f"{m.finding.site} mass" + (f" ({m.finding.detail})" if m.finding.detail else "")) for m in masses]
     mass_text = ", ".join(m.finding.site for m in masses)
     q = None if workup.marrow is None else workup.marrow.finding.blasts_pct  # the work-up's marrow has a count
     if workup.marrow is not None and q is not None:
-        conflict = _same_day_conflict(workup, threshold, bool(masses))
+        conflict = _same_day_conflict(workup, threshold, bool(masses), line_rule)
         if conflict is not None:
             return _Burden(conflict.kind, conflict.text, conflict.rule, [*conflict.evidence, *mass_refs], conflict.missing,
                            conflict.conflicts)
@@ -84,11 +92,14 @@ def _burden(view: CaseView, workup: Workup, genetics: GeneticProfile) -> _Burden
         refs = [workup.marrow.ref(f"marrow blasts {pct}"), *mass_refs]
         leukaemic = at_least(q.value, q.comparator, threshold)
         if leukaemic:
-            return _Burden("leukaemic", f"marrow blasts {pct} >= {threshold:g}%: leukaemia", "DX.DISEASE.MARROW_BLASTS", refs)
+            if masses:
+                return _Burden("leukaemic", f"mass ({mass_text}) with marrow blasts {pct} >= {threshold:g}% (the "
+                               "staging line between leukaemia and lymphoma): leukaemia", line_rule, refs)
+            return _Burden("leukaemic", f"marrow blasts {pct} >= {threshold:g}%: leukaemia", line_rule, refs)
         if leukaemic is None:
             kind = "unstaged_mass" if masses else "insufficient"
             return _Burden(kind, f"marrow blasts reported as {pct}: the bound does not settle the {threshold:g}% "
-                           "leukaemia line", "DX.DISEASE.MARROW_BLASTS", refs, [BLASTS_AS_VALUE])
+                           "leukaemia line", line_rule, refs, [BLASTS_AS_VALUE])
         if masses:
             return _Burden("lymphoma", f"mass ({mass_text}) with marrow blasts {pct} < {threshold:g}%: lymphoblastic "
                            "lymphoma", "DX.DISEASE.LBL_MASS", refs)
@@ -103,7 +114,7 @@ def _burden(view: CaseView, workup: Workup, genetics: GeneticProfile) -> _Burden
         pct = blasts_text(blood_blasts)
         return _Burden("leukaemic", f"no diagnostic marrow; blood blasts {pct} >= {threshold:g}%: leukaemia "
                        "(a marrow should still be done)", "DX.DISEASE.BLOOD_BLASTS",
-                       [blood.ref(f"blood blasts {pct}"), *mass_refs])
+                       [blood.ref(f"blood blasts {pct}"), *mass_refs], [NO_MARROW])
     if masses:
         return _Burden("unstaged_mass", f"mass ({mass_text}) without a diagnostic marrow: ALL vs lymphoblastic lymphoma "
                        "cannot be told apart", "DX.DISEASE.NO_MARROW", mass_refs, [NO_MARROW])
@@ -120,6 +131,13 @@ def lbl_site(workup: Workup) -> str | None:
         # ';' separates the sites: one inside a detail ("cervical; axillary") is a list of nodes, not a new site.
         sites.append(f"{f.site}:{f.detail.replace(';', ',')}" if f.site == "lymph_node" and f.detail else f.site)
     return ";".join(sorted(dict.fromkeys(sites))) or None
+
+
+def _mature_b_question(lineage: LineageCall) -> str:
+    open_call = lineage.mature_b_conclusion
+    if open_call is not None and open_call.explanation:
+        return open_call.explanation
+    return "surface Ig+ blasts without a TdT result: B-ALL or mature B-cell neoplasm"
 
 
 def classify_disease(view: CaseView, workup: Workup, lineage: LineageCall, genetics: GeneticProfile) -> DiseaseCall:
@@ -141,7 +159,7 @@ def classify_disease(view: CaseView, workup: Workup, lineage: LineageCall, genet
         missing = [*undecided, *burden.missing]
         return DiseaseCall("indeterminate", undetermined(
             TOPIC, "DX.DISEASE.MATURE_B", SOURCE, missing,
-            f"{burden.text}; surface Ig+ blasts without a TdT result: B-ALL or mature B-cell neoplasm", evidence,
+            f"{burden.text}; {_mature_b_question(lineage)}", evidence,
         ), missing=missing)
     if lineage.lineage is None:
         missing = list(dict.fromkeys([*lineage.missing, *lineage.conclusion.missing, *burden.missing]))
@@ -153,7 +171,10 @@ def classify_disease(view: CaseView, workup: Workup, lineage: LineageCall, genet
     if burden.kind == "leukaemic" or (burden.kind == "lymphoma" and mixed):
         disease: Disease = "MPAL" if mixed else "ALL"
         why = f"{burden.text}; lineage {lineage.lineage}" + (" (more than one lineage: MPAL)" if mixed else "")
-        return DiseaseCall(disease, conclude(TOPIC, disease, burden.rule, SOURCE, why, evidence), neoplasm=True)
+        called = conclude(TOPIC, disease, burden.rule, SOURCE, why, evidence)
+        if burden.missing:  # called from the blood: the marrow is still asked for
+            called = msgspec.structs.replace(called, missing=burden.missing)
+        return DiseaseCall(disease, called, neoplasm=True)
     if burden.kind == "lymphoma":
         return DiseaseCall("LBL", conclude(TOPIC, "LBL", burden.rule, SOURCE, f"{burden.text}; lineage {lineage.lineage}",
                                            evidence), lbl_site=lbl_site(workup), neoplasm=True)

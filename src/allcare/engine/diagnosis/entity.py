@@ -147,12 +147,13 @@ def tier_state(tier: Tier, g: GeneticProfile, icc: bool = False) -> TierState:
             f"DNA index {p.dna_index:g}" if p.dna_index is not None else "")
         return TierState("detected" if p.state == wanted else "negative", p.evidence, detail=detail)
     if tier.key == "bcr_abl1_like":
-        kinases = [lesion for lesion in g.summary.detected if is_kinase_fusion(lesion)]
+        excluded = g.status(BCR_ABL1_KEY) == "negative"
+        kinases = [lesion for lesion in g.summary.detected if is_kinase_fusion(lesion, excluded)]
         expression = [c for c in g.confident_expression("entity") if c.value == "BCR::ABL1-like"]
         if kinases or expression:
             refs = g.refs(*kinases) + [c.ref for c in expression]
             return TierState("detected", refs, detail=", ".join(kinases + [c.text for c in expression]))
-        conflicting = [lesion for lesion in g.conflicts if is_kinase_fusion(lesion)]
+        conflicting = [lesion for lesion in g.conflicts if is_kinase_fusion(lesion, excluded)]
         if conflicting:
             return TierState("conflicting", g.refs(*conflicting), g.conflicts[conflicting[0]], conflicting[0])
         return TierState("negative")
@@ -274,7 +275,7 @@ def _icc_b_key(w: Walk, g: GeneticProfile) -> EntityKey:
         return None, None, [ICC_HYPO_MISSING], "hypodiploid by DNA index only: ICC separates near-haploid from low hypodiploid"
     if tier == "bcr_abl1_like":
         detected = g.summary.detected
-        if any(is_abl_class(lesion) for lesion in detected):
+        if any(is_abl_class(lesion, g.status(BCR_ABL1_KEY) == "negative") for lesion in detected):
             return "icc_b_all_bcr_abl1_like", "abl_class", [], ""
         if any(is_jak_stat(lesion) for lesion in detected):
             return "icc_b_all_bcr_abl1_like", "jak_stat", [], ""

@@ -1,8 +1,10 @@
 """Early T-precursor (ETP) and near-ETP immunophenotype (Coustan-Smith 2009; ICC 2022 Table 6).
 
-ETP: CD7+, CD1a < 5%, CD8 < 5%, no surface CD3, CD5 negative or on < 75% of
-blasts, at least one stem/myeloid marker on >= 25% of blasts, MPO < 3%.
-Near-ETP: the same pattern with CD5 on >= 75% of blasts.
+ETP: CD7+, CD1a < 5%, CD8 < 5%, CD5 negative or on < 75% of blasts, at least one
+stem/myeloid marker on >= 25% of blasts, MPO < 3%. Near-ETP: the same pattern with CD5
+on >= 75% of blasts. Surface CD3 is usually absent but is not one of the criteria
+(Coustan-Smith 2009, WHO-HAEM5, ICC 2022; docs/decisions.md#etp): an unreported or a
+positive surface CD3 does not decide the call, and a positive one is noted.
 
 The cut-offs are percentages, so a marker reported only as a word may leave a
 criterion open ("positive" CD5 could be on 30% or 90% of blasts): then the call
@@ -45,7 +47,6 @@ def call_etp(p: Phenotype) -> EtpCall:
         ("CD7 positive", p.positive("CD7"), "CD7"),
         (f"CD1a on < {r.etp_cd1a_below_pct:g}% of blasts", p.below("CD1a", r.etp_cd1a_below_pct), "CD1a percentage of blasts"),
         (f"CD8 on < {r.etp_cd8_below_pct:g}% of blasts", p.below("CD8", r.etp_cd8_below_pct), "CD8 percentage of blasts"),
-        ("surface CD3 absent", None if p.positive("sCD3") is None else not p.positive("sCD3"), "surface CD3"),
         (
             f"a stem/myeloid marker ({'/'.join(STEM_MYELOID)}) on >= {r.etp_stem_myeloid_min_pct:g}% of blasts",
             _stem_myeloid(p),
@@ -69,14 +70,16 @@ def call_etp(p: Phenotype) -> EtpCall:
             "ETP pattern not excluded; cannot decide ETP / near-ETP / not ETP without: " + "; ".join(missing),
             evidence,
         ), missing)
+    note = ("; surface CD3 is reported positive, which is unusual in ETP-ALL but not one of its criteria: worth a "
+            "second look at the report" if p.positive("sCD3") else "")
     if cd5_near:
         return EtpCall("near_etp", conclude(
             TOPIC, "near_etp", RULE, ETP_DEF,
-            f"ETP pattern with CD5 on >= {r.etp_cd5_near_pct:g}% of blasts: near-ETP (not ETP-ALL)", evidence,
+            f"ETP pattern with CD5 on >= {r.etp_cd5_near_pct:g}% of blasts: near-ETP (not ETP-ALL){note}", evidence,
         ))
     return EtpCall("etp", conclude(
         TOPIC, "etp", RULE, ETP_DEF,
-        "ETP immunophenotype: CD7+, CD1a and CD8 below the cut-offs, no surface CD3, CD5 on "
+        "ETP immunophenotype: CD7+, CD1a and CD8 below the cut-offs, CD5 on "
         f"< {r.etp_cd5_near_pct:g}% of blasts, stem/myeloid marker on >= {r.etp_stem_myeloid_min_pct:g}%, "
-        f"MPO < {r.etp_mpo_below_pct:g}%", evidence,
+        f"MPO < {r.etp_mpo_below_pct:g}%{note}", evidence,
     ))

@@ -61,27 +61,39 @@ def covering_negatives(lesion: str) -> tuple[str, ...]:
     return (lesion, *(rearrangement(gene) for gene in fusion_genes(lesion)))
 
 
-def is_abl_class(lesion: str) -> bool:
+def is_abl_class(lesion: str, bcr_abl1_excluded: bool = False) -> bool:
+    """An ABL-class fusion, or a break-apart rearrangement of an ABL-class gene with its partner unnamed.
+
+    An ABL1 break-apart without a partner is most often BCR::ABL1 itself: it is ABL-class only when
+    BCR::ABL1 was tested and not found (``bcr_abl1_excluded``). ABL2, PDGFRB and CSF1R have no such double.
+    """
     genes = fusion_genes(lesion)
-    if not genes or lesion == BCR_ABL1:
-        return False
-    return any(g in ABL_CLASS_GENES for g in genes)
+    if genes:
+        return lesion != BCR_ABL1 and any(g in ABL_CLASS_GENES for g in genes)
+    gene = rearranged_gene(lesion)
+    return gene in ABL_CLASS_GENES and (gene != "ABL1" or bcr_abl1_excluded)
 
 
 def is_jak_stat(lesion: str) -> bool:
     genes = fusion_genes(lesion)
     if genes:
         return any(g in JAK_FUSION_GENES for g in genes)
-    if lesion == rearrangement("CRLF2"):
+    if lesion == rearrangement("CRLF2") or rearranged_gene(lesion) in JAK_FUSION_GENES:
         return True
     gene, _, kind = lesion.partition("_")
     return gene in JAK_MUTATED_GENES and bool(kind) and kind not in ("deletion", "rearrangement")
 
 
 @lru_cache(maxsize=1024)
-def is_kinase_fusion(lesion: str) -> bool:
-    """ABL-class or JAK2/EPOR fusions: these define BCR::ABL1-like ALL without an expression profile."""
-    return is_abl_class(lesion) or (bool(fusion_genes(lesion)) and is_jak_stat(lesion))
+def is_kinase_fusion(lesion: str, bcr_abl1_excluded: bool = False) -> bool:
+    """ABL-class or JAK2/EPOR fusions: these define BCR::ABL1-like ALL without an expression profile.
+
+    A break-apart FISH that shows the kinase gene rearranged without naming its partner counts as well
+    (ICC 2022 sub-types BCR::ABL1-like ABL-1 class and JAK-STAT are defined by the rearranged kinase gene).
+    """
+    if is_abl_class(lesion, bcr_abl1_excluded):
+        return True
+    return (bool(fusion_genes(lesion)) or rearranged_gene(lesion) in JAK_FUSION_GENES) and is_jak_stat(lesion)
 
 
 # Expression classifier calls -------------------------------------------------

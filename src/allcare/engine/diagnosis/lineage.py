@@ -22,13 +22,13 @@ monocytic markers with MPO below the ETP cut-off.
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import msgspec
 
 from ..assessment import BStage, Lineage, TStage
 from ..explain import Conclusion, EvidenceRef, conclude, contradictory, undetermined
-from ..sources import ETP_DEF, MATURATION_STAGES, WHO_2016, WHO_2016_MPAL
+from ..sources import ETP_DEF, ICC_2022, MATURATION_STAGES, WHO_2016, WHO_2016_MPAL, WHO_HAEM5, decision
 from .etp import EtpCall
 from .phenotype import Phenotype
 
@@ -308,6 +308,43 @@ def mature_b(p: Phenotype) -> tuple[bool | None, Conclusion | None]:
         "surface immunoglobulin but TdT-positive precursor blasts: B-ALL with surface Ig, not a mature B neoplasm",
         evidence,
     )
+
+
+MYC_PRECURSOR_MISSING = ("TdT and CD34 on the blasts, with surface immunoglobulin light chains (B-ALL with MYC "
+                         "rearrangement needs precursor blasts; else a Burkitt lymphoma/leukaemia)")
+MYC_REVIEW_MISSING = ("haematopathology review: MYC-rearranged B blasts with neither TdT nor CD34 (Burkitt "
+                      "lymphoma/leukaemia unless shown to be precursor blasts)")
+
+
+def myc_rearranged_b(call: LineageCall, p: Phenotype, myc: list[EvidenceRef]) -> LineageCall:
+    """B blasts with a MYC rearrangement: precursor B (ICC's B-ALL with MYC rearrangement) or Burkitt.
+
+    An IG::MYC rearrangement is the hallmark of Burkitt lymphoma, a mature B-cell neoplasm that can present as
+    a leukaemia with CD10+ B blasts (WHO-HAEM5). ICC 2022 names B-ALL with MYC rearrangement only for blasts
+    of precursor phenotype, so B-ALL is called only when a precursor marker (TdT or CD34) is positive; without
+    one the disease stays open (docs/decisions.md#myc-rearranged).
+    """
+    if call.lineage != "B" or call.mature_b is not False:
+        return call
+    topic, rule = "diagnosis.mature_b", "DX.LINEAGE.MYC_PRECURSOR"
+    source = f"{WHO_HAEM5}; {ICC_2022}; {decision('myc-rearranged')}"
+    evidence = [*myc, *p.ref("TdT", "CD34", "sIg", "CD20")]
+    markers = {name: p.positive(name) for name in ("TdT", "CD34")}
+    shown = [name for name, positive in markers.items() if positive]
+    if shown:
+        return replace(call, mature_b=False, mature_b_conclusion=conclude(
+            topic, False, rule, source,
+            f"MYC rearrangement in B blasts that express {' and '.join(shown)} (precursor blasts): B-ALL with MYC "
+            "rearrangement, not Burkitt lymphoma/leukaemia", evidence,
+        ))
+    untested = [name for name, positive in markers.items() if positive is None]
+    missing = MYC_PRECURSOR_MISSING if untested else MYC_REVIEW_MISSING
+    said = (f"{' and '.join(untested)} not reported" if untested else "TdT and CD34 negative")
+    return replace(call, mature_b=None, mature_b_conclusion=undetermined(
+        topic, rule, source, [missing],
+        f"MYC rearrangement in B blasts with no precursor marker shown ({said}): a Burkitt lymphoma/leukaemia "
+        "(mature B-cell neoplasm) until precursor blasts are shown, so B-ALL is not called", evidence,
+    ))
 
 
 # Maturation stage -----------------------------------------------------------

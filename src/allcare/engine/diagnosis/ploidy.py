@@ -25,7 +25,10 @@ flow ploidy.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+
+import msgspec
 
 from ..case import Cytogenetics
 from ..explain import Conclusion, EvidenceRef, conclude, contradictory, undetermined
@@ -39,6 +42,7 @@ DIPLOID = 46
 HYPODIPLOID = ("near_haploid", "low_hypodiploid", "high_hypodiploid", "hypodiploid")
 MASKED_MISSING = MASKED_HYPODIPLOIDY_TEST
 PLOIDY_MISSING = PLOIDY_TEST
+MASKED_UNCHECKED = "an abnormal karyotype (a count or DNA index alone cannot show a doubled hypodiploid clone)"
 SOURCE = f"{decision('ploidy')}; {WHO_HAEM5}"
 TOPIC = "diagnosis.ploidy"
 
@@ -161,17 +165,21 @@ def call_ploidy(
         modal = karyotype.modal_number if small is None else small.modal_number
         where = "" if modal == karyotype.modal_number else f" (the {modal}-chromosome clone)"
         modal_ref = item.ref(f"karyotype {karyotype.text}: modal number {modal}{where}")
-    elif not parsed:
-        stated = next((i for i in cytogenetics if i.finding.modal_number is not None), None)
-        if stated is not None:
-            modal = stated.finding.modal_number
-            modal_ref = stated.ref(f"modal number {modal}")
     else:
-        stated = next((i for i in cytogenetics if i.finding.modal_number is not None), None)
-        if stated is not None:
+        stated_modals = _first_day(cytogenetics, "modal_number")
+        split = _split_day(stated_modals, "modal number", lambda v: _label(modal_category(int(v), r)))
+        if split is not None:
+            return split
+        if stated_modals:
+            stated = stated_modals[0]
             modal = stated.finding.modal_number
-            modal_ref = stated.ref(f"modal number {modal} (karyotype text gave none)")
-    di_item = next((i for i in cytogenetics if i.finding.dna_index is not None), None)
+            modal_ref = stated.ref(f"modal number {modal}" + (" (karyotype text gave none)" if parsed else ""))
+    stated_indices = _first_day(cytogenetics, "dna_index")
+    split = _split_day(stated_indices, "DNA index",
+                       lambda v: (dna_index_category(v, r) or "neither hyperdiploid nor hypodiploid").replace("_", " "))
+    if split is not None:
+        return split
+    di_item = stated_indices[0] if stated_indices else None
     di = di_item.finding.dna_index if di_item else None
     di_ref = di_item.ref(f"DNA index {di:g}") if di_item else None
     evidence = [x for x in (modal_ref, di_ref) if x is not None]
@@ -188,7 +196,7 @@ def call_ploidy(
     if karyotype is not None and karyotype.is_normal and dcat is not None:
         note = (f"karyotype {karyotype.text} is normal (often normal metaphases, not blasts) while the DNA index "
                 f"{di:g} is {dcat.replace('_', ' ')}: the DNA index is used")
-        return _decided(dcat, base, note, evidence, "DX.PLOIDY.DNA_INDEX")
+        return _unchecked_doubling(_decided(dcat, base, note, evidence, "DX.PLOIDY.DNA_INDEX"))
     if dcat == "hypodiploid" and mcat not in HYPODIPLOID:
         if mcat in ("high_hyperdiploid", "near_triploid", "near_tetraploid"):
             signs.append(f"DNA index {di:g} shows a hypodiploid population beside the {modal}-chromosome karyotype")
@@ -196,7 +204,7 @@ def call_ploidy(
             sides = [f"karyotype modal number {modal} ({mcat})", f"DNA index {di:g} (hypodiploid)"]
             return replace(base, state="conflicting", conflicts=sides, conclusion=contradictory(
                 TOPIC, "DX.PLOIDY.CONFLICT", SOURCE, sides, evidence))
-    if dcat == "high_hyperdiploid" and mcat in ("near_diploid", "diploid"):
+    if dcat == "high_hyperdiploid" and mcat in ("near_diploid", "diploid", "low_hyperdiploid"):
         sides = [f"karyotype modal number {modal} ({mcat})", f"DNA index {di:g} (high hyperdiploid)"]
         return replace(base, state="conflicting", conflicts=sides, conclusion=contradictory(
             TOPIC, "DX.PLOIDY.CONFLICT", SOURCE, sides, evidence))
@@ -211,12 +219,42 @@ def call_ploidy(
             evidence, value=mcat,
         ))
     text = f"modal number {modal}: {_label(mcat)}"
+    unchecked: list[str] = []
+    if karyotype is None and mcat == "high_hyperdiploid" and _in_masked_range(modal, r):
+        # A count alone cannot show the paired changes of a doubled hypodiploid clone (docs/decisions.md#masked-hypodiploidy).
+        text += ("; stated as a count without the karyotype, so a doubled hypodiploid clone (masked hypodiploidy) "
+                 "could not be checked for")
+        unchecked = [MASKED_UNCHECKED]
     if signs:
         text += f" (doubled population seen: {'; '.join(signs)})"
     if di is not None and dcat is None and mcat in (*HYPODIPLOID, "high_hyperdiploid"):
         text += f"; DNA index {di:g} is outside the DNA-index ranges, the karyotype count is used"
     call = _decided(mcat, base, text, evidence, "DX.PLOIDY.MODAL")
+    if unchecked and call.conclusion is not None:
+        call = replace(call, conclusion=msgspec.structs.replace(call.conclusion, missing=unchecked))
     return replace(call, masked=bool(signs))
+
+
+def _in_masked_range(modal: int, r: RuleSet) -> bool:
+    return any(low <= modal <= high for low, high in (r.masked_near_haploid_doubled, r.masked_hypodiploidy))
+
+
+def _first_day(cytogenetics: list[Indexed[Cytogenetics]], field_name: str) -> list[Indexed[Cytogenetics]]:
+    """The stated values of a field on the first day that has one: results of one day carry no order."""
+    stated = [i for i in cytogenetics if getattr(i.finding, field_name) is not None]
+    return [i for i in stated if i.date == stated[0].date] if stated else []
+
+
+def _split_day(items: list[Indexed[Cytogenetics]], what: str, group: Callable[[float], str]) -> PloidyCall | None:
+    """Values of one day in different ploidy groups: the ploidy stays open (docs/decisions.md#same-day)."""
+    field_name = "modal_number" if what == "modal number" else "dna_index"
+    values = [(i, float(getattr(i.finding, field_name))) for i in items]
+    if len({group(v) for _, v in values}) < 2:
+        return None
+    sides = [f"{what} {v:g} (#{i.index}, {i.date}): {group(v)}" for i, v in values]
+    evidence = [i.ref(f"{what} {v:g}") for i, v in values]
+    return PloidyCall(evidence=evidence, state="conflicting", conflicts=sides, conclusion=contradictory(
+        TOPIC, "DX.PLOIDY.CONFLICT", f"{SOURCE}; {decision('same-day')}", sides, evidence))
 
 
 def _from_dna_index(di: float, dcat: str | None, base: PloidyCall, evidence: list[EvidenceRef]) -> PloidyCall:
@@ -227,7 +265,18 @@ def _from_dna_index(di: float, dcat: str | None, base: PloidyCall, evidence: lis
     text = f"DNA index {di:g} without a karyotype count: {dcat.replace('_', ' ')}"
     if dcat == "hypodiploid":
         text += " (sub-group needs a modal number)"
-    return _decided(dcat, base, text, evidence, "DX.PLOIDY.DNA_INDEX")
+    return _unchecked_doubling(_decided(dcat, base, text, evidence, "DX.PLOIDY.DNA_INDEX"))
+
+
+def _unchecked_doubling(call: PloidyCall) -> PloidyCall:
+    """A high-hyperdiploid call no karyotype could check for a doubled hypodiploid clone says so and asks for one."""
+    if call.category != "high_hyperdiploid" or call.conclusion is None:
+        return call
+    conclusion = msgspec.structs.replace(
+        call.conclusion, missing=[MASKED_UNCHECKED],
+        explanation=call.conclusion.explanation + "; no abnormal karyotype shows the chromosomes, so a doubled "
+        "hypodiploid clone (masked hypodiploidy) could not be checked for")
+    return replace(call, conclusion=conclusion)
 
 
 def _decided(category: str | None, base: PloidyCall, text: str, evidence: list[EvidenceRef], rule: str) -> PloidyCall:

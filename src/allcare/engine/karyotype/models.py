@@ -46,6 +46,10 @@ RecurrentKey = Literal[
     "TCF3::HLF",
     "IGH::IL3",
     "iAMP21",
+    "IGH::MYC",
+    "IGK::MYC",
+    "IGL::MYC",
+    "IGH::CRLF2",
 ]
 """The lesion vocabulary's keys (``lesion_vocabulary.KARYOTYPE_RECURRENT``; a test keeps the two equal)."""
 

@@ -13,7 +13,19 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from ..lesion_vocabulary import BCR_ABL1, ETV6_RUNX1, IAMP21, IGH_IL3, KMT2A_R, TCF3_HLF, TCF3_PBX1
+from ..lesion_vocabulary import (
+    BCR_ABL1,
+    ETV6_RUNX1,
+    IAMP21,
+    IGH_CRLF2,
+    IGH_IL3,
+    IGH_MYC,
+    IGK_MYC,
+    IGL_MYC,
+    KMT2A_R,
+    TCF3_HLF,
+    TCF3_PBX1,
+)
 from .grammar import band_matches
 from .models import Abnormality, Clone, RecurrentKey, RecurrentLesion
 
@@ -35,6 +47,15 @@ FUSION_RULES: tuple[FusionRule, ...] = (
     FusionRule(KMT2A_R, "KARYO.T_4_11", ("4", "q21"), ("11", "q23")),
     FusionRule(TCF3_HLF, "KARYO.T_17_19", ("17", "q22"), ("19", "p13")),
     FusionRule(IGH_IL3, "KARYO.T_5_14", ("5", "q31"), ("14", "q32")),
+    # MYC (8q24) joined to an immunoglobulin locus: IGH 14q32, IGK 2p11.2 (written p12 in older reports),
+    # IGL 22q11 (WHO-HAEM5 Burkitt lymphoma; ICC 2022 B-ALL with MYC rearrangement). 8q24 with 14q11 (TRA) is not.
+    FusionRule(IGH_MYC, "KARYO.IG_MYC", ("8", "q24"), ("14", "q32")),
+    FusionRule(IGK_MYC, "KARYO.IG_MYC", ("2", "p11"), ("8", "q24")),
+    FusionRule(IGK_MYC, "KARYO.IG_MYC", ("2", "p12"), ("8", "q24")),
+    FusionRule(IGL_MYC, "KARYO.IG_MYC", ("8", "q24"), ("22", "q11")),
+    # CRLF2 (pseudoautosomal Xp22.33 / Yp11.2) joined to IGH: a JAK-STAT lesion of BCR::ABL1-like ALL (ICC 2022).
+    FusionRule(IGH_CRLF2, "KARYO.IGH_CRLF2", ("X", "p22"), ("14", "q32")),
+    FusionRule(IGH_CRLF2, "KARYO.IGH_CRLF2", ("Y", "p11"), ("14", "q32")),
 )
 
 KMT2A_RULE = "KARYO.KMT2A_11Q23"

@@ -83,6 +83,9 @@ def primary_cancer_condition(case: Case, assessment, patient_id: str, patient: E
         verificationStatus=concept(coding(C.CONDITION_VERIFICATION, "confirmed")),
         category=[concept(coding(C.CONDITION_CATEGORY, "problem-list-item"))],
         code=concept(*codings, text=name), subject=patient, onsetDateTime=case.diagnosis_date,
+        # The primary site as registries code it (ICD-O-3 topography; mCODE's bodySite binding is extensible).
+        bodySite=[concept(coding(C.ICDO3, codes.icd_o_3_topography, codes.icd_o_3_topography_term))]
+        if codes.icd_o_3_topography else None,
     )
 
 

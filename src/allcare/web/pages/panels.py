@@ -60,10 +60,14 @@ def diagnosis_panel(assessment: Assessment) -> list[PanelRow]:
                  determined=dx.icc_2022.determined, conclusions=_matching(every, "diagnosis.icc_2022")),
         _genetics(assessment, every),
         PanelRow("codes", "Codes", " · ".join(v for v in (
-            f"ICD-O-3 {codes.icd_o_3}" if codes.icd_o_3 else "", f"ICD-10-CM {codes.icd_10_cm}" if codes.icd_10_cm else "",
+            f"ICD-O-3 {codes.icd_o_3}" if codes.icd_o_3 else "",
+            f"site {codes.icd_o_3_topography}" if codes.icd_o_3_topography else "",
+            f"ICD-10-CM {codes.icd_10_cm}" if codes.icd_10_cm else "",
             f"SNOMED CT {codes.snomed_ct}" if codes.snomed_ct else "") if v) or UNDECIDED,
             details=[t for t in (
                 f"{codes.icd_o_3} {codes.icd_o_3_term}" if codes.icd_o_3 and codes.icd_o_3_term else "",
+                f"{codes.icd_o_3_topography} {codes.icd_o_3_topography_term}"
+                if codes.icd_o_3_topography and codes.icd_o_3_topography_term else "",
                 f"{codes.icd_10_cm} {codes.icd_10_cm_term}" if codes.icd_10_cm and codes.icd_10_cm_term else "",
                 f"{codes.snomed_ct} {codes.snomed_ct_term}" if codes.snomed_ct and codes.snomed_ct_term else "") if t],
             determined=bool(codes.icd_o_3 or codes.icd_10_cm), conclusions=_matching(every, "codes.")),
