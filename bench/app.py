@@ -3,7 +3,8 @@
 Fills a store with 1,000 synthetic patients with 3 years of data each (about 170
 findings per patient), on SQLite and/or PostgreSQL, assesses every record once
 (as ``allcare serve`` does on start), starts ``uvicorn`` as a subprocess on
-127.0.0.1 and measures, with an httpx async client over loopback:
+127.0.0.1 and measures over loopback, with requests written as prepared bytes on keep-alive
+sockets (``rawhttp.RawClient``: an HTTP client library's CPU per request was taken from the server):
 
 - the patient page (``PATIENT_PAGE``; until the UI page exists, the API calls a page
   needs: the patient with its summary, then the full assessment);
@@ -45,6 +46,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
+from rawhttp import RawClient
 from server_cpu import session_cpu_seconds
 
 from allcare.cohort.synthetic import generate_case
@@ -138,23 +140,18 @@ async def measure(name: str, base: str, paths: tuple[str, ...], ids: list[int], 
     Closed loop (``rate`` None): ``clients`` loops send as fast as answers come, which gives the
     most requests per second the server sustains. Open loop: samples start at ``rate`` per second.
     """
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(base_url=base, cookies=cookies, limits=limits, timeout=30,
-                                 headers={"Accept-Encoding": "gzip"}) as client:
+    cookie = "; ".join(f"{name}={value}" for name, value in cookies.items())
+    client = RawClient(base, {"Cookie": cookie, "Accept-Encoding": "gzip"})  # the bytes as sent; no client-side gunzip
+    try:
         rng = random.Random(1)
 
         async def one() -> float | None:
             patient = rng.choice(ids)
             started = time.perf_counter()
-            try:
-                for path in paths:
-                    async with client.stream("GET", path.format(id=patient)) as response:
-                        async for _ in response.aiter_raw():  # the bytes as sent; no client-side gunzip
-                            pass
-                        if response.status_code != 200:
-                            return None
-            except httpx.HTTPError:  # a dropped connection is a failed sample, not the end of the run
-                return None
+            for path in paths:
+                status, _ = await client.request("GET", path.format(id=patient))
+                if status != 200:  # a dropped connection (0) is a failed sample, not the end of the run
+                    return None
             return time.perf_counter() - started
 
         async def phase(count: int, limit: float) -> tuple[list[float | None], float]:
@@ -197,6 +194,8 @@ async def measure(name: str, base: str, paths: tuple[str, ...], ids: list[int], 
 
         await phase(warmup, seconds)
         samples, elapsed = await (paced(requests, seconds) if rate else phase(requests, seconds))
+    finally:
+        client.close()
     latencies = [sample for sample in samples if sample is not None]
     return Result(name, latencies, len(samples) - len(latencies), elapsed, calls=len(paths))
 

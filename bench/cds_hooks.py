@@ -25,9 +25,9 @@ that share of the requests carry a prefetch no worker has seen (a copy of a pati
 when a chart's data have changed since it was last opened), so the cold share is set, not left to the
 number of patients and workers.
 
-The open loop sends its requests as prepared bytes over plain keep-alive sockets (``RawClient``): an
-HTTP client library costs the load generator several milliseconds of CPU per 0.8 MB request, which on a
-2-core machine it takes from the server (earlier stops: 100 requests/s offered, ~50 sent).
+The open loop sends its requests as prepared bytes over plain keep-alive sockets (``rawhttp.RawClient``):
+an HTTP client library costs the load generator several milliseconds of CPU per 0.8 MB request, which on
+a 2-core machine it takes from the server (earlier stops: 100 requests/s offered, ~50 sent).
 
     .venv/bin/python bench/cds_hooks.py [--clients 32 | --rate 100] [--requests 600] [--duration 60] [--workers N]
         [--patients 1] [--fresh-share 0.1] [--http auto|h11|httptools] [--loop auto|asyncio|uvloop]
@@ -54,6 +54,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
+from rawhttp import RawClient  # noqa: E402
 from server_cpu import session_cpu_seconds  # noqa: E402
 
 from allcare.cohort.synthetic import generate_case  # noqa: E402
@@ -160,57 +161,10 @@ async def post(client: httpx.AsyncClient, url: str, body: bytes) -> tuple[bool, 
     return response.status_code == 200, server_timing(response.headers.get("server-timing", ""))
 
 
-class RawClient:
-    """HTTP/1.1 POSTs on loopback keep-alive sockets, each request written as prepared bytes.
-
-    Open loop: a request never waits for a connection; an idle one is reused, else a new one is opened.
-    Reads the status line, the headers and a ``Content-Length`` body (the service's responses have one).
-    """
-
-    def __init__(self, url: str, path: str):
-        host_port = url.split("://", 1)[1]
-        self.host, port = host_port.rsplit(":", 1)
-        self.port = int(port)
-        self.head = (f"POST {path} HTTP/1.1\r\nHost: {host_port}\r\nContent-Type: application/json\r\n"
-                     "Content-Length: {length}\r\n\r\n")
-        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
-
-    async def post(self, body: bytes) -> tuple[bool, dict[str, float]]:
-        """(answered 200, the server's own split of its time). A kept-alive connection the server has closed
-        meanwhile (its idle timeout) answers nothing: the request is sent again once, on a new connection."""
-        reused = bool(self.idle)
-        connection = self.idle.pop() if reused else await asyncio.open_connection(self.host, self.port)
-        reader, writer = connection
-        try:
-            writer.write(self.head.format(length=len(body)).encode())
-            writer.write(body)
-            await writer.drain()
-            status_line = await reader.readline()
-            if not status_line and reused:
-                writer.close()
-                self.idle.clear()  # the others have likely timed out too
-                return await self.post(body)
-            status = int(status_line.split()[1])
-            headers = {}
-            while (line := await reader.readline()) not in (b"\r\n", b""):
-                name, _, value = line.decode("latin-1").partition(":")
-                headers[name.strip().lower()] = value.strip()
-            await reader.readexactly(int(headers.get("content-length", "0")))
-        except (OSError, ValueError, IndexError, asyncio.IncompleteReadError):
-            writer.close()
-            if reused:
-                self.idle.clear()
-                return await self.post(body)
-            return False, {}
-        if headers.get("connection", "").lower() == "close":
-            writer.close()
-        else:
-            self.idle.append(connection)
-        return status == 200, server_timing(headers.get("server-timing", ""))
-
-    def close(self) -> None:
-        for _, writer in self.idle:
-            writer.close()
+async def raw_post(client: RawClient, body: bytes) -> tuple[bool, dict[str, float]]:
+    """(answered 200, the server's own split of its time)."""
+    status, headers = await client.request("POST", "/cds-services/all-assessment", body)
+    return status == 200, server_timing(headers.get("server-timing", ""))
 
 
 def fresh_copy(body: bytes, patient_id: bytes, number: int) -> bytes:
@@ -227,11 +181,11 @@ async def open_loop(url: str, bodies: list[bytes], rate: float, requests: int, d
     results: list[tuple[float, bool, dict[str, float]]] = []
     errors = 0
     total = min(requests, int(duration * rate))
-    client = RawClient(url, "/cds-services/all-assessment")
+    client = RawClient(url)
 
     async def one(body: bytes, scheduled: float) -> None:
         nonlocal errors
-        ok, timing = await client.post(body)
+        ok, timing = await raw_post(client, body)
         results.append((time.perf_counter() - scheduled, is_cold(timing), timing))
         errors += not ok
 
