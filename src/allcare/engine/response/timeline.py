@@ -35,7 +35,7 @@ from ..case import Cbc, Marrow, Mrd
 from ..case.bounds import above, at_least
 from ..course.treatment import CONCURRENT_PHASES
 from ..explain import Conclusion, EvidenceRef
-from ..sources import COG_RESPONSE, NCCN_ELN_RESPONSE, PONTE_DI_LEGNO
+from ..sources import COG_RESPONSE, MRD_REMISSION, NCCN_ELN_RESPONSE, PONTE_DI_LEGNO
 from ..timepoints import fold, is_end_of_induction, names_another_timepoint, timepoint_of
 from ..view import CaseView, Indexed
 from .extramedullary import SiteFinding, latest_by_site
@@ -83,6 +83,8 @@ class _MarrowState:
     grade: Grade
     text: str
     aplastic: bool = False
+    by_mrd_line: bool = False
+    """Blasts below the M1 line but a marrow MRD at or above the remission line (``cr_mrd_below``): no CR."""
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,21 @@ class _Test:
 
     def at_least(self, line: float) -> bool | None:
         return at_least(self.value, self.comparator, line)
+
+
+@dataclass(frozen=True)
+class _RemissionLine:
+    """The MRD results of a point read against the MRD line of remission (``cr_mrd_below``).
+
+    A marrow MRD, or one whose sample is not stated, at or above the line shows marrow disease (blood runs
+    lower than marrow, so a blood result at the line means a marrow at least as high); below the line only a
+    marrow result shows a marrow below it. A blood MRD at or above the line is circulating leukaemia.
+    """
+
+    over: list[str]
+    under: list[str]
+    undecided: list[str]
+    blood_over: list[str]
 
 
 @dataclass(frozen=True)
@@ -358,6 +375,10 @@ class _Walker:
         eoi, eoi_why = False, ""
         if self.course.state in ("pending", "relapsed") and not self.course.eoi_done:
             eoi, eoi_why = self._is_eoi(cand, reading)
+        judged = eoi or self.course.state == "refractory" or self.course.eoi_done
+        remission_line = self._remission_line(mrds) if judged and marrow.grade == "M1" else None
+        if remission_line is not None and remission_line.over and not (remission_line.under or remission_line.undecided):
+            marrow = _MarrowState("M2", f"{remission_line.over[0]} beside {marrow.text}", marrow.aplastic, True)
         if marrow.grade != "M1":
             return self._disease_in_marrow(cand, marrow, eoi, eoi_why, evidence)
         return self._clear_marrow(cand, marrow, eoi, mrds, evidence)
@@ -390,6 +411,30 @@ class _Walker:
         if reading is not None or self.course.state not in ("refractory", "relapsed"):
             return None
         return by_mrd
+
+    def _remission_line(self, mrds: list[MrdResult]) -> _RemissionLine:
+        """This point's MRD results against ``cr_mrd_below`` (docs/decisions.md#remission-mrd-line)."""
+        line = self.rules.cr_mrd_below
+        over: list[str] = []
+        under: list[str] = []
+        undecided: list[str] = []
+        blood: list[str] = []
+        for m in mrds:
+            if m.value is None:
+                continue
+            side = level_at_least(m, line) if m.value or m.comparator else False  # "not detected": below 1%
+            where = m.sample or "unstated-sample"
+            text = f"{where} MRD {value_text(m)} ({m.method or 'method not stated'})"
+            if m.sample == "blood":
+                if side is True:
+                    blood.append(text)
+            elif side is True:
+                over.append(text)
+            elif side is None:
+                undecided.append(text)
+            elif m.sample == "marrow":
+                under.append(text)
+        return _RemissionLine(over, under, undecided, blood)
 
     def _carry_rule(self, carry: DiseaseStatus) -> str:
         return {"relapse": "RESPONSE.RELAPSE.PERSISTING", "refractory": "RESPONSE.REFRACTORY.PERSISTING"}.get(
@@ -426,17 +471,18 @@ class _Walker:
     ) -> _Verdict:
         """Marrow blasts >= the M1 line before remission: refractory at end of induction, else slow response."""
         course, carry, missing = self.course, self._carry(), self._base_missing()
-        rule, rules = self._carry_rule(carry), self.rules
+        rule = self._carry_rule(carry)
         if eoi:
             slow = self._slow_early_response(cand, marrow, eoi_why, evidence)
             if slow is not None:
                 return slow
             word = "refractory relapse" if course.state == "relapsed" else "induction failure"
-            why = f"{word}: {marrow.text} (>= {rules.m1_below_pct:g}%) at end of induction ({eoi_why})"
+            why = f"{word}: {marrow.text} ({self._line_text(marrow)}) at end of induction ({eoi_why})"
             if course.state == "pending" and marrow.grade == "M2":
-                why += f"; {self._population_text()}"
+                why += f"; {self._population_text(marrow)}"
             self._enter("refractory")
-            return _Verdict("refractory", "RESPONSE.REFRACTORY", NCCN_ELN_RESPONSE, why, evidence, missing)
+            source = f"{NCCN_ELN_RESPONSE}; {MRD_REMISSION}" if marrow.by_mrd_line else NCCN_ELN_RESPONSE
+            return _Verdict("refractory", "RESPONSE.REFRACTORY", source, why, evidence, missing)
         if course.state == "refractory":
             return _Verdict("refractory", rule, NCCN_ELN_RESPONSE, f"still no remission: {marrow.text}",
                             evidence, missing)
@@ -450,14 +496,22 @@ class _Walker:
                         f"slow early response: {marrow.text}, {self._day_text(cand.date)} "
                         "(an interim marrow is not an end-of-induction assessment)", evidence, missing)
 
-    def _population_text(self) -> str:
+    def _line_text(self, marrow: _MarrowState) -> str:
+        """The line a marrow not in remission crossed: the M1 line, or the MRD line of remission."""
+        if marrow.by_mrd_line:
+            return (f">= {self.rules.cr_mrd_below * 100:g}% by MRD: no complete remission where MRD is measured, "
+                    "docs/decisions.md#remission-mrd-line")
+        return f">= {self.rules.m1_below_pct:g}%"
+
+    def _population_text(self, marrow: _MarrowState) -> str:
         age = self.view.age_at_diagnosis
         scheme = self.rules.eoi_m2_slow_response
+        what = (f"a marrow MRD >= {self.rules.cr_mrd_below * 100:g}%" if marrow.by_mrd_line else "an M2 marrow")
         if scheme == "none":
-            return "rule set: an M2 marrow at end of induction is induction failure at every age (NCCN/ELN)"
+            return f"rule set: {what} at end of induction is induction failure at every age (NCCN/ELN)"
         shown = "unknown" if age is None else f"{age:.2f} y"
         return (f"NCCN/ELN adult rule applied (age {shown}, paediatric below {self.rules.paediatric_age_below:g} y: "
-                "an M2 marrow at end of induction is induction failure)")
+                f"{what} at end of induction is induction failure)")
 
     def _slow_early_response(
         self, cand: _Candidate, marrow: _MarrowState, eoi_why: str, evidence: list[EvidenceRef]
@@ -477,23 +531,32 @@ class _Walker:
         if scheme == "none":
             return None
         age = self.view.age_at_diagnosis
+        grade = (f"MRD >= {rules.cr_mrd_below * 100:g}%: no complete remission where MRD is measured"
+                 if marrow.by_mrd_line else f"M2, {rules.m1_below_pct:g}-<{rules.m3_from_pct:g}%")
+        source = f"{COG_RESPONSE}; {MRD_REMISSION}" if marrow.by_mrd_line else COG_RESPONSE
         if scheme == "paediatric" and age is None:
             return _Verdict(
-                "indeterminate", "RESPONSE.SLOW_EARLY_RESPONSE", f"{COG_RESPONSE}; {NCCN_ELN_RESPONSE}",
-                f"{marrow.text} (M2) at end of induction ({eoi_why}): a slow early response in a child (COG) but "
-                "induction failure in an adult (NCCN/ELN); the age decides", evidence,
+                "indeterminate", "RESPONSE.SLOW_EARLY_RESPONSE", f"{source}; {NCCN_ELN_RESPONSE}",
+                f"{marrow.text} ({grade}) at end of induction ({eoi_why}): a slow early response in a child (COG) "
+                "but induction failure in an adult (NCCN/ELN); the age decides", evidence,
                 ["age at diagnosis (birth date or age)"], determined=False,
             )
         if scheme == "paediatric" and age is not None and age >= rules.paediatric_age_below:
             return None
         course.slow_response = cand.date
         who = "all ages (rule set)" if scheme == "all" else f"age {age:.2f} y < {rules.paediatric_age_below:g} y"
+        if marrow.by_mrd_line:
+            then = (f"COG paediatric rule applied ({who}): remission may still come at the next protocol time point "
+                    f"(a late CR); a marrow MRD >= {rules.cr_mrd_below * 100:g}% or blasts >= "
+                    f"{rules.m1_below_pct:g}% then is treatment failure (docs/decisions.md#remission-mrd-line)")
+            need = "marrow with MRD at the next protocol time point (COG: end of consolidation)"
+        else:
+            then = (f"COG paediatric rule applied ({who}): induction is extended and the marrow repeated; M2 or M3 "
+                    "then is induction failure")
+            need = "marrow at the end of extended induction (about day 43)"
         return _Verdict(
-            self._carry(), "RESPONSE.SLOW_EARLY_RESPONSE", COG_RESPONSE,
-            f"slow early response: {marrow.text} (M2, {rules.m1_below_pct:g}-<{rules.m3_from_pct:g}%) at end of "
-            f"induction ({eoi_why}); COG paediatric rule applied ({who}): induction is extended and the marrow "
-            "repeated; M2 or M3 then is induction failure", evidence,
-            ["marrow at the end of extended induction (about day 43)"],
+            self._carry(), "RESPONSE.SLOW_EARLY_RESPONSE", source,
+            f"slow early response: {marrow.text} ({grade}) at end of induction ({eoi_why}); {then}", evidence, [need],
         )
 
     def _clear_marrow(
@@ -531,6 +594,10 @@ class _Walker:
             return _Verdict(carry, rule, NCCN_ELN_RESPONSE,
                             f"{shown}; extramedullary disease during treatment ({sites}) not re-assessed",
                             evidence, missing + need)
+        if judged:
+            undecided = self._mrd_line_undecided(shown, self._remission_line(mrds), evidence, missing)
+            if undecided is not None:
+                return undecided
         check = check_recovery(self.view, cand.date)
         evidence = evidence + [e for e in check.evidence if e not in evidence]
         if check.outcome == "circulating_blasts":
@@ -571,6 +638,35 @@ class _Walker:
         follow_up = [f"follow-up of {s.site} disease documented on {s.date} (no later finding shows it cleared)"
                      for s in unresolved]
         return _Verdict(status, rule, NCCN_ELN_RESPONSE, why, evidence, missing + check.missing + follow_up)
+
+    def _mrd_line_undecided(
+        self, shown: str, line: _RemissionLine, evidence: list[EvidenceRef], missing: list[str]
+    ) -> _Verdict | None:
+        """An M1 marrow whose MRD cannot say on which side of the remission line the marrow lies."""
+        pct = f"{self.rules.cr_mrd_below * 100:g}%"
+        why = ""
+        conflicts: list[str] = []
+        need = f"a marrow MRD as a value against the {pct} line of remission"
+        if line.over:  # with results of the same marrow below the line or across it: one day's results carry no order
+            conflicts = line.over + line.under + line.undecided
+            why = f"the MRD results of this marrow fall on both sides of the {pct} line of remission: " + "; ".join(conflicts)
+            need = f"which MRD result of this marrow is valid (the protocol's method) against the {pct} line"
+        elif line.undecided:
+            why = f"{'; '.join(line.undecided)} is reported as a bound across the {pct} line of remission"
+        elif line.blood_over and not line.under:
+            why = (f"{'; '.join(line.blood_over)}: circulating leukaemic cells at or above the {pct} line of "
+                   "remission, and no marrow MRD")
+            need = f"the marrow MRD of this assessment (a marrow >= {pct} is no remission)"
+        elif line.blood_over:
+            conflicts = line.blood_over + line.under
+            why = (f"{'; '.join(line.blood_over)} at or above the {pct} line of remission but "
+                   f"{'; '.join(line.under)} below it (blood usually runs lower than marrow)")
+            need = "a repeat marrow and blood MRD that resolve the contradiction"
+        if not why:
+            return None
+        return _Verdict("indeterminate", "RESPONSE.INDETERMINATE", f"{NCCN_ELN_RESPONSE}; {MRD_REMISSION}",
+                        f"{shown} but remission cannot be judged: {why} (docs/decisions.md#remission-mrd-line)",
+                        evidence, missing + [need], conflicts, determined=False)
 
     # In remission ------------------------------------------------------------------------
     def _tests(self, reading: MarrowReading | None, mrds: list[MrdResult]) -> list[_Test]:

@@ -1,0 +1,103 @@
+"""Remission where MRD is measured: a marrow MRD >= 1% at the assessment that judges remission is no
+complete remission, whatever the morphology (COG end-of-induction definition as tabulated by the Ponte
+di Legno consensus, Buchmann et al., Blood 2022;139:1785; ELN 2024: MRD >= 1% is treatment failure;
+docs/decisions.md#remission-mrd-line).
+
+Day numbers are days after induction start (test_response's helpers).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from allcare.engine.case import case_from_dict
+from allcare.engine.course.build import build_course
+from allcare.engine.response import assess_response
+from allcare.engine.rules import DEFAULT_RULES
+from allcare.engine.view import CaseView
+from test_response import START, count, induction, marrow, on, point
+
+
+def day(n: int) -> str:
+    return (START + dt.timedelta(days=n)).isoformat()
+
+
+def mrd(n: int, value: float, sample: str | None = "marrow", **extra) -> dict:
+    found = {"type": "mrd", "date": day(n), "value": value, "method": "flow", **extra}
+    return found | ({"sample": sample} if sample else {})
+
+
+def assess(findings, age: float = 8, rules=DEFAULT_RULES):
+    data = {"patient": {"id": "r", "age_years": age}, "findings": findings, "diagnosis_date": day(-1)}
+    view = CaseView(case_from_dict(data), None, rules)
+    status, _ = assess_response(view, build_course(view))
+    return status
+
+
+def test_adult_end_of_induction_mrd_of_1_to_5_percent_is_induction_failure_despite_m1_morphology():
+    status = assess(induction(marrow(28, 1), count(28), mrd(28, 0.02)), age=40)
+    p = point(status, 28)
+    assert p.status == "refractory"
+    assert p.conclusion.rule == "RESPONSE.REFRACTORY"
+    assert "MRD 2%" in p.conclusion.explanation and "1%" in p.conclusion.explanation
+    assert status.current == "refractory"
+
+
+def test_child_end_of_induction_mrd_of_1_to_5_percent_is_no_remission_yet_and_the_next_marrow_decides():
+    status = assess(induction(marrow(28, 1), count(28), mrd(28, 0.02), marrow(56, 0.5), count(56), mrd(56, 0.001)))
+    p = point(status, 28)
+    assert p.status == "on_treatment"
+    assert p.conclusion.rule == "RESPONSE.SLOW_EARLY_RESPONSE"
+    assert "MRD 2%" in p.conclusion.explanation
+    later = point(status, 56)
+    assert later.status == "complete_remission"
+
+
+def test_child_mrd_still_at_or_above_1_percent_at_the_next_marrow_is_treatment_failure():
+    status = assess(induction(marrow(28, 1), count(28), mrd(28, 0.02), marrow(56, 0.5), count(56), mrd(56, 0.015)))
+    assert point(status, 56).status == "refractory"
+
+
+@pytest.mark.parametrize(("value", "expected"), [(0.0099, "complete_remission"), (0.01, "refractory")])
+def test_the_mrd_line_of_remission_is_1_percent(value, expected):
+    status = assess(induction(marrow(28, 1), count(28), mrd(28, value)), age=40)
+    assert point(status, 28).status == expected
+
+
+def test_an_mrd_of_unstated_sample_at_or_above_the_line_counts_as_marrow_disease():
+    """Blood runs lower than marrow: >= 1% in either says the marrow is >= 1%."""
+    status = assess(induction(marrow(28, 1), count(28), mrd(28, 0.03, sample=None)), age=40)
+    assert point(status, 28).status == "refractory"
+
+
+def test_a_blood_mrd_at_or_above_the_line_beside_an_m1_marrow_leaves_remission_open():
+    status = assess(induction(marrow(28, 1), count(28), mrd(28, 0.02, sample="blood")), age=40)
+    p = point(status, 28)
+    assert p.status == "indeterminate"
+    assert not p.conclusion.determined
+    assert any("marrow MRD" in m for m in p.conclusion.missing)
+
+
+def test_flow_and_pcr_of_one_marrow_on_both_sides_of_the_line_leave_remission_open():
+    """One day's results carry no order (docs/decisions.md#same-day): neither is 'the' MRD."""
+    status = assess(induction(marrow(28, 1), count(28), mrd(28, 0.02), mrd(28, 0.004, method="pcr")), age=40)
+    p = point(status, 28)
+    assert p.status == "indeterminate"
+    assert len(p.conclusion.conflicts) == 2
+
+
+def test_a_centre_judging_remission_by_morphology_alone_sets_the_line_to_m1():
+    rules = DEFAULT_RULES.model_copy(update={"cr_mrd_below": 0.05})
+    status = assess(induction(marrow(28, 1), count(28), mrd(28, 0.02)), age=40, rules=rules)
+    assert point(status, 28).status == "complete_remission"
+
+
+def test_remission_after_induction_failure_needs_the_mrd_under_the_line_too():
+    status = assess(induction(marrow(28, 8), count(28), marrow(56, 1), count(56), mrd(56, 0.02),
+                              marrow(84, 1), count(84), mrd(84, 0.002)), age=40)
+    assert point(status, 28).status == "refractory"
+    assert point(status, 56).status == "refractory"
+    assert point(status, 84).status == "complete_remission"
+    assert on(84) == status.since
