@@ -101,3 +101,35 @@ def test_remission_after_induction_failure_needs_the_mrd_under_the_line_too():
     assert point(status, 56).status == "refractory"
     assert point(status, 84).status == "complete_remission"
     assert on(84) == status.since
+
+
+# Remission is judged no earlier than the end of induction (Ponte di Legno) ---------------------
+
+
+@pytest.mark.parametrize("mrd_value", [None, 0.02, 0.0001])
+def test_an_interim_marrow_in_remission_range_is_not_yet_a_complete_remission(mrd_value):
+    """A day-15 M1 marrow with recovered counts is a good early response, not CR: CR is judged at the end
+    of induction (Buchmann et al., Blood 2022;139:1785); an MRD then is not judged against the 1% line."""
+    findings = induction(marrow(14, 1), count(14)) + ([mrd(14, mrd_value)] if mrd_value is not None else [])
+    status = assess(findings + [marrow(28, 0.5), count(28)], age=40)
+    early = point(status, 14)
+    assert early.status == "on_treatment"
+    assert "end of induction" in early.conclusion.explanation
+    assert point(status, 28).status == "complete_remission"
+    assert status.since == on(28)
+
+
+def test_remission_after_relapse_is_judged_at_the_end_of_re_induction():
+    findings = induction(marrow(28, 1), count(28), {"type": "treatment", "phase": "consolidation", "start": day(35)},
+                         marrow(400, 40), {"type": "treatment", "phase": "salvage", "start": day(405)},
+                         marrow(419, 2), count(419), marrow(433, 1), count(433))
+    status = assess(findings, age=40)
+    assert point(status, 419).status == "relapse"
+    assert point(status, 433).status == "complete_remission"
+    assert "second complete remission" in point(status, 433).conclusion.explanation
+
+
+def test_without_treatment_records_an_m1_marrow_with_recovered_counts_stays_a_remission():
+    """No induction start: the day cannot be told, the marrow decides (treatment records named missing)."""
+    status = assess([marrow(-1, 88), marrow(20, 1), count(20)], age=40)
+    assert point(status, 20).status == "complete_remission"

@@ -610,6 +610,12 @@ class _Walker:
         late = ""
         if course.state == "refractory":
             late = " after induction failure (late response / remission after salvage)"
+        if check.outcome == "cr" and not judged and self._course_start(cand.date) is not None:
+            # Remission is judged no earlier than the end of induction (Ponte di Legno): a clear interim
+            # marrow is an early response, and the day is known.
+            return _Verdict(carry, rule, NCCN_ELN_RESPONSE,
+                            f"{shown}, {self._day_text(cand.date)}, counts recovered: an early response; remission "
+                            "is judged at end of induction", evidence, missing + check.missing)
         if check.outcome == "cr":
             status: DiseaseStatus = "complete_remission"
             rule, why = "RESPONSE.CR", (
