@@ -40,13 +40,12 @@ from ..timepoints import fold, is_end_of_induction, names_another_timepoint, tim
 from ..view import CaseView, Indexed
 from .extramedullary import SiteFinding, latest_by_site
 from .marrow import GRADE_ORDER, Grade, MarrowReading, blasts_text, marrow_grade, read_marrows
-from .mrd import describe, interval, level_at_least, mrd_result, value_text
+from .mrd import MARROW_SAMPLES, SAMPLE_NEEDED, describe, interval, level_at_least, mrd_result, value_text
 from .phases import phase_on
 from .remission import check_recovery
 
 TOPIC = "status.timeline"
 REMISSION = ("complete_remission", "cr_incomplete_recovery")
-MARROW_SAMPLES = ("marrow", None)
 
 
 @dataclass
@@ -397,6 +396,8 @@ class _Walker:
         for m in mrds:
             bound = interval(m) if m.sample in MARROW_SAMPLES else None
             grade = marrow_grade(bound[0] * 100, self.rules, bound[1]) if bound else None
+            if grade == "M1" and m.sample is None:
+                grade = None  # an unstated sample may be blood: it shows disease, never a marrow below the line
             if grade is not None:
                 graded.append((grade, m))
         worst = max(graded, key=lambda g: GRADE_ORDER.index(g[0])) if graded else None
@@ -461,6 +462,9 @@ class _Walker:
                 and self._is_eoi(cand, None)[0]:
             why = "end-of-induction MRD without marrow morphology: status unchanged"
             missing = missing + ["end-of-induction marrow morphology"]
+        if course.state in ("refractory", "relapsed") and any(m.finding.sample is None for m in cand.mrds):
+            why = "MRD of unstated sample below the M1 line (it may be a blood result): status unchanged"
+            missing = missing + [SAMPLE_NEEDED]
         new_sites = [s for s in cand.sites if s.involved]
         if new_sites:
             why = "extramedullary disease documented: " + ", ".join(s.summary for s in new_sites)
