@@ -56,7 +56,39 @@ def site_findings(view: CaseView) -> list[SiteFinding]:
             out.append(_from_extramedullary(item))
         else:
             out.append(_from_csf(view, item))
-    return out
+    return _one_day_one_reading(out)
+
+
+def _one_day_one_reading(found: list[SiteFinding]) -> list[SiteFinding]:
+    """Findings of one site and one day in an order that does not depend on how the record lists them.
+
+    Findings carry a date, not a time (docs/decisions.md#same-day): two findings of one site, one day and
+    one kind of test (two taps, two examinations) on both sides are merged into one undecided finding that
+    names both; disease found by one kind of test (cranial nerve palsy) is not undone by a clear finding of
+    another kind (a clear tap), so a day's clear findings are placed before its findings of disease.
+    """
+    days: dict[tuple[str, dt.date], list[SiteFinding]] = {}
+    for finding in found:
+        days.setdefault((finding.site, finding.date), []).append(finding)
+    out: list[SiteFinding] = []
+    for group in days.values():
+        if len(group) == 1:
+            out += group
+            continue
+        kinds: dict[str, set[bool]] = {}
+        for finding in group:
+            if finding.involved is not None:
+                kinds.setdefault(finding.item.finding.type, set()).add(finding.involved)
+        if any(len(sides) > 1 for sides in kinds.values()):
+            name = "CNS" if group[0].site == "cns" else group[0].site
+            shown = "; ".join(f.summary for f in group)
+            out.append(SiteFinding(
+                group[0].site, group[0].item, None, f"{name} findings of {group[0].date} disagree ({shown})",
+                possible=True, missing=[f"which {name} finding of {group[0].date} is valid ({shown})"],
+            ))
+            continue
+        out += sorted(group, key=lambda f: f.involved is True)
+    return sorted(out, key=lambda f: (f.date, f.involved is True))
 
 
 def _from_extramedullary(item: Indexed[Extramedullary]) -> SiteFinding:

@@ -575,6 +575,7 @@ class _Walker:
             return _Verdict(carry, rule, NCCN_ELN_RESPONSE, "aplastic marrow: the blast percentage cannot show remission",
                             evidence, missing + ["repeat marrow after count recovery"], determined=False)
         recent, stale, unresolved = self._extramedullary_state(cand.date)
+        undecided = self._undecided_sites(cand.date)
         if recent:
             sites = ", ".join(f"{s.summary} on {s.date}" for s in recent)
             evidence = evidence + [s.ref() for s in recent if s.ref() not in evidence]
@@ -586,6 +587,12 @@ class _Walker:
                                 f"despite {shown}", evidence, missing)
             return _Verdict(carry, rule, NCCN_ELN_RESPONSE,
                             f"{shown} but extramedullary disease persists ({sites})", evidence, missing)
+        if undecided and judged:
+            evidence = evidence + [s.ref() for s in undecided if s.ref() not in evidence]
+            return _Verdict("indeterminate", "RESPONSE.INDETERMINATE", NCCN_ELN_RESPONSE,
+                            f"{shown}, but extramedullary disease cannot be excluded: "
+                            + "; ".join(s.summary for s in undecided), evidence,
+                            missing + [m for s in undecided for m in s.missing], determined=False)
         if stale:
             evidence = evidence + [s.ref() for s in stale if s.ref() not in evidence]
             need = [f"re-assessment of {s.site} disease last documented on {s.date}" for s in stale]
@@ -599,9 +606,9 @@ class _Walker:
                             f"{shown}; extramedullary disease during treatment ({sites}) not re-assessed",
                             evidence, missing + need)
         if judged:
-            undecided = self._mrd_line_undecided(shown, self._remission_line(mrds), evidence, missing)
-            if undecided is not None:
-                return undecided
+            open_line = self._mrd_line_undecided(shown, self._remission_line(mrds), evidence, missing)
+            if open_line is not None:
+                return open_line
         check = check_recovery(self.view, cand.date)
         evidence = evidence + [e for e in check.evidence if e not in evidence]
         if check.outcome == "circulating_blasts":
@@ -764,13 +771,14 @@ class _Walker:
             return _Verdict("relapse", "RESPONSE.RELAPSE.MARROW", PONTE_DI_LEGNO,
                             f"marrow relapse: {confirming[0].text} confirms the suspected relapse of {first}",
                             evidence)
-        if reading is not None and reading.grade == "M1":
-            return self._remission_marrow(cand, reading, evidence)
-        if possible:
+        if possible:  # a clear marrow does not clear an extramedullary site
+            names = ", ".join(dict.fromkeys("CNS" if s.site == "cns" else s.site for s in possible))
             self._enter_suspected(cand.date)
             return _Verdict("suspected_relapse", "RESPONSE.SUSPECTED_RELAPSE", PONTE_DI_LEGNO,
-                            "possible CNS relapse: " + ", ".join(s.summary for s in possible), evidence,
+                            f"possible {names} relapse: " + ", ".join(s.summary for s in possible), evidence,
                             [m for s in possible for m in s.missing], determined=False)
+        if reading is not None and reading.grade == "M1":
+            return self._remission_marrow(cand, reading, evidence)
         if (cand.blood or blood_mrd) and reading is None:
             values = [_blast_pct(b) for b in cand.blood] + [value_text(m) for m in blood_mrd]
             self._enter_suspected(cand.date)
@@ -884,6 +892,14 @@ class _Walker:
         stale = [s for s in latest if not self.pretreatment(s.date) and abs(s.date - when) > window]
         unresolved = [s for s in latest if self.pretreatment(s.date)]
         return recent, stale, unresolved
+
+    def _undecided_sites(self, when: dt.date) -> list[SiteFinding]:
+        """Undecidable site findings during treatment within the window of a marrow and not outdated by a
+        later decisive finding of their site (a bloody tap with blasts, same-day findings that disagree)."""
+        window = dt.timedelta(days=self.rules.cr_extramedullary_window_days)
+        latest = latest_by_site(self.sites, when + window)
+        return [s for s in self.sites if s.possible and s.involved is None and not self.pretreatment(s.date)
+                and abs(s.date - when) <= window and (s.site not in latest or latest[s.site].date < s.date)]
 
     def _evidence(self, cand: _Candidate, reading: MarrowReading | None, mrds: list[MrdResult]) -> list[EvidenceRef]:
         """What a point cites; ``mrds`` are its MRD results (``cand.mrds`` read once by the walk)."""
