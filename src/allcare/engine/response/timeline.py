@@ -148,7 +148,8 @@ class _Course:
     remissions: int = 0
     relapse_onset: dt.date | None = None
     suspected_since: dt.date | None = None
-    last_mrd: MrdResult | None = None
+    last_mrd: dict[str | None, MrdResult] = field(default_factory=dict)
+    """The latest evaluable MRD of each sample (marrow, blood, not stated) in this remission."""
     slow_response: dt.date | None = None
     molecular: list[MolecularEvent] = field(default_factory=list)
 
@@ -829,10 +830,7 @@ class _Walker:
         course.state, course.remission_status = "remission", status
         course.remissions += 1
         course.eoi_done, course.suspected_since, course.slow_response = True, None, None
-        course.last_mrd = None
-        for m in mrds:
-            if m.status != "not_evaluable":
-                course.last_mrd = m
+        course.last_mrd = _latest_by_sample(mrds)
 
     def _enter_suspected(self, when: dt.date) -> None:
         self.course.state = "suspected"
@@ -843,7 +841,7 @@ class _Walker:
         course = self.course
         course.relapse_onset = course.suspected_since or when
         course.state, course.remission_status = "relapsed", None
-        course.eoi_done, course.suspected_since, course.last_mrd, course.slow_response = False, None, None, None
+        course.eoi_done, course.suspected_since, course.last_mrd, course.slow_response = False, None, {}, None
 
     # Helpers --------------------------------------------------------------------------------
     def _mrd_notes(self, cand: _Candidate, mrds: list[MrdResult]) -> list[str]:
@@ -854,12 +852,14 @@ class _Walker:
         rising by ``mrd_rise_factor`` over the previous positive one (rising).
         """
         course, rules = self.course, self.rules
-        notes = []
-        in_remission = course.state in ("remission", "suspected")
+        notes: list[str] = []
+        if course.state not in ("remission", "suspected"):
+            return notes
+        before = dict(course.last_mrd)  # one day's results are each compared with the days before, never each other
         for result in sorted(mrds, key=lambda m: m.index):
-            if not in_remission or result.status == "not_evaluable":
+            if result.status == "not_evaluable":
                 continue
-            previous = course.last_mrd
+            previous = _comparable(before, result)
             if result.status == "positive":
                 kind = None
                 if previous is not None and previous.status == "negative":
@@ -876,7 +876,7 @@ class _Walker:
                     evidence = [m.ref(describe(r)) for r in (previous, result) if r is not None for m in self.view.of_type("mrd")
                                 if m.index == r.index]
                     course.molecular.append(MolecularEvent(cand.date, result, kind, previous, evidence))
-            course.last_mrd = result
+        course.last_mrd = before | _latest_by_sample(mrds)
         return notes
 
     def _extramedullary_state(self, when: dt.date) -> tuple[list[SiteFinding], list[SiteFinding], list[SiteFinding]]:
@@ -915,6 +915,32 @@ class _Walker:
             ][:3]
             evidence += [x.ref(f"{x.finding.type} at diagnosis") for x in work_up]
         return evidence
+
+
+def _latest_by_sample(mrds: list[MrdResult]) -> dict[str | None, MrdResult]:
+    """The evaluable MRD of one day for each sample; of results of one sample that day, the highest (a positive
+    one outweighs a negative one whatever their order)."""
+    out: dict[str | None, MrdResult] = {}
+    for m in mrds:
+        if m.status == "not_evaluable":
+            continue
+        known = out.get(m.sample)
+        if known is None or (m.status == "positive", m.value or 0.0) > (known.status == "positive", known.value or 0.0):
+            out[m.sample] = m
+    return out
+
+
+def _comparable(last: dict[str | None, MrdResult], result: MrdResult) -> MrdResult | None:
+    """The previous MRD ``result`` is compared with (docs/decisions.md#molecular-relapse): the latest of its own
+    sample; for a positive blood or unstated-sample result, a later negative marrow (blood runs lower than marrow,
+    so leukaemic cells in blood after a negative marrow are a recurrence, but a negative blood never showed a
+    negative marrow)."""
+    same = last.get(result.sample)
+    marrow = last.get("marrow")
+    if (result.status == "positive" and result.sample != "marrow" and marrow is not None
+            and marrow.status == "negative" and (same is None or (marrow.date, marrow.index) > (same.date, same.index))):
+        return marrow
+    return same
 
 
 def _blast_pct(item: Indexed[Cbc]) -> str:
