@@ -293,7 +293,7 @@ def test_isolated_cns_relapse():
     p = point(status, 300)
     assert p.status == "relapse"
     assert p.conclusion.rule == "RESPONSE.RELAPSE.EXTRAMEDULLARY"
-    assert "isolated" in p.conclusion.explanation and "CNS3" in p.conclusion.explanation
+    assert "isolated from combined" in p.conclusion.explanation and "CNS3" in p.conclusion.explanation  # no marrow
     assert status.current == "relapse" and status.since == on(300)
 
 
@@ -322,6 +322,14 @@ def test_csf_after_remission_without_cns3(csf, point_made, expected):
         p = point(status, 300)
         assert p.status == expected and not p.conclusion.determined
         assert any("RBC" in m for m in p.conclusion.missing)
+
+
+def test_extramedullary_relapse_is_called_isolated_only_beside_a_marrow_below_5_percent():
+    csf = {"type": "csf", "date": day(300), "wbc": 12, "rbc": 2, "blasts": True}
+    with_marrow = point(assess(in_first_remission(csf, marrow(300, 2))), 300).conclusion.explanation
+    assert with_marrow.startswith("isolated extramedullary relapse")
+    without = point(assess(in_first_remission(csf)), 300).conclusion.explanation
+    assert without.startswith("extramedullary relapse") and "isolated from combined" in without
 
 
 def test_testicular_relapse():

@@ -734,7 +734,13 @@ class _Walker:
         if new_sites:
             sites = ", ".join(s.summary for s in new_sites)
             marrow = f"; {involved.text}" if involved else (f"; {tests[0].text}" if tests else "")
-            combined = "combined " if involved is not None else "isolated "
+            if involved is not None:
+                combined = "combined "
+            elif tests and all(t.at_least(m1) is False for t in tests):
+                combined = "isolated "
+            else:  # the site of the relapse is the course's conclusion, which asks for the marrow
+                combined, marrow = "", (f"{marrow}; the marrow of this day does not tell isolated from combined: "
+                                         "the relapse site is read on the relapse's work-up")
             self._enter_relapse(cand.date)
             return _Verdict("relapse", "RESPONSE.RELAPSE.EXTRAMEDULLARY", PONTE_DI_LEGNO,
                             f"{combined}extramedullary relapse: new {sites} after remission{marrow}", evidence)
