@@ -48,3 +48,14 @@ def test_a_second_marrow_decides_a_suspected_low_level_relapse(second, expected)
 def test_a_marrow_mrd_of_1_to_5_percent_without_morphology_is_a_suspected_relapse():
     status = assess(in_first_remission(mrd(200, 2)))
     assert point(status, 200).status == "suspected_relapse"
+
+
+@pytest.mark.parametrize(("percent", "expected"), [(0.5, "complete_remission"), (1.0, "suspected_relapse"),
+                                                   (3.0, "suspected_relapse")])
+def test_a_blood_mrd_of_1_percent_or_more_after_remission_asks_for_the_marrow(percent, expected):
+    """Blood runs lower than marrow: >= 1% leukaemic cells in blood means at least as many in the marrow."""
+    blood = {"type": "mrd", "date": day(200), "percent": percent, "method": "flow", "sample": "blood"}
+    p = point(assess(in_first_remission(blood)), 200)
+    assert p.status == expected
+    if expected == "suspected_relapse":
+        assert "bone marrow examination" in p.conclusion.missing

@@ -723,7 +723,8 @@ class _Walker:
         # morphology below the M1 line cannot tell leukaemic blasts from regenerating precursors.
         confirming = [t for t in tests if t.at_least(confirm) and (t.method != "morphology" or t in mid)]
         involved = max(mid, key=lambda t: t.value, default=None)
-        blood_mrd = [m for m in mrds if m.sample == "blood" and level_at_least(m, m1)]
+        # Blood runs lower than marrow: >= 1% leukaemic cells in blood says the marrow has at least as many.
+        blood_mrd = [m for m in mrds if m.sample == "blood" and level_at_least(m, confirm)]
 
         if overt:
             also = f"; with extramedullary disease ({', '.join(s.summary for s in new_sites)})" if new_sites else ""
