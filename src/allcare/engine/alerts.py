@@ -420,7 +420,7 @@ def _mrd_recurrence(a: AlertInputs) -> list[Alert]:
     if not events:
         return []
     event = events[-1]
-    later = [r for r in a.mrd.series if (r.date, r.index) > (event.result.date, event.result.index)]
+    later = [r for r in a.mrd.series if r.date > event.result.date]  # a result of the same day is not "later"
     resolved = any(r.status == "negative" for r in later) or a.status.current in ("relapse", "refractory")
     what = "after a negative result" if event.kind == "recurrence" else "rising"
     return [Alert(

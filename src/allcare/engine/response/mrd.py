@@ -161,8 +161,13 @@ def mrd_conclusion(item: Indexed[Mrd], result: MrdResult, rules: RuleSet) -> Con
 
 
 def summarise_mrd(view: CaseView) -> tuple[MrdSummary, list[Conclusion]]:
-    """Every MRD result up to ``as_of`` in date order; the latest is the last of them."""
+    """Every MRD result up to ``as_of`` in date order, and the latest: of the last day's results (which carry
+    no order, docs/decisions.md#same-day) the one that says most: positive before negative before not
+    evaluable, then the highest value."""
     items = view.of_type("mrd")
     series = [mrd_result(item, view.rules) for item in items]
     conclusions = [mrd_conclusion(item, result, view.rules) for item, result in zip(items, series, strict=True)]
-    return MrdSummary(latest=series[-1] if series else None, series=series), conclusions
+    last_day = [r for r in series if r.date == series[-1].date] if series else []
+    rank = {"positive": 2, "negative": 1, "not_evaluable": 0}
+    latest = max(last_day, key=lambda r: (rank[r.status], r.value or 0.0), default=None)
+    return MrdSummary(latest=latest, series=series), conclusions
