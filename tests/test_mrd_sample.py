@@ -66,3 +66,19 @@ def test_an_extramedullary_relapse_is_isolated_only_on_a_marrow_known_below_5_pe
                {"type": "treatment", "phase": "salvage", "start": month(40, 3)}]
     episode = relapse_of(run(case(*first_line(end_of_therapy=month(24)), *relapse)))
     assert episode.site is None  # isolated CNS or combined: the marrow is not known
+
+
+@pytest.mark.parametrize("order", [0, 1])
+def test_end_of_block_1_results_of_one_day_on_both_sides_of_0_1_percent_leave_the_cog_group_open(order):
+    onset = month(40)
+    findings = [*first_line(end_of_therapy=month(30)), *relapse_marrow(onset, markers=B_MARKERS)]
+    day_results = [{"type": "mrd", "date": month(41, 5), "method": "flow", "percent": 0.05, "sensitivity": 1e-4,
+                    "sample": "marrow"},
+                   {"type": "mrd", "date": month(41, 5), "method": "pcr", "percent": 0.2, "sensitivity": 1e-5,
+                    "sample": "marrow"}]
+    if order:
+        day_results.reverse()
+    relapse = relapse_of(run(case(*findings, *day_results)))
+    assert relapse.risk.cog is None
+    c = next(c for c in relapse.conclusions if c.rule == "COURSE.RELAPSE.RISK.COG")
+    assert not c.determined and c.conflicts

@@ -27,6 +27,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from itertools import product
 
+import msgspec
+
 from ..assessment import (
     BfmGroup,
     CogRelapseRisk,
@@ -380,6 +382,17 @@ def _cog(view: CaseView, episode: Episode, lineage: str | None, site: SiteCall, 
     found = end_of_block1_mrd(view, episode)
     line = rules.cog_relapse_mrd_high_from
     answer = None if found is None else marrow_level_at_least(found[1], line)
+    if found is not None:  # the results of that day carry no order (docs/decisions.md#same-day)
+        day = [(item, mrd_result(item, rules)) for item in view.of_type("mrd") if item.date == found[0].date]
+        day = [(item, r) for item, r in day if r.sample in MARROW_SAMPLES]
+        if {True, False} <= {marrow_level_at_least(r, line) for _, r in day}:
+            shown = [f"marrow MRD {value_text(r)} ({r.method or 'method not stated'})" for _, r in day]
+            c = undetermined(topic, rule, COG_RELAPSE,
+                             [f"which end-of-block-1 MRD of {found[0].date} is valid (the protocol's method)"],
+                             f"late B-ALL relapse: the end-of-block-1 MRD results of {found[0].date} fall on both "
+                             f"sides of {line * 100:g}%: {'; '.join(shown)}",
+                             [item.ref(text) for (item, _), text in zip(day, shown, strict=True)])
+            return None, msgspec.structs.replace(c, conflicts=shown)
     if answer is None or found is None:  # no result (found is None) gives no answer
         why = f"late B-ALL relapse: low (end-of-block-1 MRD < {line * 100:g}%) or intermediate risk"
         if found is None and not _block1_due(view, episode):
