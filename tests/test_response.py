@@ -447,3 +447,13 @@ def test_an_mrd_named_as_another_assessment_is_not_called_end_of_induction(label
     assert p.status == "on_treatment"
     assert ("end-of-induction MRD" in p.conclusion.explanation) is called_eoi
     assert ("end-of-induction marrow morphology" in p.conclusion.missing) is called_eoi
+
+
+def test_the_inferred_diagnosis_date_is_a_finding_that_shows_blasts_not_one_below_a_limit():
+    """Without a stated diagnosis date, a blood count reporting blasts '< 1%' shows no blasts."""
+    from allcare.engine import assess as assess_case
+    data = {"patient": {"id": "r", "age_years": 8}, "findings": [
+        {"type": "cbc", "date": day(-10), "wbc": 6.0, "blasts_pct": {"value": 1, "comparator": "<"}},
+        {"type": "marrow", "date": day(-1), "blasts_pct": 85},
+    ]}
+    assert assess_case(case_from_dict(data)).diagnosis_date == on(-1)
