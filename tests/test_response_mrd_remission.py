@@ -133,3 +133,27 @@ def test_without_treatment_records_an_m1_marrow_with_recovered_counts_stays_a_re
     """No induction start: the day cannot be told, the marrow decides (treatment records named missing)."""
     status = assess([marrow(-1, 88), marrow(20, 1), count(20)], age=40)
     assert point(status, 20).status == "complete_remission"
+
+
+# A marrow MRD alone at the end of induction -------------------------------------------------------
+
+
+@pytest.mark.parametrize(("value", "age", "expected"), [
+    (0.03, 40, "refractory"),        # >= 1% without morphology: no remission whatever the morphology (adult)
+    (0.30, 40, "refractory"),
+    (0.03, 8, "on_treatment"),       # a child: COG slow/late response, the next marrow decides
+    (0.005, 40, "on_treatment"),     # below the line: remission still needs the morphology and counts
+])
+def test_an_end_of_induction_marrow_mrd_without_morphology(value, age, expected):
+    status = assess(induction(count(28), mrd(28, value)), age=age)
+    p = point(status, 28)
+    assert p.status == expected
+    if value < 0.01:
+        assert "end-of-induction marrow morphology" in p.conclusion.missing
+    elif age < 18:
+        assert p.conclusion.rule == "RESPONSE.SLOW_EARLY_RESPONSE"
+
+
+def test_an_mrd_named_as_another_time_point_is_not_judged_at_the_end_of_induction():
+    status = assess(induction(count(40), mrd(40, 0.03, timepoint="end of consolidation")), age=40)
+    assert point(status, 40).status == "on_treatment"

@@ -369,12 +369,15 @@ class _Walker:
         self, cand: _Candidate, reading: MarrowReading | None, mrds: list[MrdResult], evidence: list[EvidenceRef]
     ) -> _Verdict:
         """Before remission in this course (induction, re-induction after relapse, refractory disease)."""
-        marrow = self._marrow_state(reading, mrds)
-        if marrow is None:
-            return self._without_marrow_grade(cand, reading, evidence)
         eoi, eoi_why = False, ""
         if self.course.state in ("pending", "relapsed") and not self.course.eoi_done:
             eoi, eoi_why = self._is_eoi(cand, reading)
+        marrow = self._marrow_state(reading, mrds)
+        if marrow is None and reading is None and eoi \
+                and not all(names_another_timepoint(m.finding.timepoint) for m in cand.mrds):
+            marrow = self._disease_by_mrd_alone(mrds)
+        if marrow is None:
+            return self._without_marrow_grade(cand, reading, evidence)
         judged = eoi or self.course.state == "refractory" or self.course.eoi_done
         remission_line = self._remission_line(mrds) if judged and marrow.grade == "M1" else None
         if remission_line is not None and remission_line.over and not (remission_line.under or remission_line.undecided):
@@ -382,6 +385,22 @@ class _Walker:
         if marrow.grade != "M1":
             return self._disease_in_marrow(cand, marrow, eoi, eoi_why, evidence)
         return self._clear_marrow(cand, marrow, eoi, mrds, evidence)
+
+    def _disease_by_mrd_alone(self, mrds: list[MrdResult]) -> _MarrowState | None:
+        """An end-of-induction marrow MRD without morphology that shows disease: at or above the MRD line of
+        remission (docs/decisions.md#remission-mrd-line), no morphology can make it a remission; below the
+        line the morphology is still needed (None)."""
+        line = self._remission_line(mrds)
+        if not line.over or line.under or line.undecided:
+            return None
+        over = [m for m in mrds if m.sample in MARROW_SAMPLES and level_at_least(m, self.rules.cr_mrd_below)]
+        worst = max(over, key=lambda m: m.value or 0.0)
+        bound = interval(worst)
+        grade = marrow_grade(bound[0] * 100, self.rules, bound[1]) if bound else None
+        text = f"{line.over[0]} without marrow morphology"
+        if grade in (None, "M1"):
+            return _MarrowState("M2", text, by_mrd_line=True)
+        return _MarrowState(grade, text)
 
     def _marrow_state(self, reading: MarrowReading | None, mrds: list[MrdResult]) -> _MarrowState | None:
         """The marrow grade at a point: the highest leukaemic fraction by any test of the marrow.
