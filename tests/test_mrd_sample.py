@@ -82,3 +82,13 @@ def test_end_of_block_1_results_of_one_day_on_both_sides_of_0_1_percent_leave_th
     assert relapse.risk.cog is None
     c = next(c for c in relapse.conclusions if c.rule == "COURSE.RELAPSE.RISK.COG")
     assert not c.determined and c.conflicts
+
+
+@pytest.mark.parametrize("order", [0, 1])
+def test_an_end_of_induction_marrow_mrd_is_read_before_one_of_unstated_sample_of_the_same_day(order):
+    findings = first_line()
+    eoi = next(f for f in findings if f["type"] == "mrd")
+    unstated = {k: v for k, v in eoi.items() if k != "sample"} | {"method": "pcr", "sensitivity": 1e-5}
+    at = findings.index(eoi)
+    findings[at:at + 1] = [eoi, unstated] if order else [unstated, eoi]
+    assert run(case(*findings), as_of=course_day(60)).risk.mrd_persistence == "negative"

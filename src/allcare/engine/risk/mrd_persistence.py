@@ -37,7 +37,10 @@ TOPIC = "risk.mrd_persistence"
 
 
 def _series(mrd: MrdSummary) -> list[MrdResult]:
-    return sorted((r for r in mrd.series if r.sample in MARROW_SAMPLES), key=lambda r: (r.date, r.index))
+    """The marrow MRD results in date order; of one day, a result stated to be marrow before one of unstated sample
+    (which never shows a marrow below a line), so the day's reading does not depend on the record's order."""
+    return sorted((r for r in mrd.series if r.sample in MARROW_SAMPLES),
+                  key=lambda r: (r.date, r.sample != "marrow", r.index))
 
 
 def end_of_induction_mrd(view: CaseView, mrd: MrdSummary, treatments: TreatmentHistory) -> MrdResult | None:
