@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from test_response import assess, count, day, in_first_remission, induction, marrow, point
+from test_response import assess, count, day, in_first_remission, induction, marrow, on, point
 
 CNS3 = {"type": "csf", "wbc": 40, "rbc": 0, "blasts": True}
 CNS1 = {"type": "csf", "wbc": 1, "rbc": 0, "blasts": False}
@@ -68,3 +68,14 @@ def test_a_clinical_finding_of_cns_disease_is_not_undone_by_a_clear_tap_of_the_s
     palsy = {"type": "extramedullary", "site": "cns", "present": True, "detail": "cranial_nerve_palsy"}
     for found in ([on_day(300, palsy), on_day(300, CNS1)], [on_day(300, CNS1), on_day(300, palsy)]):
         assert point(assess(in_first_remission(*found)), 300).status == "relapse"
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_disagreeing_taps_beside_a_clear_examination_of_that_day_are_read_the_same_in_any_order(reverse):
+    """Found by an order-reversal fuzz: the merged finding took whichever finding of the day was listed first."""
+    found = [on_day(20, {"type": "extramedullary", "site": "cns", "present": False}), on_day(20, CNS1), on_day(20, CNS3)]
+    if reverse:
+        found.reverse()
+    status = assess(induction(*found, marrow(28, 1), count(28)), age=30)
+    assert [p.date for p in status.timeline] == [on(n) for n in (-1, 28)]
+    assert status.current == "complete_remission"

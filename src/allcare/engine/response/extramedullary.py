@@ -79,15 +79,16 @@ def _one_day_one_reading(found: list[SiteFinding]) -> list[SiteFinding]:
         for finding in group:
             if finding.involved is not None:
                 kinds.setdefault(finding.item.finding.type, set()).add(finding.involved)
-        if any(len(sides) > 1 for sides in kinds.values()):
-            name = "CNS" if group[0].site == "cns" else group[0].site
-            shown = "; ".join(f.summary for f in group)
+        split = {kind for kind, sides in kinds.items() if len(sides) > 1}
+        for kind in sorted(split):
+            same = sorted((f for f in group if f.item.finding.type == kind), key=lambda f: f.item.index)
+            name = "CNS" if same[0].site == "cns" else same[0].site
+            shown = "; ".join(f.summary for f in same)
             out.append(SiteFinding(
-                group[0].site, group[0].item, None, f"{name} findings of {group[0].date} disagree ({shown})",
-                possible=True, missing=[f"which {name} finding of {group[0].date} is valid ({shown})"],
+                same[0].site, same[0].item, None, f"{name} findings of {same[0].date} disagree ({shown})",
+                possible=True, missing=[f"which {name} finding of {same[0].date} is valid ({shown})"],
             ))
-            continue
-        out += sorted(group, key=lambda f: f.involved is True)
+        out += sorted((f for f in group if f.item.finding.type not in split), key=lambda f: f.involved is True)
     return sorted(out, key=lambda f: (f.date, f.involved is True))
 
 
