@@ -59,3 +59,22 @@ def test_a_blood_mrd_of_1_percent_or_more_after_remission_asks_for_the_marrow(pe
     assert p.status == expected
     if expected == "suspected_relapse":
         assert "bone marrow examination" in p.conclusion.missing
+
+
+# The second marrow (Ponte di Legno consensus table, BM relapse with MRD available) -------------------
+
+
+@pytest.mark.parametrize(("second", "expected"), [
+    ([marrow(230, 9)], "relapse"),                                    # no MRD on it: morphology >= 5% confirms
+    ([marrow(230, 9), mrd(230, 0.5)], "suspected_relapse"),           # MRD measured: one test >= 1% only
+    ([marrow(230, 9), mrd(230, 3)], "relapse"),                       # two tests >= 1%
+    ([mrd(230, 3)], "suspected_relapse"),                             # MRD alone, one method
+    ([mrd(230, 3), mrd(230, 2, "pcr")], "relapse"),                   # MRD alone, two methods
+])
+def test_the_second_marrow_of_a_suspected_relapse_confirms_it_with_two_tests_when_mrd_is_measured(second, expected):
+    status = assess(in_first_remission(marrow(200, 1), count(200), mrd(200, 8), count(230), *second))
+    assert point(status, 200).status == "suspected_relapse"
+    p = point(status, 230)
+    assert p.status == expected
+    if expected == "suspected_relapse":
+        assert any("two tests" in m for m in p.conclusion.missing)
