@@ -202,3 +202,18 @@ def test_mediastinal_mass_becomes_history_after_remission():
     ]
     alert = alerts_of(b_all(*findings, markers=T_MARKERS))["mediastinal_mass"]
     assert alert.severity == "info" and "remission since" in alert.message
+
+
+@pytest.mark.parametrize("order", [0, 1])
+def test_blinatumomab_mrd_indication_does_not_depend_on_the_order_of_one_days_results(order):
+    """Flow 0.2% and PCR 0.05% of one day (docs/decisions.md#same-day): neither is 'the latest'; the alert
+    names both whatever the order the record lists them."""
+    day_results = [
+        {"type": "mrd", "date": day(120), "value": 0.002, "method": "flow", "sensitivity": 1e-4, "sample": "marrow"},
+        {"type": "mrd", "date": day(120), "value": 0.0005, "method": "pcr", "sensitivity": 1e-5, "sample": "marrow"},
+    ]
+    if order:
+        day_results.reverse()
+    alert = alerts_of(_in_remission(*day_results))["immunotherapy_indication"]
+    assert "0.2%" in alert.message and "0.05%" in alert.message
+    assert len(alert.evidence) == 2

@@ -318,3 +318,22 @@ def test_two_different_copies_of_a_patient_that_nothing_orders_import_no_one_and
     assert result.patients == [] and result.failed == {}
     reasons = [e.reason for e in result.report.entries]
     assert any("which is current" in r for r in reasons) and any("different copies of this Patient" in r for r in reasons)
+
+
+@pytest.mark.parametrize(("name", "body_site", "sample"), [
+    ("B-ALL MRD, bone marrow, flow cytometry", None, "marrow"),
+    ("Peripheral blood MRD (flow)", None, "blood"),
+    ("Measurable residual disease", {"coding": [{"system": "http://snomed.info/sct", "code": "14016003",
+                                                  "display": "Bone marrow structure"}]}, "marrow"),
+    ("Measurable residual disease", {"text": "peripheral blood"}, "blood"),
+    ("Measurable residual disease", None, None),
+    ("MRD in blood and bone marrow", None, None),  # names both: not guessed
+])
+def test_an_mrd_names_its_sample_in_its_name_or_body_site(name, body_site, sample):
+    """Blood runs lower than marrow, so the sample decides how an MRD below a marrow line is read
+    (docs/decisions.md#remission-mrd-line); a lab that names it only in the code text or bodySite is read."""
+    elements = {"valueQuantity": {"value": 0.005, "unit": "%", "system": UCUM, "code": "%"}}
+    if body_site is not None:
+        elements["bodySite"] = body_site
+    (mrd,) = findings_of(imported(observation("mrd", {"text": name}, **elements)), "mrd")
+    assert mrd.sample == sample

@@ -129,3 +129,17 @@ def test_mrd_joins_the_marrow_it_was_taken_with(mrd_day, mrd_label, joins_marrow
         assert marrow_point.mrd is None
         mrd_point = next(p for p in status.timeline if p.date == START + dt.timedelta(days=mrd_day))
         assert mrd_point.mrd.value == pytest.approx(2e-5)
+
+
+@pytest.mark.parametrize("order", [0, 1])
+def test_the_latest_mrd_of_a_day_with_two_results_does_not_depend_on_their_order(order):
+    """Flow negative and PCR positive of one day (docs/decisions.md#same-day): the latest MRD shown (CLI, web,
+    patient report, CDS card) is the positive one whatever the order of the record."""
+    day_results = [
+        {"type": "mrd", "date": day(60), "value": 0.0, "method": "flow", "sensitivity": 1e-4, "sample": "marrow"},
+        {"type": "mrd", "date": day(60), "value": 3e-4, "method": "pcr", "sensitivity": 1e-5, "sample": "marrow"},
+    ]
+    if order:
+        day_results.reverse()
+    _, summary = assess(day_results)
+    assert summary.latest.status == "positive" and summary.latest.method == "pcr"

@@ -293,7 +293,7 @@ def test_isolated_cns_relapse():
     p = point(status, 300)
     assert p.status == "relapse"
     assert p.conclusion.rule == "RESPONSE.RELAPSE.EXTRAMEDULLARY"
-    assert "isolated" in p.conclusion.explanation and "CNS3" in p.conclusion.explanation
+    assert "isolated from combined" in p.conclusion.explanation and "CNS3" in p.conclusion.explanation  # no marrow
     assert status.current == "relapse" and status.since == on(300)
 
 
@@ -322,6 +322,14 @@ def test_csf_after_remission_without_cns3(csf, point_made, expected):
         p = point(status, 300)
         assert p.status == expected and not p.conclusion.determined
         assert any("RBC" in m for m in p.conclusion.missing)
+
+
+def test_extramedullary_relapse_is_called_isolated_only_beside_a_marrow_below_5_percent():
+    csf = {"type": "csf", "date": day(300), "wbc": 12, "rbc": 2, "blasts": True}
+    with_marrow = point(assess(in_first_remission(csf, marrow(300, 2))), 300).conclusion.explanation
+    assert with_marrow.startswith("isolated extramedullary relapse")
+    without = point(assess(in_first_remission(csf)), 300).conclusion.explanation
+    assert without.startswith("extramedullary relapse") and "isolated from combined" in without
 
 
 def test_testicular_relapse():
@@ -439,3 +447,13 @@ def test_an_mrd_named_as_another_assessment_is_not_called_end_of_induction(label
     assert p.status == "on_treatment"
     assert ("end-of-induction MRD" in p.conclusion.explanation) is called_eoi
     assert ("end-of-induction marrow morphology" in p.conclusion.missing) is called_eoi
+
+
+def test_the_inferred_diagnosis_date_is_a_finding_that_shows_blasts_not_one_below_a_limit():
+    """Without a stated diagnosis date, a blood count reporting blasts '< 1%' shows no blasts."""
+    from allcare.engine import assess as assess_case
+    data = {"patient": {"id": "r", "age_years": 8}, "findings": [
+        {"type": "cbc", "date": day(-10), "wbc": 6.0, "blasts_pct": {"value": 1, "comparator": "<"}},
+        {"type": "marrow", "date": day(-1), "blasts_pct": 85},
+    ]}
+    assert assess_case(case_from_dict(data)).diagnosis_date == on(-1)

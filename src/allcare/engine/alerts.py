@@ -365,25 +365,25 @@ def _immunotherapy(a: AlertInputs) -> list[Alert]:
         ]
     latest = a.mrd.latest
     cd19 = target_status(episode_phenotype(view, a.course.current), "CD19")
-    if (
-        cd19
-        and status.current in IN_REMISSION
-        and latest is not None
-        and level_at_least(latest, view.rules.immunotherapy_mrd_min)
-    ):
+    line = view.rules.immunotherapy_mrd_min
+    # The results of the latest MRD day carry no order (docs/decisions.md#same-day): each is read.
+    day = [] if latest is None else [r for r in a.mrd.series if r.date == latest.date]
+    over = [r for r in day if level_at_least(r, line)]
+    if cd19 and status.current in IN_REMISSION and over:
+        shown = [f"MRD {value_text(r)} ({r.method or 'method not stated'})" for r in day]
+        which = (f"MRD {value_text(over[0])}" if len(day) == 1 else
+                 f"MRD results of {latest.date if latest else ''} {'; '.join(shown)}"
+                 + ("" if len(over) == len(day) else f" (not all >= {line * 100:g}%: the protocol's method decides)"))
+        by_index = {x.index: x for x in view.of_type("mrd")}
         return [
             Alert(
                 code="immunotherapy_indication",
                 severity="warning",
-                message=f"CD19-positive B-ALL in remission with MRD {value_text(latest)} (>= "
-                f"{view.rules.immunotherapy_mrd_min * 100:g}%): blinatumomab has a labelled indication",
+                message=f"CD19-positive B-ALL in remission with {which} (>= {line * 100:g}%): blinatumomab has a "
+                "labelled indication",
                 rule="ALERT.IMMUNOTHERAPY.MRD",
                 source=sources.FDA_LABELS,
-                evidence=[
-                    next(x for x in view.of_type("mrd") if x.index == latest.index).ref(
-                        f"MRD {value_text(latest)} ({latest.method or 'method not stated'})"
-                    )
-                ],
+                evidence=[by_index[r.index].ref(text) for r, text in zip(day, shown, strict=True)],
             )
         ]
     return []
@@ -420,7 +420,7 @@ def _mrd_recurrence(a: AlertInputs) -> list[Alert]:
     if not events:
         return []
     event = events[-1]
-    later = [r for r in a.mrd.series if (r.date, r.index) > (event.result.date, event.result.index)]
+    later = [r for r in a.mrd.series if r.date > event.result.date]  # a result of the same day is not "later"
     resolved = any(r.status == "negative" for r in later) or a.status.current in ("relapse", "refractory")
     what = "after a negative result" if event.kind == "recurrence" else "rising"
     return [Alert(

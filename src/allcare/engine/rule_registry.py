@@ -41,7 +41,7 @@ _PLOIDY = ("high_hyperdiploid_min", "high_hyperdiploid_max", "hypodiploid_max", 
 _DNA_INDEX = ("hyperdiploid_dna_index_min", "hyperdiploid_dna_index_max", "hypodiploid_dna_index_below")
 _CNS = ("csf_wbc_cns3", "csf_rbc_traumatic", "cns_diagnostic_window_days")
 _EOI = ("end_of_induction_min_days", "induction_days", "end_of_induction_grace_days")
-_CR = ("m1_below_pct", "cr_anc_min", "cr_platelets_min", "cr_count_window_days", "cr_extramedullary_window_days",
+_CR = ("m1_below_pct", "cr_mrd_below", "cr_anc_min", "cr_platelets_min", "cr_count_window_days", "cr_extramedullary_window_days",
        "mrd_pairing_window_days")
 _RELAPSE = ("relapse_marrow_pct", "relapse_confirm_mrd", "m1_below_pct")
 _I_BFM = ("relapse_very_early_months", "relapse_late_after_therapy_months")
@@ -203,10 +203,11 @@ REGISTRY: tuple[RuleArea, ...] = (
         R("RESPONSE.CRI", "remission with incomplete count recovery", s.NCCN_ELN_RESPONSE, _CR,
           "remission-count-window"),
         R("RESPONSE.REFRACTORY", "induction failure", s.NCCN_ELN_RESPONSE,
-          _EOI + ("m1_below_pct", "m3_from_pct", "eoi_m2_slow_response"), "slow-early-response"),
+          _EOI + ("m1_below_pct", "m3_from_pct", "cr_mrd_below", "eoi_m2_slow_response"), "slow-early-response"),
         R("RESPONSE.REFRACTORY.PERSISTING", "refractory disease persisting", s.NCCN_ELN_RESPONSE, ("m1_below_pct",)),
         R("RESPONSE.SLOW_EARLY_RESPONSE", "M2 marrow at the end of first-line induction in a child", s.COG_RESPONSE,
-          ("m1_below_pct", "m3_from_pct", "eoi_m2_slow_response", "paediatric_age_below"), "slow-early-response"),
+          ("m1_below_pct", "m3_from_pct", "cr_mrd_below", "eoi_m2_slow_response", "paediatric_age_below"),
+          "slow-early-response"),
         R("RESPONSE.SUSPECTED_RELAPSE", "5 to < 25% marrow involvement without confirmation", s.PONTE_DI_LEGNO,
           _RELAPSE, "relapse-tiers"),
         R("RESPONSE.RELAPSE.MARROW", "marrow relapse", s.PONTE_DI_LEGNO, _RELAPSE, "relapse-tiers"),

@@ -27,6 +27,10 @@ REF_INTERVALS = "Reference intervals: Mayo Clinic adult CBC; University of Iowa 
 NCCN_ELN_RESPONSE = "NCCN/ELN 2024 response criteria"
 PONTE_DI_LEGNO = "Ponte di Legno relapse consensus (Blood 2022;139:1785)"
 ELN_MRD = "ELN/NCCN MRD definitions (HemaSphere 2021)"
+MRD_REMISSION = (
+    "Remission where MRD is measured: marrow MRD < 1% (COG end-of-induction definition, as compared in the Ponte di "
+    "Legno consensus, Buchmann et al., Blood 2022;139:1785; ELN 2024, Blood 2024;143:1891: MRD >= 1% is failure)"
+)
 ICD_10_CM = "ICD-10-CM FY2025"
 ICD_O_3 = "ICD-O-3.2 via SEER Hematopoietic Database"
 SEER_HEME_MANUAL = "SEER Hematopoietic and Lymphoid Neoplasm Coding Manual (primary site rules), with ICD-O-3.2 topography"

@@ -255,9 +255,8 @@ class CaseView:
             return self.case.diagnosis_date
         for item in self.findings:
             f = item.finding
-            if isinstance(f, Marrow) and f.blasts_pct is not None and f.blasts_pct.value > 0:
-                return item.date
-            if isinstance(f, Cbc) and f.blasts_pct is not None and f.blasts_pct.value > 0:
+            q = f.blasts_pct if isinstance(f, (Marrow, Cbc)) else None
+            if q is not None and above(q.value, q.comparator, 0.0) is True:  # "< 1%" shows no blasts
                 return item.date
         return self.findings[0].date if self.findings else None
 

@@ -27,6 +27,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from itertools import product
 
+import msgspec
+
 from ..assessment import (
     BfmGroup,
     CogRelapseRisk,
@@ -43,7 +45,7 @@ from ..case.bounds import at_least
 from ..dates import add_months, exact_years
 from ..explain import Conclusion, EvidenceRef, conclude, undetermined
 from ..response.extramedullary import SiteFinding
-from ..response.mrd import level_at_least, mrd_result, value_text
+from ..response.mrd import MARROW_SAMPLES, SAMPLE_NEEDED, marrow_level_at_least, mrd_result, value_text
 from ..rules import RuleSet
 from ..sources import BFM_RELAPSE, COG_RELAPSE, RELAPSE_SITE, RELAPSE_TIMING
 from ..timepoints import is_end_of_induction
@@ -51,7 +53,6 @@ from ..view import CaseView, Indexed
 from .episodes import Episode
 from .treatment import CONCURRENT_PHASES, Block, TreatmentHistory
 
-MARROW_SAMPLES = ("marrow", None)
 EM_NAMES = {"cns": "CNS", "testis": "testis"}
 
 # ALL-REZ BFM strategy groups by lineage, site and I-BFM timing (very early, early, late).
@@ -110,7 +111,7 @@ def relapse_site(view: CaseView, episode: Episode, sites: list[SiteFinding]) -> 
     mrds = [(item, mrd_result(item, rules)) for item in episode.of_type("mrd")]
     for item, result in mrds:
         if result.sample in MARROW_SAMPLES:
-            answers.append(level_at_least(result, m1))
+            answers.append(marrow_level_at_least(result, m1))
             evidence.append(item.ref(f"marrow MRD {value_text(result)}"))
     marrow = True if any(a is True for a in answers) else (False if answers and all(a is False for a in answers) else None)
     sub_microscopic = [value_text(result) for _, result in mrds if result.status == "positive" and marrow is False]
@@ -139,6 +140,8 @@ def relapse_site(view: CaseView, episode: Episode, sites: list[SiteFinding]) -> 
     missing = []
     if marrow is None:
         missing.append("bone marrow aspirate at relapse (blast percentage or marrow MRD)")
+        if any(result.sample is None for _, result in mrds):
+            missing.append(SAMPLE_NEEDED)
     if not cns_known or possible_cns:
         missing.append("lumbar puncture at relapse (CSF cell count and cytospin)")
     why = (f"relapse site is one of {', '.join(c.replace('_', ' ') for c in candidates)}: "
@@ -378,13 +381,28 @@ def _cog(view: CaseView, episode: Episode, lineage: str | None, site: SiteCall, 
                                 timing.conclusion.evidence)
     found = end_of_block1_mrd(view, episode)
     line = rules.cog_relapse_mrd_high_from
-    answer = None if found is None else level_at_least(found[1], line)
+    answer = None if found is None else marrow_level_at_least(found[1], line)
+    if found is not None:  # the results of that day carry no order (docs/decisions.md#same-day)
+        day = [(item, mrd_result(item, rules)) for item in view.of_type("mrd") if item.date == found[0].date]
+        day = [(item, r) for item, r in day if r.sample in MARROW_SAMPLES]
+        if {True, False} <= {marrow_level_at_least(r, line) for _, r in day}:
+            shown = [f"marrow MRD {value_text(r)} ({r.method or 'method not stated'})" for _, r in day]
+            c = undetermined(topic, rule, COG_RELAPSE,
+                             [f"which end-of-block-1 MRD of {found[0].date} is valid (the protocol's method)"],
+                             f"late B-ALL relapse: the end-of-block-1 MRD results of {found[0].date} fall on both "
+                             f"sides of {line * 100:g}%: {'; '.join(shown)}",
+                             [item.ref(text) for (item, _), text in zip(day, shown, strict=True)])
+            return None, msgspec.structs.replace(c, conflicts=shown)
     if answer is None or found is None:  # no result (found is None) gives no answer
         why = f"late B-ALL relapse: low (end-of-block-1 MRD < {line * 100:g}%) or intermediate risk"
         if found is None and not _block1_due(view, episode):
             return None, conclude(topic, None, rule, COG_RELAPSE, why + "; the end-of-block-1 MRD is not yet due")
-        need = ("end-of-block-1 marrow MRD after relapse re-induction" if found is None
-                else f"evaluable end-of-block-1 marrow MRD (the {found[0].date} result cannot tell < or >= {line * 100:g}%)")
+        if found is None:
+            need = "end-of-block-1 marrow MRD after relapse re-induction"
+        elif found[1].sample is None:
+            need = f"{SAMPLE_NEEDED} (the end-of-block-1 result of {found[0].date})"
+        else:
+            need = f"evaluable end-of-block-1 marrow MRD (the {found[0].date} result cannot tell < or >= {line * 100:g}%)"
         return None, undetermined(topic, rule, COG_RELAPSE, [need], why)
     group: CogRelapseRisk = "intermediate" if answer else "low"
     item, result = found

@@ -56,7 +56,40 @@ def site_findings(view: CaseView) -> list[SiteFinding]:
             out.append(_from_extramedullary(item))
         else:
             out.append(_from_csf(view, item))
-    return out
+    return _one_day_one_reading(out)
+
+
+def _one_day_one_reading(found: list[SiteFinding]) -> list[SiteFinding]:
+    """Findings of one site and one day in an order that does not depend on how the record lists them.
+
+    Findings carry a date, not a time (docs/decisions.md#same-day): two findings of one site, one day and
+    one kind of test (two taps, two examinations) on both sides are merged into one undecided finding that
+    names both; disease found by one kind of test (cranial nerve palsy) is not undone by a clear finding of
+    another kind (a clear tap), so a day's clear findings are placed before its findings of disease.
+    """
+    days: dict[tuple[str, dt.date], list[SiteFinding]] = {}
+    for finding in found:
+        days.setdefault((finding.site, finding.date), []).append(finding)
+    out: list[SiteFinding] = []
+    for group in days.values():
+        if len(group) == 1:
+            out += group
+            continue
+        kinds: dict[str, set[bool]] = {}
+        for finding in group:
+            if finding.involved is not None:
+                kinds.setdefault(finding.item.finding.type, set()).add(finding.involved)
+        split = {kind for kind, sides in kinds.items() if len(sides) > 1}
+        for kind in sorted(split):
+            same = sorted((f for f in group if f.item.finding.type == kind), key=lambda f: f.item.index)
+            name = "CNS" if same[0].site == "cns" else same[0].site
+            shown = "; ".join(f.summary for f in same)
+            out.append(SiteFinding(
+                same[0].site, same[0].item, None, f"{name} findings of {same[0].date} disagree ({shown})",
+                possible=True, missing=[f"which {name} finding of {same[0].date} is valid ({shown})"],
+            ))
+        out += sorted((f for f in group if f.item.finding.type not in split), key=lambda f: f.involved is True)
+    return sorted(out, key=lambda f: (f.date, f.involved is True))
 
 
 def _from_extramedullary(item: Indexed[Extramedullary]) -> SiteFinding:

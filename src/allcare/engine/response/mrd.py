@@ -29,6 +29,26 @@ from ..view import CaseView, Indexed
 RULE = "MRD.STATUS"
 TOPIC = "mrd.status"
 NOT_DETECTED = ("<", "<=")
+MARROW_SAMPLES = ("marrow", None)
+"""The samples read at a marrow line: a marrow MRD, and one whose sample is not stated (see :func:`marrow_side`)."""
+SAMPLE_NEEDED = "the sample of the MRD (marrow or blood): below a marrow line only a marrow result counts"
+
+
+def marrow_side(side: bool | None, sample: str | None) -> bool | None:
+    """A marrow line read on an MRD of ``sample``, given its level's ``side`` of the line (at or above it).
+
+    Blood runs lower than marrow (about one log in B-ALL), so a result of unstated sample at or above a
+    marrow line shows the marrow there too, but below it says nothing about the marrow: it may be a blood
+    result (docs/decisions.md#remission-mrd-line). A blood result is not read at a marrow line.
+    """
+    if sample == "blood" or (sample is None and side is False):
+        return None
+    return side
+
+
+def marrow_level_at_least(result: MrdResult, threshold: float) -> bool | None:
+    """Whether the marrow is at or above ``threshold`` by this MRD (:func:`marrow_side`)."""
+    return marrow_side(level_at_least(result, threshold), result.sample)
 
 
 def reached_sensitivity(sensitivity: float | None, value: float | None, comparator: str | None) -> float | None:
@@ -141,8 +161,13 @@ def mrd_conclusion(item: Indexed[Mrd], result: MrdResult, rules: RuleSet) -> Con
 
 
 def summarise_mrd(view: CaseView) -> tuple[MrdSummary, list[Conclusion]]:
-    """Every MRD result up to ``as_of`` in date order; the latest is the last of them."""
+    """Every MRD result up to ``as_of`` in date order, and the latest: of the last day's results (which carry
+    no order, docs/decisions.md#same-day) the one that says most: positive before negative before not
+    evaluable, then the highest value."""
     items = view.of_type("mrd")
     series = [mrd_result(item, view.rules) for item in items]
     conclusions = [mrd_conclusion(item, result, view.rules) for item, result in zip(items, series, strict=True)]
-    return MrdSummary(latest=series[-1] if series else None, series=series), conclusions
+    last_day = [r for r in series if r.date == series[-1].date] if series else []
+    rank = {"positive": 2, "negative": 1, "not_evaluable": 0}
+    latest = max(last_day, key=lambda r: (rank[r.status], r.value or 0.0), default=None)
+    return MrdSummary(latest=latest, series=series), conclusions

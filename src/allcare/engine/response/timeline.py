@@ -35,18 +35,17 @@ from ..case import Cbc, Marrow, Mrd
 from ..case.bounds import above, at_least
 from ..course.treatment import CONCURRENT_PHASES
 from ..explain import Conclusion, EvidenceRef
-from ..sources import COG_RESPONSE, NCCN_ELN_RESPONSE, PONTE_DI_LEGNO
+from ..sources import COG_RESPONSE, MRD_REMISSION, NCCN_ELN_RESPONSE, PONTE_DI_LEGNO
 from ..timepoints import fold, is_end_of_induction, names_another_timepoint, timepoint_of
 from ..view import CaseView, Indexed
 from .extramedullary import SiteFinding, latest_by_site
 from .marrow import GRADE_ORDER, Grade, MarrowReading, blasts_text, marrow_grade, read_marrows
-from .mrd import describe, interval, level_at_least, mrd_result, value_text
+from .mrd import MARROW_SAMPLES, SAMPLE_NEEDED, describe, interval, level_at_least, mrd_result, value_text
 from .phases import phase_on
 from .remission import check_recovery
 
 TOPIC = "status.timeline"
 REMISSION = ("complete_remission", "cr_incomplete_recovery")
-MARROW_SAMPLES = ("marrow", None)
 
 
 @dataclass
@@ -83,6 +82,8 @@ class _MarrowState:
     grade: Grade
     text: str
     aplastic: bool = False
+    by_mrd_line: bool = False
+    """Blasts below the M1 line but a marrow MRD at or above the remission line (``cr_mrd_below``): no CR."""
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,21 @@ class _Test:
 
     def at_least(self, line: float) -> bool | None:
         return at_least(self.value, self.comparator, line)
+
+
+@dataclass(frozen=True)
+class _RemissionLine:
+    """The MRD results of a point read against the MRD line of remission (``cr_mrd_below``).
+
+    A marrow MRD, or one whose sample is not stated, at or above the line shows marrow disease (blood runs
+    lower than marrow, so a blood result at the line means a marrow at least as high); below the line only a
+    marrow result shows a marrow below it. A blood MRD at or above the line is circulating leukaemia.
+    """
+
+    over: list[str]
+    under: list[str]
+    undecided: list[str]
+    blood_over: list[str]
 
 
 @dataclass(frozen=True)
@@ -132,7 +148,8 @@ class _Course:
     remissions: int = 0
     relapse_onset: dt.date | None = None
     suspected_since: dt.date | None = None
-    last_mrd: MrdResult | None = None
+    last_mrd: dict[str | None, MrdResult] = field(default_factory=dict)
+    """The latest evaluable MRD of each sample (marrow, blood, not stated) in this remission."""
     slow_response: dt.date | None = None
     molecular: list[MolecularEvent] = field(default_factory=list)
 
@@ -352,15 +369,38 @@ class _Walker:
         self, cand: _Candidate, reading: MarrowReading | None, mrds: list[MrdResult], evidence: list[EvidenceRef]
     ) -> _Verdict:
         """Before remission in this course (induction, re-induction after relapse, refractory disease)."""
-        marrow = self._marrow_state(reading, mrds)
-        if marrow is None:
-            return self._without_marrow_grade(cand, reading, evidence)
         eoi, eoi_why = False, ""
         if self.course.state in ("pending", "relapsed") and not self.course.eoi_done:
             eoi, eoi_why = self._is_eoi(cand, reading)
+        marrow = self._marrow_state(reading, mrds)
+        if marrow is None and reading is None and eoi \
+                and not all(names_another_timepoint(m.finding.timepoint) for m in cand.mrds):
+            marrow = self._disease_by_mrd_alone(mrds)
+        if marrow is None:
+            return self._without_marrow_grade(cand, reading, evidence)
+        judged = eoi or self.course.state == "refractory" or self.course.eoi_done
+        remission_line = self._remission_line(mrds) if judged and marrow.grade == "M1" else None
+        if remission_line is not None and remission_line.over and not (remission_line.under or remission_line.undecided):
+            marrow = _MarrowState("M2", f"{remission_line.over[0]} beside {marrow.text}", marrow.aplastic, True)
         if marrow.grade != "M1":
             return self._disease_in_marrow(cand, marrow, eoi, eoi_why, evidence)
         return self._clear_marrow(cand, marrow, eoi, mrds, evidence)
+
+    def _disease_by_mrd_alone(self, mrds: list[MrdResult]) -> _MarrowState | None:
+        """An end-of-induction marrow MRD without morphology that shows disease: at or above the MRD line of
+        remission (docs/decisions.md#remission-mrd-line), no morphology can make it a remission; below the
+        line the morphology is still needed (None)."""
+        line = self._remission_line(mrds)
+        if not line.over or line.under or line.undecided:
+            return None
+        over = [m for m in mrds if m.sample in MARROW_SAMPLES and level_at_least(m, self.rules.cr_mrd_below)]
+        worst = max(over, key=lambda m: m.value or 0.0)
+        bound = interval(worst)
+        grade = marrow_grade(bound[0] * 100, self.rules, bound[1]) if bound else None
+        text = f"{line.over[0]} without marrow morphology"
+        if grade in (None, "M1"):
+            return _MarrowState("M2", text, by_mrd_line=True)
+        return _MarrowState(grade, text)
 
     def _marrow_state(self, reading: MarrowReading | None, mrds: list[MrdResult]) -> _MarrowState | None:
         """The marrow grade at a point: the highest leukaemic fraction by any test of the marrow.
@@ -376,6 +416,8 @@ class _Walker:
         for m in mrds:
             bound = interval(m) if m.sample in MARROW_SAMPLES else None
             grade = marrow_grade(bound[0] * 100, self.rules, bound[1]) if bound else None
+            if grade == "M1" and m.sample is None:
+                grade = None  # an unstated sample may be blood: it shows disease, never a marrow below the line
             if grade is not None:
                 graded.append((grade, m))
         worst = max(graded, key=lambda g: GRADE_ORDER.index(g[0])) if graded else None
@@ -390,6 +432,30 @@ class _Walker:
         if reading is not None or self.course.state not in ("refractory", "relapsed"):
             return None
         return by_mrd
+
+    def _remission_line(self, mrds: list[MrdResult]) -> _RemissionLine:
+        """This point's MRD results against ``cr_mrd_below`` (docs/decisions.md#remission-mrd-line)."""
+        line = self.rules.cr_mrd_below
+        over: list[str] = []
+        under: list[str] = []
+        undecided: list[str] = []
+        blood: list[str] = []
+        for m in mrds:
+            if m.value is None:
+                continue
+            side = level_at_least(m, line) if m.value or m.comparator else False  # "not detected": below 1%
+            where = m.sample or "unstated-sample"
+            text = f"{where} MRD {value_text(m)} ({m.method or 'method not stated'})"
+            if m.sample == "blood":
+                if side is True:
+                    blood.append(text)
+            elif side is True:
+                over.append(text)
+            elif side is None:
+                undecided.append(text)
+            elif m.sample == "marrow":
+                under.append(text)
+        return _RemissionLine(over, under, undecided, blood)
 
     def _carry_rule(self, carry: DiseaseStatus) -> str:
         return {"relapse": "RESPONSE.RELAPSE.PERSISTING", "refractory": "RESPONSE.REFRACTORY.PERSISTING"}.get(
@@ -416,6 +482,9 @@ class _Walker:
                 and self._is_eoi(cand, None)[0]:
             why = "end-of-induction MRD without marrow morphology: status unchanged"
             missing = missing + ["end-of-induction marrow morphology"]
+        if course.state in ("refractory", "relapsed") and any(m.finding.sample is None for m in cand.mrds):
+            why = "MRD of unstated sample below the M1 line (it may be a blood result): status unchanged"
+            missing = missing + [SAMPLE_NEEDED]
         new_sites = [s for s in cand.sites if s.involved]
         if new_sites:
             why = "extramedullary disease documented: " + ", ".join(s.summary for s in new_sites)
@@ -426,17 +495,18 @@ class _Walker:
     ) -> _Verdict:
         """Marrow blasts >= the M1 line before remission: refractory at end of induction, else slow response."""
         course, carry, missing = self.course, self._carry(), self._base_missing()
-        rule, rules = self._carry_rule(carry), self.rules
+        rule = self._carry_rule(carry)
         if eoi:
             slow = self._slow_early_response(cand, marrow, eoi_why, evidence)
             if slow is not None:
                 return slow
             word = "refractory relapse" if course.state == "relapsed" else "induction failure"
-            why = f"{word}: {marrow.text} (>= {rules.m1_below_pct:g}%) at end of induction ({eoi_why})"
+            why = f"{word}: {marrow.text} ({self._line_text(marrow)}) at end of induction ({eoi_why})"
             if course.state == "pending" and marrow.grade == "M2":
-                why += f"; {self._population_text()}"
+                why += f"; {self._population_text(marrow)}"
             self._enter("refractory")
-            return _Verdict("refractory", "RESPONSE.REFRACTORY", NCCN_ELN_RESPONSE, why, evidence, missing)
+            source = f"{NCCN_ELN_RESPONSE}; {MRD_REMISSION}" if marrow.by_mrd_line else NCCN_ELN_RESPONSE
+            return _Verdict("refractory", "RESPONSE.REFRACTORY", source, why, evidence, missing)
         if course.state == "refractory":
             return _Verdict("refractory", rule, NCCN_ELN_RESPONSE, f"still no remission: {marrow.text}",
                             evidence, missing)
@@ -450,14 +520,23 @@ class _Walker:
                         f"slow early response: {marrow.text}, {self._day_text(cand.date)} "
                         "(an interim marrow is not an end-of-induction assessment)", evidence, missing)
 
-    def _population_text(self) -> str:
+    def _line_text(self, marrow: _MarrowState) -> str:
+        """The line a marrow not in remission crossed: the M1 line, or the MRD line of remission."""
+        if marrow.by_mrd_line:
+            return (f">= {self.rules.cr_mrd_below * 100:g}% by MRD: no complete remission where MRD is measured "
+                    "(COG, ELN 2024; a protocol judging remission by morphology alone reads an M1 marrow with high "
+                    "MRD), docs/decisions.md#remission-mrd-line")
+        return f">= {self.rules.m1_below_pct:g}%"
+
+    def _population_text(self, marrow: _MarrowState) -> str:
         age = self.view.age_at_diagnosis
         scheme = self.rules.eoi_m2_slow_response
+        what = (f"a marrow MRD >= {self.rules.cr_mrd_below * 100:g}%" if marrow.by_mrd_line else "an M2 marrow")
         if scheme == "none":
-            return "rule set: an M2 marrow at end of induction is induction failure at every age (NCCN/ELN)"
+            return f"rule set: {what} at end of induction is induction failure at every age (NCCN/ELN)"
         shown = "unknown" if age is None else f"{age:.2f} y"
         return (f"NCCN/ELN adult rule applied (age {shown}, paediatric below {self.rules.paediatric_age_below:g} y: "
-                "an M2 marrow at end of induction is induction failure)")
+                f"{what} at end of induction is induction failure)")
 
     def _slow_early_response(
         self, cand: _Candidate, marrow: _MarrowState, eoi_why: str, evidence: list[EvidenceRef]
@@ -477,23 +556,32 @@ class _Walker:
         if scheme == "none":
             return None
         age = self.view.age_at_diagnosis
+        grade = (f"MRD >= {rules.cr_mrd_below * 100:g}%: no complete remission where MRD is measured"
+                 if marrow.by_mrd_line else f"M2, {rules.m1_below_pct:g}-<{rules.m3_from_pct:g}%")
+        source = f"{COG_RESPONSE}; {MRD_REMISSION}" if marrow.by_mrd_line else COG_RESPONSE
         if scheme == "paediatric" and age is None:
             return _Verdict(
-                "indeterminate", "RESPONSE.SLOW_EARLY_RESPONSE", f"{COG_RESPONSE}; {NCCN_ELN_RESPONSE}",
-                f"{marrow.text} (M2) at end of induction ({eoi_why}): a slow early response in a child (COG) but "
-                "induction failure in an adult (NCCN/ELN); the age decides", evidence,
+                "indeterminate", "RESPONSE.SLOW_EARLY_RESPONSE", f"{source}; {NCCN_ELN_RESPONSE}",
+                f"{marrow.text} ({grade}) at end of induction ({eoi_why}): a slow early response in a child (COG) "
+                "but induction failure in an adult (NCCN/ELN); the age decides", evidence,
                 ["age at diagnosis (birth date or age)"], determined=False,
             )
         if scheme == "paediatric" and age is not None and age >= rules.paediatric_age_below:
             return None
         course.slow_response = cand.date
         who = "all ages (rule set)" if scheme == "all" else f"age {age:.2f} y < {rules.paediatric_age_below:g} y"
+        if marrow.by_mrd_line:
+            then = (f"COG paediatric rule applied ({who}): remission may still come at the next protocol time point "
+                    f"(a late CR); a marrow MRD >= {rules.cr_mrd_below * 100:g}% or blasts >= "
+                    f"{rules.m1_below_pct:g}% then is treatment failure (docs/decisions.md#remission-mrd-line)")
+            need = "marrow with MRD at the next protocol time point (COG: end of consolidation)"
+        else:
+            then = (f"COG paediatric rule applied ({who}): induction is extended and the marrow repeated; M2 or M3 "
+                    "then is induction failure")
+            need = "marrow at the end of extended induction (about day 43)"
         return _Verdict(
-            self._carry(), "RESPONSE.SLOW_EARLY_RESPONSE", COG_RESPONSE,
-            f"slow early response: {marrow.text} (M2, {rules.m1_below_pct:g}-<{rules.m3_from_pct:g}%) at end of "
-            f"induction ({eoi_why}); COG paediatric rule applied ({who}): induction is extended and the marrow "
-            "repeated; M2 or M3 then is induction failure", evidence,
-            ["marrow at the end of extended induction (about day 43)"],
+            self._carry(), "RESPONSE.SLOW_EARLY_RESPONSE", source,
+            f"slow early response: {marrow.text} ({grade}) at end of induction ({eoi_why}); {then}", evidence, [need],
         )
 
     def _clear_marrow(
@@ -508,6 +596,7 @@ class _Walker:
             return _Verdict(carry, rule, NCCN_ELN_RESPONSE, "aplastic marrow: the blast percentage cannot show remission",
                             evidence, missing + ["repeat marrow after count recovery"], determined=False)
         recent, stale, unresolved = self._extramedullary_state(cand.date)
+        undecided = self._undecided_sites(cand.date)
         if recent:
             sites = ", ".join(f"{s.summary} on {s.date}" for s in recent)
             evidence = evidence + [s.ref() for s in recent if s.ref() not in evidence]
@@ -519,6 +608,12 @@ class _Walker:
                                 f"despite {shown}", evidence, missing)
             return _Verdict(carry, rule, NCCN_ELN_RESPONSE,
                             f"{shown} but extramedullary disease persists ({sites})", evidence, missing)
+        if undecided and judged:
+            evidence = evidence + [s.ref() for s in undecided if s.ref() not in evidence]
+            return _Verdict("indeterminate", "RESPONSE.INDETERMINATE", NCCN_ELN_RESPONSE,
+                            f"{shown}, but extramedullary disease cannot be excluded: "
+                            + "; ".join(s.summary for s in undecided), evidence,
+                            missing + [m for s in undecided for m in s.missing], determined=False)
         if stale:
             evidence = evidence + [s.ref() for s in stale if s.ref() not in evidence]
             need = [f"re-assessment of {s.site} disease last documented on {s.date}" for s in stale]
@@ -531,6 +626,10 @@ class _Walker:
             return _Verdict(carry, rule, NCCN_ELN_RESPONSE,
                             f"{shown}; extramedullary disease during treatment ({sites}) not re-assessed",
                             evidence, missing + need)
+        if judged:
+            open_line = self._mrd_line_undecided(shown, self._remission_line(mrds), evidence, missing)
+            if open_line is not None:
+                return open_line
         check = check_recovery(self.view, cand.date)
         evidence = evidence + [e for e in check.evidence if e not in evidence]
         if check.outcome == "circulating_blasts":
@@ -543,6 +642,12 @@ class _Walker:
         late = ""
         if course.state == "refractory":
             late = " after induction failure (late response / remission after salvage)"
+        if check.outcome == "cr" and not judged and self._course_start(cand.date) is not None:
+            # Remission is judged no earlier than the end of induction (Ponte di Legno): a clear interim
+            # marrow is an early response, and the day is known.
+            return _Verdict(carry, rule, NCCN_ELN_RESPONSE,
+                            f"{shown}, {self._day_text(cand.date)}, counts recovered: an early response; remission "
+                            "is judged at end of induction", evidence, missing + check.missing)
         if check.outcome == "cr":
             status: DiseaseStatus = "complete_remission"
             rule, why = "RESPONSE.CR", (
@@ -571,6 +676,35 @@ class _Walker:
         follow_up = [f"follow-up of {s.site} disease documented on {s.date} (no later finding shows it cleared)"
                      for s in unresolved]
         return _Verdict(status, rule, NCCN_ELN_RESPONSE, why, evidence, missing + check.missing + follow_up)
+
+    def _mrd_line_undecided(
+        self, shown: str, line: _RemissionLine, evidence: list[EvidenceRef], missing: list[str]
+    ) -> _Verdict | None:
+        """An M1 marrow whose MRD cannot say on which side of the remission line the marrow lies."""
+        pct = f"{self.rules.cr_mrd_below * 100:g}%"
+        why = ""
+        conflicts: list[str] = []
+        need = f"a marrow MRD as a value against the {pct} line of remission"
+        if line.over:  # with results of the same marrow below the line or across it: one day's results carry no order
+            conflicts = line.over + line.under + line.undecided
+            why = f"the MRD results of this marrow fall on both sides of the {pct} line of remission: " + "; ".join(conflicts)
+            need = f"which MRD result of this marrow is valid (the protocol's method) against the {pct} line"
+        elif line.undecided:
+            why = f"{'; '.join(line.undecided)} is reported as a bound across the {pct} line of remission"
+        elif line.blood_over and not line.under:
+            why = (f"{'; '.join(line.blood_over)}: circulating leukaemic cells at or above the {pct} line of "
+                   "remission, and no marrow MRD")
+            need = f"the marrow MRD of this assessment (a marrow >= {pct} is no remission)"
+        elif line.blood_over:
+            conflicts = line.blood_over + line.under
+            why = (f"{'; '.join(line.blood_over)} at or above the {pct} line of remission but "
+                   f"{'; '.join(line.under)} below it (blood usually runs lower than marrow)")
+            need = "a repeat marrow and blood MRD that resolve the contradiction"
+        if not why:
+            return None
+        return _Verdict("indeterminate", "RESPONSE.INDETERMINATE", f"{NCCN_ELN_RESPONSE}; {MRD_REMISSION}",
+                        f"{shown} but remission cannot be judged: {why} (docs/decisions.md#remission-mrd-line)",
+                        evidence, missing + [need], conflicts, determined=False)
 
     # In remission ------------------------------------------------------------------------
     def _tests(self, reading: MarrowReading | None, mrds: list[MrdResult]) -> list[_Test]:
@@ -609,7 +743,8 @@ class _Walker:
         # morphology below the M1 line cannot tell leukaemic blasts from regenerating precursors.
         confirming = [t for t in tests if t.at_least(confirm) and (t.method != "morphology" or t in mid)]
         involved = max(mid, key=lambda t: t.value, default=None)
-        blood_mrd = [m for m in mrds if m.sample == "blood" and level_at_least(m, m1)]
+        # Blood runs lower than marrow: >= 1% leukaemic cells in blood says the marrow has at least as many.
+        blood_mrd = [m for m in mrds if m.sample == "blood" and level_at_least(m, confirm)]
 
         if overt:
             also = f"; with extramedullary disease ({', '.join(s.summary for s in new_sites)})" if new_sites else ""
@@ -620,7 +755,13 @@ class _Walker:
         if new_sites:
             sites = ", ".join(s.summary for s in new_sites)
             marrow = f"; {involved.text}" if involved else (f"; {tests[0].text}" if tests else "")
-            combined = "combined " if involved is not None else "isolated "
+            if involved is not None:
+                combined = "combined "
+            elif tests and all(t.at_least(m1) is False for t in tests):
+                combined = "isolated "
+            else:  # the site of the relapse is the course's conclusion, which asks for the marrow
+                combined, marrow = "", (f"{marrow}; the marrow of this day does not tell isolated from combined: "
+                                         "the relapse site is read on the relapse's work-up")
             self._enter_relapse(cand.date)
             return _Verdict("relapse", "RESPONSE.RELAPSE.EXTRAMEDULLARY", PONTE_DI_LEGNO,
                             f"{combined}extramedullary relapse: new {sites} after remission{marrow}", evidence)
@@ -631,19 +772,22 @@ class _Walker:
                 return _Verdict("relapse", "RESPONSE.RELAPSE.MARROW", PONTE_DI_LEGNO,
                                 f"marrow relapse: {involved.text} confirmed by {others[0].text} "
                                 f"(>= {confirm * 100:g}%)", evidence)
-            if course.state == "suspected":
+            # Ponte di Legno: with MRD measured on it, the second marrow confirms with two tests >= 1%;
+            # a second marrow examined by morphology alone confirms with >= 5% blasts.
+            measured = any(t.method != "morphology" for t in tests)
+            if course.state == "suspected" and not measured:
                 first = course.suspected_since
                 self._enter_relapse(cand.date)
                 return _Verdict("relapse", "RESPONSE.RELAPSE.MARROW", PONTE_DI_LEGNO,
                                 f"marrow relapse: second marrow with {involved.text} (>= {rules.m1_below_pct:g}%) "
                                 f"confirms the suspected relapse of {first}", evidence)
+            if course.state == "suspected":
+                return self._still_suspected(cand, involved.text, evidence)
             self._enter_suspected(cand.date)
             return _Verdict("suspected_relapse", "RESPONSE.SUSPECTED_RELAPSE", PONTE_DI_LEGNO,
                             f"suspected relapse: {involved.text} "
                             f"({rules.m1_below_pct:g}-<{rules.relapse_marrow_pct:g}% leukaemic cells) "
-                            "after remission, not yet confirmed", evidence,
-                            [f"confirmation: a second test (MRD by another method) >= {confirm * 100:g}% "
-                             f"or a second marrow with >= {rules.m1_below_pct:g}% leukaemic cells"])
+                            "after remission, not yet confirmed", evidence, [self._confirmation_needed()])
         low = max((t for t in confirming if t.method != "morphology"), key=lambda t: t.value, default=None)
         if low is not None:
             others = [t for t in confirming if t.method not in (low.method, "morphology")]
@@ -652,19 +796,29 @@ class _Walker:
                 return _Verdict("relapse", "RESPONSE.RELAPSE.MARROW", PONTE_DI_LEGNO,
                                 f"marrow relapse: {low.text} ({confirm * 100:g}-<{rules.m1_below_pct:g}%) confirmed by "
                                 f"two other tests ({others[0].text}; {others[1].text})", evidence)
+            if course.state == "suspected" and others:
+                first = course.suspected_since
+                self._enter_relapse(cand.date)
+                return _Verdict("relapse", "RESPONSE.RELAPSE.MARROW", PONTE_DI_LEGNO,
+                                f"marrow relapse: second marrow with two tests >= {confirm * 100:g}% ({low.text}; "
+                                f"{others[0].text}) confirms the suspected relapse of {first}", evidence)
+            if reading is not None or course.state == "remission":  # 1 to < 5%: no remission, not yet a relapse
+                self._enter_suspected(cand.date)
+                return _Verdict("suspected_relapse", "RESPONSE.SUSPECTED_RELAPSE", PONTE_DI_LEGNO,
+                                f"suspected relapse: {low.text} ({confirm * 100:g}-<{rules.m1_below_pct:g}% leukaemic "
+                                "cells) after remission, not yet confirmed", evidence,
+                                [f"confirmation: two other tests >= {confirm * 100:g}% of this marrow, or a second "
+                                 f"marrow with two tests >= {confirm * 100:g}%"])
         if course.state == "suspected" and reading is None and confirming:
-            first = course.suspected_since
-            self._enter_relapse(cand.date)
-            return _Verdict("relapse", "RESPONSE.RELAPSE.MARROW", PONTE_DI_LEGNO,
-                            f"marrow relapse: {confirming[0].text} confirms the suspected relapse of {first}",
-                            evidence)
-        if reading is not None and reading.grade == "M1":
-            return self._remission_marrow(cand, reading, evidence)
-        if possible:
+            return self._still_suspected(cand, confirming[0].text, evidence)
+        if possible:  # a clear marrow does not clear an extramedullary site
+            names = ", ".join(dict.fromkeys("CNS" if s.site == "cns" else s.site for s in possible))
             self._enter_suspected(cand.date)
             return _Verdict("suspected_relapse", "RESPONSE.SUSPECTED_RELAPSE", PONTE_DI_LEGNO,
-                            "possible CNS relapse: " + ", ".join(s.summary for s in possible), evidence,
+                            f"possible {names} relapse: " + ", ".join(s.summary for s in possible), evidence,
                             [m for s in possible for m in s.missing], determined=False)
+        if reading is not None and reading.grade == "M1":
+            return self._remission_marrow(cand, reading, evidence)
         if (cand.blood or blood_mrd) and reading is None:
             values = [_blast_pct(b) for b in cand.blood] + [value_text(m) for m in blood_mrd]
             self._enter_suspected(cand.date)
@@ -676,6 +830,21 @@ class _Walker:
         rule = "RESPONSE.SUSPECTED_RELAPSE" if carry == "suspected_relapse" else "RESPONSE.CONTINUING_REMISSION"
         return _Verdict(carry, rule, NCCN_ELN_RESPONSE, "no morphological change: status unchanged", evidence, missing,
                         determined=not missing)
+
+    def _confirmation_needed(self) -> str:
+        confirm, m1 = self.rules.relapse_confirm_mrd * 100, self.rules.m1_below_pct
+        return (f"confirmation: another test of this marrow >= {confirm:g}%, or a second marrow with two tests "
+                f">= {confirm:g}% (>= {m1:g}% blasts when it is examined by morphology alone)")
+
+    def _still_suspected(self, cand: _Candidate, shown: str, evidence: list[EvidenceRef]) -> _Verdict:
+        """A later marrow that shows leukaemic cells again but by one test only: not yet a confirmed relapse."""
+        self._enter_suspected(cand.date)
+        confirm = self.rules.relapse_confirm_mrd * 100
+        return _Verdict("suspected_relapse", "RESPONSE.SUSPECTED_RELAPSE", PONTE_DI_LEGNO,
+                        f"suspected relapse of {self.course.suspected_since} not yet confirmed: {shown}, but the "
+                        f"second marrow needs two tests >= {confirm:g}% (Ponte di Legno)", evidence,
+                        [f"confirmation: two tests >= {confirm:g}% of a marrow (MRD by two methods, or blasts and "
+                         "MRD)"])
 
     def _remission_marrow(self, cand: _Candidate, reading: MarrowReading, evidence: list[EvidenceRef]) -> _Verdict:
         """An M1 marrow in remission: remission continues (CRi becomes CR once counts recover)."""
@@ -715,10 +884,7 @@ class _Walker:
         course.state, course.remission_status = "remission", status
         course.remissions += 1
         course.eoi_done, course.suspected_since, course.slow_response = True, None, None
-        course.last_mrd = None
-        for m in mrds:
-            if m.status != "not_evaluable":
-                course.last_mrd = m
+        course.last_mrd = _latest_by_sample(mrds)
 
     def _enter_suspected(self, when: dt.date) -> None:
         self.course.state = "suspected"
@@ -729,7 +895,7 @@ class _Walker:
         course = self.course
         course.relapse_onset = course.suspected_since or when
         course.state, course.remission_status = "relapsed", None
-        course.eoi_done, course.suspected_since, course.last_mrd, course.slow_response = False, None, None, None
+        course.eoi_done, course.suspected_since, course.last_mrd, course.slow_response = False, None, {}, None
 
     # Helpers --------------------------------------------------------------------------------
     def _mrd_notes(self, cand: _Candidate, mrds: list[MrdResult]) -> list[str]:
@@ -740,12 +906,14 @@ class _Walker:
         rising by ``mrd_rise_factor`` over the previous positive one (rising).
         """
         course, rules = self.course, self.rules
-        notes = []
-        in_remission = course.state in ("remission", "suspected")
+        notes: list[str] = []
+        if course.state not in ("remission", "suspected"):
+            return notes
+        before = dict(course.last_mrd)  # one day's results are each compared with the days before, never each other
         for result in sorted(mrds, key=lambda m: m.index):
-            if not in_remission or result.status == "not_evaluable":
+            if result.status == "not_evaluable":
                 continue
-            previous = course.last_mrd
+            previous = _comparable(before, result)
             if result.status == "positive":
                 kind = None
                 if previous is not None and previous.status == "negative":
@@ -762,7 +930,7 @@ class _Walker:
                     evidence = [m.ref(describe(r)) for r in (previous, result) if r is not None for m in self.view.of_type("mrd")
                                 if m.index == r.index]
                     course.molecular.append(MolecularEvent(cand.date, result, kind, previous, evidence))
-            course.last_mrd = result
+        course.last_mrd = before | _latest_by_sample(mrds)
         return notes
 
     def _extramedullary_state(self, when: dt.date) -> tuple[list[SiteFinding], list[SiteFinding], list[SiteFinding]]:
@@ -779,6 +947,14 @@ class _Walker:
         unresolved = [s for s in latest if self.pretreatment(s.date)]
         return recent, stale, unresolved
 
+    def _undecided_sites(self, when: dt.date) -> list[SiteFinding]:
+        """Undecidable site findings during treatment within the window of a marrow and not outdated by a
+        later decisive finding of their site (a bloody tap with blasts, same-day findings that disagree)."""
+        window = dt.timedelta(days=self.rules.cr_extramedullary_window_days)
+        latest = latest_by_site(self.sites, when + window)
+        return [s for s in self.sites if s.possible and s.involved is None and not self.pretreatment(s.date)
+                and abs(s.date - when) <= window and (s.site not in latest or latest[s.site].date < s.date)]
+
     def _evidence(self, cand: _Candidate, reading: MarrowReading | None, mrds: list[MrdResult]) -> list[EvidenceRef]:
         """What a point cites; ``mrds`` are its MRD results (``cand.mrds`` read once by the walk)."""
         evidence = list(reading.evidence) if reading else []
@@ -793,6 +969,32 @@ class _Walker:
             ][:3]
             evidence += [x.ref(f"{x.finding.type} at diagnosis") for x in work_up]
         return evidence
+
+
+def _latest_by_sample(mrds: list[MrdResult]) -> dict[str | None, MrdResult]:
+    """The evaluable MRD of one day for each sample; of results of one sample that day, the highest (a positive
+    one outweighs a negative one whatever their order)."""
+    out: dict[str | None, MrdResult] = {}
+    for m in mrds:
+        if m.status == "not_evaluable":
+            continue
+        known = out.get(m.sample)
+        if known is None or (m.status == "positive", m.value or 0.0) > (known.status == "positive", known.value or 0.0):
+            out[m.sample] = m
+    return out
+
+
+def _comparable(last: dict[str | None, MrdResult], result: MrdResult) -> MrdResult | None:
+    """The previous MRD ``result`` is compared with (docs/decisions.md#molecular-relapse): the latest of its own
+    sample; for a positive blood or unstated-sample result, a later negative marrow (blood runs lower than marrow,
+    so leukaemic cells in blood after a negative marrow are a recurrence, but a negative blood never showed a
+    negative marrow)."""
+    same = last.get(result.sample)
+    marrow = last.get("marrow")
+    if (result.status == "positive" and result.sample != "marrow" and marrow is not None
+            and marrow.status == "negative" and (same is None or (marrow.date, marrow.index) > (same.date, same.index))):
+        return marrow
+    return same
 
 
 def _blast_pct(item: Indexed[Cbc]) -> str:

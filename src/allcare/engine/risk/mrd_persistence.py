@@ -26,6 +26,7 @@ import msgspec
 from ..assessment import Diagnosis, MrdPersistence, MrdResult, MrdSummary
 from ..course.treatment import CONCURRENT_PHASES, Block, TreatmentHistory
 from ..explain import conclude, undetermined
+from ..response.mrd import MARROW_SAMPLES, SAMPLE_NEEDED, marrow_side
 from ..sources import MRD_PERSISTENCE
 from ..timepoints import END_OF_CONSOLIDATION, END_OF_INDUCTION, timepoint_of
 from ..view import CaseView
@@ -33,11 +34,13 @@ from .common import Outcome, mrd_at_least, mrd_ref, mrd_text, pct
 
 RULE = "RISK.MRD_PERSISTENCE"
 TOPIC = "risk.mrd_persistence"
-MARROW_SAMPLES = ("marrow", None)
 
 
 def _series(mrd: MrdSummary) -> list[MrdResult]:
-    return sorted((r for r in mrd.series if r.sample in MARROW_SAMPLES), key=lambda r: (r.date, r.index))
+    """The marrow MRD results in date order; of one day, a result stated to be marrow before one of unstated sample
+    (which never shows a marrow below a line), so the day's reading does not depend on the record's order."""
+    return sorted((r for r in mrd.series if r.sample in MARROW_SAMPLES),
+                  key=lambda r: (r.date, r.sample != "marrow", r.index))
 
 
 def end_of_induction_mrd(view: CaseView, mrd: MrdSummary, treatments: TreatmentHistory) -> MrdResult | None:
@@ -79,7 +82,11 @@ def mrd_persistence(view: CaseView, diagnosis: Diagnosis, mrd: MrdSummary, treat
     eoi = end_of_induction_mrd(view, mrd, treatments)
     eoc = end_of_consolidation_mrd(view, mrd, treatments)
     sides = [None if r is None else mrd_at_least(mrd, r, line) for r in (eoi, eoc)]
-    at_eoi, at_eoc = (None if side is None else side.side for side in sides)
+    # Below the line only a marrow result shows a negative marrow (an unstated sample may be blood).
+    at_eoi, at_eoc = (None if side is None or r is None else marrow_side(side.side, r.sample)
+                      for side, r in zip(sides, (eoi, eoc), strict=True))
+    unstated = [r for r, side in zip((eoi, eoc), sides, strict=True)
+                if r is not None and side is not None and side.side is False and r.sample is None]
     conflicts = [side.disagreement for side in sides if side is not None and side.disagreement]
     evidence = [mrd_ref(r) for r in (eoi, eoc) if r is not None]
     eoi_text = "not available" if eoi is None else mrd_text(eoi)
@@ -100,10 +107,12 @@ def mrd_persistence(view: CaseView, diagnosis: Diagnosis, mrd: MrdSummary, treat
     if at_eoi is False:  # and the end of consolidation is negative or not known (positive returned above)
         return Outcome("negative", conclude(TOPIC, "negative", RULE, MRD_PERSISTENCE,
                                             f"MRD negative at the end of induction; {where}", evidence))
-    missing = []  # the end-of-induction MRD is asked for by the response and risk rules that use it
+    missing = [SAMPLE_NEEDED] if unstated else []  # the EOI MRD itself is asked for by the rules that use it
     if at_eoi and at_eoc is None and not relapsed and (eoc is not None or _consolidation_over(view, treatments)):
         missing.append("end-of-consolidation marrow MRD" if eoc is None else "evaluable end-of-consolidation marrow MRD")
     why = f"MRD persistence not yet known; {where}"
+    if unstated:
+        why += "; an MRD of unstated sample below the line may be a blood result (blood runs lower than marrow)"
     if not missing:
         return Outcome(None, conclude(TOPIC, None, RULE, MRD_PERSISTENCE, why + " (not yet due)", evidence))
     return Outcome(None, undetermined(TOPIC, RULE, MRD_PERSISTENCE, missing, why, evidence))

@@ -236,6 +236,17 @@ SPECIMEN_SAMPLE: dict[tuple[str, str], str] = {
     (V2_SPECIMEN_TYPE, "MAR"): "marrow", (V2_SPECIMEN_TYPE, "CSF"): "csf",
 }
 
+# Observation.bodySite -> the sample (SNOMED CT body structures), and the words of a lab's MRD name or bodySite
+# text that name it: an MRD coded only by name often says "bone marrow" or "peripheral blood".
+BODY_SITE_SAMPLE: dict[tuple[str, str], str] = {
+    (SNOMED, "14016003"): "marrow",  # Bone marrow structure
+    (SNOMED, "87612001"): "blood",  # Blood
+}
+SAMPLE_WORDS = {
+    "marrow": re.compile(r"\bmarrow\b|\bBM\b|\bKM\b", re.IGNORECASE),
+    "blood": re.compile(r"\bblood\b|\bPB\b|\bPBMC\b", re.IGNORECASE),
+}
+
 # Drugs: see agents.py and data/agents.csv (RxNorm and ATC codes with their sources).
 
 # Radiotherapy (mCODE RadiotherapyCourseSummary): the profile's fixed code, and the words that make a

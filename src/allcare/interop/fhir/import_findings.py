@@ -27,6 +27,7 @@ from .problems import FhirProblem, MappingReport
 from .read_helpers import (
     as_date,
     code_in,
+    codings,
     component_with,
     components,
     concept_text,
@@ -570,6 +571,22 @@ def _mrd_quantity(obs) -> Quantity | str:
     return "MRD result without a numeric value (valueQuantity, or text such as '<0.01%')"
 
 
+def _named_sample(obs) -> str | None:
+    """The sample an MRD names by its bodySite (code, else text) or, coded only by name, in its code text
+    ("MRD bone marrow"); None when it names none, or both."""
+    coded = {C.BODY_SITE_SAMPLE[(c.system, c.code)] for c in codings(obs.bodySite)
+             if (c.system, c.code) in C.BODY_SITE_SAMPLE} if obs.bodySite is not None else set()
+    if len(coded) == 1:
+        return coded.pop()
+    for text in (concept_text(obs.bodySite) if obs.bodySite is not None else None, concept_text(obs.code)):
+        named = {sample for sample, words in C.SAMPLE_WORDS.items() if text and words.search(text)}
+        if len(named) == 1:
+            return named.pop()
+        if named:
+            return None
+    return None
+
+
 def _mrd(members: list[Item], b: Builder) -> dict | None:
     m = members[0]
     obs = m.resource
@@ -602,9 +619,9 @@ def _mrd(members: list[Item], b: Builder) -> dict | None:
         value = ext_value(obs, url)
         if value is not None:
             out[key] = value
-    sample = b.samples.get(m.ref)
+    sample = b.samples.get(m.ref) or _named_sample(obs)
     if "sample" not in out and sample is not None:
-        # Without a sample an MRD counts as marrow (the usual sample): a blood MRD must say so.
+        # Without a sample an MRD is read at a marrow line only upward (docs/decisions.md#remission-mrd-line).
         if sample not in ("marrow", "blood"):
             b.unused(m, f"MRD measured on {sample} (its specimen): allcare's MRD rules are for marrow and blood")
             return None

@@ -1,0 +1,80 @@
+"""Marrow involvement of 1 to < 5% after remission (Ponte di Legno tiers, Buchmann et al., Blood
+2022;139:1785; docs/decisions.md#relapse-tiers).
+
+Leukaemic cells at 1 to < 5% by an MRD test are relapse with two other tests >= 1%; with fewer the relapse
+is suspected and a second marrow decides (two tests >= 1% confirm it). It is never "remission continues":
+at >= 1% the marrow no longer meets remission where MRD is measured (#remission-mrd-line).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from test_response import assess, count, day, in_first_remission, marrow, point
+
+
+def mrd(n: int, percent: float, method: str = "flow") -> dict:
+    return {"type": "mrd", "date": day(n), "percent": percent, "method": method, "sample": "marrow"}
+
+
+@pytest.mark.parametrize(("tests", "expected"), [
+    ([mrd(200, 0.5)], "complete_remission"),                                   # below 1%: molecular only
+    ([mrd(200, 2)], "suspected_relapse"),
+    ([mrd(200, 2), mrd(200, 3, "pcr")], "suspected_relapse"),                  # one other test
+    ([mrd(200, 2), mrd(200, 3, "pcr"), mrd(200, 1.5, "ngs")], "relapse"),      # two other tests
+])
+def test_one_to_five_percent_after_remission(tests, expected):
+    status = assess(in_first_remission(marrow(200, 1), count(200), *tests))
+    p = point(status, 200)
+    assert p.status == expected
+    if expected == "suspected_relapse":
+        assert p.conclusion.rule == "RESPONSE.SUSPECTED_RELAPSE"
+        assert any("second marrow" in m for m in p.conclusion.missing)
+
+
+@pytest.mark.parametrize(("second", "expected"), [
+    ([mrd(230, 2), mrd(230, 1.2, "pcr")], "relapse"),       # second marrow, two tests >= 1%
+    ([mrd(230, 0.004)], "complete_remission"),             # cleared
+])
+def test_a_second_marrow_decides_a_suspected_low_level_relapse(second, expected):
+    status = assess(in_first_remission(marrow(200, 1), count(200), mrd(200, 2), marrow(230, 1), count(230), *second))
+    assert point(status, 200).status == "suspected_relapse"
+    p = point(status, 230)
+    assert p.status == expected
+    if expected == "relapse":
+        assert status.timeline[-1].conclusion.rule == "RESPONSE.RELAPSE.MARROW"
+
+
+def test_a_marrow_mrd_of_1_to_5_percent_without_morphology_is_a_suspected_relapse():
+    status = assess(in_first_remission(mrd(200, 2)))
+    assert point(status, 200).status == "suspected_relapse"
+
+
+@pytest.mark.parametrize(("percent", "expected"), [(0.5, "complete_remission"), (1.0, "suspected_relapse"),
+                                                   (3.0, "suspected_relapse")])
+def test_a_blood_mrd_of_1_percent_or_more_after_remission_asks_for_the_marrow(percent, expected):
+    """Blood runs lower than marrow: >= 1% leukaemic cells in blood means at least as many in the marrow."""
+    blood = {"type": "mrd", "date": day(200), "percent": percent, "method": "flow", "sample": "blood"}
+    p = point(assess(in_first_remission(blood)), 200)
+    assert p.status == expected
+    if expected == "suspected_relapse":
+        assert "bone marrow examination" in p.conclusion.missing
+
+
+# The second marrow (Ponte di Legno consensus table, BM relapse with MRD available) -------------------
+
+
+@pytest.mark.parametrize(("second", "expected"), [
+    ([marrow(230, 9)], "relapse"),                                    # no MRD on it: morphology >= 5% confirms
+    ([marrow(230, 9), mrd(230, 0.5)], "suspected_relapse"),           # MRD measured: one test >= 1% only
+    ([marrow(230, 9), mrd(230, 3)], "relapse"),                       # two tests >= 1%
+    ([mrd(230, 3)], "suspected_relapse"),                             # MRD alone, one method
+    ([mrd(230, 3), mrd(230, 2, "pcr")], "relapse"),                   # MRD alone, two methods
+])
+def test_the_second_marrow_of_a_suspected_relapse_confirms_it_with_two_tests_when_mrd_is_measured(second, expected):
+    status = assess(in_first_remission(marrow(200, 1), count(200), mrd(200, 8), count(230), *second))
+    assert point(status, 200).status == "suspected_relapse"
+    p = point(status, 230)
+    assert p.status == expected
+    if expected == "suspected_relapse":
+        assert any("two tests" in m for m in p.conclusion.missing)
