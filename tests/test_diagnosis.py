@@ -667,3 +667,23 @@ def test_a_hyperdiploid_dna_index_without_an_abnormal_karyotype_says_masking_was
     ploidy = conclusion(d, "diagnosis.ploidy")
     assert d.genetics.ploidy == "high_hyperdiploid" and ploidy.determined
     assert "masked hypodiploidy" in ploidy.explanation and ploidy.missing
+
+
+@pytest.mark.parametrize("order", [(40, 10), (10, 40)])
+def test_same_day_blood_counts_on_both_sides_of_the_line_leave_the_disease_open_whatever_their_order(order):
+    """Without a marrow, two blood counts of the diagnosis day (40% and 10% blasts) straddle the 20% line:
+    findings carry a date, not a time, so neither is 'the' count (docs/decisions.md#same-day); the order the
+    file lists them in called ALL or not."""
+    counts = [{"type": "cbc", "date": DX, "wbc": 30, "blasts_pct": pct} for pct in order]
+    d = diagnosis_of(*counts, phenotype(B_MARKERS))
+    disease = conclusion(d, "diagnosis.disease")
+    assert d.disease == "indeterminate" and not disease.determined
+    assert "40" in disease.explanation and "10" in disease.explanation
+    assert "bone marrow aspirate with blast percentage" in disease.missing
+    assert disease.conflicts
+
+
+def test_same_day_blood_counts_on_one_side_of_the_line_still_call_the_leukaemia():
+    d = diagnosis_of({"type": "cbc", "date": DX, "blasts_pct": 40}, {"type": "cbc", "date": DX, "blasts_pct": 60},
+                     phenotype(B_MARKERS))
+    assert d.disease == "ALL" and conclusion(d, "diagnosis.disease").rule == "DX.DISEASE.BLOOD_BLASTS"

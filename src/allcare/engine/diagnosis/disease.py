@@ -74,6 +74,22 @@ def _same_day_conflict(workup: Workup, threshold: float, masses: bool, rule: str
                    [f"which marrow of {sides[0][0].date} stages the disease (or a repeat marrow)"], shown)
 
 
+def _same_day_blood_conflict(workup: Workup, threshold: float, masses: bool) -> _Burden | None:
+    """Without a marrow: blood counts of the diagnosis day on both sides of the leukaemia line."""
+    sides = []
+    for x in workup.same_day_blood:
+        q = x.finding.blasts_pct
+        if q is not None:
+            sides.append((x, q, at_least(q.value, q.comparator, threshold)))
+    if len({side for _, _, side in sides if side is not None}) < 2:
+        return None
+    shown = [f"blood blasts {blasts_text(q)} (blood count #{x.index} on {x.date})" for x, q, _ in sides]
+    return _Burden("unstaged_mass" if masses else "insufficient",
+                   f"no diagnostic marrow; blood counts of one day on both sides of the {threshold:g}% leukaemia line: "
+                   + "; ".join(shown), "DX.DISEASE.BLOOD_BLASTS", [x.ref(f"blood blasts {blasts_text(q)}") for x, q, _ in sides],
+                   [NO_MARROW, f"which blood count of {sides[0][0].date} is valid"], shown)
+
+
 def _burden(view: CaseView, workup: Workup, genetics: GeneticProfile) -> _Burden:
     masses = workup.masses
     # With a mass the question is leukaemia vs lymphoma (the staging line); without one, whether the count
@@ -110,6 +126,10 @@ def _burden(view: CaseView, workup: Workup, genetics: GeneticProfile) -> _Burden
                        "ALL should be avoided below this count", "DX.DISEASE.LOW_BLASTS", refs, [LOW_BLASTS])
     blood = workup.blood
     blood_blasts = None if blood is None else blood.finding.blasts_pct  # and its blood count too
+    conflict = _same_day_blood_conflict(workup, threshold, bool(masses))
+    if conflict is not None:
+        return _Burden(conflict.kind, conflict.text, conflict.rule, [*conflict.evidence, *mass_refs], conflict.missing,
+                       conflict.conflicts)
     if blood is not None and blood_blasts is not None and at_least(blood_blasts.value, blood_blasts.comparator, threshold):
         pct = blasts_text(blood_blasts)
         return _Burden("leukaemic", f"no diagnostic marrow; blood blasts {pct} >= {threshold:g}%: leukaemia "

@@ -36,6 +36,8 @@ class Workup:
     same_day_marrows: list[Indexed[Marrow]] = field(default_factory=list)
     """Every counted marrow of ``marrow``'s day, itself included: one day's samples carry no order."""
     blood: Indexed[Cbc] | None = None
+    same_day_blood: list[Indexed[Cbc]] = field(default_factory=list)
+    """Every blood count with blasts of ``blood``'s day, itself included (no order among them either)."""
     masses: list[Indexed[Extramedullary]] = field(default_factory=list)
     phenotypes: list[Indexed[Immunophenotype]] = field(default_factory=list)
     genetics: list[Indexed[Genetics]] = field(default_factory=list)
@@ -64,11 +66,14 @@ def _choose(view: CaseView, episode: Episode) -> Workup:
     onset = episode.onset
     counted = [x for x in episode.of_type("marrow") if x.finding.blasts_pct is not None]
     marrow = _first_on_or_after(counted, onset)
+    counts_with_blasts = [x for x in episode.of_type("cbc") if x.finding.blasts_pct is not None]
+    blood = _diagnostic_blood(view, counts_with_blasts, onset)
     return Workup(
         onset=onset,
         marrow=marrow,
         same_day_marrows=[x for x in counted if marrow is not None and x.date == marrow.date],
-        blood=_diagnostic_blood(view, [x for x in episode.of_type("cbc") if x.finding.blasts_pct is not None], onset),
+        blood=blood,
+        same_day_blood=[x for x in counts_with_blasts if blood is not None and x.date == blood.date],
         masses=[
             x for x in episode.of_type("extramedullary") if x.finding.present and x.finding.site in MASS_SITES
         ],
