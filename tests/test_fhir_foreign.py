@@ -318,3 +318,40 @@ def test_two_different_copies_of_a_patient_that_nothing_orders_import_no_one_and
     assert result.patients == [] and result.failed == {}
     reasons = [e.reason for e in result.report.entries]
     assert any("which is current" in r for r in reasons) and any("different copies of this Patient" in r for r in reasons)
+
+
+# The diagnosis date: only a condition that names the leukaemia dates it ------------------------------------------------
+MCODE_PRIMARY = "http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-primary-cancer-condition"
+
+
+def _condition(cid: str, onset: str, code: dict, *profiles: str) -> dict:
+    out = {"resourceType": "Condition", "id": cid, "subject": SUBJECT, "onsetDateTime": onset, "code": code}
+    return {**out, "meta": {"profile": list(profiles)}} if profiles else out
+
+
+def test_an_other_cancer_does_not_give_the_leukaemia_its_diagnosis_date():
+    """An mCODE PrimaryCancerCondition is any primary cancer: a breast cancer of 2018 or a CLL (as in the mCODE
+    examples) is not the ALL, and its onset is not the ALL's diagnosis date (it sets the age at diagnosis and
+    the treatment days); before, every primary cancer condition's date was taken and the earliest won."""
+    breast = _condition("breast", "2018-03-16", {"coding": [{"system": SNOMED, "code": "353431000119107",
+                                                             "display": "Primary malignant neoplasm of female left breast"}]},
+                        MCODE_PRIMARY)
+    cll = _condition("cll", "2020-05-12", {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "C91.10"}]},
+                     MCODE_PRIMARY)
+    leukaemia = _condition("all", "2024-02-27", {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "C91.00"}]})
+    patient = imported(breast, cll, leukaemia)
+    assert str(patient.case.diagnosis_date) == "2024-02-27"
+    reasons = {e.resource: e.reason for e in patient.report.entries}
+    assert "not name the leukaemia" in reasons["Condition/breast"] and "not name the leukaemia" in reasons["Condition/cll"]
+    assert str(imported(breast).case.diagnosis_date) == "None"
+    uncoded = {**breast, "id": "uncoded"}  # Condition.code is optional in R4: this raised AttributeError before
+    del uncoded["code"]
+    entry = {e.resource: e for e in imported(uncoded).report.entries}["Condition/uncoded"]
+    assert "without a code" in entry.reason and "not the diagnosis date" in entry.reason
+
+
+def test_a_primary_cancer_condition_named_only_in_words_dates_the_leukaemia_when_the_words_name_it():
+    """A local code whose text names ALL (no ICD-10-CM or SNOMED CT code) still dates the diagnosis."""
+    local = {"coding": [{"system": "urn:oid:1.2.3.4", "code": "LEUK-7", "display": "Precursor B lymphoblastic leukaemia"}]}
+    patient = imported(_condition("dx", "2024-02-27", local, MCODE_PRIMARY))
+    assert str(patient.case.diagnosis_date) == "2024-02-27"
