@@ -355,3 +355,34 @@ def test_a_primary_cancer_condition_named_only_in_words_dates_the_leukaemia_when
     local = {"coding": [{"system": "urn:oid:1.2.3.4", "code": "LEUK-7", "display": "Precursor B lymphoblastic leukaemia"}]}
     patient = imported(_condition("dx", "2024-02-27", local, MCODE_PRIMARY))
     assert str(patient.case.diagnosis_date) == "2024-02-27"
+
+
+# Results without effective[x]: dated by their specimen's collection, else by issued; never merged across draws ---------
+def _undated(rid: str, code: str, value: float, **elements) -> dict:
+    out = observation(rid, loinc(code), valueQuantity={"value": value, "unit": "10*9/L"}, **elements)
+    del out["effectiveDateTime"]
+    return out
+
+
+def test_results_without_effective_time_are_dated_by_their_specimen_or_issue_and_not_merged_across_draws():
+    """FHIR R4 Observation.effective[x] is optional; a result without it was taken when its Specimen was collected
+    (Specimen.collection.collected[x]), and else on or before it was issued. Before, every such result of a blood
+    count fell into one finding dated by the first one's issue: a platelet count of 20 March joined a WBC of
+    1 March, the later WBCs were dropped as 'a second wbc', and the specimen's collection date was ignored."""
+    specimen = {**_specimen("s1", V2_0487, "BLD"), "collection": {"collectedDateTime": "2024-02-27T08:00:00+01:00"}}
+    dr_specimen = {**_specimen("s2", V2_0487, "BLD"), "collection": {"collectedPeriod": {"start": "2024-04-10T07:50:00Z"}}}
+    report = {"resourceType": "DiagnosticReport", "id": "dr", "status": "final", "code": loinc("58410-2"), "subject": SUBJECT,
+              "issued": "2024-04-12T09:00:00Z", "specimen": [{"reference": "Specimen/s2"}],
+              "result": [{"reference": "Observation/w4"}]}
+    patient = imported(
+        _undated("w1", "6690-2", 150, issued="2024-03-01T10:00:00Z"),
+        _undated("w2", "6690-2", 3, issued="2024-03-20T10:00:00Z"),
+        _undated("p2", "777-3", 20, issued="2024-03-20T10:00:00Z"),
+        specimen, _undated("w3", "6690-2", 7, issued="2024-04-02T10:00:00Z", specimen={"reference": "Specimen/s1"}),
+        dr_specimen, report, _undated("w4", "6690-2", 5))
+    by_day = {str(f.date): (f.wbc.value if f.wbc else None, f.platelets.value if f.platelets else None)
+              for f in findings_of(patient, "cbc")}
+    assert by_day == {"2024-02-27": (7, None), "2024-03-01": (150, None), "2024-03-20": (3, 20), "2024-04-10": (5, None)}
+    reasons = {e.resource: e.reason for e in patient.report.entries}
+    assert "specimen" in reasons["Observation/w3"] and "issued" in reasons["Observation/w1"]
+    assert "a second" not in " ".join(reasons.values())

@@ -108,7 +108,7 @@ def assemble_patient(patient: Item, items: list[Item], index: Index, medications
     conditions: list[str] = []
     diagnosis_dates: list[dt.date] = []
     consumed, covered = _containers(items, index, report)
-    samples = specimen_samples(items, index)
+    samples, collected = specimen_samples(items, index)
     groups: dict[str, _Group] = {}
     for item in items:
         r, kind = item.resource, item.kind
@@ -126,7 +126,7 @@ def assemble_patient(patient: Item, items: list[Item], index: Index, medications
         if status:
             report.add(item.ref, "skipped", f"status {status}")
             continue
-        key, finding_id, explicit = _group_key(item, kind, consumed, covered)
+        key, finding_id, explicit = _group_key(item, kind, consumed, covered, collected)
         if key is None:
             report.add(item.ref, "skipped", f"covered by {covered[item.ref]} (the administration of this order)")
             continue
@@ -139,7 +139,8 @@ def assemble_patient(patient: Item, items: list[Item], index: Index, medications
     sources: list[list[str]] = []
     for group in groups.values():
         for finding_type, members, finding_id in _partitions(group):
-            builder = Builder(report, finding_id, group.explicit, medications=medications or {}, samples=samples)
+            builder = Builder(report, finding_id, group.explicit, medications=medications or {}, samples=samples,
+                              collected=collected)
             finding = build_finding(finding_type, members, builder) if finding_type else None
             problems += builder.problems
             if finding is None and finding_type is None:
@@ -165,22 +166,47 @@ def assemble_patient(patient: Item, items: list[Item], index: Index, medications
                          identifiers=patient_identifiers(patient.resource))
 
 
-def specimen_samples(items: list[Item], index: Index) -> dict[str, str]:
-    """Each Observation's sample (``marrow``, ``blood``, ``csf``) read from the type of the Specimen its
+def specimen_samples(items: list[Item], index: Index) -> tuple[dict[str, str], dict[str, str]]:
+    """(each Observation's sample, each result's specimen collection time), read from the Specimens they name.
+
+    The sample (``marrow``, ``blood``, ``csf``) is read from the type of the Specimen an Observation's
     ``specimen`` names (FHIR R4 Observation.specimen, "the specimen that was used when this observation was
-    made"; the type's codes in :data:`.codes.SPECIMEN_SAMPLE`); an Observation whose specimen is absent,
-    not in the input or of another type has none."""
-    out: dict[str, str] = {}
+    made"; the type's codes in :data:`.codes.SPECIMEN_SAMPLE`); an Observation whose specimen is absent, not in
+    the input or of another type has none.
+
+    The collection time (``Specimen.collection.collected[x]``, as written) is kept for an Observation or
+    DiagnosticReport without effective[x]: its sample was taken then (when its specimens name several times,
+    none is kept).
+    """
+    samples: dict[str, str] = {}
+    collected: dict[str, str] = {}
     for item in items:
-        reference = item.resource.specimen if item.rtype == "Observation" else None
-        specimen = index.resolve(ref_target(reference), item) if reference is not None else None
-        if specimen is None or specimen.rtype != "Specimen":
+        if item.rtype == "Observation":
+            references = [item.resource.specimen] if item.resource.specimen is not None else []
+        elif item.rtype == "DiagnosticReport":
+            references = item.resource.specimen or []
+        else:
             continue
-        sample = next((C.SPECIMEN_SAMPLE[(c.system, c.code)] for c in codings(specimen.resource.type)
+        specimens = [found for reference in references
+                     if (found := index.resolve(ref_target(reference), item)) is not None and found.rtype == "Specimen"]
+        if not specimens:
+            continue
+        sample = next((C.SPECIMEN_SAMPLE[(c.system, c.code)] for c in codings(specimens[0].resource.type)
                        if (c.system, c.code) in C.SPECIMEN_SAMPLE), None)
-        if sample is not None:
-            out[item.ref] = sample
-    return out
+        if sample is not None and item.rtype == "Observation":
+            samples[item.ref] = sample
+        times = {time for specimen in specimens if (time := _collected(specimen.resource)) is not None}
+        if len(times) == 1 and effective_key(item.resource) is None:
+            collected[item.ref] = times.pop()
+    return samples, collected
+
+
+def _collected(specimen) -> str | None:
+    collection = specimen.collection
+    if collection is None:
+        return None
+    period = collection.collectedPeriod
+    return collection.collectedDateTime or (period.start if period is not None else None)
 
 
 # Resources that may list others (a report's results, a panel's members, a plan's outcomes, an order's administration).
@@ -217,7 +243,8 @@ def _containers(items: list[Item], index: Index, report: MappingReport) -> tuple
     return consumed, covered
 
 
-def _group_key(item: Item, kind: str, consumed: dict[str, str], covered: dict[str, str]) -> tuple[str | None, str | None, bool]:
+def _group_key(item: Item, kind: str, consumed: dict[str, str], covered: dict[str, str],
+               collected: dict[str, str]) -> tuple[str | None, str | None, bool]:
     r = item.resource
     own = item.own_id
     if own:
@@ -228,8 +255,8 @@ def _group_key(item: Item, kind: str, consumed: dict[str, str], covered: dict[st
         return None, None, False
     if kind in CONTAINER_KINDS:
         return f"c:{item.ref}", item.ref, False
-    if kind in ("cbc", "csf", *GROUPED_BY_TIME):
-        return f"{kind}@{effective_key(r)}", None, False
+    if kind in ("cbc", "csf", *GROUPED_BY_TIME):  # one draw: the same time of sampling, else of issue, as written
+        return f"{kind}@{effective_key(r) or collected.get(item.ref) or getattr(r, 'issued', None)}", None, False
     if kind in ("treatment", "treatment-request", "treatment-statement", "radiotherapy"):
         start = effective(r)[0]
         return f"treatment@{start}", None, False

@@ -10,6 +10,7 @@ resource and field it came from.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -63,6 +64,7 @@ class Builder:
     problems: list[FhirProblem] = field(default_factory=list)
     medications: dict[str, str] = field(default_factory=dict)  # Medication reference -> drug name
     samples: dict[str, str] = field(default_factory=dict)  # Observation -> the sample its Specimen names
+    collected: dict[str, str] = field(default_factory=dict)  # result without effective[x] -> its Specimen's collection time
 
     def wrong_sample(self, m: Item, expected: str, part: bool = False) -> bool:
         """Whether ``m``'s Specimen names a sample other than the ``expected`` one of its code (reported; the value is
@@ -104,20 +106,36 @@ def build_finding(finding_type: str, members: list[Item], b: Builder) -> dict | 
     return {**base, **body}
 
 
-def _base(finding_type: str, members: list[Item], b: Builder) -> dict | None:
-    day = None
-    explicit_date = None
+def _finding_day(members: list[Item], b: Builder) -> tuple[dt.date | None, Item | None, str]:
+    """(the day a finding happened, the member that dates it, how): allcare's own finding date, else the first
+    member's effective[x], else its specimen's collection time, else when it was issued (or ordered). A report
+    issued days after its sample is dated by the sample its results name, whichever member comes first."""
     for m in members:
-        explicit_date = as_date(ext_value(m.resource, C.EXT_FINDING_DATE))
-        day = explicit_date or effective(m.resource)[0]
-        if day is not None:
-            break
-    if day is None:
+        if m.resource.extension and (day := as_date(ext_value(m.resource, C.EXT_FINDING_DATE))) is not None:
+            return day, m, "explicit"
+    for m in members:
+        if (day := effective(m.resource, issued=False)[0]) is not None:
+            return day, m, "effective"
+    for m in members:
+        if (day := as_date(b.collected.get(m.ref))) is not None:
+            return day, m, "specimen"
+    for m in members:
+        if (day := effective(m.resource)[0]) is not None:
+            return day, m, "issued" if dated_by_issue(m.resource) else "recorded"
+    return None, None, ""
+
+
+def _base(finding_type: str, members: list[Item], b: Builder) -> dict | None:
+    day, m, how = _finding_day(members, b)
+    if day is None or m is None:
         for m in members:
             b.unused(m, "no complete date (effective[x] missing, or without the day, e.g. month precision): allcare "
                         "needs the day the sample was taken or the treatment given")
         return None
-    if not explicit_date and dated_by_issue(m.resource):
+    if how == "specimen":
+        b.report.partly(m.ref, "no effective[x]: dated by the collection time of its specimen "
+                               "(Specimen.collection.collected[x]), when the sample was taken")
+    elif how == "issued":
         b.report.partly(m.ref, "no effective[x] (when the sample was taken): dated by issued, when the result was made "
                                "available; the sample was taken on or before that day")
     out: dict[str, Any] = {"type": finding_type, "id": b.finding_id, "date": day.isoformat()}

@@ -64,13 +64,14 @@ def as_date(value: Any) -> dt.date | None:
         return None
 
 
-def effective(resource) -> tuple[dt.date | None, dt.date | None]:
+def effective(resource, issued: bool = True) -> tuple[dt.date | None, dt.date | None]:
     """(start, end) of when a clinical resource happened, from whichever effective/performed element it has.
 
     The time or period of the event itself comes first; ``issued`` (when a result was made available, FHIR R4
     Observation.issued and DiagnosticReport.issued), ``authoredOn`` and ``date`` only when there is none: a
     report issued days after its sample is dated by the sample (Observation.effective[x], "the clinically
     relevant time", https://hl7.org/fhir/R4/observation-definitions.html#Observation.effective_x_).
+    ``issued=False``: the time of the event only, (None, None) without one.
     """
     for name in ("effectiveDateTime", "effectiveInstant", "performedDateTime", "occurrenceDateTime"):
         value = getattr(resource, name, None)
@@ -80,6 +81,8 @@ def effective(resource) -> tuple[dt.date | None, dt.date | None]:
         period = getattr(resource, name, None)
         if period is not None and (period.start or period.end):
             return as_date(period.start) or as_date(period.end), as_date(period.end)
+    if not issued:
+        return None, None
     for name in ("authoredOn", "issued", "date"):
         value = getattr(resource, name, None)
         if value is not None:

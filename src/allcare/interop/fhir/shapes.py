@@ -235,6 +235,7 @@ class DiagnosticReport(_Timed):
     code: CodeableConcept | None = None
     category: list[CodeableConcept] | None = None
     result: list[Reference] | None = None
+    specimen: list[Reference] | None = None
 
 
 class Condition(Resource):
@@ -298,11 +299,18 @@ class AdverseEvent(Resource):
     seriousness: CodeableConcept | None = None
 
 
+class SpecimenCollection(_Element):
+    collectedDateTime: DateTime | None = None
+    collectedPeriod: Period | None = None
+
+
 class Specimen(Resource):
-    """The sample a result was measured on (marrow, blood, spinal fluid), named by ``Observation.specimen``."""
+    """The sample a result was measured on (marrow, blood, spinal fluid), named by ``Observation.specimen``
+    (and ``DiagnosticReport.specimen``): its type, and when it was collected."""
 
     resource_type: ClassVar[str] = "Specimen"
     type: CodeableConcept | None = None
+    collection: SpecimenCollection | None = None
 
 
 STRUCTS: dict[str, type[Resource]] = {cls.resource_type: cls for cls in (
