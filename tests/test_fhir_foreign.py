@@ -386,3 +386,35 @@ def test_results_without_effective_time_are_dated_by_their_specimen_or_issue_and
     reasons = {e.resource: e.reason for e in patient.report.entries}
     assert "specimen" in reasons["Observation/w3"] and "issued" in reasons["Observation/w1"]
     assert "a second" not in " ".join(reasons.values())
+
+
+# An MRD reported as "not detected" in words or codes ---------------------------------------------------------------
+@pytest.mark.parametrize("value", [
+    {"valueCodeableConcept": {"coding": [{"system": SNOMED, "code": "260415000", "display": "Not detected"}]}},
+    {"valueCodeableConcept": {"coding": [{"system": LOINC, "code": "LA11883-8"}]}},
+    {"valueCodeableConcept": {"text": "Negative"}},
+    {"valueString": "Not detected."},
+    {"valueString": "undetectable"},
+])
+def test_an_mrd_not_detected_without_a_level_is_kept_and_judged_not_evaluable(value):
+    """A lab's "Not detected" is a result: kept as 0 (not detected), which the engine judges negative only with
+    the assay's sensitivity (ELN/NCCN; docs/decisions.md#mrd-lines), so without one it is 'not evaluable'.
+    Before, it was reported unused and the assessment said the end-of-induction MRD had not been done."""
+    from allcare.engine import assess
+
+    mrd = observation("mrd", {"text": "MRD by flow cytometry"}, **value)
+    patient = imported(mrd)
+    (finding,) = findings_of(patient, "mrd")
+    assert finding.fraction == 0 and finding.comparator is None and finding.sensitivity is None
+    (entry,) = [e for e in patient.report.entries if e.resource == "Observation/mrd"]
+    assert entry.status == "mapped" and "sensitivity" in entry.reason
+    (result,) = assess(patient.case).mrd.series
+    assert result.status == "not_evaluable"
+
+
+def test_an_mrd_detected_without_a_level_is_reported_not_read_as_a_number():
+    mrd = observation("mrd", {"text": "MRD by flow cytometry"},
+                      valueCodeableConcept={"coding": [{"system": SNOMED, "code": "260373001", "display": "Detected"}]})
+    patient = imported(mrd)
+    assert findings_of(patient, "mrd") == []
+    assert "detected without its level" in patient.report.not_mapped()[0].reason

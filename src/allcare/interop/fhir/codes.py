@@ -131,6 +131,12 @@ VARIATION_CODE = "81252-9"
 AMINO_ACID_CHANGE = "48005-3"
 VARIANT_ISCN = ("81291-7", "81291-2")
 PRESENT, ABSENT = "LA9633-4", "LA9634-2"
+# A qualitative result's answer: not found (SNOMED CT Not detected / Negative, LOINC answers Not detected,
+# Negative, Absent) or found (Detected, Positive, Present), with no level.
+NOT_DETECTED_ANSWERS = frozenset({(SNOMED, "260415000"), (SNOMED, "260385009"), (LOINC, "LA11883-8"),
+                                  (LOINC, "LA6577-6"), (LOINC, ABSENT)})
+DETECTED_ANSWERS = frozenset({(SNOMED, "260373001"), (SNOMED, "10828004"), (LOINC, "LA11882-0"),
+                              (LOINC, "LA6576-8"), (LOINC, PRESENT)})
 SOMATIC = "LA6684-0"
 CANCER_DISEASE_STATUS = "97509-4"
 ALL_RISK_CODE = "C167435"  # NCIt "Leukemia Finding", fixed code of the mCODE ALL risk assessment

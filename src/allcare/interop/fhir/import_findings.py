@@ -28,6 +28,7 @@ from .problems import FhirProblem, MappingReport
 from .read_helpers import (
     as_date,
     code_in,
+    codings,
     component_with,
     components,
     concept_text,
@@ -578,13 +579,39 @@ def _extramedullary(members: list[Item], b: Builder) -> dict | None:
 _MRD_TEXT_VALUE = re.compile(r"\s*(<=|>=|<|>)?\s*(\d+(?:\.\d+)?(?:[eE]-?\d+)?)\s*(%)?\s*")
 
 
+# A lab's words for an MRD it did not find (the whole value, any case, an ending full stop allowed).
+_MRD_NOT_FOUND_WORDS = re.compile(r"\s*(not detected|undetect(?:ed|able)|negative|none detected|no mrd detected|mrd negative"
+                                  r"|mrd not detected)\s*\.?\s*", re.IGNORECASE)
+_MRD_FOUND_WORDS = re.compile(r"\s*(detected|positive|mrd positive|mrd detected)\s*\.?\s*", re.IGNORECASE)
+MRD_NOT_DETECTED = ("not detected, with no level or sensitivity stated: read as 0 (not detected), which is negative only "
+                    "with the assay's sensitivity (not evaluable without it)")
+
+
+def _mrd_answer(obs) -> str | None:
+    """"not detected" or "detected" when a qualitative MRD result says so (coded answer or words), else None."""
+    concept = obs.valueCodeableConcept
+    coded = {(c.system, c.code) for c in codings(concept)}
+    words = [text for text in (obs.valueString, concept_text(concept) if concept is not None else None) if text]
+    if coded & C.NOT_DETECTED_ANSWERS or any(_MRD_NOT_FOUND_WORDS.fullmatch(text) for text in words):
+        return "not detected"
+    if coded & C.DETECTED_ANSWERS or any(_MRD_FOUND_WORDS.fullmatch(text) for text in words):
+        return "detected"
+    return None
+
+
 def _mrd_quantity(obs) -> Quantity | str:
-    """The quantity of valueQuantity, or of a lab's text such as ``<0.01%``; else why there is none."""
+    """The quantity of valueQuantity, or of a lab's text such as ``<0.01%``, or 0 for a "not detected"
+    answer; else why there is none."""
     if obs.valueQuantity is not None:
         return obs.valueQuantity
     match = _MRD_TEXT_VALUE.fullmatch(obs.valueString or "")
     if match and match.group(3):
         return Quantity(value=float(match.group(2)), unit="%", comparator=match.group(1))
+    answer = _mrd_answer(obs)
+    if answer == "not detected":
+        return Quantity(value=0, unit="%")
+    if answer == "detected":
+        return "MRD detected without its level: allcare needs the level (a percentage or fraction) to compare with the lines"
     return "MRD result without a numeric value (valueQuantity, or text such as '<0.01%')"
 
 
@@ -620,6 +647,8 @@ def _mrd(members: list[Item], b: Builder) -> dict | None:
         value = ext_value(obs, url)
         if value is not None:
             out[key] = value
+    if obs.valueQuantity is None and isinstance(q, Quantity) and q.value == 0 and "sensitivity" not in out:
+        b.report.partly(m.ref, MRD_NOT_DETECTED)
     sample = b.samples.get(m.ref)
     if "sample" not in out and sample is not None:
         # Without a sample an MRD counts as marrow (the usual sample): a blood MRD must say so.
