@@ -418,3 +418,28 @@ def test_an_mrd_detected_without_a_level_is_reported_not_read_as_a_number():
     patient = imported(mrd)
     assert findings_of(patient, "mrd") == []
     assert "detected without its level" in patient.report.not_mapped()[0].reason
+
+
+# A batch-response: one searchset Bundle per search, and entries that answer with a status alone ---------------------
+def test_a_batch_response_of_searchsets_is_read_and_an_entry_with_only_a_status_is_passed_over():
+    """An EHR's answer to a batch of searches (FHIR R4 Bundle type batch-response) holds one searchset Bundle per
+    search, and a search that found nothing answers with a response and no resource (invariant bdl-5 allows an
+    entry without a resource when it has a request or a response). Before, the whole file was refused ('entry has
+    no resource'), and without that entry the searchsets' resources were reported unused."""
+    wbc = observation("w", loinc("6690-2"), valueQuantity={"value": 3.1, "unit": "10*9/L"})
+
+    def searchset(*resources: dict) -> dict:
+        return {"resourceType": "Bundle", "type": "searchset", "entry": [
+            {"fullUrl": f"https://ehr.example.org/fhir/{r['resourceType']}/{r['id']}", "resource": r} for r in resources]}
+
+    batch = {"resourceType": "Bundle", "type": "batch-response", "entry": [
+        {"resource": searchset(PATIENT), "response": {"status": "200 OK"}},
+        {"resource": searchset(wbc), "response": {"status": "200 OK"}},
+        {"response": {"status": "404 Not Found"}}]}
+    result = import_bundle(json.dumps(batch))
+    (patient,) = result.patients
+    (cbc,) = findings_of(patient, "cbc")
+    assert cbc.wbc.value == 3.1
+    with pytest.raises(FhirInputError) as error:  # neither a resource nor a request/response: not an entry at all
+        import_bundle(json.dumps({**batch, "entry": [*batch["entry"], {"fullUrl": "urn:uuid:1"}]}))
+    assert "bdl-5" in str(error.value.problems[0])

@@ -76,28 +76,53 @@ def parse_json(data: str | bytes, name: str, max_bytes: int = DEFAULT_MAX_BUNDLE
         raise FhirInputError([FhirProblem(name, "", f"not valid JSON: {message} at line {error.lineno}, column {error.colno}")]) from None
 
 
+# How deep Bundles inside Bundles are read (a batch-response of searchsets is 2; a document in a collection, 3).
+MAX_BUNDLE_DEPTH = 8
+
+
 def bundle_entries(data: Any, name: str) -> list[tuple[str, dict, str | None]]:
-    """``(where, resource, fullUrl)`` for every entry of a Bundle (or for a single resource)."""
+    """``(where, resource, fullUrl)`` for every entry of a Bundle (or for a single resource).
+
+    A Bundle in an entry (a batch-response's searchsets, a document sent in a collection) is read for its entries
+    in turn. An entry without a resource is passed over when it has a ``request`` or ``response`` (a deletion, a
+    search that answered with a status: FHIR R4 invariant bdl-5 allows it); one with neither is refused.
+    """
     if not isinstance(data, dict):
         raise FhirInputError([FhirProblem(name, "", "expected a FHIR Bundle or resource (a JSON object)")])
     check_version(data.get("fhirVersion"), name)
     if data.get("resourceType") != "Bundle":
         return [(name, data, None)]
-    check_shape("Bundle", data, name)
-    entries = data.get("entry") or []
-    if not isinstance(entries, list):
-        raise FhirInputError([FhirProblem(f"{name} Bundle", "entry", "must be a list")])
-    out = []
-    problems = []
-    for n, entry in enumerate(entries):
-        where = f"Bundle.entry[{n}]"
-        if not isinstance(entry, dict) or not isinstance(entry.get("resource"), dict):
-            problems.append(FhirProblem(where, "resource", "entry has no resource"))
-            continue
-        out.append((where, entry["resource"], entry.get("fullUrl")))
+    out: list[tuple[str, dict, str | None]] = []
+    problems: list[FhirProblem] = []
+    _read_bundle(data, name, "Bundle", 1, out, problems)
     if problems:
         raise FhirInputError(problems)
     return out
+
+
+def _read_bundle(data: dict, name: str, path: str, depth: int, out: list[tuple[str, dict, str | None]],
+                 problems: list[FhirProblem]) -> None:
+    check_shape("Bundle", data, name if depth == 1 else f"{name} {path}")
+    entries = data.get("entry") or []
+    if not isinstance(entries, list):
+        problems.append(FhirProblem(f"{name} {path}", "entry", "must be a list"))
+        return
+    for n, entry in enumerate(entries):
+        where = f"{path}.entry[{n}]"
+        resource = entry.get("resource") if isinstance(entry, dict) else None
+        if not isinstance(resource, dict):
+            if isinstance(entry, dict) and resource is None and (entry.get("request") or entry.get("response")):
+                continue
+            problems.append(FhirProblem(where, "resource", "entry has no resource, request or response "
+                                                           "(FHIR R4 invariant bdl-5)"))
+            continue
+        if resource.get("resourceType") == "Bundle":
+            if depth >= MAX_BUNDLE_DEPTH:
+                problems.append(FhirProblem(where, "resource", f"Bundles nested more than {MAX_BUNDLE_DEPTH} deep"))
+            else:
+                _read_bundle(resource, name, f"{where}.resource", depth + 1, out, problems)
+            continue
+        out.append((where, resource, entry.get("fullUrl")))
 
 
 def describe(resource: dict, where: str) -> str:
