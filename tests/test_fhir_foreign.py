@@ -443,3 +443,16 @@ def test_a_batch_response_of_searchsets_is_read_and_an_entry_with_only_a_status_
     with pytest.raises(FhirInputError) as error:  # neither a resource nor a request/response: not an entry at all
         import_bundle(json.dumps({**batch, "entry": [*batch["entry"], {"fullUrl": "urn:uuid:1"}]}))
     assert "bdl-5" in str(error.value.problems[0])
+
+
+def test_a_contained_medication_that_names_the_drug_is_reported_as_used():
+    """A MedicationAdministration naming its drug by a contained Medication (``#med``): the drug is read from it,
+    so the report counts it as mapped (before: 'Medication is context, not patient data allcare uses')."""
+    med = {"resourceType": "Medication", "id": "med", "code": {"coding": [
+        {"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "11202", "display": "vincristine"}]}}
+    given = {"resourceType": "MedicationAdministration", "id": "ma", "status": "completed", "subject": SUBJECT,
+             "contained": [med], "medicationReference": {"reference": "#med"}, "effectiveDateTime": "2024-03-01"}
+    patient = imported(given)
+    (treatment,) = findings_of(patient, "treatment")
+    assert treatment.agents == ["vincristine"]
+    assert patient.report.not_mapped() == [] and patient.report.counts == {"mapped": 3}

@@ -119,6 +119,9 @@ def assemble_patient(patient: Item, items: list[Item], index: Index, medications
         if kind == "condition":
             read_condition(r, item.ref, report, conditions, diagnosis_dates)
             continue
+        if item.rtype == "Medication" and item.ref in (medications or {}):  # a contained drug, read by name
+            report.add(item.ref, "mapped", finding="medication names")
+            continue
         if kind is None or kind == "patient":
             report.add(item.ref, "unmapped", unused_reason(r))
             continue
