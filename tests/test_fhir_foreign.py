@@ -456,3 +456,28 @@ def test_a_contained_medication_that_names_the_drug_is_reported_as_used():
     (treatment,) = findings_of(patient, "treatment")
     assert treatment.agents == ["vincristine"]
     assert patient.report.not_mapped() == [] and patient.report.counts == {"mapped": 3}
+
+
+# Resources allcare does not read, in the shapes R4 gives them -----------------------------------------------------------
+@pytest.mark.parametrize("strict", [False, True])
+def test_resources_allcare_does_not_read_are_passed_over_in_every_r4_shape(strict):
+    """A patient's $everything or document Bundle carries resources allcare does not read; R4 gives some of them
+    a single identifier (Composition, QuestionnaireResponse: 0..1), a list of subjects (Account, Contract: 0..*),
+    or exists only in R4, not R4B (MedicinalProduct...). Before, each refused the whole file ('identifier:
+    Expected array', 'subject: Expected object', 'not a FHIR R4 resource') although they are valid FHIR R4."""
+    one_identifier = {"system": "urn:ietf:rfc:3986", "value": "urn:uuid:0c3151bd-1cbf-4d64-b04d-cd9187a4c6e0"}
+    others = [
+        {"resourceType": "Composition", "id": "doc", "identifier": one_identifier, "status": "final",
+         "type": loinc("60591-5"), "subject": SUBJECT, "date": "2024-03-02", "author": [{"display": "Dr A"}], "title": "Summary"},
+        {"resourceType": "QuestionnaireResponse", "id": "qr", "identifier": one_identifier, "status": "completed",
+         "subject": SUBJECT},
+        {"resourceType": "Account", "id": "acc", "status": "active", "subject": [SUBJECT]},
+        {"resourceType": "MedicinalProduct", "id": "mp", "name": [{"productName": "Vincristine"}]},
+    ]
+    wbc = observation("w", loinc("6690-2"), valueQuantity={"value": 3.1, "unit": "10*9/L"})
+    result = import_bundle(json.dumps({"resourceType": "Bundle", "type": "collection",
+                                       "entry": [{"resource": r} for r in (PATIENT, wbc, *others)]}), strict=strict)
+    (patient,) = result.patients
+    assert findings_of(patient, "cbc")[0].wbc.value == 3.1
+    unused = {e.resource for e in [*patient.report.not_mapped(), *result.report.not_mapped()]}
+    assert {"Composition/doc", "QuestionnaireResponse/qr", "Account/acc", "MedicinalProduct/mp"} <= unused

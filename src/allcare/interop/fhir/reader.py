@@ -141,11 +141,21 @@ def model_class(resource_type: str):
         return None
 
 
+# FHIR R4 (4.0.1) resource types that R4B removed, so that the R4B models do not know them
+# (https://hl7.org/fhir/R4B/diff.html): valid R4, read like any type allcare does not use.
+R4_ONLY_TYPES = frozenset({
+    "EffectEvidenceSynthesis", "RiskEvidenceSynthesis", "MedicinalProduct", "MedicinalProductAuthorization",
+    "MedicinalProductContraindication", "MedicinalProductIndication", "MedicinalProductIngredient",
+    "MedicinalProductInteraction", "MedicinalProductManufactured", "MedicinalProductPackaged",
+    "MedicinalProductPharmaceutical", "MedicinalProductUndesirableEffect", "SubstanceNucleicAcid", "SubstancePolymer",
+    "SubstanceProtein", "SubstanceReferenceInformation", "SubstanceSourceMaterial", "SubstanceSpecification"})
+
+
 def check_resource_type(resource: dict, where: str) -> None:
     rtype = resource.get("resourceType")
     if not isinstance(rtype, str) or not rtype:
         raise FhirInputError([FhirProblem(where, "resourceType", "missing: every FHIR resource names its resourceType")])
-    if rtype in STRUCTS:  # a type allcare reads: an R4 resource, no need to load its R4B model to know
+    if rtype in STRUCTS or rtype in R4_ONLY_TYPES:  # an R4 resource: no need to load its R4B model to know
         return
     cls = model_class(rtype)
     if cls is None or not hasattr(cls, "get_resource_type") or rtype in ("Element", "BackboneElement"):
@@ -322,7 +332,7 @@ def validate(resource: dict | bytes, where: str, strict: bool = False, resource_
     except msgspec.ValidationError as error:
         path, message = error_path(error)
         raise FhirInputError([FhirProblem(name, path, message)]) from None
-    if strict:
+    if strict and rtype not in R4_ONLY_TYPES:  # (no R4B model to validate it with)
         parsed = orjson.loads(resource) if isinstance(resource, bytes) else resource
         try:
             model_class(rtype).model_validate(parsed)

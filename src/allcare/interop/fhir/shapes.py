@@ -322,11 +322,31 @@ CONTEXT_TYPES = ("Practitioner", "PractitionerRole", "Organization", "Location",
 _OTHERS: dict[str, type[Resource]] = {}
 
 
+class _Other(Resource):
+    """The common elements of a type allcare does not read, in every shape FHIR R4 gives them: a few types have
+    one ``identifier`` (Composition, QuestionnaireResponse, ConceptMap, TestScript: 0..1), several ``subject``
+    (Account, Contract: 0..*) or a coded ``status`` (MedicinalProductAuthorization). Read as a list of identifiers,
+    the one subject (None for several) and a status code (None for a coded one)."""
+
+    identifier: list[Identifier] | Identifier | None = None  # type: ignore[assignment]
+    subject: Reference | list[Reference] | None = None  # type: ignore[assignment]
+    status: Text | CodeableConcept | None = None  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if isinstance(self.identifier, Identifier):
+            self.identifier = [self.identifier]
+        if isinstance(self.subject, list):
+            self.subject = self.subject[0] if len(self.subject) == 1 else None
+        if isinstance(self.status, CodeableConcept):
+            self.status = None
+
+
 def struct_for(resource_type: str) -> type[Resource]:
     """The Struct of a resource type; other types get a Struct of the common elements that names its type."""
     cls = STRUCTS.get(resource_type) or _OTHERS.get(resource_type)
     if cls is None:
-        cls = _OTHERS[resource_type] = type(resource_type, (Resource,), {"resource_type": resource_type})
+        base = Resource if resource_type in CONTEXT_TYPES else _Other  # (the context types' elements have one shape)
+        cls = _OTHERS[resource_type] = type(resource_type, (base,), {"resource_type": resource_type})
     return cls
 
 
