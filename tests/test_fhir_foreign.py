@@ -481,3 +481,26 @@ def test_resources_allcare_does_not_read_are_passed_over_in_every_r4_shape(stric
     assert findings_of(patient, "cbc")[0].wbc.value == 3.1
     unused = {e.resource for e in [*patient.report.not_mapped(), *result.report.not_mapped()]}
     assert {"Composition/doc", "QuestionnaireResponse/qr", "Account/acc", "MedicinalProduct/mp"} <= unused
+
+
+# Two servers' resources of the same Type/id in one Bundle --------------------------------------------------------------
+def test_two_patients_of_the_same_id_on_two_servers_stay_two_patients():
+    """A Bundle merged from two EHRs can hold Patient/1 of each (fullUrl https://a.org/fhir/Patient/1 and
+    https://b.org/fhir/Patient/1): in a Bundle a resource is its fullUrl, and a relative reference ('Patient/1')
+    is read against the server of the resource that makes it (FHIR R4 Bundle, resolving references). Before, the
+    two were taken as versions of one resource: the boy's WBC joined the woman's record (the later versionId)."""
+    def wbc(rid: str, value: float) -> dict:
+        out = observation(rid, loinc("6690-2"), valueQuantity={"value": value, "unit": "10*9/L"})
+        return {**out, "subject": {"reference": "Patient/1"}}
+
+    boy = {"resourceType": "Patient", "id": "1", "meta": {"versionId": "1"}, "gender": "male", "birthDate": "2019-01-01"}
+    woman = {"resourceType": "Patient", "id": "1", "meta": {"versionId": "3"}, "gender": "female", "birthDate": "1950-01-01"}
+    entries = [("https://a.org/fhir/Patient/1", boy), ("https://b.org/fhir/Patient/1", woman),
+               ("https://a.org/fhir/Observation/x", wbc("x", 3)), ("https://b.org/fhir/Observation/y", wbc("y", 250))]
+    result = import_bundle(json.dumps({"resourceType": "Bundle", "type": "collection",
+                                       "entry": [{"fullUrl": url, "resource": r} for url, r in entries]}))
+    assert result.failed == {}
+    by_sex = {str(p.case.patient.sex.value): p for p in result.patients}
+    assert [f.wbc.value for f in by_sex["male"].case.findings] == [3]
+    assert [f.wbc.value for f in by_sex["female"].case.findings] == [250]
+    assert by_sex["male"].patient_id != by_sex["female"].patient_id  # two records, never merged into one

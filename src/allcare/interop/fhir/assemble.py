@@ -29,10 +29,10 @@ from . import codes as C
 from .classify import FINDING_TYPE, unused_reason
 from .import_findings import Builder, build_finding, skipped_status
 from .import_patient import derived_summary, patient_block, patient_identifiers, read_condition, stable_patient_id
-from .item import Item
+from .item import Item, server_base
 from .monitoring import GROUPED_BY_TIME, foreign_dose
 from .problems import FhirInputError, FhirProblem, MappingReport
-from .read_helpers import codings, effective, effective_key, ref_target, short_ref
+from .read_helpers import codings, effective, effective_key, identifier_value, ref_target, short_ref
 from .versions import current_versions
 
 CONTAINER_KINDS = ("report", "genetics-report", "cbc-panel", "csf-panel", "treatment-plan")
@@ -46,8 +46,12 @@ class Index:
         self.by_url: dict[str, Item] = {}
         self.patients_by_identifier: dict[tuple[str, str], str] = {}
         self._resolved: dict[str, Item | None] = {}  # each reference text looked up once (a thousand results name one patient)
+        # Whether one Type/id is on several servers (importer.distinguish_servers named them by fullUrl): then
+        # a relative reference is first read against the server of the resource that makes it.
+        self.by_server = False
         for item in items:
             self._add(item)
+            self.by_server = self.by_server or "://" in item.ref
 
     def _add(self, item: Item) -> None:
         if item.resource.id:
@@ -68,6 +72,11 @@ class Index:
             while root is not None and root.container is not None:
                 root = root.container
             return self.by_ref.get(f"{root.ref}{reference}") if root is not None and reference != "#" else root
+        if self.by_server and within is not None and "://" not in reference and not reference.startswith("urn:"):
+            base = server_of(within)  # a relative reference is read against the server of the resource making it
+            found = self.by_url.get(f"{base}/{reference}") if base else None
+            if found is not None:
+                return found
         if reference in self._resolved:
             return self._resolved[reference]
         found = self.by_url.get(reference) or self.by_ref.get(reference) or self.by_ref.get(short_ref(reference) or "")
@@ -79,6 +88,13 @@ class Index:
         if identifier is None or not identifier.system or not identifier.value:
             return None
         return self.patients_by_identifier.get((identifier.system, identifier.value))
+
+
+def server_of(item: Item) -> str | None:
+    """The server base of the resource ``item`` is, or is contained in (see :func:`.item.server_base`)."""
+    while item.container is not None:
+        item = item.container
+    return server_base(item)
 
 
 @dataclass
@@ -104,7 +120,11 @@ def assemble_patient(patient: Item, items: list[Item], index: Index, medications
     report = MappingReport()
     items = current_versions(items, report)
     problems: list[FhirProblem] = []
-    patient_data = patient_block(patient.resource, stable_patient_id(patient.resource, patient.full_url), patient.ref, report)
+    pid = stable_patient_id(patient.resource, patient.full_url)
+    if "://" in patient.ref and not identifier_value(patient.resource, C.ALLCARE_PATIENT_ID):
+        # one Patient id on two servers (importer.distinguish_servers): the id of each names its server too
+        pid = f"{pid}@{hashlib.sha256(patient.ref.encode()).hexdigest()[:8]}"[:200]
+    patient_data = patient_block(patient.resource, pid, patient.ref, report)
     conditions: list[str] = []
     diagnosis_dates: list[dt.date] = []
     consumed, covered = _containers(items, index, report)
