@@ -504,3 +504,27 @@ def test_two_patients_of_the_same_id_on_two_servers_stay_two_patients():
     assert [f.wbc.value for f in by_sex["male"].case.findings] == [3]
     assert [f.wbc.value for f in by_sex["female"].case.findings] == [250]
     assert by_sex["male"].patient_id != by_sex["female"].patient_id  # two records, never merged into one
+
+
+# Numeric results sent as text (valueString), and values the source says are absent --------------------------------------
+def test_a_numeric_result_sent_as_text_is_read_with_its_unit_and_comparator_and_said_so():
+    """HL7 v2 interfaces often send a number as text (OBX-2 'ST'), which becomes valueString: '85%' marrow blasts,
+    '<20 x10^9/L' platelets. Before, each was reported 'no numeric value' and the marrow result was lost (the
+    diagnosis then lacked its blast percentage). Text that is not one number (a range, words) is still not read."""
+    marrow = observation("bm", loinc("11150-0"), valueString="85 %")
+    platelets = observation("plt", loinc("777-3"), valueString="<20 x10^9/L")
+    ranged = observation("wbc", loinc("6690-2"), valueString="3-4 x10^9/L")
+    patient = imported(marrow, platelets, ranged)
+    (bm,) = findings_of(patient, "marrow")
+    (cbc,) = findings_of(patient, "cbc")
+    assert bm.blasts_pct.value == 85
+    assert (cbc.platelets.value, cbc.platelets.comparator, cbc.wbc) == (20, "<", None)
+    reasons = {e.resource: e.reason for e in patient.report.entries}
+    assert "valueString '85 %'" in reasons["Observation/bm"] and "no numeric value" in reasons["Observation/wbc"]
+
+
+def test_a_value_the_source_says_is_absent_is_reported_with_the_sources_reason():
+    absent = observation("wbc", loinc("6690-2"), dataAbsentReason={"coding": [
+        {"system": "http://terminology.hl7.org/CodeSystem/data-absent-reason", "code": "error", "display": "Error"}]})
+    (entry,) = imported(absent).report.not_mapped()
+    assert "Error (dataAbsentReason)" in entry.reason

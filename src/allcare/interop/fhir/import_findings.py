@@ -35,7 +35,9 @@ from .read_helpers import (
     dated_by_issue,
     effective,
     ext_value,
+    quantity_from_text,
     short_ref,
+    value_quantity,
 )
 from .shapes import Quantity
 
@@ -139,6 +141,9 @@ def _base(finding_type: str, members: list[Item], b: Builder) -> dict | None:
     elif how == "issued":
         b.report.partly(m.ref, "no effective[x] (when the sample was taken): dated by issued, when the result was made "
                                "available; the sample was taken on or before that day")
+    for member in members:
+        if quantity_from_text(member.resource):
+            b.report.partly(member.ref, f"value read from its text (valueString {member.resource.valueString!r})")
     out: dict[str, Any] = {"type": finding_type, "id": b.finding_id, "date": day.isoformat()}
     note = next((note for m in members if m.resource.extension and (note := ext_value(m.resource, C.EXT_NOTE))), None)
     if note:
@@ -210,10 +215,19 @@ def _unit_choice(kind: UnitKind, unit: str | None, code: str | None) -> tuple[st
     return why or f"no unit; a {kind.name} needs one (e.g. {', '.join(kind.examples[:3])})", None, False
 
 
+_NO_NUMBER = "no numeric value (valueQuantity, or a number as valueString)"
+
+
+def _absent(resource) -> str:
+    """Why the source says the value is absent (dataAbsentReason), as '; the source says: ...', or ''."""
+    reason = concept_text(getattr(resource, "dataAbsentReason", None))
+    return f"; the source says: {reason} (dataAbsentReason)" if reason else ""
+
+
 def _measured(m: Item, kind: UnitKind, b: Builder) -> Any:
     obs = m.resource
     ranges = obs.referenceRange or []
-    return read_quantity(obs.valueQuantity, kind, m, "valueQuantity", b, ranges[0] if ranges else None)
+    return read_quantity(value_quantity(obs), kind, m, "valueQuantity", b, ranges[0] if ranges else None)
 
 
 def _component_values(m: Item, codes: dict, kinds: dict[str, UnitKind], sample: str, out: dict[str, Any], b: Builder) -> None:
@@ -269,8 +283,8 @@ def _cbc(members: list[Item], b: Builder) -> dict | None:
         if analyte.field in out:
             b.unused(m, f"a second {analyte.field} in the same blood count (first value kept)")
             continue
-        if m.resource.valueQuantity is None:
-            b.unused(m, "no numeric value (valueQuantity)")
+        if value_quantity(m.resource) is None:
+            b.unused(m, _NO_NUMBER + _absent(m.resource))
             continue
         value = _measured(m, CBC_KIND[analyte.field], b)
         if value is not None:
@@ -300,7 +314,7 @@ def _csf(members: list[Item], b: Builder) -> dict | None:
             b.used(m)
         elif m.kind == "csf" and not b.wrong_sample(m, "csf"):
             analyte = CSF_CODES[code_in(obs.code, C.LOINC) or ""]
-            if analyte.field in out or obs.valueQuantity is None:
+            if analyte.field in out or value_quantity(obs) is None:
                 b.unused(m, "no numeric value, or a second value for the same count")
                 continue
             value = _measured(m, CSF_CELLS, b)
@@ -337,10 +351,10 @@ def _marrow(members: list[Item], b: Builder) -> dict | None:
         if m.kind == "marrow":
             if b.wrong_sample(m, "marrow"):
                 continue
-            if obs.valueQuantity is None:
-                b.unused(m, "no numeric blast percentage (valueQuantity)")
+            if value_quantity(obs) is None:
+                b.unused(m, "no numeric blast percentage (valueQuantity, or a number as valueString)" + _absent(obs))
                 continue
-            value = read_quantity(obs.valueQuantity, PERCENT, m, "valueQuantity", b)
+            value = read_quantity(value_quantity(obs), PERCENT, m, "valueQuantity", b)
             if value is None:
                 continue
             out["blasts_pct"] = value
@@ -576,9 +590,6 @@ def _extramedullary(members: list[Item], b: Builder) -> dict | None:
     return out
 
 
-_MRD_TEXT_VALUE = re.compile(r"\s*(<=|>=|<|>)?\s*(\d+(?:\.\d+)?(?:[eE]-?\d+)?)\s*(%)?\s*")
-
-
 # A lab's words for an MRD it did not find (the whole value, any case, an ending full stop allowed).
 _MRD_NOT_FOUND_WORDS = re.compile(r"\s*(not detected|undetect(?:ed|able)|negative|none detected|no mrd detected|mrd negative"
                                   r"|mrd not detected)\s*\.?\s*", re.IGNORECASE)
@@ -602,11 +613,9 @@ def _mrd_answer(obs) -> str | None:
 def _mrd_quantity(obs) -> Quantity | str:
     """The quantity of valueQuantity, or of a lab's text such as ``<0.01%``, or 0 for a "not detected"
     answer; else why there is none."""
-    if obs.valueQuantity is not None:
-        return obs.valueQuantity
-    match = _MRD_TEXT_VALUE.fullmatch(obs.valueString or "")
-    if match and match.group(3):
-        return Quantity(value=float(match.group(2)), unit="%", comparator=match.group(1))
+    q = value_quantity(obs)
+    if q is not None and (obs.valueQuantity is not None or q.unit):  # text needs its unit ("<0.01%")
+        return q
     answer = _mrd_answer(obs)
     if answer == "not detected":
         return Quantity(value=0, unit="%")

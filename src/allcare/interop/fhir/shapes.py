@@ -222,6 +222,7 @@ class Observation(_Timed):
     valueString: str | None = None
     valueBoolean: bool | None = None
     valueInteger: int | None = None
+    dataAbsentReason: CodeableConcept | None = None
     method: CodeableConcept | None = None
     bodySite: CodeableConcept | None = None
     component: list[Component] | None = None
