@@ -528,3 +528,26 @@ def test_a_value_the_source_says_is_absent_is_reported_with_the_sources_reason()
         {"system": "http://terminology.hl7.org/CodeSystem/data-absent-reason", "code": "error", "display": "Error"}]})
     (entry,) = imported(absent).report.not_mapped()
     assert "Error (dataAbsentReason)" in entry.reason
+
+
+# A withdrawn report withdraws its results ------------------------------------------------------------------------------
+@pytest.mark.parametrize("status", ["entered-in-error", "cancelled"])
+def test_the_results_of_a_withdrawn_report_or_panel_are_not_used(status):
+    """FHIR R4 DiagnosticReport.status entered-in-error: the report was withdrawn and 'should never have existed';
+    cancelled: it was not done. Its results are part of it. Before, only the report was skipped and a result it
+    lists (status final, as interfaces leave them) was still read: a withdrawn WBC of 250 raised hyperleukocytosis.
+    A result also listed by a report that stands is still read."""
+    wbc = observation("w", loinc("6690-2"), valueQuantity={"value": 250, "unit": "10*9/L"})
+    plt = observation("p", loinc("777-3"), valueQuantity={"value": 5, "unit": "10*9/L"}, effectiveDateTime="2024-03-02")
+    hb = observation("h", loinc("718-7"), valueQuantity={"value": 9, "unit": "g/dL"}, effectiveDateTime="2024-03-03")
+    withdrawn = {"resourceType": "DiagnosticReport", "id": "r", "status": status, "code": loinc("58410-2"),
+                 "subject": SUBJECT, "effectiveDateTime": "2024-03-01", "result": [{"reference": "Observation/w"}]}
+    panel = {**observation("panel", loinc("58410-2"), status=status, effectiveDateTime="2024-03-02"),
+             "hasMember": [{"reference": "Observation/p"}, {"reference": "Observation/h"}]}
+    standing = {**withdrawn, "id": "r2", "status": "final", "effectiveDateTime": "2024-03-03",
+                "result": [{"reference": "Observation/h"}]}
+    patient = imported(withdrawn, wbc, panel, plt, hb, standing)
+    (cbc,) = findings_of(patient, "cbc")
+    assert (cbc.wbc, cbc.platelets, cbc.hemoglobin.value) == (None, None, 9)
+    reasons = {e.resource: e.reason for e in patient.report.entries}
+    assert f"DiagnosticReport/r, {status}" in reasons["Observation/w"] and f"Observation/panel, {status}" in reasons["Observation/p"]

@@ -128,6 +128,7 @@ def assemble_patient(patient: Item, items: list[Item], index: Index, medications
     conditions: list[str] = []
     diagnosis_dates: list[dt.date] = []
     consumed, covered = _containers(items, index, report)
+    withdrawn = _withdrawn(items, index)
     samples, collected = specimen_samples(items, index)
     groups: dict[str, _Group] = {}
     for item in items:
@@ -148,6 +149,9 @@ def assemble_patient(patient: Item, items: list[Item], index: Index, medications
         status = skipped_status(item)
         if status:
             report.add(item.ref, "skipped", f"status {status}")
+            continue
+        if item.ref in withdrawn:
+            report.add(item.ref, "skipped", f"a result of {withdrawn[item.ref]}: withdrawn with it")
             continue
         key, finding_id, explicit = _group_key(item, kind, consumed, covered, collected)
         if key is None:
@@ -264,6 +268,45 @@ def _containers(items: list[Item], index: Index, report: MappingReport) -> tuple
             else:
                 consumed.setdefault(target.ref, item.ref)
     return consumed, covered
+
+
+# A report or panel of one of these statuses withdraws what it lists (FHIR R4 DiagnosticReport.status:
+# entered-in-error, "withdrawn following a previous final release"; cancelled, not done).
+WITHDRAWING = ("entered-in-error", "cancelled")
+
+
+def _withdrawn(items: list[Item], index: Index) -> dict[str, str]:
+    """The results listed (``result``, ``hasMember``, however deep) only by withdrawn reports or panels, each with
+    the one that withdrew it ("DiagnosticReport/r, entered-in-error"). A result also listed by a report that
+    stands is not withdrawn."""
+    if not any(item.resource.status in WITHDRAWING for item in items if item.rtype in ("DiagnosticReport", "Observation")):
+        return {}
+    listers: dict[str, list[Item]] = {}
+    for item in items:
+        if item.rtype == "DiagnosticReport":
+            refs = item.resource.result
+        elif item.rtype == "Observation":
+            refs = item.resource.hasMember
+        else:
+            continue
+        for ref in refs or ():
+            member = index.resolve(ref_target(ref), item)
+            if member is not None and member is not item:
+                listers.setdefault(member.ref, []).append(item)
+    if not listers:
+        return {}
+    out: dict[str, str] = {}
+    changed = True
+    while changed:  # a panel withdrawn by its report withdraws its members in turn
+        changed = False
+        for ref, by in listers.items():
+            if ref in out:
+                continue
+            gone = [f"{c.ref}, {c.resource.status}" if c.resource.status in WITHDRAWING else out.get(c.ref) for c in by]
+            if all(gone):
+                out[ref] = next(g for g in gone if g)
+                changed = True
+    return out
 
 
 def _group_key(item: Item, kind: str, consumed: dict[str, str], covered: dict[str, str],
