@@ -551,3 +551,10 @@ def test_the_results_of_a_withdrawn_report_or_panel_are_not_used(status):
     assert (cbc.wbc, cbc.platelets, cbc.hemoglobin.value) == (None, None, 9)
     reasons = {e.resource: e.reason for e in patient.report.entries}
     assert f"DiagnosticReport/r, {status}" in reasons["Observation/w"] and f"Observation/panel, {status}" in reasons["Observation/p"]
+
+
+def test_a_fhir_xml_file_is_refused_as_xml_not_as_broken_json():
+    xml = '<?xml version="1.0" encoding="UTF-8"?>\n<Bundle xmlns="http://hl7.org/fhir"><type value="collection"/></Bundle>'
+    with pytest.raises(FhirInputError) as error:
+        import_bundle(xml.encode())
+    assert "FHIR XML" in error.value.problems[0].message and "JSON" in error.value.problems[0].message

@@ -73,6 +73,10 @@ def parse_json(data: str | bytes, name: str, max_bytes: int = DEFAULT_MAX_BUNDLE
             except UnicodeDecodeError:
                 raise FhirInputError([FhirProblem(name, "", "not UTF-8 text")]) from None
         message = error.msg.split(":")[0]
+        head = (data.lstrip()[:200] if isinstance(data, str) else data.lstrip()[:200].decode("utf-8", "replace"))
+        if head.startswith("<") and "hl7.org/fhir" in head:
+            raise FhirInputError([FhirProblem(name, "", "FHIR XML: allcare reads FHIR R4 JSON (application/fhir+json); "
+                                                        "export the data as JSON")]) from None
         raise FhirInputError([FhirProblem(name, "", f"not valid JSON: {message} at line {error.lineno}, column {error.colno}")]) from None
 
 
