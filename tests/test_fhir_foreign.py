@@ -558,3 +558,25 @@ def test_a_fhir_xml_file_is_refused_as_xml_not_as_broken_json():
     with pytest.raises(FhirInputError) as error:
         import_bundle(xml.encode())
     assert "FHIR XML" in error.value.problems[0].message and "JSON" in error.value.problems[0].message
+
+
+# A predisposing condition that is only suspected -----------------------------------------------------------------------
+@pytest.mark.parametrize("verification", ["unconfirmed", "provisional", "differential"])
+def test_a_predisposing_condition_not_confirmed_is_not_taken_as_present(verification):
+    """FHIR R4 Condition.verificationStatus unconfirmed / provisional / differential: the condition is suspected,
+    one of several possibilities. Down syndrome changes the risk group and the toxicity picture: before, a
+    differential Down syndrome was taken as present. Confirmed (or no verification status) is taken."""
+    def down(cid: str, status: str | None) -> dict:
+        out = {"resourceType": "Condition", "id": cid, "subject": SUBJECT,
+               "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "Q90.9"}]}}
+        if status:
+            out["verificationStatus"] = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-ver-status",
+                                                     "code": status}]}
+        return out
+
+    patient = imported(down("ds", verification))
+    assert patient.case.patient.conditions == []
+    (entry,) = patient.report.not_mapped()
+    assert verification in entry.reason and "not confirmed" in entry.reason
+    assert [c.value for c in imported(down("ds", "confirmed")).case.patient.conditions] == ["down_syndrome"]
+    assert [c.value for c in imported(down("ds", None)).case.patient.conditions] == ["down_syndrome"]

@@ -91,6 +91,11 @@ def names_the_leukaemia(condition) -> bool:
     return any(_NAMES_THE_LEUKAEMIA.search(text) for text in words)
 
 
+# Condition.verificationStatus codes of a condition only suspected (FHIR R4 condition-ver-status: unconfirmed and
+# its children provisional and differential); a predisposing condition counts only when confirmed or unqualified.
+SUSPECTED = ("unconfirmed", "provisional", "differential")
+
+
 def read_condition(condition, ref: str, report: MappingReport, conditions: list[str], dates: list[dt.date]) -> None:
     """Add a predisposing condition or a diagnosis date; everything else goes to the report."""
     verification = code_in(condition.verificationStatus, C.CONDITION_VERIFICATION)
@@ -101,6 +106,10 @@ def read_condition(condition, ref: str, report: MappingReport, conditions: list[
     icd = _icd_10_cm(condition)
     by_icd = next((name for prefix, name in C.ICD10_CONDITION_PREFIX.items() if icd.startswith(prefix)), None)
     name = own or by_icd
+    if name and verification in SUSPECTED:
+        report.add(ref, "unmapped", f"{name.replace('_', ' ')} with verificationStatus {verification}: not confirmed, so "
+                                    "not taken as present (confirm it to have it count)")
+        return
     if name:
         if name not in conditions:
             conditions.append(name)
