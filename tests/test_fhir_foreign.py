@@ -580,3 +580,39 @@ def test_a_predisposing_condition_not_confirmed_is_not_taken_as_present(verifica
     assert verification in entry.reason and "not confirmed" in entry.reason
     assert [c.value for c in imported(down("ds", "confirmed")).case.patient.conditions] == ["down_syndrome"]
     assert [c.value for c in imported(down("ds", None)).case.patient.conditions] == ["down_syndrome"]
+
+
+def test_a_transaction_bundle_with_conditional_references_to_the_patient_is_read():
+    """A transaction Bundle names the patient by a conditional reference, 'Patient?identifier=system|value' (FHIR R4
+    http.html#trules), which the receiving server resolves to the one Patient with that identifier; allcare
+    resolves it among the patients of the input. Before, every result was reported 'not a Patient in the input'."""
+    mrn = "http://hospital.example.org/mrn"
+    patient = {"resourceType": "Patient", "identifier": [{"system": mrn, "value": "12345"}], "birthDate": "2015-01-01"}
+    wbc = observation("w", loinc("6690-2"), valueQuantity={"value": 3.1, "unit": "10*9/L"},
+                      subject={"reference": f"Patient?identifier={mrn.replace('/', '%2F')}%7C12345"})
+    del wbc["id"]
+    other = {**wbc, "subject": {"reference": f"Patient?identifier={mrn}|99999"}}
+    bundle = {"resourceType": "Bundle", "type": "transaction", "entry": [
+        {"fullUrl": "urn:uuid:61ebe359-bfdc-4613-8bf2-c5e300945f0a", "resource": patient,
+         "request": {"method": "PUT", "url": f"Patient?identifier={mrn}|12345"}},
+        {"fullUrl": "urn:uuid:88f151c0-a954-468a-88bd-5ae15c08e059", "resource": wbc, "request": {"method": "POST", "url": "Observation"}},
+        {"fullUrl": "urn:uuid:0f2b5c1e-6c55-4d3c-9d39-3b7cf1d2a001", "resource": other, "request": {"method": "POST", "url": "Observation"}}]}
+    result = import_bundle(json.dumps(bundle))
+    (imported_patient,) = result.patients
+    (cbc,) = findings_of(imported_patient, "cbc")
+    assert cbc.wbc.value == 3.1
+    assert any("99999" in e.reason and "not a Patient in the input" in e.reason for e in result.report.entries)
+
+
+def test_an_identifier_two_patients_share_names_neither():
+    """Two Patients of the input with the same MRN (two sites' numbering, a typing error): a result naming the
+    patient by that identifier (subject.identifier, or a conditional reference) cannot say which; before, it went
+    to whichever Patient came first. Now it goes to neither, with the reason."""
+    mrn = {"system": "http://hospital.example.org/mrn", "value": "12345"}
+    first = {"resourceType": "Patient", "id": "a", "identifier": [mrn], "birthDate": "2015-01-01"}
+    second = {"resourceType": "Patient", "id": "b", "identifier": [mrn], "birthDate": "1950-01-01"}
+    wbc = {**observation("w", loinc("6690-2"), valueQuantity={"value": 3.1, "unit": "10*9/L"}), "subject": {"identifier": mrn}}
+    result = import_bundle(json.dumps({"resourceType": "Bundle", "type": "collection",
+                                       "entry": [{"resource": r} for r in (first, second, wbc)]}))
+    assert all(p.case.findings == [] for p in result.patients) and len(result.patients) == 2
+    assert any(e.resource == "Observation/w" for e in result.report.not_mapped())

@@ -23,6 +23,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qsl
 
 from ...engine.case import CASE_SCHEMA, Case, CaseValidationError, case_from_dict
 from . import codes as C
@@ -61,7 +62,9 @@ class Index:
         if item.rtype == "Patient":
             for ident in item.resource.identifier or []:
                 if ident.system and ident.value:
-                    self.patients_by_identifier.setdefault((ident.system, ident.value), item.full_url or item.ref)
+                    key, name = (ident.system, ident.value), item.full_url or item.ref
+                    if self.patients_by_identifier.setdefault(key, name) != name:
+                        self.patients_by_identifier[key] = ""  # two patients share it: it names neither
 
     def resolve(self, reference: str | None, within: Item | None = None) -> Item | None:
         """The item a reference names; ``#id`` is looked up in the resource that contains ``within``."""
@@ -79,9 +82,24 @@ class Index:
                 return found
         if reference in self._resolved:
             return self._resolved[reference]
-        found = self.by_url.get(reference) or self.by_ref.get(reference) or self.by_ref.get(short_ref(reference) or "")
+        if "?" in reference:
+            found = self._conditional(reference)
+        else:
+            found = self.by_url.get(reference) or self.by_ref.get(reference) or self.by_ref.get(short_ref(reference) or "")
         self._resolved[reference] = found
         return found
+
+    def _conditional(self, reference: str) -> Item | None:
+        """A conditional reference of a transaction, ``Patient?identifier=system|value`` (FHIR R4
+        https://hl7.org/fhir/R4/http.html#trules): the Patient of the input with that identifier; other searches
+        name nothing allcare can resolve."""
+        rtype, _, query = reference.partition("?")
+        params = parse_qsl(query, keep_blank_values=True)
+        if rtype != "Patient" or len(params) != 1 or params[0][0] != "identifier" or "|" not in params[0][1]:
+            return None
+        system, value = params[0][1].split("|", 1)
+        key = self.patients_by_identifier.get((system, value))
+        return (self.by_url.get(key) or self.by_ref.get(key)) if key else None
 
     def patient_by_identifier(self, identifier) -> str | None:
         """A logical reference (``subject.identifier``) to a Patient of the input."""
