@@ -616,3 +616,25 @@ def test_an_identifier_two_patients_share_names_neither():
                                        "entry": [{"resource": r} for r in (first, second, wbc)]}))
     assert all(p.case.findings == [] for p in result.patients) and len(result.patients) == 2
     assert any(e.resource == "Observation/w" for e in result.report.not_mapped())
+
+
+# Immunophenotype text as flow laboratories write it ----------------------------------------------------------------------
+def _flow(text: str) -> dict:
+    return observation("flow", loinc("101119-6"), valueString=text)
+
+
+def test_a_flow_report_sentence_with_both_polarities_reads_each_marker_with_its_own():
+    """'positive for CD19, CD10 and TdT and negative for MPO and cCD3': before, the 'positive for' list ran on to
+    the end of the sentence, so cCD3 (the T-lineage marker) and MPO were read as POSITIVE, turning a B-ALL into a
+    mixed-phenotype picture."""
+    (found,) = findings_of(imported(_flow("Blasts are positive for CD19, CD10 and TdT and negative for MPO and cCD3.")),
+                           "immunophenotype")
+    assert found.markers == {"CD19": "positive", "CD10": "positive", "TdT": "positive", "MPO": "negative", "cCD3": "negative"}
+
+
+def test_a_flow_report_in_plus_minus_notation_is_read():
+    """'CD19+ CD10+ HLA-DR+ cCD3- MPO-' is the other way flow laboratories write a phenotype; a marker written
+    '+/-' (partly expressed) is not read either way."""
+    (found,) = findings_of(imported(_flow("CD19+, CD10+, HLA-DR+, CD34+/-, cCD3-, MPO-")), "immunophenotype")
+    assert found.markers == {"CD19": "positive", "CD10": "positive", "HLA-DR": "positive", "cCD3": "negative",
+                             "MPO": "negative"}

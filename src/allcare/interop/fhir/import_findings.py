@@ -375,20 +375,26 @@ def _marrow(members: list[Item], b: Builder) -> dict | None:
 
 
 _LIST_SPLIT = re.compile(r"\s*(?:,|;|\band\b|\bor\b)\s*", re.IGNORECASE)
-_POS_NEG = re.compile(r"\b(positive|negative)\s+for\s+([^.;]+)", re.IGNORECASE)
+# "positive for <list>": the list ends at the sentence's end or where the next "positive/negative for" begins.
+_POS_NEG = re.compile(r"\b(positive|negative)\s+for\s+(.+?)(?=[.;]|\b(?:positive|negative)\s+for\b|$)", re.IGNORECASE)
+_MARKER_NAME = re.compile(r"[A-Za-z][A-Za-z0-9\- ]{0,20}")
+# "CD19+ HLA-DR+ cCD3-": a marker name (hyphens inside, as in HLA-DR) and its sign, then a separator or the end;
+# "+/-" (partly expressed) is neither and is not read.
+_SIGNED = re.compile(r"(?<![A-Za-z0-9\-])([A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*)([+\-\u2212])(?=[\s,;.)]|$)")
 
 
 def parse_marker_text(text: str) -> dict[str, str] | None:
-    """Markers from "positive for CD10, CD79a, TdT, CD19, and CD20; negative for cCD3" (None: not that form)."""
-    found = _POS_NEG.findall(text)
-    if not found:
-        return None
+    """Markers from "positive for CD10, CD79a and TdT; negative for cCD3" or from "CD10+ CD79a+ cCD3-"
+    (None: neither form)."""
     markers: dict[str, str] = {}
-    for polarity, names in found:
+    for polarity, names in _POS_NEG.findall(text):
         for name in _LIST_SPLIT.split(names):
             name = name.strip()
-            if name and re.fullmatch(r"[A-Za-z][A-Za-z0-9\- ]{0,20}", name):
+            if name and _MARKER_NAME.fullmatch(name):
                 markers[name] = polarity.lower()
+    if not markers:
+        for name, sign in _SIGNED.findall(text):
+            markers[name] = "positive" if sign == "+" else "negative"
     return markers or None
 
 
