@@ -638,3 +638,23 @@ def test_a_flow_report_in_plus_minus_notation_is_read():
     (found,) = findings_of(imported(_flow("CD19+, CD10+, HLA-DR+, CD34+/-, cCD3-, MPO-")), "immunophenotype")
     assert found.markers == {"CD19": "positive", "CD10": "positive", "HLA-DR": "positive", "cCD3": "negative",
                              "MPO": "negative"}
+
+
+def test_a_radiotherapy_course_coded_only_is_named_radiotherapy_and_exported_as_one():
+    """An mCODE RadiotherapyCourseSummary often carries the SNOMED CT code alone (no display or text). Before, the
+    code itself became the treatment's agent ('1217123003'), and allcare's own export then wrote that 'agent' as
+    a MedicationAdministration. Now the agent is 'radiotherapy' with its body site, and it goes back out as a
+    radiotherapy Procedure."""
+    from allcare.interop.fhir import case_to_bundle
+
+    course = {"resourceType": "Procedure", "id": "rt", "status": "completed", "subject": SUBJECT,
+              "meta": {"profile": ["http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-radiotherapy-course-summary"]},
+              "code": {"coding": [{"system": SNOMED, "code": "1217123003"}]},
+              "bodySite": [{"coding": [{"system": SNOMED, "code": "12738006", "display": "Brain structure"}]}],
+              "performedPeriod": {"start": "2024-03-01", "end": "2024-03-12"}}
+    patient = imported(course)
+    (treatment,) = findings_of(patient, "treatment")
+    assert treatment.agents == ["radiotherapy to Brain structure"]
+    exported = case_to_bundle(patient.case)
+    types = [e["resource"]["resourceType"] for e in exported["entry"]]
+    assert "Procedure" in types and "MedicationAdministration" not in types

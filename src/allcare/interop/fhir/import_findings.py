@@ -693,8 +693,12 @@ def medication_concept(resource):
 def drug_name(m: Item, medications: dict[str, str]) -> str | None:
     """The drug as text: the CodeableConcept's text or display, an agent code's name, or a referenced Medication's."""
     resource = m.resource
-    if m.kind == "radiotherapy":
-        return concept_text(resource.code)
+    if m.kind == "radiotherapy":  # named so that it reads (and is written back) as radiotherapy, never a drug
+        text = concept_text(resource.code)
+        if text and C.RADIOTHERAPY_WORDS.search(text):
+            return text
+        site = concept_text(resource.bodySite[0]) if resource.bodySite else None
+        return "radiotherapy" + (f" to {site}" if site else "")
     cc = medication_concept(resource)
     if cc is not None:
         if cc.text:

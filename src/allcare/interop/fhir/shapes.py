@@ -285,6 +285,7 @@ class Procedure(Resource):
     resource_type: ClassVar[str] = "Procedure"
     code: CodeableConcept | None = None
     category: CodeableConcept | None = None
+    bodySite: list[CodeableConcept] | None = None
     performedDateTime: DateTime | None = None
     performedPeriod: Period | None = None
 
