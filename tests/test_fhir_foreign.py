@@ -658,3 +658,17 @@ def test_a_radiotherapy_course_coded_only_is_named_radiotherapy_and_exported_as_
     exported = case_to_bundle(patient.case)
     types = [e["resource"]["resourceType"] for e in exported["entry"]]
     assert "Procedure" in types and "MedicationAdministration" not in types
+
+
+def test_an_mrd_whose_specimen_is_not_in_the_input_takes_its_sample_from_the_references_words_or_says_so():
+    """A CDS Hooks prefetch or an Observation search carries no Specimen: an MRD naming 'Specimen/pb' (display
+    'Peripheral blood') was counted as a marrow MRD (the default), although the reference says blood. Now the
+    reference's words give the sample; a reference with no words is reported: its sample is not known."""
+    blood = observation("mrd-pb", {"text": "MRD flow cytometry"}, valueQuantity={"value": 0.005, "unit": "%"},
+                        specimen={"reference": "Specimen/pb", "display": "Peripheral blood"})
+    unknown = observation("mrd-x", {"text": "MRD flow cytometry"}, valueQuantity={"value": 0.02, "unit": "%"},
+                          effectiveDateTime="2024-03-02", specimen={"reference": "Specimen/x"})
+    patient = imported(blood, unknown)
+    assert {str(f.id): f.sample for f in findings_of(patient, "mrd")} == {"Observation/mrd-pb": "blood", "Observation/mrd-x": None}
+    reasons = {e.resource: e.reason for e in patient.report.entries}
+    assert "Specimen/x" in reasons["Observation/mrd-x"] and "not in the input" in reasons["Observation/mrd-x"]

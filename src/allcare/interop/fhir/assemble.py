@@ -234,7 +234,11 @@ def specimen_samples(items: list[Item], index: Index) -> tuple[dict[str, str], d
             continue
         specimens = [found for reference in references
                      if (found := index.resolve(ref_target(reference), item)) is not None and found.rtype == "Specimen"]
-        if not specimens:
+        if not specimens:  # not in the input (a prefetch, a search): the reference's words, if any, name the sample
+            display = references[0].display if references and item.rtype == "Observation" else None
+            sample = next((name for words, name in C.SPECIMEN_WORDS if display and words.search(display)), None)
+            if sample is not None:
+                samples[item.ref] = sample
             continue
         sample = next((C.SPECIMEN_SAMPLE[(c.system, c.code)] for c in codings(specimens[0].resource.type)
                        if (c.system, c.code) in C.SPECIMEN_SAMPLE), None)

@@ -233,6 +233,10 @@ ALL_SNOMED = {SNOMED_ALL, SNOMED_B_ALL}
 # Specimen.type -> the sample a result was measured on: SNOMED CT specimen concepts, and HL7 v2 table 0487
 # (Specimen Type), the example binding of Specimen.type in FHIR R4 (https://hl7.org/fhir/R4/specimen.html).
 V2_SPECIMEN_TYPE = "http://terminology.hl7.org/CodeSystem/v2-0487"
+# The sample a specimen's words name (a reference's display when the Specimen is not in the input), first match wins.
+SPECIMEN_WORDS = ((re.compile(r"marrow", re.IGNORECASE), "marrow"),
+                  (re.compile(r"cerebrospinal|spinal fluid|\bCSF\b|liquor", re.IGNORECASE), "csf"),
+                  (re.compile(r"blood", re.IGNORECASE), "blood"))
 SPECIMEN_SAMPLE: dict[tuple[str, str], str] = {
     (SNOMED, "119297000"): "blood",  # Blood specimen
     (SNOMED, "122555007"): "blood",  # Venous blood specimen

@@ -665,6 +665,10 @@ def _mrd(members: list[Item], b: Builder) -> dict | None:
     if obs.valueQuantity is None and isinstance(q, Quantity) and q.value == 0 and "sensitivity" not in out:
         b.report.partly(m.ref, MRD_NOT_DETECTED)
     sample = b.samples.get(m.ref)
+    named = obs.specimen.reference if obs.specimen is not None else None
+    if "sample" not in out and sample is None and named:
+        b.report.partly(m.ref, f"its specimen {named} does not say the sample (not in the input, or of a type allcare "
+                               "does not know): counted as marrow (the usual sample); a blood MRD must say so")
     if "sample" not in out and sample is not None:
         # Without a sample an MRD counts as marrow (the usual sample): a blood MRD must say so.
         if sample not in ("marrow", "blood"):
