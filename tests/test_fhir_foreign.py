@@ -504,6 +504,10 @@ def test_two_patients_of_the_same_id_on_two_servers_stay_two_patients():
     assert [f.wbc.value for f in by_sex["male"].case.findings] == [3]
     assert [f.wbc.value for f in by_sex["female"].case.findings] == [250]
     assert by_sex["male"].patient_id != by_sex["female"].patient_id  # two records, never merged into one
+    same_server = [(url.replace("https://b.org", "HTTP://A.org"), r) for url, r in entries]  # one server written twice
+    (one,) = import_bundle(json.dumps({"resourceType": "Bundle", "type": "collection",
+                                       "entry": [{"fullUrl": url, "resource": r} for url, r in same_server]})).patients
+    assert one.case.patient.birth_date.year == 1950  # versions of one Patient: the current one is read
 
 
 # Numeric results sent as text (valueString), and values the source says are absent --------------------------------------

@@ -150,7 +150,9 @@ def distinguish_servers(items: list[Item]) -> None:
     renamed: set[str] = set()
     for ref in clashes:
         group = [item for item in items if item.ref == ref and item.container is None and item.full_url]
-        if len({server_base(item) for item in group} - {None}) < 2:
+        # one server however its address is written (http or https, letter case, a trailing slash)
+        servers = {base.split("://", 1)[1].lower().rstrip("/") for item in group if (base := server_base(item))}
+        if len(servers) < 2:
             continue
         for item in group:
             if server_base(item) is not None:
