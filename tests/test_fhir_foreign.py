@@ -676,3 +676,19 @@ def test_an_mrd_whose_specimen_is_not_in_the_input_takes_its_sample_from_the_ref
     assert {str(f.id): f.sample for f in findings_of(patient, "mrd")} == {"Observation/mrd-pb": "blood", "Observation/mrd-x": None}
     reasons = {e.resource: e.reason for e in patient.report.entries}
     assert "Specimen/x" in reasons["Observation/mrd-x"] and "not in the input" in reasons["Observation/mrd-x"]
+
+
+def test_a_cumulative_report_of_several_draws_gives_one_finding_per_draw():
+    """A DiagnosticReport listing results of several days (a cumulative or trend report, as EHRs print them): each
+    result keeps its own draw. Before, the report's results were one blood count dated by the first: the platelet
+    count of 20 March joined the WBC of 1 March, and the WBC of 20 March was dropped as 'a second wbc'."""
+    results = [observation("a", loinc("6690-2"), valueQuantity={"value": 150, "unit": "10*9/L"}, effectiveDateTime="2024-03-01"),
+               observation("b", loinc("6690-2"), valueQuantity={"value": 3, "unit": "10*9/L"}, effectiveDateTime="2024-03-20"),
+               observation("c", loinc("777-3"), valueQuantity={"value": 20, "unit": "10*9/L"}, effectiveDateTime="2024-03-20")]
+    report = {"resourceType": "DiagnosticReport", "id": "r", "status": "final", "code": loinc("58410-2"), "subject": SUBJECT,
+              "effectiveDateTime": "2024-03-01", "result": [{"reference": f"Observation/{r['id']}"} for r in results]}
+    patient = imported(report, *results)
+    by_day = {str(f.date): (f.wbc.value if f.wbc else None, f.platelets.value if f.platelets else None)
+              for f in findings_of(patient, "cbc")}
+    assert by_day == {"2024-03-01": (150, None), "2024-03-20": (3, 20)}
+    assert patient.report.not_mapped() == []

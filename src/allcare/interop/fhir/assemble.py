@@ -33,7 +33,7 @@ from .import_patient import derived_summary, patient_block, patient_identifiers,
 from .item import Item, server_base
 from .monitoring import GROUPED_BY_TIME, foreign_dose
 from .problems import FhirInputError, FhirProblem, MappingReport
-from .read_helpers import codings, effective, effective_key, identifier_value, ref_target, short_ref
+from .read_helpers import as_date, codings, effective, effective_key, identifier_value, ref_target, short_ref
 from .versions import current_versions
 
 CONTAINER_KINDS = ("report", "genetics-report", "cbc-panel", "csf-panel", "treatment-plan")
@@ -182,7 +182,7 @@ def assemble_patient(patient: Item, items: list[Item], index: Index, medications
 
     findings: list[dict] = []
     sources: list[list[str]] = []
-    for group in groups.values():
+    for group in _split_by_draw(groups, collected).values():
         for finding_type, members, finding_id in _partitions(group):
             builder = Builder(report, finding_id, group.explicit, medications=medications or {}, samples=samples,
                               collected=collected)
@@ -290,6 +290,37 @@ def _containers(items: list[Item], index: Index, report: MappingReport) -> tuple
             else:
                 consumed.setdefault(target.ref, item.ref)
     return consumed, covered
+
+
+def _split_by_draw(groups: dict[str, _Group], collected: dict[str, str]) -> dict[str, _Group]:
+    """A report's or panel's results of several days (a cumulative report) as one group per day of sampling.
+
+    A container groups its results; but results sampled on different days are different draws (their
+    effective[x], else their Specimen's collection), each its own finding, dated by its own day (id
+    ``<container>@<day>``). Results without a day of their own, and the container itself, go with the
+    container's day (else the first). A treatment plan's administrations are never split: a block spans days.
+    """
+    out: dict[str, _Group] = {}
+    for key, group in groups.items():
+        if group.explicit or not key.startswith(("c:DiagnosticReport/", "c:Observation/")) or len(group.members) < 2:
+            out[key] = group
+            continue
+        days: dict[dt.date | None, list[Item]] = {}
+        for m in group.members:
+            day = effective(m.resource, issued=False)[0] or as_date(collected.get(m.ref))
+            days.setdefault(day, []).append(m)
+        dated = sorted(d for d in days if d is not None)
+        if len(dated) < 2:
+            out[key] = group
+            continue
+        undated = days.pop(None, [])
+        container = next((m for m in group.members if key == f"c:{m.ref}"), None)
+        home = next((d for d, ms in days.items() if container in ms), dated[0])
+        days[home] = days[home] + undated
+        for day in dated:
+            out[f"{key}@{day.isoformat()}"] = _Group(f"{group.finding_id or group_id(m.ref for m in group.members)}"
+                                                     f"@{day.isoformat()}"[:_MAX_GROUP_ID], False, days[day])
+    return out
 
 
 # A report or panel of one of these statuses withdraws what it lists (FHIR R4 DiagnosticReport.status:
