@@ -226,10 +226,13 @@ def specimen_samples(items: list[Item], index: Index) -> tuple[dict[str, str], d
     samples: dict[str, str] = {}
     collected: dict[str, str] = {}
     for item in items:
-        if item.rtype == "Observation":
-            references = [item.resource.specimen] if item.resource.specimen is not None else []
-        elif item.rtype == "DiagnosticReport":
-            references = item.resource.specimen or []
+        rtype = item.rtype
+        if rtype == "Observation":
+            if item.resource.specimen is None:
+                continue
+            references = [item.resource.specimen]
+        elif rtype == "DiagnosticReport" and item.resource.specimen:
+            references = item.resource.specimen
         else:
             continue
         specimens = [found for reference in references

@@ -142,7 +142,7 @@ def _base(finding_type: str, members: list[Item], b: Builder) -> dict | None:
         b.report.partly(m.ref, "no effective[x] (when the sample was taken): dated by issued, when the result was made "
                                "available; the sample was taken on or before that day")
     for member in members:
-        if quantity_from_text(member.resource):
+        if getattr(member.resource, "valueString", None) and quantity_from_text(member.resource):
             b.report.partly(member.ref, f"value read from its text (valueString {member.resource.valueString!r})")
     out: dict[str, Any] = {"type": finding_type, "id": b.finding_id, "date": day.isoformat()}
     note = next((note for m in members if m.resource.extension and (note := ext_value(m.resource, C.EXT_NOTE))), None)
