@@ -692,3 +692,19 @@ def test_a_cumulative_report_of_several_draws_gives_one_finding_per_draw():
               for f in findings_of(patient, "cbc")}
     assert by_day == {"2024-03-01": (150, None), "2024-03-20": (3, 20)}
     assert patient.report.not_mapped() == []
+
+
+# Two copies of one result without version metadata: the status says which came later -----------------------------------
+def test_the_status_orders_two_copies_of_a_result_that_carry_no_version():
+    """An interface forwards a result and then its correction, both without meta.versionId or lastUpdated: the
+    copy whose status is corrected/amended (FHIR R4 observation-status: 'subsequent to being final') is the later
+    one, and one entered-in-error withdraws the result. Before, neither copy was used."""
+    def wbc(value: float, status: str) -> dict:
+        return observation("wbc", loinc("6690-2"), status=status, valueQuantity={"value": value, "unit": "10*9/L"})
+
+    (cbc,) = findings_of(imported(wbc(250, "final"), wbc(25, "corrected")), "cbc")
+    assert cbc.wbc.value == 25
+    (cbc,) = findings_of(imported(wbc(25, "amended"), wbc(250, "preliminary")), "cbc")
+    assert cbc.wbc.value == 25
+    assert findings_of(imported(wbc(250, "final"), wbc(250.0001, "entered-in-error")), "cbc") == []
+    assert findings_of(imported(wbc(250, "final"), wbc(25, "final")), "cbc") == []  # nothing orders them: neither
