@@ -708,3 +708,11 @@ def test_the_status_orders_two_copies_of_a_result_that_carry_no_version():
     assert cbc.wbc.value == 25
     assert findings_of(imported(wbc(250, "final"), wbc(250.0001, "entered-in-error")), "cbc") == []
     assert findings_of(imported(wbc(250, "final"), wbc(25, "final")), "cbc") == []  # nothing orders them: neither
+
+
+def test_a_leukaemia_condition_dated_by_an_onset_period_gives_the_diagnosis_date():
+    """Condition.onset[x] may be a Period (FHIR R4): its start dates the diagnosis as onsetDateTime does; before,
+    it was reported 'no asserted or onset date' and the diagnosis date was guessed from the findings."""
+    condition = {"resourceType": "Condition", "id": "dx", "subject": SUBJECT, "onsetPeriod": {"start": "2024-02-27"},
+                 "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "C91.00"}]}}
+    assert str(imported(condition).case.diagnosis_date) == "2024-02-27"

@@ -122,7 +122,9 @@ def read_condition(condition, ref: str, report: MappingReport, conditions: list[
                                     "diagnosis date")
         return
     if leukaemia:
-        day = as_date(ext_value(condition, C.CONDITION_ASSERTED_DATE)) or as_date(getattr(condition, "onsetDateTime", None))
+        period = getattr(condition, "onsetPeriod", None)
+        day = (as_date(ext_value(condition, C.CONDITION_ASSERTED_DATE)) or as_date(getattr(condition, "onsetDateTime", None))
+               or (as_date(period.start) if period is not None else None))
         if day is not None:
             dates.append(day)
         histology = ext_value(condition, C.EXT_HISTOLOGY)

@@ -245,6 +245,7 @@ class Condition(Resource):
     clinicalStatus: CodeableConcept | None = None
     verificationStatus: CodeableConcept | None = None
     onsetDateTime: DateTime | None = None
+    onsetPeriod: Period | None = None
 
 
 class _Medication(_Timed):
