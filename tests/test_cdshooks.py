@@ -175,7 +175,10 @@ def test_missing_prefetch_without_a_fhir_server_is_412(cds, example_resources):
     assert "no fhirServer" in detail["error"] and any("observations" in p for p in detail["problems"])
 
 
-def test_a_refused_token_is_412_and_an_unreachable_server_502(cds, fhir, example_resources):
+def test_a_refused_token_and_an_unreachable_server_are_both_412(cds, fhir, example_resources):
+    """CDS Hooks 2.0 (Providing FHIR Resources): a service that cannot obtain required data because it cannot
+    access the FHIR server, and the prefetch lacks it, SHALL answer 412 Precondition Failed; an unreachable
+    server was answered 502, which an EHR does not read as 'send the prefetch'."""
     pid = example_resources[0]["id"]
     auth = {"access_token": "wrong", "token_type": "Bearer", "expires_in": 300, "scope": "patient/*.read", "subject": "x"}
     response = post(cds, hook(pid, fhirServer=f"{fhir.url}/fhir", fhirAuthorization=auth))
@@ -183,7 +186,7 @@ def test_a_refused_token_is_412_and_an_unreachable_server_502(cds, fhir, example
     from fhir_helpers import free_port
 
     response = post(cds, hook(pid, fhirServer=f"http://127.0.0.1:{free_port()}/fhir"))
-    assert response.status_code == 502 and "could not be reached" in response.json()["detail"]["error"]
+    assert response.status_code == 412 and "could not be reached" in response.json()["detail"]["error"]
 
 
 @pytest.mark.parametrize("body,status,message", [

@@ -337,3 +337,400 @@ def test_an_mrd_names_its_sample_in_its_name_or_body_site(name, body_site, sampl
         elements["bodySite"] = body_site
     (mrd,) = findings_of(imported(observation("mrd", {"text": name}, **elements)), "mrd")
     assert mrd.sample == sample
+
+# The diagnosis date: only a condition that names the leukaemia dates it ------------------------------------------------
+MCODE_PRIMARY = "http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-primary-cancer-condition"
+
+
+def _condition(cid: str, onset: str, code: dict, *profiles: str) -> dict:
+    out = {"resourceType": "Condition", "id": cid, "subject": SUBJECT, "onsetDateTime": onset, "code": code}
+    return {**out, "meta": {"profile": list(profiles)}} if profiles else out
+
+
+def test_an_other_cancer_does_not_give_the_leukaemia_its_diagnosis_date():
+    """An mCODE PrimaryCancerCondition is any primary cancer: a breast cancer of 2018 or a CLL (as in the mCODE
+    examples) is not the ALL, and its onset is not the ALL's diagnosis date (it sets the age at diagnosis and
+    the treatment days); before, every primary cancer condition's date was taken and the earliest won."""
+    breast = _condition("breast", "2018-03-16", {"coding": [{"system": SNOMED, "code": "353431000119107",
+                                                             "display": "Primary malignant neoplasm of female left breast"}]},
+                        MCODE_PRIMARY)
+    cll = _condition("cll", "2020-05-12", {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "C91.10"}]},
+                     MCODE_PRIMARY)
+    leukaemia = _condition("all", "2024-02-27", {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "C91.00"}]})
+    patient = imported(breast, cll, leukaemia)
+    assert str(patient.case.diagnosis_date) == "2024-02-27"
+    reasons = {e.resource: e.reason for e in patient.report.entries}
+    assert "not name the leukaemia" in reasons["Condition/breast"] and "not name the leukaemia" in reasons["Condition/cll"]
+    assert str(imported(breast).case.diagnosis_date) == "None"
+    uncoded = {**breast, "id": "uncoded"}  # Condition.code is optional in R4: this raised AttributeError before
+    del uncoded["code"]
+    entry = {e.resource: e for e in imported(uncoded).report.entries}["Condition/uncoded"]
+    assert "without a code" in entry.reason and "not the diagnosis date" in entry.reason
+
+
+def test_a_primary_cancer_condition_named_only_in_words_dates_the_leukaemia_when_the_words_name_it():
+    """A local code whose text names ALL (no ICD-10-CM or SNOMED CT code) still dates the diagnosis."""
+    local = {"coding": [{"system": "urn:oid:1.2.3.4", "code": "LEUK-7", "display": "Precursor B lymphoblastic leukaemia"}]}
+    patient = imported(_condition("dx", "2024-02-27", local, MCODE_PRIMARY))
+    assert str(patient.case.diagnosis_date) == "2024-02-27"
+
+
+# Results without effective[x]: dated by their specimen's collection, else by issued; never merged across draws ---------
+def _undated(rid: str, code: str, value: float, **elements) -> dict:
+    out = observation(rid, loinc(code), valueQuantity={"value": value, "unit": "10*9/L"}, **elements)
+    del out["effectiveDateTime"]
+    return out
+
+
+def test_results_without_effective_time_are_dated_by_their_specimen_or_issue_and_not_merged_across_draws():
+    """FHIR R4 Observation.effective[x] is optional; a result without it was taken when its Specimen was collected
+    (Specimen.collection.collected[x]), and else on or before it was issued. Before, every such result of a blood
+    count fell into one finding dated by the first one's issue: a platelet count of 20 March joined a WBC of
+    1 March, the later WBCs were dropped as 'a second wbc', and the specimen's collection date was ignored."""
+    specimen = {**_specimen("s1", V2_0487, "BLD"), "collection": {"collectedDateTime": "2024-02-27T08:00:00+01:00"}}
+    dr_specimen = {**_specimen("s2", V2_0487, "BLD"), "collection": {"collectedPeriod": {"start": "2024-04-10T07:50:00Z"}}}
+    report = {"resourceType": "DiagnosticReport", "id": "dr", "status": "final", "code": loinc("58410-2"), "subject": SUBJECT,
+              "issued": "2024-04-12T09:00:00Z", "specimen": [{"reference": "Specimen/s2"}],
+              "result": [{"reference": "Observation/w4"}]}
+    patient = imported(
+        _undated("w1", "6690-2", 150, issued="2024-03-01T10:00:00Z"),
+        _undated("w2", "6690-2", 3, issued="2024-03-20T10:00:00Z"),
+        _undated("p2", "777-3", 20, issued="2024-03-20T10:00:00Z"),
+        specimen, _undated("w3", "6690-2", 7, issued="2024-04-02T10:00:00Z", specimen={"reference": "Specimen/s1"}),
+        dr_specimen, report, _undated("w4", "6690-2", 5))
+    by_day = {str(f.date): (f.wbc.value if f.wbc else None, f.platelets.value if f.platelets else None)
+              for f in findings_of(patient, "cbc")}
+    assert by_day == {"2024-02-27": (7, None), "2024-03-01": (150, None), "2024-03-20": (3, 20), "2024-04-10": (5, None)}
+    reasons = {e.resource: e.reason for e in patient.report.entries}
+    assert "specimen" in reasons["Observation/w3"] and "issued" in reasons["Observation/w1"]
+    assert "a second" not in " ".join(reasons.values())
+
+
+# An MRD reported as "not detected" in words or codes ---------------------------------------------------------------
+@pytest.mark.parametrize("value", [
+    {"valueCodeableConcept": {"coding": [{"system": SNOMED, "code": "260415000", "display": "Not detected"}]}},
+    {"valueCodeableConcept": {"coding": [{"system": LOINC, "code": "LA11883-8"}]}},
+    {"valueCodeableConcept": {"text": "Negative"}},
+    {"valueString": "Not detected."},
+    {"valueString": "undetectable"},
+])
+def test_an_mrd_not_detected_without_a_level_is_kept_and_judged_not_evaluable(value):
+    """A lab's "Not detected" is a result: kept as 0 (not detected), which the engine judges negative only with
+    the assay's sensitivity (ELN/NCCN; docs/decisions.md#mrd-lines), so without one it is 'not evaluable'.
+    Before, it was reported unused and the assessment said the end-of-induction MRD had not been done."""
+    from allcare.engine import assess
+
+    mrd = observation("mrd", {"text": "MRD by flow cytometry"}, **value)
+    patient = imported(mrd)
+    (finding,) = findings_of(patient, "mrd")
+    assert finding.fraction == 0 and finding.comparator is None and finding.sensitivity is None
+    (entry,) = [e for e in patient.report.entries if e.resource == "Observation/mrd"]
+    assert entry.status == "mapped" and "sensitivity" in entry.reason
+    (result,) = assess(patient.case).mrd.series
+    assert result.status == "not_evaluable"
+
+
+def test_an_mrd_detected_without_a_level_is_reported_not_read_as_a_number():
+    mrd = observation("mrd", {"text": "MRD by flow cytometry"},
+                      valueCodeableConcept={"coding": [{"system": SNOMED, "code": "260373001", "display": "Detected"}]})
+    patient = imported(mrd)
+    assert findings_of(patient, "mrd") == []
+    assert "detected without its level" in patient.report.not_mapped()[0].reason
+
+
+# A batch-response: one searchset Bundle per search, and entries that answer with a status alone ---------------------
+def test_a_batch_response_of_searchsets_is_read_and_an_entry_with_only_a_status_is_passed_over():
+    """An EHR's answer to a batch of searches (FHIR R4 Bundle type batch-response) holds one searchset Bundle per
+    search, and a search that found nothing answers with a response and no resource (invariant bdl-5 allows an
+    entry without a resource when it has a request or a response). Before, the whole file was refused ('entry has
+    no resource'), and without that entry the searchsets' resources were reported unused."""
+    wbc = observation("w", loinc("6690-2"), valueQuantity={"value": 3.1, "unit": "10*9/L"})
+
+    def searchset(*resources: dict) -> dict:
+        return {"resourceType": "Bundle", "type": "searchset", "entry": [
+            {"fullUrl": f"https://ehr.example.org/fhir/{r['resourceType']}/{r['id']}", "resource": r} for r in resources]}
+
+    batch = {"resourceType": "Bundle", "type": "batch-response", "entry": [
+        {"resource": searchset(PATIENT), "response": {"status": "200 OK"}},
+        {"resource": searchset(wbc), "response": {"status": "200 OK"}},
+        {"response": {"status": "404 Not Found"}}]}
+    result = import_bundle(json.dumps(batch))
+    (patient,) = result.patients
+    (cbc,) = findings_of(patient, "cbc")
+    assert cbc.wbc.value == 3.1
+    with pytest.raises(FhirInputError) as error:  # neither a resource nor a request/response: not an entry at all
+        import_bundle(json.dumps({**batch, "entry": [*batch["entry"], {"fullUrl": "urn:uuid:1"}]}))
+    assert "bdl-5" in str(error.value.problems[0])
+
+
+def test_a_contained_medication_that_names_the_drug_is_reported_as_used():
+    """A MedicationAdministration naming its drug by a contained Medication (``#med``): the drug is read from it,
+    so the report counts it as mapped (before: 'Medication is context, not patient data allcare uses')."""
+    med = {"resourceType": "Medication", "id": "med", "code": {"coding": [
+        {"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "11202", "display": "vincristine"}]}}
+    given = {"resourceType": "MedicationAdministration", "id": "ma", "status": "completed", "subject": SUBJECT,
+             "contained": [med], "medicationReference": {"reference": "#med"}, "effectiveDateTime": "2024-03-01"}
+    patient = imported(given)
+    (treatment,) = findings_of(patient, "treatment")
+    assert treatment.agents == ["vincristine"]
+    assert patient.report.not_mapped() == [] and patient.report.counts == {"mapped": 3}
+
+
+# Resources allcare does not read, in the shapes R4 gives them -----------------------------------------------------------
+@pytest.mark.parametrize("strict", [False, True])
+def test_resources_allcare_does_not_read_are_passed_over_in_every_r4_shape(strict):
+    """A patient's $everything or document Bundle carries resources allcare does not read; R4 gives some of them
+    a single identifier (Composition, QuestionnaireResponse: 0..1), a list of subjects (Account, Contract: 0..*),
+    or exists only in R4, not R4B (MedicinalProduct...). Before, each refused the whole file ('identifier:
+    Expected array', 'subject: Expected object', 'not a FHIR R4 resource') although they are valid FHIR R4."""
+    one_identifier = {"system": "urn:ietf:rfc:3986", "value": "urn:uuid:0c3151bd-1cbf-4d64-b04d-cd9187a4c6e0"}
+    others = [
+        {"resourceType": "Composition", "id": "doc", "identifier": one_identifier, "status": "final",
+         "type": loinc("60591-5"), "subject": SUBJECT, "date": "2024-03-02", "author": [{"display": "Dr A"}], "title": "Summary"},
+        {"resourceType": "QuestionnaireResponse", "id": "qr", "identifier": one_identifier, "status": "completed",
+         "subject": SUBJECT},
+        {"resourceType": "Account", "id": "acc", "status": "active", "subject": [SUBJECT]},
+        {"resourceType": "MedicinalProduct", "id": "mp", "name": [{"productName": "Vincristine"}]},
+    ]
+    wbc = observation("w", loinc("6690-2"), valueQuantity={"value": 3.1, "unit": "10*9/L"})
+    result = import_bundle(json.dumps({"resourceType": "Bundle", "type": "collection",
+                                       "entry": [{"resource": r} for r in (PATIENT, wbc, *others)]}), strict=strict)
+    (patient,) = result.patients
+    assert findings_of(patient, "cbc")[0].wbc.value == 3.1
+    unused = {e.resource for e in [*patient.report.not_mapped(), *result.report.not_mapped()]}
+    assert {"Composition/doc", "QuestionnaireResponse/qr", "Account/acc", "MedicinalProduct/mp"} <= unused
+
+
+# Two servers' resources of the same Type/id in one Bundle --------------------------------------------------------------
+def test_two_patients_of_the_same_id_on_two_servers_stay_two_patients():
+    """A Bundle merged from two EHRs can hold Patient/1 of each (fullUrl https://a.org/fhir/Patient/1 and
+    https://b.org/fhir/Patient/1): in a Bundle a resource is its fullUrl, and a relative reference ('Patient/1')
+    is read against the server of the resource that makes it (FHIR R4 Bundle, resolving references). Before, the
+    two were taken as versions of one resource: the boy's WBC joined the woman's record (the later versionId)."""
+    def wbc(rid: str, value: float) -> dict:
+        out = observation(rid, loinc("6690-2"), valueQuantity={"value": value, "unit": "10*9/L"})
+        return {**out, "subject": {"reference": "Patient/1"}}
+
+    boy = {"resourceType": "Patient", "id": "1", "meta": {"versionId": "1"}, "gender": "male", "birthDate": "2019-01-01"}
+    woman = {"resourceType": "Patient", "id": "1", "meta": {"versionId": "3"}, "gender": "female", "birthDate": "1950-01-01"}
+    entries = [("https://a.org/fhir/Patient/1", boy), ("https://b.org/fhir/Patient/1", woman),
+               ("https://a.org/fhir/Observation/x", wbc("x", 3)), ("https://b.org/fhir/Observation/y", wbc("y", 250))]
+    result = import_bundle(json.dumps({"resourceType": "Bundle", "type": "collection",
+                                       "entry": [{"fullUrl": url, "resource": r} for url, r in entries]}))
+    assert result.failed == {}
+    by_sex = {str(p.case.patient.sex.value): p for p in result.patients}
+    assert [f.wbc.value for f in by_sex["male"].case.findings] == [3]
+    assert [f.wbc.value for f in by_sex["female"].case.findings] == [250]
+    assert by_sex["male"].patient_id != by_sex["female"].patient_id  # two records, never merged into one
+    same_server = [(url.replace("https://b.org", "HTTP://A.org"), r) for url, r in entries]  # one server written twice
+    (one,) = import_bundle(json.dumps({"resourceType": "Bundle", "type": "collection",
+                                       "entry": [{"fullUrl": url, "resource": r} for url, r in same_server]})).patients
+    assert one.case.patient.birth_date.year == 1950  # versions of one Patient: the current one is read
+
+
+# Numeric results sent as text (valueString), and values the source says are absent --------------------------------------
+def test_a_numeric_result_sent_as_text_is_read_with_its_unit_and_comparator_and_said_so():
+    """HL7 v2 interfaces often send a number as text (OBX-2 'ST'), which becomes valueString: '85%' marrow blasts,
+    '<20 x10^9/L' platelets. Before, each was reported 'no numeric value' and the marrow result was lost (the
+    diagnosis then lacked its blast percentage). Text that is not one number (a range, words) is still not read."""
+    marrow = observation("bm", loinc("11150-0"), valueString="85 %")
+    platelets = observation("plt", loinc("777-3"), valueString="<20 x10^9/L")
+    ranged = observation("wbc", loinc("6690-2"), valueString="3-4 x10^9/L")
+    patient = imported(marrow, platelets, ranged)
+    (bm,) = findings_of(patient, "marrow")
+    (cbc,) = findings_of(patient, "cbc")
+    assert bm.blasts_pct.value == 85
+    assert (cbc.platelets.value, cbc.platelets.comparator, cbc.wbc) == (20, "<", None)
+    reasons = {e.resource: e.reason for e in patient.report.entries}
+    assert "valueString '85 %'" in reasons["Observation/bm"] and "no numeric value" in reasons["Observation/wbc"]
+
+
+def test_a_value_the_source_says_is_absent_is_reported_with_the_sources_reason():
+    absent = observation("wbc", loinc("6690-2"), dataAbsentReason={"coding": [
+        {"system": "http://terminology.hl7.org/CodeSystem/data-absent-reason", "code": "error", "display": "Error"}]})
+    (entry,) = imported(absent).report.not_mapped()
+    assert "Error (dataAbsentReason)" in entry.reason
+
+
+# A withdrawn report withdraws its results ------------------------------------------------------------------------------
+@pytest.mark.parametrize("status", ["entered-in-error", "cancelled"])
+def test_the_results_of_a_withdrawn_report_or_panel_are_not_used(status):
+    """FHIR R4 DiagnosticReport.status entered-in-error: the report was withdrawn and 'should never have existed';
+    cancelled: it was not done. Its results are part of it. Before, only the report was skipped and a result it
+    lists (status final, as interfaces leave them) was still read: a withdrawn WBC of 250 raised hyperleukocytosis.
+    A result also listed by a report that stands is still read."""
+    wbc = observation("w", loinc("6690-2"), valueQuantity={"value": 250, "unit": "10*9/L"})
+    plt = observation("p", loinc("777-3"), valueQuantity={"value": 5, "unit": "10*9/L"}, effectiveDateTime="2024-03-02")
+    hb = observation("h", loinc("718-7"), valueQuantity={"value": 9, "unit": "g/dL"}, effectiveDateTime="2024-03-03")
+    withdrawn = {"resourceType": "DiagnosticReport", "id": "r", "status": status, "code": loinc("58410-2"),
+                 "subject": SUBJECT, "effectiveDateTime": "2024-03-01", "result": [{"reference": "Observation/w"}]}
+    panel = {**observation("panel", loinc("58410-2"), status=status, effectiveDateTime="2024-03-02"),
+             "hasMember": [{"reference": "Observation/p"}, {"reference": "Observation/h"}]}
+    standing = {**withdrawn, "id": "r2", "status": "final", "effectiveDateTime": "2024-03-03",
+                "result": [{"reference": "Observation/h"}]}
+    patient = imported(withdrawn, wbc, panel, plt, hb, standing)
+    (cbc,) = findings_of(patient, "cbc")
+    assert (cbc.wbc, cbc.platelets, cbc.hemoglobin.value) == (None, None, 9)
+    reasons = {e.resource: e.reason for e in patient.report.entries}
+    assert f"DiagnosticReport/r, {status}" in reasons["Observation/w"] and f"Observation/panel, {status}" in reasons["Observation/p"]
+
+
+def test_a_fhir_xml_file_is_refused_as_xml_not_as_broken_json():
+    xml = '<?xml version="1.0" encoding="UTF-8"?>\n<Bundle xmlns="http://hl7.org/fhir"><type value="collection"/></Bundle>'
+    with pytest.raises(FhirInputError) as error:
+        import_bundle(xml.encode())
+    assert "FHIR XML" in error.value.problems[0].message and "JSON" in error.value.problems[0].message
+
+
+# A predisposing condition that is only suspected -----------------------------------------------------------------------
+@pytest.mark.parametrize("verification", ["unconfirmed", "provisional", "differential"])
+def test_a_predisposing_condition_not_confirmed_is_not_taken_as_present(verification):
+    """FHIR R4 Condition.verificationStatus unconfirmed / provisional / differential: the condition is suspected,
+    one of several possibilities. Down syndrome changes the risk group and the toxicity picture: before, a
+    differential Down syndrome was taken as present. Confirmed (or no verification status) is taken."""
+    def down(cid: str, status: str | None) -> dict:
+        out = {"resourceType": "Condition", "id": cid, "subject": SUBJECT,
+               "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "Q90.9"}]}}
+        if status:
+            out["verificationStatus"] = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-ver-status",
+                                                     "code": status}]}
+        return out
+
+    patient = imported(down("ds", verification))
+    assert patient.case.patient.conditions == []
+    (entry,) = patient.report.not_mapped()
+    assert verification in entry.reason and "not confirmed" in entry.reason
+    assert [c.value for c in imported(down("ds", "confirmed")).case.patient.conditions] == ["down_syndrome"]
+    assert [c.value for c in imported(down("ds", None)).case.patient.conditions] == ["down_syndrome"]
+
+
+def test_a_transaction_bundle_with_conditional_references_to_the_patient_is_read():
+    """A transaction Bundle names the patient by a conditional reference, 'Patient?identifier=system|value' (FHIR R4
+    http.html#trules), which the receiving server resolves to the one Patient with that identifier; allcare
+    resolves it among the patients of the input. Before, every result was reported 'not a Patient in the input'."""
+    mrn = "http://hospital.example.org/mrn"
+    patient = {"resourceType": "Patient", "identifier": [{"system": mrn, "value": "12345"}], "birthDate": "2015-01-01"}
+    wbc = observation("w", loinc("6690-2"), valueQuantity={"value": 3.1, "unit": "10*9/L"},
+                      subject={"reference": f"Patient?identifier={mrn.replace('/', '%2F')}%7C12345"})
+    del wbc["id"]
+    other = {**wbc, "subject": {"reference": f"Patient?identifier={mrn}|99999"}}
+    bundle = {"resourceType": "Bundle", "type": "transaction", "entry": [
+        {"fullUrl": "urn:uuid:61ebe359-bfdc-4613-8bf2-c5e300945f0a", "resource": patient,
+         "request": {"method": "PUT", "url": f"Patient?identifier={mrn}|12345"}},
+        {"fullUrl": "urn:uuid:88f151c0-a954-468a-88bd-5ae15c08e059", "resource": wbc, "request": {"method": "POST", "url": "Observation"}},
+        {"fullUrl": "urn:uuid:0f2b5c1e-6c55-4d3c-9d39-3b7cf1d2a001", "resource": other, "request": {"method": "POST", "url": "Observation"}}]}
+    result = import_bundle(json.dumps(bundle))
+    (imported_patient,) = result.patients
+    (cbc,) = findings_of(imported_patient, "cbc")
+    assert cbc.wbc.value == 3.1
+    assert any("99999" in e.reason and "not a Patient in the input" in e.reason for e in result.report.entries)
+
+
+def test_an_identifier_two_patients_share_names_neither():
+    """Two Patients of the input with the same MRN (two sites' numbering, a typing error): a result naming the
+    patient by that identifier (subject.identifier, or a conditional reference) cannot say which; before, it went
+    to whichever Patient came first. Now it goes to neither, with the reason."""
+    mrn = {"system": "http://hospital.example.org/mrn", "value": "12345"}
+    first = {"resourceType": "Patient", "id": "a", "identifier": [mrn], "birthDate": "2015-01-01"}
+    second = {"resourceType": "Patient", "id": "b", "identifier": [mrn], "birthDate": "1950-01-01"}
+    wbc = {**observation("w", loinc("6690-2"), valueQuantity={"value": 3.1, "unit": "10*9/L"}), "subject": {"identifier": mrn}}
+    result = import_bundle(json.dumps({"resourceType": "Bundle", "type": "collection",
+                                       "entry": [{"resource": r} for r in (first, second, wbc)]}))
+    assert all(p.case.findings == [] for p in result.patients) and len(result.patients) == 2
+    assert any(e.resource == "Observation/w" for e in result.report.not_mapped())
+
+
+# Immunophenotype text as flow laboratories write it ----------------------------------------------------------------------
+def _flow(text: str) -> dict:
+    return observation("flow", loinc("101119-6"), valueString=text)
+
+
+def test_a_flow_report_sentence_with_both_polarities_reads_each_marker_with_its_own():
+    """'positive for CD19, CD10 and TdT and negative for MPO and cCD3': before, the 'positive for' list ran on to
+    the end of the sentence, so cCD3 (the T-lineage marker) and MPO were read as POSITIVE, turning a B-ALL into a
+    mixed-phenotype picture."""
+    (found,) = findings_of(imported(_flow("Blasts are positive for CD19, CD10 and TdT and negative for MPO and cCD3.")),
+                           "immunophenotype")
+    assert found.markers == {"CD19": "positive", "CD10": "positive", "TdT": "positive", "MPO": "negative", "cCD3": "negative"}
+
+
+def test_a_flow_report_in_plus_minus_notation_is_read():
+    """'CD19+ CD10+ HLA-DR+ cCD3- MPO-' is the other way flow laboratories write a phenotype; a marker written
+    '+/-' (partly expressed) is not read either way."""
+    (found,) = findings_of(imported(_flow("CD19+, CD10+, HLA-DR+, CD34+/-, cCD3-, MPO-")), "immunophenotype")
+    assert found.markers == {"CD19": "positive", "CD10": "positive", "HLA-DR": "positive", "cCD3": "negative",
+                             "MPO": "negative"}
+
+
+def test_a_radiotherapy_course_coded_only_is_named_radiotherapy_and_exported_as_one():
+    """An mCODE RadiotherapyCourseSummary often carries the SNOMED CT code alone (no display or text). Before, the
+    code itself became the treatment's agent ('1217123003'), and allcare's own export then wrote that 'agent' as
+    a MedicationAdministration. Now the agent is 'radiotherapy' with its body site, and it goes back out as a
+    radiotherapy Procedure."""
+    from allcare.interop.fhir import case_to_bundle
+
+    course = {"resourceType": "Procedure", "id": "rt", "status": "completed", "subject": SUBJECT,
+              "meta": {"profile": ["http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-radiotherapy-course-summary"]},
+              "code": {"coding": [{"system": SNOMED, "code": "1217123003"}]},
+              "bodySite": [{"coding": [{"system": SNOMED, "code": "12738006", "display": "Brain structure"}]}],
+              "performedPeriod": {"start": "2024-03-01", "end": "2024-03-12"}}
+    patient = imported(course)
+    (treatment,) = findings_of(patient, "treatment")
+    assert treatment.agents == ["radiotherapy to Brain structure"]
+    exported = case_to_bundle(patient.case)
+    types = [e["resource"]["resourceType"] for e in exported["entry"]]
+    assert "Procedure" in types and "MedicationAdministration" not in types
+
+
+def test_an_mrd_whose_specimen_is_not_in_the_input_takes_its_sample_from_the_references_words_or_says_so():
+    """A CDS Hooks prefetch or an Observation search carries no Specimen: an MRD naming 'Specimen/pb' (display
+    'Peripheral blood') was counted as a marrow MRD (the default), although the reference says blood. Now the
+    reference's words give the sample; a reference with no words is reported: its sample is not known."""
+    blood = observation("mrd-pb", {"text": "MRD flow cytometry"}, valueQuantity={"value": 0.005, "unit": "%"},
+                        specimen={"reference": "Specimen/pb", "display": "Peripheral blood"})
+    unknown = observation("mrd-x", {"text": "MRD flow cytometry"}, valueQuantity={"value": 0.02, "unit": "%"},
+                          effectiveDateTime="2024-03-02", specimen={"reference": "Specimen/x"})
+    patient = imported(blood, unknown)
+    assert {str(f.id): f.sample for f in findings_of(patient, "mrd")} == {"Observation/mrd-pb": "blood", "Observation/mrd-x": None}
+    reasons = {e.resource: e.reason for e in patient.report.entries}
+    assert "Specimen/x" in reasons["Observation/mrd-x"] and "not in the input" in reasons["Observation/mrd-x"]
+
+
+def test_a_cumulative_report_of_several_draws_gives_one_finding_per_draw():
+    """A DiagnosticReport listing results of several days (a cumulative or trend report, as EHRs print them): each
+    result keeps its own draw. Before, the report's results were one blood count dated by the first: the platelet
+    count of 20 March joined the WBC of 1 March, and the WBC of 20 March was dropped as 'a second wbc'."""
+    results = [observation("a", loinc("6690-2"), valueQuantity={"value": 150, "unit": "10*9/L"}, effectiveDateTime="2024-03-01"),
+               observation("b", loinc("6690-2"), valueQuantity={"value": 3, "unit": "10*9/L"}, effectiveDateTime="2024-03-20"),
+               observation("c", loinc("777-3"), valueQuantity={"value": 20, "unit": "10*9/L"}, effectiveDateTime="2024-03-20")]
+    report = {"resourceType": "DiagnosticReport", "id": "r", "status": "final", "code": loinc("58410-2"), "subject": SUBJECT,
+              "effectiveDateTime": "2024-03-01", "result": [{"reference": f"Observation/{r['id']}"} for r in results]}
+    patient = imported(report, *results)
+    by_day = {str(f.date): (f.wbc.value if f.wbc else None, f.platelets.value if f.platelets else None)
+              for f in findings_of(patient, "cbc")}
+    assert by_day == {"2024-03-01": (150, None), "2024-03-20": (3, 20)}
+    assert patient.report.not_mapped() == []
+
+
+# Two copies of one result without version metadata: the status says which came later -----------------------------------
+def test_the_status_orders_two_copies_of_a_result_that_carry_no_version():
+    """An interface forwards a result and then its correction, both without meta.versionId or lastUpdated: the
+    copy whose status is corrected/amended (FHIR R4 observation-status: 'subsequent to being final') is the later
+    one, and one entered-in-error withdraws the result. Before, neither copy was used."""
+    def wbc(value: float, status: str) -> dict:
+        return observation("wbc", loinc("6690-2"), status=status, valueQuantity={"value": value, "unit": "10*9/L"})
+
+    (cbc,) = findings_of(imported(wbc(250, "final"), wbc(25, "corrected")), "cbc")
+    assert cbc.wbc.value == 25
+    (cbc,) = findings_of(imported(wbc(25, "amended"), wbc(250, "preliminary")), "cbc")
+    assert cbc.wbc.value == 25
+    assert findings_of(imported(wbc(250, "final"), wbc(250.0001, "entered-in-error")), "cbc") == []
+    assert findings_of(imported(wbc(250, "final"), wbc(25, "final")), "cbc") == []  # nothing orders them: neither
+
+
+def test_a_leukaemia_condition_dated_by_an_onset_period_gives_the_diagnosis_date():
+    """Condition.onset[x] may be a Period (FHIR R4): its start dates the diagnosis as onsetDateTime does; before,
+    it was reported 'no asserted or onset date' and the diagnosis date was guessed from the findings."""
+    condition = {"resourceType": "Condition", "id": "dx", "subject": SUBJECT, "onsetPeriod": {"start": "2024-02-27"},
+                 "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "C91.00"}]}}
+    assert str(imported(condition).case.diagnosis_date) == "2024-02-27"

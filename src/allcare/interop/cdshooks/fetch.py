@@ -2,9 +2,12 @@
 
 Templates are filled with the hook context, read with the request's bearer
 token, and searchset pages are followed (up to a bound) so a long history is
-complete. A FHIR server that cannot be reached is a gateway error (502); one
-that refuses or lacks the data means the service cannot run on this request
-(412 Precondition Failed, as CDS Hooks 2.0 prescribes for missing prefetch).
+complete. Whatever keeps the service from the data (a server that cannot be
+reached, that fails, refuses the token or sends something else than FHIR JSON)
+is one answer, 412 Precondition Failed: CDS Hooks 2.0 says a service that
+cannot obtain required data because it cannot access the FHIR server SHALL
+answer so (https://cds-hooks.hl7.org/2.0/#providing-fhir-resources-to-a-cds-service).
+The message says which it was.
 """
 
 from __future__ import annotations
@@ -16,9 +19,7 @@ import httpx
 
 
 class FetchError(Exception):
-    def __init__(self, status: int, message: str):
-        self.status = status
-        super().__init__(message)
+    """The data could not be fetched (answered 412 Precondition Failed), and why."""
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,7 @@ def fill(template: str, context: dict) -> str:
     for key, value in context.items():
         out = out.replace(f"{{{{context.{key}}}}}", str(value))
     if "{{" in out:
-        raise FetchError(412, f"prefetch template {template!r} needs context this hook did not send")
+        raise FetchError(f"prefetch template {template!r} needs context this hook did not send")
     return out
 
 
@@ -69,14 +70,14 @@ async def fetch_rest(client: httpx.AsyncClient, server: str, first: dict, token:
             return merged
         url = urljoin(server.rstrip("/") + "/", url)
         if origin(url) != home:
-            raise FetchError(412, f"the search for {query} continues on another server ({origin(url)[1]}); allcare follows "
+            raise FetchError(f"the search for {query} continues on another server ({origin(url)[1]}); allcare follows "
                                   f"pages only on {home[1]} (the server the access token is for), so the data is incomplete")
         page = await _get(client, server, url, query, token, settings)
         if not isinstance(page, dict) or page.get("resourceType") != "Bundle":
-            raise FetchError(502, f"a page of the search for {query} is not a Bundle")
+            raise FetchError(f"a page of the search for {query} is not a Bundle")
         merged["entry"] += list(page.get("entry") or [])
         merged["link"] = page.get("link") or []
-    raise FetchError(502, f"more than {settings.max_pages} pages for {query}; the data would be incomplete, ask the FHIR server for larger pages")
+    raise FetchError(f"more than {settings.max_pages} pages for {query}; the data would be incomplete, ask the FHIR server for larger pages")
 
 
 async def _get(client: httpx.AsyncClient, server: str, url: str, query: str, token: str | None, settings: FetchSettings):
@@ -86,13 +87,13 @@ async def _get(client: httpx.AsyncClient, server: str, url: str, query: str, tok
     try:
         response = await client.get(url, headers=headers, timeout=settings.timeout_seconds, follow_redirects=False)
     except httpx.HTTPError as error:
-        raise FetchError(502, f"FHIR server {server} could not be reached for {query}: {type(error).__name__}") from None
+        raise FetchError(f"FHIR server {server} could not be reached for {query}: {type(error).__name__}") from None
     if response.status_code >= 500 or 300 <= response.status_code < 400:
-        raise FetchError(502, f"FHIR server answered {response.status_code} for {query}")
+        raise FetchError(f"FHIR server answered {response.status_code} for {query}")
     if response.status_code >= 400:
-        raise FetchError(412, f"FHIR server answered {response.status_code} for {query}: the data this service needs "
+        raise FetchError(f"FHIR server answered {response.status_code} for {query}: the data this service needs "
                               "could not be read with the authorization given")
     try:
         return response.json()
     except ValueError:
-        raise FetchError(502, f"FHIR server sent something that is not JSON for {query}") from None
+        raise FetchError(f"FHIR server sent something that is not JSON for {query}") from None

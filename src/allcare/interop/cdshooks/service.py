@@ -4,8 +4,8 @@ The request's prefetch (or what is fetched from its ``fhirServer`` when a key is
 missing) is imported with the same FHIR importer the CLI uses, assessed by the
 engine, and answered with cards. Problems are answered in CDS Hooks' terms:
 400 for a malformed request, 412 when data the service needs is missing and
-cannot be fetched, 422 for FHIR content that cannot be imported, 502 when the
-named FHIR server fails.
+cannot be fetched (the named FHIR server unreachable, failing or refusing too),
+422 for FHIR content that cannot be imported.
 """
 
 from __future__ import annotations
@@ -104,8 +104,9 @@ def cds_discovery() -> dict:
 
 
 @router.post(f"/cds-services/{SERVICE_ID}", responses={status: {"description": text} for status, text in {
-    400: "not a valid CDS Hooks request", 401: "no JWT of a trusted CDS client", 412: "prefetch data missing",
-    413: "request too large", 422: "FHIR data that cannot be imported", 502: "the FHIR server failed"}.items()})
+    400: "not a valid CDS Hooks request", 401: "no JWT of a trusted CDS client",
+    412: "prefetch data missing, and the FHIR server could not be read for it",
+    413: "request too large", 422: "FHIR data that cannot be imported"}.items()})
 async def cds_all_assessment(request: Request, _client: Annotated[dict | None, Depends(require_cds_client)]) -> JSONResponse:
     """Assess the patient in context and answer with cards (the caller's JWT is checked first).
 
@@ -256,7 +257,7 @@ async def _fetch(hook_request: HookRequest, settings: CdsSettings, missing: list
                 found = await fetch_rest(client, hook_request.fhirServer, orjson.loads(texts[key]), token, settings.fetch)
                 texts[key] = orjson.dumps(found)
     except FetchError as error:
-        raise _error(error.status, str(error)) from None
+        raise _error(412, str(error)) from None
 
 
 def create_app(settings: CdsSettings | None = None, auth: CdsAuth | None = None) -> FastAPI:

@@ -23,16 +23,17 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qsl
 
 from ...engine.case import CASE_SCHEMA, Case, CaseValidationError, case_from_dict
 from . import codes as C
 from .classify import FINDING_TYPE, unused_reason
 from .import_findings import Builder, build_finding, skipped_status
 from .import_patient import derived_summary, patient_block, patient_identifiers, read_condition, stable_patient_id
-from .item import Item
+from .item import Item, server_base
 from .monitoring import GROUPED_BY_TIME, foreign_dose
 from .problems import FhirInputError, FhirProblem, MappingReport
-from .read_helpers import codings, effective, effective_key, ref_target, short_ref
+from .read_helpers import as_date, codings, effective, effective_key, identifier_value, ref_target, short_ref
 from .versions import current_versions
 
 CONTAINER_KINDS = ("report", "genetics-report", "cbc-panel", "csf-panel", "treatment-plan")
@@ -46,8 +47,12 @@ class Index:
         self.by_url: dict[str, Item] = {}
         self.patients_by_identifier: dict[tuple[str, str], str] = {}
         self._resolved: dict[str, Item | None] = {}  # each reference text looked up once (a thousand results name one patient)
+        # Whether one Type/id is on several servers (importer.distinguish_servers named them by fullUrl): then
+        # a relative reference is first read against the server of the resource that makes it.
+        self.by_server = False
         for item in items:
             self._add(item)
+            self.by_server = self.by_server or "://" in item.ref
 
     def _add(self, item: Item) -> None:
         if item.resource.id:
@@ -57,7 +62,9 @@ class Index:
         if item.rtype == "Patient":
             for ident in item.resource.identifier or []:
                 if ident.system and ident.value:
-                    self.patients_by_identifier.setdefault((ident.system, ident.value), item.full_url or item.ref)
+                    key, name = (ident.system, ident.value), item.full_url or item.ref
+                    if self.patients_by_identifier.setdefault(key, name) != name:
+                        self.patients_by_identifier[key] = ""  # two patients share it: it names neither
 
     def resolve(self, reference: str | None, within: Item | None = None) -> Item | None:
         """The item a reference names; ``#id`` is looked up in the resource that contains ``within``."""
@@ -68,17 +75,44 @@ class Index:
             while root is not None and root.container is not None:
                 root = root.container
             return self.by_ref.get(f"{root.ref}{reference}") if root is not None and reference != "#" else root
+        if self.by_server and within is not None and "://" not in reference and not reference.startswith("urn:"):
+            base = server_of(within)  # a relative reference is read against the server of the resource making it
+            found = self.by_url.get(f"{base}/{reference}") if base else None
+            if found is not None:
+                return found
         if reference in self._resolved:
             return self._resolved[reference]
-        found = self.by_url.get(reference) or self.by_ref.get(reference) or self.by_ref.get(short_ref(reference) or "")
+        if "?" in reference:
+            found = self._conditional(reference)
+        else:
+            found = self.by_url.get(reference) or self.by_ref.get(reference) or self.by_ref.get(short_ref(reference) or "")
         self._resolved[reference] = found
         return found
+
+    def _conditional(self, reference: str) -> Item | None:
+        """A conditional reference of a transaction, ``Patient?identifier=system|value`` (FHIR R4
+        https://hl7.org/fhir/R4/http.html#trules): the Patient of the input with that identifier; other searches
+        name nothing allcare can resolve."""
+        rtype, _, query = reference.partition("?")
+        params = parse_qsl(query, keep_blank_values=True)
+        if rtype != "Patient" or len(params) != 1 or params[0][0] != "identifier" or "|" not in params[0][1]:
+            return None
+        system, value = params[0][1].split("|", 1)
+        key = self.patients_by_identifier.get((system, value))
+        return (self.by_url.get(key) or self.by_ref.get(key)) if key else None
 
     def patient_by_identifier(self, identifier) -> str | None:
         """A logical reference (``subject.identifier``) to a Patient of the input."""
         if identifier is None or not identifier.system or not identifier.value:
             return None
         return self.patients_by_identifier.get((identifier.system, identifier.value))
+
+
+def server_of(item: Item) -> str | None:
+    """The server base of the resource ``item`` is, or is contained in (see :func:`.item.server_base`)."""
+    while item.container is not None:
+        item = item.container
+    return server_base(item)
 
 
 @dataclass
@@ -104,11 +138,16 @@ def assemble_patient(patient: Item, items: list[Item], index: Index, medications
     report = MappingReport()
     items = current_versions(items, report)
     problems: list[FhirProblem] = []
-    patient_data = patient_block(patient.resource, stable_patient_id(patient.resource, patient.full_url), patient.ref, report)
+    pid = stable_patient_id(patient.resource, patient.full_url)
+    if "://" in patient.ref and not identifier_value(patient.resource, C.ALLCARE_PATIENT_ID):
+        # one Patient id on two servers (importer.distinguish_servers): the id of each names its server too
+        pid = f"{pid}@{hashlib.sha256(patient.ref.encode()).hexdigest()[:8]}"[:200]
+    patient_data = patient_block(patient.resource, pid, patient.ref, report)
     conditions: list[str] = []
     diagnosis_dates: list[dt.date] = []
     consumed, covered = _containers(items, index, report)
-    samples = specimen_samples(items, index)
+    withdrawn = _withdrawn(items, index)
+    samples, collected = specimen_samples(items, index)
     groups: dict[str, _Group] = {}
     for item in items:
         r, kind = item.resource, item.kind
@@ -119,6 +158,9 @@ def assemble_patient(patient: Item, items: list[Item], index: Index, medications
         if kind == "condition":
             read_condition(r, item.ref, report, conditions, diagnosis_dates)
             continue
+        if item.rtype == "Medication" and item.ref in (medications or {}):  # a contained drug, read by name
+            report.add(item.ref, "mapped", finding="medication names")
+            continue
         if kind is None or kind == "patient":
             report.add(item.ref, "unmapped", unused_reason(r))
             continue
@@ -126,7 +168,10 @@ def assemble_patient(patient: Item, items: list[Item], index: Index, medications
         if status:
             report.add(item.ref, "skipped", f"status {status}")
             continue
-        key, finding_id, explicit = _group_key(item, kind, consumed, covered)
+        if item.ref in withdrawn:
+            report.add(item.ref, "skipped", f"a result of {withdrawn[item.ref]}: withdrawn with it")
+            continue
+        key, finding_id, explicit = _group_key(item, kind, consumed, covered, collected)
         if key is None:
             report.add(item.ref, "skipped", f"covered by {covered[item.ref]} (the administration of this order)")
             continue
@@ -137,9 +182,10 @@ def assemble_patient(patient: Item, items: list[Item], index: Index, medications
 
     findings: list[dict] = []
     sources: list[list[str]] = []
-    for group in groups.values():
+    for group in _split_by_draw(groups, collected).values():
         for finding_type, members, finding_id in _partitions(group):
-            builder = Builder(report, finding_id, group.explicit, medications=medications or {}, samples=samples)
+            builder = Builder(report, finding_id, group.explicit, medications=medications or {}, samples=samples,
+                              collected=collected)
             finding = build_finding(finding_type, members, builder) if finding_type else None
             problems += builder.problems
             if finding is None and finding_type is None:
@@ -165,22 +211,54 @@ def assemble_patient(patient: Item, items: list[Item], index: Index, medications
                          identifiers=patient_identifiers(patient.resource))
 
 
-def specimen_samples(items: list[Item], index: Index) -> dict[str, str]:
-    """Each Observation's sample (``marrow``, ``blood``, ``csf``) read from the type of the Specimen its
+def specimen_samples(items: list[Item], index: Index) -> tuple[dict[str, str], dict[str, str]]:
+    """(each Observation's sample, each result's specimen collection time), read from the Specimens they name.
+
+    The sample (``marrow``, ``blood``, ``csf``) is read from the type of the Specimen an Observation's
     ``specimen`` names (FHIR R4 Observation.specimen, "the specimen that was used when this observation was
-    made"; the type's codes in :data:`.codes.SPECIMEN_SAMPLE`); an Observation whose specimen is absent,
-    not in the input or of another type has none."""
-    out: dict[str, str] = {}
+    made"; the type's codes in :data:`.codes.SPECIMEN_SAMPLE`); an Observation whose specimen is absent, not in
+    the input or of another type has none.
+
+    The collection time (``Specimen.collection.collected[x]``, as written) is kept for an Observation or
+    DiagnosticReport without effective[x]: its sample was taken then (when its specimens name several times,
+    none is kept).
+    """
+    samples: dict[str, str] = {}
+    collected: dict[str, str] = {}
     for item in items:
-        reference = item.resource.specimen if item.rtype == "Observation" else None
-        specimen = index.resolve(ref_target(reference), item) if reference is not None else None
-        if specimen is None or specimen.rtype != "Specimen":
+        rtype = item.rtype
+        if rtype == "Observation":
+            if item.resource.specimen is None:
+                continue
+            references = [item.resource.specimen]
+        elif rtype == "DiagnosticReport" and item.resource.specimen:
+            references = item.resource.specimen
+        else:
             continue
-        sample = next((C.SPECIMEN_SAMPLE[(c.system, c.code)] for c in codings(specimen.resource.type)
+        specimens = [found for reference in references
+                     if (found := index.resolve(ref_target(reference), item)) is not None and found.rtype == "Specimen"]
+        if not specimens:  # not in the input (a prefetch, a search): the reference's words, if any, name the sample
+            display = references[0].display if references and item.rtype == "Observation" else None
+            sample = next((name for words, name in C.SPECIMEN_WORDS if display and words.search(display)), None)
+            if sample is not None:
+                samples[item.ref] = sample
+            continue
+        sample = next((C.SPECIMEN_SAMPLE[(c.system, c.code)] for c in codings(specimens[0].resource.type)
                        if (c.system, c.code) in C.SPECIMEN_SAMPLE), None)
-        if sample is not None:
-            out[item.ref] = sample
-    return out
+        if sample is not None and item.rtype == "Observation":
+            samples[item.ref] = sample
+        times = {time for specimen in specimens if (time := _collected(specimen.resource)) is not None}
+        if len(times) == 1 and effective_key(item.resource) is None:
+            collected[item.ref] = times.pop()
+    return samples, collected
+
+
+def _collected(specimen) -> str | None:
+    collection = specimen.collection
+    if collection is None:
+        return None
+    period = collection.collectedPeriod
+    return collection.collectedDateTime or (period.start if period is not None else None)
 
 
 # Resources that may list others (a report's results, a panel's members, a plan's outcomes, an order's administration).
@@ -217,7 +295,78 @@ def _containers(items: list[Item], index: Index, report: MappingReport) -> tuple
     return consumed, covered
 
 
-def _group_key(item: Item, kind: str, consumed: dict[str, str], covered: dict[str, str]) -> tuple[str | None, str | None, bool]:
+def _split_by_draw(groups: dict[str, _Group], collected: dict[str, str]) -> dict[str, _Group]:
+    """A report's or panel's results of several days (a cumulative report) as one group per day of sampling.
+
+    A container groups its results; but results sampled on different days are different draws (their
+    effective[x], else their Specimen's collection), each its own finding, dated by its own day (id
+    ``<container>@<day>``). Results without a day of their own, and the container itself, go with the
+    container's day (else the first). A treatment plan's administrations are never split: a block spans days.
+    """
+    out: dict[str, _Group] = {}
+    for key, group in groups.items():
+        if group.explicit or not key.startswith(("c:DiagnosticReport/", "c:Observation/")) or len(group.members) < 2:
+            out[key] = group
+            continue
+        days: dict[dt.date | None, list[Item]] = {}
+        for m in group.members:
+            day = effective(m.resource, issued=False)[0] or as_date(collected.get(m.ref))
+            days.setdefault(day, []).append(m)
+        dated = sorted(d for d in days if d is not None)
+        if len(dated) < 2:
+            out[key] = group
+            continue
+        undated = days.pop(None, [])
+        container = next((m for m in group.members if key == f"c:{m.ref}"), None)
+        home = next((d for d, ms in days.items() if container in ms), dated[0])
+        days[home] = days[home] + undated
+        for day in dated:
+            out[f"{key}@{day.isoformat()}"] = _Group(f"{group.finding_id or group_id(m.ref for m in group.members)}"
+                                                     f"@{day.isoformat()}"[:_MAX_GROUP_ID], False, days[day])
+    return out
+
+
+# A report or panel of one of these statuses withdraws what it lists (FHIR R4 DiagnosticReport.status:
+# entered-in-error, "withdrawn following a previous final release"; cancelled, not done).
+WITHDRAWING = ("entered-in-error", "cancelled")
+
+
+def _withdrawn(items: list[Item], index: Index) -> dict[str, str]:
+    """The results listed (``result``, ``hasMember``, however deep) only by withdrawn reports or panels, each with
+    the one that withdrew it ("DiagnosticReport/r, entered-in-error"). A result also listed by a report that
+    stands is not withdrawn."""
+    if not any(item.resource.status in WITHDRAWING for item in items if item.rtype in ("DiagnosticReport", "Observation")):
+        return {}
+    listers: dict[str, list[Item]] = {}
+    for item in items:
+        if item.rtype == "DiagnosticReport":
+            refs = item.resource.result
+        elif item.rtype == "Observation":
+            refs = item.resource.hasMember
+        else:
+            continue
+        for ref in refs or ():
+            member = index.resolve(ref_target(ref), item)
+            if member is not None and member is not item:
+                listers.setdefault(member.ref, []).append(item)
+    if not listers:
+        return {}
+    out: dict[str, str] = {}
+    changed = True
+    while changed:  # a panel withdrawn by its report withdraws its members in turn
+        changed = False
+        for ref, by in listers.items():
+            if ref in out:
+                continue
+            gone = [f"{c.ref}, {c.resource.status}" if c.resource.status in WITHDRAWING else out.get(c.ref) for c in by]
+            if all(gone):
+                out[ref] = next(g for g in gone if g)
+                changed = True
+    return out
+
+
+def _group_key(item: Item, kind: str, consumed: dict[str, str], covered: dict[str, str],
+               collected: dict[str, str]) -> tuple[str | None, str | None, bool]:
     r = item.resource
     own = item.own_id
     if own:
@@ -228,8 +377,8 @@ def _group_key(item: Item, kind: str, consumed: dict[str, str], covered: dict[st
         return None, None, False
     if kind in CONTAINER_KINDS:
         return f"c:{item.ref}", item.ref, False
-    if kind in ("cbc", "csf", *GROUPED_BY_TIME):
-        return f"{kind}@{effective_key(r)}", None, False
+    if kind in ("cbc", "csf", *GROUPED_BY_TIME):  # one draw: the same time of sampling, else of issue, as written
+        return f"{kind}@{effective_key(r) or collected.get(item.ref) or getattr(r, 'issued', None)}", None, False
     if kind in ("treatment", "treatment-request", "treatment-statement", "radiotherapy"):
         start = effective(r)[0]
         return f"treatment@{start}", None, False

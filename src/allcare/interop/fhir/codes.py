@@ -131,6 +131,12 @@ VARIATION_CODE = "81252-9"
 AMINO_ACID_CHANGE = "48005-3"
 VARIANT_ISCN = ("81291-7", "81291-2")
 PRESENT, ABSENT = "LA9633-4", "LA9634-2"
+# A qualitative result's answer: not found (SNOMED CT Not detected / Negative, LOINC answers Not detected,
+# Negative, Absent) or found (Detected, Positive, Present), with no level.
+NOT_DETECTED_ANSWERS = frozenset({(SNOMED, "260415000"), (SNOMED, "260385009"), (LOINC, "LA11883-8"),
+                                  (LOINC, "LA6577-6"), (LOINC, ABSENT)})
+DETECTED_ANSWERS = frozenset({(SNOMED, "260373001"), (SNOMED, "10828004"), (LOINC, "LA11882-0"),
+                              (LOINC, "LA6576-8"), (LOINC, PRESENT)})
 SOMATIC = "LA6684-0"
 CANCER_DISEASE_STATUS = "97509-4"
 ALL_RISK_CODE = "C167435"  # NCIt "Leukemia Finding", fixed code of the mCODE ALL risk assessment
@@ -227,6 +233,10 @@ ALL_SNOMED = {SNOMED_ALL, SNOMED_B_ALL}
 # Specimen.type -> the sample a result was measured on: SNOMED CT specimen concepts, and HL7 v2 table 0487
 # (Specimen Type), the example binding of Specimen.type in FHIR R4 (https://hl7.org/fhir/R4/specimen.html).
 V2_SPECIMEN_TYPE = "http://terminology.hl7.org/CodeSystem/v2-0487"
+# The sample a specimen's words name (a reference's display when the Specimen is not in the input), first match wins.
+SPECIMEN_WORDS = ((re.compile(r"marrow", re.IGNORECASE), "marrow"),
+                  (re.compile(r"cerebrospinal|spinal fluid|\bCSF\b|liquor", re.IGNORECASE), "csf"),
+                  (re.compile(r"blood", re.IGNORECASE), "blood"))
 SPECIMEN_SAMPLE: dict[tuple[str, str], str] = {
     (SNOMED, "119297000"): "blood",  # Blood specimen
     (SNOMED, "122555007"): "blood",  # Venous blood specimen

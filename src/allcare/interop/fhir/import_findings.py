@@ -10,6 +10,7 @@ resource and field it came from.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -34,7 +35,9 @@ from .read_helpers import (
     dated_by_issue,
     effective,
     ext_value,
+    quantity_from_text,
     short_ref,
+    value_quantity,
 )
 from .shapes import Quantity
 
@@ -64,6 +67,7 @@ class Builder:
     problems: list[FhirProblem] = field(default_factory=list)
     medications: dict[str, str] = field(default_factory=dict)  # Medication reference -> drug name
     samples: dict[str, str] = field(default_factory=dict)  # Observation -> the sample its Specimen names
+    collected: dict[str, str] = field(default_factory=dict)  # result without effective[x] -> its Specimen's collection time
 
     def wrong_sample(self, m: Item, expected: str, part: bool = False) -> bool:
         """Whether ``m``'s Specimen names a sample other than the ``expected`` one of its code (reported; the value is
@@ -105,22 +109,41 @@ def build_finding(finding_type: str, members: list[Item], b: Builder) -> dict | 
     return {**base, **body}
 
 
-def _base(finding_type: str, members: list[Item], b: Builder) -> dict | None:
-    day = None
-    explicit_date = None
+def _finding_day(members: list[Item], b: Builder) -> tuple[dt.date | None, Item | None, str]:
+    """(the day a finding happened, the member that dates it, how): allcare's own finding date, else the first
+    member's effective[x], else its specimen's collection time, else when it was issued (or ordered). A report
+    issued days after its sample is dated by the sample its results name, whichever member comes first."""
     for m in members:
-        explicit_date = as_date(ext_value(m.resource, C.EXT_FINDING_DATE))
-        day = explicit_date or effective(m.resource)[0]
-        if day is not None:
-            break
-    if day is None:
+        if m.resource.extension and (day := as_date(ext_value(m.resource, C.EXT_FINDING_DATE))) is not None:
+            return day, m, "explicit"
+    for m in members:
+        if (day := effective(m.resource, issued=False)[0]) is not None:
+            return day, m, "effective"
+    for m in members:
+        if (day := as_date(b.collected.get(m.ref))) is not None:
+            return day, m, "specimen"
+    for m in members:
+        if (day := effective(m.resource)[0]) is not None:
+            return day, m, "issued" if dated_by_issue(m.resource) else "recorded"
+    return None, None, ""
+
+
+def _base(finding_type: str, members: list[Item], b: Builder) -> dict | None:
+    day, m, how = _finding_day(members, b)
+    if day is None or m is None:
         for m in members:
             b.unused(m, "no complete date (effective[x] missing, or without the day, e.g. month precision): allcare "
                         "needs the day the sample was taken or the treatment given")
         return None
-    if not explicit_date and dated_by_issue(m.resource):
+    if how == "specimen":
+        b.report.partly(m.ref, "no effective[x]: dated by the collection time of its specimen "
+                               "(Specimen.collection.collected[x]), when the sample was taken")
+    elif how == "issued":
         b.report.partly(m.ref, "no effective[x] (when the sample was taken): dated by issued, when the result was made "
                                "available; the sample was taken on or before that day")
+    for member in members:
+        if getattr(member.resource, "valueString", None) and quantity_from_text(member.resource):
+            b.report.partly(member.ref, f"value read from its text (valueString {member.resource.valueString!r})")
     out: dict[str, Any] = {"type": finding_type, "id": b.finding_id, "date": day.isoformat()}
     note = next((note for m in members if m.resource.extension and (note := ext_value(m.resource, C.EXT_NOTE))), None)
     if note:
@@ -192,10 +215,19 @@ def _unit_choice(kind: UnitKind, unit: str | None, code: str | None) -> tuple[st
     return why or f"no unit; a {kind.name} needs one (e.g. {', '.join(kind.examples[:3])})", None, False
 
 
+_NO_NUMBER = "no numeric value (valueQuantity, or a number as valueString)"
+
+
+def _absent(resource) -> str:
+    """Why the source says the value is absent (dataAbsentReason), as '; the source says: ...', or ''."""
+    reason = concept_text(getattr(resource, "dataAbsentReason", None))
+    return f"; the source says: {reason} (dataAbsentReason)" if reason else ""
+
+
 def _measured(m: Item, kind: UnitKind, b: Builder) -> Any:
     obs = m.resource
     ranges = obs.referenceRange or []
-    return read_quantity(obs.valueQuantity, kind, m, "valueQuantity", b, ranges[0] if ranges else None)
+    return read_quantity(value_quantity(obs), kind, m, "valueQuantity", b, ranges[0] if ranges else None)
 
 
 def _component_values(m: Item, codes: dict, kinds: dict[str, UnitKind], sample: str, out: dict[str, Any], b: Builder) -> None:
@@ -251,8 +283,8 @@ def _cbc(members: list[Item], b: Builder) -> dict | None:
         if analyte.field in out:
             b.unused(m, f"a second {analyte.field} in the same blood count (first value kept)")
             continue
-        if m.resource.valueQuantity is None:
-            b.unused(m, "no numeric value (valueQuantity)")
+        if value_quantity(m.resource) is None:
+            b.unused(m, _NO_NUMBER + _absent(m.resource))
             continue
         value = _measured(m, CBC_KIND[analyte.field], b)
         if value is not None:
@@ -282,7 +314,7 @@ def _csf(members: list[Item], b: Builder) -> dict | None:
             b.used(m)
         elif m.kind == "csf" and not b.wrong_sample(m, "csf"):
             analyte = CSF_CODES[code_in(obs.code, C.LOINC) or ""]
-            if analyte.field in out or obs.valueQuantity is None:
+            if analyte.field in out or value_quantity(obs) is None:
                 b.unused(m, "no numeric value, or a second value for the same count")
                 continue
             value = _measured(m, CSF_CELLS, b)
@@ -319,10 +351,10 @@ def _marrow(members: list[Item], b: Builder) -> dict | None:
         if m.kind == "marrow":
             if b.wrong_sample(m, "marrow"):
                 continue
-            if obs.valueQuantity is None:
-                b.unused(m, "no numeric blast percentage (valueQuantity)")
+            if value_quantity(obs) is None:
+                b.unused(m, "no numeric blast percentage (valueQuantity, or a number as valueString)" + _absent(obs))
                 continue
-            value = read_quantity(obs.valueQuantity, PERCENT, m, "valueQuantity", b)
+            value = read_quantity(value_quantity(obs), PERCENT, m, "valueQuantity", b)
             if value is None:
                 continue
             out["blasts_pct"] = value
@@ -343,20 +375,26 @@ def _marrow(members: list[Item], b: Builder) -> dict | None:
 
 
 _LIST_SPLIT = re.compile(r"\s*(?:,|;|\band\b|\bor\b)\s*", re.IGNORECASE)
-_POS_NEG = re.compile(r"\b(positive|negative)\s+for\s+([^.;]+)", re.IGNORECASE)
+# "positive for <list>": the list ends at the sentence's end or where the next "positive/negative for" begins.
+_POS_NEG = re.compile(r"\b(positive|negative)\s+for\s+(.+?)(?=[.;]|\b(?:positive|negative)\s+for\b|$)", re.IGNORECASE)
+_MARKER_NAME = re.compile(r"[A-Za-z][A-Za-z0-9\- ]{0,20}")
+# "CD19+ HLA-DR+ cCD3-": a marker name (hyphens inside, as in HLA-DR) and its sign, then a separator or the end;
+# "+/-" (partly expressed) is neither and is not read.
+_SIGNED = re.compile(r"(?<![A-Za-z0-9\-])([A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*)([+\-\u2212])(?=[\s,;.)]|$)")
 
 
 def parse_marker_text(text: str) -> dict[str, str] | None:
-    """Markers from "positive for CD10, CD79a, TdT, CD19, and CD20; negative for cCD3" (None: not that form)."""
-    found = _POS_NEG.findall(text)
-    if not found:
-        return None
+    """Markers from "positive for CD10, CD79a and TdT; negative for cCD3" or from "CD10+ CD79a+ cCD3-"
+    (None: neither form)."""
     markers: dict[str, str] = {}
-    for polarity, names in found:
+    for polarity, names in _POS_NEG.findall(text):
         for name in _LIST_SPLIT.split(names):
             name = name.strip()
-            if name and re.fullmatch(r"[A-Za-z][A-Za-z0-9\- ]{0,20}", name):
+            if name and _MARKER_NAME.fullmatch(name):
                 markers[name] = polarity.lower()
+    if not markers:
+        for name, sign in _SIGNED.findall(text):
+            markers[name] = "positive" if sign == "+" else "negative"
     return markers or None
 
 
@@ -558,16 +596,37 @@ def _extramedullary(members: list[Item], b: Builder) -> dict | None:
     return out
 
 
-_MRD_TEXT_VALUE = re.compile(r"\s*(<=|>=|<|>)?\s*(\d+(?:\.\d+)?(?:[eE]-?\d+)?)\s*(%)?\s*")
+# A lab's words for an MRD it did not find (the whole value, any case, an ending full stop allowed).
+_MRD_NOT_FOUND_WORDS = re.compile(r"\s*(not detected|undetect(?:ed|able)|negative|none detected|no mrd detected|mrd negative"
+                                  r"|mrd not detected)\s*\.?\s*", re.IGNORECASE)
+_MRD_FOUND_WORDS = re.compile(r"\s*(detected|positive|mrd positive|mrd detected)\s*\.?\s*", re.IGNORECASE)
+MRD_NOT_DETECTED = ("not detected, with no level or sensitivity stated: read as 0 (not detected), which is negative only "
+                    "with the assay's sensitivity (not evaluable without it)")
+
+
+def _mrd_answer(obs) -> str | None:
+    """"not detected" or "detected" when a qualitative MRD result says so (coded answer or words), else None."""
+    concept = obs.valueCodeableConcept
+    coded = {(c.system, c.code) for c in codings(concept)}
+    words = [text for text in (obs.valueString, concept_text(concept) if concept is not None else None) if text]
+    if coded & C.NOT_DETECTED_ANSWERS or any(_MRD_NOT_FOUND_WORDS.fullmatch(text) for text in words):
+        return "not detected"
+    if coded & C.DETECTED_ANSWERS or any(_MRD_FOUND_WORDS.fullmatch(text) for text in words):
+        return "detected"
+    return None
 
 
 def _mrd_quantity(obs) -> Quantity | str:
-    """The quantity of valueQuantity, or of a lab's text such as ``<0.01%``; else why there is none."""
-    if obs.valueQuantity is not None:
-        return obs.valueQuantity
-    match = _MRD_TEXT_VALUE.fullmatch(obs.valueString or "")
-    if match and match.group(3):
-        return Quantity(value=float(match.group(2)), unit="%", comparator=match.group(1))
+    """The quantity of valueQuantity, or of a lab's text such as ``<0.01%``, or 0 for a "not detected"
+    answer; else why there is none."""
+    q = value_quantity(obs)
+    if q is not None and (obs.valueQuantity is not None or q.unit):  # text needs its unit ("<0.01%")
+        return q
+    answer = _mrd_answer(obs)
+    if answer == "not detected":
+        return Quantity(value=0, unit="%")
+    if answer == "detected":
+        return "MRD detected without its level: allcare needs the level (a percentage or fraction) to compare with the lines"
     return "MRD result without a numeric value (valueQuantity, or text such as '<0.01%')"
 
 
@@ -619,7 +678,14 @@ def _mrd(members: list[Item], b: Builder) -> dict | None:
         value = ext_value(obs, url)
         if value is not None:
             out[key] = value
+    if obs.valueQuantity is None and isinstance(q, Quantity) and q.value == 0 and "sensitivity" not in out:
+        b.report.partly(m.ref, MRD_NOT_DETECTED)
     sample = b.samples.get(m.ref) or _named_sample(obs)
+    named = obs.specimen.reference if obs.specimen is not None else None
+    if "sample" not in out and sample is None and named:
+        b.report.partly(m.ref, f"its specimen {named} does not say the sample (not in the input, or of a type allcare "
+                               "does not know): a sample not stated is read at a marrow line only upward (a result "
+                               "below it proves nothing); state the sample")
     if "sample" not in out and sample is not None:
         # Without a sample an MRD is read at a marrow line only upward (docs/decisions.md#remission-mrd-line).
         if sample not in ("marrow", "blood"):
@@ -648,8 +714,12 @@ def medication_concept(resource):
 def drug_name(m: Item, medications: dict[str, str]) -> str | None:
     """The drug as text: the CodeableConcept's text or display, an agent code's name, or a referenced Medication's."""
     resource = m.resource
-    if m.kind == "radiotherapy":
-        return concept_text(resource.code)
+    if m.kind == "radiotherapy":  # named so that it reads (and is written back) as radiotherapy, never a drug
+        text = concept_text(resource.code)
+        if text and C.RADIOTHERAPY_WORDS.search(text):
+            return text
+        site = concept_text(resource.bodySite[0]) if resource.bodySite else None
+        return "radiotherapy" + (f" to {site}" if site else "")
     cc = medication_concept(resource)
     if cc is not None:
         if cc.text:

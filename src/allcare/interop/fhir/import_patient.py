@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from typing import Any
 
 from ...engine.codes import icd_10_spelling
 from . import codes as C
 from .problems import MappingReport
-from .read_helpers import as_date, code_in, concept_text, ext_value, identifier_value, is_derived, profiles
+from .read_helpers import as_date, code_in, codings, concept_text, ext_value, identifier_value, is_derived, profiles
 from .shapes import encode
 
 SEXES = {"female", "male", "other", "unknown"}
@@ -74,12 +75,25 @@ def _icd_10_cm(condition) -> str:
     return icd_10_spelling(code) or code
 
 
-def is_cancer_condition(condition) -> bool:
-    if C.PROFILE_PRIMARY_CANCER_CONDITION in profiles(condition):
+# Words that name the leukaemia allcare assesses, for a condition coded only in a local system.
+_NAMES_THE_LEUKAEMIA = re.compile(r"lymphoblastic|acute lymphoid|acute lymphocytic|mixed[- ]phenotype", re.IGNORECASE)
+
+
+def names_the_leukaemia(condition) -> bool:
+    """Whether a Condition is the leukaemia allcare assesses (ALL, lymphoblastic lymphoma, an acute leukaemia
+    of ambiguous lineage): its ICD-10-CM code (C91.0, C83.5, C95.0) or SNOMED CT code says so, or, coded only
+    locally, its words do. An mCODE PrimaryCancerCondition is any primary cancer (a breast cancer, a CLL) and is
+    not this by its profile alone."""
+    if _icd_10_cm(condition).startswith(C.ALL_ICD10_PREFIXES) or code_in(condition.code, C.SNOMED, C.ALL_SNOMED):
         return True
-    if code_in(condition.code, C.SNOMED, C.ALL_SNOMED):
-        return True
-    return _icd_10_cm(condition).startswith(C.ALL_ICD10_PREFIXES)
+    code = condition.code
+    words = [concept_text(code) or ""] + [c.display or "" for c in codings(code)]
+    return any(_NAMES_THE_LEUKAEMIA.search(text) for text in words)
+
+
+# Condition.verificationStatus codes of a condition only suspected (FHIR R4 condition-ver-status: unconfirmed and
+# its children provisional and differential); a predisposing condition counts only when confirmed or unqualified.
+SUSPECTED = ("unconfirmed", "provisional", "differential")
 
 
 def read_condition(condition, ref: str, report: MappingReport, conditions: list[str], dates: list[dt.date]) -> None:
@@ -92,19 +106,30 @@ def read_condition(condition, ref: str, report: MappingReport, conditions: list[
     icd = _icd_10_cm(condition)
     by_icd = next((name for prefix, name in C.ICD10_CONDITION_PREFIX.items() if icd.startswith(prefix)), None)
     name = own or by_icd
+    if name and verification in SUSPECTED:
+        report.add(ref, "unmapped", f"{name.replace('_', ' ')} with verificationStatus {verification}: not confirmed, so "
+                                    "not taken as present (confirm it to have it count)")
+        return
     if name:
         if name not in conditions:
             conditions.append(name)
         report.add(ref, "mapped", finding="patient.conditions")
         return
-    if is_cancer_condition(condition):
-        day = as_date(ext_value(condition, C.CONDITION_ASSERTED_DATE)) or as_date(getattr(condition, "onsetDateTime", None))
+    leukaemia = names_the_leukaemia(condition)
+    if not leukaemia and C.PROFILE_PRIMARY_CANCER_CONDITION in profiles(condition):
+        report.add(ref, "unmapped", f"cancer condition {_code_words(condition)}: its code does not name the leukaemia "
+                                    "allcare assesses (ALL, lymphoblastic lymphoma, MPAL), so its date is not the "
+                                    "diagnosis date")
+        return
+    if leukaemia:
+        period = getattr(condition, "onsetPeriod", None)
+        day = (as_date(ext_value(condition, C.CONDITION_ASSERTED_DATE)) or as_date(getattr(condition, "onsetDateTime", None))
+               or (as_date(period.start) if period is not None else None))
         if day is not None:
             dates.append(day)
         histology = ext_value(condition, C.EXT_HISTOLOGY)
-        codes = ", ".join(f"{c.code}" + (f" {c.display}" if c.display else "") for c in condition.code.coding or [])
         status = code_in(condition.clinicalStatus, C.CONDITION_CLINICAL)
-        text = f"diagnosis: {codes or concept_text(condition.code)}"
+        text = f"diagnosis: {_code_words(condition)}"
         if histology is not None:
             text += f"; histology {concept_text(histology)}"
         if status:
@@ -117,6 +142,11 @@ def read_condition(condition, ref: str, report: MappingReport, conditions: list[
         return
     report.add(ref, "unmapped", f"condition {concept_text(condition.code) or 'without a code'}: allcare uses only "
                                 "predisposing conditions and the leukaemia diagnosis")
+
+
+def _code_words(condition) -> str:
+    codes = ", ".join(f"{c.code}" + (f" {c.display}" if c.display else "") for c in codings(condition.code))
+    return codes or concept_text(condition.code) or "without a code"
 
 
 _DERIVED_NAMES = {C.ALL_RISK_CODE: "ALL risk assessment", C.CANCER_DISEASE_STATUS: "Cancer disease status"}

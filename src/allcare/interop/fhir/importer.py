@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from .assemble import Index, PatientImport, assemble_patient
 from .classify import unused_reason
-from .item import Item
+from .item import Item, server_base
 from .problems import FhirInputError, FhirProblem, MappingReport
 from .read_helpers import concept_text
 from .reader import DEFAULT_MAX_BUNDLE_BYTES, bundle_entries, check_version, parse_json, validate, validate_all
@@ -96,6 +96,7 @@ def import_items(items: list[Item], medications: dict[str, str] | None = None) -
     (a bulk export writes them to their own file).
     """
     result = ImportResult()
+    distinguish_servers(items)
     index = Index(items)
     medications = {**(medications or {}), **medication_names(items)}
     by_patient: dict[str, tuple[Item, list[Item]]] = {}
@@ -129,6 +130,37 @@ def import_items(items: list[Item], medications: dict[str, str] | None = None) -
         except FhirInputError as error:
             result.failed[ref] = error.problems
     return result
+
+
+def distinguish_servers(items: list[Item]) -> None:
+    """Resources of one ``Type/id`` from different servers (fullUrls on different bases) are different resources,
+    not versions of one: each is named by its fullUrl (``ref``), and so are the resources it contains.
+
+    In a Bundle a resource is identified by its fullUrl, and a relative reference is read against the server
+    of the resource that makes it (FHIR R4, https://hl7.org/fhir/R4/bundle.html#references): Patient/1 of
+    https://a.org/fhir and Patient/1 of https://b.org/fhir are two patients. Copies on one server (or without a
+    fullUrl) remain copies of one resource (:mod:`.versions`). Nothing is done unless a ``Type/id`` comes with
+    two different fullUrls, so an ordinary input costs one dictionary look-up per resource.
+    """
+    first_url: dict[str, str] = {}
+    clashes: set[str] = set()
+    for item in items:
+        if item.full_url and item.container is None and first_url.setdefault(item.ref, item.full_url) != item.full_url:
+            clashes.add(item.ref)
+    renamed: set[str] = set()
+    for ref in clashes:
+        group = [item for item in items if item.ref == ref and item.container is None and item.full_url]
+        # one server however its address is written (http or https, letter case, a trailing slash)
+        servers = {base.split("://", 1)[1].lower().rstrip("/") for item in group if (base := server_base(item))}
+        if len(servers) < 2:
+            continue
+        for item in group:
+            if server_base(item) is not None:
+                item.ref = item.full_url or item.ref
+                renamed.add(item.ref)
+    for item in items if renamed else ():
+        if item.container is not None and item.container.ref in renamed and item.resource.id:
+            item.ref = f"{item.container.ref}#{item.resource.id}"
 
 
 def _listed_by(items: list[Item], index: Index) -> dict[str, Item]:

@@ -32,3 +32,13 @@ class Item:
             self.ref = f"{self.rtype}/{rid}" if rid else f"{where} ({self.rtype})"
         self.own_id: str | None = identifier_value(resource, C.ALLCARE_FINDING_ID) if resource.identifier else None
         self.kind: str | None = kind_of(resource)
+
+
+def server_base(item: Item) -> str | None:
+    """The base URL of the server a resource comes from: its fullUrl without ``Type/id`` (and ``_history``)."""
+    url, suffix = item.full_url or "", f"/{item.rtype}/{item.resource.id}"
+    if not url.startswith(("http://", "https://")) or not item.resource.id:
+        return None
+    if "/_history/" in url:
+        url = url[: url.index("/_history/")]
+    return url[: -len(suffix)] if url.endswith(suffix) else None

@@ -338,7 +338,7 @@ GROUPED_BY_TIME = ("chemistry", "vitals", "anthropometry")
 def _builders():
     """The builders, with the import helpers (imported late: import_findings imports this module)."""
     from .import_findings import read_quantity
-    from .read_helpers import as_date, code_in, component_with, components, concept_text, effective, ext_value
+    from .read_helpers import as_date, code_in, component_with, components, concept_text, effective, ext_value, value_quantity
 
     def quantity_of(m, q, kind, b, path="valueQuantity", ranges=None):
         return read_quantity(q, kind, m, path, b, ranges[0] if ranges else None)
@@ -350,10 +350,10 @@ def _builders():
             if lab is None:
                 b.unused(m, "not a chemistry analyte allcare reads")
                 continue
-            if lab.field in out or m.resource.valueQuantity is None:
+            if lab.field in out or value_quantity(m.resource) is None:
                 b.unused(m, f"no numeric value, or a second {lab.field} in the same draw (first kept)")
                 continue
-            value = quantity_of(m, m.resource.valueQuantity, lab.kind, b, ranges=m.resource.referenceRange)
+            value = quantity_of(m, value_quantity(m.resource), lab.kind, b, ranges=m.resource.referenceRange)
             if value is not None:
                 out[lab.field] = value
                 b.used(m)
@@ -376,10 +376,10 @@ def _builders():
                             out[name] = value
             else:
                 name = VITALS_BY_CODE[code]
-                if name in out or obs.valueQuantity is None:
+                if name in out or value_quantity(obs) is None:
                     b.unused(m, f"no numeric value, or a second {name} at the same time (first kept)")
                     continue
-                value = quantity_of(m, obs.valueQuantity, VITALS[name][2], b)
+                value = quantity_of(m, value_quantity(obs), VITALS[name][2], b)
                 if value is None:
                     continue
                 out[name] = value

@@ -8,7 +8,9 @@ helpers answer one question each and are used everywhere on the import side.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from typing import Any
 
 from . import codes as C
@@ -64,13 +66,14 @@ def as_date(value: Any) -> dt.date | None:
         return None
 
 
-def effective(resource) -> tuple[dt.date | None, dt.date | None]:
+def effective(resource, issued: bool = True) -> tuple[dt.date | None, dt.date | None]:
     """(start, end) of when a clinical resource happened, from whichever effective/performed element it has.
 
     The time or period of the event itself comes first; ``issued`` (when a result was made available, FHIR R4
     Observation.issued and DiagnosticReport.issued), ``authoredOn`` and ``date`` only when there is none: a
     report issued days after its sample is dated by the sample (Observation.effective[x], "the clinically
     relevant time", https://hl7.org/fhir/R4/observation-definitions.html#Observation.effective_x_).
+    ``issued=False``: the time of the event only, (None, None) without one.
     """
     for name in ("effectiveDateTime", "effectiveInstant", "performedDateTime", "occurrenceDateTime"):
         value = getattr(resource, name, None)
@@ -80,6 +83,8 @@ def effective(resource) -> tuple[dt.date | None, dt.date | None]:
         period = getattr(resource, name, None)
         if period is not None and (period.start or period.end):
             return as_date(period.start) or as_date(period.end), as_date(period.end)
+    if not issued:
+        return None, None
     for name in ("authoredOn", "issued", "date"):
         value = getattr(resource, name, None)
         if value is not None:
@@ -174,3 +179,36 @@ def short_ref(reference: str | None) -> str | None:
     if len(parts) < 2 or not parts[-2] or not parts[-1]:
         return None
     return f"{parts[-2]}/{parts[-1]}"
+
+
+# A result written as text: an optional comparator, a number (a point for decimals, no thousands separator) and an
+# optional unit that starts as units do ("85%", "<20 x10^9/L", "3.4 10*9/L", "3.4"); anything else (a range "3-4",
+# a decimal comma, words) is not a quantity.
+_QUANTITY_TEXT = re.compile(r"\s*(<=|>=|<|>)?\s*(\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)\s*((?:[A-Za-z\u00b5\u03bc%/*^]|10[*^])[^,;]*?)?\s*")
+
+
+def value_quantity(resource):
+    """The Observation's valueQuantity, or the quantity its valueString states (HL7 v2 interfaces often send a
+    numeric result as text, OBX-2 'ST'); None when neither gives a number. A quantity read from text has the
+    text's unit (None without one) and comparator, and no UCUM code: it is checked like any other."""
+    q = getattr(resource, "valueQuantity", None)
+    text = getattr(resource, "valueString", None)
+    if q is not None or not text:
+        return q
+    return _quantity_from_text(text)
+
+
+@lru_cache(maxsize=4096)
+def _quantity_from_text(text: str):
+    from .shapes import Quantity
+
+    match = _QUANTITY_TEXT.fullmatch(text)
+    if match is None:
+        return None
+    unit = (match.group(3) or "").strip() or None
+    return Quantity(value=float(match.group(2)), unit=unit, comparator=match.group(1))
+
+
+def quantity_from_text(resource) -> bool:
+    """Whether :func:`value_quantity` read the resource's value from its valueString."""
+    return getattr(resource, "valueQuantity", None) is None and value_quantity(resource) is not None

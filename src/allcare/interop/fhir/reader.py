@@ -73,31 +73,60 @@ def parse_json(data: str | bytes, name: str, max_bytes: int = DEFAULT_MAX_BUNDLE
             except UnicodeDecodeError:
                 raise FhirInputError([FhirProblem(name, "", "not UTF-8 text")]) from None
         message = error.msg.split(":")[0]
+        head = (data.lstrip()[:200] if isinstance(data, str) else data.lstrip()[:200].decode("utf-8", "replace"))
+        if head.startswith("<") and "hl7.org/fhir" in head:
+            raise FhirInputError([FhirProblem(name, "", "FHIR XML: allcare reads FHIR R4 JSON (application/fhir+json); "
+                                                        "export the data as JSON")]) from None
         raise FhirInputError([FhirProblem(name, "", f"not valid JSON: {message} at line {error.lineno}, column {error.colno}")]) from None
 
 
+# How deep Bundles inside Bundles are read (a batch-response of searchsets is 2; a document in a collection, 3).
+MAX_BUNDLE_DEPTH = 8
+
+
 def bundle_entries(data: Any, name: str) -> list[tuple[str, dict, str | None]]:
-    """``(where, resource, fullUrl)`` for every entry of a Bundle (or for a single resource)."""
+    """``(where, resource, fullUrl)`` for every entry of a Bundle (or for a single resource).
+
+    A Bundle in an entry (a batch-response's searchsets, a document sent in a collection) is read for its entries
+    in turn. An entry without a resource is passed over when it has a ``request`` or ``response`` (a deletion, a
+    search that answered with a status: FHIR R4 invariant bdl-5 allows it); one with neither is refused.
+    """
     if not isinstance(data, dict):
         raise FhirInputError([FhirProblem(name, "", "expected a FHIR Bundle or resource (a JSON object)")])
     check_version(data.get("fhirVersion"), name)
     if data.get("resourceType") != "Bundle":
         return [(name, data, None)]
-    check_shape("Bundle", data, name)
-    entries = data.get("entry") or []
-    if not isinstance(entries, list):
-        raise FhirInputError([FhirProblem(f"{name} Bundle", "entry", "must be a list")])
-    out = []
-    problems = []
-    for n, entry in enumerate(entries):
-        where = f"Bundle.entry[{n}]"
-        if not isinstance(entry, dict) or not isinstance(entry.get("resource"), dict):
-            problems.append(FhirProblem(where, "resource", "entry has no resource"))
-            continue
-        out.append((where, entry["resource"], entry.get("fullUrl")))
+    out: list[tuple[str, dict, str | None]] = []
+    problems: list[FhirProblem] = []
+    _read_bundle(data, name, "Bundle", 1, out, problems)
     if problems:
         raise FhirInputError(problems)
     return out
+
+
+def _read_bundle(data: dict, name: str, path: str, depth: int, out: list[tuple[str, dict, str | None]],
+                 problems: list[FhirProblem]) -> None:
+    check_shape("Bundle", data, name if depth == 1 else f"{name} {path}")
+    entries = data.get("entry") or []
+    if not isinstance(entries, list):
+        problems.append(FhirProblem(f"{name} {path}", "entry", "must be a list"))
+        return
+    for n, entry in enumerate(entries):
+        where = f"{path}.entry[{n}]"
+        resource = entry.get("resource") if isinstance(entry, dict) else None
+        if not isinstance(resource, dict):
+            if isinstance(entry, dict) and resource is None and (entry.get("request") or entry.get("response")):
+                continue
+            problems.append(FhirProblem(where, "resource", "entry has no resource, request or response "
+                                                           "(FHIR R4 invariant bdl-5)"))
+            continue
+        if resource.get("resourceType") == "Bundle":
+            if depth >= MAX_BUNDLE_DEPTH:
+                problems.append(FhirProblem(where, "resource", f"Bundles nested more than {MAX_BUNDLE_DEPTH} deep"))
+            else:
+                _read_bundle(resource, name, f"{where}.resource", depth + 1, out, problems)
+            continue
+        out.append((where, resource, entry.get("fullUrl")))
 
 
 def describe(resource: dict, where: str) -> str:
@@ -116,11 +145,21 @@ def model_class(resource_type: str):
         return None
 
 
+# FHIR R4 (4.0.1) resource types that R4B removed, so that the R4B models do not know them
+# (https://hl7.org/fhir/R4B/diff.html): valid R4, read like any type allcare does not use.
+R4_ONLY_TYPES = frozenset({
+    "EffectEvidenceSynthesis", "RiskEvidenceSynthesis", "MedicinalProduct", "MedicinalProductAuthorization",
+    "MedicinalProductContraindication", "MedicinalProductIndication", "MedicinalProductIngredient",
+    "MedicinalProductInteraction", "MedicinalProductManufactured", "MedicinalProductPackaged",
+    "MedicinalProductPharmaceutical", "MedicinalProductUndesirableEffect", "SubstanceNucleicAcid", "SubstancePolymer",
+    "SubstanceProtein", "SubstanceReferenceInformation", "SubstanceSourceMaterial", "SubstanceSpecification"})
+
+
 def check_resource_type(resource: dict, where: str) -> None:
     rtype = resource.get("resourceType")
     if not isinstance(rtype, str) or not rtype:
         raise FhirInputError([FhirProblem(where, "resourceType", "missing: every FHIR resource names its resourceType")])
-    if rtype in STRUCTS:  # a type allcare reads: an R4 resource, no need to load its R4B model to know
+    if rtype in STRUCTS or rtype in R4_ONLY_TYPES:  # an R4 resource: no need to load its R4B model to know
         return
     cls = model_class(rtype)
     if cls is None or not hasattr(cls, "get_resource_type") or rtype in ("Element", "BackboneElement"):
@@ -297,7 +336,7 @@ def validate(resource: dict | bytes, where: str, strict: bool = False, resource_
     except msgspec.ValidationError as error:
         path, message = error_path(error)
         raise FhirInputError([FhirProblem(name, path, message)]) from None
-    if strict:
+    if strict and rtype not in R4_ONLY_TYPES:  # (no R4B model to validate it with)
         parsed = orjson.loads(resource) if isinstance(resource, bytes) else resource
         try:
             model_class(rtype).model_validate(parsed)

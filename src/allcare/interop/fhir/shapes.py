@@ -222,6 +222,7 @@ class Observation(_Timed):
     valueString: str | None = None
     valueBoolean: bool | None = None
     valueInteger: int | None = None
+    dataAbsentReason: CodeableConcept | None = None
     method: CodeableConcept | None = None
     bodySite: CodeableConcept | None = None
     component: list[Component] | None = None
@@ -235,6 +236,7 @@ class DiagnosticReport(_Timed):
     code: CodeableConcept | None = None
     category: list[CodeableConcept] | None = None
     result: list[Reference] | None = None
+    specimen: list[Reference] | None = None
 
 
 class Condition(Resource):
@@ -243,6 +245,7 @@ class Condition(Resource):
     clinicalStatus: CodeableConcept | None = None
     verificationStatus: CodeableConcept | None = None
     onsetDateTime: DateTime | None = None
+    onsetPeriod: Period | None = None
 
 
 class _Medication(_Timed):
@@ -283,6 +286,7 @@ class Procedure(Resource):
     resource_type: ClassVar[str] = "Procedure"
     code: CodeableConcept | None = None
     category: CodeableConcept | None = None
+    bodySite: list[CodeableConcept] | None = None
     performedDateTime: DateTime | None = None
     performedPeriod: Period | None = None
 
@@ -298,11 +302,18 @@ class AdverseEvent(Resource):
     seriousness: CodeableConcept | None = None
 
 
+class SpecimenCollection(_Element):
+    collectedDateTime: DateTime | None = None
+    collectedPeriod: Period | None = None
+
+
 class Specimen(Resource):
-    """The sample a result was measured on (marrow, blood, spinal fluid), named by ``Observation.specimen``."""
+    """The sample a result was measured on (marrow, blood, spinal fluid), named by ``Observation.specimen``
+    (and ``DiagnosticReport.specimen``): its type, and when it was collected."""
 
     resource_type: ClassVar[str] = "Specimen"
     type: CodeableConcept | None = None
+    collection: SpecimenCollection | None = None
 
 
 STRUCTS: dict[str, type[Resource]] = {cls.resource_type: cls for cls in (
@@ -314,11 +325,31 @@ CONTEXT_TYPES = ("Practitioner", "PractitionerRole", "Organization", "Location",
 _OTHERS: dict[str, type[Resource]] = {}
 
 
+class _Other(Resource):
+    """The common elements of a type allcare does not read, in every shape FHIR R4 gives them: a few types have
+    one ``identifier`` (Composition, QuestionnaireResponse, ConceptMap, TestScript: 0..1), several ``subject``
+    (Account, Contract: 0..*) or a coded ``status`` (MedicinalProductAuthorization). Read as a list of identifiers,
+    the one subject (None for several) and a status code (None for a coded one)."""
+
+    identifier: list[Identifier] | Identifier | None = None  # type: ignore[assignment]
+    subject: Reference | list[Reference] | None = None  # type: ignore[assignment]
+    status: Text | CodeableConcept | None = None  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if isinstance(self.identifier, Identifier):
+            self.identifier = [self.identifier]
+        if isinstance(self.subject, list):
+            self.subject = self.subject[0] if len(self.subject) == 1 else None
+        if isinstance(self.status, CodeableConcept):
+            self.status = None
+
+
 def struct_for(resource_type: str) -> type[Resource]:
     """The Struct of a resource type; other types get a Struct of the common elements that names its type."""
     cls = STRUCTS.get(resource_type) or _OTHERS.get(resource_type)
     if cls is None:
-        cls = _OTHERS[resource_type] = type(resource_type, (Resource,), {"resource_type": resource_type})
+        base = Resource if resource_type in CONTEXT_TYPES else _Other  # (the context types' elements have one shape)
+        cls = _OTHERS[resource_type] = type(resource_type, (base,), {"resource_type": resource_type})
     return cls
 
 

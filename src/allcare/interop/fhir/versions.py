@@ -5,8 +5,10 @@ new ``meta.versionId`` and ``meta.lastUpdated`` with each new version of its con
 (https://hl7.org/fhir/R4/resource.html#Meta; https://hl7.org/fhir/R4/http.html#versioning). So two entries of
 one ``Type/id`` are two versions of one result (an interface that forwards a result and then its correction,
 a history or incremental export), never two results: the current one is read and the others are reported.
-Identical copies are one resource. Different copies that neither ``versionId`` (numbers) nor ``lastUpdated``
-put in order cannot say which is current: none is read, and the report says why (never a guess).
+Identical copies are one resource. Without ``versionId`` (numbers) or ``lastUpdated``, the status of a result
+orders its copies when it can (final before amended/corrected, anything before entered-in-error). Different
+copies that none of these put in order cannot say which is current: none is read, and the report says why
+(never a guess).
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ def _current(group: list[Item], report: MappingReport) -> Item | None:
         for _ in group[1:]:
             report.add(first.ref, "skipped", "an identical copy of a resource given earlier in the input")
         return first
-    for name, order in (("meta.versionId", _version_number), ("meta.lastUpdated", _last_updated)):
+    for name, order in (("meta.versionId", _version_number), ("meta.lastUpdated", _last_updated), ("status", _status_rank)):
         keys = [order(item) for item in group]
         if all(key is not None for key in keys) and len(set(keys)) == len(keys):
             ranked = sorted(zip(keys, range(len(group)), strict=True))
@@ -83,6 +85,22 @@ def _last_updated(item: Item) -> dt.datetime | None:
     return moment if moment is not None and moment.tzinfo is not None else None
 
 
+# The order a result's status can only move in (FHIR R4 observation-status and diagnostic-report-status:
+# amended and corrected come "subsequent to being final"; entered-in-error withdraws whatever came before).
+# Amended and corrected share a rank: two copies of those two are not put in order.
+_STATUS_RANK = {"registered": 0, "partial": 1, "preliminary": 1, "final": 2, "amended": 3, "corrected": 3, "appended": 3,
+                "entered-in-error": 4}
+
+
+def _status_rank(item: Item) -> int | None:
+    """The rank of a result's status, only for results (Observation, DiagnosticReport): the last way to order copies."""
+    if item.rtype not in ("Observation", "DiagnosticReport"):
+        return None
+    return _STATUS_RANK.get(item.resource.status or "")
+
+
 def _label(item: Item, name: str) -> str:
+    if name == "status":
+        return f"status {item.resource.status}"
     meta = item.resource.meta
     return f"{name} {meta.versionId if name == 'meta.versionId' else meta.lastUpdated}"
