@@ -371,6 +371,12 @@ def import_classifier(
     except ClassifierFileError as error:
         raise invalid("classifier input", error.problems) from None
     updates, problems = [], []
+    # Two patient ids that differ only in characters a file name cannot hold (A/1, A_1) would share one case file.
+    owners: dict[Path, list[str]] = {}
+    for patient in by_patient:
+        owners.setdefault(_case_path(to_case_dir, patient), []).append(patient)
+    problems += [f"patients {', '.join(map(repr, names))} would share the case file {target}; give them distinct ids in the "
+                 "patient map" for target, names in owners.items() if len(names) > 1]
     for patient, findings in by_patient.items():
         target = _case_path(to_case_dir, patient)
         existing = _load_case(target) if target.exists() else None

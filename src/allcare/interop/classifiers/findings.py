@@ -67,12 +67,12 @@ def read_patient_map(path: str | Path) -> dict[str, SampleOrigin]:
 
 def expression_subtype(call: ClassifierCall) -> tuple[str, LabelMapping | None]:
     """The label written to the case: plain vocabulary for a confident call, annotated otherwise."""
-    mapping = None if " / " in call.label else map_label(call.tool, call.label)
+    mapping = None if " / " in call.label else map_label(call.tool, call.label, call.scheme)
     tool = TOOL_NAMES[call.tool]
     if mapping is not None and call.confident:
         return mapping.subtype, mapping
     base = mapping.subtype if mapping is not None else call.label
-    if mapping is not None and fold(mapping.subtype) == "unclassified":
+    if mapping is not None and fold(mapping.subtype) == "unclassified" and not call.scope:
         return "Unclassified", mapping
     verdict = call.detail or "low confidence"
     if mapping is None and call.confident:
@@ -85,7 +85,7 @@ def call_to_finding(call: ClassifierCall, origin: SampleOrigin, file_name: str) 
     subtype, mapping = expression_subtype(call)
     tool = TOOL_NAMES[call.tool]
     finding: dict = {
-        "type": "genetics", "id": f"{call.tool}:{call.sample}", "date": origin.date.isoformat(),
+        "type": "genetics", "id": ":".join(filter(None, (call.tool, call.scope, call.sample))), "date": origin.date.isoformat(),
         "expression_subtype": subtype, "source": f"{tool} ({file_name}, sample {call.sample})",
     }
     if call.confidence is not None:
@@ -98,7 +98,8 @@ def call_to_finding(call: ClassifierCall, origin: SampleOrigin, file_name: str) 
         if mapping.note:
             entity += f"; {mapping.note}"
     verdict = "confident" if call.confident else (call.detail or "low confidence")
-    finding["note"] = f"{tool} label {call.label!r} ({verdict}){entity}"[:2000]
+    kind = {"gep": "expression-only label"}.get(call.scheme, "label")
+    finding["note"] = f"{tool} {kind} {call.label!r} ({verdict}){entity}"[:2000]
     return finding
 
 
