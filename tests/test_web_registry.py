@@ -177,3 +177,13 @@ def test_every_cohort_breakdown_adds_up_to_the_patients(app, world):
     breakdowns = {name: counts for name, counts in cohort.items() if name.startswith("by_")}
     assert breakdowns and all(sum(counts.values()) == cohort["patients"] == 2 for counts in breakdowns.values()), breakdowns
     assert cohort["by_disease"]["not_assessed"] == 1
+
+
+def test_a_year_in_other_digit_characters_is_a_form_error_not_a_server_error(app, world):
+    """str.isdigit() accepts superscripts ('²') that int() refuses: the filter answered 500 with a traceback."""
+    client = logged_in(app, "registrar")
+    for year in ("²", "2⁰24", "①"):
+        for path in ("/registry", "/registry.csv"):
+            answer = client.get(path, params={"year": year})
+            assert answer.status_code == 422 and 'id="year-error"' in answer.text, (path, year)
+    assert "P-A" in client.get("/registry", params={"year": "2024"}).text
