@@ -187,3 +187,34 @@ def test_a_year_in_other_digit_characters_is_a_form_error_not_a_server_error(app
             answer = client.get(path, params={"year": year})
             assert answer.status_code == 422 and 'id="year-error"' in answer.text, (path, year)
     assert "P-A" in client.get("/registry", params={"year": "2024"}).text
+
+
+def test_cohort_counts_are_the_registry_rows_counted(app, world):
+    """The cohort counts (grouped in the database) and the registry export (one row per record) tell the same
+    cohort: a record without a summary, one whose summary is stale, one with an engine error, one with two
+    alerts; each alert counts the patients who have it."""
+    from collections import Counter
+
+    from sqlalchemy import delete, update
+
+    from allcare.store.models import PatientSummary
+
+    _add(world, "P-2022", "2022-01-08")
+    _add(world, "P-ERR", "2023-12-31")
+    with world.store.transaction() as session:
+        session.execute(delete(PatientSummary).where(PatientSummary.patient_id == world.patient_b))
+        session.execute(update(PatientSummary).where(PatientSummary.patient_id == world.patient_a)
+                        .values(revision=0, alert_codes=",cns3,ph_positive,",
+                                alerts=[{"code": "cns3", "severity": "critical"}, {"code": "cns3", "severity": "info"},
+                                        {"code": "ph_positive", "severity": "warning"}]))
+    with world.store.transaction() as session:
+        from allcare.store.models import Patient
+        err = session.query(Patient).filter_by(identifier="P-ERR").one().id
+        session.execute(update(PatientSummary).where(PatientSummary.patient_id == err).values(error="engine failed"))
+    rows = list(csv.DictReader(io.StringIO(logged_in(app, "registrar").get("/registry.csv").text)))
+    cohort = app_client(app).get("/api/v1/cohort", headers=world.auth("registrar")).json()
+    assert cohort["patients"] == len(rows) == 4
+    assert cohort["assessed"] == 2 and cohort["not_current"] == sum(row["assessment_current"] == "false" for row in rows) == 2
+    assert cohort["by_sex"] == dict(Counter(row["sex"] for row in rows))
+    assert cohort["by_icd_o_3"]["not_assessed"] == 2 and sum(cohort["by_icd_o_3"].values()) == 4
+    assert cohort["alerts"] == {"cns3": 1, "ph_positive": 1}
