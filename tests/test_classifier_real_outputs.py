@@ -206,3 +206,27 @@ def test_a_utf16_table_from_a_spreadsheet_reads_the_same(tmp_path):
     (tmp_path / "predictions.tsv").write_bytes(ALLCATCHR.replace("\n", "\r\n").encode("utf-16"))
     got = imported("allcatchr", tmp_path / "predictions.tsv", tmp_path)
     assert got["C1"]["expression_subtype"] == "BCR::ABL1"
+
+
+def test_a_sample_name_rewritten_by_r_is_named_with_the_map_entry_it_came_from(tmp_path):
+    """ALLCatchR reads counts with read.csv, so '24-0117' in the count file is 'X24.0117' in its predictions."""
+    write(tmp_path, {"predictions.tsv": ALLCATCHR.replace('"C1"', '"X24.0117"')})
+    (tmp_path / "map.csv").write_text("sample,patient,date\n24-0117,PT-1,2024-05-01\nC2,PT-2,2024-05-01\nC3,PT-3,2024-05-01\n"
+                                      "C4,PT-4,2024-05-01\n")
+    with pytest.raises(ClassifierFileError) as info:
+        findings_by_patient(read_calls("allcatchr", tmp_path / "predictions.tsv"), read_patient_map(tmp_path / "map.csv"), "p")
+    assert info.value.problems == ["sample 'X24.0117' is not in the patient map (R writes the map's '24-0117' as 'X24.0117': "
+                                   "put 'X24.0117' in the map if it is that sample)"]
+
+
+def test_the_tool_version_given_on_the_command_line_is_kept_with_each_call(tmp_path):
+    write(tmp_path, {"predictions.tsv": ALLCATCHR})
+    (tmp_path / "map.csv").write_text(MAP)
+    cases = tmp_path / "cases"
+    done = allcare_cli("import", "classifier", str(tmp_path / "predictions.tsv"), "--tool", "allcatchr", "--tool-version", "1.0",
+                       "--patient-map", str(tmp_path / "map.csv"), "--to-case-dir", str(cases))
+    assert done.returncode == 0, done.stderr
+    assert load_case(cases / "PT-C1.json").findings[0].source == "ALLCatchR 1.0 (predictions.tsv, sample C1)"
+    bad = allcare_cli("import", "classifier", str(tmp_path / "predictions.tsv"), "--tool", "allcatchr", "--tool-version", "1\x1b[2J",
+                      "--patient-map", str(tmp_path / "map.csv"), "--to-case-dir", str(cases))
+    assert bad.returncode == 2 and "--tool-version" in bad.stderr

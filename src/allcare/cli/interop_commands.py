@@ -355,6 +355,7 @@ def import_classifier(
     tool: str = typer.Option(..., "--tool", help="allsorts | allcatchr | tallsorts | mdall"),
     patient_map: Path = typer.Option(..., "--patient-map", help="CSV with columns sample, patient, date"),
     to_case_dir: Path = typer.Option(..., "--to-case-dir", help="directory of case files (<patient>.json|yaml), created or updated"),
+    tool_version: str = typer.Option("", "--tool-version", help="the tool's version (e.g. 0.4.0), kept in each finding's source"),
 ) -> None:
     """Add each sample's subtype call (genetics.expression_subtype + confidence) to its patient's case file."""
     from ..engine.case import CASE_SCHEMA, CaseValidationError, case_from_dict
@@ -364,10 +365,13 @@ def import_classifier(
     tool = tool.lower().replace("-", "")
     if tool not in TOOLS:
         raise invalid("--tool", [f"--tool: unknown tool {tool!r}; choose one of: {', '.join(TOOLS)}"])
+    tool_version = tool_version.strip()
+    if len(tool_version) > 40 or not tool_version.isprintable():
+        raise invalid("--tool-version", ["--tool-version: at most 40 printable characters (e.g. 0.4.0)"])
     try:
         calls = read_calls(tool, file)
         samples = read_patient_map(patient_map)
-        by_patient = findings_by_patient(calls, samples, file.name)
+        by_patient = findings_by_patient(calls, samples, file.name, tool_version)
     except ClassifierFileError as error:
         raise invalid("classifier input", error.problems) from None
     updates, problems = [], []
