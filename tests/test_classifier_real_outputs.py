@@ -230,3 +230,16 @@ def test_the_tool_version_given_on_the_command_line_is_kept_with_each_call(tmp_p
     bad = allcare_cli("import", "classifier", str(tmp_path / "predictions.tsv"), "--tool", "allcatchr", "--tool-version", "1\x1b[2J",
                       "--patient-map", str(tmp_path / "map.csv"), "--to-case-dir", str(cases))
     assert bad.returncode == 2 and "--tool-version" in bad.stderr
+
+
+@pytest.mark.parametrize("given,content,name", [
+    ("allsorts", ALLCATCHR, "predictions.tsv"),  # read as ALLSorts, a 'candidate' call would have become confident
+    ("tallsorts", ALLCATCHR, "predictions.tsv"),
+    ("allcatchr", MDALL_FINAL, "out.tsv"),
+    ("mdall", TALLSORTS_PREDICTIONS, "predictions.csv"),
+    ("tallsorts", ALLSORTS_PREDICTIONS, "predictions.csv"),
+])
+def test_a_file_given_with_the_wrong_tool_is_refused(tmp_path, given, content, name):
+    write(tmp_path, {name: content})
+    with pytest.raises(ClassifierFileError, match="the columns are those of"):
+        read_calls(given, tmp_path / name)

@@ -157,8 +157,10 @@ def test_bad_patient_maps_are_reported(tmp_path, content, message):
 
 
 def test_a_file_of_the_wrong_tool_names_the_missing_column():
-    with pytest.raises(ClassifierFileError, match="no column 'Score'"):
+    with pytest.raises(ClassifierFileError, match="the columns are those of TALLSorts, not ALLCatchR"):
         read_calls("allcatchr", FILES["tallsorts"])
+    with pytest.raises(ClassifierFileError, match="no column 'Score'"):
+        read_calls("allcatchr", MAP)
 
 
 def test_cli_adds_calls_to_case_files_idempotently(tmp_path):

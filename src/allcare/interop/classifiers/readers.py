@@ -333,10 +333,31 @@ def read_mdall(path: Path) -> list[ClassifierCall]:
 READERS = {"allsorts": read_allsorts, "allcatchr": read_allcatchr, "tallsorts": read_tallsorts, "mdall": read_mdall}
 
 
+# Columns only one tool writes: a file given with the wrong --tool is refused, not read with another tool's
+# meaning (an ALLCatchR table read as ALLSorts' would lose its Confidence tier: a 'candidate' call made confident).
+_SIGNATURES = (
+    ("mdall", ("phenographpred", "svmpred", "subtypephenograph", "subtypesvm", "subtypefinalpossible")),
+    ("allcatchr", ("blastcounts", "scoreimmuno", "scoresex")),
+    ("allcatchr", ("confidence",)),
+    ("tallsorts", ("predictions",)),
+    ("allsorts", ("prediction", "pred")),
+)
+
+
+def written_by(header: list[str]) -> str | None:
+    """The tool whose output has these columns (None when none is recognised)."""
+    folded = {fold(name) for name in header}
+    return next((tool for tool, columns in _SIGNATURES if folded & set(columns)), None)
+
+
 def read_calls(tool: str, path: str | Path) -> list[ClassifierCall]:
     """Every call in one output file of ``tool``."""
     if tool not in READERS:
         raise ClassifierFileError([f"unknown tool {tool!r}; choose one of: {', '.join(READERS)}"])
+    other = written_by(read_table(Path(path))[0])
+    if other is not None and other != tool:
+        raise ClassifierFileError([f"{path}: the columns are those of {TOOL_NAMES[other]}, not {TOOL_NAMES[tool]}: "
+                                   f"give --tool {other} if it is that tool's output"])
     calls = READERS[tool](Path(path))
     if not calls:
         raise ClassifierFileError([f"{path}: no samples in this {TOOL_NAMES[tool]} file"])
