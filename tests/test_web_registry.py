@@ -218,3 +218,18 @@ def test_cohort_counts_are_the_registry_rows_counted(app, world):
     assert cohort["by_sex"] == dict(Counter(row["sex"] for row in rows))
     assert cohort["by_icd_o_3"]["not_assessed"] == 2 and sum(cohort["by_icd_o_3"].values()) == 4
     assert cohort["alerts"] == {"cns3": 1, "ph_positive": 1}
+
+
+def test_the_coded_view_says_whether_its_codes_are_current_and_gives_the_age_at_diagnosis(app, world):
+    """The API's coded view served the codes of an older rule set as if current (the registry CSV said
+    assessment_current=false for the same record) and had no age at diagnosis (the CSV has it)."""
+    from allcare.engine.rules import DEFAULT_RULES
+
+    client = app_client(app)
+    coded = client.get(f"/api/v1/patients/{world.patient_a}/coded", headers=world.auth("registrar")).json()
+    assert coded["assessment_current"] is True and coded["age_at_diagnosis"] == 4  # born 2019-05-14, diagnosed 2024-01-08
+    world.store.use_rules(DEFAULT_RULES.model_copy(update={"version": "centre/2027.1"}))
+    coded = client.get(f"/api/v1/patients/{world.patient_a}/coded", headers=world.auth("registrar")).json()
+    assert coded["assessment_current"] is False
+    page = logged_in(app, "registrar").get(f"/patients/{world.patient_a}")
+    assert page.status_code == 200 and "not from a current assessment" in page.text

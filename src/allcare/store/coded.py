@@ -34,6 +34,7 @@ def coded_view(session: Session, actor: Actor, patient_id: int) -> dict[str, Any
         "sex": r.sex,
         "birth_date": r.birth_date,
         "diagnosis_date": r.diagnosis_date,
+        "age_at_diagnosis": age_at_diagnosis(r.birth_date, r.diagnosis_date, record.patient.age_years),
         "as_of": r.as_of,
         "last_visit": r.last_visit,
         "disease": r.disease,
@@ -45,6 +46,8 @@ def coded_view(session: Session, actor: Actor, patient_id: int) -> dict[str, Any
         "status": {"current": r.status, "since": r.status_since, "phase": r.phase},
         "alerts": [alert.code for alert in r.alerts],
         "error": r.error if r.assessed else "not assessed yet",
+        # As the registry CSV says it: False while the codes come from no or an earlier revision, engine or rule set.
+        "assessment_current": r.fresh,
     }
 
 
