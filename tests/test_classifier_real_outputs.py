@@ -169,20 +169,32 @@ def test_tallsorts_multi_calls_and_level_names(tmp_path):
     assert got["T3"]["expression_subtype"] == "T-ALL NKX2"
 
 
-def test_tallsorts_second_level_keeps_the_first_level_call(tmp_path):
-    """Level_2_TAL_LMO/predictions.csv says 'Unclassified' for a TAL/LMO sample that is not TAL2: importing it
-    after level 1 must not replace the TAL/LMO call with 'Unclassified'."""
-    write(tmp_path / "Level_1_Level0", {"predictions.csv": "Sample,Predictions\nT2,TAL/LMO\nT3,TAL/LMO\n"})
-    write(tmp_path / "Level_2_TAL_LMO", {"predictions.csv": "Sample,Predictions\nT2,Unclassified\nT3,TAL2\n"})
+def test_tallsorts_second_level_refines_the_first_without_contradicting_it(tmp_path):
+    """Level_2_TAL_LMO/predictions.csv says 'Unclassified' for a TAL/LMO sample that is not TAL2: importing it after
+    level 1 must not replace the TAL/LMO call. Its TAL2 call refines the level-1 call (TAL2 is a TAL/LMO sub-group):
+    the record must not hold 'TAL/LMO' and 'TAL2' as two contradicting calls. A sample level 1 called with another
+    group too (multi_calls.csv) is sent down as well: its TAL2 call is not confident."""
+    write(tmp_path / "Level_1_Level0", {
+        "predictions.csv": "Sample,Predictions\nT1,TLX3\nT2,TAL/LMO\nT3,TAL/LMO\n",
+        "probabilities.csv": "Sample,TAL/LMO,TLX3\nT1,0.7,0.9\nT2,0.9,0.0\nT3,0.8,0.1\n",
+        "multi_calls.csv": ",call_1,proba,call_2,proba\nT1,TLX3,0.9,TAL/LMO,0.7\n"})
+    write(tmp_path / "Level_2_TAL_LMO", {
+        "predictions.csv": "Sample,Predictions\nT1,TAL2\nT2,Unclassified\nT3,TAL2\n",
+        "probabilities.csv": "Sample,TAL2\nT1,0.8\nT2,0.1\nT3,0.85\n"})
     (tmp_path / "map.csv").write_text(MAP)
     cases = tmp_path / "cases"
     for level in ("Level_1_Level0", "Level_2_TAL_LMO"):
         done = allcare_cli("import", "classifier", str(tmp_path / level / "predictions.csv"), "--tool", "tallsorts",
                            "--patient-map", str(tmp_path / "map.csv"), "--to-case-dir", str(cases))
         assert done.returncode == 0, done.stderr
-    subtypes = [f.expression_subtype for f in load_case(cases / "PT-T2.json").findings]
-    assert "T-ALL TAL/LMO" in subtypes, subtypes
-    assert "T-ALL TAL2" in [f.expression_subtype for f in load_case(cases / "PT-T3.json").findings]
+    subtypes = {s: [f.expression_subtype for f in load_case(cases / f"PT-{s}.json").findings] for s in ("T1", "T2", "T3")}
+    assert "T-ALL TAL/LMO" in subtypes["T2"] and "Unclassified" not in subtypes["T2"], subtypes
+    assert subtypes["T3"] == ["T-ALL TAL2"]
+    assert all(classify_expression(text) is None for text in subtypes["T1"]) and "T-ALL TAL2" not in subtypes["T1"]
+    t3 = load_case(cases / "PT-T3.json").to_json_dict()
+    t3["findings"] = [*t3["findings"], {"type": "marrow", "date": "2024-05-01", "blasts_pct": 80, "timepoint": "diagnosis"}]
+    a = assess(case_from_dict(t3))
+    assert all(c.determined for c in a.conclusions() if c.topic == "diagnosis.genetics.expression")
 
 
 def test_a_sample_twice_in_one_file_is_an_error(tmp_path):

@@ -18,8 +18,10 @@ tools' own code:
   ``Level_2_TAL_LMO``), each with ``predictions.csv`` (``Sample``,
   ``Predictions``: the top group only), ``probabilities.csv`` (``Sample`` and one
   column per group) and ``multi_calls.csv`` (samples with several groups above
-  threshold: not a confident call). A level below the first gets its own finding
-  id, so it never replaces the call of the level above.
+  threshold: not a confident call). A sub-group call of a level below the first
+  refines the level-1 call (same finding id) when level 1's files beside it show
+  one group for the sample; its 'Unclassified' and its other calls get their own
+  finding id, so they never replace the call of the level above.
 - **MD-ALL** summary tables (tab or comma separated): ``sample_id`` (or ``id``);
   the integrated call ``subtype_final_possible`` (or ``subtype_final``) with
   ``confidence`` (``High`` is a confident call) when the table has it; else the
@@ -236,9 +238,14 @@ def read_tallsorts(path: Path) -> list[ClassifierCall]:
     probabilities = _probabilities(path.with_name("probabilities.csv"))
     multi = _multi_calls(path.with_name("multi_calls.csv"))
     level = _TALLSORTS_LEVEL.match(path.parent.name)
-    # Below the first level a file answers only for the samples of one group (Level_2_TAL_LMO: is it TAL2?);
-    # its calls get their own finding id, and its 'Unclassified' means "no finer group", not "no group".
+    # Below the first level a file answers only for the samples of one group (Level_2_TAL_LMO: is it TAL2?). Its
+    # 'Unclassified' means "no finer group", not "no group", and gets its own finding id so it never replaces the
+    # level-1 call. A sub-group call refines the level-1 call (same finding id: TAL/LMO becomes TAL2) only when
+    # level 1's own files, beside this directory, show one group for the sample; TALLSorts also sends the samples
+    # of a level-1 multi-call down, and a refinement must not hide that ambiguity.
     scope = path.parent.name if level and int(level.group(1)) > 1 else ""
+    first = path.parent.parent / "Level_1_Level0"
+    first_multi = _multi_calls(first / "multi_calls.csv") if scope else {}
     calls = []
     for row in rows:
         label = _label(row[pred]) or "Unclassified"
@@ -252,8 +259,15 @@ def read_tallsorts(path: Path) -> list[ClassifierCall]:
             detail = f"no sub-group of {level.group(2)} above its threshold" if scope and level else "no group above its threshold"
             calls.append(ClassifierCall("tallsorts", row[sample], "Unclassified", max(probs.values()) if probs else None, False,
                                         detail, scope=scope))
+        elif scope and not (first / "predictions.csv").is_file():
+            calls.append(ClassifierCall("tallsorts", row[sample], label, _lookup(probs, label), False,
+                                        "level-1 results not found beside it (Level_1_Level0)", scope=scope))
+        elif scope and row[sample] in first_multi:
+            calls.append(ClassifierCall("tallsorts", row[sample], label, _lookup(probs, label), False,
+                                        "level 1 called several groups", scope=scope))
         else:
-            calls.append(ClassifierCall("tallsorts", row[sample], label, _lookup(probs, label), True, scope=scope))
+            calls.append(ClassifierCall("tallsorts", row[sample], label, _lookup(probs, label), True,
+                                        f"sub-group of {level.group(2)}" if scope and level else ""))
     return calls
 
 
