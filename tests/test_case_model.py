@@ -448,3 +448,11 @@ def test_a_date_as_registry_extracts_write_it_is_refused_with_what_to_write(when
                  case(diagnosis_date=when)):
         problems = problems_of(data)
         assert any(fragment in p for p in problems), problems
+
+
+@pytest.mark.parametrize("when", [0, "0", 86400, "19000101"])
+def test_a_birth_or_diagnosis_date_written_as_a_number_is_not_read_as_1970(when):
+    """pydantic reads numbers as seconds since 1970: birth_date 0 (an 'unknown' code) made a 54-year-old of a child."""
+    for data in (case(patient={"id": "t1", "birth_date": when, "sex": "female"}), case(diagnosis_date=when)):
+        problems = problems_of(data)
+        assert any("not as a number" in p or "write it" in p for p in problems), problems

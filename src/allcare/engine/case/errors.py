@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from .models import FINDING_TYPES, Case
+from .models import FINDING_TYPES, Case, date_problem
 from .quantity import BARE_NUMBER, WRITTEN_QUANTITY
 
 
@@ -199,28 +199,11 @@ def _message(item: ErrorDetails) -> str:
     if kind == "string_unicode":  # e.g. a lone surrogate escape (\\ud800) in JSON: not text any store or page can keep
         return "text is not valid Unicode (it holds a lone surrogate); re-export the file as UTF-8"
     if kind.startswith("date_") and kind not in ("date_future", "date_past"):
-        return _date_message(item.get("input"))
+        return date_problem(item.get("input"))
     message = item["msg"]
     for prefix in ("Value error, ", "Assertion failed, "):
         message = message.removeprefix(prefix)
     return message
-
-
-def _date_message(value: object) -> str:
-    """A date pydantic could not read, as registry extracts and spreadsheets write them. pydantic reads a number
-    (or a string of digits) as seconds since 1970; allcare never invents a month or a day."""
-    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        return "a date is written YYYY-MM-DD"
-    if not isinstance(value, str):
-        return "a date is written YYYY-MM-DD, not as a number (a number would be read as seconds since 1970)"
-    text = value.strip()
-    if re.fullmatch(r"\d{4}", text):
-        return f"a year alone is not a date: write YYYY-MM-DD (got {text!r}; allcare does not invent the month and day)"
-    if re.fullmatch(r"\d{4}-\d{1,2}", text):
-        return f"a year and month alone are not a date: write YYYY-MM-DD (got {text!r}; allcare does not invent the day)"
-    if re.fullmatch(r"\d{8}", text):
-        return f"write it {text[:4]}-{text[4:6]}-{text[6:]} (YYYY-MM-DD; got {text!r})"
-    return f"a date is written YYYY-MM-DD (got {text[:40]!r})"
 
 
 def _dedupe(problems: list[Problem]) -> list[Problem]:
