@@ -233,3 +233,12 @@ def test_the_coded_view_says_whether_its_codes_are_current_and_gives_the_age_at_
     assert coded["assessment_current"] is False
     page = logged_in(app, "registrar").get(f"/patients/{world.patient_a}")
     assert page.status_code == 200 and "not from a current assessment" in page.text
+
+
+def test_the_csv_says_the_date_its_status_code_is_of(app, world):
+    """ICD-10-CM's fifth character is the disease status (C91.00 not in remission, .01 in remission, .02 in
+    relapse) on the assessment date: the CSV gave the code without that date."""
+    rows = list(csv.DictReader(io.StringIO(logged_in(app, "registrar").get("/registry.csv").text)))
+    coded = app_client(app).get(f"/api/v1/patients/{world.patient_a}/coded", headers=world.auth("registrar")).json()
+    row = next(row for row in rows if row["identifier"] == "P-A")
+    assert row["as_of"] == coded["as_of"] and row["icd_10_cm"] == coded["codes"]["icd_10_cm"]

@@ -54,7 +54,9 @@ def coded_view(session: Session, actor: Actor, patient_id: int) -> dict[str, Any
 _FROM_PATIENT = ("patient_id", "identifier", "sex", "birth_date")
 REGISTRY_COLUMNS = ("patient_id", "identifier", "sex", "birth_date", "diagnosis_date", "age_at_diagnosis", "disease",
                     "lineage", "who_key", "who_name", "icc_key", "icc_name", "icd_o_3", "icd_10_cm", "snomed_ct",
-                    "nci_risk", "genetic_risk", "status", "status_since", "phase", "assessment_current")
+                    "nci_risk", "genetic_risk", "status", "status_since", "phase", "as_of", "assessment_current")
+"""The registry table's columns. ``icd_10_cm``, ``status`` and ``phase`` are those of the assessment date ``as_of``
+(ICD-10-CM codes the disease status: C91.00 / .01 / .02), the entities and ICD-O-3 those of the diagnosis."""
 
 
 @dataclass(frozen=True)
