@@ -255,3 +255,15 @@ def test_a_file_given_with_the_wrong_tool_is_refused(tmp_path, given, content, n
     write(tmp_path, {name: content})
     with pytest.raises(ClassifierFileError, match="the columns are those of"):
         read_calls(given, tmp_path / name)
+
+
+@pytest.mark.parametrize("tool,content", [
+    ("tallsorts", "Sample,Predictions\nT1,TLX3\nT2\n"),
+    ("allsorts", ",Prediction\nR1,DUX4\nR2\n"),
+    ("allcatchr", '"sample"\t"Score"\t"Prediction"\t"Confidence"\n"C1"\t0.97\t"DUX4"\t"high-confidence"\n"C2"\t0.5\n'),
+    ("mdall", "sample_id\tphenoGraph_pred\tphenoGraph_predScore\tsvm_pred\tsvm_predScore\nM1\tDUX4\t1\tDUX4\t1\nM2\tDUX4\n"),
+])
+def test_a_row_cut_short_is_no_call_not_a_traceback(tmp_path, tool, content):
+    write(tmp_path, {"predictions.csv": content})
+    short = read_calls(tool, tmp_path / "predictions.csv")[-1]
+    assert not short.confident and short.sample in ("T2", "R2", "C2", "M2")

@@ -95,7 +95,11 @@ def read_table(path: Path, delimiter: str | None = None) -> tuple[list[str], lis
     rows = [row for row in csv.reader(io.StringIO(text), delimiter=delimiter) if any(cell.strip() for cell in row)]
     if not rows:
         raise ClassifierFileError([f"{path}: empty file"])
-    return [h.strip() for h in rows[0]], [[c.strip() for c in row] for row in rows[1:]]
+    header = [h.strip() for h in rows[0]]
+    # A row cut short (a file truncated, trailing empty cells dropped by an editor) reads as empty cells, never as a
+    # traceback in the reader that looks for its column.
+    width = len(header)
+    return header, [[c.strip() for c in row] + [""] * (width - len(row)) for row in rows[1:]]
 
 
 @overload
@@ -205,8 +209,6 @@ def read_allcatchr(path: Path) -> list[ClassifierCall]:
                                  _column(header, path, "Prediction"), _column(header, path, "Confidence"))
     calls = []
     for n, row in enumerate(rows, 2):
-        if max(sample, score, pred, tier) >= len(row):
-            raise ClassifierFileError([f"{path} row {n}: fewer columns than the header"])
         level = _label(row[tier]).lower()
         confidence = _probability(row[score], path, n, "Score")
         label = _label(row[pred]) or "Unclassified"
