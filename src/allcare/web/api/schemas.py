@@ -258,7 +258,7 @@ class CohortOut(BaseModel):
     by_genetic_risk: dict[str, int]
     by_icd_10_cm: dict[str, int]
     by_icd_o_3: dict[str, int]
-    alerts: dict[str, int]
+    alerts: dict[str, int] = Field(description="assessed patients with each alert code (a patient counts once per code)")
 
 
 def patient_out(row, listed=None) -> PatientOut:
