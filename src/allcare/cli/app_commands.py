@@ -334,13 +334,10 @@ def users_list() -> None:
 
 def _patient_id(session, reference: str) -> int:
     """A patient by store id (a number) or by case-file identifier."""
-    from ..store.models import MAX_ROW_ID, Patient
+    from ..store.models import Patient
     from ..store.patients import find_by_identifier
 
-    # A store id is ASCII digits within the row-id range ('²' passes str.isdigit; int() refuses it, the database
-    # a number past its integer size): anything else is looked up as an identifier.
-    number = reference.isascii() and reference.isdigit() and len(reference) <= len(str(MAX_ROW_ID))
-    if number and 1 <= int(reference) <= MAX_ROW_ID and session.get(Patient, int(reference)) is not None:
+    if reference.isdigit() and session.get(Patient, int(reference)) is not None:
         return int(reference)
     row = find_by_identifier(session, reference)
     if row is None:

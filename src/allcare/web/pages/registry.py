@@ -25,8 +25,7 @@ def _filters(query: Any) -> tuple[RegistryFilters, dict[str, str], dict[str, lis
     errors: dict[str, list[str]] = {}
     year = None
     if values["year"]:
-        # ASCII digits only: str.isdigit() also takes superscripts and circled digits, which int() refuses.
-        if values["year"].isascii() and values["year"].isdigit() and 1900 <= int(values["year"]) <= 2200:
+        if values["year"].isdigit() and 1900 <= int(values["year"]) <= 2200:
             year = int(values["year"])
         else:
             errors["year"] = ["a year from 1900 to 2200"]
