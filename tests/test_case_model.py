@@ -430,3 +430,29 @@ def test_a_patient_identifier_that_would_display_as_something_else_is_refused(id
 def test_a_patient_identifier_in_any_script_is_kept():
     for identifier in ("MRN-0001", "Ödön 12", "患者-7", "مريض-٣", "a b.c/d_e"):
         assert case_from_dict(case(patient={"id": identifier, "sex": "male"})).patient.id == identifier
+
+
+@pytest.mark.parametrize(("when", "fragment"), [
+    ("2023", "a year alone is not a date"),
+    ("2023-05", "a year and month alone are not a date"),
+    ("20230515", "write it 2023-05-15"),
+    ("15/05/2023", "a date is written YYYY-MM-DD"),
+    (1684108800.5, "a date is written YYYY-MM-DD, not as a number"),
+])
+def test_a_date_as_registry_extracts_write_it_is_refused_with_what_to_write(when, fragment):
+    """Registry data often carries a year or year and month only, or YYYYMMDD (NAACCR's layout). pydantic read
+    '2023' and '20230515' as seconds since 1970 ('Datetimes provided to dates should have zero time') and said
+    'input is too short' for '2023-05'. allcare never invents a day: the message says what to write."""
+    for data in (case({"type": "cbc", "date": when, "wbc": 5}),
+                 case(patient={"id": "t1", "birth_date": when, "sex": "female"}),
+                 case(diagnosis_date=when)):
+        problems = problems_of(data)
+        assert any(fragment in p for p in problems), problems
+
+
+@pytest.mark.parametrize("when", [0, "0", 86400, "19000101"])
+def test_a_birth_or_diagnosis_date_written_as_a_number_is_not_read_as_1970(when):
+    """pydantic reads numbers as seconds since 1970: birth_date 0 (an 'unknown' code) made a 54-year-old of a child."""
+    for data in (case(patient={"id": "t1", "birth_date": when, "sex": "female"}), case(diagnosis_date=when)):
+        problems = problems_of(data)
+        assert any("not as a number" in p or "write it" in p for p in problems), problems

@@ -116,8 +116,8 @@ def test_a_candidate_ph_like_call_is_not_promoted_to_the_entity():
 
 
 def test_every_label_maps_to_a_known_entity_and_engine_label():
-    for tool in TOOLS:
-        for alias, mapping in label_table(tool):
+    for tool, scheme in [*((tool, "") for tool in TOOLS), ("mdall", "gep")]:
+        for alias, mapping in label_table(tool, scheme):
             assert mapping.who_haem5 is None or mapping.who_haem5 in WHO_NAMES, alias
             assert mapping.icc_2022 is None or mapping.icc_2022 in ICC_NAMES, alias
             usable = classify_expression(mapping.subtype) is not None
@@ -157,8 +157,10 @@ def test_bad_patient_maps_are_reported(tmp_path, content, message):
 
 
 def test_a_file_of_the_wrong_tool_names_the_missing_column():
-    with pytest.raises(ClassifierFileError, match="no column 'Score'"):
+    with pytest.raises(ClassifierFileError, match="the columns are those of TALLSorts, not ALLCatchR"):
         read_calls("allcatchr", FILES["tallsorts"])
+    with pytest.raises(ClassifierFileError, match="no column 'Score'"):
+        read_calls("allcatchr", MAP)
 
 
 def test_cli_adds_calls_to_case_files_idempotently(tmp_path):

@@ -177,3 +177,58 @@ def test_every_cohort_breakdown_adds_up_to_the_patients(app, world):
     breakdowns = {name: counts for name, counts in cohort.items() if name.startswith("by_")}
     assert breakdowns and all(sum(counts.values()) == cohort["patients"] == 2 for counts in breakdowns.values()), breakdowns
     assert cohort["by_disease"]["not_assessed"] == 1
+
+
+def test_cohort_counts_are_the_registry_rows_counted(app, world):
+    """The cohort counts (grouped in the database) and the registry export (one row per record) tell the same
+    cohort: a record without a summary, one whose summary is stale, one with an engine error, one with two
+    alerts; each alert counts the patients who have it."""
+    from collections import Counter
+
+    from sqlalchemy import delete, update
+
+    from allcare.store.models import PatientSummary
+
+    _add(world, "P-2022", "2022-01-08")
+    _add(world, "P-ERR", "2023-12-31")
+    with world.store.transaction() as session:
+        session.execute(delete(PatientSummary).where(PatientSummary.patient_id == world.patient_b))
+        session.execute(update(PatientSummary).where(PatientSummary.patient_id == world.patient_a)
+                        .values(revision=0, alert_codes=",cns3,ph_positive,",
+                                alerts=[{"code": "cns3", "severity": "critical"}, {"code": "cns3", "severity": "info"},
+                                        {"code": "ph_positive", "severity": "warning"}]))
+    with world.store.transaction() as session:
+        from allcare.store.models import Patient
+        err = session.query(Patient).filter_by(identifier="P-ERR").one().id
+        session.execute(update(PatientSummary).where(PatientSummary.patient_id == err).values(error="engine failed"))
+    rows = list(csv.DictReader(io.StringIO(logged_in(app, "registrar").get("/registry.csv").text)))
+    cohort = app_client(app).get("/api/v1/cohort", headers=world.auth("registrar")).json()
+    assert cohort["patients"] == len(rows) == 4
+    assert cohort["assessed"] == 2 and cohort["not_current"] == sum(row["assessment_current"] == "false" for row in rows) == 2
+    assert cohort["by_sex"] == dict(Counter(row["sex"] for row in rows))
+    assert cohort["by_icd_o_3"]["not_assessed"] == 2 and sum(cohort["by_icd_o_3"].values()) == 4
+    assert cohort["alerts"] == {"cns3": 1, "ph_positive": 1}
+
+
+def test_the_coded_view_says_whether_its_codes_are_current_and_gives_the_age_at_diagnosis(app, world):
+    """The API's coded view served the codes of an older rule set as if current (the registry CSV said
+    assessment_current=false for the same record) and had no age at diagnosis (the CSV has it)."""
+    from allcare.engine.rules import DEFAULT_RULES
+
+    client = app_client(app)
+    coded = client.get(f"/api/v1/patients/{world.patient_a}/coded", headers=world.auth("registrar")).json()
+    assert coded["assessment_current"] is True and coded["age_at_diagnosis"] == 4  # born 2019-05-14, diagnosed 2024-01-08
+    world.store.use_rules(DEFAULT_RULES.model_copy(update={"version": "centre/2027.1"}))
+    coded = client.get(f"/api/v1/patients/{world.patient_a}/coded", headers=world.auth("registrar")).json()
+    assert coded["assessment_current"] is False
+    page = logged_in(app, "registrar").get(f"/patients/{world.patient_a}")
+    assert page.status_code == 200 and "not from a current assessment" in page.text
+
+
+def test_the_csv_says_the_date_its_status_code_is_of(app, world):
+    """ICD-10-CM's fifth character is the disease status (C91.00 not in remission, .01 in remission, .02 in
+    relapse) on the assessment date: the CSV gave the code without that date."""
+    rows = list(csv.DictReader(io.StringIO(logged_in(app, "registrar").get("/registry.csv").text)))
+    coded = app_client(app).get(f"/api/v1/patients/{world.patient_a}/coded", headers=world.auth("registrar")).json()
+    row = next(row for row in rows if row["identifier"] == "P-A")
+    assert row["as_of"] == coded["as_of"] and row["icd_10_cm"] == coded["codes"]["icd_10_cm"]

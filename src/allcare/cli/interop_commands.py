@@ -355,6 +355,7 @@ def import_classifier(
     tool: str = typer.Option(..., "--tool", help="allsorts | allcatchr | tallsorts | mdall"),
     patient_map: Path = typer.Option(..., "--patient-map", help="CSV with columns sample, patient, date"),
     to_case_dir: Path = typer.Option(..., "--to-case-dir", help="directory of case files (<patient>.json|yaml), created or updated"),
+    tool_version: str = typer.Option("", "--tool-version", help="the tool's version (e.g. 0.4.0), kept in each finding's source"),
 ) -> None:
     """Add each sample's subtype call (genetics.expression_subtype + confidence) to its patient's case file."""
     from ..engine.case import CASE_SCHEMA, CaseValidationError, case_from_dict
@@ -364,13 +365,22 @@ def import_classifier(
     tool = tool.lower().replace("-", "")
     if tool not in TOOLS:
         raise invalid("--tool", [f"--tool: unknown tool {tool!r}; choose one of: {', '.join(TOOLS)}"])
+    tool_version = tool_version.strip()
+    if len(tool_version) > 40 or not tool_version.isprintable():
+        raise invalid("--tool-version", ["--tool-version: at most 40 printable characters (e.g. 0.4.0)"])
     try:
         calls = read_calls(tool, file)
         samples = read_patient_map(patient_map)
-        by_patient = findings_by_patient(calls, samples, file.name)
+        by_patient = findings_by_patient(calls, samples, file.name, tool_version)
     except ClassifierFileError as error:
         raise invalid("classifier input", error.problems) from None
     updates, problems = [], []
+    # Two patient ids that differ only in characters a file name cannot hold (A/1, A_1) would share one case file.
+    owners: dict[Path, list[str]] = {}
+    for patient in by_patient:
+        owners.setdefault(_case_path(to_case_dir, patient), []).append(patient)
+    problems += [f"patients {', '.join(map(repr, names))} would share the case file {target}; give them distinct ids in the "
+                 "patient map" for target, names in owners.items() if len(names) > 1]
     for patient, findings in by_patient.items():
         target = _case_path(to_case_dir, patient)
         existing = _load_case(target) if target.exists() else None

@@ -19,11 +19,11 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from . import audit
-from .assessments import KeyedRecord, is_fresh, store_epoch
+from .assessments import KeyedRecord, engine_version, is_fresh, rules_version, store_epoch
 from .audit import Actor
 from .db import STALE_KEY
 from .models import Patient, PatientSummary
@@ -204,42 +204,63 @@ def list_patients(session: Session, actor: Actor, filters: PatientFilters) -> Pa
     return PatientPage(items=items, total=total, epoch=epoch)
 
 
+_BREAKDOWNS = {"by_disease": "disease", "by_lineage": "lineage", "by_who_haem5": "who_key", "by_status": "status",
+               "by_phase": "phase", "by_nci_risk": "nci_risk", "by_genetic_risk": "genetic_risk",
+               "by_icd_10_cm": "icd_10_cm", "by_icd_o_3": "icd_o_3"}
+
+
+def fresh_in_sql(session: Session, epoch: str) -> ColumnElement[bool]:
+    """:func:`is_fresh` as a SQL condition on the joined summary (NULL, i.e. not fresh, without one)."""
+    return and_(PatientSummary.epoch == epoch, PatientSummary.revision == Patient.revision,
+                PatientSummary.engine_version == engine_version(), PatientSummary.rules_version == rules_version(session))
+
+
 def cohort_counts(session: Session, actor: Actor) -> dict:
-    """Counts of the whole cohort by coded outputs (the stored summaries): what a registrar reports."""
+    """Counts of the whole cohort by coded outputs (the stored summaries): what a registrar reports.
+
+    One grouped query: the database counts each combination of coded values and only those groups (a few
+    hundred, whatever the cohort's size) come back, so a cohort of 50,000 records is not 100,000 objects in
+    memory, and every figure comes from the same snapshot (statements run one after another could each see
+    another commit, and the breakdowns would no longer add up).
+    """
     epoch = store_epoch(session)
-    pairs = session.execute(select(Patient, PatientSummary).outerjoin(PatientSummary, PatientSummary.patient_id == Patient.id)).all()
-    summaries = [summary for _, summary in pairs if summary is not None]
-    patients = len(pairs)
-    not_current = sum(1 for patient, summary in pairs if not is_fresh(summary, patient, epoch))
+    assessed = and_(PatientSummary.patient_id.is_not(None), PatientSummary.error.is_(None))
+    flags = (case((fresh_in_sql(session, epoch), 1), else_=0).label("fresh"), case((assessed, 1), else_=0).label("assessed"))
+    columns = [getattr(PatientSummary, name) for name in _BREAKDOWNS.values()]
+    # Grouped over a subquery's columns: PostgreSQL does not see two CASE expressions with their own bound
+    # parameters (in SELECT and in GROUP BY) as the same expression.
+    per_record = (select(Patient.sex, *flags, *columns, PatientSummary.alert_codes).select_from(Patient)
+                  .outerjoin(PatientSummary, PatientSummary.patient_id == Patient.id).subquery())
+    query = select(*per_record.c, func.count().label("n")).group_by(*per_record.c)
+    patients = not_current = not_assessed = 0
+    sexes: Counter[str] = Counter()
+    counts: dict[str, Counter[str]] = {key: Counter() for key in _BREAKDOWNS}
+    alerts: Counter[str] = Counter()
+    for row in session.execute(query):
+        n = row.n
+        patients += n
+        sexes[row.sex] += n
+        not_current += 0 if row.fresh else n
+        if not row.assessed:
+            # Records without an assessment are one bucket of every breakdown, so each adds up to ``patients``
+            # (a registrar's table of counts must not lose a record).
+            not_assessed += n
+            continue
+        for key, name in _BREAKDOWNS.items():
+            counts[key][getattr(row, name) or "undetermined"] += n
+        for code in filter(None, (row.alert_codes or "").split(",")):
+            alerts[code] += n  # patients with the alert: a code is listed once per record
     if not_current:
         stale_seen(session)
-    sexes = Counter(patient.sex for patient, _ in pairs)
-
-    not_assessed = patients - sum(1 for s in summaries if s.error is None)
-
-    def by(attribute: str) -> dict[str, int]:
-        """Counts by one coded value; records without an assessment are one bucket, so every breakdown adds up
-        to ``patients`` (a registrar's table of counts must not lose a record)."""
-        counts = Counter(getattr(s, attribute) or "undetermined" for s in summaries if s.error is None)
-        if not_assessed:
-            counts["not_assessed"] = not_assessed
-        return dict(sorted(counts.items()))
-
-    alerts = Counter(alert["code"] for s in summaries for alert in (s.alerts or []))
     audit.record(session, actor, "cohort.read", object_type="cohort")
+    for breakdown in counts.values():
+        if not_assessed:
+            breakdown["not_assessed"] = not_assessed
     return {
         "patients": patients,
         "assessed": patients - not_assessed,
         "not_current": not_current,
         "by_sex": dict(sorted(sexes.items())),
-        "by_disease": by("disease"),
-        "by_lineage": by("lineage"),
-        "by_who_haem5": by("who_key"),
-        "by_status": by("status"),
-        "by_phase": by("phase"),
-        "by_nci_risk": by("nci_risk"),
-        "by_genetic_risk": by("genetic_risk"),
-        "by_icd_10_cm": by("icd_10_cm"),
-        "by_icd_o_3": by("icd_o_3"),
+        **{key: dict(sorted(breakdown.items())) for key, breakdown in counts.items()},
         "alerts": dict(sorted(alerts.items())),
     }

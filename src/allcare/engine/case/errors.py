@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from .models import FINDING_TYPES, Case
+from .models import FINDING_TYPES, Case, date_problem
 from .quantity import BARE_NUMBER, WRITTEN_QUANTITY
 
 
@@ -198,6 +198,8 @@ def _message(item: ErrorDetails) -> str:
         return "required field is missing"
     if kind == "string_unicode":  # e.g. a lone surrogate escape (\\ud800) in JSON: not text any store or page can keep
         return "text is not valid Unicode (it holds a lone surrogate); re-export the file as UTF-8"
+    if kind.startswith("date_") and kind not in ("date_future", "date_past"):
+        return date_problem(item.get("input"))
     message = item["msg"]
     for prefix in ("Value error, ", "Assertion failed, "):
         message = message.removeprefix(prefix)

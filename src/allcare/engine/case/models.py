@@ -9,11 +9,21 @@ from __future__ import annotations
 
 import datetime as dt
 import operator
+import re
 import unicodedata
 from enum import Enum
 from typing import Annotated, Any, Final, Literal, Self, TypeVar, get_args
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic.json_schema import JsonDict
 
 from ..lesion_vocabulary import normalise_lesion
@@ -60,6 +70,38 @@ LATEST_DATE = dt.date(2199, 12, 31)
 # The same bounds for JSON Schema readers (which have no date minimum): years 1900-2199.
 DATE_PATTERN = r"^(19|20|21)[0-9]{2}-[0-9]{2}-[0-9]{2}$"
 CaseDate = Annotated[dt.date, Field(ge=EARLIEST_DATE, le=LATEST_DATE, json_schema_extra={"pattern": DATE_PATTERN})]
+
+
+def date_problem(value: object) -> str:
+    """What to write instead of a date as registry extracts and spreadsheets write it. pydantic reads a number
+    (or a string of digits) as seconds since 1970; allcare never invents a month or a day."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        return "a date is written YYYY-MM-DD"
+    if not isinstance(value, str):
+        return "a date is written YYYY-MM-DD, not as a number; leave it out when it is unknown"
+    text = value.strip()
+    if re.fullmatch(r"\d{4}", text):
+        return f"a year alone is not a date: write YYYY-MM-DD (got {text!r}; allcare does not invent the month and day)"
+    if re.fullmatch(r"\d{4}-\d{1,2}", text):
+        return f"a year and month alone are not a date: write YYYY-MM-DD (got {text!r}; allcare does not invent the day)"
+    if re.fullmatch(r"\d{8}", text):
+        return f"write it {text[:4]}-{text[4:6]}-{text[6:]} (YYYY-MM-DD; got {text!r})"
+    if text.isdigit():
+        return f"a date is written YYYY-MM-DD, not as a number (got {text[:20]!r}); leave it out when it is unknown"
+    return f"a date is written YYYY-MM-DD (got {text[:40]!r})"
+
+
+def _not_a_number(value: object) -> object:
+    """pydantic reads a number, or a string of digits, as seconds since 1970: 0 (or "0"), which registry extracts
+    write for an unknown date, became 1970-01-01. A date is YYYY-MM-DD text (or a YAML date)."""
+    if (isinstance(value, (int, float)) and not isinstance(value, bool)) or (isinstance(value, str) and value.strip().isdigit()):
+        raise ValueError(date_problem(value))
+    return value
+
+
+# The dates of the person (birth, diagnosis): two per record, so checked in Python at no cost. Finding dates are
+# many, and a number read there as 1970 is before the birth date the record almost always has.
+PersonDate = Annotated[CaseDate, BeforeValidator(_not_a_number)]
 
 # Upper bounds of what one record may hold: far above any real record (a three-year
 # record has ~170 findings), low enough that one request cannot make the store, an
@@ -198,7 +240,7 @@ class Condition(str, Enum):
 
 class Patient(_Strict):
     id: str = Field(min_length=1, max_length=200)
-    birth_date: CaseDate | None = None
+    birth_date: PersonDate | None = None
     age_years: float | None = Field(default=None, ge=0, le=120, description="age at diagnosis, years")
     sex: Sex = Sex.unknown
     conditions: list[Condition] = Field(default_factory=list, max_length=len(Condition) * 2)
@@ -664,7 +706,7 @@ class Case(_Strict):
 
     schema_: Literal["allcare.case/1"] = Field(default=CASE_SCHEMA, alias="schema")
     patient: Patient
-    diagnosis_date: CaseDate | None = None
+    diagnosis_date: PersonDate | None = None
     findings: list[Finding] = Field(default_factory=list, max_length=MAX_FINDINGS)
 
     @model_validator(mode="after")

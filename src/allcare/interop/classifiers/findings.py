@@ -14,6 +14,7 @@ replaces the finding instead of adding a second one.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,14 +66,21 @@ def read_patient_map(path: str | Path) -> dict[str, SampleOrigin]:
     return out
 
 
+def r_name(name: str) -> str:
+    """A name as R's make.names writes it (read.csv's check.names): other characters become '.', and a name that
+    does not start with a letter, or with '.' not followed by a digit, gets an 'X' in front."""
+    out = re.sub(r"[^A-Za-z0-9._]", ".", name)
+    return out if re.match(r"[A-Za-z]|\.(?![0-9])", out) else "X" + out
+
+
 def expression_subtype(call: ClassifierCall) -> tuple[str, LabelMapping | None]:
     """The label written to the case: plain vocabulary for a confident call, annotated otherwise."""
-    mapping = None if " / " in call.label else map_label(call.tool, call.label)
+    mapping = None if " / " in call.label else map_label(call.tool, call.label, call.scheme)
     tool = TOOL_NAMES[call.tool]
     if mapping is not None and call.confident:
         return mapping.subtype, mapping
     base = mapping.subtype if mapping is not None else call.label
-    if mapping is not None and fold(mapping.subtype) == "unclassified":
+    if mapping is not None and fold(mapping.subtype) == "unclassified" and not call.scope:
         return "Unclassified", mapping
     verdict = call.detail or "low confidence"
     if mapping is None and call.confident:
@@ -80,12 +88,13 @@ def expression_subtype(call: ClassifierCall) -> tuple[str, LabelMapping | None]:
     return f"{base} [{tool}: {verdict}]"[:100], mapping
 
 
-def call_to_finding(call: ClassifierCall, origin: SampleOrigin, file_name: str) -> dict:
-    """A ``genetics`` finding (case-file dict) for one call."""
+def call_to_finding(call: ClassifierCall, origin: SampleOrigin, file_name: str, version: str = "") -> dict:
+    """A ``genetics`` finding (case-file dict) for one call; ``version`` is the tool's version when the user gives it
+    (no tool writes it in its output), kept in the finding's source."""
     subtype, mapping = expression_subtype(call)
-    tool = TOOL_NAMES[call.tool]
+    tool = f"{TOOL_NAMES[call.tool]} {version}" if version else TOOL_NAMES[call.tool]
     finding: dict = {
-        "type": "genetics", "id": f"{call.tool}:{call.sample}", "date": origin.date.isoformat(),
+        "type": "genetics", "id": ":".join(filter(None, (call.tool, call.scope, call.sample))), "date": origin.date.isoformat(),
         "expression_subtype": subtype, "source": f"{tool} ({file_name}, sample {call.sample})",
     }
     if call.confidence is not None:
@@ -98,17 +107,28 @@ def call_to_finding(call: ClassifierCall, origin: SampleOrigin, file_name: str) 
         if mapping.note:
             entity += f"; {mapping.note}"
     verdict = "confident" if call.confident else (call.detail or "low confidence")
-    finding["note"] = f"{tool} label {call.label!r} ({verdict}){entity}"[:2000]
+    kind = {"gep": "expression-only label"}.get(call.scheme, "label")
+    finding["note"] = f"{tool} {kind} {call.label!r} ({verdict}){entity}"[:2000]
     return finding
 
 
-def findings_by_patient(calls: list[ClassifierCall], samples: dict[str, SampleOrigin], file_name: str) -> dict[str, list[dict]]:
+def findings_by_patient(
+    calls: list[ClassifierCall], samples: dict[str, SampleOrigin], file_name: str, version: str = ""
+) -> dict[str, list[dict]]:
     """patient -> findings; every sample missing from the map is an error (all listed at once)."""
     missing = [c.sample for c in calls if c.sample not in samples]
     if missing:
-        raise ClassifierFileError([f"sample {s!r} is not in the patient map" for s in missing])
+        # R tools (ALLCatchR, MD-ALL) read sample names through read.csv, which rewrites them as R names
+        # ('123-A' -> 'X123.A'). Only named as a hint: matching them silently could give a call to the wrong patient.
+        as_r: dict[str, list[str]] = {}
+        for name in samples:
+            as_r.setdefault(r_name(name), []).append(name)
+        hints = {s: as_r[s][0] for s in missing if len(as_r.get(s, [])) == 1}
+        raise ClassifierFileError([f"sample {s!r} is not in the patient map"
+                                   + (f" (R writes the map's {hints[s]!r} as {s!r}: put {s!r} in the map if it is that sample)"
+                                      if s in hints else "") for s in missing])
     out: dict[str, list[dict]] = {}
     for call in calls:
         origin = samples[call.sample]
-        out.setdefault(origin.patient, []).append(call_to_finding(call, origin, file_name))
+        out.setdefault(origin.patient, []).append(call_to_finding(call, origin, file_name, version))
     return out

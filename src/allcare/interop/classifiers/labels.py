@@ -35,7 +35,7 @@ def fold(label: str) -> str:
 
 _O = "b_all_other_defined"
 _B_ALL: list[tuple[LabelMapping, tuple[str, ...]]] = [
-    (LabelMapping("BCR::ABL1", "b_all_bcr_abl1", "icc_b_all_bcr_abl1", True), ("Ph", "BCR::ABL1", "BCR-ABL1", "Ph-positive")),
+    (LabelMapping("BCR::ABL1", "b_all_bcr_abl1", "icc_b_all_bcr_abl1", True), ("Ph", "BCR::ABL1", "BCR-ABL1", "Ph-positive", "Ph-pos")),
     (LabelMapping("BCR::ABL1-like", "b_all_bcr_abl1_like", "icc_b_all_bcr_abl1_like"), ("Ph-like", "BCR::ABL1-like", "BCR-ABL1-like", "Philadelphia-like")),
     (LabelMapping("ETV6::RUNX1", "b_all_etv6_runx1", "icc_b_all_etv6_runx1", True), ("ETV6-RUNX1", "ETV6::RUNX1")),
     (LabelMapping("ETV6::RUNX1-like", "b_all_etv6_runx1_like", "icc_b_all_etv6_runx1_like"), ("ETV6-RUNX1-like", "ETV6::RUNX1-like")),
@@ -50,7 +50,7 @@ _B_ALL: list[tuple[LabelMapping, tuple[str, ...]]] = [
     (LabelMapping("PAX5 P80R", _O, "icc_b_all_pax5_p80r"), ("PAX5 P80R", "PAX5-P80R")),
     (LabelMapping("IKZF1 N159Y", _O, "icc_b_all_ikzf1_n159y"), ("IKZF1 N159Y", "IKZF1-N159Y")),
     (LabelMapping("CDX2/UBTF", _O, "icc_b_all_ubtf_atxn7l3"), ("CDX2/UBTF", "UBTF::ATXN7L3", "CDX2-UBTF")),
-    (LabelMapping("ZEB2/CEBPE", _O, "icc_b_all_zeb2_cebpe"), ("ZEB2/CEBPE", "CEBP/ZEB2", "ZEB2/CEBP", "CEBPE/ZEB2")),
+    (LabelMapping("ZEB2/CEBPE", _O, "icc_b_all_zeb2_cebpe"), ("ZEB2/CEBPE", "CEBP/ZEB2", "ZEB2/CEBP", "CEBPE/ZEB2", "CEBP")),
     (LabelMapping("ZNF384-like", _O, "icc_b_all_znf384_like"), ("ZNF384-like",)),
     (LabelMapping("KMT2A-like", _O, "icc_b_all_kmt2a_like"), ("KMT2A-like",)),
     (LabelMapping("iAMP21", "b_all_iamp21", "icc_b_all_iamp21", True), ("iAMP21",)),
@@ -66,14 +66,15 @@ _B_ALL: list[tuple[LabelMapping, tuple[str, ...]]] = [
     (LabelMapping("ZNF384 group (ZNF384-r or ZNF384-like)", _O, None, note="meta-group: WHO other defined, ICC entity not determined"),
      ("ZNF384 Group",)),
     (LabelMapping("Hyperdiploid signature group", None, None, note="meta-group: names no single entity"), ("High Sig",)),
-    (LabelMapping("Unclassified", None, None, note="the classifier made no call"), ("Unclassified", "unknown", "Other", "Others")),
+    (LabelMapping("Unclassified", None, None, note="the classifier made no call"), ("Unclassified", "Unassigned", "unknown", "Other", "Others")),
 ]
 
 _T_NOTE = "WHO-HAEM5 has no genetic T-ALL entities (T-ALL NOS or ETP-ALL by immunophenotype); ICC lists these as provisional"
 _T_ALL: list[tuple[LabelMapping, tuple[str, ...]]] = [
     (LabelMapping("T-ALL BCL11B-activated", None, "icc_etp_all_bcl11b", True,
                   "ICC ETP-ALL with BCL11B activation needs an ETP immunophenotype and the rearrangement shown"), ("BCL11B",)),
-    (LabelMapping("T-ALL TAL1/2", None, None, note=_T_NOTE), ("TAL", "TAL1", "TAL2")),
+    (LabelMapping("T-ALL TAL/LMO", None, None, note=_T_NOTE), ("TAL/LMO", "TAL", "TAL1")),
+    (LabelMapping("T-ALL TAL2", None, None, note=_T_NOTE + "; a sub-group of TAL/LMO"), ("TAL2",)),
     (LabelMapping("T-ALL TLX1", None, None, note=_T_NOTE), ("TLX1",)),
     (LabelMapping("T-ALL TLX3", None, None, note=_T_NOTE), ("TLX3",)),
     (LabelMapping("T-ALL HOXA (KMT2A)", None, None, note=_T_NOTE + "; KMT2A-r needs confirming"), ("HOXA_KMT2A",)),
@@ -81,6 +82,18 @@ _T_ALL: list[tuple[LabelMapping, tuple[str, ...]]] = [
     (LabelMapping("T-ALL NKX2", None, None, note=_T_NOTE), ("NKX2", "NKX2-1")),
     (LabelMapping("T-ALL diverse", None, None, note=_T_NOTE), ("Diverse",)),
     (LabelMapping("Unclassified", None, None, note="the classifier made no call"), ("Unclassified",)),
+]
+
+# MD-ALL's expression (GEP) calls, PhenoGraph and SVM, name four groups that hold a fusion AND its phenocopy:
+# its own summary (R/GEP.R get_subtype_final, like_subtypes) turns a GEP "Ph", "KMT2A", "ZNF384" or
+# "ETV6::RUNX1" without the fusion into the "-like" subtype. Read alone, such a call names the group, never the
+# fusion; MD-ALL's integrated call (subtype_final_possible) names one or the other and is read with the B-ALL table.
+_GROUPS = {mapping.subtype.split(" ")[0].lower(): mapping for mapping, _ in _B_ALL if "meta-group" in mapping.note}
+_MDALL_GEP: list[tuple[LabelMapping, tuple[str, ...]]] = [
+    (_GROUPS["ph"], ("Ph", "Ph group")), (_GROUPS["kmt2a"], ("KMT2A", "KMT2A group")),
+    (_GROUPS["znf384"], ("ZNF384", "ZNF384 group")), (_GROUPS["etv6::runx1"], ("ETV6::RUNX1", "ETV6-RUNX1")),
+    *[(mapping, aliases) for mapping, aliases in _B_ALL
+      if not {"ph", "kmt2a", "znf384", "etv6runx1"} & {fold(alias) for alias in aliases}],
 ]
 
 TOOLS = ("allsorts", "allcatchr", "tallsorts", "mdall")
@@ -91,15 +104,18 @@ def _table(rows: list[tuple[LabelMapping, tuple[str, ...]]]) -> dict[str, LabelM
     return {fold(alias): mapping for mapping, aliases in rows for alias in aliases}
 
 
-_BY_TOOL = {"allsorts": _table(_B_ALL), "allcatchr": _table(_B_ALL), "mdall": _table(_B_ALL), "tallsorts": _table(_T_ALL)}
+_ROWS = {"allsorts": _B_ALL, "allcatchr": _B_ALL, "mdall": _B_ALL, "mdall:gep": _MDALL_GEP, "tallsorts": _T_ALL}
+_BY_TOOL = {name: _table(rows) for name, rows in _ROWS.items()}
 
 
-def map_label(tool: str, label: str) -> LabelMapping | None:
-    """The mapping of one tool label (None for a label the table does not know: kept as written)."""
-    return _BY_TOOL[tool].get(fold(label))
+def map_label(tool: str, label: str, scheme: str = "") -> LabelMapping | None:
+    """The mapping of one tool label (None for a label the table does not know: kept as written).
+
+    ``scheme`` names another table of the same tool (MD-ALL ``gep``: its expression-only calls).
+    """
+    return _BY_TOOL[f"{tool}:{scheme}" if scheme else tool].get(fold(label))
 
 
-def label_table(tool: str) -> list[tuple[str, LabelMapping]]:
+def label_table(tool: str, scheme: str = "") -> list[tuple[str, LabelMapping]]:
     """Every alias the tool's table knows (for docs and tests)."""
-    rows = _T_ALL if tool == "tallsorts" else _B_ALL
-    return [(alias, mapping) for mapping, aliases in rows for alias in aliases]
+    return [(alias, mapping) for mapping, aliases in _ROWS[f"{tool}:{scheme}" if scheme else tool] for alias in aliases]

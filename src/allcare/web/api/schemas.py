@@ -226,6 +226,8 @@ class CodedOut(BaseModel):
     sex: str
     birth_date: dt.date | None
     diagnosis_date: dt.date | None
+    age_at_diagnosis: int | None = Field(description="completed years on the diagnosis date (NAACCR item 230: 0 below "
+                                                     "one year); None when neither a birth date nor an age is recorded")
     as_of: dt.date | None
     last_visit: dt.date | None
     disease: str | None
@@ -237,6 +239,8 @@ class CodedOut(BaseModel):
     status: CodedStatusOut
     alerts: list[str] = Field(description="alert codes")
     error: str | None = Field(description="why the record could not be assessed")
+    assessment_current: bool = Field(description="false while these codes come from no or an earlier assessment "
+                                                 "(another revision, engine or rule set; the server is recomputing it)")
 
 
 class CohortOut(BaseModel):
@@ -254,7 +258,7 @@ class CohortOut(BaseModel):
     by_genetic_risk: dict[str, int]
     by_icd_10_cm: dict[str, int]
     by_icd_o_3: dict[str, int]
-    alerts: dict[str, int]
+    alerts: dict[str, int] = Field(description="assessed patients with each alert code (a patient counts once per code)")
 
 
 def patient_out(row, listed=None) -> PatientOut:
