@@ -184,11 +184,53 @@ def test_the_export_writes_the_preferred_hgnc_system():
     ("/nL", "/nL"),
     ("Gpt/L", None),
     ("x10(3)/mcL", None),
+    ("THOU/CMM", None),  # US hospital analysers: thousands per cubic millimetre
+    ("K/cmm", None),
+    ("G/l", None),  # French and German laboratories: giga (10^9) per litre
 ])
 def test_lab_unit_spellings(unit, code):
     value = {"value": 5.2, "unit": unit, **({"system": UCUM, "code": code} if code else {})}
     (cbc,) = findings_of(imported(obs("w", "6690-2", value)), "cbc")
     assert cbc.wbc.value == pytest.approx(5.2)
+
+
+@pytest.mark.parametrize(("unit", "wbc"), [("/cmm", 5200), ("cells/cmm", 5200), ("/CMM", 5200)])
+def test_a_count_per_cubic_millimetre_written_cmm_is_read(unit, wbc):
+    """``cmm`` (cubic millimetre, the older US spelling of mm3 = uL): 5,200/cmm is 5.2 x 10^9/L."""
+    (cbc,) = findings_of(imported(obs("w", "6690-2", {"value": wbc, "unit": unit})), "cbc")
+    assert cbc.wbc.value == pytest.approx(5.2)
+
+
+@pytest.mark.parametrize("unit", ["gm/dL", "GM/DL", "gm/dl"])
+def test_grams_written_gm_are_read(unit):
+    """``gm`` for grams (older US reports): haemoglobin 10.1 gm/dL is 10.1 g/dL, not a unit of another kind."""
+    (cbc,) = findings_of(imported(obs("h", "718-7", {"value": 10.1, "unit": unit})), "cbc")
+    assert cbc.hemoglobin.value == pytest.approx(10.1)
+
+
+@pytest.mark.parametrize(("loinc_code", "value", "unit", "field", "expected"), [
+    ("718-7", 10.1, "G/DL", "hemoglobin", 10.1),  # reports that print units in capitals
+    ("6690-2", 5200, "/UL", "wbc", 5.2),
+    ("6690-2", 5.2, "K/UL", "wbc", 5.2),
+])
+def test_a_unit_in_capitals_is_read_as_its_kinds_own_spelling(loinc_code, value, unit, field, expected):
+    (cbc,) = findings_of(imported(obs("x", loinc_code, {"value": value, "unit": unit})), "cbc")
+    assert getattr(cbc, field).value == pytest.approx(expected)
+
+
+def test_a_unit_in_capitals_that_is_a_unit_of_another_kind_is_not_read():
+    """``G/L`` is gauss per litre to UCUM and giga per litre to a haematology analyser: for a haemoglobin it is
+    refused, never read as grams by ignoring its letter case."""
+    patient = imported(obs("h", "718-7", {"value": 101, "unit": "G/L"}))
+    (cbc,) = findings_of(patient, "cbc") or (None,)
+    assert cbc is None or cbc.hemoglobin is None
+    assert any(e.resource == "Observation/h" and "'G/L'" in e.reason for e in patient.report.not_mapped())
+
+
+def test_grams_per_litre_are_never_read_as_giga_per_litre():
+    """``G/l`` is giga per litre only for a cell count: a haemoglobin of 101 g/l stays grams per litre."""
+    (cbc,) = findings_of(imported(obs("h", "718-7", {"value": 101, "unit": "g/l"})), "cbc")
+    assert cbc.hemoglobin.value == pytest.approx(10.1)
 
 
 def test_an_unknown_unit_drops_the_value_with_a_reason_not_the_patient():

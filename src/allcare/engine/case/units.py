@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 LAB_SPELLINGS: dict[str, str] = {
     "K/uL": "10*3/uL", "Thousand/uL": "10*3/uL", "Thou/uL": "10*3/uL", "thou/mm3": "10*3/mm3",
     "K/mm3": "10*3/mm3", "M/uL": "10*6/uL", "Million/uL": "10*6/uL", "Mill/uL": "10*6/uL", "M/mm3": "10*6/mm3",
-    "G/L": "10*9/L", "Gpt/L": "10*9/L", "Giga/L": "10*9/L", "T/L": "10*12/L", "Tpt/L": "10*12/L", "Tera/L": "10*12/L",
+    "G/L": "10*9/L", "G/l": "10*9/L", "Gpt/L": "10*9/L", "Giga/L": "10*9/L", "T/L": "10*12/L", "Tpt/L": "10*12/L", "Tera/L": "10*12/L",
     "cells/uL": "/uL", "cells/mm3": "/mm3", "cells/L": "/L", "cell/uL": "/uL", "cells/mL": "/mL",
     "percent": "%", "pct": "%",
 }
@@ -51,7 +51,8 @@ _SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
 def fold_spelling(unit: str) -> str:
     """Fold harmless spelling variants onto one form, keeping letter case.
 
-    Spaces go; the micro sign (``µ``, ``μ``, ``mc``) becomes ``u``; superscript digits
+    Spaces go; the micro sign (``µ``, ``μ``, ``mc``) becomes ``u``; ``cmm`` (cubic millimetre)
+    becomes ``mm3`` and ``gm`` (gram) ``g``, as older US reports write them; superscript digits
     become digits (``10³`` = ``10^3``); ``^`` and ``**`` become UCUM's ``*``. The power of
     a unit symbol is written as UCUM writes it, a plain digit (``m²`` = ``m^2`` = ``m2``).
     """
@@ -60,6 +61,8 @@ def fold_spelling(unit: str) -> str:
     text = re.sub(r"(?<=[A-Za-z\]])(?:\^|\*\*)?([⁻⁰¹²³⁴⁵⁶⁷⁸⁹]+|(?<=[\^*])[+-]?\d+)",
                   lambda m: m.group(1).translate(_SUPERSCRIPTS), text)
     text = re.sub(r"(?<![A-Za-z])mc(?=[LlgG]|m3|mol)", "u", text)  # mcL, mcg, mcmol: micro
+    text = re.sub(r"(?i)(?<![A-Za-z])cmm(?![A-Za-z])", "mm3", text)  # cmm: cubic millimetre (older US reports)
+    text = re.sub(r"(?i)(?<![A-Za-z])gm(?=/|$)", "g", text)  # gm/dL: gram (older US reports)
     text = re.sub(r"(\d)\*\*", r"\1*", text)
     return text.replace("^", "*")
 
@@ -201,7 +204,14 @@ def _affine(kind: UnitKind, unit: str) -> tuple[float, float]:
         if factor is not None:
             return factor, 0.0
         if why.startswith("a "):  # a valid unit of another kind: never read by ignoring case
-            break
+            raise UnitError(unit, kind, why)
+    # Not a unit at all as written: one of this kind's own spellings in another letter case (MG/DL, UMOL/L,
+    # /UL: reports that print units in capitals), never a spelling of another kind.
+    for spelling in (kind.canonical, kind.ucum, *kind.examples):
+        if fold_spelling(spelling).lower() == folded.lower():
+            factor, _ = _convert(kind, ucum_code(spelling))
+            if factor is not None:
+                return factor, 0.0
     raise UnitError(unit, kind, why)
 
 
