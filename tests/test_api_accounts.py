@@ -47,6 +47,37 @@ def test_admins_list_and_revoke_any_users_tokens(client, world):
     assert other.status_code == 404  # a token is revoked under its own user only
 
 
+def test_a_role_change_revokes_the_users_api_tokens(client, world):
+    """A token carries the power its user had when it was made: a clinician demoted to registrar must not
+    keep a clinician's script, nor a registrar promoted to admin hand admin power to an old script."""
+    auth = world.auth("clinician")
+    changed = client.patch(f"{API}/users/{world.user_ids['clinician']}", headers=world.auth("admin"),
+                           json={"role": "registrar"})
+    assert changed.status_code == 200
+    assert client.get(f"{API}/cohort", headers=auth).status_code == 401
+    listed = client.get(f"{API}/users/{world.user_ids['clinician']}/tokens", headers=world.auth("admin")).json()
+    assert [t["revoked_at"] is not None for t in listed] == [True]
+
+
+def test_relinking_a_patient_user_revokes_their_api_tokens(client, world):
+    """A token made for one child's record (a parent's app) must not open another child's after an admin
+    links the login to another record."""
+    auth = world.auth("patient_a")
+    assert client.get(f"{API}/patients/{world.patient_a}/case", headers=auth).status_code == 200
+    relinked = client.patch(f"{API}/users/{world.user_ids['patient_a']}", headers=world.auth("admin"),
+                            json={"patient_id": world.patient_b})
+    assert relinked.status_code == 200
+    assert client.get(f"{API}/patients/{world.patient_b}/case", headers=auth).status_code == 401
+    assert client.get(f"{API}/auth/whoami", headers=auth).status_code == 401
+
+
+def test_a_display_name_change_keeps_the_api_tokens(client, world):
+    changed = client.patch(f"{API}/users/{world.user_ids['clinician']}", headers=world.auth("admin"),
+                           json={"display_name": "Dr A"})
+    assert changed.status_code == 200
+    assert client.get(f"{API}/patients", headers=world.auth("clinician")).status_code == 200
+
+
 # --- 13. demo logins do not outlive the demo --------------------------------------------------------------
 
 

@@ -120,7 +120,8 @@ def update_user(
     display_name: str | object | None = ...,
     min_password_length: int = 10,
 ) -> User:
-    """Change a user; deactivating or resetting the password ends their sessions and API tokens at once."""
+    """Change a user; deactivating, a new password, a new role or another linked record ends their sessions
+    and API tokens at once (a display name alone keeps them)."""
     user = get_user(session, user_id)
     new_role = role if role is not None else user.role
     new_patient = user.patient_id if patient_id is ... else patient_id
@@ -145,8 +146,10 @@ def update_user(
     if password is not None:
         user.password_hash, changed = hasher.hash(password), changed + ["password"]
     if {"password", "active", "role", "patient_id"} & set(changed):
+        # A session or token carries the power its user had when it was made: after a new role or another
+        # linked record, a demoted clinician's script must not keep clinician access, a promoted user's old
+        # token must not gain the new role, and a parent's app must not open another child's record.
         end_all_sessions(session, user.id)
-    if {"password", "active"} & set(changed):
         revoke_all_tokens(session, user.id)
     user.updated_at = utcnow()
     session.flush()

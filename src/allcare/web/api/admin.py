@@ -38,7 +38,8 @@ def user(user_id: RowId, who: Admin, db: DbSession) -> UserOut:
 
 @router.patch("/users/{user_id}", response_model=UserOut, responses={404: {}})
 def change_user(user_id: RowId, body: UserPatch, request: Request, who: Admin, db: DbSession) -> UserOut:
-    """Change role, name, linked record, password or deactivate; the user's sessions end at once."""
+    """Change role, name, linked record, password or deactivate; but for a new display name, the user's
+    sessions and API tokens end at once."""
     given = body.model_fields_set
     return user_out(update_user(
         db, who.actor, request.app.state.hasher, user_id, role=body.role, active=body.active, password=body.password,

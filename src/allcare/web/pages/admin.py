@@ -113,7 +113,7 @@ async def change_user(request: Request, user_id: RowId, who: Admin) -> Response:
     except InvalidRecord as error:
         messages = [f"{location}: {message}" if location else message for location, message in error.problems]
         return _users_page(request, {f"user-{user_id}": messages}, status=422)
-    done = f"{USER_ACTIONS[action]}: {username} — done. Their sessions ended." if action != "enable" \
+    done = f"{USER_ACTIONS[action]}: {username} — done. Their sessions and API tokens ended." if action != "enable" \
         else f"{USER_ACTIONS[action]}: {username} — done."
     return RedirectResponse("/admin?" + urllib.parse.urlencode({"done": done}), status_code=303)
 
