@@ -9,6 +9,7 @@ serialised and each re-validates the whole record as a case.
 
 from __future__ import annotations
 
+import re
 from typing import Any, cast
 
 from pydantic import ConfigDict, Field
@@ -22,7 +23,7 @@ from ..engine.case.models import STORED, CaseDate, StorableText, canonical_ident
 from . import audit
 from .audit import Actor
 from .errors import Conflict, InvalidRecord, NotFound
-from .models import Patient
+from .models import MAX_ROW_ID, Patient
 from .types import utcnow
 
 
@@ -177,3 +178,28 @@ def find_by_identifier(session: Session, identifier: str) -> Patient | None:
     except ValueError:
         return None
     return session.scalar(select(Patient).where(Patient.identifier == identifier))
+
+
+_RECORD_NUMBER = re.compile(r"(id:)?([0-9]{1,10})", re.ASCII)  # digits 0-9 only: superscripts and other scripts' digits are no record number
+
+
+def patient_by_reference(session: Session, reference: str) -> int:
+    """The record a person names by its store number (``12``, or ``id:12`` for the number alone) or by its
+    case-file identifier. Hospital numbers are often digits too: when ``12`` is record #12 and also the
+    identifier of another record, it names neither (:class:`InvalidRecord` lists both) rather than linking a
+    login to, or exporting, the wrong patient's record."""
+    found: dict[int, str] = {}
+    number = _RECORD_NUMBER.fullmatch(reference.strip())
+    if number and 1 <= int(number.group(2)) <= MAX_ROW_ID and session.get(Patient, int(number.group(2))) is not None:
+        found[int(number.group(2))] = f"record #{number.group(2)} (its store number)"
+    if not (number and number.group(1)):
+        by_identifier = find_by_identifier(session, reference)
+        if by_identifier is not None:
+            found.setdefault(by_identifier.id, f"record #{by_identifier.id} (identifier {by_identifier.identifier!r})")
+    if len(found) == 1:
+        return next(iter(found))
+    if not found:
+        raise InvalidRecord([("patient", f"no patient with store number or identifier {reference!r}")])
+    raise InvalidRecord([("patient", f"{reference!r} names two records: {' and '.join(found.values())}; "
+                                     f"write id:{number.group(2) if number else reference} for the store number "
+                                     "or the identifier in full")])
