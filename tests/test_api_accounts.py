@@ -156,6 +156,17 @@ def test_a_list_read_logs_the_ids_it_returned(client, world, store):
     assert sorted(event.detail["ids"]) == sorted([world.patient_a, world.patient_b])
 
 
+def test_a_bulk_export_is_in_the_audit_trail_of_every_record_it_sent(client, world):
+    """'Who read record A?' (the audit log filtered by patient) must show the FHIR bulk export that sent
+    A's whole record, not only the single-record reads."""
+    exported = client.get(f"{API}/fhir/$export", headers=world.auth("clinician"))
+    assert exported.status_code == 200 and exported.text
+    for patient in (world.patient_a, world.patient_b):
+        trail = client.get(f"{API}/audit", params={"patient_id": patient}, headers=world.auth("admin")).json()
+        exports = [item for item in trail["items"] if item["action"] == "fhir.export"]
+        assert [(item["username"], item["patient_id"]) for item in exports] == [("clinician", patient)]
+
+
 def test_opening_an_add_finding_form_is_an_audited_read(app, world, store):
     from test_web_pages import logged_in
 
