@@ -334,6 +334,43 @@ def test_deeply_nested_input_is_exit_2_on_the_command_line(tmp_path):
         assert "Traceback" not in result.stderr
 
 
+def _case_with_a_long_number(fmt: str) -> str:
+    """A case file whose haemoglobin is a whole number of 5,000 digits (past Python's 4,300-digit limit
+    for reading integers from text)."""
+    case = case_dict("LONG-1")
+    if fmt == "json":
+        return json.dumps(case).replace('"hemoglobin": 8.1', '"hemoglobin": 1' + "0" * 4999)
+    return ("schema: allcare.case/1\npatient: {id: LONG-1, sex: female}\nfindings:\n"
+            "- {type: cbc, date: 2024-01-08, hemoglobin: 1" + "0" * 4999 + "}\n")
+
+
+@pytest.mark.parametrize("fmt", ["json", "yaml"])
+def test_a_number_of_thousands_of_digits_in_a_case_file_is_a_4xx_naming_it(app, client, world, fmt):
+    from test_web_pages import csrf, logged_in
+
+    text = _case_with_a_long_number(fmt)
+    response = client.post(f"{API}/cases/upload", headers=world.auth("clinician"),
+                           files={"file": (f"long.{fmt}", text.encode())})
+    assert response.status_code == 422, response.text[:300]
+    assert "digits" in response.text
+    browser = logged_in(app, "clinician")
+    page = browser.post("/patients/import", files={"file": (f"long.{fmt}", text.encode())},
+                        data={"csrf_token": csrf(browser.get("/patients/import").text)}, follow_redirects=False)
+    assert page.status_code == 422 and "digits" in page.text
+
+
+@pytest.mark.parametrize("fmt", ["json", "yaml"])
+def test_a_number_of_thousands_of_digits_is_exit_2_on_the_command_line(tmp_path, fmt):
+    from fhir_helpers import allcare_cli
+
+    path = tmp_path / f"long.{fmt}"
+    path.write_text(_case_with_a_long_number(fmt))
+    for command in (["validate", str(path)], ["assess", str(path)]):
+        result = allcare_cli(*command)
+        assert result.returncode == 2, (command, result.stderr[-500:])
+        assert "digits" in result.stderr and "internal error" not in result.stderr
+
+
 # --- 24. upper bounds ----------------------------------------------------------------------------------------
 
 
