@@ -3,6 +3,7 @@ outlive the demo, CSRF tokens belong to one session, registrars read the coded v
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -76,6 +77,19 @@ def test_a_display_name_change_keeps_the_api_tokens(client, world):
                            json={"display_name": "Dr A"})
     assert changed.status_code == 200
     assert client.get(f"{API}/patients", headers=world.auth("clinician")).status_code == 200
+
+
+@pytest.mark.parametrize("change", [{"role": "clinician"}, {"active": False}])
+def test_an_admin_cannot_demote_or_disable_their_own_account_through_the_api(client, world, change):
+    """The admin page refuses it; the API let the only admin demote themselves, leaving no one to manage
+    accounts. Another admin may."""
+    me = world.user_ids["admin"]
+    refused = client.patch(f"{API}/users/{me}", headers=world.auth("admin"), json=change)
+    assert refused.status_code == 422 and "your own" in refused.text
+    kept = client.get(f"{API}/users/{me}", headers=world.auth("admin")).json()
+    assert (kept["role"], kept["active"]) == ("admin", True)
+    renamed = client.patch(f"{API}/users/{me}", headers=world.auth("admin"), json={"display_name": "Ada"})
+    assert renamed.status_code == 200
 
 
 # --- 13. demo logins do not outlive the demo --------------------------------------------------------------

@@ -130,6 +130,10 @@ def update_user(
         problems += check_password(password, min_password_length)
     if display_name is not ...:
         problems += check_display_name(display_name)  # type: ignore[arg-type]
+    if actor.user_id == user.id and ((role is not None and role != user.role) or active is False):
+        # otherwise the only admin could leave no one to manage the accounts; another admin may do it
+        problems.append(("role" if role is not None else "active",
+                         "you cannot change your own role or disable your own account; another admin can"))
     if problems:
         raise InvalidRecord(problems)
     if new_patient is not None and session.get(Patient, new_patient) is None:
