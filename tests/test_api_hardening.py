@@ -371,6 +371,13 @@ def test_a_number_of_thousands_of_digits_is_exit_2_on_the_command_line(tmp_path,
         assert "digits" in result.stderr and "internal error" not in result.stderr
 
 
+@pytest.mark.parametrize("since", ["9999-12-31T23:59:59-23:59", "0001-01-01T00:00:00+23:59"])
+def test_an_audit_moment_out_of_range_is_named_as_the_query_parameter(client, world, since):
+    response = client.get(f"{API}/audit", params={"since": since}, headers=world.auth("admin"))
+    assert response.status_code == 422
+    assert [item["field"] for item in response.json()["detail"]] == ["query.since"]
+
+
 # --- 24. upper bounds ----------------------------------------------------------------------------------------
 
 

@@ -6,9 +6,9 @@ import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
 
 from ...store import audit
-from ...store.errors import InvalidRecord
 from ...store.users import create_user, get_user, list_tokens, list_users, revoke_token, update_user
 from ..deps import MAX_ID, Admin, DbSession, QueryMoment, RowId, settings_of
 from .schemas import AuditOut, AuditPageOut, TokenOut, UserIn, UserOut, UserPatch, token_out, user_out
@@ -69,8 +69,9 @@ def _utc(moment: dt.datetime) -> dt.datetime:
         return moment.replace(tzinfo=dt.UTC)
     try:
         return moment.astimezone(dt.UTC)
-    except OverflowError:
-        raise InvalidRecord([("since", "out of range")]) from None
+    except OverflowError:  # a query parameter: named as one, not as a field of a body
+        raise RequestValidationError([{"loc": ("query", "since"), "type": "value_error",
+                                       "msg": "out of range: a moment between years 1 and 9999 in UTC"}]) from None
 
 
 @router.get("/audit", response_model=AuditPageOut)
