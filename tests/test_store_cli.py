@@ -111,6 +111,17 @@ def test_a_patient_reference_that_is_no_record_number_is_invalid_input(env, tmp_
     assert isinstance(result.exception, InvalidInput), result.output
 
 
+def test_export_case_writes_into_new_directories_and_names_a_path_it_cannot_write(env, tmp_path):
+    assert run(env, "import", "case", _case_file(tmp_path, "P-A")).exit_code == 0
+    target = tmp_path / "out" / "nested" / "p-a.json"
+    assert run(env, "export", "case", "P-A", "-o", str(target)).exit_code == 0
+    assert json.loads(target.read_text())["patient"]["id"] == "P-A"
+    blocked = tmp_path / "a-file"
+    blocked.write_text("x")
+    refused = run(env, "export", "case", "P-A", "-o", str(blocked / "p-a.json"))  # a file where a directory should be
+    assert isinstance(refused.exception, InvalidInput) and "cannot be written" in str(refused.exception.problems)
+
+
 def test_an_invalid_case_file_is_reported_and_nothing_is_imported(env, tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("schema: allcare.case/1\npatient: {id: X}\nfindings: [{type: cbc, date: 2024-01-01, wbc: -1}]\n")

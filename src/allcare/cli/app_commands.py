@@ -400,5 +400,10 @@ def export_case_command(
     if output is None:
         sys.stdout.write(text)
     else:
-        output.write_text(text, encoding="utf-8")
+        from .interop_commands import write_atomic
+
+        try:
+            write_atomic(output, text)  # never half a record on disk, whatever stops the write
+        except OSError as error:
+            raise _invalid(str(output), [f"{output}: cannot be written ({error.strerror or error})"]) from None
         out.print(f"wrote {output}", markup=False)
