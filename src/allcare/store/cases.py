@@ -24,6 +24,7 @@ from .models import FindingRow, Patient
 from .patients import (
     PatientRecordIn,
     apply_record,
+    display_name_problem,
     find_by_identifier,
     get_patient,
     lock_for_write,
@@ -74,6 +75,9 @@ def export_every_case(store: Store, actor: Actor) -> Iterator[tuple[Case, list[t
 
 def import_case(session: Session, actor: Actor, case: Case, *, display_name: str | None = None) -> Patient:
     """Store a validated case as a new patient (its ``patient.id`` must be new)."""
+    name_problem = display_name_problem(display_name)
+    if name_problem:
+        raise InvalidRecord([("display_name", name_problem)])
     existing = find_by_identifier(session, case.patient.id)
     if existing is not None:
         raise Conflict(f"a patient with identifier {case.patient.id!r} already exists", patient_id=existing.id)

@@ -22,11 +22,11 @@ from sqlalchemy import Connection, bindparam, delete, func, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
-from ..engine.case.models import unstorable_text
 from . import audit
 from .audit import Actor
 from .errors import Conflict, InvalidRecord, NotFound
 from .models import MAX_ROW_ID, ROLES, ApiToken, Base, Patient, User, UserSession
+from .patients import display_name_problem
 from .types import utcnow
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{0,79}$")
@@ -63,7 +63,7 @@ def check_password(password: str, min_length: int) -> list[tuple[str, str]]:
 
 
 def check_display_name(display_name: str | None) -> list[tuple[str, str]]:
-    problem = unstorable_text(display_name)
+    problem = display_name_problem(display_name)
     return [("display_name", problem)] if problem else []
 
 
