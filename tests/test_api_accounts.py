@@ -3,6 +3,7 @@ outlive the demo, CSRF tokens belong to one session, registrars read the coded v
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -45,6 +46,50 @@ def test_admins_list_and_revoke_any_users_tokens(client, world):
     other = client.delete(f"{API}/users/{world.user_ids['registrar']}/tokens/{world.token_ids['clinician']}",
                           headers=world.auth("admin"))
     assert other.status_code == 404  # a token is revoked under its own user only
+
+
+def test_a_role_change_revokes_the_users_api_tokens(client, world):
+    """A token carries the power its user had when it was made: a clinician demoted to registrar must not
+    keep a clinician's script, nor a registrar promoted to admin hand admin power to an old script."""
+    auth = world.auth("clinician")
+    changed = client.patch(f"{API}/users/{world.user_ids['clinician']}", headers=world.auth("admin"),
+                           json={"role": "registrar"})
+    assert changed.status_code == 200
+    assert client.get(f"{API}/cohort", headers=auth).status_code == 401
+    listed = client.get(f"{API}/users/{world.user_ids['clinician']}/tokens", headers=world.auth("admin")).json()
+    assert [t["revoked_at"] is not None for t in listed] == [True]
+
+
+def test_relinking_a_patient_user_revokes_their_api_tokens(client, world):
+    """A token made for one child's record (a parent's app) must not open another child's after an admin
+    links the login to another record."""
+    auth = world.auth("patient_a")
+    assert client.get(f"{API}/patients/{world.patient_a}/case", headers=auth).status_code == 200
+    relinked = client.patch(f"{API}/users/{world.user_ids['patient_a']}", headers=world.auth("admin"),
+                            json={"patient_id": world.patient_b})
+    assert relinked.status_code == 200
+    assert client.get(f"{API}/patients/{world.patient_b}/case", headers=auth).status_code == 401
+    assert client.get(f"{API}/auth/whoami", headers=auth).status_code == 401
+
+
+def test_a_display_name_change_keeps_the_api_tokens(client, world):
+    changed = client.patch(f"{API}/users/{world.user_ids['clinician']}", headers=world.auth("admin"),
+                           json={"display_name": "Dr A"})
+    assert changed.status_code == 200
+    assert client.get(f"{API}/patients", headers=world.auth("clinician")).status_code == 200
+
+
+@pytest.mark.parametrize("change", [{"role": "clinician"}, {"active": False}])
+def test_an_admin_cannot_demote_or_disable_their_own_account_through_the_api(client, world, change):
+    """The admin page refuses it; the API let the only admin demote themselves, leaving no one to manage
+    accounts. Another admin may."""
+    me = world.user_ids["admin"]
+    refused = client.patch(f"{API}/users/{me}", headers=world.auth("admin"), json=change)
+    assert refused.status_code == 422 and "your own" in refused.text
+    kept = client.get(f"{API}/users/{me}", headers=world.auth("admin")).json()
+    assert (kept["role"], kept["active"]) == ("admin", True)
+    renamed = client.patch(f"{API}/users/{me}", headers=world.auth("admin"), json={"display_name": "Ada"})
+    assert renamed.status_code == 200
 
 
 # --- 13. demo logins do not outlive the demo --------------------------------------------------------------
@@ -123,6 +168,17 @@ def test_a_list_read_logs_the_ids_it_returned(client, world, store):
     with store.sessions() as session:
         event = session.scalar(select(AuditEvent).where(AuditEvent.action == "patient.list"))
     assert sorted(event.detail["ids"]) == sorted([world.patient_a, world.patient_b])
+
+
+def test_a_bulk_export_is_in_the_audit_trail_of_every_record_it_sent(client, world):
+    """'Who read record A?' (the audit log filtered by patient) must show the FHIR bulk export that sent
+    A's whole record, not only the single-record reads."""
+    exported = client.get(f"{API}/fhir/$export", headers=world.auth("clinician"))
+    assert exported.status_code == 200 and exported.text
+    for patient in (world.patient_a, world.patient_b):
+        trail = client.get(f"{API}/audit", params={"patient_id": patient}, headers=world.auth("admin")).json()
+        exports = [item for item in trail["items"] if item["action"] == "fhir.export"]
+        assert [(item["username"], item["patient_id"]) for item in exports] == [("clinician", patient)]
 
 
 def test_opening_an_add_finding_form_is_an_audited_read(app, world, store):

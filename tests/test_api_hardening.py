@@ -334,6 +334,89 @@ def test_deeply_nested_input_is_exit_2_on_the_command_line(tmp_path):
         assert "Traceback" not in result.stderr
 
 
+def _case_with_a_long_number(fmt: str) -> str:
+    """A case file whose haemoglobin is a whole number of 5,000 digits (past Python's 4,300-digit limit
+    for reading integers from text)."""
+    case = case_dict("LONG-1")
+    if fmt == "json":
+        return json.dumps(case).replace('"hemoglobin": 8.1', '"hemoglobin": 1' + "0" * 4999)
+    return ("schema: allcare.case/1\npatient: {id: LONG-1, sex: female}\nfindings:\n"
+            "- {type: cbc, date: 2024-01-08, hemoglobin: 1" + "0" * 4999 + "}\n")
+
+
+@pytest.mark.parametrize("fmt", ["json", "yaml"])
+def test_a_number_of_thousands_of_digits_in_a_case_file_is_a_4xx_naming_it(app, client, world, fmt):
+    from test_web_pages import csrf, logged_in
+
+    text = _case_with_a_long_number(fmt)
+    response = client.post(f"{API}/cases/upload", headers=world.auth("clinician"),
+                           files={"file": (f"long.{fmt}", text.encode())})
+    assert response.status_code == 422, response.text[:300]
+    assert "digits" in response.text
+    browser = logged_in(app, "clinician")
+    page = browser.post("/patients/import", files={"file": (f"long.{fmt}", text.encode())},
+                        data={"csrf_token": csrf(browser.get("/patients/import").text)}, follow_redirects=False)
+    assert page.status_code == 422 and "digits" in page.text
+
+
+@pytest.mark.parametrize("fmt", ["json", "yaml"])
+def test_a_number_of_thousands_of_digits_is_exit_2_on_the_command_line(tmp_path, fmt):
+    from fhir_helpers import allcare_cli
+
+    path = tmp_path / f"long.{fmt}"
+    path.write_text(_case_with_a_long_number(fmt))
+    for command in (["validate", str(path)], ["assess", str(path)]):
+        result = allcare_cli(*command)
+        assert result.returncode == 2, (command, result.stderr[-500:])
+        assert "digits" in result.stderr and "internal error" not in result.stderr
+
+
+@pytest.mark.parametrize("since", ["9999-12-31T23:59:59-23:59", "0001-01-01T00:00:00+23:59"])
+def test_an_audit_moment_out_of_range_is_named_as_the_query_parameter(client, world, since):
+    response = client.get(f"{API}/audit", params={"since": since}, headers=world.auth("admin"))
+    assert response.status_code == 422
+    assert [item["field"] for item in response.json()["detail"]] == ["query.since"]
+
+
+SPOOFED_NAMES = ["\u202eneerG ycuL", "Lucy\u2066 Green", "Lucy\x1b[2J Green", "Lucy\nGreen", "Lucy\u2028Green"]
+
+
+@pytest.mark.parametrize("name", SPOOFED_NAMES)
+def test_a_patient_name_that_would_display_as_another_is_refused_on_every_way_in(app, client, world, name):
+    """The list shows names: a right-to-left override makes '\u202eneerG ycuL' read 'Lucy Green', another
+    child's name, and a clinician picks the wrong record. Identifiers refuse such characters; names too."""
+    from test_web_pages import csrf, logged_in
+
+    auth = world.auth("clinician")
+    created = client.post(f"{API}/patients", headers=auth, json={"patient": {"id": "SPOOF-1"}, "display_name": name})
+    assert created.status_code == 422 and created.json()["detail"][0]["field"] == "body.display_name", created.text
+    current = client.get(f"{API}/patients/{world.patient_a}", headers=auth).json()
+    changed = client.put(f"{API}/patients/{world.patient_a}", headers=auth,
+                         json={"patient": current["patient"], "version": current["version"], "display_name": name})
+    assert changed.status_code == 422
+    browser = logged_in(app, "clinician")
+    form = browser.post("/patients/new", data={"csrf_token": csrf(browser.get("/patients/new").text),
+                                               "identifier": "SPOOF-2", "display_name": name, "sex": "female"})
+    assert form.status_code == 422 and 'id="display_name-error"' in form.text
+    upload = browser.post("/patients/import", data={"csrf_token": csrf(browser.get("/patients/import").text),
+                                                    "display_name": name},
+                          files={"file": ("c.json", json.dumps(case_dict("SPOOF-3")).encode())}, follow_redirects=False)
+    assert upload.status_code == 422
+    user = client.post(f"{API}/users", headers=world.auth("admin"),
+                       json={"username": "spoof", "password": PASSWORD, "role": "clinician", "display_name": name})
+    assert user.status_code == 422
+    listed = [item["patient"]["id"] for item in client.get(f"{API}/patients", headers=auth).json()["items"]]
+    assert not any(identifier.startswith("SPOOF") for identifier in listed)
+
+
+@pytest.mark.parametrize("name", ["\u0645\u062d\u0645\u062f\u200c\u0631\u0636\u0627", "Zo\u00eb O\u2019Neil",
+                                  "\u0928\u093f\u0916\u093f\u200d\u0932"])
+def test_names_that_need_joiners_are_kept(client, world, name):
+    created = client.post(f"{API}/patients", headers=world.auth("clinician"),
+                          json={"patient": {"id": f"NAME-{len(name)}"}, "display_name": name})
+    assert created.status_code == 201 and created.json()["display_name"] == name
+
+
 # --- 24. upper bounds ----------------------------------------------------------------------------------------
 
 

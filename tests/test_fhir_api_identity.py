@@ -124,5 +124,11 @@ def test_the_cli_writes_bulk_ndjson_of_case_files_and_of_the_store(tmp_path):
     done = allcare_cli("export", "fhir", "--ndjson", str(store_out), database=database)
     assert done.returncode == 0, done.stderr
     assert (store_out / "Patient.ndjson").read_text().count("\n") == 1
+    import sqlite3
+
+    with sqlite3.connect(database) as connection:  # the record sent is in its own audit trail
+        exported = connection.execute("SELECT object_type, patient_id FROM audit_events WHERE action = 'fhir.export' "
+                                      "ORDER BY id").fetchall()
+    assert exported == [("store", None), ("patient", 1)]
     again = allcare_cli("import", "fhir", *(str(p) for p in sorted(store_out.iterdir())), "--to-case-dir", str(tmp_path / "cases"))
     assert again.returncode == 0, again.stderr

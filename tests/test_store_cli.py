@@ -79,6 +79,49 @@ def test_import_and_export_case_files(env, tmp_path):
     assert isinstance(missing.exception, InvalidInput)
 
 
+def _case_file(tmp_path, identifier: str) -> str:
+    from conftest import case_dict
+
+    path = tmp_path / f"case-{len(list(tmp_path.iterdir()))}.json"
+    path.write_text(json.dumps(case_dict(identifier)), encoding="utf-8")
+    return str(path)
+
+
+def test_a_number_that_is_one_records_id_and_anothers_identifier_names_neither(env, tmp_path):
+    """Hospital numbers are often digits: '1' typed for the child whose MRN is 1 must not link a parent's
+    login to (or export) record #1, another child's."""
+    assert run(env, "import", "case", _case_file(tmp_path, "P-A")).exit_code == 0  # record #1
+    assert run(env, "import", "case", _case_file(tmp_path, "1")).exit_code == 0  # record #2, identifier "1"
+    for args in (["users", "add", "parent", "--role", "patient", "--patient", "1", "--password", "a long password"],
+                 ["export", "case", "1"]):
+        result = run(env, *args)
+        assert isinstance(result.exception, InvalidInput), result.output
+        problems = str(result.exception.problems)
+        assert "record #1" in problems and "record #2" in problems and "id:1" in problems
+    assert json.loads(run(env, "export", "case", "id:1").output)["patient"]["id"] == "P-A"
+    added = run(env, "users", "add", "parent", "--role", "patient", "--patient", "P-A", "--password", "a long password")
+    assert added.exit_code == 0
+    assert "parent  " in run(env, "users", "list").output.replace("│", " ")
+
+
+@pytest.mark.parametrize("reference", ["²", "\u0661", "99999999999999999999", "id:\u0662", "id:0", "id:x"])
+def test_a_patient_reference_that_is_no_record_number_is_invalid_input(env, tmp_path, reference):
+    assert run(env, "import", "case", _case_file(tmp_path, "P-A")).exit_code == 0
+    result = run(env, "export", "case", reference)
+    assert isinstance(result.exception, InvalidInput), result.output
+
+
+def test_export_case_writes_into_new_directories_and_names_a_path_it_cannot_write(env, tmp_path):
+    assert run(env, "import", "case", _case_file(tmp_path, "P-A")).exit_code == 0
+    target = tmp_path / "out" / "nested" / "p-a.json"
+    assert run(env, "export", "case", "P-A", "-o", str(target)).exit_code == 0
+    assert json.loads(target.read_text())["patient"]["id"] == "P-A"
+    blocked = tmp_path / "a-file"
+    blocked.write_text("x")
+    refused = run(env, "export", "case", "P-A", "-o", str(blocked / "p-a.json"))  # a file where a directory should be
+    assert isinstance(refused.exception, InvalidInput) and "cannot be written" in str(refused.exception.problems)
+
+
 def test_an_invalid_case_file_is_reported_and_nothing_is_imported(env, tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("schema: allcare.case/1\npatient: {id: X}\nfindings: [{type: cbc, date: 2024-01-01, wbc: -1}]\n")

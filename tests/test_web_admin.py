@@ -96,3 +96,27 @@ def test_a_display_name_with_a_nul_is_a_form_error_on_every_store(app, world):
     assert response.status_code == 422, response.text[:300]
     assert "NUL" in response.text
     assert "named" not in [user["username"] for user in admin.get("/api/v1/users").json()]
+
+
+@pytest.mark.parametrize("patient_id", ["\u0661", "\u00b2", "1_0"])
+def test_a_record_number_in_other_digits_is_a_form_error_not_another_record(app, world, patient_id):
+    admin = logged_in(app, "admin")
+    token = csrf(admin.get("/admin").text)
+    response = admin.post("/admin/users", data={"csrf_token": token, "username": "linked", "password": PASSWORD,
+                                                "role": "patient", "patient_id": patient_id})
+    assert response.status_code == 422, response.text[:300]
+    assert 'id="patient_id-error"' in response.text
+    assert "linked" not in [user["username"] for user in admin.get("/api/v1/users").json()]
+
+
+@pytest.mark.parametrize(("name", "value"), [("to", "9999-12-31"), ("from", "9999-12-31"), ("to", "0001-01-01")])
+def test_the_audit_log_filters_at_the_ends_of_the_calendar(app, world, name, value):
+    admin = logged_in(app, "admin")
+    for path in ("/admin/audit", "/admin/audit.csv"):
+        assert admin.get(path, params={name: value}).status_code == 200, path
+
+
+@pytest.mark.parametrize(("name", "value"), [("patient", "\u0661"), ("user", "\u00b2"), ("patient", "1_0")])
+def test_an_audit_filter_number_in_other_digits_is_a_form_error(app, world, name, value):
+    response = logged_in(app, "admin").get("/admin/audit", params={name: value})
+    assert response.status_code == 422 and f'id="{name}-error"' in response.text

@@ -41,6 +41,18 @@ def test_a_thousands_separator_is_refused_rather_than_guessed(typed):
     assert "wbc" not in result.data
 
 
+@pytest.mark.parametrize("typed", ["\u0661\u0662", "1\u0662", "\uff11\uff12", "1_200", "\u0967\u0968", "nan", "infinity"])
+def test_a_number_in_other_digits_or_with_underscores_is_refused_naming_the_field(typed):
+    """Python's float() reads Arabic-Indic, Devanagari and full-width digits and '1_200' as numbers; a form
+    must not store 12 for a field whose digits the clinician may have read differently (a browser's number
+    field and the API accept only 0-9)."""
+    for field in ("wbc", "blasts_pct"):
+        result = parsed("cbc", date="2024-01-08", **{field: typed})
+        assert field in result.errors and field not in result.data, (field, result.errors)
+    lower = parsed("cbc", date="2024-01-08", wbc="3.4", wbc_lower=typed)
+    assert "wbc" in lower.errors
+
+
 def test_a_range_without_a_value_is_an_error_on_that_field():
     result = parsed("cbc", date="2024-01-08", anc="1.0", wbc_lower="4")
     assert result.errors == {"wbc": ["a reference range needs the value too"]}

@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 
+import pytest
+
 from conftest import case_dict
 from test_web_pages import logged_in
 
@@ -55,6 +57,14 @@ def test_a_bad_year_is_a_form_error_and_other_roles_are_refused(app, world):
     assert bad.status_code == 422 and 'id="year-error"' in bad.text
     assert logged_in(app, "admin").get("/registry").status_code == 403
     assert logged_in(app, "patient_a").get("/registry.csv").status_code in (403, 303)
+
+
+@pytest.mark.parametrize("year", ["\u00b2", "\u0662\u0660\u0662\u0664", "\uff12\uff10\uff12\uff14", "+2024"])
+def test_a_year_in_other_digits_is_a_form_error_not_a_server_error(app, world, year):
+    client = logged_in(app, "registrar")
+    for path in ("/registry", "/registry.csv"):
+        response = client.get(path, params={"year": year})
+        assert response.status_code == 422 and 'id="year-error"' in response.text, (path, response.status_code)
 
 
 def test_the_registry_lists_every_record_and_marks_rows_not_from_a_current_assessment(app, world):

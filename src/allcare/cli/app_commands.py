@@ -291,7 +291,7 @@ def audit_verify_command() -> None:
 def users_add(
     username: str = typer.Argument(..., help="login name (letters, digits, . _ @ -)"),
     role: str = typer.Option(..., "--role", help="clinician, registrar, patient or admin"),
-    patient: str | None = typer.Option(None, "--patient", help="for a patient user: their record (id or identifier)"),
+    patient: str | None = typer.Option(None, "--patient", help="for a patient user: their record (store number, id:N, or identifier)"),
     display_name: str | None = typer.Option(None, "--name", help="the name shown in the app"),
     password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True,
                                  help="prompted for when not given"),
@@ -333,16 +333,14 @@ def users_list() -> None:
 
 
 def _patient_id(session, reference: str) -> int:
-    """A patient by store id (a number) or by case-file identifier."""
-    from ..store.models import Patient
-    from ..store.patients import find_by_identifier
+    """A patient by store number or by case-file identifier (:func:`..store.patients.patient_by_reference`)."""
+    from ..store.errors import InvalidRecord
+    from ..store.patients import patient_by_reference
 
-    if reference.isdigit() and session.get(Patient, int(reference)) is not None:
-        return int(reference)
-    row = find_by_identifier(session, reference)
-    if row is None:
-        raise _invalid(reference, [f"no patient with id or identifier {reference!r}"])
-    return row.id
+    try:
+        return patient_by_reference(session, reference)
+    except InvalidRecord as error:
+        raise _invalid(reference, [what for _, what in error.problems]) from None
 
 
 # --- case files -----------------------------------------------------------------------------------
@@ -385,7 +383,7 @@ def import_case_command(files: list[Path] = typer.Argument(..., help="case files
 
 @export_commands.command("case")
 def export_case_command(
-    patient: str = typer.Argument(..., help="the patient's store id or case-file identifier"),
+    patient: str = typer.Argument(..., help="the patient's store number (id:N) or case-file identifier"),
     output: Path | None = typer.Option(None, "-o", "--output", help="file to write (default: standard output)"),
     fmt: str = typer.Option("json", "--format", "-f", help="json or yaml"),
 ) -> None:
@@ -402,5 +400,10 @@ def export_case_command(
     if output is None:
         sys.stdout.write(text)
     else:
-        output.write_text(text, encoding="utf-8")
+        from .interop_commands import write_atomic
+
+        try:
+            write_atomic(output, text)  # never half a record on disk, whatever stops the write
+        except OSError as error:
+            raise _invalid(str(output), [f"{output}: cannot be written ({error.strerror or error})"]) from None
         out.print(f"wrote {output}", markup=False)

@@ -111,25 +111,12 @@ def _export_ndjson(directory: Path, cases: list[Path], when, with_assessment: bo
             yield loaded, run_engine(loaded, when) if with_assessment else None, ()
 
     def from_store():
-        from sqlalchemy import select
-
-        from ..store import audit
-        from ..store.cases import case_of
-        from ..store.identifiers import identifiers_of
-        from ..store.models import Patient
+        from ..store.cases import export_every_case
         from .app_commands import _actor, _store
 
         store = _store()
         try:
-            with store.transaction() as session:
-                ids = list(session.scalars(select(Patient.id).order_by(Patient.id)))
-                audit.record(session, _actor(), "fhir.export", object_type="store", detail={"patients": len(ids)})
-            for patient_id in ids:
-                with store.transaction() as session:
-                    row = session.get(Patient, patient_id)
-                    if row is None:
-                        continue
-                    loaded, identifiers = case_of(session, row), identifiers_of(session, patient_id)
+            for loaded, identifiers in export_every_case(store, _actor()):
                 yield loaded, run_engine(loaded, when) if with_assessment else None, identifiers
         finally:
             store.dispose()

@@ -51,6 +51,10 @@ def parse_case_text(text: str, name: str = "<case>") -> Any:
         raise CaseFileError(name, [Problem("", "nested too deeply to be a case file")]) from None
 
 
+# Python refuses to read a whole number of more digits than this from text (a ValueError, not a syntax error).
+_LONG_NUMBER = "holds a number of thousands of digits (Python reads at most 4300); no measurement has so many"
+
+
 def _parse(text: str, name: str) -> Any:
     stripped = text.lstrip()
     if stripped.startswith(("{", "[")):
@@ -58,6 +62,8 @@ def _parse(text: str, name: str) -> Any:
             return json.loads(text)
         except json.JSONDecodeError as error:
             raise CaseFileError(name, [Problem("", f"not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}")]) from None
+        except ValueError:  # int_max_str_digits
+            raise CaseFileError(name, [Problem("", _LONG_NUMBER)]) from None
     try:
         return yaml.load(text, Loader=_CaseYamlLoader)  # noqa: S506 - a SafeLoader
     except yaml.YAMLError as error:
@@ -65,6 +71,8 @@ def _parse(text: str, name: str) -> Any:
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         reason = getattr(error, "problem", None) or str(error)
         raise CaseFileError(name, [Problem("", f"not valid YAML: {reason}{where}")]) from None
+    except ValueError:  # int_max_str_digits, raised by the int constructor
+        raise CaseFileError(name, [Problem("", _LONG_NUMBER)]) from None
 
 
 def case_from_text(text: str, name: str = "<case>") -> Case:
@@ -72,8 +80,10 @@ def case_from_text(text: str, name: str = "<case>") -> Case:
         if text.lstrip().startswith("{"):  # JSON: parsed and validated in one pass when it is valid
             try:
                 return case_from_json(text)
-            except json.JSONDecodeError:
-                pass  # parse_case_text words the syntax error
+            except CaseValidationError:
+                raise
+            except ValueError:
+                pass  # parse_case_text words the syntax error (or the number too long to read)
         return case_from_dict(parse_case_text(text, name))
     except CaseValidationError as error:
         raise CaseFileError(name, error.problems) from None

@@ -6,9 +6,9 @@ exporting it again gives the same case (the round-trip test checks this).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
@@ -19,11 +19,12 @@ from . import audit
 from .audit import Actor
 from .errors import Conflict, InvalidRecord
 from .findings import fill_row, rows_of, stable_json
-from .identifiers import add_identifiers, patient_by_identifiers
+from .identifiers import add_identifiers, identifiers_of, patient_by_identifiers
 from .models import FindingRow, Patient
 from .patients import (
     PatientRecordIn,
     apply_record,
+    display_name_problem,
     find_by_identifier,
     get_patient,
     lock_for_write,
@@ -32,6 +33,9 @@ from .patients import (
     validate_record,
 )
 from .types import utcnow
+
+if TYPE_CHECKING:
+    from .core import Store
 
 
 def case_of(session: Session, patient: Patient) -> Case:
@@ -51,8 +55,29 @@ def export_case(session: Session, actor: Actor, patient_id: int) -> Case:
     return case_of(session, patient)
 
 
+def export_every_case(store: Store, actor: Actor) -> Iterator[tuple[Case, list[tuple[str, str]]]]:
+    """Every record with its identifiers, for a bulk export: one record read at a time, in a transaction of
+    its own; the export is one store event and each record sent is an event in that record's trail
+    (``who read record A?`` shows the bulk export too). Records deleted meanwhile are skipped."""
+    with store.transaction() as session:
+        ids = list(session.scalars(select(Patient.id).order_by(Patient.id)))
+        audit.record(session, actor, "fhir.export", object_type="store", detail={"patients": len(ids)})
+    for patient_id in ids:
+        with store.transaction() as session:
+            row = session.get(Patient, patient_id)
+            if row is None:  # deleted since the export started
+                continue
+            case, identifiers = case_of(session, row), identifiers_of(session, patient_id)
+            audit.record(session, actor, "fhir.export", object_type="patient", object_id=patient_id,
+                         patient_id=patient_id)
+        yield case, identifiers
+
+
 def import_case(session: Session, actor: Actor, case: Case, *, display_name: str | None = None) -> Patient:
     """Store a validated case as a new patient (its ``patient.id`` must be new)."""
+    name_problem = display_name_problem(display_name)
+    if name_problem:
+        raise InvalidRecord([("display_name", name_problem)])
     existing = find_by_identifier(session, case.patient.id)
     if existing is not None:
         raise Conflict(f"a patient with identifier {case.patient.id!r} already exists", patient_id=existing.id)

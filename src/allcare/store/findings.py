@@ -140,10 +140,25 @@ def _row(session: Session, patient_id: int, finding_id: int) -> FindingRow:
     return row
 
 
-def add_finding(session: Session, actor: Actor, patient_id: int, finding: Any) -> StoredFinding:
-    """Append a finding; the whole record is re-validated so it stays a valid case."""
+def add_finding(
+    session: Session, actor: Actor, patient_id: int, finding: Any, *, allow_duplicate: bool = False
+) -> StoredFinding:
+    """Append a finding; the whole record is re-validated so it stays a valid case.
+
+    A finding identical in every field to one already stored is refused (:class:`Conflict` naming it)
+    unless ``allow_duplicate``: a request sent again after a timeout, or a form sent twice, would
+    otherwise store it twice (two daunorubicin doses where one was given doubles the cumulative
+    anthracycline). Checked under the record's write lock, so copies sent at once are stored once."""
     patient = lock_for_write(session, patient_id)
-    existing = [finding_of(row) for row in rows_of(session, patient_id)]
+    rows = rows_of(session, patient_id)
+    if not allow_duplicate:
+        data = stable_json(finding)
+        same = next((row for row in rows if row.type == finding.type and row.reported == data), None)
+        if same is not None:
+            raise Conflict(f"an identical {finding.type} finding is already stored (finding {same.id}): was this "
+                           "sent twice? To store a second, separate one, send it with allow_duplicate=true",
+                           finding_id=same.id)
+    existing = [finding_of(row) for row in rows]
     validate_record(patient, existing + [finding])
     patient.finding_seq += 1
     row = FindingRow(patient_id=patient_id, position=patient.finding_seq, created_by=actor.user_id,

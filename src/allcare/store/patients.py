@@ -9,21 +9,55 @@ serialised and each re-validates the whole record as a case.
 
 from __future__ import annotations
 
-from typing import Any, cast
+import re
+import unicodedata
+from typing import Annotated, Any, cast
 
-from pydantic import ConfigDict, Field
+from pydantic import AfterValidator, ConfigDict, Field
 from sqlalchemy import select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from ..engine.case import Case, CaseValidationError, Sex, case_from_dict
 from ..engine.case import Patient as CasePatient
-from ..engine.case.models import STORED, CaseDate, StorableText, canonical_identifier
+from ..engine.case.models import STORED, CaseDate, StorableText, canonical_identifier, unstorable_text
 from . import audit
 from .audit import Actor
 from .errors import Conflict, InvalidRecord, NotFound
-from .models import Patient
+from .models import MAX_ROW_ID, Patient
 from .types import utcnow
+
+# A name is how people tell records apart on a list, so it must display as what it is: no control characters
+# (ESC sequences, line breaks), no line or paragraph separators, and none of the bidirectional embeddings,
+# overrides and isolates (U+202A-U+202E, U+2066-U+2069), which reorder the text after them ('\u202eneerG ycuL'
+# shows as another child's 'Lucy Green'). Joiners (ZWJ, ZWNJ) and the single directional marks stay: names
+# in Persian, Indic and other scripts need them, and they reorder nothing around them (Unicode UAX #9).
+_REORDERING = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def display_name_problem(value: str | None) -> str | None:
+    """Why a person's display name (a patient's or a user's) cannot be kept, or None."""
+    if value is None:
+        return None
+    problem = unstorable_text(value)
+    if problem or (value.isascii() and value.isprintable()):
+        return problem
+    for position, char in enumerate(value):
+        category = unicodedata.category(char)
+        if category in ("Cc", "Zl", "Zp") or char in _REORDERING:
+            return (f"contains {char!a} at position {position}, a control or text-direction character that would make "
+                    "the name display as something else; remove it")
+    return None
+
+
+def _refuse_name_problem(value: str | None) -> str | None:
+    problem = display_name_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+DisplayName = Annotated[str | None, AfterValidator(_refuse_name_problem)]
 
 
 class PatientRecordIn(StorableText):
@@ -33,7 +67,7 @@ class PatientRecordIn(StorableText):
 
     patient: CasePatient
     diagnosis_date: CaseDate | None = None
-    display_name: str | None = Field(default=None, max_length=200, description="shown in lists; not exported")
+    display_name: DisplayName = Field(default=None, max_length=200, description="shown in lists; not exported")
 
 
 class PatientRecordUpdate(PatientRecordIn):
@@ -177,3 +211,28 @@ def find_by_identifier(session: Session, identifier: str) -> Patient | None:
     except ValueError:
         return None
     return session.scalar(select(Patient).where(Patient.identifier == identifier))
+
+
+_RECORD_NUMBER = re.compile(r"(id:)?([0-9]{1,10})", re.ASCII)  # digits 0-9 only: superscripts and other scripts' digits are no record number
+
+
+def patient_by_reference(session: Session, reference: str) -> int:
+    """The record a person names by its store number (``12``, or ``id:12`` for the number alone) or by its
+    case-file identifier. Hospital numbers are often digits too: when ``12`` is record #12 and also the
+    identifier of another record, it names neither (:class:`InvalidRecord` lists both) rather than linking a
+    login to, or exporting, the wrong patient's record."""
+    found: dict[int, str] = {}
+    number = _RECORD_NUMBER.fullmatch(reference.strip())
+    if number and 1 <= int(number.group(2)) <= MAX_ROW_ID and session.get(Patient, int(number.group(2))) is not None:
+        found[int(number.group(2))] = f"record #{number.group(2)} (its store number)"
+    if not (number and number.group(1)):
+        by_identifier = find_by_identifier(session, reference)
+        if by_identifier is not None:
+            found.setdefault(by_identifier.id, f"record #{by_identifier.id} (identifier {by_identifier.identifier!r})")
+    if len(found) == 1:
+        return next(iter(found))
+    if not found:
+        raise InvalidRecord([("patient", f"no patient with store number or identifier {reference!r}")])
+    raise InvalidRecord([("patient", f"{reference!r} names two records: {' and '.join(found.values())}; "
+                                     f"write id:{number.group(2) if number else reference} for the store number "
+                                     "or the identifier in full")])

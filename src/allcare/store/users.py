@@ -22,11 +22,11 @@ from sqlalchemy import Connection, bindparam, delete, func, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
-from ..engine.case.models import unstorable_text
 from . import audit
 from .audit import Actor
 from .errors import Conflict, InvalidRecord, NotFound
 from .models import MAX_ROW_ID, ROLES, ApiToken, Base, Patient, User, UserSession
+from .patients import display_name_problem
 from .types import utcnow
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{0,79}$")
@@ -63,7 +63,7 @@ def check_password(password: str, min_length: int) -> list[tuple[str, str]]:
 
 
 def check_display_name(display_name: str | None) -> list[tuple[str, str]]:
-    problem = unstorable_text(display_name)
+    problem = display_name_problem(display_name)
     return [("display_name", problem)] if problem else []
 
 
@@ -120,7 +120,8 @@ def update_user(
     display_name: str | object | None = ...,
     min_password_length: int = 10,
 ) -> User:
-    """Change a user; deactivating or resetting the password ends their sessions and API tokens at once."""
+    """Change a user; deactivating, a new password, a new role or another linked record ends their sessions
+    and API tokens at once (a display name alone keeps them)."""
     user = get_user(session, user_id)
     new_role = role if role is not None else user.role
     new_patient = user.patient_id if patient_id is ... else patient_id
@@ -129,6 +130,10 @@ def update_user(
         problems += check_password(password, min_password_length)
     if display_name is not ...:
         problems += check_display_name(display_name)  # type: ignore[arg-type]
+    if actor.user_id == user.id and ((role is not None and role != user.role) or active is False):
+        # otherwise the only admin could leave no one to manage the accounts; another admin may do it
+        problems.append(("role" if role is not None else "active",
+                         "you cannot change your own role or disable your own account; another admin can"))
     if problems:
         raise InvalidRecord(problems)
     if new_patient is not None and session.get(Patient, new_patient) is None:
@@ -145,8 +150,10 @@ def update_user(
     if password is not None:
         user.password_hash, changed = hasher.hash(password), changed + ["password"]
     if {"password", "active", "role", "patient_id"} & set(changed):
+        # A session or token carries the power its user had when it was made: after a new role or another
+        # linked record, a demoted clinician's script must not keep clinician access, a promoted user's old
+        # token must not gain the new role, and a parent's app must not open another child's record.
         end_all_sessions(session, user.id)
-    if {"password", "active"} & set(changed):
         revoke_all_tokens(session, user.id)
     user.updated_at = utcnow()
     session.flush()

@@ -6,9 +6,9 @@ import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
 
 from ...store import audit
-from ...store.errors import InvalidRecord
 from ...store.users import create_user, get_user, list_tokens, list_users, revoke_token, update_user
 from ..deps import MAX_ID, Admin, DbSession, QueryMoment, RowId, settings_of
 from .schemas import AuditOut, AuditPageOut, TokenOut, UserIn, UserOut, UserPatch, token_out, user_out
@@ -38,7 +38,8 @@ def user(user_id: RowId, who: Admin, db: DbSession) -> UserOut:
 
 @router.patch("/users/{user_id}", response_model=UserOut, responses={404: {}})
 def change_user(user_id: RowId, body: UserPatch, request: Request, who: Admin, db: DbSession) -> UserOut:
-    """Change role, name, linked record, password or deactivate; the user's sessions end at once."""
+    """Change role, name, linked record, password or deactivate; but for a new display name, the user's
+    sessions and API tokens end at once."""
     given = body.model_fields_set
     return user_out(update_user(
         db, who.actor, request.app.state.hasher, user_id, role=body.role, active=body.active, password=body.password,
@@ -68,8 +69,9 @@ def _utc(moment: dt.datetime) -> dt.datetime:
         return moment.replace(tzinfo=dt.UTC)
     try:
         return moment.astimezone(dt.UTC)
-    except OverflowError:
-        raise InvalidRecord([("since", "out of range")]) from None
+    except OverflowError:  # a query parameter: named as one, not as a field of a body
+        raise RequestValidationError([{"loc": ("query", "since"), "type": "value_error",
+                                       "msg": "out of range: a moment between years 1 and 9999 in UTC"}]) from None
 
 
 @router.get("/audit", response_model=AuditPageOut)

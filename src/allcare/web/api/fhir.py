@@ -179,7 +179,6 @@ def metadata(request: Request) -> Response:
 def bulk_export(
     request: Request,
     who: Clinician,
-    db: DbSession,
     types: Annotated[str | None, Query(alias="_type", max_length=1000,
                                        description="comma-separated resource types to include (default: all)")] = None,
     assessment: Annotated[bool, Query(description="include allcare's conclusions")] = True,
@@ -188,29 +187,18 @@ def bulk_export(
 
     One patient is read, assessed and written at a time; ``_type`` keeps only some resource types.
     """
-    from sqlalchemy import select
-
     from ...interop.fhir.bulk_export import patient_lines
     from ...interop.fhir.reader import model_class
-    from ...store import audit
-    from ...store.cases import case_of
-    from ...store.models import Patient
+    from ...store.cases import export_every_case
 
     wanted = {t.strip() for t in types.split(",") if t.strip()} if types else None
     unknown = sorted(t for t in wanted or () if model_class(t) is None)
     if unknown:
         return _problem(400, f"_type: unknown resource type(s) {', '.join(unknown)}")
-    patient_ids = list(db.scalars(select(Patient.id).order_by(Patient.id)))
-    audit.record(db, who.actor, "fhir.export", object_type="store", detail={"patients": len(patient_ids)})
     store = request.app.state.store
 
     def lines():
-        for patient_id in patient_ids:
-            with store.transaction() as session:
-                row = session.get(Patient, patient_id)
-                if row is None:  # deleted since the export started
-                    continue
-                case, identifiers = case_of(session, row), identifiers_of(session, patient_id)
+        for case, identifiers in export_every_case(store, who.actor):
             result = run_engine(case, rules=store.rule_set()) if assessment else None
             for rtype, line in patient_lines(case, result, identifiers):
                 if wanted is None or rtype in wanted:

@@ -27,9 +27,15 @@ def findings(patient_id: PatientId, who: PatientReader, db: DbSession, type: Fin
     return [finding_out(item) for item in list_findings(db, who.actor, patient_id, kind=type)]
 
 
-@router.post("", response_model=FindingOut, status_code=201, responses={404: {}})
-def new_finding(patient_id: PatientId, finding: Finding, who: PatientWriter, db: DbSession) -> FindingOut:
-    return finding_out(add_finding(db, who.actor, patient_id, finding))
+AllowDuplicate = Annotated[bool, Query(description="store it even when an identical finding is already stored "
+                                                   "(without: 409 naming that finding, so a retried request is stored once)")]
+
+
+@router.post("", response_model=FindingOut, status_code=201, responses={404: {}, 409: {"model": ConflictOut}})
+def new_finding(
+    patient_id: PatientId, finding: Finding, who: PatientWriter, db: DbSession, allow_duplicate: AllowDuplicate = False
+) -> FindingOut:
+    return finding_out(add_finding(db, who.actor, patient_id, finding, allow_duplicate=allow_duplicate))
 
 
 @router.get("/{finding_id}", response_model=FindingOut, responses={404: {}})

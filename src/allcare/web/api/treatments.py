@@ -14,6 +14,7 @@ from ...engine.case import Treatment
 from ...store.errors import NotFound
 from ...store.findings import add_finding, delete_finding, get_finding, list_findings, update_finding
 from ..deps import MAX_ID, DbSession, FindingId, PatientId, PatientReader, PatientWriter
+from .findings import AllowDuplicate
 from .schemas import ConflictOut, FindingOut, TreatmentUpdate, finding_out
 
 router = APIRouter(prefix="/patients/{patient_id}/treatments", tags=["treatments"])
@@ -31,9 +32,11 @@ def treatments(patient_id: PatientId, who: PatientReader, db: DbSession) -> list
     return [finding_out(item) for item in list_findings(db, who.actor, patient_id, kind="treatment")]
 
 
-@router.post("", response_model=FindingOut, status_code=201, responses={404: {}})
-def new_treatment(patient_id: PatientId, treatment: Treatment, who: PatientWriter, db: DbSession) -> FindingOut:
-    return finding_out(add_finding(db, who.actor, patient_id, treatment))
+@router.post("", response_model=FindingOut, status_code=201, responses={404: {}, 409: {"model": ConflictOut}})
+def new_treatment(
+    patient_id: PatientId, treatment: Treatment, who: PatientWriter, db: DbSession, allow_duplicate: AllowDuplicate = False
+) -> FindingOut:
+    return finding_out(add_finding(db, who.actor, patient_id, treatment, allow_duplicate=allow_duplicate))
 
 
 @router.get("/{finding_id}", response_model=FindingOut, responses={404: {}})

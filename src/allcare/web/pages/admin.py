@@ -22,7 +22,7 @@ from ...store.models import ROLES
 from ...store.users import create_user, list_users, update_user
 from ..deps import MAX_ID, Admin, RowId, get_store, settings_of
 from .common import PageRoute, csv_response, render
-from .forms import field_text
+from .forms import DIGITS_ONLY, field_text, whole_number
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 AUDIT_PAGE = 100
@@ -68,10 +68,9 @@ async def add_user(request: Request, who: Admin) -> Response:
     password = _text(form, "password")
     patient_id = None
     if values["patient_id"]:
-        try:
-            patient_id = int(values["patient_id"])
-        except ValueError:
-            return _users_page(request, {"patient_id": ["a record number"]}, values, status=422)
+        patient_id = whole_number(values["patient_id"])
+        if patient_id is None:
+            return _users_page(request, {"patient_id": [f"a record number ({DIGITS_ONLY})"]}, values, status=422)
 
     def save() -> str:
         with get_store(request).transaction() as session:
@@ -113,7 +112,7 @@ async def change_user(request: Request, user_id: RowId, who: Admin) -> Response:
     except InvalidRecord as error:
         messages = [f"{location}: {message}" if location else message for location, message in error.problems]
         return _users_page(request, {f"user-{user_id}": messages}, status=422)
-    done = f"{USER_ACTIONS[action]}: {username} — done. Their sessions ended." if action != "enable" \
+    done = f"{USER_ACTIONS[action]}: {username} — done. Their sessions and API tokens ended." if action != "enable" \
         else f"{USER_ACTIONS[action]}: {username} — done."
     return RedirectResponse("/admin?" + urllib.parse.urlencode({"done": done}), status_code=303)
 
@@ -139,10 +138,7 @@ class AuditFilters:
         found = cls(values, {})
         for name, attribute in (("user", "user_id"), ("patient", "patient_id")):
             if values[name]:
-                try:
-                    number = int(values[name])
-                except ValueError:
-                    number = 0
+                number = whole_number(values[name]) or 0
                 if not 1 <= number <= MAX_ID:
                     found.errors.setdefault(name, []).append("a number from the list or the record's number")
                 setattr(found, attribute, number if 1 <= number <= MAX_ID else None)
@@ -154,6 +150,8 @@ class AuditFilters:
                 except ValueError:
                     found.errors.setdefault(name, []).append("a date as YYYY-MM-DD")
                     continue
+                if shift and day == dt.date.max:
+                    continue  # up to the end of the calendar: no upper bound
                 moment = dt.datetime.combine(day + dt.timedelta(days=shift), dt.time(), tzinfo=dt.UTC)
                 setattr(found, attribute, moment)
         return found
@@ -167,10 +165,7 @@ class AuditFilters:
 
 
 def _before(query: Any) -> int | None:
-    try:
-        before = int(query.get("before") or 0)
-    except ValueError:
-        return None
+    before = whole_number(query.get("before") or "") or 0
     return before if 1 <= before <= 2**62 else None
 
 

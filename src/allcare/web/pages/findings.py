@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from ...engine.case import FINDING_TYPES
 from ...engine.karyotype import describe, parse_under_rules
 from ...engine.karyotype.sex_check import sex_mismatch
-from ...store.errors import InvalidRecord
+from ...store.errors import Conflict, InvalidRecord
 from ...store.findings import add_finding, finding_from_json
 from ...store.patients import case_patient, get_patient
 from ..deps import CodedDataReader, PatientId, PatientWriter, get_store
@@ -29,10 +29,12 @@ def _patient(request: Request, patient_id: int, who):
         return get_patient(session, who.actor, patient_id, action="finding.form")
 
 
-def _page(request: Request, row, kind: str, values: dict, result: forms.FormResult | None, status: int = 200) -> Response:
+def _page(request: Request, row, kind: str, values: dict, result: forms.FormResult | None, status: int = 200,
+          duplicate_of: int | None = None) -> Response:
     return render(request, "finding_form.html", {
         "patient": row, "kind": kind, "title": forms.TITLES[kind], "fields": forms.FORMS[kind], "values": values,
         "errors": result.errors if result else {}, "kinds": FINDING_TYPES, "titles": forms.TITLES,
+        "duplicate_of": duplicate_of,
     }, status_code=status)
 
 
@@ -54,10 +56,14 @@ async def add_finding_from_form(request: Request, patient_id: PatientId, kind: F
         if result.ok:
             try:
                 with get_store(request).transaction() as session:
-                    add_finding(session, who.actor, patient_id, finding_from_json(result.data))
+                    add_finding(session, who.actor, patient_id, finding_from_json(result.data),
+                                allow_duplicate=forms.field_text(submitted, "allow_duplicate") == "1")
             except InvalidRecord as error:
                 for location, message in error.problems:
                     forms.attach(result, location, message)
+            except Conflict as error:  # the same finding is stored already: sent twice? Saving again stores a second
+                return _page(request, row, kind, forms.form_values(submitted), None, status=409,
+                             duplicate_of=error.extra.get("finding_id"))  # type: ignore[arg-type]
         if not result.ok:
             return _page(request, row, kind, forms.form_values(submitted), result, status=422)
         return RedirectResponse(f"/patients/{patient_id}?added={kind}", status_code=303)

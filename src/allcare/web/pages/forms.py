@@ -275,7 +275,20 @@ def field_text(form: Any, name: str) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-_THOUSANDS = re.compile(r"[-+]?\d{1,3}(,\d{3})+(\.\d*)?")
+# What a person types as a number on a page, in the digits 0-9 only (re.ASCII): Python's float() and int()
+# also read Arabic-Indic, Devanagari, full-width and other digits, and '1_200', which a browser's number
+# field and the JSON API refuse; a value must not be stored as a number its writer may have read otherwise.
+_THOUSANDS = re.compile(r"[-+]?\d{1,3}(,\d{3})+(\.\d*)?", re.ASCII)
+_TYPED_NUMBER = re.compile(r"[-+]?(\d+([.,]\d*)?|[.,]\d+)([eE][-+]?\d+)?", re.ASCII)
+_WHOLE_NUMBER = re.compile(r"\d{1,20}", re.ASCII)
+DIGITS_ONLY = "write it with the digits 0-9"
+
+
+def whole_number(raw: str) -> int | None:
+    """A whole number typed on a page or in a query (a record number, a year, a version), or None when it is
+    not written with the digits 0-9 alone; the caller checks the range and names the field."""
+    text = raw.strip()
+    return int(text) if _WHOLE_NUMBER.fullmatch(text) else None
 
 
 def typed_number(result: FormResult, name: str, raw: str) -> float | None:
@@ -284,11 +297,10 @@ def typed_number(result: FormResult, name: str, raw: str) -> float | None:
         result.add(name, f"'{raw}' is ambiguous: write it without a thousands separator (e.g. 12400) "
                          "or with a decimal point (e.g. 12.4)")
         return None
-    try:
-        value = float(raw.replace(",", ".")) if raw.count(",") == 1 and "." not in raw else float(raw)
-    except ValueError:
-        result.add(name, "must be a number")
+    if not _TYPED_NUMBER.fullmatch(raw):
+        result.add(name, f"must be a number ({DIGITS_ONLY}, e.g. 12.4)")
         return None
+    value = float(raw.replace(",", "."))
     if not math.isfinite(value):
         result.add(name, "must be a finite number")
         return None
@@ -312,10 +324,7 @@ def _markers(result: FormResult, name: str, raw: str) -> dict[str, Any]:
         if not marker or not value:
             result.add(name, f"'{line}': write a marker name and a result, e.g. 'CD19 98' or 'MPO negative'")
             continue
-        try:
-            markers[marker] = float(value)
-        except ValueError:
-            markers[marker] = value.lower()
+        markers[marker] = float(value.replace(",", ".")) if _TYPED_NUMBER.fullmatch(value) else value.lower()
     return markers
 
 

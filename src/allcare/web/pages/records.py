@@ -136,10 +136,7 @@ def edit_finding_form(request: Request, patient_id: PatientId, finding_id: Findi
 
 
 def _version(form: Any) -> int:
-    try:
-        version = int(forms.field_text(form, "version"))
-    except ValueError:
-        version = 0
+    version = forms.whole_number(forms.field_text(form, "version")) or 0
     return version if 1 <= version <= MAX_ID else 0
 
 

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Request, Response
 from ...store.coded import REGISTRY_COLUMNS, RegistryFilters, registry_choices, registry_rows
 from ..deps import CodedDataReader, get_store
 from .common import PageRoute, csv_response, error_page, render
+from .forms import whole_number
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 SHOWN = 500  # rows on the page; the CSV has them all
@@ -25,8 +26,9 @@ def _filters(query: Any) -> tuple[RegistryFilters, dict[str, str], dict[str, lis
     errors: dict[str, list[str]] = {}
     year = None
     if values["year"]:
-        if values["year"].isdigit() and 1900 <= int(values["year"]) <= 2200:
-            year = int(values["year"])
+        typed = whole_number(values["year"])
+        if typed is not None and 1900 <= typed <= 2200:
+            year = typed
         else:
             errors["year"] = ["a year from 1900 to 2200"]
     return RegistryFilters(year=year, entity=values["entity"] or None, code=values["code"] or None), values, errors

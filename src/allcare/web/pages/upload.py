@@ -7,10 +7,10 @@ from fastapi.responses import RedirectResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from ...engine.case.models import unstorable_text
 from ...interop.casefile import MAX_CASE_FILE_BYTES, CaseFileError, case_from_text
 from ...store.cases import import_case
 from ...store.errors import Conflict
+from ...store.patients import display_name_problem
 from ..deps import Clinician, get_store
 from .common import PageRoute, render
 
@@ -32,7 +32,7 @@ async def upload(request: Request, who: Clinician) -> Response:
     form = await request.form()
     upload_file, display_name = form.get("file"), form.get("display_name")
     display_name = display_name.strip()[:200] if isinstance(display_name, str) else ""
-    unstorable = unstorable_text(display_name)
+    unstorable = display_name_problem(display_name)
     if unstorable:
         return _form(request, [f"The display name {unstorable}."], "", 422)
     if not isinstance(upload_file, UploadFile) or not upload_file.filename:
