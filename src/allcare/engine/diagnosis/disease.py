@@ -16,17 +16,20 @@ lineage is MPAL.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import msgspec
 
 from ..assessment import Disease
+from ..case import Cbc, Marrow, Quantity
 from ..case.bounds import at_least
 from ..explain import Conclusion, EvidenceRef, conclude, undetermined
 from ..lesion_vocabulary import IGH_IL3
 from ..response.marrow import blasts_text
 from ..sources import WHO_2016, WHO_2016_MPAL, decision
-from ..view import CaseView
+from ..view import CaseView, Indexed
 from .genetics import GeneticProfile
 from .lineage import LineageCall
 from .workup import Workup
@@ -58,35 +61,39 @@ class _Burden:
     conflicts: list[str] = field(default_factory=list)
 
 
-def _same_day_conflict(workup: Workup, threshold: float, masses: bool, rule: str) -> _Burden | None:
-    """Same-day diagnostic marrows (morphology and flow, two aspirates) on both sides of the leukaemia line."""
+def _straddling(items: Sequence[Indexed[Marrow] | Indexed[Cbc]], threshold: float) -> list[tuple[Any, Quantity]]:
+    """``(finding, blasts)`` of results of one day that fall on both sides of the leukaemia line (none if they agree)."""
     sides = []
-    for x in workup.same_day_marrows:
+    for x in items:
         q = x.finding.blasts_pct
         if q is not None:
             sides.append((x, q, at_least(q.value, q.comparator, threshold)))
     if len({side for _, _, side in sides if side is not None}) < 2:
+        return []
+    return [(x, q) for x, q, _ in sides]
+
+
+def _same_day_conflict(workup: Workup, threshold: float, masses: bool, rule: str) -> _Burden | None:
+    """Same-day diagnostic marrows (morphology and flow, two aspirates) on both sides of the leukaemia line."""
+    sides = _straddling(workup.same_day_marrows, threshold)
+    if not sides:
         return None
-    shown = [f"marrow blasts {blasts_text(q)} (marrow #{x.index} on {x.date})" for x, q, _ in sides]
+    shown = [f"marrow blasts {blasts_text(q)} (marrow #{x.index} on {x.date})" for x, q in sides]
     return _Burden("unstaged_mass" if masses else "insufficient",
                    f"diagnostic marrows of one day on both sides of the {threshold:g}% leukaemia line: " + "; ".join(shown),
-                   rule, [x.ref(f"marrow blasts {blasts_text(q)}") for x, q, _ in sides],
+                   rule, [x.ref(f"marrow blasts {blasts_text(q)}") for x, q in sides],
                    [f"which marrow of {sides[0][0].date} stages the disease (or a repeat marrow)"], shown)
 
 
 def _same_day_blood_conflict(workup: Workup, threshold: float, masses: bool) -> _Burden | None:
     """Without a marrow: blood counts of the diagnosis day on both sides of the leukaemia line."""
-    sides = []
-    for x in workup.same_day_blood:
-        q = x.finding.blasts_pct
-        if q is not None:
-            sides.append((x, q, at_least(q.value, q.comparator, threshold)))
-    if len({side for _, _, side in sides if side is not None}) < 2:
+    sides = _straddling(workup.same_day_blood, threshold)
+    if not sides:
         return None
-    shown = [f"blood blasts {blasts_text(q)} (blood count #{x.index} on {x.date})" for x, q, _ in sides]
+    shown = [f"blood blasts {blasts_text(q)} (blood count #{x.index} on {x.date})" for x, q in sides]
     return _Burden("unstaged_mass" if masses else "insufficient",
                    f"no diagnostic marrow; blood counts of one day on both sides of the {threshold:g}% leukaemia line: "
-                   + "; ".join(shown), "DX.DISEASE.BLOOD_BLASTS", [x.ref(f"blood blasts {blasts_text(q)}") for x, q, _ in sides],
+                   + "; ".join(shown), "DX.DISEASE.BLOOD_BLASTS", [x.ref(f"blood blasts {blasts_text(q)}") for x, q in sides],
                    [NO_MARROW, f"which blood count of {sides[0][0].date} is valid"], shown)
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -331,13 +332,9 @@ def _split_by_draw(groups: dict[str, _Group], collected: dict[str, str]) -> dict
 WITHDRAWING = ("entered-in-error", "cancelled")
 
 
-def _withdrawn(items: list[Item], index: Index) -> dict[str, str]:
-    """The results listed (``result``, ``hasMember``, however deep) only by withdrawn reports or panels, each with
-    the one that withdrew it ("DiagnosticReport/r, entered-in-error"). A result also listed by a report that
-    stands is not withdrawn."""
-    if not any(item.resource.status in WITHDRAWING for item in items if item.rtype in ("DiagnosticReport", "Observation")):
-        return {}
-    listers: dict[str, list[Item]] = {}
+def listings(items: list[Item], index: Index) -> Iterator[tuple[Item, Item]]:
+    """``(lister, member)`` for every result a report lists (``result``) and every member a panel lists
+    (``hasMember``) that is in the input; a resource listing itself is no listing."""
     for item in items:
         if item.rtype == "DiagnosticReport":
             refs = item.resource.result
@@ -348,7 +345,18 @@ def _withdrawn(items: list[Item], index: Index) -> dict[str, str]:
         for ref in refs or ():
             member = index.resolve(ref_target(ref), item)
             if member is not None and member is not item:
-                listers.setdefault(member.ref, []).append(item)
+                yield item, member
+
+
+def _withdrawn(items: list[Item], index: Index) -> dict[str, str]:
+    """The results listed (``result``, ``hasMember``, however deep) only by withdrawn reports or panels, each with
+    the one that withdrew it ("DiagnosticReport/r, entered-in-error"). A result also listed by a report that
+    stands is not withdrawn."""
+    if not any(item.resource.status in WITHDRAWING for item in items if item.rtype in ("DiagnosticReport", "Observation")):
+        return {}
+    listers: dict[str, list[Item]] = {}
+    for lister, member in listings(items, index):
+        listers.setdefault(member.ref, []).append(lister)
     if not listers:
         return {}
     out: dict[str, str] = {}

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from .assemble import Index, PatientImport, assemble_patient
+from .assemble import Index, PatientImport, assemble_patient, listings
 from .classify import unused_reason
 from .item import Item, server_base
 from .problems import FhirInputError, FhirProblem, MappingReport
@@ -164,19 +164,10 @@ def distinguish_servers(items: list[Item]) -> None:
 
 
 def _listed_by(items: list[Item], index: Index) -> dict[str, Item]:
-    """Each resource listed by a report's ``result`` or a panel's ``hasMember``, and by whom."""
+    """Each resource listed by a report's ``result`` or a panel's ``hasMember``, and by whom (the first)."""
     listed: dict[str, Item] = {}
-    for item in items:
-        if item.rtype == "DiagnosticReport":
-            refs = item.resource.result
-        elif item.rtype == "Observation":
-            refs = item.resource.hasMember
-        else:
-            continue
-        for ref in refs or ():
-            member = index.resolve(ref.reference, item)
-            if member is not None:
-                listed.setdefault(member.ref, item)
+    for lister, member in listings(items, index):
+        listed.setdefault(member.ref, lister)
     return listed
 
 
