@@ -7,13 +7,11 @@ prefetch kept as text), decode (each prefetch value decoded, a Bundle's resource
 resource's type, kind and own id read once, duplicates dropped), map (into a validated case), assess,
 cards. Prints the CPU time (``time.process_time``, all threads) per stage, mean and p90 over the patients:
 a cold request's cost whatever else the machine runs. The stages run inline, unless ``--threads``: then
-the parse in a thread and the cold work in threads too (handing a stage to a thread and back costs CPU
-too). The server runs the cold work in its assessor process (``--process``: then decode to assess are
-the process's wall time, and ``transfer`` handing the work over and the assessment back).
-``--profile N`` prints the N most expensive functions of the whole request (cProfile; inline only;
+in threads off the event loop, as the server runs them (handing a stage to a thread and back costs CPU
+too). ``--profile N`` prints the N most expensive functions of the whole request (cProfile; inline only;
 ``SORT=tottime`` to sort by own time).
 
-    .venv/bin/python bench/cds_cold.py [--patients 50] [--years 3] [--threads | --process] [--profile 25]
+    .venv/bin/python bench/cds_cold.py [--patients 50] [--years 3] [--threads] [--profile 25]
 """
 
 from __future__ import annotations
@@ -34,9 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from cds_hooks import request_body  # noqa: E402
-from starlette.concurrency import run_in_threadpool  # noqa: E402
 
-from allcare.interop.cdshooks.assessor import in_process, in_thread, start_assessor  # noqa: E402
 from allcare.interop.cdshooks.service import CdsSettings, Timing, answer_request  # noqa: E402
 from allcare.serving import prepare_server_process  # noqa: E402
 
@@ -52,29 +48,21 @@ def main() -> None:
     parser.add_argument("--patients", type=int, default=50)
     parser.add_argument("--years", type=float, default=3.0)
     parser.add_argument("--seed", type=int, default=1000)
-    where = parser.add_mutually_exclusive_group()
-    where.add_argument("--threads", action="store_true", help="run the stages in threads")
-    where.add_argument("--process", action="store_true", help="run the cold work in the assessor process, as the server does")
+    parser.add_argument("--threads", action="store_true", help="run the stages in threads, as the server does")
     parser.add_argument("--profile", type=int, default=0, help="print this many functions of the request (cProfile)")
     args = parser.parse_args()
     bodies = [request_body(args.years, args.seed + n) for n in range(args.patients)]
     prepare_server_process()  # as the server does: UCUM registry loaded, collector thresholds set
-    if (args.threads or args.process) and args.profile:
-        parser.error("--profile sees only the thread it runs in: use it without --threads or --process")
-    if args.process:
-        start_assessor(wait=True)  # as a server does at start: the process's start-up is not a request's
-        settings = CdsSettings(offload=run_in_threadpool, assessor=in_process)
-    elif args.threads:
-        settings = CdsSettings(offload=run_in_threadpool, assessor=in_thread(run_in_threadpool))
-    else:
-        settings = CdsSettings(offload=inline, assessor=in_thread(inline))
+    if args.threads and args.profile:
+        parser.error("--profile sees only the thread it runs in: use it without --threads")
+    settings = CdsSettings() if args.threads else CdsSettings(offload=inline)
     stages: dict[str, list[float]] = {}
     profiler = cProfile.Profile() if args.profile else None
     resources = sum(count for _, count, _ in bodies)
 
     async def answer_all() -> None:  # one event loop, as a server worker has
         for body, _, _ in bodies:
-            timing = Timing(time.perf_counter if args.process else time.process_time)
+            timing = Timing(time.process_time)
             if profiler:
                 profiler.enable()
             await answer_request(body, settings, timing)
@@ -88,10 +76,10 @@ def main() -> None:
     asyncio.run(answer_all())
     total = [sum(values) for values in zip(*stages.values(), strict=True)]
     print(f"{len(bodies)} cold requests, {resources / len(bodies):.0f} resources each ({args.years:g} years), "
-          f"stages {'in threads' if args.threads else 'in the assessor process' if args.process else 'inline'}; load average {os.getloadavg()[0]:.1f}")
+          f"stages {'in threads' if args.threads else 'inline'}; load average {os.getloadavg()[0]:.1f}")
     for name, values in [*stages.items(), ("total", total)]:
         ordered = sorted(values)
-        print(f"  {name:8s} {'wall' if args.process else 'CPU'} mean {statistics.mean(values):6.2f} ms, p90 {ordered[int(0.9 * len(ordered))]:6.2f} ms")
+        print(f"  {name:8s} CPU mean {statistics.mean(values):6.2f} ms, p90 {ordered[int(0.9 * len(ordered))]:6.2f} ms")
     before_engine = [sum(v) for v in zip(*(stages[name] for name in BEFORE_ENGINE), strict=True)]
     print(f"  before the engine ({' + '.join(BEFORE_ENGINE)}): mean {statistics.mean(before_engine):.2f} ms CPU")
     if profiler:

@@ -25,7 +25,6 @@ SMALL_RUNS = [
      ["import: 2 patients imported, 0 failed", "throughput:", "peak RSS:"]),
     (["fhir_import.py", "--export-findings", "30"], ["$everything export: 30 findings", "ms per finding"]),
     (["cds_cold.py", "--patients", "2"], ["before the engine (parse + decode + check + map): mean"]),
-    (["cds_cold.py", "--patients", "2", "--process"], ["stages in the assessor process", "transfer"]),
     (["forecast.py", "--patients", "3"], ["time per forecast: median"]),
     (["page_cpu.py", "--patients", "3", "--repeats", "1"], ["patient page, server CPU in-process"]),
     (["cds_hooks.py", "--requests", "4", "--warmup", "1", "--workers", "1", "--clients", "1", "--duration", "30"],

@@ -185,8 +185,7 @@ def test_summaries_are_under_140_characters_and_cut_at_a_word(text):
 
 
 def test_the_server_timing_header_splits_the_time(cds, resources):
-    """A first request is parsed, then decoded, checked, mapped and assessed in the assessor process and handed
-    back; the same prefetch again is known by its text."""
+    """A first request is parsed, decoded, checked, mapped and assessed; the same prefetch again is known by its text."""
     import copy
 
     pid = resources[0]["id"]
@@ -198,7 +197,7 @@ def test_the_server_timing_header_splits_the_time(cds, resources):
         assert response.status_code == 200, response.text
         return [part.split(";")[0].strip() for part in response.headers["server-timing"].split(",")]
 
-    assert stages() == ["parse", "decode", "check", "map", "assess", "transfer", "cards"]
+    assert stages() == ["parse", "decode", "check", "map", "assess", "cards"]
     assert stages() == ["parse", "known", "cards"]
 
 
@@ -237,10 +236,6 @@ def test_card_links_keep_the_public_urls_port_and_path():
     assert settings.patient_url("p 1") == "https://allcare.example.org:8443/oncology/patients?q=p%201"
 
 
-def _pid() -> int:
-    return os.getpid()
-
-
 def _fresh(resources: list[dict], birth_date: str) -> list[dict]:
     """The example's resources with a birth date no other test sent: a prefetch no server has assessed."""
     import copy
@@ -250,38 +245,9 @@ def _fresh(resources: list[dict], birth_date: str) -> list[dict]:
     return fresh
 
 
-def test_a_cold_request_is_assessed_in_the_assessor_process_with_the_answer_a_thread_gives(cds, resources):
-    """The cold work runs in a worker process of the server (the event loop and warm requests never wait
-    for it), and its cards are those of the same work run in the server's own threads."""
-    from starlette.concurrency import run_in_threadpool
-
-    from allcare.interop.cdshooks.assessor import _PROCESS, in_thread
-
-    assert _PROCESS.pool().submit(_pid).result(timeout=120) != os.getpid()
-    pid = resources[0]["id"]
-    body = hook(pid, prefetch=prefetch_for(_fresh(resources, "2015-01-03")))
-    in_process = post(cds, body)
-    assert "transfer" in in_process.headers["server-timing"]
-    threaded = CdsSettings(allcare_url="https://allcare.example.org", assessor=in_thread(run_in_threadpool))
-    with ServerThread(create_app(threaded, auth=ANONYMOUS)) as server:
-        in_a_thread = post(server, body)
-    assert "transfer" not in in_a_thread.headers["server-timing"]
-    assert check_cards(in_process, pid) == check_cards(in_a_thread, pid)
-
-
-def test_a_killed_assessor_process_is_started_again_for_the_next_request(cds, resources):
-    """Out of memory or killed by an operator: the request that finds the process dead is answered by a new one."""
-    from allcare.interop.cdshooks.assessor import _PROCESS
-
-    before = _PROCESS.pool().submit(_pid).result(timeout=120)
-    os.kill(before, signal.SIGKILL)
-    pid = resources[0]["id"]
-    check_cards(post(cds, hook(pid, prefetch=prefetch_for(_fresh(resources, "2015-01-04")))), pid)
-    assert _PROCESS.pool().submit(_pid).result(timeout=120) != before
-
-
-def test_a_refusal_in_the_assessor_process_is_answered_as_itself(cds, resources):
-    """FHIR data that cannot be imported is 422 with its problems, from the assessor process as from a thread."""
+def test_a_refusal_of_the_cold_work_is_answered_as_itself(cds, resources):
+    """FHIR data that cannot be imported is 422 with its problems (the cold work raises its refusal, the service
+    answers it)."""
     pid = resources[0]["id"]
     broken = _fresh(resources, "2015-01-05")
     observation = next(r for r in broken if r["resourceType"] == "Observation")

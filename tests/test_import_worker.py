@@ -65,8 +65,8 @@ def _alive(pids: set[int]) -> set[int]:
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc (Linux)")
 def test_the_worker_processes_end_with_a_server_stopped_by_sigterm(tmp_path):
     """``kill <server>`` (SIGTERM to the server alone, as an init system or an operator sends it): uvicorn
-    shuts down and raises SIGTERM again, so the server exits without ending its worker processes (the import
-    worker, the CDS assessor); they were left running on their own, each holding a store connection."""
+    shuts down and raises SIGTERM again, so the server exits without ending its worker process (the import
+    worker); it was left running on its own, holding a store connection."""
     port = free_port()
     env = {**os.environ, "ALLCARE_DATABASE_URL": f"sqlite:///{tmp_path / 'store.db'}", "ALLCARE_DEMO": "false",
            "ALLCARE_SECRET_KEY": "k" * 40, "ALLCARE_ARGON2_MEMORY_KIB": "64", "ALLCARE_ARGON2_TIME_COST": "1",
@@ -77,8 +77,8 @@ def test_the_worker_processes_end_with_a_server_stopped_by_sigterm(tmp_path):
     workers_seen: set[int] = set()
     try:
         deadline = time.monotonic() + 90
-        while len([pid for pid in workers_seen if b"spawn_main" in _cmdline(pid)]) < 2:
-            # the import worker and the CDS assessor, started with the app (and multiprocessing's resource tracker)
+        while not [pid for pid in workers_seen if b"spawn_main" in _cmdline(pid)]:
+            # the import worker, started with the app (and multiprocessing's resource tracker)
             workers_seen = _alive(_children(server.pid))
             assert time.monotonic() < deadline and server.poll() is None, f"allcare serve started {len(workers_seen)} workers"
             time.sleep(0.2)

@@ -140,10 +140,7 @@ def _include_cds_hooks(app: FastAPI, settings: Settings) -> None:
     """The CDS Hooks service at ``/cds-services``: it assesses only what the EHR sends
     (or what it may fetch from an allowlisted FHIR server) and reads nothing stored."""
     from ..interop.cdshooks import SERVICE_ID, CdsSettings, router
-    from ..interop.cdshooks.assessor import start_assessor
     from ..interop.cdshooks.auth import CdsAuth
-
-    start_assessor()
 
     caches: Caches = app.state.caches
     app.state.cds_settings = CdsSettings(

@@ -2,10 +2,9 @@
 
 Everything a request costs when its prefetch has not been assessed before, as one synchronous
 function of bytes (:func:`assess_prefetch`) that touches nothing of the server: no event loop, no
-cache, no network. So it can run in a thread of the server or in a separate process
-(:mod:`.assessor`) and give the same answer. What the prefetch lacks is not fetched here: the
-answer then names the keys to fetch (:class:`NeedsFetch`), and the service fetches them and asks
-again.
+cache, no network; the service runs it in a thread (and ``bench/cds_cold.py`` inline, to count it).
+What the prefetch lacks is not fetched here: the answer then names the keys to fetch
+(:class:`NeedsFetch`), and the service fetches them and asks again.
 """
 
 from __future__ import annotations
@@ -55,23 +54,13 @@ class Timing:
         self.stages[stage] = self.stages.get(stage, 0.0) + (now - self.last) * 1000
         self.last = now
 
-    def lap_after(self, inner: list[tuple[str, float]], rest: str) -> None:
-        """Work timed elsewhere (``inner``: its stages, in another process) ended now; the rest of the time
-        since the last lap (handing the work over and back) is ``rest``."""
-        now = self.clock()
-        for stage, ms in inner:
-            self.stages[stage] = self.stages.get(stage, 0.0) + ms
-        self.stages[rest] = self.stages.get(rest, 0.0) + max(0.0, (now - self.last) * 1000 - sum(ms for _, ms in inner))
-        self.last = now
-
     def header(self) -> str:
         return ", ".join(f"{stage};dur={ms:.2f}" for stage, ms in self.stages.items())
 
 
 class CdsRefusal(Exception):
     """The request is answered with an HTTP error (CDS Hooks: 400 malformed, 412 data missing, 422
-    FHIR data that cannot be imported): its status, message and problems. A plain exception with
-    plain arguments, so it crosses from an assessor process to the server unchanged."""
+    FHIR data that cannot be imported): its status, message and problems."""
 
     def __init__(self, status: int, message: str, problems: list[str] | None = None) -> None:
         super().__init__(status, message, problems or [])

@@ -29,13 +29,12 @@ from ...engine.rules import DEFAULT_RULES, RuleSet
 from ...serving import prepare_server_process
 from ..fhir.reader import ContentCache
 from ..fhir.shapes import error_path
-from .assessor import Assessor, in_process, start_assessor
 from .auth import CdsAuth, require_cds_client
 from .cards import assessment_cards
 from .cors import CorsForCdsHooks
 from .fetch import FetchError, FetchSettings, fetch_one, fetch_rest, fill
 from .models import CdsResponse, Discovery, Feedback, HookRequest, ServiceDescription
-from .prefetch import PREFETCH, Assessed, CdsRefusal, NeedsFetch, Timing
+from .prefetch import PREFETCH, Assessed, CdsRefusal, NeedsFetch, Timing, assess_prefetch
 
 SERVICE_ID = "all-assessment"
 HOOK = "patient-view"
@@ -57,12 +56,11 @@ class CdsSettings:
     # is kept by content (the same resources and rule set always give the same assessment; only the
     # cards' hook instance differs).
     assessed: ContentCache = field(default_factory=lambda: ContentCache(size=256))
-    # Where the request's parse (a few milliseconds) runs: a thread, so that the event loop keeps answering;
-    # ``bench/cds_cold.py`` runs it inline to count and profile it.
+    # Where a stage of milliseconds runs (the parse; the cold work: decode, check, map, assess): a thread, so
+    # that the event loop keeps answering; ``bench/cds_cold.py`` runs them inline to count and profile them.
+    # (A worker process for the cold work was measured: no lower p99 than threads at 10% or 25% cold
+    # requests on 2 cores, ~9 ms more per cold request to hand the work over and back.)
     offload: Callable[..., Awaitable[Any]] = run_in_threadpool
-    # Where the cold work (decode, check, map, assess: tens of milliseconds) runs: this server process's
-    # assessor process (:mod:`.assessor`), so that warm requests never wait for it.
-    assessor: Assessor = in_process
     feedback_received: int = 0
 
     def may_fetch_from(self, server: str) -> bool:
@@ -110,9 +108,8 @@ def cds_discovery() -> dict:
 async def cds_all_assessment(request: Request, _client: Annotated[dict | None, Depends(require_cds_client)]) -> JSONResponse:
     """Assess the patient in context and answer with cards (the caller's JWT is checked first).
 
-    The ``Server-Timing`` header gives where the time went (parse; decode, check, map, assess in the assessor
-    process; transfer: handing the work over and the assessment back; fetch: what the prefetch lacked; cards;
-    ms), or (parse, known, cards) when the same prefetch was assessed before.
+    The ``Server-Timing`` header gives where the time went (parse; decode, check, map, assess; fetch: what the
+    prefetch lacked; cards; ms), or (parse, known, cards) when the same prefetch was assessed before.
     """
     settings = _settings(request)
     body = await request.body()
@@ -128,8 +125,8 @@ async def answer_request(body: bytes, settings: CdsSettings, timing: Timing) -> 
 
     The service's one path, also timed by ``bench/cds_cold.py``: parse (the envelope, the prefetch kept
     as text, its content key), in a thread; then the assessment kept for the same content (known), or the
-    cold work (:mod:`.prefetch`: decode, check, map, assess) in the assessor process, with what the
-    prefetch lacks fetched first; then cards.
+    cold work (:mod:`.prefetch`: decode, check, map, assess) in a thread, with what the prefetch lacks
+    fetched first; then cards.
     """
     hook_request, prefetch, key = await settings.offload(_parse_request, body, settings)
     timing.lap("parse")
@@ -140,11 +137,12 @@ async def answer_request(body: bytes, settings: CdsSettings, timing: Timing) -> 
         texts = {name: bytes(raw) for name, raw in prefetch.items() if name in PREFETCH}
         patient_in_context = hook_request.context.patientId
         try:
-            outcome = await settings.assessor(texts, patient_in_context, settings.rules, timing, False)
+            outcome = await settings.offload(assess_prefetch, texts, patient_in_context, settings.rules, timing.lap)
             if isinstance(outcome, NeedsFetch):
                 await _fetch(hook_request, settings, list(outcome.missing), list(outcome.partial), texts)
                 timing.lap("fetch")
-                outcome = await settings.assessor(texts, patient_in_context, settings.rules, timing, True)
+                outcome = await settings.offload(assess_prefetch, texts, patient_in_context, settings.rules, timing.lap,
+                                                 complete=True)
             else:  # what a FHIR server answers may change: only a prefetch that says it all is kept
                 settings.assessed.put(key, outcome)
         except CdsRefusal as refusal:
@@ -269,7 +267,6 @@ def create_app(settings: CdsSettings | None = None, auth: CdsAuth | None = None)
     from ...settings import CdsAuthSettings
 
     prepare_server_process()
-    start_assessor()
     app = FastAPI(title="allcare CDS Hooks", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.cds_settings = settings = settings or CdsSettings()
     app.state.cds_auth = auth or CdsAuth.from_settings(
