@@ -55,7 +55,7 @@ def fill(store: Store, patients: int) -> None:
                 "as_of": diagnosed, "diagnosis_date": diagnosed, "disease": "ALL", "lineage": rng.choice("BBBBT"),
                 "who_key": rng.choice(ENTITIES), "who_name": "-", "status": rng.choice(["complete_remission", "on_treatment"]),
                 "phase": "maintenance", "nci_risk": rng.choice(["standard", "high"]), "genetic_risk": "standard",
-                "icd_10_cm": rng.choice(["C91.00", "C91.01"]), "icd_o_3": "9811/3",
+                "icd_10_cm": rng.choice(["C91.00", "C91.01"]), "icd_o_3": "9811/3", "icd_o_3_topography": "C42.1",
                 "alerts": [{"code": "ph_positive", "severity": "warning", "historical": False}] if alert else [],
                 "alert_codes": ",ph_positive," if alert else "", "critical_alerts": 0, "warning_alerts": int(alert),
                 "error": None,

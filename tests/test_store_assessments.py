@@ -168,5 +168,6 @@ def test_cohort_counts_add_up(store, cli_actor, cohort):
     with store.transaction() as session:
         counts = cohort_counts(session, cli_actor)
     assert counts["patients"] == counts["assessed"] == len(COHORT)
-    for key in ("by_status", "by_lineage", "by_nci_risk", "by_icd_10_cm", "by_sex"):
+    for key in ("by_status", "by_lineage", "by_nci_risk", "by_icd_10_cm", "by_icd_o_3_topography", "by_sex"):
         assert sum(counts[key].values()) == len(COHORT)
+    assert counts["by_icd_o_3_topography"] == {"C42.1": len(COHORT)}  # leukaemias (ALL, MPAL): the bone marrow

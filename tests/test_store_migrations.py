@@ -110,3 +110,53 @@ def test_a_store_of_schema_0004_gets_the_findings_by_date_index_keeping_its_find
             plan = " ".join(str(row[-1]) for row in connection.execute(text("EXPLAIN QUERY PLAN " + newest)))
             assert "ix_findings_patient_date_position" in plan and "TEMP B-TREE" not in plan
     store.dispose()
+
+
+def test_a_store_of_schema_0005_recomputes_its_summaries_for_the_icd_o_3_topography(database_url):
+    """0005 -> head: the summaries gain the ICD-O-3 topography. A summary stored before has none, even one of this
+    very engine, rule set, revision and epoch: it must not be served as current with an empty primary site. It is
+    stale after the upgrade (the registry says so), and once recomputed the coded view gives the site."""
+    import json
+
+    from alembic import command
+
+    from allcare.engine.rules import DEFAULT_RULES
+    from allcare.store import Actor
+    from allcare.store.assessments import engine_version, stale_patient_ids
+    from allcare.store.coded import coded_view
+    from allcare.store.summaries import refresh_stale
+    from conftest import case_dict
+
+    store = Store(database_url)
+    with store.engine.begin() as connection:
+        command.upgrade(migrate._config(store.engine, connection), "0005")
+        epoch = connection.execute(text("SELECT epoch FROM store_state WHERE id = 1")).scalar_one()
+        connection.execute(text(
+            "INSERT INTO patients (id, identifier, sex, birth_date, conditions, diagnosis_date, version, revision, "
+            "finding_seq, created_at, updated_at) VALUES (7, 'OLD-1', 'female', '2019-05-14', '[]', '2024-01-08', 1, "
+            "3, 4, '2024-01-01 10:00:00', '2024-01-01 10:00:00')"))
+        for position, finding in enumerate(case_dict("OLD-1")["findings"], start=1):
+            connection.execute(text(
+                "INSERT INTO findings (patient_id, position, type, date, reported, canonical, version, created_at, "
+                "updated_at) VALUES (7, :position, :type, :date, :reported, '{}', 1, '2024-01-01 10:00:00', "
+                "'2024-01-01 10:00:00')"),
+                {"position": position, "type": finding["type"], "date": finding.get("date") or finding["start"],
+                 "reported": json.dumps(finding)})
+        connection.execute(text(
+            "INSERT INTO patient_summaries (patient_id, revision, epoch, engine_version, rules_version, computed_at, "
+            "disease, lineage, icd_o_3, icd_10_cm, snomed_ct, alerts, alert_codes, critical_alerts, warning_alerts) "
+            "VALUES (7, 3, :epoch, :engine, :rules, '2024-01-02 10:00:00', 'ALL', 'B', '9811/3', 'C91.00', "
+            "'277571004', '[]', '', 0, 0)"),
+            {"epoch": epoch, "engine": engine_version(), "rules": DEFAULT_RULES.version})
+    store.migrate()
+    actor = Actor.cli("test")
+    with store.transaction() as session:
+        assert stale_patient_ids(session) == [7]
+        before = coded_view(session, actor, 7)
+        assert before["assessment_current"] is False and before["codes"]["icd_o_3"] == "9811/3"
+    assert refresh_stale(store) == 1
+    with store.transaction() as session:
+        after = coded_view(session, actor, 7)
+    assert after["assessment_current"] is True
+    assert after["codes"]["icd_o_3_topography"] == "C42.1" and after["codes"]["icd_o_3"].startswith("98")
+    store.dispose()

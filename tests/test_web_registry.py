@@ -242,3 +242,49 @@ def test_the_csv_says_the_date_its_status_code_is_of(app, world):
     coded = app_client(app).get(f"/api/v1/patients/{world.patient_a}/coded", headers=world.auth("registrar")).json()
     row = next(row for row in rows if row["identifier"] == "P-A")
     assert row["as_of"] == coded["as_of"] and row["icd_10_cm"] == coded["codes"]["icd_10_cm"]
+
+
+def _import_example(world, name: str) -> None:
+    from pathlib import Path
+
+    from allcare.interop.casefile import load_case
+    from allcare.store import Actor
+    from allcare.store.cases import import_case
+
+    with world.store.transaction() as session:
+        import_case(session, Actor.cli("test"), load_case(Path(__file__).parent.parent / "examples" / name))
+
+
+def test_the_registrar_sees_and_filters_by_the_icd_o_3_primary_site(app, world):
+    """The engine codes the ICD-O-3 topography (C42.1 bone marrow for an ALL, the lymph node region for a
+    lymphoblastic lymphoma), but the registry table, its CSV, the coded view, the code filter and the cohort
+    counts left it out: a registrar, who reports the primary site beside the morphology, had to open each
+    record's assessment to find it."""
+    _import_example(world, "t_lymphoblastic_lymphoma.yaml")  # a mediastinal mass: C77.1
+    client, api = logged_in(app, "registrar"), app_client(app)
+
+    def identifiers(code: str) -> list[str]:
+        response = client.get("/registry.csv", params={"code": code})
+        assert response.status_code == 200
+        return [row["identifier"] for row in csv.DictReader(io.StringIO(response.text))]
+
+    rows = {row["identifier"]: row for row in csv.DictReader(io.StringIO(client.get("/registry.csv").text))}
+    lymphoma = next(identifier for identifier in rows if identifier not in ("P-A", "P-B"))
+    assert rows["P-A"]["icd_o_3_topography"] == rows["P-B"]["icd_o_3_topography"] == "C42.1"
+    assert rows[lymphoma]["icd_o_3_topography"] == "C77.1"
+    header = client.get("/registry.csv").text.splitlines()[0].split(",")
+    assert header.index("icd_o_3_topography") == header.index("icd_o_3") + 1  # the site beside the morphology
+    for spelling in ("C42.1", "c421", " C42 ", "c42.1"):
+        assert identifiers(spelling) == ["P-A", "P-B"], spelling
+    assert identifiers("c771") == identifiers("C77") == [lymphoma]
+    page = client.get("/registry").text
+    assert "ICD-O-3 site" in page and "<code>C77.1</code>" in page and "<code>C42.1</code>" in page
+    assert "Intrathoracic lymph nodes" in page and "Bone marrow" in page  # the site's term, as the engine names it
+
+    coded = api.get(f"/api/v1/patients/{world.patient_a}/coded", headers=world.auth("registrar")).json()
+    assert coded["codes"]["icd_o_3_topography"] == "C42.1" and coded["assessment_current"] is True
+    assert "C42.1 Bone marrow" in client.get(f"/patients/{world.patient_a}").text  # the registrar's coded page
+    listed = api.get("/api/v1/patients", headers=world.auth("clinician")).json()["items"]
+    assert {item["summary"]["icd_o_3_topography"] for item in listed} == {"C42.1", "C77.1"}
+    cohort = api.get("/api/v1/cohort", headers=world.auth("registrar")).json()
+    assert cohort["by_icd_o_3_topography"] == {"C42.1": 2, "C77.1": 1}

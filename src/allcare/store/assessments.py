@@ -45,18 +45,22 @@ AssessmentCache = LRU[tuple, bytes]
 
 @functools.cache
 def engine_version() -> str:
-    """allcare's version and a digest of the assessment's JSON Schema, as stored beside each summary.
+    """allcare's version and a digest of the assessment's JSON Schema and of the summary's columns, as stored
+    beside each summary.
 
     One release has written more than one assessment layout (lists, then tables of columns),
     so the version alone cannot say whether a stored assessment decodes as the current
     one: a summary of another layout is not current, and is recomputed instead of served.
+    Likewise a summary stored before a column was added (the ICD-O-3 topography) has nothing
+    in it: it is recomputed, never served as current with that column empty.
     """
     import hashlib
     import json
 
     from ..engine.schemas import json_schema
 
-    layout = hashlib.sha256(json.dumps(json_schema("assessment"), sort_keys=True).encode()).hexdigest()[:12]
+    columns = sorted(PatientSummary.__table__.columns.keys())
+    layout = hashlib.sha256(json.dumps([json_schema("assessment"), columns], sort_keys=True).encode()).hexdigest()[:12]
     return f"{__version__}+{layout}"
 EPOCH = select(StoreState.epoch).where(StoreState.id == 1).scalar_subquery()
 _RECORD = select(Patient, EPOCH).where(Patient.id == bindparam("patient_id"))  # built once: read on every page
@@ -199,6 +203,7 @@ def summary_values(case: Case, result: Any) -> dict[str, Any]:
         "cog_group": result.risk.cog.group,
         "icd_10_cm": result.codes.icd_10_cm,
         "icd_o_3": result.codes.icd_o_3,
+        "icd_o_3_topography": result.codes.icd_o_3_topography,
         "snomed_ct": result.codes.snomed_ct,
         "alerts": alerts,
         "alert_codes": "," + ",".join(codes) + "," if codes else "",
@@ -208,7 +213,7 @@ def summary_values(case: Case, result: Any) -> dict[str, Any]:
     }
 
 
-_EMPTY = dict.fromkeys(("as_of", "diagnosis_date", "last_visit", "disease", "lineage", "who_key", "who_name", "icc_key", "icc_name", "status", "status_since", "phase", "nci_risk", "genetic_risk", "cog_group", "icd_10_cm", "icd_o_3", "snomed_ct"))
+_EMPTY = dict.fromkeys(("as_of", "diagnosis_date", "last_visit", "disease", "lineage", "who_key", "who_name", "icc_key", "icc_name", "status", "status_since", "phase", "nci_risk", "genetic_risk", "cog_group", "icd_10_cm", "icd_o_3", "icd_o_3_topography", "snomed_ct"))
 
 
 def save_summary(

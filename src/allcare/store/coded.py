@@ -1,6 +1,6 @@
 """The coded view of a record: what a cancer registrar reports, and nothing of the raw findings.
 
-Codes (ICD-O-3, ICD-10-CM, SNOMED CT), the WHO-HAEM5 and ICC entities, the
+Codes (ICD-O-3 morphology and primary site, ICD-10-CM, SNOMED CT), the WHO-HAEM5 and ICC entities, the
 dates (birth, diagnosis, assessment, last visit), the risk groups and the
 status, read from the record's derived summary. Blood counts, karyotype text,
 MRD values, notes and the engine's evidence (which quotes findings) are not in
@@ -41,7 +41,8 @@ def coded_view(session: Session, actor: Actor, patient_id: int) -> dict[str, Any
         "lineage": r.lineage,
         "who_haem5": {"key": r.who_haem5, "name": r.who_haem5_name},
         "icc_2022": {"key": r.icc_2022, "name": r.icc_2022_name},
-        "codes": {"icd_o_3": r.icd_o_3, "icd_10_cm": r.icd_10_cm, "snomed_ct": r.snomed_ct},
+        "codes": {"icd_o_3": r.icd_o_3, "icd_o_3_topography": r.icd_o_3_topography, "icd_10_cm": r.icd_10_cm,
+                  "snomed_ct": r.snomed_ct},
         "risk": {"nci": r.nci_risk, "genetic": r.genetic_risk, "cog_group": r.cog_group},
         "status": {"current": r.status, "since": r.status_since, "phase": r.phase},
         "alerts": [alert.code for alert in r.alerts],
@@ -53,15 +54,18 @@ def coded_view(session: Session, actor: Actor, patient_id: int) -> dict[str, Any
 
 _FROM_PATIENT = ("patient_id", "identifier", "sex", "birth_date")
 REGISTRY_COLUMNS = ("patient_id", "identifier", "sex", "birth_date", "diagnosis_date", "age_at_diagnosis", "disease",
-                    "lineage", "who_key", "who_name", "icc_key", "icc_name", "icd_o_3", "icd_10_cm", "snomed_ct",
-                    "nci_risk", "genetic_risk", "status", "status_since", "phase", "as_of", "assessment_current")
+                    "lineage", "who_key", "who_name", "icc_key", "icc_name", "icd_o_3", "icd_o_3_topography",
+                    "icd_10_cm", "snomed_ct", "nci_risk", "genetic_risk", "status", "status_since", "phase", "as_of",
+                    "assessment_current")
 """The registry table's columns. ``icd_10_cm``, ``status`` and ``phase`` are those of the assessment date ``as_of``
-(ICD-10-CM codes the disease status: C91.00 / .01 / .02), the entities and ICD-O-3 those of the diagnosis."""
+(ICD-10-CM codes the disease status: C91.00 / .01 / .02), the entities and ICD-O-3 (morphology ``icd_o_3`` and
+primary site ``icd_o_3_topography``) those of the diagnosis."""
 
 
 @dataclass(frozen=True)
 class RegistryFilters:
-    """Year of diagnosis, entity (a WHO-HAEM5 or ICC key) and a code prefix (ICD-O-3, ICD-10-CM or SNOMED CT)."""
+    """Year of diagnosis, entity (a WHO-HAEM5 or ICC key) and a code prefix (ICD-O-3 morphology or topography,
+    ICD-10-CM or SNOMED CT)."""
 
     year: int | None = None
     entity: str | None = None
@@ -94,7 +98,8 @@ def registry_rows(
         query = query.where(or_(PatientSummary.who_key == filters.entity, PatientSummary.icc_key == filters.entity))
     if filters.code:
         query = query.where(or_(*(column.startswith(spelling, autoescape=True) for spelling in code_spellings(filters.code)
-                                  for column in (PatientSummary.icd_o_3, PatientSummary.icd_10_cm, PatientSummary.snomed_ct))))
+                                  for column in (PatientSummary.icd_o_3, PatientSummary.icd_o_3_topography,
+                                                 PatientSummary.icd_10_cm, PatientSummary.snomed_ct))))
     query = query.order_by(Patient.identifier)
     if limit is not None:
         query = query.limit(limit)

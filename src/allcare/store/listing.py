@@ -72,6 +72,7 @@ class PatientListRow:
     cog_group: str | None = None
     icd_10_cm: str | None = None
     icd_o_3: str | None = None
+    icd_o_3_topography: str | None = None
     snomed_ct: str | None = None
     alerts: tuple[AlertBadge, ...] = ()
     critical_alerts: int = 0
@@ -101,7 +102,7 @@ def list_row(patient: Patient, summary: PatientSummary | None, epoch: str | None
         who_haem5=s.who_key, who_haem5_name=s.who_name, icc_2022=s.icc_key, icc_2022_name=s.icc_name,
         status=s.status, status_since=s.status_since, phase=s.phase, nci_risk=s.nci_risk,
         genetic_risk=s.genetic_risk, cog_group=s.cog_group, icd_10_cm=s.icd_10_cm, icd_o_3=s.icd_o_3,
-        snomed_ct=s.snomed_ct, alerts=tuple(AlertBadge(a["code"], a["severity"], bool(a.get("historical"))) for a in s.alerts or []),
+        icd_o_3_topography=s.icd_o_3_topography, snomed_ct=s.snomed_ct, alerts=tuple(AlertBadge(a["code"], a["severity"], bool(a.get("historical"))) for a in s.alerts or []),
         critical_alerts=s.critical_alerts, warning_alerts=s.warning_alerts, error=s.error, assessed=True,
     )
 
@@ -206,7 +207,8 @@ def list_patients(session: Session, actor: Actor, filters: PatientFilters) -> Pa
 
 _BREAKDOWNS = {"by_disease": "disease", "by_lineage": "lineage", "by_who_haem5": "who_key", "by_status": "status",
                "by_phase": "phase", "by_nci_risk": "nci_risk", "by_genetic_risk": "genetic_risk",
-               "by_icd_10_cm": "icd_10_cm", "by_icd_o_3": "icd_o_3"}
+               "by_icd_10_cm": "icd_10_cm", "by_icd_o_3": "icd_o_3",
+               "by_icd_o_3_topography": "icd_o_3_topography"}
 
 
 def fresh_in_sql(session: Session, epoch: str) -> ColumnElement[bool]:

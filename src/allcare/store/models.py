@@ -248,6 +248,7 @@ class PatientSummary(Base):
     cog_group: Mapped[str | None] = mapped_column(String(16), default=None)
     icd_10_cm: Mapped[str | None] = mapped_column(String(16), default=None)
     icd_o_3: Mapped[str | None] = mapped_column(String(16), default=None)
+    icd_o_3_topography: Mapped[str | None] = mapped_column(String(16), default=None, doc="the primary site (C42.1 ...)")
     snomed_ct: Mapped[str | None] = mapped_column(String(32), default=None)
     alerts: Mapped[list[Any]] = mapped_column(JSON, default=list, doc="[{code, severity}]")
     alert_codes: Mapped[str] = mapped_column(String(1000), default="", doc="',a,b,': filterable on any database")

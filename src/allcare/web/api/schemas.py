@@ -55,6 +55,7 @@ class SummaryOut(BaseModel):
     cog_group: str | None
     icd_10_cm: str | None
     icd_o_3: str | None
+    icd_o_3_topography: str | None = Field(description="ICD-O-3 topography: the primary site (C42.1 bone marrow ...)")
     alerts: list[AlertOut]
     critical_alerts: int
     error: str | None
@@ -201,7 +202,9 @@ class CodedEntityOut(BaseModel):
 
 
 class CodesOut(BaseModel):
-    icd_o_3: str | None
+    icd_o_3: str | None = Field(description="ICD-O-3 morphology with behaviour (9811/3 ...)")
+    icd_o_3_topography: str | None = Field(description="ICD-O-3 topography: the primary site (C42.1 bone marrow for a "
+                                                       "leukaemia, C77.x the lymph node region of a lymphoblastic lymphoma)")
     icd_10_cm: str | None
     snomed_ct: str | None
 
@@ -258,6 +261,7 @@ class CohortOut(BaseModel):
     by_genetic_risk: dict[str, int]
     by_icd_10_cm: dict[str, int]
     by_icd_o_3: dict[str, int]
+    by_icd_o_3_topography: dict[str, int] = Field(description="by ICD-O-3 primary site")
     alerts: dict[str, int] = Field(description="assessed patients with each alert code (a patient counts once per code)")
 
 

@@ -37,6 +37,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ... import DISCLAIMER, __version__
 from ...course_labels import episode_details, episode_name
 from ...engine.assessment import Assessment, assessment_from_json
+from ...engine.codes import ICD_O_3_TOPOGRAPHY_TERMS
 from ...labels import PHASE as PHASE_LABELS
 from ...labels import STATUS as STATUS_LABELS
 from ...labels import phase_label, status_label
@@ -222,6 +223,7 @@ templates.env.globals.update(
     VERSION=__version__,
     STATIC_VERSION=_static_version(),
     STATUS_LABELS=STATUS_LABELS,
+    TOPOGRAPHY_TERMS=ICD_O_3_TOPOGRAPHY_TERMS,
     PHASE_LABELS=PHASE_LABELS,
     plotly_url=plotly_url,
     plotly_css_url=plotly_css_url,

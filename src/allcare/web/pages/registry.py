@@ -1,4 +1,4 @@
-"""The registrar's table: the coded view of every record (ICD-O-3, ICD-10-CM, diagnosis date, entity,
+"""The registrar's table: the coded view of every record (ICD-O-3 morphology and site, ICD-10-CM, diagnosis date, entity,
 risk, status), filtered by year of diagnosis, entity and code, and exported as CSV.
 
 No findings, counts or evidence: the same coded data as ``/patients/{id}/coded`` (``store.coded``).
