@@ -772,22 +772,19 @@ class _Walker:
                 return _Verdict("relapse", "RESPONSE.RELAPSE.MARROW", PONTE_DI_LEGNO,
                                 f"marrow relapse: {involved.text} confirmed by {others[0].text} "
                                 f"(>= {confirm * 100:g}%)", evidence)
-            # Ponte di Legno: with MRD measured on it, the second marrow confirms with two tests >= 1%;
-            # a second marrow examined by morphology alone confirms with >= 5% blasts.
-            measured = any(t.method != "morphology" for t in tests)
-            if course.state == "suspected" and not measured:
+            if course.state == "suspected":
                 first = course.suspected_since
                 self._enter_relapse(cand.date)
                 return _Verdict("relapse", "RESPONSE.RELAPSE.MARROW", PONTE_DI_LEGNO,
                                 f"marrow relapse: second marrow with {involved.text} (>= {rules.m1_below_pct:g}%) "
                                 f"confirms the suspected relapse of {first}", evidence)
-            if course.state == "suspected":
-                return self._still_suspected(cand, involved.text, evidence)
             self._enter_suspected(cand.date)
             return _Verdict("suspected_relapse", "RESPONSE.SUSPECTED_RELAPSE", PONTE_DI_LEGNO,
                             f"suspected relapse: {involved.text} "
                             f"({rules.m1_below_pct:g}-<{rules.relapse_marrow_pct:g}% leukaemic cells) "
-                            "after remission, not yet confirmed", evidence, [self._confirmation_needed()])
+                            "after remission, not yet confirmed", evidence,
+                            [f"confirmation: a second test (MRD by another method) >= {confirm * 100:g}% "
+                             f"or a second marrow with >= {rules.m1_below_pct:g}% leukaemic cells"])
         low = max((t for t in confirming if t.method != "morphology"), key=lambda t: t.value, default=None)
         if low is not None:
             others = [t for t in confirming if t.method not in (low.method, "morphology")]
@@ -796,7 +793,7 @@ class _Walker:
                 return _Verdict("relapse", "RESPONSE.RELAPSE.MARROW", PONTE_DI_LEGNO,
                                 f"marrow relapse: {low.text} ({confirm * 100:g}-<{rules.m1_below_pct:g}%) confirmed by "
                                 f"two other tests ({others[0].text}; {others[1].text})", evidence)
-            if course.state == "suspected" and others:
+            if course.state == "suspected" and reading is not None and others:
                 first = course.suspected_since
                 self._enter_relapse(cand.date)
                 return _Verdict("relapse", "RESPONSE.RELAPSE.MARROW", PONTE_DI_LEGNO,
@@ -810,7 +807,11 @@ class _Walker:
                                 [f"confirmation: two other tests >= {confirm * 100:g}% of this marrow, or a second "
                                  f"marrow with two tests >= {confirm * 100:g}%"])
         if course.state == "suspected" and reading is None and confirming:
-            return self._still_suspected(cand, confirming[0].text, evidence)
+            first = course.suspected_since
+            self._enter_relapse(cand.date)
+            return _Verdict("relapse", "RESPONSE.RELAPSE.MARROW", PONTE_DI_LEGNO,
+                            f"marrow relapse: {confirming[0].text} confirms the suspected relapse of {first}",
+                            evidence)
         if possible:  # a clear marrow does not clear an extramedullary site
             names = ", ".join(dict.fromkeys("CNS" if s.site == "cns" else s.site for s in possible))
             self._enter_suspected(cand.date)
@@ -830,21 +831,6 @@ class _Walker:
         rule = "RESPONSE.SUSPECTED_RELAPSE" if carry == "suspected_relapse" else "RESPONSE.CONTINUING_REMISSION"
         return _Verdict(carry, rule, NCCN_ELN_RESPONSE, "no morphological change: status unchanged", evidence, missing,
                         determined=not missing)
-
-    def _confirmation_needed(self) -> str:
-        confirm, m1 = self.rules.relapse_confirm_mrd * 100, self.rules.m1_below_pct
-        return (f"confirmation: another test of this marrow >= {confirm:g}%, or a second marrow with two tests "
-                f">= {confirm:g}% (>= {m1:g}% blasts when it is examined by morphology alone)")
-
-    def _still_suspected(self, cand: _Candidate, shown: str, evidence: list[EvidenceRef]) -> _Verdict:
-        """A later marrow that shows leukaemic cells again but by one test only: not yet a confirmed relapse."""
-        self._enter_suspected(cand.date)
-        confirm = self.rules.relapse_confirm_mrd * 100
-        return _Verdict("suspected_relapse", "RESPONSE.SUSPECTED_RELAPSE", PONTE_DI_LEGNO,
-                        f"suspected relapse of {self.course.suspected_since} not yet confirmed: {shown}, but the "
-                        f"second marrow needs two tests >= {confirm:g}% (Ponte di Legno)", evidence,
-                        [f"confirmation: two tests >= {confirm:g}% of a marrow (MRD by two methods, or blasts and "
-                         "MRD)"])
 
     def _remission_marrow(self, cand: _Candidate, reading: MarrowReading, evidence: list[EvidenceRef]) -> _Verdict:
         """An M1 marrow in remission: remission continues (CRi becomes CR once counts recover)."""
