@@ -260,6 +260,8 @@ REGISTRY: tuple[RuleArea, ...] = (
         R("MAINT.SUGGEST.TITRATE_DOWN", "count below the band: doses down (direction only)", s.ALLMT_METRICS, _MAINT),
         R("MAINT.SUGGEST.NEEDS_COUNT", "a suggestion needs ANC and platelets", s.ALLMT_METRICS, _MAINT),
         R("MAINT.SUGGEST.NO_RECENT_COUNT", "no count recent enough for a suggestion", s.ALLMT_METRICS, _MAINT),
+        R("MAINT.SUGGEST.COUNT_OFF_DRUG", "the latest count was taken while a drug was held: no keep or raise step",
+          s.ALLMT_METRICS, _MAINT),
         R("MAINT.SUGGEST.SAME_DAY_CONFLICT", "the latest day's counts fall in different zones: no dose step", s.ALLMT_METRICS,
           _MAINT),
     )),
