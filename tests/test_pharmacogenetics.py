@@ -86,3 +86,16 @@ def test_a_first_dose_above_the_range_is_named():
     g, alerts = guidance("IM", "IM", COG_LIKE, dose)
     assert g.current_pct_of_protocol == 100
     assert "first dose (100%) is above the CPIC starting range" in alerts["thiopurine_pharmacogenetics"].message
+
+
+def test_mercaptopurine_given_without_any_genotype_is_not_read_as_normal():
+    """CPIC's starting dose needs TPMT and NUDT15 status: with mercaptopurine recorded and neither gene
+    tested, the guidance says it cannot be determined and what is needed, instead of saying nothing."""
+    dose = {"type": "dose", "agent": "mercaptopurine", "dose": {"value": 75, "unit": "mg/m2"}, "frequency": "daily",
+            "start": "2024-06-01"}
+    g, _ = guidance(None, None, COG_LIKE, dose)
+    assert g is not None and g.rule == "CPIC.THIOPURINE.INCOMPLETE" and not g.conclusions[0].determined
+    assert g.conclusions[0].missing == [f"{gene} phenotype (CPIC reads TPMT and NUDT15 together)" for gene in ("TPMT", "NUDT15")]
+    assert (g.tpmt, g.nudt15) == (None, None)
+    no_thiopurine, _ = guidance(None, None)
+    assert no_thiopurine is None  # nothing to guide before a thiopurine is recorded
