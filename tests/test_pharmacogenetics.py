@@ -99,3 +99,15 @@ def test_mercaptopurine_given_without_any_genotype_is_not_read_as_normal():
     assert (g.tpmt, g.nudt15) == (None, None)
     no_thiopurine, _ = guidance(None, None)
     assert no_thiopurine is None  # nothing to guide before a thiopurine is recorded
+
+
+def test_a_count_reduction_in_an_intermediate_metaboliser_names_cpics_mercaptopurine_first():
+    """The protocol reduces both drugs at a low count; CPIC adds for a reduced-function TPMT or NUDT15 that
+    mercaptopurine is the one to reduce first: the maintenance alert says both."""
+    findings = [{"type": "treatment", "phase": "maintenance", "start": "2024-06-01"},
+                {"type": "anthropometry", "date": "2024-06-01", "bsa": 1.0},
+                {"type": "cbc", "date": "2024-06-15", "anc": 0.7, "platelets": 150}]
+    _, alerts = guidance("IM", "NM", rules_from_dict({}), *findings)
+    assert "reduce mercaptopurine first" in alerts["maintenance_dose"].message
+    _, normal = guidance("NM", "NM", rules_from_dict({}), *findings)
+    assert "CPIC" not in normal["maintenance_dose"].message
