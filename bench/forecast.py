@@ -60,7 +60,7 @@ def main() -> None:
         cut = rows[half]  # the held-out half starts after this count
         seen = _head(counts, bisect_right(counts.dates, cut.date))
         start = time.perf_counter()
-        result = forecast(msgspec.structs.replace(m, counts=seen.table, running=True), seen, cut.date)
+        result = forecast(msgspec.structs.replace(m, counts=seen.table, running=True, suggestion=None), seen, cut.date)
         times.append(time.perf_counter() - start)
         if result is None:
             continue

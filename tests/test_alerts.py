@@ -217,3 +217,25 @@ def test_blinatumomab_mrd_indication_does_not_depend_on_the_order_of_one_days_re
     alert = alerts_of(_in_remission(*day_results))["immunotherapy_indication"]
     assert "0.2%" in alert.message and "0.05%" in alert.message
     assert len(alert.evidence) == 2
+
+
+def test_an_old_hyperleukocytosis_is_not_a_present_emergency():
+    """The latest WBC above 100 months ago (later counts without a WBC) is not 'assess for leukostasis now':
+    the alert names its date and asks for a current WBC."""
+    data = b_all({"type": "cbc", "date": day(0), "wbc": 150, "anc": 0.3},
+                 {"type": "cbc", "date": day(150), "anc": 1.2, "platelets": 150})
+    alert = alerts_of(data, as_of=DX + dt.timedelta(days=152))["hyperleukocytosis"]
+    assert alert.severity == "warning" and day(0) in alert.message and "current WBC" in alert.message
+    only = alerts_of(b_all({"type": "cbc", "date": day(0), "wbc": 150}), as_of=DX + dt.timedelta(days=60))
+    assert only["hyperleukocytosis"].severity == "warning"
+    recent = alerts_of(b_all({"type": "cbc", "date": day(0), "wbc": 150}), as_of=DX + dt.timedelta(days=7))
+    assert recent["hyperleukocytosis"].severity == "critical"
+
+
+def test_an_old_severe_cytopenia_says_how_old_it_is():
+    data = b_all({"type": "cbc", "date": day(5), "anc": 0.3, "platelets": 20})
+    found = alerts_of(data, as_of=DX + dt.timedelta(days=95))
+    for code in ("severe_neutropenia", "severe_thrombocytopenia"):
+        assert "90 days before the assessment" in found[code].message and "current count" in found[code].message
+    fresh = alerts_of(data, as_of=DX + dt.timedelta(days=6))
+    assert "days before the assessment" not in fresh["severe_neutropenia"].message

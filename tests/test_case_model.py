@@ -456,3 +456,22 @@ def test_a_birth_or_diagnosis_date_written_as_a_number_is_not_read_as_1970(when)
     for data in (case(patient={"id": "t1", "birth_date": when, "sex": "female"}), case(diagnosis_date=when)):
         problems = problems_of(data)
         assert any("not as a number" in p or "write it" in p for p in problems), problems
+
+
+@pytest.mark.parametrize(("wbc", "anc", "refused"), [
+    (3.2, 1500, True),   # ANC in cells/uL written without its unit, beside a WBC in 10^9/L
+    (3.2, 500, True),
+    (3.2, 3.2, False),   # every white cell a neutrophil: possible
+    (3.2, 3.3, False),   # within the labs' rounding of two separately reported numbers
+    (3.2, {"value": 1500, "unit": "cells/uL"}, False),
+    ({"value": 3.2, "unit": "10^9/L", "comparator": "<"}, 2.0, False),
+])
+def test_a_neutrophil_count_above_the_white_cell_count_of_the_same_sample_is_refused(wbc, anc, refused):
+    """Neutrophils are white cells: an ANC above the WBC of its own count is a unit misread (a bare ANC in
+    cells/uL read as 10^9/L would call a neutropenic child's count high and raise the maintenance dose)."""
+    data = case({"type": "cbc", "date": "2024-01-02", "wbc": wbc, "anc": anc})
+    if refused:
+        with pytest.raises(CaseValidationError, match=r"anc.*above the WBC.*unit"):
+            case_from_dict(data)
+    else:
+        case_from_dict(data)

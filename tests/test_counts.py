@@ -377,6 +377,16 @@ from allcare.engine.counts.reference_ranges import age_band
 _VALUES = {"wbc": 400.0, "hemoglobin": 25.0, "platelets": 600.0, "anc": 30.0, "rbc": 9.0, "blasts_pct": 100.0}
 
 
+def _at_most(anc, wbc):
+    """``anc`` lowered to the WBC's value when both are exact and it is above it."""
+    def exact(v):
+        return v if isinstance(v, float) else v["value"] if "comparator" not in v else None
+    a, w = exact(anc), exact(wbc)
+    if a is None or w is None or a <= w:
+        return anc
+    return w if isinstance(anc, float) else {**anc, "value": w}
+
+
 @st.composite
 def reported(draw, analyte):
     top = _VALUES[analyte]
@@ -398,6 +408,8 @@ def blood_counts(draw):
     findings = []
     for _ in range(draw(st.integers(1, 25))):
         values = {a: draw(reported(a)) for a in draw(st.sets(st.sampled_from(list(_VALUES)), min_size=1))}
+        if "anc" in values and "wbc" in values:  # neutrophils are white cells: the case refuses an ANC above the WBC
+            values["anc"] = _at_most(values["anc"], values["wbc"])
         findings.append(cbc(start + dt.timedelta(days=draw(st.integers(0, 1500))), **values))
     patient = {"birth_date": str(birth)} if draw(st.booleans()) else {}
     return findings, patient, draw(st.sampled_from(["male", "female", "unknown", "other"]))

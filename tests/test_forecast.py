@@ -68,3 +68,16 @@ def test_the_maintenance_chart_draws_the_forecast_as_research():
     names = [t.get("name") for t in chart.figure["data"]]
     assert "Forecast (median)" in names and "Forecast, 80% interval (research model)" in names
     assert any("research aid" in note for note in chart.notes)
+
+
+def test_no_forecast_from_counts_too_old_for_a_dose_suggestion():
+    """A forecast starts at the latest count: from a count months old its 'next four weeks' would lie in the
+    past of the assessment date. It needs the count the dose suggestion would read (rule set's max age)."""
+    data = course_case([0.9, 0.8, 0.9, 0.85, 0.9, 0.8])
+    last = START + dt.timedelta(days=14 * 6)
+    a = assess(case_from_dict(data), as_of=last + dt.timedelta(days=60))
+    assert a.maintenance.suggestion.rule == "MAINT.SUGGEST.NO_RECENT_COUNT"
+    assert forecast(a.maintenance, a.maintenance.counts.read(a.blood_counts), a.as_of) is None
+    fresh = assess(case_from_dict(data), as_of=last + dt.timedelta(days=3))
+    result = forecast(fresh.maintenance, fresh.maintenance.counts.read(fresh.blood_counts), fresh.as_of)
+    assert result is not None and all(p.date > fresh.as_of for p in result.points)

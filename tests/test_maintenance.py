@@ -365,3 +365,51 @@ def test_the_dose_applying_on_a_date_is_the_latest_started_while_it_lasts(starts
         started = [span for span in history if span.start <= when]
         expected.append(started[-1] if started and started[-1].covers(when) else None)
     assert [id(x) for x in applying(history, dates)] == [id(x) for x in expected]
+
+
+def _stopped(agent: str, value: float, unit: str, n: int, frequency: str, end: int) -> dict:
+    data = dose(agent, value, unit, n, frequency)
+    data["end"] = day(end)
+    return data
+
+
+@pytest.mark.parametrize("held", ["zero_dose", "ended"])
+def test_counts_taken_while_the_drugs_were_held_do_not_escalate(held):
+    """A count off mercaptopurine shows no effect of its dose: high counts during a hold (for an
+    infection, a liver test) are no reason to raise the dose the child is not taking."""
+    if held == "zero_dose":
+        doses = [dose("mercaptopurine", 50, "mg", 0, "daily"), dose("methotrexate", 20, "mg", 0, "weekly"),
+                 dose("mercaptopurine", 0, "mg", 20, "daily"), dose("methotrexate", 0, "mg", 20, "weekly")]
+    else:
+        doses = [_stopped("mercaptopurine", 50, "mg", 0, "daily", 20), _stopped("methotrexate", 20, "mg", 0, "weekly", 20)]
+    a = assess(case_from_dict(case(*doses, cbc(14, anc=1.2), cbc(28, anc=1.8), cbc(35, anc=2.4))))
+    s = a.maintenance.suggestion
+    assert (s.action, s.rule) == ("cannot_determine", "MAINT.SUGGEST.COUNT_OFF_DRUG")
+    assert "held" in s.wording and "docs/decisions.md#maintenance-counts-off-the-drugs" in s.wording
+    c = next(c for c in a.maintenance.conclusions if c.topic == "maintenance.suggestion")
+    assert not c.determined and "taken on" in c.missing[0]
+
+
+def test_a_count_in_the_band_while_mercaptopurine_is_held_does_not_keep_the_current_doses():
+    data = case(dose("mercaptopurine", 50, "mg", 0, "daily"), dose("mercaptopurine", 0, "mg", 20, "daily"),
+                cbc(14, anc=1.2), cbc(28, anc=1.0))
+    assert maintenance(data).suggestion.rule == "MAINT.SUGGEST.COUNT_OFF_DRUG"
+
+
+def test_a_hold_and_its_recovery_while_held_still_follow_the_count_rules():
+    # the protocol's own hold: counts low, drugs stopped, then recovered off the drugs -> back to the MTD
+    data = case(dose("mercaptopurine", 50, "mg", 0, "daily"), dose("mercaptopurine", 0, "mg", 29, "daily"),
+                cbc(14, anc=1.2), cbc(28, anc=0.4), cbc(35, anc=0.45))
+    assert maintenance(data).suggestion.rule == "MAINT.SUGGEST.HOLD"
+    data = case(dose("mercaptopurine", 50, "mg", 0, "daily"), dose("mercaptopurine", 0, "mg", 29, "daily"),
+                cbc(14, anc=1.2), cbc(28, anc=0.4), cbc(35, anc=1.2))
+    assert maintenance(data).suggestion.rule == "MAINT.SUGGEST.RECOVER"
+
+
+def test_high_counts_of_a_past_hold_do_not_count_towards_an_escalation():
+    # held days 15-27 (counts high off the drug), restarted day 28: one high count on the drug is 1 of 1
+    data = case(dose("mercaptopurine", 50, "mg", 0, "daily"), dose("mercaptopurine", 0, "mg", 15, "daily"),
+                dose("mercaptopurine", 50, "mg", 28, "daily"),
+                cbc(14, anc=1.2), cbc(21, anc=1.9), cbc(42, anc=1.7))
+    s = maintenance(data).suggestion
+    assert s.rule == "MAINT.SUGGEST.CONTINUE", s.wording

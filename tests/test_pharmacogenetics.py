@@ -86,3 +86,28 @@ def test_a_first_dose_above_the_range_is_named():
     g, alerts = guidance("IM", "IM", COG_LIKE, dose)
     assert g.current_pct_of_protocol == 100
     assert "first dose (100%) is above the CPIC starting range" in alerts["thiopurine_pharmacogenetics"].message
+
+
+def test_mercaptopurine_given_without_any_genotype_is_not_read_as_normal():
+    """CPIC's starting dose needs TPMT and NUDT15 status: with mercaptopurine recorded and neither gene
+    tested, the guidance says it cannot be determined and what is needed, instead of saying nothing."""
+    dose = {"type": "dose", "agent": "mercaptopurine", "dose": {"value": 75, "unit": "mg/m2"}, "frequency": "daily",
+            "start": "2024-06-01"}
+    g, _ = guidance(None, None, COG_LIKE, dose)
+    assert g is not None and g.rule == "CPIC.THIOPURINE.INCOMPLETE" and not g.conclusions[0].determined
+    assert g.conclusions[0].missing == [f"{gene} phenotype (CPIC reads TPMT and NUDT15 together)" for gene in ("TPMT", "NUDT15")]
+    assert (g.tpmt, g.nudt15) == (None, None)
+    no_thiopurine, _ = guidance(None, None)
+    assert no_thiopurine is None  # nothing to guide before a thiopurine is recorded
+
+
+def test_a_count_reduction_in_an_intermediate_metaboliser_names_cpics_mercaptopurine_first():
+    """The protocol reduces both drugs at a low count; CPIC adds for a reduced-function TPMT or NUDT15 that
+    mercaptopurine is the one to reduce first: the maintenance alert says both."""
+    findings = [{"type": "treatment", "phase": "maintenance", "start": "2024-06-01"},
+                {"type": "anthropometry", "date": "2024-06-01", "bsa": 1.0},
+                {"type": "cbc", "date": "2024-06-15", "anc": 0.7, "platelets": 150}]
+    _, alerts = guidance("IM", "NM", rules_from_dict({}), *findings)
+    assert "reduce mercaptopurine first" in alerts["maintenance_dose"].message
+    _, normal = guidance("NM", "NM", rules_from_dict({}), *findings)
+    assert "CPIC" not in normal["maintenance_dose"].message

@@ -49,7 +49,7 @@ def on(day: int) -> str:
 
 
 finding = st.one_of(
-    st.builds(lambda d, w, h, p, a, r, b: {"type": "cbc", "date": on(d), "wbc": w, "hemoglobin": h, "platelets": p, "anc": a, "rbc": r, "blasts_pct": b},
+    st.builds(lambda d, w, h, p, a, r, b: {"type": "cbc", "date": on(d), "wbc": w, "hemoglobin": h, "platelets": p, "anc": min(a, w), "rbc": r, "blasts_pct": b},
               days, count, st.floats(0, 25), count, count, st.floats(0, 8), pct),
     st.builds(lambda d, b, t: {"type": "marrow", "date": on(d), "blasts_pct": b, "timepoint": t},
               days, pct, st.sampled_from(["diagnosis", "day8", "day15", "end_of_induction", "end_of_consolidation", "relapse", "x"])),

@@ -432,3 +432,12 @@ def test_doses_without_a_block_mean_treatment_has_started():
     assert alerts(result)["febrile_neutropenia"].severity == "critical"
     untreated = run(case(fever(10, 38.5), treatment=False))
     assert "febrile_neutropenia" not in alerts(untreated)
+
+
+@pytest.mark.parametrize("order", [(402, 30), (30, 402)])
+def test_a_same_day_normal_value_does_not_silence_a_liver_alert(order):
+    """One day's results carry no order: a grade-3 ALT is not cancelled by a normal ALT of the same day
+    written after it (a repeat, another lab), and the worse one is the one named."""
+    result = run(case(*[chem(20, alt={"value": v, "unit": "U/L", "upper_limit": 40}) for v in order]))
+    alert = alerts(result)["hepatotoxicity"]
+    assert "ALT 402" in alert.message and "grade 3" in alert.message

@@ -85,7 +85,7 @@ def generate_case(rng: random.Random, number: int, start: dt.date | None = None,
     findings: list[dict] = []
     add = findings.append
     add({"type": "cbc", "date": start.isoformat(), "wbc": wbc, "hemoglobin": round(rng.uniform(5.5, 11.5), 1),
-         "platelets": round(rng.uniform(8, 160)), "anc": round(rng.uniform(0.1, 2.5), 2), "rbc": round(rng.uniform(2.0, 4.2), 2),
+         "platelets": round(rng.uniform(8, 160)), "anc": min(wbc, round(rng.uniform(0.1, 2.5), 2)), "rbc": round(rng.uniform(2.0, 4.2), 2),
          "blasts_pct": round(rng.uniform(20, 95))})
     add({"type": "marrow", "date": start.isoformat(), "blasts_pct": round(rng.uniform(40, 98)), "method": "morphology", "timepoint": "diagnosis"})
     add({"type": "immunophenotype", "date": start.isoformat(), "sample": "marrow", "markers": dict(T_MARKERS if lineage_t else B_MARKERS)})
@@ -142,8 +142,9 @@ def generate_case(rng: random.Random, number: int, start: dt.date | None = None,
         recovered = not refractory and any(0 <= (check - when).days <= 10 for check in (eoi, eoc)) and rng.random() < 0.9
         anc = rng.uniform(1.0, 4.0) if recovered else rng.uniform(0.3, 4.0)
         platelets = rng.uniform(100, 350) if recovered else rng.uniform(40, 350)
-        add({"type": "cbc", "date": when.isoformat(), "wbc": round(rng.uniform(1.0, 6.5), 1), "hemoglobin": round(rng.uniform(8.5, 13.0), 1),
-             "platelets": round(platelets), "anc": round(anc, 2), "rbc": round(rng.uniform(3.0, 4.8), 2), "blasts_pct": blasts})
+        count_wbc = round(rng.uniform(1.0, 6.5), 1)  # neutrophils are white cells: the ANC is at most the WBC
+        add({"type": "cbc", "date": when.isoformat(), "wbc": count_wbc, "hemoglobin": round(rng.uniform(8.5, 13.0), 1),
+             "platelets": round(platelets), "anc": min(count_wbc, round(anc, 2)), "rbc": round(rng.uniform(3.0, 4.8), 2), "blasts_pct": blasts})
         when += dt.timedelta(days=7 if (when - start).days < 365 else 9)
     if relapse_day:
         add({"type": "marrow", "date": relapse_day.isoformat(), "blasts_pct": round(rng.uniform(30, 90)), "method": "morphology", "timepoint": "relapse"})

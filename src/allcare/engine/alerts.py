@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 from . import sources
 from .assessment import Alert, CnsResult, Course, Diagnosis, Episode, MrdSummary, Risk, Status
@@ -86,16 +87,23 @@ def _hyperleukocytosis(a: AlertInputs) -> list[Alert]:
     item = counts.items[row]
     shown = describe(counts.values["wbc"][row], counts.comparators["wbc"][row])  # type: ignore[arg-type]
     is_latest = counts.latest("wbc") == row
+    age = _count_age(view, item.date)
+    severity: Literal["critical", "warning", "info"]
+    if is_latest and age:
+        severity, message = "warning", (
+            f"The latest WBC, {shown} x10^9/L on {item.date}, was above {limit:g} (hyperleukocytosis){age}; "
+            "no WBC since: a current WBC is needed to tell whether it persists")
+    elif is_latest:
+        severity, message = "critical", (
+            f"WBC {shown} x10^9/L (> {limit:g}): hyperleukocytosis; assess for leukostasis and "
+            "tumour lysis, and avoid unnecessary red-cell transfusion")
+    else:
+        severity, message = "info", f"Presented with hyperleukocytosis (WBC {shown} x10^9/L on {item.date})"
     return [
         Alert(
             code="hyperleukocytosis",
-            severity="critical" if is_latest else "info",
-            message=(
-                f"WBC {shown} x10^9/L (> {limit:g}): hyperleukocytosis; assess for leukostasis and "
-                "tumour lysis, and avoid unnecessary red-cell transfusion"
-                if is_latest
-                else f"Presented with hyperleukocytosis (WBC {shown} x10^9/L on {item.date})"
-            ),
+            severity=severity,
+            message=message,
             rule="ALERT.HYPERLEUKOCYTOSIS",
             source=sources.CTCAE_V5,
             evidence=[item.ref(f"WBC {shown} x10^9/L")],
@@ -154,6 +162,14 @@ def _mediastinal_mass(a: AlertInputs) -> list[Alert]:
     ]
 
 
+def _count_age(view: CaseView, when: dt.date) -> str:
+    """Words for a count older than ``count_alert_max_age_days`` before the assessment date; "" for a current one
+    (an alert on the latest count speaks of the present only while that count is current;
+    docs/decisions.md#count-alert-age)."""
+    days = (view.as_of - when).days
+    return f" ({days} days before the assessment)" if days > view.rules.count_alert_max_age_days else ""
+
+
 def _latest_count_below(
     analyte_name: str, limit_name: str, code: str, rule: str, words: str
 ) -> Callable[[AlertInputs], list[Alert]]:
@@ -178,6 +194,9 @@ def _latest_count_below(
         shown = describe(values[row], comparators[row])  # type: ignore[arg-type]
         others = [f"{analyte_name.upper()} {describe(values[r], comparators[r])}" for r in day if r != row]  # type: ignore[arg-type]
         also = f"; the same day's other count: {', '.join(others)} x10^9/L" if others else ""
+        age = _count_age(a.view, item.date)
+        if age:
+            also += f"{age}, the latest {analyte_name.upper()}: a current count is needed"
         return [
             Alert(
                 code=code,

@@ -20,7 +20,7 @@ from .course.build import DiseaseCourse
 from .explain import Conclusion
 from .maintenance import assess_maintenance
 from .maintenance.body_size import body_size_section
-from .maintenance.pharmacogenetics import assess_pharmacogenetics
+from .maintenance.pharmacogenetics import IM, PM, POSSIBLE_IM, SHORT, assess_pharmacogenetics
 from .monitoring_output import BodySize, ChemistryTable, Maintenance, ThiopurineGuidance, Toxicity
 from .toxicity import assess_toxicity, grade_chemistry
 from .toxicity.chemistry import LABELS as CHEMISTRY_LABELS
@@ -215,4 +215,18 @@ def _maintenance(view: CaseView, m: Monitoring) -> list[Alert]:  # noqa: ARG001 
     if maintenance is None or s is None or s.action not in ("hold", "reduce"):
         return []
     conclusion = next(c for c in maintenance.conclusions if c.topic == "maintenance.suggestion")
-    return [_alert("maintenance_dose", "warning" if s.action == "hold" else "info", s.wording, conclusion)]
+    return [_alert("maintenance_dose", "warning" if s.action == "hold" else "info", s.wording + _reduce_first(m.pharmacogenetics, s.action),
+                   conclusion)]
+
+
+def _reduce_first(g: ThiopurineGuidance | None, action: str) -> str:
+    """CPIC's advice beside the protocol's reduction of both drugs, for a reduced-function TPMT or NUDT15:
+    at myelosuppression mercaptopurine is the drug to reduce first ("" otherwise)."""
+    if g is None or action != "reduce":
+        return ""
+    reduced = [f"{gene} {SHORT[status]}" for gene, status in (("TPMT", g.tpmt), ("NUDT15", g.nudt15))
+               if status in (IM, POSSIBLE_IM, PM)]
+    if not reduced:
+        return ""
+    return (f" CPIC thiopurine guideline (2018 update; {', '.join(reduced)}): when myelosuppression occurs, "
+            "reduce mercaptopurine first, before the other agents.")

@@ -125,6 +125,7 @@ class RuleSet(BaseModel):
     hyperleukocytosis_above: float = Field(100.0, description="WBC > this = hyperleukocytosis")
     severe_neutropenia_below: float = Field(0.5, description="ANC < this = severe neutropenia (CTCAE G4)")
     severe_thrombocytopenia_below: float = Field(25.0, description="platelets < this = severe thrombocytopenia (CTCAE G4)")
+    count_alert_max_age_days: int = Field(7, ge=0, description="a count alert (hyperleukocytosis, severe cytopenias) speaks of the present only when its count is at most this many days before the assessment date; an older one is named with its age and asks for a current count")
     # Timeline (phase durations, days)
     induction_days: tuple[int, int] = Field((28, 42), description="induction lasts 4-6 weeks")
     end_of_induction_grace_days: int = Field(7, description="days past the induction window before a missing assessment is flagged")

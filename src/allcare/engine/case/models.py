@@ -53,6 +53,7 @@ from .quantity import (
     Percent,
     Phosphate,
     Potassium,
+    Quantity,
     RedCellCount,
     Temperature,
     Triglycerides,
@@ -307,9 +308,33 @@ class Cbc(_Finding):
     rbc: RedCellCount | None = None
     blasts_pct: Percent | None = Field(default=None, description="peripheral blasts, % of leukocytes")
 
+    @field_validator("anc")
+    @classmethod
+    def _neutrophils_within_white_cells(cls, anc: Quantity | None, info: ValidationInfo) -> Quantity | None:
+        return _anc_within_wbc(anc, info.data.get("wbc"))  # wbc is declared, so validated, before anc
+
     @model_validator(mode="after")
     def _something_measured(self) -> Self:
         return _measured(self, CBC_ANALYTES, "a cbc")
+
+
+# Two numbers a lab reports separately are each rounded: an ANC this much above the WBC is still one sample.
+ANC_OVER_WBC_ROUNDING = (1.05, 0.1)  # factor, then x10^9/L added
+
+
+def _anc_within_wbc(anc: Quantity | None, wbc: Quantity | None) -> Quantity | None:
+    """Neutrophils are white cells: an exact ANC above the exact WBC of the same count (beyond rounding) is
+    one of them in another unit, most often an ANC in cells/uL written as a bare number, which would read a
+    neutropenic count as a very high one. Refused with the fix, rather than kept wrong."""
+    if anc is None or wbc is None or anc.comparator is not None or wbc.comparator is not None:
+        return anc
+    factor, added = ANC_OVER_WBC_ROUNDING
+    if anc.value > wbc.value * factor + added:
+        raise ValueError(
+            f"{anc.value:g} 10^9/L is above the WBC of the same count ({wbc.value:g} 10^9/L); neutrophils are "
+            f"white cells, so one of the two is in another unit: write the lab's unit, e.g. "
+            f"{{'value': {anc.value:g}, 'unit': 'cells/uL'}}")
+    return anc
 
 
 class Marrow(_Finding):

@@ -16,8 +16,8 @@ only mercaptopurine drives the model. The system parameters take Friberg's typic
 drugs (mean transit time about five days, feedback exponent about 0.17); the child's own baseline
 ANC (C0) and drug sensitivity (slope) are fitted to the maintenance counts of the last six months
 on a grid, weighted by the fit and weak priors, and the forecast is the weighted mixture with the
-residual error (80% interval). Without enough counts (four) or a dose history per m2 there is no
-forecast. ``bench/forecast.py`` checks it on held-out synthetic courses.
+residual error (80% interval). Without enough counts (four), a dose history per m2, or a latest
+count current enough for a dose suggestion there is no forecast. ``bench/forecast.py`` checks it on held-out synthetic courses.
 """
 
 from __future__ import annotations
@@ -124,6 +124,10 @@ def forecast(m: Maintenance | None, rows: MaintenanceRows, as_of: dt.date) -> An
     """The ANC forecast for the four weeks after ``as_of`` at the doses that apply then (None when not possible);
     ``rows`` are ``m``'s counts joined with the blood-count table (``m.counts.read(blood_counts)``)."""
     if m is None or m.steering != "anc" or not m.running:
+        return None
+    # It starts at the latest count, so it needs one current enough for a dose suggestion (the rule
+    # set's maintenance_count_max_age_days): from an older one its four weeks would lie in the past.
+    if m.suggestion is not None and m.suggestion.rule == "MAINT.SUGGEST.NO_RECENT_COUNT":
         return None
     course = _course(m, rows, as_of)
     if course is None:

@@ -5,7 +5,8 @@ protocol's count rules. So the output is CPIC's range (per cent of the normal
 starting dose) and the time to steady state, never a point dose, worded as the
 guideline words it. A phenotype is read from the lab's report, or from a
 diplotype whose alleles all have a CPIC function listed below; otherwise the
-engine says what it needs.
+engine says what it needs. Mercaptopurine recorded without either gene tested is not read as normal:
+the guidance is undetermined and asks for both.
 
 Rows are checked in order (a poor metaboliser of either gene decides first).
 Rule ids: ``CPIC.THIOPURINE.TPMT_PM``, ``.NUDT15_PM``, ``.IM_BOTH``, ``.IM_ONE``,
@@ -121,8 +122,8 @@ def _current_pct(view: CaseView, protocol: float) -> float | None:
 
 
 def assess_pharmacogenetics(view: CaseView) -> ThiopurineGuidance | None:
-    if not view.of_type("pharmacogenetics"):
-        return None
+    if not view.of_type("pharmacogenetics") and not spans(view, "mercaptopurine"):
+        return None  # no thiopurine and no genotype: nothing to guide (with mercaptopurine, untested genes are asked for)
     protocol = view.rules.maintenance.mercaptopurine_mg_m2_day
     threshold = view.rules.cpic_reduce_if_start_from_mg_m2_day
     found, refs, conflicts = _phenotypes(view)

@@ -75,7 +75,7 @@ def assess_maintenance(view: CaseView, spans: list[PhaseSpan]) -> Maintenance | 
     mp_di, mtx_di = rows.column("mercaptopurine_di_pct"), rows.column("methotrexate_di_pct")
     m = metrics(rows.column("weight_weeks"), rows.column("in_target"), rows.steered(t.steering), mp_di, mtx_di)
     at_start = _weekly_at_start(view)
-    history = _history(t, mp_history, mtx_history, last_day, at_start)
+    history = _history(t, mp_history, mtx_history, last_day, at_start, rows.dates)
     suggestion = suggest(t, rows, anc, view.as_of, view.rules.maintenance_count_max_age_days, history) if running else None
     with_dose = sum([a is not None or b is not None for a, b in zip(mp_di, mtx_di, strict=True)]) if mp_history or mtx_history else 0
     # the count the suggestion read: the first of its date (rows and findings are in the same order)
@@ -183,8 +183,18 @@ def _weekly_at_start(view: CaseView) -> WeeklyAtStart:
     return of
 
 
+def _held(history: list[DoseSpan], dates: list[dt.date]) -> list[bool]:
+    """Was the agent held on each of ``dates``: after its first recorded dose, a dose of 0 applied or
+    none did (stopped, or a gap between doses)? A date before any recorded dose is not known to be held."""
+    if not history:
+        return [False] * len(dates)
+    first = history[0].start
+    return [when >= first and (span is None or span.dose.dose.value == 0)
+            for when, span in zip(dates, applying(history, dates), strict=True)]
+
+
 def _history(t: MaintenanceTargets, mp: list[DoseSpan], mtx: list[DoseSpan], until: dt.date,
-             at_start: WeeklyAtStart) -> History:
+             at_start: WeeklyAtStart, dates: list[dt.date]) -> History:
     def of(span: DoseSpan) -> float | None:
         return at_start(span)[0]
 
@@ -202,7 +212,11 @@ def _history(t: MaintenanceTargets, mp: list[DoseSpan], mtx: list[DoseSpan], unt
         value = maximum_tolerated(periods, t.mtd_min_days)
         return None if value is None else round(value, 2)
 
-    return History(mtd_mg_week=mtd(mp), methotrexate_mtd_mg_week=mtd(mtx), escalated_on=escalation_start(mp, of, until))
+    mp_held, mtx_held = _held(mp, dates), _held(mtx, dates)
+    held = {when: [agent for agent, off in ((MERCAPTOPURINE, a), (METHOTREXATE, b)) if off]
+            for when, a, b in zip(dates, mp_held, mtx_held, strict=True) if a or b}
+    return History(mtd_mg_week=mtd(mp), methotrexate_mtd_mg_week=mtd(mtx), escalated_on=escalation_start(mp, of, until),
+                   held_on=held)
 
 
 def _periods(history: list[DoseSpan], at_start: WeeklyAtStart) -> list[DosePeriod]:
@@ -281,6 +295,8 @@ def _conclusions(view: CaseView, t: MaintenanceTargets, blocks: list[Indexed[Tre
                       f"{view.rules.maintenance_count_max_age_days} days" if suggestion.rule.endswith("NO_RECENT_COUNT")
                       else f"which blood count of {suggestion.date} is current (or a repeat count)"
                       if suggestion.rule.endswith("SAME_DAY_CONFLICT")
+                      else "a blood count taken on mercaptopurine and methotrexate (the latest was taken while one was held)"
+                      if suggestion.rule.endswith("COUNT_OFF_DRUG")
                       else f"a measured {t.steering.upper()} and platelet count at the latest maintenance visit")
             out.append(undetermined(f"{TOPIC}.suggestion", suggestion.rule, suggestion.source, [needed],
                                     suggestion.wording, refs, value="cannot_determine"))

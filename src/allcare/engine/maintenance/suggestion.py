@@ -9,14 +9,19 @@ the count is too old, or a number the rule reads is missing, the suggestion is
 Rule ids: ``MAINT.SUGGEST.HOLD``, ``.REDUCE``, ``.RECOVER``, ``.CONTINUE``,
 ``.ESCALATE_MERCAPTOPURINE``, ``.ESCALATE_METHOTREXATE``, ``.WAIT_AFTER_ESCALATION``,
 ``.TITRATE_DOWN`` / ``.TITRATE_UP`` (families whose steps are not encoded),
-``.NO_RECENT_COUNT``, ``.NEEDS_COUNT``, ``.SAME_DAY_CONFLICT``.
+``.NO_RECENT_COUNT``, ``.NEEDS_COUNT``, ``.SAME_DAY_CONFLICT``, ``.COUNT_OFF_DRUG``.
+
+A count taken while mercaptopurine or methotrexate was held shows the marrow off that drug, not the
+effect of its dose: it still decides a hold, a reduction and the recovery after them (the protocol's
+own hold is taken off the drugs), but no escalation and no "keep the current doses"; such counts do
+not count towards an escalation either (docs/decisions.md#maintenance-counts-off-the-drugs).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from ..case.bounds import at_least
@@ -44,6 +49,9 @@ class History:
     mtd_mg_week: float | None
     methotrexate_mtd_mg_week: float | None
     escalated_on: dt.date | None
+    held_on: dict[dt.date, list[str]] = field(default_factory=dict)
+    """The count dates on which a maintenance drug with recorded doses was held (dose 0, stopped or
+    between doses), with the drugs held."""
 
 
 def _count_text(c: MaintenanceCount) -> str:
@@ -91,9 +99,19 @@ def suggest(t: MaintenanceTargets, counts: MaintenanceRows, anc: Column, as_of: 
         return make("cannot_determine", "MAINT.SUGGEST.SAME_DAY_CONFLICT",
                     f"the counts of {latest.date} fall in different zones ({'; '.join(_count_text(c) for c in same_day)}); "
                     "which of them is current (or a repeat count) decides the dose step.")
+    off = history.held_on.get(latest.date)
+    previous = usable[-2] if len(usable) > 1 else None
+    recovering = t.dose_steps and previous is not None and previous.zone in ("hold", "reduce")
+    if off and latest.zone not in ("hold", "reduce", "below") and not recovering:
+        return make("cannot_determine", "MAINT.SUGGEST.COUNT_OFF_DRUG",
+                    f"{_count_text(latest)} was taken while {' and '.join(off)} {'was' if len(off) == 1 else 'were'} "
+                    f"held; a count off the drug does not show what its dose does, so it supports neither keeping nor "
+                    f"raising the dose (docs/decisions.md#maintenance-counts-off-the-drugs). The dose to restart at "
+                    f"is the team's; the next step needs a count taken on the drugs.")
     if not t.dose_steps:
         return _titrate(t, latest, make)
-    return _icicle_style(t, usable, latest, history, raw_anc, make)
+    on_drug = [c for c in usable[:-1] if c.date not in history.held_on] + [latest]
+    return _icicle_style(t, usable, latest, history, raw_anc, make, on_drug)
 
 
 def _band(t: MaintenanceTargets) -> str:
@@ -119,7 +137,9 @@ def _titrate(t: MaintenanceTargets, c: MaintenanceCount, make: Make) -> DoseSugg
 
 
 def _icicle_style(t: MaintenanceTargets, usable: list[MaintenanceCount], latest: MaintenanceCount,
-                  history: History, raw_anc: RawAnc, make: Make) -> DoseSuggestion:
+                  history: History, raw_anc: RawAnc, make: Make, on_drug: list[MaintenanceCount]) -> DoseSuggestion:
+    """The family's dose steps; ``on_drug`` are the counts of ``usable`` not taken while a drug was held
+    (with the latest), the ones an escalation reads."""
     counted = _count_text(latest)
     recover = f"ANC >= {t.recover_anc_min:g} and platelets >= {t.recover_platelets_min:g}"
     if latest.zone == "hold":
@@ -145,7 +165,7 @@ def _icicle_style(t: MaintenanceTargets, usable: list[MaintenanceCount], latest:
         return make("increase", "MAINT.SUGGEST.RECOVER",
                     f"{counted}: counts have recovered ({recover}) after the {previous.zone} of {previous.date}; the "
                     f"protocol returns both drugs to the maximum tolerated dose{_mtd_words(t, history, None)}.")
-    escalation = _escalate(t, usable, latest, history, raw_anc, make)
+    escalation = _escalate(t, on_drug, latest, history, raw_anc, make)
     if escalation is not None:
         return escalation
     return make("continue", "MAINT.SUGGEST.CONTINUE",

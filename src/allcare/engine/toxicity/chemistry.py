@@ -336,12 +336,19 @@ def _conclusion(item: Indexed[Chemistry], analytes: list[ChemistryAnalyte], miss
 
 
 def latest_grades(table: ChemistryTable, analytes: tuple[str, ...], since: dt.date | None = None) -> list[tuple[int, ChemistryAnalyte]]:
-    """(row, result) of the latest result of each of ``analytes`` (for alerts), optionally not before ``since``."""
+    """(row, result) of the latest result of each of ``analytes`` (for alerts), optionally not before ``since``.
+
+    One day's results carry no order (a repeat, a second lab): of the latest day's, the highest grade is
+    the one an alert reads, so a same-day normal value written after an abnormal one does not silence it.
+    """
     found: dict[str, tuple[int, int, ChemistryAnalyte]] = {}  # (first row since, row, result) of each
     for name in analytes:
         results = [(row, a) for row, a in table.results(name) if since is None or table.dates[row] >= since]
         if results:
-            found[name] = (results[0][0], *results[-1])
+            last_day = table.dates[results[-1][0]]
+            day = [(row, a) for row, a in results if table.dates[row] == last_day]
+            worst = max(reversed(day), key=lambda pair: -1 if pair[1].grade is None else pair[1].grade)
+            found[name] = (results[0][0], *worst)
     # in the order the findings first name them (date, then the order within a finding), as alerts word them
     order = sorted(found, key=lambda name: (found[name][0], COLUMN_ORDER.index(name)))
     return [found[name][1:] for name in order]
