@@ -793,19 +793,6 @@ class _Walker:
                 return _Verdict("relapse", "RESPONSE.RELAPSE.MARROW", PONTE_DI_LEGNO,
                                 f"marrow relapse: {low.text} ({confirm * 100:g}-<{rules.m1_below_pct:g}%) confirmed by "
                                 f"two other tests ({others[0].text}; {others[1].text})", evidence)
-            if course.state == "suspected" and reading is not None and others:
-                first = course.suspected_since
-                self._enter_relapse(cand.date)
-                return _Verdict("relapse", "RESPONSE.RELAPSE.MARROW", PONTE_DI_LEGNO,
-                                f"marrow relapse: second marrow with two tests >= {confirm * 100:g}% ({low.text}; "
-                                f"{others[0].text}) confirms the suspected relapse of {first}", evidence)
-            if reading is not None or course.state == "remission":  # 1 to < 5%: no remission, not yet a relapse
-                self._enter_suspected(cand.date)
-                return _Verdict("suspected_relapse", "RESPONSE.SUSPECTED_RELAPSE", PONTE_DI_LEGNO,
-                                f"suspected relapse: {low.text} ({confirm * 100:g}-<{rules.m1_below_pct:g}% leukaemic "
-                                "cells) after remission, not yet confirmed", evidence,
-                                [f"confirmation: two other tests >= {confirm * 100:g}% of this marrow, or a second "
-                                 f"marrow with two tests >= {confirm * 100:g}%"])
         if course.state == "suspected" and reading is None and confirming:
             first = course.suspected_since
             self._enter_relapse(cand.date)
