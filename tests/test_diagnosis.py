@@ -71,15 +71,26 @@ def test_marrow_blast_threshold_set_to_25(pct, expected):
     assert diagnosis_of(marrow(pct), phenotype(B_MARKERS), rules=rules).disease == expected
 
 
-@pytest.mark.parametrize("pct, expected", [(19, "LBL"), (22, "LBL"), (24.9, "LBL"), (25, "ALL")])
+@pytest.mark.parametrize("pct, expected", [(19, "LBL"), (19.9, "LBL"), (20, "ALL"), (22, "ALL")])
 def test_mass_with_low_marrow_blasts_is_lymphoma(pct, expected):
-    """With a mass, leukaemia vs lymphoma is the protocols' staging line (25% marrow blasts, the M3 marrow),
-    not WHO's 20% floor for calling ALL without a mass: a mediastinal mass with 22% marrow blasts is LBL."""
+    """With a mass, leukaemia vs lymphoma: by default the project's line, 20% marrow blasts (WHO 2016;
+    docs/decisions.md#all-vs-lbl): a mediastinal mass with 19% marrow blasts is LBL, with 22% ALL."""
     d = diagnosis_of(marrow(pct), phenotype(ETP_MARKERS), mass("mediastinum"))
     assert d.disease == expected
     assert d.lbl_site == ("mediastinum" if expected == "LBL" else None)
     disease = conclusion(d, "diagnosis.disease")
-    assert disease.rule == "DX.DISEASE.LBL_MASS" and "25%" in disease.explanation
+    assert disease.rule == "DX.DISEASE.LBL_MASS" and "20%" in disease.explanation
+
+
+@pytest.mark.parametrize("pct, expected", [(22, "LBL"), (24.9, "LBL"), (25, "ALL")])
+def test_a_centre_staging_a_mass_by_the_protocols_25_percent_line(pct, expected):
+    """COG and BFM lymphoma protocols stage a mass as LBL below 25% marrow blasts (the M3 marrow): a centre sets
+    the mass line alone, and a mediastinal mass with 22% marrow blasts is then LBL."""
+    rules = rules_from_dict({"lymphoma_marrow_blast_pct": 25})
+    d = diagnosis_of(marrow(pct), phenotype(ETP_MARKERS), mass("mediastinum"), rules=rules)
+    assert d.disease == expected
+    assert "25%" in conclusion(d, "diagnosis.disease").explanation
+    assert diagnosis_of(marrow(22), phenotype(ETP_MARKERS), rules=rules).disease == "ALL"  # no mass: the 20% line
 
 
 def test_the_two_marrow_lines_are_set_apart():

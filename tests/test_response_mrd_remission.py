@@ -1,7 +1,8 @@
-"""Remission where MRD is measured: a marrow MRD >= 1% at the assessment that judges remission is no
-complete remission, whatever the morphology (COG end-of-induction definition as tabulated by the Ponte
-di Legno consensus, Buchmann et al., Blood 2022;139:1785; ELN 2024: MRD >= 1% is treatment failure;
-docs/decisions.md#remission-mrd-line).
+"""Remission where MRD is measured (docs/decisions.md#remission-mrd-line): a marrow MRD at or above
+``cr_mrd_below`` at the assessment that judges remission is no complete remission, whatever the morphology.
+The project's default is the M1 line (5%: leukaemic cells counted by MRD as by morphology); these tests run
+the rule set a centre following COG's end-of-induction definition (as tabulated by the Ponte di Legno
+consensus, Buchmann et al., Blood 2022;139:1785) or ELN 2024 (MRD >= 1% is treatment failure) sets: 1%.
 
 Day numbers are days after induction start (test_response's helpers).
 """
@@ -15,7 +16,7 @@ import pytest
 from allcare.engine.case import case_from_dict
 from allcare.engine.course.build import build_course
 from allcare.engine.response import assess_response
-from allcare.engine.rules import DEFAULT_RULES
+from allcare.engine.rules import DEFAULT_RULES, rules_from_dict
 from allcare.engine.view import CaseView
 from test_response import START, count, induction, marrow, on, point
 
@@ -29,7 +30,10 @@ def mrd(n: int, value: float, sample: str | None = "marrow", **extra) -> dict:
     return found | ({"sample": sample} if sample else {})
 
 
-def assess(findings, age: float = 8, rules=DEFAULT_RULES):
+COG_ELN = rules_from_dict({"cr_mrd_below": 0.01})
+
+
+def assess(findings, age: float = 8, rules=COG_ELN):
     data = {"patient": {"id": "r", "age_years": age}, "findings": findings, "diagnosis_date": day(-1)}
     view = CaseView(case_from_dict(data), None, rules)
     status, _ = assess_response(view, build_course(view))
@@ -157,3 +161,12 @@ def test_an_end_of_induction_marrow_mrd_without_morphology(value, age, expected)
 def test_an_mrd_named_as_another_time_point_is_not_judged_at_the_end_of_induction():
     status = assess(induction(count(40), mrd(40, 0.03, timepoint="end of consolidation")), age=40)
     assert point(status, 40).status == "on_treatment"
+
+
+@pytest.mark.parametrize("age", [8, 40])
+def test_by_default_an_m1_marrow_with_an_mrd_of_1_to_5_percent_is_remission_with_a_positive_mrd(age):
+    """The project's complete remission is morphological (marrow blasts < 5% with recovered counts); an MRD of
+    1 to < 5% is a positive MRD, not a failed induction, unless the centre's rule set draws the 1% line."""
+    status = assess(induction(marrow(28, 1), count(28), mrd(28, 0.02)), age=age, rules=DEFAULT_RULES)
+    assert point(status, 28).status == "complete_remission"
+    assert assess(induction(marrow(28, 1), count(28), mrd(28, 0.06)), age=age, rules=DEFAULT_RULES).current != "complete_remission"

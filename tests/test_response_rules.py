@@ -295,10 +295,10 @@ def _eoi_m1_with_marrow_mrd(percent: float, method: str = "flow") -> list[dict]:
     (8, 30, "refractory", "RESPONSE.REFRACTORY"),              # M2 in an adult (NCCN/ELN)
     (5, 30, "refractory", "RESPONSE.REFRACTORY"),              # at the M1 line
     (30, 8, "refractory", "RESPONSE.REFRACTORY"),              # M3 at every age
-    # 1 to < 5%: no CR where MRD is measured (docs/decisions.md#remission-mrd-line): not yet in a child (COG)
-    (4.99, 8, "on_treatment", "RESPONSE.SLOW_EARLY_RESPONSE"),
-    (1, 30, "refractory", "RESPONSE.REFRACTORY"),            # induction failure in an adult (ELN 2024)
-    (0.99, 8, "complete_remission", "RESPONSE.CR"),            # below the MRD line: remission, MRD positive
+    # 1 to < 5%: remission with a positive MRD by the project's default (the M1 line, docs/decisions.md#remission-mrd-line;
+    # the COG/ELN 1% line is a rule-set setting, tests/test_response_mrd_remission.py)
+    (4.99, 8, "complete_remission", "RESPONSE.CR"),
+    (1, 30, "complete_remission", "RESPONSE.CR"),
 ])
 def test_end_of_induction_marrow_mrd_at_or_above_the_m1_line_is_not_remission(percent, age, status, rule):
     """Morphology < 5% cannot show remission when the same marrow's MRD finds >= 5% leukaemic cells.

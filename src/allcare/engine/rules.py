@@ -29,7 +29,7 @@ class RuleSet(BaseModel):
     # Diagnosis (docs/decisions.md#all-vs-lbl): WHO 2016's floor for ALL without a mass (20%), and the
     # protocols' line between ALL and lymphoblastic lymphoma when there is a mass (25%, the M3 marrow)
     leukaemia_marrow_blast_pct: float = Field(20.0, ge=0, le=100, description="without a tissue mass: marrow blasts >= this = leukaemia (WHO 2016 advises against ALL below it)")
-    lymphoma_marrow_blast_pct: float = Field(25.0, ge=0, le=100, description="with a tissue mass: marrow blasts >= this = leukaemia, fewer = lymphoblastic lymphoma (COG/BFM staging)")
+    lymphoma_marrow_blast_pct: float = Field(20.0, ge=0, le=100, description="with a tissue mass: marrow blasts >= this = leukaemia, fewer = lymphoblastic lymphoma (WHO 2016's 20%; COG/BFM staging protocols use 25)")
     # Ploidy (docs/decisions.md#ploidy, #masked-hypodiploidy)
     high_hyperdiploid_min: int = Field(51, description="lowest modal number of high hyperdiploidy")
     high_hyperdiploid_max: int = Field(65, description="highest modal number of high hyperdiploidy")
@@ -80,7 +80,7 @@ class RuleSet(BaseModel):
     cr_extramedullary_window_days: int = Field(7, ge=0, description="CR/refractory: an extramedullary or CSF finding within this many days of the response marrow is that assessment's extramedullary status")
     end_of_induction_min_days: int = Field(28, description="first response marrow this many days after induction start = end of induction")
     relapse_marrow_pct: float = Field(25.0, description="relapse: marrow blasts >= this % after CR")
-    cr_mrd_below: float = Field(0.01, gt=0, le=1, description="remission where MRD is measured: a marrow MRD at or above this fraction at the assessment that judges remission (end of induction, or later before remission) is no CR whatever the morphology (COG end-of-induction definition; ELN 2024: MRD >= 1% is failure); set it to the M1 line (0.05) for a protocol that judges remission by morphology alone")
+    cr_mrd_below: float = Field(0.05, gt=0, le=1, description="remission where MRD is measured: a marrow MRD at or above this fraction at the assessment that judges remission (end of induction, or later before remission) is no CR whatever the morphology; default the M1 line (0.05: leukaemic cells counted by MRD as by morphology); 0.01 for COG's end-of-induction definition and ELN 2024 (MRD >= 1% is failure)")
     relapse_confirm_mrd: float = Field(0.01, description="relapse tiers (Ponte di Legno): a second test >= this fraction confirms 5-<25% marrow involvement; two confirm 1-<5%")
     eoi_m2_slow_response: Literal["paediatric", "all", "none"] = Field(
         "paediatric", description="who reads an M2 marrow at the end of first-line induction as a slow early response (COG: extend induction, repeat the marrow) rather than induction failure (NCCN/ELN): paediatric patients, everyone, or no one")

@@ -523,9 +523,9 @@ class _Walker:
     def _line_text(self, marrow: _MarrowState) -> str:
         """The line a marrow not in remission crossed: the M1 line, or the MRD line of remission."""
         if marrow.by_mrd_line:
-            return (f">= {self.rules.cr_mrd_below * 100:g}% by MRD: no complete remission where MRD is measured "
-                    "(COG, ELN 2024; a protocol judging remission by morphology alone reads an M1 marrow with high "
-                    "MRD), docs/decisions.md#remission-mrd-line")
+            return (f">= {self.rules.cr_mrd_below * 100:g}% by MRD (cr_mrd_below): no complete remission where MRD is "
+                    "measured, leukaemic cells found by MRD counting as blasts found by morphology "
+                    "(docs/decisions.md#remission-mrd-line)")
         return f">= {self.rules.m1_below_pct:g}%"
 
     def _population_text(self, marrow: _MarrowState) -> str:
