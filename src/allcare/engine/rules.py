@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .maintenance_targets import DEFAULT_MAINTENANCE_FAMILY, MAINTENANCE_FAMILIES, MaintenanceTargets, maintenance_targets
 
-RULES_VERSION = "allcare-rules/2026.12.1"
+RULES_VERSION = "allcare-rules/2026.12.2"
 
 
 class RuleSet(BaseModel):
