@@ -75,3 +75,34 @@ def test_a_transcript_not_found_does_not_exclude_the_fusion():
     found = case_from_dict({"schema": "allcare.case/1", "patient": {"id": "p190", "age_years": 40}, "findings": [
         {"type": "genetics", "date": "2024-01-02", "fusions": ["BCR::ABL1 p190"]}]})
     assert found.findings[0].fusions == ["BCR::ABL1"]
+
+
+@pytest.mark.parametrize(("written", "key"), [
+    ("Positive for BCR-ABL1", "BCR::ABL1"),
+    ("positive for ETV6-RUNX1 fusion", "ETV6::RUNX1"),
+    ("Detected: BCR::ABL1 p190", "BCR::ABL1"),
+])
+def test_a_found_lesion_written_with_the_reports_words_before_it_is_read(written, key):
+    """'Positive for BCR-ABL1' (a report's sentence) was joined into the unknown key FORBCR::ABL1: a Ph+ case lost
+    its entity, code and TKI alert."""
+    assert normalise_lesion(written) == key
+
+
+@pytest.mark.parametrize(("written", "key"), [
+    ("BCR::ABL1 not detected", "BCR::ABL1"), ("BCR-ABL1 negative", "BCR::ABL1"), ("Negative for ETV6-RUNX1", "ETV6::RUNX1"),
+    ("KMT2A rearrangement: not found", KMT2A_R), ("no BCR::ABL1", "BCR::ABL1"), ("BCR::ABL1 p190 not detected", "BCR::ABL1_P190"),
+])
+def test_a_lesion_written_as_not_found_is_read_in_the_negative_list(written, key):
+    assert normalise_lesion(written, detected=False) == key
+
+
+@pytest.mark.parametrize("written", ["BCR::ABL1 not detected", "BCR-ABL1 negative", "Negative for ETV6-RUNX1"])
+def test_a_lesion_written_as_not_found_in_a_found_list_is_refused_naming_the_field(written):
+    """A negative result listed among the fusions found would be an unknown key silently (BCR::ABL1NEGATIVE):
+    the case names the field and where the result belongs."""
+    from allcare.engine.case import CaseValidationError, case_from_dict
+
+    with pytest.raises(CaseValidationError) as raised:
+        case_from_dict({"schema": "allcare.case/1", "patient": {"id": "n"}, "findings": [
+            {"type": "genetics", "date": "2024-01-01", "fusions": [written]}]})
+    assert "fusions" in str(raised.value) and "negative" in str(raised.value)

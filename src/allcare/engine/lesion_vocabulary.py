@@ -186,6 +186,13 @@ CLASSIFIER_CALLS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 
 _REPORT_WORDS = re.compile(r"^(?:fusions?|transcripts?|genes?|positive|pos|detected|present|found)$", re.IGNORECASE)
 """Words a report adds after a lesion's name ("ETV6::RUNX1 fusion", "BCR::ABL1 transcript detected")."""
+_FOUND_LEAD = re.compile(r"^(?:(?:positive|pos|detected|found|present)(?:\s+for\b\s*|\s*:\s*|\s+))+", re.IGNORECASE)
+"""Words a report writes before a lesion found ("Positive for BCR-ABL1", "Detected: ...")."""
+_NOT_FOUND_LEAD = re.compile(r"^(?:negative|neg|absent|no|not\s+(?:detected|found))\s*(?:for\b|:)?\s+", re.IGNORECASE)
+_NOT_FOUND_TAIL = re.compile(r"[\s:,;-]*\b(?:not\s+(?:detected|found|present|seen)|negative|neg|absent|undetected)\s*$",
+                             re.IGNORECASE)
+"""A report's words saying a lesion was not found, before or after its name ("Negative for ETV6-RUNX1",
+"BCR::ABL1 not detected")."""
 _ISOFORM = re.compile(r"^(?:p1\d\d|p2\d\d|[eb]\d{1,2}a\d|minor|major|micro|[mµ]-?bcr)$", re.IGNORECASE)
 """Transcript (isoform, breakpoint) names of a fusion: BCR::ABL1 p190/p210/p230, e1a2, b2a2, e13a2, m-bcr ..."""
 _GENE = r"[A-Za-z0-9.]+"
@@ -196,13 +203,21 @@ _PROTEIN_CHANGE = re.compile(r"^[A-Z]\d+[A-Z*]?(?:fs)?$", re.IGNORECASE)
 def normalise_lesion(text: str, detected: bool = True) -> str:
     """Canonical key of one lesion as a lab wrote it, so that detected and negative lists compare.
 
-    Words a report adds after the name ("fusion", "transcript", "detected") are dropped, and so, for a
-    lesion found (``detected``), is a transcript name: a "BCR::ABL1 p190" found is BCR::ABL1. In a
+    Words a report adds around the name ("fusion", "transcript", "detected", "positive for") are dropped;
+    words saying it was not found ("negative", "not detected") are dropped from a negative result and refused
+    (ValueError) in a lesion found, where they would make a silent unknown key. For a lesion found
+    (``detected``), a transcript name is dropped too: a "BCR::ABL1 p190" found is BCR::ABL1. In a
     negative result the transcript name is kept, because a test for one transcript (p190 not found) does
     not exclude the fusion (p210 may be there). Previous gene symbols (MLL, E2A, TEL, AML1...) are read as
     today's.
     """
     raw = text.strip()
+    said_not_found = _NOT_FOUND_LEAD.match(raw) or _NOT_FOUND_TAIL.search(raw)
+    if said_not_found:
+        if detected:
+            raise ValueError(f"{text!r} says the lesion was not found: list it under negative (tested for and not found)")
+        raw = _NOT_FOUND_TAIL.sub("", _NOT_FOUND_LEAD.sub("", raw)).strip(" :;,-")
+    raw = _FOUND_LEAD.sub("", raw).strip(" :;,") or raw
     upper = raw.upper().replace(" ", "")
     if upper in WORD_SYNONYMS:
         return WORD_SYNONYMS[upper]
