@@ -418,3 +418,26 @@ def test_an_included_encounter_with_a_malformed_element_is_422_naming_it(cds, ex
     response = post(cds, hook(example_resources[0]["id"], prefetch=prefetch))
     assert response.status_code == 422
     assert any(p.startswith(problem) for p in response.json()["detail"]["problems"]), response.json()
+
+
+@pytest.mark.parametrize("left_out", [("careplans",), ("careplans", "medicationrequests", "diagnosticreports")])
+def test_an_ehr_that_cannot_prefetch_an_optional_key_gets_an_assessment_that_says_what_it_went_without(
+        cds, example_resources, left_out):
+    """CDS Hooks 2.0: a client omits the prefetch keys it cannot fulfil. An EHR that does not support CarePlan
+    search (and names no FHIR server) was refused with 412 on every chart; the patient and observations are
+    what the assessment cannot go without, the rest it can: it is assessed, and a card names what was left out."""
+    pid = example_resources[0]["id"]
+    prefetch = {key: value for key, value in prefetch_for(example_resources).items() if key not in left_out}
+    cards = check_cards(post(cds, hook(pid, prefetch=prefetch)), pid)
+    without = [card for card in cards if card["source"].get("topic", {}).get("code") == "prefetch-not-sent"]
+    assert len(without) == 1 and without[0]["indicator"] == "info"
+    assert all(key in without[0]["detail"] for key in left_out)
+    again = check_cards(post(cds, hook(pid, prefetch=prefetch)), pid)  # the same prefetch, answered from its assessment
+    assert [c["summary"] for c in again] == [c["summary"] for c in cards]
+
+
+def test_an_ehr_that_cannot_prefetch_the_observations_is_still_refused(cds, example_resources):
+    pid = example_resources[0]["id"]
+    prefetch = {key: value for key, value in prefetch_for(example_resources).items() if key != "observations"}
+    response = post(cds, hook(pid, prefetch=prefetch))
+    assert response.status_code == 412 and any("observations" in p for p in response.json()["detail"]["problems"])

@@ -25,6 +25,7 @@ from ...labels import (
     status_label,
 )
 from .models import Card, Coding, Link, Source
+from .prefetch import OPTIONAL_PREFETCH
 
 ALERT_TOPICS = "urn:allcare:alerts"
 SUMMARY_TOPIC = Coding(system="urn:allcare:codes", code="assessment-summary", display="allcare assessment summary")
@@ -92,8 +93,23 @@ def alert_card(alert, hook_instance: str, patient_url: str | None) -> Card:
     )
 
 
-def assessment_cards(a: Assessment, hook_instance: str, patient_url: str | None) -> list[Card]:
-    """Summary first, then alerts by severity (critical, warning, info)."""
+def not_sent_card(not_sent: tuple[str, ...], hook_instance: str, patient_url: str | None) -> Card:
+    """The prefetch keys the EHR did not send (and allcare could not fetch): assessed without them, said plainly."""
+    missing = "; ".join(f"'{key}': {OPTIONAL_PREFETCH[key]}" for key in not_sent)
+    return Card(
+        uuid=_card_id(hook_instance, "not-sent"), indicator="info", links=_link(patient_url),
+        summary=short(f"Assessed without {', '.join(not_sent)}: the EHR sent no prefetch for them"),
+        detail=(f"The EHR did not send these prefetch keys and named no FHIR server allcare may read them from: "
+                f"{missing}. Conclusions that need them say 'cannot determine' or may be incomplete; send them "
+                "(or a fhirServer with access) for the full assessment."),
+        source=Source(label="allcare CDS Hooks service", topic=Coding(system=ALERT_TOPICS, code="prefetch-not-sent",
+                                                                       display="prefetch not sent")),
+    )
+
+
+def assessment_cards(a: Assessment, hook_instance: str, patient_url: str | None, not_sent: tuple[str, ...] = ()) -> list[Card]:
+    """Summary first, then what the assessment went without (if anything), then alerts by severity."""
     order = {"critical": 0, "warning": 1, "info": 2}
     alerts = sorted(a.alerts, key=lambda x: order[x.severity])
-    return [summary_card(a, hook_instance, patient_url), *(alert_card(x, hook_instance, patient_url) for x in alerts)]
+    without = [not_sent_card(not_sent, hook_instance, patient_url)] if not_sent else []
+    return [summary_card(a, hook_instance, patient_url), *without, *(alert_card(x, hook_instance, patient_url) for x in alerts)]

@@ -38,6 +38,17 @@ PREFETCH = {
 }
 
 
+# The prefetch keys an assessment can go without when the EHR cannot send them and allcare cannot fetch them
+# (an EHR that does not support the search): what each would have added, for the card that says so. The
+# patient and the observations it cannot go without.
+OPTIONAL_PREFETCH = {
+    "conditions": "diagnosis records (the diagnosis date, predisposing conditions)",
+    "medications": "administered treatment (the treatment start, phases, cumulative doses)",
+    "medicationrequests": "treatment orders (maintenance doses)",
+    "diagnosticreports": "laboratory and pathology reports (results listed by a report)",
+    "careplans": "treatment plans (protocol and phases)",
+}
+
 
 class Timing:
     """Time spent per stage of one request, in milliseconds of ``clock`` (wall time for the
@@ -73,6 +84,8 @@ class Assessed:
 
     patient_id: str
     assessment: Assessment
+    not_sent: tuple[str, ...] = ()
+    """Optional prefetch keys the EHR did not send and allcare could not fetch: assessed without them."""
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ cannot be fetched (the named FHIR server unreachable, failing or refusing too),
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 from collections.abc import Awaitable, Callable
@@ -34,7 +35,7 @@ from .cards import assessment_cards
 from .cors import CorsForCdsHooks
 from .fetch import FetchError, FetchSettings, fetch_one, fetch_rest, fill
 from .models import CdsResponse, Discovery, Feedback, HookRequest, ServiceDescription
-from .prefetch import PREFETCH, Assessed, CdsRefusal, NeedsFetch, Timing, assess_prefetch
+from .prefetch import OPTIONAL_PREFETCH, PREFETCH, Assessed, CdsRefusal, NeedsFetch, Timing, assess_prefetch
 
 SERVICE_ID = "all-assessment"
 HOOK = "patient-view"
@@ -138,7 +139,16 @@ async def answer_request(body: bytes, settings: CdsSettings, timing: Timing) -> 
         patient_in_context = hook_request.context.patientId
         try:
             outcome = await settings.offload(assess_prefetch, texts, patient_in_context, settings.rules, timing.lap)
-            if isinstance(outcome, NeedsFetch):
+            if isinstance(outcome, NeedsFetch) and _only_optional_and_unfetchable(outcome, hook_request, settings):
+                # CDS Hooks 2.0: a client omits the keys it cannot prefetch; allcare cannot fetch them either, and
+                # can assess without these ones: it does, and says so on a card (cards.not_sent_card).
+                sent = {name: text for name, text in texts.items() if name not in outcome.missing}
+                assessed = await settings.offload(assess_prefetch, sent, patient_in_context, settings.rules, timing.lap,
+                                                  complete=True)
+                assert isinstance(assessed, Assessed)
+                outcome = dataclasses.replace(assessed, not_sent=outcome.missing)
+                settings.assessed.put(key, outcome)
+            elif isinstance(outcome, NeedsFetch):
                 await _fetch(hook_request, settings, list(outcome.missing), list(outcome.partial), texts)
                 timing.lap("fetch")
                 outcome = await settings.offload(assess_prefetch, texts, patient_in_context, settings.rules, timing.lap,
@@ -150,10 +160,18 @@ async def answer_request(body: bytes, settings: CdsSettings, timing: Timing) -> 
         assert isinstance(outcome, Assessed)
         known = outcome
     patient_id, assessment = known.patient_id, known.assessment
-    cards = assessment_cards(assessment, hook_request.hookInstance, settings.patient_url(patient_id))
+    cards = assessment_cards(assessment, hook_request.hookInstance, settings.patient_url(patient_id), known.not_sent)
     answer = CdsResponse(cards=cards).model_dump(exclude_none=True)
     timing.lap("cards")
     return answer
+
+
+def _only_optional_and_unfetchable(needs: NeedsFetch, hook_request: HookRequest, settings: CdsSettings) -> bool:
+    """The prefetch lacks only keys an assessment can go without (no page of a longer search: that is data
+    known to be cut), and the request names no FHIR server allcare may fetch them from."""
+    server = hook_request.fhirServer
+    fetchable = server is not None and server.strip() != "" and settings.may_fetch_from(server)
+    return not fetchable and not needs.partial and all(name in OPTIONAL_PREFETCH for name in needs.missing)
 
 
 @router.post(f"/cds-services/{SERVICE_ID}/feedback", responses={status: {"description": text} for status, text in {
