@@ -140,11 +140,17 @@ def test_nci_missing_wbc_decided_only_by_age_10_or_more(age, expected):
         assert any("presenting WBC" in m for m in conclusion(r, "risk.nci").missing)
 
 
-def test_nci_missing_age_decided_by_wbc_50_but_says_age_is_missing():
-    r = risk(view([cbc(60)], age=None), dx())
-    assert r.nci == "high"
-    assert any("age" in m for m in conclusion(r, "risk.nci").missing)
-    assert risk(view([cbc(20)], age=None), dx()).nci is None
+@pytest.mark.parametrize("wbc", [20.0, 50.0, 60.0, {"value": 100, "comparator": ">"}])
+def test_nci_missing_age_is_never_decided_by_the_wbc_alone(wbc):
+    """Without an age an infant (< 1 y, outside NCI/Rome) or a patient of 30 or more (outside the
+    criteria) cannot be ruled out, so even WBC >= 50 leaves the group open, asking for the age."""
+    r = risk(view([cbc(wbc)], age=None), dx())
+    c = conclusion(r, "risk.nci")
+    assert r.nci is None and not c.determined
+    assert any("age" in m for m in c.missing)
+    if wbc != 20.0:
+        assert "infant" in c.explanation and ">= 50" in c.explanation
+    assert risk(view([cbc(wbc)], age=5.0), dx()).nci == ("standard" if wbc == 20.0 else "high")
 
 
 def test_presenting_wbc_is_the_first_diagnostic_count_before_treatment():
