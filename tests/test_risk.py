@@ -639,3 +639,38 @@ def test_cog_names_every_missing_input_at_once():
     for item in ("KMT2A rearrangement (FISH break-apart)", "iAMP21 (RUNX1 FISH)", "BCR::ABL1 (FISH or RT-PCR)",
                  "day-29 marrow MRD (end of induction)", "ETV6::RUNX1 (FISH or RT-PCR)"):
         assert item in missing
+
+
+# Contradictory genetics -----------------------------------------------------------------------
+def _assessed_genetics(genetics, karyotype="46,XY[20]"):
+    from allcare.engine import assess
+    findings = [cbc(12), {"type": "marrow", "date": day(1), "blasts_pct": 90, "method": "morphology"},
+                {"type": "immunophenotype", "date": day(1), "sample": "marrow",
+                 "markers": {"CD19": 98, "CD10": 92, "cCD79a": 95, "CD22": 88, "TdT": 81, "cCD3": 0, "MPO": 0}},
+                {"type": "cytogenetics", "date": day(1), "karyotype": karyotype},
+                *({"type": "genetics", "date": day(1), **g} for g in genetics)]
+    result = assess(view(findings).case)
+    return result.risk.genetic, conclusion(result.risk, "risk.genetic")
+
+
+@pytest.mark.parametrize("genetics, karyotype", [
+    # ETV6::RUNX1 found, KMT2A reported found by one test and not found by another (one finding or two)
+    ([{"fusions": ["ETV6::RUNX1", "KMT2A::AFF1"], "negative": ["BCR::ABL1", "KMT2A_rearrangement", "iAMP21"]}], "46,XY[20]"),
+    ([{"fusions": ["ETV6::RUNX1", "KMT2A::AFF1"], "negative": ["BCR::ABL1", "iAMP21"]},
+      {"negative": ["KMT2A_rearrangement"]}], "46,XY[20]"),
+    # high hyperdiploid with a BCR::ABL1 result both ways
+    ([{"fusions": ["BCR::ABL1"], "negative": ["BCR::ABL1", "KMT2A_rearrangement", "iAMP21"]}],
+     "55,XY,+4,+6,+10,+14,+17,+18,+21,+21,+X[20]"),
+], ids=["kmt2a-one-finding", "kmt2a-two-findings", "bcr-abl1-hyperdiploid"])
+def test_genetic_risk_contradictory_lesion_blocks_a_standard_call(genetics, karyotype):
+    """A lesion that would make the group poor, reported both found and not found, leaves the NCCN group
+    open: it names the contradiction instead of calling the case standard risk on its other results."""
+    value, c = _assessed_genetics(genetics, karyotype)
+    assert value is None and not c.determined
+    assert c.conflicts and any("both found and not found" in x for x in c.conflicts)
+    assert c.missing
+
+
+def test_genetic_risk_poor_lesion_outweighs_a_contradiction_elsewhere():
+    value, c = _assessed_genetics([{"fusions": ["KMT2A::AFF1", "BCR::ABL1"], "negative": ["BCR::ABL1", "iAMP21"]}])
+    assert value == "poor" and c.determined
