@@ -674,3 +674,25 @@ def test_genetic_risk_contradictory_lesion_blocks_a_standard_call(genetics, kary
 def test_genetic_risk_poor_lesion_outweighs_a_contradiction_elsewhere():
     value, c = _assessed_genetics([{"fusions": ["KMT2A::AFF1", "BCR::ABL1"], "negative": ["BCR::ABL1", "iAMP21"]}])
     assert value == "poor" and c.determined
+
+
+# Steroid pre-treatment before the diagnosis date ------------------------------------------------
+def _before_dx(days: int) -> str:
+    return (DX - dt.timedelta(days=days)).isoformat()
+
+
+def test_presenting_wbc_is_never_a_count_drawn_after_steroids_started_before_the_diagnosis():
+    """Steroids started before the diagnostic marrow lower the WBC: the presenting WBC is the last count
+    before they started (COG reads the NCI group on the pre-steroid count); a count drawn on steroids is
+    never read as presenting, so without a pre-steroid count the group stays open."""
+    steroid = {"type": "treatment", "phase": "prephase", "start": _before_dx(5), "end": _before_dx(1),
+               "agents": ["prednisone"]}
+    pre = {"type": "cbc", "date": _before_dx(6), "wbc": 60}
+    on_steroid = {"type": "cbc", "date": _before_dx(2), "wbc": 20}
+    assert risk(view([steroid, pre, on_steroid]), dx()).nci == "high"
+    r = risk(view([steroid, on_steroid]), dx())
+    assert r.nci is None
+    assert any("presenting WBC" in m for m in conclusion(r, "risk.nci").missing)
+    # a count on the day the steroids start is taken as drawn before the first dose
+    same_day = {"type": "cbc", "date": _before_dx(5), "wbc": 55}
+    assert risk(view([steroid, same_day, on_steroid]), dx()).nci == "high"

@@ -73,7 +73,9 @@ def presenting_wbc(view: CaseView, treatment_start: dt.date | None) -> Indexed[C
     diagnostic count because later pre-treatment counts may already reflect
     hydration or leukapheresis. A count on the first treatment day is taken as
     drawn before the first dose. When there is none, the latest count in the
-    few days before the diagnosis date is used (the count that led to the marrow).
+    few days before the diagnosis date is used (the count that led to the marrow),
+    never one drawn after treatment started: steroids given before the diagnostic
+    marrow lower the WBC, so the count before them is the presenting one.
     """
     diagnosed = view.diagnosis_date
     if diagnosed is None:
@@ -82,7 +84,10 @@ def presenting_wbc(view: CaseView, treatment_start: dt.date | None) -> Indexed[C
     if after:
         return after[0]
     earliest = diagnosed - dt.timedelta(days=view.rules.presenting_wbc_lookback_days)
-    before = [c for c in view.between("cbc", earliest, diagnosed) if c.finding.wbc is not None and c.date < diagnosed]
+    latest = diagnosed - dt.timedelta(days=1)
+    if treatment_start is not None and treatment_start < latest:
+        latest = treatment_start
+    before = [c for c in view.between("cbc", earliest, latest) if c.finding.wbc is not None]
     return before[-1] if before else None
 
 
