@@ -696,3 +696,15 @@ def test_presenting_wbc_is_never_a_count_drawn_after_steroids_started_before_the
     # a count on the day the steroids start is taken as drawn before the first dose
     same_day = {"type": "cbc", "date": _before_dx(5), "wbc": 55}
     assert risk(view([steroid, same_day, on_steroid]), dx()).nci == "high"
+
+
+def test_presenting_wbc_without_treatment_records_is_a_count_of_the_diagnostic_work_up():
+    """Without a recorded treatment start, a count after the first response marrow or beyond the
+    diagnostic window (diagnostic_window_days) is not the presenting WBC: a remission count or a
+    relapse count two years on never stratifies the diagnosis."""
+    remission = [{"type": "marrow", "date": day(29), "blasts_pct": 1, "method": "morphology"}, cbc(5, n=29)]
+    r = risk(view(remission), dx())
+    assert r.nci is None and any("presenting WBC" in m for m in conclusion(r, "risk.nci").missing)
+    assert risk(view([cbc(80, n=2 * 365)]), dx()).nci is None
+    # a diagnostic count of the first days still counts, before a later response marrow
+    assert risk(view([cbc(60, n=3), *remission]), dx()).nci == "high"

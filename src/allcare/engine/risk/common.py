@@ -80,7 +80,8 @@ def presenting_wbc(view: CaseView, treatment_start: dt.date | None) -> Indexed[C
     diagnosed = view.diagnosis_date
     if diagnosed is None:
         return None
-    after = [c for c in view.between("cbc", diagnosed, treatment_start) if c.finding.wbc is not None]
+    after = [c for c in view.between("cbc", diagnosed, _work_up_end(view, diagnosed, treatment_start))
+             if c.finding.wbc is not None]
     if after:
         return after[0]
     earliest = diagnosed - dt.timedelta(days=view.rules.presenting_wbc_lookback_days)
@@ -89,6 +90,17 @@ def presenting_wbc(view: CaseView, treatment_start: dt.date | None) -> Indexed[C
         latest = treatment_start
     before = [c for c in view.between("cbc", earliest, latest) if c.finding.wbc is not None]
     return before[-1] if before else None
+
+
+def _work_up_end(view: CaseView, diagnosed: dt.date, treatment_start: dt.date | None) -> dt.date:
+    """The last day a diagnostic blood count may be drawn: the treatment start; without a recorded
+    treatment, the diagnostic window (``diagnostic_window_days``, as for the episode's work-up), ending
+    the day before a later marrow (a response marrow shows treatment was given)."""
+    if treatment_start is not None:
+        return treatment_start
+    end = diagnosed + dt.timedelta(days=view.rules.diagnostic_window_days)
+    later = [m.date for m in view.between("marrow", diagnosed + dt.timedelta(days=1), end)]
+    return min([end, *(d - dt.timedelta(days=1) for d in later)])
 
 
 @dataclass(frozen=True)
