@@ -140,11 +140,17 @@ def test_nci_missing_wbc_decided_only_by_age_10_or_more(age, expected):
         assert any("presenting WBC" in m for m in conclusion(r, "risk.nci").missing)
 
 
-def test_nci_missing_age_decided_by_wbc_50_but_says_age_is_missing():
-    r = risk(view([cbc(60)], age=None), dx())
-    assert r.nci == "high"
-    assert any("age" in m for m in conclusion(r, "risk.nci").missing)
-    assert risk(view([cbc(20)], age=None), dx()).nci is None
+@pytest.mark.parametrize("wbc", [20.0, 50.0, 60.0, {"value": 100, "comparator": ">"}])
+def test_nci_missing_age_is_never_decided_by_the_wbc_alone(wbc):
+    """Without an age an infant (< 1 y, outside NCI/Rome) or a patient of 30 or more (outside the
+    criteria) cannot be ruled out, so even WBC >= 50 leaves the group open, asking for the age."""
+    r = risk(view([cbc(wbc)], age=None), dx())
+    c = conclusion(r, "risk.nci")
+    assert r.nci is None and not c.determined
+    assert any("age" in m for m in c.missing)
+    if wbc != 20.0:
+        assert "infant" in c.explanation and ">= 50" in c.explanation
+    assert risk(view([cbc(wbc)], age=5.0), dx()).nci == ("standard" if wbc == 20.0 else "high")
 
 
 def test_presenting_wbc_is_the_first_diagnostic_count_before_treatment():
@@ -633,3 +639,72 @@ def test_cog_names_every_missing_input_at_once():
     for item in ("KMT2A rearrangement (FISH break-apart)", "iAMP21 (RUNX1 FISH)", "BCR::ABL1 (FISH or RT-PCR)",
                  "day-29 marrow MRD (end of induction)", "ETV6::RUNX1 (FISH or RT-PCR)"):
         assert item in missing
+
+
+# Contradictory genetics -----------------------------------------------------------------------
+def _assessed_genetics(genetics, karyotype="46,XY[20]"):
+    from allcare.engine import assess
+    findings = [cbc(12), {"type": "marrow", "date": day(1), "blasts_pct": 90, "method": "morphology"},
+                {"type": "immunophenotype", "date": day(1), "sample": "marrow",
+                 "markers": {"CD19": 98, "CD10": 92, "cCD79a": 95, "CD22": 88, "TdT": 81, "cCD3": 0, "MPO": 0}},
+                {"type": "cytogenetics", "date": day(1), "karyotype": karyotype},
+                *({"type": "genetics", "date": day(1), **g} for g in genetics)]
+    result = assess(view(findings).case)
+    return result.risk.genetic, conclusion(result.risk, "risk.genetic")
+
+
+@pytest.mark.parametrize("genetics, karyotype", [
+    # ETV6::RUNX1 found, KMT2A reported found by one test and not found by another (one finding or two)
+    ([{"fusions": ["ETV6::RUNX1", "KMT2A::AFF1"], "negative": ["BCR::ABL1", "KMT2A_rearrangement", "iAMP21"]}], "46,XY[20]"),
+    ([{"fusions": ["ETV6::RUNX1", "KMT2A::AFF1"], "negative": ["BCR::ABL1", "iAMP21"]},
+      {"negative": ["KMT2A_rearrangement"]}], "46,XY[20]"),
+    # high hyperdiploid with a BCR::ABL1 result both ways
+    ([{"fusions": ["BCR::ABL1"], "negative": ["BCR::ABL1", "KMT2A_rearrangement", "iAMP21"]}],
+     "55,XY,+4,+6,+10,+14,+17,+18,+21,+21,+X[20]"),
+], ids=["kmt2a-one-finding", "kmt2a-two-findings", "bcr-abl1-hyperdiploid"])
+def test_genetic_risk_contradictory_lesion_blocks_a_standard_call(genetics, karyotype):
+    """A lesion that would make the group poor, reported both found and not found, leaves the NCCN group
+    open: it names the contradiction instead of calling the case standard risk on its other results."""
+    value, c = _assessed_genetics(genetics, karyotype)
+    assert value is None and not c.determined
+    assert c.conflicts and any("both found and not found" in x for x in c.conflicts)
+    assert c.missing
+
+
+def test_genetic_risk_poor_lesion_outweighs_a_contradiction_elsewhere():
+    value, c = _assessed_genetics([{"fusions": ["KMT2A::AFF1", "BCR::ABL1"], "negative": ["BCR::ABL1", "iAMP21"]}])
+    assert value == "poor" and c.determined
+
+
+# Steroid pre-treatment before the diagnosis date ------------------------------------------------
+def _before_dx(days: int) -> str:
+    return (DX - dt.timedelta(days=days)).isoformat()
+
+
+def test_presenting_wbc_is_never_a_count_drawn_after_steroids_started_before_the_diagnosis():
+    """Steroids started before the diagnostic marrow lower the WBC: the presenting WBC is the last count
+    before they started (COG reads the NCI group on the pre-steroid count); a count drawn on steroids is
+    never read as presenting, so without a pre-steroid count the group stays open."""
+    steroid = {"type": "treatment", "phase": "prephase", "start": _before_dx(5), "end": _before_dx(1),
+               "agents": ["prednisone"]}
+    pre = {"type": "cbc", "date": _before_dx(6), "wbc": 60}
+    on_steroid = {"type": "cbc", "date": _before_dx(2), "wbc": 20}
+    assert risk(view([steroid, pre, on_steroid]), dx()).nci == "high"
+    r = risk(view([steroid, on_steroid]), dx())
+    assert r.nci is None
+    assert any("presenting WBC" in m for m in conclusion(r, "risk.nci").missing)
+    # a count on the day the steroids start is taken as drawn before the first dose
+    same_day = {"type": "cbc", "date": _before_dx(5), "wbc": 55}
+    assert risk(view([steroid, same_day, on_steroid]), dx()).nci == "high"
+
+
+def test_presenting_wbc_without_treatment_records_is_a_count_of_the_diagnostic_work_up():
+    """Without a recorded treatment start, a count after the first response marrow or beyond the
+    diagnostic window (diagnostic_window_days) is not the presenting WBC: a remission count or a
+    relapse count two years on never stratifies the diagnosis."""
+    remission = [{"type": "marrow", "date": day(29), "blasts_pct": 1, "method": "morphology"}, cbc(5, n=29)]
+    r = risk(view(remission), dx())
+    assert r.nci is None and any("presenting WBC" in m for m in conclusion(r, "risk.nci").missing)
+    assert risk(view([cbc(80, n=2 * 365)]), dx()).nci is None
+    # a diagnostic count of the first days still counts, before a later response marrow
+    assert risk(view([cbc(60, n=3), *remission]), dx()).nci == "high"

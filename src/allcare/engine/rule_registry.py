@@ -178,7 +178,7 @@ REGISTRY: tuple[RuleArea, ...] = (
     RuleArea("Risk", (
         R("RISK.NCI", "NCI/Rome standard or high risk (B-ALL)", s.NCI_ROME,
           ("nci_age_high_from", "nci_wbc_high_from", "nci_age_max_below", "infant_age_below",
-           "presenting_wbc_lookback_days")),
+           "presenting_wbc_lookback_days", "diagnostic_window_days")),
         R("RISK.GENETIC", "NCCN genetic risk group", s.NCCN_GENETIC,
           _PLOIDY[:3] + _DNA_INDEX + ("complex_karyotype_min",)),
         R("RISK.ADULT", "adult adverse factors", s.ELN_2024,

@@ -73,17 +73,34 @@ def presenting_wbc(view: CaseView, treatment_start: dt.date | None) -> Indexed[C
     diagnostic count because later pre-treatment counts may already reflect
     hydration or leukapheresis. A count on the first treatment day is taken as
     drawn before the first dose. When there is none, the latest count in the
-    few days before the diagnosis date is used (the count that led to the marrow).
+    few days before the diagnosis date is used (the count that led to the marrow),
+    never one drawn after treatment started: steroids given before the diagnostic
+    marrow lower the WBC, so the count before them is the presenting one.
     """
     diagnosed = view.diagnosis_date
     if diagnosed is None:
         return None
-    after = [c for c in view.between("cbc", diagnosed, treatment_start) if c.finding.wbc is not None]
+    after = [c for c in view.between("cbc", diagnosed, _work_up_end(view, diagnosed, treatment_start))
+             if c.finding.wbc is not None]
     if after:
         return after[0]
     earliest = diagnosed - dt.timedelta(days=view.rules.presenting_wbc_lookback_days)
-    before = [c for c in view.between("cbc", earliest, diagnosed) if c.finding.wbc is not None and c.date < diagnosed]
+    latest = diagnosed - dt.timedelta(days=1)
+    if treatment_start is not None and treatment_start < latest:
+        latest = treatment_start
+    before = [c for c in view.between("cbc", earliest, latest) if c.finding.wbc is not None]
     return before[-1] if before else None
+
+
+def _work_up_end(view: CaseView, diagnosed: dt.date, treatment_start: dt.date | None) -> dt.date:
+    """The last day a diagnostic blood count may be drawn: the treatment start; without a recorded
+    treatment, the diagnostic window (``diagnostic_window_days``, as for the episode's work-up), ending
+    the day before a later marrow (a response marrow shows treatment was given)."""
+    if treatment_start is not None:
+        return treatment_start
+    end = diagnosed + dt.timedelta(days=view.rules.diagnostic_window_days)
+    later = [m.date for m in view.between("marrow", diagnosed + dt.timedelta(days=1), end)]
+    return min([end, *(d - dt.timedelta(days=1) for d in later)])
 
 
 @dataclass(frozen=True)

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import msgspec
+
 from .. import lesion_vocabulary as vocabulary
 from ..assessment import Diagnosis, GeneticRisk
 from ..case import Condition
-from ..explain import Conclusion, EvidenceRef, conclude
+from ..explain import Conclusion, EvidenceRef, conclude, contradictory
 from ..rules import RuleSet
 from ..sources import NCCN_GENETIC
 from ..view import CaseView
@@ -41,6 +43,13 @@ class _Tally:
     notes: list[str] = field(default_factory=list)
     answers: list[L.Answer] = field(default_factory=list)
     karyotype_used: bool = False
+    conflicts: list[str] = field(default_factory=list)
+    """Lesions that could change the group, reported both found and not found: they decide nothing."""
+
+    def contradicted(self, answer: L.Answer) -> None:
+        shown = ", ".join(answer.names)
+        self.conflicts.append(f"{answer.test.label}: reported both found and not found ({shown})")
+        self.blocking.append(f"{answer.test.request}, repeated or confirmed: the results disagree")
 
 
 def genetic_risk(view: CaseView, diagnosis: Diagnosis, lesions: L.Lesions) -> Outcome[GeneticRisk | None]:
@@ -62,6 +71,13 @@ def genetic_risk(view: CaseView, diagnosis: Diagnosis, lesions: L.Lesions) -> Ou
         beaten = f"; outweighs standard-risk {', '.join(tally.standard)}" if tally.standard else ""
         why = f"poor risk: {'; '.join(tally.poor)}{beaten}{notes}"
         return Outcome("poor", conclude(TOPIC, "poor", RULE, NCCN_GENETIC, why, evidence), factors)
+    if tally.conflicts:
+        # A lesion that would make the group poor is contradictory: no standard call on the other results.
+        c = contradictory(TOPIC, RULE, NCCN_GENETIC, tally.conflicts, evidence, value=None)
+        why = f"{c.explanation}; the NCCN group waits for them{notes}"
+        untested = [] if tally.standard else _untested(view.rules, diagnosis, lesions)
+        missing = tally.blocking + [m for m in untested if not any(b.startswith(m) for b in tally.blocking)]
+        return Outcome(None, msgspec.structs.replace(c, explanation=why, missing=list(dict.fromkeys(missing))), [])
     if tally.blocking:
         why = "cannot decide: " + "; ".join(tally.blocking) + notes
         return Outcome(None, _undecided(evidence, tally.blocking, why), [])
@@ -101,7 +117,7 @@ def _b_lineage(view: CaseView, diagnosis: Diagnosis, lesions: L.Lesions) -> _Tal
     for test in _B_POOR:
         answer = lesions.ask(test)
         if answer.conflicting:
-            tally.notes.append(f"{test.label}: reported both found and not found")
+            tally.contradicted(answer)
         if not answer.state:
             continue
         if test is L.IGH_R and answer.names == ("IGH_rearrangement",) and dux4.state:
@@ -149,6 +165,9 @@ def _bcr_abl1_and_ikzf1(view: CaseView, lesions: L.Lesions, tally: _Tally) -> No
     ikzf1 = lesions.ask(L.IKZF1_ALT)
     plus = ikzf1_plus(lesions)
     tally.answers += [a for a in plus.answers if a.state is not None]
+    for answer in (bcr, ikzf1):
+        if answer.conflicting:
+            tally.contradicted(answer)
     if bcr.state:
         tally.answers.append(bcr)
         if cml:

@@ -78,18 +78,20 @@ def nci_risk(view: CaseView, diagnosis: Diagnosis, treatments: TreatmentHistory)
     if high is False:
         why = f"{age_text} and {wbc_part}: standard risk"
         return Outcome("standard", conclude(TOPIC, "standard", RULE, NCI_ROME, why, evidence), factors)
+    if high is True and age is None:
+        # WBC >= 50 means high risk only for ages 1 to < 30: an infant is outside NCI/Rome (Interfant) and so is
+        # a patient of 30 or more, so without an age the group stays open (docs/decisions.md#nci-risk).
+        why = (f"cannot determine: {wbc_part} would be high risk at age {num(rules.infant_age_below)} to "
+               f"< {num(rules.nci_age_max_below)} y, but without the age an infant (< {num(rules.infant_age_below)} y, "
+               f"outside NCI/Rome) or a patient aged {num(rules.nci_age_max_below)} or more cannot be ruled out")
+        conclusion = Conclusion(topic=TOPIC, value=None, determined=False, rule=RULE, source=NCI_ROME, explanation=why,
+                                evidence=evidence, missing=[AGE_MISSING])
+        return Outcome(None, conclusion, factors)
     if high is True:
         drivers = [t for t, hit in ((age_text, age is not None and age >= rules.nci_age_high_from),
                                     (wbc_part, high_wbc is True)) if hit and t is not None]
         why = " and ".join(drivers) + ": high risk"
-        missing = []
-        if age is None:
-            # The WBC decides "high" for ages 1-29; an infant or a patient >= 30 would be outside the criteria.
-            why += f" (age unknown: assumes {num(rules.infant_age_below)} to < {num(rules.nci_age_max_below)} y)"
-            missing = [AGE_MISSING]
-        conclusion = Conclusion(topic=TOPIC, value="high", determined=True, rule=RULE, source=NCI_ROME, explanation=why,
-                                evidence=evidence, missing=missing)
-        return Outcome("high", conclusion, factors)
+        return Outcome("high", conclude(TOPIC, "high", RULE, NCI_ROME, why, evidence), factors)
     missing = [AGE_MISSING] if age is None else []
     if conflicts:
         c = contradictory(TOPIC, RULE, NCI_ROME, conflicts, evidence, value=None)
