@@ -266,3 +266,33 @@ def test_remission_never_says_counts_came_back_up_beside_a_low_latest_count():
     assert "low neutrophils and platelets" in low.status_text
     recovered = report_of(case(INDUCTION, CONSOLIDATION, EOI_MARROW, EOI_COUNT))
     assert recovered.status_text == words.filled(words.STATUS["complete_remission"][1], DEFAULT_RULES)
+
+
+def test_a_value_just_under_a_cut_off_is_never_shown_rounded_onto_it():
+    # 49.99 is below the NCI line of 50: the family must not read "50 ... (below 50)"; a marrow of 4.996%
+    # is below the 5% line of M1 and an MRD of 0.009999% below 0.01%: shown as recorded, not rounded up
+    data = case(INDUCTION, {"type": "marrow", "date": "2024-02-05", "blasts_pct": 4.996, "timepoint": "end_of_induction"},
+                {"type": "mrd", "date": "2024-02-05", "value": 0.00009999, "sensitivity": 1e-5, "method": "pcr"})
+    data["findings"][0]["wbc"] = 49.99
+    data["findings"][0]["platelets"] = 149.6
+    report = report_of(data)
+    assert report.risk_lines[0].endswith("a first white blood cell count of 49.99 thousand million per litre (below 50).")
+    marrow = next(t for t in report.tests if t.key == "marrow")
+    assert marrow.lines[-1].value == "4.996 in every 100 cells"
+    mrd = next(t for t in report.tests if t.key == "mrd")
+    assert mrd.lines[0].value.startswith("0.009999% of cells")
+    cbc = next(t for t in report.tests if t.key == "cbc")
+    assert any(line.value.startswith("149.6 ") for line in cbc.lines)
+
+
+@pytest.mark.parametrize(("wbc_line", "wbc", "expected"), [
+    (40.0, 45, "Here it is because of the first white blood cell count: 45 thousand million per litre (40 or more)."),
+    (60.0, 55, "a first white blood cell count of 55 thousand million per litre (below 60)."),
+])
+def test_the_nci_reason_names_the_line_of_the_rule_set_the_assessment_used(wbc_line, wbc, expected):
+    rules = DEFAULT_RULES.model_copy(update={"nci_wbc_high_from": wbc_line})
+    data = case(INDUCTION)
+    data["findings"][0]["wbc"] = wbc
+    parsed = case_from_dict(data)
+    report = build_report(assess(parsed, rules=rules), case=parsed, rules=rules)
+    assert report.risk_lines[0].endswith(expected), report.risk_lines

@@ -93,7 +93,10 @@ def long_date(day: dt.date | None) -> str:
 
 
 def _number(value: float) -> str:
-    return f"{value:.0f}" if value >= 100 else f"{value:.3g}"
+    """The value as recorded (up to 6 significant digits, which only trims a unit conversion's float noise):
+    never rounded to fewer digits, since a value just under a cut-off (a white count of 49.99, a marrow of
+    4.996% blasts) must not read as the cut-off itself beside the words "below 50" or "under 5"."""
+    return f"{value:,.0f}" if abs(value) >= 1e6 else f"{value:.6g}"
 
 
 def build_report(assessment: Assessment, *, case: Case | None = None, patient_name: str | None = None,
@@ -133,7 +136,7 @@ def build_report(assessment: Assessment, *, case: Case | None = None, patient_na
         kind_texts=kind,
         subtype_reference=entity.name,
         risk_intro=words.RISK_INTRO,
-        risk_lines=[fill(line) for line in _risk_lines(assessment, case)],
+        risk_lines=[fill(line) for line in _risk_lines(assessment, case, rules)],
         cns_text=_cns_text(assessment),
         status_title=status_title,
         status_text=fill(status_text),
@@ -151,11 +154,11 @@ def build_report(assessment: Assessment, *, case: Case | None = None, patient_na
     )
 
 
-def _risk_lines(assessment: Assessment, case: Case | None) -> list[str]:
+def _risk_lines(assessment: Assessment, case: Case | None, rules: RuleSet) -> list[str]:
     risk = assessment.risk
     lines = []
     if risk.nci in words.NCI_RISK:
-        lines.append(" ".join(filter(None, [words.NCI_RISK[risk.nci], _nci_because(assessment, case)])))
+        lines.append(" ".join(filter(None, [words.NCI_RISK[risk.nci], _nci_because(assessment, case, rules)])))
     if risk.genetic in words.GENETIC_RISK:
         lines.append(words.GENETIC_RISK[risk.genetic])
     if risk.adult.applicable and risk.adult.high_risk is not None:
@@ -167,15 +170,15 @@ def _risk_lines(assessment: Assessment, case: Case | None) -> list[str]:
     return lines
 
 
-def _nci_because(assessment: Assessment, case: Case | None) -> str | None:
+def _nci_because(assessment: Assessment, case: Case | None, rules: RuleSet) -> str | None:
     """Which NCI criterion gave the group, with the patient's own value.
 
+    The lines quoted are those of ``rules``, the rule set the assessment was made with (never the defaults).
     The age is the engine's age at diagnosis; the white count is the blood count the engine's NCI
     conclusion cites as its evidence (its "presenting WBC"), read from the case: never a count chosen here.
     """
     if assessment.risk.nci not in ("standard", "high"):
         return None
-    rules = DEFAULT_RULES
     age = assessment.patient.age_at_diagnosis
     conclusion = next((c for c in assessment.risk.conclusions if c.rule == "RISK.NCI"), None)
     wbc = None
@@ -355,8 +358,8 @@ def _mrd(assessment: Assessment, fill: Callable[[str], str]) -> TestSection:
         elif result.value == 0:
             value = "no leukaemia cells found"
         else:
-            pct = result.value * 100
-            value = f"{pct:.3g}% of cells (about 1 in {round(1 / result.value):,})" if result.value < 0.5 else f"{pct:.3g}% of cells"
+            pct = _number(result.value * 100)
+            value = f"{pct}% of cells (about 1 in {round(1 / result.value):,})" if result.value < 0.5 else f"{pct}% of cells"
         lines.append(Line(long_date(result.date), value, fill(words.MRD_STATUS.get(result.status, ""))))
     return TestSection("mrd", name, how, assessment.mrd.latest.date if assessment.mrd.latest else None, lines)
 
