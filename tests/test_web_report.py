@@ -296,3 +296,25 @@ def test_the_nci_reason_names_the_line_of_the_rule_set_the_assessment_used(wbc_l
     parsed = case_from_dict(data)
     report = build_report(assess(parsed, rules=rules), case=parsed, rules=rules)
     assert report.risk_lines[0].endswith(expected), report.risk_lines
+
+
+def test_a_risk_group_the_engine_could_not_decide_is_said_undecided_with_what_is_still_needed():
+    # No white count at diagnosis: the NCI group cannot be decided; the genetic group (ETV6::RUNX1) can.
+    # The family must not read only "standard risk" and take it for the whole risk group.
+    data = case(INDUCTION, ETV6)
+    del data["findings"][0]["wbc"]
+    parsed = case_from_dict(data)
+    assessment = assess(parsed)
+    assert assessment.risk.nci is None and assessment.risk.genetic == "standard"
+    report = build_report(assessment, case=parsed)
+    undecided = [line for line in report.risk_lines if "not decided yet" in line]
+    assert len(undecided) == 1 and "age and first white blood cell count" in undecided[0]
+    assert "Still needed" in undecided[0] and "presenting WBC" in undecided[0]
+
+
+def test_genetic_risk_not_decided_is_said_beside_a_decided_nci_group():
+    report = report_of(case(INDUCTION))  # no genetics recorded: the NCI group is standard, genetics undecided
+    assert report.risk_lines[0].startswith("Standard risk.")
+    undecided = [line for line in report.risk_lines if "not decided yet" in line]
+    assert len(undecided) == 1 and "gene and chromosome" in undecided[0] and "Still needed" in undecided[0]
+    assert "BCR::ABL1" in undecided[0]

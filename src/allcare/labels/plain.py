@@ -112,6 +112,13 @@ GENETIC_RISK = {
     "poor": "The gene and chromosome changes found are in a \"higher risk\" group. This can mean the leukaemia "
             "is harder to treat, so doctors may choose stronger treatment.",
 }
+# A part of the risk group the engine could not decide (the conclusion's topic), said before what would decide it.
+RISK_UNDECIDED = {
+    "risk.nci": "The grouping by age and first white blood cell count is not decided yet.",
+    "risk.genetic": "The risk group from the gene and chromosome changes is not decided yet.",
+    "risk.adult": "The risk group for adults is not decided yet.",
+}
+STILL_NEEDED = "Still needed (the names the care team uses for these results): {items}."
 # Which NCI criterion decided the group, with the patient's own value ({age} years, {wbc} x10^9/L).
 NCI_BECAUSE_AGE_HIGH = "Here it is because of age: {age} at diagnosis ({limit} years or older)."
 NCI_BECAUSE_WBC_HIGH = ("Here it is because of the first white blood cell count: {wbc} thousand million per litre "

@@ -165,9 +165,19 @@ def _risk_lines(assessment: Assessment, case: Case | None, rules: RuleSet) -> li
         lines.append("For adults, doctors look at things like age, the first white cell count, gene changes and how "
                      "fast the leukaemia responds. " + ("Some of these point to a higher risk." if risk.adult.high_risk
                                                         else "None of these point to a higher risk so far."))
+    # A part of the risk group the engine could not decide is said to be undecided, with what would decide
+    # it: never left out, so a family does not read the part that was decided as the whole risk group.
+    for conclusion in risk.conclusions:
+        if not conclusion.determined and conclusion.topic in words.RISK_UNDECIDED:
+            lines.append(" ".join(filter(None, [words.RISK_UNDECIDED[conclusion.topic], still_needed(conclusion.missing)])))
     if not lines:
         lines.append("The risk group is not decided yet: some results are still missing.")
     return lines
+
+
+def still_needed(missing: list[str]) -> str:
+    """What would decide an undecided conclusion, in the engine's words (the names the care team uses)."""
+    return words.STILL_NEEDED.format(items="; ".join(missing)) if missing else ""
 
 
 def _nci_because(assessment: Assessment, case: Case | None, rules: RuleSet) -> str | None:
