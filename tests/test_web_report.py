@@ -318,3 +318,20 @@ def test_genetic_risk_not_decided_is_said_beside_a_decided_nci_group():
     undecided = [line for line in report.risk_lines if "not decided yet" in line]
     assert len(undecided) == 1 and "gene and chromosome" in undecided[0] and "Still needed" in undecided[0]
     assert "BCR::ABL1" in undecided[0]
+
+
+def test_a_status_the_engine_could_not_decide_says_what_is_still_needed():
+    # A marrow of 3% at the end of induction without a blood count: remission cannot be told from CRi
+    data = case(INDUCTION, {"type": "marrow", "date": "2024-02-05", "timepoint": "end_of_induction", "blasts_pct": 3})
+    report = report_of(data)
+    assert report.status_title == words.STATUS["indeterminate"][0]
+    assert "Still needed" in report.status_text and "platelets on a blood count" in report.status_text
+    assert "remission" not in report.status_title.lower()
+
+
+def test_a_diagnosis_the_engine_could_not_decide_says_what_is_still_needed():
+    data = case()
+    data["findings"] = [data["findings"][0], data["findings"][2]]  # a blood count and markers, no marrow
+    report = report_of(data)
+    assert report.diagnosis_title == words.DISEASE["indeterminate"][0]
+    assert "Still needed" in report.diagnosis_text and "bone marrow" in report.diagnosis_text

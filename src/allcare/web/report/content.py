@@ -121,6 +121,10 @@ def build_report(assessment: Assessment, *, case: Case | None = None, patient_na
     if status_key == "complete_remission" and low:  # never "counts have come back up" beside a low count
         status_title, text = words.STATUS_REMISSION_LOW_COUNTS
         status_text = text.format(low=" and ".join(filter(None, [", ".join(low[:-1]), low[-1]])))
+    # What the engine could not decide is said with what would decide it (never a guess, never silence)
+    status_text = " ".join(filter(None, [fill(status_text), still_needed(_undecided(assessment.status.conclusions, "status.current"))]))
+    disease_text = " ".join(filter(None, [fill(disease_text), still_needed(_undecided(assessment.diagnosis.conclusions,
+                                                                                "diagnosis.disease"))]))
     phases = _phases(assessment, fill)
     current = next((p for p in reversed(phases) if p.state == "now" and p.key != "targeted"), None)
     current = current or next((p for p in reversed(phases) if p.state == "now"), None)
@@ -131,15 +135,15 @@ def build_report(assessment: Assessment, *, case: Case | None = None, patient_na
         disclaimer=DISCLAIMER,
         about=words.ABOUT,
         diagnosis_title=disease_title,
-        diagnosis_text=fill(disease_text),
+        diagnosis_text=disease_text,
         diagnosis_date=assessment.diagnosis_date,
         kind_texts=kind,
         subtype_reference=entity.name,
         risk_intro=words.RISK_INTRO,
-        risk_lines=[fill(line) for line in _risk_lines(assessment, case, rules)],
+        risk_lines=_risk_lines(assessment, case, rules),
         cns_text=_cns_text(assessment),
         status_title=status_title,
-        status_text=fill(status_text),
+        status_text=status_text,
         status_since=assessment.status.since,
         current_phase=current,
         progress=_progress(assessment, phases),
@@ -158,7 +162,8 @@ def _risk_lines(assessment: Assessment, case: Case | None, rules: RuleSet) -> li
     risk = assessment.risk
     lines = []
     if risk.nci in words.NCI_RISK:
-        lines.append(" ".join(filter(None, [words.NCI_RISK[risk.nci], _nci_because(assessment, case, rules)])))
+        lines.append(" ".join(filter(None, [words.filled(words.NCI_RISK[risk.nci], rules),
+                                            _nci_because(assessment, case, rules)])))
     if risk.genetic in words.GENETIC_RISK:
         lines.append(words.GENETIC_RISK[risk.genetic])
     if risk.adult.applicable and risk.adult.high_risk is not None:
@@ -173,6 +178,12 @@ def _risk_lines(assessment: Assessment, case: Case | None, rules: RuleSet) -> li
     if not lines:
         lines.append("The risk group is not decided yet: some results are still missing.")
     return lines
+
+
+def _undecided(conclusions: list[Any], topic: str) -> list[str]:
+    """What would decide the conclusion on ``topic``, when the engine could not decide it."""
+    conclusion = next((c for c in conclusions if c.topic == topic), None)
+    return list(conclusion.missing) if conclusion is not None and not conclusion.determined else []
 
 
 def still_needed(missing: list[str]) -> str:
