@@ -335,3 +335,14 @@ def test_a_diagnosis_the_engine_could_not_decide_says_what_is_still_needed():
     report = report_of(data)
     assert report.diagnosis_title == words.DISEASE["indeterminate"][0]
     assert "Still needed" in report.diagnosis_text and "bone marrow" in report.diagnosis_text
+
+
+def test_progress_never_counts_months_of_treatment_after_the_recorded_treatment_ended():
+    # Induction and consolidation recorded, both ended by 1 March 2024; a count in June 2025. Nothing says
+    # treatment goes on: "Month 18 of treatment" would claim it does.
+    ended = {"type": "treatment", "phase": "consolidation", "start": "2024-02-06", "end": "2024-03-01"}
+    report = report_of(case(INDUCTION, ended, EOI_MARROW, EOI_COUNT,
+                            {"type": "cbc", "date": "2025-06-01", "wbc": 6, "anc": 3, "platelets": 200, "hemoglobin": 12}))
+    assert report.current_phase is None
+    assert "Month" not in (report.progress or "")
+    assert report.progress == words.PROGRESS_ENDED.format(start="9 January 2024", end="1 March 2024")

@@ -271,6 +271,10 @@ MARROW_MEANS = (
 # Progress through front-line treatment. Whole-course lengths of 2 to 3 years follow the COG and UKALL
 # trial protocols (e.g. COG AALL0932, UKALL 2011); the record does not say which plan a person is on.
 PROGRESS = "Month {month} of treatment, which began on {start}. Treatment for ALL usually lasts about 2 to 3 years in all."
+# No phase in the record is going on at the report's date: no "month of treatment" is counted.
+PROGRESS_ENDED = ("Treatment began on {start}. The last part of treatment in the record ended on {end}, and the record "
+                  "does not show a part of treatment going on now. Your care team can tell you whether treatment has "
+                  "finished or what comes next.")
 PROGRESS_RELAPSE = "Month {month} since the treatment for the relapse began on {start}."
 
 GLOSSARY = [

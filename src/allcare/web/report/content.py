@@ -237,6 +237,10 @@ def _progress(assessment: Assessment, phases: list[PhaseStep]) -> str | None:
         start = phases[0].start
     if start is None or start > assessment.as_of:
         return None
+    if phases and not any(p.state == "now" for p in phases):  # the record shows no treatment going on now
+        ends = [p.end for p in phases if p.end is not None]
+        if ends:
+            return words.PROGRESS_ENDED.format(start=long_date(start), end=long_date(max(ends)))
     as_of = assessment.as_of
     month = (as_of.year - start.year) * 12 + as_of.month - start.month - (as_of.day < start.day) + 1
     template = words.PROGRESS if episode is None or episode.kind == "initial" else words.PROGRESS_RELAPSE
