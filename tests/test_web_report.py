@@ -222,13 +222,13 @@ def test_the_report_page_says_the_disclaimer_once_and_not_just_above_the_diagnos
 
 def test_the_risk_group_says_which_criterion_applied_with_its_value():
     older = report_of(case(INDUCTION, age_birth="2011-06-01"))  # 12 at diagnosis, WBC 12
-    assert older.risk_lines[0].endswith("Here it is because of age: 12 years at diagnosis (10 years or older).")
+    assert older.risk_lines[0].endswith("Here it is because of age: 12 years and 7 months at diagnosis (10 years or older).")
     high_count = case(INDUCTION)
     high_count["findings"][0]["wbc"] = 80.0
     assert report_of(high_count).risk_lines[0].endswith(
         "Here it is because of the first white blood cell count: 80 thousand million per litre (50 or more).")
     standard = report_of(case(INDUCTION))
-    assert standard.risk_lines[0].endswith("Here: 4 years at diagnosis (under 10 years) and a first white blood cell "
+    assert standard.risk_lines[0].endswith("Here: 4 years and 7 months at diagnosis (under 10 years) and a first white blood cell "
                                            "count of 12 thousand million per litre (below 50).")
 
 
@@ -346,3 +346,15 @@ def test_progress_never_counts_months_of_treatment_after_the_recorded_treatment_
     assert report.current_phase is None
     assert "Month" not in (report.progress or "")
     assert report.progress == words.PROGRESS_ENDED.format(start="9 January 2024", end="1 March 2024")
+
+
+@pytest.mark.parametrize(("birth", "age_words"), [
+    ("2019-05-14", "4 years and 7 months"),  # a child's age in years and months, not "4 years"
+    ("2022-01-12", "23 months"),  # 4 days short of 2 years: whole months, never rounded up to 24
+    ("2013-01-08", "11 years"),  # whole years: no "and 0 months"
+    ("2022-12-08", "13 months"),  # under 2 years: in months, as children's doctors say it
+    ("2014-02-07", "9 years and 11 months"),  # a day short of 10: never "10 years" beside "under 10"
+])
+def test_a_childs_age_at_diagnosis_reads_in_whole_years_and_months(birth, age_words):
+    report = report_of(case(INDUCTION, age_birth=birth))
+    assert f"{age_words} at diagnosis" in report.risk_lines[0], report.risk_lines

@@ -10,6 +10,7 @@ dataclasses, so the HTML page and the PDF render exactly the same words.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
@@ -208,7 +209,7 @@ def _nci_because(assessment: Assessment, case: Case | None, rules: RuleSet) -> s
             finding = case.findings[ref.index] if 0 <= ref.index < len(case.findings) else None
             if isinstance(finding, Cbc) and finding.wbc is not None and finding.wbc.comparator is None:
                 wbc = finding.wbc.value
-    age_words = _years(age) if age is not None else None
+    age_words = _age_words(assessment, case)
     if assessment.risk.nci == "high":
         reasons = []
         if age is not None and age >= rules.nci_age_high_from:
@@ -222,9 +223,29 @@ def _nci_because(assessment: Assessment, case: Case | None, rules: RuleSet) -> s
                                              wbc=_number(wbc), wbc_limit=_number(rules.nci_wbc_high_from))
 
 
-def _years(age: float) -> str:
-    whole = int(age)
-    return f"{round(age * 12)} months" if age < 2 else f"{whole} years"
+def _age_words(assessment: Assessment, case: Case | None) -> str | None:
+    """The age at diagnosis as a family says it: whole months under 2 years, years and months for a child,
+    whole years for an adult; counted down (never rounded up across a birthday, such as the 10-year line).
+    Exact from the birth and diagnosis dates when the case has them, else from the engine's age in years."""
+    age = assessment.patient.age_at_diagnosis
+    if age is None:
+        return None
+    birth = case.patient.birth_date if case is not None else None
+    day = assessment.diagnosis_date
+    if birth is not None and day is not None and birth <= day:
+        months = (day.year - birth.year) * 12 + day.month - birth.month - (day.day < birth.day)
+    else:
+        months = math.floor(age * 12 + 1e-9)
+    years, rest = divmod(months, 12)
+
+    def count(n: int, unit: str) -> str:
+        return f"{n} {unit}" if n == 1 else f"{n} {unit}s"
+
+    if months < 24:
+        return count(months, "month")
+    if years < 18 and rest:
+        return f"{count(years, 'year')} and {count(rest, 'month')}"
+    return count(years, "year")
 
 
 def _progress(assessment: Assessment, phases: list[PhaseStep]) -> str | None:
