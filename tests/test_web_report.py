@@ -53,7 +53,7 @@ def test_a_child_in_remission_reads_where_things_stand_and_what_comes_from_which
     assert [(p.name, p.state) for p in report.phases] == [("Induction", "done"), ("Consolidation", "now")]
     assert report.diagnosis_title == "Acute lymphoblastic leukaemia (ALL)"
     assert any("chromosomes 12 and 21" in text for text in report.kind_texts)
-    assert report.cns_text == words.CNS["CNS1"]
+    assert report.cns_text == "At diagnosis (9 January 2024): " + words.CNS["CNS1"]
     assert [t.key for t in report.tests] == ["cbc", "marrow", "immunophenotype", "genetics", "csf", "mrd"]
     marrow = next(t for t in report.tests if t.key == "marrow")
     assert [line.value for line in marrow.lines] == ["88 in every 100 cells", "1 in every 100 cells"]
@@ -345,7 +345,7 @@ def test_progress_never_counts_months_of_treatment_after_the_recorded_treatment_
                             {"type": "cbc", "date": "2025-06-01", "wbc": 6, "anc": 3, "platelets": 200, "hemoglobin": 12}))
     assert report.current_phase is None
     assert "Month" not in (report.progress or "")
-    assert report.progress == words.PROGRESS_ENDED.format(start="9 January 2024", end="1 March 2024")
+    assert report.progress == words.PROGRESS_ENDED.format(what="Treatment", start="9 January 2024", end="1 March 2024")
 
 
 @pytest.mark.parametrize(("birth", "age_words"), [
@@ -358,3 +358,21 @@ def test_progress_never_counts_months_of_treatment_after_the_recorded_treatment_
 def test_a_childs_age_at_diagnosis_reads_in_whole_years_and_months(birth, age_words):
     report = report_of(case(INDUCTION, age_birth=birth))
     assert f"{age_words} at diagnosis" in report.risk_lines[0], report.risk_lines
+
+
+def test_a_relapse_treated_back_into_remission_is_still_told_with_where_it_came_back():
+    # examples/late_isolated_cns_relapse: a CNS relapse in 2023, treated, marrow in remission since. The
+    # family read "In remission" and a clear spinal fluid (the 2018 result) and nothing of the relapse.
+    from pathlib import Path
+
+    import yaml
+
+    parsed = case_from_dict(yaml.safe_load((Path(__file__).parent.parent / "examples" / "late_isolated_cns_relapse.yaml")
+                                           .read_text()))
+    assessment = assess(parsed)
+    assert [e.kind for e in assessment.course.episodes] == ["initial", "relapse"]
+    report = build_report(assessment, case=parsed)
+    assert any("came back" in line and "15 May 2023" in line and "brain and spinal cord" in line
+               for line in report.course_lines), report.course_lines
+    assert report.cns_text is not None and report.cns_text.startswith("At diagnosis (11 December 2018)")
+    assert "15 May 2023" in report_document(report)

@@ -143,6 +143,11 @@ CNS = {
              "for blood in the sample.",
     "CNS3c": "There are signs that the leukaemia has reached the brain, the nerves of the face or the eyes.",
 }
+CNS_AT_DIAGNOSIS = "At diagnosis{date}: "  # the CNS grade is the one found at diagnosis
+# A relapse in the course of the disease ({where}: the sites it came back in).
+RELAPSE_EPISODE = "The leukaemia came back (relapse) on {date}{where}."
+RELAPSE_WHERE = ", in {sites}"
+RELAPSE_SITES = {"marrow": "bone marrow", "blood": "blood"}
 CNS_AFTER = "Your care team will tell you how the treatment takes care of the brain and spinal cord."
 # The CNS grade itself in words: doctors write CNS1, CNS2 or CNS3 (with a letter for the detail).
 CNS_GRADE = {
@@ -272,7 +277,7 @@ MARROW_MEANS = (
 # trial protocols (e.g. COG AALL0932, UKALL 2011); the record does not say which plan a person is on.
 PROGRESS = "Month {month} of treatment, which began on {start}. Treatment for ALL usually lasts about 2 to 3 years in all."
 # No phase in the record is going on at the report's date: no "month of treatment" is counted.
-PROGRESS_ENDED = ("Treatment began on {start}. The last part of treatment in the record ended on {end}, and the record "
+PROGRESS_ENDED = ("{what} began on {start}. The last part of treatment in the record ended on {end}, and the record "
                   "does not show a part of treatment going on now. Your care team can tell you whether treatment has "
                   "finished or what comes next.")
 PROGRESS_RELAPSE = "Month {month} since the treatment for the relapse began on {start}."

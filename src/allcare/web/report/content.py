@@ -86,6 +86,7 @@ class PatientReport:
     engine_version: str
     rules_version: str
     care: CareAtHome | None = None  # maintenance plan and fever advice while treatment runs (report/care.py)
+    course_lines: list[str] = field(default_factory=list)  # each relapse (or refractory episode) of the course
 
 
 def long_date(day: dt.date | None) -> str:
@@ -156,7 +157,22 @@ def build_report(assessment: Assessment, *, case: Case | None = None, patient_na
         engine_version=assessment.engine_version,
         rules_version=assessment.rules_version,
         care=care_at_home(assessment, rules),
+        course_lines=_course_lines(assessment),
     )
+
+
+def _course_lines(assessment: Assessment) -> list[str]:
+    """Each relapse of the engine's course, with its date and where it came back: told even when the person
+    is back in remission, so the status and a clear spinal fluid at diagnosis are never all a family reads."""
+    lines = []
+    for episode in assessment.course.episodes:
+        if episode.kind != "relapse":
+            continue
+        sites = ["the " + words.RELAPSE_SITES.get(site, words.SITES.get(site, words.SITES["other"])) for site in episode.sites]
+        where = words.RELAPSE_WHERE.format(sites=" and ".join(filter(None, [", ".join(sites[:-1]), sites[-1]]))) \
+            if sites else ""
+        lines.append(words.RELAPSE_EPISODE.format(date=long_date(episode.onset), where=where))
+    return lines
 
 
 def _risk_lines(assessment: Assessment, case: Case | None, rules: RuleSet) -> list[str]:
@@ -261,7 +277,8 @@ def _progress(assessment: Assessment, phases: list[PhaseStep]) -> str | None:
     if phases and not any(p.state == "now" for p in phases):  # the record shows no treatment going on now
         ends = [p.end for p in phases if p.end is not None]
         if ends:
-            return words.PROGRESS_ENDED.format(start=long_date(start), end=long_date(max(ends)))
+            what = "Treatment" if episode is None or episode.kind == "initial" else "Treatment for the relapse"
+            return words.PROGRESS_ENDED.format(what=what, start=long_date(start), end=long_date(max(ends)))
     as_of = assessment.as_of
     month = (as_of.year - start.year) * 12 + as_of.month - start.month - (as_of.day < start.day) + 1
     template = words.PROGRESS if episode is None or episode.kind == "initial" else words.PROGRESS_RELAPSE
@@ -275,7 +292,11 @@ def _cns_text(assessment: Assessment) -> str | None:
     text = words.CNS.get(status, "")
     if status.startswith(("CNS2", "CNS3")):
         text += " " + words.CNS_AFTER
-    return text.strip() or None
+    text = text.strip()
+    if not text:
+        return None
+    day = assessment.cns.date
+    return words.CNS_AT_DIAGNOSIS.format(date=f" ({long_date(day)})" if day else "") + text  # the status is diagnosis's
 
 
 def _phases(assessment: Assessment, fill: Callable[[str], str]) -> list[PhaseStep]:
