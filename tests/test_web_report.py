@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 import typing
+from pathlib import Path
 
 import pytest
 
@@ -376,3 +377,20 @@ def test_a_relapse_treated_back_into_remission_is_still_told_with_where_it_came_
                for line in report.course_lines), report.course_lines
     assert report.cns_text is not None and report.cns_text.startswith("At diagnosis (11 December 2018)")
     assert "15 May 2023" in report_document(report)
+
+
+def test_treatment_after_induction_failure_is_never_called_treatment_for_a_relapse():
+    # examples/mpal_t_myeloid (12% blasts after induction, salvage) with a new genetic work-up: the engine
+    # opens a refractory episode. There was never a remission, so no "relapse".
+    import yaml
+
+    data = yaml.safe_load((Path(__file__).parent.parent / "examples" / "mpal_t_myeloid.yaml").read_text())
+    data["findings"].append({"type": "genetics", "date": "2024-05-22", "negative": ["BCR::ABL1"]})
+    parsed = case_from_dict(data)
+    assessment = assess(parsed)
+    assert [e.kind for e in assessment.course.episodes] == ["initial", "refractory"]
+    report = build_report(assessment, case=parsed)
+    assert "relapse" not in (report.progress or "")
+    assert report.progress == words.PROGRESS_BY_EPISODE["refractory"].format(month=1, start="28 May 2024")
+    assert not any("relapse" in line for line in report.course_lines)
+    assert any("21 May 2024" in line for line in report.course_lines), report.course_lines

@@ -281,6 +281,17 @@ PROGRESS_ENDED = ("{what} began on {start}. The last part of treatment in the re
                   "does not show a part of treatment going on now. Your care team can tell you whether treatment has "
                   "finished or what comes next.")
 PROGRESS_RELAPSE = "Month {month} since the treatment for the relapse began on {start}."
+# By the kind of the course's current episode (engine: initial, relapse, refractory): a leukaemia that never went
+# into remission did not "relapse".
+PROGRESS_BY_EPISODE = {
+    "initial": PROGRESS,
+    "relapse": PROGRESS_RELAPSE,
+    "refractory": "Month {month} since the treatment for the leukaemia that did not go away began on {start}.",
+}
+TREATMENT_OF_EPISODE = {"initial": "Treatment", "relapse": "Treatment for the relapse",
+                        "refractory": "Treatment for the leukaemia that did not go away"}
+REFRACTORY_EPISODE = ("On {date}, the tests showed that the leukaemia had not gone away with the first treatment "
+                      "(doctors call this refractory).")
 
 GLOSSARY = [
     ("Blasts", "Very young blood cells. In leukaemia, blasts grow out of control and do not grow up properly."),

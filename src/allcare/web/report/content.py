@@ -166,6 +166,9 @@ def _course_lines(assessment: Assessment) -> list[str]:
     is back in remission, so the status and a clear spinal fluid at diagnosis are never all a family reads."""
     lines = []
     for episode in assessment.course.episodes:
+        if episode.kind == "refractory":  # an induction failure with its own work-up: never a "relapse"
+            lines.append(words.REFRACTORY_EPISODE.format(date=long_date(episode.onset)))
+            continue
         if episode.kind != "relapse":
             continue
         sites = ["the " + words.RELAPSE_SITES.get(site, words.SITES.get(site, words.SITES["other"])) for site in episode.sites]
@@ -277,11 +280,11 @@ def _progress(assessment: Assessment, phases: list[PhaseStep]) -> str | None:
     if phases and not any(p.state == "now" for p in phases):  # the record shows no treatment going on now
         ends = [p.end for p in phases if p.end is not None]
         if ends:
-            what = "Treatment" if episode is None or episode.kind == "initial" else "Treatment for the relapse"
+            what = words.TREATMENT_OF_EPISODE[episode.kind if episode is not None else "initial"]
             return words.PROGRESS_ENDED.format(what=what, start=long_date(start), end=long_date(max(ends)))
     as_of = assessment.as_of
     month = (as_of.year - start.year) * 12 + as_of.month - start.month - (as_of.day < start.day) + 1
-    template = words.PROGRESS if episode is None or episode.kind == "initial" else words.PROGRESS_RELAPSE
+    template = words.PROGRESS_BY_EPISODE[episode.kind if episode is not None else "initial"]
     return template.format(month=month, start=long_date(start))
 
 
