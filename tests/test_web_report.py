@@ -394,3 +394,17 @@ def test_treatment_after_induction_failure_is_never_called_treatment_for_a_relap
     assert report.progress == words.PROGRESS_BY_EPISODE["refractory"].format(month=1, start="28 May 2024")
     assert not any("relapse" in line for line in report.course_lines)
     assert any("21 May 2024" in line for line in report.course_lines), report.course_lines
+
+
+def test_the_maintenance_count_target_and_value_name_their_unit():
+    # A family reading "between 0.75 and 1.5 ... they were 0.45" cannot tell which unit the lab report
+    # they hold uses (x10^9/L, or /uL where the same count is 450): the report names it.
+    import yaml
+
+    parsed = case_from_dict(yaml.safe_load((Path(__file__).parent.parent / "examples"
+                                            / "maintenance_icicle_hold_after_neutropenia.yaml").read_text()))
+    report = build_report(assess(parsed), case=parsed)
+    assert report.care is not None and report.care.counts_text is not None
+    unit = words.ANALYTE_UNITS["anc"]
+    assert f"between 0.75 and 1.5 {unit}" in report.care.counts_text
+    assert f"they were 0.45 {unit}" in report.care.counts_text
