@@ -408,3 +408,16 @@ def test_the_maintenance_count_target_and_value_name_their_unit():
     unit = words.ANALYTE_UNITS["anc"]
     assert f"between 0.75 and 1.5 {unit}" in report.care.counts_text
     assert f"they were 0.45 {unit}" in report.care.counts_text
+
+
+@pytest.mark.parametrize("example", ["t_lymphoblastic_lymphoma.yaml", "b_lymphoblastic_lymphoma.yaml"])
+def test_a_lymphoblastic_lymphoma_is_never_told_it_is_all(example):
+    import yaml
+
+    parsed = case_from_dict(yaml.safe_load((Path(__file__).parent.parent / "examples" / example).read_text()))
+    assessment = assess(parsed)
+    assert assessment.diagnosis.disease == "LBL"
+    report = build_report(assessment, case=parsed)
+    assert report.diagnosis_title == words.DISEASE["LBL"][0]
+    assert not any(re.search(r"\b[BT]-(cell )?ALL\b", text) for text in report.kind_texts), report.kind_texts
+    assert any("lymphoma" in text for text in report.kind_texts)

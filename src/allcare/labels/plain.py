@@ -63,6 +63,19 @@ LINEAGE = {
     "B/T/myeloid": "The leukaemia cells show signs of B cells, T cells and myeloid cells.",
 }
 
+# The lineage of a lymphoblastic lymphoma (disease LBL): the same young cells as ALL, mostly in a lump, so never
+# called "B-cell ALL" or "T-cell ALL" (the entity's name is "lymphoblastic leukaemia/lymphoma").
+LINEAGE_LBL = {
+    "B": "The lymphoma cells came from young B cells. Healthy B cells make antibodies, which help the body fight "
+         "germs. B-cell lymphoblastic lymphoma is the less common kind.",
+    "T": "The lymphoma cells came from young T cells. Healthy T cells help the body find and destroy germs. Most "
+         "lymphoblastic lymphomas are of this T-cell kind.",
+}
+SUBTYPE_LBL = {
+    "b_all_nos": "No special gene change was found in the tests done so far.",
+    "t_all_nos": "No special subtype was found.",
+}
+
 # What the subtype (the WHO-HAEM5 entity) is, in plain words.
 SUBTYPE = {
     "b_all_nos": "No special gene change was found in the tests done so far, so this is called B-ALL "

@@ -110,11 +110,14 @@ def build_report(assessment: Assessment, *, case: Case | None = None, patient_na
 
     disease_title, disease_text = words.DISEASE.get(assessment.diagnosis.disease, words.DISEASE["indeterminate"])
     kind = []
-    if assessment.diagnosis.lineage in words.LINEAGE:
-        kind.append(words.LINEAGE[assessment.diagnosis.lineage])
+    lymphoma = assessment.diagnosis.disease == "LBL"  # the same cells as ALL, never called "ALL" here
+    lineage_words = {**words.LINEAGE, **words.LINEAGE_LBL} if lymphoma else words.LINEAGE
+    subtype_words = {**words.SUBTYPE, **words.SUBTYPE_LBL} if lymphoma else words.SUBTYPE
+    if assessment.diagnosis.lineage in lineage_words:
+        kind.append(lineage_words[assessment.diagnosis.lineage])
     entity = assessment.diagnosis.who_haem5
-    if entity.key in words.SUBTYPE:
-        kind.append(fill(words.SUBTYPE[entity.key]))
+    if entity.key in subtype_words:
+        kind.append(fill(subtype_words[entity.key]))
     elif assessment.diagnosis.disease in ("ALL", "LBL", "MPAL"):
         kind.append("The exact subtype is not decided yet: some tests are still missing or need checking.")
     status_key = assessment.status.current or "indeterminate"
