@@ -421,3 +421,13 @@ def test_a_lymphoblastic_lymphoma_is_never_told_it_is_all(example):
     assert report.diagnosis_title == words.DISEASE["LBL"][0]
     assert not any(re.search(r"\b[BT]-(cell )?ALL\b", text) for text in report.kind_texts), report.kind_texts
     assert any("lymphoma" in text for text in report.kind_texts)
+
+
+def test_a_cns_status_the_engine_could_not_decide_is_said_with_what_is_still_needed():
+    # Blasts in a bloody tap without a blood count near it: the grade cannot be decided. The family read
+    # nothing under "Brain and spinal cord" and only "could not be graded" in the test section.
+    report = report_of(case(INDUCTION, {"type": "csf", "date": "2024-01-09", "wbc": 8, "rbc": 20000, "blasts": True}))
+    assert report.cns_text is not None and "not decided yet" in report.cns_text
+    assert "Still needed" in report.cns_text and "blood WBC and RBC" in report.cns_text
+    csf = next(t for t in report.tests if t.key == "csf")
+    assert "Still needed" in csf.lines[0].meaning

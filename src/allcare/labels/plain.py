@@ -156,6 +156,7 @@ CNS = {
              "for blood in the sample.",
     "CNS3c": "There are signs that the leukaemia has reached the brain, the nerves of the face or the eyes.",
 }
+CNS_UNDECIDED = "Whether leukaemia is in the fluid around the brain and spinal cord is not decided yet."
 CNS_AT_DIAGNOSIS = "At diagnosis{date}: "  # the CNS grade is the one found at diagnosis
 # A relapse in the course of the disease ({where}: the sites it came back in).
 RELAPSE_EPISODE = "The leukaemia came back (relapse) on {date}{where}."

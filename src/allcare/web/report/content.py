@@ -294,7 +294,8 @@ def _progress(assessment: Assessment, phases: list[PhaseStep]) -> str | None:
 def _cns_text(assessment: Assessment) -> str | None:
     status = assessment.cns_status
     if status is None:
-        return None
+        needed = _undecided(assessment.cns.conclusions, "cns.status")
+        return " ".join([words.CNS_UNDECIDED, still_needed(needed)]) if needed else None
     text = words.CNS.get(status, "")
     if status.startswith(("CNS2", "CNS3")):
         text += " " + words.CNS_AFTER
@@ -335,7 +336,9 @@ def _tests(assessment: Assessment, case: Case | None, fill: Callable[[str], str]
     if assessment.cns_status is not None or "csf" in present:
         name, how = words.TESTS["csf"]
         value = words.CNS_GRADE.get((assessment.cns_status or "")[:4], assessment.cns_status or "not decided yet")
-        meaning = words.CNS.get(assessment.cns_status or "", "The result could not be graded from what was recorded.")
+        meaning = words.CNS.get(assessment.cns_status or "", " ".join(filter(None, [
+            "The result could not be graded from what was recorded.",
+            still_needed(_undecided(assessment.cns.conclusions, "cns.status"))])))
         sections.append(TestSection("csf", name, how, assessment.cns.date, [Line("Result", value, meaning)]))
     if assessment.mrd.series:
         sections.append(_mrd(assessment, fill))
