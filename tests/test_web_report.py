@@ -431,3 +431,13 @@ def test_a_cns_status_the_engine_could_not_decide_is_said_with_what_is_still_nee
     assert "Still needed" in report.cns_text and "blood WBC and RBC" in report.cns_text
     csf = next(t for t in report.tests if t.key == "csf")
     assert "Still needed" in csf.lines[0].meaning
+
+
+def test_a_phase_never_claims_a_remission_the_status_does_not_have():
+    # Consolidation started without an end-of-induction marrow: the status is "on treatment", so the
+    # phase's words must not say it is "treatment after remission".
+    report = report_of(case(INDUCTION, CONSOLIDATION))
+    assert report.status_title != words.STATUS["complete_remission"][0]
+    assert report.current_phase is not None and report.current_phase.key == "consolidation"
+    assert "after remission" not in report.current_phase.what
+    assert "remission" not in " ".join(p.what for p in report.phases if p.key != "induction")

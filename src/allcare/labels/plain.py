@@ -204,8 +204,9 @@ PHASE = {
     "induction": ("Induction", "The first main part of treatment. It usually lasts about {induction_weeks} weeks and uses "
                   "several medicines together. The goal is remission: no sign of leukaemia in the blood and "
                   "bone marrow."),
-    "consolidation": ("Consolidation", "Treatment after remission, to get rid of leukaemia cells that may still be "
-                      "hiding. It lasts one to a few months."),
+    # The phase's words say what the phase is for, never that the person reached remission (the status says that).
+    "consolidation": ("Consolidation", "The part that follows induction, to get rid of leukaemia cells that may still "
+                      "be hiding. It lasts one to a few months."),
     "interim_maintenance": ("Interim maintenance", "A calmer stretch of about 2 months between stronger blocks, "
                             "mostly with a medicine called methotrexate."),
     "delayed_intensification": ("Delayed intensification", "A block of about 2 months that repeats some of the "
