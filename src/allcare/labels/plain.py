@@ -14,6 +14,7 @@ sentence instead of a wrong one.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 # Texts with {fields} name a clinical threshold: the report fills them from the rule set it was
@@ -346,6 +347,25 @@ ABOUT = (
     "from the results your care team entered. It can be wrong or out of date. Your care team decides on the "
     "diagnosis and the treatment: please talk with them about anything in this report."
 )
+
+
+def age_in_words(months: int) -> str:
+    """An age in whole months as people say it: months under 2 years, years and months for a child (under 18),
+    whole years for an adult."""
+    def count(n: int, unit: str) -> str:
+        return f"{n} {unit}" if n == 1 else f"{n} {unit}s"
+
+    years, rest = divmod(months, 12)
+    if months < 24:
+        return count(months, "month")
+    if years < 18 and rest:
+        return f"{count(years, 'year')} and {count(rest, 'month')}"
+    return count(years, "year")
+
+
+def age_months(years: float) -> int:
+    """Whole months in an age given in years (counted down: never up across a birthday)."""
+    return math.floor(years * 12 + 1e-9)
 
 
 def numbers(rules: Any) -> dict[str, str]:

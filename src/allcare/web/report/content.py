@@ -10,7 +10,6 @@ dataclasses, so the HTML page and the PDF render exactly the same words.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Callable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
@@ -257,17 +256,8 @@ def _age_words(assessment: Assessment, case: Case | None) -> str | None:
     if birth is not None and day is not None and birth <= day:
         months = (day.year - birth.year) * 12 + day.month - birth.month - (day.day < birth.day)
     else:
-        months = math.floor(age * 12 + 1e-9)
-    years, rest = divmod(months, 12)
-
-    def count(n: int, unit: str) -> str:
-        return f"{n} {unit}" if n == 1 else f"{n} {unit}s"
-
-    if months < 24:
-        return count(months, "month")
-    if years < 18 and rest:
-        return f"{count(years, 'year')} and {count(rest, 'month')}"
-    return count(years, "year")
+        months = words.age_months(age)
+    return words.age_in_words(months)
 
 
 def _progress(assessment: Assessment, phases: list[PhaseStep]) -> str | None:
