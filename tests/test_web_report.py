@@ -441,3 +441,22 @@ def test_a_phase_never_claims_a_remission_the_status_does_not_have():
     assert report.current_phase is not None and report.current_phase.key == "consolidation"
     assert "after remission" not in report.current_phase.what
     assert "remission" not in " ".join(p.what for p in report.phases if p.key != "induction")
+
+
+@pytest.mark.parametrize("disease", ["not_ALL", "indeterminate"])
+def test_a_report_whose_disease_is_not_all_never_speaks_of_all(disease):
+    # examples/mature_b_burkitt_type: the engine says the results do not fit ALL. The family read "B-cell ALL
+    # is the most common kind", "Treatment for ALL usually lasts about 2 to 3 years" and "What kind of ALL is
+    # this?" under the title "The results do not fit ALL". An undecided disease must not be called ALL either.
+    import yaml
+
+    data = yaml.safe_load((Path(__file__).parent.parent / "examples" / "mature_b_burkitt_type.yaml").read_text())
+    if disease == "indeterminate":
+        data = case(INDUCTION)
+        data["findings"] = [f for f in data["findings"] if f["type"] != "marrow"]
+    parsed = case_from_dict(data)
+    assessment = assess(parsed)
+    assert assessment.diagnosis.disease == disease
+    report = build_report(assessment, case=parsed)
+    said = " ".join([*report.kind_texts, report.progress or "", *report.questions])
+    assert not re.search(r"\bALL\b", said), said

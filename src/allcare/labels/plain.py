@@ -292,6 +292,8 @@ MARROW_MEANS = (
 # Progress through front-line treatment. Whole-course lengths of 2 to 3 years follow the COG and UKALL
 # trial protocols (e.g. COG AALL0932, UKALL 2011); the record does not say which plan a person is on.
 PROGRESS = "Month {month} of treatment, which began on {start}. Treatment for ALL usually lasts about 2 to 3 years in all."
+# The same without the length of ALL treatment: for a disease the engine did not find to be ALL (or its kin).
+PROGRESS_NOT_ALL = "Month {month} of treatment, which began on {start}."
 # No phase in the record is going on at the report's date: no "month of treatment" is counted.
 PROGRESS_ENDED = ("{what} began on {start}. The last part of treatment in the record ended on {end}, and the record "
                   "does not show a part of treatment going on now. Your care team can tell you whether treatment has "
@@ -323,8 +325,15 @@ GLOSSARY = [
     ("Remission", "When tests no longer find signs of leukaemia in the blood and bone marrow."),
 ]
 
+# The first question, by the engine's disease: only a report of ALL asks "what kind of ALL".
+QUESTION_KIND = {
+    "ALL": "What kind of ALL is this, and how does that change the treatment plan?",
+    "LBL": "What kind of lymphoblastic lymphoma is this, and how does that change the treatment plan?",
+    "MPAL": "What kind of mixed leukaemia is this, and how does that change the treatment plan?",
+    "not_ALL": "What illness do the results show, and what does that mean for the treatment plan?",
+    "indeterminate": "Which tests are still needed to know what this illness is, and when will we know?",
+}
 QUESTIONS_ALWAYS = [
-    "What kind of ALL is this, and how does that change the treatment plan?",
     "Which part of treatment comes next, and how long will it last?",
     "Which side effects should we watch for, and who do we call, day or night?",
     "What should we do if there is a fever or bleeding?",

@@ -88,6 +88,10 @@ class PatientReport:
     course_lines: list[str] = field(default_factory=list)  # each relapse (or refractory episode) of the course
 
 
+# The diseases whose words (lineage, the length of treatment) are those of ALL: ALL and its kin treated like it.
+ALL_LIKE = ("ALL", "LBL", "MPAL")
+
+
 def long_date(day: dt.date | None) -> str:
     """'18 October 2023': no day-month order to misread."""
     return "" if day is None else f"{day.day} {day:%B %Y}"
@@ -112,7 +116,7 @@ def build_report(assessment: Assessment, *, case: Case | None = None, patient_na
     lymphoma = assessment.diagnosis.disease == "LBL"  # the same cells as ALL, never called "ALL" here
     lineage_words = {**words.LINEAGE, **words.LINEAGE_LBL} if lymphoma else words.LINEAGE
     subtype_words = {**words.SUBTYPE, **words.SUBTYPE_LBL} if lymphoma else words.SUBTYPE
-    if assessment.diagnosis.lineage in lineage_words:
+    if assessment.diagnosis.lineage in lineage_words and assessment.diagnosis.disease in ALL_LIKE:
         kind.append(lineage_words[assessment.diagnosis.lineage])
     entity = assessment.diagnosis.who_haem5
     if entity.key in subtype_words:
@@ -278,6 +282,8 @@ def _progress(assessment: Assessment, phases: list[PhaseStep]) -> str | None:
     as_of = assessment.as_of
     month = (as_of.year - start.year) * 12 + as_of.month - start.month - (as_of.day < start.day) + 1
     template = words.PROGRESS_BY_EPISODE[episode.kind if episode is not None else "initial"]
+    if template is words.PROGRESS and assessment.diagnosis.disease not in ALL_LIKE:  # no ALL treatment length
+        template = words.PROGRESS_NOT_ALL
     return template.format(month=month, start=long_date(start))
 
 
@@ -451,4 +457,5 @@ def questions_for(assessment: Assessment) -> list[str]:
         extra.append(words.QUESTION_INFANT)
     if assessment.missing:
         extra.append(words.QUESTION_MISSING)
-    return extra + list(words.QUESTIONS_ALWAYS)
+    kind = words.QUESTION_KIND.get(assessment.diagnosis.disease, words.QUESTION_KIND["indeterminate"])
+    return [*extra, kind, *words.QUESTIONS_ALWAYS]
