@@ -460,3 +460,20 @@ def test_a_report_whose_disease_is_not_all_never_speaks_of_all(disease):
     report = build_report(assessment, case=parsed)
     said = " ".join([*report.kind_texts, report.progress or "", *report.questions])
     assert not re.search(r"\bALL\b", said), said
+
+
+def test_remission_beside_a_positive_latest_mrd_says_the_mrd_found_leukaemia_cells():
+    # examples/molecular_relapse_mrd_recurrence: marrow in remission, MRD back to 0.08% after negativity. The
+    # status stays remission (a molecular relapse is an alert), but "The bone marrow looks clear of
+    # leukaemia" must not be all the family reads about it.
+    import yaml
+
+    parsed = case_from_dict(yaml.safe_load((Path(__file__).parent.parent / "examples"
+                                            / "molecular_relapse_mrd_recurrence.yaml").read_text()))
+    assessment = assess(parsed)
+    assert assessment.status.current == "complete_remission" and assessment.mrd.latest.status == "positive"
+    report = build_report(assessment, case=parsed)
+    assert report.status_text.endswith(words.REMISSION_MRD_POSITIVE.format(date="22 April 2024"))
+    negative = report_of(case(INDUCTION, CONSOLIDATION, EOI_MARROW, EOI_COUNT,
+                              {"type": "mrd", "date": "2024-02-05", "value": 0.0, "sensitivity": 1e-4, "method": "flow"}))
+    assert "MRD" not in negative.status_text

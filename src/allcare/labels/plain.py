@@ -197,6 +197,10 @@ STATUS_REMISSION_LOW_COUNTS = (
     "remission. Remission is very good news, but it is not the end: treatment goes on to stop the leukaemia from "
     "coming back. The latest blood test shows low {low}: the medicines also slow down the making of healthy blood "
     "cells, so your care team watches these counts (see the blood test below).")
+# Said after a remission status when the latest MRD test is positive: the marrow looks clear, yet the sensitive
+# test still found leukaemia cells ({date}: that test's date).
+REMISSION_MRD_POSITIVE = ("But the latest MRD test, on {date}, still found leukaemia cells (see the MRD test below). "
+                          "Your care team will explain what this means for the treatment.")
 LOW_COUNT_NAMES = {"wbc": "white cells", "anc": "neutrophils", "hemoglobin": "haemoglobin", "platelets": "platelets"}
 
 PHASE = {

@@ -129,6 +129,10 @@ def build_report(assessment: Assessment, *, case: Case | None = None, patient_na
     if status_key == "complete_remission" and low:  # never "counts have come back up" beside a low count
         status_title, text = words.STATUS_REMISSION_LOW_COUNTS
         status_text = text.format(low=" and ".join(filter(None, [", ".join(low[:-1]), low[-1]])))
+    latest_mrd = assessment.mrd.latest
+    if status_key in ("complete_remission", "cr_incomplete_recovery") and latest_mrd is not None \
+            and latest_mrd.status == "positive":  # "clear of leukaemia" is never all that is said then
+        status_text = " ".join([status_text, words.REMISSION_MRD_POSITIVE.format(date=long_date(latest_mrd.date))])
     # What the engine could not decide is said with what would decide it (never a guess, never silence)
     status_text = " ".join(filter(None, [fill(status_text), still_needed(_undecided(assessment.status.conclusions, "status.current"))]))
     disease_text = " ".join(filter(None, [fill(disease_text), still_needed(_undecided(assessment.diagnosis.conclusions,
