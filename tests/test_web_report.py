@@ -477,3 +477,12 @@ def test_remission_beside_a_positive_latest_mrd_says_the_mrd_found_leukaemia_cel
     negative = report_of(case(INDUCTION, CONSOLIDATION, EOI_MARROW, EOI_COUNT,
                               {"type": "mrd", "date": "2024-02-05", "value": 0.0, "sensitivity": 1e-4, "method": "flow"}))
     assert "MRD" not in negative.status_text
+
+
+def test_a_lineage_the_engine_could_not_decide_says_what_is_still_needed():
+    data = case(INDUCTION)
+    data["findings"][2]["markers"] = {"CD19": "positive", "cCD3": "positive", "MPO": "negative"}  # no intensities
+    report = report_of(data)
+    line = next(t for t in report.tests if t.key == "immunophenotype").lines[0]
+    assert line.value == "not decided yet"
+    assert "Still needed" in line.meaning and "cCD3 intensity" in line.meaning

@@ -328,8 +328,9 @@ def _tests(assessment: Assessment, case: Case | None, fill: Callable[[str], str]
         name, how = words.TESTS["immunophenotype"]
         lineage = assessment.diagnosis.lineage
         value = {"B": "B cells", "T": "T cells"}.get(lineage or "", "more than one kind of cell" if lineage else "not decided yet")
+        needed = still_needed(_undecided(assessment.diagnosis.conclusions, "diagnosis.lineage")) if not lineage else ""
         sections.append(TestSection("immunophenotype", name, how, None,
-                                    [Line("The leukaemia cells came from", value)]))
+                                    [Line("The leukaemia cells came from", value, needed)]))
     genetics = _genetics(assessment, present)
     if genetics is not None:
         sections.append(genetics)
