@@ -486,3 +486,17 @@ def test_a_lineage_the_engine_could_not_decide_says_what_is_still_needed():
     line = next(t for t in report.tests if t.key == "immunophenotype").lines[0]
     assert line.value == "not decided yet"
     assert "Still needed" in line.meaning and "cCD3 intensity" in line.meaning
+
+
+def test_a_gene_change_reported_both_found_and_not_found_is_shown_as_disagreeing():
+    # examples/contradictory_bcr_abl1: the karyotype shows t(9;22), the FISH found no BCR::ABL1. The family's
+    # gene section listed neither, as if BCR::ABL1 had never been looked at.
+    import yaml
+
+    parsed = case_from_dict(yaml.safe_load((Path(__file__).parent.parent / "examples"
+                                            / "contradictory_bcr_abl1.yaml").read_text()))
+    assessment = assess(parsed)
+    assert assessment.diagnosis.genetics.conflicting == ["BCR::ABL1"]
+    genetics = next(t for t in build_report(assessment, case=parsed).tests if t.key == "genetics")
+    line = next(line for line in genetics.lines if line.label == words.GENETICS_CONFLICT[0])
+    assert "BCR::ABL1" in line.value and line.meaning == words.GENETICS_CONFLICT[1]

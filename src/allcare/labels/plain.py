@@ -201,6 +201,9 @@ STATUS_REMISSION_LOW_COUNTS = (
 # test still found leukaemia cells ({date}: that test's date).
 REMISSION_MRD_POSITIVE = ("But the latest MRD test, on {date}, still found leukaemia cells (see the MRD test below). "
                           "Your care team will explain what this means for the treatment.")
+# A gene change one test found and another did not (the engine's genetics.conflicting): label and meaning.
+GENETICS_CONFLICT = ("Tests that disagree", "One test found this change and another did not. Until the care team "
+                     "has checked it, for example with a repeat test, it is not known whether the leukaemia has it.")
 LOW_COUNT_NAMES = {"wbc": "white cells", "anc": "neutrophils", "hemoglobin": "haemoglobin", "platelets": "platelets"}
 
 PHASE = {

@@ -407,7 +407,8 @@ def _marrow(marrows: list, fill: Callable[[str], str]) -> TestSection:
 
 def _genetics(assessment: Assessment, present: AbstractSet[str]) -> TestSection | None:
     genetics = assessment.diagnosis.genetics
-    if not (genetics.detected or genetics.negative or genetics.modal_number or {"genetics", "cytogenetics"} & present):
+    if not (genetics.detected or genetics.negative or genetics.conflicting or genetics.modal_number
+            or {"genetics", "cytogenetics"} & present):
         return None
     name, how = words.TESTS["genetics"]
     lines = []
@@ -417,6 +418,9 @@ def _genetics(assessment: Assessment, present: AbstractSet[str]) -> TestSection 
         lines.append(Line("Changes found", ", ".join(plain_words(k) for k in genetics.detected)))
     if genetics.negative:
         lines.append(Line("Looked for and not found", ", ".join(plain_words(k) for k in genetics.negative)))
+    if genetics.conflicting:  # found by one test, not by another: never left out as if not looked at
+        label, meaning = words.GENETICS_CONFLICT
+        lines.append(Line(label, ", ".join(plain_words(k) for k in genetics.conflicting), meaning))
     if not lines:
         lines.append(Line("Result", "No change that defines a subtype was found in the results recorded."))
     notes = []
