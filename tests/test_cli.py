@@ -161,3 +161,11 @@ def test_text_from_a_case_file_cannot_send_terminal_control_sequences(tmp_path):
         assert done.returncode == 0, done.stderr
         assert "\x1b" not in done.stdout and "\x07" not in done.stdout and "\u202e" not in done.stdout
     assert "\\x1b" in done.stdout  # the derivation trail quotes the evidence: shown, as an escape
+
+
+def test_assess_text_gives_a_childs_age_in_years_and_months():
+    # missing_end_of_induction: born 2020-11-02, diagnosed 2025-02-24, the engine's 4.31 years. "4.31 y" reads
+    # as a decimal a reader must convert (4.31 y is not 4 years 31 months, nor 4 years 3.1 months): say it.
+    done = allcare("assess", str(ROOT / "examples" / "missing_end_of_induction.yaml"))
+    assert done.returncode == 0, done.stderr
+    assert "(4 years and 3 months)" in " ".join(done.stdout.split())

@@ -29,6 +29,7 @@ from ..labels import (
     phase_label,
     status_label,
 )
+from ..labels.plain import age_in_words, age_months
 
 _SEVERITY_STYLE = {"critical": "bold white on red", "warning": "bold black on yellow", "info": "bold white on blue"}
 
@@ -54,6 +55,8 @@ def _grid(rows: list[tuple[str, str]]) -> Table:
 def header(a: Assessment) -> Text:
     p = a.patient
     age = "age unknown" if p.age_at_diagnosis is None else f"{p.age_at_diagnosis:g} y at diagnosis"
+    if p.age_at_diagnosis is not None and p.age_at_diagnosis < 18:  # a child's age as people say it
+        age = f"{p.age_at_diagnosis:g} y ({age_in_words(age_months(p.age_at_diagnosis))}) at diagnosis"
     text = Text()
     text.append(f"allcare assessment  patient {p.id}", style="bold")
     text.append(f"  {p.sex}, {age}, as of {a.as_of}  (rules {a.rules_version})\n")

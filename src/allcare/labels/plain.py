@@ -14,6 +14,7 @@ sentence instead of a wrong one.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 # Texts with {fields} name a clinical threshold: the report fills them from the rule set it was
@@ -61,6 +62,19 @@ LINEAGE = {
     "T/myeloid": "The leukaemia cells show signs of both T cells and myeloid cells.",
     "B/T": "The leukaemia cells show signs of both B cells and T cells.",
     "B/T/myeloid": "The leukaemia cells show signs of B cells, T cells and myeloid cells.",
+}
+
+# The lineage of a lymphoblastic lymphoma (disease LBL): the same young cells as ALL, mostly in a lump, so never
+# called "B-cell ALL" or "T-cell ALL" (the entity's name is "lymphoblastic leukaemia/lymphoma").
+LINEAGE_LBL = {
+    "B": "The lymphoma cells came from young B cells. Healthy B cells make antibodies, which help the body fight "
+         "germs. B-cell lymphoblastic lymphoma is the less common kind.",
+    "T": "The lymphoma cells came from young T cells. Healthy T cells help the body find and destroy germs. Most "
+         "lymphoblastic lymphomas are of this T-cell kind.",
+}
+SUBTYPE_LBL = {
+    "b_all_nos": "No special gene change was found in the tests done so far.",
+    "t_all_nos": "No special subtype was found.",
 }
 
 # What the subtype (the WHO-HAEM5 entity) is, in plain words.
@@ -112,6 +126,13 @@ GENETIC_RISK = {
     "poor": "The gene and chromosome changes found are in a \"higher risk\" group. This can mean the leukaemia "
             "is harder to treat, so doctors may choose stronger treatment.",
 }
+# A part of the risk group the engine could not decide (the conclusion's topic), said before what would decide it.
+RISK_UNDECIDED = {
+    "risk.nci": "The grouping by age and first white blood cell count is not decided yet.",
+    "risk.genetic": "The risk group from the gene and chromosome changes is not decided yet.",
+    "risk.adult": "The risk group for adults is not decided yet.",
+}
+STILL_NEEDED = "Still needed (the names the care team uses for these results): {items}."
 # Which NCI criterion decided the group, with the patient's own value ({age} years, {wbc} x10^9/L).
 NCI_BECAUSE_AGE_HIGH = "Here it is because of age: {age} at diagnosis ({limit} years or older)."
 NCI_BECAUSE_WBC_HIGH = ("Here it is because of the first white blood cell count: {wbc} thousand million per litre "
@@ -136,6 +157,12 @@ CNS = {
              "for blood in the sample.",
     "CNS3c": "There are signs that the leukaemia has reached the brain, the nerves of the face or the eyes.",
 }
+CNS_UNDECIDED = "Whether leukaemia is in the fluid around the brain and spinal cord is not decided yet."
+CNS_AT_DIAGNOSIS = "At diagnosis{date}: "  # the CNS grade is the one found at diagnosis
+# A relapse in the course of the disease ({where}: the sites it came back in).
+RELAPSE_EPISODE = "The leukaemia came back (relapse) on {date}{where}."
+RELAPSE_WHERE = ", in {sites}"
+RELAPSE_SITES = {"marrow": "bone marrow", "blood": "blood"}
 CNS_AFTER = "Your care team will tell you how the treatment takes care of the brain and spinal cord."
 # The CNS grade itself in words: doctors write CNS1, CNS2 or CNS3 (with a letter for the detail).
 CNS_GRADE = {
@@ -170,6 +197,13 @@ STATUS_REMISSION_LOW_COUNTS = (
     "remission. Remission is very good news, but it is not the end: treatment goes on to stop the leukaemia from "
     "coming back. The latest blood test shows low {low}: the medicines also slow down the making of healthy blood "
     "cells, so your care team watches these counts (see the blood test below).")
+# Said after a remission status when the latest MRD test is positive: the marrow looks clear, yet the sensitive
+# test still found leukaemia cells ({date}: that test's date).
+REMISSION_MRD_POSITIVE = ("But the latest MRD test, on {date}, still found leukaemia cells (see the MRD test below). "
+                          "Your care team will explain what this means for the treatment.")
+# A gene change one test found and another did not (the engine's genetics.conflicting): label and meaning.
+GENETICS_CONFLICT = ("Tests that disagree", "One test found this change and another did not. Until the care team "
+                     "has checked it, for example with a repeat test, it is not known whether the leukaemia has it.")
 LOW_COUNT_NAMES = {"wbc": "white cells", "anc": "neutrophils", "hemoglobin": "haemoglobin", "platelets": "platelets"}
 
 PHASE = {
@@ -178,8 +212,9 @@ PHASE = {
     "induction": ("Induction", "The first main part of treatment. It usually lasts about {induction_weeks} weeks and uses "
                   "several medicines together. The goal is remission: no sign of leukaemia in the blood and "
                   "bone marrow."),
-    "consolidation": ("Consolidation", "Treatment after remission, to get rid of leukaemia cells that may still be "
-                      "hiding. It lasts one to a few months."),
+    # The phase's words say what the phase is for, never that the person reached remission (the status says that).
+    "consolidation": ("Consolidation", "The part that follows induction, to get rid of leukaemia cells that may still "
+                      "be hiding. It lasts one to a few months."),
     "interim_maintenance": ("Interim maintenance", "A calmer stretch of about 2 months between stronger blocks, "
                             "mostly with a medicine called methotrexate."),
     "delayed_intensification": ("Delayed intensification", "A block of about 2 months that repeats some of the "
@@ -264,7 +299,24 @@ MARROW_MEANS = (
 # Progress through front-line treatment. Whole-course lengths of 2 to 3 years follow the COG and UKALL
 # trial protocols (e.g. COG AALL0932, UKALL 2011); the record does not say which plan a person is on.
 PROGRESS = "Month {month} of treatment, which began on {start}. Treatment for ALL usually lasts about 2 to 3 years in all."
+# The same without the length of ALL treatment: for a disease the engine did not find to be ALL (or its kin).
+PROGRESS_NOT_ALL = "Month {month} of treatment, which began on {start}."
+# No phase in the record is going on at the report's date: no "month of treatment" is counted.
+PROGRESS_ENDED = ("{what} began on {start}. The last part of treatment in the record ended on {end}, and the record "
+                  "does not show a part of treatment going on now. Your care team can tell you whether treatment has "
+                  "finished or what comes next.")
 PROGRESS_RELAPSE = "Month {month} since the treatment for the relapse began on {start}."
+# By the kind of the course's current episode (engine: initial, relapse, refractory): a leukaemia that never went
+# into remission did not "relapse".
+PROGRESS_BY_EPISODE = {
+    "initial": PROGRESS,
+    "relapse": PROGRESS_RELAPSE,
+    "refractory": "Month {month} since the treatment for the leukaemia that did not go away began on {start}.",
+}
+TREATMENT_OF_EPISODE = {"initial": "Treatment", "relapse": "Treatment for the relapse",
+                        "refractory": "Treatment for the leukaemia that did not go away"}
+REFRACTORY_EPISODE = ("On {date}, the tests showed that the leukaemia had not gone away with the first treatment "
+                      "(doctors call this refractory).")
 
 GLOSSARY = [
     ("Blasts", "Very young blood cells. In leukaemia, blasts grow out of control and do not grow up properly."),
@@ -280,8 +332,15 @@ GLOSSARY = [
     ("Remission", "When tests no longer find signs of leukaemia in the blood and bone marrow."),
 ]
 
+# The first question, by the engine's disease: only a report of ALL asks "what kind of ALL".
+QUESTION_KIND = {
+    "ALL": "What kind of ALL is this, and how does that change the treatment plan?",
+    "LBL": "What kind of lymphoblastic lymphoma is this, and how does that change the treatment plan?",
+    "MPAL": "What kind of mixed leukaemia is this, and how does that change the treatment plan?",
+    "not_ALL": "What illness do the results show, and what does that mean for the treatment plan?",
+    "indeterminate": "Which tests are still needed to know what this illness is, and when will we know?",
+}
 QUESTIONS_ALWAYS = [
-    "What kind of ALL is this, and how does that change the treatment plan?",
     "Which part of treatment comes next, and how long will it last?",
     "Which side effects should we watch for, and who do we call, day or night?",
     "What should we do if there is a fever or bleeding?",
@@ -304,6 +363,25 @@ ABOUT = (
     "from the results your care team entered. It can be wrong or out of date. Your care team decides on the "
     "diagnosis and the treatment: please talk with them about anything in this report."
 )
+
+
+def age_in_words(months: int) -> str:
+    """An age in whole months as people say it: months under 2 years, years and months for a child (under 18),
+    whole years for an adult."""
+    def count(n: int, unit: str) -> str:
+        return f"{n} {unit}" if n == 1 else f"{n} {unit}s"
+
+    years, rest = divmod(months, 12)
+    if months < 24:
+        return count(months, "month")
+    if years < 18 and rest:
+        return f"{count(years, 'year')} and {count(rest, 'month')}"
+    return count(years, "year")
+
+
+def age_months(years: float) -> int:
+    """Whole months in an age given in years (counted down: never up across a birthday)."""
+    return math.floor(years * 12 + 1e-9)
 
 
 def numbers(rules: Any) -> dict[str, str]:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from ...engine.assessment import Assessment
 from ...engine.rules import DEFAULT_RULES, RuleSet
+from ...labels.plain import ANALYTE_UNITS
 
 FEVER_TITLE = "If there is a fever: call the team now"
 FEVER_CALL = (
@@ -98,12 +99,13 @@ def care_at_home(assessment: Assessment, rules: RuleSet = DEFAULT_RULES) -> Care
         counts = m.counts.read(assessment.blood_counts)
         measured = [n for n, value in enumerate(counts.steered(m.steering)) if value is not None]
         count_name = "neutrophils (the white cells that fight infection)" if m.steering == "anc" else "white cells"
+        unit = ANALYTE_UNITS["anc" if m.steering == "anc" else "wbc"]  # the count's unit, said beside each number
         text = (f"The team checks the blood count every few weeks and aims to keep the {count_name} between "
-                f"{m.target_low:g} and {m.target_high:g}.")
+                f"{m.target_low:g} and {m.target_high:g} {unit}.")
         if measured:
             latest = counts.row(measured[-1])
             value = latest.anc if m.steering == "anc" else latest.wbc
-            text += (f" On {latest.date.day} {latest.date:%B %Y} they were {value:g}: "
+            text += (f" On {latest.date.day} {latest.date:%B %Y} they were {value:g} {unit}: "
                      f"{COUNT_WORDS.get(latest.zone, COUNT_WORDS['unknown'])}. The team will tell you if the doses change.")
         care["counts_text"] = text
     g = assessment.pharmacogenetics

@@ -85,6 +85,11 @@ class PatientReport:
     engine_version: str
     rules_version: str
     care: CareAtHome | None = None  # maintenance plan and fever advice while treatment runs (report/care.py)
+    course_lines: list[str] = field(default_factory=list)  # each relapse (or refractory episode) of the course
+
+
+# The diseases whose words (lineage, the length of treatment) are those of ALL: ALL and its kin treated like it.
+ALL_LIKE = ("ALL", "LBL", "MPAL")
 
 
 def long_date(day: dt.date | None) -> str:
@@ -93,7 +98,10 @@ def long_date(day: dt.date | None) -> str:
 
 
 def _number(value: float) -> str:
-    return f"{value:.0f}" if value >= 100 else f"{value:.3g}"
+    """The value as recorded (up to 6 significant digits, which only trims a unit conversion's float noise):
+    never rounded to fewer digits, since a value just under a cut-off (a white count of 49.99, a marrow of
+    4.996% blasts) must not read as the cut-off itself beside the words "below 50" or "under 5"."""
+    return f"{value:,.0f}" if abs(value) >= 1e6 else f"{value:.6g}"
 
 
 def build_report(assessment: Assessment, *, case: Case | None = None, patient_name: str | None = None,
@@ -105,11 +113,14 @@ def build_report(assessment: Assessment, *, case: Case | None = None, patient_na
 
     disease_title, disease_text = words.DISEASE.get(assessment.diagnosis.disease, words.DISEASE["indeterminate"])
     kind = []
-    if assessment.diagnosis.lineage in words.LINEAGE:
-        kind.append(words.LINEAGE[assessment.diagnosis.lineage])
+    lymphoma = assessment.diagnosis.disease == "LBL"  # the same cells as ALL, never called "ALL" here
+    lineage_words = {**words.LINEAGE, **words.LINEAGE_LBL} if lymphoma else words.LINEAGE
+    subtype_words = {**words.SUBTYPE, **words.SUBTYPE_LBL} if lymphoma else words.SUBTYPE
+    if assessment.diagnosis.lineage in lineage_words and assessment.diagnosis.disease in ALL_LIKE:
+        kind.append(lineage_words[assessment.diagnosis.lineage])
     entity = assessment.diagnosis.who_haem5
-    if entity.key in words.SUBTYPE:
-        kind.append(fill(words.SUBTYPE[entity.key]))
+    if entity.key in subtype_words:
+        kind.append(fill(subtype_words[entity.key]))
     elif assessment.diagnosis.disease in ("ALL", "LBL", "MPAL"):
         kind.append("The exact subtype is not decided yet: some tests are still missing or need checking.")
     status_key = assessment.status.current or "indeterminate"
@@ -118,6 +129,14 @@ def build_report(assessment: Assessment, *, case: Case | None = None, patient_na
     if status_key == "complete_remission" and low:  # never "counts have come back up" beside a low count
         status_title, text = words.STATUS_REMISSION_LOW_COUNTS
         status_text = text.format(low=" and ".join(filter(None, [", ".join(low[:-1]), low[-1]])))
+    latest_mrd = assessment.mrd.latest
+    if status_key in ("complete_remission", "cr_incomplete_recovery") and latest_mrd is not None \
+            and latest_mrd.status == "positive":  # "clear of leukaemia" is never all that is said then
+        status_text = " ".join([status_text, words.REMISSION_MRD_POSITIVE.format(date=long_date(latest_mrd.date))])
+    # What the engine could not decide is said with what would decide it (never a guess, never silence)
+    status_text = " ".join(filter(None, [fill(status_text), still_needed(_undecided(assessment.status.conclusions, "status.current"))]))
+    disease_text = " ".join(filter(None, [fill(disease_text), still_needed(_undecided(assessment.diagnosis.conclusions,
+                                                                                "diagnosis.disease"))]))
     phases = _phases(assessment, fill)
     current = next((p for p in reversed(phases) if p.state == "now" and p.key != "targeted"), None)
     current = current or next((p for p in reversed(phases) if p.state == "now"), None)
@@ -128,15 +147,15 @@ def build_report(assessment: Assessment, *, case: Case | None = None, patient_na
         disclaimer=DISCLAIMER,
         about=words.ABOUT,
         diagnosis_title=disease_title,
-        diagnosis_text=fill(disease_text),
+        diagnosis_text=disease_text,
         diagnosis_date=assessment.diagnosis_date,
         kind_texts=kind,
         subtype_reference=entity.name,
         risk_intro=words.RISK_INTRO,
-        risk_lines=[fill(line) for line in _risk_lines(assessment, case)],
+        risk_lines=_risk_lines(assessment, case, rules),
         cns_text=_cns_text(assessment),
         status_title=status_title,
-        status_text=fill(status_text),
+        status_text=status_text,
         status_since=assessment.status.since,
         current_phase=current,
         progress=_progress(assessment, phases),
@@ -148,34 +167,69 @@ def build_report(assessment: Assessment, *, case: Case | None = None, patient_na
         engine_version=assessment.engine_version,
         rules_version=assessment.rules_version,
         care=care_at_home(assessment, rules),
+        course_lines=_course_lines(assessment),
     )
 
 
-def _risk_lines(assessment: Assessment, case: Case | None) -> list[str]:
+def _course_lines(assessment: Assessment) -> list[str]:
+    """Each relapse of the engine's course, with its date and where it came back: told even when the person
+    is back in remission, so the status and a clear spinal fluid at diagnosis are never all a family reads."""
+    lines = []
+    for episode in assessment.course.episodes:
+        if episode.kind == "refractory":  # an induction failure with its own work-up: never a "relapse"
+            lines.append(words.REFRACTORY_EPISODE.format(date=long_date(episode.onset)))
+            continue
+        if episode.kind != "relapse":
+            continue
+        sites = ["the " + words.RELAPSE_SITES.get(site, words.SITES.get(site, words.SITES["other"])) for site in episode.sites]
+        where = words.RELAPSE_WHERE.format(sites=" and ".join(filter(None, [", ".join(sites[:-1]), sites[-1]]))) \
+            if sites else ""
+        lines.append(words.RELAPSE_EPISODE.format(date=long_date(episode.onset), where=where))
+    return lines
+
+
+def _risk_lines(assessment: Assessment, case: Case | None, rules: RuleSet) -> list[str]:
     risk = assessment.risk
     lines = []
     if risk.nci in words.NCI_RISK:
-        lines.append(" ".join(filter(None, [words.NCI_RISK[risk.nci], _nci_because(assessment, case)])))
+        lines.append(" ".join(filter(None, [words.filled(words.NCI_RISK[risk.nci], rules),
+                                            _nci_because(assessment, case, rules)])))
     if risk.genetic in words.GENETIC_RISK:
         lines.append(words.GENETIC_RISK[risk.genetic])
     if risk.adult.applicable and risk.adult.high_risk is not None:
         lines.append("For adults, doctors look at things like age, the first white cell count, gene changes and how "
                      "fast the leukaemia responds. " + ("Some of these point to a higher risk." if risk.adult.high_risk
                                                         else "None of these point to a higher risk so far."))
+    # A part of the risk group the engine could not decide is said to be undecided, with what would decide
+    # it: never left out, so a family does not read the part that was decided as the whole risk group.
+    for conclusion in risk.conclusions:
+        if not conclusion.determined and conclusion.topic in words.RISK_UNDECIDED:
+            lines.append(" ".join(filter(None, [words.RISK_UNDECIDED[conclusion.topic], still_needed(conclusion.missing)])))
     if not lines:
         lines.append("The risk group is not decided yet: some results are still missing.")
     return lines
 
 
-def _nci_because(assessment: Assessment, case: Case | None) -> str | None:
+def _undecided(conclusions: list[Any], topic: str) -> list[str]:
+    """What would decide the conclusion on ``topic``, when the engine could not decide it."""
+    conclusion = next((c for c in conclusions if c.topic == topic), None)
+    return list(conclusion.missing) if conclusion is not None and not conclusion.determined else []
+
+
+def still_needed(missing: list[str]) -> str:
+    """What would decide an undecided conclusion, in the engine's words (the names the care team uses)."""
+    return words.STILL_NEEDED.format(items="; ".join(missing)) if missing else ""
+
+
+def _nci_because(assessment: Assessment, case: Case | None, rules: RuleSet) -> str | None:
     """Which NCI criterion gave the group, with the patient's own value.
 
+    The lines quoted are those of ``rules``, the rule set the assessment was made with (never the defaults).
     The age is the engine's age at diagnosis; the white count is the blood count the engine's NCI
     conclusion cites as its evidence (its "presenting WBC"), read from the case: never a count chosen here.
     """
     if assessment.risk.nci not in ("standard", "high"):
         return None
-    rules = DEFAULT_RULES
     age = assessment.patient.age_at_diagnosis
     conclusion = next((c for c in assessment.risk.conclusions if c.rule == "RISK.NCI"), None)
     wbc = None
@@ -184,7 +238,7 @@ def _nci_because(assessment: Assessment, case: Case | None) -> str | None:
             finding = case.findings[ref.index] if 0 <= ref.index < len(case.findings) else None
             if isinstance(finding, Cbc) and finding.wbc is not None and finding.wbc.comparator is None:
                 wbc = finding.wbc.value
-    age_words = _years(age) if age is not None else None
+    age_words = _age_words(assessment, case)
     if assessment.risk.nci == "high":
         reasons = []
         if age is not None and age >= rules.nci_age_high_from:
@@ -198,9 +252,20 @@ def _nci_because(assessment: Assessment, case: Case | None) -> str | None:
                                              wbc=_number(wbc), wbc_limit=_number(rules.nci_wbc_high_from))
 
 
-def _years(age: float) -> str:
-    whole = int(age)
-    return f"{round(age * 12)} months" if age < 2 else f"{whole} years"
+def _age_words(assessment: Assessment, case: Case | None) -> str | None:
+    """The age at diagnosis as a family says it: whole months under 2 years, years and months for a child,
+    whole years for an adult; counted down (never rounded up across a birthday, such as the 10-year line).
+    Exact from the birth and diagnosis dates when the case has them, else from the engine's age in years."""
+    age = assessment.patient.age_at_diagnosis
+    if age is None:
+        return None
+    birth = case.patient.birth_date if case is not None else None
+    day = assessment.diagnosis_date
+    if birth is not None and day is not None and birth <= day:
+        months = (day.year - birth.year) * 12 + day.month - birth.month - (day.day < birth.day)
+    else:
+        months = words.age_months(age)
+    return words.age_in_words(months)
 
 
 def _progress(assessment: Assessment, phases: list[PhaseStep]) -> str | None:
@@ -213,20 +278,32 @@ def _progress(assessment: Assessment, phases: list[PhaseStep]) -> str | None:
         start = phases[0].start
     if start is None or start > assessment.as_of:
         return None
+    if phases and not any(p.state == "now" for p in phases):  # the record shows no treatment going on now
+        ends = [p.end for p in phases if p.end is not None]
+        if ends:
+            what = words.TREATMENT_OF_EPISODE[episode.kind if episode is not None else "initial"]
+            return words.PROGRESS_ENDED.format(what=what, start=long_date(start), end=long_date(max(ends)))
     as_of = assessment.as_of
     month = (as_of.year - start.year) * 12 + as_of.month - start.month - (as_of.day < start.day) + 1
-    template = words.PROGRESS if episode is None or episode.kind == "initial" else words.PROGRESS_RELAPSE
+    template = words.PROGRESS_BY_EPISODE[episode.kind if episode is not None else "initial"]
+    if template is words.PROGRESS and assessment.diagnosis.disease not in ALL_LIKE:  # no ALL treatment length
+        template = words.PROGRESS_NOT_ALL
     return template.format(month=month, start=long_date(start))
 
 
 def _cns_text(assessment: Assessment) -> str | None:
     status = assessment.cns_status
     if status is None:
-        return None
+        needed = _undecided(assessment.cns.conclusions, "cns.status")
+        return " ".join([words.CNS_UNDECIDED, still_needed(needed)]) if needed else None
     text = words.CNS.get(status, "")
     if status.startswith(("CNS2", "CNS3")):
         text += " " + words.CNS_AFTER
-    return text.strip() or None
+    text = text.strip()
+    if not text:
+        return None
+    day = assessment.cns.date
+    return words.CNS_AT_DIAGNOSIS.format(date=f" ({long_date(day)})" if day else "") + text  # the status is diagnosis's
 
 
 def _phases(assessment: Assessment, fill: Callable[[str], str]) -> list[PhaseStep]:
@@ -251,15 +328,18 @@ def _tests(assessment: Assessment, case: Case | None, fill: Callable[[str], str]
         name, how = words.TESTS["immunophenotype"]
         lineage = assessment.diagnosis.lineage
         value = {"B": "B cells", "T": "T cells"}.get(lineage or "", "more than one kind of cell" if lineage else "not decided yet")
+        needed = still_needed(_undecided(assessment.diagnosis.conclusions, "diagnosis.lineage")) if not lineage else ""
         sections.append(TestSection("immunophenotype", name, how, None,
-                                    [Line("The leukaemia cells came from", value)]))
+                                    [Line("The leukaemia cells came from", value, needed)]))
     genetics = _genetics(assessment, present)
     if genetics is not None:
         sections.append(genetics)
     if assessment.cns_status is not None or "csf" in present:
         name, how = words.TESTS["csf"]
         value = words.CNS_GRADE.get((assessment.cns_status or "")[:4], assessment.cns_status or "not decided yet")
-        meaning = words.CNS.get(assessment.cns_status or "", "The result could not be graded from what was recorded.")
+        meaning = words.CNS.get(assessment.cns_status or "", " ".join(filter(None, [
+            "The result could not be graded from what was recorded.",
+            still_needed(_undecided(assessment.cns.conclusions, "cns.status"))])))
         sections.append(TestSection("csf", name, how, assessment.cns.date, [Line("Result", value, meaning)]))
     if assessment.mrd.series:
         sections.append(_mrd(assessment, fill))
@@ -327,7 +407,8 @@ def _marrow(marrows: list, fill: Callable[[str], str]) -> TestSection:
 
 def _genetics(assessment: Assessment, present: AbstractSet[str]) -> TestSection | None:
     genetics = assessment.diagnosis.genetics
-    if not (genetics.detected or genetics.negative or genetics.modal_number or {"genetics", "cytogenetics"} & present):
+    if not (genetics.detected or genetics.negative or genetics.conflicting or genetics.modal_number
+            or {"genetics", "cytogenetics"} & present):
         return None
     name, how = words.TESTS["genetics"]
     lines = []
@@ -337,6 +418,9 @@ def _genetics(assessment: Assessment, present: AbstractSet[str]) -> TestSection 
         lines.append(Line("Changes found", ", ".join(plain_words(k) for k in genetics.detected)))
     if genetics.negative:
         lines.append(Line("Looked for and not found", ", ".join(plain_words(k) for k in genetics.negative)))
+    if genetics.conflicting:  # found by one test, not by another: never left out as if not looked at
+        label, meaning = words.GENETICS_CONFLICT
+        lines.append(Line(label, ", ".join(plain_words(k) for k in genetics.conflicting), meaning))
     if not lines:
         lines.append(Line("Result", "No change that defines a subtype was found in the results recorded."))
     notes = []
@@ -355,8 +439,8 @@ def _mrd(assessment: Assessment, fill: Callable[[str], str]) -> TestSection:
         elif result.value == 0:
             value = "no leukaemia cells found"
         else:
-            pct = result.value * 100
-            value = f"{pct:.3g}% of cells (about 1 in {round(1 / result.value):,})" if result.value < 0.5 else f"{pct:.3g}% of cells"
+            pct = _number(result.value * 100)
+            value = f"{pct}% of cells (about 1 in {round(1 / result.value):,})" if result.value < 0.5 else f"{pct}% of cells"
         lines.append(Line(long_date(result.date), value, fill(words.MRD_STATUS.get(result.status, ""))))
     return TestSection("mrd", name, how, assessment.mrd.latest.date if assessment.mrd.latest else None, lines)
 
@@ -382,4 +466,5 @@ def questions_for(assessment: Assessment) -> list[str]:
         extra.append(words.QUESTION_INFANT)
     if assessment.missing:
         extra.append(words.QUESTION_MISSING)
-    return extra + list(words.QUESTIONS_ALWAYS)
+    kind = words.QUESTION_KIND.get(assessment.diagnosis.disease, words.QUESTION_KIND["indeterminate"])
+    return [*extra, kind, *words.QUESTIONS_ALWAYS]
