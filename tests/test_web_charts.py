@@ -247,3 +247,19 @@ def test_a_numbers_table_body_escapes_every_cell_and_heads_each_row(rows, html):
     from allcare.web.pages.common import table_rows
 
     assert str(table_rows(rows)) == html
+
+
+def test_a_marrow_just_under_the_m1_line_is_never_shown_rounded_onto_it():
+    """The care team's status chart rounded to 3 digits: a marrow of 4.996% blasts (M1, under the 5% line)
+    read '5%' in its table and hover text beside the word remission; values are shown as recorded, as in
+    the patient report (one formatter, allcare.labels.number_as_recorded)."""
+    a = assessed(
+        cbc("2024-01-08", wbc=12.0, anc=0.8, platelets=40, hemoglobin=8.0),
+        {"type": "treatment", "phase": "induction", "start": "2024-01-09", "end": "2024-02-05"},
+        {"type": "marrow", "date": "2024-02-05", "blasts_pct": 4.996, "timepoint": "end_of_induction"},
+        cbc("2024-02-05", anc=1.5, platelets=150, blasts_pct=0),
+    )
+    chart = status_chart(a)
+    assert any(row[3] == "M1 (4.996%)" for row in chart.table.rows)
+    line = next(t for t in chart.figure["data"] if t.get("name") == "Disease status")
+    assert any("4.996% blasts" in text for text in line["text"])

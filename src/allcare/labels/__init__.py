@@ -129,6 +129,13 @@ UNDETERMINED = "cannot determine"
 """What the engine could not decide from what is recorded (its conclusion lists what it needs)."""
 
 
+def number_as_recorded(value: float) -> str:
+    """A number as recorded (up to 6 significant digits, which only trims a unit conversion's float noise), on
+    every screen and in the patient report: never rounded to fewer digits, since a value just under a cut-off
+    (a white count of 49.99, a marrow of 4.996% blasts, platelets of 99.96) must not read as the cut-off."""
+    return f"{value:,.0f}" if abs(value) >= 1e6 else f"{value:.6g}"
+
+
 def label(words: Mapping[str, str], key: str | None, unknown: str = UNKNOWN) -> str:
     """The word for ``key``; a key the set does not know is shown as written (never hidden), None as ``unknown``."""
     if not key:

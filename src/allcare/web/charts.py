@@ -37,7 +37,7 @@ from ..engine.columns import pick, unfold
 from ..engine.counts.ctcae import DECREASE_TERMS, LEUKOCYTOSIS_GRADE3_ABOVE
 from ..engine.rules import DEFAULT_RULES, RuleSet
 from ..labels import ANALYTE as ANALYTE_LABELS
-from ..labels import STATUS_SHORT, phase_label, status_label
+from ..labels import STATUS_SHORT, number_as_recorded, phase_label, status_label
 
 # ---------------------------------------------------------------------------------------------
 # Order and colours (the words are in allcare.labels).
@@ -104,15 +104,9 @@ def _iso(day: dt.date) -> str:
 
 @functools.lru_cache(maxsize=4096)  # ~1,000 calls per three-year page, mostly for values seen before
 def _number(value: float | None) -> str:
-    if value is None:
-        return ""
-    if value == 0:
-        return "0"
-    if abs(value) >= 100:
-        return f"{value:.0f}"
-    if abs(value) >= 10:
-        return f"{value:.1f}".rstrip("0").rstrip(".")
-    return f"{value:.3g}"
+    """A plotted value as recorded (allcare.labels.number_as_recorded: a marrow of 4.996% or platelets of
+    99.96 never read as the 5% or 100 line), empty when there is none."""
+    return "" if value is None else number_as_recorded(value)
 
 
 def percent_text(fraction: float | None) -> str:

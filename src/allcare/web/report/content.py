@@ -20,6 +20,7 @@ from ...engine.assessment import Assessment
 from ...engine.case import Case, Cbc
 from ...engine.lesion_vocabulary import BCR_ABL1, plain_words
 from ...engine.rules import DEFAULT_RULES, RuleSet
+from ...labels import number_as_recorded
 from ...labels import plain as words
 from .care import CareAtHome, care_at_home
 
@@ -97,11 +98,7 @@ def long_date(day: dt.date | None) -> str:
     return "" if day is None else f"{day.day} {day:%B %Y}"
 
 
-def _number(value: float) -> str:
-    """The value as recorded (up to 6 significant digits, which only trims a unit conversion's float noise):
-    never rounded to fewer digits, since a value just under a cut-off (a white count of 49.99, a marrow of
-    4.996% blasts) must not read as the cut-off itself beside the words "below 50" or "under 5"."""
-    return f"{value:,.0f}" if abs(value) >= 1e6 else f"{value:.6g}"
+_number = number_as_recorded  # beside the words "below 50" or "under 5", a value must read as recorded
 
 
 def build_report(assessment: Assessment, *, case: Case | None = None, patient_name: str | None = None,
