@@ -533,3 +533,15 @@ def test_patient_page_writes_each_conclusions_box_once_and_the_trail_links_to_bo
     for anchor, summary in links:  # each links to its box, shown earlier on the page, with the same topic, value and rule
         assert summaries[anchor] == summary
         assert page.index(f'id="{anchor}"') < page.index(f'href="#{anchor}"')
+
+
+@pytest.mark.parametrize(("years", "shown"), [(9.96, "9.9 years"), (9.999, "9.9 years"), (10.0, "10 years"),
+                                              (17.99, "17 years"), (1.99, "23 months"), (0.5, "6 months"),
+                                              (4.31, "4.3 years")])
+def test_an_age_on_the_patient_page_is_counted_down_never_rounded_across_a_birthday(years, shown):
+    """The page header read '10.0 years at diagnosis' for 9.96 years beside an NCI standard-risk call (the
+    10-year line) and '24 months' for a child of 23: ages are shown counted down, as the engine, the CLI and
+    the patient report show them (docs/decisions.md#ages)."""
+    from allcare.web.pages.common import age_text
+
+    assert age_text(years) == shown

@@ -21,6 +21,7 @@ import gzip
 import html
 import io
 import json
+import math
 import urllib.parse
 from collections.abc import Callable
 from pathlib import Path
@@ -41,6 +42,7 @@ from ...engine.codes import ICD_O_3_TOPOGRAPHY_TERMS
 from ...labels import PHASE as PHASE_LABELS
 from ...labels import STATUS as STATUS_LABELS
 from ...labels import phase_label, status_label
+from ...labels.plain import age_months
 from ...store.assessments import is_historical
 from ...store.errors import NotFound
 from ..charts import percent_text
@@ -76,11 +78,13 @@ def long_date(day: dt.date | None) -> str:
 
 
 def age_text(years: float | None) -> str:
+    """An age counted down, never rounded up across a birthday or a cut-off (9.96 years is "9.9 years", not
+    "10.0" beside the NCI 10-year line; docs/decisions.md#ages): whole months under 2 years."""
     if years is None:
         return "age unknown"
     if years < 2:
-        return f"{round(years * 12)} months"
-    return f"{years:.0f} years" if years >= 10 else f"{years:.1f} years"
+        return f"{age_months(years)} months"
+    return f"{math.floor(years + 1e-9)} years" if years >= 10 else f"{math.floor(years * 10 + 1e-9) / 10:.1f} years"
 
 
 def words(value: Any) -> str:
